@@ -1,0 +1,51 @@
+"""Block types: the building pieces of every architecture, as frozen pydantic models.
+
+There are three sorts of block, all in one closed union discriminated by ``kind``:
+
+* leaves (:mod:`registry.blocks.leaves`), which own tensors: ``embedding``, ``linear``,
+  ``layer_norm``, ``rms_norm``, ``parameter``;
+* composites, which expand into leaves named as a family's checkpoints name them:
+  ``attention`` (multi-head, grouped/multi-query, relative-position, with or without
+  query/key norms) and ``latent_attention`` (multi-head latent attention) in
+  :mod:`registry.blocks.attention`; ``feed_forward`` (plain or gated) and ``moe`` (routed
+  and shared experts with a router) in :mod:`registry.blocks.feed_forward`;
+* containers (:mod:`registry.blocks.containers`): ``module`` (named children) and
+  ``repeat`` (one body repeated ``count`` times, e.g. the layers of a transformer, or the
+  experts of a MoE layer).
+
+Every block has a ``name``: the path segment(s) it adds under its parent (may be
+empty, may contain dots). Counting goes through :attr:`BlockBase.tally`, computed once
+per block and derived only from tensor shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+from pydantic import Field
+
+from registry.blocks import containers as _containers
+from registry.blocks.attention import ATTENTION_NAMES, LATENT_ATTENTION_NAMES, Attention, LatentAttention
+from registry.blocks.base import BlockBase, Component, FieldError, add_children, join, role_names
+from registry.blocks.containers import Module, Repeat
+from registry.blocks.feed_forward import FEED_FORWARD_NAMES, MOE_NAMES, FeedForward, MoE
+from registry.blocks.leaves import Embedding, LayerNorm, Linear, Parameter, RMSNorm
+
+#: Every block class, in the order the reference lists them.
+BLOCK_CLASSES: tuple[type[BlockBase], ...] = (
+    Embedding, Linear, LayerNorm, RMSNorm, Parameter, Attention, LatentAttention, FeedForward, MoE, Module, Repeat,
+)  # fmt: skip
+
+#: Any block: the closed union of :data:`BLOCK_CLASSES`, discriminated by ``kind``.
+Block = Annotated[Union[BLOCK_CLASSES], Field(discriminator="kind")]  # type: ignore[valid-type]
+
+_containers.Block = Block  # the forward reference of Module.blocks and Repeat.blocks
+
+#: Every block kind, by its ``kind`` tag.
+BLOCK_TYPES: dict[str, type[BlockBase]] = {cls.model_fields["kind"].default: cls for cls in BLOCK_CLASSES}
+
+__all__ = [
+    "ATTENTION_NAMES", "BLOCK_CLASSES", "BLOCK_TYPES", "Attention", "Block", "BlockBase", "Component", "Embedding",
+    "FEED_FORWARD_NAMES", "FeedForward", "FieldError", "LATENT_ATTENTION_NAMES", "LatentAttention", "LayerNorm",
+    "Linear", "MOE_NAMES", "MoE", "Module", "Parameter", "RMSNorm", "Repeat", "add_children", "join", "role_names",
+]  # fmt: skip

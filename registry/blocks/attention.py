@@ -1,0 +1,169 @@
+"""Attention blocks: multi-head, grouped/multi-query and relative-position attention, and
+DeepSeek's multi-head latent attention."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field, PositiveInt, model_validator
+
+from registry.blocks.base import BlockBase, FieldError, join, role_names
+from registry.blocks.leaves import Linear, Parameter, RMSNorm
+
+if TYPE_CHECKING:
+    from registry.blocks import Block
+
+
+ATTENTION_NAMES = {
+    "q": "q_proj",
+    "k": "k_proj",
+    "v": "v_proj",
+    "qkv": "qkv_proj",
+    "o": "o_proj",
+    "r": "r_proj",
+    "r_w_bias": "r_w_bias",
+    "r_r_bias": "r_r_bias",
+}
+
+
+class Attention(BlockBase):
+    """Self-attention: query, key, value and output projections.
+
+    ``n_kv_heads`` below ``n_heads`` gives grouped-query attention (1: multi-query);
+    ``head_dim`` defaults to ``d_model / n_heads`` and may differ from it (the inner
+    width is ``n_heads × head_dim``). ``fused_qkv`` makes one projection of all three
+    (GPT-2's ``c_attn``). ``relative`` adds Transformer-XL's relative-position terms
+    (used by Gopher and Chinchilla): a projection of the relative encodings and two
+    per-head bias vectors. ``names`` maps roles (q, k, v, qkv, o, r, r_w_bias,
+    r_r_bias) to the submodule names of the family's checkpoints.
+    """
+
+    kind: Literal["attention"] = "attention"
+    d_model: PositiveInt = Field(description="input and output width")
+    n_heads: PositiveInt = Field(description="query heads")
+    n_kv_heads: PositiveInt | None = Field(None, description="key/value heads (default n_heads; 1: multi-query)")
+    head_dim: PositiveInt | None = Field(None, description="width of one head (default d_model / n_heads)")
+    bias: bool = Field(True, description="bias on the query, key and value projections")
+    out_bias: bool | None = Field(None, description="bias on the output projection (default: same as bias)")
+    fused_qkv: bool = Field(False, description="one projection for queries, keys and values")
+    transposed: bool = Field(False, description="weights stored (in, out), as GPT-2's Conv1D")
+    relative: bool = Field(False, description="Transformer-XL relative positions: a projection and two per-head biases")
+    names: dict[str, str] = Field(default_factory=dict, description="submodule name per role (q, k, v, qkv, o, r, ...)")
+
+    @model_validator(mode="after")
+    def _check(self) -> Attention:
+        if self.head_dim is None and self.d_model % self.n_heads:
+            raise FieldError(
+                "n_heads", f"n_heads ({self.n_heads}) does not divide d_model ({self.d_model}) and no head_dim is given"
+            )
+        if self.kv_heads > self.n_heads or self.n_heads % self.kv_heads:
+            raise FieldError("n_kv_heads", f"n_kv_heads ({self.kv_heads}) must divide n_heads ({self.n_heads})")
+        role_names(ATTENTION_NAMES, self.names, "attention")
+        return self
+
+    @property
+    def kv_heads(self) -> int:
+        """Number of key/value heads (``n_heads`` unless grouped or multi-query)."""
+        return self.n_kv_heads or self.n_heads
+
+    @property
+    def head_width(self) -> int:
+        """Width of one head."""
+        return self.head_dim or self.d_model // self.n_heads
+
+    def children(self) -> tuple[Block, ...]:
+        names = role_names(ATTENTION_NAMES, self.names, "attention")
+        inner, kv = self.n_heads * self.head_width, self.kv_heads * self.head_width
+        out_bias = self.bias if self.out_bias is None else self.out_bias
+
+        def linear(role: str, n_in: int, n_out: int, bias: bool) -> Linear:
+            return Linear(
+                name=join(self.name, names[role]), in_features=n_in, out_features=n_out,
+                bias=bias, transposed=self.transposed, component="attention",
+            )  # fmt: skip
+
+        if self.fused_qkv:
+            parts: list[Block] = [linear("qkv", self.d_model, inner + 2 * kv, self.bias)]
+        else:
+            parts = [linear(r, self.d_model, w, self.bias) for r, w in (("q", inner), ("k", kv), ("v", kv))]
+        parts.append(linear("o", inner, self.d_model, out_bias))
+        if self.relative:
+            parts.append(linear("r", self.d_model, inner, False))
+            for role in ("r_w_bias", "r_r_bias"):
+                parts.append(
+                    Parameter(name=join(self.name, names[role]), shape=(self.n_heads, self.head_width), component="attention")
+                )
+        return tuple(parts)
+
+
+LATENT_ATTENTION_NAMES = {
+    "q": "q_proj",
+    "q_a": "q_a_proj",
+    "q_a_norm": "q_a_layernorm",
+    "q_b": "q_b_proj",
+    "kv_a": "kv_a_proj_with_mqa",
+    "kv_a_norm": "kv_a_layernorm",
+    "kv_b": "kv_b_proj",
+    "o": "o_proj",
+}
+
+
+class LatentAttention(BlockBase):
+    """Multi-head latent attention (DeepSeek-V2): keys and values through a low-rank latent.
+
+    The input is compressed to a key/value latent of width ``kv_lora_rank`` together
+    with one decoupled rotary key of width ``qk_rope_head_dim`` shared by all heads
+    (``kv_a``), the latent is normalised (``kv_a_norm``, RMS) and expanded to each
+    head's non-rotary key (``qk_nope_head_dim``) and value (``v_head_dim``) by
+    ``kv_b``. Queries are either one projection (``q``, when ``q_lora_rank`` is None)
+    or compressed to ``q_lora_rank``, normalised and expanded (``q_a``, ``q_a_norm``,
+    ``q_b``); each query head is ``qk_nope_head_dim + qk_rope_head_dim`` wide. ``bias``
+    adds biases to ``q_a``, ``kv_a`` and the output projection ``o`` (DeepSeek's
+    ``attention_bias``); the expansions and the plain query projection never have one.
+    ``names`` maps these roles to the family's submodule names.
+    """
+
+    kind: Literal["latent_attention"] = "latent_attention"
+    d_model: PositiveInt
+    n_heads: PositiveInt
+    q_lora_rank: PositiveInt | None = Field(None, description="query latent width (leave it out: one full query projection, as in DeepSeek-V2-Lite)")
+    kv_lora_rank: PositiveInt
+    qk_nope_head_dim: PositiveInt
+    qk_rope_head_dim: PositiveInt
+    v_head_dim: PositiveInt
+    bias: bool = False
+    names: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> LatentAttention:
+        role_names(LATENT_ATTENTION_NAMES, self.names, "latent_attention")
+        return self
+
+    def children(self) -> tuple[Block, ...]:
+        names = role_names(LATENT_ATTENTION_NAMES, self.names, "latent_attention")
+        qk_head = self.qk_nope_head_dim + self.qk_rope_head_dim
+
+        def linear(role: str, n_in: int, n_out: int, bias: bool) -> Linear:
+            return Linear(
+                name=join(self.name, names[role]), in_features=n_in, out_features=n_out, bias=bias,
+                component="attention",
+            )  # fmt: skip
+
+        def norm(role: str, dim: int) -> RMSNorm:
+            return RMSNorm(name=join(self.name, names[role]), dim=dim)
+
+        if self.q_lora_rank is None:
+            parts: list[Block] = [linear("q", self.d_model, self.n_heads * qk_head, False)]
+        else:
+            parts = [
+                linear("q_a", self.d_model, self.q_lora_rank, self.bias),
+                norm("q_a_norm", self.q_lora_rank),
+                linear("q_b", self.q_lora_rank, self.n_heads * qk_head, False),
+            ]
+        parts += [
+            linear("kv_a", self.d_model, self.kv_lora_rank + self.qk_rope_head_dim, self.bias),
+            norm("kv_a_norm", self.kv_lora_rank),
+            linear("kv_b", self.kv_lora_rank, self.n_heads * (self.qk_nope_head_dim + self.v_head_dim), False),
+            linear("o", self.n_heads * self.v_head_dim, self.d_model, self.bias),
+        ]
+        return tuple(parts)
