@@ -26,7 +26,10 @@ from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import Family, hookimpl
 from registry.blocks import Block, FeedForward, FieldError, LatentAttention, MoE, Module, Parameter, RMSNorm
+from registry.hf_reader import ConfigReader
+from registry.model_types import Mapped, ModelType
 from registry.plugins.decoder import DecoderParams, causal_lm, moe_runs, stack
+from registry.plugins.hf_common import DECODER_SHAPE_FREE, ROUTER, causal_classes, decoder_params
 
 
 class DeepSeekV2Params(DecoderParams):
@@ -87,3 +90,42 @@ def register_families(register):
         Family(name="deepseek-v2", params=DeepSeekV2Params, build=build,
                description="DeepSeek-V2: multi-head latent attention, fine-grained MoE with shared experts")
     )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- Hugging Face model type
+
+
+def _map_deepseek_v2(cfg: ConfigReader, cls: str) -> Mapped:
+    params = decoder_params(cfg, cls, 102400, 4096, 32, 32)
+    ambiguous = "transformers ignores it while DeepSeek's own code honours it: the MoE layers are ambiguous"
+    cfg.expect("moe_layer_freq", (1,), ambiguous)
+    if cfg.data.get("num_experts_per_tok") is None:  # DeepseekV2Config's default is null
+        raise cfg.error("num_experts_per_tok", "missing or null: the experts used per token decide the active count")
+    params |= {
+        "q_lora_rank": ("q_lora_rank", cfg.int("q_lora_rank", 1536, nullable=True)),
+        "kv_lora_rank": ("kv_lora_rank", cfg.int("kv_lora_rank", 512)),
+        "qk_nope_head_dim": ("qk_nope_head_dim", cfg.int("qk_nope_head_dim", 128)),
+        "qk_rope_head_dim": ("qk_rope_head_dim", cfg.int("qk_rope_head_dim", 64)),
+        "v_head_dim": ("v_head_dim", cfg.int("v_head_dim", 128)),
+        "attention_bias": ("attention_bias", cfg.bool("attention_bias", False)),
+        "d_ff": ("intermediate_size", cfg.int("intermediate_size", 11008)),
+        "mlp_bias": ("mlp_bias", cfg.bool("mlp_bias", False)),
+        "n_experts": ("n_routed_experts", cfg.int("n_routed_experts", 64)),
+        "top_k": ("num_experts_per_tok", cfg.int("num_experts_per_tok", None)),
+        "expert_d_ff": ("moe_intermediate_size", cfg.int("moe_intermediate_size", 1407)),
+        "n_shared_experts": ("n_shared_experts", cfg.int("n_shared_experts", 2, minimum=0)),
+        "first_dense": ("first_k_dense_replace", cfg.int("first_k_dense_replace", 0, minimum=0)),
+    }
+    return Mapped("deepseek-v2", params)
+
+
+_DEEPSEEK_V2_SHAPE_FREE = frozenset((
+    *DECODER_SHAPE_FREE, *ROUTER, "num_key_value_heads", "head_dim", "qk_head_dim", "n_group", "topk_group",
+    "topk_method", "routed_scaling_factor", "scoring_func", "aux_loss_alpha", "seq_aux", "ep_size",
+))  # fmt: skip
+
+
+@hookimpl
+def register_model_types(register):
+    """Map the ``deepseek_v2`` model type."""
+    register(ModelType("deepseek_v2", causal_classes("DeepseekV2"), _map_deepseek_v2, _DEEPSEEK_V2_SHAPE_FREE))

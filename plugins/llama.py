@@ -31,7 +31,10 @@ from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import Family, hookimpl
 from registry.blocks import Block, FeedForward, FieldError, MoE, Module, RMSNorm
+from registry.hf_reader import ConfigReader
+from registry.model_types import Mapped, ModelType
 from registry.plugins.decoder import GQAParams, causal_lm, check_dense_layers, moe_runs, self_attention, stack
+from registry.plugins.hf_common import DECODER_SHAPE_FREE, ROUTER, SLIDING, causal_classes, decoder_params, head_dim
 
 
 class LlamaParams(GQAParams):
@@ -120,3 +123,96 @@ def register_families(register):
         Family(name="llama-moe", params=LlamaMoEParams, build=build_moe,
                description="Mixtral, Qwen2-MoE: Llama-style decoder with top-k routed (and shared) experts")
     )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- Hugging Face model types
+
+
+def _map_llama(cfg: ConfigReader, cls: str) -> Mapped:
+    params = decoder_params(cfg, cls, 32000, 4096, 32, 32)
+    bias = cfg.bool("attention_bias", False)
+    params |= {
+        "d_ff": ("intermediate_size", cfg.int("intermediate_size", 11008)),
+        "n_kv_heads": ("num_key_value_heads", cfg.int("num_key_value_heads", None, nullable=True)),
+        "head_dim": ("head_dim", head_dim(params, cfg.int("head_dim", None, nullable=True))),
+        "qkv_bias": ("attention_bias", bias),
+        "out_bias": ("attention_bias", bias),
+        "mlp_bias": ("mlp_bias", cfg.bool("mlp_bias", False)),
+    }
+    return Mapped("llama", params)
+
+
+def _map_mistral(cfg: ConfigReader, cls: str) -> Mapped:
+    params = decoder_params(cfg, cls, 32000, 4096, 32, 32)
+    params |= {
+        "d_ff": ("intermediate_size", cfg.int("intermediate_size", 14336)),
+        "n_kv_heads": ("num_key_value_heads", cfg.int("num_key_value_heads", 8, nullable=True)),
+        "head_dim": ("head_dim", head_dim(params, cfg.int("head_dim", None, nullable=True))),
+    }
+    return Mapped("llama", params)
+
+
+def _map_mixtral(cfg: ConfigReader, cls: str) -> Mapped:
+    params = decoder_params(cfg, cls, 32000, 4096, 32, 32)
+    params |= {
+        "d_ff": ("intermediate_size", cfg.int("intermediate_size", 14336)),
+        "n_kv_heads": ("num_key_value_heads", cfg.int("num_key_value_heads", 8, nullable=True)),
+        "head_dim": ("head_dim", head_dim(params, cfg.int("head_dim", None, nullable=True))),
+        "style": ("model_type", "mixtral"),
+        "n_experts": ("num_local_experts", cfg.int("num_local_experts", 8)),
+        "top_k": ("num_experts_per_tok", cfg.int("num_experts_per_tok", 2)),
+    }
+    return Mapped("llama-moe", params)
+
+
+def _map_qwen2(cfg: ConfigReader, cls: str) -> Mapped:
+    params = decoder_params(cfg, cls, 151936, 4096, 32, 32)
+    params |= {
+        "d_ff": ("intermediate_size", cfg.int("intermediate_size", 22016)),
+        "n_kv_heads": ("num_key_value_heads", cfg.int("num_key_value_heads", 32, nullable=True)),
+        # not a field of Qwen2Config, but the attention reads it when the file sets it
+        "head_dim": ("head_dim", head_dim(params, cfg.int("head_dim", None))),
+        "qkv_bias": ("model_type", True),
+    }
+    return Mapped("llama", params)
+
+
+def _map_qwen2_moe(cfg: ConfigReader, cls: str) -> Mapped:
+    params = decoder_params(cfg, cls, 151936, 2048, 24, 16)
+    params |= {
+        "d_ff": ("intermediate_size", cfg.int("intermediate_size", 5632)),
+        "n_kv_heads": ("num_key_value_heads", cfg.int("num_key_value_heads", 16)),
+        "head_dim": ("head_dim", head_dim(params, cfg.int("head_dim", None))),
+        "qkv_bias": ("qkv_bias", cfg.bool("qkv_bias", True)),
+    }
+    n_experts = cfg.int("num_experts", 60, minimum=0)
+    expert_d_ff = cfg.int("moe_intermediate_size", 1408)
+    shared_d_ff = cfg.int("shared_expert_intermediate_size", 5632, minimum=0)
+    top_k = cfg.int("num_experts_per_tok", 4)
+    step = cfg.int("decoder_sparse_step", 1)
+    dense_layers = cfg.int_list("mlp_only_layers", [], null_means=[])
+    if n_experts == 0:  # transformers then builds a dense MLP in every layer
+        return Mapped("llama", params)
+    params |= {
+        "style": ("model_type", "qwen2_moe"),
+        "n_experts": ("num_experts", n_experts),
+        "top_k": ("num_experts_per_tok", top_k),
+        "expert_d_ff": ("moe_intermediate_size", expert_d_ff),
+        "n_shared_experts": ("shared_expert_intermediate_size", 1 if shared_d_ff else 0),
+        "shared_d_ff": ("shared_expert_intermediate_size", shared_d_ff or None),
+        "shared_gate": ("model_type", True),
+        "moe_every": ("decoder_sparse_step", step),
+        "dense_layers": ("mlp_only_layers", sorted(set(dense_layers))),
+    }
+    return Mapped("llama-moe", params)
+
+
+@hookimpl
+def register_model_types(register):
+    """Map the ``llama``, ``mistral``, ``mixtral``, ``qwen2`` and ``qwen2_moe`` model types."""
+    decoder = frozenset(DECODER_SHAPE_FREE)
+    register(ModelType("llama", causal_classes("Llama"), _map_llama, decoder))
+    register(ModelType("mistral", causal_classes("Mistral"), _map_mistral, decoder | set(SLIDING)))
+    register(ModelType("mixtral", causal_classes("Mixtral"), _map_mixtral, decoder | set(SLIDING) | set(ROUTER)))
+    register(ModelType("qwen2", causal_classes("Qwen2"), _map_qwen2, decoder | set(SLIDING)))
+    register(ModelType("qwen2_moe", causal_classes("Qwen2Moe"), _map_qwen2_moe, decoder | set(SLIDING) | set(ROUTER)))

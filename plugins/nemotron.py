@@ -15,6 +15,9 @@ from pydantic import Field, PositiveInt, model_validator
 from registry import Family, hookimpl
 from registry.blocks import FeedForward, LayerNorm, Module
 from registry.plugins.decoder import GQAParams, causal_lm, self_attention, stack
+from registry.hf_reader import REQUIRED, ConfigReader
+from registry.model_types import Mapped, ModelType
+from registry.plugins.hf_common import ROTARY, causal_classes, decoder_params, head_dim
 
 
 class NemotronParams(GQAParams):
@@ -49,3 +52,25 @@ def register_families(register):
         Family(name="nemotron", params=NemotronParams, build=build,
                description="Nemotron-4: squared-ReLU MLP, grouped-query attention, LayerNorm1p, untied head")
     )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- Hugging Face model type
+
+
+def _map_nemotron(cfg: ConfigReader, cls: str) -> Mapped:
+    params = decoder_params(cfg, cls, 256000, 6144, 32, 48)
+    params |= {
+        "d_ff": ("intermediate_size", cfg.int("intermediate_size", 24576)),
+        "n_kv_heads": ("num_key_value_heads", cfg.int("num_key_value_heads", REQUIRED)),
+        "head_dim": ("head_dim", head_dim(params, cfg.int("head_dim", None, nullable=True))),
+        "attention_bias": ("attention_bias", cfg.bool("attention_bias", False)),
+        "mlp_bias": ("mlp_bias", cfg.bool("mlp_bias", False)),
+    }
+    return Mapped("nemotron", params)
+
+
+@hookimpl
+def register_model_types(register):
+    """Map the ``nemotron`` model type."""
+    shape_free = frozenset(("hidden_act", "norm_eps", "attention_dropout", *ROTARY))
+    register(ModelType("nemotron", causal_classes("Nemotron"), _map_nemotron, shape_free))

@@ -8,7 +8,7 @@ The public API (imported lazily, so that ``import registry`` stays fast)::
     report.total_params                               # 1557611200
     m = registry.build_model("gpt", d_model=768, n_layers=12, n_heads=12)
 
-Plugins need only ``from registry import Family, hookimpl``.
+Plugins need only ``from registry import Family, Mapped, ModelType, hookimpl``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ _EXPORTS = {
     "Model": "registry.model",
     "build_model": "registry.model",
     "Family": "registry.families",
+    "ModelType": "registry.model_types",
+    "Mapped": "registry.model_types",
     "families": "registry.loading",
     "hookimpl": "registry.hookspecs",
     "RegistryError": "registry.errors",
@@ -43,6 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from registry import blocks
     from registry.errors import PluginError, RegistryError, SpecError, UnknownFamilyError
     from registry.families import Family
+    from registry.model_types import Mapped, ModelType
     from registry.hookspecs import hookimpl
     from registry.loading import families, load
     from registry.model import Model, build_model

@@ -2,8 +2,8 @@
 
 :func:`read_config` parses the file (with the line of each top-level key, for error
 messages); :class:`ConfigReader` hands out typed values with transformers' defaults,
-records which fields were read, and refuses whatever field is left over that is not
-known to leave the shapes alone. Every problem is a :class:`~registry.errors.SpecError`
+records which fields were read, and lists whatever field is left over that is not
+known to leave the shapes alone (refused under ``strict``). Every problem is a :class:`~registry.errors.SpecError`
 naming the file, the line, the field and the problem.
 """
 
@@ -170,27 +170,19 @@ class ConfigReader:
         if key in self.data and self.data[key] not in list(allowed):
             raise self.error(key, f"{short(self.data[key])} is not supported: {why}")
 
-    def architecture(self, classes: Iterable[str]) -> str:
-        """The one class named in ``architectures``, which must be one of ``classes``."""
-        known = list(classes)
-        value = self.raw("architectures")
-        if value is None:
-            raise self.error(
-                "architectures", f"missing: name the model class (one of {', '.join(known)}); its heads depend on it"
-            )
-        if not isinstance(value, list) or len(value) != 1 or not isinstance(value[0], str):
-            raise self.error("architectures", f"must name exactly one model class (got {short(value)})")
-        if value[0] not in known:
-            raise self.error("architectures", f"{short(value[0])} is not supported; supported: {', '.join(known)}")
-        return value[0]
+    def finish(self, shape_free: Iterable[str], model_type: str, strict: bool = False) -> list[str]:
+        """The fields (in file order) that were neither read nor declared shape-free.
 
-    def finish(self, shape_free: Iterable[str], model_type: str) -> None:
-        """Refuse the first field (in file order) that was not read and is not known to be shape-free."""
+        Such a field is not a field of transformers' configuration for ``model_type``
+        (the model type's mapping classifies every one that is), so transformers' model
+        never reads it. ``strict`` refuses the first of them instead.
+        """
         allowed = set(shape_free)
-        for key in sorted(self.data, key=lambda k: self.lines.get(k, 0)):
-            if key not in self.read and key not in allowed:
-                raise self.error(
-                    key,
-                    f"unknown field for model_type {model_type!r}: registry cannot tell whether it changes "
-                    "the parameter count, so it refuses to guess",
-                )
+        ignored = [k for k in sorted(self.data, key=lambda k: self.lines.get(k, 0)) if k not in self.read and k not in allowed]
+        if strict and ignored:
+            raise self.error(
+                ignored[0],
+                f"not a field of transformers' configuration for model_type {model_type!r}; "
+                "--strict refuses fields that transformers does not know",
+            )
+        return ignored

@@ -14,27 +14,30 @@ from registry.model import Model
 from registry.plugin_manager import load_families
 
 
-def _hf_config(path: Path) -> list[Model]:
+def _hf_config(path: Path, strict: bool = False) -> list[Model]:
     """A Hugging Face ``config.json``, mapped exactly to a family (see :mod:`registry.hf`)."""
     from registry.hf import load_config
 
-    return load_config(path)
+    return load_config(path, strict=strict)
 
 
-#: Readers by lower-case file suffix; anything else is read as a TOML spec.
-READERS: dict[str, Callable[[Path], list[Model]]] = {".json": _hf_config}
+#: Readers by lower-case file suffix, called as ``reader(path, strict)``; anything else
+#: is read as a TOML spec.
+READERS: dict[str, Callable[[Path, bool], list[Model]]] = {".json": _hf_config}
 
 
-def load(path: str | Path) -> list[Model]:
+def load(path: str | Path, *, strict: bool = False) -> list[Model]:
     """The models a spec file holds (one, or one per size of a multi-size spec).
 
-    Raises :class:`registry.errors.SpecError` naming the file, line, field and
-    problem when the file cannot be read or validated.
+    A Hugging Face ``config.json`` is mapped by the plugin of its ``model_type``; its
+    fields that transformers does not know are listed in ``Model.ignored_fields``, or,
+    with ``strict``, refused. Raises :class:`registry.errors.SpecError` naming the
+    file, line, field and problem when the file cannot be read or validated.
     """
     path = Path(path)
     reader = READERS.get(path.suffix.lower())
     if reader is not None:
-        return reader(path)
+        return reader(path, strict)
     from registry.spec import load as load_spec
 
     return load_spec(path)

@@ -23,7 +23,9 @@ class Model:
     ``family`` and ``params`` (the validated hyper-parameters) are None for a spec
     that composes blocks directly. ``reported_params`` is the published figure the
     spec cites, ``training_tokens`` the published training-set size, ``path`` the
-    spec file the model came from.
+    spec file the model came from. ``ignored_fields`` are fields of a config.json that
+    transformers does not know for its model type (its model never reads them);
+    ``warnings`` are lines the command line prints on stderr.
     """
 
     name: str
@@ -35,6 +37,8 @@ class Model:
     training_tokens: int | None = None
     notes: str | None = None
     path: str | None = None
+    ignored_fields: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def build_architecture(family_name: str, params: BaseModel) -> Module:

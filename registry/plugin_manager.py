@@ -1,7 +1,8 @@
 """The plugin manager: built-in families and third-party plugins, loaded once, lazily.
 
 Built-in families are ordinary plugin modules named in :data:`DEFAULT_PLUGINS`.
-Third-party plugins come from the entry-point group ``registry``; the environment
+Plugins register families (``register_families``) and Hugging Face model-type mappings
+(``register_model_types``). Third-party plugins come from the entry-point group ``registry``; the environment
 variable ``REGISTRY_PLUGINS`` limits which of them load (a comma-separated list of
 entry-point names; empty loads none). A plugin that fails to import, raises in its
 hook, or registers something invalid is reported as one :class:`PluginError` and
@@ -12,13 +13,15 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable
 from importlib import metadata
 
 import pluggy
 
 from registry import hookspecs
 from registry.errors import PluginError
-from registry.families import Family, FamilyRegistry
+from registry.families import FamilyRegistry
+from registry.model_types import ModelTypeRegistry
 
 #: Dotted names of the built-in family plugins.
 DEFAULT_PLUGINS: tuple[str, ...] = (
@@ -39,6 +42,7 @@ _pm: pluggy.PluginManager | None = None
 _origins: dict[str, str] = {}
 _load_errors: list[PluginError] = []
 _registry: FamilyRegistry | None = None
+_model_types: ModelTypeRegistry | None = None
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
@@ -101,30 +105,57 @@ def load_families() -> FamilyRegistry:
     """Every registered family, with the errors met while loading plugins (cached)."""
     global _registry
     if _registry is None:
-        pm = get_plugin_manager()
+        get_plugin_manager()  # loads the plugins, recording their load errors first
         registry = FamilyRegistry()
         registry.errors.extend(_load_errors)
-        for impl in pm.hook.register_families.get_hookimpls():  # registration order
-            plugin = impl.plugin_name
-            origin = _origins.get(plugin, plugin)
-            label = f"built-in ({plugin})" if origin == "built-in" else plugin
-
-            def register(family: Family, _label: str = label) -> None:
-                registry.register_from(_label, family)
-
-            try:
-                impl.function(register=register)
-            except Exception as exc:  # reported, never fatal to other plugins
-                registry.errors.append(PluginError(label, f"register_families raised {type(exc).__name__}: {exc}"))
+        _call_hook("register_families", registry.register_from, registry.errors)
         _registry = registry
     return _registry
 
 
+def load_model_types() -> ModelTypeRegistry:
+    """Every registered Hugging Face model type mapping, with the errors met (cached)."""
+    global _model_types
+    if _model_types is None:
+        registry = ModelTypeRegistry()
+        _call_hook(
+            "register_model_types",
+            lambda label, item: registry.register_from(label, item, built_in=label.startswith("built-in")),
+            registry.errors,
+        )
+        _model_types = registry
+    return _model_types
+
+
+def plugin_errors() -> list[PluginError]:
+    """Every problem met while loading plugins and running their hooks."""
+    return [*load_families().errors, *load_model_types().errors]
+
+
+def _call_hook(hook: str, record: Callable[[str, object], None], errors: list[PluginError]) -> None:
+    """Call ``hook`` of every plugin in registration order with a ``register`` callback that
+    hands each item to ``record(plugin label, item)``; a raising plugin becomes an error."""
+    pm = get_plugin_manager()
+    for impl in getattr(pm.hook, hook).get_hookimpls():
+        plugin = impl.plugin_name
+        origin = _origins.get(plugin, plugin)
+        label = f"built-in ({plugin})" if origin == "built-in" else plugin
+
+        def register(item: object, _label: str = label) -> None:
+            record(_label, item)
+
+        try:
+            impl.function(register=register)
+        except Exception as exc:  # reported, never fatal to other plugins
+            errors.append(PluginError(label, f"{hook} raised {type(exc).__name__}: {exc}"))
+
+
 def reset() -> None:
     """Forget loaded plugins (for tests that install or remove one)."""
-    global _pm, _registry
+    global _pm, _registry, _model_types
     _pm = None
     _registry = None
+    _model_types = None
     _origins.clear()
     _load_errors.clear()
 
@@ -135,8 +166,9 @@ def register_plugin(plugin: object, name: str) -> None:
     For notebooks and tests: the families it registers are available at once, with
     ``name`` as their origin.
     """
-    global _registry
+    global _registry, _model_types
     pm = get_plugin_manager()
     pm.register(plugin, name=name)
     _origins[name] = name
     _registry = None
+    _model_types = None

@@ -56,7 +56,9 @@ class Report:
     ``components`` (and ``components_active``) split ``total_params``
     (``active_params``) by component; ``by_kind`` splits ``total_with_ties`` by leaf
     module kind, as torchinfo-style hand counts do; ``reported_diff_pct`` is
-    ``(total_params - reported_params) / reported_params`` in percent.
+    ``(total_params - reported_params) / reported_params`` in percent;
+    ``ignored_fields`` the fields of a config.json that transformers does not know for
+    its model type (empty for a spec).
     """
 
     name: str
@@ -73,6 +75,7 @@ class Report:
     components_active: dict[str, int]
     by_kind: dict[str, int]
     layers: list[LayerRow] = field(default_factory=list)
+    ignored_fields: list[str] = field(default_factory=list)
 
     def share(self, params: int) -> float:
         """``params`` as a percentage of ``total_params``."""
@@ -103,6 +106,7 @@ def count(model: Model) -> Report:
         components_active=_ordered(tally.components_active),
         by_kind={k: v for k, v in tally.kinds.items() if v},
         layers=list(_layer_rows(model.architecture)),
+        ignored_fields=list(model.ignored_fields),
     )
 
 

@@ -23,11 +23,15 @@ import registry
 from registry import count
 from registry.cli import main
 from registry.errors import SpecError
-from registry.hf import MAPPERS, import_config
+from registry.hf import import_config
+from registry.plugin_manager import load_model_types
 from registry.toml_writer import dumps
 from tests._hf_configs import PUBLISHED, make_config, quiet_transformers, reference_counts, top_k_of, write_config
 
-TRANSFORMERS_TYPES = sorted(set(MAPPERS) - {"arctic"})  # arctic is remote code, not in transformers
+#: Model types mapped by the built-in plugins and built by transformers (arctic is remote code).
+TRANSFORMERS_TYPES = sorted(
+    name for name, m in load_model_types().model_types.items() if m.origin.startswith("built-in") and name != "arctic"
+)
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -343,9 +347,7 @@ LLAMA = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_s
 @pytest.mark.parametrize(
     "change, field, words",
     [
-        ({"sliding_attention_stride": 3}, "sliding_attention_stride", "unknown field for model_type 'llama'"),
-        ({"model_type": "falcon"}, "model_type", "'falcon' is not supported"),
-        ({"architectures": None}, "architectures", "missing"),
+        ({"model_type": "no_such_type"}, "model_type", "'no_such_type' is not mapped by any installed plugin"),
         ({"architectures": ["LlamaForSequenceClassification"]}, "architectures", "is not supported"),
         ({"architectures": ["LlamaForCausalLM", "LlamaModel"]}, "architectures", "exactly one"),
         ({"quantization_config": {"quant_method": "bitsandbytes"}}, "quantization_config", "not supported"),
@@ -370,12 +372,41 @@ def test_refusals_name_the_field(tmp_path, capsys, change, field, words):
 def test_error_line_gives_the_line_of_the_field(tmp_path, capsys):
     path = _write(tmp_path, {**LLAMA, "mystery_width": 7})
     line = path.read_text().splitlines().index('  "mystery_width": 7') + 1
-    status, _, err = run_cli(capsys, "count", str(path))
+    status, _, err = run_cli(capsys, "count", "--strict", str(path))
     assert status == 2
     assert err.strip() == (
-        f"{path}:{line}: mystery_width: unknown field for model_type 'llama': registry cannot tell whether it "
-        "changes the parameter count, so it refuses to guess"
+        f"{path}:{line}: mystery_width: not a field of transformers' configuration for model_type 'llama'; "
+        "--strict refuses fields that transformers does not know"
     )
+
+
+def test_unknown_fields_are_ignored_with_one_warning_and_listed_in_json(tmp_path, capsys):
+    """A training framework's extra keys change nothing in transformers' model: one warning line,
+    the same count as without them, and the fields listed in the JSON report."""
+    plain = _write(tmp_path, LLAMA, "plain.json")
+    extra = _write(tmp_path, {**LLAMA, "is_llama_config": True, "rope_interleaved": False}, "extra.json")
+    status, out, err = run_cli(capsys, "count", "--format", "json", str(extra))
+    assert status == 0
+    (warning,) = err.strip().splitlines()
+    assert warning.startswith("registry: warning: ") and "is_llama_config, rope_interleaved" in warning
+    report = json.loads(out)[0]
+    assert report["ignored_fields"] == ["is_llama_config", "rope_interleaved"]
+    status, plain_out, _ = run_cli(capsys, "count", "--format", "json", str(plain))
+    assert json.loads(plain_out)[0]["total_params"] == report["total_params"]
+    assert json.loads(plain_out)[0]["ignored_fields"] == []
+    for command in (["count"], ["import-hf"], ["validate"]):
+        status, out, err = run_cli(capsys, *command, "--strict", str(extra))
+        assert status == 2 and out == "" and ": is_llama_config: " in err
+
+
+def test_a_config_without_architectures_takes_the_usual_class_and_says_so(tmp_path, capsys):
+    path = _write(tmp_path, {k: v for k, v in LLAMA.items() if k != "architectures"})
+    status, out, err = run_cli(capsys, "count", "--format", "json", str(path))
+    assert status == 0
+    assert "counted as LlamaForCausalLM" in err and len(err.strip().splitlines()) == 1
+    with_class = _write(tmp_path, LLAMA, "with-class.json")
+    _, expected, _ = run_cli(capsys, "count", "--format", "json", str(with_class))
+    assert json.loads(out)[0]["total_params"] == json.loads(expected)[0]["total_params"]
 
 
 @pytest.mark.parametrize(

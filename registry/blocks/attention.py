@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, PositiveInt, model_validator
 
 from registry.blocks.base import BlockBase, FieldError, join, role_names
-from registry.blocks.leaves import Linear, Parameter, RMSNorm
+from registry.blocks.leaves import LayerNorm, Linear, Parameter, RMSNorm
 
 if TYPE_CHECKING:
     from registry.blocks import Block
@@ -23,6 +23,8 @@ ATTENTION_NAMES = {
     "r": "r_proj",
     "r_w_bias": "r_w_bias",
     "r_r_bias": "r_r_bias",
+    "q_norm": "q_norm",
+    "k_norm": "k_norm",
 }
 
 
@@ -34,8 +36,12 @@ class Attention(BlockBase):
     width is ``n_heads × head_dim``). ``fused_qkv`` makes one projection of all three
     (GPT-2's ``c_attn``). ``relative`` adds Transformer-XL's relative-position terms
     (used by Gopher and Chinchilla): a projection of the relative encodings and two
-    per-head bias vectors. ``names`` maps roles (q, k, v, qkv, o, r, r_w_bias,
-    r_r_bias) to the submodule names of the family's checkpoints.
+    per-head bias vectors. ``qk_norm`` normalises queries and keys before the dot
+    product: ``"head"`` with one norm of ``head_dim`` shared by the heads (Qwen3, Gemma-3),
+    ``"full"`` over the whole query and key widths (OLMo-2); ``qk_norm_kind`` says which
+    norm, ``qk_norm_bias`` whether a LayerNorm has a shift. ``names`` maps roles (q, k,
+    v, qkv, o, r, r_w_bias, r_r_bias, q_norm, k_norm) to the submodule names of the
+    family's checkpoints.
     """
 
     kind: Literal["attention"] = "attention"
@@ -48,6 +54,11 @@ class Attention(BlockBase):
     fused_qkv: bool = Field(False, description="one projection for queries, keys and values")
     transposed: bool = Field(False, description="weights stored (in, out), as GPT-2's Conv1D")
     relative: bool = Field(False, description="Transformer-XL relative positions: a projection and two per-head biases")
+    qk_norm: Literal["head", "full"] | None = Field(
+        None, description="norms on queries and keys: head (one of head_dim, shared by the heads) or full (whole width)"
+    )
+    qk_norm_kind: Literal["rms_norm", "layer_norm"] = Field("rms_norm", description="the kind of the query/key norms")
+    qk_norm_bias: bool = Field(False, description="a shift on layer_norm query/key norms")
     names: dict[str, str] = Field(default_factory=dict, description="submodule name per role (q, k, v, qkv, o, r, ...)")
 
     @model_validator(mode="after")
@@ -93,6 +104,15 @@ class Attention(BlockBase):
                 parts.append(
                     Parameter(name=join(self.name, names[role]), shape=(self.n_heads, self.head_width), component="attention")
                 )
+        if self.qk_norm is not None:
+            full = self.qk_norm == "full"
+            for role, width in (("q_norm", inner), ("k_norm", kv)):
+                dim = width if full else self.head_width
+                name = join(self.name, names[role])
+                if self.qk_norm_kind == "rms_norm":
+                    parts.append(RMSNorm(name=name, dim=dim))
+                else:
+                    parts.append(LayerNorm(name=name, dim=dim, bias=self.qk_norm_bias))
         return tuple(parts)
 
 

@@ -13,14 +13,16 @@ if TYPE_CHECKING:
     from registry.blocks import Block
 
 
-FEED_FORWARD_NAMES = {"up": "up_proj", "gate": "gate_proj", "down": "down_proj"}
+FEED_FORWARD_NAMES = {"up": "up_proj", "gate": "gate_proj", "down": "down_proj", "gate_up": "gate_up_proj"}
 
 
 class FeedForward(BlockBase):
     """Position-wise feed-forward: ``d_model → d_ff → d_model``.
 
-    ``gated`` adds a gate projection (GLU variants such as SwiGLU: three matrices).
-    ``names`` maps roles (up, gate, down) to the family's submodule names.
+    ``gated`` adds a gate projection (GLU variants such as SwiGLU: three matrices);
+    ``fused_gate_up`` stores the gate and up projections as one of ``2 × d_ff`` outputs
+    (Phi-3's ``gate_up_proj``). ``names`` maps roles (up, gate, down, gate_up) to the
+    family's submodule names.
     """
 
     kind: Literal["feed_forward"] = "feed_forward"
@@ -28,12 +30,15 @@ class FeedForward(BlockBase):
     d_ff: PositiveInt = Field(description="inner width")
     gated: bool = Field(False, description="a gate projection beside the up projection (SwiGLU: three matrices)")
     bias: bool = Field(True, description="biases on the projections")
+    fused_gate_up: bool = Field(False, description="gate and up projections stored as one (needs gated)")
     transposed: bool = Field(False, description="weights stored (in, out), as GPT-2's Conv1D")
     component: Component = Field("feed_forward", description="the report's component")
-    names: dict[str, str] = Field(default_factory=dict, description="submodule name per role (up, gate, down)")
+    names: dict[str, str] = Field(default_factory=dict, description="submodule name per role (up, gate, down, gate_up)")
 
     @model_validator(mode="after")
     def _check(self) -> FeedForward:
+        if self.fused_gate_up and not self.gated:
+            raise FieldError("fused_gate_up", "a fused gate-up projection needs gated = true")
         role_names(FEED_FORWARD_NAMES, self.names, "feed_forward")
         return self
 
@@ -46,6 +51,8 @@ class FeedForward(BlockBase):
                 bias=self.bias, transposed=self.transposed, component=self.component,
             )  # fmt: skip
 
+        if self.fused_gate_up:
+            return linear("gate_up", self.d_model, 2 * self.d_ff), linear("down", self.d_ff, self.d_model)
         roles = (("gate", "up") if self.gated else ("up",))
         return (*(linear(r, self.d_model, self.d_ff) for r in roles), linear("down", self.d_ff, self.d_model))
 

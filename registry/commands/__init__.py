@@ -53,20 +53,35 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_specs_argument(parser: argparse.ArgumentParser) -> None:
-    """The shared positional list of spec files."""
+    """The shared positional list of spec files, and ``--strict`` for config.json files."""
     parser.add_argument("specs", nargs="+", metavar="SPEC", help="spec file(s) (.toml), or a Hugging Face config.json")
+    add_strict_option(parser)
+
+
+def add_strict_option(parser: argparse.ArgumentParser) -> None:
+    """The shared ``--strict`` option."""
+    parser.add_argument(
+        "--strict", action="store_true",
+        help="refuse a config.json field that transformers does not know for its model_type (default: warn and ignore it)",
+    )  # fmt: skip
 
 
 def warn_plugin_errors() -> None:
     """Print one line per plugin that failed to load or register (the tool goes on)."""
-    from registry.plugin_manager import load_families
+    from registry.plugin_manager import plugin_errors
 
-    for error in load_families().errors:
-        print(f"registry: warning: {error}", file=sys.stderr)
+    for error in plugin_errors():
+        warn(error)
 
 
-def load_models(paths: Sequence[str]) -> tuple[list[Model], bool]:
-    """Load every file; print one line per bad one. Returns the models and whether all loaded."""
+def warn(message: object) -> None:
+    """One warning line on stderr."""
+    print(f"registry: warning: {error_line(message)}", file=sys.stderr)
+
+
+def load_models(paths: Sequence[str], strict: bool = False) -> tuple[list[Model], bool]:
+    """Load every file; print one line per bad one and one per warning. Returns the models
+    and whether all loaded."""
     from registry.errors import RegistryError
     from registry.loading import load
 
@@ -75,8 +90,13 @@ def load_models(paths: Sequence[str]) -> tuple[list[Model], bool]:
     ok = True
     for path in paths:
         try:
-            models.extend(load(path))
+            loaded = load(path, strict=strict)
         except RegistryError as exc:
             print(error_line(exc), file=sys.stderr)
             ok = False
+            continue
+        for model in loaded:
+            for line in model.warnings:
+                warn(line)
+        models.extend(loaded)
     return models, ok

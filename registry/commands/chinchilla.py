@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from registry.commands import add_format_option, load_models, scientific
+from registry.commands import add_strict_option, add_format_option, load_models, scientific
 
 NAME = "chinchilla"
 HELP = "Chinchilla planning: 20 tokens per parameter, compute-optimal N and D (or the budget for N), predicted loss"
@@ -26,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from registry.scaling import FITS
 
     parser.add_argument("specs", nargs="*", metavar="SPEC", help="spec file(s) (.toml), or a Hugging Face config.json")
+    add_strict_option(parser)
     parser.add_argument(
         "--compute", nargs="+", default=None, metavar="C", help="compute budget(s) in FLOPs, e.g. 1.92e19"
     )
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if sizes:
         rows = param_rows(sizes, fit, k)
     elif args.specs:
-        models, ok = load_models(args.specs)
+        models, ok = load_models(args.specs, getattr(args, "strict", False))
         rows = model_rows(models, fit, budgets, k)
     else:
         rows = budget_rows(budgets, fit, k)

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         args.depth = positive_int("count", "--depth", args.depth)
     if args.depth is not None and args.format == "csv":
         raise SystemExit("registry count: error: --depth has no CSV form; use --format table, markdown or json")
-    models, ok = load_models(args.specs)
+    models, ok = load_models(args.specs, getattr(args, "strict", False))
     reports = [count(m) for m in models]
     trees = [tree(m, args.depth) for m in models] if args.depth else None
     if args.format == "json":

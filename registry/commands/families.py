@@ -16,6 +16,10 @@ DESCRIPTION = "List the architecture families the built-in and third-party plugi
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``registry families``."""
     parser.add_argument("name", nargs="?", help="show this family's hyper-parameters")
+    parser.add_argument(
+        "--model-types", action="store_true",
+        help="list the Hugging Face model types the plugins map (config.json's model_type), with their classes",
+    )  # fmt: skip
     add_format_option(parser)
 
 
@@ -49,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     from registry.render import rows_text
 
     warn_plugin_errors()
+    if args.model_types:
+        return _model_types(args.format)
     registry = load_families()
     if args.name:
         try:
@@ -76,4 +82,21 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2, default=str))
     else:
         print(rows_text(rows, args.format))
+    return 0
+
+
+def _model_types(fmt: str) -> int:
+    """Print the mapped model types: name, the classes of ``architectures``, the plugin."""
+    import json
+
+    from registry.plugin_manager import load_model_types
+    from registry.render import rows_text
+
+    types = sorted(load_model_types().model_types.values(), key=lambda m: m.name)
+    if fmt == "json":
+        print(json.dumps([{"model_type": m.name, "classes": list(m.classes), "origin": m.origin} for m in types],
+                         indent=2))  # fmt: skip
+    else:
+        rows = [{"model_type": m.name, "classes": ", ".join(m.classes), "origin": m.origin} for m in types]
+        print(rows_text(rows, fmt))
     return 0

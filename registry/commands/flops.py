@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     convention = choice("flops", "--convention", args.convention, CONVENTIONS)
     seq_len = positive_int("flops", "--seq-len", args.seq_len)
     tokens = None if args.tokens is None else positive_int("flops", "--tokens", args.tokens)
-    models, ok = load_models(args.specs)
+    models, ok = load_models(args.specs, getattr(args, "strict", False))
     reports = [flops(m, seq_len, convention, tokens) for m in models]
     if args.format == "json":
         print(render.rows_text([r.to_dict() for r in reports], "json"))

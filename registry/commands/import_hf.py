@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from registry.commands import add_strict_option
+
 if TYPE_CHECKING:
     from registry.hf import Imported
 
@@ -12,9 +14,10 @@ NAME = "import-hf"
 HELP = "turn a Hugging Face config.json (a local file) into a spec"
 DESCRIPTION = """Map a Hugging Face config.json to a family and its hyper-parameters, exactly as
 transformers builds the model (the class in 'architectures' decides the heads), and write
-the spec as TOML (to stdout, or to --output). Nothing is downloaded. A field registry cannot
-map exactly is refused with one line naming it. Supported model types: bert, openai-gpt,
-gpt2, llama, mistral, mixtral, qwen2, qwen2_moe, deepseek_v2, nemotron, arctic."""
+the spec as TOML (to stdout, or to --output). Nothing is downloaded. A value registry cannot
+map exactly is refused with one line naming its field; a field that transformers does not
+know for the model type is ignored with a warning (--strict refuses it). The model types
+are mapped by the installed family plugins: `registry families --model-types` lists them."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", metavar="CONFIG.json", help="a Hugging Face config.json file")
     parser.add_argument("-o", "--output", metavar="SPEC.toml", help="write the spec here instead of stdout")
     parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
+    add_strict_option(parser)
 
 
 def spec_text(imported: Imported, name: str, source: str) -> str:
@@ -42,15 +46,17 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from registry.commands import warn_plugin_errors
+    from registry.commands import warn, warn_plugin_errors
     from registry.errors import SpecError
-    from registry.hf import map_config, model_name
+    from registry.hf import map_config, model_name, source_of
     from registry.hf_reader import read_config
 
     warn_plugin_errors()
     data, lines = read_config(args.config)
-    imported = map_config(data, args.config, lines)
-    source = f"{args.config} (model_type {imported.model_type}, {imported.architecture})"
+    imported = map_config(data, args.config, lines, strict=args.strict)
+    for line in imported.notes:
+        warn(line)
+    source = source_of(args.config, imported)
     text = spec_text(imported, model_name(args.config, data.get("_name_or_path")), source)
     if args.output is None:
         sys.stdout.write(text)

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     batch = positive_int("memory", "--batch", args.batch)
     if args.train and dtype not in TRAIN_DTYPES:
         raise SystemExit(f"registry memory: error: --train needs --dtype {', '.join(TRAIN_DTYPES)}, not {dtype}")
-    models, ok = load_models(args.specs)
+    models, ok = load_models(args.specs, getattr(args, "strict", False))
     reports = [memory(m, dtype, args.train, optimizer, seq_len, batch, kv_dtype) for m in models]
     if args.format == "json":
         print(render.rows_text([r.to_dict() for r in reports], "json"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from registry.commands import add_format_option, load_models
+from registry.commands import add_strict_option, add_format_option, load_models
 
 NAME = "plot"
 HELP = "draw the loss landscape with the models on it, or their parameter breakdown (PNG)"
@@ -24,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("figure", choices=tuple(DEFAULT_OUTPUT), help="which figure to draw")
     parser.add_argument("specs", nargs="*", metavar="SPEC", help="spec file(s) (.toml); needed for breakdown")
+    add_strict_option(parser)
     parser.add_argument(
         "-o", "--output", default=None, metavar="FILE",
         help="PNG to write (default loss-landscape.png or param-breakdown.png)",
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     output = args.output or DEFAULT_OUTPUT[args.figure]
     if args.figure == "breakdown" and not args.specs:
         raise SystemExit("registry plot: error: breakdown needs at least one spec file")
-    models, ok = load_models(args.specs) if args.specs else ([], True)
+    models, ok = load_models(args.specs, getattr(args, "strict", False)) if args.specs else ([], True)
     if args.figure == "landscape":
         placed, skipped = plot.points(models)
         path = plot.loss_landscape(placed, output, fit)
