@@ -42,6 +42,9 @@ COMMON_SHAPE_FREE = frozenset(
     """.split()
 )
 
+#: Fields the core itself reads or checks, whatever the model type.
+CORE_FIELDS = frozenset(("model_type", "architectures", "quantization_config", "pruned_heads", "add_cross_attention"))
+
 #: Docs pages a user who holds an unmapped model type can turn to.
 ROUTE_DOCS = "docs/spec-format.md (a spec for an existing family, or [[blocks]]) and docs/plugins.md"
 
@@ -197,4 +200,4 @@ def load_config(path: Path, *, strict: bool = False) -> list[Model]:
     ]
 
 
-__all__ = ["COMMON_SHAPE_FREE", "Imported", "import_config", "load_config", "map_config", "model_name", "source_of"]
+__all__ = ["COMMON_SHAPE_FREE", "CORE_FIELDS", "Imported", "import_config", "load_config", "map_config", "model_name", "source_of"]
