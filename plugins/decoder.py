@@ -1,18 +1,19 @@
 """Pieces shared by the Llama-style decoder families: llama, llama-moe, deepseek-v2, arctic, nemotron.
 
 Not a plugin (it registers nothing): the common hyper-parameters of a decoder, the
-per-layer pattern of dense and mixture-of-experts layers, and the Hugging Face
-layout ``model.embed_tokens``, ``model.layers.<i>``, ``model.norm``, ``lm_head``.
-Only public API is used: a third-party family may import it.
+per-layer pattern of dense and mixture-of-experts layers, norms of either kind, and the
+Hugging Face layout ``model.embed_tokens``, ``model.layers.<i>``, ``model.norm``,
+``lm_head``. Only public API is used: a third-party family may import it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from pydantic import Field, PositiveInt
 
-from registry.blocks import Attention, Block, Embedding, FieldError, Linear, Module, Repeat
+from registry.blocks import Attention, Block, Embedding, FieldError, LayerNorm, Linear, Module, Repeat, RMSNorm
 from registry.plugins.common import FamilyParams, check_heads
 
 
@@ -101,19 +102,41 @@ def stack(runs: Sequence[Run], bodies: Mapping[str, list[Block]], name: str = "l
     ]
 
 
-def self_attention(p: GQAParams, bias: bool = False, out_bias: bool | None = None) -> Attention:
-    """Grouped-query attention named as Hugging Face names it (``self_attn.q_proj`` …)."""
+#: The kinds of norm a decoder may use: RMSNorm (a scale) or LayerNorm (a scale and maybe a shift).
+NormKind = Literal["rms_norm", "layer_norm"]
+
+
+def norm(name: str, dim: int, kind: NormKind = "rms_norm", bias: bool = False) -> Block:
+    """A norm of ``dim`` features: RMSNorm, or LayerNorm with (``bias``) or without a shift."""
+    if kind == "layer_norm":
+        return LayerNorm(name=name, dim=dim, bias=bias)
+    return RMSNorm(name=name, dim=dim)
+
+
+def self_attention(
+    p: GQAParams, bias: bool = False, out_bias: bool | None = None, *, fused_qkv: bool = False,
+    qk_norm: str | None = None, qk_norm_kind: NormKind = "rms_norm", qk_norm_bias: bool = False,
+    names: Mapping[str, str] | None = None,
+) -> Attention:  # fmt: skip
+    """Grouped-query attention named as Hugging Face names it (``self_attn.q_proj`` …).
+
+    ``fused_qkv`` stores the three projections as one (``self_attn.qkv_proj``, Phi-3);
+    ``qk_norm``, ``qk_norm_kind`` and ``qk_norm_bias`` are :class:`~registry.blocks.Attention`'s;
+    ``names`` overrides submodule names by role.
+    """
     return Attention(
         name="self_attn", d_model=p.d_model, n_heads=p.n_heads, n_kv_heads=p.n_kv_heads, head_dim=p.head_dim,
-        bias=bias, out_bias=out_bias,
+        bias=bias, out_bias=out_bias, fused_qkv=fused_qkv, qk_norm=qk_norm, qk_norm_kind=qk_norm_kind,
+        qk_norm_bias=qk_norm_bias, names=dict(names or {}),
     )  # fmt: skip
 
 
-def causal_lm(p: DecoderParams, layers: list[Block], final_norm: Block) -> Module:
+def causal_lm(p: DecoderParams, layers: list[Block], final_norm: Block, head_bias: bool = False) -> Module:
     """``model.embed_tokens``, the layers and ``model.norm``, then ``lm_head`` (tied or not).
 
     Without an LM head (the bare ``...Model`` class) the ``model.`` prefix is dropped,
-    as transformers names that class's parameters.
+    as transformers names that class's parameters. ``head_bias`` gives the head a bias
+    of ``vocab_size`` (never tied; PhiMoE's ``lm_head_bias``).
     """
     body: list[Block] = [
         Embedding(name="embed_tokens", num_embeddings=p.vocab_size, embedding_dim=p.d_model, role="token"),
@@ -124,6 +147,7 @@ def causal_lm(p: DecoderParams, layers: list[Block], final_norm: Block) -> Modul
         return Module(blocks=body)
     tied = "model.embed_tokens.weight" if p.tie_word_embeddings else None
     head = Linear(
-        name="lm_head", in_features=p.d_model, out_features=p.vocab_size, bias=False, component="head", tied_to=tied
-    )
+        name="lm_head", in_features=p.d_model, out_features=p.vocab_size, bias=head_bias, component="head",
+        tied_to=tied,
+    )  # fmt: skip
     return Module(blocks=[Module(name="model", blocks=body), head])

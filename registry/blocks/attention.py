@@ -38,8 +38,11 @@ class Attention(BlockBase):
     (used by Gopher and Chinchilla): a projection of the relative encodings and two
     per-head bias vectors. ``qk_norm`` normalises queries and keys before the dot
     product: ``"head"`` with one norm of ``head_dim`` shared by the heads (Qwen3, Gemma-3),
-    ``"full"`` over the whole query and key widths (OLMo-2); ``qk_norm_kind`` says which
-    norm, ``qk_norm_bias`` whether a LayerNorm has a shift. ``names`` maps roles (q, k,
+    ``"full"`` over the whole query and key widths (OLMo-2), ``"per_head"`` with one
+    weight of shape ``(heads, head_dim)`` (Cohere), ``"per_head_modules"`` with one norm
+    module of ``head_dim`` per head, numbered ``<q_norm>.0`` … (StableLM's
+    ``q_layernorm.norms.<i>``); ``qk_norm_kind`` says which norm, ``qk_norm_bias`` whether
+    a LayerNorm has a shift. ``names`` maps roles (q, k,
     v, qkv, o, r, r_w_bias, r_r_bias, q_norm, k_norm) to the submodule names of the
     family's checkpoints.
     """
@@ -54,8 +57,10 @@ class Attention(BlockBase):
     fused_qkv: bool = Field(False, description="one projection for queries, keys and values")
     transposed: bool = Field(False, description="weights stored (in, out), as GPT-2's Conv1D")
     relative: bool = Field(False, description="Transformer-XL relative positions: a projection and two per-head biases")
-    qk_norm: Literal["head", "full"] | None = Field(
-        None, description="norms on queries and keys: head (one of head_dim, shared by the heads) or full (whole width)"
+    qk_norm: Literal["head", "full", "per_head", "per_head_modules"] | None = Field(
+        None,
+        description="norms on queries and keys: head (one of head_dim, shared by the heads), full (whole width), "
+        "per_head (one (heads, head_dim) weight) or per_head_modules (one norm module per head)",
     )
     qk_norm_kind: Literal["rms_norm", "layer_norm"] = Field("rms_norm", description="the kind of the query/key norms")
     qk_norm_bias: bool = Field(False, description="a shift on layer_norm query/key norms")
@@ -105,15 +110,31 @@ class Attention(BlockBase):
                     Parameter(name=join(self.name, names[role]), shape=(self.n_heads, self.head_width), component="attention")
                 )
         if self.qk_norm is not None:
-            full = self.qk_norm == "full"
-            for role, width in (("q_norm", inner), ("k_norm", kv)):
-                dim = width if full else self.head_width
-                name = join(self.name, names[role])
-                if self.qk_norm_kind == "rms_norm":
-                    parts.append(RMSNorm(name=name, dim=dim))
-                else:
-                    parts.append(LayerNorm(name=name, dim=dim, bias=self.qk_norm_bias))
+            for role, heads in (("q_norm", self.n_heads), ("k_norm", self.kv_heads)):
+                parts.append(self._qk_norm(join(self.name, names[role]), heads))
         return tuple(parts)
+
+    def _qk_norm(self, name: str, heads: int) -> Block:
+        """The norm of the queries (or keys) of ``heads`` heads, as :attr:`qk_norm` says."""
+        from registry.blocks.containers import Module, Repeat
+
+        width = self.head_width
+        if self.qk_norm == "per_head":  # one weight (and shift) of shape (heads, head_dim)
+            shape = (heads, width)
+            tensors: list[Block] = [Parameter(name=join(name, "weight"), shape=shape, component="norm")]
+            if self.qk_norm_kind == "layer_norm" and self.qk_norm_bias:
+                tensors.append(Parameter(name=join(name, "bias"), shape=shape, component="norm"))
+            return Module(blocks=tensors)
+        dim = heads * width if self.qk_norm == "full" else width
+        body = "" if self.qk_norm == "per_head_modules" else name
+        norm: Block
+        if self.qk_norm_kind == "rms_norm":
+            norm = RMSNorm(name=body, dim=dim)
+        else:
+            norm = LayerNorm(name=body, dim=dim, bias=self.qk_norm_bias)
+        if self.qk_norm == "per_head_modules":
+            return Repeat(name=name, count=heads, blocks=[norm])
+        return norm
 
 
 LATENT_ATTENTION_NAMES = {
