@@ -120,7 +120,7 @@ def map_config(
     mapping = load_model_types().get(model_type) if isinstance(model_type, str) else None
     if mapping is None:
         raise _refusal(cfg, model_type)
-    cfg.expect("quantization_config", (None,), "quantised checkpoints store packed tensors; count the plain config")
+    cfg.raw("quantization_config"), cfg.raw("quantization")  # packing changes no architecture: registry.checkpoints reads it
     cfg.expect("pruned_heads", ({},), "registry's families cannot describe pruned heads")
     architecture, notes = _model_class(cfg, mapping)
     mapped = mapping.map(cfg, architecture)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from registry.checkpoints.gguf_architectures import GgufArchitecture
     from registry.families import Family
     from registry.model_types import ModelType
 
@@ -46,4 +47,18 @@ def register_model_types(register: Callable[[ModelType], None]) -> None:
     The core validates what it is given and records which plugin provided it. A
     third-party mapping replaces a built-in one of the same ``model_type``; two
     third-party mappings of one ``model_type`` are an error naming both plugins.
+    """
+
+
+@hookspec
+def register_gguf_architectures(register: Callable[[GgufArchitecture], None]) -> None:
+    """Map GGUF architectures to models: call ``register(GgufArchitecture(...))`` once per ``general.architecture``.
+
+    ``GgufArchitecture(name, config, tensor_name)``: ``config(meta)`` returns a
+    config.json-like dict (with ``model_type``) built from the file's metadata, read
+    through ``meta.int(key)``, ``meta.float(key)``, ``meta.has(key)``, ``meta.rows(tensor)``
+    (see :class:`registry.checkpoints.gguf_architectures.GgufMetadata`); the model-type
+    mapping of that dict builds the model. ``tensor_name(gguf_name)`` returns the
+    checkpoint name of a GGUF tensor (None: not a parameter). A second mapping of one
+    architecture is an error naming both plugins; the first stays.
     """

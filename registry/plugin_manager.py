@@ -33,6 +33,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "registry.plugins.deepseek",
     "registry.plugins.arctic",
     "registry.plugins.nemotron",
+    "registry.plugins.gguf_decoders",
 )
 
 #: The entry-point group third-party plugins register under.

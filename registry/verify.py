@@ -23,6 +23,10 @@ checkpoints differ from a family's own names, each rule stated once:
   (GPT-2's causal mask ``attn.bias`` and ``attn.masked_bias``, BERT's
   ``position_ids``, rotary ``inv_freq``) are set aside as ignored, not extra.
 
+Quantized checkpoints are compared by their logical (dequantized) tensors
+(:mod:`registry.checkpoints.quantization`); a tensor whose shape the header does not
+give (bitsandbytes 4-bit stores it in the data) matches by its number of elements.
+
 A weight stored with the two dimensions of the spec's shape swapped is a mismatch
 with the note ``transposed`` (GPT-2's Conv1D weights are ``(in, out)`` in both the
 spec and the checkpoint, so a swap means a real difference in layout).
@@ -30,6 +34,7 @@ spec and the checkpoint, so a swap means a real difference in layout).
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -151,7 +156,7 @@ def compare(model: Model, tensors: Iterable[TensorInfo]) -> Comparison:
             continue
         claimed.add(info.name)
         entry = Entry(name, info.name, tensor.shape, info.shape)
-        if info.shape == tensor.shape:
+        if _same_shape(info, tensor.shape):
             result.matched.append(entry)
         else:
             transposed = len(info.shape) == 2 and info.shape == tensor.shape[::-1]
@@ -167,6 +172,14 @@ def compare(model: Model, tensors: Iterable[TensorInfo]) -> Comparison:
         result.missing.append(Entry(name, None, tensor.shape, None, f"tied to {tensor.tied_to}" if tensor.tied_to else ""))
     result.extra.extend(Entry(t.name, t.name, None, t.shape) for t in stored if t.name not in claimed)
     return result
+
+
+def _same_shape(info: TensorInfo, shape: tuple[int, ...]) -> bool:
+    """Whether a checkpoint tensor has ``shape``; one whose shape the header does not give
+    (``info.flat``: bitsandbytes 4-bit) matches by its number of elements."""
+    if info.flat:
+        return info.numel == math.prod(shape)
+    return info.shape == shape
 
 
 def _is_buffer(info: TensorInfo) -> bool:

@@ -7,7 +7,7 @@ import json
 import struct
 from pathlib import Path
 
-from registry import checkpoint
+from registry.checkpoints import files
 
 
 def write_raw(path: Path, header: dict | bytes, data_size: int = 0, length: int | None = None) -> Path:
@@ -20,7 +20,8 @@ def write_raw(path: Path, header: dict | bytes, data_size: int = 0, length: int 
 
 
 def count_reads(monkeypatch) -> list[int]:
-    """Make registry.checkpoint's ``open`` record the size of every read; returns that list.
+    """Make the checkpoint readers' ``open`` (registry.checkpoints.files) record the size of every read;
+    returns that list.
 
     A read without a size (to the end of the file) fails the test at once.
     """
@@ -46,5 +47,20 @@ def count_reads(monkeypatch) -> list[int]:
             sizes.append(len(data))
             return data
 
-    monkeypatch.setattr(checkpoint, "open", lambda *a, **k: Counting(builtins.open(*a, **k)), raising=False)
+    monkeypatch.setattr(files, "open", lambda *a, **k: Counting(builtins.open(*a, **k)), raising=False)
     return sizes
+
+
+def write_header(path: Path, tensors: dict[str, tuple[str, tuple[int, ...]]], metadata: dict | None = None) -> Path:
+    """A sparse safetensors file of ``tensors`` (name -> (dtype, shape)): a real header, zero data."""
+    sizes = {"F64": 8, "I64": 8, "U64": 8, "F32": 4, "I32": 4, "U32": 4, "F16": 2, "BF16": 2, "I16": 2, "U16": 2,
+             "F8_E4M3": 1, "F8_E5M2": 1, "F8_E8M0": 1, "I8": 1, "U8": 1, "BOOL": 1}
+    header: dict = {"__metadata__": metadata} if metadata else {}
+    offset = 0
+    for name, (dtype, shape) in tensors.items():
+        n = sizes[dtype]
+        for d in shape:
+            n *= d
+        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + n]}
+        offset += n
+    return write_raw(path, header, offset)

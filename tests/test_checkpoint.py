@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from registry import checkpoint
+from registry.checkpoints import files
 from tests.safetensors_files import count_reads, write_raw
 from registry.checkpoint import TensorInfo, group_counts, read_checkpoint, read_safetensors_header
 from registry.errors import SpecError
@@ -230,7 +231,7 @@ def test_short_missing_and_unreadable_files(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(checkpoint, "open", denied, raising=False)
+    monkeypatch.setattr(files, "open", denied, raising=False)
     expect_error(read_checkpoint, short, match="cannot read file: Permission denied")
 
 

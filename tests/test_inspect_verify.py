@@ -130,7 +130,9 @@ def test_inspect_totals_equal_torch(saved, capsys, cls_name, form):
     code, out, err = run(capsys, "inspect", entry[form], "--format", "json")
     assert code == 0, err
     data = json.loads(out)
-    assert set(data) == {"checkpoint", "total_params", "total_bytes", "tensors", "groups"}
+    assert set(data) == {"checkpoint", "format", "total_params", "total_bytes", "tensors", "stored_tensors",
+                         "quantization", "groups", "types", "notes"}
+    assert data["quantization"] is None and data["format"] == "safetensors"
     assert data["total_params"] == entry["params"]
     assert data["total_bytes"] == 4 * entry["params"]  # float32
     assert data["tensors"] == len(read_checkpoint(entry["single"]))

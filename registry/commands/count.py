@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from registry.commands import add_format_option, add_specs_argument, load_models
 
+if TYPE_CHECKING:
+    from registry.model import Model
+
 NAME = "count"
-HELP = "count the parameters of the models in spec files"
+HELP = "count the parameters of the models in spec files, config.json files, GGUF files or model folders"
 DESCRIPTION = """Count parameters exactly: total (tied weights once), active per token (MoE),
 non-embedding (Kaplan et al.'s N), with tied weights counted per use, a breakdown by
-component, by module kind and by layer, and the difference from the published figure."""
+component, by module kind and by layer, and the difference from the published figure.
+A model folder is counted from its config.json (else its GGUF file) and, where it holds
+a checkpoint (single, sharded, quantized or GGUF), the checkpoint's headers are verified
+against the counted model: one line gives the verdict, the differences follow (exit
+status 1 when they differ). A GGUF file is counted from its metadata and verified likewise."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,10 +49,17 @@ def run(args: argparse.Namespace) -> int:
     if args.depth is not None and args.format == "csv":
         raise SystemExit("registry count: error: --depth has no CSV form; use --format table, markdown or json")
     models, ok = load_models(args.specs, getattr(args, "strict", False))
+    checks, checked_ok = _check_checkpoints(args.specs, models)
     reports = [count(m) for m in models]
     trees = [tree(m, args.depth) for m in models] if args.depth else None
     if args.format == "json":
-        print(render.reports_json(reports, trees))
+        import json
+
+        data = json.loads(render.reports_json(reports, trees))
+        for item, model in zip(data, models):
+            if id(model) in checks:
+                item["checkpoint"] = checks[id(model)][1]
+        print(json.dumps(data, indent=2))
     elif args.format == "csv":
         if reports:
             print(render.rows_text(render.component_columns(reports), "csv"))
@@ -54,6 +71,68 @@ def run(args: argparse.Namespace) -> int:
             blocks.extend(render.report_text(r, args.format) for r in reports)
         if trees:
             blocks.extend(f"{m.name}\n{render.tree_text(t, args.format)}" for m, t in zip(models, trees))
+        blocks.extend(checks[id(m)][0] for m in models if id(m) in checks)
         if blocks:
             print("\n\n".join(blocks))
-    return 0 if ok else 2
+    if args.format == "csv":
+        for model in models:
+            if id(model) in checks:
+                print(checks[id(model)][0].splitlines()[0], file=sys.stderr)
+    return 2 if not ok else 0 if checked_ok else 1
+
+
+def _checkpoint_of(spec: str) -> Path | None:
+    """The checkpoint a command-line argument brings with it: a folder's, or the GGUF file itself."""
+    from registry.checkpoints import is_gguf
+    from registry.checkpoints.folder import checkpoint_in
+
+    path = Path(spec)
+    try:
+        if path.is_dir():
+            return checkpoint_in(path, required=False)
+    except (OSError, ValueError):
+        return None
+    return path if is_gguf(path) else None
+
+
+def _check_checkpoints(specs: list[str], models: list[Model]) -> tuple[dict[int, tuple[str, dict[str, Any]]], bool]:
+    """Verify every model that came from a folder or a GGUF file against its checkpoint.
+
+    Returns, by ``id(model)``, the text (verdict line, quantization, differences) and the
+    JSON-ready result, and whether every checkpoint matched. An unreadable checkpoint
+    is one error line and counts as a mismatch.
+    """
+    from registry.checkpoints import open_checkpoint
+    from registry.commands import error_line
+    from registry.commands.verify import compare_checkpoint, difference_rows, verdict
+    from registry.errors import RegistryError
+    from registry.render import rows_text
+    from registry.render_checkpoints import quantization_line
+
+    checks: dict[int, tuple[str, dict[str, Any]]] = {}
+    all_ok = True
+    for spec in specs:
+        file = _checkpoint_of(spec)
+        if file is None:
+            continue
+        sources = {str(Path(spec) / "config.json"), str(file)}
+        for model in (m for m in models if m.path in sources):
+            try:
+                checkpoint = open_checkpoint(file)
+                result = compare_checkpoint(model, checkpoint)
+            except RegistryError as exc:
+                print(f"registry: error: {error_line(exc)}", file=sys.stderr)
+                all_ok = False
+                continue
+            lines = [f"{model.name} {verdict(result, str(file))}"]
+            if checkpoint.quantization is not None:
+                lines.append(quantization_line(checkpoint))
+            lines += list(checkpoint.notes)
+            rows = difference_rows(result)
+            if rows:
+                lines += ["", rows_text(rows, "table")]
+            all_ok = all_ok and result.identical
+            data = {"path": str(file), "identical": result.identical, "logical_params": checkpoint.params,
+                    "stored_bytes": checkpoint.nbytes, **result.to_dict()}  # fmt: skip
+            checks[id(model)] = ("\n".join(lines), data)
+    return checks, all_ok

@@ -1,27 +1,31 @@
-"""``registry inspect CHECKPOINT``: exact counts of a safetensors checkpoint, from its headers."""
+"""``registry inspect CHECKPOINT``: exact counts of a checkpoint (safetensors, quantized, GGUF), from its headers."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from registry.commands import add_format_option
 
 NAME = "inspect"
-HELP = "count the parameters of a safetensors checkpoint from its headers"
-DESCRIPTION = """Count the tensors, parameters and bytes of a safetensors checkpoint, grouped by
-module prefix and dtype. Only the headers are read (the first 8 bytes give the header's
-length; no tensor data is touched), so a checkpoint of any size takes milliseconds.
-CHECKPOINT is a .safetensors file, a sharded *.safetensors.index.json with its shards
-next to it, or a directory holding either."""
+HELP = "count the parameters of a checkpoint (safetensors, quantized, GGUF) from its headers"
+DESCRIPTION = """Count the tensors, parameters and bytes of a checkpoint, grouped by module
+prefix and dtype. Only the headers are read (no tensor data is touched), so a checkpoint of
+any size takes milliseconds. CHECKPOINT is a .safetensors file, a sharded
+*.safetensors.index.json with its shards next to it, a .gguf file, or a model folder
+holding one. Quantized weights (GPTQ, AWQ, bitsandbytes, compressed-tensors, FP8 with
+block scales, MXFP4, MLX, every GGUF type) are counted as their logical, dequantized
+parameters, with the bytes stored, the quantization overhead (scales, zeros, indices)
+and the bits per weight; the layout comes from quantization_config in the config.json
+beside the checkpoint, else from the tensor names."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``registry inspect``."""
-    parser.add_argument("checkpoint", metavar="CHECKPOINT", help=".safetensors file, *.safetensors.index.json or directory")
+    parser.add_argument("checkpoint", metavar="CHECKPOINT",
+                        help=".safetensors, *.safetensors.index.json, .gguf, or a folder holding one")  # fmt: skip
     parser.add_argument(
-        "-d", "--depth", default=2, metavar="N",
-        help="group tensors by the first N parts of their names (default: 2, e.g. model.layers)",
+        "-d", "--depth", default=None, metavar="N",
+        help="group tensors by the first N parts of their names (default: 2, e.g. model.layers; 1 for GGUF, e.g. blk)",
     )  # fmt: skip
     add_format_option(parser)
 
@@ -30,29 +34,15 @@ def run(args: argparse.Namespace) -> int:
     """Print the groups and the total; exit 2 (via SpecError) if the checkpoint cannot be read."""
     import json
 
-    from registry import render
-    from registry.checkpoint import group_counts, read_checkpoint
+    from registry.checkpoints import open_checkpoint
     from registry.commands._options import positive_int
+    from registry.render_checkpoints import checkpoint_json, checkpoint_text
 
-    args.depth = positive_int("inspect", "--depth", args.depth)  # here, not by argparse: no usage
-    tensors = read_checkpoint(args.checkpoint)
-    groups: list[dict[str, Any]] = [dict(row) for row in group_counts(tensors, args.depth)]
-    total_params = sum(t.numel for t in tensors)
-    total_bytes = sum(t.nbytes for t in tensors)
+    depth = None if args.depth is None else positive_int("inspect", "--depth", args.depth)  # no usage on error
+    checkpoint = open_checkpoint(args.checkpoint)
+    depth = depth or (1 if checkpoint.format == "gguf" else 2)
     if args.format == "json":
-        data = {
-            "checkpoint": args.checkpoint,
-            "total_params": total_params,
-            "total_bytes": total_bytes,
-            "tensors": len(tensors),
-            "groups": groups,
-        }
-        print(json.dumps(data, indent=2))
-    elif args.format == "csv":
-        print(render.rows_text(groups, "csv"))
+        print(json.dumps(checkpoint_json(checkpoint, args.checkpoint, depth), indent=2))
     else:
-        total = {"group": "total", "dtype": "", "tensors": len(tensors), "params": total_params, "bytes": total_bytes}
-        headline = (f"{args.checkpoint}: {len(tensors):,} tensors, {total_params:,} parameters "
-                    f"({render.human(total_params)}), {total_bytes:,} bytes")  # fmt: skip
-        print(f"{headline}\n\n{render.rows_text([*groups, total], args.format)}")
+        print(checkpoint_text(checkpoint, args.checkpoint, depth, args.format))
     return 0

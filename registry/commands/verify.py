@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from registry.commands import add_format_option, warn_plugin_errors
 
 if TYPE_CHECKING:
+    from registry.checkpoints import Checkpoint
     from registry.model import Model
     from registry.verify import Comparison, Entry
 
@@ -24,7 +25,8 @@ when they differ, 2 when a file cannot be read."""
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``registry verify``."""
     parser.add_argument("spec", metavar="SPEC", help="spec file (.toml), or a Hugging Face config.json")
-    parser.add_argument("checkpoint", metavar="CHECKPOINT", help=".safetensors file, *.safetensors.index.json or directory")
+    parser.add_argument("checkpoint", metavar="CHECKPOINT",
+                        help=".safetensors, *.safetensors.index.json, .gguf, or a folder holding one")  # fmt: skip
     parser.add_argument("-m", "--model", metavar="NAME", help="which model, when the spec file holds several")
     add_format_option(parser)
 
@@ -34,11 +36,10 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from registry import render
-    from registry.checkpoint import read_checkpoint
-    from registry.verify import compare
+    from registry.checkpoints import open_checkpoint
 
     model = _choose(args.spec, args.model)
-    result = compare(model, read_checkpoint(args.checkpoint))
+    result = compare_checkpoint(model, open_checkpoint(args.checkpoint))
     rows = difference_rows(result)
     if args.format == "json":
         data = {"spec": args.spec, "model": model.name, "checkpoint": args.checkpoint, **result.to_dict()}
@@ -60,6 +61,46 @@ def run(args: argparse.Namespace) -> int:
             lines += ["", render.rows_text(rows, args.format)]
         print("\n".join(lines))
     return 0 if result.identical else 1
+
+
+def compare_checkpoint(model: Model, checkpoint: Checkpoint) -> Comparison:
+    """Compare ``model`` with a checkpoint's logical tensors (GGUF names read as checkpoint names)."""
+    from registry.verify import Entry, compare
+
+    if checkpoint.format != "gguf":
+        return compare(model, checkpoint.tensors)
+    from registry.checkpoints.gguf_architectures import gguf_tensors_as_checkpoint
+
+    tensors, skipped = gguf_tensors_as_checkpoint(checkpoint)
+    result = compare(model, tensors)
+    shapes = {t.name: t.shape for t in checkpoint.tensors}
+    result.ignored.extend(Entry(name, name, None, shapes[name], "not a parameter") for name in skipped)
+    return result
+
+
+def verdict(result: Comparison, checkpoint: str) -> str:
+    """One line: ``matches the checkpoint: N tensors`` or what differs."""
+    if result.identical:
+        return f"matches the checkpoint {checkpoint}: {len(result.matched):,} tensors"
+    return f"does not match the checkpoint {checkpoint}: {result.summary()}"
+
+
+def _choose(path: str, name: str | None) -> Model:
+    """The one model of the spec file, or the one called ``name``."""
+    from registry.errors import SpecError
+    from registry.loading import load
+
+    warn_plugin_errors()
+    models = load(path)
+    names = ", ".join(m.name for m in models)
+    if name is not None:
+        for model in models:
+            if model.name == name:
+                return model
+        raise SpecError(path, "", f"holds no model named {name!r} (it holds {names})")
+    if len(models) != 1:
+        raise SpecError(path, "", f"holds {len(models)} models ({names}); choose one with --model NAME")
+    return models[0]
 
 
 def _choose(path: str, name: str | None) -> Model:

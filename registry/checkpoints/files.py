@@ -1,0 +1,76 @@
+"""Opening and reading checkpoint files: bounded reads, one-line errors.
+
+Every reader of :mod:`registry.checkpoints` opens files through :func:`open_binary`
+(tests replace this module's ``open`` to count what is read) and turns an ``OSError``
+into a :class:`registry.errors.SpecError` with :func:`file_error`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import reprlib
+from pathlib import Path
+from typing import IO, Any
+
+from registry.errors import SpecError
+
+__all__ = ["MAX_JSON_BYTES", "file_error", "is_file", "load_json", "open_binary", "read_json_file", "short"]
+
+MAX_JSON_BYTES = 100_000_000
+"""Largest JSON file or header accepted (the limit the safetensors library enforces)."""
+
+_repr = reprlib.Repr()
+_repr.maxlist, _repr.maxstring, _repr.maxother = 8, 40, 40
+short = _repr.repr
+"""A value shortened for an error message."""
+
+
+def open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
+    """``open(path, "rb")``: the one place the readers open files."""
+    return open(path, "rb")
+
+
+def file_error(where: str, error: OSError | ValueError) -> SpecError:
+    """The SpecError for a file that cannot be opened or read (ValueError: a NUL in the path)."""
+    if isinstance(error, FileNotFoundError):
+        return SpecError(where, "", "no such file")
+    if isinstance(error, IsADirectoryError):
+        return SpecError(where, "", "is a directory, not a file")
+    return SpecError(where, "", f"cannot read file: {getattr(error, 'strerror', None) or error}")
+
+
+def is_file(path: Path) -> bool:
+    """``path.is_file()``, False where that raises (a name too long, a NUL in it)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def load_json(where: str, raw: bytes, what: str) -> dict[str, Any]:
+    """Decode UTF-8 JSON that must be an object; ``what`` names it in messages."""
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SpecError(where, "", f"{what} is not valid UTF-8") from None
+    except RecursionError:
+        raise SpecError(where, "", f"{what} is not valid JSON: nested too deeply") from None
+    except ValueError as e:
+        raise SpecError(where, "", f"{what} is not valid JSON: {e}") from None
+    if not isinstance(value, dict):
+        raise SpecError(where, "", f"{what} is not a JSON object but {type(value).__name__}")
+    return value
+
+
+def read_json_file(path: Path, what: str) -> dict[str, Any]:
+    """A JSON object file of at most :data:`MAX_JSON_BYTES` (bounded: a pipe has no size)."""
+    where = str(path)
+    try:
+        with open_binary(path) as f:
+            raw = f.read(MAX_JSON_BYTES + 1)
+    except (OSError, ValueError) as e:
+        raise file_error(where, e) from None
+    if len(raw) > MAX_JSON_BYTES:
+        raise SpecError(where, "", f"{what} is over {MAX_JSON_BYTES} bytes")
+    return load_json(where, raw, what)
