@@ -34,6 +34,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "registry.plugins.arctic",
     "registry.plugins.nemotron",
     "registry.plugins.gguf_decoders",
+    "registry.plugins.encoder_decoder",
+    "registry.plugins.encoder_decoder_types",
 )
 
 #: The entry-point group third-party plugins register under.

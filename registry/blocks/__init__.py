@@ -31,11 +31,13 @@ from registry.blocks.containers import Module, Repeat
 from registry.blocks.feed_forward import FEED_FORWARD_NAMES, MOE_NAMES, FeedForward, MoE
 from registry.blocks.fused_experts import FUSED_EXPERTS_NAMES, FusedExperts
 from registry.blocks.leaves import Embedding, LayerNorm, Linear, Parameter, RMSNorm
+from registry.blocks.tied_embedding import TiedEmbedding
 
 #: Every block class, in the order the reference lists them.
 BLOCK_CLASSES: tuple[type[BlockBase], ...] = (
     Embedding, Linear, LayerNorm, RMSNorm, Parameter, Attention, LatentAttention, FeedForward, MoE, Module, Repeat,
     FusedExperts,
+    TiedEmbedding,
 )  # fmt: skip
 
 #: Any block: the closed union of :data:`BLOCK_CLASSES`, discriminated by ``kind``.
@@ -51,4 +53,5 @@ __all__ = [
     "FEED_FORWARD_NAMES", "FeedForward", "FieldError", "LATENT_ATTENTION_NAMES", "LatentAttention", "LayerNorm",
     "Linear", "MOE_NAMES", "MoE", "Module", "Parameter", "RMSNorm", "Repeat", "add_children", "join", "role_names",
     "FUSED_EXPERTS_NAMES", "FusedExperts",
+    "TiedEmbedding",
 ]  # fmt: skip

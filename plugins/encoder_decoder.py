@@ -1,0 +1,212 @@
+"""Encoder-decoder transformers: an encoder stack, a decoder stack with cross-attention, a shared
+token embedding and an LM head (T5, T5 v1.1 / Flan-T5, BART).
+
+One family, ``encoder-decoder``, with independent switches: the checkpoint layout
+(``layout``: where each tensor lives and what it is called), the norm kind (``rms_norm``:
+T5's scale-only LayerNorm; ``layer_norm`` with a shift), biases on the projections, a gated
+feed-forward, T5's relative attention bias (an embedding of ``relative_attention_buckets ×
+heads`` in the self-attention of layer 0 of each stack only), BART's learned positions (with
+an offset of extra rows), a norm after the embeddings, a final norm per stack, the widths and
+head counts of each stack, and what is tied to the shared embedding.
+
+Tensor names follow the published checkpoints, which transformers 5 also uses in memory:
+
+* ``layout = "t5"``: ``shared``, ``encoder.block.<i>.layer.0.SelfAttention.q`` (``k``, ``v``,
+  ``o``), ``…layer.0.layer_norm``, ``…layer.1.DenseReluDense.wi`` (gated: ``wi_0``, ``wi_1``)
+  and ``wo``, ``…layer.1.layer_norm``, ``encoder.final_layer_norm``; decoder blocks add
+  ``layer.1.EncDecAttention`` (the feed-forward moves to ``layer.2``); ``lm_head``.
+* ``layout = "bart"``: ``model.shared``, ``model.encoder.embed_positions``,
+  ``model.encoder.layernorm_embedding``, ``model.encoder.layers.<i>.self_attn.q_proj`` (``k_proj``,
+  ``v_proj``, ``out_proj``), ``…self_attn_layer_norm``, ``…fc1``, ``…fc2``,
+  ``…final_layer_norm``; decoder layers add ``encoder_attn`` and ``encoder_attn_layer_norm``;
+  ``lm_head``. The bare model (``architecture = "model"``) drops the ``model.`` prefix.
+
+What is not counted: BART's ``final_logits_bias`` (``1 × vocab_size``, stored in checkpoints) is a
+buffer of ``BartForConditionalGeneration``, not a parameter, so ``model.parameters()`` leaves it
+out; the positions' offset rows (2 in BART) are parameters and are counted. Cross-attention reads
+keys and values from the encoder output, whose width is ``d_model`` in both stacks, so its
+projections have the self-attention's shapes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
+
+from registry import Family, hookimpl
+from registry.blocks import (
+    Attention, Block, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Repeat, RMSNorm, TiedEmbedding,
+)  # fmt: skip
+from registry.plugins.common import FamilyParams
+
+
+class EncoderDecoderParams(FamilyParams):
+    """Hyper-parameters of the encoder-decoder family."""
+
+    layout: Literal["t5", "bart"] = Field(description="checkpoint names: t5 (block.<i>.layer.<j>) or bart (layers.<i>)")
+    architecture: Literal["conditional_generation", "model", "encoder"] = Field(
+        "conditional_generation",
+        description="conditional_generation: both stacks and the LM head; model: both stacks; encoder: the encoder only",
+    )
+    vocab_size: PositiveInt = Field(description="shared token embedding rows (and LM head outputs)")
+    d_model: PositiveInt = Field(description="residual stream width of both stacks")
+    n_encoder_layers: NonNegativeInt = Field(description="encoder layers")
+    n_decoder_layers: NonNegativeInt = Field(description="decoder layers (ignored for architecture = encoder)")
+    n_heads: PositiveInt = Field(description="attention heads of the encoder (and of the decoder by default)")
+    n_decoder_heads: PositiveInt | None = Field(None, description="attention heads of the decoder (default n_heads)")
+    head_dim: PositiveInt | None = Field(None, description="width of one head, T5's d_kv (default d_model / heads)")
+    d_ff: PositiveInt = Field(description="feed-forward width of the encoder (and of the decoder by default)")
+    decoder_d_ff: PositiveInt | None = Field(None, description="feed-forward width of the decoder (default d_ff)")
+    gated: bool = Field(False, description="gated feed-forward: two input projections (T5 v1.1's wi_0, wi_1)")
+    bias: bool = Field(False, description="biases on the attention and feed-forward projections")
+    norm: Literal["rms_norm", "layer_norm"] = Field("rms_norm", description="rms_norm: scale only (T5); layer_norm: scale and shift")
+    relative_attention_buckets: PositiveInt | None = Field(
+        None, description="T5's relative attention bias: buckets x heads, in layer 0's self-attention of each stack"
+    )
+    n_positions: PositiveInt | None = Field(None, description="learned position embedding rows before the offset")
+    position_offset: NonNegativeInt = Field(0, description="extra position rows (BART: 2)")
+    embedding_norm: bool = Field(False, description="a norm after the embeddings of each stack (BART's layernorm_embedding)")
+    final_norm: bool = Field(True, description="a norm after the last layer of each stack")
+    tie_embeddings: bool = Field(True, description="each stack's embed_tokens is the shared embedding (counted once)")
+    tie_lm_head: bool = Field(True, description="the LM head is the shared embedding (counted once)")
+
+    @model_validator(mode="after")
+    def _check(self) -> EncoderDecoderParams:
+        for field, heads in (("n_heads", self.n_heads), ("n_decoder_heads", self.decoder_heads)):
+            if self.head_dim is None and self.d_model % heads:
+                raise FieldError(field, f"{field} ({heads}) does not divide d_model ({self.d_model}) and no head_dim is given")
+        if self.gated and self.layout == "bart":
+            raise FieldError("gated", "the bart layout has no gated feed-forward (its layers hold fc1 and fc2)")
+        if self.position_offset and self.n_positions is None:
+            raise FieldError("position_offset", "a position offset needs learned positions (n_positions)")
+        return self
+
+    @property
+    def decoder_heads(self) -> int:
+        """Attention heads of the decoder."""
+        return self.n_decoder_heads or self.n_heads
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a checkpoint layout puts each tensor of a stack and of its layers."""
+
+    lm_prefix: str  # the prefix of the stacks and the shared embedding when there is an LM head
+    layers: str
+    self_attn: str
+    self_norm: str
+    cross_attn: str
+    cross_norm: str
+    ffn: tuple[str, str]  # (encoder, decoder): the feed-forward's submodule
+    ffn_norm: tuple[str, str]
+    attention_names: dict[str, str]
+    ffn_names: dict[str, str]
+    final_norm: str
+    embedding_norm: str
+
+
+LAYOUTS = {
+    "t5": Layout(
+        lm_prefix="", layers="block", self_attn="layer.0.SelfAttention", self_norm="layer.0.layer_norm",
+        cross_attn="layer.1.EncDecAttention", cross_norm="layer.1.layer_norm",
+        ffn=("layer.1.DenseReluDense", "layer.2.DenseReluDense"), ffn_norm=("layer.1.layer_norm", "layer.2.layer_norm"),
+        attention_names={"q": "q", "k": "k", "v": "v", "o": "o"}, ffn_names={"up": "wi", "down": "wo"},
+        final_norm="final_layer_norm", embedding_norm="layernorm_embedding",
+    ),
+    "bart": Layout(
+        lm_prefix="model", layers="layers", self_attn="self_attn", self_norm="self_attn_layer_norm",
+        cross_attn="encoder_attn", cross_norm="encoder_attn_layer_norm",
+        ffn=("", ""), ffn_norm=("final_layer_norm", "final_layer_norm"),
+        attention_names={"o": "out_proj"}, ffn_names={"up": "fc1", "down": "fc2"},
+        final_norm="layer_norm", embedding_norm="layernorm_embedding",
+    ),
+}  # fmt: skip
+
+#: The gated feed-forward's names in the t5 layout (wi_0 goes through the activation).
+T5_GATED_NAMES = {"gate": "wi_0", "up": "wi_1", "down": "wo"}
+
+
+def _norm(p: EncoderDecoderParams, name: str) -> Block:
+    if p.norm == "rms_norm":
+        return RMSNorm(name=name, dim=p.d_model)
+    return LayerNorm(name=name, dim=p.d_model)
+
+
+def _layer(p: EncoderDecoderParams, lay: Layout, decoder: bool, relative_bias: bool) -> list[Block]:
+    """One layer of a stack: self-attention, (decoder) cross-attention, feed-forward, each with its norm."""
+    heads = p.decoder_heads if decoder else p.n_heads
+    d_ff = (p.decoder_d_ff or p.d_ff) if decoder else p.d_ff
+
+    def attention(name: str) -> Attention:
+        return Attention(name=name, d_model=p.d_model, n_heads=heads, head_dim=p.head_dim, bias=p.bias,
+                         names=lay.attention_names)  # fmt: skip
+
+    blocks: list[Block] = [attention(lay.self_attn), _norm(p, lay.self_norm)]
+    if relative_bias and p.relative_attention_buckets:
+        blocks.append(Embedding(name=f"{lay.self_attn}.relative_attention_bias", role="position",
+                                num_embeddings=p.relative_attention_buckets, embedding_dim=heads))  # fmt: skip
+    if decoder:
+        blocks += [attention(lay.cross_attn), _norm(p, lay.cross_norm)]
+    names = T5_GATED_NAMES if p.gated and p.layout == "t5" else lay.ffn_names
+    blocks += [
+        FeedForward(name=lay.ffn[decoder], d_model=p.d_model, d_ff=d_ff, gated=p.gated, bias=p.bias, names=names),
+        _norm(p, lay.ffn_norm[decoder]),
+    ]
+    return blocks
+
+
+def _stack(p: EncoderDecoderParams, lay: Layout, name: str, decoder: bool, shared: str) -> Module:
+    """An encoder or decoder stack: embeddings, its layers as runs (layer 0 apart when it holds the
+    relative attention bias), and its norms."""
+    n_layers = p.n_decoder_layers if decoder else p.n_encoder_layers
+    if p.tie_embeddings:
+        embed: Block = TiedEmbedding(name="embed_tokens", num_embeddings=p.vocab_size, embedding_dim=p.d_model,
+                                     tied_to=shared)  # fmt: skip
+    else:
+        embed = Embedding(name="embed_tokens", num_embeddings=p.vocab_size, embedding_dim=p.d_model, role="token")
+    blocks: list[Block] = [embed]
+    if p.n_positions is not None:
+        rows = p.n_positions + p.position_offset
+        blocks.append(Embedding(name="embed_positions", num_embeddings=rows, embedding_dim=p.d_model, role="position"))
+    if p.embedding_norm:
+        blocks.append(_norm(p, lay.embedding_norm))
+    first_apart = p.relative_attention_buckets is not None and n_layers > 0
+    if first_apart:
+        blocks.append(Repeat(name=lay.layers, count=1, blocks=_layer(p, lay, decoder, relative_bias=True)))
+    rest = n_layers - first_apart
+    if rest > 0:
+        body = _layer(p, lay, decoder, relative_bias=False)
+        blocks.append(Repeat(name=lay.layers, count=rest, start=int(first_apart), blocks=body))
+    if p.final_norm:
+        blocks.append(_norm(p, lay.final_norm))
+    return Module(name=name, blocks=blocks)
+
+
+def build(p: EncoderDecoderParams) -> Module:
+    """The block tree of an encoder-decoder model."""
+    lay = LAYOUTS[p.layout]
+    lm = p.architecture == "conditional_generation"
+    prefix = lay.lm_prefix if lm else ""
+    shared = f"{prefix}.shared.weight" if prefix else "shared.weight"
+    body: list[Block] = [
+        Embedding(name="shared", num_embeddings=p.vocab_size, embedding_dim=p.d_model, role="token"),
+        _stack(p, lay, "encoder", False, shared),
+    ]
+    if p.architecture != "encoder":
+        body.append(_stack(p, lay, "decoder", True, shared))
+    blocks: list[Block] = [Module(name=prefix, blocks=body)]
+    if lm:
+        blocks.append(Linear(name="lm_head", in_features=p.d_model, out_features=p.vocab_size, bias=False,
+                             component="head", tied_to=shared if p.tie_lm_head else None))  # fmt: skip
+    return Module(blocks=blocks)
+
+
+@hookimpl
+def register_families(register):
+    """Register the ``encoder-decoder`` family."""
+    register(
+        Family(name="encoder-decoder", params=EncoderDecoderParams, build=build,
+               description="T5, Flan-T5, BART: encoder and decoder stacks with cross-attention, shared embedding")
+    )  # fmt: skip
