@@ -1,7 +1,25 @@
-"""Shared fixtures: the repository's folders and an in-process CLI runner."""
+"""Shared fixtures (the repository's folders and an in-process CLI runner), and CI's strict mode.
+
+With the environment variable ``CI`` set to ``true`` (what ``.ci/run`` and most CI services
+set), a missing reference dependency fails the run instead of skipping the tests that need it:
+
+- every ``pytest.importorskip(...)`` that cannot import its module is a failure (at module
+  level: a collection error), not a skip;
+- before any test runs, every distribution of the optional extras in ``pyproject.toml``
+  (``test``, ``reference``, ``plot``) must be installed, at the exact version where the extra
+  pins one (``torch==...``); otherwise the run stops with status 1 naming what is missing.
+  This also covers tests that skip by ``skipif(find_spec(...) is None)``.
+
+Skips for other reasons (a file that root can read despite chmod 000, no ``/dev/fd``) stay
+skips. tests/test_ci_strict.py checks all of this in a subprocess.
+"""
 
 from __future__ import annotations
 
+import importlib.metadata
+import os
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +28,81 @@ from registry.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
+
+
+def strict_ci() -> bool:
+    """True when the environment variable CI is "true" (any case): missing references fail."""
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+# --- CI: missing reference dependencies fail -----------------------------------------------------
+
+_lenient_importorskip = pytest.importorskip
+
+
+def _strict_importorskip(modname: str, *args, **kwargs):
+    """pytest.importorskip under CI=true: a module that cannot be imported fails the test."""
+    try:
+        return _lenient_importorskip(modname, *args, **kwargs)
+    except pytest.skip.Exception as skipped:
+        pytest.fail(
+            f"CI=true: reference dependency missing, not skipped: {skipped.msg} "
+            "(install the extras: pip install -e '.[test,reference,plot]')",
+            pytrace=False,
+        )
+
+
+def _requirement(text: str) -> tuple[str, str | None]:
+    """(distribution name, exact pinned version or None) of one requirement string."""
+    name = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", text).group(1)
+    spec = text.split(";")[0]
+    pin = re.search(r"==\s*([^\s,;]+)", spec)
+    return name, pin.group(1) if pin else None
+
+
+def missing_extras(pyproject: Path) -> list[str]:
+    """What of pyproject's optional extras is not installed (or not at its pinned version)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    problems = []
+    for extra, requirements in sorted(data.get("project", {}).get("optional-dependencies", {}).items()):
+        for text in requirements:
+            name, pin = _requirement(text)
+            try:
+                installed = importlib.metadata.version(name)
+            except importlib.metadata.PackageNotFoundError:
+                problems.append(f"{name} (extra '{extra}') is not installed")
+                continue
+            if pin and installed.split("+")[0] != pin:
+                problems.append(f"{name} (extra '{extra}') is {installed}, the extra pins {pin}")
+    return problems
+
+
+def pytest_configure(config):
+    """Under CI=true, importorskip fails instead of skipping."""
+    if strict_ci():
+        pytest.importorskip = _strict_importorskip
+
+
+def pytest_unconfigure(config):
+    """Put pytest.importorskip back (for in-process runs of pytest)."""
+    pytest.importorskip = _lenient_importorskip
+
+
+def pytest_sessionstart(session):
+    """Under CI=true, stop with status 1 if an optional extra of pyproject.toml is missing."""
+    pyproject = Path(session.config.rootpath) / "pyproject.toml"
+    if strict_ci() and pyproject.exists():
+        problems = missing_extras(pyproject)
+        if problems:
+            pytest.exit("CI=true: reference dependencies missing: " + "; ".join(problems),
+                        returncode=pytest.ExitCode.TESTS_FAILED)  # fmt: skip
+
+
+# --- fixtures ------------------------------------------------------------------------------------
 
 
 class Result:

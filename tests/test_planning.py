@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -41,13 +42,28 @@ def published_loss(fit: str, n: float, d: float) -> float:
 # --- compute-optimal allocation ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fit, n_expected", [("approach3", 3.06e8), ("besiroglu", 3.66e8)])
-def test_allocation_at_1_92e19(capsys, fit, n_expected):
-    # The issue's acceptance values (and docs/scaling-laws.md): 306M and 366M at 1.92e19 FLOPs.
+def brute_force_optimum(fit: str, c: float) -> float:
+    """N minimising the published loss along C = 6ND: a grid of 2,001 points in log N around the
+    minimum, refined ten times (nothing from registry.scaling)."""
+    lo, hi = 0.0, math.log(c)
+    for _ in range(10):
+        xs = [lo + (hi - lo) * k / 2000 for k in range(2001)]
+        best = min(xs, key=lambda x: published_loss(fit, math.exp(x), c / (6 * math.exp(x))))
+        step = (hi - lo) / 2000
+        lo, hi = best - 2 * step, best + 2 * step
+    return math.exp((lo + hi) / 2)
+
+
+@pytest.mark.parametrize("fit, n_quoted", [("approach3", 3.06e8), ("besiroglu", 3.66e8)])
+def test_allocation_at_1_92e19(capsys, fit, n_quoted):
+    # 306M and 366M at 1.92e19 FLOPs (docs/scaling-laws.md): the published constants' optimum,
+    # found here by brute force.
+    n_ref = brute_force_optimum(fit, 1.92e19)
+    assert round(n_ref, -6) == n_quoted
     code, out, _ = run_cli(capsys, "chinchilla", "--compute", "1.92e19", "--fit", fit, "--format", "json")
     (row,) = json.loads(out)
     assert code == 0 and row["fit"] == fit
-    assert round(row["n_opt"], -6) == n_expected
+    assert row["n_opt"] == pytest.approx(n_ref, rel=1e-6)
     assert row["d_opt"] == pytest.approx(1.92e19 / (6 * row["n_opt"]), rel=1e-12)
     assert row["loss"] == pytest.approx(published_loss(fit, row["n_opt"], row["d_opt"]), rel=1e-12)
 
@@ -167,9 +183,6 @@ def test_trend_sentence():
 
 
 def test_seed_four_model_table(capsys):
-    missing = [s for s in SEED_FOUR if not (SPECS / s).exists()]
-    if missing:
-        pytest.skip(f"specs not there yet: {', '.join(missing)}")
     paths = [str(SPECS / s) for s in SEED_FOUR]
     code, out, _ = run_cli(capsys, "chinchilla", *paths, "--format", "json")
     rows = json.loads(out)
