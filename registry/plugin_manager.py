@@ -36,6 +36,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "registry.plugins.gguf_decoders",
     "registry.plugins.encoder_decoder",
     "registry.plugins.encoder_decoder_types",
+    "registry.plugins.encoder",
+    "registry.plugins.encoder_types",
 )
 
 #: The entry-point group third-party plugins register under.

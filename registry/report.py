@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from registry.blocks import BlockBase, Module, Repeat, join
+from registry.blocks import BlockBase, Module, Repeat, Shared, join
 from registry.model import Model
 from registry.numbers import ratio
 from registry.tensors import COMPONENTS, Tensor
@@ -147,7 +147,8 @@ def _sorted_runs(groups: Iterator[Iterator[LayerRow]]) -> Iterator[LayerRow]:
 
 
 def _holds_repeat(block: BlockBase) -> bool:
-    return isinstance(block, Repeat) or (isinstance(block, Module) and any(_holds_repeat(c) for c in block.blocks))
+    # a shared body (its tensors once, used several times) is a row of its own, like a run of layers
+    return isinstance(block, (Repeat, Shared)) or (isinstance(block, Module) and any(_holds_repeat(c) for c in block.blocks))
 
 
 # --------------------------------------------------------------------------- tensors and tree

@@ -31,6 +31,8 @@ from registry.blocks.containers import Module, Repeat
 from registry.blocks.feed_forward import FEED_FORWARD_NAMES, MOE_NAMES, FeedForward, MoE
 from registry.blocks.fused_experts import FUSED_EXPERTS_NAMES, FusedExperts
 from registry.blocks.leaves import Embedding, LayerNorm, Linear, Parameter, RMSNorm
+from registry.blocks.sharing import Shared
+from registry.blocks import sharing as _sharing
 from registry.blocks.tied_embedding import TiedEmbedding
 
 #: Every block class, in the order the reference lists them.
@@ -38,12 +40,14 @@ BLOCK_CLASSES: tuple[type[BlockBase], ...] = (
     Embedding, Linear, LayerNorm, RMSNorm, Parameter, Attention, LatentAttention, FeedForward, MoE, Module, Repeat,
     FusedExperts,
     TiedEmbedding,
+    Shared,
 )  # fmt: skip
 
 #: Any block: the closed union of :data:`BLOCK_CLASSES`, discriminated by ``kind``.
 Block = Annotated[Union[BLOCK_CLASSES], Field(discriminator="kind")]  # type: ignore[valid-type]
 
 _containers.Block = Block  # the forward reference of Module.blocks and Repeat.blocks
+_sharing.Block = Block  # and of Shared.blocks
 
 #: Every block kind, by its ``kind`` tag.
 BLOCK_TYPES: dict[str, type[BlockBase]] = {cls.model_fields["kind"].default: cls for cls in BLOCK_CLASSES}
@@ -54,4 +58,5 @@ __all__ = [
     "Linear", "MOE_NAMES", "MoE", "Module", "Parameter", "RMSNorm", "Repeat", "add_children", "join", "role_names",
     "FUSED_EXPERTS_NAMES", "FusedExperts",
     "TiedEmbedding",
+    "Shared",
 ]  # fmt: skip

@@ -1,0 +1,211 @@
+"""Encoder: BERT-like bidirectional transformers with independent switches (the ``encoder`` family).
+
+One family for RoBERTa, DistilBERT, ALBERT, DeBERTa-v2/v3, ModernBERT and ELECTRA. What
+differs between them is mostly data: ``layout`` only chooses the tensor names of that
+implementation's Hugging Face classes (:data:`LAYOUTS`); the shapes come from switches
+that any layout may use where its implementation has the piece:
+
+* embeddings: ``embedding_size`` (factorised: a narrower table, then a projection to
+  ``d_model``), ``n_positions`` (0: no learned position table, as DeBERTa without
+  ``position_biased_input`` or ModernBERT's rotary positions), ``type_vocab_size`` (0: none);
+* biases and norms: ``attention_bias``, ``mlp_bias``, ``norm_bias``, ``head_bias``,
+  ``decoder_bias`` (ModernBERT has none of them by default; its layout also has pre-norm
+  layers and a GLU feed-forward whose gate and up projections are one ``Wi``);
+* cross-layer sharing (ALBERT): ``n_groups`` groups of ``inner_group_num`` layers, each
+  group's tensors held once and used by its share of the ``n_layers`` layers;
+* disentangled attention (DeBERTa): ``relative_positions`` rows of relative embeddings,
+  ``rel_norm``, ``pos_key_proj`` / ``pos_query_proj`` (c2p / p2c without ``share_att_key``),
+  ``conv_kernel_size`` / ``conv_groups`` (the convolution beside the first layer);
+* the class: ``head`` (none, the masked-LM head, or the pre-training heads: ALBERT's
+  sentence-order classifier of ``n_labels``, ELECTRA's discriminator) and ``pooler``.
+
+MLM decoders are tied to the token embedding unless ``tie_word_embeddings`` is false.
+Where the implementation holds the decoder bias on the head (``lm_head.bias``,
+``predictions.bias``), the tied decoder's bias is that tensor, counted once (as for the
+``bert`` family); untied, the decoder has a weight and bias of its own and the head's
+bias stays beside it, as transformers builds it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
+
+from registry import Family, hookimpl
+from registry.blocks import (
+    Attention, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Parameter, Repeat, Shared,
+)  # fmt: skip
+from registry.plugins.common import FamilyParams, check_heads
+from registry.plugins.encoder_layouts import LAYOUTS, Layout, LayoutName
+
+
+class EncoderParams(FamilyParams):
+    """Hyper-parameters of the ``encoder`` family."""
+
+    layout: LayoutName = Field("roberta", description="tensor names of which implementation (see the family's doc)")
+    head: Literal["none", "mlm", "pretraining"] = Field(
+        "mlm", description="none (the bare model), the masked-LM head, or the pre-training heads (ALBERT, ELECTRA)"
+    )
+    pooler: bool = Field(False, description="the pooler of the bare model (RobertaModel, AlbertModel)")
+    vocab_size: PositiveInt = Field(50265, description="token vocabulary")
+    d_model: PositiveInt = Field(768, description="hidden size")
+    n_layers: PositiveInt = Field(12, description="encoder layers (applications of a layer, with sharing)")
+    n_heads: PositiveInt = Field(12, description="attention heads")
+    d_ff: PositiveInt = Field(3072, description="intermediate size")
+    embedding_size: PositiveInt | None = Field(None, description="width of the embedding tables (default d_model)")
+    n_positions: NonNegativeInt = Field(512, description="learned position embedding rows (0: none)")
+    type_vocab_size: NonNegativeInt = Field(1, description="segment (token type) embedding rows (0: none)")
+    attention_bias: bool = Field(True, description="biases on the attention projections")
+    mlp_bias: bool = Field(True, description="biases on the feed-forward projections")
+    norm_bias: bool = Field(True, description="a shift in every layer norm")
+    head_bias: bool = Field(True, description="bias on the MLM head's dense layer")
+    decoder_bias: bool = Field(True, description="bias on the MLM decoder")
+    tie_word_embeddings: bool = Field(True, description="the MLM decoder shares the token embedding")
+    n_groups: PositiveInt = Field(1, description="ALBERT: groups of shared layers")
+    inner_group_num: PositiveInt = Field(1, description="ALBERT: layers in one group")
+    relative_positions: NonNegativeInt = Field(0, description="DeBERTa: relative embedding rows (0: none)")
+    rel_norm: bool = Field(False, description="DeBERTa: a layer norm on the relative embeddings")
+    pos_key_proj: bool = Field(False, description="DeBERTa: a key projection of the relative embeddings (c2p)")
+    pos_query_proj: bool = Field(False, description="DeBERTa: a query projection of the relative embeddings (p2c)")
+    conv_kernel_size: NonNegativeInt = Field(0, description="DeBERTa: width of the convolution (0: none)")
+    conv_groups: PositiveInt = Field(1, description="DeBERTa: groups of the convolution")
+    legacy_head: bool = Field(True, description="DeBERTa: the legacy MLM head (transform and decoder)")
+    n_labels: PositiveInt = Field(2, description="ALBERT pre-training: sentence-order classes")
+
+    @model_validator(mode="after")
+    def _check(self) -> EncoderParams:
+        check_heads(self.d_model, self.n_heads, None)
+        layout = LAYOUTS[self.layout]
+        for name in layout.refused(self):
+            raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
+        if self.conv_kernel_size and self.d_model % self.conv_groups:
+            raise FieldError("conv_groups", f"conv_groups ({self.conv_groups}) must divide d_model ({self.d_model})")
+        return self
+
+    @property
+    def width(self) -> int:
+        """Width of the embedding tables."""
+        return self.embedding_size or self.d_model
+
+
+def _linear(name: str, n_in: int, n_out: int, bias: bool = True, component: str = "other", **kw) -> Linear:
+    return Linear(name=name, in_features=n_in, out_features=n_out, bias=bias, component=component, **kw)
+
+
+def _layer(p: EncoderParams, lay: Layout, first: bool) -> list:
+    """The blocks of one layer, named as the layout names them (``first``: the first layer)."""
+    d = p.d_model
+    attention = [Attention(d_model=d, n_heads=p.n_heads, bias=p.attention_bias, fused_qkv=lay.fused_qkv, names=lay.attn)]
+    for on, name in ((p.pos_key_proj, lay.pos_key), (p.pos_query_proj, lay.pos_query)):
+        if on:  # DeBERTa's projections of the relative embeddings
+            attention.append(_linear(name, d, d, component="attention"))
+    ff = FeedForward(d_model=d, d_ff=p.d_ff, bias=p.mlp_bias, gated=lay.glu, fused_gate_up=lay.glu, names=lay.ff)
+    attn_norm = LayerNorm(name=lay.attn_norm, dim=d, bias=p.norm_bias)
+    ff_norm = LayerNorm(name=lay.ff_norm, dim=d, bias=p.norm_bias)
+    if lay.pre_norm:  # the first layer's attention takes the normalised embeddings as they are
+        return [*([] if first else [attn_norm]), *attention, ff_norm, ff]
+    return [*attention, attn_norm, ff, ff_norm]
+
+
+def _layers(p: EncoderParams, lay: Layout) -> list:
+    """The layer stack: a repeat, the first layer apart (pre-norm), or ALBERT's shared groups."""
+    if lay.shared:
+        uses = [0] * p.n_groups
+        for i in range(p.n_layers):  # transformers' own arithmetic (AlbertTransformer.forward)
+            uses[int(i / (p.n_layers / p.n_groups))] += 1
+        body = [Repeat(name=lay.inner, count=p.inner_group_num, blocks=_layer(p, lay, False))]
+        return [Module(name=lay.layers, blocks=[Shared(name=str(g), uses=u, blocks=body) for g, u in enumerate(uses)])]
+    if lay.pre_norm:
+        runs = [Repeat(name=lay.layers, count=1, blocks=_layer(p, lay, True))]
+        if p.n_layers > 1:
+            runs.append(Repeat(name=lay.layers, count=p.n_layers - 1, start=1, blocks=_layer(p, lay, False)))
+        return runs
+    return [Repeat(name=lay.layers, count=p.n_layers, blocks=_layer(p, lay, False))]
+
+
+def _base(p: EncoderParams, lay: Layout) -> list:
+    """The bare model: embeddings, projection, layers and what the encoder holds beside them."""
+    d, e = p.d_model, p.width
+    embeddings: list = [Embedding(name=lay.word, num_embeddings=p.vocab_size, embedding_dim=e, role="token")]
+    if p.n_positions:
+        embeddings.append(Embedding(name="position_embeddings", num_embeddings=p.n_positions, embedding_dim=e, role="position"))
+    if p.type_vocab_size:
+        embeddings.append(Embedding(name="token_type_embeddings", num_embeddings=p.type_vocab_size, embedding_dim=e, role="segment"))
+    projection = [_linear(lay.project, e, d, bias=lay.project_bias, component="embedding")] if e != d or lay.always_project else []
+    if lay.project_at == "embeddings":
+        embeddings += projection
+    embeddings.append(LayerNorm(name=lay.embedding_norm, dim=d if lay.norm_after_project else e, bias=p.norm_bias))
+    blocks: list = [Module(name="embeddings", blocks=embeddings)]
+    if lay.project_at == "model":
+        blocks += projection
+    encoder = [*(projection if lay.project_at == "encoder" else []), *_layers(p, lay)]
+    if p.relative_positions:
+        encoder.append(Embedding(name="rel_embeddings", num_embeddings=p.relative_positions, embedding_dim=d, role="other"))
+    if p.rel_norm:
+        encoder.append(LayerNorm(name="LayerNorm", dim=d))
+    if p.conv_kernel_size:
+        encoder.append(Module(name="conv", blocks=[
+            Parameter(name="conv.weight", shape=(d, d // p.conv_groups, p.conv_kernel_size)),
+            Parameter(name="conv.bias", shape=(d,)),
+            LayerNorm(name="LayerNorm", dim=d),
+        ]))  # fmt: skip
+    blocks.append(Module(name=lay.encoder, blocks=encoder))
+    if lay.final_norm:
+        blocks.append(LayerNorm(name=lay.final_norm, dim=d, bias=p.norm_bias))
+    if p.pooler:
+        blocks.append(_linear(lay.pooler, d, d, component="head"))
+    return blocks
+
+
+def _decoder(p: EncoderParams, lay: Layout, n_in: int, prefix: str) -> list:
+    """The MLM decoder: tied to the token embedding (its bias on the head, where the layout has one), or not."""
+    tied = f"{prefix}.embeddings.{lay.word}.weight"
+    if not p.tie_word_embeddings:
+        own = [Parameter(name=lay.head_bias, shape=(p.vocab_size,), component="head")] if lay.head_bias else []
+        return [*own, _linear(lay.decoder, n_in, p.vocab_size, bias=p.decoder_bias, component="head")]
+    if lay.head_bias:
+        return [_linear(lay.decoder, n_in, p.vocab_size, component="head", tied_to=tied, bias_name=lay.head_bias)]
+    return [_linear(lay.decoder, n_in, p.vocab_size, bias=p.decoder_bias, component="head", tied_to=tied)]
+
+
+def _mlm_head(p: EncoderParams, lay: Layout, prefix: str) -> list:
+    """The masked-LM head: a transform (to the embedding width where the layout says so), a norm, the decoder."""
+    d = p.d_model
+    if p.layout == "deberta" and not p.legacy_head:  # logits from the token embedding itself: no decoder module
+        return [
+            _linear("lm_predictions.lm_head.dense", d, d, component="head"),
+            LayerNorm(name="lm_predictions.lm_head.LayerNorm", dim=d),
+            Parameter(name="lm_predictions.lm_head.bias", shape=(p.vocab_size,), component="head"),
+        ]
+    n_out = p.width if lay.head_to_embedding else d
+    return [
+        _linear(lay.head_dense, d, n_out, bias=p.head_bias, component="head"),
+        LayerNorm(name=lay.head_norm, dim=n_out, bias=p.norm_bias),
+        *_decoder(p, lay, n_out, prefix),
+    ]
+
+
+def build(p: EncoderParams) -> Module:
+    """The block tree of an encoder model."""
+    lay = LAYOUTS[p.layout]
+    if p.head == "none":
+        return Module(blocks=_base(p, lay))
+    blocks: list = [Module(name=lay.prefix, blocks=_base(p, lay))]
+    if p.head == "pretraining" and lay.discriminator:
+        blocks += [
+            _linear(f"{lay.discriminator}.dense", p.d_model, p.d_model, component="head"),
+            _linear(f"{lay.discriminator}.dense_prediction", p.d_model, 1, component="head"),
+        ]
+        return Module(blocks=blocks)
+    blocks += _mlm_head(p, lay, lay.prefix)
+    if p.head == "pretraining":
+        blocks.append(_linear(lay.order_classifier, p.d_model, p.n_labels, component="head"))
+    return Module(blocks=blocks)
+
+
+@hookimpl
+def register_families(register):
+    """Register the ``encoder`` family."""
+    register(Family(name="encoder", params=EncoderParams, build=build,
+                    description="bidirectional encoders: RoBERTa, DistilBERT, ALBERT, DeBERTa-v2, ModernBERT, ELECTRA"))  # fmt: skip

@@ -1,0 +1,141 @@
+"""Tensor names of the ``encoder`` family, one :class:`Layout` per implementation (data, not code).
+
+Each layout names the modules of one Hugging Face implementation (``modeling_<type>.py``
+of transformers 5) so that the family's tensors carry the published checkpoints' names,
+says where its pieces sit (the embedding projection, the norms) and which of the
+family's optional switches its implementation has. Not a plugin: it registers nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+LayoutName = Literal["roberta", "distilbert", "albert", "deberta", "modernbert", "electra"]
+
+#: The family's switches that only some layouts have (each layout lists the ones it has).
+OPTIONAL_SWITCHES = (
+    "embedding_size", "attention_bias", "mlp_bias", "norm_bias", "head_bias", "decoder_bias", "n_groups",
+    "inner_group_num", "relative_positions", "rel_norm", "pos_key_proj", "pos_query_proj", "conv_kernel_size",
+    "conv_groups", "legacy_head", "n_labels",
+)  # fmt: skip
+
+_BERT_ATTENTION = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+                   "o": "attention.output.dense"}  # fmt: skip
+_BERT_FF = {"up": "intermediate.dense", "down": "output.dense"}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one implementation puts each piece, and the optional switches it has.
+
+    ``prefix`` is the base model's attribute in the head classes (``roberta.``);
+    ``project`` the embedding projection (placed ``project_at`` the embeddings, the base
+    model or the encoder; ``always_project``: even when the widths are equal);
+    ``norm_after_project``: the embedding norm is ``d_model`` wide, after the projection;
+    ``pre_norm``: norms before attention and feed-forward, none before the first layer's
+    attention (ModernBERT); ``shared``: layers in groups of shared tensors (ALBERT);
+    the ``head_*`` names are the MLM head's (``head_bias``: the parameter that holds the
+    decoder's bias, or empty; ``head_to_embedding``: the transform maps to the embedding
+    width). ``fixed`` are values this implementation always has.
+    """
+
+    prefix: str
+    attn: dict[str, str]
+    ff: dict[str, str]
+    attn_norm: str
+    ff_norm: str
+    head_dense: str
+    head_norm: str
+    decoder: str
+    head_bias: str = ""
+    head_to_embedding: bool = False
+    word: str = "word_embeddings"
+    embedding_norm: str = "LayerNorm"
+    project: str = ""
+    project_at: Literal["embeddings", "model", "encoder"] = "model"
+    project_bias: bool = True
+    always_project: bool = False
+    norm_after_project: bool = False
+    encoder: str = "encoder"
+    layers: str = "layer"
+    inner: str = ""
+    shared: bool = False
+    pre_norm: bool = False
+    fused_qkv: bool = False
+    glu: bool = False
+    pos_key: str = ""
+    pos_query: str = ""
+    final_norm: str = ""
+    pooler: str = ""
+    discriminator: str = ""
+    order_classifier: str = ""
+    switches: frozenset[str] = frozenset()
+    fixed: dict[str, Any] = field(default_factory=dict)
+
+    def refused(self, params: BaseModel) -> list[str]:
+        """The fields of ``params`` set to something this implementation does not have."""
+        fields = type(params).model_fields
+        bad = [n for n in OPTIONAL_SWITCHES if n not in self.switches and getattr(params, n) != fields[n].default]
+        bad += [n for n, value in self.fixed.items() if getattr(params, n) != value]
+        if getattr(params, "pooler") and not self.pooler:
+            bad.append("pooler")
+        if getattr(params, "head") == "pretraining" and not (self.discriminator or self.order_classifier):
+            bad.append("head")
+        return bad
+
+
+LAYOUTS: dict[str, Layout] = {
+    "roberta": Layout(
+        prefix="roberta", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
+        ff_norm="output.LayerNorm", head_dense="lm_head.dense", head_norm="lm_head.layer_norm",
+        decoder="lm_head.decoder", head_bias="lm_head.bias", pooler="pooler.dense",
+    ),
+    "distilbert": Layout(
+        prefix="distilbert",
+        attn={"q": "attention.q_lin", "k": "attention.k_lin", "v": "attention.v_lin", "o": "attention.out_lin"},
+        ff={"up": "ffn.lin1", "down": "ffn.lin2"}, attn_norm="sa_layer_norm", ff_norm="output_layer_norm",
+        head_dense="vocab_transform", head_norm="vocab_layer_norm", decoder="vocab_projector",
+        encoder="transformer", fixed={"type_vocab_size": 0},
+    ),
+    "albert": Layout(
+        prefix="albert",
+        attn={"q": "attention.query", "k": "attention.key", "v": "attention.value", "o": "attention.dense"},
+        ff={"up": "ffn", "down": "ffn_output"}, attn_norm="attention.LayerNorm", ff_norm="full_layer_layer_norm",
+        head_dense="predictions.dense", head_norm="predictions.LayerNorm", decoder="predictions.decoder",
+        head_bias="predictions.bias", head_to_embedding=True, project="embedding_hidden_mapping_in",
+        project_at="encoder", always_project=True, layers="albert_layer_groups", inner="albert_layers", shared=True,
+        pooler="pooler", order_classifier="sop_classifier.classifier",
+        switches=frozenset({"embedding_size", "n_groups", "inner_group_num", "n_labels"}),
+    ),
+    "deberta": Layout(
+        prefix="deberta",
+        attn={"q": "attention.self.query_proj", "k": "attention.self.key_proj", "v": "attention.self.value_proj",
+              "o": "attention.output.dense"},
+        ff=_BERT_FF, attn_norm="attention.output.LayerNorm", ff_norm="output.LayerNorm",
+        head_dense="cls.predictions.transform.dense", head_norm="cls.predictions.transform.LayerNorm",
+        decoder="cls.predictions.decoder", head_bias="cls.predictions.bias", head_to_embedding=True,
+        project="embed_proj", project_at="embeddings", project_bias=False, norm_after_project=True,
+        pos_key="attention.self.pos_key_proj", pos_query="attention.self.pos_query_proj",
+        switches=frozenset({"embedding_size", "relative_positions", "rel_norm", "pos_key_proj", "pos_query_proj",
+                            "conv_kernel_size", "conv_groups", "legacy_head"}),
+    ),
+    "modernbert": Layout(
+        prefix="model", attn={"qkv": "attn.Wqkv", "o": "attn.Wo"}, ff={"gate_up": "mlp.Wi", "down": "mlp.Wo"},
+        attn_norm="attn_norm", ff_norm="mlp_norm", head_dense="head.dense", head_norm="head.norm",
+        decoder="decoder", word="tok_embeddings", embedding_norm="norm", encoder="", layers="layers",
+        pre_norm=True, fused_qkv=True, glu=True, final_norm="final_norm",
+        switches=frozenset({"attention_bias", "mlp_bias", "norm_bias", "head_bias", "decoder_bias"}),
+        fixed={"n_positions": 0, "type_vocab_size": 0},
+    ),
+    "electra": Layout(
+        prefix="electra", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
+        ff_norm="output.LayerNorm", head_dense="generator_predictions.dense",
+        head_norm="generator_predictions.LayerNorm", decoder="generator_lm_head", head_to_embedding=True,
+        project="embeddings_project", discriminator="discriminator_predictions",
+        switches=frozenset({"embedding_size"}),
+    ),
+}  # fmt: skip
