@@ -18,13 +18,27 @@ without biases): the same numbers under other names. ``mlp_bias`` adds biases to
 dense and shared feed-forwards only, as transformers builds them (with no shared
 expert and ``mlp_bias``, transformers still builds an empty shared expert whose down
 projection has a ``d_model`` bias: it is counted).
+
+DeepSeek-V3 (model type ``deepseek_v3``) is the same family: latent attention, the
+first ``first_dense`` layers dense, then routed plus shared experts, no ``mlp_bias``
+(transformers' DeepseekV3MLP has none; with ``n_shared_experts = 0`` it builds
+zero-element shared-expert tensors, which hold no parameters and are not listed).
+Two switches change no count but tell ``registry verify`` what the published
+checkpoints hold beyond transformers' parameters (:class:`registry.CheckpointOnly`):
+``router_score_bias`` (each MoE router's ``e_score_correction_bias`` of ``n_experts``,
+used by ``topk_method = "noaux_tc"``: a buffer in transformers, not a parameter),
+``mtp_layers`` (multi-token-prediction modules stored as extra layers after the last
+one, ``model.layers.61.*`` in DeepSeek-V3, with ``enorm``, ``hnorm``, ``eh_proj`` and
+``shared_head``: transformers builds no MTP layer). The FP8 block scales of the
+published checkpoint (``weight_scale_inv``) are read by the core's quantized-checkpoint
+support, not declared here.
 """
 
 from __future__ import annotations
 
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
-from registry import Family, hookimpl
+from registry import CheckpointOnly, Family, hookimpl
 from registry.blocks import Block, FeedForward, FieldError, LatentAttention, MoE, Module, Parameter, RMSNorm
 from registry.hf_reader import ConfigReader
 from registry.model_types import Mapped, ModelType
@@ -48,6 +62,12 @@ class DeepSeekV2Params(DecoderParams):
     expert_d_ff: PositiveInt = Field(description="width of one routed expert (moe_intermediate_size)")
     n_shared_experts: NonNegativeInt = Field(0, description="always-on experts, stored fused as one feed-forward")
     first_dense: NonNegativeInt = Field(0, description="the first layers stay dense (first_k_dense_replace)")
+    router_score_bias: bool = Field(
+        False, description="checkpoints hold each router's e_score_correction_bias (a buffer in transformers: not counted)"
+    )
+    mtp_layers: NonNegativeInt = Field(
+        0, le=1000, description="multi-token-prediction layers the checkpoints hold after the last layer (not built by transformers: not counted)"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> DeepSeekV2Params:
@@ -83,12 +103,30 @@ def build(p: DeepSeekV2Params) -> Module:
     return causal_lm(p, stack(moe_runs(p.n_layers, 1, p.first_dense), bodies), RMSNorm(name="norm", dim=p.d_model))
 
 
+MTP_REASON = (
+    "multi-token-prediction (MTP) module of the published checkpoint (embedding, enorm, hnorm, eh_proj, a decoder "
+    "layer, shared_head); transformers builds no MTP layer, so it is not counted"
+)
+ROUTER_BIAS_REASON = (
+    "the router's e_score_correction_bias (topk_method noaux_tc), a buffer in transformers, loaded but not a parameter"
+)
+
+
+def checkpoint_only(p: DeepSeekV2Params) -> list[CheckpointOnly]:
+    """What the published checkpoints hold beyond transformers' parameters, for ``registry verify``."""
+    prefix = "model." if p.lm_head else ""
+    known = [CheckpointOnly(f"{prefix}layers.{p.n_layers + i}.*", MTP_REASON) for i in range(p.mtp_layers)]
+    if p.router_score_bias:
+        known.append(CheckpointOnly(f"{prefix}layers.*.mlp.gate.e_score_correction_bias", ROUTER_BIAS_REASON))
+    return known
+
+
 @hookimpl
 def register_families(register):
-    """Register the ``deepseek-v2`` family."""
+    """Register the ``deepseek-v2`` family (DeepSeek-V2 and V3)."""
     register(
-        Family(name="deepseek-v2", params=DeepSeekV2Params, build=build,
-               description="DeepSeek-V2: multi-head latent attention, fine-grained MoE with shared experts")
+        Family(name="deepseek-v2", params=DeepSeekV2Params, build=build, checkpoint_only=checkpoint_only,
+               description="DeepSeek-V2/V3: multi-head latent attention, fine-grained MoE with shared experts")
     )  # fmt: skip
 
 
@@ -125,7 +163,41 @@ _DEEPSEEK_V2_SHAPE_FREE = frozenset((
 ))  # fmt: skip
 
 
+def _map_deepseek_v3(cfg: ConfigReader, cls: str) -> Mapped:
+    params = decoder_params(cfg, cls, 129280, 7168, 61, 128)
+    cfg.expect("moe_layer_freq", (1,), "transformers ignores it while DeepSeek's own code honours it: the MoE layers are ambiguous")
+    if cfg.data.get("num_experts_per_tok", 8) is None:
+        raise cfg.error("num_experts_per_tok", "null: the experts used per token decide the active count")
+    topk_method = cfg.raw("topk_method", "noaux_tc")
+    if not isinstance(topk_method, str):
+        raise cfg.error("topk_method", f"must be a string (got {topk_method!r})")
+    params |= {
+        "q_lora_rank": ("q_lora_rank", cfg.int("q_lora_rank", 1536, nullable=True)),
+        "kv_lora_rank": ("kv_lora_rank", cfg.int("kv_lora_rank", 512)),
+        "qk_nope_head_dim": ("qk_nope_head_dim", cfg.int("qk_nope_head_dim", 128)),
+        "qk_rope_head_dim": ("qk_rope_head_dim", cfg.int("qk_rope_head_dim", 64)),
+        "v_head_dim": ("v_head_dim", cfg.int("v_head_dim", 128)),
+        "attention_bias": ("attention_bias", cfg.bool("attention_bias", False)),
+        "d_ff": ("intermediate_size", cfg.int("intermediate_size", 18432)),
+        "n_experts": ("n_routed_experts", cfg.int("n_routed_experts", 256)),
+        "top_k": ("num_experts_per_tok", cfg.int("num_experts_per_tok", 8)),
+        "expert_d_ff": ("moe_intermediate_size", cfg.int("moe_intermediate_size", 2048)),
+        "n_shared_experts": ("n_shared_experts", cfg.int("n_shared_experts", 1, minimum=0)),
+        "first_dense": ("first_k_dense_replace", cfg.int("first_k_dense_replace", 3, minimum=0)),
+        "router_score_bias": ("topk_method", topk_method == "noaux_tc"),
+        "mtp_layers": ("num_nextn_predict_layers", cfg.int("num_nextn_predict_layers", 1, minimum=0)),
+    }
+    return Mapped("deepseek-v2", params)
+
+
+_DEEPSEEK_V3_SHAPE_FREE = frozenset((
+    *DECODER_SHAPE_FREE, *ROUTER, "num_key_value_heads", "head_dim", "qk_head_dim", "n_group", "topk_group",
+    "routed_scaling_factor", "rope_interleave",
+))  # fmt: skip
+
+
 @hookimpl
 def register_model_types(register):
-    """Map the ``deepseek_v2`` model type."""
+    """Map the ``deepseek_v2`` and ``deepseek_v3`` model types."""
     register(ModelType("deepseek_v2", causal_classes("DeepseekV2"), _map_deepseek_v2, _DEEPSEEK_V2_SHAPE_FREE))
+    register(ModelType("deepseek_v3", causal_classes("DeepseekV3"), _map_deepseek_v3, _DEEPSEEK_V3_SHAPE_FREE))

@@ -28,6 +28,7 @@ _EXPORTS = {
     "Model": "registry.model",
     "build_model": "registry.model",
     "Family": "registry.families",
+    "CheckpointOnly": "registry.families",
     "ModelType": "registry.model_types",
     "Mapped": "registry.model_types",
     "families": "registry.loading",
@@ -44,7 +45,7 @@ __all__ = sorted(_EXPORTS) + ["__version__"]
 if TYPE_CHECKING:  # pragma: no cover
     from registry import blocks
     from registry.errors import PluginError, RegistryError, SpecError, UnknownFamilyError
-    from registry.families import Family
+    from registry.families import CheckpointOnly, Family
     from registry.model_types import Mapped, ModelType
     from registry.hookspecs import hookimpl
     from registry.loading import families, load

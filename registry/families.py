@@ -9,13 +9,29 @@ records which plugin provided it, and keeps the first of two with the same name
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from pydantic import BaseModel
 
 from registry.errors import PluginError, UnknownFamilyError
+
+
+@dataclass(frozen=True)
+class CheckpointOnly:
+    """Tensors a family's published checkpoints hold that the reference implementation does not build.
+
+    ``pattern`` is a shell-style pattern (``fnmatch``: ``*`` matches any characters,
+    dots included) over full tensor names as the family's specs name them, e.g.
+    ``model.layers.61.*`` for a checkpoint's extra layer; ``reason`` says in a few
+    words why the tensors are there and are not counted. ``registry verify`` lists a
+    checkpoint tensor that matches as "in the checkpoint, not built by transformers:
+    <reason>" instead of as an unexplained extra.
+    """
+
+    pattern: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -26,13 +42,18 @@ class Family:
     its hyper-parameters (frozen, unknown keys forbidden, each field documented);
     ``build`` turns validated hyper-parameters into a block tree (a
     :class:`registry.blocks.Module`); ``description`` one line for ``registry
-    families``; ``origin`` is set by the core to the plugin that registered it.
+    families``; ``checkpoint_only`` (optional) maps validated hyper-parameters to the
+    :class:`CheckpointOnly` tensors that the family's published checkpoints hold but
+    the reference implementation does not build (a multi-token-prediction layer, a
+    router buffer), for ``registry verify``; ``origin`` is set by the core to the
+    plugin that registered it.
     """
 
     name: str
     params: type[BaseModel]
     build: Callable[[Any], Any]
     description: str = ""
+    checkpoint_only: Callable[[Any], Sequence[CheckpointOnly]] | None = None
     origin: str = field(default="", compare=False)
 
 
@@ -76,4 +97,6 @@ def _problem(family: object) -> str:
         return f"family {family.name!r}: params must be a pydantic model class"
     if not callable(family.build):
         return f"family {family.name!r}: build must be callable"
+    if family.checkpoint_only is not None and not callable(family.checkpoint_only):
+        return f"family {family.name!r}: checkpoint_only must be callable (or None)"
     return ""

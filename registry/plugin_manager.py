@@ -31,6 +31,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "registry.plugins.moe_gpt",
     "registry.plugins.llama",
     "registry.plugins.deepseek",
+    "registry.plugins.dbrx",
     "registry.plugins.arctic",
     "registry.plugins.nemotron",
     "registry.plugins.gguf_decoders",

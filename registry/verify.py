@@ -22,6 +22,11 @@ checkpoints differ from a family's own names, each rule stated once:
 * **buffers**: tensors that are not parameters but that some checkpoints carry
   (GPT-2's causal mask ``attn.bias`` and ``attn.masked_bias``, BERT's
   ``position_ids``, rotary ``inv_freq``) are set aside as ignored, not extra.
+* **checkpoint-only tensors a family declares** (:class:`registry.families.CheckpointOnly`,
+  from the family's ``checkpoint_only`` hook): a tensor that no spec tensor claims and
+  whose name (as stored, or under the prefix rule) matches a declared pattern is set
+  aside as ignored with the note "in the checkpoint, not built by transformers
+  (<pattern>): <reason>", not counted as extra.
 
 Quantized checkpoints are compared by their logical (dequantized) tensors
 (:mod:`registry.checkpoints.quantization`); a tensor whose shape the header does not
@@ -38,14 +43,16 @@ import math
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 from registry.checkpoint import TensorInfo
+from registry.families import CheckpointOnly
 from registry.model import Model
 from registry.report import iter_tensors
 from registry.tensors import Tensor
 
-__all__ = ["BUFFERS", "Comparison", "Entry", "Rename", "compare"]
+__all__ = ["BUFFERS", "NOT_BUILT", "Comparison", "Entry", "Rename", "checkpoint_only", "compare"]
 
 #: Checkpoint tensors that are buffers, not parameters: (name suffix, test of dtype and shape).
 BUFFERS: tuple[tuple[str, Callable[[TensorInfo], bool]], ...] = (
@@ -54,6 +61,9 @@ BUFFERS: tuple[tuple[str, Callable[[TensorInfo], bool]], ...] = (
     (".position_ids", lambda t: t.dtype.startswith(("I", "U"))),  # BERT's arange(n_positions)
     (".rotary_emb.inv_freq", lambda t: len(t.shape) == 1),  # rotary frequencies of early LLaMA checkpoints
 )
+
+#: The start of the note of an ignored tensor that the model's family declares checkpoint-only.
+NOT_BUILT = "in the checkpoint, not built by transformers"
 
 #: Old parameter names, read as their current names.
 OLD_NAMES: tuple[tuple[str, str], ...] = ((".LayerNorm.gamma", ".LayerNorm.weight"), (".LayerNorm.beta", ".LayerNorm.bias"))
@@ -107,8 +117,9 @@ class Comparison:
     spec tensors are not stored themselves but share a stored tensor's storage;
     ``missing`` are in the spec only, ``extra`` in the checkpoint only,
     ``mismatched`` on both sides with other shapes; ``ignored`` are the
-    checkpoint's buffers; ``rename`` is the prefix rule applied (None: names as
-    stored).
+    checkpoint's buffers and the tensors the family declares checkpoint-only (their
+    note says which: ``buffer``, or :data:`NOT_BUILT` with the pattern and the
+    reason); ``rename`` is the prefix rule applied (None: names as stored).
     """
 
     matched: list[Entry] = field(default_factory=list)
@@ -136,8 +147,23 @@ class Comparison:
         return {"identical": self.identical, "counts": counts, "rename": data.pop("rename"), **data}
 
 
-def compare(model: Model, tensors: Iterable[TensorInfo]) -> Comparison:
-    """Match the tensors of ``model`` to a checkpoint's ``tensors`` by name, then shape."""
+def checkpoint_only(model: Model) -> tuple[CheckpointOnly, ...]:
+    """The checkpoint-only tensors ``model``'s family declares for its hyper-parameters (none without a family)."""
+    if model.family is None or model.params is None:
+        return ()
+    from registry.plugin_manager import load_families
+
+    declare = load_families().get(model.family).checkpoint_only
+    return tuple(declare(model.params)) if declare is not None else ()
+
+
+def compare(model: Model, tensors: Iterable[TensorInfo], known: Sequence[CheckpointOnly] | None = None) -> Comparison:
+    """Match the tensors of ``model`` to a checkpoint's ``tensors`` by name, then shape.
+
+    ``known`` are the tensors the checkpoint may hold beyond the model's (default: what
+    the model's family declares, :func:`checkpoint_only`).
+    """
+    known = checkpoint_only(model) if known is None else tuple(known)
     spec = {t.path: t for t in iter_tensors(model.architecture)}
     stored: list[TensorInfo] = []
     ignored: list[Entry] = []
@@ -170,8 +196,22 @@ def compare(model: Model, tensors: Iterable[TensorInfo]) -> Comparison:
             result.tied.append(Entry(name, None, tensor.shape, None, f"tied to {partner}, stored once"))
             continue
         result.missing.append(Entry(name, None, tensor.shape, None, f"tied to {tensor.tied_to}" if tensor.tied_to else ""))
-    result.extra.extend(Entry(t.name, t.name, None, t.shape) for t in stored if t.name not in claimed)
+    for info in stored:
+        if info.name in claimed:
+            continue
+        declared = _declared(known, info.name, rename)
+        if declared is None:
+            result.extra.append(Entry(info.name, info.name, None, info.shape))
+        else:
+            note = f"{NOT_BUILT} ({declared.pattern}): {declared.reason}"
+            result.ignored.append(Entry(info.name, info.name, None, info.shape, note))
     return result
+
+
+def _declared(known: Sequence[CheckpointOnly], name: str, rename: Rename | None) -> CheckpointOnly | None:
+    """The first declaration whose pattern matches ``name`` as stored or under the prefix rule."""
+    names = (name,) if rename is None else (name, rename.apply(name))
+    return next((k for k in known if any(fnmatchcase(n, k.pattern) for n in names)), None)
 
 
 def _same_shape(info: TensorInfo, shape: tuple[int, ...]) -> bool:

@@ -30,6 +30,7 @@ from registry.blocks.base import BlockBase, Component, FieldError, add_children,
 from registry.blocks.containers import Module, Repeat
 from registry.blocks.feed_forward import FEED_FORWARD_NAMES, MOE_NAMES, FeedForward, MoE
 from registry.blocks.fused_experts import FUSED_EXPERTS_NAMES, FusedExperts
+from registry.blocks.flat_experts import FLAT_EXPERTS_NAMES, FlatExperts
 from registry.blocks.leaves import Embedding, LayerNorm, Linear, Parameter, RMSNorm
 from registry.blocks.sharing import Shared
 from registry.blocks import sharing as _sharing
@@ -39,6 +40,7 @@ from registry.blocks.tied_embedding import TiedEmbedding
 BLOCK_CLASSES: tuple[type[BlockBase], ...] = (
     Embedding, Linear, LayerNorm, RMSNorm, Parameter, Attention, LatentAttention, FeedForward, MoE, Module, Repeat,
     FusedExperts,
+    FlatExperts,
     TiedEmbedding,
     Shared,
 )  # fmt: skip
@@ -57,6 +59,7 @@ __all__ = [
     "FEED_FORWARD_NAMES", "FeedForward", "FieldError", "LATENT_ATTENTION_NAMES", "LatentAttention", "LayerNorm",
     "Linear", "MOE_NAMES", "MoE", "Module", "Parameter", "RMSNorm", "Repeat", "add_children", "join", "role_names",
     "FUSED_EXPERTS_NAMES", "FusedExperts",
+    "FLAT_EXPERTS_NAMES", "FlatExperts",
     "TiedEmbedding",
     "Shared",
 ]  # fmt: skip

@@ -18,8 +18,10 @@ DESCRIPTION = """Match the tensors of a spec to those of a safetensors checkpoin
 every tensor that is missing (in the spec only), extra (in the checkpoint only) or of
 another shape. Only headers are read. A prefix on one side only (GPT-2's transformer.,
 BERT's bert., LLaMA's model.) is allowed for, a tied tensor may be stored once, and
-buffers such as GPT-2's attention mask are ignored. Exit status 0 when they agree, 1
-when they differ, 2 when a file cannot be read."""
+buffers such as GPT-2's attention mask are ignored. Tensors that the spec's family
+declares checkpoint-only (e.g. a multi-token-prediction layer that transformers does
+not build) are listed, with the family's reason, as in the checkpoint but not built.
+Exit status 0 when they agree, 1 when they differ, 2 when a file cannot be read."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,10 +55,12 @@ def run(args: argparse.Namespace) -> int:
             notes.append(result.rename.describe())
         if result.tied:
             notes.append(f"{len(result.tied)} tied tensor(s) stored once")
-        if result.ignored:
-            notes.append(f"{len(result.ignored)} buffer(s) ignored")
+        buffers = sum(e.note == "buffer" for e in result.ignored)
+        if buffers:
+            notes.append(f"{buffers} buffer(s) ignored")
         if notes:
             lines.append("(" + "; ".join(notes) + ")")
+        lines += not_built_lines(result)
         if rows:
             lines += ["", render.rows_text(rows, args.format)]
         print("\n".join(lines))
@@ -103,22 +107,19 @@ def _choose(path: str, name: str | None) -> Model:
     return models[0]
 
 
-def _choose(path: str, name: str | None) -> Model:
-    """The one model of the spec file, or the one called ``name``."""
-    from registry.errors import SpecError
-    from registry.loading import load
+def not_built_lines(result: Comparison) -> list[str]:
+    """One line per declared reason: how many checkpoint tensors (and parameters) it sets aside."""
+    from math import prod
 
-    warn_plugin_errors()
-    models = load(path)
-    names = ", ".join(m.name for m in models)
-    if name is not None:
-        for model in models:
-            if model.name == name:
-                return model
-        raise SpecError(path, "", f"holds no model named {name!r} (it holds {names})")
-    if len(models) != 1:
-        raise SpecError(path, "", f"holds {len(models)} models ({names}); choose one with --model NAME")
-    return models[0]
+    from registry.verify import NOT_BUILT
+
+    groups: dict[str, list[int]] = {}
+    for entry in result.ignored:
+        if entry.note.startswith(NOT_BUILT):
+            group = groups.setdefault(entry.note, [0, 0])
+            group[0] += 1
+            group[1] += prod(entry.found or ())
+    return [f"{n:,} tensor(s), {params:,} parameters: {note}" for note, (n, params) in groups.items()]
 
 
 def difference_rows(result: Comparison) -> list[dict[str, Any]]:
