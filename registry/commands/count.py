@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         for model in models:
             if id(model) in checks:
                 print(checks[id(model)][0].splitlines()[0], file=sys.stderr)
-    return 2 if not ok else 0 if checked_ok else 1
+    return 2 if not ok or checked_ok is None else 0 if checked_ok else 1
 
 
 def _checkpoint_of(spec: str) -> Path | None:
@@ -95,12 +95,12 @@ def _checkpoint_of(spec: str) -> Path | None:
     return path if is_gguf(path) else None
 
 
-def _check_checkpoints(specs: list[str], models: list[Model]) -> tuple[dict[int, tuple[str, dict[str, Any]]], bool]:
+def _check_checkpoints(specs: list[str], models: list[Model]) -> tuple[dict[int, tuple[str, dict[str, Any]]], bool | None]:
     """Verify every model that came from a folder or a GGUF file against its checkpoint.
 
     Returns, by ``id(model)``, the text (verdict line, quantization, differences) and the
-    JSON-ready result, and whether every checkpoint matched. An unreadable checkpoint
-    is one error line and counts as a mismatch.
+    JSON-ready result, and whether every checkpoint matched (None when one could not be
+    read: one error line, and exit status 2).
     """
     from registry.checkpoints import open_checkpoint
     from registry.commands import error_line
@@ -110,7 +110,7 @@ def _check_checkpoints(specs: list[str], models: list[Model]) -> tuple[dict[int,
     from registry.render_checkpoints import quantization_line
 
     checks: dict[int, tuple[str, dict[str, Any]]] = {}
-    all_ok = True
+    all_ok: bool | None = True
     for spec in specs:
         file = _checkpoint_of(spec)
         if file is None:
@@ -122,7 +122,7 @@ def _check_checkpoints(specs: list[str], models: list[Model]) -> tuple[dict[int,
                 result = compare_checkpoint(model, checkpoint)
             except RegistryError as exc:
                 print(f"registry: error: {error_line(exc)}", file=sys.stderr)
-                all_ok = False
+                all_ok = None
                 continue
             lines = [f"{model.name} {verdict(result, str(file))}"]
             if checkpoint.quantization is not None:
@@ -131,7 +131,8 @@ def _check_checkpoints(specs: list[str], models: list[Model]) -> tuple[dict[int,
             rows = difference_rows(result)
             if rows:
                 lines += ["", rows_text(rows, "table")]
-            all_ok = all_ok and result.identical
+            if all_ok is not None:
+                all_ok = all_ok and result.identical
             data = {"path": str(file), "identical": result.identical, "logical_params": checkpoint.params,
                     "stored_bytes": checkpoint.nbytes, **result.to_dict()}  # fmt: skip
             checks[id(model)] = ("\n".join(lines), data)
