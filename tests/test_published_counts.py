@@ -257,3 +257,18 @@ def test_gpt4_rumoured_total_and_active():
     per_expert = report.components["experts"] // 16
     assert abs(per_expert / 111e9 - 1) < 0.05
     assert abs(report.components["attention"] / 55e9 - 1) < 0.05
+
+
+def test_seed_notebook_gpt_params_leaves_out_the_position_embeddings():
+    """The seed notebook (nanoGPT's scaling_laws.ipynb) prints gpt_params(gpt2) = 123.653376M. It is
+    transformers' GPT2Model count less wpe, what nanoGPT's GPT.get_num_params() (non_embedding=True,
+    the default) returns: sum(p.numel() for p in self.parameters()) - self.transformer.wpe.weight.numel()."""
+    model_cls, config = transformers_config("gpt2.toml")
+    import torch
+
+    with torch.device("meta"):
+        reference = model_cls(config)
+    get_num_params = sum(p.numel() for p in reference.parameters()) - reference.wpe.weight.numel()
+    report = one("gpt2.toml")
+    wpe = next(row for row in report.layers if row.path == "wpe")
+    assert get_num_params == report.total_params - wpe.params == 123_653_376

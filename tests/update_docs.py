@@ -1,8 +1,8 @@
 """Rewrite the outputs shown in docs/ after a deliberate change of the tool's output.
 
-    python tests/update_docs.py
+    python tests/update_docs.py [PAGE.md ...]
 
-Runs every ``$ registry ...`` command of a ```console block (in the repository root) and
+Runs (on the pages given, or on every page of docs/ and the README) every ``$ registry ...`` command of a ```console block (in the repository root) and
 every ``<!-- $ registry ... -->`` example (in a scratch folder, as tests/test_flops.py
 does), and writes what they print back into the page. Blocks that show commands
 without output are left alone. Review the diff before committing: the doc tests
@@ -56,11 +56,13 @@ def rendered_block(match: re.Match, scratch: Path) -> str:
     return f"<!-- $ {match.group(1)} -->\n{out.rstrip(chr(10))}\n<!-- /output -->"
 
 
-def main_update() -> None:
+def main_update(pages: list[str] | None = None) -> None:
+    """Rewrite the outputs shown in the given pages (default: every page of docs/ and the README)."""
+    docs = [Path(p).resolve() for p in pages] if pages else sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         (scratch / "specs").symlink_to(ROOT / "specs")
-        for doc in sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]:
+        for doc in docs:
             text = doc.read_text(encoding="utf-8")
             new = re.sub(r"```console\n(.*?)```", console_block, text, flags=re.S)
             new = re.sub(r"<!-- \$ (registry [^\n]*?) -->\n(.*?)<!-- /output -->",
@@ -71,4 +73,6 @@ def main_update() -> None:
 
 
 if __name__ == "__main__":
-    main_update()
+    import sys
+
+    main_update(sys.argv[1:])
