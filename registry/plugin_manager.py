@@ -37,6 +37,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "registry.plugins.gguf_decoders",
     "registry.plugins.encoder_decoder",
     "registry.plugins.encoder_decoder_types",
+    "registry.plugins.ssm",
+    "registry.plugins.rwkv",
     "registry.plugins.encoder",
     "registry.plugins.encoder_types",
 )

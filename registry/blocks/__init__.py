@@ -35,12 +35,15 @@ from registry.blocks.leaves import Embedding, LayerNorm, Linear, Parameter, RMSN
 from registry.blocks.sharing import Shared
 from registry.blocks import sharing as _sharing
 from registry.blocks.tied_embedding import TiedEmbedding
+from registry.blocks.selective_ssm import SELECTIVE_SSM_NAMES, SelectiveSSM
+from registry.blocks.token_shift_mix import CHANNEL_MIX_NAMES, TIME_MIX_NAMES, ChannelMix, TimeMix
 
 #: Every block class, in the order the reference lists them.
 BLOCK_CLASSES: tuple[type[BlockBase], ...] = (
     Embedding, Linear, LayerNorm, RMSNorm, Parameter, Attention, LatentAttention, FeedForward, MoE, Module, Repeat,
     FusedExperts,
     FlatExperts,
+    SelectiveSSM, TimeMix, ChannelMix,
     TiedEmbedding,
     Shared,
 )  # fmt: skip
@@ -60,6 +63,7 @@ __all__ = [
     "Linear", "MOE_NAMES", "MoE", "Module", "Parameter", "RMSNorm", "Repeat", "add_children", "join", "role_names",
     "FUSED_EXPERTS_NAMES", "FusedExperts",
     "FLAT_EXPERTS_NAMES", "FlatExperts",
+    "CHANNEL_MIX_NAMES", "ChannelMix", "SELECTIVE_SSM_NAMES", "SelectiveSSM", "TIME_MIX_NAMES", "TimeMix",
     "TiedEmbedding",
     "Shared",
 ]  # fmt: skip

@@ -1,0 +1,272 @@
+"""State-space and recurrent model types (mamba, falcon_mamba, rwkv, jamba) against transformers.
+
+The reference is transformers 5.24's model of the config's class built on the meta device:
+``sum(p.numel() for p in model.parameters())`` for the total, and for Jamba's active count
+the same with each MoE layer's routed-expert parameters scaled by top_k / n_experts
+(tests/_hf_configs.py ``reference_counts``). All four model types ship with transformers
+5.24 (``transformers/models/{mamba,falcon_mamba,rwkv,jamba}``). Tensor names are compared
+with the reference's ``named_parameters()``; transformers 5 holds Jamba's experts fused in
+memory (``feed_forward.experts.gate_up_proj``, ``down_proj``) where the checkpoints have one
+tensor per expert (``feed_forward.experts.<e>.gate_proj.weight`` …): compared by count.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import registry
+from registry import count, iter_tensors
+from registry.cli import main
+from registry.errors import SpecError
+from registry.hf import import_config
+from tests._hf_configs import make_config, meta_model, quiet_transformers, reference_counts, top_k_of, write_config
+from tests.conftest import ROOT
+
+CONFIGS = ROOT / "tests" / "configs"
+_SMALL = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+# --------------------------------------------------------------------------- random small configs
+
+
+def _dt_rank(draw):
+    return draw(st.sampled_from(["auto", 1, 2, 5]))
+
+
+@st.composite
+def mamba_configs(draw, model_type: str = "mamba", prefix: str = "Mamba"):
+    fields = dict(
+        vocab_size=draw(st.integers(5, 200)), hidden_size=draw(st.integers(1, 40)),
+        num_hidden_layers=draw(st.integers(1, 3)), state_size=draw(st.integers(1, 8)),
+        expand=draw(st.integers(1, 3)), conv_kernel=draw(st.integers(1, 5)), use_bias=draw(st.booleans()),
+        use_conv_bias=draw(st.booleans()), time_step_rank=_dt_rank(draw), tie_word_embeddings=draw(st.booleans()),
+    )  # fmt: skip
+    if draw(st.booleans()):
+        fields["intermediate_size"] = draw(st.integers(1, 60))  # given: it overrides expand × hidden_size
+    return model_type, draw(st.sampled_from([f"{prefix}ForCausalLM", f"{prefix}Model"])), fields
+
+
+@st.composite
+def rwkv_configs(draw):
+    fields = dict(
+        vocab_size=draw(st.integers(5, 200)), hidden_size=draw(st.integers(1, 40)),
+        num_hidden_layers=draw(st.integers(1, 4)), attention_hidden_size=draw(st.none() | st.integers(1, 40)),
+        intermediate_size=draw(st.none() | st.integers(1, 80)), tie_word_embeddings=draw(st.booleans()),
+    )  # fmt: skip
+    return "rwkv", draw(st.sampled_from(["RwkvForCausalLM", "RwkvModel"])), fields
+
+
+@st.composite
+def jamba_configs(draw):
+    n_kv = draw(st.integers(1, 2))
+    heads = n_kv * draw(st.integers(1, 3))
+    experts = draw(st.integers(1, 5))
+    attn_period, moe_period = draw(st.integers(1, 5)), draw(st.integers(1, 4))
+    fields = dict(
+        vocab_size=draw(st.integers(5, 200)), hidden_size=heads * draw(st.integers(1, 5)) * 2,
+        num_hidden_layers=draw(st.integers(1, 12)), num_attention_heads=heads, num_key_value_heads=n_kv,
+        intermediate_size=draw(st.integers(1, 40)), num_experts=experts,
+        num_experts_per_tok=draw(st.integers(1, experts)), attn_layer_period=attn_period,
+        attn_layer_offset=draw(st.integers(0, attn_period - 1)), expert_layer_period=moe_period,
+        expert_layer_offset=draw(st.integers(0, moe_period - 1)), mamba_d_state=draw(st.integers(1, 8)),
+        mamba_d_conv=draw(st.integers(1, 4)), mamba_expand=draw(st.integers(1, 3)), mamba_dt_rank=_dt_rank(draw),
+        mamba_conv_bias=draw(st.booleans()), mamba_proj_bias=draw(st.booleans()),
+        tie_word_embeddings=draw(st.booleans()),
+    )  # fmt: skip
+    return "jamba", draw(st.sampled_from(["JambaForCausalLM", "JambaModel"])), fields
+
+
+STRATEGIES = {
+    "mamba": mamba_configs(),
+    "falcon_mamba": mamba_configs("falcon_mamba", "FalconMamba"),
+    "rwkv": rwkv_configs(),
+    "jamba": jamba_configs(),
+}
+
+
+def _import_and_count(tmp: Path, path: Path) -> tuple[int, int]:
+    spec = tmp / "imported.toml"
+    assert main(["import-hf", str(path), "-o", str(spec), "--force"]) == 0
+    report = count(registry.load(spec)[0])
+    return report.total_params, report.active_params
+
+
+@pytest.mark.parametrize("model_type", sorted(STRATEGIES))
+def test_random_small_configs_match_transformers(tmp_path_factory, model_type):
+    quiet_transformers()
+
+    @_SMALL
+    @given(drawn=STRATEGIES[model_type])
+    def check(drawn):
+        _, architecture, fields = drawn
+        tmp = tmp_path_factory.mktemp("cfg")
+        config = make_config(model_type, architecture, fields)
+        expected = reference_counts(config, top_k_of(config))
+        path = write_config(config, tmp / "config.json")
+        direct = count(registry.load(path)[0])
+        assert (direct.total_params, direct.active_params) == expected
+        assert _import_and_count(tmp, path) == expected
+
+    check()
+
+
+# --------------------------------------------------------------------------- tensor names
+
+
+def _ours(model: registry.Model) -> dict[str, tuple[int, ...]]:
+    return {t.path: t.shape for t in iter_tensors(model.architecture) if t.tied_to is None}
+
+
+def _theirs(config) -> dict[str, tuple[int, ...]]:
+    return {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
+
+
+@pytest.mark.parametrize(
+    "model_type, architecture, fields",
+    [
+        ("mamba", "MambaForCausalLM", dict(vocab_size=50, hidden_size=24, num_hidden_layers=2, use_bias=True)),
+        ("mamba", "MambaModel", dict(vocab_size=50, hidden_size=24, num_hidden_layers=2, use_conv_bias=False)),
+        ("mamba", "MambaForCausalLM", dict(vocab_size=50, hidden_size=24, num_hidden_layers=2, tie_word_embeddings=False)),
+        ("falcon_mamba", "FalconMambaForCausalLM", dict(vocab_size=50, hidden_size=24, num_hidden_layers=2,
+                                                        intermediate_size=40, tie_word_embeddings=False)),
+        ("rwkv", "RwkvForCausalLM", dict(vocab_size=50, hidden_size=24, num_hidden_layers=3, attention_hidden_size=16)),
+        ("rwkv", "RwkvModel", dict(vocab_size=50, hidden_size=24, num_hidden_layers=1, intermediate_size=30)),
+    ],
+)  # fmt: skip
+def test_tensor_names_and_shapes_match_transformers(tmp_path, model_type, architecture, fields):
+    config = make_config(model_type, architecture, fields)
+    (model,) = registry.load(write_config(config, tmp_path / "config.json"))
+    assert _ours(model) == _theirs(config)
+
+
+@pytest.mark.parametrize("architecture", ["JambaForCausalLM", "JambaModel"])
+def test_jamba_tensor_names_match_transformers_outside_fused_experts(tmp_path, architecture):
+    fields = dict(vocab_size=50, hidden_size=32, num_hidden_layers=10, num_attention_heads=4, num_key_value_heads=2,
+                  intermediate_size=24, num_experts=3, num_experts_per_tok=2, attn_layer_period=4,
+                  attn_layer_offset=1, expert_layer_period=3, expert_layer_offset=2)  # fmt: skip
+    config = make_config("jamba", architecture, fields)
+    (model,) = registry.load(write_config(config, tmp_path / "config.json"))
+    ours, theirs = _ours(model), _theirs(config)
+    assert {n: s for n, s in ours.items() if ".experts." not in n} == {
+        n: s for n, s in theirs.items() if ".experts." not in n
+    }
+    # per-expert checkpoint tensors vs transformers' fused (n_experts, 2 * d_ff, d_model) and (n_experts, d_model, d_ff)
+    fused = {n: s for n, s in theirs.items() if ".experts." in n}
+    assert sum(s[0] * s[1] * s[2] for s in fused.values()) == sum(
+        s[0] * s[1] for n, s in ours.items() if ".experts." in n
+    )
+    prefix = "model." if architecture == "JambaForCausalLM" else ""
+    for layer in (2, 5, 8):  # i % 3 == 2: experts
+        assert f"{prefix}layers.{layer}.feed_forward.router.weight" in ours
+        assert f"{prefix}layers.{layer}.feed_forward.experts.2.gate_proj.weight" in ours
+        assert f"{prefix}layers.{layer}.feed_forward.experts.2.down_proj.weight" in ours
+    assert f"{prefix}layers.1.self_attn.q_proj.weight" in ours  # i % 4 == 1: attention
+    assert f"{prefix}layers.0.mamba.dt_layernorm.weight" in ours
+
+
+def test_jamba_1_5_mini_layer_pattern_is_a_few_runs():
+    """32 layers: attention at 4, 12, 20, 28 (i % 8 == 4), experts at the odd layers (i % 2 == 1)."""
+    (model,) = registry.load(ROOT / "specs" / "jamba-1.5-mini.toml")
+    repeats = [b for b in model.architecture.blocks[0].blocks if getattr(b, "kind", "") == "repeat"]
+    assert len(repeats) == 5
+    layers = {i: r for r in repeats for i in r.indices}
+    assert sorted(layers) == list(range(32))
+    assert {i for i, r in layers.items() if r.blocks[0].kind == "attention"} == {4, 12, 20, 28}
+    assert {i for i, r in layers.items() if r.blocks[1].kind == "moe"} == set(range(1, 32, 2))
+
+
+def test_a_huge_layer_count_is_counted_by_runs():
+    (model,) = registry.load(ROOT / "specs" / "jamba-1.5-mini.toml")
+    params = {**model.params.model_dump(), "n_layers": 32 * 10**20}
+    big = count(registry.build_model("ssm-hybrid", **params))
+    small = count(model)
+    embed_and_head = 2 * 65536 * 4096 + 4096  # embedding, untied head, final norm
+    assert big.total_params - embed_and_head == (small.total_params - embed_and_head) * 10**20
+
+
+# --------------------------------------------------------------------------- the specs and the published configs
+
+
+@pytest.mark.parametrize(
+    "spec, folder, low, high",
+    [
+        ("mamba-2.8b", "mamba-2.8b-hf", 2.7e9, 2.9e9),  # '2.8B' (Gu & Dao 2023, Table 3)
+        ("jamba-1.5-mini", "AI21-Jamba-1.5-Mini", 51e9, 53e9),  # '52B total' (model card)
+    ],
+)
+def test_spec_equals_the_meta_count_of_the_config_it_cites(spec, folder, low, high):
+    from tests.test_model_types import _transformers_config
+
+    (model,) = registry.load(ROOT / "specs" / f"{spec}.toml")
+    report = count(model)
+    data = json.loads((CONFIGS / folder / "config.json").read_text())
+    config = _transformers_config(data)
+    assert (report.total_params, report.active_params) == reference_counts(config, top_k_of(config))
+    assert low < report.total_params < high and model.reported_params is not None
+
+
+def test_jamba_1_5_mini_active_params_near_the_model_card():
+    """'12B active and 52B total parameters' (huggingface.co/ai21labs/AI21-Jamba-1.5-Mini)."""
+    report = count(registry.load(ROOT / "specs" / "jamba-1.5-mini.toml")[0])
+    assert 11.5e9 < report.active_params < 12.5e9
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def _write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data, indent=2))
+    return path
+
+
+MAMBA = {"architectures": ["MambaForCausalLM"], "model_type": "mamba", "hidden_size": 64, "num_hidden_layers": 2,
+         "vocab_size": 100}  # fmt: skip
+JAMBA = {"architectures": ["JambaForCausalLM"], "model_type": "jamba", "hidden_size": 64, "num_hidden_layers": 4,
+         "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 96, "vocab_size": 100}  # fmt: skip
+RWKV = {"architectures": ["RwkvForCausalLM"], "model_type": "rwkv", "hidden_size": 64, "num_hidden_layers": 2,
+        "vocab_size": 100}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "base, change, field, words",
+    [
+        (MAMBA, {"time_step_rank": "big"}, "time_step_rank", '"auto" or a whole number'),
+        (MAMBA, {"time_step_rank": 0}, "time_step_rank", '"auto" or a whole number'),
+        (MAMBA, {"expand": 1.5}, "expand", "whole number"),
+        (MAMBA, {"state_size": 0}, "state_size", "must be >= 1"),
+        (MAMBA, {"use_bias": "no"}, "use_bias", "true or false"),
+        (MAMBA, {"architectures": ["MambaForSequenceClassification"]}, "architectures", "is not supported"),
+        (JAMBA, {"attn_layer_offset": 8}, "attn_layer_offset", "smaller than the period"),
+        (JAMBA, {"expert_layer_offset": 2}, "expert_layer_offset", "smaller than the period"),
+        (JAMBA, {"num_experts_per_tok": 20}, "num_experts_per_tok", "exceeds n_experts"),
+        (JAMBA, {"num_key_value_heads": 3}, "num_key_value_heads", "must divide"),
+        (JAMBA, {"mamba_dt_rank": -1}, "mamba_dt_rank", '"auto" or a whole number'),
+        (JAMBA, {"attn_layer_period": 10**6, "expert_layer_period": 10**6 + 1, "num_hidden_layers": 10**30},
+         "attn_layer_period", "runs of layers"),
+        (RWKV, {"attention_hidden_size": 0}, "attention_hidden_size", "must be >= 1"),
+        (RWKV, {"intermediate_size": "wide"}, "intermediate_size", "whole number"),
+    ],
+)  # fmt: skip
+def test_refusals_name_the_field(tmp_path, capsys, base, change, field, words):
+    path = _write(tmp_path, {**base, **change})
+    with pytest.raises(SpecError) as info:
+        import_config(path)
+    assert info.value.location == field and words in info.value.message
+    assert main(["count", str(path)]) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert out == "" and len(lines) == 1 and f": {field}: " in lines[0] and str(path) in lines[0]
+
+
+def test_jamba_with_one_expert_is_dense_everywhere(tmp_path):
+    """num_experts = 1: transformers builds JambaMLP in every layer, whatever num_experts_per_tok says."""
+    config = make_config("jamba", "JambaForCausalLM", {**{k: v for k, v in JAMBA.items() if k not in ("model_type",
+                         "architectures")}, "num_experts": 1, "num_experts_per_tok": 2})  # fmt: skip
+    report = count(registry.load(write_config(config, tmp_path / "config.json"))[0])
+    assert (report.total_params, report.active_params) == reference_counts(config)
