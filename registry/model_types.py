@@ -68,7 +68,8 @@ class ModelTypeRegistry:
 
     A built-in mapping may be replaced by a third-party plugin's (the user installed it
     to be used; the report's source names it). Two third-party plugins mapping the same
-    model type is an error naming both; the first stays.
+    model type is an error naming both; the first stays. A mapping that fails other than by
+    refusing a field (a plugin's bug) raises a :class:`PluginError` naming its plugin.
     """
 
     def __init__(self) -> None:
@@ -88,8 +89,10 @@ class ModelTypeRegistry:
                 PluginError(plugin, f"model type {model_type.name!r} is already mapped by {existing.origin}; ignored")
             )
             return
-        self.model_types[model_type.name] = replace(model_type, origin=plugin, classes=tuple(model_type.classes),
-                                                    shape_free=frozenset(model_type.shape_free))  # fmt: skip
+        self.model_types[model_type.name] = replace(
+            model_type, origin=plugin, classes=tuple(model_type.classes), shape_free=frozenset(model_type.shape_free),
+            map=_guarded(model_type.map, plugin, model_type.name),
+        )  # fmt: skip
 
     def get(self, name: str) -> ModelType | None:
         """The mapping of ``name``, or None."""
@@ -98,6 +101,27 @@ class ModelTypeRegistry:
     def close(self, name: str) -> list[str]:
         """The registered model types closest to ``name`` (for a refusal's hint)."""
         return difflib.get_close_matches(name, list(self.model_types), n=3, cutoff=0.6)
+
+
+def _guarded(mapping: Callable[[ConfigReader, str], Mapped], plugin: str, name: str) -> Callable[[ConfigReader, str], Mapped]:
+    """``mapping``, with any failure other than a registry error (a refusal naming a field)
+    turned into a :class:`PluginError` naming ``plugin``: a broken mapping is one line, not a crash."""
+
+    def guarded(cfg: ConfigReader, cls: str) -> Mapped:
+        from registry.errors import RegistryError
+
+        try:
+            mapped = mapping(cfg, cls)
+        except RegistryError:
+            raise
+        except Exception as exc:  # a plugin's bug, reported as the plugin's
+            raise PluginError(plugin, f"the mapping of model_type {name!r} raised {type(exc).__name__}: {exc}") from exc
+        if not isinstance(mapped, Mapped):
+            raise PluginError(plugin, f"the mapping of model_type {name!r} returned {type(mapped).__name__}, not a Mapped")
+        return mapped
+
+    guarded.__doc__ = mapping.__doc__
+    return guarded
 
 
 def _problem(model_type: object) -> str:

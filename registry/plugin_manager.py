@@ -37,6 +37,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "registry.plugins.gguf_decoders",
     "registry.plugins.encoder_decoder",
     "registry.plugins.encoder_decoder_types",
+    "registry.plugins.gpt_style",
+    "registry.plugins.gpt_style_model_types",
     "registry.plugins.ssm",
     "registry.plugins.rwkv",
     "registry.plugins.encoder",

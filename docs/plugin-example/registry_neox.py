@@ -1,14 +1,19 @@
-"""GPT-NeoX / Pythia as a third-party registry family (the plugin tutorial's example).
+"""GPT-NeoX / Pythia as a third-party registry plugin (the plugin tutorial's example).
 
-Tensor names follow Hugging Face's GPTNeoXModel: ``embed_in``, ``layers.<i>.attention.query_key_value``
-(one fused projection with bias), ``attention.dense``, ``mlp.dense_h_to_4h``, ``mlp.dense_4h_to_h``,
-two LayerNorms per layer, ``final_layer_norm``; rotary positions have no parameters. The untied
-output layer ``embed_out`` belongs to GPTNeoXForCausalLM (``lm_head = true``).
+It registers a family, ``neox``, and maps Hugging Face ``gpt_neox`` config.json files to it
+(a third-party mapping replaces the built-in one of the same model type).
+
+Tensor names follow the published GPT-NeoX checkpoints: ``gpt_neox.embed_in``,
+``gpt_neox.layers.<i>.attention.query_key_value`` (one fused projection),
+``attention.dense``, ``mlp.dense_h_to_4h``, ``mlp.dense_4h_to_h``, two LayerNorms per layer,
+``gpt_neox.final_layer_norm``, and the output layer ``embed_out`` of GPTNeoXForCausalLM
+(transformers 5 holds it as ``lm_head``). Rotary positions have no parameters. The bare
+GPTNeoXModel (``lm_head = false``) has no ``gpt_neox.`` prefix.
 """
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
-from registry import Family, hookimpl
+from registry import Family, Mapped, ModelType, hookimpl
 from registry.blocks import Attention, Embedding, FeedForward, LayerNorm, Linear, Module, Repeat
 
 
@@ -22,7 +27,9 @@ class NeoXParams(BaseModel):
     n_layers: PositiveInt = Field(description="transformer layers")
     n_heads: PositiveInt = Field(description="attention heads")
     d_ff: PositiveInt | None = Field(None, description="MLP width (default 4 * d_model)")
-    lm_head: bool = Field(True, description="the untied output layer of GPTNeoXForCausalLM")
+    attention_bias: bool = Field(True, description="biases on query_key_value and dense")
+    lm_head: bool = Field(True, description="the output layer of GPTNeoXForCausalLM")
+    tie_word_embeddings: bool = Field(False, description="the output layer shares the input embedding")
 
 
 def build(p: NeoXParams) -> Module:
@@ -31,22 +38,55 @@ def build(p: NeoXParams) -> Module:
     layer = [
         LayerNorm(name="input_layernorm", dim=d),
         LayerNorm(name="post_attention_layernorm", dim=d),
-        Attention(name="attention", d_model=d, n_heads=p.n_heads, fused_qkv=True,
+        Attention(name="attention", d_model=d, n_heads=p.n_heads, fused_qkv=True, bias=p.attention_bias,
                   names={"qkv": "query_key_value", "o": "dense"}),
         FeedForward(name="mlp", d_model=d, d_ff=p.d_ff or 4 * d,
                     names={"up": "dense_h_to_4h", "down": "dense_4h_to_h"}),
     ]
-    blocks = [
+    body = [
         Embedding(name="embed_in", num_embeddings=p.vocab_size, embedding_dim=d),
         Repeat(name="layers", count=p.n_layers, blocks=layer),
         LayerNorm(name="final_layer_norm", dim=d),
     ]
-    if p.lm_head:
-        blocks.append(Linear(name="embed_out", in_features=d, out_features=p.vocab_size, bias=False, component="head"))
-    return Module(blocks=blocks)
+    if not p.lm_head:
+        return Module(blocks=body)
+    tied = "gpt_neox.embed_in.weight" if p.tie_word_embeddings else None
+    head = Linear(name="embed_out", in_features=d, out_features=p.vocab_size, bias=False, component="head",
+                  tied_to=tied)
+    return Module(blocks=[Module(name="gpt_neox", blocks=body), head])
 
 
 @hookimpl
 def register_families(register):
     """Register the ``neox`` family."""
     register(Family(name="neox", params=NeoXParams, build=build, description="GPT-NeoX / Pythia (third-party example)"))
+
+
+def map_gpt_neox(cfg, cls):
+    """A ``gpt_neox`` config.json as the ``neox`` family, with transformers' defaults (GPTNeoXConfig)."""
+    bias = cfg.bool("attention_bias", True)
+    return Mapped("neox", {
+        "vocab_size": ("vocab_size", cfg.int("vocab_size", 50432)),
+        "d_model": ("hidden_size", cfg.int("hidden_size", 6144)),
+        "n_layers": ("num_hidden_layers", cfg.int("num_hidden_layers", 44)),
+        "n_heads": ("num_attention_heads", cfg.int("num_attention_heads", 64)),
+        "d_ff": ("intermediate_size", cfg.int("intermediate_size", 24576)),
+        "attention_bias": ("attention_bias", bias),
+        "lm_head": ("architectures", cls == "GPTNeoXForCausalLM"),
+        "tie_word_embeddings": ("tie_word_embeddings", cfg.bool("tie_word_embeddings", False)),
+    })
+
+
+#: Fields of GPTNeoXConfig that change no parameter shape (rotary settings, dropouts, epsilons).
+SHAPE_FREE = frozenset({
+    "hidden_act", "attention_dropout", "hidden_dropout", "classifier_dropout", "max_position_embeddings",
+    "layer_norm_eps", "use_parallel_residual", "rope_parameters", "rope_scaling", "rope_theta",
+    "partial_rotary_factor", "rotary_pct", "rotary_emb_base",
+})
+
+
+@hookimpl
+def register_model_types(register):
+    """Map Hugging Face ``gpt_neox`` configs to the ``neox`` family."""
+    register(ModelType(name="gpt_neox", classes=("GPTNeoXForCausalLM", "GPTNeoXModel"), map=map_gpt_neox,
+                       shape_free=SHAPE_FREE, description="GPT-NeoX / Pythia (third-party example)"))

@@ -1,0 +1,417 @@
+"""The gpt-style model types (gptj, gpt_neox, falcon, starcoder2, gpt_bigcode, opt, bloom, phi)
+against transformers 5.24, and model-type plugins from third parties.
+
+References: ``sum(p.numel() for p in model.parameters())`` and
+``named_parameters(remove_duplicate=False)`` of the transformers model of the config's
+class, built on the meta device; published figures for the specs (cited in each spec).
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import strategies as st
+
+import registry
+from registry.cli import main
+from registry.errors import SpecError
+from registry.hf import import_config
+from registry.report import iter_tensors
+from tests._hf_configs import make_config, meta_model, quiet_transformers, reference_counts, write_config
+from tests.conftest import ROOT, SPECS
+from tests.test_plugins import EXAMPLE, install_fake_dist, run_cli
+
+CONFIGS = ROOT / "tests" / "configs"
+TYPES = ("gptj", "gpt_neox", "falcon", "starcoder2", "gpt_bigcode", "opt", "bloom", "phi")
+
+#: Checkpoint name -> the name transformers 5 holds the tensor under in memory (it renames on loading).
+IN_MEMORY = {"embed_out.weight": "lm_head.weight"}
+
+
+def _count(path: Path) -> int:
+    (model,) = registry.load(path)
+    return registry.count(model).total_params
+
+
+def _names(path: Path) -> dict[str, tuple[int, ...]]:
+    """Every tensor registry builds for a config.json, tied ones included, under transformers' in-memory names."""
+    (model,) = registry.load(path)
+    return {IN_MEMORY.get(t.path, t.path): tuple(t.shape) for t in iter_tensors(model.architecture)}
+
+
+def _reference_names(config) -> dict[str, tuple[int, ...]]:
+    return {n: tuple(p.shape) for n, p in meta_model(config).named_parameters(remove_duplicate=False)}
+
+
+def _built(model_type: str, architecture: str, fields: dict):
+    """transformers' config and its reference count; configs transformers itself refuses are rejected."""
+    try:
+        config = make_config(model_type, architecture, fields)
+        return config, reference_counts(config)[0]
+    except (ValueError, TypeError, ZeroDivisionError):
+        reject()
+
+
+# --------------------------------------------------------------------------- random small configs
+
+
+def _lm(prefix: str):
+    return st.sampled_from([f"{prefix}ForCausalLM", f"{prefix}Model"])
+
+
+@st.composite
+def _sizes(draw, heads_max: int = 4):
+    heads = draw(st.integers(1, heads_max))
+    return heads, heads * draw(st.integers(1, 4)) * 2, draw(st.integers(1, 3)), draw(st.integers(5, 200))
+
+
+@st.composite
+def gptj_configs(draw):
+    heads, width, layers, vocab = draw(_sizes())
+    fields = dict(n_head=heads, n_embd=width, n_layer=layers, vocab_size=vocab, rotary_dim=2,
+                  n_inner=draw(st.none() | st.integers(1, 48)), tie_word_embeddings=draw(st.booleans()))  # fmt: skip
+    return draw(_lm("GPTJ")), fields
+
+
+@st.composite
+def gpt_neox_configs(draw):
+    heads, width, layers, vocab = draw(_sizes())
+    fields = dict(num_attention_heads=heads, hidden_size=width, num_hidden_layers=layers, vocab_size=vocab,
+                  intermediate_size=draw(st.integers(1, 48)), attention_bias=draw(st.booleans()),
+                  use_parallel_residual=draw(st.booleans()), tie_word_embeddings=draw(st.booleans()))  # fmt: skip
+    return draw(_lm("GPTNeoX")), fields
+
+
+@st.composite
+def falcon_configs(draw):
+    kv = draw(st.integers(1, 3))
+    heads = kv * draw(st.integers(1, 3))
+    fields = dict(
+        num_attention_heads=heads, hidden_size=heads * draw(st.integers(1, 4)) * 2,
+        num_hidden_layers=draw(st.integers(1, 3)), vocab_size=draw(st.integers(5, 200)),
+        new_decoder_architecture=draw(st.booleans()), multi_query=draw(st.booleans()),
+        parallel_attn=draw(st.booleans()), bias=draw(st.booleans()), alibi=draw(st.booleans()),
+        num_kv_heads=draw(st.none() | st.just(kv)), num_ln_in_parallel_attn=draw(st.sampled_from([None, 1, 2])),
+        ffn_hidden_size=draw(st.none() | st.integers(1, 48)), tie_word_embeddings=draw(st.booleans()),
+    )  # fmt: skip
+    return draw(_lm("Falcon")), fields
+
+
+@st.composite
+def starcoder2_configs(draw):
+    kv = draw(st.integers(1, 3))
+    heads = kv * draw(st.integers(1, 3))
+    fields = dict(num_attention_heads=heads, num_key_value_heads=kv, hidden_size=heads * draw(st.integers(1, 4)) * 2,
+                  num_hidden_layers=draw(st.integers(1, 3)), vocab_size=draw(st.integers(5, 200)),
+                  intermediate_size=draw(st.integers(1, 48)), use_bias=draw(st.booleans()),
+                  tie_word_embeddings=draw(st.booleans()))  # fmt: skip
+    return draw(_lm("Starcoder2")), fields
+
+
+@st.composite
+def gpt_bigcode_configs(draw):
+    heads, width, layers, vocab = draw(_sizes())
+    fields = dict(n_head=heads, n_embd=width, n_layer=layers, vocab_size=vocab, n_positions=draw(st.integers(1, 40)),
+                  n_inner=draw(st.none() | st.integers(1, 48)), multi_query=draw(st.booleans()),
+                  tie_word_embeddings=draw(st.booleans()))  # fmt: skip
+    return draw(_lm("GPTBigCode")), fields
+
+
+@st.composite
+def opt_configs(draw):
+    heads, width, layers, vocab = draw(_sizes())
+    fields = dict(
+        num_attention_heads=heads, hidden_size=width, num_hidden_layers=layers, vocab_size=vocab,
+        ffn_dim=draw(st.integers(1, 48)), max_position_embeddings=draw(st.integers(1, 40)),
+        word_embed_proj_dim=draw(st.none() | st.integers(1, 24)), do_layer_norm_before=draw(st.booleans()),
+        _remove_final_layer_norm=draw(st.booleans()), enable_bias=draw(st.booleans()),
+        layer_norm_elementwise_affine=draw(st.booleans()), tie_word_embeddings=draw(st.booleans()), pad_token_id=0,
+    )  # fmt: skip
+    return draw(_lm("OPT")), fields
+
+
+@st.composite
+def bloom_configs(draw):
+    heads, width, layers, vocab = draw(_sizes())
+    fields = dict(n_head=heads, hidden_size=width, n_layer=layers, vocab_size=vocab,
+                  tie_word_embeddings=draw(st.booleans()))  # fmt: skip
+    return draw(_lm("Bloom")), fields
+
+
+@st.composite
+def phi_configs(draw):
+    kv = draw(st.integers(1, 3))
+    heads = kv * draw(st.integers(1, 3))
+    fields = dict(num_attention_heads=heads, num_key_value_heads=draw(st.none() | st.just(kv)),
+                  hidden_size=heads * draw(st.integers(1, 4)) * 2, num_hidden_layers=draw(st.integers(1, 3)),
+                  vocab_size=draw(st.integers(5, 200)), intermediate_size=draw(st.integers(1, 48)),
+                  qk_layernorm=draw(st.booleans()), tie_word_embeddings=draw(st.booleans()))  # fmt: skip
+    return draw(_lm("Phi")), fields
+
+
+STRATEGIES = {
+    "gptj": gptj_configs(), "gpt_neox": gpt_neox_configs(), "falcon": falcon_configs(),
+    "starcoder2": starcoder2_configs(), "gpt_bigcode": gpt_bigcode_configs(), "opt": opt_configs(),
+    "bloom": bloom_configs(), "phi": phi_configs(),
+}  # fmt: skip
+
+_SMALL = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def test_every_type_is_mapped_by_the_built_in_plugin_and_randomised():
+    from registry.plugin_manager import load_model_types
+
+    types = load_model_types().model_types
+    assert sorted(STRATEGIES) == sorted(TYPES)
+    for name in TYPES:
+        assert types[name].origin == "built-in (registry.plugins.gpt_style_model_types)"
+
+
+@pytest.mark.parametrize("model_type", TYPES)
+def test_random_small_configs_match_transformers_counts_and_names(tmp_path_factory, model_type):
+    """Total (ties once), and every tensor name and shape (ties per use) against named_parameters()."""
+    quiet_transformers()
+
+    @_SMALL
+    @given(drawn=STRATEGIES[model_type])
+    def check(drawn):
+        architecture, fields = drawn
+        config, expected = _built(model_type, architecture, fields)
+        path = write_config(config, tmp_path_factory.mktemp("cfg") / "config.json")
+        assert _count(path) == expected
+        assert _names(path) == _reference_names(config)
+        spec = path.with_name("imported.toml")
+        assert main(["import-hf", str(path), "-o", str(spec), "--force"]) == 0
+        assert _count(spec) == expected
+
+    check()
+
+
+# --------------------------------------------------------------------------- the variants, named
+
+
+VARIANTS = [
+    ("falcon", "FalconForCausalLM", dict(new_decoder_architecture=True, num_kv_heads=2)),  # ln_attn, ln_mlp
+    ("falcon", "FalconForCausalLM", dict(new_decoder_architecture=True, num_kv_heads=2, num_ln_in_parallel_attn=1)),
+    ("falcon", "FalconForCausalLM", dict(multi_query=True, parallel_attn=True)),  # Falcon-7B: one shared norm
+    ("falcon", "FalconModel", dict(multi_query=False, parallel_attn=False, bias=True, alibi=True)),
+    ("opt", "OPTForCausalLM", dict(word_embed_proj_dim=8, do_layer_norm_before=False)),  # OPT-350M style
+    ("opt", "OPTModel", dict(layer_norm_elementwise_affine=False, enable_bias=False)),
+    ("gpt_bigcode", "GPTBigCodeForCausalLM", dict(multi_query=True)),
+    ("phi", "PhiForCausalLM", dict(qk_layernorm=True, tie_word_embeddings=True)),  # head bias stays untied
+    ("gptj", "GPTJForCausalLM", dict(tie_word_embeddings=True)),
+    ("gpt_neox", "GPTNeoXForCausalLM", dict(tie_word_embeddings=True, attention_bias=False)),
+]
+_BASE = {
+    "falcon": dict(hidden_size=32, num_attention_heads=4),
+    "opt": dict(hidden_size=32, num_attention_heads=4, ffn_dim=40, max_position_embeddings=20),
+    "gpt_bigcode": dict(n_embd=32, n_head=4, n_positions=20),
+    "phi": dict(hidden_size=32, num_attention_heads=4, intermediate_size=40),
+    "gptj": dict(n_embd=32, n_head=4, rotary_dim=4),
+    "gpt_neox": dict(hidden_size=32, num_attention_heads=4, intermediate_size=40),
+}
+
+
+@pytest.mark.parametrize("model_type, architecture, fields", VARIANTS, ids=[f"{m}-{a}-{sorted(f)}" for m, a, f in VARIANTS])
+def test_variants_name_every_tensor_as_transformers(tmp_path, model_type, architecture, fields):
+    layers = "n_layer" if model_type in ("gptj", "gpt_bigcode") else "num_hidden_layers"
+    config = make_config(model_type, architecture, {**_BASE[model_type], layers: 2, "vocab_size": 99, **fields})
+    path = write_config(config, tmp_path / "config.json")
+    assert _names(path) == _reference_names(config)
+    assert _count(path) == reference_counts(config)[0]
+
+
+def test_published_names_follow_the_checkpoints(tmp_path):
+    """The names a checkpoint holds: GPT-NeoX's output layer is embed_out (transformers 5 renames it lm_head)."""
+    (model,) = registry.load(CONFIGS / "pythia-1.4b" / "config.json")
+    names = {t.path for t in iter_tensors(model.architecture)}
+    assert {"embed_out.weight", "gpt_neox.embed_in.weight", "gpt_neox.layers.23.attention.query_key_value.bias",
+            "gpt_neox.final_layer_norm.bias"} <= names  # fmt: skip
+    (falcon,) = registry.load(CONFIGS / "falcon-7b" / "config.json")
+    names = {t.path for t in iter_tensors(falcon.architecture)}
+    assert "transformer.h.31.self_attention.query_key_value.weight" in names
+    assert "transformer.h.0.input_layernorm.weight" in names and "transformer.h.0.ln_mlp.weight" not in names
+
+
+# --------------------------------------------------------------------------- specs
+
+
+SPEC_CONFIGS = {"falcon-7b": "falcon-7b", "pythia-1.4b": "pythia-1.4b", "gpt-j-6b": "gpt-j-6b"}
+
+
+def _transformers_config(folder: str):
+    transformers = quiet_transformers()
+    data = json.loads((CONFIGS / folder / "config.json").read_text())
+    config = transformers.CONFIG_MAPPING[data["model_type"]].from_dict({k: v for k, v in data.items() if k != "model_type"})
+    config.architectures = data["architectures"]
+    return config
+
+
+@pytest.mark.parametrize("spec", sorted(SPEC_CONFIGS))
+def test_spec_equals_the_meta_count_of_the_config_it_cites(spec):
+    """Reference: transformers' model of the published config.json the spec cites, on the meta device."""
+    folder = SPEC_CONFIGS[spec]
+    text = (SPECS / f"{spec}.toml").read_text()
+    data = json.loads((CONFIGS / folder / "config.json").read_text())
+    repo = data.get("_name_or_path") or {"falcon-7b": "tiiuae/falcon-7b", "pythia-1.4b": "EleutherAI/pythia-1.4b",
+                                          "gpt-j-6b": "EleutherAI/gpt-j-6b"}[spec]  # fmt: skip
+    assert f"https://huggingface.co/{repo}/blob/main/config.json" in text
+    expected = reference_counts(_transformers_config(folder))[0]
+    total = _count(SPECS / f"{spec}.toml")
+    assert total == expected == _count(CONFIGS / folder / "config.json")
+    reported = tomllib.loads(text)["reported_params"]
+    assert abs(total - reported) / reported < 0.02  # within 2% of the published figure
+
+
+def test_pythia_matches_its_published_table():
+    """The Pythia model table (github.com/EleutherAI/pythia): 1,414,647,808 total, 1,208,602,624 without
+    the input and output embeddings."""
+    (model,) = registry.load(SPECS / "pythia-1.4b.toml")
+    report = registry.count(model)
+    assert report.total_params == 1_414_647_808
+    head = sum(t.numel for t in iter_tensors(model.architecture) if t.path == "embed_out.weight")
+    assert report.non_embedding_params - head == 1_208_602_624
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def _write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data, indent=2))
+    return path
+
+
+REFUSALS = [
+    ({"model_type": "gptj", "n_embd": 30, "n_head": 4}, "n_head", "does not divide"),
+    ({"model_type": "gptj", "hidden_size": 30, "n_embd": 32, "n_head": 4}, "n_head", "does not divide"),  # alias wins
+    ({"model_type": "falcon", "hidden_size": 32, "num_attention_heads": 4, "new_decoder_architecture": True,
+      "num_kv_heads": 3}, "num_kv_heads", "must divide"),
+    ({"model_type": "falcon", "bias": "no"}, "bias", "true, false or null"),
+    ({"model_type": "bloom", "n_embed": 30, "n_head": 4}, "n_head", "does not divide"),
+    ({"model_type": "opt", "word_embed_proj_dim": 0}, "word_embed_proj_dim", "must be >= 1"),
+    ({"model_type": "phi", "hidden_size": 32, "num_attention_heads": 4, "head_dim": 16, "qk_layernorm": True},
+     "head_dim", "qk_layernorm"),
+    ({"model_type": "starcoder2", "num_attention_heads": 4, "num_key_value_heads": 3, "hidden_size": 32},
+     "num_key_value_heads", "must divide"),
+    ({"model_type": "gpt_bigcode", "add_cross_attention": True}, "add_cross_attention", "cross-attention"),
+    ({"model_type": "gpt_neox", "architectures": ["GPTNeoXForTokenClassification"]}, "architectures", "not supported"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("data, field, words", REFUSALS, ids=[f"{d['model_type']}-{f}" for d, f, _ in REFUSALS])
+def test_refusals_name_the_field(tmp_path, capsys, data, field, words):
+    path = _write(tmp_path, data)
+    with pytest.raises(SpecError) as info:
+        import_config(path)
+    assert info.value.location == field and words in info.value.message
+    assert main(["count", str(path)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert f": {field}: " in line and str(path) in line
+
+
+# --------------------------------------------------------------------------- third-party model types
+
+
+def test_example_plugin_maps_gpt_neox_configs_through_its_entry_point(tmp_path):
+    """The tutorial's plugin replaces the built-in gpt_neox mapping: the source names it, and the count
+    equals transformers' GPTNeoXForCausalLM on the meta device."""
+    install_fake_dist(tmp_path, "registry-neox", "registry_neox", (EXAMPLE / "registry_neox.py").read_text())
+    config = CONFIGS / "pythia-1.4b" / "config.json"
+    proc = run_cli(tmp_path, "count", "--format", "json", str(config))
+    assert proc.returncode == 0, proc.stderr
+    (report,) = json.loads(proc.stdout)
+    assert report["family"] == "neox"
+    assert "mapped by neox (registry-neox 0.1.0)" in report["source"]
+    assert report["total_params"] == reference_counts(_transformers_config("pythia-1.4b"))[0]
+
+
+def test_example_plugin_mapping_matches_transformers_for_every_class(tmp_path, monkeypatch):
+    """In-process, the example's mapping for a tied, bias-free bare model and its LM, against transformers."""
+    from registry.plugin_manager import register_plugin, reset
+
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    import registry_neox
+
+    try:
+        register_plugin(registry_neox, name="neox-example")
+        for architecture in ("GPTNeoXForCausalLM", "GPTNeoXModel"):
+            config = make_config("gpt_neox", architecture, dict(
+                hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=40, vocab_size=99,
+                attention_bias=False, tie_word_embeddings=True))  # fmt: skip
+            path = write_config(config, tmp_path / f"{architecture}.json")
+            (model,) = registry.load(path)
+            assert model.family == "neox" and "mapped by neox-example" in model.source
+            assert registry.count(model).total_params == reference_counts(config)[0]
+            assert _names(path) == _reference_names(config)
+    finally:
+        reset()
+
+
+RAISES_IN_HOOK = textwrap.dedent(
+    """
+    from registry import hookimpl
+
+    @hookimpl
+    def register_model_types(register):
+        raise ValueError("boom")
+    """
+)
+INVALID = textwrap.dedent(
+    """
+    from registry import ModelType, hookimpl
+
+    @hookimpl
+    def register_model_types(register):
+        register(ModelType(name="faulty", classes="FaultyForCausalLM", map=lambda cfg, cls: None))
+    """
+)
+MAPPING_RAISES = textwrap.dedent(
+    """
+    from registry import ModelType, hookimpl
+
+    def broken(cfg, cls):
+        raise KeyError("hidden_size")
+
+    @hookimpl
+    def register_model_types(register):
+        register(ModelType(name="faulty", classes=("FaultyForCausalLM",), map=broken))
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        (RAISES_IN_HOOK, "register_model_types raised ValueError: boom"),
+        (INVALID, "model type 'faulty': classes must be a non-empty sequence of class names"),
+    ],
+    ids=["hook-raises", "invalid"],
+)
+def test_faulty_model_type_plugin_is_one_warning_and_built_ins_still_count(tmp_path, source, expected):
+    install_fake_dist(tmp_path, "registry-faulty", "registry_faulty", source)
+    config = CONFIGS / "falcon-7b" / "config.json"
+    proc = run_cli(tmp_path, "count", "--format", "json", str(config))
+    assert proc.returncode == 0, proc.stderr
+    (report,) = json.loads(proc.stdout)
+    assert report["total_params"] == reference_counts(_transformers_config("falcon-7b"))[0]
+    plugin_lines = [line for line in proc.stderr.splitlines() if "registry-faulty" in line]
+    assert len(plugin_lines) == 1 and expected in plugin_lines[0], proc.stderr
+
+
+def test_a_mapping_that_raises_is_one_line_naming_its_plugin(tmp_path):
+    install_fake_dist(tmp_path, "registry-faulty", "registry_faulty", MAPPING_RAISES)
+    built_in = run_cli(tmp_path, "count", "--format", "json", str(CONFIGS / "pythia-1.4b" / "config.json"))
+    assert built_in.returncode == 0 and built_in.stderr == "", built_in.stderr
+    assert json.loads(built_in.stdout)[0]["total_params"] == 1_414_647_808  # the Pythia model table
+    path = _write(tmp_path, {"model_type": "faulty", "architectures": ["FaultyForCausalLM"]})
+    proc = run_cli(tmp_path, "count", str(path))
+    assert proc.returncode == 2 and proc.stdout == ""
+    (line,) = proc.stderr.strip().splitlines()
+    assert "registry-faulty" in line and "the mapping of model_type 'faulty' raised KeyError" in line
+    assert "Traceback" not in proc.stderr
