@@ -43,6 +43,11 @@ def _folder(path: Path, strict: bool = False) -> list[Model]:
     raise SpecError(str(path), "", "directory holds no config.json (nor a .gguf file) to count")
 
 
+def _is_model_folder(path: Path) -> bool:
+    """Whether a directory holds a config.json or a GGUF file (else it is no model folder)."""
+    return (path / "config.json").is_file() or any(path.glob("*.gguf"))
+
+
 #: Readers by lower-case file suffix, called as ``reader(path, strict)``; anything else
 #: is read as a TOML spec.
 READERS: dict[str, Callable[[Path, bool], list[Model]]] = {".json": _hf_config, ".gguf": _gguf}
@@ -60,7 +65,7 @@ def load(path: str | Path, *, strict: bool = False) -> list[Model]:
     path = Path(path)
     from registry.checkpoints.folder import is_directory
 
-    if is_directory(path):
+    if is_directory(path) and (path.suffix.lower() not in (".toml", "") or _is_model_folder(path)):
         return _folder(path, strict)
     reader = READERS.get(path.suffix.lower())
     if reader is not None:

@@ -350,7 +350,6 @@ LLAMA = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_s
         ({"model_type": "no_such_type"}, "model_type", "'no_such_type' is not mapped by any installed plugin"),
         ({"architectures": ["LlamaForSequenceClassification"]}, "architectures", "is not supported"),
         ({"architectures": ["LlamaForCausalLM", "LlamaModel"]}, "architectures", "exactly one"),
-        ({"quantization_config": {"quant_method": "bitsandbytes"}}, "quantization_config", "not supported"),
         ({"hidden_size": "64"}, "hidden_size", "whole number"),
         ({"hidden_size": 0}, "hidden_size", "must be >= 1"),
         ({"attention_bias": "yes"}, "attention_bias", "true or false"),

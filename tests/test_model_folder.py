@@ -121,4 +121,8 @@ def test_index_consistency(tmp_path, capsys, smol_tensors):
 def test_folder_without_config(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("hi")
     code, _, err = run(capsys, "count", tmp_path)
+    assert code == 2 and "is a directory, not a spec file" in err
+    named = tmp_path / "model.d"
+    named.mkdir()
+    code, _, err = run(capsys, "count", named)
     assert code == 2 and "holds no config.json" in err
