@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import Field, PositiveInt, model_validator
 
 from registry import Family, SpecError, hookimpl
-from registry.blocks import Attention, Embedding, FieldError, FlatExperts, LayerNorm, Linear, Module, Repeat
+from registry.blocks import Attention, Embedding, FieldError, FusedExperts, LayerNorm, Linear, Module, Repeat
 from registry.hf import COMMON_SHAPE_FREE
 from registry.hf_reader import ConfigReader, short
 from registry.model_types import Mapped, ModelType
@@ -61,7 +61,8 @@ def build(p: DbrxParams) -> Module:
                   bias=False, fused_qkv=True, names={"qkv": "Wqkv", "o": "out_proj"}),
         LayerNorm(name="norm_attn_norm.norm_2", dim=p.d_model, bias=False),
         Linear(name="ffn.router.layer", in_features=p.d_model, out_features=p.n_experts, bias=False, component="router"),
-        FlatExperts(name="ffn.experts.mlp", d_model=p.d_model, d_ff=p.d_ff, n_experts=p.n_experts, top_k=p.top_k),
+        FusedExperts(name="ffn.experts.mlp", d_model=p.d_model, d_ff=p.d_ff, n_experts=p.n_experts, top_k=p.top_k,
+                     layout="rows", names={"gate": "w1", "up": "v1", "down": "w2"}),
     ]  # fmt: skip
     body = [
         Embedding(name="wte", num_embeddings=p.vocab_size, embedding_dim=p.d_model, role="token"),

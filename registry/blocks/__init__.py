@@ -30,11 +30,10 @@ from registry.blocks.base import BlockBase, Component, FieldError, add_children,
 from registry.blocks.containers import Module, Repeat
 from registry.blocks.feed_forward import FEED_FORWARD_NAMES, MOE_NAMES, FeedForward, MoE
 from registry.blocks.fused_experts import FUSED_EXPERTS_NAMES, FusedExperts
-from registry.blocks.flat_experts import FLAT_EXPERTS_NAMES, FlatExperts
 from registry.blocks.leaves import Embedding, LayerNorm, Linear, Parameter, RMSNorm
+from registry.blocks.tied_embedding import TiedEmbedding
 from registry.blocks.sharing import Shared
 from registry.blocks import sharing as _sharing
-from registry.blocks.tied_embedding import TiedEmbedding
 from registry.blocks.selective_ssm import SELECTIVE_SSM_NAMES, SelectiveSSM
 from registry.blocks.token_shift_mix import CHANNEL_MIX_NAMES, TIME_MIX_NAMES, ChannelMix, TimeMix
 
@@ -42,10 +41,9 @@ from registry.blocks.token_shift_mix import CHANNEL_MIX_NAMES, TIME_MIX_NAMES, C
 BLOCK_CLASSES: tuple[type[BlockBase], ...] = (
     Embedding, Linear, LayerNorm, RMSNorm, Parameter, Attention, LatentAttention, FeedForward, MoE, Module, Repeat,
     FusedExperts,
-    FlatExperts,
     SelectiveSSM, TimeMix, ChannelMix,
-    TiedEmbedding,
     Shared,
+    TiedEmbedding,
 )  # fmt: skip
 
 #: Any block: the closed union of :data:`BLOCK_CLASSES`, discriminated by ``kind``.
@@ -62,8 +60,7 @@ __all__ = [
     "FEED_FORWARD_NAMES", "FeedForward", "FieldError", "LATENT_ATTENTION_NAMES", "LatentAttention", "LayerNorm",
     "Linear", "MOE_NAMES", "MoE", "Module", "Parameter", "RMSNorm", "Repeat", "add_children", "join", "role_names",
     "FUSED_EXPERTS_NAMES", "FusedExperts",
-    "FLAT_EXPERTS_NAMES", "FlatExperts",
     "CHANNEL_MIX_NAMES", "ChannelMix", "SELECTIVE_SSM_NAMES", "SelectiveSSM", "TIME_MIX_NAMES", "TimeMix",
-    "TiedEmbedding",
     "Shared",
+    "TiedEmbedding",
 ]  # fmt: skip

@@ -1,4 +1,10 @@
-"""Routed experts stored as stacked 3-D tensors, one slice per expert (Granite-MoE's checkpoints)."""
+"""Routed experts held in a few large tensors instead of one module per expert.
+
+Two storage layouts exist in published checkpoints: ``stacked`` 3-D tensors with one
+slice per expert (Granite-MoE's ``input_linear``/``output_linear``, and how transformers 5
+holds every MoE's experts in memory), and ``rows``: 2-D tensors whose rows are the
+experts' rows one after another (DBRX's ``ffn.experts.mlp.w1``/``v1``/``w2``).
+"""
 
 from __future__ import annotations
 
@@ -11,28 +17,33 @@ from registry.blocks.base import BlockBase, FieldError, join, role_names
 from registry.tally import Tally
 from registry.tensors import Tensor
 
-FUSED_EXPERTS_NAMES = {"gate_up": "gate_up_proj", "up": "up_proj", "down": "down_proj"}
+FUSED_EXPERTS_NAMES = {"gate_up": "gate_up_proj", "gate": "gate_proj", "up": "up_proj", "down": "down_proj"}
 
 
 class FusedExperts(BlockBase):
-    """``n_experts`` feed-forward experts held as two 3-D tensors, ``top_k`` used per token.
+    """``n_experts`` feed-forward experts held in shared tensors, ``top_k`` used per token.
 
-    Gated experts: ``gate_up`` of shape ``(n_experts, 2 × d_ff, d_model)`` (gate and up
-    projections of every expert, stacked) and ``down`` of shape ``(n_experts, d_model,
-    d_ff)``; ungated: ``up`` of ``(n_experts, d_ff, d_model)`` and ``down``. No biases.
-    This is how Granite-MoE's checkpoints store them (``input_linear.weight``,
-    ``output_linear.weight``) and how transformers 5 holds every MoE's experts in
-    memory. ``names`` maps the roles (gate_up, up, down) to tensor paths relative to the
-    block. The active count takes ``top_k`` of the ``n_experts`` slices.
+    ``layout = "stacked"``: gated experts are ``gate_up`` of shape ``(n_experts, 2 × d_ff,
+    d_model)`` (gate and up projections of every expert, stacked) and ``down`` of shape
+    ``(n_experts, d_model, d_ff)``; ungated ones ``up`` of ``(n_experts, d_ff, d_model)`` and
+    ``down``. ``layout = "rows"``: every projection (``gate`` and ``up`` when gated, then
+    ``down``) is one tensor of ``(n_experts × d_ff, d_model)``, expert ``e`` owning rows
+    ``e × d_ff`` to ``(e + 1) × d_ff`` (the down projection is stored transposed with respect
+    to a ``d_ff → d_model`` linear layer). No biases. ``names`` maps the roles (gate_up,
+    gate, up, down) to tensor paths relative to the block. The active count takes
+    ``top_k`` of the ``n_experts`` slices.
     """
 
     kind: Literal["fused_experts"] = "fused_experts"
     d_model: PositiveInt = Field(description="input and output width")
     d_ff: PositiveInt = Field(description="inner width of one expert")
-    n_experts: PositiveInt = Field(description="experts stacked in each tensor")
+    n_experts: PositiveInt = Field(description="experts held in each tensor")
     top_k: PositiveInt = Field(description="experts used per token")
-    gated: bool = Field(True, description="gate and up projections stacked in one tensor of 2 × d_ff rows")
-    names: dict[str, str] = Field(default_factory=dict, description="tensor path per role (gate_up, up, down)")
+    gated: bool = Field(True, description="a gate projection beside the up projection")
+    layout: Literal["stacked", "rows"] = Field(
+        "stacked", description="stacked: 3-D tensors, one slice per expert; rows: 2-D tensors of n_experts x d_ff rows"
+    )
+    names: dict[str, str] = Field(default_factory=dict, description="tensor path per role (gate_up, gate, up, down)")
 
     @model_validator(mode="after")
     def _check(self) -> FusedExperts:
@@ -42,15 +53,21 @@ class FusedExperts(BlockBase):
         return self
 
     def _slices(self) -> tuple[Tensor, ...]:
-        """One expert's share of each tensor (shapes without the leading expert dimension)."""
+        """One expert's share of each tensor."""
         names = role_names(FUSED_EXPERTS_NAMES, self.names, "fused_experts")
-        first = ("gate_up", 2 * self.d_ff) if self.gated else ("up", self.d_ff)
-        return (
-            Tensor(join(self.name, names[first[0]]), (first[1], self.d_model), "parameter", "experts"),
-            Tensor(join(self.name, names["down"]), (self.d_model, self.d_ff), "parameter", "experts"),
-        )
+
+        def part(role: str, shape: tuple[int, int]) -> Tensor:
+            return Tensor(join(self.name, names[role]), shape, "parameter", "experts")
+
+        d, f = self.d_model, self.d_ff
+        if self.layout == "rows":
+            return tuple(part(role, (f, d)) for role in (("gate", "up", "down") if self.gated else ("up", "down")))
+        first = part("gate_up", (2 * f, d)) if self.gated else part("up", (f, d))
+        return first, part("down", (d, f))
 
     def tensors(self) -> tuple[Tensor, ...]:
+        if self.layout == "rows":
+            return tuple(t._replace(shape=(self.n_experts * t.shape[0], t.shape[1])) for t in self._slices())
         return tuple(t._replace(shape=(self.n_experts, *t.shape)) for t in self._slices())
 
     def children(self) -> tuple[BlockBase, ...]:
