@@ -60,6 +60,7 @@ BUFFERS: tuple[tuple[str, Callable[[TensorInfo], bool]], ...] = (
     (".attn.masked_bias", lambda t: t.shape == ()),  # GPT-2's mask fill value
     (".position_ids", lambda t: t.dtype.startswith(("I", "U"))),  # BERT's arange(n_positions)
     (".rotary_emb.inv_freq", lambda t: len(t.shape) == 1),  # rotary frequencies of early LLaMA checkpoints
+    ("final_logits_bias", lambda t: len(t.shape) == 2 and t.shape[0] == 1),  # BART's (1, vocab) logits offset
 )
 
 #: The start of the note of an ignored tensor that the model's family declares checkpoint-only.

@@ -270,3 +270,18 @@ def test_transformers_refuses_what_registry_refuses():
         transformers.T5Config(feed_forward_proj="fast-gelu")
     with pytest.raises(ValueError, match="embed_dim must be divisible by num_heads"):
         reference({**BART, "encoder_attention_heads": 3})
+
+
+def test_verify_ignores_bart_final_logits_bias_as_a_buffer(tmp_path, capsys):
+    """A BART checkpoint stores the ``final_logits_bias`` buffer beside the parameters
+    (transformers' BartForConditionalGeneration registers it with register_buffer):
+    verify names it ignored, not extra."""
+    from tests.safetensors_files import write_header
+
+    (spec,) = registry.load(SPECS / "bart-base.toml")
+    tensors = {t.path: ("F32", t.shape) for t in iter_tensors(spec.architecture) if t.tied_to is None}
+    tensors["final_logits_bias"] = ("F32", (1, spec.params.vocab_size))
+    path = write_header(tmp_path / "model.safetensors", tensors)
+    assert main(["verify", "--format", "json", str(SPECS / "bart-base.toml"), str(path)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [e["name"] for e in data["ignored"]] == ["final_logits_bias"] and not data["extra"]
