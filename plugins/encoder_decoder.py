@@ -139,16 +139,16 @@ def _layer(p: EncoderDecoderParams, lay: Layout, decoder: bool, relative_bias: b
     heads = p.decoder_heads if decoder else p.n_heads
     d_ff = (p.decoder_d_ff or p.d_ff) if decoder else p.d_ff
 
-    def attention(name: str) -> Attention:
+    def attention(name: str, kv_cache: str) -> Attention:  # kv_cache: what decoding keeps (no parameters)
         return Attention(name=name, d_model=p.d_model, n_heads=heads, head_dim=p.head_dim, bias=p.bias,
-                         names=lay.attention_names)  # fmt: skip
+                         names=lay.attention_names, kv_cache=kv_cache)  # fmt: skip
 
-    blocks: list[Block] = [attention(lay.self_attn), _norm(p, lay.self_norm)]
+    blocks: list[Block] = [attention(lay.self_attn, "self" if decoder else "none"), _norm(p, lay.self_norm)]
     if relative_bias and p.relative_attention_buckets:
         blocks.append(Embedding(name=f"{lay.self_attn}.relative_attention_bias", role="position",
                                 num_embeddings=p.relative_attention_buckets, embedding_dim=heads))  # fmt: skip
     if decoder:
-        blocks += [attention(lay.cross_attn), _norm(p, lay.cross_norm)]
+        blocks += [attention(lay.cross_attn, "encoder"), _norm(p, lay.cross_norm)]
     names = T5_GATED_NAMES if p.gated and p.layout == "t5" else lay.ffn_names
     blocks += [
         FeedForward(name=lay.ffn[decoder], d_model=p.d_model, d_ff=d_ff, gated=p.gated, bias=p.bias, names=names),

@@ -58,6 +58,7 @@ from registry.model_types import Mapped, ModelType
 from registry.plugins.decoder import (
     GQAParams, NormKind, causal_lm, check_dense_layers, moe_runs, norm, self_attention, stack,
 )  # fmt: skip
+from registry.plugins.attention_windows import SLIDING as SLIDES, SlidingWindowParams, sliding_params, split_by_window
 from registry.plugins.hf_common import DECODER_SHAPE_FREE, ROUTER, SLIDING, causal_classes, decoder_params, head_dim
 
 #: The norms of one layer, by ``norm_layout``.
@@ -70,7 +71,7 @@ NORM_LAYOUTS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
-class LlamaParams(GQAParams):
+class LlamaParams(GQAParams, SlidingWindowParams):
     """Hyper-parameters of the llama family (dense)."""
 
     d_ff: PositiveInt = Field(description="gated feed-forward width (intermediate_size)")
@@ -97,6 +98,7 @@ class LlamaParams(GQAParams):
     @model_validator(mode="after")
     def _check(self) -> LlamaParams:
         self.check_attention()
+        self.check_window(self.n_layers)
         if self.norm_bias and self.norm != "layer_norm":
             raise FieldError("norm_bias", "only a layer_norm has a shift (norm is rms_norm)")
         if self.qk_norm_bias and self.norm != "layer_norm":
@@ -144,9 +146,12 @@ def _attention(p: LlamaParams) -> Block:
     )  # fmt: skip
 
 
-def _layer(p: LlamaParams, mlp: list[Block]) -> list[Block]:
+def _layer(p: LlamaParams, mlp: list[Block], sliding: bool = False) -> list[Block]:
     norms = [norm(name, p.d_model, p.norm, p.norm_bias) for name in NORM_LAYOUTS[p.norm_layout]]
-    return [_attention(p), *mlp, *norms]
+    attention = _attention(p)
+    if sliding:  # no parameters: what the layer attends to and caches
+        attention = attention.model_copy(update={"sliding_window": p.sliding_window})
+    return [attention, *mlp, *norms]
 
 
 def _dense_mlp(p: LlamaParams, name: str = "mlp") -> FeedForward:
@@ -160,8 +165,9 @@ def _lm(p: LlamaParams, layers: list[Block]) -> Module:
 
 def build(p: LlamaParams) -> Module:
     """The block tree of a dense Llama-style model."""
-    dense = _layer(p, [_dense_mlp(p)])
-    return _lm(p, stack([("dense", 0, p.n_layers, 1)], {"dense": dense}))
+    runs = split_by_window([("dense", 0, p.n_layers, 1)], p)
+    bodies = {"dense": _layer(p, [_dense_mlp(p)]), "dense" + SLIDES: _layer(p, [_dense_mlp(p)], sliding=True)}
+    return _lm(p, stack(runs, bodies))
 
 
 def _moe(p: LlamaMoEParams) -> Block:
@@ -185,8 +191,10 @@ def _moe(p: LlamaMoEParams) -> Block:
 
 def build_moe(p: LlamaMoEParams) -> Module:
     """The block tree of a Llama-style model with mixture-of-experts layers."""
-    runs = moe_runs(p.n_layers, p.moe_every, p.first_dense, p.dense_layers)
+    runs = split_by_window(moe_runs(p.n_layers, p.moe_every, p.first_dense, p.dense_layers), p)
     bodies = {"moe": _layer(p, [_moe(p)]), "dense": _layer(p, [_dense_mlp(p)])}
+    bodies |= {kind + SLIDES: _layer(p, [_moe(p)] if kind == "moe" else [_dense_mlp(p)], sliding=True)
+               for kind in ("moe", "dense")}  # fmt: skip
     return _lm(p, stack(runs, bodies))
 
 
@@ -229,6 +237,7 @@ def _map_mistral(cfg: ConfigReader, cls: str) -> Mapped:
         "n_kv_heads": ("num_key_value_heads", cfg.int("num_key_value_heads", 8, nullable=True)),
         "head_dim": ("head_dim", head_dim(params, cfg.int("head_dim", None, nullable=True))),
     }
+    params |= sliding_params(cfg, "all", 4096, params["n_layers"][1])
     return Mapped("llama", params)
 
 
@@ -242,6 +251,7 @@ def _map_mixtral(cfg: ConfigReader, cls: str) -> Mapped:
         "n_experts": ("num_local_experts", cfg.int("num_local_experts", 8)),
         "top_k": ("num_experts_per_tok", cfg.int("num_experts_per_tok", 2)),
     }
+    params |= sliding_params(cfg, "all", None, params["n_layers"][1])
     return Mapped("llama-moe", params)
 
 
@@ -254,6 +264,7 @@ def _map_qwen2(cfg: ConfigReader, cls: str) -> Mapped:
         "head_dim": ("head_dim", head_dim(params, cfg.int("head_dim", None))),
         "qkv_bias": ("model_type", True),
     }
+    params |= sliding_params(cfg, "qwen", 4096, params["n_layers"][1])
     return Mapped("llama", params)
 
 
@@ -265,6 +276,7 @@ def _map_qwen2_moe(cfg: ConfigReader, cls: str) -> Mapped:
         "head_dim": ("head_dim", head_dim(params, cfg.int("head_dim", None))),
         "qkv_bias": ("qkv_bias", cfg.bool("qkv_bias", True)),
     }
+    params |= sliding_params(cfg, "qwen", 4096, params["n_layers"][1])
     n_experts = cfg.int("num_experts", 60, minimum=0)
     expert_d_ff = cfg.int("moe_intermediate_size", 1408)
     shared_d_ff = cfg.int("shared_expert_intermediate_size", 5632, minimum=0)
@@ -316,6 +328,7 @@ def _map_gemma2(cfg: ConfigReader, cls: str) -> Mapped:
     params["tie_word_embeddings"] = ("tie_word_embeddings", cfg.bool("tie_word_embeddings", True))
     _attention_fields(cfg, params, 9216, 4, 256)
     params["norm_layout"] = ("model_type", "sandwich")
+    params |= sliding_params(cfg, "gemma2", 4096, params["n_layers"][1])
     return Mapped("llama", params)
 
 
@@ -324,6 +337,7 @@ def _map_gemma3_text(cfg: ConfigReader, cls: str) -> Mapped:
     params["tie_word_embeddings"] = ("tie_word_embeddings", cfg.bool("tie_word_embeddings", True))
     _attention_fields(cfg, params, 9216, 4, 256)
     params |= {"norm_layout": ("model_type", "sandwich"), "qk_norm": ("model_type", "head")}
+    params |= sliding_params(cfg, "gemma3", 4096, params["n_layers"][1])
     return Mapped("llama", params)
 
 
@@ -331,6 +345,7 @@ def _map_qwen3(cfg: ConfigReader, cls: str) -> Mapped:
     params = decoder_params(cfg, cls, 151936, 4096, 32, 32)
     _attention_fields(cfg, params, 22016, None, 128)
     params["qk_norm"] = ("model_type", "head")
+    params |= sliding_params(cfg, "qwen", 4096, params["n_layers"][1])
     return Mapped("llama", params)
 
 
@@ -348,6 +363,7 @@ def _map_qwen3_moe(cfg: ConfigReader, cls: str) -> Mapped:
     params = decoder_params(cfg, cls, 151936, 2048, 24, 32)
     _attention_fields(cfg, params, 6144, 4, None)
     params["qk_norm"] = ("model_type", "head")
+    params |= sliding_params(cfg, "qwen", 4096, params["n_layers"][1])
     key, n_experts = _experts(cfg, "num_local_experts", "num_experts", 128, minimum=0)
     expert_d_ff = cfg.int("moe_intermediate_size", 768)
     top_k = cfg.int("num_experts_per_tok", 8)
@@ -450,6 +466,7 @@ def _map_phi3(cfg: ConfigReader, cls: str) -> Mapped:
         "fused_qkv": ("model_type", True),
         "fused_gate_up": ("model_type", True),
     }
+    params |= sliding_params(cfg, "all", None, params["n_layers"][1])
     return Mapped("llama", params)
 
 
@@ -464,6 +481,7 @@ def _map_phimoe(cfg: ConfigReader, cls: str) -> Mapped:
         "n_experts": ("num_local_experts", cfg.int("num_local_experts", 16)),
         "top_k": ("num_experts_per_tok", cfg.int("num_experts_per_tok", 2)),
     }
+    params |= sliding_params(cfg, "all", None, params["n_layers"][1])
     return Mapped("llama-moe", params)
 
 

@@ -24,7 +24,11 @@ tokens, the terms Hoffmann et al. 2022 (arXiv 2203.15556, Appendix F) list:
 
 Biases, norms, activations, residual additions and Transformer-XL's relative-position
 terms are not counted, as in Appendix F; nor is causal masking (the full ``seq²``
-score matrix is counted). A composite block kind this module does not know falls
+score matrix is counted). A sliding-window layer (``Attention.sliding_window``) scores
+each query against at most the window: ``seq · min(seq, window)`` in place of ``seq²``.
+A shared body (ALBERT's cross-layer sharing) is counted at each of its ``uses``.
+:func:`decode_terms` gives one decoding step: one token's projections, its scores over
+the context. A composite block kind this module does not know falls
 back to 2 FLOPs per weight of its linear layers, and the report's ``notes`` say so.
 The backward pass is twice the forward (Kaplan et al. 2020), so training is three
 times the forward. The ``table-a4`` convention leaves out embeddings and logits, as
@@ -40,7 +44,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from registry.numbers import ratio
-from registry.blocks import Attention, BlockBase, Embedding, FeedForward, Linear, MoE, Module, Repeat
+from registry.blocks import Attention, BlockBase, Embedding, FeedForward, Linear, MoE, Module, Repeat, Shared
 from registry.model import Model
 from registry.report import count
 
@@ -85,6 +89,12 @@ class FlopsReport:
     parameters). ``tokens`` (from ``--tokens`` or the spec's ``training_tokens``) gives
     the totals ``training_flops`` and ``approx_6nd``; all three are None without it.
     ``ratio`` is ``training_flops_per_sequence / approx_6nd_per_sequence``.
+
+    With a GPU (:func:`with_hardware`): ``gpu_hours`` and ``days`` of ``training_flops`` on
+    ``gpus`` GPUs at ``mfu`` of the dense ``peak_tflops`` (:mod:`registry.analyses.timing`).
+    With a ``context``: serving figures (:mod:`registry.analyses.inference`): the prefill
+    of ``context`` tokens, one decoding step at that context for ``batch`` sequences, the
+    bytes it reads and, with a GPU, the roofline bound on tokens per second.
     """
 
     name: str
@@ -105,6 +115,21 @@ class FlopsReport:
     tokens: int | None = None
     training_flops: int | None = None
     approx_6nd: int | None = None
+    gpu: str | None = None
+    gpus: int | None = None
+    mfu: float | None = None
+    peak_dtype: str | None = None
+    peak_tflops: float | None = None
+    gpu_hours: float | None = None
+    days: float | None = None
+    context: int | None = None
+    batch: int | None = None
+    prefill_flops: int | None = None
+    decode_flops_per_token: int | None = None
+    decode_bytes_per_step: int | None = None
+    decode_tokens_per_second: float | None = None
+    decode_tokens_per_second_per_gpu: float | None = None
+    decode_bound: str | None = None
     notes: list[str] = field(default_factory=list)
 
     def row(self) -> dict[str, Any]:
@@ -128,6 +153,19 @@ def forward_terms(model: Model, seq_len: int = DEFAULT_SEQ_LEN) -> tuple[dict[st
     walker.visit(model.architecture, 1)
     if walker.terms["logits"] == 0:
         walker.notes.append("no output head in this spec: final logits are 0")
+    return walker.terms, walker.notes
+
+
+def decode_terms(model: Model, context: int) -> tuple[dict[str, int], list[str]]:
+    """The forward FLOPs of one new token attending to ``context`` tokens (a decoding step), term by term.
+
+    The projections cost what one token costs; the scores, softmax and values are over
+    ``context`` keys (at most a sliding-window layer's window).
+    """
+    if context < 1:
+        raise ValueError(f"context must be a positive integer, got {context}")
+    walker = _Walker(1, _vocab_sizes(model.architecture), keys=context)
+    walker.visit(model.architecture, 1)
     return walker.terms, walker.notes
 
 
@@ -176,11 +214,50 @@ def flops(
     )
 
 
+def with_hardware(
+    report: FlopsReport, model: Model, *, gpu: Any = None, gpus: int = 1, mfu: float | None = None,
+    peak_dtype: str = "bf16", context: int | None = None, batch: int = 1, weight_bits: int = 16, kv_bits: int = 16,
+) -> FlopsReport:  # fmt: skip
+    """``report`` with the training time on ``gpus`` GPUs of ``gpu`` (a :class:`~registry.analyses.gpus.GPU`)
+    at ``mfu`` (needs ``training_flops``), and the serving figures at ``context`` tokens.
+
+    Raises ValueError for an MFU outside (0, 1], a type the GPU has no peak for, or a
+    non-positive context, batch or GPU count.
+    """
+    from dataclasses import replace
+
+    from registry.analyses.inference import inference
+    from registry.analyses.timing import training_time
+
+    update: dict[str, Any] = {}
+    notes = list(report.notes)
+    if gpu is not None:
+        update |= {"gpu": gpu.key, "gpus": gpus, "peak_dtype": peak_dtype, "peak_tflops": gpu.peak_flops(peak_dtype) / 1e12}
+        if mfu is not None:
+            update["mfu"] = mfu
+            if report.training_flops is None:
+                notes.append("no training tokens (--tokens or the spec's training_tokens): no training time")
+            else:
+                t = training_time(report.training_flops, gpu, gpus, mfu, peak_dtype)
+                update |= {"gpu_hours": t.gpu_hours, "days": t.days}
+    if context is not None:
+        inf = inference(model, context, batch, weight_bits, kv_bits, gpu, gpus, peak_dtype)
+        update |= {
+            "context": context, "batch": batch, "prefill_flops": inf.prefill_flops,
+            "decode_flops_per_token": inf.decode_flops_per_token, "decode_bytes_per_step": inf.decode_bytes_per_step,
+            "decode_tokens_per_second": inf.decode_tokens_per_second,
+            "decode_tokens_per_second_per_gpu": inf.decode_tokens_per_second_per_gpu,
+            "decode_bound": inf.decode_bound,
+        }  # fmt: skip
+    return replace(report, **update, notes=notes)
+
+
 class _Walker:
     """Adds up the forward terms of a block tree, ``times`` being how often a block runs per token."""
 
-    def __init__(self, seq_len: int, vocab_sizes: frozenset[int]):
-        self.seq = seq_len
+    def __init__(self, seq_len: int, vocab_sizes: frozenset[int], keys: int | None = None):
+        self.seq = seq_len  # the queries: tokens computed
+        self.keys = seq_len if keys is None else keys  # the tokens each query attends to (before a window)
         self.vocab_sizes = vocab_sizes
         self.terms: dict[str, int] = dict.fromkeys(TERMS, 0)
         self.notes: list[str] = []
@@ -197,6 +274,9 @@ class _Walker:
         elif isinstance(block, Module):
             for child in block.blocks:
                 self.visit(child, times)
+        elif isinstance(block, Shared):  # one body, run uses times
+            for child in block.blocks:
+                self.visit(child, times * block.uses)
         elif isinstance(block, Embedding):
             if block.role == "token":
                 self.add("embeddings", times * 2 * s * block.num_embeddings * block.embedding_dim)
@@ -223,11 +303,12 @@ class _Walker:
 
     def attention(self, block: Attention, times: int) -> None:
         s, d = self.seq, block.d_model
+        k = self.keys if block.sliding_window is None else min(self.keys, block.sliding_window)
         inner, kv = block.n_heads * block.head_width, block.kv_heads * block.head_width
         self.add("attention_qkv", times * 2 * s * d * (inner + 2 * kv))
-        self.add("attention_logits", times * 2 * s * s * inner)
-        self.add("attention_softmax", times * 3 * block.n_heads * s * s)
-        self.add("attention_values", times * 2 * s * s * inner)
+        self.add("attention_logits", times * 2 * s * k * inner)
+        self.add("attention_softmax", times * 3 * block.n_heads * s * k)
+        self.add("attention_values", times * 2 * s * k * inner)
         self.add("attention_output", times * 2 * s * inner * d)
 
     def latent_attention(self, block: Any, times: int) -> None:
@@ -236,13 +317,13 @@ class _Walker:
         Every projection but the output is ``attention_qkv``; scores are over
         ``qk_nope_head_dim + qk_rope_head_dim`` per head, values ``v_head_dim`` wide.
         """
-        s, h = self.seq, block.n_heads
+        s, h, k = self.seq, block.n_heads, self.keys
         out = 2 * s * h * block.v_head_dim * block.d_model
         projections = sum(n * 2 * s * lin.in_features * lin.out_features for lin, n in _linears(block, 1))
         self.add("attention_qkv", times * (projections - out))
-        self.add("attention_logits", times * 2 * s * s * h * (block.qk_nope_head_dim + block.qk_rope_head_dim))
-        self.add("attention_softmax", times * 3 * h * s * s)
-        self.add("attention_values", times * 2 * s * s * h * block.v_head_dim)
+        self.add("attention_logits", times * 2 * s * k * h * (block.qk_nope_head_dim + block.qk_rope_head_dim))
+        self.add("attention_softmax", times * 3 * h * s * k)
+        self.add("attention_values", times * 2 * s * k * h * block.v_head_dim)
         self.add("attention_output", times * out)
 
     def feed_forward(self, block: BlockBase, times: int) -> None:

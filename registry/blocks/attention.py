@@ -45,6 +45,13 @@ class Attention(BlockBase):
     a LayerNorm has a shift. ``names`` maps roles (q, k,
     v, qkv, o, r, r_w_bias, r_r_bias, q_norm, k_norm) to the submodule names of the
     family's checkpoints.
+
+    Two fields hold no parameters and change no count; they say what a decoding step
+    keeps (read by :mod:`registry.memory`): ``sliding_window`` (each query sees at most
+    that many tokens, so at most that many keys and values are cached: Mistral's 4,096,
+    Gemma-2's local layers) and ``kv_cache``: ``self`` (the keys and values of the
+    tokens so far), ``encoder`` (those of the encoder's output: cross-attention) or
+    ``none`` (an encoder's bidirectional attention, run once over the input).
     """
 
     kind: Literal["attention"] = "attention"
@@ -65,6 +72,13 @@ class Attention(BlockBase):
     qk_norm_kind: Literal["rms_norm", "layer_norm"] = Field("rms_norm", description="the kind of the query/key norms")
     qk_norm_bias: bool = Field(False, description="a shift on layer_norm query/key norms")
     names: dict[str, str] = Field(default_factory=dict, description="submodule name per role (q, k, v, qkv, o, r, ...)")
+    sliding_window: PositiveInt | None = Field(
+        None, description="each query attends to at most this many tokens (no parameters; the KV cache keeps as many)"
+    )
+    kv_cache: Literal["self", "encoder", "none"] = Field(
+        "self", description="what decoding caches: self (the tokens so far), encoder (the encoder's output: "
+        "cross-attention) or none (an encoder's attention)",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _check(self) -> Attention:

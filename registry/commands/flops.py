@@ -13,7 +13,11 @@ DESCRIPTION = """Forward FLOPs per token and per sequence, split as in Chinchill
 projection, feed-forward, final logits), backward as twice the forward, and the 6*N*D
 approximation (N = active parameters) beside it with their ratio. --convention table-a4
 leaves out embeddings and logits, as the paper's Table A4 does. Totals for D tokens with
---tokens (default: the spec's training_tokens). See docs/compute.md."""
+--tokens (default: the spec's training_tokens). With --gpu h100-sxm --gpus N --mfu 0.38
+(or --gpus 8xH100): the GPU-hours and days those FLOPs take at that utilisation of the
+GPU's dense peak (--peak-dtype). With --context C: the prefill of C tokens, one decoding
+step at C tokens for --batch sequences, the bytes it reads (weights at --dtype, the cache
+at --kv-dtype) and, with a GPU, the roofline bound on tokens per second. See docs/compute.md."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +38,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="appendix-f (default): count embeddings and final logits; table-a4: leave them out",
     )  # fmt: skip
     parser.add_argument("--details", action="store_true", help="print the term breakdown of every model")
+    from registry.commands._hardware import add_gpu_arguments
+
+    add_gpu_arguments(parser)
+    parser.add_argument("--mfu", default=None, metavar="U", help="model FLOPs utilisation for the training time, e.g. 0.38 (default 0.4 with --gpu)")
+    parser.add_argument("--peak-dtype", default="bf16", metavar="TYPE", help="the GPU peak used: bf16 (default), fp16 or fp8")
+    parser.add_argument("--context", default=None, metavar="C", help="serving: prefill and decode at C tokens of context")
+    parser.add_argument("--batch", default=1, metavar="B", help="serving: sequences decoded together (default 1)")
+    parser.add_argument("--dtype", default="bf16", metavar="TYPE", help="serving: storage type of the weights (default bf16)")
+    parser.add_argument("--kv-dtype", default=None, metavar="TYPE", help="serving: storage type of the cache (default --dtype)")
     add_format_option(parser)
 
 
@@ -41,13 +54,39 @@ def run(args: argparse.Namespace) -> int:
     """Print the FLOPs of every model of every spec; exit 2 if any spec could not be read."""
     from registry import render
     from registry.commands._options import choice, positive_int
-    from registry.flops import CONVENTIONS, TERMS, flops
+    from registry.analyses.gpus import PEAK_DTYPES
+    from registry.commands._hardware import resolve_gpus
+    from registry.commands._options import positive_float
+    from registry.flops import CONVENTIONS, TERMS, flops, with_hardware
+    from registry.memory import DTYPE_BITS
 
     convention = choice("flops", "--convention", args.convention, CONVENTIONS)
     seq_len = positive_int("flops", "--seq-len", args.seq_len)
     tokens = None if args.tokens is None else positive_int("flops", "--tokens", args.tokens)
+    gpus, gpu, _ = resolve_gpus("flops", args)
+    mfu = None if args.mfu is None else positive_float("flops", "--mfu", args.mfu)
+    if mfu is not None and mfu > 1:
+        raise SystemExit(f"registry flops: error: --mfu is a fraction of the peak, at most 1, got {args.mfu}")
+    if mfu is not None and gpu is None:
+        raise SystemExit("registry flops: error: --mfu needs a GPU: --gpu h100-sxm or --gpus 8xH100")
+    if gpu is not None and mfu is None:
+        mfu = 0.4
+    peak = choice("flops", "--peak-dtype", args.peak_dtype, PEAK_DTYPES)
+    context = None if args.context is None else positive_int("flops", "--context", args.context)
+    batch = positive_int("flops", "--batch", args.batch)
+    dtype = choice("flops", "--dtype", args.dtype, DTYPE_BITS)
+    kv_dtype = dtype if args.kv_dtype is None else choice("flops", "--kv-dtype", args.kv_dtype, DTYPE_BITS)
     models, ok = load_models(args.specs, getattr(args, "strict", False))
-    reports = [flops(m, seq_len, convention, tokens) for m in models]
+    reports = []
+    for m in models:
+        report = flops(m, seq_len, convention, tokens)
+        if gpu is not None or context is not None:
+            try:
+                report = with_hardware(report, m, gpu=gpu, gpus=gpus, mfu=mfu, peak_dtype=peak, context=context,
+                                       batch=batch, weight_bits=DTYPE_BITS[dtype], kv_bits=DTYPE_BITS[kv_dtype])  # fmt: skip
+            except ValueError as exc:
+                raise SystemExit(f"registry flops: error: {m.name}: {exc}") from None
+        reports.append(report)
     if args.format == "json":
         print(render.rows_text([r.to_dict() for r in reports], "json"))
     elif args.format == "csv":
@@ -85,6 +124,16 @@ def _shown(report) -> dict:
     if report.tokens is not None:
         row.update(tokens=scientific(report.tokens), training_flops=scientific(report.training_flops),
                    approx_6nd=scientific(report.approx_6nd))  # fmt: skip
+    if report.gpu_hours is not None:
+        row.update({f"gpu_hours ({report.gpus} x {report.gpu}, MFU {report.mfu:g})": f"{report.gpu_hours:,.0f}",
+                    "days": f"{report.days:,.1f}"})  # fmt: skip
+    if report.context is not None:
+        row.update({"context": report.context, "prefill_flops": scientific(report.prefill_flops),
+                    "decode_flops_per_token": scientific(report.decode_flops_per_token),
+                    f"decode_bytes_per_step (batch {report.batch})": scientific(report.decode_bytes_per_step)})  # fmt: skip
+        if report.decode_tokens_per_second is not None:
+            row.update(tokens_per_s_per_gpu=f"{report.decode_tokens_per_second_per_gpu:,.1f}",
+                       bound=report.decode_bound)  # fmt: skip
     return row
 
 

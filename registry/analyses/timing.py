@@ -1,0 +1,44 @@
+"""Training time at a model FLOPs utilisation: GPU-hours and days on a number of GPUs.
+
+Model FLOPs utilisation (MFU, Chowdhery et al. 2022, PaLM, Appendix B) is the model's
+FLOPs per second over the hardware's peak: ``time = training FLOPs / (gpus · peak ·
+MFU)``. The peak is the catalogue's dense figure at the training type (bf16 by default;
+:mod:`registry.analyses.gpus`), the training FLOPs those of :mod:`registry.flops`
+(three times the forward pass, attention included). Restarts, evaluation and idle GPUs
+are not counted: a published GPU-hour figure that includes them is higher.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from registry.analyses.gpus import GPU
+
+
+@dataclass(frozen=True)
+class TrainingTime:
+    """``gpu_hours`` on ``gpus`` GPUs of ``gpu`` at ``mfu``, and the wall-clock ``days``."""
+
+    gpu: str
+    gpus: int
+    mfu: float
+    peak_dtype: str
+    peak_tflops: float
+    gpu_hours: float
+    days: float
+
+
+def training_time(training_flops: int, gpu: GPU, gpus: int = 1, mfu: float = 0.4, dtype: str = "bf16") -> TrainingTime:
+    """The time ``training_flops`` take on ``gpus`` GPUs of ``gpu`` at utilisation ``mfu``.
+
+    Raises ValueError for an MFU outside (0, 1], a non-positive ``gpus`` or a type the
+    GPU has no peak for.
+    """
+    if not 0 < mfu <= 1:
+        raise ValueError(f"mfu must be in (0, 1], got {mfu}")
+    if gpus < 1:
+        raise ValueError(f"gpus must be a positive integer, got {gpus}")
+    peak = gpu.peak_flops(dtype)
+    seconds_on_one = training_flops / (peak * mfu)
+    hours = seconds_on_one / 3600
+    return TrainingTime(gpu.key, gpus, mfu, dtype, peak / 1e12, hours, hours / gpus / 24)
