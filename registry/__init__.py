@@ -6,6 +6,9 @@ The public API (imported lazily, so that ``import registry`` stays fast)::
     models = registry.load("specs/gpt2-xl.toml")     # -> list[Model]
     report = registry.count(models[0])                # -> Report
     report.total_params                               # 1557611200
+    registry.count("llama-3.1-8b")                    # a path or catalogue name works too
+    registry.count_flops(models[0]), registry.estimate_memory(models[0], "bf16", train=True)
+    registry.chinchilla(models[0])                    # rows of `registry chinchilla --format json`
     m = registry.build_model("gpt", d_model=768, n_layers=12, n_heads=12)
 
 Plugins need only ``from registry import Family, Mapped, ModelType, hookimpl``.
@@ -20,7 +23,11 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "load": "registry.loading",
-    "count": "registry.report",
+    "count": "registry.api",
+    "count_flops": "registry.api",
+    "estimate_memory": "registry.api",
+    "chinchilla": "registry.api",
+    "html_report": "registry.html_report",
     "tree": "registry.report",
     "iter_tensors": "registry.report",
     "Report": "registry.report",
@@ -50,7 +57,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from registry.hookspecs import hookimpl
     from registry.loading import families, load
     from registry.model import Model, build_model
-    from registry.report import LayerRow, Report, count, iter_tensors, tree
+    from registry.api import chinchilla, count, count_flops, estimate_memory
+    from registry.html_report import html_report
+    from registry.report import LayerRow, Report, iter_tensors, tree
 
 
 def __getattr__(name: str) -> Any:

@@ -17,6 +17,7 @@ from registry import __version__
 #: Subcommand modules, in the order ``registry --help`` lists them.
 COMMANDS: tuple[str, ...] = (
     "registry.commands.count",
+    "registry.commands.catalogue",
     "registry.commands.validate",
     "registry.commands.families",
     "registry.commands.import_hf",
@@ -27,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "registry.commands.inspect",
     "registry.commands.verify",
     "registry.commands.schema",
+    "registry.commands.report",
 )
 
 

@@ -178,12 +178,13 @@ def source_of(path: str | Path, imported: Imported) -> str:
     return f"{path} (model_type {imported.model_type}, {imported.architecture}{by})"
 
 
-def load_config(path: Path, *, strict: bool = False) -> list[Model]:
-    """The reader of ``.json`` files for :func:`registry.load`: one model from a config.json."""
+def load_config(path: Path, *, strict: bool = False, text: str | None = None) -> list[Model]:
+    """The reader of ``.json`` files for :func:`registry.load`: one model from a config.json
+    (``text``: its text, already read, e.g. from stdin; ``path`` then names it)."""
     from registry.model import Model, build_architecture
     from registry.plugin_manager import load_families
 
-    data, lines = read_config(path)
+    data, lines = read_config(path, text)
     imported = map_config(data, str(path), lines, strict=strict)
     params = load_families().get(imported.family).params.model_validate(imported.params)
     return [

@@ -34,12 +34,13 @@ _repr.maxstring, _repr.maxother, _repr.maxlong, _repr.maxlist = 60, 60, 60, 6
 short = _repr.repr
 
 
-def read_config(path: str | Path) -> tuple[dict[str, Any], dict[str, int]]:
-    """The top-level object of a JSON file, and the line where each of its keys is defined."""
+def read_config(path: str | Path, text: str | None = None) -> tuple[dict[str, Any], dict[str, int]]:
+    """The top-level object of a JSON file, and the line where each of its keys is defined
+    (``text``: the file's text, already read, e.g. from stdin; ``path`` then names it)."""
     from registry.spec import MAX_DIGITS, find_huge_int, read_text, too_many_digits  # the same checks as for specs
 
     path = Path(path)
-    text = read_text(path)
+    text = read_text(path) if text is None else text
 
     def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: dict[str, Any] = {}

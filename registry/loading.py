@@ -2,7 +2,9 @@
 
 ``registry.load`` reads a TOML spec; a reader for another format (such as a
 Hugging Face ``config.json`` or a GGUF file) is registered in :data:`READERS` by file
-suffix. A directory is a model folder: its ``config.json``, else its GGUF file.
+suffix. A directory is a model folder: its ``config.json``, else its GGUF file. A name
+that is no file (``llama-3.1-8b``) is looked up in the catalogue that ships with the
+package (:mod:`registry.catalogue`); ``-`` reads a spec (or a config.json) from stdin.
 """
 
 from __future__ import annotations
@@ -53,8 +55,16 @@ def _is_model_folder(path: Path) -> bool:
 READERS: dict[str, Callable[[Path, bool], list[Model]]] = {".json": _hf_config, ".gguf": _gguf}
 
 
+#: What ``-`` names on the command line (and for :func:`load`): standard input.
+STDIN = "-"
+
+
 def load(path: str | Path, *, strict: bool = False) -> list[Model]:
     """The models a spec file holds (one, or one per size of a multi-size spec).
+
+    ``path`` may also be a catalogue name (``"llama-3.1-8b"``, or ``"gpt3-175b"`` for one
+    size of a multi-size spec) when no file of that name exists, or ``"-"`` for stdin (a
+    TOML spec, or a config.json when the text starts with ``{``).
 
     A directory is a model folder (its ``config.json``, else its ``.gguf`` file); a GGUF
     file is built from its metadata. A Hugging Face ``config.json`` is mapped by the plugin of its ``model_type``; its
@@ -62,7 +72,13 @@ def load(path: str | Path, *, strict: bool = False) -> list[Model]:
     with ``strict``, refused. Raises :class:`registry.errors.SpecError` naming the
     file, line, field and problem when the file cannot be read or validated.
     """
-    path = Path(path)
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"registry.load takes a file path or a catalogue name, not {type(path).__name__}")
+    if str(path) == STDIN:
+        return _stdin(strict)
+    path, only = _catalogue(path)
+    if only is not None:
+        return [m for m in load(path, strict=strict) if m.name == only]
     from registry.checkpoints.folder import is_directory
 
     if is_directory(path) and (path.suffix.lower() not in (".toml", "") or _is_model_folder(path)):
@@ -73,6 +89,50 @@ def load(path: str | Path, *, strict: bool = False) -> list[Model]:
     from registry.spec import load as load_spec
 
     return load_spec(path)
+
+
+def _catalogue(path: str | Path) -> tuple[Path, str | None]:
+    """``path`` itself when it names a file (or cannot be a name); otherwise the catalogue file
+    of that name, and the one model wanted from it (None: all of them)."""
+    text = str(path)
+    from registry import catalogue
+
+    try:
+        exists = Path(text).exists()
+    except (OSError, ValueError):
+        exists = True  # let the reader say what is wrong with the name
+    if exists or not catalogue.looks_like_name(text):
+        return Path(path), None
+    found = catalogue.find(text)
+    if found is None:
+        from registry.errors import SpecError
+
+        close = catalogue.suggestions(text)
+        hint = f"; did you mean {' or '.join(close)}?" if close else " (registry list shows the catalogue)"
+        raise SpecError(text, "", f"no such file, nor a model of that name in the catalogue{hint}")
+    return found
+
+
+def _stdin(strict: bool) -> list[Model]:
+    """A spec (TOML) or a config.json (JSON: text starting with ``{``) read from standard input."""
+    import sys
+
+    from registry.errors import SpecError
+    from registry.spec import MAX_SPEC_BYTES, load_text
+
+    stream = getattr(sys.stdin, "buffer", None)
+    data = stream.read(MAX_SPEC_BYTES + 1) if stream is not None else (sys.stdin.read(MAX_SPEC_BYTES + 1) or "").encode()
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError("<stdin>", "", f"input is over {MAX_SPEC_BYTES:,} bytes; a spec may be at most {MAX_SPEC_BYTES:,}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError("<stdin>", "", f"not UTF-8 text (byte {exc.start})") from None
+    if text.lstrip().startswith("{"):
+        from registry.hf import load_config
+
+        return load_config(Path("<stdin>"), strict=strict, text=text)
+    return load_text(text, "<stdin>")
 
 
 def families() -> dict[str, Family]:

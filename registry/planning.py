@@ -111,8 +111,14 @@ def param_rows(
 def trend(rows: Sequence[dict[str, Any]], tokens_per_param: float = TOKENS_PER_PARAM) -> str | None:
     """One sentence on how the models' training sets compare with the rule (None without data)."""
     known = [r for r in rows if r.get("tokens_ratio") is not None]
+    names = list(dict.fromkeys(r["name"] for r in rows if "name" in r))
+    missing = [n for n in names if n not in {r["name"] for r in known}]
+    left_out = ""
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        left_out = f"No published training_tokens for {shown}: {'it has' if len(missing) == 1 else 'they have'} no ratio."
     if not known:
-        return None
+        return left_out or None
     seen: dict[str, dict[str, Any]] = {r["name"]: r for r in known}
     ratios = [r["tokens_ratio"] for r in seen.values()]
     above = sum(x > 1 for x in ratios)
@@ -125,7 +131,7 @@ def trend(rows: Sequence[dict[str, Any]], tokens_per_param: float = TOKENS_PER_P
     if moe:
         what = "the mixture of experts is at" if len(moe) == 1 else "the mixtures of experts are at"
         text += f"; by active parameters {what} {_span(moe)} it"
-    return text + "."
+    return text + "." + (f" {left_out}" if left_out else "")
 
 
 def ratio_text(value: float) -> str:

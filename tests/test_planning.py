@@ -122,8 +122,8 @@ def test_params_with_tokens_per_param_and_table(capsys):
     (row,) = param_rows([1_000_000], get_fit("approach3"), tokens_per_param=10)
     assert row["rule_d"] == 10 * 1_000_000 and row["rule_compute"] == 6 * 1_000_000 * 10 * 1_000_000
     code, out, _ = run_cli(capsys, "chinchilla", "--params", "1.3e9")
-    assert code == 0 and out.splitlines()[0].split()[:3] == ["n_params", "fit", "compute"]
-    assert "1.30e+09" in out and "2.60e+10" in out  # N and the rule's 20 N
+    assert code == 0 and out.splitlines()[0].split()[:3] == ["params", "compute", "d_opt"]
+    assert "1.30B" in out and "26.00B" in out  # N and the rule's 20 N, counts as `registry count` prints them
 
 
 # --- the 20-tokens rule on specs -----------------------------------------------------------------
@@ -179,7 +179,9 @@ def test_trend_sentence():
     text = trend(rows)
     assert text.startswith("1 of 2 models were trained on more than 20 tokens per parameter")
     assert "0.5x to 2x" in text and "the mixture of experts is at 2.5x" in text
-    assert trend(rows[2:]) is None
+    assert text.endswith("No published training_tokens for c: it has no ratio.")  # not dropped silently
+    assert trend(rows[2:]) == "No published training_tokens for c: it has no ratio."
+    assert trend([]) is None
 
 
 def test_seed_four_model_table(capsys):
@@ -201,7 +203,7 @@ def test_seed_four_model_table(capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        ([], "give spec file(s), --compute C, or both; or --params N"),
+        ([], "give spec file(s) or catalogue name(s), --compute C, or --params N"),
         (["--compute", "abc"], "--compute must be a positive finite number"),
         (["--compute", "-5"], "--compute must be a positive finite number"),
         (["--compute", "1e20", "--fit", "kaplan"], "--fit must be one of approach3, besiroglu"),
@@ -210,8 +212,7 @@ def test_seed_four_model_table(capsys):
         (["--params", "-5"], "--params must be a positive whole number"),
         (["--params", "0"], "--params must be a positive whole number"),
         (["--params", "1e9", "2.5"], "--params must be a positive whole number, got 2.5"),
-        (["--params", "1e9", "--compute", "1e20"], "--params goes alone, without spec files or --compute"),
-        ([str(SPECS / "gpt2.toml"), "--params", "1e9"], "--params goes alone"),
+        (["--params", "1e9", "--compute", "1e20"], "--params and --compute do not go together"),
         (["--params", "1e9", "--fit", "kaplan"], "--fit must be one of approach3, besiroglu"),
     ],
 )

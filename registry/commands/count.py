@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from registry.commands import add_format_option, add_specs_argument, load_models
+from registry.commands import add_format_option
+from registry.commands._selection import add_model_arguments, selected_models
 
 if TYPE_CHECKING:
     from registry.model import Model
@@ -20,12 +21,16 @@ component, by module kind and by layer, and the difference from the published fi
 A model folder is counted from its config.json (else its GGUF file) and, where it holds
 a checkpoint (single, sharded, quantized or GGUF), the checkpoint's headers are verified
 against the counted model: one line gives the verdict, the differences follow (exit
-status 1 when they differ). A GGUF file is counted from its metadata and verified likewise."""
+status 1 when they differ). A GGUF file is counted from its metadata and verified likewise.
+A name that is no file is looked up in the catalogue (registry list); - reads a spec or
+a config.json from stdin. --set key=value changes a hyper-parameter of every spec given
+(what if llama-3.1-8b had 40 layers?), or, with --family NAME, builds a model from the
+--set values alone."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``registry count``."""
-    add_specs_argument(parser)
+    add_model_arguments(parser)
     add_format_option(parser)
     parser.add_argument(
         "-d", "--depth", default=None, metavar="N",
@@ -48,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         args.depth = positive_int("count", "--depth", args.depth)
     if args.depth is not None and args.format == "csv":
         raise SystemExit("registry count: error: --depth has no CSV form; use --format table, markdown or json")
-    models, ok = load_models(args.specs, getattr(args, "strict", False))
+    models, ok = selected_models(args, "count")
     checks, checked_ok = _check_checkpoints(args.specs, models)
     reports = [count(m) for m in models]
     trees = [tree(m, args.depth) for m in models] if args.depth else None

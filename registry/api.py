@@ -1,0 +1,101 @@
+"""What the command line computes, as library functions taking a model or a file.
+
+Each function takes a :class:`~registry.model.Model`, or a spec path / catalogue name
+holding exactly one model (a multi-size spec: pick one with :func:`registry.load`)::
+
+    import registry
+    registry.count("llama-3.1-8b").total_params               # 8030261248
+    registry.count_flops("specs/gpt2-xl.toml").forward_flops_per_token
+    registry.estimate_memory("mistral-7b", dtype="bf16", train=True).total_bytes
+    registry.chinchilla("llama-3.1-8b")[0]["tokens_ratio"]   # 15T tokens vs 20 per param
+
+Anything else (a dict, a list of models) is a :class:`TypeError` saying what is accepted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from registry.flops import FlopsReport
+    from registry.memory import MemoryReport
+    from registry.model import Model
+    from registry.report import Report
+
+
+def model_of(model: Model | str | Path, function: str = "registry.count") -> Model:
+    """``model`` itself, or the one model a spec path or catalogue name holds."""
+    from registry.model import Model
+
+    if isinstance(model, Model):
+        return model
+    if isinstance(model, (str, Path)):
+        from registry.loading import load
+
+        models = load(model)
+        if len(models) != 1:
+            names = ", ".join(m.name for m in models[:4]) + (", ..." if len(models) > 4 else "")
+            raise ValueError(
+                f"{function}: {model} holds {len(models)} models ({names}); "
+                f"pick one: [m for m in registry.load({str(model)!r}) if m.name == ...]"
+            )
+        return models[0]
+    raise TypeError(
+        f"{function} takes a registry.Model, a spec path or a catalogue name, not {type(model).__name__}"
+        " (registry.load(path) gives the models of a file; registry.build_model(family, ...) builds one)"
+    )
+
+
+def count(model: Model | str | Path) -> Report:
+    """The parameter counts of ``model`` (a Model, a spec path or a catalogue name): see :class:`registry.Report`."""
+    from registry.report import count as count_model
+
+    return count_model(model_of(model, "registry.count"))
+
+
+def count_flops(model: Model | str | Path, seq_len: int | None = None, convention: str = "appendix-f",
+                tokens: int | None = None) -> FlopsReport:  # fmt: skip
+    """``registry flops``: forward, backward and training FLOPs (Chinchilla Appendix F) beside 6ND."""
+    from registry.flops import DEFAULT_SEQ_LEN, flops
+
+    return flops(model_of(model, "registry.count_flops"), seq_len or DEFAULT_SEQ_LEN, convention, tokens)
+
+
+def estimate_memory(model: Model | str | Path, dtype: str = "bf16", train: bool = False, **options: Any) -> MemoryReport:
+    """``registry memory``: weights, gradients, optimizer states and KV cache, in bytes.
+
+    ``options`` are those of :func:`registry.memory.memory` (``optimizer``, ``seq_len``,
+    ``batch``, ``kv_dtype``).
+    """
+    from registry.memory import memory
+
+    return memory(model_of(model, "registry.estimate_memory"), dtype, train, **options)
+
+
+def chinchilla(model: Model | str | Path | None = None, *, compute: float | None = None, params: float | None = None,
+               fit: str | None = None, tokens_per_param: float = 20) -> list[dict[str, Any]]:  # fmt: skip
+    """``registry chinchilla``: the rows its ``--format json`` prints.
+
+    With ``model``: its 20-tokens budget against its published training tokens (and, with
+    ``compute``, the fit's optimum at that budget). With ``compute`` alone: the compute-optimal
+    N and D. With ``params``: the budget at which that size is compute-optimal.
+    ``fit`` defaults to :data:`registry.scaling.DEFAULT_FIT`.
+    """
+    from registry.planning import budget_rows, model_rows, param_rows
+    from registry.scaling import DEFAULT_FIT, get_fit
+
+    law = get_fit(fit or DEFAULT_FIT)
+    if params is not None:
+        if model is not None or compute is not None:
+            raise ValueError("registry.chinchilla: params goes alone, without a model or compute")
+        return param_rows([params], law, tokens_per_param)
+    budgets = [] if compute is None else [compute]
+    if model is None:
+        if compute is None:
+            raise ValueError("registry.chinchilla: give a model, compute, or params")
+        return budget_rows(budgets, law, tokens_per_param)
+    return model_rows([model_of(model, "registry.chinchilla")], law, budgets, tokens_per_param)
+
+
+__all__ = ["chinchilla", "count", "count_flops", "estimate_memory", "model_of"]

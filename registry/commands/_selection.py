@@ -1,0 +1,80 @@
+"""Which models a command works on: spec files, catalogue names, ``-`` (stdin), and
+``--family NAME --set key=value`` (see :mod:`registry.overrides`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from registry.model import Model
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """SPEC... (optional when ``--family`` is given), ``--family``, ``--set`` and ``--strict``."""
+    from registry.commands import add_strict_option
+
+    parser.add_argument(
+        "specs", nargs="*", metavar="SPEC",
+        help="spec file(s) (.toml), Hugging Face config.json, GGUF file or model folder; "
+        "a catalogue name (registry list); - for stdin",
+    )  # fmt: skip
+    parser.add_argument(
+        "--family", default=None, metavar="NAME",
+        help="build a model of this family from --set values alone (registry families lists them)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+        help="a hyper-parameter, over --family or over every spec given (e.g. --set n_layers=40); repeatable",
+    )  # fmt: skip
+    parser.set_defaults(specs_required=required)
+    add_strict_option(parser)
+
+
+def selected_models(args: argparse.Namespace, command: str) -> tuple[list[Model], bool]:
+    """The models ``args`` name, with ``--set`` applied; one line per problem on stderr.
+
+    Returns the models and whether every input loaded. Raises SystemExit (one line) when
+    neither a spec nor ``--family`` is given.
+    """
+    from registry.commands import error_line, load_models
+    from registry.errors import RegistryError
+    from registry.overrides import OverrideErrors, apply, from_family, parse_assignments
+
+    if not args.specs and not args.family:
+        raise SystemExit(f"registry {command}: give spec file(s) or catalogue name(s), or --family NAME with --set")
+    ok = True
+    try:
+        assignments = parse_assignments(args.assignments)
+    except OverrideErrors as exc:
+        _report(command, exc)
+        return [], False
+    models: list[Model] = []
+    if args.family:
+        try:
+            models.append(from_family(args.family, assignments))
+        except OverrideErrors as exc:
+            _report(command, exc)
+            ok = False
+        except RegistryError as exc:
+            print(f"registry {command}: --family {error_line(exc)}", file=sys.stderr)
+            ok = False
+    if args.specs:
+        loaded, loaded_ok = load_models(args.specs, getattr(args, "strict", False))
+        ok = ok and loaded_ok
+        for model in loaded:
+            try:
+                models.append(apply(model, assignments))
+            except OverrideErrors as exc:
+                _report(command, exc)
+                ok = False
+                break  # the same problem for every size
+    return models, ok
+
+
+def _report(command: str, exc: object) -> None:
+    from registry.commands import error_line
+
+    for error in getattr(exc, "errors", [exc]):
+        print(f"registry {command}: {error_line(error)}", file=sys.stderr)
