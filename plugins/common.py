@@ -11,9 +11,15 @@ from registry.blocks import FieldError
 
 
 class FamilyParams(BaseModel):
-    """Base of a family's hyper-parameters: frozen, unknown keys rejected."""
+    """Base of a family's hyper-parameters: frozen, unknown keys rejected, strict types.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    Strict: a boolean, a text or a decimal number is not a whole number (``d_model =
+    true`` is refused, not read as 1), a text is not a boolean. Spec files are
+    validated strictly whatever a family's base; this base makes the Python API
+    (:func:`registry.build_model`) and config.json mappings just as strict.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True, strict=True)
 
 
 def check_heads(d_model: int, n_heads: int, head_dim: int | None, n_kv_heads: int | None = None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from registry import __version__
 
@@ -32,6 +32,33 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
+#: Each command's name and one-line help, as its module says (tests/test_cold_path.py keeps
+#: them equal): ``registry --help`` lists the commands without importing their modules.
+#: A command missing here has its module imported.
+SUMMARIES: dict[str, tuple[str, str]] = {
+    "registry.commands.count": ("count", "count the parameters of the models in spec files, config.json files, GGUF files or model folders"),
+    "registry.commands.catalogue": ("list", "the catalogue: the models that ship with registry, usable by name (registry count llama-3.1-8b)"),
+    "registry.commands.validate": ("validate", "check that spec files are well formed and consistent"),
+    "registry.commands.families": ("families", "list installed architecture families (or one family's hyper-parameters)"),
+    "registry.commands.import_hf": ("import-hf", "turn a Hugging Face config.json (a local file) into a spec"),
+    "registry.commands.flops": ("flops", "FLOPs per token and per sequence (Chinchilla Appendix F) against 6ND"),
+    "registry.commands.chinchilla": ("chinchilla", "Chinchilla planning: 20 tokens per parameter, compute-optimal N and D (or the budget for N), predicted loss"),
+    "registry.commands.memory": ("memory", "memory for weights, training state, activations and the KV cache, whole and per GPU"),
+    "registry.commands.plot": ("plot", "draw the loss landscape with the models on it, or their parameter breakdown (PNG)"),
+    "registry.commands.inspect": ("inspect", "count the parameters of a checkpoint (safetensors, quantized, GGUF) from its headers"),
+    "registry.commands.verify": ("verify", "check a safetensors checkpoint against a spec, tensor by tensor"),
+    "registry.commands.schema": ("schema", "print the JSON Schema of spec files (of one family's specs with FAMILY)"),
+    "registry.commands.report": ("report", "an HTML page (one file, no network): summary, component chart, memory, FLOPs, collapsible tree, sources"),
+}
+
+
+#: The most digits an exact figure may print with. Counts have at most
+#: :data:`registry.tree_check.MAX_COUNT_DIGITS` digits and other inputs at most
+#: :data:`registry.spec.MAX_DIGITS`, so that every derived figure stays well below this;
+#: Python's own default (4,300) would be too tight for a FLOP count of such a model.
+MAX_PRINTED_DIGITS = 10_000
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser with every subcommand.
 
@@ -48,16 +75,109 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     wanted = None if argv is None else next((a for a in argv if not a.startswith("-")), None)
     for dotted in COMMANDS:
-        module = importlib.import_module(dotted)
-        cmd = sub.add_parser(module.NAME, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP))
-        if wanted is None or wanted == module.NAME:
-            module.add_arguments(cmd)
-        cmd.set_defaults(run=module.run)
+        name, help_ = SUMMARIES.get(dotted) or (None, None)
+        if name is None or (wanted == name or (argv is None and wanted is None)):
+            module = importlib.import_module(dotted)
+            cmd = sub.add_parser(module.NAME, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP))
+            if wanted is None or wanted == module.NAME:
+                module.add_arguments(cmd)
+            cmd.set_defaults(run=module.run)
+        else:  # listed by its summary; its module is imported only to run it
+            sub.add_parser(name, help=help_).set_defaults(run=_run_of(dotted))
     return parser
 
 
+def _run_of(dotted: str) -> Callable[[argparse.Namespace], int]:
+    """The ``run`` of command module ``dotted``, imported when called."""
+
+    def run(args: argparse.Namespace) -> int:
+        return importlib.import_module(dotted).run(args)
+
+    return run
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
+
+    Output that cannot be written ends the run cleanly: a closed pipe (``| head -0``) is
+    exit 0 with nothing more said, any other write error (a full disk) one line and exit 2.
+    Text the output stream cannot encode (``PYTHONIOENCODING=ascii``, a lone surrogate) is
+    written with backslash escapes.
+    """
+    _escape_unencodable()
+    if hasattr(sys, "set_int_max_str_digits") and 0 < sys.get_int_max_str_digits() < MAX_PRINTED_DIGITS:
+        sys.set_int_max_str_digits(MAX_PRINTED_DIGITS)  # a net: our own limits keep every figure shorter
+    stdout = sys.stdout
+    sys.stdout = _Visible(stdout)  # type: ignore[assignment]
+    try:
+        status = _main(argv)
+    finally:
+        sys.stdout = stdout
+    return _flushed(status)
+
+
+class _Visible:
+    """A text stream that escapes what a terminal would act on (escape sequences, bidirectional
+    overrides, other control characters) before writing to the stream it wraps.
+
+    Every human-readable format is escaped cell by cell already; this is the net under any
+    line a command composes itself. JSON passes unchanged: its own escaping leaves no such
+    character in it.
+    """
+
+    def __init__(self, stream: object):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        """Write ``text``, escaped."""
+        from registry.text import visible
+
+        self._stream.write(visible(text))  # type: ignore[attr-defined]
+        return len(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def _escape_unencodable() -> None:
+    """Write what stdout and stderr cannot encode as backslash escapes, never an error."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # pragma: no cover - a closed or odd stream
+                pass
+
+
+def _flushed(status: int) -> int:
+    """Flush stdout here, inside ``main``: a failure is reported now, not by Python at exit."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        return status
+    except OSError as exc:
+        _silence_stdout()
+        print(f"registry: error: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return status
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that Python's flush at exit has nothing to fail on."""
+    import os
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (tests capture it): nothing is flushed at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
     try:
@@ -81,9 +201,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return int(exc.code or 0)
     except BrokenPipeError:
+        _silence_stdout()
         return 0
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        if not _is_write_error(exc):
+            return _internal_error(exc)
+        _silence_stdout()
+        print(f"registry: error: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     except Exception as exc:  # the last line of defence: one line, never a traceback
-        print(f"registry: internal error: {error_line(f'{type(exc).__name__}: {exc}')} (please report this)", file=sys.stderr)
-        return 1
+        return _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> int:
+    """One line for a bug of ours (exit 1)."""
+    from registry.commands import error_line
+
+    print(f"registry: internal error: {error_line(f'{type(exc).__name__}: {exc}')} (please report this)", file=sys.stderr)
+    return 1
+
+
+def _is_write_error(exc: OSError) -> bool:
+    """Whether ``exc`` is a failure to write the output (a full disk, a quota, an I/O error)."""
+    import errno
+
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EPIPE, errno.EFBIG)

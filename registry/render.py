@@ -17,9 +17,34 @@ from tabulate import tabulate
 
 from registry.report import Report, TreeNode
 from registry.tensors import COMPONENTS
+from registry.text import visible
 
 #: The output formats every command accepts.
 FORMATS = ("table", "json", "markdown", "csv")
+
+#: What a spreadsheet reads as the start of a formula (OWASP's list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any, fmt: str) -> Any:
+    """A value as a cell of a human-readable format: text escaped (one line), a Markdown
+    pipe escaped, a CSV cell that a spreadsheet would run as a formula quoted with ``'``."""
+    if not isinstance(value, str):
+        return value
+    text = visible(value, keep_newlines=False)
+    if fmt == "markdown":
+        return text.replace("|", "\\|")
+    if fmt == "csv" and text.startswith(_FORMULA_START) and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def human(n: int | float | None) -> str:
@@ -53,12 +78,13 @@ def rows_text(rows: Sequence[dict[str, Any]], fmt: str) -> str:
     if fmt == "csv":
         out = io.StringIO()
         if rows:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+            writer = csv.DictWriter(out, fieldnames=[cell(k, fmt) for k in rows[0]], lineterminator="\n")
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({cell(k, fmt): cell(v, fmt) for k, v in r.items()} for r in rows)
         return out.getvalue().rstrip("\n")
     tablefmt = "github" if fmt == "markdown" else "simple"
-    shown = [{k: grouped(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in r.items()} for r in rows]
+    shown = [{cell(k, fmt): grouped(v) if isinstance(v, int) and not isinstance(v, bool) else cell(v, fmt)
+              for k, v in r.items()} for r in rows]  # fmt: skip
     text = tabulate(shown, headers="keys", tablefmt=tablefmt, disable_numparse=True)
     return "\n".join(line.rstrip() for line in text.splitlines())
 
@@ -111,9 +137,9 @@ def _node_dict(node: TreeNode) -> dict[str, Any]:
 
 def report_text(report: Report, fmt: str = "table") -> str:
     """The detailed view of one model: headline counts, components, kinds and layers."""
-    lines = [f"{report.name}" + (f"  (family {report.family})" if report.family else "")]
+    lines = [visible(report.name, False) + (f"  (family {visible(report.family, False)})" if report.family else "")]
     if report.source:
-        lines.append(f"source: {report.source}")
+        lines.append(f"source: {visible(report.source, False)}")
     headline = [
         ("total params", grouped(report.total_params), human(report.total_params)),
         ("active per token", grouped(report.active_params), human(report.active_params)),
@@ -176,7 +202,7 @@ def tree_text(nodes: Sequence[TreeNode], fmt: str = "table") -> str:
 def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str) -> str:
     """A tabulate table with empty columns dropped and no trailing spaces."""
     keep = [i for i in range(len(headers)) if any(str(row[i]) for row in rows)] or list(range(len(headers)))
-    rows = [[row[i] for i in keep] for row in rows]
+    rows = [[cell(row[i], fmt) for i in keep] for row in rows]
     tablefmt = "github" if fmt == "markdown" else "simple"
     text = tabulate(
         rows, headers=[headers[i] for i in keep], tablefmt=tablefmt, disable_numparse=True,

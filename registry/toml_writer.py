@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_UNPRINTABLE = re.compile(r"[^ -~]")  # candidates; printable ones are kept (see string())
 
 
 def key(name: str) -> str:
@@ -22,8 +23,27 @@ def key(name: str) -> str:
 
 
 def string(text: str) -> str:
-    """A basic TOML string (JSON's escapes are valid TOML escapes)."""
-    return json.dumps(text, ensure_ascii=False)
+    """A basic TOML string (JSON's escapes are valid TOML escapes).
+
+    Every character that is not printable is escaped as ``\\uXXXX``: TOML refuses raw
+    control characters (DEL included) in a string, and an escaped bidirectional override
+    cannot reorder what an editor shows. A lone surrogate is no Unicode character, which
+    TOML cannot hold even escaped: :class:`ValueError`.
+    """
+    out = json.dumps(text, ensure_ascii=False)
+    if out.isascii() and out.isprintable():
+        return out
+    for c in out:
+        if 0xD800 <= ord(c) <= 0xDFFF:
+            raise ValueError(f"text holds a lone surrogate (U+{ord(c):04X}), which a TOML file cannot hold")
+    return _UNPRINTABLE.sub(_escaped, out)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    c = match.group()
+    if c.isprintable():
+        return c
+    return f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}"
 
 
 def value(item: Any) -> str:
@@ -48,9 +68,22 @@ def dumps(top: Mapping[str, Any], tables: Mapping[str, Mapping[str, Any]] | None
 
     Keys whose value is None are left out (TOML has no null).
     """
-    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
-    lines += [f"{key(k)} = {value(v)}" for k, v in top.items() if v is not None]
+    lines = [f"# {_comment(line)}" if line else "#" for line in header.splitlines()]
+    lines += [_entry(k, v) for k, v in top.items() if v is not None]
     for name, table in (tables or {}).items():
         lines += ["", f"[{key(name)}]"]
-        lines += [f"{key(k)} = {value(v)}" for k, v in table.items() if v is not None]
+        lines += [_entry(k, v, f"{name}.") for k, v in table.items() if v is not None]
     return "\n".join(lines) + "\n"
+
+
+def _entry(name: str, item: Any, prefix: str = "") -> str:
+    """``key = value``; a value TOML cannot hold is a ValueError naming the key."""
+    try:
+        return f"{key(name)} = {value(item)}"
+    except ValueError as exc:
+        raise ValueError(f"{prefix}{name}: {exc}") from None
+
+
+def _comment(line: str) -> str:
+    """A comment's text: TOML allows no control character (but tab) in a comment."""
+    return string(line)[1:-1] if not line.isprintable() else line

@@ -847,15 +847,16 @@ def test_empty_files(tmp_path):
         assert check_file(tmp_path / name).code == 2
 
 
-def test_devices_are_read_with_a_bound():
-    """/dev/zero has no size to check beforehand: the read itself stops at the limit."""
+def test_devices_are_refused_before_reading():
+    """/dev/zero is no regular file: refused before it is opened (issue 13; a FIFO would block)."""
     if not Path("/dev/zero").exists():
         pytest.skip("no /dev/zero")
     result = check(("count", "/dev/zero"), "/dev/zero")
-    assert result.code == 2 and "at most" in result.err
+    assert result.code == 2 and "is a character device, not a regular file" in result.err
 
 
-def test_pipes_still_work(tmp_path):
+def test_pipes_are_read_through_stdin(tmp_path):
+    """A pipe named by path (/dev/fd/N) is refused like a FIFO; ``-`` reads one as stdin."""
     if not hasattr(os, "pipe"):
         pytest.skip("no pipes")
     read, write = os.pipe()
@@ -865,9 +866,14 @@ def test_pipes_still_work(tmp_path):
         path = f"/dev/fd/{read}"
         if not Path(path).exists():
             pytest.skip("no /dev/fd")
-        assert count_json(Path(path))["total_params"] == 124_439_808
+        result = check(("count", path), path)
+        assert result.code == 2 and "not a regular file" in result.err
     finally:
         os.close(read)
+    proc = subprocess.run([sys.executable, "-m", "registry", "count", "--format", "json", "-"], cwd=ROOT,
+                          input=(SPECS / "gpt2.toml").read_bytes(), capture_output=True)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)[0]["total_params"] == 124_439_808  # GPT2Model(gpt2) in transformers
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads a chmod 000 file")
@@ -1085,3 +1091,283 @@ def test_subprocess_exit_status(name):
         if proc.returncode == 2:
             lines = error_lines(proc.stderr)
             assert len(lines) == 1 and lines[0].startswith(str(path)), proc.stderr
+
+
+# --------------------------------------------------------------------------- issue 13: nothing silently wrong
+#
+# Generators for each class of hostile input of issue 13. The property is always the same:
+# exit 0 with the right count, or exit 2 with one line (naming the file), no traceback, and no
+# file written. Example counts are bounded (CI runs on 2 cores).
+
+ISSUE13 = settings(FUZZ, max_examples=25 * SCALE)
+
+
+def family_field_kinds(params: type) -> tuple[list[str], list[str]]:
+    """The whole-number and the boolean hyper-parameters of a family's params model."""
+    import typing
+
+    def kinds(annotation: object) -> set[type]:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            return kinds(typing.get_args(annotation)[0])
+        if origin is typing.Union or type(annotation).__name__ == "UnionType":
+            return set().union(*(kinds(a) for a in typing.get_args(annotation)))
+        return {annotation} if isinstance(annotation, type) else set()
+
+    ints, bools = [], []
+    for name, info in params.model_fields.items():
+        found = kinds(info.annotation) - {type(None)}
+        if found == {bool}:
+            bools.append(name)
+        elif found == {int}:
+            ints.append(name)
+    return ints, bools
+
+
+def _family_bases() -> dict[str, dict]:
+    """A valid spec (parsed) for every registered family: a shipped spec, else an imported config."""
+    import tomllib
+
+    from registry.plugin_manager import load_families
+
+    bases: dict[str, dict] = {}
+    for path in SPEC_FILES:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data.get("family"), str):
+            bases.setdefault(data["family"], data)
+    missing = set(load_families().families) - set(bases)
+    for config in sorted((ROOT / "tests" / "configs").glob("*/config.json")):
+        if not missing:
+            break
+        imported = run("import-hf", config)
+        if imported.code == 0:
+            data = tomllib.loads(imported.out)
+            if data["family"] in missing:
+                bases[data["family"]] = data
+                missing.discard(data["family"])
+    return bases
+
+
+def _family_names() -> list[str]:
+    from registry.plugin_manager import load_families
+
+    return sorted(load_families().families)
+
+
+#: Values of the wrong type for a whole number and for a boolean (issue 13, item 1).
+NOT_INTS = (True, False, "8", " 8 ", "7_68", "0x10", 8.0, 1e3, [8], {"a": 1}, "")
+NOT_BOOLS = (1, 0, "no", "yes", "true", "", 1.0, [True], {"b": True})
+
+
+@pytest.mark.parametrize("family", _family_names())
+def test_type_confusion_in_every_family(family, tmp_path):
+    """Each family's whole-number and boolean hyper-parameters refuse every value of another type,
+    with one line naming the field, what was expected and what was given."""
+    base = _family_bases().get(family)
+    assert base is not None, f"no spec nor published config of family {family}"
+    from registry.plugin_manager import load_families
+
+    ints, bools = family_field_kinds(load_families().get(family).params)
+    assert ints or bools
+    rng = random.Random(f"types#{family}")
+    fields = [(f, NOT_INTS) for f in ints] + [(f, NOT_BOOLS) for f in bools]
+    for n, (field, bad) in enumerate(rng.sample(fields, min(len(fields), 6 * SCALE))):
+        value = rng.choice(bad)
+        data = json.loads(json.dumps(base))
+        data.setdefault("params", {})[field] = value
+        for row in data.get("models") or ():
+            (row.get("params") or {}).pop(field, None)
+        path = tmp_path / f"t{n}.toml"
+        path.write_text(toml_document(data), encoding="utf-8")
+        result = check(("count", "--format", "json", path), path, f"{family}.{field} = {value!r}")
+        assert result.code == 2, f"{family}: params.{field} = {value!r} was accepted"
+        line = error_lines(result.err)[0]
+        assert f"params.{field}" in line and ("must be" in line or "unknown" in line), line
+
+
+# --- tie and name graphs: a brute-force oracle expands every tensor
+
+
+@st.composite
+def tie_graphs(draw):
+    """A [[blocks]] spec of bias-free linears (some in a repeat), names from a small pool, random ties."""
+    names = ["a", "b", "h.0", "h.1", "c"]
+    blocks, tensors = [], []  # tensors: (path, shape, tied_to)
+    for _ in range(draw(st.integers(1, 5))):
+        name = draw(st.sampled_from(names))
+        n_in, n_out = draw(st.sampled_from([2, 3])), draw(st.sampled_from([2, 3]))
+        tie = draw(st.none() | st.sampled_from([f"{n}.weight" for n in names] + ["h.2.a.weight", "h.0.a.weight", "nope"]))
+        block = {"kind": "linear", "name": name, "in_features": n_in, "out_features": n_out, "bias": False}
+        if tie is not None:
+            block["tied_to"] = tie
+        if draw(st.booleans()):
+            start, count, stride = draw(st.integers(0, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+            inner = {**block, "name": "a"}
+            blocks.append({"kind": "repeat", "name": "h", "start": start, "count": count, "stride": stride, "blocks": [inner]})
+            tensors += [(f"h.{start + i * stride}.a.weight", (n_out, n_in), tie) for i in range(count)]
+        else:
+            blocks.append(block)
+            tensors.append((f"{name}.weight", (n_out, n_in), tie))
+    return blocks, tensors
+
+
+def tie_oracle(tensors: list[tuple[str, tuple[int, int], str | None]]) -> int | str:
+    """The exact total (ties counted once), or the word the one-line refusal must hold."""
+    paths = [p for p, _, _ in tensors]
+    if len(set(paths)) != len(paths):
+        return "unique"
+    by_path = {p: (shape, tie) for p, shape, tie in tensors}
+    for path, shape, tie in tensors:
+        seen = {path}
+        while tie is not None:
+            if tie not in by_path or tie in seen or by_path[tie][0] != shape:
+                return "tied"
+            seen.add(tie)
+            tie = by_path[tie][1]
+    return sum(s[0] * s[1] for _, s, tie in tensors if tie is None)
+
+
+@ISSUE13
+@given(graph=tie_graphs())
+def test_tie_and_name_graphs(graph, tmp_path_factory):
+    blocks, tensors = graph
+    folder = tmp_path_factory.mktemp("ties")
+    path = folder / "spec.toml"
+    path.write_text(f"name = \"g\"\nblocks = {toml_value(blocks)}\n")
+    expected = tie_oracle(tensors)
+    result = check(("count", "--format", "json", path), path, path.read_text())
+    if isinstance(expected, int):
+        assert result.code == 0, (expected, result.err)
+        assert strict_json(result.out)[0]["total_params"] == expected
+    else:
+        assert result.code == 2, f"accepted: {path.read_text()}"
+        assert expected in result.err or "cycle" in result.err, result.err
+    assert sorted(p.name for p in folder.iterdir()) == ["spec.toml"]
+
+
+# --- encodings and control characters in every string field
+
+HOSTILE_TEXT = st.lists(
+    st.sampled_from(["\x1b[31m", "\u202e", "\u2066", "\x00", "\x07", "\x7f", "\r", "\n", "\t", "=", "+", "-", "@", "|",
+                     "\u200b", "\ufeff", "é", "\U0001f600", "\x85", "\u2028", "x", ",", '"', "'", "\\"]),
+    min_size=1, max_size=6,
+).map("".join)  # fmt: skip
+ESCAPED_OUT = ("\x1b", "\u202e", "\u2066", "\x00", "\x07", "\x7f", "\u200b", "\ufeff", "\x85", "\u2028")
+
+
+def _visible_output(out: str, context: str) -> None:
+    for c in ESCAPED_OUT:
+        assert c not in out, f"{c!r} reached the output raw; {context}"
+
+
+@ISSUE13
+@given(field=st.sampled_from(["name", "source", "notes", "description", "models.name"]), text=HOSTILE_TEXT,
+       fmt=st.sampled_from(["table", "markdown", "csv"]))  # fmt: skip
+def test_control_characters_in_spec_strings(field, text, fmt, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("text")
+    data: dict = {"family": "gpt", "params": {"d_model": 8, "n_layers": 1, "n_heads": 2}}
+    if field == "models.name":
+        data["models"] = [{"name": text}]
+    else:
+        data["name"] = "m"
+        data[field] = text
+    path = folder / "spec.toml"
+    path.write_text(toml_document(data), encoding="utf-8")
+    context = repr(text)
+    shown = check(("count", "--format", fmt, path), path, context)
+    if shown.code == 0:
+        _visible_output(shown.out, context)
+        if fmt == "csv":
+            for row in shown.out.splitlines()[1:]:
+                assert not row.startswith(("=", "+", "-", "@")), row
+        counted = check(("count", "--format", "json", path), path, context)
+        data_out = strict_json(counted.out)[0]
+        clean = folder / "clean.toml"
+        clean.write_text(toml_document({"name": "m", "family": "gpt", "params": data["params"]}))
+        assert data_out["total_params"] == count_json(clean)["total_params"]  # text changes no count
+        clean.unlink()
+        if field in ("name", "models.name"):
+            assert data_out["name"] == text  # JSON exact
+        _visible_output(check(("validate", path), path, context).out, context)
+    assert sorted(p.name for p in folder.iterdir()) == ["spec.toml"]
+
+
+@ISSUE13
+@given(field=st.sampled_from(["_name_or_path", "model_type", "architectures", "torch_dtype"]),
+       text=HOSTILE_TEXT | st.sampled_from(["\ud800", "a\udfffb"]))  # fmt: skip
+def test_control_characters_in_config_strings(field, text, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cfg")
+    config = json.loads(hf_config_texts()["gpt2.json"])
+    config[field] = [text] if field == "architectures" else text
+    path = folder / "config.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    context = repr(text)
+    shown = check(("count", path), path, context)
+    if shown.code == 0:
+        _visible_output(shown.out, context)
+    output = folder / "out.toml"
+    imported = run("import-hf", path, "-o", output)
+    where = f"import-hf {context}\nexit {imported.code}\n{imported.err}"
+    assert imported.code in (0, 2) and "Traceback" not in imported.err and "internal error" not in imported.err, where
+    if imported.code == 2:
+        lines = error_lines(imported.err)
+        assert len(lines) == 1 and str(path) in lines[0], where
+    if imported.code == 0:
+        assert check(("validate", output), output, context).code == 0
+        assert sorted(p.name for p in folder.iterdir()) == ["config.json", "out.toml"]
+    else:
+        assert sorted(p.name for p in folder.iterdir()) == ["config.json"], "a failed import left a file"
+
+
+# --- numbers at and beyond each limit
+
+
+@ISSUE13
+@given(exponent=st.integers(596, 603), field=st.sampled_from(["d_model", "n_layers", "vocab_size", "n_positions"]))
+def test_numbers_at_the_digit_limit(exponent, field, tmp_path_factory):
+    """A whole number of up to 600 digits counts exactly; one more digit is one line."""
+    from registry.spec import MAX_DIGITS
+
+    path = tmp_path_factory.mktemp("digits") / "spec.toml"
+    sizes = {"d_model": 8, "n_layers": 1, "vocab_size": 11, "n_positions": 5, field: 10**exponent}
+    d = sizes["d_model"]
+    path.write_text(gpt_spec(sizes["vocab_size"], sizes["n_positions"], d, sizes["n_layers"], heads=2 if d == 8 else 1))
+    result = check(("count", "--format", "json", path), path, f"{field} = 10**{exponent}")
+    if exponent < MAX_DIGITS:
+        assert result.code == 0, result.err
+        assert strict_json(result.out)[0]["total_params"] == gpt_params(
+            sizes["vocab_size"], sizes["n_positions"], d, sizes["n_layers"])
+    else:
+        assert result.code == 2 and f"at most {MAX_DIGITS} digits" in result.err
+
+
+@pytest.mark.parametrize("levels", [1, 3, 4, 5])
+def test_counts_at_the_count_limit(levels, tmp_path):
+    """Nested repeats multiply: up to MAX_COUNT_DIGITS digits every command prints exactly; past it, one line."""
+    from registry.tree_check import MAX_COUNT_DIGITS
+
+    block = '{ kind = "linear", name = "l", in_features = 2, out_features = 3 }'
+    for i in range(levels):
+        block = f'{{ kind = "repeat", name = "r{i}", count = {10**599}, blocks = [{block}] }}'
+    path = tmp_path / "nested.toml"
+    path.write_text(f'name = "n"\nblocks = [{block}]\n')
+    total = 9 * 10 ** (599 * levels)  # 2×3 weight + 3 bias
+    for args in (("count", "--format", "json"), ("count",), ("flops", "--format", "json"), ("memory",), ("chinchilla",)):
+        result = check((*args, path), path, f"{levels} levels")
+        if len(str(total)) <= MAX_COUNT_DIGITS:
+            assert result.code == 0
+            if args == ("count", "--format", "json"):
+                assert strict_json(result.out)[0]["total_params"] == total
+        else:
+            assert result.code == 2 and f"at most {MAX_COUNT_DIGITS:,}" in result.err
+
+
+@pytest.mark.parametrize("parts", [99, 100, 101])
+def test_key_parts_at_the_limit(parts, tmp_path):
+    from registry.spec import MAX_KEY_PARTS
+
+    path = tmp_path / "keys.toml"
+    path.write_text('name = "x"\nfamily = "gpt"\n' + ".".join(["notes"] * parts) + ' = "x"\n')
+    result = check(("count", path), path)
+    assert result.code == 2  # notes is text, not a table: refused either way, but in one line
+    assert (f"at most {MAX_KEY_PARTS} dotted parts" in result.err) == (parts > MAX_KEY_PARTS)

@@ -46,10 +46,11 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from registry.commands import warn, warn_plugin_errors
+    from registry.commands import check_output, warn, warn_plugin_errors, write_output
     from registry.errors import SpecError
     from registry.hf import map_config, model_name, source_of
     from registry.hf_reader import read_config
+    from registry.text import visible
 
     warn_plugin_errors()
     data, lines = read_config(args.config)
@@ -57,19 +58,16 @@ def run(args: argparse.Namespace) -> int:
     for line in imported.notes:
         warn(line)
     source = source_of(args.config, imported)
-    text = spec_text(imported, model_name(args.config, data.get("_name_or_path")), source)
+    if args.output is not None:
+        check_output(args.output, args.force)  # before any work: an existing file is refused
+    try:
+        text = spec_text(imported, model_name(args.config, data.get("_name_or_path")), source)
+    except ValueError as exc:  # a value TOML cannot hold (a lone surrogate)
+        raise SpecError(str(args.config), "", f"cannot write the spec: {exc}") from None
     if args.output is None:
         sys.stdout.write(text)
         return 0
     output = Path(args.output)
-    if output.is_dir():
-        raise SpecError(str(output), "", "is a directory; give a file name for the spec")
-    try:
-        with open(output, "w" if args.force else "x", encoding="utf-8") as f:
-            f.write(text)
-    except FileExistsError:
-        raise SpecError(str(output), "", "already exists; use --force to overwrite it") from None
-    except OSError as exc:
-        raise SpecError(str(output), "", f"cannot write: {exc.strerror or exc}") from None
-    print(f"wrote {output} (family {imported.family})", file=sys.stderr)
+    write_output(output, lambda temporary: temporary.write_text(text, encoding="utf-8"), args.force)
+    print(f"wrote {visible(str(output), False)} (family {imported.family})", file=sys.stderr)
     return 0

@@ -33,12 +33,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--fit", default="approach3", metavar="NAME",
         help=f"loss fit coloured in the landscape: {', '.join(FITS)} (default approach3)",
     )  # fmt: skip
+    parser.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     add_format_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Draw the figure; print what was drawn and where; exit 2 if any spec could not be read."""
+    from pathlib import Path
+
     from registry import plot, render
+    from registry.commands import check_output, write_output
     from registry.commands._options import choice
     from registry.scaling import FITS
     from registry.report import count
@@ -48,10 +52,14 @@ def run(args: argparse.Namespace) -> int:
     output = args.output or DEFAULT_OUTPUT[args.figure]
     if args.figure == "breakdown" and not args.specs:
         raise SystemExit("registry plot: error: breakdown needs at least one spec file")
+    check_output(output, args.force)  # before any work: an existing file is refused without --force
     models, ok = load_models(args.specs, getattr(args, "strict", False)) if args.specs else ([], True)
+    if not ok:  # a figure without one of the specs asked for would be silently wrong: none is drawn
+        return 2
+    path = Path(output)
     if args.figure == "landscape":
         placed, skipped = plot.points(models)
-        path = plot.loss_landscape(placed, output, fit)
+        write_output(path, lambda temporary: plot.loss_landscape(placed, temporary, fit), args.force)
         by_name = {p.name: p for p in placed}
         rows = []
         for m in models:
@@ -65,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         notes = [f"note: {name}: no training_tokens in the spec, not placed" for name in skipped]
     else:
         reports = [count(m) for m in models]
-        path = plot.breakdown_chart(reports, output)
+        write_output(path, lambda temporary: plot.breakdown_chart(reports, temporary), args.force)
         components = [c for c in COMPONENTS if any(r.components.get(c) for r in reports)]
         rows = [
             {"name": r.name, "total_params": r.total_params, "active_params": r.active_params,
@@ -83,4 +91,4 @@ def run(args: argparse.Namespace) -> int:
         blocks += ["\n".join(notes)] if notes else []
         blocks.append(f"wrote {path}")
         print("\n\n".join(blocks))
-    return 0 if ok else 2
+    return 0

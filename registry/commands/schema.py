@@ -32,7 +32,7 @@ def spec_schema(family: str | None = None) -> dict[str, Any]:
     schema.setdefault("$defs", {}).update(blocks.pop("$defs", {}))
     schema["properties"]["blocks"] = {**blocks, "description": schema["properties"]["blocks"].get("description", "")}
     if family:
-        params = load_families().get(family).params.model_json_schema(ref_template="#/$defs/{model}")
+        params = _params_schema(load_families().get(family))
         schema["$defs"].update(params.pop("$defs", {}))
         params.pop("required", None)  # a multi-size spec splits them between [params] and [[models]]
         schema["properties"]["params"] = params
@@ -41,6 +41,18 @@ def spec_schema(family: str | None = None) -> dict[str, Any]:
         schema["title"] = f"registry spec ({family})"
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema
+
+
+def _params_schema(family: Any) -> dict[str, Any]:
+    """The JSON Schema of a family's hyper-parameters; a model that has none (a ``Callable``
+    field, say) is the plugin's error, named in one line."""
+    from registry.errors import PluginError
+
+    try:
+        return family.params.model_json_schema(ref_template="#/$defs/{model}")
+    except Exception as exc:  # pydantic refuses some field types (PydanticInvalidForJsonSchema)
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise PluginError(family.origin, f"family {family.name!r}: its params have no JSON Schema: {reason}") from None
 
 
 def run(args: argparse.Namespace) -> int:
