@@ -297,6 +297,8 @@ def memory(
         if training is None:  # the model states alone
             notes.append("activations are not counted")
         else:
+            notes.append("activations are not counted in total_bytes (the model states): "
+                         "per_gpu_bytes adds activations_bytes")  # fmt: skip
             shape, shape_notes = layer_shape(model.architecture)
             notes += shape_notes
             if shape is not None:
