@@ -91,6 +91,7 @@ def rows_text(rows: Sequence[dict[str, Any]], fmt: str) -> str:
 
 def summary_rows(reports: Iterable[Report], display: bool = False) -> list[dict[str, Any]]:
     """One row per model: the headline counts (``display``: the difference as text, e.g. '+0.35%')."""
+    reports = list(reports)
     rows = [
         {
             "name": r.name,
@@ -104,10 +105,10 @@ def summary_rows(reports: Iterable[Report], display: bool = False) -> list[dict[
         }
         for r in reports
     ]
-    if display:
-        for row in rows:
+    if display:  # the difference rounded once, from the exact value (as report_text rounds it)
+        for row, r in zip(rows, reports):
             row["reported_params"] = grouped(row["reported_params"])
-            row["reported_diff_pct"] = pct(row["reported_diff_pct"], signed=True)
+            row["reported_diff_pct"] = pct(r.reported_diff_pct, signed=True)
     return rows
 
 

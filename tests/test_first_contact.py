@@ -323,3 +323,13 @@ def test_the_docs_show_a_screenshot_of_the_report():
     png = ROOT / "docs" / "report.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "report.png" in (ROOT / "README.md").read_text()
+
+
+def test_a_percentage_is_rounded_once(capsys):
+    """gpt2-xl against its published 1,558,000,000 (OpenAI's 1.5B release post): -0.02496%."""
+    (model,) = registry.load(SPECS / "gpt2-xl.toml")
+    exact = registry.count(model).reported_diff_pct
+    assert -0.0250 < exact < -0.0249
+    _, many, _ = run(capsys, "count", "gpt2-xl", "gpt2")
+    _, one, _ = run(capsys, "count", "gpt2-xl")
+    assert "-0.02%" in many.splitlines()[2] and "(-0.02%)" in one and "-0.03%" not in many + one
