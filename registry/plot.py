@@ -170,3 +170,58 @@ def _span(default: tuple[float, float], values: Sequence[float]) -> tuple[float,
     if values:
         lo, hi = min(lo, math.floor(min(values) - 0.5)), max(hi, math.ceil(max(values) + 0.5))
     return float(lo), float(hi)
+
+
+#: The memory parts a memory chart stacks, with their labels.
+MEMORY_PARTS: tuple[tuple[str, str], ...] = (
+    ("per_gpu_weights_bytes", "weights"),
+    ("per_gpu_gradients_bytes", "gradients"),
+    ("per_gpu_master_weights_bytes", "master weights"),
+    ("per_gpu_optimizer_bytes", "optimizer states"),
+    ("activations_bytes", "activations"),
+    ("per_gpu_kv_cache_bytes", "KV cache"),
+)
+
+
+def memory_series(model: Model, over: str = "gpus", zero: int = 3, seq_len: int = 2048) -> list[dict[str, Any]]:
+    """Rows of per-GPU memory by part: training with mixed-precision AdamW, ZeRO ``zero`` and selective
+    recomputation over 1, 2, 4 … 1,024 GPUs (``over="gpus"``), or serving in bf16 over contexts of
+    1K … 128K tokens (``over="context"``)."""
+    from registry.analyses.sharding import Parallelism
+    from registry.memory import Training, memory
+
+    rows = []
+    if over == "gpus":
+        for n in (2**k for k in range(11)):
+            r = memory(model, train=True, seq_len=seq_len, parallel=Parallelism(gpus=n, zero=zero),
+                       training=Training(recompute="selective"))  # fmt: skip
+            rows.append({"name": model.name, "x": n, **{k: getattr(r, k) or 0 for k, _ in MEMORY_PARTS},
+                         "per_gpu_bytes": r.per_gpu_bytes})  # fmt: skip
+    elif over == "context":
+        for c in (2**k for k in range(10, 18)):
+            r = memory(model, seq_len=c)
+            rows.append({"name": model.name, "x": c, **{k: getattr(r, k) or 0 for k, _ in MEMORY_PARTS},
+                         "per_gpu_bytes": r.per_gpu_bytes})  # fmt: skip
+    else:
+        raise ValueError(f"over must be gpus or context, got {over!r}")
+    return rows
+
+
+def memory_chart(rows: Sequence[dict[str, Any]], path: str | Path, over: str = "gpus") -> Path:
+    """Write a PNG of one model's memory per GPU, stacked by part, over GPUs or context length."""
+    if not rows:
+        raise RegistryError("nothing to plot: no models")
+    fig = _figure(9, 4.5)
+    ax = fig.add_subplot()
+    labels = [f"{r['x']:,}" for r in rows]
+    bottom = [0.0] * len(rows)
+    for color, (key, label) in zip(_colors(len(MEMORY_PARTS)), MEMORY_PARTS):
+        values = [r[key] / 1e9 for r in rows]
+        if any(values):
+            ax.bar(labels, values, bottom=bottom, color=color, label=label)
+            bottom = [a + b for a, b in zip(bottom, values)]
+    ax.set_xlabel("GPUs" if over == "gpus" else "context length (tokens)")
+    ax.set_ylabel("GB per GPU")
+    ax.set_title(f"{rows[0]['name']}: memory per GPU by part")
+    ax.legend(fontsize=8)
+    return _save(fig, path)

@@ -15,7 +15,7 @@ hollow marker at the total for a mixture of experts. breakdown: one bar per mode
 by component. Prints what was drawn (in --format) and writes the PNG to --output.
 Needs matplotlib: pip install 'nn-param-registry[plot]'."""
 
-DEFAULT_OUTPUT = {"landscape": "loss-landscape.png", "breakdown": "param-breakdown.png"}
+DEFAULT_OUTPUT = {"landscape": "loss-landscape.png", "breakdown": "param-breakdown.png", "memory": "memory-per-gpu.png"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"loss fit coloured in the landscape: {', '.join(FITS)} (default approach3)",
     )  # fmt: skip
     parser.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
+    parser.add_argument("--over", default="gpus", metavar="AXIS",
+                        help="memory: per GPU over gpus (training, ZeRO-3) or context (serving); default gpus")  # fmt: skip
     add_format_option(parser)
 
 
@@ -50,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
 
     fit = choice("plot", "--fit", args.fit, FITS)
     output = args.output or DEFAULT_OUTPUT[args.figure]
-    if args.figure == "breakdown" and not args.specs:
-        raise SystemExit("registry plot: error: breakdown needs at least one spec file")
+    if args.figure in ("breakdown", "memory") and not args.specs:
+        raise SystemExit(f"registry plot: error: {args.figure} needs at least one spec file")
+    over = choice("plot", "--over", args.over, ("gpus", "context"))
     check_output(output, args.force)  # before any work: an existing file is refused without --force
     models, ok = load_models(args.specs, getattr(args, "strict", False)) if args.specs else ([], True)
     if not ok:  # a figure without one of the specs asked for would be silently wrong: none is drawn
@@ -71,6 +74,11 @@ def run(args: argparse.Namespace) -> int:
                 "placed": p is not None,
             })  # fmt: skip
         notes = [f"note: {name}: no training_tokens in the spec, not placed" for name in skipped]
+    elif args.figure == "memory":  # the first model's memory per GPU by part (registry/plot.py)
+        rows = plot.memory_series(models[0], over)
+        write_output(path, lambda temporary: plot.memory_chart(rows, temporary, over), args.force)
+        rows = [{"name": r["name"], over: r["x"], **{k: v for k, v in r.items() if k not in ("name", "x")}} for r in rows]
+        notes = [f"note: only {models[0].name} is drawn"] if len(models) > 1 else []
     else:
         reports = [count(m) for m in models]
         write_output(path, lambda temporary: plot.breakdown_chart(reports, temporary), args.force)
