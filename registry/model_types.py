@@ -114,7 +114,7 @@ def _guarded(mapping: Callable[[ConfigReader, str], Mapped], plugin: str, name: 
             mapped = mapping(cfg, cls)
         except RegistryError:
             raise
-        except Exception as exc:  # a plugin's bug, reported as the plugin's
+        except BaseException as exc:  # a plugin's bug (sys.exit included), reported as the plugin's
             raise PluginError(plugin, f"the mapping of model_type {name!r} raised {type(exc).__name__}: {exc}") from exc
         if not isinstance(mapped, Mapped):
             raise PluginError(plugin, f"the mapping of model_type {name!r} returned {type(mapped).__name__}, not a Mapped")

@@ -29,6 +29,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import math
 import os
 import random
 import re
@@ -1371,3 +1372,84 @@ def test_key_parts_at_the_limit(parts, tmp_path):
     result = check(("count", path), path)
     assert result.code == 2  # notes is text, not a table: refused either way, but in one line
     assert (f"at most {MAX_KEY_PARTS} dotted parts" in result.err) == (parts > MAX_KEY_PARTS)
+
+
+# --- safetensors and index headers
+
+ST_DTYPES = {"F32": 32, "BF16": 16, "F16": 16, "I8": 8, "U8": 8, "F64": 64, "F4": 4}
+
+
+@st.composite
+def safetensors_headers(draw):
+    """Raw header text (so that a name may occur twice) and the data size: names from a small pool,
+    dtypes known, lower-case or unknown, offsets that fit, overlap, or run past the data."""
+    entries, offset = [], 0
+    for _ in range(draw(st.integers(1, 4))):
+        name = draw(st.sampled_from(["a", "b", "c", "a.weight", "x" * 300]))
+        dtype = draw(st.sampled_from([*ST_DTYPES, "f32", "bf16", "Q9", "F8", "", "F32 "]))
+        shape = draw(st.lists(st.sampled_from([0, 1, 2, 3, 10**6]), max_size=3))
+        bits = ST_DTYPES.get(dtype, 8)
+        exact = -(-math.prod(shape) * bits // 8)
+        size = draw(st.sampled_from([exact, exact, exact, 0, exact + 1, max(exact - 1, 0), 300]))
+        entries.append((name, dtype, shape, offset, offset + size))
+        offset += size if draw(st.booleans()) or size == 0 else size - 1  # sometimes overlapping
+    data = draw(st.sampled_from([offset, offset, offset + 5, max(offset - 1, 0)]))
+    text = "{" + ", ".join(f'{json.dumps(n)}: {{"dtype": {json.dumps(d)}, "shape": {json.dumps(s)}, '
+                           f'"data_offsets": [{b}, {e}]}}' for n, d, s, b, e in entries) + "}"  # fmt: skip
+    return text, entries, data
+
+
+def safetensors_oracle(entries: list, data: int) -> int | None:
+    """The parameter count of a valid header, or None when it must be refused."""
+    names = [n for n, *_ in entries]
+    if len(set(names)) != len(names) or data < max(e for *_, e in entries):
+        return None
+    end = 0
+    for name, dtype, shape, begin, stop in sorted(entries, key=lambda e: (e[3], e[4])):
+        if dtype not in ST_DTYPES or begin < end or stop - begin != -(-math.prod(shape) * ST_DTYPES[dtype] // 8):
+            return None
+        end = stop
+    return sum(math.prod(s) for _, _, s, _, _ in entries)
+
+
+@ISSUE13
+@given(header=safetensors_headers())
+def test_safetensors_headers(header, tmp_path_factory):
+    text, entries, data = header
+    folder = tmp_path_factory.mktemp("st")
+    path = folder / "m.safetensors"
+    raw = text.encode()
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + b"\0" * data)
+    expected = safetensors_oracle(entries, data)
+    result = run("inspect", "--format", "json", path)
+    where = f"{text} + {data} data bytes\nexit {result.code}\n{result.err}"
+    assert "Traceback" not in result.err and "internal error" not in result.err, where
+    if expected is None:
+        assert result.code == 2 and len(error_lines(result.err)) == 1 and str(path) in result.err, where
+    else:
+        assert result.code == 0, where
+        assert strict_json(result.out)["total_params"] == expected, where
+    assert sorted(p.name for p in folder.iterdir()) == ["m.safetensors"]
+
+
+@ISSUE13
+@given(shard=st.sampled_from(["m.safetensors", "../m.safetensors", "/etc/passwd", "", "sub/../../m.safetensors",
+                              "link.safetensors", "missing.safetensors", "sub/m.safetensors", "./m.safetensors"]))  # fmt: skip
+def test_index_shard_names(shard, tmp_path_factory):
+    root = tmp_path_factory.mktemp("idx")
+    folder = root / "model"
+    (folder / "sub").mkdir(parents=True)
+    header = b'{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}'
+    blob = struct.pack("<Q", len(header)) + header + b"\0" * 8
+    for place in (root / "m.safetensors", folder / "m.safetensors", folder / "sub" / "m.safetensors"):
+        place.write_bytes(blob)
+    (folder / "link.safetensors").symlink_to(root / "m.safetensors")
+    index = folder / "model.safetensors.index.json"
+    index.write_text(json.dumps({"weight_map": {"a": shard}}))
+    result = run("inspect", "--format", "json", index)
+    where = f"shard {shard!r}\nexit {result.code}\n{result.err}"
+    assert "Traceback" not in result.err and "internal error" not in result.err, where
+    if shard in ("m.safetensors", "sub/m.safetensors", "./m.safetensors"):
+        assert result.code == 0 and strict_json(result.out)["total_params"] == 2, where
+    else:
+        assert result.code == 2 and len(error_lines(result.err)) == 1 and str(index) in result.err, where

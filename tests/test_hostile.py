@@ -574,3 +574,73 @@ def test_import_hf_refuses_a_special_output(tmp_path, cli):
         fifo = tmp_path / "fifo.toml"
         os.mkfifo(fifo)
         one_line(cli("import-hf", str(config), "-o", str(fifo), "--force"), fifo, "not a regular file")
+
+
+# --------------------------------------------------------------------------- 4. checkpoints, 9. verify
+
+def _safetensors(path: Path, header_text: str, data_bytes: int) -> Path:
+    import struct
+
+    raw = header_text.encode()
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + b"\0" * data_bytes)
+    return path
+
+
+CHECKPOINT_CASES = {
+    "duplicate name": ('{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},'
+                       ' "a": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}}', 12, "a: appears twice in the header"),
+    "lower-case dtype": ('{"a": {"dtype": "f32", "shape": [1000000, 1000000], "data_offsets": [0, 300]}}', 300,
+                         "dtype 'f32' is not a safetensors dtype (did you mean F32?)"),
+    "unknown dtype": ('{"a": {"dtype": "Q9", "shape": [1000000, 1000000], "data_offsets": [0, 300]}}', 300,
+                      "dtype 'Q9' is not a safetensors dtype"),
+    "sub-byte size": ('{"a": {"dtype": "F4", "shape": [1000, 1000], "data_offsets": [0, 300]}}', 300,
+                      "needs 500000 bytes but data_offsets span 300"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(CHECKPOINT_CASES))
+def test_checkpoints_are_not_taken_on_trust(case, tmp_path, cli):
+    header, data, expected = CHECKPOINT_CASES[case]
+    path = _safetensors(tmp_path / "m.safetensors", header, data)
+    one_line(cli("inspect", str(path)), path, expected)
+
+
+def test_packed_sub_byte_dtypes_still_read(tmp_path, cli):
+    path = _safetensors(tmp_path / "m.safetensors", '{"a": {"dtype": "F4", "shape": [2, 3], "data_offsets": [0, 3]}}', 3)
+    result = cli("inspect", "--format", "json", str(path))
+    assert result.code == 0, result.err
+
+
+def test_index_shards_stay_in_the_folder(tmp_path, cli):
+    outside = _safetensors(tmp_path / "outside.safetensors", '{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}', 4)
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for shard in ("../outside.safetensors", "link.safetensors"):
+        index = folder / "model.safetensors.index.json"
+        index.write_text(json.dumps({"weight_map": {"a": shard}}))
+        if shard == "link.safetensors":
+            (folder / shard).symlink_to(outside)
+        line = one_line(cli("inspect", str(index)), index, "weight_map")
+        assert "outside" in line or "not a relative file name" in line
+        assert "bytes" not in line  # nothing told of the file outside
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+def test_inspect_refuses_a_pipe(tmp_path):
+    fifo = tmp_path / "m.safetensors"
+    os.mkfifo(fifo)
+    proc = subprocess_cli("inspect", str(fifo), timeout=60)
+    assert proc.returncode == 2 and b"not a regular file" in proc.stderr and b"-8 bytes" not in proc.stderr
+
+
+def test_verify_lists_runs_of_layers_once(tmp_path, cli):
+    spec = tmp_path / "deep.toml"
+    spec.write_text((SPECS / "gpt2.toml").read_text().replace("n_layers = 12", "n_layers = 2000"))
+    checkpoint = _safetensors(tmp_path / "m.safetensors", '{"ln_f.weight": {"dtype": "F32", "shape": [768], "data_offsets": [0, 3072]}}', 3072)
+    start = time.perf_counter()
+    result = cli("verify", str(spec), str(checkpoint))
+    elapsed = time.perf_counter() - start
+    assert result.code == 1
+    assert "h.{0..1999}.attn.c_attn.weight (×2000)" in result.out
+    assert len(result.out.splitlines()) < 40
+    assert elapsed < 30

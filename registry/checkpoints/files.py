@@ -27,7 +27,16 @@ short = _repr.repr
 
 
 def open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
-    """``open(path, "rb")``: the one place the readers open files."""
+    """``open(path, "rb")``: the one place the readers open files. Anything but a regular file
+    (a FIFO, whose open() blocks without a writer; a pipe or device, which has no size to check
+    the header against) is refused before it is opened."""
+    import stat
+
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):  # a directory: open() says so
+        from registry.spec import special_file_kind
+
+        raise SpecError(str(path), "", f"is {special_file_kind(mode)}, not a regular file")
     return open(path, "rb")
 
 
@@ -48,10 +57,30 @@ def is_file(path: Path) -> bool:
         return False
 
 
+class DuplicateKey(ValueError):
+    """A key that occurs twice in one JSON object (``key`` names it)."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` of :func:`load_json`: a repeated key is an error, never last-one-wins."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKey(key)
+        out[key] = value
+    return out
+
+
 def load_json(where: str, raw: bytes, what: str) -> dict[str, Any]:
     """Decode UTF-8 JSON that must be an object; ``what`` names it in messages."""
     try:
-        value = json.loads(raw.decode("utf-8"))
+        value = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys)
+    except DuplicateKey as dup:
+        raise SpecError(where, dup.key, f"appears twice in the {what} (a JSON reader would keep the last silently)") from None
     except UnicodeDecodeError:
         raise SpecError(where, "", f"{what} is not valid UTF-8") from None
     except RecursionError:

@@ -83,14 +83,30 @@ def _parse_entry(where: str, name: str, entry: Any) -> tuple[TensorInfo, int, in
     if math.prod(shape) > MAX_ELEMENTS:
         raise SpecError(where, name, f"shape {short(tuple(shape))} has more than 2^63 - 1 elements")
     info = TensorInfo(name, dtype, tuple(shape), end - begin)
-    itemsize = DTYPE_SIZES.get(dtype)
-    if itemsize is not None and info.numel * itemsize != info.nbytes:
-        raise SpecError(where, name, f"shape {short(info.shape)} of {dtype} needs {info.numel * itemsize} bytes "
-                                     f"but data_offsets span {info.nbytes}")
-    if itemsize is None and info.numel > 8 * info.nbytes:
-        raise SpecError(where, name, f"shape {short(info.shape)} of {dtype} has {info.numel} elements in "
-                                     f"{info.nbytes} bytes, less than a bit each")
+    _check_size(where, info)
     return info, begin, end
+
+
+SUB_BYTE_BITS: dict[str, int] = {"F4": 4, "F6_E2M3": 6, "F6_E3M2": 6}
+"""Bits per element of the safetensors dtypes smaller than a byte (packed, rounded up to whole bytes)."""
+
+
+def _check_size(where: str, info: TensorInfo) -> None:
+    """A tensor's bytes must be what its dtype and shape need: an unknown dtype (or one in
+    lower case) is refused, not taken on trust, so that a small file cannot claim huge tensors."""
+    dtype, name = info.dtype, info.name
+    itemsize = DTYPE_SIZES.get(dtype)
+    if itemsize is not None:
+        needed = info.numel * itemsize
+    elif dtype in SUB_BYTE_BITS:
+        needed = -(-info.numel * SUB_BYTE_BITS[dtype] // 8)
+    else:
+        known = [*DTYPE_SIZES, *SUB_BYTE_BITS]
+        hint = f" (did you mean {dtype.upper()}?)" if dtype.upper() in known else ""
+        raise SpecError(where, name, f"dtype {short(dtype)} is not a safetensors dtype{hint}; known: {', '.join(known)}")
+    if needed != info.nbytes:
+        raise SpecError(where, name, f"shape {short(info.shape)} of {dtype} needs {needed} bytes "
+                                     f"but data_offsets span {info.nbytes}")
 
 
 def read_safetensors(path: str | os.PathLike[str]) -> tuple[list[TensorInfo], dict[str, str]]:

@@ -34,6 +34,7 @@ def read_index(index: Path) -> tuple[list[TensorInfo], dict[str, str], tuple[str
         if not shard or Path(shard).is_absolute() or ".." in Path(shard).parts:
             raise SpecError(where, "weight_map", f"shard name {shard!r} is not a relative file name")
         shard_path = index.parent / shard
+        _check_inside(where, index, shard, shard_path)
         if not is_file(shard_path):
             raise SpecError(where, "weight_map", f"shard {shard} is missing (no file {shard_path})")
         shard_tensors, shard_metadata = read_safetensors(shard_path)
@@ -55,3 +56,14 @@ def read_index(index: Path) -> tuple[list[TensorInfo], dict[str, str], tuple[str
     if type(declared) is int and declared != stored:
         notes = (f"{where}: metadata.total_size: says {declared:,} bytes but the shards' tensors hold {stored:,}",)
     return tensors, metadata, notes
+
+
+def _check_inside(where: str, index: Path, shard: str, shard_path: Path) -> None:
+    """A shard must be a file of the index's folder, also once symbolic links are followed
+    (nothing outside the folder is opened, nor its size told)."""
+    try:
+        inside = shard_path.resolve().is_relative_to(index.parent.resolve())
+    except (OSError, RuntimeError, ValueError):  # a loop of links, a NUL in the name
+        inside = False
+    if not inside:
+        raise SpecError(where, "weight_map", f"shard {shard!r} is outside the index's folder")

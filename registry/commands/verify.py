@@ -61,8 +61,10 @@ def run(args: argparse.Namespace) -> int:
         if notes:
             lines.append("(" + "; ".join(notes) + ")")
         lines += not_built_lines(result)
-        if rows:
-            lines += ["", render.rows_text(rows, args.format)]
+        if rows:  # runs of layers as one row each (a model of 10,000 layers is not 120,000 rows)
+            from registry.runs import collapse_runs
+
+            lines += ["", render.rows_text(collapse_runs(rows), args.format)]
         print("\n".join(lines))
     return 0 if result.identical else 1
 
