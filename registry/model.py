@@ -12,8 +12,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from registry.blocks import BlockBase, Module
-from registry.errors import PluginError, SpecError
+from registry.errors import PluginError, RegistryError, SpecError
 from registry.plugin_manager import load_families
+from registry.tree_check import tree_problem
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,18 @@ def build_architecture(family_name: str, params: BaseModel) -> Module:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
         raise PluginError(family.origin, f"family {family_name!r} built an invalid block ({where}): {first['msg']}") from exc
-    if isinstance(tree, Module):
-        return tree
-    if isinstance(tree, BlockBase):
-        return Module(blocks=[tree])
-    raise PluginError(family.origin, f"family {family_name!r} build() returned {type(tree).__name__}, not a block")
+    except RegistryError:
+        raise
+    except BaseException as exc:  # a faulty plugin: named, and the other specs still count
+        raise PluginError(family.origin, f"family {family_name!r} build() raised {type(exc).__name__}: {exc}") from None
+    if isinstance(tree, BlockBase) and not isinstance(tree, Module):
+        tree = Module(blocks=[tree])
+    if not isinstance(tree, Module):
+        raise PluginError(family.origin, f"family {family_name!r} build() returned {type(tree).__name__}, not a block")
+    problem = tree_problem(tree)
+    if problem is not None:
+        raise PluginError(family.origin, f"family {family_name!r} built a bad model: {problem.message}")
+    return tree
 
 
 def build_model(family: str, name: str | None = None, **hyper_parameters: Any) -> Model:

@@ -11,9 +11,12 @@ the others still load.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import os
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from importlib import metadata
 
 import pluggy
@@ -103,12 +106,46 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
         if pm.has_plugin(name):
             continue
         try:
-            plugin = ep.load()
-            pm.register(plugin, name=name)
-        except Exception as exc:  # a broken third-party plugin must not break the tool
-            _load_errors.append(PluginError(name, f"failed to load: {type(exc).__name__}: {exc}"))
+            with isolated(name, _load_errors):
+                plugin = ep.load()
+                pm.register(plugin, name=name)
+        except _PluginFailed as failed:  # a broken third-party plugin must not break the tool
+            _load_errors.append(PluginError(name, f"failed to load: {failed.reason}"))
             continue
         _origins[name] = origin
+
+
+class _PluginFailed(Exception):
+    """Raised by :func:`isolated` in place of whatever a plugin raised; ``reason`` says what."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@contextlib.contextmanager
+def isolated(plugin: str, errors: list[PluginError]) -> Iterator[None]:
+    """Run plugin code so that nothing it does escapes into the tool's own output or control flow.
+
+    Any exception, ``SystemExit`` and ``KeyboardInterrupt`` included, becomes
+    :class:`_PluginFailed`; what the plugin prints on stdout is kept from the command's
+    output (``--format json`` stays valid) and reported in one line, and each warning it
+    issues becomes one :class:`PluginError` line instead of Python's multi-line warning.
+    """
+    captured = io.StringIO()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with contextlib.redirect_stdout(captured):
+                yield
+        except BaseException as exc:  # noqa: BLE001 - a plugin's sys.exit() must not end the tool
+            raise _PluginFailed(f"{type(exc).__name__}: {exc}") from None
+        finally:
+            printed = captured.getvalue()
+            if printed:
+                errors.append(PluginError(plugin, f"printed {len(printed):,} characters on stdout (not shown): {printed[:80]!r}"))
+            for warning in caught:
+                errors.append(PluginError(plugin, f"{warning.category.__name__}: {warning.message}"))
 
 
 def load_families() -> FamilyRegistry:
@@ -155,9 +192,10 @@ def _call_hook(hook: str, record: Callable[[str, object], None], errors: list[Pl
             record(_label, item)
 
         try:
-            impl.function(register=register)
-        except Exception as exc:  # reported, never fatal to other plugins
-            errors.append(PluginError(label, f"{hook} raised {type(exc).__name__}: {exc}"))
+            with isolated(label, errors):
+                impl.function(register=register)
+        except _PluginFailed as failed:  # reported, never fatal to other plugins
+            errors.append(PluginError(label, f"{hook} raised {failed.reason}"))
 
 
 def reset() -> None:

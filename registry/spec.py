@@ -23,10 +23,12 @@ fall back to the file's own). A spec without ``family`` composes
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 import functools
 import json
 import re
 import reprlib
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,8 @@ from registry.blocks import BLOCK_TYPES, Block, FieldError, Module
 from registry.errors import PluginError, RegistryError, SpecError, UnknownFamilyError
 from registry.locate import KeyLines, long_key_line
 from registry.model import Model, build_architecture
+from registry.tree_check import count_problem, tree_problem
+from registry.strict_values import arrays_as_tuples, block_arrays_as_tuples, given
 from registry.plugin_manager import load_families
 
 if sys.version_info >= (3, 11):
@@ -81,9 +85,9 @@ def too_many_digits(text: str) -> tuple[str, int | None]:
 
 
 class _Entry(BaseModel):
-    """What a spec says of one model, besides its architecture."""
+    """What a spec says of one model, besides its architecture (strict types: ``"768"`` is not a number)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True, strict=True)
 
     name: str = Field(min_length=1, description="the model's name, as reports show it")
     source: str | None = Field(None, description="where this size's numbers come from (default: the file's source)")
@@ -101,9 +105,9 @@ class SizeEntry(_Entry):
 
 
 class SpecFile(BaseModel):
-    """The top level of a spec file (hyper-parameters are validated by the family)."""
+    """The top level of a spec file (hyper-parameters are validated by the family); strict types."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True, strict=True)
 
     name: str | None = Field(
         None, min_length=1, description="the model's name, as reports show it (required unless the file has [[models]])"
@@ -135,8 +139,8 @@ class SpecFile(BaseModel):
         if self.models is not None and not self.models:
             raise FieldError("models", "[[models]] is empty")
         if self.models:
-            names = [m.name for m in self.models]
-            duplicates = sorted({n for n in names if names.count(n) > 1})
+            counts = Counter(m.name for m in self.models)  # not names.count(): linear in 100,000 rows
+            duplicates = sorted(n for n, k in counts.items() if k > 1)
             if duplicates:
                 raise FieldError("models", f"duplicate model name(s): {', '.join(duplicates)}")
         return self
@@ -161,7 +165,10 @@ def read_text(path: Path) -> str:
             raise SpecError(str(path), "", "no such file")
         if path.is_dir():
             raise SpecError(str(path), "", "is a directory, not a spec file")
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # before opening: a FIFO without a writer blocks open() forever
+            raise SpecError(str(path), "", f"is {special_file_kind(info.st_mode)}, not a regular file (give - to read stdin)")
+        size = info.st_size
         if size > MAX_SPEC_BYTES:
             raise SpecError(str(path), "", f"file is {size:,} bytes; a spec may be at most {MAX_SPEC_BYTES:,}")
         with path.open("rb") as f:  # bounded: a pipe or /dev/zero has no size to check beforehand
@@ -174,6 +181,15 @@ def read_text(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(str(path), "", f"not UTF-8 text (byte {exc.start})") from None
+
+
+def special_file_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words (``a FIFO``, ``a character device``)."""
+    for test, kind in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory")):  # fmt: skip
+        if test(mode):
+            return kind
+    return "a special file"
 
 
 def load_text(text: str, path: str = "<string>") -> list[Model]:
@@ -247,7 +263,9 @@ class _Loader:
         override = entry.params if entry else {}
         merged = {**spec.params, **override}
         try:
-            params = family.params.model_validate(merged)
+            params = family.params.model_validate(arrays_as_tuples(family.params, merged), strict=True)
+        except RegistryError:
+            raise
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             key = first["loc"][0] if first["loc"] else None
@@ -256,10 +274,16 @@ class _Loader:
                 key = cause.field
             prefix = ("models", index, "params") if key in override else ("params",)
             raise self.validation_error(exc, prefix, family.params) from None
+        except BaseException as exc:  # a faulty validator: the plugin is named, other specs still count
+            message = f"family {spec.family!r}: validating its hyper-parameters raised {type(exc).__name__}: {exc}"
+            raise self.error(("params",), str(PluginError(family.origin, message))) from None
         try:
             architecture = build_architecture(spec.family, params)
         except PluginError as exc:
             raise self.error(("params",), str(exc)) from None
+        too_large = count_problem(architecture)
+        if too_large:
+            raise self.error(("models", index, "params") if entry and entry.params else ("params",), too_large)
         base = entry or spec
         return Model(
             name=base.name,
@@ -275,12 +299,19 @@ class _Loader:
 
     def composed(self, spec: SpecFile) -> Model:
         try:
-            blocks = _blocks_adapter().validate_python(spec.blocks)
+            blocks = _blocks_adapter().validate_python(block_arrays_as_tuples(spec.blocks), strict=True)
         except ValidationError as exc:
             raise self.validation_error(exc, ("blocks",)) from None
+        architecture = Module(blocks=blocks)
+        problem = tree_problem(architecture)
+        if problem is not None:
+            raise self.error(problem.loc, problem.message)
+        too_large = count_problem(architecture)
+        if too_large:
+            raise self.error(("blocks",), too_large)
         return Model(
             name=spec.name or "",
-            architecture=Module(blocks=blocks),
+            architecture=architecture,
             source=spec.source,
             reported_params=spec.reported_params,
             training_tokens=spec.training_tokens,
@@ -322,7 +353,7 @@ _short = _repr.repr
 
 def _message(error: dict, model: type[BaseModel] | None) -> str:
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
-    got = f" (got {_short(value)})" if not isinstance(value, (dict, list)) else ""
+    got = f" (got {given(value)})"
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
@@ -337,6 +368,12 @@ def _message(error: dict, model: type[BaseModel] | None) -> str:
         return f"must be {op} {bound}{got}"
     if kind.startswith("int_") or kind == "int_from_float":
         return f"must be a whole number{got}"
+    if kind.startswith("float_"):
+        return f"must be a number{got}"
+    if kind in ("list_type", "tuple_type", "set_type"):
+        return f"must be an array{got}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"must be a table{got}"
     if kind.startswith("bool_"):
         return f"must be true or false{got}"
     if kind.startswith("string_"):
