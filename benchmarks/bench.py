@@ -1,109 +1,268 @@
-"""Benchmarks of registry, each a ratio against a baseline measured in the same run.
+"""Benchmarks of registry: every figure a ratio to a baseline measured in the same run.
 
-Run by hand (not by the tests):  python benchmarks/bench.py [--quick]
+Run by hand (not by the tests)::
 
-1. cold start: `registry count specs/gpt2-xl.toml` wall time / `python -c pass` (target <= 3.5x);
-2. counts per second in-process for gpt2-xl: build from validated hyper-parameters + count
-   (target >= 50,000/s), and count of an already built model;
-3. a sweep of 100,000 GPT configurations built and counted (target < 5 s), beside the same
-   number of evaluations of a hand-written closed-form formula (the baseline);
-4. transformers' meta-device instantiation of GPT-2 XL beside ours (target: ours >= 50x faster,
-   identical count), when torch and transformers are installed.
+    python benchmarks/bench.py [--quick] [--venv DIR] [--markdown]
+
+It makes a temporary virtualenv and ``pip install``s this checkout into it (NOT editable:
+an editable install's import finder slows every start, the baseline's too), then runs every
+subprocess from a directory outside the checkout (inside it, ``python -m registry`` would
+import the source tree, where ``registry.plugins`` does not exist). Figures:
+
+1. cold ``registry count specs/gpt2-xl.toml`` / the dependency floor: a script that imports
+   argparse, tomllib, pluggy and pydantic and validates one pydantic model (target <= 1.25x);
+   and / a bare ``python -c pass``;
+2. ``registry --help`` / ``python -c pass`` (target <= 4x);
+3. counting an already loaded gpt2-xl in-process (target >= 150,000/s), and building and
+   counting gpt2-xl from its hyper-parameters (``registry.build_model`` + ``registry.count``);
+4. a sweep of 100,000 DISTINCT GPT configurations through ``registry.build_model`` and
+   ``registry.count`` / the closed-form formula over the same configurations (target <= 100x,
+   identical counts);
+5. transformers' ``GPT2Model`` of gpt2-xl on the meta device, process to process (imports
+   included, against the cold ``registry count``) and warm in-process (against
+   ``build_model`` + ``count``), when torch and transformers are installed in the running
+   interpreter; counts compared.
+
+Subprocess timings are medians of interleaved runs (each command once per round, so that
+the machine's load affects them alike); the machine may be loaded by other processes:
+``uptime`` is printed first, and ratios move less than times.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+import textwrap
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "specs" / "gpt2-xl.toml"
 
+#: The dependency floor: what any implementation of the design must import and do.
+FLOOR = textwrap.dedent(
+    """
+    import argparse, tomllib, pluggy
+    from pydantic import BaseModel, ConfigDict
 
-def wall(cmd: list[str], runs: int) -> float:
-    """Median wall time of a command over ``runs`` runs (after one warm-up)."""
-    subprocess.run(cmd, capture_output=True, check=True)
-    times = []
-    for _ in range(runs):
+    class Params(BaseModel):
+        model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+        vocab_size: int = 50257
+        n_positions: int = 1024
+        d_model: int
+        n_layers: int
+        n_heads: int
+
+    argparse.ArgumentParser(prog="floor").parse_args([])
+    data = tomllib.loads("[params]\\nd_model = 1600\\nn_layers = 48\\nn_heads = 25\\n")
+    print(Params.model_validate(data["params"]))
+    """
+)
+
+#: In-process figures, run by the non-editable install's interpreter; prints one JSON object.
+IN_PROCESS = textwrap.dedent(
+    """
+    import json, statistics, sys, time
+    import registry
+
+    SPEC, SWEEP_N = sys.argv[1], int(sys.argv[2])
+
+    def rate(fn, seconds=1.0):
+        fn()
+        n, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            for _ in range(100):
+                fn()
+            n += 100
+        return n / (time.perf_counter() - start)
+
+    def gpt_formula(v, p, d, layers):
+        return v * d + p * d + layers * (12 * d * d + 13 * d) + 2 * d
+
+    (model,) = registry.load(SPEC)
+    count_rate = rate(lambda: registry.count(model))
+    build = lambda: registry.count(registry.build_model("gpt", d_model=1600, n_layers=48, n_heads=25))
+    build_rate = rate(build)
+    formula_rate = rate(lambda: gpt_formula(50257, 1024, 1600, 48))
+
+    configs = []
+    for i in range(SWEEP_N):
+        heads = 1 + i % 25
+        configs.append((32000 + i, 128 * (1 + (i // 25) % 16), 64 * heads, 1 + (i // 400) % 48, heads))
+    assert len(set(configs)) == SWEEP_N, "the sweep's configurations must be distinct"
+    formula_s, sweep_s = [], []
+    for _ in range(3):
         start = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        totals = [gpt_formula(v, p, d, n) for v, p, d, n, _ in configs]
+        formula_s.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    ours = [
+        registry.count(registry.build_model(
+            "gpt", vocab_size=v, n_positions=p, d_model=d, n_layers=n, n_heads=h)).total_params
+        for v, p, d, n, h in configs
+    ]
+    sweep_s = time.perf_counter() - start
+    print(json.dumps({
+        "count_rate": count_rate, "build_rate": build_rate, "formula_rate": formula_rate,
+        "formula_s": min(formula_s), "sweep_s": sweep_s, "identical": ours == totals,
+        "gpt2_xl": model.architecture.tally.params,
+    }))
+    """
+)
 
+#: transformers, process to process: imports and the meta-device model.
+TRANSFORMERS_COLD = textwrap.dedent(
+    """
+    import torch, transformers
+    config = transformers.GPT2Config(n_embd=1600, n_layer=48, n_head=25)
+    with torch.device("meta"):
+        print(sum(p.numel() for p in transformers.GPT2Model(config).parameters()))
+    """
+)
 
-def rate(fn, seconds: float) -> float:
-    """Calls per second of ``fn`` over about ``seconds``."""
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        for _ in range(100):
+#: transformers and registry warm, in one process of the running interpreter.
+WARM = textwrap.dedent(
+    """
+    import json, statistics, time
+    import torch, transformers
+    import registry
+
+    def median_time(fn, runs):
+        fn()
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
             fn()
-        n += 100
-    return n / (time.perf_counter() - start)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    config = transformers.GPT2Config(n_embd=1600, n_layer=48, n_head=25)
+
+    def theirs():
+        with torch.device("meta"):
+            return sum(p.numel() for p in transformers.GPT2Model(config).parameters())
+
+    def ours():
+        return registry.count(registry.build_model("gpt", d_model=1600, n_layers=48, n_heads=25)).total_params
+
+    print(json.dumps({"theirs_s": median_time(theirs, 5), "ours_s": median_time(ours, 200),
+                      "identical": theirs() == ours()}))
+    """
+)
 
 
-def gpt_formula(v: int, p: int, d: int, layers: int) -> int:
-    """GPT-2's count as a closed-form formula (the sweep's baseline)."""
-    return v * d + p * d + layers * (12 * d * d + 13 * d) + 2 * d
+def make_venv(where: Path, source: Path) -> Path:
+    """A virtualenv at ``where`` with the checkout ``source`` pip-installed (not editable); its python."""
+    python = where / ("Scripts" if os.name == "nt" else "bin") / "python"
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if python.exists():  # reused: this checkout again, over the one installed before
+        subprocess.run([*pip, "--force-reinstall", "--no-deps", str(source)], check=True, cwd=where)
+    else:
+        subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
+        subprocess.run([*pip, str(source)], check=True, cwd=where)
+    return python
+
+
+def interleaved(commands: dict[str, list[str]], runs: int, cwd: Path) -> dict[str, float]:
+    """Median wall time of each command, run once per round (after one warm-up round)."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for round_ in range(runs + 1):
+        for name, cmd in commands.items():
+            start = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=True, cwd=cwd)
+            if round_:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs and a 10,000-configuration sweep")
+    parser.add_argument("--venv", type=Path, help="make (or reuse) the virtualenv here and keep it")
+    parser.add_argument("--markdown", action="store_true", help="also print the README's Speed table")
+    parser.add_argument("--source", type=Path, default=ROOT, help="the checkout to install (default: this one)")
     args = parser.parse_args()
-    runs, sweep_n = (3, 10_000) if args.quick else (10, 100_000)
+    source = args.source.resolve()
+    runs, sweep_n = (5, 10_000) if args.quick else (15, 100_000)
 
-    import registry
-    from registry.plugins.gpt import GPTParams, build
-
-    base = wall([sys.executable, "-c", "pass"], runs)
-    cold = wall([sys.executable, "-m", "registry", "count", str(SPEC)], runs)
-    print(f"cold start: registry count gpt2-xl {cold * 1000:.0f} ms, python -c pass {base * 1000:.0f} ms, "
-          f"ratio {cold / base:.1f}x (target <= 3.5x)")  # fmt: skip
-    floor = wall([sys.executable, "-c", "import pydantic, pluggy, importlib.metadata, tabulate"], runs)
-    print(f"  of which the runtime dependencies' imports alone: {floor * 1000:.0f} ms ({floor / base:.1f}x python -c pass)")
-
-    params = GPTParams(d_model=1600, n_layers=48, n_heads=25)
-    (model,) = registry.load(SPEC)
-    per_s_build = rate(lambda: registry.count(registry.Model(name="x", architecture=build(params))), 1.0)
-    per_s_count = rate(lambda: registry.count(model), 1.0)
-    print(f"in-process gpt2-xl: build+count {per_s_build:,.0f}/s, count of a built model {per_s_count:,.0f}/s "
-          f"(target >= 50,000/s)")  # fmt: skip
-
-    configs = [(50257, 1024, 64 * h, 1 + i % 48, h) for i, h in ((i, 1 + i % 32) for i in range(sweep_n))]
-    start = time.perf_counter()
-    totals = [gpt_formula(v, p, d, n) for v, p, d, n, _ in configs]
-    formula_s = time.perf_counter() - start
-    start = time.perf_counter()
-    ours = [
-        registry.count(registry.Model(name="x", architecture=build(GPTParams(
-            vocab_size=v, n_positions=p, d_model=d, n_layers=n, n_heads=h)))).total_params
-        for v, p, d, n, h in configs
-    ]  # fmt: skip
-    sweep_s = time.perf_counter() - start
-    same = "identical" if ours == totals else "DIFFERENT"
-    print(f"sweep of {sweep_n:,} configurations: {sweep_s:.2f} s (target < 5 s for 100,000), "
-          f"{sweep_s / formula_s:.0f}x a closed-form formula ({formula_s * 1000:.1f} ms); counts {same}")  # fmt: skip
-
+    print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip() if shutil.which("uptime") else "")
+    work = Path(tempfile.mkdtemp(prefix="registry-bench-"))
     try:
-        import torch
-        import transformers
-    except ImportError:
-        print("transformers comparison: skipped (pip install -e '.[reference]')")
-        return
-    config = transformers.GPT2Config(n_embd=1600, n_layer=48, n_head=25)
-    start = time.perf_counter()
-    with torch.device("meta"):
-        reference = sum(p.numel() for p in transformers.GPT2Model(config).parameters())
-    theirs = time.perf_counter() - start
-    start = time.perf_counter()
-    mine = registry.count(registry.Model(name="x", architecture=build(params))).total_params
-    ours_s = time.perf_counter() - start
-    print(f"gpt2-xl: transformers on the meta device {theirs * 1000:.0f} ms, registry {ours_s * 1000:.2f} ms, "
-          f"{theirs / ours_s:,.0f}x faster (target >= 50x); counts {'identical' if mine == reference else 'DIFFERENT'}")  # fmt: skip
+        python = make_venv(args.venv.resolve() if args.venv else work / "venv", source)
+        spec = source / "specs" / "gpt2-xl.toml"
+        exe = python.parent / ("registry.exe" if os.name == "nt" else "registry")
+        (work / "floor.py").write_text(FLOOR)
+        (work / "in_process.py").write_text(IN_PROCESS)
+        cold = interleaved(
+            {
+                "bare": [str(python), "-c", "pass"],
+                "floor": [str(python), str(work / "floor.py")],
+                "count": [str(exe), "count", str(spec)],
+                "help": [str(exe), "--help"],
+            },
+            runs,
+            work,
+        )
+        out = subprocess.run([str(python), str(work / "in_process.py"), str(spec), str(sweep_n)],
+                             capture_output=True, text=True, check=True, cwd=work).stdout  # fmt: skip
+        inproc = json.loads(out)
+        warm = cold_tf = None
+        try:
+            import torch  # noqa: F401
+            import transformers  # noqa: F401
+        except ImportError:
+            print("transformers comparison: skipped (pip install -e '.[reference]')")
+        else:
+            (work / "tf_cold.py").write_text(TRANSFORMERS_COLD)
+            (work / "warm.py").write_text(WARM)
+            tf = interleaved({"theirs": [sys.executable, str(work / "tf_cold.py")], "ours": [str(exe), "count", str(spec)]},
+                             max(3, runs // 3), work)  # fmt: skip
+            tf_count = int(subprocess.run([sys.executable, str(work / "tf_cold.py")], capture_output=True, text=True,
+                                          check=True, cwd=work).stdout)  # fmt: skip
+            cold_tf = (tf["theirs"], tf["ours"], tf_count == inproc["gpt2_xl"])
+            warm = json.loads(subprocess.run([sys.executable, str(work / "warm.py")], capture_output=True, text=True,
+                                             check=True, cwd=work).stdout)  # fmt: skip
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    ms = lambda s: f"{s * 1000:.0f} ms"  # noqa: E731
+    rows = [
+        ("cold `registry count specs/gpt2-xl.toml` / dependency floor",
+         f"{ms(cold['count'])} / {ms(cold['floor'])}: {cold['count'] / cold['floor']:.2f}x", "at most 1.25x"),
+        ("cold `registry count specs/gpt2-xl.toml` / `python -c pass`",
+         f"{ms(cold['count'])} / {ms(cold['bare'])}: {cold['count'] / cold['bare']:.1f}x", ""),
+        ("dependency floor / `python -c pass`",
+         f"{ms(cold['floor'])} / {ms(cold['bare'])}: {cold['floor'] / cold['bare']:.1f}x", ""),
+        ("`registry --help` / `python -c pass`",
+         f"{ms(cold['help'])} / {ms(cold['bare'])}: {cold['help'] / cold['bare']:.1f}x", "at most 4x"),
+        ("counting an already loaded gpt2-xl",
+         f"{inproc['count_rate']:,.0f}/s ({inproc['formula_rate'] / inproc['count_rate']:.0f}x one formula evaluation)",
+         "at least 150,000/s"),
+        ("`build_model` + `count` of gpt2-xl",
+         f"{inproc['build_rate']:,.0f}/s ({inproc['formula_rate'] / inproc['build_rate']:.0f}x one formula evaluation)", ""),
+        (f"sweep of {sweep_n:,} distinct GPT configurations (`build_model` + `count`) / closed-form formula",
+         f"{inproc['sweep_s']:.2f} s / {ms(inproc['formula_s'])}: {inproc['sweep_s'] / inproc['formula_s']:.0f}x, "
+         f"counts {'identical' if inproc['identical'] else 'DIFFERENT'}", "at most 100x, identical"),
+    ]  # fmt: skip
+    if cold_tf is not None:
+        theirs, ours, same = cold_tf
+        rows.append(("transformers `GPT2Model` on the meta device, process to process / cold `registry count`",
+                     f"{ms(theirs)} / {ms(ours)}: {theirs / ours:.0f}x, counts {'identical' if same else 'DIFFERENT'}", ""))  # fmt: skip
+    if warm is not None:
+        rows.append(("transformers `GPT2Model` on the meta device, warm / `build_model` + `count`",
+                     f"{warm['theirs_s'] * 1000:.0f} ms / {warm['ours_s'] * 1e6:.0f} us: {warm['theirs_s'] / warm['ours_s']:,.0f}x, "
+                     f"counts {'identical' if warm['identical'] else 'DIFFERENT'}", ""))  # fmt: skip
+    for what, measured, target in rows:
+        print(f"{what}: {measured}" + (f"  (target {target})" if target else ""))
+    if args.markdown:
+        print("\n| what | measured | target |\n|---|---|---|")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":

@@ -4,3 +4,25 @@ Each module is an ordinary plugin: it implements ``register_families(register)``
 with nothing but the public API (``registry.Family``, ``registry.hookimpl`` and the
 blocks of ``registry.blocks``), exactly as a third-party plugin would.
 """
+
+#: The module of each built-in family, for loading one plugin alone when a spec names its family
+#: (start-up time; see ``registry.plugin_manager.find_family``). tests/test_cold_path.py keeps it
+#: equal to what the plugins register.
+FAMILY_MODULES: dict[str, str] = {
+    "bert": "registry.plugins.bert",
+    "gpt": "registry.plugins.gpt",
+    "chinchilla": "registry.plugins.chinchilla",
+    "moe-gpt": "registry.plugins.moe_gpt",
+    "llama": "registry.plugins.llama",
+    "llama-moe": "registry.plugins.llama",
+    "deepseek-v2": "registry.plugins.deepseek",
+    "dbrx": "registry.plugins.dbrx",
+    "arctic": "registry.plugins.arctic",
+    "nemotron": "registry.plugins.nemotron",
+    "encoder-decoder": "registry.plugins.encoder_decoder",
+    "gpt-style": "registry.plugins.gpt_style",
+    "mamba": "registry.plugins.ssm",
+    "ssm-hybrid": "registry.plugins.ssm",
+    "rwkv": "registry.plugins.rwkv",
+    "encoder": "registry.plugins.encoder",
+}

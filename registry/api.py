@@ -17,17 +17,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from registry.model import Model  # every function here takes one (imported here: a count is a few microseconds)
+from registry.report import count as _count_model
+
 if TYPE_CHECKING:
     from registry.flops import FlopsReport
     from registry.memory import MemoryReport
-    from registry.model import Model
     from registry.report import Report
 
 
 def model_of(model: Model | str | Path, function: str = "registry.count") -> Model:
     """``model`` itself, or the one model a spec path or catalogue name holds."""
-    from registry.model import Model
-
     if isinstance(model, Model):
         return model
     if isinstance(model, (str, Path)):
@@ -49,9 +49,7 @@ def model_of(model: Model | str | Path, function: str = "registry.count") -> Mod
 
 def count(model: Model | str | Path) -> Report:
     """The parameter counts of ``model`` (a Model, a spec path or a catalogue name): see :class:`registry.Report`."""
-    from registry.report import count as count_model
-
-    return count_model(model_of(model, "registry.count"))
+    return _count_model(model if type(model) is Model else model_of(model, "registry.count"))
 
 
 def count_flops(model: Model | str | Path, seq_len: int | None = None, convention: str = "appendix-f",

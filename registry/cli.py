@@ -60,11 +60,11 @@ MAX_PRINTED_DIGITS = 10_000
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The argument parser with every subcommand.
+    """The argument parser with every subcommand (``argv`` None: every one with its options).
 
-    Given ``argv``, only the subcommand it names gets its full arguments (the others are
-    listed with their one-line help): building every command's options would import
-    what each needs, and start-up time matters.
+    Given ``argv``, start-up time matters: a known command it names is the only subcommand,
+    with its options; otherwise (``registry --help``) every command is listed from
+    :data:`SUMMARIES`, and no command module is imported until one runs.
     """
     parser = argparse.ArgumentParser(
         prog="registry",
@@ -74,7 +74,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"registry {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     wanted = None if argv is None else next((a for a in argv if not a.startswith("-")), None)
-    for dotted in COMMANDS:
+    known = [d for d in COMMANDS if (SUMMARIES.get(d) or (None,))[0] == wanted] if wanted is not None else []
+    for dotted in known or COMMANDS:  # a known command alone: the others' parsers cost start-up time
         name, help_ = SUMMARIES.get(dotted) or (None, None)
         if name is None or (wanted == name or (argv is None and wanted is None)):
             module = importlib.import_module(dotted)

@@ -8,7 +8,6 @@ records which plugin provided it, and keeps the first of two with the same name
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
@@ -84,6 +83,8 @@ class FamilyRegistry:
         try:
             return self.families[name]
         except KeyError:
+            import difflib
+
             close = difflib.get_close_matches(name, list(self.families), n=3, cutoff=0.5)
             raise UnknownFamilyError(name, close) from None
 

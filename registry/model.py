@@ -12,8 +12,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from registry.blocks import BlockBase, Module
+from registry.blocks.base import trusted_blocks
 from registry.errors import PluginError, RegistryError, SpecError
-from registry.plugin_manager import load_families
+from registry.plugin_manager import find_family
 from registry.tree_check import tree_problem
 
 
@@ -44,9 +45,10 @@ class Model:
 
 def build_architecture(family_name: str, params: BaseModel) -> Module:
     """Run a family's builder on validated hyper-parameters and check what it returns."""
-    family = load_families().get(family_name)
+    family = find_family(family_name)
     try:
-        tree = family.build(params)
+        with trusted_blocks():  # built from validated hyper-parameters: not validated again
+            tree = family.build(params)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
@@ -74,7 +76,7 @@ def build_model(family: str, name: str | None = None, **hyper_parameters: Any) -
     Raises :class:`registry.errors.UnknownFamilyError` for an unknown family and
     :class:`registry.errors.SpecError` (location ``params.<field>``) for invalid values.
     """
-    fam = load_families().get(family)
+    fam = find_family(family)
     try:
         params = fam.params.model_validate(hyper_parameters)
     except ValidationError as exc:

@@ -16,6 +16,8 @@ def ratio(numerator: int | float, denominator: int | float) -> float | None:
     if not denominator:
         return None
     try:
+        if type(numerator) is int and type(denominator) is int:  # int / int is correctly rounded, as Fraction's is
+            return numerator / denominator
         value = float(Fraction(numerator) / Fraction(denominator))
     except (OverflowError, ValueError):
         return None

@@ -17,14 +17,16 @@ import io
 import os
 import warnings
 from collections.abc import Callable, Iterator
-from importlib import metadata
+from typing import TYPE_CHECKING
 
 import pluggy
 
 from registry import hookspecs
 from registry.errors import PluginError
-from registry.families import FamilyRegistry
-from registry.model_types import ModelTypeRegistry
+from registry.families import Family, FamilyRegistry
+
+if TYPE_CHECKING:
+    from registry.model_types import ModelTypeRegistry
 
 #: Dotted names of the built-in family plugins.
 DEFAULT_PLUGINS: tuple[str, ...] = (
@@ -51,11 +53,21 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 #: The entry-point group third-party plugins register under.
 ENTRY_POINT_GROUP = "registry"
 
+#: Where the map from each built-in family to its plugin module lives (a plugin module may
+#: name families; the core names none). With no third-party plugin installed, finding one of
+#: those families (:func:`find_family`: a spec, ``build_model``) imports that module only, not
+#: every plugin: start-up time. tests/test_cold_path.py keeps the map equal to what loading
+#: every plugin registers; a family missing from it loads every plugin.
+BUILT_IN_FAMILIES_MAP = "registry.plugins"
+
 _pm: pluggy.PluginManager | None = None
 _origins: dict[str, str] = {}
 _load_errors: list[PluginError] = []
 _registry: FamilyRegistry | None = None
 _model_types: ModelTypeRegistry | None = None
+_partial: FamilyRegistry | None = None  # families of the built-in modules imported one at a time
+_partial_modules: set[str] = set()
+_third_party: bool | None = None
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
@@ -96,6 +108,10 @@ def _allowed() -> set[str] | None:
 
 
 def _load_entry_points(pm: pluggy.PluginManager) -> None:
+    if not third_party_plugins_installed():
+        return  # importlib.metadata costs start-up time, and would find none
+    from importlib import metadata
+
     allowed = _allowed()
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         if allowed is not None and ep.name not in allowed:
@@ -148,6 +164,96 @@ def isolated(plugin: str, errors: list[PluginError]) -> Iterator[None]:
                 errors.append(PluginError(plugin, f"{warning.category.__name__}: {warning.message}"))
 
 
+def find_family(name: str) -> Family:
+    """The family called ``name``, loading as few plugins as possible.
+
+    A built-in family (:func:`built_in_families`) is taken from its own module alone when no
+    third-party plugin is installed (nothing else could register that name or report an
+    error); otherwise, and for any other name, every plugin is loaded
+    (:func:`load_families`). Raises :class:`~registry.errors.UnknownFamilyError` as
+    :meth:`FamilyRegistry.get` does.
+    """
+    if _registry is None and _pm is None:
+        dotted = built_in_families().get(name)
+        if dotted is not None and not third_party_plugins_installed():
+            family = _built_in_family(dotted, name)
+            if family is not None:
+                return family
+    return load_families().get(name)
+
+
+def built_in_families() -> dict[str, str]:
+    """The built-in plugin module of each built-in family (``FAMILY_MODULES`` of :data:`BUILT_IN_FAMILIES_MAP`)."""
+    try:
+        return getattr(importlib.import_module(BUILT_IN_FAMILIES_MAP), "FAMILY_MODULES", {})
+    except ImportError:
+        return {}
+
+
+def _built_in_family(dotted: str, name: str) -> Family | None:
+    """Family ``name`` as the built-in module ``dotted`` registers it; None if it does not
+    (or fails: loading every plugin then reports why)."""
+    global _partial
+    if _partial is None:
+        _partial = FamilyRegistry()
+    partial = _partial
+    if dotted not in _partial_modules:
+        _partial_modules.add(dotted)
+        label = f"built-in ({dotted})"
+        try:
+            hook = getattr(importlib.import_module(dotted), "register_families", None)
+            if hook is None or not hasattr(hook, "registry_impl"):
+                return None
+            with isolated(label, partial.errors):
+                hook(register=lambda item: partial.register_from(label, item))
+        except Exception:  # noqa: BLE001 - reported by the full load
+            partial.errors.append(PluginError(label, "failed to load"))
+    if partial.errors:
+        return None
+    return partial.families.get(name)
+
+
+def third_party_plugins_installed() -> bool:
+    """Whether any installed distribution declares an entry point in :data:`ENTRY_POINT_GROUP`
+    (read from the ``entry_points.txt`` files on ``sys.path``, without importing
+    ``importlib.metadata``; True whenever that cannot be told this way). Cached."""
+    global _third_party
+    if _third_party is None:
+        _third_party = _scan_for_entry_points()
+    return _third_party
+
+
+def _scan_for_entry_points() -> bool:
+    import re
+    import sys
+    from importlib.machinery import PathFinder
+
+    if os.environ.get("REGISTRY_PLUGINS", None) == "":
+        return False  # third-party plugins disabled
+    if any(hasattr(f, "find_distributions") and f is not PathFinder for f in sys.meta_path):
+        return True  # distributions we cannot list here
+    header = re.compile(rf"^\s*\[\s*{re.escape(ENTRY_POINT_GROUP)}\s*\]\s*$", re.MULTILINE)
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except NotADirectoryError:
+            return True  # a zip or egg file: let importlib.metadata read it
+        except OSError:
+            continue
+        for dist in names:
+            if dist.endswith((".dist-info", ".egg-info")):
+                try:
+                    with open(os.path.join(entry or ".", dist, "entry_points.txt"), encoding="utf-8") as f:
+                        text = f.read()
+                except OSError:
+                    continue
+                except UnicodeDecodeError:
+                    return True
+                if header.search(text):
+                    return True
+    return False
+
+
 def load_families() -> FamilyRegistry:
     """Every registered family, with the errors met while loading plugins (cached)."""
     global _registry
@@ -164,6 +270,8 @@ def load_model_types() -> ModelTypeRegistry:
     """Every registered Hugging Face model type mapping, with the errors met (cached)."""
     global _model_types
     if _model_types is None:
+        from registry.model_types import ModelTypeRegistry
+
         registry = ModelTypeRegistry()
         _call_hook(
             "register_model_types",
@@ -175,7 +283,13 @@ def load_model_types() -> ModelTypeRegistry:
 
 
 def plugin_errors() -> list[PluginError]:
-    """Every problem met while loading plugins and running their hooks."""
+    """Every problem met while loading plugins and running their hooks.
+
+    With no third-party plugin installed and only built-in modules imported one at a time
+    (:func:`find_family`), the problems met so far (built-in plugins are tested to load cleanly).
+    """
+    if _registry is None and _pm is None and not third_party_plugins_installed():
+        return list(_partial.errors) if _partial is not None else []
     return [*load_families().errors, *load_model_types().errors]
 
 
@@ -200,10 +314,13 @@ def _call_hook(hook: str, record: Callable[[str, object], None], errors: list[Pl
 
 def reset() -> None:
     """Forget loaded plugins (for tests that install or remove one)."""
-    global _pm, _registry, _model_types
+    global _pm, _registry, _model_types, _partial, _third_party
     _pm = None
     _registry = None
     _model_types = None
+    _partial = None
+    _third_party = None
+    _partial_modules.clear()
     _origins.clear()
     _load_errors.clear()
 

@@ -6,18 +6,14 @@ returns text.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from decimal import Decimal
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tabulate import tabulate
-
-from registry.report import Report, TreeNode
 from registry.tensors import COMPONENTS
 from registry.text import visible
+
+if TYPE_CHECKING:
+    from registry.report import Report, TreeNode
 
 #: The output formats every command accepts.
 FORMATS = ("table", "json", "markdown", "csv")
@@ -52,6 +48,8 @@ def human(n: int | float | None) -> str:
     if n is None:
         return ""
     if abs(n) >= 10**15:  # beyond the units: scientific, exact digits from the integer
+        from decimal import Decimal  # imported when needed: start-up time
+
         return f"{Decimal(n):.2e}"
     for unit, size in (("T", 10**12), ("B", 10**9), ("M", 10**6), ("K", 10**3)):
         if abs(n) >= size:
@@ -74,8 +72,13 @@ def pct(value: float | None, signed: bool = False) -> str:
 def rows_text(rows: Sequence[dict[str, Any]], fmt: str) -> str:
     """Plain rows (dicts sharing keys) in one of :data:`FORMATS`."""
     if fmt == "json":
+        import json
+
         return json.dumps(list(rows), indent=2)
     if fmt == "csv":
+        import csv
+        import io
+
         out = io.StringIO()
         if rows:
             writer = csv.DictWriter(out, fieldnames=[cell(k, fmt) for k in rows[0]], lineterminator="\n")
@@ -85,6 +88,8 @@ def rows_text(rows: Sequence[dict[str, Any]], fmt: str) -> str:
     tablefmt = "github" if fmt == "markdown" else "simple"
     shown = [{cell(k, fmt): grouped(v) if isinstance(v, int) and not isinstance(v, bool) else cell(v, fmt)
               for k, v in r.items()} for r in rows]  # fmt: skip
+    from tabulate import tabulate
+
     text = tabulate(shown, headers="keys", tablefmt=tablefmt, disable_numparse=True)
     return "\n".join(line.rstrip() for line in text.splitlines())
 
@@ -120,6 +125,8 @@ def reports_json(reports: Sequence[Report], trees: Sequence[list[TreeNode]] | No
         if trees is not None:
             data["tree"] = [_node_dict(n) for n in trees[i]]
         out.append(data)
+    import json
+
     return json.dumps(out, indent=2)
 
 
@@ -205,6 +212,8 @@ def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str) -> s
     keep = [i for i in range(len(headers)) if any(str(row[i]) for row in rows)] or list(range(len(headers)))
     rows = [[cell(row[i], fmt) for i in keep] for row in rows]
     tablefmt = "github" if fmt == "markdown" else "simple"
+    from tabulate import tabulate
+
     text = tabulate(
         rows, headers=[headers[i] for i in keep], tablefmt=tablefmt, disable_numparse=True,
         preserve_whitespace=True,  # the tree's indent

@@ -51,14 +51,15 @@ class LayerRow:
 
 @dataclass(frozen=True)
 class Report:
-    """The counts of one model. Its fields are the keys of ``registry count --format json``.
+    """The counts of one model. Its fields, with ``layers``, are the keys of ``registry count --format json``.
 
     ``components`` (and ``components_active``) split ``total_params``
     (``active_params``) by component; ``by_kind`` splits ``total_with_ties`` by leaf
     module kind, as torchinfo-style hand counts do; ``reported_diff_pct`` is
     ``(total_params - reported_params) / reported_params`` in percent;
     ``ignored_fields`` the fields of a config.json that transformers does not know for
-    its model type (empty for a spec).
+    its model type (empty for a spec); ``architecture`` the block tree counted, from which
+    :attr:`layers` (the per-layer breakdown) is derived when first asked for.
     """
 
     name: str
@@ -74,8 +75,18 @@ class Report:
     components: dict[str, int]
     components_active: dict[str, int]
     by_kind: dict[str, int]
-    layers: list[LayerRow] = field(default_factory=list)
     ignored_fields: list[str] = field(default_factory=list)
+    architecture: Module | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def layers(self) -> list[LayerRow]:
+        """The per-layer breakdown: top-level blocks, and each run of repeated layers as one row
+        (computed on first use)."""
+        found = self.__dict__.get("_layers")
+        if found is None:
+            found = [] if self.architecture is None else list(_layer_rows(self.architecture))
+            object.__setattr__(self, "_layers", found)
+        return found
 
     def share(self, params: int) -> float:
         """``params`` as a percentage of ``total_params``."""
@@ -83,35 +94,51 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data (exact integers, layers as a list of objects)."""
-        return asdict(self)
+        return {
+            "name": self.name, "family": self.family, "source": self.source, "total_params": self.total_params,
+            "active_params": self.active_params, "total_with_ties": self.total_with_ties,
+            "non_embedding_params": self.non_embedding_params, "reported_params": self.reported_params,
+            "reported_diff_pct": self.reported_diff_pct, "training_tokens": self.training_tokens,
+            "components": dict(self.components), "components_active": dict(self.components_active),
+            "by_kind": dict(self.by_kind), "layers": [asdict(row) for row in self.layers],
+            "ignored_fields": list(self.ignored_fields),
+        }  # fmt: skip
 
 
 def count(model: Model) -> Report:
     """Count ``model``: exact totals, active parameters, breakdowns and the published difference."""
-    tally = model.architecture.tally
+    architecture = model.architecture
+    tally = architecture.tally
     reported = model.reported_params
-    diff = None if not reported else ratio(100 * (tally.params - reported), reported)
-    return Report(
+    params = tally.params
+    components, components_active, by_kind = tally.summary()
+    report = _new_report(Report)  # the fields set directly: a frozen dataclass's __init__ costs 15 setattr calls
+    report.__dict__.update(
         name=model.name,
         family=model.family,
         source=model.source,
-        total_params=tally.params,
+        total_params=params,
         active_params=tally.active,
         total_with_ties=tally.params_with_ties,
-        non_embedding_params=tally.params - tally.token_position_embedding,
+        non_embedding_params=params - tally.token_position_embedding,
         reported_params=reported,
-        reported_diff_pct=diff,
+        reported_diff_pct=None if not reported else ratio(100 * (params - reported), reported),
         training_tokens=model.training_tokens,
-        components=_ordered(tally.components),
-        components_active=_ordered(tally.components_active),
-        by_kind={k: v for k, v in tally.kinds.items() if v},
-        layers=list(_layer_rows(model.architecture)),
+        components=dict(components),
+        components_active=dict(components_active),
+        by_kind=dict(by_kind),
         ignored_fields=list(model.ignored_fields),
+        architecture=architecture,
     )
+    return report
+
+
+_new_report = object.__new__
 
 
 def _ordered(values: dict[str, int]) -> dict[str, int]:
-    return {c: values[c] for c in COMPONENTS if values.get(c)}
+    get = values.get
+    return {c: n for c in COMPONENTS if (n := get(c))}
 
 
 def _layer_rows(root: Module) -> Iterator[LayerRow]:

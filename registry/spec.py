@@ -41,7 +41,7 @@ from registry.locate import KeyLines, long_key_line
 from registry.model import Model, build_architecture
 from registry.tree_check import count_problem, tree_problem
 from registry.strict_values import arrays_as_tuples, block_arrays_as_tuples, given
-from registry.plugin_manager import load_families
+from registry.plugin_manager import find_family
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -252,7 +252,7 @@ class _Loader:
         if spec.blocks is not None:
             return [self.composed(spec)]
         try:
-            family = load_families().get(spec.family)
+            family = find_family(spec.family)
         except UnknownFamilyError as exc:
             message = str(exc) if len(exc.name) <= 60 else f"unknown family {_short(exc.name)}"
             raise self.error(("family",), message) from None

@@ -1,6 +1,6 @@
 """Tally: the exact sums over a block's tensors, the only place where counting happens.
 
-A tally accumulates tensors (of a block and of its leaf children) and the tallies of
+A tally accumulates leaves (from their shape fields, or from tensors) and the tallies of
 other blocks, scaled by how many times a repeated block occurs and by how many of those
 occurrences are active for one token (mixture-of-experts).
 """
@@ -35,6 +35,7 @@ class Tally:
         "components_active",
         "kinds",
         "token_position_embedding",
+        "_summary",
     )
 
     def __init__(self) -> None:
@@ -45,6 +46,21 @@ class Tally:
         self.components_active: dict[str, int] = {}
         self.kinds: dict[str, int] = {}
         self.token_position_embedding = 0
+        self._summary: tuple[dict[str, int], dict[str, int], dict[str, int]] | None = None
+
+    def summary(self) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+        """``components`` and ``components_active`` in display order (:data:`registry.tensors.COMPONENTS`)
+        and ``kinds``, each without zeros; computed once (a tally is only read once filled). Copy
+        before changing them."""
+        if self._summary is None:
+            from registry.tensors import COMPONENTS
+
+            parts = self.components, self.components_active
+            self._summary = (
+                *({c: n for c in COMPONENTS if (n := part.get(c))} for part in parts),
+                {k: v for k, v in self.kinds.items() if v},
+            )  # type: ignore[assignment]
+        return self._summary  # type: ignore[return-value]
 
     def add_tensors(self, tensors: Iterable[Tensor]) -> None:
         """Add each tensor once (a tied tensor only to ``params_with_ties`` and ``kinds``)."""
@@ -62,8 +78,33 @@ class Tally:
             if role == "token" or role == "position":
                 self.token_position_embedding += n
 
+    def add_leaf(self, n: int, kind: str, component: str, role: str = "", tied: bool = False) -> None:
+        """Add ``n`` parameters of a leaf's tensor(s) of one ``kind`` and ``component`` (tied: only
+        to ``params_with_ties`` and ``kinds``), as :meth:`add_tensors` would, from shape arithmetic."""
+        self.params_with_ties += n
+        kinds = self.kinds
+        kinds[kind] = kinds.get(kind, 0) + n
+        if tied:
+            return
+        self.params += n
+        self.active += n
+        components, active = self.components, self.components_active
+        components[component] = components.get(component, 0) + n
+        active[component] = active.get(component, 0) + n
+        if role == "token" or role == "position":
+            self.token_position_embedding += n
+
     def add(self, part: Tally, times: int = 1, active_times: int = 1) -> None:
         """Add ``part`` occurring ``times`` times, of which ``active_times`` are used per token."""
+        if times == 1 and active_times == 1:  # the common case, kept fast
+            self.params += part.params
+            self.params_with_ties += part.params_with_ties
+            self.active += part.active
+            self.token_position_embedding += part.token_position_embedding
+            _add_once(self.components, part.components)
+            _add_once(self.components_active, part.components_active)
+            _add_once(self.kinds, part.kinds)
+            return
         self.params += part.params * times
         self.params_with_ties += part.params_with_ties * times
         self.active += part.active * active_times
@@ -78,6 +119,14 @@ class Tally:
         tally = cls()
         tally.add_tensors(tensors)
         return tally
+
+
+def _add_once(into: dict[str, int], other: dict[str, int]) -> None:
+    if not into:
+        into.update(other)
+        return
+    for key, value in other.items():
+        into[key] = into.get(key, 0) + value
 
 
 def _add_scaled(into: dict[str, int], other: dict[str, int], times: int) -> None:

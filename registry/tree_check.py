@@ -19,6 +19,7 @@ from typing import Union
 
 from registry.blocks import BlockBase, Module, Repeat
 from registry.tensors import Tensor
+from registry.tree_quick import clearly_sound
 
 __all__ = ["TreeProblem", "tree_problem"]
 
@@ -170,6 +171,8 @@ def tree_problem(root: BlockBase) -> TreeProblem | None:
     copy numbers overlap, a module named like a repeat's copy); a tie to no tensor of the
     model, to the tensor itself, to a tensor of another shape, or round a cycle of ties.
     """
+    if clearly_sound(root):  # the common case, in one pass (registry.tree_quick)
+        return None
     placed = _placed_tensors(root)
     index = _Index()
     for item in placed:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
@@ -54,8 +53,7 @@ class Repeat(BlockBase):
     def children(self) -> tuple[Block, ...]:
         return tuple(self.blocks)
 
-    @cached_property
-    def tally(self) -> Tally:
+    def compute_tally(self) -> Tally:
         body = Tally()
         add_children(body, self.blocks)
         tally = Tally()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from math import prod
 from typing import Literal
 
 from pydantic import Field, PositiveInt
 
 from registry.blocks.base import BlockBase, Component, join
+from registry.tally import Tally
 from registry.tensors import Tensor
 
 
@@ -30,6 +32,10 @@ class Embedding(BlockBase):
                 self.role,
             ),
         )
+
+    def add_to(self, tally: Tally) -> None:
+        """Add the table to ``tally`` (arithmetic on the shape, no tensor objects)."""
+        tally.add_leaf(self.num_embeddings * self.embedding_dim, "embedding", "embedding", self.role)
 
 
 class Linear(BlockBase):
@@ -60,6 +66,16 @@ class Linear(BlockBase):
         bias_path = self.bias_name if self.bias_name is not None else join(self.name, "bias")
         return weight, Tensor(bias_path, (self.out_features,), "linear", self.component)
 
+    def add_to(self, tally: Tally) -> None:
+        """Add the weight and bias to ``tally`` (arithmetic on the shape, no tensor objects)."""
+        weight, bias = self.in_features * self.out_features, self.out_features if self.bias else 0
+        if self.tied_to is None:
+            tally.add_leaf(weight + bias, "linear", self.component)
+            return
+        tally.add_leaf(weight, "linear", self.component, tied=True)
+        if bias:
+            tally.add_leaf(bias, "linear", self.component)
+
 
 class LayerNorm(BlockBase):
     """Layer normalisation over ``dim`` features: a scale and (optionally) a shift."""
@@ -75,6 +91,10 @@ class LayerNorm(BlockBase):
             return (weight,)
         return weight, Tensor(join(self.name, "bias"), (self.dim,), "layer_norm", self.component)
 
+    def add_to(self, tally: Tally) -> None:
+        """Add the scale and shift to ``tally`` (arithmetic, no tensor objects)."""
+        tally.add_leaf(2 * self.dim if self.bias else self.dim, "layer_norm", self.component)
+
 
 class RMSNorm(BlockBase):
     """Root-mean-square normalisation over ``dim`` features: a scale only."""
@@ -86,6 +106,10 @@ class RMSNorm(BlockBase):
     def tensors(self) -> tuple[Tensor, ...]:
         return (Tensor(join(self.name, "weight"), (self.dim,), "rms_norm", self.component),)
 
+    def add_to(self, tally: Tally) -> None:
+        """Add the scale to ``tally`` (arithmetic, no tensor objects)."""
+        tally.add_leaf(self.dim, "rms_norm", self.component)
+
 
 class Parameter(BlockBase):
     """A bare parameter tensor of any shape (e.g. Transformer-XL's per-head biases)."""
@@ -96,3 +120,7 @@ class Parameter(BlockBase):
 
     def tensors(self) -> tuple[Tensor, ...]:
         return (Tensor(self.name, tuple(self.shape), "parameter", self.component),)
+
+    def add_to(self, tally: Tally) -> None:
+        """Add the tensor to ``tally`` (arithmetic on the shape, no tensor object)."""
+        tally.add_leaf(prod(self.shape), "parameter", self.component)

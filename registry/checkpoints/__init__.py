@@ -19,10 +19,30 @@ import os
 from pathlib import Path
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 from registry.checkpoints.folder import checkpoint_in, config_beside, is_directory
-from registry.checkpoints.tensors import (
-    Checkpoint, GroupRow, Quantization, TensorInfo, TypeRow, bits_per_weight, group_counts, type_counts,
-)  # fmt: skip
+
+if TYPE_CHECKING:
+    from registry.checkpoints.tensors import (
+        Checkpoint, GroupRow, Quantization, TensorInfo, TypeRow, bits_per_weight, group_counts, type_counts,
+    )  # fmt: skip
+
+#: Names re-exported from :mod:`registry.checkpoints.tensors`, imported on first use (start-up
+#: time: a spec file's count needs none of them).
+_FROM_TENSORS = frozenset(
+    {"Checkpoint", "GroupRow", "Quantization", "TensorInfo", "TypeRow", "bits_per_weight", "group_counts", "type_counts"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_TENSORS:
+        from registry.checkpoints import tensors
+
+        value = getattr(tensors, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'registry.checkpoints' has no attribute {name!r}")
 
 __all__ = ["Checkpoint", "GroupRow", "Quantization", "TensorInfo", "TypeRow", "bits_per_weight", "group_counts",
            "is_gguf", "open_checkpoint", "read_checkpoint", "resolve", "type_counts"]
@@ -76,6 +96,8 @@ def open_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
 
     config, source = _quantization_config(config_beside(file))
     tensors, quantization = dequantize(stored, config, metadata, where, source)
+    from registry.checkpoints.tensors import Checkpoint
+
     return Checkpoint(where, "safetensors", stored, tensors, quantization, dict(metadata), notes)
 
 

@@ -107,6 +107,8 @@ def _check_checkpoints(specs: list[str], models: list[Model]) -> tuple[dict[int,
     JSON-ready result, and whether every checkpoint matched (None when one could not be
     read: one error line, and exit status 2).
     """
+    if not any(_checkpoint_of(spec) is not None for spec in specs):
+        return {}, True  # nothing to verify: none of the imports below (start-up time)
     from registry.checkpoints import open_checkpoint
     from registry.commands import error_line
     from registry.commands.verify import compare_checkpoint, difference_rows, verdict
