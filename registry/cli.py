@@ -8,6 +8,7 @@ user.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Callable, Sequence
@@ -110,11 +111,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.set_int_max_str_digits(MAX_PRINTED_DIGITS)  # a net: our own limits keep every figure shorter
     stdout = sys.stdout
     sys.stdout = _Visible(stdout)  # type: ignore[assignment]
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], _START_UP_GC_THRESHOLD), *thresholds[1:])
     try:
         status = _main(argv)
     finally:
         sys.stdout = stdout
+        gc.set_threshold(*thresholds)
     return _flushed(status)
+
+
+#: While a command runs, the cyclic garbage collector's first threshold (Python's default is
+#: 700): start-up creates many objects that live as long as the process (modules, classes,
+#: pydantic validators), and collecting them every 700 allocations costs ~8% of a cold count.
+#: Garbage is still collected, only less often; the previous thresholds are restored after.
+_START_UP_GC_THRESHOLD = 50_000
 
 
 class _Visible:

@@ -95,13 +95,15 @@ def _catalogue(path: str | Path) -> tuple[Path, str | None]:
     """``path`` itself when it names a file (or cannot be a name); otherwise the catalogue file
     of that name, and the one model wanted from it (None: all of them)."""
     text = str(path)
-    from registry import catalogue
-
     try:
         exists = Path(text).exists()
     except (OSError, ValueError):
         exists = True  # let the reader say what is wrong with the name
-    if exists or not catalogue.looks_like_name(text):
+    if exists:
+        return Path(path), None
+    from registry import catalogue  # imported only for a name that is no file (start-up time)
+
+    if not catalogue.looks_like_name(text):
         return Path(path), None
     found = catalogue.find(text)
     if found is None:

@@ -10,7 +10,6 @@ type: every one comes from a plugin, built-in or third-party.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, cast
@@ -100,6 +99,8 @@ class ModelTypeRegistry:
 
     def close(self, name: str) -> list[str]:
         """The registered model types closest to ``name`` (for a refusal's hint)."""
+        import difflib  # imported when needed (start-up time)
+
         return difflib.get_close_matches(name, list(self.model_types), n=3, cutoff=0.6)
 
 

@@ -13,7 +13,6 @@ Every problem is a :class:`~registry.errors.SpecError` whose location names the 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -79,6 +78,8 @@ def validate(family_name: str, values: dict[str, Any], given: Iterable[str] = ()
     errors = []
     for key in values:
         if key not in known:
+            import difflib  # an error path: imported when needed (start-up time)
+
             close = difflib.get_close_matches(key, known, n=2, cutoff=0.6)
             hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(known)}"
             errors.append(SpecError(f"--set {key}", "", f"family {family_name!r} has no such hyper-parameter{hint}"))

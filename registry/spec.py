@@ -25,7 +25,6 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 import functools
-import json
 import re
 import reprlib
 import stat
@@ -339,6 +338,8 @@ def _dotted(loc: tuple) -> str:
             continue
         key = str(part)
         if not _BARE_KEY.fullmatch(key):
+            import json  # an error path: imported when needed (start-up time)
+
             key = json.dumps(key[:60] + ("..." if len(key) > 60 else ""), ensure_ascii=False)
         text += f".{key}" if text else key
     return text
