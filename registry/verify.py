@@ -35,24 +35,35 @@ give (bitsandbytes 4-bit stores it in the data) matches by its number of element
 A weight stored with the two dimensions of the spec's shape swapped is a mismatch
 with the note ``transposed`` (GPT-2's Conv1D weights are ``(in, out)`` in both the
 spec and the checkpoint, so a swap means a real difference in layout).
+
+The spec's repeats are never expanded (:class:`registry.runs.SpecTensors`): each
+checkpoint name is read as a tensor of the block tree and the numbers of its layers, so
+the time and memory taken grow with the checkpoint's tensors and the size of the block
+tree, not with the number of layers (a spec of 10^18 layers against a small checkpoint
+answers at once). The spec tensors a checkpoint lacks (missing, or tied and stored once)
+are listed as runs: the copies of one tensor between two that the checkpoint holds are
+one :class:`Entry` of ``count`` tensors, ``h.{8..9999}.attn.c_attn.weight``; a run of
+fewer than :data:`MIN_RUN` is listed tensor by tensor.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from math import prod
 from fnmatch import fnmatchcase
 from typing import Any
 
 from registry.checkpoint import TensorInfo
 from registry.families import CheckpointOnly
 from registry.model import Model
-from registry.report import iter_tensors
+from registry.runs import SpecTensors, Template, boxes
 from registry.tensors import Tensor
 
-__all__ = ["BUFFERS", "NOT_BUILT", "Comparison", "Entry", "Rename", "checkpoint_only", "compare"]
+__all__ = ["BUFFERS", "MIN_RUN", "NOT_BUILT", "OUTCOMES", "Comparison", "Entry", "Rename", "checkpoint_only", "compare"]
 
 #: Checkpoint tensors that are buffers, not parameters: (name suffix, test of dtype and shape).
 BUFFERS: tuple[tuple[str, Callable[[TensorInfo], bool]], ...] = (
@@ -75,12 +86,16 @@ MAX_PREFIXES = 8
 
 @dataclass(frozen=True)
 class Entry:
-    """One tensor of a comparison.
+    """One tensor of a comparison, or a run of missing (or tied) tensors alike but for their layer numbers.
 
     ``name`` is the spec's name (the checkpoint's, for extra and ignored tensors),
     ``checkpoint`` the name stored in the checkpoint (None when absent), ``expected``
     the spec's shape and ``found`` the checkpoint's (None on the side that lacks
     it), ``note`` a hint such as ``transposed`` or ``tied to wte.weight``.
+
+    A run (``count`` > 1: three or more tensors) is named with each run of numbers in braces,
+    ``h.{0..9999}.attn.c_attn.weight`` (``{0..9998 step 2}``), and ``indices`` gives each braced
+    run as ``(first, last, step)``; a run stands for every combination of its numbers.
     """
 
     name: str
@@ -88,6 +103,17 @@ class Entry:
     expected: tuple[int, ...] | None
     found: tuple[int, ...] | None
     note: str = ""
+    count: int = 1
+    indices: tuple[tuple[int, int, int], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data: ``name``, ``checkpoint``, ``expected``, ``found``, ``note``, and for a run
+        ``count`` and ``indices``."""
+        data = {"name": self.name, "checkpoint": self.checkpoint, "expected": self.expected, "found": self.found,
+                "note": self.note}  # fmt: skip
+        if self.count != 1:
+            data |= {"count": self.count, "indices": [list(i) for i in self.indices]}
+        return data
 
 
 @dataclass(frozen=True)
@@ -136,16 +162,29 @@ class Comparison:
         """True when nothing is missing, extra or of another shape."""
         return not (self.missing or self.extra or self.mismatched)
 
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many tensors each outcome holds (a run counts all its tensors)."""
+        return {key: sum(e.count for e in getattr(self, key)) for key in OUTCOMES}
+
     def summary(self) -> str:
         """One line: ``N matched, M missing, K extra, J shape mismatches``."""
-        return (f"{len(self.matched)} matched, {len(self.missing)} missing, {len(self.extra)} extra, "
-                f"{len(self.mismatched)} shape mismatches")  # fmt: skip
+        counts = self.counts
+        return (f"{counts['matched']} matched, {counts['missing']} missing, {counts['extra']} extra, "
+                f"{counts['mismatched']} shape mismatches")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data: ``identical``, ``counts`` per outcome, ``rename``, then the entries of each."""
-        data = asdict(self)
-        counts = {key: len(value) for key, value in data.items() if isinstance(value, list)}
-        return {"identical": self.identical, "counts": counts, "rename": data.pop("rename"), **data}
+        rename = None if self.rename is None else {"prefix": self.rename.prefix, "add": self.rename.add}
+        entries = {key: [e.to_dict() for e in getattr(self, key)] for key in OUTCOMES}
+        return {"identical": self.identical, "counts": self.counts, "rename": rename, **entries}
+
+
+#: The outcomes of a comparison, in the order of :class:`Comparison`'s fields.
+OUTCOMES: tuple[str, ...] = ("matched", "tied", "missing", "extra", "mismatched", "ignored")
+
+#: A run of fewer tensors than this is listed tensor by tensor.
+MIN_RUN = 3
 
 
 def checkpoint_only(model: Model) -> tuple[CheckpointOnly, ...]:
@@ -162,14 +201,17 @@ def compare(model: Model, tensors: Iterable[TensorInfo], known: Sequence[Checkpo
     """Match the tensors of ``model`` to a checkpoint's ``tensors`` by name, then shape.
 
     ``known`` are the tensors the checkpoint may hold beyond the model's (default: what
-    the model's family declares, :func:`checkpoint_only`).
+    the model's family declares, :func:`checkpoint_only`). The spec's tensors are read as
+    runs (:class:`registry.runs.SpecTensors`), never expanded: the time taken grows with the
+    checkpoint's tensors and the spec's block tree, not with its number of layers, and the
+    spec tensors the checkpoint lacks are listed as runs (``h.{0..9999}.ln_1.weight``).
     """
     known = checkpoint_only(model) if known is None else tuple(known)
-    spec = {t.path: t for t in iter_tensors(model.architecture)}
+    spec = _Lookup(SpecTensors(model.architecture))
     stored: list[TensorInfo] = []
     ignored: list[Entry] = []
     for info in tensors:
-        if info.name not in spec and _is_buffer(info):
+        if _is_buffer(info) and info.name not in spec:
             ignored.append(Entry(info.name, info.name, None, info.shape, "buffer"))
         else:
             stored.append(info)
@@ -177,26 +219,16 @@ def compare(model: Model, tensors: Iterable[TensorInfo], known: Sequence[Checkpo
     found = _map_names(spec, stored, rename)
     result = Comparison(ignored=ignored, rename=rename)
     claimed: set[str] = set()
-    for name, tensor in spec.items():
-        info = found.get(name)
-        if info is None:
-            continue
+    for name, (info, template, _numbers) in found.items():
         claimed.add(info.name)
-        entry = Entry(name, info.name, tensor.shape, info.shape)
-        if _same_shape(info, tensor.shape):
+        shape = template.tensor.shape
+        entry = Entry(name, info.name, shape, info.shape)
+        if _same_shape(info, shape):
             result.matched.append(entry)
         else:
-            transposed = len(info.shape) == 2 and info.shape == tensor.shape[::-1]
-            result.mismatched.append(Entry(name, info.name, tensor.shape, info.shape, "transposed" if transposed else ""))
-    stored_groups = _tie_groups_stored(spec, found.keys())
-    for name, tensor in spec.items():
-        if name in found:
-            continue
-        partner = stored_groups.get(_tie_root(spec, name))
-        if partner is not None and spec[partner].shape == tensor.shape:
-            result.tied.append(Entry(name, None, tensor.shape, None, f"tied to {partner}, stored once"))
-            continue
-        result.missing.append(Entry(name, None, tensor.shape, None, f"tied to {tensor.tied_to}" if tensor.tied_to else ""))
+            transposed = len(info.shape) == 2 and info.shape == shape[::-1]
+            result.mismatched.append(Entry(name, info.name, shape, info.shape, "transposed" if transposed else ""))
+    _absent(spec, found, result)
     for info in stored:
         if info.name in claimed:
             continue
@@ -207,6 +239,93 @@ def compare(model: Model, tensors: Iterable[TensorInfo], known: Sequence[Checkpo
             note = f"{NOT_BUILT} ({declared.pattern}): {declared.reason}"
             result.ignored.append(Entry(info.name, info.name, None, info.shape, note))
     return result
+
+
+#: A spec tensor a checkpoint provides: the checkpoint's tensor, the spec's template and the copy's numbers.
+_Found = tuple[TensorInfo, Template, tuple[int, ...]]
+
+
+class _Lookup:
+    """:class:`SpecTensors` with each name's answer kept (a name is looked up several times)."""
+
+    def __init__(self, tensors: SpecTensors):
+        self.tensors = tensors
+        self._seen: dict[str, tuple[Template, tuple[int, ...]] | None] = {}
+
+    def find(self, name: str) -> tuple[Template, tuple[int, ...]] | None:
+        seen = self._seen
+        if name in seen:
+            return seen[name]
+        hit = seen[name] = self.tensors.find(name)
+        return hit
+
+    def __contains__(self, name: str) -> bool:
+        return self.find(name) is not None
+
+
+def _absent(spec: _Lookup, found: dict[str, _Found], result: Comparison) -> None:
+    """Add the spec tensors the checkpoint lacks to ``result``: tied (a tensor of its tie group is stored)
+    or missing, each run of alike copies as one entry, in spec order."""
+    stored_groups: dict[str, str] = {}  # tie root -> the first member of its group the checkpoint stores
+    for name, (_info, template, _numbers) in found.items():
+        stored_groups.setdefault(_tie_root(spec, name, template), name)
+    skip: dict[int, set[tuple[int, ...]]] = {}  # template's order -> copies not to list as one of a run
+    for _info, template, numbers in found.values():
+        skip.setdefault(template.order, set()).add(numbers)
+    single: dict[int, set[tuple[int, ...]]] = {}  # copies whose tie root is not their template's
+    for root in stored_groups:
+        hit = spec.find(root)
+        if hit is not None:
+            single.setdefault(hit[0].order, set()).add(hit[1])
+    chains: dict[str, tuple[str, set[str]]] = {}
+    entries: list[tuple[tuple[int, ...], bool, Entry]] = []
+    for template in spec.tensors.templates:
+        tensor = template.tensor
+        target = tensor.tied_to
+        exceptions = set(single.get(template.order, ()))
+        root: str | None = None
+        if target is not None and target in spec:
+            if target not in chains:
+                chains[target] = _tie_chain(spec, target)
+            root, visited = chains[target]
+            for name in visited:
+                hit = spec.find(name)
+                if hit is not None and hit[0] is template:
+                    exceptions.add(hit[1])
+        taken = skip.get(template.order, set())
+        exceptions -= taken
+        for numbers in sorted(exceptions):
+            name = template.name(numbers)
+            entries.append((template.spec_key(numbers), *_tied_or_missing(spec, found, stored_groups, name, tensor,
+                                                                           _tie_root(spec, name, template))))  # fmt: skip
+        for box in boxes(template.slots, taken | exceptions):
+            count = prod(len(r) for r in box)
+            first = tuple(r[0] for r in box)
+            if count < MIN_RUN:
+                for numbers in itertools.product(*box):
+                    name = template.name(numbers)
+                    entries.append((template.spec_key(numbers),
+                                    *_tied_or_missing(spec, found, stored_groups, name, tensor, root or name)))  # fmt: skip
+                continue
+            name = template.run_name(box)
+            tied, entry = _tied_or_missing(spec, found, stored_groups, name, tensor, root)
+            runs = tuple((r[0], r[-1], r.step) for r in box if len(r) > 1)
+            entries.append((template.spec_key(first), tied, replace(entry, count=count, indices=runs)))
+    entries.sort(key=lambda e: e[0])
+    for _key, tied, entry in entries:
+        (result.tied if tied else result.missing).append(entry)
+
+
+def _tied_or_missing(spec: _Lookup, found: dict[str, _Found], stored_groups: dict[str, str], name: str,
+                     tensor: Tensor, root: str | None) -> tuple[bool, Entry]:  # fmt: skip
+    """Whether a spec tensor the checkpoint lacks is tied (its group's stored tensor has its shape), and its entry.
+
+    ``root`` is its tie root (None: the tensor itself, for a run of untied copies: no stored group has
+    such a root)."""
+    partner = None if root is None else stored_groups.get(root)
+    if partner is not None and found[partner][1].tensor.shape == tensor.shape:
+        return True, Entry(name, None, tensor.shape, None, f"tied to {partner}, stored once")
+    return False, Entry(name, None, tensor.shape, None, f"tied to {tensor.tied_to}" if tensor.tied_to else "")
 
 
 def _declared(known: Sequence[CheckpointOnly], name: str, rename: Rename | None) -> CheckpointOnly | None:
@@ -223,12 +342,20 @@ def _same_shape(info: TensorInfo, shape: tuple[int, ...]) -> bool:
     return info.shape == shape
 
 
+_BUFFER_SUFFIXES = tuple(suffix for suffix, _ in BUFFERS)
+_OLD_SUFFIXES = tuple(old for old, _ in OLD_NAMES)
+
+
 def _is_buffer(info: TensorInfo) -> bool:
+    if not info.name.endswith(_BUFFER_SUFFIXES):
+        return False
     return any(info.name.endswith(suffix) and test(info) for suffix, test in BUFFERS)
 
 
 def _modern(name: str) -> str:
     """A checkpoint name with old parameter names replaced."""
+    if not name.endswith(_OLD_SUFFIXES):
+        return name
     for old, new in OLD_NAMES:
         if name.endswith(old):
             return name[: -len(old)] + new
@@ -241,46 +368,83 @@ def _heads(names: Iterable[str]) -> list[str]:
     return [head for head, _ in counts.most_common(MAX_PREFIXES)]
 
 
-def _choose_rename(spec: dict[str, Tensor], names: Sequence[str]) -> Rename | None:
+def _spec_heads(tensors: SpecTensors) -> list[str]:
+    """:func:`_heads` of the spec's names, each template weighed by its copies (not expanded).
+
+    Where the names start with a run's numbers (a repeat without a name at the top), the run's
+    first numbers stand for all of it: they are as common as any other of the run's."""
+    counts: Counter[str] = Counter()
+    for template in tensors.templates:
+        if not template.dotted:
+            continue
+        head = template.pieces[0]
+        copies = template.instances
+        if "." in head:
+            counts[head.split(".", 1)[0]] += copies
+            continue
+        first = template.slots[0]
+        for n in first[:MAX_PREFIXES]:
+            counts[str(n)] += copies // len(first)
+    return [head for head, _ in counts.most_common(MAX_PREFIXES)]
+
+
+def _choose_rename(spec: _Lookup, names: Sequence[str]) -> Rename | None:
     """The prefix rule under which the most checkpoint names are spec names (None: as stored)."""
-    candidates = [Rename(h, add=False) for h in _heads(names)] + [Rename(h, add=True) for h in _heads(spec)]
-    best, best_score = None, sum(n in spec for n in names)
+    candidates = [Rename(h, add=False) for h in _heads(names)] + [Rename(h, add=True) for h in _spec_heads(spec.tensors)]
+    inside = [n in spec for n in names]
+    best, best_score = None, sum(inside)
+    as_stored = best_score
+    find = spec.tensors.find  # renamed names are looked up once each: not kept
     for rule in candidates:
-        score = sum(n in spec or rule.apply(n) in spec for n in names)
+        if rule.add:
+            score = as_stored + sum(1 for n, hit in zip(names, inside) if not hit and find(rule.apply(n)) is not None)
+        else:  # only names with the prefix change
+            head = f"{rule.prefix}."
+            score = as_stored + sum(1 for n, hit in zip(names, inside)
+                                    if not hit and n.startswith(head) and find(n[len(head):]) is not None)  # fmt: skip
         if score > best_score:
             best, best_score = rule, score
     return best
 
 
-def _map_names(spec: dict[str, Tensor], stored: Sequence[TensorInfo], rename: Rename | None) -> dict[str, TensorInfo]:
-    """Spec name -> the checkpoint tensor that provides it (names as stored win over renamed ones)."""
-    found: dict[str, TensorInfo] = {}
+def _map_names(spec: _Lookup, stored: Sequence[TensorInfo], rename: Rename | None) -> dict[str, _Found]:
+    """Spec name -> the checkpoint tensor that provides it (names as stored win over renamed ones), in spec order."""
+    found: dict[str, _Found] = {}
     later: list[tuple[str, TensorInfo]] = []
     for info in stored:
         name = _modern(info.name)
-        if name in spec and name not in found:
-            found[name] = info
+        hit = spec.find(name)
+        if hit is not None and name not in found:
+            found[name] = (info, *hit)
         elif rename is not None:
             later.append((rename.apply(name), info))
     for name, info in later:
-        if name in spec and name not in found:
-            found[name] = info
-    return found
+        if name in found:
+            continue
+        hit = spec.find(name)
+        if hit is not None:
+            found[name] = (info, *hit)
+    ordered = sorted(found.items(), key=lambda item: item[1][1].spec_key(item[1][2]))
+    return dict(ordered)
 
 
-def _tie_root(spec: dict[str, Tensor], name: str) -> str:
+def _tie_root(spec: _Lookup, name: str, template: Template) -> str:
     """The tensor at the end of a chain of ties (the one that owns the storage)."""
     seen = {name}
-    while (target := spec[name].tied_to) in spec and target not in seen:
+    tensor = template.tensor
+    while (target := tensor.tied_to) is not None and target not in seen and (hit := spec.find(target)) is not None:
         seen.add(target)
-        name = target
+        name, tensor = target, hit[0].tensor
     return name
 
 
-def _tie_groups_stored(spec: dict[str, Tensor], present: Collection[str]) -> dict[str, str]:
-    """Tie root -> a member of its group that the checkpoint stores, for groups that have one."""
-    stored: dict[str, str] = {}
-    for name in spec:
-        if name in present:
-            stored.setdefault(_tie_root(spec, name), name)
-    return stored
+def _tie_chain(spec: _Lookup, start: str) -> tuple[str, set[str]]:
+    """The tie root of the spec tensor ``start`` and the names its chain of ties visits."""
+    hit = spec.find(start)
+    assert hit is not None
+    seen = {start}
+    name, tensor = start, hit[0].tensor
+    while (target := tensor.tied_to) is not None and target not in seen and (hit := spec.find(target)) is not None:
+        seen.add(target)
+        name, tensor = target, hit[0].tensor
+    return name, seen

@@ -54,14 +54,14 @@ def run(args: argparse.Namespace) -> int:
         if result.rename is not None:
             notes.append(result.rename.describe())
         if result.tied:
-            notes.append(f"{len(result.tied)} tied tensor(s) stored once")
+            notes.append(f"{result.counts['tied']} tied tensor(s) stored once")
         buffers = sum(e.note == "buffer" for e in result.ignored)
         if buffers:
             notes.append(f"{buffers} buffer(s) ignored")
         if notes:
             lines.append("(" + "; ".join(notes) + ")")
         lines += not_built_lines(result)
-        if rows:  # runs of layers as one row each (a model of 10,000 layers is not 120,000 rows)
+        if rows:  # runs of layers as one row each (compare() gives runs; collapse_runs joins the short ones left)
             from registry.runs import collapse_runs
 
             lines += ["", render.rows_text(collapse_runs(rows), args.format)]
@@ -125,7 +125,7 @@ def not_built_lines(result: Comparison) -> list[str]:
 
 
 def difference_rows(result: Comparison) -> list[dict[str, Any]]:
-    """One row per missing, extra or mismatched tensor."""
+    """One row per missing, extra or mismatched tensor, or run of missing tensors (``h.{0..9999}.ln_1.weight (×10000)``)."""
     rows = []
     for status, entries in (("missing", result.missing), ("extra", result.extra), ("shape", result.mismatched)):
         rows.extend(_row(status, e) for e in entries)
@@ -135,7 +135,7 @@ def difference_rows(result: Comparison) -> list[dict[str, Any]]:
 def _row(status: str, entry: Entry) -> dict[str, Any]:
     return {
         "status": status,
-        "name": entry.name,
+        "name": entry.name if entry.count == 1 else f"{entry.name} (×{entry.count})",
         "checkpoint": entry.checkpoint if entry.checkpoint not in (None, entry.name) else "",
         "expected": _shape(entry.expected),
         "found": _shape(entry.found),
