@@ -33,6 +33,19 @@ class SpecError(RegistryError):
         return f"{where}: {self.location}: {self.message}" if self.location else f"{where}: {self.message}"
 
 
+class SpecErrors(SpecError):
+    """Several problems found in one spec file at once: one :class:`SpecError` each, in file order.
+
+    Behaves as its first error (``path``, ``location``, ``message``, ``line``); ``errors``
+    holds them all, and the command line prints one line per error.
+    """
+
+    def __init__(self, errors: list[SpecError]):
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.path, first.location, first.message, first.line)
+
+
 class UnknownFamilyError(RegistryError):
     """A family name that no installed plugin registers; ``suggestions`` are the closest names."""
 

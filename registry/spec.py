@@ -23,6 +23,7 @@ fall back to the file's own). A spec without ``family`` composes
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from collections import Counter
 import functools
 import re
@@ -35,7 +36,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, TypeAdapter, ValidationError, model_validator
 
 from registry.blocks import BLOCK_TYPES, Block, FieldError, Module
-from registry.errors import PluginError, RegistryError, SpecError, UnknownFamilyError
+from registry.errors import SpecErrors, PluginError, RegistryError, SpecError, UnknownFamilyError
 from registry.locate import KeyLines, long_key_line
 from registry.model import Model, build_architecture
 from registry.tree_check import count_problem, tree_problem
@@ -49,6 +50,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 #: Spec files larger than this are refused before parsing (a spec is a few kB).
 MAX_SPEC_BYTES = 8 * 1024 * 1024
+#: The most problems of one spec file reported, one line each (then one line says how many more).
+MAX_ERRORS = 20
 #: Whole numbers in a spec (or config, or option) may have at most this many digits.
 #: Every count, FLOP and byte figure is exact, a product of a few of them (seven at
 #: most), so that each printed number stays within Python's 4,300-digit limit on
@@ -230,15 +233,38 @@ class _Loader:
     def error(self, loc: tuple[str | int, ...], message: str) -> SpecError:
         return SpecError(self.path, _dotted(loc), message, self.lines.find(loc))
 
-    def validation_error(self, exc: ValidationError, prefix: tuple, model: type[BaseModel] | None = None) -> SpecError:
-        first = exc.errors(include_url=False)[0]
-        loc = prefix + _strip_tags(tuple(first["loc"]))
-        cause = (first.get("ctx") or {}).get("error")
-        if isinstance(cause, FieldError):
-            loc = loc + (cause.field,)
-        elif first["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            loc = loc + ("kind",)
-        return self.error(loc, _message(first, model))
+    def validation_error(
+        self, exc: ValidationError, prefix: tuple | Callable[[dict], tuple], model: type[BaseModel] | None = None
+    ) -> SpecError:
+        """Every problem pydantic found, located (a :class:`SpecErrors` when there are several).
+
+        ``prefix`` is the location of the validated table, or a function giving it for each
+        error. A required field that is missing while an unknown field of a close name is
+        given (``n_layer`` for ``n_layers``) says so.
+        """
+        errors = exc.errors(include_url=False)
+        extras = [str(e["loc"][-1]) for e in errors if e["type"] == "extra_forbidden" and e["loc"]]
+        found: list[SpecError] = []
+        for error in errors:
+            where = prefix(error) if callable(prefix) else prefix
+            loc = where + _strip_tags(tuple(error["loc"]))
+            cause = (error.get("ctx") or {}).get("error")
+            if isinstance(cause, FieldError):
+                loc = loc + (cause.field,)
+            elif error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                loc = loc + ("kind",)
+            message = _message(error, model)
+            if error["type"] == "missing" and error["loc"]:
+                close = difflib.get_close_matches(str(error["loc"][-1]), extras, n=1, cutoff=0.6)
+                if close:
+                    message += f"; {close[0]!r} is given: did you mean {error['loc'][-1]}?"
+            found.append(self.error(loc, message))
+        found.sort(key=lambda e: (e.line is None, e.line or 0))
+        unique = list({str(e): e for e in found}.values())
+        if len(unique) > MAX_ERRORS:
+            more = len(unique) - MAX_ERRORS
+            unique = [*unique[:MAX_ERRORS], SpecError(self.path, "", f"{more:,} more problem(s) not shown")]
+        return unique[0] if len(unique) == 1 else SpecErrors(unique)
 
     def models(self, data: dict[str, Any]) -> list[Model]:
         huge = find_huge_int(data)
@@ -266,12 +292,14 @@ class _Loader:
         except RegistryError:
             raise
         except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            key = first["loc"][0] if first["loc"] else None
-            cause = (first.get("ctx") or {}).get("error")
-            if key is None and isinstance(cause, FieldError):
-                key = cause.field
-            prefix = ("models", index, "params") if key in override else ("params",)
+
+            def prefix(error: dict) -> tuple:
+                key = error["loc"][0] if error["loc"] else None
+                cause = (error.get("ctx") or {}).get("error")
+                if key is None and isinstance(cause, FieldError):
+                    key = cause.field
+                return ("models", index, "params") if key in override else ("params",)
+
             raise self.validation_error(exc, prefix, family.params) from None
         except BaseException as exc:  # a faulty validator: the plugin is named, other specs still count
             message = f"family {spec.family!r}: validating its hyper-parameters raised {type(exc).__name__}: {exc}"

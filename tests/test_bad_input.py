@@ -106,3 +106,18 @@ def test_no_traceback_from_the_installed_command(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "registry", "count", str(bad)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_every_error_of_a_spec_is_one_line_and_a_typo_suggests_the_field(cli, write_spec):
+    """Several problems in one spec: all reported, one line each, in file order; a required
+    field missing because of a typo names the field that was meant."""
+    path = write_spec('name = "x"\nfamily = "gpt"\n\n[params]\nd_model = 768\nn_layer = 12\nn_heads = "12"\n')
+    result = cli("count", path)
+    assert result.code == 2 and result.out == ""
+    assert result.err.splitlines() == [
+        f"{path}:4: params.n_layers: required field is missing; 'n_layer' is given: did you mean n_layers?",
+        f"{path}:6: params.n_layer: unknown field; did you mean n_layers?",
+        f"{path}:7: params.n_heads: must be a whole number (got the text '12')",
+    ]
+    validated = cli("validate", path)
+    assert validated.code == 2 and validated.err == result.err

@@ -25,7 +25,11 @@ MAX_ERROR_LINE = 1000
 def error_line(error: object) -> str:
     """An error message as one line: control characters (a newline in a quoted key, say)
     escaped as Python escapes them, and at most :data:`MAX_ERROR_LINE` characters besides
-    the file name it starts with (a SpecError's ``path``, kept whole)."""
+    the file name it starts with (a SpecError's ``path``, kept whole). Several errors of
+    one file (:class:`~registry.errors.SpecErrors`) give one such line each."""
+    several = getattr(error, "errors", None)
+    if isinstance(several, list) and len(several) > 1:
+        return "\n".join(error_line(e) for e in several)
     text = str(error)
     path = getattr(error, "path", "")
     path = path if isinstance(path, str) and text.startswith(path) else ""
