@@ -249,3 +249,25 @@ def test_unmapped_architecture_is_named(tmp_path, capsys):
     assert code == 2 and "general.architecture: 'mamba9' is not mapped" in err
     code, out, _ = run(capsys, "inspect", path)
     assert code == 0 and "64 parameters" in out
+
+
+def test_a_faulty_gguf_mapping_plugin_is_named_and_the_built_ins_still_count(smollm_gguf, capsys):
+    """A plugin whose register_gguf_architectures hands over something else is one warning line
+    naming it; the built-in llama mapping still counts the file."""
+    from registry import hookimpl
+    from registry.plugin_manager import register_plugin, reset
+
+    class Faulty:
+        @staticmethod
+        @hookimpl
+        def register_gguf_architectures(register):
+            register("not an architecture")
+
+    try:
+        register_plugin(Faulty, "faulty-gguf")
+        code, out, err = run(capsys, "count", "--format", "json", str(smollm_gguf))
+    finally:
+        reset()
+    assert code == 0 and json.loads(out)[0]["total_params"] > 0
+    (warning,) = [line for line in err.splitlines() if "faulty-gguf" in line]
+    assert warning.startswith("registry: warning: ") and "not a GgufArchitecture" in warning

@@ -141,7 +141,10 @@ def gguf_model(checkpoint: Checkpoint, *, strict: bool = False) -> Model:
         params=params,
         source=source_of(checkpoint.path, imported) + f", from GGUF architecture {arch.name}",
         path=checkpoint.path,
-        warnings=tuple(n for n in imported.notes if "architectures: not given" not in n),
+        warnings=(
+            *(str(e) for e in gguf_architectures()[1]),  # a faulty GGUF mapping plugin, named
+            *(n for n in imported.notes if "architectures: not given" not in n),
+        ),
     )
 
 
