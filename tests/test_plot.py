@@ -102,3 +102,103 @@ def test_bad_input_is_one_line(capsys, argv, message):
     code, out, err = run_cli(capsys, "plot", *argv)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and message in err
+
+
+@needs_matplotlib
+@pytest.mark.parametrize("figure", ["landscape", "breakdown", "memory"])
+@pytest.mark.parametrize("suffix, starts", [(".svg", (b"<?xml", b"<svg")), (".pdf", (b"%PDF",)), (".png", (PNG_SIGNATURE,))])
+def test_the_suffix_picks_the_format(capsys, tmp_path, figure, suffix, starts):
+    out_file = tmp_path / f"figure{suffix}"
+    code, _, err = run_cli(capsys, "plot", figure, str(SPECS / "chinchilla-70b.toml"), "-o", str(out_file))
+    assert code == 0, err
+    data = out_file.read_bytes()
+    assert data.startswith(starts)  # the format of the suffix, not PNG bytes under another name
+    if suffix == ".svg":
+        assert b"<svg" in data[:2000] and b"\x89PNG" not in data
+
+
+@needs_matplotlib
+@pytest.mark.parametrize("name", ["figure.jpg", "figure", "figure.PNG.txt"])
+def test_an_unknown_suffix_is_one_line_before_any_work(capsys, tmp_path, name):
+    code, out, err = run_cli(capsys, "plot", "landscape", "-o", str(tmp_path / name))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "a figure is written as .png, .svg or .pdf" in err and str(tmp_path / name) in err
+    assert not list(tmp_path.iterdir())
+
+
+@needs_matplotlib
+def test_landscape_reads_well(tmp_path):
+    import matplotlib
+
+    from registry.plot import RULE_COLOR
+
+    models = load(SPECS / "chinchilla-70b.toml") + load(SPECS / "gopher-280b.toml") + load(SPECS / "llama-3.1-8b.toml")
+    placed, _ = points(models)
+    out = tmp_path / "l.svg"
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        loss_landscape(placed, out, fit="besiroglu")
+    svg = out.read_text()
+    # log axes with 1e9-style ticks (at each decade of N and D)
+    for tick in ("1e9", "1e10", "1e11", "1e12", "1e13", "1e7", "1e8"):
+        assert f">{tick}<" in svg, tick
+    assert ">log10" not in svg  # no log10 axis labels left
+    # the colour bar is in loss, with loss values (around 2 nats) as ticks, not log10 loss (around 0.3)
+    assert "loss L(N, D), nats per token (besiroglu fit)" in svg
+    assert ">2.00<" in svg or ">2.25<" in svg
+    # the legend: both frontiers, the 20-tokens rule in a colour that is not white, the iso-FLOP lines
+    for label in ("compute-optimal frontier (approach3)", "compute-optimal frontier (besiroglu)",
+                  "20 tokens per parameter (D = 20 N)", "iso-FLOP: C = 6 N D"):
+        assert label in svg, label
+    assert RULE_COLOR.lower() not in ("#ffffff", "white")
+    for name in ("chinchilla-70b", "gopher-280b", "llama-3.1-8b"):
+        assert name in svg
+
+
+@needs_matplotlib
+def test_landscape_labels_do_not_overlap(tmp_path):
+    """Rendered with the Agg canvas: the bounding boxes of the model labels do not intersect."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Annotation
+
+    import registry.plot as plot_module
+
+    seen = {}
+    real_save = plot_module._save
+
+    def keep(fig, path, fmt):
+        seen["fig"] = fig
+        return real_save(fig, path, fmt)
+
+    models = [m for s in ("chinchilla-70b", "gopher-280b", "gpt4-moe-rumored", "gpt3", "llama-3.1-405b", "deepseek-v3")
+              for m in load(SPECS / f"{s}.toml")]  # fmt: skip
+    placed, _ = points(models)
+    plot_module._save = keep
+    try:
+        loss_landscape(placed, tmp_path / "l.png")
+    finally:
+        plot_module._save = real_save
+    fig = seen["fig"]
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    boxes = [a.get_window_extent(renderer) for a in fig.axes[0].texts if isinstance(a, Annotation)]
+    assert len(boxes) == len(placed)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), (a, b)
+
+
+@needs_matplotlib
+def test_breakdown_shows_absolute_parameters_and_norms(tmp_path):
+    import matplotlib
+
+    from registry.render import human
+
+    reports = [count(m) for m in load(SPECS / "gpt2.toml") + load(SPECS / "llama-3.1-8b.toml")]
+    out = tmp_path / "b.svg"
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        breakdown_chart(reports, out)
+    svg = out.read_text()
+    assert "parameters of each component (log scale)" in svg and "share of all parameters" in svg
+    for r in reports:
+        assert f"total {human(r.total_params)}" in svg
+        assert human(r.components["norm"]) in svg  # 0.02% of gpt2: a bar of its own on the log axis
+        assert human(r.components["feed_forward"]) in svg

@@ -35,19 +35,19 @@ def resolve_gpus(command: str, args: argparse.Namespace) -> tuple[int, object | 
         try:
             count, named = parse_gpus(args.gpus)
         except ValueError as exc:
-            raise SystemExit(f"registry {command}: error: --gpus: {exc}") from None
+            raise SystemExit(f"registry {command}: --gpus: {exc}") from None
     if named is not None and args.gpu is not None and named.lower() != args.gpu.lower():
-        raise SystemExit(f"registry {command}: error: --gpus names {named!r} and --gpu names {args.gpu!r}: give one")
+        raise SystemExit(f"registry {command}: --gpus names {named!r} and --gpu names {args.gpu!r}: give one")
     key = args.gpu or named
     if key is None and args.gpu_catalog is None:
         return count, None, given
     try:
         catalog = load_catalog(args.gpu_catalog)
     except CatalogError as exc:
-        raise SystemExit(f"registry {command}: error: {exc}") from None
+        raise SystemExit(f"registry {command}: {exc}") from None
     if key is None:
         return count, None, given
     try:
         return count, find(catalog, key), given
     except ValueError as exc:
-        raise SystemExit(f"registry {command}: error: --gpu: {exc}") from None
+        raise SystemExit(f"registry {command}: --gpu: {exc}") from None

@@ -21,9 +21,9 @@ def positive_int(command: str, option: str, value: int | str) -> int:
     except InvalidOperation:
         number = None
     if number is not None and number.is_finite() and number.adjusted() >= MAX_DIGITS:  # before int(): 1e99999999
-        raise SystemExit(f"registry {command}: error: {option} may have at most {MAX_DIGITS} digits")
+        raise SystemExit(f"registry {command}: {option} may have at most {MAX_DIGITS} digits")
     if number is None or not number.is_finite() or number != number.to_integral_value() or number < 1:
-        raise SystemExit(f"registry {command}: error: {option} must be a positive whole number, got {value}")
+        raise SystemExit(f"registry {command}: {option} must be a positive whole number, got {value}")
     return int(number)
 
 
@@ -34,7 +34,7 @@ def positive_float(command: str, option: str, value: float | str) -> float:
     except ValueError:
         number = math.nan
     if not math.isfinite(number) or number <= 0:
-        raise SystemExit(f"registry {command}: error: {option} must be a positive finite number, got {value}")
+        raise SystemExit(f"registry {command}: {option} must be a positive finite number, got {value}")
     return number
 
 
@@ -42,5 +42,5 @@ def choice(command: str, option: str, value: str, choices: Iterable[str]) -> str
     """``value`` if it is one of ``choices``; otherwise one line naming them."""
     known = tuple(choices)
     if value not in known:
-        raise SystemExit(f"registry {command}: error: {option} must be one of {', '.join(known)}, not {value!r}")
+        raise SystemExit(f"registry {command}: {option} must be one of {', '.join(known)}, not {value!r}")
     return value

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
         args.depth = positive_int("count", "--depth", args.depth)
     if args.depth is not None and args.format == "csv":
-        raise SystemExit("registry count: error: --depth has no CSV form; use --format table, markdown or json")
+        raise SystemExit("registry count: --depth has no CSV form; use --format table, markdown or json")
     models, ok = selected_models(args, "count")
     checks, checked_ok = _check_checkpoints(args.specs, models)
     reports = [count(m) for m in models]
@@ -128,7 +128,7 @@ def _check_checkpoints(specs: list[str], models: list[Model]) -> tuple[dict[int,
                 checkpoint = open_checkpoint(file)
                 result = compare_checkpoint(model, checkpoint)
             except RegistryError as exc:
-                print(f"registry: error: {error_line(exc)}", file=sys.stderr)
+                print(f"registry count: {error_line(exc)}", file=sys.stderr)
                 all_ok = None
                 continue
             lines = [f"{model.name} {verdict(result, str(file))}"]

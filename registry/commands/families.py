@@ -60,12 +60,21 @@ def run(args: argparse.Namespace) -> int:
         try:
             family = registry.get(args.name)
         except RegistryError as exc:
-            print(f"registry: error: {error_line(exc)}", file=sys.stderr)
+            known = ", ".join(sorted(registry.families))
+            print(f"registry families: {error_line(exc)}; known families: {known}", file=sys.stderr)
             return 2
         rows = hyper_parameters(family)
         if args.format == "json":
             print(json.dumps({"name": family.name, "origin": family.origin, "description": family.description,
                               "params": rows}, indent=2, default=str))  # fmt: skip
+        elif args.format == "table":
+            from registry.display import wrap
+            from registry.table_width import fit_table
+
+            print(f"{wrap(f'{family.name}: {family.description}', '  ')}\norigin: {family.origin}\n")
+            shown = [{"name": r["name"], "type": r["type"], "default": "required" if r["required"] else repr(r["default"]),
+                      "description": r["description"]} for r in rows]  # fmt: skip
+            print(fit_table(shown, wrap=("type", "default"), below=("description",)))
         else:
             print(f"{family.name}: {family.description}\norigin: {family.origin}\n")
             shown = [{**r, "default": "" if r["required"] else repr(r["default"])} for r in rows]
@@ -80,6 +89,12 @@ def run(args: argparse.Namespace) -> int:
         for row, f in zip(rows, sorted(registry.families.values(), key=lambda f: f.name)):
             row["params"] = hyper_parameters(f)
         print(json.dumps(rows, indent=2, default=str))
+    elif args.format == "table":
+        from registry.table_width import fit_table
+
+        shown = [{"name": r["name"], "description": f"{r['description']}\norigin: {r['origin']}"} for r in rows]
+        print(fit_table(shown, wrap=("description",)))
+        print("\nregistry families NAME: one family's hyper-parameters (--format json: all)")
     else:
         print(rows_text(rows, args.format))
     return 0
@@ -98,5 +113,10 @@ def _model_types(fmt: str) -> int:
                          indent=2))  # fmt: skip
     else:
         rows = [{"model_type": m.name, "classes": ", ".join(m.classes), "origin": m.origin} for m in types]
-        print(rows_text(rows, fmt))
+        if fmt == "table":
+            from registry.table_width import fit_table
+
+            print(fit_table(rows, wrap=("classes", "origin")))
+        else:
+            print(rows_text(rows, fmt))
     return 0

@@ -66,9 +66,9 @@ def run(args: argparse.Namespace) -> int:
     gpus, gpu, _ = resolve_gpus("flops", args)
     mfu = None if args.mfu is None else positive_float("flops", "--mfu", args.mfu)
     if mfu is not None and mfu > 1:
-        raise SystemExit(f"registry flops: error: --mfu is a fraction of the peak, at most 1, got {args.mfu}")
+        raise SystemExit(f"registry flops: --mfu is a fraction of the peak, at most 1, got {args.mfu}")
     if mfu is not None and gpu is None:
-        raise SystemExit("registry flops: error: --mfu needs a GPU: --gpu h100-sxm or --gpus 8xH100")
+        raise SystemExit("registry flops: --mfu needs a GPU: --gpu h100-sxm or --gpus 8xH100")
     if gpu is not None and mfu is None:
         mfu = 0.4
     peak = choice("flops", "--peak-dtype", args.peak_dtype, PEAK_DTYPES)
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
                 report = with_hardware(report, m, gpu=gpu, gpus=gpus, mfu=mfu, peak_dtype=peak, context=context,
                                        batch=batch, weight_bits=DTYPE_BITS[dtype], kv_bits=DTYPE_BITS[kv_dtype])  # fmt: skip
             except ValueError as exc:
-                raise SystemExit(f"registry flops: error: {m.name}: {exc}") from None
+                raise SystemExit(f"registry flops: {m.name}: {exc}") from None
         reports.append(report)
     if args.format == "json":
         print(render.rows_text([r.to_dict() for r in reports], "json"))
@@ -93,10 +93,10 @@ def run(args: argparse.Namespace) -> int:
         rows = [{**r.row(), **{f"forward_{t}": r.terms[t] for t in TERMS}} for r in reports]
         if rows:
             print(render.rows_text(rows, "csv"))
-    else:
+    elif args.format == "markdown":  # for documents: every column, exact counts
         blocks = []
         if reports:
-            shown = [_shown(r) for r in reports]
+            shown = [_full(r) for r in reports]
             keys = max((list(r) for r in shown), key=len)
             shown = [{k: r.get(k) for k in keys} for r in shown]
             blocks.append(render.rows_text(shown, args.format))
@@ -108,11 +108,17 @@ def run(args: argparse.Namespace) -> int:
             blocks.append("\n".join(notes))
         if blocks:
             print("\n\n".join(blocks))
+    else:
+        from registry.commands._flops_table import tables
+
+        text = tables(reports, convention, CONVENTIONS[convention], seq_len, len(reports) == 1 or args.details)
+        if text:
+            print(text)
     return 0 if ok else 2
 
 
-def _shown(report) -> dict:
-    """A narrower row for reading: exact FLOPs per token and sequence, totals to 3 figures."""
+def _full(report) -> dict:
+    """A row for ``--format markdown``: exact FLOPs per token and sequence, totals to 3 figures."""
     row = {
         "name": report.name, "total_params": report.total_params, "active_params": report.active_params,
         "seq_len": report.seq_len, "forward_per_token": report.forward_flops_per_token,

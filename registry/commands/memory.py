@@ -85,15 +85,15 @@ def run(args: argparse.Namespace) -> int:
     tp, pp, ep = (positive_int("memory", f"--{k}", getattr(args, k)) for k in ("tp", "pp", "ep"))
     lora = None if args.lora is None else positive_int("memory", "--lora", args.lora)
     if args.qlora and lora is None:
-        raise SystemExit("registry memory: error: --qlora needs --lora R")
+        raise SystemExit("registry memory: --qlora needs --lora R")
     gpus, gpu, _ = resolve_gpus("memory", args)
     try:
         parallel = Parallelism(gpus=gpus, zero=zero, tp=tp, pp=pp, ep=ep)
     except ValueError as exc:
-        raise SystemExit(f"registry memory: error: {exc}") from None
+        raise SystemExit(f"registry memory: {exc}") from None
     train = args.train or lora is not None
     if train and dtype not in TRAIN_DTYPES:
-        raise SystemExit(f"registry memory: error: --train needs --dtype {', '.join(TRAIN_DTYPES)}, not {dtype}")
+        raise SystemExit(f"registry memory: --train needs --dtype {', '.join(TRAIN_DTYPES)}, not {dtype}")
     training = None
     if train:
         targets = tuple(t for t in args.lora_targets.split(",") if t.strip())
@@ -105,13 +105,17 @@ def run(args: argparse.Namespace) -> int:
             reports.append(memory(m, dtype, train, optimizer, seq_len, batch, kv_dtype, encoder_len=encoder_len,
                                   parallel=parallel, training=training, gpu=gpu))  # fmt: skip
         except ValueError as exc:
-            raise SystemExit(f"registry memory: error: {m.name}: {exc}") from None
+            raise SystemExit(f"registry memory: {m.name}: {exc}") from None
     if args.format == "json":
         print(render.rows_text([r.to_dict() for r in reports], "json"))
     elif args.format == "csv":
         if reports:
             print(render.rows_text([r.row() for r in reports], "csv"))
-    elif reports:
+    elif reports and args.format == "table":
+        from registry.commands._memory_table import tables
+
+        print(tables(reports, _size))
+    elif reports:  # markdown, for documents: every column, exact counts
         blocks = [render.rows_text([_shown(r) for r in reports], args.format)]
         kinds = [_kind_row(r, g) for r in reports for g in r.kv_cache_by_kind]
         if kinds and not train:
@@ -124,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _shown(r) -> dict:
-    """A row for reading, sizes in decimal units: training state with --train, else the KV cache; per GPU when asked."""
+    """A row for ``--format markdown``, sizes in decimal units: training state with --train, else the KV cache; per GPU when asked."""
     row = {
         "name": r.name, "total_params": r.total_params, "active_params": r.active_params,
         "reported_params": r.reported_params, "dtype": r.dtype, "weights": _size(r.weights_bytes),

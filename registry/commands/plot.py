@@ -12,7 +12,8 @@ DESCRIPTION = """landscape: a fit's loss L(N, D) over parameters and training to
 lines (C = 6ND), the compute-optimal frontier of each fit and the 20-tokens rule; the
 models of the given specs are placed at (training_tokens, active parameters), with a
 hollow marker at the total for a mixture of experts. breakdown: one bar per model, split
-by component. Prints what was drawn (in --format) and writes the PNG to --output.
+by component (shares, and each component's parameters on a log axis). Prints what was
+drawn (in --format) and writes the figure to --output: PNG, SVG or PDF by its suffix.
 Needs matplotlib: pip install 'nn-param-registry[plot]'."""
 
 DEFAULT_OUTPUT = {"landscape": "loss-landscape.png", "breakdown": "param-breakdown.png", "memory": "memory-per-gpu.png"}
@@ -27,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_strict_option(parser)
     parser.add_argument(
         "-o", "--output", default=None, metavar="FILE",
-        help="PNG to write (default loss-landscape.png or param-breakdown.png)",
+        help="figure to write, .png, .svg or .pdf (default loss-landscape.png, param-breakdown.png or memory-per-gpu.png)",
     )  # fmt: skip
     parser.add_argument(
         "--fit", default="approach3", metavar="NAME",
@@ -53,8 +54,9 @@ def run(args: argparse.Namespace) -> int:
     fit = choice("plot", "--fit", args.fit, FITS)
     output = args.output or DEFAULT_OUTPUT[args.figure]
     if args.figure in ("breakdown", "memory") and not args.specs:
-        raise SystemExit(f"registry plot: error: {args.figure} needs at least one spec file")
+        raise SystemExit(f"registry plot: {args.figure} needs at least one spec file")
     over = choice("plot", "--over", args.over, ("gpus", "context"))
+    fmt = plot.figure_format(output)  # .png, .svg or .pdf, else one line before any work
     check_output(output, args.force)  # before any work: an existing file is refused without --force
     models, ok = load_models(args.specs, getattr(args, "strict", False)) if args.specs else ([], True)
     if not ok:  # a figure without one of the specs asked for would be silently wrong: none is drawn
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     path = Path(output)
     if args.figure == "landscape":
         placed, skipped = plot.points(models)
-        write_output(path, lambda temporary: plot.loss_landscape(placed, temporary, fit), args.force)
+        write_output(path, lambda temporary: plot.loss_landscape(placed, temporary, fit, fmt=fmt), args.force)
         by_name = {p.name: p for p in placed}
         rows = []
         for m in models:
@@ -73,15 +75,15 @@ def run(args: argparse.Namespace) -> int:
                 "reported_params": report.reported_params, "training_tokens": m.training_tokens,
                 "placed": p is not None,
             })  # fmt: skip
-        notes = [f"note: {name}: no training_tokens in the spec, not placed" for name in skipped]
+        notes = [f"note: not placed (no training_tokens in the spec): {', '.join(skipped)}"] if skipped else []
     elif args.figure == "memory":  # the first model's memory per GPU by part (registry/plot.py)
         rows = plot.memory_series(models[0], over)
-        write_output(path, lambda temporary: plot.memory_chart(rows, temporary, over), args.force)
+        write_output(path, lambda temporary: plot.memory_chart(rows, temporary, over, fmt=fmt), args.force)
         rows = [{"name": r["name"], over: r["x"], **{k: v for k, v in r.items() if k not in ("name", "x")}} for r in rows]
         notes = [f"note: only {models[0].name} is drawn"] if len(models) > 1 else []
     else:
         reports = [count(m) for m in models]
-        write_output(path, lambda temporary: plot.breakdown_chart(reports, temporary), args.force)
+        write_output(path, lambda temporary: plot.breakdown_chart(reports, temporary, fmt=fmt), args.force)
         components = [c for c in COMPONENTS if any(r.components.get(c) for r in reports)]
         rows = [
             {"name": r.name, "total_params": r.total_params, "active_params": r.active_params,
@@ -95,8 +97,40 @@ def run(args: argparse.Namespace) -> int:
         if rows:
             print(render.rows_text([{**r, "output": str(path)} for r in rows], "csv"))
     else:
-        blocks = [render.rows_text(rows, args.format)] if rows else []
-        blocks += ["\n".join(notes)] if notes else []
+        if args.format == "table":
+            from registry.display import wrap
+            from registry.table_width import fit_table
+
+            shown = [{_header(k): _cell(k, v) for k, v in r.items()} for r in rows]
+            blocks = [fit_table(shown, right={_header(k) for k in rows[0] if k != "name"})] if rows else []
+            blocks += ["\n".join(wrap(n, "  ") for n in notes)] if notes else []
+        else:
+            blocks = [render.rows_text(rows, args.format)] if rows else []
+            blocks += ["\n".join(notes)] if notes else []
         blocks.append(f"wrote {path}")
         print("\n\n".join(blocks))
     return 0
+
+
+def _header(key: str) -> str:
+    """A column's name in the table: ``total_params`` is ``total``, ``per_gpu_bytes`` ``per_gpu``."""
+    for suffix in ("_params", "_bytes"):
+        if key.endswith(suffix) and key != suffix[1:]:
+            return key[: -len(suffix)]
+    return "tokens" if key == "training_tokens" else key
+
+
+def _cell(key: str, value: object) -> str:
+    """A value as the table shows it: counts as 1.82B, bytes as 13.48 GB, yes/no (JSON and CSV: exact)."""
+    from registry.commands.memory import _size
+    from registry.display import count_text
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int) and (key.endswith("_params") or key == "training_tokens"):
+        return count_text(value)
+    if isinstance(value, int) and key.endswith("_bytes"):
+        return _size(value)
+    return f"{value:,}" if isinstance(value, int) else str(value)

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         schema = spec_schema(args.family)
     except RegistryError as exc:
-        print(f"registry: error: {error_line(exc)}", file=sys.stderr)
+        print(f"registry schema: {error_line(exc)}", file=sys.stderr)
         return 2
     print(json.dumps(schema, indent=2))
     return 0

@@ -1,0 +1,178 @@
+"""Tables that fit the terminal (``COLUMNS``, at least 80; :func:`registry.display.width`).
+
+:func:`fit_table` prints rows of text as a ``simple`` table when it fits. When it does
+not, it tries, in this order:
+
+1. wrapping the long-text columns it was told may wrap (a description), inside their
+   cells, with a blank line between rows that take several lines;
+2. moving the columns it was told may go below (a description) under each row,
+   indented and wrapped, the other columns fitted as a table;
+3. one row only: the row as two columns, field and value (values wrapped);
+4. several rows: the columns in groups, each group a table of its own that repeats the
+   first (key) column, so every value stays in a table beside its row's name.
+
+Numbers stay right-aligned in every layout. Only the ``table`` format is fitted:
+markdown is for documents (a wide table scrolls) and goes to :func:`registry.display.table`.
+Nothing here computes or rounds a number: cells arrive as text.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from registry.display import table, width
+
+__all__ = ["fit_table", "longest_line"]
+
+#: Spaces between two columns (tabulate's ``simple`` format uses two).
+GAP = 2
+#: The narrowest a wrapped text column gets.
+MIN_WRAP = 20
+#: The narrowest a column that may go below its row is wrapped inside the table (else it goes below).
+MIN_BELOW = 40
+
+
+def longest_line(text: str) -> int:
+    """The length of the longest line of ``text``."""
+    return max((len(line) for line in text.splitlines()), default=0)
+
+
+def fit_table(rows: Sequence[dict[str, Any]], fmt: str = "table", right: Iterable[str] = (),
+              wrap: Iterable[str] = (), below: Sequence[str] = (), limit: int | None = None) -> str:  # fmt: skip
+    """``rows`` (dicts of text, same keys) as a table no wider than ``limit`` (default
+    :func:`registry.display.width`); ``right`` columns right-aligned, ``wrap`` columns may
+    be wrapped inside their cells, ``below`` columns may move under their row (indented,
+    wrapped). See the module docstring for the layouts tried."""
+    right, wrap, below = set(right), set(wrap), [k for k in below if rows and k in rows[0]]
+    if not rows:
+        return ""
+    if fmt != "table":
+        return table(rows, fmt, right)
+    limit = width() if limit is None else limit
+    keys = list(rows[0])
+    cells = [[_text(r.get(k)) for k in keys] for r in rows]
+    natural = [max([len(k)] + [longest_line(c[i]) for c in cells]) for i, k in enumerate(keys)]
+    if _total(natural) <= limit:
+        return _render(keys, cells, natural, right)
+    wrapped = _wrapped(keys, cells, natural, wrap | set(below), limit, {k: MIN_BELOW for k in below})
+    if wrapped is not None:
+        return _render(keys, *wrapped, right, separate=True)
+    if below:  # the long text under each row, indented; the other columns fitted as a table
+        kept = [i for i, k in enumerate(keys) if k not in below]
+        under = ["\n".join(_indented(f"{k}: {r.get(k)}" if len(below) > 1 else _text(r.get(k)), limit)
+                           for k in below if _text(r.get(k))) for r in rows]  # fmt: skip
+        kept_keys = [keys[i] for i in kept]
+        kept_cells = [[c[i] for i in kept] for c in cells]
+        kept_natural = [natural[i] for i in kept]
+        if _total(kept_natural) <= limit:
+            return _render(kept_keys, kept_cells, kept_natural, right, separate=True, under=under)
+        wrapped = _wrapped(kept_keys, kept_cells, kept_natural, wrap, limit)
+        if wrapped is not None:
+            return _render(kept_keys, *wrapped, right, separate=True, under=under)
+    if len(rows) == 1:
+        return _field_value(keys, cells[0], right, limit)
+    return "\n\n".join(_render([keys[0]] + [keys[i] for i in group], [[c[0]] + [c[i] for i in group] for c in cells],
+                               [natural[0]] + [natural[i] for i in group], right) for group in _groups(natural, limit))  # fmt: skip
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _total(widths: Sequence[int]) -> int:
+    return sum(widths) + GAP * (len(widths) - 1)
+
+
+def _wrapped(keys: list[str], cells: list[list[str]], natural: list[int], wrap: set[str], limit: int,
+             minimum: dict[str, int] | None = None) -> tuple[list[list[str]], list[int]] | None:  # fmt: skip
+    """The cells with the ``wrap`` columns wrapped to share what the others leave, or None
+    if that leaves any of them narrower than :data:`MIN_WRAP` (``minimum[key]`` if given,
+    and its header)."""
+    minimum = minimum or {}
+    columns = [i for i, k in enumerate(keys) if k in wrap]
+    if not columns:
+        return None
+    fixed = sum(w for i, w in enumerate(natural) if i not in columns) + GAP * (len(keys) - 1)
+    room = limit - fixed
+    widths = list(natural)
+    ordered = sorted(columns, key=lambda i: natural[i])
+    for n, i in enumerate(ordered):  # the narrow ones whole, the others share what is left equally
+        widths[i] = min(natural[i], room // (len(ordered) - n))
+        room -= widths[i]
+        if widths[i] < min(natural[i], max(minimum.get(keys[i], MIN_WRAP), len(keys[i]))):
+            return None
+    out = [[_fill(c[i], widths[i]) if i in columns else c[i] for i in range(len(keys))] for c in cells]
+    return out, [max([len(keys[i])] + [longest_line(c[i]) for c in out]) for i in range(len(keys))]
+
+
+def _fill(text: str, columns: int) -> str:
+    """``text`` wrapped to ``columns`` (each of its lines on its own); a word longer than that is split."""
+    return "\n".join(
+        "\n".join(textwrap.wrap(line, columns, break_on_hyphens=False)) or "" for line in text.splitlines() or [""]
+    )
+
+
+def _indented(text: str, limit: int) -> str:
+    """``text`` wrapped to ``limit`` columns, every line indented by four spaces."""
+    return "\n".join("    " + line for line in _fill(text, limit - 4).splitlines())
+
+
+def _render(keys: Sequence[str], cells: Sequence[Sequence[str]], widths: Sequence[int], right: set[str],
+            separate: bool = False, under: Sequence[str] | None = None) -> str:  # fmt: skip
+    """A ``simple`` table (header, dashes, rows) of cells that may hold several lines;
+    ``separate``: a blank line around a row of several lines; ``under``: text printed
+    under each row (its lines already indented)."""
+
+    def line(values: Sequence[str]) -> str:
+        parts = [v.rjust(w) if k in right else v.ljust(w) for k, v, w in zip(keys, values, widths)]
+        return (" " * GAP).join(parts).rstrip()
+
+    out = [line(list(keys)), line(["-" * w for w in widths])]
+    for n, row in enumerate(cells):
+        split = [c.splitlines() or [""] for c in row]
+        height = max(len(s) for s in split)
+        if separate and height > 1 and n and out[-1] != "":
+            out.append("")
+        out += [line([s[j] if j < len(s) else "" for s in split]) for j in range(height)]
+        if under is not None and under[n]:
+            out += under[n].splitlines()
+            height += 1
+        if separate and height > 1 and n < len(cells) - 1:
+            out.append("")
+    return "\n".join(out)
+
+
+def _field_value(keys: Sequence[str], values: Sequence[str], right: set[str], limit: int) -> str:
+    """One row as two columns: each field and its value (values wrapped to what is left)."""
+    label = max(len(k) for k in keys[1:]) if len(keys) > 1 else len(keys[0])
+    label = min(label, limit // 2)
+    room = max(limit - label - GAP, MIN_WRAP)
+    value_width = min(max([longest_line(v) for k, v in zip(keys[1:], values[1:]) if k in right], default=0), room)
+    rows = []
+    for k, v in zip(keys[1:], values[1:]):
+        text = _fill(v, room) if longest_line(v) > room else v
+        rows.append([_fill(k, label) if len(k) > label else k, text])
+    lines = [f"{keys[0]}: {values[0]}"]
+    for k, v in rows:
+        ks, vs = k.splitlines() or [""], v.splitlines() or [""]
+        for j in range(max(len(ks), len(vs))):
+            kj = ks[j] if j < len(ks) else ""
+            vj = vs[j] if j < len(vs) else ""
+            vj = vj.rjust(value_width) if k in right and len(vs) == 1 else vj
+            lines.append(f"{kj.ljust(label)}{' ' * GAP}{vj}".rstrip())
+    return "\n".join(lines)
+
+
+def _groups(natural: Sequence[int], limit: int) -> list[list[int]]:
+    """The columns after the first in consecutive groups, each fitting ``limit`` beside the first."""
+    groups: list[list[int]] = [[]]
+    used = natural[0]
+    for i in range(1, len(natural)):
+        if groups[-1] and used + GAP + natural[i] > limit:
+            groups.append([])
+            used = natural[0]
+        groups[-1].append(i)
+        used += GAP + natural[i]
+    return groups
