@@ -94,7 +94,8 @@ def gguf_architectures() -> tuple[dict[str, GgufArchitecture], list[PluginError]
     from registry.plugin_manager import _call_hook, get_plugin_manager
 
     pm = get_plugin_manager()
-    if _cache is None or _cache[0] is not pm:
+    key = (pm, len(pm.get_plugins()))  # a plugin registered in-process since: read the hook again
+    if _cache is None or _cache[0] != key:
         found: dict[str, GgufArchitecture] = {}
         errors: list[PluginError] = []
 
@@ -108,7 +109,7 @@ def gguf_architectures() -> tuple[dict[str, GgufArchitecture], list[PluginError]
                 found[item.name] = GgufArchitecture(item.name, item.config, item.tensor_name, item.description, label)
 
         _call_hook("register_gguf_architectures", record, errors)
-        _cache = (pm, found, errors)
+        _cache = (key, found, errors)
     return _cache[1], _cache[2]
 
 
