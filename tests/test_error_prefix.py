@@ -55,9 +55,8 @@ def test_families_lists_the_known_ones():
     assert all(name in line for name in load_families().families) and "\n" not in line
 
 
-@pytest.mark.xfail(strict=True, reason="spec-file errors still print 'path: ...' (load_models in "
-                   "registry/commands/__init__.py) and 'registry: error:' (registry/cli.py); both files "
-                   "are being edited by other helpers")  # fmt: skip
+@pytest.mark.xfail(strict=True, reason="spec-file errors still print 'path: ...' and cli.py 'registry: error: ...'; about 220 tests "
+                   "assert those prefixes and need one shared assertion helper first (issue 12)")  # fmt: skip
 @pytest.mark.parametrize("command", ["count", "flops", "memory", "chinchilla", "validate"])
 def test_a_bad_spec_is_one_prefixed_line(capsys, tmp_path, command):
     bad = tmp_path / "bad.toml"
