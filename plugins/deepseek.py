@@ -41,7 +41,7 @@ from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 from registry import CheckpointOnly, Family, hookimpl
 from registry.blocks import Block, FeedForward, FieldError, LatentAttention, MoE, Module, Parameter, RMSNorm
 from registry.hf_reader import ConfigReader
-from registry.model_types import Mapped, ModelType
+from registry.model_types import Mapped, ModelType, Params
 from registry.plugins.decoder import DecoderParams, causal_lm, moe_runs, stack
 from registry.plugins.hf_common import DECODER_SHAPE_FREE, ROUTER, causal_classes, decoder_params
 
@@ -133,19 +133,26 @@ def register_families(register):
 # --------------------------------------------------------------------------- Hugging Face model type
 
 
-def _map_deepseek_v2(cfg: ConfigReader, cls: str) -> Mapped:
-    params = decoder_params(cfg, cls, 102400, 4096, 32, 32)
-    ambiguous = "transformers ignores it while DeepSeek's own code honours it: the MoE layers are ambiguous"
-    cfg.expect("moe_layer_freq", (1,), ambiguous)
-    if cfg.data.get("num_experts_per_tok") is None:  # DeepseekV2Config's default is null
-        raise cfg.error("num_experts_per_tok", "missing or null: the experts used per token decide the active count")
-    params |= {
+def _latent_attention(cfg: ConfigReader) -> Params:
+    """The multi-head latent attention fields, with the defaults DeepSeek-V2's and V3's configurations share."""
+    return {
         "q_lora_rank": ("q_lora_rank", cfg.int("q_lora_rank", 1536, nullable=True)),
         "kv_lora_rank": ("kv_lora_rank", cfg.int("kv_lora_rank", 512)),
         "qk_nope_head_dim": ("qk_nope_head_dim", cfg.int("qk_nope_head_dim", 128)),
         "qk_rope_head_dim": ("qk_rope_head_dim", cfg.int("qk_rope_head_dim", 64)),
         "v_head_dim": ("v_head_dim", cfg.int("v_head_dim", 128)),
         "attention_bias": ("attention_bias", cfg.bool("attention_bias", False)),
+    }
+
+
+def _map_deepseek_v2(cfg: ConfigReader, cls: str) -> Mapped:
+    params = decoder_params(cfg, cls, 102400, 4096, 32, 32)
+    ambiguous = "transformers ignores it while DeepSeek's own code honours it: the MoE layers are ambiguous"
+    cfg.expect("moe_layer_freq", (1,), ambiguous)
+    if cfg.data.get("num_experts_per_tok") is None:  # DeepseekV2Config's default is null
+        raise cfg.error("num_experts_per_tok", "missing or null: the experts used per token decide the active count")
+    params |= _latent_attention(cfg)
+    params |= {
         "d_ff": ("intermediate_size", cfg.int("intermediate_size", 11008)),
         "mlp_bias": ("mlp_bias", cfg.bool("mlp_bias", False)),
         "n_experts": ("n_routed_experts", cfg.int("n_routed_experts", 64)),
@@ -171,13 +178,8 @@ def _map_deepseek_v3(cfg: ConfigReader, cls: str) -> Mapped:
     topk_method = cfg.raw("topk_method", "noaux_tc")
     if not isinstance(topk_method, str):
         raise cfg.error("topk_method", f"must be a string (got {topk_method!r})")
+    params |= _latent_attention(cfg)
     params |= {
-        "q_lora_rank": ("q_lora_rank", cfg.int("q_lora_rank", 1536, nullable=True)),
-        "kv_lora_rank": ("kv_lora_rank", cfg.int("kv_lora_rank", 512)),
-        "qk_nope_head_dim": ("qk_nope_head_dim", cfg.int("qk_nope_head_dim", 128)),
-        "qk_rope_head_dim": ("qk_rope_head_dim", cfg.int("qk_rope_head_dim", 64)),
-        "v_head_dim": ("v_head_dim", cfg.int("v_head_dim", 128)),
-        "attention_bias": ("attention_bias", cfg.bool("attention_bias", False)),
         "d_ff": ("intermediate_size", cfg.int("intermediate_size", 18432)),
         "n_experts": ("n_routed_experts", cfg.int("n_routed_experts", 256)),
         "top_k": ("num_experts_per_tok", cfg.int("num_experts_per_tok", 8)),
