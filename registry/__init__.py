@@ -27,15 +27,15 @@ _EXPORTS = {
     "count_flops": "registry.api",
     "estimate_memory": "registry.api",
     "chinchilla": "registry.api",
-    "html_report": "registry.html_report",
+    "html_report": "registry.html_page",
     "tree": "registry.report",
     "iter_tensors": "registry.report",
     "Report": "registry.report",
     "LayerRow": "registry.report",
     "Model": "registry.model",
     "build_model": "registry.model",
-    "Family": "registry.families",
-    "CheckpointOnly": "registry.families",
+    "Family": "registry.family",
+    "CheckpointOnly": "registry.family",
     "ModelType": "registry.model_types",
     "Mapped": "registry.model_types",
     "families": "registry.loading",
@@ -52,13 +52,13 @@ __all__ = sorted(_EXPORTS) + ["__version__"]
 if TYPE_CHECKING:  # pragma: no cover
     from registry import blocks
     from registry.errors import PluginError, RegistryError, SpecError, UnknownFamilyError
-    from registry.families import CheckpointOnly, Family
+    from registry.family import CheckpointOnly, Family
     from registry.model_types import Mapped, ModelType
     from registry.hookspecs import hookimpl
     from registry.loading import families, load
     from registry.model import Model, build_model
     from registry.api import chinchilla, count, count_flops, estimate_memory
-    from registry.html_report import html_report
+    from registry.html_page import html_report
     from registry.report import LayerRow, Report, iter_tensors, tree
 
 

@@ -60,6 +60,16 @@ SUMMARIES: dict[str, tuple[str, str]] = {
 MAX_PRINTED_DIGITS = 10_000
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, its usage errors in the one style of every error line:
+    ``registry COMMAND: problem`` below the usage (argparse's own adds ``error:``)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        """Print the usage and ``PROG: message``; exit 2."""
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser with every subcommand (``argv`` None: every one with its options).
 
@@ -67,7 +77,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     with its options; otherwise (``registry --help``) every command is listed from
     :data:`SUMMARIES`, and no command module is imported until one runs.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="registry",
         description="Exact parameter counts of neural-network architectures, from TOML specs.",
         epilog="Run 'registry COMMAND --help' for a command's options.",
@@ -87,6 +97,14 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         else:  # listed by its summary; its module is imported only to run it
             sub.add_parser(name, help=help_).set_defaults(run=_run_of(dotted))
     return parser
+
+
+def sub_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The subcommand parsers of ``parser`` by command name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
 
 
 def _run_of(dotted: str) -> Callable[[argparse.Namespace], int]:
@@ -113,12 +131,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout = _Visible(stdout)  # type: ignore[assignment]
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], _START_UP_GC_THRESHOLD), *thresholds[1:])
+    prog = "registry"
     try:
-        status = _main(argv)
+        status, prog = _main(argv)
     finally:
         sys.stdout = stdout
         gc.set_threshold(*thresholds)
-    return _flushed(status)
+    return _flushed(status, prog)
 
 
 #: While a command runs, the cyclic garbage collector's first threshold (Python's default is
@@ -162,8 +181,9 @@ def _escape_unencodable() -> None:
                 pass
 
 
-def _flushed(status: int) -> int:
-    """Flush stdout here, inside ``main``: a failure is reported now, not by Python at exit."""
+def _flushed(status: int, prog: str) -> int:
+    """Flush stdout here, inside ``main``: a failure is reported now, not by Python at exit;
+    ``prog`` (``registry count``) starts the line that says so."""
     try:
         sys.stdout.flush()
     except BrokenPipeError:
@@ -171,7 +191,7 @@ def _flushed(status: int) -> int:
         return status
     except OSError as exc:
         _silence_stdout()
-        print(f"registry: error: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        print(f"{prog}: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
         return 2
     return status
 
@@ -189,49 +209,55 @@ def _silence_stdout() -> None:
     os.close(devnull)
 
 
-def _main(argv: Sequence[str] | None) -> int:
+def _main(argv: Sequence[str] | None) -> tuple[int, str]:
+    """Parse ``argv`` and run its command; the exit status, and the name error lines start
+    with (``registry count``, or ``registry`` before a command is known)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # said by the command's parser, so that the line starts 'registry COMMAND:'
+            command_parser = sub_parsers(parser).get(getattr(args, "command", None) or "", parser)
+            command_parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
-        return int(exc.code or 0)
+        return int(exc.code or 0), "registry"
     if not getattr(args, "run", None):
         parser.print_help(sys.stderr)
-        return 2
-    from registry.commands import error_line
+        return 2, "registry"
+    from registry.commands import error_line, print_error
     from registry.errors import RegistryError
 
+    prog = f"registry {args.command}"
     try:
-        return args.run(args)
+        return args.run(args), prog
     except RegistryError as exc:
-        print(f"registry: error: {error_line(exc)}", file=sys.stderr)
-        return 2
+        print_error(args.command, exc)
+        return 2, prog
     except SystemExit as exc:
         if isinstance(exc.code, str):
             print(error_line(exc.code), file=sys.stderr)
-            return 2
-        return int(exc.code or 0)
+            return 2, prog
+        return int(exc.code or 0), prog
     except BrokenPipeError:
         _silence_stdout()
-        return 0
+        return 0, prog
     except KeyboardInterrupt:
-        return 130
+        return 130, prog
     except OSError as exc:
         if not _is_write_error(exc):
-            return _internal_error(exc)
+            return _internal_error(exc, prog), prog
         _silence_stdout()
-        print(f"registry: error: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        print(f"{prog}: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        return 2, prog
     except Exception as exc:  # the last line of defence: one line, never a traceback
-        return _internal_error(exc)
+        return _internal_error(exc, prog), prog
 
 
-def _internal_error(exc: BaseException) -> int:
+def _internal_error(exc: BaseException, prog: str) -> int:
     """One line for a bug of ours (exit 1)."""
     from registry.commands import error_line
 
-    print(f"registry: internal error: {error_line(f'{type(exc).__name__}: {exc}')} (please report this)", file=sys.stderr)
+    print(f"{prog}: internal error: {error_line(f'{type(exc).__name__}: {exc}')} (please report this)", file=sys.stderr)
     return 1
 
 

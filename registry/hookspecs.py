@@ -22,7 +22,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from registry.checkpoints.gguf_architectures import GgufArchitecture
-    from registry.families import Family
+    from registry.family import Family
     from registry.model_types import ModelType
 
 #: Marks a function of this module as a hook specification.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from registry.families import Family
+from registry.family import Family
 from registry.model import Model
 from registry.plugin_manager import load_families
 

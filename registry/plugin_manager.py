@@ -23,7 +23,7 @@ import pluggy
 
 from registry import hookspecs
 from registry.errors import PluginError
-from registry.families import Family, FamilyRegistry
+from registry.family import Family, FamilyRegistry
 
 if TYPE_CHECKING:
     from registry.model_types import ModelTypeRegistry

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.cli import main
+from registry.cli import SUMMARIES, main
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -106,22 +106,56 @@ def pytest_sessionstart(session):
 
 
 class Result:
-    """What one CLI run printed and returned."""
+    """What one CLI run printed and returned: ``stderr`` as printed, ``err`` without the
+    ``registry COMMAND: `` that starts each of its lines."""
 
-    def __init__(self, code: int, out: str, err: str):
+    def __init__(self, code: int, out: str, err: str, stderr: str | None = None):
         self.code, self.out, self.err = code, out, err
+        self.stderr = err if stderr is None else stderr
+
+
+def without_prefix(stderr: str, command: str) -> str:
+    """``stderr`` of ``registry COMMAND ...`` with each line's ``registry COMMAND: `` removed,
+    after checking that every line has it (issue 12: one prefix style). Exempt are argparse's
+    usage lines and the ``wrote FILE`` line of a command that writes a file."""
+    prefix = f"registry {command}: "
+    lines = []
+    usage = False
+    for line in stderr.splitlines():
+        usage = line.startswith("usage: ") or (usage and line.startswith(" "))
+        if line.startswith(prefix):
+            lines.append(line[len(prefix) :])
+        else:
+            assert usage or line.startswith("wrote "), f"a line of stderr without {prefix!r}: {line!r}"
+            lines.append(line)
+    return "".join(f"{line}\n" for line in lines)
+
+
+#: The command names of ``registry``, for :func:`without_prefix`.
+COMMAND_NAMES = frozenset(name for name, _ in SUMMARIES.values())
 
 
 @pytest.fixture
 def cli(capsys):
-    """Run ``registry ARGS`` in-process; returns a Result(code, out, err)."""
+    """Run ``registry ARGS`` in-process; returns a Result(code, out, err, stderr), ``err``
+    being stderr without the ``registry COMMAND: `` prefix each line must have."""
 
     def run(*args: str) -> Result:
-        code = main([str(a) for a in args])
+        argv = [str(a) for a in args]
+        code = main(argv)
         captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
+        return result_of(argv, code, captured.out, captured.err)
 
     return run
+
+
+def result_of(argv: list[str], code: int, out: str, stderr: str) -> Result:
+    """The Result of ``registry ARGV``: ``err`` without the command's prefix (checked on
+    every line by :func:`without_prefix`) when ARGV names a command."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command not in COMMAND_NAMES:
+        return Result(code, out, stderr)
+    return Result(code, out, without_prefix(stderr, command), stderr)
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ def test_doc_command(doc, command, output, cli, monkeypatch):
     if not output:  # the README's list of commands: they must run without error
         assert result.code == 0, result.err
         return
-    printed = (result.out + result.err).rstrip("\n").splitlines()
+    printed = (result.out + result.stderr).rstrip("\n").splitlines()
     assert [line.rstrip() for line in printed] == [line.rstrip() for line in output]
 
 

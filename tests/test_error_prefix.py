@@ -55,12 +55,52 @@ def test_families_lists_the_known_ones():
     assert all(name in line for name in load_families().families) and "\n" not in line
 
 
-@pytest.mark.xfail(strict=True, reason="spec-file errors still print 'path: ...' and cli.py 'registry: error: ...'; about 220 tests "
-                   "assert those prefixes and need one shared assertion helper first (issue 12)")  # fmt: skip
-@pytest.mark.parametrize("command", ["count", "flops", "memory", "chinchilla", "validate"])
+@pytest.mark.parametrize("command", ["count", "flops", "memory", "chinchilla", "validate", "plot", "report"])
 def test_a_bad_spec_is_one_prefixed_line(capsys, tmp_path, command):
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "x"\nfamily = "gpt"\n[params]\nd_model = 8\nn_layers = 2\nn_heads = 2\nvocab_size = "9"\n')
-    assert main([command, str(bad)]) == 2
-    line = capsys.readouterr().err.strip().splitlines()[0]
-    assert line.startswith(f"registry {command}: {bad}:"), line
+    argv = [command, "breakdown", str(bad)] if command == "plot" else [command, str(bad)]
+    assert main(argv + (["-o", str(tmp_path / "r.html")] if command == "report" else [])) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"registry {command}: {bad}:7: params.vocab_size: must be a whole number (got the text '9')"]
+
+
+def test_several_errors_of_one_spec_are_one_prefixed_line_each(capsys, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nfamily = "gpt"\n[params]\nd_model = "8"\nn_layers = 2\nn_heads = 2\nvocab_size = "9"\n')
+    assert main(["count", str(bad)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith(f"registry count: {bad}:") for line in lines), lines
+    assert "params.d_model" in lines[0] and "params.vocab_size" in lines[1]
+
+
+@pytest.mark.parametrize(
+    "argv, command, fragment",
+    [
+        (["count", "--nope", SPEC], "count", "unrecognized arguments: --nope"),
+        (["flops", SPEC, "--seq-len"], "flops", "argument --seq-len: expected one argument"),
+        (["memory", SPEC, "--dtype"], "memory", "argument --dtype: expected one argument"),
+        (["no-such-command"], "", "invalid choice: 'no-such-command'"),
+    ],
+)
+def test_usage_errors_have_the_same_prefix(capsys, argv, command, fragment):
+    """argparse's own errors: the usage, then one ``registry COMMAND: problem`` line (no ``error:``)."""
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    prog = f"registry {command}".strip()
+    assert lines[-1].startswith(f"{prog}: ") and fragment in lines[-1] and "error:" not in lines[-1], lines
+    assert all(line.startswith(("usage: ", " ")) for line in lines[:-1]), lines
+
+
+def test_errors_raised_by_a_command_and_warnings_have_the_prefix(capsys, tmp_path):
+    """A library error raised out of a command (an output file that exists) and a warning
+    (an unknown config.json field) start with the command's name too."""
+    config = tmp_path / "config.json"
+    config.write_text('{"model_type": "gpt2", "n_layer": 1, "n_embd": 8, "n_head": 2, "vocab_size": 10, "made_up": 1}')
+    existing = tmp_path / "out.toml"
+    existing.write_text("")
+    assert main(["import-hf", str(config), "-o", str(existing)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert all(line.startswith("registry import-hf: warning: ") for line in err[:-1]), err
+    assert any("made_up" in line for line in err[:-1]), err
+    assert err[-1] == f"registry import-hf: {existing}: already exists; use --force to overwrite it", err

@@ -333,3 +333,15 @@ def test_a_percentage_is_rounded_once(capsys):
     _, many, _ = run(capsys, "count", "gpt2-xl", "gpt2")
     _, one, _ = run(capsys, "count", "gpt2-xl")
     assert "-0.02%" in many.splitlines()[2] and "(-0.02%)" in one and "-0.03%" not in many + one
+
+
+def test_no_module_of_the_package_hides_a_library_function():
+    """``import registry.x`` sets the attribute ``registry.x`` to the module: a module named as
+    an exported function (``registry.html_report``, ``registry.families``) would replace the
+    function for every caller once any command imported that module."""
+    import pkgutil
+
+    import registry
+
+    modules = {info.name for info in pkgutil.iter_modules(registry.__path__)}
+    assert modules & set(registry.__all__) == {"blocks"}  # registry.blocks is the module itself

@@ -54,7 +54,7 @@ from hypothesis import strategies as st
 
 from registry.cli import main
 from registry.spec import MAX_ERRORS
-from tests.conftest import ROOT, SPECS, Result
+from tests.conftest import ROOT, SPECS, Result, result_of, without_prefix
 
 CORPUS = Path(__file__).resolve().parent / "fuzz_corpus"
 SCALE = max(1, int(os.environ.get("REGISTRY_FUZZ_SCALE", "1")))
@@ -156,7 +156,7 @@ def run(*args: object) -> Result:
     out, err, crashes = io.StringIO(), io.StringIO(), []
     with redirect_stdout(out), redirect_stderr(err), recording_crashes(crashes), guard():
         code = main([str(a) for a in args])
-    result = Result(code, out.getvalue(), err.getvalue())
+    result = result_of([str(a) for a in args], code, out.getvalue(), err.getvalue())
     result.crash = crashes[-1] if crashes else None
     return result
 
@@ -184,8 +184,9 @@ def crash_site(exc: BaseException) -> tuple[str, str]:
 
 
 def error_lines(err: str) -> list[str]:
-    """The lines of stderr, without the warnings of a broken third-party plugin."""
-    return [line for line in err.splitlines() if not line.startswith("registry: warning:")]
+    """The lines of stderr (without the ``registry COMMAND:`` prefix), without the warnings
+    of a broken third-party plugin."""
+    return [line for line in err.splitlines() if not line.startswith("warning:")]
 
 
 def check(args: tuple[object, ...], path: object, context: str = "") -> Result:
@@ -1094,7 +1095,7 @@ def test_subprocess_exit_status(name):
         assert proc.returncode in (0, 2), proc.stderr
         assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
         if proc.returncode == 2:
-            lines = error_lines(proc.stderr)
+            lines = error_lines(without_prefix(proc.stderr, command[0]))
             assert len(lines) == 1 and lines[0].startswith(str(path)), proc.stderr
 
 

@@ -37,7 +37,7 @@ def one_line(result, path: Path, *fragments: str) -> str:
     assert result.out.strip() in ("", "[]")  # --format json: the models that counted (none)
     lines = result.err.strip().splitlines()
     assert len(lines) == 1, result.err
-    assert lines[0].removeprefix("registry: error: ").startswith(f"{path}:"), lines[0]
+    assert lines[0].startswith(f"{path}:"), lines[0]
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
     return lines[0]
@@ -367,7 +367,7 @@ def test_full_disk_is_one_line():
         proc = subprocess.run([sys.executable, "-m", "registry", "count", str(SPECS / "gpt2.toml")],
                               stdout=full, stderr=subprocess.PIPE, cwd=ROOT)  # fmt: skip
     assert proc.returncode == 2
-    assert proc.stderr.decode().strip().splitlines() == ["registry: error: cannot write the output: No space left on device"]
+    assert proc.stderr.decode().strip().splitlines() == ["registry count: cannot write the output: No space left on device"]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
@@ -377,7 +377,7 @@ def test_a_fifo_is_refused_without_opening_it(tmp_path, name):
     os.mkfifo(fifo)
     proc = subprocess_cli("count", str(fifo), timeout=60)
     assert proc.returncode == 2
-    assert proc.stderr.decode().strip() == f"{fifo}: is a FIFO (named pipe), not a regular file (give - to read stdin)"
+    assert proc.stderr.decode().strip() == f"registry count: {fifo}: is a FIFO (named pipe), not a regular file (give - to read stdin)"
 
 
 def test_stdin_is_read_with_a_dash():
@@ -444,7 +444,7 @@ def test_faulty_plugins_are_isolated(case, tmp_path):
     assert json.loads(proc.stdout)[0]["total_params"] == 1_557_611_200  # GPT2Model(gpt2-xl)
     warnings = proc.stderr.strip().splitlines()
     assert len(warnings) == 1, proc.stderr
-    assert warnings[0].startswith("registry: warning: plugin registry_faulty") or "registry-faulty" in warnings[0]
+    assert warnings[0].startswith("registry count: warning: plugin "), warnings[0]
     assert expected in warnings[0], warnings[0]
     assert "Traceback" not in proc.stderr
 
@@ -499,7 +499,7 @@ def test_a_faulty_family_is_named_and_other_specs_count(tmp_path, family, expect
     assert proc.returncode == 2
     assert json.loads(proc.stdout)[0]["total_params"] == 124_439_808  # the other spec still counts
     (line,) = proc.stderr.strip().splitlines()
-    assert line.startswith(f"{spec}:") and "plugin broken (registry-broken 0.1.0)" in line and expected in line, line
+    assert line.startswith(f"registry count: {spec}:") and "plugin broken (registry-broken 0.1.0)" in line and expected in line, line
     assert "internal error" not in line
 
 

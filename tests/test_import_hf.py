@@ -374,7 +374,7 @@ def test_error_line_gives_the_line_of_the_field(tmp_path, capsys):
     status, _, err = run_cli(capsys, "count", "--strict", str(path))
     assert status == 2
     assert err.strip() == (
-        f"{path}:{line}: mystery_width: not a field of transformers' configuration for model_type 'llama'; "
+        f"registry count: {path}:{line}: mystery_width: not a field of transformers' configuration for model_type 'llama'; "
         "--strict refuses fields that transformers does not know"
     )
 
@@ -387,7 +387,7 @@ def test_unknown_fields_are_ignored_with_one_warning_and_listed_in_json(tmp_path
     status, out, err = run_cli(capsys, "count", "--format", "json", str(extra))
     assert status == 0
     (warning,) = err.strip().splitlines()
-    assert warning.startswith("registry: warning: ") and "is_llama_config, rope_interleaved" in warning
+    assert warning.startswith("registry count: warning: ") and "is_llama_config, rope_interleaved" in warning
     report = json.loads(out)[0]
     assert report["ignored_fields"] == ["is_llama_config", "rope_interleaved"]
     status, plain_out, _ = run_cli(capsys, "count", "--format", "json", str(plain))
@@ -462,7 +462,7 @@ def test_never_overwrites_without_force(tmp_path, capsys):
     output.write_text("# mine\n")
     status, out, err = run_cli(capsys, "import-hf", str(config), "-o", str(output))
     assert status == 2 and output.read_text() == "# mine\n"
-    assert err.strip() == f"registry: error: {output}: already exists; use --force to overwrite it"
+    assert err.strip() == f"registry import-hf: {output}: already exists; use --force to overwrite it"
     assert run_cli(capsys, "import-hf", str(config), "-o", str(output), "--force")[0] == 0
     assert tomllib.loads(output.read_text())["family"] == "llama"
 

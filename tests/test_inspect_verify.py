@@ -75,10 +75,11 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 
 
 def one_error_line(err: str, *fragments: str) -> None:
-    """stderr is exactly one ``registry: error:`` line holding every fragment, no traceback."""
+    """stderr is exactly one ``registry inspect:`` or ``registry verify:`` line holding every
+    fragment, no traceback."""
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
-    assert lines[0].startswith("registry: error: "), err
+    assert lines[0].startswith(("registry inspect: ", "registry verify: ")), err
     for fragment in fragments:
         assert fragment in lines[0], err
     assert "Traceback" not in err

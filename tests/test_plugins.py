@@ -13,7 +13,7 @@ import pytest
 import registry
 from registry import Family, hookimpl
 from registry.errors import UnknownFamilyError
-from registry.families import FamilyRegistry
+from registry.family import FamilyRegistry
 from registry.plugin_manager import load_families, register_plugin, reset
 from tests.conftest import ROOT, SPECS
 

@@ -33,7 +33,7 @@ import registry
 from registry.cli import main
 from registry.report import iter_tensors
 from tests._hf_configs import make_config, meta_model, quiet_transformers, reference_counts, write_config
-from tests.conftest import ROOT
+from tests.conftest import ROOT, without_prefix
 from tests.safetensors_files import write_raw
 
 pytestmark = pytest.mark.filterwarnings("ignore:Initializing zero-element tensors is a no-op")
@@ -264,7 +264,7 @@ def _refused(tmp_path, capsys, data: dict, field: str) -> str:
     path = tmp_path / "config.json"
     path.write_text(json.dumps(data, indent=2), encoding="utf-8")
     assert main(["count", str(path)]) == 2
-    (line,) = capsys.readouterr().err.strip().splitlines()
+    (line,) = without_prefix(capsys.readouterr().err, "count").strip().splitlines()
     assert line.startswith(f"{path}:") and f": {field}: " in line, line
     return line
 

@@ -71,38 +71,45 @@ def add_strict_option(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def warn_plugin_errors() -> None:
+def print_error(command: str, error: object) -> None:
+    """Print ``error`` on stderr as ``registry COMMAND: file:line: field: problem``, one such
+    line per problem (a :class:`~registry.errors.SpecErrors` has several)."""
+    for line in error_line(error).split("\n"):
+        print(f"registry {command}: {line}", file=sys.stderr)
+
+
+def warn_plugin_errors(command: str) -> None:
     """Print one line per plugin that failed to load or register (the tool goes on)."""
     from registry.plugin_manager import plugin_errors
 
     for error in plugin_errors():
-        warn(error)
+        warn(command, error)
 
 
-def warn(message: object) -> None:
-    """One warning line on stderr."""
-    print(f"registry: warning: {error_line(message)}", file=sys.stderr)
+def warn(command: str, message: object) -> None:
+    """One warning line on stderr: ``registry COMMAND: warning: ...``."""
+    print(f"registry {command}: warning: {error_line(message)}", file=sys.stderr)
 
 
-def load_models(paths: Sequence[str], strict: bool = False) -> tuple[list[Model], bool]:
-    """Load every file; print one line per bad one and one per warning. Returns the models
-    and whether all loaded."""
+def load_models(paths: Sequence[str], command: str, strict: bool = False) -> tuple[list[Model], bool]:
+    """Load every file; print one line per bad one and one per warning, each starting
+    ``registry COMMAND:``. Returns the models and whether all loaded."""
     from registry.errors import RegistryError
     from registry.loading import load
 
-    warn_plugin_errors()
+    warn_plugin_errors(command)
     models: list[Model] = []
     ok = True
     for path in paths:
         try:
             loaded = load(path, strict=strict)
         except RegistryError as exc:
-            print(error_line(exc), file=sys.stderr)
+            print_error(command, exc)
             ok = False
             continue
         for model in loaded:
             for line in model.warnings:
-                warn(line)
+                warn(command, line)
         models.extend(loaded)
     return models, ok
 

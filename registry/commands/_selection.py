@@ -61,7 +61,7 @@ def selected_models(args: argparse.Namespace, command: str) -> tuple[list[Model]
             print(f"registry {command}: --family {error_line(exc)}", file=sys.stderr)
             ok = False
     if args.specs:
-        loaded, loaded_ok = load_models(args.specs, getattr(args, "strict", False))
+        loaded, loaded_ok = load_models(args.specs, command, getattr(args, "strict", False))
         ok = ok and loaded_ok
         for model in loaded:
             try:
@@ -74,7 +74,7 @@ def selected_models(args: argparse.Namespace, command: str) -> tuple[list[Model]
 
 
 def _report(command: str, exc: object) -> None:
-    from registry.commands import error_line
+    from registry.commands import print_error
 
     for error in getattr(exc, "errors", [exc]):
-        print(f"registry {command}: {error_line(error)}", file=sys.stderr)
+        print_error(command, error)

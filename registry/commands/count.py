@@ -110,7 +110,7 @@ def _check_checkpoints(specs: list[str], models: list[Model]) -> tuple[dict[int,
     if not any(_checkpoint_of(spec) is not None for spec in specs):
         return {}, True  # nothing to verify: none of the imports below (start-up time)
     from registry.checkpoints import open_checkpoint
-    from registry.commands import error_line
+    from registry.commands import print_error
     from registry.commands.verify import compare_checkpoint, difference_rows, verdict
     from registry.errors import RegistryError
     from registry.render import rows_text
@@ -128,7 +128,7 @@ def _check_checkpoints(specs: list[str], models: list[Model]) -> tuple[dict[int,
                 checkpoint = open_checkpoint(file)
                 result = compare_checkpoint(model, checkpoint)
             except RegistryError as exc:
-                print(f"registry count: {error_line(exc)}", file=sys.stderr)
+                print_error(NAME, exc)
                 all_ok = None
                 continue
             lines = [f"{model.name} {verdict(result, str(file))}"]

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from registry.plugin_manager import load_families
     from registry.render import rows_text
 
-    warn_plugin_errors()
+    warn_plugin_errors(NAME)
     if args.model_types:
         return _model_types(args.format)
     registry = load_families()

@@ -52,11 +52,11 @@ def run(args: argparse.Namespace) -> int:
     from registry.hf_reader import read_config
     from registry.text import visible
 
-    warn_plugin_errors()
+    warn_plugin_errors(NAME)
     data, lines = read_config(args.config)
     imported = map_config(data, args.config, lines, strict=args.strict)
     for line in imported.notes:
-        warn(line)
+        warn(NAME, line)
     source = source_of(args.config, imported)
     if args.output is not None:
         check_output(args.output, args.force)  # before any work: an existing file is refused

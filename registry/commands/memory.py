@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     if train:
         targets = tuple(t for t in args.lora_targets.split(",") if t.strip())
         training = Training(recompute, args.flash_attention, args.sequence_parallel, lora, targets, args.qlora)
-    models, ok = load_models(args.specs, getattr(args, "strict", False))
+    models, ok = load_models(args.specs, NAME, getattr(args, "strict", False))
     reports = []
     for m in models:
         try:

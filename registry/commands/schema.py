@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 NAME = "schema"
@@ -57,13 +56,13 @@ def _params_schema(family: Any) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Print the schema as JSON."""
-    from registry.commands import error_line
+    from registry.commands import print_error
     from registry.errors import RegistryError
 
     try:
         schema = spec_schema(args.family)
     except RegistryError as exc:
-        print(f"registry schema: {error_line(exc)}", file=sys.stderr)
+        print_error(NAME, exc)
         return 2
     print(json.dumps(schema, indent=2))
     return 0

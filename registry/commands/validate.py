@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from registry.commands import add_specs_argument, error_line, warn, warn_plugin_errors
+from registry.commands import add_specs_argument, print_error, warn, warn_plugin_errors
 
 NAME = "validate"
 HELP = "check that spec files are well formed and consistent"
@@ -22,17 +22,17 @@ def run(args: argparse.Namespace) -> int:
     from registry.errors import RegistryError
     from registry.loading import load
 
-    warn_plugin_errors()
+    warn_plugin_errors(NAME)
     ok = True
     for path in args.specs:
         try:
             models = load(path, strict=args.strict)
         except RegistryError as exc:
-            print(error_line(exc), file=sys.stderr)
+            print_error(NAME, exc)
             ok = False
             continue
         for line in (w for m in models for w in m.warnings):
-            warn(line)
+            warn(NAME, line)
         names = ", ".join(m.name for m in models)
         print(f"ok: {path}: {len(models)} model{'s' if len(models) != 1 else ''} ({names})")
     return 0 if ok else 2

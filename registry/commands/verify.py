@@ -96,7 +96,7 @@ def _choose(path: str, name: str | None) -> Model:
     from registry.errors import SpecError
     from registry.loading import load
 
-    warn_plugin_errors()
+    warn_plugin_errors(NAME)
     models = load(path)
     names = ", ".join(m.name for m in models)
     if name is not None:
