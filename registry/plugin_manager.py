@@ -175,6 +175,10 @@ def find_family(name: str) -> Family:
     :meth:`FamilyRegistry.get` does.
     """
     if _registry is None and _pm is None:
+        if _partial is not None and not _partial.errors:  # found before (reset() forgets it)
+            found = _partial.families.get(name)
+            if found is not None:
+                return found
         dotted = built_in_families().get(name)
         if dotted is not None and not third_party_plugins_installed():
             family = _built_in_family(dotted, name)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from registry.blocks.interning import keep_state, register_block_class, shared_state, sharing_key
 from registry.tally import Tally
 from registry.tensors import Tensor
 
@@ -110,9 +111,20 @@ class BlockBase(BaseModel):
     def __init__(self, /, **data: Any) -> None:
         if _TRUSTED.get():
             cls = type(self)
+            key = sharing_key(cls, data)
+            values = None if key is None else shared_state(key)
+            if values is not None:  # an equal block was built (and checked) before: share its state
+                _set(self, "__dict__", values)
+                _set(self, "__pydantic_fields_set__", set(data))
+                _set(self, "__pydantic_extra__", None)
+                _set(self, "__pydantic_private__", None)
+                return
             how = _CONSTRUCTIONS.get(cls) or _CONSTRUCTIONS.setdefault(cls, _Construction(cls))
             if how.names >= data.keys() >= how.required:
                 values = {**how.template, **data}
+                for name, value in data.items():
+                    if value.__class__ is list:  # the caller's list is not the block's
+                        values[name] = list(value)
                 if how.factories:
                     for name, factory in how.factories:
                         if name not in data:
@@ -121,9 +133,10 @@ class BlockBase(BaseModel):
                 _set(self, "__pydantic_fields_set__", set(data))
                 _set(self, "__pydantic_extra__", None)
                 _set(self, "__pydantic_private__", None)
-                if how.checks:
-                    for check in how.checks:
-                        check(self)
+                for check in how.checks:
+                    check(self)
+                if key is not None:
+                    keep_state(key, values)
                 return
         self.__pydantic_validator__.validate_python(data, self_instance=self)
 
@@ -131,9 +144,19 @@ class BlockBase(BaseModel):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        register_block_class(cls)
         children = cls.__dict__.get("children")
         if children is not None and not getattr(children, "_kept", False):
             cls.children = _kept_children(children)  # type: ignore[method-assign]
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Any:
+        """pydantic's copy, without the caches kept in ``__dict__`` (keys starting ``_``):
+        they hold what the original's field values give, not the copy's."""
+        copy = super().model_copy(update=update, deep=deep)
+        state = copy.__dict__
+        for key in [k for k in state if k.startswith("_")]:
+            del state[key]
+        return copy
 
     def tensors(self) -> tuple[Tensor, ...]:
         """This block's own tensors, paths relative to the parent (leaves only)."""
