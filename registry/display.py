@@ -74,18 +74,12 @@ def percent_text(x: float | None, signed: bool = False) -> str:
 
 def table(rows: Sequence[dict[str, Any]], fmt: str = "table", right: Iterable[str] = ()) -> str:
     """Rows of text as a table (``simple``, or ``github`` for markdown); the ``right`` columns right-aligned."""
-    from tabulate import tabulate
+    from registry.table_draw import tabulated
 
     if not rows:
         return ""
     keys = list(rows[0])
-    right = set(right)
-    text = tabulate(
-        [[r.get(k, "") if r.get(k) is not None else "" for k in keys] for r in rows],
-        headers=keys, tablefmt="github" if fmt == "markdown" else "simple", disable_numparse=True,
-        colalign=["right" if k in right else "left" for k in keys],
-    )  # fmt: skip
-    return "\n".join(line.rstrip() for line in text.splitlines())
+    return tabulated(keys, [[r.get(k) for k in keys] for r in rows], fmt, right)
 
 
 def fitted_table(rows: Sequence[dict[str, Any]], fmt: str = "table", right: Iterable[str] = (),

@@ -18,25 +18,18 @@ Nothing here computes or rounds a number: cells arrive as text.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from registry.display import table, width
+from registry.table_draw import GAP, draw, longest_line
 
 __all__ = ["fit_table", "longest_line"]
 
-#: Spaces between two columns (tabulate's ``simple`` format uses two).
-GAP = 2
 #: The narrowest a wrapped text column gets.
 MIN_WRAP = 20
 #: The narrowest a column that may go below its row is wrapped inside the table (else it goes below).
 MIN_BELOW = 40
-
-
-def longest_line(text: str) -> int:
-    """The length of the longest line of ``text``."""
-    return max((len(line) for line in text.splitlines()), default=0)
 
 
 def fit_table(rows: Sequence[dict[str, Any]], fmt: str = "table", right: Iterable[str] = (),
@@ -55,10 +48,10 @@ def fit_table(rows: Sequence[dict[str, Any]], fmt: str = "table", right: Iterabl
     cells = [[_text(r.get(k)) for k in keys] for r in rows]
     natural = [max([len(k)] + [longest_line(c[i]) for c in cells]) for i, k in enumerate(keys)]
     if _total(natural) <= limit:
-        return _render(keys, cells, natural, right)
+        return draw(keys, cells, natural, right)
     wrapped = _wrapped(keys, cells, natural, wrap | set(below), limit, {k: MIN_BELOW for k in below})
     if wrapped is not None:
-        return _render(keys, *wrapped, right, separate=True)
+        return draw(keys, *wrapped, right, separate=True)
     if below:  # the long text under each row, indented; the other columns fitted as a table
         kept = [i for i, k in enumerate(keys) if k not in below]
         under = ["\n".join(_indented(f"{k}: {r.get(k)}" if len(below) > 1 else _text(r.get(k)), limit)
@@ -67,13 +60,13 @@ def fit_table(rows: Sequence[dict[str, Any]], fmt: str = "table", right: Iterabl
         kept_cells = [[c[i] for i in kept] for c in cells]
         kept_natural = [natural[i] for i in kept]
         if _total(kept_natural) <= limit:
-            return _render(kept_keys, kept_cells, kept_natural, right, separate=True, under=under)
+            return draw(kept_keys, kept_cells, kept_natural, right, separate=True, under=under)
         wrapped = _wrapped(kept_keys, kept_cells, kept_natural, wrap, limit)
         if wrapped is not None:
-            return _render(kept_keys, *wrapped, right, separate=True, under=under)
+            return draw(kept_keys, *wrapped, right, separate=True, under=under)
     if len(rows) == 1:
         return _field_value(keys, cells[0], right, limit)
-    return "\n\n".join(_render([keys[0]] + [keys[i] for i in group], [[c[0]] + [c[i] for i in group] for c in cells],
+    return "\n\n".join(draw([keys[0]] + [keys[i] for i in group], [[c[0]] + [c[i] for i in group] for c in cells],
                                [natural[0]] + [natural[i] for i in group], right) for group in _groups(natural, limit))  # fmt: skip
 
 
@@ -109,6 +102,8 @@ def _wrapped(keys: list[str], cells: list[list[str]], natural: list[int], wrap: 
 
 def _fill(text: str, columns: int) -> str:
     """``text`` wrapped to ``columns`` (each of its lines on its own); a word longer than that is split."""
+    import textwrap  # here, not at the top: a table that fits needs none (start-up time)
+
     return "\n".join(
         "\n".join(textwrap.wrap(line, columns, break_on_hyphens=False)) or "" for line in text.splitlines() or [""]
     )
@@ -117,31 +112,6 @@ def _fill(text: str, columns: int) -> str:
 def _indented(text: str, limit: int) -> str:
     """``text`` wrapped to ``limit`` columns, every line indented by four spaces."""
     return "\n".join("    " + line for line in _fill(text, limit - 4).splitlines())
-
-
-def _render(keys: Sequence[str], cells: Sequence[Sequence[str]], widths: Sequence[int], right: set[str],
-            separate: bool = False, under: Sequence[str] | None = None) -> str:  # fmt: skip
-    """A ``simple`` table (header, dashes, rows) of cells that may hold several lines;
-    ``separate``: a blank line around a row of several lines; ``under``: text printed
-    under each row (its lines already indented)."""
-
-    def line(values: Sequence[str]) -> str:
-        parts = [v.rjust(w) if k in right else v.ljust(w) for k, v, w in zip(keys, values, widths)]
-        return (" " * GAP).join(parts).rstrip()
-
-    out = [line(list(keys)), line(["-" * w for w in widths])]
-    for n, row in enumerate(cells):
-        split = [c.splitlines() or [""] for c in row]
-        height = max(len(s) for s in split)
-        if separate and height > 1 and n and out[-1] != "":
-            out.append("")
-        out += [line([s[j] if j < len(s) else "" for s in split]) for j in range(height)]
-        if under is not None and under[n]:
-            out += under[n].splitlines()
-            height += 1
-        if separate and height > 1 and n < len(cells) - 1:
-            out.append("")
-    return "\n".join(out)
 
 
 def _field_value(keys: Sequence[str], values: Sequence[str], right: set[str], limit: int) -> str:
