@@ -70,7 +70,7 @@ def pct(value: float | None, signed: bool = False) -> str:
 
 
 def rows_text(rows: Sequence[dict[str, Any]], fmt: str) -> str:
-    """Plain rows (dicts sharing keys) in one of :data:`FORMATS`."""
+    """Plain rows (dicts sharing keys) in one of :data:`FORMATS` (tables: integers grouped, 1,234)."""
     if fmt == "json":
         import json
 
@@ -85,13 +85,34 @@ def rows_text(rows: Sequence[dict[str, Any]], fmt: str) -> str:
             writer.writeheader()
             writer.writerows({cell(k, fmt): cell(v, fmt) for k, v in r.items()} for r in rows)
         return out.getvalue().rstrip("\n")
-    tablefmt = "github" if fmt == "markdown" else "simple"
-    shown = [{cell(k, fmt): grouped(v) if isinstance(v, int) and not isinstance(v, bool) else cell(v, fmt)
-              for k, v in r.items()} for r in rows]  # fmt: skip
-    from tabulate import tabulate
+    from registry.table_draw import tabulated
 
-    text = tabulate(shown, headers="keys", tablefmt=tablefmt, disable_numparse=True)
-    return "\n".join(line.rstrip() for line in text.splitlines())
+    shown = _shown(rows, fmt)
+    keys = list(dict.fromkeys(k for r in shown for k in r))
+    return tabulated(keys, [[r.get(k) for k in keys] for r in shown], fmt) if keys else ""
+
+
+def _shown(rows: Sequence[dict[str, Any]], fmt: str) -> list[dict[str, Any]]:
+    """The rows as a table shows them: integers grouped (1,234), text escaped (:func:`cell`)."""
+    return [{cell(k, fmt): grouped(v) if isinstance(v, int) and not isinstance(v, bool) else cell(v, fmt)
+             for k, v in r.items()} for r in rows]  # fmt: skip
+
+
+#: The summary's columns that hold text; the others hold numbers (right-aligned in a table).
+_SUMMARY_TEXT = ("name", "family")
+
+
+def summary_text(reports: Sequence[Report], fmt: str = "table") -> str:
+    """``registry count`` of several models: one row each (:func:`summary_rows`), as a table
+    that fits the terminal (column groups repeating the name), numbers right-aligned; in
+    markdown every column in one table."""
+    rows = summary_rows(reports, display=True)
+    if fmt != "table":
+        return rows_text(rows, fmt)
+    from registry.table_width import fit_table
+
+    shown = _shown(rows, fmt)
+    return fit_table(shown, right=[k for k in shown[0] if k not in _SUMMARY_TEXT] if shown else ())
 
 
 def summary_rows(reports: Iterable[Report], display: bool = False) -> list[dict[str, Any]]:
@@ -144,30 +165,56 @@ def _node_dict(node: TreeNode) -> dict[str, Any]:
 
 
 def report_text(report: Report, fmt: str = "table") -> str:
-    """The detailed view of one model: headline counts, components, kinds and layers."""
+    """The detailed view of one model: headline counts, components, kinds and layers.
+
+    ``table``: every table fits the terminal, numbers right-aligned, the source wrapped;
+    ``markdown``: the source on one line, the published difference beside its count."""
     lines = [visible(report.name, False) + (f"  (family {visible(report.family, False)})" if report.family else "")]
     if report.source:
-        lines.append(f"source: {visible(report.source, False)}")
+        source = f"source: {visible(report.source, False)}"
+        lines.append(source if fmt == "markdown" else _hanging(source, "  "))
     headline = [
-        ("total params", grouped(report.total_params), human(report.total_params)),
-        ("active per token", grouped(report.active_params), human(report.active_params)),
-        ("non-embedding", grouped(report.non_embedding_params), human(report.non_embedding_params)),
-        ("with tied weights counted per use", grouped(report.total_with_ties), human(report.total_with_ties)),
+        ("total params", grouped(report.total_params), human(report.total_params), ""),
+        ("active per token", grouped(report.active_params), human(report.active_params), ""),
+        ("non-embedding", grouped(report.non_embedding_params), human(report.non_embedding_params), ""),
+        ("with tied weights counted per use", grouped(report.total_with_ties), human(report.total_with_ties), ""),
     ]
     if report.reported_params is not None:
-        headline.append(
-            ("published", grouped(report.reported_params), f"{human(report.reported_params)}  ({pct(report.reported_diff_pct, True)})")
-        )
-    lines += ["", _table(headline, ["count", "exact", "approx."], fmt)]
+        diff = f"({pct(report.reported_diff_pct, True)})"
+        headline.append(("published", grouped(report.reported_params), human(report.reported_params), diff))
+    if fmt == "markdown":  # as it always read: the difference beside the published count
+        headline = [(label, exact, f"{approx}  {diff}" if diff else approx, "") for label, exact, approx, diff in headline]
+    lines += ["", _table(headline, ["count", "exact", "approx.", ""], fmt, right={"exact", "approx."})]
     comp = [
         (c, grouped(n), pct(report.share(n)), grouped(report.components_active.get(c, 0)))
         for c, n in report.components.items()
     ]
-    lines += ["", _table(comp, ["component", "params", "share", "active"], fmt)]
+    lines += ["", _table(comp, ["component", "params", "share", "active"], fmt, right={"params", "share", "active"})]
     kinds = [(k, grouped(n)) for k, n in report.by_kind.items()]
-    lines += ["", _table(kinds, ["module kind (ties per use)", "params"], fmt)]
+    lines += ["", _table(kinds, ["module kind (ties per use)", "params"], fmt, right={"params"})]
     layer_headers = ["layer", "params (each)", "share (all)", "active (each)", "note"]
-    lines += ["", _table(_layer_runs(report), layer_headers, fmt)]
+    lines += ["", _table(_layer_runs(report), layer_headers, fmt, right=set(layer_headers[1:4]), wrap=("layer",),
+                              below=("note",))]
+    return "\n".join(lines)
+
+
+def _hanging(text: str, indent: str) -> str:
+    """``text`` wrapped to the terminal's width, continuation lines indented; a word (a URL)
+    is never split where it fits on a line of its own (unindented if it must), only one
+    longer than the width is."""
+    from registry.display import width
+
+    limit = width()
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= limit:
+            lines[-1] += " " + word
+        elif not lines or len(indent + word) <= limit:
+            lines.append((indent if lines else "") + word)
+        elif len(word) <= limit:
+            lines.append(word)
+        else:
+            lines += [word[i:i + limit] for i in range(0, len(word), limit)]
     return "\n".join(lines)
 
 
@@ -183,8 +230,14 @@ def _layer_runs(report: Report) -> list[tuple[str, str, str, str, str]]:
 
 
 def tree_text(nodes: Sequence[TreeNode], fmt: str = "table") -> str:
-    """The torchinfo-like tree: one row per block or tensor, drawn with ├─ and └─."""
+    """The torchinfo-like tree: one row per block or tensor, drawn with ├─ and └─.
+
+    ``table``: a repeat's count in its kind column (``repeat ×12``); when the notes
+    (``tied to ...``, ``N each; children: one copy``) leave the table too wide for the
+    terminal, each goes on a line of its own under its row, the tree's lines drawn through
+    it. ``markdown``: every column, the notes beside their rows."""
     rows = []
+    leads = []  # per row: what a line under it starts with, to keep the tree's lines going
 
     def walk(node: TreeNode, lead: str, last: bool, top: bool) -> None:
         label = node.path if top else f"{lead}{'└─' if last else '├─'}{node.path}"
@@ -198,27 +251,68 @@ def tree_text(nodes: Sequence[TreeNode], fmt: str = "table") -> str:
             note = ""
         rows.append((label, node.kind, repeat, shape, grouped(node.params), note))
         inner = "" if top else lead + ("  " if last else "│ ")
+        leads.append(inner + ("│ " if node.children else "  "))
         for i, child in enumerate(node.children):
             walk(child, inner, i == len(node.children) - 1, False)
 
     for node in nodes:
         walk(node, "", True, True)
     headers = ["path", "kind", "repeat", "shape", "params", "note"]
-    return _table(rows, headers, fmt)
+    if fmt == "markdown":
+        return _table(rows, headers, fmt)
+    rows = [(label, f"{kind} {repeat}" if repeat else kind, shape, params, note)  # repeat ×12: a column less
+            for label, kind, repeat, shape, params, note in rows]  # fmt: skip
+    return _tree_table(rows, [h for h in headers if h != "repeat"], leads)
 
 
-def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str) -> str:
-    """A tabulate table with empty columns dropped and no trailing spaces."""
+def _tree_table(rows: Sequence[Sequence[str]], headers: Sequence[str], leads: Sequence[str]) -> str:
+    """The tree as a ``simple`` table (a repeat's count beside its kind), params
+    right-aligned. Where the notes (the last
+    column) leave it wider than the terminal, each goes on a line of its own under its row,
+    after its row's ``lead`` (the tree's lines drawn through). A tree still too wide (long
+    paths, deep) is printed whole: split into groups of columns it would no longer read as a tree."""
+    import textwrap
+
+    from registry.display import width
+    from registry.table_draw import GAP, column_widths, draw
+
+    limit = width()
+    keep = [i for i in range(len(headers)) if any(str(row[i]) for row in rows)]
+    headers = [headers[i] for i in keep]
+    cells = [[cell(row[i], "table") for i in keep] for row in rows]
+    widths = column_widths(headers, cells)
+    if headers[-1] != "note" or sum(widths) + GAP * (len(widths) - 1) <= limit:
+        return draw(headers, cells, widths, {"params"})
+    under = [
+        "\n".join(lead + line for line in textwrap.wrap(c[-1], max(limit - len(lead), 20), break_on_hyphens=False))
+        for c, lead in zip(cells, leads)
+    ]  # fmt: skip
+    return draw(headers[:-1], [c[:-1] for c in cells], widths[:-1], {"params"}, under=under)
+
+
+def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str, right: Iterable[str] = (),
+           wrap: Iterable[str] = (), below: Sequence[str] = ()) -> str:  # fmt: skip
+    """A table with empty columns dropped, cells' whitespace kept (the tree's indent).
+
+    ``table``: fitted to the terminal (:func:`registry.table_width.fit_table`), the ``right``
+    columns right-aligned, the ``wrap`` columns wrapped (or the ``below`` ones put under
+    their rows) if need be; ``markdown``: every
+    column left-aligned (as tabulate's ``github`` layout drew it)."""
     keep = [i for i in range(len(headers)) if any(str(row[i]) for row in rows)] or list(range(len(headers)))
     rows = [[cell(row[i], fmt) for i in keep] for row in rows]
-    tablefmt = "github" if fmt == "markdown" else "simple"
-    from tabulate import tabulate
+    headers = [headers[i] for i in keep]
+    if fmt == "markdown":
+        from registry.table_draw import tabulated
 
-    text = tabulate(
-        rows, headers=[headers[i] for i in keep], tablefmt=tablefmt, disable_numparse=True,
-        preserve_whitespace=True,  # the tree's indent
-    )  # fmt: skip
-    return "\n".join(line.rstrip() for line in text.splitlines())
+        return tabulated(headers, rows, fmt, strip=False)
+    from registry.table_width import fit_table
+
+    if not rows:
+        from registry.table_draw import column_widths, draw
+
+        return draw(headers, [], column_widths(headers, []))
+    below = [k for k in below if k in headers]
+    return fit_table([dict(zip(headers, row)) for row in rows], right=right, wrap=wrap, below=below)
 
 
 def component_columns(reports: Sequence[Report]) -> list[dict[str, Any]]:

@@ -55,6 +55,28 @@ def test_help_imports_no_command_and_no_pydantic():
     assert out == "[]"
 
 
+@pytest.mark.parametrize("argv", [["count", str(SPECS / "gpt2-xl.toml")],
+                                  ["count", "--details", "--depth", "2", str(SPECS / "gpt3.toml")],
+                                  ["count", "--format", "markdown", str(SPECS / "gpt2-xl.toml")]])  # fmt: skip
+def test_a_cold_count_imports_no_tabulate(argv):
+    """Our own tables (registry/table_draw.py): tabulate's import cost start-up time (issue 9)."""
+    out = _run(
+        "import io, sys, contextlib\n"
+        "from registry.cli import main\n"
+        f"with contextlib.redirect_stdout(io.StringIO()): main({argv!r})\n"
+        "print(sorted(m for m in sys.modules if m.startswith('tabulate')), 'registry.render' in sys.modules)"
+    )
+    assert out == "[] True"
+
+
+def test_no_module_imports_tabulate():
+    import re
+
+    importing = [str(p) for folder in ("registry", "plugins") for p in sorted((ROOT / folder).rglob("*.py"))
+                 if re.search(r"^\s*(from|import) tabulate\b", p.read_text(encoding="utf-8"), re.M)]  # fmt: skip
+    assert importing == []
+
+
 def test_a_spec_of_a_built_in_family_loads_its_plugin_alone():
     out = _run(
         "import sys, registry\n"

@@ -127,3 +127,169 @@ def test_fit_table_layouts():
     assert all(f"column{j}" in text for j in range(12)) and text.count("m2") >= 2  # the key repeated per group
     assert fit_table(wide[:1], right={"column1"}, limit=30).splitlines()[0] == "name: m0"
     assert fit_table(wide, fmt="markdown").startswith("| name")
+
+
+# --------------------------------------------------------------------------- registry count
+
+ALL_SPECS = sorted(p.stem for p in SPECS.glob("*.toml"))
+#: count's table views: one model (or each model of a file) in detail, and the tree.
+COUNT_VIEWS = {"count": [], "count --details": ["--details"], "count --depth 2": ["--depth", "2"]}
+
+
+def _too_wide(text: str, limit: int = 80) -> str:
+    return "\n".join(line for line in text.splitlines() if len(line) > limit)
+
+
+@pytest.mark.parametrize("view", list(COUNT_VIEWS))
+@pytest.mark.parametrize("spec", ALL_SPECS)
+def test_count_fits_80_columns(capsys, monkeypatch, spec, view):
+    code, out, err = run(capsys, monkeypatch, ["count", *COUNT_VIEWS[view], str(SPECS / f"{spec}.toml")])
+    assert code == 0, err
+    assert out.strip() and widest(out) <= 80, _too_wide(out)
+
+
+@pytest.mark.parametrize("view", list(COUNT_VIEWS))
+def test_count_of_many_models_fits_80_columns(capsys, monkeypatch, view):
+    code, out, err = run(capsys, monkeypatch, ["count", *COUNT_VIEWS[view], *(str(SPECS / f"{s}.toml") for s in SAMPLE)])
+    assert code == 0, err
+    assert widest(out) <= 80, _too_wide(out)
+    for name in ("gpt2-xl", "gpt3-175b", "gpt4-moe-rumored"):  # every model has its row
+        assert name in out
+
+
+def test_count_of_the_whole_catalogue_fits_and_keeps_every_row(capsys, monkeypatch):
+    specs = [str(SPECS / f"{s}.toml") for s in ALL_SPECS]
+    code, out, err = run(capsys, monkeypatch, ["count", *specs])
+    assert code == 0, err
+    assert widest(out) <= 80, _too_wide(out)
+    _, data, _ = run(capsys, monkeypatch, ["count", "--format", "json", *specs])
+    for row in json.loads(data):  # each model's name beside its exact count, in some group of columns
+        assert any(line.split()[:1] == [row["name"]] and f"{row['total_params']:,}" in line for line in out.splitlines())
+
+
+def test_count_uses_a_wider_terminal(capsys, monkeypatch):
+    argv = ["count", str(SPECS / "gpt3.toml")]
+    _, narrow, _ = run(capsys, monkeypatch, argv, 80)
+    _, wide, _ = run(capsys, monkeypatch, argv, 200)
+    assert widest(narrow) <= 80 < widest(wide) <= 200
+    assert narrow.count("gpt3-175b") == 2 and wide.count("gpt3-175b") == 1  # two groups of columns at 80, one at 200
+    argv = ["count", "--depth", "2", str(SPECS / "deepseek-v3.toml")]
+    _, narrow, _ = run(capsys, monkeypatch, argv, 80)
+    _, wide, _ = run(capsys, monkeypatch, argv, 200)
+    assert widest(narrow) <= 80 < widest(wide) <= 200
+    tree = wide[wide.index("\npath"):]
+    assert "note" in tree.splitlines()[1]  # the notes beside their rows, where there is room
+    assert all(len(line) <= 200 for line in wide.splitlines())
+
+
+def test_a_deep_tree_too_wide_is_printed_whole(capsys, monkeypatch):
+    """Long paths (--depth 4) may not fit 80 columns even with the notes under their rows: the
+    tree stays one table (groups of columns would not read as a tree), its notes under the rows."""
+    code, out, err = run(capsys, monkeypatch, ["count", "--depth", "4", str(SPECS / "llama-3.1-8b.toml")])
+    tree = out[out.index("\nllama-3.1-8b\npath") + 1:]
+    assert code == 0 and tree.count("\npath ") == 1 and "repeat ×32" in tree
+    assert "│ │ 218,112,000 each; children: one copy" in tree.splitlines()  # under model.layers.{0..31}, in the tree
+
+
+def _columns(table: str) -> list[tuple[int, int]]:
+    """The (start, end) of each column of a ``simple`` table, from its line of dashes."""
+    dashes = table.splitlines()[1]
+    return [(m.start(), m.end()) for m in __import__("re").finditer(r"-+", dashes)]
+
+
+def _right_aligned(table: str, header: str) -> bool:
+    """Every cell of the column under ``header`` ends where its dashes end (a number, right-aligned)."""
+    lines = table.splitlines()
+    start = lines[0].index(header)
+    (begin, end), = [(b, e) for b, e in _columns(table) if b <= start < e]
+    cells = [line[begin:end] for line in lines[2:] if line.strip() and line[begin:end].strip()]
+    ends = all(len(c) == end - begin and c[-1] != " " for c in cells)
+    return bool(cells) and ends and lines[0][:end].endswith(header)
+
+
+def test_count_tables_right_align_numbers(capsys, monkeypatch):
+    code, out, err = run(capsys, monkeypatch, ["count", str(SPECS / "gpt2-xl.toml")])
+    assert code == 0, err
+    tables = {t.splitlines()[0].split("  ")[0]: t for t in out.split("\n\n") if len(t.splitlines()) > 1
+              and set(t.splitlines()[1]) <= {"-", " "}}  # fmt: skip
+    assert set(tables) >= {"count", "component", "module kind (ties per use)", "layer"}
+    for first, headers in {"count": ["exact", "approx."], "component": ["params", "share", "active"],
+                           "module kind (ties per use)": ["params"],
+                           "layer": ["params (each)", "share (all)", "active (each)"]}.items():  # fmt: skip
+        for header in headers:
+            assert _right_aligned(tables[first], header), (first, header, tables[first])
+    assert "1,558,000,000    1.56B  (-0.02%)" in tables["count"]  # the difference beside, the counts aligned
+    _, tree, _ = run(capsys, monkeypatch, ["count", "--depth", "2", str(SPECS / "gpt2-xl.toml")])
+    tree = tree[tree.index("\npath") + 1:]
+    assert _right_aligned(tree.split("\n\n")[0], "params")
+    _, many, _ = run(capsys, monkeypatch, ["count", str(SPECS / "gpt3.toml")])
+    for group in many.split("\n\n"):
+        for header in group.splitlines()[0].split()[1:]:
+            if header != "family":
+                assert _right_aligned(group, header), (header, group)
+
+
+def test_count_wraps_the_source_and_keeps_urls_whole(capsys, monkeypatch):
+    import re
+
+    (model,) = __import__("registry").load(SPECS / "deepseek-v3.toml")
+    source = model.source
+    assert len(source) > 400
+    _, out, _ = run(capsys, monkeypatch, ["count", str(SPECS / "deepseek-v3.toml")])
+    head = out.split("\n\n")[0].splitlines()
+    lines = head[1:]
+    assert lines[0].startswith("source: ") and all(line.startswith("  ") for line in lines[1:])
+    assert widest(out) <= 80 and " ".join(line.strip() for line in lines) == f"source: {source}"
+    urls = re.findall(r"https?://\S+", source)
+    assert urls and all(any(url in line for line in lines) for url in urls if len(url) <= 80)
+    _, markdown, _ = run(capsys, monkeypatch, ["count", "--format", "markdown", str(SPECS / "deepseek-v3.toml")])
+    assert f"source: {source}" in markdown.splitlines()  # markdown keeps it on one line
+
+
+def test_count_markdown_and_json_are_unchanged_by_the_width(capsys, monkeypatch):
+    argv = ["count", "--details", "--depth", "2", str(SPECS / "gpt3.toml"), str(SPECS / "deepseek-v3.toml")]
+    _, narrow, _ = run(capsys, monkeypatch, [*argv, "--format", "markdown"], 80)
+    _, wide, _ = run(capsys, monkeypatch, [*argv, "--format", "markdown"], 200)
+    assert narrow == wide and widest(narrow) > 80  # a document: every column in one table
+    assert all(line.startswith("|") for line in narrow.splitlines() if "---|" in line)
+    _, data, _ = run(capsys, monkeypatch, ["count", "--format", "json", str(SPECS / "deepseek-v3.toml")])
+    (row,) = json.loads(data)
+    assert isinstance(row["total_params"], int) and row["total_params"] == 671_026_404_352
+
+
+# --------------------------------------------------------------------------- our tables are tabulate's
+
+def test_tables_are_drawn_as_tabulate_drew_them():
+    """registry/table_draw.py replaced tabulate (its import cost start-up time): the same
+    text, byte for byte, for the calls the commands made (``simple`` and ``github``,
+    ``disable_numparse``, right-aligned columns, whitespace kept or stripped)."""
+    tabulate = pytest.importorskip("tabulate").tabulate
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from registry.table_draw import tabulated
+
+    text = st.text(alphabet="ab ×…├─│-.,%0123456789", max_size=12)  # one line: cell() escapes newlines
+    values = st.one_of(text, st.none(), st.integers(-10**6, 10**6), st.booleans(), st.floats(allow_nan=False))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.integers(1, 5).flatmap(lambda n: st.tuples(
+        st.lists(st.text(alphabet="abc _()", min_size=0, max_size=8), min_size=n, max_size=n),
+        st.lists(st.lists(values, min_size=n, max_size=n), max_size=5),
+        st.lists(st.booleans(), min_size=n, max_size=n))),
+        st.sampled_from(["table", "markdown"]), st.booleans())  # fmt: skip
+    def same(table, fmt, strip):
+        headers, rows, right = table
+        right_keys = {h for h, r in zip(headers, right) if r}
+        if len(set(headers)) < len(headers):
+            right_keys = set()  # a header named twice: alignment by name is ambiguous
+            right = [False] * len(headers)
+        theirs = tabulate(rows, headers=headers, tablefmt="github" if fmt == "markdown" else "simple",
+                          disable_numparse=True, preserve_whitespace=not strip,
+                          colalign=["right" if r else "left" for r in right])  # fmt: skip
+        theirs = "\n".join(line.rstrip() for line in theirs.splitlines())
+        ours = tabulated(headers, rows, fmt, right_keys, strip=strip)
+        # the one difference: a last row with every cell empty (no command prints one) stays a line
+        assert ours == theirs or ours.rstrip("\n") == theirs.rstrip("\n") and not "".join("" if v is None else str(v) for v in rows[-1]).strip()
+
+    same()

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         blocks = []
         if len(reports) > 1:
-            blocks.append(render.rows_text(render.summary_rows(reports, display=True), args.format))
+            blocks.append(render.summary_text(reports, args.format))
         if len(reports) == 1 or args.details:
             blocks.extend(render.report_text(r, args.format) for r in reports)
         if trees:
