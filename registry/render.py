@@ -277,7 +277,7 @@ def _tree_table(rows: Sequence[Sequence[str]], headers: Sequence[str], leads: Se
     from registry.table_draw import GAP, column_widths, draw
 
     limit = width()
-    keep = [i for i in range(len(headers)) if any(str(row[i]) for row in rows)]
+    keep = [i for i in range(len(headers)) if any(str(row[i]) for row in rows)] or list(range(len(headers)))
     headers = [headers[i] for i in keep]
     cells = [[cell(row[i], "table") for i in keep] for row in rows]
     widths = column_widths(headers, cells)
