@@ -63,20 +63,13 @@ def sharing_key(cls: type, data: dict[str, Any]) -> tuple | None:
     kinds = tuple(map(_class_of, values))
     if _SCALAR_SET.issuperset(kinds):  # the common case: text, numbers, flags
         return (cls, tuple(data), kinds, values)
-    parts: list[Any] = [cls]
-    for name, value in data.items():
-        kind = value.__class__
-        if kind in _SCALAR_SET:
-            parts += (name, kind, value)
-            continue
-        frozen = _frozen(value)
-        if frozen is None:
-            return None
-        parts += (name, frozen)
-    return tuple(parts)
+    frozen = tuple([v if k in _SCALAR_SET else _frozen(v) for v, k in zip(values, kinds)])
+    if _UNKEYABLE in frozen:
+        return None
+    return (cls, tuple(data), kinds, frozen)
 
 
-def _frozen(value: Any) -> tuple | None:
+def _frozen(value: Any) -> Any:
     """``value`` (a list, tuple or dict of keyable values, or a block) as part of a key."""
     kind = value.__class__
     if kind in _SCALAR_SET:
@@ -89,8 +82,8 @@ def _frozen(value: Any) -> tuple | None:
         items: list[Any] = [kind]
         for item in value:
             frozen = _frozen(item)
-            if frozen is None:
-                return None
+            if frozen is _UNKEYABLE:
+                return _UNKEYABLE
             items.append(frozen)
         return tuple(items)
     if kind is dict:
@@ -101,12 +94,16 @@ def _frozen(value: Any) -> tuple | None:
         items = [dict, None]  # None: not the form above
         for key, item in value.items():
             frozen = _frozen(item)
-            if frozen is None or key.__class__ is not str:
-                return None
+            if frozen is _UNKEYABLE or key.__class__ is not str:
+                return _UNKEYABLE
             items += (key, frozen)
         return tuple(items)
-    return None
+    return _UNKEYABLE
 
 
 class _Block:
     """Marks a child block's identity in a key (an ``int`` value is ``(int, n)``)."""
+
+
+#: What :func:`_frozen` returns for a value no key can hold.
+_UNKEYABLE = object()
