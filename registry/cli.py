@@ -60,9 +60,38 @@ SUMMARIES: dict[str, tuple[str, str]] = {
 MAX_PRINTED_DIGITS = 10_000
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, told the terminal's width: argparse would import shutil to
+    ask (which imports bz2 and lzma), on every ``add_argument``, for a run that prints no help."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
+        super().__init__(prog, indent_increment, max_help_position, _columns() - 2 if width is None else width)
+
+
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size gives it: ``COLUMNS``, else the size of
+    stdout's terminal, else 80."""
+    import os
+
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse's parser, its usage errors in the one style of every error line:
     ``registry COMMAND: problem`` below the usage (argparse's own adds ``error:``)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str):  # type: ignore[override]
         """Print the usage and ``PROG: message``; exit 2."""

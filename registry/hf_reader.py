@@ -9,7 +9,6 @@ naming the file, the line, the field and the problem.
 
 from __future__ import annotations
 
-import json
 import reprlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -37,6 +36,8 @@ short = _repr.repr
 def read_config(path: str | Path, text: str | None = None) -> tuple[dict[str, Any], dict[str, int]]:
     """The top-level object of a JSON file, and the line where each of its keys is defined
     (``text``: the file's text, already read, e.g. from stdin; ``path`` then names it)."""
+    import json  # here: every plugin module imports this one, a spec file's count reads no JSON (start-up time)
+
     from registry.spec import MAX_DIGITS, find_huge_int, read_text, too_many_digits  # the same checks as for specs
 
     path = Path(path)
@@ -70,6 +71,8 @@ def read_config(path: str | Path, text: str | None = None) -> tuple[dict[str, An
 
 def key_lines(text: str) -> dict[str, int]:
     """The 1-based line of each key of the top-level JSON object (first occurrence)."""
+    import json
+
     lines: dict[str, int] = {}
     containers: list[str] = []  # the open objects ({) and arrays ([), outermost first
     line, i, n = 1, 0, len(text)

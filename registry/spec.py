@@ -22,7 +22,6 @@ fall back to the file's own). A spec without ``family`` composes
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from collections import Counter
 import functools
@@ -255,6 +254,8 @@ class _Loader:
                 loc = loc + ("kind",)
             message = _message(error, model)
             if error["type"] == "missing" and error["loc"]:
+                import difflib  # an error path: imported when needed (start-up time)
+
                 close = difflib.get_close_matches(str(error["loc"][-1]), extras, n=1, cutoff=0.6)
                 if close:
                     message += f"; {close[0]!r} is given: did you mean {error['loc'][-1]}?"
@@ -388,6 +389,8 @@ def _message(error: dict, model: type[BaseModel] | None) -> str:
     if kind == "extra_forbidden":
         field = str(error["loc"][-1])
         known = [] if model is None else list(model.model_fields)
+        import difflib  # an error path: imported when needed (start-up time)
+
         close = difflib.get_close_matches(field, known, n=2, cutoff=0.6)
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         return f"unknown field{hint}"

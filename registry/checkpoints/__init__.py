@@ -17,11 +17,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
-
-from registry.checkpoints.folder import checkpoint_in, config_beside, is_directory
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from registry.checkpoints.tensors import (
@@ -50,6 +46,8 @@ __all__ = ["Checkpoint", "GroupRow", "Quantization", "TensorInfo", "TypeRow", "b
 
 def resolve(path: str | os.PathLike[str]) -> Path:
     """The checkpoint file ``path`` names: itself, or the checkpoint of the folder it is."""
+    from registry.checkpoints.folder import checkpoint_in, is_directory  # here: start-up time of is_gguf's callers
+
     p = Path(path)
     return checkpoint_in(p) if is_directory(p) else p
 
@@ -93,6 +91,8 @@ def open_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
 
         stored, metadata = read_safetensors(file)
     from registry.checkpoints.quantization import dequantize
+
+    from registry.checkpoints.folder import config_beside
 
     config, source = _quantization_config(config_beside(file))
     tensors, quantization = dequantize(stored, config, metadata, where, source)

@@ -7,7 +7,6 @@ into a :class:`registry.errors.SpecError` with :func:`file_error`.
 
 from __future__ import annotations
 
-import json
 import os
 import reprlib
 from pathlib import Path
@@ -77,6 +76,8 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def load_json(where: str, raw: bytes, what: str) -> dict[str, Any]:
     """Decode UTF-8 JSON that must be an object; ``what`` names it in messages."""
+    import json  # here: a spec file's path check imports this module (start-up time)
+
     try:
         value = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys)
     except DuplicateKey as dup:

@@ -39,11 +39,14 @@ def selected_models(args: argparse.Namespace, command: str) -> tuple[list[Model]
     neither a spec nor ``--family`` is given.
     """
     from registry.commands import error_line, load_models
-    from registry.errors import RegistryError
-    from registry.overrides import OverrideErrors, apply, from_family, parse_assignments
 
     if not args.specs and not args.family:
         raise SystemExit(f"registry {command}: give spec file(s) or catalogue name(s), or --family NAME with --set")
+    if not args.family and not args.assignments:  # spec files alone: no overrides (start-up time)
+        return load_models(args.specs, command, getattr(args, "strict", False))
+    from registry.errors import RegistryError
+    from registry.overrides import OverrideErrors, apply, from_family, parse_assignments
+
     ok = True
     try:
         assignments = parse_assignments(args.assignments)

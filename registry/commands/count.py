@@ -89,11 +89,12 @@ def run(args: argparse.Namespace) -> int:
 def _checkpoint_of(spec: str) -> Path | None:
     """The checkpoint a command-line argument brings with it: a folder's, or the GGUF file itself."""
     from registry.checkpoints import is_gguf
-    from registry.checkpoints.folder import checkpoint_in
 
     path = Path(spec)
     try:
         if path.is_dir():
+            from registry.checkpoints.folder import checkpoint_in  # only for a folder: start-up time
+
             return checkpoint_in(path, required=False)
     except (OSError, ValueError):
         return None

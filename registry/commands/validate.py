@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from registry.commands import add_specs_argument, print_error, warn, warn_plugin_errors
 
