@@ -266,8 +266,7 @@ def tree_text(nodes: Sequence[TreeNode], fmt: str = "table") -> str:
 
 
 def _tree_table(rows: Sequence[Sequence[str]], headers: Sequence[str], leads: Sequence[str]) -> str:
-    """The tree as a ``simple`` table (a repeat's count beside its kind), params
-    right-aligned. Where the notes (the last
+    """The tree as a ``simple`` table, params right-aligned. Where the notes (the last
     column) leave it wider than the terminal, each goes on a line of its own under its row,
     after its row's ``lead`` (the tree's lines drawn through). A tree still too wide (long
     paths, deep) is printed whole: split into groups of columns it would no longer read as a tree."""
@@ -296,8 +295,8 @@ def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str, righ
 
     ``table``: fitted to the terminal (:func:`registry.table_width.fit_table`), the ``right``
     columns right-aligned, the ``wrap`` columns wrapped (or the ``below`` ones put under
-    their rows) if need be; ``markdown``: every
-    column left-aligned (as tabulate's ``github`` layout drew it)."""
+    their rows) if need be; ``markdown``: every column left-aligned (as tabulate's
+    ``github`` layout drew it)."""
     keep = [i for i in range(len(headers)) if any(str(row[i]) for row in rows)] or list(range(len(headers)))
     rows = [[cell(row[i], fmt) for i in keep] for row in rows]
     headers = [headers[i] for i in keep]
