@@ -69,6 +69,21 @@ def test_a_cold_count_imports_no_tabulate(argv):
     assert out == "[] True"
 
 
+def test_a_cold_count_of_a_spec_imports_only_what_it_needs():
+    """A spec file's table needs no JSON, no typo suggestions, no --set machinery, no argparse
+    terminal query through shutil (issue 9's cold path); json output imports json."""
+    probe = "('json', 'difflib', 'registry.overrides', 'registry.checkpoints.tensors', 'registry.catalogue')"  # csv, decimal: pydantic's
+    for argv, expected in ((["count", str(SPECS / "gpt2-xl.toml")], "[]"),
+                           (["count", "--format", "json", str(SPECS / "gpt2-xl.toml")], "['json']")):  # fmt: skip
+        out = _run(
+            "import io, sys, contextlib\n"
+            "from registry.cli import main\n"
+            f"with contextlib.redirect_stdout(io.StringIO()): main({argv!r})\n"
+            f"print(sorted(m for m in {probe} if m in sys.modules))"
+        )
+        assert out == expected, argv
+
+
 def test_no_module_imports_tabulate():
     import re
 
