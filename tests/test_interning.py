@@ -60,6 +60,17 @@ def test_the_callers_list_is_not_the_blocks():
     assert len(first.blocks) == 1 and first.tally.params == 16 and second.tally.params == 16
 
 
+def test_the_callers_dict_is_not_the_blocks():
+    with trusted_blocks():
+        names = {"qkv": "c_attn", "o": "c_proj"}
+        first = Attention(name="attn", d_model=8, n_heads=2, fused_qkv=True, names=names)
+        names["o"] = "out"
+        second = Attention(name="attn", d_model=8, n_heads=2, fused_qkv=True, names=names)
+    assert first.names == {"qkv": "c_attn", "o": "c_proj"} and second.names["o"] == "out"
+    assert first.__dict__ is not second.__dict__
+    assert first.children()[-1].name == "attn.c_proj" and second.children()[-1].name == "attn.out"
+
+
 def test_validated_blocks_are_not_shared():
     a = LayerNorm(name="n", dim=8)
     b = LayerNorm(name="n", dim=8)

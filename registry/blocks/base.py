@@ -123,8 +123,9 @@ class BlockBase(BaseModel):
             if how.names >= data.keys() >= how.required:
                 values = {**how.template, **data}
                 for name, value in data.items():
-                    if value.__class__ is list:  # the caller's list is not the block's
-                        values[name] = list(value)
+                    kind = value.__class__
+                    if kind is list or kind is dict:  # the caller's list or dict is not the block's
+                        values[name] = kind(value)
                 if how.factories:
                     for name, factory in how.factories:
                         if name not in data:
