@@ -6,6 +6,7 @@ returns text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -235,12 +236,15 @@ def tree_text(nodes: Sequence[TreeNode], fmt: str = "table") -> str:
     ``table``: a repeat's count in its kind column (``repeat ×12``); when the notes
     (``tied to ...``, ``N each; children: one copy``) leave the table too wide for the
     terminal, each goes on a line of its own under its row, the tree's lines drawn through
-    it. ``markdown``: every column, the notes beside their rows."""
+    it; when the full paths still do, each row shows its name under its parent instead
+    (``q_proj`` under ``model.layers.0.self_attn``; the column is then called ``name``).
+    ``markdown``: every column, full paths, the notes beside their rows."""
     rows = []
+    names = []  # per row: the label with the node's name relative to its parent
     leads = []  # per row: what a line under it starts with, to keep the tree's lines going
 
-    def walk(node: TreeNode, lead: str, last: bool, top: bool) -> None:
-        label = node.path if top else f"{lead}{'└─' if last else '├─'}{node.path}"
+    def walk(node: TreeNode, lead: str, last: bool, parent: TreeNode | None) -> None:
+        branch = "" if parent is None else f"{lead}{'└─' if last else '├─'}"
         repeat = f"×{node.repeat}" if node.repeat != 1 else ""
         shape = "" if node.shape is None else "(" + ", ".join(str(s) for s in node.shape) + ")"
         if node.tied_to:
@@ -249,27 +253,47 @@ def tree_text(nodes: Sequence[TreeNode], fmt: str = "table") -> str:
             note = f"{grouped(node.each)} each; children: one copy"
         else:
             note = ""
-        rows.append((label, node.kind, repeat, shape, grouped(node.params), note))
-        inner = "" if top else lead + ("  " if last else "│ ")
+        rows.append((branch + node.path, node.kind, repeat, shape, grouped(node.params), note))
+        names.append(branch + (node.path if parent is None else _name_under(node.path, parent.path)))
+        inner = "" if parent is None else lead + ("  " if last else "│ ")
         leads.append(inner + ("│ " if node.children else "  "))
         for i, child in enumerate(node.children):
-            walk(child, inner, i == len(node.children) - 1, False)
+            walk(child, inner, i == len(node.children) - 1, node)
 
     for node in nodes:
-        walk(node, "", True, True)
+        walk(node, "", True, None)
     headers = ["path", "kind", "repeat", "shape", "params", "note"]
     if fmt == "markdown":
         return _table(rows, headers, fmt)
     rows = [(label, f"{kind} {repeat}" if repeat else kind, shape, params, note)  # repeat ×12: a column less
             for label, kind, repeat, shape, params, note in rows]  # fmt: skip
-    return _tree_table(rows, [h for h in headers if h != "repeat"], leads)
+    headers = [h for h in headers if h != "repeat"]
+    text = _tree_table(rows, headers, leads)
+    if text is None:  # too wide with full paths: each name under its parent
+        relative = [(name, *row[1:]) for name, row in zip(names, rows)]
+        text = _tree_table(relative, ["name", *headers[1:]], leads, whole=True)
+    return text
 
 
-def _tree_table(rows: Sequence[Sequence[str]], headers: Sequence[str], leads: Sequence[str]) -> str:
+#: A path's segments: a repeat's copy numbers (``{0..11}``, ``{0..46 step 2}``) are one.
+_SEGMENT = re.compile(r"\{[^}]*\}|[^.]+")
+
+
+def _name_under(path: str, parent: str) -> str:
+    """``path`` without as many leading segments as ``parent`` has (a child's path extends
+    its parent's, a repeat's copy numbers ``{0..11}`` standing for the copy ``0``)."""
+    segments = _SEGMENT.findall(path)
+    depth = len(_SEGMENT.findall(parent))
+    return ".".join(segments[depth:]) if 0 < depth < len(segments) else path
+
+
+def _tree_table(rows: Sequence[Sequence[str]], headers: Sequence[str], leads: Sequence[str],
+                whole: bool = False) -> str | None:  # fmt: skip
     """The tree as a ``simple`` table, params right-aligned. Where the notes (the last
     column) leave it wider than the terminal, each goes on a line of its own under its row,
-    after its row's ``lead`` (the tree's lines drawn through). A tree still too wide (long
-    paths, deep) is printed whole: split into groups of columns it would no longer read as a tree."""
+    after its row's ``lead`` (the tree's lines drawn through). A tree still too wide is
+    None, or (``whole``) printed whole: split into groups of columns it would no longer read
+    as a tree."""
     import textwrap
 
     from registry.display import width
@@ -280,8 +304,12 @@ def _tree_table(rows: Sequence[Sequence[str]], headers: Sequence[str], leads: Se
     headers = [headers[i] for i in keep]
     cells = [[cell(row[i], "table") for i in keep] for row in rows]
     widths = column_widths(headers, cells)
-    if headers[-1] != "note" or sum(widths) + GAP * (len(widths) - 1) <= limit:
+    if sum(widths) + GAP * (len(widths) - 1) <= limit:
         return draw(headers, cells, widths, {"params"})
+    if headers[-1] != "note":
+        return draw(headers, cells, widths, {"params"}) if whole else None
+    if sum(widths[:-1]) + GAP * (len(widths) - 2) > limit and not whole:
+        return None
     under = [
         "\n".join(lead + line for line in textwrap.wrap(c[-1], max(limit - len(lead), 20), break_on_hyphens=False))
         for c, lead in zip(cells, leads)

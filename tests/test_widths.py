@@ -182,13 +182,37 @@ def test_count_uses_a_wider_terminal(capsys, monkeypatch):
     assert all(len(line) <= 200 for line in wide.splitlines())
 
 
-def test_a_deep_tree_too_wide_is_printed_whole(capsys, monkeypatch):
-    """Long paths (--depth 4) may not fit 80 columns even with the notes under their rows: the
-    tree stays one table (groups of columns would not read as a tree), its notes under the rows."""
-    code, out, err = run(capsys, monkeypatch, ["count", "--depth", "4", str(SPECS / "llama-3.1-8b.toml")])
-    tree = out[out.index("\nllama-3.1-8b\npath") + 1:]
-    assert code == 0 and tree.count("\npath ") == 1 and "repeat ×32" in tree
+def test_a_deep_tree_too_wide_shows_names_under_their_parents(capsys, monkeypatch):
+    """Long paths (--depth 5) do not fit 80 columns even with the notes under their rows: each
+    row then shows its name under its parent (the column is called ``name``), as torchinfo
+    does; the tree stays one table, its notes under the rows. A wider terminal keeps full paths."""
+    argv = ["count", "--depth", "5", str(SPECS / "llama-3.1-8b.toml")]
+    code, out, err = run(capsys, monkeypatch, argv)
+    tree = out[out.index("\nllama-3.1-8b\nname") + 1:]
+    assert code == 0 and widest(out) <= 80, _too_wide(out)
+    assert tree.count("\nname ") == 1 and "repeat ×32" in tree
     assert "│ │ 218,112,000 each; children: one copy" in tree.splitlines()  # under model.layers.{0..31}, in the tree
+    rows = [line.split()[0] for line in tree.splitlines()[3:]]
+    assert "├─layers.{0..31}" in rows and "│ │ ├─q_proj" in [line[:12] for line in tree.splitlines()]
+    assert rows[-2:] == ["lm_head", "└─weight"]
+    _, wide, _ = run(capsys, monkeypatch, argv, 200)
+    assert "\nllama-3.1-8b\npath" in wide and "model.layers.0.self_attn.q_proj.weight" in wide
+
+
+@pytest.mark.parametrize("spec", [s for s in ALL_SPECS if s != "t5-base"])
+def test_count_trees_fit_80_columns_at_depth_4(capsys, monkeypatch, spec):
+    """T5's dotted module names (layer.0.SelfAttention) are one name under their parent: too wide."""
+    code, out, err = run(capsys, monkeypatch, ["count", "--depth", "4", str(SPECS / f"{spec}.toml")])
+    assert code == 0 and widest(out) <= 80, _too_wide(out)
+
+
+def test_names_under_their_parents():
+    from registry.render import _name_under
+
+    assert _name_under("h.0.attn.c_attn", "h.0.attn") == "c_attn"
+    assert _name_under("h.0.ln_1", "h.{0..11}") == "ln_1"
+    assert _name_under("layers.1.mlp", "layers.{1..45 step 2}") == "mlp"
+    assert _name_under("wte.weight", "wte") == "weight" and _name_under("wte", "") == "wte"
 
 
 def _columns(table: str) -> list[tuple[int, int]]:
