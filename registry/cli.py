@@ -128,7 +128,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def sub_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+def _sub_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     """The subcommand parsers of ``parser`` by command name."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -246,7 +246,7 @@ def _main(argv: Sequence[str] | None) -> tuple[int, str]:
     try:
         args, extra = parser.parse_known_args(argv)
         if extra:  # said by the command's parser, so that the line starts 'registry COMMAND:'
-            command_parser = sub_parsers(parser).get(getattr(args, "command", None) or "", parser)
+            command_parser = _sub_parsers(parser).get(getattr(args, "command", None) or "", parser)
             command_parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0), "registry"

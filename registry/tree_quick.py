@@ -64,7 +64,7 @@ def clearly_sound(root: BlockBase) -> bool:
     """True when ``root``'s tensor paths are clearly unique and its ties clearly sound (see the module)."""
     try:
         summary = _summary(root)
-    except ValueError:
+    except (ValueError, RecursionError):  # a marker in a name; a tree deeper than the stack
         return False
     if summary is None:
         return False

@@ -127,3 +127,17 @@ def test_sweeps_count_as_the_formula_with_a_warm_cache():
         counts = [registry.count(registry.build_model("gpt", vocab_size=v, n_positions=p, d_model=d, n_layers=n,
                                                       n_heads=h)).total_params for v, p, d, n, h in configs]
         assert counts == [formula(v, p, d, n) for v, p, d, n, _ in configs]
+
+
+def test_a_tree_deeper_than_the_stack_is_checked_exactly():
+    """The quick check's per-block summaries recurse; a tree deeper than Python's stack is left
+    to the exact check (iterative), which finds a clash or nothing, as for any other tree."""
+    from registry.tree_check import tree_problem
+
+    body = LayerNorm(name="n", dim=4)
+    for _ in range(3000):
+        body = Module(name="m", blocks=[body])
+    assert tree_problem(body) is None
+    clash = Module(blocks=[body, LayerNorm(name="m." * 3000 + "n", dim=4)])
+    problem = tree_problem(clash)
+    assert problem is not None and "occurs twice" in problem.message
