@@ -10,7 +10,8 @@ still run, unknown keyword arguments and missing required fields still go throug
 validation (and so fail as they would), and defaults are filled in as pydantic fills them.
 What a trusted constructor does not check is the type and bounds of each value: a family is
 trusted to pass a block the values its fields declare (its tests, against the reference
-implementation, check it does).
+implementation, check it does). Equal trusted blocks share one state, caches included
+(:mod:`registry.blocks.interning`).
 """
 
 from __future__ import annotations
