@@ -25,7 +25,7 @@ from registry.cli import main
 from registry.errors import SpecError
 from registry.hf import import_config
 from registry.toml_writer import dumps
-from tests._hf_configs import PUBLISHED, make_config, quiet_transformers, reference_counts, top_k_of, write_config
+from tests._hf_configs import PUBLISHED, deepseek_latent_fields, make_config, quiet_transformers, reference_counts, top_k_of, write_config
 
 #: The model types this file randomises and checks against transformers; every other mapped
 #: type has its own tests/test_types_*.py, and tests/test_model_types.py covers them all.
@@ -188,19 +188,7 @@ def qwen2_moe_configs(draw):
 
 @st.composite
 def deepseek_v2_configs(draw):
-    heads = draw(st.integers(1, 4))
-    experts = draw(st.integers(1, 5))
-    fields = dict(
-        hidden_size=heads * draw(st.integers(1, 6)) * 2, num_attention_heads=heads, num_key_value_heads=heads,
-        num_hidden_layers=draw(st.integers(1, 4)), vocab_size=draw(st.integers(5, 300)),
-        tie_word_embeddings=draw(st.booleans()), intermediate_size=draw(st.integers(1, 48)),
-        moe_intermediate_size=draw(st.integers(1, 24)), n_routed_experts=experts,
-        num_experts_per_tok=draw(st.integers(1, experts)), n_shared_experts=draw(st.integers(0, 2)),
-        first_k_dense_replace=draw(st.integers(0, 3)), q_lora_rank=draw(st.none() | st.integers(1, 16)),
-        kv_lora_rank=draw(st.integers(1, 16)), qk_nope_head_dim=draw(st.integers(1, 8)),
-        qk_rope_head_dim=draw(st.integers(1, 4)) * 2, v_head_dim=draw(st.integers(1, 8)),
-        attention_bias=draw(st.booleans()), mlp_bias=draw(st.booleans()),
-    )  # fmt: skip
+    fields = {**deepseek_latent_fields(draw), "mlp_bias": draw(st.booleans())}
     return "deepseek_v2", draw(_causal("DeepseekV2")), fields
 
 

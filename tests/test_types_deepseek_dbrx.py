@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 import registry
 from registry.cli import main
 from registry.report import iter_tensors
-from tests._hf_configs import make_config, meta_model, quiet_transformers, reference_counts, write_config
+from tests._hf_configs import deepseek_latent_fields, make_config, meta_model, quiet_transformers, reference_counts, write_config
 from tests.conftest import ROOT, without_prefix
 from tests.safetensors_files import write_raw
 
@@ -93,20 +93,8 @@ def _import_and_count(tmp: Path, path: Path) -> tuple[int, int]:
 
 @st.composite
 def deepseek_v3_configs(draw):
-    heads = draw(st.integers(1, 4))
-    experts = draw(st.integers(1, 5))
-    fields = dict(
-        hidden_size=heads * draw(st.integers(1, 6)) * 2, num_attention_heads=heads, num_key_value_heads=heads,
-        num_hidden_layers=draw(st.integers(1, 4)), vocab_size=draw(st.integers(5, 300)),
-        tie_word_embeddings=draw(st.booleans()), intermediate_size=draw(st.integers(1, 48)),
-        moe_intermediate_size=draw(st.integers(1, 24)), n_routed_experts=experts,
-        num_experts_per_tok=draw(st.integers(1, experts)), n_shared_experts=draw(st.integers(0, 2)),
-        first_k_dense_replace=draw(st.integers(0, 3)), q_lora_rank=draw(st.none() | st.integers(1, 16)),
-        kv_lora_rank=draw(st.integers(1, 16)), qk_nope_head_dim=draw(st.integers(1, 8)),
-        qk_rope_head_dim=draw(st.integers(1, 4)) * 2, v_head_dim=draw(st.integers(1, 8)),
-        attention_bias=draw(st.booleans()), n_group=1, topk_group=1,
-        num_nextn_predict_layers=draw(st.integers(0, 2)),
-    )  # fmt: skip
+    fields = {**deepseek_latent_fields(draw), "n_group": 1, "topk_group": 1,
+              "num_nextn_predict_layers": draw(st.integers(0, 2))}  # fmt: skip
     return draw(st.sampled_from(["DeepseekV3ForCausalLM", "DeepseekV3Model"])), fields
 
 
