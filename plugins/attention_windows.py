@@ -3,7 +3,7 @@
 Not a plugin (it registers nothing). A sliding window holds no parameters, but a
 decoding step caches at most the window's keys and values in the layers that use it,
 so the block tree says which layers slide (``Attention.sliding_window``; read by
-:mod:`registry.memory`). :class:`SlidingWindowParams` are the hyper-parameters a family
+:mod:`registry.analyses.memory`). :class:`SlidingWindowParams` are the hyper-parameters a family
 adds for it, :func:`split_by_window` splits a family's runs of layers into sliding and
 full-attention runs without listing the layers (any layer count), and
 :func:`sliding_params` reads them from a ``config.json`` as transformers 5 does:

@@ -22,7 +22,7 @@ from pydantic import Field, PositiveInt, model_validator
 
 from registry import Family, SpecError, hookimpl
 from registry.blocks import Attention, Embedding, FieldError, FusedExperts, LayerNorm, Linear, Module, Repeat
-from registry.hf import COMMON_SHAPE_FREE
+from registry.sources.hf_config import COMMON_SHAPE_FREE
 from registry.hf_reader import ConfigReader, short
 from registry.model_types import Mapped, ModelType
 from registry.plugins.common import FamilyParams

@@ -22,23 +22,23 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "load": "registry.loading",
+    "load": "registry.sources.loading",
     "count": "registry.api",
     "count_flops": "registry.api",
     "estimate_memory": "registry.api",
     "chinchilla": "registry.api",
-    "html_report": "registry.html_page",
-    "tree": "registry.report",
-    "iter_tensors": "registry.report",
-    "Report": "registry.report",
-    "LayerRow": "registry.report",
+    "html_report": "registry.output.html_page",
+    "tree": "registry.analyses.report",
+    "iter_tensors": "registry.analyses.report",
+    "Report": "registry.analyses.report",
+    "LayerRow": "registry.analyses.report",
     "Model": "registry.model",
     "build_model": "registry.model",
     "Family": "registry.family",
     "CheckpointOnly": "registry.family",
     "ModelType": "registry.model_types",
     "Mapped": "registry.model_types",
-    "families": "registry.loading",
+    "families": "registry.sources.loading",
     "hookimpl": "registry.hookspecs",
     "RegistryError": "registry.errors",
     "SpecError": "registry.errors",
@@ -55,11 +55,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from registry.family import CheckpointOnly, Family
     from registry.model_types import Mapped, ModelType
     from registry.hookspecs import hookimpl
-    from registry.loading import families, load
+    from registry.sources.loading import families, load
     from registry.model import Model, build_model
     from registry.api import chinchilla, count, count_flops, estimate_memory
-    from registry.html_page import html_report
-    from registry.report import LayerRow, Report, iter_tensors, tree
+    from registry.output.html_page import html_report
+    from registry.analyses.report import LayerRow, Report, iter_tensors, tree
 
 
 def __getattr__(name: str) -> Any:

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from registry.model import Model  # every function here takes one (imported here: a count is a few microseconds)
-from registry.report import count as _count_model
+from registry.analyses.report import count as _count_model
 
 if TYPE_CHECKING:
-    from registry.flops import FlopsReport
-    from registry.memory import MemoryReport
-    from registry.report import Report
+    from registry.analyses.flops import FlopsReport
+    from registry.analyses.memory import MemoryReport
+    from registry.analyses.report import Report
 
 
 def model_of(model: Model | str | Path, function: str = "registry.count") -> Model:
@@ -31,7 +31,7 @@ def model_of(model: Model | str | Path, function: str = "registry.count") -> Mod
     if isinstance(model, Model):
         return model
     if isinstance(model, (str, Path)):
-        from registry.loading import load
+        from registry.sources.loading import load
 
         models = load(model)
         if len(models) != 1:
@@ -55,7 +55,7 @@ def count(model: Model | str | Path) -> Report:
 def count_flops(model: Model | str | Path, seq_len: int | None = None, convention: str = "appendix-f",
                 tokens: int | None = None) -> FlopsReport:  # fmt: skip
     """``registry flops``: forward, backward and training FLOPs (Chinchilla Appendix F) beside 6ND."""
-    from registry.flops import DEFAULT_SEQ_LEN, flops
+    from registry.analyses.flops import DEFAULT_SEQ_LEN, flops
 
     return flops(model_of(model, "registry.count_flops"), seq_len or DEFAULT_SEQ_LEN, convention, tokens)
 
@@ -63,10 +63,10 @@ def count_flops(model: Model | str | Path, seq_len: int | None = None, conventio
 def estimate_memory(model: Model | str | Path, dtype: str = "bf16", train: bool = False, **options: Any) -> MemoryReport:
     """``registry memory``: weights, gradients, optimizer states and KV cache, in bytes.
 
-    ``options`` are those of :func:`registry.memory.memory` (``optimizer``, ``seq_len``,
+    ``options`` are those of :func:`registry.analyses.memory.memory` (``optimizer``, ``seq_len``,
     ``batch``, ``kv_dtype``).
     """
-    from registry.memory import memory
+    from registry.analyses.memory import memory
 
     return memory(model_of(model, "registry.estimate_memory"), dtype, train, **options)
 
@@ -78,10 +78,10 @@ def chinchilla(model: Model | str | Path | None = None, *, compute: float | None
     With ``model``: its 20-tokens budget against its published training tokens (and, with
     ``compute``, the fit's optimum at that budget). With ``compute`` alone: the compute-optimal
     N and D. With ``params``: the budget at which that size is compute-optimal.
-    ``fit`` defaults to :data:`registry.scaling.DEFAULT_FIT`.
+    ``fit`` defaults to :data:`registry.analyses.scaling.DEFAULT_FIT`.
     """
-    from registry.planning import budget_rows, model_rows, param_rows
-    from registry.scaling import DEFAULT_FIT, get_fit
+    from registry.analyses.planning import budget_rows, model_rows, param_rows
+    from registry.analyses.scaling import DEFAULT_FIT, get_fit
 
     law = get_fit(fit or DEFAULT_FIT)
     if params is not None:

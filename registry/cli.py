@@ -54,8 +54,8 @@ SUMMARIES: dict[str, tuple[str, str]] = {
 
 
 #: The most digits an exact figure may print with. Counts have at most
-#: :data:`registry.tree_check.MAX_COUNT_DIGITS` digits and other inputs at most
-#: :data:`registry.spec.MAX_DIGITS`, so that every derived figure stays well below this;
+#: :data:`registry.blocks.tree_check.MAX_COUNT_DIGITS` digits and other inputs at most
+#: :data:`registry.sources.spec.MAX_DIGITS`, so that every derived figure stays well below this;
 #: Python's own default (4,300) would be too tight for a FLOP count of such a model.
 MAX_PRINTED_DIGITS = 10_000
 

@@ -38,7 +38,7 @@ def read_config(path: str | Path, text: str | None = None) -> tuple[dict[str, An
     (``text``: the file's text, already read, e.g. from stdin; ``path`` then names it)."""
     import json  # here: every plugin module imports this one, a spec file's count reads no JSON (start-up time)
 
-    from registry.spec import MAX_DIGITS, find_huge_int, read_text, too_many_digits  # the same checks as for specs
+    from registry.sources.spec import MAX_DIGITS, find_huge_int, read_text, too_many_digits  # the same checks as for specs
 
     path = Path(path)
     text = read_text(path) if text is None else text

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from registry.checkpoints.gguf_architectures import GgufArchitecture
+    from registry.sources.gguf_config import GgufArchitecture
     from registry.family import Family
     from registry.model_types import ModelType
 
@@ -57,7 +57,7 @@ def register_gguf_architectures(register: Callable[[GgufArchitecture], None]) ->
     ``GgufArchitecture(name, config, tensor_name)``: ``config(meta)`` returns a
     config.json-like dict (with ``model_type``) built from the file's metadata, read
     through ``meta.int(key)``, ``meta.float(key)``, ``meta.has(key)``, ``meta.rows(tensor)``
-    (see :class:`registry.checkpoints.gguf_architectures.GgufMetadata`); the model-type
+    (see :class:`registry.sources.gguf_config.GgufMetadata`); the model-type
     mapping of that dict builds the model. ``tensor_name(gguf_name)`` returns the
     checkpoint name of a GGUF tensor (None: not a parameter). A second mapping of one
     architecture is an error naming both plugins; the first stays.

@@ -15,7 +15,7 @@ from registry.blocks import BlockBase, Module
 from registry.blocks.base import trusted_blocks
 from registry.errors import PluginError, RegistryError, SpecError
 from registry.plugin_manager import find_family
-from registry.tree_check import tree_problem
+from registry.blocks.tree_check import tree_problem
 
 
 @dataclass(frozen=True)

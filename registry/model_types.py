@@ -2,7 +2,7 @@
 
 A plugin hands :class:`ModelType` objects to the core through the
 ``register_model_types(register)`` hook, beside the families it registers. The core
-owns the reading (:mod:`registry.hf`): it resolves the class named in
+owns the reading (:mod:`registry.sources.hf_config`): it resolves the class named in
 ``architectures``, gives the mapping a :class:`~registry.hf_reader.ConfigReader`, and
 checks what the mapping returns with the family's own rules. The core names no model
 type: every one comes from a plugin, built-in or third-party.
@@ -48,7 +48,7 @@ class ModelType:
     class ``cls`` and returns a :class:`Mapped`. ``shape_free`` lists the fields of
     transformers' configuration class for this model type that change no shape;
     together with the fields ``map`` reads and the fields every configuration has
-    (:data:`registry.hf.COMMON_SHAPE_FREE`), they are every field transformers knows
+    (:data:`registry.sources.hf_config.COMMON_SHAPE_FREE`), they are every field transformers knows
     for it. Any other field of a config is not a field of this model type: it is
     ignored with a warning, or refused under ``--strict``. ``origin`` is set by the core
     to the plugin that registered it.

@@ -1,4 +1,4 @@
-"""Tests of registry.checkpoint: safetensors headers read exactly, and only headers."""
+"""Tests of registry.checkpoints: safetensors headers read exactly, and only headers."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from registry import checkpoint
+from registry.checkpoints import safetensors as checkpoint
 from registry.checkpoints import files
 from tests.safetensors_files import count_reads, write_raw
-from registry.checkpoint import TensorInfo, group_counts, read_checkpoint, read_safetensors_header
+from registry.checkpoints import TensorInfo, group_counts, read_checkpoint
+from registry.checkpoints.safetensors import read_safetensors_header
 from registry.errors import SpecError
 
 

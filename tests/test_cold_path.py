@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import registry
 from registry.blocks import Attention, FeedForward, LayerNorm, Linear, Module, Parameter, Repeat
 from registry.blocks.base import FieldError, trusted_blocks
-from registry.tally import Tally
+from registry.blocks.tally import Tally
 from tests.conftest import ROOT, SPECS
 
 
@@ -59,12 +59,12 @@ def test_help_imports_no_command_and_no_pydantic():
                                   ["count", "--details", "--depth", "2", str(SPECS / "gpt3.toml")],
                                   ["count", "--format", "markdown", str(SPECS / "gpt2-xl.toml")]])  # fmt: skip
 def test_a_cold_count_imports_no_tabulate(argv):
-    """Our own tables (registry/table_draw.py): tabulate's import cost start-up time (issue 9)."""
+    """Our own tables (registry/output/table_draw.py): tabulate's import cost start-up time (issue 9)."""
     out = _run(
         "import io, sys, contextlib\n"
         "from registry.cli import main\n"
         f"with contextlib.redirect_stdout(io.StringIO()): main({argv!r})\n"
-        "print(sorted(m for m in sys.modules if m.startswith('tabulate')), 'registry.render' in sys.modules)"
+        "print(sorted(m for m in sys.modules if m.startswith('tabulate')), 'registry.output.render' in sys.modules)"
     )
     assert out == "[] True"
 
@@ -72,7 +72,7 @@ def test_a_cold_count_imports_no_tabulate(argv):
 def test_a_cold_count_of_a_spec_imports_only_what_it_needs():
     """A spec file's table needs no JSON, no typo suggestions, no --set machinery, no argparse
     terminal query through shutil (issue 9's cold path); json output imports json."""
-    probe = "('json', 'difflib', 'registry.overrides', 'registry.checkpoints.tensors', 'registry.catalogue')"  # csv, decimal: pydantic's
+    probe = "('json', 'difflib', 'registry.sources.overrides', 'registry.checkpoints.tensors', 'registry.sources.catalogue')"  # csv, decimal: pydantic's
     for argv, expected in ((["count", str(SPECS / "gpt2-xl.toml")], "[]"),
                            (["count", "--format", "json", str(SPECS / "gpt2-xl.toml")], "['json']")):  # fmt: skip
         out = _run(
@@ -197,8 +197,8 @@ def trees(draw, depth: int = 0) -> object:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(trees(), min_size=1, max_size=4))
 def test_quick_tree_check_never_passes_a_tree_the_exact_check_refuses(blocks):
-    import registry.tree_check as tree_check
-    from registry.tree_quick import clearly_sound
+    import registry.blocks.tree_check as tree_check
+    from registry.blocks.tree_quick import clearly_sound
 
     root = Module(blocks=blocks)
     quick = clearly_sound(root)
@@ -213,7 +213,7 @@ def test_quick_tree_check_never_passes_a_tree_the_exact_check_refuses(blocks):
 
 
 def test_quick_tree_check_passes_every_shipped_spec_the_exact_check_passes_mostly():
-    from registry.tree_quick import clearly_sound
+    from registry.blocks.tree_quick import clearly_sound
 
     models = [m for path in sorted(SPECS.glob("*.toml")) for m in registry.load(path)]
     sound = [m.name for m in models if clearly_sound(m.architecture)]

@@ -208,7 +208,7 @@ def test_chinchilla_params_then_a_spec_reads_the_spec(capsys):
 def test_chinchilla_default_fit_reproduces_the_papers_optimum(capsys):
     """Hoffmann et al. 2022: Table 3 gives 400M parameters and 8.0B tokens at 1.92e19 FLOPs;
     Table A3 (Approach 3) puts 400M at 2.21e19 FLOPs and 9.2B tokens."""
-    from registry.scaling import DEFAULT_FIT, allocation_for_params, compute_optimal, get_fit
+    from registry.analyses.scaling import DEFAULT_FIT, allocation_for_params, compute_optimal, get_fit
 
     fit = get_fit(DEFAULT_FIT)
     at = compute_optimal(fit, 1.92e19)

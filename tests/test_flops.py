@@ -1,4 +1,4 @@
-"""Tests of registry.flops and ``registry flops``: the seed notebook's FLOPs table, Appendix F's
+"""Tests of registry.analyses.flops and ``registry flops``: the seed notebook's FLOPs table, Appendix F's
 formula written out here, grouped-query and MoE attention written out here, conventions, error
 paths, and every command shown in docs/compute.md."""
 
@@ -13,8 +13,8 @@ import pytest
 
 from registry.blocks import Attention, BlockBase, Embedding, FeedForward, Linear, MoE, Module, Repeat, RMSNorm
 from registry.cli import main
-from registry.flops import TERMS, flops, forward_terms
-from registry.loading import load
+from registry.analyses.flops import TERMS, flops, forward_terms
+from registry.sources.loading import load
 from registry.model import Model
 
 ROOT = Path(__file__).resolve().parents[1]

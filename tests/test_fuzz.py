@@ -53,7 +53,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from registry.cli import main
-from registry.spec import MAX_ERRORS
+from registry.sources.spec import MAX_ERRORS
 from tests.conftest import ROOT, SPECS, Result, result_of, without_prefix
 
 CORPUS = Path(__file__).resolve().parent / "fuzz_corpus"
@@ -786,7 +786,7 @@ def test_json_outputs_are_strict_json(tmp_path):
 
 def test_too_many_digits(tmp_path):
     """Past MAX_DIGITS digits a whole number is one clear line, in a spec, a config or an option."""
-    from registry.spec import MAX_DIGITS
+    from registry.sources.spec import MAX_DIGITS
 
     ok = tmp_path / "ok.toml"
     ok.write_text(gpt_spec(10 ** (MAX_DIGITS - 1), 1, 10 ** (MAX_DIGITS - 1), 1))
@@ -924,7 +924,7 @@ def test_unreadable_file_simulated(tmp_path, monkeypatch):
 
 def test_multi_megabyte_files(tmp_path):
     """Just under the 8 MiB limit: parsed; over it: refused before parsing; never a long line."""
-    from registry.spec import MAX_SPEC_BYTES
+    from registry.sources.spec import MAX_SPEC_BYTES
 
     base = (SPECS / "gpt2.toml").read_text()
     comment = tmp_path / "comment.toml"
@@ -1332,7 +1332,7 @@ def test_control_characters_in_config_strings(field, text, tmp_path_factory):
 @given(exponent=st.integers(596, 603), field=st.sampled_from(["d_model", "n_layers", "vocab_size", "n_positions"]))
 def test_numbers_at_the_digit_limit(exponent, field, tmp_path_factory):
     """A whole number of up to 600 digits counts exactly; one more digit is one line."""
-    from registry.spec import MAX_DIGITS
+    from registry.sources.spec import MAX_DIGITS
 
     path = tmp_path_factory.mktemp("digits") / "spec.toml"
     sizes = {"d_model": 8, "n_layers": 1, "vocab_size": 11, "n_positions": 5, field: 10**exponent}
@@ -1350,7 +1350,7 @@ def test_numbers_at_the_digit_limit(exponent, field, tmp_path_factory):
 @pytest.mark.parametrize("levels", [1, 3, 4, 5])
 def test_counts_at_the_count_limit(levels, tmp_path):
     """Nested repeats multiply: up to MAX_COUNT_DIGITS digits every command prints exactly; past it, one line."""
-    from registry.tree_check import MAX_COUNT_DIGITS
+    from registry.blocks.tree_check import MAX_COUNT_DIGITS
 
     block = '{ kind = "linear", name = "l", in_features = 2, out_features = 3 }'
     for i in range(levels):
@@ -1370,7 +1370,7 @@ def test_counts_at_the_count_limit(levels, tmp_path):
 
 @pytest.mark.parametrize("parts", [99, 100, 101])
 def test_key_parts_at_the_limit(parts, tmp_path):
-    from registry.spec import MAX_KEY_PARTS
+    from registry.sources.spec import MAX_KEY_PARTS
 
     path = tmp_path / "keys.toml"
     path.write_text('name = "x"\nfamily = "gpt"\n' + ".".join(["notes"] * parts) + ' = "x"\n')

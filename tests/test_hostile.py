@@ -195,8 +195,8 @@ def test_legitimate_ties_and_names_count(case, cli, write_spec):
 
 
 def test_every_shipped_spec_passes_the_tree_checks():
-    from registry.loading import load
-    from registry.tree_check import tree_problem
+    from registry.sources.loading import load
+    from registry.blocks.tree_check import tree_problem
 
     for path in sorted(SPECS.glob("*.toml")):
         for model in load(path):
@@ -395,7 +395,7 @@ def many_models(n: int) -> str:
 
 def test_many_models_are_linear(write_spec):
     """10 times the rows take about 10 times as long (not 100: duplicate names were found by list.count)."""
-    from registry.spec import load
+    from registry.sources.spec import load
 
     small, large = write_spec(many_models(500), "small.toml"), write_spec(many_models(5000), "large.toml")
     load(small)  # warm up (plugins, validators)

@@ -23,8 +23,8 @@ import registry
 from registry import count
 from registry.cli import main
 from registry.errors import SpecError
-from registry.hf import import_config
-from registry.toml_writer import dumps
+from registry.sources.hf_config import import_config
+from registry.output.toml_writer import dumps
 from tests._hf_configs import PUBLISHED, deepseek_latent_fields, make_config, quiet_transformers, reference_counts, top_k_of, write_config
 
 #: The model types this file randomises and checks against transformers; every other mapped

@@ -10,11 +10,11 @@ from pathlib import Path
 from registry.analyses.gpus import load_catalog
 from registry.analyses.inference import inference
 from registry.cli import main
-from registry.flops import decode_terms, forward_terms
-from registry.hf import load_config
-from registry.loading import load
-from registry.memory import memory
-from registry.report import count
+from registry.analyses.flops import decode_terms, forward_terms
+from registry.sources.hf_config import load_config
+from registry.sources.loading import load
+from registry.analyses.memory import memory
+from registry.analyses.report import count
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS, CONFIGS = ROOT / "specs", ROOT / "tests" / "configs"

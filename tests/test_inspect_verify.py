@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from tests.safetensors_files import count_reads, write_raw
-from registry.checkpoint import TensorInfo, read_checkpoint
+from registry.checkpoints import TensorInfo, read_checkpoint
 from registry.cli import main
-from registry.loading import load
+from registry.sources.loading import load
 from registry.model import build_model
-from registry.report import count, iter_tensors
-from registry.verify import Rename, compare
+from registry.analyses.report import count, iter_tensors
+from registry.checkpoints.verify import Rename, compare
 
 ROOT = Path(__file__).resolve().parent.parent
 

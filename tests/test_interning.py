@@ -97,7 +97,7 @@ def test_a_copy_with_changes_recomputes_its_tally():
 def test_a_clash_is_found_in_a_shared_state_every_time():
     """The path check kept with a state answers for every block sharing it: two tensors named
     alike are refused the second time as the first."""
-    from registry.tree_check import tree_problem
+    from registry.blocks.tree_check import tree_problem
 
     for _ in range(2):
         with trusted_blocks():
@@ -132,7 +132,7 @@ def test_sweeps_count_as_the_formula_with_a_warm_cache():
 def test_a_tree_deeper_than_the_stack_is_checked_exactly():
     """The quick check's per-block summaries recurse; a tree deeper than Python's stack is left
     to the exact check (iterative), which finds a clash or nothing, as for any other tree."""
-    from registry.tree_check import tree_problem
+    from registry.blocks.tree_check import tree_problem
 
     body = LayerNorm(name="n", dim=4)
     for _ in range(3000):

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from registry.analyses.kv_cache import cache_groups
 from registry.blocks import Attention, Repeat
-from registry.hf import load_config
-from registry.loading import load
-from registry.memory import memory
+from registry.sources.hf_config import load_config
+from registry.sources.loading import load
+from registry.analyses.memory import memory
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS, CONFIGS = ROOT / "specs", ROOT / "tests" / "configs"

@@ -1,4 +1,4 @@
-"""Tests of registry.memory and ``registry memory``: weights, training state and KV cache against
+"""Tests of registry.analyses.memory and ``registry memory``: weights, training state and KV cache against
 formulas written here (2 x layers x kv-heads x head-width x bytes), LLaMA-2 7B's published count,
 and error paths."""
 
@@ -13,8 +13,8 @@ import pytest
 from registry import blocks
 from registry.blocks import Attention, Embedding, FeedForward, Linear, Module, Repeat, RMSNorm
 from registry.cli import main
-from registry.loading import load
-from registry.memory import DTYPE_BITS, memory
+from registry.sources.loading import load
+from registry.analyses.memory import DTYPE_BITS, memory
 from registry.model import Model
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -22,7 +22,7 @@ import pytest
 import registry
 from registry.cli import main
 from registry.errors import SpecError
-from registry.hf import COMMON_SHAPE_FREE, CORE_FIELDS
+from registry.sources.hf_config import COMMON_SHAPE_FREE, CORE_FIELDS
 from registry.hf_reader import ConfigReader
 from registry.plugin_manager import load_model_types
 from tests._hf_configs import meta_model, quiet_transformers

@@ -1,4 +1,4 @@
-"""Tests of registry.planning and ``registry chinchilla``: the 20-tokens rule written out here,
+"""Tests of registry.analyses.planning and ``registry chinchilla``: the 20-tokens rule written out here,
 the compute-optimal sizes the issue and docs/scaling-laws.md quote, predicted losses from the
 published constants, the seed's four-model table, and error paths."""
 
@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry.cli import main
-from registry.loading import load
-from registry.planning import budget_rows, model_rows, param_rows, trend
-from registry.scaling import allocation_for_params, compute_optimal, get_fit
+from registry.sources.loading import load
+from registry.analyses.planning import budget_rows, model_rows, param_rows, trend
+from registry.analyses.scaling import allocation_for_params, compute_optimal, get_fit
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"
@@ -44,7 +44,7 @@ def published_loss(fit: str, n: float, d: float) -> float:
 
 def brute_force_optimum(fit: str, c: float) -> float:
     """N minimising the published loss along C = 6ND: a grid of 2,001 points in log N around the
-    minimum, refined ten times (nothing from registry.scaling)."""
+    minimum, refined ten times (nothing from registry.analyses.scaling)."""
     lo, hi = 0.0, math.log(c)
     for _ in range(10):
         xs = [lo + (hi - lo) * k / 2000 for k in range(2001)]

@@ -1,4 +1,4 @@
-"""Tests of registry.plot and ``registry plot``: both figures are written as real PNGs, models
+"""Tests of registry.output.plot and ``registry plot``: both figures are written as real PNGs, models
 without training tokens are reported rather than placed, and bad input is one line."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from registry.cli import main
-from registry.loading import load
-from registry.plot import breakdown_chart, loss_landscape, points
-from registry.report import count
+from registry.sources.loading import load
+from registry.output.plot import breakdown_chart, loss_landscape, points
+from registry.analyses.report import count
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"  # the PNG specification's file signature
@@ -23,7 +23,7 @@ needs_matplotlib = pytest.mark.skipif(importlib.util.find_spec("matplotlib") is 
 
 def test_core_does_not_import_matplotlib():
     code = (
-        "import sys, registry.cli, registry.plot, registry.commands.plot;"
+        "import sys, registry.cli, registry.output.plot, registry.commands.plot;"
         "registry.cli.build_parser();"
         "sys.exit('matplotlib' in sys.modules)"
     )
@@ -130,7 +130,7 @@ def test_an_unknown_suffix_is_one_line_before_any_work(capsys, tmp_path, name):
 def test_landscape_reads_well(tmp_path):
     import matplotlib
 
-    from registry.plot import RULE_COLOR
+    from registry.output.plot import RULE_COLOR
 
     models = load(SPECS / "chinchilla-70b.toml") + load(SPECS / "gopher-280b.toml") + load(SPECS / "llama-3.1-8b.toml")
     placed, _ = points(models)
@@ -160,7 +160,7 @@ def test_landscape_labels_do_not_overlap(tmp_path):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.text import Annotation
 
-    import registry.plot as plot_module
+    import registry.output.plot as plot_module
 
     seen = {}
     real_save = plot_module._save
@@ -190,7 +190,7 @@ def test_landscape_labels_do_not_overlap(tmp_path):
 def test_breakdown_shows_absolute_parameters_and_norms(tmp_path):
     import matplotlib
 
-    from registry.render import human
+    from registry.output.render import human
 
     reports = [count(m) for m in load(SPECS / "gpt2.toml") + load(SPECS / "llama-3.1-8b.toml")]
     out = tmp_path / "b.svg"

@@ -1,5 +1,5 @@
 """``registry plot memory``: per-GPU memory by part over GPUs (training) or context (serving); the rows equal
-registry.memory's figures."""
+registry.analyses.memory's figures."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 
 from registry.analyses.sharding import Parallelism
 from registry.cli import main
-from registry.loading import load
-from registry.memory import Training, memory
+from registry.sources.loading import load
+from registry.analyses.memory import Training, memory
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 

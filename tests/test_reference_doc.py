@@ -1,10 +1,10 @@
-"""docs/spec-reference.md is what registry.reference generates from the models: it cannot drift."""
+"""docs/spec-reference.md is what registry.output.spec_reference generates from the models: it cannot drift."""
 
 from __future__ import annotations
 
 from registry.blocks import BLOCK_TYPES
-from registry.reference import spec_reference_markdown
-from registry.spec import SizeEntry, SpecFile
+from registry.output.spec_reference import spec_reference_markdown
+from registry.sources.spec import SizeEntry, SpecFile
 from tests.conftest import ROOT
 
 PAGE = ROOT / "docs" / "spec-reference.md"
@@ -13,7 +13,7 @@ PAGE = ROOT / "docs" / "spec-reference.md"
 def test_spec_reference_is_up_to_date():
     assert PAGE.read_text() == spec_reference_markdown(), (
         "docs/spec-reference.md differs from the models; regenerate it with "
-        "`python -m registry.reference > docs/spec-reference.md`"
+        "`python -m registry.output.spec_reference > docs/spec-reference.md`"
     )
 
 
@@ -34,17 +34,17 @@ def test_reference_lists_every_key_kind_and_family():
 
 
 def test_fallback_descriptions_name_real_fields():
-    from registry.reference import _TOP_LEVEL
+    from registry.output.spec_reference import _TOP_LEVEL
 
     models = {"SpecFile": SpecFile, "SizeEntry": SizeEntry}
     for model, key in _TOP_LEVEL:
-        assert key in models[model].model_fields, f"registry.reference describes {model}.{key}, which no longer exists"
+        assert key in models[model].model_fields, f"registry.output.spec_reference describes {model}.{key}, which no longer exists"
 
 
 def test_reference_runs_as_a_module():
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "registry.reference"], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-m", "registry.output.spec_reference"], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout == spec_reference_markdown()

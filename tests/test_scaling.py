@@ -1,4 +1,4 @@
-"""Tests of registry.scaling: the closed-form Chinchilla optimum against brute force, the
+"""Tests of registry.analyses.scaling: the closed-form Chinchilla optimum against brute force, the
 published-fit values, the 20-tokens rule, validation, and the table in docs/scaling-laws.md."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry import scaling
-from registry.scaling import (
+from registry.analyses import scaling
+from registry.analyses.scaling import (
     FITS, LossFit, allocation_for_params, chinchilla_tokens, compute_optimal,
     get_fit, loss, rule_vs_fit_table,
 )
@@ -106,7 +106,7 @@ PUBLISHED = {"approach3": (1.69, 406.4, 410.7, 0.34, 0.28), "besiroglu": (1.8172
 
 def published_optimum(name: str, c: float) -> tuple[float, float]:
     """(N, D) minimising the published loss along 6ND = c, by golden-section search over ln N:
-    the loss and the constants come from the papers, nothing from registry.scaling."""
+    the loss and the constants come from the papers, nothing from registry.analyses.scaling."""
     _, a, b, alpha, beta = PUBLISHED[name]
     x = golden_min(lambda x: a / math.exp(x) ** alpha + b / (c / (6 * math.exp(x))) ** beta, 0.0, math.log(c))
     return math.exp(x), c / (6 * math.exp(x))

@@ -18,10 +18,10 @@ from registry.analyses.lora import lora, qlora_weights
 from registry.analyses.sharding import ParamGroup, Parallelism, per_gpu_states
 from registry.analyses.timing import training_time
 from registry.cli import main
-from registry.flops import flops
-from registry.loading import load
-from registry.memory import Training, memory
-from registry.report import count
+from registry.analyses.flops import flops
+from registry.sources.loading import load
+from registry.analyses.memory import Training, memory
+from registry.analyses.report import count
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"
@@ -200,7 +200,7 @@ def test_lora_matches_peft_on_a_small_model(tmp_path):
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from registry.hf import load_config
+    from registry.sources.hf_config import load_config
 
     cfg = dict(vocab_size=128, hidden_size=64, intermediate_size=96, num_hidden_layers=3, num_attention_heads=4,
                num_key_value_heads=2, model_type="llama", architectures=["LlamaForCausalLM"])  # fmt: skip

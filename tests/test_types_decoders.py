@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 import registry
 from registry.blocks import Attention, FusedExperts, Module
 from registry.errors import SpecError
-from registry.hf import import_config
-from registry.report import iter_tensors
+from registry.sources.hf_config import import_config
+from registry.analyses.report import iter_tensors
 from tests._hf_configs import make_config, meta_model, quiet_transformers, reference_counts, top_k_of, write_config
 from tests.conftest import ROOT
 

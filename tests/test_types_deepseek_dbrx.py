@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 import registry
 from registry.cli import main
-from registry.report import iter_tensors
+from registry.analyses.report import iter_tensors
 from tests._hf_configs import deepseek_latent_fields, make_config, meta_model, quiet_transformers, reference_counts, write_config
 from tests.conftest import ROOT, without_prefix
 from tests.safetensors_files import write_raw

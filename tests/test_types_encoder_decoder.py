@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 import registry
 from registry.cli import main
 from registry.errors import SpecError
-from registry.hf import import_config
-from registry.report import iter_tensors
+from registry.sources.hf_config import import_config
+from registry.analyses.report import iter_tensors
 from tests._hf_configs import quiet_transformers
 from tests.conftest import ROOT, SPECS
 

@@ -29,7 +29,7 @@ import registry
 from registry.blocks import Linear, Module, Repeat, Shared
 from registry.cli import main
 from registry.errors import SpecError
-from registry.hf import import_config
+from registry.sources.hf_config import import_config
 from tests._hf_configs import make_config, meta_model, quiet_transformers, write_config
 from tests.conftest import ROOT, SPECS
 

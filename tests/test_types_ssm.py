@@ -23,7 +23,7 @@ import registry
 from registry import count, iter_tensors
 from registry.cli import main
 from registry.errors import SpecError
-from registry.hf import import_config
+from registry.sources.hf_config import import_config
 from tests._hf_configs import make_config, meta_model, quiet_transformers, reference_counts, top_k_of, write_config
 from tests.conftest import ROOT
 

@@ -26,12 +26,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from registry.blocks import Embedding, LayerNorm, Linear, Module, Parameter, Repeat
-from registry.checkpoint import TensorInfo
+from registry.checkpoints import TensorInfo
 from registry.cli import main
-from registry.loading import load
+from registry.sources.loading import load
 from registry.model import Model
-from registry.report import iter_tensors
-from registry.verify import (MAX_PREFIXES, NOT_BUILT, OLD_NAMES, Comparison, Entry, Rename, _declared, _is_buffer, _modern,
+from registry.analyses.report import iter_tensors
+from registry.checkpoints.verify import (MAX_PREFIXES, NOT_BUILT, OLD_NAMES, Comparison, Entry, Rename, _declared, _is_buffer, _modern,
                              _same_shape, checkpoint_only, compare)  # fmt: skip
 from tests.safetensors_files import write_header
 

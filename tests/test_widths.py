@@ -114,7 +114,7 @@ def test_json_stays_exact(capsys, monkeypatch, argv):
 
 
 def test_fit_table_layouts():
-    from registry.table_width import fit_table
+    from registry.output.table_width import fit_table
 
     rows = [{"name": "a", "x": "1", "text": "word " * 40}]
     text = fit_table(rows, right={"x"}, wrap={"text"}, limit=60)
@@ -207,7 +207,7 @@ def test_count_trees_fit_80_columns_at_depth_4(capsys, monkeypatch, spec):
 
 
 def test_names_under_their_parents():
-    from registry.render import _name_under
+    from registry.output.render import _name_under
 
     assert _name_under("h.0.attn.c_attn", "h.0.attn") == "c_attn"
     assert _name_under("h.0.ln_1", "h.{0..11}") == "ln_1"
@@ -284,14 +284,14 @@ def test_count_markdown_and_json_are_unchanged_by_the_width(capsys, monkeypatch)
 # --------------------------------------------------------------------------- our tables are tabulate's
 
 def test_tables_are_drawn_as_tabulate_drew_them():
-    """registry/table_draw.py replaced tabulate (its import cost start-up time): the same
+    """registry/output/table_draw.py replaced tabulate (its import cost start-up time): the same
     text, byte for byte, for the calls the commands made (``simple`` and ``github``,
     ``disable_numparse``, right-aligned columns, whitespace kept or stripped)."""
     tabulate = pytest.importorskip("tabulate").tabulate
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from registry.table_draw import tabulated
+    from registry.output.table_draw import tabulated
 
     text = st.text(alphabet="ab ×…├─│-.,%0123456789", max_size=12)  # one line: cell() escapes newlines
     values = st.one_of(text, st.none(), st.integers(-10**6, 10**6), st.booleans(), st.floats(allow_nan=False))

@@ -15,5 +15,5 @@ One job a module, each a set of library functions that return data and never pri
 * :mod:`~registry.analyses.inference`: prefill and decode FLOPs, bytes per decode step and
   the roofline bound on tokens per second.
 
-:mod:`registry.memory` and :mod:`registry.flops` put them together for the CLI.
+:mod:`registry.analyses.memory` and :mod:`registry.analyses.flops` put them together for the CLI.
 """

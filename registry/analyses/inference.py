@@ -1,10 +1,10 @@
 """Serving: prefill and decode FLOPs at a context length, bytes per decode step, a roofline on tokens/s.
 
 * ``prefill_flops``: the forward pass over a prompt of ``context`` tokens
-  (:func:`registry.flops.forward_terms`; the attention part grows with ``context²``,
+  (:func:`registry.analyses.flops.forward_terms`; the attention part grows with ``context²``,
   ``context · window`` in a sliding-window layer);
 * ``decode_flops_per_token``: one new token at ``context`` tokens
-  (:func:`registry.flops.decode_terms`): the weights' ``2 · N_active`` and the scores over
+  (:func:`registry.analyses.flops.decode_terms`): the weights' ``2 · N_active`` and the scores over
   the context;
 * ``decode_bytes_per_step``: what one decoding step of ``batch`` sequences reads, the
   weights once and every sequence's cache (:mod:`registry.analyses.kv_cache`). A
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from registry.analyses.gpus import GPU
 from registry.analyses.kv_cache import cache_groups
 from registry.model import Model
-from registry.report import count
+from registry.analyses.report import count
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def inference(
     ``dtype`` chooses the GPU's peak (bf16, fp16, fp8). Raises ValueError for a
     non-positive context, batch or GPU count.
     """
-    from registry.flops import decode_terms, forward_terms
+    from registry.analyses.flops import decode_terms, forward_terms
 
     for label, value in (("context", context), ("batch", batch), ("gpus", gpus)):
         if value < 1:

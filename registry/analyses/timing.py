@@ -3,7 +3,7 @@
 Model FLOPs utilisation (MFU, Chowdhery et al. 2022, PaLM, Appendix B) is the model's
 FLOPs per second over the hardware's peak: ``time = training FLOPs / (gpus · peak ·
 MFU)``. The peak is the catalogue's dense figure at the training type (bf16 by default;
-:mod:`registry.analyses.gpus`), the training FLOPs those of :mod:`registry.flops`
+:mod:`registry.analyses.gpus`), the training FLOPs those of :mod:`registry.analyses.flops`
 (three times the forward pass, attention included). Restarts, evaluation and idle GPUs
 are not counted: a published GPU-hour figure that includes them is higher.
 """

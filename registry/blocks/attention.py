@@ -47,7 +47,7 @@ class Attention(BlockBase):
     family's checkpoints.
 
     Two fields hold no parameters and change no count; they say what a decoding step
-    keeps (read by :mod:`registry.memory`): ``sliding_window`` (each query sees at most
+    keeps (read by :mod:`registry.analyses.memory`): ``sliding_window`` (each query sees at most
     that many tokens, so at most that many keys and values are cached: Mistral's 4,096,
     Gemma-2's local layers) and ``kv_cache``: ``self`` (the keys and values of the
     tokens so far), ``encoder`` (those of the encoder's output: cross-attention) or

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from registry.blocks.interning import keep_state, register_block_class, shared_state, sharing_key
-from registry.tally import Tally
-from registry.tensors import Tensor
+from registry.blocks.tally import Tally
+from registry.blocks.tensors import Tensor
 
 if TYPE_CHECKING:
     from registry.blocks import Block

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry.blocks.base import BlockBase, FieldError, add_children
-from registry.tally import Tally
+from registry.blocks.tally import Tally
 
 if TYPE_CHECKING:
     from registry.blocks import Block

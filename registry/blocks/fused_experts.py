@@ -14,8 +14,8 @@ from typing import Literal
 from pydantic import Field, PositiveInt, model_validator
 
 from registry.blocks.base import BlockBase, FieldError, join, role_names
-from registry.tally import Tally
-from registry.tensors import Tensor
+from registry.blocks.tally import Tally
+from registry.blocks.tensors import Tensor
 
 FUSED_EXPERTS_NAMES = {"gate_up": "gate_up_proj", "gate": "gate_proj", "up": "up_proj", "down": "down_proj"}
 

@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import Field, PositiveInt
 
 from registry.blocks.base import BlockBase, Component, join
-from registry.tally import Tally
-from registry.tensors import Tensor
+from registry.blocks.tally import Tally
+from registry.blocks.tensors import Tensor
 
 
 class Embedding(BlockBase):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, NonNegativeInt
 
 from registry.blocks.base import BlockBase, add_children, join
-from registry.tally import Tally
+from registry.blocks.tally import Tally
 
 if TYPE_CHECKING:
     from registry.blocks import Block

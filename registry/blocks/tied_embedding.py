@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, PositiveInt
 
 from registry.blocks.base import BlockBase, join
-from registry.tensors import Tensor
+from registry.blocks.tensors import Tensor
 
 
 class TiedEmbedding(BlockBase):

@@ -95,7 +95,7 @@ def load_models(paths: Sequence[str], command: str, strict: bool = False) -> tup
     """Load every file; print one line per bad one and one per warning, each starting
     ``registry COMMAND:``. Returns the models and whether all loaded."""
     from registry.errors import RegistryError
-    from registry.loading import load
+    from registry.sources.loading import load
 
     warn_plugin_errors(command)
     models: list[Model] = []
@@ -122,7 +122,7 @@ def check_output(path: object, force: bool) -> None:
     from pathlib import Path
 
     from registry.errors import SpecError
-    from registry.spec import special_file_kind
+    from registry.sources.spec import special_file_kind
 
     output = Path(str(path))
     try:

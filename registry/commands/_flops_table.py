@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from registry.display import count_text, flops_text, ratio_text, wrap
-from registry.table_width import fit_table
+from registry.output.display import count_text, flops_text, ratio_text, wrap
+from registry.output.table_width import fit_table
 
 #: Columns right-aligned in every table here (everything but names and words).
 RIGHT = frozenset({"params", "active", "forward/token", "forward", "training", "6ND", "ratio", "tokens",

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from registry.display import count_text, wrap
-from registry.table_width import fit_table
+from registry.output.display import count_text, wrap
+from registry.output.table_width import fit_table
 
 #: Columns right-aligned (everything but names and words).
 RIGHT = frozenset({"params", "active", "trainable", "weights", "gradients", "master", "optimizer", "activations",

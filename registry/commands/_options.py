@@ -13,8 +13,8 @@ from decimal import Decimal, InvalidOperation
 
 def positive_int(command: str, option: str, value: int | str) -> int:
     """``value`` as a positive integer (``1.4e12`` is accepted if it is a whole number) of at
-    most :data:`registry.spec.MAX_DIGITS` digits."""
-    from registry.spec import MAX_DIGITS
+    most :data:`registry.sources.spec.MAX_DIGITS` digits."""
+    from registry.sources.spec import MAX_DIGITS
 
     try:
         number = Decimal(str(value).replace("_", ""))

@@ -1,5 +1,5 @@
 """Which models a command works on: spec files, catalogue names, ``-`` (stdin), and
-``--family NAME --set key=value`` (see :mod:`registry.overrides`)."""
+``--family NAME --set key=value`` (see :mod:`registry.sources.overrides`)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def selected_models(args: argparse.Namespace, command: str) -> tuple[list[Model]
     if not args.family and not args.assignments:  # spec files alone: no overrides (start-up time)
         return load_models(args.specs, command, getattr(args, "strict", False))
     from registry.errors import RegistryError
-    from registry.overrides import OverrideErrors, apply, from_family, parse_assignments
+    from registry.sources.overrides import OverrideErrors, apply, from_family, parse_assignments
 
     ok = True
     try:

@@ -21,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the catalogue (one row per file; JSON: every model name and the file's path)."""
-    from registry import catalogue, render
+    from registry.sources import catalogue
+    from registry.output import render
 
     entries = [e for e in catalogue.entries()
                if args.match is None or any(args.match.lower() in n.lower() for n in (e.stem, *e.names))]  # fmt: skip

@@ -26,7 +26,7 @@ table shows a few columns, to fit the terminal; --format markdown, json or csv h
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``registry chinchilla``."""
-    from registry.scaling import DEFAULT_FIT, FITS
+    from registry.analyses.scaling import DEFAULT_FIT, FITS
 
     add_model_arguments(parser, required=False)
     parser.add_argument(
@@ -51,7 +51,7 @@ def _is_model(text: str) -> bool:
     """Whether a value after --compute/--params names a model: a spec path, a file, a catalogue name."""
     from pathlib import Path
 
-    from registry import catalogue
+    from registry.sources import catalogue
 
     if text == "-" or "/" in text or text.endswith((".toml", ".json", ".gguf")):
         return True
@@ -74,10 +74,10 @@ def _split_numbers(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the planning rows; exit 2 if any spec could not be read."""
-    from registry import render
+    from registry.output import render
     from registry.commands._options import choice, positive_float, positive_int
-    from registry.planning import budget_rows, model_rows, param_rows, trend
-    from registry.scaling import FITS, get_fit
+    from registry.analyses.planning import budget_rows, model_rows, param_rows, trend
+    from registry.analyses.scaling import FITS, get_fit
 
     _split_numbers(args)
     if not args.specs and not args.family and not args.compute and not args.params:
@@ -124,13 +124,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _default() -> str:
-    from registry.scaling import DEFAULT_FIT
+    from registry.analyses.scaling import DEFAULT_FIT
 
     return DEFAULT_FIT
 
 
 def _wrap(text: str) -> str:
-    from registry.display import wrap
+    from registry.output.display import wrap
 
     return wrap(text)
 
@@ -144,7 +144,7 @@ _OPTIONAL = ("6ND", "loss", "active", "20 x N", "tokens", "rule_compute", "rule_
 
 def _shown(row: dict[str, Any]) -> dict[str, Any]:
     """A row as the default table shows it: counts as 1.82B, FLOPs as 1.50e+13, ratios as 1.92x."""
-    from registry.display import count_text as n, flops_text as c, ratio_text as r
+    from registry.output.display import count_text as n, flops_text as c, ratio_text as r
 
     value = row.get("loss", row.get("predicted_loss"))
     loss = "" if value is None else f"{value:.3f}"
@@ -173,7 +173,7 @@ def _shown(row: dict[str, Any]) -> dict[str, Any]:
 
 def _full(row: dict[str, Any]) -> dict[str, Any]:
     """A row for ``--format markdown``: every column; counts exact, FLOPs and float sizes as 1.50e+13."""
-    from registry.display import flops_text, ratio_text
+    from registry.output.display import flops_text, ratio_text
 
     out: dict[str, Any] = {}
     for key, value in row.items():
@@ -195,7 +195,7 @@ def _full(row: dict[str, Any]) -> dict[str, Any]:
 def _table(rows: list[dict[str, Any]], fmt: str) -> str:
     """The rows in one table: every row gets the same columns; columns empty in every row and,
     on a narrow terminal, the optional ones are left out (a line says which)."""
-    from registry.display import fitted_table
+    from registry.output.display import fitted_table
 
     if any("ratio (active)" in r for r in rows):
         rows = [{("ratio (active)" if k == "ratio" else k): v for k, v in r.items()} for r in rows]

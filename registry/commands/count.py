@@ -44,8 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Count every model of every spec; exit 2 if any spec could not be read."""
-    from registry import render
-    from registry.report import count, tree
+    from registry.output import render
+    from registry.analyses.report import count, tree
 
     if args.depth is not None:  # checked here, not by argparse, which would print the usage too
         from registry.commands._options import positive_int
@@ -114,8 +114,8 @@ def _check_checkpoints(specs: list[str], models: list[Model]) -> tuple[dict[int,
     from registry.commands import print_error
     from registry.commands.verify import compare_checkpoint, difference_rows, verdict
     from registry.errors import RegistryError
-    from registry.render import rows_text
-    from registry.render_checkpoints import quantization_line
+    from registry.output.render import rows_text
+    from registry.output.render_checkpoints import quantization_line
 
     checks: dict[int, tuple[str, dict[str, Any]]] = {}
     all_ok: bool | None = True

@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def hyper_parameters(family: Any) -> list[dict[str, Any]]:
     """One row per hyper-parameter of a family: name, type, default, description."""
-    from registry.reference import type_text
+    from registry.output.spec_reference import type_text
 
     rows = []
     for name, info in family.params.model_fields.items():
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from registry.commands import error_line
     from registry.errors import RegistryError
     from registry.plugin_manager import load_families
-    from registry.render import rows_text
+    from registry.output.render import rows_text
 
     warn_plugin_errors(NAME)
     if args.model_types:
@@ -68,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({"name": family.name, "origin": family.origin, "description": family.description,
                               "params": rows}, indent=2, default=str))  # fmt: skip
         elif args.format == "table":
-            from registry.display import wrap
-            from registry.table_width import fit_table
+            from registry.output.display import wrap
+            from registry.output.table_width import fit_table
 
             print(f"{wrap(f'{family.name}: {family.description}', '  ')}\norigin: {family.origin}\n")
             shown = [{"name": r["name"], "type": r["type"], "default": "required" if r["required"] else repr(r["default"]),
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
             row["params"] = hyper_parameters(f)
         print(json.dumps(rows, indent=2, default=str))
     elif args.format == "table":
-        from registry.table_width import fit_table
+        from registry.output.table_width import fit_table
 
         shown = [{"name": r["name"], "description": f"{r['description']}\norigin: {r['origin']}"} for r in rows]
         print(fit_table(shown, wrap=("description",)))
@@ -105,7 +105,7 @@ def _model_types(fmt: str) -> int:
     import json
 
     from registry.plugin_manager import load_model_types
-    from registry.render import rows_text
+    from registry.output.render import rows_text
 
     types = sorted(load_model_types().model_types.values(), key=lambda m: m.name)
     if fmt == "json":
@@ -114,7 +114,7 @@ def _model_types(fmt: str) -> int:
     else:
         rows = [{"model_type": m.name, "classes": ", ".join(m.classes), "origin": m.origin} for m in types]
         if fmt == "table":
-            from registry.table_width import fit_table
+            from registry.output.table_width import fit_table
 
             print(fit_table(rows, wrap=("classes", "origin")))
         else:

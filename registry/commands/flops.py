@@ -22,7 +22,7 @@ at --kv-dtype) and, with a GPU, the roofline bound on tokens per second. See doc
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``registry flops``."""
-    from registry.flops import DEFAULT_SEQ_LEN
+    from registry.analyses.flops import DEFAULT_SEQ_LEN
 
     add_specs_argument(parser)
     parser.add_argument(
@@ -52,13 +52,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the FLOPs of every model of every spec; exit 2 if any spec could not be read."""
-    from registry import render
+    from registry.output import render
     from registry.commands._options import choice, positive_int
     from registry.analyses.gpus import PEAK_DTYPES
     from registry.commands._hardware import resolve_gpus
     from registry.commands._options import positive_float
-    from registry.flops import CONVENTIONS, TERMS, flops, with_hardware
-    from registry.memory import DTYPE_BITS
+    from registry.analyses.flops import CONVENTIONS, TERMS, flops, with_hardware
+    from registry.analyses.memory import DTYPE_BITS
 
     convention = choice("flops", "--convention", args.convention, CONVENTIONS)
     seq_len = positive_int("flops", "--seq-len", args.seq_len)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from registry.commands import add_strict_option
 
 if TYPE_CHECKING:
-    from registry.hf import Imported
+    from registry.sources.hf_config import Imported
 
 NAME = "import-hf"
 HELP = "turn a Hugging Face config.json (a local file) into a spec"
@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def spec_text(imported: Imported, name: str, source: str) -> str:
     """The TOML spec of an imported config."""
-    from registry import toml_writer
+    from registry.output import toml_writer
 
     header = (
         f"Imported by `registry import-hf` from a Hugging Face config.json\n"
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
     from registry.commands import check_output, warn, warn_plugin_errors, write_output
     from registry.errors import SpecError
-    from registry.hf import map_config, model_name, source_of
+    from registry.sources.hf_config import map_config, model_name, source_of
     from registry.hf_reader import read_config
     from registry.text import visible
 

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     from registry.checkpoints import open_checkpoint
     from registry.commands._options import positive_int
-    from registry.render_checkpoints import checkpoint_json, checkpoint_text
+    from registry.output.render_checkpoints import checkpoint_json, checkpoint_text
 
     depth = None if args.depth is None else positive_int("inspect", "--depth", args.depth)  # no usage on error
     checkpoint = open_checkpoint(args.checkpoint)

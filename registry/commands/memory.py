@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``registry memory``."""
     from registry.analyses.activations import RECOMPUTE
     from registry.commands._hardware import add_gpu_arguments
-    from registry.memory import DEFAULT_SEQ_LEN, DTYPE_BITS, OPTIMIZER_STATE_BYTES
+    from registry.analyses.memory import DEFAULT_SEQ_LEN, DTYPE_BITS, OPTIMIZER_STATE_BYTES
 
     add_specs_argument(parser)
     types = ", ".join(DTYPE_BITS)
@@ -67,12 +67,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the memory of every model of every spec; exit 2 if any spec could not be read."""
-    from registry import render
+    from registry.output import render
     from registry.analyses.activations import RECOMPUTE
     from registry.analyses.sharding import Parallelism
     from registry.commands._hardware import resolve_gpus
     from registry.commands._options import choice, positive_int
-    from registry.memory import DTYPE_BITS, OPTIMIZER_STATE_BYTES, TRAIN_DTYPES, Training, memory
+    from registry.analyses.memory import DTYPE_BITS, OPTIMIZER_STATE_BYTES, TRAIN_DTYPES, Training, memory
 
     dtype = choice("memory", "--dtype", args.dtype, DTYPE_BITS)
     kv_dtype = None if args.kv_dtype is None else choice("memory", "--kv-dtype", args.kv_dtype, DTYPE_BITS)

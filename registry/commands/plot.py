@@ -21,7 +21,7 @@ DEFAULT_OUTPUT = {"landscape": "loss-landscape.png", "breakdown": "param-breakdo
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``registry plot``."""
-    from registry.scaling import FITS
+    from registry.analyses.scaling import FITS
 
     parser.add_argument("figure", choices=tuple(DEFAULT_OUTPUT), help="which figure to draw")
     parser.add_argument("specs", nargs="*", metavar="SPEC", help="spec file(s) (.toml); needed for breakdown")
@@ -44,12 +44,13 @@ def run(args: argparse.Namespace) -> int:
     """Draw the figure; print what was drawn and where; exit 2 if any spec could not be read."""
     from pathlib import Path
 
-    from registry import plot, render
+    from registry.output import plot
+    from registry.output import render
     from registry.commands import check_output, write_output
     from registry.commands._options import choice
-    from registry.scaling import FITS
-    from registry.report import count
-    from registry.tensors import COMPONENTS
+    from registry.analyses.scaling import FITS
+    from registry.analyses.report import count
+    from registry.blocks.tensors import COMPONENTS
 
     fit = choice("plot", "--fit", args.fit, FITS)
     output = args.output or DEFAULT_OUTPUT[args.figure]
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                 "placed": p is not None,
             })  # fmt: skip
         notes = [f"note: not placed (no training_tokens in the spec): {', '.join(skipped)}"] if skipped else []
-    elif args.figure == "memory":  # the first model's memory per GPU by part (registry/plot.py)
+    elif args.figure == "memory":  # the first model's memory per GPU by part (registry/output/plot.py)
         rows = plot.memory_series(models[0], over)
         write_output(path, lambda temporary: plot.memory_chart(rows, temporary, over, fmt=fmt), args.force)
         rows = [{"name": r["name"], over: r["x"], **{k: v for k, v in r.items() if k not in ("name", "x")}} for r in rows]
@@ -98,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
             print(render.rows_text([{**r, "output": str(path)} for r in rows], "csv"))
     else:
         if args.format == "table":
-            from registry.display import wrap
-            from registry.table_width import fit_table
+            from registry.output.display import wrap
+            from registry.output.table_width import fit_table
 
             shown = [{_header(k): _cell(k, v) for k, v in r.items()} for r in rows]
             blocks = [fit_table(shown, right={_header(k) for k in rows[0] if k != "name"})] if rows else []
@@ -123,7 +124,7 @@ def _header(key: str) -> str:
 def _cell(key: str, value: object) -> str:
     """A value as the table shows it: counts as 1.82B, bytes as 13.48 GB, yes/no (JSON and CSV: exact)."""
     from registry.commands.memory import _size
-    from registry.display import count_text
+    from registry.output.display import count_text
 
     if value is None:
         return ""

@@ -24,7 +24,7 @@ def spec_schema(family: str | None = None) -> dict[str, Any]:
 
     from registry.blocks import Block
     from registry.plugin_manager import load_families
-    from registry.spec import SpecFile
+    from registry.sources.spec import SpecFile
 
     schema = SpecFile.model_json_schema()
     blocks = TypeAdapter(list[Block]).json_schema(ref_template="#/$defs/{model}")

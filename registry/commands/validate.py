@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Validate each file; one line per file on stdout (ok) or stderr (the problem)."""
     from registry.errors import RegistryError
-    from registry.loading import load
+    from registry.sources.loading import load
 
     warn_plugin_errors(NAME)
     ok = True

@@ -10,7 +10,7 @@ from registry.commands import add_format_option, warn_plugin_errors
 if TYPE_CHECKING:
     from registry.checkpoints import Checkpoint
     from registry.model import Model
-    from registry.verify import Comparison, Entry
+    from registry.checkpoints.verify import Comparison, Entry
 
 NAME = "verify"
 HELP = "check a safetensors checkpoint against a spec, tensor by tensor"
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     """Compare; exit 0 when identical, 1 when not (SpecError, exit 2, for unreadable files)."""
     import json
 
-    from registry import render
+    from registry.output import render
     from registry.checkpoints import open_checkpoint
 
     model = _choose(args.spec, args.model)
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             lines.append("(" + "; ".join(notes) + ")")
         lines += not_built_lines(result)
         if rows:  # runs of layers as one row each (compare() gives runs; collapse_runs joins the short ones left)
-            from registry.runs import collapse_runs
+            from registry.checkpoints.runs import collapse_runs
 
             lines += ["", render.rows_text(collapse_runs(rows), args.format)]
         print("\n".join(lines))
@@ -71,11 +71,11 @@ def run(args: argparse.Namespace) -> int:
 
 def compare_checkpoint(model: Model, checkpoint: Checkpoint) -> Comparison:
     """Compare ``model`` with a checkpoint's logical tensors (GGUF names read as checkpoint names)."""
-    from registry.verify import Entry, compare
+    from registry.checkpoints.verify import Entry, compare
 
     if checkpoint.format != "gguf":
         return compare(model, checkpoint.tensors)
-    from registry.checkpoints.gguf_architectures import gguf_tensors_as_checkpoint
+    from registry.sources.gguf_config import gguf_tensors_as_checkpoint
 
     tensors, skipped = gguf_tensors_as_checkpoint(checkpoint)
     result = compare(model, tensors)
@@ -94,7 +94,7 @@ def verdict(result: Comparison, checkpoint: str) -> str:
 def _choose(path: str, name: str | None) -> Model:
     """The one model of the spec file, or the one called ``name``."""
     from registry.errors import SpecError
-    from registry.loading import load
+    from registry.sources.loading import load
 
     warn_plugin_errors(NAME)
     models = load(path)
@@ -113,7 +113,7 @@ def not_built_lines(result: Comparison) -> list[str]:
     """One line per declared reason: how many checkpoint tensors (and parameters) it sets aside."""
     from math import prod
 
-    from registry.verify import NOT_BUILT
+    from registry.checkpoints.verify import NOT_BUILT
 
     groups: dict[str, list[int]] = {}
     for entry in result.ignored:

@@ -36,10 +36,10 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, TypeAdapter, Val
 
 from registry.blocks import BLOCK_TYPES, Block, FieldError, Module
 from registry.errors import SpecErrors, PluginError, RegistryError, SpecError, UnknownFamilyError
-from registry.locate import KeyLines, long_key_line
+from registry.sources.locate import KeyLines, long_key_line
 from registry.model import Model, build_architecture
-from registry.tree_check import count_problem, tree_problem
-from registry.strict_values import arrays_as_tuples, block_arrays_as_tuples, given
+from registry.blocks.tree_check import count_problem, tree_problem
+from registry.sources.strict_values import arrays_as_tuples, block_arrays_as_tuples, given
 from registry.plugin_manager import find_family
 
 if sys.version_info >= (3, 11):

@@ -126,7 +126,7 @@ def _architecture(checkpoint: Checkpoint) -> tuple[GgufArchitecture, GgufMetadat
 
 def gguf_model(checkpoint: Checkpoint, *, strict: bool = False) -> Model:
     """The model a GGUF file's metadata describes, built by its architecture's mapping."""
-    from registry.hf import map_config, source_of
+    from registry.sources.hf_config import map_config, source_of
     from registry.model import Model, build_architecture
     from registry.plugin_manager import load_families
 

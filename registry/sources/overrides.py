@@ -85,14 +85,14 @@ def validate(family_name: str, values: dict[str, Any], given: Iterable[str] = ()
             errors.append(SpecError(f"--set {key}", "", f"family {family_name!r} has no such hyper-parameter{hint}"))
     values = {k: v for k, v in values.items() if k in known}
     try:
-        from registry.strict_values import arrays_as_tuples
+        from registry.sources.strict_values import arrays_as_tuples
     except ImportError:  # pragma: no cover - older core
         def arrays_as_tuples(_model: Any, data: dict[str, Any]) -> dict[str, Any]:
             return data
     try:
         params = family.params.model_validate(arrays_as_tuples(family.params, dict(values)), strict=True)
     except ValidationError as exc:
-        from registry.spec import _message
+        from registry.sources.spec import _message
 
         given = set(given)
         for error in exc.errors(include_url=False):

@@ -10,11 +10,11 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from registry.tensors import COMPONENTS
+from registry.blocks.tensors import COMPONENTS
 from registry.text import visible
 
 if TYPE_CHECKING:
-    from registry.report import Report, TreeNode
+    from registry.analyses.report import Report, TreeNode
 
 #: The output formats every command accepts.
 FORMATS = ("table", "json", "markdown", "csv")
@@ -86,7 +86,7 @@ def rows_text(rows: Sequence[dict[str, Any]], fmt: str) -> str:
             writer.writeheader()
             writer.writerows({cell(k, fmt): cell(v, fmt) for k, v in r.items()} for r in rows)
         return out.getvalue().rstrip("\n")
-    from registry.table_draw import tabulated
+    from registry.output.table_draw import tabulated
 
     shown = _shown(rows, fmt)
     keys = list(dict.fromkeys(k for r in shown for k in r))
@@ -110,7 +110,7 @@ def summary_text(reports: Sequence[Report], fmt: str = "table") -> str:
     rows = summary_rows(reports, display=True)
     if fmt != "table":
         return rows_text(rows, fmt)
-    from registry.table_width import fit_table
+    from registry.output.table_width import fit_table
 
     shown = _shown(rows, fmt)
     return fit_table(shown, right=[k for k in shown[0] if k not in _SUMMARY_TEXT] if shown else ())
@@ -203,7 +203,7 @@ def _hanging(text: str, indent: str) -> str:
     """``text`` wrapped to the terminal's width, continuation lines indented; a word (a URL)
     is never split where it fits on a line of its own (unindented if it must), only one
     longer than the width is."""
-    from registry.display import width
+    from registry.output.display import width
 
     limit = width()
     lines: list[str] = []
@@ -296,8 +296,8 @@ def _tree_table(rows: Sequence[Sequence[str]], headers: Sequence[str], leads: Se
     as a tree."""
     import textwrap
 
-    from registry.display import width
-    from registry.table_draw import GAP, column_widths, draw
+    from registry.output.display import width
+    from registry.output.table_draw import GAP, column_widths, draw
 
     limit = width()
     keep = [i for i in range(len(headers)) if any(str(row[i]) for row in rows)] or list(range(len(headers)))
@@ -321,7 +321,7 @@ def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str, righ
            wrap: Iterable[str] = (), below: Sequence[str] = ()) -> str:  # fmt: skip
     """A table with empty columns dropped, cells' whitespace kept (the tree's indent).
 
-    ``table``: fitted to the terminal (:func:`registry.table_width.fit_table`), the ``right``
+    ``table``: fitted to the terminal (:func:`registry.output.table_width.fit_table`), the ``right``
     columns right-aligned, the ``wrap`` columns wrapped (or the ``below`` ones put under
     their rows) if need be; ``markdown``: every column left-aligned (as tabulate's
     ``github`` layout drew it)."""
@@ -329,13 +329,13 @@ def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str, righ
     rows = [[cell(row[i], fmt) for i in keep] for row in rows]
     headers = [headers[i] for i in keep]
     if fmt == "markdown":
-        from registry.table_draw import tabulated
+        from registry.output.table_draw import tabulated
 
         return tabulated(headers, rows, fmt, strip=False)
-    from registry.table_width import fit_table
+    from registry.output.table_width import fit_table
 
     if not rows:
-        from registry.table_draw import column_widths, draw
+        from registry.output.table_draw import column_widths, draw
 
         return draw(headers, [], column_widths(headers, []))
     below = [k for k in below if k in headers]

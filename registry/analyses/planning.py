@@ -9,7 +9,7 @@ on ``D`` tokens. With compute budgets, each row also gets the fit's compute-opti
 for budgets alone, beside the rule. :func:`param_rows` answers the inverse question: the
 budget at which a given parameter count is compute-optimal, beside the rule's budget for
 it. :func:`trend` says in one sentence what the rows show. The scaling-law maths is in
-:mod:`registry.scaling`; nothing here prints.
+:mod:`registry.analyses.scaling`; nothing here prints.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from registry.model import Model
-from registry.report import count
+from registry.analyses.report import count
 from registry.numbers import ratio
-from registry.scaling import LossFit, allocation_for_params, chinchilla_tokens, compute_optimal, loss
+from registry.analyses.scaling import LossFit, allocation_for_params, chinchilla_tokens, compute_optimal, loss
 
 TOKENS_PER_PARAM = 20
 
@@ -93,7 +93,7 @@ def param_rows(
     """Per parameter count N: the compute at which the fit makes N optimal, beside the rule's budget for N.
 
     ``compute``, ``d_opt``, ``loss`` and ``tokens_per_param`` (``d_opt / N``) invert
-    :func:`~registry.scaling.compute_optimal` (:func:`~registry.scaling.allocation_for_params`):
+    :func:`~registry.analyses.scaling.compute_optimal` (:func:`~registry.analyses.scaling.allocation_for_params`):
     at ``compute`` the fit's ``n_opt`` is N. ``rule_d = k · N`` (exact, rounded to a whole
     token) and ``rule_compute = 6 · N · rule_d`` are the rule's tokens and compute for N.
     """

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from html import escape
 
 from registry.model import Model
-from registry.report import Report, TreeNode, count, tree
+from registry.analyses.report import Report, TreeNode, count, tree
 
 #: How deep the collapsible tree goes (blocks nest a few levels; tensors are the leaves).
 TREE_DEPTH = 64
@@ -30,7 +30,7 @@ _URL = re.compile(r"https?://[^\s<>\"')\],;]+")
 
 def human(n: int | float | None) -> str:
     """A count with a short unit (1.56B), as the tables print it."""
-    from registry.render import human as short
+    from registry.output.render import human as short
 
     return short(n)
 
@@ -103,7 +103,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], numeric_fro
 
 
 def _memory_rows(model: Model) -> list[list[object]]:
-    from registry.memory import memory
+    from registry.analyses.memory import memory
 
     rows: list[list[object]] = []
     for dtype in ("fp32", "bf16", "int8", "int4"):
@@ -116,7 +116,7 @@ def _memory_rows(model: Model) -> list[list[object]]:
 
 
 def _flops_rows(model: Model) -> list[list[object]]:
-    from registry.flops import flops
+    from registry.analyses.flops import flops
 
     f = flops(model)
     return [

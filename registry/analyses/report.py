@@ -16,7 +16,7 @@ from typing import Any
 from registry.blocks import BlockBase, Module, Repeat, Shared, join
 from registry.model import Model
 from registry.numbers import ratio
-from registry.tensors import COMPONENTS, Tensor
+from registry.blocks.tensors import COMPONENTS, Tensor
 
 
 @dataclass(frozen=True)

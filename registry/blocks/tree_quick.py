@@ -1,6 +1,6 @@
 """A quick proof that a block tree has no path or tie problem, for the common case.
 
-:func:`registry.tree_check.tree_problem` finds the first problem of a tree exactly (and
+:func:`registry.blocks.tree_check.tree_problem` finds the first problem of a tree exactly (and
 says where it is); it is run on every model built, so its cost is paid by every count of a
 sweep. :func:`clearly_sound` answers the question most trees ask, "is there none?", from a
 summary of string keys per block: it returns True only when the exact check would find

@@ -35,10 +35,11 @@ class Entry:
 
 def directory() -> Path | None:
     """The folder the catalogue's spec files are in (None if the package has none)."""
-    installed = Path(__file__).resolve().parent / "specs"
+    package = Path(__file__).resolve().parent.parent  # registry/
+    installed = package / "specs"
     if any(installed.glob("*.toml")):
         return installed
-    checkout = Path(__file__).resolve().parent.parent / "specs"
+    checkout = package.parent / "specs"
     if any(checkout.glob("*.toml")):
         return checkout
     return None

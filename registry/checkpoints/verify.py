@@ -1,7 +1,7 @@
 """Verify: match a model's tensors to a checkpoint's by name and shape, as plain data.
 
 :func:`compare` puts every tensor of a spec's block tree next to the tensors a
-checkpoint stores (:mod:`registry.checkpoint` reads them from headers alone) and
+checkpoint stores (:mod:`registry.checkpoints` reads them from headers alone) and
 sorts them into matched, missing (in the spec only), extra (in the checkpoint
 only) and mismatched (same name, another shape). It smooths over how published
 checkpoints differ from a family's own names, each rule stated once:
@@ -36,7 +36,7 @@ A weight stored with the two dimensions of the spec's shape swapped is a mismatc
 with the note ``transposed`` (GPT-2's Conv1D weights are ``(in, out)`` in both the
 spec and the checkpoint, so a swap means a real difference in layout).
 
-The spec's repeats are never expanded (:class:`registry.runs.SpecTensors`): each
+The spec's repeats are never expanded (:class:`registry.checkpoints.runs.SpecTensors`): each
 checkpoint name is read as a tensor of the block tree and the numbers of its layers, so
 the time and memory taken grow with the checkpoint's tensors and the size of the block
 tree, not with the number of layers (a spec of 10^18 layers against a small checkpoint
@@ -57,11 +57,11 @@ from math import prod
 from fnmatch import fnmatchcase
 from typing import Any
 
-from registry.checkpoint import TensorInfo
+from registry.checkpoints import TensorInfo
 from registry.family import CheckpointOnly
 from registry.model import Model
-from registry.runs import SpecTensors, Template, boxes
-from registry.tensors import Tensor
+from registry.checkpoints.runs import SpecTensors, Template, boxes
+from registry.blocks.tensors import Tensor
 
 __all__ = ["BUFFERS", "MIN_RUN", "NOT_BUILT", "OUTCOMES", "Comparison", "Entry", "Rename", "checkpoint_only", "compare"]
 
@@ -202,7 +202,7 @@ def compare(model: Model, tensors: Iterable[TensorInfo], known: Sequence[Checkpo
 
     ``known`` are the tensors the checkpoint may hold beyond the model's (default: what
     the model's family declares, :func:`checkpoint_only`). The spec's tensors are read as
-    runs (:class:`registry.runs.SpecTensors`), never expanded: the time taken grows with the
+    runs (:class:`registry.checkpoints.runs.SpecTensors`), never expanded: the time taken grows with the
     checkpoint's tensors and the spec's block tree, not with its number of layers, and the
     spec tensors the checkpoint lacks are listed as runs (``h.{0..9999}.ln_1.weight``).
     """

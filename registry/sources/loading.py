@@ -4,7 +4,7 @@
 Hugging Face ``config.json`` or a GGUF file) is registered in :data:`READERS` by file
 suffix. A directory is a model folder: its ``config.json``, else its GGUF file. A name
 that is no file (``llama-3.1-8b``) is looked up in the catalogue that ships with the
-package (:mod:`registry.catalogue`); ``-`` reads a spec (or a config.json) from stdin.
+package (:mod:`registry.sources.catalogue`); ``-`` reads a spec (or a config.json) from stdin.
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ from registry.plugin_manager import load_families
 
 
 def _hf_config(path: Path, strict: bool = False) -> list[Model]:
-    """A Hugging Face ``config.json``, mapped exactly to a family (see :mod:`registry.hf`)."""
-    from registry.hf import load_config
+    """A Hugging Face ``config.json``, mapped exactly to a family (see :mod:`registry.sources.hf_config`)."""
+    from registry.sources.hf_config import load_config
 
     return load_config(path, strict=strict)
 
 
 def _gguf(path: Path, strict: bool = False) -> list[Model]:
-    """A GGUF file: the model its metadata describes (see :mod:`registry.checkpoints.gguf_architectures`)."""
+    """A GGUF file: the model its metadata describes (see :mod:`registry.sources.gguf_config`)."""
     from registry.checkpoints.gguf import read_gguf
-    from registry.checkpoints.gguf_architectures import gguf_model
+    from registry.sources.gguf_config import gguf_model
 
     return [gguf_model(read_gguf(path), strict=strict)]
 
@@ -86,7 +86,7 @@ def load(path: str | Path, *, strict: bool = False) -> list[Model]:
     reader = READERS.get(path.suffix.lower())
     if reader is not None:
         return reader(path, strict)
-    from registry.spec import load as load_spec
+    from registry.sources.spec import load as load_spec
 
     return load_spec(path)
 
@@ -101,7 +101,7 @@ def _catalogue(path: str | Path) -> tuple[Path, str | None]:
         exists = True  # let the reader say what is wrong with the name
     if exists:
         return Path(path), None
-    from registry import catalogue  # imported only for a name that is no file (start-up time)
+    from registry.sources import catalogue  # imported only for a name that is no file (start-up time)
 
     if not catalogue.looks_like_name(text):
         return Path(path), None
@@ -120,7 +120,7 @@ def _stdin(strict: bool) -> list[Model]:
     import sys
 
     from registry.errors import SpecError
-    from registry.spec import MAX_SPEC_BYTES, load_text
+    from registry.sources.spec import MAX_SPEC_BYTES, load_text
 
     stream = getattr(sys.stdin, "buffer", None)
     data = stream.read(MAX_SPEC_BYTES + 1) if stream is not None else (sys.stdin.read(MAX_SPEC_BYTES + 1) or "").encode()
@@ -131,7 +131,7 @@ def _stdin(strict: bool) -> list[Model]:
     except UnicodeDecodeError as exc:
         raise SpecError("<stdin>", "", f"not UTF-8 text (byte {exc.start})") from None
     if text.lstrip().startswith("{"):
-        from registry.hf import load_config
+        from registry.sources.hf_config import load_config
 
         return load_config(Path("<stdin>"), strict=strict, text=text)
     return load_text(text, "<stdin>")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from math import prod
 
-from registry.tensors import Tensor
+from registry.blocks.tensors import Tensor
 
 
 class Tally:
@@ -49,11 +49,11 @@ class Tally:
         self._summary: tuple[dict[str, int], dict[str, int], dict[str, int]] | None = None
 
     def summary(self) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
-        """``components`` and ``components_active`` in display order (:data:`registry.tensors.COMPONENTS`)
+        """``components`` and ``components_active`` in display order (:data:`registry.blocks.tensors.COMPONENTS`)
         and ``kinds``, each without zeros; computed once (a tally is only read once filled). Copy
         before changing them."""
         if self._summary is None:
-            from registry.tensors import COMPONENTS
+            from registry.blocks.tensors import COMPONENTS
 
             parts = self.components, self.components_active
             self._summary = (

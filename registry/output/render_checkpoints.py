@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.checkpoints import Checkpoint, bits_per_weight, group_counts, type_counts
-from registry.render import human, rows_text
+from registry.output.render import human, rows_text
 
 __all__ = ["checkpoint_json", "checkpoint_text", "quantization_line"]
 

@@ -7,7 +7,7 @@ rows under a ``|---|---|`` line, no alignment colons), drawn without importing t
 gives, byte for byte, what ``tabulate(rows, headers, tablefmt, disable_numparse=True)``
 gave for cells of one line, as every command's are (tests/test_widths.py compares them
 on random tables); :func:`draw` is the drawing alone, for
-tables whose column widths are chosen elsewhere (:mod:`registry.table_width`).
+tables whose column widths are chosen elsewhere (:mod:`registry.output.table_width`).
 Nothing here computes or rounds a number: cells arrive as text.
 """
 

@@ -2,7 +2,7 @@
 
 :func:`loss_landscape` draws a fit's loss ``L(N, D)`` over model size and training
 tokens, with iso-FLOP lines (``C = 6ND``), the compute-optimal frontier of every fit in
-:data:`registry.scaling.FITS`, the 20-tokens rule, and models placed at (training
+:data:`registry.analyses.scaling.FITS`, the 20-tokens rule, and models placed at (training
 tokens, active parameters), on log axes. :func:`breakdown_chart` draws one bar per model
 split by component, and each component's parameters on a log axis. A figure is PNG,
 SVG or PDF, from the file's suffix (:func:`figure_format`) or as asked. matplotlib is imported inside the functions (figures are drawn off-screen
@@ -19,9 +19,9 @@ from typing import Any
 
 from registry.errors import RegistryError
 from registry.model import Model
-from registry.render import human
-from registry.report import Report, count
-from registry.scaling import FITS, compute_optimal, get_fit, loss
+from registry.output.render import human
+from registry.analyses.report import Report, count
+from registry.analyses.scaling import FITS, compute_optimal, get_fit, loss
 
 #: Default axis ranges (log10): N from 10M to 10T parameters, D from 1B to 100T tokens.
 N_RANGE = (7.0, 13.0)
@@ -287,7 +287,7 @@ def memory_series(model: Model, over: str = "gpus", zero: int = 3, seq_len: int 
     recomputation over 1, 2, 4 … 1,024 GPUs (``over="gpus"``), or serving in bf16 over contexts of
     1K … 128K tokens (``over="context"``)."""
     from registry.analyses.sharding import Parallelism
-    from registry.memory import Training, memory
+    from registry.analyses.memory import Training, memory
 
     rows = []
     if over == "gpus":

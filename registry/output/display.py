@@ -40,7 +40,7 @@ def width() -> int:
 
 def count_text(n: int | float | None) -> str:
     """A parameter or token count with a short unit: 1.56B, 124.44M, 39.94K, 15.00T."""
-    from registry.render import human
+    from registry.output.render import human
 
     return "" if n is None else human(n)
 
@@ -74,7 +74,7 @@ def percent_text(x: float | None, signed: bool = False) -> str:
 
 def table(rows: Sequence[dict[str, Any]], fmt: str = "table", right: Iterable[str] = ()) -> str:
     """Rows of text as a table (``simple``, or ``github`` for markdown); the ``right`` columns right-aligned."""
-    from registry.table_draw import tabulated
+    from registry.output.table_draw import tabulated
 
     if not rows:
         return ""

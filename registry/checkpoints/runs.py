@@ -19,7 +19,7 @@ from math import prod
 from typing import Any
 
 from registry.blocks import BlockBase, Module, Repeat
-from registry.tensors import Tensor
+from registry.blocks.tensors import Tensor
 
 __all__ = ["SpecTensors", "Template", "boxes", "collapse_runs"]
 
@@ -32,7 +32,7 @@ def collapse_runs(rows: Sequence[dict[str, Any]], key: str = "name", fields: Seq
     whose ``key`` reads ``prefix.{first..last}.rest`` (or ``{a..b step k}``) and ``count`` says how
     many. Only rows whose other values are equal and whose ``fields`` are empty merge, and only
     when the numbers are an arithmetic progression of three or more; the first row's place is kept.
-    A row that reads as a run already (``… (×N)``, as :func:`registry.verify.compare` gives them) is kept as it is."""
+    A row that reads as a run already (``… (×N)``, as :func:`registry.checkpoints.verify.compare` gives them) is kept as it is."""
     groups: dict[tuple, list[int]] = {}
     order: list[tuple | int] = []
     for i, row in enumerate(rows):
@@ -107,7 +107,7 @@ class Template:
         return "".join(parts)
 
     def spec_key(self, numbers: Sequence[int]) -> tuple[int, ...]:
-        """The sort key of a copy: copies sort as :func:`registry.report.iter_tensors` yields them."""
+        """The sort key of a copy: copies sort as :func:`registry.analyses.report.iter_tensors` yields them."""
         key = list(self._key)
         for at, slot in self._holes:
             key[at] = numbers[slot]

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Union
 
 from registry.blocks import BlockBase, Module, Repeat
-from registry.tensors import Tensor
-from registry.tree_quick import clearly_sound
+from registry.blocks.tensors import Tensor
+from registry.blocks.tree_quick import clearly_sound
 
 __all__ = ["TreeProblem", "tree_problem"]
 
@@ -171,7 +171,7 @@ def tree_problem(root: BlockBase) -> TreeProblem | None:
     copy numbers overlap, a module named like a repeat's copy); a tie to no tensor of the
     model, to the tensor itself, to a tensor of another shape, or round a cycle of ties.
     """
-    if clearly_sound(root):  # the common case, in one pass (registry.tree_quick)
+    if clearly_sound(root):  # the common case, in one pass (registry.blocks.tree_quick)
         return None
     placed = _placed_tensors(root)
     index = _Index()

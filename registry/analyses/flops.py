@@ -46,7 +46,7 @@ from typing import Any
 from registry.numbers import ratio
 from registry.blocks import Attention, BlockBase, Embedding, FeedForward, Linear, MoE, Module, Repeat, Shared
 from registry.model import Model
-from registry.report import count
+from registry.analyses.report import count
 
 #: The forward-pass terms, in Appendix F's order.
 TERMS: tuple[str, ...] = (

@@ -47,7 +47,7 @@ from registry.analyses.sharding import (
 from registry.blocks import Attention, BlockBase, Module, Repeat, Shared
 from registry.model import Model
 from registry.numbers import ceil_div, ratio
-from registry.report import count
+from registry.analyses.report import count
 
 #: Bits per value of each storage type.
 DTYPE_BITS: dict[str, int] = {"fp32": 32, "bf16": 16, "fp16": 16, "fp8": 8, "int8": 8, "int4": 4}

@@ -1,4 +1,4 @@
-"""Tables that fit the terminal (``COLUMNS``, at least 80; :func:`registry.display.width`).
+"""Tables that fit the terminal (``COLUMNS``, at least 80; :func:`registry.output.display.width`).
 
 :func:`fit_table` prints rows of text as a ``simple`` table when it fits. When it does
 not, it tries, in this order:
@@ -12,7 +12,7 @@ not, it tries, in this order:
    first (key) column, so every value stays in a table beside its row's name.
 
 Numbers stay right-aligned in every layout. Only the ``table`` format is fitted:
-markdown is for documents (a wide table scrolls) and goes to :func:`registry.display.table`.
+markdown is for documents (a wide table scrolls) and goes to :func:`registry.output.display.table`.
 Nothing here computes or rounds a number: cells arrive as text.
 """
 
@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from registry.display import table, width
-from registry.table_draw import GAP, draw, longest_line
+from registry.output.display import table, width
+from registry.output.table_draw import GAP, draw, longest_line
 
 __all__ = ["fit_table", "longest_line"]
 
@@ -35,7 +35,7 @@ MIN_BELOW = 40
 def fit_table(rows: Sequence[dict[str, Any]], fmt: str = "table", right: Iterable[str] = (),
               wrap: Iterable[str] = (), below: Sequence[str] = (), limit: int | None = None) -> str:  # fmt: skip
     """``rows`` (dicts of text, same keys) as a table no wider than ``limit`` (default
-    :func:`registry.display.width`); ``right`` columns right-aligned, ``wrap`` columns may
+    :func:`registry.output.display.width`); ``right`` columns right-aligned, ``wrap`` columns may
     be wrapped inside their cells, ``below`` columns may move under their row (indented,
     wrapped). See the module docstring for the layouts tried."""
     right, wrap, below = set(right), set(wrap), [k for k in below if rows and k in rows[0]]
