@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from registry import hookimpl
-from registry.hf_reader import ConfigReader
-from registry.model_types import Mapped, ModelType, Params
+from registry import ConfigReader
+from registry import Mapped, ModelType, Params
 from registry.plugins.hf_common import ROTARY, causal_classes, has_lm_head
 
 FAMILY = "gpt-style"

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 def positive_int(command: str, option: str, value: int | str) -> int:
     """``value`` as a positive integer (``1.4e12`` is accepted if it is a whole number) of at
     most :data:`registry.sources.spec.MAX_DIGITS` digits."""
-    from registry.sources.spec import MAX_DIGITS
+    from registry.io import MAX_DIGITS
 
     try:
         number = Decimal(str(value).replace("_", ""))
