@@ -389,3 +389,21 @@ def test_new_switches_default_to_the_old_blocks():
     latent = LatentAttention(d_model=8, n_heads=2, q_lora_rank=4, kv_lora_rank=4, qk_nope_head_dim=2,
                              qk_rope_head_dim=2, v_head_dim=2)  # fmt: skip
     assert not any(t.path.startswith("indexer.") for t in iter_tensors(latent))
+
+
+def test_mixture_of_attention_flops_are_attention_terms():
+    """JetMoE's attention costs what attention with top_k × n_kv_heads query heads costs (Appendix F's terms),
+    its experts' query and output projections counted for the top_k experts a token uses."""
+    from registry.flops import forward_terms
+    from registry.model import Model
+
+    d, experts, top_k, kv_heads, head_dim, seq = 32, 4, 2, 2, 8, 16
+    block = MixtureOfAttention(d_model=d, n_experts=experts, top_k=top_k, n_kv_heads=kv_heads, head_dim=head_dim)
+    terms, notes = forward_terms(Model(name="moa", architecture=Module(blocks=[block])), seq)
+    w = kv_heads * head_dim
+    assert terms["attention_qkv"] == 2 * seq * d * (top_k * w + 2 * w)
+    assert terms["attention_logits"] == terms["attention_values"] == 2 * seq * seq * top_k * w
+    assert terms["attention_softmax"] == 3 * top_k * kv_heads * seq * seq
+    assert terms["attention_output"] == 2 * seq * top_k * w * d
+    assert terms["router"] == 2 * seq * d * experts
+    assert not any("not known" in note for note in notes)
