@@ -114,6 +114,7 @@ def map_config(
     params = {name: value for name, (_, value) in mapped.params.items() if value is not None}
     origins = {name: key for name, (key, _) in mapped.params.items()}
     _validate(cfg, mapped.family, params, origins)
+    params = _in_family_order(mapped.family, params)
     if ignored:
         notes += (
             f"{path}: ignored field(s) that transformers does not know for model_type {model_type!r}, so its "
@@ -136,8 +137,26 @@ def _validate(cfg: ConfigReader, family: str, params: dict[str, Any], origins: d
         first = exc.errors(include_url=False)[0]
         cause = (first.get("ctx") or {}).get("error")
         name = cause.field if isinstance(cause, FieldError) else str(first["loc"][0]) if first["loc"] else ""
-        message = str(cause) if cause is not None else first["msg"]
+        message = str(cause) if cause is not None else _bound(first) or first["msg"]
         raise cfg.error(origins.get(name, name), message) from None
+
+
+def _bound(error: Any) -> str:
+    """A range error of pydantic in the words of the rest of registry (``must be >= 1 (got 0)``), else ""."""
+    ctx = error.get("ctx") or {}
+    if error.get("type") == "greater_than" and isinstance(ctx.get("gt"), int):
+        return f"must be >= {ctx['gt'] + 1} (got {error.get('input')!r})"
+    if error.get("type") == "greater_than_equal" and isinstance(ctx.get("ge"), int):
+        return f"must be >= {ctx['ge']} (got {error.get('input')!r})"
+    return ""
+
+
+def _in_family_order(family: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` in the order the family declares its hyper-parameters (a written spec reads as the reference does)."""
+    from registry.plugin_manager import find_family
+
+    order = {name: i for i, name in enumerate(find_family(family).params.model_fields)}
+    return dict(sorted(params.items(), key=lambda item: order.get(item[0], len(order))))
 
 
 def import_config(path: str | Path, *, strict: bool = False) -> Imported:
