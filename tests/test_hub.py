@@ -207,3 +207,52 @@ def test_a_cache_folder_counts_and_is_named_after_its_repo(hub, tmp_path):
         assert code == 0, err
         (data,) = json.loads(out)
         assert data["name"] == SMOL and data["total_params"] == counts["smol"]
+
+
+# --------------------------------------------------------------------------- without a server
+
+
+def test_count_of_a_safetensors_file_counts_its_headers_as_inspect_does(tmp_path, capsys):
+    """Reference: the header written holds 2 x 3 + 4 parameters."""
+    from registry.cli import main
+    from tests.safetensors_files import write_header
+
+    path = write_header(tmp_path / "model.safetensors", {"a.weight": ("F32", (2, 3)), "b.bias": ("BF16", (4,))})
+    assert main(["count", str(path)]) == 0
+    counted = capsys.readouterr().out
+    assert main(["inspect", str(path)]) == 0
+    assert counted == capsys.readouterr().out and "10 parameters" in counted
+
+
+def test_repo_ids_and_paths_are_told_apart(tmp_path, monkeypatch):
+    from registry.sources.hub import is_repo_id, parse_repo_id
+
+    assert parse_repo_id("org/name@v1.0:model-Q4_K_M.gguf") is not None
+    ref = parse_repo_id("meta-llama/Llama-3.1-8B@refs/pr/1")
+    assert (ref.repo_id, ref.revision, ref.file) == ("meta-llama/Llama-3.1-8B", "refs/pr/1", None)
+    for path in ("specs/gpt2-xl.toml", "./org/name", "/abs/path", "a/b/c", "org/config.json", "org/--x", "org/a..b"):
+        assert not is_repo_id(path), path
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "org" / "name").mkdir(parents=True)
+    assert not is_repo_id("org/name") and is_repo_id("org/other")  # a path that exists wins
+
+
+def test_the_catalogue_records_each_entrys_repo(capsys):
+    from registry.cli import main
+
+    assert main(["list", "llama-3.1-8b", "--format", "json"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    assert entry["repo"] == "meta-llama/Llama-3.1-8B"
+
+
+@pytest.mark.parametrize("command", ["count", "memory", "flops", "report", "validate", "inspect", "verify"])
+def test_every_command_that_takes_a_model_names_every_input_in_its_help(command, capsys):
+    from registry.cli import main
+
+    try:
+        main([command, "--help"])
+    except SystemExit:
+        pass
+    text = " ".join(capsys.readouterr().out.split())
+    for words in ("repo id", "cache folder", "GGUF" if command not in ("inspect",) else ".gguf", "folder"):
+        assert words.lower() in text.lower(), (command, words)

@@ -60,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
     if args.depth is not None and args.format == "csv":
         raise SystemExit("registry count: --depth has no CSV form; use --format table, markdown or json")
     headers, headers_ok = _headers_only(args)
-    models, ok = selected_models(args, "count", unmapped=lambda spec, exc: _unmapped(spec, exc, headers))
+    models: list[Model] = []
+    ok = True
+    if args.specs or args.family or not headers:
+        models, ok = selected_models(args, "count", unmapped=lambda spec, exc: _unmapped(spec, exc, headers))
     ok = ok and headers_ok
     checks, checked_ok = _check_checkpoints(args.specs, models)
     reports = [count(m) for m in models]
