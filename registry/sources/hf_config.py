@@ -61,12 +61,17 @@ def _refusal(cfg: ConfigReader, model_type: Any) -> Exception:
     known = sorted(registry.items)
     close = registry.close(model_type) if isinstance(model_type, str) else []
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
-    return cfg.error(
+    error = cfg.error(
         "model_type",
         f"{short(model_type)} is not mapped by any installed plugin{hint}; mapped: {', '.join(known)}. "
         f"To count it, write a spec with the nearest family (registry families lists them) or compose "
         f"[[blocks]], or add a plugin that maps it: see {ROUTE_DOCS}",
     )
+    from registry.errors import UnmappedModelTypeError
+
+    unmapped = UnmappedModelTypeError(error.path, error.location, error.message, error.line)
+    unmapped.model_type = model_type
+    return unmapped
 
 
 def _model_class(cfg: ConfigReader, model_type: ModelType) -> tuple[str, tuple[str, ...]]:
@@ -166,12 +171,21 @@ def import_config(path: str | Path, *, strict: bool = False) -> Imported:
 
 
 def model_name(path: str | Path, data_name: Any = None) -> str:
-    """A name for the model: the config's ``_name_or_path``, else its folder (or file) name."""
+    """A name for the model: its repo (``org/name``) for a snapshot folder of the Hugging Face cache,
+    else the config's ``_name_or_path``, else its folder (or file) name."""
+    import os
+
+    from registry.sources.hub_cache import repo_of_snapshot
+
+    path = Path(path)
+    folder = Path(os.path.abspath(path)).parent  # not resolved: a snapshot's files link into blobs/
+    repo = repo_of_snapshot(folder) if path.stem == "config" else None
+    if repo:
+        return repo
     if isinstance(data_name, str) and data_name.strip("/"):
         return data_name.rstrip("/").rsplit("/", 1)[-1]
-    path = Path(path)
     if path.stem == "config":
-        return path.resolve().parent.name or path.stem
+        return folder.name or path.resolve().parent.name or path.stem
     return path.stem
 
 
