@@ -47,17 +47,23 @@ def model_of(model: Model | str | Path, function: str = "registry.count") -> Mod
     )
 
 
-def count(model: Model | str | Path) -> Report:
-    """The parameter counts of ``model`` (a Model, a spec path or a catalogue name): see :class:`registry.Report`."""
-    return _count_model(model if type(model) is Model else model_of(model, "registry.count"))
+def count(model: Model | str | Path, include_mtp: bool = False) -> Report:
+    """The parameter counts of ``model`` (a Model, a spec path or a catalogue name): see :class:`registry.Report`.
+
+    ``include_mtp`` adds a checkpoint's multi-token-prediction module to the totals (``count --include-mtp``).
+    """
+    return _count_model(model if type(model) is Model else model_of(model, "registry.count"), include_mtp)
 
 
 def count_flops(model: Model | str | Path, seq_len: int | None = None, convention: str = "appendix-f",
-                tokens: int | None = None) -> FlopsReport:  # fmt: skip
-    """``registry flops``: forward, backward and training FLOPs (Chinchilla Appendix F) beside 6ND."""
+                tokens: int | None = None, recompute: str = "none") -> FlopsReport:  # fmt: skip
+    """``registry flops``: forward, backward and training FLOPs (Chinchilla Appendix F, PaLM, 6ND) beside 6ND.
+
+    ``recompute`` (none, selective, full) adds what activation recomputation runs again.
+    """
     from registry.analyses.flops import DEFAULT_SEQ_LEN, flops
 
-    return flops(model_of(model, "registry.count_flops"), seq_len or DEFAULT_SEQ_LEN, convention, tokens)
+    return flops(model_of(model, "registry.count_flops"), seq_len or DEFAULT_SEQ_LEN, convention, tokens, recompute)
 
 
 def estimate_memory(model: Model | str | Path, dtype: str = "bf16", train: bool = False, **options: Any) -> MemoryReport:
