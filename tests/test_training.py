@@ -261,7 +261,7 @@ def test_cli_gpu_hours_and_days(capsys):
     (["--train", "--zero", "4"], "--zero must be one of 0, 1, 2, 3"),
     (["--train", "--gpus", "12", "--tp", "8"], "multiple of tp x pp"),
     (["--train", "--recompute", "most"], "--recompute must be one of none, selective, full"),
-    (["--gpus", "8xV100"], "unknown GPU 'V100'"),
+    (["--gpus", "8xK80"], "unknown GPU 'K80'"),
     (["--gpus", "eight"], "--gpus"),
     (["--lora", "8", "--lora-targets", "query"], "names no linear layer"),
     (["--qlora"], "--qlora needs --lora"),

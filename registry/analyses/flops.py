@@ -213,6 +213,8 @@ def flops(
     if tokens is not None and tokens < 1:
         raise ValueError(f"tokens must be a positive integer, got {tokens}")
     all_terms, notes = forward_terms(model, seq_len)
+    if convention in ("palm", "6nd"):  # they count parameters, not the head's product
+        notes = [n for n in notes if "final logits are 0" not in n]
     report = count(model)
     by_convention = {}
     for name in CONVENTIONS:
