@@ -28,8 +28,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, NonNegativeInt, PositiveInt
 
 from registry.blocks import FieldError
-from registry.hf_reader import ConfigReader
-from registry.model_types import Params
+from registry import ConfigReader
+from registry import Params
 from registry.plugins.periodic_layers import split
 
 #: The layer kinds of transformers' ``layer_types`` this module knows.

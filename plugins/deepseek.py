@@ -43,8 +43,8 @@ from registry import CheckpointOnly, Family, hookimpl
 from registry.blocks import (
     Block, Embedding, FeedForward, FieldError, LatentAttention, Linear, MoE, Module, Parameter, RMSNorm,
 )  # fmt: skip
-from registry.hf_reader import ConfigReader
-from registry.model_types import Mapped, ModelType, Params
+from registry import ConfigReader
+from registry import Mapped, ModelType, Params
 from registry.plugins.decoder import DecoderParams, causal_lm, moe_runs, stack
 from registry.plugins.hf_common import DECODER_SHAPE_FREE, ROUTER, causal_classes, decoder_params
 

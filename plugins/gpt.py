@@ -16,8 +16,8 @@ from pydantic import Field, PositiveInt, model_validator
 from registry.plugins.common import FamilyParams, check_heads
 from registry import Family, hookimpl
 from registry.blocks import Attention, Embedding, FeedForward, LayerNorm, Linear, Module, Repeat
-from registry.hf_reader import ConfigReader
-from registry.model_types import Mapped, ModelType, Params
+from registry import ConfigReader
+from registry import Mapped, ModelType, Params
 
 
 class GPTParams(FamilyParams):

@@ -7,8 +7,8 @@ third-party mapping may import it.
 
 from __future__ import annotations
 
-from registry.hf_reader import ConfigReader
-from registry.model_types import Params
+from registry import ConfigReader
+from registry import Params
 
 #: Rotary position settings: no parameters.
 ROTARY = ("rope_parameters", "rope_scaling", "rope_theta", "partial_rotary_factor", "max_position_embeddings")

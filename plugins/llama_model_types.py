@@ -9,8 +9,8 @@ defaults; the families and their switches are in :mod:`registry.plugins.llama`.
 from __future__ import annotations
 
 from registry import hookimpl
-from registry.hf_reader import ConfigReader
-from registry.model_types import Mapped, ModelType
+from registry import ConfigReader
+from registry import Mapped, ModelType
 from registry.plugins.attention_windows import sliding_params
 from registry.plugins.hf_common import DECODER_SHAPE_FREE, ROUTER, SLIDING, causal_classes, decoder_params, head_dim
 

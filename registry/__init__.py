@@ -11,7 +11,9 @@ The public API (imported lazily, so that ``import registry`` stays fast)::
     registry.chinchilla(models[0])                    # rows of `registry chinchilla --format json`
     m = registry.build_model("gpt", d_model=768, n_layers=12, n_heads=12)
 
-Plugins need only ``from registry import Family, Mapped, ModelType, hookimpl``.
+Plugins need only ``registry``'s own names (:mod:`registry.contracts`: ``Family``, ``ModelType``,
+``Mapped``, ``ConfigReader``, ``GgufArchitecture``, ``hookimpl``, ...) and the block kinds of
+:mod:`registry.blocks`.
 """
 
 from __future__ import annotations
@@ -34,12 +36,20 @@ _EXPORTS = {
     "LayerRow": "registry.analyses.report",
     "Model": "registry.model",
     "build_model": "registry.model",
-    "Family": "registry.family",
-    "CheckpointOnly": "registry.family",
-    "ModelType": "registry.model_types",
-    "Mapped": "registry.model_types",
+    "Family": "registry.contracts",
+    "CheckpointOnly": "registry.contracts",
+    "ModelType": "registry.contracts",
+    "Mapped": "registry.contracts",
+    "Params": "registry.contracts",
+    "ConfigReader": "registry.contracts",
+    "REQUIRED": "registry.contracts",
+    "COMMON_SHAPE_FREE": "registry.contracts",
+    "short_value": "registry.contracts",
+    "GgufArchitecture": "registry.contracts",
+    "GgufMetadata": "registry.contracts",
+    "GgufArray": "registry.contracts",
     "families": "registry.sources.loading",
-    "hookimpl": "registry.hookspecs",
+    "hookimpl": "registry.contracts",
     "RegistryError": "registry.errors",
     "SpecError": "registry.errors",
     "UnknownFamilyError": "registry.errors",
@@ -52,9 +62,10 @@ __all__ = sorted(_EXPORTS) + ["__version__"]
 if TYPE_CHECKING:  # pragma: no cover
     from registry import blocks
     from registry.errors import PluginError, RegistryError, SpecError, UnknownFamilyError
-    from registry.family import CheckpointOnly, Family
-    from registry.model_types import Mapped, ModelType
-    from registry.hookspecs import hookimpl
+    from registry.contracts import (
+        COMMON_SHAPE_FREE, REQUIRED, CheckpointOnly, ConfigReader, Family, GgufArchitecture, GgufArray, GgufMetadata,
+        Mapped, ModelType, Params, hookimpl, short_value,
+    )  # fmt: skip
     from registry.sources.loading import families, load
     from registry.model import Model, build_model
     from registry.api import chinchilla, count, count_flops, estimate_memory

@@ -36,7 +36,7 @@ def test_command_summaries_match_the_command_modules():
 def test_built_in_family_map_matches_the_plugins():
     from registry.plugin_manager import built_in_families, load_families
 
-    built_in = {name: f.origin for name, f in load_families().families.items() if f.origin.startswith("built-in (")}
+    built_in = {name: f.origin for name, f in load_families().items.items() if f.origin.startswith("built-in (")}
     assert {name: f"built-in ({module})" for name, module in built_in_families().items()} == built_in
 
 

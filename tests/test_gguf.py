@@ -270,7 +270,7 @@ def test_a_faulty_gguf_mapping_plugin_is_named_and_the_built_ins_still_count(smo
         reset()
     assert code == 0 and json.loads(out)[0]["total_params"] > 0
     (warning,) = [line for line in err.splitlines() if "faulty-gguf" in line]
-    assert warning.startswith("registry count: warning: ") and "not a GgufArchitecture" in warning
+    assert warning.startswith("registry count: warning: ") and "not a registry.GgufArchitecture" in warning
 
 
 def test_memory_prices_a_gguf_as_it_stores_its_weights(smollm_gguf, capsys):

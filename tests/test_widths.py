@@ -61,7 +61,7 @@ def test_many_models_at_once_fit(capsys, monkeypatch, command):
 def _families():
     from registry.plugin_manager import load_families
 
-    return sorted(load_families().families)
+    return sorted(load_families().items)
 
 
 @pytest.mark.parametrize("argv", [["families"], ["families", "--model-types"], ["list"]]

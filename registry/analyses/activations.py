@@ -105,9 +105,16 @@ def layer_shape(block: BlockBase) -> tuple[LayerShape | None, list[str]]:
     return LayerShape(layers=layers, hidden=first.d_model, heads=heads), notes  # type: ignore[attr-defined]
 
 
+#: The token mixers other than attention: each is a layer of the activations' count.
+_MIXERS = frozenset({
+    "latent_attention", "selective_ssm", "time_mix", "mamba2_mixer", "gated_deltanet", "kimi_delta_attention",
+    "short_conv", "rg_lru", "mixture_of_attention",
+})  # fmt: skip
+
+
 def _mixers(block: BlockBase, times: int, out: list[tuple[BlockBase, int]]) -> None:
     kind = getattr(block, "kind", "")
-    if isinstance(block, Attention) or kind in ("latent_attention", "selective_ssm", "time_mix"):
+    if isinstance(block, Attention) or kind in _MIXERS:
         if isinstance(block, Attention) and block.kv_cache == "encoder":
             return  # a decoder layer's cross-attention is part of that layer
         out.append((block, times))

@@ -14,6 +14,9 @@ tokens, the terms Hoffmann et al. 2022 (arXiv 2203.15556, Appendix F) list:
   inner`` and ``attention_output`` ``2 · seq · inner · d_model``; DeepSeek's latent
   attention (``latent_attention``) the same terms, its down- and up-projections in
   ``attention_qkv`` and its scores over ``qk_nope + qk_rope`` dimensions per head;
+  JetMoE's mixture of attention heads (``mixture_of_attention``) the same terms for its
+  ``top_k × n_kv_heads`` query heads (the ``top_k`` experts' query and output
+  projections, the shared key/value projection) and its gate in ``router``;
 * ``feed_forward``: ``2 · seq`` per weight of every projection (two matrices, three
   when gated); in a mixture of experts only the ``top_k`` routed experts a token
   uses (a repeat's ``active``) and the shared experts count;

@@ -108,6 +108,8 @@ class _Walker:
             return
         elif getattr(block, "kind", "") == "latent_attention" and _has(block, _LATENT_FIELDS):
             self.latent_attention(block, times)
+        elif getattr(block, "kind", "") == "mixture_of_attention":
+            self.mixture_of_attention(block, times)
         else:
             self.unknown(block, times)
 
@@ -135,6 +137,20 @@ class _Walker:
         self.add("attention_softmax", times * 3 * h * s * k)
         self.add("attention_values", times * 2 * s * k * h * block.v_head_dim)
         self.add("attention_output", times * out)
+
+    def mixture_of_attention(self, block: Any, times: int) -> None:
+        """JetMoE's mixture of attention heads: the terms of attention with ``top_k × n_kv_heads`` query heads.
+
+        ``attention_qkv`` is the shared key/value projection and the ``top_k`` experts' query
+        projections, ``attention_output`` their output projections; ``router`` the gate.
+        """
+        s, d, k, w, top_k = self.seq, block.d_model, self.keys, block.kv_width, block.top_k
+        self.add("attention_qkv", times * 2 * s * d * (top_k * w + 2 * w))
+        self.add("attention_logits", times * 2 * s * k * top_k * w)
+        self.add("attention_softmax", times * 3 * top_k * block.n_kv_heads * s * k)
+        self.add("attention_values", times * 2 * s * k * top_k * w)
+        self.add("attention_output", times * 2 * s * top_k * w * d)
+        self.add("router", times * 2 * s * d * block.n_experts)
 
     def feed_forward(self, block: BlockBase, times: int) -> None:
         """A feed-forward block, or a MoE's experts (a repeat scaled by its ``active``) or shared experts."""

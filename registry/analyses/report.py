@@ -17,7 +17,7 @@ uses which):
   input embedding tables (a lookup, no FLOPs), the output head kept: gpt-oss's card;
 * ``mtp_params``: the multi-token-prediction module a family's checkpoints carry beyond
   the reference implementation (DeepSeek-V3's ``model.layers.61.*``,
-  :class:`registry.family.CheckpointOnly`); ``count(model, include_mtp=True)`` adds it to
+  :class:`registry.contracts.CheckpointOnly`); ``count(model, include_mtp=True)`` adds it to
   ``total_params``, ``total_with_ties`` and ``non_embedding_params`` (DeepSeek-V3's 685B). :func:`tree` gives a torchinfo-like tree
 down to the tensors. Nothing here prints.
 """

@@ -121,7 +121,7 @@ class _Walk:
         kind = getattr(block, "kind", "")
         if kind == "latent_attention":
             return Fraction(self.latent_bytes(block), t)
-        if kind in ("selective_ssm", "time_mix", "channel_mix", "feed_forward"):
+        if kind in _ESTIMATED:
             width = getattr(block, "d_model", 0) or 0
             self.note(f"{kind} layers are charged 17 values a token per unit of width (Korthikanti et al.'s 34 bytes "
                       "in fp16, no score matrix): an estimate")  # fmt: skip
@@ -150,6 +150,11 @@ class _Walk:
         if self.attention == "eager" and self.recompute == "none":
             base += (4 + (e if e < 4 else 0)) * a * self.seq
         return base + 4 * a
+
+
+#: Block kinds charged Korthikanti et al.'s figure without a score matrix (an estimate).
+_ESTIMATED = frozenset({"selective_ssm", "time_mix", "channel_mix", "mamba2_mixer", "gated_deltanet",
+                        "kimi_delta_attention", "short_conv", "rg_lru", "mixture_of_attention"})  # fmt: skip
 
 
 def _ff(d_ff: int, gated: bool, e: int) -> int:

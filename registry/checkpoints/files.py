@@ -33,7 +33,7 @@ def open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
 
     mode = os.stat(path).st_mode
     if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):  # a directory: open() says so
-        from registry.sources.spec import special_file_kind
+        from registry.io import special_file_kind
 
         raise SpecError(str(path), "", f"is {special_file_kind(mode)}, not a regular file")
     return open(path, "rb")

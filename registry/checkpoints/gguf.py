@@ -22,6 +22,7 @@ from typing import IO, Any
 from registry.checkpoints import files
 from registry.checkpoints.files import file_error, short
 from registry.checkpoints.tensors import Checkpoint, Quantization, TensorInfo
+from registry.contracts import GgufArray
 from registry.errors import SpecError
 
 __all__ = ["CHUNK", "GGML_TYPES", "GgufArray", "GgmlType", "read_gguf"]
@@ -83,15 +84,6 @@ VALUE_TYPES: dict[int, tuple[str, str | None]] = {
     5: ("int32", "<i"), 6: ("float32", "<f"), 7: ("bool", "<?"), 8: ("string", None), 9: ("array", None),
     10: ("uint64", "<Q"), 11: ("int64", "<q"), 12: ("float64", "<d"),
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class GgufArray:
-    """A metadata array: its item type, length, and items (None when longer than :data:`KEEP_ITEMS`)."""
-
-    type: str
-    count: int
-    items: tuple[Any, ...] | None
 
 
 class _Stream:

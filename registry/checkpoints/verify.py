@@ -58,7 +58,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from registry.checkpoints import TensorInfo
-from registry.family import CheckpointOnly
+from registry.contracts import CheckpointOnly
 from registry.model import Model
 from registry.checkpoints.runs import SpecTensors, Template, boxes
 from registry.blocks.tensors import Tensor
@@ -193,7 +193,7 @@ def checkpoint_only(model: Model) -> tuple[CheckpointOnly, ...]:
         return ()
     from registry.plugin_manager import load_families
 
-    declare = load_families().get(model.family).checkpoint_only
+    declare = load_families().family(model.family).checkpoint_only
     return tuple(declare(model.params)) if declare is not None else ()
 
 

@@ -122,7 +122,7 @@ def check_output(path: object, force: bool) -> None:
     from pathlib import Path
 
     from registry.errors import SpecError
-    from registry.sources.spec import special_file_kind
+    from registry.io import special_file_kind
 
     output = Path(str(path))
     try:

@@ -33,8 +33,8 @@ def parse_number(text: object) -> Decimal | None:
 
 def positive_int(command: str, option: str, value: int | str) -> int:
     """``value`` as a positive integer (``1.4e12``, ``15T``, ``8k`` = 8,000 and ``8Ki`` = 8,192 are
-    accepted if whole) of at most :data:`registry.sources.spec.MAX_DIGITS` digits."""
-    from registry.sources.spec import MAX_DIGITS
+    accepted if whole) of at most :data:`registry.io.MAX_DIGITS` digits."""
+    from registry.io import MAX_DIGITS
 
     try:
         number = parse_number(value)

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from registry.commands import check_output, warn, warn_plugin_errors, write_output
     from registry.errors import SpecError
     from registry.sources.hf_config import map_config, model_name, source_of
-    from registry.hf_reader import read_config
+    from registry.sources.config_file import read_config
     from registry.text import visible
 
     warn_plugin_errors(NAME)

@@ -1,10 +1,10 @@
 """Hugging Face ``config.json`` → a family and its hyper-parameters, exactly as transformers builds it.
 
 The core reads; plugins map. Each ``model_type`` is mapped by the plugin that registered
-it (:class:`~registry.model_types.ModelType`, through the ``register_model_types``
+it (:class:`~registry.contracts.ModelType`, through the ``register_model_types``
 hook). This module finds the mapping, resolves the class named in ``architectures``
 (the usual language-model class when there is none, said in a note), lets the mapping
-read the fields it needs through a :class:`~registry.hf_reader.ConfigReader`, and checks
+read the fields it needs through a :class:`~registry.contracts.ConfigReader`, and checks
 the result with the family's own rules, naming the config's field at fault. A field that
 is neither read nor known to change no shape is not a field of transformers'
 configuration for that model type: it is listed as ignored, with a warning, and
@@ -19,28 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from registry.hf_reader import ConfigReader, read_config, short
+from registry.contracts import COMMON_SHAPE_FREE, ConfigReader, short_value as short
+from registry.sources.config_file import read_config
 
 if TYPE_CHECKING:
     from registry.model import Model
-    from registry.model_types import ModelType
-
-#: Fields of every config that never change a shape (transformers' common
-#: configuration, generation settings of old configs, bookkeeping).
-COMMON_SHAPE_FREE = frozenset(
-    """
-    _name_or_path transformers_version model_type architectures dtype torch_dtype auto_map _commit_hash
-    _attn_implementation_autoset attn_implementation _attn_implementation bos_token_id eos_token_id pad_token_id
-    sep_token_id decoder_start_token_id id2label label2id num_labels problem_type finetuning_task tokenizer_class
-    prefix task_specific_params output_attentions output_hidden_states return_dict use_return_dict torchscript
-    use_bfloat16 chunk_size_feed_forward initializer_range use_cache is_encoder_decoder is_decoder
-    tie_encoder_decoder gradient_checkpointing xla_device max_length min_length do_sample early_stopping
-    num_beams num_beam_groups diversity_penalty temperature top_p typical_p repetition_penalty
-    length_penalty no_repeat_ngram_size encoder_no_repeat_ngram_size bad_words_ids num_return_sequences
-    output_scores return_dict_in_generate forced_bos_token_id forced_eos_token_id remove_invalid_values
-    exponential_decay_length_penalty suppress_tokens begin_suppress_tokens
-    """.split()
-)
+    from registry.contracts import ModelType
 
 #: Fields the core itself reads or checks, whatever the model type.
 CORE_FIELDS = frozenset(("model_type", "architectures", "quantization_config", "pruned_heads", "add_cross_attention"))
@@ -74,7 +58,7 @@ def _refusal(cfg: ConfigReader, model_type: Any) -> Exception:
     from registry.plugin_manager import load_model_types
 
     registry = load_model_types()
-    known = sorted(registry.model_types)
+    known = sorted(registry.items)
     close = registry.close(model_type) if isinstance(model_type, str) else []
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     return cfg.error(
@@ -144,10 +128,10 @@ def map_config(
 def _validate(cfg: ConfigReader, family: str, params: dict[str, Any], origins: dict[str, str]) -> None:
     """Check the hyper-parameters with the family's own rules, naming the config field at fault."""
     from registry.blocks import FieldError
-    from registry.plugin_manager import load_families
+    from registry.plugin_manager import find_family
 
     try:
-        load_families().get(family).params.model_validate(params)
+        find_family(family).params.model_validate(params)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         cause = (first.get("ctx") or {}).get("error")
@@ -182,11 +166,11 @@ def load_config(path: Path, *, strict: bool = False, text: str | None = None) ->
     """The reader of ``.json`` files for :func:`registry.load`: one model from a config.json
     (``text``: its text, already read, e.g. from stdin; ``path`` then names it)."""
     from registry.model import Model, build_architecture
-    from registry.plugin_manager import load_families
+    from registry.plugin_manager import find_family
 
     data, lines = read_config(path, text)
     imported = map_config(data, str(path), lines, strict=strict)
-    params = load_families().get(imported.family).params.model_validate(imported.params)
+    params = find_family(imported.family).params.model_validate(imported.params)
     return [
         Model(
             name=model_name(path, data.get("_name_or_path")),
@@ -201,4 +185,4 @@ def load_config(path: Path, *, strict: bool = False, text: str | None = None) ->
     ]
 
 
-__all__ = ["COMMON_SHAPE_FREE", "CORE_FIELDS", "Imported", "import_config", "load_config", "map_config", "model_name", "source_of"]
+__all__ = ["CORE_FIELDS", "Imported", "import_config", "load_config", "map_config", "model_name", "source_of"]

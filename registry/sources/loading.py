@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from registry.family import Family
+from registry.contracts import Family
 from registry.model import Model
 from registry.plugin_manager import load_families
 
@@ -120,7 +120,8 @@ def _stdin(strict: bool) -> list[Model]:
     import sys
 
     from registry.errors import SpecError
-    from registry.sources.spec import MAX_SPEC_BYTES, load_text
+    from registry.sources.spec import load_text
+    from registry.io import MAX_SPEC_BYTES
 
     stream = getattr(sys.stdin, "buffer", None)
     data = stream.read(MAX_SPEC_BYTES + 1) if stream is not None else (sys.stdin.read(MAX_SPEC_BYTES + 1) or "").encode()
@@ -139,4 +140,4 @@ def _stdin(strict: bool) -> list[Model]:
 
 def families() -> dict[str, Family]:
     """Every installed family by name (built-in and from third-party plugins)."""
-    return dict(load_families().families)
+    return dict(load_families().items)

@@ -73,7 +73,7 @@ def validate(family_name: str, values: dict[str, Any], given: Iterable[str] = ()
     """
     from registry.plugin_manager import load_families
 
-    family = load_families().get(family_name)
+    family = load_families().family(family_name)
     known = list(family.params.model_fields)
     errors = []
     for key in values:
