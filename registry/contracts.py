@@ -21,7 +21,6 @@ plugin manager keeps one registry for all of them. This module imports nothing o
 
 from __future__ import annotations
 
-import reprlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -30,6 +29,7 @@ import pluggy
 from pydantic import BaseModel
 
 from registry.errors import PluginError, RegistryError, SpecError
+from registry.text import short_value
 
 __all__ = [
     "COMMON_SHAPE_FREE", "CheckpointOnly", "ConfigReader", "Family", "GgufArchitecture", "GgufArray", "GgufMetadata",
@@ -40,12 +40,6 @@ __all__ = [
 hookspec = pluggy.HookspecMarker("registry")
 #: Marks a plugin's function as the implementation of a hook.
 hookimpl = pluggy.HookimplMarker("registry")
-
-_repr = reprlib.Repr()
-_repr.maxstring, _repr.maxother, _repr.maxlong, _repr.maxlist = 60, 60, 60, 6
-#: A value as it shows in a message: its repr, cut to a few dozen characters (one line).
-short_value = _repr.repr
-
 
 # --- families -------------------------------------------------------------------------------
 

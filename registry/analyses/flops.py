@@ -93,7 +93,7 @@ class FlopsReport:
     the totals ``training_flops`` and ``approx_6nd``; all three are None without it.
     ``ratio`` is ``training_flops_per_sequence / approx_6nd_per_sequence``.
 
-    With a GPU (:func:`with_hardware`): ``gpu_hours`` and ``days`` of ``training_flops`` on
+    With a GPU (:func:`registry.analyses.flops_on_hardware.with_hardware`): ``gpu_hours`` and ``days`` of ``training_flops`` on
     ``gpus`` GPUs at ``mfu`` of the dense ``peak_tflops`` (:mod:`registry.analyses.timing`).
     With a ``context``: serving figures (:mod:`registry.analyses.inference`): the prefill
     of ``context`` tokens, one decoding step at that context for ``batch`` sequences, the
@@ -215,44 +215,6 @@ def flops(
         approx_6nd=None if tokens is None else 6 * n * tokens,
         notes=notes,
     )
-
-
-def with_hardware(
-    report: FlopsReport, model: Model, *, gpu: Any = None, gpus: int = 1, mfu: float | None = None,
-    peak_dtype: str = "bf16", context: int | None = None, batch: int = 1, weight_bits: int = 16, kv_bits: int = 16,
-) -> FlopsReport:  # fmt: skip
-    """``report`` with the training time on ``gpus`` GPUs of ``gpu`` (a :class:`~registry.analyses.gpus.GPU`)
-    at ``mfu`` (needs ``training_flops``), and the serving figures at ``context`` tokens.
-
-    Raises ValueError for an MFU outside (0, 1], a type the GPU has no peak for, or a
-    non-positive context, batch or GPU count.
-    """
-    from dataclasses import replace
-
-    from registry.analyses.inference import inference
-    from registry.analyses.timing import training_time
-
-    update: dict[str, Any] = {}
-    notes = list(report.notes)
-    if gpu is not None:
-        update |= {"gpu": gpu.key, "gpus": gpus, "peak_dtype": peak_dtype, "peak_tflops": gpu.peak_flops(peak_dtype) / 1e12}
-        if mfu is not None:
-            update["mfu"] = mfu
-            if report.training_flops is None:
-                notes.append("no training tokens (--tokens or the spec's training_tokens): no training time")
-            else:
-                t = training_time(report.training_flops, gpu, gpus, mfu, peak_dtype)
-                update |= {"gpu_hours": t.gpu_hours, "days": t.days}
-    if context is not None:
-        inf = inference(model, context, batch, weight_bits, kv_bits, gpu, gpus, peak_dtype)
-        update |= {
-            "context": context, "batch": batch, "prefill_flops": inf.prefill_flops,
-            "decode_flops_per_token": inf.decode_flops_per_token, "decode_bytes_per_step": inf.decode_bytes_per_step,
-            "decode_tokens_per_second": inf.decode_tokens_per_second,
-            "decode_tokens_per_second_per_gpu": inf.decode_tokens_per_second_per_gpu,
-            "decode_bound": inf.decode_bound,
-        }  # fmt: skip
-    return replace(report, **update, notes=notes)
 
 
 class _Walker:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from registry.analyses.flops import decode_terms, forward_terms
 from registry.analyses.gpus import GPU
 from registry.analyses.kv_cache import cache_groups
 from registry.model import Model
@@ -55,8 +56,6 @@ def inference(
     ``dtype`` chooses the GPU's peak (bf16, fp16, fp8). Raises ValueError for a
     non-positive context, batch or GPU count.
     """
-    from registry.analyses.flops import decode_terms, forward_terms
-
     for label, value in (("context", context), ("batch", batch), ("gpus", gpus)):
         if value < 1:
             raise ValueError(f"{label} must be a positive integer, got {value}")

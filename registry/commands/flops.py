@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from registry.analyses.gpus import PEAK_DTYPES
     from registry.commands._hardware import resolve_gpus
     from registry.commands._options import positive_float
-    from registry.analyses.flops import CONVENTIONS, TERMS, flops, with_hardware
+    from registry.analyses.flops import CONVENTIONS, TERMS, flops
+    from registry.analyses.flops_on_hardware import with_hardware
     from registry.analyses.memory import DTYPE_BITS
 
     convention = choice("flops", "--convention", args.convention, CONVENTIONS)

@@ -124,7 +124,7 @@ def _header(key: str) -> str:
 def _cell(key: str, value: object) -> str:
     """A value as the table shows it: counts as 1.82B, bytes as 13.48 GB, yes/no (JSON and CSV: exact)."""
     from registry.commands.memory import _size
-    from registry.output.display import count_text
+    from registry.output.formats import count_text
 
     if value is None:
         return ""

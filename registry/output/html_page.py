@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from html import escape
 
 from registry.model import Model
+from registry.output.formats import count_text, gib_text, share_text
 from registry.analyses.report import Report, TreeNode, count, tree
 
 #: How deep the collapsible tree goes (blocks nest a few levels; tensors are the leaves).
@@ -26,13 +27,6 @@ COLOURS = {
 }  # fmt: skip
 
 _URL = re.compile(r"https?://[^\s<>\"')\],;]+")
-
-
-def human(n: int | float | None) -> str:
-    """A count with a short unit (1.56B), as the tables print it."""
-    from registry.output.render import human as short
-
-    return short(n)
 
 
 def linked(text: str | None) -> str:
@@ -67,14 +61,9 @@ def bar_chart(report: Report, width: int = 640) -> str:
         parts.append(f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" class="label">{escape(component)}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="{colour}">'
                      f'<title>{escape(component)}: {n:,} ({share_text(share)})</title></rect>')  # fmt: skip
-        parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" class="value">{escape(human(n))} · {escape(share_text(share))}</text>')
+        parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" class="value">{escape(count_text(n))} · {escape(share_text(share))}</text>')
     parts.append("</svg>")
     return "".join(parts)
-
-
-def share_text(share: float) -> str:
-    """A share in percent, rounded once to two decimals; a tiny non-zero share is '<0.01%'."""
-    return "<0.01%" if 0 < share < 0.005 else f"{share:.2f}%"
 
 
 def _tree_html(node: TreeNode) -> str:
@@ -108,9 +97,9 @@ def _memory_rows(model: Model) -> list[list[object]]:
     rows: list[list[object]] = []
     for dtype in ("fp32", "bf16", "int8", "int4"):
         m = memory(model, dtype)
-        rows.append([f"weights, {dtype}", m.weights_bytes, _gib(m.weights_bytes)])
+        rows.append([f"weights, {dtype}", m.weights_bytes, gib_text(m.weights_bytes)])
     train = memory(model, "bf16", train=True)
-    rows.append(["training, bf16 + AdamW (no activations)", train.total_bytes, _gib(train.total_bytes)])
+    rows.append(["training, bf16 + AdamW (no activations)", train.total_bytes, gib_text(train.total_bytes)])
     rows.append(["KV cache per token, bf16", train.kv_cache_bytes_per_token, ""])
     return rows
 
@@ -125,10 +114,6 @@ def _flops_rows(model: Model) -> list[list[object]]:
         ["6N per token", 6 * f.n_params],
         ["training / 6N", f"{f.ratio:.4f}" if f.ratio is not None else ""],
     ]
-
-
-def _gib(n: int) -> str:
-    return f"{n / 2**30:,.2f} GiB"
 
 
 def _section(model: Model, report: Report, index: int) -> str:

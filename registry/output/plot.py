@@ -19,7 +19,7 @@ from typing import Any
 
 from registry.errors import RegistryError
 from registry.model import Model
-from registry.output.render import human
+from registry.output.formats import count_text as human
 from registry.analyses.report import Report, count
 from registry.analyses.scaling import FITS, compute_optimal, get_fit, loss
 
