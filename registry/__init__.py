@@ -29,7 +29,7 @@ _EXPORTS = {
     "count_flops": "registry.api",
     "estimate_memory": "registry.api",
     "chinchilla": "registry.api",
-    "html_report": "registry.output.html_page",
+    "html_report": "registry.api",
     "tree": "registry.analyses.report",
     "iter_tensors": "registry.analyses.report",
     "Report": "registry.analyses.report",
@@ -68,8 +68,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )  # fmt: skip
     from registry.sources.loading import families, load
     from registry.model import Model, build_model
-    from registry.api import chinchilla, count, count_flops, estimate_memory
-    from registry.output.html_page import html_report
+    from registry.api import chinchilla, count, count_flops, estimate_memory, html_report
     from registry.analyses.report import LayerRow, Report, iter_tensors, tree
 
 

@@ -13,7 +13,8 @@ import pytest
 
 from registry.cli import main
 from registry.sources.loading import load
-from registry.output.plot import breakdown_chart, loss_landscape, points
+from registry.analyses.plot_data import points
+from registry.output.plot import breakdown_chart, loss_landscape
 from registry.analyses.report import count
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"

@@ -58,13 +58,11 @@ def run(args: argparse.Namespace) -> int:
     reports = [count(m) for m in models]
     trees = [tree(m, args.depth) for m in models] if args.depth else None
     if args.format == "json":
-        import json
-
-        data = json.loads(render.reports_json(reports, trees))
+        data = render.reports_data(reports, trees)
         for item, model in zip(data, models):
             if id(model) in checks:
                 item["checkpoint"] = checks[id(model)][1]
-        print(json.dumps(data, indent=2))
+        print(render.json_text(data))
     elif args.format == "csv":
         if reports:
             print(render.rows_text(render.component_columns(reports), "csv"))

@@ -81,14 +81,19 @@ _SUMMARY_TEXT = ("name", "family")
 def summary_text(reports: Sequence[Report], fmt: str = "table") -> str:
     """``registry count`` of several models: one row each (:func:`summary_rows`), as a table
     that fits the terminal (column groups repeating the name), numbers right-aligned; in
-    markdown every column in one table."""
+    markdown every column in one table. The spec's notes follow, one paragraph per model that has them."""
     rows = summary_rows(reports, display=True)
     if fmt != "table":
-        return rows_text(rows, fmt)
-    from registry.output.table_width import fit_table
+        text = rows_text(rows, fmt)
+    else:
+        from registry.output.table_width import fit_table
 
-    shown = _shown(rows, fmt)
-    return fit_table(shown, right=[k for k in shown[0] if k not in _SUMMARY_TEXT] if shown else ())
+        shown = _shown(rows, fmt)
+        text = fit_table(shown, right=[k for k in shown[0] if k not in _SUMMARY_TEXT] if shown else ())
+    notes = [f"{visible(r.name, False)}: {visible(r.notes, False)}" for r in reports if r.notes]
+    if notes and fmt in ("table", "markdown"):
+        text += "\n\n" + "\n".join(n if fmt == "markdown" else _hanging(n, "  ") for n in notes)
+    return text
 
 
 def summary_rows(reports: Iterable[Report], display: bool = False) -> list[dict[str, Any]]:
@@ -114,17 +119,23 @@ def summary_rows(reports: Iterable[Report], display: bool = False) -> list[dict[
     return rows
 
 
-def reports_json(reports: Sequence[Report], trees: Sequence[list[TreeNode]] | None = None) -> str:
-    """``registry count --format json``: an array with one object per model."""
+def reports_data(reports: Sequence[Report], trees: Sequence[list[TreeNode]] | None = None) -> list[dict[str, Any]]:
+    """``registry count --format json`` as data: one object per model (with ``trees``: each
+    model's ``tree``), for a command to add to before :func:`json_text`."""
     out = []
     for i, report in enumerate(reports):
         data = report.to_dict()
         if trees is not None:
             data["tree"] = [_node_dict(n) for n in trees[i]]
         out.append(data)
+    return out
+
+
+def json_text(data: Any) -> str:
+    """JSON-ready data as every command's ``--format json`` prints it (indented by two)."""
     import json
 
-    return json.dumps(out, indent=2)
+    return json.dumps(data, indent=2)
 
 
 def _node_dict(node: TreeNode) -> dict[str, Any]:
@@ -143,12 +154,16 @@ def _node_dict(node: TreeNode) -> dict[str, Any]:
 def report_text(report: Report, fmt: str = "table") -> str:
     """The detailed view of one model: headline counts, components, kinds and layers.
 
-    ``table``: every table fits the terminal, numbers right-aligned, the source wrapped;
-    ``markdown``: the source on one line, the published difference beside its count."""
+    ``table``: every table fits the terminal, numbers right-aligned, the source and the
+    spec's notes wrapped; ``markdown``: the source and the notes on one line each, the
+    published difference beside its count."""
     lines = [visible(report.name, False) + (f"  (family {visible(report.family, False)})" if report.family else "")]
     if report.source:
         source = f"source: {visible(report.source, False)}"
         lines.append(source if fmt == "markdown" else _hanging(source, "  "))
+    if report.notes:
+        notes = f"notes: {visible(report.notes, False)}"
+        lines.append(notes if fmt == "markdown" else _hanging(notes, "  "))
     headline = [
         ("total params", exact_text(report.total_params), count_text(report.total_params), ""),
         ("active per token", exact_text(report.active_params), count_text(report.active_params), ""),
