@@ -38,6 +38,7 @@ _EXPORTS = {
     "build_model": "registry.model",
     "Family": "registry.contracts",
     "CheckpointOnly": "registry.contracts",
+    "CheckpointNames": "registry.contracts",
     "ModelType": "registry.contracts",
     "Mapped": "registry.contracts",
     "Params": "registry.contracts",
@@ -63,7 +64,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from registry import blocks
     from registry.errors import PluginError, RegistryError, SpecError, UnknownFamilyError
     from registry.contracts import (
-        COMMON_SHAPE_FREE, REQUIRED, CheckpointOnly, ConfigReader, Family, GgufArchitecture, GgufArray, GgufMetadata,
+        COMMON_SHAPE_FREE, REQUIRED, CheckpointNames, CheckpointOnly, ConfigReader, Family, GgufArchitecture, GgufArray, GgufMetadata,
         Mapped, ModelType, Params, hookimpl, short_value,
     )  # fmt: skip
     from registry.sources.loading import families, load
