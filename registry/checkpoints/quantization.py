@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from registry.text import short_value
@@ -355,3 +356,15 @@ def dequantize(stored: list[TensorInfo], config: dict[str, Any] | None, metadata
             logical.append(info)
     description = f"{layout_name} " + "; ".join(sorted(layout.details)) if layout.details else layout_name
     return logical, Quantization(layout_name, description, how)
+
+
+def quantization_config(config: Path | None) -> tuple[dict[str, Any] | None, str]:
+    """The ``quantization_config`` (or ``quantization``) object of a ``config.json``, and the
+    file's name as its source; ``(None, "")`` without a file, None without such an object."""
+    if config is None:
+        return None, ""
+    from registry.checkpoints.files import read_json_file
+
+    data = read_json_file(config, "config")
+    value = data.get("quantization_config", data.get("quantization"))
+    return (value if isinstance(value, dict) else None), str(config)
