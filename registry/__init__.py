@@ -23,6 +23,27 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+
+def _plugins_from_checkout() -> None:
+    """In a checkout run without an install (``python -m registry`` in its root), make
+    ``registry.plugins`` (and ``registry.specs``) the checkout's ``plugins/`` (and ``specs/``),
+    as an install would: the checkout's root joins this package's path. Only then: an
+    installed wheel has ``registry/plugins/`` inside the package, an editable install maps
+    the name through its own finder, and both are left as they are."""
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(here)
+    if os.path.isdir(os.path.join(here, "plugins")) or not os.path.isfile(os.path.join(root, "plugins", "__init__.py")):
+        return
+    from importlib.util import find_spec
+
+    if find_spec("registry.plugins") is None:
+        __path__.append(root)  # type: ignore[name-defined]  # noqa: F821
+
+
+_plugins_from_checkout()
+
 _EXPORTS = {
     "load": "registry.sources.loading",
     "count": "registry.api",

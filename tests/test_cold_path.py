@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+import tempfile
 
 import pytest
 from hypothesis import given, settings
@@ -41,7 +42,11 @@ def test_built_in_family_map_matches_the_plugins():
 
 
 def _run(code: str) -> str:
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT.parent, check=True)
+    """What ``python -c CODE`` prints, run in an empty folder: not the checkout (where ``registry``
+    is the source tree) nor its parent (where a checkout named ``registry`` would be a
+    namespace package hiding the installed one)."""
+    with tempfile.TemporaryDirectory() as empty:
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=empty, check=True)
     return proc.stdout.strip()
 
 
