@@ -103,7 +103,7 @@ def test_a_spec_of_a_built_in_family_loads_its_plugin_alone():
         f"(m,) = registry.load({str(SPECS / 'gpt2-xl.toml')!r})\n"
         "print(registry.count(m).total_params, sorted(k for k in sys.modules if k.startswith('registry.plugins.')))"
     )
-    assert out == "1557611200 ['registry.plugins.common', 'registry.plugins.gpt']"
+    assert out == "1557611200 ['registry.plugins.checkpoint_names', 'registry.plugins.common', 'registry.plugins.gpt']"
 
 
 def test_trusted_blocks_equal_validated_ones():
@@ -166,7 +166,7 @@ def test_layer_rows_are_computed_when_asked_and_json_keys_stay():
     assert list(report.to_dict()) == [
         "name", "family", "source", "total_params", "active_params", "total_with_ties", "non_embedding_params",
         "reported_params", "reported_diff_pct", "training_tokens", "components", "components_active", "by_kind",
-        "layers", "ignored_fields",
+        "layers", "ignored_fields", "notes",
     ]  # fmt: skip
 
 
