@@ -1,11 +1,10 @@
 """The dense decoder model types of 2025 on the ``llama`` family, as rows of data.
 
-olmo3, smollm3, exaone4, seed_oss, apertus, helium, ernie4_5, hunyuan_v1_dense, cohere2,
-arcee, ministral, ministral3, vaultgemma, glm, glm4, bitnet and olmo: one :class:`registry.Row`
-each (config field -> hyper-parameter, transformers' defaults from
-:mod:`registry.plugins.generated_defaults`, the switches the type sets), and rules of a few
-lines where transformers' modelling code does something no field says (Helium's output
-projection, Hunyuan's head width, SmolLM3's sliding layers). The switches are the dense
+olmo3, smollm3, exaone4, seed_oss, apertus, helium, ernie4_5, cohere2, arcee, ministral3,
+vaultgemma, glm, glm4, bitnet and olmo: one :class:`registry.Row` each (config field ->
+hyper-parameter, transformers' defaults from :mod:`registry.plugins.generated_defaults`, the
+switches the type sets), and rules of a few lines where transformers' modelling code does something no field says (Helium's output
+projection, BitNet's sub-norm, SmolLM3's sliding layers). The switches are the dense
 family's, in :mod:`registry.plugins.llama`.
 """
 
@@ -53,12 +52,6 @@ def _width_is_heads(what: str):
 
     rule.__doc__ = f"Rule: heads x head_dim must be hidden_size ({what})."
     return rule
-
-
-def _head_dim_required(cfg: ConfigReader, cls: str, params: Params) -> None:
-    """Rule (Hunyuan, Ministral): the attention reads ``config.head_dim``, whose default is null: it must be set."""
-    if cfg.raw("head_dim", None) is None:
-        raise cfg.error("head_dim", "must be set (transformers' attention scales by head_dim ** -0.5: null cannot build)")
 
 
 def _exaone4_window(cfg: ConfigReader, cls: str, params: Params) -> None:
@@ -126,15 +119,12 @@ ROWS = (
          _width_is_heads("o_proj")),
     _row("ernie4_5", "Ernie4_5", {**ATTENTION_READS, "qkv_bias": "use_bias", "out_bias": "use_bias", "mlp_bias": "use_bias"},
          _DECODER),
-    _row("hunyuan_v1_dense", "HunYuanDenseV1", {**_GQA, **_NULL_HEAD_DIM}, _DECODER | {"eod_token_id"},
-         _head_dim_required, fixed={**_QK_HEAD, "qk_norm_names": "query_layernorm"}),
     _row("cohere2", "Cohere2", _GQA,
          frozenset(("hidden_act", "layer_norm_eps", "attention_dropout", "logit_scale", "rope_parameters",
                     "max_position_embeddings")) | _SLIDING | {"sliding_window_pattern"},
          _window("cohere2", pattern=4, pattern_field="sliding_window_pattern"),
          fixed={"norm": "layer_norm", "norm_layout": "parallel"}),
     _row("arcee", "Arcee", {**_GQA, "mlp_bias": "mlp_bias"}, _DECODER, fixed={"gated_mlp": False}),
-    _row("ministral", "Ministral", {**ATTENTION_READS, **_NULL_HEAD_DIM}, _DECODER | _SLIDING, _head_dim_required, _window("ministral")),
     _row("ministral3", "Ministral3", {**ATTENTION_READS, **_NULL_HEAD_DIM}, _DECODER | _SLIDING),
     _row("vaultgemma", "VaultGemma", {**_GQA, **_KV}, _DECODER | _SLIDING | _GEMMA,
          windows("gemma2", DEFAULTS["vaultgemma"]["sliding_window"]), fixed={"norm_layout": "pre_ffn"},
@@ -150,6 +140,6 @@ ROWS = (
 @hookimpl
 def register_model_types(register):
     """Map the dense decoders of 2025: olmo3, smollm3, exaone4, seed_oss, apertus, helium, ernie4_5,
-    hunyuan_v1_dense, cohere2, arcee, ministral, ministral3, vaultgemma, glm, glm4, bitnet and olmo."""
+    cohere2, arcee, ministral3, vaultgemma, glm, glm4, bitnet and olmo."""
     for row in ROWS:
         register(row)

@@ -19,6 +19,11 @@ token embedding or not. Independent switches cover the variations of the Llama l
   ``q_layernorm.norms.<i>``, named by ``qk_norm_names``), with ``qk_norm_bias``;
 * biases (``qkv_bias``, ``out_bias``, ``mlp_bias``, ``lm_head_bias``), ``fused_qkv``
   (``self_attn.qkv_proj``) and ``fused_gate_up`` (``mlp.gate_up_proj``): Phi-3.
+* ``gated_mlp`` false: up and down projections only (Arcee, Apertus); ``act_params``: the
+  learned scalars of an xIELU or PReLU activation (``mlp.<act_fn_name>.alpha_p`` …: Apertus);
+  ``sub_norms``: BitNet's ``attn_sub_norm`` and ``ffn_sub_norm``; ``norm_params`` false: norms
+  without weights (OLMo-1); layouts ``glm4`` (GLM-4's four norms a layer), ``pre_ffn``
+  (VaultGemma) and ``apertus`` (``attention_layernorm``, ``feedforward_layernorm``).
 
 Gemma's scaled embeddings and Granite's multipliers have no parameters.
 
@@ -231,8 +236,9 @@ def register_families(register):
     """Register the ``llama`` and ``llama-moe`` families."""
     register(
         Family(name="llama", params=LlamaParams, build=build,
-               description="Llama-2/3, Mistral, Qwen2/3, Gemma-1/2/3, OLMo-2, Granite, Cohere, StableLM, Phi-3: "
-                           "gated MLP, grouped-query attention, switches for norms, qk-norm, biases, fusion")
+               description="Llama-2/3, Mistral, Qwen2/3, Gemma-1/2/3, OLMo-1/2/3, Granite, Cohere-1/2, StableLM, Phi-3, "
+                           "GLM-4, EXAONE-4, SmolLM3, BitNet, Apertus...: gated or plain MLP, grouped-query "
+                           "attention, switches for norms, qk-norm, biases, fusion")
     )  # fmt: skip
     register(
         Family(name="llama-moe", params=LlamaMoEParams, build=build_moe,

@@ -1,8 +1,7 @@
 """The dense decoder model types of 2025 (plugins/dense_model_types.py), against transformers 5.25's own models.
 
-olmo3, smollm3, exaone4, seed_oss, apertus, helium, ernie4_5, hunyuan_v1_dense, cohere2, arcee,
-ministral, ministral3, vaultgemma, glm, glm4, bitnet and olmo. References, all built on the meta
-device (nothing is allocated or downloaded):
+olmo3, smollm3, exaone4, seed_oss, apertus, helium, ernie4_5, cohere2, arcee, ministral3, vaultgemma,
+glm, glm4, bitnet and olmo. References, all built on the meta device (nothing is allocated or downloaded):
 
 * totals: ``sum(p.numel() for p in model.parameters())`` of the class named in the config;
 * tensor names and shapes: ``named_parameters(remove_duplicate=False)`` of the same model.
@@ -35,10 +34,8 @@ CLASSES = {
     "apertus": ("ApertusForCausalLM", "ApertusModel"),
     "helium": ("HeliumForCausalLM", "HeliumModel"),
     "ernie4_5": ("Ernie4_5ForCausalLM", "Ernie4_5Model"),
-    "hunyuan_v1_dense": ("HunYuanDenseV1ForCausalLM", "HunYuanDenseV1Model"),
     "cohere2": ("Cohere2ForCausalLM", "Cohere2Model"),
     "arcee": ("ArceeForCausalLM", "ArceeModel"),
-    "ministral": ("MinistralForCausalLM", "MinistralModel"),
     "ministral3": ("Ministral3ForCausalLM", "Ministral3Model"),
     "vaultgemma": ("VaultGemmaForCausalLM", "VaultGemmaModel"),
     "glm": ("GlmForCausalLM", "GlmModel"),
@@ -59,10 +56,8 @@ OPTIONAL = {
     "apertus": {"attention_bias": _BOOL, "hidden_act": _ACT},
     "helium": {"attention_bias": _BOOL, "mlp_bias": _BOOL, "hidden_act": _ACT},
     "ernie4_5": {"use_bias": _BOOL, "hidden_act": _ACT},
-    "hunyuan_v1_dense": {"attention_bias": _BOOL, "hidden_act": _ACT},
     "cohere2": {"attention_bias": _BOOL, "sliding_window_pattern": [1, 2, 4], "sliding_window": [None, 16], "hidden_act": _ACT},
     "arcee": {"attention_bias": _BOOL, "mlp_bias": _BOOL, "hidden_act": ["relu2", "xielu", "prelu"]},
-    "ministral": {"sliding_window": [None, 16], "hidden_act": _ACT},
     "ministral3": {"hidden_act": _ACT},
     "vaultgemma": {"attention_bias": _BOOL, "hidden_activation": _ACT},
     "glm": {"attention_bias": _BOOL, "hidden_act": _ACT},
@@ -71,7 +66,7 @@ OPTIONAL = {
     "olmo": {"attention_bias": _BOOL, "hidden_act": _ACT},
 }  # fmt: skip
 #: Model types whose head width transformers does not derive from hidden_size (null cannot build): always drawn.
-NEEDS_HEAD_DIM = {"hunyuan_v1_dense", "ministral", "seed_oss"}
+NEEDS_HEAD_DIM = {"seed_oss"}
 #: Model types whose o_proj (Helium) or attn_sub_norm (BitNet) take hidden_size: heads x head_dim must equal it.
 HEADS_TILE_WIDTH = {"helium", "bitnet"}
 
@@ -148,9 +143,6 @@ def _write(tmp_path, data: dict):
         ({"model_type": "helium", "hidden_size": 64, "num_attention_heads": 4, "head_dim": 8}, "head_dim"),
         # BitNet's attn_sub_norm has hidden_size features
         ({"model_type": "bitnet", "hidden_size": 64, "num_attention_heads": 4, "head_dim": 8}, "head_dim"),
-        # the attention scales by head_dim ** -0.5: transformers' default null cannot build
-        ({"model_type": "hunyuan_v1_dense"}, "head_dim"),
-        ({"model_type": "ministral", "head_dim": None}, "head_dim"),
         # Exaone4Config divides by a zero pattern without a window and layer types
         ({"model_type": "exaone4", "sliding_window": None}, "sliding_window"),
     ],
