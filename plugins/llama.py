@@ -106,9 +106,10 @@ class LlamaParams(GQAParams, SlidingWindowParams):
 class LlamaMoEParams(LlamaParams):
     """Hyper-parameters of the llama-moe family: llama's, the experts and the layer pattern."""
 
-    style: Literal["mixtral", "qwen2_moe", "granitemoe"] = Field(
-        "mixtral", description="checkpoint names: mixtral (block_sparse_moe, w1/w2/w3), qwen2_moe (mlp, *_proj) "
-        "or granitemoe (block_sparse_moe, stacked input_linear/output_linear)",
+    style: Literal["mixtral", "qwen2_moe", "granitemoe", "gpt_oss"] = Field(
+        "mixtral", description="checkpoint names: mixtral (block_sparse_moe, w1/w2/w3), qwen2_moe (mlp, *_proj), "
+        "granitemoe (block_sparse_moe, stacked input_linear/output_linear) or gpt_oss (mlp.router with a bias, "
+        "stacked (in, out) experts with biases)",
     )  # fmt: skip
     n_experts: PositiveInt = Field(description="routed experts per MoE layer (num_local_experts, num_experts)")
     top_k: PositiveInt = Field(description="experts routed per token (num_experts_per_tok)")
@@ -121,13 +122,14 @@ class LlamaMoEParams(LlamaParams):
     dense_layers: list[NonNegativeInt] = Field(
         default_factory=list, description="layers that stay dense whatever the rule (mlp_only_layers)"
     )
+    attention_sinks: bool = Field(False, description="one learned attention-sink logit per query head (gpt-oss's sinks)")
 
     @model_validator(mode="after")
     def _check_moe(self) -> LlamaMoEParams:
         if self.top_k > self.n_experts:
             raise FieldError("top_k", f"top_k ({self.top_k}) exceeds n_experts ({self.n_experts})")
-        if self.style == "granitemoe" and self.n_shared_experts:
-            raise FieldError("n_shared_experts", "style granitemoe has no shared experts")
+        if self.style in ("granitemoe", "gpt_oss") and self.n_shared_experts:
+            raise FieldError("n_shared_experts", f"style {self.style} has no shared experts")
         check_dense_layers(self.dense_layers, self.n_layers)
         return self
 
@@ -143,11 +145,13 @@ def _attention(p: LlamaParams) -> Block:
     )  # fmt: skip
 
 
-def _layer(p: LlamaParams, mlp: list[Block], sliding: bool = False) -> list[Block]:
+def _layer(p: LlamaParams, mlp: list[Block], sliding: bool = False, sinks: bool = False) -> list[Block]:
     norms = [norm(name, p.d_model, p.norm, p.norm_bias) for name in NORM_LAYOUTS[p.norm_layout]]
     attention = _attention(p)
     if sliding:  # no parameters: what the layer attends to and caches
         attention = attention.model_copy(update={"sliding_window": p.sliding_window})
+    if sinks:
+        attention = attention.model_copy(update={"sinks": True})
     return [attention, *mlp, *norms]
 
 
@@ -176,6 +180,12 @@ def _moe(p: LlamaMoEParams) -> Block:
             FusedExperts(d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts, top_k=p.top_k,
                          names={"gate_up": "input_linear.weight", "down": "output_linear.weight"}),
         ])  # fmt: skip
+    if p.style == "gpt_oss":  # transformers' GptOssTopKRouter and GptOssExperts, named as the checkpoints name them
+        return Module(name="mlp", blocks=[
+            Linear(name="router", in_features=p.d_model, out_features=p.n_experts, bias=True, component="router"),
+            FusedExperts(name="experts", d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts, top_k=p.top_k,
+                         bias=True, transposed=True),
+        ])  # fmt: skip
     mixtral = p.style == "mixtral"
     return MoE(
         name="block_sparse_moe" if mixtral else "mlp", d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts,
@@ -189,8 +199,9 @@ def _moe(p: LlamaMoEParams) -> Block:
 def build_moe(p: LlamaMoEParams) -> Module:
     """The block tree of a Llama-style model with mixture-of-experts layers."""
     runs = split_by_window(moe_runs(p.n_layers, p.moe_every, p.first_dense, p.dense_layers), p)
-    bodies = {"moe": _layer(p, [_moe(p)]), "dense": _layer(p, [_dense_mlp(p)])}
-    bodies |= {kind + SLIDES: _layer(p, [_moe(p)] if kind == "moe" else [_dense_mlp(p)], sliding=True)
+    sinks = p.attention_sinks
+    bodies = {"moe": _layer(p, [_moe(p)], sinks=sinks), "dense": _layer(p, [_dense_mlp(p)], sinks=sinks)}
+    bodies |= {kind + SLIDES: _layer(p, [_moe(p)] if kind == "moe" else [_dense_mlp(p)], sliding=True, sinks=sinks)
                for kind in ("moe", "dense")}  # fmt: skip
     return _lm(p, stack(runs, bodies))
 

@@ -104,6 +104,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "registry.plugins.moe_gpt",
     "registry.plugins.llama",
     "registry.plugins.llama_model_types",
+    "registry.plugins.hybrid_attention",
+    "registry.plugins.moe_model_types",
     "registry.plugins.deepseek",
     "registry.plugins.dbrx",
     "registry.plugins.arctic",

@@ -1,0 +1,96 @@
+"""The mixture-of-experts and new-attention Hugging Face model types of 2025-26, as rows of data.
+
+gpt_oss: one :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
+:mod:`registry.plugins.generated_defaults`, the switches the type sets), and a few rules where the
+logic is real. The families are in :mod:`registry.plugins.llama` (``llama-moe``).
+"""
+
+from __future__ import annotations
+
+from registry import ConfigReader, Params, Row, hookimpl
+from registry.plugins.attention_windows import windows
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.hf_common import (
+    ATTENTION_BIAS_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROUTER, SLIDING, causal_classes,
+)  # fmt: skip
+
+_DECODER, _SLIDING, _ROUTER = frozenset(DECODER_SHAPE_FREE), frozenset(SLIDING), frozenset(ROUTER)
+
+#: gpt-oss (transformers' GptOssConfig): attention sinks, biased attention, a biased router and biased,
+#: clamped SwiGLU experts stored (in, out); sliding and full attention alternate (layer_types).
+GPT_OSS = Row(
+    "gpt_oss", "llama-moe", causal_classes("GptOss"),
+    reads={**DECODER_READS, **ATTENTION_BIAS_READS, "d_ff": "intermediate_size", "n_kv_heads": "num_key_value_heads",
+           "head_dim": "head_dim", "n_experts": "num_local_experts|num_experts", "top_k": "num_experts_per_tok"},
+    defaults=DEFAULTS["gpt_oss"], fixed={"style": "gpt_oss", "attention_sinks": True},
+    rules=(*DECODER_RULES, windows("gemma2", DEFAULTS["gpt_oss"]["sliding_window"])),
+    shape_free=_DECODER | _SLIDING | _ROUTER | {"swiglu_alpha", "swiglu_limit"},
+    description="gpt-oss: attention sinks, biased router, biased clamped SwiGLU experts, alternating sliding windows",
+)  # fmt: skip
+
+#: The linear attention of Qwen3-Next and Qwen3.5 (gated DeltaNet).
+_LINEAR = {"linear_n_k_heads": "linear_num_key_heads", "linear_n_v_heads": "linear_num_value_heads",
+           "linear_head_k_dim": "linear_key_head_dim", "linear_head_v_dim": "linear_value_head_dim",
+           "linear_conv": "linear_conv_kernel_dim"}  # fmt: skip
+#: Qwen-style experts: routed, one shared expert with a sigmoid gate.
+_QWEN_EXPERTS = {"n_experts": "num_experts", "top_k": "num_experts_per_tok", "expert_d_ff": "moe_intermediate_size",
+                 "shared_d_ff": "shared_expert_intermediate_size"}  # fmt: skip
+_LINEAR_KINDS = ("linear_attention", "full_attention")
+
+
+def _mixers(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Qwen3-Next, Qwen3.5): which layers attend fully: ``layer_types`` when given, else every
+    ``full_attention_interval``-th layer (default 4; transformers reads it only without layer_types)."""
+    n_layers = params["n_layers"][1]
+    types = cfg.raw("layer_types", None)
+    if types is None:
+        params["full_attention_every"] = ("full_attention_interval", cfg.int("full_attention_interval", 4))
+        return
+    cfg.read.add("full_attention_interval")
+    if not isinstance(types, list) or any(t not in _LINEAR_KINDS for t in types):
+        raise cfg.error("layer_types", f"must be a list of {' or '.join(_LINEAR_KINDS)}")
+    if len(types) != n_layers:
+        raise cfg.error("layer_types", f"lists {len(types)} layers, num_hidden_layers is {n_layers}")
+    full = [i for i, t in enumerate(types) if t == "full_attention"]
+    k = full[0] + 1 if full else 0
+    if full and full == list(range(k - 1, n_layers, k)):
+        params["full_attention_every"] = ("layer_types", k)
+    else:
+        params["full_attention_layers"] = ("layer_types", full)
+
+
+def _qwen_experts(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Qwen3-Next, Qwen3.5): no experts makes every MLP dense (experts fields unused); a shared expert
+    of width 0 holds no parameters (its gate stays)."""
+    if params["n_experts"][1] == 0:
+        for name in ("top_k", "expert_d_ff", "shared_d_ff", "moe_every", "dense_layers"):
+            params.pop(name, None)
+        return
+    if "dense_layers" in params:
+        key, dense = params["dense_layers"]
+        params["dense_layers"] = (key, sorted(set(dense or [])))
+    key, shared = params["shared_d_ff"]
+    params["n_shared_experts"] = (key, 1 if shared else 0)
+    params["shared_d_ff"] = (key, shared or None)
+
+
+QWEN3_NEXT = Row(
+    "qwen3_next", "qwen3-next", causal_classes("Qwen3Next"),
+    reads={**DECODER_READS, **ATTENTION_BIAS_READS, **_LINEAR, **_QWEN_EXPERTS, "d_ff": "intermediate_size",
+           "n_kv_heads": "num_key_value_heads", "head_dim": "head_dim", "moe_every": "decoder_sparse_step",
+           "dense_layers": "mlp_only_layers?"},
+    defaults=DEFAULTS["qwen3_next"], fixed={"style": "qwen2_moe", "shared_gate": True, "mtp_layers": 1},
+    rules=(*DECODER_RULES, _mixers, _qwen_experts),
+    shape_free=_DECODER | _ROUTER | {"partial_rotary_factor"},
+    description="Qwen3-Next: gated DeltaNet and gated attention layers, routed experts and a gated shared expert",
+)  # fmt: skip
+
+#: Every row of this plugin (the module's docstring lists them).
+ROWS = (GPT_OSS, QWEN3_NEXT)
+
+
+@hookimpl
+def register_model_types(register):
+    """Map the mixture-of-experts and new-attention model types of 2025-26 (see the module's docstring)."""
+    for row in ROWS:
+        register(row)
