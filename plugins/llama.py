@@ -51,7 +51,7 @@ from typing import Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
-from registry import Family, hookimpl
+from registry import CheckpointOnly, Family, hookimpl
 from registry.blocks import Block, FeedForward, FieldError, FusedExperts, Linear, MoE, Module
 from registry.plugins.decoder import (
     GQAParams, NormKind, causal_lm, check_dense_layers, moe_runs, norm, self_attention, stack,
@@ -106,10 +106,10 @@ class LlamaParams(GQAParams, SlidingWindowParams):
 class LlamaMoEParams(LlamaParams):
     """Hyper-parameters of the llama-moe family: llama's, the experts and the layer pattern."""
 
-    style: Literal["mixtral", "qwen2_moe", "granitemoe", "gpt_oss"] = Field(
+    style: Literal["mixtral", "qwen2_moe", "granitemoe", "gpt_oss", "deepseek"] = Field(
         "mixtral", description="checkpoint names: mixtral (block_sparse_moe, w1/w2/w3), qwen2_moe (mlp, *_proj), "
-        "granitemoe (block_sparse_moe, stacked input_linear/output_linear) or gpt_oss (mlp.router with a bias, "
-        "stacked (in, out) experts with biases)",
+        "granitemoe (block_sparse_moe, stacked input_linear/output_linear), gpt_oss (mlp.router with a bias, "
+        "stacked (in, out) experts with biases) or deepseek (mlp, *_proj, mlp.shared_experts)",
     )  # fmt: skip
     n_experts: PositiveInt = Field(description="routed experts per MoE layer (num_local_experts, num_experts)")
     top_k: PositiveInt = Field(description="experts routed per token (num_experts_per_tok)")
@@ -123,6 +123,13 @@ class LlamaMoEParams(LlamaParams):
         default_factory=list, description="layers that stay dense whatever the rule (mlp_only_layers)"
     )
     attention_sinks: bool = Field(False, description="one learned attention-sink logit per query head (gpt-oss's sinks)")
+    router_score_bias: bool = Field(
+        False, description="checkpoints hold each router's e_score_correction_bias (a buffer in transformers: not counted)"
+    )
+    mtp_layers: NonNegativeInt = Field(
+        0, le=1000, description="multi-token-prediction layers the checkpoints hold after the last layer (not built by "
+        "transformers: not counted)",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _check_moe(self) -> LlamaMoEParams:
@@ -191,7 +198,7 @@ def _moe(p: LlamaMoEParams) -> Block:
         name="block_sparse_moe" if mixtral else "mlp", d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts,
         top_k=p.top_k, gated=True, bias=False, n_shared_experts=p.n_shared_experts,
         shared_d_ff=p.shared_d_ff or expert_d_ff, shared_gate=p.shared_gate,
-        names={} if mixtral else {"shared": "shared_expert"},
+        names={} if mixtral or p.style == "deepseek" else {"shared": "shared_expert"},
         expert_names={"gate": "w1", "up": "w3", "down": "w2"} if mixtral else {},
     )  # fmt: skip
 
@@ -206,6 +213,23 @@ def build_moe(p: LlamaMoEParams) -> Module:
     return _lm(p, stack(runs, bodies))
 
 
+MTP_REASON = (
+    "multi-token-prediction (MTP) layer of the published checkpoint; transformers builds no MTP layer, so it is not "
+    "counted"
+)
+ROUTER_BIAS_REASON = "the router's e_score_correction_bias, a buffer in transformers, loaded but not a parameter"
+
+
+def checkpoint_only(p: LlamaMoEParams) -> list[CheckpointOnly]:
+    """What the published checkpoints hold beyond transformers' parameters (GLM-4.5's MTP layer and router
+    score biases), for ``registry verify``."""
+    prefix = "model." if p.lm_head else ""
+    known = [CheckpointOnly(f"{prefix}layers.{p.n_layers + i}.*", MTP_REASON) for i in range(p.mtp_layers)]
+    if p.router_score_bias:
+        known.append(CheckpointOnly(f"{prefix}layers.*.mlp.gate.e_score_correction_bias", ROUTER_BIAS_REASON))
+    return known
+
+
 @hookimpl
 def register_families(register):
     """Register the ``llama`` and ``llama-moe`` families."""
@@ -215,7 +239,7 @@ def register_families(register):
                            "gated MLP, grouped-query attention, switches for norms, qk-norm, biases, fusion")
     )  # fmt: skip
     register(
-        Family(name="llama-moe", params=LlamaMoEParams, build=build_moe,
+        Family(name="llama-moe", params=LlamaMoEParams, build=build_moe, checkpoint_only=checkpoint_only,
                description="Mixtral, Qwen2/3-MoE, OLMoE, PhiMoE, Granite-MoE: Llama-style decoder with top-k routed "
                            "(and shared) experts")
     )  # fmt: skip

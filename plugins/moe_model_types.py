@@ -85,8 +85,46 @@ QWEN3_NEXT = Row(
     description="Qwen3-Next: gated DeltaNet and gated attention layers, routed experts and a gated shared expert",
 )  # fmt: skip
 
+def _fused_shared_experts(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (DeepSeek-style experts): ``n_shared_experts`` always-on experts stored as one MLP of
+    ``n_shared_experts × moe_intermediate_size`` (none: transformers' zero-width MLP holds nothing)."""
+    key, shared = params["n_shared_experts"]
+    if shared:
+        width = shared * (params["expert_d_ff"][1] or params["d_ff"][1])
+        params["shared_d_ff"] = (key, width)
+    params["n_shared_experts"] = (key, 1 if shared else 0)
+
+
+def _qk_norm_switch(field: str, model_type: str):
+    """A row's rule: per-head query/key RMS norms when the config's ``field`` is true."""
+
+    def rule(cfg: ConfigReader, cls: str, params: Params) -> None:
+        if cfg.bool(field, DEFAULTS[model_type][field]):
+            params["qk_norm"] = (field, "head")
+
+    rule.__doc__ = f"Rule: per-head query/key norms when {field} is true."
+    return rule
+
+
+#: DeepSeek-style experts (router mlp.gate with a score-correction buffer, fused shared experts, dense first layers).
+_DEEPSEEK_EXPERTS = {"n_experts": "n_routed_experts|num_local_experts", "top_k": "num_experts_per_tok",
+                     "expert_d_ff": "moe_intermediate_size", "n_shared_experts": "n_shared_experts",
+                     "first_dense": "first_k_dense_replace"}  # fmt: skip
+#: Shape-free fields of DeepSeek-style group-limited routing.
+_GROUP_ROUTING = frozenset(("routed_scaling_factor", "n_group", "topk_group"))
+
+GLM4_MOE = Row(
+    "glm4_moe", "llama-moe", causal_classes("Glm4Moe"),
+    reads={**DECODER_READS, **_DEEPSEEK_EXPERTS, "qkv_bias": "attention_bias", "d_ff": "intermediate_size",
+           "n_kv_heads": "num_key_value_heads", "head_dim": "head_dim", "mtp_layers": "num_mtp_layers|num_nextn_predict_layers"},
+    defaults={"head_dim": None, **DEFAULTS["glm4_moe"]}, fixed={"style": "deepseek", "router_score_bias": True},
+    rules=(*DECODER_RULES, _fused_shared_experts, _qk_norm_switch("use_qk_norm", "glm4_moe")),
+    shape_free=_DECODER | _ROUTER | _GROUP_ROUTING,
+    description="GLM-4.5/4.6/4.7: GQA with biased q/k/v, dense first layers, routed and shared experts, an MTP layer",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (GPT_OSS, QWEN3_NEXT)
+ROWS = (GPT_OSS, QWEN3_NEXT, GLM4_MOE)
 
 
 @hookimpl

@@ -35,6 +35,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Initializing zero-element tensor
 CLASSES = {
     "gpt_oss": ("GptOssForCausalLM", "GptOssModel"),
     "qwen3_next": ("Qwen3NextForCausalLM", "Qwen3NextModel"),
+    "glm4_moe": ("Glm4MoeForCausalLM", "Glm4MoeModel"),
 }
 
 _SMALL = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -57,11 +58,14 @@ FIELDS: dict[str, dict[str, st.SearchStrategy]] = {
                        linear_value_head_dim=st.integers(1, 8), linear_conv_kernel_dim=st.integers(1, 4),
                        full_attention_interval=st.integers(1, 3),
                        layer_types=st.none() | _kinds(("linear_attention", "full_attention"))),
+    "glm4_moe": dict(n_routed_experts=st.integers(1, 5), moe_intermediate_size=st.integers(1, 16),
+                     n_shared_experts=st.integers(0, 2), first_k_dense_replace=st.integers(0, 3), use_qk_norm=_BOOL,
+                     attention_bias=_BOOL),
 }  # fmt: skip
 
 #: Field -> (the field whose drawn value bounds it, how): drawn after the others.
 LINKED = {
-    "num_experts_per_tok": lambda f: st.integers(1, max(1, f.get("num_local_experts", f.get("num_experts", 1)))),
+    "num_experts_per_tok": lambda f: st.integers(1, max(1, f.get("num_local_experts", f.get("num_experts", f.get("n_routed_experts", 1))))),
     "linear_num_value_heads": lambda f: st.sampled_from([f["linear_num_key_heads"] * m for m in (1, 2)])
     if "linear_num_key_heads" in f else st.nothing(),
 }
@@ -133,7 +137,7 @@ def test_random_small_configs_match_transformers(tmp_path_factory, model_type):
 #: Checkpoint name -> transformers 5's in-memory name (regex, replacement), per model type.
 _EXPERTS = [(r"\.experts\.\d+\.(gate|up)_proj\.weight$", ".experts.gate_up_proj"),
             (r"\.experts\.\d+\.down_proj\.weight$", ".experts.down_proj")]  # fmt: skip
-CONVERSIONS = {"qwen3_next": _EXPERTS}
+CONVERSIONS = {"qwen3_next": _EXPERTS, "glm4_moe": _EXPERTS}
 
 
 def _converted(model_type: str, ours: dict[str, tuple[int, ...]]) -> dict[str, int]:
