@@ -11,7 +11,7 @@ from registry import ConfigReader, Params, Row, hookimpl
 from registry.plugins.attention_windows import windows
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import (
-    ATTENTION_BIAS_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROUTER, SLIDING, causal_classes,
+    ATTENTION_BIAS_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROUTER, SLIDING, causal_classes, lm_head,
 )  # fmt: skip
 
 _DECODER, _SLIDING, _ROUTER = frozenset(DECODER_SHAPE_FREE), frozenset(SLIDING), frozenset(ROUTER)
@@ -123,8 +123,41 @@ GLM4_MOE = Row(
     description="GLM-4.5/4.6/4.7: GQA with biased q/k/v, dense first layers, routed and shared experts, an MTP layer",
 )  # fmt: skip
 
+def _mlp_layer_types(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (DeepSeek-V3.2): ``mlp_layer_types`` (dense / sparse per layer), when given, says which layers are
+    dense instead of ``first_k_dense_replace``; ``moe_layer_freq`` other than 1 is refused as for DeepSeek-V3."""
+    cfg.expect("moe_layer_freq", (1,), "transformers ignores it while DeepSeek's own code honours it: the MoE layers "
+               "are ambiguous")  # fmt: skip
+    kinds = cfg.raw("mlp_layer_types", None)
+    if kinds is None:
+        return
+    n_layers = params["n_layers"][1]
+    if not isinstance(kinds, list) or any(k not in ("dense", "sparse") for k in kinds):
+        raise cfg.error("mlp_layer_types", "must be a list of dense or sparse")
+    if len(kinds) != n_layers:
+        raise cfg.error("mlp_layer_types", f"lists {len(kinds)} layers, num_hidden_layers is {n_layers}")
+    dense = [i for i, k in enumerate(kinds) if k == "dense"]
+    first = next((i for i, k in enumerate(kinds) if k == "sparse"), n_layers)
+    params["first_dense"] = ("mlp_layer_types", first)
+    params["dense_layers"] = ("mlp_layer_types", [i for i in dense if i >= first])
+
+
+DEEPSEEK_V32 = Row(
+    "deepseek_v32", "deepseek-v2", causal_classes("DeepseekV32"),
+    reads={**DECODER_READS, **_DEEPSEEK_EXPERTS, "q_lora_rank": "q_lora_rank", "kv_lora_rank": "kv_lora_rank",
+           "qk_nope_head_dim": "qk_nope_head_dim", "qk_rope_head_dim": "qk_rope_head_dim", "v_head_dim": "v_head_dim",
+           "attention_bias": "attention_bias", "d_ff": "intermediate_size", "index_n_heads": "index_n_heads",
+           "index_head_dim": "index_head_dim", "mtp_layers": "num_nextn_predict_layers"},
+    # num_nextn_predict_layers is no field of DeepseekV32Config: it says what the published checkpoints hold
+    defaults={**DEFAULTS["deepseek_v32"], "num_nextn_predict_layers": 0}, fixed={"router_score_bias": True},
+    rules=(lm_head, _mlp_layer_types),
+    shape_free=_DECODER | _ROUTER | _GROUP_ROUTING | {"num_key_value_heads", "head_dim", "mlp_bias", "index_topk",
+                                                      "layer_types", "rope_interleave", "qk_head_dim"},
+    description="DeepSeek-V3.2: DeepSeek-V3 with the lightning indexer (DeepSeek sparse attention)",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (GPT_OSS, QWEN3_NEXT, GLM4_MOE)
+ROWS = (GPT_OSS, QWEN3_NEXT, GLM4_MOE, DEEPSEEK_V32)
 
 
 @hookimpl

@@ -36,6 +36,7 @@ CLASSES = {
     "gpt_oss": ("GptOssForCausalLM", "GptOssModel"),
     "qwen3_next": ("Qwen3NextForCausalLM", "Qwen3NextModel"),
     "glm4_moe": ("Glm4MoeForCausalLM", "Glm4MoeModel"),
+    "deepseek_v32": ("DeepseekV32ForCausalLM", "DeepseekV32Model"),
 }
 
 _SMALL = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -61,6 +62,12 @@ FIELDS: dict[str, dict[str, st.SearchStrategy]] = {
     "glm4_moe": dict(n_routed_experts=st.integers(1, 5), moe_intermediate_size=st.integers(1, 16),
                      n_shared_experts=st.integers(0, 2), first_k_dense_replace=st.integers(0, 3), use_qk_norm=_BOOL,
                      attention_bias=_BOOL),
+    "deepseek_v32": dict(n_routed_experts=st.integers(1, 5), moe_intermediate_size=st.integers(1, 16),
+                         n_shared_experts=st.integers(0, 2), first_k_dense_replace=st.integers(0, 3),
+                         q_lora_rank=st.integers(1, 16), kv_lora_rank=st.integers(1, 16), qk_nope_head_dim=st.integers(1, 8),
+                         qk_rope_head_dim=st.sampled_from([2, 4, 8]), v_head_dim=st.integers(1, 8), attention_bias=_BOOL,
+                         index_n_heads=st.integers(1, 4), index_head_dim=st.sampled_from([8, 16]),
+                         mlp_layer_types=st.none() | _kinds(("dense", "sparse"))),
 }  # fmt: skip
 
 #: Field -> (the field whose drawn value bounds it, how): drawn after the others.
@@ -83,8 +90,9 @@ def configs(draw, model_type: str):
         tie_word_embeddings=draw(_BOOL), head_dim=draw(st.sampled_from([4, 8, 12])),
     )  # fmt: skip
     fields |= {name: draw(strategy) for name, strategy in FIELDS[model_type].items()}
-    if fields.get("layer_types") is not None:
-        fields["layer_types"] = fields["layer_types"][: fields["num_hidden_layers"]]
+    for name in ("layer_types", "mlp_layer_types"):
+        if fields.get(name) is not None:
+            fields[name] = fields[name][: fields["num_hidden_layers"]]
     fields["mlp_only_layers"] = [i for i in fields.get("mlp_only_layers", []) if i < fields["num_hidden_layers"]]
     if "mlp_only_layers" not in FIELDS[model_type]:
         del fields["mlp_only_layers"]
@@ -137,7 +145,7 @@ def test_random_small_configs_match_transformers(tmp_path_factory, model_type):
 #: Checkpoint name -> transformers 5's in-memory name (regex, replacement), per model type.
 _EXPERTS = [(r"\.experts\.\d+\.(gate|up)_proj\.weight$", ".experts.gate_up_proj"),
             (r"\.experts\.\d+\.down_proj\.weight$", ".experts.down_proj")]  # fmt: skip
-CONVERSIONS = {"qwen3_next": _EXPERTS, "glm4_moe": _EXPERTS}
+CONVERSIONS = {"qwen3_next": _EXPERTS, "glm4_moe": _EXPERTS, "deepseek_v32": _EXPERTS}
 
 
 def _converted(model_type: str, ours: dict[str, tuple[int, ...]]) -> dict[str, int]:
