@@ -225,8 +225,9 @@ def checkpoint_only(p: LlamaMoEParams) -> list[CheckpointOnly]:
     score biases), for ``registry verify``."""
     prefix = "model." if p.lm_head else ""
     known = [CheckpointOnly(f"{prefix}layers.{p.n_layers + i}.*", MTP_REASON) for i in range(p.mtp_layers)]
-    if p.router_score_bias:
-        known.append(CheckpointOnly(f"{prefix}layers.*.mlp.gate.e_score_correction_bias", ROUTER_BIAS_REASON))
+    if p.router_score_bias:  # beside the router (GLM-4.5: mlp.gate) or in the MoE block (MiniMax-M2)
+        where = "block_sparse_moe" if p.style == "mixtral" else "mlp.gate"
+        known.append(CheckpointOnly(f"{prefix}layers.*.{where}.e_score_correction_bias", ROUTER_BIAS_REASON))
     return known
 
 

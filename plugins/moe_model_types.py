@@ -156,8 +156,17 @@ DEEPSEEK_V32 = Row(
     description="DeepSeek-V3.2: DeepSeek-V3 with the lightning indexer (DeepSeek sparse attention)",
 )  # fmt: skip
 
+MINIMAX_M2 = Row(
+    "minimax_m2", "llama-moe", causal_classes("MiniMaxM2"),
+    reads={**DECODER_READS, "d_ff": "intermediate_size", "n_kv_heads": "num_key_value_heads", "head_dim": "head_dim",
+           "n_experts": "num_local_experts|num_experts", "top_k": "num_experts_per_tok"},
+    defaults=DEFAULTS["minimax_m2"], fixed={"style": "mixtral", "qk_norm": "full", "router_score_bias": True},
+    rules=DECODER_RULES, shape_free=_DECODER | _ROUTER,
+    description="MiniMax-M2: GQA with full-width query/key norms, 256 routed experts (Mixtral names)",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (GPT_OSS, QWEN3_NEXT, GLM4_MOE, DEEPSEEK_V32)
+ROWS = (GPT_OSS, QWEN3_NEXT, GLM4_MOE, DEEPSEEK_V32, MINIMAX_M2)
 
 
 @hookimpl

@@ -37,6 +37,7 @@ CLASSES = {
     "qwen3_next": ("Qwen3NextForCausalLM", "Qwen3NextModel"),
     "glm4_moe": ("Glm4MoeForCausalLM", "Glm4MoeModel"),
     "deepseek_v32": ("DeepseekV32ForCausalLM", "DeepseekV32Model"),
+    "minimax_m2": ("MiniMaxM2ForCausalLM", "MiniMaxM2Model"),
 }
 
 _SMALL = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -68,6 +69,7 @@ FIELDS: dict[str, dict[str, st.SearchStrategy]] = {
                          qk_rope_head_dim=st.sampled_from([2, 4, 8]), v_head_dim=st.integers(1, 8), attention_bias=_BOOL,
                          index_n_heads=st.integers(1, 4), index_head_dim=st.sampled_from([8, 16]),
                          mlp_layer_types=st.none() | _kinds(("dense", "sparse"))),
+    "minimax_m2": dict(num_local_experts=st.integers(1, 5)),
 }  # fmt: skip
 
 #: Field -> (the field whose drawn value bounds it, how): drawn after the others.
@@ -145,7 +147,9 @@ def test_random_small_configs_match_transformers(tmp_path_factory, model_type):
 #: Checkpoint name -> transformers 5's in-memory name (regex, replacement), per model type.
 _EXPERTS = [(r"\.experts\.\d+\.(gate|up)_proj\.weight$", ".experts.gate_up_proj"),
             (r"\.experts\.\d+\.down_proj\.weight$", ".experts.down_proj")]  # fmt: skip
-CONVERSIONS = {"qwen3_next": _EXPERTS, "glm4_moe": _EXPERTS, "deepseek_v32": _EXPERTS}
+_MIXTRAL = [(r"\.block_sparse_moe\.", ".mlp."), (r"\.experts\.\d+\.w[13]\.weight$", ".experts.gate_up_proj"),
+            (r"\.experts\.\d+\.w2\.weight$", ".experts.down_proj")]  # fmt: skip
+CONVERSIONS = {"qwen3_next": _EXPERTS, "glm4_moe": _EXPERTS, "deepseek_v32": _EXPERTS, "minimax_m2": _MIXTRAL}
 
 
 def _converted(model_type: str, ours: dict[str, tuple[int, ...]]) -> dict[str, int]:
