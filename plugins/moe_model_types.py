@@ -165,8 +165,29 @@ MINIMAX_M2 = Row(
     description="MiniMax-M2: GQA with full-width query/key norms, 256 routed experts (Mixtral names)",
 )  # fmt: skip
 
+def _glm_lite_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (GLM-4.7-Flash): without mlp_layer_types, layer 0 is dense and the rest MoE (Glm4MoeLiteConfig)."""
+    params["first_dense"] = ("mlp_layer_types", 1)
+    _mlp_layer_types(cfg, cls, params)
+
+
+_LATENT = {"q_lora_rank": "q_lora_rank?", "kv_lora_rank": "kv_lora_rank", "qk_nope_head_dim": "qk_nope_head_dim",
+           "v_head_dim": "v_head_dim", "attention_bias": "attention_bias", "d_ff": "intermediate_size"}  # fmt: skip
+
+GLM4_MOE_LITE = Row(
+    "glm4_moe_lite", "deepseek-v2", causal_classes("Glm4MoeLite"),
+    reads={**DECODER_READS, **_LATENT, "n_experts": "n_routed_experts|num_local_experts", "top_k": "num_experts_per_tok",
+           "expert_d_ff": "moe_intermediate_size", "n_shared_experts": "n_shared_experts",
+           "qk_rope_head_dim": "qk_rope_head_dim|head_dim", "mtp_layers": "num_nextn_predict_layers"},
+    # num_nextn_predict_layers is no field of Glm4MoeLiteConfig: it says what the published checkpoints hold
+    defaults={**DEFAULTS["glm4_moe_lite"], "num_nextn_predict_layers": 0}, fixed={"router_score_bias": True},
+    rules=(lm_head, _glm_lite_layers),
+    shape_free=_DECODER | _ROUTER | _GROUP_ROUTING | {"num_key_value_heads", "qk_head_dim", "rope_interleave"},
+    description="GLM-4.7-Flash: multi-head latent attention, routed and shared experts, layer 0 dense",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (GPT_OSS, QWEN3_NEXT, GLM4_MOE, DEEPSEEK_V32, MINIMAX_M2)
+ROWS = (GPT_OSS, QWEN3_NEXT, GLM4_MOE, DEEPSEEK_V32, MINIMAX_M2, GLM4_MOE_LITE)
 
 
 @hookimpl

@@ -38,6 +38,7 @@ CLASSES = {
     "glm4_moe": ("Glm4MoeForCausalLM", "Glm4MoeModel"),
     "deepseek_v32": ("DeepseekV32ForCausalLM", "DeepseekV32Model"),
     "minimax_m2": ("MiniMaxM2ForCausalLM", "MiniMaxM2Model"),
+    "glm4_moe_lite": ("Glm4MoeLiteForCausalLM", "Glm4MoeLiteModel"),
 }
 
 _SMALL = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -70,7 +71,14 @@ FIELDS: dict[str, dict[str, st.SearchStrategy]] = {
                          index_n_heads=st.integers(1, 4), index_head_dim=st.sampled_from([8, 16]),
                          mlp_layer_types=st.none() | _kinds(("dense", "sparse"))),
     "minimax_m2": dict(num_local_experts=st.integers(1, 5)),
+    "glm4_moe_lite": dict(n_routed_experts=st.integers(1, 5), moe_intermediate_size=st.integers(1, 16),
+                          n_shared_experts=st.integers(0, 2), q_lora_rank=st.none() | st.integers(1, 16),
+                          kv_lora_rank=st.integers(1, 16), qk_nope_head_dim=st.integers(1, 8),
+                          qk_rope_head_dim=st.sampled_from([2, 4, 8]), v_head_dim=st.integers(1, 8), attention_bias=_BOOL,
+                          mlp_layer_types=st.none() | _kinds(("dense", "sparse"))),
 }  # fmt: skip
+#: Model type -> fields of the common draw it must not have (glm4_moe_lite: head_dim is qk_rope_head_dim).
+NOT_DRAWN = {"glm4_moe_lite": {"head_dim"}}
 
 #: Field -> (the field whose drawn value bounds it, how): drawn after the others.
 LINKED = {
@@ -91,6 +99,7 @@ def configs(draw, model_type: str):
         vocab_size=draw(st.integers(8, 200)), pad_token_id=0, intermediate_size=draw(st.integers(1, 48)),
         tie_word_embeddings=draw(_BOOL), head_dim=draw(st.sampled_from([4, 8, 12])),
     )  # fmt: skip
+    fields = {k: v for k, v in fields.items() if k not in NOT_DRAWN.get(model_type, ())}
     fields |= {name: draw(strategy) for name, strategy in FIELDS[model_type].items()}
     for name in ("layer_types", "mlp_layer_types"):
         if fields.get(name) is not None:
@@ -149,7 +158,8 @@ _EXPERTS = [(r"\.experts\.\d+\.(gate|up)_proj\.weight$", ".experts.gate_up_proj"
             (r"\.experts\.\d+\.down_proj\.weight$", ".experts.down_proj")]  # fmt: skip
 _MIXTRAL = [(r"\.block_sparse_moe\.", ".mlp."), (r"\.experts\.\d+\.w[13]\.weight$", ".experts.gate_up_proj"),
             (r"\.experts\.\d+\.w2\.weight$", ".experts.down_proj")]  # fmt: skip
-CONVERSIONS = {"qwen3_next": _EXPERTS, "glm4_moe": _EXPERTS, "deepseek_v32": _EXPERTS, "minimax_m2": _MIXTRAL}
+CONVERSIONS = {"qwen3_next": _EXPERTS, "glm4_moe": _EXPERTS, "deepseek_v32": _EXPERTS, "minimax_m2": _MIXTRAL,
+               "glm4_moe_lite": _EXPERTS}
 
 
 def _converted(model_type: str, ours: dict[str, tuple[int, ...]]) -> dict[str, int]:
