@@ -27,7 +27,7 @@ from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 from registry import CheckpointOnly, Family, hookimpl
 from registry.blocks import Block, FieldError, GatedDeltaNet, Module
 from registry.plugins.decoder import moe_runs, norm, self_attention, stack
-from registry.plugins.llama import NORM_LAYOUTS, LlamaMoEParams, _dense_mlp, _lm, _moe
+from registry.plugins.llama import NORM_LAYOUTS, LlamaMoEParams, dense_mlp, causal_model, moe_block
 from registry.plugins.periodic_layers import split
 
 #: A run of layers: (kind, first layer, how many, step between them).
@@ -108,9 +108,9 @@ def build(p: HybridParams) -> Module:
     bodies = {}
     for mlp in ("dense", "moe"):
         for mixer in ("full", "linear"):
-            ff = _moe(p) if mlp == "moe" else _dense_mlp(p)
+            ff = moe_block(p) if mlp == "moe" else dense_mlp(p)
             bodies[f"{mlp}+{mixer}"] = [_mixer(p, mixer), ff, *norms]
-    return _lm(p, stack(layer_runs(p), bodies))
+    return causal_model(p, stack(layer_runs(p), bodies))
 
 
 MTP_REASON = (

@@ -24,7 +24,8 @@ Gemma's scaled embeddings and Granite's multipliers have no parameters.
 
 ``llama-moe`` replaces the feed-forward of some layers by a router and ``n_experts``
 gated experts of which ``top_k`` are used per token, optionally with a shared
-expert beside them (Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE, PhiMoE, Granite-MoE); the
+expert beside them (Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE, PhiMoE, Granite-MoE, gpt-oss, GLM-4.5,
+MiniMax-M2); the
 layer pattern follows :func:`~registry.plugins.decoder.moe_runs` (MoE every k-th layer,
 dense first layers, an explicit list of dense layers).
 
@@ -37,7 +38,16 @@ Tensor names follow the published checkpoint files: ``model.layers.<i>.self_attn
 OLMoE); with ``style = "granitemoe"`` the experts of a layer are two stacked 3-D tensors,
 ``block_sparse_moe.input_linear.weight`` of shape ``(n_experts, 2 * d_ff, d_model)`` and
 ``block_sparse_moe.output_linear.weight``, with the router at
-``block_sparse_moe.router.layer``. transformers 5 holds the experts of a layer in memory
+``block_sparse_moe.router.layer``; with ``style = "gpt_oss"`` the router ``mlp.router`` has a
+bias and the experts are stacked with biases and stored ``(in, out)``:
+``mlp.experts.gate_up_proj`` of ``(n_experts, d_model, 2 * d_ff)``, ``gate_up_proj_bias``,
+``down_proj`` and ``down_proj_bias`` (gpt-oss; ``attention_sinks`` adds its per-head
+``self_attn.sinks``); with ``style = "deepseek"`` they are named as ``qwen2_moe`` but the
+shared experts are one MLP at ``mlp.shared_experts`` (GLM-4.5). ``router_score_bias`` and
+``mtp_layers`` change no count: they tell ``registry verify`` that the published checkpoints
+also hold each router's ``e_score_correction_bias`` (a buffer in transformers) and
+multi-token-prediction layers after the last one (GLM-4.5's ``model.layers.92.*``), which
+transformers does not build. transformers 5 holds the experts of a layer in memory
 as two fused 3-D parameters (``mlp.experts.gate_up_proj`` of shape ``(n_experts, 2 * d_ff,
 d_model)`` and ``mlp.experts.down_proj``), names the Mixtral and PhiMoE blocks ``mlp``,
 PhiMoE's router ``mlp.router`` and Granite-MoE's ``block_sparse_moe.router`` and
@@ -162,23 +172,26 @@ def _layer(p: LlamaParams, mlp: list[Block], sliding: bool = False, sinks: bool 
     return [attention, *mlp, *norms]
 
 
-def _dense_mlp(p: LlamaParams, name: str = "mlp") -> FeedForward:
+def dense_mlp(p: LlamaParams, name: str = "mlp") -> FeedForward:
+    """The gated dense feed-forward of a layer (``d_ff`` wide, biases and fusion as the switches say)."""
     return FeedForward(name=name, d_model=p.d_model, d_ff=p.d_ff, gated=True, bias=p.mlp_bias,
                        fused_gate_up=p.fused_gate_up)  # fmt: skip
 
 
-def _lm(p: LlamaParams, layers: list[Block]) -> Module:
+def causal_model(p: LlamaParams, layers: list[Block]) -> Module:
+    """The embedding, ``layers``, the final norm and the LM head, as the switches say."""
     return causal_lm(p, layers, norm("norm", p.d_model, p.norm, p.norm_bias), head_bias=p.lm_head_bias)
 
 
 def build(p: LlamaParams) -> Module:
     """The block tree of a dense Llama-style model."""
     runs = split_by_window([("dense", 0, p.n_layers, 1)], p)
-    bodies = {"dense": _layer(p, [_dense_mlp(p)]), "dense" + SLIDES: _layer(p, [_dense_mlp(p)], sliding=True)}
-    return _lm(p, stack(runs, bodies))
+    bodies = {"dense": _layer(p, [dense_mlp(p)]), "dense" + SLIDES: _layer(p, [dense_mlp(p)], sliding=True)}
+    return causal_model(p, stack(runs, bodies))
 
 
-def _moe(p: LlamaMoEParams) -> Block:
+def moe_block(p: LlamaMoEParams) -> Block:
+    """The mixture-of-experts feed-forward of a layer, named as ``style`` says."""
     expert_d_ff = p.expert_d_ff or p.d_ff
     if p.style == "granitemoe":
         return Module(name="block_sparse_moe", blocks=[
@@ -207,10 +220,10 @@ def build_moe(p: LlamaMoEParams) -> Module:
     """The block tree of a Llama-style model with mixture-of-experts layers."""
     runs = split_by_window(moe_runs(p.n_layers, p.moe_every, p.first_dense, p.dense_layers), p)
     sinks = p.attention_sinks
-    bodies = {"moe": _layer(p, [_moe(p)], sinks=sinks), "dense": _layer(p, [_dense_mlp(p)], sinks=sinks)}
-    bodies |= {kind + SLIDES: _layer(p, [_moe(p)] if kind == "moe" else [_dense_mlp(p)], sliding=True, sinks=sinks)
+    bodies = {"moe": _layer(p, [moe_block(p)], sinks=sinks), "dense": _layer(p, [dense_mlp(p)], sinks=sinks)}
+    bodies |= {kind + SLIDES: _layer(p, [moe_block(p)] if kind == "moe" else [dense_mlp(p)], sliding=True, sinks=sinks)
                for kind in ("moe", "dense")}  # fmt: skip
-    return _lm(p, stack(runs, bodies))
+    return causal_model(p, stack(runs, bodies))
 
 
 MTP_REASON = (
@@ -241,6 +254,6 @@ def register_families(register):
     )  # fmt: skip
     register(
         Family(name="llama-moe", params=LlamaMoEParams, build=build_moe, checkpoint_only=checkpoint_only,
-               description="Mixtral, Qwen2/3-MoE, OLMoE, PhiMoE, Granite-MoE: Llama-style decoder with top-k routed "
-                           "(and shared) experts")
+               description="Mixtral, Qwen2/3-MoE, OLMoE, PhiMoE, Granite-MoE, gpt-oss, GLM-4.5, MiniMax-M2: "
+                           "Llama-style decoder with top-k routed (and shared) experts")
     )  # fmt: skip

@@ -1,8 +1,11 @@
 """The mixture-of-experts and new-attention Hugging Face model types of 2025-26, as rows of data.
 
-gpt_oss: one :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
+gpt_oss, qwen3_next, glm4_moe, deepseek_v32, minimax_m2 and glm4_moe_lite: one :class:`registry.Row`
+each (config field -> hyper-parameter, transformers' defaults from
 :mod:`registry.plugins.generated_defaults`, the switches the type sets), and a few rules where the
-logic is real. The families are in :mod:`registry.plugins.llama` (``llama-moe``).
+logic is real. The families: ``llama-moe`` (:mod:`registry.plugins.llama`: gpt_oss, glm4_moe,
+minimax_m2), ``qwen3-next`` (:mod:`registry.plugins.hybrid_attention`: qwen3_next) and
+``deepseek-v2`` (:mod:`registry.plugins.deepseek`: deepseek_v32, glm4_moe_lite).
 """
 
 from __future__ import annotations
