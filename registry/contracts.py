@@ -247,8 +247,8 @@ class ConfigReader:
         self.read: set[str] = set()
 
     def error(self, key: str, message: str) -> SpecError:
-        """A SpecError pointing at ``key``'s line."""
-        return SpecError(self.path, key, message, self.lines.get(key))
+        """A SpecError pointing at ``key``'s line (a nested ``parent.key``: its parent's line)."""
+        return SpecError(self.path, key, message, self.lines.get(key, self.lines.get(key.split(".")[0])))
 
     def has(self, key: str) -> bool:
         """Whether the config sets ``key`` (to anything, null included)."""
