@@ -78,7 +78,10 @@ class Row:
             return read_row(row, cfg, cls, fields_of(row.family))
 
         read.__doc__ = f"Read a {self.name} config.json as its row says."
-        return ModelType(self.name, tuple(self.classes), read, frozenset(self.shape_free), self.description)
+        names = [spec.rstrip("?").split("|") for spec in self.reads.values()]
+        spellings = {n: tuple(group) for group in names if len(group) > 1 for n in group}
+        return ModelType(self.name, tuple(self.classes), read, frozenset(self.shape_free), self.description,
+                         spellings=spellings)  # fmt: skip
 
     def problem(self) -> str:
         """What is wrong with this row as a registration ("" when nothing)."""
