@@ -17,11 +17,14 @@ Field names in ``reads``:
   naming both;
 * ``"num_key_value_heads?"``: null is allowed, and means the family's default;
 * ``"attn_config.kv_n_heads"``: a field of a nested object (DBRX's ``attn_config``); its
-  default is ``defaults["attn_config.kv_n_heads"]``, an error names the dotted field.
+  default is ``defaults["attn_config.kv_n_heads"]``, an error names the dotted field at its
+  parent's line, and the nested object's other fields, unless ``shape_free`` names them
+  (``"attn_config.clip_qkv"``), are listed in a note as ignored.
 
 A value is read as the family's hyper-parameter is typed (a whole number, true/false, a
 list of whole numbers, a number, a string); its range is then checked by the family's
-own rules, which name the config's field.
+own rules, which name the config's field. Each spelling given is typed before two are
+compared. A rule may return another family's name, or a tuple of notes for the user.
 """
 
 from __future__ import annotations
@@ -145,7 +148,7 @@ def read_field(cfg: ConfigReader, spec: str, defaults: Mapping[str, Any], info: 
     for other, value in zip(given[1:], values[1:]):
         if value != values[0]:
             raise cfg.error(other, f"disagrees with {given[0]} ({short_value(values[0])}): the two "
-                                     "spellings of one field must agree")  # fmt: skip
+                                   "spellings of one field must agree")  # fmt: skip
     return given[0], values[0]
 
 
@@ -166,9 +169,6 @@ def _has(cfg: ConfigReader, key: str) -> bool:
 
 def _value(cfg: ConfigReader, key: str) -> Any:
     return cfg.data[key] if "." not in key else _parent(cfg, key)[key.split(".", 1)[1]]
-
-
-
 
 
 def _typed(cfg: ConfigReader, key: str, default: Any, info: Any, nullable: bool) -> Any:
