@@ -48,6 +48,8 @@ _EXPORTS = {
     "GgufArchitecture": "registry.contracts",
     "GgufMetadata": "registry.contracts",
     "GgufArray": "registry.contracts",
+    "Row": "registry.sources.rows",
+    "Rule": "registry.sources.rows",
     "families": "registry.sources.loading",
     "hookimpl": "registry.contracts",
     "RegistryError": "registry.errors",
@@ -66,6 +68,7 @@ if TYPE_CHECKING:  # pragma: no cover
         COMMON_SHAPE_FREE, REQUIRED, CheckpointOnly, ConfigReader, Family, GgufArchitecture, GgufArray, GgufMetadata,
         Mapped, ModelType, Params, hookimpl, short_value,
     )  # fmt: skip
+    from registry.sources.rows import Row, Rule
     from registry.sources.loading import families, load
     from registry.model import Model, build_model
     from registry.api import chinchilla, count, count_flops, estimate_memory

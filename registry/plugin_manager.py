@@ -19,7 +19,7 @@ import io
 import os
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 import pluggy
 
@@ -41,14 +41,23 @@ class Registrations(Generic[T]):
     built-in one instead.
     """
 
-    def __init__(self, kind: type[T], *, built_ins_replaceable: bool = False) -> None:
+    def __init__(self, kind: type[T], *, built_ins_replaceable: bool = False,
+                 also: dict[type, Callable[[Any], T]] | None = None) -> None:  # fmt: skip
         self.kind = kind
         self.built_ins_replaceable = built_ins_replaceable
+        self.also = also or {}  # other classes a plugin may hand over, each with its conversion to ``kind``
         self.items: dict[str, T] = {}
         self.errors: list[PluginError] = []
 
     def register_from(self, plugin: str, item: object) -> None:
         """Record ``item`` as provided by ``plugin``; an invalid or duplicate one becomes an error."""
+        convert = next((c for cls, c in self.also.items() if isinstance(item, cls)), None)
+        if convert is not None:
+            problem = item.problem()  # type: ignore[attr-defined]
+            if problem:
+                self.errors.append(PluginError(plugin, problem))
+                return
+            item = convert(item)
         if not isinstance(item, self.kind):
             self.errors.append(PluginError(plugin, f"register() was given {type(item).__name__}, not a registry.{self.kind.__name__}"))
             return
@@ -339,7 +348,12 @@ def load_model_types() -> Registrations[ModelType]:
     """Every registered Hugging Face model type mapping, with the errors met (cached)."""
     global _model_types
     if _model_types is None:
-        registry = Registrations(ModelType, built_ins_replaceable=True)
+        from registry.sources.rows import Row  # a model type as a row of data
+
+        def fields_of(family: str) -> dict[str, Any]:
+            return find_family(family).params.model_fields
+
+        registry = Registrations(ModelType, built_ins_replaceable=True, also={Row: lambda row: row.to_model_type(fields_of)})
         _call_hook("register_model_types", registry.register_from, registry.errors)
         _model_types = registry
     return _model_types

@@ -57,6 +57,15 @@ def is_gguf(path: str | os.PathLike[str]) -> bool:
     return str(path).lower().endswith(".gguf")
 
 
+def _repo_id(path: object) -> bool:
+    """Whether ``path`` is read as a Hugging Face repo id (the hub module imported only for one that may be)."""
+    if not isinstance(path, str) or "/" not in path:
+        return False
+    from registry.sources.hub import is_repo_id
+
+    return is_repo_id(path)
+
+
 def _quantization_config(config: Path | None) -> tuple[dict[str, Any] | None, str]:
     if config is None:
         return None, ""
@@ -73,8 +82,20 @@ def open_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     ``path`` is a ``.safetensors`` file, a sharded ``*.safetensors.index.json`` (shards
     next to it), a ``.gguf`` file, or a folder holding one of them. How a safetensors
     checkpoint is quantized is read from the ``quantization_config`` of the
-    ``config.json`` beside it, else from its tensor names.
+    ``config.json`` beside it, else from its tensor names. A Hugging Face repo id
+    (``org/name[@revision][:file.gguf]``, when no such path exists) is read through the Hub,
+    its headers by HTTP Range requests (see :mod:`registry.checkpoints.remote`).
     """
+    if _repo_id(path):
+        from registry.checkpoints.remote import open_repo_checkpoint
+        from registry.sources.hub import parse_repo_id
+
+        return open_repo_checkpoint(parse_repo_id(str(path)))  # type: ignore[arg-type]
+    from registry.checkpoints.folder import cached_remotely, is_directory
+
+    remote = cached_remotely(Path(path)) if is_directory(path) else None
+    if remote is not None:  # a cache folder without its weights: the headers the cache keeps
+        return open_checkpoint(remote)
     file = resolve(path)
     where = str(file)
     if is_gguf(file):
@@ -103,6 +124,8 @@ def open_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
 
 def read_checkpoint(path: str | os.PathLike[str]) -> list[TensorInfo]:
     """The tensors of a checkpoint as stored (see :func:`open_checkpoint`), in file order."""
+    if _repo_id(path):
+        return open_checkpoint(path).stored
     file = resolve(path)
     if is_gguf(file):
         return open_checkpoint(file).stored

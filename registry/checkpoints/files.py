@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from registry.errors import SpecError
 
-__all__ = ["MAX_JSON_BYTES", "file_error", "is_file", "load_json", "open_binary", "read_json_file", "short"]
+__all__ = ["MAX_JSON_BYTES", "file_error", "is_file", "load_json", "open_binary", "read_json_file", "short", "size_of"]
 
 MAX_JSON_BYTES = 100_000_000
 """Largest JSON file or header accepted (the limit the safetensors library enforces)."""
@@ -28,8 +28,12 @@ short = _repr.repr
 def open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
     """``open(path, "rb")``: the one place the readers open files. Anything but a regular file
     (a FIFO, whose open() blocks without a writer; a pipe or device, which has no size to check
-    the header against) is refused before it is opened."""
+    the header against) is refused before it is opened. A file of a Hub repo
+    (:class:`registry.checkpoints.remote.RemoteFile`) opens itself: read by byte ranges."""
     import stat
+
+    if hasattr(path, "open_binary"):
+        return path.open_binary()  # type: ignore[no-any-return]
 
     mode = os.stat(path).st_mode
     if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):  # a directory: open() says so
@@ -37,6 +41,12 @@ def open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
 
         raise SpecError(str(path), "", f"is {special_file_kind(mode)}, not a regular file")
     return open(path, "rb")
+
+
+def size_of(f: IO[bytes]) -> int:
+    """The size of an open file: its ``size`` (a remote file), else what ``fstat`` says."""
+    size = getattr(f, "size", None)
+    return size if isinstance(size, int) else os.fstat(f.fileno()).st_size
 
 
 def file_error(where: str, error: OSError | ValueError) -> SpecError:

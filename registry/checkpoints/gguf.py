@@ -219,7 +219,7 @@ def read_gguf(path: str | os.PathLike[str]) -> Checkpoint:
     where = str(path)
     try:
         with files.open_binary(path) as f:
-            s = _Stream(f, os.fstat(f.fileno()).st_size, where)
+            s = _Stream(f, files.size_of(f), where)
             version, n_tensors, n_kv = _header(s)
             metadata: dict[str, Any] = {}
             for _ in range(n_kv):

@@ -39,7 +39,7 @@ def _read_prefixed(path: str | os.PathLike[str]) -> tuple[int, bytes]:
     where = str(path)
     try:
         with files.open_binary(path) as f:
-            size = os.fstat(f.fileno()).st_size
+            size = files.size_of(f)
             prefix = f.read(8)
             if len(prefix) < 8:
                 raise SpecError(where, "", f"file is only {len(prefix)} bytes, too short for a safetensors header")

@@ -22,7 +22,7 @@ checkpoints differ from a family's own names, each rule stated once:
 * **buffers**: tensors that are not parameters but that some checkpoints carry
   (GPT-2's causal mask ``attn.bias`` and ``attn.masked_bias``, BERT's
   ``position_ids``, rotary ``inv_freq``) are set aside as ignored, not extra.
-* **checkpoint-only tensors a family declares** (:class:`registry.family.CheckpointOnly`,
+* **checkpoint-only tensors a family declares** (:class:`registry.CheckpointOnly`,
   from the family's ``checkpoint_only`` hook): a tensor that no spec tensor claims and
   whose name (as stored, or under the prefix rule) matches a declared pattern is set
   aside as ignored with the note "in the checkpoint, not built by transformers

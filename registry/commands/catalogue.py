@@ -9,7 +9,8 @@ from registry.commands import add_format_option
 NAME = "list"
 HELP = "the catalogue: the models that ship with registry, usable by name (registry count llama-3.1-8b)"
 DESCRIPTION = """List the catalogue: the spec files installed with the package, the models each
-holds (a multi-size spec holds several, each usable by its own name), the family and the
+holds (a multi-size spec holds several, each usable by its own name), the family, the
+Hugging Face repo id (the repo of the config.json the source cites; json and csv) and the
 source. Any command that takes SPEC takes these names too, from any directory."""
 
 
@@ -28,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
                if args.match is None or any(args.match.lower() in n.lower() for n in (e.stem, *e.names))]  # fmt: skip
     if args.format in ("json", "csv"):
         rows = [{"name": e.stem, "models": list(e.names) if args.format == "json" else " ".join(e.names),
-                 "family": e.family or "", "source": e.source or "", "path": str(e.path)} for e in entries]  # fmt: skip
+                 "family": e.family or "", "repo": e.repo or "", "source": e.source or "", "path": str(e.path)}
+                for e in entries]  # fmt: skip
         if rows or args.format == "json":
             print(render.rows_text(rows, args.format))
         return 0

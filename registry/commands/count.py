@@ -11,6 +11,8 @@ from registry.commands import add_format_option
 from registry.commands._selection import add_model_arguments, selected_models
 
 if TYPE_CHECKING:
+    from registry.checkpoints import Checkpoint
+    from registry.errors import RegistryError
     from registry.model import Model
 
 NAME = "count"
@@ -22,10 +24,14 @@ A model folder is counted from its config.json (else its GGUF file) and, where i
 a checkpoint (single, sharded, quantized or GGUF), the checkpoint's headers are verified
 against the counted model: one line gives the verdict, the differences follow (exit
 status 1 when they differ). A GGUF file is counted from its metadata and verified likewise.
-A name that is no file is looked up in the catalogue (registry list); - reads a spec or
-a config.json from stdin. --set key=value changes a hyper-parameter of every spec given
-(what if llama-3.1-8b had 40 layers?), or, with --family NAME, builds a model from the
---set values alone."""
+A name that is no file is looked up in the catalogue (registry list); org/name[@revision]
+is a Hugging Face repo, read through the Hub (config.json, and the checkpoint's headers by
+HTTP Range requests, never the weights); org/name:file.gguf names one GGUF file of a repo;
+- reads a spec or a config.json from stdin. A .safetensors file (or a sharded index) is
+counted from its headers, as registry inspect counts it; so is a model folder or repo whose
+model_type no plugin maps, with a line saying no family was mapped. --set key=value changes
+a hyper-parameter of every spec given (what if llama-3.1-8b had 40 layers?), or, with
+--family NAME, builds a model from the --set values alone."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,8 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Count every model of every spec; exit 2 if any spec could not be read."""
-    from registry.output import render
     from registry.analyses.report import count, tree
+    from registry.output import render
 
     if args.depth is not None:  # checked here, not by argparse, which would print the usage too
         from registry.commands._options import positive_int
@@ -53,7 +59,12 @@ def run(args: argparse.Namespace) -> int:
         args.depth = positive_int("count", "--depth", args.depth)
     if args.depth is not None and args.format == "csv":
         raise SystemExit("registry count: --depth has no CSV form; use --format table, markdown or json")
-    models, ok = selected_models(args, "count")
+    headers, headers_ok = _headers_only(args)
+    models: list[Model] = []
+    ok = True
+    if args.specs or args.family or not headers:
+        models, ok = selected_models(args, "count", unmapped=lambda spec, exc: _unmapped(spec, exc, headers))
+    ok = ok and headers_ok
     checks, checked_ok = _check_checkpoints(args.specs, models)
     reports = [count(m) for m in models]
     trees = [tree(m, args.depth) for m in models] if args.depth else None
@@ -64,12 +75,18 @@ def run(args: argparse.Namespace) -> int:
         for item, model in zip(data, models):
             if id(model) in checks:
                 item["checkpoint"] = checks[id(model)][1]
+        if headers:
+            from registry.output.render_checkpoints import checkpoint_json
+
+            data += [{**checkpoint_json(cp, spec, 2), "family": None, "note": note} for spec, cp, note in headers]
         print(json.dumps(data, indent=2))
     elif args.format == "csv":
         if reports:
             print(render.rows_text(render.component_columns(reports), "csv"))
+        for spec, cp, note in headers:
+            print(_headers_text(spec, cp, note, "csv"))
     else:
-        blocks = []
+        blocks = [_headers_text(spec, cp, note, args.format) for spec, cp, note in headers]
         if len(reports) > 1:
             blocks.append(render.summary_text(reports, args.format))
         if len(reports) == 1 or args.details:
@@ -86,19 +103,101 @@ def run(args: argparse.Namespace) -> int:
     return 2 if not ok or checked_ok is None else 0 if checked_ok else 1
 
 
-def _checkpoint_of(spec: str) -> Path | None:
-    """The checkpoint a command-line argument brings with it: a folder's, or the GGUF file itself."""
+def _headers_text(spec: str, checkpoint: Checkpoint, note: str, fmt: str) -> str:
+    """A checkpoint counted from its headers, as ``inspect`` prints it, and the note of an unmapped type."""
+    from registry.output.render_checkpoints import checkpoint_text
+
+    text = checkpoint_text(checkpoint, spec, 2, fmt)
+    return f"{text}\n\n{note}" if note and fmt != "csv" else text
+
+
+#: Inputs counted from their headers alone, as ``inspect`` counts them: a safetensors file or index.
+HEADER_FILES = (".safetensors", ".safetensors.index.json")
+
+
+def _headers_only(args: argparse.Namespace) -> tuple[list[tuple[str, Checkpoint, str]], bool]:
+    """Take the safetensors files out of ``args.specs`` and read their headers; one error line per bad one."""
+    from registry.commands import print_error
+    from registry.errors import RegistryError
+
+    headers: list[tuple[str, Checkpoint, str]] = []
+    ok = True
+    rest = []
+    for spec in args.specs:
+        if not spec.lower().endswith(HEADER_FILES):
+            rest.append(spec)
+            continue
+        from registry.checkpoints import open_checkpoint
+
+        try:
+            headers.append((spec, open_checkpoint(spec), ""))
+        except RegistryError as exc:
+            print_error(NAME, exc)
+            ok = False
+    args.specs = rest
+    if headers and (args.family or args.assignments):
+        raise SystemExit("registry count: --family and --set change a model; a safetensors file is counted as it is")
+    return headers, ok
+
+
+def _unmapped(spec: str, error: RegistryError, headers: list[tuple[str, Checkpoint, str]]) -> bool:
+    """A folder or repo whose model_type no plugin maps: count its checkpoint's headers instead, if it has one."""
+    from registry.errors import RegistryError
+
+    try:
+        file = _checkpoint_of(spec)
+        if file is None:
+            return False
+        from registry.checkpoints import open_checkpoint
+
+        checkpoint = open_checkpoint(file)
+    except RegistryError:
+        return False  # the model type's error line says what is wrong
+    from registry.checkpoints.files import short
+
+    model_type = short(getattr(error, "model_type", None))
+    note = (f"no family was mapped: no installed plugin maps model_type {model_type}, so the count is what the "
+            "checkpoint's headers hold (registry families --model-types lists the mapped types)")  # fmt: skip
+    headers.append((spec, checkpoint, note))
+    return True
+
+
+def _checkpoint_of(spec: str) -> Path | str | None:
+    """The checkpoint a command-line argument brings with it: a folder's, the GGUF file itself,
+    or a Hugging Face repo's (the repo id, when the repo has a safetensors or GGUF checkpoint)."""
     from registry.checkpoints import is_gguf
 
+    if "/" in spec and not _exists(spec):
+        from registry.sources.hub import is_repo_id, parse_repo_id
+
+        if is_repo_id(spec):
+            from registry.checkpoints.remote import repo_checkpoint_name
+            from registry.errors import RegistryError
+            from registry.sources.hub import snapshot
+
+            try:
+                name = repo_checkpoint_name(snapshot(parse_repo_id(spec)), required=False)  # type: ignore[arg-type]
+            except RegistryError:
+                return None
+            return spec if name is not None else None
     path = Path(spec)
     try:
         if path.is_dir():
-            from registry.checkpoints.folder import checkpoint_in  # only for a folder: start-up time
+            from registry.checkpoints.folder import cached_remotely, checkpoint_in  # only for a folder: start-up time
 
-            return checkpoint_in(path, required=False)
+            remote = cached_remotely(path)
+            return checkpoint_in(path, required=False) if remote is None else remote
     except (OSError, ValueError):
         return None
     return path if is_gguf(path) else None
+
+
+def _exists(spec: str) -> bool:
+    """Whether a path of that name exists (then it is never a repo id)."""
+    try:
+        return Path(spec).exists()
+    except (OSError, ValueError):
+        return True
 
 
 def _check_checkpoints(specs: list[str], models: list[Model]) -> tuple[dict[int, tuple[str, dict[str, Any]]], bool | None]:
@@ -123,7 +222,11 @@ def _check_checkpoints(specs: list[str], models: list[Model]) -> tuple[dict[int,
         file = _checkpoint_of(spec)
         if file is None:
             continue
-        sources = {str(Path(spec) / "config.json"), str(file)}
+        sources = {str(Path(spec) / "config.json"), str(file), spec}
+        if _exists(spec) and Path(spec).is_dir():
+            from registry.checkpoints.folder import cache_snapshot
+
+            sources.add(str(cache_snapshot(Path(spec)) / "config.json"))  # a cache folder's snapshot
         for model in (m for m in models if m.path in sources):
             try:
                 checkpoint = open_checkpoint(file)

@@ -61,12 +61,17 @@ def _refusal(cfg: ConfigReader, model_type: Any) -> Exception:
     known = sorted(registry.items)
     close = registry.close(model_type) if isinstance(model_type, str) else []
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
-    return cfg.error(
+    error = cfg.error(
         "model_type",
         f"{short(model_type)} is not mapped by any installed plugin{hint}; mapped: {', '.join(known)}. "
         f"To count it, write a spec with the nearest family (registry families lists them) or compose "
         f"[[blocks]], or add a plugin that maps it: see {ROUTE_DOCS}",
     )
+    from registry.errors import UnmappedModelTypeError
+
+    unmapped = UnmappedModelTypeError(error.path, error.location, error.message, error.line)
+    unmapped.model_type = model_type
+    return unmapped
 
 
 def _model_class(cfg: ConfigReader, model_type: ModelType) -> tuple[str, tuple[str, ...]]:
@@ -114,6 +119,7 @@ def map_config(
     params = {name: value for name, (_, value) in mapped.params.items() if value is not None}
     origins = {name: key for name, (key, _) in mapped.params.items()}
     _validate(cfg, mapped.family, params, origins)
+    params = _in_family_order(mapped.family, params)
     if ignored:
         notes += (
             f"{path}: ignored field(s) that transformers does not know for model_type {model_type!r}, so its "
@@ -136,8 +142,26 @@ def _validate(cfg: ConfigReader, family: str, params: dict[str, Any], origins: d
         first = exc.errors(include_url=False)[0]
         cause = (first.get("ctx") or {}).get("error")
         name = cause.field if isinstance(cause, FieldError) else str(first["loc"][0]) if first["loc"] else ""
-        message = str(cause) if cause is not None else first["msg"]
+        message = str(cause) if cause is not None else _bound(first) or first["msg"]
         raise cfg.error(origins.get(name, name), message) from None
+
+
+def _bound(error: Any) -> str:
+    """A range error of pydantic in the words of the rest of registry (``must be >= 1 (got 0)``), else ""."""
+    ctx = error.get("ctx") or {}
+    if error.get("type") == "greater_than" and isinstance(ctx.get("gt"), int):
+        return f"must be >= {ctx['gt'] + 1} (got {error.get('input')!r})"
+    if error.get("type") == "greater_than_equal" and isinstance(ctx.get("ge"), int):
+        return f"must be >= {ctx['ge']} (got {error.get('input')!r})"
+    return ""
+
+
+def _in_family_order(family: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` in the order the family declares its hyper-parameters (a written spec reads as the reference does)."""
+    from registry.plugin_manager import find_family
+
+    order = {name: i for i, name in enumerate(find_family(family).params.model_fields)}
+    return dict(sorted(params.items(), key=lambda item: order.get(item[0], len(order))))
 
 
 def import_config(path: str | Path, *, strict: bool = False) -> Imported:
@@ -147,12 +171,21 @@ def import_config(path: str | Path, *, strict: bool = False) -> Imported:
 
 
 def model_name(path: str | Path, data_name: Any = None) -> str:
-    """A name for the model: the config's ``_name_or_path``, else its folder (or file) name."""
+    """A name for the model: its repo (``org/name``) for a snapshot folder of the Hugging Face cache,
+    else the config's ``_name_or_path``, else its folder (or file) name."""
+    import os
+
+    from registry.sources.hub_cache import repo_of_snapshot
+
+    path = Path(path)
+    folder = Path(os.path.abspath(path)).parent  # not resolved: a snapshot's files link into blobs/
+    repo = repo_of_snapshot(folder) if path.stem == "config" else None
+    if repo:
+        return repo
     if isinstance(data_name, str) and data_name.strip("/"):
         return data_name.rstrip("/").rsplit("/", 1)[-1]
-    path = Path(path)
     if path.stem == "config":
-        return path.resolve().parent.name or path.stem
+        return folder.name or path.resolve().parent.name or path.stem
     return path.stem
 
 
