@@ -147,6 +147,10 @@ def _latent_attention(cfg: ConfigReader) -> Params:
 
 def _map_deepseek_v2(cfg: ConfigReader, cls: str) -> Mapped:
     params = decoder_params(cfg, cls, 102400, 4096, 32, 32)
+    d_model, heads = params["d_model"][1], params["n_heads"][1]
+    if d_model % heads:  # DeepseekV2Config.validate_architecture refuses it, though no shape needs it
+        raise cfg.error("num_attention_heads", f"n_heads ({heads}) does not divide d_model ({d_model}); "
+                                               "transformers' DeepseekV2Config refuses it")  # fmt: skip
     ambiguous = "transformers ignores it while DeepSeek's own code honours it: the MoE layers are ambiguous"
     cfg.expect("moe_layer_freq", (1,), ambiguous)
     if cfg.data.get("num_experts_per_tok") is None:  # DeepseekV2Config's default is null
