@@ -117,7 +117,9 @@ ROWS: list[Row] = [
         experts=("n_routed_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS,
         refusals=(R({"architectures": ["DeepseekV2ForCausalLM"], "num_experts_per_tok": 2, "moe_layer_freq": 2},
                     "moe_layer_freq"),  # transformers ignores it, DeepSeek's own code honours it
-                  R({"architectures": ["DeepseekV2ForCausalLM"]}, "num_experts_per_tok")), droppable=SPARSE_WIDE),  # null by default
+                  R({"architectures": ["DeepseekV2ForCausalLM"]}, "num_experts_per_tok"),  # null by default
+                  R({"hidden_size": 66, "num_attention_heads": 4}, "num_attention_heads", "does not divide")),
+        droppable=SPARSE_WIDE),
     Row("deepseek_v3", lm("DeepseekV3"),
         {**DEEPSEEK_LATENT, "n_group": just(1), "topk_group": just(1), "num_nextn_predict_layers": ints(0, 2)},
         experts=("n_routed_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, refusal_base="deepseek-v3",
