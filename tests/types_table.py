@@ -28,7 +28,12 @@ How to add a model type (one row, most often no code):
      ``.experts.`` is compared by its number of elements;
    - ``refusals``: ``Refusal(change, field, words)``: ``refusal_base`` (a dict, or the name of a
      published folder under tests/configs) with ``change`` applied (a dotted key reaches into a
-     nested table) is refused with one line naming ``field``, the message holding ``words``.
+     nested table) is refused with one line naming ``field``, the message holding ``words``;
+   - optional: ``droppable`` (fields left out of transformers' ``to_dict()`` now and then: both
+     sides must take the same default; ``SPARSE`` for a Llama-style decoder), ``class_renames``
+     (renames for one class only: GPT-2's LM head model holds its body under ``transformer.``),
+     ``built_as``, ``all_fields_known`` (no field transformers writes is ignored with a warning),
+     ``examples`` (hypothesis examples, 12 by default).
 3. Run ``pytest tests/test_types_table.py -k <type>``. A difference is a bug of the mapping,
    or a config transformers cannot build that registry must refuse too.
 """
@@ -77,7 +82,7 @@ ROWS: list[Row] = [
                   R({"decoder_attention_heads": 5}, "decoder_attention_heads", "does not divide d_model"),
                   R({"num_attention_heads": 6}, "num_attention_heads", "does not divide d_model"),
                   R({"max_position_embeddings": 0}, "max_position_embeddings", "must be >= 1"),
-                  R({"tie_word_embeddings": 1}, "tie_word_embeddings", "true or false"))),
+                  R({"tie_word_embeddings": 1}, "tie_word_embeddings", "true or false")), examples=16),
     Row("bert", ("BertForMaskedLM", "BertModel", "BertForPreTraining"),
         {**ENCODER, "hidden_size": times("num_attention_heads", 1, 2, 4, 8), "intermediate_size": ints(1, 64),
          "max_position_embeddings": ints(1, 64), "type_vocab_size": ints(1, 3)},
@@ -112,7 +117,7 @@ ROWS: list[Row] = [
         refusals=(R({"attention_head_size": 4}, "attention_head_size", "hidden_size / num_attention_heads"),
                   R({"pos_att_type": 3}, "pos_att_type", "a list of strings"),
                   R({"conv_kernel_size": 3, "conv_groups": 3}, "conv_groups", "must divide d_model"),
-                  R({"type_vocab_size": -1}, "type_vocab_size", "must be >= 0"))),
+                  R({"type_vocab_size": -1}, "type_vocab_size", "must be >= 0")), examples=16),
     Row("deepseek_v2", lm("DeepseekV2"), {**DEEPSEEK_LATENT, "mlp_bias": flag},
         experts=("n_routed_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS,
         refusals=(R({"architectures": ["DeepseekV2ForCausalLM"], "num_experts_per_tok": 2, "moe_layer_freq": 2},
@@ -292,7 +297,7 @@ ROWS: list[Row] = [
                   R({"is_gated_act": "yes"}, "is_gated_act", "true or false"), R({"d_kv": 0}, "d_kv", "must be >= 1"),
                   R({"num_decoder_layers": -1}, "num_decoder_layers", "must be >= 0"),
                   R({"hidden_size": "16"}, "hidden_size", "whole number"),
-                  R({"architectures": ["T5ForQuestionAnswering"]}, "architectures", "is not supported"))),
+                  R({"architectures": ["T5ForQuestionAnswering"]}, "architectures", "is not supported")), examples=20),
 ]  # fmt: skip
 
 #: Model types mapped by remote code that transformers does not ship: no row (their tests name their reference).
