@@ -36,6 +36,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "registry.plugins.moe_gpt",
     "registry.plugins.llama",
     "registry.plugins.llama_model_types",
+    "registry.plugins.dense_model_types",
     "registry.plugins.deepseek",
     "registry.plugins.dbrx",
     "registry.plugins.arctic",
