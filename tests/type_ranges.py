@@ -88,6 +88,11 @@ def divisor_of(name: str, *choices: int) -> Range:
     return lambda draw, v: one_of(*[c for c in choices if v[name] % c == 0])(draw, v)
 
 
+def quotient(name: str, by: str) -> Range:
+    """``values[name] // values[by]`` (a head width that tiles the width)."""
+    return lambda draw, v: v[name] // v[by]
+
+
 def table(**ranges: Range) -> Range:
     """A nested table (DBRX's ``attn_config``), its ranges seeing its own fields and the outer ones."""
     return lambda draw, v: draw_fields(draw, ranges, v)
@@ -187,6 +192,17 @@ MAMBA: dict = dict(
     expand=ints(1, 3), conv_kernel=ints(1, 5), use_bias=flag, use_conv_bias=flag,
     time_step_rank=one_of("auto", 1, 2, 5), tie_word_embeddings=flag, intermediate_size=Optional(ints(1, 60)),
 )  # fmt: skip
+
+#: The dense decoders of 2025 (plugins/dense_model_types.py): small attention shapes, up to 5 layers (their
+#: layer patterns: sliding windows every few layers, layers without RoPE).
+DENSE_2025: dict = dict(
+    num_key_value_heads=ints(1, 2), num_attention_heads=times("num_key_value_heads", 1, 2, 3),
+    hidden_size=times("num_attention_heads", 4, 8), num_hidden_layers=ints(1, 5), vocab_size=ints(8, 100),
+    pad_token_id=just(0), intermediate_size=ints(1, 32), tie_word_embeddings=flag,
+)  # fmt: skip
+HEAD_DIM_2025: dict = dict(head_dim=Optional(one_of(4, 6, 8)))
+#: Activations (the learned ones, xIELU, PReLU, hold parameters).
+ACTIVATIONS = one_of("silu", "xielu", "prelu")
 
 #: Checkpoint names -> transformers 5's fused experts (gate and up stacked; one down).
 FUSED_EXPERTS = ((r"\.experts\.\d+\.(gate|up)_proj\.weight$", ".experts.gate_up_proj"),

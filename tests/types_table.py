@@ -40,9 +40,9 @@ How to add a model type (one row, most often no code):
 
 from __future__ import annotations
 
-from tests.type_ranges import (ATTENTION_BIAS, DEEPSEEK_LATENT, DENSE_MLP, ENCODER, FUSED_EXPERTS, GPT, GQA, HEAD_DIM,
+from tests.type_ranges import (ACTIVATIONS, DENSE_2025, HEAD_DIM_2025, ATTENTION_BIAS, DEEPSEEK_LATENT, DENSE_MLP, ENCODER, FUSED_EXPERTS, GPT, GQA, HEAD_DIM,
                                MAMBA, MIXTRAL_EXPERTS, PHIMOE_EXPERTS, ROUTED, SPARSE, SPARSE_WIDE, Optional, Refusal, Row, divisor_of, either, flag, ints,
-                               just, layers_of, lm, maybe, one_of, same_as, below, table, times)  # fmt: skip
+                               just, layers_of, lm, maybe, one_of, quotient, same_as, below, table, times)  # fmt: skip
 
 #: Granite-MoE's checkpoint names (stacked input_linear / output_linear, router.layer) -> transformers 5's.
 GRANITE_EXPERTS = ((r"\.input_linear\.weight$", ".experts.gate_up_proj"),
@@ -69,6 +69,10 @@ ROWS: list[Row] = [
          "num_labels": ints(1, 4)}, refusal_base=ENCODER_BASE,
         refusals=(R({"architectures": ["AlbertForPreTraining"], "id2label": []}, "id2label", "non-empty object"),
                   R({"num_hidden_groups": 0}, "num_hidden_groups", "must be >= 1"))),
+    Row("apertus", lm("Apertus"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
+                                    "hidden_act": Optional(ACTIVATIONS)}),
+    Row("arcee", lm("Arcee"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag), "mlp_bias": Optional(flag),
+                                "hidden_act": Optional(one_of("relu2", "xielu", "prelu"))}),
     Row("bart", lm("Bart", "ForConditionalGeneration"),
         {"encoder_attention_heads": ints(1, 4), "decoder_attention_heads": ints(1, 4), "vocab_size": ints(5, 200),
          "d_model": times(("encoder_attention_heads", "decoder_attention_heads"), 1, 2, 3),
@@ -88,10 +92,16 @@ ROWS: list[Row] = [
          "max_position_embeddings": ints(1, 64), "type_vocab_size": ints(1, 3)},
         refusals=(R({"architectures": ["BertModel"], "position_embedding_type": "relative_key"},
                     "position_embedding_type"),), droppable=SPARSE_WIDE),
+    Row("bitnet", lm("BitNet"), {**DENSE_2025, "head_dim": quotient("hidden_size", "num_attention_heads"),
+                                  "attention_bias": Optional(flag), "hidden_act": Optional(ACTIVATIONS)},
+        refusals=(R({"hidden_size": 64, "num_attention_heads": 4, "head_dim": 8}, "head_dim"),)),  # attn_sub_norm
     Row("bloom", lm("Bloom"), {"n_head": ints(1, 4), "hidden_size": times("n_head", 2, 4, 6, 8),
                                "n_layer": ints(1, 3), "vocab_size": ints(5, 200), "tie_word_embeddings": flag},
         refusals=(R({"n_embed": 30, "n_head": 4}, "n_head", "does not divide"),)),
     Row("cohere", lm("Cohere"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS, "use_qk_norm": flag}, droppable=SPARSE),
+    Row("cohere2", lm("Cohere2"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
+                                    "sliding_window_pattern": Optional(one_of(1, 2, 4)),
+                                    "sliding_window": Optional(one_of(None, 16)), "hidden_act": Optional(ACTIVATIONS)}),
     Row("dbrx", lm("Dbrx"),
         {"~kv": ints(1, 3), "n_heads": times("~kv", 1, 2, 3), "d_model": times("n_heads", 2, 4, 8, 12),
          "n_layers": ints(1, 3), "vocab_size": ints(5, 300),
@@ -141,6 +151,11 @@ ROWS: list[Row] = [
         {**ENCODER, "embedding_size": either(same_as("hidden_size"), ints(1, 24)),
          "max_position_embeddings": ints(1, 40), "type_vocab_size": ints(1, 3)}, refusal_base=ENCODER_BASE,
         refusals=(R({"embedding_size": 0}, "embedding_size", "must be >= 1"),)),
+    Row("ernie4_5", lm("Ernie4_5"), {**DENSE_2025, **HEAD_DIM_2025, "use_bias": Optional(flag),
+                                      "hidden_act": Optional(ACTIVATIONS)}),
+    Row("exaone4", lm("Exaone4"), {**DENSE_2025, **HEAD_DIM_2025, "sliding_window_pattern": Optional(one_of(1, 2, 4)),
+                                    "hidden_act": Optional(ACTIVATIONS)},
+        refusals=(R({"sliding_window": None}, "sliding_window"),)),  # Exaone4Config divides by a zero pattern
     Row("falcon", lm("Falcon"),
         {"~kv": ints(1, 3), "num_attention_heads": times("~kv", 1, 2, 3),
          "hidden_size": times("num_attention_heads", 2, 4, 6, 8), "num_hidden_layers": ints(1, 3),
@@ -155,6 +170,10 @@ ROWS: list[Row] = [
     Row("gemma2", lm("Gemma2"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS},
         refusals=(R({"head_dim": None}, "head_dim"),), droppable=SPARSE),  # read with getattr: null would crash transformers
     Row("gemma3_text", ("Gemma3ForCausalLM", "Gemma3TextModel"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS}, droppable=SPARSE),
+    Row("glm", lm("Glm"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
+                            "hidden_act": Optional(ACTIVATIONS)}),
+    Row("glm4", lm("Glm4"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
+                              "hidden_act": Optional(ACTIVATIONS)}),
     Row("gpt2", ("GPT2LMHeadModel", "GPT2Model"),
         {**GPT, "n_embd": times("n_head", 1, 2, 3, 4, 6, 8), "vocab_size": ints(5, 300), "n_positions": ints(1, 64),
          "n_inner": maybe(ints(1, 64)), "bos_token_id": just(0), "eos_token_id": just(0)}, droppable=SPARSE_WIDE, class_renames={"GPT2LMHeadModel": ((r"^(?!lm_head)", "transformer."),)}),
@@ -173,6 +192,10 @@ ROWS: list[Row] = [
     Row("granite", lm("Granite"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS, "mlp_bias": flag}, droppable=SPARSE),
     Row("granitemoe", lm("GraniteMoe"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS, **ROUTED},
         experts=("num_local_experts", "num_experts_per_tok"), renames=GRANITE_EXPERTS, droppable=SPARSE),
+    Row("helium", lm("Helium"), {**DENSE_2025, "head_dim": quotient("hidden_size", "num_attention_heads"),
+                                  "attention_bias": Optional(flag), "mlp_bias": Optional(flag),
+                                  "hidden_act": Optional(ACTIVATIONS)},
+        refusals=(R({"hidden_size": 64, "num_attention_heads": 4, "head_dim": 8}, "head_dim"),)),  # o_proj: hidden_size
     Row("jamba", lm("Jamba"),
         {"num_key_value_heads": ints(1, 2), "num_attention_heads": times("num_key_value_heads", 1, 2, 3),
          "hidden_size": times("num_attention_heads", 2, 4, 6, 8, 10), "num_hidden_layers": ints(1, 12),
@@ -206,6 +229,7 @@ ROWS: list[Row] = [
                   R({"expand": 1.5}, "expand", "whole number"), R({"state_size": 0}, "state_size", "must be >= 1"),
                   R({"use_bias": "no"}, "use_bias", "true or false"),
                   R({"architectures": ["MambaForSequenceClassification"]}, "architectures", "is not supported"))),
+    Row("ministral3", lm("Ministral3"), {**DENSE_2025, **HEAD_DIM_2025, "hidden_act": Optional(ACTIVATIONS)}),
     Row("mistral", lm("Mistral"), {**GQA, **HEAD_DIM, "intermediate_size": ints(1, 64)}),
     Row("mixtral", lm("Mixtral"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ROUTED},
         experts=("num_local_experts", "num_experts_per_tok"), renames=MIXTRAL_EXPERTS,
@@ -217,7 +241,11 @@ ROWS: list[Row] = [
     Row("nemotron", lm("Nemotron"), {**GQA, **HEAD_DIM, "intermediate_size": ints(1, 64), **ATTENTION_BIAS,
                                      "mlp_bias": flag},
         refusals=(R({"architectures": ["NemotronForCausalLM"]}, "num_key_value_heads"),)),  # transformers needs it
+    Row("olmo", lm("Olmo"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
+                              "hidden_act": Optional(ACTIVATIONS)}),
     Row("olmo2", lm("Olmo2"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS}, droppable=SPARSE),
+    Row("olmo3", lm("Olmo3"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
+                                "sliding_window": Optional(one_of(None, 16)), "hidden_act": Optional(ACTIVATIONS)}),
     Row("olmoe", lm("Olmoe"), {**GQA, **DENSE_MLP, **ATTENTION_BIAS, "num_experts": ints(1, 5),
                                "num_experts_per_tok": ints(1, "num_experts")},
         experts=("num_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS,
@@ -271,6 +299,14 @@ ROWS: list[Row] = [
          "tie_word_embeddings": flag}, refusal_base=RWKV,
         refusals=(R({"attention_hidden_size": 0}, "attention_hidden_size", "must be >= 1"),
                   R({"intermediate_size": "wide"}, "intermediate_size", "whole number"))),
+    Row("seed_oss", lm("SeedOss"), {**DENSE_2025, "head_dim": one_of(4, 6, 8),  # no default from hidden_size
+                                     "attention_bias": Optional(flag), "attention_out_bias": Optional(flag),
+                                     "mlp_bias": Optional(flag), "hidden_act": Optional(ACTIVATIONS)}),
+    Row("smollm3", lm("SmolLM3"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
+                                    "mlp_bias": Optional(flag), "use_sliding_window": Optional(flag),
+                                    "sliding_window": Optional(one_of(None, 16)),
+                                    "no_rope_layer_interval": Optional(one_of(1, 2, 4)),
+                                    "hidden_act": Optional(ACTIVATIONS)}),
     Row("stablelm", lm("StableLm"),
         {**GQA, **DENSE_MLP, "use_qkv_bias": flag, "qk_layernorm": flag, "use_parallel_residual": flag},
         refusals=(R({"hidden_size": 66, "num_attention_heads": 4}, "num_attention_heads"),), droppable=SPARSE),  # heads must divide
@@ -298,6 +334,8 @@ ROWS: list[Row] = [
                   R({"num_decoder_layers": -1}, "num_decoder_layers", "must be >= 0"),
                   R({"hidden_size": "16"}, "hidden_size", "whole number"),
                   R({"architectures": ["T5ForQuestionAnswering"]}, "architectures", "is not supported")), examples=20),
+    Row("vaultgemma", lm("VaultGemma"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
+                                          "hidden_activation": Optional(ACTIVATIONS)}),
 ]  # fmt: skip
 
 #: Model types mapped by remote code that transformers does not ship: no row (their tests name their reference).
