@@ -198,7 +198,12 @@ _MOE_EVERY_LAYER = expect("moe_layer_freq", (1,), "transformers ignores it while
 
 
 def _top_k_given(cfg: ConfigReader, cls: str, params: Params) -> None:
-    """Rule (DeepSeek-V2): its configuration's default top-k is null; the active count needs it."""
+    """Rule (DeepSeek-V2): its configuration's default top-k is null; the active count needs it; and
+    DeepseekV2Config refuses heads that do not divide the width, though no shape needs it."""
+    d_model, heads = params["d_model"][1], params["n_heads"][1]
+    if d_model % heads:  # DeepseekV2Config.validate_architecture refuses it
+        raise cfg.error("num_attention_heads", f"n_heads ({heads}) does not divide d_model ({d_model}); "
+                                               "transformers' DeepseekV2Config refuses it")  # fmt: skip
     if params["top_k"][1] is None:
         raise cfg.error("num_experts_per_tok", "missing or null: the experts used per token decide the active count")
 
