@@ -1,6 +1,6 @@
 """Vision: ViT-style image encoders with independent switches (the ``vision`` family).
 
-One family for ViT, DINOv2 and the vision towers of CLIP and SigLIP. ``layout`` only
+One family for ViT, DINOv2 (with registers) and the vision towers of CLIP and SigLIP. ``layout`` only
 chooses the tensor names of that implementation's Hugging Face classes
 (:data:`~registry.plugins.vision_layouts.VISION_LAYOUTS`); the shapes come from switches:
 

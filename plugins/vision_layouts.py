@@ -9,10 +9,10 @@ registers nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-VisionLayoutName = Literal["vit", "dinov2", "clip", "siglip"]
+VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip"]
 
 
 @dataclass(frozen=True)
@@ -85,3 +85,5 @@ VISION_LAYOUTS: dict[str, VisionLayout] = {
         layers="encoder.layers", positions_table=True, pool_head="head",
     ),
 }  # fmt: skip
+#: Dinov2WithRegisters: DINOv2's names, its base model held as ``dinov2_with_registers`` in the classifier.
+VISION_LAYOUTS["dinov2_with_registers"] = replace(VISION_LAYOUTS["dinov2"], prefix="dinov2_with_registers")

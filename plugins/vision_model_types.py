@@ -56,16 +56,14 @@ def _vit_pooler(cfg: ConfigReader, cls: str, params: Params) -> None:
 
 
 def _dinov2_mlp(cfg: ConfigReader, cls: str, params: Params) -> None:
-    """Rule (DINOv2): the MLP is ``int(hidden_size * mlp_ratio)`` wide; SwiGLU's is two thirds of that,
+    """Rule (DINOv2): the MLP is ``hidden_size * mlp_ratio`` wide; SwiGLU's is two thirds of that,
     rounded up to a multiple of 8 (``Dinov2SwiGLUFFN``)."""
-    ratio = cfg.raw("mlp_ratio", 4)
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or ratio <= 0:
-        raise cfg.error("mlp_ratio", f"must be a positive number (got {short_value(ratio)})")
-    width = int(params["d_model"][1] * ratio)
+    ratio = cfg.int("mlp_ratio", DEFAULTS["dinov2"]["mlp_ratio"])  # a whole number, as Dinov2Config types it
+    width = params["d_model"][1] * ratio
     if params["swiglu"][1]:
         width = (int(width * 2 / 3) + 7) // 8 * 8
-    if width < 1:
-        raise cfg.error("mlp_ratio", f"gives an MLP of {width} features: transformers cannot build it")
+    if width < 1:  # transformers builds empty weight matrices (no parameters) that no checkpoint holds
+        raise cfg.error("mlp_ratio", "gives a SwiGLU MLP of 0 features: the model would have empty weight matrices")
     params["d_ff"] = ("mlp_ratio", width)
 
 
@@ -89,7 +87,7 @@ ROWS = (
     # Dinov2WithRegisters always has the mask token (its configuration has no use_mask_token)
     _row("dinov2_with_registers", ("Dinov2WithRegistersModel", "Dinov2WithRegistersForImageClassification"),
          {**_DINOV2, "n_register_tokens": "num_register_tokens"}, _DINOV2_SHAPE_FREE, _labels, _dinov2_mlp,
-         fixed={"layout": "dinov2", "mask_token": True}),
+         fixed={"layout": "dinov2_with_registers", "mask_token": True}),
     _CLIP_VISION,
     _SIGLIP_VISION,
 )
