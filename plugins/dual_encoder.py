@@ -21,7 +21,7 @@ from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import Family, hookimpl
 from registry.blocks import Attention, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Parameter, Repeat
-from registry.plugins.vision import VisionParams, tower
+from registry.plugins.vision import VisionParams, nested, tower
 from registry.plugins.vision_layouts import VISION_LAYOUTS
 
 class DualEncoderParams(VisionParams):
@@ -66,7 +66,7 @@ def _text_tower(p: DualEncoderParams) -> list:
     ]  # fmt: skip
     if p.text_head:
         blocks.append(Linear(name="head", in_features=d, out_features=p.text_head, component="head"))
-    return blocks
+    return nested(blocks)
 
 
 def build(p: DualEncoderParams) -> Module:

@@ -81,6 +81,23 @@ class VisionParams(FamilyParams):
         return self.n_patches + int(self.class_token) + self.n_register_tokens
 
 
+def nested(blocks: list) -> list:
+    """The blocks with dotted names (``embeddings.cls_token``) placed in modules, one per name segment,
+    blocks that share a first segment in one module (the order kept): the tree shows short names."""
+    out: list = []
+    groups: dict[str, list] = {}
+    for block in blocks:
+        head, dot, rest = block.name.partition(".")
+        if not dot:
+            out.append(block)
+            continue
+        if head not in groups:
+            groups[head] = []
+            out.append(head)
+        groups[head].append(block.model_copy(update={"name": rest}))
+    return [Module(name=x, blocks=nested(groups[x])) if isinstance(x, str) else x for x in out]
+
+
 def _token(name: str, d: int, shape: str) -> Parameter:
     dims = {"1d": (d,), "2d": (1, d), "3d": (1, 1, d)}[shape]
     return Parameter(name=name, shape=dims, component="embedding")
@@ -122,20 +139,20 @@ def _layer(p: VisionParams, lay: VisionLayout) -> list:
     blocks += [LayerNorm(name=lay.norm2, dim=d), ff]
     if scale2:
         blocks.append(Parameter(name=scale2, shape=(d,), component="feed_forward"))
-    return blocks
+    return nested(blocks)
 
 
 def _pool_head(p: VisionParams, name: str) -> Module:
     """SigLIP's multi-head attention pooling: a probe, ``nn.MultiheadAttention``, a norm and an MLP."""
     d = p.d_model
-    return Module(name=name, blocks=[
+    return Module(name=name, blocks=nested([
         Parameter(name="probe", shape=(1, 1, d), component="head"),
         Parameter(name="attention.in_proj_weight", shape=(3 * d, d), component="head"),
         Parameter(name="attention.in_proj_bias", shape=(3 * d,), component="head"),
         Linear(name="attention.out_proj", in_features=d, out_features=d, component="head"),
         LayerNorm(name="layernorm", dim=d),
         FeedForward(d_model=d, d_ff=p.d_ff, names={"up": "mlp.fc1", "down": "mlp.fc2"}, component="head"),
-    ])  # fmt: skip
+    ]))  # fmt: skip
 
 
 def tower(p: VisionParams) -> list:
@@ -149,7 +166,7 @@ def tower(p: VisionParams) -> list:
         blocks.append(Linear(name=lay.pooler, in_features=p.d_model, out_features=p.pooler_dim or p.d_model, component="head"))
     if p.pool_head:
         blocks.append(_pool_head(p, lay.pool_head))
-    return blocks
+    return nested(blocks)
 
 
 def build(p: VisionParams) -> Module:
