@@ -21,6 +21,7 @@ import pytest
 
 import registry
 from registry.analyses.report import iter_tensors
+from tests.conftest import ROOT
 from tests._hf_configs import make_config, meta_model, quiet_transformers, reference_counts, write_config
 
 _ATTENTION = dict(hidden_size=64, num_attention_heads=4, num_key_value_heads=2, vocab_size=100, pad_token_id=0,
@@ -131,3 +132,13 @@ def test_unmapped_refusal_names_the_route(cli, tmp_path):
 def test_help_names_the_route(cli):
     result = cli("import-hf", "--help")
     assert "--via" in result.out and "nn-param-registry[transformers]" in result.out
+
+
+def test_docs_example_is_what_the_route_writes(cli, monkeypatch):
+    """docs/examples/tiny-exaone-moe.toml (shown counted in docs/quickstart.md) is the route's output
+    for docs/examples/tiny-exaone-moe/config.json, byte for byte."""
+    quiet_transformers()
+    monkeypatch.chdir(ROOT)
+    result = cli("import-hf", "--via", "transformers", "docs/examples/tiny-exaone-moe/config.json")
+    assert result.code == 0, result.err
+    assert result.out == (ROOT / "docs" / "examples" / "tiny-exaone-moe.toml").read_text(encoding="utf-8")
