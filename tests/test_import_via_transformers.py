@@ -142,3 +142,24 @@ def test_docs_example_is_what_the_route_writes(cli, monkeypatch):
     result = cli("import-hf", "--via", "transformers", "docs/examples/tiny-exaone-moe/config.json")
     assert result.code == 0, result.err
     assert result.out == (ROOT / "docs" / "examples" / "tiny-exaone-moe.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("model_type, cls, fields, field, words", [
+    # RobertaForCausalLM: lm_head.decoder.bias is lm_head.bias (one tensor, two names), a tie [[blocks]] cannot write
+    ("roberta", "RobertaForCausalLM", dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                           intermediate_size=64, vocab_size=100, is_decoder=True),
+     "lm_head.decoder.bias", "shares its storage with lm_head.bias"),
+    # JetMoE's experts are ParallelExperts (8, 2*d_ff, d_model) under mlp.input_linear: not a known layout
+    ("jetmoe", "JetMoeForCausalLM", dict(hidden_size=32, num_hidden_layers=1, num_key_value_heads=2, kv_channels=8,
+                                         intermediate_size=16, vocab_size=100, num_local_experts=4, num_experts_per_tok=2),
+     "model.layers.0.mlp.input_linear.weight", "may hold routed experts"),
+])  # fmt: skip
+def test_what_blocks_cannot_write_is_refused(cli, tmp_path, model_type, cls, fields, field, words):
+    """A tie of a tensor other than a linear weight or an embedding, or experts of an unknown layout:
+    one line naming the tensor, exit 2, nothing written (never a count that is silently wrong)."""
+    quiet_transformers()
+    path = write_config(make_config(model_type, cls, fields), tmp_path / "config.json")
+    result = cli("import-hf", "--via", "transformers", path, "-o", tmp_path / "spec.toml")
+    assert result.code == 2 and len(result.err.splitlines()) == 1
+    assert f": {field}: " in result.err and words in result.err
+    assert not (tmp_path / "spec.toml").exists()

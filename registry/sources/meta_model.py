@@ -124,7 +124,7 @@ def meta_spec(data: dict[str, Any], path: str) -> MetaSpec:
 
     config, model, architecture = build_meta_model(data, path)
     top_k = top_k_of(config)
-    walker = _Walker(model, top_k[0] if top_k else None, path)
+    walker = _Walker(model, top_k[0] if top_k else None, _experts_of(config), path)
     blocks = walker.blocks(model, "")
     notes = [
         f"every parameter tensor of {architecture} as transformers {transformers.__version__} builds it on the "
@@ -136,25 +136,23 @@ def meta_spec(data: dict[str, Any], path: str) -> MetaSpec:
             raise SpecError(path, "", f"routed experts at {walker.experts[0]}, but the config gives none of {fields}")
         notes.append(f"routed experts ({', '.join(walker.experts[:3])}{', …' if len(walker.experts) > 3 else ''}): "
                      f"top_k = {top_k[0]} from the config's {top_k[1]}")
-    elif top_k is not None and _declares_experts(config):
-        raise SpecError(path, top_k[1], f"the config routes {top_k[0]} experts per token, but no routed experts were "
-                        f"recognised in {architecture}: its active count cannot be written")
     return MetaSpec(blocks, config.model_type, architecture, transformers.__version__, tuple(notes))
 
 
-def _declares_experts(config: Any) -> bool:
+def _experts_of(config: Any) -> int | None:
+    """The number of routed experts the config declares, or None."""
     for field in ("num_experts", "n_routed_experts", "num_local_experts", "moe_num_experts"):
         value = getattr(config, field, None)
-        if isinstance(value, int) and value > 0:
-            return True
-    return False
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
 
 
 class _Walker:
     """Turns a module tree into block dicts (see the module's docstring)."""
 
-    def __init__(self, model: Any, top_k: int | None, path: str):
-        self.top_k, self.path = top_k, path
+    def __init__(self, model: Any, top_k: int | None, n_experts: int | None, path: str):
+        self.top_k, self.n_experts, self.path = top_k, n_experts, path
         self.first_name: dict[int, str] = {}  # parameter id -> the name it is counted at
         for name, param in model.named_parameters(remove_duplicate=False):
             self.first_name.setdefault(id(param), name)
@@ -195,6 +193,9 @@ class _Walker:
         tied = self._tied(weight, _join(prefix, "weight")) if weight is not None else None
         shapes = {k: tuple(p.shape) for k, p in params.items()}
         kind = type(module).__name__
+        for name, param in params.items():
+            if name != "weight":  # only a linear's weight and an embedding table can be written as ties
+                self._refuse_tie(param, _join(prefix, name))
         if isinstance(module, nn.Linear) and set(shapes) <= {"weight", "bias"} and len(shapes["weight"]) == 2:
             out_f, in_f = shapes["weight"]
             block = {"kind": "linear", "name": relative, "in_features": in_f, "out_features": out_f,
@@ -207,9 +208,8 @@ class _Walker:
                         "tied_to": tied}
             return {"kind": "embedding", "name": relative, "num_embeddings": rows, "embedding_dim": dim,
                     "role": self._role(module, prefix)}
-        if tied:
-            raise SpecError(self.path, prefix, f"{_join(prefix, 'weight')} shares its storage with {tied}; a "
-                            "[[blocks]] spec ties only a linear weight or an embedding table")
+        if weight is not None:
+            self._refuse_tie(weight, _join(prefix, "weight"))
         if self._is_experts(module, prefix):
             return self._fused_experts(module, prefix, relative, shapes)
         one_d = all(len(s) == 1 for s in shapes.values())
@@ -226,15 +226,20 @@ class _Walker:
             return "token"
         return "position" if "pos" in last or last == "wpe" else "other"
 
-    def _parameter(self, module: Any, name: str, param: Any, prefix: str, relative: str) -> dict[str, Any]:
-        full = _join(prefix, name)
+    def _refuse_tie(self, param: Any, full: str) -> None:
         tied = self._tied(param, full)
         if tied:
             raise SpecError(self.path, full, f"shares its storage with {tied}; a [[blocks]] spec ties only a linear "
                             "weight or an embedding table")
-        if self._is_experts(module, prefix):
-            raise SpecError(self.path, prefix, f"routed experts of an unknown layout ({type(module).__name__}); "
-                            "their active count cannot be written")
+
+    def _parameter(self, module: Any, name: str, param: Any, prefix: str, relative: str) -> dict[str, Any]:
+        full = _join(prefix, name)
+        self._refuse_tie(param, full)
+        kind = type(module).__name__
+        routed = self.n_experts is not None and param.dim() >= 3 and param.shape[0] == self.n_experts
+        if self._is_experts(module, prefix) or routed or ("Expert" in kind and "Shared" not in kind):
+            raise SpecError(self.path, full, f"may hold routed experts ({kind}, shape {list(param.shape)}) in a "
+                            "layout registry does not know: their active count cannot be written")
         return {"kind": "parameter", "name": _join(relative, name), "shape": list(param.shape),
                 "component": _component(full)}
 
