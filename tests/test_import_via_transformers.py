@@ -21,6 +21,7 @@ import pytest
 
 import registry
 from registry.analyses.report import iter_tensors
+from registry.output import toml_writer
 from tests.conftest import ROOT
 from tests._hf_configs import make_config, meta_model, quiet_transformers, reference_counts, write_config
 
@@ -163,3 +164,45 @@ def test_what_blocks_cannot_write_is_refused(cli, tmp_path, model_type, cls, fie
     assert result.code == 2 and len(result.err.splitlines()) == 1
     assert f": {field}: " in result.err and words in result.err
     assert not (tmp_path / "spec.toml").exists()
+
+
+def test_experts_as_modules_are_a_repeat_with_top_k_active(tmp_path):
+    """Experts held one module each (``experts.0`` … ``experts.7``, as transformers 4 held them): one
+    ``repeat`` with ``active = top_k``; dense and MoE layers alternate, as two runs of stride 2.
+    Reference: PyTorch's own ``parameters()`` of the module tree."""
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    from registry.sources.meta_model import blocks_of
+
+    class Expert(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.up, self.down = nn.Linear(16, 32, bias=False), nn.Linear(32, 16, bias=False)
+
+    class Layer(nn.Module):
+        def __init__(self, moe: bool):
+            super().__init__()
+            self.norm = nn.LayerNorm(16)
+            self.mlp = nn.Module()
+            if moe:
+                self.mlp.gate = nn.Linear(16, 8, bias=False)
+                self.mlp.experts = nn.ModuleList(Expert() for _ in range(8))
+            else:
+                self.mlp.up = nn.Linear(16, 64)
+
+    with torch.device("meta"):
+        model = nn.Module()
+        model.embed = nn.Embedding(50, 16)
+        model.layers = nn.ModuleList(Layer(moe=i % 2 == 1) for i in range(6))
+    blocks, experts = blocks_of(model, top_k=2, n_experts=8)
+    assert [(b["start"] if "start" in b else 0, b["count"], b.get("stride", 1)) for b in blocks[1:]] == [(0, 3, 2), (1, 3, 2)]
+    assert len(experts) == 3
+    (tmp_path / "toy.toml").write_text(toml_writer.dumps_blocks({"name": "toy", "source": "a test"}, blocks))
+    (spec,) = registry.load(tmp_path / "toy.toml")
+    report = registry.count(spec)
+    total = sum(p.numel() for p in model.parameters())
+    routed = sum(p.numel() for name, p in model.named_parameters() if ".experts." in name)
+    assert (report.total_params, report.active_params) == (total, total - routed * 6 // 8)
+    assert {t.path: t.shape for t in iter_tensors(spec.architecture)} == {
+        name: tuple(p.shape) for name, p in model.named_parameters()}

@@ -124,19 +124,28 @@ def meta_spec(data: dict[str, Any], path: str) -> MetaSpec:
 
     config, model, architecture = build_meta_model(data, path)
     top_k = top_k_of(config)
-    walker = _Walker(model, top_k[0] if top_k else None, _experts_of(config), path)
-    blocks = walker.blocks(model, "")
+    blocks, experts = blocks_of(model, top_k[0] if top_k else None, _experts_of(config), path)
     notes = [
         f"every parameter tensor of {architecture} as transformers {transformers.__version__} builds it on the "
         "meta device; components are read from the tensors' names (attention, mlp, experts, gate, lm_head)"
     ]
-    if walker.experts:
+    if experts:
         if top_k is None:
             fields = ", ".join(TOP_K_FIELDS)
-            raise SpecError(path, "", f"routed experts at {walker.experts[0]}, but the config gives none of {fields}")
-        notes.append(f"routed experts ({', '.join(walker.experts[:3])}{', …' if len(walker.experts) > 3 else ''}): "
+            raise SpecError(path, "", f"routed experts at {experts[0]}, but the config gives none of {fields}")
+        notes.append(f"routed experts ({', '.join(experts[:3])}{', …' if len(experts) > 3 else ''}): "
                      f"top_k = {top_k[0]} from the config's {top_k[1]}")
     return MetaSpec(blocks, config.model_type, architecture, transformers.__version__, tuple(notes))
+
+
+def blocks_of(model: Any, top_k: int | None = None, n_experts: int | None = None, path: str = "") -> tuple[
+        list[dict[str, Any]], list[str]]:
+    """The block dicts of a PyTorch module tree (every parameter tensor, see the module's docstring) and
+    the paths of its routed experts. ``top_k``: experts used per token; ``n_experts``: the experts the
+    config declares (a tensor of that many slices outside a known experts layout is refused);
+    ``path`` names the config in errors."""
+    walker = _Walker(model, top_k, n_experts, path)
+    return walker.blocks(model, ""), walker.experts
 
 
 def _experts_of(config: Any) -> int | None:
