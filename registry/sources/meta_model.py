@@ -129,12 +129,9 @@ def meta_spec(data: dict[str, Any], path: str) -> MetaSpec:
         f"every parameter tensor of {architecture} as transformers {transformers.__version__} builds it on the "
         "meta device; components are read from the tensors' names (attention, mlp, experts, gate, lm_head)"
     ]
-    if experts:
-        if top_k is None:
-            fields = ", ".join(TOP_K_FIELDS)
-            raise SpecError(path, "", f"routed experts at {experts[0]}, but the config gives none of {fields}")
+    if experts:  # blocks_of refused experts without a top_k
         notes.append(f"routed experts ({', '.join(experts[:3])}{', …' if len(experts) > 3 else ''}): "
-                     f"top_k = {top_k[0]} from the config's {top_k[1]}")
+                     f"top_k = {top_k[0]} from the config's {top_k[1]}")  # type: ignore[index]
     return MetaSpec(blocks, config.model_type, architecture, transformers.__version__, tuple(notes))
 
 
@@ -259,9 +256,8 @@ class _Walker:
     def _fused_experts(self, module: Any, prefix: str, relative: str, shapes: dict[str, tuple]) -> dict[str, Any]:
         from registry.blocks import FusedExperts
 
+        self._need_top_k(prefix, shapes[next(iter(shapes))][0])
         self.experts.append(prefix)
-        if self.top_k is None:
-            return {}  # meta_spec refuses: no top_k
         weights = [k for k, s in shapes.items() if len(s) == 3]
         biases = [k for k, s in shapes.items() if len(s) == 2]
         if len(weights) == 2 and len(biases) in (0, 2):
@@ -273,9 +269,8 @@ class _Walker:
                     if biases:
                         b_first, b_down = sorted(biases, key=lambda k: "down" in k)
                         names.update({("gate_up_bias" if gated else "up_bias"): b_first, "down_bias": b_down})
-                    for d_model, d_ff in _candidate_widths(shapes[first], shapes[down], gated, transposed):
-                        if self.top_k > n:
-                            continue
+                    d_model, d_ff = (shapes[down][2], shapes[down][1]) if transposed else shapes[down][1:]
+                    if d_model and d_ff:
                         block = FusedExperts(name="", d_model=d_model, d_ff=d_ff, n_experts=n, top_k=self.top_k,
                                              gated=gated, transposed=transposed, bias=bool(biases), names=names)
                         if {(t.path, t.shape) for t in block.tensors()} == want:
@@ -287,6 +282,15 @@ class _Walker:
         raise SpecError(self.path, prefix, f"routed experts of an unknown layout ({type(module).__name__}: "
                         f"{', '.join(f'{k} {list(s)}' for k, s in shapes.items())}); their active count cannot be written")
 
+    def _need_top_k(self, prefix: str, n_experts: int) -> None:
+        """Refuse routed experts whose active share the config does not give."""
+        if self.top_k is None:
+            fields = ", ".join(TOP_K_FIELDS)
+            raise SpecError(self.path, prefix, f"routed experts, but the config gives none of {fields}: their active "
+                            "count cannot be written")
+        if self.top_k > n_experts:
+            raise SpecError(self.path, prefix, f"the config routes {self.top_k} experts per token to {n_experts} experts")
+
     def _runs(self, container: Any, full: str, rel: str, name: str) -> list[dict[str, Any]]:
         """One ``repeat`` per arithmetic run of numbered children with equal blocks."""
         import json
@@ -296,7 +300,9 @@ class _Walker:
             body = self.blocks(child, _join(full, key))
             if body:  # blocks are built in one order, so equal bodies dump to equal text
                 bodies.setdefault(json.dumps(body), (body, []))[1].append(int(key))
-        experts = name == "experts" and self.top_k is not None
+        experts = name == "experts"
+        if experts:
+            self._need_top_k(full, len(container._modules))
         out = []
         for body, numbers in bodies.values():
             for start, count, stride in _progressions(sorted(numbers)):
@@ -310,12 +316,6 @@ class _Walker:
                     block["active"] = min(self.top_k, count)
                 out.append({**block, "blocks": body})
         return out
-
-
-def _candidate_widths(first: tuple, down: tuple, gated: bool, transposed: bool) -> list[tuple[int, int]]:
-    """(d_model, d_ff) pairs the two stacked shapes may mean."""
-    d_model, d_ff = (down[2], down[1]) if transposed else (down[1], down[2])
-    return [(d_model, d_ff)] if d_model > 0 and d_ff > 0 else []
 
 
 def _default_name(role: str) -> str:
