@@ -8,8 +8,8 @@ References, all built on the meta device by transformers 5.25 (nothing is alloca
 * tensor names and shapes: ``named_parameters(remove_duplicate=False)`` of the same model.
 
 ``exaone`` (dense) and ``exaone_moe`` (MoE, a dense first layer and shared experts) are mapped by no
-plugin of this repository (the test checks it); ``qwen3_moe`` and ``llama`` are, and count the same
-by both routes.
+plugin of this repository (the test checks it); ``qwen3_moe``, ``llama`` and ``gpt_oss`` are, and count
+the same by both routes.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ MAPPED = {
                                               moe_intermediate_size=32, num_experts=8, num_experts_per_tok=3,
                                               decoder_sparse_step=1, mlp_only_layers=[0])),
     "llama": ("LlamaForCausalLM", dict(_ATTENTION, num_hidden_layers=2, intermediate_size=96, tie_word_embeddings=True)),
+    # experts stored (in, out) with biases, attention sinks: fused_experts transposed, bias, and a parameter
+    "gpt_oss": ("GptOssForCausalLM", dict(_ATTENTION, num_hidden_layers=2, intermediate_size=32, head_dim=16,
+                                          num_local_experts=4, num_experts_per_tok=2)),
 }  # fmt: skip
 
 
