@@ -23,6 +23,7 @@ FAMILY_MODULES: dict[str, str] = {
     "gpt-style": "registry.plugins.gpt_style",
     "mamba": "registry.plugins.ssm",
     "ssm-hybrid": "registry.plugins.ssm",
+    "mamba2-hybrid": "registry.plugins.hybrid",
     "rwkv": "registry.plugins.rwkv",
     "encoder": "registry.plugins.encoder",
 }

@@ -1,0 +1,213 @@
+"""The Hugging Face model types of the state-space and hybrid families, as rows of data.
+
+mamba2, nemotron_h, granitemoehybrid, bamba and falcon_h1 (the ``mamba2-hybrid`` family of
+:mod:`registry.plugins.hybrid`): one :class:`registry.Row` each, with transformers' defaults
+from :mod:`registry.plugins.generated_defaults`, and rules where the logic is real (the layer
+pattern from a list of layer types, a pattern string or a list of attention layers; the
+inner width of the Mamba-2 mixer).
+"""
+
+from __future__ import annotations
+
+from registry import ConfigReader, Params, Row, hookimpl
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.hf_common import ROTARY, causal_classes, derived_head_dim, lm_head
+
+FAMILY = "mamba2-hybrid"
+#: The reads every row of the family shares.
+_BASE = {"vocab_size": "vocab_size", "d_model": "hidden_size", "tie_word_embeddings": "tie_word_embeddings"}
+_ATTENTION = {"n_heads": "num_attention_heads", "n_kv_heads": "num_key_value_heads?", "head_dim": "head_dim"}
+#: Mamba-2 mixer fields under the mamba_* names (Granite-4.0, Bamba, Falcon-H1).
+_MAMBA_PREFIXED = {
+    "mamba_heads": "mamba_n_heads", "d_state": "mamba_d_state", "n_groups": "mamba_n_groups", "d_conv": "mamba_d_conv",
+    "mamba_bias": "mamba_proj_bias", "conv_bias": "mamba_conv_bias",
+}  # fmt: skip
+#: Time-step settings, kernels, chunking and precision of the Mamba-2 mixer: no shapes.
+_MAMBA_FREE = ("time_step_min", "time_step_max", "time_step_limit", "time_step_floor", "time_step_rank", "chunk_size",
+               "mamba_chunk_size", "use_mamba_kernels", "residual_in_fp32", "rescale_prenorm_residual",
+               "mamba_ssm_cache_dtype", "mamba_hidden_act", "hidden_act", "layer_norm_epsilon", "rms_norm_eps",
+               "num_logits_to_keep", "attention_dropout", "hidden_dropout", "initializer_range")  # fmt: skip
+#: layer_types names (transformers' and their legacy spellings) -> pattern character.
+_LAYER_CHARS = {"linear_attention": "M", "mamba": "M", "full_attention": "*", "attention": "*", "mlp": "-", "moe": "E"}
+
+
+def _layers(cfg: ConfigReader, key: str, allowed: str) -> str:
+    """A list of layer type names as a pattern string; a name the model type has not is refused."""
+    value = cfg.raw(key)
+    if not isinstance(value, list) or not value:
+        raise cfg.error(key, "must be a non-empty list of layer types")
+    chars = []
+    for name in value:
+        char = _LAYER_CHARS.get(name) if isinstance(name, str) else None
+        if char is None or char not in allowed:
+            names = sorted(n for n, c in _LAYER_CHARS.items() if c in allowed)
+            raise cfg.error(key, f"{name!r} is not a layer type of this model (one of: {', '.join(names)})")
+        chars.append(char)
+    return "".join(chars)
+
+
+def _mamba_width(cfg: ConfigReader, params: Params, expand_key: str, model_type: str) -> int:
+    """expand × hidden_size, whole (transformers' mixers take int(expand × hidden_size))."""
+    expand = cfg.raw(expand_key, DEFAULTS[model_type][expand_key])
+    if isinstance(expand, bool) or not isinstance(expand, (int, float)) or expand <= 0:
+        raise cfg.error(expand_key, f"must be a positive number (got {expand!r})")
+    width = int(expand * params["d_model"][1])
+    if width < 1:
+        raise cfg.error(expand_key, "makes the mixer's inner width zero")
+    return width
+
+
+def _head_dim(cfg: ConfigReader, key: str, model_type: str, width: int, heads: int) -> int:
+    """An SSM head width: the config's, or "auto" (inner width / heads); it must tile the inner width."""
+    value = cfg.raw(key, DEFAULTS[model_type].get(key, "auto"))
+    if value == "auto":
+        value = width // heads
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise cfg.error(key, f'must be "auto" or a whole number >= 1 (got {value!r})')
+    if value * heads != width:
+        raise cfg.error(key, f"{value} × {heads} heads does not equal the mixer's inner width ({width}); "
+                             "transformers refuses this config")  # fmt: skip
+    return value
+
+
+def _mamba2(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Mamba-2): every layer a mixer of expand × hidden_size, tiled by num_heads × head_dim."""
+    n = cfg.int("num_hidden_layers", DEFAULTS["mamba2"]["num_hidden_layers"])
+    width = _mamba_width(cfg, params, "expand", "mamba2")
+    heads, head = params["mamba_heads"][1], params["mamba_head_dim"][1]
+    if heads * head != width:
+        raise cfg.error("num_heads", f"num_heads × head_dim ({heads} × {head}) must equal expand × hidden_size "
+                                     f"({width}), as transformers checks")  # fmt: skip
+    _time_step_rank(cfg)
+    params |= {"pattern": ("num_hidden_layers", "M" * n), "mamba_d_inner": ("expand", width)}
+
+
+def _time_step_rank(cfg: ConfigReader) -> None:
+    """time_step_rank changes no shape of the Mamba-2 mixer, but must be what transformers takes."""
+    value = cfg.raw("time_step_rank", "auto")
+    if value != "auto" and (isinstance(value, bool) or not isinstance(value, int)):
+        raise cfg.error("time_step_rank", f'must be "auto" or a whole number (got {value!r})')
+
+
+def _nemotron_h(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Nemotron-H): the layers from layers_block_type (or layer_types), else the legacy
+    hybrid_override_pattern, else transformers' default; the mixer's width is heads × head width."""
+    given = [k for k in ("layers_block_type", "layer_types") if cfg.has(k) and cfg.raw(k) is not None]
+    if given:
+        pattern = (given[0], _layers(cfg, given[0], "M*-E"))
+    elif cfg.has("hybrid_override_pattern"):
+        text = cfg.raw("hybrid_override_pattern")
+        bad = sorted(set(text) - set("M*-E")) if isinstance(text, str) else []
+        if not isinstance(text, str) or not text or bad:
+            raise cfg.error("hybrid_override_pattern", "must be a string of M (Mamba-2), * (attention), - (MLP) and E "
+                                                      f"(experts){f', not {bad[0]!r}' if bad else ''}")  # fmt: skip
+        pattern = ("hybrid_override_pattern", text)
+    else:
+        pattern = ("layers_block_type", "ME*-")
+    cfg.read.update({"layers_block_type", "layer_types", "hybrid_override_pattern", "num_hidden_layers"})
+    heads, head = params["mamba_heads"][1], params["mamba_head_dim"][1]
+    params |= {"pattern": pattern, "mamba_d_inner": ("mamba_head_dim", heads * head)}
+    if params["moe_latent"][1] is None:
+        del params["moe_latent"]
+
+
+def _granite(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Granite-4.0): layer_types (mamba or attention; default every layer Mamba-2); mixer width
+    mamba_expand × hidden_size, tiled by mamba_n_heads × mamba_d_head."""
+    n = cfg.int("num_hidden_layers", DEFAULTS["granitemoehybrid"]["num_hidden_layers"])
+    if cfg.has("layer_types") and cfg.raw("layer_types") is not None:
+        pattern = _layers(cfg, "layer_types", "M*")
+        if len(pattern) != n:
+            raise cfg.error("layer_types", f"has {len(pattern)} entries for {n} layers (num_hidden_layers)")
+    else:
+        pattern = "M" * n
+    _mamba_fields(cfg, params, "granitemoehybrid")
+    params["pattern"] = ("layer_types", pattern)
+
+
+def _mamba_fields(cfg: ConfigReader, params: Params, model_type: str, width: int | None = None) -> None:
+    width = width or _mamba_width(cfg, params, "mamba_expand", model_type)
+    head = _head_dim(cfg, "mamba_d_head", model_type, width, params["mamba_heads"][1])
+    params |= {"mamba_d_inner": ("mamba_expand", width), "mamba_head_dim": ("mamba_d_head", head)}
+
+
+def _bamba(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Bamba): attention at attn_layer_indices, Mamba-2 elsewhere."""
+    n = cfg.int("num_hidden_layers", DEFAULTS["bamba"]["num_hidden_layers"])
+    indices = cfg.raw("attn_layer_indices", None)
+    if indices is not None and (not isinstance(indices, list) or
+                                any(isinstance(i, bool) or not isinstance(i, int) for i in indices)):  # fmt: skip
+        raise cfg.error("attn_layer_indices", "must be a list of layer numbers")
+    attention = set(indices or ())
+    _mamba_fields(cfg, params, "bamba")
+    params["pattern"] = ("attn_layer_indices", "".join("*" if i in attention else "M" for i in range(n)))
+
+
+def _falcon_h1(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Falcon-H1): every layer has a Mamba-2 mixer of mamba_d_ssm (else mamba_expand × hidden_size)
+    beside attention; its gated norm only with mamba_rms_norm."""
+    n = cfg.int("num_hidden_layers", DEFAULTS["falcon_h1"]["num_hidden_layers"])
+    d_ssm = cfg.int("mamba_d_ssm", DEFAULTS["falcon_h1"]["mamba_d_ssm"], nullable=True)
+    cfg.read.add("mamba_expand")
+    width = d_ssm if d_ssm is not None else _mamba_width(cfg, params, "mamba_expand", "falcon_h1")
+    _mamba_fields(cfg, params, "falcon_h1", width)
+    params |= {"pattern": ("num_hidden_layers", "P" * n), "mamba_d_inner": ("mamba_d_ssm", width)}
+
+
+def _row(name: str, prefix: str, reads: dict, *rules, fixed=None, shape_free=(), defaults=None) -> Row:
+    return Row(
+        name, FAMILY, causal_classes(prefix), reads={**_BASE, **reads},
+        defaults={"head_dim": None, **DEFAULTS[name], **(defaults or {})}, fixed={"layout": name, **(fixed or {})},
+        rules=(lm_head, *rules), shape_free=frozenset((*_MAMBA_FREE, *ROTARY, *shape_free)),
+    )  # fmt: skip
+
+
+_ROUTER_FREE = ("output_router_logits", "router_aux_loss_coef", "norm_topk_prob", "routed_scaling_factor", "n_group",
+                "topk_group")  # fmt: skip
+_GRANITE_FREE = ("embedding_multiplier", "logits_scaling", "residual_multiplier", "attention_multiplier",
+                 "position_embedding_type")  # fmt: skip
+
+#: Every row of this plugin (the module's docstring lists them).
+ROWS = (
+    _row("mamba2", "Mamba2", {
+        "mamba_heads": "num_heads", "mamba_head_dim": "head_dim", "d_state": "state_size", "n_groups": "n_groups",
+        "d_conv": "conv_kernel", "mamba_bias": "use_bias", "conv_bias": "use_conv_bias",
+    }, _mamba2, defaults={"head_dim": DEFAULTS["mamba2"]["head_dim"]}),  # fmt: skip
+    _row("nemotron_h", "NemotronH", {
+        **_ATTENTION, "mamba_heads": "mamba_num_heads", "mamba_head_dim": "mamba_head_dim",
+        "d_state": "ssm_state_size", "n_groups": "n_groups|mamba_n_groups", "d_conv": "conv_kernel|mamba_d_conv",
+        "mamba_bias": "use_bias", "conv_bias": "use_conv_bias|mamba_conv_bias", "d_ff": "intermediate_size",
+        "mlp_bias": "mlp_bias", "n_experts": "n_routed_experts|num_local_experts", "top_k": "num_experts_per_tok",
+        "expert_d_ff": "moe_intermediate_size", "shared_d_ff": "moe_shared_expert_intermediate_size",
+        "moe_latent": "moe_latent_size?",
+    }, derived_head_dim, _nemotron_h, fixed={"tie_word_embeddings": False}, shape_free=(  # its head is never tied
+        *_ROUTER_FREE, "attention_bias", "mamba_proj_bias", "expand", "mamba_expand", "mlp_hidden_act",
+        "moe_shared_expert_overlap", "n_shared_experts", "sliding_window", "mamba_chunk_size", "mamba_dt_min",
+        "mamba_dt_max", "mamba_dt_limit", "mamba_dt_init_floor",
+        # multi-token prediction: transformers builds no MTP layer (its checkpoints' mtp.* are skipped)
+        "num_nextn_predict_layers", "mtp_layers_block_type", "mtp_hybrid_override_pattern",
+    )),  # fmt: skip
+    _row("granitemoehybrid", "GraniteMoeHybrid", {
+        **_ATTENTION, "attention_bias": "attention_bias", **_MAMBA_PREFIXED, "d_ff": "intermediate_size",
+        "n_experts": "num_local_experts", "top_k": "num_experts_per_tok", "shared_d_ff": "shared_intermediate_size",
+    }, derived_head_dim, _granite, shape_free=(*_ROUTER_FREE, *_GRANITE_FREE, "mamba_expand", "mamba_d_head")),  # fmt: skip
+    _row("bamba", "Bamba", {
+        **_ATTENTION, "attention_bias": "attention_bias", **_MAMBA_PREFIXED, "d_ff": "intermediate_size",
+        "mlp_bias": "mlp_bias",
+    }, derived_head_dim, _bamba, shape_free=("z_loss_coefficient", "mamba_expand", "mamba_d_head")),  # fmt: skip
+    _row("falcon_h1", "FalconH1", {
+        **_ATTENTION, "attention_bias": "attention_bias", **_MAMBA_PREFIXED, "mamba_out_bias": "projectors_bias",
+        "gated_norm": "mamba_rms_norm", "d_ff": "intermediate_size", "mlp_bias": "mlp_bias",
+    }, derived_head_dim, _falcon_h1, shape_free=(
+        "mamba_expand", "mamba_d_head", "mamba_d_ssm", "mamba_norm_before_gate", "lm_head_multiplier",
+        "embedding_multiplier", "mlp_multipliers", "key_multiplier", "attention_out_multiplier",
+        "attention_in_multiplier", "ssm_multipliers", "ssm_in_multiplier", "ssm_out_multiplier",
+    )),  # fmt: skip
+)
+
+
+@hookimpl
+def register_model_types(register):
+    """Map mamba2, nemotron_h, granitemoehybrid, bamba and falcon_h1 to the mamba2-hybrid family."""
+    for row in ROWS:
+        register(row)
