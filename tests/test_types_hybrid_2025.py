@@ -118,6 +118,39 @@ def falcon_h1(draw):
     return fields
 
 
+#: GPT-style model type -> its (width, heads, layers[, MLP width]) fields.
+NAMES = {
+    "gpt_neo": ("hidden_size", "num_heads", "num_layers", "intermediate_size"),
+    "codegen": ("n_embd", "n_head", "n_layer", "n_inner"),
+    "persimmon": ("hidden_size", "num_attention_heads", "num_hidden_layers", "intermediate_size"),
+    "mpt": ("d_model", "n_heads", "n_layers"),
+    "xglm": ("d_model", "attention_heads", "num_layers", "ffn_dim"),
+    "biogpt": ("hidden_size", "num_attention_heads", "num_hidden_layers", "intermediate_size"),
+}
+#: The types whose MLP width may be null (4 × the width).
+NULL_FF = {"gpt_neo", "codegen"}
+
+
+@st.composite
+def classic(draw, model_type: str):
+    """A small config of a GPT-style type, under its own field names (``NAMES``)."""
+    names = NAMES[model_type]
+    heads = draw(st.integers(1, 4))
+    fields = {names[0]: heads * draw(st.sampled_from([2, 4, 8])), names[1]: heads, names[2]: draw(st.integers(1, 3)),
+              **_common(draw)}  # fmt: skip
+    if len(names) > 3:
+        null = model_type in NULL_FF and draw(st.booleans())
+        fields[names[3]] = None if null else draw(st.integers(1, 24))
+    if model_type == "gpt_neo":
+        n = fields["num_layers"]
+        fields["attention_types"] = [[["global", "local"], n // 2]] + ([[["global"], 1]] if n % 2 else [])
+    if model_type == "persimmon":
+        fields["qk_layernorm"] = draw(st.booleans())
+    if model_type in ("gpt_neo", "biogpt"):
+        fields["max_position_embeddings"] = draw(st.integers(1, 40))
+    return fields
+
+
 #: Model type -> (the LM class, the bare class, the strategy of its small configs).
 TYPES = {
     "mamba2": ("Mamba2ForCausalLM", "Mamba2Model", mamba2()),
@@ -125,6 +158,12 @@ TYPES = {
     "granitemoehybrid": ("GraniteMoeHybridForCausalLM", "GraniteMoeHybridModel", granitemoehybrid()),
     "bamba": ("BambaForCausalLM", "BambaModel", bamba()),
     "falcon_h1": ("FalconH1ForCausalLM", "FalconH1Model", falcon_h1()),
+    "gpt_neo": ("GPTNeoForCausalLM", "GPTNeoModel", classic("gpt_neo")),
+    "codegen": ("CodeGenForCausalLM", "CodeGenModel", classic("codegen")),
+    "persimmon": ("PersimmonForCausalLM", "PersimmonModel", classic("persimmon")),
+    "mpt": ("MptForCausalLM", "MptModel", classic("mpt")),
+    "xglm": ("XGLMForCausalLM", "XGLMModel", classic("xglm")),
+    "biogpt": ("BioGptForCausalLM", "BioGptModel", classic("biogpt")),
 }
 
 
@@ -194,6 +233,15 @@ RICH = {
     "falcon_h1": dict(hidden_size=16, num_attention_heads=4, num_key_value_heads=2, mamba_n_heads=4, mamba_d_ssm=24,
                       mamba_d_head=6, mamba_d_state=4, num_hidden_layers=2, attention_bias=True, mlp_bias=True,
                       mamba_proj_bias=True, projectors_bias=False, mamba_rms_norm=True, intermediate_size=6),
+    "gpt_neo": dict(hidden_size=16, num_heads=4, num_layers=2, attention_types=[[["global", "local"], 1]],
+                    intermediate_size=12),
+    "codegen": dict(n_embd=16, n_head=4, n_layer=2, n_inner=12),
+    "persimmon": dict(hidden_size=16, num_attention_heads=4, num_hidden_layers=2, intermediate_size=12,
+                      qk_layernorm=True),
+    "mpt": dict(d_model=16, n_heads=4, n_layers=2),
+    "xglm": dict(d_model=16, attention_heads=4, num_layers=2, ffn_dim=12),
+    "biogpt": dict(hidden_size=16, num_attention_heads=4, num_hidden_layers=2, intermediate_size=12,
+                   max_position_embeddings=20),
 }  # fmt: skip
 
 
