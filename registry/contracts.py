@@ -58,11 +58,16 @@ class CheckpointOnly:
     ``model.layers.61.*`` for a checkpoint's extra layer; ``reason`` says in a few
     words why the tensors are there and are not counted. ``registry verify`` lists a
     checkpoint tensor that matches as "in the checkpoint, not built by transformers:
-    <reason>" instead of as an unexplained extra.
+    <reason>" instead of as an unexplained extra. ``mtp_block`` (optional) is the
+    multi-token-prediction module those tensors form, as a block tree (a
+    :class:`registry.blocks.Module`): the report counts it as ``mtp_params`` and
+    ``count --include-mtp`` adds it to the totals, as published figures that include
+    it do (DeepSeek-V3's 685B).
     """
 
     pattern: str
     reason: str
+    mtp_block: Any = None
 
 
 @dataclass(frozen=True)

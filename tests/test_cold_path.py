@@ -160,6 +160,7 @@ def test_layer_rows_are_computed_when_asked_and_json_keys_stay():
     assert [row.label for row in report.layers][:3] == ["wte", "wpe", "h.0 … h.47 (×48)"]
     assert list(report.to_dict()) == [
         "name", "family", "source", "total_params", "active_params", "total_with_ties", "non_embedding_params",
+        "non_embedding_params_excluding_head", "active_params_excluding_embedding", "mtp_params", "include_mtp",
         "reported_params", "reported_diff_pct", "training_tokens", "components", "components_active", "by_kind",
         "layers", "ignored_fields",
     ]  # fmt: skip

@@ -54,7 +54,7 @@ class GPU:
         """Dense peak FLOP/s at ``dtype``; ValueError when the chip has no such mode."""
         value = self.tflops.get(dtype)
         if value is None:
-            modes = ", ".join(d for d in PEAK_DTYPES if self.tflops.get(d) is not None)
+            modes = ", ".join(d for d in PEAK_DTYPES if self.tflops.get(d) is not None) or "none"
             raise ValueError(f"{self.key} has no {dtype} peak in the catalogue (it has: {modes})")
         return value * 1e12
 
@@ -85,11 +85,20 @@ def load_catalog(extra: str | Path | None = None) -> dict[str, GPU]:
 
 
 def find(catalog: dict[str, GPU], name: str) -> GPU:
-    """The entry ``name`` names (its key or an alias, any case); ValueError listing the keys otherwise."""
-    wanted = name.strip().lower()
+    """The entry ``name`` names (its key or an alias, any case).
+
+    ValueError for a short name several entries start with (``A100``: the 40 GB or the
+    80 GB card, whose memory differs), naming them, and for an unknown name, listing the keys.
+    """
+    wanted = name.strip().lower().replace(" ", "-")
     for gpu in catalog.values():
         if wanted == gpu.key or wanted in gpu.aliases:
             return gpu
+    choices = [key for key in catalog if key.startswith(wanted + "-")]
+    if len(choices) > 1:
+        raise ValueError(f"GPU {name!r} is ambiguous: say which, {' or '.join(choices)}")
+    if len(choices) == 1:
+        return catalog[choices[0]]
     raise ValueError(f"unknown GPU {name!r}; known: {', '.join(catalog)}")
 
 
@@ -118,7 +127,7 @@ def _parse(text: str, where: str) -> dict[str, GPU]:
         unknown = sorted(set(entry) - _FIELDS)
         if unknown:
             raise CatalogError(f"{where}: {key}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(_FIELDS))}")
-        for field in ("memory_gb", "bandwidth_gbs", "bf16_tflops"):
+        for field in ("memory_gb", "bandwidth_gbs"):
             if not _positive(entry.get(field)):
                 raise CatalogError(f"{where}: {key}: {field} must be a positive number")
         for d in PEAK_DTYPES:

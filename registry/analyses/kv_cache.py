@@ -50,7 +50,9 @@ class CacheGroup:
     ``values_per_token`` the values one layer keeps per token (0 for a state),
     ``state_values`` the values one layer keeps per sequence whatever its length;
     ``mha_values_per_token`` what plain multi-head attention with the same query heads
-    would keep. ``bytes`` is the whole group's cache.
+    would keep. ``bytes`` is the whole group's cache. ``kv_heads`` is how many key/value
+    heads an attention group keeps (None for a latent vector, which every head shares,
+    and for recurrent states): what tensor parallelism splits.
     """
 
     kind: str
@@ -60,6 +62,7 @@ class CacheGroup:
     state_values: int
     mha_values_per_token: int
     bytes: int
+    kv_heads: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The group as a JSON-ready dict."""
@@ -74,6 +77,7 @@ class _Kind:
     state_values: int = 0
     state_fp32_values: int = 0
     mha_values_per_token: int = 0
+    kv_heads: int | None = None
 
 
 def cache_groups(
@@ -81,8 +85,9 @@ def cache_groups(
 ) -> tuple[list[CacheGroup], list[str]]:
     """The cache of the layers under ``block`` grouped by kind, and notes on what is not counted.
 
-    ``bits`` is the storage width of a cached value; ``encoder_len`` (default
-    ``seq_len``) the tokens a cross-attention layer keeps.
+    ``bits`` is the storage width of a cached value (a fraction for a block format:
+    llama.cpp's ``q8_0`` is 8.5); ``encoder_len`` (default ``seq_len``) the tokens a
+    cross-attention layer keeps.
     """
     kinds: dict[tuple, _Kind] = {}
     notes: list[str] = []
@@ -94,7 +99,7 @@ def cache_groups(
         groups.append(CacheGroup(
             kind=label, layers=k.layers, tokens=k.tokens, values_per_token=k.values_per_token,
             state_values=k.state_values + k.state_fp32_values, mha_values_per_token=k.mha_values_per_token,
-            bytes=ceil_div(per_seq_bits * batch, 8),
+            bytes=ceil_div(per_seq_bits * batch, 8), kv_heads=k.kv_heads,
         ))  # fmt: skip
     return groups, notes
 
@@ -119,7 +124,8 @@ def _walk(block: BlockBase, times: int, kinds: dict, notes: list[str], seq: int,
             key, tokens = (f"sliding window {w:,}", values, mha, w), min(seq, w)
         else:
             key, tokens = ("full attention", values, mha), seq
-        _add(kinds, key, times, tokens=tokens, values_per_token=values, mha_values_per_token=mha)
+        _add(kinds, key + (block.kv_heads,), times, tokens=tokens, values_per_token=values, mha_values_per_token=mha,
+             kv_heads=block.kv_heads)  # fmt: skip
     elif kind == "latent_attention":
         rank, rope = getattr(block, "kv_lora_rank", None), getattr(block, "qk_rope_head_dim", None)
         if rank is None or rope is None:

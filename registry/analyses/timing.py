@@ -21,24 +21,39 @@ class TrainingTime:
 
     gpu: str
     gpus: int
-    mfu: float
+    mfu: float | None
     peak_dtype: str
-    peak_tflops: float
+    peak_tflops: float | None
     gpu_hours: float
     days: float
 
 
-def training_time(training_flops: int, gpu: GPU, gpus: int = 1, mfu: float = 0.4, dtype: str = "bf16") -> TrainingTime:
-    """The time ``training_flops`` take on ``gpus`` GPUs of ``gpu`` at utilisation ``mfu``.
+def training_time(
+    training_flops: int, gpu: GPU | None, gpus: int = 1, mfu: float | None = 0.4, dtype: str = "bf16",
+    achieved_tflops: float | None = None,
+) -> TrainingTime:  # fmt: skip
+    """The time ``training_flops`` take on ``gpus`` GPUs of ``gpu`` at utilisation ``mfu``, or at
+    ``achieved_tflops`` model TFLOP/s per GPU (Narayanan et al. 2021's ``X``; ``gpu`` may then be None).
 
-    Raises ValueError for an MFU outside (0, 1], a non-positive ``gpus`` or a type the
-    GPU has no peak for.
+    Raises ValueError for an MFU outside (0, 1], a non-positive ``gpus`` or achieved
+    rate, an achieved rate above the GPU's peak, or a type the GPU has no peak for.
     """
-    if not 0 < mfu <= 1:
-        raise ValueError(f"mfu must be in (0, 1], got {mfu}")
     if gpus < 1:
         raise ValueError(f"gpus must be a positive integer, got {gpus}")
-    peak = gpu.peak_flops(dtype)
-    seconds_on_one = training_flops / (peak * mfu)
-    hours = seconds_on_one / 3600
-    return TrainingTime(gpu.key, gpus, mfu, dtype, peak / 1e12, hours, hours / gpus / 24)
+    peak = None if gpu is None else gpu.peak_flops(dtype)
+    if achieved_tflops is not None:
+        if not achieved_tflops > 0:
+            raise ValueError(f"achieved_tflops must be positive, got {achieved_tflops}")
+        rate = achieved_tflops * 1e12
+        if peak is not None and rate > peak:
+            raise ValueError(f"{achieved_tflops:g} TFLOP/s exceeds {gpu.key}'s {dtype} peak of {peak / 1e12:g}")
+        mfu = None if peak is None else rate / peak
+    else:
+        if gpu is None or mfu is None:
+            raise ValueError("training time needs a GPU and an MFU, or achieved_tflops")
+        if not 0 < mfu <= 1:
+            raise ValueError(f"mfu must be in (0, 1], got {mfu}")
+        rate = peak * mfu  # type: ignore[operator]
+    hours = training_flops / rate / 3600
+    key = "" if gpu is None else gpu.key
+    return TrainingTime(key, gpus, mfu, dtype, None if peak is None else peak / 1e12, hours, hours / gpus / 24)

@@ -44,11 +44,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The widest the models column gets, so that the table fits 80 columns beside the longest catalogue names.
+MODELS_WIDTH = 30
+
+
 def _models(entry) -> str:
     """The models of a file, shortened to fit a line: the name alone, or 'a, b, ... (n)'."""
     if entry.names == (entry.stem,):
         return ""
-    if len(entry.names) <= 3:
+    if len(entry.names) <= 3 and len(", ".join(entry.names)) <= MODELS_WIDTH:
         return ", ".join(entry.names)
     text = f"{entry.names[0]} ... {entry.names[-1]} ({len(entry.names)})"
-    return text if len(text) <= 40 else f"{len(entry.names)} models, {entry.names[0]} first"
+    return text if len(text) <= MODELS_WIDTH else f"{entry.names[0]} and {len(entry.names) - 1} more"

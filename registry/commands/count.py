@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 NAME = "count"
 HELP = "count the parameters of the models in spec files, config.json files, GGUF files or model folders"
 DESCRIPTION = """Count parameters exactly: total (tied weights once), active per token (MoE),
-non-embedding (Kaplan et al.'s N), with tied weights counted per use, a breakdown by
+non-embedding (Kaplan et al.'s N; also without the output head, as Qwen's cards count),
+active without the input embedding (gpt-oss's card), the multi-token-prediction module a
+checkpoint carries (--include-mtp adds it to the totals), with tied weights counted per use, a breakdown by
 component, by module kind and by layer, and the difference from the published figure.
 A model folder is counted from its config.json (else its GGUF file) and, where it holds
 a checkpoint (single, sharded, quantized or GGUF), the checkpoint's headers are verified
@@ -41,6 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-d", "--depth", default=None, metavar="N",
         help="also print a tree of blocks N levels deep (tensors and their shapes at the bottom)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--include-mtp", action="store_true",
+        help="add the multi-token-prediction module a checkpoint carries (DeepSeek-V3's model.layers.61) to the totals",
     )  # fmt: skip
     parser.add_argument(
         "--details", action="store_true",
@@ -66,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         models, ok = selected_models(args, "count", unmapped=lambda spec, exc: _unmapped(spec, exc, headers))
     ok = ok and headers_ok
     checks, checked_ok = _check_checkpoints(args.specs, models)
-    reports = [count(m) for m in models]
+    reports = [count(m, args.include_mtp) for m in models]
     trees = [tree(m, args.depth) for m in models] if args.depth else None
     if args.format == "json":
         import json

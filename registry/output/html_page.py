@@ -102,15 +102,27 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], numeric_fro
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _load(item: object) -> list[Model]:
+    """The models of a spec path or catalogue name; TypeError for anything else."""
+    from pathlib import Path
+
+    if not isinstance(item, (str, Path)):
+        raise TypeError(f"registry.html_report takes models, spec paths or catalogue names, not {type(item).__name__}")
+    from registry.sources.loading import load
+
+    return load(item)
+
+
 def _memory_rows(model: Model) -> list[list[object]]:
     from registry.analyses.memory import memory
 
     rows: list[list[object]] = []
     for dtype in ("fp32", "bf16", "int8", "int4"):
         m = memory(model, dtype)
-        rows.append([f"weights, {dtype}", m.weights_bytes, _gib(m.weights_bytes)])
+        rows.append([f"weights, {dtype}", m.weights_bytes, _gb(m.weights_bytes)])
     train = memory(model, "bf16", train=True)
-    rows.append(["training, bf16 + AdamW (no activations)", train.total_bytes, _gib(train.total_bytes)])
+    rows.append(["training, bf16 + AdamW (model states, no activations)", train.model_states_bytes,
+                 _gb(train.model_states_bytes)])  # fmt: skip
     rows.append(["KV cache per token, bf16", train.kv_cache_bytes_per_token, ""])
     return rows
 
@@ -127,8 +139,9 @@ def _flops_rows(model: Model) -> list[list[object]]:
     ]
 
 
-def _gib(n: int) -> str:
-    return f"{n / 2**30:,.2f} GiB"
+def _gb(n: int) -> str:
+    """Bytes in decimal gigabytes (1 GB = 1e9 bytes), the unit of the command line and the plots."""
+    return f"{n / 1e9:,.2f} GB"
 
 
 def _section(model: Model, report: Report, index: int) -> str:
@@ -166,8 +179,15 @@ summary{cursor:pointer}
 """
 
 
-def html_report(models: Sequence[Model], title: str | None = None) -> str:
-    """One self-contained HTML page for ``models`` (no scripts, no external resources)."""
+def html_report(models: Sequence[Model | str], title: str | None = None) -> str:
+    """One self-contained HTML page for ``models`` (no scripts, no external resources).
+
+    Each item is a :class:`~registry.model.Model`, or a spec path or catalogue name whose
+    models are all included (``registry.html_report(["llama-3.1-8b"])``).
+    """
+    if isinstance(models, (str, Model)) or not isinstance(models, Sequence):
+        models = [models]  # type: ignore[list-item]
+    models = [m for item in models for m in ([item] if isinstance(item, Model) else _load(item))]
     reports = [count(m) for m in models]
     title = title or ("registry report: " + ", ".join(r.name for r in reports[:4]) + (" ..." if len(reports) > 4 else ""))
     summary = _table(
@@ -185,7 +205,8 @@ def html_report(models: Sequence[Model], title: str | None = None) -> str:
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>\n<body>\n"
         f"<h1>{escape(title)}</h1>\n<h2 id=\"summary\">Summary</h2>\n{summary}\n<p>{links}</p>\n{sections}\n"
         '<p class="notes">Made by <code>registry report</code>: exact counts from the block tree; '
-        "tied tensors counted once in <em>total</em>, per use in <em>with ties</em>.</p>\n</body></html>\n"
+        "tied tensors counted once in <em>total</em>, per use in <em>with ties</em>; sizes in decimal units "
+        "(1 GB = 10<sup>9</sup> bytes), as on the command line and in the plots.</p>\n</body></html>\n"
     )
 
 

@@ -277,30 +277,37 @@ MEMORY_PARTS: tuple[tuple[str, str], ...] = (
     ("per_gpu_gradients_bytes", "gradients"),
     ("per_gpu_master_weights_bytes", "master weights"),
     ("per_gpu_optimizer_bytes", "optimizer states"),
-    ("activations_bytes", "activations"),
+    ("per_gpu_activations_bytes", "activations"),
     ("per_gpu_kv_cache_bytes", "KV cache"),
 )
 
 
-def memory_series(model: Model, over: str = "gpus", zero: int = 3, seq_len: int = 2048) -> list[dict[str, Any]]:
-    """Rows of per-GPU memory by part: training with mixed-precision AdamW, ZeRO ``zero`` and selective
-    recomputation over 1, 2, 4 … 1,024 GPUs (``over="gpus"``), or serving in bf16 over contexts of
-    1K … 128K tokens (``over="context"``)."""
+def memory_series(model: Model, over: str = "gpus", zero: int = 3, seq_len: int = 2048, *, batch: int = 1,
+                  dtype: str = "bf16", recompute: str = "selective", attention: str = "flash",
+                  gpu: Any = None, reserve: Any = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Rows of per-GPU memory by part: training with mixed-precision AdamW, ZeRO ``zero``, ``recompute``
+    and ``attention`` over 1, 2, 4 … 1,024 GPUs (``over="gpus"``, ``batch`` sequences of ``seq_len``),
+    or serving in ``dtype`` over contexts of 1K … 128K tokens (``over="context"``, ``batch`` sequences),
+    as ``registry memory`` computes them; with a ``gpu``, each row's ``usable_bytes`` (its memory
+    less the reserve, default that of :mod:`registry.analyses.fitting`)."""
+    from registry.analyses.fitting import DEFAULT_RESERVE
+    from registry.analyses.memory import memory
+    from registry.analyses.memory_report import Training
     from registry.analyses.sharding import Parallelism
-    from registry.analyses.memory import Training, memory
 
+    extra = dict(gpu=gpu, reserve=DEFAULT_RESERVE if reserve is None else reserve, search=False)
     rows = []
     if over == "gpus":
         for n in (2**k for k in range(11)):
-            r = memory(model, train=True, seq_len=seq_len, parallel=Parallelism(gpus=n, zero=zero),
-                       training=Training(recompute="selective"))  # fmt: skip
+            r = memory(model, dtype, train=True, seq_len=seq_len, batch=batch, parallel=Parallelism(gpus=n, zero=zero),
+                       training=Training(recompute=recompute, attention=attention), **extra)  # fmt: skip
             rows.append({"name": model.name, "x": n, **{k: getattr(r, k) or 0 for k, _ in MEMORY_PARTS},
-                         "per_gpu_bytes": r.per_gpu_bytes})  # fmt: skip
+                         "per_gpu_bytes": r.per_gpu_bytes, "usable_bytes": r.usable_bytes})  # fmt: skip
     elif over == "context":
         for c in (2**k for k in range(10, 18)):
-            r = memory(model, seq_len=c)
+            r = memory(model, dtype, seq_len=c, batch=batch, **extra)
             rows.append({"name": model.name, "x": c, **{k: getattr(r, k) or 0 for k, _ in MEMORY_PARTS},
-                         "per_gpu_bytes": r.per_gpu_bytes})  # fmt: skip
+                         "per_gpu_bytes": r.per_gpu_bytes, "usable_bytes": r.usable_bytes})  # fmt: skip
     else:
         raise ValueError(f"over must be gpus or context, got {over!r}")
     return rows
@@ -321,8 +328,11 @@ def memory_chart(rows: Sequence[dict[str, Any]], path: str | Path, over: str = "
         if any(values):
             ax.bar(labels, values, bottom=bottom, color=color, label=label)
             bottom = [a + b for a, b in zip(bottom, values)]
+    usable = rows[0].get("usable_bytes")
+    if usable:
+        ax.axhline(usable / 1e9, color="black", linestyle="--", linewidth=1, label="usable (GPU less reserve)")
     ax.set_xlabel("GPUs" if over == "gpus" else "context length (tokens)")
-    ax.set_ylabel("GB per GPU")
+    ax.set_ylabel("GB per GPU (1 GB = 1e9 bytes)")
     ax.set_title(f"{rows[0]['name']}: memory per GPU by part")
     ax.legend(fontsize=8)
     return _save(fig, path, fmt)

@@ -178,8 +178,15 @@ def report_text(report: Report, fmt: str = "table") -> str:
         ("total params", grouped(report.total_params), human(report.total_params), ""),
         ("active per token", grouped(report.active_params), human(report.active_params), ""),
         ("non-embedding", grouped(report.non_embedding_params), human(report.non_embedding_params), ""),
+        ("non-embedding, head excluded", grouped(report.non_embedding_params_excluding_head),
+         human(report.non_embedding_params_excluding_head), ""),
+        ("active, input embedding excluded", grouped(report.active_params_excluding_embedding),
+         human(report.active_params_excluding_embedding), ""),
         ("with tied weights counted per use", grouped(report.total_with_ties), human(report.total_with_ties), ""),
     ]
+    if report.mtp_params:
+        where = "in the totals above" if report.include_mtp else "not in the totals: --include-mtp"
+        headline.append((f"multi-token prediction ({where})", grouped(report.mtp_params), human(report.mtp_params), ""))
     if report.reported_params is not None:
         diff = f"({pct(report.reported_diff_pct, True)})"
         headline.append(("published", grouped(report.reported_params), human(report.reported_params), diff))
