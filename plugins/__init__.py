@@ -24,6 +24,7 @@ FAMILY_MODULES: dict[str, str] = {
     "mamba": "registry.plugins.ssm",
     "ssm-hybrid": "registry.plugins.ssm",
     "mamba2-hybrid": "registry.plugins.hybrid",
+    "lfm2": "registry.plugins.lfm2",
     "rwkv": "registry.plugins.rwkv",
     "encoder": "registry.plugins.encoder",
 }

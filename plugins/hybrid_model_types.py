@@ -1,7 +1,7 @@
 """The Hugging Face model types of the state-space and hybrid families, as rows of data.
 
 mamba2, nemotron_h, granitemoehybrid, bamba and falcon_h1 (the ``mamba2-hybrid`` family of
-:mod:`registry.plugins.hybrid`): one :class:`registry.Row` each, with transformers' defaults
+:mod:`registry.plugins.hybrid`), lfm2 and lfm2_moe (the ``lfm2`` family of :mod:`registry.plugins.lfm2`): one :class:`registry.Row` each, with transformers' defaults
 from :mod:`registry.plugins.generated_defaults`, and rules where the logic is real (the layer
 pattern from a list of layer types, a pattern string or a list of attention layers; the
 inner width of the Mamba-2 mixer).
@@ -9,6 +9,7 @@ inner width of the Mamba-2 mixer).
 
 from __future__ import annotations
 
+from registry import REQUIRED as REQUIRED_FIELD
 from registry import ConfigReader, Params, Row, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import ROTARY, causal_classes, derived_head_dim, lm_head
@@ -154,10 +155,56 @@ def _falcon_h1(cfg: ConfigReader, cls: str, params: Params) -> None:
     params |= {"pattern": ("num_hidden_layers", "P" * n), "mamba_d_inner": ("mamba_d_ssm", width)}
 
 
-def _row(name: str, prefix: str, reads: dict, *rules, fixed=None, shape_free=(), defaults=None) -> Row:
+def _lfm2_layers(cfg: ConfigReader, params: Params, required: bool) -> None:
+    """LFM2's layers from layer_types ("conv" or "full_attention"), else (LFM2) full_attn_idxs, else all attention."""
+    n = params["n_layers"][1]
+    cfg.read.update({"layer_types", "full_attn_idxs"})
+    if cfg.raw("layer_types") is not None or required:
+        value = cfg.raw("layer_types", REQUIRED_FIELD)
+        names = {"conv": "C", "full_attention": "A", "attention": "A"}
+        if not isinstance(value, list) or any(not isinstance(v, str) or v not in names for v in value):
+            raise cfg.error("layer_types", 'must be a list of "conv" and "full_attention"')
+        pattern = ("layer_types", "".join(names[v] for v in value))
+    else:
+        attention = cfg.int_list("full_attn_idxs", [], null_means=list(range(n)))
+        pattern = ("full_attn_idxs", "".join("A" if i in attention else "C" for i in range(n)))
+    if len(pattern[1]) != n:
+        raise cfg.error(pattern[0], f"has {len(pattern[1])} layers for {n} (num_hidden_layers)")
+    params["pattern"] = pattern
+
+
+def _lfm2(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (LFM2): the layers, and the SwiGLU width as Lfm2MLP adjusts intermediate_size (2/3 of it, times
+    block_ffn_dim_multiplier, rounded up to block_multiple_of) when block_auto_adjust_ff_dim (transformers
+    refuses a null multiplier)."""
+    _lfm2_layers(cfg, params, required=False)
+    key, width = params["d_ff"]
+    defaults = DEFAULTS["lfm2"]
+    if cfg.bool("block_auto_adjust_ff_dim", defaults["block_auto_adjust_ff_dim"]):
+        width = int(2 * width / 3)
+        factor = cfg.raw("block_ffn_dim_multiplier", defaults["block_ffn_dim_multiplier"])
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)):
+            raise cfg.error("block_ffn_dim_multiplier", f"must be a number (got {factor!r})")
+        multiple = cfg.int("block_multiple_of", defaults["block_multiple_of"])
+        width = multiple * ((int(factor * width) + multiple - 1) // multiple)
+        if width < 1:
+            raise cfg.error(key, "leaves the feed-forward no width after LFM2's adjustment")
+    params["d_ff"] = (key, width)
+
+
+def _lfm2_moe(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (LFM2-MoE): the layers (layer_types is required: transformers cannot build the model without it);
+    routed experts after the first num_dense_layers layers, which need at least one expert."""
+    _lfm2_layers(cfg, params, required=True)
+    if params["n_experts"][1] == 0 and params["dense_layers"][1] < params["n_layers"][1]:
+        raise cfg.error("num_experts", "must be >= 1: layers after num_dense_layers are mixtures of experts")
+
+
+def _row(name: str, prefix: str, reads: dict, *rules, fixed=None, shape_free=(), defaults=None, family=FAMILY) -> Row:
+    layout = {"layout": name} if family == FAMILY else {}
     return Row(
-        name, FAMILY, causal_classes(prefix), reads={**_BASE, **reads},
-        defaults={"head_dim": None, **DEFAULTS[name], **(defaults or {})}, fixed={"layout": name, **(fixed or {})},
+        name, family, causal_classes(prefix), reads={**_BASE, **reads},
+        defaults={"head_dim": None, **DEFAULTS[name], **(defaults or {})}, fixed={**layout, **(fixed or {})},
         rules=(lm_head, *rules), shape_free=frozenset((*_MAMBA_FREE, *ROTARY, *shape_free)),
     )  # fmt: skip
 
@@ -166,6 +213,11 @@ _ROUTER_FREE = ("output_router_logits", "router_aux_loss_coef", "norm_topk_prob"
                 "topk_group")  # fmt: skip
 _GRANITE_FREE = ("embedding_multiplier", "logits_scaling", "residual_multiplier", "attention_multiplier",
                  "position_embedding_type")  # fmt: skip
+
+_LFM2 = {**_ATTENTION, "n_layers": "num_hidden_layers", "d_ff": "intermediate_size|block_ff_dim",
+         "tie_word_embeddings": "tie_word_embeddings|tie_embedding", "d_conv": "conv_L_cache", "conv_bias": "conv_bias"}
+_LFM2_FREE = ("norm_eps", "max_position_embeddings", "block_multiple_of", "block_ffn_dim_multiplier",
+              "block_auto_adjust_ff_dim")  # fmt: skip
 
 #: Every row of this plugin (the module's docstring lists them).
 ROWS = (
@@ -203,6 +255,11 @@ ROWS = (
         "embedding_multiplier", "mlp_multipliers", "key_multiplier", "attention_out_multiplier",
         "attention_in_multiplier", "ssm_multipliers", "ssm_in_multiplier", "ssm_out_multiplier",
     )),  # fmt: skip
+    _row("lfm2", "Lfm2", _LFM2, derived_head_dim, _lfm2, family="lfm2", shape_free=_LFM2_FREE),
+    _row("lfm2_moe", "Lfm2Moe", {
+        **_LFM2, "d_ff": "intermediate_size", "n_experts": "num_experts", "top_k": "num_experts_per_tok",
+        "expert_d_ff": "moe_intermediate_size", "dense_layers": "num_dense_layers", "expert_bias": "use_expert_bias",
+    }, derived_head_dim, _lfm2_moe, family="lfm2", shape_free=(*_LFM2_FREE, *_ROUTER_FREE)),  # fmt: skip
 )
 
 

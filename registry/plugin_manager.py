@@ -116,6 +116,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "registry.plugins.classic_model_types",
     "registry.plugins.ssm",
     "registry.plugins.hybrid",
+    "registry.plugins.lfm2",
     "registry.plugins.hybrid_model_types",
     "registry.plugins.rwkv",
     "registry.plugins.encoder",

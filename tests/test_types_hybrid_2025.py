@@ -118,6 +118,27 @@ def falcon_h1(draw):
     return fields
 
 
+@st.composite
+def lfm2(draw, moe: bool = False):
+    attention = _attention(draw)
+    n = draw(st.integers(1, 4))
+    fields = dict(**_common(draw), **attention, num_hidden_layers=n, conv_L_cache=draw(st.integers(1, 4)),
+                  conv_bias=draw(st.booleans()), intermediate_size=draw(st.integers(2, 40)),
+                  layer_types=draw(st.lists(st.sampled_from(["conv", "full_attention"]), min_size=n, max_size=n)))  # fmt: skip
+    if moe:
+        experts = draw(st.integers(1, 4))
+        fields |= dict(num_experts=experts, num_experts_per_tok=draw(st.integers(1, experts)),
+                       moe_intermediate_size=draw(st.integers(1, 12)), num_dense_layers=draw(st.integers(0, n)),
+                       use_expert_bias=draw(st.booleans()))  # fmt: skip
+    else:
+        if draw(st.booleans()):  # the attention layers by index instead
+            fields["layer_types"] = None
+            fields["full_attn_idxs"] = draw(st.none() | st.lists(st.integers(0, n - 1), max_size=n, unique=True))
+        fields |= dict(block_auto_adjust_ff_dim=draw(st.booleans()), block_multiple_of=draw(st.integers(1, 8)),
+                       block_ffn_dim_multiplier=draw(st.sampled_from([1.0, 1.5, 0.5])))  # fmt: skip
+    return fields
+
+
 #: GPT-style model type -> its (width, heads, layers[, MLP width]) fields.
 NAMES = {
     "gpt_neo": ("hidden_size", "num_heads", "num_layers", "intermediate_size"),
@@ -158,6 +179,8 @@ TYPES = {
     "granitemoehybrid": ("GraniteMoeHybridForCausalLM", "GraniteMoeHybridModel", granitemoehybrid()),
     "bamba": ("BambaForCausalLM", "BambaModel", bamba()),
     "falcon_h1": ("FalconH1ForCausalLM", "FalconH1Model", falcon_h1()),
+    "lfm2": ("Lfm2ForCausalLM", "Lfm2Model", lfm2()),
+    "lfm2_moe": ("Lfm2MoeForCausalLM", "Lfm2MoeModel", lfm2(moe=True)),
     "gpt_neo": ("GPTNeoForCausalLM", "GPTNeoModel", classic("gpt_neo")),
     "codegen": ("CodeGenForCausalLM", "CodeGenModel", classic("codegen")),
     "persimmon": ("PersimmonForCausalLM", "PersimmonModel", classic("persimmon")),
@@ -170,8 +193,9 @@ TYPES = {
 def _refusals() -> tuple[type[BaseException], ...]:
     refusals: tuple[type[BaseException], ...] = (ValueError, TypeError, ZeroDivisionError)
     errors = sys.modules.get("huggingface_hub.errors")
-    if errors is not None and hasattr(errors, "StrictDataclassClassValidationError"):
-        refusals += (errors.StrictDataclassClassValidationError,)
+    for name in ("StrictDataclassClassValidationError", "StrictDataclassFieldValidationError"):
+        if errors is not None and hasattr(errors, name):
+            refusals += (getattr(errors, name),)
     return refusals
 
 
@@ -209,6 +233,8 @@ _BACKBONE = [(r"^backbone\.", "model.")]
 CONVERSIONS = {
     "nemotron_h": [*_BACKBONE, (r"\.experts\.\d+\.up_proj\.weight$", ".experts.up_proj"),
                    (r"\.experts\.\d+\.down_proj\.weight$", ".experts.down_proj")],
+    "lfm2_moe": [(r"\.experts\.\d+\.w[13]\.weight$", ".experts.gate_up_proj"),
+                 (r"\.experts\.\d+\.w2\.weight$", ".experts.down_proj")],
     "granitemoehybrid": [(r"\.block_sparse_moe\.input_linear\.weight$", ".block_sparse_moe.experts.gate_up_proj"),
                          (r"\.block_sparse_moe\.output_linear\.weight$", ".block_sparse_moe.experts.down_proj"),
                          (r"\.router\.layer\.", ".router.")],
@@ -233,6 +259,11 @@ RICH = {
     "falcon_h1": dict(hidden_size=16, num_attention_heads=4, num_key_value_heads=2, mamba_n_heads=4, mamba_d_ssm=24,
                       mamba_d_head=6, mamba_d_state=4, num_hidden_layers=2, attention_bias=True, mlp_bias=True,
                       mamba_proj_bias=True, projectors_bias=False, mamba_rms_norm=True, intermediate_size=6),
+    "lfm2": dict(hidden_size=16, num_attention_heads=4, num_key_value_heads=2, num_hidden_layers=3,
+                 layer_types=["conv", "full_attention", "conv"], conv_bias=True, intermediate_size=30),
+    "lfm2_moe": dict(hidden_size=16, num_attention_heads=4, num_key_value_heads=2, num_hidden_layers=3,
+                     layer_types=["conv", "full_attention", "conv"], conv_bias=True, intermediate_size=30,
+                     num_experts=3, num_experts_per_tok=2, moe_intermediate_size=6, num_dense_layers=1),
     "gpt_neo": dict(hidden_size=16, num_heads=4, num_layers=2, attention_types=[[["global", "local"], 1]],
                     intermediate_size=12),
     "codegen": dict(n_embd=16, n_head=4, n_layer=2, n_inner=12),
