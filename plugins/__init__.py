@@ -25,6 +25,8 @@ FAMILY_MODULES: dict[str, str] = {
     "ssm-hybrid": "registry.plugins.ssm",
     "mamba2-hybrid": "registry.plugins.hybrid",
     "lfm2": "registry.plugins.lfm2",
+    "griffin": "registry.plugins.griffin",
+    "jetmoe": "registry.plugins.jetmoe",
     "rwkv": "registry.plugins.rwkv",
     "encoder": "registry.plugins.encoder",
 }

@@ -112,19 +112,25 @@ class PatternHybridParams(FamilyParams):
 
 
 def pattern_runs(pattern: str) -> list[tuple[str, int, int, int]]:
-    """The layers of ``pattern`` as runs (kind, first layer, count, step): each layer in exactly one run,
-    a run the longest evenly spaced stretch of one kind from its first unplaced layer."""
+    """The layers of ``pattern`` as runs (kind, first layer, count, step): each layer in exactly one run, a run the
+    longest evenly spaced stretch of one kind from its first unplaced layer (steps tried: to the next 16 of its kind)."""
     placed = [False] * len(pattern)
+
+    def length(start: int, step: int) -> int:
+        n = 0
+        while start + n * step < len(pattern) and pattern[start + n * step] == pattern[start] and not placed[start + n * step]:
+            n += 1
+        return n
+
     runs = []
     for i, kind in enumerate(pattern):
         if placed[i]:
             continue
-        nxt = next((j for j in range(i + 1, len(pattern)) if pattern[j] == kind and not placed[j]), None)
-        step = 1 if nxt is None else nxt - i
-        count = 0
-        while i + count * step < len(pattern) and pattern[i + count * step] == kind and not placed[i + count * step]:
-            placed[i + count * step] = True
-            count += 1
+        nexts = [j - i for j in range(i + 1, len(pattern)) if pattern[j] == kind and not placed[j]][:16]
+        step = max(nexts or [1], key=lambda s: (length(i, s), -s))
+        count = length(i, step)
+        for n in range(count):
+            placed[i + n * step] = True
         runs.append((kind, i, count, step))
     return runs
 

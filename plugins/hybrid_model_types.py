@@ -1,7 +1,8 @@
 """The Hugging Face model types of the state-space and hybrid families, as rows of data.
 
 mamba2, nemotron_h, granitemoehybrid, bamba and falcon_h1 (the ``mamba2-hybrid`` family of
-:mod:`registry.plugins.hybrid`), lfm2 and lfm2_moe (the ``lfm2`` family of :mod:`registry.plugins.lfm2`): one :class:`registry.Row` each, with transformers' defaults
+:mod:`registry.plugins.hybrid`), lfm2 and lfm2_moe (the ``lfm2`` family of :mod:`registry.plugins.lfm2`), recurrent_gemma (``griffin``,
+:mod:`registry.plugins.griffin`) and jetmoe (``jetmoe``, :mod:`registry.plugins.jetmoe`): one :class:`registry.Row` each, with transformers' defaults
 from :mod:`registry.plugins.generated_defaults`, and rules where the logic is real (the layer
 pattern from a list of layer types, a pattern string or a list of attention layers; the
 inner width of the Mamba-2 mixer).
@@ -200,6 +201,28 @@ def _lfm2_moe(cfg: ConfigReader, cls: str, params: Params) -> None:
         raise cfg.error("num_experts", "must be >= 1: layers after num_dense_layers are mixtures of experts")
 
 
+def _recurrent_gemma(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (RecurrentGemma): block_types repeated over the layers; heads of hidden_size // heads whatever
+    head_dim says (transformers recomputes it); an MLP of intermediate_size // 2."""
+    n = params["n_layers"][1]
+    names = {"recurrent": "R", "attention": "A"}
+    types = cfg.raw("block_types", DEFAULTS["recurrent_gemma"]["block_types"])
+    if not isinstance(types, list) or not types or any(not isinstance(t, str) or t not in names for t in types):
+        raise cfg.error("block_types", 'must be a non-empty list of "recurrent" and "attention"')
+    if n > 100 * len(types):
+        raise cfg.error("num_hidden_layers", f"transformers repeats block_types 100 times: at most {100 * len(types)}")
+    key, width = params["d_ff"]
+    if width < 2:
+        raise cfg.error(key, "must be >= 2 (the MLP is intermediate_size // 2 wide)")
+    params |= {
+        "pattern": ("block_types", "".join(names[t] for t in (types * 100)[:n])),
+        "head_dim": ("hidden_size", params["d_model"][1] // params["n_heads"][1]),
+        "d_ff": (key, width // 2),
+    }
+    if params["lru_width"][1] is None:
+        del params["lru_width"]
+
+
 def _row(name: str, prefix: str, reads: dict, *rules, fixed=None, shape_free=(), defaults=None, family=FAMILY) -> Row:
     layout = {"layout": name} if family == FAMILY else {}
     return Row(
@@ -260,6 +283,19 @@ ROWS = (
         **_LFM2, "d_ff": "intermediate_size", "n_experts": "num_experts", "top_k": "num_experts_per_tok",
         "expert_d_ff": "moe_intermediate_size", "dense_layers": "num_dense_layers", "expert_bias": "use_expert_bias",
     }, derived_head_dim, _lfm2_moe, family="lfm2", shape_free=(*_LFM2_FREE, *_ROUTER_FREE)),  # fmt: skip
+    _row("recurrent_gemma", "RecurrentGemma", {
+        "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads", "n_kv_heads": "num_key_value_heads?",
+        "d_ff": "intermediate_size", "lru_width": "lru_width?", "d_conv": "conv1d_width",
+        "attention_bias": "attention_bias",
+    }, _recurrent_gemma, family="griffin", shape_free=(
+        "head_dim", "attention_window_size", "logits_soft_cap", "hidden_activation", "w_init_variance_scale",
+        "final_w_init_variance_scale",
+    )),  # fmt: skip
+    _row("jetmoe", "JetMoe", {
+        "n_layers": "num_hidden_layers", "n_kv_heads": "num_key_value_heads", "head_dim": "kv_channels|head_dim",
+        "d_ff": "intermediate_size", "n_experts": "num_local_experts", "top_k": "num_experts_per_tok",
+    }, family="jetmoe", shape_free=("num_attention_heads", "activation_function", "aux_loss_coef",
+                                    "output_router_logits")),  # fmt: skip
 )
 
 

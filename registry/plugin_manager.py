@@ -117,6 +117,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "registry.plugins.ssm",
     "registry.plugins.hybrid",
     "registry.plugins.lfm2",
+    "registry.plugins.griffin",
+    "registry.plugins.jetmoe",
     "registry.plugins.hybrid_model_types",
     "registry.plugins.rwkv",
     "registry.plugins.encoder",

@@ -139,6 +139,27 @@ def lfm2(draw, moe: bool = False):
     return fields
 
 
+@st.composite
+def recurrent_gemma(draw):
+    kv = draw(st.integers(1, 2))
+    heads = kv * draw(st.integers(1, 2))
+    n = draw(st.integers(1, 5))
+    return dict(**_common(draw), hidden_size=heads * draw(st.sampled_from([2, 4])), num_attention_heads=heads,
+                num_key_value_heads=kv, num_hidden_layers=n,
+                block_types=draw(st.lists(st.sampled_from(["recurrent", "attention"]), min_size=1, max_size=3)),
+                intermediate_size=draw(st.integers(2, 24)), lru_width=draw(st.none() | st.just(heads * 6)),
+                conv1d_width=draw(st.integers(1, 4)), attention_bias=draw(st.booleans()))  # fmt: skip
+
+
+@st.composite
+def jetmoe(draw):
+    experts = draw(st.integers(1, 4))
+    return dict(**_common(draw), hidden_size=draw(st.integers(2, 16)), num_hidden_layers=draw(st.integers(1, 3)),
+                num_key_value_heads=draw(st.integers(1, 3)), kv_channels=draw(st.integers(1, 6)),
+                intermediate_size=draw(st.integers(1, 16)), num_local_experts=experts,
+                num_experts_per_tok=draw(st.integers(1, experts)))  # fmt: skip
+
+
 #: GPT-style model type -> its (width, heads, layers[, MLP width]) fields.
 NAMES = {
     "gpt_neo": ("hidden_size", "num_heads", "num_layers", "intermediate_size"),
@@ -181,6 +202,8 @@ TYPES = {
     "falcon_h1": ("FalconH1ForCausalLM", "FalconH1Model", falcon_h1()),
     "lfm2": ("Lfm2ForCausalLM", "Lfm2Model", lfm2()),
     "lfm2_moe": ("Lfm2MoeForCausalLM", "Lfm2MoeModel", lfm2(moe=True)),
+    "recurrent_gemma": ("RecurrentGemmaForCausalLM", "RecurrentGemmaModel", recurrent_gemma()),
+    "jetmoe": ("JetMoeForCausalLM", "JetMoeModel", jetmoe()),
     "gpt_neo": ("GPTNeoForCausalLM", "GPTNeoModel", classic("gpt_neo")),
     "codegen": ("CodeGenForCausalLM", "CodeGenModel", classic("codegen")),
     "persimmon": ("PersimmonForCausalLM", "PersimmonModel", classic("persimmon")),
@@ -199,6 +222,19 @@ def _refusals() -> tuple[type[BaseException], ...]:
     return refusals
 
 
+def _reference(model_type: str, config) -> tuple[int, int]:
+    """(total, active) of transformers' model; JetMoE's routed experts are its stacked input_linear and
+    output_linear tensors (attention and MLP experts), top_k of n_experts of each used per token."""
+    if model_type != "jetmoe":
+        return reference_counts(config, top_k_of(config))
+    total = active = 0
+    for name, p in meta_model(config).named_parameters():
+        total += p.numel()
+        routed = name.endswith(("input_linear.weight", "output_linear.weight"))
+        active += p.numel() * config.num_experts_per_tok // config.num_local_experts if routed else p.numel()
+    return total, active
+
+
 @pytest.mark.parametrize("model_type", sorted(TYPES))
 def test_random_small_configs_match_transformers(tmp_path_factory, model_type):
     """count of the config.json, and import-hf then count: total and active equal transformers' meta model."""
@@ -213,7 +249,7 @@ def test_random_small_configs_match_transformers(tmp_path_factory, model_type):
             path = write_config(config, tmp_path_factory.mktemp("cfg") / "config.json")
             config = type(config).from_dict(json.loads(path.read_text()))
             config.architectures = [cls]
-            expected = reference_counts(config, top_k_of(config))
+            expected = _reference(model_type, config)
         except _refusals():
             reject()
         report = registry.count(registry.load(path)[0])
@@ -264,6 +300,10 @@ RICH = {
     "lfm2_moe": dict(hidden_size=16, num_attention_heads=4, num_key_value_heads=2, num_hidden_layers=3,
                      layer_types=["conv", "full_attention", "conv"], conv_bias=True, intermediate_size=30,
                      num_experts=3, num_experts_per_tok=2, moe_intermediate_size=6, num_dense_layers=1),
+    "recurrent_gemma": dict(hidden_size=16, num_attention_heads=4, num_key_value_heads=1, num_hidden_layers=3,
+                            intermediate_size=12, lru_width=24, attention_bias=True),
+    "jetmoe": dict(hidden_size=16, num_hidden_layers=2, num_key_value_heads=2, kv_channels=4, intermediate_size=6,
+                   num_local_experts=3, num_experts_per_tok=2),
     "gpt_neo": dict(hidden_size=16, num_heads=4, num_layers=2, attention_types=[[["global", "local"], 1]],
                     intermediate_size=12),
     "codegen": dict(n_embd=16, n_head=4, n_layer=2, n_inner=12),
