@@ -36,7 +36,7 @@ def _pairs() -> dict[str, str]:
     for spec in sorted(SPECS.glob("*.toml")):
         found = re.search(r'^source = "([^"]*)"', spec.read_text(), re.M)
         repo = _repo(found.group(1)) if found else None
-        if repo in folders and "[[models]]" not in spec.read_text():
+        if repo is not None and repo in folders and "[[models]]" not in spec.read_text():  # configs without a URL: none
             pairs[spec.stem] = folders[repo]
     return pairs
 
