@@ -19,6 +19,11 @@ token embedding or not. Independent switches cover the variations of the Llama l
   ``q_layernorm.norms.<i>``, named by ``qk_norm_names``), with ``qk_norm_bias``;
 * biases (``qkv_bias``, ``out_bias``, ``mlp_bias``, ``lm_head_bias``), ``fused_qkv``
   (``self_attn.qkv_proj``) and ``fused_gate_up`` (``mlp.gate_up_proj``): Phi-3.
+* ``gated_mlp`` false: up and down projections only (Arcee, Apertus); ``act_params``: the
+  learned scalars of an xIELU or PReLU activation (``mlp.<act_fn_name>.alpha_p`` …: Apertus);
+  ``sub_norms``: BitNet's ``attn_sub_norm`` and ``ffn_sub_norm``; ``norm_params`` false: norms
+  without weights (OLMo-1); layouts ``glm4`` (GLM-4's four norms a layer), ``pre_ffn``
+  (VaultGemma) and ``apertus`` (``attention_layernorm``, ``feedforward_layernorm``).
 
 Gemma's scaled embeddings and Granite's multipliers have no parameters.
 
@@ -52,7 +57,8 @@ from typing import Literal
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import Family, hookimpl
-from registry.blocks import Block, FeedForward, FieldError, FusedExperts, Linear, MoE, Module
+from registry.plugins.checkpoint_names import ROTARY_NAMES
+from registry.blocks import Block, FeedForward, FieldError, FusedExperts, Linear, MoE, Module, Parameter
 from registry.plugins.decoder import (
     GQAParams, NormKind, causal_lm, check_dense_layers, moe_runs, norm, self_attention, stack,
 )  # fmt: skip
@@ -65,7 +71,13 @@ NORM_LAYOUTS: dict[str, tuple[str, ...]] = {
                  "post_feedforward_layernorm"),
     "post": ("post_attention_layernorm", "post_feedforward_layernorm"),
     "parallel": ("input_layernorm",),
+    "glm4": ("input_layernorm", "post_attention_layernorm", "post_self_attn_layernorm", "post_mlp_layernorm"),
+    "pre_ffn": ("input_layernorm", "pre_feedforward_layernorm"),
+    "apertus": ("attention_layernorm", "feedforward_layernorm"),
 }  # fmt: skip
+
+#: The learned scalars of an activation with parameters (transformers' ``ACT2FN``), by ``act_params``.
+ACTIVATION_PARAMS = {"xielu": ("alpha_p", "alpha_n"), "prelu": ("weight",)}
 
 
 class LlamaParams(GQAParams, SlidingWindowParams):
@@ -77,17 +89,27 @@ class LlamaParams(GQAParams, SlidingWindowParams):
     mlp_bias: bool = Field(False, description="biases on the feed-forward projections (mlp_bias)")
     norm: NormKind = Field("rms_norm", description="kind of every norm: rms_norm, or layer_norm (Cohere, StableLM, PhiMoE)")
     norm_bias: bool = Field(False, description="a shift on layer_norm norms (StableLM, PhiMoE; not Cohere)")
-    norm_layout: Literal["pre", "sandwich", "post", "parallel"] = Field(
-        "pre", description="norms per layer: pre (Llama), sandwich (Gemma-2/3), post (OLMo-2), parallel (one shared)"
-    )
+    norm_layout: Literal["pre", "sandwich", "post", "parallel", "glm4", "pre_ffn", "apertus"] = Field(
+        "pre", description="norms per layer: pre (Llama), sandwich (Gemma-2/3), post (OLMo-2), parallel (one shared), "
+        "glm4 (pre and post of each sublayer), pre_ffn (VaultGemma), apertus (attention_/feedforward_layernorm)",
+    )  # fmt: skip
+    norm_params: bool = Field(True, description="the norms learn a scale; false: none does (OLMo-1's LayerNorm)")
     qk_norm: Literal["head", "full", "per_head", "per_head_modules"] | None = Field(
         None, description="query/key norms: head (Qwen3, Gemma-3), full (OLMo-2), per_head (Cohere), "
         "per_head_modules (StableLM)",
     )  # fmt: skip
     qk_norm_bias: bool = Field(False, description="a shift on layer_norm query/key norms")
-    qk_norm_names: Literal["q_norm", "q_layernorm"] = Field(
-        "q_norm", description="names of the query/key norms: q_norm/k_norm, or q_layernorm/k_layernorm (StableLM)"
-    )
+    qk_norm_names: Literal["q_norm", "q_layernorm", "query_layernorm"] = Field(
+        "q_norm", description="names of the query/key norms: q_norm/k_norm, q_layernorm/k_layernorm (StableLM) or "
+        "query_layernorm/key_layernorm (Hunyuan)",
+    )  # fmt: skip
+    gated_mlp: bool = Field(True, description="a gate projection beside up (false: up and down only: Arcee, Apertus)")
+    act_params: Literal["none", "xielu", "prelu"] = Field(
+        "none", description="learned scalars of the MLP's activation: xielu (Apertus: mlp.act_fn.alpha_p, alpha_n), "
+        "prelu (mlp.act_fn.weight)",
+    )  # fmt: skip
+    act_fn_name: Literal["act_fn", "activation_fn"] = Field("act_fn", description="name of the activation module (GLM: activation_fn)")
+    sub_norms: bool = Field(False, description="BitNet's RMS norms before o_proj and down_proj (attn/ffn_sub_norm)")
     fused_qkv: bool = Field(False, description="one projection for queries, keys and values (Phi-3's qkv_proj)")
     fused_gate_up: bool = Field(False, description="gate and up projections stored as one (Phi-3's gate_up_proj)")
     lm_head_bias: bool = Field(False, description="a bias on the LM head (PhiMoE's lm_head_bias)")
@@ -100,6 +122,11 @@ class LlamaParams(GQAParams, SlidingWindowParams):
             raise FieldError("norm_bias", "only a layer_norm has a shift (norm is rms_norm)")
         if self.qk_norm_bias and self.norm != "layer_norm":
             raise FieldError("qk_norm_bias", "only a layer_norm query/key norm has a shift (norm is rms_norm)")
+        if self.fused_gate_up and not self.gated_mlp:
+            raise FieldError("fused_gate_up", "a fused gate-up projection needs gated_mlp")
+        if not self.norm_params and (self.norm_bias or self.qk_norm is not None):
+            field = "norm_bias" if self.norm_bias else "qk_norm"
+            raise FieldError(field, "has no effect when the norms learn nothing (norm_params is false)")
         return self
 
 
@@ -137,27 +164,37 @@ def _attention(p: LlamaParams) -> Block:
     if p.qk_norm_names == "q_layernorm":
         suffix = ".norms" if p.qk_norm == "per_head_modules" else ""
         names = {"q_norm": f"q_layernorm{suffix}", "k_norm": f"k_layernorm{suffix}"}
-    return self_attention(
+    elif p.qk_norm_names == "query_layernorm":
+        names = {"q_norm": "query_layernorm", "k_norm": "key_layernorm"}
+    attention = self_attention(
         p, bias=p.qkv_bias, out_bias=p.out_bias, fused_qkv=p.fused_qkv, qk_norm=p.qk_norm, qk_norm_kind=p.norm,
         qk_norm_bias=p.qk_norm_bias, names=names,
     )  # fmt: skip
+    return attention.model_copy(update={"sub_norm": True}) if p.sub_norms else attention
 
 
 def _layer(p: LlamaParams, mlp: list[Block], sliding: bool = False) -> list[Block]:
-    norms = [norm(name, p.d_model, p.norm, p.norm_bias) for name in NORM_LAYOUTS[p.norm_layout]]
+    names = NORM_LAYOUTS[p.norm_layout] if p.norm_params else ()
+    norms = [norm(name, p.d_model, p.norm, p.norm_bias) for name in names]
     attention = _attention(p)
     if sliding:  # no parameters: what the layer attends to and caches
         attention = attention.model_copy(update={"sliding_window": p.sliding_window})
     return [attention, *mlp, *norms]
 
 
-def _dense_mlp(p: LlamaParams, name: str = "mlp") -> FeedForward:
-    return FeedForward(name=name, d_model=p.d_model, d_ff=p.d_ff, gated=True, bias=p.mlp_bias,
-                       fused_gate_up=p.fused_gate_up)  # fmt: skip
+def _dense_mlp(p: LlamaParams, name: str = "mlp") -> Block:
+    mlp = FeedForward(name=name, d_model=p.d_model, d_ff=p.d_ff, gated=p.gated_mlp, bias=p.mlp_bias,
+                      fused_gate_up=p.fused_gate_up, sub_norm=p.sub_norms)  # fmt: skip
+    if p.act_params == "none":
+        return mlp
+    scalars = [Parameter(name=f"{name}.{p.act_fn_name}.{a}", shape=(1,), component="feed_forward")
+               for a in ACTIVATION_PARAMS[p.act_params]]  # fmt: skip
+    return Module(blocks=[mlp, *scalars])
 
 
 def _lm(p: LlamaParams, layers: list[Block]) -> Module:
-    return causal_lm(p, layers, norm("norm", p.d_model, p.norm, p.norm_bias), head_bias=p.lm_head_bias)
+    final = norm("norm", p.d_model, p.norm, p.norm_bias) if p.norm_params else Module(blocks=[])
+    return causal_lm(p, layers, final, head_bias=p.lm_head_bias)
 
 
 def build(p: LlamaParams) -> Module:
@@ -200,11 +237,13 @@ def register_families(register):
     """Register the ``llama`` and ``llama-moe`` families."""
     register(
         Family(name="llama", params=LlamaParams, build=build,
-               description="Llama-2/3, Mistral, Qwen2/3, Gemma-1/2/3, OLMo-2, Granite, Cohere, StableLM, Phi-3: "
-                           "gated MLP, grouped-query attention, switches for norms, qk-norm, biases, fusion")
+               description="Llama-2/3, Mistral, Qwen2/3, Gemma-1/2/3, OLMo-1/2/3, Granite, Cohere-1/2, StableLM, Phi-3, "
+                           "GLM-4, EXAONE-4, SmolLM3, BitNet, Apertus...: gated or plain MLP, grouped-query "
+                           "attention, switches for norms, qk-norm, biases, fusion",
+               checkpoint_names=ROTARY_NAMES)
     )  # fmt: skip
     register(
         Family(name="llama-moe", params=LlamaMoEParams, build=build_moe,
                description="Mixtral, Qwen2/3-MoE, OLMoE, PhiMoE, Granite-MoE: Llama-style decoder with top-k routed "
-                           "(and shared) experts")
+                           "(and shared) experts", checkpoint_names=ROTARY_NAMES)
     )  # fmt: skip

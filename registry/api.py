@@ -15,6 +15,7 @@ Anything else (a dict, a list of models) is a :class:`TypeError` saying what is 
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from registry.model import Model  # every function here takes one (imported here: a count is a few microseconds)
@@ -148,3 +149,13 @@ def chinchilla(model: Model | str | Path | None = None, *, compute: float | None
 
 
 __all__ = ["chinchilla", "count", "count_flops", "estimate_memory", "model_of"]
+
+
+def html_report(models: Sequence[Model | str | Path], title: str | None = None) -> str:
+    """``registry report``: one self-contained HTML page about ``models`` (each a Model, a spec
+    path or a catalogue name), as text: the figures of each (:func:`registry.analyses.overview.overview`)
+    rendered by :func:`registry.output.html_page.html_page`."""
+    from registry.analyses.overview import overview
+    from registry.output.html_page import html_page
+
+    return html_page([overview(model_of(m, "registry.html_report")) for m in models], title)

@@ -72,19 +72,10 @@ class _Formatter(argparse.HelpFormatter):
 
 def _columns() -> int:
     """The terminal's width as shutil.get_terminal_size gives it: ``COLUMNS``, else the size of
-    stdout's terminal, else 80."""
-    import os
+    stdout's terminal, else 80 (:func:`registry.output.formats.terminal_columns`)."""
+    from registry.output.formats import terminal_columns
 
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
+    return terminal_columns(sys.__stdout__) or 80
 
 
 class _Parser(argparse.ArgumentParser):

@@ -79,3 +79,31 @@ def special_file_kind(mode: int) -> str:
         if test(mode):
             return kind
     return "a special file"
+
+
+class DuplicateKey(ValueError):
+    """A key that occurs twice in one JSON object (``key`` names it)."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` of :func:`strict_json`: a repeated key is an error, never last-one-wins."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def strict_json(text: str) -> Any:
+    """``json.loads(text)``, refusing a key repeated in one object (:class:`DuplicateKey`,
+    where a JSON reader would keep the last silently). The one strict JSON parse of
+    config.json files and checkpoint headers; other errors are ``json``'s (``ValueError``,
+    ``RecursionError``)."""
+    import json  # here: a spec file's count reads no JSON (start-up time)
+
+    return json.loads(text, object_pairs_hook=_unique_keys)

@@ -3,8 +3,8 @@
 Built-in families are ordinary plugin modules named in :data:`DEFAULT_PLUGINS`.
 Plugins register families (``register_families``), Hugging Face model-type mappings
 (``register_model_types``) and GGUF architectures (``register_gguf_architectures``),
-each kept in one generic :class:`Registrations` (the origin and duplicate rules are
-written once, here). Third-party plugins come from the entry-point group ``registry``; the environment
+each kept in one generic :class:`~registry.registrations.Registrations` (the origin and duplicate rules are
+written once, in :mod:`registry.registrations`). Third-party plugins come from the entry-point group ``registry``; the environment
 variable ``REGISTRY_PLUGINS`` limits which of them load (a comma-separated list of
 entry-point names; empty loads none). A plugin that fails to import, raises in its
 hook, or registers something invalid is reported as one :class:`PluginError` and
@@ -19,82 +19,14 @@ import io
 import os
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, TypeVar, cast
+from typing import Any
 
 import pluggy
 
 from registry import hookspecs
 from registry.contracts import Family, GgufArchitecture, ModelType
-from registry.errors import PluginError, UnknownFamilyError
-
-T = TypeVar("T", Family, ModelType, GgufArchitecture)
-
-
-class Registrations(Generic[T]):
-    """What the loaded plugins registered of one kind (families, model types or GGUF
-    architectures), by name, and the problems met while registering them.
-
-    What a plugin hands over is checked (its class, then its own ``problem()``) and recorded
-    as provided by that plugin (``registered_by``). A second registration of a name is an
-    error naming both plugins, and the first stays; where ``built_ins_replaceable`` (model
-    types: a user installs a plugin to be used), a third-party registration replaces a
-    built-in one instead.
-    """
-
-    def __init__(self, kind: type[T], *, built_ins_replaceable: bool = False,
-                 also: dict[type, Callable[[Any], T]] | None = None) -> None:  # fmt: skip
-        self.kind = kind
-        self.built_ins_replaceable = built_ins_replaceable
-        self.also = also or {}  # other classes a plugin may hand over, each with its conversion to ``kind``
-        self.items: dict[str, T] = {}
-        self.errors: list[PluginError] = []
-
-    def register_from(self, plugin: str, item: object) -> None:
-        """Record ``item`` as provided by ``plugin``; an invalid or duplicate one becomes an error."""
-        convert = next((c for cls, c in self.also.items() if isinstance(item, cls)), None)
-        if convert is not None:
-            problem = item.problem()  # type: ignore[attr-defined]
-            if problem:
-                self.errors.append(PluginError(plugin, problem))
-                return
-            item = convert(item)
-        if not isinstance(item, self.kind):
-            self.errors.append(PluginError(plugin, f"register() was given {type(item).__name__}, not a registry.{self.kind.__name__}"))
-            return
-        item = cast(T, item)
-        problem = item.problem()
-        if problem:
-            self.errors.append(PluginError(plugin, problem))
-            return
-        existing = self.items.get(item.name)
-        if existing is not None:
-            replaces = self.built_ins_replaceable and not _built_in(plugin) and _built_in(existing.origin)
-            if not replaces:
-                self.errors.append(PluginError(plugin, f"{item.what} {item.name!r} is already registered by "
-                                                       f"{existing.origin}; ignored"))  # fmt: skip
-                return
-        self.items[item.name] = item.registered_by(plugin)
-
-    def get(self, name: str) -> T | None:
-        """What was registered as ``name``, or None."""
-        return self.items.get(name)
-
-    def close(self, name: str, cutoff: float = 0.6) -> list[str]:
-        """The registered names closest to ``name`` (for a refusal's hint)."""
-        import difflib  # imported when needed (start-up time)
-
-        return difflib.get_close_matches(name, list(self.items), n=3, cutoff=cutoff)
-
-    def family(self, name: str) -> T:
-        """The family called ``name``, or :class:`UnknownFamilyError` with the closest names."""
-        found = self.items.get(name)
-        if found is None:
-            raise UnknownFamilyError(name, self.close(name, cutoff=0.5))
-        return found
-
-
-def _built_in(origin: str) -> bool:
-    return origin.startswith("built-in")
+from registry.errors import PluginError
+from registry.registrations import Registrations
 
 #: Dotted names of the built-in family plugins.
 DEFAULT_PLUGINS: tuple[str, ...] = (
@@ -104,6 +36,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "registry.plugins.moe_gpt",
     "registry.plugins.llama",
     "registry.plugins.llama_model_types",
+    "registry.plugins.dense_model_types",
     "registry.plugins.deepseek",
     "registry.plugins.dbrx",
     "registry.plugins.arctic",

@@ -74,7 +74,8 @@ class Report:
     module kind, as torchinfo-style hand counts do; ``reported_diff_pct`` is
     ``(total_params - reported_params) / reported_params`` in percent;
     ``ignored_fields`` the fields of a config.json that transformers does not know for
-    its model type (empty for a spec); ``architecture`` the block tree counted, from which
+    its model type (empty for a spec); ``notes`` the spec's notes (what is or is not
+    counted, where the figures come from); ``architecture`` the block tree counted, from which
     :attr:`layers` (the per-layer breakdown) is derived when first asked for.
     """
 
@@ -96,6 +97,7 @@ class Report:
     non_embedding_params_excluding_head: int = 0
     mtp_params: int = 0
     include_mtp: bool = False
+    notes: str | None = None
     architecture: Module | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -124,7 +126,7 @@ class Report:
             "reported_diff_pct": self.reported_diff_pct, "training_tokens": self.training_tokens,
             "components": dict(self.components), "components_active": dict(self.components_active),
             "by_kind": dict(self.by_kind), "layers": [asdict(row) for row in self.layers],
-            "ignored_fields": list(self.ignored_fields),
+            "ignored_fields": list(self.ignored_fields), "notes": self.notes,
         }  # fmt: skip
 
 
@@ -164,6 +166,7 @@ def count(model: Model, include_mtp: bool = False) -> Report:
         components_active=dict(components_active),
         by_kind=dict(by_kind),
         ignored_fields=list(model.ignored_fields),
+        notes=model.notes,
         architecture=architecture,
     )
     return report

@@ -66,16 +66,6 @@ def _repo_id(path: object) -> bool:
     return is_repo_id(path)
 
 
-def _quantization_config(config: Path | None) -> tuple[dict[str, Any] | None, str]:
-    if config is None:
-        return None, ""
-    from registry.checkpoints.files import read_json_file
-
-    data = read_json_file(config, "config")
-    value = data.get("quantization_config", data.get("quantization"))
-    return (value if isinstance(value, dict) else None), str(config)
-
-
 def open_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     """Read a checkpoint, touching only headers.
 
@@ -115,7 +105,9 @@ def open_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
 
     from registry.checkpoints.folder import config_beside
 
-    config, source = _quantization_config(config_beside(file))
+    from registry.checkpoints.quantization import quantization_config
+
+    config, source = quantization_config(config_beside(file))
     tensors, quantization = dequantize(stored, config, metadata, where, source)
     from registry.checkpoints.tensors import Checkpoint
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from registry.checkpoints import files
-from registry.checkpoints.files import file_error, short
+from registry.checkpoints.files import file_error
+from registry.text import short_value
 from registry.checkpoints.tensors import Checkpoint, Quantization, TensorInfo
 from registry.contracts import GgufArray
 from registry.errors import SpecError
@@ -178,7 +179,7 @@ def _value(s: _Stream, kind: int, key: str, depth: int = 0) -> Any:
 def _header(s: _Stream) -> tuple[int, int, int]:
     magic = s.read(4, "the magic number")
     if magic != MAGIC:
-        raise s.error("", f"does not start with GGUF (starts with {short(magic)})")
+        raise s.error("", f"does not start with GGUF (starts with {short_value(magic)})")
     version = s.unpack("<I", "the version")
     if version == 1:
         raise s.error("version", "GGUF version 1 (32-bit counts, 2023) is not read; convert the file again")
@@ -207,7 +208,7 @@ def _tensor_info(s: _Stream) -> tuple[TensorInfo, int]:
         raise s.error(name, f"unknown ggml type {number}{removed}")
     numel = math.prod(dims)
     if numel > MAX_ELEMENTS:
-        raise s.error(name, f"dimensions {short(tuple(dims))} have more than 2^63 - 1 elements")
+        raise s.error(name, f"dimensions {short_value(tuple(dims))} have more than 2^63 - 1 elements")
     if dims and dims[0] % ggml.block_size:
         raise s.error(name, f"rows of {dims[0]} values are not a multiple of {ggml.name}'s block of {ggml.block_size}")
     nbytes = numel // ggml.block_size * ggml.type_size
@@ -233,7 +234,7 @@ def read_gguf(path: str | os.PathLike[str]) -> Checkpoint:
         raise file_error(where, e) from None
     alignment = metadata.get("general.alignment", 32)
     if type(alignment) is not int or alignment < 1 or alignment & (alignment - 1):
-        raise SpecError(where, "general.alignment", f"must be a power of two, got {short(alignment)}")
+        raise SpecError(where, "general.alignment", f"must be a power of two, got {short_value(alignment)}")
     data_start = -(-header_end // alignment) * alignment
     data_size = s.size - data_start
     seen: set[str] = set()

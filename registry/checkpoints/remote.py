@@ -154,10 +154,9 @@ def read_repo_checkpoint(snap: Snapshot, name: str) -> Checkpoint:
 
         with RemoteFile(snap, name) as f:
             stored, metadata = read_safetensors(f)
-    from registry.checkpoints import _quantization_config
-    from registry.checkpoints.quantization import dequantize
+    from registry.checkpoints.quantization import dequantize, quantization_config
 
-    config, source = _quantization_config(snap.config)
+    config, source = quantization_config(snap.config)
     tensors, quantization = dequantize(stored, config, metadata, where, source)
     return Checkpoint(where, "safetensors", stored, tensors, quantization, dict(metadata), notes)
 

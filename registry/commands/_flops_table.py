@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from registry.output.display import count_text, flops_text, ratio_text, wrap
+from registry.output.display import wrap
+from registry.output.formats import count_text, flops_text, ratio_text
 from registry.output.table_width import fit_table
 
 #: Columns right-aligned in every table here (everything but names and words).

@@ -75,9 +75,7 @@ def run(args: argparse.Namespace) -> int:
     reports = [count(m, args.include_mtp) for m in models]
     trees = [tree(m, args.depth) for m in models] if args.depth else None
     if args.format == "json":
-        import json
-
-        data = json.loads(render.reports_json(reports, trees))
+        data = render.reports_data(reports, trees)
         for item, model in zip(data, models):
             if id(model) in checks:
                 item["checkpoint"] = checks[id(model)][1]
@@ -85,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             from registry.output.render_checkpoints import checkpoint_json
 
             data += [{**checkpoint_json(cp, spec, 2), "family": None, "note": note} for spec, cp, note in headers]
-        print(json.dumps(data, indent=2))
+        print(render.json_text(data))
     elif args.format == "csv":
         if reports:
             print(render.rows_text(render.component_columns(reports), "csv"))
@@ -159,9 +157,9 @@ def _unmapped(spec: str, error: RegistryError, headers: list[tuple[str, Checkpoi
         checkpoint = open_checkpoint(file)
     except RegistryError:
         return False  # the model type's error line says what is wrong
-    from registry.checkpoints.files import short
+    from registry.text import short_value
 
-    model_type = short(getattr(error, "model_type", None))
+    model_type = short_value(getattr(error, "model_type", None))
     note = (f"no family was mapped: no installed plugin maps model_type {model_type}, so the count is what the "
             "checkpoint's headers hold (registry families --model-types lists the mapped types)")  # fmt: skip
     headers.append((spec, checkpoint, note))

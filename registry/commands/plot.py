@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     """Draw the figure; print what was drawn and where; exit 2 if any spec could not be read."""
     from pathlib import Path
 
+    from registry.analyses.plot_data import memory_series, points
     from registry.output import plot
     from registry.output import render
     from registry.commands import check_output, write_output
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     path = Path(output)
     if args.figure == "landscape":
-        placed, skipped = plot.points(models)
+        placed, skipped = points(models)
         write_output(path, lambda temporary: plot.loss_landscape(placed, temporary, fit, fmt=fmt), args.force)
         by_name = {p.name: p for p in placed}
         rows = []
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             })  # fmt: skip
         notes = [f"note: not placed (no training_tokens in the spec): {', '.join(skipped)}"] if skipped else []
     elif args.figure == "memory":  # the first model's memory per GPU by part (registry/output/plot.py)
-        rows = plot.memory_series(models[0], over, **_memory_options(args))
+        rows = memory_series(models[0], over, **_memory_options(args))
         write_output(path, lambda temporary: plot.memory_chart(rows, temporary, over, fmt=fmt), args.force)
         rows = [{"name": r["name"], over: r["x"], **{k: v for k, v in r.items() if k not in ("name", "x")}} for r in rows]
         notes = [f"note: only {models[0].name} is drawn"] if len(models) > 1 else []
@@ -157,7 +158,7 @@ def _header(key: str) -> str:
 def _cell(key: str, value: object) -> str:
     """A value as the table shows it: counts as 1.82B, bytes as 13.48 GB, yes/no (JSON and CSV: exact)."""
     from registry.commands.memory import _size
-    from registry.output.display import count_text
+    from registry.output.formats import count_text
 
     if value is None:
         return ""

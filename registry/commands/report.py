@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Render the page; exit 2 (and write nothing) if any input could not be read."""
-    from registry.output.html_page import html_report
+    from registry.api import html_report
 
     models, ok = selected_models(args, "report")
     if not ok or not models:

@@ -7,47 +7,25 @@ tokens, active parameters), on log axes. :func:`breakdown_chart` draws one bar p
 split by component, and each component's parameters on a log axis. A figure is PNG,
 SVG or PDF, from the file's suffix (:func:`figure_format`) or as asked. matplotlib is imported inside the functions (figures are drawn off-screen
 with its Agg canvas, never through pyplot), so the rest of ``registry`` does not need it.
+The figures draw data computed beforehand (:mod:`registry.analyses.plot_data`); nothing here counts.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from registry.errors import RegistryError
-from registry.model import Model
-from registry.output.render import human
-from registry.analyses.report import Report, count
+from registry.analyses.plot_data import MEMORY_PARTS, Point
+from registry.analyses.report import Report
 from registry.analyses.scaling import FITS, compute_optimal, get_fit, loss
+from registry.errors import RegistryError
+from registry.output.formats import count_text as human
 
 #: Default axis ranges (log10): N from 10M to 10T parameters, D from 1B to 100T tokens.
 N_RANGE = (7.0, 13.0)
 D_RANGE = (9.0, 14.0)
-
-
-@dataclass(frozen=True)
-class Point:
-    """A model on the landscape: ``n`` active parameters, ``d`` training tokens, ``total`` parameters."""
-
-    name: str
-    n: int
-    d: int
-    total: int
-
-
-def points(models: Iterable[Model]) -> tuple[list[Point], list[str]]:
-    """The models that can be placed (those with ``training_tokens``), and the names of the others."""
-    placed, skipped = [], []
-    for model in models:
-        if model.training_tokens is None:
-            skipped.append(model.name)
-            continue
-        report = count(model)
-        placed.append(Point(model.name, report.active_params, model.training_tokens, report.total_params))
-    return placed, skipped
 
 
 def _figure(width: float, height: float) -> Any:
@@ -269,48 +247,6 @@ def _span(default: tuple[float, float], values: Sequence[float]) -> tuple[float,
     if values:
         lo, hi = min(lo, math.floor(min(values) - 0.5)), max(hi, math.ceil(max(values) + 0.5))
     return float(lo), float(hi)
-
-
-#: The memory parts a memory chart stacks, with their labels.
-MEMORY_PARTS: tuple[tuple[str, str], ...] = (
-    ("per_gpu_weights_bytes", "weights"),
-    ("per_gpu_gradients_bytes", "gradients"),
-    ("per_gpu_master_weights_bytes", "master weights"),
-    ("per_gpu_optimizer_bytes", "optimizer states"),
-    ("per_gpu_activations_bytes", "activations"),
-    ("per_gpu_kv_cache_bytes", "KV cache"),
-)
-
-
-def memory_series(model: Model, over: str = "gpus", zero: int = 3, seq_len: int = 2048, *, batch: int = 1,
-                  dtype: str = "bf16", recompute: str = "selective", attention: str = "flash",
-                  gpu: Any = None, reserve: Any = None) -> list[dict[str, Any]]:  # fmt: skip
-    """Rows of per-GPU memory by part: training with mixed-precision AdamW, ZeRO ``zero``, ``recompute``
-    and ``attention`` over 1, 2, 4 … 1,024 GPUs (``over="gpus"``, ``batch`` sequences of ``seq_len``),
-    or serving in ``dtype`` over contexts of 1K … 128K tokens (``over="context"``, ``batch`` sequences),
-    as ``registry memory`` computes them; with a ``gpu``, each row's ``usable_bytes`` (its memory
-    less the reserve, default that of :mod:`registry.analyses.fitting`)."""
-    from registry.analyses.fitting import DEFAULT_RESERVE
-    from registry.analyses.memory import memory
-    from registry.analyses.memory_report import Training
-    from registry.analyses.sharding import Parallelism
-
-    extra = dict(gpu=gpu, reserve=DEFAULT_RESERVE if reserve is None else reserve, search=False)
-    rows = []
-    if over == "gpus":
-        for n in (2**k for k in range(11)):
-            r = memory(model, dtype, train=True, seq_len=seq_len, batch=batch, parallel=Parallelism(gpus=n, zero=zero),
-                       training=Training(recompute=recompute, attention=attention), **extra)  # fmt: skip
-            rows.append({"name": model.name, "x": n, **{k: getattr(r, k) or 0 for k, _ in MEMORY_PARTS},
-                         "per_gpu_bytes": r.per_gpu_bytes, "usable_bytes": r.usable_bytes})  # fmt: skip
-    elif over == "context":
-        for c in (2**k for k in range(10, 18)):
-            r = memory(model, dtype, seq_len=c, batch=batch, **extra)
-            rows.append({"name": model.name, "x": c, **{k: getattr(r, k) or 0 for k, _ in MEMORY_PARTS},
-                         "per_gpu_bytes": r.per_gpu_bytes, "usable_bytes": r.usable_bytes})  # fmt: skip
-    else:
-        raise ValueError(f"over must be gpus or context, got {over!r}")
-    return rows
 
 
 def memory_chart(rows: Sequence[dict[str, Any]], path: str | Path, over: str = "gpus", fmt: str | None = None) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from registry.errors import SpecError
-from registry.io import MAX_DIGITS, find_huge_int, read_text, too_many_digits
+from registry.io import MAX_DIGITS, DuplicateKey, find_huge_int, read_text, strict_json, too_many_digits
 
 
 def read_config(path: str | Path, text: str | None = None) -> tuple[dict[str, Any], dict[str, int]]:
@@ -22,17 +22,10 @@ def read_config(path: str | Path, text: str | None = None) -> tuple[dict[str, An
 
     path = Path(path)
     text = read_text(path) if text is None else text
-
-    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        seen: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in seen:
-                raise SpecError(str(path), key, "appears twice in the same object", key_lines(text).get(key))
-            seen[key] = value
-        return seen
-
     try:
-        data = json.loads(text, object_pairs_hook=unique)
+        data = strict_json(text)
+    except DuplicateKey as dup:
+        raise SpecError(str(path), dup.key, "appears twice in the same object", key_lines(text).get(dup.key)) from None
     except json.JSONDecodeError as exc:
         raise SpecError(str(path), "", f"invalid JSON: {exc.msg}", exc.lineno) from None
     except RecursionError:

@@ -26,7 +26,6 @@ from collections.abc import Callable
 from collections import Counter
 import functools
 import re
-import reprlib
 import stat
 import sys
 from pathlib import Path
@@ -40,6 +39,7 @@ from registry.errors import SpecErrors, PluginError, RegistryError, SpecError, U
 from registry.sources.locate import KeyLines, long_key_line
 from registry.model import Model, build_architecture
 from registry.blocks.tree_check import count_problem, tree_problem
+from registry.text import short_value
 from registry.sources.strict_values import arrays_as_tuples, block_arrays_as_tuples, given
 from registry.plugin_manager import find_family
 
@@ -217,7 +217,7 @@ class _Loader:
         try:
             family = find_family(spec.family)
         except UnknownFamilyError as exc:
-            message = str(exc) if len(exc.name) <= 60 else f"unknown family {_short(exc.name)}"
+            message = str(exc) if len(exc.name) <= 60 else f"unknown family {short_value(exc.name)}"
             raise self.error(("family",), message) from None
         entries = spec.models or [None]
         return [self.from_family(spec, family, i, entry) for i, entry in enumerate(entries)]
@@ -312,10 +312,6 @@ def _dotted(loc: tuple) -> str:
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_repr = reprlib.Repr()
-_repr.maxstring, _repr.maxother, _repr.maxlong = 60, 60, 60
-#: A value as it shows in a message: its repr, cut to a few dozen characters (one line).
-_short = _repr.repr
 
 
 def _message(error: dict, model: type[BaseModel] | None) -> str:

@@ -1,124 +1,17 @@
-"""The contract between the core and its plugins: what a plugin hands over, and what it is handed.
-
-A plugin, built-in or third-party, imports these names from :mod:`registry` (and block
-kinds from :mod:`registry.blocks`), never a core module:
-
-* :data:`hookimpl` marks its hook implementations (the hooks: :mod:`registry.hookspecs`);
-* :class:`Family` (with :class:`CheckpointOnly`): an architecture family, handed to
-  ``register_families``;
-* :class:`ModelType` and :class:`Mapped`: a Hugging Face ``model_type`` mapped to a family,
-  handed to ``register_model_types``; the mapping reads the config through a
-  :class:`ConfigReader` (:data:`REQUIRED`, :data:`COMMON_SHAPE_FREE`, :func:`short_value`);
-* :class:`GgufArchitecture`: a GGUF ``general.architecture`` mapped to a config, handed to
-  ``register_gguf_architectures``; it reads the file through a :class:`GgufMetadata`
-  (arrays come as :class:`GgufArray`).
-
-Each registrable class knows how to check itself (``problem()``: what is wrong, or "")
-and how to be recorded under the plugin that registered it (``registered_by()``); the
-plugin manager keeps one registry for all of them. This module imports nothing of
-``registry`` but the errors: it is the bottom of the house.
-"""
+"""What a plugin hands over for a Hugging Face ``model_type``: :class:`ModelType`, whose
+mapping reads a config through a :class:`ConfigReader` and returns a :class:`Mapped`."""
 
 from __future__ import annotations
 
-import reprlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-import pluggy
-from pydantic import BaseModel
-
 from registry.errors import PluginError, RegistryError, SpecError
+from registry.text import short_value
 
-__all__ = [
-    "COMMON_SHAPE_FREE", "CheckpointOnly", "ConfigReader", "Family", "GgufArchitecture", "GgufArray", "GgufMetadata",
-    "Mapped", "ModelType", "Params", "REQUIRED", "hookimpl", "hookspec", "short_value",
-]  # fmt: skip
+__all__ = ["COMMON_SHAPE_FREE", "REQUIRED", "ConfigReader", "Mapped", "ModelType", "Params"]
 
-#: Marks a function of :mod:`registry.hookspecs` as a hook specification.
-hookspec = pluggy.HookspecMarker("registry")
-#: Marks a plugin's function as the implementation of a hook.
-hookimpl = pluggy.HookimplMarker("registry")
-
-_repr = reprlib.Repr()
-_repr.maxstring, _repr.maxother, _repr.maxlong, _repr.maxlist = 60, 60, 60, 6
-#: A value as it shows in a message: its repr, cut to a few dozen characters (one line).
-short_value = _repr.repr
-
-
-# --- families -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CheckpointOnly:
-    """Tensors a family's published checkpoints hold that the reference implementation does not build.
-
-    ``pattern`` is a shell-style pattern (``fnmatch``: ``*`` matches any characters,
-    dots included) over full tensor names as the family's specs name them, e.g.
-    ``model.layers.61.*`` for a checkpoint's extra layer; ``reason`` says in a few
-    words why the tensors are there and are not counted. ``registry verify`` lists a
-    checkpoint tensor that matches as "in the checkpoint, not built by transformers:
-    <reason>" instead of as an unexplained extra. ``mtp_block`` (optional) is the
-    multi-token-prediction module those tensors form, as a block tree (a
-    :class:`registry.blocks.Module`): the report counts it as ``mtp_params`` and
-    ``count --include-mtp`` adds it to the totals, as published figures that include
-    it do (DeepSeek-V3's 685B).
-    """
-
-    pattern: str
-    reason: str
-    mtp_block: Any = None
-
-
-@dataclass(frozen=True)
-class Family:
-    """An architecture family.
-
-    ``name`` is what specs write in ``family = ...``; ``params`` the pydantic model of
-    its hyper-parameters (frozen, unknown keys forbidden, each field documented);
-    ``build`` turns validated hyper-parameters into a block tree (a
-    :class:`registry.blocks.Module`); ``description`` one line for ``registry
-    families``; ``checkpoint_only`` (optional) maps validated hyper-parameters to the
-    :class:`CheckpointOnly` tensors that the family's published checkpoints hold but
-    the reference implementation does not build (a multi-token-prediction layer, a
-    router buffer), for ``registry verify``; ``origin`` is set by the core to the
-    plugin that registered it.
-    """
-
-    name: str
-    params: type[BaseModel]
-    build: Callable[[Any], Any]
-    description: str = ""
-    checkpoint_only: Callable[[Any], Sequence[CheckpointOnly]] | None = None
-    origin: str = field(default="", compare=False)
-
-    #: What the plugin registry calls one of these in its messages.
-    what: ClassVar[str] = "family"
-
-    def problem(self) -> str:
-        """What is wrong with this family as a registration ("" when nothing)."""
-        return _family_problem(self)
-
-    def registered_by(self, plugin: str) -> Family:
-        """This family, recorded as provided by ``plugin``."""
-        return replace(self, origin=plugin)
-
-
-def _family_problem(family: object) -> str:
-    if not isinstance(family, Family):
-        return f"register() was given {type(family).__name__}, not a registry.Family"
-    if not isinstance(family.name, str) or not family.name.strip():
-        return "register() was given a family with an empty name"
-    if not (isinstance(family.params, type) and issubclass(family.params, BaseModel)):
-        return f"family {family.name!r}: params must be a pydantic model class"
-    if not callable(family.build):
-        return f"family {family.name!r}: build must be callable"
-    if family.checkpoint_only is not None and not callable(family.checkpoint_only):
-        return f"family {family.name!r}: checkpoint_only must be callable (or None)"
-    return ""
-
-
-# --- Hugging Face model types ---------------------------------------------------------------
 
 #: Fields of every config that never change a shape (transformers' common
 #: configuration, generation settings of old configs, bookkeeping).
@@ -321,85 +214,3 @@ class ConfigReader:
                 "--strict refuses fields that transformers does not know",
             )
         return ignored
-
-
-# --- GGUF architectures ---------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class GgufArray:
-    """A GGUF metadata array: its item type, length, and items (None when too long to keep)."""
-
-    type: str
-    count: int
-    items: tuple[Any, ...] | None
-
-
-class GgufMetadata:
-    """A GGUF file's metadata and tensors, read by key; a missing or wrong value is a SpecError naming the key."""
-
-    def __init__(self, path: str, data: dict[str, Any], tensors: dict[str, tuple[int, ...]]) -> None:
-        self.path = path
-        self.data = data
-        self.tensors = tensors  # the shape of each tensor, by GGUF name
-        arch = self.data.get("general.architecture")
-        self.arch: str = arch if isinstance(arch, str) else ""
-
-    def error(self, key: str, message: str) -> SpecError:
-        """The SpecError for ``key``."""
-        return SpecError(self.path, key, message)
-
-    def has(self, key: str) -> bool:
-        """Whether the file has ``key``."""
-        return key in self.data
-
-    def int(self, key: str, default: Any = REQUIRED, minimum: int = 1) -> Any:
-        """An integer value of at least ``minimum`` (``default`` when absent; required without one)."""
-        if key not in self.data:
-            if default is REQUIRED:
-                raise self.error(key, "required metadata key is missing")
-            return default
-        value = self.data[key]
-        if isinstance(value, GgufArray):
-            raise self.error(key, f"an array of {value.count} values (one per layer?) cannot be mapped to one "
-                                  "hyper-parameter")  # fmt: skip
-        if type(value) is not int or value < minimum:
-            raise self.error(key, f"must be an integer of at least {minimum}, got {short_value(value)}")
-        return value
-
-    def float(self, key: str, default: Any = None) -> Any:
-        """A number value (``default`` when absent)."""
-        value = self.data.get(key, default)
-        if value is not default and not isinstance(value, (int, float)):
-            raise self.error(key, f"must be a number, got {short_value(value)}")
-        return value
-
-    def rows(self, tensor: str) -> int | None:
-        """The outermost dimension of ``tensor`` (a vocabulary from ``token_embd.weight``), None if absent."""
-        shape = self.tensors.get(tensor)
-        return shape[0] if shape else None
-
-
-@dataclass(frozen=True)
-class GgufArchitecture:
-    """The mapping of one GGUF ``general.architecture`` to a config.json-like dict and checkpoint names."""
-
-    name: str
-    config: Callable[[GgufMetadata], dict[str, Any]]
-    tensor_name: Callable[[str], str | None]
-    description: str = ""
-    origin: str = field(default="", compare=False)
-
-    #: What the plugin registry calls one of these in its messages.
-    what: ClassVar[str] = "GGUF architecture"
-
-    def problem(self) -> str:
-        """What is wrong with this mapping as a registration ("" when nothing)."""
-        if not callable(self.config) or not callable(self.tensor_name):
-            return f"GGUF architecture {self.name!r}: config and tensor_name must be callable"
-        if not isinstance(self.name, str) or not self.name.strip():
-            return "register() was given a GGUF architecture with an empty name"
-        return ""
-
-    def registered_by(self, plugin: str) -> GgufArchitecture:
-        """This mapping, recorded as provided by ``plugin``."""
-        return replace(self, origin=plugin)
