@@ -88,6 +88,8 @@ class PatternHybridParams(FamilyParams):
     shared_d_ff: PositiveInt | None = Field(None, description="width of the shared expert or MLP (default d_ff)")
     moe_latent: PositiveInt | None = Field(None, description="width the experts work in, if not d_model "
                                                              "(Nemotron-H's moe_latent_size)")  # fmt: skip
+    mtp_layers: NonNegativeInt = Field(0, description="multi-token-prediction layers the checkpoints store as mtp.* "
+                                                      "(num_nextn_predict_layers; transformers builds none: not counted)")  # fmt: skip
 
     @model_validator(mode="after")
     def _check(self) -> PatternHybridParams:
@@ -237,14 +239,19 @@ def build(p: PatternHybridParams) -> Module:
 
 
 ROUTER_BIAS = "the router's e_score_correction_bias: a buffer in transformers, not a parameter"
+MTP_REASON = ("multi-token-prediction layers of the published checkpoint (mtp.*); transformers builds none and skips "
+              "them when loading, so they are not counted")  # fmt: skip
 
 
 def checkpoint_only(p: PatternHybridParams) -> list[CheckpointOnly]:
-    """What Nemotron-H's published checkpoints hold beyond transformers' parameters (``registry verify``)."""
-    if p.layout != "nemotron_h" or "E" not in p.pattern:
+    """What Nemotron-H's published checkpoints hold beyond transformers' parameters (``registry verify``):
+    the routers' score-correction biases, and the multi-token-prediction layers (``mtp.*``; their block tree
+    is not declared, transformers having no reference for it)."""
+    if p.layout != "nemotron_h":
         return []
     prefix = "backbone." if p.lm_head else ""
-    return [CheckpointOnly(f"{prefix}layers.*.mixer.gate.e_score_correction_bias", ROUTER_BIAS)]
+    known = [CheckpointOnly(f"{prefix}layers.*.mixer.gate.e_score_correction_bias", ROUTER_BIAS)] if "E" in p.pattern else []
+    return known + ([CheckpointOnly("*mtp.*", MTP_REASON)] if p.mtp_layers else [])
 
 
 @hookimpl

@@ -254,13 +254,13 @@ ROWS = (
         "mamba_bias": "use_bias", "conv_bias": "use_conv_bias|mamba_conv_bias", "d_ff": "intermediate_size",
         "mlp_bias": "mlp_bias", "n_experts": "n_routed_experts|num_local_experts", "top_k": "num_experts_per_tok",
         "expert_d_ff": "moe_intermediate_size", "shared_d_ff": "moe_shared_expert_intermediate_size",
-        "moe_latent": "moe_latent_size?",
+        "moe_latent": "moe_latent_size?", "mtp_layers": "num_nextn_predict_layers",
     }, derived_head_dim, _nemotron_h, fixed={"tie_word_embeddings": False}, shape_free=(  # its head is never tied
         *_ROUTER_FREE, "attention_bias", "mamba_proj_bias", "expand", "mamba_expand", "mlp_hidden_act",
         "moe_shared_expert_overlap", "n_shared_experts", "sliding_window", "mamba_chunk_size", "mamba_dt_min",
         "mamba_dt_max", "mamba_dt_limit", "mamba_dt_init_floor",
-        # multi-token prediction: transformers builds no MTP layer (its checkpoints' mtp.* are skipped)
-        "num_nextn_predict_layers", "mtp_layers_block_type", "mtp_hybrid_override_pattern",
+        # the layout of the multi-token-prediction layers: transformers builds none (mtp.* are skipped)
+        "mtp_layers_block_type", "mtp_hybrid_override_pattern",
     )),  # fmt: skip
     _row("granitemoehybrid", "GraniteMoeHybrid", {
         **_ATTENTION, "attention_bias": "attention_bias", **_MAMBA_PREFIXED, "d_ff": "intermediate_size",
