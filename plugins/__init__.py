@@ -27,6 +27,7 @@ FAMILY_MODULES: dict[str, str] = {
     "lfm2": "registry.plugins.lfm2",
     "griffin": "registry.plugins.griffin",
     "jetmoe": "registry.plugins.jetmoe",
+    "zamba2": "registry.plugins.zamba2",
     "rwkv": "registry.plugins.rwkv",
     "encoder": "registry.plugins.encoder",
 }

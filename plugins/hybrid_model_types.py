@@ -2,7 +2,8 @@
 
 mamba2, nemotron_h, granitemoehybrid, bamba and falcon_h1 (the ``mamba2-hybrid`` family of
 :mod:`registry.plugins.hybrid`), lfm2 and lfm2_moe (the ``lfm2`` family of :mod:`registry.plugins.lfm2`), recurrent_gemma (``griffin``,
-:mod:`registry.plugins.griffin`) and jetmoe (``jetmoe``, :mod:`registry.plugins.jetmoe`): one :class:`registry.Row` each, with transformers' defaults
+:mod:`registry.plugins.griffin`), jetmoe (``jetmoe``, :mod:`registry.plugins.jetmoe`) and zamba2 (``zamba2``,
+:mod:`registry.plugins.zamba2`): one :class:`registry.Row` each, with transformers' defaults
 from :mod:`registry.plugins.generated_defaults`, and rules where the logic is real (the layer
 pattern from a list of layer types, a pattern string or a list of attention layers; the
 inner width of the Mamba-2 mixer).
@@ -223,6 +224,35 @@ def _recurrent_gemma(cfg: ConfigReader, cls: str, params: Params) -> None:
         del params["lru_width"]
 
 
+#: transformers' layers when a Zamba2 config gives none (Zamba2Config.__post_init__, whatever num_hidden_layers says).
+_ZAMBA2_LAYERS = "M" + ("M" * 5 + "H") * 7 + "M" * 4 + "H" + "M" * 3 + "H" + "M" * 2
+
+
+def _zamba2(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Zamba2): layers_block_type (linear_attention/mamba or hybrid; null: transformers' 54 layers); the
+    MLP intermediate_size, null meaning 4 × hidden_size; the mixer mamba_expand × hidden_size wide; the shared
+    blocks shared only with tie_word_embeddings (transformers' tie_weights ties nothing otherwise)."""
+    cfg.read.update({"layers_block_type", "layer_types", "num_hidden_layers"})
+    given = [k for k in ("layers_block_type", "layer_types") if cfg.raw(k) is not None]
+    if given:
+        names = {"linear_attention": "M", "mamba": "M", "hybrid": "H"}
+        value = cfg.raw(given[0])
+        if not isinstance(value, list) or not value or any(not isinstance(v, str) or v not in names for v in value):
+            raise cfg.error(given[0], 'must be a list of "linear_attention" (or "mamba") and "hybrid"')
+        params["pattern"] = (given[0], "".join(names[v] for v in value))
+    else:
+        params["pattern"] = ("layers_block_type", _ZAMBA2_LAYERS)
+    n = cfg.int("num_hidden_layers", DEFAULTS["zamba2"]["num_hidden_layers"])
+    if n != len(params["pattern"][1]):
+        raise cfg.error("num_hidden_layers", f"{n} is not the number of layer types ({len(params['pattern'][1])}); "
+                                             "transformers refuses this config")  # fmt: skip
+    if params["d_ff"][1] is None:
+        params["d_ff"] = ("intermediate_size", 4 * params["d_model"][1])
+    params["mamba_d_inner"] = ("mamba_expand", _mamba_width(cfg, params, "mamba_expand", "zamba2"))
+    # transformers ties the hybrid layers' copies of a shared block only when it ties the embeddings
+    params["share_blocks"] = ("tie_word_embeddings", params["tie_word_embeddings"][1])
+
+
 def _row(name: str, prefix: str, reads: dict, *rules, fixed=None, shape_free=(), defaults=None, family=FAMILY) -> Row:
     layout = {"layout": name} if family == FAMILY else {}
     return Row(
@@ -290,6 +320,18 @@ ROWS = (
     }, _recurrent_gemma, family="griffin", shape_free=(
         "head_dim", "attention_window_size", "logits_soft_cap", "hidden_activation", "w_init_variance_scale",
         "final_w_init_variance_scale",
+    )),  # fmt: skip
+    _row("zamba2", "Zamba2", {
+        "n_heads": "num_attention_heads", "n_kv_heads": "num_key_value_heads?", "d_ff": "intermediate_size?",
+        "mem_blocks": "num_mem_blocks", "adapter_rank": "adapter_rank", "attention_adapters": "use_shared_attention_adapter",
+        "bias": "add_bias_linear", "mamba_heads": "n_mamba_heads", "d_state": "mamba_d_state", "n_groups": "mamba_ngroups",
+        "d_conv": "mamba_d_conv",
+    }, _zamba2, family="zamba2", shape_free=(
+        "use_conv_bias",  # transformers gives the convolution a bias whatever it says
+        "use_mem_eff_path", "use_mem_rope", "use_long_context", "mamba_expand",
+        # written by transformers, always recomputed from the fields above
+        "attention_hidden_size", "attention_head_dim", "head_dim", "mamba_headdim", "kv_channels", "num_query_groups",
+        "hybrid_layer_ids",
     )),  # fmt: skip
     _row("jetmoe", "JetMoe", {
         "n_layers": "num_hidden_layers", "n_kv_heads": "num_key_value_heads", "head_dim": "kv_channels|head_dim",

@@ -52,6 +52,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "registry.plugins.lfm2",
     "registry.plugins.griffin",
     "registry.plugins.jetmoe",
+    "registry.plugins.zamba2",
     "registry.plugins.hybrid_model_types",
     "registry.plugins.rwkv",
     "registry.plugins.encoder",

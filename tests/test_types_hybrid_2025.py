@@ -160,6 +160,22 @@ def jetmoe(draw):
                 num_experts_per_tok=draw(st.integers(1, experts)))  # fmt: skip
 
 
+@st.composite
+def zamba2(draw):
+    heads = draw(st.integers(1, 3))
+    hidden = heads * draw(st.integers(1, 4))
+    mamba_heads = draw(st.sampled_from([1, 2]))
+    layers = draw(st.lists(st.sampled_from(["mamba", "hybrid"]), min_size=1, max_size=6))
+    return dict(**_common(draw), hidden_size=hidden, num_attention_heads=heads,
+                num_key_value_heads=draw(st.sampled_from([None, heads])), layers_block_type=layers,
+                num_hidden_layers=len(layers),
+                intermediate_size=draw(st.none() | st.integers(1, 16)), num_mem_blocks=draw(st.integers(1, 3)),
+                adapter_rank=draw(st.integers(1, 4)), use_shared_attention_adapter=draw(st.booleans()),
+                add_bias_linear=draw(st.booleans()), n_mamba_heads=mamba_heads, mamba_expand=2,
+                mamba_ngroups=draw(st.sampled_from([1, mamba_heads])), mamba_d_state=draw(st.integers(1, 6)),
+                mamba_d_conv=draw(st.integers(1, 4)))  # fmt: skip
+
+
 #: GPT-style model type -> its (width, heads, layers[, MLP width]) fields.
 NAMES = {
     "gpt_neo": ("hidden_size", "num_heads", "num_layers", "intermediate_size"),
@@ -204,6 +220,7 @@ TYPES = {
     "lfm2_moe": ("Lfm2MoeForCausalLM", "Lfm2MoeModel", lfm2(moe=True)),
     "recurrent_gemma": ("RecurrentGemmaForCausalLM", "RecurrentGemmaModel", recurrent_gemma()),
     "jetmoe": ("JetMoeForCausalLM", "JetMoeModel", jetmoe()),
+    "zamba2": ("Zamba2ForCausalLM", "Zamba2Model", zamba2()),
     "gpt_neo": ("GPTNeoForCausalLM", "GPTNeoModel", classic("gpt_neo")),
     "codegen": ("CodeGenForCausalLM", "CodeGenModel", classic("codegen")),
     "persimmon": ("PersimmonForCausalLM", "PersimmonModel", classic("persimmon")),
@@ -302,6 +319,9 @@ RICH = {
                      num_experts=3, num_experts_per_tok=2, moe_intermediate_size=6, num_dense_layers=1),
     "recurrent_gemma": dict(hidden_size=16, num_attention_heads=4, num_key_value_heads=1, num_hidden_layers=3,
                             intermediate_size=12, lru_width=24, attention_bias=True),
+    "zamba2": dict(hidden_size=8, num_attention_heads=2, layers_block_type=["mamba", "hybrid", "hybrid", "mamba",
+                   "hybrid"], num_hidden_layers=5, intermediate_size=12, num_mem_blocks=2, adapter_rank=3, use_shared_attention_adapter=True,
+                   add_bias_linear=True, n_mamba_heads=2, mamba_d_state=4),
     "jetmoe": dict(hidden_size=16, num_hidden_layers=2, num_key_value_heads=2, kv_channels=4, intermediate_size=6,
                    num_local_experts=3, num_experts_per_tok=2),
     "gpt_neo": dict(hidden_size=16, num_heads=4, num_layers=2, attention_types=[[["global", "local"], 1]],
@@ -329,7 +349,9 @@ def test_tensor_names_and_shapes_follow_transformers(tmp_path, model_type, lm):
     config = make_config(model_type, cls, {"vocab_size": 61, "pad_token_id": 0, "tie_word_embeddings": False,
                                            **RICH[model_type]})  # fmt: skip
     (model,) = registry.load(write_config(config, tmp_path / "config.json"))
-    theirs = {n: tuple(p.shape) for n, p in meta_model(config).named_parameters(remove_duplicate=False)}
+    # Zamba2's shared blocks are held once, under the first layer that runs each (transformers ties the others)
+    unique = model_type == "zamba2"
+    theirs = {n: tuple(p.shape) for n, p in meta_model(config).named_parameters(remove_duplicate=unique)}
     numels: dict[str, int] = {}
     for t in iter_tensors(model.architecture):
         name = _convert(model_type, t.path)
