@@ -116,7 +116,7 @@ def _nemotron_h(cfg: ConfigReader, cls: str, params: Params) -> None:
 
 def _granite(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (Granite-4.0): layer_types (mamba or attention; default every layer Mamba-2); mixer width
-    mamba_expand × hidden_size, tiled by mamba_n_heads × mamba_d_head."""
+    mamba_expand × hidden_size, tiled by mamba_n_heads × mamba_d_head; without experts, top_k unread."""
     n = cfg.int("num_hidden_layers", DEFAULTS["granitemoehybrid"]["num_hidden_layers"])
     if cfg.has("layer_types") and cfg.raw("layer_types") is not None:
         pattern = _layers(cfg, "layer_types", "M*")
@@ -126,6 +126,8 @@ def _granite(cfg: ConfigReader, cls: str, params: Params) -> None:
         pattern = "M" * n
     _mamba_fields(cfg, params, "granitemoehybrid")
     params["pattern"] = ("layer_types", pattern)
+    if params["n_experts"][1] == 0:  # no experts (Granite-4.0-H-350M): num_experts_per_tok is 0 too and unused
+        del params["top_k"]
 
 
 def _mamba_fields(cfg: ConfigReader, params: Params, model_type: str, width: int | None = None) -> None:

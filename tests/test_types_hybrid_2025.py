@@ -88,7 +88,8 @@ def granitemoehybrid(draw):
     return dict(**_common(draw), **attention, **_mamba_prefixed(draw, attention["hidden_size"]), num_hidden_layers=n,
                 layer_types=draw(st.lists(st.sampled_from(["mamba", "attention"]), min_size=n, max_size=n)),
                 attention_bias=draw(st.booleans()), intermediate_size=draw(st.integers(1, 16)),
-                num_local_experts=experts, num_experts_per_tok=draw(st.integers(1, max(experts, 1))),
+                num_local_experts=experts,
+                num_experts_per_tok=draw(st.integers(0 if experts == 0 else 1, max(experts, 1))),
                 shared_intermediate_size=draw(st.integers(1, 16)))  # fmt: skip
 
 
@@ -320,8 +321,8 @@ RICH = {
     "recurrent_gemma": dict(hidden_size=16, num_attention_heads=4, num_key_value_heads=1, num_hidden_layers=3,
                             intermediate_size=12, lru_width=24, attention_bias=True),
     "zamba2": dict(hidden_size=8, num_attention_heads=2, layers_block_type=["mamba", "hybrid", "hybrid", "mamba",
-                   "hybrid"], num_hidden_layers=5, intermediate_size=12, num_mem_blocks=2, adapter_rank=3, use_shared_attention_adapter=True,
-                   add_bias_linear=True, n_mamba_heads=2, mamba_d_state=4),
+                   "hybrid"], num_hidden_layers=5, intermediate_size=12, num_mem_blocks=2, adapter_rank=3,
+                   use_shared_attention_adapter=True, add_bias_linear=True, n_mamba_heads=2, mamba_d_state=4),
     "jetmoe": dict(hidden_size=16, num_hidden_layers=2, num_key_value_heads=2, kv_channels=4, intermediate_size=6,
                    num_local_experts=3, num_experts_per_tok=2),
     "gpt_neo": dict(hidden_size=16, num_heads=4, num_layers=2, attention_types=[[["global", "local"], 1]],
