@@ -289,7 +289,9 @@ def _write(tmp_path: Path, data: dict) -> Path:
 
 REFUSALS = [
     ({"model_type": "gptj", "n_embd": 30, "n_head": 4}, "n_head", "does not divide"),
-    ({"model_type": "gptj", "hidden_size": 30, "n_embd": 32, "n_head": 4}, "n_head", "does not divide"),  # alias wins
+    # two spellings of one field (attribute_map) that disagree are refused, naming both (transformers
+    # would silently keep one of them: which depends on the order of the file)
+    ({"model_type": "gptj", "hidden_size": 30, "n_embd": 32, "n_head": 4}, "hidden_size", "disagrees with n_embd"),
     ({"model_type": "falcon", "hidden_size": 32, "num_attention_heads": 4, "new_decoder_architecture": True,
       "num_kv_heads": 3}, "num_kv_heads", "must divide"),
     ({"model_type": "falcon", "bias": "no"}, "bias", "true, false or null"),
