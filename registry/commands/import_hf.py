@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from registry.commands import check_output, warn, warn_plugin_errors, write_output
+    from registry.commands import warn, warn_plugin_errors
+    from registry.output.files import check_output, write_text
     from registry.errors import SpecError
     from registry.sources.hf_config import map_config, model_name, source_of
     from registry.hf_reader import read_config
@@ -68,6 +69,6 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     output = Path(args.output)
-    write_output(output, lambda temporary: temporary.write_text(text, encoding="utf-8"), args.force)
+    write_text(output, text, args.force)
     print(f"wrote {visible(str(output), False)} (family {imported.family})", file=sys.stderr)
     return 0

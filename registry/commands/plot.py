@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     from registry.output import plot
     from registry.output import render
-    from registry.commands import check_output, write_output
+    from registry.output.files import check_output, write_output
     from registry.commands._options import choice
     from registry.analyses.scaling import FITS
     from registry.analyses.report import count

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-from pathlib import Path
 
 from registry.commands._selection import add_model_arguments, selected_models
 
@@ -29,40 +26,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Render the page; exit 2 (and write nothing) if any input could not be read."""
+    from registry.output.files import check_output, write_text
     from registry.output.html_page import html_report
+    from registry.text import visible
 
+    to_file = args.output is not None and args.output != "-"
+    if to_file:
+        check_output(args.output, args.force)  # before any work: a folder, a device or an existing file is refused
     models, ok = selected_models(args, "report")
     if not ok or not models:
         return 2
     page = html_report(models, args.title)
-    if args.output is None or args.output == "-":
+    if not to_file:
         sys.stdout.write(page)
         return 0
-    target = Path(args.output)
-    if target.exists() and not args.force:
-        raise SystemExit(f"registry report: {target}: exists; use --force to overwrite it")
-    try:
-        write_atomically(target, page)
-    except OSError as exc:
-        raise SystemExit(f"registry report: {target}: cannot write: {exc.strerror or exc}") from None
-    print(f"wrote {target} ({len(models)} model{'s' if len(models) != 1 else ''}, {len(page.encode()):,} bytes)", file=sys.stderr)
+    write_text(args.output, page, args.force)
+    size = len(page.encode("utf-8", "backslashreplace"))
+    print(f"wrote {visible(str(args.output), False)} ({len(models)} model{'s' if len(models) != 1 else ''}, {size:,} bytes)", file=sys.stderr)
     return 0
-
-
-def write_atomically(target: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``target``, then rename it: a failure leaves nothing."""
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a page is an ordinary file
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
