@@ -57,14 +57,20 @@ def is_gguf(path: str | os.PathLike[str]) -> bool:
     return str(path).lower().endswith(".gguf")
 
 
-def _quantization_config(config: Path | None) -> tuple[dict[str, Any] | None, str]:
+def _quantization_config(config: Path | None) -> tuple[dict[str, Any] | None, str, str]:
+    """The config's quantization object (None: not quantized), the config's path and the key
+    it was under (``quantization_config``, or mlx-lm's ``quantization``)."""
     if config is None:
-        return None, ""
+        return None, "", "quantization_config"
     from registry.checkpoints.files import read_json_file
+    from registry.errors import SpecError
 
     data = read_json_file(config, "config")
-    value = data.get("quantization_config", data.get("quantization"))
-    return (value if isinstance(value, dict) else None), str(config)
+    key = "quantization_config" if data.get("quantization_config") is not None else "quantization"
+    value = data.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise SpecError(str(config), key, f"must be an object (got {type(value).__name__})")
+    return value, str(config), key
 
 
 def open_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
@@ -94,8 +100,8 @@ def open_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
 
     from registry.checkpoints.folder import config_beside
 
-    config, source = _quantization_config(config_beside(file))
-    tensors, quantization = dequantize(stored, config, metadata, where, source)
+    config, source, key = _quantization_config(config_beside(file))
+    tensors, quantization = dequantize(stored, config, metadata, where, source, key)
     from registry.checkpoints.tensors import Checkpoint
 
     return Checkpoint(where, "safetensors", stored, tensors, quantization, dict(metadata), notes)
