@@ -133,7 +133,9 @@ def sliding_params(cfg: ConfigReader, rule: Literal["all", "qwen", "gemma2", "ge
         first_full = cfg.int("max_window_layers", 28, minimum=0)
         if not use:  # the configuration sets sliding_window to None
             cfg.raw("sliding_window")
-            cfg.raw("layer_types")
+            types = cfg.raw("layer_types", None)
+            if types is not None:  # transformers checks the list even so: the wrong length is refused
+                _checked_layer_types(cfg, types, n_layers)
             return {}
     window = cfg.int("sliding_window", default, nullable=True)
     if rule == "all":
@@ -143,6 +145,8 @@ def sliding_params(cfg: ConfigReader, rule: Literal["all", "qwen", "gemma2", "ge
     pattern = cfg.int("sliding_window_pattern", 6) if rule == "gemma3" else 2
     types = cfg.raw("layer_types", None)
     if window is None:
+        if types is not None:
+            _checked_layer_types(cfg, types, n_layers)
         return {}
     params: Params = {"sliding_window": ("sliding_window", window)}
     if types is not None:
@@ -156,13 +160,20 @@ def sliding_params(cfg: ConfigReader, rule: Literal["all", "qwen", "gemma2", "ge
     return params | {"sliding_window_pattern": ("sliding_window_pattern" if rule == "gemma3" else "model_type", pattern)}
 
 
-def _from_layer_types(cfg: ConfigReader, types: object, n_layers: int) -> Params:
-    """An explicit ``layer_types`` list, written as a pattern when it follows one."""
+def _checked_layer_types(cfg: ConfigReader, types: object, n_layers: int) -> list[str]:
+    """``layer_types`` if it is a list of known kinds, one per layer (as transformers' config
+    class checks it, windows on or off); a SpecError naming it otherwise."""
     known = ("sliding_attention", "full_attention")
     if not isinstance(types, list) or any(t not in known for t in types):
         raise cfg.error("layer_types", f"must be a list of {' or '.join(known)}")
     if len(types) != n_layers:
         raise cfg.error("layer_types", f"lists {len(types)} layers, num_hidden_layers is {n_layers}")
+    return types
+
+
+def _from_layer_types(cfg: ConfigReader, types: object, n_layers: int) -> Params:
+    """An explicit ``layer_types`` list, written as a pattern when it follows one."""
+    types = _checked_layer_types(cfg, types, n_layers)
     full = [i for i, t in enumerate(types) if t == "full_attention"]
     if not full:
         return {}

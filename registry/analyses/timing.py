@@ -11,8 +11,10 @@ are not counted: a published GPU-hour figure that includes them is higher.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from registry.analyses.gpus import GPU
+from registry.numbers import finite_ratio
 
 
 @dataclass(frozen=True)
@@ -31,14 +33,15 @@ class TrainingTime:
 def training_time(training_flops: int, gpu: GPU, gpus: int = 1, mfu: float = 0.4, dtype: str = "bf16") -> TrainingTime:
     """The time ``training_flops`` take on ``gpus`` GPUs of ``gpu`` at utilisation ``mfu``.
 
-    Raises ValueError for an MFU outside (0, 1], a non-positive ``gpus`` or a type the
-    GPU has no peak for.
+    Raises ValueError for an MFU outside (0, 1], a non-positive ``gpus``, a type the
+    GPU has no peak for, or a time beyond a float's range.
     """
     if not 0 < mfu <= 1:
         raise ValueError(f"mfu must be in (0, 1], got {mfu}")
     if gpus < 1:
         raise ValueError(f"gpus must be a positive integer, got {gpus}")
     peak = gpu.peak_flops(dtype)
-    seconds_on_one = training_flops / (peak * mfu)
-    hours = seconds_on_one / 3600
-    return TrainingTime(gpu.key, gpus, mfu, dtype, peak / 1e12, hours, hours / gpus / 24)
+    per_hour = Fraction(peak) * Fraction(mfu) * 3600  # exact: a tiny MFU never rounds the rate to 0
+    hours = finite_ratio(training_flops, per_hour, "the training time in GPU-hours")
+    days = finite_ratio(training_flops, per_hour * gpus * 24, "the training time in days")
+    return TrainingTime(gpu.key, gpus, mfu, dtype, peak / 1e12, hours, days)

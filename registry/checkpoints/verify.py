@@ -60,7 +60,7 @@ from typing import Any
 from registry.checkpoints import TensorInfo
 from registry.family import CheckpointOnly
 from registry.model import Model
-from registry.checkpoints.runs import SpecTensors, Template, boxes
+from registry.checkpoints.runs import SpecTensors, Template, boxes, length
 from registry.blocks.tensors import Tensor
 
 __all__ = ["BUFFERS", "MIN_RUN", "NOT_BUILT", "OUTCOMES", "Comparison", "Entry", "Rename", "checkpoint_only", "compare"]
@@ -299,7 +299,7 @@ def _absent(spec: _Lookup, found: dict[str, _Found], result: Comparison) -> None
             entries.append((template.spec_key(numbers), *_tied_or_missing(spec, found, stored_groups, name, tensor,
                                                                            _tie_root(spec, name, template))))  # fmt: skip
         for box in boxes(template.slots, taken | exceptions):
-            count = prod(len(r) for r in box)
+            count = prod(length(r) for r in box)
             first = tuple(r[0] for r in box)
             if count < MIN_RUN:
                 for numbers in itertools.product(*box):
@@ -309,7 +309,7 @@ def _absent(spec: _Lookup, found: dict[str, _Found], result: Comparison) -> None
                 continue
             name = template.run_name(box)
             tied, entry = _tied_or_missing(spec, found, stored_groups, name, tensor, root)
-            runs = tuple((r[0], r[-1], r.step) for r in box if len(r) > 1)
+            runs = tuple((r[0], r[-1], r.step) for r in box if length(r) > 1)
             entries.append((template.spec_key(first), tied, replace(entry, count=count, indices=runs)))
     entries.sort(key=lambda e: e[0])
     for _key, tied, entry in entries:
@@ -384,7 +384,7 @@ def _spec_heads(tensors: SpecTensors) -> list[str]:
             continue
         first = template.slots[0]
         for n in first[:MAX_PREFIXES]:
-            counts[str(n)] += copies // len(first)
+            counts[str(n)] += copies // length(first)
     return [head for head, _ in counts.most_common(MAX_PREFIXES)]
 
 

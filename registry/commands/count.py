@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         for item, model in zip(data, models):
             if id(model) in checks:
                 item["checkpoint"] = checks[id(model)][1]
-        print(json.dumps(data, indent=2))
+        print(json.dumps(data, indent=2, allow_nan=False))
     elif args.format == "csv":
         if reports:
             print(render.rows_text(render.component_columns(reports), "csv"))
@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
 def _checkpoint_of(spec: str) -> Path | None:
     """The checkpoint a command-line argument brings with it: a folder's, or the GGUF file itself."""
     from registry.checkpoints import is_gguf
+    from registry.errors import RegistryError
 
     path = Path(spec)
     try:
@@ -97,6 +98,8 @@ def _checkpoint_of(spec: str) -> Path | None:
 
             return checkpoint_in(path, required=False)
     except (OSError, ValueError):
+        return None
+    except RegistryError:  # a folder whose checkpoint cannot be chosen: loading it said so already
         return None
     return path if is_gguf(path) else None
 

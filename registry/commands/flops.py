@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the FLOPs of every model of every spec; exit 2 if any spec could not be read."""
     from registry.output import render
-    from registry.commands._options import choice, positive_int
+    from registry.commands._options import MAX_BATCH, choice, positive_int
     from registry.analyses.gpus import PEAK_DTYPES
     from registry.commands._hardware import resolve_gpus
     from registry.commands._options import positive_float
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         mfu = 0.4
     peak = choice("flops", "--peak-dtype", args.peak_dtype, PEAK_DTYPES)
     context = None if args.context is None else positive_int("flops", "--context", args.context)
-    batch = positive_int("flops", "--batch", args.batch)
+    batch = positive_int("flops", "--batch", args.batch, MAX_BATCH)
     dtype = choice("flops", "--dtype", args.dtype, DTYPE_BITS)
     kv_dtype = dtype if args.kv_dtype is None else choice("flops", "--kv-dtype", args.kv_dtype, DTYPE_BITS)
     models, ok = load_models(args.specs, NAME, getattr(args, "strict", False))

@@ -22,7 +22,7 @@ are mapped by the installed family plugins: `registry families --model-types` li
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``registry import-hf``."""
-    parser.add_argument("config", metavar="CONFIG.json", help="a Hugging Face config.json file")
+    parser.add_argument("config", metavar="CONFIG.json", help="a Hugging Face config.json file (- reads it from stdin)")
     parser.add_argument("-o", "--output", metavar="SPEC.toml", help="write the spec here instead of stdout")
     parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
     add_strict_option(parser)
@@ -54,17 +54,25 @@ def run(args: argparse.Namespace) -> int:
     from registry.text import visible
 
     warn_plugin_errors(NAME)
-    data, lines = read_config(args.config)
-    imported = map_config(data, args.config, lines, strict=args.strict)
+    if args.config == "-":  # the config's text from stdin
+        from registry.sources.loading import read_stdin
+
+        where = "<stdin>"
+        data, lines = read_config(where, read_stdin())
+    else:
+        where = args.config
+        data, lines = read_config(where)
+    imported = map_config(data, where, lines, strict=args.strict)
     for line in imported.notes:
         warn(NAME, line)
-    source = source_of(args.config, imported)
+    source = source_of(where, imported)
     if args.output is not None:
-        check_output(args.output, args.force)  # before any work: an existing file is refused
+        check_output(args.output, args.force)  # before writing the spec: an existing file is refused
+    name = model_name("stdin" if where == "<stdin>" else where, data.get("_name_or_path"))
     try:
-        text = spec_text(imported, model_name(args.config, data.get("_name_or_path")), source)
+        text = spec_text(imported, name, source)
     except ValueError as exc:  # a value TOML cannot hold (a lone surrogate)
-        raise SpecError(str(args.config), "", f"cannot write the spec: {exc}") from None
+        raise SpecError(where, "", f"cannot write the spec: {exc}") from None
     if args.output is None:
         sys.stdout.write(text)
         return 0

@@ -71,18 +71,18 @@ def run(args: argparse.Namespace) -> int:
     from registry.analyses.activations import RECOMPUTE
     from registry.analyses.sharding import Parallelism
     from registry.commands._hardware import resolve_gpus
-    from registry.commands._options import choice, positive_int
+    from registry.commands._options import MAX_BATCH, MAX_GPUS, choice, positive_int
     from registry.analyses.memory import DTYPE_BITS, OPTIMIZER_STATE_BYTES, TRAIN_DTYPES, Training, memory
 
     dtype = choice("memory", "--dtype", args.dtype, DTYPE_BITS)
     kv_dtype = None if args.kv_dtype is None else choice("memory", "--kv-dtype", args.kv_dtype, DTYPE_BITS)
     optimizer = choice("memory", "--optimizer", args.optimizer, OPTIMIZER_STATE_BYTES)
     seq_len = positive_int("memory", "--seq-len", args.seq_len)
-    batch = positive_int("memory", "--batch", args.batch)
+    batch = positive_int("memory", "--batch", args.batch, MAX_BATCH)
     encoder_len = None if args.encoder_len is None else positive_int("memory", "--encoder-len", args.encoder_len)
     recompute = choice("memory", "--recompute", args.recompute, RECOMPUTE)
     zero = int(choice("memory", "--zero", str(args.zero), ("0", "1", "2", "3")))
-    tp, pp, ep = (positive_int("memory", f"--{k}", getattr(args, k)) for k in ("tp", "pp", "ep"))
+    tp, pp, ep = (positive_int("memory", f"--{k}", getattr(args, k), MAX_GPUS) for k in ("tp", "pp", "ep"))
     lora = None if args.lora is None else positive_int("memory", "--lora", args.lora)
     if args.qlora and lora is None:
         raise SystemExit("registry memory: --qlora needs --lora R")

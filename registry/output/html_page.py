@@ -128,7 +128,15 @@ def _flops_rows(model: Model) -> list[list[object]]:
 
 
 def _gib(n: int) -> str:
-    return f"{n / 2**30:,.2f} GiB"
+    """Bytes in GiB, to two decimals (in scientific notation past a float's range)."""
+    from registry.numbers import ratio
+
+    value = ratio(n, 2**30)
+    if value is None:
+        from decimal import Decimal
+
+        return f"{Decimal(n) / Decimal(2**30):.2e} GiB"
+    return f"{value:,.2f} GiB"
 
 
 def _section(model: Model, report: Report, index: int) -> str:

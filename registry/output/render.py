@@ -75,7 +75,7 @@ def rows_text(rows: Sequence[dict[str, Any]], fmt: str) -> str:
     if fmt == "json":
         import json
 
-        return json.dumps(list(rows), indent=2)
+        return json.dumps(list(rows), indent=2, allow_nan=False)
     if fmt == "csv":
         import csv
         import io
@@ -149,7 +149,7 @@ def reports_json(reports: Sequence[Report], trees: Sequence[list[TreeNode]] | No
         out.append(data)
     import json
 
-    return json.dumps(out, indent=2)
+    return json.dumps(out, indent=2, allow_nan=False)
 
 
 def _node_dict(node: TreeNode) -> dict[str, Any]:
