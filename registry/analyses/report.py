@@ -10,7 +10,7 @@ down to the tensors. Nothing here prints.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from registry.blocks import BlockBase, Module, Repeat, Shared, join
@@ -36,6 +36,11 @@ class LayerRow:
     first: int | None = None
     stride: int = 1
     tied_to: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as JSON-ready data (``dataclasses.asdict``, without its deep copies)."""
+        return {"path": self.path, "params": self.params, "active": self.active, "count": self.count,
+                "first": self.first, "stride": self.stride, "tied_to": self.tied_to}  # fmt: skip
 
     @property
     def label(self) -> str:
@@ -92,15 +97,17 @@ class Report:
         """``params`` as a percentage of ``total_params``."""
         return ratio(100 * params, self.total_params) or 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        """The report as JSON-ready data (exact integers, layers as a list of objects)."""
+    def to_dict(self, layers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The report as JSON-ready data (exact integers, layers as a list of objects; ``layers``:
+        those objects, already made for another report of the same block tree)."""
         return {
             "name": self.name, "family": self.family, "source": self.source, "total_params": self.total_params,
             "active_params": self.active_params, "total_with_ties": self.total_with_ties,
             "non_embedding_params": self.non_embedding_params, "reported_params": self.reported_params,
             "reported_diff_pct": self.reported_diff_pct, "training_tokens": self.training_tokens,
             "components": dict(self.components), "components_active": dict(self.components_active),
-            "by_kind": dict(self.by_kind), "layers": [asdict(row) for row in self.layers],
+            "by_kind": dict(self.by_kind),
+            "layers": [row.to_dict() for row in self.layers] if layers is None else layers,
             "ignored_fields": list(self.ignored_fields),
         }  # fmt: skip
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from registry.commands import add_format_option
@@ -55,17 +56,14 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit("registry count: --depth has no CSV form; use --format table, markdown or json")
     models, ok = selected_models(args, "count")
     checks, checked_ok = _check_checkpoints(args.specs, models)
+    if args.format == "json":  # streamed, one model at a time: 10^5 models need no more memory than one
+        for chunk in render.json_array(_json_items(models, args.depth, checks), shared=_SHARED):
+            sys.stdout.write(chunk)
+        sys.stdout.write("\n")
+        return 2 if not ok or checked_ok is None else 0 if checked_ok else 1
     reports = [count(m) for m in models]
     trees = [tree(m, args.depth) for m in models] if args.depth else None
-    if args.format == "json":
-        import json
-
-        data = json.loads(render.reports_json(reports, trees))
-        for item, model in zip(data, models):
-            if id(model) in checks:
-                item["checkpoint"] = checks[id(model)][1]
-        print(json.dumps(data, indent=2, allow_nan=False))
-    elif args.format == "csv":
+    if args.format == "csv":
         if reports:
             print(render.rows_text(render.component_columns(reports), "csv"))
     else:
@@ -84,6 +82,29 @@ def run(args: argparse.Namespace) -> int:
             if id(model) in checks:
                 print(checks[id(model)][0].splitlines()[0], file=sys.stderr)
     return 2 if not ok or checked_ok is None else 0 if checked_ok else 1
+
+
+#: The keys of a model's JSON object that depend on its block tree alone.
+_SHARED = ("components", "components_active", "by_kind", "layers", "tree")
+
+
+def _json_items(models: list[Model], depth: int | None, checks: dict[int, tuple[str, dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+    """Each model's ``count --format json`` object, in turn. Models that share a block tree (the
+    sizes of a table with equal hyper-parameters) share its per-layer rows and tree, computed once."""
+    from registry.analyses.report import count, tree
+    from registry.output.render import tree_dicts
+
+    shared: dict[int, dict[str, Any]] = {}
+    for model in models:
+        report = count(model)
+        data = report.to_dict(shared[id(model.architecture)]["layers"] if id(model.architecture) in shared else None)
+        same = shared.setdefault(id(model.architecture), {key: data[key] for key in _SHARED if key in data})
+        if depth:
+            same.setdefault("tree", tree_dicts(tree(model, depth)))
+        data.update(same)  # the very objects of the first model of this tree: json_array encodes them once
+        if id(model) in checks:
+            data["checkpoint"] = checks[id(model)][1]
+        yield data
 
 
 def _checkpoint_of(spec: str) -> Path | None:

@@ -9,11 +9,15 @@ from registry.commands._selection import add_model_arguments, selected_models
 
 NAME = "report"
 HELP = "an HTML page (one file, no network): summary, component chart, memory, FLOPs, collapsible tree, sources"
+#: The most models one page holds (docs/quickstart.md states it): each adds a section of tens of kB.
+MAX_MODELS = 1000
+
 DESCRIPTION = """Write one self-contained HTML file about the models given: the summary table,
 per model its sources (linked), the component breakdown as an inline SVG chart, memory
 and FLOPs, and the block tree, collapsible down to the tensors. It opens in any browser
 without a server or network. Without -o the page goes to stdout. An existing file is
-kept unless --force; nothing is written when a spec fails."""
+kept unless --force; nothing is written when a spec fails. One page holds at most
+1,000 models."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
     models, ok = selected_models(args, "report")
     if not ok or not models:
         return 2
+    if len(models) > MAX_MODELS:  # a page of 10^5 models would be hundreds of MB that no browser opens
+        raise SystemExit(f"registry report: {len(models):,} models; one page holds at most {MAX_MODELS:,} "
+                         "(give fewer spec files, or use count --format json)")
     page = html_report(models, args.title)
     if not to_file:
         sys.stdout.write(page)

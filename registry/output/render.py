@@ -7,7 +7,7 @@ returns text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from registry.blocks.tensors import COMPONENTS
@@ -145,11 +145,57 @@ def reports_json(reports: Sequence[Report], trees: Sequence[list[TreeNode]] | No
     for i, report in enumerate(reports):
         data = report.to_dict()
         if trees is not None:
-            data["tree"] = [_node_dict(n) for n in trees[i]]
+            data["tree"] = tree_dicts(trees[i])
         out.append(data)
+    return "".join(json_array(out))
+
+
+def tree_dicts(nodes: Sequence[TreeNode]) -> list[dict[str, Any]]:
+    """A block tree (:func:`registry.analyses.report.tree`) as JSON-ready data."""
+    return [_node_dict(n) for n in nodes]
+
+
+#: How many shared values :func:`json_array` keeps the text of (then it starts afresh).
+_SHARED_TEXTS = 1000
+
+
+def json_array(items: Iterable[Any], shared: Iterable[str] = ()) -> Iterator[str]:
+    """The text of ``json.dumps(list(items), indent=2)``, one chunk per item, so that a long
+    array is written as it is made, never held whole. Strict JSON: a NaN or an infinity is
+    a ValueError, never written.
+
+    An item's values under the keys ``shared`` that are the very object of an earlier
+    item's (the layers of models sharing a block tree) are encoded once: indented JSON is
+    encoded in Python, slowly, and 10^5 models of a few trees would spend most of their
+    time on the same text."""
     import json
 
-    return json.dumps(out, indent=2, allow_nan=False)
+    keys = frozenset(shared)
+    texts: dict[int, tuple[object, str]] = {}  # id -> (the value, kept alive so that its id stays its own; text)
+    flat = json.JSONEncoder(allow_nan=False).encode  # C-accelerated: a number or a string is the same text indented
+
+    def value_text(key: str, value: Any) -> str:
+        if not isinstance(value, (dict, list, tuple)):
+            return flat(value)
+        if key not in keys:
+            return json.dumps(value, indent=2, allow_nan=False).replace("\n", "\n  ")
+        found = texts.get(id(value))
+        if found is None:
+            if len(texts) >= _SHARED_TEXTS:
+                texts.clear()
+            found = texts[id(value)] = (value, json.dumps(value, indent=2, allow_nan=False).replace("\n", "\n  "))
+        return found[1]
+
+    first = True
+    for item in items:
+        if isinstance(item, dict) and item and keys:
+            parts = [f"  {flat(k)}: {value_text(k, v)}" for k, v in item.items()]
+            text = "{\n" + ",\n".join(parts) + "\n}"
+        else:
+            text = json.dumps(item, indent=2, allow_nan=False)
+        yield ("[\n  " if first else ",\n  ") + text.replace("\n", "\n  ")  # JSON strings hold no raw newline
+        first = False
+    yield "[]" if first else "\n]"
 
 
 def _node_dict(node: TreeNode) -> dict[str, Any]:
