@@ -109,16 +109,16 @@ def test_gguf_block_count_of_2_64_minus_1_and_0_d_tensors(cli, tmp_path):
 
 ENTRY = 'name = "X"\nbf16_tflops = 100\nmemory_gb = 80\nbandwidth_gbs = 1000\n'
 CATALOG_CASES = {
-    "memory inf": ("[x]\n" + ENTRY.replace("memory_gb = 80", "memory_gb = inf"), "x: memory_gb must be a number from 0.001 to 1e+06, got inf"),
-    "memory 1e308": ("[x]\n" + ENTRY.replace("memory_gb = 80", "memory_gb = 1e308"), "memory_gb must be a number"),
+    "memory inf": ("[x]\n" + ENTRY.replace("memory_gb = 80", "memory_gb = inf"), "x: memory_gb must be a positive number from 0.001 to 1e+06, got inf"),
+    "memory 1e308": ("[x]\n" + ENTRY.replace("memory_gb = 80", "memory_gb = 1e308"), "memory_gb must be a positive number"),
     "memory tiny": ("[x]\n" + ENTRY.replace("memory_gb = 80", "memory_gb = 5e-324"), "got 5e-324"),
-    "tflops inf": ("[x]\n" + ENTRY.replace("bf16_tflops = 100", "bf16_tflops = inf"), "bf16_tflops must be a number"),
+    "tflops inf": ("[x]\n" + ENTRY.replace("bf16_tflops = 100", "bf16_tflops = inf"), "bf16_tflops must be a positive number"),
     "tflops nan": ("[x]\n" + ENTRY.replace("bf16_tflops = 100", "bf16_tflops = nan"), "got nan"),
-    "fp8 1e308": ("[x]\n" + ENTRY + "fp8_tflops = 1e308\n", "fp8_tflops must be a number"),
+    "fp8 1e308": ("[x]\n" + ENTRY + "fp8_tflops = 1e308\n", "fp8_tflops must be a positive number"),
     "key with a newline": ('["x\\n"]\n' + ENTRY, "x\\n: a GPU key is lower-case letters"),
     "name a number": ("[x]\n" + ENTRY.replace('name = "X"', "name = 5"), "x: name must be text, got 5"),
     "dotted key of many parts": ("a." * 500 + "b = 1\n", "a key may have at most 10 dotted parts"),
-    "5000 digits": ("[x]\n" + ENTRY.replace("80", "8" * 5000), "memory_gb must be a number from 0.001 to 1e+06, got 8888"),
+    "5000 digits": ("[x]\n" + ENTRY.replace("80", "8" * 5000), "memory_gb must be a positive number from 0.001 to 1e+06, got 8888"),
 }  # fmt: skip
 
 

@@ -115,7 +115,7 @@ def _read(path: Path) -> str:
     except CatalogError:
         raise
     except FileNotFoundError:
-        raise CatalogError(f"{path}: no such file") from None
+        raise CatalogError(f"{path}: cannot read the GPU catalogue: no such file") from None
     except (OSError, ValueError) as exc:
         raise CatalogError(f"{path}: cannot read the GPU catalogue: {getattr(exc, 'strerror', None) or exc}") from None
     if len(data) > MAX_CATALOG_BYTES:
@@ -177,7 +177,7 @@ def _parse(text: str, where: str) -> dict[str, GPU]:
             if value is None and field in ("fp16_tflops", "fp8_tflops"):
                 continue  # no such tensor mode
             if not _number(value) or not low <= value <= high:
-                raise CatalogError(f"{where}: {key}: {field} must be a number from {low:g} to {high:g}, got {_show(value)}")
+                raise CatalogError(f"{where}: {key}: {field} must be a positive number from {low:g} to {high:g}, got {_show(value) if value is not None else 'nothing'}")
         for field in ("name", "source", "notes"):
             if field in entry and not isinstance(entry[field], str):
                 raise CatalogError(f"{where}: {key}: {field} must be text, got {_show(entry[field])}")
