@@ -21,7 +21,11 @@ import the source tree, where ``registry.plugins`` does not exist). Figures:
 5. transformers' ``GPT2Model`` of gpt2-xl on the meta device, process to process (imports
    included, against the cold ``registry count``) and warm in-process (against
    ``build_model`` + ``count``), when torch and transformers are installed in the running
-   interpreter; counts compared.
+   interpreter; counts compared;
+6. a repo id against a local Hub (tests/hub_server.py, ``HF_ENDPOINT`` pointed at it): the
+   requests of a first ``registry count org/name``, of a cached one (target: at most one
+   revision check) and of one with ``HF_HUB_OFFLINE=1`` (target: none), and the cached
+   count's time against the cold count of a spec file.
 
 Subprocess timings are medians of interleaved runs (each command once per round, so that
 the machine's load affects them alike); the machine may be loaded by other processes:
@@ -156,6 +160,35 @@ WARM = textwrap.dedent(
 )
 
 
+def hub_figures(exe: Path, work: Path, runs: int) -> dict[str, object]:
+    """Requests a repo count makes against a local Hub (first, cached, offline), and the cached count's time."""
+    sys.path.insert(0, str(ROOT))
+    from tests.hub_server import HubState, Repo, commit_of, serve
+
+    repo = "HuggingFaceTB/SmolLM2-135M"
+    config = (ROOT / "docs" / "examples" / "smollm2-135m" / "config.json").read_bytes()
+    state = HubState(repos={repo: Repo(commits={commit_of("bench"): {"config.json": config}},
+                                       refs={"main": commit_of("bench")})})  # fmt: skip
+    server, endpoint = serve(state)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and "PROXY" not in k.upper()}
+    env.update(HF_ENDPOINT=endpoint, HF_HOME=str(work / "hf"), HF_HUB_DISABLE_TELEMETRY="1", NO_PROXY="localhost,127.0.0.1")
+    try:
+        requests = []
+        for offline in (False, False, True):
+            state.reset()
+            subprocess.run([str(exe), "count", repo], capture_output=True, check=True, cwd=work,
+                           env={**env, **({"HF_HUB_OFFLINE": "1"} if offline else {})})  # fmt: skip
+            requests.append(len(state.requests))
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run([str(exe), "count", repo], capture_output=True, check=True, cwd=work, env=env)
+            times.append(time.perf_counter() - start)
+    finally:
+        server.shutdown()
+    return {"first": requests[0], "cached": requests[1], "offline": requests[2], "cached_s": statistics.median(times)}
+
+
 def make_venv(where: Path, source: Path) -> Path:
     """A virtualenv at ``where`` with the checkout ``source`` pip-installed (not editable); its python."""
     python = where / ("Scripts" if os.name == "nt" else "bin") / "python"
@@ -208,6 +241,7 @@ def main() -> None:
             runs,
             work,
         )
+        hub = hub_figures(exe, work, max(3, runs // 3))
         out = subprocess.run([str(python), str(work / "in_process.py"), str(spec), str(sweep_n)],
                              capture_output=True, text=True, check=True, cwd=work).stdout  # fmt: skip
         inproc = json.loads(out)
@@ -248,6 +282,10 @@ def main() -> None:
         (f"sweep of {sweep_n:,} distinct GPT configurations (`build_model` + `count`) / closed-form formula",
          f"{inproc['sweep_s']:.2f} s / {ms(inproc['formula_s'])}: {inproc['sweep_s'] / inproc['formula_s']:.0f}x, "
          f"counts {'identical' if inproc['identical'] else 'DIFFERENT'}", "at most 100x, identical"),
+        ("requests of `registry count org/name` against a local Hub: first / cached / `HF_HUB_OFFLINE=1`",
+         f"{hub['first']} / {hub['cached']} / {hub['offline']}", "cached at most 1, offline 0"),
+        ("cached `registry count org/name` / cold `registry count specs/gpt2-xl.toml`",
+         f"{ms(hub['cached_s'])} / {ms(cold['count'])}: {hub['cached_s'] / cold['count']:.1f}x", ""),
     ]  # fmt: skip
     if cold_tf is not None:
         theirs, ours, same = cold_tf

@@ -22,8 +22,8 @@ from pydantic import Field, PositiveInt, model_validator
 from registry import Family, hookimpl
 from registry.blocks import Block, FeedForward, FieldError, MoE, Module, RMSNorm
 from registry.plugins.decoder import GQAParams, causal_lm, moe_runs, self_attention, stack
-from registry.hf_reader import REQUIRED, ConfigReader
-from registry.model_types import Mapped, ModelType
+from registry import REQUIRED, ConfigReader
+from registry import Mapped, ModelType
 from registry.plugins.hf_common import DECODER_SHAPE_FREE, ROUTER, causal_classes, decoder_params
 
 _W = {"gate": "w1", "up": "w3", "down": "w2"}

@@ -22,14 +22,14 @@ Only public API is used: a third-party family may import it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field, NonNegativeInt, PositiveInt
 
 from registry.blocks import FieldError
-from registry.hf_reader import ConfigReader
-from registry.model_types import Params
+from registry import ConfigReader
+from registry import Params
 from registry.plugins.periodic_layers import split
 
 #: The layer kinds of transformers' ``layer_types`` this module knows.
@@ -185,3 +185,14 @@ def _from_layer_types(cfg: ConfigReader, types: object, n_layers: int) -> Params
     if full == list(range(len(full))):
         return {"max_window_layers": ("layer_types", len(full))}
     return {"layer_types": ("layer_types", list(types))}
+
+
+def windows(rule: Literal["all", "qwen", "gemma2", "gemma3"], default: int | None) -> Callable[[ConfigReader, str, Params], None]:
+    """A row's rule (:class:`registry.Row`): the sliding-window hyper-parameters, read as :func:`sliding_params`
+    reads them (``default``: the configuration's ``sliding_window`` default)."""
+
+    def rule_(cfg: ConfigReader, cls: str, params: Params) -> None:
+        params.update(sliding_params(cfg, rule, default, params["n_layers"][1]))
+
+    rule_.__doc__ = f"Rule: sliding windows as {rule!r} configurations say them."
+    return rule_

@@ -19,9 +19,10 @@ from pydantic import Field, PositiveInt, model_validator
 
 from registry.plugins.common import FamilyParams, check_heads
 from registry import Family, hookimpl
+from registry.plugins.checkpoint_names import BERT_NAMES
 from registry.blocks import Attention, Embedding, FeedForward, LayerNorm, Linear, Module, Parameter, Repeat
-from registry.hf_reader import ConfigReader
-from registry.model_types import Mapped, ModelType, Params
+from registry import ConfigReader
+from registry import Mapped, ModelType, Params
 
 
 class BertParams(FamilyParams):
@@ -96,7 +97,8 @@ def build(p: BertParams) -> Module:
 @hookimpl
 def register_families(register):
     """Register the ``bert`` family."""
-    register(Family(name="bert", params=BertParams, build=build, description="BERT encoder (HF BertModel and heads)"))
+    register(Family(name="bert", params=BertParams, build=build, description="BERT encoder (HF BertModel and heads)",
+                    checkpoint_names=BERT_NAMES))  # fmt: skip
 
 
 # --------------------------------------------------------------------------- Hugging Face model type

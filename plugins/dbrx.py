@@ -22,9 +22,9 @@ from pydantic import Field, PositiveInt, model_validator
 
 from registry import Family, SpecError, hookimpl
 from registry.blocks import Attention, Embedding, FieldError, FusedExperts, LayerNorm, Linear, Module, Repeat
-from registry.sources.hf_config import COMMON_SHAPE_FREE
-from registry.hf_reader import ConfigReader, short
-from registry.model_types import Mapped, ModelType
+from registry import COMMON_SHAPE_FREE
+from registry import ConfigReader, short_value as short
+from registry import Mapped, ModelType
 from registry.plugins.common import FamilyParams
 from registry.plugins.hf_common import causal_classes, has_lm_head
 

@@ -29,7 +29,8 @@ checkpoints hold beyond transformers' parameters (:class:`registry.CheckpointOnl
 used by ``topk_method = "noaux_tc"``: a buffer in transformers, not a parameter),
 ``mtp_layers`` (multi-token-prediction modules stored as extra layers after the last
 one, ``model.layers.61.*`` in DeepSeek-V3, with ``enorm``, ``hnorm``, ``eh_proj`` and
-``shared_head``: transformers builds no MTP layer). The FP8 block scales of the
+``shared_head``: transformers builds no MTP layer; its block tree, as the checkpoint
+stores it, is declared so that ``count --include-mtp`` can count it). The FP8 block scales of the
 published checkpoint (``weight_scale_inv``) are read by the core's quantized-checkpoint
 support, not declared here.
 """
@@ -39,9 +40,11 @@ from __future__ import annotations
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import CheckpointOnly, Family, hookimpl
-from registry.blocks import Block, FeedForward, FieldError, LatentAttention, MoE, Module, Parameter, RMSNorm
-from registry.hf_reader import ConfigReader
-from registry.model_types import Mapped, ModelType, Params
+from registry.blocks import (
+    Block, Embedding, FeedForward, FieldError, LatentAttention, Linear, MoE, Module, Parameter, RMSNorm,
+)  # fmt: skip
+from registry import ConfigReader
+from registry import Mapped, ModelType, Params
 from registry.plugins.decoder import DecoderParams, causal_lm, moe_runs, stack
 from registry.plugins.hf_common import DECODER_SHAPE_FREE, ROUTER, causal_classes, decoder_params
 
@@ -78,6 +81,12 @@ class DeepSeekV2Params(DecoderParams):
 
 def build(p: DeepSeekV2Params) -> Module:
     """The block tree of a DeepSeek-V2 model."""
+    bodies = _layer_bodies(p)
+    return causal_lm(p, stack(moe_runs(p.n_layers, 1, p.first_dense), bodies), RMSNorm(name="norm", dim=p.d_model))
+
+
+def _layer_bodies(p: DeepSeekV2Params) -> dict[str, list[Block]]:
+    """The blocks of a dense and of a mixture-of-experts decoder layer."""
     attention = LatentAttention(
         name="self_attn", d_model=p.d_model, n_heads=p.n_heads, q_lora_rank=p.q_lora_rank,
         kv_lora_rank=p.kv_lora_rank, qk_nope_head_dim=p.qk_nope_head_dim, qk_rope_head_dim=p.qk_rope_head_dim,
@@ -99,8 +108,32 @@ def build(p: DeepSeekV2Params) -> Module:
         )  # fmt: skip
     elif p.mlp_bias:  # transformers builds an empty shared expert whose down projection keeps its bias
         moe.append(Parameter(name="mlp.shared_experts.down_proj.bias", shape=(p.d_model,), component="shared_experts"))
-    bodies = {"dense": [attention, dense, *norms], "moe": [attention, *moe, *norms]}
-    return causal_lm(p, stack(moe_runs(p.n_layers, 1, p.first_dense), bodies), RMSNorm(name="norm", dim=p.d_model))
+    return {"dense": [attention, dense, *norms], "moe": [attention, *moe, *norms]}
+
+
+def mtp_module(p: DeepSeekV2Params, index: int) -> Module:
+    """The multi-token-prediction layer ``n_layers + index`` as the published checkpoint stores it.
+
+    DeepSeek-V3's ``model.layers.61.*`` (DeepSeek-AI 2024, arXiv:2412.19437, section 2.2;
+    the checkpoint's README_WEIGHTS.md): its own copy of the token embedding
+    (``embed_tokens``), ``enorm`` and ``hnorm``, ``eh_proj`` (``2·d_model → d_model``),
+    one decoder layer (a mixture-of-experts layer past ``first_dense``), and
+    ``shared_head`` (a norm and a copy of the output head).
+    """
+    n = p.n_layers + index
+    body = _layer_bodies(p)["moe" if n >= p.first_dense else "dense"]
+    d = p.d_model
+    blocks: list[Block] = [
+        Embedding(name="embed_tokens", num_embeddings=p.vocab_size, embedding_dim=d, role="token"),
+        RMSNorm(name="enorm", dim=d), RMSNorm(name="hnorm", dim=d),
+        Linear(name="eh_proj", in_features=2 * d, out_features=d, bias=False),
+        *body,
+        Module(name="shared_head", blocks=[RMSNorm(name="norm", dim=d),
+                                           Linear(name="head", in_features=d, out_features=p.vocab_size, bias=False,
+                                                  component="head")]),
+    ]  # fmt: skip
+    prefix = "model." if p.lm_head else ""
+    return Module(name=f"{prefix}layers.{n}", blocks=blocks)
 
 
 MTP_REASON = (
@@ -115,7 +148,8 @@ ROUTER_BIAS_REASON = (
 def checkpoint_only(p: DeepSeekV2Params) -> list[CheckpointOnly]:
     """What the published checkpoints hold beyond transformers' parameters, for ``registry verify``."""
     prefix = "model." if p.lm_head else ""
-    known = [CheckpointOnly(f"{prefix}layers.{p.n_layers + i}.*", MTP_REASON) for i in range(p.mtp_layers)]
+    known = [CheckpointOnly(f"{prefix}layers.{p.n_layers + i}.*", MTP_REASON, mtp_module(p, i))
+             for i in range(p.mtp_layers)]  # fmt: skip
     if p.router_score_bias:
         known.append(CheckpointOnly(f"{prefix}layers.*.mlp.gate.e_score_correction_bias", ROUTER_BIAS_REASON))
     return known

@@ -33,6 +33,7 @@ from typing import Literal
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import Family, hookimpl
+from registry.plugins.checkpoint_names import BERT_NAMES
 from registry.blocks import (
     Attention, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Parameter, Repeat, Shared,
 )  # fmt: skip
@@ -208,4 +209,5 @@ def build(p: EncoderParams) -> Module:
 def register_families(register):
     """Register the ``encoder`` family."""
     register(Family(name="encoder", params=EncoderParams, build=build,
-                    description="bidirectional encoders: RoBERTa, DistilBERT, ALBERT, DeBERTa-v2, ModernBERT, ELECTRA"))  # fmt: skip
+                    description="bidirectional encoders: RoBERTa, DistilBERT, ALBERT, DeBERTa-v2, ModernBERT, ELECTRA",
+                    checkpoint_names=BERT_NAMES))  # fmt: skip

@@ -36,6 +36,7 @@ from typing import Literal
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import Family, hookimpl
+from registry.plugins.checkpoint_names import BART_NAMES
 from registry.blocks import (
     Attention, Block, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Repeat, RMSNorm, TiedEmbedding,
 )  # fmt: skip
@@ -208,5 +209,6 @@ def register_families(register):
     """Register the ``encoder-decoder`` family."""
     register(
         Family(name="encoder-decoder", params=EncoderDecoderParams, build=build,
-               description="T5, Flan-T5, BART: encoder and decoder stacks with cross-attention, shared embedding")
+               description="T5, Flan-T5, BART: encoder and decoder stacks with cross-attention, shared embedding",
+               checkpoint_names=BART_NAMES)
     )  # fmt: skip

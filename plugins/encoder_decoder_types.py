@@ -24,8 +24,8 @@ from __future__ import annotations
 from typing import Any
 
 from registry import hookimpl
-from registry.hf_reader import ConfigReader, short
-from registry.model_types import Mapped, ModelType, Params
+from registry import ConfigReader, short_value as short
+from registry import Mapped, ModelType, Params
 
 #: T5WithLMHeadModel is the name early published T5 configs give T5ForConditionalGeneration (t5-small …
 #: t5-11b); transformers 5 has no such class and its auto classes build T5ForConditionalGeneration for them.

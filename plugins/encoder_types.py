@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from registry import hookimpl
-from registry.hf_reader import ConfigReader, short
-from registry.model_types import Mapped, ModelType, Params
+from registry import ConfigReader, short_value as short
+from registry import Mapped, ModelType, Params
 
 _DROPOUTS = ("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps")
 _ABSOLUTE = "transformers 5 builds absolute position embeddings only"

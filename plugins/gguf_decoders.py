@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from registry import hookimpl
-from registry.sources.gguf_config import GgufArchitecture, GgufMetadata
+from registry import GgufArchitecture, GgufMetadata
 
 #: GGUF block tensor -> the Hugging Face module inside ``model.layers.<i>``.
 BLOCK_TENSORS = {

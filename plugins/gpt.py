@@ -15,9 +15,10 @@ from pydantic import Field, PositiveInt, model_validator
 
 from registry.plugins.common import FamilyParams, check_heads
 from registry import Family, hookimpl
+from registry.plugins.checkpoint_names import GPT2_NAMES
 from registry.blocks import Attention, Embedding, FeedForward, LayerNorm, Linear, Module, Repeat
-from registry.hf_reader import ConfigReader
-from registry.model_types import Mapped, ModelType, Params
+from registry import ConfigReader
+from registry import Mapped, ModelType, Params
 
 
 class GPTParams(FamilyParams):
@@ -74,7 +75,8 @@ def build(p: GPTParams) -> Module:
 @hookimpl
 def register_families(register):
     """Register the ``gpt`` family."""
-    register(Family(name="gpt", params=GPTParams, build=build, description="GPT-1/2/3: learned positions, tied head"))
+    register(Family(name="gpt", params=GPTParams, build=build, description="GPT-1/2/3: learned positions, tied head",
+                    checkpoint_names=GPT2_NAMES))  # fmt: skip
 
 
 # --------------------------------------------------------------------------- Hugging Face model types

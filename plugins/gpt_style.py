@@ -37,6 +37,7 @@ from typing import Literal
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import Family, hookimpl
+from registry.plugins.checkpoint_names import GPT_STYLE_NAMES
 from registry.blocks import Attention, Block, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Repeat, join
 from registry.plugins.common import FamilyParams, check_heads
 
@@ -227,5 +228,6 @@ def register_families(register):
     register(
         Family(name="gpt-style", params=GPTStyleParams, build=build,
                description="GPT-J, GPT-NeoX, Falcon, StarCoder2, GPT-BigCode, OPT, BLOOM, Phi: LayerNorm decoders "
-                           "with learned, rotary or ALiBi positions, fused or separate qkv, parallel residual")
+                           "with learned, rotary or ALiBi positions, fused or separate qkv, parallel residual",
+               checkpoint_names=GPT_STYLE_NAMES)
     )  # fmt: skip

@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from registry import hookimpl
-from registry.hf_reader import ConfigReader
-from registry.model_types import Mapped, ModelType, Params
+from registry import ConfigReader
+from registry import Mapped, ModelType, Params
 from registry.plugins.hf_common import ROTARY, causal_classes, has_lm_head
 
 FAMILY = "gpt-style"
@@ -243,6 +243,7 @@ def register_model_types(register):
     ))))  # fmt: skip
     register(ModelType("falcon", causal_classes("Falcon"), _map_falcon, free((
         *_DROPOUTS, "activation", "layer_norm_epsilon", *ROTARY,
+        "num_key_value_heads",  # set by transformers >= 5.25, always recomputed from num_kv_heads and multi_query
     ))))  # fmt: skip
     register(ModelType("starcoder2", causal_classes("Starcoder2"), _map_starcoder2, free((
         *_DROPOUTS, "hidden_act", "norm_epsilon", "residual_dropout", "embedding_dropout", "sliding_window", *ROTARY,

@@ -1,14 +1,14 @@
 """Pieces shared by the built-in Hugging Face model-type mappings.
 
 Not a plugin (it registers nothing): readers of the fields most ``config.json`` files
-share, on top of :class:`registry.hf_reader.ConfigReader`. Only public API is used: a
+share, on top of :class:`registry.ConfigReader`. Only public API is used: a
 third-party mapping may import it.
 """
 
 from __future__ import annotations
 
-from registry.hf_reader import ConfigReader
-from registry.model_types import Params
+from registry import ConfigReader
+from registry import Params
 
 #: Rotary position settings: no parameters.
 ROTARY = ("rope_parameters", "rope_scaling", "rope_theta", "partial_rotary_factor", "max_position_embeddings")
@@ -45,3 +45,31 @@ def decoder_params(cfg: ConfigReader, cls: str, vocab: int, hidden: int, layers:
 def head_dim(params: Params, given: int | None) -> int:
     """The head width transformers uses: the config's, else ``hidden_size // num_attention_heads`` (floored)."""
     return given if given is not None else params["d_model"][1] // params["n_heads"][1]
+
+
+# --- pieces of rows (registry.Row): the reads most decoders share, and rules of a few lines ----------
+
+#: The hyper-parameters every Llama-style decoder reads, and from which fields.
+DECODER_READS = {
+    "vocab_size": "vocab_size", "d_model": "hidden_size", "n_layers": "num_hidden_layers",
+    "n_heads": "num_attention_heads", "tie_word_embeddings": "tie_word_embeddings",
+}  # fmt: skip
+#: The attention and MLP widths most of them read (a null num_key_value_heads means n_heads).
+ATTENTION_READS = {"d_ff": "intermediate_size", "n_kv_heads": "num_key_value_heads?", "head_dim": "head_dim"}
+#: One attention_bias switch for the query/key/value and output projections.
+ATTENTION_BIAS_READS = {"qkv_bias": "attention_bias", "out_bias": "attention_bias"}
+
+
+def lm_head(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule: a language-modelling head unless the class is the bare ``...Model``."""
+    params["lm_head"] = ("architectures", has_lm_head(cls))
+
+
+def derived_head_dim(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule: ``head_dim`` not given means ``hidden_size // num_attention_heads`` (floored), as transformers derives it."""
+    if "head_dim" in params:
+        params["head_dim"] = (params["head_dim"][0], head_dim(params, params["head_dim"][1]))
+
+
+#: The rules every Llama-style decoder row runs first.
+DECODER_RULES = (lm_head, derived_head_dim)

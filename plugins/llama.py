@@ -52,6 +52,7 @@ from typing import Literal
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import Family, hookimpl
+from registry.plugins.checkpoint_names import ROTARY_NAMES
 from registry.blocks import Block, FeedForward, FieldError, FusedExperts, Linear, MoE, Module
 from registry.plugins.decoder import (
     GQAParams, NormKind, causal_lm, check_dense_layers, moe_runs, norm, self_attention, stack,
@@ -201,10 +202,11 @@ def register_families(register):
     register(
         Family(name="llama", params=LlamaParams, build=build,
                description="Llama-2/3, Mistral, Qwen2/3, Gemma-1/2/3, OLMo-2, Granite, Cohere, StableLM, Phi-3: "
-                           "gated MLP, grouped-query attention, switches for norms, qk-norm, biases, fusion")
+                           "gated MLP, grouped-query attention, switches for norms, qk-norm, biases, fusion",
+               checkpoint_names=ROTARY_NAMES)
     )  # fmt: skip
     register(
         Family(name="llama-moe", params=LlamaMoEParams, build=build_moe,
                description="Mixtral, Qwen2/3-MoE, OLMoE, PhiMoE, Granite-MoE: Llama-style decoder with top-k routed "
-                           "(and shared) experts")
+                           "(and shared) experts", checkpoint_names=ROTARY_NAMES)
     )  # fmt: skip

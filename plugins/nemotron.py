@@ -15,8 +15,8 @@ from pydantic import Field, PositiveInt, model_validator
 from registry import Family, hookimpl
 from registry.blocks import FeedForward, LayerNorm, Module
 from registry.plugins.decoder import GQAParams, causal_lm, self_attention, stack
-from registry.hf_reader import REQUIRED, ConfigReader
-from registry.model_types import Mapped, ModelType
+from registry import REQUIRED, ConfigReader
+from registry import Mapped, ModelType
 from registry.plugins.hf_common import ROTARY, causal_classes, decoder_params, head_dim
 
 

@@ -15,8 +15,8 @@ from pydantic import Field, PositiveInt
 
 from registry import Family, hookimpl
 from registry.blocks import Block, ChannelMix, Embedding, LayerNorm, Linear, Module, Repeat, TimeMix
-from registry.hf_reader import ConfigReader
-from registry.model_types import Mapped, ModelType
+from registry import ConfigReader
+from registry import Mapped, ModelType
 from registry.plugins.common import FamilyParams
 from registry.plugins.hf_common import causal_classes, has_lm_head
 

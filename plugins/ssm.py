@@ -30,8 +30,8 @@ from pydantic import Field, PositiveInt, model_validator
 
 from registry import Family, hookimpl
 from registry.blocks import Block, Embedding, FeedForward, FieldError, Linear, MoE, Module, Repeat, RMSNorm, SelectiveSSM
-from registry.hf_reader import ConfigReader
-from registry.model_types import Mapped, ModelType, Params
+from registry import ConfigReader
+from registry import Mapped, ModelType, Params
 from registry.plugins.common import FamilyParams
 from registry.plugins.decoder import GQAParams, causal_lm, self_attention, stack
 from registry.plugins.hf_common import causal_classes, decoder_params, has_lm_head, head_dim

@@ -15,6 +15,7 @@ Anything else (a dict, a list of models) is a :class:`TypeError` saying what is 
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from registry.model import Model  # every function here takes one (imported here: a count is a few microseconds)
@@ -47,27 +48,78 @@ def model_of(model: Model | str | Path, function: str = "registry.count") -> Mod
     )
 
 
-def count(model: Model | str | Path) -> Report:
-    """The parameter counts of ``model`` (a Model, a spec path or a catalogue name): see :class:`registry.Report`."""
-    return _count_model(model if type(model) is Model else model_of(model, "registry.count"))
+def count(model: Model | str | Path, include_mtp: bool = False) -> Report:
+    """The parameter counts of ``model`` (a Model, a spec path or a catalogue name): see :class:`registry.Report`.
+
+    ``include_mtp`` adds a checkpoint's multi-token-prediction module to the totals (``count --include-mtp``).
+    """
+    return _count_model(model if type(model) is Model else model_of(model, "registry.count"), include_mtp)
 
 
 def count_flops(model: Model | str | Path, seq_len: int | None = None, convention: str = "appendix-f",
-                tokens: int | None = None) -> FlopsReport:  # fmt: skip
-    """``registry flops``: forward, backward and training FLOPs (Chinchilla Appendix F) beside 6ND."""
+                tokens: int | None = None, recompute: str = "none") -> FlopsReport:  # fmt: skip
+    """``registry flops``: forward, backward and training FLOPs (Chinchilla Appendix F, PaLM, 6ND) beside 6ND.
+
+    ``recompute`` (none, selective, full) adds what activation recomputation runs again.
+    """
     from registry.analyses.flops import DEFAULT_SEQ_LEN, flops
 
-    return flops(model_of(model, "registry.count_flops"), seq_len or DEFAULT_SEQ_LEN, convention, tokens)
+    return flops(model_of(model, "registry.count_flops"), seq_len or DEFAULT_SEQ_LEN, convention, tokens, recompute)
+
+
+#: The options of ``registry memory`` that :func:`estimate_memory` gathers into a Training.
+_TRAINING = ("recompute", "flash_attention", "sequence_parallel", "lora", "lora_targets", "qlora", "attention",
+             "activations")  # fmt: skip
+#: ... and into a Parallelism.
+_PARALLEL = ("gpus", "zero", "tp", "pp", "ep")
 
 
 def estimate_memory(model: Model | str | Path, dtype: str = "bf16", train: bool = False, **options: Any) -> MemoryReport:
-    """``registry memory``: weights, gradients, optimizer states and KV cache, in bytes.
+    """``registry memory``: weights, gradients, optimizer states, activations and KV cache, in bytes.
 
-    ``options`` are those of :func:`registry.analyses.memory.memory` (``optimizer``, ``seq_len``,
-    ``batch``, ``kv_dtype``).
+    Takes every option of the command, by its name there: ``optimizer``, ``seq_len``,
+    ``batch``, ``kv_dtype``, ``encoder_len``, ``reserve``; ``recompute``, ``attention``,
+    ``flash_attention``, ``activations``, ``sequence_parallel``, ``lora`` (a rank),
+    ``lora_targets`` (names or a comma-separated string), ``qlora`` (any of them implies
+    training); ``gpus`` (a count or ``"8xH100"``), ``gpu`` (a catalogue name or a
+    :class:`~registry.analyses.gpus.GPU`), ``zero``, ``tp``, ``pp``, ``ep``; or the
+    objects :func:`registry.analyses.memory.memory` takes (``training``, ``parallel``).
+    Unknown options are a TypeError naming them.
     """
+    from registry.analyses.gpus import GPU, find, load_catalog, parse_gpus
     from registry.analyses.memory import memory
+    from registry.analyses.memory_report import Training
+    from registry.analyses.sharding import Parallelism
 
+    known = {"optimizer", "seq_len", "batch", "kv_dtype", "encoder_len", "reserve", "gpu", "training", "parallel",
+             "stored_weights", *_TRAINING, *_PARALLEL}  # fmt: skip
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(f"registry.estimate_memory: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    gathered = {k: options.pop(k) for k in _TRAINING if k in options}
+    if gathered:
+        if "training" in options:
+            raise TypeError("registry.estimate_memory: give training=Training(...) or its options, not both")
+        if "lora" in gathered:
+            gathered["lora_rank"] = gathered.pop("lora")
+        targets = gathered.get("lora_targets")
+        if isinstance(targets, str):
+            gathered["lora_targets"] = tuple(t for t in targets.split(",") if t.strip())
+        options["training"] = Training(**gathered)
+    gpu = options.get("gpu")
+    par = {k: options.pop(k) for k in _PARALLEL if k in options}
+    if isinstance(par.get("gpus"), str):
+        par["gpus"], named = parse_gpus(par["gpus"])
+        if named is not None and gpu is None:
+            gpu = named
+    if par:
+        if "parallel" in options:
+            raise TypeError("registry.estimate_memory: give parallel=Parallelism(...) or its options, not both")
+        options["parallel"] = Parallelism(**par)
+    if gpu is not None and not isinstance(gpu, GPU):
+        gpu = find(load_catalog(), str(gpu))
+    if gpu is not None:
+        options["gpu"] = gpu
     return memory(model_of(model, "registry.estimate_memory"), dtype, train, **options)
 
 
@@ -97,3 +149,13 @@ def chinchilla(model: Model | str | Path | None = None, *, compute: float | None
 
 
 __all__ = ["chinchilla", "count", "count_flops", "estimate_memory", "model_of"]
+
+
+def html_report(models: Sequence[Model | str | Path], title: str | None = None) -> str:
+    """``registry report``: one self-contained HTML page about ``models`` (each a Model, a spec
+    path or a catalogue name), as text: the figures of each (:func:`registry.analyses.overview.overview`)
+    rendered by :func:`registry.output.html_page.html_page`."""
+    from registry.analyses.overview import overview
+    from registry.output.html_page import html_page
+
+    return html_page([overview(model_of(m, "registry.html_report")) for m in models], title)

@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "registry.commands.flops",
     "registry.commands.chinchilla",
     "registry.commands.memory",
+    "registry.commands.latency",
     "registry.commands.plot",
     "registry.commands.inspect",
     "registry.commands.verify",
@@ -45,6 +46,7 @@ SUMMARIES: dict[str, tuple[str, str]] = {
     "registry.commands.flops": ("flops", "FLOPs per token and per sequence (Chinchilla Appendix F) against 6ND"),
     "registry.commands.chinchilla": ("chinchilla", "Chinchilla planning: 20 tokens per parameter, compute-optimal N and D (or the budget for N), predicted loss"),
     "registry.commands.memory": ("memory", "memory for weights, training state, activations and the KV cache, whole and per GPU"),
+    "registry.commands.latency": ("latency", "time to first token and time per output token on a GPU, per tensor-parallel GPU count"),
     "registry.commands.plot": ("plot", "draw the loss landscape with the models on it, or their parameter breakdown (PNG)"),
     "registry.commands.inspect": ("inspect", "count the parameters of a checkpoint (safetensors, quantized, GGUF) from its headers"),
     "registry.commands.verify": ("verify", "check a safetensors checkpoint against a spec, tensor by tensor"),
@@ -55,7 +57,7 @@ SUMMARIES: dict[str, tuple[str, str]] = {
 
 #: The most digits an exact figure may print with. Counts have at most
 #: :data:`registry.blocks.tree_check.MAX_COUNT_DIGITS` digits and other inputs at most
-#: :data:`registry.sources.spec.MAX_DIGITS`, so that every derived figure stays well below this;
+#: :data:`registry.io.MAX_DIGITS`, so that every derived figure stays well below this;
 #: Python's own default (4,300) would be too tight for a FLOP count of such a model.
 MAX_PRINTED_DIGITS = 10_000
 
@@ -70,19 +72,10 @@ class _Formatter(argparse.HelpFormatter):
 
 def _columns() -> int:
     """The terminal's width as shutil.get_terminal_size gives it: ``COLUMNS``, else the size of
-    stdout's terminal, else 80."""
-    import os
+    stdout's terminal, else 80 (:func:`registry.output.formats.terminal_columns`)."""
+    from registry.output.formats import terminal_columns
 
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
+    return terminal_columns(sys.__stdout__) or 80
 
 
 class _Parser(argparse.ArgumentParser):

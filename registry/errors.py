@@ -46,6 +46,14 @@ class SpecErrors(SpecError):
         super().__init__(first.path, first.location, first.message, first.line)
 
 
+class UnmappedModelTypeError(SpecError):
+    """A config.json whose model type no installed plugin maps: its architecture cannot be
+    built, though a checkpoint's headers can still be counted (``registry count``).
+    ``model_type`` is the config's value."""
+
+    model_type: object = None
+
+
 class UnknownFamilyError(RegistryError):
     """A family name that no installed plugin registers; ``suggestions`` are the closest names."""
 

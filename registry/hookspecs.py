@@ -16,19 +16,10 @@ A plugin is a module with functions decorated by :data:`hookimpl`::
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-import pluggy
+from registry.contracts import Family, GgufArchitecture, ModelType, hookimpl, hookspec
 
-if TYPE_CHECKING:
-    from registry.sources.gguf_config import GgufArchitecture
-    from registry.family import Family
-    from registry.model_types import ModelType
-
-#: Marks a function of this module as a hook specification.
-hookspec = pluggy.HookspecMarker("registry")
-#: Marks a plugin's function as the implementation of a hook.
-hookimpl = pluggy.HookimplMarker("registry")
+__all__ = ["hookimpl", "hookspec", "register_families", "register_gguf_architectures", "register_model_types"]
 
 
 @hookspec
@@ -57,7 +48,7 @@ def register_gguf_architectures(register: Callable[[GgufArchitecture], None]) ->
     ``GgufArchitecture(name, config, tensor_name)``: ``config(meta)`` returns a
     config.json-like dict (with ``model_type``) built from the file's metadata, read
     through ``meta.int(key)``, ``meta.float(key)``, ``meta.has(key)``, ``meta.rows(tensor)``
-    (see :class:`registry.sources.gguf_config.GgufMetadata`); the model-type
+    (see :class:`registry.GgufMetadata`); the model-type
     mapping of that dict builds the model. ``tensor_name(gguf_name)`` returns the
     checkpoint name of a GGUF tensor (None: not a parameter). A second mapping of one
     architecture is an error naming both plugins; the first stays.

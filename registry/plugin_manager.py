@@ -1,8 +1,10 @@
 """The plugin manager: built-in families and third-party plugins, loaded once, lazily.
 
 Built-in families are ordinary plugin modules named in :data:`DEFAULT_PLUGINS`.
-Plugins register families (``register_families``) and Hugging Face model-type mappings
-(``register_model_types``). Third-party plugins come from the entry-point group ``registry``; the environment
+Plugins register families (``register_families``), Hugging Face model-type mappings
+(``register_model_types``) and GGUF architectures (``register_gguf_architectures``),
+each kept in one generic :class:`~registry.registrations.Registrations` (the origin and duplicate rules are
+written once, in :mod:`registry.registrations`). Third-party plugins come from the entry-point group ``registry``; the environment
 variable ``REGISTRY_PLUGINS`` limits which of them load (a comma-separated list of
 entry-point names; empty loads none). A plugin that fails to import, raises in its
 hook, or registers something invalid is reported as one :class:`PluginError` and
@@ -17,16 +19,14 @@ import io
 import os
 import warnings
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import Any
 
 import pluggy
 
 from registry import hookspecs
+from registry.contracts import Family, GgufArchitecture, ModelType
 from registry.errors import PluginError
-from registry.family import Family, FamilyRegistry
-
-if TYPE_CHECKING:
-    from registry.model_types import ModelTypeRegistry
+from registry.registrations import Registrations
 
 #: Dotted names of the built-in family plugins.
 DEFAULT_PLUGINS: tuple[str, ...] = (
@@ -64,9 +64,10 @@ BUILT_IN_FAMILIES_MAP = "registry.plugins"
 _pm: pluggy.PluginManager | None = None
 _origins: dict[str, str] = {}
 _load_errors: list[PluginError] = []
-_registry: FamilyRegistry | None = None
-_model_types: ModelTypeRegistry | None = None
-_partial: FamilyRegistry | None = None  # families of the built-in modules imported one at a time
+_registry: Registrations[Family] | None = None
+_model_types: Registrations[ModelType] | None = None
+_gguf: Registrations[GgufArchitecture] | None = None
+_partial: Registrations[Family] | None = None  # families of the built-in modules imported one at a time
 _partial_modules: set[str] = set()
 _third_party: bool | None = None
 
@@ -171,12 +172,12 @@ def find_family(name: str) -> Family:
     A built-in family (:func:`built_in_families`) is taken from its own module alone when no
     third-party plugin is installed (nothing else could register that name or report an
     error); otherwise, and for any other name, every plugin is loaded
-    (:func:`load_families`). Raises :class:`~registry.errors.UnknownFamilyError` as
-    :meth:`FamilyRegistry.get` does.
+    (:func:`load_families`). Raises :class:`~registry.errors.UnknownFamilyError` with the
+    closest names when no plugin registers it.
     """
     if _registry is None and _pm is None:
         if _partial is not None and not _partial.errors:  # found before (reset() forgets it)
-            found = _partial.families.get(name)
+            found = _partial.get(name)
             if found is not None:
                 return found
         dotted = built_in_families().get(name)
@@ -184,7 +185,7 @@ def find_family(name: str) -> Family:
             family = _built_in_family(dotted, name)
             if family is not None:
                 return family
-    return load_families().get(name)
+    return load_families().family(name)
 
 
 def built_in_families() -> dict[str, str]:
@@ -200,7 +201,7 @@ def _built_in_family(dotted: str, name: str) -> Family | None:
     (or fails: loading every plugin then reports why)."""
     global _partial
     if _partial is None:
-        _partial = FamilyRegistry()
+        _partial = Registrations(Family)
     partial = _partial
     if dotted not in _partial_modules:
         _partial_modules.add(dotted)
@@ -215,7 +216,7 @@ def _built_in_family(dotted: str, name: str) -> Family | None:
             partial.errors.append(PluginError(label, "failed to load"))
     if partial.errors:
         return None
-    return partial.families.get(name)
+    return partial.get(name)
 
 
 def third_party_plugins_installed() -> bool:
@@ -259,32 +260,41 @@ def _scan_for_entry_points() -> bool:
     return False
 
 
-def load_families() -> FamilyRegistry:
+def load_families() -> Registrations[Family]:
     """Every registered family, with the errors met while loading plugins (cached)."""
     global _registry
     if _registry is None:
         get_plugin_manager()  # loads the plugins, recording their load errors first
-        registry = FamilyRegistry()
+        registry = Registrations(Family)
         registry.errors.extend(_load_errors)
         _call_hook("register_families", registry.register_from, registry.errors)
         _registry = registry
     return _registry
 
 
-def load_model_types() -> ModelTypeRegistry:
+def load_model_types() -> Registrations[ModelType]:
     """Every registered Hugging Face model type mapping, with the errors met (cached)."""
     global _model_types
     if _model_types is None:
-        from registry.model_types import ModelTypeRegistry
+        from registry.sources.rows import Row  # a model type as a row of data
 
-        registry = ModelTypeRegistry()
-        _call_hook(
-            "register_model_types",
-            lambda label, item: registry.register_from(label, item, built_in=label.startswith("built-in")),
-            registry.errors,
-        )
+        def fields_of(family: str) -> dict[str, Any]:
+            return find_family(family).params.model_fields
+
+        registry = Registrations(ModelType, built_ins_replaceable=True, also={Row: lambda row: row.to_model_type(fields_of)})
+        _call_hook("register_model_types", registry.register_from, registry.errors)
         _model_types = registry
     return _model_types
+
+
+def load_gguf_architectures() -> Registrations[GgufArchitecture]:
+    """Every registered GGUF architecture mapping, with the errors met (cached)."""
+    global _gguf
+    if _gguf is None:
+        registry = Registrations(GgufArchitecture)
+        _call_hook("register_gguf_architectures", registry.register_from, registry.errors)
+        _gguf = registry
+    return _gguf
 
 
 def plugin_errors() -> list[PluginError]:
@@ -319,10 +329,11 @@ def _call_hook(hook: str, record: Callable[[str, object], None], errors: list[Pl
 
 def reset() -> None:
     """Forget loaded plugins (for tests that install or remove one)."""
-    global _pm, _registry, _model_types, _partial, _third_party
+    global _pm, _registry, _model_types, _gguf, _partial, _third_party
     _pm = None
     _registry = None
     _model_types = None
+    _gguf = None
     _partial = None
     _third_party = None
     _partial_modules.clear()
@@ -336,9 +347,10 @@ def register_plugin(plugin: object, name: str) -> None:
     For notebooks and tests: the families it registers are available at once, with
     ``name`` as their origin.
     """
-    global _registry, _model_types
+    global _registry, _model_types, _gguf
     pm = get_plugin_manager()
     pm.register(plugin, name=name)
     _origins[name] = name
     _registry = None
     _model_types = None
+    _gguf = None

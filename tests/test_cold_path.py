@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+import tempfile
 
 import pytest
 from hypothesis import given, settings
@@ -36,12 +37,16 @@ def test_command_summaries_match_the_command_modules():
 def test_built_in_family_map_matches_the_plugins():
     from registry.plugin_manager import built_in_families, load_families
 
-    built_in = {name: f.origin for name, f in load_families().families.items() if f.origin.startswith("built-in (")}
+    built_in = {name: f.origin for name, f in load_families().items.items() if f.origin.startswith("built-in (")}
     assert {name: f"built-in ({module})" for name, module in built_in_families().items()} == built_in
 
 
 def _run(code: str) -> str:
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT.parent, check=True)
+    """What ``python -c CODE`` prints, run in an empty folder: not the checkout (where ``registry``
+    is the source tree) nor its parent (where a checkout named ``registry`` would be a
+    namespace package hiding the installed one)."""
+    with tempfile.TemporaryDirectory() as empty:
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=empty, check=True)
     return proc.stdout.strip()
 
 
@@ -98,7 +103,7 @@ def test_a_spec_of_a_built_in_family_loads_its_plugin_alone():
         f"(m,) = registry.load({str(SPECS / 'gpt2-xl.toml')!r})\n"
         "print(registry.count(m).total_params, sorted(k for k in sys.modules if k.startswith('registry.plugins.')))"
     )
-    assert out == "1557611200 ['registry.plugins.common', 'registry.plugins.gpt']"
+    assert out == "1557611200 ['registry.plugins.checkpoint_names', 'registry.plugins.common', 'registry.plugins.gpt']"
 
 
 def test_trusted_blocks_equal_validated_ones():
@@ -160,8 +165,9 @@ def test_layer_rows_are_computed_when_asked_and_json_keys_stay():
     assert [row.label for row in report.layers][:3] == ["wte", "wpe", "h.0 … h.47 (×48)"]
     assert list(report.to_dict()) == [
         "name", "family", "source", "total_params", "active_params", "total_with_ties", "non_embedding_params",
+        "non_embedding_params_excluding_head", "active_params_excluding_embedding", "mtp_params", "include_mtp",
         "reported_params", "reported_diff_pct", "training_tokens", "components", "components_active", "by_kind",
-        "layers", "ignored_fields",
+        "layers", "ignored_fields", "notes",
     ]  # fmt: skip
 
 

@@ -52,7 +52,7 @@ def test_families_lists_the_known_ones():
     with contextlib.redirect_stderr(err):
         assert main(["families", "lama"]) == 2
     line = err.getvalue().strip()
-    assert all(name in line for name in load_families().families) and "\n" not in line
+    assert all(name in line for name in load_families().items) and "\n" not in line
 
 
 @pytest.mark.parametrize("command", ["count", "flops", "memory", "chinchilla", "validate", "plot", "report"])

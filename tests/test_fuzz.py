@@ -786,7 +786,7 @@ def test_json_outputs_are_strict_json(tmp_path):
 
 def test_too_many_digits(tmp_path):
     """Past MAX_DIGITS digits a whole number is one clear line, in a spec, a config or an option."""
-    from registry.sources.spec import MAX_DIGITS
+    from registry.io import MAX_DIGITS
 
     ok = tmp_path / "ok.toml"
     ok.write_text(gpt_spec(10 ** (MAX_DIGITS - 1), 1, 10 ** (MAX_DIGITS - 1), 1))
@@ -924,7 +924,7 @@ def test_unreadable_file_simulated(tmp_path, monkeypatch):
 
 def test_multi_megabyte_files(tmp_path):
     """Just under the 8 MiB limit: parsed; over it: refused before parsing; never a long line."""
-    from registry.sources.spec import MAX_SPEC_BYTES
+    from registry.io import MAX_SPEC_BYTES
 
     base = (SPECS / "gpt2.toml").read_text()
     comment = tmp_path / "comment.toml"
@@ -1141,7 +1141,7 @@ def _family_bases() -> dict[str, dict]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         if isinstance(data.get("family"), str):
             bases.setdefault(data["family"], data)
-    missing = set(load_families().families) - set(bases)
+    missing = set(load_families().items) - set(bases)
     for config in sorted((ROOT / "tests" / "configs").glob("*/config.json")):
         if not missing:
             break
@@ -1157,7 +1157,7 @@ def _family_bases() -> dict[str, dict]:
 def _family_names() -> list[str]:
     from registry.plugin_manager import load_families
 
-    return sorted(load_families().families)
+    return sorted(load_families().items)
 
 
 #: Values of the wrong type for a whole number and for a boolean (issue 13, item 1).
@@ -1173,7 +1173,7 @@ def test_type_confusion_in_every_family(family, tmp_path):
     assert base is not None, f"no spec nor published config of family {family}"
     from registry.plugin_manager import load_families
 
-    ints, bools = family_field_kinds(load_families().get(family).params)
+    ints, bools = family_field_kinds(load_families().family(family).params)
     assert ints or bools
     rng = random.Random(f"types#{family}")
     fields = [(f, NOT_INTS) for f in ints] + [(f, NOT_BOOLS) for f in bools]
@@ -1332,7 +1332,7 @@ def test_control_characters_in_config_strings(field, text, tmp_path_factory):
 @given(exponent=st.integers(596, 603), field=st.sampled_from(["d_model", "n_layers", "vocab_size", "n_positions"]))
 def test_numbers_at_the_digit_limit(exponent, field, tmp_path_factory):
     """A whole number of up to 600 digits counts exactly; one more digit is one line."""
-    from registry.sources.spec import MAX_DIGITS
+    from registry.io import MAX_DIGITS
 
     path = tmp_path_factory.mktemp("digits") / "spec.toml"
     sizes = {"d_model": 8, "n_layers": 1, "vocab_size": 11, "n_positions": 5, field: 10**exponent}

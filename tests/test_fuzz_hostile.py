@@ -138,7 +138,7 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_
 @settings(FUZZ, max_examples=40)
 @given(items=st.lists(JSON, max_size=4), shared=st.lists(st.text(max_size=4), max_size=2))
 def test_streamed_json_is_json_dumps(items, shared):
-    from registry.output.render import json_array
+    from registry.output.json_output import json_array
 
     assert "".join(json_array(items, shared)) == json.dumps(items, indent=2)
 

@@ -270,4 +270,15 @@ def test_a_faulty_gguf_mapping_plugin_is_named_and_the_built_ins_still_count(smo
         reset()
     assert code == 0 and json.loads(out)[0]["total_params"] > 0
     (warning,) = [line for line in err.splitlines() if "faulty-gguf" in line]
-    assert warning.startswith("registry count: warning: ") and "not a GgufArchitecture" in warning
+    assert warning.startswith("registry count: warning: ") and "not a registry.GgufArchitecture" in warning
+
+
+def test_memory_prices_a_gguf_as_it_stores_its_weights(smollm_gguf, capsys):
+    # the bytes each tensor occupies in the file, from llama.cpp's block sizes (nbytes above), not bf16
+    stored = sum(nbytes(shape, kind) for shape, kind in smollm_tensors().values())
+    code, out, _ = run(capsys, "memory", str(smollm_gguf), "--format", "json")
+    (row,) = json.loads(out)
+    assert code == 0 and row["dtype"] == "as stored" and row["weights_bytes"] == stored
+    assert row["weights_bytes"] < 2 * row["total_params"]
+    code, out, _ = run(capsys, "memory", str(smollm_gguf), "--dtype", "bf16", "--format", "json")
+    assert json.loads(out)[0]["weights_bytes"] == 2 * row["total_params"]  # asked for: priced as asked

@@ -36,7 +36,37 @@ def test_lookup_by_alias_any_case():
     catalog = load_catalog()
     assert find(catalog, "H100").key == "h100-sxm" and find(catalog, "MI300X").key == "mi300x"
     with pytest.raises(ValueError, match="unknown GPU"):
-        find(catalog, "v100")
+        find(catalog, "k80")
+
+
+NEW = ("rtx-3090", "rtx-5090", "a10g", "t4", "v100", "rtx-a6000", "rtx-6000-ada", "gh200", "gb200", "mi250x",
+       "mi325x", "mi355x", "apple-m2-ultra", "apple-m3-max", "apple-m4-max")  # fmt: skip
+
+
+def test_the_cards_users_ask_for_are_catalogued_and_cited():
+    catalog = load_catalog()
+    for key in NEW:
+        gpu = catalog[key]
+        assert gpu.source.startswith("https://") and gpu.memory_gb > 0 and gpu.bandwidth_gbs > 0
+    # T4 and V100 have no bf16 tensor mode (their datasheets: FP16 65 and 125 TFLOPS)
+    assert catalog["t4"].tflops["fp16"] == 65 and catalog["t4"].tflops["bf16"] is None
+    with pytest.raises(ValueError, match="no bf16 peak"):
+        catalog["v100"].peak_flops("bf16")
+
+
+def test_ambiguous_short_names_are_refused_with_the_choices():
+    catalog = load_catalog()
+    with pytest.raises(ValueError, match="ambiguous: say which, a100-40gb or a100-80gb"):
+        find(catalog, "A100")
+    assert find(catalog, "a100-80gb").memory_gb == 80 and find(catalog, "RTX 4090").key == "rtx-4090"
+
+
+def test_cli_refuses_an_ambiguous_gpu_in_one_line(capsys):
+    from registry.cli import main
+
+    code = main(["memory", "gpt2", "--gpus", "4xA100"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1 and "a100-40gb or a100-80gb" in err
 
 
 def test_users_own_catalogue(tmp_path):

@@ -96,7 +96,7 @@ def test_every_family_is_strict():
     from registry.plugin_manager import load_families
     from tests.test_fuzz import family_field_kinds
 
-    families = load_families().families
+    families = load_families().items
     assert len(families) >= 16
     for name, family in families.items():
         ints, bools = family_field_kinds(family.params)

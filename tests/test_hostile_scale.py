@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from registry.commands.report import MAX_MODELS
-from registry.output.render import json_array
+from registry.output.json_output import json_array
 
 
 def table(n: int, distinct: int) -> str:

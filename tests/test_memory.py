@@ -98,9 +98,9 @@ def test_kv_dtype_overrides():
 )
 def test_training_bytes(dtype, optimizer, per_param):
     report = memory(gqa_model(), dtype, train=True, optimizer=optimizer)
-    assert report.total_bytes == per_param * report.total_params
+    assert report.model_states_bytes == per_param * report.total_params
+    assert report.total_bytes == report.model_states_bytes + report.activations_bytes
     assert report.gradients_bytes == report.weights_bytes
-    assert "activations are not counted" in report.notes
 
 
 def test_moe_weights_count_every_expert():
@@ -135,7 +135,7 @@ def test_cli_json_keys(capsys):
 
 def test_cli_training_table_and_csv(capsys):
     code, out, _ = run_cli(capsys, "memory", str(GPT2), "--train", "--optimizer", "sgd")
-    assert code == 0 and "optimizer" in out and "activations are not counted" in out
+    assert code == 0 and "optimizer" in out and "flash attention, recomputation none" in out
     code, out, _ = run_cli(capsys, "memory", str(GPT2), "--format", "csv", "--seq-len", "1024", "--batch", "8")
     header, row = out.splitlines()
     assert code == 0 and header.startswith("name,total_params,active_params,reported_params")

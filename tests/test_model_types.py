@@ -22,8 +22,9 @@ import pytest
 import registry
 from registry.cli import main
 from registry.errors import SpecError
-from registry.sources.hf_config import COMMON_SHAPE_FREE, CORE_FIELDS
-from registry.hf_reader import ConfigReader
+from registry.sources.hf_config import CORE_FIELDS
+from registry.contracts import COMMON_SHAPE_FREE
+from registry.contracts import ConfigReader
 from registry.plugin_manager import load_model_types
 from tests._hf_configs import meta_model, quiet_transformers
 from tests.conftest import ROOT
@@ -33,7 +34,7 @@ CONFIGS = ROOT / "tests" / "configs"
 FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json"))
 #: Model types mapped by remote code that transformers does not ship (the test names its reference).
 REMOTE_CODE = {"arctic"}
-BUILT_IN = sorted(name for name, m in load_model_types().model_types.items() if m.origin.startswith("built-in"))
+BUILT_IN = sorted(name for name, m in load_model_types().items.items() if m.origin.startswith("built-in"))
 IN_TRANSFORMERS = [name for name in BUILT_IN if name not in REMOTE_CODE]
 
 
@@ -135,7 +136,7 @@ def _code_strings(path: Path) -> list[tuple[int, str]]:
 
 
 def test_the_core_names_no_model_type():
-    names = {name.lower() for name in load_model_types().model_types}
+    names = {name.lower() for name in load_model_types().items}
     found = [
         f"{path.relative_to(ROOT)}:{line}: {value!r}"
         for path in sorted((ROOT / "registry").rglob("*.py"))

@@ -13,7 +13,8 @@ import pytest
 
 from registry.cli import main
 from registry.sources.loading import load
-from registry.output.plot import breakdown_chart, loss_landscape, points
+from registry.analyses.plot_data import points
+from registry.output.plot import breakdown_chart, loss_landscape
 from registry.analyses.report import count
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
@@ -190,7 +191,7 @@ def test_landscape_labels_do_not_overlap(tmp_path):
 def test_breakdown_shows_absolute_parameters_and_norms(tmp_path):
     import matplotlib
 
-    from registry.output.render import human
+    from registry.output.formats import count_text as human
 
     reports = [count(m) for m in load(SPECS / "gpt2.toml") + load(SPECS / "llama-3.1-8b.toml")]
     out = tmp_path / "b.svg"

@@ -13,7 +13,8 @@ import pytest
 import registry
 from registry import Family, hookimpl
 from registry.errors import UnknownFamilyError
-from registry.family import FamilyRegistry
+from registry import Family
+from registry.plugin_manager import Registrations
 from registry.plugin_manager import load_families, register_plugin, reset
 from tests.conftest import ROOT, SPECS
 
@@ -144,7 +145,7 @@ def test_register_plugin_in_process():
         register_plugin(OutsidePlugin, name="outside")
         model = registry.build_model("outside-gpt", d_model=768, n_layers=12, n_heads=12)
         assert registry.count(model).total_params == 124_439_808  # GPT2Model(gpt2) in transformers
-        assert load_families().families["outside-gpt"].origin == "outside"
+        assert load_families().items["outside-gpt"].origin == "outside"
     finally:
         reset()
 
@@ -152,17 +153,17 @@ def test_register_plugin_in_process():
 def test_duplicate_name_names_both_plugins():
     from registry.plugins.gpt import GPTParams, build
 
-    families = FamilyRegistry()
+    families = Registrations(Family)
     families.register_from("first-plugin", Family(name="x", params=GPTParams, build=build))
     families.register_from("second-plugin", Family(name="x", params=GPTParams, build=build))
     (error,) = families.errors
     assert "second-plugin" in str(error) and "first-plugin" in str(error)
-    assert families.families["x"].origin == "first-plugin"
+    assert families.items["x"].origin == "first-plugin"
 
 
 def test_unknown_family_suggests_close_names():
     with pytest.raises(UnknownFamilyError, match="did you mean 'bert'"):
-        load_families().get("bret")
+        load_families().family("bret")
 
 
 def test_built_in_families_are_listed_with_their_origin(cli):

@@ -26,7 +26,7 @@ def test_reference_lists_every_key_kind_and_family():
             assert f"| `{key}` |" in text
     for kind in BLOCK_TYPES:
         assert f"\n### {kind}\n" in text
-    for family in load_families().families.values():
+    for family in load_families().items.values():
         if family.origin.startswith("built-in"):
             assert f"\n### {family.name}\n" in text
             for key in family.params.model_fields:

@@ -166,7 +166,7 @@ _SMALL = settings(max_examples=15, deadline=None, suppress_health_check=[HealthC
 def test_every_type_is_mapped_by_the_built_in_plugin_and_randomised():
     from registry.plugin_manager import load_model_types
 
-    types = load_model_types().model_types
+    types = load_model_types().items
     assert sorted(STRATEGIES) == sorted(TYPES)
     for name in TYPES:
         assert types[name].origin == "built-in (registry.plugins.gpt_style_model_types)"

@@ -31,8 +31,14 @@ from registry.cli import main
 from registry.sources.loading import load
 from registry.model import Model
 from registry.analyses.report import iter_tensors
-from registry.checkpoints.verify import (MAX_PREFIXES, NOT_BUILT, OLD_NAMES, Comparison, Entry, Rename, _declared, _is_buffer, _modern,
-                             _same_shape, checkpoint_only, compare)  # fmt: skip
+from registry import CheckpointNames
+from registry.checkpoints.names import MAX_PREFIXES, NOT_BUILT, Rename, checkpoint_names, declared, is_buffer, modern
+from registry.checkpoints.verify import Comparison, Entry, _same_shape, checkpoint_only, compare
+from registry.plugins.checkpoint_names import BERT_NAMES, GPT2_NAMES
+
+#: The random checkpoints' buffers and old names: GPT-2's and BERT's together (a random tree has no family).
+NAMES = CheckpointNames(buffers=GPT2_NAMES.buffers + BERT_NAMES.buffers, old_names=BERT_NAMES.old_names)
+OLD_NAMES = NAMES.old_names
 from tests.safetensors_files import write_header
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
@@ -43,18 +49,19 @@ LAYER = ("ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "
 # --------------------------------------------------------------------------- the reference: every layer expanded
 
 
-def expanded_compare(model: Model, tensors, known=None) -> Comparison:
+def expanded_compare(model: Model, tensors, known=None, names=None) -> Comparison:
     """The comparison with every tensor of the spec expanded (the algorithm before runs)."""
     known = checkpoint_only(model) if known is None else tuple(known)
+    names = checkpoint_names(model) if names is None else names
     spec = {t.path: t for t in iter_tensors(model.architecture)}
     stored, ignored = [], []
     for info in tensors:
-        if info.name not in spec and _is_buffer(info):
+        if info.name not in spec and is_buffer(info, names):
             ignored.append(Entry(info.name, info.name, None, info.shape, "buffer"))
         else:
             stored.append(info)
-    rename = _choose_rename(spec, [_modern(t.name) for t in stored])
-    found = _map_names(spec, stored, rename)
+    rename = _choose_rename(spec, [modern(t.name, names) for t in stored])
+    found = _map_names(spec, stored, rename, names)
     result = Comparison(ignored=ignored, rename=rename)
     claimed = set()
     for name, tensor in spec.items():
@@ -83,11 +90,12 @@ def expanded_compare(model: Model, tensors, known=None) -> Comparison:
     for info in stored:
         if info.name in claimed:
             continue
-        declared = _declared(known, info.name, rename)
-        if declared is None:
+        declaration = declared(known, info.name, rename)
+        if declaration is None:
             result.extra.append(Entry(info.name, info.name, None, info.shape))
         else:
-            result.ignored.append(Entry(info.name, info.name, None, info.shape, f"{NOT_BUILT} ({declared.pattern}): {declared.reason}"))
+            result.ignored.append(Entry(info.name, info.name, None, info.shape,
+                                        f"{NOT_BUILT} ({declaration.pattern}): {declaration.reason}"))  # fmt: skip
     return result
 
 
@@ -106,10 +114,10 @@ def _choose_rename(spec, names):
     return best
 
 
-def _map_names(spec, stored, rename):
+def _map_names(spec, stored, rename, names):
     found, later = {}, []
     for info in stored:
-        name = _modern(info.name)
+        name = modern(info.name, names)
         if name in spec and name not in found:
             found[name] = info
         elif rename is not None:
@@ -227,7 +235,7 @@ def cases(draw):
 @given(cases())
 def test_runs_sort_every_tensor_as_expanding_every_layer_does(case):
     model, tensors = case
-    same_outcomes(compare(model, tensors), expanded_compare(model, tensors))
+    same_outcomes(compare(model, tensors, names=NAMES), expanded_compare(model, tensors, names=NAMES))
 
 
 def test_published_checkpoint_shapes_compare_as_expanded():

@@ -61,7 +61,7 @@ def test_many_models_at_once_fit(capsys, monkeypatch, command):
 def _families():
     from registry.plugin_manager import load_families
 
-    return sorted(load_families().families)
+    return sorted(load_families().items)
 
 
 @pytest.mark.parametrize("argv", [["families"], ["families", "--model-types"], ["list"]]
@@ -261,13 +261,17 @@ def test_count_wraps_the_source_and_keeps_urls_whole(capsys, monkeypatch):
     assert len(source) > 400
     _, out, _ = run(capsys, monkeypatch, ["count", str(SPECS / "deepseek-v3.toml")])
     head = out.split("\n\n")[0].splitlines()
-    lines = head[1:]
+    notes_at = next(i for i, line in enumerate(head) if line.startswith("notes: "))  # the spec's notes follow
+    lines, notes = head[1:notes_at], head[notes_at:]
     assert lines[0].startswith("source: ") and all(line.startswith("  ") for line in lines[1:])
     assert widest(out) <= 80 and " ".join(line.strip() for line in lines) == f"source: {source}"
+    assert all(line.startswith("  ") for line in notes[1:])
+    assert " ".join(line.strip() for line in notes) == f"notes: {model.notes}"
     urls = re.findall(r"https?://\S+", source)
     assert urls and all(any(url in line for line in lines) for url in urls if len(url) <= 80)
     _, markdown, _ = run(capsys, monkeypatch, ["count", "--format", "markdown", str(SPECS / "deepseek-v3.toml")])
     assert f"source: {source}" in markdown.splitlines()  # markdown keeps it on one line
+    assert f"notes: {model.notes}" in markdown.splitlines()
 
 
 def test_count_markdown_and_json_are_unchanged_by_the_width(capsys, monkeypatch):

@@ -36,6 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from registry.blocks import Attention, BlockBase, Module, Repeat, Shared
 from registry.numbers import ceil_div
 
 #: The recomputation settings: what each recomputes.
@@ -86,3 +87,41 @@ def activation_bytes(
     per_layer = per_layer_bytes(shape, seq_len, batch, recompute, tp, sequence_parallel, flash_attention)
     total = per_layer * shape.layers
     return ceil_div(total.numerator, total.denominator)
+
+
+def layer_shape(block: BlockBase) -> tuple[LayerShape | None, list[str]]:
+    """What Korthikanti et al.'s formula needs: the token-mixing layers, the width and heads of the first attention."""
+    mixers: list[tuple[BlockBase, int]] = []
+    _mixers(block, 1, mixers)
+    if not mixers:
+        return None, ["no attention or state-space layer: activations are not counted"]
+    attention = [b for b, _ in mixers if isinstance(b, Attention) or getattr(b, "kind", "") == "latent_attention"]
+    first = attention[0] if attention else mixers[0][0]
+    heads = getattr(first, "n_heads", None) or 1
+    notes = []
+    if len(attention) < len(mixers):
+        notes.append("layers without attention are charged a transformer layer's activations (no score matrix)")
+    layers = sum(n for _, n in mixers)
+    return LayerShape(layers=layers, hidden=first.d_model, heads=heads), notes  # type: ignore[attr-defined]
+
+
+#: The token mixers other than attention: each is a layer of the activations' count.
+_MIXERS = frozenset({
+    "latent_attention", "selective_ssm", "time_mix", "mamba2_mixer", "gated_deltanet", "kimi_delta_attention",
+    "short_conv", "rg_lru", "mixture_of_attention",
+})  # fmt: skip
+
+
+def _mixers(block: BlockBase, times: int, out: list[tuple[BlockBase, int]]) -> None:
+    kind = getattr(block, "kind", "")
+    if isinstance(block, Attention) or kind in _MIXERS:
+        if isinstance(block, Attention) and block.kv_cache == "encoder":
+            return  # a decoder layer's cross-attention is part of that layer
+        out.append((block, times))
+        return
+    if isinstance(block, Repeat):
+        times *= block.count
+    elif isinstance(block, Shared):
+        times *= block.uses
+    for child in block.blocks if isinstance(block, (Module, Repeat, Shared)) else block.children():
+        _mixers(child, times, out)

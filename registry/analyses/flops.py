@@ -14,6 +14,9 @@ tokens, the terms Hoffmann et al. 2022 (arXiv 2203.15556, Appendix F) list:
   inner`` and ``attention_output`` ``2 · seq · inner · d_model``; DeepSeek's latent
   attention (``latent_attention``) the same terms, its down- and up-projections in
   ``attention_qkv`` and its scores over ``qk_nope + qk_rope`` dimensions per head;
+  JetMoE's mixture of attention heads (``mixture_of_attention``) the same terms for its
+  ``top_k × n_kv_heads`` query heads (the ``top_k`` experts' query and output
+  projections, the shared key/value projection) and its gate in ``router``;
 * ``feed_forward``: ``2 · seq`` per weight of every projection (two matrices, three
   when gated); in a mixture of experts only the ``top_k`` routed experts a token
   uses (a repeat's ``active``) and the shared experts count;
@@ -31,53 +34,63 @@ A shared body (ALBERT's cross-layer sharing) is counted at each of its ``uses``.
 the context. A composite block kind this module does not know falls
 back to 2 FLOPs per weight of its linear layers, and the report's ``notes`` say so.
 The backward pass is twice the forward (Kaplan et al. 2020), so training is three
-times the forward. The ``table-a4`` convention leaves out embeddings and logits, as
-the paper's Table A4 does (per the authors, via the seed notebook). The ``6·N·D``
-approximation uses the active parameters per token as ``N`` (all parameters of a
-dense model, tied weights once).
+times the forward. The ``6·N·D`` approximation uses the active parameters per token
+as ``N`` (all parameters of a dense model, tied weights once).
+
+Conventions (:data:`CONVENTIONS`; the terms are per sequence, ``parameters`` being 2
+FLOPs per parameter per token for the conventions that count parameters, not matrices):
+
+* ``appendix-f``: every term above;
+* ``table-a4``: without embeddings and final logits, as the paper's Table A4 (per the
+  authors, via the seed notebook);
+* ``palm``: Chowdhery et al. 2022 (PaLM), Appendix B: ``6N + 12·L·H·Q·T`` training
+  FLOPs per token, ``N`` the parameters without the input embedding (here the active
+  ones: :attr:`registry.analyses.report.Report.active_params_excluding_embedding`), the
+  attention's ``12·L·H·Q·T`` its score and value products (``attention_logits`` and
+  ``attention_values``; a sliding window honoured); what torchtitan reports MFU with;
+* ``6nd``: Kaplan et al. 2020's ``C = 6ND``, 2 FLOPs per active parameter per token
+  and nothing else (Narayanan et al. 2021's ``8TP/(nX)`` with full recomputation).
+
+Activation recomputation (``recompute``) runs part of the forward again in the
+backward pass: ``full`` the whole forward (training is four times the forward: ``8ND``,
+Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU Clusters
+Using Megatron-LM", arXiv 2104.04473, section 5.1), ``selective`` the attention's score
+matrix, softmax and values (Korthikanti et al. 2022, arXiv 2205.05198, section 5),
+``none`` nothing (the default, as MFU is defined: PaLM Appendix B counts no recomputation;
+hardware FLOPs utilisation counts it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from registry.numbers import ratio
-from registry.blocks import Attention, BlockBase, Embedding, FeedForward, Linear, MoE, Module, Repeat, Shared
-from registry.model import Model
+from registry.analyses.flops_terms import DEFAULT_SEQ_LEN, TERMS, decode_terms, forward_terms
 from registry.analyses.report import count
-
-#: The forward-pass terms, in Appendix F's order.
-TERMS: tuple[str, ...] = (
-    "embeddings",
-    "attention_qkv",
-    "attention_logits",
-    "attention_softmax",
-    "attention_values",
-    "attention_output",
-    "feed_forward",
-    "router",
-    "logits",
-    "other",
-)
+from registry.model import Model
+from registry.numbers import ratio
 
 #: FLOPs conventions: what each counts.
 CONVENTIONS: dict[str, str] = {
     "appendix-f": "every term of Appendix F, embeddings and final logits included",
     "table-a4": "as the paper's Table A4: embeddings and final logits left out",
+    "palm": "PaLM Appendix B: 6N + 12LHQT per token, N without the input embedding",
+    "6nd": "Kaplan et al.'s 6ND: 2 FLOPs per active parameter per token, no attention term",
 }
+
+#: Activation recomputation: what the backward pass runs again.
+RECOMPUTE: dict[str, str] = {
+    "none": "nothing",
+    "selective": "the attention's scores, softmax and values (Korthikanti et al. 2022)",
+    "full": "the whole forward pass (training = 4 x forward: 8ND, Narayanan et al. 2021)",
+}
+
+#: The forward terms selective recomputation runs again.
+SELECTIVE_TERMS: tuple[str, ...] = ("attention_logits", "attention_softmax", "attention_values")
 
 #: Terms the ``table-a4`` convention leaves out.
 TABLE_A4_OMITS: frozenset[str] = frozenset({"embeddings", "logits"})
 
-#: Block kinds that cost no FLOPs in Appendix F's accounting.
-_FREE = frozenset({"layer_norm", "rms_norm", "parameter"})
-
-#: What a ``latent_attention`` block must have for its own Appendix F terms.
-_LATENT_FIELDS = ("d_model", "n_heads", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
-
-DEFAULT_SEQ_LEN = 2048
 
 
 @dataclass(frozen=True)
@@ -89,9 +102,13 @@ class FlopsReport:
     parameters). ``tokens`` (from ``--tokens`` or the spec's ``training_tokens``) gives
     the totals ``training_flops`` and ``approx_6nd``; all three are None without it.
     ``ratio`` is ``training_flops_per_sequence / approx_6nd_per_sequence``.
+    ``recompute_flops_per_sequence`` is what ``recompute`` runs again (included in the
+    training figures); ``training_flops_per_token_by_convention`` the training FLOPs per
+    token under every convention, with the same recomputation.
 
-    With a GPU (:func:`with_hardware`): ``gpu_hours`` and ``days`` of ``training_flops`` on
-    ``gpus`` GPUs at ``mfu`` of the dense ``peak_tflops`` (:mod:`registry.analyses.timing`).
+    With a GPU (:func:`registry.analyses.inference.with_hardware`): ``gpu_hours`` and
+    ``days`` of ``training_flops`` on ``gpus`` GPUs at ``mfu`` of the dense ``peak_tflops``,
+    or at ``achieved_tflops`` per GPU (:mod:`registry.analyses.timing`).
     With a ``context``: serving figures (:mod:`registry.analyses.inference`): the prefill
     of ``context`` tokens, one decoding step at that context for ``batch`` sequences, the
     bytes it reads and, with a GPU, the roofline bound on tokens per second.
@@ -115,9 +132,13 @@ class FlopsReport:
     tokens: int | None = None
     training_flops: int | None = None
     approx_6nd: int | None = None
+    recompute: str = "none"
+    recompute_flops_per_sequence: int = 0
+    training_flops_per_token_by_convention: dict[str, int] = field(default_factory=dict)
     gpu: str | None = None
     gpus: int | None = None
     mfu: float | None = None
+    achieved_tflops: float | None = None
     peak_dtype: str | None = None
     peak_tflops: float | None = None
     gpu_hours: float | None = None
@@ -137,55 +158,75 @@ class FlopsReport:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_IN_ROW}
 
     def to_dict(self) -> dict[str, Any]:
-        """Everything, JSON-ready: the row plus ``terms``, ``n_params`` and ``notes``."""
-        return {**self.row(), "n_params": self.n_params, "terms": dict(self.terms), "notes": list(self.notes)}
+        """Everything, JSON-ready: the row plus ``terms``, ``n_params``, the training FLOPs per token
+        (under this and every convention) and ``notes``."""
+        return {**self.row(), "n_params": self.n_params, "terms": dict(self.terms),
+                "training_flops_per_token": self.training_flops_per_token,
+                "training_flops_per_token_by_convention": dict(self.training_flops_per_token_by_convention),
+                "notes": list(self.notes)}  # fmt: skip
 
 
 #: FlopsReport fields left out of :meth:`FlopsReport.row`.
-_NOT_IN_ROW = frozenset({"n_params", "terms", "training_flops_per_token", "notes"})
+_NOT_IN_ROW = frozenset({"n_params", "terms", "training_flops_per_token", "training_flops_per_token_by_convention",
+                         "notes"})  # fmt: skip
 
 
-def forward_terms(model: Model, seq_len: int = DEFAULT_SEQ_LEN) -> tuple[dict[str, int], list[str]]:
-    """The forward FLOPs per sequence of every term (nothing left out), and notes."""
-    if seq_len < 1:
-        raise ValueError(f"seq_len must be a positive integer, got {seq_len}")
-    walker = _Walker(seq_len, _vocab_sizes(model.architecture))
-    walker.visit(model.architecture, 1)
-    if walker.terms["logits"] == 0:
-        walker.notes.append("no output head in this spec: final logits are 0")
-    return walker.terms, walker.notes
+def convention_terms(all_terms: dict[str, int], convention: str, report: Any, seq_len: int) -> dict[str, int]:
+    """The forward terms per sequence under ``convention`` (module docstring), from Appendix F's ``all_terms``."""
+    if convention == "appendix-f":
+        return dict(all_terms)
+    if convention == "table-a4":
+        return {k: 0 if k in TABLE_A4_OMITS else v for k, v in all_terms.items()}
+    terms = dict.fromkeys(all_terms, 0)
+    if convention == "palm":
+        terms["parameters"] = 2 * report.active_params_excluding_embedding * seq_len
+        terms["attention_logits"], terms["attention_values"] = all_terms["attention_logits"], all_terms["attention_values"]
+    elif convention == "6nd":
+        terms["parameters"] = 2 * report.active_params * seq_len
+    else:
+        raise ValueError(f"unknown FLOPs convention {convention!r}; known: {', '.join(CONVENTIONS)}")
+    return terms
 
 
-def decode_terms(model: Model, context: int) -> tuple[dict[str, int], list[str]]:
-    """The forward FLOPs of one new token attending to ``context`` tokens (a decoding step), term by term.
-
-    The projections cost what one token costs; the scores, softmax and values are over
-    ``context`` keys (at most a sliding-window layer's window).
-    """
-    if context < 1:
-        raise ValueError(f"context must be a positive integer, got {context}")
-    walker = _Walker(1, _vocab_sizes(model.architecture), keys=context)
-    walker.visit(model.architecture, 1)
-    return walker.terms, walker.notes
+def recompute_flops(terms: dict[str, int], recompute: str) -> int:
+    """The forward FLOPs per sequence that ``recompute`` runs again in the backward pass."""
+    if recompute == "none":
+        return 0
+    if recompute == "full":
+        return sum(terms.values())
+    if recompute == "selective":
+        return sum(terms[t] for t in SELECTIVE_TERMS)
+    raise ValueError(f"unknown recompute {recompute!r}; known: {', '.join(RECOMPUTE)}")
 
 
 def flops(
-    model: Model, seq_len: int = DEFAULT_SEQ_LEN, convention: str = "appendix-f", tokens: int | None = None
-) -> FlopsReport:
+    model: Model, seq_len: int = DEFAULT_SEQ_LEN, convention: str = "appendix-f", tokens: int | None = None,
+    recompute: str = "none",
+) -> FlopsReport:  # fmt: skip
     """Forward, backward and training FLOPs of ``model`` and the ``6·N·D`` comparison.
 
-    ``tokens`` defaults to the model's ``training_tokens``. Raises ValueError for an
-    unknown convention, a non-positive ``seq_len`` or ``tokens``.
+    ``tokens`` defaults to the model's ``training_tokens``; ``recompute`` (none, selective,
+    full) adds what activation recomputation runs again. Raises ValueError for an
+    unknown convention or recompute setting, a non-positive ``seq_len`` or ``tokens``.
     """
     if convention not in CONVENTIONS:
         raise ValueError(f"unknown FLOPs convention {convention!r}; known: {', '.join(CONVENTIONS)}")
+    if recompute not in RECOMPUTE:
+        raise ValueError(f"unknown recompute {recompute!r}; known: {', '.join(RECOMPUTE)}")
     if tokens is not None and tokens < 1:
         raise ValueError(f"tokens must be a positive integer, got {tokens}")
-    terms, notes = forward_terms(model, seq_len)
-    if convention == "table-a4":
-        terms = {k: 0 if k in TABLE_A4_OMITS else v for k, v in terms.items()}
+    all_terms, notes = forward_terms(model, seq_len)
+    if convention in ("palm", "6nd"):  # they count parameters, not the head's product
+        notes = [n for n in notes if "final logits are 0" not in n]
     report = count(model)
+    by_convention = {}
+    for name in CONVENTIONS:
+        t = convention_terms(all_terms, name, report, seq_len)
+        by_convention[name] = (3 * sum(t.values()) + recompute_flops(t, recompute)) // seq_len
+    terms = convention_terms(all_terms, convention, report, seq_len)
     forward = sum(terms.values())
+    again = recompute_flops(terms, recompute)
+    training = 3 * forward + again
     # Every term is a multiple of seq_len, so the per-token figures are exact integers.
     per_token = forward // seq_len
     n = report.active_params
@@ -203,167 +244,19 @@ def flops(
         forward_flops_per_sequence=forward,
         forward_flops_per_token=per_token,
         backward_flops_per_sequence=2 * forward,
-        training_flops_per_sequence=3 * forward,
-        training_flops_per_token=3 * per_token,
+        training_flops_per_sequence=training,
+        training_flops_per_token=training // seq_len,
         approx_6nd_per_sequence=approx,
-        ratio=ratio(3 * forward, approx),
+        ratio=ratio(training, approx),
         tokens=tokens,
-        training_flops=None if tokens is None else 3 * per_token * tokens,
+        training_flops=None if tokens is None else training // seq_len * tokens,
         approx_6nd=None if tokens is None else 6 * n * tokens,
+        recompute=recompute,
+        recompute_flops_per_sequence=again,
+        training_flops_per_token_by_convention=by_convention,
         notes=notes,
     )
 
 
-def with_hardware(
-    report: FlopsReport, model: Model, *, gpu: Any = None, gpus: int = 1, mfu: float | None = None,
-    peak_dtype: str = "bf16", context: int | None = None, batch: int = 1, weight_bits: int = 16, kv_bits: int = 16,
-) -> FlopsReport:  # fmt: skip
-    """``report`` with the training time on ``gpus`` GPUs of ``gpu`` (a :class:`~registry.analyses.gpus.GPU`)
-    at ``mfu`` (needs ``training_flops``), and the serving figures at ``context`` tokens.
-
-    Raises ValueError for an MFU outside (0, 1], a type the GPU has no peak for, or a
-    non-positive context, batch or GPU count.
-    """
-    from dataclasses import replace
-
-    from registry.analyses.inference import inference
-    from registry.analyses.timing import training_time
-
-    update: dict[str, Any] = {}
-    notes = list(report.notes)
-    if gpu is not None:
-        update |= {"gpu": gpu.key, "gpus": gpus, "peak_dtype": peak_dtype, "peak_tflops": gpu.peak_flops(peak_dtype) / 1e12}
-        if mfu is not None:
-            update["mfu"] = mfu
-            if report.training_flops is None:
-                notes.append("no training tokens (--tokens or the spec's training_tokens): no training time")
-            else:
-                t = training_time(report.training_flops, gpu, gpus, mfu, peak_dtype)
-                update |= {"gpu_hours": t.gpu_hours, "days": t.days}
-    if context is not None:
-        inf = inference(model, context, batch, weight_bits, kv_bits, gpu, gpus, peak_dtype)
-        update |= {
-            "context": context, "batch": batch, "prefill_flops": inf.prefill_flops,
-            "decode_flops_per_token": inf.decode_flops_per_token, "decode_bytes_per_step": inf.decode_bytes_per_step,
-            "decode_tokens_per_second": inf.decode_tokens_per_second,
-            "decode_tokens_per_second_per_gpu": inf.decode_tokens_per_second_per_gpu,
-            "decode_bound": inf.decode_bound,
-        }  # fmt: skip
-    return replace(report, **update, notes=notes)
-
-
-class _Walker:
-    """Adds up the forward terms of a block tree, ``times`` being how often a block runs per token."""
-
-    def __init__(self, seq_len: int, vocab_sizes: frozenset[int], keys: int | None = None):
-        self.seq = seq_len  # the queries: tokens computed
-        self.keys = seq_len if keys is None else keys  # the tokens each query attends to (before a window)
-        self.vocab_sizes = vocab_sizes
-        self.terms: dict[str, int] = dict.fromkeys(TERMS, 0)
-        self.notes: list[str] = []
-
-    def add(self, term: str, value: int) -> None:
-        self.terms[term] += value
-
-    def visit(self, block: BlockBase, times: int) -> None:
-        s = self.seq
-        if isinstance(block, Repeat):
-            active = block.count if block.active is None else block.active
-            for child in block.blocks:
-                self.visit(child, times * active)
-        elif isinstance(block, Module):
-            for child in block.blocks:
-                self.visit(child, times)
-        elif isinstance(block, Shared):  # one body, run uses times
-            for child in block.blocks:
-                self.visit(child, times * block.uses)
-        elif isinstance(block, Embedding):
-            if block.role == "token":
-                self.add("embeddings", times * 2 * s * block.num_embeddings * block.embedding_dim)
-        elif isinstance(block, Linear):
-            logits = block.component == "head" and block.out_features in self.vocab_sizes
-            term = "logits" if logits else "other"
-            self.add(term, times * 2 * s * block.in_features * block.out_features)
-        elif isinstance(block, Attention):
-            self.attention(block, times)
-        elif isinstance(block, FeedForward):
-            self.feed_forward(block, times)
-        elif isinstance(block, MoE):
-            for child in block.children():
-                if isinstance(child, Linear) and child.component == "router":
-                    self.add("router", times * 2 * s * child.in_features * child.out_features)
-                else:
-                    self.feed_forward(child, times)
-        elif getattr(block, "kind", "") in _FREE:
-            return
-        elif getattr(block, "kind", "") == "latent_attention" and _has(block, _LATENT_FIELDS):
-            self.latent_attention(block, times)
-        else:
-            self.unknown(block, times)
-
-    def attention(self, block: Attention, times: int) -> None:
-        s, d = self.seq, block.d_model
-        k = self.keys if block.sliding_window is None else min(self.keys, block.sliding_window)
-        inner, kv = block.n_heads * block.head_width, block.kv_heads * block.head_width
-        self.add("attention_qkv", times * 2 * s * d * (inner + 2 * kv))
-        self.add("attention_logits", times * 2 * s * k * inner)
-        self.add("attention_softmax", times * 3 * block.n_heads * s * k)
-        self.add("attention_values", times * 2 * s * k * inner)
-        self.add("attention_output", times * 2 * s * inner * d)
-
-    def latent_attention(self, block: Any, times: int) -> None:
-        """DeepSeek's multi-head latent attention, computed as written (keys and values expanded).
-
-        Every projection but the output is ``attention_qkv``; scores are over
-        ``qk_nope_head_dim + qk_rope_head_dim`` per head, values ``v_head_dim`` wide.
-        """
-        s, h, k = self.seq, block.n_heads, self.keys
-        out = 2 * s * h * block.v_head_dim * block.d_model
-        projections = sum(n * 2 * s * lin.in_features * lin.out_features for lin, n in _linears(block, 1))
-        self.add("attention_qkv", times * (projections - out))
-        self.add("attention_logits", times * 2 * s * k * h * (block.qk_nope_head_dim + block.qk_rope_head_dim))
-        self.add("attention_softmax", times * 3 * h * s * k)
-        self.add("attention_values", times * 2 * s * k * h * block.v_head_dim)
-        self.add("attention_output", times * out)
-
-    def feed_forward(self, block: BlockBase, times: int) -> None:
-        """A feed-forward block, or a MoE's experts (a repeat scaled by its ``active``) or shared experts."""
-        for linear, n in _linears(block, times):
-            self.add("feed_forward", n * 2 * self.seq * linear.in_features * linear.out_features)
-
-    def unknown(self, block: BlockBase, times: int) -> None:
-        kind = getattr(block, "kind", type(block).__name__)
-        flops = sum(n * 2 * self.seq * lin.in_features * lin.out_features for lin, n in _linears(block, times))
-        self.add("other", flops)
-        note = (
-            f"block kind {kind!r} is not known to the FLOPs counter: its linear layers are counted as "
-            "2 FLOPs per weight per token (no attention-score, softmax or value terms)"
-        )
-        if note not in self.notes:
-            self.notes.append(note)
-
-
-def _has(block: BlockBase, names: Iterable[str]) -> bool:
-    return all(isinstance(getattr(block, n, None), int) for n in names)
-
-
-def _vocab_sizes(block: BlockBase) -> frozenset[int]:
-    """The row counts of every token-embedding table under ``block``: a head that maps to one gives logits."""
-    if isinstance(block, Embedding):
-        return frozenset({block.num_embeddings}) if block.role == "token" else frozenset()
-    sizes: frozenset[int] = frozenset()
-    for child in block.children():
-        sizes |= _vocab_sizes(child)
-    return sizes
-
-
-def _linears(block: BlockBase, times: int) -> list[tuple[Linear, int]]:
-    """Every linear leaf under ``block`` with how many times it runs per token (repeats by ``active``)."""
-    if isinstance(block, Linear):
-        return [(block, times)]
-    if isinstance(block, Repeat):
-        times *= block.count if block.active is None else block.active
-    out: list[tuple[Linear, int]] = []
-    for child in block.children():
-        out.extend(_linears(child, times))
-    return out
+__all__ = ["CONVENTIONS", "DEFAULT_SEQ_LEN", "RECOMPUTE", "FlopsReport", "TERMS", "convention_terms", "decode_terms",
+           "flops", "forward_terms", "recompute_flops"]

@@ -70,7 +70,7 @@ class GPU:
         """Dense peak FLOP/s at ``dtype``; ValueError when the chip has no such mode."""
         value = self.tflops.get(dtype)
         if value is None:
-            modes = ", ".join(d for d in PEAK_DTYPES if self.tflops.get(d) is not None)
+            modes = ", ".join(d for d in PEAK_DTYPES if self.tflops.get(d) is not None) or "none"
             raise ValueError(f"{self.key} has no {dtype} peak in the catalogue (it has: {modes})")
         return value * 1e12
 
@@ -127,11 +127,20 @@ def _read(path: Path) -> str:
 
 
 def find(catalog: dict[str, GPU], name: str) -> GPU:
-    """The entry ``name`` names (its key or an alias, any case); ValueError listing the keys otherwise."""
-    wanted = name.strip().lower()
+    """The entry ``name`` names (its key or an alias, any case).
+
+    ValueError for a short name several entries start with (``A100``: the 40 GB or the
+    80 GB card, whose memory differs), naming them, and for an unknown name, listing the keys.
+    """
+    wanted = name.strip().lower().replace(" ", "-")
     for gpu in catalog.values():
         if wanted == gpu.key or wanted in gpu.aliases:
             return gpu
+    choices = [key for key in catalog if key.startswith(wanted + "-")]
+    if len(choices) > 1:
+        raise ValueError(f"GPU {name!r} is ambiguous: say which, {' or '.join(choices)}")
+    if len(choices) == 1:
+        return catalog[choices[0]]
     raise ValueError(f"unknown GPU {name!r}; known: {', '.join(catalog)}")
 
 
@@ -174,8 +183,8 @@ def _parse(text: str, where: str) -> dict[str, GPU]:
             raise CatalogError(f"{where}: {key}: unknown field(s) {names}; known: {', '.join(sorted(_FIELDS))}")
         for field, (low, high) in RANGES.items():
             value = entry.get(field)
-            if value is None and field in ("fp16_tflops", "fp8_tflops"):
-                continue  # no such tensor mode
+            if value is None and field.endswith("_tflops"):
+                continue  # no such tensor mode (a chip may have no bf16 peak either)
             if not _number(value) or not low <= value <= high:
                 raise CatalogError(f"{where}: {key}: {field} must be a positive number from {low:g} to {high:g}, got {_show(value) if value is not None else 'nothing'}")
         for field in ("name", "source", "notes"):

@@ -16,17 +16,22 @@
   ``batch`` over the larger. On ``gpus`` GPUs (tensor parallel) both split evenly and
   communication is not counted. It is an upper bound: kernels reach a fraction of the
   peak, and prefill, sampling and scheduling take time too.
+
+:func:`with_hardware` puts these and the training time (:mod:`registry.analyses.timing`)
+on a :class:`~registry.analyses.flops.FlopsReport`, as ``registry flops`` prints them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import Any
 
+from registry.analyses.flops import FlopsReport, decode_terms, forward_terms
 from registry.analyses.gpus import GPU
 from registry.analyses.kv_cache import cache_groups
-from registry.model import Model
 from registry.analyses.report import count
+from registry.model import Model
 from registry.numbers import finite_ratio
 
 #: Up to this batch the expected share of experts read is computed exactly (a rational power).
@@ -60,8 +65,6 @@ def inference(
     ``dtype`` chooses the GPU's peak (bf16, fp16, fp8). Raises ValueError for a
     non-positive context, batch or GPU count, or a rate beyond a float's range.
     """
-    from registry.analyses.flops import decode_terms, forward_terms
-
     for label, value in (("context", context), ("batch", batch), ("gpus", gpus)):
         if value < 1:
             raise ValueError(f"{label} must be a positive integer, got {value}")
@@ -75,7 +78,7 @@ def inference(
         a = Fraction(report.components_active.get("experts", 0), experts)
         # the expected share of experts touched: exact for a small batch, a float power past that
         expert_share = 1 - (1 - a) ** batch if batch <= _EXACT_BATCH else Fraction(1 - (1 - float(a)) ** batch)
-    weight_bytes = round((dense + experts * expert_share) * weight_bits / 8)  # exact: counts may pass 2**53
+    weight_bytes = round((dense + experts * expert_share) * Fraction(weight_bits) / 8)  # exact: counts may pass 2**53
     groups, _ = cache_groups(model.architecture, context, batch, kv_bits)
     kv = sum(g.bytes for g in groups)
     result = Inference(context, batch, sum(prefill.values()), sum(decode.values()), weight_bytes, kv, weight_bytes + kv)
@@ -94,3 +97,47 @@ def inference(
            "decode_tokens_per_second_per_gpu": finite_ratio(batch, step * gpus, "the decoding rate per GPU"),
            "decode_bound": "memory" if memory_time >= compute_time else "compute"}
     )  # fmt: skip
+
+
+def with_hardware(
+    report: FlopsReport, model: Model, *, gpu: GPU | None = None, gpus: int = 1, mfu: float | None = None,
+    peak_dtype: str = "bf16", context: int | None = None, batch: int = 1, weight_bits: float = 16,
+    kv_bits: float = 16, achieved_tflops: float | None = None,
+) -> FlopsReport:  # fmt: skip
+    """``report`` (:func:`registry.analyses.flops.flops`) with the training time on ``gpus`` GPUs
+    of ``gpu`` at ``mfu`` of its peak, or at ``achieved_tflops`` per GPU (no GPU needed;
+    with one, the MFU it means is given too); and the serving figures at ``context`` tokens.
+
+    Raises ValueError for an MFU outside (0, 1], both ``mfu`` and ``achieved_tflops``, a
+    type the GPU has no peak for, or a non-positive context, batch or GPU count.
+    """
+    from registry.analyses.timing import training_time
+
+    if mfu is not None and achieved_tflops is not None:
+        raise ValueError("give mfu or achieved_tflops, not both")
+    update: dict[str, Any] = {}
+    notes = list(report.notes)
+    if gpu is not None:
+        update |= {"gpu": gpu.key, "peak_dtype": peak_dtype, "peak_tflops": gpu.peak_flops(peak_dtype) / 1e12}
+    if gpu is not None or achieved_tflops is not None:
+        update["gpus"] = gpus
+    if mfu is not None or achieved_tflops is not None:
+        if achieved_tflops is not None:
+            update["achieved_tflops"] = achieved_tflops
+            mfu = None if gpu is None else achieved_tflops * 1e12 / gpu.peak_flops(peak_dtype)
+        update["mfu"] = mfu
+        if report.training_flops is None:
+            notes.append("no training tokens (--tokens or the spec's training_tokens): no training time")
+        else:
+            t = training_time(report.training_flops, gpu, gpus, mfu, peak_dtype, achieved_tflops)
+            update |= {"gpu_hours": t.gpu_hours, "days": t.days}
+    if context is not None:
+        inf = inference(model, context, batch, weight_bits, kv_bits, gpu, gpus, peak_dtype)
+        update |= {
+            "context": context, "batch": batch, "prefill_flops": inf.prefill_flops,
+            "decode_flops_per_token": inf.decode_flops_per_token, "decode_bytes_per_step": inf.decode_bytes_per_step,
+            "decode_tokens_per_second": inf.decode_tokens_per_second,
+            "decode_tokens_per_second_per_gpu": inf.decode_tokens_per_second_per_gpu,
+            "decode_bound": inf.decode_bound,
+        }  # fmt: skip
+    return replace(report, **update, notes=notes)

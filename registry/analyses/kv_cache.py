@@ -8,7 +8,8 @@ Every layer that keeps something between decoding steps is put in one of these k
 * ``sliding window W``: the same, for at most the last ``W`` tokens
   (``Attention.sliding_window``: Mistral-7B-v0.1's 4,096, Gemma-2's local layers);
 * ``latent attention``: DeepSeek's multi-head latent attention, one compressed vector of
-  ``kv_lora_rank + qk_rope_head_dim`` values a token;
+  ``kv_lora_rank + qk_rope_head_dim`` values a token (and DeepSeek-V3.2's indexer key,
+  ``index_head_dim`` more);
 * ``cross attention``: an encoder-decoder's decoder layers keep the keys and values of
   the encoder's output (``encoder_len`` tokens; ``Attention.kv_cache = "encoder"``);
 * ``ssm state``: a Mamba mixer keeps a constant state per sequence, the convolution's
@@ -16,7 +17,14 @@ Every layer that keeps something between decoding steps is put in one of these k
   the SSM state (``d_inner × d_state``), at the cache's storage type;
 * ``rwkv state``: an RWKV-4 layer keeps the previous token for its time and channel
   mixing (``2 · d_model`` values, at the cache's storage type) and three fp32
-  accumulators of ``d_attn`` (as transformers' ``RwkvModel`` keeps them).
+  accumulators of ``d_attn`` (as transformers' ``RwkvModel`` keeps them);
+* ``mamba-2 state``, ``gated deltanet state``, ``kimi delta attention state`` and
+  ``rg-lru state``: a convolution state at the cache's storage type (each block's
+  ``conv_state_values``) and a recurrent state in fp32 (``ssm_state_values`` or
+  ``recurrent_state_values``), as transformers' caches hold them;
+* ``short conv state``: LFM2's convolution state alone (``d_model × d_conv``);
+* JetMoE's mixture of attention heads (``mixture_of_attention``) caches as full attention:
+  the keys and values of its ``n_kv_heads``, shared by the experts.
 
 An encoder's attention (``kv_cache = "none"``) keeps nothing. A repeat's layers are
 counted ``count`` times, a shared body (ALBERT) ``uses`` times: each use is a layer.
@@ -42,7 +50,9 @@ class CacheGroup:
     ``values_per_token`` the values one layer keeps per token (0 for a state),
     ``state_values`` the values one layer keeps per sequence whatever its length;
     ``mha_values_per_token`` what plain multi-head attention with the same query heads
-    would keep. ``bytes`` is the whole group's cache.
+    would keep. ``bytes`` is the whole group's cache. ``kv_heads`` is how many key/value
+    heads an attention group keeps (None for a latent vector, which every head shares,
+    and for recurrent states): what tensor parallelism splits.
     """
 
     kind: str
@@ -52,6 +62,7 @@ class CacheGroup:
     state_values: int
     mha_values_per_token: int
     bytes: int
+    kv_heads: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The group as a JSON-ready dict."""
@@ -66,6 +77,7 @@ class _Kind:
     state_values: int = 0
     state_fp32_values: int = 0
     mha_values_per_token: int = 0
+    kv_heads: int | None = None
 
 
 def cache_groups(
@@ -73,8 +85,9 @@ def cache_groups(
 ) -> tuple[list[CacheGroup], list[str]]:
     """The cache of the layers under ``block`` grouped by kind, and notes on what is not counted.
 
-    ``bits`` is the storage width of a cached value; ``encoder_len`` (default
-    ``seq_len``) the tokens a cross-attention layer keeps.
+    ``bits`` is the storage width of a cached value (a fraction for a block format:
+    llama.cpp's ``q8_0`` is 8.5); ``encoder_len`` (default ``seq_len``) the tokens a
+    cross-attention layer keeps.
     """
     kinds: dict[tuple, _Kind] = {}
     notes: list[str] = []
@@ -86,7 +99,7 @@ def cache_groups(
         groups.append(CacheGroup(
             kind=label, layers=k.layers, tokens=k.tokens, values_per_token=k.values_per_token,
             state_values=k.state_values + k.state_fp32_values, mha_values_per_token=k.mha_values_per_token,
-            bytes=ceil_div(per_seq_bits * batch, 8),
+            bytes=ceil_div(per_seq_bits * batch, 8), kv_heads=k.kv_heads,
         ))  # fmt: skip
     return groups, notes
 
@@ -111,7 +124,8 @@ def _walk(block: BlockBase, times: int, kinds: dict, notes: list[str], seq: int,
             key, tokens = (f"sliding window {w:,}", values, mha, w), min(seq, w)
         else:
             key, tokens = ("full attention", values, mha), seq
-        _add(kinds, key, times, tokens=tokens, values_per_token=values, mha_values_per_token=mha)
+        _add(kinds, key + (block.kv_heads,), times, tokens=tokens, values_per_token=values, mha_values_per_token=mha,
+             kv_heads=block.kv_heads)  # fmt: skip
     elif kind == "latent_attention":
         rank, rope = getattr(block, "kv_lora_rank", None), getattr(block, "qk_rope_head_dim", None)
         if rank is None or rope is None:
@@ -119,8 +133,17 @@ def _walk(block: BlockBase, times: int, kinds: dict, notes: list[str], seq: int,
             return
         heads = getattr(block, "n_heads", 0) or 0
         mha = heads * ((getattr(block, "qk_nope_head_dim", 0) or 0) + rope + (getattr(block, "v_head_dim", 0) or 0))
-        _add(kinds, ("latent attention", rank + rope, mha), times, tokens=seq, values_per_token=rank + rope,
+        values = rank + rope + (getattr(block, "index_head_dim", None) or 0)  # DeepSeek-V3.2's indexer key
+        _add(kinds, ("latent attention", values, mha), times, tokens=seq, values_per_token=values,
              mha_values_per_token=mha)  # fmt: skip
+    elif kind == "mixture_of_attention":
+        values, mha = 2 * block.kv_width, 2 * block.top_k * block.kv_width  # type: ignore[attr-defined]
+        _add(kinds, ("full attention", values, mha), times, tokens=seq, values_per_token=values, mha_values_per_token=mha)
+    elif kind in _RECURRENT:
+        fp32 = _RECURRENT[kind]
+        conv, recurrent = block.conv_state_values, getattr(block, fp32) if fp32 else 0  # type: ignore[attr-defined]
+        label = _RECURRENT_LABELS[kind]
+        _add(kinds, (label, conv, recurrent), times, state_values=conv, state_fp32_values=recurrent)
     elif kind == "selective_ssm":
         state = block.conv_state_values + block.ssm_state_values  # type: ignore[attr-defined]
         _add(kinds, ("ssm state", state), times, state_values=state)
@@ -139,6 +162,23 @@ def _walk(block: BlockBase, times: int, kinds: dict, notes: list[str], seq: int,
         children = block.blocks if isinstance(block, (Module, Repeat, Shared)) else block.children()
         for child in children:
             _walk(child, times, kinds, notes, seq, enc)
+
+
+#: Recurrent mixers with a convolution state (at the cache's type): the property giving their fp32 state, if any.
+_RECURRENT: dict[str, str | None] = {
+    "mamba2_mixer": "ssm_state_values",
+    "gated_deltanet": "recurrent_state_values",
+    "kimi_delta_attention": "recurrent_state_values",
+    "rg_lru": "recurrent_state_values",
+    "short_conv": None,
+}
+_RECURRENT_LABELS = {
+    "mamba2_mixer": "mamba-2 state",
+    "gated_deltanet": "gated deltanet state",
+    "kimi_delta_attention": "kimi delta attention state",
+    "rg_lru": "rg-lru state",
+    "short_conv": "short conv state",
+}
 
 
 def _note(notes: list[str], text: str) -> None:

@@ -3,7 +3,22 @@
 :func:`count` turns a :class:`~registry.model.Model` into a :class:`Report`: totals
 (tied tensors once and every use), active parameters per token, Kaplan et al.'s
 non-embedding N, a breakdown by component, by leaf kind and by layer, and the
-difference from the published figure. :func:`tree` gives a torchinfo-like tree
+difference from the published figure.
+
+The conventions published figures use, side by side (docs/compute.md says which card
+uses which):
+
+* ``total_params``: every parameter once (``sum(p.numel() for p in
+  model.parameters())``, the Hugging Face Hub's count of a checkpoint without its extras);
+* ``non_embedding_params``: Kaplan et al. 2020's N, without token and position tables;
+* ``non_embedding_params_excluding_head``: that without the output head too (an untied
+  head; a tied one is the embedding, already out): Qwen's model cards ("Non-Embedding");
+* ``active_params_excluding_embedding``: the active parameters per token without the
+  input embedding tables (a lookup, no FLOPs), the output head kept: gpt-oss's card;
+* ``mtp_params``: the multi-token-prediction module a family's checkpoints carry beyond
+  the reference implementation (DeepSeek-V3's ``model.layers.61.*``,
+  :class:`registry.contracts.CheckpointOnly`); ``count(model, include_mtp=True)`` adds it to
+  ``total_params``, ``total_with_ties`` and ``non_embedding_params`` (DeepSeek-V3's 685B). :func:`tree` gives a torchinfo-like tree
 down to the tensors. Nothing here prints.
 """
 
@@ -16,6 +31,7 @@ from typing import Any
 from registry.blocks import BlockBase, Module, Repeat, Shared, join
 from registry.model import Model
 from registry.numbers import ratio
+from registry.blocks.tally import Tally
 from registry.blocks.tensors import COMPONENTS, Tensor
 
 
@@ -63,7 +79,8 @@ class Report:
     module kind, as torchinfo-style hand counts do; ``reported_diff_pct`` is
     ``(total_params - reported_params) / reported_params`` in percent;
     ``ignored_fields`` the fields of a config.json that transformers does not know for
-    its model type (empty for a spec); ``architecture`` the block tree counted, from which
+    its model type (empty for a spec); ``notes`` the spec's notes (what is or is not
+    counted, where the figures come from); ``architecture`` the block tree counted, from which
     :attr:`layers` (the per-layer breakdown) is derived when first asked for.
     """
 
@@ -81,6 +98,11 @@ class Report:
     components_active: dict[str, int]
     by_kind: dict[str, int]
     ignored_fields: list[str] = field(default_factory=list)
+    active_params_excluding_embedding: int = 0
+    non_embedding_params_excluding_head: int = 0
+    mtp_params: int = 0
+    include_mtp: bool = False
+    notes: str | None = None
     architecture: Module | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -103,22 +125,34 @@ class Report:
         return {
             "name": self.name, "family": self.family, "source": self.source, "total_params": self.total_params,
             "active_params": self.active_params, "total_with_ties": self.total_with_ties,
-            "non_embedding_params": self.non_embedding_params, "reported_params": self.reported_params,
+            "non_embedding_params": self.non_embedding_params,
+            "non_embedding_params_excluding_head": self.non_embedding_params_excluding_head,
+            "active_params_excluding_embedding": self.active_params_excluding_embedding,
+            "mtp_params": self.mtp_params, "include_mtp": self.include_mtp, "reported_params": self.reported_params,
             "reported_diff_pct": self.reported_diff_pct, "training_tokens": self.training_tokens,
             "components": dict(self.components), "components_active": dict(self.components_active),
             "by_kind": dict(self.by_kind),
             "layers": [row.to_dict() for row in self.layers] if layers is None else layers,
-            "ignored_fields": list(self.ignored_fields),
+            "ignored_fields": list(self.ignored_fields), "notes": self.notes,
         }  # fmt: skip
 
 
-def count(model: Model) -> Report:
-    """Count ``model``: exact totals, active parameters, breakdowns and the published difference."""
+def count(model: Model, include_mtp: bool = False) -> Report:
+    """Count ``model``: exact totals, active parameters, breakdowns and the published difference.
+
+    ``include_mtp`` adds the multi-token-prediction module the family's checkpoints carry
+    (``mtp_params``) to the totals (module docstring).
+    """
     architecture = model.architecture
     tally = architecture.tally
     reported = model.reported_params
     params = tally.params
     components, components_active, by_kind = tally.summary()
+    mtp = mtp_tally(model)
+    extra, extra_ties, extra_embedding = (0, 0, 0) if mtp is None or not include_mtp else (
+        mtp.params, mtp.params_with_ties, mtp.token_position_embedding)  # fmt: skip
+    params += extra
+    non_embedding = params - tally.token_position_embedding - extra_embedding
     report = _new_report(Report)  # the fields set directly: a frozen dataclass's __init__ costs 15 setattr calls
     report.__dict__.update(
         name=model.name,
@@ -126,8 +160,12 @@ def count(model: Model) -> Report:
         source=model.source,
         total_params=params,
         active_params=tally.active,
-        total_with_ties=tally.params_with_ties,
-        non_embedding_params=params - tally.token_position_embedding,
+        total_with_ties=tally.params_with_ties + extra_ties,
+        non_embedding_params=non_embedding,
+        non_embedding_params_excluding_head=non_embedding - components.get("head", 0),
+        active_params_excluding_embedding=tally.active - tally.token_position_embedding,
+        mtp_params=0 if mtp is None else mtp.params,
+        include_mtp=include_mtp,
         reported_params=reported,
         reported_diff_pct=None if not reported else ratio(100 * (params - reported), reported),
         training_tokens=model.training_tokens,
@@ -135,12 +173,31 @@ def count(model: Model) -> Report:
         components_active=dict(components_active),
         by_kind=dict(by_kind),
         ignored_fields=list(model.ignored_fields),
+        notes=model.notes,
         architecture=architecture,
     )
     return report
 
 
 _new_report = object.__new__
+
+
+def mtp_tally(model: Model) -> Tally | None:
+    """The tally of the multi-token-prediction modules ``model``'s family declares its checkpoints hold, or None."""
+    if model.family is None or model.params is None:
+        return None
+    from registry.plugin_manager import find_family
+
+    declare = find_family(model.family).checkpoint_only
+    if declare is None:
+        return None
+    blocks = [c.mtp_block for c in declare(model.params) if getattr(c, "mtp_block", None) is not None]
+    if not blocks:
+        return None
+    tally = Tally()
+    for block in blocks:
+        tally.add(block.tally)
+    return tally
 
 
 def _ordered(values: dict[str, int]) -> dict[str, int]:

@@ -10,6 +10,7 @@ are not counted: a published GPU-hour figure that includes them is higher.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -23,25 +24,42 @@ class TrainingTime:
 
     gpu: str
     gpus: int
-    mfu: float
+    mfu: float | None
     peak_dtype: str
-    peak_tflops: float
+    peak_tflops: float | None
     gpu_hours: float
     days: float
 
 
-def training_time(training_flops: int, gpu: GPU, gpus: int = 1, mfu: float = 0.4, dtype: str = "bf16") -> TrainingTime:
-    """The time ``training_flops`` take on ``gpus`` GPUs of ``gpu`` at utilisation ``mfu``.
+def training_time(
+    training_flops: int, gpu: GPU | None, gpus: int = 1, mfu: float | None = 0.4, dtype: str = "bf16",
+    achieved_tflops: float | None = None,
+) -> TrainingTime:  # fmt: skip
+    """The time ``training_flops`` take on ``gpus`` GPUs of ``gpu`` at utilisation ``mfu``, or at
+    ``achieved_tflops`` model TFLOP/s per GPU (Narayanan et al. 2021's ``X``; ``gpu`` may then be None).
 
-    Raises ValueError for an MFU outside (0, 1], a non-positive ``gpus``, a type the
-    GPU has no peak for, or a time beyond a float's range.
+    Raises ValueError for an MFU outside (0, 1], a non-positive ``gpus`` or achieved
+    rate, an achieved rate above the GPU's peak, a type the GPU has no peak for, or a
+    time beyond a float's range.
     """
-    if not 0 < mfu <= 1:
-        raise ValueError(f"mfu must be in (0, 1], got {mfu}")
     if gpus < 1:
         raise ValueError(f"gpus must be a positive integer, got {gpus}")
-    peak = gpu.peak_flops(dtype)
-    per_hour = Fraction(peak) * Fraction(mfu) * 3600  # exact: a tiny MFU never rounds the rate to 0
+    peak = None if gpu is None else gpu.peak_flops(dtype)
+    if achieved_tflops is not None:
+        if not (achieved_tflops > 0 and math.isfinite(achieved_tflops)):
+            raise ValueError(f"achieved_tflops must be a positive finite number, got {achieved_tflops}")
+        rate = Fraction(achieved_tflops) * 10**12  # exact: a tiny rate never rounds to 0
+        if peak is not None and rate > Fraction(peak):
+            raise ValueError(f"{achieved_tflops:g} TFLOP/s exceeds {gpu.key}'s {dtype} peak of {peak / 1e12:g}")
+        mfu = None if peak is None else float(rate / Fraction(peak))
+    else:
+        if gpu is None or mfu is None:
+            raise ValueError("training time needs a GPU and an MFU, or achieved_tflops")
+        if not 0 < mfu <= 1:
+            raise ValueError(f"mfu must be in (0, 1], got {mfu}")
+        rate = Fraction(peak) * Fraction(mfu)  # type: ignore[arg-type]  # exact: a tiny MFU never rounds the rate to 0
+    per_hour = rate * 3600
     hours = finite_ratio(training_flops, per_hour, "the training time in GPU-hours")
     days = finite_ratio(training_flops, per_hour * gpus * 24, "the training time in days")
-    return TrainingTime(gpu.key, gpus, mfu, dtype, peak / 1e12, hours, days)
+    key = "" if gpu is None else gpu.key
+    return TrainingTime(key, gpus, mfu, dtype, None if peak is None else peak / 1e12, hours, days)

@@ -9,6 +9,11 @@ There are three sorts of block, all in one closed union discriminated by ``kind`
   query/key norms) and ``latent_attention`` (multi-head latent attention) in
   :mod:`registry.blocks.attention`; ``feed_forward`` (plain or gated) and ``moe`` (routed
   and shared experts with a router) in :mod:`registry.blocks.feed_forward`;
+* recurrent token mixers, each in its own module: ``selective_ssm`` (Mamba),
+  ``mamba2_mixer`` (Mamba-2), ``gated_deltanet`` (Qwen3-Next, Qwen3.5, OLMo-hybrid),
+  ``kimi_delta_attention`` (Kimi Linear), ``short_conv`` (LFM2), ``rg_lru`` (Griffin,
+  RecurrentGemma), ``time_mix`` and ``channel_mix`` (RWKV-4); ``mixture_of_attention``
+  (JetMoE's attention experts);
 * containers (:mod:`registry.blocks.containers`): ``module`` (named children) and
   ``repeat`` (one body repeated ``count`` times, e.g. the layers of a transformer, or the
   experts of a MoE layer).
@@ -30,6 +35,12 @@ from registry.blocks.base import BlockBase, Component, FieldError, add_children,
 from registry.blocks.containers import Module, Repeat
 from registry.blocks.feed_forward import FEED_FORWARD_NAMES, MOE_NAMES, FeedForward, MoE
 from registry.blocks.fused_experts import FUSED_EXPERTS_NAMES, FusedExperts
+from registry.blocks.gated_deltanet import GATED_DELTANET_NAMES, GatedDeltaNet
+from registry.blocks.kimi_delta_attention import KIMI_DELTA_ATTENTION_NAMES, KimiDeltaAttention
+from registry.blocks.mamba2_mixer import MAMBA2_MIXER_NAMES, Mamba2Mixer
+from registry.blocks.mixture_of_attention import MIXTURE_OF_ATTENTION_NAMES, MixtureOfAttention
+from registry.blocks.rg_lru import RG_LRU_NAMES, RGLRU
+from registry.blocks.short_conv import SHORT_CONV_NAMES, ShortConv
 from registry.blocks.leaves import Embedding, LayerNorm, Linear, Parameter, RMSNorm
 from registry.blocks.tied_embedding import TiedEmbedding
 from registry.blocks.sharing import Shared
@@ -42,6 +53,7 @@ BLOCK_CLASSES: tuple[type[BlockBase], ...] = (
     Embedding, Linear, LayerNorm, RMSNorm, Parameter, Attention, LatentAttention, FeedForward, MoE, Module, Repeat,
     FusedExperts,
     SelectiveSSM, TimeMix, ChannelMix,
+    Mamba2Mixer, GatedDeltaNet, KimiDeltaAttention, ShortConv, RGLRU, MixtureOfAttention,
     Shared,
     TiedEmbedding,
 )  # fmt: skip
@@ -61,6 +73,9 @@ __all__ = [
     "Linear", "MOE_NAMES", "MoE", "Module", "Parameter", "RMSNorm", "Repeat", "add_children", "join", "role_names",
     "FUSED_EXPERTS_NAMES", "FusedExperts",
     "CHANNEL_MIX_NAMES", "ChannelMix", "SELECTIVE_SSM_NAMES", "SelectiveSSM", "TIME_MIX_NAMES", "TimeMix",
+    "GATED_DELTANET_NAMES", "GatedDeltaNet", "KIMI_DELTA_ATTENTION_NAMES", "KimiDeltaAttention",
+    "MAMBA2_MIXER_NAMES", "Mamba2Mixer", "MIXTURE_OF_ATTENTION_NAMES", "MixtureOfAttention", "RG_LRU_NAMES", "RGLRU",
+    "SHORT_CONV_NAMES", "ShortConv",
     "Shared",
     "TiedEmbedding",
 ]  # fmt: skip

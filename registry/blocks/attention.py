@@ -25,6 +25,8 @@ ATTENTION_NAMES = {
     "r_r_bias": "r_r_bias",
     "q_norm": "q_norm",
     "k_norm": "k_norm",
+    "sinks": "sinks",
+    "sub_norm": "attn_sub_norm",
 }
 
 
@@ -42,8 +44,12 @@ class Attention(BlockBase):
     weight of shape ``(heads, head_dim)`` (Cohere), ``"per_head_modules"`` with one norm
     module of ``head_dim`` per head, numbered ``<q_norm>.0`` … (StableLM's
     ``q_layernorm.norms.<i>``); ``qk_norm_kind`` says which norm, ``qk_norm_bias`` whether
-    a LayerNorm has a shift. ``names`` maps roles (q, k,
-    v, qkv, o, r, r_w_bias, r_r_bias, q_norm, k_norm) to the submodule names of the
+    a LayerNorm has a shift. ``sinks`` adds gpt-oss's attention sinks: one learned logit
+    per query head (``sinks``, shape ``(n_heads,)``; transformers' ``GptOssAttention``).
+    ``sub_norm`` adds BitNet's RMS norm of the attention output before the output
+    projection (``attn_sub_norm``, of ``n_heads × head_dim``, which is ``d_model`` in every
+    BitNet config; transformers' ``BitNetAttention``). ``names`` maps roles (q, k, v, qkv,
+    o, r, r_w_bias, r_r_bias, q_norm, k_norm, sinks, sub_norm) to the submodule names of the
     family's checkpoints.
 
     Two fields hold no parameters and change no count; they say what a decoding step
@@ -71,6 +77,8 @@ class Attention(BlockBase):
     )
     qk_norm_kind: Literal["rms_norm", "layer_norm"] = Field("rms_norm", description="the kind of the query/key norms")
     qk_norm_bias: bool = Field(False, description="a shift on layer_norm query/key norms")
+    sinks: bool = Field(False, description="one learned attention-sink logit per query head (gpt-oss)")
+    sub_norm: bool = Field(False, description="an RMS norm of the attention output before o (BitNet's attn_sub_norm)")
     names: dict[str, str] = Field(default_factory=dict, description="submodule name per role (q, k, v, qkv, o, r, ...)")
     sliding_window: PositiveInt | None = Field(
         None, description="each query attends to at most this many tokens (no parameters; the KV cache keeps as many)"
@@ -126,6 +134,10 @@ class Attention(BlockBase):
         if self.qk_norm is not None:
             for role, heads in (("q_norm", self.n_heads), ("k_norm", self.kv_heads)):
                 parts.append(self._qk_norm(join(self.name, names[role]), heads))
+        if self.sinks:
+            parts.append(Parameter(name=join(self.name, names["sinks"]), shape=(self.n_heads,), component="attention"))
+        if self.sub_norm:
+            parts.append(RMSNorm(name=join(self.name, names["sub_norm"]), dim=inner))
         return tuple(parts)
 
     def _qk_norm(self, name: str, heads: int) -> Block:
@@ -160,6 +172,10 @@ LATENT_ATTENTION_NAMES = {
     "kv_a_norm": "kv_a_layernorm",
     "kv_b": "kv_b_proj",
     "o": "o_proj",
+    "index_q": "indexer.wq_b",
+    "index_k": "indexer.wk",
+    "index_k_norm": "indexer.k_norm",
+    "index_weights": "indexer.weights_proj",
 }
 
 
@@ -176,6 +192,16 @@ class LatentAttention(BlockBase):
     adds biases to ``q_a``, ``kv_a`` and the output projection ``o`` (DeepSeek's
     ``attention_bias``); the expansions and the plain query projection never have one.
     ``names`` maps these roles to the family's submodule names.
+
+    ``index_n_heads`` and ``index_head_dim`` add DeepSeek-V3.2's lightning indexer (DeepSeek
+    sparse attention), which scores the tokens each query attends to: ``indexer.wq_b``
+    (``q_lora_rank → index_n_heads × index_head_dim``, from the query latent, so it needs
+    ``q_lora_rank``), ``indexer.wk`` (``d_model → index_head_dim``: one key head),
+    ``indexer.k_norm`` (a LayerNorm of ``index_head_dim`` with a shift) and
+    ``indexer.weights_proj`` (``d_model → index_n_heads``: per-head weights), no biases
+    (roles index_q, index_k, index_k_norm, index_weights; transformers'
+    ``DeepseekV32Indexer``, ``models/deepseek_v32/modeling_deepseek_v32.py``). Its cache
+    keeps one key of ``index_head_dim`` values a token beside the latent.
     """
 
     kind: Literal["latent_attention"] = "latent_attention"
@@ -187,10 +213,17 @@ class LatentAttention(BlockBase):
     qk_rope_head_dim: PositiveInt
     v_head_dim: PositiveInt
     bias: bool = False
+    index_n_heads: PositiveInt | None = Field(None, description="heads of DeepSeek-V3.2's lightning indexer (index_n_heads; leave it out: no indexer)")
+    index_head_dim: PositiveInt | None = Field(None, description="width of an indexer head (index_head_dim; given with index_n_heads)")
     names: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> LatentAttention:
+        if (self.index_n_heads is None) != (self.index_head_dim is None):
+            field = "index_head_dim" if self.index_head_dim is None else "index_n_heads"
+            raise FieldError(field, "the lightning indexer needs both index_n_heads and index_head_dim")
+        if self.index_n_heads is not None and self.q_lora_rank is None:
+            raise FieldError("q_lora_rank", "the lightning indexer reads the query latent: it needs q_lora_rank")
         role_names(LATENT_ATTENTION_NAMES, self.names, "latent_attention")
         return self
 
@@ -221,4 +254,12 @@ class LatentAttention(BlockBase):
             linear("kv_b", self.kv_lora_rank, self.n_heads * (self.qk_nope_head_dim + self.v_head_dim), False),
             linear("o", self.n_heads * self.v_head_dim, self.d_model, self.bias),
         ]
+        if self.index_n_heads is not None and self.index_head_dim is not None and self.q_lora_rank is not None:
+            heads, width = self.index_n_heads, self.index_head_dim
+            parts += [
+                linear("index_q", self.q_lora_rank, heads * width, False),
+                linear("index_k", self.d_model, width, False),
+                LayerNorm(name=join(self.name, names["index_k_norm"]), dim=width, component="attention"),
+                linear("index_weights", self.d_model, heads, False),
+            ]
         return tuple(parts)

@@ -7,13 +7,19 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry.blocks.base import BlockBase, Component, FieldError, join, role_names
-from registry.blocks.leaves import Linear
+from registry.blocks.leaves import Linear, RMSNorm
 
 if TYPE_CHECKING:
     from registry.blocks import Block
 
 
-FEED_FORWARD_NAMES = {"up": "up_proj", "gate": "gate_proj", "down": "down_proj", "gate_up": "gate_up_proj"}
+FEED_FORWARD_NAMES = {
+    "up": "up_proj",
+    "gate": "gate_proj",
+    "down": "down_proj",
+    "gate_up": "gate_up_proj",
+    "sub_norm": "ffn_sub_norm",
+}
 
 
 class FeedForward(BlockBase):
@@ -21,7 +27,9 @@ class FeedForward(BlockBase):
 
     ``gated`` adds a gate projection (GLU variants such as SwiGLU: three matrices);
     ``fused_gate_up`` stores the gate and up projections as one of ``2 × d_ff`` outputs
-    (Phi-3's ``gate_up_proj``). ``names`` maps roles (up, gate, down, gate_up) to the
+    (Phi-3's ``gate_up_proj``). ``sub_norm`` adds BitNet's RMS norm of the inner
+    activations before the down projection (``ffn_sub_norm``, of ``d_ff``; transformers'
+    ``BitNetMLP``). ``names`` maps roles (up, gate, down, gate_up, sub_norm) to the
     family's submodule names.
     """
 
@@ -32,8 +40,9 @@ class FeedForward(BlockBase):
     bias: bool = Field(True, description="biases on the projections")
     fused_gate_up: bool = Field(False, description="gate and up projections stored as one (needs gated)")
     transposed: bool = Field(False, description="weights stored (in, out), as GPT-2's Conv1D")
+    sub_norm: bool = Field(False, description="an RMS norm of the inner activations before down (BitNet's ffn_sub_norm)")
     component: Component = Field("feed_forward", description="the report's component")
-    names: dict[str, str] = Field(default_factory=dict, description="submodule name per role (up, gate, down, gate_up)")
+    names: dict[str, str] = Field(default_factory=dict, description="submodule name per role (up, gate, down, gate_up, sub_norm)")
 
     @model_validator(mode="after")
     def _check(self) -> FeedForward:
@@ -52,9 +61,13 @@ class FeedForward(BlockBase):
             )  # fmt: skip
 
         if self.fused_gate_up:
-            return linear("gate_up", self.d_model, 2 * self.d_ff), linear("down", self.d_ff, self.d_model)
-        roles = (("gate", "up") if self.gated else ("up",))
-        return (*(linear(r, self.d_model, self.d_ff) for r in roles), linear("down", self.d_ff, self.d_model))
+            parts: tuple[Block, ...] = (linear("gate_up", self.d_model, 2 * self.d_ff), linear("down", self.d_ff, self.d_model))
+        else:
+            roles = (("gate", "up") if self.gated else ("up",))
+            parts = (*(linear(r, self.d_model, self.d_ff) for r in roles), linear("down", self.d_ff, self.d_model))
+        if self.sub_norm:
+            parts += (RMSNorm(name=join(self.name, names["sub_norm"]), dim=self.d_ff),)
+        return parts
 
 
 MOE_NAMES = {"router": "gate", "experts": "experts", "shared": "shared_experts", "shared_gate": "shared_expert_gate"}

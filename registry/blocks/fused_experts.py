@@ -13,11 +13,19 @@ from typing import Literal
 
 from pydantic import Field, PositiveInt, model_validator
 
-from registry.blocks.base import BlockBase, FieldError, join, role_names
+from registry.blocks.base import BlockBase, Component, FieldError, join, role_names
 from registry.blocks.tally import Tally
 from registry.blocks.tensors import Tensor
 
-FUSED_EXPERTS_NAMES = {"gate_up": "gate_up_proj", "gate": "gate_proj", "up": "up_proj", "down": "down_proj"}
+FUSED_EXPERTS_NAMES = {
+    "gate_up": "gate_up_proj",
+    "gate": "gate_proj",
+    "up": "up_proj",
+    "down": "down_proj",
+    "gate_up_bias": "gate_up_proj_bias",
+    "up_bias": "up_proj_bias",
+    "down_bias": "down_proj_bias",
+}
 
 
 class FusedExperts(BlockBase):
@@ -29,9 +37,17 @@ class FusedExperts(BlockBase):
     ``down``. ``layout = "rows"``: every projection (``gate`` and ``up`` when gated, then
     ``down``) is one tensor of ``(n_experts × d_ff, d_model)``, expert ``e`` owning rows
     ``e × d_ff`` to ``(e + 1) × d_ff`` (the down projection is stored transposed with respect
-    to a ``d_ff → d_model`` linear layer). No biases. ``names`` maps the roles (gate_up,
-    gate, up, down) to tensor paths relative to the block. The active count takes
-    ``top_k`` of the ``n_experts`` slices.
+    to a ``d_ff → d_model`` linear layer). ``names`` maps the roles (gate_up,
+    gate, up, down, and the biases' gate_up_bias, up_bias, down_bias) to tensor paths
+    relative to the block. The active count takes ``top_k`` of the ``n_experts`` slices.
+
+    Two switches give gpt-oss's layout (transformers' ``GptOssExperts``,
+    ``models/gpt_oss/modeling_gpt_oss.py``), stacked only: ``transposed`` stores each
+    expert's matrices as ``(in, out)``: ``gate_up`` ``(n_experts, d_model, 2 × d_ff)`` and
+    ``down`` ``(n_experts, d_ff, d_model)``; ``bias`` adds ``gate_up_proj_bias`` ``(n_experts,
+    2 × d_ff)`` (``up_proj_bias`` ``(n_experts, d_ff)`` when not gated) and
+    ``down_proj_bias`` ``(n_experts, d_model)``. ``component`` is the report's component:
+    ``experts``, or ``attention`` for JetMoE's attention experts.
     """
 
     kind: Literal["fused_experts"] = "fused_experts"
@@ -43,12 +59,18 @@ class FusedExperts(BlockBase):
     layout: Literal["stacked", "rows"] = Field(
         "stacked", description="stacked: 3-D tensors, one slice per expert; rows: 2-D tensors of n_experts x d_ff rows"
     )
-    names: dict[str, str] = Field(default_factory=dict, description="tensor path per role (gate_up, gate, up, down)")
+    bias: bool = Field(False, description="a bias per expert on each projection (gpt-oss; stacked layout only)")
+    transposed: bool = Field(False, description="matrices stored (in, out) per expert, as gpt-oss (stacked layout only)")
+    component: Component = Field("experts", description="the report's component")
+    names: dict[str, str] = Field(default_factory=dict, description="tensor path per role (gate_up, gate, up, down, ...)")
 
     @model_validator(mode="after")
     def _check(self) -> FusedExperts:
         if self.top_k > self.n_experts:
             raise FieldError("top_k", f"top_k ({self.top_k}) exceeds n_experts ({self.n_experts})")
+        for switch in ("bias", "transposed"):
+            if getattr(self, switch) and self.layout == "rows":
+                raise FieldError(switch, f"{switch} = true needs layout = \"stacked\" (the rows layout has no such form)")
         role_names(FUSED_EXPERTS_NAMES, self.names, "fused_experts")
         return self
 
@@ -56,14 +78,20 @@ class FusedExperts(BlockBase):
         """One expert's share of each tensor."""
         names = role_names(FUSED_EXPERTS_NAMES, self.names, "fused_experts")
 
-        def part(role: str, shape: tuple[int, int]) -> Tensor:
-            return Tensor(join(self.name, names[role]), shape, "parameter", "experts")
+        def part(role: str, shape: tuple[int, ...]) -> Tensor:
+            return Tensor(join(self.name, names[role]), shape, "parameter", self.component)
 
         d, f = self.d_model, self.d_ff
         if self.layout == "rows":
             return tuple(part(role, (f, d)) for role in (("gate", "up", "down") if self.gated else ("up", "down")))
-        first = part("gate_up", (2 * f, d)) if self.gated else part("up", (f, d))
-        return first, part("down", (d, f))
+        first, width = ("gate_up", 2 * f) if self.gated else ("up", f)
+        if self.transposed:
+            slices = [part(first, (d, width)), part("down", (f, d))]
+        else:
+            slices = [part(first, (width, d)), part("down", (d, f))]
+        if self.bias:
+            slices += [part(first + "_bias", (width,)), part("down_bias", (d,))]
+        return tuple(slices)
 
     def tensors(self) -> tuple[Tensor, ...]:
         if self.layout == "rows":

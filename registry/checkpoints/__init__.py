@@ -57,20 +57,13 @@ def is_gguf(path: str | os.PathLike[str]) -> bool:
     return str(path).lower().endswith(".gguf")
 
 
-def _quantization_config(config: Path | None) -> tuple[dict[str, Any] | None, str, str]:
-    """The config's quantization object (None: not quantized), the config's path and the key
-    it was under (``quantization_config``, or mlx-lm's ``quantization``)."""
-    if config is None:
-        return None, "", "quantization_config"
-    from registry.checkpoints.files import read_json_file
-    from registry.errors import SpecError
+def _repo_id(path: object) -> bool:
+    """Whether ``path`` is read as a Hugging Face repo id (the hub module imported only for one that may be)."""
+    if not isinstance(path, str) or "/" not in path:
+        return False
+    from registry.sources.hub import is_repo_id
 
-    data = read_json_file(config, "config")
-    key = "quantization_config" if data.get("quantization_config") is not None else "quantization"
-    value = data.get(key)
-    if value is not None and not isinstance(value, dict):
-        raise SpecError(str(config), key, f"must be an object (got {type(value).__name__})")
-    return value, str(config), key
+    return is_repo_id(path)
 
 
 def open_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
@@ -79,8 +72,20 @@ def open_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     ``path`` is a ``.safetensors`` file, a sharded ``*.safetensors.index.json`` (shards
     next to it), a ``.gguf`` file, or a folder holding one of them. How a safetensors
     checkpoint is quantized is read from the ``quantization_config`` of the
-    ``config.json`` beside it, else from its tensor names.
+    ``config.json`` beside it, else from its tensor names. A Hugging Face repo id
+    (``org/name[@revision][:file.gguf]``, when no such path exists) is read through the Hub,
+    its headers by HTTP Range requests (see :mod:`registry.checkpoints.remote`).
     """
+    if _repo_id(path):
+        from registry.checkpoints.remote import open_repo_checkpoint
+        from registry.sources.hub import parse_repo_id
+
+        return open_repo_checkpoint(parse_repo_id(str(path)))  # type: ignore[arg-type]
+    from registry.checkpoints.folder import cached_remotely, is_directory
+
+    remote = cached_remotely(Path(path)) if is_directory(path) else None
+    if remote is not None:  # a cache folder without its weights: the headers the cache keeps
+        return open_checkpoint(remote)
     file = resolve(path)
     where = str(file)
     if is_gguf(file):
@@ -100,7 +105,9 @@ def open_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
 
     from registry.checkpoints.folder import config_beside
 
-    config, source, key = _quantization_config(config_beside(file))
+    from registry.checkpoints.quant_config import quantization_config
+
+    config, source, key = quantization_config(config_beside(file))
     tensors, quantization = dequantize(stored, config, metadata, where, source, key)
     from registry.checkpoints.tensors import Checkpoint
 
@@ -109,6 +116,8 @@ def open_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
 
 def read_checkpoint(path: str | os.PathLike[str]) -> list[TensorInfo]:
     """The tensors of a checkpoint as stored (see :func:`open_checkpoint`), in file order."""
+    if _repo_id(path):
+        return open_checkpoint(path).stored
     file = resolve(path)
     if is_gguf(file):
         return open_checkpoint(file).stored

@@ -8,35 +8,39 @@ into a :class:`registry.errors.SpecError` with :func:`file_error`.
 from __future__ import annotations
 
 import os
-import reprlib
 from pathlib import Path
 from typing import IO, Any
 
 from registry.errors import SpecError
+from registry.io import DuplicateKey, strict_json
 
-__all__ = ["MAX_JSON_BYTES", "file_error", "is_file", "load_json", "open_binary", "read_json_file", "short"]
+__all__ = ["MAX_JSON_BYTES", "file_error", "is_file", "load_json", "open_binary", "read_json_file", "size_of"]
 
 MAX_JSON_BYTES = 100_000_000
 """Largest JSON file or header accepted (the limit the safetensors library enforces)."""
 
-_repr = reprlib.Repr()
-_repr.maxlist, _repr.maxstring, _repr.maxother = 8, 40, 40
-short = _repr.repr
-"""A value shortened for an error message."""
-
-
 def open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
     """``open(path, "rb")``: the one place the readers open files. Anything but a regular file
     (a FIFO, whose open() blocks without a writer; a pipe or device, which has no size to check
-    the header against) is refused before it is opened."""
+    the header against) is refused before it is opened. A file of a Hub repo
+    (:class:`registry.checkpoints.remote.RemoteFile`) opens itself: read by byte ranges."""
     import stat
+
+    if hasattr(path, "open_binary"):
+        return path.open_binary()  # type: ignore[no-any-return]
 
     mode = os.stat(path).st_mode
     if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):  # a directory: open() says so
-        from registry.sources.spec import special_file_kind
+        from registry.io import special_file_kind
 
         raise SpecError(str(path), "", f"is {special_file_kind(mode)}, not a regular file")
     return open(path, "rb")
+
+
+def size_of(f: IO[bytes]) -> int:
+    """The size of an open file: its ``size`` (a remote file), else what ``fstat`` says."""
+    size = getattr(f, "size", None)
+    return size if isinstance(size, int) else os.fstat(f.fileno()).st_size
 
 
 def file_error(where: str, error: OSError | ValueError) -> SpecError:
@@ -56,30 +60,10 @@ def is_file(path: Path) -> bool:
         return False
 
 
-class DuplicateKey(ValueError):
-    """A key that occurs twice in one JSON object (``key`` names it)."""
-
-    def __init__(self, key: str):
-        super().__init__(key)
-        self.key = key
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """``object_pairs_hook`` of :func:`load_json`: a repeated key is an error, never last-one-wins."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise DuplicateKey(key)
-        out[key] = value
-    return out
-
-
 def load_json(where: str, raw: bytes, what: str) -> dict[str, Any]:
     """Decode UTF-8 JSON that must be an object; ``what`` names it in messages."""
-    import json  # here: a spec file's path check imports this module (start-up time)
-
     try:
-        value = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys)
+        value = strict_json(raw.decode("utf-8"))
     except DuplicateKey as dup:
         raise SpecError(where, dup.key, f"appears twice in the {what} (a JSON reader would keep the last silently)") from None
     except UnicodeDecodeError:

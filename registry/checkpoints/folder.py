@@ -7,7 +7,7 @@ from pathlib import Path
 from registry.checkpoints.files import file_error, is_file
 from registry.errors import SpecError
 
-__all__ = ["checkpoint_in", "config_beside", "is_directory"]
+__all__ = ["cache_snapshot", "cached_remotely", "checkpoint_in", "choose_checkpoint", "config_beside", "is_directory"]
 
 
 def is_directory(path: str | Path) -> bool:
@@ -21,25 +21,74 @@ def is_directory(path: str | Path) -> bool:
 def checkpoint_in(directory: Path, required: bool = True) -> Path | None:
     """The checkpoint of a folder: ``model.safetensors``, else its one ``*.safetensors.index.json``,
     else its one ``*.safetensors``, else its one ``*.gguf``. None (or, if ``required``, a
-    SpecError) when it has none; a SpecError when it has several of one kind."""
-    if is_file(directory / "model.safetensors"):
-        return directory / "model.safetensors"
+    SpecError) when it has none; a SpecError when it has several of one kind. A folder of the
+    Hugging Face cache (``models--org--name``) is read as its snapshot of ``main``."""
+    directory = cache_snapshot(directory)
+    names = [p.name for p in directory.iterdir() if is_file(p)] if is_directory(directory) else []
+    chosen = choose_checkpoint(names, str(directory), required)
+    return None if chosen is None else directory / chosen
+
+
+def choose_checkpoint(names: list[str], where: str, required: bool = True) -> str | None:
+    """Which of a folder's (or a Hub repo's) file ``names`` is its checkpoint (see :func:`checkpoint_in`)."""
+    import fnmatch
+
+    if "model.safetensors" in names:
+        return "model.safetensors"
     for pattern in ("*.safetensors.index.json", "*.safetensors", "*.gguf"):
-        found = sorted(p for p in directory.glob(pattern) if is_file(p))
+        found = sorted(n for n in names if fnmatch.fnmatchcase(n, pattern))
         if len(found) == 1:
             return found[0]
         if found:
-            names = ", ".join(p.name for p in found[:6]) + (", ..." if len(found) > 6 else "")
+            listed = ", ".join(found[:6]) + (", ..." if len(found) > 6 else "")
             kind = "index files" if pattern.endswith("json") else f"{pattern[1:]} files"
-            raise SpecError(str(directory), "", f"directory contains several {kind} ({names}); name one")
+            raise SpecError(where, "", f"contains several {kind} ({listed}); name one")
     if required:
-        raise SpecError(str(directory), "", "directory contains neither model.safetensors nor a "
-                                            "*.safetensors.index.json (nor a *.safetensors or *.gguf file)")
+        raise SpecError(where, "", "contains neither model.safetensors nor a *.safetensors.index.json "
+                                   "(nor a *.safetensors or *.gguf file)")  # fmt: skip
     return None
+
+
+def cache_snapshot(directory: Path) -> Path:
+    """A Hugging Face cache folder (``models--org--name``) as the snapshot its ``refs/main`` names;
+    any other folder as itself."""
+    from registry.sources.hub_cache import snapshot_of
+
+    try:
+        snapshot = snapshot_of(directory)
+    except ValueError as e:
+        raise SpecError(str(directory), "", str(e)) from None
+    except OSError as e:
+        raise file_error(str(directory), e) from None
+    return directory if snapshot is None else snapshot
+
+
+def cached_remotely(directory: Path) -> str | None:
+    """For a folder of the Hugging Face cache whose weights were never downloaded (the index is
+    there, a shard is not; or only the headers registry fetched are): the repo id at its commit
+    (``org/name@<commit>``), whose headers the cache keeps (:mod:`registry.sources.hub`). None
+    for any other folder, and for a snapshot that holds its whole checkpoint."""
+    from registry.sources.hub_cache import HEADS, repo_of_snapshot
+
+    snapshot = cache_snapshot(directory)
+    repo = repo_of_snapshot(snapshot)
+    if repo is None:
+        return None
+    remote = f"{repo}@{snapshot.name}"
+    file = checkpoint_in(snapshot, required=False)
+    if file is None:
+        return remote if (snapshot.parent.parent / HEADS / snapshot.name / "files.json").is_file() else None
+    if not file.name.endswith(".json"):
+        return None
+    from registry.checkpoints.files import read_json_file
+    from registry.checkpoints.sharded import shard_names
+
+    shards = shard_names(str(file), read_json_file(file, "index"))
+    return None if all(is_file(snapshot / shard) for shard in shards) else remote
 
 
 def config_beside(path: Path) -> Path | None:
     """The ``config.json`` in a folder, or beside a checkpoint file (None if there is none)."""
-    folder = path if is_directory(path) else path.parent
+    folder = cache_snapshot(path) if is_directory(path) else path.parent
     config = folder / "config.json"
     return config if is_file(config) and config != path else None

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from registry.checkpoints import files
-from registry.checkpoints.files import file_error, short
+from registry.checkpoints.files import file_error
+from registry.text import short_value
 from registry.checkpoints.tensors import Checkpoint, Quantization, TensorInfo
+from registry.contracts import GgufArray
 from registry.errors import SpecError
 
 __all__ = ["CHUNK", "GGML_TYPES", "GgufArray", "GgmlType", "read_gguf"]
@@ -83,15 +85,6 @@ VALUE_TYPES: dict[int, tuple[str, str | None]] = {
     5: ("int32", "<i"), 6: ("float32", "<f"), 7: ("bool", "<?"), 8: ("string", None), 9: ("array", None),
     10: ("uint64", "<Q"), 11: ("int64", "<q"), 12: ("float64", "<d"),
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class GgufArray:
-    """A metadata array: its item type, length, and items (None when longer than :data:`KEEP_ITEMS`)."""
-
-    type: str
-    count: int
-    items: tuple[Any, ...] | None
 
 
 class _Stream:
@@ -186,7 +179,7 @@ def _value(s: _Stream, kind: int, key: str, depth: int = 0) -> Any:
 def _header(s: _Stream) -> tuple[int, int, int]:
     magic = s.read(4, "the magic number")
     if magic != MAGIC:
-        raise s.error("", f"does not start with GGUF (starts with {short(magic)})")
+        raise s.error("", f"does not start with GGUF (starts with {short_value(magic)})")
     version = s.unpack("<I", "the version")
     if version == 1:
         raise s.error("version", "GGUF version 1 (32-bit counts, 2023) is not read; convert the file again")
@@ -215,7 +208,7 @@ def _tensor_info(s: _Stream) -> tuple[TensorInfo, int]:
         raise s.error(name, f"unknown ggml type {number}{removed}")
     numel = math.prod(dims)
     if numel > MAX_ELEMENTS:
-        raise s.error(name, f"dimensions {short(tuple(dims))} have more than 2^63 - 1 elements")
+        raise s.error(name, f"dimensions {short_value(tuple(dims))} have more than 2^63 - 1 elements")
     row = dims[0] if dims else 1  # ggml: a dimension not given is 1 (a 0-d tensor is one value)
     if row % ggml.block_size:
         what = "a 0-d tensor (one value)" if not dims else f"rows of {row} values"
@@ -229,7 +222,7 @@ def read_gguf(path: str | os.PathLike[str]) -> Checkpoint:
     where = str(path)
     try:
         with files.open_binary(path) as f:
-            s = _Stream(f, os.fstat(f.fileno()).st_size, where)
+            s = _Stream(f, files.size_of(f), where)
             version, n_tensors, n_kv = _header(s)
             metadata: dict[str, Any] = {}
             for _ in range(n_kv):
@@ -243,7 +236,7 @@ def read_gguf(path: str | os.PathLike[str]) -> Checkpoint:
         raise file_error(where, e) from None
     alignment = metadata.get("general.alignment", 32)
     if type(alignment) is not int or alignment < 1 or alignment & (alignment - 1):
-        raise SpecError(where, "general.alignment", f"must be a power of two, got {short(alignment)}")
+        raise SpecError(where, "general.alignment", f"must be a power of two, got {short_value(alignment)}")
     data_start = -(-header_end // alignment) * alignment
     data_size = s.size - data_start
     seen: set[str] = set()

@@ -10,11 +10,12 @@ layout reads are left as they are.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from registry.errors import SpecError
 
-__all__ = ["MAX_GROUP", "check_quantization_config"]
+__all__ = ["MAX_GROUP", "check_quantization_config", "quantization_config"]
 
 #: The largest group or block size accepted (a group spans at most a whole row of inputs).
 MAX_GROUP = 2**31
@@ -145,3 +146,20 @@ def check_quantization_config(data: dict[str, Any], source: str, key: str = "qua
     if check is not None:
         check(read, data)
     return method
+
+
+def quantization_config(config: Path | None) -> tuple[dict[str, Any] | None, str, str]:
+    """The quantization object of a ``config.json`` (None: not quantized), the file's name as
+    its source and the key it was under (``quantization_config``, or mlx-lm's ``quantization``);
+    ``(None, "", "quantization_config")`` without a file. A value that is not an object is
+    refused (SpecError naming the file and the key), never taken for "not quantized"."""
+    if config is None:
+        return None, "", "quantization_config"
+    from registry.checkpoints.files import read_json_file
+
+    data = read_json_file(config, "config")
+    key = "quantization_config" if data.get("quantization_config") is not None else "quantization"
+    value = data.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise SpecError(str(config), key, f"must be an object (got {type(value).__name__})")
+    return value, str(config), key

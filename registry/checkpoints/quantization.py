@@ -41,8 +41,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from registry.checkpoints.files import short
 from registry.checkpoints.quant_config import check_quantization_config
+from registry.text import short_value
 from registry.checkpoints.tensors import Quantization, TensorInfo
 from registry.errors import SpecError
 
@@ -101,9 +101,9 @@ def _dims(layout: _Layout, info: TensorInfo | None, name: str, n: int) -> tuple[
     if info is None:
         raise layout.error(name, "missing: the quantized layout needs it beside its packed weight")
     if len(info.shape) != n:
-        raise layout.error(name, f"shape {short(info.shape)} has {len(info.shape)} dimensions, expected {n}")
+        raise layout.error(name, f"shape {short_value(info.shape)} has {len(info.shape)} dimensions, expected {n}")
     if 0 in info.shape:
-        raise layout.error(name, f"shape {short(info.shape)} has a dimension of 0: nothing is packed in it")
+        raise layout.error(name, f"shape {short_value(info.shape)} has a dimension of 0: nothing is packed in it")
     return info.shape
 
 
@@ -124,8 +124,8 @@ def _int_packed(layout: _Layout, method: str) -> None:
         kind = method if method in ("GPTQ", "AWQ") else ("GPTQ" if g_idx is not None or cols == n_out else "AWQ")
         if kind == "GPTQ":  # packed along the input dimension
             if cols != n_out:
-                raise layout.error(name, f"shape {short(qweight.shape)} does not fit GPTQ's (K*bits/32, N) "
-                                         f"beside scales {short(scales.shape)}")  # fmt: skip
+                raise layout.error(name, f"shape {short_value(qweight.shape)} does not fit GPTQ's (K*bits/32, N) "
+                                         f"beside scales {short_value(scales.shape)}")  # fmt: skip
             if qzeros is None:
                 bits = cfg.get("bits")
             else:
@@ -134,13 +134,13 @@ def _int_packed(layout: _Layout, method: str) -> None:
                 raise layout.error(name, "the number of bits is neither in quantization_config nor given by qzeros")
             k_in = _whole(layout, name, rows * 32, bits, "input features")
             if g_idx is not None and g_idx.shape != (k_in,):
-                raise layout.error(g_idx.name, f"shape {short(g_idx.shape)}, expected ({k_in},) for {k_in} input features")
+                raise layout.error(g_idx.name, f"shape {short_value(g_idx.shape)}, expected ({k_in},) for {k_in} input features")
         else:  # AWQ: packed along the output dimension
             if g_idx is not None:
                 raise layout.error(g_idx.name, "AWQ stores no g_idx: is this GPTQ?")
             bits = _whole(layout, name, 32 * cols, n_out, "bits")
             if qzeros is not None and qzeros.shape != (groups, cols):
-                raise layout.error(qzeros.name, f"shape {short(qzeros.shape)}, expected {(groups, cols)} for AWQ")
+                raise layout.error(qzeros.name, f"shape {short_value(qzeros.shape)}, expected {(groups, cols)} for AWQ")
             k_in = rows
         if bits not in _INT_BITS:
             raise layout.error(name, f"shapes give {bits}-bit values; {kind} packs {', '.join(map(str, _INT_BITS))} bits")
@@ -164,7 +164,7 @@ def _gptq(layout: _Layout) -> None:
 def _awq(layout: _Layout) -> None:
     version = str(layout.config.get("version", "gemm")).lower()
     if version != "gemm":
-        raise layout.error("quantization_config.version", f"AWQ version {short(version)} is not read (only gemm)")
+        raise layout.error("quantization_config.version", f"AWQ version {short_value(version)} is not read (only gemm)")
     _int_packed(layout, "AWQ")
 
 
@@ -247,8 +247,8 @@ def _fp8(layout: _Layout) -> None:
         if isinstance(block, list) and len(block) == len(weight.shape) == len(scale.shape) == 2:
             expected = tuple(math.ceil(d / b) for d, b in zip(weight.shape, block))
             if scale.shape != expected:
-                raise layout.error(name, f"shape {short(scale.shape)}, but blocks of {block} over "
-                                         f"{short(weight.shape)} give {expected}")  # fmt: skip
+                raise layout.error(name, f"shape {short_value(scale.shape)}, but blocks of {block} over "
+                                         f"{short_value(weight.shape)} give {expected}")  # fmt: skip
         layout.details.add(f"{weight.dtype}" + (f", blocks {block[0]}x{block[1]}" if isinstance(block, list) else ""))
         layout.add(weight.name, weight.dtype, weight.shape, weight, [scale])
 
@@ -272,8 +272,8 @@ def _mxfp4(layout: _Layout) -> None:
         blocks = layout.by_name[name]
         scales = layout.get(f"{base}_scales")
         if not _is_mxfp4(blocks, scales):
-            raise layout.error(name, f"shape {short(blocks.shape)} beside scales "
-                                     f"{short(scales.shape if scales else None)}: not MXFP4's (..., K/32, 16)")  # fmt: skip
+            raise layout.error(name, f"shape {short_value(blocks.shape)} beside scales "
+                                     f"{short_value(scales.shape if scales else None)}: not MXFP4's (..., K/32, 16)")  # fmt: skip
         rows, k_in = blocks.shape[-3], blocks.shape[-2] * 32
         # experts (E, R, K/32, 16) are held by transformers as (E, K, R); a plain weight stays (R, K)
         shape = (*blocks.shape[:-3], k_in, rows) if len(blocks.shape) > 3 else (rows, k_in)
@@ -299,8 +299,8 @@ def _mlx(layout: _Layout) -> None:
         k_in = _whole(layout, weight.name, cols * 32, bits, "input features")
         scales = layout.by_name[name]
         if scales.shape != (rows, math.ceil(k_in / group)):
-            raise layout.error(name, f"shape {short(scales.shape)}, but {bits}-bit groups of {group} over "
-                                     f"{short((rows, k_in))} give {(rows, math.ceil(k_in / group))}")  # fmt: skip
+            raise layout.error(name, f"shape {short_value(scales.shape)}, but {bits}-bit groups of {group} over "
+                                     f"{short_value((rows, k_in))} give {(rows, math.ceil(k_in / group))}")  # fmt: skip
         extras = [scales, *([b] if (b := layout.get(f"{prefix}.biases")) is not None else [])]
         layout.details.add(f"{bits}-bit, group {group}")
         layout.add(weight.name, f"MLX int{bits}", (rows, k_in), weight, extras)
@@ -356,7 +356,7 @@ def dequantize(stored: list[TensorInfo], config: dict[str, Any] | None, metadata
         layout_name = METHODS.get(method)
         if layout_name is None:
             raise SpecError(source or where, f"{key}.quant_method",
-                            f"{short(method)} is a layout registry cannot read (it reads {', '.join(METHODS)}); "
+                            f"{short_value(method)} is a layout registry cannot read (it reads {', '.join(METHODS)}); "
                             "its packed tensors would be miscounted")  # fmt: skip
         how = f"{source} quantization_config"
     else:
@@ -379,8 +379,9 @@ def dequantize(stored: list[TensorInfo], config: dict[str, Any] | None, metadata
             logical.append(layout.claimed[info.name])
         elif info.name not in layout.used:
             if info.name.endswith(QUANTIZATION_SUFFIXES) or (info.name.endswith(".weight") and info.dtype in _PACKED):
-                raise SpecError(where, info.name, f"dtype {info.dtype}, shape {short(info.shape)}: part of a quantized "
+                raise SpecError(where, info.name, f"dtype {info.dtype}, shape {short_value(info.shape)}: part of a quantized "
                                                   f"layout that {layout_name} does not explain; not counted")  # fmt: skip
             logical.append(info)
     description = f"{layout_name} " + "; ".join(sorted(layout.details)) if layout.details else layout_name
     return logical, Quantization(layout_name, description, how)
+

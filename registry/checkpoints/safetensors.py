@@ -13,7 +13,8 @@ import struct
 from typing import Any
 
 from registry.checkpoints import files
-from registry.checkpoints.files import file_error, load_json, short
+from registry.checkpoints.files import file_error, load_json
+from registry.text import short_value
 from registry.checkpoints.tensors import TensorInfo
 from registry.errors import SpecError
 
@@ -39,7 +40,7 @@ def _read_prefixed(path: str | os.PathLike[str]) -> tuple[int, bytes]:
     where = str(path)
     try:
         with files.open_binary(path) as f:
-            size = os.fstat(f.fileno()).st_size
+            size = files.size_of(f)
             prefix = f.read(8)
             if len(prefix) < 8:
                 raise SpecError(where, "", f"file is only {len(prefix)} bytes, too short for a safetensors header")
@@ -66,22 +67,22 @@ def _is_count(value: Any) -> bool:
 def _parse_entry(where: str, name: str, entry: Any) -> tuple[TensorInfo, int, int]:
     """Validate one header entry; return it with its data_offsets."""
     if not isinstance(entry, dict):
-        raise SpecError(where, name, f"entry is not a JSON object: {short(entry)}")
+        raise SpecError(where, name, f"entry is not a JSON object: {short_value(entry)}")
     missing = [key for key in ("dtype", "shape", "data_offsets") if key not in entry]
     if missing:
         raise SpecError(where, name, f"entry lacks {', '.join(missing)}")
     dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
     if not isinstance(dtype, str) or not dtype:
-        raise SpecError(where, name, f"dtype must be a non-empty string, got {short(dtype)}")
+        raise SpecError(where, name, f"dtype must be a non-empty string, got {short_value(dtype)}")
     if not isinstance(shape, list) or not all(_is_count(d) for d in shape):
-        raise SpecError(where, name, f"shape must be a list of non-negative integers, got {short(shape)}")
+        raise SpecError(where, name, f"shape must be a list of non-negative integers, got {short_value(shape)}")
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_count(o) for o in offsets)):
-        raise SpecError(where, name, f"data_offsets must be two non-negative integers, got {short(offsets)}")
+        raise SpecError(where, name, f"data_offsets must be two non-negative integers, got {short_value(offsets)}")
     begin, end = offsets
     if begin > end:
         raise SpecError(where, name, f"data_offsets [{begin}, {end}] are out of order")
     if math.prod(shape) > MAX_ELEMENTS:
-        raise SpecError(where, name, f"shape {short(tuple(shape))} has more than 2^63 - 1 elements")
+        raise SpecError(where, name, f"shape {short_value(tuple(shape))} has more than 2^63 - 1 elements")
     info = TensorInfo(name, dtype, tuple(shape), end - begin)
     _check_size(where, info)
     return info, begin, end
@@ -103,9 +104,9 @@ def _check_size(where: str, info: TensorInfo) -> None:
     else:
         known = [*DTYPE_SIZES, *SUB_BYTE_BITS]
         hint = f" (did you mean {dtype.upper()}?)" if dtype.upper() in known else ""
-        raise SpecError(where, name, f"dtype {short(dtype)} is not a safetensors dtype{hint}; known: {', '.join(known)}")
+        raise SpecError(where, name, f"dtype {short_value(dtype)} is not a safetensors dtype{hint}; known: {', '.join(known)}")
     if needed != info.nbytes:
-        raise SpecError(where, name, f"shape {short(info.shape)} of {dtype} needs {needed} bytes "
+        raise SpecError(where, name, f"shape {short_value(info.shape)} of {dtype} needs {needed} bytes "
                                      f"but data_offsets span {info.nbytes}")
 
 

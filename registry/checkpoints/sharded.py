@@ -9,35 +9,58 @@ it otherwise).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from registry.checkpoints.files import is_file, read_json_file
 from registry.checkpoints.safetensors import read_safetensors
 from registry.checkpoints.tensors import TensorInfo
 from registry.errors import SpecError
 
-__all__ = ["read_index"]
+__all__ = ["check_index", "read_index", "shard_names"]
 
 
 def read_index(index: Path) -> tuple[list[TensorInfo], dict[str, str], tuple[str, ...]]:
     """Read every shard of an index; return the tensors (in shard order), the first shard's
     ``__metadata__`` and notes."""
     where = str(index)
-    data = read_json_file(index, "index")
-    weight_map = data.get("weight_map")
-    if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
-        raise SpecError(where, "weight_map", "must be an object mapping tensor names to shard file names")
-    found: dict[str, str] = {}
-    tensors: list[TensorInfo] = []
-    metadata: dict[str, str] = {}
-    for shard in dict.fromkeys(weight_map.values()):
-        if not shard or Path(shard).is_absolute() or ".." in Path(shard).parts:
-            raise SpecError(where, "weight_map", f"shard name {shard!r} is not a relative file name")
+
+    def read_shard(shard: str) -> tuple[list[TensorInfo], dict[str, str]]:
         shard_path = index.parent / shard
         _check_inside(where, index, shard, shard_path)
         if not is_file(shard_path):
             raise SpecError(where, "weight_map", f"shard {shard} is missing (no file {shard_path})")
-        shard_tensors, shard_metadata = read_safetensors(shard_path)
+        return read_safetensors(shard_path)
+
+    return check_index(where, read_json_file(index, "index"), read_shard)
+
+
+def shard_names(where: str, data: dict[str, Any]) -> list[str]:
+    """The shard file names an index's ``weight_map`` names, in order of first mention, each
+    checked to be a relative file name."""
+    weight_map = data.get("weight_map")
+    if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
+        raise SpecError(where, "weight_map", "must be an object mapping tensor names to shard file names")
+    shards = list(dict.fromkeys(weight_map.values()))
+    for shard in shards:
+        if not shard or Path(shard).is_absolute() or ".." in Path(shard).parts:
+            raise SpecError(where, "weight_map", f"shard name {shard!r} is not a relative file name")
+    return shards
+
+
+def check_index(
+    where: str, data: dict[str, Any], read_shard: Callable[[str], tuple[list[TensorInfo], dict[str, str]]]
+) -> tuple[list[TensorInfo], dict[str, str], tuple[str, ...]]:
+    """Check a parsed index against its shards, each read by ``read_shard(name)`` (a local file,
+    or a Hub repo's file read by byte ranges); return the tensors, metadata and notes."""
+    shards = shard_names(where, data)
+    weight_map = data["weight_map"]
+    found: dict[str, str] = {}
+    tensors: list[TensorInfo] = []
+    metadata: dict[str, str] = {}
+    for shard in shards:
+        shard_tensors, shard_metadata = read_shard(shard)
         metadata = metadata or shard_metadata
         for info in shard_tensors:
             if info.name in found:

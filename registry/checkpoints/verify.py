@@ -4,7 +4,8 @@
 checkpoint stores (:mod:`registry.checkpoints` reads them from headers alone) and
 sorts them into matched, missing (in the spec only), extra (in the checkpoint
 only) and mismatched (same name, another shape). It smooths over how published
-checkpoints differ from a family's own names, each rule stated once:
+checkpoints differ from a family's own names, each rule stated once (the name rules in
+:mod:`registry.checkpoints.names`; no architecture's names are written in the core):
 
 * **one leading module prefix** on one side only: GPT-2 saved from
   ``GPT2LMHeadModel`` stores ``transformer.h.0…`` where ``GPT2Model`` (and the
@@ -17,12 +18,13 @@ checkpoints differ from a family's own names, each rule stated once:
   partner (``safetensors.torch.save_model`` keeps ``lm_head.weight``); either way
   it is satisfied when some tensor of its tie group is stored, and a wrong shape
   is reported once, on the stored tensor.
-* **old names**: ``LayerNorm.gamma`` / ``LayerNorm.beta`` (early BERT checkpoints)
-  read as ``LayerNorm.weight`` / ``LayerNorm.bias``.
-* **buffers**: tensors that are not parameters but that some checkpoints carry
-  (GPT-2's causal mask ``attn.bias`` and ``attn.masked_bias``, BERT's
-  ``position_ids``, rotary ``inv_freq``) are set aside as ignored, not extra.
-* **checkpoint-only tensors a family declares** (:class:`registry.family.CheckpointOnly`,
+* **old names** the model's family declares (:class:`registry.CheckpointNames`, e.g.
+  early BERT checkpoints' ``LayerNorm.gamma`` / ``LayerNorm.beta``) read as the current
+  ones (``LayerNorm.weight`` / ``LayerNorm.bias``).
+* **buffers** the family declares (:class:`registry.CheckpointNames`): tensors that are
+  not parameters but that its checkpoints carry (GPT-2's causal mask ``attn.bias``,
+  BERT's ``position_ids``, a rotary ``inv_freq``) are set aside as ignored, not extra.
+* **checkpoint-only tensors a family declares** (:class:`registry.CheckpointOnly`,
   from the family's ``checkpoint_only`` hook): a tensor that no spec tensor claims and
   whose name (as stored, or under the prefix rule) matches a declared pattern is set
   aside as ignored with the note "in the checkpoint, not built by transformers
@@ -50,39 +52,20 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from math import prod
-from fnmatch import fnmatchcase
 from typing import Any
 
 from registry.checkpoints import TensorInfo
-from registry.family import CheckpointOnly
+from registry.checkpoints.names import (NOT_BUILT, Rename, checkpoint_names, checkpoint_only, choose_rename, declared,
+                                         is_buffer, modern)  # fmt: skip
+from registry.contracts import CheckpointNames, CheckpointOnly
 from registry.model import Model
 from registry.checkpoints.runs import SpecTensors, Template, boxes, length
 from registry.blocks.tensors import Tensor
 
-__all__ = ["BUFFERS", "MIN_RUN", "NOT_BUILT", "OUTCOMES", "Comparison", "Entry", "Rename", "checkpoint_only", "compare"]
-
-#: Checkpoint tensors that are buffers, not parameters: (name suffix, test of dtype and shape).
-BUFFERS: tuple[tuple[str, Callable[[TensorInfo], bool]], ...] = (
-    (".attn.bias", lambda t: len(t.shape) == 4),  # GPT-2's causal mask, (1, 1, n_positions, n_positions)
-    (".attn.masked_bias", lambda t: t.shape == ()),  # GPT-2's mask fill value
-    (".position_ids", lambda t: t.dtype.startswith(("I", "U"))),  # BERT's arange(n_positions)
-    (".rotary_emb.inv_freq", lambda t: len(t.shape) == 1),  # rotary frequencies of early LLaMA checkpoints
-    ("final_logits_bias", lambda t: len(t.shape) == 2 and t.shape[0] == 1),  # BART's (1, vocab) logits offset
-)
-
-#: The start of the note of an ignored tensor that the model's family declares checkpoint-only.
-NOT_BUILT = "in the checkpoint, not built by transformers"
-
-#: Old parameter names, read as their current names.
-OLD_NAMES: tuple[tuple[str, str], ...] = ((".LayerNorm.gamma", ".LayerNorm.weight"), (".LayerNorm.beta", ".LayerNorm.bias"))
-
-#: How many of the commonest leading prefixes of each side are tried.
-MAX_PREFIXES = 8
-
+__all__ = ["MIN_RUN", "NOT_BUILT", "OUTCOMES", "Comparison", "Entry", "Rename", "checkpoint_only", "compare"]
 
 @dataclass(frozen=True)
 class Entry:
@@ -114,26 +97,6 @@ class Entry:
         if self.count != 1:
             data |= {"count": self.count, "indices": [list(i) for i in self.indices]}
         return data
-
-
-@dataclass(frozen=True)
-class Rename:
-    """The prefix rule applied to the checkpoint's names: strip ``prefix`` (or add it)."""
-
-    prefix: str
-    add: bool
-
-    def apply(self, name: str) -> str:
-        """``name`` as the spec would say it."""
-        if self.add:
-            return f"{self.prefix}.{name}"
-        head = f"{self.prefix}."
-        return name[len(head):] if name.startswith(head) else name
-
-    def describe(self) -> str:
-        """The rule in words."""
-        how = "with" if self.add else "without"
-        return f"checkpoint names read {how} the prefix '{self.prefix}.'"
 
 
 @dataclass(frozen=True)
@@ -187,36 +150,29 @@ OUTCOMES: tuple[str, ...] = ("matched", "tied", "missing", "extra", "mismatched"
 MIN_RUN = 3
 
 
-def checkpoint_only(model: Model) -> tuple[CheckpointOnly, ...]:
-    """The checkpoint-only tensors ``model``'s family declares for its hyper-parameters (none without a family)."""
-    if model.family is None or model.params is None:
-        return ()
-    from registry.plugin_manager import load_families
-
-    declare = load_families().get(model.family).checkpoint_only
-    return tuple(declare(model.params)) if declare is not None else ()
-
-
-def compare(model: Model, tensors: Iterable[TensorInfo], known: Sequence[CheckpointOnly] | None = None) -> Comparison:
+def compare(model: Model, tensors: Iterable[TensorInfo], known: Sequence[CheckpointOnly] | None = None,
+            names: CheckpointNames | None = None) -> Comparison:  # fmt: skip
     """Match the tensors of ``model`` to a checkpoint's ``tensors`` by name, then shape.
 
     ``known`` are the tensors the checkpoint may hold beyond the model's (default: what
-    the model's family declares, :func:`checkpoint_only`). The spec's tensors are read as
+    the model's family declares, :func:`checkpoint_only`), ``names`` the buffers and old
+    names its checkpoints store (default: the family's, :func:`checkpoint_names`). The spec's tensors are read as
     runs (:class:`registry.checkpoints.runs.SpecTensors`), never expanded: the time taken grows with the
     checkpoint's tensors and the spec's block tree, not with its number of layers, and the
     spec tensors the checkpoint lacks are listed as runs (``h.{0..9999}.ln_1.weight``).
     """
     known = checkpoint_only(model) if known is None else tuple(known)
+    names = checkpoint_names(model) if names is None else names
     spec = _Lookup(SpecTensors(model.architecture))
     stored: list[TensorInfo] = []
     ignored: list[Entry] = []
     for info in tensors:
-        if _is_buffer(info) and info.name not in spec:
+        if is_buffer(info, names) and info.name not in spec:
             ignored.append(Entry(info.name, info.name, None, info.shape, "buffer"))
         else:
             stored.append(info)
-    rename = _choose_rename(spec, [_modern(t.name) for t in stored])
-    found = _map_names(spec, stored, rename)
+    rename = choose_rename(spec, [modern(t.name, names) for t in stored])
+    found = _map_names(spec, stored, rename, names)
     result = Comparison(ignored=ignored, rename=rename)
     claimed: set[str] = set()
     for name, (info, template, _numbers) in found.items():
@@ -232,11 +188,11 @@ def compare(model: Model, tensors: Iterable[TensorInfo], known: Sequence[Checkpo
     for info in stored:
         if info.name in claimed:
             continue
-        declared = _declared(known, info.name, rename)
-        if declared is None:
+        declaration = declared(known, info.name, rename)
+        if declaration is None:
             result.extra.append(Entry(info.name, info.name, None, info.shape))
         else:
-            note = f"{NOT_BUILT} ({declared.pattern}): {declared.reason}"
+            note = f"{NOT_BUILT} ({declaration.pattern}): {declaration.reason}"
             result.ignored.append(Entry(info.name, info.name, None, info.shape, note))
     return result
 
@@ -328,12 +284,6 @@ def _tied_or_missing(spec: _Lookup, found: dict[str, _Found], stored_groups: dic
     return False, Entry(name, None, tensor.shape, None, f"tied to {tensor.tied_to}" if tensor.tied_to else "")
 
 
-def _declared(known: Sequence[CheckpointOnly], name: str, rename: Rename | None) -> CheckpointOnly | None:
-    """The first declaration whose pattern matches ``name`` as stored or under the prefix rule."""
-    names = (name,) if rename is None else (name, rename.apply(name))
-    return next((k for k in known if any(fnmatchcase(n, k.pattern) for n in names)), None)
-
-
 def _same_shape(info: TensorInfo, shape: tuple[int, ...]) -> bool:
     """Whether a checkpoint tensor has ``shape``; one whose shape the header does not give
     (``info.flat``: bitsandbytes 4-bit) matches by its number of elements."""
@@ -342,77 +292,13 @@ def _same_shape(info: TensorInfo, shape: tuple[int, ...]) -> bool:
     return info.shape == shape
 
 
-_BUFFER_SUFFIXES = tuple(suffix for suffix, _ in BUFFERS)
-_OLD_SUFFIXES = tuple(old for old, _ in OLD_NAMES)
-
-
-def _is_buffer(info: TensorInfo) -> bool:
-    if not info.name.endswith(_BUFFER_SUFFIXES):
-        return False
-    return any(info.name.endswith(suffix) and test(info) for suffix, test in BUFFERS)
-
-
-def _modern(name: str) -> str:
-    """A checkpoint name with old parameter names replaced."""
-    if not name.endswith(_OLD_SUFFIXES):
-        return name
-    for old, new in OLD_NAMES:
-        if name.endswith(old):
-            return name[: -len(old)] + new
-    return name
-
-
-def _heads(names: Iterable[str]) -> list[str]:
-    """The commonest first segments of dotted names (names of one segment excluded)."""
-    counts = Counter(n.split(".", 1)[0] for n in names if "." in n)
-    return [head for head, _ in counts.most_common(MAX_PREFIXES)]
-
-
-def _spec_heads(tensors: SpecTensors) -> list[str]:
-    """:func:`_heads` of the spec's names, each template weighed by its copies (not expanded).
-
-    Where the names start with a run's numbers (a repeat without a name at the top), the run's
-    first numbers stand for all of it: they are as common as any other of the run's."""
-    counts: Counter[str] = Counter()
-    for template in tensors.templates:
-        if not template.dotted:
-            continue
-        head = template.pieces[0]
-        copies = template.instances
-        if "." in head:
-            counts[head.split(".", 1)[0]] += copies
-            continue
-        first = template.slots[0]
-        for n in first[:MAX_PREFIXES]:
-            counts[str(n)] += copies // length(first)
-    return [head for head, _ in counts.most_common(MAX_PREFIXES)]
-
-
-def _choose_rename(spec: _Lookup, names: Sequence[str]) -> Rename | None:
-    """The prefix rule under which the most checkpoint names are spec names (None: as stored)."""
-    candidates = [Rename(h, add=False) for h in _heads(names)] + [Rename(h, add=True) for h in _spec_heads(spec.tensors)]
-    inside = [n in spec for n in names]
-    best, best_score = None, sum(inside)
-    as_stored = best_score
-    find = spec.tensors.find  # renamed names are looked up once each: not kept
-    for rule in candidates:
-        if rule.add:
-            score = as_stored + sum(1 for n, hit in zip(names, inside) if not hit and find(rule.apply(n)) is not None)
-        else:  # only names with the prefix change
-            head = f"{rule.prefix}."
-            score = as_stored + sum(1 for n, hit in zip(names, inside)
-                                    if not hit and n.startswith(head) and find(n[len(head):]) is not None)  # fmt: skip
-        if score > best_score:
-            best, best_score = rule, score
-    return best
-
-
-def _map_names(spec: _Lookup, stored: Sequence[TensorInfo], rename: Rename | None) -> dict[str, _Found]:
+def _map_names(spec: _Lookup, stored: Sequence[TensorInfo], rename: Rename | None,
+               names: CheckpointNames) -> dict[str, _Found]:  # fmt: skip
     """Spec name -> the checkpoint tensor that provides it (names as stored win over renamed ones), in spec order."""
     found: dict[str, _Found] = {}
     later: list[tuple[str, TensorInfo]] = []
     for info in stored:
-        name = _modern(info.name)
+        name = modern(info.name, names)
         hit = spec.find(name)
         if hit is not None and name not in found:
             found[name] = (info, *hit)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from registry.errors import RegistryError
     from registry.model import Model
 
 #: Output formats every command accepts.
@@ -56,9 +57,17 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+#: What SPEC may be, wherever a command takes it.
+SPEC_HELP = (
+    "spec file (.toml), Hugging Face config.json, GGUF file, model folder (also a Hugging Face cache folder, "
+    "models--org--name), a catalogue name (registry list), a Hugging Face repo id (org/name[@revision][:file.gguf], "
+    "read through the Hub when no such path exists), or - for stdin"
+)
+
+
 def add_specs_argument(parser: argparse.ArgumentParser) -> None:
     """The shared positional list of spec files, and ``--strict`` for config.json files."""
-    parser.add_argument("specs", nargs="+", metavar="SPEC", help="spec file(s) (.toml), or a Hugging Face config.json")
+    parser.add_argument("specs", nargs="+", metavar="SPEC", help=SPEC_HELP)
     add_strict_option(parser)
 
 
@@ -90,10 +99,14 @@ def warn(command: str, message: object) -> None:
     print(f"registry {command}: warning: {error_line(message)}", file=sys.stderr)
 
 
-def load_models(paths: Sequence[str], command: str, strict: bool = False) -> tuple[list[Model], bool]:
+def load_models(
+    paths: Sequence[str], command: str, strict: bool = False, unmapped: Callable[[str, RegistryError], bool] | None = None
+) -> tuple[list[Model], bool]:
     """Load every file; print one line per bad one and one per warning, each starting
-    ``registry COMMAND:``. Returns the models and whether all loaded."""
-    from registry.errors import RegistryError
+    ``registry COMMAND:``. Returns the models and whether all loaded. ``unmapped(path)``, when
+    given, is asked about an input (and its error) whose model type no plugin maps: True when it took the input
+    over (``count`` counts its checkpoint's headers), and no error is printed."""
+    from registry.errors import RegistryError, UnmappedModelTypeError
     from registry.sources.loading import load
 
     warn_plugin_errors(command)
@@ -103,6 +116,8 @@ def load_models(paths: Sequence[str], command: str, strict: bool = False) -> tup
         try:
             loaded = load(path, strict=strict)
         except RegistryError as exc:
+            if unmapped is not None and isinstance(exc, UnmappedModelTypeError) and unmapped(path, exc):
+                continue
             print_error(command, exc)
             ok = False
             continue

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from registry.output.display import count_text, flops_text, ratio_text, wrap
+from registry.output.display import wrap
+from registry.output.formats import count_text, flops_text, ratio_text
 from registry.output.table_width import fit_table
 
 #: Columns right-aligned in every table here (everything but names and words).
@@ -66,9 +67,15 @@ def _totals(reports: Sequence[Any]) -> list[str]:
     text = [fit_table([{k: r.get(k) for k in keys} for r in rows], right=RIGHT)]
     timed = next((r for r in reports if r.gpu_hours is not None), None)
     sentence = "Training FLOPs for the training tokens (--tokens, else the spec's training_tokens)"
-    if timed is not None:
+    if timed is not None and timed.achieved_tflops is not None:
+        on = f" x {timed.gpu}" if timed.gpu else " GPUs"
+        sentence += f"; GPU-hours and days on {timed.gpus:,}{on} at {timed.achieved_tflops:g} TFLOP/s each"
+        sentence += f" (MFU {timed.mfu:.3f} of its {timed.peak_dtype} peak)" if timed.mfu is not None else ""
+    elif timed is not None:
         sentence += (f"; GPU-hours and days on {timed.gpus:,} x {timed.gpu} at MFU {timed.mfu:g} of its "
                      f"{timed.peak_dtype} peak")  # fmt: skip
+    if reports[0].recompute != "none":
+        sentence += f"; training includes {reports[0].recompute} activation recomputation"
     return text + [wrap(sentence + ".")]
 
 
@@ -103,7 +110,10 @@ def _terms(report: Any) -> list[dict[str, str]]:
     extra = [
         ("forward", report.forward_flops_per_sequence, report.forward_flops_per_token, "100.00%"),
         ("backward (2x forward)", report.backward_flops_per_sequence, 2 * report.forward_flops_per_token, ""),
-        ("training (3x forward)", report.training_flops_per_sequence, report.training_flops_per_token, ""),
+        *([(f"recomputation ({report.recompute})", report.recompute_flops_per_sequence,
+            report.recompute_flops_per_sequence // report.seq_len, "")] if report.recompute_flops_per_sequence else []),
+        ("training (3x forward)" if report.recompute == "none" else "training (with recomputation)",
+         report.training_flops_per_sequence, report.training_flops_per_token, ""),
         ("6ND approximation", report.approx_6nd_per_sequence, 6 * report.n_params, ""),
     ]
     rows += [{"term": t, "per sequence": flops_text(s), "per token": flops_text(p), "share": sh} for t, s, p, sh in extra]

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from registry.output.display import count_text, wrap
+from registry.output.display import wrap
+from registry.output.formats import count_text
 from registry.output.table_width import fit_table
 
 #: Columns right-aligned (everything but names and words).
 RIGHT = frozenset({"params", "active", "trainable", "weights", "gradients", "master", "optimizer", "activations",
                    "kv/token", "kv cache", "vs MHA", "total", "per GPU", "min GPUs", "layers", "kept/layer",
-                   "bytes"})  # fmt: skip
+                   "bytes", "max ctx", "max batch"})  # fmt: skip
 
 
 def tables(reports: Sequence[Any], size: Callable[[int | None], str]) -> str:
@@ -27,10 +28,13 @@ def tables(reports: Sequence[Any], size: Callable[[int | None], str]) -> str:
         return ""
     first = reports[0]
     moe = any(r.active_params != r.total_params for r in reports)
+    several = len({r.dtype for r in reports}) > 1 or len({r.kv_dtype for r in reports}) > 1
     per_gpu = any(r.gpus > 1 or r.gpu is not None or r.training for r in reports)
     rows = []
     for r in reports:
         row: dict[str, Any] = {"name": r.name, "params": count_text(r.total_params)}
+        if several:
+            row.update(dtype=r.dtype, **{"kv dtype": r.kv_dtype})
         if moe:
             row["active"] = count_text(r.active_params)
         if r.trainable_params is not None:
@@ -48,10 +52,14 @@ def tables(reports: Sequence[Any], size: Callable[[int | None], str]) -> str:
         if per_gpu:
             row["per GPU"] = size(r.per_gpu_bytes)
         if r.gpu is not None:
-            row.update(fits="yes" if r.fits else "no", **{"min GPUs": f"{r.min_gpus:,}" if r.min_gpus is not None else "none"})
+            margin = size(abs(r.fit_margin_bytes))
+            row.update(fits=f"yes, {margin} spare" if r.fits else f"no, {margin} short",
+                       **{"min GPUs": _or_none(r.min_gpus), "max ctx": _or_none(r.max_context),
+                          "max batch": _or_none(r.max_batch)})  # fmt: skip
         rows.append(row)
     keys = max((list(r) for r in rows), key=len)
-    blocks = [fit_table([{k: r.get(k) for k in keys} for r in rows], right=RIGHT), wrap(_sentence(first, per_gpu, size))]
+    blocks = [fit_table([{k: r.get(k) for k in keys} for r in rows], right=RIGHT),
+              wrap(_sentence(first, per_gpu, size, several))]  # fmt: skip
     kinds = [_kind_row(r, g, size) for r in reports for g in r.kv_cache_by_kind]
     if kinds and not first.training:
         blocks.append(fit_table(kinds, right=RIGHT))
@@ -61,18 +69,20 @@ def tables(reports: Sequence[Any], size: Callable[[int | None], str]) -> str:
     return "\n\n".join(blocks)
 
 
-def _sentence(r: Any, per_gpu: bool, size: Callable[[int | None], str]) -> str:
+def _sentence(r: Any, per_gpu: bool, size: Callable[[int | None], str], several: bool = False) -> str:
     """What the columns mean for these options."""
     sequences = f"{r.batch:,} sequence{'s' if r.batch != 1 else ''} of {r.seq_len:,} tokens"
     if r.training:
         text = (f"Training with {r.optimizer}, weights in {r.dtype}: gradients, the fp32 master weights (master) "
-                f"and the optimizer states; activations of {sequences}, recomputation {r.recompute} "
-                "(not in total: per GPU adds them)")  # fmt: skip
+                f"and the optimizer states; activations of {sequences} ({r.activations_method}: {r.attention} "
+                f"attention, recomputation {r.recompute}; --attention, --recompute); total: all of them on one GPU")  # fmt: skip
         if r.trainable_params is not None:
             text += f"; trainable: LoRA rank {r.lora_rank} on {r.lora_targets} ({r.trainable_percent:.4f}%)"
             text += ", frozen linear weights in NF4 (QLoRA)" if r.qlora else ""
     else:
-        text = (f"Weights in {r.dtype}; the KV cache of {sequences} in {r.kv_dtype} (kv/token: per token); "
+        stored = "in each dtype" if several else f"in {r.dtype}"
+        cache = "in each kv dtype" if several else f"in {r.kv_dtype}"
+        text = (f"Weights {stored}; the KV cache of {sequences} {cache} (kv/token: per token); "
                 "vs MHA: how many times smaller than plain multi-head attention's cache")  # fmt: skip
     if per_gpu:
         layout = [f"ZeRO-{r.zero}"] if r.training else []
@@ -80,8 +90,14 @@ def _sentence(r: Any, per_gpu: bool, size: Callable[[int | None], str]) -> str:
         text += f"; per GPU: one of {r.gpus:,} GPUs" if r.gpus != 1 else "; per GPU: on one GPU"
         text += f" ({', '.join(layout)})" if layout else ""
     if r.gpu is not None:
-        text += f"; fits: whether that fits one {r.gpu} ({size(r.gpu_memory_bytes)}); min GPUs: the fewest that fit"
+        text += (f"; fits: whether that fits one {r.gpu} ({size(r.gpu_memory_bytes)}) less a runtime reserve of "
+                 f"{size(r.reserve_bytes)} (--reserve), and by how much; min GPUs: the fewest that fit with this "
+                 "parallelism; max ctx (at this batch) and max batch (at this context): the most that fit")  # fmt: skip
     return text + ". Sizes in decimal units (1 GB = 1e9 bytes)."
+
+
+def _or_none(n: int | None) -> str:
+    return "none" if n is None else f"{n:,}"
 
 
 def _kind_row(r: Any, g: Any, size: Callable[[int | None], str]) -> dict[str, str]:

@@ -7,8 +7,28 @@ whole usage before the error.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+
+#: Suffixes a count may carry: decimal (``8k`` = 8,000, ``1T`` = 10**12) and binary (``8Ki`` = 8,192).
+SUFFIXES: dict[str, int] = {"k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12,
+                            "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}  # fmt: skip
+
+
+def parse_number(text: object) -> Decimal | None:
+    """``text`` as an exact number: ``1.4e12``, ``1_000``, ``15T``, ``300B``, ``8k`` (decimal
+    suffixes: 8,000), ``8Ki`` (binary: 8,192); None when it is no number."""
+    raw = str(text).strip().replace("_", "")
+    scale = 1
+    match = re.fullmatch(r"([0-9.eE+-]*[0-9.])\s*([kKmMbBgGtT][iI]?)", raw)
+    if match:
+        raw, scale = match.group(1), SUFFIXES[match.group(2).lower()]
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        return None
+    return value * scale if scale != 1 and value.is_finite() else value
 
 
 #: The most GPUs (``--gpus``, ``--tp``, ``--pp``, ``--ep``) and sequences (``--batch``) an option may
@@ -19,16 +39,19 @@ MAX_GPUS = MAX_BATCH = 10**9  # registry.analyses.gpus.MAX_GPUS is the same boun
 MIN_COMPUTE = 1.0
 #: ``chinchilla --tokens-per-param`` lies in this range (Chinchilla's is 20).
 TOKENS_PER_PARAM_RANGE = (1e-6, 1e6)
+#: ``flops --achieved-tflops`` lies in the range of a GPU catalogue's peaks
+#: (:data:`registry.analyses.gpus.RANGES`): 1 GFLOP/s to 1 ZFLOP/s per GPU.
+TFLOPS_RANGE = (1e-3, 1e9)
 
 
 def positive_int(command: str, option: str, value: int | str, most: int | None = None) -> int:
-    """``value`` as a positive integer (``1.4e12`` is accepted if it is a whole number) of at
-    most :data:`registry.sources.spec.MAX_DIGITS` digits, and at most ``most`` if given."""
-    from registry.sources.spec import MAX_DIGITS
+    """``value`` as a positive integer (``1.4e12``, ``15T``, ``8k`` = 8,000 and ``8Ki`` = 8,192 are
+    accepted if whole) of at most :data:`registry.io.MAX_DIGITS` digits, and at most ``most`` if given."""
+    from registry.io import MAX_DIGITS
 
     try:
-        number = Decimal(str(value).replace("_", ""))
-    except InvalidOperation:
+        number = parse_number(value)
+    except (InvalidOperation, ArithmeticError):
         number = None
     if number is not None and number.is_finite() and number.adjusted() >= MAX_DIGITS:  # before int(): 1e99999999
         raise SystemExit(f"registry {command}: {option} may have at most {MAX_DIGITS} digits")
@@ -41,11 +64,12 @@ def positive_int(command: str, option: str, value: int | str, most: int | None =
 
 def positive_float(command: str, option: str, value: float | str, least: float | None = None,
                    most: float | None = None) -> float:  # fmt: skip
-    """``value`` as a positive finite number, within [``least``, ``most``] where given."""
-    text = str(value).replace("_", "")
+    """``value`` as a positive finite number (suffixes as :func:`parse_number` reads them), within
+    [``least``, ``most``] where given."""
     try:
-        number = float(text) if len(text) <= 1000 else math.nan
-    except ValueError:
+        parsed = parse_number(value) if len(str(value)) <= 1000 else None
+        number = math.nan if parsed is None else float(parsed)
+    except (ValueError, ArithmeticError):
         number = math.nan
     if not math.isfinite(number) or number <= 0:
         raise SystemExit(f"registry {command}: {option} must be a positive finite number, got {_shown(value)}")

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from registry.errors import RegistryError
     from registry.model import Model
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
     """SPEC... (optional when ``--family`` is given), ``--family``, ``--set`` and ``--strict``."""
-    from registry.commands import add_strict_option
+    from registry.commands import SPEC_HELP, add_strict_option
 
     parser.add_argument(
         "specs", nargs="*", metavar="SPEC",
-        help="spec file(s) (.toml), Hugging Face config.json, GGUF file or model folder; "
-        "a catalogue name (registry list); - for stdin",
+        help=SPEC_HELP,
     )  # fmt: skip
     parser.add_argument(
         "--family", default=None, metavar="NAME",
@@ -32,18 +33,20 @@ def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) 
     add_strict_option(parser)
 
 
-def selected_models(args: argparse.Namespace, command: str) -> tuple[list[Model], bool]:
+def selected_models(
+    args: argparse.Namespace, command: str, unmapped: Callable[[str, RegistryError], bool] | None = None
+) -> tuple[list[Model], bool]:
     """The models ``args`` name, with ``--set`` applied; one line per problem on stderr.
 
     Returns the models and whether every input loaded. Raises SystemExit (one line) when
-    neither a spec nor ``--family`` is given.
+    neither a spec nor ``--family`` is given. ``unmapped``: see :func:`registry.commands.load_models`.
     """
     from registry.commands import error_line, load_models
 
     if not args.specs and not args.family:
         raise SystemExit(f"registry {command}: give spec file(s) or catalogue name(s), or --family NAME with --set")
     if not args.family and not args.assignments:  # spec files alone: no overrides (start-up time)
-        return load_models(args.specs, command, getattr(args, "strict", False))
+        return load_models(args.specs, command, getattr(args, "strict", False), unmapped)
     from registry.errors import RegistryError
     from registry.sources.overrides import OverrideErrors, apply, from_family, parse_assignments
 
@@ -64,7 +67,7 @@ def selected_models(args: argparse.Namespace, command: str) -> tuple[list[Model]
             print(f"registry {command}: --family {error_line(exc)}", file=sys.stderr)
             ok = False
     if args.specs:
-        loaded, loaded_ok = load_models(args.specs, command, getattr(args, "strict", False))
+        loaded, loaded_ok = load_models(args.specs, command, getattr(args, "strict", False), unmapped)
         ok = ok and loaded_ok
         for model in loaded:
             try:

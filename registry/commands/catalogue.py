@@ -9,7 +9,8 @@ from registry.commands import add_format_option
 NAME = "list"
 HELP = "the catalogue: the models that ship with registry, usable by name (registry count llama-3.1-8b)"
 DESCRIPTION = """List the catalogue: the spec files installed with the package, the models each
-holds (a multi-size spec holds several, each usable by its own name), the family and the
+holds (a multi-size spec holds several, each usable by its own name), the family, the
+Hugging Face repo id (the repo of the config.json the source cites; json and csv) and the
 source. Any command that takes SPEC takes these names too, from any directory."""
 
 
@@ -28,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
                if args.match is None or any(args.match.lower() in n.lower() for n in (e.stem, *e.names))]  # fmt: skip
     if args.format in ("json", "csv"):
         rows = [{"name": e.stem, "models": list(e.names) if args.format == "json" else " ".join(e.names),
-                 "family": e.family or "", "source": e.source or "", "path": str(e.path)} for e in entries]  # fmt: skip
+                 "family": e.family or "", "repo": e.repo or "", "source": e.source or "", "path": str(e.path)}
+                for e in entries]  # fmt: skip
         if rows or args.format == "json":
             print(render.rows_text(rows, args.format))
         return 0
@@ -42,11 +44,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The widest the models column gets, so that the table fits 80 columns beside the longest catalogue names.
+MODELS_WIDTH = 30
+
+
 def _models(entry) -> str:
     """The models of a file, shortened to fit a line: the name alone, or 'a, b, ... (n)'."""
     if entry.names == (entry.stem,):
         return ""
-    if len(entry.names) <= 3:
+    if len(entry.names) <= 3 and len(", ".join(entry.names)) <= MODELS_WIDTH:
         return ", ".join(entry.names)
     text = f"{entry.names[0]} ... {entry.names[-1]} ({len(entry.names)})"
-    return text if len(text) <= 40 else f"{len(entry.names)} models, {entry.names[0]} first"
+    return text if len(text) <= MODELS_WIDTH else f"{entry.names[0]} and {len(entry.names) - 1} more"

@@ -147,7 +147,7 @@ _OPTIONAL = ("6ND", "loss", "active", "20 x N", "tokens", "rule_compute", "rule_
 
 def _shown(row: dict[str, Any]) -> dict[str, Any]:
     """A row as the default table shows it: counts as 1.82B, FLOPs as 1.50e+13, ratios as 1.92x."""
-    from registry.output.display import count_text as n, flops_text as c, ratio_text as r
+    from registry.output.formats import count_text as n, flops_text as c, ratio_text as r
 
     value = row.get("loss", row.get("predicted_loss"))
     loss = "" if value is None else f"{value:.3f}"
@@ -176,7 +176,7 @@ def _shown(row: dict[str, Any]) -> dict[str, Any]:
 
 def _full(row: dict[str, Any]) -> dict[str, Any]:
     """A row for ``--format markdown``: every column; counts exact, FLOPs and float sizes as 1.50e+13."""
-    from registry.output.display import flops_text, ratio_text
+    from registry.output.formats import flops_text, ratio_text
 
     out: dict[str, Any] = {}
     for key, value in row.items():

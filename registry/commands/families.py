@@ -58,9 +58,9 @@ def run(args: argparse.Namespace) -> int:
     registry = load_families()
     if args.name:
         try:
-            family = registry.get(args.name)
+            family = registry.family(args.name)
         except RegistryError as exc:
-            known = ", ".join(sorted(registry.families))
+            known = ", ".join(sorted(registry.items))
             print(f"registry families: {error_line(exc)}; known families: {known}", file=sys.stderr)
             return 2
         rows = hyper_parameters(family)
@@ -83,10 +83,10 @@ def run(args: argparse.Namespace) -> int:
     rows = [
         {"name": f.name, "origin": f.origin, "description": f.description,
          "params": ", ".join(f.params.model_fields)}
-        for f in sorted(registry.families.values(), key=lambda f: f.name)
+        for f in sorted(registry.items.values(), key=lambda f: f.name)
     ]  # fmt: skip
     if args.format == "json":
-        for row, f in zip(rows, sorted(registry.families.values(), key=lambda f: f.name)):
+        for row, f in zip(rows, sorted(registry.items.values(), key=lambda f: f.name)):
             row["params"] = hyper_parameters(f)
         print(json.dumps(rows, indent=2, allow_nan=False, default=str))
     elif args.format == "table":
@@ -107,7 +107,7 @@ def _model_types(fmt: str) -> int:
     from registry.plugin_manager import load_model_types
     from registry.output.render import rows_text
 
-    types = sorted(load_model_types().model_types.values(), key=lambda m: m.name)
+    types = sorted(load_model_types().items.values(), key=lambda m: m.name)
     if fmt == "json":
         print(json.dumps([{"model_type": m.name, "classes": list(m.classes), "origin": m.origin} for m in types],
                          indent=2, allow_nan=False))  # fmt: skip

@@ -12,10 +12,13 @@ DESCRIPTION = """Forward FLOPs per token and per sequence, split as in Chinchill
 (embeddings, QKV projections, attention logits, softmax, attention over values, output
 projection, feed-forward, final logits), backward as twice the forward, and the 6*N*D
 approximation (N = active parameters) beside it with their ratio. --convention table-a4
-leaves out embeddings and logits, as the paper's Table A4 does. Totals for D tokens with
---tokens (default: the spec's training_tokens). With --gpu h100-sxm --gpus N --mfu 0.38
-(or --gpus 8xH100): the GPU-hours and days those FLOPs take at that utilisation of the
-GPU's dense peak (--peak-dtype). With --context C: the prefill of C tokens, one decoding
+leaves out embeddings and logits, as the paper's Table A4 does; palm counts PaLM's
+6N + 12LHQT (N without the input embedding, as torchtitan's MFU); 6nd counts 6N alone.
+--recompute selective|full adds what activation recomputation runs again (full: 8ND).
+Totals for D tokens with --tokens (default: the spec's training_tokens; 1.4e12, 15T and
+300B are read). With --gpu h100-sxm --gpus N --mfu 0.38 (or --gpus 8xH100): the
+GPU-hours and days those FLOPs take at that utilisation of the GPU's dense peak
+(--peak-dtype); --achieved-tflops T instead gives the model TFLOP/s each GPU sustains. With --context C: the prefill of C tokens, one decoding
 step at C tokens for --batch sequences, the bytes it reads (weights at --dtype, the cache
 at --kv-dtype) and, with a GPU, the roofline bound on tokens per second. See docs/compute.md."""
 
@@ -35,13 +38,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--convention", default="appendix-f", metavar="NAME",
-        help="appendix-f (default): count embeddings and final logits; table-a4: leave them out",
+        help="appendix-f (default): count embeddings and final logits; table-a4: leave them out; "
+        "palm: 6N + 12LHQT, N without the input embedding; 6nd: 6N alone",
+    )  # fmt: skip
+    parser.add_argument(
+        "--recompute", default="none", metavar="HOW",
+        help="activation recomputation in the backward pass: none (default), selective, full (8ND)",
     )  # fmt: skip
     parser.add_argument("--details", action="store_true", help="print the term breakdown of every model")
     from registry.commands._hardware import add_gpu_arguments
 
     add_gpu_arguments(parser)
     parser.add_argument("--mfu", default=None, metavar="U", help="model FLOPs utilisation for the training time, e.g. 0.38 (default 0.4 with --gpu)")
+    parser.add_argument(
+        "--achieved-tflops", default=None, metavar="T",
+        help="instead of --mfu: model TFLOP/s each GPU sustains (Narayanan et al.'s 140 on A100)",
+    )  # fmt: skip
     parser.add_argument("--peak-dtype", default="bf16", metavar="TYPE", help="the GPU peak used: bf16 (default), fp16 or fp8")
     parser.add_argument("--context", default=None, metavar="C", help="serving: prefill and decode at C tokens of context")
     parser.add_argument("--batch", default=1, metavar="B", help="serving: sequences decoded together (default 1)")
@@ -53,23 +65,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the FLOPs of every model of every spec; exit 2 if any spec could not be read."""
     from registry.output import render
-    from registry.commands._options import MAX_BATCH, choice, positive_int
+    from registry.commands._options import MAX_BATCH, TFLOPS_RANGE, choice, positive_int
     from registry.analyses.gpus import PEAK_DTYPES
     from registry.commands._hardware import resolve_gpus
     from registry.commands._options import positive_float
-    from registry.analyses.flops import CONVENTIONS, TERMS, flops, with_hardware
+    from registry.analyses.flops import CONVENTIONS, RECOMPUTE, TERMS, flops
+    from registry.analyses.inference import with_hardware
     from registry.analyses.memory import DTYPE_BITS
 
     convention = choice("flops", "--convention", args.convention, CONVENTIONS)
     seq_len = positive_int("flops", "--seq-len", args.seq_len)
     tokens = None if args.tokens is None else positive_int("flops", "--tokens", args.tokens)
     gpus, gpu, _ = resolve_gpus("flops", args)
+    recompute = choice("flops", "--recompute", args.recompute, RECOMPUTE)
     mfu = None if args.mfu is None else positive_float("flops", "--mfu", args.mfu)
+    achieved = None if args.achieved_tflops is None else positive_float(
+        "flops", "--achieved-tflops", args.achieved_tflops, *TFLOPS_RANGE)
+    if mfu is not None and achieved is not None:
+        raise SystemExit("registry flops: give --mfu or --achieved-tflops, not both")
     if mfu is not None and mfu > 1:
         raise SystemExit(f"registry flops: --mfu is a fraction of the peak, at most 1, got {args.mfu}")
     if mfu is not None and gpu is None:
         raise SystemExit("registry flops: --mfu needs a GPU: --gpu h100-sxm or --gpus 8xH100")
-    if gpu is not None and mfu is None:
+    if gpu is not None and mfu is None and achieved is None:
         mfu = 0.4
     peak = choice("flops", "--peak-dtype", args.peak_dtype, PEAK_DTYPES)
     context = None if args.context is None else positive_int("flops", "--context", args.context)
@@ -79,11 +97,12 @@ def run(args: argparse.Namespace) -> int:
     models, ok = load_models(args.specs, NAME, getattr(args, "strict", False))
     reports = []
     for m in models:
-        report = flops(m, seq_len, convention, tokens)
-        if gpu is not None or context is not None:
+        report = flops(m, seq_len, convention, tokens, recompute)
+        if gpu is not None or context is not None or achieved is not None:
             try:
                 report = with_hardware(report, m, gpu=gpu, gpus=gpus, mfu=mfu, peak_dtype=peak, context=context,
-                                       batch=batch, weight_bits=DTYPE_BITS[dtype], kv_bits=DTYPE_BITS[kv_dtype])  # fmt: skip
+                                       batch=batch, weight_bits=DTYPE_BITS[dtype], kv_bits=DTYPE_BITS[kv_dtype],
+                                       achieved_tflops=achieved)  # fmt: skip
             except ValueError as exc:
                 raise SystemExit(f"registry flops: {m.name}: {exc}") from None
         reports.append(report)
@@ -100,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
             keys = max((list(r) for r in shown), key=len)
             shown = [{k: r.get(k) for k in keys} for r in shown]
             blocks.append(render.rows_text(shown, args.format))
-            blocks[-1] += f"\n\nconvention {convention}: {CONVENTIONS[convention]}; ratio = training / 6ND"
+            blocks[-1] += f"\n\nconvention {convention}: {CONVENTIONS[convention]}; recompute {recompute}; ratio = training / 6ND"
         if len(reports) == 1 or args.details:
             blocks.extend(f"{r.name}\n" + render.rows_text(_terms(r), args.format) for r in reports)
         notes = [f"note: {r.name}: {n}" for r in reports for n in r.notes]
@@ -131,7 +150,8 @@ def _full(report) -> dict:
         row.update(tokens=scientific(report.tokens), training_flops=scientific(report.training_flops),
                    approx_6nd=scientific(report.approx_6nd))  # fmt: skip
     if report.gpu_hours is not None:
-        row.update({f"gpu_hours ({report.gpus} x {report.gpu}, MFU {report.mfu:g})": f"{report.gpu_hours:,.0f}",
+        rate = f"{report.achieved_tflops:g} TFLOP/s" if report.achieved_tflops is not None else f"MFU {report.mfu:g}"
+        row.update({f"gpu_hours ({report.gpus} x {report.gpu or 'GPU'}, {rate})": f"{report.gpu_hours:,.0f}",
                     "days": f"{report.days:,.1f}"})  # fmt: skip
     if report.context is not None:
         row.update({"context": report.context, "prefill_flops": scientific(report.prefill_flops),
@@ -155,7 +175,11 @@ def _terms(report) -> list[dict]:
                  "per_token": report.forward_flops_per_token, "share": "100.00%"})  # fmt: skip
     rows.append({"term": "backward (2x forward)", "per_sequence": report.backward_flops_per_sequence,
                  "per_token": 2 * report.forward_flops_per_token, "share": ""})  # fmt: skip
-    rows.append({"term": "training (3x forward)", "per_sequence": report.training_flops_per_sequence,
+    if report.recompute_flops_per_sequence:
+        rows.append({"term": f"recomputation ({report.recompute})", "per_sequence": report.recompute_flops_per_sequence,
+                     "per_token": report.recompute_flops_per_sequence // report.seq_len, "share": ""})  # fmt: skip
+    label = "training (3x forward)" if report.recompute == "none" else f"training (3x forward + {report.recompute} recomputation)"
+    rows.append({"term": label, "per_sequence": report.training_flops_per_sequence,
                  "per_token": report.training_flops_per_token, "share": ""})  # fmt: skip
     rows.append({"term": "6ND approximation", "per_sequence": report.approx_6nd_per_sequence,
                  "per_token": 6 * report.n_params, "share": ""})  # fmt: skip

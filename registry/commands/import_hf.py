@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from registry.output.files import check_output, write_text
     from registry.errors import SpecError
     from registry.sources.hf_config import map_config, model_name, source_of
-    from registry.hf_reader import read_config
+    from registry.sources.config_file import read_config
     from registry.text import visible
 
     warn_plugin_errors(NAME)

@@ -11,8 +11,9 @@ HELP = "count the parameters of a checkpoint (safetensors, quantized, GGUF) from
 DESCRIPTION = """Count the tensors, parameters and bytes of a checkpoint, grouped by module
 prefix and dtype. Only the headers are read (no tensor data is touched), so a checkpoint of
 any size takes milliseconds. CHECKPOINT is a .safetensors file, a sharded
-*.safetensors.index.json with its shards next to it, a .gguf file, or a model folder
-holding one. Quantized weights (GPTQ, AWQ, bitsandbytes, compressed-tensors, FP8 with
+*.safetensors.index.json with its shards next to it, a .gguf file, a model folder
+holding one, or a Hugging Face repo id (org/name[@revision], org/name:file.gguf), whose
+headers are fetched by HTTP Range requests (the shards' concurrently), never its weights. Quantized weights (GPTQ, AWQ, bitsandbytes, compressed-tensors, FP8 with
 block scales, MXFP4, MLX, every GGUF type) are counted as their logical, dequantized
 parameters, with the bytes stored, the quantization overhead (scales, zeros, indices)
 and the bits per weight; the layout comes from quantization_config in the config.json
@@ -22,7 +23,9 @@ beside the checkpoint, else from the tensor names."""
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``registry inspect``."""
     parser.add_argument("checkpoint", metavar="CHECKPOINT",
-                        help=".safetensors, *.safetensors.index.json, .gguf, or a folder holding one")  # fmt: skip
+                        help=".safetensors, *.safetensors.index.json, .gguf, a folder holding one (also a Hugging Face "
+                             "cache folder, models--org--name), or a Hugging Face repo id "
+                             "(org/name[@revision][:file.gguf]: its headers by HTTP Range requests)")  # fmt: skip
     parser.add_argument(
         "-d", "--depth", default=None, metavar="N",
         help="group tensors by the first N parts of their names (default: 2, e.g. model.layers; 1 for GGUF, e.g. blk)",

@@ -21,7 +21,7 @@ DEFAULT_OUTPUT = {"landscape": "loss-landscape.png", "breakdown": "param-breakdo
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``registry plot``."""
-    from registry.analyses.scaling import FITS
+    from registry.analyses.scaling import DEFAULT_FIT, FITS
 
     parser.add_argument("figure", choices=tuple(DEFAULT_OUTPUT), help="which figure to draw")
     parser.add_argument("specs", nargs="*", metavar="SPEC", help="spec file(s) (.toml); needed for breakdown")
@@ -31,12 +31,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="figure to write, .png, .svg or .pdf (default loss-landscape.png, param-breakdown.png or memory-per-gpu.png)",
     )  # fmt: skip
     parser.add_argument(
-        "--fit", default="approach3", metavar="NAME",
-        help=f"loss fit coloured in the landscape: {', '.join(FITS)} (default approach3)",
+        "--fit", default=DEFAULT_FIT, metavar="NAME",
+        help=f"loss fit coloured in the landscape: {', '.join(FITS)} (default {DEFAULT_FIT}, as registry chinchilla)",
     )  # fmt: skip
     parser.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     parser.add_argument("--over", default="gpus", metavar="AXIS",
                         help="memory: per GPU over gpus (training, ZeRO-3) or context (serving); default gpus")  # fmt: skip
+    parser.add_argument("--seq-len", default="2048", metavar="N", help="memory: tokens per sequence (training; default 2048)")
+    parser.add_argument("--batch", default="1", metavar="B", help="memory: sequences (default 1)")
+    parser.add_argument("--dtype", default="bf16", metavar="TYPE", help="memory: storage format of the weights (default bf16)")
+    parser.add_argument("--zero", default="3", metavar="STAGE", help="memory: ZeRO stage over the GPUs (default 3)")
+    parser.add_argument("--recompute", default="selective", metavar="HOW", help="memory: none, selective (default), full")
+    parser.add_argument("--attention", default="flash", metavar="IMPL", help="memory: flash (default), sdpa, eager")
+    parser.add_argument("--gpu", default=None, metavar="KEY", help="memory: draw a GPU's usable memory (less --reserve)")
+    parser.add_argument("--reserve", default="10%", metavar="R", help="memory: runtime reserve with --gpu (default 10%%)")
     add_format_option(parser)
 
 
@@ -44,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     """Draw the figure; print what was drawn and where; exit 2 if any spec could not be read."""
     from pathlib import Path
 
+    from registry.analyses.plot_data import memory_series, points
     from registry.output import plot
     from registry.output import render
     from registry.output.files import check_output, write_output
@@ -64,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     path = Path(output)
     if args.figure == "landscape":
-        placed, skipped = plot.points(models)
+        placed, skipped = points(models)
         write_output(path, lambda temporary: plot.loss_landscape(placed, temporary, fit, fmt=fmt), args.force)
         by_name = {p.name: p for p in placed}
         rows = []
@@ -78,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             })  # fmt: skip
         notes = [f"note: not placed (no training_tokens in the spec): {', '.join(skipped)}"] if skipped else []
     elif args.figure == "memory":  # the first model's memory per GPU by part (registry/output/plot.py)
-        rows = plot.memory_series(models[0], over)
+        rows = memory_series(models[0], over, **_memory_options(args))
         write_output(path, lambda temporary: plot.memory_chart(rows, temporary, over, fmt=fmt), args.force)
         rows = [{"name": r["name"], over: r["x"], **{k: v for k, v in r.items() if k not in ("name", "x")}} for r in rows]
         notes = [f"note: only {models[0].name} is drawn"] if len(models) > 1 else []
@@ -113,6 +122,31 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _memory_options(args: argparse.Namespace) -> dict:
+    """``plot memory``'s options, checked as ``registry memory`` checks them."""
+    from registry.analyses.fitting import parse_reserve
+    from registry.analyses.gpus import find, load_catalog
+    from registry.analyses.saved_tensors import ATTENTION
+    from registry.analyses.storage import FORMATS
+    from registry.commands._options import MAX_BATCH, choice, positive_int
+
+    options = dict(
+        seq_len=positive_int("plot", "--seq-len", args.seq_len), batch=positive_int("plot", "--batch", args.batch, MAX_BATCH),
+        dtype=choice("plot", "--dtype", args.dtype.lower(), FORMATS),
+        zero=int(choice("plot", "--zero", str(args.zero), ("0", "1", "2", "3"))),
+        recompute=choice("plot", "--recompute", args.recompute, ("none", "selective", "full")),
+        attention=choice("plot", "--attention", args.attention, ATTENTION),
+    )  # fmt: skip
+    try:
+        options["reserve"] = parse_reserve(args.reserve)
+        options["gpu"] = None if args.gpu is None else find(load_catalog(), args.gpu)
+    except ValueError as exc:
+        raise SystemExit(f"registry plot: {exc}") from None
+    if args.over == "gpus" and options["dtype"] not in ("fp32", "bf16", "fp16"):
+        raise SystemExit(f"registry plot: memory over gpus is training: --dtype fp32, bf16 or fp16, not {args.dtype}")
+    return options
+
+
 def _header(key: str) -> str:
     """A column's name in the table: ``total_params`` is ``total``, ``per_gpu_bytes`` ``per_gpu``."""
     for suffix in ("_params", "_bytes"):
@@ -124,7 +158,7 @@ def _header(key: str) -> str:
 def _cell(key: str, value: object) -> str:
     """A value as the table shows it: counts as 1.82B, bytes as 13.48 GB, yes/no (JSON and CSV: exact)."""
     from registry.commands.memory import _size
-    from registry.output.display import count_text
+    from registry.output.formats import count_text
 
     if value is None:
         return ""

@@ -30,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Render the page; exit 2 (and write nothing) if any input could not be read."""
+    from registry.api import html_report
     from registry.output.files import check_output, write_text
-    from registry.output.html_page import html_report
     from registry.text import visible
 
     to_file = args.output is not None and args.output != "-"

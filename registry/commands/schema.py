@@ -31,7 +31,7 @@ def spec_schema(family: str | None = None) -> dict[str, Any]:
     schema.setdefault("$defs", {}).update(blocks.pop("$defs", {}))
     schema["properties"]["blocks"] = {**blocks, "description": schema["properties"]["blocks"].get("description", "")}
     if family:
-        params = _params_schema(load_families().get(family))
+        params = _params_schema(load_families().family(family))
         schema["$defs"].update(params.pop("$defs", {}))
         params.pop("required", None)  # a multi-size spec splits them between [params] and [[models]]
         schema["properties"]["params"] = params

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from registry.commands import add_format_option, warn_plugin_errors
+from registry.commands import SPEC_HELP, add_format_option, warn_plugin_errors
 
 if TYPE_CHECKING:
     from registry.checkpoints import Checkpoint
@@ -26,9 +26,11 @@ Exit status 0 when they agree, 1 when they differ, 2 when a file cannot be read.
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``registry verify``."""
-    parser.add_argument("spec", metavar="SPEC", help="spec file (.toml), or a Hugging Face config.json")
+    parser.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     parser.add_argument("checkpoint", metavar="CHECKPOINT",
-                        help=".safetensors, *.safetensors.index.json, .gguf, or a folder holding one")  # fmt: skip
+                        help=".safetensors, *.safetensors.index.json, .gguf, a folder holding one (also a Hugging Face "
+                             "cache folder, models--org--name), or a Hugging Face repo id "
+                             "(org/name[@revision][:file.gguf]: its headers by HTTP Range requests)")  # fmt: skip
     parser.add_argument("-m", "--model", metavar="NAME", help="which model, when the spec file holds several")
     add_format_option(parser)
 

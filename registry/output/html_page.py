@@ -5,7 +5,8 @@ and the tree is nested ``<details>`` elements (collapsible down to the tensors, 
 script). It holds the summary table, then per model its sources (linked), the component
 breakdown as a bar chart with absolute counts and shares, memory (weights at several
 types, training with AdamW, KV cache) and FLOPs, and the block tree. Every text that
-comes from a spec is HTML-escaped. Nothing here counts: it renders reports.
+comes from a spec is HTML-escaped. Nothing here counts: it renders the overviews
+(:class:`registry.analyses.overview.Overview`) that :func:`registry.html_report` computes.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ import re
 from collections.abc import Sequence
 from html import escape
 
-from registry.model import Model
-from registry.analyses.report import Report, TreeNode, count, tree
+from registry.analyses.overview import Overview
+from registry.analyses.report import Report, TreeNode
+from registry.output.formats import count_text, gb_text, share_text
 
-#: How deep the collapsible tree goes (blocks nest a few levels; tensors are the leaves).
-TREE_DEPTH = 64
 #: Colours of the components in the bar chart (the same in every report).
 COLOURS = {
     "embedding": "#4e79a7", "attention": "#f28e2b", "feed_forward": "#59a14f", "experts": "#76b7b2",
@@ -26,13 +26,6 @@ COLOURS = {
 }  # fmt: skip
 
 _URL = re.compile(r"https?://[^\s<>\"')\],;]+")
-
-
-def human(n: int | float | None) -> str:
-    """A count with a short unit (1.56B), as the tables print it."""
-    from registry.output.render import human as short
-
-    return short(n)
 
 
 def linked(text: str | None) -> str:
@@ -67,14 +60,9 @@ def bar_chart(report: Report, width: int = 640) -> str:
         parts.append(f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" class="label">{escape(component)}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="{colour}">'
                      f'<title>{escape(component)}: {n:,} ({share_text(share)})</title></rect>')  # fmt: skip
-        parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" class="value">{escape(human(n))} · {escape(share_text(share))}</text>')
+        parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" class="value">{escape(count_text(n))} · {escape(share_text(share))}</text>')
     parts.append("</svg>")
     return "".join(parts)
-
-
-def share_text(share: float) -> str:
-    """A share in percent, rounded once to two decimals; a tiny non-zero share is '<0.01%'."""
-    return "<0.01%" if 0 < share < 0.005 else f"{share:.2f}%"
 
 
 def _tree_html(node: TreeNode) -> str:
@@ -102,47 +90,27 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], numeric_fro
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _memory_rows(model: Model) -> list[list[object]]:
-    from registry.analyses.memory import memory
-
-    rows: list[list[object]] = []
-    for dtype in ("fp32", "bf16", "int8", "int4"):
-        m = memory(model, dtype)
-        rows.append([f"weights, {dtype}", m.weights_bytes, _gib(m.weights_bytes)])
-    train = memory(model, "bf16", train=True)
-    rows.append(["training, bf16 + AdamW (no activations)", train.total_bytes, _gib(train.total_bytes)])
-    rows.append(["KV cache per token, bf16", train.kv_cache_bytes_per_token, ""])
+def _memory_rows(view: Overview) -> list[list[object]]:
+    rows: list[list[object]] = [[f"weights, {dtype}", n, gb_text(n)] for dtype, n in view.weights_bytes.items()]
+    rows.append(["training, bf16 + AdamW (model states, no activations)", view.training_bytes, gb_text(view.training_bytes)])
+    rows.append(["KV cache per token, bf16", view.kv_cache_bytes_per_token, ""])
     return rows
 
 
-def _flops_rows(model: Model) -> list[list[object]]:
-    from registry.analyses.flops import flops
-
-    f = flops(model)
+def _flops_rows(view: Overview) -> list[list[object]]:
+    f = view.flops
     return [
-        ["forward per token (seq_len 2048)", f.forward_flops_per_token],
+        [f"forward per token (seq_len {f.seq_len})", f.forward_flops_per_token],
         ["training per token (3x forward)", f.training_flops_per_token],
         ["6N per token", 6 * f.n_params],
         ["training / 6N", f"{f.ratio:.4f}" if f.ratio is not None else ""],
     ]
 
 
-def _gib(n: int) -> str:
-    """Bytes in GiB, to two decimals (in scientific notation past a float's range)."""
-    from registry.numbers import ratio
-
-    value = ratio(n, 2**30)
-    if value is None:
-        from decimal import Decimal
-
-        return f"{Decimal(n) / Decimal(2**30):.2e} GiB"
-    return f"{value:,.2f} GiB"
-
-
-def _section(model: Model, report: Report, index: int) -> str:
-    notes = f"<p class=\"notes\">{linked(model.notes)}</p>" if model.notes else ""
-    nodes = tree(model, TREE_DEPTH)
-    tree_html = "".join(_tree_html(n) for n in nodes)
+def _section(view: Overview, index: int) -> str:
+    report = view.report
+    notes = f"<p class=\"notes\">{linked(report.notes)}</p>" if report.notes else ""
+    tree_html = "".join(_tree_html(n) for n in view.tree)
     comp_rows = [[c, n, share_text(report.share(n)), report.components_active.get(c, 0)] for c, n in report.components.items()]
     parts = [
         f'<section id="model-{index}"><h2>{escape(report.name)}'
@@ -152,9 +120,9 @@ def _section(model: Model, report: Report, index: int) -> str:
         bar_chart(report),
         _table(["component", "params", "share", "active"], comp_rows),
         "<h3>Memory</h3>",
-        _table(["what", "bytes", ""], _memory_rows(model)),
+        _table(["what", "bytes", ""], _memory_rows(view)),
         "<h3>FLOPs</h3>",
-        _table(["what", "FLOPs"], _flops_rows(model)),
+        _table(["what", "FLOPs"], _flops_rows(view)),
         f'<h3>Tree</h3><ul class="tree">{tree_html}</ul>',
         "</section>",
     ]
@@ -174,9 +142,9 @@ summary{cursor:pointer}
 """
 
 
-def html_report(models: Sequence[Model], title: str | None = None) -> str:
-    """One self-contained HTML page for ``models`` (no scripts, no external resources)."""
-    reports = [count(m) for m in models]
+def html_page(views: Sequence[Overview], title: str | None = None) -> str:
+    """One self-contained HTML page of the models' overviews (no scripts, no external resources)."""
+    reports = [v.report for v in views]
     title = title or ("registry report: " + ", ".join(r.name for r in reports[:4]) + (" ..." if len(reports) > 4 else ""))
     summary = _table(
         ["model", "family", "total", "active", "non-embedding", "with ties", "published", "diff"],
@@ -186,15 +154,16 @@ def html_report(models: Sequence[Model], title: str | None = None) -> str:
         numeric_from=2,
     )
     links = " · ".join(f'<a href="#model-{i}">{escape(r.name)}</a>' for i, r in enumerate(reports))
-    sections = "\n".join(_section(m, r, i) for i, (m, r) in enumerate(zip(models, reports)))
+    sections = "\n".join(_section(v, i) for i, v in enumerate(views))
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>\n<body>\n"
         f"<h1>{escape(title)}</h1>\n<h2 id=\"summary\">Summary</h2>\n{summary}\n<p>{links}</p>\n{sections}\n"
         '<p class="notes">Made by <code>registry report</code>: exact counts from the block tree; '
-        "tied tensors counted once in <em>total</em>, per use in <em>with ties</em>.</p>\n</body></html>\n"
+        "tied tensors counted once in <em>total</em>, per use in <em>with ties</em>; sizes in decimal units "
+        "(1 GB = 10<sup>9</sup> bytes), as on the command line and in the plots.</p>\n</body></html>\n"
     )
 
 
-__all__ = ["COLOURS", "TREE_DEPTH", "bar_chart", "html_report", "linked"]
+__all__ = ["COLOURS", "bar_chart", "html_page", "linked"]

@@ -7,47 +7,25 @@ tokens, active parameters), on log axes. :func:`breakdown_chart` draws one bar p
 split by component, and each component's parameters on a log axis. A figure is PNG,
 SVG or PDF, from the file's suffix (:func:`figure_format`) or as asked. matplotlib is imported inside the functions (figures are drawn off-screen
 with its Agg canvas, never through pyplot), so the rest of ``registry`` does not need it.
+The figures draw data computed beforehand (:mod:`registry.analyses.plot_data`); nothing here counts.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from registry.errors import RegistryError
-from registry.model import Model
-from registry.output.render import human
-from registry.analyses.report import Report, count
+from registry.analyses.plot_data import MEMORY_PARTS, Point
+from registry.analyses.report import Report
 from registry.analyses.scaling import FITS, compute_optimal, get_fit, loss
+from registry.errors import RegistryError
+from registry.output.formats import count_text as human
 
 #: Default axis ranges (log10): N from 10M to 10T parameters, D from 1B to 100T tokens.
 N_RANGE = (7.0, 13.0)
 D_RANGE = (9.0, 14.0)
-
-
-@dataclass(frozen=True)
-class Point:
-    """A model on the landscape: ``n`` active parameters, ``d`` training tokens, ``total`` parameters."""
-
-    name: str
-    n: int
-    d: int
-    total: int
-
-
-def points(models: Iterable[Model]) -> tuple[list[Point], list[str]]:
-    """The models that can be placed (those with ``training_tokens``), and the names of the others."""
-    placed, skipped = [], []
-    for model in models:
-        if model.training_tokens is None:
-            skipped.append(model.name)
-            continue
-        report = count(model)
-        placed.append(Point(model.name, report.active_params, model.training_tokens, report.total_params))
-    return placed, skipped
 
 
 def _figure(width: float, height: float) -> Any:
@@ -271,41 +249,6 @@ def _span(default: tuple[float, float], values: Sequence[float]) -> tuple[float,
     return float(lo), float(hi)
 
 
-#: The memory parts a memory chart stacks, with their labels.
-MEMORY_PARTS: tuple[tuple[str, str], ...] = (
-    ("per_gpu_weights_bytes", "weights"),
-    ("per_gpu_gradients_bytes", "gradients"),
-    ("per_gpu_master_weights_bytes", "master weights"),
-    ("per_gpu_optimizer_bytes", "optimizer states"),
-    ("activations_bytes", "activations"),
-    ("per_gpu_kv_cache_bytes", "KV cache"),
-)
-
-
-def memory_series(model: Model, over: str = "gpus", zero: int = 3, seq_len: int = 2048) -> list[dict[str, Any]]:
-    """Rows of per-GPU memory by part: training with mixed-precision AdamW, ZeRO ``zero`` and selective
-    recomputation over 1, 2, 4 … 1,024 GPUs (``over="gpus"``), or serving in bf16 over contexts of
-    1K … 128K tokens (``over="context"``)."""
-    from registry.analyses.sharding import Parallelism
-    from registry.analyses.memory import Training, memory
-
-    rows = []
-    if over == "gpus":
-        for n in (2**k for k in range(11)):
-            r = memory(model, train=True, seq_len=seq_len, parallel=Parallelism(gpus=n, zero=zero),
-                       training=Training(recompute="selective"))  # fmt: skip
-            rows.append({"name": model.name, "x": n, **{k: getattr(r, k) or 0 for k, _ in MEMORY_PARTS},
-                         "per_gpu_bytes": r.per_gpu_bytes})  # fmt: skip
-    elif over == "context":
-        for c in (2**k for k in range(10, 18)):
-            r = memory(model, seq_len=c)
-            rows.append({"name": model.name, "x": c, **{k: getattr(r, k) or 0 for k, _ in MEMORY_PARTS},
-                         "per_gpu_bytes": r.per_gpu_bytes})  # fmt: skip
-    else:
-        raise ValueError(f"over must be gpus or context, got {over!r}")
-    return rows
-
-
 def memory_chart(rows: Sequence[dict[str, Any]], path: str | Path, over: str = "gpus", fmt: str | None = None) -> Path:
     """Write a figure (PNG, SVG or PDF: ``fmt``, else from ``path``'s suffix) of one model's
     memory per GPU, stacked by part, over GPUs or context length."""
@@ -321,8 +264,11 @@ def memory_chart(rows: Sequence[dict[str, Any]], path: str | Path, over: str = "
         if any(values):
             ax.bar(labels, values, bottom=bottom, color=color, label=label)
             bottom = [a + b for a, b in zip(bottom, values)]
+    usable = rows[0].get("usable_bytes")
+    if usable:
+        ax.axhline(usable / 1e9, color="black", linestyle="--", linewidth=1, label="usable (GPU less reserve)")
     ax.set_xlabel("GPUs" if over == "gpus" else "context length (tokens)")
-    ax.set_ylabel("GB per GPU")
+    ax.set_ylabel("GB per GPU (1 GB = 1e9 bytes)")
     ax.set_title(f"{rows[0]['name']}: memory per GPU by part")
     ax.legend(fontsize=8)
     return _save(fig, path, fmt)

@@ -7,10 +7,11 @@ returns text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from registry.blocks.tensors import COMPONENTS
+from registry.output.formats import count_text, exact_text, percent_text, width
 from registry.text import visible
 
 if TYPE_CHECKING:
@@ -44,32 +45,6 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def human(n: int | float | None) -> str:
-    """A count with a short unit: 1.56B, 124.4M, 39.9K."""
-    if n is None:
-        return ""
-    if abs(n) >= 10**15:  # beyond the units: scientific, exact digits from the integer
-        from decimal import Decimal  # imported when needed: start-up time
-
-        return f"{Decimal(n):.2e}"
-    for unit, size in (("T", 10**12), ("B", 10**9), ("M", 10**6), ("K", 10**3)):
-        if abs(n) >= size:
-            return f"{n / size:.2f}{unit}"
-    return str(n)
-
-
-def grouped(n: int | None) -> str:
-    """An exact count with thousands separators."""
-    return "" if n is None else f"{n:,}"
-
-
-def pct(value: float | None, signed: bool = False) -> str:
-    """A percentage with two decimals ('' for None)."""
-    if value is None:
-        return ""
-    return f"{value:+.2f}%" if signed else f"{value:.2f}%"
-
-
 def rows_text(rows: Sequence[dict[str, Any]], fmt: str) -> str:
     """Plain rows (dicts sharing keys) in one of :data:`FORMATS` (tables: integers grouped, 1,234)."""
     if fmt == "json":
@@ -95,7 +70,7 @@ def rows_text(rows: Sequence[dict[str, Any]], fmt: str) -> str:
 
 def _shown(rows: Sequence[dict[str, Any]], fmt: str) -> list[dict[str, Any]]:
     """The rows as a table shows them: integers grouped (1,234), text escaped (:func:`cell`)."""
-    return [{cell(k, fmt): grouped(v) if isinstance(v, int) and not isinstance(v, bool) else cell(v, fmt)
+    return [{cell(k, fmt): exact_text(v) if isinstance(v, int) and not isinstance(v, bool) else cell(v, fmt)
              for k, v in r.items()} for r in rows]  # fmt: skip
 
 
@@ -106,14 +81,19 @@ _SUMMARY_TEXT = ("name", "family")
 def summary_text(reports: Sequence[Report], fmt: str = "table") -> str:
     """``registry count`` of several models: one row each (:func:`summary_rows`), as a table
     that fits the terminal (column groups repeating the name), numbers right-aligned; in
-    markdown every column in one table."""
+    markdown every column in one table. The spec's notes follow, one paragraph per model that has them."""
     rows = summary_rows(reports, display=True)
     if fmt != "table":
-        return rows_text(rows, fmt)
-    from registry.output.table_width import fit_table
+        text = rows_text(rows, fmt)
+    else:
+        from registry.output.table_width import fit_table
 
-    shown = _shown(rows, fmt)
-    return fit_table(shown, right=[k for k in shown[0] if k not in _SUMMARY_TEXT] if shown else ())
+        shown = _shown(rows, fmt)
+        text = fit_table(shown, right=[k for k in shown[0] if k not in _SUMMARY_TEXT] if shown else ())
+    notes = [f"{visible(r.name, False)}: {visible(r.notes, False)}" for r in reports if r.notes]
+    if notes and fmt in ("table", "markdown"):
+        text += "\n\n" + "\n".join(n if fmt == "markdown" else _hanging(n, "  ") for n in notes)
+    return text
 
 
 def summary_rows(reports: Iterable[Report], display: bool = False) -> list[dict[str, Any]]:
@@ -134,68 +114,26 @@ def summary_rows(reports: Iterable[Report], display: bool = False) -> list[dict[
     ]
     if display:  # the difference rounded once, from the exact value (as report_text rounds it)
         for row, r in zip(rows, reports):
-            row["reported_params"] = grouped(row["reported_params"])
-            row["reported_diff_pct"] = pct(r.reported_diff_pct, signed=True)
+            row["reported_params"] = exact_text(row["reported_params"])
+            row["reported_diff_pct"] = percent_text(r.reported_diff_pct, signed=True)
     return rows
 
 
-def reports_json(reports: Sequence[Report], trees: Sequence[list[TreeNode]] | None = None) -> str:
-    """``registry count --format json``: an array with one object per model."""
+def reports_data(reports: Sequence[Report], trees: Sequence[list[TreeNode]] | None = None) -> list[dict[str, Any]]:
+    """``registry count --format json`` as data: one object per model (with ``trees``: each
+    model's ``tree``), for a command to add to before :func:`registry.output.json_output.json_text`."""
     out = []
     for i, report in enumerate(reports):
         data = report.to_dict()
         if trees is not None:
             data["tree"] = tree_dicts(trees[i])
         out.append(data)
-    return "".join(json_array(out))
+    return out
 
 
 def tree_dicts(nodes: Sequence[TreeNode]) -> list[dict[str, Any]]:
     """A block tree (:func:`registry.analyses.report.tree`) as JSON-ready data."""
     return [_node_dict(n) for n in nodes]
-
-
-#: How many shared values :func:`json_array` keeps the text of (then it starts afresh).
-_SHARED_TEXTS = 1000
-
-
-def json_array(items: Iterable[Any], shared: Iterable[str] = ()) -> Iterator[str]:
-    """The text of ``json.dumps(list(items), indent=2)``, one chunk per item, so that a long
-    array is written as it is made, never held whole. Strict JSON: a NaN or an infinity is
-    a ValueError, never written.
-
-    An item's values under the keys ``shared`` that are the very object of an earlier
-    item's (the layers of models sharing a block tree) are encoded once: indented JSON is
-    encoded in Python, slowly, and 10^5 models of a few trees would spend most of their
-    time on the same text."""
-    import json
-
-    keys = frozenset(shared)
-    texts: dict[int, tuple[object, str]] = {}  # id -> (the value, kept alive so that its id stays its own; text)
-    flat = json.JSONEncoder(allow_nan=False).encode  # C-accelerated: a number or a string is the same text indented
-
-    def value_text(key: str, value: Any) -> str:
-        if not isinstance(value, (dict, list, tuple)):
-            return flat(value)
-        if key not in keys:
-            return json.dumps(value, indent=2, allow_nan=False).replace("\n", "\n  ")
-        found = texts.get(id(value))
-        if found is None:
-            if len(texts) >= _SHARED_TEXTS:
-                texts.clear()
-            found = texts[id(value)] = (value, json.dumps(value, indent=2, allow_nan=False).replace("\n", "\n  "))
-        return found[1]
-
-    first = True
-    for item in items:
-        if isinstance(item, dict) and item and keys:
-            parts = [f"  {flat(k)}: {value_text(k, v)}" for k, v in item.items()]
-            text = "{\n" + ",\n".join(parts) + "\n}"
-        else:
-            text = json.dumps(item, indent=2, allow_nan=False)
-        yield ("[\n  " if first else ",\n  ") + text.replace("\n", "\n  ")  # JSON strings hold no raw newline
-        first = False
-    yield "[]" if first else "\n]"
 
 
 def _node_dict(node: TreeNode) -> dict[str, Any]:
@@ -214,30 +152,41 @@ def _node_dict(node: TreeNode) -> dict[str, Any]:
 def report_text(report: Report, fmt: str = "table") -> str:
     """The detailed view of one model: headline counts, components, kinds and layers.
 
-    ``table``: every table fits the terminal, numbers right-aligned, the source wrapped;
-    ``markdown``: the source on one line, the published difference beside its count."""
+    ``table``: every table fits the terminal, numbers right-aligned, the source and the
+    spec's notes wrapped; ``markdown``: the source and the notes on one line each, the
+    published difference beside its count."""
     lines = [visible(report.name, False) + (f"  (family {visible(report.family, False)})" if report.family else "")]
     if report.source:
         source = f"source: {visible(report.source, False)}"
         lines.append(source if fmt == "markdown" else _hanging(source, "  "))
+    if report.notes:
+        notes = f"notes: {visible(report.notes, False)}"
+        lines.append(notes if fmt == "markdown" else _hanging(notes, "  "))
     headline = [
-        ("total params", grouped(report.total_params), human(report.total_params), ""),
-        ("active per token", grouped(report.active_params), human(report.active_params), ""),
-        ("non-embedding", grouped(report.non_embedding_params), human(report.non_embedding_params), ""),
-        ("with tied weights counted per use", grouped(report.total_with_ties), human(report.total_with_ties), ""),
+        ("total params", exact_text(report.total_params), count_text(report.total_params), ""),
+        ("active per token", exact_text(report.active_params), count_text(report.active_params), ""),
+        ("non-embedding", exact_text(report.non_embedding_params), count_text(report.non_embedding_params), ""),
+        ("non-embedding, head excluded", exact_text(report.non_embedding_params_excluding_head),
+         count_text(report.non_embedding_params_excluding_head), ""),
+        ("active, input embedding excluded", exact_text(report.active_params_excluding_embedding),
+         count_text(report.active_params_excluding_embedding), ""),
+        ("with tied weights counted per use", exact_text(report.total_with_ties), count_text(report.total_with_ties), ""),
     ]
+    if report.mtp_params:
+        where = "in the totals above" if report.include_mtp else "not in the totals: --include-mtp"
+        headline.append((f"multi-token prediction ({where})", exact_text(report.mtp_params), count_text(report.mtp_params), ""))
     if report.reported_params is not None:
-        diff = f"({pct(report.reported_diff_pct, True)})"
-        headline.append(("published", grouped(report.reported_params), human(report.reported_params), diff))
+        diff = f"({percent_text(report.reported_diff_pct, True)})"
+        headline.append(("published", exact_text(report.reported_params), count_text(report.reported_params), diff))
     if fmt == "markdown":  # as it always read: the difference beside the published count
         headline = [(label, exact, f"{approx}  {diff}" if diff else approx, "") for label, exact, approx, diff in headline]
     lines += ["", _table(headline, ["count", "exact", "approx.", ""], fmt, right={"exact", "approx."})]
     comp = [
-        (c, grouped(n), pct(report.share(n)), grouped(report.components_active.get(c, 0)))
+        (c, exact_text(n), percent_text(report.share(n)), exact_text(report.components_active.get(c, 0)))
         for c, n in report.components.items()
     ]
     lines += ["", _table(comp, ["component", "params", "share", "active"], fmt, right={"params", "share", "active"})]
-    kinds = [(k, grouped(n)) for k, n in report.by_kind.items()]
+    kinds = [(k, exact_text(n)) for k, n in report.by_kind.items()]
     lines += ["", _table(kinds, ["module kind (ties per use)", "params"], fmt, right={"params"})]
     layer_headers = ["layer", "params (each)", "share (all)", "active (each)", "note"]
     lines += ["", _table(_layer_runs(report), layer_headers, fmt, right=set(layer_headers[1:4]), wrap=("layer",),
@@ -249,8 +198,6 @@ def _hanging(text: str, indent: str) -> str:
     """``text`` wrapped to the terminal's width, continuation lines indented; a word (a URL)
     is never split where it fits on a line of its own (unindented if it must), only one
     longer than the width is."""
-    from registry.output.display import width
-
     limit = width()
     lines: list[str] = []
     for word in text.split():
@@ -269,7 +216,7 @@ def _layer_runs(report: Report) -> list[tuple[str, str, str, str, str]]:
     """Layer rows: label, params per layer, share of the total (the whole run), active, note."""
     return [
         (
-            row.label, grouped(row.params), pct(report.share(row.params * row.count)), grouped(row.active),
+            row.label, exact_text(row.params), percent_text(report.share(row.params * row.count)), exact_text(row.active),
             f"tied to {row.tied_to}" if row.tied_to else "",
         )
         for row in report.layers
@@ -296,10 +243,10 @@ def tree_text(nodes: Sequence[TreeNode], fmt: str = "table") -> str:
         if node.tied_to:
             note = f"tied to {node.tied_to}"
         elif node.each is not None and node.repeat != 1:
-            note = f"{grouped(node.each)} each; children: one copy"
+            note = f"{exact_text(node.each)} each; children: one copy"
         else:
             note = ""
-        rows.append((branch + node.path, node.kind, repeat, shape, grouped(node.params), note))
+        rows.append((branch + node.path, node.kind, repeat, shape, exact_text(node.params), note))
         names.append(branch + (node.path if parent is None else _name_under(node.path, parent.path)))
         inner = "" if parent is None else lead + ("  " if last else "│ ")
         leads.append(inner + ("│ " if node.children else "  "))
@@ -342,7 +289,6 @@ def _tree_table(rows: Sequence[Sequence[str]], headers: Sequence[str], leads: Se
     as a tree."""
     import textwrap
 
-    from registry.output.display import width
     from registry.output.table_draw import GAP, column_widths, draw
 
     limit = width()

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from registry.checkpoints import Checkpoint, bits_per_weight, group_counts, type_counts
-from registry.output.render import human, rows_text
+from registry.output.formats import count_text as human
+from registry.output.render import rows_text
 
 __all__ = ["checkpoint_json", "checkpoint_text", "quantization_line"]
 

@@ -106,7 +106,7 @@ def _builtin_families() -> list:
     """The built-in families by name (third-party plugins installed here are left out)."""
     from registry.plugin_manager import load_families
 
-    families = load_families().families.values()
+    families = load_families().items.values()
     return sorted((f for f in families if f.origin.startswith("built-in")), key=lambda f: f.name)
 
 

@@ -1,4 +1,4 @@
-"""Tables that fit the terminal (``COLUMNS``, at least 80; :func:`registry.output.display.width`).
+"""Tables that fit the terminal (``COLUMNS``, at least 80; :func:`registry.output.formats.width`).
 
 :func:`fit_table` prints rows of text as a ``simple`` table when it fits. When it does
 not, it tries, in this order:
@@ -12,7 +12,7 @@ not, it tries, in this order:
    first (key) column, so every value stays in a table beside its row's name.
 
 Numbers stay right-aligned in every layout. Only the ``table`` format is fitted:
-markdown is for documents (a wide table scrolls) and goes to :func:`registry.output.display.table`.
+markdown is for documents (a wide table scrolls) and is drawn whole (:func:`registry.output.table_draw.tabulated`).
 Nothing here computes or rounds a number: cells arrive as text.
 """
 
@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from registry.output.display import table, width
-from registry.output.table_draw import GAP, draw, longest_line
+from registry.output.formats import width
+from registry.output.table_draw import GAP, draw, longest_line, tabulated
 
 __all__ = ["fit_table", "longest_line"]
 
@@ -35,14 +35,15 @@ MIN_BELOW = 40
 def fit_table(rows: Sequence[dict[str, Any]], fmt: str = "table", right: Iterable[str] = (),
               wrap: Iterable[str] = (), below: Sequence[str] = (), limit: int | None = None) -> str:  # fmt: skip
     """``rows`` (dicts of text, same keys) as a table no wider than ``limit`` (default
-    :func:`registry.output.display.width`); ``right`` columns right-aligned, ``wrap`` columns may
+    :func:`registry.output.formats.width`); ``right`` columns right-aligned, ``wrap`` columns may
     be wrapped inside their cells, ``below`` columns may move under their row (indented,
     wrapped). See the module docstring for the layouts tried."""
     right, wrap, below = set(right), set(wrap), [k for k in below if rows and k in rows[0]]
     if not rows:
         return ""
     if fmt != "table":
-        return table(rows, fmt, right)
+        keys = list(rows[0])
+        return tabulated(keys, [[r.get(k) for k in keys] for r in rows], fmt, right)
     limit = width() if limit is None else limit
     keys = list(rows[0])
     cells = [[_text(r.get(k)) for k in keys] for r in rows]

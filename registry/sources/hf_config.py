@@ -1,10 +1,10 @@
 """Hugging Face ``config.json`` → a family and its hyper-parameters, exactly as transformers builds it.
 
 The core reads; plugins map. Each ``model_type`` is mapped by the plugin that registered
-it (:class:`~registry.model_types.ModelType`, through the ``register_model_types``
+it (:class:`~registry.contracts.ModelType`, through the ``register_model_types``
 hook). This module finds the mapping, resolves the class named in ``architectures``
 (the usual language-model class when there is none, said in a note), lets the mapping
-read the fields it needs through a :class:`~registry.hf_reader.ConfigReader`, and checks
+read the fields it needs through a :class:`~registry.contracts.ConfigReader`, and checks
 the result with the family's own rules, naming the config's field at fault. A field that
 is neither read nor known to change no shape is not a field of transformers'
 configuration for that model type: it is listed as ignored, with a warning, and
@@ -19,28 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from registry.hf_reader import ConfigReader, read_config, short
+from registry.contracts import COMMON_SHAPE_FREE, ConfigReader, short_value as short
+from registry.sources.config_file import read_config
 
 if TYPE_CHECKING:
     from registry.model import Model
-    from registry.model_types import ModelType
-
-#: Fields of every config that never change a shape (transformers' common
-#: configuration, generation settings of old configs, bookkeeping).
-COMMON_SHAPE_FREE = frozenset(
-    """
-    _name_or_path transformers_version model_type architectures dtype torch_dtype auto_map _commit_hash
-    _attn_implementation_autoset attn_implementation _attn_implementation bos_token_id eos_token_id pad_token_id
-    sep_token_id decoder_start_token_id id2label label2id num_labels problem_type finetuning_task tokenizer_class
-    prefix task_specific_params output_attentions output_hidden_states return_dict use_return_dict torchscript
-    use_bfloat16 chunk_size_feed_forward initializer_range use_cache is_encoder_decoder is_decoder
-    tie_encoder_decoder gradient_checkpointing xla_device max_length min_length do_sample early_stopping
-    num_beams num_beam_groups diversity_penalty temperature top_p typical_p repetition_penalty
-    length_penalty no_repeat_ngram_size encoder_no_repeat_ngram_size bad_words_ids num_return_sequences
-    output_scores return_dict_in_generate forced_bos_token_id forced_eos_token_id remove_invalid_values
-    exponential_decay_length_penalty suppress_tokens begin_suppress_tokens
-    """.split()
-)
+    from registry.contracts import ModelType
 
 #: Fields the core itself reads or checks, whatever the model type.
 CORE_FIELDS = frozenset(("model_type", "architectures", "quantization_config", "pruned_heads", "add_cross_attention"))
@@ -74,15 +58,20 @@ def _refusal(cfg: ConfigReader, model_type: Any) -> Exception:
     from registry.plugin_manager import load_model_types
 
     registry = load_model_types()
-    known = sorted(registry.model_types)
+    known = sorted(registry.items)
     close = registry.close(model_type) if isinstance(model_type, str) else []
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
-    return cfg.error(
+    error = cfg.error(
         "model_type",
         f"{short(model_type)} is not mapped by any installed plugin{hint}; mapped: {', '.join(known)}. "
         f"To count it, write a spec with the nearest family (registry families lists them) or compose "
         f"[[blocks]], or add a plugin that maps it: see {ROUTE_DOCS}",
     )
+    from registry.errors import UnmappedModelTypeError
+
+    unmapped = UnmappedModelTypeError(error.path, error.location, error.message, error.line)
+    unmapped.model_type = model_type
+    return unmapped
 
 
 def _model_class(cfg: ConfigReader, model_type: ModelType) -> tuple[str, tuple[str, ...]]:
@@ -130,6 +119,7 @@ def map_config(
     params = {name: value for name, (_, value) in mapped.params.items() if value is not None}
     origins = {name: key for name, (key, _) in mapped.params.items()}
     _validate(cfg, mapped.family, params, origins)
+    params = _in_family_order(mapped.family, params)
     if ignored:
         notes += (
             f"{path}: ignored field(s) that transformers does not know for model_type {model_type!r}, so its "
@@ -144,16 +134,34 @@ def map_config(
 def _validate(cfg: ConfigReader, family: str, params: dict[str, Any], origins: dict[str, str]) -> None:
     """Check the hyper-parameters with the family's own rules, naming the config field at fault."""
     from registry.blocks import FieldError
-    from registry.plugin_manager import load_families
+    from registry.plugin_manager import find_family
 
     try:
-        load_families().get(family).params.model_validate(params)
+        find_family(family).params.model_validate(params)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         cause = (first.get("ctx") or {}).get("error")
         name = cause.field if isinstance(cause, FieldError) else str(first["loc"][0]) if first["loc"] else ""
-        message = str(cause) if cause is not None else first["msg"]
+        message = str(cause) if cause is not None else _bound(first) or first["msg"]
         raise cfg.error(origins.get(name, name), message) from None
+
+
+def _bound(error: Any) -> str:
+    """A range error of pydantic in the words of the rest of registry (``must be >= 1 (got 0)``), else ""."""
+    ctx = error.get("ctx") or {}
+    if error.get("type") == "greater_than" and isinstance(ctx.get("gt"), int):
+        return f"must be >= {ctx['gt'] + 1} (got {error.get('input')!r})"
+    if error.get("type") == "greater_than_equal" and isinstance(ctx.get("ge"), int):
+        return f"must be >= {ctx['ge']} (got {error.get('input')!r})"
+    return ""
+
+
+def _in_family_order(family: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` in the order the family declares its hyper-parameters (a written spec reads as the reference does)."""
+    from registry.plugin_manager import find_family
+
+    order = {name: i for i, name in enumerate(find_family(family).params.model_fields)}
+    return dict(sorted(params.items(), key=lambda item: order.get(item[0], len(order))))
 
 
 def import_config(path: str | Path, *, strict: bool = False) -> Imported:
@@ -163,12 +171,21 @@ def import_config(path: str | Path, *, strict: bool = False) -> Imported:
 
 
 def model_name(path: str | Path, data_name: Any = None) -> str:
-    """A name for the model: the config's ``_name_or_path``, else its folder (or file) name."""
+    """A name for the model: its repo (``org/name``) for a snapshot folder of the Hugging Face cache,
+    else the config's ``_name_or_path``, else its folder (or file) name."""
+    import os
+
+    from registry.sources.hub_cache import repo_of_snapshot
+
+    path = Path(path)
+    folder = Path(os.path.abspath(path)).parent  # not resolved: a snapshot's files link into blobs/
+    repo = repo_of_snapshot(folder) if path.stem == "config" else None
+    if repo:
+        return repo
     if isinstance(data_name, str) and data_name.strip("/"):
         return data_name.rstrip("/").rsplit("/", 1)[-1]
-    path = Path(path)
     if path.stem == "config":
-        return path.resolve().parent.name or path.stem
+        return folder.name or path.resolve().parent.name or path.stem
     return path.stem
 
 
@@ -182,11 +199,11 @@ def load_config(path: Path, *, strict: bool = False, text: str | None = None) ->
     """The reader of ``.json`` files for :func:`registry.load`: one model from a config.json
     (``text``: its text, already read, e.g. from stdin; ``path`` then names it)."""
     from registry.model import Model, build_architecture
-    from registry.plugin_manager import load_families
+    from registry.plugin_manager import find_family
 
     data, lines = read_config(path, text)
     imported = map_config(data, str(path), lines, strict=strict)
-    params = load_families().get(imported.family).params.model_validate(imported.params)
+    params = find_family(imported.family).params.model_validate(imported.params)
     return [
         Model(
             name=model_name(path, data.get("_name_or_path")),
@@ -201,4 +218,4 @@ def load_config(path: Path, *, strict: bool = False, text: str | None = None) ->
     ]
 
 
-__all__ = ["COMMON_SHAPE_FREE", "CORE_FIELDS", "Imported", "import_config", "load_config", "map_config", "model_name", "source_of"]
+__all__ = ["CORE_FIELDS", "Imported", "import_config", "load_config", "map_config", "model_name", "source_of"]

@@ -5,6 +5,10 @@ Hugging Face ``config.json`` or a GGUF file) is registered in :data:`READERS` by
 suffix. A directory is a model folder: its ``config.json``, else its GGUF file. A name
 that is no file (``llama-3.1-8b``) is looked up in the catalogue that ships with the
 package (:mod:`registry.sources.catalogue`); ``-`` reads a spec (or a config.json) from stdin.
+A Hugging Face repo id (``org/name[@revision][:file.gguf]``), when no path of that name
+exists, is read through the Hub (:mod:`registry.sources.hub`): its config.json, else its
+GGUF file's header. A folder of the Hugging Face cache (``models--org--name``) is its
+snapshot of ``main``.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from registry.family import Family
+from registry.contracts import Family
 from registry.model import Model
 from registry.plugin_manager import load_families
 
@@ -34,9 +38,10 @@ def _gguf(path: Path, strict: bool = False) -> list[Model]:
 
 def _folder(path: Path, strict: bool = False) -> list[Model]:
     """A model folder: its ``config.json``, else the one GGUF file it holds."""
-    from registry.checkpoints.folder import checkpoint_in
+    from registry.checkpoints.folder import cache_snapshot, checkpoint_in
     from registry.errors import SpecError
 
+    path = cache_snapshot(path)
     if (path / "config.json").is_file():
         return _hf_config(path / "config.json", strict)
     checkpoint = checkpoint_in(path, required=False)
@@ -47,7 +52,9 @@ def _folder(path: Path, strict: bool = False) -> list[Model]:
 
 def _is_model_folder(path: Path) -> bool:
     """Whether a directory holds a config.json or a GGUF file (else it is no model folder)."""
-    return (path / "config.json").is_file() or any(path.glob("*.gguf"))
+    from registry.sources.hub_cache import REPO_PREFIX
+
+    return (path / "config.json").is_file() or any(path.glob("*.gguf")) or path.name.startswith(REPO_PREFIX)
 
 
 #: Readers by lower-case file suffix, called as ``reader(path, strict)``; anything else
@@ -63,8 +70,9 @@ def load(path: str | Path, *, strict: bool = False) -> list[Model]:
     """The models a spec file holds (one, or one per size of a multi-size spec).
 
     ``path`` may also be a catalogue name (``"llama-3.1-8b"``, or ``"gpt3-175b"`` for one
-    size of a multi-size spec) when no file of that name exists, or ``"-"`` for stdin (a
-    TOML spec, or a config.json when the text starts with ``{``).
+    size of a multi-size spec) or a Hugging Face repo id (``"meta-llama/Llama-3.1-8B"``,
+    ``"org/name@revision"``, ``"org/name:file.gguf"``) when no file of that name exists, or
+    ``"-"`` for stdin (a TOML spec, or a config.json when the text starts with ``{``).
 
     A directory is a model folder (its ``config.json``, else its ``.gguf`` file); a GGUF
     file is built from its metadata. A Hugging Face ``config.json`` is mapped by the plugin of its ``model_type``; its
@@ -80,6 +88,13 @@ def load(path: str | Path, *, strict: bool = False) -> list[Model]:
         from registry.errors import SpecError
 
         raise SpecError(repr(path), "", "an empty name: give a spec file, a folder or a model of the catalogue")
+    if "/" in str(path) and not _exists(path):  # a repo id? (the hub module is imported only then: start-up time)
+        from registry.sources.hub import is_repo_id, parse_repo_id
+
+        if is_repo_id(path):
+            from registry.sources.hub_models import load_repo
+
+            return load_repo(parse_repo_id(str(path)), strict=strict)  # type: ignore[arg-type]
     path, only = _catalogue(path)
     if only is not None:
         return [m for m in load(path, strict=strict) if m.name == only]
@@ -93,6 +108,14 @@ def load(path: str | Path, *, strict: bool = False) -> list[Model]:
     from registry.sources.spec import load as load_spec
 
     return load_spec(path)
+
+
+def _exists(path: str | Path) -> bool:
+    """Whether a path of that name exists (True where asking raises: the reader says what is wrong)."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return True
 
 
 def _catalogue(path: str | Path) -> tuple[Path, str | None]:
@@ -132,12 +155,12 @@ def _stdin(strict: bool) -> list[Model]:
 
 
 def read_stdin() -> str:
-    """Standard input as text: at most :data:`~registry.sources.spec.MAX_SPEC_BYTES` of UTF-8
+    """Standard input as text: at most :data:`~registry.io.MAX_SPEC_BYTES` of UTF-8
     (a byte-order mark dropped); a SpecError naming ``<stdin>`` otherwise."""
     import sys
 
     from registry.errors import SpecError
-    from registry.sources.spec import MAX_SPEC_BYTES
+    from registry.io import MAX_SPEC_BYTES
 
     if sys.stdin is None:  # started with standard input closed (<&-)
         raise SpecError("<stdin>", "", "standard input is closed; give a file name")
@@ -157,4 +180,4 @@ def read_stdin() -> str:
 
 def families() -> dict[str, Family]:
     """Every installed family by name (built-in and from third-party plugins)."""
-    return dict(load_families().families)
+    return dict(load_families().items)

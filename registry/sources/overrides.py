@@ -41,8 +41,8 @@ def parse_value(text: str) -> Any:
 
     Raises ValueError for a value of more than one line (``12\nfoo=1`` would set a second
     key TOML reads and we would drop) and for a whole number of more than
-    :data:`~registry.sources.spec.MAX_DIGITS` digits."""
-    from registry.sources.spec import MAX_DIGITS, find_huge_int
+    :data:`~registry.io.MAX_DIGITS` digits."""
+    from registry.io import MAX_DIGITS, find_huge_int
 
     if any(c in text for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
         raise ValueError("a value is one line (give one --set per hyper-parameter)")
@@ -93,7 +93,7 @@ def validate(family_name: str, values: dict[str, Any], given: Iterable[str] = ()
     """
     from registry.plugin_manager import load_families
 
-    family = load_families().get(family_name)
+    family = load_families().family(family_name)
     known = list(family.params.model_fields)
     errors = []
     for key in values:

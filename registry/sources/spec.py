@@ -26,7 +26,6 @@ from collections.abc import Callable
 from collections import Counter
 import functools
 import re
-import reprlib
 import stat
 import sys
 from pathlib import Path
@@ -35,10 +34,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, TypeAdapter, ValidationError, model_validator
 
 from registry.blocks import BLOCK_TYPES, Block, FieldError, Module
+from registry.io import MAX_DIGITS, MAX_SPEC_BYTES, find_huge_int, read_text, too_many_digits
 from registry.errors import SpecErrors, PluginError, RegistryError, SpecError, UnknownFamilyError
 from registry.sources.locate import KeyLines, long_key_line
 from registry.model import Model, build_architecture
 from registry.blocks.tree_check import count_problem, tree_problem
+from registry.text import short_value
 from registry.sources.strict_values import arrays_as_tuples, block_arrays_as_tuples, given
 from registry.plugin_manager import find_family
 
@@ -47,42 +48,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-#: Spec files larger than this are refused before parsing (a spec is a few kB).
-MAX_SPEC_BYTES = 8 * 1024 * 1024
 #: The most problems of one spec file reported, one line each (then one line says how many more).
 MAX_ERRORS = 20
-#: Whole numbers in a spec (or config, or option) may have at most this many digits.
-#: Every count, FLOP and byte figure is exact, a product of a few of them (seven at
-#: most), so that each printed number stays within Python's 4,300-digit limit on
-#: converting ints to text.
-MAX_DIGITS = 600
 #: Keys and table headers may have at most this many dotted parts (a spec nests a few):
 #: tomllib keeps every prefix of a dotted key, so its memory grows with the square of
 #: their number (a key of 100,000 parts needs tens of GB).
 MAX_KEY_PARTS = 100
-
-
-def find_huge_int(data: Any) -> tuple[str | int, ...] | None:
-    """The key path of the first whole number in ``data`` over :data:`MAX_DIGITS` digits, or None."""
-    limit = 10**MAX_DIGITS
-    stack: list[tuple[tuple[str | int, ...], Any]] = [((), data)]
-    while stack:  # a loop, not recursion: the data may be nested deeply
-        path, value = stack.pop()
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= limit:
-            return path
-        if isinstance(value, dict):
-            stack.extend(((*path, k), v) for k, v in reversed(list(value.items())))
-        elif isinstance(value, list):
-            stack.extend(((*path, i), v) for i, v in reversed(list(enumerate(value))))
-    return None
-
-
-def too_many_digits(text: str) -> tuple[str, int | None]:
-    """The message, and the line of the first very long number in ``text``, for a number
-    the parser itself refused (more than Python's 4,300 digits)."""
-    match = re.search(rf"\d[\d_]{{{sys.get_int_max_str_digits()},}}", text)
-    line = None if match is None else text.count("\n", 0, match.start()) + 1
-    return f"a whole number may have at most {MAX_DIGITS} digits", line
 
 
 class _Entry(BaseModel):
@@ -157,40 +128,6 @@ def load(path: str | Path) -> list[Model]:
     """Read a spec file and return the models it holds (one, or one per size)."""
     path = Path(path)
     return load_text(read_text(path), str(path))
-
-
-def read_text(path: Path) -> str:
-    """The text of a spec file, or a :class:`SpecError` saying why it cannot be read."""
-    try:  # exists() and is_dir() raise too, for a name too long or a NUL in it
-        if not path.exists():
-            raise SpecError(str(path), "", "no such file")
-        if path.is_dir():
-            raise SpecError(str(path), "", "is a directory, not a spec file")
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # before opening: a FIFO without a writer blocks open() forever
-            raise SpecError(str(path), "", f"is {special_file_kind(info.st_mode)}, not a regular file (give - to read stdin)")
-        size = info.st_size
-        if size > MAX_SPEC_BYTES:
-            raise SpecError(str(path), "", f"file is {size:,} bytes; a spec may be at most {MAX_SPEC_BYTES:,}")
-        with path.open("rb") as f:  # bounded: a pipe or /dev/zero has no size to check beforehand
-            data = f.read(MAX_SPEC_BYTES + 1)
-    except (OSError, ValueError) as exc:
-        raise SpecError(str(path), "", f"cannot read file: {getattr(exc, 'strerror', None) or exc}") from None
-    if len(data) > MAX_SPEC_BYTES:
-        raise SpecError(str(path), "", f"file is over {MAX_SPEC_BYTES:,} bytes; a spec may be at most {MAX_SPEC_BYTES:,}")
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark, as on stdin
-    except UnicodeDecodeError as exc:
-        raise SpecError(str(path), "", f"not UTF-8 text (byte {exc.start})") from None
-
-
-def special_file_kind(mode: int) -> str:
-    """What a file that is not a regular file is, in words (``a FIFO``, ``a character device``)."""
-    for test, kind in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory")):  # fmt: skip
-        if test(mode):
-            return kind
-    return "a special file"
 
 
 def load_text(text: str, path: str = "<string>") -> list[Model]:
@@ -286,7 +223,7 @@ class _Loader:
         try:
             family = find_family(spec.family)
         except UnknownFamilyError as exc:
-            message = str(exc) if len(exc.name) <= 60 else f"unknown family {_short(exc.name)}"
+            message = str(exc) if len(exc.name) <= 60 else f"unknown family {short_value(exc.name)}"
             raise self.error(("family",), message) from None
         entries = spec.models or [None]
         return [self.from_family(spec, family, i, entry) for i, entry in enumerate(entries)]
@@ -390,10 +327,6 @@ def _dotted(loc: tuple) -> str:
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_repr = reprlib.Repr()
-_repr.maxstring, _repr.maxother, _repr.maxlong = 60, 60, 60
-#: A value as it shows in a message: its repr, cut to a few dozen characters (one line).
-_short = _repr.repr
 
 
 def _message(error: dict, model: type[BaseModel] | None) -> str:

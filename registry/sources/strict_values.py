@@ -10,14 +10,12 @@ message: its kind and how it was written.
 from __future__ import annotations
 
 import datetime
-import reprlib
 import typing
 from typing import Any
 
 from pydantic import BaseModel
 
-_repr = reprlib.Repr()
-_repr.maxstring, _repr.maxother, _repr.maxlong = 60, 60, 60
+from registry.text import short_value
 
 
 def given(value: Any) -> str:
@@ -25,11 +23,11 @@ def given(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {'true' if value else 'false'}"
     if isinstance(value, int):
-        return _repr.repr(value)
+        return short_value(value)
     if isinstance(value, float):
-        return f"the decimal number {_repr.repr(value)}"
+        return f"the decimal number {short_value(value)}"
     if isinstance(value, str):
-        return f"the text {_repr.repr(value)}"
+        return f"the text {short_value(value)}"
     if isinstance(value, (list, tuple)):
         return "an array"
     if isinstance(value, dict):

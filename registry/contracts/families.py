@@ -1,0 +1,103 @@
+"""What a plugin hands over for an architecture family: :class:`Family`, with the tensors
+its published checkpoints hold beyond the model (:class:`CheckpointOnly`) and the names
+they store some of the model's under (:class:`CheckpointNames`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+__all__ = ["CheckpointNames", "CheckpointOnly", "Family"]
+
+
+@dataclass(frozen=True)
+class CheckpointOnly:
+    """Tensors a family's published checkpoints hold that the reference implementation does not build.
+
+    ``pattern`` is a shell-style pattern (``fnmatch``: ``*`` matches any characters,
+    dots included) over full tensor names as the family's specs name them, e.g.
+    ``model.layers.61.*`` for a checkpoint's extra layer; ``reason`` says in a few
+    words why the tensors are there and are not counted. ``registry verify`` lists a
+    checkpoint tensor that matches as "in the checkpoint, not built by transformers:
+    <reason>" instead of as an unexplained extra. ``mtp_block`` (optional) is the
+    multi-token-prediction module those tensors form, as a block tree (a
+    :class:`registry.blocks.Module`): the report counts it as ``mtp_params`` and
+    ``count --include-mtp`` adds it to the totals, as published figures that include
+    it do (DeepSeek-V3's 685B).
+    """
+
+    pattern: str
+    reason: str
+    mtp_block: Any = None
+
+
+@dataclass(frozen=True)
+class CheckpointNames:
+    """Names under which a family's published checkpoints store what is not, or not quite, a
+    tensor of its specs, for ``registry verify`` and ``registry count DIR``.
+
+    ``buffers``: ``(suffix, test)`` pairs for tensors that are buffers, not parameters
+    (GPT-2's causal mask ``.attn.bias``): a stored tensor no spec tensor is named as, whose
+    name ends in ``suffix`` and for which ``test(dtype, shape)`` is true (``dtype`` as the
+    header spells it, ``"F32"``, ``"I64"``), is listed as an ignored "buffer", not as extra.
+    ``old_names``: ``(old, current)`` name suffixes; a stored name ending in ``old`` is read
+    as ending in ``current`` (early BERT's ``.LayerNorm.gamma`` for ``.LayerNorm.weight``).
+    """
+
+    buffers: tuple[tuple[str, Callable[[str, tuple[int, ...]], bool]], ...] = ()
+    old_names: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Family:
+    """An architecture family.
+
+    ``name`` is what specs write in ``family = ...``; ``params`` the pydantic model of
+    its hyper-parameters (frozen, unknown keys forbidden, each field documented);
+    ``build`` turns validated hyper-parameters into a block tree (a
+    :class:`registry.blocks.Module`); ``description`` one line for ``registry
+    families``; ``checkpoint_only`` (optional) maps validated hyper-parameters to the
+    :class:`CheckpointOnly` tensors that the family's published checkpoints hold but
+    the reference implementation does not build (a multi-token-prediction layer, a
+    router buffer), for ``registry verify``; ``checkpoint_names`` (optional) the buffers
+    and old names its checkpoints store (:class:`CheckpointNames`); ``origin`` is set by
+    the core to the plugin that registered it.
+    """
+
+    name: str
+    params: type[BaseModel]
+    build: Callable[[Any], Any]
+    description: str = ""
+    checkpoint_only: Callable[[Any], Sequence[CheckpointOnly]] | None = None
+    checkpoint_names: CheckpointNames | None = None
+    origin: str = field(default="", compare=False)
+
+    #: What the plugin registry calls one of these in its messages.
+    what: ClassVar[str] = "family"
+
+    def problem(self) -> str:
+        """What is wrong with this family as a registration ("" when nothing)."""
+        return _family_problem(self)
+
+    def registered_by(self, plugin: str) -> Family:
+        """This family, recorded as provided by ``plugin``."""
+        return replace(self, origin=plugin)
+
+
+def _family_problem(family: object) -> str:
+    if not isinstance(family, Family):
+        return f"register() was given {type(family).__name__}, not a registry.Family"
+    if not isinstance(family.name, str) or not family.name.strip():
+        return "register() was given a family with an empty name"
+    if not (isinstance(family.params, type) and issubclass(family.params, BaseModel)):
+        return f"family {family.name!r}: params must be a pydantic model class"
+    if not callable(family.build):
+        return f"family {family.name!r}: build must be callable"
+    if family.checkpoint_only is not None and not callable(family.checkpoint_only):
+        return f"family {family.name!r}: checkpoint_only must be callable (or None)"
+    if family.checkpoint_names is not None and not isinstance(family.checkpoint_names, CheckpointNames):
+        return f"family {family.name!r}: checkpoint_names must be a registry.CheckpointNames (or None)"
+    return ""

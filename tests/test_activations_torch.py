@@ -1,0 +1,80 @@
+"""Training activations against PyTorch: the tensors autograd saves in a forward pass with a loss.
+
+The reference is measured, not derived: small transformers models are built on the CPU
+in fp32 and run forward with labels under ``torch.autograd.graph.saved_tensors_hooks``;
+every saved tensor's storage is counted once (parameters left out), which is what the
+backward pass keeps alive. registry's estimate (:mod:`registry.analyses.saved_tensors`)
+must be within 10% for eager and SDPA attention.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from registry.analyses.memory import memory  # noqa: E402
+from registry.analyses.memory_report import Training  # noqa: E402
+from registry.analyses.saved_tensors import saved_activations  # noqa: E402
+from registry.sources.hf_config import load_config  # noqa: E402
+
+
+def saved_bytes(model, ids) -> int:
+    """Bytes of every distinct storage autograd saves for the forward pass and the loss."""
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    seen: dict[int, int] = {}
+
+    def pack(t):
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in params:
+            seen[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        model(input_ids=ids, labels=ids)
+    return sum(seen.values())
+
+
+def llama_config(impl: str):
+    return transformers.LlamaConfig(
+        vocab_size=1000, hidden_size=256, intermediate_size=688, num_hidden_layers=3, num_attention_heads=8,
+        num_key_value_heads=2, attn_implementation=impl, architectures=["LlamaForCausalLM"],
+    )  # fmt: skip
+
+
+def gpt2_config(impl: str):
+    # exact GELU (nn.GELU keeps its input only); dropout off: its masks are not modelled
+    return transformers.GPT2Config(
+        vocab_size=1000, n_embd=256, n_layer=3, n_head=8, attn_implementation=impl, resid_pdrop=0.0,
+        embd_pdrop=0.0, attn_pdrop=0.0, activation_function="gelu", architectures=["GPT2LMHeadModel"],
+    )  # fmt: skip
+
+
+CASES = [(make, impl) for make in (llama_config, gpt2_config) for impl in ("eager", "sdpa")]
+
+
+@pytest.mark.parametrize("make, impl", CASES, ids=[f"{m.__name__}-{i}" for m, i in CASES])
+@pytest.mark.parametrize("seq, batch", [(128, 2), (384, 1)])
+def test_saved_activations_within_10_percent_of_autograd(make, impl, seq, batch):
+    config = make(impl)
+    torch.manual_seed(0)
+    reference = {llama_config: transformers.LlamaForCausalLM, gpt2_config: transformers.GPT2LMHeadModel}[make]
+    model = reference(config).train()
+    measured = saved_bytes(model, torch.randint(0, config.vocab_size, (batch, seq)))
+    (ours,) = load_config(Path("config.json"), text=json.dumps(config.to_dict()))
+    estimate = saved_activations(ours.architecture, seq, batch, element_bytes=4, attention=impl).total
+    assert abs(estimate - measured) <= 0.10 * measured, (estimate, measured)
+
+
+def test_logits_and_loss_are_counted():
+    # Llama-3's 128,256-token vocabulary at 2,048 tokens: log_softmax keeps 4 bytes a logit, about 1 GB
+    (model,) = load_config(Path("config.json"), text=json.dumps(llama_config("sdpa").to_dict() | {"vocab_size": 128256}))
+    parts = saved_activations(model.architecture, 2048, 1)
+    assert parts.logits_and_loss == 2048 * (4 * 128256 + 8)
+    report = memory(model, "bf16", training=Training())
+    assert report.activations_logits_bytes == parts.logits_and_loss
+    assert report.total_bytes == report.model_states_bytes + report.activations_bytes >= report.per_gpu_bytes
