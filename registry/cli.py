@@ -321,7 +321,12 @@ def _main(argv: Sequence[str] | None) -> tuple[int, str]:
     if getattr(args, "format", None) == "markdown":  # HTML in a name would run where the Markdown is shown
         sys.stdout = _HtmlEscaped(sys.stdout)  # type: ignore[assignment]
     try:
-        return args.run(args), prog
+        status = args.run(args)
+        if "registry.contracts.guard" in sys.modules:  # plugin code ran: what it printed or warned, one line each
+            from registry.commands import warn_plugin_notes
+
+            warn_plugin_notes(args.command)
+        return status, prog
     except RegistryError as exc:
         print_error(args.command, exc)
         return 2, prog

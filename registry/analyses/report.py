@@ -186,14 +186,22 @@ def mtp_tally(model: Model) -> Tally | None:
     """The tally of the multi-token-prediction modules ``model``'s family declares its checkpoints hold, or None."""
     if model.family is None or model.params is None:
         return None
-    from registry.plugin_manager import find_family
+    from registry.contracts.families import declared_checkpoint_only
+    from registry.plugin_manager import find_family, verified
 
-    declare = find_family(model.family).checkpoint_only
-    if declare is None:
-        return None
-    blocks = [c.mtp_block for c in declare(model.params) if getattr(c, "mtp_block", None) is not None]
+    family = verified(find_family(model.family))
+    blocks = [c.mtp_block for c in declared_checkpoint_only(family, model.params) if c.mtp_block is not None]
     if not blocks:
         return None
+    if not family.origin.startswith("built-in"):  # a third-party block tree: checked like user input
+        from registry.blocks import BlockBase
+        from registry.blocks.strict import untrusted_problem
+        from registry.errors import PluginError
+
+        for block in blocks:
+            problem = f"not a block: {type(block).__name__}" if not isinstance(block, BlockBase) else untrusted_problem(block)
+            if problem:
+                raise PluginError(family.origin, f"family {model.family!r} checkpoint_only() mtp_block: {problem}")
     tally = Tally()
     for block in blocks:
         tally.add(block.tally)

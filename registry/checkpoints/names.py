@@ -62,10 +62,10 @@ def checkpoint_only(model: Model) -> tuple[CheckpointOnly, ...]:
     """The checkpoint-only tensors ``model``'s family declares for its hyper-parameters (none without a family)."""
     if model.family is None or model.params is None:
         return ()
-    from registry.plugin_manager import load_families
+    from registry.contracts.families import declared_checkpoint_only
+    from registry.plugin_manager import load_families, verified
 
-    declare = load_families().family(model.family).checkpoint_only
-    return tuple(declare(model.params)) if declare is not None else ()
+    return declared_checkpoint_only(verified(load_families().family(model.family)), model.params)
 
 
 def checkpoint_names(model: Model) -> CheckpointNames:

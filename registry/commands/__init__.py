@@ -92,6 +92,15 @@ def warn_plugin_errors(command: str) -> None:
 
     for error in plugin_errors():
         warn(command, error)
+    warn_plugin_notes(command)
+
+
+def warn_plugin_notes(command: str) -> None:
+    """Print one line per thing plugin code printed or warned while it ran (:mod:`registry.contracts.guard`)."""
+    from registry.contracts.guard import take_notes
+
+    for note in take_notes():
+        warn(command, note)
 
 
 def warn(command: str, message: object) -> None:
@@ -121,6 +130,8 @@ def load_models(
             print_error(command, exc)
             ok = False
             continue
+        finally:
+            warn_plugin_notes(command)
         for model in loaded:
             for line in model.warnings:
                 warn(command, line)
