@@ -13,7 +13,10 @@ full-attention runs without listing the layers (any layer count), and
 * ``qwen``: ``use_sliding_window`` switches the window on; the layers from
   ``max_window_layers`` on slide (Qwen2, Qwen2-MoE, Qwen3, Qwen3-MoE);
 * ``gemma2``: every second layer attends to all tokens, the others slide;
-* ``gemma3``: every ``sliding_window_pattern``-th layer (default 6) attends to all tokens.
+* ``gemma3``: every ``sliding_window_pattern``-th layer (default 6) attends to all tokens;
+* ``types``: ``layer_types`` when given, else every ``pattern``-th layer attends to all
+  tokens (read from ``pattern_field`` when the configuration has one: Cohere-2, EXAONE-4;
+  fixed: OLMo-3), or, without a pattern, every layer slides (Ministral).
 
 An explicit ``layer_types`` list (``sliding_attention`` / ``full_attention``) overrides
 the rule for ``qwen``, ``gemma2`` and ``gemma3``, as in their configurations.
@@ -119,8 +122,12 @@ def _merged(runs: list[Run]) -> list[Run]:
     return merged
 
 
-def sliding_params(cfg: ConfigReader, rule: Literal["all", "qwen", "gemma2", "gemma3"], default: int | None,
-                   n_layers: int) -> Params:  # fmt: skip
+#: The rules :func:`sliding_params` knows (the module's docstring says each).
+WindowRule = Literal["all", "qwen", "gemma2", "gemma3", "types"]
+
+
+def sliding_params(cfg: ConfigReader, rule: WindowRule, default: int | None, n_layers: int, pattern: int | None = None,
+                   pattern_field: str | None = None) -> Params:  # fmt: skip
     """The sliding-window hyper-parameters of a config, read as transformers 5 reads them (module docstring).
 
     ``default`` is the configuration class's ``sliding_window`` default. Raises a
@@ -138,6 +145,8 @@ def sliding_params(cfg: ConfigReader, rule: Literal["all", "qwen", "gemma2", "ge
                 _checked_layer_types(cfg, types, n_layers)
             return {}
     window = cfg.int("sliding_window", default, nullable=True)
+    if rule == "types":
+        return _typed_layers(cfg, window, n_layers, pattern, pattern_field)
     if rule == "all":
         return {} if window is None else {"sliding_window": ("sliding_window", window)}
     if rule == "gemma3" and window is not None and cfg.data.get("use_bidirectional_attention"):
@@ -158,6 +167,34 @@ def sliding_params(cfg: ConfigReader, rule: Literal["all", "qwen", "gemma2", "ge
     if pattern == 1:  # every layer attends to all tokens
         return {}
     return params | {"sliding_window_pattern": ("sliding_window_pattern" if rule == "gemma3" else "model_type", pattern)}
+
+
+def _typed_layers(cfg: ConfigReader, window: int | None, n_layers: int, pattern: int | None,
+                  pattern_field: str | None) -> Params:  # fmt: skip
+    """The ``types`` rule: ``layer_types``, else every ``pattern``-th layer full (or every layer sliding)."""
+    types = cfg.raw("layer_types", None)
+    if pattern_field is not None and types is None:
+        pattern = cfg.int(pattern_field, pattern, minimum=1)
+    elif pattern_field is not None:
+        cfg.raw(pattern_field, None)  # layer_types decides
+    if window is None:
+        if types is not None:  # transformers checks the list even so: the wrong length is refused
+            _checked_layer_types(cfg, types, n_layers)
+        return {}
+    params: Params = {"sliding_window": ("sliding_window", window)}
+    if types is not None:
+        return params | layer_types_params(cfg, types, n_layers)
+    if pattern is None:
+        return params
+    if pattern == 1:
+        return {}
+    return params | {"sliding_window_pattern": (pattern_field or "model_type", pattern)}
+
+
+def layer_types_params(cfg: ConfigReader, types: object, n_layers: int) -> Params:
+    """The hyper-parameters of an explicit ``layer_types`` list (a pattern when it follows one); raises a
+    :class:`~registry.errors.SpecError` naming ``layer_types`` for an unknown kind or a wrong length."""
+    return _from_layer_types(cfg, types, n_layers)
 
 
 def _checked_layer_types(cfg: ConfigReader, types: object, n_layers: int) -> list[str]:
@@ -187,12 +224,14 @@ def _from_layer_types(cfg: ConfigReader, types: object, n_layers: int) -> Params
     return {"layer_types": ("layer_types", list(types))}
 
 
-def windows(rule: Literal["all", "qwen", "gemma2", "gemma3"], default: int | None) -> Callable[[ConfigReader, str, Params], None]:
+def windows(rule: WindowRule, default: int | None, pattern: int | None = None,
+            pattern_field: str | None = None) -> Callable[[ConfigReader, str, Params], None]:  # fmt: skip
     """A row's rule (:class:`registry.Row`): the sliding-window hyper-parameters, read as :func:`sliding_params`
-    reads them (``default``: the configuration's ``sliding_window`` default)."""
+    reads them (``default``: the configuration's ``sliding_window`` default; ``pattern`` and
+    ``pattern_field``: the ``types`` rule's)."""
 
     def rule_(cfg: ConfigReader, cls: str, params: Params) -> None:
-        params.update(sliding_params(cfg, rule, default, params["n_layers"][1]))
+        params.update(sliding_params(cfg, rule, default, params["n_layers"][1], pattern, pattern_field))
 
     rule_.__doc__ = f"Rule: sliding windows as {rule!r} configurations say them."
     return rule_

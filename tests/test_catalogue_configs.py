@@ -32,6 +32,7 @@ def _repo(text: str) -> str | None:
 def _pairs() -> dict[str, str]:
     """spec name -> config folder, where the spec's source repository is the config's."""
     folders = {_repo((d / "SOURCE").read_text()): d.name for d in sorted(CONFIGS.iterdir()) if (d / "SOURCE").is_file()}
+    folders.pop(None, None)  # configs built from transformers' defaults cite no repository
     pairs = {}
     for spec in sorted(SPECS.glob("*.toml")):
         found = re.search(r'^source = "([^"]*)"', spec.read_text(), re.M)

@@ -176,7 +176,7 @@ def test_a_hook_that_sleeps_is_stopped_and_the_tool_goes_on(tmp_path):
 PATCH_AT_IMPORT = {
     "rebinding": "import registry.plugins.llama as llama\nllama.build = lambda p: llama.Module(blocks=[])\n",
     "code swap": "import registry.plugins.llama as llama\nllama._attention.__code__ = (lambda p: None).__code__\n",
-    "helper rebinding": "import registry.plugins.llama as llama\nllama._lm = lambda p, layers: llama.Module(blocks=[])\n",
+    "helper rebinding": "import registry.plugins.llama as llama\nassert hasattr(llama, '_layer')\nllama._layer = lambda *a, **k: []\n",
 }
 
 
@@ -192,7 +192,8 @@ def test_a_plugin_that_replaces_a_built_in_family_at_import_is_caught(tmp_path, 
 
 def test_a_plugin_that_replaces_a_built_in_family_in_its_build_is_caught(tmp_path):
     body = """import registry.plugins.llama as llama
-        llama._lm = lambda p, layers: llama.Module(blocks=[])
+        assert hasattr(llama, "_layer")
+        llama._layer = lambda *a, **k: []
         return Module(blocks=[Linear(name='x', in_features=2, out_features=2)])"""
     install_family(tmp_path, body)
     spec = tmp_path / "hostile.toml"
@@ -200,7 +201,7 @@ def test_a_plugin_that_replaces_a_built_in_family_in_its_build_is_caught(tmp_pat
     proc = run_cli(tmp_path, "count", "--format", "json", str(spec), "llama-3.1-8b")
     assert proc.returncode == 2
     assert all(d["total_params"] != 2 for d in json.loads(proc.stdout))  # never the replaced count
-    assert "replaced built-in registry.plugins.llama._lm" in proc.stderr, proc.stderr
+    assert "replaced built-in registry.plugins.llama._layer" in proc.stderr, proc.stderr
 
 
 def test_a_registered_family_mutated_afterwards_is_refused():
