@@ -26,4 +26,6 @@ FAMILY_MODULES: dict[str, str] = {
     "ssm-hybrid": "registry.plugins.ssm",
     "rwkv": "registry.plugins.rwkv",
     "encoder": "registry.plugins.encoder",
+    "vision": "registry.plugins.vision",
+    "dual-encoder": "registry.plugins.dual_encoder",
 }

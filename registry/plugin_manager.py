@@ -51,6 +51,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "registry.plugins.rwkv",
     "registry.plugins.encoder",
     "registry.plugins.encoder_types",
+    "registry.plugins.vision",
+    "registry.plugins.dual_encoder",
+    "registry.plugins.vision_model_types",
 )
 
 #: The entry-point group third-party plugins register under.
