@@ -10,8 +10,9 @@
 * PaLM's 6N + 12LHQT (Chowdhery et al. 2022, Appendix B, as torchtitan computes it).
 * Kwon et al. 2023 (vLLM), section 3: OPT-13B keeps 800 KB a token (2 x 5120 x 40 x 2 bytes).
 
-The gpt-oss-120b/20b card figures (116.83B/5.13B, 20.91B/3.61B) wait for the gpt_oss
-model type to be mapped.
+* The gpt-oss model card (OpenAI 2025, its table of parameter counts): gpt-oss-120b 116.83B total,
+  5.13B active; gpt-oss-20b 20.91B and 3.61B: active counted without the input embedding
+  (``active_params_excluding_embedding``), from the published config.json files.
 """
 
 from __future__ import annotations
@@ -52,6 +53,15 @@ def test_qwen3_30b_a3b_non_embedding_without_head_is_the_cards():
     report = count(load_config(CONFIGS / "qwen3-30b-a3b" / "config.json")[0])
     assert round(report.non_embedding_params_excluding_head / 1e9, 1) == 29.9
     assert round(report.total_params / 1e9, 1) == 30.5
+
+
+def test_gpt_oss_card_figures_count_active_without_the_input_embedding():
+    # gpt-oss model card: 116.83B total / 5.13B active (120b); 20.91B / 3.61B (20b)
+    for folder, total, active in (("gpt-oss-120b", 116.83, 5.13), ("gpt-oss-20b", 20.91, 3.61)):
+        report = count(load_config(CONFIGS / folder / "config.json")[0])
+        assert round(report.total_params / 1e9, 2) == total
+        assert round(report.active_params_excluding_embedding / 1e9, 2) == active
+        assert round(report.active_params / 1e9, 2) != active  # the plain active count keeps the embedding
 
 
 def test_active_without_input_embedding_keeps_the_head():
