@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-from registry.errors import PluginError, RegistryError, SpecError
+from registry.errors import PluginError, SpecError
 from registry.text import short_value
 
 __all__ = ["COMMON_SHAPE_FREE", "REQUIRED", "ConfigReader", "Mapped", "ModelType", "Params"]

@@ -26,7 +26,6 @@ from collections.abc import Callable
 from collections import Counter
 import functools
 import re
-import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, TypeAdapter, ValidationError, model_validator
 
 from registry.blocks import BLOCK_TYPES, Block, FieldError, Module
-from registry.io import MAX_DIGITS, MAX_SPEC_BYTES, find_huge_int, read_text, too_many_digits
+from registry.io import MAX_DIGITS, find_huge_int, read_text, too_many_digits
 from registry.errors import SpecErrors, PluginError, RegistryError, SpecError, UnknownFamilyError
 from registry.sources.locate import KeyLines, long_key_line
 from registry.model import Model, build_architecture
