@@ -25,4 +25,6 @@ FAMILY_MODULES: dict[str, str] = {
     "ssm-hybrid": "registry.plugins.ssm",
     "rwkv": "registry.plugins.rwkv",
     "encoder": "registry.plugins.encoder",
+    "whisper": "registry.plugins.whisper",
+    "speech-encoder": "registry.plugins.speech_encoder",
 }

@@ -50,6 +50,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "registry.plugins.rwkv",
     "registry.plugins.encoder",
     "registry.plugins.encoder_types",
+    "registry.plugins.whisper",
+    "registry.plugins.speech_encoder",
+    "registry.plugins.speech_model_types",
 )
 
 #: The entry-point group third-party plugins register under.

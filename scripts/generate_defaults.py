@@ -53,6 +53,7 @@ def defaults_of(model_type: str) -> dict[str, object]:
         for name, p in inspect.signature(cls.__init__).parameters.items():
             if name != "self" and p.default is not inspect.Parameter.empty and p.kind is p.POSITIONAL_OR_KEYWORD:
                 data[name] = p.default
+    data = {key: list(value) if isinstance(value, tuple) else value for key, value in data.items()}  # conv_dim ...
     return {key: value for key, value in sorted(data.items()) if plain(value) and json.dumps(value)}
 
 

@@ -48,7 +48,8 @@ class Attention(BlockBase):
     per query head (``sinks``, shape ``(n_heads,)``; transformers' ``GptOssAttention``).
     ``sub_norm`` adds BitNet's RMS norm of the attention output before the output
     projection (``attn_sub_norm``, of ``n_heads × head_dim``, which is ``d_model`` in every
-    BitNet config; transformers' ``BitNetAttention``). ``names`` maps roles (q, k, v, qkv,
+    BitNet config; transformers' ``BitNetAttention``). ``k_bias`` sets the key projection's
+    bias apart from ``bias`` (Whisper's ``k_proj`` has none; ``fused_qkv`` refuses it). ``names`` maps roles (q, k, v, qkv,
     o, r, r_w_bias, r_r_bias, q_norm, k_norm, sinks, sub_norm) to the submodule names of the
     family's checkpoints.
 
@@ -67,6 +68,7 @@ class Attention(BlockBase):
     head_dim: PositiveInt | None = Field(None, description="width of one head (default d_model / n_heads)")
     bias: bool = Field(True, description="bias on the query, key and value projections")
     out_bias: bool | None = Field(None, description="bias on the output projection (default: same as bias)")
+    k_bias: bool | None = Field(None, description="bias on the key projection (default: same as bias; Whisper: none)")
     fused_qkv: bool = Field(False, description="one projection for queries, keys and values")
     transposed: bool = Field(False, description="weights stored (in, out), as GPT-2's Conv1D")
     relative: bool = Field(False, description="Transformer-XL relative positions: a projection and two per-head biases")
@@ -96,6 +98,8 @@ class Attention(BlockBase):
             )
         if self.kv_heads > self.n_heads or self.n_heads % self.kv_heads:
             raise FieldError("n_kv_heads", f"n_kv_heads ({self.kv_heads}) must divide n_heads ({self.n_heads})")
+        if self.fused_qkv and self.k_bias is not None:
+            raise FieldError("k_bias", "a fused query/key/value projection has one bias: set bias, not k_bias")
         role_names(ATTENTION_NAMES, self.names, "attention")
         return self
 
@@ -123,7 +127,9 @@ class Attention(BlockBase):
         if self.fused_qkv:
             parts: list[Block] = [linear("qkv", self.d_model, inner + 2 * kv, self.bias)]
         else:
-            parts = [linear(r, self.d_model, w, self.bias) for r, w in (("q", inner), ("k", kv), ("v", kv))]
+            k_bias = self.bias if self.k_bias is None else self.k_bias
+            parts = [linear(r, self.d_model, w, b) for r, w, b in (("q", inner, self.bias), ("k", kv, k_bias),
+                                                                   ("v", kv, self.bias))]  # fmt: skip
         parts.append(linear("o", inner, self.d_model, out_bias))
         if self.relative:
             parts.append(linear("r", self.d_model, inner, False))
