@@ -11,7 +11,8 @@ import the source tree, where ``registry.plugins`` does not exist). Figures:
 
 1. cold ``registry count specs/gpt2-xl.toml`` / the dependency floor: a script that imports
    argparse, tomllib, pluggy and pydantic and validates one pydantic model (target <= 1.25x);
-   and / a bare ``python -c pass``;
+   and / a bare ``python -c pass``; cold ``registry count`` of a published ``config.json``
+   (every model type's row loaded as data) / the floor;
 2. ``registry --help`` / ``python -c pass`` (target <= 4x);
 3. counting an already loaded gpt2-xl in-process (target >= 150,000/s), and building and
    counting gpt2-xl from its hyper-parameters (``registry.build_model`` + ``registry.count``);
@@ -219,6 +220,7 @@ def main() -> None:
     parser.add_argument("--venv", type=Path, help="make (or reuse) the virtualenv here and keep it")
     parser.add_argument("--markdown", action="store_true", help="also print the README's Speed table")
     parser.add_argument("--source", type=Path, default=ROOT, help="the checkout to install (default: this one)")
+    parser.add_argument("--no-hub", action="store_true", help="skip the Hub figures (a checkout from before repo ids)")
     args = parser.parse_args()
     source = args.source.resolve()
     runs, sweep_n = (5, 10_000) if args.quick else (15, 100_000)
@@ -228,6 +230,7 @@ def main() -> None:
     try:
         python = make_venv(args.venv.resolve() if args.venv else work / "venv", source)
         spec = source / "specs" / "gpt2-xl.toml"
+        config = source / "tests" / "configs" / "llama-2-7b" / "config.json"  # a published config.json
         exe = python.parent / ("registry.exe" if os.name == "nt" else "registry")
         (work / "floor.py").write_text(FLOOR)
         (work / "in_process.py").write_text(IN_PROCESS)
@@ -236,12 +239,13 @@ def main() -> None:
                 "bare": [str(python), "-c", "pass"],
                 "floor": [str(python), str(work / "floor.py")],
                 "count": [str(exe), "count", str(spec)],
+                "config": [str(exe), "count", str(config)],
                 "help": [str(exe), "--help"],
             },
             runs,
             work,
         )
-        hub = hub_figures(exe, work, max(3, runs // 3))
+        hub = None if args.no_hub else hub_figures(exe, work, max(3, runs // 3))
         out = subprocess.run([str(python), str(work / "in_process.py"), str(spec), str(sweep_n)],
                              capture_output=True, text=True, check=True, cwd=work).stdout  # fmt: skip
         inproc = json.loads(out)
@@ -268,6 +272,9 @@ def main() -> None:
     rows = [
         ("cold `registry count specs/gpt2-xl.toml` / dependency floor",
          f"{ms(cold['count'])} / {ms(cold['floor'])}: {cold['count'] / cold['floor']:.2f}x", "at most 1.25x"),
+        ("cold `registry count tests/configs/llama-2-7b/config.json` / dependency floor",
+         f"{ms(cold['config'])} / {ms(cold['floor'])}: {cold['config'] / cold['floor']:.2f}x",
+         "no worse than before the model types became rows (issue 19)"),
         ("cold `registry count specs/gpt2-xl.toml` / `python -c pass`",
          f"{ms(cold['count'])} / {ms(cold['bare'])}: {cold['count'] / cold['bare']:.1f}x", ""),
         ("dependency floor / `python -c pass`",
@@ -282,11 +289,14 @@ def main() -> None:
         (f"sweep of {sweep_n:,} distinct GPT configurations (`build_model` + `count`) / closed-form formula",
          f"{inproc['sweep_s']:.2f} s / {ms(inproc['formula_s'])}: {inproc['sweep_s'] / inproc['formula_s']:.0f}x, "
          f"counts {'identical' if inproc['identical'] else 'DIFFERENT'}", "at most 100x, identical"),
-        ("requests of `registry count org/name` against a local Hub: first / cached / `HF_HUB_OFFLINE=1`",
-         f"{hub['first']} / {hub['cached']} / {hub['offline']}", "cached at most 1, offline 0"),
-        ("cached `registry count org/name` / cold `registry count specs/gpt2-xl.toml`",
-         f"{ms(hub['cached_s'])} / {ms(cold['count'])}: {hub['cached_s'] / cold['count']:.1f}x", ""),
     ]  # fmt: skip
+    if hub is not None:
+        rows += [
+            ("requests of `registry count org/name` against a local Hub: first / cached / `HF_HUB_OFFLINE=1`",
+             f"{hub['first']} / {hub['cached']} / {hub['offline']}", "cached at most 1, offline 0"),
+            ("cached `registry count org/name` / cold `registry count specs/gpt2-xl.toml`",
+             f"{ms(hub['cached_s'])} / {ms(cold['count'])}: {hub['cached_s'] / cold['count']:.1f}x", ""),
+        ]  # fmt: skip
     if cold_tf is not None:
         theirs, ours, same = cold_tf
         rows.append(("transformers `GPT2Model` on the meta device, process to process / cold `registry count`",
