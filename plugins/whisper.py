@@ -72,8 +72,9 @@ def _layer(p: WhisperParams, decoder: bool) -> list[Block]:
     heads = p.n_decoder_heads if decoder else p.n_encoder_heads
 
     def attention(name: str, kv_cache: str) -> Attention:
+        encoder_len = p.max_source_positions if kv_cache == "encoder" else None  # every input is padded to 30 s
         return Attention(name=name, d_model=p.d_model, n_heads=heads, bias=True, k_bias=False,
-                         names=ATTENTION_NAMES, kv_cache=kv_cache)  # fmt: skip
+                         names=ATTENTION_NAMES, kv_cache=kv_cache, encoder_len=encoder_len)  # fmt: skip
 
     blocks: list[Block] = [attention("self_attn", "self" if decoder else "none"),
                            LayerNorm(name="self_attn_layer_norm", dim=p.d_model)]  # fmt: skip

@@ -203,3 +203,34 @@ def test_bad_speech_encoder_configs_are_refused_in_one_line(tmp_path, capsys, ch
     assert main(["count", str(write(tmp_path, data))]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("registry count: ") and field in line
+
+
+# --------------------------------------------------------------------------- memory: the encoder's fixed length
+
+
+def test_whisper_cross_attention_keeps_the_1500_encoder_positions_of_a_30_s_window():
+    """Hand computation from the published whisper-small config: every input is padded to 30 s
+    (3,000 log-mel frames of 10 ms, transformers' WhisperFeatureExtractor), conv2's stride 2 halves
+    them to max_source_positions = 1,500 encoder positions; each of the 12 decoder layers caches keys
+    and values of d_model = 768 for them, in bf16: 12 x 2 x 768 x 1500 x 2 bytes. The decoder's own
+    448 tokens (max_target_positions) add 12 x 2 x 768 x 448 x 2 bytes. --encoder-len overrides."""
+    spec = ROOT / "specs" / "whisper-small.toml"
+    report = registry.estimate_memory(spec, "bf16", seq_len=448)
+    assert report.encoder_len == 1500
+    assert report.kv_cache_bytes == 12 * 2 * 768 * 1500 * 2 + 12 * 2 * 768 * 448 * 2
+    shorter = registry.estimate_memory(spec, "bf16", seq_len=448, encoder_len=750)
+    assert shorter.encoder_len == 750
+    assert shorter.kv_cache_bytes == 12 * 2 * 768 * 750 * 2 + 12 * 2 * 768 * 448 * 2
+    data = json.loads((CONFIGS / "whisper-small" / "config.json").read_text())
+    assert data["max_source_positions"] == 1500 and data["max_target_positions"] == 448
+    bart = registry.estimate_memory(ROOT / "specs" / "bart-base.toml", "bf16", seq_len=100)
+    assert bart.encoder_len == 100  # a model with no fixed encoder length: --seq-len, as before
+
+
+def test_an_encoder_length_only_on_cross_attention():
+    from registry.blocks import Attention
+
+    with pytest.raises(ValueError, match="encoder_len"):
+        Attention(d_model=8, n_heads=2, encoder_len=10)
+    with pytest.raises(ValueError, match="k_bias"):
+        Attention(d_model=8, n_heads=2, fused_qkv=True, k_bias=False)

@@ -58,7 +58,10 @@ class Attention(BlockBase):
     that many tokens, so at most that many keys and values are cached: Mistral's 4,096,
     Gemma-2's local layers) and ``kv_cache``: ``self`` (the keys and values of the
     tokens so far), ``encoder`` (those of the encoder's output: cross-attention) or
-    ``none`` (an encoder's bidirectional attention, run once over the input).
+    ``none`` (an encoder's bidirectional attention, run once over the input). ``encoder_len``
+    (cross-attention only) is the length of the encoder's output when the model fixes it:
+    Whisper pads every input to 30 s, so its decoder always attends to 1,500 encoder positions;
+    without it the memory counter takes ``--encoder-len`` (default ``--seq-len``).
     """
 
     kind: Literal["attention"] = "attention"
@@ -89,6 +92,9 @@ class Attention(BlockBase):
         "self", description="what decoding caches: self (the tokens so far), encoder (the encoder's output: "
         "cross-attention) or none (an encoder's attention)",
     )  # fmt: skip
+    encoder_len: PositiveInt | None = Field(
+        None, description="cross-attention: the encoder positions the model always has (Whisper: 1500); no parameters"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Attention:
@@ -98,6 +104,8 @@ class Attention(BlockBase):
             )
         if self.kv_heads > self.n_heads or self.n_heads % self.kv_heads:
             raise FieldError("n_kv_heads", f"n_kv_heads ({self.kv_heads}) must divide n_heads ({self.n_heads})")
+        if self.encoder_len is not None and self.kv_cache != "encoder":
+            raise FieldError("encoder_len", "only a cross-attention layer (kv_cache = \"encoder\") has an encoder length")
         if self.fused_qkv and self.k_bias is not None:
             raise FieldError("k_bias", "a fused query/key/value projection has one bias: set bias, not k_bias")
         role_names(ATTENTION_NAMES, self.names, "attention")
