@@ -14,6 +14,7 @@ from typing import Any
 from registry import hookimpl
 from registry import ConfigReader, short_value as short
 from registry import Mapped, ModelType, Params
+from registry.plugins.hf_common import num_labels
 
 _DROPOUTS = ("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps")
 _ABSOLUTE = "transformers 5 builds absolute position embeddings only"
@@ -94,19 +95,8 @@ def _map_albert(cfg: ConfigReader, cls: str) -> Mapped:
         "pooler": ("architectures", cls != "AlbertForMaskedLM"),
     }
     if cls == "AlbertForPreTraining":  # the sentence-order classifier has num_labels outputs
-        params["n_labels"] = _num_labels(cfg)
+        params["n_labels"] = num_labels(cfg)
     return Mapped("encoder", params)
-
-
-def _num_labels(cfg: ConfigReader) -> tuple[str, int]:
-    """transformers' ``num_labels``: the length of ``id2label`` when given, else ``num_labels``, else 2."""
-    labels = cfg.raw("id2label")
-    if labels is not None:
-        if not isinstance(labels, dict) or not labels:
-            raise cfg.error("id2label", f"must be a non-empty object of labels (got {short(labels)})")
-        cfg.raw("num_labels")
-        return "id2label", len(labels)
-    return "num_labels", cfg.int("num_labels", 2)
 
 
 def _name_list(cfg: ConfigReader, key: str, default: Any) -> list[str]:

@@ -7,7 +7,7 @@ third-party mapping may import it.
 
 from __future__ import annotations
 
-from registry import ConfigReader
+from registry import ConfigReader, short_value
 from registry import Params
 
 #: Rotary position settings: no parameters.
@@ -40,6 +40,17 @@ def decoder_params(cfg: ConfigReader, cls: str, vocab: int, hidden: int, layers:
         "lm_head": ("architectures", has_lm_head(cls)),
         "tie_word_embeddings": ("tie_word_embeddings", cfg.bool("tie_word_embeddings", False)),
     }
+
+
+def num_labels(cfg: ConfigReader) -> tuple[str, int]:
+    """transformers' ``num_labels``: the length of ``id2label`` when given, else ``num_labels``, else 2."""
+    labels = cfg.raw("id2label")
+    if labels is not None:
+        if not isinstance(labels, dict) or not labels:
+            raise cfg.error("id2label", f"must be a non-empty object of labels (got {short_value(labels)})")
+        cfg.raw("num_labels")
+        return "id2label", len(labels)
+    return "num_labels", cfg.int("num_labels", 2)
 
 
 def head_dim(params: Params, given: int | None) -> int:

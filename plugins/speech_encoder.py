@@ -26,7 +26,9 @@ One family, ``speech-encoder``, as transformers 5 builds ``Wav2Vec2Model`` / ``W
 * WavLM's gated relative position bias: in every layer ``attention.gru_rel_pos_const``
   (``(1, heads, 1, 1)``) and ``attention.gru_rel_pos_linear`` (``head_dim → 8``), and in layer 0
   only the bucket table ``attention.rel_attn_embed`` (``buckets × heads``);
-* ``lm_head`` (``d_model → vocab_size``, with a bias) for CTC; for pre-training (wav2vec 2.0's
+* ``lm_head`` (``d_model → vocab_size``, with a bias) for CTC; for sequence classification a
+  ``projector`` (``d_model → classifier_proj_size``) and a ``classifier`` (``→ num_labels``),
+  after ``layer_weights`` (``n_layers + 1``) when ``use_weighted_layer_sum``; for pre-training (wav2vec 2.0's
   ``Wav2Vec2ForPreTraining``) the Gumbel quantizer and the two contrastive projections.
 """
 
@@ -50,8 +52,9 @@ FFN_NAMES = {"up": "intermediate_dense", "down": "output_dense"}
 class SpeechEncoderParams(FamilyParams):
     """Hyper-parameters of the speech-encoder family."""
 
-    architecture: Literal["model", "ctc", "pretraining"] = Field(
-        "model", description="model: the encoder; ctc: with lm_head; pretraining: with the quantizer and projections"
+    architecture: Literal["model", "ctc", "pretraining", "sequence_classification"] = Field(
+        "model", description="model: the encoder; ctc: with lm_head; pretraining: with the quantizer and projections; "
+        "sequence_classification: with a projector and a classifier",
     )
     base_name: str = Field("wav2vec2", description="the encoder's attribute under a task head (wav2vec2, hubert, wavlm)")
     vocab_size: PositiveInt | None = Field(None, description="CTC output classes (architecture = ctc)")
@@ -76,6 +79,9 @@ class SpeechEncoderParams(FamilyParams):
     codevectors_per_group: PositiveInt = Field(320, description="entries of each codebook (pretraining)")
     codevector_dim: PositiveInt = Field(256, description="width of a quantized vector, all codebooks (pretraining)")
     proj_codevector_dim: PositiveInt = Field(256, description="width of the contrastive projections (pretraining)")
+    n_labels: PositiveInt = Field(2, description="classifier outputs (sequence_classification)")
+    classifier_proj_size: PositiveInt = Field(256, description="projector width before the classifier")
+    weighted_layer_sum: bool = Field(False, description="learned weights of the n_layers + 1 hidden states (classification)")
     gated_relative_position: bool = Field(False, description="WavLM's gate of the relative position bias, every layer")
     relative_position_buckets: PositiveInt | None = Field(None, description="WavLM's bucket table (layer 0)")
 
@@ -170,12 +176,20 @@ def build(p: SpeechEncoderParams) -> Module:
 
 
 def _heads(p: SpeechEncoderParams) -> list[Block]:
-    """What a task class adds beside the encoder: CTC's ``lm_head``, or pre-training's Gumbel quantizer
+    """What a task class adds beside the encoder: CTC's ``lm_head``; sequence classification's
+    ``layer_weights`` (with ``weighted_layer_sum``), ``projector`` and ``classifier``; or pre-training's Gumbel quantizer
     (``quantizer.codevectors`` of ``(1, groups × entries, codevector_dim / groups)`` and
     ``quantizer.weight_proj`` from ``conv_dim[-1]``) with ``project_hid`` and ``project_q``."""
     if p.architecture == "ctc":
         vocab = p.vocab_size or 1  # a CTC head without vocab_size is refused by the params
         return [Linear(name="lm_head", in_features=p.d_model, out_features=vocab, component="head")]
+    if p.architecture == "sequence_classification":
+        weights: list[Block] = [Parameter(name="layer_weights", shape=(p.n_layers + 1,))] if p.weighted_layer_sum else []
+        return [
+            *weights,
+            Linear(name="projector", in_features=p.d_model, out_features=p.classifier_proj_size, component="head"),
+            Linear(name="classifier", in_features=p.classifier_proj_size, out_features=p.n_labels, component="head"),
+        ]
     entries = p.codevector_groups * p.codevectors_per_group
     return [
         Parameter(name="quantizer.codevectors", shape=(1, entries, p.codevector_dim // p.codevector_groups)),

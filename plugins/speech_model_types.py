@@ -8,16 +8,19 @@ build). The families are :mod:`registry.plugins.whisper` and :mod:`registry.plug
 
 Classes: ``WhisperForConditionalGeneration`` and ``WhisperModel``; ``Wav2Vec2ForCTC``,
 ``Wav2Vec2Model`` and ``Wav2Vec2ForPreTraining``; ``HubertForCTC`` and ``HubertModel``;
-``WavLMForCTC`` and ``WavLMModel``. The classification and x-vector heads are not mapped.
+``WavLMForCTC`` and ``WavLMModel``; ``<Type>ForSequenceClassification`` of the three. The frame
+classification and x-vector heads are not mapped.
 """
 
 from __future__ import annotations
 
 from registry import ConfigReader, Params, Row, Rule, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.hf_common import num_labels
 
 #: The class names of each task, by the architecture they build.
-_ARCHITECTURES = {"ForConditionalGeneration": "conditional_generation", "ForCTC": "ctc", "ForPreTraining": "pretraining"}
+_ARCHITECTURES = {"ForConditionalGeneration": "conditional_generation", "ForCTC": "ctc", "ForPreTraining": "pretraining",
+                  "ForSequenceClassification": "sequence_classification"}  # fmt: skip
 
 
 def _architecture(cfg: ConfigReader, cls: str, params: Params) -> None:
@@ -55,6 +58,8 @@ def _speech_encoder(name: str) -> Rule:
                                      "speech-encoder family has no adapter layers); refused rather than guessed")  # fmt: skip
         if params["architecture"][1] == "ctc" and params["vocab_size"][1] is None:
             raise cfg.error("vocab_size", "must be set for a CTC head (transformers refuses null)")
+        if params["architecture"][1] == "sequence_classification":
+            params["n_labels"] = num_labels(cfg)
 
     return rule
 
@@ -72,6 +77,7 @@ _ENCODER_READS = {
     "n_heads": "num_attention_heads", "d_ff": "intermediate_size", "conv_dim": "conv_dim",
     "conv_kernel": "conv_kernel", "conv_bias": "conv_bias", "feat_extract_norm": "feat_extract_norm",
     "pos_conv_kernel": "num_conv_pos_embeddings", "pos_conv_groups": "num_conv_pos_embedding_groups",
+    "classifier_proj_size": "classifier_proj_size", "weighted_layer_sum": "use_weighted_layer_sum",
 }  # fmt: skip
 #: wav2vec 2.0's quantizer (pre-training only).
 _QUANTIZER_READS = {
@@ -79,16 +85,15 @@ _QUANTIZER_READS = {
     "codevector_dim": "codevector_dim", "proj_codevector_dim": "proj_codevector_dim",
 }  # fmt: skip
 #: Fields of the speech encoders' configurations that change no shape of the mapped classes: dropouts,
-#: activations, SpecAugment's lengths, the losses, the heads this plugin does not map (sequence and frame
-#: classification, x-vector), adapter sizes (adapters are refused), and post-norm versus stable layer norm
+#: activations, SpecAugment's lengths, the losses, the heads this plugin does not map (frame classification,
+#: x-vector), adapter sizes (adapters are refused), and post-norm versus stable layer norm
 #: (the same tensors in either order); ``num_feat_extract_layers`` is overwritten by ``len(conv_dim)``.
 _ENCODER_SHAPE_FREE = frozenset("""
     hidden_act hidden_dropout activation_dropout attention_dropout feat_proj_dropout feat_quantizer_dropout
     final_dropout layerdrop layer_norm_eps feat_extract_activation do_stable_layer_norm apply_spec_augment
     mask_time_length mask_time_min_masks mask_feature_length mask_feature_min_masks contrastive_logits_temperature
-    num_negatives diversity_loss_weight ctc_loss_reduction ctc_zero_infinity use_weighted_layer_sum
-    classifier_proj_size tdnn_dim tdnn_kernel tdnn_dilation xvector_output_dim num_ctc_classes adapter_kernel_size
-    adapter_stride num_adapter_layers output_hidden_size max_bucket_distance num_feat_extract_layers
+    num_negatives diversity_loss_weight ctc_loss_reduction ctc_zero_infinity tdnn_dim tdnn_kernel tdnn_dilation
+    xvector_output_dim num_ctc_classes adapter_kernel_size adapter_stride num_adapter_layers output_hidden_size max_bucket_distance num_feat_extract_layers
 """.split())  # fmt: skip
 #: Whisper's fields that change no shape (SpecAugment, the classification head's sizes, generation).
 _WHISPER_SHAPE_FREE = frozenset("""
@@ -101,7 +106,8 @@ _WHISPER_SHAPE_FREE = frozenset("""
 
 def _encoder_row(name: str, prefix: str, reads: dict, *rules, fixed=None, classes=None, shape_free=frozenset()) -> Row:
     return Row(
-        name, "speech-encoder", classes or (f"{prefix}ForCTC", f"{prefix}Model"),
+        name, "speech-encoder",
+        (*(classes or (f"{prefix}ForCTC", f"{prefix}Model")), f"{prefix}ForSequenceClassification"),
         reads={**_ENCODER_READS, **reads}, defaults=DEFAULTS[name], fixed={"base_name": name, **(fixed or {})},
         rules=(_architecture, _speech_encoder(name), *rules), shape_free=_ENCODER_SHAPE_FREE | shape_free,
         description=f"{prefix}: convolutional feature encoder and transformer encoder over raw audio",

@@ -60,9 +60,9 @@ def _maybe(draw, data: dict, key: str, strategy) -> None:
 #: The classes each model type's strategy draws from.
 CLASSES = {
     "whisper": ["WhisperForConditionalGeneration", "WhisperModel"],
-    "wav2vec2": ["Wav2Vec2ForCTC", "Wav2Vec2Model", "Wav2Vec2ForPreTraining"],
-    "hubert": ["HubertForCTC", "HubertModel"],
-    "wavlm": ["WavLMForCTC", "WavLMModel"],
+    "wav2vec2": ["Wav2Vec2ForCTC", "Wav2Vec2Model", "Wav2Vec2ForPreTraining", "Wav2Vec2ForSequenceClassification"],
+    "hubert": ["HubertForCTC", "HubertModel", "HubertForSequenceClassification"],
+    "wavlm": ["WavLMForCTC", "WavLMModel", "WavLMForSequenceClassification"],
 }
 
 
@@ -106,6 +106,13 @@ def speech_encoder_configs(draw, model_type: str) -> dict:
         _maybe(draw, data, "conv_pos_batch_norm", st.booleans())
     if model_type == "wavlm":
         _maybe(draw, data, "num_buckets", st.integers(2, 40))
+    if data["architectures"][0].endswith("ForSequenceClassification"):
+        _maybe(draw, data, "classifier_proj_size", st.integers(1, 8))
+        _maybe(draw, data, "use_weighted_layer_sum", st.booleans())
+        if draw(st.booleans()):
+            data["id2label"] = {str(i): f"L{i}" for i in range(draw(st.integers(1, 5)))}
+        else:
+            _maybe(draw, data, "num_labels", st.integers(1, 5))
     if data["architectures"][0].endswith("ForPreTraining"):
         groups = draw(st.integers(1, 3))
         data.update(num_codevector_groups=groups, num_codevectors_per_group=draw(st.integers(1, 8)),
