@@ -15,6 +15,7 @@ FAMILY_MODULES: dict[str, str] = {
     "moe-gpt": "registry.plugins.moe_gpt",
     "llama": "registry.plugins.llama",
     "llama-moe": "registry.plugins.llama",
+    "qwen3-next": "registry.plugins.hybrid_attention",
     "deepseek-v2": "registry.plugins.deepseek",
     "dbrx": "registry.plugins.dbrx",
     "arctic": "registry.plugins.arctic",

@@ -19,6 +19,10 @@ dense and shared feed-forwards only, as transformers builds them (with no shared
 expert and ``mlp_bias``, transformers still builds an empty shared expert whose down
 projection has a ``d_model`` bias: it is counted).
 
+DeepSeek-V3.2 (model type ``deepseek_v32``, mapped in :mod:`registry.plugins.moe_model_types`) adds
+the lightning indexer to every attention (``index_n_heads``, ``index_head_dim``; see
+:class:`~registry.blocks.LatentAttention`) and may list its dense layers (``dense_layers``).
+
 DeepSeek-V3 (model type ``deepseek_v3``) is the same family: latent attention, the
 first ``first_dense`` layers dense, then routed plus shared experts, no ``mlp_bias``
 (transformers' DeepseekV3MLP has none; with ``n_shared_experts = 0`` it builds
@@ -45,7 +49,7 @@ from registry.blocks import (
 )  # fmt: skip
 from registry import ConfigReader
 from registry import Mapped, ModelType, Params
-from registry.plugins.decoder import DecoderParams, causal_lm, moe_runs, stack
+from registry.plugins.decoder import DecoderParams, causal_lm, check_dense_layers, moe_runs, stack
 from registry.plugins.hf_common import DECODER_SHAPE_FREE, ROUTER, causal_classes, decoder_params
 
 
@@ -65,6 +69,13 @@ class DeepSeekV2Params(DecoderParams):
     expert_d_ff: PositiveInt = Field(description="width of one routed expert (moe_intermediate_size)")
     n_shared_experts: NonNegativeInt = Field(0, description="always-on experts, stored fused as one feed-forward")
     first_dense: NonNegativeInt = Field(0, description="the first layers stay dense (first_k_dense_replace)")
+    dense_layers: list[NonNegativeInt] = Field(
+        default_factory=list, description="layers that stay dense whatever first_dense says (DeepSeek-V3.2's mlp_layer_types)"
+    )
+    index_n_heads: PositiveInt | None = Field(
+        None, description="heads of DeepSeek-V3.2's lightning indexer (index_n_heads; leave it out: no indexer)"
+    )
+    index_head_dim: PositiveInt | None = Field(None, description="width of an indexer head (index_head_dim)")
     router_score_bias: bool = Field(
         False, description="checkpoints hold each router's e_score_correction_bias (a buffer in transformers: not counted)"
     )
@@ -76,13 +87,19 @@ class DeepSeekV2Params(DecoderParams):
     def _check(self) -> DeepSeekV2Params:
         if self.top_k > self.n_experts:
             raise FieldError("top_k", f"top_k ({self.top_k}) exceeds n_experts ({self.n_experts})")
+        check_dense_layers(self.dense_layers, self.n_layers)
+        if (self.index_n_heads is None) != (self.index_head_dim is None):
+            field = "index_head_dim" if self.index_head_dim is None else "index_n_heads"
+            raise FieldError(field, "the lightning indexer needs both index_n_heads and index_head_dim")
+        if self.index_n_heads is not None and self.q_lora_rank is None:
+            raise FieldError("q_lora_rank", "the lightning indexer reads the query latent: it needs q_lora_rank")
         return self
 
 
 def build(p: DeepSeekV2Params) -> Module:
     """The block tree of a DeepSeek-V2 model."""
     bodies = _layer_bodies(p)
-    return causal_lm(p, stack(moe_runs(p.n_layers, 1, p.first_dense), bodies), RMSNorm(name="norm", dim=p.d_model))
+    return causal_lm(p, stack(moe_runs(p.n_layers, 1, p.first_dense, p.dense_layers), bodies), RMSNorm(name="norm", dim=p.d_model))
 
 
 def _layer_bodies(p: DeepSeekV2Params) -> dict[str, list[Block]]:
@@ -90,7 +107,7 @@ def _layer_bodies(p: DeepSeekV2Params) -> dict[str, list[Block]]:
     attention = LatentAttention(
         name="self_attn", d_model=p.d_model, n_heads=p.n_heads, q_lora_rank=p.q_lora_rank,
         kv_lora_rank=p.kv_lora_rank, qk_nope_head_dim=p.qk_nope_head_dim, qk_rope_head_dim=p.qk_rope_head_dim,
-        v_head_dim=p.v_head_dim, bias=p.attention_bias,
+        v_head_dim=p.v_head_dim, bias=p.attention_bias, index_n_heads=p.index_n_heads, index_head_dim=p.index_head_dim,
     )  # fmt: skip
     norms: list[Block] = [
         RMSNorm(name="input_layernorm", dim=p.d_model),

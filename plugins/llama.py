@@ -29,7 +29,8 @@ Gemma's scaled embeddings and Granite's multipliers have no parameters.
 
 ``llama-moe`` replaces the feed-forward of some layers by a router and ``n_experts``
 gated experts of which ``top_k`` are used per token, optionally with a shared
-expert beside them (Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE, PhiMoE, Granite-MoE); the
+expert beside them (Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE, PhiMoE, Granite-MoE, gpt-oss, GLM-4.5,
+MiniMax-M2); the
 layer pattern follows :func:`~registry.plugins.decoder.moe_runs` (MoE every k-th layer,
 dense first layers, an explicit list of dense layers).
 
@@ -42,7 +43,16 @@ Tensor names follow the published checkpoint files: ``model.layers.<i>.self_attn
 OLMoE); with ``style = "granitemoe"`` the experts of a layer are two stacked 3-D tensors,
 ``block_sparse_moe.input_linear.weight`` of shape ``(n_experts, 2 * d_ff, d_model)`` and
 ``block_sparse_moe.output_linear.weight``, with the router at
-``block_sparse_moe.router.layer``. transformers 5 holds the experts of a layer in memory
+``block_sparse_moe.router.layer``; with ``style = "gpt_oss"`` the router ``mlp.router`` has a
+bias and the experts are stacked with biases and stored ``(in, out)``:
+``mlp.experts.gate_up_proj`` of ``(n_experts, d_model, 2 * d_ff)``, ``gate_up_proj_bias``,
+``down_proj`` and ``down_proj_bias`` (gpt-oss; ``attention_sinks`` adds its per-head
+``self_attn.sinks``); with ``style = "deepseek"`` they are named as ``qwen2_moe`` but the
+shared experts are one MLP at ``mlp.shared_experts`` (GLM-4.5). ``router_score_bias`` and
+``mtp_layers`` change no count: they tell ``registry verify`` that the published checkpoints
+also hold each router's ``e_score_correction_bias`` (a buffer in transformers) and
+multi-token-prediction layers after the last one (GLM-4.5's ``model.layers.92.*``), which
+transformers does not build. transformers 5 holds the experts of a layer in memory
 as two fused 3-D parameters (``mlp.experts.gate_up_proj`` of shape ``(n_experts, 2 * d_ff,
 d_model)`` and ``mlp.experts.down_proj``), names the Mixtral and PhiMoE blocks ``mlp``,
 PhiMoE's router ``mlp.router`` and Granite-MoE's ``block_sparse_moe.router`` and
@@ -56,7 +66,7 @@ from typing import Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
-from registry import Family, hookimpl
+from registry import CheckpointOnly, Family, hookimpl
 from registry.plugins.checkpoint_names import ROTARY_NAMES
 from registry.blocks import Block, FeedForward, FieldError, FusedExperts, Linear, MoE, Module, Parameter
 from registry.plugins.decoder import (
@@ -133,9 +143,10 @@ class LlamaParams(GQAParams, SlidingWindowParams):
 class LlamaMoEParams(LlamaParams):
     """Hyper-parameters of the llama-moe family: llama's, the experts and the layer pattern."""
 
-    style: Literal["mixtral", "qwen2_moe", "granitemoe"] = Field(
-        "mixtral", description="checkpoint names: mixtral (block_sparse_moe, w1/w2/w3), qwen2_moe (mlp, *_proj) "
-        "or granitemoe (block_sparse_moe, stacked input_linear/output_linear)",
+    style: Literal["mixtral", "qwen2_moe", "granitemoe", "gpt_oss", "deepseek"] = Field(
+        "mixtral", description="checkpoint names: mixtral (block_sparse_moe, w1/w2/w3), qwen2_moe (mlp, *_proj), "
+        "granitemoe (block_sparse_moe, stacked input_linear/output_linear), gpt_oss (mlp.router with a bias, "
+        "stacked (in, out) experts with biases) or deepseek (mlp, *_proj, mlp.shared_experts)",
     )  # fmt: skip
     n_experts: PositiveInt = Field(description="routed experts per MoE layer (num_local_experts, num_experts)")
     top_k: PositiveInt = Field(description="experts routed per token (num_experts_per_tok)")
@@ -148,13 +159,21 @@ class LlamaMoEParams(LlamaParams):
     dense_layers: list[NonNegativeInt] = Field(
         default_factory=list, description="layers that stay dense whatever the rule (mlp_only_layers)"
     )
+    attention_sinks: bool = Field(False, description="one learned attention-sink logit per query head (gpt-oss's sinks)")
+    router_score_bias: bool = Field(
+        False, description="checkpoints hold each router's e_score_correction_bias (a buffer in transformers: not counted)"
+    )
+    mtp_layers: NonNegativeInt = Field(
+        0, le=1000, description="multi-token-prediction layers the checkpoints hold after the last layer (not built by "
+        "transformers: not counted)",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _check_moe(self) -> LlamaMoEParams:
         if self.top_k > self.n_experts:
             raise FieldError("top_k", f"top_k ({self.top_k}) exceeds n_experts ({self.n_experts})")
-        if self.style == "granitemoe" and self.n_shared_experts:
-            raise FieldError("n_shared_experts", "style granitemoe has no shared experts")
+        if self.style in ("granitemoe", "gpt_oss") and self.n_shared_experts:
+            raise FieldError("n_shared_experts", f"style {self.style} has no shared experts")
         check_dense_layers(self.dense_layers, self.n_layers)
         return self
 
@@ -173,16 +192,20 @@ def _attention(p: LlamaParams) -> Block:
     return attention.model_copy(update={"sub_norm": True}) if p.sub_norms else attention
 
 
-def _layer(p: LlamaParams, mlp: list[Block], sliding: bool = False) -> list[Block]:
+def _layer(p: LlamaParams, mlp: list[Block], sliding: bool = False, sinks: bool = False) -> list[Block]:
     names = NORM_LAYOUTS[p.norm_layout] if p.norm_params else ()
     norms = [norm(name, p.d_model, p.norm, p.norm_bias) for name in names]
     attention = _attention(p)
     if sliding:  # no parameters: what the layer attends to and caches
         attention = attention.model_copy(update={"sliding_window": p.sliding_window})
+    if sinks:
+        attention = attention.model_copy(update={"sinks": True})
     return [attention, *mlp, *norms]
 
 
-def _dense_mlp(p: LlamaParams, name: str = "mlp") -> Block:
+def dense_mlp(p: LlamaParams, name: str = "mlp") -> Block:
+    """The dense feed-forward of a layer (``d_ff`` wide; gated or plain, biases, fusion, sub-norm and
+    learned activation scalars as the switches say)."""
     mlp = FeedForward(name=name, d_model=p.d_model, d_ff=p.d_ff, gated=p.gated_mlp, bias=p.mlp_bias,
                       fused_gate_up=p.fused_gate_up, sub_norm=p.sub_norms)  # fmt: skip
     if p.act_params == "none":
@@ -192,7 +215,8 @@ def _dense_mlp(p: LlamaParams, name: str = "mlp") -> Block:
     return Module(blocks=[mlp, *scalars])
 
 
-def _lm(p: LlamaParams, layers: list[Block]) -> Module:
+def causal_model(p: LlamaParams, layers: list[Block]) -> Module:
+    """The embedding, ``layers``, the final norm and the LM head, as the switches say."""
     final = norm("norm", p.d_model, p.norm, p.norm_bias) if p.norm_params else Module(blocks=[])
     return causal_lm(p, layers, final, head_bias=p.lm_head_bias)
 
@@ -200,11 +224,12 @@ def _lm(p: LlamaParams, layers: list[Block]) -> Module:
 def build(p: LlamaParams) -> Module:
     """The block tree of a dense Llama-style model."""
     runs = split_by_window([("dense", 0, p.n_layers, 1)], p)
-    bodies = {"dense": _layer(p, [_dense_mlp(p)]), "dense" + SLIDES: _layer(p, [_dense_mlp(p)], sliding=True)}
-    return _lm(p, stack(runs, bodies))
+    bodies = {"dense": _layer(p, [dense_mlp(p)]), "dense" + SLIDES: _layer(p, [dense_mlp(p)], sliding=True)}
+    return causal_model(p, stack(runs, bodies))
 
 
-def _moe(p: LlamaMoEParams) -> Block:
+def moe_block(p: LlamaMoEParams) -> Block:
+    """The mixture-of-experts feed-forward of a layer, named as ``style`` says."""
     expert_d_ff = p.expert_d_ff or p.d_ff
     if p.style == "granitemoe":
         return Module(name="block_sparse_moe", blocks=[
@@ -213,12 +238,18 @@ def _moe(p: LlamaMoEParams) -> Block:
             FusedExperts(d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts, top_k=p.top_k,
                          names={"gate_up": "input_linear.weight", "down": "output_linear.weight"}),
         ])  # fmt: skip
+    if p.style == "gpt_oss":  # transformers' GptOssTopKRouter and GptOssExperts, named as the checkpoints name them
+        return Module(name="mlp", blocks=[
+            Linear(name="router", in_features=p.d_model, out_features=p.n_experts, bias=True, component="router"),
+            FusedExperts(name="experts", d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts, top_k=p.top_k,
+                         bias=True, transposed=True),
+        ])  # fmt: skip
     mixtral = p.style == "mixtral"
     return MoE(
         name="block_sparse_moe" if mixtral else "mlp", d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts,
         top_k=p.top_k, gated=True, bias=False, n_shared_experts=p.n_shared_experts,
         shared_d_ff=p.shared_d_ff or expert_d_ff, shared_gate=p.shared_gate,
-        names={} if mixtral else {"shared": "shared_expert"},
+        names={} if mixtral or p.style == "deepseek" else {"shared": "shared_expert"},
         expert_names={"gate": "w1", "up": "w3", "down": "w2"} if mixtral else {},
     )  # fmt: skip
 
@@ -226,10 +257,29 @@ def _moe(p: LlamaMoEParams) -> Block:
 def build_moe(p: LlamaMoEParams) -> Module:
     """The block tree of a Llama-style model with mixture-of-experts layers."""
     runs = split_by_window(moe_runs(p.n_layers, p.moe_every, p.first_dense, p.dense_layers), p)
-    bodies = {"moe": _layer(p, [_moe(p)]), "dense": _layer(p, [_dense_mlp(p)])}
-    bodies |= {kind + SLIDES: _layer(p, [_moe(p)] if kind == "moe" else [_dense_mlp(p)], sliding=True)
+    sinks = p.attention_sinks
+    bodies = {"moe": _layer(p, [moe_block(p)], sinks=sinks), "dense": _layer(p, [dense_mlp(p)], sinks=sinks)}
+    bodies |= {kind + SLIDES: _layer(p, [moe_block(p)] if kind == "moe" else [dense_mlp(p)], sliding=True, sinks=sinks)
                for kind in ("moe", "dense")}  # fmt: skip
-    return _lm(p, stack(runs, bodies))
+    return causal_model(p, stack(runs, bodies))
+
+
+MTP_REASON = (
+    "multi-token-prediction (MTP) layer of the published checkpoint; transformers builds no MTP layer, so it is not "
+    "counted"
+)
+ROUTER_BIAS_REASON = "the router's e_score_correction_bias, a buffer in transformers, loaded but not a parameter"
+
+
+def checkpoint_only(p: LlamaMoEParams) -> list[CheckpointOnly]:
+    """What the published checkpoints hold beyond transformers' parameters (GLM-4.5's MTP layer and router
+    score biases), for ``registry verify``."""
+    prefix = "model." if p.lm_head else ""
+    known = [CheckpointOnly(f"{prefix}layers.{p.n_layers + i}.*", MTP_REASON) for i in range(p.mtp_layers)]
+    if p.router_score_bias:  # beside the router (GLM-4.5: mlp.gate) or in the MoE block (MiniMax-M2)
+        where = "block_sparse_moe" if p.style == "mixtral" else "mlp.gate"
+        known.append(CheckpointOnly(f"{prefix}layers.*.{where}.e_score_correction_bias", ROUTER_BIAS_REASON))
+    return known
 
 
 @hookimpl
@@ -243,7 +293,7 @@ def register_families(register):
                checkpoint_names=ROTARY_NAMES)
     )  # fmt: skip
     register(
-        Family(name="llama-moe", params=LlamaMoEParams, build=build_moe,
-               description="Mixtral, Qwen2/3-MoE, OLMoE, PhiMoE, Granite-MoE: Llama-style decoder with top-k routed "
-                           "(and shared) experts", checkpoint_names=ROTARY_NAMES)
+        Family(name="llama-moe", params=LlamaMoEParams, build=build_moe, checkpoint_only=checkpoint_only,
+               description="Mixtral, Qwen2/3-MoE, OLMoE, PhiMoE, Granite-MoE, gpt-oss, GLM-4.5, MiniMax-M2: "
+                           "Llama-style decoder with top-k routed (and shared) experts", checkpoint_names=ROTARY_NAMES)
     )  # fmt: skip

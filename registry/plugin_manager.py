@@ -37,6 +37,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "registry.plugins.llama",
     "registry.plugins.llama_model_types",
     "registry.plugins.dense_model_types",
+    "registry.plugins.hybrid_attention",
+    "registry.plugins.moe_model_types",
     "registry.plugins.deepseek",
     "registry.plugins.dbrx",
     "registry.plugins.arctic",

@@ -117,7 +117,8 @@ class _Walker:
         s, d = self.seq, block.d_model
         k = self.keys if block.sliding_window is None else min(self.keys, block.sliding_window)
         inner, kv = block.n_heads * block.head_width, block.kv_heads * block.head_width
-        self.add("attention_qkv", times * 2 * s * d * (inner + 2 * kv))
+        queries = 2 * inner if block.output_gate else inner  # with the output gate's half (Qwen3-Next)
+        self.add("attention_qkv", times * 2 * s * d * (queries + 2 * kv))
         self.add("attention_logits", times * 2 * s * k * inner)
         self.add("attention_softmax", times * 3 * block.n_heads * s * k)
         self.add("attention_values", times * 2 * s * k * inner)

@@ -48,8 +48,12 @@ class Attention(BlockBase):
     per query head (``sinks``, shape ``(n_heads,)``; transformers' ``GptOssAttention``).
     ``sub_norm`` adds BitNet's RMS norm of the attention output before the output
     projection (``attn_sub_norm``, of ``n_heads × head_dim``, which is ``d_model`` in every
-    BitNet config; transformers' ``BitNetAttention``). ``k_bias`` sets the key projection's
-    bias apart from ``bias`` (Whisper's ``k_proj`` has none; ``fused_qkv`` refuses it). ``names`` maps roles (q, k, v, qkv,
+    BitNet config; transformers' ``BitNetAttention``). ``output_gate`` makes the query
+    projection twice as wide: per head, the queries and a sigmoid gate of the attention
+    output (Qwen3-Next's and Qwen3.5's gated attention; transformers' ``Qwen3NextAttention``,
+    whose ``q_proj`` has ``2 × n_heads × head_dim`` outputs). ``k_bias`` sets the key
+    projection's bias apart from ``bias`` (Whisper's ``k_proj`` has none; ``fused_qkv``
+    refuses it). ``names`` maps roles (q, k, v, qkv,
     o, r, r_w_bias, r_r_bias, q_norm, k_norm, sinks, sub_norm) to the submodule names of the
     family's checkpoints.
 
@@ -84,6 +88,9 @@ class Attention(BlockBase):
     qk_norm_bias: bool = Field(False, description="a shift on layer_norm query/key norms")
     sinks: bool = Field(False, description="one learned attention-sink logit per query head (gpt-oss)")
     sub_norm: bool = Field(False, description="an RMS norm of the attention output before o (BitNet's attn_sub_norm)")
+    output_gate: bool = Field(
+        False, description="the query projection also yields a gate of the attention output (twice as wide: Qwen3-Next)"
+    )
     names: dict[str, str] = Field(default_factory=dict, description="submodule name per role (q, k, v, qkv, o, r, ...)")
     sliding_window: PositiveInt | None = Field(
         None, description="each query attends to at most this many tokens (no parameters; the KV cache keeps as many)"
@@ -125,6 +132,7 @@ class Attention(BlockBase):
         names = role_names(ATTENTION_NAMES, self.names, "attention")
         inner, kv = self.n_heads * self.head_width, self.kv_heads * self.head_width
         out_bias = self.bias if self.out_bias is None else self.out_bias
+        queries = 2 * inner if self.output_gate else inner  # the gate's half comes with the queries
 
         def linear(role: str, n_in: int, n_out: int, bias: bool) -> Linear:
             return Linear(
@@ -133,10 +141,10 @@ class Attention(BlockBase):
             )  # fmt: skip
 
         if self.fused_qkv:
-            parts: list[Block] = [linear("qkv", self.d_model, inner + 2 * kv, self.bias)]
+            parts: list[Block] = [linear("qkv", self.d_model, queries + 2 * kv, self.bias)]
         else:
             k_bias = self.bias if self.k_bias is None else self.k_bias
-            parts = [linear(r, self.d_model, w, b) for r, w, b in (("q", inner, self.bias), ("k", kv, k_bias),
+            parts = [linear(r, self.d_model, w, b) for r, w, b in (("q", queries, self.bias), ("k", kv, k_bias),
                                                                    ("v", kv, self.bias))]  # fmt: skip
         parts.append(linear("o", inner, self.d_model, out_bias))
         if self.relative:
