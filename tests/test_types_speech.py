@@ -241,3 +241,28 @@ def test_an_encoder_length_only_on_cross_attention():
         Attention(d_model=8, n_heads=2, encoder_len=10)
     with pytest.raises(ValueError, match="k_bias"):
         Attention(d_model=8, n_heads=2, fused_qkv=True, k_bias=False)
+
+
+def _frames(samples: int, kernels: list[int], strides: list[int]) -> int:
+    """The positions a stack of unpadded convolutions keeps: floor((L - kernel) / stride) + 1 each."""
+    for kernel, stride in zip(kernels, strides):
+        samples = (samples - kernel) // stride + 1
+    return samples
+
+
+def test_audio_seconds_to_encoder_positions_as_docs_compute_says():
+    """docs/compute.md (FLOPs, Audio): 49 positions for 1 s and 1,499 for 30 s of 16 kHz audio through
+    wav2vec 2.0's feature encoder, the hand computation and transformers'
+    ``_get_feat_extract_output_lengths`` alike; Whisper: 3,000 frames of 30 s halved to 1,500."""
+    import torch
+
+    data = json.loads((CONFIGS / "wav2vec2-base-960h" / "config.json").read_text())
+    kernels, strides = data["conv_kernel"], data["conv_stride"]
+    assert [_frames(16_000 * s, kernels, strides) for s in (1, 30)] == [49, 1499]
+    lengths = reference(data)._get_feat_extract_output_lengths(torch.tensor([16_000, 480_000]))
+    assert lengths.tolist() == [49, 1499]
+    text = (ROOT / "docs" / "compute.md").read_text()
+    assert "49 for 1 s, 1,499 for 30 s" in text and "runs over 1,500" in text
+    whisper = json.loads((CONFIGS / "whisper-small" / "config.json").read_text())
+    # conv2: kernel 3, stride 2, padding 1 over 3,000 frames: floor((3000 + 2 - 3) / 2) + 1
+    assert (3000 + 2 * 1 - 3) // 2 + 1 == whisper["max_source_positions"] == 1500
