@@ -16,7 +16,8 @@ One family, ``speech-encoder``, as transformers 5 builds ``Wav2Vec2Model`` / ``W
   ``pos_conv_kernel``, ``pos_conv_groups`` groups) under weight normalisation, which PyTorch
   registers as ``parametrizations.weight.original0`` (the magnitude, ``(1, 1, kernel)`` for
   ``dim = 2``) and ``parametrizations.weight.original1`` (the direction, the weight's shape) —
-  checkpoints on the Hub call them ``weight_g`` and ``weight_v`` — or, with HuBERT's
+  checkpoints on the Hub call them ``weight_g`` and ``weight_v``, which ``registry verify`` reads
+  as these — or, with HuBERT's
   ``conv_pos_batch_norm``, a plain ``weight`` and a ``pos_conv_embed.batch_norm`` (a scale and a
   shift; its running statistics are buffers, not parameters);
 * ``encoder.layer_norm`` and ``encoder.layers.<i>``: ``attention`` (``q_proj``, ``k_proj``,
@@ -40,6 +41,7 @@ from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import Family, hookimpl
 from registry.blocks import Attention, Block, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Parameter, Repeat
+from registry.plugins.checkpoint_names import SPEECH_ENCODER_NAMES
 from registry.plugins.common import FamilyParams
 from registry.plugins.convolution import conv1d
 
@@ -204,5 +206,6 @@ def register_families(register):
     """Register the ``speech-encoder`` family."""
     register(
         Family(name="speech-encoder", params=SpeechEncoderParams, build=build,
-               description="wav2vec 2.0, HuBERT, WavLM: conv feature encoder, positional conv, transformer encoder")
+               description="wav2vec 2.0, HuBERT, WavLM: conv feature encoder, positional conv, transformer encoder",
+               checkpoint_names=SPEECH_ENCODER_NAMES)
     )  # fmt: skip

@@ -266,3 +266,25 @@ def test_audio_seconds_to_encoder_positions_as_docs_compute_says():
     whisper = json.loads((CONFIGS / "whisper-small" / "config.json").read_text())
     # conv2: kernel 3, stride 2, padding 1 over 3,000 frames: floor((3000 + 2 - 3) / 2) + 1
     assert (3000 + 2 * 1 - 3) // 2 + 1 == whisper["max_source_positions"] == 1500
+
+
+def test_verify_reads_weight_g_and_weight_v_as_the_weight_norm_parametrization(tmp_path, capsys):
+    """A checkpoint saved before PyTorch's parametrizations (the Hub's wav2vec 2.0 files) names the
+    positional convolution's magnitude and direction weight_g and weight_v; verify matches them."""
+    import torch
+    from safetensors.torch import save_file
+
+    data = {"model_type": "wav2vec2", "architectures": ["Wav2Vec2Model"], "hidden_size": 8, "num_attention_heads": 2,
+            "num_hidden_layers": 1, "intermediate_size": 4, "conv_dim": [4], "conv_kernel": [3], "conv_stride": [2],
+            "num_conv_pos_embeddings": 3, "num_conv_pos_embedding_groups": 2}  # fmt: skip
+    tensors = {}
+    for name, p in reference(data).named_parameters():
+        name = name.replace("parametrizations.weight.original0", "weight_g").replace(
+            "parametrizations.weight.original1", "weight_v")
+        tensors[name] = torch.zeros(p.shape)
+    save_file(tensors, str(tmp_path / "model.safetensors"))
+    path = write(tmp_path, data)
+    assert main(["verify", str(path), str(tmp_path / "model.safetensors"), "-f", "json"]) == 0
+    matched = {e["name"]: e["checkpoint"] for e in json.loads(capsys.readouterr().out)["matched"]}
+    assert matched["encoder.pos_conv_embed.conv.parametrizations.weight.original0"] == "encoder.pos_conv_embed.conv.weight_g"
+    assert matched["encoder.pos_conv_embed.conv.parametrizations.weight.original1"] == "encoder.pos_conv_embed.conv.weight_v"
