@@ -22,9 +22,8 @@ from pydantic import Field, PositiveInt, model_validator
 from registry import Family, hookimpl
 from registry.blocks import Block, FeedForward, FieldError, MoE, Module, RMSNorm
 from registry.plugins.decoder import GQAParams, causal_lm, moe_runs, self_attention, stack
-from registry import REQUIRED, ConfigReader
-from registry import Mapped, ModelType
-from registry.plugins.hf_common import DECODER_SHAPE_FREE, ROUTER, causal_classes, decoder_params
+from registry import REQUIRED
+from registry.plugins.hf_common import DECODER_READS, DECODER_SHAPE_FREE, ROUTER, causal_classes, expect, hf_row, lm_head
 
 _W = {"gate": "w1", "up": "w3", "down": "w2"}
 
@@ -77,28 +76,27 @@ def register_families(register):
 # --------------------------------------------------------------------------- Hugging Face model type
 
 
-def _map_arctic(cfg: ConfigReader, cls: str) -> Mapped:
-    params = decoder_params(cfg, cls, 32000, 4096, 32, 32)
-    cfg.expect("quantization", (None,), "quantised weights are stored packed; count the unquantised config")
-    params |= {
-        "d_ff": ("intermediate_size", cfg.int("intermediate_size", 14336)),
-        "n_kv_heads": ("num_key_value_heads", cfg.int("num_key_value_heads", None, nullable=True)),
-        "n_experts": ("num_local_experts", cfg.int("num_local_experts", 8)),
-        "top_k": ("num_experts_per_tok", cfg.int("num_experts_per_tok", 1)),
-        "moe_every": ("moe_layer_frequency", cfg.int("moe_layer_frequency", 2)),
-        "residual": ("use_residual", cfg.bool("use_residual", REQUIRED)),
-    }
-    return Mapped("arctic", params)
-
-
-_ARCTIC_SHAPE_FREE = frozenset((
-    *DECODER_SHAPE_FREE, *ROUTER, "sliding_window", "parallel_attn_mlp_res", "moe_train_capacity_factor",
-    "moe_eval_capacity_factor", "enable_expert_tensor_parallelism", "moe_min_capacity", "moe_token_dropping",
-))  # fmt: skip
+#: Arctic is remote code (Snowflake's configuration_arctic.py), not in transformers: these are the
+#: defaults of its ArcticConfig, which scripts/generate_defaults.py cannot read.
+_ARCTIC_DEFAULTS = {
+    "vocab_size": 32000, "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+    "tie_word_embeddings": False, "intermediate_size": 14336, "num_key_value_heads": None, "num_local_experts": 8,
+    "num_experts_per_tok": 1, "moe_layer_frequency": 2, "use_residual": REQUIRED,
+}  # fmt: skip
 
 
 @hookimpl
 def register_model_types(register):
     """Map the ``arctic`` model type: not in transformers; it follows Snowflake's remote code for the
     published checkpoints (``modeling_arctic.py``)."""
-    register(ModelType("arctic", causal_classes("Arctic"), _map_arctic, _ARCTIC_SHAPE_FREE))
+    register(hf_row(
+        "arctic", "arctic", causal_classes("Arctic"),
+        {**DECODER_READS, "d_ff": "intermediate_size", "n_kv_heads": "num_key_value_heads?",
+         "n_experts": "num_local_experts", "top_k": "num_experts_per_tok", "moe_every": "moe_layer_frequency",
+         "residual": "use_residual"},
+        lm_head, expect("quantization", (None,), "quantised weights are stored packed; count the unquantised config"),
+        defaults=_ARCTIC_DEFAULTS,
+        shape_free=(*DECODER_SHAPE_FREE, *ROUTER, "sliding_window", "parallel_attn_mlp_res", "moe_train_capacity_factor",
+                    "moe_eval_capacity_factor", "enable_expert_tensor_parallelism", "moe_min_capacity",
+                    "moe_token_dropping"),
+    ))  # fmt: skip

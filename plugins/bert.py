@@ -21,8 +21,7 @@ from registry.plugins.common import FamilyParams, check_heads
 from registry import Family, hookimpl
 from registry.plugins.checkpoint_names import BERT_NAMES
 from registry.blocks import Attention, Embedding, FeedForward, LayerNorm, Linear, Module, Parameter, Repeat
-from registry import ConfigReader
-from registry import Mapped, ModelType, Params
+from registry import ConfigReader, Params
 
 
 class BertParams(FamilyParams):
@@ -104,26 +103,24 @@ def register_families(register):
 # --------------------------------------------------------------------------- Hugging Face model type
 
 
-def _map_bert(cfg: ConfigReader, cls: str) -> Mapped:
-    cfg.expect("position_embedding_type", ("absolute",), "transformers 5 builds absolute position embeddings only")
-    params: Params = {
-        "architecture": ("architectures", cls),
-        "vocab_size": ("vocab_size", cfg.int("vocab_size", 30522)),
-        "n_positions": ("max_position_embeddings", cfg.int("max_position_embeddings", 512)),
-        "type_vocab_size": ("type_vocab_size", cfg.int("type_vocab_size", 2)),
-        "d_model": ("hidden_size", cfg.int("hidden_size", 768)),
-        "n_layers": ("num_hidden_layers", cfg.int("num_hidden_layers", 12)),
-        "n_heads": ("num_attention_heads", cfg.int("num_attention_heads", 12)),
-        "d_ff": ("intermediate_size", cfg.int("intermediate_size", 3072)),
-        # false: transformers ties neither the MLM decoder's weight nor its bias
-        "tie_word_embeddings": ("tie_word_embeddings", cfg.bool("tie_word_embeddings", True)),
-    }
-    return Mapped("bert", params)
+def _architecture(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule: the class decides the pooler and the heads."""
+    params["architecture"] = ("architectures", cls)
 
 
 @hookimpl
 def register_model_types(register):
     """Map the ``bert`` model type."""
-    shape_free = frozenset(("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps",
-                            "classifier_dropout"))  # fmt: skip
-    register(ModelType("bert", ("BertForMaskedLM", "BertModel", "BertForPreTraining"), _map_bert, shape_free))
+    from registry.plugins.hf_common import ABSOLUTE_POSITIONS, hf_row  # here: a spec of the family needs none of it
+
+    register(hf_row(
+        "bert", "bert", ("BertForMaskedLM", "BertModel", "BertForPreTraining"),
+        {"vocab_size": "vocab_size", "n_positions": "max_position_embeddings", "type_vocab_size": "type_vocab_size",
+         "d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+         "d_ff": "intermediate_size",
+         # false: transformers ties neither the MLM decoder's weight nor its bias
+         "tie_word_embeddings": "tie_word_embeddings"},
+        ABSOLUTE_POSITIONS, _architecture,
+        shape_free=("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps",
+                    "classifier_dropout"),
+    ))  # fmt: skip

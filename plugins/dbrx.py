@@ -16,17 +16,14 @@ keeps unchanged; the bare ``DbrxModel`` drops the ``transformer.`` prefix.
 from __future__ import annotations
 
 from numbers import Real
-from typing import Any
 
 from pydantic import Field, PositiveInt, model_validator
 
-from registry import Family, SpecError, hookimpl
+from registry import Family, hookimpl
 from registry.blocks import Attention, Embedding, FieldError, FusedExperts, LayerNorm, Linear, Module, Repeat
-from registry import COMMON_SHAPE_FREE
-from registry import ConfigReader, short_value as short
-from registry import Mapped, ModelType
+from registry import ConfigReader, Params, short_value as short
 from registry.plugins.common import FamilyParams
-from registry.plugins.hf_common import causal_classes, has_lm_head
+from registry.plugins.hf_common import causal_classes, hf_row, lm_head
 
 
 class DbrxParams(FamilyParams):
@@ -86,86 +83,33 @@ def register_families(register):
 
 # --------------------------------------------------------------------------- Hugging Face model type
 
-#: Fields of DbrxAttentionConfig (``attn_config``) that change no shape.
-ATTN_SHAPE_FREE = frozenset(("attn_pdrop", "clip_qkv", "rope_theta"))
-#: Fields of DbrxFFNConfig (``ffn_config``) that change no shape (transformers sets its hidden_size to d_model).
-FFN_SHAPE_FREE = frozenset(
-    ("hidden_size", "ffn_act_fn", "moe_jitter_eps", "moe_loss_weight", "moe_normalize_expert_weights")
-)
-
-
-class _Nested:
-    """Typed reads of one nested config object (``attn_config``, ``ffn_config``), errors naming ``parent.key``."""
-
-    def __init__(self, cfg: ConfigReader, parent: str):
-        self.cfg, self.parent = cfg, parent
-        value = cfg.raw(parent, None)
-        if value is None:
-            value = {}
-        if not isinstance(value, dict):
-            raise self.error("", f"must be an object (got {short(value)})")
-        self.data: dict[str, Any] = value
-        self.read: set[str] = set()
-
-    def error(self, key: str, message: str) -> SpecError:
-        field = f"{self.parent}.{key}" if key else self.parent
-        return SpecError(self.cfg.path, field, message, self.cfg.lines.get(self.parent))
-
-    def int(self, key: str, default: int) -> int:
-        self.read.add(key)
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(key, f"must be a whole number (got {short(value)})")
-        if value < 1:
-            raise self.error(key, f"must be >= 1 (got {value})")
-        return value
-
-    def ignored(self, shape_free: frozenset[str]) -> list[str]:
-        """Keys that are neither read nor known to change no shape."""
-        known = self.read | shape_free | COMMON_SHAPE_FREE
-        return [f"{self.parent}.{k}" for k in self.data if k not in known]
-
-
-def _map_dbrx(cfg: ConfigReader, cls: str) -> Mapped:
-    if cfg.bool("tie_word_embeddings", False):
-        raise cfg.error("tie_word_embeddings", "true is not supported: transformers refuses a tied head for DBRX")
-    attn, ffn = _Nested(cfg, "attn_config"), _Nested(cfg, "ffn_config")
-    clip = attn.data.get("clip_qkv")
-    attn.read.add("clip_qkv")
-    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, Real)):
-        raise attn.error("clip_qkv", f"must be a number or null (got {short(clip)})")
-    heads = cfg.int("n_heads", 16)
-    kv_heads = attn.int("kv_n_heads", 1)
-    if kv_heads > heads or heads % kv_heads:
-        raise attn.error("kv_n_heads", f"{kv_heads} must divide n_heads ({heads}): transformers' attention cannot run")
-    experts, top_k = ffn.int("moe_num_experts", 4), ffn.int("moe_top_k", 1)
-    if top_k > experts:
-        raise ffn.error("moe_top_k", f"{top_k} exceeds ffn_config.moe_num_experts ({experts})")
-    params = {
-        "vocab_size": ("vocab_size", cfg.int("vocab_size", 32000)),
-        "d_model": ("d_model", cfg.int("d_model", 2048)),
-        "n_layers": ("n_layers", cfg.int("n_layers", 24)),
-        "n_heads": ("n_heads", heads),
-        "n_kv_heads": ("attn_config.kv_n_heads", kv_heads),
-        "d_ff": ("ffn_config.ffn_hidden_size", ffn.int("ffn_hidden_size", 3584)),
-        "n_experts": ("ffn_config.moe_num_experts", experts),
-        "top_k": ("ffn_config.moe_top_k", top_k),
-        "lm_head": ("architectures", has_lm_head(cls)),
-    }
-    ignored = attn.ignored(ATTN_SHAPE_FREE) + ffn.ignored(FFN_SHAPE_FREE)
-    notes = (
-        (f"{cfg.path}: ignored nested field(s) that transformers does not know: {', '.join(ignored)}",) if ignored else ()
-    )
-    return Mapped("dbrx", params, notes)
-
-
-_DBRX_SHAPE_FREE = frozenset((
+#: Fields of DbrxConfig (and of its nested ``attn_config`` and ``ffn_config``) that change no shape
+#: (transformers sets ffn_config's hidden_size to d_model).
+_SHAPE_FREE = (
     "max_seq_len", "resid_pdrop", "emb_pdrop", "rope_parameters", "rope_scaling", "rope_theta",
     "output_router_logits", "router_aux_loss_coef", "num_key_value_heads",
-))  # fmt: skip
+    "attn_config.attn_pdrop", "attn_config.clip_qkv", "attn_config.rope_theta",
+    "ffn_config.hidden_size", "ffn_config.ffn_act_fn", "ffn_config.moe_jitter_eps", "ffn_config.moe_loss_weight",
+    "ffn_config.moe_normalize_expert_weights",
+)  # fmt: skip
+
+
+def _dbrx(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (DBRX): transformers refuses a tied head; attn_config.clip_qkv is a number or null."""
+    if cfg.bool("tie_word_embeddings", False):
+        raise cfg.error("tie_word_embeddings", "true is not supported: transformers refuses a tied head for DBRX")
+    clip = (cfg.data.get("attn_config") or {}).get("clip_qkv")
+    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, Real)):
+        raise cfg.error("attn_config.clip_qkv", f"must be a number or null (got {short(clip)})")
 
 
 @hookimpl
 def register_model_types(register):
     """Map the ``dbrx`` model type."""
-    register(ModelType("dbrx", causal_classes("Dbrx"), _map_dbrx, _DBRX_SHAPE_FREE))
+    register(hf_row(
+        "dbrx", "dbrx", causal_classes("Dbrx"),
+        {"vocab_size": "vocab_size", "d_model": "d_model|hidden_size", "n_layers": "n_layers|num_hidden_layers",
+         "n_heads": "n_heads|num_attention_heads", "n_kv_heads": "attn_config.kv_n_heads",
+         "d_ff": "ffn_config.ffn_hidden_size", "n_experts": "ffn_config.moe_num_experts", "top_k": "ffn_config.moe_top_k"},
+        lm_head, _dbrx, shape_free=_SHAPE_FREE,
+    ))  # fmt: skip

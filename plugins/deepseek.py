@@ -47,10 +47,9 @@ from registry import CheckpointOnly, Family, hookimpl
 from registry.blocks import (
     Block, Embedding, FeedForward, FieldError, LatentAttention, Linear, MoE, Module, Parameter, RMSNorm,
 )  # fmt: skip
-from registry import ConfigReader
-from registry import Mapped, ModelType, Params
+from registry import ConfigReader, Params
 from registry.plugins.decoder import DecoderParams, causal_lm, check_dense_layers, moe_runs, stack
-from registry.plugins.hf_common import DECODER_SHAPE_FREE, ROUTER, causal_classes, decoder_params
+from registry.plugins.hf_common import DECODER_READS, DECODER_SHAPE_FREE, ROUTER, causal_classes, expect, hf_row, lm_head
 
 
 class DeepSeekV2Params(DecoderParams):
@@ -184,73 +183,47 @@ def register_families(register):
 # --------------------------------------------------------------------------- Hugging Face model type
 
 
-def _latent_attention(cfg: ConfigReader) -> Params:
-    """The multi-head latent attention fields, with the defaults DeepSeek-V2's and V3's configurations share."""
-    return {
-        "q_lora_rank": ("q_lora_rank", cfg.int("q_lora_rank", 1536, nullable=True)),
-        "kv_lora_rank": ("kv_lora_rank", cfg.int("kv_lora_rank", 512)),
-        "qk_nope_head_dim": ("qk_nope_head_dim", cfg.int("qk_nope_head_dim", 128)),
-        "qk_rope_head_dim": ("qk_rope_head_dim", cfg.int("qk_rope_head_dim", 64)),
-        "v_head_dim": ("v_head_dim", cfg.int("v_head_dim", 128)),
-        "attention_bias": ("attention_bias", cfg.bool("attention_bias", False)),
-    }
+#: The multi-head latent attention and experts of DeepSeek-V2's and V3's configurations.
+_READS = {
+    **DECODER_READS, "q_lora_rank": "q_lora_rank?", "kv_lora_rank": "kv_lora_rank", "qk_nope_head_dim": "qk_nope_head_dim",
+    "qk_rope_head_dim": "qk_rope_head_dim", "v_head_dim": "v_head_dim", "attention_bias": "attention_bias",
+    "d_ff": "intermediate_size", "top_k": "num_experts_per_tok", "expert_d_ff": "moe_intermediate_size",
+    "n_shared_experts": "n_shared_experts", "first_dense": "first_k_dense_replace",
+}  # fmt: skip
+_SHAPE_FREE = (*DECODER_SHAPE_FREE, *ROUTER, "num_key_value_heads", "head_dim", "qk_head_dim", "n_group", "topk_group",
+               "routed_scaling_factor")  # fmt: skip
+#: transformers ignores moe_layer_freq while DeepSeek's own code honours it.
+_MOE_EVERY_LAYER = expect("moe_layer_freq", (1,), "transformers ignores it while DeepSeek's own code honours it: the "
+                          "MoE layers are ambiguous")  # fmt: skip
 
 
-def _map_deepseek_v2(cfg: ConfigReader, cls: str) -> Mapped:
-    params = decoder_params(cfg, cls, 102400, 4096, 32, 32)
-    ambiguous = "transformers ignores it while DeepSeek's own code honours it: the MoE layers are ambiguous"
-    cfg.expect("moe_layer_freq", (1,), ambiguous)
-    if cfg.data.get("num_experts_per_tok") is None:  # DeepseekV2Config's default is null
+def _top_k_given(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (DeepSeek-V2): its configuration's default top-k is null; the active count needs it; and
+    DeepseekV2Config refuses heads that do not divide the width, though no shape needs it."""
+    d_model, heads = params["d_model"][1], params["n_heads"][1]
+    if d_model % heads:  # DeepseekV2Config.validate_architecture refuses it
+        raise cfg.error("num_attention_heads", f"n_heads ({heads}) does not divide d_model ({d_model}); "
+                                               "transformers' DeepseekV2Config refuses it")  # fmt: skip
+    if params["top_k"][1] is None:
         raise cfg.error("num_experts_per_tok", "missing or null: the experts used per token decide the active count")
-    params |= _latent_attention(cfg)
-    params |= {
-        "d_ff": ("intermediate_size", cfg.int("intermediate_size", 11008)),
-        "mlp_bias": ("mlp_bias", cfg.bool("mlp_bias", False)),
-        "n_experts": ("n_routed_experts", cfg.int("n_routed_experts", 64)),
-        "top_k": ("num_experts_per_tok", cfg.int("num_experts_per_tok", None)),
-        "expert_d_ff": ("moe_intermediate_size", cfg.int("moe_intermediate_size", 1407)),
-        "n_shared_experts": ("n_shared_experts", cfg.int("n_shared_experts", 2, minimum=0)),
-        "first_dense": ("first_k_dense_replace", cfg.int("first_k_dense_replace", 0, minimum=0)),
-    }
-    return Mapped("deepseek-v2", params)
 
 
-_DEEPSEEK_V2_SHAPE_FREE = frozenset((
-    *DECODER_SHAPE_FREE, *ROUTER, "num_key_value_heads", "head_dim", "qk_head_dim", "n_group", "topk_group",
-    "topk_method", "routed_scaling_factor", "scoring_func", "aux_loss_alpha", "seq_aux", "ep_size",
-))  # fmt: skip
-
-
-def _map_deepseek_v3(cfg: ConfigReader, cls: str) -> Mapped:
-    params = decoder_params(cfg, cls, 129280, 7168, 61, 128)
-    cfg.expect("moe_layer_freq", (1,), "transformers ignores it while DeepSeek's own code honours it: the MoE layers are ambiguous")
-    if cfg.data.get("num_experts_per_tok", 8) is None:
-        raise cfg.error("num_experts_per_tok", "null: the experts used per token decide the active count")
-    topk_method = cfg.raw("topk_method", "noaux_tc")
-    if not isinstance(topk_method, str):
-        raise cfg.error("topk_method", f"must be a string (got {topk_method!r})")
-    params |= _latent_attention(cfg)
-    params |= {
-        "d_ff": ("intermediate_size", cfg.int("intermediate_size", 18432)),
-        "n_experts": ("n_routed_experts", cfg.int("n_routed_experts", 256)),
-        "top_k": ("num_experts_per_tok", cfg.int("num_experts_per_tok", 8)),
-        "expert_d_ff": ("moe_intermediate_size", cfg.int("moe_intermediate_size", 2048)),
-        "n_shared_experts": ("n_shared_experts", cfg.int("n_shared_experts", 1, minimum=0)),
-        "first_dense": ("first_k_dense_replace", cfg.int("first_k_dense_replace", 3, minimum=0)),
-        "router_score_bias": ("topk_method", topk_method == "noaux_tc"),
-        "mtp_layers": ("num_nextn_predict_layers", cfg.int("num_nextn_predict_layers", 1, minimum=0)),
-    }
-    return Mapped("deepseek-v2", params)
-
-
-_DEEPSEEK_V3_SHAPE_FREE = frozenset((
-    *DECODER_SHAPE_FREE, *ROUTER, "num_key_value_heads", "head_dim", "qk_head_dim", "n_group", "topk_group",
-    "routed_scaling_factor", "rope_interleave",
-))  # fmt: skip
+def _router_score_bias(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (DeepSeek-V3): topk_method noaux_tc keeps each router's e_score_correction_bias in the checkpoints."""
+    method = cfg.raw("topk_method", "noaux_tc")
+    if not isinstance(method, str):
+        raise cfg.error("topk_method", f"must be a string (got {method!r})")
+    params["router_score_bias"] = ("topk_method", method == "noaux_tc")
 
 
 @hookimpl
 def register_model_types(register):
     """Map the ``deepseek_v2`` and ``deepseek_v3`` model types."""
-    register(ModelType("deepseek_v2", causal_classes("DeepseekV2"), _map_deepseek_v2, _DEEPSEEK_V2_SHAPE_FREE))
-    register(ModelType("deepseek_v3", causal_classes("DeepseekV3"), _map_deepseek_v3, _DEEPSEEK_V3_SHAPE_FREE))
+    register(hf_row("deepseek_v2", "deepseek-v2", causal_classes("DeepseekV2"),
+                    {**_READS, "mlp_bias": "mlp_bias", "n_experts": "n_routed_experts|num_experts"},
+                    lm_head, _MOE_EVERY_LAYER, _top_k_given,
+                    shape_free=(*_SHAPE_FREE, "topk_method", "scoring_func", "aux_loss_alpha", "seq_aux", "ep_size")))  # fmt: skip
+    register(hf_row("deepseek_v3", "deepseek-v2", causal_classes("DeepseekV3"),
+                    {**_READS, "n_experts": "n_routed_experts|num_local_experts",
+                     "mtp_layers": "num_nextn_predict_layers|num_mtp_layers"},
+                    lm_head, _MOE_EVERY_LAYER, _router_score_bias, shape_free=(*_SHAPE_FREE, "rope_interleave")))  # fmt: skip

@@ -17,8 +17,6 @@ from registry.plugins.common import FamilyParams, check_heads
 from registry import Family, hookimpl
 from registry.plugins.checkpoint_names import GPT2_NAMES
 from registry.blocks import Attention, Embedding, FeedForward, LayerNorm, Linear, Module, Repeat
-from registry import ConfigReader
-from registry import Mapped, ModelType, Params
 
 
 class GPTParams(FamilyParams):
@@ -85,38 +83,22 @@ _GPT_SHAPE_FREE = (
     "resid_pdrop", "embd_pdrop", "attn_pdrop", "layer_norm_epsilon", "summary_type", "summary_use_proj",
     "summary_activation", "summary_proj_to_labels", "summary_first_dropout", "n_ctx",
 )  # fmt: skip
-
-
-def _gpt(cfg: ConfigReader, cls: str, style: str, vocab: int, positions: int) -> Params:
-    return {
-        "style": ("model_type", style),
-        "vocab_size": ("vocab_size", cfg.int("vocab_size", vocab)),
-        "n_positions": ("n_positions", cfg.int("n_positions", positions)),
-        "d_model": ("n_embd", cfg.int("n_embd", 768)),
-        "n_layers": ("n_layer", cfg.int("n_layer", 12)),
-        "n_heads": ("n_head", cfg.int("n_head", 12)),
-        "lm_head": ("architectures", cls.endswith("LMHeadModel")),
-        "tie_word_embeddings": ("tie_word_embeddings", cfg.bool("tie_word_embeddings", True)),
-    }
-
-
-def _map_gpt2(cfg: ConfigReader, cls: str) -> Mapped:
-    params = _gpt(cfg, cls, "gpt2", 50257, 1024)
-    params["d_ff"] = ("n_inner", cfg.int("n_inner", None, nullable=True))
-    return Mapped("gpt", params)
-
-
-def _map_openai_gpt(cfg: ConfigReader, cls: str) -> Mapped:
-    params = _gpt(cfg, cls, "openai-gpt", 40478, 512)
-    cfg.expect("n_special", (0,), "old transformers added special tokens to the vocabulary, transformers 5 does not")
-    return Mapped("gpt", params)
+_GPT_READS = {
+    "vocab_size": "vocab_size", "n_positions": "n_positions", "d_model": "n_embd", "n_layers": "n_layer",
+    "n_heads": "n_head", "tie_word_embeddings": "tie_word_embeddings",
+}  # fmt: skip
 
 
 @hookimpl
 def register_model_types(register):
     """Map the ``gpt2`` and ``openai-gpt`` model types."""
-    gpt2_free = frozenset((*_GPT_SHAPE_FREE, "activation_function", "scale_attn_weights",
-                           "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn"))  # fmt: skip
-    register(ModelType("gpt2", ("GPT2LMHeadModel", "GPT2Model"), _map_gpt2, gpt2_free))
-    openai_free = frozenset((*_GPT_SHAPE_FREE, "afn", "predict_special_tokens"))
-    register(ModelType("openai-gpt", ("OpenAIGPTLMHeadModel", "OpenAIGPTModel"), _map_openai_gpt, openai_free))
+    from registry.plugins.hf_common import expect, hf_row, lm_head  # here: a spec of the family needs none of it
+
+    register(hf_row("gpt2", "gpt", ("GPT2LMHeadModel", "GPT2Model"), {**_GPT_READS, "d_ff": "n_inner?"}, lm_head,
+                    fixed={"style": "gpt2"},
+                    shape_free=(*_GPT_SHAPE_FREE, "activation_function", "scale_attn_weights",
+                                "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn")))  # fmt: skip
+    register(hf_row("openai-gpt", "gpt", ("OpenAIGPTLMHeadModel", "OpenAIGPTModel"), _GPT_READS, lm_head,
+                    expect("n_special", (0,), "old transformers added special tokens to the vocabulary, transformers 5 "
+                           "does not"),
+                    fixed={"style": "openai-gpt"}, shape_free=(*_GPT_SHAPE_FREE, "afn", "predict_special_tokens")))  # fmt: skip

@@ -1,14 +1,16 @@
 """Pieces shared by the built-in Hugging Face model-type mappings.
 
-Not a plugin (it registers nothing): readers of the fields most ``config.json`` files
-share, on top of :class:`registry.ConfigReader`. Only public API is used: a
-third-party mapping may import it.
+Not a plugin (it registers nothing): the pieces of rows (:class:`registry.Row`) most
+model types share (reads, shape-free fields, rules of a few lines, :func:`hf_row` with
+transformers' generated defaults). Only public API is used: a third-party plugin may import it.
 """
 
 from __future__ import annotations
 
-from registry import ConfigReader, short_value
-from registry import Params
+from collections.abc import Iterable
+
+from registry import ConfigReader, Params, Row, Rule
+from registry.plugins.generated_defaults import DEFAULTS
 
 #: Rotary position settings: no parameters.
 ROTARY = ("rope_parameters", "rope_scaling", "rope_theta", "partial_rotary_factor", "max_position_embeddings")
@@ -28,34 +30,6 @@ def causal_classes(prefix: str) -> tuple[str, ...]:
 def has_lm_head(cls: str) -> bool:
     """Whether a class has a language-modelling head (every class but the bare ``...Model``)."""
     return not cls.endswith("Model") or cls.endswith("LMHeadModel")
-
-
-def decoder_params(cfg: ConfigReader, cls: str, vocab: int, hidden: int, layers: int, heads: int) -> Params:
-    """The hyper-parameters every Llama-style decoder config has, with transformers' defaults."""
-    return {
-        "vocab_size": ("vocab_size", cfg.int("vocab_size", vocab)),
-        "d_model": ("hidden_size", cfg.int("hidden_size", hidden)),
-        "n_layers": ("num_hidden_layers", cfg.int("num_hidden_layers", layers)),
-        "n_heads": ("num_attention_heads", cfg.int("num_attention_heads", heads)),
-        "lm_head": ("architectures", has_lm_head(cls)),
-        "tie_word_embeddings": ("tie_word_embeddings", cfg.bool("tie_word_embeddings", False)),
-    }
-
-
-def num_labels(cfg: ConfigReader) -> tuple[str, int]:
-    """transformers' ``num_labels``: the length of ``id2label`` when given, else ``num_labels``, else 2."""
-    labels = cfg.raw("id2label")
-    if labels is not None:
-        if not isinstance(labels, dict) or not labels:
-            raise cfg.error("id2label", f"must be a non-empty object of labels (got {short_value(labels)})")
-        cfg.raw("num_labels")
-        return "id2label", len(labels)
-    return "num_labels", cfg.int("num_labels", 2)
-
-
-def head_dim(params: Params, given: int | None) -> int:
-    """The head width transformers uses: the config's, else ``hidden_size // num_attention_heads`` (floored)."""
-    return given if given is not None else params["d_model"][1] // params["n_heads"][1]
 
 
 # --- pieces of rows (registry.Row): the reads most decoders share, and rules of a few lines ----------
@@ -78,9 +52,31 @@ def lm_head(cfg: ConfigReader, cls: str, params: Params) -> None:
 
 def derived_head_dim(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule: ``head_dim`` not given means ``hidden_size // num_attention_heads`` (floored), as transformers derives it."""
-    if "head_dim" in params:
-        params["head_dim"] = (params["head_dim"][0], head_dim(params, params["head_dim"][1]))
+    if "head_dim" in params and params["head_dim"][1] is None:
+        params["head_dim"] = (params["head_dim"][0], params["d_model"][1] // params["n_heads"][1])
 
 
 #: The rules every Llama-style decoder row runs first.
 DECODER_RULES = (lm_head, derived_head_dim)
+
+
+def expect(key: str, allowed: tuple, why: str) -> Rule:
+    """Rule factory: refuse ``key`` when the config sets it outside ``allowed`` (``why`` says why)."""
+
+    def rule(cfg: ConfigReader, cls: str, params: Params) -> None:
+        cfg.expect(key, allowed, why)
+
+    rule.__doc__ = f"Rule: {key} must be one of {allowed!r} ({why})."
+    return rule
+
+
+#: Rule: transformers 5 builds absolute position embeddings only (BERT-like encoders).
+ABSOLUTE_POSITIONS = expect("position_embedding_type", ("absolute",), "transformers 5 builds absolute position embeddings only")
+
+
+def hf_row(name: str, family: str, classes: tuple[str, ...], reads: dict[str, str], *rules: Rule,
+           fixed: dict | None = None, defaults: dict | None = None, shape_free: Iterable[str] = ()) -> Row:  # fmt: skip
+    """The :class:`registry.Row` of model type ``name``, with transformers' defaults of its configuration
+    (:mod:`registry.plugins.generated_defaults`; ``defaults`` adds fields that are no field of the class)."""
+    return Row(name, family, tuple(classes), reads=reads, defaults={**DEFAULTS.get(name, {}), **(defaults or {})},
+               fixed=fixed or {}, rules=rules, shape_free=frozenset(shape_free))  # fmt: skip

@@ -15,9 +15,8 @@ from pydantic import Field, PositiveInt, model_validator
 from registry import Family, hookimpl
 from registry.blocks import FeedForward, LayerNorm, Module
 from registry.plugins.decoder import GQAParams, causal_lm, self_attention, stack
-from registry import REQUIRED, ConfigReader
-from registry import Mapped, ModelType
-from registry.plugins.hf_common import ROTARY, causal_classes, decoder_params, head_dim
+from registry import REQUIRED
+from registry.plugins.hf_common import DECODER_READS, DECODER_RULES, ROTARY, causal_classes, hf_row
 
 
 class NemotronParams(GQAParams):
@@ -57,20 +56,14 @@ def register_families(register):
 # --------------------------------------------------------------------------- Hugging Face model type
 
 
-def _map_nemotron(cfg: ConfigReader, cls: str) -> Mapped:
-    params = decoder_params(cfg, cls, 256000, 6144, 32, 48)
-    params |= {
-        "d_ff": ("intermediate_size", cfg.int("intermediate_size", 24576)),
-        "n_kv_heads": ("num_key_value_heads", cfg.int("num_key_value_heads", REQUIRED)),
-        "head_dim": ("head_dim", head_dim(params, cfg.int("head_dim", None, nullable=True))),
-        "attention_bias": ("attention_bias", cfg.bool("attention_bias", False)),
-        "mlp_bias": ("mlp_bias", cfg.bool("mlp_bias", False)),
-    }
-    return Mapped("nemotron", params)
-
-
 @hookimpl
 def register_model_types(register):
     """Map the ``nemotron`` model type."""
-    shape_free = frozenset(("hidden_act", "norm_eps", "attention_dropout", *ROTARY))
-    register(ModelType("nemotron", causal_classes("Nemotron"), _map_nemotron, shape_free))
+    register(hf_row(
+        "nemotron", "nemotron", causal_classes("Nemotron"),
+        {**DECODER_READS, "d_ff": "intermediate_size", "n_kv_heads": "num_key_value_heads", "head_dim": "head_dim?",
+         "attention_bias": "attention_bias", "mlp_bias": "mlp_bias"},
+        *DECODER_RULES,
+        # NemotronConfig's default is null, which its attention cannot divide by: transformers needs the field
+        defaults={"num_key_value_heads": REQUIRED}, shape_free=("hidden_act", "norm_eps", "attention_dropout", *ROTARY),
+    ))  # fmt: skip

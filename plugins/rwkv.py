@@ -15,10 +15,8 @@ from pydantic import Field, PositiveInt
 
 from registry import Family, hookimpl
 from registry.blocks import Block, ChannelMix, Embedding, LayerNorm, Linear, Module, Repeat, TimeMix
-from registry import ConfigReader
-from registry import Mapped, ModelType
 from registry.plugins.common import FamilyParams
-from registry.plugins.hf_common import causal_classes, has_lm_head
+from registry.plugins.hf_common import causal_classes, hf_row, lm_head
 
 
 class RWKVParams(FamilyParams):
@@ -69,21 +67,12 @@ def register_families(register):
 # --------------------------------------------------------------------------- Hugging Face model types
 
 
-def _map_rwkv(cfg: ConfigReader, cls: str) -> Mapped:
-    params = {
-        "vocab_size": ("vocab_size", cfg.int("vocab_size", 50277)),
-        "d_model": ("hidden_size", cfg.int("hidden_size", 4096)),
-        "n_layers": ("num_hidden_layers", cfg.int("num_hidden_layers", 32)),
-        "d_attn": ("attention_hidden_size", cfg.int("attention_hidden_size", None, nullable=True)),
-        "d_ff": ("intermediate_size", cfg.int("intermediate_size", None, nullable=True)),
-        "lm_head": ("architectures", has_lm_head(cls)),
-        "tie_word_embeddings": ("tie_word_embeddings", cfg.bool("tie_word_embeddings", False)),
-    }
-    return Mapped("rwkv", params)
-
-
 @hookimpl
 def register_model_types(register):
     """Map the ``rwkv`` model type."""
-    shape_free = frozenset({"context_length", "max_position_embeddings", "layer_norm_epsilon", "rescale_every"})
-    register(ModelType("rwkv", causal_classes("Rwkv"), _map_rwkv, shape_free))
+    register(hf_row(
+        "rwkv", "rwkv", causal_classes("Rwkv"),
+        {"vocab_size": "vocab_size", "d_model": "hidden_size", "n_layers": "num_hidden_layers",
+         "d_attn": "attention_hidden_size?", "d_ff": "intermediate_size?", "tie_word_embeddings": "tie_word_embeddings"},
+        lm_head, shape_free=("context_length", "max_position_embeddings", "layer_norm_epsilon", "rescale_every"),
+    ))  # fmt: skip

@@ -30,11 +30,10 @@ from pydantic import Field, PositiveInt, model_validator
 
 from registry import Family, hookimpl
 from registry.blocks import Block, Embedding, FeedForward, FieldError, Linear, MoE, Module, Repeat, RMSNorm, SelectiveSSM
-from registry import ConfigReader
-from registry import Mapped, ModelType, Params
+from registry import ConfigReader, Params, Row, Rule
 from registry.plugins.common import FamilyParams
 from registry.plugins.decoder import GQAParams, causal_lm, self_attention, stack
-from registry.plugins.hf_common import causal_classes, decoder_params, has_lm_head, head_dim
+from registry.plugins.hf_common import DECODER_READS, DECODER_RULES, causal_classes, hf_row, lm_head
 from registry.plugins.periodic_layers import periodic_runs
 
 
@@ -162,66 +161,52 @@ JAMBA_SHAPE_FREE = (
 )  # fmt: skip
 
 
-def _dt_rank(cfg: ConfigReader, key: str, d_model: int) -> int:
-    """A time-step rank: a whole number, or "auto" for ceil(hidden_size / 16)."""
-    value = cfg.raw(key, "auto")
-    if value == "auto":
-        return math.ceil(d_model / 16)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise cfg.error(key, f'must be "auto" or a whole number >= 1 (got {value!r})')
-    return value
+def dt_rank(key: str) -> Rule:
+    """Rule factory: the time-step rank from ``key``, a whole number or "auto" (ceil(hidden_size / 16))."""
+
+    def rule(cfg: ConfigReader, cls: str, params: Params) -> None:
+        value = cfg.raw(key, "auto")
+        if value == "auto":
+            value = math.ceil(params["d_model"][1] / 16)
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise cfg.error(key, f'must be "auto" or a whole number >= 1 (got {value!r})')
+        params["dt_rank"] = (key, value)
+
+    rule.__doc__ = f'Rule: the time-step rank, {key} ("auto": ceil(hidden_size / 16)).'
+    return rule
 
 
-def _map_mamba(cfg: ConfigReader, cls: str) -> Mapped:
-    d_model = cfg.int("hidden_size", 768)
-    params: Params = {
-        "vocab_size": ("vocab_size", cfg.int("vocab_size", 50280)),
-        "d_model": ("hidden_size", d_model),
-        "n_layers": ("num_hidden_layers", cfg.int("num_hidden_layers", 32)),
-        "lm_head": ("architectures", has_lm_head(cls)),
-        "tie_word_embeddings": ("tie_word_embeddings", cfg.bool("tie_word_embeddings", True)),
-        "d_state": ("state_size", cfg.int("state_size", 16)),
-        "d_conv": ("conv_kernel", cfg.int("conv_kernel", 4)),
-        "expand": ("expand", cfg.int("expand", 2)),
-        # transformers sets intermediate_size = expand * hidden_size, unless the file gives it
-        "d_inner": ("intermediate_size", cfg.int("intermediate_size", None, nullable=True)),
-        "dt_rank": ("time_step_rank", _dt_rank(cfg, "time_step_rank", d_model)),
-        "ssm_bias": ("use_bias", cfg.bool("use_bias", False)),
-        "conv_bias": ("use_conv_bias", cfg.bool("use_conv_bias", True)),
-    }
-    return Mapped("mamba", params)
+_MAMBA_READS = {
+    "vocab_size": "vocab_size", "d_model": "hidden_size", "n_layers": "num_hidden_layers",
+    "tie_word_embeddings": "tie_word_embeddings", "d_state": "state_size", "d_conv": "conv_kernel", "expand": "expand",
+    # transformers sets intermediate_size = expand * hidden_size, unless the file gives it
+    "d_inner": "intermediate_size?", "ssm_bias": "use_bias", "conv_bias": "use_conv_bias",
+}  # fmt: skip
 
 
-def _map_jamba(cfg: ConfigReader, cls: str) -> Mapped:
-    params = decoder_params(cfg, cls, 65536, 4096, 32, 32)
-    d_model = params["d_model"][1]
-    experts_key = "num_local_experts" if cfg.has("num_local_experts") and not cfg.has("num_experts") else "num_experts"
-    params |= {
-        "n_kv_heads": ("num_key_value_heads", cfg.int("num_key_value_heads", 8, nullable=True)),
-        # not a field of JambaConfig, but the attention reads it when the file sets it
-        "head_dim": ("head_dim", head_dim(params, cfg.int("head_dim", None))),
-        "d_ff": ("intermediate_size", cfg.int("intermediate_size", 14336)),
-        "n_experts": (experts_key, cfg.int(experts_key, 16)),
-        "top_k": ("num_experts_per_tok", cfg.int("num_experts_per_tok", 2)),
-        "attn_every": ("attn_layer_period", cfg.int("attn_layer_period", 8)),
-        "attn_offset": ("attn_layer_offset", cfg.int("attn_layer_offset", 4, minimum=0)),
-        "moe_every": ("expert_layer_period", cfg.int("expert_layer_period", 2)),
-        "moe_offset": ("expert_layer_offset", cfg.int("expert_layer_offset", 1, minimum=0)),
-        "d_state": ("mamba_d_state", cfg.int("mamba_d_state", 16)),
-        "d_conv": ("mamba_d_conv", cfg.int("mamba_d_conv", 4)),
-        "expand": ("mamba_expand", cfg.int("mamba_expand", 2)),
-        "dt_rank": ("mamba_dt_rank", _dt_rank(cfg, "mamba_dt_rank", d_model)),
-        "ssm_bias": ("mamba_proj_bias", cfg.bool("mamba_proj_bias", False)),
-        "conv_bias": ("mamba_conv_bias", cfg.bool("mamba_conv_bias", True)),
-    }
-    return Mapped("ssm-hybrid", params)
+def _mamba(name: str, prefix: str, extra: tuple[str, ...] = ()) -> Row:
+    return hf_row(name, "mamba", causal_classes(prefix), _MAMBA_READS, lm_head, dt_rank("time_step_rank"),
+                  defaults={"intermediate_size": None}, shape_free=(*MAMBA_SHAPE_FREE, *extra))  # fmt: skip
+
+
+#: Every row of this plugin.
+ROWS = (
+    _mamba("mamba", "Mamba"),
+    _mamba("falcon_mamba", "FalconMamba", ("mixer_rms_eps", "use_falcon_mambapy")),  # norms without parameters
+    hf_row("jamba", "ssm-hybrid", causal_classes("Jamba"),
+           {**DECODER_READS, "n_kv_heads": "num_key_value_heads?", "head_dim": "head_dim", "d_ff": "intermediate_size",
+            "n_experts": "num_experts|num_local_experts", "top_k": "num_experts_per_tok",
+            "attn_every": "attn_layer_period", "attn_offset": "attn_layer_offset", "moe_every": "expert_layer_period",
+            "moe_offset": "expert_layer_offset", "d_state": "mamba_d_state", "d_conv": "mamba_d_conv",
+            "expand": "mamba_expand", "ssm_bias": "mamba_proj_bias", "conv_bias": "mamba_conv_bias"},
+           *DECODER_RULES, dt_rank("mamba_dt_rank"),
+           # head_dim: not a field of JambaConfig, but the attention reads it when the file sets it
+           defaults={"head_dim": None}, shape_free=JAMBA_SHAPE_FREE),  # fmt: skip
+)
 
 
 @hookimpl
 def register_model_types(register):
     """Map the ``mamba``, ``falcon_mamba`` and ``jamba`` model types."""
-    mamba = frozenset(MAMBA_SHAPE_FREE)
-    register(ModelType("mamba", causal_classes("Mamba"), _map_mamba, mamba))
-    falcon_extra = {"mixer_rms_eps", "use_falcon_mambapy"}  # norms without parameters; a renamed switch
-    register(ModelType("falcon_mamba", causal_classes("FalconMamba"), _map_mamba, mamba | falcon_extra))
-    register(ModelType("jamba", causal_classes("Jamba"), _map_jamba, frozenset(JAMBA_SHAPE_FREE)))
+    for row in ROWS:
+        register(row)

@@ -73,6 +73,10 @@ class Registrations(Generic[T]):
         """The registered names closest to ``name`` (for a refusal's hint)."""
         import difflib  # imported when needed (start-up time)
 
+        # difflib's ratio is at most 2 * len(a) / (len(a) + len(b)): a name far longer than every
+        # registered one (a hostile 5 MB string) is close to none, and costs difflib seconds
+        if len(name) > max(map(len, self.items), default=0) * (2 / cutoff - 1):
+            return []
         return difflib.get_close_matches(name, list(self.items), n=3, cutoff=cutoff)
 
     def family(self, name: str) -> T:

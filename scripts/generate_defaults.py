@@ -32,13 +32,26 @@ def plain(value: object) -> bool:
 
 def defaults_of(model_type: str) -> dict[str, object]:
     """The plain defaults of ``model_type``'s configuration class, as declared (before ``__post_init__``
-    derives a field from others: ``head_dim`` None there means "hidden_size // num_attention_heads")."""
+    derives a field from others: ``head_dim`` None there means "hidden_size // num_attention_heads");
+    those of a nested configuration (DBRX's ``attn_config``) under dotted names (``attn_config.kv_n_heads``)."""
+    from transformers import CONFIG_MAPPING
+
+    cls = CONFIG_MAPPING[model_type]
+    data = class_defaults(cls)
+    for key, sub in sorted((getattr(cls, "sub_configs", None) or {}).items()):
+        if data.get(key) is None and isinstance(sub, type):  # a nested config left out: its class's defaults
+            data.pop(key, None)
+            data |= {f"{key}.{name}": value for name, value in class_defaults(sub).items()}
+    return dict(sorted(data.items()))
+
+
+def class_defaults(cls: type) -> dict[str, object]:
+    """The plain defaults of one configuration class, as declared."""
     import dataclasses
     import inspect
 
-    from transformers import CONFIG_MAPPING, PreTrainedConfig
+    from transformers import PreTrainedConfig
 
-    cls = CONFIG_MAPPING[model_type]
     common = {f.name for f in dataclasses.fields(PreTrainedConfig)} if dataclasses.is_dataclass(PreTrainedConfig) else set()
     data: dict[str, object] = {}
     if dataclasses.is_dataclass(cls):

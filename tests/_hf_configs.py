@@ -132,26 +132,6 @@ PUBLISHED: dict[str, Published] = {
 }  # fmt: skip
 
 
-def deepseek_latent_fields(draw: Any) -> dict[str, Any]:
-    """The small random fields DeepSeek-V2 and V3 configurations share (latent attention, MoE
-    layers after dense ones), drawn with hypothesis's ``draw``."""
-    from hypothesis import strategies as st
-
-    heads = draw(st.integers(1, 4))
-    experts = draw(st.integers(1, 5))
-    return dict(
-        hidden_size=heads * draw(st.integers(1, 6)) * 2, num_attention_heads=heads, num_key_value_heads=heads,
-        num_hidden_layers=draw(st.integers(1, 4)), vocab_size=draw(st.integers(5, 300)),
-        tie_word_embeddings=draw(st.booleans()), intermediate_size=draw(st.integers(1, 48)),
-        moe_intermediate_size=draw(st.integers(1, 24)), n_routed_experts=experts,
-        num_experts_per_tok=draw(st.integers(1, experts)), n_shared_experts=draw(st.integers(0, 2)),
-        first_k_dense_replace=draw(st.integers(0, 3)), q_lora_rank=draw(st.none() | st.integers(1, 16)),
-        kv_lora_rank=draw(st.integers(1, 16)), qk_nope_head_dim=draw(st.integers(1, 8)),
-        qk_rope_head_dim=draw(st.integers(1, 4)) * 2, v_head_dim=draw(st.integers(1, 8)),
-        attention_bias=draw(st.booleans()),
-    )  # fmt: skip
-
-
 def quiet_transformers() -> Any:
     """Import transformers (or skip the test) with its logging turned down."""
     import pytest

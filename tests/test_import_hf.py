@@ -6,18 +6,18 @@ model class named in ``architectures``, built from the same config on the meta d
 Active counts are checked against the reference model's routed-expert parameters
 scaled by top-k / experts. Published configurations are cited in tests/_hf_configs.py;
 randomised small ones are drawn by hypothesis for every supported model type.
+
+Random small configs of these model types and their refusals: one row each in
+tests/types_table.py (checked by tests/test_types_table.py).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, reject, settings
-from hypothesis import strategies as st
 
 import registry
 from registry import count
@@ -25,7 +25,7 @@ from registry.cli import main
 from registry.errors import SpecError
 from registry.sources.hf_config import import_config
 from registry.output.toml_writer import dumps
-from tests._hf_configs import PUBLISHED, deepseek_latent_fields, make_config, quiet_transformers, reference_counts, top_k_of, write_config
+from tests._hf_configs import PUBLISHED, make_config, quiet_transformers, reference_counts, top_k_of, write_config
 
 #: The model types this file randomises and checks against transformers; every other mapped
 #: type has its own tests/test_types_*.py, and tests/test_model_types.py covers them all.
@@ -115,210 +115,6 @@ def test_untied_bert_mlm_config_json(tmp_path, capsys):
     assert expected[0] - tied[0] == 99 * 32 + 99
 
 
-# --------------------------------------------------------------------------- randomised configs
-
-# DeepSeek's shared experts with n_shared_experts = 0 are zero-element tensors in transformers
-pytestmark = pytest.mark.filterwarnings("ignore:Initializing zero-element tensors is a no-op")
-
-_SMALL = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-@st.composite
-def _attention(draw):
-    n_kv = draw(st.integers(1, 3))
-    n_heads = n_kv * draw(st.integers(1, 3))
-    hidden = n_heads * draw(st.integers(1, 6)) * 2  # transformers wants heads to divide the width
-    fields = dict(hidden_size=hidden, num_attention_heads=n_heads, num_key_value_heads=n_kv,
-                  num_hidden_layers=draw(st.integers(1, 4)), vocab_size=draw(st.integers(5, 300)),
-                  tie_word_embeddings=draw(st.booleans()))  # fmt: skip
-    if draw(st.booleans()):
-        fields["head_dim"] = draw(st.integers(1, 8)) * 2
-    return fields
-
-
-def _causal(prefix: str):
-    return st.sampled_from([f"{prefix}ForCausalLM", f"{prefix}Model"])
-
-
-@st.composite
-def llama_configs(draw):
-    fields = draw(_attention())
-    fields.update(intermediate_size=draw(st.integers(1, 64)), attention_bias=draw(st.booleans()),
-                  mlp_bias=draw(st.booleans()))  # fmt: skip
-    return "llama", draw(_causal("Llama")), fields
-
-
-@st.composite
-def mistral_configs(draw):
-    fields = draw(_attention())
-    fields.update(intermediate_size=draw(st.integers(1, 64)))
-    return "mistral", draw(_causal("Mistral")), fields
-
-
-@st.composite
-def mixtral_configs(draw):
-    fields = draw(_attention())
-    experts = draw(st.integers(1, 5))
-    fields.update(intermediate_size=draw(st.integers(1, 48)), num_local_experts=experts,
-                  num_experts_per_tok=draw(st.integers(1, experts)))  # fmt: skip
-    return "mixtral", draw(_causal("Mixtral")), fields
-
-
-@st.composite
-def qwen2_configs(draw):
-    fields = draw(_attention())
-    fields.update(intermediate_size=draw(st.integers(1, 64)))
-    return "qwen2", draw(_causal("Qwen2")), fields
-
-
-@st.composite
-def qwen2_moe_configs(draw):
-    fields = draw(_attention())
-    experts = draw(st.integers(0, 5))
-    layers = fields["num_hidden_layers"]
-    fields.update(
-        intermediate_size=draw(st.integers(1, 48)), moe_intermediate_size=draw(st.integers(1, 24)),
-        shared_expert_intermediate_size=draw(st.integers(0, 24)), num_experts=experts,
-        num_experts_per_tok=draw(st.integers(1, max(experts, 1))), decoder_sparse_step=draw(st.integers(1, 3)),
-        mlp_only_layers=draw(st.lists(st.integers(0, layers - 1), max_size=2, unique=True)),
-        qkv_bias=draw(st.booleans()),
-    )  # fmt: skip
-    return "qwen2_moe", draw(_causal("Qwen2Moe")), fields
-
-
-@st.composite
-def deepseek_v2_configs(draw):
-    fields = {**deepseek_latent_fields(draw), "mlp_bias": draw(st.booleans())}
-    return "deepseek_v2", draw(_causal("DeepseekV2")), fields
-
-
-@st.composite
-def nemotron_configs(draw):
-    fields = draw(_attention())
-    fields.update(intermediate_size=draw(st.integers(1, 64)), attention_bias=draw(st.booleans()),
-                  mlp_bias=draw(st.booleans()))  # fmt: skip
-    return "nemotron", draw(_causal("Nemotron")), fields
-
-
-@st.composite
-def bert_configs(draw):
-    heads = draw(st.integers(1, 4))
-    fields = dict(
-        hidden_size=heads * draw(st.integers(1, 8)), num_attention_heads=heads,
-        num_hidden_layers=draw(st.integers(1, 3)), vocab_size=draw(st.integers(5, 300)),
-        intermediate_size=draw(st.integers(1, 64)), max_position_embeddings=draw(st.integers(1, 64)),
-        type_vocab_size=draw(st.integers(1, 3)), pad_token_id=0, tie_word_embeddings=draw(st.booleans()),
-    )  # fmt: skip
-    return "bert", draw(st.sampled_from(["BertModel", "BertForMaskedLM", "BertForPreTraining"])), fields
-
-
-@st.composite
-def gpt2_configs(draw):
-    heads = draw(st.integers(1, 4))
-    fields = dict(
-        n_embd=heads * draw(st.integers(1, 8)), n_head=heads, n_layer=draw(st.integers(1, 3)),
-        vocab_size=draw(st.integers(5, 300)), n_positions=draw(st.integers(1, 64)),
-        n_inner=draw(st.none() | st.integers(1, 64)), tie_word_embeddings=draw(st.booleans()),
-        bos_token_id=0, eos_token_id=0,
-    )  # fmt: skip
-    return "gpt2", draw(st.sampled_from(["GPT2LMHeadModel", "GPT2Model"])), fields
-
-
-@st.composite
-def openai_gpt_configs(draw):
-    heads = draw(st.integers(1, 4))
-    fields = dict(
-        n_embd=heads * draw(st.integers(1, 8)), n_head=heads, n_layer=draw(st.integers(1, 3)),
-        vocab_size=draw(st.integers(5, 300)), n_positions=draw(st.integers(1, 64)),
-        tie_word_embeddings=draw(st.booleans()),
-    )  # fmt: skip
-    return "openai-gpt", draw(st.sampled_from(["OpenAIGPTLMHeadModel", "OpenAIGPTModel"])), fields
-
-
-STRATEGIES = {
-    "bert": bert_configs(), "openai-gpt": openai_gpt_configs(), "gpt2": gpt2_configs(), "llama": llama_configs(),
-    "mistral": mistral_configs(), "mixtral": mixtral_configs(), "qwen2": qwen2_configs(),
-    "qwen2_moe": qwen2_moe_configs(), "deepseek_v2": deepseek_v2_configs(), "nemotron": nemotron_configs(),
-}  # fmt: skip
-
-
-def test_every_supported_transformers_type_is_randomised():
-    assert sorted(STRATEGIES) == TRANSFORMERS_TYPES
-
-
-def _reference_or_reject(build):
-    """``build()``'s config and its reference counts; examples transformers itself refuses are rejected."""
-    refusals: tuple[type[BaseException], ...] = (ValueError, TypeError, ZeroDivisionError)
-    errors = sys.modules.get("huggingface_hub.errors")
-    if errors is not None and hasattr(errors, "StrictDataclassClassValidationError"):
-        refusals += (errors.StrictDataclassClassValidationError,)
-    try:
-        config = build()
-        return config, reference_counts(config, top_k_of(config))
-    except refusals:
-        reject()
-
-
-@pytest.mark.parametrize("model_type", sorted(STRATEGIES))
-def test_random_small_configs_match_transformers(tmp_path_factory, model_type):
-    quiet_transformers()
-
-    @_SMALL
-    @given(drawn=STRATEGIES[model_type])
-    def check(drawn):
-        _, architecture, fields = drawn
-        tmp = tmp_path_factory.mktemp("cfg")
-        config, expected = _reference_or_reject(lambda: make_config(model_type, architecture, fields))
-        path = write_config(config, tmp / "config.json")
-        direct = count(registry.load(path)[0])
-        assert (direct.total_params, direct.active_params) == expected
-        assert import_and_count(tmp, path) == expected
-
-    check()
-
-
-def _runnable(config) -> bool:
-    """Whether transformers' model could run a forward pass: registry refuses the others (tested below)."""
-    heads, kv = getattr(config, "num_attention_heads", 1), getattr(config, "num_key_value_heads", None)
-    if isinstance(kv, int) and heads % kv:
-        return False  # more key/value heads than query heads, or not a divisor
-    top_k = getattr(config, "num_experts_per_tok", None)
-    experts = next((getattr(config, k) for k in ("num_local_experts", "n_routed_experts", "num_experts")
-                    if getattr(config, k, None)), None)  # fmt: skip
-    if config.model_type == "deepseek_v2" and top_k is None:
-        return False  # DeepseekV2Config's default top-k is null: no active count
-    return not (isinstance(top_k, int) and isinstance(experts, int) and top_k > experts)
-
-
-@pytest.mark.parametrize("model_type", ["llama", "mixtral", "qwen2_moe", "deepseek_v2", "gpt2", "bert"])
-def test_random_sparse_configs_use_transformers_defaults(tmp_path_factory, model_type):
-    """Fields left out of config.json take transformers' defaults, in registry too."""
-    quiet_transformers()
-    keys = ["hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
-            "vocab_size", "head_dim", "tie_word_embeddings", "num_local_experts", "num_experts_per_tok",
-            "moe_intermediate_size", "shared_expert_intermediate_size", "num_experts", "decoder_sparse_step",
-            "mlp_only_layers", "qkv_bias", "n_routed_experts", "n_shared_experts", "first_k_dense_replace",
-            "q_lora_rank", "kv_lora_rank", "attention_bias", "mlp_bias", "n_inner", "n_embd", "n_layer", "n_head",
-            "max_position_embeddings", "type_vocab_size"]  # fmt: skip
-
-    @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(drawn=STRATEGIES[model_type], drop=st.sets(st.sampled_from(keys), max_size=4))
-    def check(drawn, drop):
-        _, architecture, fields = drawn
-        tmp = tmp_path_factory.mktemp("sparse")
-        config, _ = _reference_or_reject(lambda: make_config(model_type, architecture, fields))
-        path = write_config(config, tmp / "config.json", drop=tuple(drop))
-        sparse, expected = _reference_or_reject(lambda: type(config).from_dict(json.loads(path.read_text())))
-        assume(_runnable(sparse))
-        try:
-            report = count(registry.load(path)[0])
-        except SpecError as exc:  # registry may refuse only what transformers could not have built the same
-            pytest.fail(f"refused a config transformers builds: {exc}")
-        assert (report.total_params, report.active_params) == expected
-
-    check()
-
-
 # --------------------------------------------------------------------------- refusals and the CLI
 
 
@@ -330,30 +126,6 @@ def _write(tmp_path: Path, data: dict, name: str = "config.json") -> Path:
 
 LLAMA = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 64, "num_attention_heads": 4,
          "num_hidden_layers": 2, "intermediate_size": 96, "vocab_size": 100}  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    "change, field, words",
-    [
-        ({"model_type": "no_such_type"}, "model_type", "'no_such_type' is not mapped by any installed plugin"),
-        ({"architectures": ["LlamaForSequenceClassification"]}, "architectures", "is not supported"),
-        ({"architectures": ["LlamaForCausalLM", "LlamaModel"]}, "architectures", "exactly one"),
-        ({"hidden_size": "64"}, "hidden_size", "whole number"),
-        ({"hidden_size": 0}, "hidden_size", "must be >= 1"),
-        ({"attention_bias": "yes"}, "attention_bias", "true or false"),
-        ({"num_key_value_heads": 3}, "num_key_value_heads", "must divide"),
-        ({"add_cross_attention": True}, "add_cross_attention", "cross-attention"),
-    ],
-)
-def test_refusals_name_the_field(tmp_path, capsys, change, field, words):
-    path = _write(tmp_path, {**LLAMA, **change})
-    with pytest.raises(SpecError) as info:
-        import_config(path)
-    assert info.value.location == field and words in info.value.message
-    status, out, err = run_cli(capsys, "import-hf", str(path))
-    assert status == 2 and out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and f": {field}: " in lines[0] and str(path) in lines[0]
 
 
 def test_error_line_gives_the_line_of_the_field(tmp_path, capsys):
@@ -394,31 +166,6 @@ def test_a_config_without_architectures_takes_the_usual_class_and_says_so(tmp_pa
     with_class = _write(tmp_path, LLAMA, "with-class.json")
     _, expected, _ = run_cli(capsys, "count", "--format", "json", str(with_class))
     assert json.loads(out)[0]["total_params"] == json.loads(expected)[0]["total_params"]
-
-
-@pytest.mark.parametrize(
-    "data, field",
-    [
-        # transformers ignores moe_layer_freq while DeepSeek's own code honours it: ambiguous
-        ({"architectures": ["DeepseekV2ForCausalLM"], "model_type": "deepseek_v2", "num_experts_per_tok": 2,
-          "moe_layer_freq": 2}, "moe_layer_freq"),
-        # transformers cannot build a Nemotron model without it
-        ({"architectures": ["NemotronForCausalLM"], "model_type": "nemotron"}, "num_key_value_heads"),
-        # DeepseekV2Config's default top-k is null: no active count without it
-        ({"architectures": ["DeepseekV2ForCausalLM"], "model_type": "deepseek_v2"}, "num_experts_per_tok"),
-        ({"architectures": ["MixtralForCausalLM"], "model_type": "mixtral", "num_local_experts": 1},
-         "num_experts_per_tok"),
-        # transformers 5 only builds absolute positions; older versions added relative-distance tables
-        ({"architectures": ["BertModel"], "model_type": "bert", "position_embedding_type": "relative_key"},
-         "position_embedding_type"),
-        ({"architectures": ["OpenAIGPTLMHeadModel"], "model_type": "openai-gpt", "n_special": 2}, "n_special"),
-        ({"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "head_dim": None}, "head_dim"),
-    ],
-)  # fmt: skip
-def test_configs_that_cannot_be_mapped_exactly_are_refused(tmp_path, data, field):
-    with pytest.raises(SpecError) as info:
-        import_config(_write(tmp_path, data))
-    assert info.value.location == field
 
 
 def test_invalid_json_and_index_files(tmp_path, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -44,6 +45,10 @@ def test_example_plugin_from_the_docs_counts_pythia(tmp_path):
     assert '"total_params": 162322944' in proc.stdout
     families = run_cli(tmp_path, "families")
     assert "neox" in families.stdout and "registry-neox 0.1.0" in families.stdout
+    listed = json.loads(run_cli(tmp_path, "families", "--model-types", "--format", "json").stdout)
+    by_name = {m["model_type"]: m for m in listed}
+    assert by_name["gpt_neox"]["family"] == "neox" and by_name["gpt_neox"]["origin"] == "neox (registry-neox 0.1.0)"
+    assert by_name["llama"]["family"] == "llama" and by_name["llama"]["origin"].startswith("built-in")
 
 
 def test_example_plugin_matches_transformers(tmp_path, monkeypatch):

@@ -13,221 +13,29 @@ downloaded):
   ``block_sparse_moe.router`` and ``experts``);
 * the specs: the meta count of the config each cites (a published file in tests/configs, or
   for Gemma-3-4B the text_config of its multimodal config), and near their reported_params.
+
+Random small configs of these model types and their refusals: one row each in
+tests/types_table.py (checked by tests/test_types_table.py).
 """
 
 from __future__ import annotations
 
 import json
-import re
-import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, reject, settings
-from hypothesis import strategies as st
 
 import registry
 from registry.blocks import Attention, FusedExperts, Module
-from registry.errors import SpecError
-from registry.sources.hf_config import import_config
 from registry.analyses.report import iter_tensors
-from tests._hf_configs import make_config, meta_model, quiet_transformers, reference_counts, top_k_of, write_config
+from tests._hf_configs import make_config, quiet_transformers, reference_counts, top_k_of, write_config
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
 SPECS = ROOT / "specs"
 
-#: Model type -> (the LM class, the bare class).
-CLASSES = {
-    "gemma": ("GemmaForCausalLM", "GemmaModel"),
-    "gemma2": ("Gemma2ForCausalLM", "Gemma2Model"),
-    "gemma3_text": ("Gemma3ForCausalLM", "Gemma3TextModel"),
-    "qwen3": ("Qwen3ForCausalLM", "Qwen3Model"),
-    "qwen3_moe": ("Qwen3MoeForCausalLM", "Qwen3MoeModel"),
-    "olmo2": ("Olmo2ForCausalLM", "Olmo2Model"),
-    "olmoe": ("OlmoeForCausalLM", "OlmoeModel"),
-    "granite": ("GraniteForCausalLM", "GraniteModel"),
-    "granitemoe": ("GraniteMoeForCausalLM", "GraniteMoeModel"),
-    "cohere": ("CohereForCausalLM", "CohereModel"),
-    "stablelm": ("StableLmForCausalLM", "StableLmModel"),
-    "phi3": ("Phi3ForCausalLM", "Phi3Model"),
-    "phimoe": ("PhimoeForCausalLM", "PhimoeModel"),
-}
-
-_SMALL = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-@st.composite
-def _base(draw, model_type: str):
-    """Attention shapes transformers accepts (heads divide the width), a vocabulary, layers, a class."""
-    n_kv = draw(st.integers(1, 3))
-    heads = n_kv * draw(st.integers(1, 3))
-    fields = dict(
-        hidden_size=heads * draw(st.sampled_from([8, 16])), num_attention_heads=heads, num_key_value_heads=n_kv,
-        num_hidden_layers=draw(st.integers(1, 3)), vocab_size=draw(st.integers(8, 200)), pad_token_id=0,
-        intermediate_size=draw(st.integers(1, 48)), tie_word_embeddings=draw(st.booleans()),
-    )  # fmt: skip
-    if model_type not in ("stablelm", "olmoe") and draw(st.booleans()):
-        fields["head_dim"] = draw(st.sampled_from([4, 8, 12]))
-    if model_type != "phi3":
-        fields["attention_bias"] = draw(st.booleans())
-    return fields, draw(st.sampled_from(CLASSES[model_type]))
-
-
-@st.composite
-def configs(draw, model_type: str):
-    """A small random config of ``model_type``: (class, fields)."""
-    fields, cls = draw(_base(model_type))
-    experts = draw(st.integers(1, 5))
-    top_k = draw(st.integers(1, experts))
-    if model_type == "granite":
-        fields["mlp_bias"] = draw(st.booleans())
-    elif model_type == "qwen3_moe":
-        fields.update(num_experts=draw(st.integers(0, 5)), moe_intermediate_size=draw(st.integers(1, 24)),
-                      decoder_sparse_step=draw(st.integers(1, 3)),
-                      mlp_only_layers=draw(st.lists(st.integers(0, fields["num_hidden_layers"] - 1), max_size=2,
-                                                    unique=True)))  # fmt: skip
-        fields["num_experts_per_tok"] = draw(st.integers(1, max(fields["num_experts"], 1)))
-    elif model_type in ("olmoe",):
-        fields.update(num_experts=experts, num_experts_per_tok=top_k)
-    elif model_type in ("granitemoe", "phimoe"):
-        fields.update(num_local_experts=experts, num_experts_per_tok=top_k)
-        if model_type == "phimoe":
-            fields["lm_head_bias"] = draw(st.booleans())
-    elif model_type == "cohere":
-        fields["use_qk_norm"] = draw(st.booleans())
-    elif model_type == "stablelm":
-        fields.update(use_qkv_bias=draw(st.booleans()), qk_layernorm=draw(st.booleans()),
-                      use_parallel_residual=draw(st.booleans()))  # fmt: skip
-        del fields["attention_bias"]
-    return cls, fields
-
-
-def _refusals() -> tuple[type[BaseException], ...]:
-    """The exceptions transformers raises for a configuration it refuses."""
-    refusals: tuple[type[BaseException], ...] = (ValueError, TypeError, ZeroDivisionError)
-    errors = sys.modules.get("huggingface_hub.errors")
-    if errors is not None and hasattr(errors, "StrictDataclassClassValidationError"):
-        refusals += (errors.StrictDataclassClassValidationError,)
-    return refusals
-
-
-def _reference_or_reject(build):
-    """``build()``'s config and its reference counts; examples transformers itself refuses are rejected."""
-    try:
-        config = build()
-        return config, reference_counts(config, top_k_of(config))
-    except _refusals():
-        reject()
-
-
-# --------------------------------------------------------------------------- random configs vs transformers
-
-
-@pytest.mark.parametrize("model_type", sorted(CLASSES))
-def test_random_small_configs_match_transformers(tmp_path_factory, model_type):
-    """registry count of the config.json (and import-hf then count) equals transformers' meta model,
-    total and active; also with fields left out (transformers' defaults on both sides)."""
-    quiet_transformers()
-    droppable = ["head_dim", "num_key_value_heads", "tie_word_embeddings", "attention_bias", "intermediate_size"]
-
-    @_SMALL
-    @given(drawn=configs(model_type), drop=st.sets(st.sampled_from(droppable), max_size=2))
-    def check(drawn, drop):
-        cls, fields = drawn
-        try:
-            config = make_config(model_type, cls, fields)
-        except _refusals():
-            reject()
-        tmp = tmp_path_factory.mktemp("cfg")
-        path = write_config(config, tmp / "config.json", drop=tuple(drop))
-        sparse, expected = _reference_or_reject(lambda: type(config).from_dict(json.loads(path.read_text())))
-        heads, kv = sparse.num_attention_heads, sparse.num_key_value_heads
-        assume(kv is None or heads % kv == 0)  # else transformers' model cannot run; registry refuses it
-        report = registry.count(registry.load(path)[0])
-        assert (report.total_params, report.active_params) == expected
-        spec = tmp / "imported.toml"
-        assert registry.cli.main(["import-hf", str(path), "-o", str(spec), "--force"]) == 0
-        imported = registry.count(registry.load(spec)[0])
-        assert (imported.total_params, imported.active_params) == expected
-
-    check()
-
 
 # --------------------------------------------------------------------------- tensor names
-
-#: Checkpoint name -> transformers 5's in-memory name (regex, replacement), per model type.
-_EXPERTS = [(r"\.experts\.\d+\.(gate|up)_proj\.weight$", ".experts.gate_up_proj"),
-            (r"\.experts\.\d+\.down_proj\.weight$", ".experts.down_proj")]  # fmt: skip
-_MIXTRAL = [(r"\.block_sparse_moe\.", ".mlp."), (r"\.mlp\.gate\.weight$", ".mlp.router.weight"),
-            (r"\.experts\.\d+\.w[13]\.weight$", ".experts.gate_up_proj"),
-            (r"\.experts\.\d+\.w2\.weight$", ".experts.down_proj")]  # fmt: skip
-_GRANITE_MOE = [(r"\.input_linear\.weight$", ".experts.gate_up_proj"),
-                (r"\.output_linear\.weight$", ".experts.down_proj"), (r"\.router\.layer\.", ".router.")]  # fmt: skip
-CONVERSIONS = {"qwen3_moe": _EXPERTS, "olmoe": _EXPERTS, "phimoe": _MIXTRAL, "granitemoe": _GRANITE_MOE}
-
-#: One small config per model type, with every optional tensor switched on.
-RICH = {
-    "gemma": {}, "gemma2": {}, "gemma3_text": {}, "qwen3": {}, "olmo2": {}, "phi3": {},
-    "granite": {"mlp_bias": True, "attention_bias": True},
-    "qwen3_moe": {"num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 8, "decoder_sparse_step": 2},
-    "olmoe": {"num_experts": 4, "num_experts_per_tok": 2},
-    "granitemoe": {"num_local_experts": 4, "num_experts_per_tok": 2},
-    "cohere": {"use_qk_norm": True},
-    "stablelm": {"qk_layernorm": True, "use_qkv_bias": True},
-    "phimoe": {"num_local_experts": 4, "num_experts_per_tok": 2, "lm_head_bias": True, "attention_bias": True},
-}  # fmt: skip
-
-
-def _in_memory(model_type: str, names: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...] | None]:
-    """registry's checkpoint names as transformers holds them (a fused tensor's shape not compared)."""
-    out: dict[str, tuple[int, ...] | None] = {}
-    for name, shape in names.items():
-        converted = name
-        for pattern, replacement in CONVERSIONS.get(model_type, []):
-            converted = re.sub(pattern, replacement, converted)
-        fused = converted != name and ".experts." in converted
-        out[converted] = None if fused else shape
-    return out
-
-
-@pytest.mark.parametrize("model_type", sorted(CLASSES))
-@pytest.mark.parametrize("lm", [True, False], ids=["lm", "bare"])
-def test_tensor_names_and_shapes_follow_transformers(tmp_path, model_type, lm):
-    cls = CLASSES[model_type][0 if lm else 1]
-    small = dict(vocab_size=61, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                 intermediate_size=24, pad_token_id=0, tie_word_embeddings=False)  # fmt: skip
-    config = make_config(model_type, cls, {**small, **RICH[model_type]})
-    path = write_config(config, tmp_path / "config.json")
-    (model,) = registry.load(path)
-    ours = {t.path: t.shape for t in iter_tensors(model.architecture)}
-    theirs = {n: tuple(p.shape) for n, p in meta_model(config).named_parameters(remove_duplicate=False)}
-    converted = _in_memory(model_type, ours)
-    assert set(converted) == set(theirs)
-    for name, shape in converted.items():
-        if shape is not None:
-            assert shape == theirs[name], name
-    # a fused expert tensor holds what the per-expert checkpoint tensors hold
-    for name, shape in theirs.items():
-        if converted.get(name, 0) is None:
-            assert sum(n for k, n in _numels(model_type, ours).items() if k == name) == _prod(shape), name
-
-
-def _numels(model_type: str, names: dict[str, tuple[int, ...]]) -> dict[str, int]:
-    totals: dict[str, int] = {}
-    for name, shape in names.items():
-        converted = name
-        for pattern, replacement in CONVERSIONS.get(model_type, []):
-            converted = re.sub(pattern, replacement, converted)
-        totals[converted] = totals.get(converted, 0) + _prod(shape)
-    return totals
-
-
-def _prod(shape) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def test_granite_moe_tensors_are_the_checkpoints_stacked_ones(tmp_path):
@@ -292,27 +100,6 @@ def _write(tmp_path: Path, data: dict) -> Path:
     path = tmp_path / "config.json"
     path.write_text(json.dumps(data, indent=2))
     return path
-
-
-@pytest.mark.parametrize(
-    "data, field",
-    [
-        # OLMoE's query norm has hidden_size features: another head width cannot run
-        ({"model_type": "olmoe", "hidden_size": 64, "num_attention_heads": 4, "head_dim": 8}, "head_dim"),
-        ({"model_type": "olmoe", "hidden_size": 66, "num_attention_heads": 4}, "num_attention_heads"),
-        # StableLmAttention raises when the heads do not divide the width
-        ({"model_type": "stablelm", "hidden_size": 66, "num_attention_heads": 4}, "num_attention_heads"),
-        # two names of one field (attribute_map) that disagree
-        ({"model_type": "qwen3_moe", "num_experts": 8, "num_local_experts": 4}, "num_experts"),
-        # the attention reads head_dim with getattr: null would crash transformers
-        ({"model_type": "phi3", "head_dim": None}, "head_dim"),
-        ({"model_type": "gemma2", "head_dim": None}, "head_dim"),
-    ],
-)
-def test_configs_that_cannot_be_mapped_exactly_are_refused(tmp_path, data, field):
-    with pytest.raises(SpecError) as info:
-        import_config(_write(tmp_path, data))
-    assert info.value.location == field
 
 
 def test_phi_3_5_moe_remote_code_class_name_is_accepted(tmp_path):

@@ -13,7 +13,7 @@ GPTNeoXModel (``lm_head = false``) has no ``gpt_neox.`` prefix.
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
-from registry import Family, Mapped, ModelType, hookimpl
+from registry import Family, Row, hookimpl
 from registry.blocks import Attention, Embedding, FeedForward, LayerNorm, Linear, Module, Repeat
 
 
@@ -62,31 +62,32 @@ def register_families(register):
     register(Family(name="neox", params=NeoXParams, build=build, description="GPT-NeoX / Pythia (third-party example)"))
 
 
-def map_gpt_neox(cfg, cls):
-    """A ``gpt_neox`` config.json as the ``neox`` family, with transformers' defaults (GPTNeoXConfig)."""
-    bias = cfg.bool("attention_bias", True)
-    return Mapped("neox", {
-        "vocab_size": ("vocab_size", cfg.int("vocab_size", 50432)),
-        "d_model": ("hidden_size", cfg.int("hidden_size", 6144)),
-        "n_layers": ("num_hidden_layers", cfg.int("num_hidden_layers", 44)),
-        "n_heads": ("num_attention_heads", cfg.int("num_attention_heads", 64)),
-        "d_ff": ("intermediate_size", cfg.int("intermediate_size", 24576)),
-        "attention_bias": ("attention_bias", bias),
-        "lm_head": ("architectures", cls == "GPTNeoXForCausalLM"),
-        "tie_word_embeddings": ("tie_word_embeddings", cfg.bool("tie_word_embeddings", False)),
-    })
+def lm_head(cfg, cls, params):
+    """Rule: the output layer of GPTNeoXForCausalLM (the bare GPTNeoXModel has none)."""
+    params["lm_head"] = ("architectures", cls == "GPTNeoXForCausalLM")
 
 
-#: Fields of GPTNeoXConfig that change no parameter shape (rotary settings, dropouts, epsilons).
-SHAPE_FREE = frozenset({
-    "hidden_act", "attention_dropout", "hidden_dropout", "classifier_dropout", "max_position_embeddings",
-    "layer_norm_eps", "use_parallel_residual", "rope_parameters", "rope_scaling", "rope_theta",
-    "partial_rotary_factor", "rotary_pct", "rotary_emb_base",
-})
+#: ``gpt_neox`` config.json files as the ``neox`` family: family hyper-parameter -> config field.
+GPT_NEOX = Row(
+    name="gpt_neox", family="neox", classes=("GPTNeoXForCausalLM", "GPTNeoXModel"),
+    reads={"vocab_size": "vocab_size", "d_model": "hidden_size", "n_layers": "num_hidden_layers",
+           "n_heads": "num_attention_heads", "d_ff": "intermediate_size", "attention_bias": "attention_bias",
+           "tie_word_embeddings": "tie_word_embeddings"},
+    # transformers' defaults (GPTNeoXConfig, transformers 5.25) of the fields read
+    defaults={"vocab_size": 50432, "hidden_size": 6144, "num_hidden_layers": 44, "num_attention_heads": 64,
+              "intermediate_size": 24576, "attention_bias": True, "tie_word_embeddings": False},
+    rules=(lm_head,),
+    # fields of GPTNeoXConfig that change no parameter shape (rotary settings, dropouts, epsilons)
+    shape_free=frozenset({
+        "hidden_act", "attention_dropout", "hidden_dropout", "classifier_dropout", "max_position_embeddings",
+        "layer_norm_eps", "use_parallel_residual", "rope_parameters", "rope_scaling", "rope_theta",
+        "partial_rotary_factor", "rotary_pct", "rotary_emb_base",
+    }),
+    description="GPT-NeoX / Pythia (third-party example)",
+)
 
 
 @hookimpl
 def register_model_types(register):
     """Map Hugging Face ``gpt_neox`` configs to the ``neox`` family."""
-    register(ModelType(name="gpt_neox", classes=("GPTNeoXForCausalLM", "GPTNeoXModel"), map=map_gpt_neox,
-                       shape_free=SHAPE_FREE, description="GPT-NeoX / Pythia (third-party example)"))
+    register(GPT_NEOX)

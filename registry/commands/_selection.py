@@ -27,7 +27,8 @@ def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) 
     )  # fmt: skip
     parser.add_argument(
         "--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
-        help="a hyper-parameter, over --family or over every spec given (e.g. --set n_layers=40); repeatable",
+        help="a hyper-parameter, over --family or over every spec given (e.g. --set n_layers=40); on a config.json "
+             "also a field of the config, applied before it is mapped (e.g. --set num_hidden_layers=48); repeatable",
     )  # fmt: skip
     parser.set_defaults(specs_required=required)
     add_strict_option(parser)

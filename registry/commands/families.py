@@ -18,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", nargs="?", help="show this family's hyper-parameters")
     parser.add_argument(
         "--model-types", action="store_true",
-        help="list the Hugging Face model types the plugins map (config.json's model_type), with their classes",
+        help="list the Hugging Face model types the plugins map (config.json's model_type), with their family, "
+             "classes and plugin",
     )  # fmt: skip
     add_format_option(parser)
 
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _model_types(fmt: str) -> int:
-    """Print the mapped model types: name, the classes of ``architectures``, the plugin."""
+    """Print the mapped model types: name, the family it builds, the classes of ``architectures``, the plugin."""
     import json
 
     from registry.plugin_manager import load_model_types
@@ -109,10 +110,11 @@ def _model_types(fmt: str) -> int:
 
     types = sorted(load_model_types().items.values(), key=lambda m: m.name)
     if fmt == "json":
-        print(json.dumps([{"model_type": m.name, "classes": list(m.classes), "origin": m.origin} for m in types],
-                         indent=2))  # fmt: skip
+        print(json.dumps([{"model_type": m.name, "family": m.family or None, "classes": list(m.classes),
+                           "origin": m.origin} for m in types], indent=2))  # fmt: skip
     else:
-        rows = [{"model_type": m.name, "classes": ", ".join(m.classes), "origin": m.origin} for m in types]
+        rows = [{"model_type": m.name, "family": m.family or "-", "classes": ", ".join(m.classes), "origin": m.origin}
+                for m in types]  # fmt: skip
         if fmt == "table":
             from registry.output.table_width import fit_table
 

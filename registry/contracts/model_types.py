@@ -60,8 +60,11 @@ class ModelType:
     transformers' configuration class for this model type that change no shape;
     together with the fields ``map`` reads and the fields every configuration has
     (:data:`COMMON_SHAPE_FREE`), they are every field transformers knows for it. Any other field of a config is not a field of this model type: it is
-    ignored with a warning, or refused under ``--strict``. ``origin`` is set by the core
-    to the plugin that registered it.
+    ignored with a warning, or refused under ``--strict``. ``family`` names the family it builds
+    where that is known beforehand (a :class:`~registry.sources.rows.Row`'s; a rule may still pick
+    another). ``spellings`` maps a field to all its spellings (transformers' ``attribute_map``:
+    GPT-J's ``n_embd`` and ``hidden_size``), so that ``--set`` of one replaces the others.
+    ``origin`` is set by the core to the plugin that registered it.
     """
 
     name: str
@@ -70,6 +73,8 @@ class ModelType:
     shape_free: frozenset[str] = frozenset()
     description: str = ""
     origin: str = field(default="", compare=False)
+    spellings: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    family: str = ""
 
     #: What the plugin registry calls one of these in its messages.
     what: ClassVar[str] = "model type"
@@ -145,8 +150,8 @@ class ConfigReader:
         self.read: set[str] = set()
 
     def error(self, key: str, message: str) -> SpecError:
-        """A SpecError pointing at ``key``'s line."""
-        return SpecError(self.path, key, message, self.lines.get(key))
+        """A SpecError pointing at ``key``'s line (a nested ``parent.key``: its parent's line)."""
+        return SpecError(self.path, key, message, self.lines.get(key, self.lines.get(key.split(".")[0])))
 
     def has(self, key: str) -> bool:
         """Whether the config sets ``key`` (to anything, null included)."""

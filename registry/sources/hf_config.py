@@ -41,7 +41,9 @@ class Imported:
     that a family's validation error can name the field of the config. ``ignored`` are
     the config's fields that transformers does not know for this model type (its model
     never reads them); ``notes`` are lines worth telling the user; ``mapped_by`` names
-    the plugin whose mapping was used.
+    the plugin whose mapping was used; ``fields`` the config fields the mapping knows for this
+    model type (those it read, every spelling, and those it declares shape-free): the names
+    ``--set`` takes on a config.json.
     """
 
     model_type: str
@@ -52,6 +54,7 @@ class Imported:
     ignored: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     mapped_by: str = ""
+    fields: frozenset[str] = frozenset()
 
 
 def _refusal(cfg: ConfigReader, model_type: Any) -> Exception:
@@ -127,7 +130,7 @@ def map_config(
         )
     return Imported(
         model_type, architecture, mapped.family, params, origins, tuple(ignored), (*notes, *mapped.notes),
-        mapping.origin,
+        mapping.origin, frozenset(cfg.read | mapping.shape_free) - CORE_FIELDS,
     )  # fmt: skip
 
 
@@ -198,10 +201,15 @@ def source_of(path: str | Path, imported: Imported) -> str:
 def load_config(path: Path, *, strict: bool = False, text: str | None = None) -> list[Model]:
     """The reader of ``.json`` files for :func:`registry.load`: one model from a config.json
     (``text``: its text, already read, e.g. from stdin; ``path`` then names it)."""
+    data, lines = read_config(path, text)
+    return config_models(data, lines, path, strict=strict)
+
+
+def config_models(data: dict[str, Any], lines: dict[str, int], path: Path, *, strict: bool = False) -> list[Model]:
+    """The model a parsed config.json describes (``path`` names it)."""
     from registry.model import Model, build_architecture
     from registry.plugin_manager import find_family
 
-    data, lines = read_config(path, text)
     imported = map_config(data, str(path), lines, strict=strict)
     params = find_family(imported.family).params.model_validate(imported.params)
     return [
@@ -218,4 +226,4 @@ def load_config(path: Path, *, strict: bool = False, text: str | None = None) ->
     ]
 
 
-__all__ = ["CORE_FIELDS", "Imported", "import_config", "load_config", "map_config", "model_name", "source_of"]
+__all__ = ["CORE_FIELDS", "Imported", "config_models", "import_config", "load_config", "map_config", "model_name", "source_of"]

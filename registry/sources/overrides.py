@@ -3,7 +3,10 @@
 ``registry count --family llama --set d_model=4096 --set n_layers=32 ...`` builds a
 model from the assignments alone; ``registry count llama-3.1-8b --set n_layers=40``
 changes a spec's hyper-parameters (every size of a multi-size spec) and counts the
-result: the "what if" question. A value is written as in a spec (TOML: ``40``,
+result: the "what if" question. On a model read from a Hugging Face ``config.json``, a name
+of the config's own fields (``--set num_hidden_layers=48``: any field the model type's mapping
+knows) changes the config, which is then mapped again; any other name is a hyper-parameter of
+the family, as over a spec. A value is written as in a spec (TOML: ``40``,
 ``true``, ``[1, 2]``, ``"text"``; a bare word such as ``rmsnorm`` is text) and is
 validated by the family as strictly as a spec's: ``--set d_model=4096.0`` is refused.
 Every problem is a :class:`~registry.errors.SpecError` whose location names the option
@@ -128,6 +131,10 @@ def apply(model: Model, assignments: dict[str, Any]) -> Model:
     """
     if not assignments:
         return model
+    if model.path and model.path.lower().endswith(".json") and model.family is not None:
+        model, assignments = _apply_to_config(model, assignments)
+        if not assignments:
+            return model
     if model.family is None or model.params is None:
         raise OverrideErrors([SpecError(model.path or model.name, "", "--set needs a spec with a family; this one composes [[blocks]]")])
     given = {k: getattr(model.params, k) for k in model.params.model_fields_set}
@@ -142,6 +149,53 @@ def apply(model: Model, assignments: dict[str, Any]) -> Model:
         reported_params=None,
         notes=f"{model.notes}; {note}" if model.notes else note,
     )
+
+
+def _apply_to_config(model: Model, assignments: dict[str, Any]) -> tuple[Model, dict[str, Any]]:
+    """``model``, read from a config.json, with the assignments that name the config's own fields
+    applied to the config and mapped again; and the assignments left (family hyper-parameters).
+
+    A name that is neither refuses with the closest names of both kinds.
+    """
+    from pathlib import Path
+
+    from registry.plugin_manager import find_family, load_model_types
+    from registry.sources.config_file import read_config
+    from registry.sources.hf_config import config_models, map_config
+
+    path = Path(model.path or "")
+    data, lines = read_config(path)
+    fields = map_config(data, str(path), lines).fields
+    hyper = list(find_family(model.family or "").params.model_fields)
+    unknown = [k for k in assignments if k not in fields and k not in hyper]
+    if unknown:
+        raise OverrideErrors([_unknown(key, sorted(fields), hyper, data.get("model_type"), model.family) for key in unknown])
+    changes = {k: v for k, v in assignments.items() if k in fields}
+    if not changes:
+        return model, assignments
+    mapping = load_model_types().get(data.get("model_type"))  # type: ignore[arg-type]
+    spellings = mapping.spellings if mapping is not None else {}
+    others = {other for key in changes for other in spellings.get(key, ()) if other != key}  # n_embd for hidden_size
+    data = {k: v for k, v in data.items() if k not in others}
+    try:
+        (changed,) = config_models({**data, **changes}, {k: n for k, n in lines.items() if k not in changes}, path)
+    except SpecError as exc:
+        where = f"--set {exc.location}" if exc.location.split(".")[0] in changes else str(path)
+        raise OverrideErrors([SpecError(where, "" if where != str(path) else exc.location, exc.message)]) from None
+    change = _label(changes)
+    note = f"config fields changed with --set: {change}"
+    changed = dataclasses.replace(changed, name=f"{model.name}[{change}]", notes=f"{changed.notes}; {note}" if changed.notes else note)
+    return changed, {k: v for k, v in assignments.items() if k not in changes}
+
+
+def _unknown(key: str, fields: list[str], hyper: list[str], model_type: Any, family: str | None) -> SpecError:
+    """The refusal of a ``--set`` name that is neither a field of the config nor a hyper-parameter."""
+    import difflib  # an error path: imported when needed (start-up time)
+
+    close = [*difflib.get_close_matches(key, fields, n=2, cutoff=0.6), *difflib.get_close_matches(key, hyper, n=2, cutoff=0.6)]
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    return SpecError(f"--set {key}", "", f"neither a field of model_type {model_type!r} that registry reads nor a "
+                                         f"hyper-parameter of family {family!r}{hint}")  # fmt: skip
 
 
 def _label(assignments: dict[str, Any], sep: str = ",") -> str:

@@ -15,11 +15,16 @@ Field names in ``reads``:
 * ``"n_embd|hidden_size"``: a field with another spelling (transformers' ``attribute_map``);
   a config may give either, and one that gives both with different values is refused,
   naming both;
-* ``"num_key_value_heads?"``: null is allowed, and means the family's default.
+* ``"num_key_value_heads?"``: null is allowed, and means the family's default;
+* ``"attn_config.kv_n_heads"``: a field of a nested object (DBRX's ``attn_config``); its
+  default is ``defaults["attn_config.kv_n_heads"]``, an error names the dotted field at its
+  parent's line, and the nested object's other fields, unless ``shape_free`` names them
+  (``"attn_config.clip_qkv"``), are listed in a note as ignored.
 
 A value is read as the family's hyper-parameter is typed (a whole number, true/false, a
 list of whole numbers, a number, a string); its range is then checked by the family's
-own rules, which name the config's field.
+own rules, which name the config's field. Each spelling given is typed before two are
+compared. A rule may return another family's name, or a tuple of notes for the user.
 """
 
 from __future__ import annotations
@@ -30,11 +35,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from registry.contracts import REQUIRED, ConfigReader, Mapped, ModelType, Params, short_value
+from registry.contracts import COMMON_SHAPE_FREE, REQUIRED, ConfigReader, Mapped, ModelType, Params, short_value
 
 #: A rule: reads what the row's data cannot say, and adds to (or changes) the hyper-parameters;
-#: it may return the name of another family to build (a MoE config without experts: the dense family).
-Rule = Callable[[ConfigReader, str, Params], "str | None"]
+#: it may return the name of another family to build (a MoE config without experts: the dense family),
+#: or a tuple of notes for the user (lines printed as warnings).
+Rule = Callable[[ConfigReader, str, Params], "str | tuple[str, ...] | None"]
 #: The hyper-parameters of a family, by the family's name (pydantic's ``model_fields``).
 FieldsOf = Callable[[str], Mapping[str, Any]]
 
@@ -75,7 +81,10 @@ class Row:
             return read_row(row, cfg, cls, fields_of(row.family))
 
         read.__doc__ = f"Read a {self.name} config.json as its row says."
-        return ModelType(self.name, tuple(self.classes), read, frozenset(self.shape_free), self.description)
+        names = [spec.rstrip("?").split("|") for spec in self.reads.values()]
+        spellings = {n: tuple(group) for group in names if len(group) > 1 for n in group}
+        return ModelType(self.name, tuple(self.classes), read, frozenset(self.shape_free), self.description,
+                         spellings=spellings, family=self.family)  # fmt: skip
 
     def problem(self) -> str:
         """What is wrong with this row as a registration ("" when nothing)."""
@@ -103,10 +112,26 @@ def read_row(row: Row, cfg: ConfigReader, cls: str, fields: Mapping[str, Any]) -
         params[name] = read_field(cfg, spec, row.defaults, info)
     for name, value in row.fixed.items():
         params[name] = ("model_type", value)
-    family = row.family
+    family, notes = row.family, ()
     for rule in row.rules:
-        family = rule(cfg, cls, params) or family
-    return Mapped(family, params)
+        said = rule(cfg, cls, params)
+        if isinstance(said, tuple):
+            notes += said
+        elif said:
+            family = said
+    return Mapped(family, params, notes + _nested_ignored(row, cfg))
+
+
+def _nested_ignored(row: Row, cfg: ConfigReader) -> tuple[str, ...]:
+    """A note listing the fields of the nested objects the row reads (``attn_config``) that it neither
+    reads nor declares shape-free (as ``"attn_config.clip_qkv"`` in ``shape_free``)."""
+    dotted = {n for spec in row.reads.values() for n in spec.rstrip("?").split("|") if "." in n}
+    known = dotted | row.shape_free
+    ignored = [f"{parent}.{key}" for parent in sorted({n.split(".")[0] for n in dotted})
+               for key in _parent(cfg, parent + ".") if f"{parent}.{key}" not in known and key not in COMMON_SHAPE_FREE]
+    if not ignored:
+        return ()
+    return (f"{cfg.path}: ignored nested field(s) that transformers does not know: {', '.join(ignored)}",)
 
 
 def read_field(cfg: ConfigReader, spec: str, defaults: Mapping[str, Any], info: Any) -> tuple[str, Any]:
@@ -114,24 +139,45 @@ def read_field(cfg: ConfigReader, spec: str, defaults: Mapping[str, Any], info: 
     hyper-parameter ``info`` (pydantic's FieldInfo); its range is the family's to check."""
     nullable = spec.endswith("?")
     names = spec.rstrip("?").split("|")
-    given = [n for n in names if cfg.has(n)]
-    for other in given[1:]:
-        if cfg.data[other] != cfg.data[given[0]]:
-            raise cfg.error(other, f"disagrees with {given[0]} ({short_value(cfg.data[given[0]])}): the two "
-                                   "spellings of one field must agree")  # fmt: skip
-    key = given[0] if given else names[0]
     for other in names:
-        cfg.read.add(other)  # every spelling is a field of the configuration
-    default = next((defaults[n] for n in names if n in defaults), REQUIRED)
-    return key, _typed(cfg, key, default, info, nullable)
+        cfg.read.add(other.split(".")[0])  # every spelling is a field of the configuration
+    given = [n for n in names if _has(cfg, n)]
+    if not given:
+        return names[0], _typed(cfg, names[0], next((defaults[n] for n in names if n in defaults), REQUIRED), info, nullable)
+    values = [_typed(cfg, n, REQUIRED, info, nullable) for n in given]  # each spelling checked
+    for other, value in zip(given[1:], values[1:]):
+        if value != values[0]:
+            raise cfg.error(other, f"disagrees with {given[0]} ({short_value(values[0])}): the two "
+                                   "spellings of one field must agree")  # fmt: skip
+    return given[0], values[0]
+
+
+def _parent(cfg: ConfigReader, key: str) -> Mapping[str, Any]:
+    """The nested object holding a dotted ``key`` (``{}`` when the config leaves it out or null)."""
+    parent = key.split(".")[0]
+    value = cfg.data.get(parent)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise cfg.error(parent, f"must be an object (got {short_value(value)})")
+    return value
+
+
+def _has(cfg: ConfigReader, key: str) -> bool:
+    return cfg.has(key) if "." not in key else key.split(".", 1)[1] in _parent(cfg, key)
+
+
+def _value(cfg: ConfigReader, key: str) -> Any:
+    return cfg.data[key] if "." not in key else _parent(cfg, key)[key.split(".", 1)[1]]
 
 
 def _typed(cfg: ConfigReader, key: str, default: Any, info: Any, nullable: bool) -> Any:
     kind = _kind(info.annotation)
-    if not cfg.has(key):
-        value = cfg.raw(key, default)  # the default (REQUIRED raises), as transformers has it
-        return value
-    value = cfg.raw(key)
+    if not _has(cfg, key):
+        if default is REQUIRED:
+            raise cfg.error(key, "required field is missing (transformers cannot build the model without it)")
+        return default  # as transformers has it
+    value = _value(cfg, key)
     if value is None:
         if nullable:
             return None

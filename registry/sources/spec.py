@@ -180,7 +180,7 @@ class _Loader:
         """
         errors = exc.errors(include_url=False)
         extras = [str(e["loc"][-1]) for e in errors if e["type"] == "extra_forbidden" and e["loc"]]
-        found: list[SpecError] = []
+        found: list[tuple[SpecError, dict]] = []
         for error in errors:
             where = prefix(error) if callable(prefix) else prefix
             loc = where + _strip_tags(tuple(error["loc"]))
@@ -189,20 +189,19 @@ class _Loader:
                 loc = loc + (cause.field,)
             elif error["type"] in ("union_tag_invalid", "union_tag_not_found"):
                 loc = loc + ("kind",)
-            message = _message(error, model)
-            if error["type"] == "missing" and error["loc"]:
-                import difflib  # an error path: imported when needed (start-up time)
-
-                close = difflib.get_close_matches(str(error["loc"][-1]), extras, n=1, cutoff=0.6)
-                if close:
-                    message += f"; {close[0]!r} is given: did you mean {error['loc'][-1]}?"
-            found.append(self.error(loc, message))
-        found.sort(key=lambda e: (e.line is None, e.line or 0))
-        unique = list({str(e): e for e in found}.values())
+            found.append((self.error(loc, _plain_message(error)), error))
+        found.sort(key=lambda f: (f[0].line is None, f[0].line or 0))
+        # the "did you mean" hints (difflib, slow) only for the errors shown: a hint depends on the
+        # field named in the line, so lines equal without it are equal with it
+        unique = list({str(e): (e, error) for e, error in found}.values())
+        shown = [
+            SpecError(e.path, e.location, e.message + _hint(error, model, extras), e.line)
+            for e, error in unique[:MAX_ERRORS]
+        ]
         if len(unique) > MAX_ERRORS:
             more = len(unique) - MAX_ERRORS
-            unique = [*unique[:MAX_ERRORS], SpecError(self.path, "", f"{more:,} more problem(s) not shown")]
-        return unique[0] if len(unique) == 1 else SpecErrors(unique)
+            shown.append(SpecError(self.path, "", f"{more:,} more problem(s) not shown"))
+        return shown[0] if len(shown) == 1 else SpecErrors(shown)
 
     def models(self, data: dict[str, Any]) -> list[Model]:
         huge = find_huge_int(data)
@@ -315,18 +314,32 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _message(error: dict, model: type[BaseModel] | None) -> str:
+    """What pydantic's ``error`` means, in one phrase, with a "did you mean" hint for an unknown field."""
+    return _plain_message(error) + _hint(error, model, [])
+
+
+def _hint(error: dict, model: type[BaseModel] | None, extras: list[str]) -> str:
+    """"; did you mean ..." for an unknown field close to one of ``model``'s, or a missing one close
+    to one of the unknown ``extras`` given; else ""."""
+    if error["type"] not in ("extra_forbidden", "missing") or not error["loc"]:
+        return ""
+    import difflib  # an error path: imported when needed (start-up time)
+
+    field = str(error["loc"][-1])
+    if error["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(field, [] if model is None else list(model.model_fields), n=2, cutoff=0.6)
+        return f"; did you mean {' or '.join(close)}?" if close else ""
+    close = difflib.get_close_matches(field, extras, n=1, cutoff=0.6)
+    return f"; {close[0]!r} is given: did you mean {field}?" if close else ""
+
+
+def _plain_message(error: dict) -> str:
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
     got = f" (got {given(value)})"
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        field = str(error["loc"][-1])
-        known = [] if model is None else list(model.model_fields)
-        import difflib  # an error path: imported when needed (start-up time)
-
-        close = difflib.get_close_matches(field, known, n=2, cutoff=0.6)
-        hint = f"; did you mean {' or '.join(close)}?" if close else ""
-        return f"unknown field{hint}"
+        return "unknown field"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
         bound = next(iter(ctx.values()))

@@ -1,0 +1,76 @@
+"""The alias rule of model-type rows, written once (registry/sources/rows.py), for every built-in type.
+
+transformers' ``attribute_map`` gives some fields two spellings (GPT-J's ``n_embd`` and
+``hidden_size``). A config may give either; one that gives both with the same value counts as
+the published file does; one that gives both with different values is refused, naming both
+(transformers keeps whichever comes last in the file: nothing we could count exactly).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import registry
+from registry.errors import SpecError
+from registry.plugin_manager import load_model_types
+from registry.sources.hf_config import import_config
+from tests.conftest import ROOT
+
+CONFIGS = ROOT / "tests" / "configs"
+
+
+def _published() -> dict[str, dict]:
+    """One published config per model type (the first folder, by name)."""
+    found: dict[str, dict] = {}
+    for path in sorted(CONFIGS.glob("*/config.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        found.setdefault(data.get("model_type"), data)
+    return found
+
+
+PUBLISHED = _published()
+#: (model type, the spellings of one field) for every built-in type whose row reads an aliased field.
+ALIASED = sorted(
+    {(m.name, group) for m in load_model_types().items.values() if m.origin.startswith("built-in")
+     for group in m.spellings.values() if "." not in "".join(group)}
+)  # fmt: skip
+
+
+def _value(data: dict, group: tuple[str, ...]) -> int:
+    """The published value of the field, under whichever spelling the file uses (else a small one)."""
+    return next((data[n] for n in group if isinstance(data.get(n), int)), 2)
+
+
+@pytest.mark.parametrize("model_type, group", ALIASED, ids=[f"{t}-{'|'.join(g)}" for t, g in ALIASED])
+def test_two_spellings_that_disagree_are_refused_naming_both(tmp_path, model_type, group):
+    data = {k: v for k, v in PUBLISHED[model_type].items() if k not in group}
+    value = _value(PUBLISHED[model_type], group)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**data, group[0]: value, group[1]: value + 1}, indent=2))
+    with pytest.raises(SpecError) as info:
+        import_config(path)
+    assert info.value.location == group[1] and f"disagrees with {group[0]} ({value})" in info.value.message
+
+
+@pytest.mark.parametrize("model_type, group", ALIASED, ids=[f"{t}-{'|'.join(g)}" for t, g in ALIASED])
+def test_two_spellings_that_agree_count_as_the_published_file(tmp_path, model_type, group):
+    """Reference: the published config as written (tests/test_model_types.py checks it against transformers)."""
+    published = PUBLISHED[model_type]
+    value = _value(published, group)
+    if not any(n in published for n in group):
+        pytest.skip(f"the published {model_type} config leaves the field to its default")
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**published, **{n: value for n in group}}, indent=2))
+    original = tmp_path / "published.json"
+    original.write_text(json.dumps(published, indent=2))
+    (both,), (alone,) = registry.load(path), registry.load(original)
+    assert registry.count(both).total_params == registry.count(alone).total_params
+
+
+def test_the_alias_rule_covers_the_types_that_used_to_resolve_silently():
+    """GPT-J and BART (and T5, GPT-BigCode, BLOOM) resolved two spellings silently before the rows;
+    DistilBERT and OLMoE refused: all refuse now, through the one rule."""
+    types = {t for t, _ in ALIASED}
+    assert {"gptj", "bart", "t5", "gpt_bigcode", "bloom", "distilbert", "olmoe"} <= types
