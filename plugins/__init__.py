@@ -28,4 +28,6 @@ FAMILY_MODULES: dict[str, str] = {
     "encoder": "registry.plugins.encoder",
     "whisper": "registry.plugins.whisper",
     "speech-encoder": "registry.plugins.speech_encoder",
+    "vision": "registry.plugins.vision",
+    "dual-encoder": "registry.plugins.dual_encoder",
 }

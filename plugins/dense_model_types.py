@@ -15,6 +15,7 @@ from registry.plugins.attention_windows import layer_types_params, windows
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import (
     ATTENTION_BIAS_READS, ATTENTION_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, SLIDING, causal_classes,
+    heads_divide_width,
 )  # fmt: skip
 
 _DECODER = frozenset(DECODER_SHAPE_FREE)
@@ -124,9 +125,9 @@ ROWS = (
                     "max_position_embeddings")) | _SLIDING | {"sliding_window_pattern"},
          _window("cohere2", pattern=4, pattern_field="sliding_window_pattern"),
          fixed={"norm": "layer_norm", "norm_layout": "parallel"}),
-    _row("arcee", "Arcee", {**_GQA, "mlp_bias": "mlp_bias"}, _DECODER, fixed={"gated_mlp": False}),
+    _row("arcee", "Arcee", {**_GQA, "mlp_bias": "mlp_bias"}, _DECODER, heads_divide_width, fixed={"gated_mlp": False}),
     _row("ministral3", "Ministral3", {**ATTENTION_READS, **_NULL_HEAD_DIM}, _DECODER | _SLIDING),
-    _row("vaultgemma", "VaultGemma", {**_GQA, **_KV}, _DECODER | _SLIDING | _GEMMA,
+    _row("vaultgemma", "VaultGemma", {**_GQA, **_KV}, _DECODER | _SLIDING | _GEMMA, heads_divide_width,
          windows("gemma2", DEFAULTS["vaultgemma"]["sliding_window"]), fixed={"norm_layout": "pre_ffn"},
          act="hidden_activation"),
     _row("glm", "Glm", {**ATTENTION_READS, "qkv_bias": "attention_bias"}, _DECODER, fixed={"fused_gate_up": True, "act_fn_name": "activation_fn"}),

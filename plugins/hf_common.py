@@ -56,6 +56,15 @@ def derived_head_dim(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["head_dim"] = (params["head_dim"][0], params["d_model"][1] // params["n_heads"][1])
 
 
+def heads_divide_width(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule: the configuration refuses a hidden_size that the query heads do not divide, whatever head_dim says
+    (``validate_architecture`` of LlamaConfig, Gemma2Config, Gemma3TextConfig, ArceeConfig, VaultGemmaConfig)."""
+    width, heads = params["d_model"][1], params["n_heads"][1]
+    if width % heads:
+        raise cfg.error("num_attention_heads", f"{heads} does not divide hidden_size ({width}); transformers' "
+                        "configuration refuses it")  # fmt: skip
+
+
 #: The rules every Llama-style decoder row runs first.
 DECODER_RULES = (lm_head, derived_head_dim)
 

@@ -14,6 +14,7 @@ from registry.plugins.attention_windows import windows
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import (
     ATTENTION_BIAS_READS, ATTENTION_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROTARY, ROUTER, SLIDING,
+    heads_divide_width,
     causal_classes,
 )  # fmt: skip
 
@@ -97,7 +98,7 @@ _QWEN_MOE = {"n_experts": "num_experts", **_MOE, "expert_d_ff": "moe_intermediat
 
 #: Every row of this plugin (the module's docstring lists them).
 ROWS = (
-    _row("llama", "Llama", "llama", {**_GQA, **_NULL_HEAD_DIM, "mlp_bias": "mlp_bias"}, _DECODER),
+    _row("llama", "Llama", "llama", {**_GQA, **_NULL_HEAD_DIM, "mlp_bias": "mlp_bias"}, _DECODER, heads_divide_width),
     _row("mistral", "Mistral", "llama", {**ATTENTION_READS, **_NULL_HEAD_DIM}, _DECODER | _SLIDING,
          windows("all", DEFAULTS["mistral"]["sliding_window"])),
     _row("mixtral", "Mixtral", "llama-moe",
@@ -116,11 +117,11 @@ ROWS = (
          _DECODER | _SLIDING | _ROUTER, windows("qwen", DEFAULTS["qwen3_moe"]["sliding_window"]), _no_experts_is_dense,
          fixed={"qk_norm": "head", "style": "qwen2_moe"}),
     _row("gemma", "Gemma", "llama", {**_GQA, **_KV}, _DECODER | _GEMMA),
-    _row("gemma2", "Gemma2", "llama", {**_GQA, **_KV}, _DECODER | _SLIDING | _GEMMA,
+    _row("gemma2", "Gemma2", "llama", {**_GQA, **_KV}, _DECODER | _SLIDING | _GEMMA, heads_divide_width,
          windows("gemma2", DEFAULTS["gemma2"]["sliding_window"]), fixed={"norm_layout": "sandwich"}),
     _row("gemma3_text", "Gemma3", "llama", {**_GQA, **_KV},
          _DECODER | _SLIDING | _GEMMA | {"_sliding_window_pattern", "sliding_window_pattern", "rope_local_base_freq"},
-         windows("gemma3", DEFAULTS["gemma3_text"]["sliding_window"]), fixed={"norm_layout": "sandwich", "qk_norm": "head"},
+         heads_divide_width, windows("gemma3", DEFAULTS["gemma3_text"]["sliding_window"]), fixed={"norm_layout": "sandwich", "qk_norm": "head"},
          classes=("Gemma3ForCausalLM", "Gemma3TextModel")),
     _row("olmo2", "Olmo2", "llama", _GQA, _DECODER, fixed={"norm_layout": "post", "qk_norm": "full"}),
     _row("olmoe", "Olmoe", "llama-moe", {**_GQA, "n_experts": "num_experts|num_local_experts", **_MOE},

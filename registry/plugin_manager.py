@@ -55,6 +55,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "registry.plugins.whisper",
     "registry.plugins.speech_encoder",
     "registry.plugins.speech_model_types",
+    "registry.plugins.vision",
+    "registry.plugins.dual_encoder",
+    "registry.plugins.vision_model_types",
 )
 
 #: The entry-point group third-party plugins register under.

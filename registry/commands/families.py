@@ -118,7 +118,7 @@ def _model_types(fmt: str) -> int:
         if fmt == "table":
             from registry.output.table_width import fit_table
 
-            print(fit_table(rows, wrap=("classes", "origin")))
+            print(fit_table(rows, wrap=("classes",), below=("origin",)))
         else:
             print(rows_text(rows, fmt))
     return 0

@@ -9,6 +9,7 @@ from registry.commands import add_strict_option
 
 if TYPE_CHECKING:
     from registry.sources.hf_config import Imported
+    from registry.sources.meta_model import MetaSpec
 
 NAME = "import-hf"
 HELP = "turn a Hugging Face config.json (a local file) into a spec"
@@ -17,7 +18,13 @@ transformers builds the model (the class in 'architectures' decides the heads), 
 the spec as TOML (to stdout, or to --output). Nothing is downloaded. A value registry cannot
 map exactly is refused with one line naming its field; a field that transformers does not
 know for the model type is ignored with a warning (--strict refuses it). The model types
-are mapped by the installed family plugins: `registry families --model-types` lists them."""
+are mapped by the installed family plugins: `registry families --model-types` lists them.
+
+A model type no plugin maps: `registry import-hf --via transformers CONFIG` builds the model
+of the config's class with transformers on the meta device (no weights, no download) and
+writes a spec of [[blocks]]: every parameter tensor with its name and shape, ties kept,
+routed experts with the config's top_k active. That spec then counts without torch. The
+route needs the optional extra: pip install 'nn-param-registry[transformers]'."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="SPEC.toml", help="write the spec here instead of stdout")
     parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
     add_strict_option(parser)
+    parser.add_argument(
+        "--via", choices=["transformers"],
+        help="build the model with transformers on the meta device and write its tensors as [[blocks]] "
+        "(for a model type no plugin maps; needs the extra 'transformers')",
+    )  # fmt: skip
 
 
 def spec_text(imported: Imported, name: str, source: str) -> str:
@@ -53,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
     from registry.text import visible
 
     warn_plugin_errors(NAME)
+    if args.via == "transformers":
+        return _run_via_transformers(args)
     data, lines = read_config(args.config)
     imported = map_config(data, args.config, lines, strict=args.strict)
     for line in imported.notes:
@@ -70,4 +84,52 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output)
     write_output(output, lambda temporary: temporary.write_text(text, encoding="utf-8"), args.force)
     print(f"wrote {visible(str(output), False)} (family {imported.family})", file=sys.stderr)
+    return 0
+
+
+def blocks_spec_text(meta: MetaSpec, name: str, source: str) -> str:
+    """The TOML spec of a model read off transformers' meta model: ``[[blocks]]``, no family."""
+    from registry.output import toml_writer
+
+    header = (
+        f"Imported by `registry import-hf --via transformers` from a Hugging Face config.json\n"
+        f"(model_type {meta.model_type}, {meta.architecture}, transformers {meta.transformers_version});\n"
+        "every parameter tensor of the model transformers builds from that config."
+    )
+    top = {"name": name, "source": source, "notes": "; ".join(meta.notes)}
+    return toml_writer.dumps_blocks(top, meta.blocks, header=header)
+
+
+def _run_via_transformers(args: argparse.Namespace) -> int:
+    """``--via transformers``: the spec of [[blocks]] read off the meta model."""
+    import sys
+    from pathlib import Path
+
+    from registry.commands import check_output, print_error, write_output
+    from registry.errors import SpecError
+    from registry.sources.config_file import read_config
+    from registry.sources.hf_config import model_name
+    from registry.sources.meta_model import meta_spec, missing_extra
+    from registry.text import visible
+
+    missing = missing_extra()
+    if missing is not None:
+        print_error(NAME, missing)
+        return 2
+    data, _ = read_config(args.config)
+    if args.output is not None:
+        check_output(args.output, args.force)
+    meta = meta_spec(data, str(args.config))
+    source = (f"{args.config} (model_type {meta.model_type}, {meta.architecture}), read off the model "
+              f"transformers {meta.transformers_version} builds on the meta device")
+    try:
+        text = blocks_spec_text(meta, model_name(args.config, data.get("_name_or_path")), source)
+    except ValueError as exc:
+        raise SpecError(str(args.config), "", f"cannot write the spec: {exc}") from None
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    output = Path(args.output)
+    write_output(output, lambda temporary: temporary.write_text(text, encoding="utf-8"), args.force)
+    print(f"wrote {visible(str(output), False)} ([[blocks]] of {meta.architecture})", file=sys.stderr)
     return 0

@@ -279,6 +279,8 @@ def _name_under(path: str, parent: str) -> str:
     its parent's, a repeat's copy numbers ``{0..11}`` standing for the copy ``0``)."""
     segments = _SEGMENT.findall(path)
     depth = len(_SEGMENT.findall(parent))
+    if path == parent and depth > 1:  # a bare parameter's one tensor: the parameter's own name
+        return segments[-1]
     return ".".join(segments[depth:]) if 0 < depth < len(segments) else path
 
 

@@ -1,4 +1,4 @@
-"""A tiny TOML writer for flat specs: top-level keys, then flat tables.
+"""A tiny TOML writer for specs: top-level keys, then flat tables or nested arrays of ``[[blocks]]``.
 
 Enough for what ``registry import-hf`` writes (text, whole numbers, floats, booleans
 and lists of them); anything else is a :class:`TypeError`, never a silently wrong
@@ -60,6 +60,8 @@ def value(item: Any) -> str:
         return string(item)
     if isinstance(item, (list, tuple)):
         return "[" + ", ".join(value(v) for v in item) + "]"
+    if isinstance(item, Mapping):
+        return "{ " + ", ".join(f"{key(k)} = {value(v)}" for k, v in item.items()) + " }" if item else "{}"
     raise TypeError(f"cannot write {type(item).__name__} as a TOML value")
 
 
@@ -74,6 +76,22 @@ def dumps(top: Mapping[str, Any], tables: Mapping[str, Mapping[str, Any]] | None
         lines += ["", f"[{key(name)}]"]
         lines += [_entry(k, v, f"{name}.") for k, v in table.items() if v is not None]
     return "\n".join(lines) + "\n"
+
+
+def dumps_blocks(top: Mapping[str, Any], blocks: list[Mapping[str, Any]], header: str = "") -> str:
+    """TOML text of a spec that composes blocks: ``header`` comments, ``top`` keys, then each block
+    as ``[[blocks]]`` and its own ``blocks`` as ``[[blocks.blocks]]`` (depth first), indented by depth."""
+    lines = dumps(top, header=header).rstrip("\n").splitlines()
+    _write_blocks(lines, blocks, "blocks", 0)
+    return "\n".join(lines) + "\n"
+
+
+def _write_blocks(lines: list[str], blocks: list[Mapping[str, Any]], table: str, depth: int) -> None:
+    indent = "  " * depth
+    for block in blocks:
+        lines += ["", f"{indent}[[{table}]]"]
+        lines += [indent + _entry(k, v, f"{table}.") for k, v in block.items() if v is not None and k != "blocks"]
+        _write_blocks(lines, block.get("blocks", ()), f"{table}.blocks", depth + 1)
 
 
 def _entry(name: str, item: Any, prefix: str = "") -> str:

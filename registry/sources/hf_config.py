@@ -67,8 +67,9 @@ def _refusal(cfg: ConfigReader, model_type: Any) -> Exception:
     error = cfg.error(
         "model_type",
         f"{short(model_type)} is not mapped by any installed plugin{hint}; mapped: {', '.join(known)}. "
-        f"To count it, write a spec with the nearest family (registry families lists them) or compose "
-        f"[[blocks]], or add a plugin that maps it: see {ROUTE_DOCS}",
+        f"To count it, write its [[blocks]] with `registry import-hf --via transformers CONFIG` (needs torch and "
+        f"transformers), or a spec with the nearest family (registry families lists them), or add a plugin that "
+        f"maps it: see {ROUTE_DOCS}",
     )
     from registry.errors import UnmappedModelTypeError
 

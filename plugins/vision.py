@@ -1,0 +1,188 @@
+"""Vision: ViT-style image encoders with independent switches (the ``vision`` family).
+
+One family for ViT, DINOv2 (with registers) and the vision towers of CLIP and SigLIP. ``layout`` only
+chooses the tensor names of that implementation's Hugging Face classes
+(:data:`~registry.plugins.vision_layouts.VISION_LAYOUTS`); the shapes come from switches:
+
+* the patch embedding: a convolution of ``d_model × n_channels × patch_size × patch_size``
+  (with a bias unless ``patch_bias`` is false, as in CLIP), stored as a bare parameter;
+* the tokens: a class token (``class_token``), DINOv2's register tokens
+  (``n_register_tokens``) and mask token (``mask_token``, also ViT's masked-image-modelling
+  one), learned position embeddings for ``(image_size / patch_size)²`` patches plus the
+  class token (registers have none);
+* pre-norm encoder layers: attention (``qkv_bias``; the output projection always has a
+  bias) and an MLP of ``d_ff`` (DINOv2's ``swiglu``: gate, up and down projections), with
+  DINOv2's layer scale (``lambda1``/``lambda2``) where the layout has it; CLIP's norm before
+  the first layer (``pre_layrnorm``) and a final norm;
+* the head: ViT's ``pooler`` (``pooler_dim`` outputs), SigLIP's attention-pooling head
+  (``pool_head``: a probe, a multi-head attention, a norm and an MLP), and an image
+  classifier of ``n_labels`` (``head = "classifier"``; DINOv2's reads the class token and
+  the mean patch token: ``2 × d_model`` inputs).
+
+An image of ``image_size²`` pixels is ``(image_size / patch_size)²`` patch tokens, plus the
+class token and the register tokens: the encoder's sequence length.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
+
+from registry import Family, hookimpl
+from registry.blocks import Attention, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Parameter, Repeat
+from registry.plugins.common import FamilyParams, check_heads
+from registry.plugins.vision_layouts import VISION_LAYOUTS, VisionLayout, VisionLayoutName
+
+
+class VisionParams(FamilyParams):
+    """Hyper-parameters of the ``vision`` family."""
+
+    layout: VisionLayoutName = Field("vit", description="tensor names of which implementation (see the family's doc)")
+    head: Literal["none", "classifier"] = Field("none", description="none (the bare encoder) or an image classifier")
+    n_labels: NonNegativeInt = Field(2, description="classifier outputs (0: no classifier layer)")
+    pooler: bool = Field(False, description="ViT's pooler (a dense layer on the class token)")
+    pooler_dim: PositiveInt | None = Field(None, description="ViT's pooler outputs (default d_model)")
+    pool_head: bool = Field(False, description="SigLIP's attention-pooling head")
+    d_model: PositiveInt = Field(768, description="hidden size")
+    n_layers: PositiveInt = Field(12, description="encoder layers")
+    n_heads: PositiveInt = Field(12, description="attention heads")
+    d_ff: PositiveInt = Field(3072, description="MLP inner width")
+    image_size: PositiveInt = Field(224, description="image side in pixels")
+    patch_size: PositiveInt = Field(16, description="patch side in pixels")
+    n_channels: PositiveInt = Field(3, description="image channels")
+    qkv_bias: bool = Field(True, description="biases on the query, key and value projections")
+    patch_bias: bool = Field(True, description="a bias on the patch convolution")
+    class_token: bool = Field(True, description="a learned class token before the patches")
+    mask_token: bool = Field(False, description="a learned mask token (DINOv2; ViT's masked-image modelling)")
+    n_register_tokens: NonNegativeInt = Field(0, description="DINOv2's register tokens")
+    swiglu: bool = Field(False, description="DINOv2's SwiGLU MLP (gate, up and down projections of d_ff)")
+
+    @model_validator(mode="after")
+    def _check(self) -> VisionParams:
+        check_heads(self.d_model, self.n_heads, None)
+        if self.patch_size > self.image_size:
+            raise FieldError("patch_size", f"patch_size ({self.patch_size}) exceeds image_size ({self.image_size})")
+        lay = VISION_LAYOUTS[self.layout]
+        for name, has in (("class_token", lay.cls_token), ("mask_token", lay.mask_token), ("pooler", lay.pooler),
+                          ("n_register_tokens", lay.register_tokens), ("swiglu", lay.swiglu), ("pool_head", lay.pool_head)):  # fmt: skip
+            if getattr(self, name) and not has:
+                raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
+        return self
+
+    @property
+    def n_patches(self) -> int:
+        """Patch tokens of one image: ``(image_size // patch_size)²``."""
+        return (self.image_size // self.patch_size) ** 2
+
+    @property
+    def n_tokens(self) -> int:
+        """The encoder's sequence length for one image: patches, class token and registers."""
+        return self.n_patches + int(self.class_token) + self.n_register_tokens
+
+
+def nested(blocks: list) -> list:
+    """The blocks with dotted names (``embeddings.cls_token``) placed in modules, one per name segment,
+    blocks that share a first segment in one module (the order kept): the tree shows short names."""
+    out: list = []
+    groups: dict[str, list] = {}
+    for block in blocks:
+        head, dot, rest = block.name.partition(".")
+        if not dot:
+            out.append(block)
+            continue
+        if head not in groups:
+            groups[head] = []
+            out.append(head)
+        groups[head].append(block.model_copy(update={"name": rest}))
+    return [Module(name=x, blocks=nested(groups[x])) if isinstance(x, str) else x for x in out]
+
+
+def _token(name: str, d: int, shape: str) -> Parameter:
+    dims = {"1d": (d,), "2d": (1, d), "3d": (1, 1, d)}[shape]
+    return Parameter(name=name, shape=dims, component="embedding")
+
+
+def _embeddings(p: VisionParams, lay: VisionLayout) -> list:
+    """Class, mask and register tokens, the patch convolution and the position embeddings."""
+    d = p.d_model
+    blocks: list = []
+    if p.class_token:
+        blocks.append(_token(lay.cls_token, d, lay.token_shape))
+    if p.mask_token:
+        blocks.append(_token(lay.mask_token, d, lay.mask_shape))
+    if p.n_register_tokens:
+        blocks.append(Parameter(name=lay.register_tokens, shape=(1, p.n_register_tokens, d), component="embedding"))
+    blocks.append(Parameter(name=f"{lay.patch}.weight", shape=(d, p.n_channels, p.patch_size, p.patch_size), component="embedding"))
+    if p.patch_bias:
+        blocks.append(Parameter(name=f"{lay.patch}.bias", shape=(d,), component="embedding"))
+    rows = p.n_patches + int(p.class_token)
+    if lay.positions_table:
+        blocks.append(Embedding(name=lay.positions, num_embeddings=rows, embedding_dim=d, role="position"))
+    else:
+        blocks.append(Parameter(name=lay.positions, shape=(1, rows, d), component="embedding"))
+    return blocks
+
+
+def _layer(p: VisionParams, lay: VisionLayout) -> list:
+    """One pre-norm encoder layer, named as the layout names it."""
+    d = p.d_model
+    attention = Attention(d_model=d, n_heads=p.n_heads, bias=p.qkv_bias, out_bias=True, names=lay.attn, kv_cache="none")
+    if p.swiglu:
+        ff = FeedForward(d_model=d, d_ff=p.d_ff, gated=True, names=lay.swiglu or {})
+    else:
+        ff = FeedForward(d_model=d, d_ff=p.d_ff, names=lay.ff)
+    scale1, scale2 = lay.layer_scale
+    blocks: list = [LayerNorm(name=lay.norm1, dim=d), attention]
+    if scale1:
+        blocks.append(Parameter(name=scale1, shape=(d,), component="attention"))
+    blocks += [LayerNorm(name=lay.norm2, dim=d), ff]
+    if scale2:
+        blocks.append(Parameter(name=scale2, shape=(d,), component="feed_forward"))
+    return nested(blocks)
+
+
+def _pool_head(p: VisionParams, name: str) -> Module:
+    """SigLIP's multi-head attention pooling: a probe, ``nn.MultiheadAttention``, a norm and an MLP."""
+    d = p.d_model
+    return Module(name=name, blocks=nested([
+        Parameter(name="probe", shape=(1, 1, d), component="head"),
+        Parameter(name="attention.in_proj_weight", shape=(3 * d, d), component="head"),
+        Parameter(name="attention.in_proj_bias", shape=(3 * d,), component="head"),
+        Linear(name="attention.out_proj", in_features=d, out_features=d, component="head"),
+        LayerNorm(name="layernorm", dim=d),
+        FeedForward(d_model=d, d_ff=p.d_ff, names={"up": "mlp.fc1", "down": "mlp.fc2"}, component="head"),
+    ]))  # fmt: skip
+
+
+def tower(p: VisionParams) -> list:
+    """The blocks of the encoder itself (embeddings, layers, norms, pooler or pooling head), unprefixed."""
+    lay = VISION_LAYOUTS[p.layout]
+    blocks = _embeddings(p, lay)
+    if lay.pre_norm:
+        blocks.append(LayerNorm(name=lay.pre_norm, dim=p.d_model))
+    blocks += [Repeat(name=lay.layers, count=p.n_layers, blocks=_layer(p, lay)), LayerNorm(name=lay.final_norm, dim=p.d_model)]
+    if p.pooler:
+        blocks.append(Linear(name=lay.pooler, in_features=p.d_model, out_features=p.pooler_dim or p.d_model, component="head"))
+    if p.pool_head:
+        blocks.append(_pool_head(p, lay.pool_head))
+    return nested(blocks)
+
+
+def build(p: VisionParams) -> Module:
+    """The block tree of a vision encoder (with its classifier when ``head`` says so)."""
+    lay = VISION_LAYOUTS[p.layout]
+    if p.head == "none":
+        return Module(blocks=tower(p))
+    blocks: list = [Module(name=lay.prefix, blocks=tower(p))]
+    if p.n_labels:
+        width = lay.classifier_inputs * p.d_model
+        blocks.append(Linear(name=lay.classifier, in_features=width, out_features=p.n_labels, component="head"))
+    return Module(blocks=blocks)
+
+
+@hookimpl
+def register_families(register):
+    """Register the ``vision`` family."""
+    register(Family(name="vision", params=VisionParams, build=build,
+                    description="ViT-style image encoders: ViT, DINOv2, CLIP's and SigLIP's vision towers"))  # fmt: skip

@@ -1,0 +1,89 @@
+"""Tensor names of the ``vision`` family, one :class:`VisionLayout` per implementation (data, not code).
+
+Each layout names the modules of one Hugging Face implementation (``modeling_<type>.py`` of
+transformers 5: ViT, DINOv2, CLIP's and SigLIP's vision transformers) so that the family's
+tensors carry the published checkpoints' names, and says how that implementation stores
+the pieces every ViT-style encoder has (class token, position embeddings). Not a plugin: it
+registers nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip"]
+
+
+@dataclass(frozen=True)
+class VisionLayout:
+    """Where one implementation puts each piece of a ViT-style encoder.
+
+    ``prefix`` is the tower's attribute in the classes that wrap it (``vit.`` in
+    ViTForImageClassification, ``vision_model.`` in CLIPModel); ``patch`` the patch convolution; ``cls_token`` the class token and
+    ``token_shape`` how that and the mask token are stored (``"1d"``: ``(d,)``, ``"3d"``:
+    ``(1, 1, d)``; DINOv2's mask token is ``(1, d)``: ``mask_shape``); ``positions_table``:
+    position embeddings as an ``nn.Embedding`` (CLIP, SigLIP) rather than a ``(1, n, d)``
+    parameter (ViT, DINOv2); ``swiglu`` the names of DINOv2's gated MLP; ``classifier_inputs`` the
+    classifier's input width in multiples of ``d_model`` (DINOv2's reads the class token and the
+    mean patch token: 2). An empty name means the implementation has no such piece.
+    """
+
+    prefix: str
+    patch: str
+    positions: str
+    attn: dict[str, str]
+    ff: dict[str, str]
+    norm1: str
+    norm2: str
+    final_norm: str
+    layers: str
+    cls_token: str = ""
+    token_shape: Literal["1d", "3d"] = "3d"
+    mask_token: str = ""
+    mask_shape: Literal["2d", "3d"] = "3d"
+    register_tokens: str = ""
+    positions_table: bool = False
+    pre_norm: str = ""
+    layer_scale: tuple[str, str] = ("", "")
+    swiglu: dict[str, str] | None = None
+    pooler: str = ""
+    pool_head: str = ""
+    classifier: str = "classifier"
+    classifier_inputs: int = 1
+
+
+_ATTENTION = {"q": "attention.q_proj", "k": "attention.k_proj", "v": "attention.v_proj", "o": "attention.o_proj"}
+_CLIP_ATTENTION = {"q": "self_attn.q_proj", "k": "self_attn.k_proj", "v": "self_attn.v_proj", "o": "self_attn.out_proj"}
+_FC = {"up": "mlp.fc1", "down": "mlp.fc2"}
+
+#: The layout of each implementation (``modeling_vit.py``, ``modeling_dinov2.py``, ``modeling_clip.py``,
+#: ``modeling_siglip.py`` of transformers 5.25).
+VISION_LAYOUTS: dict[str, VisionLayout] = {
+    "vit": VisionLayout(
+        prefix="vit", patch="embeddings.patch_embeddings.projection", positions="embeddings.position_embeddings",
+        attn=_ATTENTION, ff=_FC, norm1="layernorm_before", norm2="layernorm_after", final_norm="layernorm",
+        layers="layers", cls_token="embeddings.cls_token", mask_token="embeddings.mask_token", pooler="pooler.dense",
+    ),
+    # DINOv2 names both layer scales' parameters lambda1 (Dinov2LayerScale has one attribute)
+    "dinov2": VisionLayout(
+        prefix="dinov2", patch="embeddings.patch_embeddings.projection", positions="embeddings.position_embeddings",
+        attn=_ATTENTION, ff=_FC, norm1="norm1", norm2="norm2", final_norm="layernorm", layers="encoder.layer",
+        cls_token="embeddings.cls_token", mask_token="embeddings.mask_token", mask_shape="2d",
+        register_tokens="embeddings.register_tokens", layer_scale=("layer_scale1.lambda1", "layer_scale2.lambda1"),
+        swiglu={"gate": "mlp.gate_proj", "up": "mlp.up_proj", "down": "mlp.down_proj"}, classifier_inputs=2,
+    ),
+    "clip": VisionLayout(
+        prefix="vision_model", patch="embeddings.patch_embedding", positions="embeddings.position_embedding",
+        attn=_CLIP_ATTENTION, ff=_FC, norm1="layer_norm1", norm2="layer_norm2", final_norm="post_layernorm",
+        layers="encoder.layers", cls_token="embeddings.class_embedding", token_shape="1d", positions_table=True,
+        pre_norm="pre_layrnorm",
+    ),
+    "siglip": VisionLayout(
+        prefix="vision_model", patch="embeddings.patch_embedding", positions="embeddings.position_embedding",
+        attn=_CLIP_ATTENTION, ff=_FC, norm1="layer_norm1", norm2="layer_norm2", final_norm="post_layernorm",
+        layers="encoder.layers", positions_table=True, pool_head="head",
+    ),
+}  # fmt: skip
+#: Dinov2WithRegisters: DINOv2's names, its base model held as ``dinov2_with_registers`` in the classifier.
+VISION_LAYOUTS["dinov2_with_registers"] = replace(VISION_LAYOUTS["dinov2"], prefix="dinov2_with_registers")

@@ -1,0 +1,157 @@
+"""The Hugging Face vision model types, as rows of data: vit, dinov2, dinov2_with_registers,
+clip_vision_model and siglip_vision_model (the ``vision`` family), and the dual encoders clip and
+siglip (the ``dual-encoder`` family).
+
+Each standalone type is one :class:`registry.Row` (config field -> hyper-parameter,
+transformers' defaults from :mod:`registry.plugins.generated_defaults`, the switches the type
+sets) and a few rules where the logic is real (the classifier's labels, DINOv2's MLP width).
+A dual encoder's config holds its towers as ``text_config`` and ``vision_config``: each is read
+through a row of its own (the vision tower's is the standalone type's), its fields reported
+as ``vision_config.<field>``.
+"""
+
+from __future__ import annotations
+
+from registry import ConfigReader, Mapped, ModelType, Params, Row, hookimpl, short_value
+from registry.plugins.dual_encoder import DualEncoderParams
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.vision import VisionParams
+
+#: What every ViT-style configuration reads for a shape.
+_VISION_READS = {
+    "d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+    "image_size": "image_size", "patch_size": "patch_size", "n_channels": "num_channels",
+}  # fmt: skip
+#: Their fields that change no shape (activations, dropout, initialisation, norm epsilon).
+_VISION_SHAPE_FREE = frozenset(("hidden_act", "layer_norm_eps", "initializer_range", "initializer_factor",
+                                "attention_dropout", "hidden_dropout_prob", "attention_probs_dropout_prob"))  # fmt: skip
+#: DINOv2's backbone and training settings: no shapes.
+_DINOV2_SHAPE_FREE = frozenset(("layerscale_value", "drop_path_rate", "apply_layernorm", "reshape_hidden_states",
+                                "out_features", "out_indices", "stage_names", "_out_features", "_out_indices"))  # fmt: skip
+
+
+def _labels(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule: an image classifier (``...ForImageClassification``) of transformers' ``num_labels`` outputs:
+    the length of ``id2label`` when given, else ``num_labels``, else 2; the bare model has ViT's pooler."""
+    if not cls.endswith("ForImageClassification"):
+        params["head"] = ("architectures", "none")
+        return
+    params["head"] = ("architectures", "classifier")
+    params.pop("pooler", None)
+    labels = cfg.raw("id2label")
+    if labels is not None:
+        if not isinstance(labels, dict):
+            raise cfg.error("id2label", f"must be an object of labels (got {short_value(labels)})")
+        params["n_labels"] = ("id2label", len(labels))
+    else:
+        params["n_labels"] = ("num_labels", cfg.int("num_labels", 2, minimum=0))
+
+
+def _vit_pooler(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (ViT): ViTModel has a pooler of ``pooler_output_size`` outputs (null: ``hidden_size``)."""
+    size = cfg.int("pooler_output_size", None, nullable=True)
+    if cls == "ViTModel":
+        params["pooler"] = ("architectures", True)
+        params["pooler_dim"] = ("pooler_output_size", size)
+
+
+def _dinov2_mlp(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (DINOv2): the MLP is ``hidden_size * mlp_ratio`` wide; SwiGLU's is two thirds of that,
+    rounded up to a multiple of 8 (``Dinov2SwiGLUFFN``)."""
+    ratio = cfg.int("mlp_ratio", DEFAULTS["dinov2"]["mlp_ratio"])  # a whole number, as Dinov2Config types it
+    width = params["d_model"][1] * ratio
+    if params["swiglu"][1]:
+        width = (int(width * 2 / 3) + 7) // 8 * 8
+    if width < 1:  # transformers builds empty weight matrices (no parameters) that no checkpoint holds
+        raise cfg.error("mlp_ratio", "gives a SwiGLU MLP of 0 features: the model would have empty weight matrices")
+    params["d_ff"] = ("mlp_ratio", width)
+
+
+def _row(name: str, classes: tuple[str, ...], reads: dict, shape_free: frozenset, *rules, fixed=None) -> Row:
+    return Row(name, "vision", classes, reads={**_VISION_READS, **reads}, defaults=DEFAULTS[name],
+               fixed=fixed or {}, rules=rules, shape_free=_VISION_SHAPE_FREE | shape_free)  # fmt: skip
+
+
+_DINOV2 = {"qkv_bias": "qkv_bias", "swiglu": "use_swiglu_ffn"}
+_CLIP_VISION = _row("clip_vision_model", ("CLIPVisionModel",), {"d_ff": "intermediate_size"}, frozenset({"projection_dim"}),
+                    fixed={"layout": "clip", "patch_bias": False})  # fmt: skip
+_SIGLIP_VISION = _row("siglip_vision_model", ("SiglipVisionModel",), {"d_ff": "intermediate_size", "pool_head": "vision_use_head"},
+                      frozenset(), fixed={"layout": "siglip", "class_token": False})  # fmt: skip
+
+#: The standalone vision types (the module's docstring lists them).
+ROWS = (
+    _row("vit", ("ViTModel", "ViTForImageClassification"), {"d_ff": "intermediate_size", "qkv_bias": "qkv_bias"},
+         frozenset({"encoder_stride", "pooler_act"}), _labels, _vit_pooler, fixed={"layout": "vit"}),
+    _row("dinov2", ("Dinov2Model", "Dinov2ForImageClassification"), {**_DINOV2, "mask_token": "use_mask_token"},
+         _DINOV2_SHAPE_FREE, _labels, _dinov2_mlp, fixed={"layout": "dinov2"}),
+    # Dinov2WithRegisters always has the mask token (its configuration has no use_mask_token)
+    _row("dinov2_with_registers", ("Dinov2WithRegistersModel", "Dinov2WithRegistersForImageClassification"),
+         {**_DINOV2, "n_register_tokens": "num_register_tokens"}, _DINOV2_SHAPE_FREE, _labels, _dinov2_mlp,
+         fixed={"layout": "dinov2_with_registers", "mask_token": True}),
+    _CLIP_VISION,
+    _SIGLIP_VISION,
+)
+
+# --- dual encoders: clip and siglip ---------------------------------------------------------------
+
+_TEXT_READS = {
+    "text_vocab_size": "vocab_size", "text_d_model": "hidden_size", "text_n_layers": "num_hidden_layers",
+    "text_n_heads": "num_attention_heads", "text_d_ff": "intermediate_size", "text_n_positions": "max_position_embeddings",
+}  # fmt: skip
+
+
+class _Part(ConfigReader):
+    """One tower's sub-config (``text_config``, ``vision_config``): its errors name ``<part>.<field>``."""
+
+    def __init__(self, parent: ConfigReader, part: str) -> None:
+        value = parent.raw(part)
+        if value is None:
+            value = {}  # transformers builds the tower from its configuration's defaults
+        if not isinstance(value, dict):
+            raise parent.error(part, f"must be an object of the tower's fields (got {short_value(value)})")
+        super().__init__(value, parent.path)
+        self.part = part
+
+    def error(self, key: str, message: str):
+        """A SpecError naming ``<part>.<key>``."""
+        return super().error(f"{self.part}.{key}", message)
+
+
+def _tower(cfg: ConfigReader, part: str, row: Row, cls: str, fields) -> Params:
+    """The hyper-parameters one tower's row reads from its sub-config, their fields named ``<part>.<field>``."""
+    sub = _Part(cfg, part)
+    mapped = row.to_model_type(lambda family: fields).map(sub, cls)
+    return {name: (f"{part}.{key}" if key != "model_type" else key, value) for name, (key, value) in mapped.params.items()}
+
+
+def _text_row(name: str, extra: dict | None = None) -> Row:
+    return Row(f"{name}_text", "dual-encoder", ("-",), reads={**_TEXT_READS, **(extra or {})},
+               defaults=DEFAULTS[f"{name}_text_model"])  # fmt: skip
+
+
+def _map_clip(cfg: ConfigReader, cls: str) -> Mapped:
+    fields = DualEncoderParams.model_fields
+    params = _tower(cfg, "vision_config", _CLIP_VISION, "CLIPVisionModel", VisionParams.model_fields)
+    params |= _tower(cfg, "text_config", _text_row("clip"), cls, fields)
+    params["projection_dim"] = ("projection_dim", cfg.int("projection_dim", DEFAULTS["clip"]["projection_dim"]))
+    return Mapped("dual-encoder", params)
+
+
+def _map_siglip(cfg: ConfigReader, cls: str) -> Mapped:
+    fields = DualEncoderParams.model_fields
+    params = _tower(cfg, "vision_config", _SIGLIP_VISION, "SiglipVisionModel", VisionParams.model_fields)
+    params |= _tower(cfg, "text_config", _text_row("siglip", {"text_head": "projection_size?"}), cls, fields)
+    if params["text_head"][1] is None:  # SiglipTextConfig: projection_size defaults to hidden_size
+        params["text_head"] = (params["text_head"][0], params["text_d_model"][1])
+    params |= {"projection_dim": ("model_type", 0), "logit_bias": ("model_type", True)}
+    return Mapped("dual-encoder", params)
+
+
+@hookimpl
+def register_model_types(register):
+    """Map vit, dinov2, dinov2_with_registers, clip_vision_model, siglip_vision_model, clip and siglip."""
+    for row in ROWS:
+        register(row)
+    dual = frozenset(("text_config", "vision_config", "logit_scale_init_value", "initializer_factor"))
+    register(ModelType("clip", ("CLIPModel",), _map_clip, dual | {"projection_dim"}, "CLIP: text and vision towers"))
+    register(ModelType("siglip", ("SiglipModel",), _map_siglip, dual, "SigLIP: text and vision towers"))
