@@ -140,7 +140,9 @@ def sliding_params(cfg: ConfigReader, rule: WindowRule, default: int | None, n_l
         first_full = cfg.int("max_window_layers", 28, minimum=0)
         if not use:  # the configuration sets sliding_window to None
             cfg.raw("sliding_window")
-            cfg.raw("layer_types")
+            types = cfg.raw("layer_types", None)
+            if types is not None:  # transformers checks the list even so: the wrong length is refused
+                _checked_layer_types(cfg, types, n_layers)
             return {}
     window = cfg.int("sliding_window", default, nullable=True)
     if rule == "types":
@@ -152,6 +154,8 @@ def sliding_params(cfg: ConfigReader, rule: WindowRule, default: int | None, n_l
     pattern = cfg.int("sliding_window_pattern", 6) if rule == "gemma3" else 2
     types = cfg.raw("layer_types", None)
     if window is None:
+        if types is not None:
+            _checked_layer_types(cfg, types, n_layers)
         return {}
     params: Params = {"sliding_window": ("sliding_window", window)}
     if types is not None:
@@ -174,6 +178,8 @@ def _typed_layers(cfg: ConfigReader, window: int | None, n_layers: int, pattern:
     elif pattern_field is not None:
         cfg.raw(pattern_field, None)  # layer_types decides
     if window is None:
+        if types is not None:  # transformers checks the list even so: the wrong length is refused
+            _checked_layer_types(cfg, types, n_layers)
         return {}
     params: Params = {"sliding_window": ("sliding_window", window)}
     if types is not None:
@@ -191,13 +197,20 @@ def layer_types_params(cfg: ConfigReader, types: object, n_layers: int) -> Param
     return _from_layer_types(cfg, types, n_layers)
 
 
-def _from_layer_types(cfg: ConfigReader, types: object, n_layers: int) -> Params:
-    """An explicit ``layer_types`` list, written as a pattern when it follows one."""
+def _checked_layer_types(cfg: ConfigReader, types: object, n_layers: int) -> list[str]:
+    """``layer_types`` if it is a list of known kinds, one per layer (as transformers' config
+    class checks it, windows on or off); a SpecError naming it otherwise."""
     known = ("sliding_attention", "full_attention")
     if not isinstance(types, list) or any(t not in known for t in types):
         raise cfg.error("layer_types", f"must be a list of {' or '.join(known)}")
     if len(types) != n_layers:
         raise cfg.error("layer_types", f"lists {len(types)} layers, num_hidden_layers is {n_layers}")
+    return types
+
+
+def _from_layer_types(cfg: ConfigReader, types: object, n_layers: int) -> Params:
+    """An explicit ``layer_types`` list, written as a pattern when it follows one."""
+    types = _checked_layer_types(cfg, types, n_layers)
     full = [i for i, t in enumerate(types) if t == "full_attention"]
     if not full:
         return {}

@@ -121,16 +121,49 @@ LAYOUTS: dict[str, Layout] = {
         attention_names={"o": "dense", "q_norm": "q_layernorm", "k_norm": "k_layernorm"},
         mlp_names={"up": "fc1", "down": "fc2"},
     ),
+    "gpt_neo": Layout(
+        prefix="transformer", token="wte", layers="h", attention="attn.attention", mlp="mlp", norms=("ln_1", "ln_2"),
+        shared_norm="ln_1", final_norm="ln_f", attention_names={"o": "out_proj"},
+        mlp_names={"up": "c_fc", "down": "c_proj"},
+    ),
+    "codegen": Layout(
+        prefix="transformer", token="wte", layers="h", attention="attn", mlp="mlp", norms=("ln_1", "ln_2"),
+        shared_norm="ln_1", final_norm="ln_f", attention_names={"qkv": "qkv_proj", "o": "out_proj"},
+        mlp_names={"up": "fc_in", "down": "fc_out"},
+    ),
+    "persimmon": Layout(
+        prefix="model", token="embed_tokens", layers="layers", attention="self_attn", mlp="mlp", norms=_PRE_POST,
+        shared_norm="input_layernorm", final_norm="final_layernorm",
+        attention_names={**_FUSED, "q_norm": "q_layernorm", "k_norm": "k_layernorm"}, mlp_names=_NEOX_MLP,
+    ),
+    "mpt": Layout(
+        prefix="transformer", token="wte", layers="blocks", attention="attn", mlp="ffn", norms=("norm_1", "norm_2"),
+        shared_norm="norm_1", final_norm="norm_f", attention_names={"qkv": "Wqkv", "o": "out_proj"},
+    ),
+    "xglm": Layout(
+        prefix="model", token="embed_tokens", layers="layers", attention="self_attn", mlp="",
+        norms=("self_attn_layer_norm", "final_layer_norm"), shared_norm="self_attn_layer_norm", final_norm="layer_norm",
+        attention_names={"o": "out_proj"}, mlp_names={"up": "fc1", "down": "fc2"},
+    ),
+    "biogpt": Layout(
+        prefix="biogpt", token="embed_tokens", position="embed_positions", layers="layers", attention="self_attn",
+        mlp="", norms=("self_attn_layer_norm", "final_layer_norm"), shared_norm="self_attn_layer_norm",
+        final_norm="layer_norm", attention_names={"o": "out_proj"}, mlp_names={"up": "fc1", "down": "fc2"},
+        head="output_projection",
+    ),
 }  # fmt: skip
 
 
 class GPTStyleParams(FamilyParams):
     """Hyper-parameters of the gpt-style family."""
 
-    layout: Literal["gptj", "gpt_neox", "falcon", "starcoder2", "gpt_bigcode", "opt", "bloom", "phi"] = Field(
+    layout: Literal[
+        "gptj", "gpt_neox", "falcon", "starcoder2", "gpt_bigcode", "opt", "bloom", "phi", "gpt_neo", "codegen",
+        "persimmon", "mpt", "xglm", "biogpt",
+    ] = Field(
         description="tensor names of which model type's checkpoints (gptj, gpt_neox, falcon, starcoder2, "
-        "gpt_bigcode, opt, bloom, phi)"
-    )
+        "gpt_bigcode, opt, bloom, phi, gpt_neo, codegen, persimmon, mpt, xglm, biogpt)"
+    )  # fmt: skip
     vocab_size: PositiveInt = Field(description="token embedding rows (and LM head outputs)")
     d_model: PositiveInt = Field(description="residual stream width (hidden_size)")
     n_layers: PositiveInt = Field(description="decoder layers")
@@ -138,8 +171,8 @@ class GPTStyleParams(FamilyParams):
     n_kv_heads: PositiveInt | None = Field(None, description="key/value heads (default n_heads; 1: multi-query)")
     head_dim: PositiveInt | None = Field(None, description="width of one head (default d_model / n_heads)")
     d_ff: PositiveInt | None = Field(None, description="MLP width (default 4 * d_model)")
-    positions: Literal["learned", "rotary", "alibi"] = Field(
-        "rotary", description="learned: a table of positions; rotary and alibi have no parameters"
+    positions: Literal["learned", "rotary", "alibi", "sinusoidal"] = Field(
+        "rotary", description="learned: a table of positions; rotary, alibi and sinusoidal (XGLM) have no parameters"
     )
     n_positions: PositiveInt | None = Field(None, description="learned positions: the context length")
     position_offset: NonNegativeInt = Field(0, description="learned positions: extra rows of the table (OPT: 2)")

@@ -57,7 +57,7 @@ SUMMARIES: dict[str, tuple[str, str]] = {
 
 #: The most digits an exact figure may print with. Counts have at most
 #: :data:`registry.blocks.tree_check.MAX_COUNT_DIGITS` digits and other inputs at most
-#: :data:`registry.sources.spec.MAX_DIGITS`, so that every derived figure stays well below this;
+#: :data:`registry.io.MAX_DIGITS`, so that every derived figure stays well below this;
 #: Python's own default (4,300) would be too tight for a FLOP count of such a model.
 MAX_PRINTED_DIGITS = 10_000
 
@@ -129,6 +129,20 @@ def _sub_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
     return {}
 
 
+def _more_specs(parser: argparse.ArgumentParser, args: argparse.Namespace, extra: list[str]) -> list[str]:
+    """Spec files given after an option that follows the command's other positionals
+    (``plot memory --over context SPEC``): argparse leaves them over, as it does not intermix
+    positionals and options; they join ``args.specs``. Returns what is still left over."""
+    takes_specs = any(a.dest == "specs" and a.nargs in ("*", "+") for a in parser._actions)
+    if not takes_specs or not isinstance(getattr(args, "specs", None), list):
+        return extra
+    specs = [e for e in extra if e == "-" or not e.startswith("-")]
+    if len(specs) < len(extra):  # an unknown option among them: its value may look like a spec
+        return extra
+    args.specs.extend(specs)
+    return []
+
+
 def _run_of(dotted: str) -> Callable[[argparse.Namespace], int]:
     """The ``run`` of command module ``dotted``, imported when called."""
 
@@ -146,6 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Text the output stream cannot encode (``PYTHONIOENCODING=ascii``, a lone surrogate) is
     written with backslash escapes.
     """
+    closed = _stand_in_for_closed_streams()
     _escape_unencodable()
     if hasattr(sys, "set_int_max_str_digits") and 0 < sys.get_int_max_str_digits() < MAX_PRINTED_DIGITS:
         sys.set_int_max_str_digits(MAX_PRINTED_DIGITS)  # a net: our own limits keep every figure shorter
@@ -156,10 +171,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     prog = "registry"
     try:
         status, prog = _main(argv)
+        status = _flushed(status, prog)
     finally:
         sys.stdout = stdout
         gc.set_threshold(*thresholds)
-    return _flushed(status, prog)
+        for name, original in closed.items():
+            setattr(sys, name, original)
+    return status
 
 
 #: While a command runs, the cyclic garbage collector's first threshold (Python's default is
@@ -167,6 +185,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 #: pydantic validators), and collecting them every 700 allocations costs ~8% of a cold count.
 #: Garbage is still collected, only less often; the previous thresholds are restored after.
 _START_UP_GC_THRESHOLD = 50_000
+
+
+class _ClosedStream:
+    """Stands for a standard stream the process was started without (``>&-``, ``<&-``, where
+    Python sets it to None): writing or reading it is an OSError (EBADF), which the command
+    line reports in one line, like any other output that cannot be written."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def _closed(self, *args: object) -> None:
+        import errno
+
+        raise OSError(errno.EBADF, f"standard {'input' if self.name == 'stdin' else 'output'} is closed")
+
+    write = read = readline = fileno = _closed
+
+    def flush(self) -> None:
+        """Nothing was written: nothing to flush."""
+
+    @property
+    def buffer(self) -> _ClosedStream:
+        """The byte stream: as closed."""
+        return self
+
+
+def _stand_in_for_closed_streams() -> dict[str, object]:
+    """Put a :class:`_ClosedStream` for stdout and stdin where they are closed, and the null device
+    for a closed stderr (error lines then go nowhere, not into stdout; the exit status still says).
+    Returns what was replaced, to put back."""
+    import os
+
+    replaced: dict[str, object] = {}
+    for name in ("stdout", "stdin", "stderr"):
+        if getattr(sys, name) is None:
+            replaced[name] = None
+            setattr(sys, name, open(os.devnull, "w") if name == "stderr" else _ClosedStream(name))  # noqa: SIM115
+    return replaced
 
 
 class _Visible:
@@ -190,6 +246,17 @@ class _Visible:
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._stream, name)
+
+
+class _HtmlEscaped(_Visible):
+    """Markdown output: ``&``, ``<`` and ``>`` written as HTML entities, so that a name, a source
+    or a tensor holding ``<img onerror=...>`` shows as text where the Markdown is rendered
+    (GitHub, an editor's preview) instead of running as HTML. Rendered, the text reads the same."""
+
+    def write(self, text: str) -> int:
+        """Write ``text`` with its HTML special characters escaped."""
+        self._stream.write(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))  # type: ignore[attr-defined]
+        return len(text)
 
 
 def _escape_unencodable() -> None:
@@ -238,8 +305,9 @@ def _main(argv: Sequence[str] | None) -> tuple[int, str]:
     parser = build_parser(argv)
     try:
         args, extra = parser.parse_known_args(argv)
+        command_parser = _sub_parsers(parser).get(getattr(args, "command", None) or "", parser)
+        extra = _more_specs(command_parser, args, extra)
         if extra:  # said by the command's parser, so that the line starts 'registry COMMAND:'
-            command_parser = _sub_parsers(parser).get(getattr(args, "command", None) or "", parser)
             command_parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0), "registry"
@@ -250,8 +318,15 @@ def _main(argv: Sequence[str] | None) -> tuple[int, str]:
     from registry.errors import RegistryError
 
     prog = f"registry {args.command}"
+    if getattr(args, "format", None) == "markdown":  # HTML in a name would run where the Markdown is shown
+        sys.stdout = _HtmlEscaped(sys.stdout)  # type: ignore[assignment]
     try:
-        return args.run(args), prog
+        status = args.run(args)
+        if "registry.contracts.guard" in sys.modules:  # plugin code ran: what it printed or warned, one line each
+            from registry.commands import warn_plugin_notes
+
+            warn_plugin_notes(args.command)
+        return status, prog
     except RegistryError as exc:
         print_error(args.command, exc)
         return 2, prog
@@ -287,4 +362,4 @@ def _is_write_error(exc: OSError) -> bool:
     """Whether ``exc`` is a failure to write the output (a full disk, a quota, an I/O error)."""
     import errno
 
-    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EPIPE, errno.EFBIG)
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EPIPE, errno.EFBIG, errno.EBADF)

@@ -67,7 +67,7 @@ def read_text(path: Path) -> str:
     if len(data) > MAX_SPEC_BYTES:
         raise SpecError(str(path), "", f"file is over {MAX_SPEC_BYTES:,} bytes; a spec may be at most {MAX_SPEC_BYTES:,}")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark, as on stdin
     except UnicodeDecodeError as exc:
         raise SpecError(str(path), "", f"not UTF-8 text (byte {exc.start})") from None
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from registry.blocks import BlockBase, Module
 from registry.blocks.base import trusted_blocks
-from registry.errors import PluginError, RegistryError, SpecError
+from registry.errors import PluginError, SpecError
 from registry.plugin_manager import find_family
 from registry.blocks.tree_check import tree_problem
 
@@ -44,23 +44,39 @@ class Model:
 
 
 def build_architecture(family_name: str, params: BaseModel) -> Module:
-    """Run a family's builder on validated hyper-parameters and check what it returns."""
-    family = find_family(family_name)
-    try:
-        with trusted_blocks():  # built from validated hyper-parameters: not validated again
-            tree = family.build(params)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
-        raise PluginError(family.origin, f"family {family_name!r} built an invalid block ({where}): {first['msg']}") from exc
-    except RegistryError:
-        raise
-    except BaseException as exc:  # a faulty plugin: named, and the other specs still count
-        raise PluginError(family.origin, f"family {family_name!r} build() raised {type(exc).__name__}: {exc}") from None
-    if isinstance(tree, BlockBase) and not isinstance(tree, Module):
-        tree = Module(blocks=[tree])
-    if not isinstance(tree, Module):
-        raise PluginError(family.origin, f"family {family_name!r} build() returned {type(tree).__name__}, not a block")
+    """Run a family's builder on validated hyper-parameters and check what it returns.
+
+    The builder runs as plugin code (:mod:`registry.contracts.guard`: output captured, a time
+    limit, a failure one :class:`PluginError` naming the plugin), once the family is checked
+    to be the one registered, its code unchanged (:func:`registry.plugin_manager.verified`).
+    A tree from a third-party family is checked like user input
+    (:func:`registry.blocks.strict.untrusted_problem`); the built-in families' are tested
+    against their reference implementations and trusted.
+    """
+    from registry.contracts.guard import guarded
+    from registry.plugin_manager import verified
+
+    family = verified(find_family(family_name))
+    what = f"family {family_name!r} build()"
+    third_party = not family.origin.startswith("built-in")
+    with guarded(family.origin, what):
+        try:
+            with trusted_blocks():  # built from validated hyper-parameters: not validated again
+                tree = family.build(params)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
+            raise PluginError(family.origin, f"family {family_name!r} built an invalid block ({where}): {first['msg']}") from None
+        if isinstance(tree, BlockBase) and not isinstance(tree, Module):
+            tree = Module(blocks=[tree])
+        if not isinstance(tree, Module):
+            raise PluginError(family.origin, f"{what} returned {type(tree).__name__}, not a block")
+        if third_party:
+            from registry.blocks.strict import untrusted_problem
+
+            found = untrusted_problem(tree)
+            if found is not None:
+                raise PluginError(family.origin, f"family {family_name!r} built a bad model: {found}")
     problem = tree_problem(tree)
     if problem is not None:
         raise PluginError(family.origin, f"family {family_name!r} built a bad model: {problem.message}")

@@ -27,3 +27,20 @@ def ratio(numerator: int | float, denominator: int | float) -> float | None:
 def ceil_div(numerator: int, denominator: int) -> int:
     """``ceil(numerator / denominator)`` in exact integer arithmetic."""
     return -(-numerator // denominator)
+
+
+#: What a float result beyond the range of a double says (about 1.8e308).
+BEYOND_FLOAT = "beyond the range of a floating-point number (about 1.8e308)"
+
+
+def finite_ratio(numerator: int | float | Fraction, denominator: int | float | Fraction, what: str) -> float:
+    """``numerator / denominator`` (the denominator positive), computed exactly and given as a
+    finite float; ValueError naming ``what`` when it is beyond a float's range (a figure we
+    cannot print honestly is refused, never shown as ``inf``)."""
+    try:
+        value = float(Fraction(numerator) / Fraction(denominator))
+    except (OverflowError, ValueError, ZeroDivisionError):
+        raise ValueError(f"{what} is {BEYOND_FLOAT}") from None
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{what} is {BEYOND_FLOAT}")
+    return value

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import io
 import os
-import warnings
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 
 from registry import hookspecs
 from registry.contracts import Family, GgufArchitecture, ModelType
-from registry.errors import PluginError
+from registry.contracts.guard import Snapshot, guarded, replaced, snapshot
+from registry.errors import PluginError, RegistryError
 from registry.registrations import Registrations
 
 #: Dotted names of the built-in family plugins.
@@ -48,7 +47,14 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "registry.plugins.encoder_decoder_types",
     "registry.plugins.gpt_style",
     "registry.plugins.gpt_style_model_types",
+    "registry.plugins.classic_model_types",
     "registry.plugins.ssm",
+    "registry.plugins.hybrid",
+    "registry.plugins.lfm2",
+    "registry.plugins.griffin",
+    "registry.plugins.jetmoe",
+    "registry.plugins.zamba2",
+    "registry.plugins.hybrid_model_types",
     "registry.plugins.rwkv",
     "registry.plugins.encoder",
     "registry.plugins.encoder_types",
@@ -79,6 +85,8 @@ _gguf: Registrations[GgufArchitecture] | None = None
 _partial: Registrations[Family] | None = None  # families of the built-in modules imported one at a time
 _partial_modules: set[str] = set()
 _third_party: bool | None = None
+_snapshot: dict[str, Snapshot] | None = None  # the built-in plugin modules as imported
+T = TypeVar("T", Family, GgufArchitecture)
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
@@ -91,6 +99,8 @@ def get_plugin_manager() -> pluggy.PluginManager:
             module = importlib.import_module(dotted)
             pm.register(module, name=dotted)
             _origins[dotted] = "built-in"
+        global _snapshot
+        _snapshot = snapshot(_built_in_modules())
         _load_entry_points(pm)
         _drop_misspelt_hooks(pm)
         _pm = pm
@@ -135,10 +145,13 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
         try:
             with isolated(name, _load_errors):
                 plugin = ep.load()
-                pm.register(plugin, name=name)
         except _PluginFailed as failed:  # a broken third-party plugin must not break the tool
-            _load_errors.append(PluginError(name, f"failed to load: {failed.reason}"))
+            _load_errors.append(PluginError(name, f"failed to load: {failed.reason.removeprefix('raised ')}"))
+            check_built_ins(name, _load_errors)
             continue
+        if not check_built_ins(name, _load_errors):
+            continue  # it replaced a built-in's code at import: put back, and the plugin not used
+        pm.register(plugin, name=name)
         _origins[name] = origin
 
 
@@ -152,27 +165,50 @@ class _PluginFailed(Exception):
 
 @contextlib.contextmanager
 def isolated(plugin: str, errors: list[PluginError]) -> Iterator[None]:
-    """Run plugin code so that nothing it does escapes into the tool's own output or control flow.
+    """Run plugin code so that nothing it does escapes into the tool's own output or control flow
+    (:func:`registry.contracts.guard.guarded`: stdout captured, a time limit, each warning one
+    :class:`PluginError` line in ``errors``). Any exception, ``SystemExit`` and
+    ``KeyboardInterrupt`` included, becomes :class:`_PluginFailed`."""
+    try:
+        with guarded(plugin, "", errors):
+            yield
+    except PluginError as exc:
+        raise _PluginFailed(exc.message) from None
+    except RegistryError as exc:  # a hook has no field to name: its refusal is its failure
+        raise _PluginFailed(f"raised {type(exc).__name__}: {exc}") from None
 
-    Any exception, ``SystemExit`` and ``KeyboardInterrupt`` included, becomes
-    :class:`_PluginFailed`; what the plugin prints on stdout is kept from the command's
-    output (``--format json`` stays valid) and reported in one line, and each warning it
-    issues becomes one :class:`PluginError` line instead of Python's multi-line warning.
-    """
-    captured = io.StringIO()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            with contextlib.redirect_stdout(captured):
-                yield
-        except BaseException as exc:  # noqa: BLE001 - a plugin's sys.exit() must not end the tool
-            raise _PluginFailed(f"{type(exc).__name__}: {exc}") from None
-        finally:
-            printed = captured.getvalue()
-            if printed:
-                errors.append(PluginError(plugin, f"printed {len(printed):,} characters on stdout (not shown): {printed[:80]!r}"))
-            for warning in caught:
-                errors.append(PluginError(plugin, f"{warning.category.__name__}: {warning.message}"))
+
+def _built_in_modules() -> dict[str, Any]:
+    import sys
+
+    return {dotted: sys.modules[dotted] for dotted in DEFAULT_PLUGINS if dotted in sys.modules}
+
+
+def check_built_ins(plugin: str, errors: list[PluginError]) -> bool:
+    """Whether the built-in plugin modules are as imported; each function or class a plugin
+    rebound (or whose code it swapped) is put back and reported as ``plugin``'s (False)."""
+    if _snapshot is None:
+        return True
+    found = replaced(_snapshot, _built_in_modules())
+    if found:
+        names = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+        errors.append(PluginError(plugin, f"replaced built-in {names}; put back, and the plugin is not used"))
+    return not found
+
+
+def verified(item: T) -> T:
+    """``item`` (a family or a GGUF architecture found in the registry) if it is the registered
+    one with its code unchanged and the built-in plugins are intact; PluginError otherwise."""
+    errors: list[PluginError] = []
+    if not check_built_ins("code run since loading", errors):
+        raise errors[0]
+    for registrations in (_registry, _partial, _gguf):
+        if registrations is not None and registrations.get(item.name) is item:  # type: ignore[arg-type]
+            problem = registrations.tampered(item)  # type: ignore[arg-type]
+            if problem:
+                raise PluginError(item.origin, problem)
+            return item
+    raise PluginError(item.origin or "unknown", f"{item.what} {item.name!r} is not one the plugins registered; refused")
 
 
 def find_family(name: str) -> Family:
@@ -333,12 +369,14 @@ def _call_hook(hook: str, record: Callable[[str, object], None], errors: list[Pl
             with isolated(label, errors):
                 impl.function(register=register)
         except _PluginFailed as failed:  # reported, never fatal to other plugins
-            errors.append(PluginError(label, f"{hook} raised {failed.reason}"))
+            errors.append(PluginError(label, f"{hook} {failed.reason}"))
+        check_built_ins(label, errors)
 
 
 def reset() -> None:
     """Forget loaded plugins (for tests that install or remove one)."""
-    global _pm, _registry, _model_types, _gguf, _partial, _third_party
+    global _pm, _registry, _model_types, _gguf, _partial, _third_party, _snapshot
+    _snapshot = None
     _pm = None
     _registry = None
     _model_types = None
@@ -358,6 +396,9 @@ def register_plugin(plugin: object, name: str) -> None:
     """
     global _registry, _model_types, _gguf
     pm = get_plugin_manager()
+    errors: list[PluginError] = []
+    if not check_built_ins(name, errors):
+        raise errors[0]
     pm.register(plugin, name=name)
     _origins[name] = name
     _registry = None

@@ -38,6 +38,7 @@ class Registrations(Generic[T]):
         self.also = also or {}  # other classes a plugin may hand over, each with its conversion to ``kind``
         self.items: dict[str, T] = {}
         self.errors: list[PluginError] = []
+        self.fingerprints: dict[str, tuple[object, ...]] = {}  # the plugin code of each, as registered
 
     def register_from(self, plugin: str, item: object) -> None:
         """Record ``item`` as provided by ``plugin``; an invalid or duplicate one becomes an error."""
@@ -63,7 +64,19 @@ class Registrations(Generic[T]):
                 self.errors.append(PluginError(plugin, f"{item.what} {item.name!r} is already registered by "
                                                        f"{existing.origin}; ignored"))  # fmt: skip
                 return
-        self.items[item.name] = item.registered_by(plugin)
+        recorded = self.items[item.name] = item.registered_by(plugin)
+        self.fingerprints[item.name] = _fingerprint(recorded)
+
+    def tampered(self, item: T) -> str | None:
+        """What changed in ``item`` since it was registered (None: nothing): another object
+        under its name, or its plugin code swapped (``Family.fingerprint``). A plugin cannot
+        replace another's family, or its ``build``, silently."""
+        if self.items.get(item.name) is not item:
+            return f"{item.what} {item.name!r} is not the one registered by {item.origin}; refused"
+        now, then = _fingerprint(item), self.fingerprints.get(item.name, ())
+        if len(now) != len(then) or any(a is not b for a, b in zip(now, then)):
+            return f"the code of {item.what} {item.name!r} was replaced after {item.origin} registered it; refused"
+        return None
 
     def get(self, name: str) -> T | None:
         """What was registered as ``name``, or None."""
@@ -85,6 +98,11 @@ class Registrations(Generic[T]):
         if found is None:
             raise UnknownFamilyError(name, self.close(name, cutoff=0.5))
         return found
+
+
+def _fingerprint(item: object) -> tuple[object, ...]:
+    fingerprint = getattr(item, "fingerprint", None)
+    return fingerprint() if fingerprint is not None else ()
 
 
 def _built_in(origin: str) -> bool:

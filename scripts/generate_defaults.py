@@ -24,9 +24,12 @@ OUT = Path(__file__).resolve().parent.parent / "plugins" / "generated_defaults.p
 
 
 def plain(value: object) -> bool:
-    """Whether a default is plain data a row can use (numbers, strings, booleans, None, lists of those)."""
+    """Whether a default is plain data a row can use (numbers, strings, booleans, None, lists of those; a tuple of
+    strings, such as RecurrentGemma's block_types, is written as a list)."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return True
+    if isinstance(value, tuple):
+        return all(isinstance(v, str) for v in value)
     return isinstance(value, list) and all(v is None or isinstance(v, (bool, int, float, str)) for v in value)
 
 
@@ -66,8 +69,11 @@ def class_defaults(cls: type) -> dict[str, object]:
         for name, p in inspect.signature(cls.__init__).parameters.items():
             if name != "self" and p.default is not inspect.Parameter.empty and p.kind is p.POSITIONAL_OR_KEYWORD:
                 data[name] = p.default
-    data = {key: list(value) if isinstance(value, tuple) else value for key, value in data.items()}  # conv_dim ...
-    return {key: value for key, value in sorted(data.items()) if plain(value) and json.dumps(value)}
+    return {
+        key: list(value) if isinstance(value, tuple) else value
+        for key, value in sorted(data.items())
+        if plain(value) and json.dumps(value)
+    }
 
 
 def existing() -> list[str]:

@@ -553,7 +553,7 @@ def test_plot_refuses_to_overwrite_and_writes_nothing_when_a_spec_failed(tmp_pat
 
 
 def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
-    from registry.commands import write_output
+    from registry.output.files import write_output
     from registry.errors import SpecError
 
     target = tmp_path / "out.toml"

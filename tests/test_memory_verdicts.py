@@ -154,7 +154,8 @@ def test_latency_is_bytes_over_bandwidth_and_flops_over_peak():
 
     inf = inference(m, 4096, 1, 16, 16)
     one, two = rows
-    assert one.tpot_s == inf.decode_bytes_per_step / (3350e9 * 0.8)  # H100 SXM: 3.35 TB/s, at 80%
-    assert one.ttft_s == inf.prefill_flops / (989e12 * 0.5)  # 989 dense bf16 TFLOP/s at MFU 0.5
+    # computed exactly, then rounded once: equal to the float formula but for its own roundings
+    assert one.tpot_s == pytest.approx(inf.decode_bytes_per_step / (3350e9 * 0.8), rel=1e-12)  # H100 SXM: 3.35 TB/s, at 80%
+    assert one.ttft_s == pytest.approx(inf.prefill_flops / (989e12 * 0.5), rel=1e-12)  # 989 dense bf16 TFLOP/s at MFU 0.5
     assert two.tpot_s == one.tpot_s / 2 and two.tp == 2
     assert [r.tp for r in latency(model("llama-2-70b"), H100, 1024, tp=(1, 3, 8))[0]] == [1, 8]  # 3 splits no heads

@@ -15,6 +15,8 @@ import pytest
 import registry
 from registry.errors import SpecError
 from registry.plugin_manager import load_model_types
+from registry.contracts import short_value
+from registry.plugins.generated_defaults import DEFAULTS
 from registry.sources.hf_config import import_config
 from tests.conftest import ROOT
 
@@ -38,27 +40,38 @@ ALIASED = sorted(
 )  # fmt: skip
 
 
-def _value(data: dict, group: tuple[str, ...]) -> int:
-    """The published value of the field, under whichever spelling the file uses (else a small one)."""
-    return next((data[n] for n in group if isinstance(data.get(n), int)), 2)
+def _value(data: dict, group: tuple[str, ...], model_type: str = "") -> int | bool:
+    """The published value of the field, under whichever spelling the file uses (else transformers' default
+    when it is true or false, as LFM2's tie_embedding; else a small number)."""
+    given = next((data[n] for n in group if isinstance(data.get(n), int)), None)
+    if given is not None:
+        return given
+    default = next((DEFAULTS.get(model_type, {}).get(n) for n in group if n in DEFAULTS.get(model_type, {})), None)
+    return default if isinstance(default, bool) else 2
+
+
+def _other(value: int | bool) -> int | bool:
+    """A value of the same kind that disagrees with ``value``."""
+    return (not value) if isinstance(value, bool) else value + 1
 
 
 @pytest.mark.parametrize("model_type, group", ALIASED, ids=[f"{t}-{'|'.join(g)}" for t, g in ALIASED])
 def test_two_spellings_that_disagree_are_refused_naming_both(tmp_path, model_type, group):
     data = {k: v for k, v in PUBLISHED[model_type].items() if k not in group}
-    value = _value(PUBLISHED[model_type], group)
+    value = _value(PUBLISHED[model_type], group, model_type)
     path = tmp_path / "config.json"
-    path.write_text(json.dumps({**data, group[0]: value, group[1]: value + 1}, indent=2))
+    path.write_text(json.dumps({**data, group[0]: value, group[1]: _other(value)}, indent=2))
     with pytest.raises(SpecError) as info:
         import_config(path)
-    assert info.value.location == group[1] and f"disagrees with {group[0]} ({value})" in info.value.message
+    shown = short_value(value)  # as the message writes it
+    assert info.value.location == group[1] and f"disagrees with {group[0]} ({shown})" in info.value.message
 
 
 @pytest.mark.parametrize("model_type, group", ALIASED, ids=[f"{t}-{'|'.join(g)}" for t, g in ALIASED])
 def test_two_spellings_that_agree_count_as_the_published_file(tmp_path, model_type, group):
     """Reference: the published config as written (tests/test_model_types.py checks it against transformers)."""
     published = PUBLISHED[model_type]
-    value = _value(published, group)
+    value = _value(published, group, model_type)
     if not any(n in published for n in group):
         pytest.skip(f"the published {model_type} config leaves the field to its default")
     path = tmp_path / "config.json"

@@ -57,6 +57,9 @@ NOT_YET_IN_THE_TABLE = {
     **{t: "tests/test_types_speech.py" for t in ("hubert", "wav2vec2", "wavlm", "whisper")},
     **{t: "tests/test_types_vision.py" for t in ("clip", "clip_vision_model", "dinov2", "dinov2_with_registers", "siglip",
                                                   "siglip_vision_model", "vit")},
+    **{t: "tests/test_types_hybrid_2025.py" for t in ("bamba", "biogpt", "codegen", "falcon_h1", "gpt_neo", "granitemoehybrid",
+                                                       "jetmoe", "lfm2", "lfm2_moe", "mamba2", "mpt", "nemotron_h",
+                                                       "persimmon", "recurrent_gemma", "xglm", "zamba2")},
 }  # fmt: skip
 
 

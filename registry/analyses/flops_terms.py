@@ -122,7 +122,7 @@ class _Walker:
         self.add("attention_logits", times * 2 * s * k * inner)
         self.add("attention_softmax", times * 3 * block.n_heads * s * k)
         self.add("attention_values", times * 2 * s * k * inner)
-        self.add("attention_output", times * 2 * s * inner * d)
+        self.add("attention_output", times * 2 * s * inner * (block.d_out or d))
 
     def latent_attention(self, block: Any, times: int) -> None:
         """DeepSeek's multi-head latent attention, computed as written (keys and values expanded).

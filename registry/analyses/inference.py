@@ -23,7 +23,8 @@ on a :class:`~registry.analyses.flops.FlopsReport`, as ``registry flops`` prints
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import Any
 
 from registry.analyses.flops import FlopsReport, decode_terms, forward_terms
@@ -31,6 +32,10 @@ from registry.analyses.gpus import GPU
 from registry.analyses.kv_cache import cache_groups
 from registry.analyses.report import count
 from registry.model import Model
+from registry.numbers import finite_ratio
+
+#: Up to this batch the expected share of experts read is computed exactly (a rational power).
+_EXACT_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ def inference(
     """Prefill and decode FLOPs, bytes per decode step and (with a ``gpu``) the roofline bound.
 
     ``dtype`` chooses the GPU's peak (bf16, fp16, fp8). Raises ValueError for a
-    non-positive context, batch or GPU count.
+    non-positive context, batch or GPU count, or a rate beyond a float's range.
     """
     for label, value in (("context", context), ("batch", batch), ("gpus", gpus)):
         if value < 1:
@@ -67,24 +72,29 @@ def inference(
     decode, _ = decode_terms(model, context)
     report = count(model)
     experts = report.components.get("experts", 0)
-    share = 1.0
+    dense = report.total_params - experts
+    expert_share = Fraction(1)
     if experts:
-        a = report.components_active.get("experts", 0) / experts
-        share = 1 - (1 - a) ** batch
-    weights_read = (report.total_params - experts + experts * share) * weight_bits / 8
+        a = Fraction(report.components_active.get("experts", 0), experts)
+        # the expected share of experts touched: exact for a small batch, a float power past that
+        expert_share = 1 - (1 - a) ** batch if batch <= _EXACT_BATCH else Fraction(1 - (1 - float(a)) ** batch)
+    weight_bytes = round((dense + experts * expert_share) * Fraction(weight_bits) / 8)  # exact: counts may pass 2**53
     groups, _ = cache_groups(model.architecture, context, batch, kv_bits)
     kv = sum(g.bytes for g in groups)
-    weight_bytes = int(round(weights_read))
     result = Inference(context, batch, sum(prefill.values()), sum(decode.values()), weight_bytes, kv, weight_bytes + kv)
     if gpu is None:
         return result
-    memory_time = result.decode_bytes_per_step / gpus / (gpu.bandwidth_gbs * 1e9)
-    compute_time = batch * result.decode_flops_per_token / gpus / gpu.peak_flops(dtype)
+    bandwidth = Fraction(gpu.bandwidth_gbs) * 10**9 * gpus  # bytes a second, all GPUs
+    compute = Fraction(gpu.peak_flops(dtype)) * gpus  # FLOP/s, all GPUs
+    memory_time = Fraction(result.decode_bytes_per_step) / bandwidth
+    compute_time = batch * result.decode_flops_per_token / compute
     step = max(memory_time, compute_time)
-    rate = batch / step
+    if not step:  # nothing to read or compute (a model of no parameters and no cache): no rate
+        return replace(result, gpu=gpu.key, gpus=gpus)
     return Inference(
-        **{**result.__dict__, "gpu": gpu.key, "gpus": gpus, "decode_tokens_per_second": rate,
-           "decode_tokens_per_second_per_gpu": rate / gpus,
+        **{**result.__dict__, "gpu": gpu.key, "gpus": gpus,
+           "decode_tokens_per_second": finite_ratio(batch, step, "the decoding rate in tokens per second"),
+           "decode_tokens_per_second_per_gpu": finite_ratio(batch, step * gpus, "the decoding rate per GPU"),
            "decode_bound": "memory" if memory_time >= compute_time else "compute"}
     )  # fmt: skip
 
@@ -101,8 +111,6 @@ def with_hardware(
     Raises ValueError for an MFU outside (0, 1], both ``mfu`` and ``achieved_tflops``, a
     type the GPU has no peak for, or a non-positive context, batch or GPU count.
     """
-    from dataclasses import replace
-
     from registry.analyses.timing import training_time
 
     if mfu is not None and achieved_tflops is not None:

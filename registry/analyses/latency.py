@@ -33,6 +33,7 @@ from registry.analyses.report import count
 from registry.analyses.storage import find_format, weights_bytes
 from registry.analyses.tensor_parallel import attention_heads, split_problem
 from registry.model import Model
+from registry.numbers import finite_ratio
 
 #: Prefill at half the dense peak (PaLM, Chowdhery et al. 2022, Table 3: 46.2% MFU for PaLM 540B).
 DEFAULT_MFU = 0.5
@@ -105,12 +106,17 @@ def latency(
         if split_problem(heads, t) is not None:
             notes.append(f"tp {t}: {split_problem(heads, t)}")
             continue
-        ttft = None if peak is None else batch * inf.prefill_flops / (t * peak * mfu)
-        memory_time = inf.decode_bytes_per_step / (t * gpu.bandwidth_gbs * 1e9 * bandwidth_utilisation)
-        compute_time = 0.0 if peak is None else batch * inf.decode_flops_per_token / (t * peak * mfu)
-        step = max(memory_time, compute_time)
+        # exact rationals, then finite floats or a ValueError: counts may pass a float's range
+        compute = None if peak is None else t * Fraction(peak) * Fraction(mfu)
+        ttft = None if compute is None else finite_ratio(batch * inf.prefill_flops, compute, "the time to first token")
+        memory_time = Fraction(inf.decode_bytes_per_step) / (t * Fraction(gpu.bandwidth_gbs) * 10**9 * Fraction(bandwidth_utilisation))
+        compute_time = Fraction(0) if compute is None else Fraction(batch * inf.decode_flops_per_token) / compute
+        exact_step = max(memory_time, compute_time)
+        if not exact_step:
+            raise ValueError("nothing to read or compute per token (no parameters, no cache): no decode time")
+        step = finite_ratio(exact_step, 1, "the time per output token")
         per_gpu = -(-weights // t) + per_gpu_cache(groups, t)
         rows.append(Latency(model.name, gpu.key, t, context, batch, fmt.name, kv_fmt.name, mfu, bandwidth_utilisation,
-                            ttft, step, batch / step, "memory" if memory_time >= compute_time else "compute",
+                            ttft, step, finite_ratio(batch, exact_step, "the decoding rate"), "memory" if memory_time >= compute_time else "compute",
                             per_gpu, per_gpu <= usable))  # fmt: skip
     return rows, notes

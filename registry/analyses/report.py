@@ -25,7 +25,7 @@ down to the tensors. Nothing here prints.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from registry.blocks import BlockBase, Module, Repeat, Shared, join
@@ -52,6 +52,11 @@ class LayerRow:
     first: int | None = None
     stride: int = 1
     tied_to: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as JSON-ready data (``dataclasses.asdict``, without its deep copies)."""
+        return {"path": self.path, "params": self.params, "active": self.active, "count": self.count,
+                "first": self.first, "stride": self.stride, "tied_to": self.tied_to}  # fmt: skip
 
     @property
     def label(self) -> str:
@@ -114,8 +119,9 @@ class Report:
         """``params`` as a percentage of ``total_params``."""
         return ratio(100 * params, self.total_params) or 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        """The report as JSON-ready data (exact integers, layers as a list of objects)."""
+    def to_dict(self, layers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The report as JSON-ready data (exact integers, layers as a list of objects; ``layers``:
+        those objects, already made for another report of the same block tree)."""
         return {
             "name": self.name, "family": self.family, "source": self.source, "total_params": self.total_params,
             "active_params": self.active_params, "total_with_ties": self.total_with_ties,
@@ -125,7 +131,8 @@ class Report:
             "mtp_params": self.mtp_params, "include_mtp": self.include_mtp, "reported_params": self.reported_params,
             "reported_diff_pct": self.reported_diff_pct, "training_tokens": self.training_tokens,
             "components": dict(self.components), "components_active": dict(self.components_active),
-            "by_kind": dict(self.by_kind), "layers": [asdict(row) for row in self.layers],
+            "by_kind": dict(self.by_kind),
+            "layers": [row.to_dict() for row in self.layers] if layers is None else layers,
             "ignored_fields": list(self.ignored_fields), "notes": self.notes,
         }  # fmt: skip
 
@@ -179,14 +186,22 @@ def mtp_tally(model: Model) -> Tally | None:
     """The tally of the multi-token-prediction modules ``model``'s family declares its checkpoints hold, or None."""
     if model.family is None or model.params is None:
         return None
-    from registry.plugin_manager import find_family
+    from registry.contracts.families import declared_checkpoint_only
+    from registry.plugin_manager import find_family, verified
 
-    declare = find_family(model.family).checkpoint_only
-    if declare is None:
-        return None
-    blocks = [c.mtp_block for c in declare(model.params) if getattr(c, "mtp_block", None) is not None]
+    family = verified(find_family(model.family))
+    blocks = [c.mtp_block for c in declared_checkpoint_only(family, model.params) if c.mtp_block is not None]
     if not blocks:
         return None
+    if not family.origin.startswith("built-in"):  # a third-party block tree: checked like user input
+        from registry.blocks import BlockBase
+        from registry.blocks.strict import untrusted_problem
+        from registry.errors import PluginError
+
+        for block in blocks:
+            problem = f"not a block: {type(block).__name__}" if not isinstance(block, BlockBase) else untrusted_problem(block)
+            if problem:
+                raise PluginError(family.origin, f"family {model.family!r} checkpoint_only() mtp_block: {problem}")
     tally = Tally()
     for block in blocks:
         tally.add(block.tally)

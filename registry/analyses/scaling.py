@@ -125,9 +125,13 @@ def compute_optimal(fit: LossFit, compute_flops: float) -> Allocation:
     _check("compute_flops", compute_flops)
     a = fit.beta / (fit.alpha + fit.beta)
     log_c6 = math.log(compute_flops) - math.log(6)
-    n = _g(fit) * math.exp(a * log_c6)
-    d = math.exp(log_c6) / n
-    return Allocation(float(compute_flops), n, d, loss(fit, n, d), d / n)
+    try:
+        n = _g(fit) * math.exp(a * log_c6)
+        d = math.exp(log_c6) / n
+        return _finite(Allocation(float(compute_flops), n, d, loss(fit, n, d), d / n), f"compute {_short(compute_flops)}")
+    except (OverflowError, ValueError):
+        raise ValueError(f"compute {_short(compute_flops)}: the optimal allocation is beyond the range of a "
+                         "floating-point number") from None
 
 
 def allocation_for_params(fit: LossFit, n_params: float) -> Allocation:
@@ -136,9 +140,29 @@ def allocation_for_params(fit: LossFit, n_params: float) -> Allocation:
     From N = G*(C/6)**a: C = 6 * (N/G)**(1/a), and D = (C/6)/N.
     """
     _check("n_params", n_params)
-    c6 = math.exp((math.log(n_params) - math.log(_g(fit))) * (fit.alpha + fit.beta) / fit.beta)
-    n = float(n_params)
-    return Allocation(6 * c6, n, c6 / n, loss(fit, n, c6 / n), c6 / n / n)
+    try:
+        c6 = math.exp((math.log(n_params) - math.log(_g(fit))) * (fit.alpha + fit.beta) / fit.beta)
+        n = float(n_params)
+        return _finite(Allocation(6 * c6, n, c6 / n, loss(fit, n, c6 / n), c6 / n / n), f"{_short(n_params)} parameters")
+    except (OverflowError, ValueError):
+        raise ValueError(f"{_short(n_params)} parameters: the compute that makes them optimal is beyond the range "
+                         "of a floating-point number") from None
+
+
+def _short(value: float) -> str:
+    """A number to three significant digits, also an int too large for a float."""
+    from decimal import Decimal
+
+    return f"{Decimal(value):.3g}"
+
+
+def _finite(allocation: Allocation, what: str) -> Allocation:
+    """``allocation`` if every figure of it is a positive finite float; ValueError otherwise
+    (an allocation of 0 tokens, or an infinite compute, is not an answer)."""
+    for value in (allocation.compute, allocation.n_opt, allocation.d_opt, allocation.tokens_per_param):
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(what)
+    return allocation
 
 
 def chinchilla_tokens(n_params: float, tokens_per_param: float = 20) -> int:

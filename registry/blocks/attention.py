@@ -70,6 +70,9 @@ class Attention(BlockBase):
 
     kind: Literal["attention"] = "attention"
     d_model: PositiveInt = Field(description="input and output width")
+    d_out: PositiveInt | None = Field(
+        None, description="output width of o if not d_model (Zamba2's shared attention reads 2 × hidden, writes hidden)"
+    )
     n_heads: PositiveInt = Field(description="query heads")
     n_kv_heads: PositiveInt | None = Field(None, description="key/value heads (default n_heads; 1: multi-query)")
     head_dim: PositiveInt | None = Field(None, description="width of one head (default d_model / n_heads)")
@@ -146,7 +149,7 @@ class Attention(BlockBase):
             k_bias = self.bias if self.k_bias is None else self.k_bias
             parts = [linear(r, self.d_model, w, b) for r, w, b in (("q", queries, self.bias), ("k", kv, k_bias),
                                                                    ("v", kv, self.bias))]  # fmt: skip
-        parts.append(linear("o", inner, self.d_model, out_bias))
+        parts.append(linear("o", inner, self.d_out or self.d_model, out_bias))
         if self.relative:
             parts.append(linear("r", self.d_model, inner, False))
             for role in ("r_w_bias", "r_r_bias"):

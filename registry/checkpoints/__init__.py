@@ -105,10 +105,10 @@ def open_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
 
     from registry.checkpoints.folder import config_beside
 
-    from registry.checkpoints.quantization import quantization_config
+    from registry.checkpoints.quant_config import quantization_config
 
-    config, source = quantization_config(config_beside(file))
-    tensors, quantization = dequantize(stored, config, metadata, where, source)
+    config, source, key = quantization_config(config_beside(file))
+    tensors, quantization = dequantize(stored, config, metadata, where, source, key)
     from registry.checkpoints.tensors import Checkpoint
 
     return Checkpoint(where, "safetensors", stored, tensors, quantization, dict(metadata), notes)

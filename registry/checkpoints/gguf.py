@@ -209,8 +209,10 @@ def _tensor_info(s: _Stream) -> tuple[TensorInfo, int]:
     numel = math.prod(dims)
     if numel > MAX_ELEMENTS:
         raise s.error(name, f"dimensions {short_value(tuple(dims))} have more than 2^63 - 1 elements")
-    if dims and dims[0] % ggml.block_size:
-        raise s.error(name, f"rows of {dims[0]} values are not a multiple of {ggml.name}'s block of {ggml.block_size}")
+    row = dims[0] if dims else 1  # ggml: a dimension not given is 1 (a 0-d tensor is one value)
+    if row % ggml.block_size:
+        what = "a 0-d tensor (one value)" if not dims else f"rows of {row} values"
+        raise s.error(name, f"{what}: not a multiple of {ggml.name}'s block of {ggml.block_size}")
     nbytes = numel // ggml.block_size * ggml.type_size
     return TensorInfo(name, ggml.name, tuple(reversed(dims)), nbytes), offset
 

@@ -24,7 +24,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from registry.checkpoints import TensorInfo
-from registry.checkpoints.runs import SpecTensors
+from registry.checkpoints.runs import SpecTensors, length
 from registry.contracts import CheckpointNames, CheckpointOnly
 from registry.model import Model
 
@@ -62,10 +62,10 @@ def checkpoint_only(model: Model) -> tuple[CheckpointOnly, ...]:
     """The checkpoint-only tensors ``model``'s family declares for its hyper-parameters (none without a family)."""
     if model.family is None or model.params is None:
         return ()
-    from registry.plugin_manager import load_families
+    from registry.contracts.families import declared_checkpoint_only
+    from registry.plugin_manager import load_families, verified
 
-    declare = load_families().family(model.family).checkpoint_only
-    return tuple(declare(model.params)) if declare is not None else ()
+    return declared_checkpoint_only(verified(load_families().family(model.family)), model.params)
 
 
 def checkpoint_names(model: Model) -> CheckpointNames:
@@ -118,7 +118,7 @@ def _specheads(tensors: SpecTensors) -> list[str]:
             continue
         first = template.slots[0]
         for n in first[:MAX_PREFIXES]:
-            counts[str(n)] += copies // len(first)
+            counts[str(n)] += copies // length(first)
     return [head for head, _ in counts.most_common(MAX_PREFIXES)]
 
 

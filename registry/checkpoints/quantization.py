@@ -39,9 +39,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
+from registry.checkpoints.quant_config import check_quantization_config
 from registry.text import short_value
 from registry.checkpoints.tensors import Quantization, TensorInfo
 from registry.errors import SpecError
@@ -50,11 +50,13 @@ __all__ = ["LAYOUTS", "QUANTIZATION_SUFFIXES", "dequantize"]
 
 #: Name endings of tensors that belong to a quantized layout (never counted as parameters).
 QUANTIZATION_SUFFIXES = (
-    ".qweight", ".qzeros", ".g_idx", ".scales", ".biases", ".SCB", ".absmax", ".quant_map", "_blocks", "_scales",
+    ".qweight", ".qzeros", ".g_idx", ".scales", ".biases", ".SCB", ".absmax", ".quant_map",
     ".weight_packed", ".weight_scale", ".weight_scale_inv", ".weight_zero_point", ".weight_shape", ".weight_g_idx",
 )  # fmt: skip
 
 _PACKED = ("I32", "U32")
+#: Bits per value GPTQ and AWQ pack into int32.
+_INT_BITS = (2, 3, 4, 8)
 
 
 class _Layout:
@@ -87,10 +89,12 @@ class _Layout:
         self.used.update(t.name for t in parts)
 
 
-def _whole(layout: _Layout, name: str, value: float, what: str) -> int:
-    if value != int(value) or value <= 0:
-        raise layout.error(name, f"{what} is {value:g}, not a whole number: not the layout's shapes")
-    return int(value)
+def _whole(layout: _Layout, name: str, numerator: int, denominator: int, what: str) -> int:
+    """``numerator / denominator`` in exact integers: a positive whole number, else the shapes are not the layout's."""
+    if denominator <= 0 or numerator <= 0 or numerator % denominator:
+        value = "not positive" if denominator <= 0 or numerator <= 0 else f"{numerator}/{denominator}"
+        raise layout.error(name, f"{what} is {value}, not a positive whole number: not the layout's shapes")
+    return numerator // denominator
 
 
 def _dims(layout: _Layout, info: TensorInfo | None, name: str, n: int) -> tuple[int, ...]:
@@ -98,6 +102,8 @@ def _dims(layout: _Layout, info: TensorInfo | None, name: str, n: int) -> tuple[
         raise layout.error(name, "missing: the quantized layout needs it beside its packed weight")
     if len(info.shape) != n:
         raise layout.error(name, f"shape {short_value(info.shape)} has {len(info.shape)} dimensions, expected {n}")
+    if 0 in info.shape:
+        raise layout.error(name, f"shape {short_value(info.shape)} has a dimension of 0: nothing is packed in it")
     return info.shape
 
 
@@ -120,20 +126,24 @@ def _int_packed(layout: _Layout, method: str) -> None:
             if cols != n_out:
                 raise layout.error(name, f"shape {short_value(qweight.shape)} does not fit GPTQ's (K*bits/32, N) "
                                          f"beside scales {short_value(scales.shape)}")  # fmt: skip
-            bits = cfg.get("bits") if qzeros is None else 32 * qzeros.shape[-1] / n_out
-            bits = _whole(layout, f"{prefix}.qzeros", bits, "bits") if bits is not None else None
+            if qzeros is None:
+                bits = cfg.get("bits")
+            else:
+                bits = _whole(layout, qzeros.name, 32 * _dims(layout, qzeros, qzeros.name, 2)[1], n_out, "bits")
             if bits is None:
                 raise layout.error(name, "the number of bits is neither in quantization_config nor given by qzeros")
-            k_in = _whole(layout, name, rows * 32 / bits, "input features")
+            k_in = _whole(layout, name, rows * 32, bits, "input features")
             if g_idx is not None and g_idx.shape != (k_in,):
                 raise layout.error(g_idx.name, f"shape {short_value(g_idx.shape)}, expected ({k_in},) for {k_in} input features")
         else:  # AWQ: packed along the output dimension
             if g_idx is not None:
                 raise layout.error(g_idx.name, "AWQ stores no g_idx: is this GPTQ?")
-            bits = _whole(layout, name, 32 * cols / n_out, "bits")
+            bits = _whole(layout, name, 32 * cols, n_out, "bits")
             if qzeros is not None and qzeros.shape != (groups, cols):
                 raise layout.error(qzeros.name, f"shape {short_value(qzeros.shape)}, expected {(groups, cols)} for AWQ")
             k_in = rows
+        if bits not in _INT_BITS:
+            raise layout.error(name, f"shapes give {bits}-bit values; {kind} packs {', '.join(map(str, _INT_BITS))} bits")
         if cfg.get("bits") not in (None, bits) and not dynamic:
             raise layout.error(name, f"holds {bits}-bit values but quantization_config.bits is {cfg.get('bits')}")
         group = cfg.get("group_size")
@@ -189,7 +199,7 @@ _CT_EXTRAS = (".weight_scale", ".weight_zero_point", ".weight_g_idx", ".weight_s
 
 def _compressed_bits(layout: _Layout) -> int | None:
     groups = layout.config.get("config_groups")
-    bits = {g.get("weights", {}).get("num_bits") for g in groups.values() if isinstance(g, dict)} \
+    bits = {(g.get("weights") or {}).get("num_bits") for g in groups.values() if isinstance(g, dict)} \
         if isinstance(groups, dict) else set()  # fmt: skip
     bits.discard(None)
     if len(bits) > 1:
@@ -210,7 +220,7 @@ def _compressed_tensors(layout: _Layout) -> None:
             bits = _compressed_bits(layout)
             if bits is None or packed.dtype not in _PACKED:
                 raise layout.error(name, f"dtype {packed.dtype} without config_groups' num_bits: packing unknown")
-            per = _whole(layout, name, 32 / bits, "values per int32")
+            per = _whole(layout, name, 32, bits, "values per int32")
         extras = [t for s in _CT_EXTRAS if (t := layout.get(prefix + s)) is not None]
         layout.details.add(f"{bits}-bit packed")
         layout.add(f"{prefix}.weight", f"CT int{bits}" if packed.dtype != "U8" else "CT fp4", (rows, cols * per),
@@ -243,13 +253,25 @@ def _fp8(layout: _Layout) -> None:
         layout.add(weight.name, weight.dtype, weight.shape, weight, [scale])
 
 
+def _is_mxfp4(blocks: TensorInfo, scales: TensorInfo | None) -> bool:
+    """Whether ``<name>_blocks`` and ``<name>_scales`` have MXFP4's dtypes and shapes (uint8
+    ``(..., R, K/32, 16)`` and ``(..., R, K/32)``)."""
+    return (scales is not None and blocks.dtype == scales.dtype == "U8" and len(blocks.shape) >= 3
+            and blocks.shape[-1] == 16 and scales.shape == blocks.shape[:-1] and 0 not in blocks.shape)  # fmt: skip
+
+
+def _mxfp4_pairs(by_name: dict[str, TensorInfo]) -> list[str]:
+    """The names of the ``_blocks`` tensors that form MXFP4 pairs with their ``_scales``."""
+    return [n for n, t in by_name.items() if n.endswith("_blocks") and _is_mxfp4(t, by_name.get(f"{n[:-7]}_scales"))]
+
+
 def _mxfp4(layout: _Layout) -> None:
     """MXFP4: ``<name>_blocks`` (32 fp4 values in 16 bytes) with ``<name>_scales`` (one E8M0 per block)."""
     for name in layout.names("_blocks"):
         base = name[: -len("_blocks")]
         blocks = layout.by_name[name]
         scales = layout.get(f"{base}_scales")
-        if scales is None or len(blocks.shape) < 3 or blocks.shape[-1] != 16 or scales.shape != blocks.shape[:-1]:
+        if not _is_mxfp4(blocks, scales):
             raise layout.error(name, f"shape {short_value(blocks.shape)} beside scales "
                                      f"{short_value(scales.shape if scales else None)}: not MXFP4's (..., K/32, 16)")  # fmt: skip
         rows, k_in = blocks.shape[-3], blocks.shape[-2] * 32
@@ -274,7 +296,7 @@ def _mlx(layout: _Layout) -> None:
             raise layout.error(name, "MLX-quantized, but the config's quantization gives no bits and group_size "
                                      "(they cannot be told from the shapes)")  # fmt: skip
         rows, cols = _dims(layout, weight, weight.name, 2)
-        k_in = _whole(layout, weight.name, cols * 32 / bits, "input features")
+        k_in = _whole(layout, weight.name, cols * 32, bits, "input features")
         scales = layout.by_name[name]
         if scales.shape != (rows, math.ceil(k_in / group)):
             raise layout.error(name, f"shape {short_value(scales.shape)}, but {bits}-bit groups of {group} over "
@@ -295,8 +317,11 @@ METHODS = {"gptq": "GPTQ", "awq": "AWQ", "bitsandbytes": "bitsandbytes", "compre
            "fp8": "FP8", "mxfp4": "MXFP4", "mlx": "MLX"}  # fmt: skip
 
 
-def _detect(names: set[str], metadata: dict[str, str]) -> str | None:
-    """The layout the tensor names point to (None: no quantized tensor)."""
+def _detect(by_name: dict[str, TensorInfo]) -> str | None:
+    """The layout the tensor names and shapes point to (None: no quantized tensor). Plain
+    tensors whose names merely end like a layout's (``conv_blocks``, ``x_scales``) are not
+    packed: MXFP4 needs uint8 pairs of its shapes, MLX a uint32 weight beside scales and biases."""
+    names = by_name.keys()
     ends = lambda suffix: any(n.endswith(suffix) for n in names)  # noqa: E731
     if ends(".qweight"):
         return "GPTQ" if ends(".g_idx") else "GPTQ/AWQ"
@@ -306,33 +331,36 @@ def _detect(names: set[str], metadata: dict[str, str]) -> str | None:
         return "compressed-tensors"
     if ends(".weight_scale_inv"):
         return "FP8"
-    if ends("_blocks") and ends("_scales"):
+    if _mxfp4_pairs(by_name):
         return "MXFP4"
-    if (ends(".scales") and ends(".biases")) or metadata.get("format") == "mlx":
+    if any(n.endswith(".scales") and f"{n[:-7]}.biases" in by_name
+           and getattr(by_name.get(f"{n[:-7]}.weight"), "dtype", None) == "U32" for n in names):  # fmt: skip
         return "MLX"
     return None
 
 
 def dequantize(stored: list[TensorInfo], config: dict[str, Any] | None, metadata: dict[str, str], where: str,
-               source: str = "config.json") -> tuple[list[TensorInfo], Quantization | None]:  # fmt: skip
+               source: str = "config.json", key: str = "quantization_config",
+               ) -> tuple[list[TensorInfo], Quantization | None]:  # fmt: skip
     """The logical tensors of a checkpoint (in stored order) and how it is quantized.
 
-    ``config`` is the config's ``quantization_config`` (or MLX's ``quantization``), None
-    when there is none; ``source`` says where it came from, for the report.
+    ``config`` is the config's ``quantization_config`` (or MLX's ``quantization``: ``key``),
+    None when there is none; ``source`` says where it came from, for errors and the report.
+    Its fields are checked first (:mod:`registry.checkpoints.quant_config`). ``metadata``
+    (the safetensors ``__metadata__``) tells no layout: mlx-lm writes ``format: mlx`` on
+    every checkpoint it saves, quantized or not, so MLX is told by its tensors' dtypes.
     """
     config = config if isinstance(config, dict) else None
-    method = config.get("quant_method") if config is not None else None
-    if config is not None and method is None and ("bits" in config or "group_size" in config):
-        method = "mlx"  # mlx-lm writes bits and group_size with no quant_method
+    method = None if config is None else check_quantization_config(config, source, key)
     if method is not None:
-        layout_name = METHODS.get(str(method).lower())
+        layout_name = METHODS.get(method)
         if layout_name is None:
-            raise SpecError(where, "quantization_config.quant_method",
+            raise SpecError(source or where, f"{key}.quant_method",
                             f"{short_value(method)} is a layout registry cannot read (it reads {', '.join(METHODS)}); "
                             "its packed tensors would be miscounted")  # fmt: skip
         how = f"{source} quantization_config"
     else:
-        layout_name = _detect({t.name for t in stored}, metadata)
+        layout_name = _detect({t.name: t for t in stored})
         if layout_name is None:
             return stored, None
         how = "tensor names"
@@ -357,14 +385,3 @@ def dequantize(stored: list[TensorInfo], config: dict[str, Any] | None, metadata
     description = f"{layout_name} " + "; ".join(sorted(layout.details)) if layout.details else layout_name
     return logical, Quantization(layout_name, description, how)
 
-
-def quantization_config(config: Path | None) -> tuple[dict[str, Any] | None, str]:
-    """The ``quantization_config`` (or ``quantization``) object of a ``config.json``, and the
-    file's name as its source; ``(None, "")`` without a file, None without such an object."""
-    if config is None:
-        return None, ""
-    from registry.checkpoints.files import read_json_file
-
-    data = read_json_file(config, "config")
-    value = data.get("quantization_config", data.get("quantization"))
-    return (value if isinstance(value, dict) else None), str(config)

@@ -154,10 +154,11 @@ def read_repo_checkpoint(snap: Snapshot, name: str) -> Checkpoint:
 
         with RemoteFile(snap, name) as f:
             stored, metadata = read_safetensors(f)
-    from registry.checkpoints.quantization import dequantize, quantization_config
+    from registry.checkpoints.quant_config import quantization_config
+    from registry.checkpoints.quantization import dequantize
 
-    config, source = quantization_config(snap.config)
-    tensors, quantization = dequantize(stored, config, metadata, where, source)
+    config, source, key = quantization_config(snap.config)
+    tensors, quantization = dequantize(stored, config, metadata, where, source, key)
     return Checkpoint(where, "safetensors", stored, tensors, quantization, dict(metadata), notes)
 
 

@@ -91,7 +91,7 @@ class Template:
     @property
     def instances(self) -> int:
         """How many tensors the template stands for."""
-        return prod(len(r) for r in self.slots)
+        return prod(length(r) for r in self.slots)
 
     @property
     def dotted(self) -> bool:
@@ -121,8 +121,16 @@ class Template:
         return "".join(parts)
 
 
+def length(r: range) -> int:
+    """``len(r)``, also for a range of more than ``sys.maxsize`` numbers (``len`` raises
+    OverflowError there: 2**64 - 1 layers, from a GGUF's ``block_count``)."""
+    if r.step > 0:
+        return max(0, (r.stop - r.start + r.step - 1) // r.step)
+    return max(0, (r.start - r.stop - r.step - 1) // -r.step)
+
+
 def _span(r: range) -> str:
-    if len(r) == 1:
+    if length(r) == 1:
         return str(r[0])
     return f"{{{r[0]}..{r[-1]}{'' if r.step == 1 else f' step {r.step}'}}}"
 

@@ -62,7 +62,7 @@ from registry.checkpoints.names import (NOT_BUILT, Rename, checkpoint_names, che
                                          is_buffer, modern)  # fmt: skip
 from registry.contracts import CheckpointNames, CheckpointOnly
 from registry.model import Model
-from registry.checkpoints.runs import SpecTensors, Template, boxes
+from registry.checkpoints.runs import SpecTensors, Template, boxes, length
 from registry.blocks.tensors import Tensor
 
 __all__ = ["MIN_RUN", "NOT_BUILT", "OUTCOMES", "Comparison", "Entry", "Rename", "checkpoint_only", "compare"]
@@ -255,7 +255,7 @@ def _absent(spec: _Lookup, found: dict[str, _Found], result: Comparison) -> None
             entries.append((template.spec_key(numbers), *_tied_or_missing(spec, found, stored_groups, name, tensor,
                                                                            _tie_root(spec, name, template))))  # fmt: skip
         for box in boxes(template.slots, taken | exceptions):
-            count = prod(len(r) for r in box)
+            count = prod(length(r) for r in box)
             first = tuple(r[0] for r in box)
             if count < MIN_RUN:
                 for numbers in itertools.product(*box):
@@ -265,7 +265,7 @@ def _absent(spec: _Lookup, found: dict[str, _Found], result: Comparison) -> None
                 continue
             name = template.run_name(box)
             tied, entry = _tied_or_missing(spec, found, stored_groups, name, tensor, root)
-            runs = tuple((r[0], r[-1], r.step) for r in box if len(r) > 1)
+            runs = tuple((r[0], r[-1], r.step) for r in box if length(r) > 1)
             entries.append((template.spec_key(first), tied, replace(entry, count=count, indices=runs)))
     entries.sort(key=lambda e: e[0])
     for _key, tied, entry in entries:

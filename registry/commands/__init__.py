@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -93,6 +92,15 @@ def warn_plugin_errors(command: str) -> None:
 
     for error in plugin_errors():
         warn(command, error)
+    warn_plugin_notes(command)
+
+
+def warn_plugin_notes(command: str) -> None:
+    """Print one line per thing plugin code printed or warned while it ran (:mod:`registry.contracts.guard`)."""
+    from registry.contracts.guard import take_notes
+
+    for note in take_notes():
+        warn(command, note)
 
 
 def warn(command: str, message: object) -> None:
@@ -122,78 +130,10 @@ def load_models(
             print_error(command, exc)
             ok = False
             continue
+        finally:
+            warn_plugin_notes(command)
         for model in loaded:
             for line in model.warnings:
                 warn(command, line)
         models.extend(loaded)
     return models, ok
-
-
-def check_output(path: object, force: bool) -> None:
-    """Refuse ``path`` as an output file before any work is done: a directory, anything that
-    is not a regular file, or (without ``force``) a file that exists. Raises SpecError."""
-    import os
-    import stat
-    from pathlib import Path
-
-    from registry.errors import SpecError
-    from registry.io import special_file_kind
-
-    output = Path(str(path))
-    try:
-        info = os.stat(output)
-    except FileNotFoundError:
-        return
-    except (OSError, ValueError) as exc:
-        raise SpecError(str(output), "", f"cannot write: {getattr(exc, 'strerror', None) or exc}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise SpecError(str(output), "", "is a directory; give a file name")
-    if not stat.S_ISREG(info.st_mode):
-        raise SpecError(str(output), "", f"is {special_file_kind(info.st_mode)}, not a regular file; give a file name")
-    if not force:
-        raise SpecError(str(output), "", "already exists; use --force to overwrite it")
-
-
-def write_output(path: object, write: Callable[[Path], None], force: bool) -> None:
-    """Write an output file whole or not at all: ``write(temporary path)`` fills a temporary
-    file in the same folder, which is then renamed to ``path``. A failure (a full disk, an
-    exception while writing, text that cannot be encoded) leaves nothing behind. Without
-    ``force`` an existing file is refused, even one created meanwhile by another run (the
-    rename is a hard link, which fails if the name exists). Raises SpecError."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    from registry.errors import SpecError
-
-    output = Path(str(path))
-    check_output(output, force)
-    try:
-        fd, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name[:100]}.", suffix=f".tmp{output.suffix}")
-    except (OSError, ValueError) as exc:
-        raise SpecError(str(output), "", f"cannot write: {getattr(exc, 'strerror', None) or exc}") from None
-    os.close(fd)
-    temporary = Path(name)
-    try:
-        write(temporary)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)  # mkstemp makes it private; an output file is an ordinary file
-        if force:
-            os.replace(temporary, output)
-        else:
-            try:
-                os.link(temporary, output)
-            except FileExistsError:
-                raise SpecError(str(output), "", "already exists; use --force to overwrite it") from None
-            except OSError:  # a file system without hard links
-                if output.exists():
-                    raise SpecError(str(output), "", "already exists; use --force to overwrite it") from None
-                os.replace(temporary, output)
-    except OSError as exc:
-        raise SpecError(str(output), "", f"cannot write: {exc.strerror or exc}") from None
-    finally:
-        try:
-            temporary.unlink()
-        except FileNotFoundError:
-            pass

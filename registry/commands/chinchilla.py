@@ -75,7 +75,7 @@ def _split_numbers(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the planning rows; exit 2 if any spec could not be read."""
     from registry.output import render
-    from registry.commands._options import choice, positive_float, positive_int
+    from registry.commands._options import MIN_COMPUTE, TOKENS_PER_PARAM_RANGE, choice, positive_float, positive_int
     from registry.analyses.planning import budget_rows, model_rows, param_rows, trend
     from registry.analyses.scaling import FITS, get_fit
 
@@ -85,21 +85,24 @@ def run(args: argparse.Namespace) -> int:
     if args.params and args.compute:
         raise SystemExit("registry chinchilla: --params and --compute do not go together: --params gives the budget"
                          " at which a size is optimal, --compute the size for a budget")
-    budgets = [positive_float("chinchilla", "--compute", c) for c in args.compute or ()]
+    budgets = [positive_float("chinchilla", "--compute", c, MIN_COMPUTE) for c in args.compute or ()]
     sizes = [positive_int("chinchilla", "--params", n) for n in args.params or ()]
-    k = positive_float("chinchilla", "--tokens-per-param", args.tokens_per_param)
+    k = positive_float("chinchilla", "--tokens-per-param", args.tokens_per_param, *TOKENS_PER_PARAM_RANGE)
     fit = get_fit(choice("chinchilla", "--fit", args.fit, FITS))
     if sizes and (args.specs or args.family) and args.format == "csv":
         raise SystemExit("registry chinchilla: --params with SPEC gives two tables; CSV holds one: run them apart")
     ok = True
     tables: list[list[dict[str, Any]]] = []
-    if sizes:
-        tables.append(param_rows(sizes, fit, k))
-    if args.specs or args.family:
-        models, ok = selected_models(args, "chinchilla")
-        tables.append(model_rows(models, fit, budgets, k))
-    elif budgets:
-        tables.append(budget_rows(budgets, fit, k))
+    try:  # a figure beyond a float's range is refused, naming the value (registry.analyses.scaling)
+        if sizes:
+            tables.append(param_rows(sizes, fit, k))
+        if args.specs or args.family:
+            models, ok = selected_models(args, "chinchilla")
+            tables.append(model_rows(models, fit, budgets, k))
+        elif budgets:
+            tables.append(budget_rows(budgets, fit, k))
+    except ValueError as exc:
+        raise SystemExit(f"registry chinchilla: {'--params' if sizes else '--compute'}: {exc}") from None
     if args.format in ("json", "csv"):
         rows = [r for t in tables for r in t]
         if rows or args.format == "json":

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from registry.commands import add_format_option
@@ -72,19 +74,17 @@ def run(args: argparse.Namespace) -> int:
         models, ok = selected_models(args, "count", unmapped=lambda spec, exc: _unmapped(spec, exc, headers))
     ok = ok and headers_ok
     checks, checked_ok = _check_checkpoints(args.specs, models)
+    if args.format == "json":  # streamed, one model at a time: 10^5 models need no more memory than one
+        from registry.output.json_output import json_array
+
+        items = itertools.chain(_json_items(models, args.depth, checks, args.include_mtp), _header_items(headers))
+        for chunk in json_array(items, shared=_SHARED):
+            sys.stdout.write(chunk)
+        sys.stdout.write("\n")
+        return 2 if not ok or checked_ok is None else 0 if checked_ok else 1
     reports = [count(m, args.include_mtp) for m in models]
     trees = [tree(m, args.depth) for m in models] if args.depth else None
-    if args.format == "json":
-        data = render.reports_data(reports, trees)
-        for item, model in zip(data, models):
-            if id(model) in checks:
-                item["checkpoint"] = checks[id(model)][1]
-        if headers:
-            from registry.output.render_checkpoints import checkpoint_json
-
-            data += [{**checkpoint_json(cp, spec, 2), "family": None, "note": note} for spec, cp, note in headers]
-        print(render.json_text(data))
-    elif args.format == "csv":
+    if args.format == "csv":
         if reports:
             print(render.rows_text(render.component_columns(reports), "csv"))
         for spec, cp, note in headers:
@@ -105,6 +105,40 @@ def run(args: argparse.Namespace) -> int:
             if id(model) in checks:
                 print(checks[id(model)][0].splitlines()[0], file=sys.stderr)
     return 2 if not ok or checked_ok is None else 0 if checked_ok else 1
+
+
+#: The keys of a model's JSON object that depend on its block tree alone.
+_SHARED = ("components", "components_active", "by_kind", "layers", "tree")
+
+
+def _json_items(models: list[Model], depth: int | None, checks: dict[int, tuple[str, dict[str, Any]]],
+                include_mtp: bool = False) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """Each model's ``count --format json`` object, in turn. Models that share a block tree (the
+    sizes of a table with equal hyper-parameters) share its per-layer rows and tree, computed once."""
+    from registry.analyses.report import count, tree
+    from registry.output.render import tree_dicts
+
+    shared: dict[int, dict[str, Any]] = {}
+    for model in models:
+        report = count(model, include_mtp)
+        data = report.to_dict(shared[id(model.architecture)]["layers"] if id(model.architecture) in shared else None)
+        same = shared.setdefault(id(model.architecture), {key: data[key] for key in _SHARED if key in data})
+        if depth:
+            same.setdefault("tree", tree_dicts(tree(model, depth)))
+        data.update(same)  # the very objects of the first model of this tree: json_array encodes them once
+        if id(model) in checks:
+            data["checkpoint"] = checks[id(model)][1]
+        yield data
+
+
+def _header_items(headers: list[tuple[str, Checkpoint, str]]) -> Iterator[dict[str, Any]]:
+    """The JSON objects of the checkpoints counted from their headers alone (after the models)."""
+    if not headers:
+        return
+    from registry.output.render_checkpoints import checkpoint_json
+
+    for spec, checkpoint, note in headers:
+        yield {**checkpoint_json(checkpoint, spec, 2), "family": None, "note": note}
 
 
 def _headers_text(spec: str, checkpoint: Checkpoint, note: str, fmt: str) -> str:
@@ -170,6 +204,7 @@ def _checkpoint_of(spec: str) -> Path | str | None:
     """The checkpoint a command-line argument brings with it: a folder's, the GGUF file itself,
     or a Hugging Face repo's (the repo id, when the repo has a safetensors or GGUF checkpoint)."""
     from registry.checkpoints import is_gguf
+    from registry.errors import RegistryError
 
     if "/" in spec and not _exists(spec):
         from registry.sources.hub import is_repo_id, parse_repo_id
@@ -192,6 +227,8 @@ def _checkpoint_of(spec: str) -> Path | str | None:
             remote = cached_remotely(path)
             return checkpoint_in(path, required=False) if remote is None else remote
     except (OSError, ValueError):
+        return None
+    except RegistryError:  # a folder whose checkpoint cannot be chosen: loading it said so already
         return None
     return path if is_gguf(path) else None
 

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         rows = hyper_parameters(family)
         if args.format == "json":
             print(json.dumps({"name": family.name, "origin": family.origin, "description": family.description,
-                              "params": rows}, indent=2, default=str))  # fmt: skip
+                              "params": rows}, indent=2, allow_nan=False, default=str))  # fmt: skip
         elif args.format == "table":
             from registry.output.display import wrap
             from registry.output.table_width import fit_table
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         for row, f in zip(rows, sorted(registry.items.values(), key=lambda f: f.name)):
             row["params"] = hyper_parameters(f)
-        print(json.dumps(rows, indent=2, default=str))
+        print(json.dumps(rows, indent=2, allow_nan=False, default=str))
     elif args.format == "table":
         from registry.output.table_width import fit_table
 
@@ -111,7 +111,7 @@ def _model_types(fmt: str) -> int:
     types = sorted(load_model_types().items.values(), key=lambda m: m.name)
     if fmt == "json":
         print(json.dumps([{"model_type": m.name, "family": m.family or None, "classes": list(m.classes),
-                           "origin": m.origin} for m in types], indent=2))  # fmt: skip
+                           "origin": m.origin} for m in types], indent=2, allow_nan=False))  # fmt: skip
     else:
         rows = [{"model_type": m.name, "family": m.family or "-", "classes": ", ".join(m.classes), "origin": m.origin}
                 for m in types]  # fmt: skip

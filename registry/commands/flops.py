@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the FLOPs of every model of every spec; exit 2 if any spec could not be read."""
     from registry.output import render
-    from registry.commands._options import choice, positive_int
+    from registry.commands._options import MAX_BATCH, TFLOPS_RANGE, choice, positive_int
     from registry.analyses.gpus import PEAK_DTYPES
     from registry.commands._hardware import resolve_gpus
     from registry.commands._options import positive_float
@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     gpus, gpu, _ = resolve_gpus("flops", args)
     recompute = choice("flops", "--recompute", args.recompute, RECOMPUTE)
     mfu = None if args.mfu is None else positive_float("flops", "--mfu", args.mfu)
-    achieved = None if args.achieved_tflops is None else positive_float("flops", "--achieved-tflops", args.achieved_tflops)
+    achieved = None if args.achieved_tflops is None else positive_float(
+        "flops", "--achieved-tflops", args.achieved_tflops, *TFLOPS_RANGE)
     if mfu is not None and achieved is not None:
         raise SystemExit("registry flops: give --mfu or --achieved-tflops, not both")
     if mfu is not None and mfu > 1:
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         mfu = 0.4
     peak = choice("flops", "--peak-dtype", args.peak_dtype, PEAK_DTYPES)
     context = None if args.context is None else positive_int("flops", "--context", args.context)
-    batch = positive_int("flops", "--batch", args.batch)
+    batch = positive_int("flops", "--batch", args.batch, MAX_BATCH)
     dtype = choice("flops", "--dtype", args.dtype, DTYPE_BITS)
     kv_dtype = dtype if args.kv_dtype is None else choice("flops", "--kv-dtype", args.kv_dtype, DTYPE_BITS)
     models, ok = load_models(args.specs, NAME, getattr(args, "strict", False))

@@ -29,7 +29,7 @@ route needs the optional extra: pip install 'nn-param-registry[transformers]'.""
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``registry import-hf``."""
-    parser.add_argument("config", metavar="CONFIG.json", help="a Hugging Face config.json file")
+    parser.add_argument("config", metavar="CONFIG.json", help="a Hugging Face config.json file (- reads it from stdin)")
     parser.add_argument("-o", "--output", metavar="SPEC.toml", help="write the spec here instead of stdout")
     parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
     add_strict_option(parser)
@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from registry.commands import check_output, warn, warn_plugin_errors, write_output
+    from registry.commands import warn, warn_plugin_errors
+    from registry.output.files import check_output, write_text
     from registry.errors import SpecError
     from registry.sources.hf_config import map_config, model_name, source_of
     from registry.sources.config_file import read_config
@@ -67,22 +68,30 @@ def run(args: argparse.Namespace) -> int:
     warn_plugin_errors(NAME)
     if args.via == "transformers":
         return _run_via_transformers(args)
-    data, lines = read_config(args.config)
-    imported = map_config(data, args.config, lines, strict=args.strict)
+    if args.config == "-":  # the config's text from stdin
+        from registry.sources.loading import read_stdin
+
+        where = "<stdin>"
+        data, lines = read_config(where, read_stdin())
+    else:
+        where = args.config
+        data, lines = read_config(where)
+    imported = map_config(data, where, lines, strict=args.strict)
     for line in imported.notes:
         warn(NAME, line)
-    source = source_of(args.config, imported)
+    source = source_of(where, imported)
     if args.output is not None:
-        check_output(args.output, args.force)  # before any work: an existing file is refused
+        check_output(args.output, args.force)  # before writing the spec: an existing file is refused
+    name = model_name("stdin" if where == "<stdin>" else where, data.get("_name_or_path"))
     try:
-        text = spec_text(imported, model_name(args.config, data.get("_name_or_path")), source)
+        text = spec_text(imported, name, source)
     except ValueError as exc:  # a value TOML cannot hold (a lone surrogate)
-        raise SpecError(str(args.config), "", f"cannot write the spec: {exc}") from None
+        raise SpecError(where, "", f"cannot write the spec: {exc}") from None
     if args.output is None:
         sys.stdout.write(text)
         return 0
     output = Path(args.output)
-    write_output(output, lambda temporary: temporary.write_text(text, encoding="utf-8"), args.force)
+    write_text(output, text, args.force)
     print(f"wrote {visible(str(output), False)} (family {imported.family})", file=sys.stderr)
     return 0
 
@@ -105,7 +114,8 @@ def _run_via_transformers(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from registry.commands import check_output, print_error, write_output
+    from registry.commands import print_error
+    from registry.output.files import check_output, write_text
     from registry.errors import SpecError
     from registry.sources.config_file import read_config
     from registry.sources.hf_config import model_name
@@ -130,6 +140,6 @@ def _run_via_transformers(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     output = Path(args.output)
-    write_output(output, lambda temporary: temporary.write_text(text, encoding="utf-8"), args.force)
+    write_text(output, text, args.force)
     print(f"wrote {visible(str(output), False)} ([[blocks]] of {meta.architecture})", file=sys.stderr)
     return 0

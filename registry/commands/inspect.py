@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     checkpoint = open_checkpoint(args.checkpoint)
     depth = depth or (1 if checkpoint.format == "gguf" else 2)
     if args.format == "json":
-        print(json.dumps(checkpoint_json(checkpoint, args.checkpoint, depth), indent=2))
+        print(json.dumps(checkpoint_json(checkpoint, args.checkpoint, depth), indent=2, allow_nan=False))
     else:
         print(checkpoint_text(checkpoint, args.checkpoint, depth, args.format))
     return 0

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from registry.analyses.gpus import PEAK_DTYPES, CatalogError, find, load_catalog
     from registry.analyses.latency import latency
     from registry.analyses.storage import FORMATS, KV_FORMATS
-    from registry.commands._options import choice, positive_float, positive_int
+    from registry.commands._options import MAX_BATCH, MAX_GPUS, choice, positive_float, positive_int
     from registry.output import render
     from registry.output.display import wrap
 
@@ -53,12 +53,12 @@ def run(args: argparse.Namespace) -> int:
     except (CatalogError, ValueError) as exc:
         raise SystemExit(f"registry latency: --gpu: {exc}") from None
     context = positive_int("latency", "--context", args.context)
-    batch = positive_int("latency", "--batch", args.batch)
+    batch = positive_int("latency", "--batch", args.batch, MAX_BATCH)
     dtype = choice("latency", "--dtype", args.dtype.lower(), FORMATS)
     kv_dtype = None if args.kv_dtype is None else choice("latency", "--kv-dtype", args.kv_dtype.lower(), KV_FORMATS)
-    tps = tuple(positive_int("latency", "--tp", t) for t in args.tp.split(",") if t.strip())
-    mfu = positive_float("latency", "--mfu", args.mfu)
-    util = positive_float("latency", "--bandwidth-utilisation", args.bandwidth_utilisation)
+    tps = tuple(positive_int("latency", "--tp", t, MAX_GPUS) for t in args.tp.split(",") if t.strip())
+    mfu = positive_float("latency", "--mfu", args.mfu, most=1.0)
+    util = positive_float("latency", "--bandwidth-utilisation", args.bandwidth_utilisation, most=1.0)
     peak = choice("latency", "--peak-dtype", args.peak_dtype, PEAK_DTYPES)
     try:
         reserve = parse_reserve(args.reserve)

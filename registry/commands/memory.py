@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from registry.analyses.sharding import Parallelism
     from registry.analyses.storage import FORMATS, KV_FORMATS, find_format
     from registry.commands._hardware import resolve_gpus
-    from registry.commands._options import choice, positive_int
+    from registry.commands._options import MAX_BATCH, MAX_GPUS, choice, positive_int
 
     def fmt(text: str, option: str, kv: bool = False) -> str:
         try:
@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     kv_dtype = None if args.kv_dtype is None else fmt(args.kv_dtype, "--kv-dtype", kv=True)
     optimizer = choice("memory", "--optimizer", args.optimizer, OPTIMIZER_STATE_BYTES)
     seq_len = positive_int("memory", "--seq-len", args.seq_len)
-    batch = positive_int("memory", "--batch", args.batch)
+    batch = positive_int("memory", "--batch", args.batch, MAX_BATCH)
     encoder_len = None if args.encoder_len is None else positive_int("memory", "--encoder-len", args.encoder_len)
     recompute = choice("memory", "--recompute", args.recompute, RECOMPUTE)
     attention = "flash" if args.flash_attention else args.attention or "flash"
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise SystemExit(f"registry memory: --reserve: {exc}") from None
     zero = int(choice("memory", "--zero", str(args.zero), ("0", "1", "2", "3")))
-    tp, pp, ep = (positive_int("memory", f"--{k}", getattr(args, k)) for k in ("tp", "pp", "ep"))
+    tp, pp, ep = (positive_int("memory", f"--{k}", getattr(args, k), MAX_GPUS) for k in ("tp", "pp", "ep"))
     lora = None if args.lora is None else positive_int("memory", "--lora", args.lora)
     if args.qlora and lora is None:
         raise SystemExit("registry memory: --qlora needs --lora R")

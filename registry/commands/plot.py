@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from registry.analyses.plot_data import memory_series, points
     from registry.output import plot
     from registry.output import render
-    from registry.commands import check_output, write_output
+    from registry.output.files import check_output, write_output
     from registry.commands._options import choice
     from registry.analyses.scaling import FITS
     from registry.analyses.report import count
@@ -128,10 +128,10 @@ def _memory_options(args: argparse.Namespace) -> dict:
     from registry.analyses.gpus import find, load_catalog
     from registry.analyses.saved_tensors import ATTENTION
     from registry.analyses.storage import FORMATS
-    from registry.commands._options import choice, positive_int
+    from registry.commands._options import MAX_BATCH, choice, positive_int
 
     options = dict(
-        seq_len=positive_int("plot", "--seq-len", args.seq_len), batch=positive_int("plot", "--batch", args.batch),
+        seq_len=positive_int("plot", "--seq-len", args.seq_len), batch=positive_int("plot", "--batch", args.batch, MAX_BATCH),
         dtype=choice("plot", "--dtype", args.dtype.lower(), FORMATS),
         zero=int(choice("plot", "--zero", str(args.zero), ("0", "1", "2", "3"))),
         recompute=choice("plot", "--recompute", args.recompute, ("none", "selective", "full")),

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-from pathlib import Path
 
 from registry.commands._selection import add_model_arguments, selected_models
 
 NAME = "report"
 HELP = "an HTML page (one file, no network): summary, component chart, memory, FLOPs, collapsible tree, sources"
+#: The most models one page holds (docs/quickstart.md states it): each adds a section of tens of kB.
+MAX_MODELS = 1000
+
 DESCRIPTION = """Write one self-contained HTML file about the models given: the summary table,
 per model its sources (linked), the component breakdown as an inline SVG chart, memory
 and FLOPs, and the block tree, collapsible down to the tensors. It opens in any browser
 without a server or network. Without -o the page goes to stdout. An existing file is
-kept unless --force; nothing is written when a spec fails."""
+kept unless --force; nothing is written when a spec fails. One page holds at most
+1,000 models."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,39 +31,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Render the page; exit 2 (and write nothing) if any input could not be read."""
     from registry.api import html_report
+    from registry.output.files import check_output, write_text
+    from registry.text import visible
 
+    to_file = args.output is not None and args.output != "-"
+    if to_file:
+        check_output(args.output, args.force)  # before any work: a folder, a device or an existing file is refused
     models, ok = selected_models(args, "report")
     if not ok or not models:
         return 2
+    if len(models) > MAX_MODELS:  # a page of 10^5 models would be hundreds of MB that no browser opens
+        raise SystemExit(f"registry report: {len(models):,} models; one page holds at most {MAX_MODELS:,} "
+                         "(give fewer spec files, or use count --format json)")
     page = html_report(models, args.title)
-    if args.output is None or args.output == "-":
+    if not to_file:
         sys.stdout.write(page)
         return 0
-    target = Path(args.output)
-    if target.exists() and not args.force:
-        raise SystemExit(f"registry report: {target}: exists; use --force to overwrite it")
-    try:
-        write_atomically(target, page)
-    except OSError as exc:
-        raise SystemExit(f"registry report: {target}: cannot write: {exc.strerror or exc}") from None
-    print(f"wrote {target} ({len(models)} model{'s' if len(models) != 1 else ''}, {len(page.encode()):,} bytes)", file=sys.stderr)
+    write_text(args.output, page, args.force)
+    size = len(page.encode("utf-8", "backslashreplace"))
+    print(f"wrote {visible(str(args.output), False)} ({len(models)} model{'s' if len(models) != 1 else ''}, {size:,} bytes)", file=sys.stderr)
     return 0
-
-
-def write_atomically(target: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``target``, then rename it: a failure leaves nothing."""
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a page is an ordinary file
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -64,5 +64,5 @@ def run(args: argparse.Namespace) -> int:
     except RegistryError as exc:
         print_error(NAME, exc)
         return 2
-    print(json.dumps(schema, indent=2))
+    print(json.dumps(schema, indent=2, allow_nan=False))
     return 0

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     rows = difference_rows(result)
     if args.format == "json":
         data = {"spec": args.spec, "model": model.name, "checkpoint": args.checkpoint, **result.to_dict()}
-        print(json.dumps(data, indent=2))
+        print(json.dumps(data, indent=2, allow_nan=False))
     elif args.format == "csv":
         print(render.rows_text(rows, "csv"))
     else:

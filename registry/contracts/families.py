@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-__all__ = ["CheckpointNames", "CheckpointOnly", "Family"]
+__all__ = ["CheckpointNames", "CheckpointOnly", "Family", "code_of", "declared_checkpoint_only"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,16 @@ class Family:
         """This family, recorded as provided by ``plugin``."""
         return replace(self, origin=plugin)
 
+    def fingerprint(self) -> tuple[object, ...]:
+        """The plugin code this family runs, each function with its code object: the registry
+        records it at registration and checks it at use (a build swapped afterwards is refused)."""
+        return code_of(self.build, self.checkpoint_only)
+
+
+def code_of(*functions: object) -> tuple[object, ...]:
+    """Each of ``functions`` with its code object (None for a callable without one)."""
+    return tuple(x for f in functions for x in (f, getattr(f, "__code__", None)))
+
 
 def _family_problem(family: object) -> str:
     if not isinstance(family, Family):
@@ -101,3 +111,22 @@ def _family_problem(family: object) -> str:
     if family.checkpoint_names is not None and not isinstance(family.checkpoint_names, CheckpointNames):
         return f"family {family.name!r}: checkpoint_names must be a registry.CheckpointNames (or None)"
     return ""
+
+
+def declared_checkpoint_only(family: Family, params: Any) -> tuple[CheckpointOnly, ...]:
+    """What ``family``'s ``checkpoint_only`` declares for ``params`` (none without one), run as
+    plugin code (:mod:`registry.contracts.guard`) and checked: CheckpointOnly items with text
+    patterns and reasons, else a PluginError naming the plugin."""
+    declare = family.checkpoint_only
+    if declare is None:
+        return ()
+    from registry.contracts.guard import call
+    from registry.errors import PluginError
+
+    what = f"family {family.name!r} checkpoint_only()"
+    found = call(family.origin, what, lambda: tuple(declare(params)))
+    for item in found:
+        if not isinstance(item, CheckpointOnly) or not isinstance(item.pattern, str) or not isinstance(item.reason, str):
+            raise PluginError(family.origin, f"{what} returned {type(item).__name__}, not a CheckpointOnly with "
+                                             "a text pattern and reason")  # fmt: skip
+    return found

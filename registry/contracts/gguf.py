@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from registry.errors import SpecError
 from registry.text import short_value
+from registry.contracts.families import code_of
 from registry.contracts.model_types import REQUIRED
 
 __all__ = ["GgufArchitecture", "GgufArray", "GgufMetadata"]
@@ -92,3 +93,7 @@ class GgufArchitecture:
     def registered_by(self, plugin: str) -> GgufArchitecture:
         """This mapping, recorded as provided by ``plugin``."""
         return replace(self, origin=plugin)
+
+    def fingerprint(self) -> tuple[object, ...]:
+        """The plugin code this mapping runs, with its code objects (see ``Family.fingerprint``)."""
+        return code_of(self.config, self.tensor_name)

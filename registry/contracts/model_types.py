@@ -90,18 +90,22 @@ class ModelType:
 
 
 def _guarded(mapping: Callable[[ConfigReader, str], Mapped], plugin: str, name: str) -> Callable[[ConfigReader, str], Mapped]:
-    """``mapping``, with any failure other than a registry error (a refusal naming a field)
-    turned into a :class:`PluginError` naming ``plugin``: a broken mapping is one line, not a crash."""
+    """``mapping``, run as plugin code (:mod:`registry.contracts.guard`: output captured, a time
+    limit, any failure other than a registry error, a refusal naming a field, one
+    :class:`PluginError` naming ``plugin``), its result checked, its code checked unchanged."""
+    from registry.contracts.guard import call
+
+    code = getattr(mapping, "__code__", None)
+    what = f"the mapping of model_type {name!r}"
 
     def guarded(cfg: ConfigReader, cls: str) -> Mapped:
-        try:
-            mapped = mapping(cfg, cls)
-        except RegistryError:
-            raise
-        except BaseException as exc:  # a plugin's bug (sys.exit included), reported as the plugin's
-            raise PluginError(plugin, f"the mapping of model_type {name!r} raised {type(exc).__name__}: {exc}") from exc
+        if code is not None and getattr(mapping, "__code__", None) is not code:
+            raise PluginError(plugin, f"{what} was replaced after it was registered; refused")
+        mapped = call(plugin, what, mapping, cfg, cls)
         if not isinstance(mapped, Mapped):
-            raise PluginError(plugin, f"the mapping of model_type {name!r} returned {type(mapped).__name__}, not a Mapped")
+            raise PluginError(plugin, f"{what} returned {type(mapped).__name__}, not a Mapped")
+        if not isinstance(mapped.family, str) or not isinstance(mapped.params, dict):
+            raise PluginError(plugin, f"{what} returned a Mapped whose family is not text or whose params are not a dict")
         return mapped
 
     guarded.__doc__ = mapping.__doc__

@@ -104,5 +104,11 @@ def share_text(share: float) -> str:
 
 
 def gb_text(n: int) -> str:
-    """Bytes in decimal gigabytes (1 GB = 1e9 bytes), the unit of the command line, the HTML report and the plots."""
-    return f"{n / 1e9:,.2f} GB"
+    """Bytes in decimal gigabytes (1 GB = 1e9 bytes), the unit of the command line, the HTML report and the plots
+    (in scientific notation, exact digits, past a float's range: a spec may hold 10**400 parameters)."""
+    try:
+        return f"{n / 1e9:,.2f} GB"
+    except OverflowError:
+        from decimal import Decimal
+
+        return f"{Decimal(n) / Decimal(10**9):.2e} GB"

@@ -50,7 +50,7 @@ def rows_text(rows: Sequence[dict[str, Any]], fmt: str) -> str:
     if fmt == "json":
         import json
 
-        return json.dumps(list(rows), indent=2)
+        return json.dumps(list(rows), indent=2, allow_nan=False)
     if fmt == "csv":
         import csv
         import io
@@ -121,21 +121,19 @@ def summary_rows(reports: Iterable[Report], display: bool = False) -> list[dict[
 
 def reports_data(reports: Sequence[Report], trees: Sequence[list[TreeNode]] | None = None) -> list[dict[str, Any]]:
     """``registry count --format json`` as data: one object per model (with ``trees``: each
-    model's ``tree``), for a command to add to before :func:`json_text`."""
+    model's ``tree``), for a command to add to before :func:`registry.output.json_output.json_text`."""
     out = []
     for i, report in enumerate(reports):
         data = report.to_dict()
         if trees is not None:
-            data["tree"] = [_node_dict(n) for n in trees[i]]
+            data["tree"] = tree_dicts(trees[i])
         out.append(data)
     return out
 
 
-def json_text(data: Any) -> str:
-    """JSON-ready data as every command's ``--format json`` prints it (indented by two)."""
-    import json
-
-    return json.dumps(data, indent=2)
+def tree_dicts(nodes: Sequence[TreeNode]) -> list[dict[str, Any]]:
+    """A block tree (:func:`registry.analyses.report.tree`) as JSON-ready data."""
+    return [_node_dict(n) for n in nodes]
 
 
 def _node_dict(node: TreeNode) -> dict[str, Any]:

@@ -7,16 +7,19 @@ Hugging Face ``config.json``-like dict from the file's metadata (read through a
 of that config builds the model; its ``tensor_name`` gives the checkpoint name
 (``model.layers.0.self_attn.q_proj.weight``) of a GGUF tensor name
 (``blk.0.attn_q.weight``), None for a tensor that is not a parameter. The core names
-no architecture.
+no architecture. Both run as plugin code (:mod:`registry.contracts.guard`), and what they
+return is checked: a dict with text keys, text or None.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from registry.checkpoints.tensors import Checkpoint, TensorInfo
 from registry.contracts import GgufArchitecture, GgufMetadata, short_value
-from registry.plugin_manager import find_family, load_gguf_architectures
+from registry.contracts.guard import call, guarded
+from registry.errors import PluginError
+from registry.plugin_manager import find_family, load_gguf_architectures, verified
 
 if TYPE_CHECKING:
     from registry.model import Model
@@ -37,7 +40,16 @@ def _architecture(checkpoint: Checkpoint) -> tuple[GgufArchitecture, GgufMetadat
     if meta.arch not in known:
         raise meta.error("general.architecture", f"{short_value(meta.arch)} is not mapped by any installed plugin; "
                                                  f"mapped: {', '.join(sorted(known)) or 'none'}")  # fmt: skip
-    return known[meta.arch], meta
+    return verified(known[meta.arch]), meta
+
+
+def _config(arch: GgufArchitecture, meta: GgufMetadata) -> dict[str, Any]:
+    """``arch.config(meta)`` run as plugin code, its result checked like a config.json: an object with text keys."""
+    data = call(arch.origin, f"GGUF architecture {arch.name!r} config()", arch.config, meta)
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        raise PluginError(arch.origin, f"GGUF architecture {arch.name!r} config() returned {type(data).__name__}, "
+                                       "not a dict with text keys")  # fmt: skip
+    return data
 
 
 def gguf_model(checkpoint: Checkpoint, *, strict: bool = False) -> Model:
@@ -46,7 +58,7 @@ def gguf_model(checkpoint: Checkpoint, *, strict: bool = False) -> Model:
     from registry.sources.hf_config import map_config, source_of
 
     arch, meta = _architecture(checkpoint)
-    data = arch.config(meta)
+    data = _config(arch, meta)
     imported = map_config(data, checkpoint.path, strict=strict)
     params = find_family(imported.family).params.model_validate(imported.params)
     name = meta.data.get("general.name")
@@ -69,8 +81,12 @@ def gguf_tensors_as_checkpoint(checkpoint: Checkpoint) -> tuple[list[TensorInfo]
     arch, _ = _architecture(checkpoint)
     renamed: list[TensorInfo] = []
     skipped: list[str] = []
-    for t in checkpoint.tensors:
-        name = arch.tensor_name(t.name)
+    what = f"GGUF architecture {arch.name!r} tensor_name()"
+    with guarded(arch.origin, what):  # once for all tensors: a file may hold thousands
+        names = [arch.tensor_name(t.name) for t in checkpoint.tensors]
+    for t, name in zip(checkpoint.tensors, names):
+        if name is not None and not isinstance(name, str):
+            raise PluginError(arch.origin, f"{what} returned {type(name).__name__} for {short_value(t.name)}, not text or None")
         if name is None:
             skipped.append(t.name)
         else:

@@ -67,7 +67,7 @@ def _refusal(cfg: ConfigReader, model_type: Any) -> Exception:
     error = cfg.error(
         "model_type",
         f"{short(model_type)} is not mapped by any installed plugin{hint}; {len(known)} model types are mapped "
-        f"(registry families --model-types lists them). "
+        "(registry families --model-types lists them). "
         f"To count it, write its [[blocks]] with `registry import-hf --via transformers CONFIG` (needs torch and "
         f"transformers), or a spec with the nearest family (registry families lists them), or add a plugin that "
         f"maps it: see {ROUTE_DOCS}",

@@ -84,6 +84,10 @@ def load(path: str | Path, *, strict: bool = False) -> list[Model]:
         raise TypeError(f"registry.load takes a file path or a catalogue name, not {type(path).__name__}")
     if str(path) == STDIN:
         return _stdin(strict)
+    if isinstance(path, str) and not path.strip():  # Path("") is ".", the current folder: never meant
+        from registry.errors import SpecError
+
+        raise SpecError(repr(path), "", "an empty name: give a spec file, a folder or a model of the catalogue")
     if "/" in str(path) and not _exists(path):  # a repo id? (the hub module is imported only then: start-up time)
         from registry.sources.hub import is_repo_id, parse_repo_id
 
@@ -140,25 +144,38 @@ def _catalogue(path: str | Path) -> tuple[Path, str | None]:
 
 def _stdin(strict: bool) -> list[Model]:
     """A spec (TOML) or a config.json (JSON: text starting with ``{``) read from standard input."""
-    import sys
-
-    from registry.errors import SpecError
     from registry.sources.spec import load_text
-    from registry.io import MAX_SPEC_BYTES
 
-    stream = getattr(sys.stdin, "buffer", None)
-    data = stream.read(MAX_SPEC_BYTES + 1) if stream is not None else (sys.stdin.read(MAX_SPEC_BYTES + 1) or "").encode()
-    if len(data) > MAX_SPEC_BYTES:
-        raise SpecError("<stdin>", "", f"input is over {MAX_SPEC_BYTES:,} bytes; a spec may be at most {MAX_SPEC_BYTES:,}")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SpecError("<stdin>", "", f"not UTF-8 text (byte {exc.start})") from None
+    text = read_stdin()
     if text.lstrip().startswith("{"):
         from registry.sources.hf_config import load_config
 
         return load_config(Path("<stdin>"), strict=strict, text=text)
     return load_text(text, "<stdin>")
+
+
+def read_stdin() -> str:
+    """Standard input as text: at most :data:`~registry.io.MAX_SPEC_BYTES` of UTF-8
+    (a byte-order mark dropped); a SpecError naming ``<stdin>`` otherwise."""
+    import sys
+
+    from registry.errors import SpecError
+    from registry.io import MAX_SPEC_BYTES
+
+    if sys.stdin is None:  # started with standard input closed (<&-)
+        raise SpecError("<stdin>", "", "standard input is closed; give a file name")
+    try:
+        stream = getattr(sys.stdin, "buffer", None)
+        data = stream.read(MAX_SPEC_BYTES + 1) if stream is not None else (sys.stdin.read(MAX_SPEC_BYTES + 1) or "").encode()
+    except (OSError, ValueError) as exc:  # a closed or unreadable stream
+        raise SpecError("<stdin>", "", f"cannot read standard input: {getattr(exc, 'strerror', None) or exc}") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError("<stdin>", "", f"input is over {MAX_SPEC_BYTES:,} bytes; a spec may be at most {MAX_SPEC_BYTES:,}")
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark (PowerShell's pipes add one)
+    except UnicodeDecodeError as exc:
+        raise SpecError("<stdin>", "", f"not UTF-8 text (byte {exc.start})") from None
+    return text
 
 
 def families() -> dict[str, Family]:

@@ -40,11 +40,28 @@ class OverrideErrors(RegistryError):
 
 
 def parse_value(text: str) -> Any:
-    """A command-line value as TOML reads it (``40``, ``true``, ``[1, 2]``, ``"x"``); a bare word is text."""
+    """A command-line value as TOML reads it (``40``, ``true``, ``[1, 2]``, ``"x"``); a bare word is text.
+
+    Raises ValueError for a value of more than one line (``12\nfoo=1`` would set a second
+    key TOML reads and we would drop) and for a whole number of more than
+    :data:`~registry.io.MAX_DIGITS` digits."""
+    from registry.io import MAX_DIGITS, find_huge_int
+
+    if any(c in text for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
+        raise ValueError("a value is one line (give one --set per hyper-parameter)")
     try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except (tomllib.TOMLDecodeError, ValueError, RecursionError):
+        data = tomllib.loads(f"v = {text}")
+    except ValueError as exc:  # TOMLDecodeError is one; int() refuses more than 4,300 digits
+        if not isinstance(exc, tomllib.TOMLDecodeError) and any(c.isdigit() for c in text):
+            raise ValueError(f"a whole number may have at most {MAX_DIGITS} digits") from None
         return text
+    except RecursionError:
+        return text
+    if list(data) != ["v"]:  # pragma: no cover - one line holds one key
+        raise ValueError("one value per --set")
+    if find_huge_int(data) is not None:
+        raise ValueError(f"a whole number may have at most {MAX_DIGITS} digits")
+    return data["v"]
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
@@ -62,7 +79,10 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
         elif key in out:
             errors.append(SpecError(f"--set {key}", "", "given twice"))
         else:
-            out[key] = parse_value(value.strip())
+            try:
+                out[key] = parse_value(value.strip())
+            except ValueError as exc:
+                errors.append(SpecError(f"--set {key}", "", str(exc)))
     if errors:
         raise OverrideErrors(errors)
     return out

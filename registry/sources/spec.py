@@ -164,10 +164,16 @@ class _Loader:
 
     def __init__(self, path: str, text: str):
         self.path = path
-        self.lines = KeyLines(text)
+        self.text = text
+        self.built: dict[str, tuple[Any, Module]] = {}  # equal hyper-parameters: one validation, one tree
 
     def error(self, loc: tuple[str | int, ...], message: str) -> SpecError:
         return SpecError(self.path, _dotted(loc), message, self.lines.find(loc))
+
+    @functools.cached_property
+    def lines(self) -> KeyLines:
+        """Where each key is, found on the first error only (a valid file needs no line numbers)."""
+        return KeyLines(self.text)
 
     def validation_error(
         self, exc: ValidationError, prefix: tuple | Callable[[dict], tuple], model: type[BaseModel] | None = None
@@ -224,6 +230,10 @@ class _Loader:
     def from_family(self, spec: SpecFile, family: Any, index: int, entry: SizeEntry | None) -> Model:
         override = entry.params if entry else {}
         merged = {**spec.params, **override}
+        key = repr(sorted(merged.items()))  # TOML values: repr tells 1, 1.0 and true apart
+        if key in self.built:  # a size whose hyper-parameters an earlier one had: shared, not rebuilt
+            params, architecture = self.built[key]
+            return self.model(spec, entry, params, architecture)
         try:
             params = family.params.model_validate(arrays_as_tuples(family.params, merged), strict=True)
         except RegistryError:
@@ -248,6 +258,11 @@ class _Loader:
         too_large = count_problem(architecture)
         if too_large:
             raise self.error(("models", index, "params") if entry and entry.params else ("params",), too_large)
+        self.built[key] = (params, architecture)
+        return self.model(spec, entry, params, architecture)
+
+    def model(self, spec: SpecFile, entry: SizeEntry | None, params: Any, architecture: Module) -> Model:
+        """The model of one size: its own name, source and figures, the family's tree."""
         base = entry or spec
         return Model(
             name=base.name,
