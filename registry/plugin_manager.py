@@ -28,43 +28,13 @@ from registry.errors import PluginError, RegistryError
 from registry.registrations import Registrations
 
 #: Dotted names of the built-in family plugins.
-DEFAULT_PLUGINS: tuple[str, ...] = (
-    "registry.plugins.bert",
-    "registry.plugins.gpt",
-    "registry.plugins.chinchilla",
-    "registry.plugins.moe_gpt",
-    "registry.plugins.llama",
-    "registry.plugins.llama_model_types",
-    "registry.plugins.dense_model_types",
-    "registry.plugins.hybrid_attention",
-    "registry.plugins.moe_model_types",
-    "registry.plugins.deepseek",
-    "registry.plugins.dbrx",
-    "registry.plugins.arctic",
-    "registry.plugins.nemotron",
-    "registry.plugins.gguf_decoders",
-    "registry.plugins.encoder_decoder",
-    "registry.plugins.encoder_decoder_types",
-    "registry.plugins.gpt_style",
-    "registry.plugins.gpt_style_model_types",
-    "registry.plugins.classic_model_types",
-    "registry.plugins.ssm",
-    "registry.plugins.hybrid",
-    "registry.plugins.lfm2",
-    "registry.plugins.griffin",
-    "registry.plugins.jetmoe",
-    "registry.plugins.zamba2",
-    "registry.plugins.hybrid_model_types",
-    "registry.plugins.rwkv",
-    "registry.plugins.encoder",
-    "registry.plugins.encoder_types",
-    "registry.plugins.whisper",
-    "registry.plugins.speech_encoder",
-    "registry.plugins.speech_model_types",
-    "registry.plugins.vision",
-    "registry.plugins.dual_encoder",
-    "registry.plugins.vision_model_types",
-)
+DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in """
+    bert gpt chinchilla moe_gpt llama llama_model_types dense_model_types hybrid_attention
+    moe_model_types deepseek dbrx arctic nemotron gguf_decoders encoder_decoder encoder_decoder_types
+    gpt_style gpt_style_model_types classic_model_types ssm hybrid lfm2 griffin jetmoe zamba2
+    hybrid_model_types rwkv encoder encoder_types whisper speech_encoder speech_model_types vision dual_encoder
+    vision_model_types
+""".split())
 
 #: The entry-point group third-party plugins register under.
 ENTRY_POINT_GROUP = "registry"
