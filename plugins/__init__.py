@@ -31,6 +31,8 @@ FAMILY_MODULES: dict[str, str] = {
     "zamba2": "registry.plugins.zamba2",
     "rwkv": "registry.plugins.rwkv",
     "encoder": "registry.plugins.encoder",
+    "whisper": "registry.plugins.whisper",
+    "speech-encoder": "registry.plugins.speech_encoder",
     "vision": "registry.plugins.vision",
     "dual-encoder": "registry.plugins.dual_encoder",
 }

@@ -23,8 +23,13 @@ FINAL_LOGITS_BIAS = ("final_logits_bias", lambda dtype, shape: len(shape) == 2 a
 #: Early BERT checkpoints (TensorFlow-converted) name LayerNorm's weight and bias gamma and beta.
 OLD_LAYER_NORM = ((".LayerNorm.gamma", ".LayerNorm.weight"), (".LayerNorm.beta", ".LayerNorm.bias"))
 
+#: Weight norm: checkpoints saved before PyTorch's parametrizations store the magnitude and direction as
+#: ``weight_g`` and ``weight_v``; transformers 5 loads them into ``parametrizations.weight.original0/1``.
+WEIGHT_NORM = ((".weight_g", ".parametrizations.weight.original0"), (".weight_v", ".parametrizations.weight.original1"))
+
 GPT2_NAMES = CheckpointNames(buffers=(CAUSAL_MASK, MASKED_BIAS))
 GPT_STYLE_NAMES = CheckpointNames(buffers=(CAUSAL_MASK, MASKED_BIAS, ROTARY_INV_FREQ))
 BERT_NAMES = CheckpointNames(buffers=(POSITION_IDS,), old_names=OLD_LAYER_NORM)
 BART_NAMES = CheckpointNames(buffers=(FINAL_LOGITS_BIAS, POSITION_IDS))
 ROTARY_NAMES = CheckpointNames(buffers=(ROTARY_INV_FREQ,))
+SPEECH_ENCODER_NAMES = CheckpointNames(old_names=WEIGHT_NORM)

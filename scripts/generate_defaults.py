@@ -25,11 +25,11 @@ OUT = Path(__file__).resolve().parent.parent / "plugins" / "generated_defaults.p
 
 def plain(value: object) -> bool:
     """Whether a default is plain data a row can use (numbers, strings, booleans, None, lists of those; a tuple of
-    strings, such as RecurrentGemma's block_types, is written as a list)."""
+    strings or whole numbers, such as RecurrentGemma's block_types or wav2vec 2.0's conv_dim, is written as a list)."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return True
     if isinstance(value, tuple):
-        return all(isinstance(v, str) for v in value)
+        return all(isinstance(v, (bool, int, str)) for v in value)  # whole numbers: no inf to write
     return isinstance(value, list) and all(v is None or isinstance(v, (bool, int, float, str)) for v in value)
 
 

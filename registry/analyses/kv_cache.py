@@ -86,12 +86,12 @@ def cache_groups(
     """The cache of the layers under ``block`` grouped by kind, and notes on what is not counted.
 
     ``bits`` is the storage width of a cached value (a fraction for a block format:
-    llama.cpp's ``q8_0`` is 8.5); ``encoder_len`` (default ``seq_len``) the tokens a
-    cross-attention layer keeps.
+    llama.cpp's ``q8_0`` is 8.5); ``encoder_len`` the tokens a cross-attention layer keeps
+    (default: the layer's own ``encoder_len`` where the model fixes it, as Whisper's 1,500, else ``seq_len``).
     """
     kinds: dict[tuple, _Kind] = {}
     notes: list[str] = []
-    _walk(block, 1, kinds, notes, seq_len, encoder_len or seq_len)
+    _walk(block, 1, kinds, notes, seq_len, encoder_len)
     groups = []
     for (label, *_), k in kinds.items():
         per_seq_bits = k.layers * (k.values_per_token * (k.tokens or 0) + k.state_values) * bits
@@ -109,7 +109,7 @@ def _add(kinds: dict[tuple, _Kind], key: tuple, times: int, **values: Any) -> No
     entry.layers += times
 
 
-def _walk(block: BlockBase, times: int, kinds: dict, notes: list[str], seq: int, enc: int) -> None:
+def _walk(block: BlockBase, times: int, kinds: dict, notes: list[str], seq: int, enc: int | None) -> None:
     if times == 0:
         return
     kind = getattr(block, "kind", "")
@@ -118,7 +118,7 @@ def _walk(block: BlockBase, times: int, kinds: dict, notes: list[str], seq: int,
         if block.kv_cache == "none":
             return
         if block.kv_cache == "encoder":
-            key, tokens = ("cross attention", values, mha), enc
+            key, tokens = ("cross attention", values, mha), enc or block.encoder_len or seq
         elif block.sliding_window is not None:
             w = block.sliding_window
             key, tokens = (f"sliding window {w:,}", values, mha, w), min(seq, w)

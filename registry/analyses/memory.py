@@ -206,7 +206,7 @@ def memory(
         gradients_bytes=grads, master_weights_bytes=master, optimizer_bytes=states,
         kv_cache_bytes_per_token=per_token, kv_cache_bytes=kv_total, mha_kv_cache_bytes_per_token=mha_per_token,
         kv_cache_reduction=mha_per_token / per_token if per_token else None, total_bytes=total,
-        encoder_len=(encoder_len or seq_len) if any(g.kind == "cross attention" for g in groups) else None,
+        encoder_len=next((g.tokens for g in groups if g.kind == "cross attention"), None),
         bits_per_weight=round(8 * weights / n, 4) if n else None, kv_bits_per_value=float(kv_fmt.bits),
         recompute=setup.recompute if train else None, flash_attention=attention in ("flash", "sdpa"),
         attention=attention, activations_method=setup.activations if train else None,

@@ -51,7 +51,9 @@ class Attention(BlockBase):
     BitNet config; transformers' ``BitNetAttention``). ``output_gate`` makes the query
     projection twice as wide: per head, the queries and a sigmoid gate of the attention
     output (Qwen3-Next's and Qwen3.5's gated attention; transformers' ``Qwen3NextAttention``,
-    whose ``q_proj`` has ``2 × n_heads × head_dim`` outputs). ``names`` maps roles (q, k, v, qkv,
+    whose ``q_proj`` has ``2 × n_heads × head_dim`` outputs). ``k_bias`` sets the key
+    projection's bias apart from ``bias`` (Whisper's ``k_proj`` has none; ``fused_qkv``
+    refuses it). ``names`` maps roles (q, k, v, qkv,
     o, r, r_w_bias, r_r_bias, q_norm, k_norm, sinks, sub_norm) to the submodule names of the
     family's checkpoints.
 
@@ -60,7 +62,10 @@ class Attention(BlockBase):
     that many tokens, so at most that many keys and values are cached: Mistral's 4,096,
     Gemma-2's local layers) and ``kv_cache``: ``self`` (the keys and values of the
     tokens so far), ``encoder`` (those of the encoder's output: cross-attention) or
-    ``none`` (an encoder's bidirectional attention, run once over the input).
+    ``none`` (an encoder's bidirectional attention, run once over the input). ``encoder_len``
+    (cross-attention only) is the length of the encoder's output when the model fixes it:
+    Whisper pads every input to 30 s, so its decoder always attends to 1,500 encoder positions;
+    without it the memory counter takes ``--encoder-len`` (default ``--seq-len``).
     """
 
     kind: Literal["attention"] = "attention"
@@ -73,6 +78,7 @@ class Attention(BlockBase):
     head_dim: PositiveInt | None = Field(None, description="width of one head (default d_model / n_heads)")
     bias: bool = Field(True, description="bias on the query, key and value projections")
     out_bias: bool | None = Field(None, description="bias on the output projection (default: same as bias)")
+    k_bias: bool | None = Field(None, description="bias on the key projection (default: same as bias; Whisper: none)")
     fused_qkv: bool = Field(False, description="one projection for queries, keys and values")
     transposed: bool = Field(False, description="weights stored (in, out), as GPT-2's Conv1D")
     relative: bool = Field(False, description="Transformer-XL relative positions: a projection and two per-head biases")
@@ -96,6 +102,9 @@ class Attention(BlockBase):
         "self", description="what decoding caches: self (the tokens so far), encoder (the encoder's output: "
         "cross-attention) or none (an encoder's attention)",
     )  # fmt: skip
+    encoder_len: PositiveInt | None = Field(
+        None, description="cross-attention: the encoder positions the model always has (Whisper: 1500); no parameters"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Attention:
@@ -105,6 +114,10 @@ class Attention(BlockBase):
             )
         if self.kv_heads > self.n_heads or self.n_heads % self.kv_heads:
             raise FieldError("n_kv_heads", f"n_kv_heads ({self.kv_heads}) must divide n_heads ({self.n_heads})")
+        if self.encoder_len is not None and self.kv_cache != "encoder":
+            raise FieldError("encoder_len", "only a cross-attention layer (kv_cache = \"encoder\") has an encoder length")
+        if self.fused_qkv and self.k_bias is not None:
+            raise FieldError("k_bias", "a fused query/key/value projection has one bias: set bias, not k_bias")
         role_names(ATTENTION_NAMES, self.names, "attention")
         return self
 
@@ -133,7 +146,9 @@ class Attention(BlockBase):
         if self.fused_qkv:
             parts: list[Block] = [linear("qkv", self.d_model, queries + 2 * kv, self.bias)]
         else:
-            parts = [linear(r, self.d_model, w, self.bias) for r, w in (("q", queries), ("k", kv), ("v", kv))]
+            k_bias = self.bias if self.k_bias is None else self.k_bias
+            parts = [linear(r, self.d_model, w, b) for r, w, b in (("q", queries, self.bias), ("k", kv, k_bias),
+                                                                   ("v", kv, self.bias))]  # fmt: skip
         parts.append(linear("o", inner, self.d_out or self.d_model, out_bias))
         if self.relative:
             parts.append(linear("r", self.d_model, inner, False))

@@ -60,7 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"context length for the KV cache and the activations (default {DEFAULT_SEQ_LEN})",
     )  # fmt: skip
     parser.add_argument("--batch", default=1, metavar="B", help="sequences (the micro-batch with --train; default 1)")
-    parser.add_argument("--encoder-len", default=None, metavar="N", help="encoder tokens a cross-attention layer caches (default --seq-len)")
+    parser.add_argument("--encoder-len", default=None, metavar="N",
+                        help="encoder tokens a cross-attention layer caches (default: the model's fixed encoder "
+                        "length, as Whisper's 1500, else --seq-len)")  # fmt: skip
     parser.add_argument("--recompute", default="none", metavar="HOW",
                         help=f"activation recomputation for --train: {', '.join(RECOMPUTE)} (default none)")  # fmt: skip
     parser.add_argument("--attention", default=None, metavar="IMPL",

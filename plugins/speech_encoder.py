@@ -1,0 +1,211 @@
+"""Self-supervised speech encoders over raw waveforms: wav2vec 2.0, HuBERT, WavLM.
+
+One family, ``speech-encoder``, as transformers 5 builds ``Wav2Vec2Model`` / ``Wav2Vec2ForCTC``
+(and HuBERT's and WavLM's classes of the same shape). Names are transformers' in memory, with
+``<base_name>.`` in front under the CTC head (``wav2vec2.``, ``hubert.``, ``wavlm.``):
+
+* ``masked_spec_embed`` (``d_model``) when the model masks in time or features (SpecAugment);
+* the convolutional feature encoder ``feature_extractor.conv_layers.<i>.conv`` (``Conv1d`` of
+  ``conv_dim[i-1] → conv_dim[i]`` (1 channel in for layer 0), kernel ``conv_kernel[i]``, a bias
+  when ``conv_bias``), with ``feat_extract_norm = "group"``: a ``GroupNorm`` of one group per
+  channel on layer 0 only (``conv_layers.0.layer_norm``), or ``"layer"``: a ``LayerNorm`` on every
+  layer; the strides change the frame rate, not the shapes;
+* ``feature_projection.layer_norm`` (``conv_dim[-1]``; HuBERT's ``feat_proj_layer_norm = false``
+  leaves it out) and ``feature_projection.projection`` (``conv_dim[-1] → d_model``);
+* ``encoder.pos_conv_embed.conv``: a grouped ``Conv1d`` (``d_model → d_model``, kernel
+  ``pos_conv_kernel``, ``pos_conv_groups`` groups) under weight normalisation, which PyTorch
+  registers as ``parametrizations.weight.original0`` (the magnitude, ``(1, 1, kernel)`` for
+  ``dim = 2``) and ``parametrizations.weight.original1`` (the direction, the weight's shape) —
+  checkpoints on the Hub call them ``weight_g`` and ``weight_v``, which ``registry verify`` reads
+  as these — or, with HuBERT's
+  ``conv_pos_batch_norm``, a plain ``weight`` and a ``pos_conv_embed.batch_norm`` (a scale and a
+  shift; its running statistics are buffers, not parameters);
+* ``encoder.layer_norm`` and ``encoder.layers.<i>``: ``attention`` (``q_proj``, ``k_proj``,
+  ``v_proj``, ``out_proj``, all with biases), ``layer_norm``, ``feed_forward.intermediate_dense``
+  and ``output_dense``, ``final_layer_norm``. Post-norm (``do_stable_layer_norm = false``) and
+  pre-norm ("stable layer norm") layers hold the same tensors;
+* WavLM's gated relative position bias: in every layer ``attention.gru_rel_pos_const``
+  (``(1, heads, 1, 1)``) and ``attention.gru_rel_pos_linear`` (``head_dim → 8``), and in layer 0
+  only the bucket table ``attention.rel_attn_embed`` (``buckets × heads``);
+* ``lm_head`` (``d_model → vocab_size``, with a bias) for CTC; for sequence classification a
+  ``projector`` (``d_model → classifier_proj_size``) and a ``classifier`` (``→ num_labels``),
+  after ``layer_weights`` (``n_layers + 1``) when ``use_weighted_layer_sum``; for pre-training (wav2vec 2.0's
+  ``Wav2Vec2ForPreTraining``) the Gumbel quantizer and the two contrastive projections.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
+
+from registry import Family, hookimpl
+from registry.blocks import Attention, Block, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Parameter, Repeat
+from registry.plugins.checkpoint_names import SPEECH_ENCODER_NAMES
+from registry.plugins.common import FamilyParams
+from registry.plugins.convolution import conv1d
+
+#: Width of WavLM's gate projection (``gru_rel_pos_linear``: head_dim → 8, fixed in transformers).
+GATE_WIDTH = 8
+ATTENTION_NAMES = {"o": "out_proj"}
+FFN_NAMES = {"up": "intermediate_dense", "down": "output_dense"}
+
+
+class SpeechEncoderParams(FamilyParams):
+    """Hyper-parameters of the speech-encoder family."""
+
+    architecture: Literal["model", "ctc", "pretraining", "sequence_classification"] = Field(
+        "model", description="model: the encoder; ctc: with lm_head; pretraining: with the quantizer and projections; "
+        "sequence_classification: with a projector and a classifier",
+    )
+    base_name: str = Field("wav2vec2", description="the encoder's attribute under a task head (wav2vec2, hubert, wavlm)")
+    vocab_size: PositiveInt | None = Field(None, description="CTC output classes (architecture = ctc)")
+    d_model: PositiveInt = Field(description="transformer width")
+    n_layers: NonNegativeInt = Field(description="transformer layers")
+    n_heads: PositiveInt = Field(description="attention heads")
+    d_ff: PositiveInt = Field(description="feed-forward width")
+    conv_dim: list[PositiveInt] = Field(description="channels of each feature-encoder convolution")
+    conv_kernel: list[PositiveInt] = Field(description="kernel width of each feature-encoder convolution")
+    conv_bias: bool = Field(False, description="biases on the feature-encoder convolutions")
+    feat_extract_norm: Literal["group", "layer"] = Field(
+        "group", description="group: a GroupNorm on the first convolution; layer: a LayerNorm on every convolution"
+    )
+    feature_projection_norm: bool = Field(True, description="a LayerNorm before the feature projection")
+    pos_conv_kernel: PositiveInt = Field(description="kernel width of the positional convolution")
+    pos_conv_groups: PositiveInt = Field(description="groups of the positional convolution")
+    pos_conv_norm: Literal["weight_norm", "batch_norm"] = Field(
+        "weight_norm", description="weight_norm: the weight as magnitude and direction; batch_norm: HuBERT's option"
+    )
+    masked_spec_embed: bool = Field(True, description="the learned mask vector (when masking probabilities > 0)")
+    codevector_groups: PositiveInt = Field(2, description="quantizer codebooks (pretraining)")
+    codevectors_per_group: PositiveInt = Field(320, description="entries of each codebook (pretraining)")
+    codevector_dim: PositiveInt = Field(256, description="width of a quantized vector, all codebooks (pretraining)")
+    proj_codevector_dim: PositiveInt = Field(256, description="width of the contrastive projections (pretraining)")
+    n_labels: PositiveInt = Field(2, description="classifier outputs (sequence_classification)")
+    classifier_proj_size: PositiveInt = Field(256, description="projector width before the classifier")
+    weighted_layer_sum: bool = Field(False, description="learned weights of the n_layers + 1 hidden states (classification)")
+    gated_relative_position: bool = Field(False, description="WavLM's gate of the relative position bias, every layer")
+    relative_position_buckets: PositiveInt | None = Field(None, description="WavLM's bucket table (layer 0)")
+
+    @model_validator(mode="after")
+    def _check(self) -> SpeechEncoderParams:
+        if not self.conv_dim:
+            raise FieldError("conv_dim", "the feature encoder needs at least one convolution")
+        if len(self.conv_kernel) != len(self.conv_dim):
+            raise FieldError("conv_kernel", f"has {len(self.conv_kernel)} entries, conv_dim {len(self.conv_dim)}")
+        if self.d_model % self.n_heads:
+            raise FieldError("n_heads", f"n_heads ({self.n_heads}) does not divide d_model ({self.d_model})")
+        if self.d_model % self.pos_conv_groups:
+            raise FieldError("pos_conv_groups", f"{self.pos_conv_groups} does not divide d_model ({self.d_model})")
+        if self.architecture == "ctc" and self.vocab_size is None:
+            raise FieldError("vocab_size", "a CTC head needs vocab_size")
+        if self.architecture == "pretraining" and self.codevector_dim % self.codevector_groups:
+            raise FieldError("codevector_dim", f"{self.codevector_dim} is not divisible by codevector_groups "
+                                               f"({self.codevector_groups})")  # fmt: skip
+        if self.relative_position_buckets is not None and not self.gated_relative_position:
+            raise FieldError("relative_position_buckets", "WavLM's bucket table goes with gated_relative_position")
+        return self
+
+
+def _feature_encoder(p: SpeechEncoderParams) -> Module:
+    blocks: list[Block] = []
+    for i, (out, kernel) in enumerate(zip(p.conv_dim, p.conv_kernel)):
+        n_in = p.conv_dim[i - 1] if i else 1
+        layer: list[Block] = conv1d("conv", n_in, out, kernel, bias=p.conv_bias)
+        if p.feat_extract_norm == "layer" or i == 0:  # GroupNorm and LayerNorm both: a scale and a shift
+            layer.append(LayerNorm(name="layer_norm", dim=out))
+        blocks.append(Module(name=f"conv_layers.{i}", blocks=layer))
+    return Module(name="feature_extractor", blocks=blocks)
+
+
+def _positional_conv(p: SpeechEncoderParams) -> Module:
+    d, k = p.d_model, p.pos_conv_kernel
+    if p.pos_conv_norm == "weight_norm":
+        conv: list[Block] = [
+            Parameter(name="conv.parametrizations.weight.original0", shape=(1, 1, k)),
+            Parameter(name="conv.parametrizations.weight.original1", shape=(d, d // p.pos_conv_groups, k)),
+            Parameter(name="conv.bias", shape=(d,)),
+        ]
+    else:
+        conv = [*conv1d("conv", d, d, k, groups=p.pos_conv_groups), LayerNorm(name="batch_norm", dim=d)]
+    return Module(name="pos_conv_embed", blocks=conv)
+
+
+def _layer(p: SpeechEncoderParams, relative_table: bool) -> list[Block]:
+    heads = p.n_heads
+    attention: list[Block] = [Attention(name="attention", d_model=p.d_model, n_heads=heads, bias=True,
+                                        names=ATTENTION_NAMES, kv_cache="none")]  # fmt: skip
+    if p.gated_relative_position:
+        attention += [
+            Parameter(name="attention.gru_rel_pos_const", shape=(1, heads, 1, 1), component="attention"),
+            Linear(name="attention.gru_rel_pos_linear", in_features=p.d_model // heads, out_features=GATE_WIDTH,
+                   component="attention"),
+        ]  # fmt: skip
+    if relative_table and p.relative_position_buckets:
+        attention.append(Embedding(name="attention.rel_attn_embed", num_embeddings=p.relative_position_buckets,
+                                   embedding_dim=heads, role="position"))  # fmt: skip
+    return [
+        *attention,
+        LayerNorm(name="layer_norm", dim=p.d_model),
+        FeedForward(name="feed_forward", d_model=p.d_model, d_ff=p.d_ff, bias=True, names=FFN_NAMES),
+        LayerNorm(name="final_layer_norm", dim=p.d_model),
+    ]
+
+
+def _encoder(p: SpeechEncoderParams) -> Module:
+    blocks: list[Block] = [_positional_conv(p), LayerNorm(name="layer_norm", dim=p.d_model)]
+    first_apart = p.relative_position_buckets is not None and p.n_layers > 0
+    if first_apart:
+        blocks.append(Repeat(name="layers", count=1, blocks=_layer(p, relative_table=True)))
+    if p.n_layers - first_apart > 0:
+        blocks.append(Repeat(name="layers", count=p.n_layers - first_apart, start=int(first_apart),
+                             blocks=_layer(p, relative_table=False)))  # fmt: skip
+    return Module(name="encoder", blocks=blocks)
+
+
+def build(p: SpeechEncoderParams) -> Module:
+    """The block tree of a wav2vec 2.0-style speech encoder."""
+    body: list[Block] = []
+    if p.masked_spec_embed:
+        body.append(Parameter(name="masked_spec_embed", shape=(p.d_model,)))
+    last = p.conv_dim[-1]
+    projection: list[Block] = [LayerNorm(name="layer_norm", dim=last)] if p.feature_projection_norm else []
+    projection.append(Linear(name="projection", in_features=last, out_features=p.d_model))
+    body += [_feature_encoder(p), Module(name="feature_projection", blocks=projection), _encoder(p)]
+    if p.architecture == "model":
+        return Module(blocks=body)
+    return Module(blocks=[Module(name=p.base_name, blocks=body), *_heads(p)])
+
+
+def _heads(p: SpeechEncoderParams) -> list[Block]:
+    """What a task class adds beside the encoder: CTC's ``lm_head``; sequence classification's
+    ``layer_weights`` (with ``weighted_layer_sum``), ``projector`` and ``classifier``; or pre-training's Gumbel quantizer
+    (``quantizer.codevectors`` of ``(1, groups × entries, codevector_dim / groups)`` and
+    ``quantizer.weight_proj`` from ``conv_dim[-1]``) with ``project_hid`` and ``project_q``."""
+    if p.architecture == "ctc":
+        vocab = p.vocab_size or 1  # a CTC head without vocab_size is refused by the params
+        return [Linear(name="lm_head", in_features=p.d_model, out_features=vocab, component="head")]
+    if p.architecture == "sequence_classification":
+        weights: list[Block] = [Parameter(name="layer_weights", shape=(p.n_layers + 1,))] if p.weighted_layer_sum else []
+        return [
+            *weights,
+            Linear(name="projector", in_features=p.d_model, out_features=p.classifier_proj_size, component="head"),
+            Linear(name="classifier", in_features=p.classifier_proj_size, out_features=p.n_labels, component="head"),
+        ]
+    entries = p.codevector_groups * p.codevectors_per_group
+    return [
+        Parameter(name="quantizer.codevectors", shape=(1, entries, p.codevector_dim // p.codevector_groups)),
+        Linear(name="quantizer.weight_proj", in_features=p.conv_dim[-1], out_features=entries),
+        Linear(name="project_hid", in_features=p.d_model, out_features=p.proj_codevector_dim, component="head"),
+        Linear(name="project_q", in_features=p.codevector_dim, out_features=p.proj_codevector_dim, component="head"),
+    ]
+
+
+@hookimpl
+def register_families(register):
+    """Register the ``speech-encoder`` family."""
+    register(
+        Family(name="speech-encoder", params=SpeechEncoderParams, build=build,
+               description="wav2vec 2.0, HuBERT, WavLM: conv feature encoder, positional conv, transformer encoder",
+               checkpoint_names=SPEECH_ENCODER_NAMES)
+    )  # fmt: skip
