@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     rows = [{"name": e.stem, "family": e.family or "(blocks)", "models": _models(e)} for e in entries]
     print(render.rows_text(rows, args.format))
-    print(f"\n{sum(len(e.names) for e in entries)} models in {len(entries)} files; "
-          f"each name works as SPEC, e.g. registry count {entries[0].stem}")  # fmt: skip
+    print(f"\n{sum(len(e.names) for e in entries)} models in {len(entries)} files; each name works as SPEC,\n"
+          f"e.g. registry count {entries[0].stem}")  # fmt: skip
     return 0
 
 
