@@ -42,7 +42,7 @@ def forward_terms(model: Model, seq_len: int = DEFAULT_SEQ_LEN) -> tuple[dict[st
     """The forward FLOPs per sequence of every term (nothing left out), and notes."""
     if seq_len < 1:
         raise ValueError(f"seq_len must be a positive integer, got {seq_len}")
-    walker = _Walker(seq_len, _vocab_sizes(model.architecture))
+    walker = _Walker(seq_len, vocab_sizes(model.architecture))
     walker.visit(model.architecture, 1)
     if walker.terms["logits"] == 0:
         walker.notes.append("no output head in this spec: final logits are 0")
@@ -57,7 +57,7 @@ def decode_terms(model: Model, context: int) -> tuple[dict[str, int], list[str]]
     """
     if context < 1:
         raise ValueError(f"context must be a positive integer, got {context}")
-    walker = _Walker(1, _vocab_sizes(model.architecture), keys=context)
+    walker = _Walker(1, vocab_sizes(model.architecture), keys=context)
     walker.visit(model.architecture, 1)
     return walker.terms, walker.notes
 
@@ -174,13 +174,13 @@ def _has(block: BlockBase, names: Iterable[str]) -> bool:
     return all(isinstance(getattr(block, n, None), int) for n in names)
 
 
-def _vocab_sizes(block: BlockBase) -> frozenset[int]:
+def vocab_sizes(block: BlockBase) -> frozenset[int]:
     """The row counts of every token-embedding table under ``block``: a head that maps to one gives logits."""
     if isinstance(block, Embedding):
         return frozenset({block.num_embeddings}) if block.role == "token" else frozenset()
     sizes: frozenset[int] = frozenset()
     for child in block.children():
-        sizes |= _vocab_sizes(child)
+        sizes |= vocab_sizes(child)
     return sizes
 
 

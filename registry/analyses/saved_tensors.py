@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from registry.blocks import Attention, BlockBase, Embedding, FeedForward, LayerNorm, Linear, MoE, Module, Repeat, RMSNorm, Shared
+from registry.analyses.flops_terms import vocab_sizes  # a head that maps to a token table gives logits
 from registry.numbers import ceil_div
 
 #: Attention implementations: what each keeps.
@@ -173,15 +174,6 @@ def _width(block: BlockBase) -> int:
     return 0
 
 
-def _vocab_sizes(block: BlockBase) -> frozenset[int]:
-    if isinstance(block, Embedding):
-        return frozenset({block.num_embeddings}) if block.role == "token" else frozenset()
-    sizes: frozenset[int] = frozenset()
-    for child in block.children():
-        sizes |= _vocab_sizes(child)
-    return sizes
-
-
 def saved_activations(
     block: BlockBase, seq_len: int, batch: int, element_bytes: int = 2, attention: str = "flash",
     recompute: str = "none", tp: int = 1, sequence_parallel: bool = False,
@@ -194,7 +186,7 @@ def saved_activations(
         raise ValueError(f"unknown attention {attention!r}; known: {', '.join(ATTENTION)}")
     if recompute not in ("none", "selective", "full"):
         raise ValueError(f"unknown recompute {recompute!r}; known: none, selective, full")
-    walk = _Walk(seq_len, element_bytes, attention, recompute, tp, sequence_parallel, _vocab_sizes(block))
+    walk = _Walk(seq_len, element_bytes, attention, recompute, tp, sequence_parallel, vocab_sizes(block))
     per_token = walk.block(block)
     tokens = seq_len * batch
 

@@ -55,15 +55,11 @@ def spec_text(imported: Imported, name: str, source: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Import the config and print or write the spec; exit 2 on any problem."""
-    import sys
-    from pathlib import Path
-
     from registry.commands import warn, warn_plugin_errors
-    from registry.output.files import check_output, write_text
+    from registry.output.files import check_output
     from registry.errors import SpecError
     from registry.sources.hf_config import map_config, model_name, source_of
     from registry.sources.config_file import read_config
-    from registry.text import visible
 
     warn_plugin_errors(NAME)
     if args.via == "transformers":
@@ -87,13 +83,7 @@ def run(args: argparse.Namespace) -> int:
         text = spec_text(imported, name, source)
     except ValueError as exc:  # a value TOML cannot hold (a lone surrogate)
         raise SpecError(where, "", f"cannot write the spec: {exc}") from None
-    if args.output is None:
-        sys.stdout.write(text)
-        return 0
-    output = Path(args.output)
-    write_text(output, text, args.force)
-    print(f"wrote {visible(str(output), False)} (family {imported.family})", file=sys.stderr)
-    return 0
+    return _emit(text, args, f"family {imported.family}")
 
 
 def blocks_spec_text(meta: MetaSpec, name: str, source: str) -> str:
@@ -111,16 +101,12 @@ def blocks_spec_text(meta: MetaSpec, name: str, source: str) -> str:
 
 def _run_via_transformers(args: argparse.Namespace) -> int:
     """``--via transformers``: the spec of [[blocks]] read off the meta model."""
-    import sys
-    from pathlib import Path
-
     from registry.commands import print_error
-    from registry.output.files import check_output, write_text
+    from registry.output.files import check_output
     from registry.errors import SpecError
     from registry.sources.config_file import read_config
     from registry.sources.hf_config import model_name
     from registry.sources.meta_model import meta_spec, missing_extra
-    from registry.text import visible
 
     missing = missing_extra()
     if missing is not None:
@@ -136,10 +122,21 @@ def _run_via_transformers(args: argparse.Namespace) -> int:
         text = blocks_spec_text(meta, model_name(args.config, data.get("_name_or_path")), source)
     except ValueError as exc:
         raise SpecError(str(args.config), "", f"cannot write the spec: {exc}") from None
+    return _emit(text, args, f"[[blocks]] of {meta.architecture}")
+
+
+def _emit(text: str, args: argparse.Namespace, what: str) -> int:
+    """The spec on stdout, or written to ``--output`` (one line on stderr says so)."""
+    import sys
+    from pathlib import Path
+
+    from registry.output.files import write_text
+    from registry.text import visible
+
     if args.output is None:
         sys.stdout.write(text)
         return 0
     output = Path(args.output)
     write_text(output, text, args.force)
-    print(f"wrote {visible(str(output), False)} ([[blocks]] of {meta.architecture})", file=sys.stderr)
+    print(f"wrote {visible(str(output), False)} ({what})", file=sys.stderr)
     return 0
