@@ -254,8 +254,7 @@ def _check_checkpoints(specs: list[str], models: list[Model]) -> tuple[dict[int,
     from registry.commands import print_error
     from registry.commands.verify import compare_checkpoint, difference_rows, verdict
     from registry.errors import RegistryError
-    from registry.output.render import rows_text
-    from registry.output.render_checkpoints import quantization_line
+    from registry.output.render_checkpoints import differences_text, quantization_line
 
     checks: dict[int, tuple[str, dict[str, Any]]] = {}
     all_ok: bool | None = True
@@ -282,7 +281,7 @@ def _check_checkpoints(specs: list[str], models: list[Model]) -> tuple[dict[int,
             lines += list(checkpoint.notes)
             rows = difference_rows(result)
             if rows:
-                lines += ["", rows_text(rows, "table")]
+                lines += ["", differences_text(rows, "table")]
             if all_ok is not None:
                 all_ok = all_ok and result.identical
             data = {"path": str(file), "identical": result.identical, "logical_params": checkpoint.params,

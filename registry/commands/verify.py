@@ -66,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
         if rows:  # runs of layers as one row each (compare() gives runs; collapse_runs joins the short ones left)
             from registry.checkpoints.runs import collapse_runs
 
-            lines += ["", render.rows_text(collapse_runs(rows), args.format)]
+            from registry.output.render_checkpoints import differences_text
+
+            lines += ["", differences_text(collapse_runs(rows), args.format)]
         print("\n".join(lines))
     return 0 if result.identical else 1
 

@@ -1,4 +1,5 @@
-"""Output of checkpoint reports (``registry inspect``): text tables and JSON-ready data.
+"""Output of checkpoint reports (``registry inspect``, and the differences ``verify`` and
+``count DIR`` list): text tables and JSON-ready data.
 
 Renders a :class:`registry.checkpoints.Checkpoint`; it never reads files or counts
 anything the checkpoint does not already hold.
@@ -6,13 +7,36 @@ anything the checkpoint does not already hold.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from registry.checkpoints import Checkpoint, bits_per_weight, group_counts, type_counts
 from registry.output.formats import count_text as human
+from registry.output.formats import width
 from registry.output.render import rows_text
+from registry.output.table_draw import longest_line
 
-__all__ = ["checkpoint_json", "checkpoint_text", "quantization_line"]
+__all__ = ["checkpoint_json", "checkpoint_text", "differences_text", "quantization_line"]
+
+#: The columns of a difference row that hold long text (a tensor's name as stored, a
+#: note naming a tied tensor): under the other cells when the table is narrowed.
+_LONG_TEXT = ("checkpoint", "note")
+
+
+def differences_text(rows: Sequence[dict[str, Any]], fmt: str) -> str:
+    """The differences of a comparison (``status``, ``name``, ``checkpoint``, ``expected``,
+    ``found``, ``note`` per row) in ``fmt``. A ``table`` as wide as its cells when it fits
+    the terminal; when it does not, each tensor's name on a line of its own and the other
+    cells under it, indented (:func:`registry.output.table_width.stacked_table`), so no
+    name is cut. Other formats: :func:`registry.output.render.rows_text`."""
+    text = rows_text(rows, fmt)
+    if fmt != "table" or not rows or longest_line(text) <= width():
+        return text
+    from registry.output.render import cell
+    from registry.output.table_width import stacked_table
+
+    shown = [{"name": cell(r["name"], fmt), **{k: cell(v, fmt) for k, v in r.items() if k != "name"}} for r in rows]
+    return stacked_table(shown, below=_LONG_TEXT)
 
 
 def _quantized_params(checkpoint: Checkpoint) -> tuple[int, int]:

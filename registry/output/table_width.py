@@ -11,6 +11,12 @@ not, it tries, in this order:
 4. several rows: the columns in groups, each group a table of its own that repeats the
    first (key) column, so every value stays in a table beside its row's name.
 
+:func:`stacked_table` is the layout for rows keyed by a long name (a tensor's, in
+``verify``'s differences): each row's name on a line of its own, its other cells on the
+next line, indented, under a header of two lines that says which is which; a column of
+long text (another name, a note) goes under the cells, labelled, when the cells do not
+fit beside each other. A name is never cut.
+
 Numbers stay right-aligned in every layout. Only the ``table`` format is fitted:
 markdown is for documents (a wide table scrolls) and is drawn whole (:func:`registry.output.table_draw.tabulated`).
 Nothing here computes or rounds a number: cells arrive as text.
@@ -24,12 +30,14 @@ from typing import Any
 from registry.output.formats import width
 from registry.output.table_draw import GAP, draw, longest_line, tabulated
 
-__all__ = ["fit_table", "longest_line"]
+__all__ = ["fit_table", "longest_line", "stacked_table"]
 
 #: The narrowest a wrapped text column gets.
 MIN_WRAP = 20
 #: The narrowest a column that may go below its row is wrapped inside the table (else it goes below).
 MIN_BELOW = 40
+#: How far :func:`stacked_table` indents the cells under each row's name.
+STACK_INDENT = 4
 
 
 def fit_table(rows: Sequence[dict[str, Any]], fmt: str = "table", right: Iterable[str] = (),
@@ -147,3 +155,54 @@ def _groups(natural: Sequence[int], limit: int) -> list[list[int]]:
         groups[-1].append(i)
         used += GAP + natural[i]
     return groups
+
+
+def stacked_table(rows: Sequence[dict[str, Any]], right: Iterable[str] = (), below: Sequence[str] = (),
+                  limit: int | None = None) -> str:  # fmt: skip
+    """``rows`` (dicts of one-line text, same keys) with each row's first cell (a name) on a
+    line of its own, and under it, indented by :data:`STACK_INDENT`, its other cells as a
+    row of a table (``right`` columns right-aligned); the header is the first key on a line,
+    then the table's header, indented. Columns empty in every row are left out. When the
+    cells are wider than ``limit`` (default :func:`registry.output.formats.width`), the
+    ``below`` columns leave the table and go under each row, ``key: value``, indented, wrapped
+    between words only, continuation lines indented two more spaces. A name too long for
+    the line may leave its last word (a run's ``(×12)``) to the next line, indented; it is
+    never split elsewhere, and one longer than the line stands whole."""
+    if not rows:
+        return ""
+    limit = width() if limit is None else limit
+    first, *others = list(dict.fromkeys(k for r in rows for k in r))
+    others = [k for k in others if any(_text(r.get(k)) for r in rows)]
+    room = limit - STACK_INDENT
+
+    def natural(keys: Sequence[str]) -> list[int]:
+        return [max([len(k)] + [longest_line(_text(r.get(k))) for r in rows]) for k in keys]
+
+    kept = others if _total(natural(others)) <= room else [k for k in others if k not in below]
+    moved = [k for k in others if k not in kept]
+    pad = " " * STACK_INDENT
+    cells = [[_text(r.get(k)) for k in kept] for r in rows]
+    table = draw(kept, cells, natural(kept), set(right)).splitlines() if kept else [""] * (len(rows) + 2)
+    out = [first, *(pad + line for line in table[:2] if line)]
+    for r, line in zip(rows, table[2:]):
+        out.append(_name_lines(_text(r.get(first)), limit))
+        if line:
+            out.append(pad + line)
+        out += [_words(f"{k}: {_text(r.get(k))}", room, pad) for k in moved if _text(r.get(k))]
+    return "\n".join(out)
+
+
+def _name_lines(name: str, columns: int) -> str:
+    """``name`` on one line, or, when longer than ``columns``, its last word on the next, indented two spaces."""
+    head, _, tail = name.rpartition(" ")
+    return f"{head}\n  {tail}" if len(name) > columns and head and len(head) <= columns else name
+
+
+def _words(text: str, columns: int, indent: str = "") -> str:
+    """``text`` wrapped to ``columns`` between words, each line indented by ``indent`` and the
+    lines after the first by two more spaces; a word longer than a line is never split (it
+    stands whole on a line of its own)."""
+    import textwrap  # here, not at the top: start-up time
+
+    lines = textwrap.wrap(text, columns, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
+    return "\n".join(indent + line for line in lines or [""])
