@@ -199,17 +199,30 @@ def test_a_deep_tree_too_wide_shows_names_under_their_parents(capsys, monkeypatc
     assert "\nllama-3.1-8b\npath" in wide and "model.layers.0.self_attn.q_proj.weight" in wide
 
 
-#: Known to be too wide at --depth 4 (issue 18's open item): T5's dotted module names (layer.0.SelfAttention)
-#: are one name under their parent; ELECTRA's and WavLM's layer-run labels (electra.encoder.layer.0 … 11)
-#: do not wrap in the layer table.
-TOO_WIDE_AT_DEPTH_4 = {"t5-base", "flan-t5-base", "electra-base-discriminator", "wavlm-base-plus"}
-
-
-@pytest.mark.parametrize("spec", [s for s in ALL_SPECS if s not in TOO_WIDE_AT_DEPTH_4])
+@pytest.mark.parametrize("spec", ALL_SPECS)
 def test_count_trees_fit_80_columns_at_depth_4(capsys, monkeypatch, spec):
-    """Every other spec's tree fits 80 columns."""
+    """Every spec's tree fits 80 columns (T5's dotted module names, ELECTRA's and WavLM's long
+    ones included: a name too long for its column has a line of its own, whole)."""
     code, out, err = run(capsys, monkeypatch, ["count", "--depth", "4", str(SPECS / f"{spec}.toml")])
     assert code == 0 and widest(out) <= 80, _too_wide(out)
+
+
+def test_a_name_too_long_for_the_tree_has_a_line_of_its_own(capsys, monkeypatch):
+    """T5's ``layer.0.SelfAttention.relative_attention_bias`` is longer than the name column
+    80 columns leave: it stands whole on a line of its own, its kind and params on the next
+    line after the tree's lines; the other rows keep one line each. At 200 columns the tree
+    shows full paths, one line per row."""
+    argv = ["count", "--depth", "4", str(SPECS / "t5-base.toml")]
+    _, out, _ = run(capsys, monkeypatch, argv)
+    lines = out.splitlines()
+    at = lines.index("│ ├─layer.0.SelfAttention.relative_attention_bias")
+    assert lines[at + 1].startswith("│ │ │ ") and lines[at + 1].split() == ["│", "│", "│", "embedding", "384"]
+    assert lines[at + 2].startswith("│ │ └─weight ") and lines[at + 2].split("  ")[-1] == "384" and "(32, 12)" in lines[at + 2]
+    assert "│ ├─layer.0.SelfAttention    " in out and widest(out) <= 80
+    _, wide, _ = run(capsys, monkeypatch, argv, 200)
+    assert "\nt5-base\npath" in wide and widest(wide) <= 200
+    assert any(line.split()[:2] == ["│", "├─encoder.block.0.layer.0.SelfAttention.relative_attention_bias"]
+               for line in wide.splitlines())  # fmt: skip
 
 
 def test_names_under_their_parents():

@@ -287,28 +287,56 @@ def _tree_table(rows: Sequence[Sequence[str]], headers: Sequence[str], leads: Se
     """The tree as a ``simple`` table, params right-aligned. Where the notes (the last
     column) leave it wider than the terminal, each goes on a line of its own under its row,
     after its row's ``lead`` (the tree's lines drawn through). A tree still too wide is
-    None, or (``whole``) printed whole: split into groups of columns it would no longer read
-    as a tree."""
+    None, or (``whole``) drawn with each name too long for its column on a line of its own,
+    whole, and the row's other cells on the next line, after its ``lead``
+    (:func:`_long_names_alone`): split into groups of columns it would no longer read as a tree."""
     import textwrap
 
-    from registry.output.table_draw import GAP, column_widths, draw
+    from registry.output.table_draw import column_widths, draw
 
     limit = width()
     keep = [i for i in range(len(headers)) if any(str(row[i]) for row in rows)] or list(range(len(headers)))
     headers = [headers[i] for i in keep]
     cells = [[cell(row[i], "table") for i in keep] for row in rows]
     widths = column_widths(headers, cells)
-    if sum(widths) + GAP * (len(widths) - 1) <= limit:
+    if _span(widths) <= limit:
         return draw(headers, cells, widths, {"params"})
-    if headers[-1] != "note":
-        return draw(headers, cells, widths, {"params"}) if whole else None
-    if sum(widths[:-1]) + GAP * (len(widths) - 2) > limit and not whole:
+    notes = headers[-1] == "note"
+    if not whole and (not notes or _span(widths[:-1]) > limit):
         return None
-    under = [
-        "\n".join(lead + line for line in textwrap.wrap(c[-1], max(limit - len(lead), 20), break_on_hyphens=False))
-        for c, lead in zip(cells, leads)
-    ]  # fmt: skip
-    return draw(headers[:-1], [c[:-1] for c in cells], widths[:-1], {"params"}, under=under)
+    under = None
+    if notes:
+        under = [
+            "\n".join(lead + line for line in textwrap.wrap(c[-1], max(limit - len(lead), 20), break_on_hyphens=False))
+            for c, lead in zip(cells, leads)
+        ]  # fmt: skip
+        headers, cells, widths = headers[:-1], [c[:-1] for c in cells], widths[:-1]
+    if _span(widths) > limit:
+        cells, widths = _long_names_alone(headers, cells, widths, leads, limit)
+    return draw(headers, cells, widths, {"params"}, under=under)
+
+
+def _span(widths: Sequence[int]) -> int:
+    """How wide a ``simple`` table of columns this wide is."""
+    from registry.output.table_draw import GAP
+
+    return sum(widths) + GAP * (len(widths) - 1)
+
+
+def _long_names_alone(headers: Sequence[str], cells: Sequence[Sequence[str]], widths: Sequence[int],
+                      leads: Sequence[str], limit: int) -> tuple[list[list[str]], list[int]]:  # fmt: skip
+    """The first column narrowed to what the others leave of ``limit``: a name (with its
+    branch) longer than that keeps a line of its own, whole, and the row's other cells go on
+    the next line, after the row's ``lead`` (the tree's lines drawn through)."""
+    room = max(limit - _span([0, *widths[1:]]), len(headers[0]))
+    out, first = [], len(headers[0])
+    for row, lead in zip(cells, leads):
+        if len(row[0]) > room:
+            out.append([f"{row[0]}\n{lead}", *(f"\n{c}" for c in row[1:])])
+        else:
+            out.append(list(row))
+            first = max(first, len(row[0]))
+    return out, [max(first, *(len(lead) for lead in leads)) if leads else first, *widths[1:]]
 
 
 def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str, right: Iterable[str] = (),
