@@ -340,3 +340,101 @@ def test_tables_are_drawn_as_tabulate_drew_them():
         assert ours == theirs or ours.rstrip("\n") == theirs.rstrip("\n") and not "".join("" if v is None else str(v) for v in rows[-1]).strip()
 
     same()
+
+
+# --------------------------------------------------------------------------- verify's and count DIR's differences
+
+#: SmolLM2-135M's published config.json (docs/examples), counted and verified in a folder.
+SMOL_CONFIG = SPECS.parent / "docs" / "examples" / "smollm2-135m" / "config.json"
+
+
+@pytest.fixture
+def mismatching_folder(tmp_path, monkeypatch):
+    """A model folder (SmolLM2-135M's config.json, a sparse sharded checkpoint) whose checkpoint
+    differs from the config: a tensor missing, one extra, one of another shape, one transposed.
+    The names are the spec's own (this is a test of layout, not of names; tests/test_model_folder.py
+    checks them against transformers). The test runs in ``tmp_path``, the folder called ``m``, so
+    that the verdict line, which holds the checkpoint's path, is short."""
+    import registry
+    from registry.analyses.report import iter_tensors
+    from tests.test_model_folder import sharded_folder
+
+    (model,) = registry.load(SMOL_CONFIG)
+    tensors = {t.path: ("BF16", t.shape) for t in iter_tensors(model.architecture) if not t.tied_to}
+    del tensors["model.layers.7.mlp.up_proj.weight"]
+    tensors["model.layers.0.self_attn.q_proj.weight"] = ("BF16", (576, 577))
+    k_proj = "model.layers.29.self_attn.k_proj.weight"
+    tensors[k_proj] = ("BF16", tuple(reversed(tensors[k_proj][1])))
+    tensors["model.layers.0.post_attention_layernorm.extra_scale"] = ("BF16", (576,))
+    monkeypatch.chdir(tmp_path)
+    sharded_folder(tmp_path / "m", tensors)
+    return Path("m")
+
+
+def _differences(capsys, monkeypatch, argv) -> tuple[str, dict]:
+    """The text ``argv`` prints at 80 columns, and its JSON (the differing tensors)."""
+    code, out, err = run(capsys, monkeypatch, argv)
+    assert code == 1, err
+    _, data, _ = run(capsys, monkeypatch, [*argv, "--format", "json"])
+    return out, json.loads(data)
+
+
+def _names(result: dict) -> set[str]:
+    return {e["name"] for kind in ("missing", "extra", "mismatched") for e in result[kind]}
+
+
+@pytest.mark.parametrize("command", ["verify", "count DIR"])
+def test_differences_fit_80_columns_with_every_name_whole(capsys, monkeypatch, mismatching_folder, command):
+    argv = ["verify", str(SMOL_CONFIG), "m"] if command == "verify" else ["count", "m"]
+    out, data = _differences(capsys, monkeypatch, argv)
+    result = data if command == "verify" else data[0]["checkpoint"]
+    names = _names(result)
+    assert len(names) == 4 and "model.layers.7.mlp.up_proj.weight" in names
+    lines = out.splitlines()
+    table = lines[lines.index("name"):]
+    verdict = [line for line in lines if "match the checkpoint" in line]  # count DIR's one verdict line, a path in it
+    assert widest("\n".join(line for line in lines if line not in verdict)) <= 80, _too_wide(out)
+    assert table[1].startswith("    status") and set(table[2].strip()) == {"-", " "}  # the cells' header, indented
+    assert {line for line in table if line in names} == names  # each name whole, on a line of its own
+    for name in names:  # and its cells on the next line, indented
+        cells = table[table.index(name) + 1]
+        assert cells.startswith("    ") and cells.split()[0] in ("missing", "extra", "shape")
+    assert "transposed" in out
+
+
+@pytest.mark.parametrize("command", ["verify", "count DIR"])
+def test_differences_at_200_columns_are_one_table(capsys, monkeypatch, mismatching_folder, command):
+    """A wide terminal keeps the table as it was: one row per tensor, every column."""
+    import registry
+    from registry.checkpoints import open_checkpoint
+    from registry.commands.verify import compare_checkpoint, difference_rows
+    from registry.output.render import rows_text
+
+    argv = ["verify", str(SMOL_CONFIG), "m"] if command == "verify" else ["count", "m"]
+    code, wide, _ = run(capsys, monkeypatch, argv, 200)
+    (model,) = registry.load(SMOL_CONFIG)
+    rows = difference_rows(compare_checkpoint(model, open_checkpoint("m")))
+    table = rows_text(rows, "table")
+    assert code == 1 and table in wide and "\nname\n" not in wide
+    assert table.splitlines()[0].split() == ["status", "name", "checkpoint", "expected", "found", "note"]
+    assert 80 < widest(table) <= 200
+
+
+def test_stacked_table_keeps_names_whole():
+    from registry.output.table_width import stacked_table
+
+    long = "model.language_model.layers.{0..46 step 2}.mlp.experts.{0..127}.up_proj.weight"
+    rows = [{"name": f"{long} (×3072)", "status": "missing", "checkpoint": "", "expected": "(128, 2048, 4096)",
+             "found": "", "note": "tied to model.language_model.embed_tokens.weight, stored once"},
+            {"name": "h.0.attn.c_attn.weight", "status": "shape", "checkpoint": "transformer.h.0.attn.c_attn.weight",
+             "expected": "(16, 48)", "found": "(8, 24)", "note": ""}]  # fmt: skip
+    text = stacked_table(rows, below=("checkpoint", "note"), limit=80)
+    lines = text.splitlines()
+    assert widest(text) <= 80 and lines[:2] == ["name", "    status   expected           found"]
+    assert lines[3:5] == [long, "  (×3072)"]  # the run's count on the next line; the name whole
+    assert "    note: tied to model.language_model.embed_tokens.weight, stored once" in lines
+    assert "    checkpoint: transformer.h.0.attn.c_attn.weight" in lines
+    text = stacked_table(rows, below=("checkpoint", "note"), limit=200)  # the cells fit: checkpoint and note beside
+    assert text.splitlines()[1].split() == ["status", "checkpoint", "expected", "found", "note"]
+    text = stacked_table([{**rows[1], "name": "x" * 90}], below=("checkpoint",), limit=80)
+    assert "x" * 90 in text.splitlines()  # longer than the line: whole all the same
