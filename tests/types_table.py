@@ -78,6 +78,11 @@ BART = {"architectures": ["BartModel"], "vocab_size": 100, "d_model": 16, "encod
 MAMBA_BASE = {"architectures": ["MambaForCausalLM"], "hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 100}
 JAMBA = {"architectures": ["JambaForCausalLM"], "hidden_size": 64, "num_hidden_layers": 4, "num_attention_heads": 4,
          "num_key_value_heads": 2, "intermediate_size": 96, "vocab_size": 100}  # fmt: skip
+#: The bases of falcon's and opt's variants (cases).
+FALCON = {"architectures": ["FalconForCausalLM"], "hidden_size": 32, "num_attention_heads": 4, "num_hidden_layers": 2,
+          "vocab_size": 99}  # fmt: skip
+OPT = {"architectures": ["OPTForCausalLM"], "hidden_size": 32, "num_attention_heads": 4, "ffn_dim": 40,
+       "max_position_embeddings": 20, "num_hidden_layers": 2, "vocab_size": 99}  # fmt: skip
 RWKV = {"architectures": ["RwkvForCausalLM"], "hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 100}
 
 R = Refusal
@@ -224,7 +229,11 @@ ROWS: list[Row] = [
          "num_ln_in_parallel_attn": one_of(None, 1, 2), "ffn_hidden_size": maybe(ints(1, 48)),
          "tie_word_embeddings": flag},
         refusals=(R({"hidden_size": 32, "num_attention_heads": 4, "new_decoder_architecture": True, "num_kv_heads": 3},
-                    "num_kv_heads", "must divide"), R({"bias": "no"}, "bias", "true, false or null"))),
+                    "num_kv_heads", "must divide"), R({"bias": "no"}, "bias", "true, false or null")),
+        cases=(dict(FALCON, new_decoder_architecture=True, num_kv_heads=2),  # ln_attn, ln_mlp
+               dict(FALCON, new_decoder_architecture=True, num_kv_heads=2, num_ln_in_parallel_attn=1),
+               dict(FALCON, multi_query=True, parallel_attn=True),  # Falcon-7B: one shared norm
+               dict(FALCON, architectures=["FalconModel"], multi_query=False, parallel_attn=False, bias=True, alibi=True))),
     Row("falcon_h1", lm("FalconH1"),
         {**TOKENS_2025, **ATTENTION_2025, **MAMBA2_PREFIXED, "num_hidden_layers": ints(1, 3), "attention_bias": flag,
          "mlp_bias": flag, "intermediate_size": ints(1, 16), "projectors_bias": flag, "mamba_rms_norm": flag,
@@ -235,7 +244,9 @@ ROWS: list[Row] = [
         cases=(dict(RICH, hidden_size=16, num_attention_heads=4, num_key_value_heads=2, mamba_n_heads=4, mamba_d_ssm=24,
                     mamba_d_head=6, mamba_d_state=4, num_hidden_layers=2, attention_bias=True, mlp_bias=True,
                     mamba_proj_bias=True, projectors_bias=False, mamba_rms_norm=True, intermediate_size=6),)),
-    Row("falcon_mamba", lm("FalconMamba"), MAMBA),
+    Row("falcon_mamba", lm("FalconMamba"), MAMBA,
+        cases=(dict(architectures=["FalconMambaForCausalLM"], vocab_size=50, hidden_size=24, num_hidden_layers=2,
+                    intermediate_size=40, tie_word_embeddings=False),)),
     Row("gemma", lm("Gemma"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS}, droppable=SPARSE),
     Row("gemma2", lm("Gemma2"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS},
         refusals=(R({"head_dim": None}, "head_dim"),), droppable=SPARSE),  # read with getattr: null would crash transformers
@@ -261,7 +272,9 @@ ROWS: list[Row] = [
          "n_inner": maybe(ints(1, 64)), "bos_token_id": just(0), "eos_token_id": just(0)}, droppable=SPARSE_WIDE, class_renames={"GPT2LMHeadModel": ((r"^(?!lm_head)", "transformer."),)}),
     Row("gpt_bigcode", lm("GPTBigCode"),
         {**GPT, "n_positions": ints(1, 40), "n_inner": maybe(ints(1, 48)), "multi_query": flag},
-        refusals=(R({"add_cross_attention": True}, "add_cross_attention", "cross-attention"),)),
+        refusals=(R({"add_cross_attention": True}, "add_cross_attention", "cross-attention"),),
+        cases=(dict(architectures=["GPTBigCodeForCausalLM"], n_embd=32, n_head=4, n_positions=20, n_layer=2, vocab_size=99,
+                    multi_query=True),)),
     Row("gpt_neo", lm("GPTNeo"),
         {"num_heads": ints(1, 4), "hidden_size": times("num_heads", 2, 4, 8), "num_layers": ints(1, 3), **TOKENS_2025,
          "intermediate_size": maybe(ints(1, 24)),  # null: 4 x the width
@@ -275,7 +288,9 @@ ROWS: list[Row] = [
          "num_hidden_layers": ints(1, 3), "vocab_size": ints(5, 200), "intermediate_size": ints(1, 48),
          "attention_bias": flag, "use_parallel_residual": flag, "tie_word_embeddings": flag},
         renames=((r"^embed_out\.weight$", "lm_head.weight"),),  # transformers 5 renames it on loading
-        refusals=(R({"architectures": ["GPTNeoXForTokenClassification"]}, "architectures", "not supported"),)),
+        refusals=(R({"architectures": ["GPTNeoXForTokenClassification"]}, "architectures", "not supported"),),
+        cases=(dict(architectures=["GPTNeoXForCausalLM"], hidden_size=32, num_attention_heads=4, intermediate_size=40,
+                    num_hidden_layers=2, vocab_size=99, tie_word_embeddings=True, attention_bias=False),)),
     Row("gpt_oss", lm("GptOss"),
         {**MOE_2025, "head_dim": one_of(4, 8, 12), "num_local_experts": ints(1, 5), "attention_bias": flag,
          "sliding_window": maybe(ints(1, 64)),
@@ -284,7 +299,9 @@ ROWS: list[Row] = [
         experts=("num_local_experts", "num_experts_per_tok"), droppable=DROPPABLE_2025, examples=10),
     Row("gptj", lm("GPTJ"), {**GPT, "rotary_dim": just(2), "n_inner": maybe(ints(1, 48))},
         refusals=(R({"n_embd": 30, "n_head": 4}, "n_head", "does not divide"),
-                  R({"hidden_size": 30, "n_embd": 32, "n_head": 4}, "hidden_size", "disagrees with n_embd"))),
+                  R({"hidden_size": 30, "n_embd": 32, "n_head": 4}, "hidden_size", "disagrees with n_embd")),
+        cases=(dict(architectures=["GPTJForCausalLM"], n_embd=32, n_head=4, rotary_dim=4, n_layer=2, vocab_size=99,
+                    tie_word_embeddings=True),)),
     Row("granite", lm("Granite"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS, "mlp_bias": flag}, droppable=SPARSE),
     Row("granitemoe", lm("GraniteMoe"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS, **ROUTED},
         experts=("num_local_experts", "num_experts_per_tok"), renames=GRANITE_EXPERTS, droppable=SPARSE),
@@ -320,7 +337,10 @@ ROWS: list[Row] = [
                   R({"num_key_value_heads": 3}, "num_key_value_heads", "must divide"),
                   R({"mamba_dt_rank": -1}, "mamba_dt_rank", '"auto" or a whole number'),
                   R({"attn_layer_period": 10**6, "expert_layer_period": 10**6 + 1, "num_hidden_layers": 10**30},
-                    "attn_layer_period", "runs of layers"))),
+                    "attn_layer_period", "runs of layers")),
+        cases=(dict(vocab_size=50, hidden_size=32, num_hidden_layers=10, num_attention_heads=4, num_key_value_heads=2,
+                    intermediate_size=24, num_experts=3, num_experts_per_tok=2, attn_layer_period=4,
+                    attn_layer_offset=1, expert_layer_period=3, expert_layer_offset=2),)),
     Row("jetmoe", lm("JetMoe"),
         {**TOKENS_2025, "hidden_size": ints(2, 16), "num_hidden_layers": ints(1, 3), "num_key_value_heads": ints(1, 3),
          "kv_channels": one_of(2, 4, 6), "intermediate_size": ints(1, 16), "num_local_experts": ints(1, 4),
@@ -363,7 +383,11 @@ ROWS: list[Row] = [
                   R({"time_step_rank": 0}, "time_step_rank", '"auto" or a whole number'),
                   R({"expand": 1.5}, "expand", "whole number"), R({"state_size": 0}, "state_size", "must be >= 1"),
                   R({"use_bias": "no"}, "use_bias", "true or false"),
-                  R({"architectures": ["MambaForSequenceClassification"]}, "architectures", "is not supported"))),
+                  R({"architectures": ["MambaForSequenceClassification"]}, "architectures", "is not supported")),
+        cases=(dict(architectures=["MambaForCausalLM"], vocab_size=50, hidden_size=24, num_hidden_layers=2, use_bias=True),
+               dict(architectures=["MambaModel"], vocab_size=50, hidden_size=24, num_hidden_layers=2, use_conv_bias=False),
+               dict(architectures=["MambaForCausalLM"], vocab_size=50, hidden_size=24, num_hidden_layers=2,
+                    tie_word_embeddings=False))),
     Row("mamba2", lm("Mamba2"),
         {**TOKENS_2025, "hidden_size": one_of(8, 16), "expand": ints(1, 2), "n_groups": one_of(1, 2),
          "num_heads": times("n_groups", 1, 2, 4), "head_dim": computed(lambda v: v["hidden_size"] * v["expand"] // v["num_heads"]),
@@ -425,7 +449,9 @@ ROWS: list[Row] = [
          "max_position_embeddings": ints(1, 40), "word_embed_proj_dim": maybe(ints(1, 24)),
          "do_layer_norm_before": flag, "_remove_final_layer_norm": flag, "enable_bias": flag,
          "layer_norm_elementwise_affine": flag, "tie_word_embeddings": flag, "pad_token_id": just(0)},
-        refusals=(R({"word_embed_proj_dim": 0}, "word_embed_proj_dim", "must be >= 1"),)),
+        refusals=(R({"word_embed_proj_dim": 0}, "word_embed_proj_dim", "must be >= 1"),),
+        cases=(dict(OPT, word_embed_proj_dim=8, do_layer_norm_before=False),  # OPT-350M style
+               dict(OPT, architectures=["OPTModel"], layer_norm_elementwise_affine=False, enable_bias=False))),
     Row("persimmon", lm("Persimmon"),
         {"num_attention_heads": ints(1, 4), "hidden_size": times("num_attention_heads", 2, 4, 8),
          "num_hidden_layers": ints(1, 3), **TOKENS_2025, "intermediate_size": ints(1, 24), "qk_layernorm": flag},
@@ -437,7 +463,9 @@ ROWS: list[Row] = [
          "vocab_size": ints(5, 200), "intermediate_size": ints(1, 48), "qk_layernorm": flag,
          "tie_word_embeddings": flag},
         refusals=(R({"hidden_size": 32, "num_attention_heads": 4, "head_dim": 16, "qk_layernorm": True}, "head_dim",
-                    "qk_layernorm"),)),
+                    "qk_layernorm"),),
+        cases=(dict(architectures=["PhiForCausalLM"], hidden_size=32, num_attention_heads=4, intermediate_size=40,
+                    num_hidden_layers=2, vocab_size=99, qk_layernorm=True, tie_word_embeddings=True),)),  # head bias untied
     Row("phi3", lm("Phi3"), {**GQA, **HEAD_DIM, **DENSE_MLP}, refusals=(R({"head_dim": None}, "head_dim"),), droppable=SPARSE),
     Row("phimoe", lm("Phimoe"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS, **ROUTED, "lm_head_bias": flag},
         experts=("num_local_experts", "num_experts_per_tok"), renames=PHIMOE_EXPERTS, droppable=SPARSE),
@@ -485,7 +513,10 @@ ROWS: list[Row] = [
          "attention_hidden_size": maybe(ints(1, 40)), "intermediate_size": maybe(ints(1, 80)),
          "tie_word_embeddings": flag}, refusal_base=RWKV,
         refusals=(R({"attention_hidden_size": 0}, "attention_hidden_size", "must be >= 1"),
-                  R({"intermediate_size": "wide"}, "intermediate_size", "whole number"))),
+                  R({"intermediate_size": "wide"}, "intermediate_size", "whole number")),
+        cases=(dict(architectures=["RwkvForCausalLM"], vocab_size=50, hidden_size=24, num_hidden_layers=3,
+                    attention_hidden_size=16),
+               dict(architectures=["RwkvModel"], vocab_size=50, hidden_size=24, num_hidden_layers=1, intermediate_size=30))),
     Row("seed_oss", lm("SeedOss"), {**DENSE_2025, "head_dim": one_of(4, 6, 8),  # no default from hidden_size
                                      "attention_bias": Optional(flag), "attention_out_bias": Optional(flag),
                                      "mlp_bias": Optional(flag), "hidden_act": Optional(ACTIVATIONS)}),
