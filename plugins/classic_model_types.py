@@ -29,6 +29,14 @@ def _mpt(cfg: ConfigReader, cls: str, params: Params) -> None:
     cfg.expect("no_bias", [True], "transformers builds MPT without biases whatever no_bias says")
 
 
+def _xglm(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (XGLM): its sinusoidal positions divide by half the width less one (XGLMSinusoidalPositionalEmbedding),
+    so transformers cannot build a d_model under 4; refused rather than counted."""
+    field, width = params["d_model"]
+    if width < 4:
+        raise cfg.error(field, f"must be >= 4: XGLM's sinusoidal positions divide by d_model / 2 - 1 (got {width})")
+
+
 def _row(name: str, prefix: str, reads: dict, fixed: dict, shape_free=(), rules=(), classes=None) -> Row:
     return Row(
         name, FAMILY, classes or causal_classes(prefix),
@@ -61,7 +69,7 @@ ROWS = (
     _row("xglm", "XGLM", {
         "d_model": "d_model|hidden_size", "n_layers": "num_layers|num_hidden_layers",
         "n_heads": "attention_heads|num_attention_heads", "d_ff": "ffn_dim",
-    }, {"positions": "sinusoidal"}, ("max_position_embeddings", "decoder_start_token_id")),  # fmt: skip
+    }, {"positions": "sinusoidal"}, ("max_position_embeddings", "decoder_start_token_id"), (_xglm,)),  # fmt: skip
     _row("biogpt", "BioGpt", {
         "d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
         "d_ff": "intermediate_size", "n_positions": "max_position_embeddings",

@@ -109,7 +109,7 @@ class _Part(ConfigReader):
             value = {}  # transformers builds the tower from its configuration's defaults
         if not isinstance(value, dict):
             raise parent.error(part, f"must be an object of the tower's fields (got {short_value(value)})")
-        super().__init__(value, parent.path)
+        super().__init__(value, parent.path, {part: parent.lines[part]} if part in parent.lines else None)
         self.part = part
 
     def error(self, key: str, message: str):

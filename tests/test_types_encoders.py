@@ -1,7 +1,7 @@
 """The encoder model types (roberta, distilbert, albert, deberta-v2, modernbert, electra) against transformers.
 
-References: transformers' model of the config's class built on the meta device:
-``sum(p.numel() for p in model.parameters())`` for the total, and
+References: transformers' model of the config's class built on the meta device (tests/type_reference.py, as for the
+random configs of tests/types_table.py): ``sum(p.numel() for p in model.parameters())`` for the total, and
 ``named_parameters(remove_duplicate=False)`` for the names and the total with ties, with two
 documented conversions:
 
@@ -20,7 +20,6 @@ tests/types_table.py (checked by tests/test_types_table.py).
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pytest
@@ -28,49 +27,21 @@ import pytest
 import registry
 from registry.blocks import Linear, Module, Repeat, Shared
 from registry.cli import main
-from tests._hf_configs import meta_model, quiet_transformers
 from tests.conftest import ROOT, SPECS
+from tests.type_reference import Reference
+from tests.types_table import ROWS
 
-_TOKENS = dict(pad_token_id=0, bos_token_id=0, eos_token_id=0)
-
-
-def _decoder_bias_aliases(model) -> set[str]:
-    """Names under which transformers lists a tied decoder bias a second time."""
-    once = {n for n, _ in model.named_parameters()}
-    return {n for n, _ in model.named_parameters(remove_duplicate=False) if n not in once and n.endswith(".bias")}
+ROW = {row.model_type: row for row in ROWS}
 
 
-def _group_uses(model) -> dict[int, int]:
-    """How many times each ALBERT layer group runs: a forward pass on the meta device, with hooks."""
-    import torch
-
-    groups = model.get_submodule(_albert_groups(model))
-    calls = dict.fromkeys(range(len(groups)), 0)
-    hooks = [g.register_forward_hook(lambda *_, i=i: calls.__setitem__(i, calls[i] + 1)) for i, g in enumerate(groups)]
-    with torch.device("meta"):
-        model(input_ids=torch.zeros(1, 3, dtype=torch.long))
-    for hook in hooks:
-        hook.remove()
-    return calls
-
-
-def _albert_groups(model) -> str:
-    return next(n for n, _ in model.named_modules() if n.endswith("albert_layer_groups"))
-
-
-def reference(config) -> tuple[int, int, dict[str, tuple[int, ...]]]:
-    """(total, total with ties, {name: shape}) of transformers' model, with the conversions above."""
-    model = meta_model(config)
-    total = sum(p.numel() for p in model.parameters())
-    aliases = _decoder_bias_aliases(model)
-    named = {n: tuple(p.shape) for n, p in model.named_parameters(remove_duplicate=False) if n not in aliases}
-    with_ties = sum(math.prod(s) for s in named.values())
-    if config.model_type == "albert":
-        prefix = _albert_groups(model)
-        for group, uses in _group_uses(model).items():
-            body = sum(math.prod(s) for n, s in named.items() if n.startswith(f"{prefix}.{group}."))
-            with_ties += body * (max(uses, 1) - 1)
-    return total, with_ties, named
+def reference(folder: str) -> tuple[int, int, dict[str, tuple[int, ...]]]:
+    """(total, total with ties, {name: shape}) of transformers' model of a published config, with the
+    conversions above (tests/type_reference.py, as for the random configs of each row)."""
+    data = json.loads((ROOT / "tests" / "configs" / folder / "config.json").read_text())
+    data.setdefault("architectures", ["DebertaV2ForMaskedLM"])  # deberta-v3-base names no class
+    model = Reference(ROW[data["model_type"]], data)
+    total, _, with_ties = model.counts()
+    return total, with_ties, model.names()
 
 
 def ours(path: Path) -> tuple[int, int, dict[str, tuple[int, ...]]]:
@@ -85,18 +56,10 @@ PUBLISHED = ["roberta-base", "distilbert-base-uncased", "albert-base-v2", "deber
              "electra-base-discriminator", "electra-base-generator"]  # fmt: skip
 
 
-def _published_config(folder: str):
-    transformers = quiet_transformers()
-    data = json.loads((ROOT / "tests" / "configs" / folder / "config.json").read_text())
-    config = transformers.CONFIG_MAPPING[data["model_type"]].from_dict({k: v for k, v in data.items() if k != "model_type"})
-    config.architectures = data.get("architectures") or ["DebertaV2ForMaskedLM"]  # deberta-v3-base names no class
-    return config
-
-
 @pytest.mark.parametrize("folder", PUBLISHED)
 def test_published_configs_names_and_ties_match_transformers(folder):
     """The published configs (tests/configs/<name>), tensor by tensor."""
-    total, with_ties, names = reference(_published_config(folder))
+    total, with_ties, names = reference(folder)
     assert ours(ROOT / "tests" / "configs" / folder / "config.json") == (total, with_ties, names)
 
 
@@ -105,7 +68,7 @@ def test_roberta_base_spec_equals_the_config_it_cites():
     RobertaForMaskedLM of that config, 0.24% under fairseq's published 125M."""
     (model,) = registry.load(SPECS / "roberta-base.toml")
     report = registry.count(model)
-    expected_total, expected_ties, names = reference(_published_config("roberta-base"))
+    expected_total, expected_ties, names = reference("roberta-base")
     assert (report.total_params, report.total_with_ties) == (expected_total, expected_ties) == (124_697_433, 163_300_953)
     assert {t.path: t.shape for t in registry.iter_tensors(model.architecture)} == names
     assert abs(report.total_params - model.reported_params) / model.reported_params < 0.005

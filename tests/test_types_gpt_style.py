@@ -5,8 +5,8 @@ References: ``sum(p.numel() for p in model.parameters())`` and
 ``named_parameters(remove_duplicate=False)`` of the transformers model of the config's
 class, built on the meta device; published figures for the specs (cited in each spec).
 
-Random small configs of these model types and their refusals: one row each in
-tests/types_table.py (checked by tests/test_types_table.py).
+Random small configs of these model types, their named variants (cases) and their refusals: one
+row each in tests/types_table.py (checked by tests/test_types_table.py).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _reference_names(config) -> dict[str, tuple[int, ...]]:
 
 
 def test_every_type_is_mapped_by_the_built_in_plugin():
-    """(Their random small configs: a row each in tests/types_table.py.)"""
+    """(Their random small configs and named variants: a row each in tests/types_table.py.)"""
     from registry.plugin_manager import load_model_types
 
     types = load_model_types().items
@@ -58,38 +58,7 @@ def test_every_type_is_mapped_by_the_built_in_plugin():
         assert types[name].origin == "built-in (registry.plugins.gpt_style_model_types)"
 
 
-# --------------------------------------------------------------------------- the variants, named
-
-
-VARIANTS = [
-    ("falcon", "FalconForCausalLM", dict(new_decoder_architecture=True, num_kv_heads=2)),  # ln_attn, ln_mlp
-    ("falcon", "FalconForCausalLM", dict(new_decoder_architecture=True, num_kv_heads=2, num_ln_in_parallel_attn=1)),
-    ("falcon", "FalconForCausalLM", dict(multi_query=True, parallel_attn=True)),  # Falcon-7B: one shared norm
-    ("falcon", "FalconModel", dict(multi_query=False, parallel_attn=False, bias=True, alibi=True)),
-    ("opt", "OPTForCausalLM", dict(word_embed_proj_dim=8, do_layer_norm_before=False)),  # OPT-350M style
-    ("opt", "OPTModel", dict(layer_norm_elementwise_affine=False, enable_bias=False)),
-    ("gpt_bigcode", "GPTBigCodeForCausalLM", dict(multi_query=True)),
-    ("phi", "PhiForCausalLM", dict(qk_layernorm=True, tie_word_embeddings=True)),  # head bias stays untied
-    ("gptj", "GPTJForCausalLM", dict(tie_word_embeddings=True)),
-    ("gpt_neox", "GPTNeoXForCausalLM", dict(tie_word_embeddings=True, attention_bias=False)),
-]
-_BASE = {
-    "falcon": dict(hidden_size=32, num_attention_heads=4),
-    "opt": dict(hidden_size=32, num_attention_heads=4, ffn_dim=40, max_position_embeddings=20),
-    "gpt_bigcode": dict(n_embd=32, n_head=4, n_positions=20),
-    "phi": dict(hidden_size=32, num_attention_heads=4, intermediate_size=40),
-    "gptj": dict(n_embd=32, n_head=4, rotary_dim=4),
-    "gpt_neox": dict(hidden_size=32, num_attention_heads=4, intermediate_size=40),
-}
-
-
-@pytest.mark.parametrize("model_type, architecture, fields", VARIANTS, ids=[f"{m}-{a}-{sorted(f)}" for m, a, f in VARIANTS])
-def test_variants_name_every_tensor_as_transformers(tmp_path, model_type, architecture, fields):
-    layers = "n_layer" if model_type in ("gptj", "gpt_bigcode") else "num_hidden_layers"
-    config = make_config(model_type, architecture, {**_BASE[model_type], layers: 2, "vocab_size": 99, **fields})
-    path = write_config(config, tmp_path / "config.json")
-    assert _names(path) == _reference_names(config)
-    assert _count(path) == reference_counts(config)[0]
+# --------------------------------------------------------------------------- checkpoint names
 
 
 def test_published_names_follow_the_checkpoints(tmp_path):

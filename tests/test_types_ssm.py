@@ -9,8 +9,8 @@ with the reference's ``named_parameters()``; transformers 5 holds Jamba's expert
 memory (``feed_forward.experts.gate_up_proj``, ``down_proj``) where the checkpoints have one
 tensor per expert (``feed_forward.experts.<e>.gate_proj.weight`` …): compared by count.
 
-Random small configs of these model types and their refusals: one row each in
-tests/types_table.py (checked by tests/test_types_table.py).
+Random small configs of these model types, a few named ones (cases) and their refusals: one row
+each in tests/types_table.py (checked by tests/test_types_table.py).
 """
 
 from __future__ import annotations
@@ -22,57 +22,26 @@ import pytest
 
 import registry
 from registry import count, iter_tensors
-from tests._hf_configs import make_config, meta_model, reference_counts, top_k_of, write_config
+from tests._hf_configs import make_config, reference_counts, top_k_of, write_config
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
 
 
-# --------------------------------------------------------------------------- tensor names
-
-
-def _ours(model: registry.Model) -> dict[str, tuple[int, ...]]:
-    return {t.path: t.shape for t in iter_tensors(model.architecture) if t.tied_to is None}
-
-
-def _theirs(config) -> dict[str, tuple[int, ...]]:
-    return {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
-
-
-@pytest.mark.parametrize(
-    "model_type, architecture, fields",
-    [
-        ("mamba", "MambaForCausalLM", dict(vocab_size=50, hidden_size=24, num_hidden_layers=2, use_bias=True)),
-        ("mamba", "MambaModel", dict(vocab_size=50, hidden_size=24, num_hidden_layers=2, use_conv_bias=False)),
-        ("mamba", "MambaForCausalLM", dict(vocab_size=50, hidden_size=24, num_hidden_layers=2, tie_word_embeddings=False)),
-        ("falcon_mamba", "FalconMambaForCausalLM", dict(vocab_size=50, hidden_size=24, num_hidden_layers=2,
-                                                        intermediate_size=40, tie_word_embeddings=False)),
-        ("rwkv", "RwkvForCausalLM", dict(vocab_size=50, hidden_size=24, num_hidden_layers=3, attention_hidden_size=16)),
-        ("rwkv", "RwkvModel", dict(vocab_size=50, hidden_size=24, num_hidden_layers=1, intermediate_size=30)),
-    ],
-)  # fmt: skip
-def test_tensor_names_and_shapes_match_transformers(tmp_path, model_type, architecture, fields):
-    config = make_config(model_type, architecture, fields)
-    (model,) = registry.load(write_config(config, tmp_path / "config.json"))
-    assert _ours(model) == _theirs(config)
+# --------------------------------------------------------------------------- checkpoint names
 
 
 @pytest.mark.parametrize("architecture", ["JambaForCausalLM", "JambaModel"])
-def test_jamba_tensor_names_match_transformers_outside_fused_experts(tmp_path, architecture):
+def test_jamba_checkpoint_names_one_tensor_per_expert(tmp_path, architecture):
+    """The checkpoints hold one tensor per expert (``feed_forward.experts.<e>.gate_proj.weight`` ...) where
+    transformers 5 fuses them in memory; the layer pattern puts experts at i % 3 == 2 and attention at
+    i % 4 == 1 (the same config is a case of jamba's row in tests/types_table.py, names against transformers)."""
     fields = dict(vocab_size=50, hidden_size=32, num_hidden_layers=10, num_attention_heads=4, num_key_value_heads=2,
                   intermediate_size=24, num_experts=3, num_experts_per_tok=2, attn_layer_period=4,
                   attn_layer_offset=1, expert_layer_period=3, expert_layer_offset=2)  # fmt: skip
     config = make_config("jamba", architecture, fields)
     (model,) = registry.load(write_config(config, tmp_path / "config.json"))
-    ours, theirs = _ours(model), _theirs(config)
-    assert {n: s for n, s in ours.items() if ".experts." not in n} == {
-        n: s for n, s in theirs.items() if ".experts." not in n
-    }
-    # per-expert checkpoint tensors vs transformers' fused (n_experts, 2 * d_ff, d_model) and (n_experts, d_model, d_ff)
-    fused = {n: s for n, s in theirs.items() if ".experts." in n}
-    assert sum(s[0] * s[1] * s[2] for s in fused.values()) == sum(
-        s[0] * s[1] for n, s in ours.items() if ".experts." in n
-    )
+    ours = {t.path for t in iter_tensors(model.architecture)}
     prefix = "model." if architecture == "JambaForCausalLM" else ""
     for layer in (2, 5, 8):  # i % 3 == 2: experts
         assert f"{prefix}layers.{layer}.feed_forward.router.weight" in ours

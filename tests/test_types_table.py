@@ -8,25 +8,27 @@ allocated or downloaded):
 * total with ties: ``named_parameters(remove_duplicate=False)`` (every use), a tied decoder bias
   that transformers lists under a second name counted once (checkpoints store it once), and
   ALBERT's shared layer groups at each of their uses (counted by a forward pass with hooks);
-* active (MoE): the total with the routed experts' parameters (``.experts.`` in the name)
-  scaled by top_k / n_experts;
+* active (MoE): the total with the routed experts' parameters (``.experts.`` in the name, or
+  the row's ``routed``) scaled by top_k / n_experts;
 * tensor names and shapes: ``named_parameters(remove_duplicate=False)``, after the row's renames
   of registry's checkpoint names into transformers 5's in-memory names (fused experts compared
-  by their number of elements; zero-element tensors hold nothing and are left out).
+  by their number of elements; zero-element tensors hold nothing and are left out; a shared block
+  the row's ``names_once`` names, Zamba2's, at its first use only, as registry holds it).
+
+The reference's code is tests/type_reference.py.
 
 Each example is written either as drawn (transformers' defaults for the rest) or as
 transformers writes it (``to_dict()``), with up to two fields left out. A config transformers
 refuses (or builds but could not run: key/value heads that do not divide the heads, top-k above
 the experts) is refused by registry with one line and exit status 2; any other is counted
-exactly by ``registry count config.json`` and by ``import-hf`` then ``count``.
+exactly by ``registry count config.json`` and by ``import-hf`` then ``count``. A row's fixed
+``cases`` are checked the same way, written as transformers writes them, and must be built.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,7 @@ from registry.sources.hf_config import import_config
 from tests._hf_configs import quiet_transformers
 from tests.conftest import ROOT, without_prefix
 from tests.type_ranges import Row, draw_fields
+from tests.type_reference import Reference, in_memory, refusals, runnable
 from tests.types_table import REMOTE_CODE, ROWS
 
 pytestmark = pytest.mark.filterwarnings("ignore:Initializing zero-element tensors is a no-op")
@@ -49,124 +52,10 @@ ROW = {row.model_type: row for row in ROWS}
 CONFIGS = ROOT / "tests" / "configs"
 
 
-#: Model types whose random small configs are still checked by a file of their own, in the old style,
-#: until they are folded into the table (each such file checks total, active, names and shapes).
-NOT_YET_IN_THE_TABLE = {
-    **{t: "tests/test_types_moe_2025.py" for t in ("deepseek_v32", "glm4_moe", "glm4_moe_lite", "gpt_oss", "minimax_m2",
-                                                    "qwen3_next")},
-    **{t: "tests/test_types_speech.py" for t in ("hubert", "wav2vec2", "wavlm", "whisper")},
-    **{t: "tests/test_types_vision.py" for t in ("clip", "clip_vision_model", "dinov2", "dinov2_with_registers", "siglip",
-                                                  "siglip_vision_model", "vit")},
-    **{t: "tests/test_types_hybrid_2025.py" for t in ("bamba", "biogpt", "codegen", "falcon_h1", "gpt_neo", "granitemoehybrid",
-                                                       "jetmoe", "lfm2", "lfm2_moe", "mamba2", "mpt", "nemotron_h",
-                                                       "persimmon", "recurrent_gemma", "xglm", "zamba2")},
-}  # fmt: skip
-
-
 def test_every_mapped_model_type_has_a_row():
     built_in = {name for name, m in load_model_types().items.items() if m.origin.startswith("built-in")}
-    assert sorted(ROW) == sorted(built_in - REMOTE_CODE - set(NOT_YET_IN_THE_TABLE))
-    assert not set(ROW) & set(NOT_YET_IN_THE_TABLE), "a type in the table needs no file of its own"
+    assert sorted(ROW) == sorted(built_in - REMOTE_CODE)
     assert [row.model_type for row in ROWS] == sorted(ROW), "keep the rows in alphabetical order"
-
-
-# --------------------------------------------------------------------------- the reference
-
-
-def _refusals() -> tuple[type[BaseException], ...]:
-    """The exceptions transformers raises for a configuration it refuses."""
-    refusals: tuple[type[BaseException], ...] = (ValueError, TypeError, ZeroDivisionError, AssertionError)
-    errors = sys.modules.get("huggingface_hub.errors")
-    if errors is not None and hasattr(errors, "StrictDataclassClassValidationError"):
-        refusals += (errors.StrictDataclassClassValidationError,)
-    return refusals
-
-
-def _attr(config, dotted: str):
-    for part in dotted.split("."):
-        config = getattr(config, part, None)
-    return config
-
-
-def _runnable(row: Row, config) -> bool:
-    """Whether transformers' model could run a forward pass (registry refuses the others)."""
-    heads, kv = getattr(config, "num_attention_heads", 1), getattr(config, "num_key_value_heads", None)
-    if isinstance(heads, int) and isinstance(kv, int) and (kv < 1 or heads % kv):
-        return False
-    if row.experts:
-        experts, top_k = (_attr(config, name) for name in row.experts)
-        if experts and not (isinstance(top_k, int) and 1 <= top_k <= experts):
-            return False
-    return True
-
-
-class Reference:
-    """transformers' model of a config.json's data, and what the suite compares with registry's."""
-
-    def __init__(self, row: Row, data: dict):
-        import torch
-
-        transformers = quiet_transformers()
-        self.config = transformers.CONFIG_MAPPING[row.model_type].from_dict(
-            {k: v for k, v in data.items() if k != "model_type"}
-        )
-        name = data["architectures"][0]
-        with torch.device("meta"):
-            self.model = getattr(transformers, row.built_as.get(name, name))(self.config)
-        self.row = row
-
-    def counts(self) -> tuple[int, int, int]:
-        """(total, active, total with ties)."""
-        total = sum(p.numel() for p in self.model.parameters())
-        active = total
-        if self.row.experts:
-            experts, top_k = (_attr(self.config, name) for name in self.row.experts)
-            routed = sum(p.numel() for n, p in self.model.named_parameters() if ".experts." in n)
-            if experts and routed:
-                active = total - routed * (experts - top_k) // experts
-        with_ties = sum(math.prod(s) for s in self.names().values()) + self._shared_reuse()
-        return total, active, with_ties
-
-    def names(self) -> dict[str, tuple[int, ...]]:
-        """Every parameter at every use, but a tied bias's second name and zero-element tensors."""
-        once = {n for n, _ in self.model.named_parameters()}
-        return {n: tuple(p.shape) for n, p in self.model.named_parameters(remove_duplicate=False)
-                if p.numel() and (n in once or not n.endswith(".bias"))}  # fmt: skip
-
-    def _shared_reuse(self) -> int:
-        """The parameters of ALBERT's shared layer groups at their uses beyond the first."""
-        import torch
-
-        groups = next((n for n, _ in self.model.named_modules() if n.endswith("albert_layer_groups")), None)
-        if groups is None:
-            return 0
-        calls: dict[int, int] = {}
-        modules = self.model.get_submodule(groups)
-        hooks = [g.register_forward_hook(lambda *_, i=i: calls.__setitem__(i, calls.get(i, 0) + 1))
-                 for i, g in enumerate(modules)]  # fmt: skip
-        with torch.device("meta"):
-            self.model(input_ids=torch.zeros(1, 3, dtype=torch.long))
-        for hook in hooks:
-            hook.remove()
-        named = self.names()
-        return sum(sum(math.prod(s) for n, s in named.items() if n.startswith(f"{groups}.{i}."))
-                   * (max(calls.get(i, 0), 1) - 1) for i in range(len(modules)))  # fmt: skip
-
-
-def in_memory(row: Row, cls: str, ours: dict[str, tuple[int, ...]]) -> tuple[dict, dict]:
-    """registry's tensors under transformers' in-memory names: {name: shape, or None for a fused
-    tensor}, and {name: number of elements}."""
-    shapes: dict[str, tuple[int, ...] | None] = {}
-    sizes: dict[str, int] = {}
-    for name, shape in ours.items():
-        if not math.prod(shape):
-            continue
-        new = name
-        for pattern, replacement in (*row.renames, *row.class_renames.get(cls, ())):
-            new = re.sub(pattern, replacement, new)
-        shapes[new] = None if new != name and ".experts." in new else shape
-        sizes[new] = sizes.get(new, 0) + math.prod(shape)
-    return shapes, sizes
 
 
 # --------------------------------------------------------------------------- random small configs
@@ -188,7 +77,7 @@ def _config_json(row: Row, cls: str, fields: dict, full: bool, drop: set) -> dic
         try:
             config = transformers.AutoConfig.for_model(row.model_type, **data)
             data = json.loads(json.dumps(config.to_dict(), default=str))
-        except _refusals():
+        except refusals():
             pass  # transformers refuses the fields: written as drawn, and registry must refuse them too
     return {k: v for k, v in data.items() if k not in drop}
 
@@ -211,18 +100,19 @@ def _run(*argv: str) -> tuple[tuple[int, str], str]:
     return (status, out.getvalue()), err.getvalue()
 
 
-def check_example(row: Row, tmp: Path, cls: str, fields: dict, full: bool, drop: set) -> None:
+def check_example(row: Row, tmp: Path, cls: str, fields: dict, full: bool, drop: set) -> bool:
+    """Refused by both, or counted alike (and then True)."""
     data = _config_json(row, cls, fields, full, drop)
     path = tmp / "config.json"
     path.write_text(json.dumps(data, indent=2), encoding="utf-8")
     try:
         reference = Reference(row, data)
-        expected = reference.counts() if _runnable(row, reference.config) else None
-    except _refusals():
+        expected = reference.counts() if runnable(row, reference.config) else None
+    except refusals():
         expected = None
     if expected is None:  # transformers refuses it (or could not run it): so does registry
         _refused_in_one_line(path)
-        return
+        return False
     try:
         (model,) = registry.load(path)
     except SpecError as exc:
@@ -240,6 +130,7 @@ def check_example(row: Row, tmp: Path, cls: str, fields: dict, full: bool, drop:
     assert main(["import-hf", str(path), "-o", str(spec), "--force"]) == 0
     imported = registry.count(registry.load(spec)[0])
     assert (imported.total_params, imported.active_params, imported.total_with_ties) == expected
+    return True
 
 
 @pytest.mark.parametrize("model_type", sorted(ROW))
@@ -255,6 +146,22 @@ def test_random_small_configs_match_transformers(tmp_path_factory, model_type):
         check_example(row, tmp_path_factory.mktemp("cfg"), *example)
 
     check()
+
+
+def _cases():
+    for row in ROWS:
+        for i, case in enumerate(row.cases):
+            fields = {k: v for k, v in case.items() if k != "architectures"}
+            for cls in case.get("architectures", row.classes):
+                yield pytest.param(row, cls, fields, id=f"{row.model_type}-{i}-{cls}")
+
+
+@pytest.mark.parametrize("row, cls, fields", list(_cases()))
+def test_fixed_configs_match_transformers(tmp_path, row, cls, fields):
+    """A row's ``cases`` (every optional tensor switched on, a variant named), written as transformers
+    writes them: built by transformers and counted alike."""
+    quiet_transformers()
+    assert check_example(row, tmp_path, cls, fields, True, set()), "transformers refuses the case"
 
 
 # --------------------------------------------------------------------------- refusals
@@ -279,7 +186,7 @@ def _changed(data: dict, change: dict) -> dict:
     for key, value in change.items():
         parent, _, child = key.partition(".")
         if child:
-            data[parent] = {**data[parent], child: value}
+            data[parent] = {**data.get(parent, {}), child: value}
         else:
             data[key] = value
     return data

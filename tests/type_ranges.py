@@ -1,7 +1,8 @@
 """The vocabulary of tests/types_table.py: ranges of config fields, shared field groups, ``Row``.
 
 A range is a function ``(draw, values) -> value``: ``draw`` is hypothesis's, ``values`` the
-fields drawn before (so that a range can depend on them: top-k at most the experts).
+fields drawn before (so that a range can depend on them: top-k at most the experts). A range
+that gives ``OMIT`` leaves its field out of config.json.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ Range = Callable[[Any, dict], Any]
 
 
 # --------------------------------------------------------------------------- the vocabulary of ranges
+
+#: What a range gives for a field left out of config.json (``when``, ``Optional``).
+OMIT = object()
 
 
 def _value(bound: int | str, values: dict) -> int:
@@ -83,6 +87,27 @@ def layers_of(name: str, max_size: int = 2) -> Range:
     return lambda draw, v: draw(st.lists(st.integers(0, max(v[name] - 1, 0)), max_size=max_size, unique=True))
 
 
+def list_of(inner: Range, size: int | str | tuple[int, int]) -> Range:
+    """A list of values of ``inner``: ``size`` of them (a number, a field drawn before, or (lo, hi))."""
+    from hypothesis import strategies as st
+
+    def drawn(draw: Any, v: dict) -> list:
+        lo, hi = size if isinstance(size, tuple) else (_value(size, v), _value(size, v))
+        return [inner(draw, v) for _ in range(draw(st.integers(lo, hi)))]
+
+    return drawn
+
+
+def computed(rule: Callable[[dict], Any]) -> Range:
+    """``rule(values)``: a field that follows from those drawn before (a head width that tiles a width)."""
+    return lambda draw, v: rule(v)
+
+
+def when(name: str, then: Range, otherwise: Range | None = None) -> Range:
+    """``then`` if the field ``name`` (often a ``~`` helper flag) is true, else ``otherwise`` (left out if None)."""
+    return lambda draw, v: then(draw, v) if v.get(name) else (OMIT if otherwise is None else otherwise(draw, v))
+
+
 def divisor_of(name: str, *choices: int) -> Range:
     """One of ``choices`` that divides ``values[name]``."""
     return lambda draw, v: one_of(*[c for c in choices if v[name] % c == 0])(draw, v)
@@ -104,6 +129,12 @@ class Optional:
     def __init__(self, inner: Range):
         self.inner = inner
 
+    def __call__(self, draw: Any, v: dict) -> Any:
+        """As a range inside another (``table(x=Optional(...))``): ``OMIT`` now and then."""
+        from hypothesis import strategies as st
+
+        return self.inner(draw, v) if draw(st.booleans()) else OMIT
+
 
 flag = one_of(False, True)
 
@@ -119,7 +150,9 @@ def draw_fields(draw: Any, ranges: dict[str, Range | Optional], outer: dict | No
             if not draw(st.booleans()):
                 continue
             rng = rng.inner
-        values[name] = rng(draw, {**(outer or {}), **values})
+        value = rng(draw, {**(outer or {}), **values})
+        if value is not OMIT:
+            values[name] = value
     return {k: v for k, v in values.items() if not k.startswith("~")}
 
 
@@ -151,6 +184,9 @@ class Row:
     class_renames: dict = field(default_factory=dict)  # class -> renames for that class only
     all_fields_known: bool = False  # no field of transformers' to_dict() is ignored with a warning
     examples: int = 12  # hypothesis examples (a row with many switches may want more)
+    cases: tuple[dict, ...] = ()  # fixed configs (each for every class, or the one its "architectures" names)
+    routed: str = r"\.experts\."  # transformers' names of the routed experts' tensors (a regex), for active
+    names_once: str = ""  # a regex: a shared block's tensors named at their first use only (registry holds them once)
 
 
 # --------------------------------------------------------------------------- shared field groups
@@ -225,3 +261,58 @@ SPARSE_WIDE = (*SPARSE, "hidden_size", "num_hidden_layers", "num_attention_heads
 def lm(prefix: str, head: str = "ForCausalLM") -> tuple[str, str]:
     """The classes ``<prefix><head>`` and ``<prefix>Model``."""
     return f"{prefix}{head}", f"{prefix}Model"
+
+
+# --------------------------------------------------------------------------- groups of the 2025-26 model types
+
+#: The MoE and new-attention decoders of 2025-26: attention shapes, up to 4 layers (their layer lists).
+MOE_2025: dict = dict(
+    num_key_value_heads=ints(1, 3), num_attention_heads=times("num_key_value_heads", 1, 2, 3),
+    hidden_size=times("num_attention_heads", 4, 8), num_hidden_layers=ints(1, 4), vocab_size=ints(8, 200),
+    pad_token_id=just(0), intermediate_size=ints(1, 48), tie_word_embeddings=flag,
+)  # fmt: skip
+#: The tokens and vocabulary of the hybrid and GPT-style types of 2025 (issue 19).
+TOKENS_2025: dict = dict(vocab_size=ints(8, 120), tie_word_embeddings=flag, pad_token_id=just(0), bos_token_id=just(0),
+                         eos_token_id=just(0))  # fmt: skip
+#: Their attention (grouped key/value heads; widths of 4 or 8 per head, so that Mamba-2 heads of 1, 2, 4 tile them).
+ATTENTION_2025: dict = dict(num_key_value_heads=ints(1, 2), num_attention_heads=times("num_key_value_heads", 1, 2, 3),
+                            hidden_size=times("num_attention_heads", 4, 8))  # fmt: skip
+#: Mamba-2 under the ``mamba_*`` names (bamba, granitemoehybrid, falcon_h1); ``mamba_d_head`` apart (MAMBA2_HEAD).
+MAMBA2_PREFIXED: dict = dict(
+    mamba_expand=ints(1, 2), mamba_n_groups=one_of(1, 2), mamba_n_heads=times("mamba_n_groups", 1, 2),
+    mamba_d_state=ints(1, 8), mamba_d_conv=ints(1, 4), mamba_conv_bias=flag, mamba_proj_bias=flag,
+)  # fmt: skip
+#: The heads tile mamba_expand x hidden_size.
+MAMBA2_HEAD: dict = dict(mamba_d_head=computed(lambda v: v["mamba_expand"] * v["hidden_size"] // v["mamba_n_heads"]))
+#: A ViT-style tower (vision types, and the vision_config of the dual encoders).
+TOWER: dict = dict(
+    num_attention_heads=ints(1, 3), hidden_size=times("num_attention_heads", 1, 2, 3, 4), num_hidden_layers=ints(1, 3),
+    intermediate_size=ints(1, 24), num_channels=ints(1, 4), patch_size=ints(1, 6), image_size=ints(6, 20),
+)  # fmt: skip
+#: The text tower of the dual encoders (their text_config).
+TEXT_TOWER: dict = dict(
+    num_attention_heads=ints(1, 3), hidden_size=times("num_attention_heads", 1, 2, 3, 4), pad_token_id=just(0),
+    bos_token_id=just(0), eos_token_id=just(0), num_hidden_layers=ints(1, 2), intermediate_size=ints(1, 24),
+    vocab_size=ints(5, 60), max_position_embeddings=ints(1, 20),
+)  # fmt: skip
+#: wav2vec 2.0-style speech encoders: a feature encoder of 1 to 3 convolutions, and each class's head fields.
+SPEECH_ENCODER: dict = dict(
+    num_attention_heads=ints(1, 3), hidden_size=times("num_attention_heads", 2, 4, 6, 8), vocab_size=ints(2, 40),
+    num_hidden_layers=ints(0, 2), intermediate_size=ints(1, 24), **{"~convs": ints(1, 3)},
+    conv_dim=list_of(ints(1, 12), "~convs"), conv_kernel=list_of(ints(1, 5), "~convs"),
+    conv_stride=list_of(ints(1, 3), "~convs"), num_conv_pos_embeddings=ints(1, 6),
+    num_conv_pos_embedding_groups=divisor_of("hidden_size", 1, 2), conv_bias=Optional(flag),
+    feat_extract_norm=Optional(one_of("group", "layer")), do_stable_layer_norm=Optional(flag),
+    mask_time_prob=Optional(one_of(0.0, 0.05)), mask_feature_prob=Optional(one_of(0.0, 0.1)),
+    classifier_proj_size=Optional(ints(1, 8)), use_weighted_layer_sum=Optional(flag),
+    **{"~labels_by_name": flag, "~labels": ints(1, 5)},
+    id2label=when("~labels_by_name", computed(lambda v: {str(i): f"L{i}" for i in range(v["~labels"])})),
+    num_labels=when("~labels_by_name", just(OMIT), Optional(same_as("~labels"))),
+    **{"~codevectors": flag}, num_codevector_groups=when("~codevectors", ints(1, 3)),
+    num_codevectors_per_group=when("~codevectors", ints(1, 8)),
+    codevector_dim=when("~codevectors", times("num_codevector_groups", 1, 2, 3, 4)),
+    proj_codevector_dim=when("~codevectors", ints(1, 8)),
+)  # fmt: skip
+#: Checkpoint names -> transformers 5's: Mixtral's experts without the block_sparse_moe rename (w1/w3, w2).
+W13_EXPERTS = ((r"\.experts\.\d+\.w[13]\.weight$", ".experts.gate_up_proj"),
+               (r"\.experts\.\d+\.w2\.weight$", ".experts.down_proj"))  # fmt: skip

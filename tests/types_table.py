@@ -17,10 +17,15 @@ How to add a model type (one row, most often no code):
      maps an old name to the class transformers 5 builds for it;
    - ``fields``: field -> range (tests/type_ranges.py), drawn in order; a range may name a
      field drawn before it (``times("num_attention_heads", 2, 4)``, ``ints(1, "num_experts")``);
-     ``Optional(range)`` is sometimes left out, a ``~name`` is a helper that is not written.
+     ``Optional(range)`` is sometimes left out, a ``~name`` is a helper that is not written;
+     ``computed(rule)`` follows from the fields before, ``when(flag, then, otherwise)`` draws
+     one of two ranges (or leaves the field out), ``list_of(range, size)`` a list (a layer
+     pattern of ``"num_hidden_layers"`` entries), ``table(...)`` a nested table (DBRX's
+     ``ffn_config``, a dual encoder's ``vision_config`` and ``text_config``).
      Start from the shared groups (``GQA``, ``HEAD_DIM``, ``DENSE_MLP``, ``ATTENTION_BIAS``,
-     ``ROUTED``, ``DEEPSEEK_LATENT``, ``ENCODER``, ``GPT``, ``MAMBA``) with ``{**GQA, ...}``.
-     Keep sizes tiny: every example builds a model;
+     ``ROUTED``, ``DEEPSEEK_LATENT``, ``ENCODER``, ``GPT``, ``MAMBA``, ``DENSE_2025``, ``MOE_2025``,
+     ``ATTENTION_2025``, ``MAMBA2_PREFIXED``, ``TOWER``, ``TEXT_TOWER``, ``SPEECH_ENCODER``) with
+     ``{**GQA, ...}``. Keep sizes tiny: every example builds a model;
    - ``experts``: for MoE, the config attributes holding the number of routed experts and the
      top-k (dotted for a nested table: ``"ffn_config.moe_top_k"``): the active count is checked;
    - ``renames``: (regex, replacement) pairs from registry's (checkpoint) tensor names to the
@@ -33,7 +38,11 @@ How to add a model type (one row, most often no code):
      sides must take the same default; ``SPARSE`` for a Llama-style decoder), ``class_renames``
      (renames for one class only: GPT-2's LM head model holds its body under ``transformer.``),
      ``built_as``, ``all_fields_known`` (no field transformers writes is ignored with a warning),
-     ``examples`` (hypothesis examples, 12 by default).
+     ``examples`` (hypothesis examples, 12 by default), ``cases`` (fixed configs on top of the
+     random ones, e.g. every optional tensor switched on: each checked for every class, or for
+     the classes its ``"architectures"`` names), ``routed`` (a regex of transformers' names of
+     the routed experts' tensors, for the active count; ``.experts.`` by default), ``names_once``
+     (a regex of a shared block's names that registry holds at its first use only: Zamba2).
 3. Run ``pytest tests/test_types_table.py -k <type>``. A difference is a bug of the mapping,
    or a config transformers cannot build that registry must refuse too.
 """
@@ -43,10 +52,20 @@ from __future__ import annotations
 from tests.type_ranges import (ACTIVATIONS, DENSE_2025, HEAD_DIM_2025, ATTENTION_BIAS, DEEPSEEK_LATENT, DENSE_MLP, ENCODER, FUSED_EXPERTS, GPT, GQA, HEAD_DIM,
                                MAMBA, MIXTRAL_EXPERTS, PHIMOE_EXPERTS, ROUTED, SPARSE, SPARSE_WIDE, Optional, Refusal, Row, divisor_of, either, flag, ints,
                                just, layers_of, lm, maybe, one_of, quotient, same_as, below, table, times)  # fmt: skip
+from tests.type_ranges import (ATTENTION_2025, MAMBA2_HEAD, MAMBA2_PREFIXED, MOE_2025, SPEECH_ENCODER, TEXT_TOWER, TOKENS_2025,
+                               TOWER, W13_EXPERTS, computed, list_of, when)  # fmt: skip
 
 #: Granite-MoE's checkpoint names (stacked input_linear / output_linear, router.layer) -> transformers 5's.
 GRANITE_EXPERTS = ((r"\.input_linear\.weight$", ".experts.gate_up_proj"),
                    (r"\.output_linear\.weight$", ".experts.down_proj"), (r"\.router\.layer\.", ".router."))  # fmt: skip
+#: Granite-4.0-H's: the routed experts' input_linear / output_linear only (its shared_mlp has them too).
+GRANITE_HYBRID_EXPERTS = ((r"\.block_sparse_moe\.input_linear\.weight$", ".block_sparse_moe.experts.gate_up_proj"),
+                          (r"\.block_sparse_moe\.output_linear\.weight$", ".block_sparse_moe.experts.down_proj"),
+                          (r"\.router\.layer\.", ".router."))  # fmt: skip
+#: The 2025-26 MoE decoders' fields left out of transformers' to_dict() now and then.
+DROPPABLE_2025 = ("head_dim", "tie_word_embeddings", "layer_types")
+#: The base of a row's ``cases`` (a vocabulary, untied embeddings), which add every optional tensor.
+RICH = {"vocab_size": 61, "pad_token_id": 0, "tie_word_embeddings": False}
 
 LLAMA = {"architectures": ["LlamaForCausalLM"], "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2,
          "intermediate_size": 96, "vocab_size": 100}  # fmt: skip
@@ -59,6 +78,11 @@ BART = {"architectures": ["BartModel"], "vocab_size": 100, "d_model": 16, "encod
 MAMBA_BASE = {"architectures": ["MambaForCausalLM"], "hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 100}
 JAMBA = {"architectures": ["JambaForCausalLM"], "hidden_size": 64, "num_hidden_layers": 4, "num_attention_heads": 4,
          "num_key_value_heads": 2, "intermediate_size": 96, "vocab_size": 100}  # fmt: skip
+#: The bases of falcon's and opt's variants (cases).
+FALCON = {"architectures": ["FalconForCausalLM"], "hidden_size": 32, "num_attention_heads": 4, "num_hidden_layers": 2,
+          "vocab_size": 99}  # fmt: skip
+OPT = {"architectures": ["OPTForCausalLM"], "hidden_size": 32, "num_attention_heads": 4, "ffn_dim": 40,
+       "max_position_embeddings": 20, "num_hidden_layers": 2, "vocab_size": 99}  # fmt: skip
 RWKV = {"architectures": ["RwkvForCausalLM"], "hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 100}
 
 R = Refusal
@@ -73,6 +97,13 @@ ROWS: list[Row] = [
                                     "hidden_act": Optional(ACTIVATIONS)}),
     Row("arcee", lm("Arcee"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag), "mlp_bias": Optional(flag),
                                 "hidden_act": Optional(one_of("relu2", "xielu", "prelu"))}),
+    Row("bamba", lm("Bamba"),
+        {**TOKENS_2025, **ATTENTION_2025, **MAMBA2_PREFIXED, **MAMBA2_HEAD, "num_hidden_layers": ints(1, 4),
+         "attn_layer_indices": maybe(layers_of("num_hidden_layers")), "attention_bias": flag, "mlp_bias": flag,
+         "intermediate_size": ints(1, 16)}, examples=10,
+        cases=(dict(RICH, hidden_size=16, num_attention_heads=4, num_key_value_heads=2, mamba_n_heads=4, mamba_d_head=8,
+                    mamba_d_state=4, num_hidden_layers=3, attn_layer_indices=[1], attention_bias=True, mlp_bias=True,
+                    mamba_proj_bias=True, intermediate_size=6),)),
     Row("bart", lm("Bart", "ForConditionalGeneration"),
         {"encoder_attention_heads": ints(1, 4), "decoder_attention_heads": ints(1, 4), "vocab_size": ints(5, 200),
          "d_model": times(("encoder_attention_heads", "decoder_attention_heads"), 1, 2, 3),
@@ -92,12 +123,29 @@ ROWS: list[Row] = [
          "max_position_embeddings": ints(1, 64), "type_vocab_size": ints(1, 3)},
         refusals=(R({"architectures": ["BertModel"], "position_embedding_type": "relative_key"},
                     "position_embedding_type"),), droppable=SPARSE_WIDE),
+    Row("biogpt", lm("BioGpt"),
+        {"num_attention_heads": ints(1, 4), "hidden_size": times("num_attention_heads", 2, 4, 8),
+         "num_hidden_layers": ints(1, 3), **TOKENS_2025, "intermediate_size": ints(1, 24),
+         "max_position_embeddings": ints(1, 40)}, examples=10,
+        cases=(dict(RICH, hidden_size=16, num_attention_heads=4, num_hidden_layers=2, intermediate_size=12,
+                    max_position_embeddings=20),)),
     Row("bitnet", lm("BitNet"), {**DENSE_2025, "head_dim": quotient("hidden_size", "num_attention_heads"),
                                   "attention_bias": Optional(flag), "hidden_act": Optional(ACTIVATIONS)},
         refusals=(R({"hidden_size": 64, "num_attention_heads": 4, "head_dim": 8}, "head_dim"),)),  # attn_sub_norm
     Row("bloom", lm("Bloom"), {"n_head": ints(1, 4), "hidden_size": times("n_head", 2, 4, 6, 8),
                                "n_layer": ints(1, 3), "vocab_size": ints(5, 200), "tie_word_embeddings": flag},
         refusals=(R({"n_embed": 30, "n_head": 4}, "n_head", "does not divide"),)),
+    Row("clip", ("CLIPModel",), {"vision_config": table(**TOWER), "text_config": table(**TEXT_TOWER),
+                                 "projection_dim": ints(1, 9)}, refusal_base={"architectures": ["CLIPModel"]},
+        refusals=(R({"vision_config.hidden_size": "wide"}, "vision_config.hidden_size", "must be a whole number"),
+                  R({"text_config": [1, 2]}, "text_config", "must be an object of the tower's fields"),
+                  R({"vision_config": {"hidden_size": 10, "num_attention_heads": 3}}, "vision_config.num_attention_heads"),
+                  R({"vision_config.patch_size": 300}, "vision_config.patch_size")),
+        cases=({},)),  # no tower configs: both towers of transformers' defaults
+    Row("clip_vision_model", ("CLIPVisionModel",), TOWER),
+    Row("codegen", lm("CodeGen"),
+        {"n_head": ints(1, 4), "n_embd": times("n_head", 2, 4, 8), "n_layer": ints(1, 3), **TOKENS_2025,
+         "n_inner": maybe(ints(1, 24))}, examples=10, cases=(dict(RICH, n_embd=16, n_head=4, n_layer=2, n_inner=12),)),
     Row("cohere", lm("Cohere"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS, "use_qk_norm": flag}, droppable=SPARSE),
     Row("cohere2", lm("Cohere2"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
                                     "sliding_window_pattern": Optional(one_of(1, 2, 4)),
@@ -142,6 +190,23 @@ ROWS: list[Row] = [
                   R({"first_k_dense_replace": None}, "first_k_dense_replace"),
                   R({"num_experts_per_tok": 300}, "num_experts_per_tok"), R({"topk_method": 3}, "topk_method"),
                   R({"num_nextn_predict_layers": -1}, "num_nextn_predict_layers")), all_fields_known=True),
+    Row("deepseek_v32", lm("DeepseekV32"),
+        {**MOE_2025, "head_dim": one_of(4, 8, 12), "n_routed_experts": ints(1, 5), "moe_intermediate_size": ints(1, 16),
+         "n_shared_experts": ints(0, 2), "first_k_dense_replace": ints(0, 3), "q_lora_rank": ints(1, 16),
+         "kv_lora_rank": ints(1, 16), "qk_nope_head_dim": ints(1, 8), "qk_rope_head_dim": one_of(2, 4, 8),
+         "v_head_dim": ints(1, 8), "attention_bias": flag, "index_n_heads": ints(1, 4), "index_head_dim": one_of(8, 16),
+         "mlp_layer_types": maybe(list_of(one_of("dense", "sparse"), "num_hidden_layers")),
+         "num_experts_per_tok": ints(1, "n_routed_experts")},
+        experts=("n_routed_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, droppable=DROPPABLE_2025, examples=10),
+    Row("dinov2", ("Dinov2Model", "Dinov2ForImageClassification"),
+        {**TOWER, "hidden_size": times("num_attention_heads", 2, 3, 4),  # a SwiGLU of 1 feature or more
+         "qkv_bias": flag, "use_swiglu_ffn": flag, "use_mask_token": flag, "mlp_ratio": ints(1, 4),
+         "num_labels": ints(0, 5)}, refusal_base={"architectures": ["Dinov2Model"]},
+        refusals=(R({"hidden_size": 1, "num_attention_heads": 1, "use_swiglu_ffn": True, "mlp_ratio": 1}, "mlp_ratio",
+                    "gives a SwiGLU MLP of 0 features"),)),  # transformers builds empty matrices; registry refuses
+    Row("dinov2_with_registers", ("Dinov2WithRegistersModel", "Dinov2WithRegistersForImageClassification"),
+        {**TOWER, "hidden_size": times("num_attention_heads", 2, 3, 4), "qkv_bias": flag, "use_swiglu_ffn": flag,
+         "num_register_tokens": ints(1, 4), "mlp_ratio": ints(1, 4), "num_labels": ints(0, 5)}),
     Row("distilbert", lm("DistilBert", "ForMaskedLM"),
         {"n_heads": ints(1, 4), "dim": times("n_heads", 1, 2, 3, 4, 5, 6), "n_layers": ints(1, 3),
          "hidden_dim": ints(1, 48), "vocab_size": ints(5, 200), "max_position_embeddings": ints(1, 40),
@@ -164,8 +229,24 @@ ROWS: list[Row] = [
          "num_ln_in_parallel_attn": one_of(None, 1, 2), "ffn_hidden_size": maybe(ints(1, 48)),
          "tie_word_embeddings": flag},
         refusals=(R({"hidden_size": 32, "num_attention_heads": 4, "new_decoder_architecture": True, "num_kv_heads": 3},
-                    "num_kv_heads", "must divide"), R({"bias": "no"}, "bias", "true, false or null"))),
-    Row("falcon_mamba", lm("FalconMamba"), MAMBA),
+                    "num_kv_heads", "must divide"), R({"bias": "no"}, "bias", "true, false or null")),
+        cases=(dict(FALCON, new_decoder_architecture=True, num_kv_heads=2),  # ln_attn, ln_mlp
+               dict(FALCON, new_decoder_architecture=True, num_kv_heads=2, num_ln_in_parallel_attn=1),
+               dict(FALCON, multi_query=True, parallel_attn=True),  # Falcon-7B: one shared norm
+               dict(FALCON, architectures=["FalconModel"], multi_query=False, parallel_attn=False, bias=True, alibi=True))),
+    Row("falcon_h1", lm("FalconH1"),
+        {**TOKENS_2025, **ATTENTION_2025, **MAMBA2_PREFIXED, "num_hidden_layers": ints(1, 3), "attention_bias": flag,
+         "mlp_bias": flag, "intermediate_size": ints(1, 16), "projectors_bias": flag, "mamba_rms_norm": flag,
+         # mamba_d_ssm sets the mixer's width instead of mamba_expand x hidden_size
+         "mamba_d_ssm": maybe(times("mamba_n_heads", 1, 2, 3, 4)),
+         "mamba_d_head": computed(lambda v: (v["mamba_d_ssm"] or v["mamba_expand"] * v["hidden_size"]) // v["mamba_n_heads"])},
+        examples=10,
+        cases=(dict(RICH, hidden_size=16, num_attention_heads=4, num_key_value_heads=2, mamba_n_heads=4, mamba_d_ssm=24,
+                    mamba_d_head=6, mamba_d_state=4, num_hidden_layers=2, attention_bias=True, mlp_bias=True,
+                    mamba_proj_bias=True, projectors_bias=False, mamba_rms_norm=True, intermediate_size=6),)),
+    Row("falcon_mamba", lm("FalconMamba"), MAMBA,
+        cases=(dict(architectures=["FalconMambaForCausalLM"], vocab_size=50, hidden_size=24, num_hidden_layers=2,
+                    intermediate_size=40, tie_word_embeddings=False),)),
     Row("gemma", lm("Gemma"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS}, droppable=SPARSE),
     Row("gemma2", lm("Gemma2"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS},
         refusals=(R({"head_dim": None}, "head_dim"),), droppable=SPARSE),  # read with getattr: null would crash transformers
@@ -174,28 +255,72 @@ ROWS: list[Row] = [
                             "hidden_act": Optional(ACTIVATIONS)}),
     Row("glm4", lm("Glm4"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
                               "hidden_act": Optional(ACTIVATIONS)}),
+    Row("glm4_moe", lm("Glm4Moe"),
+        {**MOE_2025, "head_dim": one_of(4, 8, 12), "n_routed_experts": ints(1, 5), "moe_intermediate_size": ints(1, 16),
+         "n_shared_experts": ints(0, 2), "first_k_dense_replace": ints(0, 3), "use_qk_norm": flag, "attention_bias": flag,
+         "num_experts_per_tok": ints(1, "n_routed_experts")},
+        experts=("n_routed_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, droppable=DROPPABLE_2025, examples=10),
+    Row("glm4_moe_lite", lm("Glm4MoeLite"),  # no head_dim: it is qk_rope_head_dim
+        {**MOE_2025, "n_routed_experts": ints(1, 5), "moe_intermediate_size": ints(1, 16), "n_shared_experts": ints(0, 2),
+         "q_lora_rank": maybe(ints(1, 16)), "kv_lora_rank": ints(1, 16), "qk_nope_head_dim": ints(1, 8),
+         "qk_rope_head_dim": one_of(2, 4, 8), "v_head_dim": ints(1, 8), "attention_bias": flag,
+         "mlp_layer_types": maybe(list_of(one_of("dense", "sparse"), "num_hidden_layers")),
+         "num_experts_per_tok": ints(1, "n_routed_experts")},
+        experts=("n_routed_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, droppable=DROPPABLE_2025, examples=10),
     Row("gpt2", ("GPT2LMHeadModel", "GPT2Model"),
         {**GPT, "n_embd": times("n_head", 1, 2, 3, 4, 6, 8), "vocab_size": ints(5, 300), "n_positions": ints(1, 64),
          "n_inner": maybe(ints(1, 64)), "bos_token_id": just(0), "eos_token_id": just(0)}, droppable=SPARSE_WIDE, class_renames={"GPT2LMHeadModel": ((r"^(?!lm_head)", "transformer."),)}),
     Row("gpt_bigcode", lm("GPTBigCode"),
         {**GPT, "n_positions": ints(1, 40), "n_inner": maybe(ints(1, 48)), "multi_query": flag},
-        refusals=(R({"add_cross_attention": True}, "add_cross_attention", "cross-attention"),)),
+        refusals=(R({"add_cross_attention": True}, "add_cross_attention", "cross-attention"),),
+        cases=(dict(architectures=["GPTBigCodeForCausalLM"], n_embd=32, n_head=4, n_positions=20, n_layer=2, vocab_size=99,
+                    multi_query=True),)),
+    Row("gpt_neo", lm("GPTNeo"),
+        {"num_heads": ints(1, 4), "hidden_size": times("num_heads", 2, 4, 8), "num_layers": ints(1, 3), **TOKENS_2025,
+         "intermediate_size": maybe(ints(1, 24)),  # null: 4 x the width
+         "attention_types": computed(lambda v: [[["global", "local"], v["num_layers"] // 2]]
+                                     + ([[["global"], 1]] if v["num_layers"] % 2 else [])),
+         "max_position_embeddings": ints(1, 40)}, examples=10,
+        cases=(dict(RICH, hidden_size=16, num_heads=4, num_layers=2, attention_types=[[["global", "local"], 1]],
+                    intermediate_size=12),)),
     Row("gpt_neox", lm("GPTNeoX"),
         {"num_attention_heads": ints(1, 4), "hidden_size": times("num_attention_heads", 2, 4, 6, 8),
          "num_hidden_layers": ints(1, 3), "vocab_size": ints(5, 200), "intermediate_size": ints(1, 48),
          "attention_bias": flag, "use_parallel_residual": flag, "tie_word_embeddings": flag},
         renames=((r"^embed_out\.weight$", "lm_head.weight"),),  # transformers 5 renames it on loading
-        refusals=(R({"architectures": ["GPTNeoXForTokenClassification"]}, "architectures", "not supported"),)),
+        refusals=(R({"architectures": ["GPTNeoXForTokenClassification"]}, "architectures", "not supported"),),
+        cases=(dict(architectures=["GPTNeoXForCausalLM"], hidden_size=32, num_attention_heads=4, intermediate_size=40,
+                    num_hidden_layers=2, vocab_size=99, tie_word_embeddings=True, attention_bias=False),)),
+    Row("gpt_oss", lm("GptOss"),
+        {**MOE_2025, "head_dim": one_of(4, 8, 12), "num_local_experts": ints(1, 5), "attention_bias": flag,
+         "sliding_window": maybe(ints(1, 64)),
+         "layer_types": maybe(list_of(one_of("sliding_attention", "full_attention"), "num_hidden_layers")),
+         "num_experts_per_tok": ints(1, "num_local_experts")},
+        experts=("num_local_experts", "num_experts_per_tok"), droppable=DROPPABLE_2025, examples=10),
     Row("gptj", lm("GPTJ"), {**GPT, "rotary_dim": just(2), "n_inner": maybe(ints(1, 48))},
         refusals=(R({"n_embd": 30, "n_head": 4}, "n_head", "does not divide"),
-                  R({"hidden_size": 30, "n_embd": 32, "n_head": 4}, "hidden_size", "disagrees with n_embd"))),
+                  R({"hidden_size": 30, "n_embd": 32, "n_head": 4}, "hidden_size", "disagrees with n_embd")),
+        cases=(dict(architectures=["GPTJForCausalLM"], n_embd=32, n_head=4, rotary_dim=4, n_layer=2, vocab_size=99,
+                    tie_word_embeddings=True),)),
     Row("granite", lm("Granite"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS, "mlp_bias": flag}, droppable=SPARSE),
     Row("granitemoe", lm("GraniteMoe"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS, **ROUTED},
         experts=("num_local_experts", "num_experts_per_tok"), renames=GRANITE_EXPERTS, droppable=SPARSE),
+    Row("granitemoehybrid", lm("GraniteMoeHybrid"),
+        {**TOKENS_2025, **ATTENTION_2025, **MAMBA2_PREFIXED, **MAMBA2_HEAD, "num_hidden_layers": ints(1, 4),
+         "layer_types": list_of(one_of("mamba", "attention"), "num_hidden_layers"), "attention_bias": flag,
+         "intermediate_size": ints(1, 16), "num_local_experts": ints(0, 4),
+         "num_experts_per_tok": ints(1, "num_local_experts"), "shared_intermediate_size": ints(1, 16)},
+        experts=("num_local_experts", "num_experts_per_tok"), renames=GRANITE_HYBRID_EXPERTS, examples=10,
+        cases=(dict(RICH, hidden_size=16, num_attention_heads=4, num_key_value_heads=2, mamba_n_heads=4, mamba_d_head=8,
+                    mamba_n_groups=2, mamba_d_state=4, num_hidden_layers=3, layer_types=["mamba", "attention", "mamba"],
+                    attention_bias=True, mamba_proj_bias=True, intermediate_size=6, num_local_experts=3,
+                    shared_intermediate_size=5),)),
     Row("helium", lm("Helium"), {**DENSE_2025, "head_dim": quotient("hidden_size", "num_attention_heads"),
                                   "attention_bias": Optional(flag), "mlp_bias": Optional(flag),
                                   "hidden_act": Optional(ACTIVATIONS)},
         refusals=(R({"hidden_size": 64, "num_attention_heads": 4, "head_dim": 8}, "head_dim"),)),  # o_proj: hidden_size
+    Row("hubert", ("HubertForCTC", "HubertModel", "HubertForSequenceClassification"),
+        {**SPEECH_ENCODER, "feat_proj_layer_norm": Optional(flag), "conv_pos_batch_norm": Optional(flag)}, examples=16),
     Row("jamba", lm("Jamba"),
         {"num_key_value_heads": ints(1, 2), "num_attention_heads": times("num_key_value_heads", 1, 2, 3),
          "hidden_size": times("num_attention_heads", 2, 4, 6, 8, 10), "num_hidden_layers": ints(1, 12),
@@ -212,7 +337,37 @@ ROWS: list[Row] = [
                   R({"num_key_value_heads": 3}, "num_key_value_heads", "must divide"),
                   R({"mamba_dt_rank": -1}, "mamba_dt_rank", '"auto" or a whole number'),
                   R({"attn_layer_period": 10**6, "expert_layer_period": 10**6 + 1, "num_hidden_layers": 10**30},
-                    "attn_layer_period", "runs of layers"))),
+                    "attn_layer_period", "runs of layers")),
+        cases=(dict(vocab_size=50, hidden_size=32, num_hidden_layers=10, num_attention_heads=4, num_key_value_heads=2,
+                    intermediate_size=24, num_experts=3, num_experts_per_tok=2, attn_layer_period=4,
+                    attn_layer_offset=1, expert_layer_period=3, expert_layer_offset=2),)),
+    Row("jetmoe", lm("JetMoe"),
+        {**TOKENS_2025, "hidden_size": ints(2, 16), "num_hidden_layers": ints(1, 3), "num_key_value_heads": ints(1, 3),
+         "kv_channels": one_of(2, 4, 6), "intermediate_size": ints(1, 16), "num_local_experts": ints(1, 4),
+         "num_experts_per_tok": ints(1, "num_local_experts")},  # kv_channels even: transformers refuses odd RoPE
+        experts=("num_local_experts", "num_experts_per_tok"), examples=10,
+        routed=r"_linear\.weight$",  # the attention and MLP experts: stacked input_linear, output_linear
+        cases=(dict(RICH, hidden_size=16, num_hidden_layers=2, num_key_value_heads=2, kv_channels=4, intermediate_size=6,
+                    num_local_experts=3, num_experts_per_tok=2),)),
+    Row("lfm2", lm("Lfm2"),
+        {**TOKENS_2025, **ATTENTION_2025, "num_hidden_layers": ints(1, 4), "conv_L_cache": ints(1, 4),
+         "conv_bias": flag, "intermediate_size": ints(2, 40), "~by_index": flag,  # the attention layers by index instead
+         "layer_types": when("~by_index", just(None), list_of(one_of("conv", "full_attention"), "num_hidden_layers")),
+         "full_attn_idxs": when("~by_index", maybe(layers_of("num_hidden_layers", 4))),
+         "block_auto_adjust_ff_dim": flag, "block_multiple_of": ints(1, 8),
+         "block_ffn_dim_multiplier": one_of(1.0, 1.5, 0.5)}, examples=10,
+        cases=(dict(RICH, hidden_size=16, num_attention_heads=4, num_key_value_heads=2, num_hidden_layers=3,
+                    layer_types=["conv", "full_attention", "conv"], conv_bias=True, intermediate_size=30),)),
+    Row("lfm2_moe", lm("Lfm2Moe"),
+        {**TOKENS_2025, **ATTENTION_2025, "num_hidden_layers": ints(1, 4), "conv_L_cache": ints(1, 4),
+         "conv_bias": flag, "intermediate_size": ints(2, 40),
+         "layer_types": list_of(one_of("conv", "full_attention"), "num_hidden_layers"), "num_experts": ints(1, 4),
+         "num_experts_per_tok": ints(1, "num_experts"), "moe_intermediate_size": ints(1, 12),
+         "num_dense_layers": ints(0, "num_hidden_layers"), "use_expert_bias": flag},
+        experts=("num_experts", "num_experts_per_tok"), renames=W13_EXPERTS, examples=10,
+        cases=(dict(RICH, hidden_size=16, num_attention_heads=4, num_key_value_heads=2, num_hidden_layers=3,
+                    layer_types=["conv", "full_attention", "conv"], conv_bias=True, intermediate_size=30, num_experts=3,
+                    num_experts_per_tok=2, moe_intermediate_size=6, num_dense_layers=1),)),
     Row("llama", lm("Llama"), {**GQA, **HEAD_DIM, "intermediate_size": ints(1, 64), **ATTENTION_BIAS, "mlp_bias": flag},
         refusal_base=LLAMA,
         refusals=(R({"model_type": "no_such_type"}, "model_type", "'no_such_type' is not mapped by any installed plugin"),
@@ -228,7 +383,23 @@ ROWS: list[Row] = [
                   R({"time_step_rank": 0}, "time_step_rank", '"auto" or a whole number'),
                   R({"expand": 1.5}, "expand", "whole number"), R({"state_size": 0}, "state_size", "must be >= 1"),
                   R({"use_bias": "no"}, "use_bias", "true or false"),
-                  R({"architectures": ["MambaForSequenceClassification"]}, "architectures", "is not supported"))),
+                  R({"architectures": ["MambaForSequenceClassification"]}, "architectures", "is not supported")),
+        cases=(dict(architectures=["MambaForCausalLM"], vocab_size=50, hidden_size=24, num_hidden_layers=2, use_bias=True),
+               dict(architectures=["MambaModel"], vocab_size=50, hidden_size=24, num_hidden_layers=2, use_conv_bias=False),
+               dict(architectures=["MambaForCausalLM"], vocab_size=50, hidden_size=24, num_hidden_layers=2,
+                    tie_word_embeddings=False))),
+    Row("mamba2", lm("Mamba2"),
+        {**TOKENS_2025, "hidden_size": one_of(8, 16), "expand": ints(1, 2), "n_groups": one_of(1, 2),
+         "num_heads": times("n_groups", 1, 2, 4), "head_dim": computed(lambda v: v["hidden_size"] * v["expand"] // v["num_heads"]),
+         "state_size": ints(1, 8), "conv_kernel": ints(1, 4), "num_hidden_layers": ints(1, 3), "use_bias": flag,
+         "use_conv_bias": flag}, examples=10,
+        cases=(dict(RICH, hidden_size=16, expand=2, num_heads=4, head_dim=8, n_groups=2, state_size=4, num_hidden_layers=2,
+                    use_bias=True),)),
+    Row("minimax_m2", lm("MiniMaxM2"),
+        {**MOE_2025, "head_dim": one_of(4, 8, 12), "num_local_experts": ints(1, 5),
+         "num_experts_per_tok": ints(1, "num_local_experts")},
+        experts=("num_local_experts", "num_experts_per_tok"), renames=MIXTRAL_EXPERTS, droppable=DROPPABLE_2025,
+        examples=10),
     Row("ministral3", lm("Ministral3"), {**DENSE_2025, **HEAD_DIM_2025, "hidden_act": Optional(ACTIVATIONS)}),
     Row("mistral", lm("Mistral"), {**GQA, **HEAD_DIM, "intermediate_size": ints(1, 64)}),
     Row("mixtral", lm("Mixtral"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ROUTED},
@@ -238,9 +409,27 @@ ROWS: list[Row] = [
         {**ENCODER, "cls_token_id": just(0), "sep_token_id": just(0), "norm_bias": flag, "attention_bias": flag,
          "mlp_bias": flag, "classifier_bias": flag, "decoder_bias": flag}, refusal_base=ENCODER_BASE,
         refusals=(R({"norm_bias": "no"}, "norm_bias", "true or false"),)),
+    Row("mpt", lm("Mpt"), {"n_heads": ints(1, 4), "d_model": times("n_heads", 2, 4, 8), "n_layers": ints(1, 3),
+                            **TOKENS_2025}, examples=10, cases=(dict(RICH, d_model=16, n_heads=4, n_layers=2),)),
     Row("nemotron", lm("Nemotron"), {**GQA, **HEAD_DIM, "intermediate_size": ints(1, 64), **ATTENTION_BIAS,
                                      "mlp_bias": flag},
         refusals=(R({"architectures": ["NemotronForCausalLM"]}, "num_key_value_heads"),)),  # transformers needs it
+    Row("nemotron_h", lm("NemotronH"),
+        {**TOKENS_2025, **ATTENTION_2025, "head_dim": one_of(4, 8),
+         "layers_block_type": list_of(one_of("linear_attention", "full_attention", "mlp", "moe"), (1, 6)),
+         "n_groups": one_of(1, 2), "mamba_num_heads": times("n_groups", 1, 2), "mamba_head_dim": ints(1, 6),
+         "ssm_state_size": ints(1, 6), "conv_kernel": ints(1, 4), "use_bias": flag, "use_conv_bias": flag,
+         "intermediate_size": ints(1, 24), "mlp_bias": flag, "n_routed_experts": ints(1, 4),
+         "num_experts_per_tok": ints(1, "n_routed_experts"), "moe_intermediate_size": ints(1, 16),
+         "moe_shared_expert_intermediate_size": ints(1, 16), "moe_latent_size": maybe(ints(1, 8))},
+        experts=("n_routed_experts", "num_experts_per_tok"), examples=10,
+        renames=((r"^backbone\.", "model."), (r"\.experts\.\d+\.up_proj\.weight$", ".experts.up_proj"),
+                 (r"\.experts\.\d+\.down_proj\.weight$", ".experts.down_proj")),
+        cases=(dict(RICH, hidden_size=16, num_attention_heads=4, num_key_value_heads=2, head_dim=4, mamba_num_heads=4,
+                    mamba_head_dim=3, n_groups=2, ssm_state_size=4, use_bias=True, intermediate_size=12, mlp_bias=True,
+                    layers_block_type=["linear_attention", "moe", "full_attention", "mlp", "moe"], n_routed_experts=3,
+                    num_experts_per_tok=2, moe_intermediate_size=6, moe_shared_expert_intermediate_size=5,
+                    moe_latent_size=8),)),
     Row("olmo", lm("Olmo"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
                               "hidden_act": Optional(ACTIVATIONS)}),
     Row("olmo2", lm("Olmo2"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS}, droppable=SPARSE),
@@ -260,14 +449,23 @@ ROWS: list[Row] = [
          "max_position_embeddings": ints(1, 40), "word_embed_proj_dim": maybe(ints(1, 24)),
          "do_layer_norm_before": flag, "_remove_final_layer_norm": flag, "enable_bias": flag,
          "layer_norm_elementwise_affine": flag, "tie_word_embeddings": flag, "pad_token_id": just(0)},
-        refusals=(R({"word_embed_proj_dim": 0}, "word_embed_proj_dim", "must be >= 1"),)),
+        refusals=(R({"word_embed_proj_dim": 0}, "word_embed_proj_dim", "must be >= 1"),),
+        cases=(dict(OPT, word_embed_proj_dim=8, do_layer_norm_before=False),  # OPT-350M style
+               dict(OPT, architectures=["OPTModel"], layer_norm_elementwise_affine=False, enable_bias=False))),
+    Row("persimmon", lm("Persimmon"),
+        {"num_attention_heads": ints(1, 4), "hidden_size": times("num_attention_heads", 2, 4, 8),
+         "num_hidden_layers": ints(1, 3), **TOKENS_2025, "intermediate_size": ints(1, 24), "qk_layernorm": flag},
+        examples=10, cases=(dict(RICH, hidden_size=16, num_attention_heads=4, num_hidden_layers=2, intermediate_size=12,
+                                 qk_layernorm=True),)),
     Row("phi", lm("Phi"),
         {"~kv": ints(1, 3), "num_attention_heads": times("~kv", 1, 2, 3), "num_key_value_heads": maybe(same_as("~kv")),
          "hidden_size": times("num_attention_heads", 2, 4, 6, 8), "num_hidden_layers": ints(1, 3),
          "vocab_size": ints(5, 200), "intermediate_size": ints(1, 48), "qk_layernorm": flag,
          "tie_word_embeddings": flag},
         refusals=(R({"hidden_size": 32, "num_attention_heads": 4, "head_dim": 16, "qk_layernorm": True}, "head_dim",
-                    "qk_layernorm"),)),
+                    "qk_layernorm"),),
+        cases=(dict(architectures=["PhiForCausalLM"], hidden_size=32, num_attention_heads=4, intermediate_size=40,
+                    num_hidden_layers=2, vocab_size=99, qk_layernorm=True, tie_word_embeddings=True),)),  # head bias untied
     Row("phi3", lm("Phi3"), {**GQA, **HEAD_DIM, **DENSE_MLP}, refusals=(R({"head_dim": None}, "head_dim"),), droppable=SPARSE),
     Row("phimoe", lm("Phimoe"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS, **ROUTED, "lm_head_bias": flag},
         experts=("num_local_experts", "num_experts_per_tok"), renames=PHIMOE_EXPERTS, droppable=SPARSE),
@@ -286,6 +484,23 @@ ROWS: list[Row] = [
          "mlp_only_layers": layers_of("num_hidden_layers"), "num_experts_per_tok": ints(1, "num_experts")},
         experts=("num_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS,
         refusals=(R({"num_experts": 8, "num_local_experts": 4}, "num_experts"),), droppable=SPARSE),  # two names that disagree
+    Row("qwen3_next", lm("Qwen3Next"),
+        {**MOE_2025, "head_dim": one_of(4, 8, 12), "num_experts": ints(0, 5), "moe_intermediate_size": ints(1, 16),
+         "shared_expert_intermediate_size": ints(0, 16), "decoder_sparse_step": ints(1, 3),
+         "mlp_only_layers": layers_of("num_hidden_layers"), "attention_bias": flag, "linear_num_key_heads": ints(1, 3),
+         "linear_key_head_dim": ints(1, 8), "linear_value_head_dim": ints(1, 8), "linear_conv_kernel_dim": ints(1, 4),
+         "full_attention_interval": ints(1, 3),
+         "layer_types": maybe(list_of(one_of("linear_attention", "full_attention"), "num_hidden_layers")),
+         "num_experts_per_tok": ints(1, "num_experts"), "linear_num_value_heads": times("linear_num_key_heads", 1, 2)},
+        experts=("num_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, droppable=DROPPABLE_2025, examples=10),
+    Row("recurrent_gemma", lm("RecurrentGemma"),
+        {**TOKENS_2025, "num_key_value_heads": ints(1, 2), "num_attention_heads": times("num_key_value_heads", 1, 2),
+         "hidden_size": times("num_attention_heads", 2, 4), "num_hidden_layers": ints(1, 5),
+         "block_types": list_of(one_of("recurrent", "attention"), (1, 3)), "intermediate_size": ints(2, 24),
+         "lru_width": maybe(times("num_attention_heads", 6)), "conv1d_width": ints(1, 4), "attention_bias": flag},
+        examples=10,
+        cases=(dict(RICH, hidden_size=16, num_attention_heads=4, num_key_value_heads=1, num_hidden_layers=3,
+                    intermediate_size=12, lru_width=24, attention_bias=True),)),
     Row("roberta", lm("Roberta", "ForMaskedLM"),
         {**ENCODER, "max_position_embeddings": ints(2, 40), "type_vocab_size": ints(1, 3)}, refusal_base=ENCODER_BASE,
         refusals=(R({"architectures": ["RobertaForMaskedLM"], "position_embedding_type": "relative_key"},
@@ -298,10 +513,16 @@ ROWS: list[Row] = [
          "attention_hidden_size": maybe(ints(1, 40)), "intermediate_size": maybe(ints(1, 80)),
          "tie_word_embeddings": flag}, refusal_base=RWKV,
         refusals=(R({"attention_hidden_size": 0}, "attention_hidden_size", "must be >= 1"),
-                  R({"intermediate_size": "wide"}, "intermediate_size", "whole number"))),
+                  R({"intermediate_size": "wide"}, "intermediate_size", "whole number")),
+        cases=(dict(architectures=["RwkvForCausalLM"], vocab_size=50, hidden_size=24, num_hidden_layers=3,
+                    attention_hidden_size=16),
+               dict(architectures=["RwkvModel"], vocab_size=50, hidden_size=24, num_hidden_layers=1, intermediate_size=30))),
     Row("seed_oss", lm("SeedOss"), {**DENSE_2025, "head_dim": one_of(4, 6, 8),  # no default from hidden_size
                                      "attention_bias": Optional(flag), "attention_out_bias": Optional(flag),
                                      "mlp_bias": Optional(flag), "hidden_act": Optional(ACTIVATIONS)}),
+    Row("siglip", ("SiglipModel",), {"vision_config": table(**TOWER, vision_use_head=flag),
+                                     "text_config": table(**TEXT_TOWER, projection_size=one_of(None, 3, 8))}),
+    Row("siglip_vision_model", ("SiglipVisionModel",), {**TOWER, "vision_use_head": flag}),
     Row("smollm3", lm("SmolLM3"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
                                     "mlp_bias": Optional(flag), "use_sliding_window": Optional(flag),
                                     "sliding_window": Optional(one_of(None, 16)),
@@ -336,6 +557,43 @@ ROWS: list[Row] = [
                   R({"architectures": ["T5ForQuestionAnswering"]}, "architectures", "is not supported")), examples=20),
     Row("vaultgemma", lm("VaultGemma"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
                                           "hidden_activation": Optional(ACTIVATIONS)}),
+    Row("vit", ("ViTModel", "ViTForImageClassification"),
+        {**TOWER, "qkv_bias": flag, "pooler_output_size": one_of(None, 3, 7), "num_labels": ints(0, 5)}),
+    Row("wav2vec2", ("Wav2Vec2ForCTC", "Wav2Vec2Model", "Wav2Vec2ForPreTraining", "Wav2Vec2ForSequenceClassification"),
+        SPEECH_ENCODER, refusal_base={"architectures": ["Wav2Vec2Model"]},
+        refusals=(R({"conv_stride": [5, 2]}, "conv_stride"), R({"conv_kernel": [10, 3]}, "conv_kernel"),
+                  R({"add_adapter": True}, "add_adapter"), R({"adapter_attn_dim": 16}, "adapter_attn_dim"),
+                  R({"mask_time_prob": "high"}, "mask_time_prob")), examples=16),
+    Row("wavlm", ("WavLMForCTC", "WavLMModel", "WavLMForSequenceClassification"),
+        {**SPEECH_ENCODER, "num_buckets": Optional(ints(2, 40))}, examples=16),
+    Row("whisper", ("WhisperForConditionalGeneration", "WhisperModel"),
+        {"encoder_attention_heads": ints(1, 3), "decoder_attention_heads": ints(1, 3), "vocab_size": ints(5, 100),
+         "d_model": times(("encoder_attention_heads", "decoder_attention_heads"), 1, 2, 3, 4),
+         "num_mel_bins": ints(1, 16), "encoder_layers": ints(0, 2), "decoder_layers": ints(0, 2),
+         "encoder_ffn_dim": ints(1, 24), "decoder_ffn_dim": ints(1, 24), "max_source_positions": ints(1, 30),
+         "max_target_positions": ints(1, 30), "pad_token_id": just(0), "bos_token_id": just(0), "eos_token_id": just(0),
+         "decoder_start_token_id": just(0), "tie_word_embeddings": Optional(flag),
+         # attribute_map aliases, now and then, agreeing with the field they spell
+         "num_hidden_layers": Optional(same_as("encoder_layers")), "hidden_size": Optional(same_as("d_model"))},
+        examples=16),
+    Row("xglm", lm("XGLM"),
+        {"attention_heads": ints(1, 4), "d_model": times("attention_heads", 2, 4, 8), "num_layers": ints(1, 3),
+         **TOKENS_2025, "ffn_dim": ints(1, 24)}, examples=10, refusal_base={"architectures": ["XGLMForCausalLM"]},
+        refusals=(R({"d_model": 2, "attention_heads": 1}, "d_model", "must be >= 4"),),  # transformers divides by zero
+        cases=(dict(RICH, d_model=16, attention_heads=4, num_layers=2, ffn_dim=12),)),
+    Row("zamba2", lm("Zamba2"),
+        {**TOKENS_2025, "num_attention_heads": ints(1, 3), "hidden_size": times("num_attention_heads", 1, 2, 3, 4),
+         "num_key_value_heads": either(just(None), same_as("num_attention_heads")),
+         "layers_block_type": list_of(one_of("mamba", "hybrid"), (1, 6)),
+         "num_hidden_layers": computed(lambda v: len(v["layers_block_type"])), "intermediate_size": maybe(ints(1, 16)),
+         "num_mem_blocks": ints(1, 3), "adapter_rank": ints(1, 4), "use_shared_attention_adapter": flag,
+         "add_bias_linear": flag, "n_mamba_heads": one_of(1, 2), "mamba_expand": just(2),
+         "mamba_ngroups": either(just(1), same_as("n_mamba_heads")), "mamba_d_state": ints(1, 6),
+         "mamba_d_conv": ints(1, 4)}, examples=10,
+        names_once=r"\.shared_transformer\.",  # held once, under the first layer that runs each (transformers ties the rest)
+        cases=(dict(RICH, hidden_size=8, num_attention_heads=2, num_hidden_layers=5, intermediate_size=12,
+                    layers_block_type=["mamba", "hybrid", "hybrid", "mamba", "hybrid"], num_mem_blocks=2, adapter_rank=3,
+                    use_shared_attention_adapter=True, add_bias_linear=True, n_mamba_heads=2, mamba_d_state=4),)),
 ]  # fmt: skip
 
 #: Model types mapped by remote code that transformers does not ship: no row (their tests name their reference).

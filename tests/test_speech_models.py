@@ -1,9 +1,12 @@
-"""The speech model types (whisper, wav2vec2, hubert, wavlm) and their families, against transformers.
+"""The speech model types (whisper, wav2vec2, hubert, wavlm) beyond their random small configs: published
+configs as every class, Whisper's tied head and frozen positions, the positional convolution's weight norm,
+Whisper's fixed encoder length in memory and FLOPs, and verify's reading of weight_g / weight_v.
 
 Reference everywhere: transformers' model of the config's class built on the meta device,
 ``sum(p.numel() for p in model.parameters())`` (ties once) and
 ``named_parameters(remove_duplicate=False)`` (every use, and the tensor names and shapes). The
-config object is ``<Type>Config.from_dict`` of the very file registry counts.
+config object is ``<Type>Config.from_dict`` of the very file registry counts. Random small configs
+of these types and their refusals: one row each in tests/types_table.py.
 """
 
 from __future__ import annotations
@@ -12,17 +15,15 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import registry
 from registry.analyses.report import iter_tensors
 from registry.cli import main
 from tests._hf_configs import quiet_transformers
 from tests.conftest import ROOT
+from tests.types_table import ROWS
 
 CONFIGS = ROOT / "tests" / "configs"
-_SMALL = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def reference(data: dict, architecture: str | None = None):
@@ -49,108 +50,8 @@ def write(tmp: Path, data: dict) -> Path:
     return path
 
 
-def _maybe(draw, data: dict, key: str, strategy) -> None:
-    """Set ``key`` from ``strategy`` or leave it out (transformers' default then)."""
-    if draw(st.booleans()):
-        data[key] = draw(strategy)
-
-
-# --------------------------------------------------------------------------- random small configs
-
-#: The classes each model type's strategy draws from.
-CLASSES = {
-    "whisper": ["WhisperForConditionalGeneration", "WhisperModel"],
-    "wav2vec2": ["Wav2Vec2ForCTC", "Wav2Vec2Model", "Wav2Vec2ForPreTraining", "Wav2Vec2ForSequenceClassification"],
-    "hubert": ["HubertForCTC", "HubertModel", "HubertForSequenceClassification"],
-    "wavlm": ["WavLMForCTC", "WavLMModel", "WavLMForSequenceClassification"],
-}
-
-
-@st.composite
-def whisper_configs(draw) -> dict:
-    enc, dec = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    data: dict = {"model_type": "whisper", "architectures": [draw(st.sampled_from(CLASSES["whisper"]))]}
-    data.update(vocab_size=draw(st.integers(5, 100)), d_model=enc * dec * draw(st.integers(1, 4)),
-                num_mel_bins=draw(st.integers(1, 16)), encoder_layers=draw(st.integers(0, 2)),
-                decoder_layers=draw(st.integers(0, 2)), encoder_attention_heads=enc, decoder_attention_heads=dec,
-                encoder_ffn_dim=draw(st.integers(1, 24)), decoder_ffn_dim=draw(st.integers(1, 24)),
-                max_source_positions=draw(st.integers(1, 30)), max_target_positions=draw(st.integers(1, 30)),
-                pad_token_id=0, bos_token_id=0, eos_token_id=0, decoder_start_token_id=0)  # fmt: skip
-    _maybe(draw, data, "tie_word_embeddings", st.booleans())
-    if draw(st.integers(0, 3)) == 0:  # attribute_map aliases, agreeing with the field
-        data["num_hidden_layers"] = data["encoder_layers"]
-        data["hidden_size"] = data["d_model"]
-    return data
-
-
-@st.composite
-def speech_encoder_configs(draw, model_type: str) -> dict:
-    heads = draw(st.integers(1, 3))
-    hidden = heads * draw(st.integers(1, 4)) * 2
-    n_conv = draw(st.integers(1, 3))
-    data: dict = {"model_type": model_type, "architectures": [draw(st.sampled_from(CLASSES[model_type]))]}
-    data.update(vocab_size=draw(st.integers(2, 40)), hidden_size=hidden, num_attention_heads=heads,
-                num_hidden_layers=draw(st.integers(0, 2)), intermediate_size=draw(st.integers(1, 24)),
-                conv_dim=draw(st.lists(st.integers(1, 12), min_size=n_conv, max_size=n_conv)),
-                conv_kernel=draw(st.lists(st.integers(1, 5), min_size=n_conv, max_size=n_conv)),
-                conv_stride=draw(st.lists(st.integers(1, 3), min_size=n_conv, max_size=n_conv)),
-                num_conv_pos_embeddings=draw(st.integers(1, 6)),
-                num_conv_pos_embedding_groups=draw(st.sampled_from([g for g in (1, 2) if hidden % g == 0])))  # fmt: skip
-    _maybe(draw, data, "conv_bias", st.booleans())
-    _maybe(draw, data, "feat_extract_norm", st.sampled_from(["group", "layer"]))
-    _maybe(draw, data, "do_stable_layer_norm", st.booleans())
-    _maybe(draw, data, "mask_time_prob", st.sampled_from([0.0, 0.05]))
-    _maybe(draw, data, "mask_feature_prob", st.sampled_from([0.0, 0.1]))
-    if model_type == "hubert":
-        _maybe(draw, data, "feat_proj_layer_norm", st.booleans())
-        _maybe(draw, data, "conv_pos_batch_norm", st.booleans())
-    if model_type == "wavlm":
-        _maybe(draw, data, "num_buckets", st.integers(2, 40))
-    if data["architectures"][0].endswith("ForSequenceClassification"):
-        _maybe(draw, data, "classifier_proj_size", st.integers(1, 8))
-        _maybe(draw, data, "use_weighted_layer_sum", st.booleans())
-        if draw(st.booleans()):
-            data["id2label"] = {str(i): f"L{i}" for i in range(draw(st.integers(1, 5)))}
-        else:
-            _maybe(draw, data, "num_labels", st.integers(1, 5))
-    if data["architectures"][0].endswith("ForPreTraining"):
-        groups = draw(st.integers(1, 3))
-        data.update(num_codevector_groups=groups, num_codevectors_per_group=draw(st.integers(1, 8)),
-                    codevector_dim=groups * draw(st.integers(1, 4)), proj_codevector_dim=draw(st.integers(1, 8)))  # fmt: skip
-    return data
-
-
-STRATEGIES = {
-    "whisper": whisper_configs(),
-    "wav2vec2": speech_encoder_configs("wav2vec2"),
-    "hubert": speech_encoder_configs("hubert"),
-    "wavlm": speech_encoder_configs("wavlm"),
-}
-
-
-@pytest.mark.parametrize("model_type", sorted(STRATEGIES))
-def test_random_small_configs_match_transformers(tmp_path_factory, model_type):
-    """Totals (ties once and every use) and every tensor name and shape equal transformers' model;
-    ``import-hf`` then ``count`` gives the same totals."""
-    quiet_transformers()
-
-    @_SMALL
-    @given(data=STRATEGIES[model_type])
-    def check(data):
-        tmp = tmp_path_factory.mktemp("cfg")
-        path = write(tmp, data)
-        model = reference(data)
-        (mine,) = registry.load(path)
-        report = registry.count(mine)
-        assert (report.total_params, report.total_with_ties) == counts(model)
-        names = {t.path: t.shape for t in iter_tensors(mine.architecture)}
-        assert names == {n: tuple(p.shape) for n, p in model.named_parameters(remove_duplicate=False)}
-        spec = tmp / "imported.toml"
-        assert main(["import-hf", str(path), "-o", str(spec), "--force"]) == 0
-        again = registry.count(registry.load(spec)[0])
-        assert (again.total_params, again.total_with_ties) == counts(model)
-
-    check()
+#: The classes of each speech model type: its row's in tests/types_table.py.
+CLASSES = {row.model_type: row.classes for row in ROWS}
 
 
 # --------------------------------------------------------------------------- published configs, each class
@@ -196,20 +97,6 @@ def test_positional_convolution_is_counted_as_its_weight_norm_parametrization():
     tensors = {t.path: t.shape for t in iter_tensors(mine.architecture)}
     for name in ("parametrizations.weight.original0", "parametrizations.weight.original1", "bias"):
         assert tensors[f"{conv}.{name}"] == tuple(params[f"{conv}.{name}"].shape)
-
-
-@pytest.mark.parametrize("change, field", [
-    ({"conv_stride": [5, 2]}, "conv_stride"),
-    ({"conv_kernel": [10, 3]}, "conv_kernel"),
-    ({"add_adapter": True}, "add_adapter"),
-    ({"adapter_attn_dim": 16}, "adapter_attn_dim"),
-    ({"mask_time_prob": "high"}, "mask_time_prob"),
-])  # fmt: skip
-def test_bad_speech_encoder_configs_are_refused_in_one_line(tmp_path, capsys, change, field):
-    data = {"model_type": "wav2vec2", "architectures": ["Wav2Vec2Model"], **change}
-    assert main(["count", str(write(tmp_path, data))]) == 2
-    (line,) = capsys.readouterr().err.strip().splitlines()
-    assert line.startswith("registry count: ") and field in line
 
 
 # --------------------------------------------------------------------------- memory: the encoder's fixed length
