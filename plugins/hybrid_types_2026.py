@@ -2,7 +2,8 @@
 
 qwen3_5_text and qwen3_5_moe_text (the language models of Qwen3.5 and Qwen3.5-MoE, family ``qwen3-next`` of
 :mod:`registry.plugins.hybrid_attention`: gated DeltaNet with split input projections beside gated full
-attention): one :class:`registry.Row` each, with transformers' defaults from
+attention), minimax (MiniMax-Text-01, the same family with lightning attention beside grouped-query attention,
+Mixtral-style experts): one :class:`registry.Row` each, with transformers' defaults from
 :mod:`registry.plugins.generated_defaults`, and rules where the logic is real.
 """
 
@@ -58,8 +59,33 @@ QWEN3_5_MOE_TEXT = Row(
                 "gated shared expert in every layer",
 )  # fmt: skip
 
+
+def _minimax_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (MiniMax): which layers attend fully: ``layer_types`` when given, else transformers' default
+    (MiniMaxConfig: layers 0, 2, 4, ... full, the others lightning)."""
+    if cfg.raw("layer_types", None) is not None:
+        qwen_mixers(cfg, cls, params)
+        return
+    params["full_attention_layers"] = ("layer_types", list(range(0, params["n_layers"][1], 2)))
+
+
+MINIMAX = Row(
+    "minimax", "qwen3-next", causal_classes("MiniMax"),
+    reads={**DECODER_READS, "d_ff": "intermediate_size", "n_kv_heads": "num_key_value_heads?", "head_dim": "head_dim?",
+           "n_experts": "num_local_experts|num_experts", "top_k": "num_experts_per_tok"},
+    defaults=DEFAULTS["minimax"],
+    fixed={"style": "mixtral", "linear_kind": "lightning", "output_gate": False, "full_qk_norm": False},
+    rules=(*DECODER_RULES, _minimax_layers,
+           # MiniMax-Text-01's own code has a shared expert of this width; transformers' MiniMax has none
+           expect("shared_intermediate_size", (0, None, [0]), "transformers' MiniMax builds no shared expert")),
+    shape_free=_DECODER | _ROUTER | {"block_size", "full_attn_alpha_factor", "full_attn_beta_factor", "sliding_window",
+                                     "linear_attn_alpha_factor", "linear_attn_beta_factor", "mlp_alpha_factor",
+                                     "mlp_beta_factor", "postnorm", "rotary_dim", "shared_moe_mode"},
+    description="MiniMax-Text-01: lightning (linear) attention and grouped-query attention layers, routed experts",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (QWEN3_5_TEXT, QWEN3_5_MOE_TEXT)
+ROWS = (QWEN3_5_TEXT, QWEN3_5_MOE_TEXT, MINIMAX)
 
 
 @hookimpl
