@@ -3,7 +3,8 @@
 qwen3_5_text and qwen3_5_moe_text (the language models of Qwen3.5 and Qwen3.5-MoE, family ``qwen3-next`` of
 :mod:`registry.plugins.hybrid_attention`: gated DeltaNet with split input projections beside gated full
 attention), minimax (MiniMax-Text-01, the same family with lightning attention beside grouped-query attention,
-Mixtral-style experts): one :class:`registry.Row` each, with transformers' defaults from
+Mixtral-style experts) and kimi_linear (Kimi Linear, family ``deepseek-v2`` of :mod:`registry.plugins.deepseek`: Kimi
+Delta Attention beside multi-head latent attention, DeepSeek-style experts): one :class:`registry.Row` each, with transformers' defaults from
 :mod:`registry.plugins.generated_defaults`, and rules where the logic is real.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from registry import ConfigReader, Params, Row, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import (
-    ATTENTION_BIAS_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROUTER, causal_classes, expect,
+    ATTENTION_BIAS_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROUTER, causal_classes, expect, lm_head,
 )  # fmt: skip
 from registry.plugins.moe_model_types import LINEAR_READS, QWEN_EXPERT_READS, qwen_experts, qwen_mixers
 
@@ -84,8 +85,95 @@ MINIMAX = Row(
     description="MiniMax-Text-01: lightning (linear) attention and grouped-query attention layers, routed experts",
 )  # fmt: skip
 
+#: linear_attn_config (the form Kimi Linear's checkpoints give) key -> transformers' top-level field it overrides.
+_KIMI_LINEAR_CONFIG = {"num_heads": "linear_num_heads", "head_dim": "linear_head_dim",
+                       "short_conv_kernel_size": "linear_conv_kernel_dim"}  # fmt: skip
+
+
+def _kimi_whole(cfg: ConfigReader, where: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise cfg.error(where.split(".")[0], f"{where} must be a whole number >= 1 (got {value!r})")
+    return value
+
+
+def _kimi_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Kimi Linear, as KimiLinearConfig reads it): the delta attention's sizes from linear_attn_config when it
+    gives them (else linear_num_heads, linear_head_dim, linear_conv_kernel_dim); which layers are delta attention
+    from layer_types, else linear_attn_config's full_attn_layers and kda_layers (1-based), else layers 4, 8, 12, ...
+    attend fully; which MLPs are dense from mlp_layer_types, else the first first_k_dense_replace (default 1)."""
+    n = params["n_layers"][1]
+    nested = cfg.raw("linear_attn_config", None)
+    cfg.read.update({"linear_attn_config", "layer_types", "mlp_layer_types", "first_k_dense_replace"})
+    if nested is not None and not isinstance(nested, dict):
+        raise cfg.error("linear_attn_config", "must be an object")
+    nested = nested or {}
+    for key, field in _KIMI_LINEAR_CONFIG.items():
+        given = key in nested
+        value = nested[key] if given else cfg.raw(field, DEFAULTS["kimi_linear"][field])
+        name = {"linear_num_heads": "kda_n_heads", "linear_head_dim": "kda_head_dim"}.get(field, "kda_conv")
+        params[name] = ("linear_attn_config" if given else field, _kimi_whole(cfg, f"linear_attn_config.{key}"
+                                                                             if given else field, value))
+    kinds = cfg.raw("layer_types", None)
+    if kinds is not None:
+        if not isinstance(kinds, list) or len(kinds) != n or any(k not in ("full_attention", "linear_attention")
+                                                                 for k in kinds):  # fmt: skip
+            raise cfg.error("layer_types", f"must list {n} layers (num_hidden_layers), each full_attention or "
+                                           "linear_attention")  # fmt: skip
+        linear = [i for i, k in enumerate(kinds) if k == "linear_attention"]
+    elif "full_attn_layers" in nested and "kda_layers" in nested:
+        full, kda = nested["full_attn_layers"], nested["kda_layers"]
+        listed = [*full, *kda] if isinstance(full, list) and isinstance(kda, list) else [None]
+        if any(isinstance(i, bool) or not isinstance(i, int) for i in listed) or sorted(listed) != list(range(1, n + 1)):
+            raise cfg.error("linear_attn_config", f"full_attn_layers and kda_layers must share out layers 1 to {n} "
+                                                  "(num_hidden_layers), each once")  # fmt: skip
+        linear = sorted(i - 1 for i in kda)
+    else:
+        linear = [i for i in range(n) if not (i and i % 4 == 0)]
+    params["linear_layers"] = ("layer_types", linear)
+    mlp = cfg.raw("mlp_layer_types", None)
+    if mlp is None:
+        first = cfg.int("first_k_dense_replace", 1, minimum=0)
+        params["first_dense"] = ("first_k_dense_replace", min(first, n))
+        return
+    if not isinstance(mlp, list) or len(mlp) != n or any(k not in ("dense", "sparse") for k in mlp):
+        raise cfg.error("mlp_layer_types", f"must list {n} layers (num_hidden_layers), each dense or sparse")
+    params["dense_layers"] = ("mlp_layer_types", [i for i, k in enumerate(mlp) if k == "dense"])
+
+
+def _kimi_checks(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Kimi Linear): the experts used per token decide the active count (null refused); the latent
+    attention repeats its keys num_attention_heads // num_key_value_heads times, so that must divide evenly
+    (null: as many as the heads), though no shape depends on it."""
+    if params["top_k"][1] is None:
+        raise cfg.error("num_experts_per_tok", "missing or null: the experts used per token decide the active count")
+    heads = params["n_heads"][1]
+    kv = cfg.int("num_key_value_heads", DEFAULTS["kimi_linear"]["num_key_value_heads"], nullable=True) or heads
+    if heads % kv:
+        raise cfg.error("num_key_value_heads", f"{kv} does not divide num_attention_heads ({heads}): transformers' "
+                                               "latent attention could not run")  # fmt: skip
+
+
+KIMI_LINEAR = Row(
+    "kimi_linear", "deepseek-v2", causal_classes("KimiLinear"),
+    reads={**DECODER_READS, "q_lora_rank": "q_lora_rank?", "kv_lora_rank": "kv_lora_rank",
+           "qk_nope_head_dim": "qk_nope_head_dim", "qk_rope_head_dim": "qk_rope_head_dim", "v_head_dim": "v_head_dim",
+           "attention_bias": "attention_bias", "d_ff": "intermediate_size", "expert_d_ff": "moe_intermediate_size",
+           "n_experts": "num_local_experts|num_experts", "top_k": "num_experts_per_tok|num_experts_per_token?",
+           "n_shared_experts": "n_shared_experts|num_shared_experts"},
+    # transformers' KimiLinearForCausalLM ties nothing (_tied_weights_keys is empty), whatever tie_word_embeddings says
+    defaults=DEFAULTS["kimi_linear"], fixed={"moe_names": "kimi", "router_score_bias": True, "tie_word_embeddings": False},
+    rules=(lm_head, _kimi_checks, _kimi_layers,
+           expect("moe_layer_freq", (1,), "transformers ignores it: the MoE layers would be ambiguous"),
+           expect("num_nextn_predict_layers", (0, None), "transformers' Kimi Linear builds no multi-token prediction")),
+    shape_free=_DECODER | _ROUTER | {"num_key_value_heads", "head_dim", "routed_scaling_factor", "n_group",
+                                     "num_expert_group", "topk_group", "moe_renormalize", "model_max_length",
+                                     "linear_num_heads", "linear_head_dim", "linear_conv_kernel_dim", "mla_use_nope",
+                                     "use_grouped_topk", "moe_router_activation_func", "qk_head_dim"},
+    description="Kimi Linear: Kimi Delta Attention and latent attention layers, routed and shared experts",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (QWEN3_5_TEXT, QWEN3_5_MOE_TEXT, MINIMAX)
+ROWS = (QWEN3_5_TEXT, QWEN3_5_MOE_TEXT, MINIMAX, KIMI_LINEAR)
 
 
 @hookimpl
