@@ -4,13 +4,17 @@ qwen3_5_text and qwen3_5_moe_text (the language models of Qwen3.5 and Qwen3.5-Mo
 :mod:`registry.plugins.hybrid_attention`: gated DeltaNet with split input projections beside gated full
 attention), minimax (MiniMax-Text-01, the same family with lightning attention beside grouped-query attention,
 Mixtral-style experts) and kimi_linear (Kimi Linear, family ``deepseek-v2`` of :mod:`registry.plugins.deepseek`: Kimi
-Delta Attention beside multi-head latent attention, DeepSeek-style experts): one :class:`registry.Row` each, with transformers' defaults from
+Delta Attention beside multi-head latent attention, DeepSeek-style experts) and llama4_text (Llama 4's language model, family ``llama-moe`` of
+:mod:`registry.plugins.llama` in its ``llama4`` style: routed experts beside a shared expert in every
+``interleave_moe_layer_step``-th layer, chunked attention in the layers with rotary positions): one
+:class:`registry.Row` each, with transformers' defaults from
 :mod:`registry.plugins.generated_defaults`, and rules where the logic is real.
 """
 
 from __future__ import annotations
 
 from registry import ConfigReader, Params, Row, hookimpl
+from registry.plugins.attention_windows import layer_types_params
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import (
     ATTENTION_BIAS_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROUTER, causal_classes, expect, lm_head,
@@ -172,8 +176,68 @@ KIMI_LINEAR = Row(
     description="Kimi Linear: Kimi Delta Attention and latent attention layers, routed and shared experts",
 )  # fmt: skip
 
+
+def _llama4_moe_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Llama 4): the MoE layers: moe_layers when given (the others dense), else every
+    interleave_moe_layer_step-th layer (layers k - 1, 2k - 1, ...; Llama4TextConfig)."""
+    n = params["n_layers"][1]
+    step = cfg.int("interleave_moe_layer_step", DEFAULTS["llama4_text"]["interleave_moe_layer_step"])
+    listed = cfg.raw("moe_layers", None)
+    if listed is None:
+        params["moe_every"] = ("interleave_moe_layer_step", step)
+        return
+    moe = cfg.int_list("moe_layers", [])
+    if any(i >= n for i in moe):
+        raise cfg.error("moe_layers", f"layer {max(moe)} does not exist (num_hidden_layers is {n})")
+    k = min(moe) + 1 if moe else 1
+    if moe and sorted(set(moe)) == list(range(k - 1, n, k)):
+        params["moe_every"] = ("moe_layers", k)
+    else:
+        params["dense_layers"] = ("moe_layers", [i for i in range(n) if i not in set(moe)])
+
+
+def _llama4_chunks(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Llama 4): which layers attend in chunks of attention_chunk_size (layer_types, else the layers with
+    rotary positions: no_rope_layers, else all but every no_rope_layer_interval-th); a chunked layer caches at most
+    one chunk, so it is counted as a sliding window of that many tokens (no parameters either way)."""
+    n = params["n_layers"][1]
+    chunk = cfg.int("attention_chunk_size", DEFAULTS["llama4_text"]["attention_chunk_size"], nullable=True)
+    types = cfg.raw("layer_types", None)
+    cfg.read.update({"no_rope_layers", "no_rope_layer_interval"})
+    if types is None:
+        rope = cfg.raw("no_rope_layers", None)
+        if not rope:  # null or empty: transformers' default
+            k = cfg.int("no_rope_layer_interval", DEFAULTS["llama4_text"]["no_rope_layer_interval"])
+            rope = [int((i + 1) % k != 0) for i in range(n)]
+        if not isinstance(rope, list) or len(rope) < n or any(v not in (0, 1) or isinstance(v, float) for v in rope):
+            raise cfg.error("no_rope_layers", f"must list 0 or 1 for each of the {n} layers (num_hidden_layers)")
+        types = ["chunked_attention" if r and chunk is not None else "full_attention" for r in rope[:n]]
+    elif not isinstance(types, list) or any(t not in ("chunked_attention", "full_attention") for t in types):
+        raise cfg.error("layer_types", "must be a list of chunked_attention or full_attention")
+    elif "chunked_attention" in types and chunk is None:
+        raise cfg.error("attention_chunk_size", "must be given for chunked_attention layers")
+    windows = layer_types_params(cfg, ["sliding_attention" if t == "chunked_attention" else t for t in types], n)
+    params.update(windows)
+    if "chunked_attention" in types:
+        params["sliding_window"] = ("attention_chunk_size", chunk)
+
+
+LLAMA4_TEXT = Row(
+    "llama4_text", "llama-moe", ("Llama4ForCausalLM", "Llama4TextModel"),
+    reads={**DECODER_READS, **ATTENTION_BIAS_READS, "n_kv_heads": "num_key_value_heads?", "head_dim": "head_dim?",
+           "d_ff": "intermediate_size_mlp", "expert_d_ff": "intermediate_size", "n_experts": "num_local_experts",
+           "top_k": "num_experts_per_tok"},
+    defaults=DEFAULTS["llama4_text"], fixed={"style": "llama4", "n_shared_experts": 1},
+    rules=(*DECODER_RULES, _llama4_moe_layers, _llama4_chunks),
+    # use_qk_norm: Llama 4's query/key norms learn no weight; no_rope_layers says where rotary positions are skipped
+    shape_free=_DECODER | _ROUTER | {"router_jitter_noise", "use_qk_norm", "attn_temperature_tuning", "floor_scale",
+                                     "attn_scale"},
+    description="Llama 4 (language model): routed experts and a shared expert in interleaved layers, chunked "
+                "attention, layers without rotary positions",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (QWEN3_5_TEXT, QWEN3_5_MOE_TEXT, MINIMAX, KIMI_LINEAR)
+ROWS = (QWEN3_5_TEXT, QWEN3_5_MOE_TEXT, MINIMAX, KIMI_LINEAR, LLAMA4_TEXT)
 
 
 @hookimpl
