@@ -6,7 +6,8 @@ attention), minimax (MiniMax-Text-01, the same family with lightning attention b
 Mixtral-style experts) and kimi_linear (Kimi Linear, family ``deepseek-v2`` of :mod:`registry.plugins.deepseek`: Kimi
 Delta Attention beside multi-head latent attention, DeepSeek-style experts) and llama4_text (Llama 4's language model, family ``llama-moe`` of
 :mod:`registry.plugins.llama` in its ``llama4`` style: routed experts beside a shared expert in every
-``interleave_moe_layer_step``-th layer, chunked attention in the layers with rotary positions): one
+``interleave_moe_layer_step``-th layer, chunked attention in the layers with rotary positions) and
+longcat_flash (LongCat-Flash, family ``longcat-flash`` of :mod:`registry.plugins.longcat`): one
 :class:`registry.Row` each, with transformers' defaults from
 :mod:`registry.plugins.generated_defaults`, and rules where the logic is real.
 """
@@ -236,8 +237,50 @@ LLAMA4_TEXT = Row(
                 "attention, layers without rotary positions",
 )  # fmt: skip
 
+
+def _longcat(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (LongCat-Flash): num_layers layers (num_hidden_layers, transformers' other spelling, counts the
+    attention sublayers: twice as many); qk_head_dim, settable, must be qk_nope_head_dim + qk_rope_head_dim (the
+    key and query widths disagree otherwise); num_key_value_heads must divide the heads (the latent attention
+    repeats its keys, though no shape depends on it)."""
+    n = params["n_layers"][1]
+    if cfg.has("num_hidden_layers"):
+        sublayers = cfg.int("num_hidden_layers", 2 * n, minimum=2)
+        if cfg.has("num_layers") and sublayers != 2 * n:
+            raise cfg.error("num_hidden_layers", f"{sublayers} disagrees with num_layers ({n}): LongCat-Flash has two "
+                                                 "attention sublayers per layer")  # fmt: skip
+        params["n_layers"] = ("num_hidden_layers", sublayers // 2)
+    width = params["qk_nope_head_dim"][1] + params["qk_rope_head_dim"][1]
+    given = cfg.int("qk_head_dim", None, nullable=True)
+    if given is not None and given != width:
+        raise cfg.error("qk_head_dim", f"must be qk_nope_head_dim + qk_rope_head_dim ({width}), as the keys are")
+    heads = params["n_heads"][1]
+    kv = cfg.int("num_key_value_heads", None, nullable=True) or heads
+    if heads % kv:
+        raise cfg.error("num_key_value_heads", f"{kv} does not divide num_attention_heads ({heads}): transformers' "
+                                               "latent attention could not run")  # fmt: skip
+
+
+LONGCAT_FLASH = Row(
+    "longcat_flash", "longcat-flash", causal_classes("LongcatFlash"),
+    reads={"vocab_size": "vocab_size", "d_model": "hidden_size", "n_layers": "num_layers",
+           "n_heads": "num_attention_heads", "tie_word_embeddings": "tie_word_embeddings", "q_lora_rank": "q_lora_rank",
+           "kv_lora_rank": "kv_lora_rank", "qk_nope_head_dim": "qk_nope_head_dim", "qk_rope_head_dim": "qk_rope_head_dim",
+           "v_head_dim": "v_head_dim", "attention_bias": "attention_bias", "d_ff": "ffn_hidden_size|intermediate_size",
+           "n_experts": "n_routed_experts|num_local_experts", "n_zero_experts": "zero_expert_num",
+           "top_k": "moe_topk|num_experts_per_tok", "expert_d_ff": "expert_ffn_hidden_size|moe_intermediate_size",
+           "router_bias": "router_bias"},
+    # router_bias is no field of LongcatFlashConfig: transformers' router reads it with getattr, default false
+    defaults={**DEFAULTS["longcat_flash"], "router_bias": False},
+    rules=(lm_head, _longcat),
+    shape_free=_DECODER | _ROUTER | {"head_dim", "routed_scaling_factor", "mla_scale_q_lora", "mla_scale_kv_lora",
+                                     "zero_expert_type", "mtp_num_layers", "num_key_value_heads", "qk_head_dim"},
+    description="LongCat-Flash: two latent-attention sublayers per layer beside a shortcut MoE whose router also picks "
+                "zero-computation experts",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (QWEN3_5_TEXT, QWEN3_5_MOE_TEXT, MINIMAX, KIMI_LINEAR, LLAMA4_TEXT)
+ROWS = (QWEN3_5_TEXT, QWEN3_5_MOE_TEXT, MINIMAX, KIMI_LINEAR, LLAMA4_TEXT, LONGCAT_FLASH)
 
 
 @hookimpl
