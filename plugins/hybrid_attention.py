@@ -13,11 +13,9 @@ attention's input projections: ``fused`` (Qwen3-Next: ``in_proj_qkvz``, ``in_pro
 ``split`` (Qwen3.5: ``in_proj_qkv``, ``in_proj_z``, ``in_proj_b``, ``in_proj_a``).
 
 ``linear_kind = "lightning"`` makes the linear layers MiniMax-01's lightning attention instead
-(``self_attn`` with ``qkv_proj`` of ``d_model → 3 × n_heads × head_dim``, ``output_gate`` of
-``d_model → n_heads × head_dim``, an RMS ``norm`` of ``n_heads × head_dim`` and ``out_proj``, none
-with a bias; the heads are the full attention's), with ``full_qk_norm`` false and ``output_gate``
-false for MiniMax's plain grouped-query full attention; the experts are then named as Mixtral's
-(``style = "mixtral"``).
+(``self_attn``, a :class:`~registry.blocks.LightningAttention` over the full attention's heads),
+with ``full_qk_norm`` false and ``output_gate`` false for MiniMax's plain grouped-query full
+attention; the experts are then named as Mixtral's (``style = "mixtral"``).
 
 Sources: transformers' ``Qwen3NextDecoderLayer`` (``models/qwen3_next/modeling_qwen3_next.py``)
 and ``Qwen3_5MoeDecoderLayer`` (``models/qwen3_5_moe/modeling_qwen3_5_moe.py``), ``MiniMaxDecoderLayer`` and
@@ -33,7 +31,7 @@ from typing import Literal
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import CheckpointOnly, Family, hookimpl
-from registry.blocks import Block, FieldError, GatedDeltaNet, Linear, Module, RMSNorm
+from registry.blocks import Block, FieldError, GatedDeltaNet, LightningAttention, Module
 from registry.plugins.decoder import moe_runs, norm, self_attention, stack
 from registry.plugins.llama import NORM_LAYOUTS, LlamaMoEParams, dense_mlp, causal_model, moe_block
 from registry.plugins.periodic_layers import split
@@ -116,24 +114,13 @@ def _mixer(p: HybridParams, kind: str) -> Block:
             update={"output_gate": p.output_gate}
         )
     if p.linear_kind == "lightning":
-        return lightning_attention(p)
+        return LightningAttention(name="self_attn", d_model=p.d_model, n_heads=p.n_heads,
+                                  head_dim=p.head_dim or p.d_model // p.n_heads)
     return GatedDeltaNet(
         name="linear_attn", d_model=p.d_model, n_k_heads=p.linear_n_k_heads, n_v_heads=p.linear_n_v_heads,
         head_k_dim=p.linear_head_k_dim, head_v_dim=p.linear_head_v_dim, d_conv=p.linear_conv,
         projections=p.deltanet_projections,
     )  # fmt: skip
-
-
-def lightning_attention(p: HybridParams) -> Module:
-    """MiniMax-01's lightning attention (``MiniMaxLightningAttention``): ``qkv_proj``, ``output_gate``, the RMS
-    ``norm`` of the heads' output and ``out_proj``, over ``n_heads`` heads of ``head_dim``; no bias."""
-    width = p.n_heads * (p.head_dim or p.d_model // p.n_heads)
-    return Module(name="self_attn", blocks=[
-        Linear(name="qkv_proj", in_features=p.d_model, out_features=3 * width, bias=False, component="attention"),
-        Linear(name="output_gate", in_features=p.d_model, out_features=width, bias=False, component="attention"),
-        RMSNorm(name="norm", dim=width),
-        Linear(name="out_proj", in_features=width, out_features=p.d_model, bias=False, component="attention"),
-    ])  # fmt: skip
 
 
 def build(p: HybridParams) -> Module:
