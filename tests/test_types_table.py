@@ -12,7 +12,7 @@ allocated or downloaded):
   the row's ``routed``) scaled by top_k / n_experts;
 * tensor names and shapes: ``named_parameters(remove_duplicate=False)``, after the row's renames
   of registry's checkpoint names into transformers 5's in-memory names (fused experts compared
-  by their number of elements; zero-element tensors hold nothing and are left out; a shared block
+  by their number of elements, as are tensors a rename concatenates; zero-element tensors hold nothing and are left out; a shared block
   the row's ``names_once`` names, Zamba2's, at its first use only, as registry holds it).
 
 The reference's code is tests/type_reference.py.

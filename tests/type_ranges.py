@@ -108,6 +108,13 @@ def when(name: str, then: Range, otherwise: Range | None = None) -> Range:
     return lambda draw, v: then(draw, v) if v.get(name) else (OMIT if otherwise is None else otherwise(draw, v))
 
 
+def layer_kinds(name: str, *kinds: str) -> Range:
+    """A list of ``values[name]`` layer kinds, each one of ``kinds`` (``layer_types``)."""
+    from hypothesis import strategies as st
+
+    return lambda draw, v: draw(st.lists(st.sampled_from(kinds), min_size=v[name], max_size=v[name]))
+
+
 def divisor_of(name: str, *choices: int) -> Range:
     """One of ``choices`` that divides ``values[name]``."""
     return lambda draw, v: one_of(*[c for c in choices if v[name] % c == 0])(draw, v)

@@ -106,8 +106,8 @@ class Reference:
 
 
 def in_memory(row: Row, cls: str, ours: dict[str, tuple[int, ...]]) -> tuple[dict, dict]:
-    """registry's tensors under transformers' in-memory names: {name: shape, or None for a fused
-    tensor}, and {name: number of elements}."""
+    """registry's tensors under transformers' in-memory names: {name: shape, or None for a fused or
+    concatenated tensor}, and {name: number of elements}."""
     shapes: dict[str, tuple[int, ...] | None] = {}
     sizes: dict[str, int] = {}
     for name, shape in ours.items():
@@ -116,6 +116,7 @@ def in_memory(row: Row, cls: str, ours: dict[str, tuple[int, ...]]) -> tuple[dic
         new = name
         for pattern, replacement in (*row.renames, *row.class_renames.get(cls, ())):
             new = re.sub(pattern, replacement, new)
-        shapes[new] = None if new != name and ".experts." in new else shape
+        concatenated = new in sizes  # several tensors renamed into one (Kimi Linear's q/k/v convolutions)
+        shapes[new] = None if new != name and (".experts." in new or concatenated) else shape
         sizes[new] = sizes.get(new, 0) + math.prod(shape)
     return shapes, sizes
