@@ -45,8 +45,9 @@ from tests.type_ranges import (ACTIVATIONS, DENSE_2025, HEAD_DIM_2025, ATTENTION
                                just, layers_of, lm, maybe, one_of, quotient, same_as, below, table, times)  # fmt: skip
 
 #: Granite-MoE's checkpoint names (stacked input_linear / output_linear, router.layer) -> transformers 5's.
-GRANITE_EXPERTS = ((r"\.input_linear\.weight$", ".experts.gate_up_proj"),
-                   (r"\.output_linear\.weight$", ".experts.down_proj"), (r"\.router\.layer\.", ".router."))  # fmt: skip
+GRANITE_EXPERTS = ((r"\.block_sparse_moe\.input_linear\.weight$", ".block_sparse_moe.experts.gate_up_proj"),
+                   (r"\.block_sparse_moe\.output_linear\.weight$", ".block_sparse_moe.experts.down_proj"),
+                   (r"\.router\.layer\.", ".router."))  # fmt: skip
 
 LLAMA = {"architectures": ["LlamaForCausalLM"], "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2,
          "intermediate_size": 96, "vocab_size": 100}  # fmt: skip
@@ -60,6 +61,11 @@ MAMBA_BASE = {"architectures": ["MambaForCausalLM"], "hidden_size": 64, "num_hid
 JAMBA = {"architectures": ["JambaForCausalLM"], "hidden_size": 64, "num_hidden_layers": 4, "num_attention_heads": 4,
          "num_key_value_heads": 2, "intermediate_size": 96, "vocab_size": 100}  # fmt: skip
 RWKV = {"architectures": ["RwkvForCausalLM"], "hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 100}
+HUNYUAN = {"architectures": ["HunYuanDenseV1ForCausalLM"], "hidden_size": 64, "num_attention_heads": 4,
+           "num_hidden_layers": 2, "intermediate_size": 96, "vocab_size": 100}  # fmt: skip
+DOTS1 = {"architectures": ["Dots1ForCausalLM"], "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2,
+         "intermediate_size": 96, "vocab_size": 100, "n_routed_experts": 4, "num_experts_per_tok": 2,
+         "n_shared_experts": 1}  # fmt: skip
 
 R = Refusal
 ROWS: list[Row] = [
@@ -147,12 +153,24 @@ ROWS: list[Row] = [
          "hidden_dim": ints(1, 48), "vocab_size": ints(5, 200), "max_position_embeddings": ints(1, 40),
          "tie_word_embeddings": flag, "pad_token_id": just(0)}, refusal_base=ENCODER_BASE,
         refusals=(R({"dim": 32, "hidden_size": 64}, "hidden_size", "disagrees with dim"),)),
+    Row("dots1", lm("Dots1"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag), "n_routed_experts": ints(1, 4),
+                                "num_experts_per_tok": ints(1, "n_routed_experts"), "moe_intermediate_size": ints(1, 16),
+                                "n_shared_experts": ints(0, 2), "first_k_dense_replace": ints(0, 3),
+                                "sliding_window": Optional(one_of(None, 16)), "max_window_layers": Optional(ints(0, 5))},
+        experts=("n_routed_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, refusal_base=DOTS1,
+        refusals=(R({"n_shared_experts": None}, "n_shared_experts"), R({"n_routed_experts": None}, "n_routed_experts"))),
     Row("electra", ("ElectraForPreTraining", "ElectraModel", "ElectraForMaskedLM"),
         {**ENCODER, "embedding_size": either(same_as("hidden_size"), ints(1, 24)),
          "max_position_embeddings": ints(1, 40), "type_vocab_size": ints(1, 3)}, refusal_base=ENCODER_BASE,
         refusals=(R({"embedding_size": 0}, "embedding_size", "must be >= 1"),)),
     Row("ernie4_5", lm("Ernie4_5"), {**DENSE_2025, **HEAD_DIM_2025, "use_bias": Optional(flag),
                                       "hidden_act": Optional(ACTIVATIONS)}),
+    Row("ernie4_5_moe", lm("Ernie4_5_Moe"),
+        {**DENSE_2025, **HEAD_DIM_2025, "use_bias": Optional(flag), "moe_num_experts": ints(1, 4),
+         "moe_k": ints(1, "moe_num_experts"), "moe_intermediate_size": ints(1, 16), "moe_num_shared_experts": ints(0, 2),
+         "moe_layer_start_index": ints(0, 2), "moe_layer_interval": Optional(ints(1, 2)),
+         "moe_layer_end_index": Optional(one_of(-1, 0, 1, 3, 8))},
+        experts=("moe_num_experts", "moe_k"), renames=FUSED_EXPERTS, examples=24),
     Row("exaone4", lm("Exaone4"), {**DENSE_2025, **HEAD_DIM_2025, "sliding_window_pattern": Optional(one_of(1, 2, 4)),
                                     "hidden_act": Optional(ACTIVATIONS)},
         refusals=(R({"sliding_window": None}, "sliding_window"),)),  # Exaone4Config divides by a zero pattern
@@ -166,6 +184,9 @@ ROWS: list[Row] = [
         refusals=(R({"hidden_size": 32, "num_attention_heads": 4, "new_decoder_architecture": True, "num_kv_heads": 3},
                     "num_kv_heads", "must divide"), R({"bias": "no"}, "bias", "true, false or null"))),
     Row("falcon_mamba", lm("FalconMamba"), MAMBA),
+    Row("flex_olmo", lm("FlexOlmo"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
+                                       "num_experts": ints(1, 4), "num_experts_per_tok": ints(1, "num_experts")},
+        experts=("num_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS),
     Row("gemma", lm("Gemma"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS}, droppable=SPARSE),
     Row("gemma2", lm("Gemma2"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS},
         refusals=(R({"head_dim": None}, "head_dim"),), droppable=SPARSE),  # read with getattr: null would crash transformers
@@ -192,10 +213,27 @@ ROWS: list[Row] = [
     Row("granite", lm("Granite"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS, "mlp_bias": flag}, droppable=SPARSE),
     Row("granitemoe", lm("GraniteMoe"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS, **ROUTED},
         experts=("num_local_experts", "num_experts_per_tok"), renames=GRANITE_EXPERTS, droppable=SPARSE),
+    Row("granitemoeshared", lm("GraniteMoeShared"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS, **ROUTED,
+                                                      "shared_intermediate_size": ints(0, 16)},
+        experts=("num_local_experts", "num_experts_per_tok"), renames=GRANITE_EXPERTS, droppable=SPARSE),
     Row("helium", lm("Helium"), {**DENSE_2025, "head_dim": quotient("hidden_size", "num_attention_heads"),
                                   "attention_bias": Optional(flag), "mlp_bias": Optional(flag),
                                   "hidden_act": Optional(ACTIVATIONS)},
         refusals=(R({"hidden_size": 64, "num_attention_heads": 4, "head_dim": 8}, "head_dim"),)),  # o_proj: hidden_size
+    Row("hunyuan_v1_dense", lm("HunYuanDenseV1"), {**DENSE_2025, "head_dim": one_of(4, 6, 8),
+                                                    "attention_bias": Optional(flag)},
+        refusal_base=HUNYUAN, refusals=(R({"head_dim": None}, "head_dim"),)),  # null: transformers cannot build it
+    Row("hunyuan_v1_moe", lm("HunYuanMoEV1"), {**DENSE_2025, "head_dim": one_of(4, 6, 8), "attention_bias": Optional(flag),
+                                                "num_experts": ints(1, 4), "moe_topk": ints(1, "num_experts")},
+        experts=("num_experts", "moe_topk"), renames=FUSED_EXPERTS,
+        refusal_base={**HUNYUAN, "architectures": ["HunYuanMoEV1ForCausalLM"], "num_experts": 4, "head_dim": 16},
+        refusals=(R({"moe_topk": [1, 2]}, "moe_topk", "one top-k"), R({"head_dim": None}, "head_dim"),
+                  R({"moe_topk": 2, "num_experts_per_tok": 1}, "num_experts_per_tok", "disagrees"))),
+    Row("internlm3", lm("InternLM3"), {**DENSE_2025, "head_dim": Optional(one_of(None, 4, 6, 8)), "~bias": flag,
+                                       "attention_bias": same_as("~bias"), "mlp_bias": same_as("~bias")},
+        built_as={"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "LlamaModel"},  # its remote class
+        refusal_base={**LLAMA, "architectures": ["InternLM3ForCausalLM"]},
+        refusals=(R({"attention_bias": True}, "mlp_bias", "must equal"), R({"hidden_size": 66}, "num_attention_heads"))),
     Row("jamba", lm("Jamba"),
         {"num_key_value_heads": ints(1, 2), "num_attention_heads": times("num_key_value_heads", 1, 2, 3),
          "hidden_size": times("num_attention_heads", 2, 4, 6, 8, 10), "num_hidden_layers": ints(1, 12),
@@ -229,6 +267,16 @@ ROWS: list[Row] = [
                   R({"expand": 1.5}, "expand", "whole number"), R({"state_size": 0}, "state_size", "must be >= 1"),
                   R({"use_bias": "no"}, "use_bias", "true or false"),
                   R({"architectures": ["MambaForSequenceClassification"]}, "architectures", "is not supported"))),
+    Row("minicpm3", lm("MiniCPM3"),
+        {"num_attention_heads": ints(1, 4), "num_key_value_heads": same_as("num_attention_heads"),
+         "hidden_size": times("num_attention_heads", 2, 4, 6, 8),
+         "num_hidden_layers": ints(1, 3), "vocab_size": ints(8, 100), "tie_word_embeddings": flag, "pad_token_id": just(0),
+         "intermediate_size": ints(1, 32), "q_lora_rank": maybe(ints(1, 16)), "kv_lora_rank": ints(1, 16),
+         "qk_nope_head_dim": ints(1, 8), "qk_rope_head_dim": one_of(2, 4, 6, 8), "v_head_dim": Optional(maybe(ints(1, 8))),
+         "attention_bias": flag, "mlp_bias": Optional(flag)}),
+    Row("ministral", lm("Ministral"), {**DENSE_2025, "head_dim": one_of(4, 6, 8), "sliding_window": Optional(one_of(None, 16))},
+        refusal_base={**HUNYUAN, "architectures": ["MinistralForCausalLM"]},
+        refusals=(R({"head_dim": None}, "head_dim"),)),  # null: transformers cannot build it
     Row("ministral3", lm("Ministral3"), {**DENSE_2025, **HEAD_DIM_2025, "hidden_act": Optional(ACTIVATIONS)}),
     Row("mistral", lm("Mistral"), {**GQA, **HEAD_DIM, "intermediate_size": ints(1, 64)}),
     Row("mixtral", lm("Mixtral"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ROUTED},
