@@ -80,12 +80,14 @@ def _internlm3_bias(cfg: ConfigReader, cls: str, params: Params) -> None:
                         "different biases, as the Llama implementation it builds has one setting")  # fmt: skip
 
 
+#: Ministral (MinistralConfig): Mistral with layer_types; head_dim required.
 MINISTRAL = Row(
     "ministral", "llama", causal_classes("Ministral"), reads={**DECODER_READS, **_GQA},
     defaults=_defaults("ministral", head_dim_required=True), rules=(*DECODER_RULES, windows("types", DEFAULTS["ministral"]["sliding_window"])),
     shape_free=_DECODER | _SLIDING, description="Ministral-8B: Mistral with layer_types (every layer slides by default)",
 )  # fmt: skip
 
+#: Hunyuan dense (HunYuanDenseV1Config): per-head query/key norms named query_layernorm/key_layernorm.
 HUNYUAN_V1_DENSE = Row(
     "hunyuan_v1_dense", "llama", causal_classes("HunYuanDenseV1"), reads={**DECODER_READS, **ATTENTION_BIAS_READS, **_GQA},
     defaults=_defaults("hunyuan_v1_dense", head_dim_required=True),
@@ -93,6 +95,7 @@ HUNYUAN_V1_DENSE = Row(
     shape_free=_DECODER | _HUNYUAN, description="Hunyuan dense: GQA with per-head query/key norms (query_layernorm)",
 )  # fmt: skip
 
+#: InternLM3 (InternLM3Config): the Llama implementation, one bias setting for attention and MLP.
 INTERNLM3 = Row(
     "internlm3", "llama", ("InternLM3ForCausalLM", "InternLM3Model", "LlamaForCausalLM", "LlamaModel"),
     reads={**DECODER_READS, **_GQA, "head_dim": "head_dim?", "qkv_bias": "attention_bias|qkv_bias",
@@ -124,6 +127,7 @@ def _hunyuan_top_k(cfg: ConfigReader, cls: str, params: Params) -> None:
     params["top_k"] = (key, value)
 
 
+#: Hunyuan-MoE (HunYuanMoEV1Config): routed experts and one shared MLP, all intermediate_size wide.
 HUNYUAN_V1_MOE = Row(
     "hunyuan_v1_moe", "llama-moe", causal_classes("HunYuanMoEV1"),
     reads={**DECODER_READS, **ATTENTION_BIAS_READS, "n_experts": "num_experts|num_local_experts", **_GQA},
@@ -150,6 +154,7 @@ def _ernie_moe_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
     params["dense_layers"] = ("moe_layer_end_index", list(range(last + 1, n_layers)) if start <= last else [])
 
 
+#: ERNIE-4.5-MoE (Ernie4_5_MoeConfig): MoE layers in a range, a learned router score correction.
 ERNIE4_5_MOE = Row(
     "ernie4_5_moe", "llama-moe", causal_classes("Ernie4_5_Moe"),
     reads={**DECODER_READS, **_GQA, "n_kv_heads": "num_key_value_heads", "qkv_bias": "use_bias", "out_bias": "use_bias",
@@ -181,6 +186,7 @@ def _dots1_windows(cfg: ConfigReader, cls: str, params: Params) -> None:
             params["max_window_layers"] = ("max_window_layers", first_full)
 
 
+#: dots.llm1 (Dots1Config): Qwen3-style attention, DeepSeek-V3-style experts.
 DOTS1 = Row(
     "dots1", "llama-moe", causal_classes("Dots1"),
     reads={**DECODER_READS, **_GQA, **ATTENTION_BIAS_READS, "n_experts": "n_routed_experts|num_local_experts",
@@ -193,6 +199,7 @@ DOTS1 = Row(
     description="dots.llm1: Qwen3-style attention, DeepSeek-V3-style experts (dense first layers, shared experts)",
 )  # fmt: skip
 
+#: Granite-MoE-Shared (GraniteMoeSharedConfig): Granite-MoE with a shared MLP beside the experts.
 GRANITEMOESHARED = Row(
     "granitemoeshared", "llama-moe", causal_classes("GraniteMoeShared"),
     reads={**DECODER_READS, **_GQA, **ATTENTION_BIAS_READS, "n_experts": "num_local_experts",
@@ -203,6 +210,7 @@ GRANITEMOESHARED = Row(
     description="Granite-MoE with a shared MLP (shared_mlp.input_linear/output_linear) beside the experts",
 )  # fmt: skip
 
+#: FlexOlmo (FlexOlmoConfig): OLMoE's experts, OLMo-2's norms.
 FLEX_OLMO = Row(
     "flex_olmo", "llama-moe", causal_classes("FlexOlmo"),
     reads={**DECODER_READS, **_GQA, **ATTENTION_BIAS_READS, "n_experts": "num_experts|num_local_experts",
@@ -223,6 +231,7 @@ def _minicpm3_value_width(cfg: ConfigReader, cls: str, params: Params) -> None:
             raise cfg.error("num_attention_heads", "exceeds hidden_size: the derived v_head_dim would be 0")
 
 
+#: MiniCPM3 (MiniCPM3Config): latent attention, no experts.
 MINICPM3 = Row(
     "minicpm3", "deepseek-v2", causal_classes("MiniCPM3"),
     reads={**DECODER_READS, "q_lora_rank": "q_lora_rank?", "kv_lora_rank": "kv_lora_rank",

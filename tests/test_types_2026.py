@@ -81,3 +81,41 @@ def test_minicpm3_has_no_experts_and_a_dense_mlp_in_every_layer():
     names = [t.path for t in registry.iter_tensors(model.architecture)]
     assert not [n for n in names if "experts" in n]
     assert sum(n.endswith("mlp.gate_proj.weight") for n in names) == 62
+
+
+def test_a_hunyuan_dense_gguf_counts_as_its_config(tmp_path, capsys):
+    """llama.cpp's hunyuan-dense (metadata and tensor names as its converter writes them) counts as transformers'
+    HunYuanDenseV1ForCausalLM of the same shapes, and every tensor maps to a checkpoint name of the spec."""
+    gguf = pytest.importorskip("gguf")
+    np = pytest.importorskip("numpy")
+    layers, d, ff, vocab, heads, kv, head_dim = 2, 64, 96, 100, 4, 2, 32  # head_dim != d / heads
+    shapes = {"token_embd.weight": (vocab, d), "output_norm.weight": (d,), "output.weight": (vocab, d)}
+    for i in range(layers):
+        shapes |= {f"blk.{i}.attn_norm.weight": (d,), f"blk.{i}.ffn_norm.weight": (d,),
+                   f"blk.{i}.attn_q.weight": (heads * head_dim, d), f"blk.{i}.attn_k.weight": (kv * head_dim, d),
+                   f"blk.{i}.attn_v.weight": (kv * head_dim, d), f"blk.{i}.attn_output.weight": (d, heads * head_dim),
+                   f"blk.{i}.attn_q_norm.weight": (head_dim,), f"blk.{i}.attn_k_norm.weight": (head_dim,),
+                   f"blk.{i}.ffn_gate.weight": (ff, d), f"blk.{i}.ffn_up.weight": (ff, d), f"blk.{i}.ffn_down.weight": (d, ff)}
+    path = tmp_path / "hunyuan.gguf"
+    writer = gguf.GGUFWriter(str(path), "hunyuan-dense")
+    writer.add_block_count(layers)
+    writer.add_embedding_length(d)
+    writer.add_feed_forward_length(ff)
+    writer.add_head_count(heads)
+    writer.add_head_count_kv(kv)
+    writer.add_key_length(head_dim)
+    writer.add_value_length(head_dim)
+    for name, shape in shapes.items():
+        writer.add_tensor(name, np.zeros(shape, dtype=np.float32))
+    writer.write_header_to_file(path)
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    assert main(["count", str(path), "-f", "json"]) == 0
+    (report,) = json.loads(capsys.readouterr().out)
+    fields = dict(vocab_size=vocab, hidden_size=d, intermediate_size=ff, num_hidden_layers=layers,
+                  num_attention_heads=heads, num_key_value_heads=kv, head_dim=head_dim, tie_word_embeddings=False)
+    reference = Reference(ROW["hunyuan_v1_dense"], {"architectures": ["HunYuanDenseV1ForCausalLM"], **fields})
+    assert report["total_params"] == sum(p.numel() for p in reference.model.parameters()) == sum(
+        math.prod(s) for s in shapes.values())
+    assert report["checkpoint"]["identical"]
