@@ -51,7 +51,8 @@ bias and the experts are stacked with biases and stored ``(in, out)``:
 shared experts are one MLP at ``mlp.shared_experts`` (GLM-4.5, dots.llm1); with ``style = "hunyuan"`` the
 router is ``mlp.gate.wg`` and the shared expert ``mlp.shared_mlp`` (Hunyuan-MoE); with ``style = "ernie"``
 they are named as ``deepseek``, the router also holds a learned score correction
-``mlp.gate.moe_statics.e_score_correction_bias`` of ``(1, n_experts)`` (a parameter in transformers), and the
+``mlp.moe_statics.e_score_correction_bias`` of ``(1, n_experts)`` (a parameter in transformers, which holds it as
+``mlp.gate.moe_statics.*``), and the
 shared experts take ``mlp_bias`` (ERNIE-4.5-MoE). ``granitemoe`` with a shared expert adds
 ``shared_mlp.input_linear`` (gate and up fused) and ``shared_mlp.output_linear`` beside the
 experts (Granite-MoE-Shared). ``router_score_bias`` and
@@ -262,7 +263,7 @@ def moe_block(p: LlamaMoEParams) -> Block:
         blocks: list[Block] = [
             MoE(name="mlp", d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts, top_k=p.top_k, gated=True,
                 bias=False),
-            Parameter(name="mlp.gate.moe_statics.e_score_correction_bias", shape=(1, p.n_experts), component="router"),
+            Parameter(name="mlp.moe_statics.e_score_correction_bias", shape=(1, p.n_experts), component="router"),
         ]  # fmt: skip
         if p.n_shared_experts:
             blocks.append(FeedForward(name="mlp.shared_experts", d_model=p.d_model, d_ff=shared_d_ff, gated=True,

@@ -170,7 +170,8 @@ ROWS: list[Row] = [
          "moe_k": ints(1, "moe_num_experts"), "moe_intermediate_size": ints(1, 16), "moe_num_shared_experts": ints(0, 2),
          "moe_layer_start_index": ints(0, 2), "moe_layer_interval": Optional(ints(1, 2)),
          "moe_layer_end_index": Optional(one_of(-1, 0, 1, 3, 8))},
-        experts=("moe_num_experts", "moe_k"), renames=FUSED_EXPERTS, examples=24),
+        experts=("moe_num_experts", "moe_k"), examples=24,
+        renames=(*FUSED_EXPERTS, (r"\.mlp\.moe_statics\.", ".mlp.gate.moe_statics."))),  # transformers' conversion_mapping
     Row("exaone4", lm("Exaone4"), {**DENSE_2025, **HEAD_DIM_2025, "sliding_window_pattern": Optional(one_of(1, 2, 4)),
                                     "hidden_act": Optional(ACTIVATIONS)},
         refusals=(R({"sliding_window": None}, "sliding_window"),)),  # Exaone4Config divides by a zero pattern
