@@ -4,7 +4,8 @@ Each layer's attention is a :class:`~registry.blocks.LatentAttention`: a low-ran
 query compression (``q_lora_rank``; None for one full query projection, as in
 DeepSeek-V2-Lite), a key/value latent of width ``kv_lora_rank`` plus a decoupled
 rotary key of ``qk_rope_head_dim`` shared by the heads, and RMS norms on both
-latents. The feed-forward of the first ``first_dense`` layers is a dense SwiGLU of
+latents (MiniCPM3: leave the experts out, and every layer is dense). The feed-forward of the first
+``first_dense`` layers is a dense SwiGLU of
 width ``d_ff``; every later layer has a router, ``n_experts`` small SwiGLU experts
 (``expert_d_ff``) of which ``top_k`` are used per token, and ``n_shared_experts``
 always-on experts that the checkpoints store fused as one SwiGLU of width
@@ -73,9 +74,12 @@ class DeepSeekV2Params(DecoderParams):
     attention_bias: bool = Field(False, description="biases on q_a_proj, kv_a_proj_with_mqa and o_proj")
     d_ff: PositiveInt = Field(description="width of the dense feed-forward of the first layers (intermediate_size)")
     mlp_bias: bool = Field(False, description="biases on the dense and shared feed-forwards")
-    n_experts: PositiveInt = Field(description="routed experts per MoE layer (n_routed_experts)")
-    top_k: PositiveInt = Field(description="experts routed per token (num_experts_per_tok)")
-    expert_d_ff: PositiveInt = Field(description="width of one routed expert (moe_intermediate_size)")
+    n_experts: PositiveInt | None = Field(
+        None, description="routed experts per MoE layer (n_routed_experts); leave it out: no experts, every layer "
+        "dense (MiniCPM3)",
+    )  # fmt: skip
+    top_k: PositiveInt | None = Field(None, description="experts routed per token (num_experts_per_tok; needs n_experts)")
+    expert_d_ff: PositiveInt | None = Field(None, description="width of one routed expert (moe_intermediate_size; needs n_experts)")
     n_shared_experts: NonNegativeInt = Field(0, description="always-on experts, stored fused as one feed-forward")
     first_dense: NonNegativeInt = Field(0, description="the first layers stay dense (first_k_dense_replace)")
     dense_layers: list[NonNegativeInt] = Field(
@@ -110,7 +114,13 @@ class DeepSeekV2Params(DecoderParams):
         if self.linear_layers and (self.kda_n_heads is None or self.kda_head_dim is None):
             field = "kda_n_heads" if self.kda_n_heads is None else "kda_head_dim"
             raise FieldError(field, "is required when some layers are Kimi Delta Attention (linear_layers)")
-        if self.top_k > self.n_experts:
+        if self.n_experts is None:
+            for name in ("top_k", "expert_d_ff", "n_shared_experts", "first_dense", "dense_layers"):
+                if getattr(self, name):
+                    raise FieldError(name, "without n_experts every layer is dense: leave it out")
+        elif self.top_k is None or self.expert_d_ff is None:
+            raise FieldError("top_k" if self.top_k is None else "expert_d_ff", "required with n_experts")
+        elif self.top_k > self.n_experts:
             raise FieldError("top_k", f"top_k ({self.top_k}) exceeds n_experts ({self.n_experts})")
         check_dense_layers(self.dense_layers, self.n_layers)
         if (self.index_n_heads is None) != (self.index_head_dim is None):
@@ -124,7 +134,8 @@ class DeepSeekV2Params(DecoderParams):
 def build(p: DeepSeekV2Params) -> Module:
     """The block tree of a DeepSeek-V2 model (of Kimi Linear with ``linear_layers``)."""
     bodies = _layer_bodies(p)
-    runs = moe_runs(p.n_layers, 1, p.first_dense, p.dense_layers)
+    first_dense = p.n_layers if p.n_experts is None else p.first_dense
+    runs = moe_runs(p.n_layers, 1, first_dense, p.dense_layers)
     if p.linear_layers:  # Kimi Linear: one run per layer, its attention latent or delta
         linear = set(p.linear_layers)
         bodies |= {f"{kind}+linear": [_delta_attention(p), *body[1:]] for kind, body in list(bodies.items())}
@@ -152,6 +163,8 @@ def _layer_bodies(p: DeepSeekV2Params) -> dict[str, list[Block]]:
         RMSNorm(name="post_attention_layernorm", dim=p.d_model),
     ]
     dense = FeedForward(name="mlp", d_model=p.d_model, d_ff=p.d_ff, gated=True, bias=p.mlp_bias)
+    if p.n_experts is None or p.top_k is None or p.expert_d_ff is None:  # no experts: every layer dense
+        return {"dense": [attention, dense, *norms]}
     kimi = p.moe_names == "kimi"
     where = "block_sparse_moe" if kimi else "mlp"
     moe: list[Block] = [
@@ -178,7 +191,8 @@ def mtp_module(p: DeepSeekV2Params, index: int) -> Module:
     ``shared_head`` (a norm and a copy of the output head).
     """
     n = p.n_layers + index
-    body = _layer_bodies(p)["moe" if n >= p.first_dense else "dense"]
+    bodies = _layer_bodies(p)
+    body = bodies["moe" if n >= p.first_dense and "moe" in bodies else "dense"]
     d = p.d_model
     blocks: list[Block] = [
         Embedding(name="embed_tokens", num_embeddings=p.vocab_size, embedding_dim=d, role="token"),
@@ -218,7 +232,7 @@ def register_families(register):
     """Register the ``deepseek-v2`` family (DeepSeek-V2 and V3)."""
     register(
         Family(name="deepseek-v2", params=DeepSeekV2Params, build=build, checkpoint_only=checkpoint_only,
-               description="DeepSeek-V2/V3: multi-head latent attention, fine-grained MoE with shared experts")
+               description="DeepSeek-V2/V3, MiniCPM3: multi-head latent attention, fine-grained MoE with shared experts (or none)")
     )  # fmt: skip
 
 

@@ -78,8 +78,29 @@ def _qwen2(meta: GgufMetadata) -> dict[str, Any]:
     return _decoder_config(meta, "qwen2", "Qwen2ForCausalLM")
 
 
+#: Hunyuan's query/key norms: llama.cpp's attn_q_norm / attn_k_norm.
+HUNYUAN_TENSORS = {"attn_q_norm": "self_attn.query_layernorm", "attn_k_norm": "self_attn.key_layernorm"}
+
+
+def hunyuan_tensor_name(name: str) -> str | None:
+    """The checkpoint name of a GGUF tensor of a Hunyuan dense decoder (its query/key norms named as Hunyuan's)."""
+    if (m := _BLOCK.fullmatch(name)) and m[2] in HUNYUAN_TENSORS:
+        return f"model.layers.{m[1]}.{HUNYUAN_TENSORS[m[2]]}.{m[3]}"
+    return tensor_name(name)
+
+
+def _hunyuan_dense(meta: GgufMetadata) -> dict[str, Any]:
+    """hunyuan-dense: its head width always written (a null one cannot be built), q/k/v/o biases together."""
+    config = _decoder_config(meta, "hunyuan_v1_dense", "HunYuanDenseV1ForCausalLM")
+    config.setdefault("head_dim", config["hidden_size"] // config["num_attention_heads"])
+    config["attention_bias"] = "blk.0.attn_q.bias" in meta.tensors
+    return config
+
+
 @hookimpl
 def register_gguf_architectures(register):
-    """llama (also Mistral's dense models, which llama.cpp writes as llama) and qwen2."""
+    """llama (also Mistral's dense models, which llama.cpp writes as llama), qwen2 and hunyuan-dense."""
     register(GgufArchitecture("llama", _llama, tensor_name, "Llama-style decoder (model_type llama)"))
     register(GgufArchitecture("qwen2", _qwen2, tensor_name, "Qwen2 decoder (model_type qwen2)"))
+    register(GgufArchitecture("hunyuan-dense", _hunyuan_dense, hunyuan_tensor_name,
+                              "Hunyuan dense decoder (model_type hunyuan_v1_dense)"))

@@ -29,8 +29,8 @@ Gemma's scaled embeddings and Granite's multipliers have no parameters.
 
 ``llama-moe`` replaces the feed-forward of some layers by a router and ``n_experts``
 gated experts of which ``top_k`` are used per token, optionally with a shared
-expert beside them (Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE, PhiMoE, Granite-MoE, gpt-oss, GLM-4.5,
-MiniMax-M2); the
+expert beside them (Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE, FlexOlmo, PhiMoE, Granite-MoE(-Shared), gpt-oss,
+GLM-4.5, MiniMax-M2, Hunyuan-MoE, ERNIE-4.5-MoE, dots.llm1); the
 layer pattern follows :func:`~registry.plugins.decoder.moe_runs` (MoE every k-th layer,
 dense first layers, an explicit list of dense layers).
 
@@ -48,9 +48,16 @@ bias and the experts are stacked with biases and stored ``(in, out)``:
 ``mlp.experts.gate_up_proj`` of ``(n_experts, d_model, 2 * d_ff)``, ``gate_up_proj_bias``,
 ``down_proj`` and ``down_proj_bias`` (gpt-oss; ``attention_sinks`` adds its per-head
 ``self_attn.sinks``); with ``style = "deepseek"`` they are named as ``qwen2_moe`` but the
-shared experts are one MLP at ``mlp.shared_experts`` (GLM-4.5); with ``style = "llama4"`` every
+shared experts are one MLP at ``mlp.shared_experts`` (GLM-4.5, dots.llm1); with ``style = "llama4"`` every
 feed-forward is ``feed_forward`` (Llama 4: the router ``feed_forward.router`` without a bias, the
-experts stacked ``(in, out)`` without biases as gpt-oss's, ``feed_forward.shared_expert``). ``router_score_bias`` and
+experts stacked ``(in, out)`` without biases as gpt-oss's, ``feed_forward.shared_expert``); with ``style = "hunyuan"`` the
+router is ``mlp.gate.wg`` and the shared expert ``mlp.shared_mlp`` (Hunyuan-MoE); with ``style = "ernie"``
+they are named as ``deepseek``, the router also holds a learned score correction
+``mlp.moe_statics.e_score_correction_bias`` of ``(1, n_experts)`` (a parameter in transformers, which holds it as
+``mlp.gate.moe_statics.*``), and the
+shared experts take ``mlp_bias`` (ERNIE-4.5-MoE). ``granitemoe`` with a shared expert adds
+``shared_mlp.input_linear`` (gate and up fused) and ``shared_mlp.output_linear`` beside the
+experts (Granite-MoE-Shared). ``router_score_bias`` and
 ``mtp_layers`` change no count: they tell ``registry verify`` that the published checkpoints
 also hold each router's ``e_score_correction_bias`` (a buffer in transformers) and
 multi-token-prediction layers after the last one (GLM-4.5's ``model.layers.92.*``), which
@@ -145,11 +152,12 @@ class LlamaParams(GQAParams, SlidingWindowParams):
 class LlamaMoEParams(LlamaParams):
     """Hyper-parameters of the llama-moe family: llama's, the experts and the layer pattern."""
 
-    style: Literal["mixtral", "qwen2_moe", "granitemoe", "gpt_oss", "deepseek", "llama4"] = Field(
+    style: Literal["mixtral", "qwen2_moe", "granitemoe", "gpt_oss", "deepseek", "llama4", "hunyuan", "ernie"] = Field(
         "mixtral", description="checkpoint names: mixtral (block_sparse_moe, w1/w2/w3), qwen2_moe (mlp, *_proj), "
-        "granitemoe (block_sparse_moe, stacked input_linear/output_linear), gpt_oss (mlp.router with a bias, "
-        "stacked (in, out) experts with biases), deepseek (mlp, *_proj, mlp.shared_experts) or llama4 "
-        "(feed_forward, its router, stacked (in, out) experts, shared_expert)",
+        "granitemoe (block_sparse_moe, stacked input_linear/output_linear; shared_mlp), gpt_oss (mlp.router with a "
+        "bias, stacked (in, out) experts with biases), deepseek (mlp, *_proj, mlp.shared_experts), llama4 "
+        "(feed_forward, its router, stacked (in, out) experts, shared_expert), hunyuan "
+        "(mlp.gate.wg, mlp.shared_mlp) or ernie (deepseek's, a learned router score correction, biased shared experts)",
     )  # fmt: skip
     n_experts: PositiveInt = Field(description="routed experts per MoE layer (num_local_experts, num_experts)")
     top_k: PositiveInt = Field(description="experts routed per token (num_experts_per_tok)")
@@ -175,8 +183,10 @@ class LlamaMoEParams(LlamaParams):
     def _check_moe(self) -> LlamaMoEParams:
         if self.top_k > self.n_experts:
             raise FieldError("top_k", f"top_k ({self.top_k}) exceeds n_experts ({self.n_experts})")
-        if self.style in ("granitemoe", "gpt_oss") and self.n_shared_experts:
+        if self.style == "gpt_oss" and self.n_shared_experts:
             raise FieldError("n_shared_experts", f"style {self.style} has no shared experts")
+        if self.style in ("granitemoe", "hunyuan", "ernie") and self.n_shared_experts > 1:
+            raise FieldError("n_shared_experts", f"style {self.style} holds its shared experts as one MLP (at most 1)")
         check_dense_layers(self.dense_layers, self.n_layers)
         return self
 
@@ -231,16 +241,37 @@ def build(p: LlamaParams) -> Module:
     return causal_model(p, stack(runs, bodies))
 
 
+#: The MoE block's submodule names by style (the others: qwen2_moe's shared_expert).
+_MOE_NAMES: dict[str, dict[str, str]] = {"mixtral": {}, "deepseek": {}, "hunyuan": {"router": "gate.wg", "shared": "shared_mlp"}}
+
+
 def moe_block(p: LlamaMoEParams) -> Block:
     """The mixture-of-experts feed-forward of a layer, named as ``style`` says."""
     expert_d_ff = p.expert_d_ff or p.d_ff
+    shared_d_ff = p.shared_d_ff or expert_d_ff
     if p.style == "granitemoe":
-        return Module(name="block_sparse_moe", blocks=[
+        moe = Module(name="block_sparse_moe", blocks=[
             Linear(name="router.layer", in_features=p.d_model, out_features=p.n_experts, bias=False,
                    component="router"),
             FusedExperts(d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts, top_k=p.top_k,
                          names={"gate_up": "input_linear.weight", "down": "output_linear.weight"}),
         ])  # fmt: skip
+        if not p.n_shared_experts:
+            return moe
+        shared = FeedForward(name="shared_mlp", d_model=p.d_model, d_ff=shared_d_ff, gated=True, bias=False,
+                             fused_gate_up=True, component="shared_experts",
+                             names={"gate_up": "input_linear", "down": "output_linear"})  # fmt: skip
+        return Module(blocks=[moe, shared])
+    if p.style == "ernie":  # transformers' Ernie4_5_MoeSparseMoeBlock
+        blocks: list[Block] = [
+            MoE(name="mlp", d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts, top_k=p.top_k, gated=True,
+                bias=False),
+            Parameter(name="mlp.moe_statics.e_score_correction_bias", shape=(1, p.n_experts), component="router"),
+        ]  # fmt: skip
+        if p.n_shared_experts:
+            blocks.append(FeedForward(name="mlp.shared_experts", d_model=p.d_model, d_ff=shared_d_ff, gated=True,
+                                      bias=p.mlp_bias, component="shared_experts"))  # fmt: skip
+        return Module(blocks=blocks)
     if p.style == "gpt_oss":  # transformers' GptOssTopKRouter and GptOssExperts, named as the checkpoints name them
         return Module(name="mlp", blocks=[
             Linear(name="router", in_features=p.d_model, out_features=p.n_experts, bias=True, component="router"),
@@ -260,8 +291,8 @@ def moe_block(p: LlamaMoEParams) -> Block:
     return MoE(
         name="block_sparse_moe" if mixtral else "mlp", d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts,
         top_k=p.top_k, gated=True, bias=False, n_shared_experts=p.n_shared_experts,
-        shared_d_ff=p.shared_d_ff or expert_d_ff, shared_gate=p.shared_gate,
-        names={} if mixtral or p.style == "deepseek" else {"shared": "shared_expert"},
+        shared_d_ff=shared_d_ff, shared_gate=p.shared_gate,
+        names=_MOE_NAMES.get(p.style, {"shared": "shared_expert"}),
         expert_names={"gate": "w1", "up": "w3", "down": "w2"} if mixtral else {},
     )  # fmt: skip
 
@@ -306,6 +337,7 @@ def register_families(register):
     )  # fmt: skip
     register(
         Family(name="llama-moe", params=LlamaMoEParams, build=build_moe, checkpoint_only=checkpoint_only,
-               description="Mixtral, Qwen2/3-MoE, OLMoE, PhiMoE, Granite-MoE, gpt-oss, GLM-4.5, MiniMax-M2, Llama 4: "
+               description="Mixtral, Qwen2/3-MoE, OLMoE, FlexOlmo, PhiMoE, Granite-MoE(-Shared), gpt-oss, GLM-4.5, "
+                           "MiniMax-M2, Hunyuan-MoE, ERNIE-4.5-MoE, dots.llm1, Llama 4: "
                            "Llama-style decoder with top-k routed (and shared) experts", checkpoint_names=ROTARY_NAMES)
     )  # fmt: skip

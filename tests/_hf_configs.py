@@ -148,12 +148,19 @@ def make_config(model_type: str, architecture: str, fields: dict[str, Any]) -> A
     return transformers.AutoConfig.for_model(model_type, architectures=[architecture], **fields)
 
 
+#: Remote-code classes that published configs name, and the class transformers builds from them
+#: (InternLM3's configs name their remote code through auto_map; transformers 5 maps internlm3 to Llama).
+BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "LlamaModel"}
+
+
 def meta_model(config: Any) -> Any:
-    """The transformers model of ``config.architectures[0]``, built on the meta device."""
+    """The transformers model of ``config.architectures[0]`` (or the class transformers builds for it,
+    :data:`BUILT_AS`), built on the meta device."""
     import torch
 
     transformers = quiet_transformers()
-    cls = getattr(transformers, config.architectures[0])
+    name = config.architectures[0]
+    cls = getattr(transformers, BUILT_AS.get(name, name))
     with torch.device("meta"):
         return cls(config)
 

@@ -56,8 +56,9 @@ from tests.type_ranges import (ATTENTION_2025, MAMBA2_HEAD, MAMBA2_PREFIXED, MOE
                                TOWER, W13_EXPERTS, computed, list_of, when)  # fmt: skip
 
 #: Granite-MoE's checkpoint names (stacked input_linear / output_linear, router.layer) -> transformers 5's.
-GRANITE_EXPERTS = ((r"\.input_linear\.weight$", ".experts.gate_up_proj"),
-                   (r"\.output_linear\.weight$", ".experts.down_proj"), (r"\.router\.layer\.", ".router."))  # fmt: skip
+GRANITE_EXPERTS = ((r"\.block_sparse_moe\.input_linear\.weight$", ".block_sparse_moe.experts.gate_up_proj"),
+                   (r"\.block_sparse_moe\.output_linear\.weight$", ".block_sparse_moe.experts.down_proj"),
+                   (r"\.router\.layer\.", ".router."))  # fmt: skip
 #: Granite-4.0-H's: the routed experts' input_linear / output_linear only (its shared_mlp has them too).
 GRANITE_HYBRID_EXPERTS = ((r"\.block_sparse_moe\.input_linear\.weight$", ".block_sparse_moe.experts.gate_up_proj"),
                           (r"\.block_sparse_moe\.output_linear\.weight$", ".block_sparse_moe.experts.down_proj"),
@@ -84,6 +85,11 @@ FALCON = {"architectures": ["FalconForCausalLM"], "hidden_size": 32, "num_attent
 OPT = {"architectures": ["OPTForCausalLM"], "hidden_size": 32, "num_attention_heads": 4, "ffn_dim": 40,
        "max_position_embeddings": 20, "num_hidden_layers": 2, "vocab_size": 99}  # fmt: skip
 RWKV = {"architectures": ["RwkvForCausalLM"], "hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 100}
+HUNYUAN = {"architectures": ["HunYuanDenseV1ForCausalLM"], "hidden_size": 64, "num_attention_heads": 4,
+           "num_hidden_layers": 2, "intermediate_size": 96, "vocab_size": 100}  # fmt: skip
+DOTS1 = {"architectures": ["Dots1ForCausalLM"], "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2,
+         "intermediate_size": 96, "vocab_size": 100, "n_routed_experts": 4, "num_experts_per_tok": 2,
+         "n_shared_experts": 1}  # fmt: skip
 
 #: Qwen3.5's language models: gated DeltaNet (value heads a multiple of key heads) and gated attention layers.
 QWEN3_5 = {**DENSE_2025, "num_hidden_layers": ints(1, 4), "head_dim": Optional(one_of(4, 8)), "attention_bias": flag,
@@ -220,12 +226,25 @@ ROWS: list[Row] = [
          "hidden_dim": ints(1, 48), "vocab_size": ints(5, 200), "max_position_embeddings": ints(1, 40),
          "tie_word_embeddings": flag, "pad_token_id": just(0)}, refusal_base=ENCODER_BASE,
         refusals=(R({"dim": 32, "hidden_size": 64}, "hidden_size", "disagrees with dim"),)),
+    Row("dots1", lm("Dots1"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag), "n_routed_experts": ints(1, 4),
+                                "num_experts_per_tok": ints(1, "n_routed_experts"), "moe_intermediate_size": ints(1, 16),
+                                "n_shared_experts": ints(0, 2), "first_k_dense_replace": ints(0, 3),
+                                "sliding_window": Optional(one_of(None, 16)), "max_window_layers": Optional(ints(0, 5))},
+        experts=("n_routed_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, refusal_base=DOTS1,
+        refusals=(R({"n_shared_experts": None}, "n_shared_experts"), R({"n_routed_experts": None}, "n_routed_experts"))),
     Row("electra", ("ElectraForPreTraining", "ElectraModel", "ElectraForMaskedLM"),
         {**ENCODER, "embedding_size": either(same_as("hidden_size"), ints(1, 24)),
          "max_position_embeddings": ints(1, 40), "type_vocab_size": ints(1, 3)}, refusal_base=ENCODER_BASE,
         refusals=(R({"embedding_size": 0}, "embedding_size", "must be >= 1"),)),
     Row("ernie4_5", lm("Ernie4_5"), {**DENSE_2025, **HEAD_DIM_2025, "use_bias": Optional(flag),
                                       "hidden_act": Optional(ACTIVATIONS)}),
+    Row("ernie4_5_moe", lm("Ernie4_5_Moe"),
+        {**DENSE_2025, **HEAD_DIM_2025, "use_bias": Optional(flag), "moe_num_experts": ints(1, 4),
+         "moe_k": ints(1, "moe_num_experts"), "moe_intermediate_size": ints(1, 16), "moe_num_shared_experts": ints(0, 2),
+         "moe_layer_start_index": ints(0, 2), "moe_layer_interval": Optional(ints(1, 2)),
+         "moe_layer_end_index": Optional(one_of(-1, 0, 1, 3, 8))},
+        experts=("moe_num_experts", "moe_k"), examples=24,
+        renames=(*FUSED_EXPERTS, (r"\.mlp\.moe_statics\.", ".mlp.gate.moe_statics."))),  # transformers' conversion_mapping
     Row("exaone4", lm("Exaone4"), {**DENSE_2025, **HEAD_DIM_2025, "sliding_window_pattern": Optional(one_of(1, 2, 4)),
                                     "hidden_act": Optional(ACTIVATIONS)},
         refusals=(R({"sliding_window": None}, "sliding_window"),)),  # Exaone4Config divides by a zero pattern
@@ -255,6 +274,9 @@ ROWS: list[Row] = [
     Row("falcon_mamba", lm("FalconMamba"), MAMBA,
         cases=(dict(architectures=["FalconMambaForCausalLM"], vocab_size=50, hidden_size=24, num_hidden_layers=2,
                     intermediate_size=40, tie_word_embeddings=False),)),
+    Row("flex_olmo", lm("FlexOlmo"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
+                                       "num_experts": ints(1, 4), "num_experts_per_tok": ints(1, "num_experts")},
+        experts=("num_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS),
     Row("gemma", lm("Gemma"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS}, droppable=SPARSE),
     Row("gemma2", lm("Gemma2"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS},
         refusals=(R({"head_dim": None}, "head_dim"),), droppable=SPARSE),  # read with getattr: null would crash transformers
@@ -323,12 +345,29 @@ ROWS: list[Row] = [
                     mamba_n_groups=2, mamba_d_state=4, num_hidden_layers=3, layer_types=["mamba", "attention", "mamba"],
                     attention_bias=True, mamba_proj_bias=True, intermediate_size=6, num_local_experts=3,
                     shared_intermediate_size=5),)),
+    Row("granitemoeshared", lm("GraniteMoeShared"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS, **ROUTED,
+                                                      "shared_intermediate_size": ints(0, 16)},
+        experts=("num_local_experts", "num_experts_per_tok"), renames=GRANITE_EXPERTS, droppable=SPARSE),
     Row("helium", lm("Helium"), {**DENSE_2025, "head_dim": quotient("hidden_size", "num_attention_heads"),
                                   "attention_bias": Optional(flag), "mlp_bias": Optional(flag),
                                   "hidden_act": Optional(ACTIVATIONS)},
         refusals=(R({"hidden_size": 64, "num_attention_heads": 4, "head_dim": 8}, "head_dim"),)),  # o_proj: hidden_size
     Row("hubert", ("HubertForCTC", "HubertModel", "HubertForSequenceClassification"),
         {**SPEECH_ENCODER, "feat_proj_layer_norm": Optional(flag), "conv_pos_batch_norm": Optional(flag)}, examples=16),
+    Row("hunyuan_v1_dense", lm("HunYuanDenseV1"), {**DENSE_2025, "head_dim": one_of(4, 6, 8),
+                                                    "attention_bias": Optional(flag)},
+        refusal_base=HUNYUAN, refusals=(R({"head_dim": None}, "head_dim"),)),  # null: transformers cannot build it
+    Row("hunyuan_v1_moe", lm("HunYuanMoEV1"), {**DENSE_2025, "head_dim": one_of(4, 6, 8), "attention_bias": Optional(flag),
+                                                "num_experts": ints(1, 4), "moe_topk": ints(1, "num_experts")},
+        experts=("num_experts", "moe_topk"), renames=FUSED_EXPERTS,
+        refusal_base={**HUNYUAN, "architectures": ["HunYuanMoEV1ForCausalLM"], "num_experts": 4, "head_dim": 16},
+        refusals=(R({"moe_topk": [1, 2]}, "moe_topk", "one top-k"), R({"head_dim": None}, "head_dim"),
+                  R({"moe_topk": 2, "num_experts_per_tok": 1}, "num_experts_per_tok", "disagrees"))),
+    Row("internlm3", lm("InternLM3"), {**DENSE_2025, "head_dim": Optional(one_of(None, 4, 6, 8)), "~bias": flag,
+                                       "attention_bias": same_as("~bias"), "mlp_bias": same_as("~bias")},
+        built_as={"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "LlamaModel"},  # its remote class
+        refusal_base={**LLAMA, "architectures": ["InternLM3ForCausalLM"]},
+        refusals=(R({"attention_bias": True}, "mlp_bias", "must equal"), R({"hidden_size": 66}, "num_attention_heads"))),
     Row("jamba", lm("Jamba"),
         {"num_key_value_heads": ints(1, 2), "num_attention_heads": times("num_key_value_heads", 1, 2, 3),
          "hidden_size": times("num_attention_heads", 2, 4, 6, 8, 10), "num_hidden_layers": ints(1, 12),
@@ -448,6 +487,13 @@ ROWS: list[Row] = [
          "use_conv_bias": flag}, examples=10,
         cases=(dict(RICH, hidden_size=16, expand=2, num_heads=4, head_dim=8, n_groups=2, state_size=4, num_hidden_layers=2,
                     use_bias=True),)),
+    Row("minicpm3", lm("MiniCPM3"),
+        {"num_attention_heads": ints(1, 4), "num_key_value_heads": same_as("num_attention_heads"),
+         "hidden_size": times("num_attention_heads", 2, 4, 6, 8),
+         "num_hidden_layers": ints(1, 3), "vocab_size": ints(8, 100), "tie_word_embeddings": flag, "pad_token_id": just(0),
+         "intermediate_size": ints(1, 32), "q_lora_rank": maybe(ints(1, 16)), "kv_lora_rank": ints(1, 16),
+         "qk_nope_head_dim": ints(1, 8), "qk_rope_head_dim": one_of(2, 4, 6, 8), "v_head_dim": Optional(maybe(ints(1, 8))),
+         "attention_bias": flag, "mlp_bias": Optional(flag)}),
     Row("minimax", lm("MiniMax"),
         {**GQA, "num_hidden_layers": ints(1, 4), "head_dim": Optional(one_of(4, 8)), **DENSE_MLP, **ROUTED,
          "layer_types": Optional(layer_kinds("num_hidden_layers", "linear_attention", "full_attention")),
@@ -463,6 +509,9 @@ ROWS: list[Row] = [
          "num_experts_per_tok": ints(1, "num_local_experts")},
         experts=("num_local_experts", "num_experts_per_tok"), renames=MIXTRAL_EXPERTS, droppable=DROPPABLE_2025,
         examples=10),
+    Row("ministral", lm("Ministral"), {**DENSE_2025, "head_dim": one_of(4, 6, 8), "sliding_window": Optional(one_of(None, 16))},
+        refusal_base={**HUNYUAN, "architectures": ["MinistralForCausalLM"]},
+        refusals=(R({"head_dim": None}, "head_dim"),)),  # null: transformers cannot build it
     Row("ministral3", lm("Ministral3"), {**DENSE_2025, **HEAD_DIM_2025, "hidden_act": Optional(ACTIVATIONS)}),
     Row("mistral", lm("Mistral"), {**GQA, **HEAD_DIM, "intermediate_size": ints(1, 64)}),
     Row("mixtral", lm("Mixtral"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ROUTED},
