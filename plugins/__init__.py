@@ -35,4 +35,6 @@ FAMILY_MODULES: dict[str, str] = {
     "speech-encoder": "registry.plugins.speech_encoder",
     "vision": "registry.plugins.vision",
     "dual-encoder": "registry.plugins.dual_encoder",
+    "composite": "registry.plugins.composite",
+    "projector": "registry.plugins.projector",
 }
