@@ -37,4 +37,5 @@ FAMILY_MODULES: dict[str, str] = {
     "dual-encoder": "registry.plugins.dual_encoder",
     "composite": "registry.plugins.composite",
     "projector": "registry.plugins.projector",
+    "pixtral": "registry.plugins.pixtral",
 }

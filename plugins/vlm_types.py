@@ -1,5 +1,5 @@
 """The vision-language model types, as composites of mapped types: gemma3, llava, llava_next, mistral3,
-paligemma, aya_vision.
+paligemma (and the towers they add: ``pixtral``, in :mod:`registry.plugins.pixtral`).
 
 Each is a :class:`registry.Composite`: its towers (the sub-config and the model type that
 reads it: ``text_config`` -> ``gemma3_text``, ``vision_config`` -> ``siglip_vision_model``), its
@@ -26,12 +26,19 @@ def tie(default: bool, *, from_text: bool = False):
     language model's head; ``from_text``: LLaVA's configurations also take the text config's
     when the top level's is false (``LlavaConfig.__post_init__``)."""
 
-    def rule(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    def rule(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> tuple[str, ...]:
+        given = cfg.has("tie_word_embeddings")
         value = cfg.bool("tie_word_embeddings", default)
         text = parts["text"]
-        if from_text and not value and text.get("tie_word_embeddings", ("", False))[1]:
-            return  # the text config's true stands
+        untied = not text.get("tie_word_embeddings", ("", False))[1]
+        if from_text and not value and not untied:
+            return ()  # the text config's true stands
         text["tie_word_embeddings"] = ("tie_word_embeddings", value)
+        if value and not given and untied:
+            return (f"{cfg.path}: tie_word_embeddings: not given; transformers 5.25 ties the language model's head "
+                    f"to its embedding (the {cls} configuration's default), although text_config's is false: a "
+                    "checkpoint with its own lm_head holds more (--set tie_word_embeddings=false counts it untied)",)
+        return ()
 
     return rule
 
@@ -64,11 +71,30 @@ def llava_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
             "bias": ("multimodal_projector_bias", cfg.bool("multimodal_projector_bias", True))}  # fmt: skip
 
 
-def _towers(text: str, vision: str, projector, *, text_types=("*",), vision_types=()) -> tuple[Tower, ...]:
+def mistral3_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """Mistral 3's ``Mistral3MultiModalProjector``: an RMS norm, the patch merger of ``spatial_merge_size``,
+    then LLaVA's two linears (no biases by default)."""
+    return {**llava_projector(cfg, parts), "bias": ("multimodal_projector_bias", cfg.bool("multimodal_projector_bias", False)),
+            "norm": ("model_type", True), "merge": ("spatial_merge_size", cfg.int("spatial_merge_size", 2))}  # fmt: skip
+
+
+def llava_next_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """LLaVA-NeXT: LLaVA's projector, and the ``image_newline`` of the language model's width."""
+    return {**llava_projector(cfg, parts), "image_newline": ("model_type", True)}
+
+
+def paligemma_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """PaliGemma's ``PaliGemmaMultiModalProjector``: one linear to the top-level ``projection_dim``
+    (``PaliGemmaConfig`` writes it into the vision config)."""
+    return {"layout": ("model_type", "paligemma"), "d_in": ("vision_config.hidden_size", _width(parts, "vision")),
+            "d_out": ("projection_dim", cfg.int("projection_dim", 2048))}  # fmt: skip
+
+
+def _towers(text: str, vision: str, projector, *, text_types=("*",), vision_types=(), moves=None) -> tuple[Tower, ...]:
     """Vision tower, projector, language model: in the order transformers builds them."""
     return (
         Tower("vision", config="vision_config", model_type=vision, model_types=vision_types, path=VISION),
-        Tower("projector", family="projector", params=projector, path=PROJECTOR),
+        Tower("projector", family="projector", params=projector, path=PROJECTOR, moves=moves or {}),
         Tower("text", config="text_config", model_type=text, model_types=text_types, moves=TEXT_MOVES),
     )
 
@@ -86,6 +112,18 @@ COMPOSITES = (
               _towers("llama", "clip_vision_model", llava_projector),
               rules=(tie(False, from_text=True),), shape_free=_LLAVA_FREE | {"multimodal_projector_bias"},
               description="LLaVA: CLIP tower, two-layer projector, any mapped language model"),
+    Composite("llava_next", "composite", ("LlavaNextForConditionalGeneration",),
+              _towers("llama", "clip_vision_model", llava_next_projector, moves={"image_newline": "model.image_newline"}),
+              rules=(tie(False),), shape_free=_LLAVA_FREE | {"multimodal_projector_bias", "image_grid_pinpoints"},
+              description="LLaVA-NeXT: CLIP tower, projector and image_newline, any mapped language model"),
+    Composite("mistral3", "composite", ("Mistral3ForConditionalGeneration",),
+              _towers("mistral", "pixtral", mistral3_projector),
+              rules=(tie(True),), shape_free=frozenset(("image_token_index", "projector_hidden_act")),
+              description="Mistral 3: Pixtral tower, patch merger and projector, any mapped language model"),
+    Composite("paligemma", "composite", ("PaliGemmaForConditionalGeneration",),
+              _towers("gemma", "siglip_vision_model", paligemma_projector),
+              rules=(tie(True),), shape_free=frozenset(("image_token_index", "vocab_size", "hidden_size")),
+              description="PaliGemma: SigLIP tower, one linear, any mapped language model"),
 )  # fmt: skip
 
 

@@ -32,7 +32,11 @@ PLACES = {
     "projector": ("model.multi_modal_projector.", "model.image_newline"),
     "text": ("model.language_model.", "lm_head."),
 }
-COMPOSITE_TYPES = ("gemma3", "llava", "llava_next", "mistral3", "paligemma", "aya_vision")
+COMPOSITE_TYPES = ("gemma3", "llava", "llava_next", "mistral3", "paligemma")
+#: The class of each type (transformers' ``MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES``).
+CLASSES = {"gemma3": "Gemma3ForConditionalGeneration", "llava": "LlavaForConditionalGeneration",
+           "llava_next": "LlavaNextForConditionalGeneration", "mistral3": "Mistral3ForConditionalGeneration",
+           "paligemma": "PaliGemmaForConditionalGeneration"}  # fmt: skip
 FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
                  if json.loads(p.read_text()).get("model_type") in COMPOSITE_TYPES)  # fmt: skip
 
@@ -115,3 +119,55 @@ def test_a_bad_sub_config_field_is_named(tmp_path, capsys):
     path.write_text(json.dumps(data, indent=2))
     assert main(["count", str(path)]) == 2
     assert "vision_config: missing" in capsys.readouterr().err
+
+
+def _small(seed: int, model_type: str) -> dict:
+    """A small random config of ``model_type``: transformers' configuration of it from shrunk sub-configs
+    and random top-level switches, as ``to_dict()`` writes it."""
+    import random
+
+    rng = random.Random(seed)
+    heads = rng.choice((2, 4))
+    width = heads * rng.choice((8, 16))
+    text = {"hidden_size": width, "intermediate_size": rng.choice((24, 40)), "num_hidden_layers": rng.choice((1, 2)),
+            "num_attention_heads": heads, "num_key_value_heads": rng.choice((1, heads)), "vocab_size": rng.choice((97, 128)),
+            "tie_word_embeddings": rng.choice((True, False)), "head_dim": width // heads}  # fmt: skip
+    vision = {"hidden_size": 16 * heads, "intermediate_size": rng.choice((20, 36)), "num_hidden_layers": rng.choice((1, 3)),
+              "num_attention_heads": heads, "image_size": 28, "patch_size": rng.choice((7, 14))}  # fmt: skip
+    top: dict = {}
+    if rng.random() < 0.5:
+        top["tie_word_embeddings"] = rng.choice((True, False))
+    if model_type == "gemma3":
+        text |= {"model_type": "gemma3_text", "sliding_window": 8}
+        vision |= {"model_type": "siglip_vision_model", "vision_use_head": rng.choice((True, False))}
+        top["mm_tokens_per_image"] = 4
+    elif model_type in ("llava", "llava_next"):
+        text["model_type"] = rng.choice(("llama", "mistral", "qwen2"))
+        vision["model_type"] = "clip_vision_model"
+        top |= {"vision_feature_layer": rng.choice((-2, [-1, -2])), "multimodal_projector_bias": rng.choice((True, False))}
+    elif model_type == "mistral3":
+        text["model_type"] = rng.choice(("mistral", "ministral3"))
+        vision |= {"model_type": "pixtral", "head_dim": 16}
+        top |= {"spatial_merge_size": rng.choice((1, 2)), "multimodal_projector_bias": rng.choice((True, False))}
+    elif model_type == "paligemma":
+        text["model_type"] = "gemma"
+        vision |= {"model_type": "siglip_vision_model", "vision_use_head": rng.choice((True, False))}
+        top["projection_dim"] = rng.choice((24, width))
+    transformers = quiet_transformers()
+    config = transformers.CONFIG_MAPPING[model_type](text_config=text, vision_config=vision, **top)
+    data = config.to_dict()
+    data["architectures"] = [CLASSES[model_type]]
+    return data
+
+
+@pytest.mark.parametrize("model_type", COMPOSITE_TYPES)
+@pytest.mark.parametrize("seed", range(6))
+def test_small_random_composites(model_type, seed, tmp_path, capsys):
+    data = _small(seed, model_type)
+    if seed % 2:  # the top level's tie left to the configuration's default (and LLaVA's forwarding of the text's)
+        del data["tie_word_embeddings"]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    (model,) = registry.load(path)
+    _check(model, _reference(data))
+    capsys.readouterr()
