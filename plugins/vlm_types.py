@@ -13,6 +13,7 @@ fields), and where transformers 5.25 puts each part (``model.vision_tower.``,
 from __future__ import annotations
 
 from registry import Composite, ConfigReader, Params, Tower, hookimpl, short_value
+from registry.plugins.generated_defaults import DEFAULTS
 
 #: Where transformers 5.25's ``<X>ForConditionalGeneration`` puts the towers.
 VISION = "model.vision_tower"
@@ -21,14 +22,19 @@ PROJECTOR = "model.multi_modal_projector"
 TEXT_MOVES = {"model": "model.language_model"}
 
 
-def tie(default: bool, *, from_text: bool = False):
+def _default(cfg: ConfigReader, key: str):
+    """transformers' default of a top-level field of this config's model type (its configuration class)."""
+    return DEFAULTS[cfg.data["model_type"]][key]
+
+
+def tie(*, from_text: bool = False):
     """Rule: the top-level ``tie_word_embeddings`` (transformers' default for the type) ties the
     language model's head; ``from_text``: LLaVA's configurations also take the text config's
     when the top level's is false (``LlavaConfig.__post_init__``)."""
 
     def rule(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> tuple[str, ...]:
         given = cfg.has("tie_word_embeddings")
-        value = cfg.bool("tie_word_embeddings", default)
+        value = cfg.bool("tie_word_embeddings", _default(cfg, "tie_word_embeddings"))
         text = parts["text"]
         untied = not text.get("tie_word_embeddings", ("", False))[1]
         if from_text and not value and not untied:
@@ -49,7 +55,7 @@ def _width(parts: dict[str, Params], part: str) -> int:
 
 def _feature_layers(cfg: ConfigReader) -> int:
     """How many vision layers' features the projector concatenates: one for a whole number, else the list's length."""
-    value = cfg.raw("vision_feature_layer", -2)
+    value = cfg.raw("vision_feature_layer", _default(cfg, "vision_feature_layer"))
     if isinstance(value, int) and not isinstance(value, bool):
         return 1
     if isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
@@ -68,14 +74,14 @@ def llava_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
     return {"layout": ("model_type", "llava"), "d_in": ("vision_config.hidden_size", _width(parts, "vision")),
             "d_out": ("text_config.hidden_size", _width(parts, "text")),
             "n_feature_layers": ("vision_feature_layer", _feature_layers(cfg)),
-            "bias": ("multimodal_projector_bias", cfg.bool("multimodal_projector_bias", True))}  # fmt: skip
+            "bias": ("multimodal_projector_bias", cfg.bool("multimodal_projector_bias", _default(cfg, "multimodal_projector_bias")))}
 
 
 def mistral3_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
     """Mistral 3's ``Mistral3MultiModalProjector``: an RMS norm, the patch merger of ``spatial_merge_size``,
-    then LLaVA's two linears (no biases by default)."""
-    return {**llava_projector(cfg, parts), "bias": ("multimodal_projector_bias", cfg.bool("multimodal_projector_bias", False)),
-            "norm": ("model_type", True), "merge": ("spatial_merge_size", cfg.int("spatial_merge_size", 2))}  # fmt: skip
+    then LLaVA's two linears."""
+    merge = cfg.int("spatial_merge_size", _default(cfg, "spatial_merge_size"))
+    return {**llava_projector(cfg, parts), "norm": ("model_type", True), "merge": ("spatial_merge_size", merge)}
 
 
 def llava_next_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
@@ -87,7 +93,7 @@ def paligemma_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
     """PaliGemma's ``PaliGemmaMultiModalProjector``: one linear to the top-level ``projection_dim``
     (``PaliGemmaConfig`` writes it into the vision config)."""
     return {"layout": ("model_type", "paligemma"), "d_in": ("vision_config.hidden_size", _width(parts, "vision")),
-            "d_out": ("projection_dim", cfg.int("projection_dim", 2048))}  # fmt: skip
+            "d_out": ("projection_dim", cfg.int("projection_dim", _default(cfg, "projection_dim")))}  # fmt: skip
 
 
 def _towers(text: str, vision: str, projector, *, text_types=("*",), vision_types=(), moves=None) -> tuple[Tower, ...]:
@@ -106,23 +112,23 @@ _LLAVA_FREE = frozenset(("image_token_index", "image_seq_length", "projector_hid
 COMPOSITES = (
     Composite("gemma3", "composite", ("Gemma3ForConditionalGeneration",),
               _towers("gemma3_text", "siglip_vision_model", gemma3_projector, text_types=()),
-              rules=(tie(True),), shape_free=_GEMMA3_FREE,
+              rules=(tie(),), shape_free=_GEMMA3_FREE,
               description="Gemma 3 (vision): SigLIP tower, projector, gemma3_text"),
     Composite("llava", "composite", ("LlavaForConditionalGeneration",),
               _towers("llama", "clip_vision_model", llava_projector),
-              rules=(tie(False, from_text=True),), shape_free=_LLAVA_FREE | {"multimodal_projector_bias"},
+              rules=(tie(from_text=True),), shape_free=_LLAVA_FREE | {"multimodal_projector_bias"},
               description="LLaVA: CLIP tower, two-layer projector, any mapped language model"),
     Composite("llava_next", "composite", ("LlavaNextForConditionalGeneration",),
               _towers("llama", "clip_vision_model", llava_next_projector, moves={"image_newline": "model.image_newline"}),
-              rules=(tie(False),), shape_free=_LLAVA_FREE | {"multimodal_projector_bias", "image_grid_pinpoints"},
+              rules=(tie(),), shape_free=_LLAVA_FREE | {"multimodal_projector_bias", "image_grid_pinpoints"},
               description="LLaVA-NeXT: CLIP tower, projector and image_newline, any mapped language model"),
     Composite("mistral3", "composite", ("Mistral3ForConditionalGeneration",),
               _towers("mistral", "pixtral", mistral3_projector),
-              rules=(tie(True),), shape_free=frozenset(("image_token_index", "projector_hidden_act")),
+              rules=(tie(),), shape_free=frozenset(("image_token_index", "projector_hidden_act")),
               description="Mistral 3: Pixtral tower, patch merger and projector, any mapped language model"),
     Composite("paligemma", "composite", ("PaliGemmaForConditionalGeneration",),
               _towers("gemma", "siglip_vision_model", paligemma_projector),
-              rules=(tie(True),), shape_free=frozenset(("image_token_index", "vocab_size", "hidden_size")),
+              rules=(tie(),), shape_free=frozenset(("image_token_index", "vocab_size", "hidden_size")),
               description="PaliGemma: SigLIP tower, one linear, any mapped language model"),
 )  # fmt: skip
 

@@ -171,3 +171,16 @@ def test_small_random_composites(model_type, seed, tmp_path, capsys):
     (model,) = registry.load(path)
     _check(model, _reference(data))
     capsys.readouterr()
+
+
+def test_mistral_small_spec_is_its_config_with_the_head_untied():
+    """Reference: transformers' model of the cited config with ``tie_word_embeddings`` false (the
+    config leaves it out, and Mistral3Config's default ties the head that the checkpoint holds apart)."""
+    data = json.loads((CONFIGS / "mistral-small-3.1-24b-instruct-2503" / "config.json").read_text())
+    assert "tie_word_embeddings" not in data
+    reference = _reference({**data, "tie_word_embeddings": False})
+    (model,) = registry.load(ROOT / "specs" / "mistral-small-3.1-24b-instruct-2503.toml")
+    _check(model, reference)
+    (tied,) = registry.load(CONFIGS / "mistral-small-3.1-24b-instruct-2503" / "config.json")
+    assert any("tie_word_embeddings: not given" in line for line in tied.warnings)
+    _check(tied, _reference(data))
