@@ -184,3 +184,26 @@ def test_mistral_small_spec_is_its_config_with_the_head_untied():
     (tied,) = registry.load(CONFIGS / "mistral-small-3.1-24b-instruct-2503" / "config.json")
     assert any("tie_word_embeddings: not given" in line for line in tied.warnings)
     _check(tied, _reference(data))
+
+
+def test_a_moe_language_model_keeps_its_active_count(tmp_path):
+    """Reference: transformers' LLaVA over a Mixtral language model; active = total less the routed experts'
+    unused ``(n - top_k) / n`` share (tests/_hf_configs.reference_counts' rule)."""
+    transformers = quiet_transformers()
+    text = {"model_type": "mixtral", "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100, "num_local_experts": 4,
+            "num_experts_per_tok": 2}  # fmt: skip
+    vision = {"model_type": "clip_vision_model", "hidden_size": 32, "intermediate_size": 40, "num_hidden_layers": 1,
+              "num_attention_heads": 4, "image_size": 28, "patch_size": 14}  # fmt: skip
+    data = transformers.LlavaConfig(text_config=text, vision_config=vision).to_dict()
+    data["architectures"] = [CLASSES["llava"]]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    reference = _reference(data)  # experts fused in transformers 5 (gate_up_proj): totals compared, not names
+    (model,) = registry.load(path)
+    routed = sum(_numel(s) for n, s in reference.items() if ".experts." in n)
+    report = registry.count(model)
+    assert report.total_params == sum(_numel(s) for s in reference.values())
+    assert report.active_params == report.total_params - routed * (4 - 2) // 4
+    assert report.parts_active["text"] == report.parts["text"] - routed * (4 - 2) // 4
+    assert report.parts_active["vision"] == report.parts["vision"]
