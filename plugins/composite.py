@@ -31,7 +31,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 import registry
-from registry import Family, hookimpl
+from registry import CheckpointNames, Family, hookimpl
 from registry.blocks import FieldError, Module, Repeat, join
 from registry.plugins.common import FamilyParams
 
@@ -149,8 +149,21 @@ def build(p: CompositeParams) -> Module:
     return root.module()
 
 
+#: How checkpoints saved by transformers 4's vision-language classes name the parts (transformers 5.25's
+#: ``conversion_mapping.py`` renames them on loading: its "llava" mapping, shared by Gemma 3, Mistral 3,
+#: PaliGemma; CLIP's and SigLIP's ``vision_model`` prefix dropped as ``CLIPVisionModel``'s PrefixChange does).
+OLD_PREFIXES = (
+    ("language_model.lm_head.", "lm_head."),
+    ("language_model.model.", "model.language_model."),
+    ("vision_tower.vision_model.", "model.vision_tower."),
+    ("vision_tower.", "model.vision_tower."),
+    ("multi_modal_projector.", "model.multi_modal_projector."),
+    ("image_newline", "model.image_newline"),
+)
+
+
 @hookimpl
 def register_families(register):
     """Register the ``composite`` family."""
-    register(Family(name="composite", params=CompositeParams, build=build,
+    register(Family(name="composite", params=CompositeParams, build=build, checkpoint_names=CheckpointNames(old_prefixes=OLD_PREFIXES),
                     description="composite models (vision-language, speech-language): parts built by their own families"))  # fmt: skip

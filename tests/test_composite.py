@@ -207,3 +207,30 @@ def test_a_moe_language_model_keeps_its_active_count(tmp_path):
     assert report.active_params == report.total_params - routed * (4 - 2) // 4
     assert report.parts_active["text"] == report.parts["text"] - routed * (4 - 2) // 4
     assert report.parts_active["vision"] == report.parts["vision"]
+
+
+@pytest.mark.parametrize("model_type", ["gemma3", "llava_next", "mistral3"])
+def test_verify_reads_transformers_4_checkpoint_names(model_type, tmp_path, capsys):
+    """Reference: transformers 5.25's ``conversion_mapping.py`` ("llava" renames; CLIP's and SigLIP's
+    ``vision_model`` prefix dropped): a checkpoint saved by transformers 4 names the parts
+    ``vision_tower.vision_model.*`` (Pixtral: ``vision_tower.*``), ``multi_modal_projector.*``,
+    ``image_newline``, ``language_model.model.*`` and ``language_model.lm_head.*``."""
+    from tests.safetensors_files import write_header
+
+    data = _small(1, model_type)
+    data["tie_word_embeddings"] = False
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    reference = _reference(data)
+    old = {}
+    vision_model = "" if model_type == "mistral3" else "vision_model."
+    for name, shape in reference.items():
+        name = name.replace("model.vision_tower.", f"vision_tower.{vision_model}", 1)
+        name = name.replace("model.multi_modal_projector.", "multi_modal_projector.", 1)
+        name = name.replace("model.image_newline", "image_newline", 1)
+        name = name.replace("model.language_model.", "language_model.model.", 1)
+        name = name.replace("lm_head.", "language_model.lm_head.", 1) if name.startswith("lm_head.") else name
+        old[name] = ("BF16", shape)
+    checkpoint = write_header(tmp_path / "model.safetensors", old)
+    assert main(["verify", str(path), str(checkpoint)]) == 0, capsys.readouterr()
+    capsys.readouterr()
