@@ -115,6 +115,12 @@ def test_a_bad_sub_config_field_is_named(tmp_path, capsys):
     path.write_text(json.dumps(data, indent=2))
     assert main(["count", str(path)]) == 2
     assert "vision_config.model_type: 'clip_vision_model' is not supported here" in capsys.readouterr().err
+    data["vision_config"] = {**data["vision_config"], "model_type": "siglip_vision_model", "not_a_field": 1}
+    path.write_text(json.dumps(data, indent=2))
+    assert main(["count", str(path)]) == 0
+    assert "vision_config.not_a_field (--strict refuses them)" in capsys.readouterr().err
+    assert main(["count", "--strict", str(path)]) == 2
+    assert "vision_config.not_a_field: not a field of transformers' configuration" in capsys.readouterr().err
     del data["vision_config"]
     path.write_text(json.dumps(data, indent=2))
     assert main(["count", str(path)]) == 2
