@@ -1,0 +1,114 @@
+"""Small GGUF files as llama.cpp's converter writes them, from a small transformers config (for tests).
+
+The tensors are transformers' meta model's parameters (the tied head left out, as a checkpoint
+saves it), renamed by gguf-py's own ``TensorNameMap`` (llama.cpp's map of Hugging Face names to
+GGUF names, the reference here, not registry's rows), reshaped where llama.cpp's converter
+reshapes (experts stacked along a first dimension, Conv1D weights transposed, a squeezed
+convolution). The metadata is what ``TextModel.set_gguf_parameters`` writes (block count, widths,
+heads, ``key_length`` when the config has ``head_dim``), plus each architecture's own keys.
+Tensor data is a sparse hole: only headers are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tests._hf_configs import make_config, meta_model
+
+#: (name, shape) pairs of a checkpoint tensor -> the GGUF tensors llama.cpp writes for it (None: as renamed).
+Reshape = Callable[[str, tuple[int, ...], Any], "list[tuple[str, tuple[int, ...]]] | None"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One architecture: llama.cpp's name, the transformers model type, class and small config."""
+
+    arch: str
+    model_type: str
+    cls: str
+    fields: dict[str, Any]
+    keys: Callable[[Any], dict[str, Any]] = lambda config: {}
+    reshape: Reshape | None = None
+    skip: tuple[str, ...] = ()  # checkpoint tensors the converter drops
+    extra: dict[str, tuple[int, ...]] = field(default_factory=dict)  # tensors llama.cpp adds (not parameters)
+
+
+def standard_keys(config: Any) -> dict[str, Any]:
+    """What ``TextModel.set_gguf_parameters`` writes for most decoders."""
+    keys = {"block_count": config.num_hidden_layers, "embedding_length": config.hidden_size,
+            "attention.head_count": config.num_attention_heads}  # fmt: skip
+    if getattr(config, "intermediate_size", None) is not None:
+        keys["feed_forward_length"] = config.intermediate_size
+    if getattr(config, "num_key_value_heads", None) is not None:
+        keys["attention.head_count_kv"] = config.num_key_value_heads
+    if getattr(config, "head_dim", None) is not None:
+        keys["attention.key_length"] = keys["attention.value_length"] = config.head_dim
+    for hf, key in (("num_local_experts", "expert_count"), ("num_experts", "expert_count"),
+                    ("num_experts_per_tok", "expert_used_count")):  # fmt: skip
+        if getattr(config, hf, None):
+            keys[key] = getattr(config, hf)
+    return keys
+
+
+def gguf_tensors(case: Case, config: Any, model: Any) -> tuple[dict[str, tuple[int, ...]], dict[str, str]]:
+    """GGUF tensor name -> PyTorch-order shape, as llama.cpp's converter stores ``model``'s parameters, and
+    GGUF name -> the checkpoint name it came from, for the tensors stored as they are."""
+    import gguf
+
+    arch = next(a for a, n in gguf.MODEL_ARCH_NAMES.items() if n == case.arch)
+    names = gguf.get_tensor_name_map(arch, config.num_hidden_layers)
+    out: dict[str, tuple[int, ...]] = dict(case.extra)
+    origin: dict[str, str] = {}
+    for name, p in model.named_parameters():  # ties removed: the head a checkpoint does not store
+        if name in case.skip:
+            continue
+        shape = tuple(p.shape)
+        pieces = case.reshape(name, shape, config) if case.reshape else None
+        for hf, part in pieces if pieces is not None else [(name, shape)]:
+            new = names.get_name(hf, try_suffixes=(".weight", ".bias"))
+            assert new is not None, f"gguf-py maps no GGUF name for {hf}"
+            assert new not in out, new
+            out[new] = part
+            if pieces is None:
+                origin[new] = name
+    return out, origin
+
+
+def write_case(case: Case, path: Path) -> tuple[Path, int, dict[str, tuple[int, ...]], dict[str, str]]:
+    """Write ``case``'s GGUF; return it, transformers' parameter count, its tensors and their checkpoint names."""
+    import gguf
+
+    config = make_config(case.model_type, case.cls, case.fields)
+    model = meta_model(config)
+    reference = sum(p.numel() for p in model.parameters())
+    tensors, origin = gguf_tensors(case, config, model)
+    writer = gguf.GGUFWriter(str(path), case.arch)
+    writer.add_name(f"tiny {case.arch}")
+    for key, value in {**standard_keys(config), **case.keys(config)}.items():
+        full = f"{case.arch}.{key}"
+        if isinstance(value, bool):
+            writer.add_bool(full, value)
+        elif isinstance(value, float):
+            writer.add_float32(full, value)
+        elif isinstance(value, list):
+            writer.add_array(full, value)
+        else:
+            writer.add_uint32(full, value)
+    writer.add_file_type(0)
+    total = 0
+    for name, shape in tensors.items():
+        nbytes = 4 * int(np.prod(shape))
+        writer.add_tensor_info(name, shape, np.dtype(np.float32), nbytes, raw_dtype=gguf.GGMLQuantizationType.F32)
+        total += -(-nbytes // 32) * 32
+    writer.write_header_to_file(path)
+    writer.write_kv_data_to_file()
+    writer.write_ti_data_to_file()
+    writer.close()
+    with open(path, "r+b") as f:
+        f.truncate(-(-path.stat().st_size // 32) * 32 + total)
+    return path, reference, tensors, origin
