@@ -12,7 +12,7 @@ Tensor data is a sparse hole: only headers are read.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,8 @@ class Case:
     keys: Callable[[Any], dict[str, Any]] = lambda config: {}
     reshape: Reshape | None = None
     skip: tuple[str, ...] = ()  # checkpoint tensors the converter drops
-    extra: dict[str, tuple[int, ...]] = field(default_factory=dict)  # tensors llama.cpp adds (not parameters)
+    extra: Callable[[Any], dict[str, tuple[int, ...]]] = lambda config: {}  # tensors transformers does not build
+    mtp: int = 0  # multi-token-prediction blocks llama.cpp keeps after the last layer (GLM-4.5)
 
 
 def standard_keys(config: Any) -> dict[str, Any]:
@@ -62,7 +63,7 @@ def gguf_tensors(case: Case, config: Any, model: Any) -> tuple[dict[str, tuple[i
 
     arch = next(a for a, n in gguf.MODEL_ARCH_NAMES.items() if n == case.arch)
     names = gguf.get_tensor_name_map(arch, config.num_hidden_layers)
-    out: dict[str, tuple[int, ...]] = dict(case.extra)
+    out: dict[str, tuple[int, ...]] = dict(case.extra(config))
     origin: dict[str, str] = {}
     for name, p in model.named_parameters():  # ties removed: the head a checkpoint does not store
         if name in case.skip:
@@ -70,12 +71,18 @@ def gguf_tensors(case: Case, config: Any, model: Any) -> tuple[dict[str, tuple[i
         shape = tuple(p.shape)
         pieces = case.reshape(name, shape, config) if case.reshape else None
         for hf, part in pieces if pieces is not None else [(name, shape)]:
-            new = names.get_name(hf, try_suffixes=(".weight", ".bias"))
+            new = hf.removeprefix("gguf:") if hf.startswith("gguf:") else names.get_name(hf, try_suffixes=(".weight", ".bias"))
             assert new is not None, f"gguf-py maps no GGUF name for {hf}"
             assert new not in out, new
             out[new] = part
             if pieces is None:
                 origin[new] = name
+    last, d = f"blk.{config.num_hidden_layers - 1}.", config.hidden_size
+    for k in range(case.mtp):  # a copy of the last layer and the prediction module's own tensors
+        block = f"blk.{config.num_hidden_layers + k}."
+        out |= {block + n.removeprefix(last): s for n, s in list(out.items()) if n.startswith(last)}
+        out |= {f"{block}nextn.eh_proj.weight": (d, 2 * d), f"{block}nextn.enorm.weight": (d,),
+                f"{block}nextn.hnorm.weight": (d,), f"{block}nextn.shared_head_norm.weight": (d,)}  # fmt: skip
     return out, origin
 
 
@@ -112,3 +119,13 @@ def write_case(case: Case, path: Path) -> tuple[Path, int, dict[str, tuple[int, 
     with open(path, "r+b") as f:
         f.truncate(-(-path.stat().st_size // 32) * 32 + total)
     return path, reference, tensors, origin
+
+
+def split_experts(name: str, shape: tuple[int, ...], config: Any) -> list[tuple[str, tuple[int, ...]]] | None:
+    """transformers 5's fused ``experts.gate_up_proj`` (E, 2 ff, d) as the checkpoint's stacked gate and up,
+    which llama.cpp's converter merges into ``ffn_gate_exps`` / ``ffn_up_exps`` (E, ff, d)."""
+    if not name.endswith("experts.gate_up_proj"):
+        return [(name + ".weight", shape)] if name.endswith("experts.down_proj") else None
+    experts, rows, cols = shape
+    base = name.removesuffix("gate_up_proj")
+    return [(base + "gate_proj.weight", (experts, rows // 2, cols)), (base + "up_proj.weight", (experts, rows // 2, cols))]

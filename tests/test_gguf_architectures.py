@@ -18,7 +18,7 @@ import pytest
 from registry.checkpoints import open_checkpoint
 from registry.cli import main
 from registry.sources.gguf_config import gguf_tensors_as_checkpoint
-from tests.gguf_files import Case, write_case
+from tests.gguf_files import Case, split_experts, write_case
 
 gguf = pytest.importorskip("gguf")
 
@@ -77,3 +77,112 @@ def test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
     names = {t.parts[0]: t.name for t in renamed if not t.flat}
     assert {g: names.get(g) for g in origin} == origin
     assert sum(t.numel for t in renamed) == sum(math.prod(tensors[g]) for g in tensors if g not in skipped)
+
+
+# --- mixture-of-experts ------------------------------------------------------------------------------------------
+
+MOE = {**UNTIED, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 24}
+
+
+def qwen_moe_keys(config):
+    keys = {"expert_feed_forward_length": config.moe_intermediate_size}
+    if getattr(config, "shared_expert_intermediate_size", None):
+        keys["expert_shared_feed_forward_length"] = config.shared_expert_intermediate_size
+    return keys
+
+
+def granite_experts(name, shape, config):
+    """GraniteMoeModel: input_linear split into ffn_gate_exps / ffn_up_exps, output_linear is ffn_down_exps."""
+    block = name.split(".")[2] if name.startswith("model.layers.") else None
+    if name.endswith("experts.gate_up_proj"):
+        e, rows, cols = shape
+        return [(f"gguf:blk.{block}.ffn_{p}_exps.weight", (e, rows // 2, cols)) for p in ("gate", "up")]
+    if name.endswith("experts.down_proj"):
+        return [(f"gguf:blk.{block}.ffn_down_exps.weight", shape)]
+    if name.endswith("router.weight"):
+        return [(name.replace("router.weight", "router.layer.weight"), shape)]
+    return None
+
+
+def gpt_oss_experts(name, shape, config):
+    """GptOssModel: gate_up_proj (E, d, 2 ff) de-interleaved and transposed; down_proj (E, ff, d) transposed."""
+    block = name.split(".")[2] if name.startswith("model.layers.") else None
+    if name.endswith("gate_up_proj"):
+        e, d, ff2 = shape
+        return [(f"gguf:blk.{block}.ffn_{p}_exps.weight", (e, ff2 // 2, d)) for p in ("gate", "up")]
+    if name.endswith("gate_up_proj_bias"):
+        e, ff2 = shape
+        return [(f"gguf:blk.{block}.ffn_{p}_exps.bias", (e, ff2 // 2)) for p in ("gate", "up")]
+    if name.endswith("experts.down_proj"):
+        e, ff, d = shape
+        return [(f"gguf:blk.{block}.ffn_down_exps.weight", (e, d, ff))]
+    if name.endswith("down_proj_bias"):
+        return [(f"gguf:blk.{block}.ffn_down_exps.bias", shape)]
+    if name.endswith("sinks"):
+        return [(f"gguf:blk.{block}.attn_sinks.weight", shape)]
+    return None
+
+
+def score_biases(config):
+    """exp_probs_b.bias: the routers' e_score_correction_bias, a buffer in transformers, stored by checkpoints."""
+    return {f"blk.{i}.exp_probs_b.bias": (config.n_routed_experts,)
+            for i in range(config.first_k_dense_replace, config.num_hidden_layers)}  # fmt: skip
+
+
+def glm_keys(config):
+    return {"expert_count": config.n_routed_experts, "expert_shared_count": config.n_shared_experts,
+            "expert_feed_forward_length": config.moe_intermediate_size,
+            "leading_dense_block_count": config.first_k_dense_replace}  # fmt: skip
+
+
+def deepseek_keys(config):
+    """DeepseekV2Model.set_gguf_parameters: MQA with wide heads, the MLA widths under *_mla."""
+    keys = {**glm_keys(config), "attention.head_count_kv": 1, "attention.kv_lora_rank": config.kv_lora_rank,
+            "attention.key_length": config.kv_lora_rank + config.qk_rope_head_dim,
+            "attention.value_length": config.kv_lora_rank,
+            "attention.key_length_mla": config.qk_nope_head_dim + config.qk_rope_head_dim,
+            "attention.value_length_mla": config.v_head_dim, "rope.dimension_count": config.qk_rope_head_dim}  # fmt: skip
+    if config.q_lora_rank is not None:
+        keys["attention.q_lora_rank"] = config.q_lora_rank
+    return keys
+
+
+def deepseek_tensors(name, shape, config):
+    """DeepseekV2Model.modify_tensors: kv_b_proj split per head into k_b (transposed) and v_b."""
+    if not name.endswith("kv_b_proj.weight"):
+        return split_experts(name, shape, config)
+    heads, nope, v, rank = config.num_attention_heads, config.qk_nope_head_dim, config.v_head_dim, config.kv_lora_rank
+    base = name.removesuffix("kv_b_proj.weight")
+    return [(base + "k_b_proj.weight", (heads, rank, nope)), (base + "v_b_proj.weight", (heads, v, rank))]
+
+
+DEEPSEEK = {**UNTIED, "n_routed_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 24,
+            "first_k_dense_replace": 1, "n_shared_experts": 1, "kv_lora_rank": 16, "qk_nope_head_dim": 8,
+            "qk_rope_head_dim": 4, "v_head_dim": 8, "n_group": 1, "topk_group": 1, "num_hidden_layers": 3}  # fmt: skip
+
+MOE_CASES = [
+    Case("qwen3moe", "qwen3_moe", "Qwen3MoeForCausalLM", {**MOE, "head_dim": 16}, qwen_moe_keys, split_experts),
+    Case("qwen2moe", "qwen2_moe", "Qwen2MoeForCausalLM", {**MOE, "shared_expert_intermediate_size": 40},
+         qwen_moe_keys, split_experts),
+    Case("olmoe", "olmoe", "OlmoeForCausalLM", {**UNTIED, "num_experts": 4, "num_experts_per_tok": 2},
+         reshape=split_experts),
+    Case("granitemoe", "granitemoe", "GraniteMoeForCausalLM",
+         {**SMALL, "tie_word_embeddings": True, "num_local_experts": 4, "num_experts_per_tok": 2},
+         reshape=granite_experts),
+    Case("gpt-oss", "gpt_oss", "GptOssForCausalLM", {**UNTIED, "num_local_experts": 4, "num_experts_per_tok": 2,
+         "head_dim": 16}, lambda c: {"expert_feed_forward_length": c.intermediate_size}, gpt_oss_experts),
+    Case("glm4moe", "glm4_moe", "Glm4MoeForCausalLM",
+         {**UNTIED, "n_routed_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 24,
+          "first_k_dense_replace": 1, "n_shared_experts": 1, "head_dim": 16, "use_qk_norm": True, "attention_bias": True},
+         lambda c: {**glm_keys(c), "block_count": c.num_hidden_layers + 1, "nextn_predict_layers": 1},
+         split_experts, extra=score_biases, mtp=1),
+    Case("deepseek2", "deepseek_v3", "DeepseekV3ForCausalLM", {**DEEPSEEK, "q_lora_rank": 32}, deepseek_keys,
+         deepseek_tensors, extra=score_biases),
+    Case("deepseek2", "deepseek_v2", "DeepseekV2ForCausalLM", {**DEEPSEEK, "q_lora_rank": None}, deepseek_keys,
+         deepseek_tensors),
+]
+
+
+@pytest.mark.parametrize("case", MOE_CASES, ids=[case_id(c) for c in MOE_CASES])
+def test_moe_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
+    test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys)

@@ -87,7 +87,8 @@ class GgufArchitecture:
     * ``presence``: config field -> GGUF tensor whose presence in the file sets it true (``!`` first:
       absence sets it true);
     * ``fixed``: config fields the architecture sets whatever the file says;
-    * ``not_parameters``: GGUF tensors that are not parameters (llama 3's ``rope_freqs``);
+    * ``not_parameters``: GGUF tensors that are not parameters (llama 3's ``rope_freqs``; a name inside
+      ``blk.<i>.`` for every block);
     * ``rule``: a function ``rule(meta, config)`` that edits the config where the logic is real.
     """
 

@@ -97,7 +97,8 @@ def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo]) -> tuple[list
     skipped: list[str] = []
     joined: dict[str, int] = {}  # checkpoint name -> its place in ``out``, for GGUF tensors joined in one
     for info in tensors:
-        if info.name in arch.not_parameters:
+        block = _BLOCK.fullmatch(info.name)
+        if info.name in arch.not_parameters or (block and block[2] in arch.not_parameters):
             skipped.append(info.name)
             continue
         target = _target(arch, info.name)
