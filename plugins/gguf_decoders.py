@@ -57,6 +57,14 @@ def decoder(name: str, model_type: str, cls: str, tensors: dict[str, str], *, pr
     )  # fmt: skip
 
 
+def _gpt2(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (GPT-2): the learned positions are the rows of ``position_embd.weight``."""
+    positions = meta.rows("position_embd.weight")
+    if positions is None:
+        raise meta.error("position_embd.weight", "missing: the number of positions is its number of rows")
+    config["n_positions"] = positions
+
+
 #: The bias switches Llama and its kin read from the file's tensors.
 BIASES = {"attention_bias": "blk.0.attn_q.bias", "mlp_bias": "blk.0.ffn_up.bias"}
 
@@ -83,12 +91,25 @@ ROWS = (
     decoder("starcoder2", "starcoder2", "Starcoder2ForCausalLM",
             {**ATTENTION, **PRE_NORMS, "ffn_up": "mlp.c_fc", "ffn_down": "mlp.c_proj"},
             presence={"use_bias": "blk.0.attn_q.bias"}, rule=None),
+    # GPT-2: the checkpoint's Conv1D weights are (in, out), llama.cpp stores them (out, in): compared by count.
+    # llama.cpp writes the tied head as a copy of token_embd (output.weight): GPT-2's head is always tied.
+    GgufArchitecture(
+        "gpt2", model_type="gpt2", classes=("GPT2LMHeadModel",), layers="h", rule=_gpt2,
+        keys={"block_count": "n_layer", "embedding_length": "n_embd", "attention.head_count": "n_head",
+              "feed_forward_length": "n_inner"},
+        tensors={"token_embd": "wte", "position_embd": "wpe", "output_norm": "ln_f", "output": "lm_head",
+                 "attn_norm": "ln_1", "attn_qkv.weight": "~attn.c_attn.weight", "attn_qkv.bias": "attn.c_attn.bias",
+                 "attn_output.weight": "~attn.c_proj.weight", "attn_output.bias": "attn.c_proj.bias", "ffn_norm": "ln_2",
+                 "ffn_up.weight": "~mlp.c_fc.weight", "ffn_up.bias": "mlp.c_fc.bias",
+                 "ffn_down.weight": "~mlp.c_proj.weight", "ffn_down.bias": "mlp.c_proj.bias"},
+        fixed={"tie_word_embeddings": True}, description="GPT-2 (model_type gpt2)",
+    ),
 )
 
 
 @hookimpl
 def register_gguf_architectures(register):
     """The dense decoders: llama (also Mistral's dense models), mistral3, qwen2, qwen3, gemma, gemma2, gemma3,
-    olmo2, exaone4, granite, smollm3, phi3, starcoder2."""
+    olmo2, exaone4, granite, smollm3, phi3, starcoder2, gpt2."""
     for row in ROWS:
         register(row)

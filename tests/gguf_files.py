@@ -36,6 +36,7 @@ class Case:
     reshape: Reshape | None = None
     skip: tuple[str, ...] = ()  # checkpoint tensors the converter drops
     extra: Callable[[Any], dict[str, tuple[int, ...]]] = lambda config: {}  # tensors transformers does not build
+    standard: bool = True  # whether TextModel.set_gguf_parameters' keys are written (not by the SSM converters)
     mtp: int = 0  # multi-token-prediction blocks llama.cpp keeps after the last layer (GLM-4.5)
 
 
@@ -96,7 +97,7 @@ def write_case(case: Case, path: Path) -> tuple[Path, int, dict[str, tuple[int, 
     tensors, origin = gguf_tensors(case, config, model)
     writer = gguf.GGUFWriter(str(path), case.arch)
     writer.add_name(f"tiny {case.arch}")
-    for key, value in {**standard_keys(config), **case.keys(config)}.items():
+    for key, value in {**(standard_keys(config) if case.standard else {}), **case.keys(config)}.items():
         full = f"{case.arch}.{key}"
         if isinstance(value, bool):
             writer.add_bool(full, value)

@@ -72,9 +72,11 @@ def test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
     code, out, err = run(capsys, "inspect", path, "-f", "json")
     assert code == 0, err
     assert json.loads(out)["total_params"] == sum(math.prod(s) for s in tensors.values())
-    # each tensor stored as the checkpoint stores it reads as the checkpoint name it came from
+    # each tensor stored as the checkpoint stores it reads as the checkpoint name it came from (GPT-2's
+    # checkpoints hold GPT2Model's names, without the LM head model's "transformer.")
     renamed, skipped = gguf_tensors_as_checkpoint(open_checkpoint(path))
     names = {t.parts[0]: t.name for t in renamed if not t.flat}
+    origin = {g: name.removeprefix("transformer.") for g, name in origin.items()}
     assert {g: names.get(g) for g in origin} == origin
     assert sum(t.numel for t in renamed) == sum(math.prod(tensors[g]) for g in tensors if g not in skipped)
 
@@ -185,4 +187,55 @@ MOE_CASES = [
 
 @pytest.mark.parametrize("case", MOE_CASES, ids=[case_id(c) for c in MOE_CASES])
 def test_moe_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
+    test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys)
+
+
+# --- GPT-2 and the state-space models ----------------------------------------------------------------------------
+
+
+def gpt2_tensors(name, shape, config):
+    """GPT2Model: the Conv1D weights (in, out) stored as (out, in)."""
+    if name.endswith((".c_attn.weight", ".c_proj.weight", ".c_fc.weight")):
+        return [(name, shape[::-1])]
+    return None
+
+
+def mamba_tensors(name, shape, config):
+    """MambaModel / Mamba2Model: the convolution squeezed; Mamba-2's A and D as (heads, 1), its norm per group,
+    its dt_bias renamed dt_proj.bias."""
+    if name.endswith("conv1d.weight"):
+        return [(name, (shape[0], shape[2]))]
+    if config.model_type == "mamba2":
+        if name.endswith(("A_log", "D")):
+            return [(name, (shape[0], 1))]
+        if name.endswith("mixer.norm.weight"):
+            return [(name, (config.n_groups, shape[0] // config.n_groups))]
+        if name.endswith("dt_bias"):
+            return [(name.replace("dt_bias", "dt_proj.bias"), shape)]
+    return None
+
+
+def ssm_keys(config):
+    keys = {"block_count": config.num_hidden_layers, "embedding_length": config.hidden_size,
+            "feed_forward_length": 0, "attention.head_count": 0, "ssm.conv_kernel": config.conv_kernel,
+            "ssm.inner_size": config.expand * config.hidden_size, "ssm.state_size": config.state_size}  # fmt: skip
+    if config.model_type == "mamba2":
+        return {**keys, "ssm.time_step_rank": config.num_heads, "ssm.group_count": config.n_groups}
+    return {**keys, "ssm.time_step_rank": config.time_step_rank}
+
+
+OTHER_CASES = [
+    Case("gpt2", "gpt2", "GPT2LMHeadModel", {"vocab_size": 96, "n_embd": 64, "n_layer": 2, "n_head": 4, "n_positions": 40},
+         lambda c: {"feed_forward_length": 4 * c.n_embd, "context_length": c.n_positions}, gpt2_tensors,
+         extra=lambda c: {"output.weight": (c.vocab_size, c.n_embd)}),  # the tied head, written as a copy
+    Case("mamba", "mamba", "MambaForCausalLM", {"vocab_size": 96, "hidden_size": 64, "num_hidden_layers": 2,
+         "state_size": 8, "time_step_rank": 6, "pad_token_id": 0}, ssm_keys, mamba_tensors, standard=False),
+    Case("mamba2", "mamba2", "Mamba2ForCausalLM", {"vocab_size": 96, "hidden_size": 64, "num_hidden_layers": 2,
+         "num_heads": 8, "head_dim": 16, "expand": 2, "n_groups": 2, "state_size": 16, "pad_token_id": 0,
+         "tie_word_embeddings": False}, ssm_keys, mamba_tensors, standard=False),
+]
+
+
+@pytest.mark.parametrize("case", OTHER_CASES, ids=[case_id(c) for c in OTHER_CASES])
+def test_gpt2_and_ssm_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
     test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys)
