@@ -51,7 +51,7 @@ def decoder(name: str, model_type: str, cls: str, tensors: dict[str, str], *, pr
             rule=head_dim, description: str = "") -> GgufArchitecture:  # fmt: skip
     """A row of a Llama-style decoder: the shared keys, a tied head when ``output.weight`` is absent."""
     return GgufArchitecture(
-        name, description=description or f"{cls.removesuffix('ForCausalLM')} (model_type {model_type})",
+        name, description=description,
         model_type=model_type, classes=(cls,), keys={**DECODER_KEYS, **(keys or {})}, tensors={**TOP, **tensors},
         presence={**TIED, **(presence or {})}, fixed=fixed or {}, rule=rule,
     )  # fmt: skip
@@ -71,7 +71,7 @@ BIASES = {"attention_bias": "blk.0.attn_q.bias", "mlp_bias": "blk.0.ffn_up.bias"
 ROWS = (
     # Mistral's dense models are written as llama too; Ministral 3 as mistral3
     decoder("llama", "llama", "LlamaForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS}, presence=BIASES,
-            description="Llama-style decoder, also Mistral's dense models (model_type llama)"),
+            description="also Mistral's dense models"),
     decoder("mistral3", "ministral3", "Ministral3ForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS}),
     decoder("qwen2", "qwen2", "Qwen2ForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS}),
     decoder("qwen3", "qwen3", "Qwen3ForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS, **QK_NORM},
@@ -102,7 +102,7 @@ ROWS = (
                  "attn_output.weight": "~attn.c_proj.weight", "attn_output.bias": "attn.c_proj.bias", "ffn_norm": "ln_2",
                  "ffn_up.weight": "~mlp.c_fc.weight", "ffn_up.bias": "mlp.c_fc.bias",
                  "ffn_down.weight": "~mlp.c_proj.weight", "ffn_down.bias": "mlp.c_proj.bias"},
-        fixed={"tie_word_embeddings": True}, description="GPT-2 (model_type gpt2)",
+        fixed={"tie_word_embeddings": True},
     ),
 )
 

@@ -32,7 +32,7 @@ SCORE_BIAS = {"exp_probs_b.bias": "mlp.gate.e_score_correction_bias"}
 def _row(name: str, model_type: str, cls: str, tensors: dict[str, str], keys: dict[str, str], *, presence=None,
          fixed=None, rule=head_dim, description: str = "") -> GgufArchitecture:  # fmt: skip
     return GgufArchitecture(
-        name, description=description or f"{cls.removesuffix('ForCausalLM')} (model_type {model_type})",
+        name, description=description,
         model_type=model_type, classes=(cls,), keys={**DECODER_KEYS, **keys}, tensors={**TOP, **tensors},
         presence={**TIED, **(presence or {})}, fixed=fixed or {}, rule=rule,
     )  # fmt: skip
@@ -97,7 +97,7 @@ ROWS = (
           "ffn_gate_exps.bias": "~mlp.experts.gate_up_proj_bias", "ffn_up_exps.bias": "~mlp.experts.gate_up_proj_bias",
           "ffn_down_exps.weight": "~mlp.experts.down_proj", "ffn_down_exps.bias": "mlp.experts.down_proj_bias"},
          {**EXPERT_KEYS, "expert_count": "num_local_experts", "expert_feed_forward_length": "intermediate_size"},
-         description="gpt-oss (model_type gpt_oss): attention sinks, biased router and experts"),
+         ),
     # GLM-4.5: dense first layers, routed and shared experts; the MTP layers are the last blocks
     _row("glm4moe", "glm4_moe", "Glm4MoeForCausalLM",
          {**ATTENTION, **MLP, **QK_NORM, "attn_norm": "input_layernorm",
@@ -115,7 +115,7 @@ ROWS = (
           "attn_k_b": "~self_attn.kv_b_proj", "attn_v_b": "~self_attn.kv_b_proj", "attn_output": "self_attn.o_proj",
           **PRE_NORMS, **MLP, **EXPERTS, **SHARED_EXPERTS, **SCORE_BIAS},
          {**_GLM_KEYS, "attention.q_lora_rank?": "q_lora_rank", "attention.kv_lora_rank": "kv_lora_rank"},
-         rule=_deepseek2, description="DeepSeek-V2/V3 (model_type deepseek_v2, deepseek_v3 with router biases)"),
+         rule=_deepseek2, description="deepseek_v3 when the routers have score biases; also Kimi K2"),
 )
 
 

@@ -44,7 +44,7 @@ ROWS = (
         tensors={**TOP, "attn_norm": "norm", "ssm_in": "mixer.in_proj", "ssm_conv1d.weight": "~mixer.conv1d.weight",
                  "ssm_conv1d.bias": "mixer.conv1d.bias", "ssm_x": "mixer.x_proj", "ssm_dt": "mixer.dt_proj",
                  "ssm_a": "mixer.A_log", "ssm_d": "mixer.D", "ssm_out": "mixer.out_proj"},
-        presence=BIASES, rule=_mamba, description="Mamba (model_type mamba; falcon_mamba with ssm.dt_b_c_rms)",
+        presence=BIASES, rule=_mamba, description="falcon_mamba with ssm.dt_b_c_rms",
     ),
     GgufArchitecture(
         "mamba2", model_type="mamba2", classes=("Mamba2ForCausalLM",), layers="backbone.layers",
@@ -52,7 +52,7 @@ ROWS = (
         tensors={**TOP, "attn_norm": "norm", "ssm_in": "mixer.in_proj", "ssm_conv1d.weight": "~mixer.conv1d.weight",
                  "ssm_conv1d.bias": "mixer.conv1d.bias", "ssm_dt.bias": "mixer.dt_bias", "ssm_a": "~mixer.A_log",
                  "ssm_d": "~mixer.D", "ssm_norm": "~mixer.norm", "ssm_out": "mixer.out_proj"},
-        presence=BIASES, rule=_mamba2, description="Mamba-2 (model_type mamba2)",
+        presence=BIASES, rule=_mamba2,
     ),
 )  # fmt: skip
 

@@ -239,3 +239,18 @@ OTHER_CASES = [
 @pytest.mark.parametrize("case", OTHER_CASES, ids=[case_id(c) for c in OTHER_CASES])
 def test_gpt2_and_ssm_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
     test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys)
+
+
+def test_an_unmapped_architecture_is_refused_in_one_line_naming_the_mapped_ones(tmp_path, capsys):
+    from registry.plugin_manager import load_gguf_architectures
+
+    case = Case("llama", "llama", "LlamaForCausalLM", UNTIED)
+    path, *_ = write_case(case, tmp_path / "x.gguf")
+    data = path.read_bytes().replace(b"llama", b"llamb")  # general.architecture and its keys: llamb
+    path.write_bytes(data)
+    code, out, err = run(capsys, "count", path)
+    (line,) = err.strip().splitlines()
+    assert code == 2 and line.startswith("registry count: ") and "general.architecture: 'llamb' is not mapped" in line
+    mapped = sorted(load_gguf_architectures().items)
+    assert len(mapped) >= 20 and f"mapped: {', '.join(mapped)}" in line
+
