@@ -65,6 +65,28 @@ def _gpt2(meta: GgufMetadata, config: dict[str, Any]) -> None:
     config["n_positions"] = positions
 
 
+def _falcon(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (Falcon): llama.cpp writes ``head_count_kv`` 1 and ``feed_forward_length`` 4 × hidden whatever the
+    model, so the key/value heads come from the fused ``attn_qkv`` rows and the MLP width from ``ffn_up``'s;
+    two norms per layer (``attn_norm_2``) are the new decoder architecture (Falcon-40B/180B), one norm with
+    grouped key/value heads its one-norm form (Falcon-11B), one key/value head multi-query (Falcon-7B)."""
+    hidden, heads = config["hidden_size"], config["num_attention_heads"]
+    if not heads or hidden % heads:
+        raise meta.error(f"{meta.arch}.attention.head_count", f"{heads} does not divide embedding_length {hidden}")
+    qkv, ff = meta.rows("blk.0.attn_qkv.weight"), meta.rows("blk.0.ffn_up.weight")
+    if qkv is None or ff is None:
+        raise meta.error("blk.0.attn_qkv.weight" if qkv is None else "blk.0.ffn_up.weight", "missing")
+    kv, odd = divmod(qkv // (hidden // heads) - heads, 2)
+    if qkv % (hidden // heads) or odd or kv < 1:
+        raise meta.error("blk.0.attn_qkv.weight", f"{qkv} rows are not query heads and pairs of key/value heads "
+                         f"of {hidden // heads}")  # fmt: skip
+    new = "blk.0.attn_norm_2.weight" in meta.tensors or kv not in (1, heads)
+    config.update(ffn_hidden_size=ff, new_decoder_architecture=new, multi_query=kv == 1 and not new,
+                  parallel_attn="blk.0.ffn_norm.weight" not in meta.tensors, bias="blk.0.attn_qkv.bias" in meta.tensors)
+    if new:
+        config.update(num_kv_heads=kv, num_ln_in_parallel_attn=2 if "blk.0.attn_norm_2.weight" in meta.tensors else 1)
+
+
 #: The bias switches Llama and its kin read from the file's tensors.
 BIASES = {"attention_bias": "blk.0.attn_q.bias", "mlp_bias": "blk.0.ffn_up.bias"}
 
@@ -91,6 +113,16 @@ ROWS = (
     decoder("starcoder2", "starcoder2", "Starcoder2ForCausalLM",
             {**ATTENTION, **PRE_NORMS, "ffn_up": "mlp.c_fc", "ffn_down": "mlp.c_proj"},
             presence={"use_bias": "blk.0.attn_q.bias"}, rule=None),
+    GgufArchitecture(
+        "falcon", model_type="falcon", classes=("FalconForCausalLM",), layers="transformer.h", rule=_falcon,
+        keys={"block_count": "num_hidden_layers", "embedding_length": "hidden_size",
+              "attention.head_count": "num_attention_heads"},
+        tensors={"token_embd": "transformer.word_embeddings", "output_norm": "transformer.ln_f", "output": "lm_head",
+                 "attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm",
+                 "attn_qkv": "self_attention.query_key_value", "attn_output": "self_attention.dense",
+                 "ffn_up": "mlp.dense_h_to_4h", "ffn_down": "mlp.dense_4h_to_h"},
+        variants={"blk.0.attn_norm_2.weight": {"attn_norm": "ln_mlp", "attn_norm_2": "ln_attn"}}, presence=TIED,
+    ),
     # GPT-2: the checkpoint's Conv1D weights are (in, out), llama.cpp stores them (out, in): compared by count.
     # llama.cpp writes the tied head as a copy of token_embd (output.weight): GPT-2's head is always tied.
     GgufArchitecture(
@@ -110,6 +142,6 @@ ROWS = (
 @hookimpl
 def register_gguf_architectures(register):
     """The dense decoders: llama (also Mistral's dense models), mistral3, qwen2, qwen3, gemma, gemma2, gemma3,
-    olmo2, exaone4, granite, smollm3, phi3, starcoder2, gpt2."""
+    olmo2, exaone4, granite, smollm3, phi3, starcoder2, falcon, gpt2."""
     for row in ROWS:
         register(row)

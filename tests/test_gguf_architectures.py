@@ -72,10 +72,10 @@ def test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
     code, out, err = run(capsys, "inspect", path, "-f", "json")
     assert code == 0, err
     assert json.loads(out)["total_params"] == sum(math.prod(s) for s in tensors.values())
-    # each tensor stored as the checkpoint stores it reads as the checkpoint name it came from (GPT-2's
-    # checkpoints hold GPT2Model's names, without the LM head model's "transformer.")
+    # each tensor stored as the checkpoint stores it reads as the checkpoint name it came from, up to the
+    # LM head model's "transformer." (GPT-2's checkpoints hold GPT2Model's names, Falcon's the head model's)
     renamed, skipped = gguf_tensors_as_checkpoint(open_checkpoint(path))
-    names = {t.parts[0]: t.name for t in renamed if not t.flat}
+    names = {t.parts[0]: t.name.removeprefix("transformer.") for t in renamed if not t.flat}
     origin = {g: name.removeprefix("transformer.") for g, name in origin.items()}
     assert {g: names.get(g) for g in origin} == origin
     assert sum(t.numel for t in renamed) == sum(math.prod(tensors[g]) for g in tensors if g not in skipped)
@@ -254,3 +254,23 @@ def test_an_unmapped_architecture_is_refused_in_one_line_naming_the_mapped_ones(
     mapped = sorted(load_gguf_architectures().items)
     assert len(mapped) >= 20 and f"mapped: {', '.join(mapped)}" in line
 
+
+
+def falcon_keys(config):
+    """FalconModel.set_gguf_parameters: head_count_kv from num_kv_heads (else 1), feed_forward_length 4 × hidden."""
+    return {"feed_forward_length": 4 * config.hidden_size, "attention.head_count_kv": config.num_kv_heads or 1}
+
+
+FALCON = {"vocab_size": 96, "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4}
+FALCON_CASES = [
+    Case("falcon", "falcon", "FalconForCausalLM", {**FALCON, "multi_query": True, "parallel_attn": True}, falcon_keys),
+    Case("falcon", "falcon", "FalconForCausalLM", {**FALCON, "new_decoder_architecture": True, "num_kv_heads": 2,
+         "ffn_hidden_size": 96, "tie_word_embeddings": False}, falcon_keys),  # fmt: skip
+    Case("falcon", "falcon", "FalconForCausalLM", {**FALCON, "new_decoder_architecture": True, "num_kv_heads": 2,
+         "num_ln_in_parallel_attn": 1, "bias": True}, falcon_keys),  # fmt: skip
+]
+
+
+@pytest.mark.parametrize("case", FALCON_CASES, ids=[case_id(c) for c in FALCON_CASES])
+def test_falcon_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
+    test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys)

@@ -84,6 +84,8 @@ class GgufArchitecture:
       split along its first dimension into one tensor per expert; two modules joined by ``|``: the
       tensor split in equal parts along its first dimension after that; a leading ``~``: the same
       elements in another layout (compared by count); two GGUF tensors on one module: joined, by count;
+    * ``variants``: GGUF tensor -> entries of ``tensors`` that hold instead when the file has it (Falcon-40B's
+      ``attn_norm`` is ``ln_mlp`` when there is an ``attn_norm_2``);
     * ``presence``: config field -> GGUF tensor whose presence in the file sets it true (``!`` first:
       absence sets it true);
     * ``fixed``: config fields the architecture sets whatever the file says;
@@ -102,6 +104,7 @@ class GgufArchitecture:
     keys: Mapping[str, str] = field(default_factory=dict)
     tensors: Mapping[str, str] = field(default_factory=dict)
     layers: str = "model.layers"
+    variants: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     presence: Mapping[str, str] = field(default_factory=dict)
     fixed: Mapping[str, Any] = field(default_factory=dict)
     not_parameters: tuple[str, ...] = ("rope_freqs.weight",)
@@ -122,8 +125,8 @@ class GgufArchitecture:
         if self.is_row:
             if self.tensor_name is not None or not isinstance(self.model_type, str) or not self.model_type:
                 return f"GGUF architecture {self.name!r}: a row needs a model_type and no tensor_name"
-            if not all(isinstance(m, Mapping) for m in (self.keys, self.tensors, self.presence, self.fixed)):
-                return f"GGUF architecture {self.name!r}: keys, tensors, presence and fixed must be mappings"
+            if not all(isinstance(m, Mapping) for m in (self.keys, self.tensors, self.presence, self.fixed, self.variants)):
+                return f"GGUF architecture {self.name!r}: keys, tensors, variants, presence and fixed must be mappings"
             if self.rule is not None and not callable(self.rule):
                 return f"GGUF architecture {self.name!r}: rule must be callable (or None)"
             return ""
@@ -137,4 +140,4 @@ class GgufArchitecture:
 
     def fingerprint(self) -> tuple[object, ...]:
         """The plugin code and data this mapping runs, with its code objects (see ``Family.fingerprint``)."""
-        return (*code_of(self.config, self.tensor_name, self.rule), self.keys, self.tensors, self.presence, self.fixed)
+        return (*code_of(self.config, self.tensor_name, self.rule), self.keys, self.tensors, self.variants, self.presence, self.fixed)

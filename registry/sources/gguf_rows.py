@@ -55,18 +55,18 @@ def row_config(arch: GgufArchitecture, meta: GgufMetadata) -> dict[str, Any]:
     return config
 
 
-def _target(arch: GgufArchitecture, name: str) -> str | None:
+def _target(arch: GgufArchitecture, tensors: dict[str, str], name: str) -> str | None:
     """The checkpoint name (with its ``~``, ``{e}``, ``|`` markers) of GGUF tensor ``name``; None: unmapped."""
     block = _BLOCK.fullmatch(name)
     rest = block[2] if block else name
     prefix = f"{arch.layers}.{block[1]}." if block else ""
-    if rest in arch.tensors:
-        module, kind = arch.tensors[rest], ""
+    if rest in tensors:
+        module, kind = tensors[rest], ""
     else:
         base, dot, kind = rest.rpartition(".")
-        if not dot or f".{kind}" not in _KINDS or base not in arch.tensors:
+        if not dot or f".{kind}" not in _KINDS or base not in tensors:
             return None
-        module, kind = arch.tensors[base], f".{kind}"
+        module, kind = tensors[base], f".{kind}"
     flat = module.startswith("~")
     return ("~" if flat else "") + "|".join(prefix + m + kind for m in module.removeprefix("~").split("|"))
 
@@ -96,12 +96,17 @@ def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo]) -> tuple[list
     out: list[TensorInfo] = []
     skipped: list[str] = []
     joined: dict[str, int] = {}  # checkpoint name -> its place in ``out``, for GGUF tensors joined in one
+    names = {t.name for t in tensors}
+    mapping = dict(arch.tensors)
+    for tensor, instead in arch.variants.items():
+        if tensor in names:
+            mapping.update(instead)
     for info in tensors:
         block = _BLOCK.fullmatch(info.name)
         if info.name in arch.not_parameters or (block and block[2] in arch.not_parameters):
             skipped.append(info.name)
             continue
-        target = _target(arch, info.name)
+        target = _target(arch, mapping, info.name)
         if target is None:
             out.append(TensorInfo(info.name, info.dtype, info.shape, info.nbytes, info.overhead, (info.name,), info.flat))
             continue
