@@ -76,8 +76,8 @@ def gguf_tensors(case: Case, config: Any, model: Any) -> tuple[dict[str, tuple[i
             assert new is not None, f"gguf-py maps no GGUF name for {hf}"
             assert new not in out, new
             out[new] = part
-            if pieces is None:
-                origin[new] = name
+            if pieces is None or (len(pieces) == 1 and part == shape and not hf.startswith("gguf:")):
+                origin[new] = hf
     last, d = f"blk.{config.num_hidden_layers - 1}.", config.hidden_size
     for k in range(case.mtp):  # a copy of the last layer and the prediction module's own tensors
         block = f"blk.{config.num_hidden_layers + k}."

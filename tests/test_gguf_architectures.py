@@ -11,6 +11,7 @@ tensors as they are.
 from __future__ import annotations
 
 import json
+from collections import Counter
 import math
 
 import pytest
@@ -75,8 +76,9 @@ def test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
     # each tensor stored as the checkpoint stores it reads as the checkpoint name it came from, up to the
     # LM head model's "transformer." (GPT-2's checkpoints hold GPT2Model's names, Falcon's the head model's)
     renamed, skipped = gguf_tensors_as_checkpoint(open_checkpoint(path))
-    names = {t.parts[0]: t.name.removeprefix("transformer.") for t in renamed if not t.flat}
-    origin = {g: name.removeprefix("transformer.") for g, name in origin.items()}
+    split = Counter(part for t in renamed for part in t.parts)  # merged experts read as one tensor per expert
+    names = {part: t.name.removeprefix("transformer.") for t in renamed for part in t.parts if split[part] == 1}
+    origin = {g: name.removeprefix("transformer.") for g, name in origin.items() if split[g] == 1}
     assert {g: names.get(g) for g in origin} == origin
     assert sum(t.numel for t in renamed) == sum(math.prod(tensors[g]) for g in tensors if g not in skipped)
 
@@ -210,8 +212,8 @@ def mamba_tensors(name, shape, config):
             return [(name, (shape[0], 1))]
         if name.endswith("mixer.norm.weight"):
             return [(name, (config.n_groups, shape[0] // config.n_groups))]
-        if name.endswith("dt_bias"):
-            return [(name.replace("dt_bias", "dt_proj.bias"), shape)]
+        if name.endswith("dt_bias"):  # renamed dt_proj.bias by the converter: ssm_dt.bias
+            return [(f"gguf:blk.{name.split('.')[2]}.ssm_dt.bias", shape)]
     return None
 
 
@@ -273,4 +275,59 @@ FALCON_CASES = [
 
 @pytest.mark.parametrize("case", FALCON_CASES, ids=[case_id(c) for c in FALCON_CASES])
 def test_falcon_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
+    test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys)
+
+
+# --- hybrids -----------------------------------------------------------------------------------------------------
+
+
+def lfm2_keys(config):
+    """LFM2Model.set_gguf_parameters: head_count_kv per layer (0 on convolution layers), the adjusted MLP width."""
+    return {"attention.head_count_kv": [config.num_key_value_heads if t == "full_attention" else 0
+                                        for t in config.layer_types], "shortconv.l_cache": config.conv_L_cache}  # fmt: skip
+
+
+def lfm2_tensors(name, shape, config):
+    """LFM2Model.modify_tensors: the short convolution squeezed."""
+    return [(name, (shape[0], shape[2]))] if name.endswith("conv.conv.weight") else None
+
+
+def nemotron_keys(config):
+    """NemotronHModel (GraniteHybridModel, Mamba2Model): the per-layer arrays and the mixer's keys."""
+    kinds = config.hybrid_override_pattern
+    return {"attention.head_count_kv": [config.num_key_value_heads if k == "*" else 0 for k in kinds],
+            "feed_forward_length": [config.intermediate_size if k == "-" else 0 for k in kinds],
+            "ssm.conv_kernel": config.conv_kernel, "ssm.state_size": config.ssm_state_size,
+            "ssm.group_count": config.n_groups, "ssm.inner_size": config.mamba_num_heads * config.mamba_head_dim,
+            "ssm.time_step_rank": config.mamba_num_heads, "attention.key_length": config.head_dim}  # fmt: skip
+
+
+def nemotron_tensors(name, shape, config):
+    """The checkpoint's names (backbone.*, transformers 5 holds model.*), reshaped as for Mamba-2."""
+    name = name.replace("model.", "backbone.", 1) if name.startswith("model.") else name
+    if name.endswith("conv1d.weight"):
+        return [(name, (shape[0], shape[2]))]
+    if name.endswith(("A_log", "mixer.D")):
+        return [(name, (shape[0], 1))]
+    if name.endswith("mixer.norm.weight"):
+        return [(name, (config.n_groups, shape[0] // config.n_groups))]
+    if name.endswith("dt_bias"):  # renamed dt_proj.bias by the converter: ssm_dt.bias
+        return [(f"gguf:blk.{name.split('.')[2]}.ssm_dt.bias", shape)]
+    return [(name, shape)]
+
+
+HYBRID_CASES = [
+    Case("lfm2", "lfm2", "Lfm2ForCausalLM", {"vocab_size": 96, "hidden_size": 64, "num_hidden_layers": 4,
+         "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 96, "block_auto_adjust_ff_dim": False,
+         "layer_types": ["conv", "full_attention", "conv", "full_attention"], "conv_L_cache": 3, "pad_token_id": 0},
+         lfm2_keys, lfm2_tensors),  # fmt: skip
+    Case("nemotron_h", "nemotron_h", "NemotronHForCausalLM", {"vocab_size": 96, "hidden_size": 64,
+         "num_hidden_layers": 4, "hybrid_override_pattern": "M*-M", "num_attention_heads": 4, "num_key_value_heads": 2,
+         "head_dim": 16, "mamba_num_heads": 8, "mamba_head_dim": 16, "n_groups": 2, "ssm_state_size": 16,
+         "intermediate_size": 80, "pad_token_id": 0}, nemotron_keys, nemotron_tensors),  # fmt: skip
+]
+
+
+@pytest.mark.parametrize("case", HYBRID_CASES, ids=[case_id(c) for c in HYBRID_CASES])
+def test_hybrid_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
     test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys)

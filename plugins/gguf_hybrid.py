@@ -1,0 +1,107 @@
+"""GGUF architectures of the hybrid models, as rows of data (read by ``registry.sources.gguf_rows``).
+
+llama.cpp writes the layer pattern of a hybrid as per-layer arrays: ``attention.head_count_kv`` is
+0 on the layers without attention and ``feed_forward_length`` 0 on those without an MLP. The rules
+below turn those arrays back into the config's layer pattern (LFM2's ``layer_types``, Nemotron-H's
+``hybrid_override_pattern``); the tensors map as data, the squeezed convolutions and Mamba-2's
+reshaped ``A``, ``D`` and gated norm compared by count (``~``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry import GgufArchitecture, GgufArray, GgufMetadata, hookimpl
+from registry.plugins.gguf_decoders import TIED
+
+#: Mamba-2 mixer tensors inside a layer's ``mixer``, as Nemotron-H's and Granite-4.0's checkpoints name them.
+MAMBA2 = {"ssm_in": "mixer.in_proj", "ssm_conv1d.weight": "~mixer.conv1d.weight", "ssm_conv1d.bias": "mixer.conv1d.bias",
+          "ssm_dt.bias": "mixer.dt_bias", "ssm_a": "~mixer.A_log", "ssm_d": "~mixer.D", "ssm_norm": "~mixer.norm",
+          "ssm_out": "mixer.out_proj"}  # fmt: skip
+
+
+def per_layer(meta: GgufMetadata, key: str, layers: int) -> list[int]:
+    """The per-layer values of ``<arch>.key``: an array of ``layers`` whole numbers, or one number for every layer."""
+    full = f"{meta.arch}.{key}"
+    value = meta.data.get(full)
+    if isinstance(value, GgufArray):
+        items = value.items
+        if items is None or len(items) != layers or any(type(v) is not int or v < 0 for v in items):
+            raise meta.error(full, f"must list {layers} whole numbers, one per layer (block_count)")
+        return list(items)
+    return [meta.int(full, minimum=0)] * layers
+
+
+def _widest(meta: GgufMetadata, key: str, values: list[int]) -> int:
+    """The one nonzero value of a per-layer array (the width of the layers that have the part)."""
+    widths = set(values) - {0}
+    if len(widths) > 1:
+        raise meta.error(f"{meta.arch}.{key}", f"gives layers different widths ({sorted(widths)}); the model type "
+                         "has one")  # fmt: skip
+    return widths.pop() if widths else 0
+
+
+def _has(meta: GgufMetadata, suffix: str) -> bool:
+    return any(name.endswith(suffix) for name in meta.tensors)
+
+
+def _lfm2(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (LFM2): attention layers where ``head_count_kv`` is nonzero, short convolutions elsewhere; the MLP width
+    as written (llama.cpp writes it after LFM2's automatic adjustment)."""
+    kv = per_layer(meta, "attention.head_count_kv", config["num_hidden_layers"])
+    config.update(layer_types=["full_attention" if n else "conv" for n in kv], num_key_value_heads=_widest(
+        meta, "attention.head_count_kv", kv) or config["num_attention_heads"], block_auto_adjust_ff_dim=False)
+
+
+def _nemotron_h(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (Nemotron-H): the layer pattern from the arrays (``*`` attention, ``-`` MLP, ``M`` Mamba-2), the
+    mixer's head width as its inner width over its heads, the biases from the tensors."""
+    a, layers = meta.arch, config["num_hidden_layers"]
+    kv = per_layer(meta, "attention.head_count_kv", layers)
+    ff = per_layer(meta, "feed_forward_length", layers)
+    inner, heads = meta.int(f"{a}.ssm.inner_size"), config["mamba_num_heads"]
+    if inner % heads:
+        raise meta.error(f"{a}.ssm.inner_size", f"{inner} is not a multiple of the {heads} heads (ssm.time_step_rank)")
+    config.update(
+        hybrid_override_pattern="".join("*" if k else "-" if f else "M" for k, f in zip(kv, ff)),
+        num_key_value_heads=_widest(meta, "attention.head_count_kv", kv) or config["num_attention_heads"],
+        intermediate_size=_widest(meta, "feed_forward_length", ff) or 1, mamba_head_dim=inner // heads,
+        use_conv_bias=_has(meta, ".ssm_conv1d.bias"), use_bias=_has(meta, ".ssm_in.bias"),
+        mlp_bias=_has(meta, ".ffn_up.bias"), attention_bias=_has(meta, ".attn_q.bias"),
+    )  # fmt: skip
+    config["head_dim"] = meta.int(f"{a}.attention.key_length", config["hidden_size"] // max(config["num_attention_heads"], 1))
+
+
+ROWS = (
+    GgufArchitecture(
+        "lfm2", model_type="lfm2", classes=("Lfm2ForCausalLM",), rule=_lfm2, presence=TIED,
+        keys={"block_count": "num_hidden_layers", "embedding_length": "hidden_size",
+              "feed_forward_length": "intermediate_size", "attention.head_count": "num_attention_heads",
+              "shortconv.l_cache": "conv_L_cache"},
+        tensors={"token_embd": "model.embed_tokens", "token_embd_norm": "model.embedding_norm", "output": "lm_head",
+                 "attn_norm": "operator_norm", "ffn_norm": "ffn_norm", "shortconv.conv.weight": "~conv.conv.weight",
+                 "shortconv.conv.bias": "conv.conv.bias", "shortconv.in_proj": "conv.in_proj",
+                 "shortconv.out_proj": "conv.out_proj", "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj",
+                 "attn_v": "self_attn.v_proj", "attn_output": "self_attn.out_proj",
+                 "attn_q_norm": "self_attn.q_layernorm", "attn_k_norm": "self_attn.k_layernorm",
+                 "ffn_gate": "feed_forward.w1", "ffn_up": "feed_forward.w3", "ffn_down": "feed_forward.w2"},
+    ),
+    GgufArchitecture(
+        "nemotron_h", model_type="nemotron_h", classes=("NemotronHForCausalLM",), rule=_nemotron_h,
+        layers="backbone.layers",
+        keys={"block_count": "num_hidden_layers", "embedding_length": "hidden_size",
+              "attention.head_count": "num_attention_heads", "ssm.time_step_rank": "mamba_num_heads",
+              "ssm.state_size": "ssm_state_size", "ssm.group_count": "n_groups", "ssm.conv_kernel": "conv_kernel"},
+        tensors={"token_embd": "backbone.embeddings", "output_norm": "backbone.norm_f", "output": "lm_head",
+                 "attn_norm": "norm", **MAMBA2, "attn_q": "mixer.q_proj", "attn_k": "mixer.k_proj",
+                 "attn_v": "mixer.v_proj", "attn_output": "mixer.o_proj", "ffn_up": "mixer.up_proj",
+                 "ffn_down": "mixer.down_proj"},
+    ),
+)  # fmt: skip
+
+
+@hookimpl
+def register_gguf_architectures(register):
+    """The hybrids: lfm2, nemotron_h."""
+    for row in ROWS:
+        register(row)
