@@ -72,6 +72,33 @@ def _nemotron_h(meta: GgufMetadata, config: dict[str, Any]) -> None:
     config["head_dim"] = meta.int(f"{a}.attention.key_length", config["hidden_size"] // max(config["num_attention_heads"], 1))
 
 
+def _shape_of(meta: GgufMetadata, suffixes: tuple[str, ...]) -> tuple[int, ...] | None:
+    """The shape of the first tensor whose name ends with one of ``suffixes`` (None: no such tensor)."""
+    return next((shape for name, shape in meta.tensors.items() if name.endswith(suffixes)), None)
+
+
+def _granitehybrid(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (Granite-4.0-H): attention where ``head_count_kv`` is nonzero, Mamba-2 elsewhere; the mixer's expand and
+    head width from ``ssm.inner_size``; the shared MLP's and experts' widths from their tensors."""
+    a, hidden = meta.arch, config["hidden_size"]
+    kv = per_layer(meta, "attention.head_count_kv", config["num_hidden_layers"])
+    inner, heads = meta.int(f"{a}.ssm.inner_size"), config["mamba_n_heads"]
+    if inner % hidden or inner % heads:
+        raise meta.error(f"{a}.ssm.inner_size", f"{inner} is not a multiple of embedding_length {hidden} and of the "
+                         f"{heads} heads (ssm.time_step_rank)")  # fmt: skip
+    shared = _shape_of(meta, (".ffn_down_shexp.weight", ".ffn_down.weight"))
+    experts = _shape_of(meta, (".ffn_down_exps.weight",))
+    config.update(
+        layer_types=["attention" if n else "mamba" for n in kv], mamba_expand=inner // hidden, mamba_d_head=inner // heads,
+        num_key_value_heads=_widest(meta, "attention.head_count_kv", kv) or config["num_attention_heads"],
+        shared_intermediate_size=shared[-1] if shared else 0, mamba_conv_bias=_has(meta, ".ssm_conv1d.bias"),
+        mamba_proj_bias=_has(meta, ".ssm_in.bias"), attention_bias=_has(meta, ".attn_q.bias"),
+    )  # fmt: skip
+    config.setdefault("num_local_experts", 0)
+    config.setdefault("num_experts_per_tok", 0)
+    config["intermediate_size"] = experts[-1] if experts else config["shared_intermediate_size"]
+
+
 ROWS = (
     GgufArchitecture(
         "lfm2", model_type="lfm2", classes=("Lfm2ForCausalLM",), rule=_lfm2, presence=TIED,
@@ -97,11 +124,31 @@ ROWS = (
                  "attn_v": "mixer.v_proj", "attn_output": "mixer.o_proj", "ffn_up": "mixer.up_proj",
                  "ffn_down": "mixer.down_proj"},
     ),
+    # Granite-4.0-H: the checkpoint's fused input_linear (gate and up) is split by llama.cpp: joined, by count;
+    # the shared MLP is ffn_*_shexp beside experts, ffn_* without (the dense models)
+    GgufArchitecture(
+        "granitehybrid", model_type="granitemoehybrid", classes=("GraniteMoeHybridForCausalLM",), rule=_granitehybrid,
+        presence=TIED,
+        keys={"block_count": "num_hidden_layers", "embedding_length": "hidden_size",
+              "attention.head_count": "num_attention_heads", "ssm.time_step_rank": "mamba_n_heads",
+              "ssm.state_size": "mamba_d_state", "ssm.group_count": "mamba_n_groups", "ssm.conv_kernel": "mamba_d_conv",
+              "expert_count?": "num_local_experts", "expert_used_count?": "num_experts_per_tok"},
+        tensors={"token_embd": "model.embed_tokens", "output_norm": "model.norm", "output": "lm_head",
+                 "attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm",
+                 **{k: v.replace("mixer.", "mamba.") for k, v in MAMBA2.items()},
+                 "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
+                 "attn_output": "self_attn.o_proj", "ffn_gate_inp": "block_sparse_moe.router.layer",
+                 "ffn_gate_exps": "~block_sparse_moe.input_linear", "ffn_up_exps": "~block_sparse_moe.input_linear",
+                 "ffn_down_exps": "block_sparse_moe.output_linear", "ffn_gate_shexp": "~shared_mlp.input_linear",
+                 "ffn_up_shexp": "~shared_mlp.input_linear", "ffn_down_shexp": "shared_mlp.output_linear",
+                 "ffn_gate": "~shared_mlp.input_linear", "ffn_up": "~shared_mlp.input_linear",
+                 "ffn_down": "shared_mlp.output_linear"},
+    ),
 )  # fmt: skip
 
 
 @hookimpl
 def register_gguf_architectures(register):
-    """The hybrids: lfm2, nemotron_h."""
+    """The hybrids: lfm2, nemotron_h, granitehybrid."""
     for row in ROWS:
         register(row)

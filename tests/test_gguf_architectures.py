@@ -302,18 +302,24 @@ def nemotron_keys(config):
             "ssm.time_step_rank": config.mamba_num_heads, "attention.key_length": config.head_dim}  # fmt: skip
 
 
+def mamba2_layout(name, shape, groups):
+    """Mamba2Model.modify_tensors: the convolution squeezed, A and D as (heads, 1), the norm per group, dt_bias
+    renamed dt_proj.bias (ssm_dt.bias); None for another tensor."""
+    if name.endswith("conv1d.weight"):
+        return [(name, (shape[0], shape[2]))]
+    if name.endswith(("A_log", ".D")):
+        return [(name, (shape[0], 1))]
+    if name.endswith("mixer.norm.weight") or name.endswith("mamba.norm.weight"):
+        return [(name, (groups, shape[0] // groups))]
+    if name.endswith("dt_bias"):
+        return [(f"gguf:blk.{name.split('.')[2]}.ssm_dt.bias", shape)]
+    return None
+
+
 def nemotron_tensors(name, shape, config):
     """The checkpoint's names (backbone.*, transformers 5 holds model.*), reshaped as for Mamba-2."""
     name = name.replace("model.", "backbone.", 1) if name.startswith("model.") else name
-    if name.endswith("conv1d.weight"):
-        return [(name, (shape[0], shape[2]))]
-    if name.endswith(("A_log", "mixer.D")):
-        return [(name, (shape[0], 1))]
-    if name.endswith("mixer.norm.weight"):
-        return [(name, (config.n_groups, shape[0] // config.n_groups))]
-    if name.endswith("dt_bias"):  # renamed dt_proj.bias by the converter: ssm_dt.bias
-        return [(f"gguf:blk.{name.split('.')[2]}.ssm_dt.bias", shape)]
-    return [(name, shape)]
+    return mamba2_layout(name, shape, config.n_groups) or [(name, shape)]
 
 
 HYBRID_CASES = [
@@ -330,4 +336,51 @@ HYBRID_CASES = [
 
 @pytest.mark.parametrize("case", HYBRID_CASES, ids=[case_id(c) for c in HYBRID_CASES])
 def test_hybrid_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
+    test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys)
+
+
+def granite_hybrid_keys(config):
+    """GraniteHybridModel: head_count_kv per layer (0 on Mamba-2 layers), the mixer's keys, the experts'."""
+    keys = {"attention.head_count_kv": [config.num_key_value_heads if t in ("attention", "full_attention") else 0
+                                        for t in config.layer_types],
+            "ssm.conv_kernel": config.mamba_d_conv, "ssm.state_size": config.mamba_d_state,
+            "ssm.group_count": config.mamba_n_groups, "ssm.inner_size": config.mamba_expand * config.hidden_size,
+            "ssm.time_step_rank": config.mamba_n_heads,
+            "expert_shared_feed_forward_length": config.shared_intermediate_size}  # fmt: skip
+    if not config.num_local_experts:
+        keys.pop("expert_count", None)
+    return keys
+
+
+def granite_hybrid_tensors(name, shape, config):
+    """GraniteHybridModel: experts split as Granite-MoE's, the shared MLP's input_linear split into gate and up
+    (ffn_*_shexp beside experts, ffn_* without), Mamba-2's tensors reshaped."""
+    block = name.split(".")[2] if name.startswith("model.layers.") else None
+    shared = "shexp" if config.num_local_experts else ""
+    if name.endswith("shared_mlp.input_linear.weight"):
+        return [(f"gguf:blk.{block}.ffn_{p}{'_' + shared if shared else ''}.weight", (shape[0] // 2, shape[1]))
+                for p in ("gate", "up")]  # fmt: skip
+    if name.endswith("shared_mlp.output_linear.weight"):
+        return [(f"gguf:blk.{block}.ffn_down{'_' + shared if shared else ''}.weight", shape)]
+    if ".block_sparse_moe." in name:
+        return granite_experts(name, shape, config)
+    return mamba2_layout(name, shape, config.mamba_n_groups)
+
+
+GRANITE_HYBRID = {"vocab_size": 96, "hidden_size": 64, "num_hidden_layers": 3, "layer_types": ["mamba", "attention",
+                  "mamba"], "num_attention_heads": 4, "num_key_value_heads": 2, "mamba_n_heads": 8, "mamba_d_head": 16,
+                  "mamba_expand": 2, "mamba_n_groups": 2, "mamba_d_state": 16, "shared_intermediate_size": 40,
+                  "pad_token_id": 0}  # fmt: skip
+HYBRID_CASES_2 = [
+    Case("granitehybrid", "granitemoehybrid", "GraniteMoeHybridForCausalLM",
+         {**GRANITE_HYBRID, "intermediate_size": 24, "num_local_experts": 4, "num_experts_per_tok": 2},
+         granite_hybrid_keys, granite_hybrid_tensors),
+    Case("granitehybrid", "granitemoehybrid", "GraniteMoeHybridForCausalLM",
+         {**GRANITE_HYBRID, "num_local_experts": 0, "num_experts_per_tok": 0, "intermediate_size": 40},
+         granite_hybrid_keys, granite_hybrid_tensors),
+]
+
+
+@pytest.mark.parametrize("case", HYBRID_CASES_2, ids=[case_id(c) for c in HYBRID_CASES_2])
+def test_hybrid_2_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
     test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys)
