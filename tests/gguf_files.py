@@ -11,6 +11,9 @@ Tensor data is a sparse hole: only headers are read.
 
 from __future__ import annotations
 
+import json
+import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,3 +133,63 @@ def split_experts(name: str, shape: tuple[int, ...], config: Any) -> list[tuple[
     experts, rows, cols = shape
     base = name.removesuffix("gate_up_proj")
     return [(base + "gate_proj.weight", (experts, rows // 2, cols)), (base + "up_proj.weight", (experts, rows // 2, cols))]
+
+
+def granite_experts(name, shape, config):
+    """GraniteMoeModel: input_linear split into ffn_gate_exps / ffn_up_exps, output_linear is ffn_down_exps."""
+    block = name.split(".")[2] if name.startswith("model.layers.") else None
+    if name.endswith("experts.gate_up_proj"):
+        e, rows, cols = shape
+        return [(f"gguf:blk.{block}.ffn_{p}_exps.weight", (e, rows // 2, cols)) for p in ("gate", "up")]
+    if name.endswith("experts.down_proj"):
+        return [(f"gguf:blk.{block}.ffn_down_exps.weight", shape)]
+    if name.endswith("router.weight"):
+        return [(name.replace("router.weight", "router.layer.weight"), shape)]
+    return None
+
+
+def mamba2_layout(name, shape, groups):
+    """Mamba2Model.modify_tensors: the convolution squeezed, A and D as (heads, 1), the norm per group, dt_bias
+    renamed dt_proj.bias (ssm_dt.bias); None for another tensor."""
+    if name.endswith("conv1d.weight"):
+        return [(name, (shape[0], shape[2]))]
+    if name.endswith(("A_log", ".D")):
+        return [(name, (shape[0], 1))]
+    if name.endswith("mixer.norm.weight") or name.endswith("mamba.norm.weight"):
+        return [(name, (groups, shape[0] // groups))]
+    if name.endswith("dt_bias"):
+        return [(f"gguf:blk.{name.split('.')[2]}.ssm_dt.bias", shape)]
+    return None
+
+
+def case_id(case: Case) -> str:
+    """A test id: the architecture, the model type, a digest of the config."""
+    return f"{case.arch}-{case.model_type}-{abs(hash(json.dumps(case.fields, sort_keys=True))) % 1000}"
+
+
+def check_case(case: Case, tmp_path: Path, capsys: Any) -> None:
+    """``registry count`` of ``case``'s GGUF gives transformers' total and verifies the file (every tensor under a
+    name of the counted model); ``inspect`` counts the file's tensors as they are; each tensor stored as the
+    checkpoint stores it reads as the checkpoint name it came from, up to the LM head model's "transformer."
+    (GPT-2's checkpoints hold GPT2Model's names, Falcon's the head model's)."""
+    from registry.checkpoints import open_checkpoint
+    from registry.cli import main
+    from registry.sources.gguf_config import gguf_tensors_as_checkpoint
+
+    def run(*argv):
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        return json.loads(out)
+
+    path, reference, tensors, origin = write_case(case, tmp_path / f"{case.arch}.gguf")
+    (row,) = run("count", path, "-f", "json")
+    assert row["total_params"] == reference
+    assert row["checkpoint"]["identical"], row["checkpoint"]
+    assert run("inspect", path, "-f", "json")["total_params"] == sum(math.prod(s) for s in tensors.values())
+    renamed, skipped = gguf_tensors_as_checkpoint(open_checkpoint(path))
+    split = Counter(part for t in renamed for part in t.parts)  # merged experts read as one tensor per expert
+    names = {part: t.name.removeprefix("transformer.") for t in renamed for part in t.parts if split[part] == 1}
+    origin = {g: name.removeprefix("transformer.") for g, name in origin.items() if split[g] == 1}
+    assert {g: names.get(g) for g in origin} == origin
+    assert sum(t.numel for t in renamed) == sum(math.prod(tensors[g]) for g in tensors if g not in skipped)

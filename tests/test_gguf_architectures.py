@@ -10,16 +10,10 @@ tensors as they are.
 
 from __future__ import annotations
 
-import json
-from collections import Counter
-import math
-
 import pytest
 
-from registry.checkpoints import open_checkpoint
 from registry.cli import main
-from registry.sources.gguf_config import gguf_tensors_as_checkpoint
-from tests.gguf_files import Case, split_experts, write_case
+from tests.gguf_files import Case, case_id, check_case, granite_experts, split_experts, write_case
 
 gguf = pytest.importorskip("gguf")
 
@@ -51,36 +45,9 @@ CASES = [
 ]
 
 
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def case_id(case: Case) -> str:
-    return f"{case.arch}-{case.model_type}-{abs(hash(json.dumps(case.fields, sort_keys=True))) % 1000}"
-
-
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
 def test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
-    path, reference, tensors, origin = write_case(case, tmp_path / f"{case.arch}.gguf")
-    code, out, err = run(capsys, "count", path, "-f", "json")
-    assert code == 0, err
-    (row,) = json.loads(out)
-    assert row["total_params"] == reference
-    check = row["checkpoint"]
-    assert check["identical"], check
-    code, out, err = run(capsys, "inspect", path, "-f", "json")
-    assert code == 0, err
-    assert json.loads(out)["total_params"] == sum(math.prod(s) for s in tensors.values())
-    # each tensor stored as the checkpoint stores it reads as the checkpoint name it came from, up to the
-    # LM head model's "transformer." (GPT-2's checkpoints hold GPT2Model's names, Falcon's the head model's)
-    renamed, skipped = gguf_tensors_as_checkpoint(open_checkpoint(path))
-    split = Counter(part for t in renamed for part in t.parts)  # merged experts read as one tensor per expert
-    names = {part: t.name.removeprefix("transformer.") for t in renamed for part in t.parts if split[part] == 1}
-    origin = {g: name.removeprefix("transformer.") for g, name in origin.items() if split[g] == 1}
-    assert {g: names.get(g) for g in origin} == origin
-    assert sum(t.numel for t in renamed) == sum(math.prod(tensors[g]) for g in tensors if g not in skipped)
+    check_case(case, tmp_path, capsys)
 
 
 # --- mixture-of-experts ------------------------------------------------------------------------------------------
@@ -95,17 +62,6 @@ def qwen_moe_keys(config):
     return keys
 
 
-def granite_experts(name, shape, config):
-    """GraniteMoeModel: input_linear split into ffn_gate_exps / ffn_up_exps, output_linear is ffn_down_exps."""
-    block = name.split(".")[2] if name.startswith("model.layers.") else None
-    if name.endswith("experts.gate_up_proj"):
-        e, rows, cols = shape
-        return [(f"gguf:blk.{block}.ffn_{p}_exps.weight", (e, rows // 2, cols)) for p in ("gate", "up")]
-    if name.endswith("experts.down_proj"):
-        return [(f"gguf:blk.{block}.ffn_down_exps.weight", shape)]
-    if name.endswith("router.weight"):
-        return [(name.replace("router.weight", "router.layer.weight"), shape)]
-    return None
 
 
 def gpt_oss_experts(name, shape, config):
@@ -189,58 +145,7 @@ MOE_CASES = [
 
 @pytest.mark.parametrize("case", MOE_CASES, ids=[case_id(c) for c in MOE_CASES])
 def test_moe_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
-    test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys)
-
-
-# --- GPT-2 and the state-space models ----------------------------------------------------------------------------
-
-
-def gpt2_tensors(name, shape, config):
-    """GPT2Model: the Conv1D weights (in, out) stored as (out, in)."""
-    if name.endswith((".c_attn.weight", ".c_proj.weight", ".c_fc.weight")):
-        return [(name, shape[::-1])]
-    return None
-
-
-def mamba_tensors(name, shape, config):
-    """MambaModel / Mamba2Model: the convolution squeezed; Mamba-2's A and D as (heads, 1), its norm per group,
-    its dt_bias renamed dt_proj.bias."""
-    if name.endswith("conv1d.weight"):
-        return [(name, (shape[0], shape[2]))]
-    if config.model_type == "mamba2":
-        if name.endswith(("A_log", "D")):
-            return [(name, (shape[0], 1))]
-        if name.endswith("mixer.norm.weight"):
-            return [(name, (config.n_groups, shape[0] // config.n_groups))]
-        if name.endswith("dt_bias"):  # renamed dt_proj.bias by the converter: ssm_dt.bias
-            return [(f"gguf:blk.{name.split('.')[2]}.ssm_dt.bias", shape)]
-    return None
-
-
-def ssm_keys(config):
-    keys = {"block_count": config.num_hidden_layers, "embedding_length": config.hidden_size,
-            "feed_forward_length": 0, "attention.head_count": 0, "ssm.conv_kernel": config.conv_kernel,
-            "ssm.inner_size": config.expand * config.hidden_size, "ssm.state_size": config.state_size}  # fmt: skip
-    if config.model_type == "mamba2":
-        return {**keys, "ssm.time_step_rank": config.num_heads, "ssm.group_count": config.n_groups}
-    return {**keys, "ssm.time_step_rank": config.time_step_rank}
-
-
-OTHER_CASES = [
-    Case("gpt2", "gpt2", "GPT2LMHeadModel", {"vocab_size": 96, "n_embd": 64, "n_layer": 2, "n_head": 4, "n_positions": 40},
-         lambda c: {"feed_forward_length": 4 * c.n_embd, "context_length": c.n_positions}, gpt2_tensors,
-         extra=lambda c: {"output.weight": (c.vocab_size, c.n_embd)}),  # the tied head, written as a copy
-    Case("mamba", "mamba", "MambaForCausalLM", {"vocab_size": 96, "hidden_size": 64, "num_hidden_layers": 2,
-         "state_size": 8, "time_step_rank": 6, "pad_token_id": 0}, ssm_keys, mamba_tensors, standard=False),
-    Case("mamba2", "mamba2", "Mamba2ForCausalLM", {"vocab_size": 96, "hidden_size": 64, "num_hidden_layers": 2,
-         "num_heads": 8, "head_dim": 16, "expand": 2, "n_groups": 2, "state_size": 16, "pad_token_id": 0,
-         "tie_word_embeddings": False}, ssm_keys, mamba_tensors, standard=False),
-]
-
-
-@pytest.mark.parametrize("case", OTHER_CASES, ids=[case_id(c) for c in OTHER_CASES])
-def test_gpt2_and_ssm_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
-    test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys)
+    check_case(case, tmp_path, capsys)
 
 
 def test_an_unmapped_architecture_is_refused_in_one_line_naming_the_mapped_ones(tmp_path, capsys):
@@ -250,137 +155,9 @@ def test_an_unmapped_architecture_is_refused_in_one_line_naming_the_mapped_ones(
     path, *_ = write_case(case, tmp_path / "x.gguf")
     data = path.read_bytes().replace(b"llama", b"llamb")  # general.architecture and its keys: llamb
     path.write_bytes(data)
-    code, out, err = run(capsys, "count", path)
+    code = main(["count", str(path)])
+    err = capsys.readouterr().err
     (line,) = err.strip().splitlines()
     assert code == 2 and line.startswith("registry count: ") and "general.architecture: 'llamb' is not mapped" in line
     mapped = sorted(load_gguf_architectures().items)
     assert len(mapped) >= 20 and f"mapped: {', '.join(mapped)}" in line
-
-
-
-def falcon_keys(config):
-    """FalconModel.set_gguf_parameters: head_count_kv from num_kv_heads (else 1), feed_forward_length 4 × hidden."""
-    return {"feed_forward_length": 4 * config.hidden_size, "attention.head_count_kv": config.num_kv_heads or 1}
-
-
-FALCON = {"vocab_size": 96, "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4}
-FALCON_CASES = [
-    Case("falcon", "falcon", "FalconForCausalLM", {**FALCON, "multi_query": True, "parallel_attn": True}, falcon_keys),
-    Case("falcon", "falcon", "FalconForCausalLM", {**FALCON, "new_decoder_architecture": True, "num_kv_heads": 2,
-         "ffn_hidden_size": 96, "tie_word_embeddings": False}, falcon_keys),  # fmt: skip
-    Case("falcon", "falcon", "FalconForCausalLM", {**FALCON, "new_decoder_architecture": True, "num_kv_heads": 2,
-         "num_ln_in_parallel_attn": 1, "bias": True}, falcon_keys),  # fmt: skip
-]
-
-
-@pytest.mark.parametrize("case", FALCON_CASES, ids=[case_id(c) for c in FALCON_CASES])
-def test_falcon_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
-    test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys)
-
-
-# --- hybrids -----------------------------------------------------------------------------------------------------
-
-
-def lfm2_keys(config):
-    """LFM2Model.set_gguf_parameters: head_count_kv per layer (0 on convolution layers), the adjusted MLP width."""
-    return {"attention.head_count_kv": [config.num_key_value_heads if t == "full_attention" else 0
-                                        for t in config.layer_types], "shortconv.l_cache": config.conv_L_cache}  # fmt: skip
-
-
-def lfm2_tensors(name, shape, config):
-    """LFM2Model.modify_tensors: the short convolution squeezed."""
-    return [(name, (shape[0], shape[2]))] if name.endswith("conv.conv.weight") else None
-
-
-def nemotron_keys(config):
-    """NemotronHModel (GraniteHybridModel, Mamba2Model): the per-layer arrays and the mixer's keys."""
-    kinds = config.hybrid_override_pattern
-    return {"attention.head_count_kv": [config.num_key_value_heads if k == "*" else 0 for k in kinds],
-            "feed_forward_length": [config.intermediate_size if k == "-" else 0 for k in kinds],
-            "ssm.conv_kernel": config.conv_kernel, "ssm.state_size": config.ssm_state_size,
-            "ssm.group_count": config.n_groups, "ssm.inner_size": config.mamba_num_heads * config.mamba_head_dim,
-            "ssm.time_step_rank": config.mamba_num_heads, "attention.key_length": config.head_dim}  # fmt: skip
-
-
-def mamba2_layout(name, shape, groups):
-    """Mamba2Model.modify_tensors: the convolution squeezed, A and D as (heads, 1), the norm per group, dt_bias
-    renamed dt_proj.bias (ssm_dt.bias); None for another tensor."""
-    if name.endswith("conv1d.weight"):
-        return [(name, (shape[0], shape[2]))]
-    if name.endswith(("A_log", ".D")):
-        return [(name, (shape[0], 1))]
-    if name.endswith("mixer.norm.weight") or name.endswith("mamba.norm.weight"):
-        return [(name, (groups, shape[0] // groups))]
-    if name.endswith("dt_bias"):
-        return [(f"gguf:blk.{name.split('.')[2]}.ssm_dt.bias", shape)]
-    return None
-
-
-def nemotron_tensors(name, shape, config):
-    """The checkpoint's names (backbone.*, transformers 5 holds model.*), reshaped as for Mamba-2."""
-    name = name.replace("model.", "backbone.", 1) if name.startswith("model.") else name
-    return mamba2_layout(name, shape, config.n_groups) or [(name, shape)]
-
-
-HYBRID_CASES = [
-    Case("lfm2", "lfm2", "Lfm2ForCausalLM", {"vocab_size": 96, "hidden_size": 64, "num_hidden_layers": 4,
-         "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 96, "block_auto_adjust_ff_dim": False,
-         "layer_types": ["conv", "full_attention", "conv", "full_attention"], "conv_L_cache": 3, "pad_token_id": 0},
-         lfm2_keys, lfm2_tensors),  # fmt: skip
-    Case("nemotron_h", "nemotron_h", "NemotronHForCausalLM", {"vocab_size": 96, "hidden_size": 64,
-         "num_hidden_layers": 4, "hybrid_override_pattern": "M*-M", "num_attention_heads": 4, "num_key_value_heads": 2,
-         "head_dim": 16, "mamba_num_heads": 8, "mamba_head_dim": 16, "n_groups": 2, "ssm_state_size": 16,
-         "intermediate_size": 80, "pad_token_id": 0}, nemotron_keys, nemotron_tensors),  # fmt: skip
-]
-
-
-@pytest.mark.parametrize("case", HYBRID_CASES, ids=[case_id(c) for c in HYBRID_CASES])
-def test_hybrid_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
-    test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys)
-
-
-def granite_hybrid_keys(config):
-    """GraniteHybridModel: head_count_kv per layer (0 on Mamba-2 layers), the mixer's keys, the experts'."""
-    keys = {"attention.head_count_kv": [config.num_key_value_heads if t in ("attention", "full_attention") else 0
-                                        for t in config.layer_types],
-            "ssm.conv_kernel": config.mamba_d_conv, "ssm.state_size": config.mamba_d_state,
-            "ssm.group_count": config.mamba_n_groups, "ssm.inner_size": config.mamba_expand * config.hidden_size,
-            "ssm.time_step_rank": config.mamba_n_heads,
-            "expert_shared_feed_forward_length": config.shared_intermediate_size}  # fmt: skip
-    if not config.num_local_experts:
-        keys.pop("expert_count", None)
-    return keys
-
-
-def granite_hybrid_tensors(name, shape, config):
-    """GraniteHybridModel: experts split as Granite-MoE's, the shared MLP's input_linear split into gate and up
-    (ffn_*_shexp beside experts, ffn_* without), Mamba-2's tensors reshaped."""
-    block = name.split(".")[2] if name.startswith("model.layers.") else None
-    shared = "shexp" if config.num_local_experts else ""
-    if name.endswith("shared_mlp.input_linear.weight"):
-        return [(f"gguf:blk.{block}.ffn_{p}{'_' + shared if shared else ''}.weight", (shape[0] // 2, shape[1]))
-                for p in ("gate", "up")]  # fmt: skip
-    if name.endswith("shared_mlp.output_linear.weight"):
-        return [(f"gguf:blk.{block}.ffn_down{'_' + shared if shared else ''}.weight", shape)]
-    if ".block_sparse_moe." in name:
-        return granite_experts(name, shape, config)
-    return mamba2_layout(name, shape, config.mamba_n_groups)
-
-
-GRANITE_HYBRID = {"vocab_size": 96, "hidden_size": 64, "num_hidden_layers": 3, "layer_types": ["mamba", "attention",
-                  "mamba"], "num_attention_heads": 4, "num_key_value_heads": 2, "mamba_n_heads": 8, "mamba_d_head": 16,
-                  "mamba_expand": 2, "mamba_n_groups": 2, "mamba_d_state": 16, "shared_intermediate_size": 40,
-                  "pad_token_id": 0}  # fmt: skip
-HYBRID_CASES_2 = [
-    Case("granitehybrid", "granitemoehybrid", "GraniteMoeHybridForCausalLM",
-         {**GRANITE_HYBRID, "intermediate_size": 24, "num_local_experts": 4, "num_experts_per_tok": 2},
-         granite_hybrid_keys, granite_hybrid_tensors),
-    Case("granitehybrid", "granitemoehybrid", "GraniteMoeHybridForCausalLM",
-         {**GRANITE_HYBRID, "num_local_experts": 0, "num_experts_per_tok": 0, "intermediate_size": 40},
-         granite_hybrid_keys, granite_hybrid_tensors),
-]
-
-
-@pytest.mark.parametrize("case", HYBRID_CASES_2, ids=[case_id(c) for c in HYBRID_CASES_2])
-def test_hybrid_2_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
-    test_count_and_inspect_agree_with_transformers(case, tmp_path, capsys)
