@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry import GgufArchitecture, GgufArray, GgufMetadata, hookimpl
-from registry.plugins.gguf_decoders import TIED
+from registry.plugins.gguf_decoders import DECODER_KEYS, TIED, head_dim
 
 #: Mamba-2 mixer tensors inside a layer's ``mixer``, as Nemotron-H's and Granite-4.0's checkpoints name them.
 MAMBA2 = {"ssm_in": "mixer.in_proj", "ssm_conv1d.weight": "~mixer.conv1d.weight", "ssm_conv1d.bias": "mixer.conv1d.bias",
@@ -99,6 +99,20 @@ def _granitehybrid(meta: GgufMetadata, config: dict[str, Any]) -> None:
     config["intermediate_size"] = experts[-1] if experts else config["shared_intermediate_size"]
 
 
+def _falcon_h1(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (Falcon-H1): attention and a Mamba-2 mixer side by side in every layer; the mixer's inner width is
+    ``ssm.inner_size`` (its head width that over the heads), its gated norm present when ``ssm_norm`` is."""
+    a, heads = meta.arch, config["mamba_n_heads"]
+    inner = meta.int(f"{a}.ssm.inner_size")
+    if inner % heads:
+        raise meta.error(f"{a}.ssm.inner_size", f"{inner} is not a multiple of the {heads} heads (ssm.time_step_rank)")
+    config.update(mamba_d_ssm=inner, mamba_d_head=inner // heads, mamba_rms_norm=_has(meta, ".ssm_norm.weight"),
+                  mamba_conv_bias=_has(meta, ".ssm_conv1d.bias"), mamba_proj_bias=_has(meta, ".ssm_in.bias"),
+                  projectors_bias=_has(meta, ".ssm_out.bias"), attention_bias=_has(meta, ".attn_q.bias"),
+                  mlp_bias=_has(meta, ".ffn_up.bias"))  # fmt: skip
+    head_dim(meta, config)
+
+
 ROWS = (
     GgufArchitecture(
         "lfm2", model_type="lfm2", classes=("Lfm2ForCausalLM",), rule=_lfm2, presence=TIED,
@@ -144,11 +158,22 @@ ROWS = (
                  "ffn_gate": "~shared_mlp.input_linear", "ffn_up": "~shared_mlp.input_linear",
                  "ffn_down": "shared_mlp.output_linear"},
     ),
+    GgufArchitecture(
+        "falcon-h1", model_type="falcon_h1", classes=("FalconH1ForCausalLM",), rule=_falcon_h1, presence=TIED,
+        keys={**DECODER_KEYS, "ssm.time_step_rank": "mamba_n_heads", "ssm.state_size": "mamba_d_state",
+              "ssm.group_count": "mamba_n_groups", "ssm.conv_kernel": "mamba_d_conv"},
+        tensors={"token_embd": "model.embed_tokens", "output_norm": "model.final_layernorm", "output": "lm_head",
+                 "attn_norm": "input_layernorm", "ffn_norm": "pre_ff_layernorm",
+                 **{k: v.replace("mixer.", "mamba.") for k, v in MAMBA2.items()},
+                 "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
+                 "attn_output": "self_attn.o_proj", "ffn_gate": "feed_forward.gate_proj",
+                 "ffn_up": "feed_forward.up_proj", "ffn_down": "feed_forward.down_proj"},
+    ),
 )  # fmt: skip
 
 
 @hookimpl
 def register_gguf_architectures(register):
-    """The hybrids: lfm2, nemotron_h, granitehybrid."""
+    """The hybrids: lfm2, nemotron_h, granitehybrid, falcon-h1."""
     for row in ROWS:
         register(row)

@@ -77,6 +77,8 @@ def gguf_tensors(case: Case, config: Any, model: Any) -> tuple[dict[str, tuple[i
         for hf, part in pieces if pieces is not None else [(name, shape)]:
             new = hf.removeprefix("gguf:") if hf.startswith("gguf:") else names.get_name(hf, try_suffixes=(".weight", ".bias"))
             assert new is not None, f"gguf-py maps no GGUF name for {hf}"
+            suffix = next((k for k in (".weight", ".bias") if hf.endswith(k)), "")
+            new += "" if new.endswith(suffix) else suffix  # a map entry holding the suffix gives the bare name
             assert new not in out, new
             out[new] = part
             if pieces is None or (len(pieces) == 1 and part == shape and not hf.startswith("gguf:")):

@@ -176,3 +176,27 @@ HYBRID_CASES_2 = [
 @pytest.mark.parametrize("case", HYBRID_CASES_2, ids=[case_id(c) for c in HYBRID_CASES_2])
 def test_hybrid_2_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
     check_case(case, tmp_path, capsys)
+
+
+def falcon_h1_keys(config):
+    """FalconH1Model: the mixer's keys beside the attention's."""
+    return {"ssm.conv_kernel": config.mamba_d_conv, "ssm.state_size": config.mamba_d_state,
+            "ssm.group_count": config.mamba_n_groups, "ssm.inner_size": config.mamba_d_ssm,
+            "ssm.time_step_rank": config.mamba_n_heads}  # fmt: skip
+
+
+FALCON_H1 = {"vocab_size": 96, "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+             "num_key_value_heads": 2, "head_dim": 16, "mamba_n_heads": 8, "mamba_d_head": 16, "mamba_d_ssm": 128,
+             "mamba_n_groups": 2, "mamba_d_state": 16, "intermediate_size": 80, "pad_token_id": 0}  # fmt: skip
+FALCON_H1_CASES = [
+    Case("falcon-h1", "falcon_h1", "FalconH1ForCausalLM", {**FALCON_H1, "mamba_rms_norm": True}, falcon_h1_keys,
+         lambda name, shape, config: mamba2_layout(name, shape, config.mamba_n_groups)),
+    Case("falcon-h1", "falcon_h1", "FalconH1ForCausalLM", {**FALCON_H1, "mamba_rms_norm": False,
+         "tie_word_embeddings": True}, falcon_h1_keys,  # fmt: skip
+         lambda name, shape, config: mamba2_layout(name, shape, config.mamba_n_groups)),
+]
+
+
+@pytest.mark.parametrize("case", FALCON_H1_CASES, ids=[case_id(c) for c in FALCON_H1_CASES])
+def test_falcon_h1_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
+    check_case(case, tmp_path, capsys)
