@@ -113,6 +113,19 @@ def _falcon_h1(meta: GgufMetadata, config: dict[str, Any]) -> None:
     head_dim(meta, config)
 
 
+def _qwen3next(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (Qwen3-Next): the gated DeltaNet's value head width is ``ssm.inner_size`` over its value heads
+    (``ssm.time_step_rank``); full attention every ``full_attention_interval``-th layer (llama.cpp's default 4)."""
+    a, heads = meta.arch, config["linear_num_value_heads"]
+    inner = meta.int(f"{a}.ssm.inner_size")
+    if inner % heads:
+        raise meta.error(f"{a}.ssm.inner_size", f"{inner} is not a multiple of the {heads} value heads "
+                         "(ssm.time_step_rank)")  # fmt: skip
+    config.update(linear_value_head_dim=inner // heads, attention_bias=_has(meta, ".attn_q.bias"))
+    config.setdefault("full_attention_interval", 4)
+    head_dim(meta, config)
+
+
 ROWS = (
     GgufArchitecture(
         "lfm2", model_type="lfm2", classes=("Lfm2ForCausalLM",), rule=_lfm2, presence=TIED,
@@ -169,11 +182,35 @@ ROWS = (
                  "attn_output": "self_attn.o_proj", "ffn_gate": "feed_forward.gate_proj",
                  "ffn_up": "feed_forward.up_proj", "ffn_down": "feed_forward.down_proj"},
     ),
+    # Qwen3-Next: gated DeltaNet layers (linear_attn; in_proj_qkvz as ssm_in, or split into attn_qkv and attn_gate
+    # by newer converters: joined, by count) and gated attention every few layers, routed and shared experts
+    GgufArchitecture(
+        "qwen3next", model_type="qwen3_next", classes=("Qwen3NextForCausalLM",), rule=_qwen3next, presence=TIED,
+        keys={**DECODER_KEYS, "expert_count": "num_experts", "expert_used_count": "num_experts_per_tok",
+              "expert_feed_forward_length": "moe_intermediate_size",
+              "expert_shared_feed_forward_length": "shared_expert_intermediate_size",
+              "ssm.conv_kernel": "linear_conv_kernel_dim", "ssm.state_size": "linear_key_head_dim",
+              "ssm.group_count": "linear_num_key_heads", "ssm.time_step_rank": "linear_num_value_heads",
+              "full_attention_interval?": "full_attention_interval"},
+        fixed={"decoder_sparse_step": 1, "mlp_only_layers": []},
+        tensors={"token_embd": "model.embed_tokens", "output_norm": "model.norm", "output": "lm_head",
+                 "attn_norm": "input_layernorm", "post_attention_norm": "post_attention_layernorm",
+                 "ssm_in": "linear_attn.in_proj_qkvz", "attn_qkv": "~linear_attn.in_proj_qkvz",
+                 "attn_gate": "~linear_attn.in_proj_qkvz", "ssm_ba": "linear_attn.in_proj_ba",
+                 "ssm_conv1d.weight": "~linear_attn.conv1d.weight", "ssm_dt.bias": "linear_attn.dt_bias",
+                 "ssm_a": "linear_attn.A_log", "ssm_norm": "linear_attn.norm", "ssm_out": "linear_attn.out_proj",
+                 "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
+                 "attn_output": "self_attn.o_proj", "attn_q_norm": "self_attn.q_norm", "attn_k_norm": "self_attn.k_norm",
+                 "ffn_gate_inp": "mlp.gate", "ffn_gate_exps": "mlp.experts.{e}.gate_proj",
+                 "ffn_up_exps": "mlp.experts.{e}.up_proj", "ffn_down_exps": "mlp.experts.{e}.down_proj",
+                 "ffn_gate_inp_shexp": "mlp.shared_expert_gate", "ffn_gate_shexp": "mlp.shared_expert.gate_proj",
+                 "ffn_up_shexp": "mlp.shared_expert.up_proj", "ffn_down_shexp": "mlp.shared_expert.down_proj"},
+    ),
 )  # fmt: skip
 
 
 @hookimpl
 def register_gguf_architectures(register):
-    """The hybrids: lfm2, nemotron_h, granitehybrid, falcon-h1."""
+    """The hybrids: lfm2, nemotron_h, granitehybrid, falcon-h1, qwen3next."""
     for row in ROWS:
         register(row)

@@ -161,3 +161,25 @@ def test_an_unmapped_architecture_is_refused_in_one_line_naming_the_mapped_ones(
     assert code == 2 and line.startswith("registry count: ") and "general.architecture: 'llamb' is not mapped" in line
     mapped = sorted(load_gguf_architectures().items)
     assert len(mapped) >= 20 and f"mapped: {', '.join(mapped)}" in line
+
+
+def refused(tmp_path, capsys, case, edit):
+    """``registry count`` of ``case``'s GGUF with ``edit`` applied to its bytes: (exit status, the one error line)."""
+    path, *_ = write_case(case, tmp_path / "x.gguf")
+    path.write_bytes(edit(path.read_bytes()))
+    code = main(["count", str(path)])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    return code, lines[0]
+
+
+def test_a_missing_key_and_a_wrong_tensor_are_refused_naming_them(tmp_path, capsys):
+    qwen3moe = MOE_CASES[0]
+    code, line = refused(tmp_path, capsys, qwen3moe, lambda b: b.replace(b"qwen3moe.expert_count", b"qwen3moe.expert_cxunt"))
+    assert code == 2 and "qwen3moe.expert_count: required metadata key is missing" in line
+    # a tensor the row does not name keeps its GGUF name: the verification reports it extra, the count stands
+    path, *_ = write_case(MOE_CASES[3], tmp_path / "y.gguf")
+    path.write_bytes(path.read_bytes().replace(b"blk.0.ffn_down_exps", b"blk.0.ffn_down_expq"))
+    code = main(["count", str(path)])
+    out = capsys.readouterr().out
+    assert code == 1 and "does not match the checkpoint" in out and "blk.0.ffn_down_expq.weight" in out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.gguf_files import Case, case_id, check_case, granite_experts, mamba2_layout
+from tests.gguf_files import Case, case_id, check_case, granite_experts, mamba2_layout, split_experts
 
 gguf = pytest.importorskip("gguf")
 
@@ -199,4 +199,39 @@ FALCON_H1_CASES = [
 
 @pytest.mark.parametrize("case", FALCON_H1_CASES, ids=[case_id(c) for c in FALCON_H1_CASES])
 def test_falcon_h1_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
+    check_case(case, tmp_path, capsys)
+
+
+def qwen3next_keys(config):
+    """Qwen3NextModel (Qwen2MoeModel): the experts' widths, the gated DeltaNet's keys, the attention interval."""
+    return {"expert_feed_forward_length": config.moe_intermediate_size,
+            "expert_shared_feed_forward_length": config.shared_expert_intermediate_size,
+            "ssm.conv_kernel": config.linear_conv_kernel_dim, "ssm.state_size": config.linear_key_head_dim,
+            "ssm.group_count": config.linear_num_key_heads, "ssm.time_step_rank": config.linear_num_value_heads,
+            "ssm.inner_size": config.linear_value_head_dim * config.linear_num_value_heads,
+            "full_attention_interval": config.layer_types.index("full_attention") + 1}  # fmt: skip
+
+
+def qwen3next_tensors(name, shape, config):
+    """Qwen3NextModel.modify_tensors: the convolution squeezed, dt_bias renamed dt_proj.bias; experts stacked."""
+    if name.endswith("conv1d.weight"):
+        return [(name, (shape[0], shape[2]))]
+    if name.endswith("dt_bias"):
+        return [(f"gguf:blk.{name.split('.')[2]}.ssm_dt.bias", shape)]
+    return split_experts(name, shape, config)
+
+
+QWEN3_NEXT_CASES = [
+    Case("qwen3next", "qwen3_next", "Qwen3NextForCausalLM", {"vocab_size": 96, "hidden_size": 64,
+         "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
+         "intermediate_size": 80, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 24,
+         "shared_expert_intermediate_size": 40, "linear_num_key_heads": 2, "linear_num_value_heads": 4,
+         "linear_key_head_dim": 8, "linear_value_head_dim": 8, "linear_conv_kernel_dim": 4,
+         "full_attention_interval": 2, "pad_token_id": 0, "tie_word_embeddings": False},
+         qwen3next_keys, qwen3next_tensors),  # fmt: skip
+]
+
+
+@pytest.mark.parametrize("case", QWEN3_NEXT_CASES, ids=[case_id(c) for c in QWEN3_NEXT_CASES])
+def test_qwen3next_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
     check_case(case, tmp_path, capsys)

@@ -81,8 +81,7 @@ class GgufArchitecture:
       a key ending in ``?`` may be absent;
     * ``tensors``: GGUF tensor name (inside ``blk.<i>.`` for a block, without ``.weight``/``.bias``) ->
       checkpoint module, inside ``layers`` for a block. ``{e}`` in the module: a merged expert tensor
-      split along its first dimension into one tensor per expert; two modules joined by ``|``: the
-      tensor split in equal parts along its first dimension after that; a leading ``~``: the same
+      split along its first dimension into one tensor per expert; a leading ``~``: the same
       elements in another layout (compared by count); two GGUF tensors on one module: joined, by count;
     * ``variants``: GGUF tensor -> entries of ``tensors`` that hold instead when the file has it (Falcon-40B's
       ``attn_norm`` is ``ln_mlp`` when there is an ``attn_norm_2``);

@@ -85,7 +85,7 @@ def gguf_tensors_as_checkpoint(checkpoint: Checkpoint) -> tuple[list[TensorInfo]
     """The tensors of a GGUF file under their checkpoint names, and the names of those that are not parameters."""
     arch, _ = _architecture(checkpoint)
     if arch.is_row:
-        return row_tensors(arch, list(checkpoint.tensors))
+        return row_tensors(arch, list(checkpoint.tensors), checkpoint.path)
     renamed: list[TensorInfo] = []
     skipped: list[str] = []
     what = f"GGUF architecture {arch.name!r} tensor_name()"

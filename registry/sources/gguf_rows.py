@@ -13,7 +13,6 @@ than the checkpoint does, the row says so and the count stays exact:
 
 * merged experts (``blk.3.ffn_up_exps.weight`` of shape ``(E, ff, d)``, module with ``{e}``):
   split into the E tensors of shape ``(ff, d)`` that the checkpoint holds;
-* fused tensors (``gate|up``): split in equal parts along the first dimension;
 * the same elements in another layout (``~module``: transposed, squeezed, stacked otherwise), or
   two GGUF tensors joined in one checkpoint tensor: the names map, and the tensor is compared by
   its number of elements (``flat``), not its shape.
@@ -21,11 +20,13 @@ than the checkpoint does, the row says so and the count stays exact:
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
 from registry.checkpoints.tensors import TensorInfo
 from registry.contracts import REQUIRED, GgufArchitecture, GgufMetadata
+from registry.errors import SpecError
 
 __all__ = ["row_config", "row_tensors"]
 
@@ -49,14 +50,14 @@ def row_config(arch: GgufArchitecture, meta: GgufMetadata) -> dict[str, Any]:
             config[name] = value
     for name, tensor in arch.presence.items():
         config[name] = (tensor.removeprefix("!") in meta.tensors) != tensor.startswith("!")
-    config.update(arch.fixed)
+    config.update(copy.deepcopy(dict(arch.fixed)))  # a list the mapping may keep is the file's own
     if arch.rule is not None:
         arch.rule(meta, config)
     return config
 
 
 def _target(arch: GgufArchitecture, tensors: dict[str, str], name: str) -> str | None:
-    """The checkpoint name (with its ``~``, ``{e}``, ``|`` markers) of GGUF tensor ``name``; None: unmapped."""
+    """The checkpoint name (with its ``~`` and ``{e}`` markers) of GGUF tensor ``name``; None: unmapped."""
     block = _BLOCK.fullmatch(name)
     rest = block[2] if block else name
     prefix = f"{arch.layers}.{block[1]}." if block else ""
@@ -67,29 +68,24 @@ def _target(arch: GgufArchitecture, tensors: dict[str, str], name: str) -> str |
         if not dot or f".{kind}" not in _KINDS or base not in tensors:
             return None
         module, kind = tensors[base], f".{kind}"
-    flat = module.startswith("~")
-    return ("~" if flat else "") + "|".join(prefix + m + kind for m in module.removeprefix("~").split("|"))
+    return ("~" if module.startswith("~") else "") + prefix + module.removeprefix("~") + kind
 
 
-def _split(info: TensorInfo, target: str, flat: bool) -> list[TensorInfo]:
-    """``info`` under ``target``: split per expert and per fused part as ``target`` says."""
-    pieces = [(target, info.shape)]
-    if "{e}" in target:
-        experts, *inner = info.shape or (1,)
-        pieces = [(target.replace("{e}", str(e)), tuple(inner)) for e in range(experts)]
-    out: list[tuple[str, tuple[int, ...]]] = []
-    for piece, shape in pieces:
-        parts = piece.split("|")
-        if len(parts) > 1:
-            rows, *inner = shape or (1,)
-            shape = (rows // len(parts), *inner)
-        out += [(p, shape) for p in parts]
-    n = len(out)
-    return [TensorInfo(name, info.dtype, (info.numel // n,) if flat else shape, info.nbytes // n, info.overhead // n,
-                       (info.name,), flat or info.flat) for name, shape in out]  # fmt: skip
+def _split(info: TensorInfo, target: str, flat: bool, path: str) -> list[TensorInfo]:
+    """``info`` under ``target``: one tensor per expert when ``target`` has ``{e}`` (the first dimension)."""
+    if "{e}" not in target:
+        return [TensorInfo(target, info.dtype, (info.numel,) if flat else info.shape, info.nbytes, info.overhead,
+                           (info.name,), flat or info.flat)]  # fmt: skip
+    if len(info.shape) < 2:
+        raise SpecError(path, info.name, f"shape {list(info.shape)} has no dimension of experts before the expert's "
+                        "own: it cannot be the merged experts the architecture stores here")  # fmt: skip
+    experts, *inner = info.shape
+    shape = (info.numel // experts,) if flat else tuple(inner)
+    return [TensorInfo(target.replace("{e}", str(e)), info.dtype, shape, info.nbytes // experts,
+                       info.overhead // experts, (info.name,), flat or info.flat) for e in range(experts)]  # fmt: skip
 
 
-def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo]) -> tuple[list[TensorInfo], list[str]]:
+def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo], path: str) -> tuple[list[TensorInfo], list[str]]:
     """``tensors`` (a GGUF file's) under their checkpoint names, and the names of those that are not parameters.
 
     A tensor the row does not name keeps its GGUF name (so a comparison reports it as extra)."""
@@ -111,7 +107,7 @@ def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo]) -> tuple[list
             out.append(TensorInfo(info.name, info.dtype, info.shape, info.nbytes, info.overhead, (info.name,), info.flat))
             continue
         flat = target.startswith("~")
-        for piece in _split(info, target.removeprefix("~"), flat):
+        for piece in _split(info, target.removeprefix("~"), flat, path):
             if piece.name in joined:  # two GGUF tensors in one checkpoint tensor: compared by count
                 at = joined[piece.name]
                 was = out[at]
