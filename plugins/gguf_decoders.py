@@ -87,13 +87,31 @@ def _falcon(meta: GgufMetadata, config: dict[str, Any]) -> None:
         config.update(num_kv_heads=kv, num_ln_in_parallel_attn=2 if "blk.0.attn_norm_2.weight" in meta.tensors else 1)
 
 
+def _llama(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (llama): with ``expert_count`` the file is Mixtral's (llama.cpp writes it as llama, experts merged)."""
+    head_dim(meta, config)
+    experts = meta.int(f"{meta.arch}.expert_count", 0, minimum=0)
+    if experts:
+        for name in ("attention_bias", "mlp_bias"):
+            if config.pop(name):
+                raise meta.error(f"blk.0.{'attn_q' if name == 'attention_bias' else 'ffn_up'}.bias",
+                                 "Mixtral has no biases")  # fmt: skip
+        config.update(model_type="mixtral", architectures=["MixtralForCausalLM"], num_local_experts=experts,
+                      num_experts_per_tok=meta.int(f"{meta.arch}.expert_used_count"))  # fmt: skip
+
+
+#: Mixtral's experts (a llama file with ``expert_count``), as its checkpoints name them.
+MIXTRAL = {"ffn_gate_inp": "block_sparse_moe.gate", "ffn_gate_exps": "block_sparse_moe.experts.{e}.w1",
+           "ffn_down_exps": "block_sparse_moe.experts.{e}.w2", "ffn_up_exps": "block_sparse_moe.experts.{e}.w3"}  # fmt: skip
+
+
 #: The bias switches Llama and its kin read from the file's tensors.
 BIASES = {"attention_bias": "blk.0.attn_q.bias", "mlp_bias": "blk.0.ffn_up.bias"}
 
 ROWS = (
     # Mistral's dense models are written as llama too; Ministral 3 as mistral3
-    decoder("llama", "llama", "LlamaForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS}, presence=BIASES,
-            description="also Mistral's dense models"),
+    decoder("llama", "llama", "LlamaForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS, **MIXTRAL}, presence=BIASES,
+            rule=_llama, description="also Mistral's dense models; mixtral with expert_count"),
     decoder("mistral3", "ministral3", "Ministral3ForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS}),
     decoder("qwen2", "qwen2", "Qwen2ForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS}),
     decoder("qwen3", "qwen3", "Qwen3ForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS, **QK_NORM},

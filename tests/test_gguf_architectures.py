@@ -183,3 +183,21 @@ def test_a_missing_key_and_a_wrong_tensor_are_refused_naming_them(tmp_path, caps
     code = main(["count", str(path)])
     out = capsys.readouterr().out
     assert code == 1 and "does not match the checkpoint" in out and "blk.0.ffn_down_expq.weight" in out
+
+
+def mixtral_experts(name, shape, config):
+    """LlamaModel.modify_tensors: Mixtral's experts stacked into ffn_{gate,up,down}_exps, written as llama."""
+    block = name.split(".")[2] if name.startswith("model.layers.") else None
+    if name.endswith("experts.gate_up_proj"):
+        e, rows, cols = shape
+        return [(f"gguf:blk.{block}.ffn_{p}_exps.weight", (e, rows // 2, cols)) for p in ("gate", "up")]
+    if name.endswith("experts.down_proj"):
+        return [(f"gguf:blk.{block}.ffn_down_exps.weight", shape)]
+    if name.endswith("mlp.gate.weight"):
+        return [(f"gguf:blk.{block}.ffn_gate_inp.weight", shape)]
+    return None
+
+
+@pytest.mark.parametrize("fields", [{**UNTIED, "num_local_experts": 4, "num_experts_per_tok": 2, "intermediate_size": 24}])
+def test_mixtral_written_as_llama(fields, tmp_path, capsys):
+    check_case(Case("llama", "mixtral", "MixtralForCausalLM", fields, reshape=mixtral_experts), tmp_path, capsys)
