@@ -201,3 +201,46 @@ def mixtral_experts(name, shape, config):
 @pytest.mark.parametrize("fields", [{**UNTIED, "num_local_experts": 4, "num_experts_per_tok": 2, "intermediate_size": 24}])
 def test_mixtral_written_as_llama(fields, tmp_path, capsys):
     check_case(Case("llama", "mixtral", "MixtralForCausalLM", fields, reshape=mixtral_experts), tmp_path, capsys)
+
+
+def test_the_documented_third_party_row_counts_a_gguf(tmp_path, capsys):
+    """docs/plugins.md's GPT-NeoX row, registered by a plugin of its own, counts and verifies a GGUF of it."""
+    import re
+    import types
+
+    from registry.plugin_manager import register_plugin, reset
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "plugins.md").read_text()
+    (source,) = [block for block in re.findall(r"```python\n(.*?)```", text, re.S) if '"gptneox"' in block]
+    plugin = types.ModuleType("registry_neox_gguf")
+    exec(compile(source, "docs/plugins.md", "exec"), plugin.__dict__)
+    try:
+        register_plugin(plugin, "neox-gguf")
+        # transformers 5 holds the head as lm_head; GPT-NeoX checkpoints (and the row) name it embed_out
+        check_case(Case("gptneox", "gpt_neox", "GPTNeoXForCausalLM",
+                        {"vocab_size": 96, "hidden_size": 64, "intermediate_size": 80, "num_hidden_layers": 2,
+                         "num_attention_heads": 4, "tie_word_embeddings": False},
+                        reshape=lambda name, shape, config: [("embed_out.weight", shape)] if name == "lm_head.weight"
+                        else None), tmp_path, capsys)  # fmt: skip
+    finally:
+        reset()
+
+
+def test_a_row_with_a_wrong_value_is_one_warning_naming_its_plugin(capsys):
+    from registry import GgufArchitecture, hookimpl
+    from registry.plugin_manager import load_gguf_architectures, register_plugin, reset
+
+    class Faulty:
+        @staticmethod
+        @hookimpl
+        def register_gguf_architectures(register):
+            register(GgufArchitecture("odd", model_type="llama", tensors={"attn_q": 3}))
+
+    try:
+        register_plugin(Faulty, "faulty-row")
+        errors = [str(e) for e in load_gguf_architectures().errors]
+        assert "odd" not in load_gguf_architectures().items
+    finally:
+        reset()
+    assert any("faulty-row" in e and "must be text" in e for e in errors), errors

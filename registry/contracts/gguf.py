@@ -126,6 +126,12 @@ class GgufArchitecture:
                 return f"GGUF architecture {self.name!r}: a row needs a model_type and no tensor_name"
             if not all(isinstance(m, Mapping) for m in (self.keys, self.tensors, self.presence, self.fixed, self.variants)):
                 return f"GGUF architecture {self.name!r}: keys, tensors, variants, presence and fixed must be mappings"
+            texts = [*self.keys.items(), *self.tensors.items(), *self.presence.items(), *self.fixed,
+                     *(pair for v in self.variants.values() for pair in (v.items() if isinstance(v, Mapping) else [v])),
+                     *self.variants, *self.classes, *self.not_parameters, self.layers]  # fmt: skip
+            if not all(isinstance(x, str) for t in texts for x in (t if isinstance(t, tuple) else (t,))):
+                return (f"GGUF architecture {self.name!r}: the names of keys, tensors, variants, presence, fixed, "
+                        "classes, not_parameters and layers must be text")  # fmt: skip
             if self.rule is not None and not callable(self.rule):
                 return f"GGUF architecture {self.name!r}: rule must be callable (or None)"
             return ""
