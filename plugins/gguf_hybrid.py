@@ -20,6 +20,16 @@ MAMBA2 = {"ssm_in": "mixer.in_proj", "ssm_conv1d.weight": "~mixer.conv1d.weight"
           "ssm_out": "mixer.out_proj"}  # fmt: skip
 
 
+NEMOTRON_KEYS = {"block_count": "num_hidden_layers", "embedding_length": "hidden_size",
+                 "attention.head_count": "num_attention_heads", "ssm.time_step_rank": "mamba_num_heads",
+                 "ssm.state_size": "ssm_state_size", "ssm.group_count": "n_groups", "ssm.conv_kernel": "conv_kernel"}
+#: Nemotron-H's checkpoint names: every layer a ``mixer`` (Mamba-2, attention or MLP) after a ``norm``.
+NEMOTRON_TENSORS = {"token_embd": "backbone.embeddings", "output_norm": "backbone.norm_f", "output": "lm_head",
+                    "attn_norm": "norm", **MAMBA2, "attn_q": "mixer.q_proj", "attn_k": "mixer.k_proj",
+                    "attn_v": "mixer.v_proj", "attn_output": "mixer.o_proj", "ffn_up": "mixer.up_proj",
+                    "ffn_down": "mixer.down_proj"}  # fmt: skip
+
+
 def per_layer(meta: GgufMetadata, key: str, layers: int) -> list[int]:
     """The per-layer values of ``<arch>.key``: an array of ``layers`` whole numbers, or one number for every layer."""
     full = f"{meta.arch}.{key}"
@@ -54,22 +64,33 @@ def _lfm2(meta: GgufMetadata, config: dict[str, Any]) -> None:
 
 
 def _nemotron_h(meta: GgufMetadata, config: dict[str, Any]) -> None:
-    """Rule (Nemotron-H): the layer pattern from the arrays (``*`` attention, ``-`` MLP, ``M`` Mamba-2), the
-    mixer's head width as its inner width over its heads, the biases from the tensors."""
+    """Rule (Nemotron-H, and Nemotron 3's nemotron_h_moe): the layer pattern from the arrays and the tensors
+    (``*`` attention, ``E`` routed experts, ``-`` MLP, ``M`` Mamba-2), the mixer's head width as its inner width
+    over its heads, the experts' widths from their tensors, the biases from the tensors."""
     a, layers = meta.arch, config["num_hidden_layers"]
     kv = per_layer(meta, "attention.head_count_kv", layers)
     ff = per_layer(meta, "feed_forward_length", layers)
     inner, heads = meta.int(f"{a}.ssm.inner_size"), config["mamba_num_heads"]
     if inner % heads:
         raise meta.error(f"{a}.ssm.inner_size", f"{inner} is not a multiple of the {heads} heads (ssm.time_step_rank)")
+    pattern = "".join("*" if k else "E" if f"blk.{i}.ffn_gate_inp.weight" in meta.tensors else "-" if f else "M"
+                      for i, (k, f) in enumerate(zip(kv, ff)))  # fmt: skip
+    mlp = [f for f, kind in zip(ff, pattern) if kind == "-"]
     config.update(
-        hybrid_override_pattern="".join("*" if k else "-" if f else "M" for k, f in zip(kv, ff)),
+        hybrid_override_pattern=pattern, intermediate_size=_widest(meta, "feed_forward_length", mlp) or 1,
         num_key_value_heads=_widest(meta, "attention.head_count_kv", kv) or config["num_attention_heads"],
-        intermediate_size=_widest(meta, "feed_forward_length", ff) or 1, mamba_head_dim=inner // heads,
-        use_conv_bias=_has(meta, ".ssm_conv1d.bias"), use_bias=_has(meta, ".ssm_in.bias"),
+        mamba_head_dim=inner // heads, use_conv_bias=_has(meta, ".ssm_conv1d.bias"), use_bias=_has(meta, ".ssm_in.bias"),
         mlp_bias=_has(meta, ".ffn_up.bias"), attention_bias=_has(meta, ".attn_q.bias"),
     )  # fmt: skip
     config["head_dim"] = meta.int(f"{a}.attention.key_length", config["hidden_size"] // max(config["num_attention_heads"], 1))
+    if "E" in pattern:
+        experts, shared = _shape_of(meta, (".ffn_up_exps.weight",)), _shape_of(meta, (".ffn_up_shexp.weight",))
+        latent = _shape_of(meta, (".ffn_latent_down.weight",))
+        if experts is None or len(experts) != 3:
+            raise meta.error(f"blk.{pattern.index('E')}.ffn_up_exps.weight", "missing or not (experts, width, input)")
+        config.update(n_routed_experts=experts[0], moe_intermediate_size=experts[1],
+                      moe_shared_expert_intermediate_size=shared[0] if shared else 0,
+                      num_experts_per_tok=meta.int(f"{a}.expert_used_count"), moe_latent_size=latent[0] if latent else None)
 
 
 def _shape_of(meta: GgufMetadata, suffixes: tuple[str, ...]) -> tuple[int, ...] | None:
@@ -143,13 +164,16 @@ ROWS = (
     GgufArchitecture(
         "nemotron_h", model_type="nemotron_h", classes=("NemotronHForCausalLM",), rule=_nemotron_h,
         layers="backbone.layers",
-        keys={"block_count": "num_hidden_layers", "embedding_length": "hidden_size",
-              "attention.head_count": "num_attention_heads", "ssm.time_step_rank": "mamba_num_heads",
-              "ssm.state_size": "ssm_state_size", "ssm.group_count": "n_groups", "ssm.conv_kernel": "conv_kernel"},
-        tensors={"token_embd": "backbone.embeddings", "output_norm": "backbone.norm_f", "output": "lm_head",
-                 "attn_norm": "norm", **MAMBA2, "attn_q": "mixer.q_proj", "attn_k": "mixer.k_proj",
-                 "attn_v": "mixer.v_proj", "attn_output": "mixer.o_proj", "ffn_up": "mixer.up_proj",
-                 "ffn_down": "mixer.down_proj"},
+        keys=NEMOTRON_KEYS, tensors=NEMOTRON_TENSORS,
+    ),
+    GgufArchitecture(
+        "nemotron_h_moe", model_type="nemotron_h", classes=("NemotronHForCausalLM",), rule=_nemotron_h,
+        layers="backbone.layers", keys=NEMOTRON_KEYS,
+        tensors={**NEMOTRON_TENSORS, "ffn_gate_inp": "mixer.gate", "ffn_up_exps": "mixer.experts.{e}.up_proj",
+                 "ffn_down_exps": "mixer.experts.{e}.down_proj", "ffn_up_shexp": "mixer.shared_experts.up_proj",
+                 "ffn_down_shexp": "mixer.shared_experts.down_proj", "ffn_latent_down": "mixer.fc1_latent_proj",
+                 "ffn_latent_up": "mixer.fc2_latent_proj", "exp_probs_b.bias": "mixer.gate.e_score_correction_bias"},
+        description="Nemotron 3 (routed experts)",
     ),
     # Granite-4.0-H: the checkpoint's fused input_linear (gate and up) is split by llama.cpp: joined, by count;
     # the shared MLP is ffn_*_shexp beside experts, ffn_* without (the dense models)
@@ -211,6 +235,6 @@ ROWS = (
 
 @hookimpl
 def register_gguf_architectures(register):
-    """The hybrids: lfm2, nemotron_h, granitehybrid, falcon-h1, qwen3next."""
+    """The hybrids: lfm2, nemotron_h, nemotron_h_moe, granitehybrid, falcon-h1, qwen3next."""
     for row in ROWS:
         register(row)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tests._hf_configs import make_config, meta_model
+from tests._hf_configs import make_config, meta_model, top_k_of
 
 #: (name, shape) pairs of a checkpoint tensor -> the GGUF tensors llama.cpp writes for it (None: as renamed).
 Reshape = Callable[[str, tuple[int, ...], Any], "list[tuple[str, tuple[int, ...]]] | None"]
@@ -93,12 +93,17 @@ def gguf_tensors(case: Case, config: Any, model: Any) -> tuple[dict[str, tuple[i
 
 
 def write_case(case: Case, path: Path) -> tuple[Path, int, dict[str, tuple[int, ...]], dict[str, str]]:
-    """Write ``case``'s GGUF; return it, transformers' parameter count, its tensors and their checkpoint names."""
+    """Write ``case``'s GGUF; return it, transformers' parameter count (total and active for MoE), its tensors and
+    their checkpoint names."""
     import gguf
 
     config = make_config(case.model_type, case.cls, case.fields)
     model = meta_model(config)
     reference = sum(p.numel() for p in model.parameters())
+    top_k = top_k_of(config)
+    if top_k is not None:  # (total, active): the routed experts (".experts.", experts first) at top_k of them
+        routed = [p for name, p in model.named_parameters() if ".experts." in name]
+        reference = (reference, reference - sum(p.numel() * (p.shape[0] - top_k) // p.shape[0] for p in routed))
     tensors, origin = gguf_tensors(case, config, model)
     writer = gguf.GGUFWriter(str(path), case.arch)
     writer.add_name(f"tiny {case.arch}")
@@ -170,7 +175,7 @@ def case_id(case: Case) -> str:
 
 
 def check_case(case: Case, tmp_path: Path, capsys: Any) -> None:
-    """``registry count`` of ``case``'s GGUF gives transformers' total and verifies the file (every tensor under a
+    """``registry count`` of ``case``'s GGUF gives transformers' total (and active, for MoE) and verifies the file (every tensor under a
     name of the counted model); ``inspect`` counts the file's tensors as they are; each tensor stored as the
     checkpoint stores it reads as the checkpoint name it came from, up to the LM head model's "transformer."
     (GPT-2's checkpoints hold GPT2Model's names, Falcon's the head model's)."""
@@ -186,7 +191,8 @@ def check_case(case: Case, tmp_path: Path, capsys: Any) -> None:
 
     path, reference, tensors, origin = write_case(case, tmp_path / f"{case.arch}.gguf")
     (row,) = run("count", path, "-f", "json")
-    assert row["total_params"] == reference
+    total, active = reference if isinstance(reference, tuple) else (reference, reference)
+    assert (row["total_params"], row["active_params"]) == (total, active)
     assert row["checkpoint"]["identical"], row["checkpoint"]
     assert run("inspect", path, "-f", "json")["total_params"] == sum(math.prod(s) for s in tensors.values())
     renamed, skipped = gguf_tensors_as_checkpoint(open_checkpoint(path))

@@ -235,3 +235,35 @@ QWEN3_NEXT_CASES = [
 @pytest.mark.parametrize("case", QWEN3_NEXT_CASES, ids=[case_id(c) for c in QWEN3_NEXT_CASES])
 def test_qwen3next_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
     check_case(case, tmp_path, capsys)
+
+
+def nemotron_moe_keys(config):
+    """NemotronHModel for Nemotron 3: the per-layer arrays (the routed experts' width on their layers)."""
+    widths = {"-": config.intermediate_size, "E": config.moe_intermediate_size}
+    return {**nemotron_keys(config), "expert_used_count": config.num_experts_per_tok,
+            "feed_forward_length": [widths.get(k, 0) for k in config.hybrid_override_pattern]}  # fmt: skip
+
+
+def nemotron_moe_tensors(name, shape, config):
+    """The routed experts (E, rows, cols) as ffn_up_exps / ffn_down_exps; the rest as for Nemotron-H."""
+    block = name.split(".")[2] if name.startswith("model.layers.") else None
+    if name.endswith("mixer.experts.up_proj") or name.endswith("mixer.experts.down_proj"):
+        return [(f"gguf:blk.{block}.ffn_{name.rsplit('.', 1)[1].removesuffix('_proj')}_exps.weight", shape)]
+    return nemotron_tensors(name, shape, config)
+
+
+NEMOTRON_MOE_CASES = [
+    Case("nemotron_h_moe", "nemotron_h", "NemotronHForCausalLM", {"vocab_size": 96, "hidden_size": 64,
+         "num_hidden_layers": 4, "hybrid_override_pattern": "ME*E", "num_attention_heads": 4, "num_key_value_heads": 2,
+         "head_dim": 16, "mamba_num_heads": 8, "mamba_head_dim": 16, "n_groups": 2, "ssm_state_size": 16,
+         "intermediate_size": 80, "n_routed_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 24,
+         "moe_shared_expert_intermediate_size": 40, "pad_token_id": 0},
+         nemotron_moe_keys, nemotron_moe_tensors,
+         extra=lambda c: {f"blk.{i}.exp_probs_b.bias": (c.n_routed_experts,)
+                          for i, k in enumerate(c.hybrid_override_pattern) if k == "E"}),  # fmt: skip
+]
+
+
+@pytest.mark.parametrize("case", NEMOTRON_MOE_CASES, ids=[case_id(c) for c in NEMOTRON_MOE_CASES])
+def test_nemotron_h_moe_count_and_inspect_agree_with_transformers(case, tmp_path, capsys):
+    check_case(case, tmp_path, capsys)
