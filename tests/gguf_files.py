@@ -175,10 +175,10 @@ def case_id(case: Case) -> str:
 
 
 def check_case(case: Case, tmp_path: Path, capsys: Any) -> None:
-    """``registry count`` of ``case``'s GGUF gives transformers' total (and active, for MoE) and verifies the file (every tensor under a
-    name of the counted model); ``inspect`` counts the file's tensors as they are; each tensor stored as the
-    checkpoint stores it reads as the checkpoint name it came from, up to the LM head model's "transformer."
-    (GPT-2's checkpoints hold GPT2Model's names, Falcon's the head model's)."""
+    """``registry count`` of ``case``'s GGUF gives transformers' total (and active, for MoE) and verifies the
+    file (every tensor under a name of the counted model); ``inspect`` counts the file's tensors as they are;
+    each tensor stored as the checkpoint stores it reads as the checkpoint name it came from, up to the LM head
+    model's "transformer." (GPT-2's checkpoints hold GPT2Model's names, Falcon's the head model's)."""
     from registry.checkpoints import open_checkpoint
     from registry.cli import main
     from registry.sources.gguf_config import gguf_tensors_as_checkpoint
