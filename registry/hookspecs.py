@@ -45,7 +45,9 @@ def register_model_types(register: Callable[[ModelType], None]) -> None:
 def register_gguf_architectures(register: Callable[[GgufArchitecture], None]) -> None:
     """Map GGUF architectures to models: call ``register(GgufArchitecture(...))`` once per ``general.architecture``.
 
-    ``GgufArchitecture(name, config, tensor_name)``: ``config(meta)`` returns a
+    Most are rows of data: ``GgufArchitecture(name, model_type=..., classes=..., keys=..., tensors=...)``
+    (metadata key -> config field, GGUF tensor -> checkpoint module; see :class:`registry.GgufArchitecture`),
+    read by one interpreter. Written as code, ``GgufArchitecture(name, config, tensor_name)``: ``config(meta)`` returns a
     config.json-like dict (with ``model_type``) built from the file's metadata, read
     through ``meta.int(key)``, ``meta.float(key)``, ``meta.has(key)``, ``meta.rows(tensor)``
     (see :class:`registry.GgufMetadata`); the model-type

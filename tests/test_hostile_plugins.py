@@ -283,9 +283,9 @@ def test_a_gguf_architecture_plugin_failure_is_one_line(tmp_path, body, expected
 
 
 def test_a_gguf_plugin_that_replaces_a_built_in_mapping_is_caught(tmp_path):
-    source = "import registry.plugins.gguf_decoders as g\ng.tensor_name = lambda name: None\n"
+    source = "import registry.plugins.gguf_decoders as g\ng.head_dim = lambda meta, config: None\n"
     install_fake_dist(tmp_path, "registry-hostile", "registry_hostile", source)
     proc = run_cli(tmp_path, "families")
     assert proc.returncode == 0
     (line,) = proc.stderr.strip().splitlines()
-    assert "plugin hostile" in line and "replaced built-in registry.plugins.gguf_decoders.tensor_name" in line, line
+    assert "plugin hostile" in line and "replaced built-in registry.plugins.gguf_decoders.head_dim" in line, line

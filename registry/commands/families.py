@@ -21,6 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="list the Hugging Face model types the plugins map (config.json's model_type), with their family, "
              "classes and plugin",
     )  # fmt: skip
+    parser.add_argument(
+        "--gguf", action="store_true",
+        help="list the GGUF architectures the plugins map (llama.cpp's general.architecture), with the model type "
+             "each reads as and its plugin",
+    )  # fmt: skip
     add_format_option(parser)
 
 
@@ -56,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     warn_plugin_errors(NAME)
     if args.model_types:
         return _model_types(args.format)
+    if args.gguf:
+        return _gguf_architectures(args.format)
     registry = load_families()
     if args.name:
         try:
@@ -121,4 +128,28 @@ def _model_types(fmt: str) -> int:
             print(fit_table(rows, wrap=("classes",), below=("origin",)))
         else:
             print(rows_text(rows, fmt))
+    return 0
+
+
+def _gguf_architectures(fmt: str) -> int:
+    """Print the mapped GGUF architectures: llama.cpp's name, the model type it reads as, what it is, the plugin."""
+    import json
+
+    from registry.plugin_manager import load_gguf_architectures
+    from registry.output.render import rows_text
+
+    rows = [{"architecture": a.name, "model_type": a.model_type or "-", "description": a.description, "origin": a.origin}
+            for a in sorted(load_gguf_architectures().items.values(), key=lambda a: a.name)]  # fmt: skip
+    if fmt == "json":
+        print(json.dumps(rows, indent=2, allow_nan=False))
+    elif fmt == "table":
+        from registry.output.table_width import fit_table
+
+        shown = [{k: v for k, v in r.items() if k != "description"} for r in rows]
+        print(fit_table(shown))
+        notes = [f"{r['architecture']}: {r['description']}" for r in rows if r["description"]]
+        if notes:
+            print("\n" + "\n".join(notes))
+    else:
+        print(rows_text(rows, fmt))
     return 0

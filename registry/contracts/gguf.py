@@ -3,7 +3,7 @@ which reads a file's metadata through a :class:`GgufMetadata` (arrays as :class:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -71,23 +71,72 @@ class GgufMetadata:
 
 @dataclass(frozen=True)
 class GgufArchitecture:
-    """The mapping of one GGUF ``general.architecture`` to a config.json-like dict and checkpoint names."""
+    """The mapping of one GGUF ``general.architecture`` to a config.json-like dict and checkpoint names.
+
+    Either code (``config`` and ``tensor_name``, for a plugin's own logic) or a row of data read
+    by one interpreter (:mod:`registry.sources.gguf_rows`) when ``config`` is None:
+
+    * ``model_type`` and ``classes``: the Hugging Face ``model_type`` and ``architectures``;
+    * ``keys``: metadata key after ``<arch>.`` -> config field (``"block_count": "num_hidden_layers"``);
+      a key ending in ``?`` may be absent;
+    * ``tensors``: GGUF tensor name (inside ``blk.<i>.`` for a block, without ``.weight``/``.bias``) ->
+      checkpoint module, inside ``layers`` for a block. ``{e}`` in the module: a merged expert tensor
+      split along its first dimension into one tensor per expert; a leading ``~``: the same
+      elements in another layout (compared by count); two GGUF tensors on one module: joined, by count;
+    * ``variants``: GGUF tensor -> entries of ``tensors`` that hold instead when the file has it (Falcon-40B's
+      ``attn_norm`` is ``ln_mlp`` when there is an ``attn_norm_2``);
+    * ``presence``: config field -> GGUF tensor whose presence in the file sets it true (``!`` first:
+      absence sets it true);
+    * ``fixed``: config fields the architecture sets whatever the file says;
+    * ``not_parameters``: GGUF tensors that are not parameters (llama 3's ``rope_freqs``; a name inside
+      ``blk.<i>.`` for every block);
+    * ``rule``: a function ``rule(meta, config)`` that edits the config where the logic is real.
+    """
 
     name: str
-    config: Callable[[GgufMetadata], dict[str, Any]]
-    tensor_name: Callable[[str], str | None]
+    config: Callable[[GgufMetadata], dict[str, Any]] | None = None
+    tensor_name: Callable[[str], str | None] | None = None
     description: str = ""
     origin: str = field(default="", compare=False)
+    model_type: str = ""
+    classes: tuple[str, ...] = ()
+    keys: Mapping[str, str] = field(default_factory=dict)
+    tensors: Mapping[str, str] = field(default_factory=dict)
+    layers: str = "model.layers"
+    variants: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    presence: Mapping[str, str] = field(default_factory=dict)
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    not_parameters: tuple[str, ...] = ("rope_freqs.weight",)
+    rule: Callable[[GgufMetadata, dict[str, Any]], None] | None = None
 
     #: What the plugin registry calls one of these in its messages.
     what: ClassVar[str] = "GGUF architecture"
 
+    @property
+    def is_row(self) -> bool:
+        """Whether this mapping is a row of data (read by the interpreter), not code."""
+        return self.config is None
+
     def problem(self) -> str:
         """What is wrong with this mapping as a registration ("" when nothing)."""
-        if not callable(self.config) or not callable(self.tensor_name):
-            return f"GGUF architecture {self.name!r}: config and tensor_name must be callable"
         if not isinstance(self.name, str) or not self.name.strip():
             return "register() was given a GGUF architecture with an empty name"
+        if self.is_row:
+            if self.tensor_name is not None or not isinstance(self.model_type, str) or not self.model_type:
+                return f"GGUF architecture {self.name!r}: a row needs a model_type and no tensor_name"
+            if not all(isinstance(m, Mapping) for m in (self.keys, self.tensors, self.presence, self.fixed, self.variants)):
+                return f"GGUF architecture {self.name!r}: keys, tensors, variants, presence and fixed must be mappings"
+            texts = [*self.keys.items(), *self.tensors.items(), *self.presence.items(), *self.fixed,
+                     *(pair for v in self.variants.values() for pair in (v.items() if isinstance(v, Mapping) else [v])),
+                     *self.variants, *self.classes, *self.not_parameters, self.layers]  # fmt: skip
+            if not all(isinstance(x, str) for t in texts for x in (t if isinstance(t, tuple) else (t,))):
+                return (f"GGUF architecture {self.name!r}: the names of keys, tensors, variants, presence, fixed, "
+                        "classes, not_parameters and layers must be text")  # fmt: skip
+            if self.rule is not None and not callable(self.rule):
+                return f"GGUF architecture {self.name!r}: rule must be callable (or None)"
+            return ""
+        if not callable(self.config) or not callable(self.tensor_name):
+            return f"GGUF architecture {self.name!r}: config and tensor_name must be callable"
         return ""
 
     def registered_by(self, plugin: str) -> GgufArchitecture:
@@ -95,5 +144,5 @@ class GgufArchitecture:
         return replace(self, origin=plugin)
 
     def fingerprint(self) -> tuple[object, ...]:
-        """The plugin code this mapping runs, with its code objects (see ``Family.fingerprint``)."""
-        return code_of(self.config, self.tensor_name)
+        """The plugin code and data this mapping runs, with its code objects (see ``Family.fingerprint``)."""
+        return (*code_of(self.config, self.tensor_name, self.rule), self.keys, self.tensors, self.variants, self.presence, self.fixed)

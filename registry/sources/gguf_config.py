@@ -1,7 +1,8 @@
 """GGUF metadata to a model, through the GGUF architectures that plugins supply.
 
 A plugin registers a :class:`~registry.contracts.GgufArchitecture` per ``general.architecture`` value
-through the ``register_gguf_architectures(register)`` hook. Its ``config`` builds a
+through the ``register_gguf_architectures(register)`` hook: most are rows of data, read by
+:mod:`registry.sources.gguf_rows`; one written as code has a ``config`` that builds a
 Hugging Face ``config.json``-like dict from the file's metadata (read through a
 :class:`~registry.contracts.GgufMetadata`, which names the key at fault), so that the model-type mapping
 of that config builds the model; its ``tensor_name`` gives the checkpoint name
@@ -19,6 +20,7 @@ from registry.checkpoints.tensors import Checkpoint, TensorInfo
 from registry.contracts import GgufArchitecture, GgufMetadata, short_value
 from registry.contracts.guard import call, guarded
 from registry.errors import PluginError
+from registry.sources.gguf_rows import row_config, row_tensors
 from registry.plugin_manager import find_family, load_gguf_architectures, verified
 
 if TYPE_CHECKING:
@@ -45,7 +47,10 @@ def _architecture(checkpoint: Checkpoint) -> tuple[GgufArchitecture, GgufMetadat
 
 def _config(arch: GgufArchitecture, meta: GgufMetadata) -> dict[str, Any]:
     """``arch.config(meta)`` run as plugin code, its result checked like a config.json: an object with text keys."""
-    data = call(arch.origin, f"GGUF architecture {arch.name!r} config()", arch.config, meta)
+    if arch.is_row:
+        data = call(arch.origin, f"GGUF architecture {arch.name!r} rule()", row_config, arch, meta)
+    else:
+        data = call(arch.origin, f"GGUF architecture {arch.name!r} config()", arch.config, meta)
     if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
         raise PluginError(arch.origin, f"GGUF architecture {arch.name!r} config() returned {type(data).__name__}, "
                                        "not a dict with text keys")  # fmt: skip
@@ -79,6 +84,8 @@ def gguf_model(checkpoint: Checkpoint, *, strict: bool = False) -> Model:
 def gguf_tensors_as_checkpoint(checkpoint: Checkpoint) -> tuple[list[TensorInfo], list[str]]:
     """The tensors of a GGUF file under their checkpoint names, and the names of those that are not parameters."""
     arch, _ = _architecture(checkpoint)
+    if arch.is_row:
+        return row_tensors(arch, list(checkpoint.tensors), checkpoint.path)
     renamed: list[TensorInfo] = []
     skipped: list[str] = []
     what = f"GGUF architecture {arch.name!r} tensor_name()"

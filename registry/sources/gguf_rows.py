@@ -1,0 +1,120 @@
+"""The one interpreter of GGUF architectures written as rows of data (:class:`~registry.contracts.GgufArchitecture`
+with ``config=None``): a file's metadata to a config.json-like dict, its tensors to checkpoint tensors.
+
+The config: ``model_type`` and the first of ``classes`` as ``architectures``, the vocabulary as the
+rows of ``token_embd.weight``, each ``<arch>.<key>`` of ``keys`` under its config field, each
+``presence`` field true when its tensor is in the file (false when not), the ``fixed`` fields,
+then the row's ``rule``. Whatever the model type's own mapping then refuses is refused as for a
+config.json.
+
+The tensors: llama.cpp's names (``blk.3.attn_q.weight``) read through ``tensors`` as checkpoint
+names (``model.layers.3.self_attn.q_proj.weight``). Where llama.cpp stores a tensor otherwise
+than the checkpoint does, the row says so and the count stays exact:
+
+* merged experts (``blk.3.ffn_up_exps.weight`` of shape ``(E, ff, d)``, module with ``{e}``):
+  split into the E tensors of shape ``(ff, d)`` that the checkpoint holds;
+* the same elements in another layout (``~module``: transposed, squeezed, stacked otherwise), or
+  two GGUF tensors joined in one checkpoint tensor: the names map, and the tensor is compared by
+  its number of elements (``flat``), not its shape.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from registry.checkpoints.tensors import TensorInfo
+from registry.contracts import REQUIRED, GgufArchitecture, GgufMetadata
+from registry.errors import SpecError
+
+__all__ = ["row_config", "row_tensors"]
+
+_BLOCK = re.compile(r"blk\.(\d+)\.(.+)")
+_KINDS = (".weight", ".bias")
+
+
+def row_config(arch: GgufArchitecture, meta: GgufMetadata) -> dict[str, Any]:
+    """The config.json-like dict that ``arch``'s row reads from ``meta``."""
+    vocab = meta.rows("token_embd.weight")
+    if vocab is None:
+        raise meta.error("token_embd.weight", "missing: the vocabulary size is its number of rows")
+    config: dict[str, Any] = {"model_type": arch.model_type, "vocab_size": vocab}
+    if arch.classes:
+        config["architectures"] = [arch.classes[0]]
+    for key, name in arch.keys.items():
+        optional = key.endswith("?")
+        key = key.removesuffix("?")
+        value = meta.int(f"{meta.arch}.{key}", None if optional else REQUIRED, minimum=0)
+        if value is not None:
+            config[name] = value
+    for name, tensor in arch.presence.items():
+        config[name] = (tensor.removeprefix("!") in meta.tensors) != tensor.startswith("!")
+    config.update(copy.deepcopy(dict(arch.fixed)))  # a list the mapping may keep is the file's own
+    if arch.rule is not None:
+        arch.rule(meta, config)
+    return config
+
+
+def _target(arch: GgufArchitecture, tensors: dict[str, str], name: str) -> str | None:
+    """The checkpoint name (with its ``~`` and ``{e}`` markers) of GGUF tensor ``name``; None: unmapped."""
+    block = _BLOCK.fullmatch(name)
+    rest = block[2] if block else name
+    prefix = f"{arch.layers}.{block[1]}." if block else ""
+    if rest in tensors:
+        module, kind = tensors[rest], ""
+    else:
+        base, dot, kind = rest.rpartition(".")
+        if not dot or f".{kind}" not in _KINDS or base not in tensors:
+            return None
+        module, kind = tensors[base], f".{kind}"
+    return ("~" if module.startswith("~") else "") + prefix + module.removeprefix("~") + kind
+
+
+def _split(info: TensorInfo, target: str, flat: bool, path: str) -> list[TensorInfo]:
+    """``info`` under ``target``: one tensor per expert when ``target`` has ``{e}`` (the first dimension)."""
+    if "{e}" not in target:
+        return [TensorInfo(target, info.dtype, (info.numel,) if flat else info.shape, info.nbytes, info.overhead,
+                           (info.name,), flat or info.flat)]  # fmt: skip
+    if len(info.shape) < 2:
+        raise SpecError(path, info.name, f"shape {list(info.shape)} has no dimension of experts before the expert's "
+                        "own: it cannot be the merged experts the architecture stores here")  # fmt: skip
+    experts, *inner = info.shape
+    shape = (info.numel // experts,) if flat else tuple(inner)
+    return [TensorInfo(target.replace("{e}", str(e)), info.dtype, shape, info.nbytes // experts,
+                       info.overhead // experts, (info.name,), flat or info.flat) for e in range(experts)]  # fmt: skip
+
+
+def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo], path: str) -> tuple[list[TensorInfo], list[str]]:
+    """``tensors`` (a GGUF file's) under their checkpoint names, and the names of those that are not parameters.
+
+    A tensor the row does not name keeps its GGUF name (so a comparison reports it as extra)."""
+    out: list[TensorInfo] = []
+    skipped: list[str] = []
+    joined: dict[str, int] = {}  # checkpoint name -> its place in ``out``, for GGUF tensors joined in one
+    names = {t.name for t in tensors}
+    mapping = dict(arch.tensors)
+    for tensor, instead in arch.variants.items():
+        if tensor in names:
+            mapping.update(instead)
+    for info in tensors:
+        block = _BLOCK.fullmatch(info.name)
+        if info.name in arch.not_parameters or (block and block[2] in arch.not_parameters):
+            skipped.append(info.name)
+            continue
+        target = _target(arch, mapping, info.name)
+        if target is None:
+            out.append(TensorInfo(info.name, info.dtype, info.shape, info.nbytes, info.overhead, (info.name,), info.flat))
+            continue
+        flat = target.startswith("~")
+        for piece in _split(info, target.removeprefix("~"), flat, path):
+            if piece.name in joined:  # two GGUF tensors in one checkpoint tensor: compared by count
+                at = joined[piece.name]
+                was = out[at]
+                out[at] = TensorInfo(was.name, was.dtype if was.dtype == piece.dtype else "mixed",
+                                     (was.numel + piece.numel,), was.nbytes + piece.nbytes,
+                                     was.overhead + piece.overhead, (*was.parts, *piece.parts), True)  # fmt: skip
+            else:
+                joined[piece.name] = len(out)
+                out.append(piece)
+    return out, skipped
