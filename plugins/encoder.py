@@ -115,7 +115,8 @@ def _layer(p: EncoderParams, lay: Layout, first: bool) -> list:
         return [*([] if first else [attn_norm]), *attention, ff_norm, ff]
     cross = []
     if p.cross_attention:
-        cross = [Attention(name="", d_model=d, n_heads=p.n_heads, names=CROSS_ATTENTION),
+        cross = [Attention(name="", d_model=d, n_heads=p.n_heads, bias=p.attention_bias and p.qkv_bias,
+                           out_bias=p.attention_bias, names=CROSS_ATTENTION),
                  LayerNorm(name="crossattention.output.LayerNorm", dim=d)]  # fmt: skip
     return [*attention, attn_norm, *cross, ff, ff_norm]
 
