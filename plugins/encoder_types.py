@@ -60,9 +60,15 @@ def _big_bird(cfg: ConfigReader, cls: str, params: Params) -> None:
     params["qkv_bias"] = ("use_bias", cfg.bool("use_bias", DEFAULTS["big_bird"]["use_bias"]))
 
 
-def _bert_generation(cfg: ConfigReader, cls: str, params: Params) -> None:
-    """Rule (BertGeneration): the decoder class has the LM head, the encoder class none."""
+def _bert_generation(cfg: ConfigReader, cls: str, params: Params) -> tuple[str, ...]:
+    """Rule (BertGeneration): the decoder class has the LM head, the encoder class none; Google's published
+    encoder configs name the old class BertForSeqGenerationEncoderModel, counted as BertGenerationEncoder."""
     params["head"] = ("architectures", "mlm" if cls == "BertGenerationDecoder" else "none")
+    if cls != "BertForSeqGenerationEncoderModel":
+        return ()
+    return (f"{cfg.path}: architectures: BertForSeqGenerationEncoderModel is the old name of BertGenerationEncoder "
+            "(transformers 5 has no such class; its AutoModel builds BertGenerationEncoder for this config), "
+            "counted as such",)  # fmt: skip
 
 
 def _albert_heads(cfg: ConfigReader, cls: str, params: Params) -> None:
@@ -133,7 +139,7 @@ _CLASSES = {
     "xlm-roberta": ("XLMRobertaForMaskedLM", "XLMRobertaModel"),
     "camembert": ("CamembertForMaskedLM", "CamembertModel"),
     "big_bird": ("BigBirdForMaskedLM", "BigBirdModel", "BigBirdForPreTraining"),
-    "bert-generation": ("BertGenerationEncoder", "BertGenerationDecoder"),
+    "bert-generation": ("BertGenerationEncoder", "BertGenerationDecoder", "BertForSeqGenerationEncoderModel"),
     "modernbert-decoder": ("ModernBertDecoderForCausalLM", "ModernBertDecoderModel"),
     "distilbert": ("DistilBertForMaskedLM", "DistilBertModel"),
     "albert": ("AlbertForMaskedLM", "AlbertModel", "AlbertForPreTraining"),
