@@ -223,5 +223,5 @@ def build(p: EncoderParams) -> Module:
 def register_families(register):
     """Register the ``encoder`` family."""
     register(Family(name="encoder", params=EncoderParams, build=build,
-                    description="BERT-like encoders: RoBERTa, DistilBERT, ALBERT, DeBERTa-v2, ModernBERT, ELECTRA, BigBird, ...",
+                    description="BERT-like encoders: RoBERTa (XLM-R), DistilBERT, ALBERT, DeBERTa-v2, ModernBERT, ELECTRA, BigBird",
                     checkpoint_names=BERT_NAMES))  # fmt: skip

@@ -14,7 +14,8 @@ no offset: transformers 5 holds them as parameters, frozen but listed by ``model
 so they are counted), a norm after the embeddings, a final norm per stack (mBART, Pegasus), the
 widths and head counts of each stack, and what is tied to the shared embedding (Marian without
 ``shared_embedding``: no ``shared`` table, the encoder's and decoder's ``embed_tokens`` of their
-own, the decoder's of ``decoder_vocab_size`` rows, and the LM head tied to the decoder's).
+own, the decoder's of ``decoder_vocab_size`` rows, and the LM head tied to the decoder's; with a
+shared table but untied embeddings the decoder's own table has ``decoder_vocab_size`` rows too).
 
 Tensor names follow the published checkpoints, which transformers 5 also uses in memory:
 
@@ -89,7 +90,7 @@ class EncoderDecoderParams(FamilyParams):
         True, description="a shared table; false (Marian): each stack's embed_tokens its own, the LM head the decoder's"
     )
     decoder_vocab_size: PositiveInt | None = Field(
-        None, description="Marian without shared_embedding: rows of the decoder's embedding and LM head (default vocab_size)"
+        None, description="Marian: rows of the decoder's own embedding (untied or unshared) and, unshared, of the LM head"
     )
 
     @model_validator(mode="after")
@@ -106,8 +107,6 @@ class EncoderDecoderParams(FamilyParams):
             raise FieldError(name, "the bart layout has no relative attention bias or LongT5 attention")
         if self.encoder_attention != "full" and self.relative_bias_every_layer:
             raise FieldError("encoder_attention", "LongT5's attention keeps the relative bias in layer 0 only")
-        if self.decoder_vocab_size is not None and self.shared_embedding:
-            raise FieldError("decoder_vocab_size", "a decoder vocabulary of its own needs shared_embedding = false")
         return self
 
     @property
@@ -206,7 +205,8 @@ def _stack(p: EncoderDecoderParams, lay: Layout, name: str, decoder: bool, share
     n_layers = p.n_decoder_layers if decoder else p.n_encoder_layers
     rows = p.decoder_vocab if decoder else p.vocab_size
     if p.tie_embeddings and p.shared_embedding:
-        embed: Block = TiedEmbedding(name="embed_tokens", num_embeddings=rows, embedding_dim=p.d_model, tied_to=shared)
+        embed: Block = TiedEmbedding(name="embed_tokens", num_embeddings=p.vocab_size, embedding_dim=p.d_model,
+                                     tied_to=shared)  # fmt: skip
     else:
         embed = Embedding(name="embed_tokens", num_embeddings=rows, embedding_dim=p.d_model, role="token")
     blocks: list[Block] = [embed]
@@ -245,7 +245,8 @@ def build(p: EncoderDecoderParams) -> Module:
         body.append(_stack(p, lay, "decoder", True, shared))
     blocks: list[Block] = [Module(name=prefix, blocks=body)]
     if lm:
-        blocks.append(Linear(name="lm_head", in_features=p.d_model, out_features=p.decoder_vocab, bias=False,
+        rows = p.vocab_size if p.shared_embedding else p.decoder_vocab
+        blocks.append(Linear(name="lm_head", in_features=p.d_model, out_features=rows, bias=False,
                              component="head", tied_to=shared if p.tie_lm_head else None))  # fmt: skip
     return Module(blocks=blocks)
 

@@ -115,10 +115,10 @@ def _t5_gated(cfg: ConfigReader, default: str) -> tuple[str, bool]:
 
 
 def _marian(cfg: ConfigReader, cls: str, params: Params) -> None:
-    """Rule (Marian): a decoder vocabulary of its own only when the stacks share no table (transformers
-    ignores decoder_vocab_size otherwise); null or absent means vocab_size."""
+    """Rule (Marian): the decoder's vocabulary (null or absent: vocab_size); transformers gives it to the
+    decoder's own embedding table and, when the stacks share no table, to the LM head."""
     rows = cfg.int("decoder_vocab_size", None, nullable=True)
-    if not params["shared_embedding"][1] and rows is not None:
+    if rows is not None:
         params["decoder_vocab_size"] = ("decoder_vocab_size", rows)
 
 

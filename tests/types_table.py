@@ -255,7 +255,7 @@ ROWS: list[Row] = [
         refusal_base={**BART, "architectures": ["MarianMTModel"], "pad_token_id": 0},
         refusals=(R({"share_encoder_decoder_embeddings": "no"}, "share_encoder_decoder_embeddings", "true or false"),
                   R({"share_encoder_decoder_embeddings": False, "decoder_vocab_size": 0}, "decoder_vocab_size",
-                    "must be >= 1"))),
+                    "must be >= 1")), examples=24),
     Row("mbart", lm("MBart", "ForConditionalGeneration"), BART_SIZES,
         refusal_base={**BART, "architectures": ["MBartModel"]},
         refusals=(R({"encoder_attention_heads": 3}, "encoder_attention_heads", "does not divide d_model"),)),
