@@ -1,6 +1,7 @@
 """Encoder: BERT-like bidirectional transformers with independent switches (the ``encoder`` family).
 
-One family for RoBERTa, DistilBERT, ALBERT, DeBERTa-v2/v3, ModernBERT and ELECTRA. What
+One family for RoBERTa (XLM-RoBERTa, CamemBERT), DistilBERT, ALBERT, DeBERTa-v2/v3, ModernBERT
+(and its causal ModernBERT-Decoder), ELECTRA, BigBird and BertGeneration. What
 differs between them is mostly data: ``layout`` only chooses the tensor names of that
 implementation's Hugging Face classes (:data:`LAYOUTS`); the shapes come from switches
 that any layout may use where its implementation has the piece:
@@ -11,6 +12,9 @@ that any layout may use where its implementation has the piece:
 * biases and norms: ``attention_bias``, ``mlp_bias``, ``norm_bias``, ``head_bias``,
   ``decoder_bias`` (ModernBERT has none of them by default; its layout also has pre-norm
   layers and a GLU feed-forward whose gate and up projections are one ``Wi``);
+* ``qkv_bias`` (BigBird's ``use_bias``: biases on queries, keys and values; the output
+  projection keeps its own); ``cross_attention`` (decoder layers built with
+  ``add_cross_attention``: a ``crossattention`` block and its norm in every layer);
 * cross-layer sharing (ALBERT): ``n_groups`` groups of ``inner_group_num`` layers, each
   group's tensors held once and used by its share of the ``n_layers`` layers;
 * disentangled attention (DeBERTa): ``relative_positions`` rows of relative embeddings,
@@ -38,7 +42,7 @@ from registry.blocks import (
     Attention, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Parameter, Repeat, Shared,
 )  # fmt: skip
 from registry.plugins.common import FamilyParams, check_heads
-from registry.plugins.encoder_layouts import LAYOUTS, Layout, LayoutName
+from registry.plugins.encoder_layouts import CROSS_ATTENTION, LAYOUTS, Layout, LayoutName
 
 
 class EncoderParams(FamilyParams):
@@ -73,6 +77,8 @@ class EncoderParams(FamilyParams):
     conv_groups: PositiveInt = Field(1, description="DeBERTa: groups of the convolution")
     legacy_head: bool = Field(True, description="DeBERTa: the legacy MLM head (transform and decoder)")
     n_labels: PositiveInt = Field(2, description="ALBERT pre-training: sentence-order classes")
+    qkv_bias: bool = Field(True, description="BigBird: biases on the query, key and value projections")
+    cross_attention: bool = Field(False, description="decoder layers: a cross-attention and its norm in every layer")
 
     @model_validator(mode="after")
     def _check(self) -> EncoderParams:
@@ -97,7 +103,8 @@ def _linear(name: str, n_in: int, n_out: int, bias: bool = True, component: str 
 def _layer(p: EncoderParams, lay: Layout, first: bool) -> list:
     """The blocks of one layer, named as the layout names them (``first``: the first layer)."""
     d = p.d_model
-    attention = [Attention(d_model=d, n_heads=p.n_heads, bias=p.attention_bias, fused_qkv=lay.fused_qkv, names=lay.attn)]
+    attention = [Attention(d_model=d, n_heads=p.n_heads, bias=p.attention_bias and p.qkv_bias,
+                           out_bias=p.attention_bias, fused_qkv=lay.fused_qkv, names=lay.attn)]  # fmt: skip
     for on, name in ((p.pos_key_proj, lay.pos_key), (p.pos_query_proj, lay.pos_query)):
         if on:  # DeBERTa's projections of the relative embeddings
             attention.append(_linear(name, d, d, component="attention"))
@@ -106,7 +113,12 @@ def _layer(p: EncoderParams, lay: Layout, first: bool) -> list:
     ff_norm = LayerNorm(name=lay.ff_norm, dim=d, bias=p.norm_bias)
     if lay.pre_norm:  # the first layer's attention takes the normalised embeddings as they are
         return [*([] if first else [attn_norm]), *attention, ff_norm, ff]
-    return [*attention, attn_norm, ff, ff_norm]
+    cross = []
+    if p.cross_attention:
+        cross = [Attention(name="", d_model=d, n_heads=p.n_heads, bias=p.attention_bias and p.qkv_bias,
+                           out_bias=p.attention_bias, names=CROSS_ATTENTION),
+                 LayerNorm(name="crossattention.output.LayerNorm", dim=d)]  # fmt: skip
+    return [*attention, attn_norm, *cross, ff, ff_norm]
 
 
 def _layers(p: EncoderParams, lay: Layout) -> list:
@@ -180,6 +192,8 @@ def _mlm_head(p: EncoderParams, lay: Layout, prefix: str) -> list:
             Parameter(name="lm_predictions.lm_head.bias", shape=(p.vocab_size,), component="head"),
         ]
     n_out = p.width if lay.head_to_embedding else d
+    if not lay.head_transform:
+        return _decoder(p, lay, n_out, prefix)
     return [
         _linear(lay.head_dense, d, n_out, bias=p.head_bias, component="head"),
         LayerNorm(name=lay.head_norm, dim=n_out, bias=p.norm_bias),
@@ -209,5 +223,5 @@ def build(p: EncoderParams) -> Module:
 def register_families(register):
     """Register the ``encoder`` family."""
     register(Family(name="encoder", params=EncoderParams, build=build,
-                    description="bidirectional encoders: RoBERTa, DistilBERT, ALBERT, DeBERTa-v2, ModernBERT, ELECTRA",
+                    description="BERT-like encoders: RoBERTa (XLM-R), DistilBERT, ALBERT, DeBERTa-v2, ModernBERT, ELECTRA, BigBird",
                     checkpoint_names=BERT_NAMES))  # fmt: skip

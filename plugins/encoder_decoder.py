@@ -1,13 +1,21 @@
 """Encoder-decoder transformers: an encoder stack, a decoder stack with cross-attention, a shared
-token embedding and an LM head (T5, T5 v1.1 / Flan-T5, BART).
+token embedding and an LM head (T5, T5 v1.1 / Flan-T5, mT5, umT5, LongT5, BART, mBART, Marian, Pegasus).
 
 One family, ``encoder-decoder``, with independent switches: the checkpoint layout
 (``layout``: where each tensor lives and what it is called), the norm kind (``rms_norm``:
 T5's scale-only LayerNorm; ``layer_norm`` with a shift), biases on the projections, a gated
 feed-forward, T5's relative attention bias (an embedding of ``relative_attention_buckets ×
-heads`` in the self-attention of layer 0 of each stack only), BART's learned positions (with
-an offset of extra rows), a norm after the embeddings, a final norm per stack, the widths and
-head counts of each stack, and what is tied to the shared embedding.
+heads`` in the self-attention of layer 0 of each stack, or of every layer with
+``relative_bias_every_layer``: umT5), LongT5's encoder attention (``encoder_attention``:
+``local``, or ``transient-global`` with its ``global_relative_attention_bias`` beside layer 0's
+relative bias and a ``global_input_layer_norm`` in every encoder layer), BART's learned positions
+(with an offset of extra rows; Marian's and Pegasus' sinusoidal tables have the same shape with
+no offset: transformers 5 holds them as parameters, frozen but listed by ``model.parameters()``,
+so they are counted), a norm after the embeddings, a final norm per stack (mBART, Pegasus), the
+widths and head counts of each stack, and what is tied to the shared embedding (Marian without
+``shared_embedding``: no ``shared`` table, the encoder's and decoder's ``embed_tokens`` of their
+own, the decoder's of ``decoder_vocab_size`` rows, and the LM head tied to the decoder's; with a
+shared table but untied embeddings the decoder's own table has ``decoder_vocab_size`` rows too).
 
 Tensor names follow the published checkpoints, which transformers 5 also uses in memory:
 
@@ -66,12 +74,24 @@ class EncoderDecoderParams(FamilyParams):
     relative_attention_buckets: PositiveInt | None = Field(
         None, description="T5's relative attention bias: buckets x heads, in layer 0's self-attention of each stack"
     )
+    relative_bias_every_layer: bool = Field(
+        False, description="umT5: a relative attention bias in the self-attention of every layer, not only layer 0"
+    )
+    encoder_attention: Literal["full", "local", "transient-global"] = Field(
+        "full", description="LongT5's encoder attention: local, or transient-global (global bias and norm); full: T5's"
+    )
     n_positions: PositiveInt | None = Field(None, description="learned position embedding rows before the offset")
     position_offset: NonNegativeInt = Field(0, description="extra position rows (BART: 2)")
     embedding_norm: bool = Field(False, description="a norm after the embeddings of each stack (BART's layernorm_embedding)")
     final_norm: bool = Field(True, description="a norm after the last layer of each stack")
     tie_embeddings: bool = Field(True, description="each stack's embed_tokens is the shared embedding (counted once)")
     tie_lm_head: bool = Field(True, description="the LM head is the shared embedding (counted once)")
+    shared_embedding: bool = Field(
+        True, description="a shared table; false (Marian): each stack's embed_tokens its own, the LM head the decoder's"
+    )
+    decoder_vocab_size: PositiveInt | None = Field(
+        None, description="Marian: rows of the decoder's own embedding (untied or unshared) and, unshared, of the LM head"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> EncoderDecoderParams:
@@ -82,12 +102,22 @@ class EncoderDecoderParams(FamilyParams):
             raise FieldError("gated", "the bart layout has no gated feed-forward (its layers hold fc1 and fc2)")
         if self.position_offset and self.n_positions is None:
             raise FieldError("position_offset", "a position offset needs learned positions (n_positions)")
+        if self.layout == "bart" and (self.relative_bias_every_layer or self.encoder_attention != "full"):
+            name = "relative_bias_every_layer" if self.relative_bias_every_layer else "encoder_attention"
+            raise FieldError(name, "the bart layout has no relative attention bias or LongT5 attention")
+        if self.encoder_attention != "full" and self.relative_bias_every_layer:
+            raise FieldError("encoder_attention", "LongT5's attention keeps the relative bias in layer 0 only")
         return self
 
     @property
     def decoder_heads(self) -> int:
         """Attention heads of the decoder."""
         return self.n_decoder_heads or self.n_heads
+
+    @property
+    def decoder_vocab(self) -> int:
+        """Rows of the decoder's token embedding and LM head."""
+        return self.decoder_vocab_size or self.vocab_size
 
 
 @dataclass(frozen=True)
@@ -125,6 +155,9 @@ LAYOUTS = {
     ),
 }  # fmt: skip
 
+#: LongT5's encoder self-attention module, by its attention type.
+LONGT5_ATTENTION = {"local": "LocalSelfAttention", "transient-global": "TransientGlobalSelfAttention"}
+
 #: The gated feed-forward's names in the t5 layout (wi_0 goes through the activation).
 T5_GATED_NAMES = {"gate": "wi_0", "up": "wi_1", "down": "wo"}
 
@@ -144,10 +177,18 @@ def _layer(p: EncoderDecoderParams, lay: Layout, decoder: bool, relative_bias: b
         return Attention(name=name, d_model=p.d_model, n_heads=heads, head_dim=p.head_dim, bias=p.bias,
                          names=lay.attention_names, kv_cache=kv_cache)  # fmt: skip
 
-    blocks: list[Block] = [attention(lay.self_attn, "self" if decoder else "none"), _norm(p, lay.self_norm)]
+    self_attn = lay.self_attn
+    if not decoder and p.encoder_attention != "full":  # LongT5's encoder attention modules
+        self_attn = self_attn.replace("SelfAttention", LONGT5_ATTENTION[p.encoder_attention])
+    blocks: list[Block] = [attention(self_attn, "self" if decoder else "none"), _norm(p, lay.self_norm)]
     if relative_bias and p.relative_attention_buckets:
-        blocks.append(Embedding(name=f"{lay.self_attn}.relative_attention_bias", role="position",
+        blocks.append(Embedding(name=f"{self_attn}.relative_attention_bias", role="position",
                                 num_embeddings=p.relative_attention_buckets, embedding_dim=heads))  # fmt: skip
+    if not decoder and p.encoder_attention == "transient-global":
+        if relative_bias and p.relative_attention_buckets:
+            blocks.append(Embedding(name=f"{self_attn}.global_relative_attention_bias", role="position",
+                                    num_embeddings=p.relative_attention_buckets, embedding_dim=heads))  # fmt: skip
+        blocks.append(_norm(p, f"{self_attn}.global_input_layer_norm"))
     if decoder:
         blocks += [attention(lay.cross_attn, "encoder"), _norm(p, lay.cross_norm)]
     names = T5_GATED_NAMES if p.gated and p.layout == "t5" else lay.ffn_names
@@ -162,17 +203,21 @@ def _stack(p: EncoderDecoderParams, lay: Layout, name: str, decoder: bool, share
     """An encoder or decoder stack: embeddings, its layers as runs (layer 0 apart when it holds the
     relative attention bias), and its norms."""
     n_layers = p.n_decoder_layers if decoder else p.n_encoder_layers
-    if p.tie_embeddings:
+    rows = p.decoder_vocab if decoder else p.vocab_size
+    if p.tie_embeddings and p.shared_embedding:
         embed: Block = TiedEmbedding(name="embed_tokens", num_embeddings=p.vocab_size, embedding_dim=p.d_model,
                                      tied_to=shared)  # fmt: skip
     else:
-        embed = Embedding(name="embed_tokens", num_embeddings=p.vocab_size, embedding_dim=p.d_model, role="token")
+        embed = Embedding(name="embed_tokens", num_embeddings=rows, embedding_dim=p.d_model, role="token")
     blocks: list[Block] = [embed]
     if p.n_positions is not None:
         rows = p.n_positions + p.position_offset
         blocks.append(Embedding(name="embed_positions", num_embeddings=rows, embedding_dim=p.d_model, role="position"))
     if p.embedding_norm:
         blocks.append(_norm(p, lay.embedding_norm))
+    if p.relative_attention_buckets is not None and p.relative_bias_every_layer and n_layers > 0:
+        blocks.append(Repeat(name=lay.layers, count=n_layers, blocks=_layer(p, lay, decoder, relative_bias=True)))
+        n_layers = 0
     first_apart = p.relative_attention_buckets is not None and n_layers > 0
     if first_apart:
         blocks.append(Repeat(name=lay.layers, count=1, blocks=_layer(p, lay, decoder, relative_bias=True)))
@@ -191,15 +236,17 @@ def build(p: EncoderDecoderParams) -> Module:
     lm = p.architecture == "conditional_generation"
     prefix = lay.lm_prefix if lm else ""
     shared = f"{prefix}.shared.weight" if prefix else "shared.weight"
-    body: list[Block] = [
-        Embedding(name="shared", num_embeddings=p.vocab_size, embedding_dim=p.d_model, role="token"),
-        _stack(p, lay, "encoder", False, shared),
-    ]
+    body: list[Block] = [_stack(p, lay, "encoder", False, shared)]
+    if p.shared_embedding:
+        body.insert(0, Embedding(name="shared", num_embeddings=p.vocab_size, embedding_dim=p.d_model, role="token"))
+    else:  # Marian's separate vocabularies: the LM head is the decoder's embedding
+        shared = f"{prefix}.decoder.embed_tokens.weight" if prefix else "decoder.embed_tokens.weight"
     if p.architecture != "encoder":
         body.append(_stack(p, lay, "decoder", True, shared))
     blocks: list[Block] = [Module(name=prefix, blocks=body)]
     if lm:
-        blocks.append(Linear(name="lm_head", in_features=p.d_model, out_features=p.vocab_size, bias=False,
+        rows = p.vocab_size if p.shared_embedding else p.decoder_vocab
+        blocks.append(Linear(name="lm_head", in_features=p.d_model, out_features=rows, bias=False,
                              component="head", tied_to=shared if p.tie_lm_head else None))  # fmt: skip
     return Module(blocks=blocks)
 
@@ -209,6 +256,6 @@ def register_families(register):
     """Register the ``encoder-decoder`` family."""
     register(
         Family(name="encoder-decoder", params=EncoderDecoderParams, build=build,
-               description="T5, Flan-T5, BART: encoder and decoder stacks with cross-attention, shared embedding",
+               description="T5, mT5, umT5, LongT5, BART, mBART, Marian, Pegasus: encoder and decoder stacks with cross-attention",
                checkpoint_names=BART_NAMES)
     )  # fmt: skip

@@ -14,18 +14,24 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-LayoutName = Literal["roberta", "distilbert", "albert", "deberta", "modernbert", "electra"]
+LayoutName = Literal[
+    "roberta", "distilbert", "albert", "deberta", "modernbert", "electra", "big_bird", "bert_generation",
+    "modernbert_decoder",
+]
 
 #: The family's switches that only some layouts have (each layout lists the ones it has).
 OPTIONAL_SWITCHES = (
     "embedding_size", "attention_bias", "mlp_bias", "norm_bias", "head_bias", "decoder_bias", "n_groups",
     "inner_group_num", "relative_positions", "rel_norm", "pos_key_proj", "pos_query_proj", "conv_kernel_size",
-    "conv_groups", "legacy_head", "n_labels",
+    "conv_groups", "legacy_head", "n_labels", "qkv_bias", "cross_attention",
 )  # fmt: skip
 
 _BERT_ATTENTION = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
                    "o": "attention.output.dense"}  # fmt: skip
 _BERT_FF = {"up": "intermediate.dense", "down": "output.dense"}
+#: The cross-attention of BERT-like decoder layers (is_decoder with add_cross_attention).
+CROSS_ATTENTION = {"q": "crossattention.self.query", "k": "crossattention.self.key",
+                   "v": "crossattention.self.value", "o": "crossattention.output.dense"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,8 @@ class Layout:
     attention (ModernBERT); ``shared``: layers in groups of shared tensors (ALBERT);
     the ``head_*`` names are the MLM head's (``head_bias``: the parameter that holds the
     decoder's bias, or empty; ``head_to_embedding``: the transform maps to the embedding
-    width). ``fixed`` are values this implementation always has.
+    width; ``head_transform``: false when the head is the decoder alone, as BertGeneration's).
+    ``fixed`` are values this implementation always has.
     """
 
     prefix: str
@@ -53,6 +60,7 @@ class Layout:
     decoder: str
     head_bias: str = ""
     head_to_embedding: bool = False
+    head_transform: bool = True
     word: str = "word_embeddings"
     embedding_norm: str = "LayerNorm"
     project: str = ""
@@ -93,6 +101,21 @@ LAYOUTS: dict[str, Layout] = {
         prefix="roberta", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
         ff_norm="output.LayerNorm", head_dense="lm_head.dense", head_norm="lm_head.layer_norm",
         decoder="lm_head.decoder", head_bias="lm_head.bias", pooler="pooler.dense",
+        switches=frozenset({"cross_attention"}),
+    ),
+    # BERT's names; the pooler a bare Linear, on every class; use_bias only on queries, keys and values
+    "big_bird": Layout(
+        prefix="bert", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
+        ff_norm="output.LayerNorm", head_dense="cls.predictions.transform.dense",
+        head_norm="cls.predictions.transform.LayerNorm", decoder="cls.predictions.decoder",
+        head_bias="cls.predictions.bias", pooler="pooler", order_classifier="cls.seq_relationship",
+        switches=frozenset({"qkv_bias", "cross_attention"}),
+    ),
+    # no pooler, no segments, an LM head that is the decoder alone (its bias lm_head.bias)
+    "bert_generation": Layout(
+        prefix="bert", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
+        ff_norm="output.LayerNorm", head_dense="", head_norm="", decoder="lm_head.decoder", head_bias="lm_head.bias",
+        head_transform=False, switches=frozenset({"cross_attention"}), fixed={"type_vocab_size": 0},
     ),
     "distilbert": Layout(
         prefix="distilbert",
@@ -128,6 +151,15 @@ LAYOUTS: dict[str, Layout] = {
         attn_norm="attn_norm", ff_norm="mlp_norm", head_dense="head.dense", head_norm="head.norm",
         decoder="decoder", word="tok_embeddings", embedding_norm="norm", encoder="", layers="layers",
         pre_norm=True, fused_qkv=True, glu=True, final_norm="final_norm",
+        switches=frozenset({"attention_bias", "mlp_bias", "norm_bias", "head_bias", "decoder_bias"}),
+        fixed={"n_positions": 0, "type_vocab_size": 0},
+    ),
+    # ModernBERT's pre-norm GLU layers with separate query, key and value projections; a causal LM head
+    "modernbert_decoder": Layout(
+        prefix="model", attn={"q": "attn.q_proj", "k": "attn.k_proj", "v": "attn.v_proj", "o": "attn.Wo"},
+        ff={"gate_up": "mlp.Wi", "down": "mlp.Wo"}, attn_norm="attn_norm", ff_norm="mlp_norm",
+        head_dense="lm_head.dense", head_norm="lm_head.norm", decoder="decoder", word="tok_embeddings",
+        embedding_norm="norm", encoder="", layers="layers", pre_norm=True, glu=True, final_norm="final_norm",
         switches=frozenset({"attention_bias", "mlp_bias", "norm_bias", "head_bias", "decoder_bias"}),
         fixed={"n_positions": 0, "type_vocab_size": 0},
     ),

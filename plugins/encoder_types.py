@@ -1,5 +1,13 @@
-"""Hugging Face model types of the ``encoder`` family, as rows of data: roberta, distilbert,
-albert, deberta-v2, modernbert and electra.
+"""Hugging Face model types of the ``encoder`` family, as rows of data: roberta, xlm-roberta,
+camembert, distilbert, albert, deberta-v2, modernbert, modernbert-decoder, electra, big_bird and
+bert-generation.
+
+XLM-RoBERTa and CamemBERT are RoBERTa in every tensor (their classes hold the same ``roberta.``
+modules); BigBird is BERT-shaped (its block-sparse attention has no tensors of its own, its pooler
+is a bare Linear present on every class, ``use_bias`` only on queries, keys and values);
+BertGeneration has no pooler and no segments, and its LM head is the decoder alone; ModernBERT-
+Decoder is ModernBERT's layer with separate query, key and value projections and a causal LM head.
+Decoder layers built with ``is_decoder`` and ``add_cross_attention`` get a cross-attention each.
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
 :mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py``
@@ -12,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry import ConfigReader, Params, hookimpl, short_value as short
+from registry import ConfigReader, Params, Row, hookimpl, short_value as short
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import ABSOLUTE_POSITIONS, hf_row
 
@@ -32,8 +40,35 @@ def _head(cfg: ConfigReader, cls: str, params: Params) -> None:
 
 
 def _roberta_pooler(cfg: ConfigReader, cls: str, params: Params) -> None:
-    """Rule (RoBERTa): the bare RobertaModel has the pooler."""
-    params["pooler"] = ("architectures", cls == "RobertaModel")
+    """Rule (RoBERTa, XLM-RoBERTa, CamemBERT): the bare model class has the pooler."""
+    params["pooler"] = ("architectures", cls.endswith("Model"))
+
+
+def _cross_attention(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule: a cross-attention in every layer of a decoder built with add_cross_attention (transformers refuses
+    add_cross_attention without is_decoder)."""
+    cross = cfg.bool("add_cross_attention", False)
+    if cross and not cfg.bool("is_decoder", False):
+        raise cfg.error("add_cross_attention", "true needs is_decoder: true (transformers refuses to build "
+                        "cross-attention in an encoder)")  # fmt: skip
+    params["cross_attention"] = ("add_cross_attention", cross)
+
+
+def _big_bird(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (BigBird): the pooler on every class; use_bias on queries, keys and values only."""
+    params["pooler"] = ("architectures", True)
+    params["qkv_bias"] = ("use_bias", cfg.bool("use_bias", DEFAULTS["big_bird"]["use_bias"]))
+
+
+def _bert_generation(cfg: ConfigReader, cls: str, params: Params) -> tuple[str, ...]:
+    """Rule (BertGeneration): the decoder class has the LM head, the encoder class none; Google's published
+    encoder configs name the old class BertForSeqGenerationEncoderModel, counted as BertGenerationEncoder."""
+    params["head"] = ("architectures", "mlm" if cls == "BertGenerationDecoder" else "none")
+    if cls != "BertForSeqGenerationEncoderModel":
+        return ()
+    return (f"{cfg.path}: architectures: BertForSeqGenerationEncoderModel is the old name of BertGenerationEncoder "
+            "(transformers 5 has no such class; its AutoModel builds BertGenerationEncoder for this config), "
+            "counted as such",)  # fmt: skip
 
 
 def _albert_heads(cfg: ConfigReader, cls: str, params: Params) -> None:
@@ -101,6 +136,11 @@ def _deberta(cfg: ConfigReader, cls: str, params: Params) -> None:
 
 _CLASSES = {
     "roberta": ("RobertaForMaskedLM", "RobertaModel"),
+    "xlm-roberta": ("XLMRobertaForMaskedLM", "XLMRobertaModel"),
+    "camembert": ("CamembertForMaskedLM", "CamembertModel"),
+    "big_bird": ("BigBirdForMaskedLM", "BigBirdModel", "BigBirdForPreTraining"),
+    "bert-generation": ("BertGenerationEncoder", "BertGenerationDecoder", "BertForSeqGenerationEncoderModel"),
+    "modernbert-decoder": ("ModernBertDecoderForCausalLM", "ModernBertDecoderModel"),
     "distilbert": ("DistilBertForMaskedLM", "DistilBertModel"),
     "albert": ("AlbertForMaskedLM", "AlbertModel", "AlbertForPreTraining"),
     "deberta-v2": ("DebertaV2ForMaskedLM", "DebertaV2Model"),
@@ -114,10 +154,26 @@ def _row(name: str, layout: str, reads: dict, shape_free, *rules, fixed=None):
                   fixed={"layout": layout, **(fixed or {})}, shape_free=shape_free)  # fmt: skip
 
 
+def _causal_head(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (ModernBERT-Decoder): the causal LM class has the head (ModernBERT's, as an LM head)."""
+    params["head"] = ("architectures", "mlm" if cls.endswith("ForCausalLM") else "none")
+
+
+_MODERNBERT_READS = {"norm_bias": "norm_bias", "attention_bias": "attention_bias", "mlp_bias": "mlp_bias",
+                     "head_bias": "classifier_bias", "decoder_bias": "decoder_bias"}  # fmt: skip
+
+
+def _roberta_like(name: str) -> Row:
+    # position rows are max_position_embeddings as given: it already counts padding_idx + 1 (514 = 512 + 2)
+    return _row(name, "roberta", _POSITIONS, (*_DROPOUTS, "classifier_dropout"), ABSOLUTE_POSITIONS,
+                _roberta_pooler, _cross_attention)  # fmt: skip
+
+
 #: Every row of this plugin (the module's docstring lists them).
 ROWS = (
-    # position rows are max_position_embeddings as given: it already counts padding_idx + 1 (514 = 512 + 2)
-    _row("roberta", "roberta", _POSITIONS, (*_DROPOUTS, "classifier_dropout"), ABSOLUTE_POSITIONS, _roberta_pooler),
+    _roberta_like("roberta"),
+    _roberta_like("xlm-roberta"),
+    _roberta_like("camembert"),
     _row("distilbert", "distilbert",
          {"d_model": "dim|hidden_size", "n_layers": "n_layers|num_hidden_layers",
           "n_heads": "n_heads|num_attention_heads", "d_ff": "hidden_dim", "n_positions": "max_position_embeddings"},
@@ -131,9 +187,7 @@ ROWS = (
     _row("deberta-v2", "deberta",
          {"type_vocab_size": "type_vocab_size", "legacy_head": "legacy"},
          (*_DROPOUTS, "pooler_dropout", "pooler_hidden_act", "pooler_hidden_size", "conv_act"), _deberta),
-    _row("modernbert", "modernbert",
-         {"norm_bias": "norm_bias", "attention_bias": "attention_bias", "mlp_bias": "mlp_bias",
-          "head_bias": "classifier_bias", "decoder_bias": "decoder_bias"},
+    _row("modernbert", "modernbert", _MODERNBERT_READS,
          ("hidden_activation", "max_position_embeddings", "initializer_cutoff_factor", "norm_eps", "cls_token_id",
           "attention_dropout", "layer_types", "rope_parameters", "local_attention", "embedding_dropout", "mlp_dropout",
           "classifier_pooling", "classifier_dropout", "classifier_activation", "deterministic_flash_attn",
@@ -141,6 +195,17 @@ ROWS = (
           "local_rope_theta", "reference_compile", "repad_logits_with_grad",
           "layer_norm_eps", "position_embedding_type"),  # in the published configs; ModernBertConfig ignores them
          fixed={"n_positions": 0, "type_vocab_size": 0}),  # rotary positions: no table  # fmt: skip
+    _row("modernbert-decoder", "modernbert_decoder", _MODERNBERT_READS,
+         ("hidden_activation", "max_position_embeddings", "initializer_cutoff_factor", "norm_eps", "cls_token_id",
+          "attention_dropout", "layer_types", "rope_parameters", "local_attention", "embedding_dropout", "mlp_dropout",
+          "classifier_dropout", "classifier_activation", "sliding_window", "global_attn_every_n_layers",
+          "global_rope_theta", "local_rope_theta"),
+         _causal_head, fixed={"n_positions": 0, "type_vocab_size": 0}),  # rotary positions: no table  # fmt: skip
+    _row("big_bird", "big_bird", _POSITIONS,
+         (*_DROPOUTS, "classifier_dropout", "attention_type", "block_size", "num_random_blocks", "rescale_embeddings"),
+         ABSOLUTE_POSITIONS, _big_bird, _cross_attention),  # fmt: skip
+    _row("bert-generation", "bert_generation", {"n_positions": "max_position_embeddings"}, _DROPOUTS,
+         ABSOLUTE_POSITIONS, _bert_generation, _cross_attention, fixed={"type_vocab_size": 0}),  # fmt: skip
     _row("electra", "electra", {**_POSITIONS, "embedding_size": "embedding_size"},
          (*_DROPOUTS, "classifier_dropout", "summary_type", "summary_use_proj", "summary_activation",
           "summary_last_dropout"), ABSOLUTE_POSITIONS),  # fmt: skip
@@ -149,6 +214,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map roberta, distilbert, albert, deberta-v2, modernbert and electra to the ``encoder`` family."""
+    """Map the BERT-like model types (the module's docstring lists them) to the ``encoder`` family."""
     for row in ROWS:
         register(row)

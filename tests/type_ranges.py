@@ -323,3 +323,22 @@ SPEECH_ENCODER: dict = dict(
 #: Checkpoint names -> transformers 5's: Mixtral's experts without the block_sparse_moe rename (w1/w3, w2).
 W13_EXPERTS = ((r"\.experts\.\d+\.w[13]\.weight$", ".experts.gate_up_proj"),
                (r"\.experts\.\d+\.w2\.weight$", ".experts.down_proj"))  # fmt: skip
+#: BART-shaped sizes (bart, mbart, pegasus, marian).
+BART_SIZES = {"encoder_attention_heads": ints(1, 4), "decoder_attention_heads": ints(1, 4), "vocab_size": ints(5, 200),
+              "d_model": times(("encoder_attention_heads", "decoder_attention_heads"), 1, 2, 3),
+              "encoder_layers": ints(0, 3), "decoder_layers": ints(0, 3), "encoder_ffn_dim": ints(1, 32),
+              "decoder_ffn_dim": ints(1, 32), "max_position_embeddings": ints(1, 40),
+              "tie_word_embeddings": Optional(flag), "scale_embedding": Optional(flag)}  # fmt: skip
+#: T5-shaped sizes (mt5, umt5, longt5).
+T5_SIZES = {"vocab_size": ints(5, 200), "d_model": ints(1, 32), "d_kv": ints(1, 8), "d_ff": ints(1, 32),
+            "num_heads": ints(1, 4), "num_layers": ints(0, 3), "num_decoder_layers": Optional(maybe(ints(0, 3))),
+            "relative_attention_num_buckets": Optional(ints(1, 40)),
+            "feed_forward_proj": Optional(one_of("relu", "gelu", "gated-gelu", "gated-silu")),
+            "is_gated_act": Optional(flag), "tie_word_embeddings": Optional(flag)}  # fmt: skip
+#: A decoder with cross-attention now and then (transformers refuses add_cross_attention without is_decoder).
+CROSS = {"is_decoder": flag, "add_cross_attention": Optional(same_as("is_decoder"))}
+
+
+def t5_like(prefix: str) -> tuple[str, ...]:
+    """The classes ``<prefix>ForConditionalGeneration``, ``<prefix>Model`` and ``<prefix>EncoderModel``."""
+    return (f"{prefix}ForConditionalGeneration", f"{prefix}Model", f"{prefix}EncoderModel")
