@@ -35,4 +35,5 @@ FAMILY_MODULES: dict[str, str] = {
     "speech-encoder": "registry.plugins.speech_encoder",
     "vision": "registry.plugins.vision",
     "dual-encoder": "registry.plugins.dual_encoder",
+    "qwen-vision": "registry.plugins.qwen_vision",
 }
