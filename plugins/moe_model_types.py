@@ -32,16 +32,16 @@ GPT_OSS = Row(
 )  # fmt: skip
 
 #: The linear attention of Qwen3-Next and Qwen3.5 (gated DeltaNet).
-_LINEAR = {"linear_n_k_heads": "linear_num_key_heads", "linear_n_v_heads": "linear_num_value_heads",
-           "linear_head_k_dim": "linear_key_head_dim", "linear_head_v_dim": "linear_value_head_dim",
-           "linear_conv": "linear_conv_kernel_dim"}  # fmt: skip
+LINEAR_READS = {"linear_n_k_heads": "linear_num_key_heads", "linear_n_v_heads": "linear_num_value_heads",
+                "linear_head_k_dim": "linear_key_head_dim", "linear_head_v_dim": "linear_value_head_dim",
+                "linear_conv": "linear_conv_kernel_dim"}  # fmt: skip
 #: Qwen-style experts: routed, one shared expert with a sigmoid gate.
-_QWEN_EXPERTS = {"n_experts": "num_experts", "top_k": "num_experts_per_tok", "expert_d_ff": "moe_intermediate_size",
-                 "shared_d_ff": "shared_expert_intermediate_size"}  # fmt: skip
+QWEN_EXPERT_READS = {"n_experts": "num_experts", "top_k": "num_experts_per_tok",
+                     "expert_d_ff": "moe_intermediate_size", "shared_d_ff": "shared_expert_intermediate_size"}  # fmt: skip
 _LINEAR_KINDS = ("linear_attention", "full_attention")
 
 
-def _mixers(cfg: ConfigReader, cls: str, params: Params) -> None:
+def qwen_mixers(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (Qwen3-Next, Qwen3.5): which layers attend fully: ``layer_types`` when given, else every
     ``full_attention_interval``-th layer (default 4; transformers reads it only without layer_types)."""
     n_layers = params["n_layers"][1]
@@ -62,7 +62,7 @@ def _mixers(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["full_attention_layers"] = ("layer_types", full)
 
 
-def _qwen_experts(cfg: ConfigReader, cls: str, params: Params) -> None:
+def qwen_experts(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (Qwen3-Next, Qwen3.5): no experts makes every MLP dense (experts fields unused); a shared expert
     of width 0 holds no parameters (its gate stays)."""
     if params["n_experts"][1] == 0:
@@ -79,11 +79,11 @@ def _qwen_experts(cfg: ConfigReader, cls: str, params: Params) -> None:
 
 QWEN3_NEXT = Row(
     "qwen3_next", "qwen3-next", causal_classes("Qwen3Next"),
-    reads={**DECODER_READS, **ATTENTION_BIAS_READS, **_LINEAR, **_QWEN_EXPERTS, "d_ff": "intermediate_size",
+    reads={**DECODER_READS, **ATTENTION_BIAS_READS, **LINEAR_READS, **QWEN_EXPERT_READS, "d_ff": "intermediate_size",
            "n_kv_heads": "num_key_value_heads", "head_dim": "head_dim", "moe_every": "decoder_sparse_step",
            "dense_layers": "mlp_only_layers?"},
     defaults=DEFAULTS["qwen3_next"], fixed={"style": "qwen2_moe", "shared_gate": True, "mtp_layers": 1},
-    rules=(*DECODER_RULES, _mixers, _qwen_experts),
+    rules=(*DECODER_RULES, qwen_mixers, qwen_experts),
     shape_free=_DECODER | _ROUTER | {"partial_rotary_factor"},
     description="Qwen3-Next: gated DeltaNet and gated attention layers, routed experts and a gated shared expert",
 )  # fmt: skip

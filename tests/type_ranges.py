@@ -83,6 +83,13 @@ def layers_of(name: str, max_size: int = 2) -> Range:
     return lambda draw, v: draw(st.lists(st.integers(0, max(v[name] - 1, 0)), max_size=max_size, unique=True))
 
 
+def layer_kinds(name: str, *kinds: str) -> Range:
+    """A list of ``values[name]`` layer kinds, each one of ``kinds`` (``layer_types``)."""
+    from hypothesis import strategies as st
+
+    return lambda draw, v: draw(st.lists(st.sampled_from(kinds), min_size=v[name], max_size=v[name]))
+
+
 def divisor_of(name: str, *choices: int) -> Range:
     """One of ``choices`` that divides ``values[name]``."""
     return lambda draw, v: one_of(*[c for c in choices if v[name] % c == 0])(draw, v)

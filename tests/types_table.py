@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from tests.type_ranges import (ACTIVATIONS, DENSE_2025, HEAD_DIM_2025, ATTENTION_BIAS, DEEPSEEK_LATENT, DENSE_MLP, ENCODER, FUSED_EXPERTS, GPT, GQA, HEAD_DIM,
                                MAMBA, MIXTRAL_EXPERTS, PHIMOE_EXPERTS, ROUTED, SPARSE, SPARSE_WIDE, Optional, Refusal, Row, divisor_of, either, flag, ints,
-                               just, layers_of, lm, maybe, one_of, quotient, same_as, below, table, times)  # fmt: skip
+                               just, layer_kinds, layers_of, lm, maybe, one_of, quotient, same_as, below, table, times)  # fmt: skip
 
 #: Granite-MoE's checkpoint names (stacked input_linear / output_linear, router.layer) -> transformers 5's.
 GRANITE_EXPERTS = ((r"\.input_linear\.weight$", ".experts.gate_up_proj"),
@@ -60,6 +60,14 @@ MAMBA_BASE = {"architectures": ["MambaForCausalLM"], "hidden_size": 64, "num_hid
 JAMBA = {"architectures": ["JambaForCausalLM"], "hidden_size": 64, "num_hidden_layers": 4, "num_attention_heads": 4,
          "num_key_value_heads": 2, "intermediate_size": 96, "vocab_size": 100}  # fmt: skip
 RWKV = {"architectures": ["RwkvForCausalLM"], "hidden_size": 64, "num_hidden_layers": 2, "vocab_size": 100}
+
+#: Qwen3.5's language models: gated DeltaNet (value heads a multiple of key heads) and gated attention layers.
+QWEN3_5 = {**DENSE_2025, "num_hidden_layers": ints(1, 4), "head_dim": Optional(one_of(4, 8)), "attention_bias": flag,
+           "linear_num_key_heads": ints(1, 3), "linear_num_value_heads": times("linear_num_key_heads", 1, 2),
+           "linear_key_head_dim": ints(1, 8), "linear_value_head_dim": ints(1, 8), "linear_conv_kernel_dim": ints(1, 4),
+           "full_attention_interval": Optional(ints(1, 3)),
+           "layer_types": Optional(layer_kinds("num_hidden_layers", "linear_attention", "full_attention")),
+           "mtp_num_hidden_layers": Optional(ints(0, 1))}  # fmt: skip
 
 R = Refusal
 ROWS: list[Row] = [
@@ -280,6 +288,17 @@ ROWS: list[Row] = [
          "mlp_only_layers": layers_of("num_hidden_layers"), "qkv_bias": flag},
         experts=("num_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, droppable=SPARSE_WIDE),
     Row("qwen3", lm("Qwen3"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS}, droppable=SPARSE),
+    Row("qwen3_5_moe_text", ("Qwen3_5MoeForCausalLM", "Qwen3_5MoeTextModel"),
+        {**QWEN3_5, "num_experts": ints(1, 5), "num_experts_per_tok": ints(1, "num_experts"),
+         "moe_intermediate_size": ints(1, 16), "shared_expert_intermediate_size": ints(0, 16)},
+        experts=("num_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, refusal_base="qwen3.5-397b-a17b-text",
+        refusals=(R({"num_experts": 0}, "num_experts", "must be >= 1"), R({"mlp_only_layers": [0]}, "mlp_only_layers"),
+                  R({"attn_output_gate": False}, "attn_output_gate"),
+                  R({"layer_types": ["full_attention"]}, "layer_types", "num_hidden_layers is 60"))),
+    Row("qwen3_5_text", ("Qwen3_5ForCausalLM", "Qwen3_5TextModel"), {**QWEN3_5, **DENSE_MLP},
+        refusal_base="qwen3.5-9b-text",
+        refusals=(R({"mlp_only_layers": [1]}, "mlp_only_layers"), R({"attn_output_gate": False}, "attn_output_gate"),
+                  R({"linear_num_value_heads": 24}, "linear_num_value_heads", "multiple"))),
     Row("qwen3_moe", lm("Qwen3Moe"),
         {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS, "num_experts": ints(0, 5),
          "moe_intermediate_size": ints(1, 24), "decoder_sparse_step": ints(1, 3),
