@@ -36,4 +36,6 @@ FAMILY_MODULES: dict[str, str] = {
     "vision": "registry.plugins.vision",
     "dual-encoder": "registry.plugins.dual_encoder",
     "qwen-vision": "registry.plugins.qwen_vision",
+    "composite": "registry.plugins.composite",
+    "projector": "registry.plugins.projector",
 }

@@ -100,3 +100,21 @@ def build_model(family: str, name: str | None = None, **hyper_parameters: Any) -
         field = ".".join(str(p) for p in ("params", *first["loc"]))
         raise SpecError(f"<{family} hyper-parameters>", field, first["msg"]) from None
     return Model(name=name or family, architecture=build_architecture(family, params), family=family, params=params)
+
+
+def select_part(model: Model, part: str) -> Model:
+    """One part of a composite model alone (``"text"``, ``"vision"``, ``"audio"``, ``"projector"``): its
+    block tree keeps only that part's groups, their tensors named as in the whole model.
+
+    Raises :class:`registry.errors.SpecError` when ``model`` has no such part (naming those it has).
+    """
+    from dataclasses import replace
+
+    from registry.blocks.parts import only_part, part_names
+
+    names = part_names(model.architecture)
+    if part not in names:
+        has = f"its parts are {', '.join(names)}" if names else "it is not a composite model (it has no parts)"
+        raise SpecError(model.path or model.name, "part", f"{model.name} has no part {part!r}: {has}")
+    tree = only_part(model.architecture, part)
+    return replace(model, name=f"{model.name} ({part})", architecture=tree, reported_params=None)

@@ -33,7 +33,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     moe_model_types deepseek dbrx arctic nemotron gguf_decoders encoder_decoder encoder_decoder_types
     gpt_style gpt_style_model_types classic_model_types ssm hybrid lfm2 griffin jetmoe zamba2
     hybrid_model_types rwkv encoder encoder_types whisper speech_encoder speech_model_types vision dual_encoder
-    vision_model_types hybrid_types_2026 qwen_vision
+    vision_model_types hybrid_types_2026 qwen_vision composite projector vlm_types
 """.split())
 
 #: The entry-point group third-party plugins register under.
@@ -291,12 +291,18 @@ def load_model_types() -> Registrations[ModelType]:
     """Every registered Hugging Face model type mapping, with the errors met (cached)."""
     global _model_types
     if _model_types is None:
+        from registry.sources.composite import Composite  # a model type of sub-configs, as data
         from registry.sources.rows import Row  # a model type as a row of data
 
         def fields_of(family: str) -> dict[str, Any]:
             return find_family(family).params.model_fields
 
-        registry = Registrations(ModelType, built_ins_replaceable=True, also={Row: lambda row: row.to_model_type(fields_of)})
+        def params_of(family: str) -> Any:
+            return find_family(family).params
+
+        registry = Registrations(ModelType, built_ins_replaceable=True, also={
+            Row: lambda row: row.to_model_type(fields_of),
+            Composite: lambda c: c.to_model_type(lambda name: load_model_types().get(name), params_of)})  # fmt: skip
         _call_hook("register_model_types", registry.register_from, registry.errors)
         _model_types = registry
     return _model_types

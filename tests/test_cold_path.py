@@ -167,7 +167,7 @@ def test_layer_rows_are_computed_when_asked_and_json_keys_stay():
         "name", "family", "source", "total_params", "active_params", "total_with_ties", "non_embedding_params",
         "non_embedding_params_excluding_head", "active_params_excluding_embedding", "mtp_params", "include_mtp",
         "reported_params", "reported_diff_pct", "training_tokens", "components", "components_active", "by_kind",
-        "layers", "ignored_fields", "notes",
+        "parts", "parts_active", "layers", "ignored_fields", "notes",
     ]  # fmt: skip
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from registry.blocks import BlockBase, Module, Repeat, Shared, join
 from registry.model import Model
 from registry.numbers import ratio
+from registry.blocks.parts import part_totals
 from registry.blocks.tally import Tally
 from registry.blocks.tensors import COMPONENTS, Tensor
 
@@ -80,7 +81,9 @@ class Report:
     ``(total_params - reported_params) / reported_params`` in percent;
     ``ignored_fields`` the fields of a config.json that transformers does not know for
     its model type (empty for a spec); ``notes`` the spec's notes (what is or is not
-    counted, where the figures come from); ``architecture`` the block tree counted, from which
+    counted, where the figures come from); ``parts`` (and ``parts_active``) split a composite model's
+    total (active) parameters by part: its vision or audio tower, projector, language model
+    (:mod:`registry.blocks.parts`; empty for a model of one part); ``architecture`` the block tree counted, from which
     :attr:`layers` (the per-layer breakdown) is derived when first asked for.
     """
 
@@ -103,6 +106,8 @@ class Report:
     mtp_params: int = 0
     include_mtp: bool = False
     notes: str | None = None
+    parts: dict[str, int] = field(default_factory=dict)
+    parts_active: dict[str, int] = field(default_factory=dict)
     architecture: Module | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -131,7 +136,7 @@ class Report:
             "mtp_params": self.mtp_params, "include_mtp": self.include_mtp, "reported_params": self.reported_params,
             "reported_diff_pct": self.reported_diff_pct, "training_tokens": self.training_tokens,
             "components": dict(self.components), "components_active": dict(self.components_active),
-            "by_kind": dict(self.by_kind),
+            "by_kind": dict(self.by_kind), "parts": dict(self.parts), "parts_active": dict(self.parts_active),
             "layers": [row.to_dict() for row in self.layers] if layers is None else layers,
             "ignored_fields": list(self.ignored_fields), "notes": self.notes,
         }  # fmt: skip
@@ -149,6 +154,7 @@ def count(model: Model, include_mtp: bool = False) -> Report:
     params = tally.params
     components, components_active, by_kind = tally.summary()
     mtp = mtp_tally(model)
+    parts, parts_active = part_totals(architecture)
     extra, extra_ties, extra_embedding = (0, 0, 0) if mtp is None or not include_mtp else (
         mtp.params, mtp.params_with_ties, mtp.token_position_embedding)  # fmt: skip
     params += extra
@@ -174,6 +180,8 @@ def count(model: Model, include_mtp: bool = False) -> Report:
         by_kind=dict(by_kind),
         ignored_fields=list(model.ignored_fields),
         notes=model.notes,
+        parts=parts,
+        parts_active=parts_active,
         architecture=architecture,
     )
     return report

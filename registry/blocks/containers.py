@@ -14,10 +14,17 @@ if TYPE_CHECKING:
 
 
 class Module(BlockBase):
-    """A named group of blocks (like an ``nn.Module`` with children)."""
+    """A named group of blocks (like an ``nn.Module`` with children).
+
+    ``part`` marks the group as one part of a composite model (its vision tower, its
+    projector, its language model): reports give each part's total, and ``--part`` counts one
+    alone (:mod:`registry.blocks.parts`).
+    """
 
     kind: Literal["module"] = "module"
     blocks: list[Block] = Field(default_factory=list, description="the child blocks")
+    part: str = Field("", pattern=r"^([a-z][a-z0-9_]*)?$",
+                      description="the part of a composite model this group is (text, vision, audio, projector; empty: none)")
 
     def children(self) -> tuple[Block, ...]:
         return tuple(self.blocks)

@@ -72,10 +72,15 @@ def add_specs_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_strict_option(parser: argparse.ArgumentParser) -> None:
-    """The shared ``--strict`` option."""
+    """The shared ``--strict`` option, and ``--part`` (one part of a composite model)."""
     parser.add_argument(
         "--strict", action="store_true",
         help="refuse a config.json field that transformers does not know for its model_type (default: warn and ignore it)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--part", default=None, metavar="PART",
+        help="one part of a composite model alone: text (its language model), vision, audio or projector "
+             "(a vision-language model's parts are listed by count)",
     )  # fmt: skip
 
 
@@ -109,10 +114,12 @@ def warn(command: str, message: object) -> None:
 
 
 def load_models(
-    paths: Sequence[str], command: str, strict: bool = False, unmapped: Callable[[str, RegistryError], bool] | None = None
+    paths: Sequence[str], command: str, strict: bool = False, unmapped: Callable[[str, RegistryError], bool] | None = None,
+    part: str | None = None,
 ) -> tuple[list[Model], bool]:
     """Load every file; print one line per bad one and one per warning, each starting
-    ``registry COMMAND:``. Returns the models and whether all loaded. ``unmapped(path)``, when
+    ``registry COMMAND:``. Returns the models and whether all loaded; ``part``: one part of each
+    (:func:`registry.load`). ``unmapped(path)``, when
     given, is asked about an input (and its error) whose model type no plugin maps: True when it took the input
     over (``count`` counts its checkpoint's headers), and no error is printed."""
     from registry.errors import RegistryError, UnmappedModelTypeError
@@ -123,7 +130,7 @@ def load_models(
     ok = True
     for path in paths:
         try:
-            loaded = load(path, strict=strict)
+            loaded = load(path, strict=strict, part=part)
         except RegistryError as exc:
             if unmapped is not None and isinstance(exc, UnmappedModelTypeError) and unmapped(path, exc):
                 continue

@@ -47,7 +47,7 @@ def selected_models(
     if not args.specs and not args.family:
         raise SystemExit(f"registry {command}: give spec file(s) or catalogue name(s), or --family NAME with --set")
     if not args.family and not args.assignments:  # spec files alone: no overrides (start-up time)
-        return load_models(args.specs, command, getattr(args, "strict", False), unmapped)
+        return load_models(args.specs, command, getattr(args, "strict", False), unmapped, getattr(args, "part", None))
     from registry.errors import RegistryError
     from registry.sources.overrides import OverrideErrors, apply, from_family, parse_assignments
 
@@ -77,7 +77,24 @@ def selected_models(
                 _report(command, exc)
                 ok = False
                 break  # the same problem for every size
-    return models, ok
+    return _parts(models, args, command, ok)
+
+
+def _parts(models: list[Model], args: argparse.Namespace, command: str, ok: bool) -> tuple[list[Model], bool]:
+    """``--part`` of each model, once ``--set`` is applied (a model without that part: one line)."""
+    if getattr(args, "part", None) is None:
+        return models, ok
+    from registry.errors import RegistryError
+    from registry.model import select_part
+
+    kept: list[Model] = []
+    for model in models:
+        try:
+            kept.append(select_part(model, args.part))
+        except RegistryError as exc:
+            _report(command, exc)
+            ok = False
+    return kept, ok
 
 
 def _report(command: str, exc: object) -> None:

@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     batch = positive_int("flops", "--batch", args.batch, MAX_BATCH)
     dtype = choice("flops", "--dtype", args.dtype, DTYPE_BITS)
     kv_dtype = dtype if args.kv_dtype is None else choice("flops", "--kv-dtype", args.kv_dtype, DTYPE_BITS)
-    models, ok = load_models(args.specs, NAME, getattr(args, "strict", False))
+    models, ok = load_models(args.specs, NAME, getattr(args, "strict", False), part=getattr(args, "part", None))
     reports = []
     for m in models:
         report = flops(m, seq_len, convention, tokens, recompute)

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         reserve = parse_reserve(args.reserve)
     except ValueError as exc:
         raise SystemExit(f"registry latency: --reserve: {exc}") from None
-    models, ok = load_models(args.specs, NAME, getattr(args, "strict", False))
+    models, ok = load_models(args.specs, NAME, getattr(args, "strict", False), part=getattr(args, "part", None))
     rows, notes = [], []
     for m in models:
         try:

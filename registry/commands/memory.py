@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     if train:
         targets = tuple(t for t in args.lora_targets.split(",") if t.strip())
         training = Training(recompute, None, args.sequence_parallel, lora, targets, args.qlora, attention, method)
-    models, ok = load_models(args.specs, NAME, getattr(args, "strict", False))
+    models, ok = load_models(args.specs, NAME, getattr(args, "strict", False), part=getattr(args, "part", None))
     stored = {} if dtypes is not None or train else _stored_weights(args.specs, models)
     reports = []
     for m in models:

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     over = choice("plot", "--over", args.over, ("gpus", "context"))
     fmt = plot.figure_format(output)  # .png, .svg or .pdf, else one line before any work
     check_output(output, args.force)  # before any work: an existing file is refused without --force
-    models, ok = load_models(args.specs, NAME, getattr(args, "strict", False)) if args.specs else ([], True)
+    models, ok = load_models(args.specs, NAME, getattr(args, "strict", False), part=getattr(args, "part", None)) if args.specs else ([], True)
     if not ok:  # a figure without one of the specs asked for would be silently wrong: none is drawn
         return 2
     path = Path(output)

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     ok = True
     for path in args.specs:
         try:
-            models = load(path, strict=args.strict)
+            models = load(path, strict=args.strict, part=args.part)
         except RegistryError as exc:
             print_error(NAME, exc)
             ok = False

@@ -186,6 +186,10 @@ def report_text(report: Report, fmt: str = "table") -> str:
         for c, n in report.components.items()
     ]
     lines += ["", _table(comp, ["component", "params", "share", "active"], fmt, right={"params", "share", "active"})]
+    if report.parts:  # a composite model: its towers, projector and language model (--part counts one alone)
+        parts = [(p, exact_text(n), percent_text(report.share(n)), exact_text(report.parts_active.get(p, 0)))
+                 for p, n in report.parts.items()]  # fmt: skip
+        lines += ["", _table(parts, ["part", "params", "share", "active"], fmt, right={"params", "share", "active"})]
     kinds = [(k, exact_text(n)) for k, n in report.by_kind.items()]
     lines += ["", _table(kinds, ["module kind (ties per use)", "params"], fmt, right={"params"})]
     layer_headers = ["layer", "params (each)", "share (all)", "active (each)", "note"]

@@ -68,14 +68,31 @@ def value(item: Any) -> str:
 def dumps(top: Mapping[str, Any], tables: Mapping[str, Mapping[str, Any]] | None = None, header: str = "") -> str:
     """TOML text: ``header`` lines as comments, ``top`` keys, then each flat table.
 
-    Keys whose value is None are left out (TOML has no null).
+    Keys whose value is None are left out (TOML has no null). A table's value that is a list of
+    tables (a composite model's ``parts``) is written after its other keys as ``[[name.key]]``
+    entries, each one's own tables as ``[name.key.sub]`` below it.
     """
     lines = [f"# {_comment(line)}" if line else "#" for line in header.splitlines()]
     lines += [_entry(k, v) for k, v in top.items() if v is not None]
     for name, table in (tables or {}).items():
         lines += ["", f"[{key(name)}]"]
-        lines += [_entry(k, v, f"{name}.") for k, v in table.items() if v is not None]
+        lines += [_entry(k, v, f"{name}.") for k, v in table.items() if v is not None and not _tables(v)]
+        for k, items in ((k, v) for k, v in table.items() if _tables(v)):
+            where = f"{key(name)}.{key(k)}"
+            for item in items:
+                lines += ["", f"[[{where}]]"]
+                lines += [_entry(f, v, f"{name}.{k}.") for f, v in item.items() if v is not None and not _table(v)]
+                for f, sub in ((f, v) for f, v in item.items() if _table(v)):
+                    lines += [f"[{where}.{key(f)}]"] + [_entry(g, v, f"{name}.{k}.{f}.") for g, v in sub.items() if v is not None]
     return "\n".join(lines) + "\n"
+
+
+def _table(item: Any) -> bool:
+    return isinstance(item, Mapping) and bool(item)
+
+
+def _tables(item: Any) -> bool:
+    return isinstance(item, (list, tuple)) and bool(item) and all(isinstance(v, Mapping) for v in item)
 
 
 def dumps_blocks(top: Mapping[str, Any], blocks: list[Mapping[str, Any]], header: str = "") -> str:

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from registry.contracts import COMMON_SHAPE_FREE, ConfigReader, short_value as short
 from registry.sources.config_file import read_config
 
@@ -138,27 +136,10 @@ def map_config(
 
 def _validate(cfg: ConfigReader, family: str, params: dict[str, Any], origins: dict[str, str]) -> None:
     """Check the hyper-parameters with the family's own rules, naming the config field at fault."""
-    from registry.blocks import FieldError
     from registry.plugin_manager import find_family
+    from registry.sources.validation import check_params
 
-    try:
-        find_family(family).params.model_validate(params)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        cause = (first.get("ctx") or {}).get("error")
-        name = cause.field if isinstance(cause, FieldError) else str(first["loc"][0]) if first["loc"] else ""
-        message = str(cause) if cause is not None else _bound(first) or first["msg"]
-        raise cfg.error(origins.get(name, name), message) from None
-
-
-def _bound(error: Any) -> str:
-    """A range error of pydantic in the words of the rest of registry (``must be >= 1 (got 0)``), else ""."""
-    ctx = error.get("ctx") or {}
-    if error.get("type") == "greater_than" and isinstance(ctx.get("gt"), int):
-        return f"must be >= {ctx['gt'] + 1} (got {error.get('input')!r})"
-    if error.get("type") == "greater_than_equal" and isinstance(ctx.get("ge"), int):
-        return f"must be >= {ctx['ge']} (got {error.get('input')!r})"
-    return ""
+    check_params(cfg, find_family(family).params, params, origins)
 
 
 def _in_family_order(family: str, params: dict[str, Any]) -> dict[str, Any]:

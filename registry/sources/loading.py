@@ -66,8 +66,11 @@ READERS: dict[str, Callable[[Path, bool], list[Model]]] = {".json": _hf_config, 
 STDIN = "-"
 
 
-def load(path: str | Path, *, strict: bool = False) -> list[Model]:
+def load(path: str | Path, *, strict: bool = False, part: str | None = None) -> list[Model]:
     """The models a spec file holds (one, or one per size of a multi-size spec).
+
+    ``part`` keeps one part of a composite model (``"text"``: its language model alone,
+    ``"vision"``, ``"audio"``, ``"projector"``; :func:`registry.model.select_part`).
 
     ``path`` may also be a catalogue name (``"llama-3.1-8b"``, or ``"gpt3-175b"`` for one
     size of a multi-size spec) or a Hugging Face repo id (``"meta-llama/Llama-3.1-8B"``,
@@ -82,6 +85,10 @@ def load(path: str | Path, *, strict: bool = False) -> list[Model]:
     """
     if not isinstance(path, (str, Path)):
         raise TypeError(f"registry.load takes a file path or a catalogue name, not {type(path).__name__}")
+    if part is not None:
+        from registry.model import select_part
+
+        return [select_part(model, part) for model in load(path, strict=strict)]
     if str(path) == STDIN:
         return _stdin(strict)
     if isinstance(path, str) and not path.strip():  # Path("") is ".", the current folder: never meant

@@ -1,0 +1,130 @@
+"""Composite models: parts built by their own families, joined in one tree (the ``composite`` family).
+
+A vision-language model is its vision tower (the ``vision`` family's, ``pixtral``'s), a
+projector (a connector family: ``gemma3-projector``, ``llava-projector``, ...) and its language
+model (``llama``, ``decoder``, ...). Each entry of ``parts`` names the part (``text``,
+``vision``, ``audio``, ``projector``), its family and that family's hyper-parameters, and
+where transformers puts the blocks the family builds: ``path`` (``model.vision_tower``) and
+``moves`` for blocks that go elsewhere (``{model = "model.language_model"}``: the language
+model's body, its ``lm_head`` left at the root). Each part is a group of the tree marked with
+its name, so that a report gives each part's total and ``--part`` counts one alone.
+
+A spec of a composite model is its parts::
+
+    family = "composite"
+    [[params.parts]]
+    part = "vision"
+    family = "vision"
+    path = "model.vision_tower"
+    params = {layout = "siglip", d_model = 1152, ...}
+
+A config.json of a composite model type is mapped by a :class:`registry.Composite` (see
+``plugins/vlm_types.py``), which writes ``parts``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+import registry
+from registry import Family, hookimpl
+from registry.blocks import FieldError, Module, Repeat, join
+from registry.plugins.common import FamilyParams
+
+_PATH = r"^([A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*)?$"
+
+
+class Part(BaseModel):
+    """One part of a composite model: its name, family, hyper-parameters and place in the tree."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    part: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="text, vision, audio, projector, ...")
+    family: str = Field(min_length=1, description="the family that builds the part (registry families)")
+    path: str = Field("", pattern=_PATH, description="where the family's top-level blocks go (model.vision_tower)")
+    moves: dict[str, str] = Field(default_factory=dict, description="top-level blocks placed elsewhere: name -> full path")
+    params: dict[str, Any] = Field(default_factory=dict, description="the family's hyper-parameters")
+
+
+class CompositeParams(FamilyParams):
+    """Hyper-parameters of the ``composite`` family: its parts."""
+
+    parts: list[Part] = Field(min_length=1, description="the parts, in the order transformers builds them")
+
+    @model_validator(mode="after")
+    def _check(self) -> CompositeParams:
+        families = registry.families()
+        for i, part in enumerate(self.parts):
+            if part.family == "composite":
+                raise FieldError("parts", f"part {part.part!r}: a composite model cannot nest another")
+            family = families.get(part.family)
+            if family is None:
+                raise FieldError("parts", f"part {part.part!r}: no family {part.family!r} (registry families lists them)")
+            try:
+                family.params.model_validate(part.params)
+            except Exception as exc:  # pydantic's ValidationError: one line naming the part
+                first = exc.errors(include_url=False)[0] if hasattr(exc, "errors") else {"loc": (), "msg": str(exc)}
+                where = ".".join(str(x) for x in first["loc"])
+                raise FieldError("parts", f"part {part.part!r} ({part.family}): {where}: {first['msg']}") from None
+            for name, target in part.moves.items():
+                if not target or any(not s for s in target.split(".")):
+                    raise FieldError("parts", f"part {part.part!r}: moves.{name}: {target!r} is not a path")
+        return self
+
+
+class _Node:
+    """A module of the tree being assembled: its name and its items (blocks, or nodes)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.items: list[Any] = []
+
+    def at(self, path: str) -> _Node:
+        """The node at ``path`` below this one (made when missing)."""
+        node = self
+        for segment in filter(None, path.split(".")):
+            found = next((i for i in node.items if isinstance(i, _Node) and i.name == segment), None)
+            if found is None:
+                found = _Node(segment)
+                node.items.append(found)
+            node = found
+        return node
+
+    def module(self) -> Module:
+        return Module(name=self.name, blocks=[i.module() if isinstance(i, _Node) else i for i in self.items])
+
+
+def _retied(block: Any, where: dict[str, str]) -> Any:
+    """``block`` with every ``tied_to`` path that starts at a moved top-level block rewritten."""
+    if isinstance(block, (Module, Repeat)):
+        return block.model_copy(update={"blocks": [_retied(b, where) for b in block.blocks]})
+    tied = getattr(block, "tied_to", None)
+    if tied:
+        head, dot, rest = tied.partition(".")
+        if head in where:
+            return block.model_copy(update={"tied_to": join(where[head], rest) if dot else where[head]})
+    return block
+
+
+def build(p: CompositeParams) -> Module:
+    """Each part built by its family, its blocks placed where transformers has them, marked with the part."""
+    root = _Node("")
+    for part in p.parts:
+        tree = registry.build_model(part.family, **part.params).architecture
+        where = {b.name: part.moves.get(b.name, join(part.path, b.name)) for b in tree.blocks}
+        groups: dict[str, list] = {}
+        for block in tree.blocks:
+            parent, _, name = where[block.name].rpartition(".")
+            groups.setdefault(parent, []).append(_retied(block, where).model_copy(update={"name": name}))
+        for parent, blocks in groups.items():
+            root.at(parent).items.append(Module(part=part.part, blocks=blocks))
+    return root.module()
+
+
+@hookimpl
+def register_families(register):
+    """Register the ``composite`` family."""
+    register(Family(name="composite", params=CompositeParams, build=build,
+                    description="composite models (vision-language, speech-language): parts built by their own families"))  # fmt: skip

@@ -1,0 +1,96 @@
+"""The vision-language model types, as composites of mapped types: gemma3, llava, llava_next, mistral3,
+paligemma, aya_vision.
+
+Each is a :class:`registry.Composite`: its towers (the sub-config and the model type that
+reads it: ``text_config`` -> ``gemma3_text``, ``vision_config`` -> ``siglip_vision_model``), its
+projector (the ``projector`` family, its hyper-parameters from both towers and a few top-level
+fields), and where transformers 5.25 puts each part (``model.vision_tower.``,
+``model.multi_modal_projector.``, ``model.language_model.``, ``lm_head.``;
+``modeling_<type>.py``). The top-level ``tie_word_embeddings`` ties the language model's head
+(transformers reads the composite configuration's, not the text config's).
+"""
+
+from __future__ import annotations
+
+from registry import Composite, ConfigReader, Params, Tower, hookimpl, short_value
+
+#: Where transformers 5.25's ``<X>ForConditionalGeneration`` puts the towers.
+VISION = "model.vision_tower"
+PROJECTOR = "model.multi_modal_projector"
+#: The language model's body under ``model.language_model``; its ``lm_head`` at the root.
+TEXT_MOVES = {"model": "model.language_model"}
+
+
+def tie(default: bool, *, from_text: bool = False):
+    """Rule: the top-level ``tie_word_embeddings`` (transformers' default for the type) ties the
+    language model's head; ``from_text``: LLaVA's configurations also take the text config's
+    when the top level's is false (``LlavaConfig.__post_init__``)."""
+
+    def rule(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+        value = cfg.bool("tie_word_embeddings", default)
+        text = parts["text"]
+        if from_text and not value and text.get("tie_word_embeddings", ("", False))[1]:
+            return  # the text config's true stands
+        text["tie_word_embeddings"] = ("tie_word_embeddings", value)
+
+    return rule
+
+
+def _width(parts: dict[str, Params], part: str) -> int:
+    return parts[part]["d_model"][1]
+
+
+def _feature_layers(cfg: ConfigReader) -> int:
+    """How many vision layers' features the projector concatenates: one for a whole number, else the list's length."""
+    value = cfg.raw("vision_feature_layer", -2)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return 1
+    if isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return len(value)
+    raise cfg.error("vision_feature_layer", f"must be a whole number or a non-empty list of them (got {short_value(value)})")
+
+
+def gemma3_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """Gemma 3's ``Gemma3MultiModalProjector``: the vision width to the text width."""
+    return {"layout": ("model_type", "gemma3"), "d_in": ("vision_config.hidden_size", _width(parts, "vision")),
+            "d_out": ("text_config.hidden_size", _width(parts, "text"))}  # fmt: skip
+
+
+def llava_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """LLaVA's ``LlavaMultiModalProjector``: two linears, biases as ``multimodal_projector_bias`` says."""
+    return {"layout": ("model_type", "llava"), "d_in": ("vision_config.hidden_size", _width(parts, "vision")),
+            "d_out": ("text_config.hidden_size", _width(parts, "text")),
+            "n_feature_layers": ("vision_feature_layer", _feature_layers(cfg)),
+            "bias": ("multimodal_projector_bias", cfg.bool("multimodal_projector_bias", True))}  # fmt: skip
+
+
+def _towers(text: str, vision: str, projector, *, text_types=("*",), vision_types=()) -> tuple[Tower, ...]:
+    """Vision tower, projector, language model: in the order transformers builds them."""
+    return (
+        Tower("vision", config="vision_config", model_type=vision, model_types=vision_types, path=VISION),
+        Tower("projector", family="projector", params=projector, path=PROJECTOR),
+        Tower("text", config="text_config", model_type=text, model_types=text_types, moves=TEXT_MOVES),
+    )
+
+
+_GEMMA3_FREE = frozenset(("boi_token_index", "eoi_token_index", "image_token_index", "mm_tokens_per_image"))
+_LLAVA_FREE = frozenset(("image_token_index", "image_seq_length", "projector_hidden_act", "vision_feature_select_strategy"))
+
+#: The composite model types (the module's docstring lists them).
+COMPOSITES = (
+    Composite("gemma3", "composite", ("Gemma3ForConditionalGeneration",),
+              _towers("gemma3_text", "siglip_vision_model", gemma3_projector, text_types=()),
+              rules=(tie(True),), shape_free=_GEMMA3_FREE,
+              description="Gemma 3 (vision): SigLIP tower, projector, gemma3_text"),
+    Composite("llava", "composite", ("LlavaForConditionalGeneration",),
+              _towers("llama", "clip_vision_model", llava_projector),
+              rules=(tie(False, from_text=True),), shape_free=_LLAVA_FREE | {"multimodal_projector_bias"},
+              description="LLaVA: CLIP tower, two-layer projector, any mapped language model"),
+)  # fmt: skip
+
+
+@hookimpl
+def register_model_types(register):
+    """Map the vision-language composites."""
+    for composite in COMPOSITES:
+        register(composite)

@@ -1,0 +1,181 @@
+"""Composite model types as data: a config whose sub-configs are mapped model types, joined by connectors.
+
+A vision-language config (``Gemma3ForConditionalGeneration``, ``LlavaForConditionalGeneration``)
+holds its towers as sub-configs: ``text_config`` is a language model's config (``gemma3_text``,
+``llama``), ``vision_config`` a vision encoder's (``siglip_vision_model``), and the class adds a
+connector (a projector) built from both. A :class:`Composite` says this as data: one
+:class:`Tower` per part, each naming its sub-config and the model type that reads it (any
+mapped one: its own row, rules and defaults), or, for a connector, a family and a function of
+a few lines giving its hyper-parameters; and where transformers puts each part's tensors
+(``path``, ``moves``: ``model.vision_tower.``, ``model.language_model.``, ``lm_head.``).
+``rules`` cover what the whole config decides for a part (the top-level
+``tie_word_embeddings`` that ties the language model's head).
+
+A plugin hands a :class:`Composite` to ``register_model_types``; the plugin manager makes it a
+:class:`~registry.contracts.ModelType` (:meth:`Composite.to_model_type`) whose mapping gives the
+``family`` the composite names (a plugin's family that joins parts) one hyper-parameter,
+``parts``: a list of ``{part, family, path, moves, params}``, each part's params validated by
+its own family, an error naming the sub-config's field (``text_config.hidden_size``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from registry.contracts import COMMON_SHAPE_FREE, ConfigReader, Mapped, ModelType, Params, short_value
+
+#: A connector's hyper-parameters from the config and the towers' (part -> Params, as mapped).
+ConnectorParams = Callable[[ConfigReader, dict[str, Params]], Params]
+#: A rule of the whole config over the parts (part -> Params; change them in place); may return notes.
+CompositeRule = Callable[[ConfigReader, str, dict[str, Params]], "tuple[str, ...] | None"]
+#: What the plugin manager hands over: a model type by name (None when unmapped), a family's params class.
+ModelTypeOf = Callable[[str], "ModelType | None"]
+ParamsOf = Callable[[str], type[BaseModel]]
+
+
+@dataclass(frozen=True)
+class Tower:
+    """One part of a composite model.
+
+    ``part`` names it (``"text"``, ``"vision"``, ``"audio"``, ``"projector"``). A tower read from
+    a sub-config gives ``config`` (``"vision_config"``) and ``model_type``, the mapped model type
+    that reads it when the sub-config names none; ``model_types`` the others it may name
+    (``("*",)``: any mapped one). A connector gives ``family`` and ``params``, a function of the
+    config and the towers' hyper-parameters. ``path`` is where transformers puts the top-level
+    blocks the family builds (``"model.vision_tower"``); ``moves`` puts some elsewhere
+    (``{"model": "model.language_model"}``: a language model's body, its ``lm_head`` staying at the root).
+    """
+
+    part: str
+    config: str = ""
+    model_type: str = ""
+    model_types: tuple[str, ...] = ()
+    family: str = ""
+    params: ConnectorParams | None = None
+    path: str = ""
+    moves: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Composite:
+    """A Hugging Face ``model_type`` whose config holds sub-configs: its towers, as data.
+
+    ``name`` is the ``model_type``; ``family`` the family that joins the parts (it takes
+    ``parts``); ``classes`` the model classes ``architectures`` may name; ``towers`` the parts in
+    transformers' order; ``rules`` what the whole config decides for the parts; ``shape_free``
+    the top-level fields that change no shape (the sub-configs are read by the towers).
+    """
+
+    name: str
+    family: str
+    classes: tuple[str, ...]
+    towers: tuple[Tower, ...]
+    rules: tuple[CompositeRule, ...] = ()
+    shape_free: frozenset[str] = frozenset()
+    description: str = ""
+
+    #: What the plugin registry calls one of these in its messages.
+    what: ClassVar[str] = "model type"
+
+    def problem(self) -> str:
+        """What is wrong with this composite as a registration ("" when nothing)."""
+        if not self.family or not isinstance(self.family, str):
+            return f"model type {self.name!r}: family must name the family that joins the parts"
+        if not self.towers or not all(isinstance(t, Tower) for t in self.towers):
+            return f"model type {self.name!r}: towers must be a non-empty sequence of registry.Tower"
+        parts = [t.part for t in self.towers]
+        if len(set(parts)) != len(parts):
+            return f"model type {self.name!r}: two towers are the same part"
+        for t in self.towers:
+            if bool(t.config) == bool(t.family):
+                return f"model type {self.name!r}: tower {t.part!r} needs a config (a sub-config) or a family (a connector)"
+            if t.config and not t.model_type:
+                return f"model type {self.name!r}: tower {t.part!r} needs the model_type that reads {t.config}"
+        return ""
+
+    def to_model_type(self, model_type_of: ModelTypeOf, params_of: ParamsOf) -> ModelType:
+        """The :class:`~registry.contracts.ModelType` that maps this composite's configs."""
+
+        def mapping(cfg: ConfigReader, cls: str) -> Mapped:
+            return map_composite(self, cfg, cls, model_type_of, params_of)
+
+        mapping.__doc__ = self.description
+        read = {t.config for t in self.towers if t.config}
+        return ModelType(self.name, self.classes, mapping, frozenset(self.shape_free) | read, self.description,
+                         family=self.family)  # fmt: skip
+
+
+class SubConfig(ConfigReader):
+    """One tower's sub-config (``text_config``): its errors name ``<config>.<field>`` at its line."""
+
+    def __init__(self, parent: ConfigReader, key: str) -> None:
+        value = parent.raw(key)
+        if value is None:  # transformers would build the tower from the composite configuration's own defaults
+            raise parent.error(key, "missing: give the tower's sub-config (registry does not guess a tower's sizes)")
+        if not isinstance(value, dict):
+            raise parent.error(key, f"must be an object of the tower's fields (got {short_value(value)})")
+        super().__init__(value, parent.path, parent.lines)
+        self.key = key
+
+    def error(self, key: str, message: str):
+        """A SpecError naming ``<config>.<key>``."""
+        return super().error(f"{self.key}.{key}", message)
+
+
+def map_composite(composite: Composite, cfg: ConfigReader, cls: str, model_type_of: ModelTypeOf,
+                  params_of: ParamsOf) -> Mapped:  # fmt: skip
+    """Map each tower's sub-config through its model type, then the rules, then the connectors."""
+    params: dict[str, Params] = {}
+    families: dict[str, str] = {}
+    notes: list[str] = []
+    for tower in composite.towers:
+        if tower.config:
+            sub = SubConfig(cfg, tower.config)
+            mapped, more = _map_tower(tower, sub, model_type_of)
+            params[tower.part] = {k: (f"{tower.config}.{key}", value) for k, (key, value) in mapped.params.items()}
+            families[tower.part] = mapped.family
+            notes += more
+    for rule in composite.rules:
+        said = rule(cfg, cls, params)
+        notes += list(said or ())
+    for tower in composite.towers:
+        if not tower.config:
+            params[tower.part] = tower.params(cfg, params) if tower.params else {}
+            families[tower.part] = tower.family
+    from registry.sources.validation import check_params
+
+    parts = []
+    for tower in composite.towers:
+        values = {k: v for k, (_, v) in params[tower.part].items() if v is not None}
+        origins = {k: key for k, (key, _) in params[tower.part].items()}
+        check_params(cfg, params_of(families[tower.part]), values, origins)
+        order = {name: i for i, name in enumerate(params_of(families[tower.part]).model_fields)}
+        values = dict(sorted(values.items(), key=lambda item: order.get(item[0], len(order))))
+        part = {"part": tower.part, "family": families[tower.part], "path": tower.path, "moves": dict(tower.moves)}
+        parts.append({k: v for k, v in part.items() if v} | {"params": values})
+    return Mapped(composite.family, {"parts": ("model_type", parts)}, tuple(notes))
+
+
+def _map_tower(tower: Tower, sub: SubConfig, model_type_of: ModelTypeOf) -> tuple[Mapped, list[str]]:
+    """The tower's sub-config mapped by its model type, and a note naming its ignored fields."""
+    name = sub.raw("model_type", tower.model_type)
+    allowed = (tower.model_type, *tower.model_types)
+    if not isinstance(name, str) or ("*" not in allowed and name not in allowed):
+        raise sub.error("model_type", f"{short_value(name)} is not supported here; supported: {', '.join(a for a in allowed if a != '*')}")
+    mapping = model_type_of(name)
+    if mapping is None:
+        raise sub.error("model_type", f"{short_value(name)} is not mapped by any installed plugin "
+                                      "(registry families --model-types lists the mapped ones)")  # fmt: skip
+    sub.raw("architectures")  # a sub-config's own class is not what the composite builds
+    mapped = mapping.map(sub, mapping.classes[0])
+    ignored = sub.finish(COMMON_SHAPE_FREE | mapping.shape_free, name)
+    notes = [f"{sub.path}: {sub.key}: ignored field(s) that transformers does not know for model_type {name!r}: "
+             f"{', '.join(ignored)}"] if ignored else []  # fmt: skip
+    return mapped, notes + list(mapped.notes)
+
+
+__all__ = ["Composite", "CompositeRule", "ConnectorParams", "SubConfig", "Tower", "map_composite"]
