@@ -41,7 +41,8 @@ def _qwen2_mlp(cfg: ConfigReader, cls: str, params: Params) -> None:
 
 def _row(name: str, cls: str, layout: str, reads: dict, shape_free: frozenset = frozenset(), *rules, fixed=None) -> Row:
     return Row(name, "qwen-vision", (cls,), reads={**_READS, **reads}, defaults=DEFAULTS[name],
-               fixed={"layout": layout, **(fixed or {})}, rules=rules, shape_free=_SHAPE_FREE | shape_free)  # fmt: skip
+               fixed={"layout": layout, **(fixed or {})}, rules=rules, shape_free=_SHAPE_FREE | shape_free,
+               description=f"the vision tower of a {name[:-7]} config (vision_config)")  # fmt: skip
 
 
 _QWEN3_VL = {**_QWEN3, "deepstack_layers": "deepstack_visual_indexes"}
