@@ -38,4 +38,5 @@ FAMILY_MODULES: dict[str, str] = {
     "qwen-vision": "registry.plugins.qwen_vision",
     "composite": "registry.plugins.composite",
     "projector": "registry.plugins.projector",
+    "pixtral": "registry.plugins.pixtral",
 }

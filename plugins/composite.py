@@ -26,10 +26,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 import registry
-from registry import Family, hookimpl
+from registry import CheckpointNames, Family, hookimpl
 from registry.blocks import FieldError, Module, Repeat, join
 from registry.plugins.common import FamilyParams
 
@@ -41,11 +43,25 @@ class Part(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    part: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="text, vision, audio, projector, ...")
+    part: str = Field(description="text, vision, audio, projector, ... (lower case)")
     family: str = Field(min_length=1, description="the family that builds the part (registry families)")
-    path: str = Field("", pattern=_PATH, description="where the family's top-level blocks go (model.vision_tower)")
+    path: str = Field("", description="where the family's top-level blocks go (model.vision_tower)")
     moves: dict[str, str] = Field(default_factory=dict, description="top-level blocks placed elsewhere: name -> full path")
     params: dict[str, Any] = Field(default_factory=dict, description="the family's hyper-parameters")
+
+    @field_validator("part")
+    @classmethod
+    def _part(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", value):
+            raise ValueError(f"{value!r} is not a part name (lower-case letters, digits and _: text, vision, ...)")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not re.fullmatch(_PATH, value):
+            raise ValueError(f"{value!r} is not a module path (names joined by dots: model.vision_tower)")
+        return value
 
 
 class CompositeParams(FamilyParams):
@@ -56,7 +72,11 @@ class CompositeParams(FamilyParams):
     @model_validator(mode="after")
     def _check(self) -> CompositeParams:
         families = registry.families()
-        for i, part in enumerate(self.parts):
+        names = [part.part for part in self.parts]
+        for name in names:
+            if names.count(name) > 1:
+                raise FieldError("parts", f"two parts are named {name!r}")
+        for part in self.parts:
             if part.family == "composite":
                 raise FieldError("parts", f"part {part.part!r}: a composite model cannot nest another")
             family = families.get(part.family)
@@ -69,7 +89,7 @@ class CompositeParams(FamilyParams):
                 where = ".".join(str(x) for x in first["loc"])
                 raise FieldError("parts", f"part {part.part!r} ({part.family}): {where}: {first['msg']}") from None
             for name, target in part.moves.items():
-                if not target or any(not s for s in target.split(".")):
+                if not re.fullmatch(_PATH, target) or not target:
                     raise FieldError("parts", f"part {part.part!r}: moves.{name}: {target!r} is not a path")
         return self
 
@@ -111,9 +131,15 @@ def _retied(block: Any, where: dict[str, str]) -> Any:
 def build(p: CompositeParams) -> Module:
     """Each part built by its family, its blocks placed where transformers has them, marked with the part."""
     root = _Node("")
+    placed: dict[str, str] = {}
     for part in p.parts:
         tree = registry.build_model(part.family, **part.params).architecture
         where = {b.name: part.moves.get(b.name, join(part.path, b.name)) for b in tree.blocks}
+        for path in where.values():
+            if path in placed:
+                raise FieldError("parts", f"parts {placed[path]!r} and {part.part!r} both put blocks at {path!r} "
+                                          "(give each part its own path or moves)")  # fmt: skip
+            placed[path] = part.part
         groups: dict[str, list] = {}
         for block in tree.blocks:
             parent, _, name = where[block.name].rpartition(".")
@@ -123,8 +149,21 @@ def build(p: CompositeParams) -> Module:
     return root.module()
 
 
+#: How checkpoints saved by transformers 4's vision-language classes name the parts (transformers 5.25's
+#: ``conversion_mapping.py`` renames them on loading: its "llava" mapping, shared by Gemma 3, Mistral 3,
+#: PaliGemma; CLIP's and SigLIP's ``vision_model`` prefix dropped as ``CLIPVisionModel``'s PrefixChange does).
+OLD_PREFIXES = (
+    ("language_model.lm_head.", "lm_head."),
+    ("language_model.model.", "model.language_model."),
+    ("vision_tower.vision_model.", "model.vision_tower."),
+    ("vision_tower.", "model.vision_tower."),
+    ("multi_modal_projector.", "model.multi_modal_projector."),
+    ("image_newline", "model.image_newline"),
+)
+
+
 @hookimpl
 def register_families(register):
     """Register the ``composite`` family."""
-    register(Family(name="composite", params=CompositeParams, build=build,
+    register(Family(name="composite", params=CompositeParams, build=build, checkpoint_names=CheckpointNames(old_prefixes=OLD_PREFIXES),
                     description="composite models (vision-language, speech-language): parts built by their own families"))  # fmt: skip

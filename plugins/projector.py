@@ -11,8 +11,6 @@ transformers 5.25), which decides its pieces:
   to ``d_in``, no bias); LLaVA-NeXT a learned ``image_newline`` of ``d_out`` (``image_newline``);
 * ``gemma3``: an RMS norm of ``d_in`` (``mm_soft_emb_norm``) and a bare
   ``mm_input_projection_weight`` of ``d_in × d_out``;
-* ``aya_vision``: a pixel shuffle (``downsample``: ``d_in × downsample²`` features), a LayerNorm of
-  those, ``linear_1`` to ``d_hidden`` and a SwiGLU whose half, ``d_hidden / 2``, ``linear_2`` maps to ``d_out``;
 * ``paligemma``: one ``linear`` of ``d_in`` to ``d_out`` (PaliGemma's ``projection_dim``).
 """
 
@@ -23,14 +21,14 @@ from typing import Literal
 from pydantic import Field, PositiveInt, model_validator
 
 from registry import Family, hookimpl
-from registry.blocks import FieldError, LayerNorm, Linear, Module, Parameter, RMSNorm
+from registry.blocks import FieldError, Linear, Module, Parameter, RMSNorm
 from registry.plugins.common import FamilyParams
 
 
 class ProjectorParams(FamilyParams):
     """Hyper-parameters of the ``projector`` family."""
 
-    layout: Literal["llava", "gemma3", "aya_vision", "paligemma"] = Field("llava", description="which implementation")
+    layout: Literal["llava", "gemma3", "paligemma"] = Field("llava", description="which implementation")
     d_in: PositiveInt = Field(1024, description="the vision tower's width")
     d_out: PositiveInt = Field(4096, description="the language model's width")
     n_feature_layers: PositiveInt = Field(1, description="llava: vision layers whose features are concatenated")
@@ -38,8 +36,6 @@ class ProjectorParams(FamilyParams):
     norm: bool = Field(False, description="llava (Mistral 3): an RMS norm of d_in first")
     merge: int = Field(0, ge=0, description="llava (Mistral 3): the patch merger's spatial merge size (0: none)")
     image_newline: bool = Field(False, description="llava (LLaVA-NeXT): a learned image_newline of d_out")
-    downsample: PositiveInt = Field(1, description="aya_vision: the pixel shuffle's downsample factor")
-    d_hidden: PositiveInt = Field(28672, description="aya_vision: linear_1's width (SwiGLU: half goes on)")
 
     @model_validator(mode="after")
     def _check(self) -> ProjectorParams:
@@ -49,8 +45,6 @@ class ProjectorParams(FamilyParams):
                     raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
             if self.merge:
                 raise FieldError("merge", f"the {self.layout} layout has no patch merger (keep the default)")
-        if self.layout == "aya_vision" and self.d_hidden % 2:
-            raise FieldError("d_hidden", f"d_hidden ({self.d_hidden}) must be even: its SwiGLU takes half")
         return self
 
 
@@ -64,13 +58,6 @@ def build(p: ProjectorParams) -> Module:
         ])  # fmt: skip
     if p.layout == "paligemma":
         return Module(blocks=[Linear(name="linear", in_features=d_in, out_features=d_out, component="other")])
-    if p.layout == "aya_vision":
-        wide = d_in * p.downsample**2
-        return Module(blocks=[
-            LayerNorm(name="layernorm", dim=wide),
-            Linear(name="linear_1", in_features=wide, out_features=p.d_hidden, component="other"),
-            Linear(name="linear_2", in_features=p.d_hidden // 2, out_features=d_out, component="other"),
-        ])  # fmt: skip
     blocks: list = []
     if p.norm:
         blocks.append(RMSNorm(name="norm", dim=d_in))
@@ -90,4 +77,4 @@ def build(p: ProjectorParams) -> Module:
 def register_families(register):
     """Register the ``projector`` family."""
     register(Family(name="projector", params=ProjectorParams, build=build,
-                    description="the projectors of vision-language models (LLaVA, Gemma 3, Mistral 3, Aya Vision, PaliGemma)"))  # fmt: skip
+                    description="the projectors of vision-language models (LLaVA, Gemma 3, Mistral 3, PaliGemma)"))  # fmt: skip

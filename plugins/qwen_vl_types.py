@@ -97,7 +97,7 @@ def _composite(name: str, cls: str, text: str, *, flat: bool = False, descriptio
         Tower("text", config="text_config", model_type=text, moves={"model": "model.language_model"}, flat=flat),
     )  # fmt: skip
     # Qwen2-VL's and Qwen2.5-VL's configurations also take a true tie_word_embeddings of the text config
-    return Composite(name, "composite", (cls,), towers, rules=(_lm_head, tie(False, from_text=flat)), shape_free=_TOKENS,
+    return Composite(name, "composite", (cls,), towers, rules=(_lm_head, tie(from_text=flat)), shape_free=_TOKENS,
                      description=description)  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 """The vision-language model types, as composites of mapped types: gemma3, llava, llava_next, mistral3,
-paligemma, aya_vision.
+paligemma (and the towers they add: ``pixtral``, in :mod:`registry.plugins.pixtral`).
 
 Each is a :class:`registry.Composite`: its towers (the sub-config and the model type that
 reads it: ``text_config`` -> ``gemma3_text``, ``vision_config`` -> ``siglip_vision_model``), its
@@ -13,6 +13,7 @@ fields), and where transformers 5.25 puts each part (``model.vision_tower.``,
 from __future__ import annotations
 
 from registry import Composite, ConfigReader, Params, Tower, hookimpl, short_value
+from registry.plugins.generated_defaults import DEFAULTS
 
 #: Where transformers 5.25's ``<X>ForConditionalGeneration`` puts the towers.
 VISION = "model.vision_tower"
@@ -21,17 +22,29 @@ PROJECTOR = "model.multi_modal_projector"
 TEXT_MOVES = {"model": "model.language_model"}
 
 
-def tie(default: bool, *, from_text: bool = False):
+def _default(cfg: ConfigReader, key: str):
+    """transformers' default of a top-level field of this config's model type (its configuration class)."""
+    return DEFAULTS[cfg.data["model_type"]][key]
+
+
+def tie(*, from_text: bool = False):
     """Rule: the top-level ``tie_word_embeddings`` (transformers' default for the type) ties the
     language model's head; ``from_text``: LLaVA's configurations also take the text config's
     when the top level's is false (``LlavaConfig.__post_init__``)."""
 
-    def rule(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
-        value = cfg.bool("tie_word_embeddings", default)
+    def rule(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> tuple[str, ...]:
+        given = cfg.has("tie_word_embeddings")
+        value = cfg.bool("tie_word_embeddings", _default(cfg, "tie_word_embeddings"))
         text = parts["text"]
-        if from_text and not value and text.get("tie_word_embeddings", ("", False))[1]:
-            return  # the text config's true stands
+        untied = not text.get("tie_word_embeddings", ("", False))[1]
+        if from_text and not value and not untied:
+            return ()  # the text config's true stands
         text["tie_word_embeddings"] = ("tie_word_embeddings", value)
+        if value and not given and untied:
+            return (f"{cfg.path}: tie_word_embeddings: not given; transformers 5.25 ties the language model's head "
+                    f"to its embedding (the {cls} configuration's default), although text_config's is false: a "
+                    "checkpoint with its own lm_head holds more (--set tie_word_embeddings=false counts it untied)",)
+        return ()
 
     return rule
 
@@ -42,7 +55,7 @@ def _width(parts: dict[str, Params], part: str) -> int:
 
 def _feature_layers(cfg: ConfigReader) -> int:
     """How many vision layers' features the projector concatenates: one for a whole number, else the list's length."""
-    value = cfg.raw("vision_feature_layer", -2)
+    value = cfg.raw("vision_feature_layer", _default(cfg, "vision_feature_layer"))
     if isinstance(value, int) and not isinstance(value, bool):
         return 1
     if isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
@@ -61,14 +74,33 @@ def llava_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
     return {"layout": ("model_type", "llava"), "d_in": ("vision_config.hidden_size", _width(parts, "vision")),
             "d_out": ("text_config.hidden_size", _width(parts, "text")),
             "n_feature_layers": ("vision_feature_layer", _feature_layers(cfg)),
-            "bias": ("multimodal_projector_bias", cfg.bool("multimodal_projector_bias", True))}  # fmt: skip
+            "bias": ("multimodal_projector_bias", cfg.bool("multimodal_projector_bias", _default(cfg, "multimodal_projector_bias")))}
 
 
-def _towers(text: str, vision: str, projector, *, text_types=("*",), vision_types=()) -> tuple[Tower, ...]:
+def mistral3_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """Mistral 3's ``Mistral3MultiModalProjector``: an RMS norm, the patch merger of ``spatial_merge_size``,
+    then LLaVA's two linears."""
+    merge = cfg.int("spatial_merge_size", _default(cfg, "spatial_merge_size"))
+    return {**llava_projector(cfg, parts), "norm": ("model_type", True), "merge": ("spatial_merge_size", merge)}
+
+
+def llava_next_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """LLaVA-NeXT: LLaVA's projector, and the ``image_newline`` of the language model's width."""
+    return {**llava_projector(cfg, parts), "image_newline": ("model_type", True)}
+
+
+def paligemma_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """PaliGemma's ``PaliGemmaMultiModalProjector``: one linear to the top-level ``projection_dim``
+    (``PaliGemmaConfig`` writes it into the vision config)."""
+    return {"layout": ("model_type", "paligemma"), "d_in": ("vision_config.hidden_size", _width(parts, "vision")),
+            "d_out": ("projection_dim", cfg.int("projection_dim", _default(cfg, "projection_dim")))}  # fmt: skip
+
+
+def _towers(text: str, vision: str, projector, *, text_types=("*",), vision_types=(), moves=None) -> tuple[Tower, ...]:
     """Vision tower, projector, language model: in the order transformers builds them."""
     return (
         Tower("vision", config="vision_config", model_type=vision, model_types=vision_types, path=VISION),
-        Tower("projector", family="projector", params=projector, path=PROJECTOR),
+        Tower("projector", family="projector", params=projector, path=PROJECTOR, moves=moves or {}),
         Tower("text", config="text_config", model_type=text, model_types=text_types, moves=TEXT_MOVES),
     )
 
@@ -80,12 +112,24 @@ _LLAVA_FREE = frozenset(("image_token_index", "image_seq_length", "projector_hid
 COMPOSITES = (
     Composite("gemma3", "composite", ("Gemma3ForConditionalGeneration",),
               _towers("gemma3_text", "siglip_vision_model", gemma3_projector, text_types=()),
-              rules=(tie(True),), shape_free=_GEMMA3_FREE,
+              rules=(tie(),), shape_free=_GEMMA3_FREE,
               description="Gemma 3 (vision): SigLIP tower, projector, gemma3_text"),
     Composite("llava", "composite", ("LlavaForConditionalGeneration",),
               _towers("llama", "clip_vision_model", llava_projector),
-              rules=(tie(False, from_text=True),), shape_free=_LLAVA_FREE | {"multimodal_projector_bias"},
+              rules=(tie(from_text=True),), shape_free=_LLAVA_FREE | {"multimodal_projector_bias"},
               description="LLaVA: CLIP tower, two-layer projector, any mapped language model"),
+    Composite("llava_next", "composite", ("LlavaNextForConditionalGeneration",),
+              _towers("llama", "clip_vision_model", llava_next_projector, moves={"image_newline": "model.image_newline"}),
+              rules=(tie(),), shape_free=_LLAVA_FREE | {"multimodal_projector_bias", "image_grid_pinpoints"},
+              description="LLaVA-NeXT: CLIP tower, projector and image_newline, any mapped language model"),
+    Composite("mistral3", "composite", ("Mistral3ForConditionalGeneration",),
+              _towers("mistral", "pixtral", mistral3_projector),
+              rules=(tie(),), shape_free=frozenset(("image_token_index", "projector_hidden_act")),
+              description="Mistral 3: Pixtral tower, patch merger and projector, any mapped language model"),
+    Composite("paligemma", "composite", ("PaliGemmaForConditionalGeneration",),
+              _towers("gemma", "siglip_vision_model", paligemma_projector),
+              rules=(tie(),), shape_free=frozenset(("image_token_index", "vocab_size", "hidden_size")),
+              description="PaliGemma: SigLIP tower, one linear, any mapped language model"),
 )  # fmt: skip
 
 

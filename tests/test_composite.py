@@ -32,7 +32,11 @@ PLACES = {
     "projector": ("model.multi_modal_projector.", "model.image_newline"),
     "text": ("model.language_model.", "lm_head."),
 }
-COMPOSITE_TYPES = ("gemma3", "llava", "llava_next", "mistral3", "paligemma", "aya_vision")
+COMPOSITE_TYPES = ("gemma3", "llava", "llava_next", "mistral3", "paligemma")
+#: The class of each type (transformers' ``MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES``).
+CLASSES = {"gemma3": "Gemma3ForConditionalGeneration", "llava": "LlavaForConditionalGeneration",
+           "llava_next": "LlavaNextForConditionalGeneration", "mistral3": "Mistral3ForConditionalGeneration",
+           "paligemma": "PaliGemmaForConditionalGeneration"}  # fmt: skip
 FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
                  if json.loads(p.read_text()).get("model_type") in COMPOSITE_TYPES)  # fmt: skip
 
@@ -115,3 +119,118 @@ def test_a_bad_sub_config_field_is_named(tmp_path, capsys):
     path.write_text(json.dumps(data, indent=2))
     assert main(["count", str(path)]) == 2
     assert "vision_config: missing" in capsys.readouterr().err
+
+
+def _small(seed: int, model_type: str) -> dict:
+    """A small random config of ``model_type``: transformers' configuration of it from shrunk sub-configs
+    and random top-level switches, as ``to_dict()`` writes it."""
+    import random
+
+    rng = random.Random(seed)
+    heads = rng.choice((2, 4))
+    width = heads * rng.choice((8, 16))
+    text = {"hidden_size": width, "intermediate_size": rng.choice((24, 40)), "num_hidden_layers": rng.choice((1, 2)),
+            "num_attention_heads": heads, "num_key_value_heads": rng.choice((1, heads)), "vocab_size": rng.choice((97, 128)),
+            "tie_word_embeddings": rng.choice((True, False)), "head_dim": width // heads}  # fmt: skip
+    vision = {"hidden_size": 16 * heads, "intermediate_size": rng.choice((20, 36)), "num_hidden_layers": rng.choice((1, 3)),
+              "num_attention_heads": heads, "image_size": 28, "patch_size": rng.choice((7, 14))}  # fmt: skip
+    top: dict = {}
+    if rng.random() < 0.5:
+        top["tie_word_embeddings"] = rng.choice((True, False))
+    if model_type == "gemma3":
+        text |= {"model_type": "gemma3_text", "sliding_window": 8}
+        vision |= {"model_type": "siglip_vision_model", "vision_use_head": rng.choice((True, False))}
+        top["mm_tokens_per_image"] = 4
+    elif model_type in ("llava", "llava_next"):
+        text["model_type"] = rng.choice(("llama", "mistral", "qwen2"))
+        vision["model_type"] = "clip_vision_model"
+        top |= {"vision_feature_layer": rng.choice((-2, [-1, -2])), "multimodal_projector_bias": rng.choice((True, False))}
+    elif model_type == "mistral3":
+        text["model_type"] = rng.choice(("mistral", "ministral3"))
+        vision |= {"model_type": "pixtral", "head_dim": 16}
+        top |= {"spatial_merge_size": rng.choice((1, 2)), "multimodal_projector_bias": rng.choice((True, False))}
+    elif model_type == "paligemma":
+        text["model_type"] = "gemma"
+        vision |= {"model_type": "siglip_vision_model", "vision_use_head": rng.choice((True, False))}
+        top["projection_dim"] = rng.choice((24, width))
+    transformers = quiet_transformers()
+    config = transformers.CONFIG_MAPPING[model_type](text_config=text, vision_config=vision, **top)
+    data = config.to_dict()
+    data["architectures"] = [CLASSES[model_type]]
+    return data
+
+
+@pytest.mark.parametrize("model_type", COMPOSITE_TYPES)
+@pytest.mark.parametrize("seed", range(6))
+def test_small_random_composites(model_type, seed, tmp_path, capsys):
+    data = _small(seed, model_type)
+    if seed % 2:  # the top level's tie left to the configuration's default (and LLaVA's forwarding of the text's)
+        del data["tie_word_embeddings"]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    (model,) = registry.load(path)
+    _check(model, _reference(data))
+    capsys.readouterr()
+
+
+def test_mistral_small_spec_is_its_config_with_the_head_untied():
+    """Reference: transformers' model of the cited config with ``tie_word_embeddings`` false (the
+    config leaves it out, and Mistral3Config's default ties the head that the checkpoint holds apart)."""
+    data = json.loads((CONFIGS / "mistral-small-3.1-24b-instruct-2503" / "config.json").read_text())
+    assert "tie_word_embeddings" not in data
+    reference = _reference({**data, "tie_word_embeddings": False})
+    (model,) = registry.load(ROOT / "specs" / "mistral-small-3.1-24b-instruct-2503.toml")
+    _check(model, reference)
+    (tied,) = registry.load(CONFIGS / "mistral-small-3.1-24b-instruct-2503" / "config.json")
+    assert any("tie_word_embeddings: not given" in line for line in tied.warnings)
+    _check(tied, _reference(data))
+
+
+def test_a_moe_language_model_keeps_its_active_count(tmp_path):
+    """Reference: transformers' LLaVA over a Mixtral language model; active = total less the routed experts'
+    unused ``(n - top_k) / n`` share (tests/_hf_configs.reference_counts' rule)."""
+    transformers = quiet_transformers()
+    text = {"model_type": "mixtral", "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100, "num_local_experts": 4,
+            "num_experts_per_tok": 2}  # fmt: skip
+    vision = {"model_type": "clip_vision_model", "hidden_size": 32, "intermediate_size": 40, "num_hidden_layers": 1,
+              "num_attention_heads": 4, "image_size": 28, "patch_size": 14}  # fmt: skip
+    data = transformers.LlavaConfig(text_config=text, vision_config=vision).to_dict()
+    data["architectures"] = [CLASSES["llava"]]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    reference = _reference(data)  # experts fused in transformers 5 (gate_up_proj): totals compared, not names
+    (model,) = registry.load(path)
+    routed = sum(_numel(s) for n, s in reference.items() if ".experts." in n)
+    report = registry.count(model)
+    assert report.total_params == sum(_numel(s) for s in reference.values())
+    assert report.active_params == report.total_params - routed * (4 - 2) // 4
+    assert report.parts_active["text"] == report.parts["text"] - routed * (4 - 2) // 4
+    assert report.parts_active["vision"] == report.parts["vision"]
+
+
+@pytest.mark.parametrize("model_type", ["gemma3", "llava_next", "mistral3"])
+def test_verify_reads_transformers_4_checkpoint_names(model_type, tmp_path, capsys):
+    """Reference: transformers 5.25's ``conversion_mapping.py`` ("llava" renames; CLIP's and SigLIP's
+    ``vision_model`` prefix dropped): a checkpoint saved by transformers 4 names the parts
+    ``vision_tower.vision_model.*`` (Pixtral: ``vision_tower.*``), ``multi_modal_projector.*``,
+    ``image_newline``, ``language_model.model.*`` and ``language_model.lm_head.*``."""
+    from tests.safetensors_files import write_header
+
+    data = _small(1, model_type)
+    data["tie_word_embeddings"] = False
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    reference = _reference(data)
+    old = {}
+    vision_model = "" if model_type == "mistral3" else "vision_model."
+    for name, shape in reference.items():
+        name = name.replace("model.vision_tower.", f"vision_tower.{vision_model}", 1)
+        name = name.replace("model.multi_modal_projector.", "multi_modal_projector.", 1)
+        name = name.replace("model.image_newline", "image_newline", 1)
+        name = name.replace("model.language_model.", "language_model.model.", 1)
+        name = name.replace("lm_head.", "language_model.lm_head.", 1) if name.startswith("lm_head.") else name
+        old[name] = ("BF16", shape)
+    checkpoint = write_header(tmp_path / "model.safetensors", old)
+    assert main(["verify", str(path), str(checkpoint)]) == 0, capsys.readouterr()
+    capsys.readouterr()

@@ -83,7 +83,11 @@ def is_buffer(info: TensorInfo, names: CheckpointNames) -> bool:
 
 
 def modern(name: str, names: CheckpointNames) -> str:
-    """A checkpoint name with the old names of ``names`` replaced by the current ones."""
+    """A checkpoint name with the old names of ``names`` replaced by the current ones (prefixes, then suffixes)."""
+    for old, new in names.old_prefixes:
+        if name.startswith(old):
+            name = new + name[len(old):]
+            break
     for old, new in names.old_names:
         if name.endswith(old):
             return name[: -len(old)] + new

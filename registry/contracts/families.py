@@ -45,10 +45,14 @@ class CheckpointNames:
     header spells it, ``"F32"``, ``"I64"``), is listed as an ignored "buffer", not as extra.
     ``old_names``: ``(old, current)`` name suffixes; a stored name ending in ``old`` is read
     as ending in ``current`` (early BERT's ``.LayerNorm.gamma`` for ``.LayerNorm.weight``).
+    ``old_prefixes``: ``(old, current)`` name prefixes, the first that matches applied before
+    the suffixes (checkpoints saved by transformers 4's vision-language classes:
+    ``language_model.model.`` for transformers 5's ``model.language_model.``).
     """
 
     buffers: tuple[tuple[str, Callable[[str, tuple[int, ...]], bool]], ...] = ()
     old_names: tuple[tuple[str, str], ...] = ()
+    old_prefixes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
