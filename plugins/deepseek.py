@@ -23,6 +23,13 @@ DeepSeek-V3.2 (model type ``deepseek_v32``, mapped in :mod:`registry.plugins.moe
 the lightning indexer to every attention (``index_n_heads``, ``index_head_dim``; see
 :class:`~registry.blocks.LatentAttention`) and may list its dense layers (``dense_layers``).
 
+Kimi Linear (model type ``kimi_linear``, mapped in :mod:`registry.plugins.hybrid_types_2026`) is the same
+family with ``linear_layers``: those layers mix tokens with Kimi Delta Attention
+(:class:`~registry.blocks.KimiDeltaAttention` of ``kda_n_heads`` heads of ``kda_head_dim``, its
+convolutions ``kda_conv`` wide) instead of latent attention, and ``moe_names = "kimi"`` names the
+experts as its checkpoints do (``block_sparse_moe.gate``, ``block_sparse_moe.experts.<e>.w1``/``w3``/``w2``,
+``block_sparse_moe.shared_experts``).
+
 DeepSeek-V3 (model type ``deepseek_v3``) is the same family: latent attention, the
 first ``first_dense`` layers dense, then routed plus shared experts, no ``mlp_bias``
 (transformers' DeepseekV3MLP has none; with ``n_shared_experts = 0`` it builds
@@ -41,11 +48,14 @@ support, not declared here.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import CheckpointOnly, Family, hookimpl
 from registry.blocks import (
-    Block, Embedding, FeedForward, FieldError, LatentAttention, Linear, MoE, Module, Parameter, RMSNorm,
+    Block, Embedding, FeedForward, FieldError, KimiDeltaAttention, LatentAttention, Linear, MoE, Module, Parameter,
+    RMSNorm,
 )  # fmt: skip
 from registry import ConfigReader, Params
 from registry.plugins.decoder import DecoderParams, causal_lm, check_dense_layers, moe_runs, stack
@@ -81,9 +91,25 @@ class DeepSeekV2Params(DecoderParams):
     mtp_layers: NonNegativeInt = Field(
         0, le=1000, description="multi-token-prediction layers the checkpoints hold after the last layer (not built by transformers: not counted)"
     )
+    linear_layers: list[NonNegativeInt] = Field(
+        default_factory=list, description="layers whose attention is Kimi Delta Attention instead (Kimi Linear's layer_types)"
+    )
+    kda_n_heads: PositiveInt | None = Field(None, description="heads of the Kimi Delta Attention (linear_num_heads)")
+    kda_head_dim: PositiveInt | None = Field(None, description="width of a Kimi Delta Attention head (linear_head_dim)")
+    kda_conv: PositiveInt = Field(4, description="width of its convolutions (linear_conv_kernel_dim)")
+    moe_names: Literal["deepseek", "kimi"] = Field(
+        "deepseek", description="checkpoint names of the experts: deepseek (mlp.gate, mlp.experts.<e>.gate_proj, "
+        "mlp.shared_experts) or kimi (block_sparse_moe.gate, block_sparse_moe.experts.<e>.w1/w3/w2)",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _check(self) -> DeepSeekV2Params:
+        missing = sorted(i for i in set(self.linear_layers) if i >= self.n_layers)
+        if missing:
+            raise FieldError("linear_layers", f"layer {missing[0]} does not exist (n_layers is {self.n_layers})")
+        if self.linear_layers and (self.kda_n_heads is None or self.kda_head_dim is None):
+            field = "kda_n_heads" if self.kda_n_heads is None else "kda_head_dim"
+            raise FieldError(field, "is required when some layers are Kimi Delta Attention (linear_layers)")
         if self.top_k > self.n_experts:
             raise FieldError("top_k", f"top_k ({self.top_k}) exceeds n_experts ({self.n_experts})")
         check_dense_layers(self.dense_layers, self.n_layers)
@@ -96,9 +122,22 @@ class DeepSeekV2Params(DecoderParams):
 
 
 def build(p: DeepSeekV2Params) -> Module:
-    """The block tree of a DeepSeek-V2 model."""
+    """The block tree of a DeepSeek-V2 model (of Kimi Linear with ``linear_layers``)."""
     bodies = _layer_bodies(p)
-    return causal_lm(p, stack(moe_runs(p.n_layers, 1, p.first_dense, p.dense_layers), bodies), RMSNorm(name="norm", dim=p.d_model))
+    runs = moe_runs(p.n_layers, 1, p.first_dense, p.dense_layers)
+    if p.linear_layers:  # Kimi Linear: one run per layer, its attention latent or delta
+        linear = set(p.linear_layers)
+        bodies |= {f"{kind}+linear": [_delta_attention(p), *body[1:]] for kind, body in list(bodies.items())}
+        runs = sorted(((f"{kind}+linear" if i in linear else kind, i, 1, 1)
+                       for kind, start, count, step in runs for i in range(start, start + count * step, step)),
+                      key=lambda run: run[1])  # fmt: skip
+    return causal_lm(p, stack(runs, bodies), RMSNorm(name="norm", dim=p.d_model))
+
+
+def _delta_attention(p: DeepSeekV2Params) -> Block:
+    """Kimi Linear's delta attention, named as its checkpoints name it (KimiDeltaAttention's defaults)."""
+    return KimiDeltaAttention(name="self_attn", d_model=p.d_model, n_heads=p.kda_n_heads, head_dim=p.kda_head_dim,
+                              d_conv=p.kda_conv)  # fmt: skip
 
 
 def _layer_bodies(p: DeepSeekV2Params) -> dict[str, list[Block]]:
@@ -113,17 +152,19 @@ def _layer_bodies(p: DeepSeekV2Params) -> dict[str, list[Block]]:
         RMSNorm(name="post_attention_layernorm", dim=p.d_model),
     ]
     dense = FeedForward(name="mlp", d_model=p.d_model, d_ff=p.d_ff, gated=True, bias=p.mlp_bias)
+    kimi = p.moe_names == "kimi"
+    where = "block_sparse_moe" if kimi else "mlp"
     moe: list[Block] = [
-        MoE(name="mlp", d_model=p.d_model, d_ff=p.expert_d_ff, n_experts=p.n_experts, top_k=p.top_k, gated=True,
-            bias=False)
+        MoE(name=where, d_model=p.d_model, d_ff=p.expert_d_ff, n_experts=p.n_experts, top_k=p.top_k, gated=True,
+            bias=False, expert_names={"gate": "w1", "up": "w3", "down": "w2"} if kimi else {})
     ]  # fmt: skip
     if p.n_shared_experts:
         moe.append(
-            FeedForward(name="mlp.shared_experts", d_model=p.d_model, d_ff=p.n_shared_experts * p.expert_d_ff,
+            FeedForward(name=f"{where}.shared_experts", d_model=p.d_model, d_ff=p.n_shared_experts * p.expert_d_ff,
                         gated=True, bias=p.mlp_bias, component="shared_experts")
         )  # fmt: skip
     elif p.mlp_bias:  # transformers builds an empty shared expert whose down projection keeps its bias
-        moe.append(Parameter(name="mlp.shared_experts.down_proj.bias", shape=(p.d_model,), component="shared_experts"))
+        moe.append(Parameter(name=f"{where}.shared_experts.down_proj.bias", shape=(p.d_model,), component="shared_experts"))
     return {"dense": [attention, dense, *norms], "moe": [attention, *moe, *norms]}
 
 
@@ -167,7 +208,8 @@ def checkpoint_only(p: DeepSeekV2Params) -> list[CheckpointOnly]:
     known = [CheckpointOnly(f"{prefix}layers.{p.n_layers + i}.*", MTP_REASON, mtp_module(p, i))
              for i in range(p.mtp_layers)]  # fmt: skip
     if p.router_score_bias:
-        known.append(CheckpointOnly(f"{prefix}layers.*.mlp.gate.e_score_correction_bias", ROUTER_BIAS_REASON))
+        where = "block_sparse_moe" if p.moe_names == "kimi" else "mlp"
+        known.append(CheckpointOnly(f"{prefix}layers.*.{where}.gate.e_score_correction_bias", ROUTER_BIAS_REASON))
     return known
 
 

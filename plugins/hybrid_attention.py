@@ -12,8 +12,14 @@ shared expert with its sigmoid gate, MoE every ``moe_every``-th layer but ``dens
 attention's input projections: ``fused`` (Qwen3-Next: ``in_proj_qkvz``, ``in_proj_ba``) or
 ``split`` (Qwen3.5: ``in_proj_qkv``, ``in_proj_z``, ``in_proj_b``, ``in_proj_a``).
 
+``linear_kind = "lightning"`` makes the linear layers MiniMax-01's lightning attention instead
+(``self_attn``, a :class:`~registry.blocks.LightningAttention` over the full attention's heads),
+with ``full_qk_norm`` false and ``output_gate`` false for MiniMax's plain grouped-query full
+attention; the experts are then named as Mixtral's (``style = "mixtral"``).
+
 Sources: transformers' ``Qwen3NextDecoderLayer`` (``models/qwen3_next/modeling_qwen3_next.py``)
-and ``Qwen3_5MoeDecoderLayer`` (``models/qwen3_5_moe/modeling_qwen3_5_moe.py``). The published
+and ``Qwen3_5MoeDecoderLayer`` (``models/qwen3_5_moe/modeling_qwen3_5_moe.py``), ``MiniMaxDecoderLayer`` and
+``MiniMaxLightningAttention`` (``models/minimax/modeling_minimax.py``). The published
 checkpoints also hold multi-token-prediction weights (``mtp.*``), which transformers skips on
 loading (``_keys_to_ignore_on_load_unexpected``): declared with ``mtp_layers``, not counted.
 """
@@ -25,7 +31,7 @@ from typing import Literal
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import CheckpointOnly, Family, hookimpl
-from registry.blocks import Block, FieldError, GatedDeltaNet, Module
+from registry.blocks import Block, FieldError, GatedDeltaNet, LightningAttention, Module
 from registry.plugins.decoder import moe_runs, norm, self_attention, stack
 from registry.plugins.llama import NORM_LAYOUTS, LlamaMoEParams, dense_mlp, causal_model, moe_block
 from registry.plugins.periodic_layers import split
@@ -39,16 +45,23 @@ class HybridParams(LlamaMoEParams):
 
     n_experts: NonNegativeInt = Field(description="routed experts per MoE layer (num_experts; 0: every MLP dense)")
     top_k: NonNegativeInt = Field(0, description="experts routed per token (num_experts_per_tok)")
-    linear_n_k_heads: PositiveInt = Field(description="query/key heads of the linear attention (linear_num_key_heads)")
-    linear_n_v_heads: PositiveInt = Field(description="value heads of the linear attention (linear_num_value_heads)")
-    linear_head_k_dim: PositiveInt = Field(description="query/key head width of the linear attention (linear_key_head_dim)")
-    linear_head_v_dim: PositiveInt = Field(description="value head width of the linear attention (linear_value_head_dim)")
+    linear_kind: Literal["gated_deltanet", "lightning"] = Field(
+        "gated_deltanet", description="the linear layers' token mixer: gated_deltanet (Qwen3-Next, Qwen3.5) or "
+        "lightning (MiniMax-01: qkv_proj, output_gate, norm, out_proj over the attention's heads)",
+    )  # fmt: skip
+    linear_n_k_heads: PositiveInt | None = Field(None, description="query/key heads of the gated DeltaNet (linear_num_key_heads)")
+    linear_n_v_heads: PositiveInt | None = Field(None, description="value heads of the gated DeltaNet (linear_num_value_heads)")
+    linear_head_k_dim: PositiveInt | None = Field(
+        None, description="query/key head width of the gated DeltaNet (linear_key_head_dim)"
+    )
+    linear_head_v_dim: PositiveInt | None = Field(None, description="value head width of the gated DeltaNet (linear_value_head_dim)")
     linear_conv: PositiveInt = Field(4, description="width of the linear attention's convolution (linear_conv_kernel_dim)")
     deltanet_projections: Literal["fused", "split"] = Field(
         "fused", description="linear attention input projections: fused (in_proj_qkvz, in_proj_ba: Qwen3-Next) or "
         "split (in_proj_qkv, in_proj_z, in_proj_b, in_proj_a: Qwen3.5)",
     )  # fmt: skip
     output_gate: bool = Field(True, description="the full attention's q_proj also yields an output gate (twice as wide)")
+    full_qk_norm: bool = Field(True, description="per-head RMS norms on the full attention's queries and keys (false: MiniMax)")
     full_attention_every: PositiveInt = Field(4, description="layer i attends fully when (i + 1) % k == 0 (full_attention_interval)")
     full_attention_layers: list[NonNegativeInt] | None = Field(
         None, description="the layers that attend fully (from layer_types; overrides full_attention_every)"
@@ -65,6 +78,11 @@ class HybridParams(LlamaMoEParams):
             missing = sorted(i for i in set(self.full_attention_layers) if i >= self.n_layers)
             if missing:
                 raise FieldError("full_attention_layers", f"layer {missing[0]} does not exist (n_layers is {self.n_layers})")
+        if self.linear_kind == "lightning":
+            return self
+        for name in ("linear_n_k_heads", "linear_n_v_heads", "linear_head_k_dim", "linear_head_v_dim"):
+            if getattr(self, name) is None:
+                raise FieldError(name, "is required for gated DeltaNet linear attention")
         try:
             GatedDeltaNet(d_model=self.d_model, n_k_heads=self.linear_n_k_heads, n_v_heads=self.linear_n_v_heads,
                           head_k_dim=self.linear_head_k_dim, head_v_dim=self.linear_head_v_dim)  # fmt: skip
@@ -92,9 +110,12 @@ def layer_runs(p: HybridParams) -> list[Run]:
 
 def _mixer(p: HybridParams, kind: str) -> Block:
     if kind == "full":
-        return self_attention(p, bias=p.qkv_bias, out_bias=p.out_bias, qk_norm="head").model_copy(
+        return self_attention(p, bias=p.qkv_bias, out_bias=p.out_bias, qk_norm="head" if p.full_qk_norm else None).model_copy(
             update={"output_gate": p.output_gate}
         )
+    if p.linear_kind == "lightning":
+        return LightningAttention(name="self_attn", d_model=p.d_model, n_heads=p.n_heads,
+                                  head_dim=p.head_dim or p.d_model // p.n_heads)
     return GatedDeltaNet(
         name="linear_attn", d_model=p.d_model, n_k_heads=p.linear_n_k_heads, n_v_heads=p.linear_n_v_heads,
         head_k_dim=p.linear_head_k_dim, head_v_dim=p.linear_head_v_dim, d_conv=p.linear_conv,
@@ -129,6 +150,6 @@ def register_families(register):
     """Register the ``qwen3-next`` family."""
     register(
         Family(name="qwen3-next", params=HybridParams, build=build, checkpoint_only=checkpoint_only,
-               description="Qwen3-Next, Qwen3.5-MoE: gated DeltaNet and gated full attention layers, routed and "
-                           "shared experts")
+               description="Qwen3-Next, Qwen3.5, MiniMax-01: linear attention (gated DeltaNet, lightning) and full "
+                           "attention layers, routed and shared experts")
     )  # fmt: skip

@@ -48,7 +48,9 @@ bias and the experts are stacked with biases and stored ``(in, out)``:
 ``mlp.experts.gate_up_proj`` of ``(n_experts, d_model, 2 * d_ff)``, ``gate_up_proj_bias``,
 ``down_proj`` and ``down_proj_bias`` (gpt-oss; ``attention_sinks`` adds its per-head
 ``self_attn.sinks``); with ``style = "deepseek"`` they are named as ``qwen2_moe`` but the
-shared experts are one MLP at ``mlp.shared_experts`` (GLM-4.5). ``router_score_bias`` and
+shared experts are one MLP at ``mlp.shared_experts`` (GLM-4.5); with ``style = "llama4"`` every
+feed-forward is ``feed_forward`` (Llama 4: the router ``feed_forward.router`` without a bias, the
+experts stacked ``(in, out)`` without biases as gpt-oss's, ``feed_forward.shared_expert``). ``router_score_bias`` and
 ``mtp_layers`` change no count: they tell ``registry verify`` that the published checkpoints
 also hold each router's ``e_score_correction_bias`` (a buffer in transformers) and
 multi-token-prediction layers after the last one (GLM-4.5's ``model.layers.92.*``), which
@@ -143,10 +145,11 @@ class LlamaParams(GQAParams, SlidingWindowParams):
 class LlamaMoEParams(LlamaParams):
     """Hyper-parameters of the llama-moe family: llama's, the experts and the layer pattern."""
 
-    style: Literal["mixtral", "qwen2_moe", "granitemoe", "gpt_oss", "deepseek"] = Field(
+    style: Literal["mixtral", "qwen2_moe", "granitemoe", "gpt_oss", "deepseek", "llama4"] = Field(
         "mixtral", description="checkpoint names: mixtral (block_sparse_moe, w1/w2/w3), qwen2_moe (mlp, *_proj), "
         "granitemoe (block_sparse_moe, stacked input_linear/output_linear), gpt_oss (mlp.router with a bias, "
-        "stacked (in, out) experts with biases) or deepseek (mlp, *_proj, mlp.shared_experts)",
+        "stacked (in, out) experts with biases), deepseek (mlp, *_proj, mlp.shared_experts) or llama4 "
+        "(feed_forward, its router, stacked (in, out) experts, shared_expert)",
     )  # fmt: skip
     n_experts: PositiveInt = Field(description="routed experts per MoE layer (num_local_experts, num_experts)")
     top_k: PositiveInt = Field(description="experts routed per token (num_experts_per_tok)")
@@ -244,6 +247,15 @@ def moe_block(p: LlamaMoEParams) -> Block:
             FusedExperts(name="experts", d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts, top_k=p.top_k,
                          bias=True, transposed=True),
         ])  # fmt: skip
+    if p.style == "llama4":  # transformers' Llama4TextMoe, named as the checkpoints name it
+        shared = [FeedForward(name="shared_expert", d_model=p.d_model, d_ff=p.shared_d_ff or expert_d_ff, gated=True,
+                              bias=False, component="shared_experts")] if p.n_shared_experts else []  # fmt: skip
+        return Module(name="feed_forward", blocks=[
+            Linear(name="router", in_features=p.d_model, out_features=p.n_experts, bias=False, component="router"),
+            FusedExperts(name="experts", d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts, top_k=p.top_k,
+                         transposed=True),
+            *shared,
+        ])  # fmt: skip
     mixtral = p.style == "mixtral"
     return MoE(
         name="block_sparse_moe" if mixtral else "mlp", d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts,
@@ -257,10 +269,10 @@ def moe_block(p: LlamaMoEParams) -> Block:
 def build_moe(p: LlamaMoEParams) -> Module:
     """The block tree of a Llama-style model with mixture-of-experts layers."""
     runs = split_by_window(moe_runs(p.n_layers, p.moe_every, p.first_dense, p.dense_layers), p)
-    sinks = p.attention_sinks
-    bodies = {"moe": _layer(p, [moe_block(p)], sinks=sinks), "dense": _layer(p, [dense_mlp(p)], sinks=sinks)}
-    bodies |= {kind + SLIDES: _layer(p, [moe_block(p)] if kind == "moe" else [dense_mlp(p)], sliding=True, sinks=sinks)
-               for kind in ("moe", "dense")}  # fmt: skip
+    sinks, mlp = p.attention_sinks, "feed_forward" if p.style == "llama4" else "mlp"
+    bodies = {"moe": _layer(p, [moe_block(p)], sinks=sinks), "dense": _layer(p, [dense_mlp(p, mlp)], sinks=sinks)}
+    bodies |= {kind + SLIDES: _layer(p, [moe_block(p)] if kind == "moe" else [dense_mlp(p, mlp)], sliding=True,
+                                     sinks=sinks) for kind in ("moe", "dense")}  # fmt: skip
     return causal_model(p, stack(runs, bodies))
 
 
@@ -294,6 +306,6 @@ def register_families(register):
     )  # fmt: skip
     register(
         Family(name="llama-moe", params=LlamaMoEParams, build=build_moe, checkpoint_only=checkpoint_only,
-               description="Mixtral, Qwen2/3-MoE, OLMoE, PhiMoE, Granite-MoE, gpt-oss, GLM-4.5, MiniMax-M2: "
+               description="Mixtral, Qwen2/3-MoE, OLMoE, PhiMoE, Granite-MoE, gpt-oss, GLM-4.5, MiniMax-M2, Llama 4: "
                            "Llama-style decoder with top-k routed (and shared) experts", checkpoint_names=ROTARY_NAMES)
     )  # fmt: skip

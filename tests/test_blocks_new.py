@@ -23,8 +23,8 @@ from pydantic import ValidationError
 from registry import iter_tensors
 from registry.analyses.kv_cache import cache_groups
 from registry.blocks import (
-    RGLRU, Attention, FeedForward, FusedExperts, GatedDeltaNet, KimiDeltaAttention, LatentAttention, Mamba2Mixer,
-    MixtureOfAttention, Module, Repeat, ShortConv,
+    RGLRU, Attention, FeedForward, FusedExperts, GatedDeltaNet, KimiDeltaAttention, LatentAttention, LightningAttention,
+    Mamba2Mixer, MixtureOfAttention, Module, Repeat, ShortConv,
 )  # fmt: skip
 from tests._hf_configs import quiet_transformers
 
@@ -407,3 +407,25 @@ def test_mixture_of_attention_flops_are_attention_terms():
     assert terms["attention_output"] == 2 * seq * top_k * w * d
     assert terms["router"] == 2 * seq * d * experts
     assert not any("not known" in note for note in notes)
+
+
+# --------------------------------------------------------------------------- lightning attention
+
+
+@_SMALL
+@given(st.integers(1, 24), st.integers(1, 4), _EVEN)
+def test_lightning_attention_is_minimax(d, heads, head_dim):
+    """Reference: transformers' MiniMaxLightningAttention (models/minimax/modeling_minimax.py)."""
+    config = dict(hidden_size=d, num_attention_heads=heads, num_key_value_heads=heads, head_dim=head_dim,
+                  num_hidden_layers=1, layer_types=["linear_attention"])  # fmt: skip
+    module = _module("minimax", "MiniMaxLightningAttention", "MiniMaxConfig", config, 0)
+    _same_tensors(module, LightningAttention(d_model=d, n_heads=heads, head_dim=head_dim))
+
+
+def test_lightning_attention_state():
+    """Reference: transformers' MiniMaxLightningAttention keeps one heads × head_dim × head_dim state per layer,
+    at the value states' type (attn_weights_inter)."""
+    block = LightningAttention(d_model=32, n_heads=2, head_dim=8)
+    [group], _ = cache_groups(block, 5000, 1, 16)
+    assert group.kind == "lightning attention state"
+    assert group.bytes == 2 * 8 * 8 * 2

@@ -12,7 +12,8 @@ allocated or downloaded):
   scaled by top_k / n_experts;
 * tensor names and shapes: ``named_parameters(remove_duplicate=False)``, after the row's renames
   of registry's checkpoint names into transformers 5's in-memory names (fused experts compared
-  by their number of elements; zero-element tensors hold nothing and are left out).
+  by their number of elements, as are tensors a rename concatenates; zero-element tensors hold nothing and are
+  left out).
 
 Each example is written either as drawn (transformers' defaults for the rest) or as
 transformers writes it (``to_dict()``), with up to two fields left out. A config transformers
@@ -158,8 +159,8 @@ class Reference:
 
 
 def in_memory(row: Row, cls: str, ours: dict[str, tuple[int, ...]]) -> tuple[dict, dict]:
-    """registry's tensors under transformers' in-memory names: {name: shape, or None for a fused
-    tensor}, and {name: number of elements}."""
+    """registry's tensors under transformers' in-memory names: {name: shape, or None for a fused or
+    concatenated tensor}, and {name: number of elements}."""
     shapes: dict[str, tuple[int, ...] | None] = {}
     sizes: dict[str, int] = {}
     for name, shape in ours.items():
@@ -168,7 +169,8 @@ def in_memory(row: Row, cls: str, ours: dict[str, tuple[int, ...]]) -> tuple[dic
         new = name
         for pattern, replacement in (*row.renames, *row.class_renames.get(cls, ())):
             new = re.sub(pattern, replacement, new)
-        shapes[new] = None if new != name and ".experts." in new else shape
+        concatenated = new in sizes  # several tensors renamed into one (Kimi Linear's q/k/v convolutions)
+        shapes[new] = None if new != name and (".experts." in new or concatenated) else shape
         sizes[new] = sizes.get(new, 0) + math.prod(shape)
     return shapes, sizes
 

@@ -144,6 +144,9 @@ def _walk(block: BlockBase, times: int, kinds: dict, notes: list[str], seq: int,
         conv, recurrent = block.conv_state_values, getattr(block, fp32) if fp32 else 0  # type: ignore[attr-defined]
         label = _RECURRENT_LABELS[kind]
         _add(kinds, (label, conv, recurrent), times, state_values=conv, state_fp32_values=recurrent)
+    elif kind == "lightning_attention":  # its state at the cache's type, no convolution
+        state = block.state_values  # type: ignore[attr-defined]
+        _add(kinds, ("lightning attention state", state), times, state_values=state)
     elif kind == "selective_ssm":
         state = block.conv_state_values + block.ssm_state_values  # type: ignore[attr-defined]
         _add(kinds, ("ssm state", state), times, state_values=state)

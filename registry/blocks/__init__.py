@@ -11,7 +11,7 @@ There are three sorts of block, all in one closed union discriminated by ``kind`
   and shared experts with a router) in :mod:`registry.blocks.feed_forward`;
 * recurrent token mixers, each in its own module: ``selective_ssm`` (Mamba),
   ``mamba2_mixer`` (Mamba-2), ``gated_deltanet`` (Qwen3-Next, Qwen3.5, OLMo-hybrid),
-  ``kimi_delta_attention`` (Kimi Linear), ``short_conv`` (LFM2), ``rg_lru`` (Griffin,
+  ``kimi_delta_attention`` (Kimi Linear), ``lightning_attention`` (MiniMax-01), ``short_conv`` (LFM2), ``rg_lru`` (Griffin,
   RecurrentGemma), ``time_mix`` and ``channel_mix`` (RWKV-4); ``mixture_of_attention``
   (JetMoE's attention experts);
 * containers (:mod:`registry.blocks.containers`): ``module`` (named children) and
@@ -37,6 +37,7 @@ from registry.blocks.feed_forward import FEED_FORWARD_NAMES, MOE_NAMES, FeedForw
 from registry.blocks.fused_experts import FUSED_EXPERTS_NAMES, FusedExperts
 from registry.blocks.gated_deltanet import GATED_DELTANET_NAMES, GatedDeltaNet
 from registry.blocks.kimi_delta_attention import KIMI_DELTA_ATTENTION_NAMES, KimiDeltaAttention
+from registry.blocks.lightning_attention import LIGHTNING_ATTENTION_NAMES, LightningAttention
 from registry.blocks.mamba2_mixer import MAMBA2_MIXER_NAMES, Mamba2Mixer
 from registry.blocks.mixture_of_attention import MIXTURE_OF_ATTENTION_NAMES, MixtureOfAttention
 from registry.blocks.rg_lru import RG_LRU_NAMES, RGLRU
@@ -53,7 +54,7 @@ BLOCK_CLASSES: tuple[type[BlockBase], ...] = (
     Embedding, Linear, LayerNorm, RMSNorm, Parameter, Attention, LatentAttention, FeedForward, MoE, Module, Repeat,
     FusedExperts,
     SelectiveSSM, TimeMix, ChannelMix,
-    Mamba2Mixer, GatedDeltaNet, KimiDeltaAttention, ShortConv, RGLRU, MixtureOfAttention,
+    Mamba2Mixer, GatedDeltaNet, KimiDeltaAttention, ShortConv, RGLRU, MixtureOfAttention, LightningAttention,
     Shared,
     TiedEmbedding,
 )  # fmt: skip
@@ -74,6 +75,7 @@ __all__ = [
     "FUSED_EXPERTS_NAMES", "FusedExperts",
     "CHANNEL_MIX_NAMES", "ChannelMix", "SELECTIVE_SSM_NAMES", "SelectiveSSM", "TIME_MIX_NAMES", "TimeMix",
     "GATED_DELTANET_NAMES", "GatedDeltaNet", "KIMI_DELTA_ATTENTION_NAMES", "KimiDeltaAttention",
+    "LIGHTNING_ATTENTION_NAMES", "LightningAttention",
     "MAMBA2_MIXER_NAMES", "Mamba2Mixer", "MIXTURE_OF_ATTENTION_NAMES", "MixtureOfAttention", "RG_LRU_NAMES", "RGLRU",
     "SHORT_CONV_NAMES", "ShortConv",
     "Shared",
