@@ -92,8 +92,7 @@ _TOKENS = frozenset(("image_token_id", "video_token_id", "vision_start_token_id"
 def _composite(name: str, cls: str, text: str, *, flat: bool = False, description: str) -> Composite:
     vision = f"{name}_vision"
     towers = (
-        Tower("vision", config="vision_config", model_type=vision, model_types=(name,), path="model.visual",
-              renames={name: vision}),
+        Tower("vision", config="vision_config", model_type=vision, path="model.visual", renames={name: vision}),
         Tower("text", config="text_config", model_type=text, moves={"model": "model.language_model"}, flat=flat),
     )  # fmt: skip
     # Qwen2-VL's and Qwen2.5-VL's configurations also take a true tie_word_embeddings of the text config
