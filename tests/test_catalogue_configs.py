@@ -45,8 +45,8 @@ def _pairs() -> dict[str, str]:
 #: Specs citing a kept config that this test cannot take as it is, and where they are checked instead.
 CHECKED_ELSEWHERE = {
     "bert-base-uncased": "counts BertModel (the paper's 110M), the config names BertForMaskedLM: tests/test_published_counts.py",
-    "mistral-small-3.1-24b-instruct-2503": "counts the checkpoint's untied head, which transformers 5.25 ties for this config: "
-                                           "tests/test_composite.py",
+    "mistral-small-3.1-24b-instruct": "counts the checkpoint's untied head, which transformers 5.25 ties for this config: "
+                                      "tests/test_composite.py",
     "dbrx": "its routed experts are not named '.experts.' in transformers: tests/test_types_deepseek_dbrx.py",
     "snowflake-arctic": "remote code, no transformers class: tests/test_families_modern.py",
 }

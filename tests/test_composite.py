@@ -115,6 +115,12 @@ def test_a_bad_sub_config_field_is_named(tmp_path, capsys):
     path.write_text(json.dumps(data, indent=2))
     assert main(["count", str(path)]) == 2
     assert "vision_config.model_type: 'clip_vision_model' is not supported here" in capsys.readouterr().err
+    data["vision_config"] = {**data["vision_config"], "model_type": "siglip_vision_model", "not_a_field": 1}
+    path.write_text(json.dumps(data, indent=2))
+    assert main(["count", str(path)]) == 0
+    assert "vision_config.not_a_field (--strict refuses them)" in capsys.readouterr().err
+    assert main(["count", "--strict", str(path)]) == 2
+    assert "vision_config.not_a_field: not a field of transformers' configuration" in capsys.readouterr().err
     del data["vision_config"]
     path.write_text(json.dumps(data, indent=2))
     assert main(["count", str(path)]) == 2
@@ -179,7 +185,7 @@ def test_mistral_small_spec_is_its_config_with_the_head_untied():
     data = json.loads((CONFIGS / "mistral-small-3.1-24b-instruct-2503" / "config.json").read_text())
     assert "tie_word_embeddings" not in data
     reference = _reference({**data, "tie_word_embeddings": False})
-    (model,) = registry.load(ROOT / "specs" / "mistral-small-3.1-24b-instruct-2503.toml")
+    (model,) = registry.load(ROOT / "specs" / "mistral-small-3.1-24b-instruct.toml")
     _check(model, reference)
     (tied,) = registry.load(CONFIGS / "mistral-small-3.1-24b-instruct-2503" / "config.json")
     assert any("tie_word_embeddings: not given" in line for line in tied.warnings)
@@ -234,3 +240,20 @@ def test_verify_reads_transformers_4_checkpoint_names(model_type, tmp_path, caps
     checkpoint = write_header(tmp_path / "model.safetensors", old)
     assert main(["verify", str(path), str(checkpoint)]) == 0, capsys.readouterr()
     capsys.readouterr()
+
+
+@pytest.mark.parametrize(("field", "value"), [("d_in", True), ("d_out", "8"), ("bias", 1), ("merge", 2.0)])
+def test_type_confusion_in_a_part(field, value, tmp_path, capsys):
+    """A part's hyper-parameter of the wrong type (the projector's here) is one line naming the part and the field."""
+    import tomllib
+
+    from registry.output.toml_writer import dumps
+
+    spec = tomllib.loads((ROOT / "specs" / "mistral-small-3.1-24b-instruct.toml").read_text())
+    (projector,) = [p for p in spec["params"]["parts"] if p["part"] == "projector"]
+    projector["params"][field] = value
+    path = tmp_path / "bad.toml"
+    path.write_text(dumps({k: v for k, v in spec.items() if k != "params"}, {"params": spec["params"]}))
+    assert main(["count", str(path)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert f"params.parts: part 'projector' (projector): {field}: " in line, line

@@ -152,6 +152,9 @@ class ConfigReader:
         self.path = path
         self.lines = lines or {}
         self.read: set[str] = set()
+        #: Fields of nested sub-configs that their own mapping did not know (``vision_config.vocab_size``):
+        #: :meth:`finish` lists them after the top level's.
+        self.nested_ignored: list[str] = []
 
     def error(self, key: str, message: str) -> SpecError:
         """A SpecError pointing at ``key``'s line (a nested ``parent.key``: its parent's line)."""
@@ -216,6 +219,7 @@ class ConfigReader:
         """
         allowed = set(shape_free)
         ignored = [k for k in sorted(self.data, key=lambda k: self.lines.get(k, 0)) if k not in self.read and k not in allowed]
+        ignored += self.nested_ignored
         if strict and ignored:
             raise self.error(
                 ignored[0],

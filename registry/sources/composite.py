@@ -147,7 +147,7 @@ def map_composite(composite: Composite, cfg: ConfigReader, cls: str, model_type_
             notes += more
         elif tower.config:
             sub = SubConfig(cfg, tower.config)
-            mapped, more = _map_tower(tower, sub, model_type_of)
+            mapped, more = _map_tower(tower, cfg, sub, model_type_of)
             params[tower.part] = {k: (f"{tower.config}.{key}", value) for k, (key, value) in mapped.params.items()}
             families[tower.part] = mapped.family
             notes += more
@@ -172,8 +172,9 @@ def map_composite(composite: Composite, cfg: ConfigReader, cls: str, model_type_
     return Mapped(composite.family, {"parts": ("model_type", parts)}, tuple(notes))
 
 
-def _map_tower(tower: Tower, sub: SubConfig, model_type_of: ModelTypeOf) -> tuple[Mapped, list[str]]:
-    """The tower's sub-config mapped by its model type, and a note naming its ignored fields."""
+def _map_tower(tower: Tower, parent: ConfigReader, sub: SubConfig, model_type_of: ModelTypeOf) -> tuple[Mapped, list[str]]:
+    """The tower's sub-config mapped by its model type, and its notes; the fields its model type does not
+    know are added to ``parent``'s (``--strict`` refuses them, as the top level's)."""
     name = sub.raw("model_type", tower.model_type)
     name = tower.renames.get(name, name) if isinstance(name, str) else name
     allowed = (tower.model_type, *tower.model_types)
@@ -186,9 +187,8 @@ def _map_tower(tower: Tower, sub: SubConfig, model_type_of: ModelTypeOf) -> tupl
     sub.raw("architectures")  # a sub-config's own class is not what the composite builds
     mapped = mapping.map(sub, mapping.classes[0])
     ignored = sub.finish(COMMON_SHAPE_FREE | mapping.shape_free, name)
-    notes = [f"{sub.path}: {sub.key}: ignored field(s) that transformers does not know for model_type {name!r}: "
-             f"{', '.join(ignored)}"] if ignored else []  # fmt: skip
-    return mapped, notes + list(mapped.notes)
+    parent.nested_ignored += [f"{sub.key}.{field}" for field in ignored]  # the top level's finish lists them
+    return mapped, list(mapped.notes)
 
 
 def _map_flat(composite: Composite, tower: Tower, cfg: ConfigReader, model_type_of: ModelTypeOf) -> tuple[Mapped, list[str]]:
