@@ -58,7 +58,6 @@ NOT_YET_IN_THE_TABLE = {
     **{t: "tests/test_types_speech.py" for t in ("hubert", "wav2vec2", "wavlm", "whisper")},
     **{t: "tests/test_types_vision.py" for t in ("clip", "clip_vision_model", "dinov2", "dinov2_with_registers", "siglip",
                                                   "siglip_vision_model", "vit")},
-    **{t: "tests/test_composite.py" for t in ("gemma3", "llava", "llava_next", "mistral3", "paligemma", "pixtral")},
     **{t: "tests/test_qwen_vl.py" for t in ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "qwen3_5", "qwen3_5_moe")},
     **{t: "tests/test_qwen_vision.py" for t in ("qwen2_vl_vision", "qwen2_5_vl_vision", "qwen3_vl_vision",
                                                  "qwen3_vl_moe_vision", "qwen3_5_vision", "qwen3_5_moe_vision")},
