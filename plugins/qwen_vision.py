@@ -131,8 +131,8 @@ def _merger(p: QwenVisionParams, name: str, post_shuffle: bool) -> Module:
     wide = p.merged_width
     return Module(name=name, blocks=[
         _norm(p, norm, wide if post_shuffle else p.d_model),
-        Linear(name=fc1, in_features=wide, out_features=wide, component="head"),
-        Linear(name=fc2, in_features=wide, out_features=p.d_out, component="head"),
+        Linear(name=fc1, in_features=wide, out_features=wide, component="other"),  # a projector, as connectors are
+        Linear(name=fc2, in_features=wide, out_features=p.d_out, component="other"),
     ])  # fmt: skip
 
 
