@@ -36,6 +36,7 @@ FAMILY_MODULES: dict[str, str] = {
     "speech-encoder": "registry.plugins.speech_encoder",
     "vision": "registry.plugins.vision",
     "dual-encoder": "registry.plugins.dual_encoder",
+    "qwen-vision": "registry.plugins.qwen_vision",
     "composite": "registry.plugins.composite",
     "projector": "registry.plugins.projector",
     "pixtral": "registry.plugins.pixtral",

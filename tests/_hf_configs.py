@@ -192,3 +192,31 @@ def top_k_of(config: Any) -> int | None:
 
 def _is_moe(config: Any) -> bool:
     return any(getattr(config, k, 0) for k in ("num_local_experts", "num_experts", "n_routed_experts"))
+
+
+def composites() -> dict[str, Any]:
+    """The built-in composite model types (:class:`registry.Composite`), by name, as their plugins hand them over."""
+    from registry import Composite
+    from registry.plugin_manager import get_plugin_manager
+
+    found: dict[str, Any] = {}
+    get_plugin_manager().hook.register_model_types(register=lambda m: found.__setitem__(m.name, m))
+    return {name: m for name, m in found.items() if isinstance(m, Composite)}
+
+
+def sub_configs(data: dict, known: dict[str, Any]) -> dict[str, dict]:
+    """The sub-configs of a published composite config (``known``: :func:`composites`), by the model type
+    that reads each: the sub-config's ``model_type`` as transformers renames it, else its tower's. Each is
+    written as a config of its own (that ``model_type``). A flat config's text tower (its fields at the top
+    level) is given as the type with no config (``{}``)."""
+    found: dict[str, dict] = {}
+    composite = known.get(data.get("model_type"))
+    for tower in composite.towers if composite else ():
+        sub = data.get(tower.config) if tower.config else None
+        if isinstance(sub, dict):
+            name = sub.get("model_type", tower.model_type)
+            name = tower.renames.get(name, name)
+            found[name] = {**sub, "model_type": name}
+        elif tower.config and sub is None and tower.flat:
+            found[tower.model_type] = {}
+    return found

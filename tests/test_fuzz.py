@@ -1170,9 +1170,13 @@ def _family_bases() -> dict[str, dict]:
         imported = run("import-hf", config)
         if imported.code == 0:
             data = tomllib.loads(imported.out)
-            if data["family"] in missing:
-                bases[data["family"]] = data
-                missing.discard(data["family"])
+            # a composite's parts are specs of their own families (Qwen's vision tower has no spec of its own)
+            parts = [{"name": f"{data['name']}-{p['part']}", "family": p["family"], "params": p["params"]}
+                     for p in (data.get("params") or {}).get("parts") or ()]  # fmt: skip
+            for found in (data, *parts):
+                if found["family"] in missing:
+                    bases[found["family"]] = found
+                    missing.discard(found["family"])
     return bases
 
 

@@ -18,17 +18,24 @@ from registry.plugin_manager import load_model_types
 from registry.contracts import short_value
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.sources.hf_config import import_config
+from tests._hf_configs import composites, sub_configs
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
 
 
 def _published() -> dict[str, dict]:
-    """One published config per model type (the first folder, by name)."""
+    """One published config per model type (the first folder, by name), a composite's sub-configs as configs
+    of their own (written with their type's class)."""
     found: dict[str, dict] = {}
+    known = composites()
     for path in sorted(CONFIGS.glob("*/config.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         found.setdefault(data.get("model_type"), data)
+        for name, sub in sub_configs(data, known).items():
+            if sub:
+                cls = load_model_types().get(name).classes[0]
+                found.setdefault(name, {**sub, "architectures": [cls]})
     return found
 
 

@@ -48,6 +48,11 @@ class Tower:
     config and the towers' hyper-parameters. ``path`` is where transformers puts the top-level
     blocks the family builds (``"model.vision_tower"``); ``moves`` puts some elsewhere
     (``{"model": "model.language_model"}``: a language model's body, its ``lm_head`` staying at the root).
+    ``renames`` maps a sub-config ``model_type`` that transformers renames before reading it to the
+    type that reads it (Qwen3-VL's published ``vision_config`` says ``"qwen3_vl"``, read as
+    ``qwen3_vl_vision``: ``Qwen3VLConfig.__post_init__``). ``flat``: a config without the sub-config
+    holds the tower's fields at its top level (Qwen2-VL's Hub configs; ``Qwen2VLConfig`` then takes
+    the text fields from there).
     """
 
     part: str
@@ -58,6 +63,8 @@ class Tower:
     params: ConnectorParams | None = None
     path: str = ""
     moves: Mapping[str, str] = field(default_factory=dict)
+    renames: Mapping[str, str] = field(default_factory=dict)
+    flat: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,7 +140,12 @@ def map_composite(composite: Composite, cfg: ConfigReader, cls: str, model_type_
     families: dict[str, str] = {}
     notes: list[str] = []
     for tower in composite.towers:
-        if tower.config:
+        if tower.config and tower.flat and cfg.raw(tower.config) is None:
+            mapped, more = _map_flat(composite, tower, cfg, model_type_of)
+            params[tower.part] = dict(mapped.params)
+            families[tower.part] = mapped.family
+            notes += more
+        elif tower.config:
             sub = SubConfig(cfg, tower.config)
             mapped, more = _map_tower(tower, cfg, sub, model_type_of)
             params[tower.part] = {k: (f"{tower.config}.{key}", value) for k, (key, value) in mapped.params.items()}
@@ -164,6 +176,7 @@ def _map_tower(tower: Tower, parent: ConfigReader, sub: SubConfig, model_type_of
     """The tower's sub-config mapped by its model type, and its notes; the fields its model type does not
     know are added to ``parent``'s (``--strict`` refuses them, as the top level's)."""
     name = sub.raw("model_type", tower.model_type)
+    name = tower.renames.get(name, name) if isinstance(name, str) else name
     allowed = (tower.model_type, *tower.model_types)
     if not isinstance(name, str) or ("*" not in allowed and name not in allowed):
         raise sub.error("model_type", f"{short_value(name)} is not supported here; supported: {', '.join(a for a in allowed if a != '*')}")
@@ -175,6 +188,21 @@ def _map_tower(tower: Tower, parent: ConfigReader, sub: SubConfig, model_type_of
     mapped = mapping.map(sub, mapping.classes[0])
     ignored = sub.finish(COMMON_SHAPE_FREE | mapping.shape_free, name)
     parent.nested_ignored += [f"{sub.key}.{field}" for field in ignored]  # the top level's finish lists them
+    return mapped, list(mapped.notes)
+
+
+def _map_flat(composite: Composite, tower: Tower, cfg: ConfigReader, model_type_of: ModelTypeOf) -> tuple[Mapped, list[str]]:
+    """A ``flat`` tower whose config has no sub-config: its model type reads the top level (but the other
+    towers' sub-configs and the composite's own fields); the fields it reads or knows are the top level's
+    read ones, the others are the composite's to report."""
+    mapping = model_type_of(tower.model_type)
+    if mapping is None:
+        raise cfg.error(tower.config, f"{tower.model_type!r} is not mapped by any installed plugin")
+    own = {t.config for t in composite.towers if t.config} | set(composite.shape_free) | {"model_type", "architectures"}
+    top = ConfigReader({k: v for k, v in cfg.data.items() if k not in own}, cfg.path, cfg.lines)
+    mapped = mapping.map(top, mapping.classes[0])
+    known = top.read | ((mapping.shape_free | COMMON_SHAPE_FREE) & set(top.data))
+    cfg.read.update(known)
     return mapped, list(mapped.notes)
 
 
