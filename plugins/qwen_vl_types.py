@@ -31,6 +31,7 @@ from dataclasses import replace
 
 from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.image_rules import qwen
 from registry.plugins.llama_model_types import ROWS as LLAMA_ROWS
 from registry.plugins.qwen_vision_types import VISION_ROWS
 from registry.plugins.vlm_types import tie
@@ -97,7 +98,7 @@ def _composite(name: str, cls: str, text: str, *, flat: bool = False, descriptio
     )  # fmt: skip
     # Qwen2-VL's and Qwen2.5-VL's configurations also take a true tie_word_embeddings of the text config
     return Composite(name, "composite", (cls,), towers, rules=(_lm_head, tie(from_text=flat)), shape_free=_TOKENS,
-                     description=description)  # fmt: skip
+                     description=description, images=qwen(vision))  # fmt: skip
 
 
 #: The composite model types (the module's docstring lists them).

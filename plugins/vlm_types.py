@@ -6,13 +6,14 @@ reads it: ``text_config`` -> ``gemma3_text``, ``vision_config`` -> ``siglip_visi
 projector (the ``projector`` family, its hyper-parameters from both towers and a few top-level
 fields), and where transformers 5.25 puts each part (``model.vision_tower.``,
 ``model.multi_modal_projector.``, ``model.language_model.``, ``lm_head.``;
-``modeling_<type>.py``). The top-level ``tie_word_embeddings`` ties the language model's head
+``modeling_<type>.py``); how an image becomes tokens (:mod:`registry.plugins.image_rules`). The top-level ``tie_word_embeddings`` ties the language model's head
 (transformers reads the composite configuration's, not the text config's).
 """
 
 from __future__ import annotations
 
 from registry import Composite, ConfigReader, Params, Tower, hookimpl, short_value
+from registry.plugins import image_rules
 from registry.plugins.generated_defaults import DEFAULTS
 
 #: Where transformers 5.25's ``<X>ForConditionalGeneration`` puts the towers.
@@ -113,23 +114,23 @@ COMPOSITES = (
     Composite("gemma3", "composite", ("Gemma3ForConditionalGeneration",),
               _towers("gemma3_text", "siglip_vision_model", gemma3_projector, text_types=()),
               rules=(tie(),), shape_free=_GEMMA3_FREE,
-              description="Gemma 3 (vision): SigLIP tower, projector, gemma3_text"),
+              description="Gemma 3 (vision): SigLIP tower, projector, gemma3_text", images=image_rules.GEMMA3),
     Composite("llava", "composite", ("LlavaForConditionalGeneration",),
               _towers("llama", "clip_vision_model", llava_projector),
               rules=(tie(from_text=True),), shape_free=_LLAVA_FREE | {"multimodal_projector_bias"},
-              description="LLaVA: CLIP tower, two-layer projector, any mapped language model"),
+              description="LLaVA: CLIP tower, two-layer projector, any mapped language model", images=image_rules.LLAVA),
     Composite("llava_next", "composite", ("LlavaNextForConditionalGeneration",),
               _towers("llama", "clip_vision_model", llava_next_projector, moves={"image_newline": "model.image_newline"}),
               rules=(tie(),), shape_free=_LLAVA_FREE | {"multimodal_projector_bias", "image_grid_pinpoints"},
-              description="LLaVA-NeXT: CLIP tower, projector and image_newline, any mapped language model"),
+              description="LLaVA-NeXT: CLIP tower, projector and image_newline, any mapped language model", images=image_rules.LLAVA_NEXT),
     Composite("mistral3", "composite", ("Mistral3ForConditionalGeneration",),
               _towers("mistral", "pixtral", mistral3_projector),
               rules=(tie(),), shape_free=frozenset(("image_token_index", "projector_hidden_act")),
-              description="Mistral 3: Pixtral tower, patch merger and projector, any mapped language model"),
+              description="Mistral 3: Pixtral tower, patch merger and projector, any mapped language model", images=image_rules.MISTRAL3),
     Composite("paligemma", "composite", ("PaliGemmaForConditionalGeneration",),
               _towers("gemma", "siglip_vision_model", paligemma_projector),
               rules=(tie(),), shape_free=frozenset(("image_token_index", "vocab_size", "hidden_size")),
-              description="PaliGemma: SigLIP tower, one linear, any mapped language model"),
+              description="PaliGemma: SigLIP tower, one linear, any mapped language model", images=image_rules.PALIGEMMA),
 )  # fmt: skip
 
 

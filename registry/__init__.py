@@ -74,6 +74,8 @@ _EXPORTS = {
     "Composite": "registry.sources.composite",
     "Tower": "registry.sources.composite",
     "SubConfig": "registry.sources.composite",
+    "ImageRule": "registry.sources.images",
+    "ImageTokens": "registry.sources.images",
     "select_part": "registry.model",
     "Rule": "registry.sources.rows",
     "families": "registry.sources.loading",
@@ -95,6 +97,7 @@ if TYPE_CHECKING:  # pragma: no cover
         Mapped, ModelType, Params, hookimpl, short_value,
     )  # fmt: skip
     from registry.sources.rows import Row, Rule
+    from registry.sources.images import ImageRule, ImageTokens
     from registry.sources.loading import families, load
     from registry.model import Model, build_model
     from registry.api import chinchilla, count, count_flops, estimate_memory, html_report

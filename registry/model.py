@@ -27,7 +27,8 @@ class Model:
     spec cites, ``training_tokens`` the published training-set size, ``path`` the
     spec file the model came from. ``ignored_fields`` are fields of a config.json that
     transformers does not know for its model type (its model never reads them);
-    ``warnings`` are lines the command line prints on stderr.
+    ``warnings`` are lines the command line prints on stderr. ``images``: how the model's images
+    become tokens (:class:`registry.sources.images.ImageInputs`, from a composite config; None: none known).
     """
 
     name: str
@@ -41,6 +42,7 @@ class Model:
     path: str | None = None
     ignored_fields: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    images: Any = None
 
 
 def build_architecture(family_name: str, params: BaseModel) -> Module:

@@ -40,12 +40,14 @@ class Mapped:
 
     ``params`` maps each hyper-parameter to the config field it was read from and its
     value (None: the family's default), so that a family's validation error names the
-    config's field. ``notes`` are lines worth telling the user (printed as warnings).
+    config's field. ``notes`` are lines worth telling the user (printed as warnings). ``images``: how
+    the model's images become tokens (an ``ImageInputs`` of :mod:`registry.sources.images`; None: none).
     """
 
     family: str
     params: Params
     notes: tuple[str, ...] = ()
+    images: Any = None
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from registry.contracts import COMMON_SHAPE_FREE, ConfigReader, Mapped, ModelType, Params, short_value
+from registry.sources.images import ImageRule
 
 #: A connector's hyper-parameters from the config and the towers' (part -> Params, as mapped).
 ConnectorParams = Callable[[ConfigReader, dict[str, Params]], Params]
@@ -74,7 +75,8 @@ class Composite:
     ``name`` is the ``model_type``; ``family`` the family that joins the parts (it takes
     ``parts``); ``classes`` the model classes ``architectures`` may name; ``towers`` the parts in
     transformers' order; ``rules`` what the whole config decides for the parts; ``shape_free``
-    the top-level fields that change no shape (the sub-configs are read by the towers).
+    the top-level fields that change no shape (the sub-configs are read by the towers); ``images`` how
+    an image becomes tokens (:class:`registry.ImageRule`; None: the model takes no images).
     """
 
     name: str
@@ -84,6 +86,7 @@ class Composite:
     rules: tuple[CompositeRule, ...] = ()
     shape_free: frozenset[str] = frozenset()
     description: str = ""
+    images: ImageRule | None = None
 
     #: What the plugin registry calls one of these in its messages.
     what: ClassVar[str] = "model type"
@@ -169,7 +172,8 @@ def map_composite(composite: Composite, cfg: ConfigReader, cls: str, model_type_
         values = dict(sorted(values.items(), key=lambda item: order.get(item[0], len(order))))
         part = {"part": tower.part, "family": families[tower.part], "path": tower.path, "moves": dict(tower.moves)}
         parts.append({k: v for k, v in part.items() if v} | {"params": values})
-    return Mapped(composite.family, {"parts": ("model_type", parts)}, tuple(notes))
+    images = composite.images.read(cfg) if composite.images else None
+    return Mapped(composite.family, {"parts": ("model_type", parts)}, tuple(notes), images=images)
 
 
 def _map_tower(tower: Tower, parent: ConfigReader, sub: SubConfig, model_type_of: ModelTypeOf) -> tuple[Mapped, list[str]]:

@@ -1,0 +1,134 @@
+"""How the vision-language model types' images become tokens: their :class:`registry.ImageRule`s.
+
+Each rule names the config fields it reads (dotted: ``vision_config.patch_size``) and transformers 5.25's
+defaults for those a config may leave out (its configuration classes: :data:`DEFAULTS`). Where the
+processor has real logic the rule has a function of a few lines, after transformers' own code:
+
+* :func:`qwen_smart_resize`: ``Qwen2VLImageProcessor`` (``image_processing_qwen2_vl.py`` ``smart_resize``,
+  ``get_number_of_image_patches``) and ``Qwen2VLProcessor._get_num_multimodal_tokens``; Qwen2.5-VL's
+  window attention (``modeling_qwen2_5_vl.py`` ``Qwen2_5_VisionTransformerPretrainedModel.get_window_index``);
+* :func:`llava_next_anyres`: ``LlavaNextProcessor._get_number_of_features`` (``processing_llava_next.py``)
+  with ``select_best_resolution`` (``image_processing_utils.py``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from registry import ImageRule, ImageTokens
+from registry.plugins.generated_defaults import DEFAULTS
+
+#: ``Qwen2VLImageProcessor``'s default pixel bounds (``size = {"shortest_edge": 56 * 56, "longest_edge":
+#: 28 * 28 * 1280}``); a checkpoint's preprocessor_config.json may set others.
+QWEN_MIN_PIXELS, QWEN_MAX_PIXELS = 56 * 56, 28 * 28 * 1280
+#: ``LlavaNextConfig``'s default ``image_grid_pinpoints`` (configuration_llava_next.py).
+LLAVA_NEXT_PINPOINTS = [[336, 672], [672, 336], [672, 672], [1008, 336], [336, 1008]]
+
+
+def smart_resize(height: int, width: int, factor: int, min_pixels: int, max_pixels: int) -> tuple[int, int]:
+    """transformers' ``smart_resize`` (image_processing_qwen2_vl.py): sides multiples of ``factor``, the area
+    within the bounds, the aspect ratio kept as closely as possible. Raises ValueError past 200:1."""
+    if max(height, width) / min(height, width) > 200:
+        raise ValueError(f"Qwen's processor refuses an aspect ratio over 200 (got {height}x{width})")
+    h_bar, w_bar = round(height / factor) * factor, round(width / factor) * factor
+    if h_bar * w_bar > max_pixels:
+        beta = math.sqrt((height * width) / max_pixels)
+        h_bar = max(factor, math.floor(height / beta / factor) * factor)
+        w_bar = max(factor, math.floor(width / beta / factor) * factor)
+    elif h_bar * w_bar < min_pixels:
+        beta = math.sqrt(min_pixels / (height * width))
+        h_bar, w_bar = math.ceil(height * beta / factor) * factor, math.ceil(width * beta / factor) * factor
+    return h_bar, w_bar
+
+
+def qwen_smart_resize(inputs, height: int, width: int) -> ImageTokens:
+    """Qwen-VL: ``smart_resize`` to multiples of ``patch x merge``, a grid of patches, one token per ``merge²``;
+    Qwen2.5-VL's windowed layers see windows of ``window_size`` pixels (in merged units, ``window_size //
+    merge // patch``, the last row and column of windows cut short)."""
+    patch, merge = inputs.patch, inputs.merge
+    h, w = smart_resize(height, width, patch * merge, QWEN_MIN_PIXELS, QWEN_MAX_PIXELS)
+    rows, cols = h // patch, w // patch
+    patches = rows * cols
+    windows: tuple[int, ...] = ()
+    windowed = 0
+    window = inputs.extra.get("window_size")
+    if window:
+        side = max(window // merge // patch, 1)
+        mr, mc = rows // merge, cols // merge
+        heights = [min(side, mr - i) for i in range(0, mr, side)]
+        widths = [min(side, mc - j) for j in range(0, mc, side)]
+        windows = tuple(a * b * merge**2 for a in heights for b in widths)
+        full = inputs.extra.get("fullatt_block_indexes") or ()
+        windowed = inputs.extra["depth"] - len(set(full))
+    return ImageTokens(h, w, patches // merge**2, 1, patches, patches // merge**2, windows, windowed if windows else 0)
+
+
+def select_best_resolution(size: tuple[int, int], pinpoints: list) -> tuple[int, int]:
+    """transformers' ``select_best_resolution`` (image_processing_utils.py): the grid resolution keeping the
+    most of the image, then wasting the least."""
+    height, width = size
+    best, most, least = (0, 0), 0, float("inf")
+    for h, w in pinpoints:
+        scale = min(w / width, h / height)
+        effective = min(int(width * scale) * int(height * scale), width * height)
+        wasted = w * h - effective
+        if effective > most or (effective == most and wasted < least):
+            best, most, least = (h, w), effective, wasted
+    return best
+
+
+def llava_next_anyres(inputs, height: int, width: int) -> ImageTokens:
+    """LLaVA-NeXT: the base image and the tiles of the best grid resolution, each a crop of ``image_size``; the
+    tiles' features unpadded to the image's aspect ratio, a newline token after each row
+    (``_get_number_of_features``, ``_get_unpadded_features``)."""
+    side, patch = inputs.size, inputs.patch
+    pinpoints = inputs.extra.get("image_grid_pinpoints") or LLAVA_NEXT_PINPOINTS
+    best_h, best_w = select_best_resolution((height, width), pinpoints)
+    scale_h, scale_w = best_h // side, best_w // side
+    per_side = side // patch
+    cur_h, cur_w = per_side * scale_h, per_side * scale_w
+    if width / height > cur_w / cur_h:
+        cur_h -= 2 * ((cur_h - int(round(height * (cur_w / width), 7))) // 2)
+    else:
+        cur_w -= 2 * ((cur_w - int(round(width * (cur_h / height), 7))) // 2)
+    base = per_side**2 + int(not inputs.drop_class_token)
+    crops = 1 + scale_h * scale_w
+    return ImageTokens(height, width, cur_h * cur_w + cur_h + base, crops, per_side**2 + 1, crops * base)
+
+
+def _vision(kind: str, *names: str) -> dict:
+    """transformers' defaults of a vision config's fields, as the rule's dotted names."""
+    return {f"vision_config.{n}": DEFAULTS[kind][n] for n in names}
+
+
+SIGLIP = _vision("siglip_vision_model", "image_size", "patch_size")
+CLIP = _vision("clip_vision_model", "image_size", "patch_size")
+
+GEMMA3 = ImageRule("Gemma 3 pooling", fixed_tokens="mm_tokens_per_image",
+                   defaults={**SIGLIP, "mm_tokens_per_image": DEFAULTS["gemma3"]["mm_tokens_per_image"]},
+                   note="resized to vision_config.image_size (Gemma3ImageProcessor, no pan-and-scan crops)")
+LLAVA = ImageRule("LLaVA: CLIP patches", class_token=True, select_strategy="vision_feature_select_strategy",
+                  defaults={**CLIP, "vision_feature_select_strategy": "default"},
+                  note="resized and cropped to vision_config.image_size (the processor's crop_size)")
+LLAVA_NEXT = ImageRule("LLaVA-NeXT any-resolution tiles", resize="function", class_token=True,
+                       select_strategy="vision_feature_select_strategy", extra={"image_grid_pinpoints": "image_grid_pinpoints"},
+                       defaults={**CLIP, "vision_feature_select_strategy": "default"}, function=llava_next_anyres,
+                       note="tiles of vision_config.image_size on the best image_grid_pinpoints resolution")
+PALIGEMMA = ImageRule("PaliGemma: SigLIP patches", defaults=SIGLIP,
+                      note="resized to vision_config.image_size (SiglipImageProcessor)")
+MISTRAL3 = ImageRule("Pixtral patches merged by spatial_merge_size², [IMG_BREAK] per row", resize="longest_edge",
+                     merge="spatial_merge_size", row_breaks=True,
+                     defaults={**_vision("pixtral", "image_size", "patch_size"),
+                               "spatial_merge_size": DEFAULTS["mistral3"]["spatial_merge_size"]},
+                     note="longest edge fitted to vision_config.image_size (PixtralImageProcessor)")  # fmt: skip
+
+
+def qwen(kind: str) -> ImageRule:
+    """Qwen-VL's rule for the vision config type ``kind`` (``qwen2_5_vl_vision``: with window attention)."""
+    windowed = ("window_size", "fullatt_block_indexes", "depth") if DEFAULTS[kind].get("window_size") else ()
+    fields = ("patch_size", "spatial_merge_size", *windowed)
+    return ImageRule("Qwen smart_resize, patches merged by spatial_merge_size²", resize="function", size="",
+                     merge="vision_config.spatial_merge_size", extra={f: f"vision_config.{f}" for f in fields[2:]},
+                     defaults=_vision(kind, *fields), function=qwen_smart_resize,
+                     note=f"Qwen2VLImageProcessor's default pixel bounds {QWEN_MIN_PIXELS:,} to {QWEN_MAX_PIXELS:,} "
+                          "(a preprocessor_config.json may set others)")  # fmt: skip
