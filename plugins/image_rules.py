@@ -60,7 +60,8 @@ def qwen_smart_resize(inputs, height: int, width: int) -> ImageTokens:
         windows = tuple(a * b * merge**2 for a in heights for b in widths)
         full = inputs.extra.get("fullatt_block_indexes") or ()
         windowed = inputs.extra["depth"] - len(set(full))
-    return ImageTokens(h, w, patches // merge**2, 1, patches, patches // merge**2, windows, windowed if windows else 0)
+    return ImageTokens(h, w, patches // merge**2, 1, patches, patches // merge**2, windows, windowed,
+                       inputs.extra.get("depth") or 0)
 
 
 def select_best_resolution(size: tuple[int, int], pinpoints: list) -> tuple[int, int]:
@@ -128,7 +129,7 @@ def qwen(kind: str) -> ImageRule:
     windowed = ("window_size", "fullatt_block_indexes", "depth") if DEFAULTS[kind].get("window_size") else ()
     fields = ("patch_size", "spatial_merge_size", *windowed)
     return ImageRule("Qwen smart_resize, patches merged by spatial_merge_size²", resize="function", size="",
-                     merge="vision_config.spatial_merge_size", extra={f: f"vision_config.{f}" for f in fields[2:]},
+                     merge="vision_config.spatial_merge_size", merged_blocks=("merger", "deepstack_merger_list"), extra={f: f"vision_config.{f}" for f in fields[2:]},
                      defaults=_vision(kind, *fields), function=qwen_smart_resize,
                      note=f"Qwen2VLImageProcessor's default pixel bounds {QWEN_MIN_PIXELS:,} to {QWEN_MAX_PIXELS:,} "
                           "(a preprocessor_config.json may set others)")  # fmt: skip

@@ -66,6 +66,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from registry.analyses.flops_terms import DEFAULT_SEQ_LEN, TERMS, decode_terms, forward_terms
+from registry.analyses.images import ImagePlan, image_forward_terms
 from registry.analyses.report import count
 from registry.model import Model
 from registry.numbers import ratio
@@ -152,6 +153,8 @@ class FlopsReport:
     decode_tokens_per_second_per_gpu: float | None = None
     decode_bound: str | None = None
     notes: list[str] = field(default_factory=list)
+    images: dict[str, Any] | None = None
+    vision_forward_flops_per_image: int | None = None
 
     def row(self) -> dict[str, Any]:
         """The headline numbers as one flat row, in field order (no terms, n_params, notes)."""
@@ -163,12 +166,18 @@ class FlopsReport:
         return {**self.row(), "n_params": self.n_params, "terms": dict(self.terms),
                 "training_flops_per_token": self.training_flops_per_token,
                 "training_flops_per_token_by_convention": dict(self.training_flops_per_token_by_convention),
-                "notes": list(self.notes)}  # fmt: skip
+                "notes": list(self.notes), **self._images()}  # fmt: skip
+
+    def _images(self) -> dict[str, Any]:
+        """The images' keys (:class:`registry.analyses.images.ImagePlan`), when the sequence holds images."""
+        if self.images is None:
+            return {}
+        return {**self.images, "vision_forward_flops_per_image": self.vision_forward_flops_per_image}
 
 
 #: FlopsReport fields left out of :meth:`FlopsReport.row`.
 _NOT_IN_ROW = frozenset({"n_params", "terms", "training_flops_per_token", "training_flops_per_token_by_convention",
-                         "notes"})  # fmt: skip
+                         "notes", "images", "vision_forward_flops_per_image"})  # fmt: skip
 
 
 def convention_terms(all_terms: dict[str, int], convention: str, report: Any, seq_len: int) -> dict[str, int]:
@@ -201,12 +210,15 @@ def recompute_flops(terms: dict[str, int], recompute: str) -> int:
 
 def flops(
     model: Model, seq_len: int = DEFAULT_SEQ_LEN, convention: str = "appendix-f", tokens: int | None = None,
-    recompute: str = "none",
+    recompute: str = "none", images: ImagePlan | None = None,
 ) -> FlopsReport:  # fmt: skip
     """Forward, backward and training FLOPs of ``model`` and the ``6·N·D`` comparison.
 
     ``tokens`` defaults to the model's ``training_tokens``; ``recompute`` (none, selective,
-    full) adds what activation recomputation runs again. Raises ValueError for an
+    full) adds what activation recomputation runs again. ``images``
+    (:func:`registry.analyses.images.plan_images`): the sequence holds ``seq_len`` text tokens and the
+    images' tokens (the report's ``seq_len`` is their sum), and the vision tower runs over each image
+    (:mod:`registry.analyses.images`); the per-token figures are then rounded down. Raises ValueError for an
     unknown convention or recompute setting, a non-positive ``seq_len`` or ``tokens``.
     """
     if convention not in CONVENTIONS:
@@ -215,7 +227,13 @@ def flops(
         raise ValueError(f"unknown recompute {recompute!r}; known: {', '.join(RECOMPUTE)}")
     if tokens is not None and tokens < 1:
         raise ValueError(f"tokens must be a positive integer, got {tokens}")
-    all_terms, notes = forward_terms(model, seq_len)
+    per_image = None
+    if images is not None:
+        all_terms, per_image, notes = image_forward_terms(model, seq_len, images)
+        seq_len += images.tokens
+        notes.append(f"images: {images.line()}")
+    else:
+        all_terms, notes = forward_terms(model, seq_len)
     if convention in ("palm", "6nd"):  # they count parameters, not the head's product
         notes = [n for n in notes if "final logits are 0" not in n]
     report = count(model)
@@ -255,6 +273,8 @@ def flops(
         recompute_flops_per_sequence=again,
         training_flops_per_token_by_convention=by_convention,
         notes=notes,
+        images=None if images is None else images.to_dict(),
+        vision_forward_flops_per_image=None if per_image is None else sum(per_image.values()),
     )
 
 

@@ -46,6 +46,7 @@ from registry.analyses.sharding import (
 from registry.analyses.storage import FORMATS, Format, find_format, scope_note, weights_bytes
 from registry.analyses.tensor_parallel import attention_heads, kv_share, replication_note, split_problem, valid_degrees
 from registry.blocks import BlockBase
+from registry.analyses.images import ImagePlan, image_activations
 from registry.model import Model
 from registry.numbers import ceil_div, ratio
 
@@ -105,6 +106,7 @@ def memory(
     reserve: Fraction | float | int = DEFAULT_RESERVE,
     stored_weights: tuple[int, str] | None = None,
     search: bool = True,
+    images: ImagePlan | None = None,
 ) -> MemoryReport:
     """Weights, training state, activations and cache of ``model`` in bytes, whole and per GPU.
 
@@ -112,7 +114,10 @@ def memory(
     it counts flash attention and no recomputation. ``stored_weights`` is (bytes, label)
     of a checkpoint's weights as its file stores them. With a ``gpu``: ``reserve`` (a
     fraction of the card or bytes) is kept for the runtime; ``search`` also finds the
-    longest context and largest batch that fit. Raises ValueError for an unknown format
+    longest context and largest batch that fit (with ``images``: text tokens beside them). ``images``
+    (:func:`registry.analyses.images.plan_images`): each sequence holds ``seq_len`` text tokens and the
+    images' tokens (the report's ``seq_len`` is their sum), the cache and activations over all of
+    them, and in training the vision tower's activations over each image's patches. Raises ValueError for an unknown format
     or optimizer, training at a type other than :data:`TRAIN_DTYPES`, a non-positive
     size, an unknown recompute setting, a tensor-parallel degree the heads cannot take,
     or a LoRA target that names no linear layer.
@@ -142,6 +147,10 @@ def memory(
     report = count(model)
     n = report.total_params
     notes: list[str] = []
+    text_len = seq_len
+    if images is not None:
+        seq_len += images.tokens
+        notes.append(f"images: {images.line()}")
 
     groups, cache_notes = cache_groups(arch, seq_len, batch, kv_fmt.bits, encoder_len)
     notes += cache_notes
@@ -189,7 +198,7 @@ def memory(
         master = 0 if fmt.name == "fp32" else 4 * trained
         exact = optimizer_state_bytes(trained, optimizer)
         states = ceil_div(exact.numerator, exact.denominator)
-        activations, logits, activations_gpu = _activations(model, seq_len, batch, fmt, setup, par, notes)
+        activations, logits, activations_gpu = _activations(model, seq_len, batch, fmt, setup, par, notes, images)
         per_gpu = per_gpu_states(param_groups, par, int(fmt.bits), optimizer, master=fmt.name != "fp32")
         per_gpu_total = per_gpu.total + (activations_gpu or 0)
     else:
@@ -221,13 +230,14 @@ def memory(
         qlora=bool(lora and setup.qlora), trainable_params=lora.trainable_params if lora else None,
         all_params=n + lora.trainable_params if lora else None,
         trainable_percent=ratio(100 * lora.trainable_params, n + lora.trainable_params) if lora else None,
-        kv_cache_by_kind=groups, notes=notes,
+        kv_cache_by_kind=groups, notes=notes, images=None if images is None else images.to_dict(),
     )  # fmt: skip
     if gpu is None:
         return result
     return _verdict(result, model, gpu, reserve, param_groups, par, split, heads, optimizer, search,
                     dict(dtype=dtype, train=train, optimizer=optimizer, kv_dtype=kv_fmt.name, encoder_len=encoder_len,
-                         parallel=par, training=training, stored_weights=stored_weights))  # fmt: skip
+                         parallel=par, training=training, stored_weights=stored_weights, images=images),
+                    seq_len - text_len)  # fmt: skip
 
 
 def _bytes(values: int, bits: Fraction) -> int:
@@ -241,9 +251,16 @@ def per_gpu_cache(groups: list[CacheGroup], tp: int, pp: int = 1) -> int:
 
 
 def _activations(model: Model, seq: int, batch: int, fmt: Format, setup: Training, par: Parallelism,
-                 notes: list[str]) -> tuple[int | None, int | None, int | None]:  # fmt: skip
-    """(whole micro-batch on one GPU, its logits and loss, one GPU's share under tp)."""
+                 notes: list[str], images: ImagePlan | None = None) -> tuple[int | None, int | None, int | None]:  # fmt: skip
+    """(whole micro-batch on one GPU, its logits and loss, one GPU's share under tp); with ``images``, the
+    language model over the sequence and the vision tower over the images' patches."""
     attention = setup.attention_implementation
+    if images is not None and setup.activations == "autograd":
+        one, gpu, logits = image_activations(model, images, seq, batch, max(int(fmt.bits) // 8, 1), attention,
+                                             setup.recompute, par.tp, setup.sequence_parallel)  # fmt: skip
+        notes.append(f"activations: what autograd keeps with {attention} attention and recomputation "
+                     f"{setup.recompute}: the language model over {seq:,} tokens, the vision tower over each image")
+        return one, logits, gpu
     if setup.activations == "korthikanti":
         shape, shape_notes = layer_shape(model.architecture)
         notes += shape_notes
@@ -265,8 +282,9 @@ def _activations(model: Model, seq: int, batch: int, fmt: Format, setup: Trainin
 
 
 def _verdict(r: MemoryReport, model: Model, gpu: GPU, reserve, groups: list[ParamGroup], par: Parallelism, split: int,
-             heads, optimizer: str, search: bool, again: dict) -> MemoryReport:  # fmt: skip
-    """``r`` with the GPU's verdict: usable memory, fits and by how much, min GPUs, max context and batch."""
+             heads, optimizer: str, search: bool, again: dict, image_tokens: int = 0) -> MemoryReport:  # fmt: skip
+    """``r`` with the GPU's verdict: usable memory, fits and by how much, min GPUs, max context and batch
+    (``image_tokens`` in each sequence beside its text: the context searched is the text's)."""
     capacity = gpu.memory_bytes
     kept = reserve_bytes(capacity, reserve)
     usable = capacity - kept
@@ -284,7 +302,7 @@ def _verdict(r: MemoryReport, model: Model, gpu: GPU, reserve, groups: list[Para
             return memory(model, seq_len=seq, batch=batch, search=False, **again).per_gpu_bytes <= usable
 
         max_context = largest(lambda s: fits(s, r.batch))
-        max_batch = largest(lambda b: fits(r.seq_len, b))
+        max_batch = largest(lambda b: fits(r.seq_len - image_tokens, b))
     notes = list(r.notes)
     if max_context == 2**31:
         notes.append("max_context: 2**31 tokens or more fit (the cache stops growing: windows or recurrent states)")

@@ -99,6 +99,7 @@ class MemoryReport:
     max_batch: int | None = None
     kv_cache_by_kind: list[CacheGroup] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    images: dict[str, Any] | None = None
 
     def row(self) -> dict[str, Any]:
         """The report as one flat row, in field order (notes and the cache by kind left out)."""
@@ -107,10 +108,10 @@ class MemoryReport:
     def to_dict(self) -> dict[str, Any]:
         """The row plus ``kv_cache_by_kind`` and ``notes``, JSON-ready."""
         return {**self.row(), "kv_cache_by_kind": [g.to_dict() for g in self.kv_cache_by_kind],
-                "notes": list(self.notes)}  # fmt: skip
+                "notes": list(self.notes), **({} if self.images is None else self.images)}  # fmt: skip
 
 
-_NOT_IN_ROW = frozenset({"notes", "kv_cache_by_kind"})
+_NOT_IN_ROW = frozenset({"notes", "kv_cache_by_kind", "images"})
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,9 @@ Totals for D tokens with --tokens (default: the spec's training_tokens; 1.4e12, 
 GPU-hours and days those FLOPs take at that utilisation of the GPU's dense peak
 (--peak-dtype); --achieved-tflops T instead gives the model TFLOP/s each GPU sustains. With --context C: the prefill of C tokens, one decoding
 step at C tokens for --batch sequences, the bytes it reads (weights at --dtype, the cache
-at --kv-dtype) and, with a GPU, the roofline bound on tokens per second. See docs/compute.md."""
+at --kv-dtype) and, with a GPU, the roofline bound on tokens per second. With --images N
+(--image-size HxW): a vision-language model's sequence holds --seq-len text tokens and the
+images' tokens, and its vision tower runs over each image (the assumption printed). See docs/compute.md."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", default=1, metavar="B", help="serving: sequences decoded together (default 1)")
     parser.add_argument("--dtype", default="bf16", metavar="TYPE", help="serving: storage type of the weights (default bf16)")
     parser.add_argument("--kv-dtype", default=None, metavar="TYPE", help="serving: storage type of the cache (default --dtype)")
+    from registry.commands._images import add_image_arguments
+
+    add_image_arguments(parser)
     add_format_option(parser)
 
 
@@ -95,9 +100,12 @@ def run(args: argparse.Namespace) -> int:
     dtype = choice("flops", "--dtype", args.dtype, DTYPE_BITS)
     kv_dtype = dtype if args.kv_dtype is None else choice("flops", "--kv-dtype", args.kv_dtype, DTYPE_BITS)
     models, ok = load_models(args.specs, NAME, getattr(args, "strict", False), part=getattr(args, "part", None))
+    from registry.commands._images import image_plans
+
+    plans = image_plans("flops", args, models)
     reports = []
     for m in models:
-        report = flops(m, seq_len, convention, tokens, recompute)
+        report = flops(m, seq_len, convention, tokens, recompute, images=plans.get(id(m)))
         if gpu is not None or context is not None or achieved is not None:
             try:
                 report = with_hardware(report, m, gpu=gpu, gpus=gpus, mfu=mfu, peak_dtype=peak, context=context,

@@ -27,7 +27,10 @@ Korthikanti et al. 2022's Table 2); per GPU over --gpus N with ZeRO stage --zero
 whole KV heads). --lora R trains LoRA adapters on --lora-targets, --qlora stores the frozen
 linear weights in NF4. With --gpu (or --gpus 8xH100): the GPU's memory less a runtime
 reserve (--reserve, default 10%), whether one GPU's share fits and by how much, the fewest
-such GPUs, and the longest context and largest batch that fit. Counts take suffixes (8k =
+such GPUs, and the longest context and largest batch that fit. --images N (--image-size HxW):
+each sequence also holds a vision-language model's image tokens, by its own patching and merging
+(the cache and activations over them; with --train the vision tower's activations too), the
+assumption printed. Counts take suffixes (8k =
 8,000, 8Ki = 8,192). Sizes in the table are decimal (1 GB = 1e9 bytes); JSON and CSV
 give exact bytes. See docs/compute.md."""
 
@@ -84,6 +87,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="linear layers to adapt, comma-separated, or all-linear (default q_proj,v_proj)",
     )  # fmt: skip
     parser.add_argument("--qlora", action="store_true", help="with --lora: the frozen linear weights in NF4 (QLoRA)")
+    from registry.commands._images import add_image_arguments
+
+    add_image_arguments(parser)
     add_format_option(parser)
 
 
@@ -143,13 +149,16 @@ def run(args: argparse.Namespace) -> int:
         training = Training(recompute, None, args.sequence_parallel, lora, targets, args.qlora, attention, method)
     models, ok = load_models(args.specs, NAME, getattr(args, "strict", False), part=getattr(args, "part", None))
     stored = {} if dtypes is not None or train else _stored_weights(args.specs, models)
+    from registry.commands._images import image_plans
+
+    plans = image_plans("memory", args, models)
     reports = []
     for m in models:
         for d in dtypes or ["bf16"]:
             try:
                 reports.append(memory(m, d, train, optimizer, seq_len, batch, kv_dtype, encoder_len=encoder_len,
                                       parallel=parallel, training=training, gpu=gpu, reserve=reserve,
-                                      stored_weights=stored.get(id(m))))  # fmt: skip
+                                      stored_weights=stored.get(id(m)), images=plans.get(id(m))))  # fmt: skip
             except ValueError as exc:
                 raise SystemExit(f"registry memory: {m.name}: {exc}") from None
     if args.format == "json":

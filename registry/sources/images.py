@@ -39,7 +39,7 @@ class ImageTokens:
     """One image in the model: ``tokens`` in the language model's sequence; the tower's ``crops`` runs
     of ``patches`` positions each (its class token included) on ``height x width`` pixels; ``merged``
     tokens per image leave the tower's merger or pooling (what a projector runs over); ``windows``: the
-    lengths of the attention windows of the tower's ``windowed_layers`` (empty: full attention in every layer)."""
+    lengths of the attention windows of ``windowed_layers`` of the tower's ``layers`` (empty: full attention in every layer)."""
 
     height: int
     width: int
@@ -49,6 +49,7 @@ class ImageTokens:
     merged: int
     windows: tuple[int, ...] = ()
     windowed_layers: int = 0
+    layers: int = 0
 
 
 #: A rule function: the :class:`ImageInputs` and an image's height and width -> its :class:`ImageTokens`.
@@ -64,7 +65,8 @@ class ImageRule:
     ``fixed_tokens`` the dotted config fields of the native image side, the patch side, the merge factor
     and a fixed token count ("" when the model has none); ``class_token``: the tower adds one;
     ``select_strategy``: the field whose ``"default"`` drops the class token from what the language model
-    sees; ``row_breaks``: a token ends each row; ``extra``: more fields a function reads (name -> dotted
+    sees; ``row_breaks``: a token ends each row; ``merged_blocks``: the tower's blocks (by name) that run over
+    the merged tokens (Qwen's patch merger), not the patches; ``extra``: more fields a function reads (name -> dotted
     field); ``defaults``: values of fields a config may leave out (transformers' defaults);
     ``function``: the rule function of ``resize="function"``; ``note``: what it assumes, for the outputs.
     """
@@ -78,6 +80,7 @@ class ImageRule:
     class_token: bool = False
     select_strategy: str = ""
     row_breaks: bool = False
+    merged_blocks: tuple[str, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict)
     defaults: Mapping[str, Any] = field(default_factory=dict)
     function: ImageFunction | None = None
@@ -107,6 +110,7 @@ class ImageRule:
             label=self.label, resize=self.resize, size=whole(self.size), patch=whole(self.patch) or 1,
             merge=whole(self.merge) or 1, fixed_tokens=whole(self.fixed_tokens), class_token=self.class_token,
             drop_class_token=self.class_token and strategy == "default", row_breaks=self.row_breaks,
+            merged_blocks=self.merged_blocks,
             extra={k: value(v) for k, v in self.extra.items()}, function=self.function, note=self.note,
         )  # fmt: skip
 
@@ -124,6 +128,7 @@ class ImageInputs:
     class_token: bool = False
     drop_class_token: bool = False
     row_breaks: bool = False
+    merged_blocks: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
     function: ImageFunction | None = None
     note: str = ""
