@@ -154,6 +154,9 @@ def _full(report) -> dict:
         "6nd_per_sequence": report.approx_6nd_per_sequence,
         "ratio": "" if report.ratio is None else f"{report.ratio:.4f}",
     }  # fmt: skip
+    if report.images is not None:
+        row.update(image_tokens=report.images["image_tokens"],
+                   vision_forward_per_image=report.vision_forward_flops_per_image)  # fmt: skip
     if report.tokens is not None:
         row.update(tokens=scientific(report.tokens), training_flops=scientific(report.training_flops),
                    approx_6nd=scientific(report.approx_6nd))  # fmt: skip
