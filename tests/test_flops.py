@@ -275,6 +275,7 @@ def test_docs_compute_commands(capsys, monkeypatch, tmp_path, command, expected)
     if argv[0] == "plot":
         pytest.importorskip("matplotlib")
     (tmp_path / "specs").symlink_to(ROOT / "specs")
+    (tmp_path / "tests").symlink_to(ROOT / "tests")  # the published configs of tests/configs
     monkeypatch.chdir(tmp_path)  # plots land in tmp_path
     code, out, _ = run_cli(capsys, *argv)
     assert code == 0
