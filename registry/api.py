@@ -57,14 +57,28 @@ def count(model: Model | str | Path, include_mtp: bool = False) -> Report:
 
 
 def count_flops(model: Model | str | Path, seq_len: int | None = None, convention: str = "appendix-f",
-                tokens: int | None = None, recompute: str = "none") -> FlopsReport:  # fmt: skip
+                tokens: int | None = None, recompute: str = "none", *, images: int | None = None,
+                image_size: tuple[int, int] | None = None) -> FlopsReport:  # fmt: skip
     """``registry flops``: forward, backward and training FLOPs (Chinchilla Appendix F, PaLM, 6ND) beside 6ND.
 
-    ``recompute`` (none, selective, full) adds what activation recomputation runs again.
+    ``recompute`` (none, selective, full) adds what activation recomputation runs again. ``images``
+    (``image_size``: (height, width), default the model's native size): a vision-language model's
+    sequence also holds that many images (:func:`registry.analyses.images.plan_images`).
     """
     from registry.analyses.flops import DEFAULT_SEQ_LEN, flops
 
-    return flops(model_of(model, "registry.count_flops"), seq_len or DEFAULT_SEQ_LEN, convention, tokens, recompute)
+    loaded = model_of(model, "registry.count_flops")
+    return flops(loaded, seq_len or DEFAULT_SEQ_LEN, convention, tokens, recompute,
+                 images=_images(loaded, images, image_size))  # fmt: skip
+
+
+def _images(model: Model, images: int | None, image_size: tuple[int, int] | None):
+    """The ImagePlan of ``images`` (one when only ``image_size`` is given), None without either."""
+    if images is None and image_size is None:
+        return None
+    from registry.analyses.images import plan_images
+
+    return plan_images(model, 1 if images is None else images, image_size)
 
 
 #: The options of ``registry memory`` that :func:`estimate_memory` gathers into a Training.
@@ -82,7 +96,8 @@ def estimate_memory(model: Model | str | Path, dtype: str = "bf16", train: bool 
     ``flash_attention``, ``activations``, ``sequence_parallel``, ``lora`` (a rank),
     ``lora_targets`` (names or a comma-separated string), ``qlora`` (any of them implies
     training); ``gpus`` (a count or ``"8xH100"``), ``gpu`` (a catalogue name or a
-    :class:`~registry.analyses.gpus.GPU`), ``zero``, ``tp``, ``pp``, ``ep``; or the
+    :class:`~registry.analyses.gpus.GPU`), ``zero``, ``tp``, ``pp``, ``ep``; ``images`` and ``image_size``
+    (as :func:`count_flops`); or the
     objects :func:`registry.analyses.memory.memory` takes (``training``, ``parallel``).
     Unknown options are a TypeError naming them.
     """
@@ -92,7 +107,7 @@ def estimate_memory(model: Model | str | Path, dtype: str = "bf16", train: bool 
     from registry.analyses.sharding import Parallelism
 
     known = {"optimizer", "seq_len", "batch", "kv_dtype", "encoder_len", "reserve", "gpu", "training", "parallel",
-             "stored_weights", *_TRAINING, *_PARALLEL}  # fmt: skip
+             "stored_weights", "images", "image_size", *_TRAINING, *_PARALLEL}  # fmt: skip
     unknown = sorted(set(options) - known)
     if unknown:
         raise TypeError(f"registry.estimate_memory: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -120,7 +135,9 @@ def estimate_memory(model: Model | str | Path, dtype: str = "bf16", train: bool 
         gpu = find(load_catalog(), str(gpu))
     if gpu is not None:
         options["gpu"] = gpu
-    return memory(model_of(model, "registry.estimate_memory"), dtype, train, **options)
+    loaded = model_of(model, "registry.estimate_memory")
+    plan = _images(loaded, options.pop("images", None), options.pop("image_size", None))
+    return memory(loaded, dtype, train, images=plan, **options)
 
 
 def chinchilla(model: Model | str | Path | None = None, *, compute: float | None = None, params: float | None = None,

@@ -256,3 +256,11 @@ def test_json_keys(capsys):
     row = json.loads(capsys.readouterr().out)[0]
     assert (row["images"], row["image_tokens_per_image"], row["vision_patches_per_crop"]) == (2, 256, 4096)
     assert row["image_assumption"].startswith("2 images of 896x896: 256 tokens each (Gemma 3 pooling)")
+
+
+def test_library_functions():
+    path = str(CONFIGS / "gemma-3-27b-it" / "config.json")
+    assert registry.count_flops(path, images=2).images["image_tokens"] == 512
+    assert registry.estimate_memory(path, seq_len=100, image_size=(480, 640)).seq_len == 100 + 256
+    with pytest.raises(ValueError, match="takes no images"):  # a TOML spec does not carry the config's image rule
+        registry.count_flops(str(ROOT / "specs" / "gemma-3-27b-it.toml"), images=1)
