@@ -84,6 +84,9 @@ def llava_next_anyres(inputs, height: int, width: int) -> ImageTokens:
     (``_get_number_of_features``, ``_get_unpadded_features``)."""
     side, patch = inputs.size, inputs.patch
     pinpoints = inputs.extra.get("image_grid_pinpoints") or LLAVA_NEXT_PINPOINTS
+    if not isinstance(pinpoints, list) or not all(
+            isinstance(p, list) and len(p) == 2 and all(type(v) is int and v >= side for v in p) for p in pinpoints):
+        raise ValueError(f"image_grid_pinpoints must be [height, width] pairs of at least image_size ({side}) pixels")
     best_h, best_w = select_best_resolution((height, width), pinpoints)
     scale_h, scale_w = best_h // side, best_w // side
     per_side = side // patch

@@ -264,3 +264,15 @@ def test_library_functions():
     assert registry.estimate_memory(path, seq_len=100, image_size=(480, 640)).seq_len == 100 + 256
     with pytest.raises(ValueError, match="takes no images"):  # a TOML spec does not carry the config's image rule
         registry.count_flops(str(ROOT / "specs" / "gemma-3-27b-it.toml"), images=1)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"vision_feature_select_strategy": "foo"}, "vision_feature_select_strategy: must be 'default' or 'full'"),
+    ({"image_grid_pinpoints": [[336, "x"]]}, "image_grid_pinpoints must be [height, width] pairs"),
+])  # fmt: skip
+def test_bad_image_fields(change, message, cli, tmp_path):
+    data = json.loads((CONFIGS / "llava-v1.6-mistral-7b-hf" / "config.json").read_text())
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**data, **change}))
+    result = cli("flops", path, "--images", "1")
+    assert result.code == 2 and result.out == "" and message in result.err.strip().splitlines()[-1]

@@ -106,6 +106,8 @@ class ImageRule:
             return v
 
         strategy = value(self.select_strategy)
+        if self.select_strategy and strategy not in ("default", "full"):  # the choices transformers' configurations take
+            raise cfg.error(self.select_strategy, f"must be 'default' or 'full' (got {short_value(strategy)})")
         return ImageInputs(
             label=self.label, resize=self.resize, size=whole(self.size), patch=whole(self.patch) or 1,
             merge=whole(self.merge) or 1, fixed_tokens=whole(self.fixed_tokens), class_token=self.class_token,
