@@ -276,3 +276,13 @@ def test_bad_image_fields(change, message, cli, tmp_path):
     path.write_text(json.dumps({**data, **change}))
     result = cli("flops", path, "--images", "1")
     assert result.code == 2 and result.out == "" and message in result.err.strip().splitlines()[-1]
+
+
+def test_one_part_alone():
+    # --part text: the language model over text and image tokens alone; --part vision: the tower over each image
+    plan = plan_images(_load("gemma-3-27b-it"), 2)
+    text = flops(_load("gemma-3-27b-it", "text"), 300, images=plan)
+    assert text.forward_flops_per_sequence == flops(_load("gemma-3-27b-it", "text"), 300 + 512).forward_flops_per_sequence
+    vision = flops(_load("gemma-3-27b-it", "vision"), 300, images=plan)
+    tower = sum(forward_terms(_load("gemma-3-27b-it", "vision"), 4096)[0].values())
+    assert vision.forward_flops_per_sequence == 2 * tower == 2 * vision.vision_forward_flops_per_image

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from registry.analyses.flops_terms import forward_terms
+from registry.analyses.flops_terms import TERMS, forward_terms
 from registry.analyses.saved_tensors import saved_activations
 from registry.blocks import Module
 from registry.blocks.parts import only_part, part_names
@@ -167,7 +167,7 @@ def image_forward_terms(model: Model, seq_len: int, plan: ImagePlan) -> tuple[di
     if _has(model, "text"):
         terms, notes = forward_terms(_part(model, "text"), seq_len + plan.tokens)
     else:  # one part alone (--part vision): no language model
-        terms, notes = dict.fromkeys(forward_terms(model, 1)[0], 0), []
+        terms, notes = dict.fromkeys(TERMS, 0), []
     per_image = vision_terms(model, plan)
     _add(terms, per_image, plan.count)
     return terms, per_image, list(notes)
