@@ -128,7 +128,7 @@ def vision_terms(model: Model, plan: ImagePlan) -> dict[str, int]:
         tower = _part(model, "vision")
         body = replace(tower, architecture=_split(tower.architecture, merged_blocks, keep=False))
         terms, _ = forward_terms(body, each.patches)
-        if each.windows and each.windowed_layers:
+        if each.windows and each.windowed_layers and each.layers:
             square = sum(w * w for w in each.windows)
             for k in SCORE_TERMS:  # each layer's term is c · patches²: a windowed layer's is c · sum(window²)
                 per_layer = terms[k] // each.layers
