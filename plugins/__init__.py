@@ -41,4 +41,6 @@ FAMILY_MODULES: dict[str, str] = {
     "projector": "registry.plugins.projector",
     "pixtral": "registry.plugins.pixtral",
     "llama4-vision": "registry.plugins.llama4_vision",
+    "mllama-vision": "registry.plugins.mllama",
+    "mllama-text": "registry.plugins.mllama",
 }

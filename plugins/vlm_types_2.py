@@ -9,7 +9,13 @@ Each is a :class:`registry.Composite` as transformers 5.25 builds the class name
   (``vision_output_dim`` to the language model's width, no bias), and ``text_config`` read by
   ``llama4_text`` at ``language_model.model`` with its head at ``language_model.lm_head``, tied as the
   text config's own ``tie_word_embeddings`` says (the language model is a ``Llama4ForCausalLM`` of its own
-  configuration: the top-level field changes nothing).
+  configuration: the top-level field changes nothing);
+* ``mllama`` (``MllamaForConditionalGeneration``): ``vision_config`` read by ``mllama_vision_model`` at
+  ``model.vision_model``, the projector ``model.multi_modal_projector`` (one linear with a bias,
+  ``vision_output_dim`` to the language model's width), and ``text_config`` read by ``mllama_text_model``
+  (:mod:`registry.plugins.mllama`) at ``model.language_model``, its head ``lm_head`` at the root (never tied).
+  Its cross-attention layers cache the image's features: ``max_num_tiles × ((image_size // patch_size)² + 1)``
+  positions (one image at the most tiles; the class token included), what ``memory`` assumes.
 """
 
 from __future__ import annotations
@@ -30,6 +36,21 @@ def llama4_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
             "d_out": ("text_config.hidden_size", parts["text"]["d_model"][1])}  # fmt: skip
 
 
+def mllama_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """Mllama's ``multi_modal_projector``: one linear with a bias, the vision output to the text width."""
+    return {"layout": ("model_type", "mllama"),
+            "d_in": ("vision_config.vision_output_dim", _vision_output_dim(cfg, "mllama_vision_model")),
+            "d_out": ("text_config.hidden_size", parts["text"]["d_model"][1])}  # fmt: skip
+
+
+def image_tokens(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule: the image positions Mllama's cross-attention layers cache, one image of ``max_num_tiles`` tiles, each
+    ``(image_size // patch_size)² + 1`` positions (``MllamaVisionModel``'s patches and class token)."""
+    vision = parts["vision"]
+    positions = (vision["image_size"][1] // vision["patch_size"][1]) ** 2 + 1
+    parts["text"]["image_tokens"] = ("vision_config.max_num_tiles", vision["max_num_tiles"][1] * positions)
+
+
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
     Composite("llama4", "composite", ("Llama4ForConditionalGeneration",), (
@@ -39,6 +60,12 @@ COMPOSITES = (
               moves={"model": "language_model.model", "lm_head": "language_model.lm_head"}),
     ), shape_free=frozenset(("boi_token_index", "eoi_token_index", "image_token_index", "tie_word_embeddings")),
         description="Llama 4 (vision): unfolded-patch vision encoder with pixel-shuffle MLP, projector, llama4_text"),
+    Composite("mllama", "composite", ("MllamaForConditionalGeneration",), (
+        Tower("vision", config="vision_config", model_type="mllama_vision_model", path="model.vision_model"),
+        Tower("projector", family="projector", params=mllama_projector, path="model"),
+        Tower("text", config="text_config", model_type="mllama_text_model", moves={"model": "model.language_model"}),
+    ), rules=(image_tokens,), shape_free=frozenset(("image_token_index",)),
+        description="Mllama (Llama 3.2 Vision): tiled vision encoder, projector, language model with cross-attention"),
 )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""The composites llama4 (and its tower llama4_vision_model), whole and part by part, against transformers.
+"""The composites llama4 and mllama (and the sub-config types they read), whole and part by part, against transformers.
 
 Reference: transformers 5.25's model of the config's class (``Llama4ForConditionalGeneration``) built on
 the meta device: the total is ``sum(p.numel() for p in model.parameters())``, the tensors
@@ -28,8 +28,10 @@ CONFIGS = ROOT / "tests" / "configs"
 #: Where transformers 5.25 keeps each part, per type.
 PLACES = {
     "llama4": {"vision": ("vision_model.",), "projector": ("multi_modal_projector.",), "text": ("language_model.",)},
+    "mllama": {"vision": ("model.vision_model.",), "projector": ("model.multi_modal_projector.",),
+               "text": ("model.language_model.", "lm_head.")},
 }
-CLASSES = {"llama4": "Llama4ForConditionalGeneration"}
+CLASSES = {"llama4": "Llama4ForConditionalGeneration", "mllama": "MllamaForConditionalGeneration"}
 FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
                  if json.loads(p.read_text()).get("model_type") in PLACES)  # fmt: skip
 
@@ -108,7 +110,23 @@ def _llama4(rng: random.Random) -> tuple[dict, dict, dict]:
     return text, vision, top
 
 
-SMALL = {"llama4": _llama4}
+def _mllama(rng: random.Random) -> tuple[dict, dict, dict]:
+    heads = rng.choice((2, 4))
+    layers = rng.choice((2, 3, 5))
+    text = {"hidden_size": 8 * heads, "intermediate_size": rng.choice((24, 40)), "num_hidden_layers": layers,
+            "num_attention_heads": heads, "num_key_value_heads": rng.choice((1, heads)), "vocab_size": rng.choice((97, 128)),
+            "pad_token_id": 0,
+            "cross_attention_layers": sorted(rng.sample(range(layers), rng.choice((1, 2))))}  # fmt: skip
+    tiles = rng.choice((1, 2, 4))
+    ratios = [[w, h] for w in range(1, tiles + 1) for h in range(1, tiles + 1) if w * h <= tiles]
+    vision = {"hidden_size": 8 * heads, "attention_heads": heads, "num_hidden_layers": rng.choice((1, 2)),
+              "num_global_layers": rng.choice((0, 1, 2)), "intermediate_size": rng.choice((20, 36)),
+              "image_size": rng.choice((28, 42)), "patch_size": rng.choice((7, 14)), "max_num_tiles": tiles,
+              "supported_aspect_ratios": ratios, "vision_output_dim": rng.choice((24, 48))}  # fmt: skip
+    return text, vision, {}
+
+
+SMALL = {"llama4": _llama4, "mllama": _mllama}
 
 
 def _small(seed: int, model_type: str) -> dict:
@@ -147,3 +165,48 @@ def test_a_bad_vision_field_is_named(tmp_path, capsys):
     path.write_text(json.dumps(data))
     assert main(["count", str(path)]) == 2
     assert "vision_config.vision_output_dim" in capsys.readouterr().err
+
+
+def test_mllama_cross_attention_caches_the_image(capsys):
+    """Reference: a hand computation from ``modeling_mllama.py``'s shapes. Llama-3.2-11B-Vision's 8 cross-attention
+    layers cache the keys and values of one image: ``max_num_tiles`` (4) tiles of ``(448 // 14)² + 1`` (1,025)
+    positions, 8 key/value heads of 4096 / 32 = 128; its 32 other layers the text's ``--seq-len`` tokens."""
+    path = CONFIGS / "llama-3.2-11b-vision" / "config.json"
+    (model,) = registry.load(path)
+    from registry.analyses.kv_cache import cache_groups
+
+    report = registry.estimate_memory(model, "bf16", seq_len=1000, batch=1)
+    groups = {g.kind: g for g in cache_groups(model.architecture, 1000, 1, 16)[0]}
+    assert (groups["cross attention"].layers, groups["cross attention"].tokens) == (8, 4 * 1025)
+    assert (groups["full attention"].layers, groups["full attention"].tokens) == (32, 1000)
+    assert report.kv_cache_bytes == 2 * 2 * 8 * 128 * (8 * 4 * 1025 + 32 * 1000)
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("model_type", ["mllama_text_model", "mllama_vision_model", "llama4_vision_model"])
+def test_a_sub_config_type_alone(model_type, tmp_path, capsys):
+    """Reference: transformers' model of the sub-config alone (``MllamaForCausalLM``, ``MllamaVisionModel``,
+    ``Llama4VisionModel``) on the meta device, from a published config's sub-config shrunk."""
+    folder, key = {"mllama_text_model": ("llama-3.2-11b-vision", "text_config"),
+                   "mllama_vision_model": ("llama-3.2-11b-vision", "vision_config"),
+                   "llama4_vision_model": ("llama-4-scout-17b-16e-instruct", "vision_config")}[model_type]  # fmt: skip
+    sub = json.loads((CONFIGS / folder / "config.json").read_text())[key]
+    small = {"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 7}
+    if model_type == "mllama_text_model":
+        small |= {"num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100, "pad_token_id": 0,
+                  "cross_attention_layers": [1, 3, 9]}  # 9: no such layer, transformers builds nothing for it
+    data = {**sub, **small, "model_type": model_type}
+    cls = {"mllama_text_model": "MllamaForCausalLM", "mllama_vision_model": "MllamaVisionModel",
+           "llama4_vision_model": "Llama4VisionModel"}[model_type]  # fmt: skip
+    data["architectures"] = [cls]
+    transformers = quiet_transformers()
+    config = transformers.CONFIG_MAPPING[model_type].from_dict({k: v for k, v in data.items() if k != "model_type"})
+    config.architectures = [cls]
+    reference = {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    (model,) = registry.load(path)
+    assert _ours(model) == reference
+    if model_type == "mllama_text_model":
+        assert any("cross_attention_layers: [9] are not layers of num_hidden_layers (7)" in w for w in model.warnings)
+    capsys.readouterr()
