@@ -43,4 +43,5 @@ FAMILY_MODULES: dict[str, str] = {
     "llama4-vision": "registry.plugins.llama4_vision",
     "mllama-vision": "registry.plugins.mllama",
     "mllama-text": "registry.plugins.mllama",
+    "voxtral-encoder": "registry.plugins.voxtral",
 }

@@ -15,7 +15,13 @@ Each is a :class:`registry.Composite` as transformers 5.25 builds the class name
   ``vision_output_dim`` to the language model's width), and ``text_config`` read by ``mllama_text_model``
   (:mod:`registry.plugins.mllama`) at ``model.language_model``, its head ``lm_head`` at the root (never tied).
   Its cross-attention layers cache the image's features: ``max_num_tiles × ((image_size // patch_size)² + 1)``
-  positions (one image at the most tiles; the class token included), what ``memory`` assumes.
+  positions (one image at the most tiles; the class token included), what ``memory`` assumes;
+* ``voxtral`` (``VoxtralForConditionalGeneration``): ``audio_config`` read by ``voxtral_encoder``
+  (:mod:`registry.plugins.voxtral`) at ``model.audio_tower``, the projector ``model.multi_modal_projector``
+  (LLaVA's two linears without biases: ``linear_1`` from the audio config's ``intermediate_size``, four
+  encoder frames stacked, to the language model's width), and ``text_config`` (a ``llama`` by default) at
+  ``model.language_model``, its head ``lm_head`` at the root, never tied. ``VoxtralConfig`` fills the text fields a
+  file leaves out with its own defaults (Voxtral-Mini's sizes), not the language model's: so does the rule.
 """
 
 from __future__ import annotations
@@ -51,6 +57,41 @@ def image_tokens(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
     parts["text"]["image_tokens"] = ("vision_config.max_num_tiles", vision["max_num_tiles"][1] * positions)
 
 
+def voxtral_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """Voxtral's ``VoxtralMultiModalProjector``: ``linear_1`` (the audio ``intermediate_size`` to the text width) and
+    ``linear_2``, no biases."""
+    return {"layout": ("model_type", "llava"), "d_in": ("audio_config.intermediate_size", parts["audio"]["d_ff"][1]),
+            "d_out": ("text_config.hidden_size", parts["text"]["d_model"][1]), "bias": ("model_type", False)}  # fmt: skip
+
+
+#: ``VoxtralConfig``'s defaults of the text fields a file leaves out, and the language model's parameters they give.
+_VOXTRAL_TEXT = {"vocab_size": ("vocab_size", 131072), "hidden_size": ("d_model", 3072),
+                 "intermediate_size": ("d_ff", 8192), "num_hidden_layers": ("n_layers", 30),
+                 "num_key_value_heads": ("n_kv_heads", 8), "head_dim": ("head_dim", 128)}  # fmt: skip
+
+
+def voxtral_text_defaults(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule: a text field the file leaves out takes ``VoxtralConfig``'s default (``sub_configs_defaults``), not the
+    language model configuration's."""
+    given = SubConfig(cfg, "text_config").data
+    for field, (param, value) in _VOXTRAL_TEXT.items():
+        if field not in given and param in parts["text"]:
+            parts["text"][param] = (f"text_config.{field}", value)
+
+
+def untied(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> tuple[str, ...]:
+    """Rule: ``VoxtralForConditionalGeneration`` ties no weights (it declares none to tie): its ``lm_head`` is its own,
+    whatever ``tie_word_embeddings`` says."""
+    text = parts["text"]
+    said = text.get("tie_word_embeddings", ("", False))[1]
+    text["tie_word_embeddings"] = ("architectures", False)
+    text["lm_head"] = ("architectures", True)
+    if said:
+        return (f"{cfg.path}: text_config.tie_word_embeddings: true, but transformers 5.25's {cls} ties nothing: "
+                "its lm_head is counted apart from the embedding",)
+    return ()
+
+
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
     Composite("llama4", "composite", ("Llama4ForConditionalGeneration",), (
@@ -66,6 +107,13 @@ COMPOSITES = (
         Tower("text", config="text_config", model_type="mllama_text_model", moves={"model": "model.language_model"}),
     ), rules=(image_tokens,), shape_free=frozenset(("image_token_index",)),
         description="Mllama (Llama 3.2 Vision): tiled vision encoder, projector, language model with cross-attention"),
+    Composite("voxtral", "composite", ("VoxtralForConditionalGeneration",), (
+        Tower("audio", config="audio_config", model_type="voxtral_encoder", path="model.audio_tower"),
+        Tower("projector", family="projector", params=voxtral_projector, path="model.multi_modal_projector"),
+        Tower("text", config="text_config", model_type="llama", model_types=("*",), moves={"model": "model.language_model"}),
+    ), rules=(voxtral_text_defaults, untied),
+        shape_free=frozenset(("audio_token_id", "projector_hidden_act", "hidden_size", "vocab_size", "tie_word_embeddings")),
+        description="Voxtral: Whisper-style audio encoder, two-layer projector, any mapped language model"),
 )  # fmt: skip
 
 

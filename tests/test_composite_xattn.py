@@ -1,4 +1,4 @@
-"""The composites llama4 and mllama (and the sub-config types they read), whole and part by part, against transformers.
+"""The composites llama4, mllama and voxtral (and the sub-config types they read), whole and part by part, against transformers.
 
 Reference: transformers 5.25's model of the config's class (``Llama4ForConditionalGeneration``) built on
 the meta device: the total is ``sum(p.numel() for p in model.parameters())``, the tensors
@@ -30,8 +30,11 @@ PLACES = {
     "llama4": {"vision": ("vision_model.",), "projector": ("multi_modal_projector.",), "text": ("language_model.",)},
     "mllama": {"vision": ("model.vision_model.",), "projector": ("model.multi_modal_projector.",),
                "text": ("model.language_model.", "lm_head.")},
+    "voxtral": {"audio": ("model.audio_tower.",), "projector": ("model.multi_modal_projector.",),
+                "text": ("model.language_model.", "lm_head.")},
 }
-CLASSES = {"llama4": "Llama4ForConditionalGeneration", "mllama": "MllamaForConditionalGeneration"}
+CLASSES = {"llama4": "Llama4ForConditionalGeneration", "mllama": "MllamaForConditionalGeneration",
+           "voxtral": "VoxtralForConditionalGeneration"}
 FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
                  if json.loads(p.read_text()).get("model_type") in PLACES)  # fmt: skip
 
@@ -126,12 +129,23 @@ def _mllama(rng: random.Random) -> tuple[dict, dict, dict]:
     return text, vision, {}
 
 
-SMALL = {"llama4": _llama4, "mllama": _mllama}
+def _voxtral(rng: random.Random) -> tuple[dict, dict, dict]:
+    heads = rng.choice((2, 4))
+    text = {"model_type": rng.choice(("llama", "mistral")), "hidden_size": 8 * heads, "intermediate_size": 40,
+            "num_hidden_layers": rng.choice((1, 2)), "num_attention_heads": heads, "num_key_value_heads": 1,
+            "head_dim": 8, "vocab_size": rng.choice((97, 128)), "tie_word_embeddings": rng.choice((True, False))}  # fmt: skip
+    audio = {"hidden_size": 8 * heads, "num_hidden_layers": rng.choice((1, 2)), "num_attention_heads": heads,
+             "intermediate_size": 32 * heads, "num_mel_bins": rng.choice((16, 80)), "max_source_positions": 30}  # fmt: skip
+    return text, audio, {}
+
+
+SMALL = {"llama4": _llama4, "mllama": _mllama, "voxtral": _voxtral}
 
 
 def _small(seed: int, model_type: str) -> dict:
-    text, vision, top = SMALL[model_type](random.Random(seed))
-    config = quiet_transformers().CONFIG_MAPPING[model_type](text_config=text, vision_config=vision, **top)
+    text, tower, top = SMALL[model_type](random.Random(seed))
+    key = "audio_config" if model_type == "voxtral" else "vision_config"
+    config = quiet_transformers().CONFIG_MAPPING[model_type](text_config=text, **{key: tower}, **top)
     data = config.to_dict()
     data["architectures"] = [CLASSES[model_type]]
     return data
@@ -143,6 +157,9 @@ def test_small_random_config_whole_and_by_part(model_type, seed, tmp_path, capsy
     data = _small(seed, model_type)
     if seed % 2:  # the top level's tie left to the configuration's default
         data.pop("tie_word_embeddings", None)
+    if model_type == "voxtral" and seed % 3 == 0:  # left out: VoxtralConfig's text defaults, not the language model's
+        for field in ("vocab_size", "head_dim"):
+            del data["text_config"][field]
     _both_routes(data, tmp_path)
     capsys.readouterr()
 
@@ -183,21 +200,25 @@ def test_mllama_cross_attention_caches_the_image(capsys):
     capsys.readouterr()
 
 
-@pytest.mark.parametrize("model_type", ["mllama_text_model", "mllama_vision_model", "llama4_vision_model"])
+@pytest.mark.parametrize("model_type", ["mllama_text_model", "mllama_vision_model", "llama4_vision_model", "voxtral_encoder"])
 def test_a_sub_config_type_alone(model_type, tmp_path, capsys):
     """Reference: transformers' model of the sub-config alone (``MllamaForCausalLM``, ``MllamaVisionModel``,
-    ``Llama4VisionModel``) on the meta device, from a published config's sub-config shrunk."""
+    ``Llama4VisionModel``, ``VoxtralEncoder``) on the meta device, from a published config's sub-config shrunk."""
     folder, key = {"mllama_text_model": ("llama-3.2-11b-vision", "text_config"),
                    "mllama_vision_model": ("llama-3.2-11b-vision", "vision_config"),
-                   "llama4_vision_model": ("llama-4-scout-17b-16e-instruct", "vision_config")}[model_type]  # fmt: skip
+                   "llama4_vision_model": ("llama-4-scout-17b-16e-instruct", "vision_config"),
+                   "voxtral_encoder": ("voxtral-mini-3b-2507", "audio_config")}[model_type]  # fmt: skip
     sub = json.loads((CONFIGS / folder / "config.json").read_text())[key]
     small = {"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 7}
+    if model_type == "voxtral_encoder":
+        small = {"d_model": 64, "encoder_ffn_dim": 96, "encoder_layers": 3, "num_attention_heads": 4}  # attribute_map names
+        sub = {k: v for k, v in sub.items() if k not in ("hidden_size", "intermediate_size", "num_hidden_layers")}
     if model_type == "mllama_text_model":
         small |= {"num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100, "pad_token_id": 0,
                   "cross_attention_layers": [1, 3, 9]}  # 9: no such layer, transformers builds nothing for it
     data = {**sub, **small, "model_type": model_type}
     cls = {"mllama_text_model": "MllamaForCausalLM", "mllama_vision_model": "MllamaVisionModel",
-           "llama4_vision_model": "Llama4VisionModel"}[model_type]  # fmt: skip
+           "llama4_vision_model": "Llama4VisionModel", "voxtral_encoder": "VoxtralEncoder"}[model_type]  # fmt: skip
     data["architectures"] = [cls]
     transformers = quiet_transformers()
     config = transformers.CONFIG_MAPPING[model_type].from_dict({k: v for k, v in data.items() if k != "model_type"})
@@ -210,3 +231,15 @@ def test_a_sub_config_type_alone(model_type, tmp_path, capsys):
     if model_type == "mllama_text_model":
         assert any("cross_attention_layers: [9] are not layers of num_hidden_layers (7)" in w for w in model.warnings)
     capsys.readouterr()
+
+
+def test_part_audio_counts_the_audio_encoder(capsys):
+    """Reference: transformers' ``VoxtralForConditionalGeneration`` of the published Voxtral-Mini config: ``--part audio``
+    is the parameters under ``model.audio_tower.`` (the whole-model test checks each part against it)."""
+    path = CONFIGS / "voxtral-mini-3b-2507" / "config.json"
+    ref = Reference(json.loads(path.read_text()))
+    assert main(["count", str(path), "--part", "audio", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)[0]
+    assert out["total_params"] == sum(math.prod(s) for n, s in ref.names.items() if n.startswith("model.audio_tower."))
+    assert main(["count", str(path), "--part", "vision"]) == 2
+    assert "its parts are audio, projector, text" in capsys.readouterr().err
