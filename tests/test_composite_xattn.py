@@ -243,3 +243,12 @@ def test_part_audio_counts_the_audio_encoder(capsys):
     assert out["total_params"] == sum(math.prod(s) for n, s in ref.names.items() if n.startswith("model.audio_tower."))
     assert main(["count", str(path), "--part", "vision"]) == 2
     assert "its parts are audio, projector, text" in capsys.readouterr().err
+
+
+def test_llama4_scout_spec_is_its_config():
+    """Reference: transformers' ``Llama4ForConditionalGeneration`` of the config the catalogue spec cites (total, active,
+    tensors, parts); the card's 109B total is within 1%."""
+    ref = Reference(json.loads((CONFIGS / "llama-4-scout-17b-16e-instruct" / "config.json").read_text()))
+    (model,) = registry.load(ROOT / "specs" / "llama-4-scout-17b-16e-instruct.toml")
+    _check(model, ref, PLACES["llama4"])
+    assert abs(registry.count(model).reported_diff_pct) < 1
