@@ -252,3 +252,28 @@ def test_llama4_scout_spec_is_its_config():
     (model,) = registry.load(ROOT / "specs" / "llama-4-scout-17b-16e-instruct.toml")
     _check(model, ref, PLACES["llama4"])
     assert abs(registry.count(model).reported_diff_pct) < 1
+
+
+@pytest.mark.parametrize(("model_type", "old"), [("llama4", False), ("mllama", False), ("mllama", True), ("voxtral", False)])
+def test_verify_reads_the_checkpoint_names(model_type, old, tmp_path, capsys):
+    """Reference: transformers 5.25's ``named_parameters()`` are the checkpoint's names (Llama 4's published
+    checkpoints keep ``language_model.model.*``, which are also current); Llama 3.2 Vision's, saved by transformers
+    4.45, name the parts ``vision_model.*``, ``multi_modal_projector.*``, ``language_model.model.*`` and
+    ``language_model.lm_head.*``."""
+    from tests.safetensors_files import write_header
+
+    data = _small(1, model_type)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    stored = {}
+    for name, shape in Reference(data).names.items():
+        if old:
+            for new, was in (("model.language_model.", "language_model.model."), ("model.vision_model.", "vision_model."),
+                             ("model.multi_modal_projector.", "multi_modal_projector."), ("lm_head.", "language_model.lm_head.")):
+                if name.startswith(new):
+                    name = was + name[len(new):]
+                    break
+        stored[name] = ("BF16", shape)
+    checkpoint = write_header(tmp_path / "model.safetensors", stored)
+    assert main(["verify", str(path), str(checkpoint)]) == 0, capsys.readouterr()
+    capsys.readouterr()
