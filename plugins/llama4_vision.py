@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, model_validator
 
 from registry import Family, Row, hookimpl
 from registry.blocks import Attention, FeedForward, FieldError, LayerNorm, Linear, Module, Parameter, Repeat
@@ -39,13 +39,17 @@ class Llama4VisionParams(FamilyParams):
     projector_input_dim: PositiveInt = Field(4096, description="the pixel-shuffle MLP's inner width (fc1's outputs)")
     projector_output_dim: PositiveInt = Field(4096, description="the pixel-shuffle MLP's output width (fc2's)")
 
+    @model_validator(mode="after")
+    def _check(self) -> Llama4VisionParams:
+        if self.d_model < self.n_heads:
+            raise FieldError("n_heads", f"n_heads ({self.n_heads}) exceeds d_model ({self.d_model}): heads would be 0 wide")
+        return self
+
 
 def build(p: Llama4VisionParams) -> Module:
     """The block tree of Llama 4's vision encoder."""
     d = p.d_model
     head_dim = d // p.n_heads
-    if not head_dim:
-        raise FieldError("n_heads", f"n_heads ({p.n_heads}) exceeds d_model ({d}): heads would be 0 wide")
     names = {"q": "q_proj", "k": "k_proj", "v": "v_proj", "o": "o_proj"}
     layer = [
         LayerNorm(name="input_layernorm", dim=d),

@@ -175,13 +175,24 @@ def test_llama4_part_text_is_the_language_model_alone(capsys):
     assert (out["total_params"], out["active_params"]) == (report.total_params, report.active_params)
 
 
-def test_a_bad_vision_field_is_named(tmp_path, capsys):
-    data = json.loads((CONFIGS / "llama-4-scout-17b-16e-instruct" / "config.json").read_text())
-    data["vision_config"]["vision_output_dim"] = 0
+@pytest.mark.parametrize(("folder", "key", "field", "value", "words"), [
+    ("llama-4-scout-17b-16e-instruct", "vision_config", "vision_output_dim", 0, "must be >= 1"),
+    ("llama-4-scout-17b-16e-instruct", "vision_config", "num_attention_heads", 2000, "heads would be 0 wide"),
+    ("llama-3.2-11b-vision", "vision_config", "supported_aspect_ratios", [[1, 1], [2]], "list of [width, height]"),
+    ("llama-3.2-11b-vision", "vision_config", "image_size", [448, 448], "image_size"),
+    ("llama-3.2-11b-vision", "text_config", "cross_attention_layers", "3,8", "cross_attention_layers"),
+    ("llama-3.2-11b-vision", "text_config", "num_key_value_heads", 7, "must divide n_heads"),
+    ("voxtral-mini-3b-2507", "audio_config", "num_attention_heads", 7, "does not divide d_model"),
+    ("voxtral-mini-3b-2507", "audio_config", "encoder_layers", 3, "num_hidden_layers"),  # both spellings, two values
+])  # fmt: skip
+def test_a_bad_field_is_refused_naming_it(folder, key, field, value, words, tmp_path, capsys):
+    data = json.loads((CONFIGS / folder / "config.json").read_text())
+    data[key][field] = value
     path = tmp_path / "config.json"
     path.write_text(json.dumps(data))
     assert main(["count", str(path)]) == 2
-    assert "vision_config.vision_output_dim" in capsys.readouterr().err
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("registry count: ") and f"{key}." in line and words in line, line
 
 
 def test_mllama_cross_attention_caches_the_image(capsys):
