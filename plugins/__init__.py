@@ -40,4 +40,8 @@ FAMILY_MODULES: dict[str, str] = {
     "composite": "registry.plugins.composite",
     "projector": "registry.plugins.projector",
     "pixtral": "registry.plugins.pixtral",
+    "llama4-vision": "registry.plugins.llama4_vision",
+    "mllama-vision": "registry.plugins.mllama",
+    "mllama-text": "registry.plugins.mllama",
+    "voxtral-encoder": "registry.plugins.voxtral",
 }

@@ -11,7 +11,10 @@ transformers 5.25), which decides its pieces:
   to ``d_in``, no bias); LLaVA-NeXT a learned ``image_newline`` of ``d_out`` (``image_newline``);
 * ``gemma3``: an RMS norm of ``d_in`` (``mm_soft_emb_norm``) and a bare
   ``mm_input_projection_weight`` of ``d_in × d_out``;
-* ``paligemma``: one ``linear`` of ``d_in`` to ``d_out`` (PaliGemma's ``projection_dim``).
+* ``paligemma``: one ``linear`` of ``d_in`` to ``d_out`` (PaliGemma's ``projection_dim``);
+* ``llama4``: one ``linear_1`` of ``d_in`` (the vision config's ``vision_output_dim``) to ``d_out``, no bias;
+* ``mllama``: the projector is itself one linear with a bias, ``multi_modal_projector`` (``d_in``: the
+  vision config's ``vision_output_dim``, the concatenated intermediate layers' features).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from registry.plugins.common import FamilyParams
 class ProjectorParams(FamilyParams):
     """Hyper-parameters of the ``projector`` family."""
 
-    layout: Literal["llava", "gemma3", "paligemma"] = Field("llava", description="which implementation")
+    layout: Literal["llava", "gemma3", "paligemma", "llama4", "mllama"] = Field("llava", description="which implementation")
     d_in: PositiveInt = Field(1024, description="the vision tower's width")
     d_out: PositiveInt = Field(4096, description="the language model's width")
     n_feature_layers: PositiveInt = Field(1, description="llava: vision layers whose features are concatenated")
@@ -58,6 +61,10 @@ def build(p: ProjectorParams) -> Module:
         ])  # fmt: skip
     if p.layout == "paligemma":
         return Module(blocks=[Linear(name="linear", in_features=d_in, out_features=d_out, component="other")])
+    if p.layout == "llama4":
+        return Module(blocks=[Linear(name="linear_1", in_features=d_in, out_features=d_out, bias=False, component="other")])
+    if p.layout == "mllama":
+        return Module(blocks=[Linear(name="multi_modal_projector", in_features=d_in, out_features=d_out, component="other")])
     blocks: list = []
     if p.norm:
         blocks.append(RMSNorm(name="norm", dim=d_in))
@@ -77,4 +84,4 @@ def build(p: ProjectorParams) -> Module:
 def register_families(register):
     """Register the ``projector`` family."""
     register(Family(name="projector", params=ProjectorParams, build=build,
-                    description="the projectors of vision-language models (LLaVA, Gemma 3, Mistral 3, PaliGemma)"))  # fmt: skip
+                    description="the projectors of vision-language models (LLaVA, Gemma 3, Mistral 3, PaliGemma, Llama 4, Mllama)"))  # fmt: skip

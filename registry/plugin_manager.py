@@ -34,7 +34,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     gpt_style gpt_style_model_types classic_model_types ssm hybrid lfm2 griffin jetmoe zamba2
     hybrid_model_types rwkv encoder encoder_types whisper speech_encoder speech_model_types vision dual_encoder
     vision_model_types longcat hybrid_types_2026 decoder_types_2026 qwen_vision composite projector pixtral vlm_types
-    qwen_vl_types
+    qwen_vl_types llama4_vision mllama voxtral vlm_types_2
 """.split())
 
 #: The entry-point group third-party plugins register under.

@@ -171,7 +171,7 @@ def compare(model: Model, tensors: Iterable[TensorInfo], known: Sequence[Checkpo
             ignored.append(Entry(info.name, info.name, None, info.shape, "buffer"))
         else:
             stored.append(info)
-    rename = choose_rename(spec, [modern(t.name, names) for t in stored])
+    rename = choose_rename(spec, [_current(spec, t.name, names) for t in stored])
     found = _map_names(spec, stored, rename, names)
     result = Comparison(ignored=ignored, rename=rename)
     claimed: set[str] = set()
@@ -292,13 +292,19 @@ def _same_shape(info: TensorInfo, shape: tuple[int, ...]) -> bool:
     return info.shape == shape
 
 
+def _current(spec: _Lookup, name: str, names: CheckpointNames) -> str:
+    """A stored name as the spec names it: as stored when the spec has it (Llama 4's ``language_model.model.`` is
+    current, though older classes' checkpoints used it too), else with the family's old names replaced."""
+    return name if spec.find(name) is not None else modern(name, names)
+
+
 def _map_names(spec: _Lookup, stored: Sequence[TensorInfo], rename: Rename | None,
                names: CheckpointNames) -> dict[str, _Found]:  # fmt: skip
     """Spec name -> the checkpoint tensor that provides it (names as stored win over renamed ones), in spec order."""
     found: dict[str, _Found] = {}
     later: list[tuple[str, TensorInfo]] = []
     for info in stored:
-        name = modern(info.name, names)
+        name = _current(spec, info.name, names)
         hit = spec.find(name)
         if hit is not None and name not in found:
             found[name] = (info, *hit)
