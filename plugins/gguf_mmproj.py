@@ -23,7 +23,9 @@ projector), the part itself is left out.
 
 from __future__ import annotations
 
-from registry import GgufArchitecture, hookimpl
+from typing import Any
+
+from registry import GgufArchitecture, GgufMetadata, hookimpl
 
 #: The metadata keys whose value picks a row: llama.cpp's ``clip_model_loader`` reads the vision
 #: projector type from ``clip.vision.projector_type`` when written, else ``clip.projector_type``.
@@ -54,16 +56,41 @@ SIGLIP_TOP = {"v.patch_embd": f"{VISION_MODEL}.embeddings.patch_embedding",
               "v.post_ln": f"{VISION_MODEL}.post_layernorm"}  # fmt: skip
 
 
+#: Pixtral's layers inside ``transformer.layers.<i>`` (PixtralTransformer): gguf-py's V_ENC_ATTN_Q/K/V/O for
+#: ``attention.*_proj``, V_ENC_INPUT_NORM (``attention_norm``), V_ENC_POST_ATTN_NORM (``ffn_norm``),
+#: V_ENC_FFN_GATE/UP/DOWN for ``feed_forward.*_proj``; the patch convolution V_ENC_EMBD_PATCH, ``ln_pre`` V_PRE_NORM.
+PIXTRAL_LAYER = {"attn_q": "attention.q_proj", "attn_k": "attention.k_proj", "attn_v": "attention.v_proj",
+                 "attn_out": "attention.o_proj", "ln1": "attention_norm", "ln2": "ffn_norm",
+                 "ffn_gate": "feed_forward.gate_proj", "ffn_up": "feed_forward.up_proj",
+                 "ffn_down": "feed_forward.down_proj"}  # fmt: skip
+
+
+def _pixtral(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (pixtral): the head width is the width over the heads (what llama.cpp's clip assumes; PixtralVisionConfig's
+    default is 64 whatever the width); a file without ``mm.patch_merger`` is LLaVA over Pixtral (Pixtral-12B,
+    written with the same projector type), which the ``llava`` model type does not map."""
+    if "mm.patch_merger.weight" not in meta.tensors:
+        raise meta.error("mm.patch_merger.weight", "missing: a pixtral projector without a patch merger is LLaVA over "
+                         "a Pixtral tower (Pixtral-12B); registry maps Mistral 3's (Mistral Small 3.1) only")  # fmt: skip
+    vision = config["vision_config"]
+    heads = vision["num_attention_heads"]
+    if not heads or vision["hidden_size"] % heads:
+        raise meta.error("clip.vision.attention.head_count", f"{heads} does not divide embedding_length {vision['hidden_size']}")
+    vision["head_dim"] = vision["hidden_size"] // heads
+
+
 def mmproj(projector_type: str, model_type: str, cls: str, tensors: dict[str, str], *, vision: dict, text: dict,
-           completes: tuple[str, ...], description: str = "") -> GgufArchitecture:  # fmt: skip
+           completes: tuple[str, ...], layers: str = f"{VISION_MODEL}.encoder.layers", keys: dict | None = None,
+           presence: dict | None = None, not_parameters: tuple[str, ...] = (), rule=None,
+           description: str = "") -> GgufArchitecture:  # fmt: skip
     """A row of an mmproj file of ``projector_type``: the composite ``model_type`` it reads as, its
     tensors, the sub-config fields the file does not say (``vision``; ``text``: the stand-in for the
     language model, its width read from ``projection_dim``)."""
     return GgufArchitecture(
         f"clip/{projector_type}", description=description, selected_by=PROJECTOR_TYPE, model_type=model_type,
-        classes=(cls,), vocab="", blocks="v.blk", layers=f"{VISION_MODEL}.encoder.layers", keys=VISION_KEYS,
-        tensors={**ENCODER_LAYER, **tensors}, fixed={"vision_config": vision, "text_config": text},
-        parts=("vision", "projector"), completes=completes, not_parameters=(),
+        classes=(cls,), vocab="", blocks="v.blk", layers=layers, keys={**VISION_KEYS, **(keys or {})},
+        tensors=tensors, fixed={"vision_config": vision, "text_config": text}, presence=presence or {}, rule=rule,
+        parts=("vision", "projector"), completes=completes, not_parameters=not_parameters,
     )  # fmt: skip
 
 
@@ -72,18 +99,34 @@ ROWS = (
     # mm_input_projection_weight (vision width, text width; the converter renames "_weight" to ".weight" and
     # keeps the shape) and mm_soft_emb_norm (Gemma3VisionModel in convert_hf_to_gguf.py)
     mmproj("gemma3", "gemma3", "Gemma3ForConditionalGeneration",
-           {**SIGLIP_TOP, "mm.input_projection.weight": f"{PROJECTOR}.mm_input_projection_weight",
+           {**ENCODER_LAYER, **SIGLIP_TOP, "mm.input_projection.weight": f"{PROJECTOR}.mm_input_projection_weight",
             "mm.soft_emb_norm": f"{PROJECTOR}.mm_soft_emb_norm"},
            vision={"model_type": "siglip_vision_model", "vision_use_head": False},
            text={"model_type": "gemma3_text", "num_hidden_layers": 1, "intermediate_size": 1, "num_attention_heads": 1,
                  "num_key_value_heads": 1, "head_dim": 1, "vocab_size": 1},
            completes=("gemma3",), description="Gemma 3's vision tower (SigLIP) and projector; with a gemma3 GGUF: "
            "the whole gemma3 model"),
+    # Mistral 3 (Mistral Small 3.1): Pixtral, then Mistral3MultiModalProjector: norm (mm.input_norm), the patch
+    # merger (mm.patch_merger), linear_1 and linear_2 (V_MMPROJ "mm.{bid}"); LlavaVisionModel in convert_hf_to_gguf.py
+    # writes projector type pixtral and spatial_merge_size, permutes q/k (same shapes) and copies the [IMG_BREAK]
+    # row of the language model's embedding as v.token_embd.img_break (a copy, not a parameter of its own)
+    mmproj("pixtral", "mistral3", "Mistral3ForConditionalGeneration",
+           {"v.patch_embd": "model.vision_tower.patch_conv", "v.pre_ln": "model.vision_tower.ln_pre", **PIXTRAL_LAYER,
+            "mm.input_norm": f"{PROJECTOR}.norm", "mm.patch_merger": f"{PROJECTOR}.patch_merger.merging_layer",
+            "mm.1": f"{PROJECTOR}.linear_1", "mm.2": f"{PROJECTOR}.linear_2"},
+           layers="model.vision_tower.transformer.layers", keys={"vision.spatial_merge_size?": "spatial_merge_size"},
+           presence={"multimodal_projector_bias": "mm.1.bias"}, rule=_pixtral,
+           not_parameters=("v.token_embd.img_break", "v.token_embd.img_break.weight"),
+           vision={"model_type": "pixtral"},
+           text={"model_type": "mistral", "num_hidden_layers": 1, "intermediate_size": 1, "num_attention_heads": 1,
+                 "num_key_value_heads": 1, "head_dim": 1, "vocab_size": 1},
+           completes=("llama", "mistral3"), description="Mistral 3's vision tower (Pixtral), patch merger and projector; "
+           "with a llama or mistral3 GGUF: the whole mistral3 model"),
 )  # fmt: skip
 
 
 @hookimpl
 def register_gguf_architectures(register):
-    """llama.cpp's mmproj files (general.architecture clip), by projector type: gemma3."""
+    """llama.cpp's mmproj files (general.architecture clip), by projector type: gemma3, pixtral."""
     for row in ROWS:
         register(row)

@@ -1,14 +1,18 @@
 """llama.cpp's mmproj files, alone and in a folder with their language model, count exactly.
 
-Reference: transformers 5.25's meta model of a small composite config (``Gemma3ForConditionalGeneration``),
+Reference: transformers 5.25's meta model of a small composite config (``Gemma3ForConditionalGeneration``,
+``Mistral3ForConditionalGeneration``),
 whole and per part (its parameters under ``model.vision_tower.``, ``model.multi_modal_projector.``,
 the rest the language model's). The files are written as llama.cpp's converter writes them
 (``convert_hf_to_gguf.py``): the language model by ``tests/gguf_files.py`` (gguf-py's name map of the
 text architecture), the mmproj here: ``MmprojModel.set_gguf_parameters`` (``clip.has_vision_encoder``,
 ``clip.vision.*`` through gguf-py's ``GGUFWriter.add_vision_*``, ``projection_dim`` the text width),
-``Gemma3VisionModel.set_gguf_parameters`` (``clip.projector_type = "gemma3"``) and its tensor names
-from gguf-py's ``get_tensor_name_map(MODEL_ARCH.MMPROJ)``, applied to the checkpoint's names
-(``vision_tower.``, ``multi_modal_projector.``, ``_weight`` read as ``.weight``: ``filter_tensors``).
+``Gemma3VisionModel.set_gguf_parameters`` (``clip.projector_type = "gemma3"``),
+``LlavaVisionModel.set_gguf_parameters`` (``"pixtral"``, ``spatial_merge_size``, ``use_silu``; its
+``modify_tensors`` adds ``v.token_embd.img_break``, a row of the language model's embedding), and the
+tensor names from gguf-py's ``get_tensor_name_map(MODEL_ARCH.MMPROJ)``, applied to the published
+checkpoints' names (``vision_tower.``, ``multi_modal_projector.``; Gemma 3's ``vision_tower.vision_model.``
+and ``_weight`` read as ``.weight``: ``Gemma3VisionModel.filter_tensors``).
 """
 
 from __future__ import annotations
@@ -42,6 +46,26 @@ def gemma3(tie: bool = True):
     return meta_model(config), config
 
 
+def mistral3(tie: bool = False):
+    """Mistral3ForConditionalGeneration of a small config (a Pixtral tower whose head is not 64 wide; projector
+    biases when the head is untied, so both kinds are seen) on the meta device, and its config."""
+    bias = not tie
+    transformers = quiet_transformers()
+    text = {k: v for k, v in TEXT.items() if k != "sliding_window"} | {"model_type": "mistral", "head_dim": 16}
+    vision = {**VISION, "model_type": "pixtral", "head_dim": 16}
+    config = transformers.Mistral3Config(text_config=text, vision_config=vision, spatial_merge_size=2,
+                                         multimodal_projector_bias=bias, tie_word_embeddings=tie,
+                                         architectures=["Mistral3ForConditionalGeneration"])  # fmt: skip
+    return meta_model(config), config
+
+
+def published_name(name: str, config) -> str:
+    """The published checkpoint's name of a transformers 5.25 parameter of the vision tower or projector."""
+    if config.model_type == "gemma3":  # vision_tower.vision_model. renamed on loading; filter_tensors' _weight
+        return name.replace("model.vision_tower.", "vision_tower.vision_model.").removeprefix("model.").replace("_weight", ".weight")
+    return name.removeprefix("model.")
+
+
 def part_counts(model) -> dict[str, int]:
     """transformers' parameters per part (tied ones once): vision tower, projector, the rest the language model."""
     parts = {"vision": 0, "projector": 0, "text": 0}
@@ -51,17 +75,15 @@ def part_counts(model) -> dict[str, int]:
     return parts
 
 
-def write_mmproj(model, config, path: Path, projector_type: str = "gemma3") -> dict[str, tuple[int, ...]]:
+def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[str, tuple[int, ...]]:
     """The mmproj GGUF of ``model``'s vision tower and projector, as llama.cpp's converter writes it."""
+    pixtral = config.model_type == "mistral3"
     names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.MMPROJ, config.vision_config.num_hidden_layers)
     tensors: dict[str, tuple[int, ...]] = {}
     for name, p in model.named_parameters():
         if not name.startswith(tuple(PREFIXES.values())):
             continue
-        # the published checkpoint's name (transformers 5.25 renames vision_tower.vision_model. on loading), then
-        # Gemma3VisionModel.filter_tensors' "_weight" -> ".weight"
-        hf = name.replace("model.vision_tower.", "vision_tower.vision_model.").removeprefix("model.")
-        hf = hf.replace("_weight", ".weight")
+        hf = published_name(name, config)
         new = names.get_name(hf, try_suffixes=(".weight", ".bias"))
         assert new is not None, f"gguf-py maps no GGUF name for {hf}"
         suffix = next(k for k in (".weight", ".bias") if hf.endswith(k))
@@ -80,9 +102,15 @@ def write_mmproj(model, config, path: Path, projector_type: str = "gemma3") -> d
     writer.add_vision_head_count(vision.num_attention_heads)
     writer.add_vision_image_mean([0.5, 0.5, 0.5])
     writer.add_vision_image_std([0.5, 0.5, 0.5])
-    writer.add_clip_projector_type(projector_type)
-    writer.add_vision_attention_layernorm_eps(vision.layer_norm_eps)
-    writer.add_vision_use_gelu(True)
+    writer.add_clip_projector_type(projector_type or ("pixtral" if pixtral else "gemma3"))
+    if pixtral:
+        writer.add_vision_attention_layernorm_eps(1e-5)
+        writer.add_vision_use_silu(True)
+        writer.add_vision_spatial_merge_size(config.spatial_merge_size)
+        tensors["v.token_embd.img_break"] = (config.text_config.hidden_size,)  # the [IMG_BREAK] row, copied
+    else:
+        writer.add_vision_attention_layernorm_eps(vision.layer_norm_eps)
+        writer.add_vision_use_gelu(True)
     total = 0
     for name, shape in tensors.items():
         nbytes = 4 * math.prod(shape)
@@ -97,12 +125,17 @@ def write_mmproj(model, config, path: Path, projector_type: str = "gemma3") -> d
     return tensors
 
 
-def write_text(config, folder: Path, name: str = "model-Q8_0.gguf") -> Path:
-    """The language model's GGUF (llama.cpp's gemma3 architecture), as tests/gguf_files.py writes it."""
-    fields = {**TEXT, "tie_word_embeddings": config.tie_word_embeddings}
-    keys = {"attention.key_length": TEXT["head_dim"], "attention.value_length": TEXT["head_dim"]}
-    path, *_ = write_case(Case("gemma3", "gemma3_text", "Gemma3ForCausalLM", fields, lambda c: keys), folder / name)
-    return path
+def write_text(config, folder: Path, name: str = "model-Q8_0.gguf") -> dict[str, tuple[int, ...]]:
+    """The language model's GGUF as tests/gguf_files.py writes it (llama.cpp's gemma3 architecture for Gemma 3;
+    llama for Mistral Small 3.1, whose converter writes Mistral's dense models as llama); its tensors."""
+    text = config.text_config
+    fields = {k: getattr(text, k) for k in TEXT if k != "sliding_window" or config.model_type == "gemma3"}
+    fields |= {"head_dim": text.head_dim, "tie_word_embeddings": config.tie_word_embeddings}
+    keys = {"attention.key_length": text.head_dim, "attention.value_length": text.head_dim}
+    case = (Case("gemma3", "gemma3_text", "Gemma3ForCausalLM", fields, lambda c: keys) if config.model_type == "gemma3"
+            else Case("llama", "llama", "LlamaForCausalLM", fields))  # fmt: skip
+    _, _, tensors, _ = write_case(case, folder / name)
+    return tensors
 
 
 def run(capsys, *argv, code: int = 0):
@@ -112,8 +145,12 @@ def run(capsys, *argv, code: int = 0):
     return json.loads(out) if "json" in argv else (out, err)
 
 
-def test_an_mmproj_counts_its_vision_tower_and_projector(tmp_path, capsys):
-    model, config = gemma3()
+BUILDERS = {"gemma3": gemma3, "mistral3": mistral3}
+
+
+@pytest.mark.parametrize("model_type", BUILDERS)
+def test_an_mmproj_counts_its_vision_tower_and_projector(model_type, tmp_path, capsys):
+    model, config = BUILDERS[model_type]()
     parts = part_counts(model)
     path = tmp_path / "mmproj-tiny-f16.gguf"
     tensors = write_mmproj(model, config, path)
@@ -126,25 +163,29 @@ def test_an_mmproj_counts_its_vision_tower_and_projector(tmp_path, capsys):
     assert vision["total_params"] == parts["vision"]
 
 
-def test_every_mmproj_tensor_reads_as_its_checkpoint_name(tmp_path):
-    """Each GGUF tensor under the name transformers gives it in the whole model (gguf-py's map, reversed)."""
+@pytest.mark.parametrize("model_type", BUILDERS)
+def test_every_mmproj_tensor_reads_as_its_checkpoint_name(model_type, tmp_path):
+    """Each GGUF tensor under the name transformers gives it in the whole model (gguf-py's map, reversed); the
+    [IMG_BREAK] row llama.cpp copies from the language model's embedding is no parameter of its own."""
     from registry.checkpoints import open_checkpoint
     from registry.sources.gguf_config import gguf_tensors_as_checkpoint
 
-    model, config = gemma3()
+    model, config = BUILDERS[model_type]()
     path = tmp_path / "mmproj.gguf"
     write_mmproj(model, config, path)
     renamed, skipped = gguf_tensors_as_checkpoint(open_checkpoint(path))
     expected = {n: tuple(p.shape) for n, p in model.named_parameters() if n.startswith(tuple(PREFIXES.values()))}
-    assert {t.name: t.shape for t in renamed} == expected and not skipped
+    assert {t.name: t.shape for t in renamed} == expected
+    assert skipped == (["v.token_embd.img_break"] if model_type == "mistral3" else [])
 
 
+@pytest.mark.parametrize("model_type", BUILDERS)
 @pytest.mark.parametrize("tie", [True, False])
-def test_a_folder_with_its_mmproj_counts_the_whole_model(tie, tmp_path, capsys):
-    model, config = gemma3(tie)
+def test_a_folder_with_its_mmproj_counts_the_whole_model(model_type, tie, tmp_path, capsys):
+    model, config = BUILDERS[model_type](tie)
     parts = part_counts(model)
-    write_text(config, tmp_path)
-    write_mmproj(model, config, tmp_path / "mmproj-model-f16.gguf")
+    tensors = write_text(config, tmp_path)
+    tensors |= write_mmproj(model, config, tmp_path / "mmproj-model-f16.gguf")
     (row,) = run(capsys, "count", tmp_path, "-f", "json")
     assert row["total_params"] == sum(p.numel() for p in model.parameters())
     assert row["parts"] == parts
@@ -153,7 +194,7 @@ def test_a_folder_with_its_mmproj_counts_the_whole_model(tie, tmp_path, capsys):
         (one,) = run(capsys, "count", tmp_path, "--part", part, "-f", "json")
         assert one["total_params"] == count, part
     inspected = run(capsys, "inspect", tmp_path, "-f", "json")
-    assert inspected["total_params"] == row["total_params"] + (0 if tie else 0)
+    assert inspected["total_params"] == sum(math.prod(s) for s in tensors.values())
 
 
 def test_an_mmproj_of_another_model_is_refused(tmp_path, capsys):
@@ -173,4 +214,16 @@ def test_an_unknown_projector_type_is_refused_naming_the_mapped_ones(tmp_path, c
     path = tmp_path / "mmproj.gguf"
     write_mmproj(model, config, path, projector_type="cogvlm")
     out, err = run(capsys, "count", path, code=2)
-    assert err.count("\n") == 1 and "clip.projector_type: 'cogvlm' is not mapped" in err and "gemma3" in err
+    assert err.count("\n") == 1 and "clip.projector_type: 'cogvlm' is not mapped" in err and "gemma3, pixtral" in err
+
+
+def test_a_pixtral_projector_without_patch_merger_is_refused(tmp_path, capsys):
+    """LLaVA over Pixtral (Pixtral-12B) is written with projector type pixtral too; registry's llava maps CLIP towers."""
+    model, config = mistral3()
+    path = tmp_path / "mmproj.gguf"
+    tensors = write_mmproj(model, config, path)
+    data = path.read_bytes().replace(b"mm.patch_merger", b"mm.patch_mergex")
+    path.write_bytes(data)
+    assert "mm.patch_merger.weight" in tensors
+    out, err = run(capsys, "count", path, code=2)
+    assert err.count("\n") == 1 and "mm.patch_merger.weight: missing" in err
