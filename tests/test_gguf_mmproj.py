@@ -34,7 +34,8 @@ TEXT = {"vocab_size": 96, "hidden_size": 64, "intermediate_size": 80, "num_hidde
         "num_key_value_heads": 2, "head_dim": 32, "pad_token_id": 0, "sliding_window": 8}  # fmt: skip
 VISION = {"hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 3, "num_attention_heads": 2,
           "image_size": 32, "patch_size": 8}  # fmt: skip
-PREFIXES = {"vision": "model.vision_tower.", "projector": "model.multi_modal_projector."}
+PREFIXES = {"vision": ("model.vision_tower.", "model.visual."), "projector": ("model.multi_modal_projector.",)}
+TOWERS = tuple(prefix for prefixes in PREFIXES.values() for prefix in prefixes)
 
 
 def gemma3(tie: bool = True):
@@ -59,6 +60,28 @@ def mistral3(tie: bool = False):
     return meta_model(config), config
 
 
+def qwen25_vl(tie: bool = False):
+    """Qwen2_5_VLForConditionalGeneration of a small config on the meta device, and its config."""
+    transformers = quiet_transformers()
+    text = {k: v for k, v in TEXT.items() if k not in ("sliding_window", "head_dim")} | {"model_type": "qwen2_5_vl_text"}
+    vision = {"depth": 3, "hidden_size": 32, "intermediate_size": 48, "num_heads": 2, "out_hidden_size": 64,
+              "patch_size": 8, "spatial_merge_size": 2, "temporal_patch_size": 2, "window_size": 32,
+              "fullatt_block_indexes": [2], "model_type": "qwen2_5_vl_vision"}  # fmt: skip
+    config = transformers.Qwen2_5_VLConfig(text_config=text, vision_config=vision, tie_word_embeddings=tie,
+                                           architectures=["Qwen2_5_VLForConditionalGeneration"])  # fmt: skip
+    return meta_model(config), config
+
+
+def qwen_pieces(name: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]]:
+    """Qwen2VLVisionModel.modify_tensors: the fused qkv split in three, the 3D patch convolution in two 2D slices."""
+    if ".qkv." in name:
+        return [(name.replace("qkv", x), (shape[0] // 3, *shape[1:])) for x in "qkv"]
+    if name.endswith("patch_embed.proj.weight"):
+        c1, c2, _, kh, kw = shape
+        return [("gguf:v.patch_embd.weight", (c1, c2, kh, kw)), ("gguf:v.patch_embd.weight.1", (c1, c2, kh, kw))]
+    return [(name, shape)]
+
+
 def published_name(name: str, config) -> str:
     """The published checkpoint's name of a transformers 5.25 parameter of the vision tower or projector."""
     if config.model_type == "gemma3":  # vision_tower.vision_model. renamed on loading; filter_tensors' _weight
@@ -70,40 +93,48 @@ def part_counts(model) -> dict[str, int]:
     """transformers' parameters per part (tied ones once): vision tower, projector, the rest the language model."""
     parts = {"vision": 0, "projector": 0, "text": 0}
     for name, p in model.named_parameters():
-        part = next((k for k, prefix in PREFIXES.items() if name.startswith(prefix)), "text")
+        part = next((k for k, prefixes in PREFIXES.items() if name.startswith(prefixes)), "text")
         parts[part] += p.numel()
     return parts
 
 
 def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[str, tuple[int, ...]]:
     """The mmproj GGUF of ``model``'s vision tower and projector, as llama.cpp's converter writes it."""
-    pixtral = config.model_type == "mistral3"
-    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.MMPROJ, config.vision_config.num_hidden_layers)
+    pixtral, qwen = config.model_type == "mistral3", config.model_type == "qwen2_5_vl"
+    vision = config.vision_config
+    layers = vision.depth if qwen else vision.num_hidden_layers
+    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.MMPROJ, layers)
     tensors: dict[str, tuple[int, ...]] = {}
     for name, p in model.named_parameters():
-        if not name.startswith(tuple(PREFIXES.values())):
+        if not name.startswith(TOWERS):
             continue
-        hf = published_name(name, config)
-        new = names.get_name(hf, try_suffixes=(".weight", ".bias"))
-        assert new is not None, f"gguf-py maps no GGUF name for {hf}"
-        suffix = next(k for k in (".weight", ".bias") if hf.endswith(k))
-        tensors[new + ("" if new.endswith(suffix) else suffix)] = tuple(p.shape)
-    vision = config.vision_config
+        for hf, shape in qwen_pieces(published_name(name, config), tuple(p.shape)) if qwen else [(published_name(name, config), tuple(p.shape))]:
+            if hf.startswith("gguf:"):
+                tensors[hf.removeprefix("gguf:")] = shape
+                continue
+            new = names.get_name(hf, try_suffixes=(".weight", ".bias"))
+            assert new is not None, f"gguf-py maps no GGUF name for {hf}"
+            suffix = next(k for k in (".weight", ".bias") if hf.endswith(k))
+            tensors[new + ("" if new.endswith(suffix) else suffix)] = shape
     writer = gguf.GGUFWriter(str(path), "clip")
     writer.add_type(gguf.GGUFType.MMPROJ)
     writer.add_file_type(0)
     writer.add_clip_has_vision_encoder(True)
     writer.add_vision_projection_dim(config.text_config.hidden_size)
-    writer.add_vision_image_size(vision.image_size)
+    writer.add_vision_image_size(560 if qwen else vision.image_size)  # Qwen2VLVisionModel: 560 when not given
     writer.add_vision_patch_size(vision.patch_size)
     writer.add_vision_embedding_length(vision.hidden_size)
     writer.add_vision_feed_forward_length(vision.intermediate_size)
-    writer.add_vision_block_count(vision.num_hidden_layers)
-    writer.add_vision_head_count(vision.num_attention_heads)
+    writer.add_vision_block_count(layers)
+    writer.add_vision_head_count(vision.num_heads if qwen else vision.num_attention_heads)
     writer.add_vision_image_mean([0.5, 0.5, 0.5])
     writer.add_vision_image_std([0.5, 0.5, 0.5])
-    writer.add_clip_projector_type(projector_type or ("pixtral" if pixtral else "gemma3"))
-    if pixtral:
+    writer.add_clip_projector_type(projector_type or ("pixtral" if pixtral else "qwen2.5vl_merger" if qwen else "gemma3"))
+    if qwen:
+        writer.add_vision_use_silu(True)
+        writer.add_vision_n_wa_pattern(vision.fullatt_block_indexes[0] + 1)
+        writer.add_vision_attention_layernorm_eps(1e-6)
+    elif pixtral:
         writer.add_vision_attention_layernorm_eps(1e-5)
         writer.add_vision_use_silu(True)
         writer.add_vision_spatial_merge_size(config.spatial_merge_size)
@@ -145,7 +176,8 @@ def run(capsys, *argv, code: int = 0):
     return json.loads(out) if "json" in argv else (out, err)
 
 
-BUILDERS = {"gemma3": gemma3, "mistral3": mistral3}
+BUILDERS = {"gemma3": gemma3, "mistral3": mistral3, "qwen2_5_vl": qwen25_vl}
+PAIRED = ("gemma3", "mistral3")  # llama.cpp's qwen2vl text architecture is not mapped yet
 
 
 @pytest.mark.parametrize("model_type", BUILDERS)
@@ -156,7 +188,7 @@ def test_an_mmproj_counts_its_vision_tower_and_projector(model_type, tmp_path, c
     tensors = write_mmproj(model, config, path)
     (row,) = run(capsys, "count", path, "-f", "json")
     assert row["total_params"] == parts["vision"] + parts["projector"]
-    assert row["parts"] == {"vision": parts["vision"], "projector": parts["projector"]}
+    assert row["parts"] == {k: n for k, n in parts.items() if k != "text" and n}  # Qwen's merger is its vision tower's
     assert row["checkpoint"]["identical"], row["checkpoint"]
     assert run(capsys, "inspect", path, "-f", "json")["total_params"] == sum(math.prod(s) for s in tensors.values())
     (vision,) = run(capsys, "count", path, "--part", "vision", "-f", "json")
@@ -174,12 +206,12 @@ def test_every_mmproj_tensor_reads_as_its_checkpoint_name(model_type, tmp_path):
     path = tmp_path / "mmproj.gguf"
     write_mmproj(model, config, path)
     renamed, skipped = gguf_tensors_as_checkpoint(open_checkpoint(path))
-    expected = {n: tuple(p.shape) for n, p in model.named_parameters() if n.startswith(tuple(PREFIXES.values()))}
-    assert {t.name: t.shape for t in renamed} == expected
+    expected = {n: p.numel() for n, p in model.named_parameters() if n.startswith(TOWERS)}
+    assert {t.name: t.numel for t in renamed} == expected  # split tensors joined again, by count
     assert skipped == (["v.token_embd.img_break"] if model_type == "mistral3" else [])
 
 
-@pytest.mark.parametrize("model_type", BUILDERS)
+@pytest.mark.parametrize("model_type", PAIRED)
 @pytest.mark.parametrize("tie", [True, False])
 def test_a_folder_with_its_mmproj_counts_the_whole_model(model_type, tie, tmp_path, capsys):
     model, config = BUILDERS[model_type](tie)
@@ -214,7 +246,8 @@ def test_an_unknown_projector_type_is_refused_naming_the_mapped_ones(tmp_path, c
     path = tmp_path / "mmproj.gguf"
     write_mmproj(model, config, path, projector_type="cogvlm")
     out, err = run(capsys, "count", path, code=2)
-    assert err.count("\n") == 1 and "clip.projector_type: 'cogvlm' is not mapped" in err and "gemma3, pixtral" in err
+    assert err.count("\n") == 1 and "clip.projector_type: 'cogvlm' is not mapped" in err
+    assert "gemma3, pixtral, qwen2.5vl_merger" in err
 
 
 def test_a_pixtral_projector_without_patch_merger_is_refused(tmp_path, capsys):

@@ -86,7 +86,7 @@ def _model(data: dict[str, Any], path: str, name: str, source: str, parts: tuple
     values = dict(imported.params)
     if parts:
         values["parts"] = [p for p in values["parts"] if p["part"] in parts]
-        source += f" (the {' and '.join(parts)} parts: the file holds no other)"
+        source += f" (the {' and '.join(parts)} part{'s' if len(parts) > 1 else ''}: the file holds no other)"
     params = find_family(imported.family).params.model_validate(values)
     return Model(
         name=name,
