@@ -27,7 +27,9 @@ component, by module kind and by layer, and the difference from the published fi
 A model folder is counted from its config.json (else its GGUF file) and, where it holds
 a checkpoint (single, sharded, quantized or GGUF), the checkpoint's headers are verified
 against the counted model: one line gives the verdict, the differences follow (exit
-status 1 when they differ). A GGUF file is counted from its metadata and verified likewise.
+status 1 when they differ). A GGUF file is counted from its metadata and verified likewise;
+llama.cpp's mmproj file counts its vision tower and projector, and a folder holding a model
+GGUF and its mmproj*.gguf counts as the whole vision-language model (--part picks one part).
 A name that is no file is looked up in the catalogue (registry list); org/name[@revision]
 is a Hugging Face repo, read through the Hub (config.json, and the checkpoint's headers by
 HTTP Range requests, never the weights); org/name:file.gguf names one GGUF file of a repo;
