@@ -113,7 +113,8 @@ def _qwen25_vl(meta: GgufMetadata, config: dict[str, Any]) -> None:
 def mmproj(projector_type: str, model_type: str, cls: str, tensors: dict[str, str], *, vision: dict, text: dict,
            completes: tuple[str, ...], layers: str = f"{VISION_MODEL}.encoder.layers", keys: dict | None = None,
            presence: dict | None = None, not_parameters: tuple[str, ...] = (), rule=None,
-           parts: tuple[str, ...] = ("vision", "projector"), description: str = "") -> GgufArchitecture:  # fmt: skip
+           parts: tuple[str, ...] = ("vision", "projector"), text_model_type: str = "",
+           description: str = "") -> GgufArchitecture:  # fmt: skip
     """A row of an mmproj file of ``projector_type``: the composite ``model_type`` it reads as, its
     tensors, the sub-config fields the file does not say (``vision``; ``text``: the stand-in for the
     language model, its width read from ``projection_dim``)."""
@@ -121,7 +122,7 @@ def mmproj(projector_type: str, model_type: str, cls: str, tensors: dict[str, st
         f"clip/{projector_type}", description=description, selected_by=PROJECTOR_TYPE, model_type=model_type,
         classes=(cls,), vocab="", blocks="v.blk", layers=layers, keys=VISION_KEYS if keys is None else keys,
         tensors=tensors, fixed={"vision_config": vision, "text_config": text}, presence=presence or {}, rule=rule,
-        parts=parts, completes=completes, not_parameters=not_parameters,
+        parts=parts, completes=completes, text_model_type=text_model_type, not_parameters=not_parameters,
     )  # fmt: skip
 
 
@@ -155,13 +156,15 @@ ROWS = (
            completes=("llama", "mistral3"), description="Mistral 3's vision tower (Pixtral), patch merger and projector; "
            "with a llama or mistral3 GGUF: the whole mistral3 model"),
     # Qwen2.5-VL: the patch merger is part of transformers' vision tower (no projector part); its language model's
-    # GGUF is llama.cpp's qwen2vl architecture, which no row maps yet
+    # GGUF is llama.cpp's qwen2vl architecture (a Qwen2 decoder), read as qwen2_5_vl_text in the composite
     mmproj("qwen2.5vl_merger", "qwen2_5_vl", "Qwen2_5_VLForConditionalGeneration", QWEN25_VL,
            layers="model.visual.blocks", keys=QWEN25_VL_KEYS, rule=_qwen25_vl, parts=("vision",),
            vision={"model_type": "qwen2_5_vl_vision"},
            text={"model_type": "qwen2_5_vl_text", "num_hidden_layers": 1, "intermediate_size": 1,
                  "num_attention_heads": 1, "num_key_value_heads": 1, "vocab_size": 1},
-           completes=("qwen2vl",), description="Qwen2.5-VL's vision tower (window attention, patch merger)"),
+           completes=("qwen2vl",), text_model_type="qwen2_5_vl_text",
+           description="Qwen2.5-VL's vision tower (window attention, patch merger); with a qwen2vl GGUF: the whole "
+           "qwen2_5_vl model"),
 )  # fmt: skip
 
 

@@ -158,13 +158,21 @@ def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[st
 
 def write_text(config, folder: Path, name: str = "model-Q8_0.gguf") -> dict[str, tuple[int, ...]]:
     """The language model's GGUF as tests/gguf_files.py writes it (llama.cpp's gemma3 architecture for Gemma 3;
-    llama for Mistral Small 3.1, whose converter writes Mistral's dense models as llama); its tensors."""
+    llama for Mistral Small 3.1, whose converter writes Mistral's dense models as llama; qwen2vl for
+    Qwen2.5-VL); its tensors."""
     text = config.text_config
-    fields = {k: getattr(text, k) for k in TEXT if k != "sliding_window" or config.model_type == "gemma3"}
-    fields |= {"head_dim": text.head_dim, "tie_word_embeddings": config.tie_word_embeddings}
-    keys = {"attention.key_length": text.head_dim, "attention.value_length": text.head_dim}
-    case = (Case("gemma3", "gemma3_text", "Gemma3ForCausalLM", fields, lambda c: keys) if config.model_type == "gemma3"
-            else Case("llama", "llama", "LlamaForCausalLM", fields))  # fmt: skip
+    fields = {k: getattr(text, k) for k in TEXT if k not in ("sliding_window", "head_dim")}
+    if config.model_type == "gemma3":
+        fields["sliding_window"] = text.sliding_window
+    head_dim = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads
+    fields |= {"head_dim": head_dim, "tie_word_embeddings": config.tie_word_embeddings}
+    keys = {"attention.key_length": head_dim, "attention.value_length": head_dim}
+    if config.model_type == "gemma3":
+        case = Case("gemma3", "gemma3_text", "Gemma3ForCausalLM", fields, lambda c: keys)
+    elif config.model_type == "qwen2_5_vl":  # Qwen2VLModel: a Qwen2 decoder (no head_dim in its config)
+        case = Case("qwen2vl", "qwen2", "Qwen2ForCausalLM", {k: v for k, v in fields.items() if k != "head_dim"})
+    else:
+        case = Case("llama", "llama", "LlamaForCausalLM", fields)
     _, _, tensors, _ = write_case(case, folder / name)
     return tensors
 
@@ -177,7 +185,7 @@ def run(capsys, *argv, code: int = 0):
 
 
 BUILDERS = {"gemma3": gemma3, "mistral3": mistral3, "qwen2_5_vl": qwen25_vl}
-PAIRED = ("gemma3", "mistral3")  # llama.cpp's qwen2vl text architecture is not mapped yet
+PAIRED = tuple(BUILDERS)
 
 
 @pytest.mark.parametrize("model_type", BUILDERS)
@@ -215,7 +223,7 @@ def test_every_mmproj_tensor_reads_as_its_checkpoint_name(model_type, tmp_path):
 @pytest.mark.parametrize("tie", [True, False])
 def test_a_folder_with_its_mmproj_counts_the_whole_model(model_type, tie, tmp_path, capsys):
     model, config = BUILDERS[model_type](tie)
-    parts = part_counts(model)
+    parts = {k: n for k, n in part_counts(model).items() if n}  # Qwen2.5-VL: no projector apart from its tower
     tensors = write_text(config, tmp_path)
     tensors |= write_mmproj(model, config, tmp_path / "mmproj-model-f16.gguf")
     (row,) = run(capsys, "count", tmp_path, "-f", "json")

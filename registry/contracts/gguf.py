@@ -102,7 +102,10 @@ class GgufArchitecture:
       those of its architecture; the row is named ``<architecture>/<value>`` (``clip/gemma3``);
     * ``parts``: the parts of the composite model the file holds (the others are left out of the count);
     * ``completes``: the GGUF architectures of the language-model files it completes in a folder
-      (``gemma3``): the two count as the whole composite model.
+      (``gemma3``): the two count as the whole composite model;
+    * ``text_model_type``: the ``model_type`` the completed language model's config is read as in the
+      composite, when it is not its own row's (llama.cpp's ``qwen2vl`` is a Qwen2 decoder, read as
+      ``qwen2_5_vl_text`` in ``qwen2_5_vl``); "" keeps the row's.
     """
 
     name: str
@@ -125,6 +128,7 @@ class GgufArchitecture:
     selected_by: tuple[str, ...] = ()
     parts: tuple[str, ...] = ()
     completes: tuple[str, ...] = ()
+    text_model_type: str = ""
 
     @property
     def architecture(self) -> str:
@@ -151,10 +155,11 @@ class GgufArchitecture:
             texts = [*self.keys.items(), *self.tensors.items(), *self.presence.items(), *self.fixed,
                      *(pair for v in self.variants.values() for pair in (v.items() if isinstance(v, Mapping) else [v])),
                      *self.variants, *self.classes, *self.not_parameters, self.layers, self.vocab, self.blocks,
-                     *self.selected_by, *self.parts, *self.completes]  # fmt: skip
+                     *self.selected_by, *self.parts, *self.completes, self.text_model_type]  # fmt: skip
             if not all(isinstance(x, str) for t in texts for x in (t if isinstance(t, tuple) else (t,))):
                 return (f"GGUF architecture {self.name!r}: the names of keys, tensors, variants, presence, fixed, "
-                        "classes, not_parameters, layers, vocab, blocks, selected_by, parts and completes must be text")  # fmt: skip
+                        "classes, not_parameters, layers, vocab, blocks, selected_by, parts, completes and text_model_type "
+                        "must be text")  # fmt: skip
             if ("/" in self.name) != bool(self.selected_by):
                 return (f"GGUF architecture {self.name!r}: a row named <architecture>/<value> needs selected_by (the "
                         "metadata keys whose value picks it), and only such a row has them")  # fmt: skip
@@ -171,4 +176,6 @@ class GgufArchitecture:
 
     def fingerprint(self) -> tuple[object, ...]:
         """The plugin code and data this mapping runs, with its code objects (see ``Family.fingerprint``)."""
-        return (*code_of(self.config, self.tensor_name, self.rule), self.keys, self.tensors, self.variants, self.presence, self.fixed)
+        return (*code_of(self.config, self.tensor_name, self.rule), self.keys, self.tensors, self.variants, self.presence,
+                self.fixed, self.vocab, self.blocks, self.selected_by, self.parts, self.completes,
+                self.text_model_type)

@@ -41,7 +41,8 @@ def _architecture(checkpoint: Checkpoint) -> tuple[GgufArchitecture, GgufMetadat
     known = load_gguf_architectures().items
     if meta.arch in known:
         return verified(known[meta.arch]), meta
-    rows = {name.split("/", 1)[1]: a for name, a in known.items() if a.architecture == meta.arch and "/" in name}
+    rows = {name.split("/", 1)[1]: a for name, a in known.items()
+            if a.architecture == meta.arch and "/" in name and a.selected_by}  # fmt: skip
     if not rows:
         mapped = sorted({a.architecture for a in known.values()})
         raise meta.error("general.architecture", f"{short_value(meta.arch)} is not mapped by any installed plugin; "
@@ -115,6 +116,8 @@ def _pair_config(checkpoint: Checkpoint) -> tuple[dict[str, Any], str]:
     data = _config(arch, meta)
     text_config = _config(text_arch, text_meta)
     text_config.pop("architectures", None)
+    if arch.text_model_type:  # read as the composite's own language-model type (shapes the same)
+        text_config["model_type"] = arch.text_model_type
     data["text_config"] = text_config
     if "tie_word_embeddings" in text_config:  # the composite's top-level field ties the language model's head
         data["tie_word_embeddings"] = text_config["tie_word_embeddings"]
