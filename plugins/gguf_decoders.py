@@ -114,6 +114,10 @@ ROWS = (
             rule=_llama, description="also Mistral's dense models; mixtral with expert_count"),
     decoder("mistral3", "ministral3", "Ministral3ForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS}),
     decoder("qwen2", "qwen2", "Qwen2ForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS}),
+    # Qwen2-VL's and Qwen2.5-VL's language model (Qwen2VLModel in convert_hf_to_gguf.py): a Qwen2 decoder whose
+    # multimodal rotary sections change no shape; its head width is always the width over the heads
+    decoder("qwen2vl", "qwen2", "Qwen2ForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS}, rule=None,
+            description="Qwen2-VL's and Qwen2.5-VL's language model, read as qwen2; with its mmproj: the whole model"),
     decoder("qwen3", "qwen3", "Qwen3ForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS, **QK_NORM},
             presence={"attention_bias": "blk.0.attn_q.bias"}),
     decoder("gemma", "gemma", "GemmaForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS}),
@@ -164,7 +168,7 @@ ROWS = (
 
 @hookimpl
 def register_gguf_architectures(register):
-    """The dense decoders: llama (also Mistral's dense models), mistral3, qwen2, qwen3, gemma, gemma2, gemma3,
+    """The dense decoders: llama (also Mistral's dense models), mistral3, qwen2, qwen2vl, qwen3, gemma, gemma2, gemma3,
     olmo2, exaone4, granite, smollm3, phi3, starcoder2, falcon, gpt2."""
     for row in ROWS:
         register(row)

@@ -89,9 +89,11 @@ def open_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     file = resolve(path)
     where = str(file)
     if is_gguf(file):
-        from registry.checkpoints.gguf import read_gguf
+        from registry.checkpoints.folder import mmproj_in
+        from registry.checkpoints.gguf import read_gguf, read_gguf_pair
 
-        return read_gguf(file)
+        mmproj = mmproj_in(Path(path)) if is_directory(path) else None  # a folder's language model and vision tower
+        return read_gguf(file) if mmproj is None else read_gguf_pair(file, mmproj, str(Path(path)))
     notes: tuple[str, ...] = ()
     if file.name.endswith(".json"):
         from registry.checkpoints.sharded import read_index

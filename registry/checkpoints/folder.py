@@ -7,7 +7,8 @@ from pathlib import Path
 from registry.checkpoints.files import file_error, is_file
 from registry.errors import SpecError
 
-__all__ = ["cache_snapshot", "cached_remotely", "checkpoint_in", "choose_checkpoint", "config_beside", "is_directory"]
+__all__ = ["cache_snapshot", "cached_remotely", "checkpoint_in", "choose_checkpoint", "config_beside", "is_directory",
+           "is_mmproj", "mmproj_in", "mmproj_of"]
 
 
 def is_directory(path: str | Path) -> bool:
@@ -39,6 +40,8 @@ def choose_checkpoint(names: list[str], where: str, required: bool = True) -> st
         found = sorted(n for n in names if fnmatch.fnmatchcase(n, pattern))
         if len(found) == 1:
             return found[0]
+        if pattern == "*.gguf" and mmproj_of(found) is not None:  # a language model and its vision tower's file
+            return next(n for n in found if not is_mmproj(n))
         if found:
             listed = ", ".join(found[:6]) + (", ..." if len(found) > 6 else "")
             kind = "index files" if pattern.endswith("json") else f"{pattern[1:]} files"
@@ -47,6 +50,33 @@ def choose_checkpoint(names: list[str], where: str, required: bool = True) -> st
         raise SpecError(where, "", "contains neither model.safetensors nor a *.safetensors.index.json "
                                    "(nor a *.safetensors or *.gguf file)")  # fmt: skip
     return None
+
+
+def is_mmproj(name: str) -> bool:
+    """Whether a GGUF file name is llama.cpp's ``mmproj*.gguf`` (a vision tower and its projector)."""
+    return name.lower().startswith("mmproj") and name.lower().endswith(".gguf")
+
+
+def mmproj_of(names: list[str]) -> str | None:
+    """Of a folder's GGUF file ``names``: the one ``mmproj*.gguf`` when there is exactly one other GGUF file
+    (the language model it completes), else None."""
+    mmproj = [n for n in names if is_mmproj(n)]
+    return mmproj[0] if len(mmproj) == 1 and len(names) == 2 else None
+
+
+def mmproj_in(directory: Path) -> Path | None:
+    """The ``mmproj*.gguf`` of a folder that holds it and one language-model GGUF (else None)."""
+    import fnmatch
+
+    directory = cache_snapshot(directory)
+    if not is_directory(directory) or (directory / "config.json").is_file():
+        return None
+    names = [p.name for p in directory.iterdir() if is_file(p)]
+    chosen = choose_checkpoint(names, str(directory), required=False)
+    if chosen is None or not chosen.lower().endswith(".gguf"):
+        return None
+    found = mmproj_of(sorted(n for n in names if fnmatch.fnmatchcase(n, "*.gguf")))
+    return None if found is None else directory / found
 
 
 def cache_snapshot(directory: Path) -> Path:

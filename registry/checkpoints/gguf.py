@@ -26,7 +26,7 @@ from registry.checkpoints.tensors import Checkpoint, Quantization, TensorInfo
 from registry.contracts import GgufArray
 from registry.errors import SpecError
 
-__all__ = ["CHUNK", "GGML_TYPES", "GgufArray", "GgmlType", "read_gguf"]
+__all__ = ["CHUNK", "GGML_TYPES", "GgufArray", "GgmlType", "read_gguf", "read_gguf_pair"]
 
 CHUNK = 1 << 16
 """Bytes read at a time."""
@@ -258,3 +258,12 @@ def read_gguf(path: str | os.PathLike[str]) -> Checkpoint:
     description = "GGUF v{}: {}".format(version, ", ".join(f"{name} x{n}" for name, n in types.most_common()))
     quantization = Quantization("GGUF", description, "tensor types") if set(types) - {"F32", "F16", "BF16"} else None
     return Checkpoint(where, "gguf", tensors, tensors, quantization, metadata)
+
+
+def read_gguf_pair(model: str | os.PathLike[str], mmproj: str | os.PathLike[str], folder: str) -> Checkpoint:
+    """A folder's language-model GGUF and the ``mmproj`` GGUF of its vision tower, read as one checkpoint
+    (each file's own in ``files``)."""
+    text, vision = read_gguf(model), read_gguf(mmproj)
+    quantized = [c.quantization for c in (text, vision) if c.quantization is not None]
+    return Checkpoint(folder, "gguf", text.stored + vision.stored, text.tensors + vision.tensors,
+                      quantized[0] if quantized else None, dict(text.metadata), files=(text, vision))  # fmt: skip

@@ -54,7 +54,8 @@ class Checkpoint:
     ``stored`` are the tensors as the files hold them; ``tensors`` the logical tensors
     (quantized weights as their dequantized shapes, the rest as stored). ``format`` is
     ``safetensors`` or ``gguf``; ``metadata`` the GGUF key-values or the safetensors
-    ``__metadata__``; ``notes`` lines worth telling the user.
+    ``__metadata__``; ``notes`` lines worth telling the user. ``files``: a model read from several
+    GGUF files (a folder's language model and the ``mmproj`` file of its vision tower), each one's own.
     """
 
     path: str
@@ -64,6 +65,7 @@ class Checkpoint:
     quantization: Quantization | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    files: tuple[Checkpoint, ...] = ()
 
     @property
     def params(self) -> int:

@@ -27,7 +27,9 @@ component, by module kind and by layer, and the difference from the published fi
 A model folder is counted from its config.json (else its GGUF file) and, where it holds
 a checkpoint (single, sharded, quantized or GGUF), the checkpoint's headers are verified
 against the counted model: one line gives the verdict, the differences follow (exit
-status 1 when they differ). A GGUF file is counted from its metadata and verified likewise.
+status 1 when they differ). A GGUF file is counted from its metadata and verified likewise;
+llama.cpp's mmproj file counts its vision tower and projector, and a folder holding a model
+GGUF and its mmproj*.gguf counts as the whole vision-language model (--part picks one part).
 A name that is no file is looked up in the catalogue (registry list); org/name[@revision]
 is a Hugging Face repo, read through the Hub (config.json, and the checkpoint's headers by
 HTTP Range requests, never the weights); org/name:file.gguf names one GGUF file of a repo;
@@ -73,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if args.specs or args.family or not headers:
         models, ok = selected_models(args, "count", unmapped=lambda spec, exc: _unmapped(spec, exc, headers))
     ok = ok and headers_ok
-    checks, checked_ok = _check_checkpoints(args.specs, models)
+    checks, checked_ok = _check_checkpoints(args.specs, models, getattr(args, "part", None))
     if args.format == "json":  # streamed, one model at a time: 10^5 models need no more memory than one
         from registry.output.json_output import json_array
 
@@ -222,9 +224,11 @@ def _checkpoint_of(spec: str) -> Path | str | None:
     path = Path(spec)
     try:
         if path.is_dir():
-            from registry.checkpoints.folder import cached_remotely, checkpoint_in  # only for a folder: start-up time
+            from registry.checkpoints.folder import cached_remotely, checkpoint_in, mmproj_in  # for a folder: start-up time
 
             remote = cached_remotely(path)
+            if remote is None and mmproj_in(path) is not None:
+                return path  # a language model and its vision tower's mmproj: the folder is the checkpoint
             return checkpoint_in(path, required=False) if remote is None else remote
     except (OSError, ValueError):
         return None
@@ -241,8 +245,10 @@ def _exists(spec: str) -> bool:
         return True
 
 
-def _check_checkpoints(specs: list[str], models: list[Model]) -> tuple[dict[int, tuple[str, dict[str, Any]]], bool | None]:
-    """Verify every model that came from a folder or a GGUF file against its checkpoint.
+def _check_checkpoints(specs: list[str], models: list[Model],
+                       part: str | None = None) -> tuple[dict[int, tuple[str, dict[str, Any]]], bool | None]:  # fmt: skip
+    """Verify every model that came from a folder or a GGUF file against its checkpoint (with ``part``: the
+    checkpoint's tensors of the other parts are set aside, not extra).
 
     Returns, by ``id(model)``, the text (verdict line, quantization, differences) and the
     JSON-ready result, and whether every checkpoint matched (None when one could not be
@@ -271,6 +277,11 @@ def _check_checkpoints(specs: list[str], models: list[Model]) -> tuple[dict[int,
             try:
                 checkpoint = open_checkpoint(file)
                 result = compare_checkpoint(model, checkpoint)
+                if part is not None:
+                    from dataclasses import replace
+
+                    result = replace(result, extra=[], ignored=[*result.ignored, *(
+                        replace(e, note=f"not of the {part} part") for e in result.extra)])
             except RegistryError as exc:
                 print_error(NAME, exc)
                 all_ok = None

@@ -11,8 +11,9 @@ HELP = "count the parameters of a checkpoint (safetensors, quantized, GGUF) from
 DESCRIPTION = """Count the tensors, parameters and bytes of a checkpoint, grouped by module
 prefix and dtype. Only the headers are read (no tensor data is touched), so a checkpoint of
 any size takes milliseconds. CHECKPOINT is a .safetensors file, a sharded
-*.safetensors.index.json with its shards next to it, a .gguf file, a model folder
-holding one, or a Hugging Face repo id (org/name[@revision], org/name:file.gguf), whose
+*.safetensors.index.json with its shards next to it, a .gguf file (also llama.cpp's
+mmproj file of a vision tower), a model folder holding one (a model GGUF with its mmproj*.gguf:
+both files' tensors), or a Hugging Face repo id (org/name[@revision], org/name:file.gguf), whose
 headers are fetched by HTTP Range requests (the shards' concurrently), never its weights. Quantized weights (GPTQ, AWQ, bitsandbytes, compressed-tensors, FP8 with
 block scales, MXFP4, MLX, every GGUF type) are counted as their logical, dequantized
 parameters, with the bytes stored, the quantization overhead (scales, zeros, indices)

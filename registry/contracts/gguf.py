@@ -90,7 +90,22 @@ class GgufArchitecture:
     * ``fixed``: config fields the architecture sets whatever the file says;
     * ``not_parameters``: GGUF tensors that are not parameters (llama 3's ``rope_freqs``; a name inside
       ``blk.<i>.`` for every block);
-    * ``rule``: a function ``rule(meta, config)`` that edits the config where the logic is real.
+    * ``rule``: a function ``rule(meta, config)`` that edits the config where the logic is real;
+    * ``vocab``: the tensor whose rows are ``vocab_size`` ("" for a file without a vocabulary: an mmproj);
+    * ``blocks``: the prefix of block tensors (``blk``; ``v.blk`` for a vision tower);
+    * a config field with dots (``vision_config.hidden_size``) is a field of a sub-config.
+
+    A row of a file that holds some parts of a composite model type (llama.cpp's ``mmproj`` files: a
+    vision tower and its projector, ``general.architecture = "clip"``) also gives:
+
+    * ``selected_by``: metadata keys (the first present wins) whose text value picks this row among
+      those of its architecture; the row is named ``<architecture>/<value>`` (``clip/gemma3``);
+    * ``parts``: the parts of the composite model the file holds (the others are left out of the count);
+    * ``completes``: the GGUF architectures of the language-model files it completes in a folder
+      (``gemma3``): the two count as the whole composite model;
+    * ``text_model_type``: the ``model_type`` the completed language model's config is read as in the
+      composite, when it is not its own row's (llama.cpp's ``qwen2vl`` is a Qwen2 decoder, read as
+      ``qwen2_5_vl_text`` in ``qwen2_5_vl``); "" keeps the row's.
     """
 
     name: str
@@ -108,6 +123,17 @@ class GgufArchitecture:
     fixed: Mapping[str, Any] = field(default_factory=dict)
     not_parameters: tuple[str, ...] = ("rope_freqs.weight",)
     rule: Callable[[GgufMetadata, dict[str, Any]], None] | None = None
+    vocab: str = "token_embd.weight"
+    blocks: str = "blk"
+    selected_by: tuple[str, ...] = ()
+    parts: tuple[str, ...] = ()
+    completes: tuple[str, ...] = ()
+    text_model_type: str = ""
+
+    @property
+    def architecture(self) -> str:
+        """The ``general.architecture`` this mapping reads (its name before any ``/<value>``)."""
+        return self.name.split("/", 1)[0]
 
     #: What the plugin registry calls one of these in its messages.
     what: ClassVar[str] = "GGUF architecture"
@@ -128,10 +154,15 @@ class GgufArchitecture:
                 return f"GGUF architecture {self.name!r}: keys, tensors, variants, presence and fixed must be mappings"
             texts = [*self.keys.items(), *self.tensors.items(), *self.presence.items(), *self.fixed,
                      *(pair for v in self.variants.values() for pair in (v.items() if isinstance(v, Mapping) else [v])),
-                     *self.variants, *self.classes, *self.not_parameters, self.layers]  # fmt: skip
+                     *self.variants, *self.classes, *self.not_parameters, self.layers, self.vocab, self.blocks,
+                     *self.selected_by, *self.parts, *self.completes, self.text_model_type]  # fmt: skip
             if not all(isinstance(x, str) for t in texts for x in (t if isinstance(t, tuple) else (t,))):
                 return (f"GGUF architecture {self.name!r}: the names of keys, tensors, variants, presence, fixed, "
-                        "classes, not_parameters and layers must be text")  # fmt: skip
+                        "classes, not_parameters, layers, vocab, blocks, selected_by, parts, completes and text_model_type "
+                        "must be text")  # fmt: skip
+            if ("/" in self.name) != bool(self.selected_by):
+                return (f"GGUF architecture {self.name!r}: a row named <architecture>/<value> needs selected_by (the "
+                        "metadata keys whose value picks it), and only such a row has them")  # fmt: skip
             if self.rule is not None and not callable(self.rule):
                 return f"GGUF architecture {self.name!r}: rule must be callable (or None)"
             return ""
@@ -145,4 +176,6 @@ class GgufArchitecture:
 
     def fingerprint(self) -> tuple[object, ...]:
         """The plugin code and data this mapping runs, with its code objects (see ``Family.fingerprint``)."""
-        return (*code_of(self.config, self.tensor_name, self.rule), self.keys, self.tensors, self.variants, self.presence, self.fixed)
+        return (*code_of(self.config, self.tensor_name, self.rule), self.keys, self.tensors, self.variants, self.presence,
+                self.fixed, self.vocab, self.blocks, self.selected_by, self.parts, self.completes,
+                self.text_model_type)

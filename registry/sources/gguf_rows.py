@@ -30,16 +30,17 @@ from registry.errors import SpecError
 
 __all__ = ["row_config", "row_tensors"]
 
-_BLOCK = re.compile(r"blk\.(\d+)\.(.+)")
 _KINDS = (".weight", ".bias")
 
 
 def row_config(arch: GgufArchitecture, meta: GgufMetadata) -> dict[str, Any]:
-    """The config.json-like dict that ``arch``'s row reads from ``meta``."""
-    vocab = meta.rows("token_embd.weight")
-    if vocab is None:
-        raise meta.error("token_embd.weight", "missing: the vocabulary size is its number of rows")
-    config: dict[str, Any] = {"model_type": arch.model_type, "vocab_size": vocab}
+    """The config.json-like dict that ``arch``'s row reads from ``meta`` (a field with dots is a sub-config's)."""
+    config: dict[str, Any] = {"model_type": arch.model_type}
+    if arch.vocab:
+        vocab = meta.rows(arch.vocab)
+        if vocab is None:
+            raise meta.error(arch.vocab, "missing: the vocabulary size is its number of rows")
+        config["vocab_size"] = vocab
     if arch.classes:
         config["architectures"] = [arch.classes[0]]
     for key, name in arch.keys.items():
@@ -47,18 +48,40 @@ def row_config(arch: GgufArchitecture, meta: GgufMetadata) -> dict[str, Any]:
         key = key.removesuffix("?")
         value = meta.int(f"{meta.arch}.{key}", None if optional else REQUIRED, minimum=0)
         if value is not None:
-            config[name] = value
+            _put(config, name, value)
     for name, tensor in arch.presence.items():
-        config[name] = (tensor.removeprefix("!") in meta.tensors) != tensor.startswith("!")
-    config.update(copy.deepcopy(dict(arch.fixed)))  # a list the mapping may keep is the file's own
+        _put(config, name, (tensor.removeprefix("!") in meta.tensors) != tensor.startswith("!"))
+    _merge(config, copy.deepcopy(dict(arch.fixed)))  # a list the mapping may keep is the file's own
     if arch.rule is not None:
         arch.rule(meta, config)
     return config
 
 
+def _put(config: dict[str, Any], name: str, value: Any) -> None:
+    """``config[name] = value``, a name with dots (``vision_config.hidden_size``) inside its sub-configs."""
+    *outer, last = name.split(".")
+    for key in outer:
+        config = config.setdefault(key, {})
+    config[last] = value
+
+
+def _merge(config: dict[str, Any], fixed: dict[str, Any]) -> None:
+    """The ``fixed`` fields over ``config``'s, a sub-config merged field by field."""
+    for key, value in fixed.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            _merge(config[key], value)
+        else:
+            config[key] = value
+
+
+def _block(arch: GgufArchitecture, name: str) -> re.Match[str] | None:
+    """``name`` as a block tensor of ``arch`` (``blk.3.attn_q.weight``: the block and the rest), None if not one."""
+    return re.fullmatch(rf"{re.escape(arch.blocks)}\.(\d+)\.(.+)", name)
+
+
 def _target(arch: GgufArchitecture, tensors: dict[str, str], name: str) -> str | None:
     """The checkpoint name (with its ``~`` and ``{e}`` markers) of GGUF tensor ``name``; None: unmapped."""
-    block = _BLOCK.fullmatch(name)
+    block = _block(arch, name)
     rest = block[2] if block else name
     prefix = f"{arch.layers}.{block[1]}." if block else ""
     if rest in tensors:
@@ -98,7 +121,7 @@ def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo], path: str) ->
         if tensor in names:
             mapping.update(instead)
     for info in tensors:
-        block = _BLOCK.fullmatch(info.name)
+        block = _block(arch, info.name)
         if info.name in arch.not_parameters or (block and block[2] in arch.not_parameters):
             skipped.append(info.name)
             continue

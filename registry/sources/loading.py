@@ -37,14 +37,21 @@ def _gguf(path: Path, strict: bool = False) -> list[Model]:
 
 
 def _folder(path: Path, strict: bool = False) -> list[Model]:
-    """A model folder: its ``config.json``, else the one GGUF file it holds."""
-    from registry.checkpoints.folder import cache_snapshot, checkpoint_in
+    """A model folder: its ``config.json``, else the one GGUF file it holds (with the ``mmproj*.gguf`` of
+    its vision tower, if it holds one: the whole composite model)."""
+    from registry.checkpoints.folder import cache_snapshot, checkpoint_in, mmproj_in
     from registry.errors import SpecError
 
     path = cache_snapshot(path)
     if (path / "config.json").is_file():
         return _hf_config(path / "config.json", strict)
     checkpoint = checkpoint_in(path, required=False)
+    mmproj = mmproj_in(path)
+    if checkpoint is not None and mmproj is not None:
+        from registry.checkpoints.gguf import read_gguf_pair
+        from registry.sources.gguf_config import gguf_pair_model
+
+        return [gguf_pair_model(read_gguf_pair(checkpoint, mmproj, str(path)), strict=strict)]
     if checkpoint is not None and checkpoint.suffix.lower() == ".gguf":
         return _gguf(checkpoint, strict)
     raise SpecError(str(path), "", "directory holds no config.json (nor a .gguf file) to count")

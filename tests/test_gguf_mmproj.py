@@ -1,0 +1,270 @@
+"""llama.cpp's mmproj files, alone and in a folder with their language model, count exactly.
+
+Reference: transformers 5.25's meta model of a small composite config (``Gemma3ForConditionalGeneration``,
+``Mistral3ForConditionalGeneration``),
+whole and per part (its parameters under ``model.vision_tower.``, ``model.multi_modal_projector.``,
+the rest the language model's). The files are written as llama.cpp's converter writes them
+(``convert_hf_to_gguf.py``): the language model by ``tests/gguf_files.py`` (gguf-py's name map of the
+text architecture), the mmproj here: ``MmprojModel.set_gguf_parameters`` (``clip.has_vision_encoder``,
+``clip.vision.*`` through gguf-py's ``GGUFWriter.add_vision_*``, ``projection_dim`` the text width),
+``Gemma3VisionModel.set_gguf_parameters`` (``clip.projector_type = "gemma3"``),
+``LlavaVisionModel.set_gguf_parameters`` (``"pixtral"``, ``spatial_merge_size``, ``use_silu``; its
+``modify_tensors`` adds ``v.token_embd.img_break``, a row of the language model's embedding), and the
+tensor names from gguf-py's ``get_tensor_name_map(MODEL_ARCH.MMPROJ)``, applied to the published
+checkpoints' names (``vision_tower.``, ``multi_modal_projector.``; Gemma 3's ``vision_tower.vision_model.``
+and ``_weight`` read as ``.weight``: ``Gemma3VisionModel.filter_tensors``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from registry.cli import main
+from tests._hf_configs import meta_model, quiet_transformers
+from tests.gguf_files import Case, write_case
+
+gguf = pytest.importorskip("gguf")
+
+TEXT = {"vocab_size": 96, "hidden_size": 64, "intermediate_size": 80, "num_hidden_layers": 2, "num_attention_heads": 4,
+        "num_key_value_heads": 2, "head_dim": 32, "pad_token_id": 0, "sliding_window": 8}  # fmt: skip
+VISION = {"hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 3, "num_attention_heads": 2,
+          "image_size": 32, "patch_size": 8}  # fmt: skip
+PREFIXES = {"vision": ("model.vision_tower.", "model.visual."), "projector": ("model.multi_modal_projector.",)}
+TOWERS = tuple(prefix for prefixes in PREFIXES.values() for prefix in prefixes)
+
+
+def gemma3(tie: bool = True):
+    """Gemma3ForConditionalGeneration of a small config on the meta device, and its config."""
+    transformers = quiet_transformers()
+    config = transformers.Gemma3Config(text_config={**TEXT, "model_type": "gemma3_text"},
+                                       vision_config={**VISION, "model_type": "siglip_vision_model", "vision_use_head": False},
+                                       mm_tokens_per_image=4, tie_word_embeddings=tie, architectures=["Gemma3ForConditionalGeneration"])  # fmt: skip
+    return meta_model(config), config
+
+
+def mistral3(tie: bool = False):
+    """Mistral3ForConditionalGeneration of a small config (a Pixtral tower whose head is not 64 wide; projector
+    biases when the head is untied, so both kinds are seen) on the meta device, and its config."""
+    bias = not tie
+    transformers = quiet_transformers()
+    text = {k: v for k, v in TEXT.items() if k != "sliding_window"} | {"model_type": "mistral", "head_dim": 16}
+    vision = {**VISION, "model_type": "pixtral", "head_dim": 16}
+    config = transformers.Mistral3Config(text_config=text, vision_config=vision, spatial_merge_size=2,
+                                         multimodal_projector_bias=bias, tie_word_embeddings=tie,
+                                         architectures=["Mistral3ForConditionalGeneration"])  # fmt: skip
+    return meta_model(config), config
+
+
+def qwen25_vl(tie: bool = False):
+    """Qwen2_5_VLForConditionalGeneration of a small config on the meta device, and its config."""
+    transformers = quiet_transformers()
+    text = {k: v for k, v in TEXT.items() if k not in ("sliding_window", "head_dim")} | {"model_type": "qwen2_5_vl_text"}
+    vision = {"depth": 3, "hidden_size": 32, "intermediate_size": 48, "num_heads": 2, "out_hidden_size": 64,
+              "patch_size": 8, "spatial_merge_size": 2, "temporal_patch_size": 2, "window_size": 32,
+              "fullatt_block_indexes": [2], "model_type": "qwen2_5_vl_vision"}  # fmt: skip
+    config = transformers.Qwen2_5_VLConfig(text_config=text, vision_config=vision, tie_word_embeddings=tie,
+                                           architectures=["Qwen2_5_VLForConditionalGeneration"])  # fmt: skip
+    return meta_model(config), config
+
+
+def qwen_pieces(name: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]]:
+    """Qwen2VLVisionModel.modify_tensors: the fused qkv split in three, the 3D patch convolution in two 2D slices."""
+    if ".qkv." in name:
+        return [(name.replace("qkv", x), (shape[0] // 3, *shape[1:])) for x in "qkv"]
+    if name.endswith("patch_embed.proj.weight"):
+        c1, c2, _, kh, kw = shape
+        return [("gguf:v.patch_embd.weight", (c1, c2, kh, kw)), ("gguf:v.patch_embd.weight.1", (c1, c2, kh, kw))]
+    return [(name, shape)]
+
+
+def published_name(name: str, config) -> str:
+    """The published checkpoint's name of a transformers 5.25 parameter of the vision tower or projector."""
+    if config.model_type == "gemma3":  # vision_tower.vision_model. renamed on loading; filter_tensors' _weight
+        return name.replace("model.vision_tower.", "vision_tower.vision_model.").removeprefix("model.").replace("_weight", ".weight")
+    return name.removeprefix("model.")
+
+
+def part_counts(model) -> dict[str, int]:
+    """transformers' parameters per part (tied ones once): vision tower, projector, the rest the language model."""
+    parts = {"vision": 0, "projector": 0, "text": 0}
+    for name, p in model.named_parameters():
+        part = next((k for k, prefixes in PREFIXES.items() if name.startswith(prefixes)), "text")
+        parts[part] += p.numel()
+    return parts
+
+
+def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[str, tuple[int, ...]]:
+    """The mmproj GGUF of ``model``'s vision tower and projector, as llama.cpp's converter writes it."""
+    pixtral, qwen = config.model_type == "mistral3", config.model_type == "qwen2_5_vl"
+    vision = config.vision_config
+    layers = vision.depth if qwen else vision.num_hidden_layers
+    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.MMPROJ, layers)
+    tensors: dict[str, tuple[int, ...]] = {}
+    for name, p in model.named_parameters():
+        if not name.startswith(TOWERS):
+            continue
+        for hf, shape in qwen_pieces(published_name(name, config), tuple(p.shape)) if qwen else [(published_name(name, config), tuple(p.shape))]:
+            if hf.startswith("gguf:"):
+                tensors[hf.removeprefix("gguf:")] = shape
+                continue
+            new = names.get_name(hf, try_suffixes=(".weight", ".bias"))
+            assert new is not None, f"gguf-py maps no GGUF name for {hf}"
+            suffix = next(k for k in (".weight", ".bias") if hf.endswith(k))
+            tensors[new + ("" if new.endswith(suffix) else suffix)] = shape
+    writer = gguf.GGUFWriter(str(path), "clip")
+    writer.add_type(gguf.GGUFType.MMPROJ)
+    writer.add_file_type(0)
+    writer.add_clip_has_vision_encoder(True)
+    writer.add_vision_projection_dim(config.text_config.hidden_size)
+    writer.add_vision_image_size(560 if qwen else vision.image_size)  # Qwen2VLVisionModel: 560 when not given
+    writer.add_vision_patch_size(vision.patch_size)
+    writer.add_vision_embedding_length(vision.hidden_size)
+    writer.add_vision_feed_forward_length(vision.intermediate_size)
+    writer.add_vision_block_count(layers)
+    writer.add_vision_head_count(vision.num_heads if qwen else vision.num_attention_heads)
+    writer.add_vision_image_mean([0.5, 0.5, 0.5])
+    writer.add_vision_image_std([0.5, 0.5, 0.5])
+    writer.add_clip_projector_type(projector_type or ("pixtral" if pixtral else "qwen2.5vl_merger" if qwen else "gemma3"))
+    if qwen:
+        writer.add_vision_use_silu(True)
+        writer.add_vision_n_wa_pattern(vision.fullatt_block_indexes[0] + 1)
+        writer.add_vision_attention_layernorm_eps(1e-6)
+    elif pixtral:
+        writer.add_vision_attention_layernorm_eps(1e-5)
+        writer.add_vision_use_silu(True)
+        writer.add_vision_spatial_merge_size(config.spatial_merge_size)
+        tensors["v.token_embd.img_break"] = (config.text_config.hidden_size,)  # the [IMG_BREAK] row, copied
+    else:
+        writer.add_vision_attention_layernorm_eps(vision.layer_norm_eps)
+        writer.add_vision_use_gelu(True)
+    total = 0
+    for name, shape in tensors.items():
+        nbytes = 4 * math.prod(shape)
+        writer.add_tensor_info(name, shape, np.dtype(np.float32), nbytes, raw_dtype=gguf.GGMLQuantizationType.F32)
+        total += -(-nbytes // 32) * 32
+    writer.write_header_to_file(path)
+    writer.write_kv_data_to_file()
+    writer.write_ti_data_to_file()
+    writer.close()
+    with open(path, "r+b") as f:
+        f.truncate(-(-path.stat().st_size // 32) * 32 + total)
+    return tensors
+
+
+def write_text(config, folder: Path, name: str = "model-Q8_0.gguf") -> dict[str, tuple[int, ...]]:
+    """The language model's GGUF as tests/gguf_files.py writes it (llama.cpp's gemma3 architecture for Gemma 3;
+    llama for Mistral Small 3.1, whose converter writes Mistral's dense models as llama; qwen2vl for
+    Qwen2.5-VL); its tensors."""
+    text = config.text_config
+    fields = {k: getattr(text, k) for k in TEXT if k not in ("sliding_window", "head_dim")}
+    if config.model_type == "gemma3":
+        fields["sliding_window"] = text.sliding_window
+    head_dim = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads
+    fields |= {"head_dim": head_dim, "tie_word_embeddings": config.tie_word_embeddings}
+    keys = {"attention.key_length": head_dim, "attention.value_length": head_dim}
+    if config.model_type == "gemma3":
+        case = Case("gemma3", "gemma3_text", "Gemma3ForCausalLM", fields, lambda c: keys)
+    elif config.model_type == "qwen2_5_vl":  # Qwen2VLModel: a Qwen2 decoder (no head_dim in its config)
+        case = Case("qwen2vl", "qwen2", "Qwen2ForCausalLM", {k: v for k, v in fields.items() if k != "head_dim"})
+    else:
+        case = Case("llama", "llama", "LlamaForCausalLM", fields)
+    _, _, tensors, _ = write_case(case, folder / name)
+    return tensors
+
+
+def run(capsys, *argv, code: int = 0):
+    got = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert got == code, err
+    return json.loads(out) if "json" in argv else (out, err)
+
+
+BUILDERS = {"gemma3": gemma3, "mistral3": mistral3, "qwen2_5_vl": qwen25_vl}
+PAIRED = tuple(BUILDERS)
+
+
+@pytest.mark.parametrize("model_type", BUILDERS)
+def test_an_mmproj_counts_its_vision_tower_and_projector(model_type, tmp_path, capsys):
+    model, config = BUILDERS[model_type]()
+    parts = part_counts(model)
+    path = tmp_path / "mmproj-tiny-f16.gguf"
+    tensors = write_mmproj(model, config, path)
+    (row,) = run(capsys, "count", path, "-f", "json")
+    assert row["total_params"] == parts["vision"] + parts["projector"]
+    assert row["parts"] == {k: n for k, n in parts.items() if k != "text" and n}  # Qwen's merger is its vision tower's
+    assert row["checkpoint"]["identical"], row["checkpoint"]
+    assert run(capsys, "inspect", path, "-f", "json")["total_params"] == sum(math.prod(s) for s in tensors.values())
+    (vision,) = run(capsys, "count", path, "--part", "vision", "-f", "json")
+    assert vision["total_params"] == parts["vision"]
+
+
+@pytest.mark.parametrize("model_type", BUILDERS)
+def test_every_mmproj_tensor_reads_as_its_checkpoint_name(model_type, tmp_path):
+    """Each GGUF tensor under the name transformers gives it in the whole model (gguf-py's map, reversed); the
+    [IMG_BREAK] row llama.cpp copies from the language model's embedding is no parameter of its own."""
+    from registry.checkpoints import open_checkpoint
+    from registry.sources.gguf_config import gguf_tensors_as_checkpoint
+
+    model, config = BUILDERS[model_type]()
+    path = tmp_path / "mmproj.gguf"
+    write_mmproj(model, config, path)
+    renamed, skipped = gguf_tensors_as_checkpoint(open_checkpoint(path))
+    expected = {n: p.numel() for n, p in model.named_parameters() if n.startswith(TOWERS)}
+    assert {t.name: t.numel for t in renamed} == expected  # split tensors joined again, by count
+    assert skipped == (["v.token_embd.img_break"] if model_type == "mistral3" else [])
+
+
+@pytest.mark.parametrize("model_type", PAIRED)
+@pytest.mark.parametrize("tie", [True, False])
+def test_a_folder_with_its_mmproj_counts_the_whole_model(model_type, tie, tmp_path, capsys):
+    model, config = BUILDERS[model_type](tie)
+    parts = {k: n for k, n in part_counts(model).items() if n}  # Qwen2.5-VL: no projector apart from its tower
+    tensors = write_text(config, tmp_path)
+    tensors |= write_mmproj(model, config, tmp_path / "mmproj-model-f16.gguf")
+    (row,) = run(capsys, "count", tmp_path, "-f", "json")
+    assert row["total_params"] == sum(p.numel() for p in model.parameters())
+    assert row["parts"] == parts
+    assert row["checkpoint"]["identical"], row["checkpoint"]
+    for part, count in parts.items():
+        (one,) = run(capsys, "count", tmp_path, "--part", part, "-f", "json")
+        assert one["total_params"] == count, part
+    inspected = run(capsys, "inspect", tmp_path, "-f", "json")
+    assert inspected["total_params"] == sum(math.prod(s) for s in tensors.values())
+
+
+def test_an_mmproj_of_another_model_is_refused(tmp_path, capsys):
+    from tests.gguf_files import Case as TextCase
+
+    model, config = gemma3()
+    write_case(TextCase("llama", "llama", "LlamaForCausalLM", {**TEXT, "tie_word_embeddings": False}),
+               tmp_path / "llama.gguf")  # fmt: skip
+    write_mmproj(model, config, tmp_path / "mmproj.gguf")
+    out, err = run(capsys, "count", tmp_path, code=2)
+    assert err.count("\n") == 1 and err.startswith("registry count: ")
+    assert "mmproj.gguf (clip/gemma3)" in err and "llama.gguf" in err and "'llama'" in err
+
+
+def test_an_unknown_projector_type_is_refused_naming_the_mapped_ones(tmp_path, capsys):
+    model, config = gemma3()
+    path = tmp_path / "mmproj.gguf"
+    write_mmproj(model, config, path, projector_type="cogvlm")
+    out, err = run(capsys, "count", path, code=2)
+    assert err.count("\n") == 1 and "clip.projector_type: 'cogvlm' is not mapped" in err
+    assert "gemma3, pixtral, qwen2.5vl_merger" in err
+
+
+def test_a_pixtral_projector_without_patch_merger_is_refused(tmp_path, capsys):
+    """LLaVA over Pixtral (Pixtral-12B) is written with projector type pixtral too; registry's llava maps CLIP towers."""
+    model, config = mistral3()
+    path = tmp_path / "mmproj.gguf"
+    tensors = write_mmproj(model, config, path)
+    data = path.read_bytes().replace(b"mm.patch_merger", b"mm.patch_mergex")
+    path.write_bytes(data)
+    assert "mm.patch_merger.weight" in tensors
+    out, err = run(capsys, "count", path, code=2)
+    assert err.count("\n") == 1 and "mm.patch_merger.weight: missing" in err
