@@ -1,0 +1,105 @@
+"""More vision-language model types, as composites of mapped types: lfm2_vl (and the tower it adds:
+``siglip2_vision_model``, the ``vision`` family's ``siglip2`` layout).
+
+Each is a :class:`registry.Composite` as in :mod:`registry.plugins.vlm_types`: its towers, its
+projector (a layout of the ``projector`` family that pixel-shuffles the vision tokens first), and
+where transformers 5.25 puts each part (``modeling_<type>.py``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.vision_model_types import _VISION_SHAPE_FREE
+from registry.plugins.vlm_types import PROJECTOR, TEXT_MOVES, VISION, tie
+
+
+def _default(cfg: ConfigReader, key: str):
+    """transformers' default of a top-level field of this config's model type (its configuration class)."""
+    return DEFAULTS[cfg.data["model_type"]][key]
+
+
+def _width(parts: dict[str, Params], part: str) -> int:
+    return parts[part]["d_model"][1]
+
+
+# --- towers ----------------------------------------------------------------------------------------
+
+
+def _siglip2_image(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (SigLIP2): no image size (NaFlex takes any); the square image whose patches fill the
+    ``num_patches`` position embeddings stands for one."""
+    side = math.isqrt(params["n_positions"][1]) * params["patch_size"][1]
+    params["image_size"] = ("num_patches", max(side, params["patch_size"][1]))
+
+
+#: SigLIP2's vision tower (``Siglip2VisionModel``): SigLIP's, its patch embedding a linear over
+#: flattened patches and ``num_patches`` position embeddings.
+SIGLIP2_VISION = Row(
+    "siglip2_vision_model", "vision", ("Siglip2VisionModel",),
+    reads={"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+           "patch_size": "patch_size", "n_channels": "num_channels", "d_ff": "intermediate_size",
+           "pool_head": "vision_use_head", "n_positions": "num_patches"},
+    defaults=DEFAULTS["siglip2_vision_model"], fixed={"layout": "siglip2", "class_token": False},
+    rules=(_siglip2_image,), shape_free=_VISION_SHAPE_FREE,
+    description="SigLIP2's vision tower (NaFlex patches)",
+)  # fmt: skip
+
+
+# --- projectors ------------------------------------------------------------------------------------
+
+
+def lfm2_vl_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """LFM2-VL's ``Lfm2VlMultiModalProjector``: pixel unshuffle of ``downsample_factor``, an optional
+    layer norm, ``linear_1`` to ``projector_hidden_size``, ``linear_2`` to the text width."""
+    return {"layout": ("model_type", "lfm2_vl"), "d_in": ("vision_config.hidden_size", _width(parts, "vision")),
+            "d_out": ("text_config.hidden_size", _width(parts, "text")),
+            "factor": ("downsample_factor", cfg.int("downsample_factor", _default(cfg, "downsample_factor"))),
+            "d_hidden": ("projector_hidden_size", cfg.int("projector_hidden_size", _default(cfg, "projector_hidden_size"))),
+            "layer_norm": ("projector_use_layernorm", cfg.bool("projector_use_layernorm", _default(cfg, "projector_use_layernorm"))),
+            "bias": ("projector_bias", cfg.bool("projector_bias", _default(cfg, "projector_bias")))}  # fmt: skip
+
+
+def _lfm2_vl_tie(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> tuple[str, ...]:
+    """Rule (LFM2-VL): ``tie_embedding``, when given, stands for ``tie_word_embeddings``
+    (``Lfm2VlConfig.__post_init__``); then the top level's ties the language model's head."""
+    if cfg.has("tie_embedding"):
+        value = cfg.bool("tie_embedding", True)
+        parts["text"]["tie_word_embeddings"] = ("tie_embedding", value)
+        return ()
+    return tie()(cfg, cls, parts)
+
+
+def _towers(text: str, vision: str, projector, *, vision_types=(), text_types=("*",)) -> tuple[Tower, ...]:
+    """Vision tower, projector, language model: in the order transformers builds them."""
+    return (
+        Tower("vision", config="vision_config", model_type=vision, model_types=vision_types, path=VISION),
+        Tower("projector", family="projector", params=projector, path=PROJECTOR),
+        Tower("text", config="text_config", model_type=text, model_types=text_types, moves=TEXT_MOVES),
+    )
+
+
+#: LFM2-VL's image processing settings (tiling, token budgets): no shapes.
+_LFM2_VL_FREE = frozenset((
+    "image_token_id", "projector_hidden_act", "do_image_splitting", "encoder_patch_size", "max_image_tokens",
+    "min_image_tokens", "max_pixels_tolerance", "max_tiles", "min_tiles", "tile_size", "use_image_special_tokens",
+    "use_thumbnail",
+))  # fmt: skip
+
+#: The composite model types (the module's docstring lists them).
+COMPOSITES = (
+    Composite("lfm2_vl", "composite", ("Lfm2VlForConditionalGeneration",),
+              _towers("lfm2", "siglip2_vision_model", lfm2_vl_projector),
+              rules=(_lfm2_vl_tie,), shape_free=_LFM2_VL_FREE | {"tie_embedding"},
+              description="LFM2-VL: SigLIP2 tower, pixel-unshuffle projector, any mapped language model"),
+)  # fmt: skip
+
+
+@hookimpl
+def register_model_types(register):
+    """Map the vision towers and composites of this module."""
+    register(SIGLIP2_VISION)
+    for composite in COMPOSITES:
+        register(composite)
