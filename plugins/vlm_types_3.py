@@ -1,5 +1,6 @@
-"""More vision-language model types, as composites of mapped types: lfm2_vl (and the tower it adds:
-``siglip2_vision_model``, the ``vision`` family's ``siglip2`` layout).
+"""More vision-language model types, as composites of mapped types: lfm2_vl and exaone4_5 (and the
+towers they add: ``siglip2_vision_model``, the ``vision`` family's ``siglip2`` layout;
+``exaone4_5_vision``, the ``qwen-vision`` family's Qwen2.5-VL layout with grouped-query attention).
 
 Each is a :class:`registry.Composite` as in :mod:`registry.plugins.vlm_types`: its towers, its
 projector (a layout of the ``projector`` family that pixel-shuffles the vision tokens first), and
@@ -48,6 +49,20 @@ SIGLIP2_VISION = Row(
 )  # fmt: skip
 
 
+#: EXAONE 4.5's vision tower (``Exaone4_5_VisionModel``): Qwen2.5-VL's (RMS norms, SwiGLU MLP, patch
+#: merger; window attention has no tensors), its fused query/key/value projection grouped-query.
+EXAONE4_5_VISION = Row(
+    "exaone4_5_vision", "qwen-vision", ("Exaone4_5_VisionModel",),
+    reads={"n_layers": "depth", "n_heads": "num_heads", "n_kv_heads": "num_key_value_heads", "n_channels": "in_channels",
+           "patch_size": "patch_size", "temporal_patch_size": "temporal_patch_size",
+           "spatial_merge_size": "spatial_merge_size", "d_model": "hidden_size", "d_ff": "intermediate_size",
+           "d_out": "out_hidden_size"},
+    defaults=DEFAULTS["exaone4_5_vision"], fixed={"layout": "qwen2_5_vl"},
+    shape_free=frozenset(("hidden_act", "initializer_range", "rope_parameters", "window_size", "fullatt_block_indexes")),
+    description="the vision tower of an exaone4_5 config (vision_config)",
+)  # fmt: skip
+
+
 # --- projectors ------------------------------------------------------------------------------------
 
 
@@ -88,12 +103,30 @@ _LFM2_VL_FREE = frozenset((
     "use_thumbnail",
 ))  # fmt: skip
 
+def _lm_head(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule: ``...ForConditionalGeneration`` has the language-modelling head (``lm_head``)."""
+    parts["text"]["lm_head"] = ("architectures", True)
+
+
+#: EXAONE 4.5's special tokens' ids: no shapes (the published file's vision_token_id, vision_start_token_id,
+#: vision_end_token_id and vocab_size are no fields of ``Exaone4_5_Config``: reported as ignored).
+_EXAONE4_5_FREE = frozenset(("image_token_id", "video_token_id"))
+#: EXAONE 4.5: the tower (``model.visual``, its merger the connector) and the language model, which
+#: ``Exaone4_5_Config`` reads as ``exaone4`` when the file says ``exaone4_5_text``.
+_EXAONE4_5_TOWERS = (
+    Tower("vision", config="vision_config", model_type="exaone4_5_vision", path="model.visual"),
+    Tower("text", config="text_config", model_type="exaone4", renames={"exaone4_5_text": "exaone4"}, moves=TEXT_MOVES),
+)
+
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
     Composite("lfm2_vl", "composite", ("Lfm2VlForConditionalGeneration",),
               _towers("lfm2", "siglip2_vision_model", lfm2_vl_projector),
               rules=(_lfm2_vl_tie,), shape_free=_LFM2_VL_FREE | {"tie_embedding"},
               description="LFM2-VL: SigLIP2 tower, pixel-unshuffle projector, any mapped language model"),
+    Composite("exaone4_5", "composite", ("Exaone4_5_ForConditionalGeneration",), _EXAONE4_5_TOWERS,
+              rules=(_lm_head, tie()), shape_free=_EXAONE4_5_FREE,
+              description="EXAONE 4.5: Qwen2.5-VL-style tower with grouped-query attention, exaone4"),
 )  # fmt: skip
 
 
@@ -101,5 +134,6 @@ COMPOSITES = (
 def register_model_types(register):
     """Map the vision towers and composites of this module."""
     register(SIGLIP2_VISION)
+    register(EXAONE4_5_VISION)
     for composite in COMPOSITES:
         register(composite)

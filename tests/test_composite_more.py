@@ -26,9 +26,9 @@ CONFIGS = ROOT / "tests" / "configs"
 _LLAVA_PLACES = {"vision": ("model.vision_tower.",), "projector": ("model.multi_modal_projector.",),
                  "text": ("model.language_model.", "lm_head.")}  # fmt: skip
 #: Where transformers 5.25 keeps each part of each type (attributes of ``<X>ForConditionalGeneration``).
-PLACES = {"lfm2_vl": _LLAVA_PLACES}
+PLACES = {"lfm2_vl": _LLAVA_PLACES, "exaone4_5": {"vision": ("model.visual.",), "text": ("model.language_model.", "lm_head.")}}
 #: The class of each type (transformers' ``MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES``).
-CLASSES = {"lfm2_vl": "Lfm2VlForConditionalGeneration"}
+CLASSES = {"lfm2_vl": "Lfm2VlForConditionalGeneration", "exaone4_5": "Exaone4_5_ForConditionalGeneration"}
 COMPOSITE_TYPES = tuple(CLASSES)
 FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
                  if json.loads(p.read_text()).get("model_type") in COMPOSITE_TYPES)  # fmt: skip
@@ -93,6 +93,10 @@ def _vision(rng: random.Random, model_type: str) -> dict:
     if model_type == "siglip2_vision_model":
         vision |= {"num_patches": rng.choice((16, 20)), "patch_size": rng.choice((4, 8)),
                    "vision_use_head": rng.choice((True, False))}  # fmt: skip
+    elif model_type == "exaone4_5_vision":
+        vision |= {"depth": vision.pop("num_hidden_layers"), "num_heads": vision.pop("num_attention_heads"),
+                   "num_key_value_heads": rng.choice((1, heads)), "out_hidden_size": rng.choice((24, 40)),
+                   "patch_size": rng.choice((2, 4)), "spatial_merge_size": rng.choice((1, 2))}  # fmt: skip
     return vision
 
 
@@ -107,6 +111,9 @@ def _small(seed: int, model_type: str) -> dict:
         text, vision = _text(rng, "lfm2"), _vision(rng, "siglip2_vision_model")
         top |= {"downsample_factor": rng.choice((1, 2, 3)), "projector_hidden_size": rng.choice((24, 40)),
                 "projector_bias": rng.choice((True, False)), "projector_use_layernorm": rng.choice((True, False))}  # fmt: skip
+    elif model_type == "exaone4_5":
+        text, vision = _text(rng, "exaone4"), _vision(rng, "exaone4_5_vision")
+        text |= {"sliding_window": 8, "sliding_window_pattern": rng.choice((2, 4))}
     transformers = quiet_transformers()
     config = transformers.CONFIG_MAPPING[model_type](text_config=text, vision_config=vision, **top)
     data = config.to_dict()
@@ -145,6 +152,9 @@ TOWERS = [
     ("siglip2_vision_model", "Siglip2VisionModel",
      {"hidden_size": 32, "intermediate_size": 40, "num_hidden_layers": 2, "num_attention_heads": 4, "num_patches": 20,
       "patch_size": 4, "num_channels": 2}),
+    ("exaone4_5_vision", "Exaone4_5_VisionModel",
+     {"hidden_size": 32, "intermediate_size": 40, "depth": 2, "num_heads": 4, "num_key_value_heads": 2,
+      "out_hidden_size": 24, "patch_size": 4, "in_channels": 2, "spatial_merge_size": 2}),
 ]  # fmt: skip
 
 
@@ -152,7 +162,11 @@ TOWERS = [
 @pytest.mark.parametrize("head", [True, False])
 def test_towers_alone(model_type, cls, fields, head, tmp_path, capsys):
     transformers = quiet_transformers()
-    config = transformers.CONFIG_MAPPING[model_type](**fields, vision_use_head=head)
+    if model_type == "exaone4_5_vision":  # no head: the switch is the grouped-query attention instead
+        fields = {**fields, "num_key_value_heads": 2 if head else 4}
+    else:
+        fields = {**fields, "vision_use_head": head}
+    config = transformers.CONFIG_MAPPING[model_type](**fields)
     config.architectures = [cls]
     data = config.to_dict()
     path = tmp_path / "config.json"
