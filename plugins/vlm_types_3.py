@@ -1,6 +1,7 @@
-"""More vision-language model types, as composites of mapped types: lfm2_vl and exaone4_5 (and the
-towers they add: ``siglip2_vision_model``, the ``vision`` family's ``siglip2`` layout;
-``exaone4_5_vision``, the ``qwen-vision`` family's Qwen2.5-VL layout with grouped-query attention).
+"""More vision-language model types, as composites of mapped types: lfm2_vl, exaone4_5, idefics3 and
+smolvlm (and the towers they add: ``siglip2_vision_model``, the ``vision`` family's ``siglip2``
+layout; ``exaone4_5_vision``, the ``qwen-vision`` family's Qwen2.5-VL layout with grouped-query
+attention; ``idefics3_vision`` and ``smolvlm_vision``, SigLIP's vision transformer without its head).
 
 Each is a :class:`registry.Composite` as in :mod:`registry.plugins.vlm_types`: its towers, its
 projector (a layout of the ``projector`` family that pixel-shuffles the vision tokens first), and
@@ -13,7 +14,7 @@ import math
 
 from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.vision_model_types import _VISION_SHAPE_FREE
+from registry.plugins.vision_model_types import _VISION_READS, _VISION_SHAPE_FREE
 from registry.plugins.vlm_types import PROJECTOR, TEXT_MOVES, VISION, tie
 
 
@@ -63,6 +64,18 @@ EXAONE4_5_VISION = Row(
 )  # fmt: skip
 
 
+
+def _siglip_tower(name: str, cls: str) -> Row:
+    """Idefics3's and SmolVLM's vision transformer (``<X>VisionTransformer``): SigLIP's, without its head."""
+    return Row(name, "vision", (cls,), reads={**_VISION_READS, "d_ff": "intermediate_size"}, defaults=DEFAULTS[name],
+               fixed={"layout": "siglip", "class_token": False}, shape_free=_VISION_SHAPE_FREE,
+               description=f"the vision tower of a {name[:-7]} config (vision_config)")  # fmt: skip
+
+
+IDEFICS3_VISION = _siglip_tower("idefics3_vision", "Idefics3VisionTransformer")
+SMOLVLM_VISION = _siglip_tower("smolvlm_vision", "SmolVLMVisionTransformer")
+
+
 # --- projectors ------------------------------------------------------------------------------------
 
 
@@ -75,6 +88,14 @@ def lfm2_vl_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
             "d_hidden": ("projector_hidden_size", cfg.int("projector_hidden_size", _default(cfg, "projector_hidden_size"))),
             "layer_norm": ("projector_use_layernorm", cfg.bool("projector_use_layernorm", _default(cfg, "projector_use_layernorm"))),
             "bias": ("projector_bias", cfg.bool("projector_bias", _default(cfg, "projector_bias")))}  # fmt: skip
+
+
+def idefics3_connector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """Idefics3's and SmolVLM's connector: pixel shuffle of ``scale_factor``, then one linear without bias
+    (``modality_projection.proj``) to the text width."""
+    return {"layout": ("model_type", "idefics3"), "d_in": ("vision_config.hidden_size", _width(parts, "vision")),
+            "d_out": ("text_config.hidden_size", _width(parts, "text")),
+            "factor": ("scale_factor", cfg.int("scale_factor", _default(cfg, "scale_factor")))}  # fmt: skip
 
 
 def _lfm2_vl_tie(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> tuple[str, ...]:
@@ -118,6 +139,17 @@ _EXAONE4_5_TOWERS = (
     Tower("text", config="text_config", model_type="exaone4", renames={"exaone4_5_text": "exaone4"}, moves=TEXT_MOVES),
 )
 
+def _idefics3(name: str, cls: str, vision: str, what: str) -> Composite:
+    """Idefics3 and SmolVLM: the towers under ``model.vision_model``, ``model.connector``, ``model.text_model``."""
+    towers = (
+        Tower("vision", config="vision_config", model_type=vision, path="model.vision_model"),
+        Tower("projector", family="projector", params=idefics3_connector, path="model.connector"),
+        Tower("text", config="text_config", model_type="llama", model_types=("*",), moves={"model": "model.text_model"}),
+    )  # fmt: skip
+    return Composite(name, "composite", (cls,), towers, rules=(tie(),), shape_free=frozenset(("image_token_id", "use_cache", "_pad_token_id")),
+                     description=f"{what}: SigLIP-style tower, pixel-shuffle connector, any mapped language model")  # fmt: skip
+
+
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
     Composite("lfm2_vl", "composite", ("Lfm2VlForConditionalGeneration",),
@@ -127,6 +159,8 @@ COMPOSITES = (
     Composite("exaone4_5", "composite", ("Exaone4_5_ForConditionalGeneration",), _EXAONE4_5_TOWERS,
               rules=(_lm_head, tie()), shape_free=_EXAONE4_5_FREE,
               description="EXAONE 4.5: Qwen2.5-VL-style tower with grouped-query attention, exaone4"),
+    _idefics3("idefics3", "Idefics3ForConditionalGeneration", "idefics3_vision", "Idefics3"),
+    _idefics3("smolvlm", "SmolVLMForConditionalGeneration", "smolvlm_vision", "SmolVLM"),
 )  # fmt: skip
 
 
@@ -135,5 +169,7 @@ def register_model_types(register):
     """Map the vision towers and composites of this module."""
     register(SIGLIP2_VISION)
     register(EXAONE4_5_VISION)
+    register(IDEFICS3_VISION)
+    register(SMOLVLM_VISION)
     for composite in COMPOSITES:
         register(composite)

@@ -26,9 +26,13 @@ CONFIGS = ROOT / "tests" / "configs"
 _LLAVA_PLACES = {"vision": ("model.vision_tower.",), "projector": ("model.multi_modal_projector.",),
                  "text": ("model.language_model.", "lm_head.")}  # fmt: skip
 #: Where transformers 5.25 keeps each part of each type (attributes of ``<X>ForConditionalGeneration``).
-PLACES = {"lfm2_vl": _LLAVA_PLACES, "exaone4_5": {"vision": ("model.visual.",), "text": ("model.language_model.", "lm_head.")}}
+_IDEFICS3_PLACES = {"vision": ("model.vision_model.",), "projector": ("model.connector.",),
+                    "text": ("model.text_model.", "lm_head.")}  # fmt: skip
+PLACES = {"lfm2_vl": _LLAVA_PLACES, "exaone4_5": {"vision": ("model.visual.",), "text": ("model.language_model.", "lm_head.")},
+          "idefics3": _IDEFICS3_PLACES, "smolvlm": _IDEFICS3_PLACES}  # fmt: skip
 #: The class of each type (transformers' ``MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES``).
-CLASSES = {"lfm2_vl": "Lfm2VlForConditionalGeneration", "exaone4_5": "Exaone4_5_ForConditionalGeneration"}
+CLASSES = {"lfm2_vl": "Lfm2VlForConditionalGeneration", "exaone4_5": "Exaone4_5_ForConditionalGeneration",
+           "idefics3": "Idefics3ForConditionalGeneration", "smolvlm": "SmolVLMForConditionalGeneration"}  # fmt: skip
 COMPOSITE_TYPES = tuple(CLASSES)
 FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
                  if json.loads(p.read_text()).get("model_type") in COMPOSITE_TYPES)  # fmt: skip
@@ -93,6 +97,8 @@ def _vision(rng: random.Random, model_type: str) -> dict:
     if model_type == "siglip2_vision_model":
         vision |= {"num_patches": rng.choice((16, 20)), "patch_size": rng.choice((4, 8)),
                    "vision_use_head": rng.choice((True, False))}  # fmt: skip
+    elif model_type in ("idefics3_vision", "smolvlm_vision"):
+        vision |= {"image_size": rng.choice((16, 24)), "patch_size": rng.choice((4, 8))}
     elif model_type == "exaone4_5_vision":
         vision |= {"depth": vision.pop("num_hidden_layers"), "num_heads": vision.pop("num_attention_heads"),
                    "num_key_value_heads": rng.choice((1, heads)), "out_hidden_size": rng.choice((24, 40)),
@@ -114,6 +120,9 @@ def _small(seed: int, model_type: str) -> dict:
     elif model_type == "exaone4_5":
         text, vision = _text(rng, "exaone4"), _vision(rng, "exaone4_5_vision")
         text |= {"sliding_window": 8, "sliding_window_pattern": rng.choice((2, 4))}
+    elif model_type in ("idefics3", "smolvlm"):
+        text, vision = _text(rng, rng.choice(("llama", "qwen2", "mistral"))), _vision(rng, f"{model_type}_vision")
+        top["scale_factor"] = rng.choice((1, 2))
     transformers = quiet_transformers()
     config = transformers.CONFIG_MAPPING[model_type](text_config=text, vision_config=vision, **top)
     data = config.to_dict()
@@ -152,6 +161,12 @@ TOWERS = [
     ("siglip2_vision_model", "Siglip2VisionModel",
      {"hidden_size": 32, "intermediate_size": 40, "num_hidden_layers": 2, "num_attention_heads": 4, "num_patches": 20,
       "patch_size": 4, "num_channels": 2}),
+    ("idefics3_vision", "Idefics3VisionTransformer",
+     {"hidden_size": 32, "intermediate_size": 40, "num_hidden_layers": 2, "num_attention_heads": 4, "image_size": 24,
+      "patch_size": 4, "num_channels": 2}),
+    ("smolvlm_vision", "SmolVLMVisionTransformer",
+     {"hidden_size": 32, "intermediate_size": 40, "num_hidden_layers": 1, "num_attention_heads": 2, "image_size": 20,
+      "patch_size": 5}),
     ("exaone4_5_vision", "Exaone4_5_VisionModel",
      {"hidden_size": 32, "intermediate_size": 40, "depth": 2, "num_heads": 4, "num_key_value_heads": 2,
       "out_hidden_size": 24, "patch_size": 4, "in_channels": 2, "spatial_merge_size": 2}),
@@ -164,6 +179,8 @@ def test_towers_alone(model_type, cls, fields, head, tmp_path, capsys):
     transformers = quiet_transformers()
     if model_type == "exaone4_5_vision":  # no head: the switch is the grouped-query attention instead
         fields = {**fields, "num_key_value_heads": 2 if head else 4}
+    elif model_type in ("idefics3_vision", "smolvlm_vision"):  # no head: the switch is the patch size
+        fields = {**fields, "patch_size": fields["patch_size"] * (2 if head else 1)}
     else:
         fields = {**fields, "vision_use_head": head}
     config = transformers.CONFIG_MAPPING[model_type](**fields)
