@@ -40,4 +40,5 @@ FAMILY_MODULES: dict[str, str] = {
     "composite": "registry.plugins.composite",
     "projector": "registry.plugins.projector",
     "pixtral": "registry.plugins.pixtral",
+    "internvl-vision": "registry.plugins.internvl_vision",
 }

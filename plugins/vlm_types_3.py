@@ -1,5 +1,5 @@
-"""More vision-language model types, as composites of mapped types: lfm2_vl, exaone4_5, idefics3 and
-smolvlm (and the towers they add: ``siglip2_vision_model``, the ``vision`` family's ``siglip2``
+"""More vision-language model types, as composites of mapped types: lfm2_vl, exaone4_5, idefics3,
+smolvlm and internvl (and the towers they add: ``internvl_vision``, the ``internvl-vision`` family; ``siglip2_vision_model``, the ``vision`` family's ``siglip2``
 layout; ``exaone4_5_vision``, the ``qwen-vision`` family's Qwen2.5-VL layout with grouped-query
 attention; ``idefics3_vision`` and ``smolvlm_vision``, SigLIP's vision transformer without its head).
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl
+from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.vision_model_types import _VISION_READS, _VISION_SHAPE_FREE
 from registry.plugins.vlm_types import PROJECTOR, TEXT_MOVES, VISION, tie
@@ -76,6 +76,38 @@ IDEFICS3_VISION = _siglip_tower("idefics3_vision", "Idefics3VisionTransformer")
 SMOLVLM_VISION = _siglip_tower("smolvlm_vision", "SmolVLMVisionTransformer")
 
 
+def _pair(cfg: ConfigReader, key: str) -> tuple[int, int]:
+    """A size given as one whole number or as ``[height, width]`` (``InternVLVisionConfig.__post_init__``)."""
+    value = cfg.raw(key, DEFAULTS["internvl_vision"][key])
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value, value
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
+        return value[0], value[1]
+    raise cfg.error(key, f"must be a whole number >= 1 or a list [height, width] of them (got {short_value(value)})")
+
+
+def _internvl_sizes(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (InternViT): image and patch sizes (square or ``[height, width]``), the norm kind, mean pooling."""
+    for key, name in (("image_size", "image"), ("patch_size", "patch")):
+        height, width = _pair(cfg, key)
+        params[f"{name}_height"], params[f"{name}_width"] = (key, height), (key, width)
+    cfg.expect("norm_type", ("layer_norm", "rms_norm"), "InternViT's norms are layer_norm or rms_norm")
+    params["rms_norm"] = ("norm_type", cfg.raw("norm_type", DEFAULTS["internvl_vision"]["norm_type"]) == "rms_norm")
+    params["final_norm"] = ("use_mean_pooling", not cfg.bool("use_mean_pooling", DEFAULTS["internvl_vision"]["use_mean_pooling"]))
+
+
+#: InternVL's vision tower (``InternVLVisionModel``).
+INTERNVL_VISION = Row(
+    "internvl_vision", "internvl-vision", ("InternVLVisionModel",),
+    reads={"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+           "d_ff": "intermediate_size", "n_channels": "num_channels", "qkv_bias": "attention_bias",
+           "qk_norm": "use_qk_norm", "mask_token": "use_mask_token", "positions": "use_absolute_position_embeddings"},
+    defaults=DEFAULTS["internvl_vision"], rules=(_internvl_sizes,),
+    shape_free=_VISION_SHAPE_FREE | {"projection_dropout", "layer_scale_init_value"},
+    description="the vision tower of an internvl config (InternViT)",
+)  # fmt: skip
+
+
 # --- projectors ------------------------------------------------------------------------------------
 
 
@@ -96,6 +128,16 @@ def idefics3_connector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
     return {"layout": ("model_type", "idefics3"), "d_in": ("vision_config.hidden_size", _width(parts, "vision")),
             "d_out": ("text_config.hidden_size", _width(parts, "text")),
             "factor": ("scale_factor", cfg.int("scale_factor", _default(cfg, "scale_factor")))}  # fmt: skip
+
+
+def internvl_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """InternVL's ``InternVLMultiModalProjector``: pixel shuffle of ``int(1 / downsample_ratio)``, a layer norm,
+    ``linear_1`` and ``linear_2`` of the text width."""
+    ratio = cfg.raw("downsample_ratio", _default(cfg, "downsample_ratio"))
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
+        raise cfg.error("downsample_ratio", f"must be a number in (0, 1] (got {short_value(ratio)})")
+    return {"layout": ("model_type", "internvl"), "d_in": ("vision_config.hidden_size", _width(parts, "vision")),
+            "d_out": ("text_config.hidden_size", _width(parts, "text")), "factor": ("downsample_ratio", int(1 / ratio))}  # fmt: skip
 
 
 def _lfm2_vl_tie(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> tuple[str, ...]:
@@ -159,6 +201,11 @@ COMPOSITES = (
     Composite("exaone4_5", "composite", ("Exaone4_5_ForConditionalGeneration",), _EXAONE4_5_TOWERS,
               rules=(_lm_head, tie()), shape_free=_EXAONE4_5_FREE,
               description="EXAONE 4.5: Qwen2.5-VL-style tower with grouped-query attention, exaone4"),
+    Composite("internvl", "composite", ("InternVLForConditionalGeneration",),
+              _towers("qwen2", "internvl_vision", internvl_projector),
+              rules=(tie(),), shape_free=frozenset(("image_token_id", "image_seq_length", "projector_hidden_act",
+                                                    "vision_feature_layer", "vision_feature_select_strategy")),
+              description="InternVL: InternViT tower, pixel-shuffle projector, any mapped language model"),
     _idefics3("idefics3", "Idefics3ForConditionalGeneration", "idefics3_vision", "Idefics3"),
     _idefics3("smolvlm", "SmolVLMForConditionalGeneration", "smolvlm_vision", "SmolVLM"),
 )  # fmt: skip
@@ -171,5 +218,6 @@ def register_model_types(register):
     register(EXAONE4_5_VISION)
     register(IDEFICS3_VISION)
     register(SMOLVLM_VISION)
+    register(INTERNVL_VISION)
     for composite in COMPOSITES:
         register(composite)

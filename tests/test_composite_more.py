@@ -29,10 +29,11 @@ _LLAVA_PLACES = {"vision": ("model.vision_tower.",), "projector": ("model.multi_
 _IDEFICS3_PLACES = {"vision": ("model.vision_model.",), "projector": ("model.connector.",),
                     "text": ("model.text_model.", "lm_head.")}  # fmt: skip
 PLACES = {"lfm2_vl": _LLAVA_PLACES, "exaone4_5": {"vision": ("model.visual.",), "text": ("model.language_model.", "lm_head.")},
-          "idefics3": _IDEFICS3_PLACES, "smolvlm": _IDEFICS3_PLACES}  # fmt: skip
+          "idefics3": _IDEFICS3_PLACES, "smolvlm": _IDEFICS3_PLACES, "internvl": _LLAVA_PLACES}  # fmt: skip
 #: The class of each type (transformers' ``MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES``).
 CLASSES = {"lfm2_vl": "Lfm2VlForConditionalGeneration", "exaone4_5": "Exaone4_5_ForConditionalGeneration",
-           "idefics3": "Idefics3ForConditionalGeneration", "smolvlm": "SmolVLMForConditionalGeneration"}  # fmt: skip
+           "idefics3": "Idefics3ForConditionalGeneration", "smolvlm": "SmolVLMForConditionalGeneration",
+           "internvl": "InternVLForConditionalGeneration"}  # fmt: skip
 COMPOSITE_TYPES = tuple(CLASSES)
 FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
                  if json.loads(p.read_text()).get("model_type") in COMPOSITE_TYPES)  # fmt: skip
@@ -99,6 +100,12 @@ def _vision(rng: random.Random, model_type: str) -> dict:
                    "vision_use_head": rng.choice((True, False))}  # fmt: skip
     elif model_type in ("idefics3_vision", "smolvlm_vision"):
         vision |= {"image_size": rng.choice((16, 24)), "patch_size": rng.choice((4, 8))}
+    elif model_type == "internvl_vision":
+        vision |= {"image_size": rng.choice((16, [16, 24])), "patch_size": rng.choice((4, [4, 8])),
+                   "attention_bias": rng.choice((True, False)), "use_qk_norm": rng.choice((True, False)),
+                   "norm_type": rng.choice(("layer_norm", "rms_norm")), "use_mean_pooling": rng.choice((True, False)),
+                   "use_mask_token": rng.choice((True, False)),
+                   "use_absolute_position_embeddings": rng.choice((True, False))}  # fmt: skip
     elif model_type == "exaone4_5_vision":
         vision |= {"depth": vision.pop("num_hidden_layers"), "num_heads": vision.pop("num_attention_heads"),
                    "num_key_value_heads": rng.choice((1, heads)), "out_hidden_size": rng.choice((24, 40)),
@@ -120,6 +127,9 @@ def _small(seed: int, model_type: str) -> dict:
     elif model_type == "exaone4_5":
         text, vision = _text(rng, "exaone4"), _vision(rng, "exaone4_5_vision")
         text |= {"sliding_window": 8, "sliding_window_pattern": rng.choice((2, 4))}
+    elif model_type == "internvl":
+        text, vision = _text(rng, rng.choice(("qwen2", "llama", "qwen3"))), _vision(rng, "internvl_vision")
+        top["downsample_ratio"] = rng.choice((0.5, 1.0, 0.25))
     elif model_type in ("idefics3", "smolvlm"):
         text, vision = _text(rng, rng.choice(("llama", "qwen2", "mistral"))), _vision(rng, f"{model_type}_vision")
         top["scale_factor"] = rng.choice((1, 2))
@@ -167,6 +177,9 @@ TOWERS = [
     ("smolvlm_vision", "SmolVLMVisionTransformer",
      {"hidden_size": 32, "intermediate_size": 40, "num_hidden_layers": 1, "num_attention_heads": 2, "image_size": 20,
       "patch_size": 5}),
+    ("internvl_vision", "InternVLVisionModel",
+     {"hidden_size": 32, "intermediate_size": 40, "num_hidden_layers": 2, "num_attention_heads": 4, "image_size": [24, 16],
+      "patch_size": 4, "use_qk_norm": True, "norm_type": "rms_norm", "use_mask_token": True}),
     ("exaone4_5_vision", "Exaone4_5_VisionModel",
      {"hidden_size": 32, "intermediate_size": 40, "depth": 2, "num_heads": 4, "num_key_value_heads": 2,
       "out_hidden_size": 24, "patch_size": 4, "in_channels": 2, "spatial_merge_size": 2}),
@@ -179,6 +192,8 @@ def test_towers_alone(model_type, cls, fields, head, tmp_path, capsys):
     transformers = quiet_transformers()
     if model_type == "exaone4_5_vision":  # no head: the switch is the grouped-query attention instead
         fields = {**fields, "num_key_value_heads": 2 if head else 4}
+    elif model_type == "internvl_vision":  # no head: the switch is the final norm
+        fields = {**fields, "use_mean_pooling": not head}
     elif model_type in ("idefics3_vision", "smolvlm_vision"):  # no head: the switch is the patch size
         fields = {**fields, "patch_size": fields["patch_size"] * (2 if head else 1)}
     else:
@@ -203,6 +218,17 @@ def test_a_bad_projector_field_is_named(tmp_path, capsys):
     for field, value, message in (("downsample_factor", 0, "downsample_factor: must be >= 1 (got 0)"),
                                   ("projector_hidden_size", "8", "projector_hidden_size: must be a whole number"),
                                   ("vision_config", {**data["vision_config"], "num_patches": 0}, "vision_config.num_patches")):  # fmt: skip
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps({**data, field: value}))
+        assert main(["count", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert message in err, err
+    data = json.loads((CONFIGS / "internvl-transformers-defaults" / "config.json").read_text())
+    for field, value, message in (("downsample_ratio", 2, "downsample_ratio: must be a number in (0, 1] (got 2)"),
+                                  ("vision_config", {**data["vision_config"], "norm_type": "batch_norm"},
+                                   "vision_config.norm_type: 'batch_norm' is not supported"),
+                                  ("vision_config", {**data["vision_config"], "image_size": [448]},
+                                   "vision_config.image_size: must be a whole number >= 1 or a list")):  # fmt: skip
         path = tmp_path / "config.json"
         path.write_text(json.dumps({**data, field: value}))
         assert main(["count", str(path)]) == 2

@@ -60,7 +60,8 @@ CHECKED_ELSEWHERE = {
     **{t: "tests/test_qwen_vision.py" for t in ("qwen2_vl_vision", "qwen2_5_vl_vision", "qwen3_vl_vision",
                                                  "qwen3_vl_moe_vision", "qwen3_5_vision", "qwen3_5_moe_vision")},
     **{t: "tests/test_composite_more.py" for t in ("exaone4_5", "exaone4_5_vision", "idefics3", "idefics3_vision",
-                                                      "lfm2_vl", "siglip2_vision_model", "smolvlm", "smolvlm_vision")},
+                                                      "internvl", "internvl_vision", "lfm2_vl", "siglip2_vision_model", "smolvlm",
+                                                      "smolvlm_vision")},
 }  # fmt: skip
 
 
