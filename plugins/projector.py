@@ -15,10 +15,8 @@ transformers 5.25), which decides its pieces:
 * after a pixel (un)shuffle of ``factor`` (``factor²`` neighbouring patches in one token: the first
   layer takes ``d_in × factor²``): ``lfm2_vl`` (LFM2-VL: a ``layer_norm`` when ``layer_norm``,
   ``linear_1`` to ``d_hidden``, ``linear_2`` to ``d_out``, biases unless ``bias`` is false),
-  ``internvl`` (a ``layer_norm``, ``linear_1`` to ``d_out``, ``linear_2``), ``aya_vision`` (a
-  ``layernorm``, ``linear_1`` to ``d_hidden``, a SwiGLU halving it, ``linear_2`` from
-  ``d_hidden / 2`` to ``d_out``), ``idefics3`` (Idefics3, SmolVLM: ``modality_projection.proj`` to
-  ``d_out``, no bias).
+  ``internvl`` (a ``layer_norm``, ``linear_1`` to ``d_out``, ``linear_2``), ``idefics3`` (Idefics3,
+  SmolVLM: ``modality_projection.proj`` to ``d_out``, no bias).
 """
 
 from __future__ import annotations
@@ -35,7 +33,7 @@ from registry.plugins.common import FamilyParams
 class ProjectorParams(FamilyParams):
     """Hyper-parameters of the ``projector`` family."""
 
-    layout: Literal["llava", "gemma3", "paligemma", "lfm2_vl", "internvl", "aya_vision", "idefics3"] = Field(
+    layout: Literal["llava", "gemma3", "paligemma", "lfm2_vl", "internvl", "idefics3"] = Field(
         "llava", description="which implementation")
     d_in: PositiveInt = Field(1024, description="the vision tower's width")
     d_out: PositiveInt = Field(4096, description="the language model's width")
@@ -44,9 +42,9 @@ class ProjectorParams(FamilyParams):
     norm: bool = Field(False, description="llava (Mistral 3): an RMS norm of d_in first")
     merge: int = Field(0, ge=0, description="llava (Mistral 3): the patch merger's spatial merge size (0: none)")
     image_newline: bool = Field(False, description="llava (LLaVA-NeXT): a learned image_newline of d_out")
-    factor: PositiveInt = Field(1, description="lfm2_vl, internvl, aya_vision, idefics3: the pixel shuffle's factor "
+    factor: PositiveInt = Field(1, description="lfm2_vl, internvl, idefics3: the pixel shuffle's factor "
                                 "(the first layer takes d_in × factor²)")
-    d_hidden: PositiveInt | None = Field(None, description="lfm2_vl, aya_vision: linear_1's outputs (default d_out)")
+    d_hidden: PositiveInt | None = Field(None, description="lfm2_vl: linear_1's outputs (default d_out)")
     layer_norm: bool = Field(False, description="lfm2_vl: a layer norm of d_in × factor² first")
 
     @model_validator(mode="after")
@@ -57,22 +55,20 @@ class ProjectorParams(FamilyParams):
                     raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
             if self.merge:
                 raise FieldError("merge", f"the {self.layout} layout has no patch merger (keep the default)")
-        checks = (("factor", self.factor != 1, _SHUFFLED), ("d_hidden", self.d_hidden is not None, ("lfm2_vl", "aya_vision")),
+        checks = (("factor", self.factor != 1, _SHUFFLED), ("d_hidden", self.d_hidden is not None, ("lfm2_vl",)),
                   ("layer_norm", self.layer_norm, ("lfm2_vl",)), ("bias", not self.bias, ("llava", "lfm2_vl")))  # fmt: skip
         for name, given, layouts in checks:
             if given and self.layout not in layouts:
                 raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
-        if self.layout == "aya_vision" and (self.d_hidden or self.d_out) < 2:
-            raise FieldError("d_hidden", "must be at least 2 (the SwiGLU halves it)")
         return self
 
 
 #: The layouts that pixel-shuffle the vision tokens first.
-_SHUFFLED = ("lfm2_vl", "internvl", "aya_vision", "idefics3")
+_SHUFFLED = ("lfm2_vl", "internvl", "idefics3")
 
 
 def _shuffled(p: ProjectorParams) -> Module:
-    """The projectors after a pixel shuffle (``lfm2_vl``, ``internvl``, ``aya_vision``, ``idefics3``)."""
+    """The projectors after a pixel shuffle (``lfm2_vl``, ``internvl``, ``idefics3``)."""
     width, hidden = p.d_in * p.factor**2, p.d_hidden or p.d_out
     if p.layout == "idefics3":
         proj = Linear(name="proj", in_features=width, out_features=p.d_out, bias=False, component="other")
@@ -81,12 +77,11 @@ def _shuffled(p: ProjectorParams) -> Module:
         hidden = p.d_out
     blocks: list = []
     if p.layout != "lfm2_vl" or p.layer_norm:
-        blocks.append(LayerNorm(name="layernorm" if p.layout == "aya_vision" else "layer_norm", dim=width))
+        blocks.append(LayerNorm(name="layer_norm", dim=width))
     bias = p.bias
     blocks += [
         Linear(name="linear_1", in_features=width, out_features=hidden, bias=bias, component="other"),
-        Linear(name="linear_2", in_features=hidden // 2 if p.layout == "aya_vision" else hidden, out_features=p.d_out,
-               bias=bias, component="other"),
+        Linear(name="linear_2", in_features=hidden, out_features=p.d_out, bias=bias, component="other"),
     ]  # fmt: skip
     return Module(blocks=blocks)
 
@@ -123,4 +118,4 @@ def register_families(register):
     """Register the ``projector`` family."""
     register(Family(name="projector", params=ProjectorParams, build=build,
                     description="the projectors of vision-language models (LLaVA, Gemma 3, Mistral 3, PaliGemma, LFM2-VL, "
-                                "InternVL, Aya Vision, Idefics3)"))  # fmt: skip
+                                "InternVL, Idefics3)"))  # fmt: skip

@@ -234,3 +234,29 @@ def test_a_bad_projector_field_is_named(tmp_path, capsys):
         assert main(["count", str(path)]) == 2
         err = capsys.readouterr().err
         assert message in err, err
+
+
+@pytest.mark.parametrize(("folder", "field", "value", "message"), [
+    ("lfm2.5-vl-1.6b", "factor", 0, "factor: "),
+    ("internvl-transformers-defaults", "d_hidden", 64, "d_hidden: the internvl layout has no such part"),
+    ("internvl-transformers-defaults", "layer_norm", True, "layer_norm: the internvl layout has no such part"),
+    ("smolvlm2-500m-video-instruct", "bias", False, "bias: the idefics3 layout has no such part"),
+    ("lfm2.5-vl-1.6b", "merge", 2, "merge: the lfm2_vl layout has no patch merger"),
+])  # fmt: skip
+def test_a_projector_switch_its_layout_lacks_is_refused(folder, field, value, message, tmp_path, capsys):
+    """An imported spec's projector given a part its layout has not: one line naming the part and the field."""
+    import tomllib
+
+    from registry.output.toml_writer import dumps
+
+    spec = tmp_path / "imported.toml"
+    assert main(["import-hf", str(CONFIGS / folder / "config.json"), "-o", str(spec)]) == 0
+    data = tomllib.loads(spec.read_text())
+    (projector,) = [p for p in data["params"]["parts"] if p["part"] == "projector"]
+    projector["params"][field] = value
+    path = tmp_path / "bad.toml"
+    path.write_text(dumps({k: v for k, v in data.items() if k != "params"}, {"params": data["params"]}))
+    capsys.readouterr()
+    assert main(["count", str(path)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert f"params.parts: part 'projector' (projector): {message}" in line, line
