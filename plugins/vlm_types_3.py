@@ -144,6 +144,7 @@ def _lfm2_vl_tie(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> tuple
     """Rule (LFM2-VL): ``tie_embedding``, when given, stands for ``tie_word_embeddings``
     (``Lfm2VlConfig.__post_init__``); then the top level's ties the language model's head."""
     if cfg.has("tie_embedding"):
+        cfg.raw("tie_word_embeddings")  # read, and overridden (as transformers does)
         value = cfg.bool("tie_embedding", True)
         parts["text"]["tie_word_embeddings"] = ("tie_embedding", value)
         return ()

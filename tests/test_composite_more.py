@@ -156,11 +156,12 @@ def test_small_random_composites(model_type, seed, tmp_path, capsys):
 def test_lfm2_vl_tie_embedding_stands_for_tie_word_embeddings(tmp_path):
     """Reference: ``Lfm2VlConfig.__post_init__`` pops ``tie_embedding`` into ``tie_word_embeddings``."""
     data = _small(0, "lfm2_vl")
-    del data["tie_word_embeddings"]
+    data["tie_word_embeddings"] = True  # overridden by tie_embedding
     data["tie_embedding"] = False
     path = tmp_path / "config.json"
     path.write_text(json.dumps(data))
     (model,) = registry.load(path)
+    assert not any("tie_word_embeddings" in line for line in model.warnings), model.warnings
     reference = _reference(data)
     assert "lm_head.weight" in reference
     _check(model, reference, PLACES["lfm2_vl"])
