@@ -14,7 +14,7 @@ import math
 
 from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.vision_model_types import _VISION_READS, _VISION_SHAPE_FREE
+from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE
 from registry.plugins.vlm_types import PROJECTOR, TEXT_MOVES, VISION, tie
 
 
@@ -45,7 +45,7 @@ SIGLIP2_VISION = Row(
            "patch_size": "patch_size", "n_channels": "num_channels", "d_ff": "intermediate_size",
            "pool_head": "vision_use_head", "n_positions": "num_patches"},
     defaults=DEFAULTS["siglip2_vision_model"], fixed={"layout": "siglip2", "class_token": False},
-    rules=(_siglip2_image,), shape_free=_VISION_SHAPE_FREE,
+    rules=(_siglip2_image,), shape_free=VISION_SHAPE_FREE,
     description="SigLIP2's vision tower (NaFlex patches)",
 )  # fmt: skip
 
@@ -67,8 +67,8 @@ EXAONE4_5_VISION = Row(
 
 def _siglip_tower(name: str, cls: str) -> Row:
     """Idefics3's and SmolVLM's vision transformer (``<X>VisionTransformer``): SigLIP's, without its head."""
-    return Row(name, "vision", (cls,), reads={**_VISION_READS, "d_ff": "intermediate_size"}, defaults=DEFAULTS[name],
-               fixed={"layout": "siglip", "class_token": False}, shape_free=_VISION_SHAPE_FREE,
+    return Row(name, "vision", (cls,), reads={**VISION_READS, "d_ff": "intermediate_size"}, defaults=DEFAULTS[name],
+               fixed={"layout": "siglip", "class_token": False}, shape_free=VISION_SHAPE_FREE,
                description=f"the vision tower of a {name[:-7]} config (vision_config)")  # fmt: skip
 
 
@@ -103,7 +103,7 @@ INTERNVL_VISION = Row(
            "d_ff": "intermediate_size", "n_channels": "num_channels", "qkv_bias": "attention_bias",
            "qk_norm": "use_qk_norm", "mask_token": "use_mask_token", "positions": "use_absolute_position_embeddings"},
     defaults=DEFAULTS["internvl_vision"], rules=(_internvl_sizes,),
-    shape_free=_VISION_SHAPE_FREE | {"projection_dropout", "layer_scale_init_value"},
+    shape_free=VISION_SHAPE_FREE | {"projection_dropout", "layer_scale_init_value"},
     description="the vision tower of an internvl config (InternViT)",
 )  # fmt: skip
 
