@@ -44,4 +44,5 @@ FAMILY_MODULES: dict[str, str] = {
     "mllama-vision": "registry.plugins.mllama",
     "mllama-text": "registry.plugins.mllama",
     "voxtral-encoder": "registry.plugins.voxtral",
+    "internvl-vision": "registry.plugins.internvl_vision",
 }

@@ -86,8 +86,10 @@ class CompositeParams(FamilyParams):
                 family.params.model_validate(part.params)
             except Exception as exc:  # pydantic's ValidationError: one line naming the part
                 first = exc.errors(include_url=False)[0] if hasattr(exc, "errors") else {"loc": (), "msg": str(exc)}
-                where = ".".join(str(x) for x in first["loc"])
-                raise FieldError("parts", f"part {part.part!r} ({part.family}): {where}: {first['msg']}") from None
+                error = first.get("ctx", {}).get("error")  # a cross-field check's FieldError names its field
+                where = ".".join(str(x) for x in first["loc"]) or getattr(error, "field", "")
+                message = str(error) if isinstance(error, FieldError) else first["msg"]
+                raise FieldError("parts", f"part {part.part!r} ({part.family}): {where}: {message}") from None
             for name, target in part.moves.items():
                 if not re.fullmatch(_PATH, target) or not target:
                     raise FieldError("parts", f"part {part.part!r}: moves.{name}: {target!r} is not a path")

@@ -15,6 +15,11 @@ transformers 5.25), which decides its pieces:
 * ``llama4``: one ``linear_1`` of ``d_in`` (the vision config's ``vision_output_dim``) to ``d_out``, no bias;
 * ``mllama``: the projector is itself one linear with a bias, ``multi_modal_projector`` (``d_in``: the
   vision config's ``vision_output_dim``, the concatenated intermediate layers' features).
+* after a pixel (un)shuffle of ``factor`` (``factor²`` neighbouring patches in one token: the first
+  layer takes ``d_in × factor²``): ``lfm2_vl`` (LFM2-VL: a ``layer_norm`` when ``layer_norm``,
+  ``linear_1`` to ``d_hidden``, ``linear_2`` to ``d_out``, biases unless ``bias`` is false),
+  ``internvl`` (a ``layer_norm``, ``linear_1`` to ``d_out``, ``linear_2``), ``idefics3`` (Idefics3,
+  SmolVLM: ``modality_projection.proj`` to ``d_out``, no bias).
 """
 
 from __future__ import annotations
@@ -24,21 +29,26 @@ from typing import Literal
 from pydantic import Field, PositiveInt, model_validator
 
 from registry import Family, hookimpl
-from registry.blocks import FieldError, Linear, Module, Parameter, RMSNorm
+from registry.blocks import FieldError, LayerNorm, Linear, Module, Parameter, RMSNorm
 from registry.plugins.common import FamilyParams
 
 
 class ProjectorParams(FamilyParams):
     """Hyper-parameters of the ``projector`` family."""
 
-    layout: Literal["llava", "gemma3", "paligemma", "llama4", "mllama"] = Field("llava", description="which implementation")
+    layout: Literal["llava", "gemma3", "paligemma", "llama4", "mllama", "lfm2_vl", "internvl", "idefics3"] = Field(
+        "llava", description="which implementation")
     d_in: PositiveInt = Field(1024, description="the vision tower's width")
     d_out: PositiveInt = Field(4096, description="the language model's width")
     n_feature_layers: PositiveInt = Field(1, description="llava: vision layers whose features are concatenated")
-    bias: bool = Field(True, description="llava: biases on linear_1 and linear_2")
+    bias: bool = Field(True, description="llava, lfm2_vl: biases on linear_1 and linear_2")
     norm: bool = Field(False, description="llava (Mistral 3): an RMS norm of d_in first")
     merge: int = Field(0, ge=0, description="llava (Mistral 3): the patch merger's spatial merge size (0: none)")
     image_newline: bool = Field(False, description="llava (LLaVA-NeXT): a learned image_newline of d_out")
+    factor: PositiveInt = Field(1, description="lfm2_vl, internvl, idefics3: the pixel shuffle's factor "
+                                "(the first layer takes d_in × factor²)")
+    d_hidden: PositiveInt | None = Field(None, description="lfm2_vl: linear_1's outputs (default d_out)")
+    layer_norm: bool = Field(False, description="lfm2_vl: a layer norm of d_in × factor² first")
 
     @model_validator(mode="after")
     def _check(self) -> ProjectorParams:
@@ -48,7 +58,35 @@ class ProjectorParams(FamilyParams):
                     raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
             if self.merge:
                 raise FieldError("merge", f"the {self.layout} layout has no patch merger (keep the default)")
+        checks = (("factor", self.factor != 1, _SHUFFLED), ("d_hidden", self.d_hidden is not None, ("lfm2_vl",)),
+                  ("layer_norm", self.layer_norm, ("lfm2_vl",)), ("bias", not self.bias, ("llava", "lfm2_vl")))  # fmt: skip
+        for name, given, layouts in checks:
+            if given and self.layout not in layouts:
+                raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
         return self
+
+
+#: The layouts that pixel-shuffle the vision tokens first.
+_SHUFFLED = ("lfm2_vl", "internvl", "idefics3")
+
+
+def _shuffled(p: ProjectorParams) -> Module:
+    """The projectors after a pixel shuffle (``lfm2_vl``, ``internvl``, ``idefics3``)."""
+    width, hidden = p.d_in * p.factor**2, p.d_hidden or p.d_out
+    if p.layout == "idefics3":
+        proj = Linear(name="proj", in_features=width, out_features=p.d_out, bias=False, component="other")
+        return Module(blocks=[Module(name="modality_projection", blocks=[proj])])
+    if p.layout == "internvl":
+        hidden = p.d_out
+    blocks: list = []
+    if p.layout != "lfm2_vl" or p.layer_norm:
+        blocks.append(LayerNorm(name="layer_norm", dim=width))
+    bias = p.bias
+    blocks += [
+        Linear(name="linear_1", in_features=width, out_features=hidden, bias=bias, component="other"),
+        Linear(name="linear_2", in_features=hidden, out_features=p.d_out, bias=bias, component="other"),
+    ]  # fmt: skip
+    return Module(blocks=blocks)
 
 
 def build(p: ProjectorParams) -> Module:
@@ -59,6 +97,8 @@ def build(p: ProjectorParams) -> Module:
             Parameter(name="mm_input_projection_weight", shape=(d_in, d_out)),
             RMSNorm(name="mm_soft_emb_norm", dim=d_in),
         ])  # fmt: skip
+    if p.layout in _SHUFFLED:
+        return _shuffled(p)
     if p.layout == "paligemma":
         return Module(blocks=[Linear(name="linear", in_features=d_in, out_features=d_out, component="other")])
     if p.layout == "llama4":
@@ -84,4 +124,5 @@ def build(p: ProjectorParams) -> Module:
 def register_families(register):
     """Register the ``projector`` family."""
     register(Family(name="projector", params=ProjectorParams, build=build,
-                    description="the projectors of vision-language models (LLaVA, Gemma 3, Mistral 3, PaliGemma, Llama 4, Mllama)"))  # fmt: skip
+                    description="the projectors of vision-language models (LLaVA, Gemma 3, Mistral 3, PaliGemma, Llama 4, "
+                                "Mllama, LFM2-VL, InternVL, Idefics3)"))  # fmt: skip

@@ -1,5 +1,5 @@
 """Qwen vision towers: the image and video encoders of Qwen2-VL, Qwen2.5-VL, Qwen3-VL and Qwen3.5
-(the ``qwen-vision`` family).
+(the ``qwen-vision`` family), and EXAONE 4.5's (Qwen2.5-VL's, with grouped-query attention).
 
 One family for the four towers; ``layout`` chooses the implementation (transformers 5's
 ``Qwen2VisionTransformerPretrainedModel``, ``Qwen2_5_VisionTransformerPretrainedModel``,
@@ -14,8 +14,9 @@ tensor names, the norms and the MLP:
   (``pos_embed``), resampled to each image's grid of patches (0: none, as in Qwen2-VL and
   Qwen2.5-VL, whose positions are rotary only: no parameters);
 * ``n_layers`` pre-norm blocks (``blocks.<i>``): attention with one fused query/key/value
-  projection (``attn.qkv``, ``d_model → 3 × d_model``) and an output projection (``attn.proj``),
-  all with biases, and an MLP of ``d_ff`` with biases. Qwen2-VL: LayerNorms and a GELU MLP
+  projection (``attn.qkv``, ``d_model → 3 × d_model``; with ``n_kv_heads`` key/value heads, as in
+  EXAONE 4.5's tower, ``d_model → d_model + 2 × n_kv_heads × head_dim``) and an output projection
+  (``attn.proj``), all with biases, and an MLP of ``d_ff`` with biases. Qwen2-VL: LayerNorms and a GELU MLP
   (``mlp.fc1``, ``mlp.fc2``; ``d_ff = d_model × mlp_ratio``); Qwen2.5-VL: RMS norms and a gated
   SwiGLU MLP (``mlp.gate_proj``, ``up_proj``, ``down_proj``); Qwen3-VL: LayerNorms and a plain MLP
   (``mlp.linear_fc1``, ``linear_fc2``). Qwen2.5-VL's window attention (``window_size``,
@@ -86,6 +87,7 @@ class QwenVisionParams(FamilyParams):
     d_model: PositiveInt = Field(1152, description="width of the blocks")
     n_layers: PositiveInt = Field(27, description="blocks")
     n_heads: PositiveInt = Field(16, description="attention heads")
+    n_kv_heads: PositiveInt | None = Field(None, description="key/value heads (EXAONE 4.5's grouped-query tower; default n_heads)")
     d_ff: PositiveInt = Field(4304, description="MLP inner width")
     d_out: PositiveInt = Field(3584, description="output width of the merger (the language model's width)")
     n_channels: PositiveInt = Field(3, description="image channels")
@@ -97,7 +99,7 @@ class QwenVisionParams(FamilyParams):
 
     @model_validator(mode="after")
     def _check(self) -> QwenVisionParams:
-        check_heads(self.d_model, self.n_heads, None)
+        check_heads(self.d_model, self.n_heads, None, self.n_kv_heads)
         lay = LAYOUTS[self.layout]
         if self.n_position_embeddings and not lay.positions:
             raise FieldError("n_position_embeddings", f"the {self.layout} tower has no learned position table")
@@ -118,7 +120,7 @@ def _norm(p: QwenVisionParams, name: str, dim: int) -> LayerNorm | RMSNorm:
 def _block(p: QwenVisionParams) -> list:
     """One pre-norm block: norm, attention, norm, MLP."""
     lay, d = LAYOUTS[p.layout], p.d_model
-    attention = Attention(name="attn", d_model=d, n_heads=p.n_heads, fused_qkv=True, bias=True, out_bias=True,
+    attention = Attention(name="attn", d_model=d, n_heads=p.n_heads, n_kv_heads=p.n_kv_heads, fused_qkv=True, bias=True, out_bias=True,
                           names={"qkv": "qkv", "o": "proj"}, kv_cache="none")  # fmt: skip
     mlp = FeedForward(name="mlp", d_model=d, d_ff=p.d_ff, gated=lay.gated, names=lay.mlp)
     return [_norm(p, "norm1", d), _norm(p, "norm2", d), attention, mlp]

@@ -5,11 +5,12 @@ chooses the tensor names of that implementation's Hugging Face classes
 (:data:`~registry.plugins.vision_layouts.VISION_LAYOUTS`); the shapes come from switches:
 
 * the patch embedding: a convolution of ``d_model × n_channels × patch_size × patch_size``
-  (with a bias unless ``patch_bias`` is false, as in CLIP), stored as a bare parameter;
+  (with a bias unless ``patch_bias`` is false, as in CLIP), stored as a bare parameter
+  (SigLIP2's a linear of ``d_model × n_channels·patch_size²``);
 * the tokens: a class token (``class_token``), DINOv2's register tokens
   (``n_register_tokens``) and mask token (``mask_token``, also ViT's masked-image-modelling
   one), learned position embeddings for ``(image_size / patch_size)²`` patches plus the
-  class token (registers have none);
+  class token (registers have none; SigLIP2's table has ``n_positions`` rows);
 * pre-norm encoder layers: attention (``qkv_bias``; the output projection always has a
   bias) and an MLP of ``d_ff`` (DINOv2's ``swiglu``: gate, up and down projections), with
   DINOv2's layer scale (``lambda1``/``lambda2``) where the layout has it; CLIP's norm before
@@ -51,6 +52,8 @@ class VisionParams(FamilyParams):
     image_size: PositiveInt = Field(224, description="image side in pixels")
     patch_size: PositiveInt = Field(16, description="patch side in pixels")
     n_channels: PositiveInt = Field(3, description="image channels")
+    n_positions: PositiveInt | None = Field(None, description="position embeddings (SigLIP2's num_patches; default: "
+                                            "the patches of image_size, plus the class token)")
     qkv_bias: bool = Field(True, description="biases on the query, key and value projections")
     patch_bias: bool = Field(True, description="a bias on the patch convolution")
     class_token: bool = Field(True, description="a learned class token before the patches")
@@ -64,6 +67,8 @@ class VisionParams(FamilyParams):
         if self.patch_size > self.image_size:
             raise FieldError("patch_size", f"patch_size ({self.patch_size}) exceeds image_size ({self.image_size})")
         lay = VISION_LAYOUTS[self.layout]
+        if self.n_positions is not None and self.class_token:
+            raise FieldError("n_positions", "a layout with a class token takes its positions from image_size (keep the default)")
         for name, has in (("class_token", lay.cls_token), ("mask_token", lay.mask_token), ("pooler", lay.pooler),
                           ("n_register_tokens", lay.register_tokens), ("swiglu", lay.swiglu), ("pool_head", lay.pool_head)):  # fmt: skip
             if getattr(self, name) and not has:
@@ -72,8 +77,8 @@ class VisionParams(FamilyParams):
 
     @property
     def n_patches(self) -> int:
-        """Patch tokens of one image: ``(image_size // patch_size)²``."""
-        return (self.image_size // self.patch_size) ** 2
+        """Patch tokens of one image: ``(image_size // patch_size)²`` (SigLIP2: ``n_positions``, its most patches)."""
+        return self.n_positions or (self.image_size // self.patch_size) ** 2
 
     @property
     def n_tokens(self) -> int:
@@ -113,7 +118,8 @@ def _embeddings(p: VisionParams, lay: VisionLayout) -> list:
         blocks.append(_token(lay.mask_token, d, lay.mask_shape))
     if p.n_register_tokens:
         blocks.append(Parameter(name=lay.register_tokens, shape=(1, p.n_register_tokens, d), component="embedding"))
-    blocks.append(Parameter(name=f"{lay.patch}.weight", shape=(d, p.n_channels, p.patch_size, p.patch_size), component="embedding"))
+    kernel = (p.n_channels * p.patch_size**2,) if lay.patch_linear else (p.n_channels, p.patch_size, p.patch_size)
+    blocks.append(Parameter(name=f"{lay.patch}.weight", shape=(d, *kernel), component="embedding"))
     if p.patch_bias:
         blocks.append(Parameter(name=f"{lay.patch}.bias", shape=(d,), component="embedding"))
     rows = p.n_patches + int(p.class_token)
@@ -185,4 +191,4 @@ def build(p: VisionParams) -> Module:
 def register_families(register):
     """Register the ``vision`` family."""
     register(Family(name="vision", params=VisionParams, build=build,
-                    description="ViT-style image encoders: ViT, DINOv2, CLIP's and SigLIP's vision towers"))  # fmt: skip
+                    description="ViT-style image encoders: ViT, DINOv2, CLIP's, SigLIP's and SigLIP2's vision towers"))  # fmt: skip

@@ -1,7 +1,7 @@
 """Tensor names of the ``vision`` family, one :class:`VisionLayout` per implementation (data, not code).
 
 Each layout names the modules of one Hugging Face implementation (``modeling_<type>.py`` of
-transformers 5: ViT, DINOv2, CLIP's and SigLIP's vision transformers) so that the family's
+transformers 5: ViT, DINOv2, CLIP's, SigLIP's and SigLIP2's vision transformers) so that the family's
 tensors carry the published checkpoints' names, and says how that implementation stores
 the pieces every ViT-style encoder has (class token, position embeddings). Not a plugin: it
 registers nothing.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip"]
+VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2"]
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,8 @@ class VisionLayout:
     position embeddings as an ``nn.Embedding`` (CLIP, SigLIP) rather than a ``(1, n, d)``
     parameter (ViT, DINOv2); ``swiglu`` the names of DINOv2's gated MLP; ``classifier_inputs`` the
     classifier's input width in multiples of ``d_model`` (DINOv2's reads the class token and the
-    mean patch token: 2). An empty name means the implementation has no such piece.
+    mean patch token: 2); ``patch_linear``: the patch embedding is an ``nn.Linear`` over flattened
+    patches (SigLIP2's NaFlex: ``d_model × n_channels·patch_size²``). An empty name means the implementation has no such piece.
     """
 
     prefix: str
@@ -51,6 +52,7 @@ class VisionLayout:
     pool_head: str = ""
     classifier: str = "classifier"
     classifier_inputs: int = 1
+    patch_linear: bool = False
 
 
 _ATTENTION = {"q": "attention.q_proj", "k": "attention.k_proj", "v": "attention.v_proj", "o": "attention.o_proj"}
@@ -85,5 +87,7 @@ VISION_LAYOUTS: dict[str, VisionLayout] = {
         layers="encoder.layers", positions_table=True, pool_head="head",
     ),
 }  # fmt: skip
+#: SigLIP2 (``modeling_siglip2.py``): SigLIP's names, the patch embedding a linear over flattened patches.
+VISION_LAYOUTS["siglip2"] = replace(VISION_LAYOUTS["siglip"], patch_linear=True)
 #: Dinov2WithRegisters: DINOv2's names, its base model held as ``dinov2_with_registers`` in the classifier.
 VISION_LAYOUTS["dinov2_with_registers"] = replace(VISION_LAYOUTS["dinov2"], prefix="dinov2_with_registers")

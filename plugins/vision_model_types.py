@@ -18,12 +18,12 @@ from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.vision import VisionParams
 
 #: What every ViT-style configuration reads for a shape.
-_VISION_READS = {
+VISION_READS = {
     "d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
     "image_size": "image_size", "patch_size": "patch_size", "n_channels": "num_channels",
 }  # fmt: skip
 #: Their fields that change no shape (activations, dropout, initialisation, norm epsilon).
-_VISION_SHAPE_FREE = frozenset(("hidden_act", "layer_norm_eps", "initializer_range", "initializer_factor",
+VISION_SHAPE_FREE = frozenset(("hidden_act", "layer_norm_eps", "initializer_range", "initializer_factor",
                                 "attention_dropout", "hidden_dropout_prob", "attention_probs_dropout_prob"))  # fmt: skip
 #: DINOv2's backbone and training settings: no shapes.
 _DINOV2_SHAPE_FREE = frozenset(("layerscale_value", "drop_path_rate", "apply_layernorm", "reshape_hidden_states",
@@ -68,8 +68,8 @@ def _dinov2_mlp(cfg: ConfigReader, cls: str, params: Params) -> None:
 
 
 def _row(name: str, classes: tuple[str, ...], reads: dict, shape_free: frozenset, *rules, fixed=None) -> Row:
-    return Row(name, "vision", classes, reads={**_VISION_READS, **reads}, defaults=DEFAULTS[name],
-               fixed=fixed or {}, rules=rules, shape_free=_VISION_SHAPE_FREE | shape_free)  # fmt: skip
+    return Row(name, "vision", classes, reads={**VISION_READS, **reads}, defaults=DEFAULTS[name],
+               fixed=fixed or {}, rules=rules, shape_free=VISION_SHAPE_FREE | shape_free)  # fmt: skip
 
 
 _DINOV2 = {"qkv_bias": "qkv_bias", "swiglu": "use_swiglu_ffn"}

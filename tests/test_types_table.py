@@ -61,6 +61,9 @@ CHECKED_ELSEWHERE = {
                                                  "qwen3_vl_moe_vision", "qwen3_5_vision", "qwen3_5_moe_vision")},
     **{t: "tests/test_composite_xattn.py" for t in ("llama4", "llama4_vision_model", "mllama", "mllama_text_model",
                                                       "mllama_vision_model", "voxtral", "voxtral_encoder")},
+    **{t: "tests/test_composite_more.py" for t in ("exaone4_5", "exaone4_5_vision", "idefics3", "idefics3_vision",
+                                                      "internvl", "internvl_vision", "lfm2_vl", "siglip2_vision_model", "smolvlm",
+                                                      "smolvlm_vision")},
 }  # fmt: skip
 
 
