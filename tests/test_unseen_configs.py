@@ -33,16 +33,7 @@ UNSEEN = ROOT / "tests" / "unseen_configs"
 FOLDERS = sorted(p.parent.name for p in UNSEEN.glob("*/config.json"))
 
 #: Unseen configs registry does not count as transformers does: folder -> the finding.
-FINDINGS: dict[str, str] = {
-    "mpt-7b-instruct": "registry refuses the published file: its architectures names the remote-code class "
-    "MPTForCausalLM (mosaicml's own spelling), registry knows only transformers' MptForCausalLM/MptModel "
-    "(and transformers has no class of that name either)",
-    "ernie-4.5-0.3b": "registry refuses the published first revision: its architectures names the remote-code "
-    "class Ernie4_5_ForCausalLM, registry knows only transformers' Ernie4_5ForCausalLM",
-    "clip-vit-h-14-ip-adapter-image-encoder": "registry refuses architectures CLIPVisionModelWithProjection (the "
-    "IP-Adapter image encoder's class: CLIPVisionModel plus a visual_projection); clip_vision_model maps "
-    "CLIPVisionModel only",
-}
+FINDINGS: dict[str, str] = {}
 
 
 def _data(folder: str) -> dict:
