@@ -188,7 +188,10 @@ def write_config(config: Any, path: Path, *, drop: tuple[str, ...] = ()) -> Path
 
 
 def top_k_of(config: Any) -> int | None:
-    """Experts routed per token, for MoE configs (None for dense ones)."""
+    """Experts routed per token, for MoE configs (None for dense ones); a composite's (Qwen3.5-MoE, Qwen3-VL-MoE)
+    are its text model's (``text_config``)."""
+    text = getattr(config, "text_config", None)
+    config = text if text is not None and _is_moe(text) else config
     return getattr(config, "num_experts_per_tok", None) if _is_moe(config) else None
 
 
