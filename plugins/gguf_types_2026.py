@@ -1,0 +1,88 @@
+"""GGUF architectures of model types mapped in 2025-26, as rows of data (read by ``registry.sources.gguf_rows``).
+
+Dense: ernie4_5, seed_oss, arcee, glm4; mixture of experts: hunyuan-moe, dots1, minimax-m2. Where the
+keys and names come from: the metadata keys are gguf-py 0.19's ``Keys.LLM`` and ``Keys.Attention``
+(``{arch}.block_count``, ``embedding_length``, ``feed_forward_length``, ``attention.head_count``,
+``attention.head_count_kv``, ``attention.key_length``, ``expert_count``, ``expert_used_count``,
+``expert_shared_count``, ``expert_feed_forward_length``, ``leading_dense_block_count``); the tensor
+names are those gguf-py's ``TensorNameMap`` gives each architecture's Hugging Face names
+(``MODEL_TENSORS`` of the architecture: e.g. seed_oss's ``post_attention_layernorm`` is
+``post_attention_norm``, glm4's fused ``gate_up_proj`` is ``ffn_up``, minimax-m2's
+``block_sparse_moe.experts.*.w1`` is ``ffn_gate_exps``). A llama.cpp file stores each layer's routed experts
+merged (``(experts, rows, cols)``): read per expert, as the checkpoints hold them. The routers'
+``e_score_correction_bias`` (dots1, minimax-m2: ``exp_probs_b``) is a checkpoint tensor the family declares.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry import GgufArchitecture, GgufMetadata, hookimpl
+from registry.plugins.gguf_decoders import ATTENTION, DECODER_KEYS, MLP, PRE_NORMS, QK_NORM, decoder, head_dim
+from registry.plugins.gguf_moe import EXPERT_KEYS, EXPERTS, GLM_KEYS, SCORE_BIAS, SHARED_EXPERTS, moe_row
+
+#: Every bias of an ERNIE 4.5 layer follows one switch (use_bias).
+_ERNIE_BIAS = {"use_bias": "blk.0.attn_q.bias"}
+#: Seed-OSS: query/key/value biases, the output projection's and the MLP's apart.
+_SEED_BIAS = {"attention_bias": "blk.0.attn_q.bias", "attention_out_bias": "blk.0.attn_output.bias",
+              "mlp_bias": "blk.0.ffn_up.bias"}  # fmt: skip
+#: MiniMax-M2's experts under block_sparse_moe, as its checkpoints name them (w1 gate, w3 up, w2 down).
+_MINIMAX = {"ffn_gate_inp": "block_sparse_moe.gate", "ffn_gate_exps": "block_sparse_moe.experts.{e}.w1",
+            "ffn_up_exps": "block_sparse_moe.experts.{e}.w3", "ffn_down_exps": "block_sparse_moe.experts.{e}.w2",
+            "exp_probs_b.bias": "block_sparse_moe.e_score_correction_bias"}  # fmt: skip
+
+
+def _minimax_m2(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (MiniMax-M2): every layer's MLP is the routed experts, ``intermediate_size`` wide
+    (``expert_feed_forward_length``); a ``feed_forward_length`` written beside it must agree."""
+    head_dim(meta, config)
+    width = meta.int(f"{meta.arch}.feed_forward_length", None, minimum=0)
+    if width is not None and width != config["intermediate_size"]:
+        raise meta.error(f"{meta.arch}.feed_forward_length", f"{width} disagrees with expert_feed_forward_length "
+                         f"({config['intermediate_size']}): MiniMax-M2 has one MLP width, its experts'")  # fmt: skip
+
+
+_MINIMAX_KEYS = {k: v for k, v in DECODER_KEYS.items() if k != "feed_forward_length"}
+
+ROWS = (
+    decoder("ernie4_5", "ernie4_5", "Ernie4_5ForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS}, presence=_ERNIE_BIAS),
+    decoder("seed_oss", "seed_oss", "SeedOssForCausalLM",
+            {**ATTENTION, **MLP, "attn_norm": "input_layernorm", "post_attention_norm": "post_attention_layernorm"},
+            presence=_SEED_BIAS),
+    # Arcee (AFM): a plain MLP, up and down
+    decoder("arcee", "arcee", "ArceeForCausalLM",
+            {**ATTENTION, "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj", **PRE_NORMS},
+            presence={"attention_bias": "blk.0.attn_q.bias", "mlp_bias": "blk.0.ffn_up.bias"}),
+    # GLM-4: the fused gate_up_proj kept as ffn_up; norms after attention and after the MLP
+    decoder("glm4", "glm4", "Glm4ForCausalLM",
+            {**ATTENTION, "ffn_up": "mlp.gate_up_proj", "ffn_down": "mlp.down_proj", **PRE_NORMS,
+             "post_attention_norm": "post_self_attn_layernorm", "post_ffw_norm": "post_mlp_layernorm"},
+            presence={"attention_bias": "blk.0.attn_q.bias"}),
+    # Hunyuan-MoE: routed experts and one shared MLP, both intermediate_size wide; per-head query/key norms
+    moe_row("hunyuan-moe", "hunyuan_v1_moe", "HunYuanMoEV1ForCausalLM",
+            {**ATTENTION, **PRE_NORMS, "attn_q_norm": "self_attn.query_layernorm",
+             "attn_k_norm": "self_attn.key_layernorm", **EXPERTS, "ffn_gate_inp": "mlp.gate.wg",
+             "ffn_gate_shexp": "mlp.shared_mlp.gate_proj", "ffn_up_shexp": "mlp.shared_mlp.up_proj",
+             "ffn_down_shexp": "mlp.shared_mlp.down_proj"},
+            {"expert_count": "num_experts", "expert_used_count": "moe_topk"},
+            presence={"attention_bias": "blk.0.attn_q.bias"}),
+    # dots.llm1: DeepSeek-style dense first layers, routed and shared experts, router score biases
+    moe_row("dots1", "dots1", "Dots1ForCausalLM",
+            {**ATTENTION, **PRE_NORMS, **QK_NORM, **MLP, **EXPERTS, **SHARED_EXPERTS, **SCORE_BIAS}, GLM_KEYS,
+            presence={"attention_bias": "blk.0.attn_q.bias"}),
+    GgufArchitecture(
+        "minimax-m2", model_type="minimax_m2", classes=("MiniMaxM2ForCausalLM",), rule=_minimax_m2,
+        keys={**_MINIMAX_KEYS, **EXPERT_KEYS, "expert_count": "num_local_experts",
+              "expert_feed_forward_length": "intermediate_size"},
+        tensors={"token_embd": "model.embed_tokens", "output_norm": "model.norm", "output": "lm_head",
+                 **ATTENTION, **PRE_NORMS, **QK_NORM, **_MINIMAX},
+        presence={"tie_word_embeddings": "!output.weight"},
+    ),
+)
+
+
+@hookimpl
+def register_gguf_architectures(register):
+    """The 2025-26 types' GGUF architectures: ernie4_5, seed_oss, arcee, glm4, hunyuan-moe, dots1, minimax-m2."""
+    for row in ROWS:
+        register(row)

@@ -1,0 +1,70 @@
+"""The GGUF architectures of the 2025-26 model types (plugins/gguf_types_2026.py) count and verify exactly.
+
+Reference: transformers' meta model of a small config of each type; the GGUF file is written from it
+as llama.cpp's converter writes one (tests/gguf_files.py: gguf-py 0.19's ``TensorNameMap`` for the
+tensor names, its ``Keys`` for the metadata: the standard keys, and the experts' where the type has them).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.gguf_files import Case, case_id, check_case, split_experts
+
+gguf = pytest.importorskip("gguf")
+
+SMALL = {"vocab_size": 96, "hidden_size": 64, "intermediate_size": 80, "num_hidden_layers": 2,
+         "num_attention_heads": 4, "num_key_value_heads": 2, "pad_token_id": 0}  # fmt: skip
+UNTIED = {**SMALL, "tie_word_embeddings": False}
+TIED = {**SMALL, "tie_word_embeddings": True}
+
+
+def score_biases(config, experts: int, first: int = 0) -> dict[str, tuple[int, ...]]:
+    """exp_probs_b.bias: the routers' e_score_correction_bias, a buffer in transformers, stored by checkpoints."""
+    return {f"blk.{i}.exp_probs_b.bias": (experts,) for i in range(first, config.num_hidden_layers)}
+
+
+def deepseek_style_keys(config):
+    """The expert keys of DeepSeek-style converters (gguf-py Keys.LLM: EXPERT_COUNT, EXPERT_SHARED_COUNT, ...)."""
+    return {"expert_count": config.n_routed_experts, "expert_shared_count": config.n_shared_experts,
+            "expert_feed_forward_length": config.moe_intermediate_size,
+            "leading_dense_block_count": config.first_k_dense_replace}  # fmt: skip
+
+
+def minimax_experts(name, shape, config):
+    """transformers 5 holds MiniMax-M2's router as mlp.gate (the checkpoint: block_sparse_moe.gate): the GGUF
+    ffn_gate_inp; the fused experts as the checkpoint's stacked gate and up."""
+    if name.endswith("mlp.gate.weight"):
+        return [(f"gguf:blk.{name.split('.')[2]}.ffn_gate_inp.weight", shape)]
+    return split_experts(name, shape, config)
+
+
+DOTS1 = {**UNTIED, "n_routed_experts": 4, "num_experts_per_tok": 2, "n_shared_experts": 1, "moe_intermediate_size": 24,
+         "first_k_dense_replace": 1, "head_dim": 16}  # fmt: skip
+
+CASES = [
+    Case("ernie4_5", "ernie4_5", "Ernie4_5ForCausalLM", {**UNTIED, "head_dim": 16}),
+    Case("ernie4_5", "ernie4_5", "Ernie4_5ForCausalLM", {**TIED, "head_dim": 24, "use_bias": True}),
+    Case("seed_oss", "seed_oss", "SeedOssForCausalLM", {**UNTIED, "head_dim": 16}),
+    Case("seed_oss", "seed_oss", "SeedOssForCausalLM",
+         {**TIED, "head_dim": 8, "attention_bias": False, "attention_out_bias": True, "mlp_bias": True}),
+    Case("arcee", "arcee", "ArceeForCausalLM", {**UNTIED, "head_dim": 16}),
+    Case("arcee", "arcee", "ArceeForCausalLM", {**TIED, "head_dim": 16, "attention_bias": True, "mlp_bias": True}),
+    Case("glm4", "glm4", "Glm4ForCausalLM", {**UNTIED, "head_dim": 16}),
+    Case("glm4", "glm4", "Glm4ForCausalLM", {**TIED, "head_dim": 24, "attention_bias": False}),
+    Case("hunyuan-moe", "hunyuan_v1_moe", "HunYuanMoEV1ForCausalLM",
+         {**UNTIED, "num_experts": 4, "moe_topk": 2, "head_dim": 16}, reshape=split_experts),
+    Case("hunyuan-moe", "hunyuan_v1_moe", "HunYuanMoEV1ForCausalLM",
+         {**TIED, "num_experts": 3, "moe_topk": 1, "head_dim": 8, "attention_bias": True}, reshape=split_experts),
+    Case("dots1", "dots1", "Dots1ForCausalLM", DOTS1, deepseek_style_keys, split_experts,
+         extra=lambda c: score_biases(c, c.n_routed_experts, c.first_k_dense_replace)),
+    Case("minimax-m2", "minimax_m2", "MiniMaxM2ForCausalLM",
+         {**UNTIED, "num_local_experts": 4, "num_experts_per_tok": 2, "head_dim": 16},
+         lambda c: {"expert_feed_forward_length": c.intermediate_size}, minimax_experts,
+         extra=lambda c: score_biases(c, c.num_local_experts)),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
+def test_count_and_verify_agree_with_transformers(case, tmp_path, capsys):
+    check_case(case, tmp_path, capsys)
