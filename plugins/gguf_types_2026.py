@@ -1,6 +1,6 @@
 """GGUF architectures of model types mapped in 2025-26, as rows of data (read by ``registry.sources.gguf_rows``).
 
-Dense: ernie4_5, seed_oss, arcee, glm4; mixture of experts: hunyuan-moe, dots1, minimax-m2. Where the
+Dense: ernie4_5, seed_oss, arcee, glm4; mixture of experts: ernie4_5-moe, hunyuan-moe, dots1, lfm2moe, minimax-m2. Where the
 keys and names come from: the metadata keys are gguf-py 0.19's ``Keys.LLM`` and ``Keys.Attention``
 (``{arch}.block_count``, ``embedding_length``, ``feed_forward_length``, ``attention.head_count``,
 ``attention.head_count_kv``, ``attention.key_length``, ``expert_count``, ``expert_used_count``,
@@ -10,7 +10,8 @@ names are those gguf-py's ``TensorNameMap`` gives each architecture's Hugging Fa
 ``post_attention_norm``, glm4's fused ``gate_up_proj`` is ``ffn_up``, minimax-m2's
 ``block_sparse_moe.experts.*.w1`` is ``ffn_gate_exps``). A llama.cpp file stores each layer's routed experts
 merged (``(experts, rows, cols)``): read per expert, as the checkpoints hold them. The routers'
-``e_score_correction_bias`` (dots1, minimax-m2: ``exp_probs_b``) is a checkpoint tensor the family declares.
+``e_score_correction_bias`` (dots1, minimax-m2) and LFM2-MoE's ``expert_bias`` (``exp_probs_b``) are checkpoint
+tensors the families declare (buffers in transformers).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from registry import GgufArchitecture, GgufMetadata, hookimpl
 from registry.plugins.gguf_decoders import ATTENTION, DECODER_KEYS, MLP, PRE_NORMS, QK_NORM, decoder, head_dim
+from registry.plugins.gguf_hybrid import LFM2_TENSORS, lfm2_layers
 from registry.plugins.gguf_moe import EXPERT_KEYS, EXPERTS, GLM_KEYS, SCORE_BIAS, SHARED_EXPERTS, moe_row
 
 #: Every bias of an ERNIE 4.5 layer follows one switch (use_bias).
@@ -42,6 +44,40 @@ def _minimax_m2(meta: GgufMetadata, config: dict[str, Any]) -> None:
                          f"({config['intermediate_size']}): MiniMax-M2 has one MLP width, its experts'")  # fmt: skip
 
 
+def _ernie_moe(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (ERNIE-4.5-MoE): which layers are MoE from the blocks that hold a router (``ffn_gate_inp``): the first,
+    the last and the step of transformers' ``moe_layer_start_index`` / ``moe_layer_end_index`` /
+    ``moe_layer_interval`` (a layer i is MoE when ``(i + 1) % interval == 0``); the shared experts from the rows of
+    ``ffn_up_shexp`` (``moe_num_shared_experts`` experts of ``moe_intermediate_size``)."""
+    head_dim(meta, config)
+    n = config["num_hidden_layers"]
+    moe = sorted(i for i in range(n) if f"blk.{i}.ffn_gate_inp.weight" in meta.tensors)
+    if not moe:
+        config.update(moe_layer_start_index=n, moe_layer_end_index=-1, moe_layer_interval=1)
+    else:
+        first, last = moe[0], moe[-1]
+        step = next((k for k in range(1, n + 1) if [i for i in range(first, last + 1) if (i + 1) % k == 0] == moe), None)
+        if step is None:
+            raise meta.error(f"blk.{first}.ffn_gate_inp.weight", f"the MoE layers {moe} are not every k-th layer "
+                             "between a first and a last, as ERNIE-4.5-MoE places them")  # fmt: skip
+        config.update(moe_layer_start_index=first, moe_layer_end_index=last, moe_layer_interval=step)
+    shared = meta.rows(f"blk.{moe[0]}.ffn_up_shexp.weight") if moe else None
+    width = config["moe_intermediate_size"]
+    if shared is not None and (not width or shared % width):
+        raise meta.error(f"blk.{moe[0]}.ffn_up_shexp.weight", f"{shared} rows are not shared experts of "
+                         f"expert_feed_forward_length {width}")  # fmt: skip
+    config["moe_num_shared_experts"] = shared // width if shared else 0
+
+
+def _lfm2_moe(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (LFM2-MoE): LFM2's layers (attention where ``head_count_kv`` is nonzero); the dense layers before the
+    first block with a router (``num_dense_layers``); the expert-selection bias when the file holds it."""
+    lfm2_layers(meta, config)
+    n = config["num_hidden_layers"]
+    config["num_dense_layers"] = next((i for i in range(n) if f"blk.{i}.ffn_gate_inp.weight" in meta.tensors), n)
+    config["use_expert_bias"] = any(name.endswith(".exp_probs_b.bias") for name in meta.tensors)
+
+
 _MINIMAX_KEYS = {k: v for k, v in DECODER_KEYS.items() if k != "feed_forward_length"}
 
 ROWS = (
@@ -58,6 +94,13 @@ ROWS = (
             {**ATTENTION, "ffn_up": "mlp.gate_up_proj", "ffn_down": "mlp.down_proj", **PRE_NORMS,
              "post_attention_norm": "post_self_attn_layernorm", "post_ffw_norm": "post_mlp_layernorm"},
             presence={"attention_bias": "blk.0.attn_q.bias"}),
+    # ERNIE-4.5-MoE: biases everywhere when use_bias (the LM head's too); the score correction is a parameter in
+    # transformers, (1, experts), stored as exp_probs_b: compared by count
+    moe_row("ernie4_5-moe", "ernie4_5_moe", "Ernie4_5_MoeForCausalLM",
+            {**ATTENTION, **PRE_NORMS, **MLP, **EXPERTS, **SHARED_EXPERTS,
+             "exp_probs_b.bias": "~mlp.moe_statics.e_score_correction_bias"},
+            {"expert_count": "moe_num_experts", "expert_used_count": "moe_k",
+             "expert_feed_forward_length": "moe_intermediate_size"}, presence=_ERNIE_BIAS, rule=_ernie_moe),
     # Hunyuan-MoE: routed experts and one shared MLP, both intermediate_size wide; per-head query/key norms
     moe_row("hunyuan-moe", "hunyuan_v1_moe", "HunYuanMoEV1ForCausalLM",
             {**ATTENTION, **PRE_NORMS, "attn_q_norm": "self_attn.query_layernorm",
@@ -70,6 +113,17 @@ ROWS = (
     moe_row("dots1", "dots1", "Dots1ForCausalLM",
             {**ATTENTION, **PRE_NORMS, **QK_NORM, **MLP, **EXPERTS, **SHARED_EXPERTS, **SCORE_BIAS}, GLM_KEYS,
             presence={"attention_bias": "blk.0.attn_q.bias"}),
+    # LFM2-MoE: LFM2's short convolutions and attention, dense first layers then routed experts (w1 gate, w3 up)
+    GgufArchitecture(
+        "lfm2moe", model_type="lfm2_moe", classes=("Lfm2MoeForCausalLM",), rule=_lfm2_moe,
+        keys={"block_count": "num_hidden_layers", "embedding_length": "hidden_size",
+              "feed_forward_length": "intermediate_size", "attention.head_count": "num_attention_heads",
+              "shortconv.l_cache": "conv_L_cache", **EXPERT_KEYS, "expert_feed_forward_length": "moe_intermediate_size"},
+        tensors={**LFM2_TENSORS, "ffn_gate_inp": "feed_forward.gate", "ffn_gate_exps": "feed_forward.experts.{e}.w1",
+                 "ffn_up_exps": "feed_forward.experts.{e}.w3", "ffn_down_exps": "feed_forward.experts.{e}.w2",
+                 "exp_probs_b.bias": "feed_forward.expert_bias"},
+        presence={"tie_word_embeddings": "!output.weight"},
+    ),
     GgufArchitecture(
         "minimax-m2", model_type="minimax_m2", classes=("MiniMaxM2ForCausalLM",), rule=_minimax_m2,
         keys={**_MINIMAX_KEYS, **EXPERT_KEYS, "expert_count": "num_local_experts",
@@ -83,6 +137,7 @@ ROWS = (
 
 @hookimpl
 def register_gguf_architectures(register):
-    """The 2025-26 types' GGUF architectures: ernie4_5, seed_oss, arcee, glm4, hunyuan-moe, dots1, minimax-m2."""
+    """The 2025-26 types' GGUF architectures: ernie4_5, seed_oss, arcee, glm4, ernie4_5-moe, hunyuan-moe, dots1,
+    lfm2moe, minimax-m2."""
     for row in ROWS:
         register(row)

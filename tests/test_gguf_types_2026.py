@@ -39,6 +39,37 @@ def minimax_experts(name, shape, config):
     return split_experts(name, shape, config)
 
 
+def ernie_moe_tensors(name, shape, config):
+    """ERNIE-4.5-MoE: the score correction (a (1, experts) parameter) stored as exp_probs_b; the fused experts as
+    the checkpoint's stacked gate and up."""
+    if name.endswith("moe_statics.e_score_correction_bias"):
+        return [(f"gguf:blk.{name.split('.')[2]}.exp_probs_b.bias", (shape[-1],))]
+    return split_experts(name, shape, config)
+
+
+def ernie_moe_keys(config):
+    return {"expert_count": config.moe_num_experts, "expert_used_count": config.moe_k,
+            "expert_feed_forward_length": config.moe_intermediate_size}  # fmt: skip
+
+
+ERNIE_MOE = {**UNTIED, "moe_num_experts": 4, "moe_k": 2, "moe_intermediate_size": 24, "head_dim": 16,
+             "num_hidden_layers": 4}  # fmt: skip
+def lfm2_moe_keys(config):
+    """LFM2MoeModel: LFM2's per-layer head_count_kv (0 on convolution layers) and l_cache, the experts' width."""
+    return {"attention.head_count_kv": [config.num_key_value_heads if t == "full_attention" else 0
+                                        for t in config.layer_types], "shortconv.l_cache": config.conv_L_cache,
+            "expert_feed_forward_length": config.moe_intermediate_size}  # fmt: skip
+
+
+def lfm2_moe_tensors(name, shape, config):
+    """The short convolution squeezed (as LFM2's converter stores it); the fused experts as the checkpoint's."""
+    return [(name, (shape[0], shape[2]))] if name.endswith("conv.conv.weight") else split_experts(name, shape, config)
+
+
+LFM2_MOE = {"vocab_size": 96, "hidden_size": 64, "num_hidden_layers": 4, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "intermediate_size": 96, "moe_intermediate_size": 24, "num_experts": 4,
+            "num_experts_per_tok": 2, "num_dense_layers": 1, "conv_L_cache": 3, "pad_token_id": 0,
+            "layer_types": ["conv", "full_attention", "conv", "full_attention"]}  # fmt: skip
 DOTS1 = {**UNTIED, "n_routed_experts": 4, "num_experts_per_tok": 2, "n_shared_experts": 1, "moe_intermediate_size": 24,
          "first_k_dense_replace": 1, "head_dim": 16}  # fmt: skip
 
@@ -52,12 +83,22 @@ CASES = [
     Case("arcee", "arcee", "ArceeForCausalLM", {**TIED, "head_dim": 16, "attention_bias": True, "mlp_bias": True}),
     Case("glm4", "glm4", "Glm4ForCausalLM", {**UNTIED, "head_dim": 16}),
     Case("glm4", "glm4", "Glm4ForCausalLM", {**TIED, "head_dim": 24, "attention_bias": False}),
+    Case("ernie4_5-moe", "ernie4_5_moe", "Ernie4_5_MoeForCausalLM",
+         {**ERNIE_MOE, "moe_num_shared_experts": 2, "moe_layer_start_index": 1}, ernie_moe_keys, ernie_moe_tensors),
+    Case("ernie4_5-moe", "ernie4_5_moe", "Ernie4_5_MoeForCausalLM",
+         {**ERNIE_MOE, "tie_word_embeddings": True, "use_bias": True, "moe_num_shared_experts": 0,
+          "moe_layer_interval": 2, "moe_layer_end_index": 2}, ernie_moe_keys, ernie_moe_tensors),
     Case("hunyuan-moe", "hunyuan_v1_moe", "HunYuanMoEV1ForCausalLM",
          {**UNTIED, "num_experts": 4, "moe_topk": 2, "head_dim": 16}, reshape=split_experts),
     Case("hunyuan-moe", "hunyuan_v1_moe", "HunYuanMoEV1ForCausalLM",
          {**TIED, "num_experts": 3, "moe_topk": 1, "head_dim": 8, "attention_bias": True}, reshape=split_experts),
     Case("dots1", "dots1", "Dots1ForCausalLM", DOTS1, deepseek_style_keys, split_experts,
          extra=lambda c: score_biases(c, c.n_routed_experts, c.first_k_dense_replace)),
+    Case("lfm2moe", "lfm2_moe", "Lfm2MoeForCausalLM", LFM2_MOE, lfm2_moe_keys, lfm2_moe_tensors,
+         extra=lambda c: score_biases(c, c.num_experts, c.num_dense_layers)),  # expert_bias, stored as exp_probs_b
+    Case("lfm2moe", "lfm2_moe", "Lfm2MoeForCausalLM",
+         {**LFM2_MOE, "num_dense_layers": 2, "use_expert_bias": False},  # llama.cpp ties LFM2's head (no OUTPUT)
+         lfm2_moe_keys, lfm2_moe_tensors),
     Case("minimax-m2", "minimax_m2", "MiniMaxM2ForCausalLM",
          {**UNTIED, "num_local_experts": 4, "num_experts_per_tok": 2, "head_dim": 16},
          lambda c: {"expert_feed_forward_length": c.intermediate_size}, minimax_experts,
