@@ -1,6 +1,7 @@
 """GGUF architectures of model types mapped in 2025-26, as rows of data (read by ``registry.sources.gguf_rows``).
 
-Dense: ernie4_5, seed_oss, arcee, glm4; mixture of experts: ernie4_5-moe, hunyuan-moe, dots1, lfm2moe, minimax-m2. Where the
+Dense: ernie4_5, seed_oss, arcee, glm4; mixture of experts: ernie4_5-moe, hunyuan-moe, dots1, lfm2moe, minimax-m2;
+gated DeltaNet hybrids: qwen35, qwen35moe (Qwen3.5's language model). Where the
 keys and names come from: the metadata keys are gguf-py 0.19's ``Keys.LLM`` and ``Keys.Attention``
 (``{arch}.block_count``, ``embedding_length``, ``feed_forward_length``, ``attention.head_count``,
 ``attention.head_count_kv``, ``attention.key_length``, ``expert_count``, ``expert_used_count``,
@@ -78,6 +79,40 @@ def _lfm2_moe(meta: GgufMetadata, config: dict[str, Any]) -> None:
     config["use_expert_bias"] = any(name.endswith(".exp_probs_b.bias") for name in meta.tensors)
 
 
+def _qwen35(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (Qwen3.5, text): the layer pattern from the blocks (those with ``attn_q`` are full attention, the others
+    gated DeltaNet); the DeltaNet's value head width is ``ssm.inner_size`` over its value heads
+    (``ssm.time_step_rank``); the attention biases from the tensors."""
+    a, n, heads = meta.arch, config["num_hidden_layers"], config["linear_num_value_heads"]
+    inner = meta.int(f"{a}.ssm.inner_size")
+    if not heads or inner % heads:
+        raise meta.error(f"{a}.ssm.inner_size", f"{inner} is not a multiple of the {heads} value heads "
+                         "(ssm.time_step_rank)")  # fmt: skip
+    full = [f"blk.{i}.attn_q.weight" in meta.tensors for i in range(n)]
+    config.update(linear_value_head_dim=inner // heads, layer_types=["full_attention" if f else "linear_attention"
+                  for f in full], attention_bias=any(name.endswith(".attn_q.bias") for name in meta.tensors))  # fmt: skip
+    head_dim(meta, config)
+
+
+#: Qwen3.5's gated DeltaNet keys (gguf-py Keys.SSM), as Qwen3-Next's converter writes them.
+_QWEN35_KEYS = {**DECODER_KEYS, "ssm.conv_kernel": "linear_conv_kernel_dim", "ssm.state_size": "linear_key_head_dim",
+                "ssm.group_count": "linear_num_key_heads", "ssm.time_step_rank": "linear_num_value_heads"}  # fmt: skip
+#: Qwen3.5's tensors: the DeltaNet's separate projections (in_proj_qkv, in_proj_z, in_proj_b, in_proj_a), the
+#: convolution squeezed by llama.cpp (compared by count), gated attention with per-head query/key norms.
+_QWEN35_TENSORS = {
+    "token_embd": "model.embed_tokens", "output_norm": "model.norm", "output": "lm_head",
+    "attn_norm": "input_layernorm", "post_attention_norm": "post_attention_layernorm",
+    "attn_qkv": "linear_attn.in_proj_qkv", "attn_gate": "linear_attn.in_proj_z", "ssm_beta": "linear_attn.in_proj_b",
+    "ssm_alpha": "linear_attn.in_proj_a", "ssm_conv1d.weight": "~linear_attn.conv1d.weight",
+    "ssm_dt.bias": "linear_attn.dt_bias", "ssm_a": "linear_attn.A_log", "ssm_norm": "linear_attn.norm",
+    "ssm_out": "linear_attn.out_proj", **ATTENTION, **QK_NORM,
+}  # fmt: skip
+_QWEN35_MOE = {"ffn_gate_inp": "mlp.gate", "ffn_gate_exps": "mlp.experts.{e}.gate_proj",
+               "ffn_up_exps": "mlp.experts.{e}.up_proj", "ffn_down_exps": "mlp.experts.{e}.down_proj",
+               "ffn_gate_inp_shexp": "mlp.shared_expert_gate", "ffn_gate_shexp": "mlp.shared_expert.gate_proj",
+               "ffn_up_shexp": "mlp.shared_expert.up_proj", "ffn_down_shexp": "mlp.shared_expert.down_proj"}  # fmt: skip
+
+
 _MINIMAX_KEYS = {k: v for k, v in DECODER_KEYS.items() if k != "feed_forward_length"}
 
 ROWS = (
@@ -124,6 +159,18 @@ ROWS = (
                  "exp_probs_b.bias": "feed_forward.expert_bias"},
         presence={"tie_word_embeddings": "!output.weight"},
     ),
+    # Qwen3.5 (the language model of Qwen3.5's checkpoints, text only): gated DeltaNet and gated attention layers
+    GgufArchitecture(
+        "qwen35", model_type="qwen3_5_text", classes=("Qwen3_5ForCausalLM",), rule=_qwen35, keys=_QWEN35_KEYS,
+        tensors={**_QWEN35_TENSORS, **MLP}, presence={"tie_word_embeddings": "!output.weight"},
+    ),
+    GgufArchitecture(
+        "qwen35moe", model_type="qwen3_5_moe_text", classes=("Qwen3_5MoeForCausalLM",), rule=_qwen35,
+        keys={**{k: v for k, v in _QWEN35_KEYS.items() if k != "feed_forward_length"}, **EXPERT_KEYS,
+              "expert_feed_forward_length": "moe_intermediate_size",
+              "expert_shared_feed_forward_length": "shared_expert_intermediate_size"},
+        tensors={**_QWEN35_TENSORS, **_QWEN35_MOE}, presence={"tie_word_embeddings": "!output.weight"},
+    ),
     GgufArchitecture(
         "minimax-m2", model_type="minimax_m2", classes=("MiniMaxM2ForCausalLM",), rule=_minimax_m2,
         keys={**_MINIMAX_KEYS, **EXPERT_KEYS, "expert_count": "num_local_experts",
@@ -138,6 +185,6 @@ ROWS = (
 @hookimpl
 def register_gguf_architectures(register):
     """The 2025-26 types' GGUF architectures: ernie4_5, seed_oss, arcee, glm4, ernie4_5-moe, hunyuan-moe, dots1,
-    lfm2moe, minimax-m2."""
+    lfm2moe, minimax-m2, qwen35, qwen35moe."""
     for row in ROWS:
         register(row)

@@ -70,6 +70,29 @@ LFM2_MOE = {"vocab_size": 96, "hidden_size": 64, "num_hidden_layers": 4, "num_at
             "num_key_value_heads": 2, "intermediate_size": 96, "moe_intermediate_size": 24, "num_experts": 4,
             "num_experts_per_tok": 2, "num_dense_layers": 1, "conv_L_cache": 3, "pad_token_id": 0,
             "layer_types": ["conv", "full_attention", "conv", "full_attention"]}  # fmt: skip
+def qwen35_keys(config):
+    """Qwen3.5 (Qwen3-Next's converter): the gated DeltaNet's keys; the experts' widths for the MoE."""
+    keys = {"ssm.conv_kernel": config.linear_conv_kernel_dim, "ssm.state_size": config.linear_key_head_dim,
+            "ssm.group_count": config.linear_num_key_heads, "ssm.time_step_rank": config.linear_num_value_heads,
+            "ssm.inner_size": config.linear_value_head_dim * config.linear_num_value_heads}  # fmt: skip
+    if getattr(config, "moe_intermediate_size", None):
+        keys |= {"expert_feed_forward_length": config.moe_intermediate_size,
+                 "expert_shared_feed_forward_length": config.shared_expert_intermediate_size}  # fmt: skip
+    return keys
+
+
+def qwen35_tensors(name, shape, config):
+    """The convolution squeezed, dt_bias written as ssm_dt.bias; the fused experts as the checkpoint's."""
+    if name.endswith("conv1d.weight"):
+        return [(name, (shape[0], shape[2]))]
+    if name.endswith("dt_bias"):
+        return [(f"gguf:blk.{name.split('.')[2]}.ssm_dt.bias", shape)]
+    return split_experts(name, shape, config)
+
+
+QWEN35 = {**UNTIED, "num_hidden_layers": 4, "head_dim": 16, "linear_num_key_heads": 2, "linear_num_value_heads": 4,
+          "linear_key_head_dim": 8, "linear_value_head_dim": 6, "linear_conv_kernel_dim": 3,
+          "layer_types": ["linear_attention", "full_attention", "linear_attention", "full_attention"]}  # fmt: skip
 DOTS1 = {**UNTIED, "n_routed_experts": 4, "num_experts_per_tok": 2, "n_shared_experts": 1, "moe_intermediate_size": 24,
          "first_k_dense_replace": 1, "head_dim": 16}  # fmt: skip
 
@@ -99,6 +122,14 @@ CASES = [
     Case("lfm2moe", "lfm2_moe", "Lfm2MoeForCausalLM",
          {**LFM2_MOE, "num_dense_layers": 2, "use_expert_bias": False},  # llama.cpp ties LFM2's head (no OUTPUT)
          lfm2_moe_keys, lfm2_moe_tensors),
+    Case("qwen35", "qwen3_5_text", "Qwen3_5ForCausalLM", QWEN35, qwen35_keys, qwen35_tensors),
+    Case("qwen35", "qwen3_5_text", "Qwen3_5ForCausalLM",
+         {**QWEN35, "tie_word_embeddings": True, "attention_bias": True,
+          "layer_types": ["linear_attention", "linear_attention", "linear_attention", "full_attention"]},
+         qwen35_keys, qwen35_tensors),
+    Case("qwen35moe", "qwen3_5_moe_text", "Qwen3_5MoeForCausalLM",
+         {**QWEN35, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 24,
+          "shared_expert_intermediate_size": 40}, qwen35_keys, qwen35_tensors),
     Case("minimax-m2", "minimax_m2", "MiniMaxM2ForCausalLM",
          {**UNTIED, "num_local_experts": 4, "num_experts_per_tok": 2, "head_dim": 16},
          lambda c: {"expert_feed_forward_length": c.intermediate_size}, minimax_experts,
