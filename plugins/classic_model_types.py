@@ -72,7 +72,9 @@ ROWS = (
     }, {"positions": "alibi", "fused_qkv": True, "qkv_bias": False, "out_bias": False, "mlp_bias": False,
         "norm_bias": False}, ("max_seq_len", "learned_pos_emb", "attn_config", "init_device", "logit_scale",
                               "embedding_fraction", "norm_type", "verbose"), (_mpt, remote_class("MPTForCausalLM", "MptForCausalLM")),
-         (*causal_classes("Mpt"), "MPTForCausalLM")),  # mosaicml's published configs name their remote-code class  # fmt: skip
+         # mosaicml's published configs name their remote-code class; transformers' MptForCausalLM loads those
+         # checkpoints as they are (MptConfig documents mosaicml/mpt-7b; no key renames in transformers)
+         (*causal_classes("Mpt"), "MPTForCausalLM")),  # fmt: skip
     _row("xglm", "XGLM", {
         "d_model": "d_model|hidden_size", "n_layers": "num_layers|num_hidden_layers",
         "n_heads": "attention_heads|num_attention_heads", "d_ff": "ffn_dim",

@@ -129,7 +129,9 @@ ROWS = (
          _width_is_heads("o_proj")),
     _row("ernie4_5", "Ernie4_5", {**ATTENTION_READS, "qkv_bias": "use_bias", "out_bias": "use_bias", "mlp_bias": "use_bias"},
          _DECODER, _ernie_remote, remote_class("Ernie4_5_ForCausalLM", "Ernie4_5ForCausalLM"),
-         classes=(*causal_classes("Ernie4_5"), "Ernie4_5_ForCausalLM")),  # the 0.3B's first, remote-code revision
+         # the 0.3B's first, remote-code revision; its checkpoint is the one Ernie4_5Config documents
+         # (baidu/ERNIE-4.5-0.3B-PT), renamed in config.json only (vLLM PR 21735)
+         classes=(*causal_classes("Ernie4_5"), "Ernie4_5_ForCausalLM")),
     _row("cohere2", "Cohere2", _GQA,
          frozenset(("hidden_act", "layer_norm_eps", "attention_dropout", "logit_scale", "rope_parameters",
                     "max_position_embeddings")) | _SLIDING | {"sliding_window_pattern"},
