@@ -171,6 +171,8 @@ ROWS: list[Row] = [
                   R({"vision_config": {"hidden_size": 10, "num_attention_heads": 3}}, "vision_config.num_attention_heads"),
                   R({"vision_config.patch_size": 300}, "vision_config.patch_size")),
         cases=({},)),  # no tower configs: both towers of transformers' defaults
+    Row("clip_text_model", ("CLIPTextModel", "CLIPTextModelWithProjection"),
+        {**TEXT_TOWER, "projection_dim": Optional(ints(1, 8))}),  # WithProjection: text_projection, no bias
     Row("clip_vision_model", ("CLIPVisionModel", "CLIPVisionModelWithProjection"),
         {**TOWER, "projection_dim": Optional(ints(1, 8))},  # WithProjection: visual_projection, no bias
         refusal_base={"architectures": ["CLIPVisionModelWithProjection"], "hidden_size": 8, "num_attention_heads": 2},
