@@ -36,6 +36,7 @@ FAMILY_MODULES: dict[str, str] = {
     "speech-encoder": "registry.plugins.speech_encoder",
     "vision": "registry.plugins.vision",
     "dual-encoder": "registry.plugins.dual_encoder",
+    "clip-text": "registry.plugins.clip_text",
     "qwen-vision": "registry.plugins.qwen_vision",
     "composite": "registry.plugins.composite",
     "projector": "registry.plugins.projector",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from registry import ConfigReader, Params, Row, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.hf_common import ROTARY, causal_classes, lm_head
+from registry.plugins.hf_common import ROTARY, causal_classes, lm_head, remote_class
 
 FAMILY = "gpt-style"
 _DROPOUTS = ("resid_pdrop", "embd_pdrop", "attn_pdrop", "attention_dropout", "hidden_dropout", "dropout",
@@ -27,6 +27,12 @@ def _mpt(cfg: ConfigReader, cls: str, params: Params) -> None:
     why = "transformers' MptMLP is always 4 × d_model wide"
     cfg.expect("expansion_ratio", [4], why)
     cfg.expect("no_bias", [True], "transformers builds MPT without biases whatever no_bias says")
+    attn = cfg.raw("attn_config")
+    if cls == "MPTForCausalLM" and isinstance(attn, dict):  # mosaicml's remote code adds tensors for these
+        for key, native, extra in (("alibi", True, "learned positions (wpe)"), ("qk_ln", False, "q_ln and k_ln")):
+            if attn.get(key, native) != native:
+                raise cfg.error("attn_config", f"{key}: {attn[key]!r}: the remote-code MPTForCausalLM then holds "
+                                f"{extra}, which transformers' MptForCausalLM has not; registry cannot count it")  # fmt: skip
 
 
 def _xglm(cfg: ConfigReader, cls: str, params: Params) -> None:
@@ -65,7 +71,10 @@ ROWS = (
         "d_model": "d_model|hidden_size", "n_layers": "n_layers|num_hidden_layers", "n_heads": "n_heads|num_attention_heads",
     }, {"positions": "alibi", "fused_qkv": True, "qkv_bias": False, "out_bias": False, "mlp_bias": False,
         "norm_bias": False}, ("max_seq_len", "learned_pos_emb", "attn_config", "init_device", "logit_scale",
-                              "embedding_fraction", "norm_type", "verbose"), (_mpt,)),  # fmt: skip
+                              "embedding_fraction", "norm_type", "verbose"), (_mpt, remote_class("MPTForCausalLM", "MptForCausalLM")),
+         # mosaicml's published configs name their remote-code class; transformers' MptForCausalLM loads those
+         # checkpoints as they are (MptConfig documents mosaicml/mpt-7b; no key renames in transformers)
+         (*causal_classes("Mpt"), "MPTForCausalLM")),  # fmt: skip
     _row("xglm", "XGLM", {
         "d_model": "d_model|hidden_size", "n_layers": "num_layers|num_hidden_layers",
         "n_heads": "attention_heads|num_attention_heads", "d_ff": "ffn_dim",

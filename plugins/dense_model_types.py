@@ -15,7 +15,7 @@ from registry.plugins.attention_windows import layer_types_params, windows
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import (
     ATTENTION_BIAS_READS, ATTENTION_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, SLIDING, causal_classes,
-    heads_divide_width,
+    heads_divide_width, remote_class,
 )  # fmt: skip
 
 _DECODER = frozenset(DECODER_SHAPE_FREE)
@@ -85,6 +85,15 @@ def _smollm3_windows(cfg: ConfigReader, cls: str, params: Params) -> None:
         layer_types_params(cfg, types, n_layers)  # checked, no window: every layer attends to all tokens
 
 
+def _ernie_remote(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (ERNIE 4.5): Baidu's remote-code Ernie4_5_ForCausalLM (the first revision of the 0.3B configs) gives its
+    LM head a bias when ``use_bias`` and ``weight_share_add_bias`` (default true) are set; transformers'
+    Ernie4_5ForCausalLM has none, so such a config is refused rather than counted short."""
+    if cls == "Ernie4_5_ForCausalLM" and params["mlp_bias"][1] and cfg.raw("weight_share_add_bias", True):
+        raise cfg.error("use_bias", "with weight_share_add_bias, the remote-code Ernie4_5_ForCausalLM has an LM head "
+                        "bias that transformers' Ernie4_5ForCausalLM has not; registry cannot count it")  # fmt: skip
+
+
 def _row(name: str, prefix: str, reads: dict, shape_free: frozenset, *rules, fixed=None, classes=None,
          act: str = "hidden_act") -> Row:  # fmt: skip
     return Row(
@@ -119,7 +128,10 @@ ROWS = (
     _row("helium", "Helium", {**ATTENTION_READS, "qkv_bias": "attention_bias", "mlp_bias": "mlp_bias"}, _DECODER,
          _width_is_heads("o_proj")),
     _row("ernie4_5", "Ernie4_5", {**ATTENTION_READS, "qkv_bias": "use_bias", "out_bias": "use_bias", "mlp_bias": "use_bias"},
-         _DECODER),
+         _DECODER, _ernie_remote, remote_class("Ernie4_5_ForCausalLM", "Ernie4_5ForCausalLM"),
+         # the 0.3B's first, remote-code revision; its checkpoint is the one Ernie4_5Config documents
+         # (baidu/ERNIE-4.5-0.3B-PT), renamed in config.json only (vLLM PR 21735)
+         classes=(*causal_classes("Ernie4_5"), "Ernie4_5_ForCausalLM")),
     _row("cohere2", "Cohere2", _GQA,
          frozenset(("hidden_act", "layer_norm_eps", "attention_dropout", "logit_scale", "rope_parameters",
                     "max_position_embeddings")) | _SLIDING | {"sliding_window_pattern"},

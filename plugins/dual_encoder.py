@@ -46,7 +46,7 @@ class DualEncoderParams(VisionParams):
         return self
 
 
-def _text_tower(p: DualEncoderParams) -> list:
+def text_tower(p: DualEncoderParams) -> list:
     """The text tower: embeddings, pre-norm layers, final norm (and SigLIP's head)."""
     lay = VISION_LAYOUTS[p.layout]
     d = p.text_d_model
@@ -71,7 +71,7 @@ def _text_tower(p: DualEncoderParams) -> list:
 
 def build(p: DualEncoderParams) -> Module:
     """The block tree of a dual encoder: both towers, the projections and the temperature."""
-    blocks: list = [Module(name="text_model", blocks=_text_tower(p)), Module(name="vision_model", blocks=tower(p))]
+    blocks: list = [Module(name="text_model", blocks=text_tower(p)), Module(name="vision_model", blocks=tower(p))]
     if p.projection_dim:
         blocks += [
             Linear(name="visual_projection", in_features=p.d_model, out_features=p.projection_dim, bias=False, component="head"),

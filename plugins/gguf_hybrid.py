@@ -55,7 +55,18 @@ def _has(meta: GgufMetadata, suffix: str) -> bool:
     return any(name.endswith(suffix) for name in meta.tensors)
 
 
-def _lfm2(meta: GgufMetadata, config: dict[str, Any]) -> None:
+#: LFM2's tensors (short convolutions squeezed by llama.cpp: compared by count), as its checkpoints name them.
+LFM2_TENSORS = {
+    "token_embd": "model.embed_tokens", "token_embd_norm": "model.embedding_norm", "output": "lm_head",
+    "attn_norm": "operator_norm", "ffn_norm": "ffn_norm", "shortconv.conv.weight": "~conv.conv.weight",
+    "shortconv.conv.bias": "conv.conv.bias", "shortconv.in_proj": "conv.in_proj", "shortconv.out_proj": "conv.out_proj",
+    "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
+    "attn_output": "self_attn.out_proj", "attn_q_norm": "self_attn.q_layernorm", "attn_k_norm": "self_attn.k_layernorm",
+    "ffn_gate": "feed_forward.w1", "ffn_up": "feed_forward.w3", "ffn_down": "feed_forward.w2",
+}  # fmt: skip
+
+
+def lfm2_layers(meta: GgufMetadata, config: dict[str, Any]) -> None:
     """Rule (LFM2): attention layers where ``head_count_kv`` is nonzero, short convolutions elsewhere; the MLP width
     as written (llama.cpp writes it after LFM2's automatic adjustment)."""
     kv = per_layer(meta, "attention.head_count_kv", config["num_hidden_layers"])
@@ -149,17 +160,11 @@ def _qwen3next(meta: GgufMetadata, config: dict[str, Any]) -> None:
 
 ROWS = (
     GgufArchitecture(
-        "lfm2", model_type="lfm2", classes=("Lfm2ForCausalLM",), rule=_lfm2, presence=TIED,
+        "lfm2", model_type="lfm2", classes=("Lfm2ForCausalLM",), rule=lfm2_layers, presence=TIED,
         keys={"block_count": "num_hidden_layers", "embedding_length": "hidden_size",
               "feed_forward_length": "intermediate_size", "attention.head_count": "num_attention_heads",
               "shortconv.l_cache": "conv_L_cache"},
-        tensors={"token_embd": "model.embed_tokens", "token_embd_norm": "model.embedding_norm", "output": "lm_head",
-                 "attn_norm": "operator_norm", "ffn_norm": "ffn_norm", "shortconv.conv.weight": "~conv.conv.weight",
-                 "shortconv.conv.bias": "conv.conv.bias", "shortconv.in_proj": "conv.in_proj",
-                 "shortconv.out_proj": "conv.out_proj", "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj",
-                 "attn_v": "self_attn.v_proj", "attn_output": "self_attn.out_proj",
-                 "attn_q_norm": "self_attn.q_layernorm", "attn_k_norm": "self_attn.k_layernorm",
-                 "ffn_gate": "feed_forward.w1", "ffn_up": "feed_forward.w3", "ffn_down": "feed_forward.w2"},
+        tensors=LFM2_TENSORS,
     ),
     GgufArchitecture(
         "nemotron_h", model_type="nemotron_h", classes=("NemotronHForCausalLM",), rule=_nemotron_h,

@@ -29,8 +29,10 @@ SHARED_EXPERTS = {"ffn_gate_shexp": "mlp.shared_experts.gate_proj", "ffn_up_shex
 SCORE_BIAS = {"exp_probs_b.bias": "mlp.gate.e_score_correction_bias"}
 
 
-def _row(name: str, model_type: str, cls: str, tensors: dict[str, str], keys: dict[str, str], *, presence=None,
-         fixed=None, rule=head_dim, description: str = "") -> GgufArchitecture:  # fmt: skip
+def moe_row(name: str, model_type: str, cls: str, tensors: dict[str, str], keys: dict[str, str], *, presence=None,
+            fixed=None, rule=head_dim, description: str = "") -> GgufArchitecture:  # fmt: skip
+    """A row of a mixture-of-experts decoder: the shared keys and top tensors, a tied head when ``output.weight``
+    is absent."""
     return GgufArchitecture(
         name, description=description,
         model_type=model_type, classes=(cls,), keys={**DECODER_KEYS, **keys}, tensors={**TOP, **tensors},
@@ -68,54 +70,55 @@ def _deepseek2(meta: GgufMetadata, config: dict[str, Any]) -> None:
 
 _QWEN_MOE = {**EXPERT_KEYS, "expert_feed_forward_length": "moe_intermediate_size"}
 _QWEN_FIXED = {"decoder_sparse_step": 1, "mlp_only_layers": []}
-_GLM_KEYS = {"expert_count": "n_routed_experts", "expert_used_count": "num_experts_per_tok",
-             "expert_shared_count": "n_shared_experts", "expert_feed_forward_length": "moe_intermediate_size",
-             "leading_dense_block_count": "first_k_dense_replace"}  # fmt: skip
+#: DeepSeek-style routed and shared experts, dense first layers (GLM-4.5, DeepSeek, dots.llm1).
+GLM_KEYS = {"expert_count": "n_routed_experts", "expert_used_count": "num_experts_per_tok",
+            "expert_shared_count": "n_shared_experts", "expert_feed_forward_length": "moe_intermediate_size",
+            "leading_dense_block_count": "first_k_dense_replace"}  # fmt: skip
 
 ROWS = (
-    _row("qwen3moe", "qwen3_moe", "Qwen3MoeForCausalLM", {**ATTENTION, **PRE_NORMS, **QK_NORM, **EXPERTS}, _QWEN_MOE,
-         presence={"attention_bias": "blk.0.attn_q.bias"}, fixed=_QWEN_FIXED),
-    _row("qwen2moe", "qwen2_moe", "Qwen2MoeForCausalLM",
-         {**ATTENTION, **PRE_NORMS, **EXPERTS, "ffn_gate_inp_shexp": "mlp.shared_expert_gate",
-          "ffn_gate_shexp": "mlp.shared_expert.gate_proj", "ffn_up_shexp": "mlp.shared_expert.up_proj",
-          "ffn_down_shexp": "mlp.shared_expert.down_proj"},
-         {**_QWEN_MOE, "expert_shared_feed_forward_length?": "shared_expert_intermediate_size"},
-         presence={"qkv_bias": "blk.0.attn_q.bias"}, fixed=_QWEN_FIXED),
-    _row("olmoe", "olmoe", "OlmoeForCausalLM", {**ATTENTION, **PRE_NORMS, **QK_NORM, **EXPERTS}, EXPERT_KEYS,
-         presence={"attention_bias": "blk.0.attn_q.bias"}),
+    moe_row("qwen3moe", "qwen3_moe", "Qwen3MoeForCausalLM", {**ATTENTION, **PRE_NORMS, **QK_NORM, **EXPERTS}, _QWEN_MOE,
+            presence={"attention_bias": "blk.0.attn_q.bias"}, fixed=_QWEN_FIXED),
+    moe_row("qwen2moe", "qwen2_moe", "Qwen2MoeForCausalLM",
+            {**ATTENTION, **PRE_NORMS, **EXPERTS, "ffn_gate_inp_shexp": "mlp.shared_expert_gate",
+             "ffn_gate_shexp": "mlp.shared_expert.gate_proj", "ffn_up_shexp": "mlp.shared_expert.up_proj",
+             "ffn_down_shexp": "mlp.shared_expert.down_proj"},
+            {**_QWEN_MOE, "expert_shared_feed_forward_length?": "shared_expert_intermediate_size"},
+            presence={"qkv_bias": "blk.0.attn_q.bias"}, fixed=_QWEN_FIXED),
+    moe_row("olmoe", "olmoe", "OlmoeForCausalLM", {**ATTENTION, **PRE_NORMS, **QK_NORM, **EXPERTS}, EXPERT_KEYS,
+            presence={"attention_bias": "blk.0.attn_q.bias"}),
     # Granite-MoE: the checkpoint stacks gate and up in input_linear (experts, 2 * ff, d); llama.cpp splits them
-    _row("granitemoe", "granitemoe", "GraniteMoeForCausalLM",
-         {**ATTENTION, **PRE_NORMS, "ffn_gate_inp": "block_sparse_moe.router.layer",
-          "ffn_gate_exps": "~block_sparse_moe.input_linear", "ffn_up_exps": "~block_sparse_moe.input_linear",
-          "ffn_down_exps": "block_sparse_moe.output_linear"},
-         {**EXPERT_KEYS, "expert_count": "num_local_experts"}, presence={"attention_bias": "blk.0.attn_q.bias"}),
+    moe_row("granitemoe", "granitemoe", "GraniteMoeForCausalLM",
+            {**ATTENTION, **PRE_NORMS, "ffn_gate_inp": "block_sparse_moe.router.layer",
+             "ffn_gate_exps": "~block_sparse_moe.input_linear", "ffn_up_exps": "~block_sparse_moe.input_linear",
+             "ffn_down_exps": "block_sparse_moe.output_linear"},
+            {**EXPERT_KEYS, "expert_count": "num_local_experts"}, presence={"attention_bias": "blk.0.attn_q.bias"}),
     # gpt-oss: gate and up interleaved in one (experts, d, 2 * ff) tensor, down stored (experts, ff, d)
-    _row("gpt-oss", "gpt_oss", "GptOssForCausalLM",
-         {**ATTENTION, "attn_norm": "input_layernorm", "post_attention_norm": "post_attention_layernorm",
-          "attn_sinks.weight": "self_attn.sinks", "ffn_gate_inp": "mlp.router",
-          "ffn_gate_exps.weight": "~mlp.experts.gate_up_proj", "ffn_up_exps.weight": "~mlp.experts.gate_up_proj",
-          "ffn_gate_exps.bias": "~mlp.experts.gate_up_proj_bias", "ffn_up_exps.bias": "~mlp.experts.gate_up_proj_bias",
-          "ffn_down_exps.weight": "~mlp.experts.down_proj", "ffn_down_exps.bias": "mlp.experts.down_proj_bias"},
-         {**EXPERT_KEYS, "expert_count": "num_local_experts", "expert_feed_forward_length": "intermediate_size"},
-         ),
+    moe_row("gpt-oss", "gpt_oss", "GptOssForCausalLM",
+            {**ATTENTION, "attn_norm": "input_layernorm", "post_attention_norm": "post_attention_layernorm",
+             "attn_sinks.weight": "self_attn.sinks", "ffn_gate_inp": "mlp.router",
+             "ffn_gate_exps.weight": "~mlp.experts.gate_up_proj", "ffn_up_exps.weight": "~mlp.experts.gate_up_proj",
+             "ffn_gate_exps.bias": "~mlp.experts.gate_up_proj_bias", "ffn_up_exps.bias": "~mlp.experts.gate_up_proj_bias",
+             "ffn_down_exps.weight": "~mlp.experts.down_proj", "ffn_down_exps.bias": "mlp.experts.down_proj_bias"},
+            {**EXPERT_KEYS, "expert_count": "num_local_experts", "expert_feed_forward_length": "intermediate_size"},
+            ),
     # GLM-4.5: dense first layers, routed and shared experts; the MTP layers are the last blocks
-    _row("glm4moe", "glm4_moe", "Glm4MoeForCausalLM",
-         {**ATTENTION, **MLP, **QK_NORM, "attn_norm": "input_layernorm",
-          "post_attention_norm": "post_attention_layernorm", **EXPERTS, **SHARED_EXPERTS, **SCORE_BIAS,
-          "nextn.eh_proj": "eh_proj", "nextn.enorm": "enorm", "nextn.hnorm": "hnorm",
-          "nextn.embed_tokens": "embed_tokens", "nextn.shared_head_head": "shared_head.head",
-          "nextn.shared_head_norm": "shared_head.norm"},
-         {**_GLM_KEYS, "nextn_predict_layers?": "num_nextn_predict_layers"},
-         presence={"attention_bias": "blk.0.attn_q.bias", "use_qk_norm": "blk.0.attn_q_norm.weight"}, rule=_glm4moe),
+    moe_row("glm4moe", "glm4_moe", "Glm4MoeForCausalLM",
+            {**ATTENTION, **MLP, **QK_NORM, "attn_norm": "input_layernorm",
+             "post_attention_norm": "post_attention_layernorm", **EXPERTS, **SHARED_EXPERTS, **SCORE_BIAS,
+             "nextn.eh_proj": "eh_proj", "nextn.enorm": "enorm", "nextn.hnorm": "hnorm",
+             "nextn.embed_tokens": "embed_tokens", "nextn.shared_head_head": "shared_head.head",
+             "nextn.shared_head_norm": "shared_head.norm"},
+            {**GLM_KEYS, "nextn_predict_layers?": "num_nextn_predict_layers"},
+            presence={"attention_bias": "blk.0.attn_q.bias", "use_qk_norm": "blk.0.attn_q_norm.weight"}, rule=_glm4moe),
     # DeepSeek-V2/V3 (also Kimi K2): multi-head latent attention, dense first layers, routed and shared experts
-    _row("deepseek2", "deepseek_v2", "DeepseekV2ForCausalLM",
-         {"attn_q": "self_attn.q_proj", "attn_q_a": "self_attn.q_a_proj", "attn_q_a_norm": "self_attn.q_a_layernorm",
-          "attn_q_b": "self_attn.q_b_proj", "attn_kv_a_mqa": "self_attn.kv_a_proj_with_mqa",
-          "attn_kv_a_norm": "self_attn.kv_a_layernorm", "attn_kv_b": "self_attn.kv_b_proj",
-          "attn_k_b": "~self_attn.kv_b_proj", "attn_v_b": "~self_attn.kv_b_proj", "attn_output": "self_attn.o_proj",
+    moe_row("deepseek2", "deepseek_v2", "DeepseekV2ForCausalLM",
+            {"attn_q": "self_attn.q_proj", "attn_q_a": "self_attn.q_a_proj", "attn_q_a_norm": "self_attn.q_a_layernorm",
+             "attn_q_b": "self_attn.q_b_proj", "attn_kv_a_mqa": "self_attn.kv_a_proj_with_mqa",
+             "attn_kv_a_norm": "self_attn.kv_a_layernorm", "attn_kv_b": "self_attn.kv_b_proj",
+             "attn_k_b": "~self_attn.kv_b_proj", "attn_v_b": "~self_attn.kv_b_proj", "attn_output": "self_attn.o_proj",
           **PRE_NORMS, **MLP, **EXPERTS, **SHARED_EXPERTS, **SCORE_BIAS},
-         {**_GLM_KEYS, "attention.q_lora_rank?": "q_lora_rank", "attention.kv_lora_rank": "kv_lora_rank"},
-         rule=_deepseek2, description="deepseek_v3 when the routers have score biases; also Kimi K2"),
+            {**GLM_KEYS, "attention.q_lora_rank?": "q_lora_rank", "attention.kv_lora_rank": "kv_lora_rank"},
+            rule=_deepseek2, description="deepseek_v3 when the routers have score biases; also Kimi K2"),
 )
 
 

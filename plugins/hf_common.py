@@ -79,6 +79,21 @@ def expect(key: str, allowed: tuple, why: str) -> Rule:
     return rule
 
 
+def remote_class(remote: str, native: str) -> Rule:
+    """Rule factory: a config whose ``architectures`` names the remote-code class ``remote`` (its ``auto_map``)
+    is counted as transformers' native ``native``, which ``from_pretrained`` builds for the model type without
+    ``trust_remote_code`` and which holds the same tensors under the same names; a note says so."""
+
+    def rule(cfg: ConfigReader, cls: str, params: Params) -> tuple[str, ...]:
+        if cls != remote:
+            return ()
+        return (f"architectures names the remote-code class {remote}: counted as transformers' {native}, "
+                "which transformers builds from the file without trust_remote_code (the same tensors under the same names)",)  # fmt: skip
+
+    rule.__doc__ = f"Rule: {remote} (remote code) is counted as transformers' {native}, with a note."
+    return rule
+
+
 #: Rule: transformers 5 builds absolute position embeddings only (BERT-like encoders).
 ABSOLUTE_POSITIONS = expect("position_embedding_type", ("absolute",), "transformers 5 builds absolute position embeddings only")
 

@@ -15,7 +15,9 @@ chooses the tensor names of that implementation's Hugging Face classes
   bias) and an MLP of ``d_ff`` (DINOv2's ``swiglu``: gate, up and down projections), with
   DINOv2's layer scale (``lambda1``/``lambda2``) where the layout has it; CLIP's norm before
   the first layer (``pre_layrnorm``) and a final norm;
-* the head: ViT's ``pooler`` (``pooler_dim`` outputs), SigLIP's attention-pooling head
+* the head: ViT's ``pooler`` (``pooler_dim`` outputs), CLIP's image-embedding projection
+  (``head = "projection"``: ``visual_projection``, ``d_model → projection_dim`` without a bias, as
+  CLIPVisionModelWithProjection has it, the encoder then held under the layout's prefix), SigLIP's attention-pooling head
   (``pool_head``: a probe, a multi-head attention, a norm and an MLP), and an image
   classifier of ``n_labels`` (``head = "classifier"``; DINOv2's reads the class token and
   the mean patch token: ``2 × d_model`` inputs).
@@ -40,7 +42,9 @@ class VisionParams(FamilyParams):
     """Hyper-parameters of the ``vision`` family."""
 
     layout: VisionLayoutName = Field("vit", description="tensor names of which implementation (see the family's doc)")
-    head: Literal["none", "classifier"] = Field("none", description="none (the bare encoder) or an image classifier")
+    head: Literal["none", "classifier", "projection"] = Field(
+        "none", description="none (the bare encoder), an image classifier, or CLIP's image-embedding projection")
+    projection_dim: PositiveInt = Field(512, description="CLIP's image-embedding width (head = projection)")
     n_labels: NonNegativeInt = Field(2, description="classifier outputs (0: no classifier layer)")
     pooler: bool = Field(False, description="ViT's pooler (a dense layer on the class token)")
     pooler_dim: PositiveInt | None = Field(None, description="ViT's pooler outputs (default d_model)")
@@ -181,7 +185,10 @@ def build(p: VisionParams) -> Module:
     if p.head == "none":
         return Module(blocks=tower(p))
     blocks: list = [Module(name=lay.prefix, blocks=tower(p))]
-    if p.n_labels:
+    if p.head == "projection":
+        blocks.append(Linear(name="visual_projection", in_features=p.d_model, out_features=p.projection_dim,
+                             bias=False, component="head"))  # fmt: skip
+    elif p.n_labels:
         width = lay.classifier_inputs * p.d_model
         blocks.append(Linear(name=lay.classifier, in_features=width, out_features=p.n_labels, component="head"))
     return Module(blocks=blocks)

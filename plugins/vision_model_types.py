@@ -55,6 +55,15 @@ def _vit_pooler(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["pooler_dim"] = ("pooler_output_size", size)
 
 
+def _clip_projection(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (CLIP's vision tower): CLIPVisionModelWithProjection (the image encoder of IP-Adapter and of the
+    diffusion pipelines) adds ``visual_projection``, ``hidden_size → projection_dim`` without a bias; the bare
+    CLIPVisionModel has none (projection_dim then changes no shape)."""
+    if cls == "CLIPVisionModelWithProjection":
+        params["head"] = ("architectures", "projection")
+        params["projection_dim"] = ("projection_dim", cfg.int("projection_dim", DEFAULTS["clip_vision_model"]["projection_dim"], minimum=1))
+
+
 def _dinov2_mlp(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (DINOv2): the MLP is ``hidden_size * mlp_ratio`` wide; SwiGLU's is two thirds of that,
     rounded up to a multiple of 8 (``Dinov2SwiGLUFFN``)."""
@@ -73,8 +82,8 @@ def _row(name: str, classes: tuple[str, ...], reads: dict, shape_free: frozenset
 
 
 _DINOV2 = {"qkv_bias": "qkv_bias", "swiglu": "use_swiglu_ffn"}
-_CLIP_VISION = _row("clip_vision_model", ("CLIPVisionModel",), {"d_ff": "intermediate_size"}, frozenset({"projection_dim"}),
-                    fixed={"layout": "clip", "patch_bias": False})  # fmt: skip
+_CLIP_VISION = _row("clip_vision_model", ("CLIPVisionModel", "CLIPVisionModelWithProjection"), {"d_ff": "intermediate_size"},
+                    frozenset({"projection_dim"}), _clip_projection, fixed={"layout": "clip", "patch_bias": False})  # fmt: skip
 _SIGLIP_VISION = _row("siglip_vision_model", ("SiglipVisionModel",), {"d_ff": "intermediate_size", "pool_head": "vision_use_head"},
                       frozenset(), fixed={"layout": "siglip", "class_token": False})  # fmt: skip
 

@@ -149,8 +149,10 @@ def make_config(model_type: str, architecture: str, fields: dict[str, Any]) -> A
 
 
 #: Remote-code classes that published configs name, and the class transformers builds from them
-#: (InternLM3's configs name their remote code through auto_map; transformers 5 maps internlm3 to Llama).
-BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "LlamaModel"}
+#: (InternLM3's configs name their remote code through auto_map; transformers 5 maps internlm3 to Llama; mosaicml's
+#: MPT configs and ERNIE-4.5-0.3B's first revision name theirs, and transformers builds its native class of the type).
+BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "LlamaModel", "MPTForCausalLM": "MptForCausalLM",
+            "Ernie4_5_ForCausalLM": "Ernie4_5ForCausalLM"}
 
 
 def meta_model(config: Any) -> Any:
@@ -186,7 +188,10 @@ def write_config(config: Any, path: Path, *, drop: tuple[str, ...] = ()) -> Path
 
 
 def top_k_of(config: Any) -> int | None:
-    """Experts routed per token, for MoE configs (None for dense ones)."""
+    """Experts routed per token, for MoE configs (None for dense ones); a composite's (Qwen3.5-MoE, Qwen3-VL-MoE)
+    are its text model's (``text_config``)."""
+    text = getattr(config, "text_config", None)
+    config = text if text is not None and _is_moe(text) else config
     return getattr(config, "num_experts_per_tok", None) if _is_moe(config) else None
 
 

@@ -3,7 +3,9 @@
 ``tests/unseen_configs/<name>/config.json`` holds each as it was found (``SOURCE`` beside it: the
 Hugging Face URL and the public copy it was taken from): other sizes and releases of the families
 the mappings were written for (CodeLlama-13B/34B, TinyLlama, SmolLM-135M/360M, OLMo-2-32B,
-Qwen3-Coder-480B, MiniMax-M2.7, Nemotron-H-56B, Nemotron-3 Super/Ultra, phi-1, ...), none of them
+Qwen3-Coder-480B, MiniMax-M2.7, Nemotron-H-56B, Nemotron-3 Super/Ultra, phi-1, Qwen3.5-27B/35B-A3B/122B-A10B,
+Qwen3.6 (NVFP4), Qwen3-VL-2B/30B-A3B/32B, olmOCR-2 (a Qwen2.5-VL fine-tune), DeepSeek-V3.1/V3.2 (NVFP4),
+Nemotron-3.5-Lightning, GLM-4.7, the Qwen3 FP8 releases, Qwen3-Embedding, mpt-7b-instruct, ...), none of them
 in ``tests/configs`` or ``specs/``. The reference is transformers' model of the config's class,
 built on the meta device (``tests/test_model_types.py`` reads the config as ``from_pretrained``
 does): registry counts each exactly, total and active (the routed experts' ``top_k / n_experts``
@@ -34,14 +36,10 @@ FOLDERS = sorted(p.parent.name for p in UNSEEN.glob("*/config.json"))
 
 #: Unseen configs registry does not count as transformers does: folder -> the finding.
 FINDINGS: dict[str, str] = {
-    "mpt-7b-instruct": "registry refuses the published file: its architectures names the remote-code class "
-    "MPTForCausalLM (mosaicml's own spelling), registry knows only transformers' MptForCausalLM/MptModel "
-    "(and transformers has no class of that name either)",
-    "ernie-4.5-0.3b": "registry refuses the published first revision: its architectures names the remote-code "
-    "class Ernie4_5_ForCausalLM, registry knows only transformers' Ernie4_5ForCausalLM",
-    "clip-vit-h-14-ip-adapter-image-encoder": "registry refuses architectures CLIPVisionModelWithProjection (the "
-    "IP-Adapter image encoder's class: CLIPVisionModel plus a visual_projection); clip_vision_model maps "
-    "CLIPVisionModel only",
+    "bge-reranker-v2-m3": "registry refuses architectures XLMRobertaForSequenceClassification (the class of the "
+    "bge rerankers and the cross-encoders: the encoder plus RobertaClassificationHead, dense hidden -> hidden and "
+    "out_proj hidden -> num_labels, both biased, and no pooler); xlm-roberta maps XLMRobertaForMaskedLM and "
+    "XLMRobertaModel only",
 }
 
 

@@ -171,7 +171,12 @@ ROWS: list[Row] = [
                   R({"vision_config": {"hidden_size": 10, "num_attention_heads": 3}}, "vision_config.num_attention_heads"),
                   R({"vision_config.patch_size": 300}, "vision_config.patch_size")),
         cases=({},)),  # no tower configs: both towers of transformers' defaults
-    Row("clip_vision_model", ("CLIPVisionModel",), TOWER),
+    Row("clip_text_model", ("CLIPTextModel", "CLIPTextModelWithProjection"),
+        {**TEXT_TOWER, "projection_dim": Optional(ints(1, 8))}),  # WithProjection: text_projection, no bias
+    Row("clip_vision_model", ("CLIPVisionModel", "CLIPVisionModelWithProjection"),
+        {**TOWER, "projection_dim": Optional(ints(1, 8))},  # WithProjection: visual_projection, no bias
+        refusal_base={"architectures": ["CLIPVisionModelWithProjection"], "hidden_size": 8, "num_attention_heads": 2},
+        refusals=(R({"projection_dim": 0}, "projection_dim", "must be >= 1"),)),
     Row("codegen", lm("CodeGen"),
         {"n_head": ints(1, 4), "n_embd": times("n_head", 2, 4, 8), "n_layer": ints(1, 3), **TOKENS_2025,
          "n_inner": maybe(ints(1, 24))}, examples=10, cases=(dict(RICH, n_embd=16, n_head=4, n_layer=2, n_inner=12),)),
@@ -252,7 +257,12 @@ ROWS: list[Row] = [
          "max_position_embeddings": ints(1, 40), "type_vocab_size": ints(1, 3)}, refusal_base=ENCODER_BASE,
         refusals=(R({"embedding_size": 0}, "embedding_size", "must be >= 1"),)),
     Row("ernie4_5", lm("Ernie4_5"), {**DENSE_2025, **HEAD_DIM_2025, "use_bias": Optional(flag),
-                                      "hidden_act": Optional(ACTIVATIONS)}),
+                                      "hidden_act": Optional(ACTIVATIONS)},
+        built_as={"Ernie4_5_ForCausalLM": "Ernie4_5ForCausalLM"},  # the 0.3B's first, remote-code class
+        cases=(dict(RICH, architectures=["Ernie4_5_ForCausalLM"], hidden_size=16, num_attention_heads=4,
+                    num_key_value_heads=2, num_hidden_layers=2, intermediate_size=24, head_dim=8),),
+        refusal_base={**LLAMA, "model_type": "ernie4_5", "architectures": ["Ernie4_5_ForCausalLM"]},
+        refusals=(R({"use_bias": True}, "use_bias", "LM head bias"),)),
     Row("ernie4_5_moe", lm("Ernie4_5_Moe"),
         {**DENSE_2025, **HEAD_DIM_2025, "use_bias": Optional(flag), "moe_num_experts": ints(1, 4),
          "moe_k": ints(1, "moe_num_experts"), "moe_intermediate_size": ints(1, 16), "moe_num_shared_experts": ints(0, 2),
@@ -555,8 +565,13 @@ ROWS: list[Row] = [
         {**ENCODER, "cls_token_id": just(0), "sep_token_id": just(0), "norm_bias": flag, "attention_bias": flag,
          "mlp_bias": flag, "classifier_bias": flag, "decoder_bias": flag}, refusal_base=ENCODER_BASE,
         refusals=(R({"mlp_bias": "no"}, "mlp_bias", "true or false"),)),
-    Row("mpt", lm("Mpt"), {"n_heads": ints(1, 4), "d_model": times("n_heads", 2, 4, 8), "n_layers": ints(1, 3),
-                            **TOKENS_2025}, examples=10, cases=(dict(RICH, d_model=16, n_heads=4, n_layers=2),)),
+    Row("mpt", (*lm("Mpt"), "MPTForCausalLM"), {"n_heads": ints(1, 4), "d_model": times("n_heads", 2, 4, 8),
+                                                "n_layers": ints(1, 3), **TOKENS_2025},
+        examples=10, cases=(dict(RICH, d_model=16, n_heads=4, n_layers=2),),
+        built_as={"MPTForCausalLM": "MptForCausalLM"},  # mosaicml's remote-code class, as its configs name it
+        refusal_base={"architectures": ["MPTForCausalLM"], "d_model": 16, "n_heads": 4, "n_layers": 2, "vocab_size": 50},
+        refusals=(R({"attn_config.alibi": False}, "attn_config", "learned positions"),
+                  R({"attn_config.qk_ln": True}, "attn_config", "q_ln and k_ln"))),
     Row("mt5", t5_like("MT5"), T5_SIZES, refusal_base={**T5, "architectures": ["MT5ForConditionalGeneration"]},
         refusals=(R({"feed_forward_proj": "fast-gelu"}, "feed_forward_proj", "is not of the form"),)),
     Row("nemotron", lm("Nemotron"), {**GQA, **HEAD_DIM, "intermediate_size": ints(1, 64), **ATTENTION_BIAS,
