@@ -1,10 +1,10 @@
 """Dual encoders: a text tower and a vision tower trained to agree (the ``dual-encoder`` family).
 
-CLIP and SigLIP (``CLIPModel``, ``SiglipModel``): the vision tower is the ``vision``
+CLIP, SigLIP and SigLIP2 (``CLIPModel``, ``SiglipModel``, ``Siglip2Model``): the vision tower is the ``vision``
 family's (its hyper-parameters, unprefixed, are this family's too; ``layout`` names both
 towers' tensors), the text tower a pre-norm transformer encoder of its own
 (``text_*``: token and learned position embeddings, layers named as the vision tower's,
-a final norm; SigLIP's text tower ends in a ``text_head`` projection with a bias), then
+a final norm; SigLIP's (and SigLIP2's, named alike) text tower ends in a ``text_head`` projection with a bias), then
 CLIP's projections of both towers to ``projection_dim`` (no biases) and the learned
 temperature (``logit_scale``: a scalar in CLIP, one element in SigLIP, which adds a
 ``logit_bias``).
@@ -27,7 +27,8 @@ from registry.plugins.vision_layouts import VISION_LAYOUTS
 class DualEncoderParams(VisionParams):
     """Hyper-parameters of the ``dual-encoder`` family: the vision tower's (see ``vision``) and the text tower's."""
 
-    layout: Literal["clip", "siglip"] = Field("clip", description="tensor names of which implementation: clip or siglip")
+    layout: Literal["clip", "siglip", "siglip2"] = Field(
+        "clip", description="tensor names of which implementation: clip, siglip or siglip2 (SigLIP's, a NaFlex vision tower)")
     text_vocab_size: PositiveInt = Field(49408, description="text tower: token vocabulary")
     text_d_model: PositiveInt = Field(512, description="text tower: hidden size")
     text_n_layers: PositiveInt = Field(12, description="text tower: layers")
@@ -87,4 +88,4 @@ def build(p: DualEncoderParams) -> Module:
 def register_families(register):
     """Register the ``dual-encoder`` family."""
     register(Family(name="dual-encoder", params=DualEncoderParams, build=build,
-                    description="dual encoders (text and vision towers, contrastive): CLIP, SigLIP"))  # fmt: skip
+                    description="dual encoders (text and vision towers, contrastive): CLIP, SigLIP, SigLIP2"))  # fmt: skip

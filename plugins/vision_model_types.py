@@ -1,6 +1,6 @@
 """The Hugging Face vision model types, as rows of data: vit, dinov2, dinov2_with_registers,
-clip_vision_model and siglip_vision_model (the ``vision`` family), and the dual encoders clip and
-siglip (the ``dual-encoder`` family).
+clip_vision_model, siglip_vision_model and siglip2_vision_model (the ``vision`` family), and the dual
+encoders clip, siglip and siglip2 (the ``dual-encoder`` family).
 
 Each standalone type is one :class:`registry.Row` (config field -> hyper-parameter,
 transformers' defaults from :mod:`registry.plugins.generated_defaults`, the switches the type
@@ -11,6 +11,8 @@ as ``vision_config.<field>``.
 """
 
 from __future__ import annotations
+
+import math
 
 from registry import ConfigReader, Mapped, ModelType, Params, Row, hookimpl, short_value
 from registry.plugins.dual_encoder import DualEncoderParams
@@ -87,6 +89,27 @@ _CLIP_VISION = _row("clip_vision_model", ("CLIPVisionModel", "CLIPVisionModelWit
 _SIGLIP_VISION = _row("siglip_vision_model", ("SiglipVisionModel",), {"d_ff": "intermediate_size", "pool_head": "vision_use_head"},
                       frozenset(), fixed={"layout": "siglip", "class_token": False})  # fmt: skip
 
+
+
+def _siglip2_image(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (SigLIP2): no image size (NaFlex takes any); the square image whose patches fill the
+    ``num_patches`` position embeddings stands for one."""
+    side = math.isqrt(params["n_positions"][1]) * params["patch_size"][1]
+    params["image_size"] = ("num_patches", max(side, params["patch_size"][1]))
+
+
+#: SigLIP2's vision tower (``Siglip2VisionModel``): SigLIP's, its patch embedding a linear over
+#: flattened patches and ``num_patches`` position embeddings.
+SIGLIP2_VISION = Row(
+    "siglip2_vision_model", "vision", ("Siglip2VisionModel",),
+    reads={"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+           "patch_size": "patch_size", "n_channels": "num_channels", "d_ff": "intermediate_size",
+           "pool_head": "vision_use_head", "n_positions": "num_patches"},
+    defaults=DEFAULTS["siglip2_vision_model"], fixed={"layout": "siglip2", "class_token": False},
+    rules=(_siglip2_image,), shape_free=VISION_SHAPE_FREE,
+    description="SigLIP2's vision tower (NaFlex patches)",
+)  # fmt: skip
+
 #: The standalone vision types (the module's docstring lists them).
 ROWS = (
     _row("vit", ("ViTModel", "ViTForImageClassification"), {"d_ff": "intermediate_size", "qkv_bias": "qkv_bias"},
@@ -99,9 +122,10 @@ ROWS = (
          fixed={"layout": "dinov2_with_registers", "mask_token": True}),
     _CLIP_VISION,
     _SIGLIP_VISION,
+    SIGLIP2_VISION,
 )
 
-# --- dual encoders: clip and siglip ---------------------------------------------------------------
+# --- dual encoders: clip, siglip and siglip2 ---------------------------------------------------------------
 
 _TEXT_READS = {
     "text_vocab_size": "vocab_size", "text_d_model": "hidden_size", "text_n_layers": "num_hidden_layers",
@@ -146,21 +170,33 @@ def _map_clip(cfg: ConfigReader, cls: str) -> Mapped:
     return Mapped("dual-encoder", params)
 
 
-def _map_siglip(cfg: ConfigReader, cls: str) -> Mapped:
-    fields = DualEncoderParams.model_fields
-    params = _tower(cfg, "vision_config", _SIGLIP_VISION, "SiglipVisionModel", VisionParams.model_fields)
-    params |= _tower(cfg, "text_config", _text_row("siglip", {"text_head": "projection_size?"}), cls, fields)
-    if params["text_head"][1] is None:  # SiglipTextConfig: projection_size defaults to hidden_size
+def _siglip_text(cfg: ConfigReader, name: str, cls: str) -> Params:
+    """SigLIP's and SigLIP2's text tower: ``projection_size`` (the head) defaults to ``hidden_size``
+    (``SiglipTextConfig``, ``Siglip2TextConfig``); then the temperature's bias, no projections."""
+    params = _tower(cfg, "text_config", _text_row(name, {"text_head": "projection_size?"}), cls, DualEncoderParams.model_fields)
+    if params["text_head"][1] is None:
         params["text_head"] = (params["text_head"][0], params["text_d_model"][1])
-    params |= {"projection_dim": ("model_type", 0), "logit_bias": ("model_type", True)}
-    return Mapped("dual-encoder", params)
+    return params | {"projection_dim": ("model_type", 0), "logit_bias": ("model_type", True)}
+
+
+def _map_siglip(cfg: ConfigReader, cls: str) -> Mapped:
+    params = _tower(cfg, "vision_config", _SIGLIP_VISION, "SiglipVisionModel", VisionParams.model_fields)
+    return Mapped("dual-encoder", params | _siglip_text(cfg, "siglip", cls))
+
+
+def _map_siglip2(cfg: ConfigReader, cls: str) -> Mapped:
+    """SigLIP2 (``Siglip2Model``): SigLIP's text tower and temperature, SigLIP2's NaFlex vision tower."""
+    params = _tower(cfg, "vision_config", SIGLIP2_VISION, "Siglip2VisionModel", VisionParams.model_fields)
+    return Mapped("dual-encoder", params | _siglip_text(cfg, "siglip2", cls))
 
 
 @hookimpl
 def register_model_types(register):
-    """Map vit, dinov2, dinov2_with_registers, clip_vision_model, siglip_vision_model, clip and siglip."""
+    """Map vit, dinov2, dinov2_with_registers, clip_vision_model, siglip_vision_model, siglip2_vision_model,
+    clip, siglip and siglip2."""
     for row in ROWS:
         register(row)
     dual = frozenset(("text_config", "vision_config", "logit_scale_init_value", "initializer_factor"))
     register(ModelType("clip", ("CLIPModel",), _map_clip, dual | {"projection_dim"}, "CLIP: text and vision towers"))
     register(ModelType("siglip", ("SiglipModel",), _map_siglip, dual, "SigLIP: text and vision towers"))
+    register(ModelType("siglip2", ("Siglip2Model",), _map_siglip2, dual, "SigLIP 2: text and NaFlex vision towers"))

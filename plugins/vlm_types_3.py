@@ -1,7 +1,8 @@
 """More vision-language model types, as composites of mapped types: lfm2_vl, exaone4_5, idefics3,
-smolvlm and internvl (and the towers they add: ``internvl_vision``, the ``internvl-vision`` family; ``siglip2_vision_model``, the ``vision`` family's ``siglip2``
-layout; ``exaone4_5_vision``, the ``qwen-vision`` family's Qwen2.5-VL layout with grouped-query
+smolvlm and internvl (and the towers they add: ``internvl_vision``, the ``internvl-vision`` family;
+``exaone4_5_vision``, the ``qwen-vision`` family's Qwen2.5-VL layout with grouped-query
 attention; ``idefics3_vision`` and ``smolvlm_vision``, SigLIP's vision transformer without its head).
+LFM2-VL's tower, ``siglip2_vision_model``, is in :mod:`registry.plugins.vision_model_types`.
 
 Each is a :class:`registry.Composite` as in :mod:`registry.plugins.vlm_types`: its towers, its
 projector (a layout of the ``projector`` family that pixel-shuffles the vision tokens first), and
@@ -9,8 +10,6 @@ where transformers 5.25 puts each part (``modeling_<type>.py``).
 """
 
 from __future__ import annotations
-
-import math
 
 from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
@@ -28,26 +27,6 @@ def _width(parts: dict[str, Params], part: str) -> int:
 
 
 # --- towers ----------------------------------------------------------------------------------------
-
-
-def _siglip2_image(cfg: ConfigReader, cls: str, params: Params) -> None:
-    """Rule (SigLIP2): no image size (NaFlex takes any); the square image whose patches fill the
-    ``num_patches`` position embeddings stands for one."""
-    side = math.isqrt(params["n_positions"][1]) * params["patch_size"][1]
-    params["image_size"] = ("num_patches", max(side, params["patch_size"][1]))
-
-
-#: SigLIP2's vision tower (``Siglip2VisionModel``): SigLIP's, its patch embedding a linear over
-#: flattened patches and ``num_patches`` position embeddings.
-SIGLIP2_VISION = Row(
-    "siglip2_vision_model", "vision", ("Siglip2VisionModel",),
-    reads={"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
-           "patch_size": "patch_size", "n_channels": "num_channels", "d_ff": "intermediate_size",
-           "pool_head": "vision_use_head", "n_positions": "num_patches"},
-    defaults=DEFAULTS["siglip2_vision_model"], fixed={"layout": "siglip2", "class_token": False},
-    rules=(_siglip2_image,), shape_free=VISION_SHAPE_FREE,
-    description="SigLIP2's vision tower (NaFlex patches)",
-)  # fmt: skip
 
 
 #: EXAONE 4.5's vision tower (``Exaone4_5_VisionModel``): Qwen2.5-VL's (RMS norms, SwiGLU MLP, patch
@@ -215,7 +194,6 @@ COMPOSITES = (
 @hookimpl
 def register_model_types(register):
     """Map the vision towers and composites of this module."""
-    register(SIGLIP2_VISION)
     register(EXAONE4_5_VISION)
     register(IDEFICS3_VISION)
     register(SMOLVLM_VISION)

@@ -56,6 +56,8 @@ from tests.type_ranges import (ATTENTION_2025, MAMBA2_HEAD, MAMBA2_PREFIXED, MOE
                                TOWER, W13_EXPERTS, computed, list_of, when)  # fmt: skip
 from tests.type_ranges import BART_SIZES, CROSS, T5_SIZES, t5_like  # fmt: skip
 
+#: SigLIP2's NaFlex vision tower: no image size, ``num_patches`` position embeddings.
+SIGLIP2_TOWER = {**{k: v for k, v in TOWER.items() if k != "image_size"}, "num_patches": ints(1, 20)}
 #: Granite-MoE's checkpoint names (stacked input_linear / output_linear, router.layer) -> transformers 5's.
 GRANITE_EXPERTS = ((r"\.block_sparse_moe\.input_linear\.weight$", ".block_sparse_moe.experts.gate_up_proj"),
                    (r"\.block_sparse_moe\.output_linear\.weight$", ".block_sparse_moe.experts.down_proj"),
@@ -711,6 +713,12 @@ ROWS: list[Row] = [
                                      "mlp_bias": Optional(flag), "hidden_act": Optional(ACTIVATIONS)}),
     Row("siglip", ("SiglipModel",), {"vision_config": table(**TOWER, vision_use_head=flag),
                                      "text_config": table(**TEXT_TOWER, projection_size=one_of(None, 3, 8))}),
+    Row("siglip2", ("Siglip2Model",), {"vision_config": table(**SIGLIP2_TOWER, vision_use_head=flag),
+                                       "text_config": table(**TEXT_TOWER, projection_size=one_of(None, 3, 8))},
+        refusal_base={"architectures": ["Siglip2Model"]},
+        refusals=(R({"vision_config.num_patches": 0}, "vision_config.num_patches"),
+                  R({"text_config.projection_size": "wide"}, "text_config.projection_size", "whole number")),
+        cases=({},)),  # no tower configs: both towers of transformers' defaults
     Row("siglip_vision_model", ("SiglipVisionModel",), {**TOWER, "vision_use_head": flag}),
     Row("smollm3", lm("SmolLM3"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
                                     "mlp_bias": Optional(flag), "use_sliding_window": Optional(flag),
