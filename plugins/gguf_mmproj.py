@@ -102,12 +102,45 @@ def _qwen25_vl(meta: GgufMetadata, config: dict[str, Any]) -> None:
     """Rule (Qwen2.5-VL): the merge of patches is not written, but the merger's first linear takes the width of
     ``spatial_merge_size``² patches (``mm.0.weight``: its rows); the converter splits a temporal patch of 2 only."""
     vision = config["vision_config"]
-    rows, width = meta.rows("mm.0.weight"), vision["hidden_size"]
+    vision.update(spatial_merge_size=_merge_of(meta, vision["hidden_size"]), temporal_patch_size=2)
+    config["text_config"]["hidden_size"] = vision["out_hidden_size"]
+
+
+#: Qwen2-VL's tower: the same splits and merger as Qwen2.5-VL's, a LayerNorm and an ungated ``mlp.fc1``/``fc2`` (gguf-py's
+#: V_ENC_FFN_UP/DOWN "visual.blocks.{bid}.mlp.fc1"/"fc2", "# qwen2vl").
+QWEN2_VL = {**{k: v for k, v in QWEN25_VL.items() if k not in ("ffn_gate", "ffn_up", "ffn_down")},
+            "ffn_up": "mlp.fc1", "ffn_down": "mlp.fc2"}  # fmt: skip
+#: Its sizes: Qwen2VLVisionModel writes ``embed_dim`` as the width and ``depth``, ``num_heads``; it writes the
+#: vision config's ``hidden_size`` (the merger's output, the language model's width) as ``feed_forward_length``,
+#: which is not the MLP's width (``embed_dim * mlp_ratio``, read from ``ffn_up`` by the rule) and is not read.
+QWEN2_VL_KEYS = {
+    "vision.block_count": "vision_config.depth", "vision.embedding_length": "vision_config.embed_dim",
+    "vision.attention.head_count": "vision_config.num_heads", "vision.patch_size": "vision_config.patch_size",
+    "vision.projection_dim": "vision_config.hidden_size",
+}  # fmt: skip
+
+
+def _merge_of(meta: GgufMetadata, width: int) -> int:
+    """The ``spatial_merge_size`` a Qwen merger's first linear says: it takes the width of merge² patches."""
+    rows = meta.rows("mm.0.weight")
     merge = round((rows / width) ** 0.5) if rows and width else 0
     if not merge or merge * merge * width != rows:
         raise meta.error("mm.0.weight", f"{rows} rows are not the width {width} of a square of merged patches")
-    vision.update(spatial_merge_size=merge, temporal_patch_size=2)
-    config["text_config"]["hidden_size"] = vision["out_hidden_size"]
+    return merge
+
+
+def _qwen2_vl(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (Qwen2-VL): the merge as Qwen2.5-VL's; the MLP's width ``embed_dim * mlp_ratio`` from ``ffn_up``'s rows
+    (transformers builds ``int(embed_dim * mlp_ratio)``; the ratio kept exact when it is whole)."""
+    vision = config["vision_config"]
+    width, inner = vision["embed_dim"], meta.rows("v.blk.0.ffn_up.weight")
+    if not inner:
+        raise meta.error("v.blk.0.ffn_up.weight", "missing: the MLP's width is its number of rows")
+    ratio = inner // width if inner % width == 0 else inner / width
+    if int(width * ratio) != inner:
+        raise meta.error("v.blk.0.ffn_up.weight", f"{inner} rows are no whole multiple of the width {width}")
+    vision.update(spatial_merge_size=_merge_of(meta, width), temporal_patch_size=2, mlp_ratio=ratio)
+    config["text_config"]["hidden_size"] = vision["hidden_size"]
 
 
 def mmproj(projector_type: str, model_type: str, cls: str, tensors: dict[str, str], *, vision: dict, text: dict,
@@ -165,11 +198,20 @@ ROWS = (
            completes=("qwen2vl",), text_model_type="qwen2_5_vl_text",
            description="Qwen2.5-VL's vision tower (window attention, patch merger); with a qwen2vl GGUF: the whole "
            "qwen2_5_vl model"),
+    # Qwen2-VL: as Qwen2.5-VL (no window attention, LayerNorm, QuickGELU MLP); its language model's GGUF is
+    # llama.cpp's qwen2vl architecture too, read as qwen2_vl_text
+    mmproj("qwen2vl_merger", "qwen2_vl", "Qwen2VLForConditionalGeneration", QWEN2_VL,
+           layers="model.visual.blocks", keys=QWEN2_VL_KEYS, rule=_qwen2_vl, parts=("vision",),
+           vision={"model_type": "qwen2_vl_vision"},
+           text={"model_type": "qwen2_vl_text", "num_hidden_layers": 1, "intermediate_size": 1,
+                 "num_attention_heads": 1, "num_key_value_heads": 1, "vocab_size": 1},
+           completes=("qwen2vl",), text_model_type="qwen2_vl_text",
+           description="Qwen2-VL's vision tower (patch merger); with a qwen2vl GGUF: the whole qwen2_vl model"),
 )  # fmt: skip
 
 
 @hookimpl
 def register_gguf_architectures(register):
-    """llama.cpp's mmproj files (general.architecture clip), by projector type: gemma3, pixtral, qwen2.5vl_merger."""
+    """llama.cpp's mmproj files (general.architecture clip), one row per projector type (ROWS)."""
     for row in ROWS:
         register(row)

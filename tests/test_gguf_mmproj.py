@@ -72,6 +72,17 @@ def qwen25_vl(tie: bool = False):
     return meta_model(config), config
 
 
+def qwen2_vl(tie: bool = False):
+    """Qwen2VLForConditionalGeneration of a small config (merger output the text width) on the meta device."""
+    transformers = quiet_transformers()
+    text = {k: v for k, v in TEXT.items() if k not in ("sliding_window", "head_dim")} | {"model_type": "qwen2_vl_text"}
+    vision = {"depth": 3, "embed_dim": 32, "hidden_size": 64, "mlp_ratio": 3, "num_heads": 2, "patch_size": 8,
+              "spatial_merge_size": 2, "temporal_patch_size": 2, "model_type": "qwen2_vl_vision"}  # fmt: skip
+    config = transformers.Qwen2VLConfig(text_config=text, vision_config=vision, tie_word_embeddings=tie,
+                                        architectures=["Qwen2VLForConditionalGeneration"])  # fmt: skip
+    return meta_model(config), config
+
+
 def qwen_pieces(name: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]]:
     """Qwen2VLVisionModel.modify_tensors: the fused qkv split in three, the 3D patch convolution in two 2D slices."""
     if ".qkv." in name:
@@ -100,8 +111,9 @@ def part_counts(model) -> dict[str, int]:
 
 def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[str, tuple[int, ...]]:
     """The mmproj GGUF of ``model``'s vision tower and projector, as llama.cpp's converter writes it."""
-    pixtral, qwen = config.model_type == "mistral3", config.model_type == "qwen2_5_vl"
+    pixtral, qwen = config.model_type == "mistral3", config.model_type in ("qwen2_5_vl", "qwen2_vl")
     vision = config.vision_config
+    qwen2 = config.model_type == "qwen2_vl"  # Qwen2VLVisionModel: embed_dim the width, hidden_size the "ffn" length
     layers = vision.depth if qwen else vision.num_hidden_layers
     names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.MMPROJ, layers)
     tensors: dict[str, tuple[int, ...]] = {}
@@ -123,14 +135,17 @@ def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[st
     writer.add_vision_projection_dim(config.text_config.hidden_size)
     writer.add_vision_image_size(560 if qwen else vision.image_size)  # Qwen2VLVisionModel: 560 when not given
     writer.add_vision_patch_size(vision.patch_size)
-    writer.add_vision_embedding_length(vision.hidden_size)
-    writer.add_vision_feed_forward_length(vision.intermediate_size)
+    writer.add_vision_embedding_length(vision.embed_dim if qwen2 else vision.hidden_size)
+    writer.add_vision_feed_forward_length(vision.hidden_size if qwen2 else vision.intermediate_size)
     writer.add_vision_block_count(layers)
     writer.add_vision_head_count(vision.num_heads if qwen else vision.num_attention_heads)
     writer.add_vision_image_mean([0.5, 0.5, 0.5])
     writer.add_vision_image_std([0.5, 0.5, 0.5])
-    writer.add_clip_projector_type(projector_type or ("pixtral" if pixtral else "qwen2.5vl_merger" if qwen else "gemma3"))
-    if qwen:
+    kind = "qwen2vl_merger" if qwen2 else "qwen2.5vl_merger" if qwen else "pixtral" if pixtral else "gemma3"
+    writer.add_clip_projector_type(projector_type or kind)
+    if qwen2:
+        writer.add_vision_attention_layernorm_eps(1e-6)
+    elif qwen:
         writer.add_vision_use_silu(True)
         writer.add_vision_n_wa_pattern(vision.fullatt_block_indexes[0] + 1)
         writer.add_vision_attention_layernorm_eps(1e-6)
@@ -169,7 +184,7 @@ def write_text(config, folder: Path, name: str = "model-Q8_0.gguf") -> dict[str,
     keys = {"attention.key_length": head_dim, "attention.value_length": head_dim}
     if config.model_type == "gemma3":
         case = Case("gemma3", "gemma3_text", "Gemma3ForCausalLM", fields, lambda c: keys)
-    elif config.model_type == "qwen2_5_vl":  # Qwen2VLModel: a Qwen2 decoder (no head_dim in its config)
+    elif config.model_type in ("qwen2_5_vl", "qwen2_vl"):  # Qwen2VLModel: a Qwen2 decoder (no head_dim in its config)
         case = Case("qwen2vl", "qwen2", "Qwen2ForCausalLM", {k: v for k, v in fields.items() if k != "head_dim"})
     else:
         case = Case("llama", "llama", "LlamaForCausalLM", fields)
@@ -184,7 +199,7 @@ def run(capsys, *argv, code: int = 0):
     return json.loads(out) if "json" in argv else (out, err)
 
 
-BUILDERS = {"gemma3": gemma3, "mistral3": mistral3, "qwen2_5_vl": qwen25_vl}
+BUILDERS = {"gemma3": gemma3, "mistral3": mistral3, "qwen2_5_vl": qwen25_vl, "qwen2_vl": qwen2_vl}
 PAIRED = tuple(BUILDERS)
 
 
@@ -255,7 +270,7 @@ def test_an_unknown_projector_type_is_refused_naming_the_mapped_ones(tmp_path, c
     write_mmproj(model, config, path, projector_type="cogvlm")
     out, err = run(capsys, "count", path, code=2)
     assert err.count("\n") == 1 and "clip.projector_type: 'cogvlm' is not mapped" in err
-    assert "gemma3, pixtral, qwen2.5vl_merger" in err
+    assert "gemma3, pixtral, qwen2.5vl_merger, qwen2vl_merger" in err
 
 
 def test_a_pixtral_projector_without_patch_merger_is_refused(tmp_path, capsys):
