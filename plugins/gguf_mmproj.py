@@ -143,8 +143,45 @@ def _qwen2_vl(meta: GgufMetadata, config: dict[str, Any]) -> None:
     config["text_config"]["hidden_size"] = vision["hidden_size"]
 
 
+#: Qwen3-VL's tower (Qwen3VLVisionModel in convert_hf_to_gguf.py): the splits of Qwen2.5-VL's, the patch convolution's
+#: bias, the learned position embedding (V_ENC_EMBD_POS, "visual.pos_embed"), ungated ``linear_fc1``/``fc2`` MLPs; the
+#: merger's ``norm`` as V_POST_NORM and ``linear_fc1``/``fc2`` as ``mm.0``/``mm.2``; each deepstack merger as
+#: V_DS_NORM/FC1/FC2 (``v.deepstack.<n>.norm``/``fc1``/``fc2``), ``n`` the block feeding it, not its place in the list.
+QWEN3_VL = {**{k: v for k, v in QWEN2_VL.items() if k not in ("ffn_up", "ffn_down", "v.post_ln", "mm.0", "mm.2")},
+            "v.patch_embd.bias": "model.visual.patch_embed.proj.bias", "v.position_embd": "model.visual.pos_embed",
+            "ffn_up": "mlp.linear_fc1", "ffn_down": "mlp.linear_fc2", "v.post_ln": "model.visual.merger.norm",
+            "mm.0": "model.visual.merger.linear_fc1", "mm.2": "model.visual.merger.linear_fc2",
+            "norm": "norm", "fc1": "linear_fc1", "fc2": "linear_fc2"}  # fmt: skip
+QWEN3_VL_KEYS = {**QWEN25_VL_KEYS, "vision.feed_forward_length": "vision_config.intermediate_size"}
+#: The key listing, per block, whether it feeds a deepstack merger (``GGUFWriter.add_vision_is_deepstack_layers``).
+DEEPSTACK = "clip.vision.is_deepstack_layers"
+
+
+def _qwen3_vl(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (Qwen3-VL): the merge as Qwen2.5-VL's; ``num_position_embeddings`` the rows of ``v.position_embd``; the
+    deepstack blocks from ``clip.vision.is_deepstack_layers`` (one flag per block), which must be the blocks the
+    file's ``v.deepstack.<n>`` mergers name."""
+    vision = config["vision_config"]
+    positions = meta.rows("v.position_embd.weight")
+    if not positions:
+        raise meta.error("v.position_embd.weight", "missing: Qwen3-VL's tower has a learned position embedding")
+    flags = meta.data.get(DEEPSTACK)
+    items = getattr(flags, "items", None)
+    if items is None or len(items) != vision["depth"] or not all(isinstance(f, bool) for f in items):
+        raise meta.error(DEEPSTACK, f"must be one true/false per block ({vision['depth']}), written by llama.cpp's "
+                         "Qwen3-VL converter")  # fmt: skip
+    blocks = [i for i, flag in enumerate(items) if flag]
+    named = sorted({int(n.split(".")[2]) for n in meta.tensors if n.startswith("v.deepstack.")})
+    if named != blocks:
+        raise meta.error(DEEPSTACK, f"says blocks {blocks} feed deepstack mergers, the file's v.deepstack tensors {named}")
+    vision.update(spatial_merge_size=_merge_of(meta, vision["hidden_size"]), temporal_patch_size=2,
+                  num_position_embeddings=positions, deepstack_visual_indexes=blocks)
+    config["text_config"]["hidden_size"] = vision["out_hidden_size"]
+
+
 def mmproj(projector_type: str, model_type: str, cls: str, tensors: dict[str, str], *, vision: dict, text: dict,
            completes: tuple[str, ...], layers: str = f"{VISION_MODEL}.encoder.layers", keys: dict | None = None,
+           renumbered: dict | None = None,
            presence: dict | None = None, not_parameters: tuple[str, ...] = (), rule=None,
            parts: tuple[str, ...] = ("vision", "projector"), text_model_type: str = "",
            description: str = "") -> GgufArchitecture:  # fmt: skip
@@ -155,6 +192,7 @@ def mmproj(projector_type: str, model_type: str, cls: str, tensors: dict[str, st
         f"clip/{projector_type}", description=description, selected_by=PROJECTOR_TYPE, model_type=model_type,
         classes=(cls,), vocab="", blocks="v.blk", layers=layers, keys=VISION_KEYS if keys is None else keys,
         tensors=tensors, fixed={"vision_config": vision, "text_config": text}, presence=presence or {}, rule=rule,
+        renumbered=renumbered or {},
         parts=parts, completes=completes, text_model_type=text_model_type, not_parameters=not_parameters,
     )  # fmt: skip
 
@@ -207,6 +245,17 @@ ROWS = (
                  "num_attention_heads": 1, "num_key_value_heads": 1, "vocab_size": 1},
            completes=("qwen2vl",), text_model_type="qwen2_vl_text",
            description="Qwen2-VL's vision tower (patch merger); with a qwen2vl GGUF: the whole qwen2_vl model"),
+    # Qwen3-VL: learned position embedding, deepstack mergers; its language model's GGUF is llama.cpp's qwen3vl
+    # architecture (a Qwen3 decoder), read as qwen3_vl_text
+    mmproj("qwen3vl_merger", "qwen3_vl", "Qwen3VLForConditionalGeneration", QWEN3_VL,
+           layers="model.visual.blocks", keys=QWEN3_VL_KEYS, rule=_qwen3_vl, parts=("vision",),
+           renumbered={"v.deepstack": "model.visual.deepstack_merger_list"},
+           vision={"model_type": "qwen3_vl_vision"},
+           text={"model_type": "qwen3_vl_text", "num_hidden_layers": 1, "intermediate_size": 1,
+                 "num_attention_heads": 1, "num_key_value_heads": 1, "head_dim": 1, "vocab_size": 1},
+           completes=("qwen3vl",), text_model_type="qwen3_vl_text",
+           description="Qwen3-VL's vision tower (position embedding, patch merger, deepstack mergers); with a qwen3vl "
+           "GGUF: the whole qwen3_vl model"),
 )  # fmt: skip
 
 

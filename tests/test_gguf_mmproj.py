@@ -83,6 +83,35 @@ def qwen2_vl(tie: bool = False):
     return meta_model(config), config
 
 
+def qwen3_vl(tie: bool = False):
+    """Qwen3VLForConditionalGeneration of a small config on the meta device (deepstack mergers fed by blocks 1 and 2,
+    so that llama.cpp's numbering by block differs from the list's)."""
+    transformers = quiet_transformers()
+    text = {k: v for k, v in TEXT.items() if k != "sliding_window"} | {"model_type": "qwen3_vl_text", "head_dim": 16}
+    vision = {"depth": 3, "hidden_size": 32, "intermediate_size": 48, "num_heads": 2, "out_hidden_size": 64,
+              "patch_size": 8, "spatial_merge_size": 2, "temporal_patch_size": 2, "num_position_embeddings": 16,
+              "deepstack_visual_indexes": [1, 2], "model_type": "qwen3_vl_vision"}  # fmt: skip
+    config = transformers.Qwen3VLConfig(text_config=text, vision_config=vision, tie_word_embeddings=tie,
+                                        architectures=["Qwen3VLForConditionalGeneration"])  # fmt: skip
+    return meta_model(config), config
+
+
+def qwen3_pieces(name: str, shape: tuple[int, ...], config) -> list[tuple[str, tuple[int, ...]]]:
+    """Qwen3VLVisionModel.modify_tensors: the merger's linear_fc1/fc2 as mm.0/mm.2 and its norm as v.post_ln, each
+    deepstack merger as v.deepstack.<the block feeding it>.norm/fc1/fc2, the patch bias kept; else as Qwen2-VL's."""
+    parts = name.split(".")
+    if name.startswith("visual.merger."):
+        new = {"linear_fc1": "mm.0", "linear_fc2": "mm.2", "norm": "v.post_ln"}[parts[2]]
+        return [(f"gguf:{new}.{parts[3]}", shape)]
+    if name.startswith("visual.deepstack_merger_list."):
+        block = config.vision_config.deepstack_visual_indexes[int(parts[2])]
+        new = {"linear_fc1": "fc1", "linear_fc2": "fc2", "norm": "norm"}[parts[3]]
+        return [(f"gguf:v.deepstack.{block}.{new}.{parts[4]}", shape)]
+    if name == "visual.patch_embed.proj.bias":
+        return [("gguf:v.patch_embd.bias", shape)]
+    return qwen_pieces(name, shape)
+
+
 def qwen_pieces(name: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]]:
     """Qwen2VLVisionModel.modify_tensors: the fused qkv split in three, the 3D patch convolution in two 2D slices."""
     if ".qkv." in name:
@@ -111,7 +140,8 @@ def part_counts(model) -> dict[str, int]:
 
 def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[str, tuple[int, ...]]:
     """The mmproj GGUF of ``model``'s vision tower and projector, as llama.cpp's converter writes it."""
-    pixtral, qwen = config.model_type == "mistral3", config.model_type in ("qwen2_5_vl", "qwen2_vl")
+    pixtral, qwen = config.model_type == "mistral3", config.model_type in ("qwen2_5_vl", "qwen2_vl", "qwen3_vl")
+    qwen3 = config.model_type == "qwen3_vl"
     vision = config.vision_config
     qwen2 = config.model_type == "qwen2_vl"  # Qwen2VLVisionModel: embed_dim the width, hidden_size the "ffn" length
     layers = vision.depth if qwen else vision.num_hidden_layers
@@ -120,7 +150,9 @@ def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[st
     for name, p in model.named_parameters():
         if not name.startswith(TOWERS):
             continue
-        for hf, shape in qwen_pieces(published_name(name, config), tuple(p.shape)) if qwen else [(published_name(name, config), tuple(p.shape))]:
+        hf, shape = published_name(name, config), tuple(p.shape)
+        pieces = qwen3_pieces(hf, shape, config) if qwen3 else qwen_pieces(hf, shape) if qwen else [(hf, shape)]
+        for hf, shape in pieces:
             if hf.startswith("gguf:"):
                 tensors[hf.removeprefix("gguf:")] = shape
                 continue
@@ -141,10 +173,15 @@ def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[st
     writer.add_vision_head_count(vision.num_heads if qwen else vision.num_attention_heads)
     writer.add_vision_image_mean([0.5, 0.5, 0.5])
     writer.add_vision_image_std([0.5, 0.5, 0.5])
-    kind = "qwen2vl_merger" if qwen2 else "qwen2.5vl_merger" if qwen else "pixtral" if pixtral else "gemma3"
+    kind = "qwen3vl_merger" if qwen3 else "qwen2vl_merger" if qwen2 else "qwen2.5vl_merger" if qwen else "pixtral" if pixtral else "gemma3"
     writer.add_clip_projector_type(projector_type or kind)
     if qwen2:
         writer.add_vision_attention_layernorm_eps(1e-6)
+    elif qwen3:  # Qwen3VLVisionModel.set_gguf_parameters
+        writer.add_vision_use_gelu(True)
+        writer.add_vision_spatial_merge_size(vision.spatial_merge_size)
+        writer.add_vision_attention_layernorm_eps(1e-6)
+        writer.add_vision_is_deepstack_layers([i in vision.deepstack_visual_indexes for i in range(vision.depth)])
     elif qwen:
         writer.add_vision_use_silu(True)
         writer.add_vision_n_wa_pattern(vision.fullatt_block_indexes[0] + 1)
@@ -184,6 +221,8 @@ def write_text(config, folder: Path, name: str = "model-Q8_0.gguf") -> dict[str,
     keys = {"attention.key_length": head_dim, "attention.value_length": head_dim}
     if config.model_type == "gemma3":
         case = Case("gemma3", "gemma3_text", "Gemma3ForCausalLM", fields, lambda c: keys)
+    elif config.model_type == "qwen3_vl":  # Qwen3VLTextModel: a Qwen3 decoder
+        case = Case("qwen3vl", "qwen3", "Qwen3ForCausalLM", fields, lambda c: keys)
     elif config.model_type in ("qwen2_5_vl", "qwen2_vl"):  # Qwen2VLModel: a Qwen2 decoder (no head_dim in its config)
         case = Case("qwen2vl", "qwen2", "Qwen2ForCausalLM", {k: v for k, v in fields.items() if k != "head_dim"})
     else:
@@ -199,7 +238,7 @@ def run(capsys, *argv, code: int = 0):
     return json.loads(out) if "json" in argv else (out, err)
 
 
-BUILDERS = {"gemma3": gemma3, "mistral3": mistral3, "qwen2_5_vl": qwen25_vl, "qwen2_vl": qwen2_vl}
+BUILDERS = {"gemma3": gemma3, "mistral3": mistral3, "qwen2_5_vl": qwen25_vl, "qwen2_vl": qwen2_vl, "qwen3_vl": qwen3_vl}
 PAIRED = tuple(BUILDERS)
 
 
@@ -270,7 +309,7 @@ def test_an_unknown_projector_type_is_refused_naming_the_mapped_ones(tmp_path, c
     write_mmproj(model, config, path, projector_type="cogvlm")
     out, err = run(capsys, "count", path, code=2)
     assert err.count("\n") == 1 and "clip.projector_type: 'cogvlm' is not mapped" in err
-    assert "gemma3, pixtral, qwen2.5vl_merger, qwen2vl_merger" in err
+    assert "gemma3, pixtral, qwen2.5vl_merger, qwen2vl_merger, qwen3vl_merger" in err
 
 
 def test_a_pixtral_projector_without_patch_merger_is_refused(tmp_path, capsys):
@@ -283,3 +322,14 @@ def test_a_pixtral_projector_without_patch_merger_is_refused(tmp_path, capsys):
     assert "mm.patch_merger.weight" in tensors
     out, err = run(capsys, "count", path, code=2)
     assert err.count("\n") == 1 and "mm.patch_merger.weight: missing" in err
+
+
+def test_qwen3_vl_deepstack_flags_that_do_not_match_the_mergers_are_refused(tmp_path, capsys):
+    """The deepstack blocks are read from clip.vision.is_deepstack_layers; the file's v.deepstack.<block> tensors
+    must be those blocks' (else the mergers would be renumbered wrongly)."""
+    model, config = qwen3_vl()
+    path = tmp_path / "mmproj.gguf"
+    write_mmproj(model, config, path)
+    path.write_bytes(path.read_bytes().replace(b"v.deepstack.1.", b"v.deepstack.0."))  # the flags still say 1, 2
+    out, err = run(capsys, "count", path, code=2)
+    assert err.count("\n") == 1 and "clip.vision.is_deepstack_layers: says blocks [1, 2]" in err and "[0, 2]" in err
