@@ -112,6 +112,22 @@ def qwen3_pieces(name: str, shape: tuple[int, ...], config) -> list[tuple[str, t
     return qwen_pieces(name, shape)
 
 
+LFM2_TEXT = {"vocab_size": 96, "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+             "num_key_value_heads": 2, "intermediate_size": 96, "block_auto_adjust_ff_dim": False,
+             "layer_types": ["conv", "full_attention"], "conv_L_cache": 3, "pad_token_id": 0}  # fmt: skip
+
+
+def lfm2_vl(tie: bool = True):
+    """Lfm2VlForConditionalGeneration of a small config (SigLIP2 without its head, as LFM2-VL's published ones)."""
+    transformers = quiet_transformers()
+    vision = {"hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 3, "num_attention_heads": 2,
+              "patch_size": 16, "num_patches": 16, "vision_use_head": False, "model_type": "siglip2_vision_model"}  # fmt: skip
+    config = transformers.Lfm2VlConfig(text_config={**LFM2_TEXT, "model_type": "lfm2"}, vision_config=vision,
+                                       downsample_factor=2, projector_hidden_size=40, projector_bias=not tie,
+                                       tie_word_embeddings=tie, architectures=["Lfm2VlForConditionalGeneration"])  # fmt: skip
+    return meta_model(config), config
+
+
 def qwen_pieces(name: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]]:
     """Qwen2VLVisionModel.modify_tensors: the fused qkv split in three, the 3D patch convolution in two 2D slices."""
     if ".qkv." in name:
@@ -124,6 +140,8 @@ def qwen_pieces(name: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int,
 
 def published_name(name: str, config) -> str:
     """The published checkpoint's name of a transformers 5.25 parameter of the vision tower or projector."""
+    if config.model_type == "lfm2_vl":  # LFM2VlModel.modify_tensors: "model." removed; the SigLIP2 checkpoint's names
+        return name.replace("model.vision_tower.", "vision_tower.vision_model.").removeprefix("model.")
     if config.model_type == "gemma3":  # vision_tower.vision_model. renamed on loading; filter_tensors' _weight
         return name.replace("model.vision_tower.", "vision_tower.vision_model.").removeprefix("model.").replace("_weight", ".weight")
     return name.removeprefix("model.")
@@ -165,7 +183,11 @@ def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[st
     writer.add_file_type(0)
     writer.add_clip_has_vision_encoder(True)
     writer.add_vision_projection_dim(config.text_config.hidden_size)
-    writer.add_vision_image_size(560 if qwen else vision.image_size)  # Qwen2VLVisionModel: 560 when not given
+    lfm2 = config.model_type == "lfm2_vl"
+    if lfm2 and "v.patch_embd.weight" in tensors:  # LFM2VlModel.modify_tensors: the linear viewed as a convolution's
+        tensors["v.patch_embd.weight"] = (vision.hidden_size, 3, vision.patch_size, vision.patch_size)
+    # Qwen2VLVisionModel: 560 when not given; LFM2VlModel: 256
+    writer.add_vision_image_size(560 if qwen else 256 if lfm2 else vision.image_size)
     writer.add_vision_patch_size(vision.patch_size)
     writer.add_vision_embedding_length(vision.embed_dim if qwen2 else vision.hidden_size)
     writer.add_vision_feed_forward_length(vision.hidden_size if qwen2 else vision.intermediate_size)
@@ -173,9 +195,13 @@ def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[st
     writer.add_vision_head_count(vision.num_heads if qwen else vision.num_attention_heads)
     writer.add_vision_image_mean([0.5, 0.5, 0.5])
     writer.add_vision_image_std([0.5, 0.5, 0.5])
-    kind = "qwen3vl_merger" if qwen3 else "qwen2vl_merger" if qwen2 else "qwen2.5vl_merger" if qwen else "pixtral" if pixtral else "gemma3"
+    kind = "lfm2" if lfm2 else "qwen3vl_merger" if qwen3 else "qwen2vl_merger" if qwen2 else "qwen2.5vl_merger" if qwen else "pixtral" if pixtral else "gemma3"
     writer.add_clip_projector_type(projector_type or kind)
-    if qwen2:
+    if lfm2:  # LFM2VlModel.set_gguf_parameters
+        writer.add_vision_attention_layernorm_eps(vision.layer_norm_eps)
+        writer.add_vision_projector_scale_factor(config.downsample_factor)
+        writer.add_vision_use_gelu(True)
+    elif qwen2:
         writer.add_vision_attention_layernorm_eps(1e-6)
     elif qwen3:  # Qwen3VLVisionModel.set_gguf_parameters
         writer.add_vision_use_gelu(True)
@@ -219,7 +245,12 @@ def write_text(config, folder: Path, name: str = "model-Q8_0.gguf") -> dict[str,
     head_dim = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads
     fields |= {"head_dim": head_dim, "tie_word_embeddings": config.tie_word_embeddings}
     keys = {"attention.key_length": head_dim, "attention.value_length": head_dim}
-    if config.model_type == "gemma3":
+    if config.model_type == "lfm2_vl":  # LFM2Model: tests/test_gguf_recurrent.py's keys and squeezed convolutions
+        from tests.test_gguf_recurrent import lfm2_keys, lfm2_tensors
+
+        case = Case("lfm2", "lfm2", "Lfm2ForCausalLM", {**LFM2_TEXT, "tie_word_embeddings": config.tie_word_embeddings},
+                    lfm2_keys, lfm2_tensors)  # fmt: skip
+    elif config.model_type == "gemma3":
         case = Case("gemma3", "gemma3_text", "Gemma3ForCausalLM", fields, lambda c: keys)
     elif config.model_type == "qwen3_vl":  # Qwen3VLTextModel: a Qwen3 decoder
         case = Case("qwen3vl", "qwen3", "Qwen3ForCausalLM", fields, lambda c: keys)
@@ -238,7 +269,7 @@ def run(capsys, *argv, code: int = 0):
     return json.loads(out) if "json" in argv else (out, err)
 
 
-BUILDERS = {"gemma3": gemma3, "mistral3": mistral3, "qwen2_5_vl": qwen25_vl, "qwen2_vl": qwen2_vl, "qwen3_vl": qwen3_vl}
+BUILDERS = {"gemma3": gemma3, "mistral3": mistral3, "qwen2_5_vl": qwen25_vl, "qwen2_vl": qwen2_vl, "qwen3_vl": qwen3_vl, "lfm2_vl": lfm2_vl}
 PAIRED = tuple(BUILDERS)
 
 
@@ -309,7 +340,7 @@ def test_an_unknown_projector_type_is_refused_naming_the_mapped_ones(tmp_path, c
     write_mmproj(model, config, path, projector_type="cogvlm")
     out, err = run(capsys, "count", path, code=2)
     assert err.count("\n") == 1 and "clip.projector_type: 'cogvlm' is not mapped" in err
-    assert "gemma3, pixtral, qwen2.5vl_merger, qwen2vl_merger, qwen3vl_merger" in err
+    assert "gemma3, lfm2, pixtral, qwen2.5vl_merger, qwen2vl_merger, qwen3vl_merger" in err
 
 
 def test_a_pixtral_projector_without_patch_merger_is_refused(tmp_path, capsys):
