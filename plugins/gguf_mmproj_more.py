@@ -1,4 +1,4 @@
-"""llama.cpp's mmproj files of LFM2-VL (``lfm2``), rows of data read as :mod:`registry.plugins.gguf_mmproj`
+"""llama.cpp's mmproj files of LFM2-VL (``lfm2``) and Idefics3 / SmolVLM (``idefics3``), rows of data read as :mod:`registry.plugins.gguf_mmproj`
 reads the others.
 
 LFM2-VL (``LFM2VlModel`` in ``convert_hf_to_gguf.py``): a SigLIP2 tower (its patch embedding a linear
@@ -7,6 +7,12 @@ layer, which the converter reshapes to a convolution's ``(width, 3, 16, 16)``: c
 ``clip.vision.projector.scale_factor``), an optional ``layer_norm`` (gguf-py's V_MM_INP_NORM,
 ``mm.input_norm``), ``linear_1`` and ``linear_2`` (V_MMPROJ, ``mm.1`` and ``mm.2``). Its language
 model's GGUF is llama.cpp's ``lfm2`` architecture.
+
+Idefics3 and SmolVLM (``SmolVLMModel`` in ``convert_hf_to_gguf.py``, projector type ``idefics3`` for both):
+a SigLIP-style tower under ``model.vision_model``, then the connector's pixel shuffle of ``scale_factor``
+(``clip.vision.projector.scale_factor``) and one linear without bias, ``modality_projection.proj``
+(gguf-py's V_MMPROJ_FC, ``mm.model.fc``). Their language model's GGUF is llama.cpp's ``llama``.
+SmolVLM's classes are Idefics3's under other names (the same tensors): a file of either reads as ``idefics3``.
 """
 
 from __future__ import annotations
@@ -37,6 +43,24 @@ def _lfm2(meta: GgufMetadata, config: dict[str, Any]) -> None:
         where[field] = rows
 
 
+#: Idefics3's tower in the whole model (``model.vision_model``): gguf-py's MMPROJ names for it.
+IDEFICS3_VISION = "model.vision_model"
+IDEFICS3 = {**ENCODER_LAYER, "v.patch_embd": f"{IDEFICS3_VISION}.embeddings.patch_embedding",
+            "v.position_embd": f"{IDEFICS3_VISION}.embeddings.position_embedding",
+            "v.post_ln": f"{IDEFICS3_VISION}.post_layernorm", "mm.model.fc": "model.connector.modality_projection.proj"}  # fmt: skip
+IDEFICS3_KEYS = {**VISION_KEYS, "vision.projector.scale_factor": "scale_factor"}
+
+
+def _idefics3(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (Idefics3): the connector takes ``scale_factor``² patches of the tower's width (``mm.model.fc``'s
+    columns), which must be what the file's scale factor says."""
+    shape = meta.tensors.get("mm.model.fc.weight")
+    width, factor = config["vision_config"]["hidden_size"], config["scale_factor"]
+    if not shape or len(shape) != 2 or shape[1] != width * factor * factor:
+        raise meta.error("mm.model.fc.weight", f"shape {list(shape or ())} does not take {factor}² patches of width "
+                         f"{width} (clip.vision.projector.scale_factor {factor})")  # fmt: skip
+
+
 ROWS = (
     mmproj("lfm2", "lfm2_vl", "Lfm2VlForConditionalGeneration",
            {**ENCODER_LAYER, **SIGLIP2_TOP, "mm.input_norm": f"{PROJECTOR}.layer_norm", "mm.1": f"{PROJECTOR}.linear_1",
@@ -48,11 +72,17 @@ ROWS = (
                  "num_key_value_heads": 1, "vocab_size": 1, "layer_types": ["conv"], "block_auto_adjust_ff_dim": False},
            completes=("lfm2",), description="LFM2-VL's vision tower (SigLIP2) and projector; with an lfm2 GGUF: "
            "the whole lfm2_vl model"),
+    mmproj("idefics3", "idefics3", "Idefics3ForConditionalGeneration", IDEFICS3, layers=f"{IDEFICS3_VISION}.encoder.layers",
+           keys=IDEFICS3_KEYS, rule=_idefics3, vision={"model_type": "idefics3_vision"},
+           text={"model_type": "llama", "num_hidden_layers": 1, "intermediate_size": 1, "num_attention_heads": 1,
+                 "num_key_value_heads": 1, "head_dim": 1, "vocab_size": 1},
+           completes=("llama",), description="Idefics3's or SmolVLM's vision tower and connector; with a llama GGUF: "
+           "the whole idefics3 model (SmolVLM's the same tensors)"),
 )  # fmt: skip
 
 
 @hookimpl
 def register_gguf_architectures(register):
-    """llama.cpp's mmproj files of LFM2-VL, one row per projector type (ROWS)."""
+    """llama.cpp's mmproj files of LFM2-VL, Idefics3 and SmolVLM, one row per projector type (ROWS)."""
     for row in ROWS:
         register(row)

@@ -34,7 +34,8 @@ TEXT = {"vocab_size": 96, "hidden_size": 64, "intermediate_size": 80, "num_hidde
         "num_key_value_heads": 2, "head_dim": 32, "pad_token_id": 0, "sliding_window": 8}  # fmt: skip
 VISION = {"hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 3, "num_attention_heads": 2,
           "image_size": 32, "patch_size": 8}  # fmt: skip
-PREFIXES = {"vision": ("model.vision_tower.", "model.visual."), "projector": ("model.multi_modal_projector.",)}
+PREFIXES = {"vision": ("model.vision_tower.", "model.visual.", "model.vision_model."),
+            "projector": ("model.multi_modal_projector.", "model.connector.")}  # fmt: skip
 TOWERS = tuple(prefix for prefixes in PREFIXES.values() for prefix in prefixes)
 
 
@@ -128,6 +129,17 @@ def lfm2_vl(tie: bool = True):
     return meta_model(config), config
 
 
+def idefics3(tie: bool = False, model_type: str = "idefics3"):
+    """Idefics3ForConditionalGeneration (or SmolVLM's, the same tensors) of a small config with a Llama language model."""
+    transformers = quiet_transformers()
+    text = {k: v for k, v in TEXT.items() if k != "sliding_window"} | {"model_type": "llama", "head_dim": 16}
+    vision = {**VISION, "model_type": f"{model_type}_vision"}
+    cls = transformers.Idefics3Config if model_type == "idefics3" else transformers.SmolVLMConfig
+    arch = "Idefics3ForConditionalGeneration" if model_type == "idefics3" else "SmolVLMForConditionalGeneration"
+    config = cls(text_config=text, vision_config=vision, scale_factor=2, tie_word_embeddings=tie, architectures=[arch])
+    return meta_model(config), config
+
+
 def qwen_pieces(name: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]]:
     """Qwen2VLVisionModel.modify_tensors: the fused qkv split in three, the 3D patch convolution in two 2D slices."""
     if ".qkv." in name:
@@ -140,6 +152,8 @@ def qwen_pieces(name: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int,
 
 def published_name(name: str, config) -> str:
     """The published checkpoint's name of a transformers 5.25 parameter of the vision tower or projector."""
+    if config.model_type in ("idefics3", "smolvlm"):  # published as transformers names them (model.vision_model.)
+        return name
     if config.model_type == "lfm2_vl":  # LFM2VlModel.modify_tensors: "model." removed; the SigLIP2 checkpoint's names
         return name.replace("model.vision_tower.", "vision_tower.vision_model.").removeprefix("model.")
     if config.model_type == "gemma3":  # vision_tower.vision_model. renamed on loading; filter_tensors' _weight
@@ -195,9 +209,13 @@ def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[st
     writer.add_vision_head_count(vision.num_heads if qwen else vision.num_attention_heads)
     writer.add_vision_image_mean([0.5, 0.5, 0.5])
     writer.add_vision_image_std([0.5, 0.5, 0.5])
-    kind = "lfm2" if lfm2 else "qwen3vl_merger" if qwen3 else "qwen2vl_merger" if qwen2 else "qwen2.5vl_merger" if qwen else "pixtral" if pixtral else "gemma3"
+    kind = "idefics3" if config.model_type in ("idefics3", "smolvlm") else "lfm2" if lfm2 else "qwen3vl_merger" if qwen3 else "qwen2vl_merger" if qwen2 else "qwen2.5vl_merger" if qwen else "pixtral" if pixtral else "gemma3"
     writer.add_clip_projector_type(projector_type or kind)
-    if lfm2:  # LFM2VlModel.set_gguf_parameters
+    if config.model_type in ("idefics3", "smolvlm"):  # SmolVLMModel.set_gguf_parameters
+        writer.add_vision_attention_layernorm_eps(vision.layer_norm_eps)
+        writer.add_vision_projector_scale_factor(config.scale_factor)
+        writer.add_vision_use_gelu(True)
+    elif lfm2:  # LFM2VlModel.set_gguf_parameters
         writer.add_vision_attention_layernorm_eps(vision.layer_norm_eps)
         writer.add_vision_projector_scale_factor(config.downsample_factor)
         writer.add_vision_use_gelu(True)
@@ -269,7 +287,8 @@ def run(capsys, *argv, code: int = 0):
     return json.loads(out) if "json" in argv else (out, err)
 
 
-BUILDERS = {"gemma3": gemma3, "mistral3": mistral3, "qwen2_5_vl": qwen25_vl, "qwen2_vl": qwen2_vl, "qwen3_vl": qwen3_vl, "lfm2_vl": lfm2_vl}
+BUILDERS = {"gemma3": gemma3, "mistral3": mistral3, "qwen2_5_vl": qwen25_vl, "qwen2_vl": qwen2_vl, "qwen3_vl": qwen3_vl, "lfm2_vl": lfm2_vl, "idefics3": idefics3,
+            "smolvlm": lambda tie=False: idefics3(tie, "smolvlm")}
 PAIRED = tuple(BUILDERS)
 
 
@@ -340,7 +359,7 @@ def test_an_unknown_projector_type_is_refused_naming_the_mapped_ones(tmp_path, c
     write_mmproj(model, config, path, projector_type="cogvlm")
     out, err = run(capsys, "count", path, code=2)
     assert err.count("\n") == 1 and "clip.projector_type: 'cogvlm' is not mapped" in err
-    assert "gemma3, lfm2, pixtral, qwen2.5vl_merger, qwen2vl_merger, qwen3vl_merger" in err
+    assert "gemma3, idefics3, lfm2, pixtral, qwen2.5vl_merger, qwen2vl_merger, qwen3vl_merger" in err
 
 
 def test_a_pixtral_projector_without_patch_merger_is_refused(tmp_path, capsys):
