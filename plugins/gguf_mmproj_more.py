@@ -13,6 +13,13 @@ a SigLIP-style tower under ``model.vision_model``, then the connector's pixel sh
 (``clip.vision.projector.scale_factor``) and one linear without bias, ``modality_projection.proj``
 (gguf-py's V_MMPROJ_FC, ``mm.model.fc``). Their language model's GGUF is llama.cpp's ``llama``.
 SmolVLM's classes are Idefics3's under other names (the same tensors): a file of either reads as ``idefics3``.
+
+InternVL (``InternVisionModel`` in ``convert_hf_to_gguf.py``, from the original InternVLChatModel checkpoints):
+InternViT with its class token (``v.class_embd``), position embedding, query/key/value split from the fused
+``attn.qkv``, layer scales ``ls1``/``ls2`` (transformers' ``lambda_1``/``lambda_2``), optional query/key norms,
+then ``mlp1``: a layer norm and two linears (``mm.model.mlp.0``, ``.1``, ``.3``), after a pixel shuffle of
+``int(1 / downsample_ratio)`` (written as ``clip.vision.projector.scale_factor``). Its language model's GGUF is
+that of the model it wraps (``qwen2``, ``qwen3``, ``llama``).
 """
 
 from __future__ import annotations
@@ -61,6 +68,28 @@ def _idefics3(meta: GgufMetadata, config: dict[str, Any]) -> None:
                          f"{width} (clip.vision.projector.scale_factor {factor})")  # fmt: skip
 
 
+#: InternViT in the whole model (transformers 5.25's InternVLVisionModel names) and InternVL's projector.
+#: The converter names the bare parameters as written: ``v.class_embd`` (with ``.weight`` accepted too),
+#: ``v.position_embd.weight`` and ``ls1.weight``/``ls2.weight`` (it adds ``.weight`` to those).
+INTERNVL = {"v.class_embd": f"{VISION_MODEL}.embeddings.cls_token", "v.class_embd.weight": f"{VISION_MODEL}.embeddings.cls_token",
+            "v.position_embd.weight": f"{VISION_MODEL}.embeddings.position_embeddings",
+            "v.patch_embd": f"{VISION_MODEL}.embeddings.patch_embeddings.projection",
+            "attn_q": "attention.q_proj", "attn_k": "attention.k_proj", "attn_v": "attention.v_proj",
+            "attn_out": "attention.projection_layer", "attn_q_norm": "attention.q_norm", "attn_k_norm": "attention.k_norm",
+            "ls1.weight": "lambda_1", "ls2.weight": "lambda_2", "ln1": "layernorm_before", "ln2": "layernorm_after",
+            "ffn_up": "mlp.fc1", "ffn_down": "mlp.fc2", "mm.model.mlp.0": f"{PROJECTOR}.layer_norm",
+            "mm.model.mlp.1": f"{PROJECTOR}.linear_1", "mm.model.mlp.3": f"{PROJECTOR}.linear_2"}  # fmt: skip
+
+
+def _internvl(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (InternVL): ``downsample_ratio`` the inverse of the scale factor; RMS norms (InternViT-6B) when the
+    layer norms have no bias; the query/key norms and the attention's biases as the file holds them."""
+    factor = meta.int("clip.vision.projector.scale_factor")
+    config["downsample_ratio"] = 1 / factor
+    vision = config["vision_config"]
+    vision["norm_type"] = "layer_norm" if "v.blk.0.ln1.bias" in meta.tensors else "rms_norm"
+
+
 ROWS = (
     mmproj("lfm2", "lfm2_vl", "Lfm2VlForConditionalGeneration",
            {**ENCODER_LAYER, **SIGLIP2_TOP, "mm.input_norm": f"{PROJECTOR}.layer_norm", "mm.1": f"{PROJECTOR}.linear_1",
@@ -78,11 +107,20 @@ ROWS = (
                  "num_key_value_heads": 1, "head_dim": 1, "vocab_size": 1},
            completes=("llama",), description="Idefics3's or SmolVLM's vision tower and connector; with a llama GGUF: "
            "the whole idefics3 model (SmolVLM's the same tensors)"),
+    mmproj("internvl", "internvl", "InternVLForConditionalGeneration", INTERNVL, layers=f"{VISION_MODEL}.encoder.layer",
+           rule=_internvl, presence={"vision_config.use_qk_norm": "v.blk.0.attn_q_norm.weight",
+                                     "vision_config.attention_bias": "v.blk.0.attn_q.bias"},
+           vision={"model_type": "internvl_vision", "use_mask_token": False, "use_absolute_position_embeddings": True,
+                   "use_mean_pooling": True},
+           text={"model_type": "qwen2", "num_hidden_layers": 1, "intermediate_size": 1, "num_attention_heads": 1,
+                 "num_key_value_heads": 1, "vocab_size": 1, "tie_word_embeddings": True},
+           completes=("qwen2", "qwen3", "llama"), description="InternVL's vision tower (InternViT) and projector; "
+           "with a qwen2, qwen3 or llama GGUF: the whole internvl model"),
 )  # fmt: skip
 
 
 @hookimpl
 def register_gguf_architectures(register):
-    """llama.cpp's mmproj files of LFM2-VL, Idefics3 and SmolVLM, one row per projector type (ROWS)."""
+    """llama.cpp's mmproj files of LFM2-VL, Idefics3, SmolVLM and InternVL, one row per projector type (ROWS)."""
     for row in ROWS:
         register(row)

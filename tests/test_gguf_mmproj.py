@@ -140,6 +140,29 @@ def idefics3(tie: bool = False, model_type: str = "idefics3"):
     return meta_model(config), config
 
 
+def internvl(tie: bool = False):
+    """InternVLForConditionalGeneration of a small config (InternViT with query/key norms, a Qwen2 language model)."""
+    transformers = quiet_transformers()
+    text = {k: v for k, v in TEXT.items() if k not in ("sliding_window", "head_dim")} | {"model_type": "qwen2"}
+    vision = {**VISION, "model_type": "internvl_vision", "use_qk_norm": True, "image_size": [32, 32], "patch_size": [8, 8]}
+    config = transformers.InternVLConfig(text_config=text, vision_config=vision, downsample_ratio=0.5, tie_word_embeddings=tie,
+                                         architectures=["InternVLForConditionalGeneration"])  # fmt: skip
+    return meta_model(config), config
+
+
+#: transformers' InternVL names -> the original InternVLChatModel checkpoint's, as InternVisionModel.modify_tensors
+#: gets them (``vision_tower.`` added, the fused ``attn.qkv`` already split into ``self_attn.q/k/v_proj``).
+INTERNVL_ORIGINAL = (("model.vision_tower.", "vision_tower.vision_model."), ("embeddings.cls_token", "embeddings.class_embedding"),
+                     ("embeddings.position_embeddings", "embeddings.position_embedding"),
+                     ("patch_embeddings.projection", "patch_embedding"), ("encoder.layer.", "encoder.layers."),
+                     ("attention.q_proj", "self_attn.q_proj"), ("attention.k_proj", "self_attn.k_proj"),
+                     ("attention.v_proj", "self_attn.v_proj"), ("attention.projection_layer", "attn.proj"),
+                     ("attention.q_norm", "attn.q_norm"), ("attention.k_norm", "attn.k_norm"), ("lambda_1", "ls1.weight"),
+                     ("lambda_2", "ls2.weight"), ("layernorm_before", "norm1"), ("layernorm_after", "norm2"),
+                     ("model.multi_modal_projector.layer_norm", "mlp1.0"), ("model.multi_modal_projector.linear_1", "mlp1.1"),
+                     ("model.multi_modal_projector.linear_2", "mlp1.3"))  # fmt: skip
+
+
 def qwen_pieces(name: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]]:
     """Qwen2VLVisionModel.modify_tensors: the fused qkv split in three, the 3D patch convolution in two 2D slices."""
     if ".qkv." in name:
@@ -152,6 +175,10 @@ def qwen_pieces(name: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int,
 
 def published_name(name: str, config) -> str:
     """The published checkpoint's name of a transformers 5.25 parameter of the vision tower or projector."""
+    if config.model_type == "internvl":
+        for hf, original in INTERNVL_ORIGINAL:
+            name = name.replace(hf, original)
+        return name + (".weight" if name.endswith("position_embedding") else "")  # the converter's ".weight" added
     if config.model_type in ("idefics3", "smolvlm"):  # published as transformers names them (model.vision_model.)
         return name
     if config.model_type == "lfm2_vl":  # LFM2VlModel.modify_tensors: "model." removed; the SigLIP2 checkpoint's names
@@ -177,7 +204,7 @@ def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[st
     vision = config.vision_config
     qwen2 = config.model_type == "qwen2_vl"  # Qwen2VLVisionModel: embed_dim the width, hidden_size the "ffn" length
     layers = vision.depth if qwen else vision.num_hidden_layers
-    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.MMPROJ, layers)
+    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.MMPROJ, max(layers, 4))  # InternVL's mlp1.3
     tensors: dict[str, tuple[int, ...]] = {}
     for name, p in model.named_parameters():
         if not name.startswith(TOWERS):
@@ -190,7 +217,7 @@ def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[st
                 continue
             new = names.get_name(hf, try_suffixes=(".weight", ".bias"))
             assert new is not None, f"gguf-py maps no GGUF name for {hf}"
-            suffix = next(k for k in (".weight", ".bias") if hf.endswith(k))
+            suffix = next((k for k in (".weight", ".bias") if hf.endswith(k)), "")  # InternVL's class_embedding: none
             tensors[new + ("" if new.endswith(suffix) else suffix)] = shape
     writer = gguf.GGUFWriter(str(path), "clip")
     writer.add_type(gguf.GGUFType.MMPROJ)
@@ -201,17 +228,22 @@ def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[st
     if lfm2 and "v.patch_embd.weight" in tensors:  # LFM2VlModel.modify_tensors: the linear viewed as a convolution's
         tensors["v.patch_embd.weight"] = (vision.hidden_size, 3, vision.patch_size, vision.patch_size)
     # Qwen2VLVisionModel: 560 when not given; LFM2VlModel: 256
-    writer.add_vision_image_size(560 if qwen else 256 if lfm2 else vision.image_size)
-    writer.add_vision_patch_size(vision.patch_size)
+    square = (lambda v: v[0]) if config.model_type == "internvl" else (lambda v: v)  # the original config's one side
+    writer.add_vision_image_size(560 if qwen else 256 if lfm2 else square(vision.image_size))
+    writer.add_vision_patch_size(square(vision.patch_size))
     writer.add_vision_embedding_length(vision.embed_dim if qwen2 else vision.hidden_size)
     writer.add_vision_feed_forward_length(vision.hidden_size if qwen2 else vision.intermediate_size)
     writer.add_vision_block_count(layers)
     writer.add_vision_head_count(vision.num_heads if qwen else vision.num_attention_heads)
     writer.add_vision_image_mean([0.5, 0.5, 0.5])
     writer.add_vision_image_std([0.5, 0.5, 0.5])
-    kind = "idefics3" if config.model_type in ("idefics3", "smolvlm") else "lfm2" if lfm2 else "qwen3vl_merger" if qwen3 else "qwen2vl_merger" if qwen2 else "qwen2.5vl_merger" if qwen else "pixtral" if pixtral else "gemma3"
+    kind = "internvl" if config.model_type == "internvl" else "idefics3" if config.model_type in ("idefics3", "smolvlm") else "lfm2" if lfm2 else "qwen3vl_merger" if qwen3 else "qwen2vl_merger" if qwen2 else "qwen2.5vl_merger" if qwen else "pixtral" if pixtral else "gemma3"
     writer.add_clip_projector_type(projector_type or kind)
-    if config.model_type in ("idefics3", "smolvlm"):  # SmolVLMModel.set_gguf_parameters
+    if config.model_type == "internvl":  # InternVisionModel.set_gguf_parameters
+        writer.add_vision_attention_layernorm_eps(vision.layer_norm_eps)
+        writer.add_vision_projector_scale_factor(int(1 / config.downsample_ratio))
+        writer.add_vision_use_gelu(True)
+    elif config.model_type in ("idefics3", "smolvlm"):  # SmolVLMModel.set_gguf_parameters
         writer.add_vision_attention_layernorm_eps(vision.layer_norm_eps)
         writer.add_vision_projector_scale_factor(config.scale_factor)
         writer.add_vision_use_gelu(True)
@@ -272,6 +304,8 @@ def write_text(config, folder: Path, name: str = "model-Q8_0.gguf") -> dict[str,
         case = Case("gemma3", "gemma3_text", "Gemma3ForCausalLM", fields, lambda c: keys)
     elif config.model_type == "qwen3_vl":  # Qwen3VLTextModel: a Qwen3 decoder
         case = Case("qwen3vl", "qwen3", "Qwen3ForCausalLM", fields, lambda c: keys)
+    elif config.model_type == "internvl":  # its Qwen2 language model, converted as qwen2
+        case = Case("qwen2", "qwen2", "Qwen2ForCausalLM", {k: v for k, v in fields.items() if k != "head_dim"})
     elif config.model_type in ("qwen2_5_vl", "qwen2_vl"):  # Qwen2VLModel: a Qwen2 decoder (no head_dim in its config)
         case = Case("qwen2vl", "qwen2", "Qwen2ForCausalLM", {k: v for k, v in fields.items() if k != "head_dim"})
     else:
@@ -288,7 +322,7 @@ def run(capsys, *argv, code: int = 0):
 
 
 BUILDERS = {"gemma3": gemma3, "mistral3": mistral3, "qwen2_5_vl": qwen25_vl, "qwen2_vl": qwen2_vl, "qwen3_vl": qwen3_vl, "lfm2_vl": lfm2_vl, "idefics3": idefics3,
-            "smolvlm": lambda tie=False: idefics3(tie, "smolvlm")}
+            "smolvlm": lambda tie=False: idefics3(tie, "smolvlm"), "internvl": internvl}
 PAIRED = tuple(BUILDERS)
 
 
@@ -359,7 +393,7 @@ def test_an_unknown_projector_type_is_refused_naming_the_mapped_ones(tmp_path, c
     write_mmproj(model, config, path, projector_type="cogvlm")
     out, err = run(capsys, "count", path, code=2)
     assert err.count("\n") == 1 and "clip.projector_type: 'cogvlm' is not mapped" in err
-    assert "gemma3, idefics3, lfm2, pixtral, qwen2.5vl_merger, qwen2vl_merger, qwen3vl_merger" in err
+    assert "gemma3, idefics3, internvl, lfm2, pixtral, qwen2.5vl_merger, qwen2vl_merger, qwen3vl_merger" in err
 
 
 def test_a_pixtral_projector_without_patch_merger_is_refused(tmp_path, capsys):
