@@ -120,6 +120,11 @@ ROWS = (
             description="Qwen2-VL's and Qwen2.5-VL's language model, read as qwen2; with its mmproj: the whole model"),
     decoder("qwen3", "qwen3", "Qwen3ForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS, **QK_NORM},
             presence={"attention_bias": "blk.0.attn_q.bias"}),
+    # Qwen3-VL's language model (Qwen3VLTextModel in convert_hf_to_gguf.py): a Qwen3 decoder; its deepstack inputs and
+    # multimodal rotary sections change no shape
+    decoder("qwen3vl", "qwen3", "Qwen3ForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS, **QK_NORM},
+            presence={"attention_bias": "blk.0.attn_q.bias"},
+            description="Qwen3-VL's language model, read as qwen3; with its mmproj: the whole model"),
     decoder("gemma", "gemma", "GemmaForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS}),
     decoder("gemma2", "gemma2", "Gemma2ForCausalLM", {**ATTENTION, **MLP, **SANDWICH}),
     decoder("gemma3", "gemma3_text", "Gemma3ForCausalLM", {**ATTENTION, **MLP, **SANDWICH, **QK_NORM}),
@@ -168,7 +173,7 @@ ROWS = (
 
 @hookimpl
 def register_gguf_architectures(register):
-    """The dense decoders: llama (also Mistral's dense models), mistral3, qwen2, qwen2vl, qwen3, gemma, gemma2, gemma3,
+    """The dense decoders: llama (also Mistral's dense models), mistral3, qwen2, qwen2vl, qwen3, qwen3vl, gemma, gemma2, gemma3,
     olmo2, exaone4, granite, smollm3, phi3, starcoder2, falcon, gpt2."""
     for row in ROWS:
         register(row)

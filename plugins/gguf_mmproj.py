@@ -79,39 +79,9 @@ def _pixtral(meta: GgufMetadata, config: dict[str, Any]) -> None:
     vision["head_dim"] = vision["hidden_size"] // heads
 
 
-#: Qwen2.5-VL's tower (``model.visual``): Qwen2VLVisionModel in convert_hf_to_gguf.py splits the fused ``attn.qkv``
-#: into attn_q/k/v and the 3D patch convolution into its two temporal slices (``v.patch_embd.weight`` and
-#: ``.weight.1``), joined again here and compared by count; the merger's ``ln_q`` is V_POST_NORM, its
-#: ``mlp.0``/``mlp.2`` V_MMPROJ (``mm.0``, ``mm.2``).
-QWEN25_VL = {"v.patch_embd.weight": "model.visual.patch_embed.proj.weight",
-             "v.patch_embd.weight.1": "model.visual.patch_embed.proj.weight",
-             "attn_q": "attn.qkv", "attn_k": "attn.qkv", "attn_v": "attn.qkv", "attn_out": "attn.proj",
-             "ln1": "norm1", "ln2": "norm2", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
-             "ffn_down": "mlp.down_proj", "v.post_ln": "model.visual.merger.ln_q", "mm.0": "model.visual.merger.mlp.0",
-             "mm.2": "model.visual.merger.mlp.2"}  # fmt: skip
-#: Its sizes: the converter renames ``depth`` and ``num_heads`` to the generic keys; ``projection_dim`` is the
-#: merger's output (``out_hidden_size``, the language model's width).
-QWEN25_VL_KEYS = {
-    "vision.block_count": "vision_config.depth", "vision.embedding_length": "vision_config.hidden_size",
-    "vision.feed_forward_length": "vision_config.intermediate_size", "vision.attention.head_count": "vision_config.num_heads",
-    "vision.patch_size": "vision_config.patch_size", "vision.projection_dim": "vision_config.out_hidden_size",
-}  # fmt: skip
-
-
-def _qwen25_vl(meta: GgufMetadata, config: dict[str, Any]) -> None:
-    """Rule (Qwen2.5-VL): the merge of patches is not written, but the merger's first linear takes the width of
-    ``spatial_merge_size``² patches (``mm.0.weight``: its rows); the converter splits a temporal patch of 2 only."""
-    vision = config["vision_config"]
-    rows, width = meta.rows("mm.0.weight"), vision["hidden_size"]
-    merge = round((rows / width) ** 0.5) if rows and width else 0
-    if not merge or merge * merge * width != rows:
-        raise meta.error("mm.0.weight", f"{rows} rows are not the width {width} of a square of merged patches")
-    vision.update(spatial_merge_size=merge, temporal_patch_size=2)
-    config["text_config"]["hidden_size"] = vision["out_hidden_size"]
-
-
 def mmproj(projector_type: str, model_type: str, cls: str, tensors: dict[str, str], *, vision: dict, text: dict,
            completes: tuple[str, ...], layers: str = f"{VISION_MODEL}.encoder.layers", keys: dict | None = None,
+           renumbered: dict | None = None,
            presence: dict | None = None, not_parameters: tuple[str, ...] = (), rule=None,
            parts: tuple[str, ...] = ("vision", "projector"), text_model_type: str = "",
            description: str = "") -> GgufArchitecture:  # fmt: skip
@@ -122,6 +92,7 @@ def mmproj(projector_type: str, model_type: str, cls: str, tensors: dict[str, st
         f"clip/{projector_type}", description=description, selected_by=PROJECTOR_TYPE, model_type=model_type,
         classes=(cls,), vocab="", blocks="v.blk", layers=layers, keys=VISION_KEYS if keys is None else keys,
         tensors=tensors, fixed={"vision_config": vision, "text_config": text}, presence=presence or {}, rule=rule,
+        renumbered=renumbered or {},
         parts=parts, completes=completes, text_model_type=text_model_type, not_parameters=not_parameters,
     )  # fmt: skip
 
@@ -155,21 +126,11 @@ ROWS = (
                  "num_key_value_heads": 1, "head_dim": 1, "vocab_size": 1},
            completes=("llama", "mistral3"), description="Mistral 3's vision tower (Pixtral), patch merger and projector; "
            "with a llama or mistral3 GGUF: the whole mistral3 model"),
-    # Qwen2.5-VL: the patch merger is part of transformers' vision tower (no projector part); its language model's
-    # GGUF is llama.cpp's qwen2vl architecture (a Qwen2 decoder), read as qwen2_5_vl_text in the composite
-    mmproj("qwen2.5vl_merger", "qwen2_5_vl", "Qwen2_5_VLForConditionalGeneration", QWEN25_VL,
-           layers="model.visual.blocks", keys=QWEN25_VL_KEYS, rule=_qwen25_vl, parts=("vision",),
-           vision={"model_type": "qwen2_5_vl_vision"},
-           text={"model_type": "qwen2_5_vl_text", "num_hidden_layers": 1, "intermediate_size": 1,
-                 "num_attention_heads": 1, "num_key_value_heads": 1, "vocab_size": 1},
-           completes=("qwen2vl",), text_model_type="qwen2_5_vl_text",
-           description="Qwen2.5-VL's vision tower (window attention, patch merger); with a qwen2vl GGUF: the whole "
-           "qwen2_5_vl model"),
 )  # fmt: skip
 
 
 @hookimpl
 def register_gguf_architectures(register):
-    """llama.cpp's mmproj files (general.architecture clip), by projector type: gemma3, pixtral, qwen2.5vl_merger."""
+    """llama.cpp's mmproj files (general.architecture clip), one row per projector type (ROWS)."""
     for row in ROWS:
         register(row)

@@ -34,6 +34,7 @@ CASES = [
     Case("qwen2vl", "qwen2", "Qwen2ForCausalLM", {**SMALL, "tie_word_embeddings": True}),  # Qwen2.5-VL's text GGUF
     Case("qwen3", "qwen3", "Qwen3ForCausalLM", {**UNTIED, "head_dim": 32}),
     Case("qwen3", "qwen3", "Qwen3ForCausalLM", {**SMALL, "tie_word_embeddings": True, "head_dim": 16}),
+    Case("qwen3vl", "qwen3", "Qwen3ForCausalLM", {**UNTIED, "head_dim": 16}),  # Qwen3-VL's text GGUF
     Case("gemma", "gemma", "GemmaForCausalLM", {**SMALL, "head_dim": 24}, gemma_keys),
     Case("gemma2", "gemma2", "Gemma2ForCausalLM", {**SMALL, "head_dim": 16}, gemma_keys),
     Case("gemma3", "gemma3_text", "Gemma3ForCausalLM", {**SMALL, "head_dim": 32}, gemma_keys),

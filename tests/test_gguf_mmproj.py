@@ -34,7 +34,8 @@ TEXT = {"vocab_size": 96, "hidden_size": 64, "intermediate_size": 80, "num_hidde
         "num_key_value_heads": 2, "head_dim": 32, "pad_token_id": 0, "sliding_window": 8}  # fmt: skip
 VISION = {"hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 3, "num_attention_heads": 2,
           "image_size": 32, "patch_size": 8}  # fmt: skip
-PREFIXES = {"vision": ("model.vision_tower.", "model.visual."), "projector": ("model.multi_modal_projector.",)}
+PREFIXES = {"vision": ("model.vision_tower.", "model.visual.", "model.vision_model."),
+            "projector": ("model.multi_modal_projector.", "model.connector.")}  # fmt: skip
 TOWERS = tuple(prefix for prefixes in PREFIXES.values() for prefix in prefixes)
 
 
@@ -72,6 +73,96 @@ def qwen25_vl(tie: bool = False):
     return meta_model(config), config
 
 
+def qwen2_vl(tie: bool = False):
+    """Qwen2VLForConditionalGeneration of a small config (merger output the text width) on the meta device."""
+    transformers = quiet_transformers()
+    text = {k: v for k, v in TEXT.items() if k not in ("sliding_window", "head_dim")} | {"model_type": "qwen2_vl_text"}
+    vision = {"depth": 3, "embed_dim": 32, "hidden_size": 64, "mlp_ratio": 3, "num_heads": 2, "patch_size": 8,
+              "spatial_merge_size": 2, "temporal_patch_size": 2, "model_type": "qwen2_vl_vision"}  # fmt: skip
+    config = transformers.Qwen2VLConfig(text_config=text, vision_config=vision, tie_word_embeddings=tie,
+                                        architectures=["Qwen2VLForConditionalGeneration"])  # fmt: skip
+    return meta_model(config), config
+
+
+def qwen3_vl(tie: bool = False):
+    """Qwen3VLForConditionalGeneration of a small config on the meta device (deepstack mergers fed by blocks 1 and 2,
+    so that llama.cpp's numbering by block differs from the list's)."""
+    transformers = quiet_transformers()
+    text = {k: v for k, v in TEXT.items() if k != "sliding_window"} | {"model_type": "qwen3_vl_text", "head_dim": 16}
+    vision = {"depth": 3, "hidden_size": 32, "intermediate_size": 48, "num_heads": 2, "out_hidden_size": 64,
+              "patch_size": 8, "spatial_merge_size": 2, "temporal_patch_size": 2, "num_position_embeddings": 16,
+              "deepstack_visual_indexes": [1, 2], "model_type": "qwen3_vl_vision"}  # fmt: skip
+    config = transformers.Qwen3VLConfig(text_config=text, vision_config=vision, tie_word_embeddings=tie,
+                                        architectures=["Qwen3VLForConditionalGeneration"])  # fmt: skip
+    return meta_model(config), config
+
+
+def qwen3_pieces(name: str, shape: tuple[int, ...], config) -> list[tuple[str, tuple[int, ...]]]:
+    """Qwen3VLVisionModel.modify_tensors: the merger's linear_fc1/fc2 as mm.0/mm.2 and its norm as v.post_ln, each
+    deepstack merger as v.deepstack.<the block feeding it>.norm/fc1/fc2, the patch bias kept; else as Qwen2-VL's."""
+    parts = name.split(".")
+    if name.startswith("visual.merger."):
+        new = {"linear_fc1": "mm.0", "linear_fc2": "mm.2", "norm": "v.post_ln"}[parts[2]]
+        return [(f"gguf:{new}.{parts[3]}", shape)]
+    if name.startswith("visual.deepstack_merger_list."):
+        block = config.vision_config.deepstack_visual_indexes[int(parts[2])]
+        new = {"linear_fc1": "fc1", "linear_fc2": "fc2", "norm": "norm"}[parts[3]]
+        return [(f"gguf:v.deepstack.{block}.{new}.{parts[4]}", shape)]
+    if name == "visual.patch_embed.proj.bias":
+        return [("gguf:v.patch_embd.bias", shape)]
+    return qwen_pieces(name, shape)
+
+
+LFM2_TEXT = {"vocab_size": 96, "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+             "num_key_value_heads": 2, "intermediate_size": 96, "block_auto_adjust_ff_dim": False,
+             "layer_types": ["conv", "full_attention"], "conv_L_cache": 3, "pad_token_id": 0}  # fmt: skip
+
+
+def lfm2_vl(tie: bool = True):
+    """Lfm2VlForConditionalGeneration of a small config (SigLIP2 without its head, as LFM2-VL's published ones)."""
+    transformers = quiet_transformers()
+    vision = {"hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 3, "num_attention_heads": 2,
+              "patch_size": 16, "num_patches": 16, "vision_use_head": False, "model_type": "siglip2_vision_model"}  # fmt: skip
+    config = transformers.Lfm2VlConfig(text_config={**LFM2_TEXT, "model_type": "lfm2"}, vision_config=vision,
+                                       downsample_factor=2, projector_hidden_size=40, projector_bias=not tie,
+                                       tie_word_embeddings=tie, architectures=["Lfm2VlForConditionalGeneration"])  # fmt: skip
+    return meta_model(config), config
+
+
+def idefics3(tie: bool = False, model_type: str = "idefics3"):
+    """Idefics3ForConditionalGeneration (or SmolVLM's, the same tensors) of a small config with a Llama language model."""
+    transformers = quiet_transformers()
+    text = {k: v for k, v in TEXT.items() if k != "sliding_window"} | {"model_type": "llama", "head_dim": 16}
+    vision = {**VISION, "model_type": f"{model_type}_vision"}
+    cls = transformers.Idefics3Config if model_type == "idefics3" else transformers.SmolVLMConfig
+    arch = "Idefics3ForConditionalGeneration" if model_type == "idefics3" else "SmolVLMForConditionalGeneration"
+    config = cls(text_config=text, vision_config=vision, scale_factor=2, tie_word_embeddings=tie, architectures=[arch])
+    return meta_model(config), config
+
+
+def internvl(tie: bool = False):
+    """InternVLForConditionalGeneration of a small config (InternViT with query/key norms, a Qwen2 language model)."""
+    transformers = quiet_transformers()
+    text = {k: v for k, v in TEXT.items() if k not in ("sliding_window", "head_dim")} | {"model_type": "qwen2"}
+    vision = {**VISION, "model_type": "internvl_vision", "use_qk_norm": True, "image_size": [32, 32], "patch_size": [8, 8]}
+    config = transformers.InternVLConfig(text_config=text, vision_config=vision, downsample_ratio=0.5, tie_word_embeddings=tie,
+                                         architectures=["InternVLForConditionalGeneration"])  # fmt: skip
+    return meta_model(config), config
+
+
+#: transformers' InternVL names -> the original InternVLChatModel checkpoint's, as InternVisionModel.modify_tensors
+#: gets them (``vision_tower.`` added, the fused ``attn.qkv`` already split into ``self_attn.q/k/v_proj``).
+INTERNVL_ORIGINAL = (("model.vision_tower.", "vision_tower.vision_model."), ("embeddings.cls_token", "embeddings.class_embedding"),
+                     ("embeddings.position_embeddings", "embeddings.position_embedding"),
+                     ("patch_embeddings.projection", "patch_embedding"), ("encoder.layer.", "encoder.layers."),
+                     ("attention.q_proj", "self_attn.q_proj"), ("attention.k_proj", "self_attn.k_proj"),
+                     ("attention.v_proj", "self_attn.v_proj"), ("attention.projection_layer", "attn.proj"),
+                     ("attention.q_norm", "attn.q_norm"), ("attention.k_norm", "attn.k_norm"), ("lambda_1", "ls1.weight"),
+                     ("lambda_2", "ls2.weight"), ("layernorm_before", "norm1"), ("layernorm_after", "norm2"),
+                     ("model.multi_modal_projector.layer_norm", "mlp1.0"), ("model.multi_modal_projector.linear_1", "mlp1.1"),
+                     ("model.multi_modal_projector.linear_2", "mlp1.3"))  # fmt: skip
+
+
 def qwen_pieces(name: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]]:
     """Qwen2VLVisionModel.modify_tensors: the fused qkv split in three, the 3D patch convolution in two 2D slices."""
     if ".qkv." in name:
@@ -84,6 +175,14 @@ def qwen_pieces(name: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int,
 
 def published_name(name: str, config) -> str:
     """The published checkpoint's name of a transformers 5.25 parameter of the vision tower or projector."""
+    if config.model_type == "internvl":
+        for hf, original in INTERNVL_ORIGINAL:
+            name = name.replace(hf, original)
+        return name + (".weight" if name.endswith("position_embedding") else "")  # the converter's ".weight" added
+    if config.model_type in ("idefics3", "smolvlm"):  # published as transformers names them (model.vision_model.)
+        return name
+    if config.model_type == "lfm2_vl":  # LFM2VlModel.modify_tensors: "model." removed; the SigLIP2 checkpoint's names
+        return name.replace("model.vision_tower.", "vision_tower.vision_model.").removeprefix("model.")
     if config.model_type == "gemma3":  # vision_tower.vision_model. renamed on loading; filter_tensors' _weight
         return name.replace("model.vision_tower.", "vision_tower.vision_model.").removeprefix("model.").replace("_weight", ".weight")
     return name.removeprefix("model.")
@@ -100,37 +199,66 @@ def part_counts(model) -> dict[str, int]:
 
 def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[str, tuple[int, ...]]:
     """The mmproj GGUF of ``model``'s vision tower and projector, as llama.cpp's converter writes it."""
-    pixtral, qwen = config.model_type == "mistral3", config.model_type == "qwen2_5_vl"
+    pixtral, qwen = config.model_type == "mistral3", config.model_type in ("qwen2_5_vl", "qwen2_vl", "qwen3_vl")
+    qwen3 = config.model_type == "qwen3_vl"
     vision = config.vision_config
+    qwen2 = config.model_type == "qwen2_vl"  # Qwen2VLVisionModel: embed_dim the width, hidden_size the "ffn" length
     layers = vision.depth if qwen else vision.num_hidden_layers
-    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.MMPROJ, layers)
+    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.MMPROJ, max(layers, 4))  # InternVL's mlp1.3
     tensors: dict[str, tuple[int, ...]] = {}
     for name, p in model.named_parameters():
         if not name.startswith(TOWERS):
             continue
-        for hf, shape in qwen_pieces(published_name(name, config), tuple(p.shape)) if qwen else [(published_name(name, config), tuple(p.shape))]:
+        hf, shape = published_name(name, config), tuple(p.shape)
+        pieces = qwen3_pieces(hf, shape, config) if qwen3 else qwen_pieces(hf, shape) if qwen else [(hf, shape)]
+        for hf, shape in pieces:
             if hf.startswith("gguf:"):
                 tensors[hf.removeprefix("gguf:")] = shape
                 continue
             new = names.get_name(hf, try_suffixes=(".weight", ".bias"))
             assert new is not None, f"gguf-py maps no GGUF name for {hf}"
-            suffix = next(k for k in (".weight", ".bias") if hf.endswith(k))
+            suffix = next((k for k in (".weight", ".bias") if hf.endswith(k)), "")  # InternVL's class_embedding: none
             tensors[new + ("" if new.endswith(suffix) else suffix)] = shape
     writer = gguf.GGUFWriter(str(path), "clip")
     writer.add_type(gguf.GGUFType.MMPROJ)
     writer.add_file_type(0)
     writer.add_clip_has_vision_encoder(True)
     writer.add_vision_projection_dim(config.text_config.hidden_size)
-    writer.add_vision_image_size(560 if qwen else vision.image_size)  # Qwen2VLVisionModel: 560 when not given
-    writer.add_vision_patch_size(vision.patch_size)
-    writer.add_vision_embedding_length(vision.hidden_size)
-    writer.add_vision_feed_forward_length(vision.intermediate_size)
+    lfm2 = config.model_type == "lfm2_vl"
+    if lfm2 and "v.patch_embd.weight" in tensors:  # LFM2VlModel.modify_tensors: the linear viewed as a convolution's
+        tensors["v.patch_embd.weight"] = (vision.hidden_size, 3, vision.patch_size, vision.patch_size)
+    # Qwen2VLVisionModel: 560 when not given; LFM2VlModel: 256
+    square = (lambda v: v[0]) if config.model_type == "internvl" else (lambda v: v)  # the original config's one side
+    writer.add_vision_image_size(560 if qwen else 256 if lfm2 else square(vision.image_size))
+    writer.add_vision_patch_size(square(vision.patch_size))
+    writer.add_vision_embedding_length(vision.embed_dim if qwen2 else vision.hidden_size)
+    writer.add_vision_feed_forward_length(vision.hidden_size if qwen2 else vision.intermediate_size)
     writer.add_vision_block_count(layers)
     writer.add_vision_head_count(vision.num_heads if qwen else vision.num_attention_heads)
     writer.add_vision_image_mean([0.5, 0.5, 0.5])
     writer.add_vision_image_std([0.5, 0.5, 0.5])
-    writer.add_clip_projector_type(projector_type or ("pixtral" if pixtral else "qwen2.5vl_merger" if qwen else "gemma3"))
-    if qwen:
+    kind = "internvl" if config.model_type == "internvl" else "idefics3" if config.model_type in ("idefics3", "smolvlm") else "lfm2" if lfm2 else "qwen3vl_merger" if qwen3 else "qwen2vl_merger" if qwen2 else "qwen2.5vl_merger" if qwen else "pixtral" if pixtral else "gemma3"
+    writer.add_clip_projector_type(projector_type or kind)
+    if config.model_type == "internvl":  # InternVisionModel.set_gguf_parameters
+        writer.add_vision_attention_layernorm_eps(vision.layer_norm_eps)
+        writer.add_vision_projector_scale_factor(int(1 / config.downsample_ratio))
+        writer.add_vision_use_gelu(True)
+    elif config.model_type in ("idefics3", "smolvlm"):  # SmolVLMModel.set_gguf_parameters
+        writer.add_vision_attention_layernorm_eps(vision.layer_norm_eps)
+        writer.add_vision_projector_scale_factor(config.scale_factor)
+        writer.add_vision_use_gelu(True)
+    elif lfm2:  # LFM2VlModel.set_gguf_parameters
+        writer.add_vision_attention_layernorm_eps(vision.layer_norm_eps)
+        writer.add_vision_projector_scale_factor(config.downsample_factor)
+        writer.add_vision_use_gelu(True)
+    elif qwen2:
+        writer.add_vision_attention_layernorm_eps(1e-6)
+    elif qwen3:  # Qwen3VLVisionModel.set_gguf_parameters
+        writer.add_vision_use_gelu(True)
+        writer.add_vision_spatial_merge_size(vision.spatial_merge_size)
+        writer.add_vision_attention_layernorm_eps(1e-6)
+        writer.add_vision_is_deepstack_layers([i in vision.deepstack_visual_indexes for i in range(vision.depth)])
+    elif qwen:
         writer.add_vision_use_silu(True)
         writer.add_vision_n_wa_pattern(vision.fullatt_block_indexes[0] + 1)
         writer.add_vision_attention_layernorm_eps(1e-6)
@@ -167,9 +295,18 @@ def write_text(config, folder: Path, name: str = "model-Q8_0.gguf") -> dict[str,
     head_dim = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads
     fields |= {"head_dim": head_dim, "tie_word_embeddings": config.tie_word_embeddings}
     keys = {"attention.key_length": head_dim, "attention.value_length": head_dim}
-    if config.model_type == "gemma3":
+    if config.model_type == "lfm2_vl":  # LFM2Model: tests/test_gguf_recurrent.py's keys and squeezed convolutions
+        from tests.test_gguf_recurrent import lfm2_keys, lfm2_tensors
+
+        case = Case("lfm2", "lfm2", "Lfm2ForCausalLM", {**LFM2_TEXT, "tie_word_embeddings": config.tie_word_embeddings},
+                    lfm2_keys, lfm2_tensors)  # fmt: skip
+    elif config.model_type == "gemma3":
         case = Case("gemma3", "gemma3_text", "Gemma3ForCausalLM", fields, lambda c: keys)
-    elif config.model_type == "qwen2_5_vl":  # Qwen2VLModel: a Qwen2 decoder (no head_dim in its config)
+    elif config.model_type == "qwen3_vl":  # Qwen3VLTextModel: a Qwen3 decoder
+        case = Case("qwen3vl", "qwen3", "Qwen3ForCausalLM", fields, lambda c: keys)
+    elif config.model_type == "internvl":  # its Qwen2 language model, converted as qwen2
+        case = Case("qwen2", "qwen2", "Qwen2ForCausalLM", {k: v for k, v in fields.items() if k != "head_dim"})
+    elif config.model_type in ("qwen2_5_vl", "qwen2_vl"):  # Qwen2VLModel: a Qwen2 decoder (no head_dim in its config)
         case = Case("qwen2vl", "qwen2", "Qwen2ForCausalLM", {k: v for k, v in fields.items() if k != "head_dim"})
     else:
         case = Case("llama", "llama", "LlamaForCausalLM", fields)
@@ -184,7 +321,8 @@ def run(capsys, *argv, code: int = 0):
     return json.loads(out) if "json" in argv else (out, err)
 
 
-BUILDERS = {"gemma3": gemma3, "mistral3": mistral3, "qwen2_5_vl": qwen25_vl}
+BUILDERS = {"gemma3": gemma3, "mistral3": mistral3, "qwen2_5_vl": qwen25_vl, "qwen2_vl": qwen2_vl, "qwen3_vl": qwen3_vl, "lfm2_vl": lfm2_vl, "idefics3": idefics3,
+            "smolvlm": lambda tie=False: idefics3(tie, "smolvlm"), "internvl": internvl}
 PAIRED = tuple(BUILDERS)
 
 
@@ -255,7 +393,7 @@ def test_an_unknown_projector_type_is_refused_naming_the_mapped_ones(tmp_path, c
     write_mmproj(model, config, path, projector_type="cogvlm")
     out, err = run(capsys, "count", path, code=2)
     assert err.count("\n") == 1 and "clip.projector_type: 'cogvlm' is not mapped" in err
-    assert "gemma3, pixtral, qwen2.5vl_merger" in err
+    assert "gemma3, idefics3, internvl, lfm2, pixtral, qwen2.5vl_merger, qwen2vl_merger, qwen3vl_merger" in err
 
 
 def test_a_pixtral_projector_without_patch_merger_is_refused(tmp_path, capsys):
@@ -268,3 +406,14 @@ def test_a_pixtral_projector_without_patch_merger_is_refused(tmp_path, capsys):
     assert "mm.patch_merger.weight" in tensors
     out, err = run(capsys, "count", path, code=2)
     assert err.count("\n") == 1 and "mm.patch_merger.weight: missing" in err
+
+
+def test_qwen3_vl_deepstack_flags_that_do_not_match_the_mergers_are_refused(tmp_path, capsys):
+    """The deepstack blocks are read from clip.vision.is_deepstack_layers; the file's v.deepstack.<block> tensors
+    must be those blocks' (else the mergers would be renumbered wrongly)."""
+    model, config = qwen3_vl()
+    path = tmp_path / "mmproj.gguf"
+    write_mmproj(model, config, path)
+    path.write_bytes(path.read_bytes().replace(b"v.deepstack.1.", b"v.deepstack.0."))  # the flags still say 1, 2
+    out, err = run(capsys, "count", path, code=2)
+    assert err.count("\n") == 1 and "clip.vision.is_deepstack_layers: says blocks [1, 2]" in err and "[0, 2]" in err

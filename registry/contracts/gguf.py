@@ -85,6 +85,10 @@ class GgufArchitecture:
       elements in another layout (compared by count); two GGUF tensors on one module: joined, by count;
     * ``variants``: GGUF tensor -> entries of ``tensors`` that hold instead when the file has it (Falcon-40B's
       ``attn_norm`` is ``ln_mlp`` when there is an ``attn_norm_2``);
+    * ``renumbered``: GGUF prefix -> checkpoint list, for numbered groups that llama.cpp numbers otherwise
+      than the checkpoint: ``<prefix>.<n>.<rest>`` is ``<list>.<j>.<rest>``, ``j`` the rank of ``n`` among
+      the file's numbers under that prefix and ``<rest>`` read through ``tensors`` (Qwen3-VL's deepstack
+      mergers, ``v.deepstack.<block>.fc1`` for ``deepstack_merger_list.<j>.linear_fc1``);
     * ``presence``: config field -> GGUF tensor whose presence in the file sets it true (``!`` first:
       absence sets it true);
     * ``fixed``: config fields the architecture sets whatever the file says;
@@ -119,6 +123,7 @@ class GgufArchitecture:
     tensors: Mapping[str, str] = field(default_factory=dict)
     layers: str = "model.layers"
     variants: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    renumbered: Mapping[str, str] = field(default_factory=dict)
     presence: Mapping[str, str] = field(default_factory=dict)
     fixed: Mapping[str, Any] = field(default_factory=dict)
     not_parameters: tuple[str, ...] = ("rope_freqs.weight",)
@@ -150,14 +155,16 @@ class GgufArchitecture:
         if self.is_row:
             if self.tensor_name is not None or not isinstance(self.model_type, str) or not self.model_type:
                 return f"GGUF architecture {self.name!r}: a row needs a model_type and no tensor_name"
-            if not all(isinstance(m, Mapping) for m in (self.keys, self.tensors, self.presence, self.fixed, self.variants)):
-                return f"GGUF architecture {self.name!r}: keys, tensors, variants, presence and fixed must be mappings"
+            if not all(isinstance(m, Mapping) for m in (self.keys, self.tensors, self.presence, self.fixed, self.variants,
+                                                        self.renumbered)):
+                return (f"GGUF architecture {self.name!r}: keys, tensors, variants, renumbered, presence and fixed must "
+                        "be mappings")  # fmt: skip
             texts = [*self.keys.items(), *self.tensors.items(), *self.presence.items(), *self.fixed,
                      *(pair for v in self.variants.values() for pair in (v.items() if isinstance(v, Mapping) else [v])),
-                     *self.variants, *self.classes, *self.not_parameters, self.layers, self.vocab, self.blocks,
+                     *self.variants, *self.renumbered.items(), *self.classes, *self.not_parameters, self.layers, self.vocab, self.blocks,
                      *self.selected_by, *self.parts, *self.completes, self.text_model_type]  # fmt: skip
             if not all(isinstance(x, str) for t in texts for x in (t if isinstance(t, tuple) else (t,))):
-                return (f"GGUF architecture {self.name!r}: the names of keys, tensors, variants, presence, fixed, "
+                return (f"GGUF architecture {self.name!r}: the names of keys, tensors, variants, renumbered, presence, fixed, "
                         "classes, not_parameters, layers, vocab, blocks, selected_by, parts, completes and text_model_type "
                         "must be text")  # fmt: skip
             if ("/" in self.name) != bool(self.selected_by):
@@ -176,6 +183,6 @@ class GgufArchitecture:
 
     def fingerprint(self) -> tuple[object, ...]:
         """The plugin code and data this mapping runs, with its code objects (see ``Family.fingerprint``)."""
-        return (*code_of(self.config, self.tensor_name, self.rule), self.keys, self.tensors, self.variants, self.presence,
-                self.fixed, self.vocab, self.blocks, self.selected_by, self.parts, self.completes,
+        return (*code_of(self.config, self.tensor_name, self.rule), self.keys, self.tensors, self.variants, self.renumbered,
+                self.presence, self.fixed, self.vocab, self.blocks, self.selected_by, self.parts, self.completes,
                 self.text_model_type)

@@ -13,6 +13,8 @@ than the checkpoint does, the row says so and the count stays exact:
 
 * merged experts (``blk.3.ffn_up_exps.weight`` of shape ``(E, ff, d)``, module with ``{e}``):
   split into the E tensors of shape ``(ff, d)`` that the checkpoint holds;
+* numbered groups numbered otherwise (``renumbered``: Qwen3-VL's deepstack mergers, numbered by the
+  block that feeds them): renumbered by rank, as the checkpoint's list;
 * the same elements in another layout (``~module``: transposed, squeezed, stacked otherwise), or
   two GGUF tensors joined in one checkpoint tensor: the names map, and the tensor is compared by
   its number of elements (``flat``), not its shape.
@@ -79,11 +81,24 @@ def _block(arch: GgufArchitecture, name: str) -> re.Match[str] | None:
     return re.fullmatch(rf"{re.escape(arch.blocks)}\.(\d+)\.(.+)", name)
 
 
-def _target(arch: GgufArchitecture, tensors: dict[str, str], name: str) -> str | None:
+def _ranks(arch: GgufArchitecture, names: set[str]) -> dict[str, dict[int, int]]:
+    """For each ``renumbered`` prefix, the rank of each number the file's tensors carry under it."""
+    ranks = {}
+    for prefix in arch.renumbered:
+        found = {int(m[1]) for n in names if (m := re.match(rf"{re.escape(prefix)}\.(\d+)\.", n))}
+        ranks[prefix] = {n: j for j, n in enumerate(sorted(found))}
+    return ranks
+
+
+def _target(arch: GgufArchitecture, tensors: dict[str, str], name: str,
+            ranks: dict[str, dict[int, int]] | None = None) -> str | None:  # fmt: skip
     """The checkpoint name (with its ``~`` and ``{e}`` markers) of GGUF tensor ``name``; None: unmapped."""
     block = _block(arch, name)
     rest = block[2] if block else name
     prefix = f"{arch.layers}.{block[1]}." if block else ""
+    for group, target in arch.renumbered.items():
+        if (m := re.fullmatch(rf"{re.escape(group)}\.(\d+)\.(.+)", name)) and ranks:
+            rest, prefix = m[2], f"{target}.{ranks[group][int(m[1])]}."
     if rest in tensors:
         module, kind = tensors[rest], ""
     else:
@@ -116,6 +131,7 @@ def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo], path: str) ->
     skipped: list[str] = []
     joined: dict[str, int] = {}  # checkpoint name -> its place in ``out``, for GGUF tensors joined in one
     names = {t.name for t in tensors}
+    ranks = _ranks(arch, names)
     mapping = dict(arch.tensors)
     for tensor, instead in arch.variants.items():
         if tensor in names:
@@ -125,7 +141,7 @@ def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo], path: str) ->
         if info.name in arch.not_parameters or (block and block[2] in arch.not_parameters):
             skipped.append(info.name)
             continue
-        target = _target(arch, mapping, info.name)
+        target = _target(arch, mapping, info.name, ranks)
         if target is None:
             out.append(TensorInfo(info.name, info.dtype, info.shape, info.nbytes, info.overhead, (info.name,), info.flat))
             continue
