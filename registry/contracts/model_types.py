@@ -41,13 +41,15 @@ class Mapped:
     ``params`` maps each hyper-parameter to the config field it was read from and its
     value (None: the family's default), so that a family's validation error names the
     config's field. ``notes`` are lines worth telling the user (printed as warnings). ``images``: how
-    the model's images become tokens (an ``ImageInputs`` of :mod:`registry.sources.images`; None: none).
+    the model's images become tokens (an ``ImageInputs`` of :mod:`registry.sources.images`; None: none);
+    ``audio``: how its audio becomes encoder positions (an ``AudioInputs`` of :mod:`registry.sources.audio`).
     """
 
     family: str
     params: Params
     notes: tuple[str, ...] = ()
     images: Any = None
+    audio: Any = None
 
 
 @dataclass(frozen=True)
