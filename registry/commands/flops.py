@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
     from registry.commands._audio import audio_plans
 
-    plans, sounds = image_plans("flops", args, models), audio_plans("flops", args, models)
+    sounds, plans = audio_plans("flops", args, models), image_plans("flops", args, models)
     reports = []
     for m in models:
         try:

@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
 
     from registry.commands._audio import audio_plans
 
-    plans, sounds = image_plans("memory", args, models), audio_plans("memory", args, models)
+    sounds, plans = audio_plans("memory", args, models), image_plans("memory", args, models)
     reports = []
     for m in models:
         for d in dtypes or ["bf16"]:
