@@ -22,7 +22,9 @@ GPU-hours and days those FLOPs take at that utilisation of the GPU's dense peak
 step at C tokens for --batch sequences, the bytes it reads (weights at --dtype, the cache
 at --kv-dtype) and, with a GPU, the roofline bound on tokens per second. With --images N
 (--image-size HxW): a vision-language model's sequence holds --seq-len text tokens and the
-images' tokens, and its vision tower runs over each image (the assumption printed). See docs/compute.md."""
+images' tokens, and its vision tower runs over each image (the assumption printed). With --audio-seconds S:
+a speech encoder over its frames, or Voxtral's language model over text and audio tokens and its audio tower
+per 30 s window. See docs/compute.md."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

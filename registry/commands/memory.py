@@ -30,7 +30,8 @@ reserve (--reserve, default 10%), whether one GPU's share fits and by how much, 
 such GPUs, and the longest context and largest batch that fit. --images N (--image-size HxW):
 each sequence also holds a vision-language model's image tokens, by its own patching and merging
 (the cache and activations over them; with --train the vision tower's activations too), the
-assumption printed. Counts take suffixes (8k =
+assumption printed. --audio-seconds S: a speech model's audio, by its own feature extractor
+(an encoder's frames; Whisper's cross-attention cache; Voxtral's audio tokens in the sequence). Counts take suffixes (8k =
 8,000, 8Ki = 8,192). Sizes in the table are decimal (1 GB = 1e9 bytes); JSON and CSV
 give exact bytes. See docs/compute.md."""
 
