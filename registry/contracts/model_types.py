@@ -79,6 +79,7 @@ class ModelType:
     origin: str = field(default="", compare=False)
     spellings: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     family: str = ""
+    images: Any = field(default=None, compare=False)
 
     #: What the plugin registry calls one of these in its messages.
     what: ClassVar[str] = "model type"
