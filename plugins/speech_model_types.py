@@ -14,7 +14,7 @@ classification and x-vector heads are not mapped.
 
 from __future__ import annotations
 
-from registry import ConfigReader, Params, Row, Rule, hookimpl, short_value
+from registry import AudioRule, ConfigReader, Params, Row, Rule, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
 
 #: The class names of each task, by the architecture they build.
@@ -113,6 +113,13 @@ _WHISPER_SHAPE_FREE = frozenset("""
     forced_decoder_ids
 """.split())  # fmt: skip
 
+#: Whisper's audio (``WhisperFeatureExtractor``: 16 kHz, hop 160, padded to 30 s; :mod:`registry.sources.audio`).
+WHISPER_AUDIO = AudioRule("Whisper: log-mel padded to one 30 s window, conv stride 2",
+                          note="WhisperFeatureExtractor pads every clip to 30 s: 1,500 encoder positions")
+#: wav2vec2's, HuBERT's and WavLM's audio: 16 kHz samples through the conv feature encoder (``conv_kernel``, ``conv_stride``).
+CONV_FRAMES = AudioRule("conv feature encoder over 16 kHz samples", kind="samples",
+                        note="_get_feat_extract_output_lengths; no padding")
+
 
 def _encoder_row(name: str, prefix: str, reads: dict, *rules, fixed=None, classes=None, shape_free=frozenset()) -> Row:
     return Row(
@@ -121,6 +128,7 @@ def _encoder_row(name: str, prefix: str, reads: dict, *rules, fixed=None, classe
         reads={**_ENCODER_READS, **reads}, defaults=DEFAULTS[name], fixed={"base_name": name, **(fixed or {})},
         rules=(_architecture, _speech_encoder(name), *rules), shape_free=_ENCODER_SHAPE_FREE | shape_free,
         description=f"{prefix}: convolutional feature encoder and transformer encoder over raw audio",
+        audio=CONV_FRAMES,
     )  # fmt: skip
 
 
@@ -138,6 +146,7 @@ ROWS = (
         },
         defaults=DEFAULTS["whisper"], rules=(_architecture,), shape_free=_WHISPER_SHAPE_FREE,
         description="Whisper: conv front end over log-mel frames, encoder, decoder with cross-attention",
+        audio=WHISPER_AUDIO,
     ),  # fmt: skip
     _encoder_row("wav2vec2", "Wav2Vec2", _QUANTIZER_READS,
                  classes=("Wav2Vec2ForCTC", "Wav2Vec2Model", "Wav2Vec2ForPreTraining")),

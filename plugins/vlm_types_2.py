@@ -26,7 +26,7 @@ Each is a :class:`registry.Composite` as transformers 5.25 builds the class name
 
 from __future__ import annotations
 
-from registry import Composite, ConfigReader, Params, SubConfig, Tower, hookimpl
+from registry import AudioRule, Composite, ConfigReader, Params, SubConfig, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
 
 
@@ -92,6 +92,13 @@ def untied(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> tuple[str, 
     return ()
 
 
+#: Voxtral's audio: ``VoxtralProcessor`` cuts it into 30 s chunks, each Whisper's 3,000 mel frames (1,500 encoder
+#: positions); ``get_audio_features`` reshapes the tower's output to the audio config's ``intermediate_size``
+#: (four ``hidden_size`` frames stacked): 375 language-model tokens a chunk.
+VOXTRAL_AUDIO = AudioRule("Voxtral: 30 s chunks of log-mel, 1,500 positions, stacked by intermediate_size / hidden_size",
+                          part="audio", stack=("d_ff", "d_model"), long="windows",
+                          note="each chunk padded to 30 s (VoxtralProcessor)")
+
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
     Composite("llama4", "composite", ("Llama4ForConditionalGeneration",), (
@@ -113,7 +120,8 @@ COMPOSITES = (
         Tower("text", config="text_config", model_type="llama", model_types=("*",), moves={"model": "model.language_model"}),
     ), rules=(voxtral_text_defaults, untied),
         shape_free=frozenset(("audio_token_id", "projector_hidden_act", "hidden_size", "vocab_size", "tie_word_embeddings")),
-        description="Voxtral: Whisper-style audio encoder, two-layer projector, any mapped language model"),
+        description="Voxtral: Whisper-style audio encoder, two-layer projector, any mapped language model",
+        audio=VOXTRAL_AUDIO),
 )  # fmt: skip
 
 

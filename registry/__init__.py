@@ -75,6 +75,7 @@ _EXPORTS = {
     "Tower": "registry.sources.composite",
     "SubConfig": "registry.sources.composite",
     "ImageRule": "registry.sources.images",
+    "AudioRule": "registry.sources.audio",
     "ImageTokens": "registry.sources.images",
     "select_part": "registry.model",
     "Rule": "registry.sources.rows",
@@ -98,6 +99,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )  # fmt: skip
     from registry.sources.rows import Row, Rule
     from registry.sources.images import ImageRule, ImageTokens
+    from registry.sources.audio import AudioRule
     from registry.sources.loading import families, load
     from registry.model import Model, build_model
     from registry.api import chinchilla, count, count_flops, estimate_memory, html_report

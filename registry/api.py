@@ -58,18 +58,19 @@ def count(model: Model | str | Path, include_mtp: bool = False) -> Report:
 
 def count_flops(model: Model | str | Path, seq_len: int | None = None, convention: str = "appendix-f",
                 tokens: int | None = None, recompute: str = "none", *, images: int | None = None,
-                image_size: tuple[int, int] | None = None) -> FlopsReport:  # fmt: skip
+                image_size: tuple[int, int] | None = None, audio_seconds: float | str | None = None) -> FlopsReport:  # fmt: skip
     """``registry flops``: forward, backward and training FLOPs (Chinchilla Appendix F, PaLM, 6ND) beside 6ND.
 
     ``recompute`` (none, selective, full) adds what activation recomputation runs again. ``images``
     (``image_size``: (height, width), default the model's native size): a vision-language model's
-    sequence also holds that many images (:func:`registry.analyses.images.plan_images`).
+    sequence also holds that many images (:func:`registry.analyses.images.plan_images`); ``audio_seconds``: a
+    speech model hears that much audio (:func:`registry.analyses.audio.plan_audio`).
     """
     from registry.analyses.flops import DEFAULT_SEQ_LEN, flops
 
     loaded = model_of(model, "registry.count_flops")
     return flops(loaded, seq_len or DEFAULT_SEQ_LEN, convention, tokens, recompute,
-                 images=_images(loaded, images, image_size))  # fmt: skip
+                 images=_images(loaded, images, image_size), audio=_audio(loaded, audio_seconds))  # fmt: skip
 
 
 def _images(model: Model, images: int | None, image_size: tuple[int, int] | None):
@@ -79,6 +80,15 @@ def _images(model: Model, images: int | None, image_size: tuple[int, int] | None
     from registry.analyses.images import plan_images
 
     return plan_images(model, 1 if images is None else images, image_size)
+
+
+def _audio(model: Model, seconds: float | str | None):
+    """The AudioPlan of ``seconds`` of audio, None without them."""
+    if seconds is None:
+        return None
+    from registry.analyses.audio import plan_audio
+
+    return plan_audio(model, seconds)
 
 
 #: The options of ``registry memory`` that :func:`estimate_memory` gathers into a Training.
@@ -96,8 +106,8 @@ def estimate_memory(model: Model | str | Path, dtype: str = "bf16", train: bool 
     ``flash_attention``, ``activations``, ``sequence_parallel``, ``lora`` (a rank),
     ``lora_targets`` (names or a comma-separated string), ``qlora`` (any of them implies
     training); ``gpus`` (a count or ``"8xH100"``), ``gpu`` (a catalogue name or a
-    :class:`~registry.analyses.gpus.GPU`), ``zero``, ``tp``, ``pp``, ``ep``; ``images`` and ``image_size``
-    (as :func:`count_flops`); or the
+    :class:`~registry.analyses.gpus.GPU`), ``zero``, ``tp``, ``pp``, ``ep``; ``images``, ``image_size`` and
+    ``audio_seconds`` (as :func:`count_flops`); or the
     objects :func:`registry.analyses.memory.memory` takes (``training``, ``parallel``).
     Unknown options are a TypeError naming them.
     """
@@ -107,7 +117,7 @@ def estimate_memory(model: Model | str | Path, dtype: str = "bf16", train: bool 
     from registry.analyses.sharding import Parallelism
 
     known = {"optimizer", "seq_len", "batch", "kv_dtype", "encoder_len", "reserve", "gpu", "training", "parallel",
-             "stored_weights", "images", "image_size", *_TRAINING, *_PARALLEL}  # fmt: skip
+             "stored_weights", "images", "image_size", "audio_seconds", *_TRAINING, *_PARALLEL}  # fmt: skip
     unknown = sorted(set(options) - known)
     if unknown:
         raise TypeError(f"registry.estimate_memory: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -137,7 +147,7 @@ def estimate_memory(model: Model | str | Path, dtype: str = "bf16", train: bool 
         options["gpu"] = gpu
     loaded = model_of(model, "registry.estimate_memory")
     plan = _images(loaded, options.pop("images", None), options.pop("image_size", None))
-    return memory(loaded, dtype, train, images=plan, **options)
+    return memory(loaded, dtype, train, images=plan, audio=_audio(loaded, options.pop("audio_seconds", None)), **options)
 
 
 def chinchilla(model: Model | str | Path | None = None, *, compute: float | None = None, params: float | None = None,

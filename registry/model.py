@@ -28,7 +28,8 @@ class Model:
     spec file the model came from. ``ignored_fields`` are fields of a config.json that
     transformers does not know for its model type (its model never reads them);
     ``warnings`` are lines the command line prints on stderr. ``images``: how the model's images
-    become tokens (:class:`registry.sources.images.ImageInputs`, from a composite config; None: none known).
+    become tokens (:class:`registry.sources.images.ImageInputs`, from a composite config; None: none known);
+    ``audio``: how its audio becomes encoder positions (:class:`registry.sources.audio.AudioInputs`; None: none known).
     """
 
     name: str
@@ -43,6 +44,7 @@ class Model:
     ignored_fields: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     images: Any = None
+    audio: Any = None
 
 
 def build_architecture(family_name: str, params: BaseModel) -> Module:

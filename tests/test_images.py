@@ -262,8 +262,8 @@ def test_library_functions():
     path = str(CONFIGS / "gemma-3-27b-it" / "config.json")
     assert registry.count_flops(path, images=2).images["image_tokens"] == 512
     assert registry.estimate_memory(path, seq_len=100, image_size=(480, 640)).seq_len == 100 + 256
-    with pytest.raises(ValueError, match="takes no images"):  # a TOML spec does not carry the config's image rule
-        registry.count_flops(str(ROOT / "specs" / "gemma-3-27b-it.toml"), images=1)
+    with pytest.raises(ValueError, match="takes no images"):  # a text-only model
+        registry.count_flops(str(ROOT / "specs" / "meta-llama-3-8b.toml"), images=1)
 
 
 @pytest.mark.parametrize("change, message", [

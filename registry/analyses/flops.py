@@ -66,6 +66,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from registry.analyses.flops_terms import DEFAULT_SEQ_LEN, TERMS, decode_terms, forward_terms
+from registry.analyses.audio import AudioPlan, audio_forward_terms
 from registry.analyses.images import ImagePlan, image_forward_terms
 from registry.analyses.report import count
 from registry.model import Model
@@ -155,6 +156,7 @@ class FlopsReport:
     notes: list[str] = field(default_factory=list)
     images: dict[str, Any] | None = None
     vision_forward_flops_per_image: int | None = None
+    audio: dict[str, Any] | None = None
 
     def row(self) -> dict[str, Any]:
         """The headline numbers as one flat row, in field order (no terms, n_params, notes)."""
@@ -166,7 +168,7 @@ class FlopsReport:
         return {**self.row(), "n_params": self.n_params, "terms": dict(self.terms),
                 "training_flops_per_token": self.training_flops_per_token,
                 "training_flops_per_token_by_convention": dict(self.training_flops_per_token_by_convention),
-                "notes": list(self.notes), **self._images()}  # fmt: skip
+                "notes": list(self.notes), **self._images(), **(self.audio or {})}  # fmt: skip
 
     def _images(self) -> dict[str, Any]:
         """The images' keys (:class:`registry.analyses.images.ImagePlan`), when the sequence holds images."""
@@ -177,7 +179,7 @@ class FlopsReport:
 
 #: FlopsReport fields left out of :meth:`FlopsReport.row`.
 _NOT_IN_ROW = frozenset({"n_params", "terms", "training_flops_per_token", "training_flops_per_token_by_convention",
-                         "notes", "images", "vision_forward_flops_per_image"})  # fmt: skip
+                         "notes", "images", "vision_forward_flops_per_image", "audio"})  # fmt: skip
 
 
 def convention_terms(all_terms: dict[str, int], convention: str, report: Any, seq_len: int) -> dict[str, int]:
@@ -210,7 +212,7 @@ def recompute_flops(terms: dict[str, int], recompute: str) -> int:
 
 def flops(
     model: Model, seq_len: int = DEFAULT_SEQ_LEN, convention: str = "appendix-f", tokens: int | None = None,
-    recompute: str = "none", images: ImagePlan | None = None,
+    recompute: str = "none", images: ImagePlan | None = None, audio: AudioPlan | None = None,
 ) -> FlopsReport:  # fmt: skip
     """Forward, backward and training FLOPs of ``model`` and the ``6·N·D`` comparison.
 
@@ -218,7 +220,8 @@ def flops(
     full) adds what activation recomputation runs again. ``images``
     (:func:`registry.analyses.images.plan_images`): the sequence holds ``seq_len`` text tokens and the
     images' tokens (the report's ``seq_len`` is their sum), and the vision tower runs over each image
-    (:mod:`registry.analyses.images`); the per-token figures are then rounded down. Raises ValueError for an
+    (:mod:`registry.analyses.images`); the per-token figures are then rounded down. ``audio``
+    (:func:`registry.analyses.audio.plan_audio`): :func:`registry.analyses.audio.audio_forward_terms`. Raises ValueError for an
     unknown convention or recompute setting, a non-positive ``seq_len`` or ``tokens``.
     """
     if convention not in CONVENTIONS:
@@ -228,7 +231,12 @@ def flops(
     if tokens is not None and tokens < 1:
         raise ValueError(f"tokens must be a positive integer, got {tokens}")
     per_image = None
-    if images is not None:
+    if audio is not None:
+        if images is not None:
+            raise ValueError("give images or audio, not both")
+        all_terms, seq_len, notes = audio_forward_terms(model, seq_len, audio)
+        notes.append(f"audio: {audio.line()}")
+    elif images is not None:
         all_terms, per_image, notes = image_forward_terms(model, seq_len, images)
         seq_len += images.tokens
         notes.append(f"images: {images.line()}")
@@ -275,6 +283,7 @@ def flops(
         notes=notes,
         images=None if images is None else images.to_dict(),
         vision_forward_flops_per_image=None if per_image is None else sum(per_image.values()),
+        audio=None if audio is None else audio.to_dict(),
     )
 
 

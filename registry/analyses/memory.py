@@ -46,6 +46,7 @@ from registry.analyses.sharding import (
 from registry.analyses.storage import FORMATS, Format, find_format, scope_note, weights_bytes
 from registry.analyses.tensor_parallel import attention_heads, kv_share, replication_note, split_problem, valid_degrees
 from registry.blocks import BlockBase
+from registry.analyses.audio import AudioPlan, audio_lengths
 from registry.analyses.images import ImagePlan, image_activations
 from registry.model import Model
 from registry.numbers import ceil_div, ratio
@@ -107,6 +108,7 @@ def memory(
     stored_weights: tuple[int, str] | None = None,
     search: bool = True,
     images: ImagePlan | None = None,
+    audio: AudioPlan | None = None,
 ) -> MemoryReport:
     """Weights, training state, activations and cache of ``model`` in bytes, whole and per GPU.
 
@@ -117,7 +119,8 @@ def memory(
     longest context and largest batch that fit (with ``images``: text tokens beside them). ``images``
     (:func:`registry.analyses.images.plan_images`): each sequence holds ``seq_len`` text tokens and the
     images' tokens (the report's ``seq_len`` is their sum), the cache and activations over all of
-    them, and in training the vision tower's activations over each image's patches. Raises ValueError for an unknown format
+    them, and in training the vision tower's activations over each image's patches. ``audio``
+    (:func:`registry.analyses.audio.plan_audio`): :func:`registry.analyses.audio.audio_lengths`. Raises ValueError for an unknown format
     or optimizer, training at a type other than :data:`TRAIN_DTYPES`, a non-positive
     size, an unknown recompute setting, a tensor-parallel degree the heads cannot take,
     or a LoRA target that names no linear layer.
@@ -151,6 +154,12 @@ def memory(
     if images is not None:
         seq_len += images.tokens
         notes.append(f"images: {images.line()}")
+    if audio is not None:
+        if images is not None:
+            raise ValueError("give images or audio, not both")
+        seq_len, encoder_len = audio_lengths(audio, seq_len, encoder_len, train)
+        text_len = seq_len - audio.tokens
+        notes.append(f"audio: {audio.line()}")
 
     groups, cache_notes = cache_groups(arch, seq_len, batch, kv_fmt.bits, encoder_len)
     notes += cache_notes
@@ -231,12 +240,14 @@ def memory(
         all_params=n + lora.trainable_params if lora else None,
         trainable_percent=ratio(100 * lora.trainable_params, n + lora.trainable_params) if lora else None,
         kv_cache_by_kind=groups, notes=notes, images=None if images is None else images.to_dict(),
+        audio=None if audio is None else audio.to_dict(),
     )  # fmt: skip
     if gpu is None:
         return result
     return _verdict(result, model, gpu, reserve, param_groups, par, split, heads, optimizer, search,
                     dict(dtype=dtype, train=train, optimizer=optimizer, kv_dtype=kv_fmt.name, encoder_len=encoder_len,
-                         parallel=par, training=training, stored_weights=stored_weights, images=images),
+                         parallel=par, training=training, stored_weights=stored_weights, images=images,
+                         audio=None if audio is None or audio.role == "encoder" else audio),
                     seq_len - text_len)  # fmt: skip
 
 

@@ -100,6 +100,7 @@ class MemoryReport:
     kv_cache_by_kind: list[CacheGroup] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     images: dict[str, Any] | None = None
+    audio: dict[str, Any] | None = None
 
     def row(self) -> dict[str, Any]:
         """The report as one flat row, in field order (notes and the cache by kind left out)."""
@@ -108,10 +109,11 @@ class MemoryReport:
     def to_dict(self) -> dict[str, Any]:
         """The row plus ``kv_cache_by_kind`` and ``notes``, JSON-ready."""
         return {**self.row(), "kv_cache_by_kind": [g.to_dict() for g in self.kv_cache_by_kind],
-                "notes": list(self.notes), **({} if self.images is None else self.images)}  # fmt: skip
+                "notes": list(self.notes), **({} if self.images is None else self.images),
+                **({} if self.audio is None else self.audio)}  # fmt: skip
 
 
-_NOT_IN_ROW = frozenset({"notes", "kv_cache_by_kind", "images"})
+_NOT_IN_ROW = frozenset({"notes", "kv_cache_by_kind", "images", "audio"})
 
 
 @dataclass(frozen=True)

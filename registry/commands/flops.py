@@ -22,7 +22,9 @@ GPU-hours and days those FLOPs take at that utilisation of the GPU's dense peak
 step at C tokens for --batch sequences, the bytes it reads (weights at --dtype, the cache
 at --kv-dtype) and, with a GPU, the roofline bound on tokens per second. With --images N
 (--image-size HxW): a vision-language model's sequence holds --seq-len text tokens and the
-images' tokens, and its vision tower runs over each image (the assumption printed). See docs/compute.md."""
+images' tokens, and its vision tower runs over each image (the assumption printed). With --audio-seconds S:
+a speech encoder over its frames, or Voxtral's language model over text and audio tokens and its audio tower
+per 30 s window. See docs/compute.md."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,9 +63,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", default=1, metavar="B", help="serving: sequences decoded together (default 1)")
     parser.add_argument("--dtype", default="bf16", metavar="TYPE", help="serving: storage type of the weights (default bf16)")
     parser.add_argument("--kv-dtype", default=None, metavar="TYPE", help="serving: storage type of the cache (default --dtype)")
+    from registry.commands._audio import add_audio_arguments
     from registry.commands._images import add_image_arguments
 
     add_image_arguments(parser)
+    add_audio_arguments(parser)
     add_format_option(parser)
 
 
@@ -102,10 +106,15 @@ def run(args: argparse.Namespace) -> int:
     models, ok = load_models(args.specs, NAME, getattr(args, "strict", False), part=getattr(args, "part", None))
     from registry.commands._images import image_plans
 
-    plans = image_plans("flops", args, models)
+    from registry.commands._audio import audio_plans
+
+    sounds, plans = audio_plans("flops", args, models), image_plans("flops", args, models)
     reports = []
     for m in models:
-        report = flops(m, seq_len, convention, tokens, recompute, images=plans.get(id(m)))
+        try:
+            report = flops(m, seq_len, convention, tokens, recompute, images=plans.get(id(m)), audio=sounds.get(id(m)))
+        except ValueError as exc:
+            raise SystemExit(f"registry flops: {m.name}: {exc}") from None
         if gpu is not None or context is not None or achieved is not None:
             try:
                 report = with_hardware(report, m, gpu=gpu, gpus=gpus, mfu=mfu, peak_dtype=peak, context=context,

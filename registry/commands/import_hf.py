@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from registry.commands import add_strict_option
 
@@ -40,8 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def spec_text(imported: Imported, name: str, source: str) -> str:
-    """The TOML spec of an imported config."""
+def spec_text(imported: Imported, name: str, source: str, images: dict[str, Any] | None = None) -> str:
+    """The TOML spec of an imported config; ``images``: its ``[images]`` table (:func:`images_table`)."""
     from registry.output import toml_writer
 
     header = (
@@ -50,7 +50,18 @@ def spec_text(imported: Imported, name: str, source: str) -> str:
         "counts follow the model transformers builds from that config."
     )
     top = {"name": name, "family": imported.family, "source": source}
-    return toml_writer.dumps(top, {"params": imported.params}, header=header)
+    return toml_writer.dumps(top, {"params": imported.params, **({"images": images} if images else {})}, header=header)
+
+
+def images_table(imported: Imported, data: dict[str, Any]) -> dict[str, Any] | None:
+    """A composite's ``[images]`` table (:mod:`registry.sources.spec_images`): its model type and the config fields
+    its image rule reads, as ``data`` gives them; None for a model that takes no images."""
+    from registry.plugin_manager import load_model_types
+
+    rule = getattr(load_model_types().get(imported.model_type), "images", None)
+    if imported.images is None or rule is None:
+        return None
+    return {"model_type": imported.model_type, **rule.config_values(data)}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         check_output(args.output, args.force)  # before writing the spec: an existing file is refused
     name = model_name("stdin" if where == "<stdin>" else where, data.get("_name_or_path"))
     try:
-        text = spec_text(imported, name, source)
+        text = spec_text(imported, name, source, images_table(imported, data))
     except ValueError as exc:  # a value TOML cannot hold (a lone surrogate)
         raise SpecError(where, "", f"cannot write the spec: {exc}") from None
     return _emit(text, args, f"family {imported.family}")

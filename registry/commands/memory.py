@@ -30,7 +30,8 @@ reserve (--reserve, default 10%), whether one GPU's share fits and by how much, 
 such GPUs, and the longest context and largest batch that fit. --images N (--image-size HxW):
 each sequence also holds a vision-language model's image tokens, by its own patching and merging
 (the cache and activations over them; with --train the vision tower's activations too), the
-assumption printed. Counts take suffixes (8k =
+assumption printed. --audio-seconds S: a speech model's audio, by its own feature extractor
+(an encoder's frames; Whisper's cross-attention cache; Voxtral's audio tokens in the sequence). Counts take suffixes (8k =
 8,000, 8Ki = 8,192). Sizes in the table are decimal (1 GB = 1e9 bytes); JSON and CSV
 give exact bytes. See docs/compute.md."""
 
@@ -87,9 +88,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="linear layers to adapt, comma-separated, or all-linear (default q_proj,v_proj)",
     )  # fmt: skip
     parser.add_argument("--qlora", action="store_true", help="with --lora: the frozen linear weights in NF4 (QLoRA)")
+    from registry.commands._audio import add_audio_arguments
     from registry.commands._images import add_image_arguments
 
     add_image_arguments(parser)
+    add_audio_arguments(parser)
     add_format_option(parser)
 
 
@@ -151,14 +154,17 @@ def run(args: argparse.Namespace) -> int:
     stored = {} if dtypes is not None or train else _stored_weights(args.specs, models)
     from registry.commands._images import image_plans
 
-    plans = image_plans("memory", args, models)
+    from registry.commands._audio import audio_plans
+
+    sounds, plans = audio_plans("memory", args, models), image_plans("memory", args, models)
     reports = []
     for m in models:
         for d in dtypes or ["bf16"]:
             try:
                 reports.append(memory(m, d, train, optimizer, seq_len, batch, kv_dtype, encoder_len=encoder_len,
                                       parallel=parallel, training=training, gpu=gpu, reserve=reserve,
-                                      stored_weights=stored.get(id(m)), images=plans.get(id(m))))  # fmt: skip
+                                      stored_weights=stored.get(id(m)), images=plans.get(id(m)),
+                                      audio=sounds.get(id(m))))  # fmt: skip
             except ValueError as exc:
                 raise SystemExit(f"registry memory: {m.name}: {exc}") from None
     if args.format == "json":

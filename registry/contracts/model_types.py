@@ -41,13 +41,15 @@ class Mapped:
     ``params`` maps each hyper-parameter to the config field it was read from and its
     value (None: the family's default), so that a family's validation error names the
     config's field. ``notes`` are lines worth telling the user (printed as warnings). ``images``: how
-    the model's images become tokens (an ``ImageInputs`` of :mod:`registry.sources.images`; None: none).
+    the model's images become tokens (an ``ImageInputs`` of :mod:`registry.sources.images`; None: none);
+    ``audio``: how its audio becomes encoder positions (an ``AudioInputs`` of :mod:`registry.sources.audio`).
     """
 
     family: str
     params: Params
     notes: tuple[str, ...] = ()
     images: Any = None
+    audio: Any = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class ModelType:
     origin: str = field(default="", compare=False)
     spellings: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     family: str = ""
+    images: Any = field(default=None, compare=False)
 
     #: What the plugin registry calls one of these in its messages.
     what: ClassVar[str] = "model type"

@@ -36,6 +36,9 @@ _TOP_LEVEL: dict[tuple[str, str], tuple[str | None, str]] = {
         "array of blocks", "the architecture, composed of [blocks](#block-kinds), for a spec without `family`"
     ),
     ("SpecFile", "models"): ("array of tables", "one entry per size, each a [`[[models]]` entry](#models-entries)"),
+    ("SpecFile", "images"): (
+        "table", "a vision-language model's image rule: its `model_type` and the config fields the rule reads"
+    ),
     ("SizeEntry", "name"): (None, "the size's name, as reports show it"),
     ("SizeEntry", "source"): (None, "where this size's numbers come from (default: the file's `source`)"),
     ("SizeEntry", "notes"): (None, "anything worth knowing (default: the file's `notes`)"),

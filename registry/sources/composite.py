@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from registry.contracts import COMMON_SHAPE_FREE, ConfigReader, Mapped, ModelType, Params, short_value
+from registry.sources.audio import AudioRule
 from registry.sources.images import ImageRule
 
 #: A connector's hyper-parameters from the config and the towers' (part -> Params, as mapped).
@@ -76,7 +77,8 @@ class Composite:
     ``parts``); ``classes`` the model classes ``architectures`` may name; ``towers`` the parts in
     transformers' order; ``rules`` what the whole config decides for the parts; ``shape_free``
     the top-level fields that change no shape (the sub-configs are read by the towers); ``images`` how
-    an image becomes tokens (:class:`registry.ImageRule`; None: the model takes no images).
+    an image becomes tokens (:class:`registry.ImageRule`; None: the model takes no images); ``audio`` how its
+    audio becomes positions and tokens (:class:`registry.AudioRule`, its ``part`` the audio tower).
     """
 
     name: str
@@ -87,6 +89,7 @@ class Composite:
     shape_free: frozenset[str] = frozenset()
     description: str = ""
     images: ImageRule | None = None
+    audio: AudioRule | None = None
 
     #: What the plugin registry calls one of these in its messages.
     what: ClassVar[str] = "model type"
@@ -116,7 +119,7 @@ class Composite:
         mapping.__doc__ = self.description
         read = {t.config for t in self.towers if t.config}
         return ModelType(self.name, self.classes, mapping, frozenset(self.shape_free) | read, self.description,
-                         family=self.family)  # fmt: skip
+                         family=self.family, images=self.images)  # fmt: skip
 
 
 class SubConfig(ConfigReader):
@@ -173,7 +176,10 @@ def map_composite(composite: Composite, cfg: ConfigReader, cls: str, model_type_
         part = {"part": tower.part, "family": families[tower.part], "path": tower.path, "moves": dict(tower.moves)}
         parts.append({k: v for k, v in part.items() if v} | {"params": values})
     images = composite.images.read(cfg) if composite.images else None
-    return Mapped(composite.family, {"parts": ("model_type", parts)}, tuple(notes), images=images)
+    audio = None
+    if composite.audio is not None:
+        audio = composite.audio.read(next(p["params"] for p in parts if p["part"] == composite.audio.part))
+    return Mapped(composite.family, {"parts": ("model_type", parts)}, tuple(notes), images=images, audio=audio)
 
 
 def _map_tower(tower: Tower, parent: ConfigReader, sub: SubConfig, model_type_of: ModelTypeOf) -> tuple[Mapped, list[str]]:

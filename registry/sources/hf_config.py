@@ -41,7 +41,7 @@ class Imported:
     never reads them); ``notes`` are lines worth telling the user; ``mapped_by`` names
     the plugin whose mapping was used; ``fields`` the config fields the mapping knows for this
     model type (those it read, every spelling, and those it declares shape-free): the names
-    ``--set`` takes on a config.json; ``images`` how its images become tokens (composites only).
+    ``--set`` takes on a config.json; ``images`` how its images become tokens (composites only); ``audio`` how its audio becomes positions.
     """
 
     model_type: str
@@ -54,6 +54,7 @@ class Imported:
     mapped_by: str = ""
     fields: frozenset[str] = frozenset()
     images: Any = None
+    audio: Any = None
 
 
 def _refusal(cfg: ConfigReader, model_type: Any) -> Exception:
@@ -131,7 +132,7 @@ def map_config(
         )
     return Imported(
         model_type, architecture, mapped.family, params, origins, tuple(ignored), (*notes, *mapped.notes),
-        mapping.origin, frozenset(cfg.read | mapping.shape_free) - CORE_FIELDS, mapped.images,
+        mapping.origin, frozenset(cfg.read | mapping.shape_free) - CORE_FIELDS, mapped.images, mapped.audio,
     )  # fmt: skip
 
 
@@ -207,6 +208,7 @@ def config_models(data: dict[str, Any], lines: dict[str, int], path: Path, *, st
             ignored_fields=imported.ignored,
             warnings=imported.notes,
             images=imported.images,
+            audio=imported.audio,
         )
     ]
 

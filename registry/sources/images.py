@@ -86,6 +86,22 @@ class ImageRule:
     function: ImageFunction | None = None
     note: str = ""
 
+    def fields(self) -> tuple[str, ...]:
+        """The dotted config fields the rule reads (what a TOML spec keeps of the config: ``[images]``)."""
+        names = (self.size, self.patch, self.merge, self.fixed_tokens, self.select_strategy, *self.extra.values())
+        return tuple(dict.fromkeys(n for n in names if n))
+
+    def config_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """``dotted field -> value`` of the fields the rule reads that the config ``data`` gives."""
+        found = {}
+        for dotted in self.fields():
+            node: Any = data
+            for key in dotted.split("."):
+                node = node.get(key) if isinstance(node, dict) else None
+            if node is not None:
+                found[dotted] = node
+        return found
+
     def read(self, cfg: ConfigReader) -> ImageInputs:
         """The rule's numbers from a config (whole numbers where a side or a count is read)."""
 

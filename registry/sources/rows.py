@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from registry.sources.audio import AudioRule
 from registry.contracts import COMMON_SHAPE_FREE, REQUIRED, ConfigReader, Mapped, ModelType, Params, short_value
 
 #: A rule: reads what the row's data cannot say, and adds to (or changes) the hyper-parameters;
@@ -56,7 +57,8 @@ class Row:
     its configuration class has it); ``fixed`` the hyper-parameters the model type sets
     whatever the config says; ``rules`` run in order after the reads, for what is logic;
     ``shape_free`` the configuration's fields that change no shape. ``description`` is
-    one line for ``registry families --model-types``.
+    one line for ``registry families --model-types``. ``audio``: how the model's audio becomes encoder
+    positions (:class:`registry.sources.audio.AudioRule`; None: the model takes no audio).
     """
 
     name: str
@@ -68,6 +70,7 @@ class Row:
     rules: tuple[Rule, ...] = ()
     shape_free: frozenset[str] = frozenset()
     description: str = ""
+    audio: AudioRule | None = None
 
     #: What the plugin registry calls one of these in its messages.
     what: ClassVar[str] = "model type"
@@ -119,7 +122,8 @@ def read_row(row: Row, cfg: ConfigReader, cls: str, fields: Mapping[str, Any]) -
             notes += said
         elif said:
             family = said
-    return Mapped(family, params, notes + _nested_ignored(row, cfg))
+    audio = row.audio.read({k: v for k, (_, v) in params.items()}, cfg.data, row.defaults) if row.audio else None
+    return Mapped(family, params, notes + _nested_ignored(row, cfg), audio=audio)
 
 
 def _nested_ignored(row: Row, cfg: ConfigReader) -> tuple[str, ...]:

@@ -96,6 +96,8 @@ class SpecFile(BaseModel):
     )
     blocks: list[Any] | None = Field(None, description="the architecture composed of blocks, for a spec without family")
     models: list[SizeEntry] | None = Field(None, description="one entry per size of a table of sizes")
+    images: dict[str, Any] | None = Field(None, description="a vision-language model's image rule: its model_type and "
+                                          "the config fields the rule reads (import-hf writes it)")  # fmt: skip
 
     @model_validator(mode="after")
     def _check(self) -> SpecFile:
@@ -105,6 +107,8 @@ class SpecFile(BaseModel):
             raise FieldError("blocks", "a spec has either a family or [[blocks]], not both")
         if self.blocks is not None and (self.params or self.models):
             raise FieldError("params", "params and [[models]] need a family; a [[blocks]] spec lists its blocks only")
+        if self.images is not None and self.family != "composite":
+            raise FieldError("images", "[images] is for a vision-language model's spec (family composite)")
         if self.models is None and self.name is None:
             raise FieldError("name", "field required")
         if self.models is not None and not self.models:
@@ -273,7 +277,14 @@ class _Loader:
             training_tokens=base.training_tokens or spec.training_tokens,
             notes=base.notes or spec.notes,
             path=self.path,
+            images=None if spec.images is None else self.images(spec.images),
         )
+
+    def images(self, table: dict[str, Any]) -> Any:
+        """The ``[images]`` table read back by its model type's image rule (:mod:`registry.sources.spec_images`)."""
+        from registry.sources.spec_images import spec_images
+
+        return spec_images(table, lambda key, message: self.error(("images", key), message))
 
     def composed(self, spec: SpecFile) -> Model:
         try:

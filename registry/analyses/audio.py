@@ -1,0 +1,142 @@
+"""Audio in a speech model: how many encoder positions and language-model tokens, and the FLOPs they bring.
+
+:func:`plan_audio` turns ``seconds`` of audio into an :class:`AudioPlan`, by the model's own rule
+(``Model.audio``, read from its config: :mod:`registry.sources.audio`). What the plan drives depends on the
+model:
+
+* an audio encoder alone (wav2vec2, HuBERT, WavLM: ``role="encoder"``): its sequence is the conv feature
+  encoder's frames; FLOPs and memory are the model's at that length (the text ``--seq-len`` is not used);
+* an encoder-decoder (Whisper: ``role="encoder-decoder"``): the encoder runs over its 1,500 positions, what the
+  decoder's cross-attention caches (``memory``'s ``encoder_len``);
+* a composite (Voxtral: ``role="composite"``): the language model's sequence grows by the audio tokens (its
+  FLOPs, KV cache and activations over text and audio), the audio tower runs once per window over its
+  positions and the projector over the tokens (:func:`audio_forward_terms`).
+
+Each part is counted by registry's existing FLOPs rules (:func:`registry.analyses.flops_terms.forward_terms`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from typing import Any
+
+from registry.analyses.flops_terms import TERMS, forward_terms
+from registry.blocks.parts import only_part, part_names
+from registry.model import Model
+from registry.sources.audio import AudioFrames
+
+
+@dataclass(frozen=True)
+class AudioPlan:
+    """``seconds`` of audio in a model whose role is ``role`` (module docstring): ``frames`` by the rule ``label``;
+    ``note`` what the rule assumes; ``part`` the composite's audio tower ("" for a whole model)."""
+
+    role: str
+    frames: AudioFrames
+    label: str
+    note: str = ""
+    part: str = ""
+
+    @property
+    def tokens(self) -> int:
+        """Audio tokens in the language model's sequence (0 but in a composite)."""
+        return self.frames.tokens
+
+    def line(self) -> str:
+        """What the figures assume, in one line."""
+        f = self.frames
+        seconds = str(f.seconds.numerator) if f.seconds.denominator == 1 else f"{float(f.seconds):g}"
+        windows = f"{f.windows} windows of " if f.windows > 1 else ""
+        tokens = f", {f.tokens:,} tokens in the language model's sequence" if self.role == "composite" else ""
+        note = f"; {self.note}" if self.note else ""
+        return (f"{seconds} s of audio ({f.samples:,} samples): audio encoder over {windows}{f.positions:,} positions"
+                f"{tokens} ({self.label}){note}")  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the request and what it becomes."""
+        f = self.frames
+        return {"audio_seconds": float(f.seconds), "audio_samples": f.samples, "audio_windows": f.windows,
+                "audio_encoder_positions": f.positions, "audio_tokens": f.tokens, "audio_rule": self.label,
+                "audio_assumption": self.line()}  # fmt: skip
+
+
+def plan_audio(model: Model, seconds: Fraction | float | int | str) -> AudioPlan:
+    """``seconds`` of audio in ``model``. Raises ValueError for a model that takes no audio (no audio rule) or
+    seconds it cannot take."""
+    from registry.sources.audio import parse_seconds
+
+    rule = model.audio
+    if rule is None:
+        raise ValueError("takes no audio (no audio tower, or a spec without its config.json: --audio-seconds needs "
+                         "a speech model's config)")  # fmt: skip
+    frames = rule.at(seconds if isinstance(seconds, Fraction) else parse_seconds(str(seconds)))
+    names = part_names(model.architecture)
+    if rule.stack:
+        role = "composite"
+    elif rule.kind == "samples":
+        role = "encoder"
+    else:
+        role = "encoder-decoder"
+    return AudioPlan(role, frames, rule.label, rule.note, rule.part if rule.part in names else "")
+
+
+def _part(model: Model, part: str) -> Model:
+    return replace(model, architecture=only_part(model.architecture, part))
+
+
+def _add(total: dict[str, int], terms: dict[str, int], times: int = 1) -> None:
+    for k, v in terms.items():
+        total[k] = total.get(k, 0) + times * v
+
+
+def audio_terms(model: Model, plan: AudioPlan) -> dict[str, int]:
+    """Forward FLOPs of a composite's audio tower (each window over its positions) and projector (over the tokens)."""
+    names = part_names(model.architecture)
+    total: dict[str, int] = {}
+    if plan.part in names:
+        _add(total, forward_terms(_part(model, plan.part), plan.frames.positions)[0], plan.frames.windows)
+    if "projector" in names and plan.tokens:
+        _add(total, forward_terms(_part(model, "projector"), plan.tokens)[0])
+    return total
+
+
+def audio_forward_terms(model: Model, seq_len: int, plan: AudioPlan) -> tuple[dict[str, int], int, list[str]]:
+    """(forward terms with the audio, the sequence length the report divides by, notes): an encoder alone over its
+    frames; a composite's language model over ``seq_len`` text tokens and the audio tokens, plus the audio tower
+    and projector. Raises ValueError for an encoder-decoder (its decoder's cross-attention over the encoder is not
+    walked apart from its self-attention yet)."""
+    if plan.role == "encoder":
+        terms, notes = forward_terms(model, plan.frames.positions)
+        return terms, plan.frames.positions, list(notes)
+    if plan.role != "composite":
+        raise ValueError("flops with --audio-seconds is not modelled for an encoder-decoder (Whisper: the decoder's "
+                         "cross-attention over the 1,500 encoder positions); memory takes it")  # fmt: skip
+    if "text" in part_names(model.architecture):
+        terms, notes = forward_terms(_part(model, "text"), seq_len + plan.tokens)
+    else:  # one part alone (--part audio): no language model
+        terms, notes = dict.fromkeys(TERMS, 0), []
+    _add(terms, audio_terms(model, plan))
+    return terms, seq_len + plan.tokens, list(notes)
+
+
+
+
+
+def audio_lengths(plan: AudioPlan, seq_len: int, encoder_len: int | None, train: bool) -> tuple[int, int | None]:
+    """(the sequence length, the encoder length) ``memory`` counts with ``plan``: an encoder's frames; Whisper's
+    encoder positions (what its cross-attention caches); a composite's text and audio tokens. Raises ValueError
+    for a contradicting ``encoder_len`` or training a composite with audio (its tower's activations are not
+    modelled yet)."""
+    if plan.role == "encoder":
+        return plan.frames.positions, encoder_len
+    if plan.role == "encoder-decoder":
+        if encoder_len is not None and encoder_len != plan.frames.positions:
+            raise ValueError(f"encoder_len {encoder_len} contradicts the audio's {plan.frames.positions:,} encoder "
+                             "positions: give one of them")  # fmt: skip
+        return seq_len, plan.frames.positions
+    if train:
+        raise ValueError("training with audio is not modelled yet (the audio tower's activations): drop --audio-seconds")
+    return seq_len + plan.tokens, encoder_len
+
+__all__ = ["AudioPlan", "audio_forward_terms", "audio_lengths", "audio_terms", "plan_audio"]

@@ -1,0 +1,154 @@
+"""Audio inputs of a speech model as data: how many encoder positions ``S`` seconds of audio become, and how
+many tokens they add to a language model's sequence.
+
+A model type (:class:`registry.Row` or :class:`registry.Composite`) says how its feature extractor and
+audio tower turn audio into positions with an :class:`AudioRule`: hyper-parameters named, not model names,
+read when the config is mapped into :class:`AudioInputs` (numbers), which the model carries
+(``Model.audio``). :meth:`AudioInputs.at` then gives :class:`AudioFrames` for ``S`` seconds:
+
+* ``kind="log-mel"`` (Whisper's encoder, Voxtral's audio tower): transformers' ``WhisperFeatureExtractor``
+  takes 16 kHz audio in log-mel frames of ``hop_length`` 160 samples (100 frames a second) and pads (or
+  cuts) it to its ``chunk_length`` of 30 s: 3,000 mel frames, whatever ``S`` up to 30; the encoder's
+  ``conv1`` (kernel 3, stride 1, padding 1) keeps them, ``conv2`` (kernel 3, stride 2, padding 1) halves
+  them: ``floor((3000 + 2 - 3) / 2) + 1 = 1500`` positions (``max_source_positions``). Longer audio is
+  ``long="refuse"`` (Whisper: its encoder takes one 30 s window; long-form transcription runs window after
+  window, one request each) or ``long="windows"`` (Voxtral: ``VoxtralProcessor`` splits audio into 30 s
+  chunks, ``ceil(S / 30)`` windows, the last padded); ``stack`` names the hyper-parameters whose ratio is
+  how many positions the projector stacks into one token (Voxtral's ``get_audio_features`` reshapes the
+  tower's output to ``intermediate_size`` = 4 × ``hidden_size``: 1,500 / 4 = 375 tokens a window);
+* ``kind="samples"`` (wav2vec2, HuBERT, WavLM): raw audio at 16 kHz (their feature extractors'
+  ``sampling_rate``), ``S × 16000`` samples, no padding; the conv feature encoder's output length is
+  transformers' ``_get_feat_extract_output_lengths``: for each layer ``floor((L - kernel) / stride) + 1``
+  (``conv_kernel``, ``conv_stride``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+#: Most seconds of audio one request may carry (a day: a guard against typing errors, not a model limit).
+MAX_SECONDS = 86_400
+
+
+@dataclass(frozen=True)
+class AudioFrames:
+    """``seconds`` of audio in a model: ``windows`` runs of the audio encoder over ``positions`` each;
+    ``tokens`` in the language model's sequence (0: the model has no language model over the audio);
+    ``samples`` the audio samples it starts from."""
+
+    seconds: Fraction
+    samples: int
+    windows: int
+    positions: int
+    tokens: int = 0
+
+
+@dataclass(frozen=True)
+class AudioRule:
+    """How a model type's audio becomes encoder positions: its hyper-parameters, read when the config is mapped.
+
+    ``label`` names the rule in the outputs; ``kind`` is ``log-mel`` or ``samples`` (module docstring);
+    ``part``: the composite's part that holds the audio tower ("" for a whole model); ``kernels`` and
+    ``strides`` the hyper-parameters of the conv feature encoder (``samples``); ``stack``: (numerator,
+    denominator) hyper-parameters whose ratio is the positions the projector stacks into one language-model
+    token (empty: the model has no language model over the audio); ``long``: ``refuse`` or ``windows`` for
+    audio longer than one window; ``note``: what it assumes, for the outputs.
+    """
+
+    label: str
+    kind: str = "log-mel"
+    part: str = ""
+    sample_rate: int = 16_000
+    hop_length: int = 160
+    window_seconds: int = 30
+    kernels: str = "conv_kernel"
+    strides: str = "conv_stride"
+    stack: tuple[str, str] | tuple[()] = ()
+    long: str = "refuse"
+    note: str = ""
+
+    def read(self, params: Mapping[str, Any], config: Mapping[str, Any] | None = None,
+             defaults: Mapping[str, Any] | None = None) -> AudioInputs:
+        """The rule's numbers: each name a mapped hyper-parameter (``params``, ``name -> value``; for a composite,
+        its part's) or else a field of the ``config`` (that changes no shape: ``conv_stride``) or its ``defaults``."""
+
+        def value(name: str) -> Any:
+            for source in (params, config or {}, defaults or {}):
+                if source.get(name) is not None:
+                    return source[name]
+            raise ValueError(f"the audio rule reads {name!r}, which the config does not give")
+
+        kernels: tuple[int, ...] = ()
+        strides: tuple[int, ...] = ()
+        if self.kind == "samples":
+            kernels, strides = tuple(value(self.kernels)), tuple(value(self.strides))
+        stack = 0
+        if self.stack:
+            stack = int(value(self.stack[0])) // int(value(self.stack[1]))
+        return AudioInputs(self.label, self.kind, self.sample_rate, self.hop_length, self.window_seconds, kernels,
+                           strides, stack, self.long, self.note, self.part)  # fmt: skip
+
+
+def conv_output_length(length: int, kernels: tuple[int, ...], strides: tuple[int, ...]) -> int:
+    """transformers' ``_get_feat_extract_output_lengths``: each layer ``floor((L - kernel) / stride) + 1``."""
+    for kernel, stride in zip(kernels, strides):
+        length = (length - kernel) // stride + 1
+    return length
+
+
+@dataclass(frozen=True)
+class AudioInputs:
+    """An :class:`AudioRule` read from one config: numbers."""
+
+    label: str
+    kind: str
+    sample_rate: int
+    hop_length: int
+    window_seconds: int
+    kernels: tuple[int, ...] = ()
+    strides: tuple[int, ...] = ()
+    stack: int = 0
+    long: str = "refuse"
+    note: str = ""
+    part: str = ""
+
+    def at(self, seconds: Fraction) -> AudioFrames:
+        """``seconds`` of audio in this model. Raises ValueError when the rule cannot take them."""
+        samples = math.floor(seconds * self.sample_rate)
+        if self.kind == "samples":
+            frames = conv_output_length(samples, self.kernels, self.strides)
+            if frames < 1:
+                raise ValueError(f"{_show(seconds)} s is {samples:,} samples, too short for the conv feature encoder "
+                                 "(no frame)")  # fmt: skip
+            return AudioFrames(seconds, samples, 1, frames)
+        windows = math.ceil(seconds / self.window_seconds)
+        if windows > 1 and self.long == "refuse":
+            raise ValueError(f"{_show(seconds)} s is longer than the encoder's {self.window_seconds} s window "
+                             f"(long audio runs window after window, one request each: give at most "
+                             f"{self.window_seconds})")  # fmt: skip
+        mel = self.window_seconds * self.sample_rate // self.hop_length  # 3,000: padded to the window
+        positions = (mel + 2 * 1 - 3) // 2 + 1  # conv2: kernel 3, stride 2, padding 1
+        return AudioFrames(seconds, samples, windows, positions, windows * (positions // self.stack) if self.stack else 0)
+
+
+def _show(seconds: Fraction) -> str:
+    return str(seconds.numerator) if seconds.denominator == 1 else f"{float(seconds):g}"
+
+
+def parse_seconds(text: str) -> Fraction:
+    """``"12.5"`` -> Fraction(25, 2). Raises ValueError (a positive decimal number of seconds, at most a day)."""
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number of seconds (e.g. 12.5)") from None
+    if not value.is_finite() or value <= 0 or value > MAX_SECONDS:
+        raise ValueError(f"{text!r}: seconds must be above 0 and at most {MAX_SECONDS:,}")
+    return Fraction(value)
+
+
+__all__ = ["MAX_SECONDS", "AudioFrames", "AudioInputs", "AudioRule", "conv_output_length", "parse_seconds"]

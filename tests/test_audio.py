@@ -1,0 +1,163 @@
+"""Audio in ``memory`` and ``flops`` (``--audio-seconds S``), against hand computations.
+
+Each model's encoder positions are worked out here by hand from its feature extractor and convolutions, as
+transformers 5.25 applies them (the file and function cited at each), on the published configs of
+``tests/configs/``; the conv feature encoder's lengths also against transformers' own
+``_get_feat_extract_output_lengths``. Then the figures they imply: an encoder alone at its frames equals a
+run at that sequence length; Voxtral's language model over text and audio tokens equals a text run at that
+length, plus its audio tower per 30 s window and projector over the tokens; KV-cache bytes by hand.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import types
+from fractions import Fraction
+
+import pytest
+
+import registry
+from registry.analyses.audio import plan_audio
+from registry.analyses.flops import flops
+from registry.analyses.flops_terms import forward_terms
+from registry.analyses.memory import memory
+from registry.cli import main
+from tests.conftest import ROOT
+
+CONFIGS = ROOT / "tests" / "configs"
+
+
+@functools.lru_cache(maxsize=None)
+def _load(folder: str, part: str | None = None):
+    return registry.load(str(CONFIGS / folder / "config.json"), part=part)[0]
+
+
+def _conv_frames(samples: int, kernels, strides) -> int:
+    # Wav2Vec2PreTrainedModel._get_feat_extract_output_lengths (modeling_wav2vec2.py): per layer
+    # torch.div(length - kernel_size, stride, rounding_mode="floor") + 1
+    for k, s in zip(kernels, strides):
+        samples = (samples - k) // s + 1
+    return samples
+
+
+@pytest.mark.parametrize("folder", ["wav2vec2-base-960h", "hubert-transformers-defaults", "wavlm-base-plus"])
+@pytest.mark.parametrize("seconds", ["10", "0.5", "3.7"])
+def test_conv_feature_encoder_frames_match_transformers(folder, seconds):
+    torch = pytest.importorskip("torch")
+    from transformers import AutoConfig
+    from transformers.models.hubert.modeling_hubert import HubertPreTrainedModel
+    from transformers.models.wav2vec2.modeling_wav2vec2 import Wav2Vec2PreTrainedModel
+    from transformers.models.wavlm.modeling_wavlm import WavLMPreTrainedModel
+
+    config = AutoConfig.from_pretrained(str(CONFIGS / folder))
+    own = {"wav2vec2": Wav2Vec2PreTrainedModel, "hubert": HubertPreTrainedModel, "wavlm": WavLMPreTrainedModel}
+    samples = math.floor(Fraction(seconds) * 16_000)  # Wav2Vec2FeatureExtractor: sampling_rate 16,000
+    reference = own[config.model_type]._get_feat_extract_output_lengths(types.SimpleNamespace(config=config),
+                                                                         torch.tensor(samples))  # fmt: skip
+    plan = plan_audio(_load(folder), seconds)
+    assert plan.frames.positions == int(reference) == _conv_frames(samples, config.conv_kernel, config.conv_stride)
+    assert (plan.frames.samples, plan.frames.windows, plan.tokens, plan.role) == (samples, 1, 0, "encoder")
+
+
+def test_wav2vec2_by_hand():
+    # 10 s at 16 kHz = 160,000 samples; kernels (10,3,3,3,3,2,2), strides (5,2,2,2,2,2,2):
+    # 31,999 -> 15,999 -> 7,999 -> 3,999 -> 1,999 -> 999 -> 499 frames (20 ms each)
+    assert plan_audio(_load("wav2vec2-base-960h"), 10).frames.positions == 499
+
+
+def test_encoder_alone_is_a_run_at_its_frames():
+    model = _load("wav2vec2-base-960h")
+    plan = plan_audio(model, "10")
+    assert flops(model, 2048, audio=plan).terms == flops(model, 499).terms
+    assert memory(model, seq_len=2048, audio=plan).seq_len == 499
+
+
+def test_whisper_pads_to_one_window():
+    # WhisperFeatureExtractor (feature_extraction_whisper.py): sampling_rate 16,000, hop_length 160,
+    # chunk_length 30: every clip padded to 30 s = 3,000 mel frames; WhisperEncoder.conv2 (kernel 3, stride 2,
+    # padding 1): floor((3000 + 2 - 3) / 2) + 1 = 1,500 positions (max_source_positions)
+    model = _load("whisper-large-v3")
+    for seconds in ("1", "10", "30"):
+        plan = plan_audio(model, seconds)
+        assert (plan.frames.positions, plan.frames.windows, plan.role) == (1500, 1, "encoder-decoder")
+    report = memory(model, seq_len=448, audio=plan_audio(model, 10))
+    # the cross-attention cache: decoder_layers 32 x (K and V) x d_model 1280 x 1,500 positions x 2 bytes (bf16)
+    cross = next(g for g in report.kv_cache_by_kind if g.kind == "cross attention")
+    assert cross.bytes == 32 * 2 * 1280 * 1500 * 2
+    with pytest.raises(ValueError, match="longer than the encoder's 30 s window"):
+        plan_audio(model, "30.5")
+
+
+def test_voxtral_windows_and_tokens():
+    # VoxtralProcessor._retrieve_input_features (processing_voxtral.py): audio padded to a multiple of 480,000
+    # samples (30 s), mel frames split in chunks of 3,000: 45 s -> 2 chunks; each 1,500 encoder positions;
+    # VoxtralForConditionalGeneration.get_audio_features (modeling_voxtral.py) reshapes them to
+    # audio_config.intermediate_size 5,120 = 4 x hidden_size 1,280: 1,500 / 4 = 375 tokens a chunk
+    model = _load("voxtral-mini-3b-2507")
+    plan = plan_audio(model, 45)
+    assert (plan.frames.windows, plan.frames.positions, plan.tokens, plan.role) == (2, 1500, 750, "composite")
+    assert plan_audio(model, 30).tokens == 375
+
+
+def test_voxtral_flops_text_plus_audio_tokens():
+    model = _load("voxtral-mini-3b-2507")
+    plan = plan_audio(model, 45)
+    report = flops(model, 300, audio=plan)
+    text = flops(_load("voxtral-mini-3b-2507", "text"), 300 + 750)
+    tower = sum(forward_terms(_load("voxtral-mini-3b-2507", "audio"), 1500)[0].values())
+    projector = sum(forward_terms(_load("voxtral-mini-3b-2507", "projector"), 750)[0].values())
+    assert report.seq_len == 1050
+    assert report.forward_flops_per_sequence == text.forward_flops_per_sequence + 2 * tower + projector
+
+
+def test_voxtral_kv_cache_by_hand():
+    model = _load("voxtral-mini-3b-2507")
+    report = memory(model, seq_len=300, audio=plan_audio(model, 45))
+    # text_config: 30 layers x (K and V) x 8 KV heads x head_dim 128 x (300 + 750) tokens x 2 bytes (bf16)
+    assert report.kv_cache_bytes == 30 * 2 * 8 * 128 * 1050 * 2
+    with pytest.raises(ValueError, match="training with audio is not modelled"):
+        memory(model, train=True, seq_len=300, audio=plan_audio(model, 45))
+
+
+@pytest.mark.parametrize("folder, args, message", [
+    ("qwen2.5-7b", ["--audio-seconds", "10"], "qwen2.5-7b: --audio-seconds: takes no audio"),
+    ("wav2vec2-base-960h", ["--audio-seconds", "abc"], "--audio-seconds: 'abc' is not a number of seconds"),
+    ("wav2vec2-base-960h", ["--audio-seconds", "0"], "--audio-seconds: '0': seconds must be above 0"),
+    ("wav2vec2-base-960h", ["--audio-seconds", "nan"], "--audio-seconds: 'nan'"),
+    ("wav2vec2-base-960h", ["--audio-seconds", "1e9"], "--audio-seconds: '1e9'"),
+    ("wav2vec2-base-960h", ["--audio-seconds", "0.0001"], "too short for the conv feature encoder"),
+    ("whisper-large-v3", ["--audio-seconds", "31"], "longer than the encoder's 30 s window"),
+    ("voxtral-mini-3b-2507", ["--audio-seconds", "5", "--images", "1"], "give --images or --audio-seconds"),
+])  # fmt: skip
+@pytest.mark.parametrize("command", ["memory", "flops"])
+def test_refusals(command, folder, args, message, cli):
+    result = cli(command, str(CONFIGS / folder / "config.json"), *args)
+    assert result.code == 2 and result.out == ""
+    lines = [line for line in result.err.strip().splitlines() if "warning" not in line]
+    assert len(lines) == 1 and message in lines[0], result.err  # the fixture checked the "registry COMMAND: " prefix
+
+
+def test_whisper_flops_refused_in_one_line(cli):
+    result = cli("flops", str(CONFIGS / "whisper-large-v3" / "config.json"), "--audio-seconds", "10")
+    assert result.code == 2 and result.out == "" and "not modelled for an encoder-decoder" in result.err
+
+
+def test_json_keys(capsys):
+    path = str(CONFIGS / "voxtral-mini-3b-2507" / "config.json")
+    assert main(["flops", path, "--audio-seconds", "45", "--seq-len", "300", "--format", "json"]) == 0
+    row = json.loads(capsys.readouterr().out)[0]
+    assert (row["audio_seconds"], row["audio_windows"], row["audio_encoder_positions"], row["audio_tokens"]) == (
+        45.0, 2, 1500, 750)
+    assert row["audio_assumption"].startswith("45 s of audio (720,000 samples): audio encoder over 2 windows")
+    assert main(["memory", path, "--audio-seconds", "45", "--seq-len", "300", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["seq_len"] == 1050
+
+
+def test_library_functions():
+    path = str(CONFIGS / "wav2vec2-base-960h" / "config.json")
+    assert registry.count_flops(path, audio_seconds=10).seq_len == 499
+    assert registry.estimate_memory(path, audio_seconds="10").seq_len == 499
+    with pytest.raises(ValueError, match="takes no audio"):  # a TOML spec does not carry the config's audio rule
+        registry.count_flops(str(ROOT / "specs" / "whisper-small.toml"), audio_seconds=1)
