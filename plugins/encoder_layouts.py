@@ -47,6 +47,9 @@ class Layout:
     the ``head_*`` names are the MLM head's (``head_bias``: the parameter that holds the
     decoder's bias, or empty; ``head_to_embedding``: the transform maps to the embedding
     width; ``head_transform``: false when the head is the decoder alone, as BertGeneration's).
+    ``cls_dense``, ``cls_norm`` and ``cls_out`` name the sequence-classification head of
+    ``...ForSequenceClassification`` (a hidden -> hidden dense, an optional norm, the hidden ->
+    labels projection); an empty ``cls_dense``: the implementation has no such class mapped.
     ``fixed`` are values this implementation always has.
     """
 
@@ -81,6 +84,9 @@ class Layout:
     pooler: str = ""
     discriminator: str = ""
     order_classifier: str = ""
+    cls_dense: str = ""
+    cls_norm: str = ""
+    cls_out: str = ""
     switches: frozenset[str] = frozenset()
     fixed: dict[str, Any] = field(default_factory=dict)
 
@@ -93,6 +99,8 @@ class Layout:
             bad.append("pooler")
         if getattr(params, "head") == "pretraining" and not (self.discriminator or self.order_classifier):
             bad.append("head")
+        if getattr(params, "head") == "classifier" and not self.cls_dense:
+            bad.append("head")
         return bad
 
 
@@ -101,7 +109,8 @@ LAYOUTS: dict[str, Layout] = {
         prefix="roberta", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
         ff_norm="output.LayerNorm", head_dense="lm_head.dense", head_norm="lm_head.layer_norm",
         decoder="lm_head.decoder", head_bias="lm_head.bias", pooler="pooler.dense",
-        switches=frozenset({"cross_attention"}),
+        cls_dense="classifier.dense", cls_out="classifier.out_proj",  # RobertaClassificationHead
+        switches=frozenset({"cross_attention", "n_labels"}),
     ),
     # BERT's names; the pooler a bare Linear, on every class; use_bias only on queries, keys and values
     "big_bird": Layout(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from registry import ConfigReader, Params, Row, Rule
+from registry import ConfigReader, Params, Row, Rule, short_value
 from registry.plugins.generated_defaults import DEFAULTS
 
 #: Rotary position settings: no parameters.
@@ -20,6 +20,18 @@ DECODER_SHAPE_FREE = ("hidden_act", "rms_norm_eps", "attention_dropout", "pretra
 SLIDING = ("sliding_window", "use_sliding_window", "max_window_layers", "layer_types")
 #: Router settings of mixture-of-experts configs: losses and noise, no shapes.
 ROUTER = ("output_router_logits", "router_aux_loss_coef", "router_jitter_noise", "norm_topk_prob")
+
+
+def num_labels(cfg: ConfigReader) -> tuple[str, int]:
+    """transformers' ``num_labels`` (``PreTrainedConfig.__init__``): the length of ``id2label`` when given
+    (it wins over a ``num_labels`` beside it), else ``num_labels``, else 2; as a (field, value) pair."""
+    labels = cfg.raw("id2label")
+    if labels is not None:
+        if not isinstance(labels, dict) or not labels:
+            raise cfg.error("id2label", f"must be a non-empty object of labels (got {short_value(labels)})")
+        cfg.raw("num_labels")
+        return "id2label", len(labels)
+    return "num_labels", cfg.int("num_labels", 2)
 
 
 def causal_classes(prefix: str) -> tuple[str, ...]:

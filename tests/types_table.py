@@ -71,6 +71,8 @@ RICH = {"vocab_size": 61, "pad_token_id": 0, "tie_word_embeddings": False}
 
 LLAMA = {"architectures": ["LlamaForCausalLM"], "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2,
          "intermediate_size": 96, "vocab_size": 100}  # fmt: skip
+#: The labels of a ...ForSequenceClassification class (transformers writes them as id2label), now and then.
+LABELS = {"num_labels": Optional(ints(1, 4))}
 ENCODER_BASE = {"hidden_size": 32, "num_attention_heads": 4, "num_hidden_layers": 2, "intermediate_size": 40,
                 "vocab_size": 50}  # fmt: skip
 T5 = {"architectures": ["T5ForConditionalGeneration"], "vocab_size": 100, "d_model": 16, "d_kv": 4, "d_ff": 24,
@@ -160,10 +162,10 @@ ROWS: list[Row] = [
     Row("bloom", lm("Bloom"), {"n_head": ints(1, 4), "hidden_size": times("n_head", 2, 4, 6, 8),
                                "n_layer": ints(1, 3), "vocab_size": ints(5, 200), "tie_word_embeddings": flag},
         refusals=(R({"n_embed": 30, "n_head": 4}, "n_head", "does not divide"),)),
-    Row("camembert", lm("Camembert", "ForMaskedLM"),
-        {**ENCODER, "max_position_embeddings": ints(2, 40), "type_vocab_size": ints(1, 3), **CROSS},
+    Row("camembert", (*lm("Camembert", "ForMaskedLM"), "CamembertForSequenceClassification"),
+        {**ENCODER, "max_position_embeddings": ints(2, 40), "type_vocab_size": ints(1, 3), **CROSS, **LABELS},
         refusal_base=ENCODER_BASE,
-        refusals=(R({"architectures": ["CamembertForSequenceClassification"]}, "architectures", "is not supported"),)),
+        refusals=(R({"architectures": ["CamembertForTokenClassification"]}, "architectures", "is not supported"),)),
     Row("clip", ("CLIPModel",), {"vision_config": table(**TOWER), "text_config": table(**TEXT_TOWER),
                                  "projection_dim": ints(1, 9)}, refusal_base={"architectures": ["CLIPModel"]},
         refusals=(R({"vision_config.hidden_size": "wide"}, "vision_config.hidden_size", "must be a whole number"),
@@ -690,11 +692,14 @@ ROWS: list[Row] = [
         examples=10,
         cases=(dict(RICH, hidden_size=16, num_attention_heads=4, num_key_value_heads=1, num_hidden_layers=3,
                     intermediate_size=12, lru_width=24, attention_bias=True),)),
-    Row("roberta", lm("Roberta", "ForMaskedLM"),
-        {**ENCODER, "max_position_embeddings": ints(2, 40), "type_vocab_size": ints(1, 3)}, refusal_base=ENCODER_BASE,
+    Row("roberta", (*lm("Roberta", "ForMaskedLM"), "RobertaForSequenceClassification"),
+        {**ENCODER, "max_position_embeddings": ints(2, 40), "type_vocab_size": ints(1, 3), **LABELS},
+        refusal_base=ENCODER_BASE,
         refusals=(R({"architectures": ["RobertaForMaskedLM"], "position_embedding_type": "relative_key"},
                     "position_embedding_type", "absolute position embeddings only"),
-                  R({"architectures": ["RobertaForSequenceClassification"]}, "architectures", "is not supported"),
+                  R({"architectures": ["RobertaForTokenClassification"]}, "architectures", "is not supported"),
+                  R({"architectures": ["RobertaForSequenceClassification"], "id2label": []}, "id2label",
+                    "non-empty object"),
                   R({"architectures": ["RobertaModel"], "num_attention_heads": 5}, "num_attention_heads",
                     "does not divide"))),
     Row("rwkv", lm("Rwkv"),
@@ -772,8 +777,8 @@ ROWS: list[Row] = [
          **TOKENS_2025, "ffn_dim": ints(1, 24)}, examples=10, refusal_base={"architectures": ["XGLMForCausalLM"]},
         refusals=(R({"d_model": 2, "attention_heads": 1}, "d_model", "must be >= 4"),),  # transformers divides by zero
         cases=(dict(RICH, d_model=16, attention_heads=4, num_layers=2, ffn_dim=12),)),
-    Row("xlm-roberta", lm("XLMRoberta", "ForMaskedLM"),
-        {**ENCODER, "max_position_embeddings": ints(2, 40), "type_vocab_size": ints(1, 3), **CROSS},
+    Row("xlm-roberta", (*lm("XLMRoberta", "ForMaskedLM"), "XLMRobertaForSequenceClassification"),
+        {**ENCODER, "max_position_embeddings": ints(2, 40), "type_vocab_size": ints(1, 3), **CROSS, **LABELS},
         refusal_base=ENCODER_BASE,
         refusals=(R({"architectures": ["XLMRobertaForMaskedLM"], "position_embedding_type": "relative_key"},
                     "position_embedding_type", "absolute position embeddings only"),)),
