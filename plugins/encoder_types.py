@@ -111,6 +111,9 @@ def _deberta(cfg: ConfigReader, cls: str, params: Params) -> None:
     biased = cfg.bool("position_biased_input", DEFAULTS["deberta-v2"]["position_biased_input"])
     params["n_positions"] = ("position_biased_input", positions if biased else 0)
     params["embedding_size"] = ("embedding_size", cfg.int("embedding_size", d))
+    if cls.endswith("ForSequenceClassification") and cfg.int("pooler_hidden_size", d) != d:
+        raise cfg.error("pooler_hidden_size", f"must be hidden_size ({d}): ContextPooler's dense layer is "
+                        "pooler_hidden_size wide and takes the hidden states, so the model could not run")  # fmt: skip
     if cfg.has("attention_head_size") and cfg.int("attention_head_size", None) != d // heads:
         raise cfg.error("attention_head_size", "must be hidden_size / num_attention_heads: transformers' attention "
                         "output projection is hidden_size wide, so its model could not run with another width")  # fmt: skip
@@ -137,11 +140,11 @@ _CLASSES = {
     "big_bird": ("BigBirdForMaskedLM", "BigBirdModel", "BigBirdForPreTraining"),
     "bert-generation": ("BertGenerationEncoder", "BertGenerationDecoder", "BertForSeqGenerationEncoderModel"),
     "modernbert-decoder": ("ModernBertDecoderForCausalLM", "ModernBertDecoderModel"),
-    "distilbert": ("DistilBertForMaskedLM", "DistilBertModel"),
+    "distilbert": ("DistilBertForMaskedLM", "DistilBertModel", "DistilBertForSequenceClassification"),
     "albert": ("AlbertForMaskedLM", "AlbertModel", "AlbertForPreTraining"),
-    "deberta-v2": ("DebertaV2ForMaskedLM", "DebertaV2Model"),
-    "modernbert": ("ModernBertForMaskedLM", "ModernBertModel"),
-    "electra": ("ElectraForPreTraining", "ElectraModel", "ElectraForMaskedLM"),
+    "deberta-v2": ("DebertaV2ForMaskedLM", "DebertaV2Model", "DebertaV2ForSequenceClassification"),
+    "modernbert": ("ModernBertForMaskedLM", "ModernBertModel", "ModernBertForSequenceClassification"),
+    "electra": ("ElectraForPreTraining", "ElectraModel", "ElectraForMaskedLM", "ElectraForSequenceClassification"),
 }
 
 
