@@ -28,9 +28,9 @@ from registry import ConfigReader, Params
 class BertParams(FamilyParams):
     """Hyper-parameters of the BERT family."""
 
-    architecture: Literal["BertModel", "BertForMaskedLM", "BertForPreTraining", "BertForSequenceClassification"] = Field(
-        "BertModel", description="which Hugging Face class: decides the pooler and the heads"
-    )
+    architecture: Literal[
+        "BertModel", "BertForMaskedLM", "BertForPreTraining", "BertForSequenceClassification"
+    ] = Field("BertModel", description="which Hugging Face class: decides the pooler and the heads")
     vocab_size: PositiveInt = Field(30522, description="WordPiece vocabulary")
     n_positions: PositiveInt = Field(512, description="learned position embedding rows")
     type_vocab_size: PositiveInt = Field(2, description="segment (token type) embedding rows")

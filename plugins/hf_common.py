@@ -23,15 +23,15 @@ ROUTER = ("output_router_logits", "router_aux_loss_coef", "router_jitter_noise",
 
 
 def num_labels(cfg: ConfigReader) -> tuple[str, int]:
-    """transformers' ``num_labels`` (``PreTrainedConfig.__init__``): the length of ``id2label`` when given
-    (it wins over a ``num_labels`` beside it), else ``num_labels``, else 2; as a (field, value) pair."""
+    """transformers' ``num_labels``, as a (field, value) pair: ``num_labels`` when given (``PreTrainedConfig``
+    warns when it disagrees with ``id2label``, then its setter rebuilds ``id2label`` of that length), else the
+    length of ``id2label``, else 2."""
     labels = cfg.raw("id2label")
-    if labels is not None:
-        if not isinstance(labels, dict) or not labels:
-            raise cfg.error("id2label", f"must be a non-empty object of labels (got {short_value(labels)})")
-        cfg.raw("num_labels")
-        return "id2label", len(labels)
-    return "num_labels", cfg.int("num_labels", 2)
+    if labels is not None and (not isinstance(labels, dict) or not labels):
+        raise cfg.error("id2label", f"must be a non-empty object of labels (got {short_value(labels)})")
+    if cfg.has("num_labels") or labels is None:
+        return "num_labels", cfg.int("num_labels", 2)
+    return "id2label", len(labels)
 
 
 def causal_classes(prefix: str) -> tuple[str, ...]:
