@@ -2,8 +2,9 @@
 
 Tensor names follow Hugging Face's ``BertModel`` (with its pooler),
 ``BertForMaskedLM`` (``bert.`` prefix, no pooler, an MLM head whose decoder is tied
-to the word embeddings and whose bias is ``cls.predictions.bias``) and
-``BertForPreTraining`` (pooler, MLM head and next-sentence classifier).
+to the word embeddings and whose bias is ``cls.predictions.bias``),
+``BertForPreTraining`` (pooler, MLM head and next-sentence classifier) and
+``BertForSequenceClassification`` (pooler and ``classifier``, hidden -> ``n_labels``).
 
 With ``tie_word_embeddings = false`` transformers ties neither the decoder weight nor its
 bias: the head then holds ``cls.predictions.decoder.weight`` and ``.bias`` of its own
@@ -20,16 +21,16 @@ from pydantic import Field, PositiveInt, model_validator
 from registry.plugins.common import FamilyParams, check_heads
 from registry import Family, hookimpl
 from registry.plugins.checkpoint_names import BERT_NAMES
-from registry.blocks import Attention, Embedding, FeedForward, LayerNorm, Linear, Module, Parameter, Repeat
+from registry.blocks import Attention, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Parameter, Repeat
 from registry import ConfigReader, Params
 
 
 class BertParams(FamilyParams):
     """Hyper-parameters of the BERT family."""
 
-    architecture: Literal["BertModel", "BertForMaskedLM", "BertForPreTraining"] = Field(
-        "BertModel", description="which Hugging Face class: decides the pooler and the heads"
-    )
+    architecture: Literal[
+        "BertModel", "BertForMaskedLM", "BertForPreTraining", "BertForSequenceClassification"
+    ] = Field("BertModel", description="which Hugging Face class: decides the pooler and the heads")
     vocab_size: PositiveInt = Field(30522, description="WordPiece vocabulary")
     n_positions: PositiveInt = Field(512, description="learned position embedding rows")
     type_vocab_size: PositiveInt = Field(2, description="segment (token type) embedding rows")
@@ -37,6 +38,7 @@ class BertParams(FamilyParams):
     n_layers: PositiveInt = Field(12, description="encoder layers")
     n_heads: PositiveInt = Field(12, description="attention heads")
     d_ff: PositiveInt | None = Field(None, description="intermediate size (default 4 * d_model)")
+    n_labels: PositiveInt = Field(2, description="BertForSequenceClassification: outputs of the classifier")
     tie_word_embeddings: bool = Field(
         True, description="the MLM decoder shares the word embedding; false: it has a weight and bias of its own"
     )
@@ -44,6 +46,9 @@ class BertParams(FamilyParams):
     @model_validator(mode="after")
     def _check(self) -> BertParams:
         check_heads(self.d_model, self.n_heads, None)
+        if self.n_labels != 2 and self.architecture != "BertForSequenceClassification":
+            raise FieldError("n_labels", f"only BertForSequenceClassification has a classifier ({self.architecture} "
+                             "has none: keep the default)")  # fmt: skip
         return self
 
 
@@ -72,7 +77,9 @@ def build(p: BertParams) -> Module:
     if p.architecture != "BertForMaskedLM":
         encoder.append(Linear(name="pooler.dense", in_features=d, out_features=d, component="head"))
     blocks: list = [Module(name=prefix, blocks=encoder)]
-    if p.architecture != "BertModel":
+    if p.architecture == "BertForSequenceClassification":
+        blocks.append(Linear(name="classifier", in_features=d, out_features=p.n_labels, component="head"))
+    elif p.architecture != "BertModel":
         heads = [
             Linear(name="predictions.transform.dense", in_features=d, out_features=d, component="head"),
             LayerNorm(name="predictions.transform.LayerNorm", dim=d),
@@ -104,8 +111,12 @@ def register_families(register):
 
 
 def _architecture(cfg: ConfigReader, cls: str, params: Params) -> None:
-    """Rule: the class decides the pooler and the heads."""
+    """Rule: the class decides the pooler and the heads (the classifier: transformers' ``num_labels`` outputs)."""
     params["architecture"] = ("architectures", cls)
+    if cls == "BertForSequenceClassification":
+        from registry.plugins.hf_common import num_labels  # here, as in register_model_types
+
+        params["n_labels"] = num_labels(cfg)
 
 
 @hookimpl
@@ -114,7 +125,7 @@ def register_model_types(register):
     from registry.plugins.hf_common import ABSOLUTE_POSITIONS, hf_row  # here: a spec of the family needs none of it
 
     register(hf_row(
-        "bert", "bert", ("BertForMaskedLM", "BertModel", "BertForPreTraining"),
+        "bert", "bert", ("BertForMaskedLM", "BertModel", "BertForPreTraining", "BertForSequenceClassification"),
         {"vocab_size": "vocab_size", "n_positions": "max_position_embeddings", "type_vocab_size": "type_vocab_size",
          "d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
          "d_ff": "intermediate_size",

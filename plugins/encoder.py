@@ -20,8 +20,10 @@ that any layout may use where its implementation has the piece:
 * disentangled attention (DeBERTa): ``relative_positions`` rows of relative embeddings,
   ``rel_norm``, ``pos_key_proj`` / ``pos_query_proj`` (c2p / p2c without ``share_att_key``),
   ``conv_kernel_size`` / ``conv_groups`` (the convolution beside the first layer);
-* the class: ``head`` (none, the masked-LM head, or the pre-training heads: ALBERT's
-  sentence-order classifier of ``n_labels``, ELECTRA's discriminator) and ``pooler``.
+* the class: ``head`` (none, the masked-LM head, the pre-training heads: ALBERT's
+  sentence-order classifier of ``n_labels``, ELECTRA's discriminator; or the sequence-
+  classification head of ``n_labels``: a hidden -> hidden dense, a norm where the layout has
+  one, the projection to the labels) and ``pooler``.
 
 MLM decoders are tied to the token embedding unless ``tie_word_embeddings`` is false.
 Where the implementation holds the decoder bias on the head (``lm_head.bias``,
@@ -49,8 +51,9 @@ class EncoderParams(FamilyParams):
     """Hyper-parameters of the ``encoder`` family."""
 
     layout: LayoutName = Field("roberta", description="tensor names of which implementation (see the family's doc)")
-    head: Literal["none", "mlm", "pretraining"] = Field(
-        "mlm", description="none (the bare model), the masked-LM head, or the pre-training heads (ALBERT, ELECTRA)"
+    head: Literal["none", "mlm", "pretraining", "classifier"] = Field(
+        "mlm", description="none (the bare model), the masked-LM head, the pre-training heads (ALBERT, ELECTRA), "
+        "or the sequence-classification head (...ForSequenceClassification)"
     )
     pooler: bool = Field(False, description="the pooler of the bare model (RobertaModel, AlbertModel)")
     vocab_size: PositiveInt = Field(50265, description="token vocabulary")
@@ -76,7 +79,9 @@ class EncoderParams(FamilyParams):
     conv_kernel_size: NonNegativeInt = Field(0, description="DeBERTa: width of the convolution (0: none)")
     conv_groups: PositiveInt = Field(1, description="DeBERTa: groups of the convolution")
     legacy_head: bool = Field(True, description="DeBERTa: the legacy MLM head (transform and decoder)")
-    n_labels: PositiveInt = Field(2, description="ALBERT pre-training: sentence-order classes")
+    n_labels: PositiveInt = Field(
+        2, description="outputs of the classifier: ALBERT's sentence-order classes, or the sequence-classification labels"
+    )
     qkv_bias: bool = Field(True, description="BigBird: biases on the query, key and value projections")
     cross_attention: bool = Field(False, description="decoder layers: a cross-attention and its norm in every layer")
 
@@ -207,6 +212,13 @@ def build(p: EncoderParams) -> Module:
     if p.head == "none":
         return Module(blocks=_base(p, lay))
     blocks: list = [Module(name=lay.prefix, blocks=_base(p, lay))]
+    if p.head == "classifier":
+        d = p.d_model
+        blocks.append(_linear(lay.cls_dense, d, d, bias=p.head_bias, component="head"))
+        if lay.cls_norm:
+            blocks.append(LayerNorm(name=lay.cls_norm, dim=d, bias=p.norm_bias))
+        blocks.append(_linear(lay.cls_out, d, p.n_labels, component="head"))
+        return Module(blocks=blocks)
     if p.head == "pretraining" and lay.discriminator:
         blocks += [
             _linear(f"{lay.discriminator}.dense", p.d_model, p.d_model, component="head"),

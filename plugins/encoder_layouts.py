@@ -47,6 +47,9 @@ class Layout:
     the ``head_*`` names are the MLM head's (``head_bias``: the parameter that holds the
     decoder's bias, or empty; ``head_to_embedding``: the transform maps to the embedding
     width; ``head_transform``: false when the head is the decoder alone, as BertGeneration's).
+    ``cls_dense``, ``cls_norm`` and ``cls_out`` name the sequence-classification head of
+    ``...ForSequenceClassification`` (a hidden -> hidden dense, an optional norm, the hidden ->
+    labels projection); an empty ``cls_dense``: the implementation has no such class mapped.
     ``fixed`` are values this implementation always has.
     """
 
@@ -81,6 +84,9 @@ class Layout:
     pooler: str = ""
     discriminator: str = ""
     order_classifier: str = ""
+    cls_dense: str = ""
+    cls_norm: str = ""
+    cls_out: str = ""
     switches: frozenset[str] = frozenset()
     fixed: dict[str, Any] = field(default_factory=dict)
 
@@ -93,6 +99,8 @@ class Layout:
             bad.append("pooler")
         if getattr(params, "head") == "pretraining" and not (self.discriminator or self.order_classifier):
             bad.append("head")
+        if getattr(params, "head") == "classifier" and not self.cls_dense:
+            bad.append("head")
         return bad
 
 
@@ -101,7 +109,8 @@ LAYOUTS: dict[str, Layout] = {
         prefix="roberta", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
         ff_norm="output.LayerNorm", head_dense="lm_head.dense", head_norm="lm_head.layer_norm",
         decoder="lm_head.decoder", head_bias="lm_head.bias", pooler="pooler.dense",
-        switches=frozenset({"cross_attention"}),
+        cls_dense="classifier.dense", cls_out="classifier.out_proj",  # RobertaClassificationHead
+        switches=frozenset({"cross_attention", "n_labels"}),
     ),
     # BERT's names; the pooler a bare Linear, on every class; use_bias only on queries, keys and values
     "big_bird": Layout(
@@ -122,7 +131,8 @@ LAYOUTS: dict[str, Layout] = {
         attn={"q": "attention.q_lin", "k": "attention.k_lin", "v": "attention.v_lin", "o": "attention.out_lin"},
         ff={"up": "ffn.lin1", "down": "ffn.lin2"}, attn_norm="sa_layer_norm", ff_norm="output_layer_norm",
         head_dense="vocab_transform", head_norm="vocab_layer_norm", decoder="vocab_projector",
-        encoder="transformer", fixed={"type_vocab_size": 0},
+        encoder="transformer", cls_dense="pre_classifier", cls_out="classifier", switches=frozenset({"n_labels"}),
+        fixed={"type_vocab_size": 0},
     ),
     "albert": Layout(
         prefix="albert",
@@ -143,15 +153,17 @@ LAYOUTS: dict[str, Layout] = {
         decoder="cls.predictions.decoder", head_bias="cls.predictions.bias", head_to_embedding=True,
         project="embed_proj", project_at="embeddings", project_bias=False, norm_after_project=True,
         pos_key="attention.self.pos_key_proj", pos_query="attention.self.pos_query_proj",
+        cls_dense="pooler.dense", cls_out="classifier",  # ContextPooler, then the classifier
         switches=frozenset({"embedding_size", "relative_positions", "rel_norm", "pos_key_proj", "pos_query_proj",
-                            "conv_kernel_size", "conv_groups", "legacy_head"}),
+                            "conv_kernel_size", "conv_groups", "legacy_head", "n_labels"}),
     ),
     "modernbert": Layout(
         prefix="model", attn={"qkv": "attn.Wqkv", "o": "attn.Wo"}, ff={"gate_up": "mlp.Wi", "down": "mlp.Wo"},
         attn_norm="attn_norm", ff_norm="mlp_norm", head_dense="head.dense", head_norm="head.norm",
         decoder="decoder", word="tok_embeddings", embedding_norm="norm", encoder="", layers="layers",
         pre_norm=True, fused_qkv=True, glu=True, final_norm="final_norm",
-        switches=frozenset({"attention_bias", "mlp_bias", "norm_bias", "head_bias", "decoder_bias"}),
+        cls_dense="head.dense", cls_norm="head.norm", cls_out="classifier",  # ModernBertPredictionHead, classifier
+        switches=frozenset({"attention_bias", "mlp_bias", "norm_bias", "head_bias", "decoder_bias", "n_labels"}),
         fixed={"n_positions": 0, "type_vocab_size": 0},
     ),
     # ModernBERT's pre-norm GLU layers with separate query, key and value projections; a causal LM head
@@ -168,6 +180,7 @@ LAYOUTS: dict[str, Layout] = {
         ff_norm="output.LayerNorm", head_dense="generator_predictions.dense",
         head_norm="generator_predictions.LayerNorm", decoder="generator_lm_head", head_to_embedding=True,
         project="embeddings_project", discriminator="discriminator_predictions",
-        switches=frozenset({"embedding_size"}),
+        cls_dense="classifier.dense", cls_out="classifier.out_proj",  # ElectraClassificationHead
+        switches=frozenset({"embedding_size", "n_labels"}),
     ),
 }  # fmt: skip

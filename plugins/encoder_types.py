@@ -22,7 +22,7 @@ from typing import Any
 
 from registry import ConfigReader, Params, Row, hookimpl, short_value as short
 from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.hf_common import ABSOLUTE_POSITIONS, hf_row
+from registry.plugins.hf_common import ABSOLUTE_POSITIONS, hf_row, num_labels
 
 _DROPOUTS = ("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps")
 #: The fields BERT-like configs share.
@@ -34,8 +34,12 @@ _POSITIONS = {"n_positions": "max_position_embeddings", "type_vocab_size": "type
 
 
 def _head(cfg: ConfigReader, cls: str, params: Params) -> None:
-    """Rule: the MLM head of ``...ForMaskedLM``, the pre-training heads of ``...ForPreTraining``, else none."""
+    """Rule: the MLM head of ``...ForMaskedLM``, the pre-training heads of ``...ForPreTraining``, the
+    classification head of ``...ForSequenceClassification`` (transformers' ``num_labels`` outputs), else none."""
     head = "mlm" if cls.endswith("ForMaskedLM") else "pretraining" if cls.endswith("ForPreTraining") else "none"
+    if cls.endswith("ForSequenceClassification"):
+        head = "classifier"
+        params["n_labels"] = num_labels(cfg)
     params["head"] = ("architectures", head)
 
 
@@ -75,16 +79,8 @@ def _albert_heads(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (ALBERT): a pooler but on the MLM class; the sentence-order classifier of the pre-training
     class has transformers' ``num_labels`` outputs (the length of ``id2label`` when given, else ``num_labels``)."""
     params["pooler"] = ("architectures", cls != "AlbertForMaskedLM")
-    if cls != "AlbertForPreTraining":
-        return
-    labels = cfg.raw("id2label")
-    if labels is not None:
-        if not isinstance(labels, dict) or not labels:
-            raise cfg.error("id2label", f"must be a non-empty object of labels (got {short(labels)})")
-        cfg.raw("num_labels")
-        params["n_labels"] = ("id2label", len(labels))
-    else:
-        params["n_labels"] = ("num_labels", cfg.int("num_labels", 2))
+    if cls == "AlbertForPreTraining":
+        params["n_labels"] = num_labels(cfg)
 
 
 def _name_list(cfg: ConfigReader, key: str, default: Any) -> list[str]:
@@ -115,6 +111,9 @@ def _deberta(cfg: ConfigReader, cls: str, params: Params) -> None:
     biased = cfg.bool("position_biased_input", DEFAULTS["deberta-v2"]["position_biased_input"])
     params["n_positions"] = ("position_biased_input", positions if biased else 0)
     params["embedding_size"] = ("embedding_size", cfg.int("embedding_size", d))
+    if cls.endswith("ForSequenceClassification") and cfg.int("pooler_hidden_size", d) != d:
+        raise cfg.error("pooler_hidden_size", f"must be hidden_size ({d}): ContextPooler's dense layer is "
+                        "pooler_hidden_size wide and takes the hidden states, so the model could not run")  # fmt: skip
     if cfg.has("attention_head_size") and cfg.int("attention_head_size", None) != d // heads:
         raise cfg.error("attention_head_size", "must be hidden_size / num_attention_heads: transformers' attention "
                         "output projection is hidden_size wide, so its model could not run with another width")  # fmt: skip
@@ -135,17 +134,17 @@ def _deberta(cfg: ConfigReader, cls: str, params: Params) -> None:
 
 
 _CLASSES = {
-    "roberta": ("RobertaForMaskedLM", "RobertaModel"),
-    "xlm-roberta": ("XLMRobertaForMaskedLM", "XLMRobertaModel"),
-    "camembert": ("CamembertForMaskedLM", "CamembertModel"),
+    "roberta": ("RobertaForMaskedLM", "RobertaModel", "RobertaForSequenceClassification"),
+    "xlm-roberta": ("XLMRobertaForMaskedLM", "XLMRobertaModel", "XLMRobertaForSequenceClassification"),
+    "camembert": ("CamembertForMaskedLM", "CamembertModel", "CamembertForSequenceClassification"),
     "big_bird": ("BigBirdForMaskedLM", "BigBirdModel", "BigBirdForPreTraining"),
     "bert-generation": ("BertGenerationEncoder", "BertGenerationDecoder", "BertForSeqGenerationEncoderModel"),
     "modernbert-decoder": ("ModernBertDecoderForCausalLM", "ModernBertDecoderModel"),
-    "distilbert": ("DistilBertForMaskedLM", "DistilBertModel"),
+    "distilbert": ("DistilBertForMaskedLM", "DistilBertModel", "DistilBertForSequenceClassification"),
     "albert": ("AlbertForMaskedLM", "AlbertModel", "AlbertForPreTraining"),
-    "deberta-v2": ("DebertaV2ForMaskedLM", "DebertaV2Model"),
-    "modernbert": ("ModernBertForMaskedLM", "ModernBertModel"),
-    "electra": ("ElectraForPreTraining", "ElectraModel", "ElectraForMaskedLM"),
+    "deberta-v2": ("DebertaV2ForMaskedLM", "DebertaV2Model", "DebertaV2ForSequenceClassification"),
+    "modernbert": ("ModernBertForMaskedLM", "ModernBertModel", "ModernBertForSequenceClassification"),
+    "electra": ("ElectraForPreTraining", "ElectraModel", "ElectraForMaskedLM", "ElectraForSequenceClassification"),
 }
 
 

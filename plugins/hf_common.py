@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from registry import ConfigReader, Params, Row, Rule
+from registry import ConfigReader, Params, Row, Rule, short_value
 from registry.plugins.generated_defaults import DEFAULTS
 
 #: Rotary position settings: no parameters.
@@ -20,6 +20,18 @@ DECODER_SHAPE_FREE = ("hidden_act", "rms_norm_eps", "attention_dropout", "pretra
 SLIDING = ("sliding_window", "use_sliding_window", "max_window_layers", "layer_types")
 #: Router settings of mixture-of-experts configs: losses and noise, no shapes.
 ROUTER = ("output_router_logits", "router_aux_loss_coef", "router_jitter_noise", "norm_topk_prob")
+
+
+def num_labels(cfg: ConfigReader) -> tuple[str, int]:
+    """transformers' ``num_labels``, as a (field, value) pair: ``num_labels`` when given (``PreTrainedConfig``
+    warns when it disagrees with ``id2label``, then its setter rebuilds ``id2label`` of that length), else the
+    length of ``id2label``, else 2."""
+    labels = cfg.raw("id2label")
+    if labels is not None and (not isinstance(labels, dict) or not labels):
+        raise cfg.error("id2label", f"must be a non-empty object of labels (got {short_value(labels)})")
+    if cfg.has("num_labels") or labels is None:
+        return "num_labels", cfg.int("num_labels", 2)
+    return "id2label", len(labels)
 
 
 def causal_classes(prefix: str) -> tuple[str, ...]:

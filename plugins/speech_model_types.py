@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from registry import AudioRule, ConfigReader, Params, Row, Rule, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.hf_common import num_labels
 
 #: The class names of each task, by the architecture they build.
 _ARCHITECTURES = {"ForConditionalGeneration": "conditional_generation", "ForCTC": "ctc", "ForPreTraining": "pretraining",
@@ -25,17 +26,6 @@ _ARCHITECTURES = {"ForConditionalGeneration": "conditional_generation", "ForCTC"
 def _architecture(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule: the family's ``architecture`` from the class (the bare ``...Model``: ``model``)."""
     params["architecture"] = ("architectures", next((a for s, a in _ARCHITECTURES.items() if cls.endswith(s)), "model"))
-
-
-def _num_labels(cfg: ConfigReader) -> tuple[str, int]:
-    """transformers' ``num_labels``: the length of ``id2label`` when given, else ``num_labels``, else 2."""
-    labels = cfg.raw("id2label")
-    if labels is not None:
-        if not isinstance(labels, dict) or not labels:
-            raise cfg.error("id2label", f"must be a non-empty object of labels (got {short_value(labels)})")
-        cfg.raw("num_labels")
-        return "id2label", len(labels)
-    return "num_labels", cfg.int("num_labels", 2)
 
 
 def _number(cfg: ConfigReader, key: str, default: float) -> float:
@@ -69,7 +59,7 @@ def _speech_encoder(name: str) -> Rule:
         if params["architecture"][1] == "ctc" and params["vocab_size"][1] is None:
             raise cfg.error("vocab_size", "must be set for a CTC head (transformers refuses null)")
         if params["architecture"][1] == "sequence_classification":
-            params["n_labels"] = _num_labels(cfg)
+            params["n_labels"] = num_labels(cfg)
 
     return rule
 

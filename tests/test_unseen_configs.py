@@ -35,12 +35,7 @@ UNSEEN = ROOT / "tests" / "unseen_configs"
 FOLDERS = sorted(p.parent.name for p in UNSEEN.glob("*/config.json"))
 
 #: Unseen configs registry does not count as transformers does: folder -> the finding.
-FINDINGS: dict[str, str] = {
-    "bge-reranker-v2-m3": "registry refuses architectures XLMRobertaForSequenceClassification (the class of the "
-    "bge rerankers and the cross-encoders: the encoder plus RobertaClassificationHead, dense hidden -> hidden and "
-    "out_proj hidden -> num_labels, both biased, and no pooler); xlm-roberta maps XLMRobertaForMaskedLM and "
-    "XLMRobertaModel only",
-}
+FINDINGS: dict[str, str] = {}
 
 
 def _data(folder: str) -> dict:
