@@ -230,7 +230,8 @@ def _layer_rows(root: Module) -> Iterator[LayerRow]:
             body = block.tally
             per, per_active = body.params // block.count, body.active // block.count
             yield LayerRow(path, per, per_active, block.count, block.start, block.stride)
-        elif isinstance(block, Module) and any(_holds_repeat(c) for c in block.blocks):
+        elif isinstance(block, Module) and (not block.name or any(_holds_repeat(c) for c in block.blocks)):
+            # a nameless module (a composite's part at the root: its lm_head) is opened, not shown as "module"
             yield from _sorted_runs(rows(c, path) for c in block.blocks)
         else:
             tied = next((t.tied_to for t in block.own_tensors if t.tied_to), None)

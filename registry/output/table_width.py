@@ -110,12 +110,20 @@ def _wrapped(keys: list[str], cells: list[list[str]], natural: list[int], wrap: 
 
 
 def _fill(text: str, columns: int) -> str:
-    """``text`` wrapped to ``columns`` (each of its lines on its own); a word longer than that is split."""
+    """``text`` wrapped to ``columns`` (each of its lines on its own); a word longer than that is split
+    after one of its dots where one fits (a dotted name: ``discriminator_predictions.`` /
+    ``dense_prediction``), else wherever the line ends."""
+    import re
     import textwrap  # here, not at the top: a table that fits needs none (start-up time)
 
-    return "\n".join(
-        "\n".join(textwrap.wrap(line, columns, break_on_hyphens=False)) or "" for line in text.splitlines() or [""]
-    )
+    class Wrapper(textwrap.TextWrapper):
+        def _split(self, text: str) -> list[str]:
+            chunks = super()._split(text)
+            return [part for chunk in chunks
+                    for part in (re.split(r"(?<=[^\s.]\.)(?=[^\s.])", chunk) if len(chunk) > columns else [chunk])]  # fmt: skip
+
+    wrapper = Wrapper(columns, break_on_hyphens=False)
+    return "\n".join("\n".join(wrapper.wrap(line)) or "" for line in text.splitlines() or [""])
 
 
 def _indented(text: str, limit: int) -> str:
