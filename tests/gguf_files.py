@@ -118,9 +118,19 @@ def write_case(case: Case, path: Path) -> tuple[Path, int, dict[str, tuple[int, 
         else:
             writer.add_uint32(full, value)
     writer.add_file_type(0)
+    write_header_only(writer, path, tensors)
+    return path, reference, tensors, origin
+
+
+def write_header_only(writer: Any, path: Path, tensors: dict[str, tuple[int, ...]]) -> None:
+    """Finish ``writer``'s file (a ``gguf.GGUFWriter`` with its metadata added) with ``tensors`` as F32
+    tensor infos and a data section of the right size that is never written (a sparse file: the reader
+    reads headers only, so a test's GGUF costs no disk)."""
+    import gguf
+
     total = 0
     for name, shape in tensors.items():
-        nbytes = 4 * int(np.prod(shape))
+        nbytes = 4 * math.prod(shape)
         writer.add_tensor_info(name, shape, np.dtype(np.float32), nbytes, raw_dtype=gguf.GGMLQuantizationType.F32)
         total += -(-nbytes // 32) * 32
     writer.write_header_to_file(path)
@@ -129,7 +139,6 @@ def write_case(case: Case, path: Path) -> tuple[Path, int, dict[str, tuple[int, 
     writer.close()
     with open(path, "r+b") as f:
         f.truncate(-(-path.stat().st_size // 32) * 32 + total)
-    return path, reference, tensors, origin
 
 
 def split_experts(name: str, shape: tuple[int, ...], config: Any) -> list[tuple[str, tuple[int, ...]]] | None:

@@ -21,12 +21,11 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from registry.cli import main
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.gguf_files import Case, write_case
+from tests.gguf_files import Case, write_case, write_header_only
 
 gguf = pytest.importorskip("gguf")
 
@@ -270,17 +269,7 @@ def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[st
     else:
         writer.add_vision_attention_layernorm_eps(vision.layer_norm_eps)
         writer.add_vision_use_gelu(True)
-    total = 0
-    for name, shape in tensors.items():
-        nbytes = 4 * math.prod(shape)
-        writer.add_tensor_info(name, shape, np.dtype(np.float32), nbytes, raw_dtype=gguf.GGMLQuantizationType.F32)
-        total += -(-nbytes // 32) * 32
-    writer.write_header_to_file(path)
-    writer.write_kv_data_to_file()
-    writer.write_ti_data_to_file()
-    writer.close()
-    with open(path, "r+b") as f:
-        f.truncate(-(-path.stat().st_size // 32) * 32 + total)
+    write_header_only(writer, path, tensors)
     return tensors
 
 
