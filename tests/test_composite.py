@@ -16,13 +16,14 @@ the same way, and the refusals of a composite config name the sub-config's field
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
 import registry
-from registry.analyses.report import iter_tensors
 from registry.cli import main
-from tests._hf_configs import meta_model, quiet_transformers
+from tests._hf_configs import quiet_transformers
+from tests.composite_reference import check, reference_names
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -41,34 +42,8 @@ FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
                  if json.loads(p.read_text()).get("model_type") in COMPOSITE_TYPES)  # fmt: skip
 
 
-def _reference(data: dict):
-    transformers = quiet_transformers()
-    config = transformers.CONFIG_MAPPING[data["model_type"]].from_dict({k: v for k, v in data.items() if k != "model_type"})
-    config.architectures = data["architectures"]
-    return {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
-
-
-def _ours(model) -> dict[str, tuple[int, ...]]:
-    return {t.path: tuple(t.shape) for t in iter_tensors(model.architecture) if not t.tied_to}
-
-
 def _check(model, reference: dict) -> None:
-    assert _ours(model) == reference
-    report = registry.count(model)
-    assert report.total_params == sum(_numel(s) for s in reference.values())
-    assert sum(report.parts.values()) == report.total_params
-    for part in report.parts:
-        alone = registry.select_part(model, part)
-        expected = {n: s for n, s in reference.items() if n.startswith(PLACES[part])}
-        assert _ours(alone) == expected, part
-        assert registry.count(alone).total_params == report.parts[part] == sum(_numel(s) for s in expected.values())
-
-
-def _numel(shape: tuple[int, ...]) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
+    check(model, reference, PLACES)
 
 
 def test_published_composites_exist():
@@ -78,7 +53,7 @@ def test_published_composites_exist():
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_published_composite_whole_and_by_part(folder, tmp_path, capsys):
     path = CONFIGS / folder / "config.json"
-    reference = _reference(json.loads(path.read_text()))
+    reference = reference_names(json.loads(path.read_text()))
     (model,) = registry.load(path)
     _check(model, reference)
     spec = tmp_path / "imported.toml"
@@ -175,7 +150,7 @@ def test_small_random_composites(model_type, seed, tmp_path, capsys):
     path = tmp_path / "config.json"
     path.write_text(json.dumps(data))
     (model,) = registry.load(path)
-    _check(model, _reference(data))
+    _check(model, reference_names(data))
     capsys.readouterr()
 
 
@@ -184,12 +159,12 @@ def test_mistral_small_spec_is_its_config_with_the_head_untied():
     config leaves it out, and Mistral3Config's default ties the head that the checkpoint holds apart)."""
     data = json.loads((CONFIGS / "mistral-small-3.1-24b-instruct-2503" / "config.json").read_text())
     assert "tie_word_embeddings" not in data
-    reference = _reference({**data, "tie_word_embeddings": False})
+    reference = reference_names({**data, "tie_word_embeddings": False})
     (model,) = registry.load(ROOT / "specs" / "mistral-small-3.1-24b-instruct.toml")
     _check(model, reference)
     (tied,) = registry.load(CONFIGS / "mistral-small-3.1-24b-instruct-2503" / "config.json")
     assert any("tie_word_embeddings: not given" in line for line in tied.warnings)
-    _check(tied, _reference(data))
+    _check(tied, reference_names(data))
 
 
 def test_a_moe_language_model_keeps_its_active_count(tmp_path):
@@ -205,11 +180,11 @@ def test_a_moe_language_model_keeps_its_active_count(tmp_path):
     data["architectures"] = [CLASSES["llava"]]
     path = tmp_path / "config.json"
     path.write_text(json.dumps(data))
-    reference = _reference(data)  # experts fused in transformers 5 (gate_up_proj): totals compared, not names
+    reference = reference_names(data)  # experts fused in transformers 5 (gate_up_proj): totals compared, not names
     (model,) = registry.load(path)
-    routed = sum(_numel(s) for n, s in reference.items() if ".experts." in n)
+    routed = sum(math.prod(s) for n, s in reference.items() if ".experts." in n)
     report = registry.count(model)
-    assert report.total_params == sum(_numel(s) for s in reference.values())
+    assert report.total_params == sum(math.prod(s) for s in reference.values())
     assert report.active_params == report.total_params - routed * (4 - 2) // 4
     assert report.parts_active["text"] == report.parts["text"] - routed * (4 - 2) // 4
     assert report.parts_active["vision"] == report.parts["vision"]
@@ -227,7 +202,7 @@ def test_verify_reads_transformers_4_checkpoint_names(model_type, tmp_path, caps
     data["tie_word_embeddings"] = False
     path = tmp_path / "config.json"
     path.write_text(json.dumps(data))
-    reference = _reference(data)
+    reference = reference_names(data)
     old = {}
     vision_model = "" if model_type == "mistral3" else "vision_model."
     for name, shape in reference.items():

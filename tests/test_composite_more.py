@@ -12,6 +12,7 @@ configs (transformers' configuration of shrunk sub-configs, as ``to_dict()`` wri
 from __future__ import annotations
 
 import json
+import math
 import random
 
 import pytest
@@ -19,8 +20,8 @@ import pytest
 import registry
 from registry.cli import main
 from tests._hf_configs import meta_model, quiet_transformers
+from tests.composite_reference import check, ours, reference_names
 from tests.conftest import ROOT
-from tests.test_composite import _numel, _ours
 
 CONFIGS = ROOT / "tests" / "configs"
 _LLAVA_PLACES = {"vision": ("model.vision_tower.",), "projector": ("model.multi_modal_projector.",),
@@ -39,26 +40,6 @@ FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
                  if json.loads(p.read_text()).get("model_type") in COMPOSITE_TYPES)  # fmt: skip
 
 
-def _reference(data: dict) -> dict[str, tuple[int, ...]]:
-    transformers = quiet_transformers()
-    config = transformers.CONFIG_MAPPING[data["model_type"]].from_dict({k: v for k, v in data.items() if k != "model_type"})
-    config.architectures = data["architectures"]
-    return {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
-
-
-def _check(model, reference: dict, places: dict) -> None:
-    assert _ours(model) == reference
-    report = registry.count(model)
-    assert report.total_params == sum(_numel(s) for s in reference.values())
-    assert sum(report.parts.values()) == report.total_params
-    assert set(report.parts) == set(places)
-    for part in report.parts:
-        alone = registry.select_part(model, part)
-        expected = {n: s for n, s in reference.items() if n.startswith(places[part])}
-        assert _ours(alone) == expected, part
-        assert registry.count(alone).total_params == report.parts[part] == sum(_numel(s) for s in expected.values())
-
-
 def test_every_type_has_a_published_config():
     assert {json.loads((CONFIGS / f / "config.json").read_text())["model_type"] for f in FOLDERS} == set(COMPOSITE_TYPES)
 
@@ -67,13 +48,13 @@ def test_every_type_has_a_published_config():
 def test_published_whole_and_by_part(folder, tmp_path, capsys):
     path = CONFIGS / folder / "config.json"
     data = json.loads(path.read_text())
-    reference = _reference(data)
+    reference = reference_names(data)
     (model,) = registry.load(path)
-    _check(model, reference, PLACES[data["model_type"]])
+    check(model, reference, PLACES[data["model_type"]])
     spec = tmp_path / "imported.toml"
     assert main(["import-hf", str(path), "-o", str(spec)]) == 0
     (imported,) = registry.load(spec)
-    _check(imported, reference, PLACES[data["model_type"]])
+    check(imported, reference, PLACES[data["model_type"]])
     capsys.readouterr()
 
 
@@ -149,7 +130,7 @@ def test_small_random_composites(model_type, seed, tmp_path, capsys):
     path = tmp_path / "config.json"
     path.write_text(json.dumps(data))
     (model,) = registry.load(path)
-    _check(model, _reference(data), PLACES[model_type])
+    check(model, reference_names(data), PLACES[model_type])
     capsys.readouterr()
 
 
@@ -162,9 +143,9 @@ def test_lfm2_vl_tie_embedding_stands_for_tie_word_embeddings(tmp_path):
     path.write_text(json.dumps(data))
     (model,) = registry.load(path)
     assert not any("tie_word_embeddings" in line for line in model.warnings), model.warnings
-    reference = _reference(data)
+    reference = reference_names(data)
     assert "lm_head.weight" in reference
-    _check(model, reference, PLACES["lfm2_vl"])
+    check(model, reference, PLACES["lfm2_vl"])
 
 
 #: The towers mapped as types of their own: (type, class, a small config of it).
@@ -209,8 +190,8 @@ def test_towers_alone(model_type, cls, fields, head, tmp_path, capsys):
         if route == "import-hf":
             assert main(["import-hf", str(path), "-o", str(tmp_path / "spec.toml")]) == 0
         (model,) = registry.load(path if route == "config" else tmp_path / "spec.toml")
-        assert _ours(model) == reference
-        assert registry.count(model).total_params == sum(_numel(s) for s in reference.values())
+        assert ours(model) == reference
+        assert registry.count(model).total_params == sum(math.prod(s) for s in reference.values())
     capsys.readouterr()
 
 

@@ -19,9 +19,9 @@ import random
 import pytest
 
 import registry
-from registry.analyses.report import iter_tensors
 from registry.cli import main
 from tests._hf_configs import meta_model, quiet_transformers
+from tests.composite_reference import Reference, check, ours
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -39,38 +39,8 @@ FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
                  if json.loads(p.read_text()).get("model_type") in PLACES)  # fmt: skip
 
 
-class Reference:
-    """transformers' model of a config: its tensors, total and active count."""
-
-    def __init__(self, data: dict):
-        transformers = quiet_transformers()
-        config = transformers.CONFIG_MAPPING[data["model_type"]].from_dict({k: v for k, v in data.items() if k != "model_type"})
-        config.architectures = data["architectures"]
-        model = meta_model(config)
-        self.names = {n: tuple(p.shape) for n, p in model.named_parameters()}
-        self.total = sum(p.numel() for p in model.parameters())
-        text = config.text_config
-        experts, top_k = getattr(text, "num_local_experts", 0), getattr(text, "num_experts_per_tok", 0)
-        routed = sum(p.numel() for n, p in model.named_parameters() if ".experts." in n)
-        self.active = self.total - routed * (experts - top_k) // experts if experts and routed else self.total
-
-
-def _ours(model) -> dict[str, tuple[int, ...]]:
-    return {t.path: tuple(t.shape) for t in iter_tensors(model.architecture) if not t.tied_to}
-
-
 def _check(model, ref: Reference, places: dict) -> None:
-    assert _ours(model) == ref.names
-    report = registry.count(model)
-    assert report.total_params == ref.total
-    assert report.active_params == ref.active
-    assert sum(report.parts.values()) == report.total_params
-    assert set(report.parts) == set(places)
-    for part in report.parts:
-        alone = registry.select_part(model, part)
-        expected = {n: s for n, s in ref.names.items() if n.startswith(places[part])}
-        assert _ours(alone) == expected, part
-        assert registry.count(alone).total_params == report.parts[part] == sum(math.prod(s) for s in expected.values())
+    check(model, ref.names, places, active=ref.active)
 
 
 def _both_routes(data: dict, tmp_path) -> None:
@@ -238,7 +208,7 @@ def test_a_sub_config_type_alone(model_type, tmp_path, capsys):
     path = tmp_path / "config.json"
     path.write_text(json.dumps(data))
     (model,) = registry.load(path)
-    assert _ours(model) == reference
+    assert ours(model) == reference
     if model_type == "mllama_text_model":
         assert any("cross_attention_layers: [9] are not layers of num_hidden_layers (7)" in w for w in model.warnings)
     capsys.readouterr()

@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import registry
-from registry.analyses.report import iter_tensors
 from registry.cli import main
-from tests._hf_configs import meta_model, quiet_transformers
+from tests.composite_reference import Reference, check
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -42,53 +40,8 @@ def _data(folder: str) -> dict:
     return json.loads((CONFIGS / folder / "config.json").read_text())
 
 
-class Reference:
-    """transformers' model of a config, and what the checks compare."""
-
-    def __init__(self, data: dict):
-        transformers = quiet_transformers()
-        config = transformers.CONFIG_MAPPING[data["model_type"]].from_dict({k: v for k, v in data.items() if k != "model_type"})
-        config.architectures = data["architectures"]
-        self.config = config
-        self.model = meta_model(config)
-        self.names = {n: tuple(p.shape) for n, p in self.model.named_parameters()}
-        self.total = sum(p.numel() for p in self.model.parameters())
-
-    def active(self) -> int:
-        text = self.config.text_config
-        experts, top_k = getattr(text, "num_experts", 0), getattr(text, "num_experts_per_tok", 0)
-        routed = sum(p.numel() for n, p in self.model.named_parameters() if ".experts." in n)
-        return self.total - routed * (experts - top_k) // experts if experts and routed else self.total
-
-
-def _ours(model) -> dict[str, tuple[int, ...]]:
-    return {t.path: tuple(t.shape) for t in iter_tensors(model.architecture) if not t.tied_to}
-
-
-def _same_tensors(ours: dict, reference: dict) -> None:
-    """Equal names and shapes; routed experts (registry: one tensor per expert, transformers: fused) by elements."""
-    def fused(names: dict) -> dict:
-        out: dict = {}
-        for name, shape in names.items():
-            head, sep, _ = name.partition(".experts.")
-            key = f"{head}.experts" if sep else name
-            out[key] = out.get(key, 0) + math.prod(shape) if sep else shape
-        return out
-
-    assert fused(ours) == fused(reference)
-
-
 def _check(model, ref: Reference) -> None:
-    report = registry.count(model)
-    assert report.total_params == ref.total
-    assert report.active_params == ref.active()
-    _same_tensors(_ours(model), ref.names)
-    assert sum(report.parts.values()) == report.total_params
-    for part, places in PLACES.items():
-        alone = registry.select_part(model, part)
-        expected = {n: s for n, s in ref.names.items() if n.startswith(places)}
-        _same_tensors(_ours(alone), expected)
-        assert registry.count(alone).total_params == report.parts[part] == sum(math.prod(s) for s in expected.values())
+    check(model, ref.names, PLACES, active=ref.active, fused=True)
 
 
 def _both_routes(data: dict, tmp_path) -> None:

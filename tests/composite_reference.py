@@ -1,0 +1,79 @@
+"""What the composite tests (tests/test_composite*.py, tests/test_qwen_vl.py) compare: transformers' model of a
+composite config built on the meta device, and registry's model of it, whole and part by part.
+
+Reference: ``CONFIG_MAPPING[model_type].from_dict(...)`` with the config's ``architectures``, built by
+``tests/_hf_configs.meta_model``; its tensors are ``named_parameters()`` (a tied head counted once, at the
+embedding), its total ``sum(p.numel() for p in model.parameters())``, the active count of a MoE language
+model the total less ``(n_experts - top_k) / n_experts`` of the routed experts' parameters (``.experts.`` in
+the name). A part is the parameters under the modules transformers gives it (``places``: part -> name
+prefixes).
+"""
+
+from __future__ import annotations
+
+import math
+
+import registry
+from registry.analyses.report import iter_tensors
+from tests._hf_configs import meta_model, quiet_transformers
+
+
+class Reference:
+    """transformers' model of a composite config's data: its tensors, total and active count."""
+
+    def __init__(self, data: dict):
+        transformers = quiet_transformers()
+        config = transformers.CONFIG_MAPPING[data["model_type"]].from_dict({k: v for k, v in data.items() if k != "model_type"})
+        config.architectures = data["architectures"]
+        self.config = config
+        self.model = meta_model(config)
+        self.names = {n: tuple(p.shape) for n, p in self.model.named_parameters()}
+        self.total = sum(p.numel() for p in self.model.parameters())
+        text = getattr(config, "text_config", None)
+        experts = getattr(text, "num_local_experts", 0) or getattr(text, "num_experts", 0)
+        top_k = getattr(text, "num_experts_per_tok", 0)
+        routed = sum(p.numel() for n, p in self.model.named_parameters() if ".experts." in n)
+        self.active = self.total - routed * (experts - top_k) // experts if experts and routed else self.total
+
+
+def reference_names(data: dict) -> dict[str, tuple[int, ...]]:
+    """transformers' tensors of a composite config's data: {name: shape}."""
+    return Reference(data).names
+
+
+def ours(model) -> dict[str, tuple[int, ...]]:
+    """registry's tensors of a model: {full name: shape}, tied ones left out (transformers lists them once)."""
+    return {t.path: tuple(t.shape) for t in iter_tensors(model.architecture) if not t.tied_to}
+
+
+def same_tensors(mine: dict, theirs: dict, fused: bool = False) -> None:
+    """Equal names and shapes; with ``fused``, routed experts (registry: one tensor per expert, transformers 5:
+    fused) compared by their number of elements."""
+
+    def grouped(names: dict) -> dict:
+        out: dict = {}
+        for name, shape in names.items():
+            head, sep, _ = name.partition(".experts.")
+            key = f"{head}.experts" if sep else name
+            out[key] = out.get(key, 0) + math.prod(shape) if sep else shape
+        return out
+
+    assert (grouped(mine) == grouped(theirs)) if fused else (mine == theirs)
+
+
+def check(model, names: dict, places: dict, *, active: int | None = None, fused: bool = False) -> None:
+    """registry's ``model`` against transformers' tensors ``names``: the same tensors, the same total (and
+    active count, if given), and each part of ``places`` alone (``registry.select_part``) the tensors under
+    its prefixes, its count the report's figure for it."""
+    same_tensors(ours(model), names, fused)
+    report = registry.count(model)
+    assert report.total_params == sum(math.prod(s) for s in names.values())
+    if active is not None:
+        assert report.active_params == active
+    assert sum(report.parts.values()) == report.total_params
+    assert set(report.parts) == set(places)
+    for part in report.parts:
+        alone = registry.select_part(model, part)
+        expected = {n: s for n, s in names.items() if n.startswith(places[part])}
+        same_tensors(ours(alone), expected, fused)
+        assert registry.count(alone).total_params == report.parts[part] == sum(math.prod(s) for s in expected.values())
