@@ -36,6 +36,15 @@ class Reference:
         self.active = self.total - routed * (experts - top_k) // experts if experts and routed else self.total
 
 
+def composite_data(model_type: str, cls: str, *, text: dict, vision: dict, **top) -> dict:
+    """A composite config's data as transformers writes it (``to_dict()``) for ``text_config`` ``text``,
+    ``vision_config`` ``vision`` and the top-level fields ``top``, its class ``cls``."""
+    transformers = quiet_transformers()
+    data = transformers.CONFIG_MAPPING[model_type](text_config=text, vision_config=vision, **top).to_dict()
+    data["architectures"] = [cls]
+    return data
+
+
 def reference_names(data: dict) -> dict[str, tuple[int, ...]]:
     """transformers' tensors of a composite config's data: {name: shape}."""
     return Reference(data).names

@@ -23,7 +23,7 @@ import pytest
 import registry
 from registry.cli import main
 from tests._hf_configs import quiet_transformers
-from tests.composite_reference import check, reference_names
+from tests.composite_reference import check, composite_data, reference_names
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -134,11 +134,7 @@ def _small(seed: int, model_type: str) -> dict:
         text["model_type"] = "gemma"
         vision |= {"model_type": "siglip_vision_model", "vision_use_head": rng.choice((True, False))}
         top["projection_dim"] = rng.choice((24, width))
-    transformers = quiet_transformers()
-    config = transformers.CONFIG_MAPPING[model_type](text_config=text, vision_config=vision, **top)
-    data = config.to_dict()
-    data["architectures"] = [CLASSES[model_type]]
-    return data
+    return composite_data(model_type, CLASSES[model_type], text=text, vision=vision, **top)
 
 
 @pytest.mark.parametrize("model_type", COMPOSITE_TYPES)

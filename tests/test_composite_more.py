@@ -20,7 +20,7 @@ import pytest
 import registry
 from registry.cli import main
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.composite_reference import check, ours, reference_names
+from tests.composite_reference import check, composite_data, ours, reference_names
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -114,11 +114,7 @@ def _small(seed: int, model_type: str) -> dict:
     elif model_type in ("idefics3", "smolvlm"):
         text, vision = _text(rng, rng.choice(("llama", "qwen2", "mistral"))), _vision(rng, f"{model_type}_vision")
         top["scale_factor"] = rng.choice((1, 2))
-    transformers = quiet_transformers()
-    config = transformers.CONFIG_MAPPING[model_type](text_config=text, vision_config=vision, **top)
-    data = config.to_dict()
-    data["architectures"] = [CLASSES[model_type]]
-    return data
+    return composite_data(model_type, CLASSES[model_type], text=text, vision=vision, **top)
 
 
 @pytest.mark.parametrize("model_type", COMPOSITE_TYPES)
