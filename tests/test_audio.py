@@ -154,5 +154,5 @@ def test_library_functions():
     path = str(CONFIGS / "wav2vec2-base-960h" / "config.json")
     assert registry.count_flops(path, audio_seconds=10).seq_len == 499
     assert registry.estimate_memory(path, audio_seconds="10").seq_len == 499
-    with pytest.raises(ValueError, match="takes no audio"):  # a TOML spec does not carry the config's audio rule
-        registry.count_flops(str(ROOT / "specs" / "whisper-small.toml"), audio_seconds=1)
+    with pytest.raises(ValueError, match="takes no audio"):  # a TOML spec without [audio]
+        registry.count_flops(str(ROOT / "specs" / "llama-2-7b.toml"), audio_seconds=1)

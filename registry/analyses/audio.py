@@ -68,8 +68,8 @@ def plan_audio(model: Model, seconds: Fraction | float | int | str) -> AudioPlan
 
     rule = model.audio
     if rule is None:
-        raise ValueError("takes no audio (no audio tower, or a spec without its config.json: --audio-seconds needs "
-                         "a speech model's config)")  # fmt: skip
+        raise ValueError("takes no audio (no audio tower, or a spec without [audio]: --audio-seconds needs a speech "
+                         "model's config or spec)")  # fmt: skip
     frames = rule.at(seconds if isinstance(seconds, Fraction) else parse_seconds(str(seconds)))
     names = part_names(model.architecture)
     if rule.stack:
