@@ -68,8 +68,8 @@ def plan_audio(model: Model, seconds: Fraction | float | int | str) -> AudioPlan
 
     rule = model.audio
     if rule is None:
-        raise ValueError("takes no audio (no audio tower, or a spec without its config.json: --audio-seconds needs "
-                         "a speech model's config)")  # fmt: skip
+        raise ValueError("takes no audio (no audio tower, or a spec without [audio]: --audio-seconds needs a speech "
+                         "model's config or spec)")  # fmt: skip
     frames = rule.at(seconds if isinstance(seconds, Fraction) else parse_seconds(str(seconds)))
     names = part_names(model.architecture)
     if rule.stack:
@@ -104,14 +104,18 @@ def audio_terms(model: Model, plan: AudioPlan) -> dict[str, int]:
 def audio_forward_terms(model: Model, seq_len: int, plan: AudioPlan) -> tuple[dict[str, int], int, list[str]]:
     """(forward terms with the audio, the sequence length the report divides by, notes): an encoder alone over its
     frames; a composite's language model over ``seq_len`` text tokens and the audio tokens, plus the audio tower
-    and projector. Raises ValueError for an encoder-decoder (its decoder's cross-attention over the encoder is not
-    walked apart from its self-attention yet)."""
+    and projector; an encoder-decoder (Whisper) split: its encoder over its positions, its decoder over ``seq_len``
+    tokens, the cross-attention scoring the encoder positions and projecting their keys and values once
+    (:func:`registry.analyses.flops_terms.forward_terms` with ``encoder_len``)."""
     if plan.role == "encoder":
         terms, notes = forward_terms(model, plan.frames.positions)
         return terms, plan.frames.positions, list(notes)
-    if plan.role != "composite":
-        raise ValueError("flops with --audio-seconds is not modelled for an encoder-decoder (Whisper: the decoder's "
-                         "cross-attention over the 1,500 encoder positions); memory takes it")  # fmt: skip
+    if plan.role == "encoder-decoder":
+        terms, notes = forward_terms(model, seq_len, encoder_len=plan.frames.positions)
+        notes = [*notes, f"encoder-decoder: the encoder once over its {plan.frames.positions:,} positions, the "
+                 f"decoder over {seq_len:,} tokens (per-token figures: the sequence's FLOPs over its "
+                 f"{seq_len:,} decoder tokens, rounded down)"]  # fmt: skip
+        return terms, seq_len, notes
     if "text" in part_names(model.architecture):
         terms, notes = forward_terms(_part(model, "text"), seq_len + plan.tokens)
     else:  # one part alone (--part audio): no language model

@@ -38,11 +38,23 @@ _LATENT_FIELDS = ("d_model", "n_heads", "qk_nope_head_dim", "qk_rope_head_dim", 
 DEFAULT_SEQ_LEN = 2048
 
 
-def forward_terms(model: Model, seq_len: int = DEFAULT_SEQ_LEN) -> tuple[dict[str, int], list[str]]:
-    """The forward FLOPs per sequence of every term (nothing left out), and notes."""
+def forward_terms(
+    model: Model, seq_len: int = DEFAULT_SEQ_LEN, encoder_len: int | None = None
+) -> tuple[dict[str, int], list[str]]:  # fmt: skip
+    """The forward FLOPs per sequence of every term (nothing left out), and notes.
+
+    Without ``encoder_len`` every block runs over ``seq_len`` tokens (an encoder-decoder's encoder too, its
+    cross-attention scoring ``seq_len`` keys). With it (Whisper's 1,500 positions), an encoder-decoder is
+    split: the module named ``encoder`` runs over ``encoder_len`` positions; the rest (the decoder, the
+    head) over ``seq_len`` tokens, its cross-attention layers (``kv_cache="encoder"``) projecting queries
+    and output over ``seq_len``, keys and values once over the ``encoder_len`` encoder outputs, and
+    scoring ``seq_len × encoder_len``.
+    """
     if seq_len < 1:
         raise ValueError(f"seq_len must be a positive integer, got {seq_len}")
-    walker = _Walker(seq_len, vocab_sizes(model.architecture))
+    if encoder_len is not None and encoder_len < 1:
+        raise ValueError(f"encoder_len must be a positive integer, got {encoder_len}")
+    walker = _Walker(seq_len, vocab_sizes(model.architecture), encoder_len=encoder_len)
     walker.visit(model.architecture, 1)
     if walker.terms["logits"] == 0:
         walker.notes.append("no output head in this spec: final logits are 0")
@@ -65,9 +77,11 @@ def decode_terms(model: Model, context: int) -> tuple[dict[str, int], list[str]]
 class _Walker:
     """Adds up the forward terms of a block tree, ``times`` being how often a block runs per token."""
 
-    def __init__(self, seq_len: int, vocab_sizes: frozenset[int], keys: int | None = None):
+    def __init__(self, seq_len: int, vocab_sizes: frozenset[int], keys: int | None = None,
+                 encoder_len: int | None = None):  # fmt: skip
         self.seq = seq_len  # the queries: tokens computed
         self.keys = seq_len if keys is None else keys  # the tokens each query attends to (before a window)
+        self.encoder_len = encoder_len  # an encoder-decoder split: the encoder's positions (forward_terms)
         self.vocab_sizes = vocab_sizes
         self.terms: dict[str, int] = dict.fromkeys(TERMS, 0)
         self.notes: list[str] = []
@@ -81,6 +95,12 @@ class _Walker:
             active = block.count if block.active is None else block.active
             for child in block.blocks:
                 self.visit(child, times * active)
+        elif isinstance(block, Module) and self.encoder_len is not None and block.name == "encoder":
+            encoder = _Walker(self.encoder_len, self.vocab_sizes)  # the encoder over its own positions
+            encoder.visit(block, times)
+            for term, value in encoder.terms.items():
+                self.add(term, value)
+            self.notes.extend(n for n in encoder.notes if n not in self.notes)
         elif isinstance(block, Module):
             for child in block.blocks:
                 self.visit(child, times)
@@ -118,7 +138,11 @@ class _Walker:
         k = self.keys if block.sliding_window is None else min(self.keys, block.sliding_window)
         inner, kv = block.n_heads * block.head_width, block.kv_heads * block.head_width
         queries = 2 * inner if block.output_gate else inner  # with the output gate's half (Qwen3-Next)
-        self.add("attention_qkv", times * 2 * s * d * (queries + 2 * kv))
+        if block.kv_cache == "encoder" and self.encoder_len is not None:  # cross-attention, split
+            k = self.encoder_len  # keys and values: the encoder's outputs, projected once
+            self.add("attention_qkv", times * (2 * s * d * queries + 2 * k * d * 2 * kv))
+        else:
+            self.add("attention_qkv", times * 2 * s * d * (queries + 2 * kv))
         self.add("attention_logits", times * 2 * s * k * inner)
         self.add("attention_softmax", times * 3 * block.n_heads * s * k)
         self.add("attention_values", times * 2 * s * k * inner)

@@ -8,7 +8,7 @@ import argparse
 def add_audio_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``--audio-seconds``."""
     parser.add_argument("--audio-seconds", default=None, metavar="S",
-                        help="seconds of audio (a speech model's config.json): the audio encoder's positions by the "
+                        help="seconds of audio (a speech model's config.json, or its spec's [audio]): the audio encoder's positions by the "
                         "model's own feature extractor and convolutions (Whisper: padded to one 30 s window; "
                         "wav2vec2, HuBERT, WavLM: the conv feature encoder's frames; Voxtral: 30 s chunks, their "
                         "tokens in the language model's sequence)")  # fmt: skip

@@ -41,7 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def spec_text(imported: Imported, name: str, source: str, images: dict[str, Any] | None = None) -> str:
-    """The TOML spec of an imported config; ``images``: its ``[images]`` table (:func:`images_table`)."""
+    """The TOML spec of an imported config; ``images``: its ``[images]`` table (:func:`images_table`); a speech
+    model's ``[audio]`` table (:func:`registry.sources.spec_audio.audio_table`)."""
+    from registry.sources.spec_audio import audio_table
+
     from registry.output import toml_writer
 
     header = (
@@ -50,7 +53,9 @@ def spec_text(imported: Imported, name: str, source: str, images: dict[str, Any]
         "counts follow the model transformers builds from that config."
     )
     top = {"name": name, "family": imported.family, "source": source}
-    return toml_writer.dumps(top, {"params": imported.params, **({"images": images} if images else {})}, header=header)
+    audio = audio_table(imported.model_type, imported.params, imported.audio)
+    tables = {"params": imported.params, **({"images": images} if images else {}), **({"audio": audio} if audio else {})}
+    return toml_writer.dumps(top, tables, header=header)
 
 
 def images_table(imported: Imported, data: dict[str, Any]) -> dict[str, Any] | None:

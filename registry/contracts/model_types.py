@@ -68,7 +68,9 @@ class ModelType:
     where that is known beforehand (a :class:`~registry.sources.rows.Row`'s; a rule may still pick
     another). ``spellings`` maps a field to all its spellings (transformers' ``attribute_map``:
     GPT-J's ``n_embd`` and ``hidden_size``), so that ``--set`` of one replaces the others.
-    ``origin`` is set by the core to the plugin that registered it.
+    ``origin`` is set by the core to the plugin that registered it. ``images`` and ``audio``: the
+    composite's image rule, the row's audio rule (:class:`~registry.sources.audio.AudioRule`; None: none),
+    what a TOML spec keeps (``[images]``, ``[audio]``).
     """
 
     name: str
@@ -80,6 +82,7 @@ class ModelType:
     spellings: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     family: str = ""
     images: Any = field(default=None, compare=False)
+    audio: Any = field(default=None, compare=False)
 
     #: What the plugin registry calls one of these in its messages.
     what: ClassVar[str] = "model type"

@@ -39,6 +39,9 @@ _TOP_LEVEL: dict[tuple[str, str], tuple[str | None, str]] = {
     ("SpecFile", "images"): (
         "table", "a vision-language model's image rule: its `model_type` and the config fields the rule reads"
     ),
+    ("SpecFile", "audio"): (
+        "table", "a speech model's audio rule: its `model_type` and the fields the rule reads that `[params]` do not hold"
+    ),
     ("SizeEntry", "name"): (None, "the size's name, as reports show it"),
     ("SizeEntry", "source"): (None, "where this size's numbers come from (default: the file's `source`)"),
     ("SizeEntry", "notes"): (None, "anything worth knowing (default: the file's `notes`)"),

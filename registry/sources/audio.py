@@ -72,6 +72,10 @@ class AudioRule:
     long: str = "refuse"
     note: str = ""
 
+    def fields(self) -> tuple[str, ...]:
+        """The hyper-parameters or config fields the rule reads (what a TOML spec keeps: ``[audio]``)."""
+        return ((self.kernels, self.strides) if self.kind == "samples" else ()) + tuple(self.stack)
+
     def read(self, params: Mapping[str, Any], config: Mapping[str, Any] | None = None,
              defaults: Mapping[str, Any] | None = None) -> AudioInputs:
         """The rule's numbers: each name a mapped hyper-parameter (``params``, ``name -> value``; for a composite,

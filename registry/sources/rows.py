@@ -87,7 +87,7 @@ class Row:
         names = [spec.rstrip("?").split("|") for spec in self.reads.values()]
         spellings = {n: tuple(group) for group in names if len(group) > 1 for n in group}
         return ModelType(self.name, tuple(self.classes), read, frozenset(self.shape_free), self.description,
-                         spellings=spellings, family=self.family)  # fmt: skip
+                         spellings=spellings, family=self.family, audio=self.audio)  # fmt: skip
 
     def problem(self) -> str:
         """What is wrong with this row as a registration ("" when nothing)."""

@@ -98,6 +98,7 @@ class SpecFile(BaseModel):
     models: list[SizeEntry] | None = Field(None, description="one entry per size of a table of sizes")
     images: dict[str, Any] | None = Field(None, description="a vision-language model's image rule: its model_type and "
                                           "the config fields the rule reads (import-hf writes it)")  # fmt: skip
+    audio: dict[str, Any] | None = Field(None, description="a speech model's audio rule (import-hf writes it)")
 
     @model_validator(mode="after")
     def _check(self) -> SpecFile:
@@ -277,14 +278,18 @@ class _Loader:
             training_tokens=base.training_tokens or spec.training_tokens,
             notes=base.notes or spec.notes,
             path=self.path,
-            images=None if spec.images is None else self.images(spec.images),
+            images=self.inputs("images", spec, params), audio=self.inputs("audio", spec, params),
         )
 
-    def images(self, table: dict[str, Any]) -> Any:
-        """The ``[images]`` table read back by its model type's image rule (:mod:`registry.sources.spec_images`)."""
+    def inputs(self, table: str, spec: SpecFile, params: Any) -> Any:
+        """The ``[images]`` or ``[audio]`` table read back by its model type's rule (spec_images, spec_audio)."""
+        from registry.sources.spec_audio import spec_audio
         from registry.sources.spec_images import spec_images
 
-        return spec_images(table, lambda key, message: self.error(("images", key), message))
+        value, error = getattr(spec, table), lambda key, message: self.error((table, key), message)
+        if value is None:
+            return None
+        return spec_images(value, error) if table == "images" else spec_audio(value, spec.family, dict(params), error)
 
     def composed(self, spec: SpecFile) -> Model:
         try:

@@ -1,0 +1,63 @@
+"""A TOML spec's ``[audio]`` table: the audio rule of a speech model, kept from its config.json.
+
+``registry import-hf`` writes, for a model type with an audio rule (:class:`registry.AudioRule`), the
+``model_type`` and the fields the rule reads that the spec's ``[params]`` do not hold (wav2vec2's
+``conv_stride``; Whisper's rule reads none); loading the spec reads them back through the registered model
+type's own rule, with the spec's ``[params]``, so ``--audio-seconds`` works from the catalogue as from the
+config. A composite's rule (Voxtral: its audio tower is a part) is not kept in a spec yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from registry.contracts import short_value
+from registry.errors import SpecError
+from registry.sources.audio import AudioInputs
+
+
+def spec_audio(table: Mapping[str, Any], family: str | None, params: Mapping[str, Any],
+               error: Callable[[str, str], SpecError]) -> AudioInputs:  # fmt: skip
+    """The :class:`AudioInputs` of a spec's ``[audio]`` table beside its ``family`` and ``params``;
+    ``error(field, message)`` makes the SpecError (``field`` within the table) raised for a model type without a
+    row's audio rule or of another family, a field its rule does not read or ``[params]`` already holds, or a value
+    it cannot take."""
+    from registry.plugin_manager import load_model_types
+
+    name = table.get("model_type")
+    mapping = load_model_types().get(name) if isinstance(name, str) else None
+    rule = getattr(mapping, "audio", None)
+    if rule is None or rule.part or rule.stack:
+        raise error("model_type", f"must name a speech model type with an audio rule (got {short_value(name)})")
+    if mapping.family and mapping.family != family:
+        raise error("model_type", f"{name} builds family {mapping.family}, not this spec's {short_value(family)}")
+    for key, value in table.items():
+        if key == "model_type":
+            continue
+        if key not in rule.fields():
+            reads = ", ".join(rule.fields()) or "none"
+            raise error(key, f"is not a field {name}'s audio rule reads (it reads {reads})")
+        if key in params:
+            raise error(key, "is in [params] already: give it once")
+        if not (isinstance(value, list) and value and all(type(v) is int and v > 0 for v in value)):
+            raise error(key, f"must be a non-empty array of positive whole numbers (got {short_value(value)})")
+    try:
+        return rule.read(params, {k: v for k, v in table.items() if k != "model_type"})
+    except ValueError as exc:
+        raise error("model_type", str(exc)) from None
+
+
+def audio_table(model_type: str, params: Mapping[str, Any], inputs: AudioInputs | None) -> dict[str, Any] | None:
+    """The ``[audio]`` table of a config mapped to ``params`` whose audio rule gave ``inputs`` (:func:`spec_audio`
+    reads it back); None for a model that takes no audio or whose rule a spec does not keep (a composite's)."""
+    from registry.plugin_manager import load_model_types
+
+    rule = getattr(load_model_types().get(model_type), "audio", None)
+    if inputs is None or rule is None or rule.part or rule.stack:
+        return None
+    values = {rule.kernels: list(inputs.kernels), rule.strides: list(inputs.strides)} if rule.kind == "samples" else {}
+    return {"model_type": model_type, **{k: v for k, v in values.items() if k not in params}}
+
+
+__all__ = ["audio_table", "spec_audio"]
