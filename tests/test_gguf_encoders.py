@@ -27,11 +27,35 @@ def bert_keys(config):
             "attention.causal": False, "pooling_type": 1}  # fmt: skip
 
 
+T5 = {"vocab_size": 96, "d_model": 64, "d_kv": 24, "d_ff": 80, "num_layers": 3, "num_decoder_layers": 2, "num_heads": 4,
+      "relative_attention_num_buckets": 12, "pad_token_id": 0, "decoder_start_token_id": 0}  # fmt: skip
+
+
+def t5_keys(decoder_block_count):
+    """T5Model.set_gguf_parameters (convert_hf_to_gguf.py); ``decoder_block_count`` only in newer converters."""
+
+    def keys(config):
+        out = {"context_length": 512, "feed_forward_length": config.d_ff, "attention.key_length": config.d_kv,
+               "attention.value_length": config.d_kv, "attention.layer_norm_epsilon": config.layer_norm_epsilon,
+               "attention.relative_buckets_count": config.relative_attention_num_buckets,
+               "decoder_start_token_id": config.decoder_start_token_id}  # fmt: skip
+        if decoder_block_count:
+            out["decoder_block_count"] = config.num_decoder_layers
+        return out
+
+    return keys
+
+
 NO_POOLER = {"add_pooling_layer": False}
 CASES = [
     Case("bert", "bert", "BertModel", BERT, bert_keys, built_with=NO_POOLER),
     Case("bert", "bert", "BertModel", {**BERT, "num_hidden_layers": 3, "type_vocab_size": 1}, bert_keys,
          built_with=NO_POOLER),
+    Case("t5", "t5", "T5ForConditionalGeneration", T5, t5_keys(True)),
+    Case("t5", "t5", "T5ForConditionalGeneration", {**T5, "num_decoder_layers": 3, "feed_forward_proj": "gated-gelu"},
+         t5_keys(False)),
+    Case("t5encoder", "t5", "T5EncoderModel", T5, t5_keys(False)),
+    Case("t5encoder", "t5", "T5EncoderModel", {**T5, "feed_forward_proj": "gated-gelu"}, t5_keys(False)),
 ]
 
 
@@ -54,3 +78,12 @@ def test_only_bert_model_is_built_without_its_pooler(tmp_path, capsys):
     assert main(["count", str(config)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("registry count: ") and "add_pooling_layer" in err and "Traceback" not in err
+
+
+def test_t5_with_a_head_of_its_own_gets_the_untied_note(tmp_path, capsys):
+    """Flan-T5's GGUF holds output.weight: tie_word_embeddings false, which transformers 5 ties anyway (the note)."""
+    case = Case("t5", "t5", "T5ForConditionalGeneration", T5, t5_keys(True),
+                extra=lambda c: {"output.weight": (c.vocab_size, c.d_model)})
+    path, *_ = write_case(case, tmp_path / "t5.gguf")
+    assert main(["count", str(path)]) == 0
+    assert "tie_word_embeddings: false is not honoured" in capsys.readouterr().err
