@@ -21,11 +21,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry import GgufArchitecture, GgufMetadata, hookimpl
+from registry import GgufArchitecture, GgufMetadata, hookimpl, short_value
 
 
 def _bert(meta: GgufMetadata, config: dict[str, Any]) -> None:
-    """Rule (bert): the learned positions and the segments are the rows of ``position_embd`` and ``token_types``."""
+    """Rule (bert): the learned positions and the segments are the rows of ``position_embd`` and ``token_types``;
+    a RoBERTa-style file (``tokenizer.ggml.model`` other than ``bert``: XLM-RoBERTa's ``t5``, RoBERTa's ``gpt2``)
+    is refused: the converter cut its position rows by ``pad_token_id + 1``, which no row of the file restores."""
+    tokenizer = meta.data.get("tokenizer.ggml.model")
+    if tokenizer is not None and tokenizer != "bert":
+        raise meta.error("tokenizer.ggml.model", f"{short_value(tokenizer)} is a RoBERTa-style model's tokenizer "
+                         "(XLM-RoBERTa: 't5', RoBERTa: 'gpt2'), whose position rows llama.cpp's converter cut by "
+                         "pad_token_id + 1: not mapped (only BERT's own, 'bert')")  # fmt: skip
     for tensor, name in (("position_embd.weight", "max_position_embeddings"), ("token_types.weight", "type_vocab_size")):
         rows = meta.rows(tensor)
         if rows is None:

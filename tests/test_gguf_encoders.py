@@ -12,7 +12,8 @@ import json
 import pytest
 
 from registry.cli import main
-from tests.gguf_files import Case, case_id, check_case, write_case
+from tests._hf_configs import make_config, meta_model
+from tests.gguf_files import Case, case_id, check_case, gguf_tensors, write_case, write_header_only
 
 gguf = pytest.importorskip("gguf")
 
@@ -87,3 +88,19 @@ def test_t5_with_a_head_of_its_own_gets_the_untied_note(tmp_path, capsys):
     path, *_ = write_case(case, tmp_path / "t5.gguf")
     assert main(["count", str(path)]) == 0
     assert "tie_word_embeddings: false is not honoured" in capsys.readouterr().err
+
+
+def test_a_roberta_style_bert_file_is_refused(tmp_path, capsys):
+    """XLM-RoBERTa's GGUF (tokenizer model 't5'): the converter cut pad_token_id + 1 position rows: refused."""
+    config = make_config("bert", "BertModel", BERT)
+    tensors, _ = gguf_tensors(CASES[0], config, meta_model(config, add_pooling_layer=False))
+    path = tmp_path / "xlmr.gguf"
+    writer = gguf.GGUFWriter(str(path), "bert")
+    for key, value in (("block_count", 2), ("embedding_length", 64), ("feed_forward_length", 80),
+                       ("attention.head_count", 4)):  # fmt: skip
+        writer.add_uint32(f"bert.{key}", value)
+    writer.add_tokenizer_model("t5")
+    write_header_only(writer, path, tensors)
+    assert main(["count", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("registry count: ") and "tokenizer.ggml.model" in err and "Traceback" not in err
