@@ -39,6 +39,8 @@ class BertParams(FamilyParams):
     n_heads: PositiveInt = Field(12, description="attention heads")
     d_ff: PositiveInt | None = Field(None, description="intermediate size (default 4 * d_model)")
     n_labels: PositiveInt = Field(2, description="BertForSequenceClassification: outputs of the classifier")
+    pooler: bool = Field(True, description="the pooler (pooler.dense); false: BertModel(config, add_pooling_layer=False), "
+                                           "the encoder alone, as llama.cpp's GGUF files hold it")
     tie_word_embeddings: bool = Field(
         True, description="the MLM decoder shares the word embedding; false: it has a weight and bias of its own"
     )
@@ -49,6 +51,9 @@ class BertParams(FamilyParams):
         if self.n_labels != 2 and self.architecture != "BertForSequenceClassification":
             raise FieldError("n_labels", f"only BertForSequenceClassification has a classifier ({self.architecture} "
                              "has none: keep the default)")  # fmt: skip
+        if not self.pooler and self.architecture != "BertModel":
+            raise FieldError("pooler", f"only BertModel can be built without its pooler ({self.architecture} always "
+                             "has one, or none: keep the default)")  # fmt: skip
         return self
 
 
@@ -74,7 +79,7 @@ def build(p: BertParams) -> Module:
         ]),
         Module(name="encoder", blocks=[Repeat(name="layer", count=p.n_layers, blocks=layer)]),
     ]  # fmt: skip
-    if p.architecture != "BertForMaskedLM":
+    if p.architecture != "BertForMaskedLM" and p.pooler:
         encoder.append(Linear(name="pooler.dense", in_features=d, out_features=d, component="head"))
     blocks: list = [Module(name=prefix, blocks=encoder)]
     if p.architecture == "BertForSequenceClassification":
@@ -119,6 +124,17 @@ def _architecture(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["n_labels"] = num_labels(cfg)
 
 
+def _pooling_layer(cfg: ConfigReader, cls: str, params: Params) -> tuple[str, ...]:
+    """Rule: ``add_pooling_layer`` false (BertModel's argument, which a GGUF file's mapping sets: llama.cpp drops
+    the pooler) builds BertModel without its pooler, with a note; only BertModel takes it."""
+    if cfg.bool("add_pooling_layer", True):
+        return ()
+    if cls != "BertModel":
+        raise cfg.error("add_pooling_layer", f"false is BertModel's argument; {cls} cannot be built without a pooler")
+    params["pooler"] = ("add_pooling_layer", False)
+    return ("the pooler is not in the file: counted as BertModel(config, add_pooling_layer=False), the encoder alone",)
+
+
 @hookimpl
 def register_model_types(register):
     """Map the ``bert`` model type."""
@@ -131,7 +147,7 @@ def register_model_types(register):
          "d_ff": "intermediate_size",
          # false: transformers ties neither the MLM decoder's weight nor its bias
          "tie_word_embeddings": "tie_word_embeddings"},
-        ABSOLUTE_POSITIONS, _architecture,
+        ABSOLUTE_POSITIONS, _architecture, _pooling_layer,
         shape_free=("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps",
                     "classifier_dropout"),
     ))  # fmt: skip

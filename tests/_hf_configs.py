@@ -155,16 +155,16 @@ BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "Llama
             "Ernie4_5_ForCausalLM": "Ernie4_5ForCausalLM"}
 
 
-def meta_model(config: Any) -> Any:
+def meta_model(config: Any, **kwargs: Any) -> Any:
     """The transformers model of ``config.architectures[0]`` (or the class transformers builds for it,
-    :data:`BUILT_AS`), built on the meta device."""
+    :data:`BUILT_AS`), built on the meta device (``kwargs`` to its constructor: ``add_pooling_layer``)."""
     import torch
 
     transformers = quiet_transformers()
     name = config.architectures[0]
     cls = getattr(transformers, BUILT_AS.get(name, name))
     with torch.device("meta"):
-        return cls(config)
+        return cls(config, **kwargs)
 
 
 def reference_counts(config: Any, top_k: int | None = None) -> tuple[int, int]:

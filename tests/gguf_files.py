@@ -15,7 +15,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ class Case:
     extra: Callable[[Any], dict[str, tuple[int, ...]]] = lambda config: {}  # tensors transformers does not build
     standard: bool = True  # whether TextModel.set_gguf_parameters' keys are written (not by the SSM converters)
     mtp: int = 0  # multi-token-prediction blocks llama.cpp keeps after the last layer (GLM-4.5)
+    built_with: dict[str, Any] = field(default_factory=dict)  # the class's own arguments (add_pooling_layer=False)
 
 
 def standard_keys(config: Any) -> dict[str, Any]:
@@ -98,7 +99,7 @@ def write_case(case: Case, path: Path) -> tuple[Path, int, dict[str, tuple[int, 
     import gguf
 
     config = make_config(case.model_type, case.cls, case.fields)
-    model = meta_model(config)
+    model = meta_model(config, **case.built_with)
     reference = sum(p.numel() for p in model.parameters())
     top_k = top_k_of(config)
     if top_k is not None:  # (total, active): the routed experts (".experts.", experts first) at top_k of them

@@ -88,7 +88,8 @@ class GgufArchitecture:
     * ``renumbered``: GGUF prefix -> checkpoint list, for numbered groups that llama.cpp numbers otherwise
       than the checkpoint: ``<prefix>.<n>.<rest>`` is ``<list>.<j>.<rest>``, ``j`` the rank of ``n`` among
       the file's numbers under that prefix and ``<rest>`` read through ``tensors`` (Qwen3-VL's deepstack
-      mergers, ``v.deepstack.<block>.fc1`` for ``deepstack_merger_list.<j>.linear_fc1``);
+      mergers, ``v.deepstack.<block>.fc1`` for ``deepstack_merger_list.<j>.linear_fc1``); an entry
+      ``<prefix>.<rest>`` of ``tensors`` holds for that group before ``<rest>`` (T5's ``dec.blk.ffn_norm``);
     * ``presence``: config field -> GGUF tensor whose presence in the file sets it true (``!`` first:
       absence sets it true);
     * ``fixed``: config fields the architecture sets whatever the file says;

@@ -99,6 +99,10 @@ def _target(arch: GgufArchitecture, tensors: dict[str, str], name: str,
     for group, target in arch.renumbered.items():
         if (m := re.fullmatch(rf"{re.escape(group)}\.(\d+)\.(.+)", name)) and ranks:
             rest, prefix = m[2], f"{target}.{ranks[group][int(m[1])]}."
+            own = f"{group}.{rest}"  # the group's own entry (``dec.blk.ffn_norm``) before the blocks' shared one
+            base = own.rsplit(".", 1)[0] if own.endswith(_KINDS) else own
+            if own in tensors or base in tensors:
+                rest = own
     if rest in tensors:
         module, kind = tensors[rest], ""
     else:
