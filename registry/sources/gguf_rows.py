@@ -29,6 +29,7 @@ from typing import Any
 from registry.checkpoints.tensors import TensorInfo
 from registry.contracts import REQUIRED, GgufArchitecture, GgufMetadata
 from registry.errors import SpecError
+from registry.sources.dotted import put_dotted
 
 __all__ = ["row_config", "row_tensors"]
 
@@ -50,21 +51,13 @@ def row_config(arch: GgufArchitecture, meta: GgufMetadata) -> dict[str, Any]:
         key = key.removesuffix("?")
         value = meta.int(f"{meta.arch}.{key}", None if optional else REQUIRED, minimum=0)
         if value is not None:
-            _put(config, name, value)
+            put_dotted(config, name, value)
     for name, tensor in arch.presence.items():
-        _put(config, name, (tensor.removeprefix("!") in meta.tensors) != tensor.startswith("!"))
+        put_dotted(config, name, (tensor.removeprefix("!") in meta.tensors) != tensor.startswith("!"))
     _merge(config, copy.deepcopy(dict(arch.fixed)))  # a list the mapping may keep is the file's own
     if arch.rule is not None:
         arch.rule(meta, config)
     return config
-
-
-def _put(config: dict[str, Any], name: str, value: Any) -> None:
-    """``config[name] = value``, a name with dots (``vision_config.hidden_size``) inside its sub-configs."""
-    *outer, last = name.split(".")
-    for key in outer:
-        config = config.setdefault(key, {})
-    config[last] = value
 
 
 def _merge(config: dict[str, Any], fixed: dict[str, Any]) -> None:

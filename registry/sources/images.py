@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from registry.contracts import ConfigReader, short_value
+from registry.sources.dotted import get_dotted
 
 
 @dataclass(frozen=True)
@@ -93,14 +94,8 @@ class ImageRule:
 
     def config_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """``dotted field -> value`` of the fields the rule reads that the config ``data`` gives."""
-        found = {}
-        for dotted in self.fields():
-            node: Any = data
-            for key in dotted.split("."):
-                node = node.get(key) if isinstance(node, dict) else None
-            if node is not None:
-                found[dotted] = node
-        return found
+        found = {dotted: get_dotted(data, dotted) for dotted in self.fields()}
+        return {dotted: v for dotted, v in found.items() if v is not None}
 
     def read(self, cfg: ConfigReader) -> ImageInputs:
         """The rule's numbers from a config (whole numbers where a side or a count is read)."""
@@ -108,9 +103,7 @@ class ImageRule:
         def value(dotted: str) -> Any:
             if not dotted:
                 return None
-            node: Any = cfg.data
-            for key in dotted.split("."):
-                node = node.get(key) if isinstance(node, dict) else None
+            node = get_dotted(cfg.data, dotted)
             return self.defaults.get(dotted) if node is None else node
 
         def whole(dotted: str) -> int | None:

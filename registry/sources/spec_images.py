@@ -13,6 +13,7 @@ from typing import Any
 
 from registry.contracts import ConfigReader, short_value
 from registry.errors import SpecError
+from registry.sources.dotted import put_dotted
 from registry.sources.images import ImageInputs
 
 
@@ -43,13 +44,8 @@ def spec_images(table: Mapping[str, Any], error: Callable[[str, str], SpecError]
             raise error(key, f"is not a field {name}'s image rule reads (it reads {', '.join(rule.fields())})")
     nested: dict[str, Any] = {}
     for dotted, value in table.items():
-        if dotted == "model_type":
-            continue
-        *parents, last = dotted.split(".")
-        node = nested
-        for parent in parents:
-            node = node.setdefault(parent, {})
-        node[last] = value
+        if dotted != "model_type":
+            put_dotted(nested, dotted, value)
     return rule.read(_ImagesTable(nested, error))
 
 
