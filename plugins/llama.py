@@ -23,7 +23,9 @@ token embedding or not. Independent switches cover the variations of the Llama l
   learned scalars of an xIELU or PReLU activation (``mlp.<act_fn_name>.alpha_p`` …: Apertus);
   ``sub_norms``: BitNet's ``attn_sub_norm`` and ``ffn_sub_norm``; ``norm_params`` false: norms
   without weights (OLMo-1); layouts ``glm4`` (GLM-4's four norms a layer), ``pre_ffn``
-  (VaultGemma) and ``apertus`` (``attention_layernorm``, ``feedforward_layernorm``).
+  (VaultGemma) and ``apertus`` (``attention_layernorm``, ``feedforward_layernorm``);
+  ``v_head_dim``: value heads narrower than query/key heads, and ``sliding_kv_heads``: more
+  key/value heads on the sliding-window layers (MiMo-V2-Flash).
 
 Gemma's scaled embeddings and Granite's multipliers have no parameters.
 
@@ -132,11 +134,22 @@ class LlamaParams(GQAParams, SlidingWindowParams):
     fused_qkv: bool = Field(False, description="one projection for queries, keys and values (Phi-3's qkv_proj)")
     fused_gate_up: bool = Field(False, description="gate and up projections stored as one (Phi-3's gate_up_proj)")
     lm_head_bias: bool = Field(False, description="a bias on the LM head (PhiMoE's lm_head_bias)")
+    v_head_dim: PositiveInt | None = Field(None, description="width of a value head if not head_dim (MiMo-V2-Flash: 128)")
+    sliding_kv_heads: PositiveInt | None = Field(
+        None, description="key/value heads of the sliding-window layers, if not n_kv_heads (MiMo-V2-Flash: twice as many)"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> LlamaParams:
         self.check_attention()
         self.check_window(self.n_layers)
+        if self.sliding_kv_heads is not None:
+            if self.sliding_window is None:
+                raise FieldError("sliding_kv_heads", "has no effect without sliding_window")
+            if self.n_heads % self.sliding_kv_heads:
+                raise FieldError("sliding_kv_heads", f"must divide n_heads ({self.n_heads})")
+        if self.v_head_dim is not None and self.fused_qkv:
+            raise FieldError("v_head_dim", "a value head width of its own is not supported with fused_qkv")
         if self.norm_bias and self.norm != "layer_norm":
             raise FieldError("norm_bias", "only a layer_norm has a shift (norm is rms_norm)")
         if self.qk_norm_bias and self.norm != "layer_norm":
@@ -171,12 +184,19 @@ class LlamaMoEParams(LlamaParams):
         default_factory=list, description="layers that stay dense whatever the rule (mlp_only_layers)"
     )
     attention_sinks: bool = Field(False, description="one learned attention-sink logit per query head (gpt-oss's sinks)")
+    sliding_sinks: bool = Field(
+        False, description="attention sinks on the sliding-window layers only (MiMo-V2-Flash; attention_sinks: on all)"
+    )
     router_score_bias: bool = Field(
         False, description="checkpoints hold each router's e_score_correction_bias (a buffer in transformers: not counted)"
     )
     mtp_layers: NonNegativeInt = Field(
         0, le=1000, description="multi-token-prediction layers the checkpoints hold after the last layer (not built by "
         "transformers: not counted)",
+    )  # fmt: skip
+    mtp_modules: bool = Field(
+        False, description="the checkpoints hold multi-token-prediction modules under mtp.* (MiMo-V2-Flash's three; not "
+        "built by transformers: not counted)",
     )  # fmt: skip
 
     @model_validator(mode="after")
@@ -188,6 +208,9 @@ class LlamaMoEParams(LlamaParams):
         if self.style in ("granitemoe", "hunyuan", "ernie") and self.n_shared_experts > 1:
             raise FieldError("n_shared_experts", f"style {self.style} holds its shared experts as one MLP (at most 1)")
         check_dense_layers(self.dense_layers, self.n_layers)
+        if self.sliding_sinks and (self.attention_sinks or self.sliding_window is None):
+            why = "attention_sinks already puts sinks on every layer" if self.attention_sinks else "no layer slides"
+            raise FieldError("sliding_sinks", f"has no effect: {why}")
         return self
 
 
@@ -202,6 +225,8 @@ def _attention(p: LlamaParams) -> Block:
         p, bias=p.qkv_bias, out_bias=p.out_bias, fused_qkv=p.fused_qkv, qk_norm=p.qk_norm, qk_norm_kind=p.norm,
         qk_norm_bias=p.qk_norm_bias, names=names,
     )  # fmt: skip
+    if p.v_head_dim is not None:
+        attention = attention.model_copy(update={"v_head_dim": p.v_head_dim})
     return attention.model_copy(update={"sub_norm": True}) if p.sub_norms else attention
 
 
@@ -211,6 +236,8 @@ def _layer(p: LlamaParams, mlp: list[Block], sliding: bool = False, sinks: bool 
     attention = _attention(p)
     if sliding:  # no parameters: what the layer attends to and caches
         attention = attention.model_copy(update={"sliding_window": p.sliding_window})
+        if p.sliding_kv_heads is not None:
+            attention = attention.model_copy(update={"n_kv_heads": p.sliding_kv_heads})
     if sinks:
         attention = attention.model_copy(update={"sinks": True})
     return [attention, *mlp, *norms]
@@ -303,7 +330,7 @@ def build_moe(p: LlamaMoEParams) -> Module:
     sinks, mlp = p.attention_sinks, "feed_forward" if p.style == "llama4" else "mlp"
     bodies = {"moe": _layer(p, [moe_block(p)], sinks=sinks), "dense": _layer(p, [dense_mlp(p, mlp)], sinks=sinks)}
     bodies |= {kind + SLIDES: _layer(p, [moe_block(p)] if kind == "moe" else [dense_mlp(p, mlp)], sliding=True,
-                                     sinks=sinks) for kind in ("moe", "dense")}  # fmt: skip
+                                     sinks=sinks or p.sliding_sinks) for kind in ("moe", "dense")}  # fmt: skip
     return causal_model(p, stack(runs, bodies))
 
 
@@ -319,6 +346,8 @@ def checkpoint_only(p: LlamaMoEParams) -> list[CheckpointOnly]:
     score biases), for ``registry verify``."""
     prefix = "model." if p.lm_head else ""
     known = [CheckpointOnly(f"{prefix}layers.{p.n_layers + i}.*", MTP_REASON) for i in range(p.mtp_layers)]
+    if p.mtp_modules:
+        known.append(CheckpointOnly(f"{prefix}mtp.*", MTP_REASON))
     if p.router_score_bias:  # beside the router (GLM-4.5: mlp.gate) or in the MoE block (MiniMax-M2)
         where = "block_sparse_moe" if p.style == "mixtral" else "mlp.gate"
         known.append(CheckpointOnly(f"{prefix}layers.*.{where}.e_score_correction_bias", ROUTER_BIAS_REASON))

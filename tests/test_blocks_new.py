@@ -294,6 +294,22 @@ def test_gpt_oss_sinks_and_experts(kv_heads, groups, head_dim, d, experts, d_ff)
     _same_tensors(_module("gpt_oss", "GptOssMLP", "GptOssConfig", config), mlp)
 
 
+@_SMALL
+@given(st.integers(1, 2), st.integers(1, 3), _EVEN, st.integers(1, 6), st.integers(1, 20))
+def test_value_heads_and_sliding_layers_are_mimo_v2_flash(kv_heads, groups, head_dim, v_head_dim, d):
+    """Reference: transformers' MiMoV2FlashAttention: value heads of v_head_dim, and on a sliding layer twice the
+    key/value heads and one sink per query head; the KV cache keeps a key and a value per head and token."""
+    heads = 2 * kv_heads * groups
+    config = dict(hidden_size=d, num_attention_heads=heads, num_key_value_heads=kv_heads, head_dim=head_dim,
+                  v_head_dim=v_head_dim, num_hidden_layers=2, layer_types=["full_attention", "sliding_attention"])  # fmt: skip
+    full = Attention(d_model=d, n_heads=heads, n_kv_heads=kv_heads, head_dim=head_dim, v_head_dim=v_head_dim, bias=False)
+    sliding = full.model_copy(update={"n_kv_heads": 2 * kv_heads, "sinks": True, "sliding_window": 4})
+    _same_tensors(_module("mimo_v2_flash", "MiMoV2FlashAttention", "MiMoV2FlashConfig", config, 0), full)
+    _same_tensors(_module("mimo_v2_flash", "MiMoV2FlashAttention", "MiMoV2FlashConfig", config, 1), sliding)
+    [group], _ = cache_groups(full, 10, 1, 16)
+    assert group.values_per_token == kv_heads * (head_dim + v_head_dim)
+
+
 # --------------------------------------------------------------------------- DeepSeek-V3.2, JetMoE, BitNet
 
 
@@ -358,6 +374,7 @@ def test_bitnet_sub_norms(heads, head_dim, d_ff, bias):
         (Mamba2Mixer, dict(d_model=8, d_inner=15, n_heads=4), "does not divide d_inner"),
         (RGLRU, dict(d_model=8, lru_width=10, n_heads=3), "must divide lru_width"),
         (ShortConv, dict(d_model=8, d_conv=0), "greater than 0"),
+        (Attention, dict(d_model=8, n_heads=2, v_head_dim=2, fused_qkv=True), "not supported with fused_qkv"),
         (MixtureOfAttention, dict(d_model=8, n_experts=2, top_k=3, n_kv_heads=1, head_dim=4), "exceeds n_experts"),
         (FusedExperts, dict(d_model=8, d_ff=4, n_experts=2, top_k=1, layout="rows", bias=True), "stacked"),
         (FusedExperts, dict(d_model=8, d_ff=4, n_experts=2, top_k=1, layout="rows", transposed=True), "stacked"),

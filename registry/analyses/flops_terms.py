@@ -137,16 +137,17 @@ class _Walker:
         s, d = self.seq, block.d_model
         k = self.keys if block.sliding_window is None else min(self.keys, block.sliding_window)
         inner, kv = block.n_heads * block.head_width, block.kv_heads * block.head_width
+        inner_v, kv_v = block.n_heads * block.value_width, block.kv_heads * block.value_width
         queries = 2 * inner if block.output_gate else inner  # with the output gate's half (Qwen3-Next)
         if block.kv_cache == "encoder" and self.encoder_len is not None:  # cross-attention, split
             k = self.encoder_len  # keys and values: the encoder's outputs, projected once
-            self.add("attention_qkv", times * (2 * s * d * queries + 2 * k * d * 2 * kv))
+            self.add("attention_qkv", times * (2 * s * d * queries + 2 * k * d * (kv + kv_v)))
         else:
-            self.add("attention_qkv", times * 2 * s * d * (queries + 2 * kv))
+            self.add("attention_qkv", times * 2 * s * d * (queries + kv + kv_v))
         self.add("attention_logits", times * 2 * s * k * inner)
         self.add("attention_softmax", times * 3 * block.n_heads * s * k)
-        self.add("attention_values", times * 2 * s * k * inner)
-        self.add("attention_output", times * 2 * s * inner * (block.d_out or d))
+        self.add("attention_values", times * 2 * s * k * inner_v)
+        self.add("attention_output", times * 2 * s * inner_v * (block.d_out or d))
 
     def latent_attention(self, block: Any, times: int) -> None:
         """DeepSeek's multi-head latent attention, computed as written (keys and values expanded).

@@ -114,7 +114,8 @@ def _walk(block: BlockBase, times: int, kinds: dict, notes: list[str], seq: int,
         return
     kind = getattr(block, "kind", "")
     if isinstance(block, Attention):
-        values, mha = 2 * block.kv_heads * block.head_width, 2 * block.n_heads * block.head_width
+        widths = block.head_width + block.value_width  # a key and a value per head
+        values, mha = block.kv_heads * widths, block.n_heads * widths
         if block.kv_cache == "none":
             return
         if block.kv_cache == "encoder":

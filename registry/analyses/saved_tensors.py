@@ -132,13 +132,14 @@ class _Walk:
     def attention_bytes(self, block: Attention) -> int:
         e, a = self.e, block.n_heads
         inner, kv = a * block.head_width, block.kv_heads * block.head_width
+        inner_v, kv_v = a * block.value_width, block.kv_heads * block.value_width
         if self.attention == "eager" and self.recompute == "none":
-            return 4 * e * inner + (4 + (e if e < 4 else 0)) * a * self.seq
+            return 2 * e * (inner + inner_v) + (4 + (e if e < 4 else 0)) * a * self.seq
         if self.attention == "eager":  # selective: the scores are recomputed
-            return 4 * e * inner
+            return 2 * e * (inner + inner_v)
         if block.fused_qkv:  # the queries are a view of the fused projection: all of it stays
             return e * (2 * inner + 4 * kv) + 4 * a
-        return e * (2 * inner + 2 * kv) + 4 * a
+        return e * (inner + inner_v + kv + kv_v) + 4 * a
 
     def latent_bytes(self, block: BlockBase) -> int:
         self.note("latent attention is charged its latents, queries, keys and values as a fused kernel keeps them: an estimate")

@@ -76,6 +76,9 @@ class Attention(BlockBase):
     n_heads: PositiveInt = Field(description="query heads")
     n_kv_heads: PositiveInt | None = Field(None, description="key/value heads (default n_heads; 1: multi-query)")
     head_dim: PositiveInt | None = Field(None, description="width of one head (default d_model / n_heads)")
+    v_head_dim: PositiveInt | None = Field(
+        None, description="width of one value head, if not head_dim (MiMo-V2-Flash: 128 beside query/key heads of 192)"
+    )
     bias: bool = Field(True, description="bias on the query, key and value projections")
     out_bias: bool | None = Field(None, description="bias on the output projection (default: same as bias)")
     k_bias: bool | None = Field(None, description="bias on the key projection (default: same as bias; Whisper: none)")
@@ -116,6 +119,9 @@ class Attention(BlockBase):
             raise FieldError("n_kv_heads", f"n_kv_heads ({self.kv_heads}) must divide n_heads ({self.n_heads})")
         if self.encoder_len is not None and self.kv_cache != "encoder":
             raise FieldError("encoder_len", "only a cross-attention layer (kv_cache = \"encoder\") has an encoder length")
+        if self.v_head_dim is not None and (self.fused_qkv or self.output_gate or self.relative):
+            field = "fused_qkv" if self.fused_qkv else "output_gate" if self.output_gate else "relative"
+            raise FieldError("v_head_dim", f"a value head width of its own is not supported with {field}")
         if self.fused_qkv and self.k_bias is not None:
             raise FieldError("k_bias", "a fused query/key/value projection has one bias: set bias, not k_bias")
         role_names(ATTENTION_NAMES, self.names, "attention")
@@ -131,9 +137,15 @@ class Attention(BlockBase):
         """Width of one head."""
         return self.head_dim or self.d_model // self.n_heads
 
+    @property
+    def value_width(self) -> int:
+        """Width of one value head (``v_head_dim``, else the head width)."""
+        return self.v_head_dim or self.head_width
+
     def children(self) -> tuple[Block, ...]:
         names = role_names(ATTENTION_NAMES, self.names, "attention")
         inner, kv = self.n_heads * self.head_width, self.kv_heads * self.head_width
+        inner_v, kv_v = self.n_heads * self.value_width, self.kv_heads * self.value_width
         out_bias = self.bias if self.out_bias is None else self.out_bias
         queries = 2 * inner if self.output_gate else inner  # the gate's half comes with the queries
 
@@ -148,8 +160,8 @@ class Attention(BlockBase):
         else:
             k_bias = self.bias if self.k_bias is None else self.k_bias
             parts = [linear(r, self.d_model, w, b) for r, w, b in (("q", queries, self.bias), ("k", kv, k_bias),
-                                                                   ("v", kv, self.bias))]  # fmt: skip
-        parts.append(linear("o", inner, self.d_out or self.d_model, out_bias))
+                                                                   ("v", kv_v, self.bias))]  # fmt: skip
+        parts.append(linear("o", inner_v, self.d_out or self.d_model, out_bias))
         if self.relative:
             parts.append(linear("r", self.d_model, inner, False))
             for role in ("r_w_bias", "r_r_bias"):
@@ -162,7 +174,7 @@ class Attention(BlockBase):
         if self.sinks:
             parts.append(Parameter(name=join(self.name, names["sinks"]), shape=(self.n_heads,), component="attention"))
         if self.sub_norm:
-            parts.append(RMSNorm(name=join(self.name, names["sub_norm"]), dim=inner))
+            parts.append(RMSNorm(name=join(self.name, names["sub_norm"]), dim=inner_v))
         return tuple(parts)
 
     def _qk_norm(self, name: str, heads: int) -> Block:

@@ -1,0 +1,117 @@
+"""More causal-LM model types of transformers 5.25 on existing families, as rows of data.
+
+mimo_v2_flash (``llama-moe``, :mod:`registry.plugins.llama`): one :class:`registry.Row` (config field ->
+hyper-parameter, transformers' defaults from :mod:`registry.plugins.generated_defaults`, the switches the type
+sets), and rules of a few lines where the logic is real.
+
+MiMo-V2-Flash (``MiMoV2FlashConfig``): the published config.json describes its layers with fields of Xiaomi's
+own code (``hybrid_layer_pattern``, ``moe_layer_freq``, ``swa_num_key_value_heads`` …) which transformers 5.25
+does not read: it takes ``layer_types`` (default: full attention in layer 0 and every sixth layer, the others
+slide) and ``mlp_layer_types`` (default: layer 0 dense, the others sparse), and gives the sliding layers twice
+``num_key_value_heads`` and a learned attention sink per query head. The published checkpoints also hold three
+multi-token-prediction modules (``model.mtp.layers.<i>.*``, the model card's "3-layer MTP weights") and each router's
+``e_score_correction_bias`` (a buffer in transformers); neither is built by transformers, so neither is counted. A config whose own fields disagree with
+what transformers builds is refused, naming the field, rather than counted as something it does not describe.
+"""
+
+from __future__ import annotations
+
+from registry import ConfigReader, Params, Row, hookimpl
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.hf_common import DECODER_READS, DECODER_SHAPE_FREE, ROUTER, SLIDING, causal_classes, lm_head
+
+_MIMO = DEFAULTS["mimo_v2_flash"]
+#: Fields of Xiaomi's MiMo code in the published config that change no shape (transformers ignores them).
+_MIMO_SHAPE_FREE = frozenset((
+    "attention_value_scale", "layernorm_epsilon", "swa_rope_theta", "attention_chunk_size", "sliding_window_size",
+    "routed_scaling_factor", "n_group", "topk_group", "scoring_func", "topk_method", "mlp_bias", "use_qk_norm",
+    "hidden_dropout",
+))  # fmt: skip
+
+
+def _mimo_default_layer_types(n_layers: int) -> list[str]:
+    """transformers' default (MiMoV2FlashConfig.__post_init__): full attention in layer 0 and every sixth layer."""
+    return ["full_attention" if i == 0 or not (i + 1) % 6 else "sliding_attention" for i in range(n_layers)]
+
+
+def _mimo_kinds(cfg: ConfigReader, key: str, default: list[str], known: tuple[str, str], n_layers: int) -> list[str]:
+    """A per-layer list of ``known`` kinds (``key``), or ``default`` when absent or null."""
+    kinds = cfg.raw(key, None)
+    if kinds is None:
+        return default
+    if not isinstance(kinds, list) or any(k not in known for k in kinds):
+        raise cfg.error(key, f"must be a list of {' or '.join(known)}")
+    if len(kinds) != n_layers:
+        raise cfg.error(key, f"lists {len(kinds)} layers, num_hidden_layers is {n_layers}")
+    return kinds
+
+
+def _mimo_agrees(cfg: ConfigReader, key: str, kinds: list[str], ones: str, what: str) -> None:
+    """Refuse Xiaomi's per-layer 0/1 list ``key`` when it disagrees with the ``kinds`` transformers builds
+    (``ones``: the kind a 1 stands for)."""
+    given = cfg.raw(key, None)
+    if given is None:
+        return
+    if not isinstance(given, list) or any(v not in (0, 1) or isinstance(v, bool) for v in given):
+        raise cfg.error(key, "must be a list of 0 and 1")
+    if [bool(v) for v in given] != [k == ones for k in kinds]:
+        raise cfg.error(key, f"disagrees with the {what} transformers builds (it reads {what}, default or given, "
+                        f"and ignores {key}): fix one of them")  # fmt: skip
+
+
+def _mimo_same(cfg: ConfigReader, key: str, expected: int, why: str) -> None:
+    """Refuse a field of Xiaomi's code that transformers ignores when it says other than what is built."""
+    cfg.read.add(key)
+    if cfg.has(key) and cfg.raw(key) is not None and cfg.raw(key) != expected:
+        raise cfg.error(key, f"must be {expected} ({why}); transformers ignores it and builds {expected}")
+
+
+def _mimo_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (MiMo-V2-Flash): the layers' attention and MLP kinds, the sliding layers' key/value heads and sinks;
+    Xiaomi's fields that disagree with them are refused."""
+    n_layers, heads, kv = params["n_layers"][1], params["n_heads"][1], params["n_kv_heads"][1]
+    types = _mimo_kinds(cfg, "layer_types", _mimo_default_layer_types(n_layers), ("full_attention", "sliding_attention"), n_layers)
+    mlps = _mimo_kinds(cfg, "mlp_layer_types", ["dense"] + ["sparse"] * (n_layers - 1), ("dense", "sparse"), n_layers)
+    _mimo_agrees(cfg, "hybrid_layer_pattern", types, "sliding_attention", "layer_types")
+    _mimo_agrees(cfg, "moe_layer_freq", mlps, "sparse", "mlp_layer_types")
+    if n_layers and heads % (2 * kv):
+        raise cfg.error("num_key_value_heads", f"twice it ({2 * kv}, the sliding layers' key/value heads) must "
+                        f"divide num_attention_heads ({heads})")  # fmt: skip
+    _mimo_same(cfg, "swa_num_key_value_heads", 2 * kv, "twice num_key_value_heads")
+    _mimo_same(cfg, "swa_num_attention_heads", heads, "num_attention_heads")
+    _mimo_same(cfg, "swa_head_dim", params["head_dim"][1], "head_dim")
+    _mimo_same(cfg, "swa_v_head_dim", params["v_head_dim"][1], "v_head_dim")
+    cfg.expect("add_full_attention_sink_bias", (False, None), "transformers gives the full-attention layers no sinks")
+    cfg.expect("add_swa_attention_sink_bias", (True, None), "transformers gives every sliding layer its sinks")
+    cfg.expect("n_shared_experts", (0, None), "transformers builds no shared experts for mimo_v2_flash")
+    size = cfg.int("sliding_window_size", None, nullable=True)  # transformers: sliding_window_size + 1
+    window = size + 1 if size is not None else cfg.int("sliding_window", _MIMO["sliding_window"])
+    params["sliding_window"] = ("sliding_window_size" if size is not None else "sliding_window", window)
+    params["layer_types"] = ("layer_types", types)
+    params["sliding_kv_heads"] = ("num_key_value_heads", 2 * kv)
+    params["sliding_sinks"] = ("layer_types", True)
+    params["dense_layers"] = ("mlp_layer_types", [i for i, kind in enumerate(mlps) if kind == "dense"])
+
+
+#: MiMo-V2-Flash (MiMoV2FlashConfig): hybrid sliding/full attention with narrower value heads, routed experts.
+MIMO_V2_FLASH = Row(
+    "mimo_v2_flash", "llama-moe", causal_classes("MiMoV2Flash"),
+    reads={**DECODER_READS, "n_kv_heads": "num_key_value_heads", "head_dim": "head_dim", "v_head_dim": "v_head_dim",
+           "d_ff": "intermediate_size", "qkv_bias": "attention_bias", "n_experts": "n_routed_experts|num_local_experts",
+           "top_k": "num_experts_per_tok", "expert_d_ff": "moe_intermediate_size"},
+    defaults=_MIMO, fixed={"style": "deepseek", "router_score_bias": True, "mtp_modules": True},
+    rules=(lm_head, _mimo_layers),
+    shape_free=frozenset(DECODER_SHAPE_FREE) | frozenset(SLIDING) | frozenset(ROUTER) | _MIMO_SHAPE_FREE,
+    description="MiMo-V2-Flash: 5:1 sliding/full attention (sliding: twice the KV heads, sinks), value heads "
+                "narrower than query/key heads, a dense first layer, then routed experts",
+)  # fmt: skip
+
+#: Every row of this plugin (the module's docstring lists them).
+ROWS = (MIMO_V2_FLASH,)
+
+
+@hookimpl
+def register_model_types(register):
+    """Map mimo_v2_flash (see the module's docstring)."""
+    for row in ROWS:
+        register(row)
