@@ -95,6 +95,7 @@ NORM_LAYOUTS: dict[str, tuple[str, ...]] = {
     "glm4": ("input_layernorm", "post_attention_layernorm", "post_self_attn_layernorm", "post_mlp_layernorm"),
     "pre_ffn": ("input_layernorm", "pre_feedforward_layernorm"),
     "apertus": ("attention_layernorm", "feedforward_layernorm"),
+    "afmoe": ("input_layernorm", "post_attention_layernorm", "pre_mlp_layernorm", "post_mlp_layernorm"),
 }  # fmt: skip
 
 #: The learned scalars of an activation with parameters (transformers' ``ACT2FN``), by ``act_params``.
@@ -110,9 +111,10 @@ class LlamaParams(GQAParams, SlidingWindowParams):
     mlp_bias: bool = Field(False, description="biases on the feed-forward projections (mlp_bias)")
     norm: NormKind = Field("rms_norm", description="kind of every norm: rms_norm, or layer_norm (Cohere, StableLM, PhiMoE)")
     norm_bias: bool = Field(False, description="a shift on layer_norm norms (StableLM, PhiMoE; not Cohere)")
-    norm_layout: Literal["pre", "sandwich", "post", "parallel", "glm4", "pre_ffn", "apertus"] = Field(
+    norm_layout: Literal["pre", "sandwich", "post", "parallel", "glm4", "pre_ffn", "apertus", "afmoe"] = Field(
         "pre", description="norms per layer: pre (Llama), sandwich (Gemma-2/3), post (OLMo-2), parallel (one shared), "
-        "glm4 (pre and post of each sublayer), pre_ffn (VaultGemma), apertus (attention_/feedforward_layernorm)",
+        "glm4 (pre and post of each sublayer), pre_ffn (VaultGemma), apertus (attention_/feedforward_layernorm), "
+        "afmoe (input_/post_attention_/pre_mlp_/post_mlp_layernorm)",
     )  # fmt: skip
     norm_params: bool = Field(True, description="the norms learn a scale; false: none does (OLMo-1's LayerNorm)")
     qk_norm: Literal["head", "full", "per_head", "per_head_modules"] | None = Field(
@@ -135,6 +137,9 @@ class LlamaParams(GQAParams, SlidingWindowParams):
     fused_gate_up: bool = Field(False, description="gate and up projections stored as one (Phi-3's gate_up_proj)")
     lm_head_bias: bool = Field(False, description="a bias on the LM head (PhiMoE's lm_head_bias)")
     v_head_dim: PositiveInt | None = Field(None, description="width of a value head if not head_dim (MiMo-V2-Flash: 128)")
+    attention_gate: bool = Field(
+        False, description="a sigmoid gate of the attention output from its own projection, self_attn.gate_proj (AFMoE)"
+    )
     sliding_kv_heads: PositiveInt | None = Field(
         None, description="key/value heads of the sliding-window layers, if not n_kv_heads (MiMo-V2-Flash: twice as many)"
     )
@@ -165,12 +170,13 @@ class LlamaParams(GQAParams, SlidingWindowParams):
 class LlamaMoEParams(LlamaParams):
     """Hyper-parameters of the llama-moe family: llama's, the experts and the layer pattern."""
 
-    style: Literal["mixtral", "qwen2_moe", "granitemoe", "gpt_oss", "deepseek", "llama4", "hunyuan", "ernie"] = Field(
+    style: Literal["mixtral", "qwen2_moe", "granitemoe", "gpt_oss", "deepseek", "llama4", "hunyuan", "ernie", "afmoe"] = Field(
         "mixtral", description="checkpoint names: mixtral (block_sparse_moe, w1/w2/w3), qwen2_moe (mlp, *_proj), "
         "granitemoe (block_sparse_moe, stacked input_linear/output_linear; shared_mlp), gpt_oss (mlp.router with a "
         "bias, stacked (in, out) experts with biases), deepseek (mlp, *_proj, mlp.shared_experts), llama4 "
         "(feed_forward, its router, stacked (in, out) experts, shared_expert), hunyuan "
-        "(mlp.gate.wg, mlp.shared_mlp) or ernie (deepseek's, a learned router score correction, biased shared experts)",
+        "(mlp.gate.wg, mlp.shared_mlp), ernie (deepseek's, a learned router score correction, biased shared experts) or "
+        "afmoe (deepseek's, the router at mlp.router.gate, an expert_bias parameter of n_experts)",
     )  # fmt: skip
     n_experts: PositiveInt = Field(description="routed experts per MoE layer (num_local_experts, num_experts)")
     top_k: PositiveInt = Field(description="experts routed per token (num_experts_per_tok)")
@@ -205,7 +211,7 @@ class LlamaMoEParams(LlamaParams):
             raise FieldError("top_k", f"top_k ({self.top_k}) exceeds n_experts ({self.n_experts})")
         if self.style == "gpt_oss" and self.n_shared_experts:
             raise FieldError("n_shared_experts", f"style {self.style} has no shared experts")
-        if self.style in ("granitemoe", "hunyuan", "ernie") and self.n_shared_experts > 1:
+        if self.style in ("granitemoe", "hunyuan", "ernie", "afmoe") and self.n_shared_experts > 1:
             raise FieldError("n_shared_experts", f"style {self.style} holds its shared experts as one MLP (at most 1)")
         check_dense_layers(self.dense_layers, self.n_layers)
         if self.sliding_sinks and (self.attention_sinks or self.sliding_window is None):
@@ -240,7 +246,9 @@ def _layer(p: LlamaParams, mlp: list[Block], sliding: bool = False, sinks: bool 
             attention = attention.model_copy(update={"n_kv_heads": p.sliding_kv_heads})
     if sinks:
         attention = attention.model_copy(update={"sinks": True})
-    return [attention, *mlp, *norms]
+    gate = [Linear(name="self_attn.gate_proj", in_features=p.d_model, out_features=p.n_heads * attention.head_width,
+                   bias=False, component="attention")] if p.attention_gate else []  # fmt: skip
+    return [attention, *gate, *mlp, *norms]
 
 
 def dense_mlp(p: LlamaParams, name: str = "mlp") -> Block:
@@ -299,6 +307,12 @@ def moe_block(p: LlamaMoEParams) -> Block:
             blocks.append(FeedForward(name="mlp.shared_experts", d_model=p.d_model, d_ff=shared_d_ff, gated=True,
                                       bias=p.mlp_bias, component="shared_experts"))  # fmt: skip
         return Module(blocks=blocks)
+    if p.style == "afmoe":  # transformers' AfmoeSparseMoeBlock: its expert_bias is a parameter (not trained)
+        return Module(blocks=[
+            MoE(name="mlp", d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts, top_k=p.top_k, gated=True,
+                bias=False, n_shared_experts=p.n_shared_experts, shared_d_ff=shared_d_ff, names={"router": "router.gate"}),
+            Parameter(name="mlp.expert_bias", shape=(p.n_experts,), component="router"),
+        ])  # fmt: skip
     if p.style == "gpt_oss":  # transformers' GptOssTopKRouter and GptOssExperts, named as the checkpoints name them
         return Module(name="mlp", blocks=[
             Linear(name="router", in_features=p.d_model, out_features=p.n_experts, bias=True, component="router"),

@@ -1,6 +1,6 @@
 """More causal-LM model types of transformers 5.25 on existing families, as rows of data.
 
-mimo_v2_flash (``llama-moe``, :mod:`registry.plugins.llama`): one :class:`registry.Row` (config field ->
+mimo_v2_flash and afmoe (``llama-moe``, :mod:`registry.plugins.llama`): one :class:`registry.Row` each (config field ->
 hyper-parameter, transformers' defaults from :mod:`registry.plugins.generated_defaults`, the switches the type
 sets), and rules of a few lines where the logic is real.
 
@@ -17,8 +17,9 @@ what transformers builds is refused, naming the field, rather than counted as so
 from __future__ import annotations
 
 from registry import ConfigReader, Params, Row, hookimpl
+from registry.plugins.attention_windows import windows
 from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.hf_common import DECODER_READS, DECODER_SHAPE_FREE, ROUTER, SLIDING, causal_classes, lm_head
+from registry.plugins.hf_common import DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROUTER, SLIDING, causal_classes, lm_head
 
 _MIMO = DEFAULTS["mimo_v2_flash"]
 #: Fields of Xiaomi's MiMo code in the published config that change no shape (transformers ignores them).
@@ -106,12 +107,45 @@ MIMO_V2_FLASH = Row(
                 "narrower than query/key heads, a dense first layer, then routed experts",
 )  # fmt: skip
 
+
+
+def _afmoe_experts(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (AFMoE): the shared experts as one MLP of ``num_shared_experts × moe_intermediate_size``; the dense
+    first layers (``num_dense_layers``, all of them when it exceeds num_hidden_layers)."""
+    shared = cfg.int("num_shared_experts", DEFAULTS["afmoe"]["num_shared_experts"], minimum=0)
+    if not shared:
+        raise cfg.error("num_shared_experts", "0 is not supported: transformers then builds shared experts of width 0 "
+                        "(empty tensors), which registry does not hold")  # fmt: skip
+    params["n_shared_experts"] = ("num_shared_experts", 1)
+    params["shared_d_ff"] = ("num_shared_experts", shared * params["expert_d_ff"][1])
+    dense = cfg.int("num_dense_layers", DEFAULTS["afmoe"]["num_dense_layers"], minimum=0)
+    params["first_dense"] = ("num_dense_layers", min(dense, params["n_layers"][1]))
+
+
+#: AFMoE (AfmoeConfig): Arcee's Trinity Nano, Mini and Large.
+AFMOE = Row(
+    "afmoe", "llama-moe", causal_classes("Afmoe"),
+    reads={**DECODER_READS, "n_kv_heads": "num_key_value_heads?", "head_dim": "head_dim", "d_ff": "intermediate_size",
+           "qkv_bias": "attention_bias", "out_bias": "attention_bias", "n_experts": "num_experts",
+           "top_k": "num_experts_per_tok", "expert_d_ff": "moe_intermediate_size"},
+    defaults=DEFAULTS["afmoe"], fixed={"style": "afmoe", "qk_norm": "head", "norm_layout": "afmoe", "attention_gate": True},
+    rules=(*DECODER_RULES, _afmoe_experts,
+           windows("types", DEFAULTS["afmoe"]["sliding_window"], DEFAULTS["afmoe"]["global_attn_every_n_layers"],
+                   "global_attn_every_n_layers")),
+    # route_scale, mup_enabled: scalings; the rest of Arcee's own fields (route_norm, score_func, n_group ...) no shapes
+    shape_free=frozenset(DECODER_SHAPE_FREE) | frozenset(SLIDING) | frozenset(ROUTER) | {
+        "route_scale", "mup_enabled", "route_norm", "score_func", "n_group", "topk_group", "num_expert_groups",
+        "num_limited_groups", "load_balance_coeff", "use_grouped_mm"},
+    description="AFMoE (Arcee Trinity): gated attention with query/key norms, four norms a layer, sliding and full "
+                "layers, dense first layers, routed and shared experts",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (MIMO_V2_FLASH,)
+ROWS = (MIMO_V2_FLASH, AFMOE)
 
 
 @hookimpl
 def register_model_types(register):
-    """Map mimo_v2_flash (see the module's docstring)."""
+    """Map mimo_v2_flash and afmoe (see the module's docstring)."""
     for row in ROWS:
         register(row)

@@ -106,6 +106,15 @@ QWEN3_5 = {**DENSE_2025, "num_hidden_layers": ints(1, 4), "head_dim": Optional(o
 
 R = Refusal
 ROWS: list[Row] = [
+    Row("afmoe", lm("Afmoe"),
+        {**MOE_2025, "head_dim": one_of(4, 8), "num_experts": ints(1, 5), "num_experts_per_tok": ints(1, "num_experts"), "moe_intermediate_size": ints(1, 16),
+         "num_shared_experts": ints(1, 2), "num_dense_layers": ints(0, 5), "attention_bias": Optional(flag),
+         "sliding_window": Optional(one_of(None, 16)), "global_attn_every_n_layers": Optional(ints(1, 4)),
+         "layer_types": Optional(layer_kinds("num_hidden_layers", "sliding_attention", "full_attention"))},
+        experts=("num_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, droppable=("tie_word_embeddings",),
+        examples=10, refusal_base="trinity-nano-preview",
+        refusals=(R({"num_shared_experts": 0}, "num_shared_experts", "width 0"),
+                  R({"head_dim": None}, "head_dim"), R({"global_attn_every_n_layers": 0}, "global_attn_every_n_layers"))),
     Row("albert", ("AlbertForMaskedLM", "AlbertModel", "AlbertForPreTraining"),
         {**ENCODER, "num_hidden_layers": ints(1, 5), "embedding_size": ints(1, 24), "num_hidden_groups": ints(1, 4),
          "inner_group_num": ints(1, 3), "max_position_embeddings": ints(3, 40), "type_vocab_size": ints(1, 3),
