@@ -32,7 +32,7 @@ Gemma's scaled embeddings and Granite's multipliers have no parameters.
 ``llama-moe`` replaces the feed-forward of some layers by a router and ``n_experts``
 gated experts of which ``top_k`` are used per token, optionally with a shared
 expert beside them (Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE, FlexOlmo, PhiMoE, Granite-MoE(-Shared), gpt-oss,
-GLM-4.5, MiniMax-M2, Hunyuan-MoE, ERNIE-4.5-MoE, dots.llm1); the
+GLM-4.5, MiniMax-M2, Hunyuan-MoE, ERNIE-4.5-MoE, dots.llm1, MiMo-V2-Flash, AFMoE); the
 layer pattern follows :func:`~registry.plugins.decoder.moe_runs` (MoE every k-th layer,
 dense first layers, an explicit list of dense layers).
 
@@ -57,7 +57,8 @@ router is ``mlp.gate.wg`` and the shared expert ``mlp.shared_mlp`` (Hunyuan-MoE)
 they are named as ``deepseek``, the router also holds a learned score correction
 ``mlp.moe_statics.e_score_correction_bias`` of ``(1, n_experts)`` (a parameter in transformers, which holds it as
 ``mlp.gate.moe_statics.*``), and the
-shared experts take ``mlp_bias`` (ERNIE-4.5-MoE). ``granitemoe`` with a shared expert adds
+shared experts take ``mlp_bias`` (ERNIE-4.5-MoE); with ``style = "afmoe"`` the router is ``mlp.router.gate``
+beside an ``mlp.expert_bias`` of ``n_experts`` that transformers holds as a parameter (AFMoE). ``granitemoe`` with a shared expert adds
 ``shared_mlp.input_linear`` (gate and up fused) and ``shared_mlp.output_linear`` beside the
 experts (Granite-MoE-Shared). ``router_score_bias`` and
 ``mtp_layers`` change no count: they tell ``registry verify`` that the published checkpoints
@@ -381,6 +382,6 @@ def register_families(register):
     register(
         Family(name="llama-moe", params=LlamaMoEParams, build=build_moe, checkpoint_only=checkpoint_only,
                description="Mixtral, Qwen2/3-MoE, OLMoE, FlexOlmo, PhiMoE, Granite-MoE(-Shared), gpt-oss, GLM-4.5, "
-                           "MiniMax-M2, Hunyuan-MoE, ERNIE-4.5-MoE, dots.llm1, Llama 4: "
+                           "MiniMax-M2, Hunyuan-MoE, ERNIE-4.5-MoE, dots.llm1, Llama 4, MiMo-V2-Flash, AFMoE: "
                            "Llama-style decoder with top-k routed (and shared) experts", checkpoint_names=ROTARY_NAMES)
     )  # fmt: skip
