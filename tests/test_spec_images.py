@@ -48,6 +48,16 @@ def test_import_hf_writes_and_reads_back(tmp_path, cli):
     assert back.images == registry.load(str(CONFIGS / "qwen2.5-vl-7b-instruct" / "config.json"))[0].images
 
 
+def test_a_top_level_field_of_the_rule_reads_back(tmp_path, cli):
+    """Aya Vision's rule reads a top-level field (downsample_factor) beside the vision config's."""
+    config = CONFIGS / "aya-vision-transformers-defaults" / "config.json"
+    out = tmp_path / "a.toml"
+    assert cli("import-hf", config, "-o", out).code == 0
+    assert '[images]\nmodel_type = "aya_vision"' in out.read_text() and "\ndownsample_factor = 2\n" in out.read_text()
+    back, direct = registry.load(str(out))[0], registry.load(str(config))[0]
+    assert back.images == direct.images and back.images.at(480, 640) == direct.images.at(480, 640)
+
+
 def test_a_text_model_has_no_images_table(tmp_path, cli):
     out = tmp_path / "t.toml"
     assert cli("import-hf", CONFIGS / "qwen2.5-7b" / "config.json", "-o", out).code == 0
