@@ -8,7 +8,9 @@ processor has real logic the rule has a function of a few lines, after transform
   ``get_number_of_image_patches``) and ``Qwen2VLProcessor._get_num_multimodal_tokens``; Qwen2.5-VL's
   window attention (``modeling_qwen2_5_vl.py`` ``Qwen2_5_VisionTransformerPretrainedModel.get_window_index``);
 * :func:`llava_next_anyres`: ``LlavaNextProcessor._get_number_of_features`` (``processing_llava_next.py``)
-  with ``select_best_resolution`` (``image_processing_utils.py``).
+  with ``select_best_resolution`` (``image_processing_utils.py``);
+* :func:`tiles_and_thumbnail`: ``GotOcr2ImageProcessor.get_number_of_image_patches`` with
+  ``get_optimal_tiled_canvas`` (``image_processing_got_ocr2.py``) and ``AyaVisionProcessor._get_num_multimodal_tokens``.
 """
 
 from __future__ import annotations
@@ -100,6 +102,38 @@ def llava_next_anyres(inputs, height: int, width: int) -> ImageTokens:
     return ImageTokens(height, width, cur_h * cur_w + cur_h + base, crops, per_side**2 + 1, crops * base)
 
 
+#: ``GotOcr2ImageProcessor``'s default tile bounds (``min_patches = 1``, ``max_patches = 12``); a checkpoint's
+#: preprocessor_config.json may set others.
+GOT_OCR2_MIN_TILES, GOT_OCR2_MAX_TILES = 1, 12
+
+
+def optimal_tiled_canvas(height: int, width: int, side: int, low: int, high: int) -> tuple[int, int]:
+    """transformers' ``get_optimal_tiled_canvas``: (columns, rows) of ``side``-pixel tiles whose aspect ratio is
+    closest to the image's; on a tie the grid with more tiles, while the image covers over half of it."""
+    grids = sorted(((w, h) for w in range(1, high + 1) for h in range(1, high + 1) if low <= w * h <= high),
+                   key=lambda g: g[0] * g[1])  # fmt: skip
+    aspect, area = width / height, width * height
+    best, best_diff = (1, 1), float("inf")
+    for grid in grids:
+        diff = abs(aspect - grid[0] / grid[1])
+        if diff < best_diff:
+            best, best_diff = grid, diff
+        elif diff == best_diff and area > 0.5 * side * side * grid[0] * grid[1]:
+            best = grid
+    return best
+
+
+def tiles_and_thumbnail(inputs, height: int, width: int) -> ImageTokens:
+    """Aya Vision: ``crop_to_patches`` (the processor's default) cuts the image into the best grid of tiles of
+    ``image_size`` and adds a thumbnail (one tile when the grid is 1x1); each tile becomes
+    ``(image_size // (patch_size × downsample_factor))²`` tokens after the pixel shuffle."""
+    side, patch = inputs.size, inputs.patch
+    columns, rows = optimal_tiled_canvas(height, width, side, GOT_OCR2_MIN_TILES, GOT_OCR2_MAX_TILES)
+    crops = 1 + columns * rows if columns * rows > 1 else 1
+    per_tile = (side // (patch * inputs.merge)) ** 2
+    return ImageTokens(rows * side, columns * side, per_tile * crops, crops, (side // patch) ** 2, per_tile * crops)
+
+
 def _vision(kind: str, *names: str) -> dict:
     """transformers' defaults of a vision config's fields, as the rule's dotted names."""
     return {f"vision_config.{n}": DEFAULTS[kind][n] for n in names}
@@ -125,6 +159,15 @@ MISTRAL3 = ImageRule("Pixtral patches merged by spatial_merge_size², [IMG_BREAK
                      defaults={**_vision("pixtral", "image_size", "patch_size"),
                                "spatial_merge_size": DEFAULTS["mistral3"]["spatial_merge_size"]},
                      note="longest edge fitted to vision_config.image_size (PixtralImageProcessor)")  # fmt: skip
+
+
+AYA_VISION = ImageRule("SigLIP tiles and thumbnail, pixel shuffle of downsample_factor", resize="function",
+                       merge="downsample_factor", function=tiles_and_thumbnail,
+                       defaults={**_vision("siglip_vision_model", "image_size", "patch_size"),
+                                 "downsample_factor": DEFAULTS["aya_vision"]["downsample_factor"]},
+                       note=f"tiles of vision_config.image_size, {GOT_OCR2_MIN_TILES} to {GOT_OCR2_MAX_TILES} and a thumbnail "
+                            "(GotOcr2ImageProcessor's defaults with AyaVisionProcessor's crop_to_patches; a "
+                            "preprocessor_config.json may set others)")  # fmt: skip
 
 
 def qwen(kind: str) -> ImageRule:

@@ -19,7 +19,9 @@ transformers 5.25), which decides its pieces:
   layer takes ``d_in × factor²``): ``lfm2_vl`` (LFM2-VL: a ``layer_norm`` when ``layer_norm``,
   ``linear_1`` to ``d_hidden``, ``linear_2`` to ``d_out``, biases unless ``bias`` is false),
   ``internvl`` (a ``layer_norm``, ``linear_1`` to ``d_out``, ``linear_2``), ``idefics3`` (Idefics3,
-  SmolVLM: ``modality_projection.proj`` to ``d_out``, no bias).
+  SmolVLM: ``modality_projection.proj`` to ``d_out``, no bias), ``aya_vision`` (Aya Vision's SwiGLU
+  projector: a ``layernorm``, ``linear_1`` to ``d_hidden``, its halves gated into ``linear_2`` of
+  ``d_hidden // 2`` inputs to ``d_out``, biases).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from registry.plugins.common import FamilyParams
 class ProjectorParams(FamilyParams):
     """Hyper-parameters of the ``projector`` family."""
 
-    layout: Literal["llava", "gemma3", "paligemma", "llama4", "mllama", "lfm2_vl", "internvl", "idefics3"] = Field(
+    layout: Literal["llava", "gemma3", "paligemma", "llama4", "mllama", "lfm2_vl", "internvl", "idefics3", "aya_vision"] = Field(
         "llava", description="which implementation")
     d_in: PositiveInt = Field(1024, description="the vision tower's width")
     d_out: PositiveInt = Field(4096, description="the language model's width")
@@ -45,9 +47,10 @@ class ProjectorParams(FamilyParams):
     norm: bool = Field(False, description="llava (Mistral 3): an RMS norm of d_in first")
     merge: int = Field(0, ge=0, description="llava (Mistral 3): the patch merger's spatial merge size (0: none)")
     image_newline: bool = Field(False, description="llava (LLaVA-NeXT): a learned image_newline of d_out")
-    factor: PositiveInt = Field(1, description="lfm2_vl, internvl, idefics3: the pixel shuffle's factor "
+    factor: PositiveInt = Field(1, description="lfm2_vl, internvl, idefics3, aya_vision: the pixel shuffle's factor "
                                 "(the first layer takes d_in × factor²)")
-    d_hidden: PositiveInt | None = Field(None, description="lfm2_vl: linear_1's outputs (default d_out)")
+    d_hidden: PositiveInt | None = Field(None, description="lfm2_vl, aya_vision: linear_1's outputs (default d_out; "
+                                         "aya_vision: linear_2 takes half of them)")
     layer_norm: bool = Field(False, description="lfm2_vl: a layer norm of d_in × factor² first")
 
     @model_validator(mode="after")
@@ -58,24 +61,32 @@ class ProjectorParams(FamilyParams):
                     raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
             if self.merge:
                 raise FieldError("merge", f"the {self.layout} layout has no patch merger (keep the default)")
-        checks = (("factor", self.factor != 1, _SHUFFLED), ("d_hidden", self.d_hidden is not None, ("lfm2_vl",)),
+        checks = (("factor", self.factor != 1, _SHUFFLED), ("d_hidden", self.d_hidden is not None, ("lfm2_vl", "aya_vision")),
                   ("layer_norm", self.layer_norm, ("lfm2_vl",)), ("bias", not self.bias, ("llava", "lfm2_vl")))  # fmt: skip
         for name, given, layouts in checks:
             if given and self.layout not in layouts:
                 raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
+        if self.layout == "aya_vision" and (self.d_hidden or self.d_out) < 2:
+            raise FieldError("d_hidden", "must be >= 2 for aya_vision (linear_2 takes half of linear_1's outputs)")
         return self
 
 
 #: The layouts that pixel-shuffle the vision tokens first.
-_SHUFFLED = ("lfm2_vl", "internvl", "idefics3")
+_SHUFFLED = ("lfm2_vl", "internvl", "idefics3", "aya_vision")
 
 
 def _shuffled(p: ProjectorParams) -> Module:
-    """The projectors after a pixel shuffle (``lfm2_vl``, ``internvl``, ``idefics3``)."""
+    """The projectors after a pixel shuffle (``lfm2_vl``, ``internvl``, ``idefics3``, ``aya_vision``)."""
     width, hidden = p.d_in * p.factor**2, p.d_hidden or p.d_out
     if p.layout == "idefics3":
         proj = Linear(name="proj", in_features=width, out_features=p.d_out, bias=False, component="other")
         return Module(blocks=[Module(name="modality_projection", blocks=[proj])])
+    if p.layout == "aya_vision":
+        return Module(blocks=[
+            LayerNorm(name="layernorm", dim=width),
+            Linear(name="linear_1", in_features=width, out_features=hidden, bias=True, component="other"),
+            Linear(name="linear_2", in_features=hidden // 2, out_features=p.d_out, bias=True, component="other"),
+        ])  # fmt: skip
     if p.layout == "internvl":
         hidden = p.d_out
     blocks: list = []
@@ -125,4 +136,4 @@ def register_families(register):
     """Register the ``projector`` family."""
     register(Family(name="projector", params=ProjectorParams, build=build,
                     description="the projectors of vision-language models (LLaVA, Gemma 3, Mistral 3, PaliGemma, Llama 4, "
-                                "Mllama, LFM2-VL, InternVL, Idefics3)"))  # fmt: skip
+                                "Mllama, LFM2-VL, InternVL, Idefics3, Aya Vision)"))  # fmt: skip

@@ -1,5 +1,5 @@
-"""The vision-language model types, as composites of mapped types: gemma3, llava, llava_next, mistral3,
-paligemma (and the towers they add: ``pixtral``, in :mod:`registry.plugins.pixtral`).
+"""The vision-language model types, as composites of mapped types: aya_vision, gemma3, llava, llava_next,
+mistral3, paligemma (and the towers they add: ``pixtral``, in :mod:`registry.plugins.pixtral`).
 
 Each is a :class:`registry.Composite`: its towers (the sub-config and the model type that
 reads it: ``text_config`` -> ``gemma3_text``, ``vision_config`` -> ``siglip_vision_model``), its
@@ -97,6 +97,17 @@ def paligemma_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
             "d_out": ("projection_dim", cfg.int("projection_dim", _default(cfg, "projection_dim")))}  # fmt: skip
 
 
+def aya_vision_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """Aya Vision's ``AyaVisionMultiModalProjector``: pixel shuffle of ``downsample_factor``, a layer norm,
+    ``linear_1`` to ``alignment_intermediate_size`` (no field of ``AyaVisionConfig``: the projector reads it
+    with ``getattr``, the text width when absent), SwiGLU of its halves, ``linear_2`` to the text width."""
+    text = _width(parts, "text")
+    return {"layout": ("model_type", "aya_vision"), "d_in": ("vision_config.hidden_size", _width(parts, "vision")),
+            "d_out": ("text_config.hidden_size", text),
+            "factor": ("downsample_factor", cfg.int("downsample_factor", _default(cfg, "downsample_factor"))),
+            "d_hidden": ("alignment_intermediate_size", cfg.int("alignment_intermediate_size", text))}  # fmt: skip
+
+
 def _towers(text: str, vision: str, projector, *, text_types=("*",), vision_types=(), moves=None) -> tuple[Tower, ...]:
     """Vision tower, projector, language model: in the order transformers builds them."""
     return (
@@ -111,6 +122,12 @@ _LLAVA_FREE = frozenset(("image_token_index", "image_seq_length", "projector_hid
 
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
+    Composite("aya_vision", "composite", ("AyaVisionForConditionalGeneration",),
+              _towers("cohere2", "siglip_vision_model", aya_vision_projector),
+              rules=(tie(),), shape_free=frozenset(("image_token_index", "adapter_layer_norm_eps", "vision_feature_layer",
+                                                    "vision_feature_select_strategy")),
+              description="Aya Vision: SigLIP tower, pixel-shuffle SwiGLU projector, any mapped language model",
+              images=image_rules.AYA_VISION),
     Composite("gemma3", "composite", ("Gemma3ForConditionalGeneration",),
               _towers("gemma3_text", "siglip_vision_model", gemma3_projector, text_types=()),
               rules=(tie(),), shape_free=_GEMMA3_FREE,

@@ -33,9 +33,9 @@ PLACES = {
     "projector": ("model.multi_modal_projector.", "model.image_newline"),
     "text": ("model.language_model.", "lm_head."),
 }
-COMPOSITE_TYPES = ("gemma3", "llava", "llava_next", "mistral3", "paligemma")
+COMPOSITE_TYPES = ("aya_vision", "gemma3", "llava", "llava_next", "mistral3", "paligemma")
 #: The class of each type (transformers' ``MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES``).
-CLASSES = {"gemma3": "Gemma3ForConditionalGeneration", "llava": "LlavaForConditionalGeneration",
+CLASSES = {"aya_vision": "AyaVisionForConditionalGeneration", "gemma3": "Gemma3ForConditionalGeneration", "llava": "LlavaForConditionalGeneration",
            "llava_next": "LlavaNextForConditionalGeneration", "mistral3": "Mistral3ForConditionalGeneration",
            "paligemma": "PaliGemmaForConditionalGeneration"}  # fmt: skip
 FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
@@ -130,6 +130,12 @@ def _small(seed: int, model_type: str) -> dict:
         text["model_type"] = rng.choice(("mistral", "ministral3"))
         vision |= {"model_type": "pixtral", "head_dim": 16}
         top |= {"spatial_merge_size": rng.choice((1, 2)), "multimodal_projector_bias": rng.choice((True, False))}
+    elif model_type == "aya_vision":
+        text |= {"model_type": "llama" if rng.random() < 0.3 else "cohere2", "sliding_window": 8}
+        vision |= {"model_type": "siglip_vision_model", "vision_use_head": rng.choice((True, False))}
+        top |= {"downsample_factor": rng.choice((1, 2)), "alignment_intermediate_size": rng.choice((None, 24, 37))}
+        if top["alignment_intermediate_size"] is None:  # the projector's getattr falls back on the text width
+            del top["alignment_intermediate_size"]
     elif model_type == "paligemma":
         text["model_type"] = "gemma"
         vision |= {"model_type": "siglip_vision_model", "vision_use_head": rng.choice((True, False))}

@@ -149,7 +149,7 @@ def test_llama4_part_text_is_the_language_model_alone(capsys):
     ("llama-4-scout-17b-16e-instruct", "vision_config", "vision_output_dim", 0, "must be >= 1"),
     ("llama-4-scout-17b-16e-instruct", "vision_config", "num_attention_heads", 2000, "heads would be 0 wide"),
     ("llama-3.2-11b-vision", "vision_config", "supported_aspect_ratios", [[1, 1], [2]], "list of [width, height]"),
-    ("llama-3.2-11b-vision", "vision_config", "image_size", [448, 448], "image_size"),
+    ("llama-3.2-11b-vision", "vision_config", "image_size", [560, 560], "image_size"),
     ("llama-3.2-11b-vision", "text_config", "cross_attention_layers", "3,8", "cross_attention_layers"),
     ("llama-3.2-11b-vision", "text_config", "num_key_value_heads", 7, "must divide n_heads"),
     ("voxtral-mini-3b-2507", "audio_config", "num_attention_heads", 7, "does not divide d_model"),
@@ -167,7 +167,7 @@ def test_a_bad_field_is_refused_naming_it(folder, key, field, value, words, tmp_
 
 def test_mllama_cross_attention_caches_the_image(capsys):
     """Reference: a hand computation from ``modeling_mllama.py``'s shapes. Llama-3.2-11B-Vision's 8 cross-attention
-    layers cache the keys and values of one image: ``max_num_tiles`` (4) tiles of ``(448 // 14)² + 1`` (1,025)
+    layers cache the keys and values of one image: ``max_num_tiles`` (4) tiles of ``(560 // 14)² + 1`` (1,601)
     positions, 8 key/value heads of 4096 / 32 = 128; its 32 other layers the text's ``--seq-len`` tokens."""
     path = CONFIGS / "llama-3.2-11b-vision" / "config.json"
     (model,) = registry.load(path)
@@ -175,9 +175,9 @@ def test_mllama_cross_attention_caches_the_image(capsys):
 
     report = registry.estimate_memory(model, "bf16", seq_len=1000, batch=1)
     groups = {g.kind: g for g in cache_groups(model.architecture, 1000, 1, 16)[0]}
-    assert (groups["cross attention"].layers, groups["cross attention"].tokens) == (8, 4 * 1025)
+    assert (groups["cross attention"].layers, groups["cross attention"].tokens) == (8, 4 * 1601)
     assert (groups["full attention"].layers, groups["full attention"].tokens) == (32, 1000)
-    assert report.kv_cache_bytes == 2 * 2 * 8 * 128 * (8 * 4 * 1025 + 32 * 1000)
+    assert report.kv_cache_bytes == 2 * 2 * 8 * 128 * (8 * 4 * 1601 + 32 * 1000)
     capsys.readouterr()
 
 

@@ -120,6 +120,42 @@ def test_mistral3_pixtral_patches_merged_with_breaks(size, rows, cols):
     assert (each.height, each.width) == (rows * 28, cols * 28)
 
 
+def _aya_vision_model():
+    """An Aya Vision config made here (no published copy is in tests/configs): SigLIP at image_size 364 and
+    patch_size 14, downsample_factor 2 (the values the AyaVisionProcessor defaults assume: img_size 364,
+    patch_size 14 x 2 = 28)."""
+    from registry.sources.hf_config import config_models
+
+    vision = {"model_type": "siglip_vision_model", "image_size": 364, "patch_size": 14, "hidden_size": 64,
+              "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4, "vision_use_head": False}
+    text = {"model_type": "cohere2", "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100}
+    data = {"model_type": "aya_vision", "architectures": ["AyaVisionForConditionalGeneration"], "downsample_factor": 2,
+            "vision_config": vision, "text_config": text}
+    return config_models(data, {}, CONFIGS / "aya_vision.json")[0]
+
+
+@pytest.mark.parametrize("size", [(364, 364), (480, 640), (1000, 300), (2000, 2000), (300, 3000)])
+def test_aya_vision_tiles_and_thumbnail(size):
+    # AyaVisionProcessor (processing_aya_vision.py) cuts with crop_to_patches=True; GotOcr2ImageProcessor
+    # get_number_of_image_patches (image_processing_pil_got_ocr2.py): 1 tile, or the get_optimal_tiled_canvas grid
+    # (1 to 12 tiles of 364 x 364) and a thumbnail; _get_num_multimodal_tokens: (364 // 28)² = 169 tokens per
+    # tile; the tower runs over (364 / 14)² = 676 patches per tile (SigLIP: no class token).
+    from transformers.models.got_ocr2.image_processing_pil_got_ocr2 import get_optimal_tiled_canvas
+
+    columns, rows = get_optimal_tiled_canvas(size, (364, 364), 1, 12)
+    tiles = 1 + columns * rows if columns * rows > 1 else 1
+    each = plan_images(_aya_vision_model(), 1, size).per_image
+    assert (each.tokens, each.crops, each.patches, each.merged) == (169 * tiles, tiles, 676, 169 * tiles)
+
+
+def test_aya_vision_worked_example():
+    # 480 x 640 (aspect 4:3): the closest grid of at most 12 tiles is 4 x 3 (columns x rows; 1.333 exactly);
+    # 12 tiles and the thumbnail, 13 x 169 = 2,197 tokens.
+    each = plan_images(_aya_vision_model(), 1, (480, 640)).per_image
+    assert (each.tokens, each.crops, each.height, each.width) == (13 * 169, 13, 3 * 364, 4 * 364)
+
+
 def _smart_resize(height, width, factor, min_pixels=56 * 56, max_pixels=28 * 28 * 1280):
     """transformers/models/qwen2_vl/image_processing_qwen2_vl.py smart_resize, with Qwen2VLImageProcessor's
     default bounds (size = {"shortest_edge": 56 * 56, "longest_edge": 28 * 28 * 1280})."""

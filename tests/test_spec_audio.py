@@ -33,12 +33,32 @@ def test_catalogue_name_with_audio(cli):
     assert result.code == 0 and '"audio_encoder_positions": 1500' in result.out
 
 
-@pytest.mark.parametrize("folder", ["wav2vec2-base-960h", "hubert-transformers-defaults", "whisper-small"])
+@pytest.mark.parametrize("folder", ["wav2vec2-base-960h", "hubert-transformers-defaults", "whisper-small",
+                                    "voxtral-mini-3b-2507"])
 def test_import_hf_writes_and_reads_back(tmp_path, cli, folder):
     out = tmp_path / "s.toml"
     assert cli("import-hf", CONFIGS / folder / "config.json", "-o", out).code == 0
     assert "\n[audio]\nmodel_type = " in out.read_text()
-    assert registry.load(str(out))[0].audio == registry.load(str(CONFIGS / folder / "config.json"))[0].audio
+    from_spec, from_config = registry.load(str(out))[0], registry.load(str(CONFIGS / folder / "config.json"))[0]
+    assert from_spec.audio == from_config.audio
+    a, b = plan_audio(from_spec, "25"), plan_audio(from_config, "25")
+    assert a == b
+    assert flops(from_spec, 100, audio=a).terms == flops(from_config, 100, audio=b).terms
+
+
+def test_a_composite_table_reads_its_audio_part(tmp_path, cli):
+    """Voxtral's rule reads the audio part's hyper-parameters (its [[params.parts]] of part "audio"): the table
+    holds the model type alone, and a spec without that part is refused naming the table's field."""
+    out = tmp_path / "v.toml"
+    assert cli("import-hf", CONFIGS / "voxtral-mini-3b-2507" / "config.json", "-o", out).code == 0
+    text = out.read_text()
+    assert text.endswith('[audio]\nmodel_type = "voxtral"\n'), text[-200:]
+    for change, message in ((('part = "audio"', 'part = "vision"'), "audio.model_type: voxtral's audio rule reads the part 'audio'"),
+                            (('model_type = "voxtral"', 'model_type = "voxtral"\nd_ff = [4]'), "audio.d_ff: is in [params] already")):
+        bad = tmp_path / "bad.toml"
+        bad.write_text(text.replace(*change))
+        result = cli("count", bad)
+        assert result.code == 2 and message in result.err, result.err
 
 
 def test_a_text_model_has_no_audio_table(tmp_path, cli):

@@ -18,7 +18,8 @@ from tests.conftest import ROOT
 CONFIGS = ROOT / "tests" / "configs"
 #: Catalogue spec -> the published config it cites.
 SPECS = {"gemma-3-27b-it": "gemma-3-27b-it", "mistral-small-3.1-24b-instruct": "mistral-small-3.1-24b-instruct-2503",
-         "qwen2.5-vl-7b-instruct": "qwen2.5-vl-7b-instruct", "qwen3-vl-4b-instruct": "qwen3-vl-4b-instruct"}  # fmt: skip
+         "qwen2.5-vl-7b-instruct": "qwen2.5-vl-7b-instruct", "qwen3-vl-4b-instruct": "qwen3-vl-4b-instruct",
+         "qwen3-vl-8b-instruct": "qwen3-vl-8b-instruct"}  # fmt: skip
 
 
 @pytest.mark.parametrize("spec, config", SPECS.items())
@@ -45,6 +46,16 @@ def test_import_hf_writes_and_reads_back(tmp_path, cli):
     assert '[images]\nmodel_type = "qwen2_5_vl"' in text and '"vision_config.window_size" = 112' in text
     back = registry.load(str(out))[0]
     assert back.images == registry.load(str(CONFIGS / "qwen2.5-vl-7b-instruct" / "config.json"))[0].images
+
+
+def test_a_top_level_field_of_the_rule_reads_back(tmp_path, cli):
+    """Aya Vision's rule reads a top-level field (downsample_factor) beside the vision config's."""
+    config = CONFIGS / "aya-vision-transformers-defaults" / "config.json"
+    out = tmp_path / "a.toml"
+    assert cli("import-hf", config, "-o", out).code == 0
+    assert '[images]\nmodel_type = "aya_vision"' in out.read_text() and "\ndownsample_factor = 2\n" in out.read_text()
+    back, direct = registry.load(str(out))[0], registry.load(str(config))[0]
+    assert back.images == direct.images and back.images.at(480, 640) == direct.images.at(480, 640)
 
 
 def test_a_text_model_has_no_images_table(tmp_path, cli):

@@ -55,7 +55,7 @@ CONFIGS = ROOT / "tests" / "configs"
 #: Model types checked by a file of their own: composites and their towers, whole and by part,
 #: published and random small configs (the table's rows hold one config class each).
 CHECKED_ELSEWHERE = {
-    **{t: "tests/test_composite.py" for t in ("gemma3", "llava", "llava_next", "mistral3", "paligemma", "pixtral")},
+    **{t: "tests/test_composite.py" for t in ("aya_vision", "gemma3", "llava", "llava_next", "mistral3", "paligemma", "pixtral")},
     **{t: "tests/test_qwen_vl.py" for t in ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "qwen3_5", "qwen3_5_moe")},
     **{t: "tests/test_qwen_vision.py" for t in ("qwen2_vl_vision", "qwen2_5_vl_vision", "qwen3_vl_vision",
                                                  "qwen3_vl_moe_vision", "qwen3_5_vision", "qwen3_5_moe_vision")},

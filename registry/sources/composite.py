@@ -119,7 +119,7 @@ class Composite:
         mapping.__doc__ = self.description
         read = {t.config for t in self.towers if t.config}
         return ModelType(self.name, self.classes, mapping, frozenset(self.shape_free) | read, self.description,
-                         family=self.family, images=self.images)  # fmt: skip
+                         family=self.family, images=self.images, audio=self.audio)  # fmt: skip
 
 
 class SubConfig(ConfigReader):

@@ -4,7 +4,8 @@
 ``model_type`` and the fields the rule reads that the spec's ``[params]`` do not hold (wav2vec2's
 ``conv_stride``; Whisper's rule reads none); loading the spec reads them back through the registered model
 type's own rule, with the spec's ``[params]``, so ``--audio-seconds`` works from the catalogue as from the
-config. A composite's rule (Voxtral: its audio tower is a part) is not kept in a spec yet.
+config. A composite's rule (Voxtral: its audio tower is a part) reads the hyper-parameters of that part
+(``[[params.parts]]`` of ``part = "audio"``), so its table is the ``model_type`` alone.
 """
 
 from __future__ import annotations
@@ -28,10 +29,15 @@ def spec_audio(table: Mapping[str, Any], family: str | None, params: Mapping[str
     name = table.get("model_type")
     mapping = load_model_types().get(name) if isinstance(name, str) else None
     rule = getattr(mapping, "audio", None)
-    if rule is None or rule.part or rule.stack:
+    if rule is None:
         raise error("model_type", f"must name a speech model type with an audio rule (got {short_value(name)})")
     if mapping.family and mapping.family != family:
         raise error("model_type", f"{name} builds family {mapping.family}, not this spec's {short_value(family)}")
+    if rule.part:
+        part = _part_params(params, rule.part)
+        if part is None:
+            raise error("model_type", f"{name}'s audio rule reads the part {rule.part!r}, which [params] has not")
+        params = part
     for key, value in table.items():
         if key == "model_type":
             continue
@@ -48,14 +54,25 @@ def spec_audio(table: Mapping[str, Any], family: str | None, params: Mapping[str
         raise error("model_type", str(exc)) from None
 
 
+def _part_params(params: Mapping[str, Any], part: str) -> dict[str, Any] | None:
+    """The hyper-parameters of a composite's ``part`` in its ``params`` (``parts``: tables or parsed parts)."""
+    for entry in params.get("parts") or ():
+        name = entry.get("part") if isinstance(entry, Mapping) else getattr(entry, "part", None)
+        if name == part:
+            return dict(entry.get("params") or {}) if isinstance(entry, Mapping) else dict(entry.params)
+    return None
+
+
 def audio_table(model_type: str, params: Mapping[str, Any], inputs: AudioInputs | None) -> dict[str, Any] | None:
     """The ``[audio]`` table of a config mapped to ``params`` whose audio rule gave ``inputs`` (:func:`spec_audio`
-    reads it back); None for a model that takes no audio or whose rule a spec does not keep (a composite's)."""
+    reads it back); None for a model that takes no audio."""
     from registry.plugin_manager import load_model_types
 
     rule = getattr(load_model_types().get(model_type), "audio", None)
-    if inputs is None or rule is None or rule.part or rule.stack:
+    if inputs is None or rule is None:
         return None
+    if rule.part:
+        params = _part_params(params, rule.part) or {}
     values = {rule.kernels: list(inputs.kernels), rule.strides: list(inputs.strides)} if rule.kind == "samples" else {}
     return {"model_type": model_type, **{k: v for k, v in values.items() if k not in params}}
 
