@@ -124,3 +124,46 @@ def test_refusals_name_the_field(change, message, tmp_path, capsys):
     assert main(["count", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("registry count: ") and message in err and "Traceback" not in err, err
+
+
+# --------------------------------------------------------------------------- images
+
+
+def _tokens(model, size):
+    from registry.analyses.images import plan_images
+
+    return plan_images(model, 1, size).per_image
+
+
+@pytest.mark.parametrize(("size", "tokens", "crops"), [
+    # 448x448: one crop (ceil(448/448)² = 1, _get_crop_layout), no padding: the 32x32 mask pooled [0::2, 0::2] to
+    # 16x16 = 256 tokens and 16 row separators; the global image 256 + 16 + 1 (_get_num_image_tokens): 545;
+    # the tower over the global image and the crop.
+    ((448, 448), 256 + 16 + 1 + 256 + 16, 2),
+    # 1000x700 (height x width): 2 crops across (ceil(700/448)), 3 down (ceil(1000/448)) -> 896x1344; the width
+    # fills (896/700 = 1.28 < 1344/1000), the height 1280 is padded by 64 pixels: floor(64/14) = 4 masked patch
+    # rows of 96; pooling keeps rows 0, 2, ... of each 32-row crop below row 92: 16 + 16 + 14 = 46, and 2 x 16 = 32
+    # columns: 46 x 32 + 46 row separators + the global image's 273.
+    ((1000, 700), 273 + 46 * 32 + 46, 7),
+    # 448x17920: 40 crops across exceed dynamic_hd 36, so the closest grid of at most 36 (find_closest_aspect_ratio):
+    # 36x1 -> 16128 wide, the height int(448 x 0.9) = 403 padded by 45: floor(45/14) = 3 masked rows of 32, 15 kept;
+    # 36 x 16 = 576 columns.
+    ((448, 17920), 273 + 15 * 576 + 15, 37),
+])  # fmt: skip
+def test_image_tokens_by_hand(size, tokens, crops, tmp_path, capsys):
+    """Reference: Phi4MultimodalImageProcessor (image_processing_phi4_multimodal.py: _get_crop_layout,
+    _get_crop_attention_mask, _get_num_image_tokens) at its defaults (448 crops, 14-pixel patches, dynamic_hd 36),
+    worked by hand; both routes (the config, and the spec import-hf writes with its [images] fields)."""
+    (model,) = registry.load(CONFIG)
+    assert main(["import-hf", str(CONFIG), "-o", str(tmp_path / "spec.toml")]) == 0
+    (imported,) = registry.load(tmp_path / "spec.toml")
+    for m in (model, imported):
+        each = _tokens(m, size)
+        assert (each.tokens, each.crops, each.patches) == (tokens, crops, (448 // 14) ** 2)
+    capsys.readouterr()
+
+
+def test_an_extreme_aspect_ratio_is_refused(capsys):
+    """Reference: _get_crop_layout raises ValueError when a resized side falls below 10 pixels."""
+    assert main(["memory", str(CONFIG), "--images", "1", "--image-size", "1x5000"]) == 2
+    assert "aspect ratio" in capsys.readouterr().err
