@@ -1,4 +1,4 @@
-"""How Phi-4-multimodal's images become tokens: its :class:`registry.ImageRule`.
+"""How Phi-4-multimodal's images and audio become tokens: its :class:`registry.ImageRule` and :class:`registry.AudioRule`.
 
 After transformers 5.25's ``Phi4MultimodalImageProcessor`` (``image_processing_phi4_multimodal.py``:
 ``_get_crop_layout``, ``_get_crop_attention_mask``, ``_get_num_image_tokens``) and
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from registry import ImageRule, ImageTokens
+from registry import AudioRule, ImageRule, ImageTokens
 from registry.plugins.generated_defaults import DEFAULTS
 
 #: ``Phi4MultimodalImageProcessor.dynamic_hd``: the most crops of an image (a preprocessor_config.json may set another).
@@ -84,3 +84,12 @@ PHI4MM = ImageRule(
     note=f"Phi4MultimodalImageProcessor's dynamic_hd {DYNAMIC_HD} (a preprocessor_config.json may set another); "
          "the tower's pooling head, which the model runs but does not use, counted over every patch",
 )  # fmt: skip
+
+#: Phi-4-multimodal's audio (``kind="fbank"``): ``Phi4MultimodalFeatureExtractor``'s 16 kHz frames of 400 samples every
+#: 160, unpadded (``feature_lengths = (audio_lengths - win_length) // hop_length + 1``), ``_compute_audio_embed_size``'s
+#: ``ceil(frames / audio_compression_rate 8)`` tokens; ``Phi4MultimodalAudioNemoConvSubsampling``'s ``log2(time_reduction)``
+#: stride-2 convolutions, and ``Phi4MultimodalAudioModel.forward``'s windows of ``max_seq_len`` 500 positions past 500.
+PHI4MM_AUDIO = AudioRule("Phi-4-multimodal: 10 ms frames, subsampled by time_reduction, windows of 500 positions",
+                         kind="fbank", part="audio", win_length=400, reduction="time_reduction", compression=8, chunk=500,
+                         note="Phi4MultimodalFeatureExtractor's defaults (16 kHz, 400-sample frames every 160, "
+                              "audio_compression_rate 8; a preprocessor_config.json may set others)")  # fmt: skip

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.phi4mm_inputs import PHI4MM
+from registry.plugins.phi4mm_inputs import PHI4MM, PHI4MM_AUDIO
 
 #: The shape-free fields of the vision configuration (activation, epsilon, dropout, crop size, token ids, the
 #: layer whose features are used); ``use_hd_transform`` and ``hd_transform_order`` are the converter's extras.
@@ -83,7 +83,7 @@ COMPOSITE = Composite(
         Tower("audio", config="audio_config", model_type="phi4_multimodal_audio", path="model.embed_tokens_extend.audio_embed"),
     ), rules=(text_defaults, text_width),
     description="Phi-4-multimodal: Phi-3 language model with SigLIP image and conformer audio embeddings",
-    images=PHI4MM,
+    images=PHI4MM, audio=PHI4MM_AUDIO,
 )  # fmt: skip
 
 

@@ -167,3 +167,33 @@ def test_an_extreme_aspect_ratio_is_refused(capsys):
     """Reference: _get_crop_layout raises ValueError when a resized side falls below 10 pixels."""
     assert main(["memory", str(CONFIG), "--images", "1", "--image-size", "1x5000"]) == 2
     assert "aspect ratio" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- audio
+
+
+@pytest.mark.parametrize(("seconds", "windows", "positions", "tokens"), [
+    # Phi4MultimodalFeatureExtractor (feature_extraction_phi4_multimodal.py): 16,000 samples, frames
+    # (16000 - 400) // 160 + 1 = 98; _compute_audio_embed_size: ceil(98 / 8) = 13 tokens;
+    # Phi4MultimodalAudioNemoConvSubsampling (modeling_phi4_multimodal.py), three stride-2 convolutions
+    # (kernel 3, padding 1): 98 -> 49 -> 25 -> 13 positions.
+    ("1", 1, 13, 13),
+    # 120,000 samples: 748 frames -> 374 -> 187 -> 94 positions; ceil(748 / 8) = 94 tokens.
+    ("7.5", 1, 94, 94),
+    # 960,000 samples: 5,998 frames -> 2,999 -> 1,500 -> 750 positions, over max_seq_len 500:
+    # Phi4MultimodalAudioModel.forward pads to 1,000 and unfolds 2 windows of 500; ceil(5998 / 8) = 750 tokens.
+    ("60", 2, 500, 750),
+])  # fmt: skip
+def test_audio_by_hand(seconds, windows, positions, tokens):
+    from registry.analyses.audio import plan_audio
+
+    (model,) = registry.load(CONFIG)
+    plan = plan_audio(model, seconds)
+    assert (plan.frames.windows, plan.frames.positions, plan.tokens) == (windows, positions, tokens)
+    assert plan.role == "composite" and plan.part == "audio"
+
+
+def test_audio_shorter_than_a_frame_is_refused(capsys):
+    """Reference: the feature extractor's frames need win_length (400) samples: 0.02 s (320 samples) has none."""
+    assert main(["memory", str(CONFIG), "--audio-seconds", "0.02"]) == 2
+    assert "shorter than one 400-sample frame" in capsys.readouterr().err
