@@ -40,6 +40,71 @@ def test_published_whole_and_by_part(tmp_path, capsys):
     capsys.readouterr()
 
 
+REMOTE = ROOT / "tests" / "configs" / "phi-4-multimodal-instruct-remote-code" / "config.json"
+
+
+def converted(remote: dict) -> dict:
+    """The ``phi4_multimodal`` config transformers' ``convert_phi4_multimodal_weights_to_hf.py`` makes of a remote-code
+    ``phi4mm`` one (its ``convert_config``): the LoRA blocks and remote-code keys dropped; the audio encoder's fields
+    renamed (attention_dim -> hidden_size, attention_heads -> num_attention_heads, linear_units -> intermediate_size,
+    nemo_conv_settings.conv_channels -> nemo_conv_channels, relative_attention_bias_args.t5_bias_max_distance ->
+    bias_max_distance) with embd_layer's downsample_rate; the vision config only crop_size (and two switches) from
+    embd_layer, the rest its defaults; written by ``Phi4MultimodalConfig(...).to_dict()``."""
+    data = {k: v for k, v in remote.items() if k not in ("_name_or_path", "architectures", "auto_map", "vision_lora",
+                                                         "speech_lora", "transformers_version", "_attn_implementation")}  # fmt: skip
+    embd = data.pop("embd_layer")
+    audio = dict(data.pop("audio_processor")["config"])
+    for key in ("activation_checkpointing", "cnn_layer_norm", "input_layer", "encoder_embedding_config"):
+        audio.pop(key, None)
+    for old, new in (("attention_dim", "hidden_size"), ("attention_heads", "num_attention_heads"), ("linear_units", "intermediate_size")):
+        audio[new] = audio.pop(old)
+    audio["nemo_conv_channels"] = audio.pop("nemo_conv_settings")["conv_channels"]
+    audio["bias_max_distance"] = audio.pop("relative_attention_bias_args")["t5_bias_max_distance"]
+    audio["downsample_rate"] = embd["audio_embd_layer"]["downsample_rate"]
+    vision = {k: v for k, v in embd["image_embd_layer"].items() if k in ("use_hd_transform", "crop_size", "hd_transform_order")}
+    transformers = quiet_transformers()
+    config = transformers.Phi4MultimodalConfig(**data, vision_config=transformers.Phi4MultimodalVisionConfig(**vision),
+                                               audio_config=transformers.Phi4MultimodalAudioConfig(**audio))  # fmt: skip
+    out = config.to_dict()
+    out["architectures"] = ["Phi4MultimodalForCausalLM"]
+    return out
+
+
+def test_remote_code_config_counts_as_its_conversion(tmp_path, capsys):
+    """The published remote-code config (phi4mm) against transformers' model of its converted config, whole and by
+    part, both routes; a note names the class and the LoRA adapters left out."""
+    reference = reference_names(converted(json.loads(REMOTE.read_text())))
+    (model,) = registry.load(REMOTE)
+    check(model, reference, PLACES)
+    assert any("remote-code class Phi4MMForCausalLM" in w and "LoRA" in w for w in model.warnings), model.warnings
+    assert main(["import-hf", str(REMOTE), "-o", str(tmp_path / "spec.toml")]) == 0
+    (imported,) = registry.load(tmp_path / "spec.toml")
+    check(imported, reference, PLACES)
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("embd_layer.image_embd_layer.projection_cls", "linear", "embd_layer.image_embd_layer.projection_cls: 'linear': transformers'"),
+    ("audio_processor.config.cnn_layer_norm", False, "audio_processor.config.cnn_layer_norm: False: transformers'"),
+    ("lm_head_bias", True, "lm_head_bias: True: transformers' Phi4MultimodalForCausalLM builds only False"),
+    ("audio_processor.config.attention_dim", "x", "audio_processor.config.attention_dim: must be a whole number"),
+    ("audio_processor.config", None, "audio_processor.config: missing or not an object"),
+])  # fmt: skip
+def test_remote_code_switches_transformers_does_not_build_are_refused(field, value, message, tmp_path, capsys):
+    """Reference: convert_config drops these switches; transformers' model hard-codes the remote code's defaults."""
+    data = json.loads(REMOTE.read_text())
+    *parents, last = field.split(".")
+    node = data
+    for name in parents:
+        node = node[name]
+    node[last] = value
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    assert main(["count", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err, err
+
+
 def _vision(rng: random.Random) -> dict:
     heads = rng.choice((2, 4))
     return {"hidden_size": 8 * heads, "intermediate_size": rng.choice((20, 36)), "num_hidden_layers": rng.choice((1, 2)),
