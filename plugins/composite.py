@@ -31,9 +31,10 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 import registry
-from registry import CheckpointNames, Family, hookimpl
+from registry import CheckpointNames, CheckpointOnly, Family, hookimpl
 from registry.blocks import FieldError, Module, Repeat, join
 from registry.plugins.common import FamilyParams
+from registry.plugins.phi4mm_towers import NAMES as PHI4MM_NAMES
 
 _PATH = r"^([A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*)?$"
 
@@ -182,8 +183,23 @@ OLD_PREFIXES = (
 )
 
 
+def checkpoint_only(p: CompositeParams) -> list[CheckpointOnly]:
+    """What the parts' families declare their checkpoints hold beyond the model (patterns over full names)."""
+    families = registry.families()
+    found: list[CheckpointOnly] = []
+    for part in p.parts:
+        family = families[part.family]
+        if family.checkpoint_only is not None:
+            found += family.checkpoint_only(family.params.model_validate(part.params))
+    return found
+
+
+#: The buffers and old names of the parts' checkpoints: transformers 4's prefixes, Phi-4-multimodal's audio encoder.
+NAMES = CheckpointNames(old_prefixes=OLD_PREFIXES, buffers=PHI4MM_NAMES.buffers, old_names=PHI4MM_NAMES.old_names)
+
+
 @hookimpl
 def register_families(register):
     """Register the ``composite`` family."""
-    register(Family(name="composite", params=CompositeParams, build=build, checkpoint_names=CheckpointNames(old_prefixes=OLD_PREFIXES),
+    register(Family(name="composite", params=CompositeParams, build=build, checkpoint_names=NAMES, checkpoint_only=checkpoint_only,
                     description="composite models (vision-language, speech-language): parts built by their own families"))  # fmt: skip

@@ -33,7 +33,7 @@ import math
 
 from pydantic import Field, PositiveInt, model_validator
 
-from registry import Family, hookimpl
+from registry import CheckpointNames, CheckpointOnly, Family, hookimpl
 from registry.blocks import Attention, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Parameter, Repeat
 from registry.plugins.common import FamilyParams, check_heads
 from registry.plugins.vision import VisionParams, nested, tower
@@ -189,10 +189,40 @@ def build_audio(p: Phi4mmAudioParams) -> Module:
     return Module(blocks=[Module(name="encoder", blocks=encoder), *projections])
 
 
+#: What Phi-4-multimodal's checkpoints store beside the parameters (``registry verify``): the audio encoder's input
+#: normalisation, buffers of ``input_size`` (``Phi4MultimodalAudioMeanVarianceNormLayer``); Microsoft's remote-code
+#: checkpoint's names, as ``convert_phi4_multimodal_weights_to_hf.py`` maps them (``STATE_DICT_MAPPING``: the audio
+#: feed-forwards' ``net.0.linear`` / ``net.2`` and attention's ``linear_q/k/v/out``; a LoRA-wrapped layer's
+#: ``base_layer.`` dropped).
+NAMES = CheckpointNames(
+    buffers=((".encoder_embedding.global_mean", lambda dtype, shape: len(shape) == 1),
+             (".encoder_embedding.global_invstd", lambda dtype, shape: len(shape) == 1)),
+    old_names=(*((f".{ff}.net.0.linear.{w}", f".{ff}.gate_up_proj.{w}") for ff in ("feed_forward_in", "feed_forward_out") for w in ("weight", "bias")),
+               *((f".{ff}.net.2.{w}", f".{ff}.down_proj.{w}") for ff in ("feed_forward_in", "feed_forward_out") for w in ("weight", "bias")),
+               *((f".self_attn.linear_{x}.{w}", f".self_attn.{x}_proj.{w}") for x in "qkv" for w in ("weight", "bias")),
+               *((f".self_attn.linear_out.{w}", f".self_attn.o_proj.{w}") for w in ("weight", "bias")),
+               (".base_layer.weight", ".weight"), (".base_layer.bias", ".bias")),
+)  # fmt: skip
+
+
+def _lora(adapter: str, which: str):
+    """``checkpoint_only``: the remote-code checkpoint's ``adapter`` LoRA (on the language model's layers), which
+    transformers' model does not hold (its conversion drops it; the native checkpoint keeps it apart, ``<which>-lora/``)."""
+
+    def declare(p) -> list[CheckpointOnly]:
+        reason = (f"the {adapter} LoRA adapter of the remote-code checkpoint: transformers' Phi4MultimodalForCausalLM "
+                  f"loads it apart (PEFT, {which}-lora/)")  # fmt: skip
+        return [CheckpointOnly(f"*.lora_[AB].{adapter}.*", reason)] if p.d_text is not None else []
+
+    declare.__doc__ = f"The {adapter} LoRA adapter's tensors, checkpoint-only."
+    return declare
+
+
 @hookimpl
 def register_families(register):
     """Register the ``phi4mm-vision`` and ``phi4mm-audio`` families."""
-    register(Family(name="phi4mm-vision", params=Phi4mmVisionParams, build=build_vision,
+    register(Family(name="phi4mm-vision", params=Phi4mmVisionParams, build=build_vision, checkpoint_only=_lora("vision", "vision"),
                     description="Phi-4-multimodal's image embedding: SigLIP encoder with its head, projections, separators"))
-    register(Family(name="phi4mm-audio", params=Phi4mmAudioParams, build=build_audio,
+    register(Family(name="phi4mm-audio", params=Phi4mmAudioParams, build=build_audio, checkpoint_only=_lora("speech", "speech"),
+                    checkpoint_names=NAMES,
                     description="Phi-4-multimodal's audio embedding: conformer with NeMo subsampling, T5 bias, projections"))

@@ -17,8 +17,8 @@ fields at its top level (no ``text_config``) beside ``vision_config`` (``phi4_mu
 Microsoft's published ``microsoft/Phi-4-multimodal-instruct`` config is the remote-code ``phi4mm`` one
 (``Phi4MMForCausalLM``, its towers under ``embd_layer`` and ``audio_processor``, LoRA adapters inside the base
 weights); transformers' ``convert_phi4_multimodal_weights_to_hf.py`` turns it into a ``phi4_multimodal`` config and
-drops the adapters (the native checkpoint keeps them apart, in ``vision-lora/`` and ``speech-lora/``). ``phi4mm`` is
-not mapped: the remote-code model holds the adapters' tensors besides the ones transformers builds.
+drops the adapters (the native checkpoint keeps them apart, in ``vision-lora/`` and ``speech-lora/``): ``phi4mm`` is
+counted as that conversion (:mod:`registry.plugins.phi4mm_remote`).
 """
 
 from __future__ import annotations

@@ -262,3 +262,39 @@ def test_audio_shorter_than_a_frame_is_refused(capsys):
     """Reference: the feature extractor's frames need win_length (400) samples: 0.02 s (320 samples) has none."""
     assert main(["memory", str(CONFIG), "--audio-seconds", "0.02"]) == 2
     assert "shorter than one 400-sample frame" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+@pytest.mark.parametrize("layout", ["native", "remote-code"])
+def test_verify_explains_the_checkpoints(layout, tmp_path, capsys):
+    """Reference: transformers' tensors of a small config (meta device), stored as each checkpoint names them: the native
+    one (save_pretrained) with the audio encoder's buffers ``encoder_embedding.global_mean`` / ``global_invstd``
+    (``Phi4MultimodalAudioMeanVarianceNormLayer``, persistent); the remote-code one as
+    convert_phi4_multimodal_weights_to_hf.py's STATE_DICT_MAPPING reads it backwards (``net.0.linear``, ``net.2``,
+    ``linear_q`` ..., ``base_layer.`` on a LoRA-wrapped layer) with ``lora_A`` / ``lora_B`` of the vision and speech
+    adapters. ``registry verify`` matches every tensor, the buffers and the adapters explained."""
+    from tests.safetensors_files import write_header
+
+    data = _small(2)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    stored = {name: ("BF16", shape) for name, shape in reference_names(data).items()}
+    audio = "model.embed_tokens_extend.audio_embed.encoder."
+    stored |= {f"{audio}encoder_embedding.{b}": ("F32", (data["audio_config"]["input_size"],)) for b in ("global_mean", "global_invstd")}
+    if layout == "remote-code":
+        renames = (("feed_forward_in.gate_up_proj", "feed_forward_in.net.0.linear"), ("feed_forward_out.down_proj", "feed_forward_out.net.2"),
+                   ("self_attn.q_proj", "self_attn.linear_q"), ("self_attn.o_proj", "self_attn.linear_out"))  # fmt: skip
+        for new, old in renames:
+            stored = {n.replace(new, old) if n.startswith(audio) else n: v for n, v in stored.items()}
+        wrapped = "model.layers.0.self_attn.qkv_proj"
+        stored[f"{wrapped}.base_layer.weight"] = stored.pop(f"{wrapped}.weight")
+        for adapter in ("vision", "speech"):
+            stored[f"{wrapped}.lora_A.{adapter}.weight"] = ("BF16", (4, data["hidden_size"]))
+            stored[f"{wrapped}.lora_B.{adapter}.weight"] = ("BF16", (stored[f"{wrapped}.base_layer.weight"][1][0], 4))
+    checkpoint = write_header(tmp_path / "model.safetensors", stored)
+    assert main(["verify", str(path), str(checkpoint)]) == 0
+    out = capsys.readouterr().out
+    if layout == "remote-code":
+        assert "vision LoRA adapter" in out and "speech LoRA adapter" in out, out
