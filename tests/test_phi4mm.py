@@ -83,6 +83,17 @@ def test_remote_code_config_counts_as_its_conversion(tmp_path, capsys):
     capsys.readouterr()
 
 
+def test_catalogue_spec_counts_the_conversion_and_explains_the_card():
+    """Reference: transformers' model of the converted remote-code config (whole and by part); the card's 5.6B
+    (specs/phi-4-multimodal-instruct.toml cites it) is above it by the LoRA adapters, which the notes explain."""
+    reference = reference_names(converted(json.loads(REMOTE.read_text())))
+    (model,) = registry.load(ROOT / "specs" / "phi-4-multimodal-instruct.toml")
+    check(model, reference, PLACES)
+    report = registry.count(model)
+    assert report.reported_params == 5_600_000_000 and report.total_params < report.reported_params
+    assert "LoRA" in model.notes and f"{report.total_params:,}" in model.notes
+
+
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("embd_layer.image_embd_layer.projection_cls", "linear", "embd_layer.image_embd_layer.projection_cls: 'linear': transformers'"),
     ("audio_processor.config.cnn_layer_norm", False, "audio_processor.config.cnn_layer_norm: False: transformers'"),
