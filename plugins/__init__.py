@@ -46,4 +46,6 @@ FAMILY_MODULES: dict[str, str] = {
     "mllama-text": "registry.plugins.mllama",
     "voxtral-encoder": "registry.plugins.voxtral",
     "internvl-vision": "registry.plugins.internvl_vision",
+    "phi4mm-vision": "registry.plugins.phi4mm_towers",
+    "phi4mm-audio": "registry.plugins.phi4mm_towers",
 }

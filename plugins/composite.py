@@ -31,9 +31,10 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 import registry
-from registry import CheckpointNames, Family, hookimpl
+from registry import CheckpointNames, CheckpointOnly, Family, hookimpl
 from registry.blocks import FieldError, Module, Repeat, join
 from registry.plugins.common import FamilyParams
+from registry.plugins.phi4mm_towers import NAMES as PHI4MM_NAMES
 
 _PATH = r"^([A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*)?$"
 
@@ -130,13 +131,27 @@ def _retied(block: Any, where: dict[str, str]) -> Any:
     return block
 
 
+def _opened(block: Any, path: str, inner: set[str], part: str) -> bool:
+    """Whether ``block``, placed at ``path``, holds another part's blocks (Phi-4-multimodal's ``model`` holds its image
+    and audio embeddings): a module whose children are then placed at ``path``; anything else there is refused."""
+    if not any(other.startswith(f"{path}.") for other in inner):
+        return False
+    if type(block) is not Module:
+        raise FieldError("parts", f"part {part!r} puts a {block.kind} at {path!r}, where another part puts blocks inside")
+    return True
+
+
 def build(p: CompositeParams) -> Module:
-    """Each part built by its family, its blocks placed where transformers has them, marked with the part."""
+    """Each part built by its family, its blocks placed where transformers has them, marked with the part.
+
+    A part's module placed where another part puts blocks inside it is opened: its children go to that path, marked
+    with the part, beside the other part's blocks."""
     root = _Node("")
     placed: dict[str, str] = {}
-    for part in p.parts:
-        tree = registry.build_model(part.family, **part.params).architecture
-        where = {b.name: part.moves.get(b.name, join(part.path, b.name)) for b in tree.blocks}
+    trees = [(part, registry.build_model(part.family, **part.params).architecture) for part in p.parts]
+    targets = [{b.name: part.moves.get(b.name, join(part.path, b.name)) for b in tree.blocks} for part, tree in trees]
+    for (part, tree), where in zip(trees, targets):
+        inner = {path for other in targets if other is not where for path in other.values()}
         for path in where.values():
             if path in placed:
                 raise FieldError("parts", f"parts {placed[path]!r} and {part.part!r} both put blocks at {path!r} "
@@ -144,8 +159,12 @@ def build(p: CompositeParams) -> Module:
             placed[path] = part.part
         groups: dict[str, list] = {}
         for block in tree.blocks:
+            block = _retied(block, where)
+            if _opened(block, where[block.name], inner, part.part):
+                groups.setdefault(where[block.name], []).extend(block.blocks)
+                continue
             parent, _, name = where[block.name].rpartition(".")
-            groups.setdefault(parent, []).append(_retied(block, where).model_copy(update={"name": name}))
+            groups.setdefault(parent, []).append(block.model_copy(update={"name": name}))
         for parent, blocks in groups.items():
             root.at(parent).items.append(Module(part=part.part, blocks=blocks))
     return root.module()
@@ -164,8 +183,23 @@ OLD_PREFIXES = (
 )
 
 
+def checkpoint_only(p: CompositeParams) -> list[CheckpointOnly]:
+    """What the parts' families declare their checkpoints hold beyond the model (patterns over full names)."""
+    families = registry.families()
+    found: list[CheckpointOnly] = []
+    for part in p.parts:
+        family = families[part.family]
+        if family.checkpoint_only is not None:
+            found += family.checkpoint_only(family.params.model_validate(part.params))
+    return found
+
+
+#: The buffers and old names of the parts' checkpoints: transformers 4's prefixes, Phi-4-multimodal's audio encoder.
+NAMES = CheckpointNames(old_prefixes=OLD_PREFIXES, buffers=PHI4MM_NAMES.buffers, old_names=PHI4MM_NAMES.old_names)
+
+
 @hookimpl
 def register_families(register):
     """Register the ``composite`` family."""
-    register(Family(name="composite", params=CompositeParams, build=build, checkpoint_names=CheckpointNames(old_prefixes=OLD_PREFIXES),
+    register(Family(name="composite", params=CompositeParams, build=build, checkpoint_names=NAMES, checkpoint_only=checkpoint_only,
                     description="composite models (vision-language, speech-language): parts built by their own families"))  # fmt: skip

@@ -33,8 +33,9 @@ from tests.conftest import ROOT
 CONFIGS = ROOT / "tests" / "configs"
 #: The published configs, one folder each.
 FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json"))
-#: Model types mapped by remote code that transformers does not ship (the test names its reference).
-REMOTE_CODE = {"arctic"}
+#: Model types mapped by remote code that transformers does not ship, and the test that names their reference.
+REMOTE_CODE = {"arctic": "tests/test_families_modern.py (its card)",
+               "phi4mm": "tests/test_phi4mm.py (transformers' model of its converted config)"}
 BUILT_IN = sorted(name for name, m in load_model_types().items.items() if m.origin.startswith("built-in"))
 IN_TRANSFORMERS = [name for name in BUILT_IN if name not in REMOTE_CODE]
 
@@ -82,7 +83,7 @@ def test_published_config_counts_as_transformers_builds_it(folder, tmp_path, cap
     config's class on the meta device; both routes (count config.json, import-hf then count)."""
     data = _data(folder)
     if data["model_type"] in REMOTE_CODE:
-        pytest.skip(f"{data['model_type']} is remote code: tests/test_families_modern.py checks it against its card")
+        pytest.skip(f"{data['model_type']} is remote code: {REMOTE_CODE[data['model_type']]} checks it")
     path = CONFIGS / folder / "config.json"
     (model,) = registry.load(path)
     report = registry.count(model)

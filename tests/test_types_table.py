@@ -64,6 +64,7 @@ CHECKED_ELSEWHERE = {
     **{t: "tests/test_composite_more.py" for t in ("exaone4_5", "exaone4_5_vision", "idefics3", "idefics3_vision",
                                                       "internvl", "internvl_vision", "lfm2_vl", "siglip2_vision_model", "smolvlm",
                                                       "smolvlm_vision")},
+    **{t: "tests/test_phi4mm.py" for t in ("phi4_multimodal", "phi4_multimodal_vision", "phi4_multimodal_audio", "phi4mm")},
 }  # fmt: skip
 
 

@@ -8,8 +8,8 @@ config: :mod:`registry.sources.images`). What the plan drives:
   image tokens`` (:func:`image_forward_terms`), its KV cache and activations too;
 * the vision tower runs once per crop over its ``patches`` (class token included) for each image: its
   FLOPs are the tower's at that sequence length, times crops and images; blocks the rule names as
-  running after the merge (Qwen's patch merger) at the merged tokens; the attention of the tower's
-  windowed layers (Qwen2.5-VL) over its windows (``sum of window²`` in place of ``patches²``);
+  running after the merge (Qwen's patch merger, Phi-4-multimodal's projections) once over the image's
+  merged tokens; the attention of the tower's windowed layers (Qwen2.5-VL) over its windows (``sum of window²`` in place of ``patches²``);
 * the projector runs over the merged tokens of each image.
 
 Each part is counted by registry's existing FLOPs rules (:func:`registry.analyses.flops_terms.forward_terms`).
@@ -136,7 +136,7 @@ def vision_terms(model: Model, plan: ImagePlan) -> dict[str, int]:
         _add(total, terms, each.crops)
         if merged_blocks:
             merger = replace(tower, architecture=_split(tower.architecture, merged_blocks, keep=True))
-            _add(total, forward_terms(merger, each.merged // each.crops)[0], each.crops)
+            _add(total, forward_terms(merger, each.merged)[0])  # over the image's merged tokens, all crops
     if _has(model, "projector"):
         _add(total, forward_terms(_part(model, "projector"), each.merged)[0])
     return total

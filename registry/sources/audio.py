@@ -19,7 +19,13 @@ read when the config is mapped into :class:`AudioInputs` (numbers), which the mo
 * ``kind="samples"`` (wav2vec2, HuBERT, WavLM): raw audio at 16 kHz (their feature extractors'
   ``sampling_rate``), ``S × 16000`` samples, no padding; the conv feature encoder's output length is
   transformers' ``_get_feat_extract_output_lengths``: for each layer ``floor((L - kernel) / stride) + 1``
-  (``conv_kernel``, ``conv_stride``).
+  (``conv_kernel``, ``conv_stride``);
+* ``kind="fbank"`` (Phi-4-multimodal's conformer): the feature extractor's frames of ``win_length`` samples every
+  ``hop_length``, no padding, ``(S × 16000 - win_length) // hop_length + 1``; the encoder's subsampling halves
+  them ``log2(reduction)`` times (``reduction`` the hyper-parameter, stride-2 convolutions of kernel 3 and padding
+  1: ``(L - 1) // 2 + 1`` each); past ``chunk`` positions the encoder runs ``ceil(positions / chunk)`` windows of
+  ``chunk`` (the last padded); the language model takes ``ceil(frames / compression)`` tokens (the extractor's
+  ``audio_compression_rate``), one per position.
 """
 
 from __future__ import annotations
@@ -52,12 +58,14 @@ class AudioFrames:
 class AudioRule:
     """How a model type's audio becomes encoder positions: its hyper-parameters, read when the config is mapped.
 
-    ``label`` names the rule in the outputs; ``kind`` is ``log-mel`` or ``samples`` (module docstring);
+    ``label`` names the rule in the outputs; ``kind`` is ``log-mel``, ``samples`` or ``fbank`` (module docstring);
     ``part``: the composite's part that holds the audio tower ("" for a whole model); ``kernels`` and
     ``strides`` the hyper-parameters of the conv feature encoder (``samples``); ``stack``: (numerator,
     denominator) hyper-parameters whose ratio is the positions the projector stacks into one language-model
     token (empty: the model has no language model over the audio); ``long``: ``refuse`` or ``windows`` for
-    audio longer than one window; ``note``: what it assumes, for the outputs.
+    audio longer than one window; ``note``: what it assumes, for the outputs; ``fbank``'s ``win_length`` (samples a
+    frame), ``reduction`` (the hyper-parameter of the subsampling's time reduction), ``compression`` (frames a
+    token) and ``chunk`` (positions a window).
     """
 
     label: str
@@ -71,10 +79,15 @@ class AudioRule:
     stack: tuple[str, str] | tuple[()] = ()
     long: str = "refuse"
     note: str = ""
+    win_length: int = 400
+    reduction: str = "time_reduction"
+    compression: int = 8
+    chunk: int = 500
 
     def fields(self) -> tuple[str, ...]:
         """The hyper-parameters or config fields the rule reads (what a TOML spec keeps: ``[audio]``)."""
-        return ((self.kernels, self.strides) if self.kind == "samples" else ()) + tuple(self.stack)
+        fbank = (self.reduction,) if self.kind == "fbank" else ()
+        return ((self.kernels, self.strides) if self.kind == "samples" else ()) + tuple(self.stack) + fbank
 
     def read(self, params: Mapping[str, Any], config: Mapping[str, Any] | None = None,
              defaults: Mapping[str, Any] | None = None) -> AudioInputs:
@@ -94,8 +107,9 @@ class AudioRule:
         stack = 0
         if self.stack:
             stack = int(value(self.stack[0])) // int(value(self.stack[1]))
+        fbank = (self.win_length, int(value(self.reduction)), self.compression, self.chunk) if self.kind == "fbank" else ()
         return AudioInputs(self.label, self.kind, self.sample_rate, self.hop_length, self.window_seconds, kernels,
-                           strides, stack, self.long, self.note, self.part)  # fmt: skip
+                           strides, stack, self.long, self.note, self.part, fbank)  # fmt: skip
 
 
 def conv_output_length(length: int, kernels: tuple[int, ...], strides: tuple[int, ...]) -> int:
@@ -120,10 +134,13 @@ class AudioInputs:
     long: str = "refuse"
     note: str = ""
     part: str = ""
+    fbank: tuple[int, int, int, int] | tuple[()] = ()
 
     def at(self, seconds: Fraction) -> AudioFrames:
         """``seconds`` of audio in this model. Raises ValueError when the rule cannot take them."""
         samples = math.floor(seconds * self.sample_rate)
+        if self.kind == "fbank":
+            return self._fbank(seconds, samples)
         if self.kind == "samples":
             frames = conv_output_length(samples, self.kernels, self.strides)
             if frames < 1:
@@ -138,6 +155,19 @@ class AudioInputs:
         mel = self.window_seconds * self.sample_rate // self.hop_length  # 3,000: padded to the window
         positions = (mel + 2 * 1 - 3) // 2 + 1  # conv2: kernel 3, stride 2, padding 1
         return AudioFrames(seconds, samples, windows, positions, windows * (positions // self.stack) if self.stack else 0)
+
+
+    def _fbank(self, seconds: Fraction, samples: int) -> AudioFrames:
+        """Phi-4-multimodal's frames, subsampling, windows and tokens (module docstring)."""
+        win_length, reduction, compression, chunk = self.fbank
+        frames = (samples - win_length) // self.hop_length + 1
+        if frames < 1:
+            raise ValueError(f"{_show(seconds)} s is {samples:,} samples, shorter than one {win_length}-sample frame")
+        positions = frames
+        for _ in range(int(math.log2(reduction))):
+            positions = (positions - 1) // 2 + 1
+        windows = math.ceil(positions / chunk)
+        return AudioFrames(seconds, samples, windows, chunk if windows > 1 else positions, math.ceil(frames / compression))
 
 
 def _show(seconds: Fraction) -> str:
