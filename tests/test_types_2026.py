@@ -32,7 +32,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Initializing zero-element tensor
 CONFIGS = ROOT / "tests" / "configs"
 #: The kept configs of this plugin's model types (folder -> the config field holding top_k, for MoE).
 FOLDERS = {
-    "ministral-transformers-defaults": None, "hunyuan-mt-7b": None, "internlm3-transformers-defaults": None,
+    "ministral-transformers-defaults": None, "hunyuan-mt-7b": None, "internlm3-8b-instruct": None,
     "hunyuan-a13b": "moe_topk", "ernie-4.5-21b-a3b": "moe_k", "dots.llm1.inst": "num_experts_per_tok",
     "granitemoeshared-transformers-defaults": "num_experts_per_tok", "flex_olmo-transformers-defaults": "num_experts_per_tok",
     "minicpm3-4b": None,
