@@ -31,7 +31,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 import registry
-from registry import CheckpointNames, Family, hookimpl
+from registry import CheckpointNames, CheckpointOnly, Family, hookimpl
 from registry.blocks import FieldError, Module, Repeat, join
 from registry.plugins.common import FamilyParams
 
@@ -151,6 +151,30 @@ def build(p: CompositeParams) -> Module:
     return root.module()
 
 
+def _placed(part: Part, name: str) -> str:
+    """A name of ``part``'s own tree (its first segment a top-level block) where the composite puts it."""
+    head, dot, rest = name.partition(".")
+    where = part.moves.get(head, join(part.path, head))
+    return f"{where}.{rest}" if dot else where
+
+
+def checkpoint_only(p: CompositeParams) -> list[CheckpointOnly]:
+    """What each part's family declares its checkpoints hold beyond the model (EXAONE 4.5's ``mtp.*``), placed
+    as the part's blocks are (``path``, ``moves``; a ``moves`` entry may name a declared module: ``mtp``)."""
+    families = registry.families()
+    known: list[CheckpointOnly] = []
+    for part in p.parts:
+        declare = families[part.family].checkpoint_only
+        if declare is None:
+            continue
+        for item in declare(registry.build_model(part.family, **part.params).params):
+            block = item.mtp_block
+            if block is not None and block.name:
+                block = block.model_copy(update={"name": _placed(part, block.name)})
+            known.append(CheckpointOnly(_placed(part, item.pattern), item.reason, block))
+    return known
+
+
 #: How checkpoints saved by transformers 4's vision-language classes name the parts (transformers 5.25's
 #: ``conversion_mapping.py`` renames them on loading: its "llava" mapping, shared by Gemma 3, Mistral 3,
 #: PaliGemma; CLIP's and SigLIP's ``vision_model`` prefix dropped as ``CLIPVisionModel``'s PrefixChange does).
@@ -167,5 +191,5 @@ OLD_PREFIXES = (
 @hookimpl
 def register_families(register):
     """Register the ``composite`` family."""
-    register(Family(name="composite", params=CompositeParams, build=build, checkpoint_names=CheckpointNames(old_prefixes=OLD_PREFIXES),
+    register(Family(name="composite", params=CompositeParams, build=build, checkpoint_only=checkpoint_only, checkpoint_names=CheckpointNames(old_prefixes=OLD_PREFIXES),
                     description="composite models (vision-language, speech-language): parts built by their own families"))  # fmt: skip

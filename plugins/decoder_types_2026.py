@@ -160,11 +160,10 @@ ERNIE4_5_MOE = Row(
     reads={**DECODER_READS, **_GQA, "n_kv_heads": "num_key_value_heads", "qkv_bias": "use_bias", "out_bias": "use_bias",
            "mlp_bias": "use_bias", "lm_head_bias": "use_bias", "n_experts": "moe_num_experts|num_experts",
            "top_k": "moe_k|num_experts_per_tok", "expert_d_ff": "moe_intermediate_size",
-           "n_shared_experts": "moe_num_shared_experts"},
+           "n_shared_experts": "moe_num_shared_experts", "mtp_layers": "num_mtp_layers|num_nextn_predict_layers?"},
     defaults=_defaults("ernie4_5_moe"), fixed={"style": "ernie"},
     rules=(*DECODER_RULES, _one_shared_expert("moe_num_shared_experts", True), _ernie_moe_layers),
-    # num_mtp_layers: the checkpoints' multi-token-prediction layer, which transformers does not build
-    shape_free=_DECODER | _ROUTER | {"moe_norm_min", "num_mtp_layers", "num_nextn_predict_layers"},
+    shape_free=_DECODER | _ROUTER | {"moe_norm_min"},
     description="ERNIE-4.5-MoE: biased GQA, routed experts with a learned score correction, biased shared experts",
 )  # fmt: skip
 

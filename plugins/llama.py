@@ -61,7 +61,9 @@ experts (Granite-MoE-Shared). ``router_score_bias`` and
 ``mtp_layers`` change no count: they tell ``registry verify`` that the published checkpoints
 also hold each router's ``e_score_correction_bias`` (a buffer in transformers) and
 multi-token-prediction layers after the last one (GLM-4.5's ``model.layers.92.*``), which
-transformers does not build. transformers 5 holds the experts of a layer in memory
+transformers does not build; ERNIE-4.5-MoE's (``style = "ernie"``: ``model.mtp_block.0.*`` and its
+``mtp_*`` norms and projection) and, in the dense family, EXAONE 4.5's (``mtp.*``) are declared with
+their block trees, so that ``count --include-mtp`` counts them. transformers 5 holds the experts of a layer in memory
 as two fused 3-D parameters (``mlp.experts.gate_up_proj`` of shape ``(n_experts, 2 * d_ff,
 d_model)`` and ``mlp.experts.down_proj``), names the Mixtral and PhiMoE blocks ``mlp``,
 PhiMoE's router ``mlp.router`` and Granite-MoE's ``block_sparse_moe.router`` and
@@ -77,7 +79,9 @@ from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import CheckpointOnly, Family, hookimpl
 from registry.plugins.checkpoint_names import ROTARY_NAMES
-from registry.blocks import Block, FeedForward, FieldError, FusedExperts, Linear, MoE, Module, Parameter
+from registry.blocks import (
+    Block, FeedForward, FieldError, FusedExperts, Linear, MoE, Module, Parameter, Repeat, RMSNorm,
+)  # fmt: skip
 from registry.plugins.decoder import (
     GQAParams, NormKind, causal_lm, check_dense_layers, moe_runs, norm, self_attention, stack,
 )  # fmt: skip
@@ -132,6 +136,10 @@ class LlamaParams(GQAParams, SlidingWindowParams):
     fused_qkv: bool = Field(False, description="one projection for queries, keys and values (Phi-3's qkv_proj)")
     fused_gate_up: bool = Field(False, description="gate and up projections stored as one (Phi-3's gate_up_proj)")
     lm_head_bias: bool = Field(False, description="a bias on the LM head (PhiMoE's lm_head_bias)")
+    mtp_layers: NonNegativeInt = Field(
+        0, le=1000, description="multi-token-prediction layers the checkpoints hold (not built by transformers: not "
+        "counted; count --include-mtp adds those whose layout is known)",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _check(self) -> LlamaParams:
@@ -174,10 +182,6 @@ class LlamaMoEParams(LlamaParams):
     router_score_bias: bool = Field(
         False, description="checkpoints hold each router's e_score_correction_bias (a buffer in transformers: not counted)"
     )
-    mtp_layers: NonNegativeInt = Field(
-        0, le=1000, description="multi-token-prediction layers the checkpoints hold after the last layer (not built by "
-        "transformers: not counted)",
-    )  # fmt: skip
 
     @model_validator(mode="after")
     def _check_moe(self) -> LlamaMoEParams:
@@ -312,12 +316,54 @@ MTP_REASON = (
     "counted"
 )
 ROUTER_BIAS_REASON = "the router's e_score_correction_bias, a buffer in transformers, loaded but not a parameter"
+ERNIE_MTP_REASON = (
+    "ERNIE-4.5's multi-token-prediction (MTP) layer (mtp_emb_norm, mtp_hidden_norm, mtp_linear_proj, mtp_block): "
+    "loaded only by transformers' MtpModel for generate(use_mtp=True), so not counted"
+)
+EXAONE_MTP_REASON = (
+    "EXAONE 4.5's multi-token-prediction (MTP) module (pre_fc_norm_embedding, pre_fc_norm_hidden, fc, layers, norm): "
+    "transformers builds none (its class ignores mtp.* on loading), so it is not counted"
+)
+
+
+def _mtp_input(p: LlamaParams, names: tuple[str, str, str]) -> list[Block]:
+    """The two norms and the projection that join a token's embedding and the last hidden state (2d -> d)."""
+    d = p.d_model
+    return [RMSNorm(name=names[0], dim=d), RMSNorm(name=names[1], dim=d),
+            Linear(name=names[2], in_features=2 * d, out_features=d, bias=False)]  # fmt: skip
+
+
+def ernie_mtp(p: LlamaMoEParams, i: int) -> Module:
+    """ERNIE-4.5-MoE's MTP layer ``i`` as its checkpoints store it: ``mtp_emb_norm.<i>``, ``mtp_hidden_norm.<i>``,
+    ``mtp_linear_proj.<i>`` and the decoder layer ``mtp_block.<i>`` (transformers 5.25's ``MtpModel`` conversion
+    mapping; its ``MtpLayer`` builds the layer as layer 0 of the model: MoE only when layer 0 is). The post-norm
+    is the model's final ``norm``, stored once."""
+    moe = p.first_dense == 0 and p.moe_every == 1
+    names = (f"mtp_emb_norm.{i}", f"mtp_hidden_norm.{i}", f"mtp_linear_proj.{i}")
+    layer = Module(name=f"mtp_block.{i}", blocks=_layer(p, [moe_block(p) if moe else dense_mlp(p)]))
+    return Module(name="model" if p.lm_head else "", blocks=[*_mtp_input(p, names), layer])
+
+
+def exaone_mtp(p: LlamaParams) -> Module:
+    """EXAONE 4.5's MTP module as its checkpoint stores it (``mtp.*`` at the root; vLLM's exaone4_5_mtp.py):
+    ``pre_fc_norm_embedding``, ``pre_fc_norm_hidden``, ``fc`` (2d -> d), ``mtp_layers`` decoder layers
+    ``layers.<i>`` as the model's, and ``norm``."""
+    layers = Repeat(name="layers", count=p.mtp_layers, blocks=_layer(p, [dense_mlp(p)]))
+    names = ("pre_fc_norm_embedding", "pre_fc_norm_hidden", "fc")
+    return Module(name="mtp", blocks=[*_mtp_input(p, names), layers, RMSNorm(name="norm", dim=p.d_model)])
+
+
+def checkpoint_only_dense(p: LlamaParams) -> list[CheckpointOnly]:
+    """What the published checkpoints hold beyond transformers' parameters (EXAONE 4.5's ``mtp.*``)."""
+    return [CheckpointOnly("mtp.*", EXAONE_MTP_REASON, exaone_mtp(p))] if p.mtp_layers else []
 
 
 def checkpoint_only(p: LlamaMoEParams) -> list[CheckpointOnly]:
     """What the published checkpoints hold beyond transformers' parameters (GLM-4.5's MTP layer and router
-    score biases), for ``registry verify``."""
+    score biases, ERNIE-4.5's MTP layer), for ``registry verify`` and ``count --include-mtp``."""
     prefix = "model." if p.lm_head else ""
+    if p.style == "ernie":
+        return [CheckpointOnly(f"{prefix}mtp_*.{i}.*", ERNIE_MTP_REASON, ernie_mtp(p, i)) for i in range(p.mtp_layers)]
     known = [CheckpointOnly(f"{prefix}layers.{p.n_layers + i}.*", MTP_REASON) for i in range(p.mtp_layers)]
     if p.router_score_bias:  # beside the router (GLM-4.5: mlp.gate) or in the MoE block (MiniMax-M2)
         where = "block_sparse_moe" if p.style == "mixtral" else "mlp.gate"
@@ -329,7 +375,7 @@ def checkpoint_only(p: LlamaMoEParams) -> list[CheckpointOnly]:
 def register_families(register):
     """Register the ``llama`` and ``llama-moe`` families."""
     register(
-        Family(name="llama", params=LlamaParams, build=build,
+        Family(name="llama", params=LlamaParams, build=build, checkpoint_only=checkpoint_only_dense,
                description="Llama-2/3, Mistral, Qwen2/3, Gemma-1/2/3, OLMo-1/2/3, Granite, Cohere-1/2, StableLM, Phi-3, "
                            "GLM-4, EXAONE-4, SmolLM3, BitNet, Apertus...: gated or plain MLP, grouped-query "
                            "attention, switches for norms, qk-norm, biases, fusion",
