@@ -51,7 +51,8 @@ bias and the experts are stacked with biases and stored ``(in, out)``:
 shared experts are one MLP at ``mlp.shared_experts`` (GLM-4.5, dots.llm1); with ``style = "llama4"`` every
 feed-forward is ``feed_forward`` (Llama 4: the router ``feed_forward.router`` without a bias, the
 experts stacked ``(in, out)`` without biases as gpt-oss's, ``feed_forward.shared_expert``); with ``style = "hunyuan"`` the
-router is ``mlp.gate.wg`` and the shared expert ``mlp.shared_mlp`` (Hunyuan-MoE); with ``style = "ernie"``
+router is ``mlp.gate.wg`` and the shared expert ``mlp.shared_mlp`` (Hunyuan-MoE, whose per-layer ``moe_topk``
+is ``layer_top_k``: each layer routes its own top-k); with ``style = "ernie"``
 they are named as ``deepseek``, the router also holds a learned score correction
 ``mlp.moe_statics.e_score_correction_bias`` of ``(1, n_experts)`` (a parameter in transformers, which holds it as
 ``mlp.gate.moe_statics.*``), and the
@@ -76,7 +77,7 @@ from __future__ import annotations
 from registry import CheckpointOnly, Family, hookimpl
 from registry.plugins.checkpoint_names import ROTARY_NAMES
 from registry.blocks import Block, FeedForward, FusedExperts, Linear, MoE, Module, Parameter, Repeat, RMSNorm
-from registry.plugins.decoder import causal_lm, moe_runs, norm, self_attention, stack
+from registry.plugins.decoder import Run, causal_lm, moe_runs, norm, self_attention, stack
 from registry.plugins.attention_windows import SLIDING as SLIDES, split_by_window
 from registry.plugins.llama_params import LlamaMoEParams, LlamaParams
 
@@ -204,13 +205,38 @@ def moe_block(p: LlamaMoEParams) -> Block:
 
 
 def build_moe(p: LlamaMoEParams) -> Module:
-    """The block tree of a Llama-style model with mixture-of-experts layers."""
+    """The block tree of a Llama-style model with mixture-of-experts layers (with ``layer_top_k``, the MoE
+    layers of each top-k are runs of their own, kind ``moe@<k>``)."""
     runs = split_by_window(moe_runs(p.n_layers, p.moe_every, p.first_dense, p.dense_layers), p)
+    if p.layer_top_k is not None:
+        runs = by_top_k(runs, p.layer_top_k)
     sinks, mlp = p.attention_sinks, "feed_forward" if p.style == "llama4" else "mlp"
-    bodies = {"moe": _layer(p, [moe_block(p)], sinks=sinks), "dense": _layer(p, [dense_mlp(p, mlp)], sinks=sinks)}
-    bodies |= {kind + SLIDES: _layer(p, [moe_block(p)] if kind == "moe" else [dense_mlp(p, mlp)], sliding=True,
-                                     sinks=sinks) for kind in ("moe", "dense")}  # fmt: skip
-    return causal_model(p, stack(runs, bodies))
+
+    def body(kind: str) -> list[Block]:
+        base, _, k = kind.partition("@")
+        q = p.model_copy(update={"top_k": int(k)}) if k else p
+        block = moe_block(q) if base.startswith("moe") else dense_mlp(q, mlp)
+        return _layer(q, [block], sliding=base.endswith(SLIDES), sinks=sinks)
+
+    return causal_model(p, stack(runs, {kind: body(kind) for kind in {run[0] for run in runs}}))
+
+
+def by_top_k(runs: list[Run], top_k: list[int]) -> list[Run]:
+    """``runs`` with each MoE layer's kind suffixed by its top-k (``moe@2``), consecutive layers of one kind
+    joined (HunYuanMoEV1Gate reads ``moe_topk[layer_idx]``)."""
+    out: list[Run] = []
+    for kind, start, count, step in runs:
+        if not kind.startswith("moe"):
+            out.append((kind, start, count, step))
+            continue
+        for i in range(start, start + count * step, step):
+            last = out[-1] if out else None
+            tagged = f"{kind}@{top_k[i]}"
+            if last is not None and last[0] == tagged and last[3] == step and last[1] + last[2] * step == i:
+                out[-1] = (tagged, last[1], last[2] + 1, step)
+            else:
+                out.append((tagged, i, 1, step))
+    return out
 
 
 MTP_REASON = (

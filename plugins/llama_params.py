@@ -93,6 +93,10 @@ class LlamaMoEParams(LlamaParams):
     router_score_bias: bool = Field(
         False, description="checkpoints hold each router's e_score_correction_bias (a buffer in transformers: not counted)"
     )
+    layer_top_k: list[PositiveInt] | None = Field(
+        None, description="experts routed per token in each layer, one a layer (Hunyuan-MoE's per-layer moe_topk; "
+        "default: top_k in every layer)",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _check_moe(self) -> LlamaMoEParams:
@@ -103,4 +107,9 @@ class LlamaMoEParams(LlamaParams):
         if self.style in ("granitemoe", "hunyuan", "ernie") and self.n_shared_experts > 1:
             raise FieldError("n_shared_experts", f"style {self.style} holds its shared experts as one MLP (at most 1)")
         check_dense_layers(self.dense_layers, self.n_layers)
+        if self.layer_top_k is not None:
+            if len(self.layer_top_k) != self.n_layers:
+                raise FieldError("layer_top_k", f"lists {len(self.layer_top_k)} values for {self.n_layers} layers")
+            if max(self.layer_top_k, default=0) > self.n_experts:
+                raise FieldError("layer_top_k", f"a top_k ({max(self.layer_top_k)}) exceeds n_experts ({self.n_experts})")
         return self
