@@ -23,8 +23,9 @@ from registry.analyses.saved_tensors import saved_activations  # noqa: E402
 from registry.sources.hf_config import load_config  # noqa: E402
 
 
-def saved_bytes(model, ids) -> int:
-    """Bytes of every distinct storage autograd saves for the forward pass and the loss."""
+def saved_bytes(model, ids, **inputs) -> int:
+    """Bytes of every distinct storage autograd saves for the forward pass and the loss (``inputs``: the
+    model's other inputs, e.g. ``input_features``)."""
     params = {p.untyped_storage().data_ptr() for p in model.parameters()}
     seen: dict[int, int] = {}
 
@@ -35,7 +36,7 @@ def saved_bytes(model, ids) -> int:
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        model(input_ids=ids, labels=ids)
+        model(input_ids=ids, labels=ids, **inputs)
     return sum(seen.values())
 
 
@@ -97,20 +98,9 @@ def test_voxtral_training_with_audio_within_10_percent_of_autograd(impl):
         c._attn_implementation = impl
     torch.manual_seed(0)
     model = transformers.VoxtralForConditionalGeneration(config).train()
-    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
-    seen: dict[int, int] = {}
-
-    def pack(t):
-        storage = t.untyped_storage()
-        if storage.data_ptr() not in params:
-            seen[storage.data_ptr()] = storage.nbytes()
-        return t
-
     ids = torch.randint(100, 1000, (1, 50 + 375))
     ids[:, 10:385] = config.audio_token_id
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        model(input_ids=ids, input_features=torch.randn(1, 16, 3000), labels=ids)
-    measured = sum(seen.values())
+    measured = saved_bytes(model, ids, input_features=torch.randn(1, 16, 3000))
     (ours,) = load_config(Path("config.json"), text=json.dumps(data))
     report = memory(ours, "fp32", seq_len=50, audio=plan_audio(ours, 30), training=Training(attention=impl))
     assert abs(report.activations_bytes - measured) <= 0.10 * measured, (report.activations_bytes, measured)

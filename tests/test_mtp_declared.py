@@ -28,7 +28,7 @@ from registry.checkpoints.verify import checkpoint_only
 from registry.cli import main
 from tests._hf_configs import quiet_transformers
 from tests.conftest import ROOT
-from tests.safetensors_files import write_raw
+from tests.safetensors_files import write_header
 
 EXAONE_4_5 = ROOT / "tests" / "configs" / "exaone-4.5-33b" / "config.json"
 
@@ -92,21 +92,11 @@ def test_ernie_without_mtp_declares_nothing(tmp_path):
     assert not checkpoint_only(model) and count(model).mtp_params == 0
 
 
-def _header(tensors: dict[str, tuple[int, ...]]) -> tuple[dict, int]:
-    header, offset = {}, 0
-    for name, shape in tensors.items():
-        size = 2 * prod(shape)
-        header[name] = {"dtype": "BF16", "shape": list(shape), "data_offsets": [offset, offset + size]}
-        offset += size
-    return header, offset
-
-
 def test_verify_explains_ernie_mtp_tensors(tmp_path, capsys):
     path = _ernie(tmp_path)
     model = registry.load(path)[0]
     tensors = {t.path: t.shape for t in iter_tensors(model.architecture)} | _ernie_reference(path)
-    header, size = _header(tensors)
-    ckpt = write_raw(tmp_path / "model.safetensors", header, size)
+    ckpt = write_header(tmp_path / "model.safetensors", {name: ("BF16", shape) for name, shape in tensors.items()})
     assert main(["verify", str(path), str(ckpt), "-f", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["counts"]["extra"] == 0 and data["identical"] is True
