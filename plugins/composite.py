@@ -170,6 +170,33 @@ def build(p: CompositeParams) -> Module:
     return root.module()
 
 
+def _placed(part: Part, name: str) -> str:
+    """A name of ``part``'s own tree (its first segment a top-level block) where the composite puts it."""
+    head, dot, rest = name.partition(".")
+    where = part.moves.get(head, join(part.path, head))
+    return f"{where}.{rest}" if dot else where
+
+
+def checkpoint_only(p: CompositeParams) -> list[CheckpointOnly]:
+    """What each part's family declares its checkpoints hold beyond the model (EXAONE 4.5's ``mtp.*``), placed
+    as the part's blocks are (``path``, ``moves``; a ``moves`` entry may name a declared module: ``mtp``); a
+    pattern that starts with ``*`` is over full names and kept as it is (Phi-4-multimodal's LoRA adapters, which
+    its towers declare but which sit in the language model's layers)."""
+    families = registry.families()
+    known: list[CheckpointOnly] = []
+    for part in p.parts:
+        declare = families[part.family].checkpoint_only
+        if declare is None:
+            continue
+        for item in declare(registry.build_model(part.family, **part.params).params):
+            block = item.mtp_block
+            if block is not None and block.name:
+                block = block.model_copy(update={"name": _placed(part, block.name)})
+            pattern = item.pattern if item.pattern.startswith("*") else _placed(part, item.pattern)
+            known.append(CheckpointOnly(pattern, item.reason, block))
+    return known
+
+
 #: How checkpoints saved by transformers 4's vision-language classes name the parts (transformers 5.25's
 #: ``conversion_mapping.py`` renames them on loading: its "llava" mapping, shared by Gemma 3, Mistral 3,
 #: PaliGemma; CLIP's and SigLIP's ``vision_model`` prefix dropped as ``CLIPVisionModel``'s PrefixChange does).
@@ -182,16 +209,6 @@ OLD_PREFIXES = (
     ("image_newline", "model.image_newline"),
 )
 
-
-def checkpoint_only(p: CompositeParams) -> list[CheckpointOnly]:
-    """What the parts' families declare their checkpoints hold beyond the model (patterns over full names)."""
-    families = registry.families()
-    found: list[CheckpointOnly] = []
-    for part in p.parts:
-        family = families[part.family]
-        if family.checkpoint_only is not None:
-            found += family.checkpoint_only(family.params.model_validate(part.params))
-    return found
 
 
 #: The buffers and old names of the parts' checkpoints: transformers 4's prefixes, Phi-4-multimodal's audio encoder.

@@ -108,8 +108,8 @@ INTERNLM3 = Row(
 
 
 def _hunyuan_top_k(cfg: ConfigReader, cls: str, params: Params) -> None:
-    """Rule (Hunyuan-MoE): ``moe_topk`` (alias num_experts_per_tok) is a whole number or one per layer; registry
-    counts one top-k for every layer, so a list must repeat one value over the layers."""
+    """Rule (Hunyuan-MoE): ``moe_topk`` (alias num_experts_per_tok) is a whole number or one per layer
+    (``HunYuanMoEV1Gate`` reads ``moe_topk[layer_idx]``); values that differ become ``layer_top_k``."""
     names = [n for n in ("moe_topk", "num_experts_per_tok") if cfg.has(n)]
     values = [cfg.raw(n) for n in names] or [DEFAULTS["hunyuan_v1_moe"]["moe_topk"]]
     for other, value in zip(names[1:], values[1:]):
@@ -117,10 +117,10 @@ def _hunyuan_top_k(cfg: ConfigReader, cls: str, params: Params) -> None:
             raise cfg.error(other, f"disagrees with {names[0]}: the two spellings of one field must agree")
     key, value, n_layers = (names or ["moe_topk"])[0], values[0], params["n_layers"][1]
     if isinstance(value, list):
-        if len(value) < n_layers or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
-            raise cfg.error(key, f"must be a whole number or a list of one per layer ({n_layers})")
+        if len(value) < n_layers or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in value):
+            raise cfg.error(key, f"must be a whole number >= 1 or a list of one per layer ({n_layers})")
         if len(set(value[:n_layers])) > 1:
-            raise cfg.error(key, "lists different top-k values; registry counts one top-k for every layer")
+            params["layer_top_k"] = (key, value[:n_layers])
         value = value[0]
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise cfg.error(key, f"must be a whole number >= 1 (got {value!r})")
@@ -160,11 +160,10 @@ ERNIE4_5_MOE = Row(
     reads={**DECODER_READS, **_GQA, "n_kv_heads": "num_key_value_heads", "qkv_bias": "use_bias", "out_bias": "use_bias",
            "mlp_bias": "use_bias", "lm_head_bias": "use_bias", "n_experts": "moe_num_experts|num_experts",
            "top_k": "moe_k|num_experts_per_tok", "expert_d_ff": "moe_intermediate_size",
-           "n_shared_experts": "moe_num_shared_experts"},
+           "n_shared_experts": "moe_num_shared_experts", "mtp_layers": "num_mtp_layers|num_nextn_predict_layers?"},
     defaults=_defaults("ernie4_5_moe"), fixed={"style": "ernie"},
     rules=(*DECODER_RULES, _one_shared_expert("moe_num_shared_experts", True), _ernie_moe_layers),
-    # num_mtp_layers: the checkpoints' multi-token-prediction layer, which transformers does not build
-    shape_free=_DECODER | _ROUTER | {"moe_norm_min", "num_mtp_layers", "num_nextn_predict_layers"},
+    shape_free=_DECODER | _ROUTER | {"moe_norm_min"},
     description="ERNIE-4.5-MoE: biased GQA, routed experts with a learned score correction, biased shared experts",
 )  # fmt: skip
 

@@ -61,6 +61,15 @@ def _exaone4_window(cfg: ConfigReader, cls: str, params: Params) -> None:
         raise cfg.error("sliding_window", "null needs layer_types (transformers cannot build the config without)")
 
 
+def _exaone_mtp(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (EXAONE 4.5's text config): ``num_nextn_predict_layers`` multi-token-prediction layers in the
+    checkpoint's ``mtp.*`` (no field of ``Exaone4Config``; absent: none), one stored layer when
+    ``mtp_share_layers`` (reused at every depth: llama.cpp's converter copies ``mtp.layers.0``)."""
+    n = cfg.int("num_nextn_predict_layers", 0, minimum=0, nullable=True) or 0
+    shared = cfg.bool("mtp_share_layers", False)
+    params["mtp_layers"] = ("num_nextn_predict_layers", min(n, 1) if shared else n)
+
+
 def _smollm3_windows(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (SmolLM3): ``layer_types``, else with use_sliding_window the layers without rotary positions
     (``no_rope_layers``, by default every ``no_rope_layer_interval``-th) slide."""
@@ -118,7 +127,7 @@ ROWS = (
     _row("smollm3", "SmolLM3", {**_GQA, "mlp_bias": "mlp_bias"},
          _DECODER | _SLIDING | {"no_rope_layers", "no_rope_layer_interval"}, _smollm3_windows),
     _row("exaone4", "Exaone4", {**ATTENTION_READS, **_KV}, _DECODER | _SLIDING | {"sliding_window_pattern"},
-         _exaone4_window, _window("exaone4", pattern=4, pattern_field="sliding_window_pattern"),
+         _exaone4_window, _window("exaone4", pattern=4, pattern_field="sliding_window_pattern"), _exaone_mtp,
          fixed={"norm_layout": "post", **_QK_HEAD}),
     _row("seed_oss", "SeedOss", {**ATTENTION_READS, "qkv_bias": "attention_bias", "out_bias": "attention_out_bias",
                                  "mlp_bias": "mlp_bias"},

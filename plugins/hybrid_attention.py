@@ -74,6 +74,8 @@ class HybridParams(LlamaMoEParams):
     def _check_hybrid(self) -> HybridParams:
         if self.n_experts and not self.top_k:
             raise FieldError("top_k", "must be at least 1 when there are experts")
+        if self.layer_top_k is not None:
+            raise FieldError("layer_top_k", "the qwen3-next family routes top_k experts in every layer")
         if self.full_attention_layers is not None:
             missing = sorted(i for i in set(self.full_attention_layers) if i >= self.n_layers)
             if missing:

@@ -53,7 +53,8 @@ bias and the experts are stacked with biases and stored ``(in, out)``:
 shared experts are one MLP at ``mlp.shared_experts`` (GLM-4.5, dots.llm1); with ``style = "llama4"`` every
 feed-forward is ``feed_forward`` (Llama 4: the router ``feed_forward.router`` without a bias, the
 experts stacked ``(in, out)`` without biases as gpt-oss's, ``feed_forward.shared_expert``); with ``style = "hunyuan"`` the
-router is ``mlp.gate.wg`` and the shared expert ``mlp.shared_mlp`` (Hunyuan-MoE); with ``style = "ernie"``
+router is ``mlp.gate.wg`` and the shared expert ``mlp.shared_mlp`` (Hunyuan-MoE, whose per-layer ``moe_topk``
+is ``layer_top_k``: each layer routes its own top-k); with ``style = "ernie"``
 they are named as ``deepseek``, the router also holds a learned score correction
 ``mlp.moe_statics.e_score_correction_bias`` of ``(1, n_experts)`` (a parameter in transformers, which holds it as
 ``mlp.gate.moe_statics.*``), and the
@@ -64,7 +65,9 @@ experts (Granite-MoE-Shared). ``router_score_bias`` and
 ``mtp_layers`` change no count: they tell ``registry verify`` that the published checkpoints
 also hold each router's ``e_score_correction_bias`` (a buffer in transformers) and
 multi-token-prediction layers after the last one (GLM-4.5's ``model.layers.92.*``), which
-transformers does not build. transformers 5 holds the experts of a layer in memory
+transformers does not build; ERNIE-4.5-MoE's (``style = "ernie"``: ``model.mtp_block.0.*`` and its
+``mtp_*`` norms and projection) and, in the dense family, EXAONE 4.5's (``mtp.*``) are declared with
+their block trees, so that ``count --include-mtp`` counts them. transformers 5 holds the experts of a layer in memory
 as two fused 3-D parameters (``mlp.experts.gate_up_proj`` of shape ``(n_experts, 2 * d_ff,
 d_model)`` and ``mlp.experts.down_proj``), names the Mixtral and PhiMoE blocks ``mlp``,
 PhiMoE's router ``mlp.router`` and Granite-MoE's ``block_sparse_moe.router`` and
@@ -74,17 +77,13 @@ checkpoint names when loading.
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
-
 from registry import CheckpointOnly, Family, hookimpl
 from registry.plugins.checkpoint_names import ROTARY_NAMES
-from registry.blocks import Block, FeedForward, FieldError, FusedExperts, Linear, MoE, Module, Parameter
-from registry.plugins.decoder import (
-    GQAParams, NormKind, causal_lm, check_dense_layers, moe_runs, norm, self_attention, stack,
-)  # fmt: skip
-from registry.plugins.attention_windows import SLIDING as SLIDES, SlidingWindowParams, split_by_window
+from registry.blocks import Block, FeedForward, FusedExperts, Linear, MoE, Module, Parameter, Repeat, RMSNorm
+from registry.plugins.decoder import Run, causal_lm, moe_runs, norm, self_attention, stack
+from registry.plugins.attention_windows import SLIDING as SLIDES, split_by_window
+from registry.plugins.llama_params import LlamaMoEParams, LlamaParams
+
 
 #: The norms of one layer, by ``norm_layout``.
 NORM_LAYOUTS: dict[str, tuple[str, ...]] = {
@@ -101,124 +100,6 @@ NORM_LAYOUTS: dict[str, tuple[str, ...]] = {
 
 #: The learned scalars of an activation with parameters (transformers' ``ACT2FN``), by ``act_params``.
 ACTIVATION_PARAMS = {"xielu": ("alpha_p", "alpha_n"), "prelu": ("weight",)}
-
-
-class LlamaParams(GQAParams, SlidingWindowParams):
-    """Hyper-parameters of the llama family (dense)."""
-
-    d_ff: PositiveInt = Field(description="gated feed-forward width (intermediate_size)")
-    qkv_bias: bool = Field(False, description="biases on the query, key and value projections (Qwen2; attention_bias)")
-    out_bias: bool = Field(False, description="bias on the attention output projection (attention_bias)")
-    mlp_bias: bool = Field(False, description="biases on the feed-forward projections (mlp_bias)")
-    norm: NormKind = Field("rms_norm", description="kind of every norm: rms_norm, or layer_norm (Cohere, StableLM, PhiMoE)")
-    norm_bias: bool = Field(False, description="a shift on layer_norm norms (StableLM, PhiMoE; not Cohere)")
-    norm_layout: Literal["pre", "sandwich", "post", "parallel", "glm4", "pre_ffn", "apertus", "afmoe"] = Field(
-        "pre", description="norms per layer: pre (Llama), sandwich (Gemma-2/3), post (OLMo-2), parallel (one shared), "
-        "glm4 (pre and post of each sublayer), pre_ffn (VaultGemma), apertus (attention_/feedforward_layernorm), "
-        "afmoe (input_/post_attention_/pre_mlp_/post_mlp_layernorm)",
-    )  # fmt: skip
-    norm_params: bool = Field(True, description="the norms learn a scale; false: none does (OLMo-1's LayerNorm)")
-    qk_norm: Literal["head", "full", "per_head", "per_head_modules"] | None = Field(
-        None, description="query/key norms: head (Qwen3, Gemma-3), full (OLMo-2), per_head (Cohere), "
-        "per_head_modules (StableLM)",
-    )  # fmt: skip
-    qk_norm_bias: bool = Field(False, description="a shift on layer_norm query/key norms")
-    qk_norm_names: Literal["q_norm", "q_layernorm", "query_layernorm"] = Field(
-        "q_norm", description="names of the query/key norms: q_norm/k_norm, q_layernorm/k_layernorm (StableLM) or "
-        "query_layernorm/key_layernorm (Hunyuan)",
-    )  # fmt: skip
-    gated_mlp: bool = Field(True, description="a gate projection beside up (false: up and down only: Arcee, Apertus)")
-    act_params: Literal["none", "xielu", "prelu"] = Field(
-        "none", description="learned scalars of the MLP's activation: xielu (Apertus: mlp.act_fn.alpha_p, alpha_n), "
-        "prelu (mlp.act_fn.weight)",
-    )  # fmt: skip
-    act_fn_name: Literal["act_fn", "activation_fn"] = Field("act_fn", description="name of the activation module (GLM: activation_fn)")
-    sub_norms: bool = Field(False, description="BitNet's RMS norms before o_proj and down_proj (attn/ffn_sub_norm)")
-    fused_qkv: bool = Field(False, description="one projection for queries, keys and values (Phi-3's qkv_proj)")
-    fused_gate_up: bool = Field(False, description="gate and up projections stored as one (Phi-3's gate_up_proj)")
-    lm_head_bias: bool = Field(False, description="a bias on the LM head (PhiMoE's lm_head_bias)")
-    v_head_dim: PositiveInt | None = Field(None, description="width of a value head if not head_dim (MiMo-V2-Flash: 128)")
-    attention_gate: bool = Field(
-        False, description="a sigmoid gate of the attention output from its own projection, self_attn.gate_proj (AFMoE)"
-    )
-    sliding_kv_heads: PositiveInt | None = Field(
-        None, description="key/value heads of the sliding-window layers, if not n_kv_heads (MiMo-V2-Flash: twice as many)"
-    )
-
-    @model_validator(mode="after")
-    def _check(self) -> LlamaParams:
-        self.check_attention()
-        self.check_window(self.n_layers)
-        if self.sliding_kv_heads is not None:
-            if self.sliding_window is None:
-                raise FieldError("sliding_kv_heads", "has no effect without sliding_window")
-            if self.n_heads % self.sliding_kv_heads:
-                raise FieldError("sliding_kv_heads", f"must divide n_heads ({self.n_heads})")
-        if self.v_head_dim is not None and self.fused_qkv:
-            raise FieldError("v_head_dim", "a value head width of its own is not supported with fused_qkv")
-        if self.norm_bias and self.norm != "layer_norm":
-            raise FieldError("norm_bias", "only a layer_norm has a shift (norm is rms_norm)")
-        if self.qk_norm_bias and self.norm != "layer_norm":
-            raise FieldError("qk_norm_bias", "only a layer_norm query/key norm has a shift (norm is rms_norm)")
-        if self.fused_gate_up and not self.gated_mlp:
-            raise FieldError("fused_gate_up", "a fused gate-up projection needs gated_mlp")
-        if not self.norm_params and (self.norm_bias or self.qk_norm is not None):
-            field = "norm_bias" if self.norm_bias else "qk_norm"
-            raise FieldError(field, "has no effect when the norms learn nothing (norm_params is false)")
-        return self
-
-
-class LlamaMoEParams(LlamaParams):
-    """Hyper-parameters of the llama-moe family: llama's, the experts and the layer pattern."""
-
-    style: Literal["mixtral", "qwen2_moe", "granitemoe", "gpt_oss", "deepseek", "llama4", "hunyuan", "ernie", "afmoe"] = Field(
-        "mixtral", description="checkpoint names: mixtral (block_sparse_moe, w1/w2/w3), qwen2_moe (mlp, *_proj), "
-        "granitemoe (block_sparse_moe, stacked input_linear/output_linear; shared_mlp), gpt_oss (mlp.router with a "
-        "bias, stacked (in, out) experts with biases), deepseek (mlp, *_proj, mlp.shared_experts), llama4 "
-        "(feed_forward, its router, stacked (in, out) experts, shared_expert), hunyuan "
-        "(mlp.gate.wg, mlp.shared_mlp), ernie (deepseek's, a learned router score correction, biased shared experts) or "
-        "afmoe (deepseek's, the router at mlp.router.gate, an expert_bias parameter of n_experts)",
-    )  # fmt: skip
-    n_experts: PositiveInt = Field(description="routed experts per MoE layer (num_local_experts, num_experts)")
-    top_k: PositiveInt = Field(description="experts routed per token (num_experts_per_tok)")
-    expert_d_ff: PositiveInt | None = Field(None, description="expert width (moe_intermediate_size; default d_ff)")
-    n_shared_experts: NonNegativeInt = Field(0, description="always-on experts per MoE layer")
-    shared_d_ff: PositiveInt | None = Field(None, description="width of a shared expert (default expert_d_ff)")
-    shared_gate: bool = Field(False, description="a sigmoid gate d_model -> 1 on the shared expert (Qwen2-MoE)")
-    moe_every: PositiveInt = Field(1, description="MoE only where (i + 1) % moe_every == 0 (decoder_sparse_step)")
-    first_dense: NonNegativeInt = Field(0, description="the first layers stay dense (first_k_dense_replace)")
-    dense_layers: list[NonNegativeInt] = Field(
-        default_factory=list, description="layers that stay dense whatever the rule (mlp_only_layers)"
-    )
-    attention_sinks: bool = Field(False, description="one learned attention-sink logit per query head (gpt-oss's sinks)")
-    sliding_sinks: bool = Field(
-        False, description="attention sinks on the sliding-window layers only (MiMo-V2-Flash; attention_sinks: on all)"
-    )
-    router_score_bias: bool = Field(
-        False, description="checkpoints hold each router's e_score_correction_bias (a buffer in transformers: not counted)"
-    )
-    mtp_layers: NonNegativeInt = Field(
-        0, le=1000, description="multi-token-prediction layers the checkpoints hold after the last layer (not built by "
-        "transformers: not counted)",
-    )  # fmt: skip
-    mtp_modules: bool = Field(
-        False, description="the checkpoints hold multi-token-prediction modules under mtp.* (MiMo-V2-Flash's three; not "
-        "built by transformers: not counted)",
-    )  # fmt: skip
-
-    @model_validator(mode="after")
-    def _check_moe(self) -> LlamaMoEParams:
-        if self.top_k > self.n_experts:
-            raise FieldError("top_k", f"top_k ({self.top_k}) exceeds n_experts ({self.n_experts})")
-        if self.style == "gpt_oss" and self.n_shared_experts:
-            raise FieldError("n_shared_experts", f"style {self.style} has no shared experts")
-        if self.style in ("granitemoe", "hunyuan", "ernie", "afmoe") and self.n_shared_experts > 1:
-            raise FieldError("n_shared_experts", f"style {self.style} holds its shared experts as one MLP (at most 1)")
-        check_dense_layers(self.dense_layers, self.n_layers)
-        if self.sliding_sinks and (self.attention_sinks or self.sliding_window is None):
-            why = "attention_sinks already puts sinks on every layer" if self.attention_sinks else "no layer slides"
-            raise FieldError("sliding_sinks", f"has no effect: {why}")
-        return self
 
 
 def _attention(p: LlamaParams) -> Block:
@@ -340,13 +221,39 @@ def moe_block(p: LlamaMoEParams) -> Block:
 
 
 def build_moe(p: LlamaMoEParams) -> Module:
-    """The block tree of a Llama-style model with mixture-of-experts layers."""
+    """The block tree of a Llama-style model with mixture-of-experts layers (with ``layer_top_k``, the MoE
+    layers of each top-k are runs of their own, kind ``moe@<k>``)."""
     runs = split_by_window(moe_runs(p.n_layers, p.moe_every, p.first_dense, p.dense_layers), p)
+    if p.layer_top_k is not None:
+        runs = by_top_k(runs, p.layer_top_k)
     sinks, mlp = p.attention_sinks, "feed_forward" if p.style == "llama4" else "mlp"
-    bodies = {"moe": _layer(p, [moe_block(p)], sinks=sinks), "dense": _layer(p, [dense_mlp(p, mlp)], sinks=sinks)}
-    bodies |= {kind + SLIDES: _layer(p, [moe_block(p)] if kind == "moe" else [dense_mlp(p, mlp)], sliding=True,
-                                     sinks=sinks or p.sliding_sinks) for kind in ("moe", "dense")}  # fmt: skip
-    return causal_model(p, stack(runs, bodies))
+
+    def body(kind: str) -> list[Block]:
+        base, _, k = kind.partition("@")
+        q = p.model_copy(update={"top_k": int(k)}) if k else p
+        block = moe_block(q) if base.startswith("moe") else dense_mlp(q, mlp)
+        sliding = base.endswith(SLIDES)
+        return _layer(q, [block], sliding=sliding, sinks=sinks or (sliding and p.sliding_sinks))
+
+    return causal_model(p, stack(runs, {kind: body(kind) for kind in {run[0] for run in runs}}))
+
+
+def by_top_k(runs: list[Run], top_k: list[int]) -> list[Run]:
+    """``runs`` with each MoE layer's kind suffixed by its top-k (``moe@2``), consecutive layers of one kind
+    joined (HunYuanMoEV1Gate reads ``moe_topk[layer_idx]``)."""
+    out: list[Run] = []
+    for kind, start, count, step in runs:
+        if not kind.startswith("moe"):
+            out.append((kind, start, count, step))
+            continue
+        for i in range(start, start + count * step, step):
+            last = out[-1] if out else None
+            tagged = f"{kind}@{top_k[i]}"
+            if last is not None and last[0] == tagged and last[3] == step and last[1] + last[2] * step == i:
+                out[-1] = (tagged, last[1], last[2] + 1, step)
+            else:
+                out.append((tagged, i, 1, step))
+    return out
 
 
 MTP_REASON = (
@@ -354,12 +261,54 @@ MTP_REASON = (
     "counted"
 )
 ROUTER_BIAS_REASON = "the router's e_score_correction_bias, a buffer in transformers, loaded but not a parameter"
+ERNIE_MTP_REASON = (
+    "ERNIE-4.5's multi-token-prediction (MTP) layer (mtp_emb_norm, mtp_hidden_norm, mtp_linear_proj, mtp_block): "
+    "loaded only by transformers' MtpModel for generate(use_mtp=True), so not counted"
+)
+EXAONE_MTP_REASON = (
+    "EXAONE 4.5's multi-token-prediction (MTP) module (pre_fc_norm_embedding, pre_fc_norm_hidden, fc, layers, norm): "
+    "transformers builds none (its class ignores mtp.* on loading), so it is not counted"
+)
+
+
+def _mtp_input(p: LlamaParams, names: tuple[str, str, str]) -> list[Block]:
+    """The two norms and the projection that join a token's embedding and the last hidden state (2d -> d)."""
+    d = p.d_model
+    return [RMSNorm(name=names[0], dim=d), RMSNorm(name=names[1], dim=d),
+            Linear(name=names[2], in_features=2 * d, out_features=d, bias=False)]  # fmt: skip
+
+
+def ernie_mtp(p: LlamaMoEParams, i: int) -> Module:
+    """ERNIE-4.5-MoE's MTP layer ``i`` as its checkpoints store it: ``mtp_emb_norm.<i>``, ``mtp_hidden_norm.<i>``,
+    ``mtp_linear_proj.<i>`` and the decoder layer ``mtp_block.<i>`` (transformers 5.25's ``MtpModel`` conversion
+    mapping; its ``MtpLayer`` builds the layer as layer 0 of the model: MoE only when layer 0 is). The post-norm
+    is the model's final ``norm``, stored once."""
+    moe = p.first_dense == 0 and p.moe_every == 1
+    names = (f"mtp_emb_norm.{i}", f"mtp_hidden_norm.{i}", f"mtp_linear_proj.{i}")
+    layer = Module(name=f"mtp_block.{i}", blocks=_layer(p, [moe_block(p) if moe else dense_mlp(p)]))
+    return Module(name="model" if p.lm_head else "", blocks=[*_mtp_input(p, names), layer])
+
+
+def exaone_mtp(p: LlamaParams) -> Module:
+    """EXAONE 4.5's MTP module as its checkpoint stores it (``mtp.*`` at the root; vLLM's exaone4_5_mtp.py):
+    ``pre_fc_norm_embedding``, ``pre_fc_norm_hidden``, ``fc`` (2d -> d), ``mtp_layers`` decoder layers
+    ``layers.<i>`` as the model's, and ``norm``."""
+    layers = Repeat(name="layers", count=p.mtp_layers, blocks=_layer(p, [dense_mlp(p)]))
+    names = ("pre_fc_norm_embedding", "pre_fc_norm_hidden", "fc")
+    return Module(name="mtp", blocks=[*_mtp_input(p, names), layers, RMSNorm(name="norm", dim=p.d_model)])
+
+
+def checkpoint_only_dense(p: LlamaParams) -> list[CheckpointOnly]:
+    """What the published checkpoints hold beyond transformers' parameters (EXAONE 4.5's ``mtp.*``)."""
+    return [CheckpointOnly("mtp.*", EXAONE_MTP_REASON, exaone_mtp(p))] if p.mtp_layers else []
 
 
 def checkpoint_only(p: LlamaMoEParams) -> list[CheckpointOnly]:
     """What the published checkpoints hold beyond transformers' parameters (GLM-4.5's MTP layer and router
-    score biases), for ``registry verify``."""
+    score biases, ERNIE-4.5's MTP layer), for ``registry verify`` and ``count --include-mtp``."""
     prefix = "model." if p.lm_head else ""
+    if p.style == "ernie":
+        return [CheckpointOnly(f"{prefix}mtp_*.{i}.*", ERNIE_MTP_REASON, ernie_mtp(p, i)) for i in range(p.mtp_layers)]
     known = [CheckpointOnly(f"{prefix}layers.{p.n_layers + i}.*", MTP_REASON) for i in range(p.mtp_layers)]
     if p.mtp_modules:
         known.append(CheckpointOnly(f"{prefix}mtp.*", MTP_REASON))
@@ -373,7 +322,7 @@ def checkpoint_only(p: LlamaMoEParams) -> list[CheckpointOnly]:
 def register_families(register):
     """Register the ``llama`` and ``llama-moe`` families."""
     register(
-        Family(name="llama", params=LlamaParams, build=build,
+        Family(name="llama", params=LlamaParams, build=build, checkpoint_only=checkpoint_only_dense,
                description="Llama-2/3, Mistral, Qwen2/3, Gemma-1/2/3, OLMo-1/2/3, Granite, Cohere-1/2, StableLM, Phi-3, "
                            "GLM-4, EXAONE-4, SmolLM3, BitNet, Apertus...: gated or plain MLP, grouped-query "
                            "attention, switches for norms, qk-norm, biases, fusion",

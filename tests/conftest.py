@@ -113,6 +113,13 @@ class Result:
         self.code, self.out, self.err = code, out, err
         self.stderr = err if stderr is None else stderr
 
+    def refusal_line(self) -> str:
+        """The one line of a refusal (warnings aside), after checking exit status 2 and nothing on stdout."""
+        assert self.code == 2 and self.out == "", (self.code, self.out, self.err)
+        lines = [line for line in self.err.strip().splitlines() if "warning" not in line]
+        assert len(lines) == 1, self.err
+        return lines[0]
+
 
 def without_prefix(stderr: str, command: str) -> str:
     """``stderr`` of ``registry COMMAND ...`` with each line's ``registry COMMAND: `` removed,

@@ -23,6 +23,7 @@ from registry.analyses.audio import plan_audio
 from registry.analyses.flops import flops
 from registry.analyses.flops_terms import forward_terms
 from registry.analyses.memory import memory
+from registry.analyses.saved_tensors import saved_activations
 from registry.cli import main
 from tests.conftest import ROOT
 
@@ -117,8 +118,29 @@ def test_voxtral_kv_cache_by_hand():
     report = memory(model, seq_len=300, audio=plan_audio(model, 45))
     # text_config: 30 layers x (K and V) x 8 KV heads x head_dim 128 x (300 + 750) tokens x 2 bytes (bf16)
     assert report.kv_cache_bytes == 30 * 2 * 8 * 128 * 1050 * 2
-    with pytest.raises(ValueError, match="training with audio is not modelled"):
-        memory(model, train=True, seq_len=300, audio=plan_audio(model, 45))
+
+
+def test_voxtral_training_activations_by_parts():
+    """Training with audio: the language model over text and audio tokens, the audio tower's layers over each
+    30 s window's 1,500 positions for every sequence, its conv front end (VoxtralEncoder.forward keeps conv1's
+    input, 128 mel bins over 3,000 frames, both GELUs' inputs and conv2's input, 1,280 wide: bf16, 2 bytes each)
+    and the projector over the 750 audio tokens (tests/test_activations_torch.py measures the sum with autograd)."""
+    model = _load("voxtral-mini-3b-2507")
+    plan, batch = plan_audio(model, 45), 2
+    report = memory(model, train=True, seq_len=300, batch=batch, audio=plan)
+    text = saved_activations(_load("voxtral-mini-3b-2507", "text").architecture, 1050, batch).total
+    tower = saved_activations(_load("voxtral-mini-3b-2507", "audio").architecture, 1500, 2 * batch).total
+    projector = saved_activations(_load("voxtral-mini-3b-2507", "projector").architecture, 750, batch).total
+    front = 2 * batch * 2 * (128 * 3000 + 1280 * 3000 + 1280 * 3000 + 1280 * 1500)
+    assert report.activations_bytes == text + tower + projector + front
+    assert report.seq_len == 1050 and any("the audio tower over each window" in n for n in report.notes)
+
+
+def test_training_with_audio_needs_a_whisper_style_front_end():
+    from registry.analyses.audio import front_end_bytes
+
+    with pytest.raises(ValueError, match="Whisper-style audio tower"):
+        front_end_bytes(_load("voxtral-mini-3b-2507", "text").architecture, 1500, 2)
 
 
 @pytest.mark.parametrize("folder, args, message", [
@@ -133,10 +155,8 @@ def test_voxtral_kv_cache_by_hand():
 ])  # fmt: skip
 @pytest.mark.parametrize("command", ["memory", "flops"])
 def test_refusals(command, folder, args, message, cli):
-    result = cli(command, str(CONFIGS / folder / "config.json"), *args)
-    assert result.code == 2 and result.out == ""
-    lines = [line for line in result.err.strip().splitlines() if "warning" not in line]
-    assert len(lines) == 1 and message in lines[0], result.err  # the fixture checked the "registry COMMAND: " prefix
+    line = cli(command, str(CONFIGS / folder / "config.json"), *args).refusal_line()
+    assert message in line  # the fixture checked the "registry COMMAND: " prefix
 
 
 def test_json_keys(capsys):

@@ -10,7 +10,7 @@ LlamaForCausalLM):
 * total: ``sum(p.numel() for p in model.parameters())``;
 * active: that total with each layer's routed experts (``.experts.`` in the name, the number of
   experts first in the shape) scaled by top_k / n_experts, top_k read from the config (Hunyuan's
-  per-layer ``moe_topk`` list repeats one value);
+  per-layer ``moe_topk`` list repeats one value; one whose values differ is tested on its own);
 * names and shapes: ``named_parameters(remove_duplicate=False)``, registry's checkpoint names
   renamed into transformers' as tests/types_table.py says for the type.
 """
@@ -23,6 +23,7 @@ import math
 import pytest
 
 import registry
+from registry.analyses.report import iter_tensors
 from registry.cli import main
 from tests.conftest import ROOT
 from tests.test_types_table import ROW, Reference, in_memory
@@ -119,3 +120,25 @@ def test_a_hunyuan_dense_gguf_counts_as_its_config(tmp_path, capsys):
     assert report["total_params"] == sum(p.numel() for p in reference.model.parameters()) == sum(
         math.prod(s) for s in shapes.values())
     assert report["checkpoint"]["identical"]
+
+
+def test_hunyuan_moe_per_layer_top_k_equals_transformers(tmp_path):
+    """A ``moe_topk`` list whose values differ: transformers' HunYuanMoEV1Gate reads ``moe_topk[layer_idx]``,
+    so each layer's routed experts count top_k of its own (reference: each layer's ``mlp.experts`` tensors
+    scaled by that layer's ``mlp.gate.top_k`` / ``num_experts``, on the meta device)."""
+    data = {"architectures": ["HunYuanMoEV1ForCausalLM"], "model_type": "hunyuan_v1_moe", "hidden_size": 64,
+            "intermediate_size": 32, "num_hidden_layers": 5, "num_attention_heads": 4, "num_key_value_heads": 2,
+            "head_dim": 16, "vocab_size": 100, "num_experts": 4, "moe_topk": [1, 2, 2, 4, 1, 3]}  # fmt: skip
+    reference = Reference(ROW["hunyuan_v1_moe"], data)
+    model = reference.model
+    total = sum(p.numel() for p in model.parameters())
+    idle = sum(p.numel() * (4 - layer.mlp.gate.top_k) // 4
+               for layer in model.model.layers for p in layer.mlp.experts.parameters())  # fmt: skip
+    assert [layer.mlp.gate.top_k for layer in model.model.layers] == [1, 2, 2, 4, 1]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    report = registry.count(registry.load(path)[0])
+    assert (report.total_params, report.active_params) == (total, total - idle)
+    ours = {t.path: t.shape for t in iter_tensors(registry.load(path)[0].architecture)}
+    theirs = {n: tuple(p.shape) for n, p in model.named_parameters()}
+    assert {n for n in ours if ".experts." not in n} == {n for n in theirs if ".experts." not in n}

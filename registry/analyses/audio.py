@@ -10,7 +10,8 @@ model:
   decoder's cross-attention caches (``memory``'s ``encoder_len``);
 * a composite (Voxtral: ``role="composite"``): the language model's sequence grows by the audio tokens (its
   FLOPs, KV cache and activations over text and audio), the audio tower runs once per window over its
-  positions and the projector over the tokens (:func:`audio_forward_terms`).
+  positions and the projector over the tokens (:func:`audio_forward_terms`); in training, the activations of
+  all three (:func:`audio_activations`).
 
 Each part is counted by registry's existing FLOPs rules (:func:`registry.analyses.flops_terms.forward_terms`).
 """
@@ -22,6 +23,8 @@ from fractions import Fraction
 from typing import Any
 
 from registry.analyses.flops_terms import TERMS, forward_terms
+from registry.analyses.report import iter_tensors
+from registry.analyses.saved_tensors import saved_activations
 from registry.blocks.parts import only_part, part_names
 from registry.model import Model
 from registry.sources.audio import AudioFrames
@@ -127,11 +130,10 @@ def audio_forward_terms(model: Model, seq_len: int, plan: AudioPlan) -> tuple[di
 
 
 
-def audio_lengths(plan: AudioPlan, seq_len: int, encoder_len: int | None, train: bool) -> tuple[int, int | None]:
+def audio_lengths(plan: AudioPlan, seq_len: int, encoder_len: int | None) -> tuple[int, int | None]:
     """(the sequence length, the encoder length) ``memory`` counts with ``plan``: an encoder's frames; Whisper's
     encoder positions (what its cross-attention caches); a composite's text and audio tokens. Raises ValueError
-    for a contradicting ``encoder_len`` or training a composite with audio (its tower's activations are not
-    modelled yet)."""
+    for a contradicting ``encoder_len``."""
     if plan.role == "encoder":
         return plan.frames.positions, encoder_len
     if plan.role == "encoder-decoder":
@@ -139,8 +141,47 @@ def audio_lengths(plan: AudioPlan, seq_len: int, encoder_len: int | None, train:
             raise ValueError(f"encoder_len {encoder_len} contradicts the audio's {plan.frames.positions:,} encoder "
                              "positions: give one of them")  # fmt: skip
         return seq_len, plan.frames.positions
-    if train:
-        raise ValueError("training with audio is not modelled yet (the audio tower's activations): drop --audio-seconds")
     return seq_len + plan.tokens, encoder_len
 
-__all__ = ["AudioPlan", "audio_forward_terms", "audio_lengths", "audio_terms", "plan_audio"]
+
+def front_end_bytes(tower: Any, positions: int, element_bytes: int) -> int:
+    """What autograd keeps of a Whisper-style convolutional front end for one window (transformers 5.25's
+    ``VoxtralEncoder.forward``: ``gelu(conv1(x))`` then ``gelu(conv2(.))``, ``conv2`` of stride 2 over
+    ``2 · positions`` log-mel frames): ``conv1``'s input (``n_mels`` a frame), each GELU's input and ``conv2``'s
+    input (``d`` a frame, the second GELU's at ``positions``): ``e · positions · (2 · n_mels + 5 · d)``.
+    Raises ValueError for a tower without ``conv1`` and ``conv2``."""
+    shapes = {t.path.split(".")[-2]: t.shape for t in iter_tensors(tower) if t.path.endswith(("conv1.weight", "conv2.weight"))}
+    if set(shapes) != {"conv1", "conv2"}:
+        raise ValueError("training with audio is modelled for a Whisper-style audio tower (conv1, conv2) only")
+    d, n_mels = shapes["conv1"][0], shapes["conv1"][1]
+    return element_bytes * positions * (2 * n_mels + 5 * d)
+
+
+def audio_activations(model: Model, plan: AudioPlan, seq: int, batch: int, element_bytes: int, attention: str,
+                      recompute: str, tp: int = 1, sequence_parallel: bool = False) -> tuple[int, int, int]:
+    """Training activations (autograd's) of a composite with audio (Voxtral): (one GPU holding all, one GPU's share
+    under ``tp``, logits and loss): the language model over ``seq`` tokens (text and audio), the audio tower's
+    layers over each window's positions for every sequence of the ``batch``
+    (:func:`registry.analyses.saved_tensors.saved_activations`), its convolutional front end
+    (:func:`front_end_bytes`, not split by ``tp``) and the projector over the audio tokens."""
+    names = part_names(model.architecture)
+    whole = gpu = logits = 0
+    runs = [("text", seq, batch), (plan.part, plan.frames.positions, batch * plan.frames.windows),
+            ("projector", plan.tokens, batch)]  # fmt: skip
+    for part, length, times in runs:
+        if part not in names or not length:
+            continue
+        tree = only_part(model.architecture, part)
+        one = saved_activations(tree, length, times, element_bytes, attention, recompute)
+        whole += one.total
+        gpu += saved_activations(tree, length, times, element_bytes, attention, recompute, tp, sequence_parallel).total
+        if part == "text":
+            logits = one.logits_and_loss
+        if part == plan.part:
+            front = times * front_end_bytes(tree, length, element_bytes)
+            whole, gpu = whole + front, gpu + front
+    return whole, gpu, logits
+
+
+__all__ = ["AudioPlan", "audio_activations", "audio_forward_terms", "audio_lengths", "audio_terms", "front_end_bytes",
+           "plan_audio"]

@@ -46,7 +46,7 @@ from registry.analyses.sharding import (
 from registry.analyses.storage import FORMATS, Format, find_format, scope_note, weights_bytes
 from registry.analyses.tensor_parallel import attention_heads, kv_share, replication_note, split_problem, valid_degrees
 from registry.blocks import BlockBase
-from registry.analyses.audio import AudioPlan, audio_lengths
+from registry.analyses.audio import AudioPlan, audio_activations, audio_lengths
 from registry.analyses.images import ImagePlan, image_activations
 from registry.model import Model
 from registry.numbers import ceil_div, ratio
@@ -120,7 +120,8 @@ def memory(
     (:func:`registry.analyses.images.plan_images`): each sequence holds ``seq_len`` text tokens and the
     images' tokens (the report's ``seq_len`` is their sum), the cache and activations over all of
     them, and in training the vision tower's activations over each image's patches. ``audio``
-    (:func:`registry.analyses.audio.plan_audio`): :func:`registry.analyses.audio.audio_lengths`. Raises ValueError for an unknown format
+    (:func:`registry.analyses.audio.plan_audio`): :func:`registry.analyses.audio.audio_lengths`, and in training a
+    composite's audio tower over each window (:func:`registry.analyses.audio.audio_activations`). Raises ValueError for an unknown format
     or optimizer, training at a type other than :data:`TRAIN_DTYPES`, a non-positive
     size, an unknown recompute setting, a tensor-parallel degree the heads cannot take,
     or a LoRA target that names no linear layer.
@@ -157,7 +158,7 @@ def memory(
     if audio is not None:
         if images is not None:
             raise ValueError("give images or audio, not both")
-        seq_len, encoder_len = audio_lengths(audio, seq_len, encoder_len, train)
+        seq_len, encoder_len = audio_lengths(audio, seq_len, encoder_len)
         text_len = seq_len - audio.tokens
         notes.append(f"audio: {audio.line()}")
 
@@ -207,7 +208,9 @@ def memory(
         master = 0 if fmt.name == "fp32" else 4 * trained
         exact = optimizer_state_bytes(trained, optimizer)
         states = ceil_div(exact.numerator, exact.denominator)
-        activations, logits, activations_gpu = _activations(model, seq_len, batch, fmt, setup, par, notes, images)
+        composite_audio = audio if audio is not None and audio.role == "composite" else None
+        activations, logits, activations_gpu = _activations(model, seq_len, batch, fmt, setup, par, notes, images,
+                                                            composite_audio)
         per_gpu = per_gpu_states(param_groups, par, int(fmt.bits), optimizer, master=fmt.name != "fp32")
         per_gpu_total = per_gpu.total + (activations_gpu or 0)
     else:
@@ -262,10 +265,20 @@ def per_gpu_cache(groups: list[CacheGroup], tp: int, pp: int = 1) -> int:
 
 
 def _activations(model: Model, seq: int, batch: int, fmt: Format, setup: Training, par: Parallelism,
-                 notes: list[str], images: ImagePlan | None = None) -> tuple[int | None, int | None, int | None]:  # fmt: skip
+                 notes: list[str], images: ImagePlan | None = None,
+                 audio: AudioPlan | None = None) -> tuple[int | None, int | None, int | None]:  # fmt: skip
     """(whole micro-batch on one GPU, its logits and loss, one GPU's share under tp); with ``images``, the
-    language model over the sequence and the vision tower over the images' patches."""
+    language model over the sequence and the vision tower over the images' patches; with a composite's
+    ``audio``, the language model, the audio tower over each window and the projector."""
     attention = setup.attention_implementation
+    if audio is not None and setup.activations == "autograd":
+        one, gpu, logits = audio_activations(model, audio, seq, batch, max(int(fmt.bits) // 8, 1), attention,
+                                             setup.recompute, par.tp, setup.sequence_parallel)  # fmt: skip
+        notes.append(f"activations: what autograd keeps with {attention} attention and recomputation "
+                     f"{setup.recompute}: the language model over {seq:,} tokens, the audio tower over each "
+                     "window (its layers, and its conv front end as VoxtralEncoder.forward keeps it), the "
+                     "projector over the audio tokens")  # fmt: skip
+        return one, logits, gpu
     if images is not None and setup.activations == "autograd":
         one, gpu, logits = image_activations(model, images, seq, batch, max(int(fmt.bits) // 8, 1), attention,
                                              setup.recompute, par.tp, setup.sequence_parallel)  # fmt: skip

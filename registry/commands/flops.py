@@ -63,11 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", default=1, metavar="B", help="serving: sequences decoded together (default 1)")
     parser.add_argument("--dtype", default="bf16", metavar="TYPE", help="serving: storage type of the weights (default bf16)")
     parser.add_argument("--kv-dtype", default=None, metavar="TYPE", help="serving: storage type of the cache (default --dtype)")
-    from registry.commands._audio import add_audio_arguments
-    from registry.commands._images import add_image_arguments
+    from registry.commands._inputs import add_input_arguments
 
-    add_image_arguments(parser)
-    add_audio_arguments(parser)
+    add_input_arguments(parser)
     add_format_option(parser)
 
 
@@ -104,11 +102,9 @@ def run(args: argparse.Namespace) -> int:
     dtype = choice("flops", "--dtype", args.dtype, DTYPE_BITS)
     kv_dtype = dtype if args.kv_dtype is None else choice("flops", "--kv-dtype", args.kv_dtype, DTYPE_BITS)
     models, ok = load_models(args.specs, NAME, getattr(args, "strict", False), part=getattr(args, "part", None))
-    from registry.commands._images import image_plans
+    from registry.commands._inputs import input_plans
 
-    from registry.commands._audio import audio_plans
-
-    sounds, plans = audio_plans("flops", args, models), image_plans("flops", args, models)
+    sounds, plans = input_plans("flops", args, models)
     reports = []
     for m in models:
         try:

@@ -88,11 +88,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="linear layers to adapt, comma-separated, or all-linear (default q_proj,v_proj)",
     )  # fmt: skip
     parser.add_argument("--qlora", action="store_true", help="with --lora: the frozen linear weights in NF4 (QLoRA)")
-    from registry.commands._audio import add_audio_arguments
-    from registry.commands._images import add_image_arguments
+    from registry.commands._inputs import add_input_arguments
 
-    add_image_arguments(parser)
-    add_audio_arguments(parser)
+    add_input_arguments(parser)
     add_format_option(parser)
 
 
@@ -152,11 +150,9 @@ def run(args: argparse.Namespace) -> int:
         training = Training(recompute, None, args.sequence_parallel, lora, targets, args.qlora, attention, method)
     models, ok = load_models(args.specs, NAME, getattr(args, "strict", False), part=getattr(args, "part", None))
     stored = {} if dtypes is not None or train else _stored_weights(args.specs, models)
-    from registry.commands._images import image_plans
+    from registry.commands._inputs import input_plans
 
-    from registry.commands._audio import audio_plans
-
-    sounds, plans = audio_plans("memory", args, models), image_plans("memory", args, models)
+    sounds, plans = input_plans("memory", args, models)
     reports = []
     for m in models:
         for d in dtypes or ["bf16"]:

@@ -115,7 +115,7 @@ def validate(family_name: str, values: dict[str, Any], given: Iterable[str] = ()
     try:
         params = family.params.model_validate(arrays_as_tuples(family.params, dict(values)), strict=True)
     except ValidationError as exc:
-        from registry.sources.spec import _message
+        from registry.sources.spec_messages import error_message
 
         given = set(given)
         for error in exc.errors(include_url=False):
@@ -123,7 +123,7 @@ def validate(family_name: str, values: dict[str, Any], given: Iterable[str] = ()
             cause = (error.get("ctx") or {}).get("error")
             if not key and getattr(cause, "field", None):
                 key = cause.field
-            message = _message(error, family.params)
+            message = error_message(error, family.params)
             if error["type"] == "missing":
                 message = f"family {family_name!r} needs it: give --set {key}=..."
             where = f"--set {key}" if key in given or error["type"] == "missing" else f"params.{key}" if key else "--set"

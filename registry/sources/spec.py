@@ -25,21 +25,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections import Counter
 import functools
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, TypeAdapter, ValidationError, model_validator
 
-from registry.blocks import BLOCK_TYPES, Block, FieldError, Module
+from registry.blocks import Block, FieldError, Module
 from registry.io import MAX_DIGITS, find_huge_int, read_text, too_many_digits
 from registry.errors import SpecErrors, PluginError, RegistryError, SpecError, UnknownFamilyError
 from registry.sources.locate import KeyLines, long_key_line
 from registry.model import Model, build_architecture
 from registry.blocks.tree_check import count_problem, tree_problem
 from registry.text import short_value
-from registry.sources.strict_values import arrays_as_tuples, block_arrays_as_tuples, given
+from registry.sources.spec_messages import close_field_hint, location_text, plain_message, strip_tags
+from registry.sources.strict_values import arrays_as_tuples, block_arrays_as_tuples
 from registry.plugin_manager import find_family
 
 if sys.version_info >= (3, 11):
@@ -172,7 +172,7 @@ class _Loader:
         self.built: dict[str, tuple[Any, Module]] = {}  # equal hyper-parameters: one validation, one tree
 
     def error(self, loc: tuple[str | int, ...], message: str) -> SpecError:
-        return SpecError(self.path, _dotted(loc), message, self.lines.find(loc))
+        return SpecError(self.path, location_text(loc), message, self.lines.find(loc))
 
     @functools.cached_property
     def lines(self) -> KeyLines:
@@ -193,19 +193,19 @@ class _Loader:
         found: list[tuple[SpecError, dict]] = []
         for error in errors:
             where = prefix(error) if callable(prefix) else prefix
-            loc = where + _strip_tags(tuple(error["loc"]))
+            loc = where + strip_tags(tuple(error["loc"]))
             cause = (error.get("ctx") or {}).get("error")
             if isinstance(cause, FieldError):
                 loc = loc + (cause.field,)
             elif error["type"] in ("union_tag_invalid", "union_tag_not_found"):
                 loc = loc + ("kind",)
-            found.append((self.error(loc, _plain_message(error)), error))
+            found.append((self.error(loc, plain_message(error)), error))
         found.sort(key=lambda f: (f[0].line is None, f[0].line or 0))
         # the "did you mean" hints (difflib, slow) only for the errors shown: a hint depends on the
         # field named in the line, so lines equal without it are equal with it
         unique = list({str(e): (e, error) for e, error in found}.values())
         shown = [
-            SpecError(e.path, e.location, e.message + _hint(error, model, extras), e.line)
+            SpecError(e.path, e.location, e.message + close_field_hint(error, model, extras), e.line)
             for e, error in unique[:MAX_ERRORS]
         ]
         if len(unique) > MAX_ERRORS:
@@ -312,89 +312,6 @@ class _Loader:
             notes=spec.notes,
             path=self.path,
         )
-
-
-def _strip_tags(loc: tuple) -> tuple:
-    """Drop the discriminator tags pydantic inserts after a list index (``blocks.0.attention``)."""
-    out: list = []
-    for i, part in enumerate(loc):
-        if isinstance(part, str) and i > 0 and isinstance(loc[i - 1], int) and part in BLOCK_TYPES:
-            continue
-        out.append(part)
-    return tuple(out)
-
-
-def _dotted(loc: tuple) -> str:
-    """``params.d_model``, ``blocks[0].kind``; a key that is not bare is quoted as TOML writes it."""
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-            continue
-        key = str(part)
-        if not _BARE_KEY.fullmatch(key):
-            import json  # an error path: imported when needed (start-up time)
-
-            key = json.dumps(key[:60] + ("..." if len(key) > 60 else ""), ensure_ascii=False)
-        text += f".{key}" if text else key
-    return text
-
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def _message(error: dict, model: type[BaseModel] | None) -> str:
-    """What pydantic's ``error`` means, in one phrase, with a "did you mean" hint for an unknown field."""
-    return _plain_message(error) + _hint(error, model, [])
-
-
-def _hint(error: dict, model: type[BaseModel] | None, extras: list[str]) -> str:
-    """"; did you mean ..." for an unknown field close to one of ``model``'s, or a missing one close
-    to one of the unknown ``extras`` given; else ""."""
-    if error["type"] not in ("extra_forbidden", "missing") or not error["loc"]:
-        return ""
-    import difflib  # an error path: imported when needed (start-up time)
-
-    field = str(error["loc"][-1])
-    if error["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(field, [] if model is None else list(model.model_fields), n=2, cutoff=0.6)
-        return f"; did you mean {' or '.join(close)}?" if close else ""
-    close = difflib.get_close_matches(field, extras, n=1, cutoff=0.6)
-    return f"; {close[0]!r} is given: did you mean {field}?" if close else ""
-
-
-def _plain_message(error: dict) -> str:
-    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
-    got = f" (got {given(value)})"
-    if kind == "missing":
-        return "required field is missing"
-    if kind == "extra_forbidden":
-        return "unknown field"
-    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
-        bound = next(iter(ctx.values()))
-        return f"must be {op} {bound}{got}"
-    if kind.startswith("int_") or kind == "int_from_float":
-        return f"must be a whole number{got}"
-    if kind.startswith("float_"):
-        return f"must be a number{got}"
-    if kind in ("list_type", "tuple_type", "set_type"):
-        return f"must be an array{got}"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"must be a table{got}"
-    if kind.startswith("bool_"):
-        return f"must be true or false{got}"
-    if kind.startswith("string_"):
-        return f"{error['msg'].replace('String', 'must be text,').lower()}{got}" if kind == "string_too_short" else f"must be text{got}"
-    if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    if kind == "union_tag_invalid":
-        return f"unknown block kind {ctx.get('tag')!r}; known: {', '.join(BLOCK_TYPES)}"
-    if kind == "union_tag_not_found":
-        return f"a block needs a kind (one of {', '.join(BLOCK_TYPES)})"
-    if kind == "literal_error":
-        return f"must be one of {ctx.get('expected')}{got}"
-    return f"{error['msg']}{got}"
 
 
 __all__ = ["SpecFile", "SizeEntry", "load", "load_text", "read_text", "RegistryError"]

@@ -16,6 +16,7 @@ from typing import Any
 from registry.contracts import short_value
 from registry.errors import SpecError
 from registry.sources.audio import AudioInputs
+from registry.sources.spec_rules import check_read, table_rule
 
 
 def spec_audio(table: Mapping[str, Any], family: str | None, params: Mapping[str, Any],
@@ -24,13 +25,7 @@ def spec_audio(table: Mapping[str, Any], family: str | None, params: Mapping[str
     ``error(field, message)`` makes the SpecError (``field`` within the table) raised for a model type without a
     row's audio rule or of another family, a field its rule does not read or ``[params]`` already holds, or a value
     it cannot take."""
-    from registry.plugin_manager import load_model_types
-
-    name = table.get("model_type")
-    mapping = load_model_types().get(name) if isinstance(name, str) else None
-    rule = getattr(mapping, "audio", None)
-    if rule is None:
-        raise error("model_type", f"must name a speech model type with an audio rule (got {short_value(name)})")
+    name, mapping, rule = table_rule(table, "audio", "a speech model type with an audio rule", error)
     if mapping.family and mapping.family != family:
         raise error("model_type", f"{name} builds family {mapping.family}, not this spec's {short_value(family)}")
     if rule.part:
@@ -41,9 +36,7 @@ def spec_audio(table: Mapping[str, Any], family: str | None, params: Mapping[str
     for key, value in table.items():
         if key == "model_type":
             continue
-        if key not in rule.fields():
-            reads = ", ".join(rule.fields()) or "none"
-            raise error(key, f"is not a field {name}'s audio rule reads (it reads {reads})")
+        check_read(key, name, "audio", rule, error)
         if key in params:
             raise error(key, "is in [params] already: give it once")
         if not (isinstance(value, list) and value and all(type(v) is int and v > 0 for v in value)):

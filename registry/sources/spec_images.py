@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from registry.contracts import ConfigReader, short_value
+from registry.contracts import ConfigReader
 from registry.errors import SpecError
 from registry.sources.dotted import put_dotted
 from registry.sources.images import ImageInputs
+from registry.sources.spec_rules import check_read, table_rule
 
 
 class _ImagesTable(ConfigReader):
@@ -32,16 +33,10 @@ class _ImagesTable(ConfigReader):
 def spec_images(table: Mapping[str, Any], error: Callable[[str, str], SpecError]) -> ImageInputs:
     """The :class:`ImageInputs` of a spec's ``[images]`` table; ``error(field, message)`` makes the SpecError
     (``field`` within the table) raised for an unknown model type or a field its rule does not read."""
-    from registry.plugin_manager import load_model_types
-
-    name = table.get("model_type")
-    mapping = load_model_types().get(name) if isinstance(name, str) else None
-    if mapping is None or getattr(mapping, "images", None) is None:
-        raise error("model_type", f"must name a model type with an image rule (got {short_value(name)})")
-    rule = mapping.images
+    name, _, rule = table_rule(table, "images", "a model type with an image rule", error)
     for key in table:
-        if key != "model_type" and key not in rule.fields():
-            raise error(key, f"is not a field {name}'s image rule reads (it reads {', '.join(rule.fields())})")
+        if key != "model_type":
+            check_read(key, name, "image", rule, error)
     nested: dict[str, Any] = {}
     for dotted, value in table.items():
         if dotted != "model_type":
