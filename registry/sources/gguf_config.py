@@ -144,9 +144,9 @@ def gguf_tensors_as_checkpoint(checkpoint: Checkpoint) -> tuple[list[TensorInfo]
     language model's placed where the composite puts its text part (``model.language_model.``)."""
     if checkpoint.files:
         return _pair_tensors(checkpoint)
-    arch, _ = _architecture(checkpoint)
+    arch, meta = _architecture(checkpoint)
     if arch.is_row:
-        return row_tensors(arch, list(checkpoint.tensors), checkpoint.path)
+        return row_tensors(arch, list(checkpoint.tensors), checkpoint.path, meta)
     renamed: list[TensorInfo] = []
     skipped: list[str] = []
     what = f"GGUF architecture {arch.name!r} tensor_name()"
