@@ -33,6 +33,12 @@ class GgufMetadata:
         self.tensors = tensors  # the shape of each tensor, by GGUF name
         arch = self.data.get("general.architecture")
         self.arch: str = arch if isinstance(arch, str) else ""
+        self.notes: list[str] = []  # lines a rule tells the user (see :meth:`note`)
+
+    def note(self, line: str) -> None:
+        """Tell the user ``line`` with the model read from this file (printed as a warning): what the file holds
+        otherwise than the checkpoint it came from, where the count is still exact for the file."""
+        self.notes.append(line)
 
     def error(self, key: str, message: str) -> SpecError:
         """The SpecError for ``key``."""
