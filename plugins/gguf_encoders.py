@@ -117,7 +117,37 @@ def t5(name: str, cls: str, description: str) -> GgufArchitecture:
     )  # fmt: skip
 
 
+def _modern_bert(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (modern-bert): the encoder alone (ModernBertModel). ``ModernBertModel`` in llama.cpp's conversion/bert.py
+    (0c1e57098) strips ``model.`` and writes a masked-LM or classifier head as ``cls`` / ``cls.norm`` /
+    ``cls.output`` (and its decoder bias not at all): a file with a head is refused, not guessed."""
+    head = next((name for name in meta.tensors if name.startswith("cls.")), None)
+    if head is not None:
+        raise meta.error(head, "a ModernBERT head (ModernBertForMaskedLM or ForSequenceClassification), which the "
+                         "converter writes only in part: not mapped (registry reads ModernBertModel, the encoder)")  # fmt: skip
+
+
+#: ModernBERT's tensors in ModernBertModel's names (gguf-py's TensorNameMap for MODEL_ARCH.MODERN_BERT); the first
+#: layer has no attn_norm (transformers' Identity), which the file then lacks too.
+MODERN_BERT_TENSORS = {
+    "token_embd": "embeddings.tok_embeddings", "token_embd_norm": "embeddings.norm", "attn_norm": "attn_norm",
+    "attn_qkv": "attn.Wqkv", "attn_output": "attn.Wo", "ffn_norm": "mlp_norm", "ffn_up": "mlp.Wi",
+    "ffn_down": "mlp.Wo", "output_norm": "final_norm",
+}  # fmt: skip
+
 ROWS = (
+    # ModernBERT (llama.cpp 0c1e57098: ModernBertModel in conversion/bert.py, src/models/modern-bert.cpp): TextModel's
+    # keys; the fused Wqkv (attn_qkv, 3 × width) and GLU Wi (ffn_up, 2 × feed_forward_length) kept as transformers holds
+    # them; biases when the config's norm_bias / attention_bias / mlp_bias
+    GgufArchitecture(
+        "modern-bert", model_type="modernbert", classes=("ModernBertModel",), layers="layers", rule=_modern_bert,
+        keys={"block_count": "num_hidden_layers", "embedding_length": "hidden_size",
+              "feed_forward_length": "intermediate_size", "attention.head_count": "num_attention_heads"},
+        tensors=MODERN_BERT_TENSORS,
+        presence={"norm_bias": "token_embd_norm.bias", "attention_bias": "blk.0.attn_qkv.bias",
+                  "mlp_bias": "blk.0.ffn_up.bias"},
+        description="ModernBERT's encoder (ModernBertModel; gte-modernbert, granite-embedding R2)",
+    ),
     GgufArchitecture(
         "bert", model_type="bert", classes=("BertModel",), layers="encoder.layer", rule=_bert,
         keys={"block_count": "num_hidden_layers", "embedding_length": "hidden_size",
@@ -133,6 +163,6 @@ ROWS = (
 
 @hookimpl
 def register_gguf_architectures(register):
-    """The encoders: bert, t5, t5encoder."""
+    """The encoders: bert, modern-bert, t5, t5encoder."""
     for row in ROWS:
         register(row)

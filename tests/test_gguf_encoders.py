@@ -47,11 +47,25 @@ def t5_keys(decoder_block_count):
     return keys
 
 
+MODERN_BERT = {"vocab_size": 96, "hidden_size": 64, "intermediate_size": 80, "num_hidden_layers": 3,
+               "num_attention_heads": 4, "local_attention": 16, "global_attn_every_n_layers": 3, "pad_token_id": 0}  # fmt: skip
+
+
+def modern_bert_keys(config):
+    """ModernBertModel.set_gguf_parameters: BertModel's (non-causal attention), the sliding window and its pattern."""
+    return {"attention.causal": False, "attention.sliding_window": config.local_attention,
+            "attention.sliding_window_pattern": config.global_attn_every_n_layers}  # fmt: skip
+
+
 NO_POOLER = {"add_pooling_layer": False}
 CASES = [
     Case("bert", "bert", "BertModel", BERT, bert_keys, built_with=NO_POOLER),
     Case("bert", "bert", "BertModel", {**BERT, "num_hidden_layers": 3, "type_vocab_size": 1}, bert_keys,
          built_with=NO_POOLER),
+    # ModernBertModel (llama.cpp 0c1e57098, conversion/bert.py): BertModel's keys, the sliding window and its pattern
+    Case("modern-bert", "modernbert", "ModernBertModel", MODERN_BERT, modern_bert_keys),
+    Case("modern-bert", "modernbert", "ModernBertModel", {**MODERN_BERT, "norm_bias": True, "attention_bias": True,
+         "mlp_bias": True, "num_hidden_layers": 4}, modern_bert_keys),
     Case("t5", "t5", "T5ForConditionalGeneration", T5, t5_keys(True)),
     Case("t5", "t5", "T5ForConditionalGeneration", {**T5, "num_decoder_layers": 3, "feed_forward_proj": "gated-gelu"},
          t5_keys(False)),
@@ -141,3 +155,14 @@ def test_a_bert_file_with_another_tokenizer_is_refused(tmp_path, capsys):
     assert main(["count", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("registry count: ") and "tokenizer.ggml.model" in err and "Traceback" not in err
+
+
+def test_a_modern_bert_file_with_a_head_is_refused(tmp_path, capsys):
+    """ModernBertForMaskedLM's head (head.dense as cls, head.norm as cls.norm; its decoder bias not written by the
+    converter) is not decoded: refused in one line naming the tensor."""
+    case = Case("modern-bert", "modernbert", "ModernBertModel", MODERN_BERT, modern_bert_keys,
+                extra=lambda c: {"cls.weight": (c.hidden_size, c.hidden_size), "cls.norm.weight": (c.hidden_size,)})
+    path, *_ = write_case(case, tmp_path / "modernbert.gguf")
+    assert main(["count", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("registry count: ") and "cls." in err and "ModernBERT head" in err
