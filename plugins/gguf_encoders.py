@@ -8,7 +8,9 @@ the tensors by gguf-py's ``TensorNameMap`` for ``MODEL_ARCH.BERT`` (``token_embd
 ``ffn_down``, ``layer_output_norm``). It drops the pooler and any head (``pooler.*``, ``cls.*``): the file
 is read as ``BertModel(config, add_pooling_layer=False)``, the encoder alone, with a note saying so.
 The position and segment rows are those of ``position_embd`` and ``token_types`` (exact, whatever
-``bert.context_length`` and ``tokenizer.ggml.token_type_count`` say).
+``bert.context_length`` and ``tokenizer.ggml.token_type_count`` say). RoBERTa-style files (XLM-RoBERTa's bge-m3 and
+multilingual-e5, tokenizer ``t5``; RoBERTa, ``gpt2``) hold pad_token_id + 1 position rows fewer than the checkpoint
+(the converter's cut): counted as they are, with a note.
 
 ``T5Model`` in ``convert_hf_to_gguf.py`` writes ``t5.block_count``, ``t5.embedding_length``, ``t5.feed_forward_length``,
 ``t5.attention.head_count``, ``t5.attention.key_length`` (``d_kv``) and the encoder's and decoder's blocks
@@ -24,20 +26,36 @@ from typing import Any
 from registry import GgufArchitecture, GgufMetadata, hookimpl, short_value
 
 
+#: The tokenizers of the RoBERTa-style models llama.cpp's converter writes as ``bert``: XLM-RoBERTa's
+#: sentencepiece (``XLMRobertaModel``: bge-m3, multilingual-e5) and RoBERTa's BPE (``RobertaModel``).
+ROBERTA_TOKENIZERS = {"t5": "XLMRobertaModel", "gpt2": "RobertaModel"}
+
+
 def _bert(meta: GgufMetadata, config: dict[str, Any]) -> None:
-    """Rule (bert): the learned positions and the segments are the rows of ``position_embd`` and ``token_types``;
-    a RoBERTa-style file (``tokenizer.ggml.model`` other than ``bert``: XLM-RoBERTa's ``t5``, RoBERTa's ``gpt2``)
-    is refused: the converter cut its position rows by ``pad_token_id + 1``, which no row of the file restores."""
+    """Rule (bert): the learned positions and the segments are the rows of ``position_embd`` and ``token_types``.
+
+    A RoBERTa-style file (``tokenizer.ggml.model`` ``t5``: XLM-RoBERTa; ``gpt2``: RoBERTa) holds pad_token_id + 1
+    position rows fewer than the checkpoint: llama.cpp's ``RobertaModel`` / ``XLMRobertaModel`` (conversion/bert.py
+    at 0c1e57098) cut ``position_embeddings[pad_token_id + 1:]``, the rows RoBERTa never uses. The file is counted
+    as it is (its rows), with a note saying what transformers' model holds more. Another tokenizer is refused."""
     tokenizer = meta.data.get("tokenizer.ggml.model")
-    if tokenizer is not None and tokenizer != "bert":
-        raise meta.error("tokenizer.ggml.model", f"{short_value(tokenizer)} is a RoBERTa-style model's tokenizer "
-                         "(XLM-RoBERTa: 't5', RoBERTa: 'gpt2'), whose position rows llama.cpp's converter cut by "
-                         "pad_token_id + 1: not mapped (only BERT's own, 'bert')")  # fmt: skip
+    if tokenizer is not None and tokenizer != "bert" and tokenizer not in ROBERTA_TOKENIZERS:
+        raise meta.error("tokenizer.ggml.model", f"{short_value(tokenizer)} is not a tokenizer llama.cpp's converter "
+                         "writes for bert (BERT's 'bert', XLM-RoBERTa's 't5', RoBERTa's 'gpt2'): not mapped")  # fmt: skip
     for tensor, name in (("position_embd.weight", "max_position_embeddings"), ("token_types.weight", "type_vocab_size")):
         rows = meta.rows(tensor)
         if rows is None:
             raise meta.error(tensor, f"missing: {name} is its number of rows")
         config[name] = rows
+    if tokenizer in ROBERTA_TOKENIZERS:
+        pad = meta.int("tokenizer.ggml.padding_token_id", None, minimum=0)
+        cut = "pad_token_id + 1" if pad is None else f"pad_token_id + 1 = {pad + 1}"
+        more = "" if pad is None else (f" ({config['max_position_embeddings'] + pad + 1} rows, "
+                                       f"{(pad + 1) * config['hidden_size']:,} parameters more)")  # fmt: skip
+        meta.note(f"a RoBERTa-style file (tokenizer.ggml.model {tokenizer!r}): llama.cpp's converter cut the first "
+                  f"{cut} rows of the position embedding, which RoBERTa never uses; counted as the file holds it "
+                  f"({config['max_position_embeddings']} rows); transformers' {ROBERTA_TOKENIZERS[tokenizer]} holds "
+                  f"{cut} more{more}")  # fmt: skip
 
 
 #: BERT's tensors in BertModel's names; inside ``encoder.layer.<i>`` for a block.
@@ -99,13 +117,44 @@ def t5(name: str, cls: str, description: str) -> GgufArchitecture:
     )  # fmt: skip
 
 
+def _modern_bert(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (modern-bert): the encoder alone (ModernBertModel). ``ModernBertModel`` in llama.cpp's conversion/bert.py
+    (0c1e57098) strips ``model.`` and writes a masked-LM or classifier head as ``cls`` / ``cls.norm`` /
+    ``cls.output`` (and its decoder bias not at all): a file with a head is refused, not guessed."""
+    head = next((name for name in meta.tensors if name.startswith("cls.")), None)
+    if head is not None:
+        raise meta.error(head, "a ModernBERT head (ModernBertForMaskedLM or ForSequenceClassification), which the "
+                         "converter writes only in part: not mapped (registry reads ModernBertModel, the encoder)")  # fmt: skip
+
+
+#: ModernBERT's tensors in ModernBertModel's names (gguf-py's TensorNameMap for MODEL_ARCH.MODERN_BERT); the first
+#: layer has no attn_norm (transformers' Identity), which the file then lacks too.
+MODERN_BERT_TENSORS = {
+    "token_embd": "embeddings.tok_embeddings", "token_embd_norm": "embeddings.norm", "attn_norm": "attn_norm",
+    "attn_qkv": "attn.Wqkv", "attn_output": "attn.Wo", "ffn_norm": "mlp_norm", "ffn_up": "mlp.Wi",
+    "ffn_down": "mlp.Wo", "output_norm": "final_norm",
+}  # fmt: skip
+
 ROWS = (
+    # ModernBERT (llama.cpp 0c1e57098: ModernBertModel in conversion/bert.py, src/models/modern-bert.cpp): TextModel's
+    # keys; the fused Wqkv (attn_qkv, 3 × width) and GLU Wi (ffn_up, 2 × feed_forward_length) kept as transformers holds
+    # them; biases when the config's norm_bias / attention_bias / mlp_bias
+    GgufArchitecture(
+        "modern-bert", model_type="modernbert", classes=("ModernBertModel",), layers="layers", rule=_modern_bert,
+        keys={"block_count": "num_hidden_layers", "embedding_length": "hidden_size",
+              "feed_forward_length": "intermediate_size", "attention.head_count": "num_attention_heads"},
+        tensors=MODERN_BERT_TENSORS,
+        presence={"norm_bias": "token_embd_norm.bias", "attention_bias": "blk.0.attn_qkv.bias",
+                  "mlp_bias": "blk.0.ffn_up.bias"},
+        description="ModernBERT's encoder (ModernBertModel; gte-modernbert, granite-embedding R2)",
+    ),
     GgufArchitecture(
         "bert", model_type="bert", classes=("BertModel",), layers="encoder.layer", rule=_bert,
         keys={"block_count": "num_hidden_layers", "embedding_length": "hidden_size",
               "feed_forward_length": "intermediate_size", "attention.head_count": "num_attention_heads"},
         tensors=BERT_TENSORS, fixed={"add_pooling_layer": False},
-        description="BERT embedding models (bge, all-MiniLM, e5): BertModel without its pooler, which the file drops",
+        description="BERT embedding models (bge, all-MiniLM, e5; RoBERTa-style: bge-m3, multilingual-e5): BertModel "
+                    "without its pooler, which the file drops",
     ),
     t5("t5", "T5ForConditionalGeneration", "T5, Flan-T5 (encoder, decoder and the head tied to the embedding)"),
     t5("t5encoder", "T5EncoderModel", "T5's encoder alone (the text encoders of image models)"),
@@ -114,6 +163,6 @@ ROWS = (
 
 @hookimpl
 def register_gguf_architectures(register):
-    """The encoders: bert, t5, t5encoder."""
+    """The encoders: bert, modern-bert, t5, t5encoder."""
     for row in ROWS:
         register(row)

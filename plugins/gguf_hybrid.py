@@ -30,15 +30,40 @@ NEMOTRON_TENSORS = {"token_embd": "backbone.embeddings", "output_norm": "backbon
                     "ffn_down": "mixer.down_proj"}  # fmt: skip
 
 
-def per_layer(meta: GgufMetadata, key: str, layers: int) -> list[int]:
-    """The per-layer values of ``<arch>.key``: an array of ``layers`` whole numbers, or one number for every layer."""
+#: The multi-token-prediction block's own tensors, as Qwen3-Next's and Qwen3.5's checkpoints name them
+#: (``_QwenMtpMixin.filter_tensors`` in llama.cpp's conversion/qwen.py renames ``mtp.fc`` to ``nextn.eh_proj``, ...).
+QWEN_MTP = {"nextn.eh_proj": "mtp.fc", "nextn.enorm": "mtp.pre_fc_norm_embedding",
+            "nextn.hnorm": "mtp.pre_fc_norm_hidden", "nextn.shared_head_norm": "mtp.norm"}  # fmt: skip
+
+
+#: Nemotron 3's multi-token-prediction block: NemotronHModel (llama.cpp's conversion/nemotron.py, 0c1e57098) joins the
+#: checkpoint's mtp.layers.0 (input fusion, attention) and mtp.layers.1 (experts, head norm) in one block
+#: appended after the layers; the attention reads as mtp.layers.0 (its ``mixer``), the rest named here.
+NEMOTRON_MTP = {
+    "nextn.eh_proj": "mtp.layers.0.eh_proj", "nextn.enorm": "mtp.layers.0.enorm", "nextn.hnorm": "mtp.layers.0.hnorm",
+    "attn_norm": "mtp.layers.0.norm", "post_attention_norm": "mtp.layers.1.norm",
+    "nextn.shared_head_norm": "mtp.layers.1.final_layernorm", "ffn_gate_inp": "mtp.layers.1.mixer.gate",
+    "ffn_up_exps": "mtp.layers.1.mixer.experts.{e}.up_proj", "ffn_down_exps": "mtp.layers.1.mixer.experts.{e}.down_proj",
+    "ffn_up_shexp": "mtp.layers.1.mixer.shared_experts.up_proj",
+    "ffn_down_shexp": "mtp.layers.1.mixer.shared_experts.down_proj", "ffn_latent_down": "mtp.layers.1.mixer.fc1_latent_proj",
+    "ffn_latent_up": "mtp.layers.1.mixer.fc2_latent_proj",
+    "exp_probs_b.bias": "mtp.layers.1.mixer.gate.e_score_correction_bias",
+}  # fmt: skip
+
+
+def per_layer(meta: GgufMetadata, key: str, layers: int, kind: type = int) -> list[Any]:
+    """The per-layer values of ``<arch>.key``: an array of ``layers`` whole numbers (``kind`` bool: true or false),
+    or one number for every layer. An array over ``block_count`` also lists the multi-token-prediction blocks
+    after the layers (``nextn_predict_layers``, as llama.cpp's converters write it): cut to the layers."""
     full = f"{meta.arch}.{key}"
     value = meta.data.get(full)
     if isinstance(value, GgufArray):
         items = value.items
-        if items is None or len(items) != layers or any(type(v) is not int or v < 0 for v in items):
-            raise meta.error(full, f"must list {layers} whole numbers, one per layer (block_count)")
-        return list(items)
+        lengths = {layers, layers + meta.int(f"{meta.arch}.nextn_predict_layers", 0, minimum=0)}
+        if items is None or len(items) not in lengths or any(type(v) is not kind or v < 0 for v in items):
+            what = "true or false values" if kind is bool else "whole numbers"
+            raise meta.error(full, f"must list {layers} {what}, one per layer (block_count)")
+        return list(items)[:layers]
     return [meta.int(full, minimum=0)] * layers
 
 
@@ -94,6 +119,7 @@ def _nemotron_h(meta: GgufMetadata, config: dict[str, Any]) -> None:
         mlp_bias=_has(meta, ".ffn_up.bias"), attention_bias=_has(meta, ".attn_q.bias"),
     )  # fmt: skip
     config["head_dim"] = meta.int(f"{a}.attention.key_length", config["hidden_size"] // max(config["num_attention_heads"], 1))
+    config["num_nextn_predict_layers"] = meta.int(f"{a}.nextn_predict_layers", 0, minimum=0)  # the MTP block, not counted
     if "E" in pattern:
         experts, shared = _shape_of(meta, (".ffn_up_exps.weight",)), _shape_of(meta, (".ffn_up_shexp.weight",))
         latent = _shape_of(meta, (".ffn_latent_down.weight",))
@@ -147,7 +173,8 @@ def _falcon_h1(meta: GgufMetadata, config: dict[str, Any]) -> None:
 
 def _qwen3next(meta: GgufMetadata, config: dict[str, Any]) -> None:
     """Rule (Qwen3-Next): the gated DeltaNet's value head width is ``ssm.inner_size`` over its value heads
-    (``ssm.time_step_rank``); full attention every ``full_attention_interval``-th layer (llama.cpp's default 4)."""
+    (``ssm.time_step_rank``); the layer pattern from ``attention.recurrent_layers`` when written (true: gated
+    DeltaNet), else full attention every ``full_attention_interval``-th layer (llama.cpp's default 4)."""
     a, heads = meta.arch, config["linear_num_value_heads"]
     inner = meta.int(f"{a}.ssm.inner_size")
     if inner % heads:
@@ -155,6 +182,9 @@ def _qwen3next(meta: GgufMetadata, config: dict[str, Any]) -> None:
                          "(ssm.time_step_rank)")  # fmt: skip
     config.update(linear_value_head_dim=inner // heads, attention_bias=_has(meta, ".attn_q.bias"))
     config.setdefault("full_attention_interval", 4)
+    if meta.has(f"{a}.attention.recurrent_layers"):  # written when the config lists layer_types
+        recurrent = per_layer(meta, "attention.recurrent_layers", config["num_hidden_layers"], bool)
+        config["layer_types"] = ["linear_attention" if r else "full_attention" for r in recurrent]
     head_dim(meta, config)
 
 
@@ -178,7 +208,7 @@ ROWS = (
                  "ffn_down_exps": "mixer.experts.{e}.down_proj", "ffn_up_shexp": "mixer.shared_experts.up_proj",
                  "ffn_down_shexp": "mixer.shared_experts.down_proj", "ffn_latent_down": "mixer.fc1_latent_proj",
                  "ffn_latent_up": "mixer.fc2_latent_proj", "exp_probs_b.bias": "mixer.gate.e_score_correction_bias"},
-        description="Nemotron 3 (routed experts)",
+        mtp="mtp.layers", mtp_tensors=NEMOTRON_MTP, description="Nemotron 3 (routed experts)",
     ),
     # Granite-4.0-H: the checkpoint's fused input_linear (gate and up) is split by llama.cpp: joined, by count;
     # the shared MLP is ffn_*_shexp beside experts, ffn_* without (the dense models)
@@ -211,6 +241,8 @@ ROWS = (
                  "attn_output": "self_attn.o_proj", "ffn_gate": "feed_forward.gate_proj",
                  "ffn_up": "feed_forward.up_proj", "ffn_down": "feed_forward.down_proj"},
     ),
+    # Qwen3-Next: the MTP block (checkpoint mtp.*) is appended as blk.<layers> and counted in block_count by
+    # _QwenMtpMixin (conversion/qwen.py, llama.cpp 0c1e57098), with nextn_predict_layers; read as mtp.layers.0.
     # Qwen3-Next: gated DeltaNet layers (linear_attn; in_proj_qkvz as ssm_in, or split into attn_qkv and attn_gate
     # by newer converters: joined, by count) and gated attention every few layers, routed and shared experts
     GgufArchitecture(
@@ -221,7 +253,7 @@ ROWS = (
               "ssm.conv_kernel": "linear_conv_kernel_dim", "ssm.state_size": "linear_key_head_dim",
               "ssm.group_count": "linear_num_key_heads", "ssm.time_step_rank": "linear_num_value_heads",
               "full_attention_interval?": "full_attention_interval"},
-        fixed={"decoder_sparse_step": 1, "mlp_only_layers": []},
+        fixed={"decoder_sparse_step": 1, "mlp_only_layers": []}, mtp="mtp.layers", mtp_tensors=QWEN_MTP,
         tensors={"token_embd": "model.embed_tokens", "output_norm": "model.norm", "output": "lm_head",
                  "attn_norm": "input_layernorm", "post_attention_norm": "post_attention_layernorm",
                  "ssm_in": "linear_attn.in_proj_qkvz", "attn_qkv": "~linear_attn.in_proj_qkvz",

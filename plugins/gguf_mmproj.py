@@ -79,6 +79,40 @@ def _pixtral(meta: GgufMetadata, config: dict[str, Any]) -> None:
     vision["head_dim"] = vision["hidden_size"] // heads
 
 
+def _llava_legacy(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (mlp: LLaVA-1.5's legacy mmproj, written by llama.cpp's llava_surgery.py and
+    convert_image_encoder_to_gguf.py, tools/mtmd/legacy-models at 0c1e57098).
+
+    That script writes ``clip.vision.projection_dim`` as CLIP's own image-embedding width, so the language model's
+    width is the rows of ``mm.2`` (the projector's second linear). It drops the tower's last layer
+    (``encoder.layers.pop(-1)``: LLaVA reads the features of the layer before it, vision_feature_layer -2; with a
+    ``feature_layer`` list in the file, the layers after its largest) and ``post_layernorm``: the file holds
+    ``block_count`` layers and is counted so, with a note naming what transformers' LlavaForConditionalGeneration
+    builds more. Its names are the legacy ones: ``ffn_down`` is CLIP's ``mlp.fc1``, ``ffn_up`` its ``mlp.fc2``
+    (clip.cpp swaps them back by shape): a file whose shapes say otherwise is refused, as is LLaVA-NeXT's
+    (``image_grid_pinpoints``, ``model.image_newline``), which this row does not map."""
+    if meta.has("clip.vision.image_grid_pinpoints") or "model.image_newline" in meta.tensors:
+        raise meta.error("clip.vision.image_grid_pinpoints", "a legacy LLaVA-NeXT mmproj (image grid, image_newline): "
+                         "not mapped; registry maps LLaVA-1.5's (projector type mlp)")  # fmt: skip
+    width = meta.rows("mm.2.weight")
+    if width is None:
+        raise meta.error("mm.2.weight", "missing: the language model's width is its number of rows")
+    config["text_config"]["hidden_size"] = width
+    vision = config["vision_config"]
+    if meta.rows("v.blk.0.ffn_down.weight") not in (None, vision["intermediate_size"]):
+        raise meta.error("v.blk.0.ffn_down.weight", f"{meta.rows('v.blk.0.ffn_down.weight')} rows: not the legacy "
+                         f"converter's CLIP mlp.fc1 of feed_forward_length {vision['intermediate_size']}")  # fmt: skip
+    layers, d, ff = vision["num_hidden_layers"], vision["hidden_size"], vision["intermediate_size"]
+    layer = 4 * (d * d + d) + 4 * d + 2 * d * ff + ff + d  # attention with biases, two norms, the MLP
+    feature = meta.data.get("clip.vision.feature_layer")
+    dropped = ("one more layer (the last: LLaVA reads the features of the one before it), "
+               f"{layers + 1} in all, and the post_layernorm ({layer + 2 * d:,} parameters more)")  # fmt: skip
+    if feature is not None:
+        dropped = "the layers after the feature layer it reads and the post_layernorm"
+    meta.note(f"a legacy LLaVA mmproj (convert_image_encoder_to_gguf.py) holds {layers} vision layers and no "
+              f"post_layernorm, counted as it holds them; transformers' LlavaForConditionalGeneration builds {dropped}")
+
+
 def mmproj(projector_type: str, model_type: str, cls: str, tensors: dict[str, str], *, vision: dict, text: dict,
            completes: tuple[str, ...], layers: str = f"{VISION_MODEL}.encoder.layers", keys: dict | None = None,
            renumbered: dict | None = None,
@@ -126,6 +160,20 @@ ROWS = (
                  "num_key_value_heads": 1, "head_dim": 1, "vocab_size": 1},
            completes=("llama", "mistral3"), description="Mistral 3's vision tower (Pixtral), patch merger and projector; "
            "with a llama or mistral3 GGUF: the whole mistral3 model"),
+    # LLaVA-1.5's legacy mmproj (projector type mlp): CLIPModel's vision tower less its last layer and post_layernorm,
+    # under get_tensor_name's names (v.class_embd, v.pre_ln, ffn_down for mlp.fc1), and the projector mm.0 / mm.2
+    # (model.mm_projector.0 / .2 of llava_surgery.py's llava.projector); see _llava_legacy
+    mmproj("mlp", "llava", "LlavaForConditionalGeneration",
+           {"v.class_embd": f"{VISION_MODEL}.embeddings.class_embedding", **SIGLIP_TOP,
+            "v.pre_ln": f"{VISION_MODEL}.pre_layrnorm", **ENCODER_LAYER, "ffn_down": "mlp.fc1", "ffn_up": "mlp.fc2",
+            "mm.0": f"{PROJECTOR}.linear_1", "mm.2": f"{PROJECTOR}.linear_2"},
+           keys={k: v for k, v in VISION_KEYS.items() if k != "vision.projection_dim"}, rule=_llava_legacy,
+           presence={"multimodal_projector_bias": "mm.0.bias"},
+           vision={"model_type": "clip_vision_model", "post_layernorm": False},
+           text={"model_type": "llama", "num_hidden_layers": 1, "intermediate_size": 1, "num_attention_heads": 1,
+                 "num_key_value_heads": 1, "head_dim": 1, "vocab_size": 1},
+           completes=("llama",), description="LLaVA-1.5's legacy mmproj (CLIP tower less its last layer and "
+           "post_layernorm, two-layer projector); with a llama GGUF: the whole llava model as the files hold it"),
 )  # fmt: skip
 
 

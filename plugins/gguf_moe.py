@@ -29,6 +29,12 @@ SHARED_EXPERTS = {"ffn_gate_shexp": "mlp.shared_experts.gate_proj", "ffn_up_shex
 SCORE_BIAS = {"exp_probs_b.bias": "mlp.gate.e_score_correction_bias"}
 
 
+#: A multi-token-prediction layer's own tensors (gguf-py's NEXTN_*), kept by llama.cpp under the layer's number as
+#: the DeepSeek-V3 / GLM-4.5 checkpoints keep them (``model.layers.<n>.eh_proj``).
+NEXTN = {"nextn.eh_proj": "eh_proj", "nextn.enorm": "enorm", "nextn.hnorm": "hnorm", "nextn.embed_tokens": "embed_tokens",
+         "nextn.shared_head_head": "shared_head.head", "nextn.shared_head_norm": "shared_head.norm"}  # fmt: skip
+
+
 def moe_row(name: str, model_type: str, cls: str, tensors: dict[str, str], keys: dict[str, str], *, presence=None,
             fixed=None, rule=head_dim, description: str = "") -> GgufArchitecture:  # fmt: skip
     """A row of a mixture-of-experts decoder: the shared keys and top tensors, a tied head when ``output.weight``
@@ -41,7 +47,8 @@ def moe_row(name: str, model_type: str, cls: str, tensors: dict[str, str], keys:
 
 
 def _glm4moe(meta: GgufMetadata, config: dict[str, Any]) -> None:
-    """Rule (GLM-4.5): ``block_count`` counts the multi-token-prediction layers llama.cpp keeps as the last blocks."""
+    """Rule (GLM-4.5): ``block_count`` counts the multi-token-prediction layers llama.cpp keeps as the last blocks
+    (Glm4MoeModel in llama.cpp 0c1e57098's conversion/glm.py: block_count + num_nextn_predict_layers, unless --no-mtp)."""
     head_dim(meta, config)
     config["num_hidden_layers"] -= config.get("num_nextn_predict_layers", 0)
     if config["num_hidden_layers"] < 1:
@@ -66,6 +73,15 @@ def _deepseek2(meta: GgufMetadata, config: dict[str, Any]) -> None:
     config.setdefault("q_lora_rank", None)
     if any(name.endswith(".exp_probs_b.bias") for name in meta.tensors):
         config.update(model_type="deepseek_v3", architectures=["DeepseekV3ForCausalLM"])
+    # GLM-4.7-Flash (Glm4MoeLiteModel, a DeepseekV2Model with skip_mtp false in llama.cpp 0c1e57098's conversion/glm.py)
+    # keeps its MTP layers as the last blocks, counted in block_count; DeepSeek's own converter drops them (skip_mtp)
+    mtp = meta.int(f"{a}.nextn_predict_layers", 0, minimum=0)
+    if mtp:
+        if config["num_hidden_layers"] <= mtp or config["model_type"] != "deepseek_v3":
+            raise meta.error(f"{a}.nextn_predict_layers", f"{mtp} prediction layers in block_count "
+                             f"{config['num_hidden_layers']}: only a deepseek_v3-style file (router score biases) with "
+                             "layers before them is mapped")  # fmt: skip
+        config.update(num_hidden_layers=config["num_hidden_layers"] - mtp, num_nextn_predict_layers=mtp)
 
 
 _QWEN_MOE = {**EXPERT_KEYS, "expert_feed_forward_length": "moe_intermediate_size"}
@@ -104,10 +120,7 @@ ROWS = (
     # GLM-4.5: dense first layers, routed and shared experts; the MTP layers are the last blocks
     moe_row("glm4moe", "glm4_moe", "Glm4MoeForCausalLM",
             {**ATTENTION, **MLP, **QK_NORM, "attn_norm": "input_layernorm",
-             "post_attention_norm": "post_attention_layernorm", **EXPERTS, **SHARED_EXPERTS, **SCORE_BIAS,
-             "nextn.eh_proj": "eh_proj", "nextn.enorm": "enorm", "nextn.hnorm": "hnorm",
-             "nextn.embed_tokens": "embed_tokens", "nextn.shared_head_head": "shared_head.head",
-             "nextn.shared_head_norm": "shared_head.norm"},
+             "post_attention_norm": "post_attention_layernorm", **EXPERTS, **SHARED_EXPERTS, **SCORE_BIAS, **NEXTN},
             {**GLM_KEYS, "nextn_predict_layers?": "num_nextn_predict_layers"},
             presence={"attention_bias": "blk.0.attn_q.bias", "use_qk_norm": "blk.0.attn_q_norm.weight"}, rule=_glm4moe),
     # DeepSeek-V2/V3 (also Kimi K2): multi-head latent attention, dense first layers, routed and shared experts
@@ -116,7 +129,7 @@ ROWS = (
              "attn_q_b": "self_attn.q_b_proj", "attn_kv_a_mqa": "self_attn.kv_a_proj_with_mqa",
              "attn_kv_a_norm": "self_attn.kv_a_layernorm", "attn_kv_b": "self_attn.kv_b_proj",
              "attn_k_b": "~self_attn.kv_b_proj", "attn_v_b": "~self_attn.kv_b_proj", "attn_output": "self_attn.o_proj",
-          **PRE_NORMS, **MLP, **EXPERTS, **SHARED_EXPERTS, **SCORE_BIAS},
+          **PRE_NORMS, **MLP, **EXPERTS, **SHARED_EXPERTS, **SCORE_BIAS, **NEXTN},
             {**GLM_KEYS, "attention.q_lora_rank?": "q_lora_rank", "attention.kv_lora_rank": "kv_lora_rank"},
             rule=_deepseek2, description="deepseek_v3 when the routers have score biases; also Kimi K2"),
 )

@@ -21,7 +21,7 @@ from typing import Any
 
 from registry import GgufArchitecture, GgufMetadata, hookimpl
 from registry.plugins.gguf_decoders import ATTENTION, DECODER_KEYS, MLP, PRE_NORMS, QK_NORM, decoder, head_dim
-from registry.plugins.gguf_hybrid import LFM2_TENSORS, lfm2_layers
+from registry.plugins.gguf_hybrid import LFM2_TENSORS, QWEN_MTP, lfm2_layers
 from registry.plugins.gguf_moe import EXPERT_KEYS, EXPERTS, GLM_KEYS, SCORE_BIAS, SHARED_EXPERTS, moe_row
 
 #: Every bias of an ERNIE 4.5 layer follows one switch (use_bias).
@@ -88,7 +88,8 @@ def _qwen35(meta: GgufMetadata, config: dict[str, Any]) -> None:
     if not heads or inner % heads:
         raise meta.error(f"{a}.ssm.inner_size", f"{inner} is not a multiple of the {heads} value heads "
                          "(ssm.time_step_rank)")  # fmt: skip
-    full = [f"blk.{i}.attn_q.weight" in meta.tensors for i in range(n)]
+    full = [f"blk.{i}.attn_q.weight" in meta.tensors for i in range(n)]  # n: the layers, the MTP blocks cut
+    config["mtp_num_hidden_layers"] = meta.int(f"{a}.nextn_predict_layers", 0, minimum=0)
     config.update(linear_value_head_dim=inner // heads, layer_types=["full_attention" if f else "linear_attention"
                   for f in full], attention_bias=any(name.endswith(".attn_q.bias") for name in meta.tensors))  # fmt: skip
     head_dim(meta, config)
@@ -159,13 +160,17 @@ ROWS = (
                  "exp_probs_b.bias": "feed_forward.expert_bias"},
         presence={"tie_word_embeddings": "!output.weight"},
     ),
-    # Qwen3.5 (the language model of Qwen3.5's checkpoints, text only): gated DeltaNet and gated attention layers
+    # Qwen3.5 (the language model of Qwen3.5's checkpoints, text only): gated DeltaNet and gated attention layers;
+    # its MTP block appended as the last blk and counted in block_count (Qwen3_5TextModel derives from
+    # Qwen3NextModel and _QwenMtpMixin, llama.cpp conversion/qwen.py at 0c1e57098)
     GgufArchitecture(
         "qwen35", model_type="qwen3_5_text", classes=("Qwen3_5ForCausalLM",), rule=_qwen35, keys=_QWEN35_KEYS,
+        mtp="mtp.layers", mtp_tensors=QWEN_MTP,
         tensors={**_QWEN35_TENSORS, **MLP}, presence={"tie_word_embeddings": "!output.weight"},
     ),
     GgufArchitecture(
         "qwen35moe", model_type="qwen3_5_moe_text", classes=("Qwen3_5MoeForCausalLM",), rule=_qwen35,
+        mtp="mtp.layers", mtp_tensors=QWEN_MTP,
         keys={**{k: v for k, v in _QWEN35_KEYS.items() if k != "feed_forward_length"}, **EXPERT_KEYS,
               "expert_feed_forward_length": "moe_intermediate_size",
               "expert_shared_feed_forward_length": "shared_expert_intermediate_size"},

@@ -14,7 +14,7 @@ chooses the tensor names of that implementation's Hugging Face classes
 * pre-norm encoder layers: attention (``qkv_bias``; the output projection always has a
   bias) and an MLP of ``d_ff`` (DINOv2's ``swiglu``: gate, up and down projections), with
   DINOv2's layer scale (``lambda1``/``lambda2``) where the layout has it; CLIP's norm before
-  the first layer (``pre_layrnorm``) and a final norm;
+  the first layer (``pre_layrnorm``) and a final norm (``final_norm``: none in llama.cpp's legacy LLaVA mmproj);
 * the head: ViT's ``pooler`` (``pooler_dim`` outputs), CLIP's image-embedding projection
   (``head = "projection"``: ``visual_projection``, ``d_model → projection_dim`` without a bias, as
   CLIPVisionModelWithProjection has it, the encoder then held under the layout's prefix), SigLIP's attention-pooling head
@@ -64,6 +64,8 @@ class VisionParams(FamilyParams):
     mask_token: bool = Field(False, description="a learned mask token (DINOv2; ViT's masked-image modelling)")
     n_register_tokens: NonNegativeInt = Field(0, description="DINOv2's register tokens")
     swiglu: bool = Field(False, description="DINOv2's SwiGLU MLP (gate, up and down projections of d_ff)")
+    final_norm: bool = Field(True, description="the norm after the layers (CLIP's post_layernorm); false: without it, "
+                             "as llama.cpp's legacy LLaVA mmproj files hold CLIP's tower")
 
     @model_validator(mode="after")
     def _check(self) -> VisionParams:
@@ -171,7 +173,9 @@ def tower(p: VisionParams) -> list:
     blocks = _embeddings(p, lay)
     if lay.pre_norm:
         blocks.append(LayerNorm(name=lay.pre_norm, dim=p.d_model))
-    blocks += [Repeat(name=lay.layers, count=p.n_layers, blocks=_layer(p, lay)), LayerNorm(name=lay.final_norm, dim=p.d_model)]
+    blocks.append(Repeat(name=lay.layers, count=p.n_layers, blocks=_layer(p, lay)))
+    if p.final_norm:
+        blocks.append(LayerNorm(name=lay.final_norm, dim=p.d_model))
     if p.pooler:
         blocks.append(Linear(name=lay.pooler, in_features=p.d_model, out_features=p.pooler_dim or p.d_model, component="head"))
     if p.pool_head:

@@ -66,6 +66,17 @@ def _clip_projection(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["projection_dim"] = ("projection_dim", cfg.int("projection_dim", DEFAULTS["clip_vision_model"]["projection_dim"], minimum=1))
 
 
+def _post_layernorm(cfg: ConfigReader, cls: str, params: Params) -> tuple[str, ...]:
+    """Rule (CLIP's vision tower): ``post_layernorm`` false (which a GGUF file's mapping sets: llama.cpp's legacy
+    LLaVA converter, convert_image_encoder_to_gguf.py, drops it, LLaVA reading an earlier layer's features) builds
+    the tower without its final norm, with a note; transformers' CLIPVisionModel always has it."""
+    if cfg.bool("post_layernorm", True):
+        return ()
+    params["final_norm"] = ("post_layernorm", False)
+    return ("the vision tower's post_layernorm is not in the file: counted without it (transformers' CLIPVisionModel "
+            "holds it: 2 × hidden_size parameters more)",)
+
+
 def _dinov2_mlp(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (DINOv2): the MLP is ``hidden_size * mlp_ratio`` wide; SwiGLU's is two thirds of that,
     rounded up to a multiple of 8 (``Dinov2SwiGLUFFN``)."""
@@ -85,7 +96,8 @@ def _row(name: str, classes: tuple[str, ...], reads: dict, shape_free: frozenset
 
 _DINOV2 = {"qkv_bias": "qkv_bias", "swiglu": "use_swiglu_ffn"}
 _CLIP_VISION = _row("clip_vision_model", ("CLIPVisionModel", "CLIPVisionModelWithProjection"), {"d_ff": "intermediate_size"},
-                    frozenset({"projection_dim"}), _clip_projection, fixed={"layout": "clip", "patch_bias": False})  # fmt: skip
+                    frozenset({"projection_dim"}), _clip_projection, _post_layernorm,
+                    fixed={"layout": "clip", "patch_bias": False})  # fmt: skip
 _SIGLIP_VISION = _row("siglip_vision_model", ("SiglipVisionModel",), {"d_ff": "intermediate_size", "pool_head": "vision_use_head"},
                       frozenset(), fixed={"layout": "siglip", "class_token": False})  # fmt: skip
 

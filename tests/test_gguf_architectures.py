@@ -142,6 +142,11 @@ MOE_CASES = [
          deepseek_tensors, extra=score_biases),
     Case("deepseek2", "deepseek_v2", "DeepseekV2ForCausalLM", {**DEEPSEEK, "q_lora_rank": None}, deepseek_keys,
          deepseek_tensors),
+    # GLM-4.7-Flash's way (Glm4MoeLiteModel, llama.cpp 0c1e57098 conversion/glm.py): written as deepseek2 with its MTP
+    # layer kept as the last block (block_count + 1, nextn_predict_layers 1)
+    Case("deepseek2", "deepseek_v3", "DeepseekV3ForCausalLM", {**DEEPSEEK, "q_lora_rank": 32},
+         lambda c: {**deepseek_keys(c), "block_count": c.num_hidden_layers + 1, "nextn_predict_layers": 1},
+         deepseek_tensors, extra=score_biases, mtp=1),
 ]
 
 

@@ -7,6 +7,8 @@ transformers' count and the checkpoint's names (llama.cpp's reshaped tensors by 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.gguf_files import Case, case_id, check_case, granite_experts, mamba2_layout, split_experts
@@ -212,6 +214,27 @@ def qwen3next_keys(config):
             "full_attention_interval": config.layer_types.index("full_attention") + 1}  # fmt: skip
 
 
+def qwen3next_mtp_keys(config):
+    """Qwen3NextModel with _QwenMtpMixin (llama.cpp conversion/qwen.py, 0c1e57098): block_count counts the MTP block
+    appended after the layers, nextn_predict_layers says how many; attention.recurrent_layers lists every block
+    (the MTP block false: full attention) when the config has layer_types."""
+    recurrent = [kind == "linear_attention" for kind in config.layer_types] + [False]
+    return {**qwen3next_keys(config), "block_count": config.num_hidden_layers + 1, "nextn_predict_layers": 1,
+            "attention.recurrent_layers": recurrent}  # fmt: skip
+
+
+def qwen3next_split_tensors(name, shape, config):
+    """Qwen3NextModel.modify_tensors at 0c1e57098: in_proj_qkvz written as attn_qkv (q, k, v of every head) and
+    attn_gate (z); the rest as qwen3next_tensors."""
+    if name.endswith("in_proj_qkvz.weight"):
+        block, hidden = name.split(".")[2], shape[1]
+        key = config.linear_key_head_dim * config.linear_num_key_heads
+        value = config.linear_value_head_dim * config.linear_num_value_heads
+        return [(f"gguf:blk.{block}.attn_qkv.weight", (2 * key + value, hidden)),
+                (f"gguf:blk.{block}.attn_gate.weight", (value, hidden))]  # fmt: skip
+    return qwen3next_tensors(name, shape, config)
+
+
 def qwen3next_tensors(name, shape, config):
     """Qwen3NextModel.modify_tensors: the convolution squeezed, dt_bias renamed dt_proj.bias; experts stacked."""
     if name.endswith("conv1d.weight"):
@@ -229,6 +252,16 @@ QWEN3_NEXT_CASES = [
          "linear_key_head_dim": 8, "linear_value_head_dim": 8, "linear_conv_kernel_dim": 4,
          "full_attention_interval": 2, "pad_token_id": 0, "tie_word_embeddings": False},
          qwen3next_keys, qwen3next_tensors),  # fmt: skip
+    # as llama.cpp 0c1e57098 writes it: the MTP block after the layers (a full-attention layer with experts and
+    # the prediction module's eh_proj, enorm, hnorm, shared_head_norm), recurrent_layers, attn_qkv / attn_gate
+    Case("qwen3next", "qwen3_next", "Qwen3NextForCausalLM", {"vocab_size": 96, "hidden_size": 64,
+         "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
+         "intermediate_size": 80, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 24,
+         "shared_expert_intermediate_size": 40, "linear_num_key_heads": 2, "linear_num_value_heads": 4,
+         "linear_key_head_dim": 8, "linear_value_head_dim": 8, "linear_conv_kernel_dim": 4,
+         "layer_types": ["linear_attention", "full_attention", "linear_attention", "full_attention"],
+         "pad_token_id": 0, "tie_word_embeddings": False},
+         qwen3next_mtp_keys, qwen3next_split_tensors, mtp=1),  # fmt: skip
 ]
 
 
@@ -262,6 +295,28 @@ NEMOTRON_MOE_CASES = [
          extra=lambda c: {f"blk.{i}.exp_probs_b.bias": (c.n_routed_experts,)
                           for i, k in enumerate(c.hybrid_override_pattern) if k == "E"}),  # fmt: skip
 ]
+
+
+def nemotron_mtp_keys(config):
+    """NemotronHModel with an MTP head (llama.cpp conversion/nemotron.py at 0c1e57098): one block appended after the
+    layers (block_count + 1, nextn_predict_layers 1), listed among the attention and MoE layers of the arrays."""
+    keys = nemotron_moe_keys(config)
+    return {**keys, "block_count": config.num_hidden_layers + 1, "nextn_predict_layers": 1,
+            "attention.head_count_kv": [*keys["attention.head_count_kv"], config.num_key_value_heads],
+            "feed_forward_length": [*keys["feed_forward_length"], config.moe_intermediate_size]}  # fmt: skip
+
+
+def nemotron_mtp_block(config):
+    """The MTP block's tensors beyond a copy of the last (MoE) layer: the checkpoint's mtp.layers.0 attention and
+    mtp.layers.1.norm (post_attention_norm), as NemotronHModel.modify_tensors renames them; the score biases."""
+    n, d, hd = config.num_hidden_layers, config.hidden_size, config.head_dim
+    q, kv = config.num_attention_heads * hd, config.num_key_value_heads * hd
+    return {**NEMOTRON_MOE_CASES[0].extra(config), f"blk.{n}.attn_q.weight": (q, d), f"blk.{n}.attn_k.weight": (kv, d),
+            f"blk.{n}.attn_v.weight": (kv, d), f"blk.{n}.attn_output.weight": (d, q),
+            f"blk.{n}.post_attention_norm.weight": (d,)}  # fmt: skip
+
+
+NEMOTRON_MOE_CASES.append(replace(NEMOTRON_MOE_CASES[0], keys=nemotron_mtp_keys, extra=nemotron_mtp_block, mtp=1))
 
 
 @pytest.mark.parametrize("case", NEMOTRON_MOE_CASES, ids=[case_id(c) for c in NEMOTRON_MOE_CASES])

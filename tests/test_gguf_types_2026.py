@@ -81,6 +81,15 @@ def qwen35_keys(config):
     return keys
 
 
+def qwen35_mtp_keys(config):
+    """Qwen3_5TextModel (Qwen3NextModel, _QwenMtpMixin; llama.cpp conversion/qwen.py at 0c1e57098): block_count counts
+    the MTP block appended after the layers (mtp_num_hidden_layers), nextn_predict_layers says how many, and
+    attention.recurrent_layers lists every block (the MTP block false)."""
+    recurrent = [kind == "linear_attention" for kind in config.layer_types] + [False]
+    return {**qwen35_keys(config), "block_count": config.num_hidden_layers + 1, "nextn_predict_layers": 1,
+            "attention.recurrent_layers": recurrent}  # fmt: skip
+
+
 def qwen35_tensors(name, shape, config):
     """The convolution squeezed, dt_bias written as ssm_dt.bias; the fused experts as the checkpoint's."""
     if name.endswith("conv1d.weight"):
@@ -130,6 +139,11 @@ CASES = [
     Case("qwen35moe", "qwen3_5_moe_text", "Qwen3_5MoeForCausalLM",
          {**QWEN35, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 24,
           "shared_expert_intermediate_size": 40}, qwen35_keys, qwen35_tensors),
+    # with the MTP block llama.cpp appends (the last layer's copy and the prediction module's own tensors)
+    Case("qwen35", "qwen3_5_text", "Qwen3_5ForCausalLM", QWEN35, qwen35_mtp_keys, qwen35_tensors, mtp=1),
+    Case("qwen35moe", "qwen3_5_moe_text", "Qwen3_5MoeForCausalLM",
+         {**QWEN35, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 24,
+          "shared_expert_intermediate_size": 40}, qwen35_mtp_keys, qwen35_tensors, mtp=1),
     Case("minimax-m2", "minimax_m2", "MiniMaxM2ForCausalLM",
          {**UNTIED, "num_local_experts": 4, "num_experts_per_tok": 2, "head_dim": 16},
          lambda c: {"expert_feed_forward_length": c.intermediate_size}, minimax_experts,

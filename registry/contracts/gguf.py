@@ -33,6 +33,12 @@ class GgufMetadata:
         self.tensors = tensors  # the shape of each tensor, by GGUF name
         arch = self.data.get("general.architecture")
         self.arch: str = arch if isinstance(arch, str) else ""
+        self.notes: list[str] = []  # lines a rule tells the user (see :meth:`note`)
+
+    def note(self, line: str) -> None:
+        """Tell the user ``line`` with the model read from this file (printed as a warning): what the file holds
+        otherwise than the checkpoint it came from, where the count is still exact for the file."""
+        self.notes.append(line)
 
     def error(self, key: str, message: str) -> SpecError:
         """The SpecError for ``key``."""
@@ -90,6 +96,10 @@ class GgufArchitecture:
       the file's numbers under that prefix and ``<rest>`` read through ``tensors`` (Qwen3-VL's deepstack
       mergers, ``v.deepstack.<block>.fc1`` for ``deepstack_merger_list.<j>.linear_fc1``); an entry
       ``<prefix>.<rest>`` of ``tensors`` holds for that group before ``<rest>`` (T5's ``dec.blk.ffn_norm``);
+    * ``mtp``: the checkpoint list of the multi-token-prediction blocks llama.cpp appends after the last layer
+      (``<arch>.nextn_predict_layers`` of them, counted in ``block_count``): ``block_count`` is read less them
+      (per-layer arrays cut to the layers), and ``blk.<layers + j>.<rest>`` is ``<mtp>.<j>.<rest>`` (``<rest>``
+      read through ``mtp_tensors``, a whole checkpoint name, then ``tensors``): Qwen3-Next's ``mtp.layers``;
     * ``presence``: config field -> GGUF tensor whose presence in the file sets it true (``!`` first:
       absence sets it true);
     * ``fixed``: config fields the architecture sets whatever the file says;
@@ -131,6 +141,8 @@ class GgufArchitecture:
     rule: Callable[[GgufMetadata, dict[str, Any]], None] | None = None
     vocab: str = "token_embd.weight"
     blocks: str = "blk"
+    mtp: str = ""
+    mtp_tensors: Mapping[str, str] = field(default_factory=dict)
     selected_by: tuple[str, ...] = ()
     parts: tuple[str, ...] = ()
     completes: tuple[str, ...] = ()
@@ -157,17 +169,20 @@ class GgufArchitecture:
             if self.tensor_name is not None or not isinstance(self.model_type, str) or not self.model_type:
                 return f"GGUF architecture {self.name!r}: a row needs a model_type and no tensor_name"
             if not all(isinstance(m, Mapping) for m in (self.keys, self.tensors, self.presence, self.fixed, self.variants,
-                                                        self.renumbered)):
-                return (f"GGUF architecture {self.name!r}: keys, tensors, variants, renumbered, presence and fixed must "
-                        "be mappings")  # fmt: skip
+                                                        self.renumbered, self.mtp_tensors)):
+                return (f"GGUF architecture {self.name!r}: keys, tensors, variants, renumbered, mtp_tensors, presence and "
+                        "fixed must be mappings")  # fmt: skip
             texts = [*self.keys.items(), *self.tensors.items(), *self.presence.items(), *self.fixed,
                      *(pair for v in self.variants.values() for pair in (v.items() if isinstance(v, Mapping) else [v])),
-                     *self.variants, *self.renumbered.items(), *self.classes, *self.not_parameters, self.layers, self.vocab, self.blocks,
+                     *self.variants, *self.renumbered.items(), *self.mtp_tensors.items(), self.mtp, *self.classes,
+                     *self.not_parameters, self.layers, self.vocab, self.blocks,
                      *self.selected_by, *self.parts, *self.completes, self.text_model_type]  # fmt: skip
             if not all(isinstance(x, str) for t in texts for x in (t if isinstance(t, tuple) else (t,))):
-                return (f"GGUF architecture {self.name!r}: the names of keys, tensors, variants, renumbered, presence, fixed, "
-                        "classes, not_parameters, layers, vocab, blocks, selected_by, parts, completes and text_model_type "
-                        "must be text")  # fmt: skip
+                return (f"GGUF architecture {self.name!r}: the names of keys, tensors, variants, renumbered, presence, "
+                        "fixed, mtp, mtp_tensors, classes, not_parameters, layers, vocab, blocks, selected_by, parts, "
+                        "completes and text_model_type must be text")  # fmt: skip
+            if self.mtp and "block_count" not in self.keys:
+                return f"GGUF architecture {self.name!r}: mtp needs the block_count key (whose count it cuts)"
             if ("/" in self.name) != bool(self.selected_by):
                 return (f"GGUF architecture {self.name!r}: a row named <architecture>/<value> needs selected_by (the "
                         "metadata keys whose value picks it), and only such a row has them")  # fmt: skip
@@ -185,5 +200,5 @@ class GgufArchitecture:
     def fingerprint(self) -> tuple[object, ...]:
         """The plugin code and data this mapping runs, with its code objects (see ``Family.fingerprint``)."""
         return (*code_of(self.config, self.tensor_name, self.rule), self.keys, self.tensors, self.variants, self.renumbered,
-                self.presence, self.fixed, self.vocab, self.blocks, self.selected_by, self.parts, self.completes,
-                self.text_model_type)
+                self.mtp, self.mtp_tensors, self.presence, self.fixed, self.vocab, self.blocks, self.selected_by,
+                self.parts, self.completes, self.text_model_type)

@@ -75,11 +75,12 @@ def gguf_model(checkpoint: Checkpoint, *, strict: bool = False) -> Model:
     data = _config(arch, meta)
     name = meta.data.get("general.name")
     name = name if isinstance(name, str) and name.strip() else checkpoint.path.rsplit("/", 1)[-1].removesuffix(".gguf")
-    return _model(data, checkpoint.path, name, f"GGUF architecture {arch.name}", arch.parts, strict)
+    return _model(data, checkpoint.path, name, f"GGUF architecture {arch.name}", arch.parts, strict, meta.notes)
 
 
-def _model(data: dict[str, Any], path: str, name: str, source: str, parts: tuple[str, ...], strict: bool) -> Model:
-    """The model of config ``data`` (only ``parts`` of a composite, when given)."""
+def _model(data: dict[str, Any], path: str, name: str, source: str, parts: tuple[str, ...], strict: bool,
+           notes: list[str]) -> Model:  # fmt: skip
+    """The model of config ``data`` (only ``parts`` of a composite, when given); ``notes``: the rules' lines."""
     from registry.model import Model, build_architecture
     from registry.sources.hf_config import map_config, source_of
 
@@ -99,13 +100,15 @@ def _model(data: dict[str, Any], path: str, name: str, source: str, parts: tuple
         warnings=(
             *(str(e) for e in load_gguf_architectures().errors),  # a faulty GGUF mapping plugin, named
             *(n for n in imported.notes if "architectures: not given" not in n),
+            *(f"{path}: {line}" for line in notes),
         ),
     )
 
 
-def _pair_config(checkpoint: Checkpoint) -> tuple[dict[str, Any], str]:
+def _pair_config(checkpoint: Checkpoint) -> tuple[dict[str, Any], str, list[str]]:
     """The composite config of a folder's language-model GGUF and the mmproj GGUF that completes it
-    (``checkpoint.files``), and where it comes from; refused when the mmproj does not complete that model."""
+    (``checkpoint.files``), where it comes from and the rules' notes; refused when the mmproj does not complete
+    that model."""
     text, mmproj = checkpoint.files
     text_arch, text_meta = _architecture(text)
     arch, meta = _architecture(mmproj)
@@ -121,7 +124,8 @@ def _pair_config(checkpoint: Checkpoint) -> tuple[dict[str, Any], str]:
     data["text_config"] = text_config
     if "tie_word_embeddings" in text_config:  # the composite's top-level field ties the language model's head
         data["tie_word_embeddings"] = text_config["tie_word_embeddings"]
-    return data, f"GGUF architectures {text_arch.name} ({_name(text)}) and {arch.name} ({_name(mmproj)})"
+    notes = [f"{_name(text)}: {n}" for n in text_meta.notes] + [f"{_name(mmproj)}: {n}" for n in meta.notes]
+    return data, f"GGUF architectures {text_arch.name} ({_name(text)}) and {arch.name} ({_name(mmproj)})", notes
 
 
 def _name(checkpoint: Checkpoint) -> str:
@@ -131,10 +135,10 @@ def _name(checkpoint: Checkpoint) -> str:
 def gguf_pair_model(checkpoint: Checkpoint, *, strict: bool = False) -> Model:
     """The whole composite model of a folder holding a language-model GGUF and its mmproj GGUF
     (``checkpoint.files``: the two, as :func:`registry.checkpoints.gguf.read_gguf_pair` reads them)."""
-    data, source = _pair_config(checkpoint)
+    data, source, notes = _pair_config(checkpoint)
     name = checkpoint.files[0].metadata.get("general.name")
     name = name if isinstance(name, str) and name.strip() else checkpoint.path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-    return _model(data, checkpoint.path, name, source, (), strict)
+    return _model(data, checkpoint.path, name, source, (), strict, notes)
 
 
 def gguf_tensors_as_checkpoint(checkpoint: Checkpoint) -> tuple[list[TensorInfo], list[str]]:
@@ -144,9 +148,9 @@ def gguf_tensors_as_checkpoint(checkpoint: Checkpoint) -> tuple[list[TensorInfo]
     language model's placed where the composite puts its text part (``model.language_model.``)."""
     if checkpoint.files:
         return _pair_tensors(checkpoint)
-    arch, _ = _architecture(checkpoint)
+    arch, meta = _architecture(checkpoint)
     if arch.is_row:
-        return row_tensors(arch, list(checkpoint.tensors), checkpoint.path)
+        return row_tensors(arch, list(checkpoint.tensors), checkpoint.path, meta)
     renamed: list[TensorInfo] = []
     skipped: list[str] = []
     what = f"GGUF architecture {arch.name!r} tensor_name()"
@@ -166,7 +170,7 @@ def _pair_tensors(checkpoint: Checkpoint) -> tuple[list[TensorInfo], list[str]]:
     """The tensors of a folder's pair of GGUF files under the composite model's names."""
     from registry.sources.hf_config import map_config
 
-    data, _ = _pair_config(checkpoint)
+    data, _, _ = _pair_config(checkpoint)
     text_part = next(p for p in map_config(data, checkpoint.path).params["parts"] if p["part"] == "text")
     path, moves = text_part.get("path", ""), text_part.get("moves", {})
 

@@ -15,6 +15,8 @@ than the checkpoint does, the row says so and the count stays exact:
   split into the E tensors of shape ``(ff, d)`` that the checkpoint holds;
 * numbered groups numbered otherwise (``renumbered``: Qwen3-VL's deepstack mergers, numbered by the
   block that feeds them): renumbered by rank, as the checkpoint's list;
+* multi-token-prediction blocks llama.cpp appends after the last layer (``mtp``; ``nextn_predict_layers`` of them,
+  counted in ``block_count``): no layers of the model, read under the checkpoint's MTP list (``mtp.layers.0``);
 * the same elements in another layout (``~module``: transposed, squeezed, stacked otherwise), or
   two GGUF tensors joined in one checkpoint tensor: the names map, and the tensor is compared by
   its number of elements (``flat``), not its shape.
@@ -31,7 +33,7 @@ from registry.contracts import REQUIRED, GgufArchitecture, GgufMetadata
 from registry.errors import SpecError
 from registry.sources.dotted import put_dotted
 
-__all__ = ["row_config", "row_tensors"]
+__all__ = ["mtp_blocks", "row_config", "row_tensors"]
 
 _KINDS = (".weight", ".bias")
 
@@ -52,12 +54,24 @@ def row_config(arch: GgufArchitecture, meta: GgufMetadata) -> dict[str, Any]:
         value = meta.int(f"{meta.arch}.{key}", None if optional else REQUIRED, minimum=0)
         if value is not None:
             put_dotted(config, name, value)
+    if arch.mtp:  # the multi-token-prediction blocks after the last layer are no layers of the model
+        field, tail = arch.keys["block_count"], mtp_blocks(meta)
+        if config[field] <= tail:
+            raise meta.error(f"{meta.arch}.nextn_predict_layers", f"{tail} leaves no layer of block_count "
+                             f"{config[field]} before the prediction blocks")  # fmt: skip
+        config[field] -= tail
     for name, tensor in arch.presence.items():
         put_dotted(config, name, (tensor.removeprefix("!") in meta.tensors) != tensor.startswith("!"))
     _merge(config, copy.deepcopy(dict(arch.fixed)))  # a list the mapping may keep is the file's own
     if arch.rule is not None:
         arch.rule(meta, config)
     return config
+
+
+def mtp_blocks(meta: GgufMetadata) -> int:
+    """The multi-token-prediction blocks llama.cpp's converter appends after the last layer and counts in
+    ``block_count`` (``<arch>.nextn_predict_layers``; none when absent, as ``--no-mtp`` writes)."""
+    return meta.int(f"{meta.arch}.nextn_predict_layers", 0, minimum=0)
 
 
 def _merge(config: dict[str, Any], fixed: dict[str, Any]) -> None:
@@ -84,11 +98,19 @@ def _ranks(arch: GgufArchitecture, names: set[str]) -> dict[str, dict[int, int]]
 
 
 def _target(arch: GgufArchitecture, tensors: dict[str, str], name: str,
-            ranks: dict[str, dict[int, int]] | None = None) -> str | None:  # fmt: skip
-    """The checkpoint name (with its ``~`` and ``{e}`` markers) of GGUF tensor ``name``; None: unmapped."""
+            ranks: dict[str, dict[int, int]] | None = None, layers: int | None = None) -> str | None:  # fmt: skip
+    """The checkpoint name (with its ``~`` and ``{e}`` markers) of GGUF tensor ``name``; None: unmapped.
+    ``layers``: the model's layers, when the blocks from there on are multi-token-prediction blocks (``arch.mtp``)."""
     block = _block(arch, name)
     rest = block[2] if block else name
     prefix = f"{arch.layers}.{block[1]}." if block else ""
+    if block and layers is not None and int(block[1]) >= layers:
+        prefix = f"{arch.mtp}.{int(block[1]) - layers}."
+        base, _, kind = rest.rpartition(".")
+        if rest in arch.mtp_tensors or (f".{kind}" in _KINDS and base in arch.mtp_tensors):
+            return arch.mtp_tensors[rest] if rest in arch.mtp_tensors else f"{arch.mtp_tensors[base]}.{kind}"
+        found = _target(arch, tensors, f"{arch.blocks}.0.{rest}")
+        return (found or f"{arch.layers}.0.{rest}").replace(f"{arch.layers}.0.", prefix, 1)
     for group, target in arch.renumbered.items():
         if (m := re.fullmatch(rf"{re.escape(group)}\.(\d+)\.(.+)", name)) and ranks:
             rest, prefix = m[2], f"{target}.{ranks[group][int(m[1])]}."
@@ -120,15 +142,20 @@ def _split(info: TensorInfo, target: str, flat: bool, path: str) -> list[TensorI
                        info.overhead // experts, (info.name,), flat or info.flat) for e in range(experts)]  # fmt: skip
 
 
-def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo], path: str) -> tuple[list[TensorInfo], list[str]]:
+def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo], path: str,
+                meta: GgufMetadata | None = None) -> tuple[list[TensorInfo], list[str]]:  # fmt: skip
     """``tensors`` (a GGUF file's) under their checkpoint names, and the names of those that are not parameters.
 
-    A tensor the row does not name keeps its GGUF name (so a comparison reports it as extra)."""
+    A tensor the row does not name keeps its GGUF name (so a comparison reports it as extra). ``meta``: the
+    file's metadata, which says where a row's multi-token-prediction blocks (``arch.mtp``) begin."""
     out: list[TensorInfo] = []
     skipped: list[str] = []
     joined: dict[str, int] = {}  # checkpoint name -> its place in ``out``, for GGUF tensors joined in one
     names = {t.name for t in tensors}
     ranks = _ranks(arch, names)
+    layers = None
+    if arch.mtp and meta is not None:
+        layers = meta.int(f"{meta.arch}.block_count") - mtp_blocks(meta)
     mapping = dict(arch.tensors)
     for tensor, instead in arch.variants.items():
         if tensor in names:
@@ -138,7 +165,7 @@ def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo], path: str) ->
         if info.name in arch.not_parameters or (block and block[2] in arch.not_parameters):
             skipped.append(info.name)
             continue
-        target = _target(arch, mapping, info.name, ranks)
+        target = _target(arch, mapping, info.name, ranks, layers)
         if target is None:
             out.append(TensorInfo(info.name, info.dtype, info.shape, info.nbytes, info.overhead, (info.name,), info.flat))
             continue
