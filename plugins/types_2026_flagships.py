@@ -7,6 +7,11 @@ hold no indexer (``indexer_types``), and whose multi-token-prediction layer shar
 embedding and head. One :class:`registry.Row` each (config field -> hyper-parameter,
 transformers' defaults from :mod:`registry.plugins.generated_defaults`, the switches the type
 sets), and a rule where the logic is real.
+
+deepseek_v4 (DeepSeek-V4-Flash, DeepSeek-V4-Pro; family ``deepseek-v4`` of :mod:`registry.plugins.deepseek_v4`):
+each layer's attention sliding, compressed sparse (CSA) or heavily compressed (HCA), read from
+``layer_types`` or the checkpoints' ``compress_ratios`` (0, 4, 128 per layer), hyper-connections, and
+routed experts in every layer.
 """
 
 from __future__ import annotations
@@ -69,8 +74,69 @@ GLM_MOE_DSA = Row(
     description="GLM-5: DeepSeek-V3.2's latent attention and lightning indexer, layers sharing the indexer's top-k",
 )  # fmt: skip
 
+#: DeepseekV4Config's layer kinds, and the per-layer compression ratios its published configs give instead.
+_V4_KINDS = {"sliding_attention": "sliding", "compressed_sparse_attention": "csa", "heavily_compressed_attention": "hca"}
+_V4_RATIOS = {0: "sliding_attention", 4: "compressed_sparse_attention", 128: "heavily_compressed_attention"}
+
+
+def _v4_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (DeepSeek-V4): each layer's attention, as DeepseekV4Config derives it: ``layer_types`` when given,
+    else ``compress_ratios`` (0: sliding, 4: CSA, 128: HCA per layer; the published configs list the MTP layer
+    too), else two HCA layers then CSA and HCA alternating; cut to ``num_hidden_layers``. The compression rates
+    come from ``compress_rates`` (or ``compress_rate_csa`` / ``compress_rate_hca``); ``mlp_layer_types`` (hash or
+    scored routing) changes no shape but is checked as transformers checks it."""
+    n = params["n_layers"][1]
+    kinds, field = cfg.raw("layer_types", None), "layer_types"
+    ratios = cfg.raw("compress_ratios", None)
+    if kinds is None and ratios is not None:
+        field = "compress_ratios"
+        if not isinstance(ratios, list) or any(isinstance(r, bool) or r not in _V4_RATIOS for r in ratios):
+            raise cfg.error(field, "must be a list of 0, 4 or 128 (sliding, compressed sparse, heavily compressed)")
+        kinds = [_V4_RATIOS[r] for r in ratios]
+    if kinds is None:
+        kinds = ["heavily_compressed_attention"] * min(n, 2) + [
+            "compressed_sparse_attention" if i % 2 else "heavily_compressed_attention" for i in range(max(n - 2, 0))]
+    if not isinstance(kinds, list) or any(k not in _V4_KINDS for k in kinds):
+        raise cfg.error(field, f"must be a list of {', '.join(_V4_KINDS)}")
+    if len(kinds) < n:
+        raise cfg.error(field, f"lists {len(kinds)} layers, num_hidden_layers is {n}")
+    params["layer_types"] = (field, [_V4_KINDS[k] for k in kinds[:n]])
+    rates = cfg.raw("compress_rates", None) or {}
+    if not isinstance(rates, dict):
+        raise cfg.error("compress_rates", "must be an object of compressed_sparse_attention and heavily_compressed_attention")
+    for key, legacy, name, default in (("compressed_sparse_attention", "compress_rate_csa", "csa_rate", 4),
+                                       ("heavily_compressed_attention", "compress_rate_hca", "hca_rate", 128)):
+        value, where = cfg.raw(legacy, None), legacy
+        if value is None:
+            value, where = rates.get(key, default), "compress_rates"
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise cfg.error(where, f"the rate of {key} must be a whole number >= 1 (got {value!r})")
+        params[name] = (where, value)
+    mlp = cfg.raw("mlp_layer_types", None)
+    if mlp is not None and (not isinstance(mlp, list) or any(k not in ("hash_moe", "moe") for k in mlp)
+                            or len(mlp) < n):  # fmt: skip
+        raise cfg.error("mlp_layer_types", f"must list hash_moe or moe for each of the {n} layers")
+
+
+DEEPSEEK_V4 = Row(
+    "deepseek_v4", "deepseek-v4", causal_classes("DeepseekV4"),
+    reads={**DECODER_READS, "head_dim": "head_dim", "q_lora_rank": "q_lora_rank", "o_groups": "o_groups",
+           "o_lora_rank": "o_lora_rank", "sliding_window": "sliding_window", "index_n_heads": "index_n_heads",
+           "index_head_dim": "index_head_dim", "hc_mult": "hc_mult", "n_experts": "n_routed_experts|num_local_experts",
+           "top_k": "num_experts_per_tok", "expert_d_ff": "moe_intermediate_size|intermediate_size",
+           "mlp_bias": "mlp_bias", "mtp_layers": "num_nextn_predict_layers"},
+    defaults=DEFAULTS["deepseek_v4"], rules=(lm_head, _v4_layers),
+    # n_shared_experts: transformers builds one shared expert whatever it says; num_key_value_heads: one key/value
+    # head always; num_hash_layers: the hash-routed layers (mlp_layer_types), whose shapes are the scored ones'
+    shape_free=_DECODER | _ROUTER | {"n_shared_experts", "num_key_value_heads", "num_hash_layers", "attention_bias",
+                                     "qk_rope_head_dim", "partial_rotary_factor", "compress_rope_theta", "hc_eps",
+                                     "hc_sinkhorn_iters", "index_topk", "routed_scaling_factor", "scoring_func",
+                                     "swiglu_limit", "topk_method", "expert_dtype", "n_group", "topk_group"},
+    description="DeepSeek-V4: sliding, compressed sparse and heavily compressed attention, hyper-connections, MoE",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (GLM_MOE_DSA,)
+ROWS = (GLM_MOE_DSA, DEEPSEEK_V4)
 
 
 @hookimpl
