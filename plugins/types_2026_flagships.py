@@ -12,6 +12,9 @@ deepseek_v4 (DeepSeek-V4-Flash, DeepSeek-V4-Pro; family ``deepseek-v4`` of :mod:
 each layer's attention sliding, compressed sparse (CSA) or heavily compressed (HCA), read from
 ``layer_types`` or the checkpoints' ``compress_ratios`` (0, 4, 128 per layer), hyper-connections, and
 routed experts in every layer.
+
+mistral4 (Mistral Small 4's language model; family ``deepseek-v2``): DeepSeek-V3's layout, multi-head latent
+attention and routed plus shared experts, with a router that keeps no score-correction bias.
 """
 
 from __future__ import annotations
@@ -135,8 +138,22 @@ DEEPSEEK_V4 = Row(
     description="DeepSeek-V4: sliding, compressed sparse and heavily compressed attention, hyper-connections, MoE",
 )  # fmt: skip
 
+MISTRAL4 = Row(
+    "mistral4", "deepseek-v2", causal_classes("Mistral4"),
+    reads={**DECODER_READS, "q_lora_rank": "q_lora_rank?", "kv_lora_rank": "kv_lora_rank",
+           "qk_nope_head_dim": "qk_nope_head_dim", "qk_rope_head_dim": "qk_rope_head_dim", "v_head_dim": "v_head_dim",
+           "attention_bias": "attention_bias", "d_ff": "intermediate_size", "n_experts": "n_routed_experts|num_local_experts",
+           "top_k": "num_experts_per_tok", "expert_d_ff": "moe_intermediate_size", "n_shared_experts": "n_shared_experts",
+           "first_dense": "first_k_dense_replace"},
+    defaults=DEFAULTS["mistral4"], rules=(lm_head,),
+    # head_dim and qk_head_dim: Mistral4Config sets both to qk_nope_head_dim + qk_rope_head_dim
+    shape_free=_DECODER | _ROUTER | {"routed_scaling_factor", "n_group", "topk_group", "num_key_value_heads", "head_dim",
+                                     "qk_head_dim", "rope_interleave"},
+    description="Mistral Small 4's language model: DeepSeek-V3's latent attention and routed plus shared experts",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (GLM_MOE_DSA, DEEPSEEK_V4)
+ROWS = (GLM_MOE_DSA, DEEPSEEK_V4, MISTRAL4)
 
 
 @hookimpl

@@ -591,6 +591,12 @@ ROWS: list[Row] = [
         refusals=(R({"head_dim": None}, "head_dim"),)),  # null: transformers cannot build it
     Row("ministral3", lm("Ministral3"), {**DENSE_2025, **HEAD_DIM_2025, "hidden_act": Optional(ACTIVATIONS)}),
     Row("mistral", lm("Mistral"), {**GQA, **HEAD_DIM, "intermediate_size": ints(1, 64)}),
+    Row("mistral4", lm("Mistral4"), {**DEEPSEEK_LATENT, "pad_token_id": just(0)},  # DeepSeek-V3's layout, a router without score-correction bias
+        experts=("n_routed_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, droppable=SPARSE_WIDE, examples=10,
+        refusal_base="mistral-small-4-119b-text",
+        refusals=(R({"num_experts_per_tok": None}, "num_experts_per_tok"),
+                  R({"first_k_dense_replace": None}, "first_k_dense_replace"),
+                  R({"num_experts_per_tok": 300}, "num_experts_per_tok"))),
     Row("mixtral", lm("Mixtral"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ROUTED},
         experts=("num_local_experts", "num_experts_per_tok"), renames=MIXTRAL_EXPERTS,
         refusals=(R({"architectures": ["MixtralForCausalLM"], "num_local_experts": 1}, "num_experts_per_tok"),), droppable=SPARSE_WIDE),
