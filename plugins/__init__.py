@@ -18,6 +18,7 @@ FAMILY_MODULES: dict[str, str] = {
     "qwen3-next": "registry.plugins.hybrid_attention",
     "deepseek-v2": "registry.plugins.deepseek",
     "deepseek-v4": "registry.plugins.deepseek_v4",
+    "gemma4": "registry.plugins.gemma4",
     "longcat-flash": "registry.plugins.longcat",
     "dbrx": "registry.plugins.dbrx",
     "arctic": "registry.plugins.arctic",

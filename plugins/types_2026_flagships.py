@@ -15,6 +15,10 @@ routed experts in every layer.
 
 mistral4 (Mistral Small 4's language model; family ``deepseek-v2``): DeepSeek-V3's layout, multi-head latent
 attention and routed plus shared experts, with a router that keeps no score-correction bias.
+
+gemma4_text (Gemma 4's language model; family ``gemma4`` of :mod:`registry.plugins.gemma4`): sliding and
+global layers of different head widths and key/value heads, keys as values on the global layers,
+kv-shared last layers, per-layer inputs, and experts beside the MLP.
 """
 
 from __future__ import annotations
@@ -152,8 +156,54 @@ MISTRAL4 = Row(
     description="Mistral Small 4's language model: DeepSeek-V3's latent attention and routed plus shared experts",
 )  # fmt: skip
 
+_GEMMA4_KINDS = {"sliding_attention": "sliding", "full_attention": "full"}
+
+
+def _gemma4_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Gemma 4): each layer's attention as Gemma4TextConfig derives it (``layer_types``, else every sixth
+    layer full, the last layer full whatever the list says); the experts only with ``enable_moe_block``; a
+    config's own ``per_layer_config`` (per-layer head widths) is not read, so it is refused."""
+    n = params["n_layers"][1]
+    if cfg.raw("per_layer_config", None) is not None:
+        raise cfg.error("per_layer_config", "per-layer overrides are not mapped: leave them to global_head_dim and "
+                                            "num_global_key_value_heads")  # fmt: skip
+    kinds = cfg.raw("layer_types", None)
+    if kinds is None:
+        kinds = ["sliding_attention" if (i + 1) % 6 else "full_attention" for i in range(n)]
+    if not isinstance(kinds, list) or any(k not in _GEMMA4_KINDS for k in kinds):
+        raise cfg.error("layer_types", "must be a list of sliding_attention or full_attention")
+    if len(kinds) != n:
+        raise cfg.error("layer_types", f"lists {len(kinds)} layers, num_hidden_layers is {n}")
+    params["layer_types"] = ("layer_types", [_GEMMA4_KINDS[k] for k in kinds[:-1]] + ["full"])
+    if not cfg.bool("enable_moe_block", False):
+        for key in ("n_experts", "top_k", "expert_d_ff"):
+            params[key] = ("enable_moe_block", None)
+        return
+    for key, field in (("n_experts", "num_experts"), ("top_k", "top_k_experts"), ("expert_d_ff", "moe_intermediate_size")):
+        if params[key][1] is None:
+            raise cfg.error(field, "required with enable_moe_block (transformers cannot build the experts without it)")
+
+
+GEMMA4_TEXT = Row(
+    "gemma4_text", "gemma4", ("Gemma4ForCausalLM", "Gemma4TextModel"),
+    reads={**DECODER_READS, "n_kv_heads": "num_key_value_heads", "head_dim": "head_dim",
+           "global_head_dim": "global_head_dim", "n_global_kv_heads": "num_global_key_value_heads?",
+           "k_eq_v": "attention_k_eq_v", "attention_bias": "attention_bias", "d_ff": "intermediate_size",
+           "double_wide": "use_double_wide_mlp", "sliding_window": "sliding_window",
+           "kv_shared_layers": "num_kv_shared_layers", "per_layer_dim": "hidden_size_per_layer_input",
+           "per_layer_vocab": "vocab_size_per_layer_input", "n_experts": "num_experts?", "top_k": "top_k_experts?",
+           "expert_d_ff": "moe_intermediate_size?"},
+    # global_head_dim and num_global_key_value_heads are no fields of Gemma4TextConfig: its __post_init__ reads them
+    defaults={**DEFAULTS["gemma4_text"], "global_head_dim": 512, "num_global_key_value_heads": None},
+    rules=(lm_head, _gemma4_layers),
+    # expert_intermediate_size: an early name of moe_intermediate_size that transformers 5.25 no longer reads
+    shape_free=_DECODER | {"hidden_activation", "final_logit_softcapping", "use_bidirectional_attention",
+                           "expert_intermediate_size", "enable_moe_block", "layer_types"},
+    description="Gemma 4's language model: sliding and global attention, keys as values, shared caches, experts",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (GLM_MOE_DSA, DEEPSEEK_V4, MISTRAL4)
+ROWS = (GLM_MOE_DSA, DEEPSEEK_V4, MISTRAL4, GEMMA4_TEXT)
 
 
 @hookimpl

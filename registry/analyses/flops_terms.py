@@ -140,11 +140,12 @@ class _Walker:
         k = self.keys if block.sliding_window is None else min(self.keys, block.sliding_window)
         inner, kv = block.n_heads * block.head_width, block.kv_heads * block.head_width
         queries = 2 * inner if block.output_gate else inner  # with the output gate's half (Qwen3-Next)
+        own_kv = {"keys_values": 2, "keys": 1, "none": 0}[block.kv_projections]  # Gemma 4: keys as values, shared caches
         if block.kv_cache == "encoder" and self.encoder_len is not None:  # cross-attention, split
             k = self.encoder_len  # keys and values: the encoder's outputs, projected once
             self.add("attention_qkv", times * (2 * s * d * queries + 2 * k * d * 2 * kv))
         else:
-            self.add("attention_qkv", times * 2 * s * d * (queries + 2 * kv))
+            self.add("attention_qkv", times * 2 * s * d * (queries + own_kv * kv))
         self.add("attention_logits", times * 2 * s * k * inner)
         self.add("attention_softmax", times * 3 * block.n_heads * s * k)
         self.add("attention_values", times * 2 * s * k * inner)

@@ -126,7 +126,7 @@ def _walk(block: BlockBase, times: int, kinds: dict, notes: list[str], seq: int,
     kind = getattr(block, "kind", "")
     if isinstance(block, Attention):
         values, mha = 2 * block.kv_heads * block.head_width, 2 * block.n_heads * block.head_width
-        if block.kv_cache == "none":
+        if block.kv_cache == "none" or block.kv_projections == "none":  # nothing, or an earlier layer's cache
             return
         if block.kv_cache == "encoder":
             key, tokens = ("cross attention", values, mha), enc or block.encoder_len or seq
