@@ -17,6 +17,8 @@ FAMILY_MODULES: dict[str, str] = {
     "llama-moe": "registry.plugins.llama",
     "qwen3-next": "registry.plugins.hybrid_attention",
     "deepseek-v2": "registry.plugins.deepseek",
+    "deepseek-v4": "registry.plugins.deepseek_v4",
+    "gemma4": "registry.plugins.gemma4",
     "longcat-flash": "registry.plugins.longcat",
     "dbrx": "registry.plugins.dbrx",
     "arctic": "registry.plugins.arctic",

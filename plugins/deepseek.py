@@ -89,12 +89,20 @@ class DeepSeekV2Params(DecoderParams):
         None, description="heads of DeepSeek-V3.2's lightning indexer (index_n_heads; leave it out: no indexer)"
     )
     index_head_dim: PositiveInt | None = Field(None, description="width of an indexer head (index_head_dim)")
+    index_shared_layers: list[NonNegativeInt] = Field(
+        default_factory=list, description="layers that reuse the previous layer's top-k and hold no indexer (GLM-5's "
+        "indexer_types shared)",
+    )  # fmt: skip
     router_score_bias: bool = Field(
         False, description="checkpoints hold each router's e_score_correction_bias (a buffer in transformers: not counted)"
     )
     mtp_layers: NonNegativeInt = Field(
         0, le=1000, description="multi-token-prediction layers the checkpoints hold after the last layer (not built by transformers: not counted)"
     )
+    mtp_embeddings: bool = Field(
+        True, description="each multi-token-prediction layer stores its own embed_tokens and shared_head.head (GLM-5's "
+        "share the model's: false)",
+    )  # fmt: skip
     linear_layers: list[NonNegativeInt] = Field(
         default_factory=list, description="layers whose attention is Kimi Delta Attention instead (Kimi Linear's layer_types)"
     )
@@ -128,21 +136,41 @@ class DeepSeekV2Params(DecoderParams):
             raise FieldError(field, "the lightning indexer needs both index_n_heads and index_head_dim")
         if self.index_n_heads is not None and self.q_lora_rank is None:
             raise FieldError("q_lora_rank", "the lightning indexer reads the query latent: it needs q_lora_rank")
+        if self.index_shared_layers and self.index_n_heads is None:
+            raise FieldError("index_shared_layers", "layers can share the indexer's top-k only with an indexer (index_n_heads)")
+        shared = sorted(i for i in set(self.index_shared_layers) if i >= self.n_layers)
+        if shared:
+            raise FieldError("index_shared_layers", f"layer {shared[0]} does not exist (n_layers is {self.n_layers})")
         return self
 
 
 def build(p: DeepSeekV2Params) -> Module:
-    """The block tree of a DeepSeek-V2 model (of Kimi Linear with ``linear_layers``)."""
+    """The block tree of a DeepSeek-V2 model (of Kimi Linear with ``linear_layers``, of GLM-5 with
+    ``index_shared_layers``)."""
     bodies = _layer_bodies(p)
     first_dense = p.n_layers if p.n_experts is None else p.first_dense
     runs = moe_runs(p.n_layers, 1, first_dense, p.dense_layers)
-    if p.linear_layers:  # Kimi Linear: one run per layer, its attention latent or delta
-        linear = set(p.linear_layers)
+    if p.linear_layers:  # Kimi Linear: its attention latent or delta
         bodies |= {f"{kind}+linear": [_delta_attention(p), *body[1:]] for kind, body in list(bodies.items())}
-        runs = sorted(((f"{kind}+linear" if i in linear else kind, i, 1, 1)
-                       for kind, start, count, step in runs for i in range(start, start + count * step, step)),
-                      key=lambda run: run[1])  # fmt: skip
+        runs = _mark(runs, set(p.linear_layers), "+linear")
+    if p.index_shared_layers:  # GLM-5: these layers reuse the previous layer's top-k, without an indexer
+        unindexed = p.model_copy(update={"index_n_heads": None, "index_head_dim": None})
+        bodies |= {f"{kind}+shared": [_latent_attention(unindexed), *body[1:]] for kind, body in list(bodies.items())}
+        runs = _mark(runs, set(p.index_shared_layers), "+shared")
     return causal_lm(p, stack(runs, bodies), RMSNorm(name="norm", dim=p.d_model))
+
+
+def _mark(runs: list, layers: set[int], suffix: str) -> list:
+    """The runs with the listed ``layers`` of another kind (``kind + suffix``), consecutive layers of a kind as one run."""
+    kinds = [(f"{kind}{suffix}" if i in layers else kind, i)
+             for kind, start, count, step in runs for i in range(start, start + count * step, step)]  # fmt: skip
+    merged: list = []
+    for kind, i in sorted(kinds, key=lambda item: item[1]):
+        if merged and merged[-1][0] == kind and merged[-1][1] + merged[-1][2] == i:
+            merged[-1] = (kind, merged[-1][1], merged[-1][2] + 1, 1)
+        else:
+            merged.append((kind, i, 1, 1))
+    return merged
 
 
 def _delta_attention(p: DeepSeekV2Params) -> Block:
@@ -151,13 +179,18 @@ def _delta_attention(p: DeepSeekV2Params) -> Block:
                               d_conv=p.kda_conv)  # fmt: skip
 
 
-def _layer_bodies(p: DeepSeekV2Params) -> dict[str, list[Block]]:
-    """The blocks of a dense and of a mixture-of-experts decoder layer."""
-    attention = LatentAttention(
+def _latent_attention(p: DeepSeekV2Params) -> LatentAttention:
+    """One layer's multi-head latent attention (with the lightning indexer when ``index_n_heads`` is given)."""
+    return LatentAttention(
         name="self_attn", d_model=p.d_model, n_heads=p.n_heads, q_lora_rank=p.q_lora_rank,
         kv_lora_rank=p.kv_lora_rank, qk_nope_head_dim=p.qk_nope_head_dim, qk_rope_head_dim=p.qk_rope_head_dim,
         v_head_dim=p.v_head_dim, bias=p.attention_bias, index_n_heads=p.index_n_heads, index_head_dim=p.index_head_dim,
     )  # fmt: skip
+
+
+def _layer_bodies(p: DeepSeekV2Params) -> dict[str, list[Block]]:
+    """The blocks of a dense and of a mixture-of-experts decoder layer."""
+    attention = _latent_attention(p)
     norms: list[Block] = [
         RMSNorm(name="input_layernorm", dim=p.d_model),
         RMSNorm(name="post_attention_layernorm", dim=p.d_model),
@@ -188,20 +221,21 @@ def mtp_module(p: DeepSeekV2Params, index: int) -> Module:
     the checkpoint's README_WEIGHTS.md): its own copy of the token embedding
     (``embed_tokens``), ``enorm`` and ``hnorm``, ``eh_proj`` (``2·d_model → d_model``),
     one decoder layer (a mixture-of-experts layer past ``first_dense``), and
-    ``shared_head`` (a norm and a copy of the output head).
+    ``shared_head`` (a norm and a copy of the output head). With ``mtp_embeddings`` false (GLM-5)
+    the layer stores no embedding and no head: it uses the model's.
     """
     n = p.n_layers + index
     bodies = _layer_bodies(p)
     body = bodies["moe" if n >= p.first_dense and "moe" in bodies else "dense"]
     d = p.d_model
+    head = Linear(name="head", in_features=d, out_features=p.vocab_size, bias=False, component="head")
+    own = p.mtp_embeddings  # GLM-5's MTP layer shares the model's embedding and head: it stores neither
     blocks: list[Block] = [
-        Embedding(name="embed_tokens", num_embeddings=p.vocab_size, embedding_dim=d, role="token"),
+        *([Embedding(name="embed_tokens", num_embeddings=p.vocab_size, embedding_dim=d, role="token")] if own else []),
         RMSNorm(name="enorm", dim=d), RMSNorm(name="hnorm", dim=d),
         Linear(name="eh_proj", in_features=2 * d, out_features=d, bias=False),
         *body,
-        Module(name="shared_head", blocks=[RMSNorm(name="norm", dim=d),
-                                           Linear(name="head", in_features=d, out_features=p.vocab_size, bias=False,
-                                                  component="head")]),
+        Module(name="shared_head", blocks=[RMSNorm(name="norm", dim=d), *([head] if own else [])]),
     ]  # fmt: skip
     prefix = "model." if p.lm_head else ""
     return Module(name=f"{prefix}layers.{n}", blocks=blocks)

@@ -126,7 +126,7 @@ GLM4_MOE = Row(
     description="GLM-4.5/4.6/4.7: GQA with biased q/k/v, dense first layers, routed and shared experts, an MTP layer",
 )  # fmt: skip
 
-def _mlp_layer_types(cfg: ConfigReader, cls: str, params: Params) -> None:
+def mlp_layer_types(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (DeepSeek-V3.2): ``mlp_layer_types`` (dense / sparse per layer), when given, says which layers are
     dense instead of ``first_k_dense_replace``; ``moe_layer_freq`` other than 1 is refused as for DeepSeek-V3."""
     cfg.expect("moe_layer_freq", (1,), "transformers ignores it while DeepSeek's own code honours it: the MoE layers "
@@ -153,7 +153,7 @@ DEEPSEEK_V32 = Row(
            "index_head_dim": "index_head_dim", "mtp_layers": "num_nextn_predict_layers"},
     # num_nextn_predict_layers is no field of DeepseekV32Config: it says what the published checkpoints hold
     defaults={**DEFAULTS["deepseek_v32"], "num_nextn_predict_layers": 0}, fixed={"router_score_bias": True},
-    rules=(lm_head, _mlp_layer_types),
+    rules=(lm_head, mlp_layer_types),
     shape_free=_DECODER | _ROUTER | _GROUP_ROUTING | {"num_key_value_heads", "head_dim", "mlp_bias", "index_topk",
                                                       "layer_types", "rope_interleave", "qk_head_dim"},
     description="DeepSeek-V3.2: DeepSeek-V3 with the lightning indexer (DeepSeek sparse attention)",
@@ -171,7 +171,7 @@ MINIMAX_M2 = Row(
 def _glm_lite_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (GLM-4.7-Flash): without mlp_layer_types, layer 0 is dense and the rest MoE (Glm4MoeLiteConfig)."""
     params["first_dense"] = ("mlp_layer_types", 1)
-    _mlp_layer_types(cfg, cls, params)
+    mlp_layer_types(cfg, cls, params)
 
 
 _LATENT = {"q_lora_rank": "q_lora_rank?", "kv_lora_rank": "kv_lora_rank", "qk_nope_head_dim": "qk_nope_head_dim",

@@ -31,9 +31,18 @@ def _attr(config, dotted: str):
     return config
 
 
+def _global(config, name: str, default=None):
+    """A config attribute, or ``default`` where transformers 5.25 refuses to read it globally (Gemma 4's
+    num_key_value_heads varies per layer: AmbiguousGlobalPerLayerAttributeError)."""
+    try:
+        return getattr(config, name, default)
+    except (AttributeError, RuntimeError):  # AmbiguousGlobalPerLayerAttributeError is a RuntimeError
+        return default
+
+
 def runnable(row: Row, config) -> bool:
     """Whether transformers' model could run a forward pass (registry refuses the others)."""
-    heads, kv = getattr(config, "num_attention_heads", 1), getattr(config, "num_key_value_heads", None)
+    heads, kv = _global(config, "num_attention_heads", 1), _global(config, "num_key_value_heads")
     if isinstance(heads, int) and isinstance(kv, int) and (kv < 1 or heads % kv):
         return False
     if row.experts:

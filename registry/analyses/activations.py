@@ -108,7 +108,7 @@ def layer_shape(block: BlockBase) -> tuple[LayerShape | None, list[str]]:
 #: The token mixers other than attention: each is a layer of the activations' count.
 _MIXERS = frozenset({
     "latent_attention", "selective_ssm", "time_mix", "mamba2_mixer", "gated_deltanet", "kimi_delta_attention",
-    "short_conv", "rg_lru", "mixture_of_attention", "lightning_attention",
+    "short_conv", "rg_lru", "mixture_of_attention", "lightning_attention", "compressed_attention",
 })  # fmt: skip
 
 

@@ -130,6 +130,8 @@ class _Walker:
             self.latent_attention(block, times)
         elif getattr(block, "kind", "") == "mixture_of_attention":
             self.mixture_of_attention(block, times)
+        elif getattr(block, "kind", "") == "compressed_attention":
+            self.compressed_attention(block, times)
         else:
             self.unknown(block, times)
 
@@ -139,11 +141,12 @@ class _Walker:
         inner, kv = block.n_heads * block.head_width, block.kv_heads * block.head_width
         inner_v, kv_v = block.n_heads * block.value_width, block.kv_heads * block.value_width
         queries = 2 * inner if block.output_gate else inner  # with the output gate's half (Qwen3-Next)
+        own_kv = {"keys_values": kv + kv_v, "keys": kv, "none": 0}[block.kv_projections]  # Gemma 4: keys as values, shared caches
         if block.kv_cache == "encoder" and self.encoder_len is not None:  # cross-attention, split
             k = self.encoder_len  # keys and values: the encoder's outputs, projected once
             self.add("attention_qkv", times * (2 * s * d * queries + 2 * k * d * (kv + kv_v)))
         else:
-            self.add("attention_qkv", times * 2 * s * d * (queries + kv + kv_v))
+            self.add("attention_qkv", times * 2 * s * d * (queries + own_kv))
         self.add("attention_logits", times * 2 * s * k * inner)
         self.add("attention_softmax", times * 3 * block.n_heads * s * k)
         self.add("attention_values", times * 2 * s * k * inner_v)
@@ -177,6 +180,26 @@ class _Walker:
         self.add("attention_values", times * 2 * s * k * top_k * w)
         self.add("attention_output", times * 2 * s * top_k * w * d)
         self.add("router", times * 2 * s * d * block.n_experts)
+
+    def compressed_attention(self, block: Any, times: int) -> None:
+        """DeepSeek-V4's attention: every query scores the last ``sliding_window`` keys and the compressed entries
+        (one per ``compress_rate`` keys; for compressed sparse attention the ``index_topk`` the indexer keeps are
+        not known here, so all of them: an upper bound), ``head_dim`` wide, values the same vectors.
+
+        ``attention_output`` is the grouped output projection (``o_a_proj``, ``o_b_proj``); every other
+        projection, the compressors' and the indexer's included, is ``attention_qkv``.
+        """
+        s, h, hd = self.seq, block.n_heads, block.head_dim
+        keys = min(self.keys, block.sliding_window) + (-(-self.keys // block.compress_rate) if block.compress_rate else 0)
+        linears = _linears(block, 1)
+        out = sum(n * 2 * s * lin.in_features * lin.out_features for lin, n in linears
+                  if lin.name.endswith(("o_a_proj", "o_b_proj")))  # fmt: skip
+        projections = sum(n * 2 * s * lin.in_features * lin.out_features for lin, n in linears)
+        self.add("attention_qkv", times * (projections - out))
+        self.add("attention_logits", times * 2 * s * keys * h * hd)
+        self.add("attention_softmax", times * 3 * h * s * keys)
+        self.add("attention_values", times * 2 * s * keys * h * hd)
+        self.add("attention_output", times * out)
 
     def feed_forward(self, block: BlockBase, times: int) -> None:
         """A feed-forward block, or a MoE's experts (a repeat scaled by its ``active``) or shared experts."""

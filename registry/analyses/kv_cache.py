@@ -24,7 +24,11 @@ Every layer that keeps something between decoding steps is put in one of these k
   ``recurrent_state_values``), as transformers' caches hold them;
 * ``short conv state``: LFM2's convolution state alone (``d_model × d_conv``);
 * JetMoE's mixture of attention heads (``mixture_of_attention``) caches as full attention:
-  the keys and values of its ``n_kv_heads``, shared by the experts.
+  the keys and values of its ``n_kv_heads``, shared by the experts;
+* DeepSeek-V4's ``compressed_attention``: its one key/value head of ``head_dim`` over the
+  ``sliding window W``, plus ``compressed 1/m``, one entry of ``head_dim`` per ``m`` tokens
+  (``compress_rate``), and for compressed sparse attention ``indexer 1/m``, the lightning
+  indexer's keys of ``index_head_dim``.
 
 An encoder's attention (``kv_cache = "none"``) keeps nothing. A repeat's layers are
 counted ``count`` times, a shared body (ALBERT) ``uses`` times: each use is a layer.
@@ -52,7 +56,9 @@ class CacheGroup:
     ``mha_values_per_token`` what plain multi-head attention with the same query heads
     would keep. ``bytes`` is the whole group's cache. ``kv_heads`` is how many key/value
     heads an attention group keeps (None for a latent vector, which every head shares,
-    and for recurrent states): what tensor parallelism splits.
+    and for recurrent states): what tensor parallelism splits. ``tokens_per_entry``: how
+    many tokens make one kept entry (DeepSeek-V4's compressed entries; 1 elsewhere, and
+    then left out of :meth:`to_dict`).
     """
 
     kind: str
@@ -63,10 +69,14 @@ class CacheGroup:
     mha_values_per_token: int
     bytes: int
     kv_heads: int | None = None
+    tokens_per_entry: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """The group as a JSON-ready dict."""
-        return asdict(self)
+        out = asdict(self)
+        if self.tokens_per_entry == 1:
+            del out["tokens_per_entry"]
+        return out
 
 
 @dataclass
@@ -76,6 +86,7 @@ class _Kind:
     values_per_token: int = 0
     state_values: int = 0
     state_fp32_values: int = 0
+    tokens_per_entry: int = 1
     mha_values_per_token: int = 0
     kv_heads: int | None = None
 
@@ -99,7 +110,7 @@ def cache_groups(
         groups.append(CacheGroup(
             kind=label, layers=k.layers, tokens=k.tokens, values_per_token=k.values_per_token,
             state_values=k.state_values + k.state_fp32_values, mha_values_per_token=k.mha_values_per_token,
-            bytes=ceil_div(per_seq_bits * batch, 8), kv_heads=k.kv_heads,
+            bytes=ceil_div(per_seq_bits * batch, 8), kv_heads=k.kv_heads, tokens_per_entry=k.tokens_per_entry,
         ))  # fmt: skip
     return groups, notes
 
@@ -116,7 +127,7 @@ def _walk(block: BlockBase, times: int, kinds: dict, notes: list[str], seq: int,
     if isinstance(block, Attention):
         widths = block.head_width + block.value_width  # a key and a value per head
         values, mha = block.kv_heads * widths, block.n_heads * widths
-        if block.kv_cache == "none":
+        if block.kv_cache == "none" or block.kv_projections == "none":  # nothing, or an earlier layer's cache
             return
         if block.kv_cache == "encoder":
             key, tokens = ("cross attention", values, mha), enc or block.encoder_len or seq
@@ -137,6 +148,16 @@ def _walk(block: BlockBase, times: int, kinds: dict, notes: list[str], seq: int,
         values = rank + rope + (getattr(block, "index_head_dim", None) or 0)  # DeepSeek-V3.2's indexer key
         _add(kinds, ("latent attention", values, mha), times, tokens=seq, values_per_token=values,
              mha_values_per_token=mha)  # fmt: skip
+    elif kind == "compressed_attention":  # DeepSeek-V4: the window's key/value, compressed entries, indexer keys
+        mha = 2 * block.n_heads * block.head_dim  # type: ignore[attr-defined]
+        window = block.sliding_window  # type: ignore[attr-defined]
+        for what, values, rate in block.cache_entries:  # type: ignore[attr-defined]
+            if what == "window":
+                key, tokens = (f"sliding window {window:,}", values, mha, window, 1), min(seq, window)
+            else:
+                key, tokens = (f"{what} 1/{rate}", values, mha), -(-seq // rate)
+            _add(kinds, key, times, tokens=tokens, values_per_token=values, mha_values_per_token=mha, kv_heads=1,
+                 tokens_per_entry=rate)
     elif kind == "mixture_of_attention":
         values, mha = 2 * block.kv_width, 2 * block.top_k * block.kv_width  # type: ignore[attr-defined]
         _add(kinds, ("full attention", values, mha), times, tokens=seq, values_per_token=values, mha_values_per_token=mha)

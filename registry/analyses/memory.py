@@ -29,6 +29,7 @@ its block tree:
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from fractions import Fraction
 
@@ -87,8 +88,9 @@ def kv_cache_values(block: BlockBase) -> tuple[int, int, list[str]]:
     """
     groups, notes = cache_groups(block, 1, 1, 8)
     growing = [g for g in groups if g.tokens is not None and g.kind != "cross attention"]
-    return (sum(g.layers * g.values_per_token for g in growing),
-            sum(g.layers * g.mha_values_per_token for g in growing), notes)  # fmt: skip
+    # a compressed entry (DeepSeek-V4) holds tokens_per_entry tokens: each token adds that share of it
+    cached = sum(Fraction(g.layers * g.values_per_token, g.tokens_per_entry) for g in growing)
+    return (math.ceil(cached), sum(g.layers * g.mha_values_per_token for g in growing), notes)  # fmt: skip
 
 
 def memory(

@@ -157,7 +157,7 @@ class _Walk:
 #: Block kinds charged Korthikanti et al.'s figure without a score matrix (an estimate).
 _ESTIMATED = frozenset({"selective_ssm", "time_mix", "channel_mix", "mamba2_mixer", "gated_deltanet",
                         "kimi_delta_attention", "short_conv", "rg_lru", "mixture_of_attention",
-                        "lightning_attention"})  # fmt: skip
+                        "lightning_attention", "compressed_attention"})  # fmt: skip
 
 
 def _ff(d_ff: int, gated: bool, e: int) -> int:

@@ -13,7 +13,7 @@ There are three sorts of block, all in one closed union discriminated by ``kind`
   ``mamba2_mixer`` (Mamba-2), ``gated_deltanet`` (Qwen3-Next, Qwen3.5, OLMo-hybrid),
   ``kimi_delta_attention`` (Kimi Linear), ``lightning_attention`` (MiniMax-01), ``short_conv`` (LFM2), ``rg_lru`` (Griffin,
   RecurrentGemma), ``time_mix`` and ``channel_mix`` (RWKV-4); ``mixture_of_attention``
-  (JetMoE's attention experts);
+  (JetMoE's attention experts); ``compressed_attention`` (DeepSeek-V4's sliding and compressed attention);
 * containers (:mod:`registry.blocks.containers`): ``module`` (named children) and
   ``repeat`` (one body repeated ``count`` times, e.g. the layers of a transformer, or the
   experts of a MoE layer).
@@ -32,6 +32,7 @@ from pydantic import Field
 from registry.blocks import containers as _containers
 from registry.blocks.attention import ATTENTION_NAMES, LATENT_ATTENTION_NAMES, Attention, LatentAttention
 from registry.blocks.base import BlockBase, Component, FieldError, add_children, join, role_names
+from registry.blocks.compressed_attention import COMPRESSED_ATTENTION_NAMES, CompressedAttention
 from registry.blocks.containers import Module, Repeat
 from registry.blocks.feed_forward import FEED_FORWARD_NAMES, MOE_NAMES, FeedForward, MoE
 from registry.blocks.fused_experts import FUSED_EXPERTS_NAMES, FusedExperts
@@ -55,6 +56,7 @@ BLOCK_CLASSES: tuple[type[BlockBase], ...] = (
     FusedExperts,
     SelectiveSSM, TimeMix, ChannelMix,
     Mamba2Mixer, GatedDeltaNet, KimiDeltaAttention, ShortConv, RGLRU, MixtureOfAttention, LightningAttention,
+    CompressedAttention,
     Shared,
     TiedEmbedding,
 )  # fmt: skip
@@ -75,7 +77,7 @@ __all__ = [
     "FUSED_EXPERTS_NAMES", "FusedExperts",
     "CHANNEL_MIX_NAMES", "ChannelMix", "SELECTIVE_SSM_NAMES", "SelectiveSSM", "TIME_MIX_NAMES", "TimeMix",
     "GATED_DELTANET_NAMES", "GatedDeltaNet", "KIMI_DELTA_ATTENTION_NAMES", "KimiDeltaAttention",
-    "LIGHTNING_ATTENTION_NAMES", "LightningAttention",
+    "LIGHTNING_ATTENTION_NAMES", "LightningAttention", "COMPRESSED_ATTENTION_NAMES", "CompressedAttention",
     "MAMBA2_MIXER_NAMES", "Mamba2Mixer", "MIXTURE_OF_ATTENTION_NAMES", "MixtureOfAttention", "RG_LRU_NAMES", "RGLRU",
     "SHORT_CONV_NAMES", "ShortConv",
     "Shared",

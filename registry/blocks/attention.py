@@ -53,7 +53,11 @@ class Attention(BlockBase):
     output (Qwen3-Next's and Qwen3.5's gated attention; transformers' ``Qwen3NextAttention``,
     whose ``q_proj`` has ``2 × n_heads × head_dim`` outputs). ``k_bias`` sets the key
     projection's bias apart from ``bias`` (Whisper's ``k_proj`` has none; ``fused_qkv``
-    refuses it). ``names`` maps roles (q, k, v, qkv,
+    refuses it). ``kv_projections``: ``keys_values`` (the default), ``keys`` (no value
+    projection: the keys serve as values, Gemma 4's ``attention_k_eq_v`` on its global layers) or
+    ``none`` (no key or value projection and no key norm: the layer attends to the keys and
+    values an earlier layer cached, Gemma 4's ``num_kv_shared_layers``; it caches nothing of its
+    own); transformers' ``Gemma4TextAttention``. ``names`` maps roles (q, k, v, qkv,
     o, r, r_w_bias, r_r_bias, q_norm, k_norm, sinks, sub_norm) to the submodule names of the
     family's checkpoints.
 
@@ -97,6 +101,10 @@ class Attention(BlockBase):
     output_gate: bool = Field(
         False, description="the query projection also yields a gate of the attention output (twice as wide: Qwen3-Next)"
     )
+    kv_projections: Literal["keys_values", "keys", "none"] = Field(
+        "keys_values", description="the layer's own key/value projections: keys_values, keys (the keys serve as "
+        "values: Gemma 4's attention_k_eq_v) or none (it reuses an earlier layer's cache: Gemma 4's kv-shared layers)",
+    )  # fmt: skip
     names: dict[str, str] = Field(default_factory=dict, description="submodule name per role (q, k, v, qkv, o, r, ...)")
     sliding_window: PositiveInt | None = Field(
         None, description="each query attends to at most this many tokens (no parameters; the KV cache keeps as many)"
@@ -119,11 +127,13 @@ class Attention(BlockBase):
             raise FieldError("n_kv_heads", f"n_kv_heads ({self.kv_heads}) must divide n_heads ({self.n_heads})")
         if self.encoder_len is not None and self.kv_cache != "encoder":
             raise FieldError("encoder_len", "only a cross-attention layer (kv_cache = \"encoder\") has an encoder length")
-        if self.v_head_dim is not None and (self.fused_qkv or self.output_gate or self.relative):
-            field = "fused_qkv" if self.fused_qkv else "output_gate" if self.output_gate else "relative"
+        if self.v_head_dim is not None and (self.fused_qkv or self.output_gate or self.relative or self.kv_projections == "keys"):
+            field = "fused_qkv" if self.fused_qkv else "output_gate" if self.output_gate else "relative" if self.relative else "kv_projections"
             raise FieldError("v_head_dim", f"a value head width of its own is not supported with {field}")
         if self.fused_qkv and self.k_bias is not None:
             raise FieldError("k_bias", "a fused query/key/value projection has one bias: set bias, not k_bias")
+        if self.fused_qkv and self.kv_projections != "keys_values":
+            raise FieldError("kv_projections", "a fused query/key/value projection has keys and values")
         role_names(ATTENTION_NAMES, self.names, "attention")
         return self
 
@@ -159,8 +169,9 @@ class Attention(BlockBase):
             parts: list[Block] = [linear("qkv", self.d_model, queries + 2 * kv, self.bias)]
         else:
             k_bias = self.bias if self.k_bias is None else self.k_bias
+            own = {"keys_values": ("q", "k", "v"), "keys": ("q", "k"), "none": ("q",)}[self.kv_projections]
             parts = [linear(r, self.d_model, w, b) for r, w, b in (("q", queries, self.bias), ("k", kv, k_bias),
-                                                                   ("v", kv_v, self.bias))]  # fmt: skip
+                                                                   ("v", kv_v, self.bias)) if r in own]  # fmt: skip
         parts.append(linear("o", inner_v, self.d_out or self.d_model, out_bias))
         if self.relative:
             parts.append(linear("r", self.d_model, inner, False))
@@ -169,7 +180,7 @@ class Attention(BlockBase):
                     Parameter(name=join(self.name, names[role]), shape=(self.n_heads, self.head_width), component="attention")
                 )
         if self.qk_norm is not None:
-            for role, heads in (("q_norm", self.n_heads), ("k_norm", self.kv_heads)):
+            for role, heads in (("q_norm", self.n_heads), ("k_norm", self.kv_heads))[:1 if self.kv_projections == "none" else 2]:
                 parts.append(self._qk_norm(join(self.name, names[role]), heads))
         if self.sinks:
             parts.append(Parameter(name=join(self.name, names["sinks"]), shape=(self.n_heads,), component="attention"))
