@@ -46,4 +46,5 @@ FAMILY_MODULES: dict[str, str] = {
     "mllama-text": "registry.plugins.mllama",
     "voxtral-encoder": "registry.plugins.voxtral",
     "internvl-vision": "registry.plugins.internvl_vision",
+    "gemma3n": "registry.plugins.gemma3n",
 }

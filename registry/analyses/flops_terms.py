@@ -141,8 +141,8 @@ class _Walker:
         if block.kv_cache == "encoder" and self.encoder_len is not None:  # cross-attention, split
             k = self.encoder_len  # keys and values: the encoder's outputs, projected once
             self.add("attention_qkv", times * (2 * s * d * queries + 2 * k * d * 2 * kv))
-        else:
-            self.add("attention_qkv", times * 2 * s * d * (queries + 2 * kv))
+        else:  # a layer sharing an earlier layer's keys and values projects queries only
+            self.add("attention_qkv", times * 2 * s * d * (queries + (0 if block.kv_shared else 2 * kv)))
         self.add("attention_logits", times * 2 * s * k * inner)
         self.add("attention_softmax", times * 3 * block.n_heads * s * k)
         self.add("attention_values", times * 2 * s * k * inner)

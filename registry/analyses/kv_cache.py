@@ -26,7 +26,8 @@ Every layer that keeps something between decoding steps is put in one of these k
 * JetMoE's mixture of attention heads (``mixture_of_attention``) caches as full attention:
   the keys and values of its ``n_kv_heads``, shared by the experts.
 
-An encoder's attention (``kv_cache = "none"``) keeps nothing. A repeat's layers are
+An encoder's attention (``kv_cache = "none"``) keeps nothing, nor does a layer that reads an earlier
+layer's keys and values (``Attention.kv_shared``: Gemma 3n's last layers, a dummy layer in transformers' cache). A repeat's layers are
 counted ``count`` times, a shared body (ALBERT) ``uses`` times: each use is a layer.
 """
 
@@ -115,7 +116,7 @@ def _walk(block: BlockBase, times: int, kinds: dict, notes: list[str], seq: int,
     kind = getattr(block, "kind", "")
     if isinstance(block, Attention):
         values, mha = 2 * block.kv_heads * block.head_width, 2 * block.n_heads * block.head_width
-        if block.kv_cache == "none":
+        if block.kv_cache == "none" or block.kv_shared:  # an encoder's, or another layer's keys and values
             return
         if block.kv_cache == "encoder":
             key, tokens = ("cross attention", values, mha), enc or block.encoder_len or seq

@@ -53,7 +53,10 @@ class Attention(BlockBase):
     output (Qwen3-Next's and Qwen3.5's gated attention; transformers' ``Qwen3NextAttention``,
     whose ``q_proj`` has ``2 × n_heads × head_dim`` outputs). ``k_bias`` sets the key
     projection's bias apart from ``bias`` (Whisper's ``k_proj`` has none; ``fused_qkv``
-    refuses it). ``names`` maps roles (q, k, v, qkv,
+    refuses it). ``kv_shared`` makes a layer that reads the keys and values of an earlier layer: it has no key
+    and value projections (nor a key norm) and keeps no cache of its own (Gemma 3n's last
+    ``num_kv_shared_layers`` layers; transformers' ``Gemma3nTextAttention`` builds only ``q_proj``, ``q_norm``
+    and ``o_proj`` there, and its cache gives those layers a dummy layer). ``names`` maps roles (q, k, v, qkv,
     o, r, r_w_bias, r_r_bias, q_norm, k_norm, sinks, sub_norm) to the submodule names of the
     family's checkpoints.
 
@@ -94,6 +97,10 @@ class Attention(BlockBase):
     output_gate: bool = Field(
         False, description="the query projection also yields a gate of the attention output (twice as wide: Qwen3-Next)"
     )
+    kv_shared: bool = Field(
+        False, description="keys and values of an earlier layer: no k/v projections, no key norm, no cache of its own "
+        "(Gemma 3n)",
+    )  # fmt: skip
     names: dict[str, str] = Field(default_factory=dict, description="submodule name per role (q, k, v, qkv, o, r, ...)")
     sliding_window: PositiveInt | None = Field(
         None, description="each query attends to at most this many tokens (no parameters; the KV cache keeps as many)"
@@ -116,6 +123,8 @@ class Attention(BlockBase):
             raise FieldError("n_kv_heads", f"n_kv_heads ({self.kv_heads}) must divide n_heads ({self.n_heads})")
         if self.encoder_len is not None and self.kv_cache != "encoder":
             raise FieldError("encoder_len", "only a cross-attention layer (kv_cache = \"encoder\") has an encoder length")
+        if self.kv_shared and (self.fused_qkv or self.kv_cache != "self"):
+            raise FieldError("kv_shared", "a layer sharing keys and values has its own query projection and a self cache")
         if self.fused_qkv and self.k_bias is not None:
             raise FieldError("k_bias", "a fused query/key/value projection has one bias: set bias, not k_bias")
         role_names(ATTENTION_NAMES, self.names, "attention")
@@ -147,8 +156,9 @@ class Attention(BlockBase):
             parts: list[Block] = [linear("qkv", self.d_model, queries + 2 * kv, self.bias)]
         else:
             k_bias = self.bias if self.k_bias is None else self.k_bias
-            parts = [linear(r, self.d_model, w, b) for r, w, b in (("q", queries, self.bias), ("k", kv, k_bias),
-                                                                   ("v", kv, self.bias))]  # fmt: skip
+            roles = (("q", queries, self.bias),) if self.kv_shared else (("q", queries, self.bias), ("k", kv, k_bias),
+                                                                         ("v", kv, self.bias))  # fmt: skip
+            parts = [linear(r, self.d_model, w, b) for r, w, b in roles]
         parts.append(linear("o", inner, self.d_out or self.d_model, out_bias))
         if self.relative:
             parts.append(linear("r", self.d_model, inner, False))
@@ -157,7 +167,7 @@ class Attention(BlockBase):
                     Parameter(name=join(self.name, names[role]), shape=(self.n_heads, self.head_width), component="attention")
                 )
         if self.qk_norm is not None:
-            for role, heads in (("q_norm", self.n_heads), ("k_norm", self.kv_heads)):
+            for role, heads in (("q_norm", self.n_heads), ("k_norm", self.kv_heads))[: 1 if self.kv_shared else 2]:
                 parts.append(self._qk_norm(join(self.name, names[role]), heads))
         if self.sinks:
             parts.append(Parameter(name=join(self.name, names["sinks"]), shape=(self.n_heads,), component="attention"))
