@@ -47,4 +47,7 @@ FAMILY_MODULES: dict[str, str] = {
     "voxtral-encoder": "registry.plugins.voxtral",
     "internvl-vision": "registry.plugins.internvl_vision",
     "gemma3n": "registry.plugins.gemma3n",
+    "gemma3n-audio": "registry.plugins.gemma3n_audio",
+    "gemma3n-embedder": "registry.plugins.gemma3n_audio",
+    "mobilenetv5": "registry.plugins.mobilenetv5",
 }

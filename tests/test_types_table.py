@@ -64,6 +64,7 @@ CHECKED_ELSEWHERE = {
     **{t: "tests/test_composite_more.py" for t in ("exaone4_5", "exaone4_5_vision", "idefics3", "idefics3_vision",
                                                       "internvl", "internvl_vision", "lfm2_vl", "siglip2_vision_model", "smolvlm",
                                                       "smolvlm_vision")},
+    **{t: "tests/test_composite_gemma3n.py" for t in ("gemma3n", "gemma3n_audio", "gemma3n_vision")},
 }  # fmt: skip
 
 
