@@ -36,7 +36,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     hybrid_model_types rwkv encoder encoder_types whisper speech_encoder speech_model_types vision dual_encoder
     clip_text vision_model_types longcat hybrid_types_2026 decoder_types_2026 qwen_vision composite projector pixtral vlm_types
     qwen_vl_types llama4_vision mllama voxtral vlm_types_2
-    vlm_types_3 internvl_vision gemma3n gemma3n_audio mobilenetv5 gemma3n_types
+    vlm_types_3 internvl_vision gemma3n gemma3n_audio mobilenetv5 gemma3n_types gguf_gemma3n
 """.split())
 
 #: The entry-point group third-party plugins register under.
