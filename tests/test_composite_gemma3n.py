@@ -127,6 +127,7 @@ def test_part_option(part, capsys):
 
 @pytest.mark.parametrize("change, field, words", [
     ({"vision_config": {"architecture": "mobilenetv5_300m_enorm"}}, "vision_config.architecture", "not known"),
+    ({"vision_config": {"architecture": 5}}, "vision_config.architecture", "string"),
     ({"vision_config": {"model_args": {"depth": 3}}}, "vision_config.model_args", "timm"),
     ({"audio_config": {"sscp_conv_channel_size": [8, 8, 8]}}, "audio_config.sscp_conv_channel_size", "two convolutions"),
 ])  # fmt: skip
