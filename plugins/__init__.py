@@ -50,4 +50,8 @@ FAMILY_MODULES: dict[str, str] = {
     "internvl-vision": "registry.plugins.internvl_vision",
     "phi4mm-vision": "registry.plugins.phi4mm_towers",
     "phi4mm-audio": "registry.plugins.phi4mm_towers",
+    "gemma3n": "registry.plugins.gemma3n",
+    "gemma3n-audio": "registry.plugins.gemma3n_audio",
+    "gemma3n-embedder": "registry.plugins.gemma3n_audio",
+    "mobilenetv5": "registry.plugins.mobilenetv5",
 }

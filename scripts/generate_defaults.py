@@ -25,11 +25,13 @@ OUT = Path(__file__).resolve().parent.parent / "plugins" / "generated_defaults.p
 
 def plain(value: object) -> bool:
     """Whether a default is plain data a row can use (numbers, strings, booleans, None, lists of those; a tuple of
-    strings or whole numbers, such as RecurrentGemma's block_types or wav2vec 2.0's conv_dim, is written as a list)."""
+    strings or whole numbers, such as RecurrentGemma's block_types or wav2vec 2.0's conv_dim, is written as a list;
+    a tuple of pairs of whole numbers, Gemma 3n's sscp_conv_kernel_size, as a list of lists)."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return True
-    if isinstance(value, tuple):
-        return all(isinstance(v, (bool, int, str)) for v in value)  # whole numbers: no inf to write
+    if isinstance(value, tuple):  # whole numbers: no inf to write; pairs of them too (Gemma 3n's kernel sizes)
+        return all(isinstance(v, (bool, int, str)) or (isinstance(v, tuple) and all(isinstance(x, int) for x in v))
+                   for v in value)
     return isinstance(value, list) and all(v is None or isinstance(v, (bool, int, float, str)) for v in value)
 
 
@@ -70,7 +72,7 @@ def class_defaults(cls: type) -> dict[str, object]:
             if name != "self" and p.default is not inspect.Parameter.empty and p.kind is p.POSITIONAL_OR_KEYWORD:
                 data[name] = p.default
     return {
-        key: list(value) if isinstance(value, tuple) else value
+        key: [list(v) if isinstance(v, tuple) else v for v in value] if isinstance(value, tuple) else value
         for key, value in sorted(data.items())
         if plain(value) and json.dumps(value)
     }

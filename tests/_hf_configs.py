@@ -155,6 +155,22 @@ BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "Llama
             "Ernie4_5_ForCausalLM": "Ernie4_5ForCausalLM"}
 
 
+#: The configurations transformers builds with a timm model (``TimmWrapperModel``: Gemma 3n's vision tower).
+TIMM_CONFIGS = frozenset(("Gemma3nConfig", "Gemma3nVisionConfig", "TimmWrapperConfig"))
+
+
+def needs_timm() -> None:
+    """Skip the test, saying why, when timm cannot be imported (the ``reference`` extra installs it; timm also
+    needs a torchvision built for the installed torch)."""
+    import pytest
+
+    try:
+        import timm  # noqa: F401
+    except Exception as exc:  # an ImportError, or torchvision's RuntimeError when it does not match torch
+        pytest.skip(f"timm cannot be imported ({type(exc).__name__}: {str(exc)[:120]}): transformers builds "
+                    "Gemma 3n's vision tower (TimmWrapperModel) with timm")
+
+
 def meta_model(config: Any, **kwargs: Any) -> Any:
     """The transformers model of ``config.architectures[0]`` (or the class transformers builds for it,
     :data:`BUILT_AS`), built on the meta device (``kwargs`` to its constructor: ``add_pooling_layer``)."""
@@ -163,6 +179,8 @@ def meta_model(config: Any, **kwargs: Any) -> Any:
     transformers = quiet_transformers()
     name = config.architectures[0]
     cls = getattr(transformers, BUILT_AS.get(name, name))
+    if type(config).__name__ in TIMM_CONFIGS:
+        needs_timm()
     with torch.device("meta"):
         return cls(config, **kwargs)
 

@@ -1195,6 +1195,8 @@ NOT_BOOLS = (1, 0, "no", "yes", "true", "", 1.0, [True], {"b": True})
 CHECKED_AS_PARTS = {
     "composite": "its one field, parts, holds other families' params: tests/test_composite.py",
     "projector": "built only as a part of a composite model: tests/test_composite.py",
+    "mobilenetv5": "its one field, architecture, is a name, not a number: tests/test_composite_gemma3n.py refuses "
+                   "an unknown one and one of another type",
 }
 
 

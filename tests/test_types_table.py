@@ -65,6 +65,7 @@ CHECKED_ELSEWHERE = {
                                                       "internvl", "internvl_vision", "lfm2_vl", "siglip2_vision_model", "smolvlm",
                                                       "smolvlm_vision")},
     **{t: "tests/test_phi4mm.py" for t in ("phi4_multimodal", "phi4_multimodal_vision", "phi4_multimodal_audio", "phi4mm")},
+    **{t: "tests/test_composite_gemma3n.py" for t in ("gemma3n", "gemma3n_audio", "gemma3n_vision")},
 }  # fmt: skip
 
 

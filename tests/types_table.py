@@ -338,6 +338,22 @@ ROWS: list[Row] = [
     Row("gemma2", lm("Gemma2"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS},
         refusals=(R({"head_dim": None}, "head_dim"),), droppable=SPARSE),  # read with getattr: null would crash transformers
     Row("gemma3_text", ("Gemma3ForCausalLM", "Gemma3TextModel"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS}, droppable=SPARSE),
+    Row("gemma3n_text", ("Gemma3nForCausalLM", "Gemma3nTextModel"),  # a layer kind among the shared layers without
+        {**GQA, "num_hidden_layers": ints(1, 6), "head_dim": one_of(2, 4, 8),  # an earlier producer is refused
+         "intermediate_size": either(ints(1, 48), list_of(ints(1, 48), "num_hidden_layers")), **ATTENTION_BIAS,
+         "vocab_size_per_layer_input": ints(1, 40), "hidden_size_per_layer_input": ints(1, 8),
+         "altup_num_inputs": ints(1, 4), "laurel_rank": ints(1, 8), "num_kv_shared_layers": ints(0, "num_hidden_layers"),
+         "sliding_window": Optional(ints(1, 64)),
+         "layer_types": Optional(layer_kinds("num_hidden_layers", "sliding_attention", "full_attention")),
+         "activation_sparsity_pattern": Optional(list_of(one_of(0.0, 0.95), "num_hidden_layers"))},
+        refusals=(R({"intermediate_size": [8, 8, 8]}, "intermediate_size", "lists 3"),
+                  R({"activation_sparsity_pattern": 0.5}, "activation_sparsity_pattern", "list"),
+                  R({"num_hidden_layers": 5, "num_kv_shared_layers": 1}, "num_kv_shared_layers", "earlier layer")),
+        refusal_base={"architectures": ["Gemma3nForCausalLM"], "hidden_size": 16, "num_attention_heads": 2,
+                      "num_key_value_heads": 1, "head_dim": 4, "num_hidden_layers": 4, "intermediate_size": 8,
+                      "vocab_size": 30, "vocab_size_per_layer_input": 30, "hidden_size_per_layer_input": 4,
+                      "laurel_rank": 2, "num_kv_shared_layers": 2}, droppable=("tie_word_embeddings", "layer_types"),
+        examples=16),
     Row("gemma4_text", ("Gemma4ForCausalLM", "Gemma4TextModel"),  # global layers of their own width, keys as values, shared caches, experts
         {"num_key_value_heads": ints(1, 2), "num_attention_heads": times("num_key_value_heads", 1, 2),
          "hidden_size": times("num_attention_heads", 4, 8), "num_hidden_layers": ints(1, 5), "vocab_size": ints(8, 100),

@@ -9,7 +9,8 @@ tokens, the terms Hoffmann et al. 2022 (arXiv 2203.15556, Appendix F) list:
 * per attention block, with ``inner = n_heads · head_width`` (Appendix F's
   ``key_size · num_heads``) and ``kv = kv_heads · head_width``:
   ``attention_qkv`` ``2 · seq · d_model · (inner + 2·kv)`` (``3 · inner`` without
-  grouped-query attention), ``attention_logits`` ``2 · seq² · inner``,
+  grouped-query attention; ``inner`` alone for a layer that reuses an earlier layer's keys
+  and values, ``Attention.kv_projections`` ``none``: Gemma 3n, Gemma 4), ``attention_logits`` ``2 · seq² · inner``,
   ``attention_softmax`` ``3 · n_heads · seq²``, ``attention_values`` ``2 · seq² ·
   inner`` and ``attention_output`` ``2 · seq · inner · d_model``; DeepSeek's latent
   attention (``latent_attention``) the same terms, its down- and up-projections in

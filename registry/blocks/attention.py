@@ -56,7 +56,7 @@ class Attention(BlockBase):
     refuses it). ``kv_projections``: ``keys_values`` (the default), ``keys`` (no value
     projection: the keys serve as values, Gemma 4's ``attention_k_eq_v`` on its global layers) or
     ``none`` (no key or value projection and no key norm: the layer attends to the keys and
-    values an earlier layer cached, Gemma 4's ``num_kv_shared_layers``; it caches nothing of its
+    values an earlier layer cached, Gemma 3n's and Gemma 4's ``num_kv_shared_layers``; it caches nothing of its
     own); transformers' ``Gemma4TextAttention``. ``names`` maps roles (q, k, v, qkv,
     o, r, r_w_bias, r_r_bias, q_norm, k_norm, sinks, sub_norm) to the submodule names of the
     family's checkpoints.
@@ -103,7 +103,7 @@ class Attention(BlockBase):
     )
     kv_projections: Literal["keys_values", "keys", "none"] = Field(
         "keys_values", description="the layer's own key/value projections: keys_values, keys (the keys serve as "
-        "values: Gemma 4's attention_k_eq_v) or none (it reuses an earlier layer's cache: Gemma 4's kv-shared layers)",
+        "values: Gemma 4's attention_k_eq_v) or none (it reuses an earlier layer's cache: Gemma 3n's and Gemma 4's kv-shared layers)",
     )  # fmt: skip
     names: dict[str, str] = Field(default_factory=dict, description="submodule name per role (q, k, v, qkv, o, r, ...)")
     sliding_window: PositiveInt | None = Field(
