@@ -64,8 +64,9 @@ def test_llava_drops_the_class_token():
 
 
 def test_paligemma_patches():
-    # PaliGemmaProcessor: image_seq_length = (vision_config.image_size / patch_size)² = (224 / 14)² = 256.
-    each = _tokens("paligemma-transformers-defaults")
+    # PaliGemmaProcessor: image_seq_length = (vision_config.image_size / patch_size)² = (224 / 14)² = 256 (the published
+    # config leaves image_size to SiglipVisionConfig's default, 224).
+    each = _tokens("paligemma-3b-pt-224")
     assert (each.tokens, each.patches) == (256, 256)
 
 
@@ -210,7 +211,7 @@ def test_kv_cache_over_text_and_image_tokens(folder, size, tokens, per_token):
     assert report.images["image_tokens"] == count * tokens and "images: 3 images" in report.notes[0]
 
 
-FAMILIES = ["gemma-3-27b-it", "llava-1.5-7b-hf", "llava-v1.6-mistral-7b-hf", "paligemma-transformers-defaults",
+FAMILIES = ["gemma-3-27b-it", "llava-1.5-7b-hf", "llava-v1.6-mistral-7b-hf", "paligemma-3b-pt-224",
             "mistral-small-3.1-24b-instruct-2503", "qwen2-vl-transformers-defaults", "qwen3-vl-4b-instruct"]  # fmt: skip
 
 
