@@ -170,7 +170,7 @@ def _smart_resize(height, width, factor, min_pixels=56 * 56, max_pixels=28 * 28 
     return h, w
 
 
-@pytest.mark.parametrize("folder, patch", [("qwen2-vl-transformers-defaults", 14), ("qwen2.5-vl-7b-instruct", 14),
+@pytest.mark.parametrize("folder, patch", [("monoqwen2-vl-v0.1", 14), ("qwen2.5-vl-7b-instruct", 14),
                                            ("qwen3-vl-4b-instruct", 16), ("qwen3.5-9b", 16)])  # fmt: skip
 @pytest.mark.parametrize("size", [(896, 896), (1080, 1920), (20, 30), (1024, 768)])
 def test_qwen_smart_resize(folder, patch, size):
@@ -212,7 +212,7 @@ def test_kv_cache_over_text_and_image_tokens(folder, size, tokens, per_token):
 
 
 FAMILIES = ["gemma-3-27b-it", "llava-1.5-7b-hf", "llava-v1.6-mistral-7b-hf", "paligemma-3b-pt-224",
-            "mistral-small-3.1-24b-instruct-2503", "qwen2-vl-transformers-defaults", "qwen3-vl-4b-instruct"]  # fmt: skip
+            "mistral-small-3.1-24b-instruct-2503", "monoqwen2-vl-v0.1", "qwen3-vl-4b-instruct"]  # fmt: skip
 
 
 @pytest.mark.parametrize("folder", FAMILIES)
