@@ -122,18 +122,9 @@ def test_mistral3_pixtral_patches_merged_with_breaks(size, rows, cols):
 
 
 def _aya_vision_model():
-    """An Aya Vision config made here (no published copy is in tests/configs): SigLIP at image_size 364 and
-    patch_size 14, downsample_factor 2 (the values the AyaVisionProcessor defaults assume: img_size 364,
-    patch_size 14 x 2 = 28)."""
-    from registry.sources.hf_config import config_models
-
-    vision = {"model_type": "siglip_vision_model", "image_size": 364, "patch_size": 14, "hidden_size": 64,
-              "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4, "vision_use_head": False}
-    text = {"model_type": "cohere2", "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
-            "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100}
-    data = {"model_type": "aya_vision", "architectures": ["AyaVisionForConditionalGeneration"], "downsample_factor": 2,
-            "vision_config": vision, "text_config": text}
-    return config_models(data, {}, CONFIGS / "aya_vision.json")[0]
+    """Aya Vision 8B's published config (SigLIP at image_size 364 and patch_size 14, downsample_factor 2: the values
+    the AyaVisionProcessor defaults assume, img_size 364, patch_size 14 x 2 = 28)."""
+    return _load("aya-vision-8b-mlx-8bit")
 
 
 @pytest.mark.parametrize("size", [(364, 364), (480, 640), (1000, 300), (2000, 2000), (300, 3000)])
