@@ -121,6 +121,18 @@ def test_mistral3_pixtral_patches_merged_with_breaks(size, rows, cols):
     assert (each.height, each.width) == (rows * 28, cols * 28)
 
 
+
+@pytest.mark.parametrize("size, rows, cols", [((480, 640), 30, 40), ((1024, 1024), 64, 64), ((2048, 1000), 64, 32)])
+def test_llava_with_a_pixtral_tower(size, rows, cols):
+    # mistral-community/pixtral-12b is a LlavaForConditionalGeneration with a Pixtral tower (image_size 1024, patch
+    # 16) and PixtralProcessor (spatial_merge_size 1): get_resize_output_image_size (image_processing_pixtral.py)
+    # scales down (floor) to fit longest_edge 1024 (2048 x 1000 -> 1024 x 500), sides rounded up to multiples of 16;
+    # replace_image_token: a row of patch tokens then [IMG_BREAK] (the last [IMG_END]): rows x cols + rows; no
+    # class token (vision_feature_select_strategy "full").
+    each = _tokens("pixtral-12b", 1, size)
+    assert (each.tokens, each.patches, each.merged) == (rows * cols + rows, rows * cols, rows * cols)
+    assert (each.height, each.width) == (rows * 16, cols * 16)
+
 def _aya_vision_model():
     """Aya Vision 8B's published config (SigLIP at image_size 364 and patch_size 14, downsample_factor 2: the values
     the AyaVisionProcessor defaults assume, img_size 364, patch_size 14 x 2 = 28)."""
