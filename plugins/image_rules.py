@@ -9,6 +9,8 @@ processor has real logic the rule has a function of a few lines, after transform
   window attention (``modeling_qwen2_5_vl.py`` ``Qwen2_5_VisionTransformerPretrainedModel.get_window_index``);
 * :func:`llava_next_anyres`: ``LlavaNextProcessor._get_number_of_features`` (``processing_llava_next.py``)
   with ``select_best_resolution`` (``image_processing_utils.py``);
+* :func:`llava_patches`: LLaVA's square crop of CLIP patches, or with a Pixtral tower ``PixtralProcessor``'s
+  (``processing_pixtral.py``; ``get_resize_output_image_size`` in ``image_processing_pixtral.py``);
 * :func:`tiles_and_thumbnail`: ``GotOcr2ImageProcessor.get_number_of_image_patches`` with
   ``get_optimal_tiled_canvas`` (``image_processing_got_ocr2.py``) and ``AyaVisionProcessor._get_num_multimodal_tokens``.
 """
@@ -16,6 +18,7 @@ processor has real logic the rule has a function of a few lines, after transform
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from registry import ImageRule, ImageTokens
 from registry.plugins.generated_defaults import DEFAULTS
@@ -78,6 +81,17 @@ def select_best_resolution(size: tuple[int, int], pinpoints: list) -> tuple[int,
         if effective > most or (effective == most and wasted < least):
             best, most, least = (h, w), effective, wasted
     return best
+
+
+def llava_patches(inputs, height: int, width: int) -> ImageTokens:
+    """LLaVA: a square crop of ``image_size``, one token per patch and the class token as
+    ``vision_feature_select_strategy`` says; with a Pixtral tower (``vision_config.model_type`` ``pixtral``, as
+    mistral-community/pixtral-12b) ``PixtralProcessor``'s tokens instead: the longest edge fitted to
+    ``image_size``, a token per patch (no merge) and an ``[IMG_BREAK]``/``[IMG_END]`` after each row."""
+    if inputs.extra.get("vision_type") == "pixtral":
+        return replace(inputs, resize="longest_edge", merge=1, row_breaks=True, class_token=False,
+                       drop_class_token=False).at(height, width)  # fmt: skip
+    return replace(inputs, resize="fixed", function=None).at(height, width)
 
 
 def llava_next_anyres(inputs, height: int, width: int) -> ImageTokens:
@@ -145,9 +159,12 @@ CLIP = _vision("clip_vision_model", "image_size", "patch_size")
 GEMMA3 = ImageRule("Gemma 3 pooling", fixed_tokens="mm_tokens_per_image",
                    defaults={**SIGLIP, "mm_tokens_per_image": DEFAULTS["gemma3"]["mm_tokens_per_image"]},
                    note="resized to vision_config.image_size (Gemma3ImageProcessor, no pan-and-scan crops)")
-LLAVA = ImageRule("LLaVA: CLIP patches", class_token=True, select_strategy="vision_feature_select_strategy",
-                  defaults={**CLIP, "vision_feature_select_strategy": "default"},
-                  note="resized and cropped to vision_config.image_size (the processor's crop_size)")
+LLAVA = ImageRule("LLaVA: CLIP or Pixtral patches", resize="function", class_token=True,
+                  select_strategy="vision_feature_select_strategy", extra={"vision_type": "vision_config.model_type"},
+                  defaults={**CLIP, "vision_feature_select_strategy": "default", "vision_config.model_type": "clip_vision_model"},
+                  function=llava_patches,
+                  note="resized and cropped to vision_config.image_size (the processor's crop_size); with a Pixtral "
+                       "tower, the longest edge fitted to it and a token after each row (PixtralProcessor)")
 LLAVA_NEXT = ImageRule("LLaVA-NeXT any-resolution tiles", resize="function", class_token=True,
                        select_strategy="vision_feature_select_strategy", extra={"image_grid_pinpoints": "image_grid_pinpoints"},
                        defaults={**CLIP, "vision_feature_select_strategy": "default"}, function=llava_next_anyres,

@@ -64,8 +64,9 @@ def test_llava_drops_the_class_token():
 
 
 def test_paligemma_patches():
-    # PaliGemmaProcessor: image_seq_length = (vision_config.image_size / patch_size)² = (224 / 14)² = 256.
-    each = _tokens("paligemma-transformers-defaults")
+    # PaliGemmaProcessor: image_seq_length = (vision_config.image_size / patch_size)² = (224 / 14)² = 256 (the published
+    # config leaves image_size to SiglipVisionConfig's default, 224).
+    each = _tokens("paligemma-3b-pt-224")
     assert (each.tokens, each.patches) == (256, 256)
 
 
@@ -120,19 +121,22 @@ def test_mistral3_pixtral_patches_merged_with_breaks(size, rows, cols):
     assert (each.height, each.width) == (rows * 28, cols * 28)
 
 
-def _aya_vision_model():
-    """An Aya Vision config made here (no published copy is in tests/configs): SigLIP at image_size 364 and
-    patch_size 14, downsample_factor 2 (the values the AyaVisionProcessor defaults assume: img_size 364,
-    patch_size 14 x 2 = 28)."""
-    from registry.sources.hf_config import config_models
 
-    vision = {"model_type": "siglip_vision_model", "image_size": 364, "patch_size": 14, "hidden_size": 64,
-              "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4, "vision_use_head": False}
-    text = {"model_type": "cohere2", "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
-            "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100}
-    data = {"model_type": "aya_vision", "architectures": ["AyaVisionForConditionalGeneration"], "downsample_factor": 2,
-            "vision_config": vision, "text_config": text}
-    return config_models(data, {}, CONFIGS / "aya_vision.json")[0]
+@pytest.mark.parametrize("size, rows, cols", [((480, 640), 30, 40), ((1024, 1024), 64, 64), ((2048, 1000), 64, 32)])
+def test_llava_with_a_pixtral_tower(size, rows, cols):
+    # mistral-community/pixtral-12b is a LlavaForConditionalGeneration with a Pixtral tower (image_size 1024, patch
+    # 16) and PixtralProcessor (spatial_merge_size 1): get_resize_output_image_size (image_processing_pixtral.py)
+    # scales down (floor) to fit longest_edge 1024 (2048 x 1000 -> 1024 x 500), sides rounded up to multiples of 16;
+    # replace_image_token: a row of patch tokens then [IMG_BREAK] (the last [IMG_END]): rows x cols + rows; no
+    # class token (vision_feature_select_strategy "full").
+    each = _tokens("pixtral-12b", 1, size)
+    assert (each.tokens, each.patches, each.merged) == (rows * cols + rows, rows * cols, rows * cols)
+    assert (each.height, each.width) == (rows * 16, cols * 16)
+
+def _aya_vision_model():
+    """Aya Vision 8B's published config (SigLIP at image_size 364 and patch_size 14, downsample_factor 2: the values
+    the AyaVisionProcessor defaults assume, img_size 364, patch_size 14 x 2 = 28)."""
+    return _load("aya-vision-8b-mlx-8bit")
 
 
 @pytest.mark.parametrize("size", [(364, 364), (480, 640), (1000, 300), (2000, 2000), (300, 3000)])
@@ -169,7 +173,7 @@ def _smart_resize(height, width, factor, min_pixels=56 * 56, max_pixels=28 * 28 
     return h, w
 
 
-@pytest.mark.parametrize("folder, patch", [("qwen2-vl-transformers-defaults", 14), ("qwen2.5-vl-7b-instruct", 14),
+@pytest.mark.parametrize("folder, patch", [("monoqwen2-vl-v0.1", 14), ("qwen2.5-vl-7b-instruct", 14),
                                            ("qwen3-vl-4b-instruct", 16), ("qwen3.5-9b", 16)])  # fmt: skip
 @pytest.mark.parametrize("size", [(896, 896), (1080, 1920), (20, 30), (1024, 768)])
 def test_qwen_smart_resize(folder, patch, size):
@@ -210,8 +214,8 @@ def test_kv_cache_over_text_and_image_tokens(folder, size, tokens, per_token):
     assert report.images["image_tokens"] == count * tokens and "images: 3 images" in report.notes[0]
 
 
-FAMILIES = ["gemma-3-27b-it", "llava-1.5-7b-hf", "llava-v1.6-mistral-7b-hf", "paligemma-transformers-defaults",
-            "mistral-small-3.1-24b-instruct-2503", "qwen2-vl-transformers-defaults", "qwen3-vl-4b-instruct"]  # fmt: skip
+FAMILIES = ["gemma-3-27b-it", "llava-1.5-7b-hf", "llava-v1.6-mistral-7b-hf", "paligemma-3b-pt-224",
+            "mistral-small-3.1-24b-instruct-2503", "monoqwen2-vl-v0.1", "qwen3-vl-4b-instruct"]  # fmt: skip
 
 
 @pytest.mark.parametrize("folder", FAMILIES)

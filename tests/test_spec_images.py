@@ -51,7 +51,7 @@ def test_import_hf_writes_and_reads_back(tmp_path, cli):
 
 def test_a_top_level_field_of_the_rule_reads_back(tmp_path, cli):
     """Aya Vision's rule reads a top-level field (downsample_factor) beside the vision config's."""
-    config = CONFIGS / "aya-vision-transformers-defaults" / "config.json"
+    config = CONFIGS / "aya-vision-8b-mlx-8bit" / "config.json"
     out = tmp_path / "a.toml"
     assert cli("import-hf", config, "-o", out).code == 0
     assert '[images]\nmodel_type = "aya_vision"' in out.read_text() and "\ndownsample_factor = 2\n" in out.read_text()
