@@ -19,7 +19,10 @@ from __future__ import annotations
 from registry import ConfigReader, Params, Row, hookimpl
 from registry.plugins.attention_windows import windows
 from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.hf_common import DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROUTER, SLIDING, causal_classes, lm_head
+from registry.plugins.hf_common import (
+    ATTENTION_BIAS_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROUTER, SLIDING, causal_classes,
+    heads_divide_width, lm_head,
+)  # fmt: skip
 
 _MIMO = DEFAULTS["mimo_v2_flash"]
 #: Fields of Xiaomi's MiMo code in the published config that change no shape (transformers ignores them).
@@ -140,12 +143,25 @@ AFMOE = Row(
                 "layers, dense first layers, routed and shared experts",
 )  # fmt: skip
 
+#: EXAONE 3.0 / 3.5 (ExaoneConfig): transformers 5.25 builds LlamaForCausalLM for it (its checkpoints' names,
+#: ``transformer.h.<i>.attn.attention.*``, are renamed on load); ``num_layers``, ``layer_norm_epsilon`` and
+#: ``activation_function`` are the attribute_map's spellings of num_hidden_layers, rms_norm_eps and hidden_act.
+EXAONE = Row(
+    "exaone", "llama", ("ExaoneForCausalLM", "ExaoneModel", "LlamaForCausalLM", "LlamaModel"),
+    reads={**DECODER_READS, "n_layers": "num_hidden_layers|num_layers", "d_ff": "intermediate_size",
+           "n_kv_heads": "num_key_value_heads?", "head_dim": "head_dim?", **ATTENTION_BIAS_READS, "mlp_bias": "mlp_bias"},
+    defaults=DEFAULTS["exaone"], rules=(*DECODER_RULES, heads_divide_width),
+    # embed_dropout: a field of LG's remote-code config (dropout, no shape) that transformers keeps as an extra
+    shape_free=frozenset(DECODER_SHAPE_FREE) | {"layer_norm_epsilon", "activation_function", "embed_dropout"},
+    description="EXAONE 3.0/3.5: Llama (transformers builds LlamaForCausalLM; LG's names renamed on load)",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (MIMO_V2_FLASH, AFMOE)
+ROWS = (MIMO_V2_FLASH, AFMOE, EXAONE)
 
 
 @hookimpl
 def register_model_types(register):
-    """Map mimo_v2_flash and afmoe (see the module's docstring)."""
+    """Map mimo_v2_flash, afmoe and exaone (see the module's docstring)."""
     for row in ROWS:
         register(row)

@@ -285,6 +285,11 @@ ROWS: list[Row] = [
          "moe_layer_end_index": Optional(one_of(-1, 0, 1, 3, 8))},
         experts=("moe_num_experts", "moe_k"), examples=24,
         renames=(*FUSED_EXPERTS, (r"\.mlp\.moe_statics\.", ".mlp.gate.moe_statics."))),  # transformers' conversion_mapping
+    Row("exaone", lm("Exaone"), {**DENSE_2025, "head_dim": Optional(one_of(None, 4, 6, 8)), "attention_bias": flag,
+                                  "mlp_bias": flag},
+        built_as={"ExaoneForCausalLM": "LlamaForCausalLM", "ExaoneModel": "LlamaModel"},  # transformers builds Llama
+        refusal_base={**LLAMA, "architectures": ["ExaoneForCausalLM"]},
+        refusals=(R({"num_layers": 3}, "num_layers", "must agree"), R({"hidden_size": 66}, "num_attention_heads"))),
     Row("exaone4", lm("Exaone4"), {**DENSE_2025, **HEAD_DIM_2025, "sliding_window_pattern": Optional(one_of(1, 2, 4)),
                                     "hidden_act": Optional(ACTIVATIONS)},
         refusals=(R({"sliding_window": None}, "sliding_window"),)),  # Exaone4Config divides by a zero pattern
