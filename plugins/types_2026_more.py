@@ -1,6 +1,7 @@
 """More causal-LM model types of transformers 5.25 on existing families, as rows of data.
 
-mimo_v2_flash and afmoe (``llama-moe``, :mod:`registry.plugins.llama`): one :class:`registry.Row` each (config field ->
+mimo_v2_flash, afmoe and mellum (``llama-moe``), exaone (``llama``; :mod:`registry.plugins.llama`): one
+:class:`registry.Row` each (config field ->
 hyper-parameter, transformers' defaults from :mod:`registry.plugins.generated_defaults`, the switches the type
 sets), and rules of a few lines where the logic is real.
 
@@ -156,12 +157,42 @@ EXAONE = Row(
     description="EXAONE 3.0/3.5: Llama (transformers builds LlamaForCausalLM; LG's names renamed on load)",
 )  # fmt: skip
 
+def _mellum_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Mellum): the dense layers (``mlp_layer_types``, default all sparse); at most one MTP layer (MellumConfig
+    refuses more), which transformers does not build (the checkpoint's ``mtp.*`` tensors are ignored on load)."""
+    n_layers = params["n_layers"][1]
+    mlps = _mimo_kinds(cfg, "mlp_layer_types", ["sparse"] * n_layers, ("dense", "sparse"), n_layers)
+    params["dense_layers"] = ("mlp_layer_types", [i for i, kind in enumerate(mlps) if kind == "dense"])
+    for key in ("num_mtp_layers", "num_nextn_predict_layers"):  # attribute_map: two spellings of one field
+        mtp = cfg.int(key, None, nullable=True, minimum=0)
+        if mtp is not None and mtp > 1:
+            raise cfg.error(key, f"is {mtp}: Mellum supports a single MTP layer (MellumConfig refuses more)")
+
+
+#: Mellum 2 (MellumConfig, JetBrains): Qwen3-MoE's attention (per-head query/key norms) and experts, biased attention
+#: projections (output too) when attention_bias, sliding and full layers (layer_types; default all full), optional
+#: dense layers.
+MELLUM = Row(
+    "mellum", "llama-moe", causal_classes("Mellum"),
+    reads={**DECODER_READS, "n_kv_heads": "num_key_value_heads", "head_dim": "head_dim", "d_ff": "intermediate_size",
+           **ATTENTION_BIAS_READS, "n_experts": "num_experts|num_local_experts", "top_k": "num_experts_per_tok",
+           "expert_d_ff": "moe_intermediate_size"},
+    defaults=DEFAULTS["mellum"], fixed={"style": "qwen2_moe", "qk_norm": "head"},
+    rules=(*DECODER_RULES, _mellum_layers, windows("types", DEFAULTS["mellum"]["sliding_window"], 1)),
+    # the MTP layer's kinds describe a layer transformers does not build; max_window_layers and use_sliding_window
+    # are Qwen fields some copies carry, which MellumConfig ignores
+    shape_free=frozenset(DECODER_SHAPE_FREE) | frozenset(SLIDING) | frozenset(ROUTER) | {
+        "mtp_layer_types", "mtp_mlp_layer_types"},
+    description="Mellum 2 (JetBrains): GQA with per-head query/key norms, sliding and full layers, routed experts "
+                "(Qwen3-MoE names), optional dense layers",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (MIMO_V2_FLASH, AFMOE, EXAONE)
+ROWS = (MIMO_V2_FLASH, AFMOE, EXAONE, MELLUM)
 
 
 @hookimpl
 def register_model_types(register):
-    """Map mimo_v2_flash, afmoe and exaone (see the module's docstring)."""
+    """Map mimo_v2_flash, afmoe, exaone and mellum (see the module's docstring)."""
     for row in ROWS:
         register(row)
