@@ -1,6 +1,6 @@
 """More causal-LM model types of transformers 5.25 on existing families, as rows of data.
 
-mimo_v2_flash, afmoe and mellum (``llama-moe``), exaone (``llama``; :mod:`registry.plugins.llama`): one
+mimo_v2_flash, afmoe, mellum and solar_open (``llama-moe``), exaone (``llama``; :mod:`registry.plugins.llama`): one
 :class:`registry.Row` each (config field ->
 hyper-parameter, transformers' defaults from :mod:`registry.plugins.generated_defaults`, the switches the type
 sets), and rules of a few lines where the logic is real.
@@ -187,12 +187,38 @@ MELLUM = Row(
                 "(Qwen3-MoE names), optional dense layers",
 )  # fmt: skip
 
+def _solar_open_experts(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Solar Open): every layer routes (no dense layers: the fields some copies carry for them, DeepSeek's
+    first_k_dense_replace and the unused intermediate_size, must not say otherwise); the shared experts as one MLP of
+    ``n_shared_experts × moe_intermediate_size``."""
+    cfg.expect("first_k_dense_replace", (0, None), "transformers builds every Solar Open layer with experts")
+    cfg.raw("intermediate_size", None)  # no field of SolarOpenConfig: no dense MLP is built
+    key, shared = params["n_shared_experts"]
+    params["d_ff"] = ("moe_intermediate_size", params["expert_d_ff"][1])  # no dense layer uses it
+    params["n_shared_experts"] = (key, 1 if shared else 0)
+    if shared:
+        params["shared_d_ff"] = (key, shared * params["expert_d_ff"][1])
+
+
+#: Solar Open (SolarOpenConfig, Upstage): GLM-4.5's MoE layout (DeepSeek names, a score-correction buffer), every
+#: layer with experts, no query/key norms, no output bias.
+SOLAR_OPEN = Row(
+    "solar_open", "llama-moe", causal_classes("SolarOpen"),
+    reads={**DECODER_READS, "n_kv_heads": "num_key_value_heads", "head_dim": "head_dim", "qkv_bias": "attention_bias",
+           "n_experts": "n_routed_experts|num_local_experts", "top_k": "num_experts_per_tok",
+           "expert_d_ff": "moe_intermediate_size", "n_shared_experts": "n_shared_experts"},
+    defaults=DEFAULTS["solar_open"], fixed={"style": "deepseek", "router_score_bias": True},
+    rules=(*DECODER_RULES, _solar_open_experts),
+    shape_free=frozenset(DECODER_SHAPE_FREE) | frozenset(ROUTER) | {"routed_scaling_factor", "n_group", "topk_group"},
+    description="Solar Open (Upstage): GQA, routed and shared experts in every layer (GLM-4.5's names)",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (MIMO_V2_FLASH, AFMOE, EXAONE, MELLUM)
+ROWS = (MIMO_V2_FLASH, AFMOE, EXAONE, MELLUM, SOLAR_OPEN)
 
 
 @hookimpl
 def register_model_types(register):
-    """Map mimo_v2_flash, afmoe, exaone and mellum (see the module's docstring)."""
+    """Map mimo_v2_flash, afmoe, exaone, mellum and solar_open (see the module's docstring)."""
     for row in ROWS:
         register(row)

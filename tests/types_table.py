@@ -772,6 +772,13 @@ ROWS: list[Row] = [
                                     "sliding_window": Optional(one_of(None, 16)),
                                     "no_rope_layer_interval": Optional(one_of(1, 2, 4)),
                                     "hidden_act": Optional(ACTIVATIONS)}),
+    Row("solar_open", lm("SolarOpen"),
+        {**MOE_2025, "head_dim": one_of(4, 8, 12), "n_routed_experts": ints(1, 5), "moe_intermediate_size": ints(1, 16),
+         "n_shared_experts": ints(0, 2), "attention_bias": flag, "num_experts_per_tok": ints(1, "n_routed_experts")},
+        experts=("n_routed_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, droppable=DROPPABLE_2025, examples=10,
+        refusal_base="solar-open-100b",
+        refusals=(R({"first_k_dense_replace": 1}, "first_k_dense_replace", "every Solar Open layer"),
+                  R({"head_dim": None}, "head_dim"))),
     Row("stablelm", lm("StableLm"),
         {**GQA, **DENSE_MLP, "use_qkv_bias": flag, "qk_layernorm": flag, "use_parallel_residual": flag},
         refusals=(R({"hidden_size": 66, "num_attention_heads": 4}, "num_attention_heads"),), droppable=SPARSE),  # heads must divide
