@@ -138,12 +138,14 @@ class LlamaParams(GQAParams, SlidingWindowParams):
     fused_gate_up: bool = Field(False, description="gate and up projections stored as one (Phi-3's gate_up_proj)")
     lm_head_bias: bool = Field(False, description="a bias on the LM head (PhiMoE's lm_head_bias)")
     v_head_dim: PositiveInt | None = Field(None, description="width of a value head if not head_dim (MiMo-V2-Flash: 128)")
-    attention_gate: bool = Field(
-        False, description="a sigmoid gate of the attention output from its own projection, self_attn.gate_proj (AFMoE)"
-    )
+    attention_gate: bool | Literal["g_proj", "g_proj_per_head"] = Field(
+        False, description="a sigmoid gate of the attention output from its own projection: true, self_attn.gate_proj "
+        "(AFMoE); g_proj, self_attn.g_proj; g_proj_per_head, one gate a head (Laguna)",
+    )  # fmt: skip
     sliding_kv_heads: PositiveInt | None = Field(
         None, description="key/value heads of the sliding-window layers, if not n_kv_heads (MiMo-V2-Flash: twice as many)"
     )
+    sliding_heads: PositiveInt | None = Field(None, description="query heads of the sliding-window layers, if not n_heads (Laguna)")
 
     @model_validator(mode="after")
     def _check(self) -> LlamaParams:
@@ -154,6 +156,8 @@ class LlamaParams(GQAParams, SlidingWindowParams):
                 raise FieldError("sliding_kv_heads", "has no effect without sliding_window")
             if self.n_heads % self.sliding_kv_heads:
                 raise FieldError("sliding_kv_heads", f"must divide n_heads ({self.n_heads})")
+        if self.sliding_heads is not None and (self.sliding_window is None or self.sliding_heads % (self.n_kv_heads or 1)):
+            raise FieldError("sliding_heads", "needs sliding_window, and n_kv_heads must divide it")
         if self.v_head_dim is not None and self.fused_qkv:
             raise FieldError("v_head_dim", "a value head width of its own is not supported with fused_qkv")
         if self.norm_bias and self.norm != "layer_norm":
@@ -171,13 +175,15 @@ class LlamaParams(GQAParams, SlidingWindowParams):
 class LlamaMoEParams(LlamaParams):
     """Hyper-parameters of the llama-moe family: llama's, the experts and the layer pattern."""
 
-    style: Literal["mixtral", "qwen2_moe", "granitemoe", "gpt_oss", "deepseek", "llama4", "hunyuan", "ernie", "afmoe"] = Field(
+    style: Literal["mixtral", "qwen2_moe", "granitemoe", "gpt_oss", "deepseek", "llama4", "hunyuan", "ernie", "afmoe",
+                   "laguna"] = Field(
         "mixtral", description="checkpoint names: mixtral (block_sparse_moe, w1/w2/w3), qwen2_moe (mlp, *_proj), "
         "granitemoe (block_sparse_moe, stacked input_linear/output_linear; shared_mlp), gpt_oss (mlp.router with a "
         "bias, stacked (in, out) experts with biases), deepseek (mlp, *_proj, mlp.shared_experts), llama4 "
         "(feed_forward, its router, stacked (in, out) experts, shared_expert), hunyuan "
         "(mlp.gate.wg, mlp.shared_mlp), ernie (deepseek's, a learned router score correction, biased shared experts) or "
-        "afmoe (deepseek's, the router at mlp.router.gate, an expert_bias parameter of n_experts)",
+        "afmoe (deepseek's, the router at mlp.router.gate, an expert_bias parameter of n_experts) or laguna (deepseek's, "
+        "the router's e_score_correction_bias a parameter)",
     )  # fmt: skip
     n_experts: PositiveInt = Field(description="routed experts per MoE layer (num_local_experts, num_experts)")
     top_k: PositiveInt = Field(description="experts routed per token (num_experts_per_tok)")
@@ -212,7 +218,7 @@ class LlamaMoEParams(LlamaParams):
             raise FieldError("top_k", f"top_k ({self.top_k}) exceeds n_experts ({self.n_experts})")
         if self.style == "gpt_oss" and self.n_shared_experts:
             raise FieldError("n_shared_experts", f"style {self.style} has no shared experts")
-        if self.style in ("granitemoe", "hunyuan", "ernie", "afmoe") and self.n_shared_experts > 1:
+        if self.style in ("granitemoe", "hunyuan", "ernie", "afmoe", "laguna") and self.n_shared_experts > 1:
             raise FieldError("n_shared_experts", f"style {self.style} holds its shared experts as one MLP (at most 1)")
         check_dense_layers(self.dense_layers, self.n_layers)
         if self.sliding_sinks and (self.attention_sinks or self.sliding_window is None):
@@ -245,10 +251,13 @@ def _layer(p: LlamaParams, mlp: list[Block], sliding: bool = False, sinks: bool 
         attention = attention.model_copy(update={"sliding_window": p.sliding_window})
         if p.sliding_kv_heads is not None:
             attention = attention.model_copy(update={"n_kv_heads": p.sliding_kv_heads})
+        if p.sliding_heads is not None:
+            attention = attention.model_copy(update={"n_heads": p.sliding_heads})
     if sinks:
         attention = attention.model_copy(update={"sinks": True})
-    gate = [Linear(name="self_attn.gate_proj", in_features=p.d_model, out_features=p.n_heads * attention.head_width,
-                   bias=False, component="attention")] if p.attention_gate else []  # fmt: skip
+    width = attention.n_heads * (1 if p.attention_gate == "g_proj_per_head" else attention.head_width)
+    gate = [Linear(name="self_attn.gate_proj" if p.attention_gate is True else "self_attn.g_proj", in_features=p.d_model,
+                   out_features=width, bias=False, component="attention")] if p.attention_gate else []  # fmt: skip
     return [attention, *gate, *mlp, *norms]
 
 
@@ -308,11 +317,14 @@ def moe_block(p: LlamaMoEParams) -> Block:
             blocks.append(FeedForward(name="mlp.shared_experts", d_model=p.d_model, d_ff=shared_d_ff, gated=True,
                                       bias=p.mlp_bias, component="shared_experts"))  # fmt: skip
         return Module(blocks=blocks)
-    if p.style == "afmoe":  # transformers' AfmoeSparseMoeBlock: its expert_bias is a parameter (not trained)
+    if p.style in ("afmoe", "laguna"):  # AfmoeSparseMoeBlock, LagunaTopKRouter: the bias is a parameter (not trained)
+        afmoe = p.style == "afmoe"
         return Module(blocks=[
             MoE(name="mlp", d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts, top_k=p.top_k, gated=True,
-                bias=False, n_shared_experts=p.n_shared_experts, shared_d_ff=shared_d_ff, names={"router": "router.gate"}),
-            Parameter(name="mlp.expert_bias", shape=(p.n_experts,), component="router"),
+                bias=False, n_shared_experts=p.n_shared_experts, shared_d_ff=shared_d_ff,
+                names={"router": "router.gate"} if afmoe else {}),
+            Parameter(name="mlp.expert_bias" if afmoe else "mlp.gate.e_score_correction_bias", shape=(p.n_experts,),
+                      component="router"),
         ])  # fmt: skip
     if p.style == "gpt_oss":  # transformers' GptOssTopKRouter and GptOssExperts, named as the checkpoints name them
         return Module(name="mlp", blocks=[
@@ -382,6 +394,6 @@ def register_families(register):
     register(
         Family(name="llama-moe", params=LlamaMoEParams, build=build_moe, checkpoint_only=checkpoint_only,
                description="Mixtral, Qwen2/3-MoE, OLMoE, FlexOlmo, PhiMoE, Granite-MoE(-Shared), gpt-oss, GLM-4.5, "
-                           "MiniMax-M2, Hunyuan-MoE, ERNIE-4.5-MoE, dots.llm1, Llama 4, MiMo-V2-Flash, AFMoE: "
+                           "MiniMax-M2, Hunyuan-MoE, ERNIE-4.5-MoE, dots.llm1, Llama 4, MiMo-V2-Flash, AFMoE, Laguna: "
                            "Llama-style decoder with top-k routed (and shared) experts", checkpoint_names=ROTARY_NAMES)
     )  # fmt: skip

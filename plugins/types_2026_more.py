@@ -1,6 +1,6 @@
 """More causal-LM model types of transformers 5.25 on existing families, as rows of data.
 
-mimo_v2_flash, afmoe, mellum and solar_open (``llama-moe``), exaone (``llama``; :mod:`registry.plugins.llama`): one
+mimo_v2_flash, afmoe, mellum, solar_open and laguna (``llama-moe``), exaone (``llama``; :mod:`registry.plugins.llama`): one
 :class:`registry.Row` each (config field ->
 hyper-parameter, transformers' defaults from :mod:`registry.plugins.generated_defaults`, the switches the type
 sets), and rules of a few lines where the logic is real.
@@ -213,12 +213,62 @@ SOLAR_OPEN = Row(
     description="Solar Open (Upstage): GQA, routed and shared experts in every layer (GLM-4.5's names)",
 )  # fmt: skip
 
+def _laguna_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Laguna): the query heads of full and of sliding layers (``num_attention_heads_per_layer``, one count for
+    each kind, else refused), the attention gate (``gating``: true or "per-head", one a head; any other value, one a
+    channel), the dense layers (``mlp_layer_types``, default the first) and the shared expert."""
+    n_layers, heads = params["n_layers"][1], params["n_heads"][1]
+    kinds = _mimo_kinds(cfg, "layer_types", ["full_attention"] * n_layers, ("full_attention", "sliding_attention"), n_layers)
+    per_layer = cfg.raw("num_attention_heads_per_layer", None)
+    if per_layer is None:
+        per_layer = [heads] * n_layers
+    if not isinstance(per_layer, list) or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in per_layer):
+        raise cfg.error("num_attention_heads_per_layer", "must be a list of whole numbers of at least 1")
+    if len(per_layer) != n_layers:
+        raise cfg.error("num_attention_heads_per_layer", f"lists {len(per_layer)} layers, num_hidden_layers is {n_layers}")
+    full = {h for h, kind in zip(per_layer, kinds) if kind == "full_attention"}
+    sliding = {h for h, kind in zip(per_layer, kinds) if kind == "sliding_attention"}
+    if len(full) > 1 or len(sliding) > 1:
+        raise cfg.error("num_attention_heads_per_layer", "registry holds one head count for the full-attention layers "
+                        "and one for the sliding ones; this list varies within a kind")  # fmt: skip
+    params["n_heads"] = ("num_attention_heads_per_layer", next(iter(full or sliding), heads))
+    if full and sliding and sliding != full:
+        params["sliding_heads"] = ("num_attention_heads_per_layer", next(iter(sliding)))
+    gating = cfg.raw("gating", DEFAULTS["laguna"]["gating"])
+    if not isinstance(gating, (bool, str)):
+        raise cfg.error("gating", "must be true, false or a string (\"per-head\": one gate a head)")
+    params["attention_gate"] = ("gating", "g_proj_per_head" if gating is True or gating == "per-head" else "g_proj")
+    mlps = _mimo_kinds(cfg, "mlp_layer_types", ["dense"] + ["sparse"] * (n_layers - 1), ("dense", "sparse"), n_layers)
+    params["dense_layers"] = ("mlp_layer_types", [i for i, kind in enumerate(mlps) if kind == "dense"])
+    shared = cfg.int("shared_expert_intermediate_size", DEFAULTS["laguna"]["shared_expert_intermediate_size"])
+    params |= {"n_shared_experts": ("shared_expert_intermediate_size", 1), "shared_d_ff": ("shared_expert_intermediate_size", shared)}
+    cfg.expect("moe_apply_router_weight_on_input", (False, None), "transformers' Laguna does not implement it")
+
+
+#: Laguna (LagunaConfig, poolside): per-head query/key norms and a gated attention output (g_proj), more query heads in
+#: the sliding layers than in the full ones, a dense first layer, routed experts with a learned score bias and a
+#: shared expert.
+LAGUNA = Row(
+    "laguna", "llama-moe", causal_classes("Laguna"),
+    reads={**DECODER_READS, "n_kv_heads": "num_key_value_heads", "head_dim": "head_dim", "d_ff": "intermediate_size",
+           **ATTENTION_BIAS_READS, "n_experts": "num_experts", "top_k": "num_experts_per_tok",
+           "expert_d_ff": "moe_intermediate_size"},
+    defaults=DEFAULTS["laguna"], fixed={"style": "laguna", "qk_norm": "head"},
+    rules=(*DECODER_RULES, windows("types", DEFAULTS["laguna"]["sliding_window"], 1), _laguna_layers),
+    # partial_rotary_factor and use_bidirectional_attention: fields of poolside's code some files carry (no shapes)
+    shape_free=frozenset(DECODER_SHAPE_FREE) | frozenset(SLIDING) | frozenset(ROUTER) | {
+        "moe_routed_scaling_factor", "moe_router_logit_softcapping", "partial_rotary_factor",
+        "use_bidirectional_attention"},
+    description="Laguna (poolside): gated attention (g_proj) with query/key norms, more heads in the sliding layers, "
+                "a dense first layer, routed experts with a learned score bias and a shared expert",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (MIMO_V2_FLASH, AFMOE, EXAONE, MELLUM, SOLAR_OPEN)
+ROWS = (MIMO_V2_FLASH, AFMOE, EXAONE, MELLUM, SOLAR_OPEN, LAGUNA)
 
 
 @hookimpl
 def register_model_types(register):
-    """Map mimo_v2_flash, afmoe, exaone, mellum and solar_open (see the module's docstring)."""
+    """Map mimo_v2_flash, afmoe, exaone, mellum, solar_open and laguna (see the module's docstring)."""
     for row in ROWS:
         register(row)

@@ -461,6 +461,24 @@ ROWS: list[Row] = [
                   R({"mlp_layer_types": ["dense"]}, "mlp_layer_types", "27 layers"),
                   R({"num_experts_per_token": None}, "num_experts_per_tok"),
                   R({"moe_layer_freq": 2}, "moe_layer_freq"), R({"num_key_value_heads": 5}, "num_key_value_heads"))),
+    Row("laguna", lm("Laguna"),
+        {**MOE_2025, "head_dim": one_of(4, 8), "attention_bias": flag, "num_experts": ints(1, 5),
+         "num_experts_per_tok": ints(1, "num_experts"), "moe_intermediate_size": ints(1, 16),
+         "shared_expert_intermediate_size": ints(1, 16), "gating": Optional(one_of(True, False, "per-head")),
+         "sliding_window": Optional(one_of(8, 16)),
+         "layer_types": Optional(layer_kinds("num_hidden_layers", "sliding_attention", "full_attention")),
+         "mlp_layer_types": Optional(layer_kinds("num_hidden_layers", "dense", "sparse")),
+         "~sliding_heads": times("num_key_value_heads", 1, 2, 4),
+         "num_attention_heads_per_layer": Optional(computed(lambda v: [
+             v["~sliding_heads"] if kind == "sliding_attention" else v["num_attention_heads"]
+             for kind in (v["layer_types"] if isinstance(v.get("layer_types"), list) else
+                          ["full_attention"] * v["num_hidden_layers"])]))},
+        experts=("num_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, droppable=("tie_word_embeddings",),
+        examples=10, refusal_base="laguna-xs.2-fp8",
+        refusals=(R({"num_attention_heads_per_layer": [48, 64, 48] + [64] * 37}, "num_attention_heads_per_layer",
+                    "varies within a kind"),
+                  R({"num_attention_heads_per_layer": [48] * 3}, "num_attention_heads_per_layer", "lists 3 layers"),
+                  R({"moe_apply_router_weight_on_input": True}, "moe_apply_router_weight_on_input", "not implement"))),
     Row("lfm2", lm("Lfm2"),
         {**TOKENS_2025, **ATTENTION_2025, "num_hidden_layers": ints(1, 4), "conv_L_cache": ints(1, 4),
          "conv_bias": flag, "intermediate_size": ints(2, 40), "~by_index": flag,  # the attention layers by index instead
