@@ -1,7 +1,7 @@
 """More causal-LM model types of transformers 5.25 on existing families, as rows of data.
 
-mimo_v2_flash, afmoe, mellum, solar_open and laguna (``llama-moe``), exaone (``llama``; :mod:`registry.plugins.llama`): one
-:class:`registry.Row` each (config field ->
+mimo_v2_flash, afmoe, mellum, solar_open and laguna (``llama-moe``), exaone (``llama``; both in
+:mod:`registry.plugins.llama`) and youtu (``deepseek-v2``): one :class:`registry.Row` each (config field ->
 hyper-parameter, transformers' defaults from :mod:`registry.plugins.generated_defaults`, the switches the type
 sets), and rules of a few lines where the logic is real.
 
@@ -263,12 +263,25 @@ LAGUNA = Row(
                 "a dense first layer, routed experts with a learned score bias and a shared expert",
 )  # fmt: skip
 
+#: Youtu-LLM (YoutuConfig, Tencent): DeepSeek-V3's latent attention, a dense SwiGLU in every layer, tied embeddings.
+YOUTU = Row(
+    "youtu", "deepseek-v2", causal_classes("Youtu"),
+    reads={**DECODER_READS, "q_lora_rank": "q_lora_rank?", "kv_lora_rank": "kv_lora_rank",
+           "qk_nope_head_dim": "qk_nope_head_dim", "qk_rope_head_dim": "qk_rope_head_dim", "v_head_dim": "v_head_dim",
+           "attention_bias": "attention_bias", "d_ff": "intermediate_size"},
+    defaults=DEFAULTS["youtu"], rules=(lm_head,),
+    # num_key_value_heads: latent attention has none of its own; the initializer ranges and rope_interleave: no shapes
+    shape_free=frozenset(DECODER_SHAPE_FREE) | {"num_key_value_heads", "head_dim", "qk_head_dim", "rope_interleave",
+                                                "embedding_initializer_range"},
+    description="Youtu-LLM: multi-head latent attention, dense SwiGLU in every layer",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (MIMO_V2_FLASH, AFMOE, EXAONE, MELLUM, SOLAR_OPEN, LAGUNA)
+ROWS = (MIMO_V2_FLASH, AFMOE, EXAONE, MELLUM, SOLAR_OPEN, LAGUNA, YOUTU)
 
 
 @hookimpl
 def register_model_types(register):
-    """Map mimo_v2_flash, afmoe, exaone, mellum, solar_open and laguna (see the module's docstring)."""
+    """Map mimo_v2_flash, afmoe, exaone, mellum, solar_open, laguna and youtu (see the module's docstring)."""
     for row in ROWS:
         register(row)
