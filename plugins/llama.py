@@ -126,10 +126,13 @@ def _layer(p: LlamaParams, mlp: list[Block], sliding: bool = False, sinks: bool 
         attention = attention.model_copy(update={"sliding_window": p.sliding_window})
         if p.sliding_kv_heads is not None:
             attention = attention.model_copy(update={"n_kv_heads": p.sliding_kv_heads})
+        if p.sliding_heads is not None:
+            attention = attention.model_copy(update={"n_heads": p.sliding_heads})
     if sinks:
         attention = attention.model_copy(update={"sinks": True})
-    gate = [Linear(name="self_attn.gate_proj", in_features=p.d_model, out_features=p.n_heads * attention.head_width,
-                   bias=False, component="attention")] if p.attention_gate else []  # fmt: skip
+    width = attention.n_heads * (1 if p.attention_gate == "g_proj_per_head" else attention.head_width)
+    gate = [Linear(name="self_attn.gate_proj" if p.attention_gate is True else "self_attn.g_proj", in_features=p.d_model,
+                   out_features=width, bias=False, component="attention")] if p.attention_gate else []  # fmt: skip
     return [attention, *gate, *mlp, *norms]
 
 
@@ -189,11 +192,14 @@ def moe_block(p: LlamaMoEParams) -> Block:
             blocks.append(FeedForward(name="mlp.shared_experts", d_model=p.d_model, d_ff=shared_d_ff, gated=True,
                                       bias=p.mlp_bias, component="shared_experts"))  # fmt: skip
         return Module(blocks=blocks)
-    if p.style == "afmoe":  # transformers' AfmoeSparseMoeBlock: its expert_bias is a parameter (not trained)
+    if p.style in ("afmoe", "laguna"):  # AfmoeSparseMoeBlock, LagunaTopKRouter: the bias is a parameter (not trained)
+        afmoe = p.style == "afmoe"
         return Module(blocks=[
             MoE(name="mlp", d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts, top_k=p.top_k, gated=True,
-                bias=False, n_shared_experts=p.n_shared_experts, shared_d_ff=shared_d_ff, names={"router": "router.gate"}),
-            Parameter(name="mlp.expert_bias", shape=(p.n_experts,), component="router"),
+                bias=False, n_shared_experts=p.n_shared_experts, shared_d_ff=shared_d_ff,
+                names={"router": "router.gate"} if afmoe else {}),
+            Parameter(name="mlp.expert_bias" if afmoe else "mlp.gate.e_score_correction_bias", shape=(p.n_experts,),
+                      component="router"),
         ])  # fmt: skip
     if p.style == "gpt_oss":  # transformers' GptOssTopKRouter and GptOssExperts, named as the checkpoints name them
         return Module(name="mlp", blocks=[
@@ -331,6 +337,6 @@ def register_families(register):
     register(
         Family(name="llama-moe", params=LlamaMoEParams, build=build_moe, checkpoint_only=checkpoint_only,
                description="Mixtral, Qwen2/3-MoE, OLMoE, FlexOlmo, PhiMoE, Granite-MoE(-Shared), gpt-oss, GLM-4.5, "
-                           "MiniMax-M2, Hunyuan-MoE, ERNIE-4.5-MoE, dots.llm1, Llama 4, MiMo-V2-Flash, AFMoE: "
+                           "MiniMax-M2, Hunyuan-MoE, ERNIE-4.5-MoE, dots.llm1, Llama 4, MiMo-V2-Flash, AFMoE, Laguna: "
                            "Llama-style decoder with top-k routed (and shared) experts", checkpoint_names=ROTARY_NAMES)
     )  # fmt: skip

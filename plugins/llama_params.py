@@ -53,12 +53,14 @@ class LlamaParams(GQAParams, SlidingWindowParams):
         "counted; count --include-mtp adds those whose layout is known)",
     )  # fmt: skip
     v_head_dim: PositiveInt | None = Field(None, description="width of a value head if not head_dim (MiMo-V2-Flash: 128)")
-    attention_gate: bool = Field(
-        False, description="a sigmoid gate of the attention output from its own projection, self_attn.gate_proj (AFMoE)"
-    )
+    attention_gate: bool | Literal["g_proj", "g_proj_per_head"] = Field(
+        False, description="a sigmoid gate of the attention output from its own projection: true, self_attn.gate_proj "
+        "(AFMoE); g_proj, self_attn.g_proj; g_proj_per_head, one gate a head (Laguna)",
+    )  # fmt: skip
     sliding_kv_heads: PositiveInt | None = Field(
         None, description="key/value heads of the sliding-window layers, if not n_kv_heads (MiMo-V2-Flash: twice as many)"
     )
+    sliding_heads: PositiveInt | None = Field(None, description="query heads of the sliding-window layers, if not n_heads (Laguna)")
 
     @model_validator(mode="after")
     def _check(self) -> LlamaParams:
@@ -69,6 +71,8 @@ class LlamaParams(GQAParams, SlidingWindowParams):
                 raise FieldError("sliding_kv_heads", "has no effect without sliding_window")
             if self.n_heads % self.sliding_kv_heads:
                 raise FieldError("sliding_kv_heads", f"must divide n_heads ({self.n_heads})")
+        if self.sliding_heads is not None and (self.sliding_window is None or self.sliding_heads % (self.n_kv_heads or 1)):
+            raise FieldError("sliding_heads", "needs sliding_window, and n_kv_heads must divide it")
         if self.v_head_dim is not None and self.fused_qkv:
             raise FieldError("v_head_dim", "a value head width of its own is not supported with fused_qkv")
         if self.norm_bias and self.norm != "layer_norm":
@@ -86,13 +90,15 @@ class LlamaParams(GQAParams, SlidingWindowParams):
 class LlamaMoEParams(LlamaParams):
     """Hyper-parameters of the llama-moe family: llama's, the experts and the layer pattern."""
 
-    style: Literal["mixtral", "qwen2_moe", "granitemoe", "gpt_oss", "deepseek", "llama4", "hunyuan", "ernie", "afmoe"] = Field(
+    style: Literal["mixtral", "qwen2_moe", "granitemoe", "gpt_oss", "deepseek", "llama4", "hunyuan", "ernie", "afmoe",
+                   "laguna"] = Field(
         "mixtral", description="checkpoint names: mixtral (block_sparse_moe, w1/w2/w3), qwen2_moe (mlp, *_proj), "
         "granitemoe (block_sparse_moe, stacked input_linear/output_linear; shared_mlp), gpt_oss (mlp.router with a "
         "bias, stacked (in, out) experts with biases), deepseek (mlp, *_proj, mlp.shared_experts), llama4 "
         "(feed_forward, its router, stacked (in, out) experts, shared_expert), hunyuan "
         "(mlp.gate.wg, mlp.shared_mlp), ernie (deepseek's, a learned router score correction, biased shared experts) or "
-        "afmoe (deepseek's, the router at mlp.router.gate, an expert_bias parameter of n_experts)",
+        "afmoe (deepseek's, the router at mlp.router.gate, an expert_bias parameter of n_experts) or laguna (deepseek's, "
+        "the router's e_score_correction_bias a parameter)",
     )  # fmt: skip
     n_experts: PositiveInt = Field(description="routed experts per MoE layer (num_local_experts, num_experts)")
     top_k: PositiveInt = Field(description="experts routed per token (num_experts_per_tok)")
@@ -127,7 +133,7 @@ class LlamaMoEParams(LlamaParams):
             raise FieldError("top_k", f"top_k ({self.top_k}) exceeds n_experts ({self.n_experts})")
         if self.style == "gpt_oss" and self.n_shared_experts:
             raise FieldError("n_shared_experts", f"style {self.style} has no shared experts")
-        if self.style in ("granitemoe", "hunyuan", "ernie", "afmoe") and self.n_shared_experts > 1:
+        if self.style in ("granitemoe", "hunyuan", "ernie", "afmoe", "laguna") and self.n_shared_experts > 1:
             raise FieldError("n_shared_experts", f"style {self.style} holds its shared experts as one MLP (at most 1)")
         check_dense_layers(self.dense_layers, self.n_layers)
         if self.sliding_sinks and (self.attention_sinks or self.sliding_window is None):

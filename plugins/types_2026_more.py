@@ -1,6 +1,7 @@
 """More causal-LM model types of transformers 5.25 on existing families, as rows of data.
 
-mimo_v2_flash and afmoe (``llama-moe``, :mod:`registry.plugins.llama`): one :class:`registry.Row` each (config field ->
+mimo_v2_flash, afmoe, mellum, solar_open and laguna (``llama-moe``), exaone (``llama``; both in
+:mod:`registry.plugins.llama`) and youtu (``deepseek-v2``): one :class:`registry.Row` each (config field ->
 hyper-parameter, transformers' defaults from :mod:`registry.plugins.generated_defaults`, the switches the type
 sets), and rules of a few lines where the logic is real.
 
@@ -19,7 +20,10 @@ from __future__ import annotations
 from registry import ConfigReader, Params, Row, hookimpl
 from registry.plugins.attention_windows import windows
 from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.hf_common import DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROUTER, SLIDING, causal_classes, lm_head
+from registry.plugins.hf_common import (
+    ATTENTION_BIAS_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROUTER, SLIDING, causal_classes,
+    heads_divide_width, lm_head,
+)  # fmt: skip
 
 _MIMO = DEFAULTS["mimo_v2_flash"]
 #: Fields of Xiaomi's MiMo code in the published config that change no shape (transformers ignores them).
@@ -140,12 +144,144 @@ AFMOE = Row(
                 "layers, dense first layers, routed and shared experts",
 )  # fmt: skip
 
+#: EXAONE 3.0 / 3.5 (ExaoneConfig): transformers 5.25 builds LlamaForCausalLM for it (its checkpoints' names,
+#: ``transformer.h.<i>.attn.attention.*``, are renamed on load); ``num_layers``, ``layer_norm_epsilon`` and
+#: ``activation_function`` are the attribute_map's spellings of num_hidden_layers, rms_norm_eps and hidden_act.
+EXAONE = Row(
+    "exaone", "llama", ("ExaoneForCausalLM", "ExaoneModel", "LlamaForCausalLM", "LlamaModel"),
+    reads={**DECODER_READS, "n_layers": "num_hidden_layers|num_layers", "d_ff": "intermediate_size",
+           "n_kv_heads": "num_key_value_heads?", "head_dim": "head_dim?", **ATTENTION_BIAS_READS, "mlp_bias": "mlp_bias"},
+    defaults=DEFAULTS["exaone"], rules=(*DECODER_RULES, heads_divide_width),
+    # embed_dropout: a field of LG's remote-code config (dropout, no shape) that transformers keeps as an extra
+    shape_free=frozenset(DECODER_SHAPE_FREE) | {"layer_norm_epsilon", "activation_function", "embed_dropout"},
+    description="EXAONE 3.0/3.5: Llama (transformers builds LlamaForCausalLM; LG's names renamed on load)",
+)  # fmt: skip
+
+def _mellum_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Mellum): the dense layers (``mlp_layer_types``, default all sparse); at most one MTP layer (MellumConfig
+    refuses more), which transformers does not build (the checkpoint's ``mtp.*`` tensors are ignored on load)."""
+    n_layers = params["n_layers"][1]
+    mlps = _mimo_kinds(cfg, "mlp_layer_types", ["sparse"] * n_layers, ("dense", "sparse"), n_layers)
+    params["dense_layers"] = ("mlp_layer_types", [i for i, kind in enumerate(mlps) if kind == "dense"])
+    for key in ("num_mtp_layers", "num_nextn_predict_layers"):  # attribute_map: two spellings of one field
+        mtp = cfg.int(key, None, nullable=True, minimum=0)
+        if mtp is not None and mtp > 1:
+            raise cfg.error(key, f"is {mtp}: Mellum supports a single MTP layer (MellumConfig refuses more)")
+
+
+#: Mellum 2 (MellumConfig, JetBrains): Qwen3-MoE's attention (per-head query/key norms) and experts, biased attention
+#: projections (output too) when attention_bias, sliding and full layers (layer_types; default all full), optional
+#: dense layers.
+MELLUM = Row(
+    "mellum", "llama-moe", causal_classes("Mellum"),
+    reads={**DECODER_READS, "n_kv_heads": "num_key_value_heads", "head_dim": "head_dim", "d_ff": "intermediate_size",
+           **ATTENTION_BIAS_READS, "n_experts": "num_experts|num_local_experts", "top_k": "num_experts_per_tok",
+           "expert_d_ff": "moe_intermediate_size"},
+    defaults=DEFAULTS["mellum"], fixed={"style": "qwen2_moe", "qk_norm": "head"},
+    rules=(*DECODER_RULES, _mellum_layers, windows("types", DEFAULTS["mellum"]["sliding_window"], 1)),
+    # the MTP layer's kinds describe a layer transformers does not build; max_window_layers and use_sliding_window
+    # are Qwen fields some copies carry, which MellumConfig ignores
+    shape_free=frozenset(DECODER_SHAPE_FREE) | frozenset(SLIDING) | frozenset(ROUTER) | {
+        "mtp_layer_types", "mtp_mlp_layer_types"},
+    description="Mellum 2 (JetBrains): GQA with per-head query/key norms, sliding and full layers, routed experts "
+                "(Qwen3-MoE names), optional dense layers",
+)  # fmt: skip
+
+def _solar_open_experts(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Solar Open): every layer routes (no dense layers: the fields some copies carry for them, DeepSeek's
+    first_k_dense_replace and the unused intermediate_size, must not say otherwise); the shared experts as one MLP of
+    ``n_shared_experts × moe_intermediate_size``."""
+    cfg.expect("first_k_dense_replace", (0, None), "transformers builds every Solar Open layer with experts")
+    cfg.raw("intermediate_size", None)  # no field of SolarOpenConfig: no dense MLP is built
+    key, shared = params["n_shared_experts"]
+    params["d_ff"] = ("moe_intermediate_size", params["expert_d_ff"][1])  # no dense layer uses it
+    params["n_shared_experts"] = (key, 1 if shared else 0)
+    if shared:
+        params["shared_d_ff"] = (key, shared * params["expert_d_ff"][1])
+
+
+#: Solar Open (SolarOpenConfig, Upstage): GLM-4.5's MoE layout (DeepSeek names, a score-correction buffer), every
+#: layer with experts, no query/key norms, no output bias.
+SOLAR_OPEN = Row(
+    "solar_open", "llama-moe", causal_classes("SolarOpen"),
+    reads={**DECODER_READS, "n_kv_heads": "num_key_value_heads", "head_dim": "head_dim", "qkv_bias": "attention_bias",
+           "n_experts": "n_routed_experts|num_local_experts", "top_k": "num_experts_per_tok",
+           "expert_d_ff": "moe_intermediate_size", "n_shared_experts": "n_shared_experts"},
+    defaults=DEFAULTS["solar_open"], fixed={"style": "deepseek", "router_score_bias": True},
+    rules=(*DECODER_RULES, _solar_open_experts),
+    shape_free=frozenset(DECODER_SHAPE_FREE) | frozenset(ROUTER) | {"routed_scaling_factor", "n_group", "topk_group"},
+    description="Solar Open (Upstage): GQA, routed and shared experts in every layer (GLM-4.5's names)",
+)  # fmt: skip
+
+def _laguna_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Laguna): the query heads of full and of sliding layers (``num_attention_heads_per_layer``, one count for
+    each kind, else refused), the attention gate (``gating``: true or "per-head", one a head; any other value, one a
+    channel), the dense layers (``mlp_layer_types``, default the first) and the shared expert."""
+    n_layers, heads = params["n_layers"][1], params["n_heads"][1]
+    kinds = _mimo_kinds(cfg, "layer_types", ["full_attention"] * n_layers, ("full_attention", "sliding_attention"), n_layers)
+    per_layer = cfg.raw("num_attention_heads_per_layer", None)
+    if per_layer is None:
+        per_layer = [heads] * n_layers
+    if not isinstance(per_layer, list) or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in per_layer):
+        raise cfg.error("num_attention_heads_per_layer", "must be a list of whole numbers of at least 1")
+    if len(per_layer) != n_layers:
+        raise cfg.error("num_attention_heads_per_layer", f"lists {len(per_layer)} layers, num_hidden_layers is {n_layers}")
+    full = {h for h, kind in zip(per_layer, kinds) if kind == "full_attention"}
+    sliding = {h for h, kind in zip(per_layer, kinds) if kind == "sliding_attention"}
+    if len(full) > 1 or len(sliding) > 1:
+        raise cfg.error("num_attention_heads_per_layer", "registry holds one head count for the full-attention layers "
+                        "and one for the sliding ones; this list varies within a kind")  # fmt: skip
+    params["n_heads"] = ("num_attention_heads_per_layer", next(iter(full or sliding), heads))
+    if full and sliding and sliding != full:
+        params["sliding_heads"] = ("num_attention_heads_per_layer", next(iter(sliding)))
+    gating = cfg.raw("gating", DEFAULTS["laguna"]["gating"])
+    if not isinstance(gating, (bool, str)):
+        raise cfg.error("gating", "must be true, false or a string (\"per-head\": one gate a head)")
+    params["attention_gate"] = ("gating", "g_proj_per_head" if gating is True or gating == "per-head" else "g_proj")
+    mlps = _mimo_kinds(cfg, "mlp_layer_types", ["dense"] + ["sparse"] * (n_layers - 1), ("dense", "sparse"), n_layers)
+    params["dense_layers"] = ("mlp_layer_types", [i for i, kind in enumerate(mlps) if kind == "dense"])
+    shared = cfg.int("shared_expert_intermediate_size", DEFAULTS["laguna"]["shared_expert_intermediate_size"])
+    params |= {"n_shared_experts": ("shared_expert_intermediate_size", 1), "shared_d_ff": ("shared_expert_intermediate_size", shared)}
+    cfg.expect("moe_apply_router_weight_on_input", (False, None), "transformers' Laguna does not implement it")
+
+
+#: Laguna (LagunaConfig, poolside): per-head query/key norms and a gated attention output (g_proj), more query heads in
+#: the sliding layers than in the full ones, a dense first layer, routed experts with a learned score bias and a
+#: shared expert.
+LAGUNA = Row(
+    "laguna", "llama-moe", causal_classes("Laguna"),
+    reads={**DECODER_READS, "n_kv_heads": "num_key_value_heads", "head_dim": "head_dim", "d_ff": "intermediate_size",
+           **ATTENTION_BIAS_READS, "n_experts": "num_experts", "top_k": "num_experts_per_tok",
+           "expert_d_ff": "moe_intermediate_size"},
+    defaults=DEFAULTS["laguna"], fixed={"style": "laguna", "qk_norm": "head"},
+    rules=(*DECODER_RULES, windows("types", DEFAULTS["laguna"]["sliding_window"], 1), _laguna_layers),
+    # partial_rotary_factor and use_bidirectional_attention: fields of poolside's code some files carry (no shapes)
+    shape_free=frozenset(DECODER_SHAPE_FREE) | frozenset(SLIDING) | frozenset(ROUTER) | {
+        "moe_routed_scaling_factor", "moe_router_logit_softcapping", "partial_rotary_factor",
+        "use_bidirectional_attention"},
+    description="Laguna (poolside): gated attention (g_proj) with query/key norms, more heads in the sliding layers, "
+                "a dense first layer, routed experts with a learned score bias and a shared expert",
+)  # fmt: skip
+
+#: Youtu-LLM (YoutuConfig, Tencent): DeepSeek-V3's latent attention, a dense SwiGLU in every layer, tied embeddings.
+YOUTU = Row(
+    "youtu", "deepseek-v2", causal_classes("Youtu"),
+    reads={**DECODER_READS, "q_lora_rank": "q_lora_rank?", "kv_lora_rank": "kv_lora_rank",
+           "qk_nope_head_dim": "qk_nope_head_dim", "qk_rope_head_dim": "qk_rope_head_dim", "v_head_dim": "v_head_dim",
+           "attention_bias": "attention_bias", "d_ff": "intermediate_size"},
+    defaults=DEFAULTS["youtu"], rules=(lm_head,),
+    # num_key_value_heads: latent attention has none of its own; the initializer ranges and rope_interleave: no shapes
+    shape_free=frozenset(DECODER_SHAPE_FREE) | {"num_key_value_heads", "head_dim", "qk_head_dim", "rope_interleave",
+                                                "embedding_initializer_range"},
+    description="Youtu-LLM: multi-head latent attention, dense SwiGLU in every layer",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (MIMO_V2_FLASH, AFMOE)
+ROWS = (MIMO_V2_FLASH, AFMOE, EXAONE, MELLUM, SOLAR_OPEN, LAGUNA, YOUTU)
 
 
 @hookimpl
 def register_model_types(register):
-    """Map mimo_v2_flash and afmoe (see the module's docstring)."""
+    """Map mimo_v2_flash, afmoe, exaone, mellum, solar_open, laguna and youtu (see the module's docstring)."""
     for row in ROWS:
         register(row)
