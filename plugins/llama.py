@@ -66,7 +66,8 @@ experts (Granite-MoE-Shared). ``router_score_bias`` and
 also hold each router's ``e_score_correction_bias`` (a buffer in transformers) and
 multi-token-prediction layers after the last one (GLM-4.5's ``model.layers.92.*``), which
 transformers does not build; ERNIE-4.5-MoE's (``style = "ernie"``: ``model.mtp_block.0.*`` and its
-``mtp_*`` norms and projection) and, in the dense family, EXAONE 4.5's (``mtp.*``) are declared with
+``mtp_*`` norms and projection), Mellum's (``mtp_stored = "root"``: ``mtp.*`` as EXAONE 4.5's, its layer MoE
+unless ``mtp_dense``) and, in the dense family, EXAONE 4.5's (``mtp.*``) are declared with
 their block trees, so that ``count --include-mtp`` counts them. transformers 5 holds the experts of a layer in memory
 as two fused 3-D parameters (``mlp.experts.gate_up_proj`` of shape ``(n_experts, 2 * d_ff,
 d_model)`` and ``mlp.experts.down_proj``), names the Mixtral and PhiMoE blocks ``mlp``,
@@ -276,6 +277,12 @@ EXAONE_MTP_REASON = (
     "transformers builds none (its class ignores mtp.* on loading), so it is not counted"
 )
 
+MELLUM_MTP_REASON = (
+    "Mellum's multi-token-prediction (MTP) module (pre_fc_norm_embedding, pre_fc_norm_hidden, fc, layers, norm): "
+    "loaded only by transformers' MtpModel for generate(use_mtp=True) (its class ignores mtp.* on loading), so not "
+    "counted"
+)
+
 
 def _mtp_input(p: LlamaParams, names: tuple[str, str, str]) -> list[Block]:
     """The two norms and the projection that join a token's embedding and the last hidden state (2d -> d)."""
@@ -295,11 +302,13 @@ def ernie_mtp(p: LlamaMoEParams, i: int) -> Module:
     return Module(name="model" if p.lm_head else "", blocks=[*_mtp_input(p, names), layer])
 
 
-def exaone_mtp(p: LlamaParams) -> Module:
+def exaone_mtp(p: LlamaParams, mlp: Block | None = None) -> Module:
     """EXAONE 4.5's MTP module as its checkpoint stores it (``mtp.*`` at the root; vLLM's exaone4_5_mtp.py):
     ``pre_fc_norm_embedding``, ``pre_fc_norm_hidden``, ``fc`` (2d -> d), ``mtp_layers`` decoder layers
-    ``layers.<i>`` as the model's, and ``norm``."""
-    layers = Repeat(name="layers", count=p.mtp_layers, blocks=_layer(p, [dense_mlp(p)]))
+    ``layers.<i>`` as the model's (with ``mlp``, default dense), and ``norm``. Mellum's is stored alike
+    (transformers 5.25's ``MtpModel`` conversion mapping: ``fc`` -> ``eh_proj``, ``pre_fc_norm_*`` -> ``enorm`` and
+    ``hnorm``, ``norm`` -> ``post_norm``)."""
+    layers = Repeat(name="layers", count=p.mtp_layers, blocks=_layer(p, [mlp or dense_mlp(p)]))
     names = ("pre_fc_norm_embedding", "pre_fc_norm_hidden", "fc")
     return Module(name="mtp", blocks=[*_mtp_input(p, names), layers, RMSNorm(name="norm", dim=p.d_model)])
 
@@ -311,11 +320,15 @@ def checkpoint_only_dense(p: LlamaParams) -> list[CheckpointOnly]:
 
 def checkpoint_only(p: LlamaMoEParams) -> list[CheckpointOnly]:
     """What the published checkpoints hold beyond transformers' parameters (GLM-4.5's MTP layer and router
-    score biases, ERNIE-4.5's MTP layer), for ``registry verify`` and ``count --include-mtp``."""
+    score biases, ERNIE-4.5's and Mellum's MTP layer), for ``registry verify`` and ``count --include-mtp``."""
     prefix = "model." if p.lm_head else ""
     if p.style == "ernie":
         return [CheckpointOnly(f"{prefix}mtp_*.{i}.*", ERNIE_MTP_REASON, ernie_mtp(p, i)) for i in range(p.mtp_layers)]
-    known = [CheckpointOnly(f"{prefix}layers.{p.n_layers + i}.*", MTP_REASON) for i in range(p.mtp_layers)]
+    if p.mtp_stored == "root" and p.mtp_layers:
+        mtp = exaone_mtp(p, dense_mlp(p) if p.mtp_dense else moe_block(p))
+        known = [CheckpointOnly("mtp.*", MELLUM_MTP_REASON, mtp)]
+    else:
+        known = [CheckpointOnly(f"{prefix}layers.{p.n_layers + i}.*", MTP_REASON) for i in range(p.mtp_layers)]
     if p.mtp_modules:
         known.append(CheckpointOnly(f"{prefix}mtp.*", MTP_REASON))
     if p.router_score_bias:  # beside the router (GLM-4.5: mlp.gate) or in the MoE block (MiniMax-M2)

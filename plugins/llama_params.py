@@ -126,6 +126,14 @@ class LlamaMoEParams(LlamaParams):
         False, description="the checkpoints hold multi-token-prediction modules under mtp.* (MiMo-V2-Flash's three; not "
         "built by transformers: not counted)",
     )  # fmt: skip
+    mtp_stored: Literal["layers", "root"] = Field(
+        "layers", description="where the checkpoints store the mtp_layers: layers, as layers after the last (GLM-4.5's "
+        "model.layers.92.*); root, as a module mtp.* at the root (pre_fc_norm_embedding, pre_fc_norm_hidden, fc, "
+        "layers.<i>, norm: Mellum)",
+    )  # fmt: skip
+    mtp_dense: bool = Field(
+        False, description="the MTP layers' MLP is dense (Mellum's mtp_mlp_layer_types; default: routed experts)"
+    )
 
     @model_validator(mode="after")
     def _check_moe(self) -> LlamaMoEParams:

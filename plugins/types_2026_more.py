@@ -39,15 +39,17 @@ def _mimo_default_layer_types(n_layers: int) -> list[str]:
     return ["full_attention" if i == 0 or not (i + 1) % 6 else "sliding_attention" for i in range(n_layers)]
 
 
-def _mimo_kinds(cfg: ConfigReader, key: str, default: list[str], known: tuple[str, str], n_layers: int) -> list[str]:
-    """A per-layer list of ``known`` kinds (``key``), or ``default`` when absent or null."""
+def _mimo_kinds(cfg: ConfigReader, key: str, default: list[str], known: tuple[str, str], n_layers: int,
+                count_field: str = "num_hidden_layers") -> list[str]:
+    """A per-layer list of ``known`` kinds (``key``) of ``n_layers`` (``count_field``), or ``default`` when absent
+    or null."""
     kinds = cfg.raw(key, None)
     if kinds is None:
         return default
     if not isinstance(kinds, list) or any(k not in known for k in kinds):
         raise cfg.error(key, f"must be a list of {' or '.join(known)}")
     if len(kinds) != n_layers:
-        raise cfg.error(key, f"lists {len(kinds)} layers, num_hidden_layers is {n_layers}")
+        raise cfg.error(key, f"lists {len(kinds)} layers, {count_field} is {n_layers}")
     return kinds
 
 
@@ -159,7 +161,8 @@ EXAONE = Row(
 
 def _mellum_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (Mellum): the dense layers (``mlp_layer_types``, default all sparse); at most one MTP layer (MellumConfig
-    refuses more), which transformers does not build (the checkpoint's ``mtp.*`` tensors are ignored on load)."""
+    refuses more), which transformers does not build (the checkpoint's ``mtp.*`` tensors are ignored on load) and
+    is declared checkpoint-only, its MLP the kind ``mtp_mlp_layer_types`` names (default sparse)."""
     n_layers = params["n_layers"][1]
     mlps = _mimo_kinds(cfg, "mlp_layer_types", ["sparse"] * n_layers, ("dense", "sparse"), n_layers)
     params["dense_layers"] = ("mlp_layer_types", [i for i, kind in enumerate(mlps) if kind == "dense"])
@@ -167,6 +170,11 @@ def _mellum_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
         mtp = cfg.int(key, None, nullable=True, minimum=0)
         if mtp is not None and mtp > 1:
             raise cfg.error(key, f"is {mtp}: Mellum supports a single MTP layer (MellumConfig refuses more)")
+        if mtp:
+            params["mtp_layers"] = (key, mtp)
+            kinds = _mimo_kinds(cfg, "mtp_mlp_layer_types", ["sparse"], ("dense", "sparse"), 1, key)
+            params["mtp_dense"] = ("mtp_mlp_layer_types", kinds[0] == "dense")
+    cfg.raw("mtp_mlp_layer_types", None)  # read either way: it changes a shape only when there is an MTP layer
 
 
 #: Mellum 2 (MellumConfig, JetBrains): Qwen3-MoE's attention (per-head query/key norms) and experts, biased attention
@@ -177,12 +185,11 @@ MELLUM = Row(
     reads={**DECODER_READS, "n_kv_heads": "num_key_value_heads", "head_dim": "head_dim", "d_ff": "intermediate_size",
            **ATTENTION_BIAS_READS, "n_experts": "num_experts|num_local_experts", "top_k": "num_experts_per_tok",
            "expert_d_ff": "moe_intermediate_size"},
-    defaults=DEFAULTS["mellum"], fixed={"style": "qwen2_moe", "qk_norm": "head"},
+    defaults=DEFAULTS["mellum"], fixed={"style": "qwen2_moe", "qk_norm": "head", "mtp_stored": "root"},
     rules=(*DECODER_RULES, _mellum_layers, windows("types", DEFAULTS["mellum"]["sliding_window"], 1)),
-    # the MTP layer's kinds describe a layer transformers does not build; max_window_layers and use_sliding_window
-    # are Qwen fields some copies carry, which MellumConfig ignores
-    shape_free=frozenset(DECODER_SHAPE_FREE) | frozenset(SLIDING) | frozenset(ROUTER) | {
-        "mtp_layer_types", "mtp_mlp_layer_types"},
+    # the MTP layer's attention kind changes no shape; max_window_layers and use_sliding_window are Qwen fields
+    # some copies carry, which MellumConfig ignores
+    shape_free=frozenset(DECODER_SHAPE_FREE) | frozenset(SLIDING) | frozenset(ROUTER) | {"mtp_layer_types"},
     description="Mellum 2 (JetBrains): GQA with per-head query/key norms, sliding and full layers, routed experts "
                 "(Qwen3-MoE names), optional dense layers",
 )  # fmt: skip

@@ -1,7 +1,7 @@
 """Multi-token-prediction (MTP) modules that published checkpoints hold and transformers' model classes do not
 build, declared checkpoint-only (:class:`registry.CheckpointOnly` with their block trees): ERNIE-4.5-MoE's
 (``model.mtp_emb_norm.0``, ``model.mtp_hidden_norm.0``, ``model.mtp_linear_proj.0``, ``model.mtp_block.0.*``)
-and EXAONE 4.5's (``mtp.*``). ``registry verify`` explains them, ``count --include-mtp`` adds them.
+EXAONE 4.5's and Mellum's (``mtp.*``). ``registry verify`` explains them, ``count --include-mtp`` adds them.
 
 References: ERNIE's MTP layer is transformers 5.25's own ``MtpModel`` (``modeling_layers.py``, built on the meta
 device from the main model, as ``generate(use_mtp=True)`` builds it), its tensors named as the checkpoint stores
@@ -10,7 +10,11 @@ them by reversing the ``MtpModel`` entry of ``conversion_mapping.py`` (``^mtp_bl
 ``eh_proj``; the post-norm is the model's ``norm``, stored once). EXAONE 4.5's is vLLM's ``exaone4_5_mtp.py``
 (``mtp.pre_fc_norm_embedding``, ``mtp.pre_fc_norm_hidden``, ``mtp.fc`` of ``2 * hidden_size -> hidden_size``
 without bias, ``mtp.layers.<i>`` each an ``Exaone4DecoderLayer``, ``mtp.norm``), its decoder layer taken from
-transformers' own EXAONE 4.5 model on the meta device.
+transformers' own EXAONE 4.5 model on the meta device. Mellum's is transformers 5.25's ``MtpModel`` of
+``MellumForCausalLM`` on the meta device (its decoder layer is ``MellumDecoderLayer``), named as the checkpoint
+stores it by reversing the Mellum lines of the ``MtpModel`` conversion mapping (``mtp.`` prefix; ``fc`` ->
+``eh_proj``, ``pre_fc_norm_embedding`` -> ``enorm``, ``pre_fc_norm_hidden`` -> ``hnorm``, ``norm`` -> ``post_norm``,
+``layers.0.*`` -> ``layers.0.mtp_block.*``).
 """
 
 from __future__ import annotations
@@ -146,3 +150,71 @@ def test_exaone_mtp_patterns_match_the_checkpoint_names():
     for name in _exaone_reference(json.loads(EXAONE_4_5.read_text(encoding="utf-8"))):
         assert declared(known, name, None) is not None, name
     assert declared(known, "model.language_model.layers.0.mlp.up_proj.weight", None) is None
+
+
+MELLUM = ROOT / "tests" / "configs" / "mellum2-12b-a2.5b" / "config.json"
+_MELLUM_NAMES = {"eh_proj": "fc", "enorm": "pre_fc_norm_embedding", "hnorm": "pre_fc_norm_hidden", "post_norm": "norm"}
+
+
+def _mellum(tmp_path: Path, **changes) -> Path:
+    """The published Mellum 2 config with one MTP layer (``num_nextn_predict_layers``) and ``changes``."""
+    data = json.loads(MELLUM.read_text(encoding="utf-8")) | {"num_nextn_predict_layers": 1} | changes
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def _mellum_reference(path: Path) -> dict[str, tuple[int, ...]]:
+    """transformers' MtpModel of MellumForCausalLM on the meta device, under the checkpoint's names."""
+    import torch
+    from transformers.modeling_layers import MtpModel
+
+    transformers = quiet_transformers()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    config = transformers.MellumConfig.from_dict({k: v for k, v in data.items() if k != "model_type"})
+    with torch.device("meta"):
+        mtp = MtpModel(transformers.MellumForCausalLM(config), config.num_mtp_layers)
+    found = {}
+    for name, p in mtp.named_parameters():
+        m = re.fullmatch(r"layers\.(\d+)\.(enorm|hnorm|eh_proj|post_norm|mtp_block)\.(.+)", name)
+        if m:  # embed_tokens and shared_head are the model's
+            where = f"layers.{m[1]}" if m[2] == "mtp_block" else _MELLUM_NAMES[m[2]]
+            found[f"mtp.{where}.{m[3]}"] = tuple(p.shape)
+    return found
+
+
+@pytest.mark.parametrize("kind", ["sparse", "dense"])
+def test_mellum_mtp_layer_is_transformers_mtp_model(tmp_path, kind):
+    path = _mellum(tmp_path, mtp_mlp_layer_types=[kind])
+    model = registry.load(path)[0]
+    ours, reference = _ours(model), _mellum_reference(path)
+    assert sum(map(prod, ours.values())) == sum(map(prod, reference.values()))
+    if kind == "dense":
+        assert ours == reference
+    else:  # the experts: transformers fuses them in memory, the checkpoint stores one tensor each
+        assert {n for n in ours if ".experts." not in n} == {n for n in reference if ".experts." not in n}
+    report, with_mtp = count(model), count(model, include_mtp=True)
+    assert report.mtp_params == sum(map(prod, reference.values()))
+    assert with_mtp.total_params == report.total_params + report.mtp_params
+
+
+def test_mellum_without_mtp_declares_nothing():
+    assert not checkpoint_only(registry.load(MELLUM)[0])
+
+
+def test_mellum_refuses_mtp_kinds_of_another_length(tmp_path, capsys):
+    assert main(["count", str(_mellum(tmp_path, mtp_mlp_layer_types=["dense", "sparse"]))]) == 2
+    assert "mtp_mlp_layer_types: lists 2 layers, num_nextn_predict_layers is 1" in capsys.readouterr().err
+
+
+def test_verify_explains_mellum_mtp_tensors(tmp_path, capsys):
+    path = _mellum(tmp_path, mtp_mlp_layer_types=["dense"])
+    model = registry.load(path)[0]
+    tensors = {t.path: t.shape for t in iter_tensors(model.architecture)} | _mellum_reference(path)
+    ckpt = write_header(tmp_path / "model.safetensors", {name: ("BF16", shape) for name, shape in tensors.items()})
+    assert main(["verify", str(path), str(ckpt), "-f", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["counts"]["extra"] == 0 and data["identical"] is True
+    notes = {e["name"]: e["note"] for e in data["ignored"]}
+    assert set(notes) == set(_mellum_reference(path))
+    assert all("Mellum" in n for n in notes.values())
