@@ -158,7 +158,9 @@ def causal_model(p: LlamaParams, layers: list[Block]) -> Module:
 def build(p: LlamaParams) -> Module:
     """The block tree of a dense Llama-style model."""
     runs = split_by_window([("dense", 0, p.n_layers, 1)], p)
-    bodies = {"dense": _layer(p, [dense_mlp(p)]), "dense" + SLIDES: _layer(p, [dense_mlp(p)], sliding=True)}
+    sinks = p.attention_sinks
+    bodies = {"dense": _layer(p, [dense_mlp(p)], sinks=sinks),
+              "dense" + SLIDES: _layer(p, [dense_mlp(p)], sliding=True, sinks=sinks)}  # fmt: skip
     return causal_model(p, stack(runs, bodies))
 
 

@@ -53,6 +53,9 @@ class LlamaParams(GQAParams, SlidingWindowParams):
         "counted; count --include-mtp adds those whose layout is known)",
     )  # fmt: skip
     v_head_dim: PositiveInt | None = Field(None, description="width of a value head if not head_dim (MiMo-V2-Flash: 128)")
+    attention_sinks: bool = Field(
+        False, description="one learned attention-sink logit per query head in every layer (gpt-oss's, GraniteSWA's sinks)"
+    )
     attention_gate: bool | Literal["g_proj", "g_proj_per_head"] = Field(
         False, description="a sigmoid gate of the attention output from its own projection: true, self_attn.gate_proj "
         "(AFMoE); g_proj, self_attn.g_proj; g_proj_per_head, one gate a head (Laguna)",
@@ -111,7 +114,6 @@ class LlamaMoEParams(LlamaParams):
     dense_layers: list[NonNegativeInt] = Field(
         default_factory=list, description="layers that stay dense whatever the rule (mlp_only_layers)"
     )
-    attention_sinks: bool = Field(False, description="one learned attention-sink logit per query head (gpt-oss's sinks)")
     sliding_sinks: bool = Field(
         False, description="attention sinks on the sliding-window layers only (MiMo-V2-Flash; attention_sinks: on all)"
     )
