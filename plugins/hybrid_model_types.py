@@ -14,7 +14,7 @@ from __future__ import annotations
 from registry import REQUIRED as REQUIRED_FIELD
 from registry import ConfigReader, Params, Row, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.hf_common import ROTARY, causal_classes, derived_head_dim, lm_head
+from registry.plugins.hf_common import ROTARY, causal_classes, derived_head_dim, lm_head, remote_class
 
 FAMILY = "mamba2-hybrid"
 #: The reads every row of the family shares.
@@ -255,10 +255,12 @@ def _zamba2(cfg: ConfigReader, cls: str, params: Params) -> None:
     params["share_blocks"] = ("tie_word_embeddings", params["tie_word_embeddings"][1])
 
 
-def _row(name: str, prefix: str, reads: dict, *rules, fixed=None, shape_free=(), defaults=None, family=FAMILY) -> Row:
+def _row(name: str, prefix: str, reads: dict, *rules, fixed=None, shape_free=(), defaults=None, family=FAMILY,
+         remote=()) -> Row:
+    """A row; ``remote`` adds remote-code class names its published configs give in ``architectures``."""
     layout = {"layout": name} if family == FAMILY else {}
     return Row(
-        name, family, causal_classes(prefix), reads={**_BASE, **reads},
+        name, family, (*causal_classes(prefix), *remote), reads={**_BASE, **reads},
         defaults={"head_dim": None, **DEFAULTS[name], **(defaults or {})}, fixed={**layout, **(fixed or {})},
         rules=(lm_head, *rules), shape_free=frozenset((*_MAMBA_FREE, *ROTARY, *shape_free)),
     )  # fmt: skip
@@ -338,8 +340,10 @@ ROWS = (
     _row("jetmoe", "JetMoe", {
         "n_layers": "num_hidden_layers", "n_kv_heads": "num_key_value_heads", "head_dim": "kv_channels|head_dim",
         "d_ff": "intermediate_size", "n_experts": "num_local_experts", "top_k": "num_experts_per_tok",
-    }, family="jetmoe", shape_free=("num_attention_heads", "activation_function", "aux_loss_coef",
-                                    "output_router_logits")),  # fmt: skip
+    }, remote_class("JetMoEForCausalLM", "JetMoeForCausalLM"), family="jetmoe",
+        shape_free=("num_attention_heads", "activation_function", "aux_loss_coef", "output_router_logits"),
+        # the jetmoe org's published configs name their remote-code class; transformers builds JetMoeForCausalLM
+        remote=("JetMoEForCausalLM",)),  # fmt: skip
 )
 
 

@@ -111,6 +111,19 @@ def test_phi_3_5_moe_remote_code_class_name_is_accepted(tmp_path):
     assert (remote.total_params, remote.active_params) == reference_counts(config, top_k_of(config))
 
 
+def test_jetmoe_remote_code_class_name_is_accepted_with_a_note():
+    """The jetmoe org's published configs name their remote-code class JetMoEForCausalLM; transformers
+    builds JetMoeForCausalLM for the model type, and so does registry (with a note saying so)."""
+    path = CONFIGS / "jetmoe-8b-sft" / "config.json"
+    (model,) = registry.load(path)
+    report = registry.count(model)
+    config = _published_config("jetmoe-8b-sft")
+    assert config.architectures == ["JetMoEForCausalLM"]
+    total, _ = reference_counts(config)  # the active share of its routed experts: tests/types_table.py's jetmoe row
+    assert report.total_params == total
+    assert any("remote-code class JetMoEForCausalLM" in w and "JetMoeForCausalLM" in w for w in model.warnings)
+
+
 # --------------------------------------------------------------------------- the core pieces
 
 
