@@ -40,6 +40,7 @@ FAMILY_MODULES: dict[str, str] = {
     "dual-encoder": "registry.plugins.dual_encoder",
     "clip-text": "registry.plugins.clip_text",
     "qwen-vision": "registry.plugins.qwen_vision",
+    "glm4v-vision": "registry.plugins.glm4v_vision",
     "composite": "registry.plugins.composite",
     "projector": "registry.plugins.projector",
     "pixtral": "registry.plugins.pixtral",
