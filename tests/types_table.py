@@ -392,6 +392,14 @@ ROWS: list[Row] = [
          "mlp_layer_types": maybe(list_of(one_of("dense", "sparse"), "num_hidden_layers")),
          "num_experts_per_tok": ints(1, "n_routed_experts")},
         experts=("n_routed_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, droppable=DROPPABLE_2025, examples=10),
+    Row("glm4v_moe_text", ("Glm4vMoeTextModel",),  # no query/key norms, no MTP layer
+        {**MOE_2025, "head_dim": Optional(one_of(4, 8, 12)), "n_routed_experts": ints(1, 5),
+         "moe_intermediate_size": ints(1, 16), "n_shared_experts": ints(0, 2), "first_k_dense_replace": ints(0, 3),
+         "attention_bias": flag, "num_experts_per_tok": ints(1, "n_routed_experts")},
+        experts=("n_routed_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, examples=10),
+    Row("glm4v_text", ("Glm4vTextModel",),  # biased q/k/v always; head width hidden_size // heads (head_dim ignored)
+        {**{k: v for k, v in DENSE_2025.items() if k != "tie_word_embeddings"}, "head_dim": Optional(one_of(4, 6, 8)),
+         "hidden_act": Optional(ACTIVATIONS)}),
     Row("glm_moe_dsa", lm("GlmMoeDsa"),  # GLM-5: layers that share the indexer's top-k hold no indexer
         {**MOE_2025, "head_dim": one_of(4, 8, 12), "n_routed_experts": ints(1, 5), "moe_intermediate_size": ints(1, 16),
          "n_shared_experts": ints(0, 2), "first_k_dense_replace": ints(0, 3), "q_lora_rank": ints(1, 16),
