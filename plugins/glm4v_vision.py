@@ -85,7 +85,8 @@ def build(p: Glm4vVisionParams) -> Module:
     """The block tree of a GLM-4V vision tower (as transformers' vision model holds it, unprefixed)."""
     d, m = p.d_model, p.spatial_merge_size
     kernel = (d, p.n_channels, p.temporal_patch_size, p.patch_size, p.patch_size)
-    patch = [Parameter(name="weight", shape=kernel, component="embedding"), Parameter(name="bias", shape=(d,), component="embedding")]
+    patch = [Parameter(name="weight", shape=kernel, component="embedding"),
+             Parameter(name="bias", shape=(d,), component="embedding")]  # fmt: skip
     downsample = [Parameter(name="weight", shape=(p.d_out, d, m, m), component="other"),
                   Parameter(name="bias", shape=(p.d_out,), component="other")]  # fmt: skip
     return Module(blocks=[
@@ -104,4 +105,5 @@ def build(p: Glm4vVisionParams) -> Module:
 def register_families(register):
     """Register the ``glm4v-vision`` family."""
     register(Family(name="glm4v-vision", params=Glm4vVisionParams, build=build,
-                    description="the vision tower of GLM-4.1V, GLM-4.5V and GLM-4.6V (position table, downsampling convolution, merger)"))  # fmt: skip
+                    description="the vision tower of GLM-4.1V, GLM-4.5V and GLM-4.6V (position table, downsampling "
+                                "convolution, merger)"))  # fmt: skip

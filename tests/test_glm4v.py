@@ -82,9 +82,9 @@ def _small(draw, model_type: str) -> dict:
                  "num_hidden_layers": draw(st.integers(1, 3)), "intermediate_size": draw(st.integers(1, 24)),
                  "vocab_size": draw(st.integers(8, 60)), "pad_token_id": 0})  # fmt: skip
     if model_type == "glm4v_moe":
-        experts = draw(st.integers(1, 4))
+        experts = draw(st.integers(1, 4))  # shared experts 1..2: none means zero-width tensors (types_table checks it)
         text.update({"n_routed_experts": experts, "num_experts_per_tok": draw(st.integers(1, experts)),
-                     "moe_intermediate_size": draw(st.integers(1, 12)), "n_shared_experts": draw(st.integers(1, 2)),  # 0: zero-width tensors, see types_table
+                     "moe_intermediate_size": draw(st.integers(1, 12)), "n_shared_experts": draw(st.integers(1, 2)),
                      "first_k_dense_replace": draw(st.integers(0, 2)), "attention_bias": draw(st.booleans()),
                      "head_dim": draw(st.sampled_from([2, 4, 6]))})  # fmt: skip
         text["rope_parameters"] = {**text["rope_parameters"], "mrope_section": [1, 0, 0]}
