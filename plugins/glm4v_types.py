@@ -32,6 +32,7 @@ from dataclasses import replace
 from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl
 from registry.plugins.dense_model_types import ROWS as DENSE_ROWS
 from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.image_rules import glm4v
 from registry.plugins.moe_model_types import GLM4_MOE
 from registry.plugins.vlm_types import tie
 
@@ -99,7 +100,8 @@ def _composite(name: str, cls: str, description: str) -> Composite:
         Tower("vision", config="vision_config", model_type=vision, path="model.visual", renames={name: vision}),
         Tower("text", config="text_config", model_type=f"{name}_text", moves={"model": "model.language_model"}),
     )  # fmt: skip
-    return Composite(name, "composite", (cls,), towers, rules=(_lm_head, tie()), shape_free=_TOKENS, description=description)
+    return Composite(name, "composite", (cls,), towers, rules=(_lm_head, tie()), shape_free=_TOKENS, description=description,
+                     images=glm4v(vision))
 
 
 #: The composite model types.

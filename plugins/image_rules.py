@@ -7,6 +7,8 @@ processor has real logic the rule has a function of a few lines, after transform
 * :func:`qwen_smart_resize`: ``Qwen2VLImageProcessor`` (``image_processing_qwen2_vl.py`` ``smart_resize``,
   ``get_number_of_image_patches``) and ``Qwen2VLProcessor._get_num_multimodal_tokens``; Qwen2.5-VL's
   window attention (``modeling_qwen2_5_vl.py`` ``Qwen2_5_VisionTransformerPretrainedModel.get_window_index``);
+* :func:`glm4v_smart_resize`: ``Glm4vImageProcessor`` (``image_processing_glm4v.py`` ``smart_resize`` over
+  ``temporal_patch_size`` frames, ``get_number_of_image_patches``) and ``Glm4vProcessor._get_num_multimodal_tokens``;
 * :func:`llava_next_anyres`: ``LlavaNextProcessor._get_number_of_features`` (``processing_llava_next.py``)
   with ``select_best_resolution`` (``image_processing_utils.py``);
 * :func:`llava_patches`: LLaVA's square crop of CLIP patches, or with a Pixtral tower ``PixtralProcessor``'s
@@ -26,6 +28,9 @@ from registry.plugins.generated_defaults import DEFAULTS
 #: ``Qwen2VLImageProcessor``'s default pixel bounds (``size = {"shortest_edge": 56 * 56, "longest_edge":
 #: 28 * 28 * 1280}``); a checkpoint's preprocessor_config.json may set others.
 QWEN_MIN_PIXELS, QWEN_MAX_PIXELS = 56 * 56, 28 * 28 * 1280
+#: ``Glm4vImageProcessor``'s defaults: pixel bounds (``size = {"shortest_edge": 112 * 112, "longest_edge": 28 * 28 *
+#: 15000}``) and the frames an image is repeated to (``temporal_patch_size = 2``); a preprocessor_config.json may set others.
+GLM4V_MIN_PIXELS, GLM4V_MAX_PIXELS, GLM4V_FRAMES = 112 * 112, 28 * 28 * 15000, 2
 #: ``LlavaNextConfig``'s default ``image_grid_pinpoints`` (configuration_llava_next.py).
 LLAVA_NEXT_PINPOINTS = [[336, 672], [672, 336], [672, 672], [1008, 336], [336, 1008]]
 
@@ -67,6 +72,28 @@ def qwen_smart_resize(inputs, height: int, width: int) -> ImageTokens:
         windowed = inputs.extra["depth"] - len(set(full))
     return ImageTokens(h, w, patches // merge**2, 1, patches, patches // merge**2, windows, windowed,
                        inputs.extra.get("depth") or 0)
+
+
+def glm4v_smart_resize(inputs, height: int, width: int) -> ImageTokens:
+    """GLM-4V: ``smart_resize`` of ``image_processing_glm4v.py`` (sides under ``patch x merge`` scaled up to it,
+    then multiples of it, the bounds applied to the pixels of the ``GLM4V_FRAMES`` frames an image becomes),
+    a grid of patches, one token per ``merge²`` (the downsampling convolution)."""
+    patch, merge = inputs.patch, inputs.merge
+    factor, frames = patch * merge, GLM4V_FRAMES
+    if height < factor or width < factor:
+        scale = max(factor / height, factor / width)
+        height, width = int(height * scale), int(width * scale)
+    if max(height, width) / min(height, width) > 200:
+        raise ValueError(f"GLM-4V's processor refuses an aspect ratio over 200 (got {height}x{width})")
+    h, w = round(height / factor) * factor, round(width / factor) * factor
+    if frames * h * w > GLM4V_MAX_PIXELS:
+        beta = math.sqrt(frames * height * width / GLM4V_MAX_PIXELS)
+        h, w = max(factor, math.floor(height / beta / factor) * factor), max(factor, math.floor(width / beta / factor) * factor)
+    elif frames * h * w < GLM4V_MIN_PIXELS:
+        beta = math.sqrt(GLM4V_MIN_PIXELS / (frames * height * width))
+        h, w = math.ceil(height * beta / factor) * factor, math.ceil(width * beta / factor) * factor
+    patches = (h // patch) * (w // patch)
+    return ImageTokens(h, w, patches // merge**2, 1, patches, patches // merge**2)
 
 
 def select_best_resolution(size: tuple[int, int], pinpoints: list) -> tuple[int, int]:
@@ -196,3 +223,12 @@ def qwen(kind: str) -> ImageRule:
                      defaults=_vision(kind, *fields), function=qwen_smart_resize,
                      note=f"Qwen2VLImageProcessor's default pixel bounds {QWEN_MIN_PIXELS:,} to {QWEN_MAX_PIXELS:,} "
                           "(a preprocessor_config.json may set others)")  # fmt: skip
+
+
+def glm4v(kind: str) -> ImageRule:
+    """GLM-4V's rule for the vision config type ``kind``."""
+    return ImageRule("GLM-4V smart_resize, patches downsampled by spatial_merge_size²", resize="function", size="",
+                     merge="vision_config.spatial_merge_size", merged_blocks=("downsample", "merger"),
+                     defaults=_vision(kind, "patch_size", "spatial_merge_size"), function=glm4v_smart_resize,
+                     note=f"Glm4vImageProcessor's default pixel bounds {GLM4V_MIN_PIXELS:,} to {GLM4V_MAX_PIXELS:,} over "
+                          f"{GLM4V_FRAMES} frames (a preprocessor_config.json may set others)")  # fmt: skip
