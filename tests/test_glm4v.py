@@ -145,3 +145,19 @@ def test_fields_transformers_ignores_are_named(capsys):
     assert main(["count", str(CONFIGS / "glm-4.5v" / "config.json"), "--format", "json"]) == 0
     err = capsys.readouterr().err
     assert "text_config.use_qk_norm" in err
+
+
+def test_the_hub_files_older_fields_count_as_transformers_reads_them(tmp_path, capsys):
+    """The Hub's GLM-4.1V files (as hf-internal-testing/tiny-processor-glm4v shows them) spell the vision type
+    ``"glm4v"``, give ``rope_theta``/``partial_rotary_factor``/``rope_scaling`` in text_config, an
+    ``attention_bias`` Glm4vTextConfig does not have (its attention always has the biases) and, in older
+    files, the text fields at the top level too: counted as transformers builds them."""
+    data = _data("glm4v-transformers-defaults")
+    data["vision_config"].update(model_type="glm4v", hidden_dropout_prob=0.0)
+    text = data["text_config"]
+    text.pop("rope_parameters", None)
+    text.update(rope_theta=10000, partial_rotary_factor=0.5, attention_bias=False,
+                rope_scaling={"rope_type": "default", "mrope_section": [8, 12, 12]})  # fmt: skip
+    data.update(hidden_size=64, num_hidden_layers=2)
+    _both_routes(data, tmp_path)
+    capsys.readouterr()
