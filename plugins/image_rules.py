@@ -175,6 +175,25 @@ def tiles_and_thumbnail(inputs, height: int, width: int) -> ImageTokens:
     return ImageTokens(rows * side, columns * side, per_tile * crops, crops, (side // patch) ** 2, per_tile * crops)
 
 
+#: ``Kimi_K25ImageProcessor``'s defaults: ``merge_size``, ``max_patches``, ``size["max_height"]`` (patches per side).
+KIMI_MERGE, KIMI_MAX_PATCHES, KIMI_MAX_SIDE = 2, 16384, 512
+
+
+def kimi_navit(inputs, height: int, width: int) -> ImageTokens:
+    """Kimi K2.5: ``navit_resize`` scales the image down (never up) to at most ``max_patches`` patches and
+    ``max_side`` patches a side, then pads each side to a multiple of ``patch × merge``; one token per ``merge²``
+    patches."""
+    patch = inputs.patch
+    rows, cols = max(1, height // patch), max(1, width // patch)
+    scale = min(1.0, math.sqrt(KIMI_MAX_PATCHES / (rows * cols)), KIMI_MAX_SIDE * patch / height, KIMI_MAX_SIDE * patch / width)
+    h = min(max(1, int(height * scale)), KIMI_MAX_SIDE * patch)
+    w = min(max(1, int(width * scale)), KIMI_MAX_SIDE * patch)
+    unit = KIMI_MERGE * patch
+    h, w = -(-h // unit) * unit, -(-w // unit) * unit
+    patches = (h // patch) * (w // patch)
+    return ImageTokens(h, w, patches // KIMI_MERGE**2, 1, patches, patches // KIMI_MERGE**2)
+
+
 def _vision(kind: str, *names: str) -> dict:
     """transformers' defaults of a vision config's fields, as the rule's dotted names."""
     return {f"vision_config.{n}": DEFAULTS[kind][n] for n in names}
@@ -232,3 +251,9 @@ def glm4v(kind: str) -> ImageRule:
                      defaults=_vision(kind, "patch_size", "spatial_merge_size"), function=glm4v_smart_resize,
                      note=f"Glm4vImageProcessor's default pixel bounds {GLM4V_MIN_PIXELS:,} to {GLM4V_MAX_PIXELS:,} over "
                           f"{GLM4V_FRAMES} frames (a preprocessor_config.json may set others)")  # fmt: skip
+
+
+KIMI_K25 = ImageRule("Kimi K2.5 navit_resize, patches merged 2x2", resize="function", size="",
+                     defaults=_vision("kimi_k25_vision", "patch_size"), function=kimi_navit,
+                     note=f"Kimi_K25ImageProcessor's defaults: at most {KIMI_MAX_PATCHES:,} patches and {KIMI_MAX_SIDE} "
+                          f"a side, merge_size {KIMI_MERGE} (a preprocessor_config.json may set others)")  # fmt: skip

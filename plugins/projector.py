@@ -22,6 +22,9 @@ transformers 5.25), which decides its pieces:
   SmolVLM: ``modality_projection.proj`` to ``d_out``, no bias), ``aya_vision`` (Aya Vision's SwiGLU
   projector: a ``layernorm``, ``linear_1`` to ``d_hidden``, its halves gated into ``linear_2`` of
   ``d_hidden // 2`` inputs to ``d_out``, biases).
+* ``kimi_k25`` (Kimi K2.5's ``Kimi_K25MultimodalProjection``, after the tower's patch merge): a LayerNorm of
+  ``d_in`` (``pre_norm``: the config's ``projection_hidden_size``), then ``in_proj`` of ``d_hidden`` (the merged
+  width: the tower's width × the merge kernel's cells) to ``d_hidden`` and ``out_proj`` to ``d_out``, biases.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from registry.plugins.common import FamilyParams
 class ProjectorParams(FamilyParams):
     """Hyper-parameters of the ``projector`` family."""
 
-    layout: Literal["llava", "gemma3", "paligemma", "llama4", "mllama", "lfm2_vl", "internvl", "idefics3", "aya_vision"] = Field(
+    layout: Literal["llava", "gemma3", "paligemma", "llama4", "mllama", "lfm2_vl", "internvl", "idefics3", "aya_vision", "kimi_k25"] = Field(
         "llava", description="which implementation")
     d_in: PositiveInt = Field(1024, description="the vision tower's width")
     d_out: PositiveInt = Field(4096, description="the language model's width")
@@ -50,7 +53,7 @@ class ProjectorParams(FamilyParams):
     factor: PositiveInt = Field(1, description="lfm2_vl, internvl, idefics3, aya_vision: the pixel shuffle's factor "
                                 "(the first layer takes d_in × factor²)")
     d_hidden: PositiveInt | None = Field(None, description="lfm2_vl, aya_vision: linear_1's outputs (default d_out; "
-                                         "aya_vision: linear_2 takes half of them)")
+                                         "aya_vision: linear_2 takes half of them); kimi_k25: the merged width")
     layer_norm: bool = Field(False, description="lfm2_vl: a layer norm of d_in × factor² first")
 
     @model_validator(mode="after")
@@ -61,11 +64,13 @@ class ProjectorParams(FamilyParams):
                     raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
             if self.merge:
                 raise FieldError("merge", f"the {self.layout} layout has no patch merger (keep the default)")
-        checks = (("factor", self.factor != 1, _SHUFFLED), ("d_hidden", self.d_hidden is not None, ("lfm2_vl", "aya_vision")),
+        checks = (("factor", self.factor != 1, _SHUFFLED), ("d_hidden", self.d_hidden is not None, ("lfm2_vl", "aya_vision", "kimi_k25")),
                   ("layer_norm", self.layer_norm, ("lfm2_vl",)), ("bias", not self.bias, ("llava", "lfm2_vl")))  # fmt: skip
         for name, given, layouts in checks:
             if given and self.layout not in layouts:
                 raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
+        if self.layout == "kimi_k25" and self.d_hidden is None:
+            raise FieldError("d_hidden", "the kimi_k25 layout needs the merged width (the tower's width × the merge kernel's cells)")
         if self.layout == "aya_vision" and (self.d_hidden or self.d_out) < 2:
             raise FieldError("d_hidden", "must be >= 2 for aya_vision (linear_2 takes half of linear_1's outputs)")
         return self
@@ -110,6 +115,13 @@ def build(p: ProjectorParams) -> Module:
         ])  # fmt: skip
     if p.layout in _SHUFFLED:
         return _shuffled(p)
+    if p.layout == "kimi_k25":
+        wide = p.d_hidden or d_in
+        return Module(blocks=[
+            LayerNorm(name="pre_norm", dim=d_in),
+            Linear(name="in_proj", in_features=wide, out_features=wide, component="other"),
+            Linear(name="out_proj", in_features=wide, out_features=d_out, component="other"),
+        ])  # fmt: skip
     if p.layout == "paligemma":
         return Module(blocks=[Linear(name="linear", in_features=d_in, out_features=d_out, component="other")])
     if p.layout == "llama4":
@@ -136,4 +148,4 @@ def register_families(register):
     """Register the ``projector`` family."""
     register(Family(name="projector", params=ProjectorParams, build=build,
                     description="the projectors of vision-language models (LLaVA, Gemma 3, Mistral 3, PaliGemma, Llama 4, "
-                                "Mllama, LFM2-VL, InternVL, Idefics3, Aya Vision)"))  # fmt: skip
+                                "Mllama, LFM2-VL, InternVL, Idefics3, Aya Vision, Kimi K2.5)"))  # fmt: skip

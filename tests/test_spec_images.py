@@ -19,7 +19,7 @@ CONFIGS = ROOT / "tests" / "configs"
 #: Catalogue spec -> the published config it cites.
 SPECS = {"gemma-3-27b-it": "gemma-3-27b-it", "mistral-small-3.1-24b-instruct": "mistral-small-3.1-24b-instruct-2503",
          "qwen2.5-vl-7b-instruct": "qwen2.5-vl-7b-instruct", "qwen3-vl-4b-instruct": "qwen3-vl-4b-instruct",
-         "qwen3-vl-8b-instruct": "qwen3-vl-8b-instruct",
+         "qwen3-vl-8b-instruct": "qwen3-vl-8b-instruct", "kimi-k2.5": "kimi-k2.5",
          "phi-4-multimodal-instruct": "phi-4-multimodal-instruct-remote-code"}  # fmt: skip
 
 
