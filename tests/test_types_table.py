@@ -66,6 +66,7 @@ CHECKED_ELSEWHERE = {
                                                       "smolvlm_vision")},
     **{t: "tests/test_phi4mm.py" for t in ("phi4_multimodal", "phi4_multimodal_vision", "phi4_multimodal_audio", "phi4mm")},
     **{t: "tests/test_composite_gemma3n.py" for t in ("gemma3n", "gemma3n_audio", "gemma3n_vision")},
+    **{t: "tests/test_composite_gemma4.py" for t in ("gemma4", "gemma4_audio", "gemma4_vision")},
 }  # fmt: skip
 
 
