@@ -14,7 +14,9 @@ or ``audio_config`` means no tower and no embedder, as Gemma 4 31B's ``"audio_co
 
 from __future__ import annotations
 
-from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl
+import math
+
+from registry import AudioRule, Composite, ConfigReader, ImageRule, ImageTokens, Params, Row, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.vlm_types import tie
 
@@ -47,6 +49,54 @@ GEMMA4_AUDIO = Row(
 )  # fmt: skip
 
 
+#: ``Gemma4ImageProcessor.max_soft_tokens`` (image_processing_gemma4.py), the published configs' ``vision_soft_tokens_per_image``.
+MAX_SOFT_TOKENS = 280
+
+
+def gemma4_resize(inputs, height: int, width: int) -> ImageTokens:
+    """``Gemma4ImageProcessor`` (image_processing_gemma4.py, ``get_aspect_ratio_preserving_size``): the image scaled
+    to about ``max_soft_tokens × k²`` patches of ``patch_size`` (``k`` the ``pooling_kernel_size``), each side
+    rounded down to a multiple of ``k × patch_size`` (a side that rounds to 0 becomes one multiple, the other the
+    aspect ratio's whole part of them, at most the budget's); one token per ``k²`` patches
+    (``num_soft_tokens_per_image``). The patches are padded to ``max_soft_tokens × k²``: the tower runs over all."""
+    patch, k, budget = inputs.patch, inputs.merge, inputs.extra["max_soft_tokens"]
+    max_patches, unit = budget * k * k, k * patch
+    factor = math.sqrt(max_patches * patch * patch / (height * width))
+    h, w = int(math.floor(factor * height / unit)) * unit, int(math.floor(factor * width / unit)) * unit
+    if h == 0 and w == 0:
+        raise ValueError(f"a {height}x{width} image resizes to 0x0 (Gemma4ImageProcessor refuses it)")
+    longest = (max_patches // (k * k)) * unit
+    if h == 0:
+        h, w = unit, min(int(math.floor(width / height)) * unit, longest)
+    elif w == 0:
+        h, w = min(int(math.floor(height / width)) * unit, longest), unit
+    if h * w > max_patches * patch * patch:
+        raise ValueError(f"a {height}x{width} image resizes to {h}x{w}, past {max_patches} patches "
+                         "(Gemma4ImageProcessor refuses it)")  # fmt: skip
+    tokens = (h // patch) * (w // patch) // (k * k)
+    return ImageTokens(h, w, tokens, 1, max_patches, tokens)
+
+
+GEMMA4_IMAGES = ImageRule(
+    "Gemma 4: aspect-preserving resize to a soft-token budget, k² patches pooled per token", resize="function", size="",
+    merge="vision_config.pooling_kernel_size", extra={"max_soft_tokens": "vision_soft_tokens_per_image"},
+    defaults={"vision_config.patch_size": DEFAULTS["gemma4_vision"]["patch_size"],
+              "vision_config.pooling_kernel_size": DEFAULTS["gemma4_vision"]["pooling_kernel_size"],
+              "vision_soft_tokens_per_image": MAX_SOFT_TOKENS},
+    function=gemma4_resize,
+    note="the budget is vision_soft_tokens_per_image (Gemma4ImageProcessor's max_soft_tokens, 280 by default; a "
+         "preprocessor_config.json may set 70 to 1,120); the tower runs over the budget's patches, padding included",
+)  # fmt: skip
+
+
+GEMMA4_AUDIO_RULE = AudioRule(
+    "Gemma 4: 10 ms mel frames, two stride-2 convolutions, one token per position (25 a second)", kind="mel",
+    part="audio", win_length=320, hop_length=160, window_seconds=30, pad_multiple=128, cap=750,
+    note="Gemma4AudioFeatureExtractor's defaults (20 ms frames every 10 ms at 16 kHz, at most 30 s, padded to 128 "
+         "samples) and Gemma4Processor's audio_seq_length 750",
+)  # fmt: skip
+
+
 def _embedder(part: str, width: str, key: str):
     """A connector's params: ``Gemma4MultimodalEmbedder`` of the tower ``part`` (its ``width`` param, read from ``key``)."""
 
@@ -71,6 +121,7 @@ GEMMA4 = Composite(
                           "eoa_token_index", "eoa_token_id", "audio_token_id", "vision_soft_tokens_per_image",
                           "initializer_range")),
     description="Gemma 4: optional vision and audio towers, their embedders, gemma4_text",
+    images=GEMMA4_IMAGES, audio=GEMMA4_AUDIO_RULE,
 )  # fmt: skip
 
 

@@ -182,7 +182,8 @@ def map_composite(composite: Composite, cfg: ConfigReader, cls: str, model_type_
         values = dict(sorted(values.items(), key=lambda item: order.get(item[0], len(order))))
         part = {"part": tower.part, "family": families[tower.part], "path": tower.path, "moves": dict(tower.moves)}
         parts.append({k: v for k, v in part.items() if v} | {"params": values})
-    images = composite.images.read(cfg) if composite.images else None
+    vision = all(t.part != "vision" for t in composite.towers) or "vision" in present  # a null vision tower takes no image
+    images = composite.images.read(cfg) if composite.images and vision else None
     audio = None
     if composite.audio is not None and composite.audio.part in present:
         audio = composite.audio.read(next(p["params"] for p in parts if p["part"] == composite.audio.part))
