@@ -19,7 +19,7 @@ from fractions import Fraction
 import pytest
 
 import registry
-from registry.analyses.audio import plan_audio
+from registry.analyses.audio import audio_terms, plan_audio
 from registry.analyses.flops import flops
 from registry.analyses.flops_terms import forward_terms
 from registry.analyses.memory import memory
@@ -176,3 +176,37 @@ def test_library_functions():
     assert registry.estimate_memory(path, audio_seconds="10").seq_len == 499
     with pytest.raises(ValueError, match="takes no audio"):  # a TOML spec without [audio]
         registry.count_flops(str(ROOT / "specs" / "llama-2-7b.toml"), audio_seconds=1)
+
+
+
+@pytest.mark.parametrize("seconds, positions, tokens", [("10", 250, 250), ("30", 750, 750), ("0.129", 4, 3)])
+def test_gemma4_mel_frames_and_tokens(seconds, positions, tokens):
+    # Gemma4Processor._compute_audio_num_tokens (processing_gemma4.py): 16 kHz samples N, mel frames
+    # (N + 320 // 2 - 321) // 160 + 1 (Gemma4AudioFeatureExtractor: frame_length 320, hop_length 160, semicausal
+    # padding), then the two stride-2 convolutions (kernel 3, padding 1) of Gemma4AudioSubSampleConvProjection,
+    # (t - 1) // 2 + 1 each, at most audio_seq_length 750: 10 s: 160,000 -> 999 -> 500 -> 250; 30 s: 480,000 ->
+    # 2,999 -> 1,500 -> 750; 0.129 s: 2,064 -> 12 -> 6 -> 3 tokens. The encoder runs over the audio padded to a
+    # multiple of 128 samples (the extractor's pad_to_multiple_of): 2,176 -> 13 -> 7 -> 4 positions.
+    model = _load("gemma-4-e4b-it")
+    plan = plan_audio(model, seconds)
+    assert (plan.frames.windows, plan.frames.positions, plan.tokens, plan.role) == (1, positions, tokens, "composite")
+
+
+def test_gemma4_refuses_past_30_seconds_and_without_a_tower():
+    # Gemma4AudioFeatureExtractor.__call__: max_length 480,000 samples with truncation: the rest is cut, so refused
+    with pytest.raises(ValueError, match="longer than the feature extractor's 30 s"):
+        plan_audio(_load("gemma-4-e4b-it"), "30.5")
+    with pytest.raises(ValueError, match="takes no audio"):  # Gemma 4 31B: "audio_config": null
+        plan_audio(_load("gemma-4-31b-it"), "10")
+
+
+def test_gemma4_flops_add_the_tower_and_embedder():
+    # the audio tower over its positions and embed_audio over the tokens, beside the language model's
+    # text + audio tokens (registry.analyses.audio.audio_terms)
+    model = _load("gemma-4-e4b-it")
+    plan = plan_audio(model, "10")
+    terms = audio_terms(model, plan)
+    tower = forward_terms(_load("gemma-4-e4b-it", "audio"), 250)[0]
+    embedder = forward_terms(_load("gemma-4-e4b-it", "embed_audio"), 250)[0]
+    assert sum(terms.values()) == sum(tower.values()) + sum(embedder.values())
+    assert sum(embedder.values()) == 2 * 1536 * 2560 * 250  # embedding_projection: 1,536 -> 2,560, 2 FLOPs a weight

@@ -324,3 +324,27 @@ def test_one_part_alone():
     vision = flops(_load("gemma-3-27b-it", "vision"), 300, images=plan)
     tower = sum(forward_terms(_load("gemma-3-27b-it", "vision"), 4096)[0].values())
     assert vision.forward_flops_per_sequence == 2 * tower == 2 * vision.vision_forward_flops_per_image
+
+
+
+@pytest.mark.parametrize("size, resized, tokens", [((480, 640), (672, 912), 266), ((896, 896), (768, 768), 256),
+                                                   ((100, 4000), (96, 5040), 210)])  # fmt: skip
+def test_gemma4_soft_token_budget(size, resized, tokens):
+    # Gemma4ImageProcessor (image_processing_gemma4.py, get_aspect_ratio_preserving_size): max_patches =
+    # max_soft_tokens 280 x pooling_kernel_size 3² = 2,520 patches of 16 px, 645,120 pixels; factor =
+    # sqrt(645120 / (h·w)), each side floored to a multiple of 3·16 = 48; tokens (h/16)(w/16) / 9
+    # (Gemma4Processor._get_num_multimodal_tokens). 480x640: factor 1.449 -> 695.6x927.4 -> 672x912, 42·57/9 = 266.
+    # 896x896: 0.896 -> 803.2 -> 768x768, 48·48/9 = 256. 100x4000: 1.270 -> 127.0x5079.8 -> 96x5040, 6·315/9 = 210.
+    # The tower runs over all 2,520 patch positions (the processor pads to max_patches).
+    each = _tokens("gemma-4-31b-it", 1, size)
+    assert ((each.height, each.width), each.tokens, each.merged, each.patches, each.crops) == (resized, tokens, tokens, 2520, 1)
+
+def test_gemma4_soft_token_budget_against_transformers():
+    """Reference: transformers' own get_aspect_ratio_preserving_size (processing_gemma4.py) and the processor's
+    token count, patch_height × patch_width // pooling_kernel_size² (_get_num_multimodal_tokens)."""
+    from transformers.models.gemma4.processing_gemma4 import get_aspect_ratio_preserving_size
+
+    for size in [(480, 640), (896, 896), (1080, 1920), (100, 4000), (4000, 100), (60, 60), (3000, 2000)]:
+        h, w = get_aspect_ratio_preserving_size(*size, patch_size=16, max_patches=2520, pooling_kernel_size=3)
+        each = _tokens("gemma-4-31b-it", 1, size)
+        assert (each.height, each.width, each.tokens) == (h, w, (h // 16) * (w // 16) // 9), size

@@ -75,7 +75,7 @@ def plan_audio(model: Model, seconds: Fraction | float | int | str) -> AudioPlan
                          "model's config or spec)")  # fmt: skip
     frames = rule.at(seconds if isinstance(seconds, Fraction) else parse_seconds(str(seconds)))
     names = part_names(model.architecture)
-    if rule.stack or rule.kind == "fbank":
+    if rule.stack or rule.kind in ("fbank", "mel"):
         role = "composite"
     elif rule.kind == "samples":
         role = "encoder"
@@ -99,8 +99,9 @@ def audio_terms(model: Model, plan: AudioPlan) -> dict[str, int]:
     total: dict[str, int] = {}
     if plan.part in names:
         _add(total, forward_terms(_part(model, plan.part), plan.frames.positions)[0], plan.frames.windows)
-    if "projector" in names and plan.tokens:
-        _add(total, forward_terms(_part(model, "projector"), plan.tokens)[0])
+    for connector in ("projector", "embed_audio"):  # embed_audio: Gemma 4's embedder, over the audio tokens
+        if connector in names and plan.tokens:
+            _add(total, forward_terms(_part(model, connector), plan.tokens)[0])
     return total
 
 
@@ -167,7 +168,7 @@ def audio_activations(model: Model, plan: AudioPlan, seq: int, batch: int, eleme
     names = part_names(model.architecture)
     whole = gpu = logits = 0
     runs = [("text", seq, batch), (plan.part, plan.frames.positions, batch * plan.frames.windows),
-            ("projector", plan.tokens, batch)]  # fmt: skip
+            ("projector", plan.tokens, batch), ("embed_audio", plan.tokens, batch)]  # fmt: skip
     for part, length, times in runs:
         if part not in names or not length:
             continue

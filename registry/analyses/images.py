@@ -137,8 +137,9 @@ def vision_terms(model: Model, plan: ImagePlan) -> dict[str, int]:
         if merged_blocks:
             merger = replace(tower, architecture=_split(tower.architecture, merged_blocks, keep=True))
             _add(total, forward_terms(merger, each.merged)[0])  # over the image's merged tokens, all crops
-    if _has(model, "projector"):
-        _add(total, forward_terms(_part(model, "projector"), each.merged)[0])
+    for connector in ("projector", "embed_vision"):  # embed_vision: Gemma 4's embedder, over the same tokens
+        if _has(model, connector):
+            _add(total, forward_terms(_part(model, connector), each.merged)[0])
     return total
 
 

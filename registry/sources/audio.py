@@ -25,7 +25,13 @@ read when the config is mapped into :class:`AudioInputs` (numbers), which the mo
   them ``log2(reduction)`` times (``reduction`` the hyper-parameter, stride-2 convolutions of kernel 3 and padding
   1: ``(L - 1) // 2 + 1`` each); past ``chunk`` positions the encoder runs ``ceil(positions / chunk)`` windows of
   ``chunk`` (the last padded); the language model takes ``ceil(frames / compression)`` tokens (the extractor's
-  ``audio_compression_rate``), one per position.
+  ``audio_compression_rate``), one per position;
+* ``kind="mel"`` (Gemma 4's audio tower): ``Gemma4AudioFeatureExtractor`` cuts audio past ``window_seconds`` (its
+  ``max_length`` of 480,000 samples: refused here, as ``long="refuse"``), pads it to a multiple of ``pad_multiple``
+  samples, prepends ``win_length // 2`` samples and unfolds frames of ``win_length + 1`` every ``hop_length``:
+  ``(samples + win_length // 2 - win_length - 1) // hop_length + 1``; two stride-2 convolutions (kernel 3, padding 1)
+  give the encoder's positions, ``(L - 1) // 2 + 1`` each; the language model takes one token per position of the
+  unpadded audio (``Gemma4Processor._compute_audio_num_tokens``), at most ``cap``.
 """
 
 from __future__ import annotations
@@ -58,7 +64,7 @@ class AudioFrames:
 class AudioRule:
     """How a model type's audio becomes encoder positions: its hyper-parameters, read when the config is mapped.
 
-    ``label`` names the rule in the outputs; ``kind`` is ``log-mel``, ``samples`` or ``fbank`` (module docstring);
+    ``label`` names the rule in the outputs; ``kind`` is ``log-mel``, ``samples``, ``fbank`` or ``mel`` (module docstring);
     ``part``: the composite's part that holds the audio tower ("" for a whole model); ``kernels`` and
     ``strides`` the hyper-parameters of the conv feature encoder (``samples``); ``stack``: (numerator,
     denominator) hyper-parameters whose ratio is the positions the projector stacks into one language-model
@@ -83,6 +89,8 @@ class AudioRule:
     reduction: str = "time_reduction"
     compression: int = 8
     chunk: int = 500
+    pad_multiple: int = 128
+    cap: int = 750
 
     def fields(self) -> tuple[str, ...]:
         """The hyper-parameters or config fields the rule reads (what a TOML spec keeps: ``[audio]``)."""
@@ -108,6 +116,8 @@ class AudioRule:
         if self.stack:
             stack = int(value(self.stack[0])) // int(value(self.stack[1]))
         fbank = (self.win_length, int(value(self.reduction)), self.compression, self.chunk) if self.kind == "fbank" else ()
+        if self.kind == "mel":
+            fbank = (self.win_length, self.pad_multiple, self.cap, 0)
         return AudioInputs(self.label, self.kind, self.sample_rate, self.hop_length, self.window_seconds, kernels,
                            strides, stack, self.long, self.note, self.part, fbank)  # fmt: skip
 
@@ -141,6 +151,8 @@ class AudioInputs:
         samples = math.floor(seconds * self.sample_rate)
         if self.kind == "fbank":
             return self._fbank(seconds, samples)
+        if self.kind == "mel":
+            return self._mel(seconds, samples)
         if self.kind == "samples":
             frames = conv_output_length(samples, self.kernels, self.strides)
             if frames < 1:
@@ -168,6 +180,26 @@ class AudioInputs:
             positions = (positions - 1) // 2 + 1
         windows = math.ceil(positions / chunk)
         return AudioFrames(seconds, samples, windows, chunk if windows > 1 else positions, math.ceil(frames / compression))
+
+
+    def _mel(self, seconds: Fraction, samples: int) -> AudioFrames:
+        """Gemma 4's frames, subsampling and tokens (module docstring)."""
+        win_length, multiple, cap, _ = self.fbank
+        if seconds > self.window_seconds:
+            raise ValueError(f"{_show(seconds)} s is longer than the feature extractor's {self.window_seconds} s "
+                             f"(it cuts the rest: give at most {self.window_seconds})")  # fmt: skip
+
+        def positions(n: int) -> int:
+            t = (n + win_length // 2 - win_length - 1) // self.hop_length + 1
+            for _ in range(2):
+                t = (t - 1) // 2 + 1
+            return t
+
+        tokens = positions(samples)
+        if tokens < 1:
+            raise ValueError(f"{_show(seconds)} s is {samples:,} samples, too short for one audio token")
+        padded = -(-samples // multiple) * multiple
+        return AudioFrames(seconds, samples, 1, positions(padded), min(tokens, cap))
 
 
 def _show(seconds: Fraction) -> str:

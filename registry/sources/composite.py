@@ -54,7 +54,9 @@ class Tower:
     type that reads it (Qwen3-VL's published ``vision_config`` says ``"qwen3_vl"``, read as
     ``qwen3_vl_vision``: ``Qwen3VLConfig.__post_init__``). ``flat``: a config without the sub-config
     holds the tower's fields at its top level (Qwen2-VL's Hub configs; ``Qwen2VLConfig`` then takes
-    the text fields from there).
+    the text fields from there). ``optional``: a null or absent sub-config means the model has no such part
+    (``Gemma4Config``'s ``audio_config``: Gemma 4 31B has no audio tower), and a connector with ``requires``
+    (a part's name) is left out with that part.
     """
 
     part: str
@@ -67,6 +69,8 @@ class Tower:
     moves: Mapping[str, str] = field(default_factory=dict)
     renames: Mapping[str, str] = field(default_factory=dict)
     flat: bool = False
+    optional: bool = False
+    requires: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,7 +149,10 @@ def map_composite(composite: Composite, cfg: ConfigReader, cls: str, model_type_
     params: dict[str, Params] = {}
     families: dict[str, str] = {}
     notes: list[str] = []
-    for tower in composite.towers:
+    towers = tuple(t for t in composite.towers if not (t.optional and t.config and cfg.raw(t.config) is None))
+    present = {t.part for t in towers}
+    towers = tuple(t for t in towers if not t.requires or t.requires in present)
+    for tower in towers:
         if tower.config and tower.flat and cfg.raw(tower.config) is None:
             mapped, more = _map_flat(composite, tower, cfg, model_type_of)
             params[tower.part] = dict(mapped.params)
@@ -160,14 +167,14 @@ def map_composite(composite: Composite, cfg: ConfigReader, cls: str, model_type_
     for rule in composite.rules:
         said = rule(cfg, cls, params)
         notes += list(said or ())
-    for tower in composite.towers:
+    for tower in towers:
         if not tower.config:
             params[tower.part] = tower.params(cfg, params) if tower.params else {}
             families[tower.part] = tower.family
     from registry.sources.validation import check_params
 
     parts = []
-    for tower in composite.towers:
+    for tower in towers:
         values = {k: v for k, (_, v) in params[tower.part].items() if v is not None}
         origins = {k: key for k, (key, _) in params[tower.part].items()}
         check_params(cfg, params_of(families[tower.part]), values, origins)
@@ -175,9 +182,10 @@ def map_composite(composite: Composite, cfg: ConfigReader, cls: str, model_type_
         values = dict(sorted(values.items(), key=lambda item: order.get(item[0], len(order))))
         part = {"part": tower.part, "family": families[tower.part], "path": tower.path, "moves": dict(tower.moves)}
         parts.append({k: v for k, v in part.items() if v} | {"params": values})
-    images = composite.images.read(cfg) if composite.images else None
+    vision = all(t.part != "vision" for t in composite.towers) or "vision" in present  # a null vision tower takes no image
+    images = composite.images.read(cfg) if composite.images and vision else None
     audio = None
-    if composite.audio is not None:
+    if composite.audio is not None and composite.audio.part in present:
         audio = composite.audio.read(next(p["params"] for p in parts if p["part"] == composite.audio.part))
     return Mapped(composite.family, {"parts": ("model_type", parts)}, tuple(notes), images=images, audio=audio)
 
