@@ -11,10 +11,13 @@ prefixes).
 
 from __future__ import annotations
 
+import json
 import math
 
 import registry
 from registry.analyses.report import iter_tensors
+from registry.cli import main
+from registry.sources.dotted import put_dotted
 from tests._hf_configs import meta_model, quiet_transformers
 
 
@@ -86,3 +89,16 @@ def check(model, names: dict, places: dict, *, active: int | None = None, fused:
         expected = {n: s for n, s in names.items() if n.startswith(places[part])}
         same_tensors(ours(alone), expected, fused)
         assert registry.count(alone).total_params == report.parts[part] == sum(math.prod(s) for s in expected.values())
+
+
+def refusal(data: dict, change: dict, tmp_path, capsys) -> str:
+    """The one line ``registry count`` writes (exit 2) for ``data`` with ``change``'s dotted fields set
+    (``{"vision_config.depth": 0}``)."""
+    for key, value in change.items():
+        put_dotted(data, key, value)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data, indent=2))
+    assert main(["count", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    return err
