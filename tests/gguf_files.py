@@ -152,17 +152,23 @@ def split_experts(name: str, shape: tuple[int, ...], config: Any) -> list[tuple[
     return [(base + "gate_proj.weight", (experts, rows // 2, cols)), (base + "up_proj.weight", (experts, rows // 2, cols))]
 
 
-def granite_experts(name, shape, config):
-    """GraniteMoeModel: input_linear split into ffn_gate_exps / ffn_up_exps, output_linear is ffn_down_exps."""
+def stacked_experts(name: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]] | None:
+    """transformers' stacked experts as llama.cpp writes them: ``gate_up_proj`` split into ``ffn_gate_exps`` /
+    ``ffn_up_exps``, ``down_proj`` as ``ffn_down_exps``; None for any other tensor."""
     block = name.split(".")[2] if name.startswith("model.layers.") else None
     if name.endswith("experts.gate_up_proj"):
         e, rows, cols = shape
         return [(f"gguf:blk.{block}.ffn_{p}_exps.weight", (e, rows // 2, cols)) for p in ("gate", "up")]
     if name.endswith("experts.down_proj"):
         return [(f"gguf:blk.{block}.ffn_down_exps.weight", shape)]
+    return None
+
+
+def granite_experts(name, shape, config):
+    """GraniteMoeModel: input_linear split into ffn_gate_exps / ffn_up_exps, output_linear is ffn_down_exps."""
     if name.endswith("router.weight"):
         return [(name.replace("router.weight", "router.layer.weight"), shape)]
-    return None
+    return stacked_experts(name, shape)
 
 
 def mamba2_layout(name, shape, groups):

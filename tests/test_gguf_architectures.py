@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from registry.cli import main
-from tests.gguf_files import Case, case_id, check_case, granite_experts, split_experts, write_case
+from tests.gguf_files import Case, case_id, check_case, granite_experts, split_experts, stacked_experts, write_case
 
 gguf = pytest.importorskip("gguf")
 
@@ -194,15 +194,9 @@ def test_a_missing_key_and_a_wrong_tensor_are_refused_naming_them(tmp_path, caps
 
 def mixtral_experts(name, shape, config):
     """LlamaModel.modify_tensors: Mixtral's experts stacked into ffn_{gate,up,down}_exps, written as llama."""
-    block = name.split(".")[2] if name.startswith("model.layers.") else None
-    if name.endswith("experts.gate_up_proj"):
-        e, rows, cols = shape
-        return [(f"gguf:blk.{block}.ffn_{p}_exps.weight", (e, rows // 2, cols)) for p in ("gate", "up")]
-    if name.endswith("experts.down_proj"):
-        return [(f"gguf:blk.{block}.ffn_down_exps.weight", shape)]
     if name.endswith("mlp.gate.weight"):
-        return [(f"gguf:blk.{block}.ffn_gate_inp.weight", shape)]
-    return None
+        return [(f"gguf:blk.{name.split('.')[2]}.ffn_gate_inp.weight", shape)]
+    return stacked_experts(name, shape)
 
 
 @pytest.mark.parametrize("fields", [{**UNTIED, "num_local_experts": 4, "num_experts_per_tok": 2, "intermediate_size": 24}])

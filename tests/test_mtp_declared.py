@@ -57,22 +57,27 @@ _ERNIE_NAMES = {"enorm": "mtp_emb_norm", "hnorm": "mtp_hidden_norm", "eh_proj": 
                 "mtp_block": "mtp_block"}  # fmt: skip
 
 
-def _ernie_reference(path: Path) -> dict[str, tuple[int, ...]]:
-    """transformers' MtpModel of the config's model: its own tensors, under the checkpoint's names."""
+def _mtp_parameters(path: Path, config_class: str, model_class: str) -> list[tuple[re.Match, tuple[int, ...]]]:
+    """transformers' MtpModel of the config's ``model_class`` on the meta device: each MTP-layer tensor's
+    ``layers.<i>.<part>.<rest>`` match (embed_tokens and shared_head are the model's own), with its shape."""
     import torch
     from transformers.modeling_layers import MtpModel
 
     transformers = quiet_transformers()
     data = json.loads(path.read_text(encoding="utf-8"))
-    config = transformers.Ernie4_5_MoeConfig.from_dict({k: v for k, v in data.items() if k != "model_type"})
+    config = getattr(transformers, config_class).from_dict({k: v for k, v in data.items() if k != "model_type"})
     with torch.device("meta"):
-        mtp = MtpModel(transformers.Ernie4_5_MoeForCausalLM(config), config.num_mtp_layers)
-    found = {}
-    for name, p in mtp.named_parameters():
-        m = re.fullmatch(r"layers\.(\d+)\.(enorm|hnorm|eh_proj|mtp_block)\.(.+)", name)
-        if m:  # embed_tokens and shared_head are the model's; post_norm is its final norm
-            found[f"model.{_ERNIE_NAMES[m[2]]}.{m[1]}.{m[3]}"] = tuple(p.shape)
-    return found
+        mtp = MtpModel(getattr(transformers, model_class)(config), config.num_mtp_layers)
+    found = ((re.fullmatch(r"layers\.(\d+)\.(enorm|hnorm|eh_proj|post_norm|mtp_block)\.(.+)", n), tuple(p.shape))
+             for n, p in mtp.named_parameters())  # fmt: skip
+    return [(m, shape) for m, shape in found if m]
+
+
+def _ernie_reference(path: Path) -> dict[str, tuple[int, ...]]:
+    """transformers' MtpModel of the config's model: its own tensors, under the checkpoint's names (its
+    post_norm is the model's final norm)."""
+    return {f"model.{_ERNIE_NAMES[m[2]]}.{m[1]}.{m[3]}": shape
+            for m, shape in _mtp_parameters(path, "Ernie4_5_MoeConfig", "Ernie4_5_MoeForCausalLM") if m[2] != "post_norm"}  # fmt: skip
 
 
 @pytest.mark.parametrize("start", [1, 0], ids=["dense-mtp-layer", "moe-mtp-layer"])
@@ -166,21 +171,8 @@ def _mellum(tmp_path: Path, **changes) -> Path:
 
 def _mellum_reference(path: Path) -> dict[str, tuple[int, ...]]:
     """transformers' MtpModel of MellumForCausalLM on the meta device, under the checkpoint's names."""
-    import torch
-    from transformers.modeling_layers import MtpModel
-
-    transformers = quiet_transformers()
-    data = json.loads(path.read_text(encoding="utf-8"))
-    config = transformers.MellumConfig.from_dict({k: v for k, v in data.items() if k != "model_type"})
-    with torch.device("meta"):
-        mtp = MtpModel(transformers.MellumForCausalLM(config), config.num_mtp_layers)
-    found = {}
-    for name, p in mtp.named_parameters():
-        m = re.fullmatch(r"layers\.(\d+)\.(enorm|hnorm|eh_proj|post_norm|mtp_block)\.(.+)", name)
-        if m:  # embed_tokens and shared_head are the model's
-            where = f"layers.{m[1]}" if m[2] == "mtp_block" else _MELLUM_NAMES[m[2]]
-            found[f"mtp.{where}.{m[3]}"] = tuple(p.shape)
-    return found
+    return {f"mtp.{f'layers.{m[1]}' if m[2] == 'mtp_block' else _MELLUM_NAMES[m[2]]}.{m[3]}": shape
+            for m, shape in _mtp_parameters(path, "MellumConfig", "MellumForCausalLM")}  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", ["sparse", "dense"])
