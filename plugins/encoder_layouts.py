@@ -16,14 +16,14 @@ if TYPE_CHECKING:
 
 LayoutName = Literal[
     "roberta", "distilbert", "albert", "deberta", "modernbert", "electra", "big_bird", "bert_generation",
-    "modernbert_decoder",
+    "modernbert_decoder", "mpnet",
 ]
 
 #: The family's switches that only some layouts have (each layout lists the ones it has).
 OPTIONAL_SWITCHES = (
     "embedding_size", "attention_bias", "mlp_bias", "norm_bias", "head_bias", "decoder_bias", "n_groups",
     "inner_group_num", "relative_positions", "rel_norm", "pos_key_proj", "pos_query_proj", "conv_kernel_size",
-    "conv_groups", "legacy_head", "n_labels", "qkv_bias", "cross_attention",
+    "conv_groups", "legacy_head", "n_labels", "qkv_bias", "cross_attention", "relative_buckets",
 )  # fmt: skip
 
 _BERT_ATTENTION = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
@@ -182,5 +182,14 @@ LAYOUTS: dict[str, Layout] = {
         project="embeddings_project", discriminator="discriminator_predictions",
         cls_dense="classifier.dense", cls_out="classifier.out_proj",  # ElectraClassificationHead
         switches=frozenset({"embedding_size", "n_labels"}),
+    ),
+    # RoBERTa's layer under other names, no segments, one relative position bias table shared by every layer
+    "mpnet": Layout(
+        prefix="mpnet",
+        attn={"q": "attention.attn.q", "k": "attention.attn.k", "v": "attention.attn.v", "o": "attention.attn.o"},
+        ff=_BERT_FF, attn_norm="attention.LayerNorm", ff_norm="output.LayerNorm", head_dense="lm_head.dense",
+        head_norm="lm_head.layer_norm", decoder="lm_head.decoder", head_bias="lm_head.bias", pooler="pooler.dense",
+        cls_dense="classifier.dense", cls_out="classifier.out_proj",  # MPNetClassificationHead
+        switches=frozenset({"relative_buckets", "n_labels"}), fixed={"type_vocab_size": 0},
     ),
 }  # fmt: skip

@@ -36,7 +36,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     hybrid_model_types rwkv encoder encoder_types whisper speech_encoder speech_model_types vision dual_encoder
     clip_text vision_model_types longcat hybrid_types_2026 decoder_types_2026 types_2026_more types_2026_more2 qwen_vision composite projector pixtral vlm_types
     qwen_vl_types llama4_vision mllama voxtral vlm_types_2
-    vlm_types_3 internvl_vision phi4mm_towers phi4mm_types phi4mm_remote deepseek_v4 gemma4 types_2026_flagships
+    vlm_types_3 types_encoders_more internvl_vision phi4mm_towers phi4mm_types phi4mm_remote deepseek_v4 gemma4 types_2026_flagships
     gemma3n gemma3n_audio mobilenetv5 gemma3n_types gguf_gemma3n glm4v_vision glm4v_types moonvit kimi_k25_types
     gemma4_vision gemma4_audio gemma4_types
 """.split())
