@@ -1,7 +1,7 @@
 """Encoder: BERT-like bidirectional transformers with independent switches (the ``encoder`` family).
 
 One family for RoBERTa (XLM-RoBERTa, CamemBERT), DistilBERT, ALBERT, DeBERTa-v2/v3, ModernBERT
-(and its causal ModernBERT-Decoder), ELECTRA, BigBird, BertGeneration and MPNet. What
+(and its causal ModernBERT-Decoder), ELECTRA, BigBird, BertGeneration, MPNet and RoFormer. What
 differs between them is mostly data: ``layout`` only chooses the tensor names of that
 implementation's Hugging Face classes (:data:`LAYOUTS`); the shapes come from switches
 that any layout may use where its implementation has the piece:
@@ -20,6 +20,8 @@ that any layout may use where its implementation has the piece:
 * disentangled attention (DeBERTa): ``relative_positions`` rows of relative embeddings,
   ``rel_norm``, ``pos_key_proj`` / ``pos_query_proj`` (c2p / p2c without ``share_att_key``),
   ``conv_kernel_size`` / ``conv_groups`` (the convolution beside the first layer);
+* ``sinusoidal_table`` (RoFormer): the rows of the frozen sinusoidal table its rotary
+  positions come from, head-dim wide, held by the encoder (a parameter, as transformers counts it);
 * relative position bias (MPNet): ``relative_buckets`` rows of one bias per head, held once
   by the encoder and used by every layer;
 * the class: ``head`` (none, the masked-LM head, the pre-training heads: ALBERT's
@@ -86,6 +88,9 @@ class EncoderParams(FamilyParams):
     )
     qkv_bias: bool = Field(True, description="BigBird: biases on the query, key and value projections")
     cross_attention: bool = Field(False, description="decoder layers: a cross-attention and its norm in every layer")
+    sinusoidal_table: NonNegativeInt = Field(
+        0, description="RoFormer: rows of the frozen sinusoidal position table (head-dim wide; a parameter; 0: none)"
+    )
     relative_buckets: NonNegativeInt = Field(
         0, description="MPNet: buckets of the relative position bias shared by every layer (one per head; 0: none)"
     )
@@ -165,6 +170,9 @@ def _base(p: EncoderParams, lay: Layout) -> list:
     encoder = [*(projection if lay.project_at == "encoder" else []), *_layers(p, lay)]
     if p.relative_positions:
         encoder.append(Embedding(name="rel_embeddings", num_embeddings=p.relative_positions, embedding_dim=d, role="other"))
+    if p.sinusoidal_table:  # an nn.Embedding built frozen: a parameter all the same
+        encoder.insert(0, Embedding(name="embed_positions", num_embeddings=p.sinusoidal_table,
+                                    embedding_dim=d // p.n_heads, role="position"))  # fmt: skip
     if p.relative_buckets:
         encoder.append(Embedding(name="relative_attention_bias", num_embeddings=p.relative_buckets,
                                  embedding_dim=p.n_heads, role="other"))  # fmt: skip

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 LayoutName = Literal[
     "roberta", "distilbert", "albert", "deberta", "modernbert", "electra", "big_bird", "bert_generation",
-    "modernbert_decoder", "mpnet",
+    "modernbert_decoder", "mpnet", "roformer",
 ]
 
 #: The family's switches that only some layouts have (each layout lists the ones it has).
@@ -24,6 +24,7 @@ OPTIONAL_SWITCHES = (
     "embedding_size", "attention_bias", "mlp_bias", "norm_bias", "head_bias", "decoder_bias", "n_groups",
     "inner_group_num", "relative_positions", "rel_norm", "pos_key_proj", "pos_query_proj", "conv_kernel_size",
     "conv_groups", "legacy_head", "n_labels", "qkv_bias", "cross_attention", "relative_buckets",
+    "sinusoidal_table",
 )  # fmt: skip
 
 _BERT_ATTENTION = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
@@ -191,5 +192,15 @@ LAYOUTS: dict[str, Layout] = {
         head_norm="lm_head.layer_norm", decoder="lm_head.decoder", head_bias="lm_head.bias", pooler="pooler.dense",
         cls_dense="classifier.dense", cls_out="classifier.out_proj",  # MPNetClassificationHead
         switches=frozenset({"relative_buckets", "n_labels"}), fixed={"type_vocab_size": 0},
+    ),
+    # ELECTRA's factorised embeddings and BERT's MLM head; rotary positions from a frozen sinusoidal table
+    "roformer": Layout(
+        prefix="roformer", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
+        ff_norm="output.LayerNorm", head_dense="cls.predictions.transform.dense",
+        head_norm="cls.predictions.transform.LayerNorm", decoder="cls.predictions.decoder",
+        head_bias="cls.predictions.bias", head_to_embedding=True, project="embeddings_project",
+        cls_dense="classifier.dense", cls_out="classifier.out_proj",  # RoFormerClassificationHead
+        switches=frozenset({"embedding_size", "sinusoidal_table", "cross_attention", "n_labels"}),
+        fixed={"n_positions": 0},
     ),
 }  # fmt: skip

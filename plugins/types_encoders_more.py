@@ -1,8 +1,12 @@
-"""More Hugging Face model types of the ``encoder`` family, as rows of data: mpnet.
+"""More Hugging Face model types of the ``encoder`` family, as rows of data: mpnet, roformer.
 
 MPNet is RoBERTa's layer under other names (``attention.attn.q``), without segment embeddings,
 with one relative position bias table (``relative_attention_num_buckets`` rows, one bias per
 head) held by the encoder and used by every layer; its embeddings reserve row 1 for padding.
+RoFormer is ELECTRA's factorised embeddings (``embedding_size``, a projection when it differs
+from ``hidden_size``) with BERT's MLM head mapping back to the embedding width, no learned
+position table: its rotary positions come from a frozen sinusoidal table of
+``max_position_embeddings`` rows, head-dim wide, that ``model.parameters()`` counts.
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
 :mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py``
@@ -12,7 +16,8 @@ that decide which tensors exist (the head and pooler of each class).
 from __future__ import annotations
 
 from registry import ConfigReader, Params, Row, hookimpl
-from registry.plugins.encoder_types import _head as bert_like_head, _roberta_pooler as pooler_on_bare_model
+from registry.plugins.encoder_types import _cross_attention as cross_attention, _head as bert_like_head
+from registry.plugins.encoder_types import _roberta_pooler as pooler_on_bare_model
 from registry.plugins.hf_common import hf_row
 
 _DROPOUTS = ("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps")
@@ -38,6 +43,11 @@ ROWS: tuple[Row, ...] = (
             "relative_buckets": "relative_attention_num_buckets"},
            bert_like_head, pooler_on_bare_model, _padding_row_one,
            fixed={"layout": "mpnet", "type_vocab_size": 0}, shape_free=_DROPOUTS),  # fmt: skip
+    hf_row("roformer", "encoder", ("RoFormerForMaskedLM", "RoFormerModel", "RoFormerForSequenceClassification"),
+           {**_BERT_READS, "embedding_size": "embedding_size?", "type_vocab_size": "type_vocab_size",
+            "sinusoidal_table": "max_position_embeddings"},
+           bert_like_head, cross_attention,
+           fixed={"layout": "roformer", "n_positions": 0}, shape_free=(*_DROPOUTS, "rotary_value")),  # fmt: skip
 )
 
 
