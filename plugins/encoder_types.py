@@ -33,7 +33,7 @@ _BERT_READS = {
 _POSITIONS = {"n_positions": "max_position_embeddings", "type_vocab_size": "type_vocab_size"}
 
 
-def _head(cfg: ConfigReader, cls: str, params: Params) -> None:
+def bert_like_head(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule: the MLM head of ``...ForMaskedLM``, the pre-training heads of ``...ForPreTraining``, the
     classification head of ``...ForSequenceClassification`` (transformers' ``num_labels`` outputs), else none."""
     head = "mlm" if cls.endswith("ForMaskedLM") else "pretraining" if cls.endswith("ForPreTraining") else "none"
@@ -43,12 +43,12 @@ def _head(cfg: ConfigReader, cls: str, params: Params) -> None:
     params["head"] = ("architectures", head)
 
 
-def _roberta_pooler(cfg: ConfigReader, cls: str, params: Params) -> None:
+def pooler_on_bare_model(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (RoBERTa, XLM-RoBERTa, CamemBERT): the bare model class has the pooler."""
     params["pooler"] = ("architectures", cls.endswith("Model"))
 
 
-def _cross_attention(cfg: ConfigReader, cls: str, params: Params) -> None:
+def cross_attention_rule(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule: a cross-attention in every layer of a decoder built with add_cross_attention (transformers refuses
     add_cross_attention without is_decoder)."""
     cross = cfg.bool("add_cross_attention", False)
@@ -149,7 +149,7 @@ _CLASSES = {
 
 
 def _row(name: str, layout: str, reads: dict, shape_free, *rules, fixed=None):
-    return hf_row(name, "encoder", _CLASSES[name], {**_BERT_READS, **reads}, _head, *rules,
+    return hf_row(name, "encoder", _CLASSES[name], {**_BERT_READS, **reads}, bert_like_head, *rules,
                   fixed={"layout": layout, **(fixed or {})}, shape_free=shape_free)  # fmt: skip
 
 
@@ -165,7 +165,7 @@ _MODERNBERT_READS = {"norm_bias": "norm_bias", "attention_bias": "attention_bias
 def _roberta_like(name: str) -> Row:
     # position rows are max_position_embeddings as given: it already counts padding_idx + 1 (514 = 512 + 2)
     return _row(name, "roberta", _POSITIONS, (*_DROPOUTS, "classifier_dropout"), ABSOLUTE_POSITIONS,
-                _roberta_pooler, _cross_attention)  # fmt: skip
+                pooler_on_bare_model, cross_attention_rule)  # fmt: skip
 
 
 #: Every row of this plugin (the module's docstring lists them).
@@ -202,9 +202,9 @@ ROWS = (
          _causal_head, fixed={"n_positions": 0, "type_vocab_size": 0}),  # rotary positions: no table  # fmt: skip
     _row("big_bird", "big_bird", _POSITIONS,
          (*_DROPOUTS, "classifier_dropout", "attention_type", "block_size", "num_random_blocks", "rescale_embeddings"),
-         ABSOLUTE_POSITIONS, _big_bird, _cross_attention),  # fmt: skip
+         ABSOLUTE_POSITIONS, _big_bird, cross_attention_rule),  # fmt: skip
     _row("bert-generation", "bert_generation", {"n_positions": "max_position_embeddings"}, _DROPOUTS,
-         ABSOLUTE_POSITIONS, _bert_generation, _cross_attention, fixed={"type_vocab_size": 0}),  # fmt: skip
+         ABSOLUTE_POSITIONS, _bert_generation, cross_attention_rule, fixed={"type_vocab_size": 0}),  # fmt: skip
     _row("electra", "electra", {**_POSITIONS, "embedding_size": "embedding_size"},
          (*_DROPOUTS, "classifier_dropout", "summary_type", "summary_use_proj", "summary_activation",
           "summary_last_dropout"), ABSOLUTE_POSITIONS),  # fmt: skip

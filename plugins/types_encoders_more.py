@@ -16,8 +16,7 @@ that decide which tensors exist (the head and pooler of each class).
 from __future__ import annotations
 
 from registry import ConfigReader, Params, Row, hookimpl
-from registry.plugins.encoder_types import _cross_attention as cross_attention, _head as bert_like_head
-from registry.plugins.encoder_types import _roberta_pooler as pooler_on_bare_model
+from registry.plugins.encoder_types import bert_like_head, cross_attention_rule, pooler_on_bare_model
 from registry.plugins.hf_common import hf_row
 
 _DROPOUTS = ("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps")
@@ -46,7 +45,7 @@ ROWS: tuple[Row, ...] = (
     hf_row("roformer", "encoder", ("RoFormerForMaskedLM", "RoFormerModel", "RoFormerForSequenceClassification"),
            {**_BERT_READS, "embedding_size": "embedding_size?", "type_vocab_size": "type_vocab_size",
             "sinusoidal_table": "max_position_embeddings"},
-           bert_like_head, cross_attention,
+           bert_like_head, cross_attention_rule,
            fixed={"layout": "roformer", "n_positions": 0}, shape_free=(*_DROPOUTS, "rotary_value")),  # fmt: skip
 )
 
