@@ -112,7 +112,10 @@ _FREE = frozenset(("image_token_id", "video_token_id", "vision_start_token_id", 
 KIMI_K25 = Composite(
     "kimi_k25", "composite", ("Kimi_K25ForConditionalGeneration", "KimiK25ForConditionalGeneration"),
     (
-        Tower("vision", config="vision_config", model_type="kimi_k25_vision", path="model.vision_tower"),
+        # transformers builds vision_config as Kimi_K25VisionConfig whatever its model_type says: nvidia/Kimi-K2.6-NVFP4
+        # publishes it as "" (tests/unseen_configs/kimi-k2.6-nvfp4)
+        Tower("vision", config="vision_config", model_type="kimi_k25_vision", path="model.vision_tower",
+              renames={"": "kimi_k25_vision"}),
         Tower("text", config="text_config", model_type="deepseek_v3", model_types=("*",), renames={"kimi_k2": "deepseek_v3"},
               moves=TEXT_MOVES),
         Tower("projector", family="projector", params=kimi_k25_projector, path="model.mm_projector"),

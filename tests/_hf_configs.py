@@ -216,11 +216,14 @@ def write_config(config: Any, path: Path, *, drop: tuple[str, ...] = ()) -> Path
 
 
 def top_k_of(config: Any) -> int | None:
-    """Experts routed per token, for MoE configs (None for dense ones); a composite's (Qwen3.5-MoE, Qwen3-VL-MoE)
-    are its text model's (``text_config``)."""
+    """Experts routed per token, for MoE configs (None for dense ones): ``num_experts_per_tok``, or Gemma 4's
+    ``top_k_experts``; a composite's (Qwen3.5-MoE, Qwen3-VL-MoE, Gemma 4) are its text model's (``text_config``)."""
     text = getattr(config, "text_config", None)
     config = text if text is not None and _is_moe(text) else config
-    return getattr(config, "num_experts_per_tok", None) if _is_moe(config) else None
+    if not _is_moe(config):
+        return None
+    top_k = getattr(config, "num_experts_per_tok", None)
+    return top_k if top_k is not None else getattr(config, "top_k_experts", None)  # Gemma 4's name
 
 
 def _is_moe(config: Any) -> bool:

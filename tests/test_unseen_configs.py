@@ -6,7 +6,8 @@ the mappings were written for (CodeLlama-13B/34B, TinyLlama, SmolLM-135M/360M, O
 Qwen3-Coder-480B, MiniMax-M2.7, Nemotron-H-56B, Nemotron-3 Super/Ultra, phi-1, Qwen3.5-27B/35B-A3B/122B-A10B,
 Qwen3.6 (NVFP4), Qwen3-VL-2B/30B-A3B/32B and 235B-A22B-Instruct, olmOCR-2 (a Qwen2.5-VL fine-tune), DeepSeek-V3.1/V3.2 (NVFP4),
 Nemotron-3.5-Lightning, Pixtral-Large (as LLaVA), GLM-4.7, the Qwen3 FP8 releases, Qwen3-Embedding,
-mpt-7b-instruct, ...), none of them
+mpt-7b-instruct, Gemma-4-26B-A4B and Gemma-4-31B-IT (NVFP4), DeepSeek-V4-Pro, GLM-5 and GLM-5.2, Qwen3-235B-A22B (NVFP4),
+Kimi-K2.6 (NVFP4), Nemotron-3-Ultra (FP8), ...), none of them
 in ``tests/configs`` or ``specs/``. The reference is transformers' model of the config's class,
 built on the meta device (``tests/test_model_types.py`` reads the config as ``from_pretrained``
 does): registry counts each exactly, total and active (the routed experts' ``top_k / n_experts``
