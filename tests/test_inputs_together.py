@@ -236,3 +236,11 @@ def test_audio_outside_the_sequence_or_a_shared_projector_is_refused():
     shared = replace(model, architecture=rename(model.architecture))
     with pytest.raises(ValueError, match="not one shared projector"):
         memory(shared, seq_len=TEXT, images=images, audio=plan_audio(model, "10"))
+
+
+def test_the_table_names_the_whole_sequence(cli):
+    # 2,048 text tokens (the default --seq-len), 545 image tokens and 125 audio tokens (10 s: 998 frames,
+    # ceil(998 / 8) = 125; Phi4MultimodalFeatureExtractor as test_phi4mm.py::test_audio_by_hand works it)
+    result = cli("flops", ROOT / "specs" / "phi-4-multimodal-instruct.toml", "--images", "1", "--image-size", "448x448",
+                 "--audio-seconds", "10")  # fmt: skip
+    assert result.code == 0 and "FLOPs per sequence of 2,718 tokens, the images' and audio's included" in " ".join(result.out.split())
