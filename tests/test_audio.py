@@ -151,7 +151,7 @@ def test_training_with_audio_needs_a_whisper_style_front_end():
     ("wav2vec2-base-960h", ["--audio-seconds", "1e9"], "--audio-seconds: '1e9'"),
     ("wav2vec2-base-960h", ["--audio-seconds", "0.0001"], "too short for the conv feature encoder"),
     ("whisper-large-v3", ["--audio-seconds", "31"], "longer than the encoder's 30 s window"),
-    ("voxtral-mini-3b-2507", ["--audio-seconds", "5", "--images", "1"], "give --images or --audio-seconds"),
+    ("voxtral-mini-3b-2507", ["--audio-seconds", "5", "--images", "1"], "voxtral-mini-3b-2507: takes no images"),
 ])  # fmt: skip
 @pytest.mark.parametrize("command", ["memory", "flops"])
 def test_refusals(command, folder, args, message, cli):

@@ -159,16 +159,18 @@ def front_end_bytes(tower: Any, positions: int, element_bytes: int) -> int:
 
 
 def audio_activations(model: Model, plan: AudioPlan, seq: int, batch: int, element_bytes: int, attention: str,
-                      recompute: str, tp: int = 1, sequence_parallel: bool = False) -> tuple[int, int, int]:
+                      recompute: str, tp: int = 1, sequence_parallel: bool = False, *,
+                      language_model: bool = True) -> tuple[int, int, int]:  # fmt: skip
     """Training activations (autograd's) of a composite with audio (Voxtral): (one GPU holding all, one GPU's share
-    under ``tp``, logits and loss): the language model over ``seq`` tokens (text and audio), the audio tower's
-    layers over each window's positions for every sequence of the ``batch``
-    (:func:`registry.analyses.saved_tensors.saved_activations`), its convolutional front end
-    (:func:`front_end_bytes`, not split by ``tp``) and the projector over the audio tokens."""
+    under ``tp``, logits and loss): the language model over ``seq`` tokens (text and audio; left out when not
+    ``language_model``, the logits then 0), the audio tower's layers over each window's positions for every
+    sequence of the ``batch`` (:func:`registry.analyses.saved_tensors.saved_activations`), its convolutional front
+    end (:func:`front_end_bytes`, not split by ``tp``) and the projector over the audio tokens."""
     names = part_names(model.architecture)
     whole = gpu = logits = 0
-    runs = [("text", seq, batch), (plan.part, plan.frames.positions, batch * plan.frames.windows),
-            ("projector", plan.tokens, batch), ("embed_audio", plan.tokens, batch)]  # fmt: skip
+    runs = [("text", seq, batch)] if language_model else []
+    runs += [(plan.part, plan.frames.positions, batch * plan.frames.windows), ("projector", plan.tokens, batch),
+             ("embed_audio", plan.tokens, batch)]  # fmt: skip
     for part, length, times in runs:
         if part not in names or not length:
             continue

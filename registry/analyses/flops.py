@@ -67,8 +67,9 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from registry.analyses.flops_terms import DEFAULT_SEQ_LEN, TERMS, decode_terms, forward_terms
-from registry.analyses.audio import AudioPlan, audio_forward_terms
-from registry.analyses.images import ImagePlan, image_forward_terms
+from registry.analyses.audio import AudioPlan
+from registry.analyses.images import ImagePlan
+from registry.analyses.inputs import input_forward_terms
 from registry.analyses.report import count
 from registry.model import Model
 from registry.numbers import ratio
@@ -222,8 +223,11 @@ def flops(
     (:func:`registry.analyses.images.plan_images`): the sequence holds ``seq_len`` text tokens and the
     images' tokens (the report's ``seq_len`` is their sum), and the vision tower runs over each image
     (:mod:`registry.analyses.images`); the per-token figures are then rounded down. ``audio``
-    (:func:`registry.analyses.audio.plan_audio`): :func:`registry.analyses.audio.audio_forward_terms`. Raises ValueError for an
-    unknown convention or recompute setting, a non-positive ``seq_len`` or ``tokens``.
+    (:func:`registry.analyses.audio.plan_audio`): :func:`registry.analyses.audio.audio_forward_terms`. Both, for a
+    model whose language model takes both (Gemma 4, Phi-4-multimodal): the sequence holds the text, image and audio
+    tokens, each tower on its own input (:mod:`registry.analyses.inputs`). Raises ValueError for an unknown
+    convention or recompute setting, a non-positive ``seq_len`` or ``tokens``, images beside audio a model cannot
+    take together.
     """
     if convention not in CONVENTIONS:
         raise ValueError(f"unknown FLOPs convention {convention!r}; known: {', '.join(CONVENTIONS)}")
@@ -231,18 +235,7 @@ def flops(
         raise ValueError(f"unknown recompute {recompute!r}; known: {', '.join(RECOMPUTE)}")
     if tokens is not None and tokens < 1:
         raise ValueError(f"tokens must be a positive integer, got {tokens}")
-    per_image = None
-    if audio is not None:
-        if images is not None:
-            raise ValueError("give images or audio, not both")
-        all_terms, seq_len, notes = audio_forward_terms(model, seq_len, audio)
-        notes.append(f"audio: {audio.line()}")
-    elif images is not None:
-        all_terms, per_image, notes = image_forward_terms(model, seq_len, images)
-        seq_len += images.tokens
-        notes.append(f"images: {images.line()}")
-    else:
-        all_terms, notes = forward_terms(model, seq_len)
+    all_terms, seq_len, per_image, notes = input_forward_terms(model, seq_len, images, audio)
     if convention in ("palm", "6nd"):  # they count parameters, not the head's product
         notes = [n for n in notes if "final logits are 0" not in n]
     report = count(model)

@@ -47,8 +47,9 @@ from registry.analyses.sharding import (
 from registry.analyses.storage import FORMATS, Format, find_format, scope_note, weights_bytes
 from registry.analyses.tensor_parallel import attention_heads, kv_share, replication_note, split_problem, valid_degrees
 from registry.blocks import BlockBase
-from registry.analyses.audio import AudioPlan, audio_activations, audio_lengths
-from registry.analyses.images import ImagePlan, image_activations
+from registry.analyses.audio import AudioPlan, audio_lengths
+from registry.analyses.images import ImagePlan
+from registry.analyses.inputs import check_together, input_activations
 from registry.model import Model
 from registry.numbers import ceil_div, ratio
 
@@ -123,10 +124,12 @@ def memory(
     images' tokens (the report's ``seq_len`` is their sum), the cache and activations over all of
     them, and in training the vision tower's activations over each image's patches. ``audio``
     (:func:`registry.analyses.audio.plan_audio`): :func:`registry.analyses.audio.audio_lengths`, and in training a
-    composite's audio tower over each window (:func:`registry.analyses.audio.audio_activations`). Raises ValueError for an unknown format
+    composite's audio tower over each window (:func:`registry.analyses.audio.audio_activations`). Both, for a model
+    whose language model takes both: the text, image and audio tokens in each sequence, each tower on its own
+    input (:mod:`registry.analyses.inputs`). Raises ValueError for an unknown format
     or optimizer, training at a type other than :data:`TRAIN_DTYPES`, a non-positive
     size, an unknown recompute setting, a tensor-parallel degree the heads cannot take,
-    or a LoRA target that names no linear layer.
+    a LoRA target that names no linear layer, or images beside audio a model cannot take together.
     """
     fmt = find_format(dtype)
     kv_fmt = find_format(kv_dtype or (dtype if fmt.scope == "all" else "bf16"), kv=True)
@@ -154,14 +157,13 @@ def memory(
     n = report.total_params
     notes: list[str] = []
     text_len = seq_len
+    check_together(model, images, audio)
     if images is not None:
         seq_len += images.tokens
         notes.append(f"images: {images.line()}")
     if audio is not None:
-        if images is not None:
-            raise ValueError("give images or audio, not both")
         seq_len, encoder_len = audio_lengths(audio, seq_len, encoder_len)
-        text_len = seq_len - audio.tokens
+        text_len = seq_len - audio.tokens - (images.tokens if images is not None else 0)
         notes.append(f"audio: {audio.line()}")
 
     groups, cache_notes = cache_groups(arch, seq_len, batch, kv_fmt.bits, encoder_len)
@@ -273,19 +275,15 @@ def _activations(model: Model, seq: int, batch: int, fmt: Format, setup: Trainin
     language model over the sequence and the vision tower over the images' patches; with a composite's
     ``audio``, the language model, the audio tower over each window and the projector."""
     attention = setup.attention_implementation
-    if audio is not None and setup.activations == "autograd":
-        one, gpu, logits = audio_activations(model, audio, seq, batch, max(int(fmt.bits) // 8, 1), attention,
+    if (audio is not None or images is not None) and setup.activations == "autograd":
+        one, gpu, logits = input_activations(model, images, audio, seq, batch, max(int(fmt.bits) // 8, 1), attention,
                                              setup.recompute, par.tp, setup.sequence_parallel)  # fmt: skip
+        towers = [] if images is None else ["the vision tower over each image"]
+        if audio is not None:
+            towers.append("the audio tower over each window (its layers, and its conv front end as "
+                          "VoxtralEncoder.forward keeps it), the projector over the audio tokens")  # fmt: skip
         notes.append(f"activations: what autograd keeps with {attention} attention and recomputation "
-                     f"{setup.recompute}: the language model over {seq:,} tokens, the audio tower over each "
-                     "window (its layers, and its conv front end as VoxtralEncoder.forward keeps it), the "
-                     "projector over the audio tokens")  # fmt: skip
-        return one, logits, gpu
-    if images is not None and setup.activations == "autograd":
-        one, gpu, logits = image_activations(model, images, seq, batch, max(int(fmt.bits) // 8, 1), attention,
-                                             setup.recompute, par.tp, setup.sequence_parallel)  # fmt: skip
-        notes.append(f"activations: what autograd keeps with {attention} attention and recomputation "
-                     f"{setup.recompute}: the language model over {seq:,} tokens, the vision tower over each image")
+                     f"{setup.recompute}: the language model over {seq:,} tokens, {', '.join(towers)}")
         return one, logits, gpu
     if setup.activations == "korthikanti":
         shape, shape_notes = layer_shape(model.architecture)

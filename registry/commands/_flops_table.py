@@ -37,8 +37,15 @@ def tables(reports: Sequence[Any], convention: str, meaning: str, seq_len: int, 
                     "training": flops_text(r.training_flops_per_sequence),
                     "6ND": flops_text(r.approx_6nd_per_sequence), "ratio": ratio_text(r.ratio)})  # fmt: skip
         rows.append(row)
+    lengths = {r.seq_len for r in reports}
+    if lengths == {seq_len}:
+        length = f"{seq_len:,} tokens"
+    elif len(lengths) == 1:  # images or audio in the sequence, or an encoder over its frames
+        length = f"{lengths.pop():,} tokens, the images' and audio's included"
+    else:
+        length = f"{seq_len:,} text tokens and each model's image and audio tokens"
     blocks = [fit_table(rows, right=RIGHT),
-              wrap(f"convention {convention}: {meaning}. FLOPs per sequence of {seq_len:,} tokens (forward/token: "
+              wrap(f"convention {convention}: {meaning}. FLOPs per sequence of {length} (forward/token: "
                    "per token); ratio = training / 6ND, N = active parameters.")]  # fmt: skip
     trained = [r for r in reports if r.tokens is not None]
     if trained:

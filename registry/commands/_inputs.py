@@ -21,7 +21,9 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds of audio (a speech model's config.json, or its spec's [audio]): the audio encoder's positions by the "
                         "model's own feature extractor and convolutions (Whisper: padded to one 30 s window; "
                         "wav2vec2, HuBERT, WavLM: the conv feature encoder's frames; Voxtral: 30 s chunks, their "
-                        "tokens in the language model's sequence)")  # fmt: skip
+                        "tokens in the language model's sequence); beside --images for a model that takes both "
+                        "(Gemma 4, Phi-4-multimodal): text, image and audio tokens in one sequence, each tower on "
+                        "its own input")  # fmt: skip
 
 
 def _per_model(command: str, models: list, plan: Callable[[Any], Any], option: str = "") -> dict:
@@ -55,15 +57,13 @@ def image_plans(command: str, args: argparse.Namespace, models: list) -> dict:
 
 
 def audio_plans(command: str, args: argparse.Namespace, models: list) -> dict:
-    """``id(model) -> AudioPlan`` for every model when ``--audio-seconds`` is given (else empty); a bad value, a
-    model that takes no audio, or ``--images`` beside it exits with one line."""
+    """``id(model) -> AudioPlan`` for every model when ``--audio-seconds`` is given (else empty); a bad value or a
+    model that takes no audio exits with one line."""
     from registry.analyses.audio import plan_audio
     from registry.sources.audio import parse_seconds
 
     if args.audio_seconds is None:
         return {}
-    if getattr(args, "images", None) is not None or getattr(args, "image_size", None) is not None:
-        raise SystemExit(f"registry {command}: --audio-seconds: give --images or --audio-seconds, not both")
     try:
         seconds = parse_seconds(str(args.audio_seconds))
     except ValueError as exc:
@@ -72,6 +72,15 @@ def audio_plans(command: str, args: argparse.Namespace, models: list) -> dict:
 
 
 def input_plans(command: str, args: argparse.Namespace, models: list) -> tuple[dict, dict]:
-    """(``id(model) -> AudioPlan``, ``id(model) -> ImagePlan``) of the options given (:func:`audio_plans` first:
-    ``--images`` beside ``--audio-seconds`` is refused before any image is planned)."""
-    return audio_plans(command, args, models), image_plans(command, args, models)
+    """(``id(model) -> AudioPlan``, ``id(model) -> ImagePlan``) of the options given; both for a model whose
+    language model takes images and audio in one sequence (Gemma 4, Phi-4-multimodal: the text, image and audio
+    tokens), and a model that takes one but not the other, or cannot take both together, exits with one line."""
+    from registry.analyses.inputs import check_together
+
+    sounds, plans = audio_plans(command, args, models), image_plans(command, args, models)
+    for model in models:
+        try:
+            check_together(model, plans.get(id(model)), sounds.get(id(model)))
+        except ValueError as exc:
+            raise SystemExit(f"registry {command}: {model.name}: {exc}") from None
+    return sounds, plans
