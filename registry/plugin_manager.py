@@ -50,9 +50,7 @@ _load_errors: list[PluginError] = []
 _registry: Registrations[Family] | None = None
 _model_types: Registrations[ModelType] | None = None
 _gguf: Registrations[GgufArchitecture] | None = None
-_partial: OneAtATime[Family] | None = None  # families of the built-in modules imported one at a time
-_partial_types: OneAtATime[ModelType] | None = None  # model types, likewise
-_partial_gguf: OneAtATime[GgufArchitecture] | None = None  # GGUF architectures, likewise
+_partials: dict[str, OneAtATime[Any]] = {}  # hook -> what built-in modules imported one at a time registered
 _third_party: bool | None = None
 _snapshot: dict[str, Snapshot] | None = None  # the built-in plugin modules as imported
 T = TypeVar("T", Family, GgufArchitecture)
@@ -148,7 +146,7 @@ def verified(item: T) -> T:
     errors: list[PluginError] = []
     if not check_built_ins("code run since loading", errors):
         raise errors[0]
-    partials = tuple(p.registrations for p in (_partial, _partial_gguf) if p is not None)
+    partials = tuple(p.registrations for p in _partials.values())
     for registrations in (_registry, _gguf, *partials):
         if registrations is not None and registrations.get(item.name) is item:  # type: ignore[arg-type]
             problem = registrations.tampered(item)  # type: ignore[arg-type]
@@ -164,6 +162,22 @@ def _one_at_a_time() -> bool:
     return _registry is None and _pm is None and not third_party_plugins_installed()
 
 
+def _alone(hook: str, name: object) -> Any:
+    """``name`` as its own built-in module registers it through ``hook`` (:mod:`registry.built_ins`); None when
+    that cannot be told this way (not a built-in name, every plugin already loaded, a third-party plugin
+    installed) or the module does not register it (loading every plugin then says why)."""
+    if not isinstance(name, str) or not _one_at_a_time():
+        return None
+    table, empty = _ONE_AT_A_TIME[hook]
+    dotted = index(table).get(name)
+    if dotted is None:
+        return None
+    partial = _partials.get(hook)
+    if partial is None:
+        partial = _partials[hook] = OneAtATime(hook, empty)
+    return partial.find(dotted, name)
+
+
 def find_family(name: str) -> Family:
     """The family called ``name``, loading as few plugins as possible.
 
@@ -172,48 +186,23 @@ def find_family(name: str) -> Family:
     any other name, every plugin is loaded (:func:`load_families`). Raises
     :class:`~registry.errors.UnknownFamilyError` with the closest names when no plugin registers it.
     """
-    global _partial
-    dotted = built_in_families().get(name) if _registry is None and _pm is None else None
-    if dotted is not None and _one_at_a_time():
-        if _partial is None:
-            _partial = OneAtATime("register_families", lambda: Registrations(Family))
-        family = _partial.find(dotted, name)
-        if family is not None:
-            return family
-    return load_families().family(name)
+    found = _alone("register_families", name)
+    return found if found is not None else load_families().family(name)
 
 
 def find_model_type(name: object) -> ModelType | None:
     """The mapping of Hugging Face model type ``name`` (None if no plugin maps it, or if it is
     not a string), loading as few plugins as possible: a built-in model type comes from its own
     module alone, as in :func:`find_family`."""
-    global _partial_types
-    if not isinstance(name, str):
-        return None
-    dotted = index("MODEL_TYPE_MODULES").get(name) if _model_types is None else None
-    if dotted is not None and _one_at_a_time():
-        if _partial_types is None:
-            _partial_types = OneAtATime("register_model_types", _model_type_registrations)
-        found = _partial_types.find(dotted, name)
-        if found is not None:
-            return found
-    return load_model_types().get(name)
+    found = _alone("register_model_types", name)
+    return found if found is not None or not isinstance(name, str) else load_model_types().get(name)
 
 
 def find_gguf_architecture(name: object) -> GgufArchitecture | None:
     """The mapping of GGUF architecture ``name`` (None if no plugin maps it, or if it is not a
     string), loading as few plugins as possible, as :func:`find_model_type` does."""
-    global _partial_gguf
-    if not isinstance(name, str):
-        return None
-    dotted = index("GGUF_MODULES").get(name) if _gguf is None else None
-    if dotted is not None and _one_at_a_time():
-        if _partial_gguf is None:
-            _partial_gguf = OneAtATime("register_gguf_architectures", lambda: Registrations(GgufArchitecture))
-        found = _partial_gguf.find(dotted, name)
-        if found is not None:
-            return found
-    return load_gguf_architectures().get(name)
+    found = _alone("register_gguf_architectures", name)
+    return found if found is not None or not isinstance(name, str) else load_gguf_architectures().get(name)
 
 
 def built_in_families() -> dict[str, str]:
@@ -310,11 +299,20 @@ def load_gguf_architectures() -> Registrations[GgufArchitecture]:
     return _gguf
 
 
+#: hook -> (the map of ``registry.plugins`` naming each built-in's module, a new empty registry of that kind)
+_ONE_AT_A_TIME: dict[str, tuple[str, Callable[[], Registrations[Any]]]] = {
+    "register_families": ("FAMILY_MODULES", lambda: Registrations(Family)),
+    "register_model_types": ("MODEL_TYPE_MODULES", _model_type_registrations),
+    "register_gguf_architectures": ("GGUF_MODULES", lambda: Registrations(GgufArchitecture)),
+}
+
+
 def gguf_architecture_errors() -> list[PluginError]:
     """The problems met while registering GGUF architectures: those of the modules imported one
     at a time so far (:func:`find_gguf_architecture`), or of every plugin once all are loaded."""
     if _gguf is None and _one_at_a_time():
-        return list(_partial_gguf.registrations.errors) if _partial_gguf is not None else []
+        partial = _partials.get("register_gguf_architectures")
+        return list(partial.registrations.errors) if partial is not None else []
     return list(load_gguf_architectures().errors)
 
 
@@ -325,7 +323,7 @@ def plugin_errors() -> list[PluginError]:
     (:func:`find_family`), the problems met so far (built-in plugins are tested to load cleanly).
     """
     if _one_at_a_time():
-        return [e for p in (_partial, _partial_types, _partial_gguf) if p is not None for e in p.registrations.errors]
+        return [e for p in _partials.values() for e in p.registrations.errors]
     return [*load_families().errors, *load_model_types().errors]
 
 
@@ -351,13 +349,13 @@ def _call_hook(hook: str, record: Callable[[str, object], None], errors: list[Pl
 
 def reset() -> None:
     """Forget loaded plugins (for tests that install or remove one)."""
-    global _pm, _registry, _model_types, _gguf, _partial, _partial_types, _partial_gguf, _third_party, _snapshot
+    global _pm, _registry, _model_types, _gguf, _third_party, _snapshot
     _snapshot = None
     _pm = None
     _registry = None
     _model_types = None
     _gguf = None
-    _partial = _partial_types = _partial_gguf = None
+    _partials.clear()
     _third_party = None
     _origins.clear()
     _load_errors.clear()
