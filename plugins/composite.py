@@ -72,7 +72,6 @@ class CompositeParams(FamilyParams):
 
     @model_validator(mode="after")
     def _check(self) -> CompositeParams:
-        families = registry.families()
         names = [part.part for part in self.parts]
         for name in names:
             if names.count(name) > 1:
@@ -80,7 +79,7 @@ class CompositeParams(FamilyParams):
         for part in self.parts:
             if part.family == "composite":
                 raise FieldError("parts", f"part {part.part!r}: a composite model cannot nest another")
-            family = families.get(part.family)
+            family = registry.family(part.family)
             if family is None:
                 raise FieldError("parts", f"part {part.part!r}: no family {part.family!r} (registry families lists them)")
             try:
@@ -182,10 +181,10 @@ def checkpoint_only(p: CompositeParams) -> list[CheckpointOnly]:
     as the part's blocks are (``path``, ``moves``; a ``moves`` entry may name a declared module: ``mtp``); a
     pattern that starts with ``*`` is over full names and kept as it is (Phi-4-multimodal's LoRA adapters, which
     its towers declare but which sit in the language model's layers)."""
-    families = registry.families()
     known: list[CheckpointOnly] = []
     for part in p.parts:
-        declare = families[part.family].checkpoint_only
+        family = registry.family(part.family)
+        declare = family.checkpoint_only if family is not None else None
         if declare is None:
             continue
         for item in declare(registry.build_model(part.family, **part.params).params):

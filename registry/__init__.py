@@ -80,6 +80,7 @@ _EXPORTS = {
     "select_part": "registry.model",
     "Rule": "registry.sources.rows",
     "families": "registry.sources.loading",
+    "family": "registry.sources.loading",
     "hookimpl": "registry.contracts",
     "RegistryError": "registry.errors",
     "SpecError": "registry.errors",
@@ -100,7 +101,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from registry.sources.rows import Row, Rule
     from registry.sources.images import ImageRule, ImageTokens
     from registry.sources.audio import AudioRule
-    from registry.sources.loading import families, load
+    from registry.sources.loading import families, family, load
     from registry.model import Model, build_model
     from registry.api import chinchilla, count, count_flops, estimate_memory, html_report
     from registry.analyses.report import LayerRow, Report, iter_tensors, tree

@@ -13,18 +13,18 @@ the others still load.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pluggy
 
 from registry import hookspecs
+from registry.built_ins import OneAtATime, PluginFailed, index, isolated
 from registry.contracts import Family, GgufArchitecture, ModelType
-from registry.contracts.guard import Snapshot, guarded, replaced, snapshot
-from registry.errors import PluginError, RegistryError
+from registry.contracts.guard import Snapshot, replaced, snapshot
+from registry.errors import PluginError
 from registry.registrations import Registrations
 
 #: Dotted names of the built-in family plugins.
@@ -44,21 +44,13 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
 #: The entry-point group third-party plugins register under.
 ENTRY_POINT_GROUP = "registry"
 
-#: Where the map from each built-in family to its plugin module lives (a plugin module may
-#: name families; the core names none). With no third-party plugin installed, finding one of
-#: those families (:func:`find_family`: a spec, ``build_model``) imports that module only, not
-#: every plugin: start-up time. tests/test_cold_path.py keeps the map equal to what loading
-#: every plugin registers; a family missing from it loads every plugin.
-BUILT_IN_FAMILIES_MAP = "registry.plugins"
-
 _pm: pluggy.PluginManager | None = None
 _origins: dict[str, str] = {}
 _load_errors: list[PluginError] = []
 _registry: Registrations[Family] | None = None
 _model_types: Registrations[ModelType] | None = None
 _gguf: Registrations[GgufArchitecture] | None = None
-_partial: Registrations[Family] | None = None  # families of the built-in modules imported one at a time
-_partial_modules: set[str] = set()
+_partials: dict[str, OneAtATime[Any]] = {}  # hook -> what built-in modules imported one at a time registered
 _third_party: bool | None = None
 _snapshot: dict[str, Snapshot] | None = None  # the built-in plugin modules as imported
 T = TypeVar("T", Family, GgufArchitecture)
@@ -120,7 +112,7 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
         try:
             with isolated(name, _load_errors):
                 plugin = ep.load()
-        except _PluginFailed as failed:  # a broken third-party plugin must not break the tool
+        except PluginFailed as failed:  # a broken third-party plugin must not break the tool
             _load_errors.append(PluginError(name, f"failed to load: {failed.reason.removeprefix('raised ')}"))
             check_built_ins(name, _load_errors)
             continue
@@ -128,29 +120,6 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
             continue  # it replaced a built-in's code at import: put back, and the plugin not used
         pm.register(plugin, name=name)
         _origins[name] = origin
-
-
-class _PluginFailed(Exception):
-    """Raised by :func:`isolated` in place of whatever a plugin raised; ``reason`` says what."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-@contextlib.contextmanager
-def isolated(plugin: str, errors: list[PluginError]) -> Iterator[None]:
-    """Run plugin code so that nothing it does escapes into the tool's own output or control flow
-    (:func:`registry.contracts.guard.guarded`: stdout captured, a time limit, each warning one
-    :class:`PluginError` line in ``errors``). Any exception, ``SystemExit`` and
-    ``KeyboardInterrupt`` included, becomes :class:`_PluginFailed`."""
-    try:
-        with guarded(plugin, "", errors):
-            yield
-    except PluginError as exc:
-        raise _PluginFailed(exc.message) from None
-    except RegistryError as exc:  # a hook has no field to name: its refusal is its failure
-        raise _PluginFailed(f"raised {type(exc).__name__}: {exc}") from None
 
 
 def _built_in_modules() -> dict[str, Any]:
@@ -177,7 +146,8 @@ def verified(item: T) -> T:
     errors: list[PluginError] = []
     if not check_built_ins("code run since loading", errors):
         raise errors[0]
-    for registrations in (_registry, _partial, _gguf):
+    partials = tuple(p.registrations for p in _partials.values())
+    for registrations in (_registry, _gguf, *partials):
         if registrations is not None and registrations.get(item.name) is item:  # type: ignore[arg-type]
             problem = registrations.tampered(item)  # type: ignore[arg-type]
             if problem:
@@ -186,57 +156,58 @@ def verified(item: T) -> T:
     raise PluginError(item.origin or "unknown", f"{item.what} {item.name!r} is not one the plugins registered; refused")
 
 
+def _one_at_a_time() -> bool:
+    """Whether a built-in name may be taken from its own module alone: nothing loaded in full
+    yet, and no third-party plugin installed (nothing else could register it or report an error)."""
+    return _registry is None and _pm is None and not third_party_plugins_installed()
+
+
+def _alone(hook: str, name: object) -> Any:
+    """``name`` as its own built-in module registers it through ``hook`` (:mod:`registry.built_ins`); None when
+    that cannot be told this way (not a built-in name, every plugin already loaded, a third-party plugin
+    installed) or the module does not register it (loading every plugin then says why)."""
+    if not isinstance(name, str) or not _one_at_a_time():
+        return None
+    table, empty = _ONE_AT_A_TIME[hook]
+    dotted = index(table).get(name)
+    if dotted is None:
+        return None
+    partial = _partials.get(hook)
+    if partial is None:
+        partial = _partials[hook] = OneAtATime(hook, empty)
+    return partial.find(dotted, name)
+
+
 def find_family(name: str) -> Family:
     """The family called ``name``, loading as few plugins as possible.
 
-    A built-in family (:func:`built_in_families`) is taken from its own module alone when no
-    third-party plugin is installed (nothing else could register that name or report an
-    error); otherwise, and for any other name, every plugin is loaded
-    (:func:`load_families`). Raises :class:`~registry.errors.UnknownFamilyError` with the
-    closest names when no plugin registers it.
+    A built-in family (:func:`built_in_families`) is taken from its own module alone
+    (:mod:`registry.built_ins`) when no third-party plugin is installed; otherwise, and for
+    any other name, every plugin is loaded (:func:`load_families`). Raises
+    :class:`~registry.errors.UnknownFamilyError` with the closest names when no plugin registers it.
     """
-    if _registry is None and _pm is None:
-        if _partial is not None and not _partial.errors:  # found before (reset() forgets it)
-            found = _partial.get(name)
-            if found is not None:
-                return found
-        dotted = built_in_families().get(name)
-        if dotted is not None and not third_party_plugins_installed():
-            family = _built_in_family(dotted, name)
-            if family is not None:
-                return family
-    return load_families().family(name)
+    found = _alone("register_families", name)
+    return found if found is not None else load_families().family(name)
+
+
+def find_model_type(name: object) -> ModelType | None:
+    """The mapping of Hugging Face model type ``name`` (None if no plugin maps it, or if it is
+    not a string), loading as few plugins as possible: a built-in model type comes from its own
+    module alone, as in :func:`find_family`."""
+    found = _alone("register_model_types", name)
+    return found if found is not None or not isinstance(name, str) else load_model_types().get(name)
+
+
+def find_gguf_architecture(name: object) -> GgufArchitecture | None:
+    """The mapping of GGUF architecture ``name`` (None if no plugin maps it, or if it is not a
+    string), loading as few plugins as possible, as :func:`find_model_type` does."""
+    found = _alone("register_gguf_architectures", name)
+    return found if found is not None or not isinstance(name, str) else load_gguf_architectures().get(name)
 
 
 def built_in_families() -> dict[str, str]:
-    """The built-in plugin module of each built-in family (``FAMILY_MODULES`` of :data:`BUILT_IN_FAMILIES_MAP`)."""
-    try:
-        return getattr(importlib.import_module(BUILT_IN_FAMILIES_MAP), "FAMILY_MODULES", {})
-    except ImportError:
-        return {}
-
-
-def _built_in_family(dotted: str, name: str) -> Family | None:
-    """Family ``name`` as the built-in module ``dotted`` registers it; None if it does not
-    (or fails: loading every plugin then reports why)."""
-    global _partial
-    if _partial is None:
-        _partial = Registrations(Family)
-    partial = _partial
-    if dotted not in _partial_modules:
-        _partial_modules.add(dotted)
-        label = f"built-in ({dotted})"
-        try:
-            hook = getattr(importlib.import_module(dotted), "register_families", None)
-            if hook is None or not hasattr(hook, "registry_impl"):
-                return None
-            with isolated(label, partial.errors):
-                hook(register=lambda item: partial.register_from(label, item))
-        except Exception:  # noqa: BLE001 - reported by the full load
-            partial.errors.append(PluginError(label, "failed to load"))
-    if partial.errors:
-        return None
-    return partial.get(name)
+    """The built-in plugin module of each built-in family (``FAMILY_MODULES`` of ``registry.plugins``)."""
+    return index("FAMILY_MODULES")
 
 
 def third_party_plugins_installed() -> bool:
@@ -296,21 +267,26 @@ def load_model_types() -> Registrations[ModelType]:
     """Every registered Hugging Face model type mapping, with the errors met (cached)."""
     global _model_types
     if _model_types is None:
-        from registry.sources.composite import Composite  # a model type of sub-configs, as data
-        from registry.sources.rows import Row  # a model type as a row of data
-
-        def fields_of(family: str) -> dict[str, Any]:
-            return find_family(family).params.model_fields
-
-        def params_of(family: str) -> Any:
-            return find_family(family).params
-
-        registry = Registrations(ModelType, built_ins_replaceable=True, also={
-            Row: lambda row: row.to_model_type(fields_of),
-            Composite: lambda c: c.to_model_type(lambda name: load_model_types().get(name), params_of)})  # fmt: skip
+        registry = _model_type_registrations()
         _call_hook("register_model_types", registry.register_from, registry.errors)
         _model_types = registry
     return _model_types
+
+
+def _model_type_registrations() -> Registrations[ModelType]:
+    """An empty registry of model types that converts the rows and composites plugins hand over."""
+    from registry.sources.composite import Composite  # a model type of sub-configs, as data
+    from registry.sources.rows import Row  # a model type as a row of data
+
+    def fields_of(family: str) -> dict[str, Any]:
+        return find_family(family).params.model_fields
+
+    def params_of(family: str) -> Any:
+        return find_family(family).params
+
+    return Registrations(ModelType, built_ins_replaceable=True, also={
+        Row: lambda row: row.to_model_type(fields_of),
+        Composite: lambda c: c.to_model_type(find_model_type, params_of)})  # fmt: skip
 
 
 def load_gguf_architectures() -> Registrations[GgufArchitecture]:
@@ -323,14 +299,31 @@ def load_gguf_architectures() -> Registrations[GgufArchitecture]:
     return _gguf
 
 
+#: hook -> (the map of ``registry.plugins`` naming each built-in's module, a new empty registry of that kind)
+_ONE_AT_A_TIME: dict[str, tuple[str, Callable[[], Registrations[Any]]]] = {
+    "register_families": ("FAMILY_MODULES", lambda: Registrations(Family)),
+    "register_model_types": ("MODEL_TYPE_MODULES", _model_type_registrations),
+    "register_gguf_architectures": ("GGUF_MODULES", lambda: Registrations(GgufArchitecture)),
+}
+
+
+def gguf_architecture_errors() -> list[PluginError]:
+    """The problems met while registering GGUF architectures: those of the modules imported one
+    at a time so far (:func:`find_gguf_architecture`), or of every plugin once all are loaded."""
+    if _gguf is None and _one_at_a_time():
+        partial = _partials.get("register_gguf_architectures")
+        return list(partial.registrations.errors) if partial is not None else []
+    return list(load_gguf_architectures().errors)
+
+
 def plugin_errors() -> list[PluginError]:
     """Every problem met while loading plugins and running their hooks.
 
     With no third-party plugin installed and only built-in modules imported one at a time
     (:func:`find_family`), the problems met so far (built-in plugins are tested to load cleanly).
     """
-    if _registry is None and _pm is None and not third_party_plugins_installed():
-        return list(_partial.errors) if _partial is not None else []
+    if _one_at_a_time():
+        return [e for p in _partials.values() for e in p.registrations.errors]
     return [*load_families().errors, *load_model_types().errors]
 
 
@@ -349,22 +342,21 @@ def _call_hook(hook: str, record: Callable[[str, object], None], errors: list[Pl
         try:
             with isolated(label, errors):
                 impl.function(register=register)
-        except _PluginFailed as failed:  # reported, never fatal to other plugins
+        except PluginFailed as failed:  # reported, never fatal to other plugins
             errors.append(PluginError(label, f"{hook} {failed.reason}"))
         check_built_ins(label, errors)
 
 
 def reset() -> None:
     """Forget loaded plugins (for tests that install or remove one)."""
-    global _pm, _registry, _model_types, _gguf, _partial, _third_party, _snapshot
+    global _pm, _registry, _model_types, _gguf, _third_party, _snapshot
     _snapshot = None
     _pm = None
     _registry = None
     _model_types = None
     _gguf = None
-    _partial = None
+    _partials.clear()
     _third_party = None
-    _partial_modules.clear()
     _origins.clear()
     _load_errors.clear()
 

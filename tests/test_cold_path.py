@@ -106,6 +106,58 @@ def test_a_spec_of_a_built_in_family_loads_its_plugin_alone():
     assert out == "1557611200 ['registry.plugins.checkpoint_names', 'registry.plugins.common', 'registry.plugins.gpt']"
 
 
+def test_plugin_index_matches_the_plugins():
+    """plugins/plugin_index.py (scripts/generate_plugin_index.py) names, for every built-in model type and GGUF
+    architecture, the module that registers it, as loading every plugin finds."""
+    from registry.built_ins import index
+    from registry.plugin_manager import load_gguf_architectures, load_model_types
+
+    for name, loaded in (("MODEL_TYPE_MODULES", load_model_types()), ("GGUF_MODULES", load_gguf_architectures())):
+        built_in = {k: item.origin for k, item in loaded.items.items() if item.origin.startswith("built-in (")}
+        assert {k: f"built-in ({module})" for k, module in index(name).items()} == built_in, name
+
+
+def test_a_config_json_loads_the_modules_of_its_type_alone():
+    out = _run(
+        "import sys, registry\n"
+        f"(m,) = registry.load({str(ROOT / 'tests' / 'configs' / 'llama-3.1-8b' / 'config.json')!r})\n"
+        "print(registry.count(m).total_params, sorted(k for k in sys.modules if k.startswith('registry.plugins.')))"
+    )
+    total, modules = out.split(" ", 1)
+    assert total == "8030261248"  # Meta's model card: 8.03B; transformers' LlamaForCausalLM (tests/test_model_types.py)
+    assert "'registry.plugins.llama_model_types'" in modules and "'registry.plugins.llama'" in modules
+    assert "whisper" not in modules and "deepseek" not in modules and modules.count(",") < 15
+
+
+def test_every_published_config_counts_the_same_from_its_own_modules_as_with_every_plugin_loaded():
+    """Each config of tests/configs counted with only the modules of its model type imported (and those of its
+    towers' types and families), then again with every plugin loaded: the same totals, active counts and warnings."""
+    out = _run(
+        "import json, os, sys\n"
+        "os.environ['REGISTRY_PLUGINS'] = ''\n"
+        "import registry\n"
+        "from registry import plugin_manager as pm\n"
+        f"folders = sorted(p for p in os.listdir({str(ROOT / 'tests' / 'configs')!r}))\n"
+        f"paths = [os.path.join({str(ROOT / 'tests' / 'configs')!r}, f, 'config.json') for f in folders]\n"
+        "def counts():\n"
+        "    rows = []\n"
+        "    for path in paths:\n"
+        "        (m,) = registry.load(path)\n"
+        "        r = registry.count(m)\n"
+        "        rows.append([r.total_params, r.active_params, list(m.warnings)])\n"
+        "    return rows\n"
+        "lazy = []\n"
+        "for path in paths:\n"
+        "    pm.reset(); (m,) = registry.load(path); r = registry.count(m)\n"
+        "    assert pm._pm is None, path  # no full load on the way\n"
+        "    lazy.append([r.total_params, r.active_params, list(m.warnings)])\n"
+        "pm.reset(); pm.load_families(); pm.load_model_types()\n"
+        "full = counts()\n"
+        "print(json.dumps([[f, a, b] for f, a, b in zip(folders, lazy, full) if a != b]))"
+    )
+    assert out == "[]"
+
+
 def test_trusted_blocks_equal_validated_ones():
     kwargs = dict(name="attn", d_model=64, n_heads=4, fused_qkv=True, names={"qkv": "c_attn"})
     validated = Attention(**kwargs)

@@ -698,7 +698,10 @@ ROWS: list[Row] = [
     Row("ministral3", lm("Ministral3"), {**DENSE_2025, **HEAD_DIM_2025, "hidden_act": Optional(ACTIVATIONS)}),
     Row("mistral", lm("Mistral"), {**GQA, **HEAD_DIM, "intermediate_size": ints(1, 64)}),
     Row("mistral4", lm("Mistral4"), {**DEEPSEEK_LATENT, "pad_token_id": just(0)},  # DeepSeek-V3's layout, a router without score-correction bias
-        experts=("n_routed_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, droppable=SPARSE_WIDE, examples=10,
+        experts=("n_routed_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, examples=10,
+        # num_key_value_heads is kept: it shapes no tensor of latent attention, but its default (32) over fewer
+        # heads breaks transformers' forward pass (repeat_kv), which the refusal rule would then ask of registry
+        droppable=tuple(f for f in SPARSE_WIDE if f != "num_key_value_heads"),
         refusal_base="mistral-small-4-119b-text",
         refusals=(R({"num_experts_per_tok": None}, "num_experts_per_tok"),
                   R({"first_k_dense_replace": None}, "first_k_dense_replace"),

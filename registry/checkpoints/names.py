@@ -63,18 +63,18 @@ def checkpoint_only(model: Model) -> tuple[CheckpointOnly, ...]:
     if model.family is None or model.params is None:
         return ()
     from registry.contracts.families import declared_checkpoint_only
-    from registry.plugin_manager import load_families, verified
+    from registry.plugin_manager import find_family, verified
 
-    return declared_checkpoint_only(verified(load_families().family(model.family)), model.params)
+    return declared_checkpoint_only(verified(find_family(model.family)), model.params)
 
 
 def checkpoint_names(model: Model) -> CheckpointNames:
     """The buffers and old names ``model``'s family declares its checkpoints store (none without a family)."""
     if model.family is None:
         return CheckpointNames()
-    from registry.plugin_manager import load_families
+    from registry.plugin_manager import find_family
 
-    return load_families().family(model.family).checkpoint_names or CheckpointNames()
+    return find_family(model.family).checkpoint_names or CheckpointNames()
 
 
 def is_buffer(info: TensorInfo, names: CheckpointNames) -> bool:

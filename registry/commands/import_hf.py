@@ -61,9 +61,9 @@ def spec_text(imported: Imported, name: str, source: str, images: dict[str, Any]
 def images_table(imported: Imported, data: dict[str, Any]) -> dict[str, Any] | None:
     """A composite's ``[images]`` table (:mod:`registry.sources.spec_images`): its model type and the config fields
     its image rule reads, as ``data`` gives them; None for a model that takes no images."""
-    from registry.plugin_manager import load_model_types
+    from registry.plugin_manager import find_model_type
 
-    rule = getattr(load_model_types().get(imported.model_type), "images", None)
+    rule = getattr(find_model_type(imported.model_type), "images", None)
     if imported.images is None or rule is None:
         return None
     return {"model_type": imported.model_type, **rule.config_values(data)}

@@ -21,7 +21,7 @@ from registry.contracts import GgufArchitecture, GgufMetadata, short_value
 from registry.contracts.guard import call, guarded
 from registry.errors import PluginError, SpecError
 from registry.sources.gguf_rows import row_config, row_tensors
-from registry.plugin_manager import find_family, load_gguf_architectures, verified
+from registry.plugin_manager import find_family, find_gguf_architecture, gguf_architecture_errors, load_gguf_architectures, verified
 
 if TYPE_CHECKING:
     from registry.model import Model
@@ -38,9 +38,10 @@ def _architecture(checkpoint: Checkpoint) -> tuple[GgufArchitecture, GgufMetadat
     meta = metadata_of(checkpoint)
     if not meta.arch:
         raise meta.error("general.architecture", "missing: which architecture the file holds is unknown")
+    found = find_gguf_architecture(meta.arch)
+    if found is not None:
+        return verified(found), meta
     known = load_gguf_architectures().items
-    if meta.arch in known:
-        return verified(known[meta.arch]), meta
     rows = {name.split("/", 1)[1]: a for name, a in known.items()
             if a.architecture == meta.arch and "/" in name and a.selected_by}  # fmt: skip
     if not rows:
@@ -98,7 +99,7 @@ def _model(data: dict[str, Any], path: str, name: str, source: str, parts: tuple
         source=source_of(path, imported) + f", from {source}",
         path=path,
         warnings=(
-            *(str(e) for e in load_gguf_architectures().errors),  # a faulty GGUF mapping plugin, named
+            *(str(e) for e in gguf_architecture_errors()),  # a faulty GGUF mapping plugin, named
             *(n for n in imported.notes if "architectures: not given" not in n),
             *(f"{path}: {line}" for line in notes),
         ),

@@ -104,14 +104,14 @@ def map_config(
     ``strict`` refuses a field that transformers does not know for the model type
     (otherwise it is listed in :attr:`Imported.ignored`).
     """
-    from registry.plugin_manager import load_model_types
+    from registry.plugin_manager import find_model_type
 
     cfg = ConfigReader(data, path, lines)
     model_type = cfg.raw("model_type")
     if model_type is None:
         hint = " (this looks like a safetensors index, not a config.json)" if "weight_map" in data else ""
         raise cfg.error("model_type", f"missing{hint}")
-    mapping = load_model_types().get(model_type) if isinstance(model_type, str) else None
+    mapping = find_model_type(model_type)
     if mapping is None:
         raise _refusal(cfg, model_type)
     cfg.raw("quantization_config"), cfg.raw("quantization")  # packing changes no architecture: registry.checkpoints reads it

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from registry.contracts import Family
 from registry.model import Model
-from registry.plugin_manager import load_families
+from registry.plugin_manager import find_family, load_families
 
 
 def _hf_config(path: Path, strict: bool = False) -> list[Model]:
@@ -195,3 +195,14 @@ def read_stdin() -> str:
 def families() -> dict[str, Family]:
     """Every installed family by name (built-in and from third-party plugins)."""
     return dict(load_families().items)
+
+
+def family(name: str) -> Family | None:
+    """The installed family called ``name``, or None; a built-in family is found without loading
+    every plugin (start-up time: :func:`registry.plugin_manager.find_family`)."""
+    from registry.errors import UnknownFamilyError
+
+    try:
+        return find_family(name)
+    except UnknownFamilyError:
+        return None

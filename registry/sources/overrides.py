@@ -179,7 +179,7 @@ def _apply_to_config(model: Model, assignments: dict[str, Any]) -> tuple[Model, 
     """
     from pathlib import Path
 
-    from registry.plugin_manager import find_family, load_model_types
+    from registry.plugin_manager import find_family, find_model_type
     from registry.sources.config_file import read_config
     from registry.sources.hf_config import config_models, map_config
 
@@ -193,7 +193,7 @@ def _apply_to_config(model: Model, assignments: dict[str, Any]) -> tuple[Model, 
     changes = {k: v for k, v in assignments.items() if k in fields}
     if not changes:
         return model, assignments
-    mapping = load_model_types().get(data.get("model_type"))  # type: ignore[arg-type]
+    mapping = find_model_type(data.get("model_type"))  # type: ignore[arg-type]
     spellings = mapping.spellings if mapping is not None else {}
     others = {other for key in changes for other in spellings.get(key, ()) if other != key}  # n_embd for hidden_size
     data = {k: v for k, v in data.items() if k not in others}

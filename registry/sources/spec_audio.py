@@ -59,9 +59,9 @@ def _part_params(params: Mapping[str, Any], part: str) -> dict[str, Any] | None:
 def audio_table(model_type: str, params: Mapping[str, Any], inputs: AudioInputs | None) -> dict[str, Any] | None:
     """The ``[audio]`` table of a config mapped to ``params`` whose audio rule gave ``inputs`` (:func:`spec_audio`
     reads it back); None for a model that takes no audio."""
-    from registry.plugin_manager import load_model_types
+    from registry.plugin_manager import find_model_type
 
-    rule = getattr(load_model_types().get(model_type), "audio", None)
+    rule = getattr(find_model_type(model_type), "audio", None)
     if inputs is None or rule is None:
         return None
     if rule.part:

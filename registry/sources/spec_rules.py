@@ -15,10 +15,10 @@ def table_rule(table: Mapping[str, Any], kind: str, wanted: str, error: Callable
     """(the model type's name, its registered mapping, its ``kind`` rule: ``images`` or ``audio``) of the table's
     ``model_type``; ``error("model_type", "must name <wanted> ...")`` when it names no model type with such a rule,
     or one whose rule a spec does not keep (``keeps`` false)."""
-    from registry.plugin_manager import load_model_types
+    from registry.plugin_manager import find_model_type
 
     name = table.get("model_type")
-    mapping = load_model_types().get(name) if isinstance(name, str) else None
+    mapping = find_model_type(name) if isinstance(name, str) else None
     rule = getattr(mapping, kind, None)
     if rule is None or not keeps(rule):
         raise error("model_type", f"must name {wanted} (got {short_value(name)})")
