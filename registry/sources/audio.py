@@ -16,6 +16,11 @@ read when the config is mapped into :class:`AudioInputs` (numbers), which the mo
   chunks, ``ceil(S / 30)`` windows, the last padded); ``stack`` names the hyper-parameters whose ratio is
   how many positions the projector stacks into one token (Voxtral's ``get_audio_features`` reshapes the
   tower's output to ``intermediate_size`` = 4 × ``hidden_size``: 1,500 / 4 = 375 tokens a window);
+* ``kind="pooled"`` (Qwen2-Audio's encoder): Whisper's 30 s window as ``log-mel`` (longer audio refused: the
+  feature extractor cuts it), 1,500 encoder positions, an average pool of 2 after the layers; the language model
+  takes one token per pooled position of the unpadded audio: the feature extractor's attention mask keeps
+  ``ceil(samples / hop_length)`` frames ``l`` and ``Qwen2AudioProcessor`` counts ``((l - 1) // 2 + 1 - 2) // 2 + 1``
+  tokens (conv2's stride, then the pool);
 * ``kind="samples"`` (wav2vec2, HuBERT, WavLM): raw audio at 16 kHz (their feature extractors'
   ``sampling_rate``), ``S × 16000`` samples, no padding; the conv feature encoder's output length is
   transformers' ``_get_feat_extract_output_lengths``: for each layer ``floor((L - kernel) / stride) + 1``
@@ -51,20 +56,23 @@ MAX_SECONDS = 86_400
 class AudioFrames:
     """``seconds`` of audio in a model: ``windows`` runs of the audio encoder over ``positions`` each;
     ``tokens`` in the language model's sequence (0: the model has no language model over the audio);
-    ``samples`` the audio samples it starts from."""
+    ``samples`` the audio samples it starts from; ``projected`` the positions the projector runs over when they are
+    not the tokens (0: the tokens; Qwen2-Audio projects every pooled position, then keeps the audio's tokens)."""
 
     seconds: Fraction
     samples: int
     windows: int
     positions: int
     tokens: int = 0
+    projected: int = 0
 
 
 @dataclass(frozen=True)
 class AudioRule:
     """How a model type's audio becomes encoder positions: its hyper-parameters, read when the config is mapped.
 
-    ``label`` names the rule in the outputs; ``kind`` is ``log-mel``, ``samples``, ``fbank`` or ``mel`` (module docstring);
+    ``label`` names the rule in the outputs; ``kind`` is ``log-mel``, ``pooled``, ``samples``, ``fbank`` or ``mel``
+    (module docstring);
     ``part``: the composite's part that holds the audio tower ("" for a whole model); ``kernels`` and
     ``strides`` the hyper-parameters of the conv feature encoder (``samples``); ``stack``: (numerator,
     denominator) hyper-parameters whose ratio is the positions the projector stacks into one language-model
@@ -153,6 +161,8 @@ class AudioInputs:
             return self._fbank(seconds, samples)
         if self.kind == "mel":
             return self._mel(seconds, samples)
+        if self.kind == "pooled":
+            return self._pooled(seconds, samples)
         if self.kind == "samples":
             frames = conv_output_length(samples, self.kernels, self.strides)
             if frames < 1:
@@ -181,6 +191,19 @@ class AudioInputs:
         windows = math.ceil(positions / chunk)
         return AudioFrames(seconds, samples, windows, chunk if windows > 1 else positions, math.ceil(frames / compression))
 
+
+    def _pooled(self, seconds: Fraction, samples: int) -> AudioFrames:
+        """Qwen2-Audio's window, positions and tokens (module docstring)."""
+        if seconds > self.window_seconds:
+            raise ValueError(f"{_show(seconds)} s is longer than the feature extractor's {self.window_seconds} s "
+                             f"(it cuts the rest: give at most {self.window_seconds})")  # fmt: skip
+        mel = self.window_seconds * self.sample_rate // self.hop_length  # 3,000: padded to the window
+        frames = min(-(-samples // self.hop_length), mel)  # the attention mask's frames of the unpadded audio
+        tokens = ((frames - 1) // 2 + 1 - 2) // 2 + 1
+        if tokens < 1:
+            raise ValueError(f"{_show(seconds)} s is {samples:,} samples, too short for one audio token")
+        positions = (mel + 2 * 1 - 3) // 2 + 1  # conv2: kernel 3, stride 2, padding 1
+        return AudioFrames(seconds, samples, 1, positions, tokens, projected=(positions - 2) // 2 + 1)  # the pool
 
     def _mel(self, seconds: Fraction, samples: int) -> AudioFrames:
         """Gemma 4's frames, subsampling and tokens (module docstring)."""
