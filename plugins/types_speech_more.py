@@ -1,5 +1,4 @@
-"""More speech model types, as rows of data: qwen2_audio (and its encoder), parakeet_encoder, parakeet_ctc and
-parakeet_tdt.
+"""More speech model types, as rows of data: qwen2_audio (and its encoder) and parakeet_tdt.
 
 As transformers 5.25 builds them (``modeling_qwen2_audio.py``, ``modeling_parakeet.py``):
 
@@ -11,9 +10,10 @@ As transformers 5.25 builds them (``modeling_qwen2_audio.py``, ``modeling_parake
   language model's width, with a bias: the ``paligemma`` layout of :mod:`registry.plugins.projector`), and
   ``text_config`` (a ``qwen2`` by default) at ``model.language_model``, its head ``lm_head`` at the root, never tied
   (the class declares no tie). Audio: ``--audio-seconds`` by the ``pooled`` rule (:mod:`registry.sources.audio`);
-* ``parakeet_encoder``, ``parakeet_ctc`` and ``parakeet_tdt``: NVIDIA's FastConformer (:mod:`registry.plugins.parakeet`),
-  alone, under a CTC head, or under a TDT transducer (prediction network and joint network); the heads' types read
-  the encoder from ``encoder_config``. Audio: the subsampling's positions of the feature extractor's frames.
+* ``parakeet_tdt`` (``ParakeetForTDT``): NVIDIA's FastConformer (:mod:`registry.plugins.parakeet`, read from
+  ``encoder_config``) under a TDT transducer (prediction network and joint network). Audio: the subsampling's
+  positions of the feature extractor's frames. (The family also builds ``ParakeetEncoder`` and ``ParakeetForCTC``
+  for a TOML spec; their model types wait for a published config.)
 """
 
 from __future__ import annotations
@@ -59,12 +59,59 @@ COMPOSITES = (
         audio=QWEN2_AUDIO),
 )  # fmt: skip
 
+#: The parakeet family's hyper-parameters and the encoder config's fields that feed them.
+_PARAKEET_ENCODER = {
+    "d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+    "d_ff": "intermediate_size", "attention_bias": "attention_bias", "convolution_bias": "convolution_bias",
+    "conv_kernel": "conv_kernel_size", "num_mel_bins": "num_mel_bins", "subsampling_factor": "subsampling_factor",
+    "subsampling_channels": "subsampling_conv_channels", "subsampling_kernel": "subsampling_conv_kernel_size",
+    "subsampling_stride": "subsampling_conv_stride", "n_kv_heads": "num_key_value_heads?",
+}  # fmt: skip
+#: The encoder config's fields that change no shape: dropouts, the activation, the input scale and the sinusoidal
+#: positions' length (computed, not stored).
+_PARAKEET_ENCODER_SHAPE_FREE = ("dropout", "dropout_positions", "layerdrop", "activation_dropout", "attention_dropout",
+                                "hidden_act", "scale_input", "max_position_embeddings")  # fmt: skip
+#: ``num_key_value_heads`` is no declared field of ``ParakeetEncoderConfig``: its ``__post_init__`` sets
+#: ``num_attention_heads`` unless the file gives one, which the attention's ``k_proj`` and ``v_proj`` then take.
+_PARAKEET_KV_DEFAULT = {"encoder_config.num_key_value_heads": None}
+
+
+def _durations(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (parakeet_tdt): the joint network also predicts ``len(durations)`` durations."""
+    params["durations"] = ("durations", len(cfg.int_list("durations", DEFAULTS["parakeet_tdt"]["durations"])))
+
+
+#: Parakeet's audio: ``ParakeetFeatureExtractor``'s STFT frames (hop 160, centred: ``samples // 160 + 1``), then the
+#: subsampling's stride convolutions (kernel ``k``, padding ``(k - 1) // 2``), ``log2(subsampling_factor)`` of them.
+PARAKEET_AUDIO = AudioRule("Parakeet: log-mel frames every 10 ms, conv subsampling", kind="conformer",
+                           kernels="subsampling_kernel", strides="subsampling_stride", reduction="subsampling_factor",
+                           note="no padding; a transducer's prediction and joint networks counted once a position")
+
+
+def _parakeet_row(name: str, cls: str, architecture: str, reads: dict, *rules, shape_free=()) -> Row:
+    """A Parakeet head's type: the encoder read from ``encoder_config``, the head's fields from the top level."""
+    return Row(
+        name, "parakeet", (cls,),
+        reads={**{k: f"encoder_config.{v}" for k, v in _PARAKEET_ENCODER.items()}, **reads},
+        defaults={**DEFAULTS[name], **_PARAKEET_KV_DEFAULT},
+        fixed={"architecture": architecture}, rules=rules,
+        shape_free=frozenset((*(f"encoder_config.{f}" for f in _PARAKEET_ENCODER_SHAPE_FREE), *shape_free)),
+        description=f"Parakeet ({cls}): FastConformer encoder, {architecture.upper()} head", audio=PARAKEET_AUDIO,
+    )  # fmt: skip
+
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (QWEN2_AUDIO_ENCODER,)
+ROWS = (
+    QWEN2_AUDIO_ENCODER,
+    _parakeet_row("parakeet_tdt", "ParakeetForTDT", "tdt",
+                  {"vocab_size": "vocab_size", "decoder_hidden_size": "decoder_hidden_size",
+                   "decoder_layers": "num_decoder_layers"}, _durations,
+                  shape_free=("hidden_act", "max_symbols_per_step", "blank_token_id", "is_encoder_decoder")),
+)
 
 
 @hookimpl
 def register_model_types(register):
-    """Map qwen2_audio, qwen2_audio_encoder and the parakeet types."""
+    """Map qwen2_audio, qwen2_audio_encoder and parakeet_tdt."""
     for row in (*ROWS, *COMPOSITES):
         register(row)

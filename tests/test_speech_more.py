@@ -1,9 +1,10 @@
-"""qwen2_audio (and qwen2_audio_encoder), whole and part by part, against transformers; and their audio rule.
+"""qwen2_audio (and qwen2_audio_encoder), whole and part by part, against transformers; the parakeet family (every
+class it builds; parakeet_tdt's random small configs are rows of tests/types_table.py); and their audio rules.
 
 Reference: transformers 5.25's model of the config's class (``Qwen2AudioForConditionalGeneration``,
 ``Qwen2AudioEncoder``) built on the meta device: the total is ``sum(p.numel() for p in model.parameters())``, the
 tensors ``named_parameters()``; each part is the parameters under the modules transformers gives it (:data:`PLACES`,
-from ``modeling_qwen2_audio.py``). Both routes (count config.json; import-hf then count), on the published config in
+from ``modeling_qwen2_audio.py``); Parakeet's classes likewise (``modeling_parakeet.py``). Both routes (count config.json; import-hf then count), on the published config in
 ``tests/configs`` and on small random configs (transformers' configuration of shrunk sub-configs, as ``to_dict()``
 writes it). ``--audio-seconds``: a hand computation from the feature extractor and processor (cited at the test),
 checked against the processor's own formula and the encoder's ``_get_feat_extract_output_lengths``.
@@ -185,3 +186,119 @@ def test_qwen2_audio_flops_and_kv_cache_with_audio():
     assert report.seq_len == 550
     assert report.forward_flops_per_sequence == text.forward_flops_per_sequence + tower + projector
     assert memory(model, seq_len=300, audio=plan).kv_cache_bytes == 32 * 2 * 32 * 128 * 550 * 2
+
+
+# --------------------------------------------------------------------------- parakeet
+
+
+PARAKEET_TDT = CONFIGS / "parakeet-tdt-0.6b-v3" / "config.json"
+
+
+@pytest.mark.parametrize(("cls", "architecture", "extra"), [
+    ("ParakeetEncoder", "encoder", {}), ("ParakeetForCTC", "ctc", {"vocab_size": 37}),
+    ("ParakeetForRNNT", "rnnt", {"vocab_size": 37, "decoder_hidden_size": 12, "num_decoder_layers": 3}),
+    ("ParakeetForTDT", "tdt", {"vocab_size": 37, "decoder_hidden_size": 12, "num_decoder_layers": 1, "durations": [0, 2]}),
+])  # fmt: skip
+def test_parakeet_family_builds_every_class(cls, architecture, extra, tmp_path):
+    """Reference: transformers' ParakeetEncoder, ParakeetForCTC, ParakeetForRNNT and ParakeetForTDT of one small encoder
+    (the published v3 encoder_config, shrunk) on the meta device: tensor names and shapes. The family builds all four
+    for a TOML spec (only parakeet_tdt has a published config.json, so only it is a mapped model type)."""
+    transformers = quiet_transformers()
+    encoder = {**json.loads(PARAKEET_TDT.read_text())["encoder_config"], "hidden_size": 32, "num_hidden_layers": 2,
+               "intermediate_size": 24, "num_attention_heads": 4, "num_key_value_heads": 2, "num_mel_bins": 40,
+               "attention_bias": True, "subsampling_conv_channels": 8}  # fmt: skip
+    if cls == "ParakeetEncoder":
+        config = transformers.ParakeetEncoderConfig(**{k: v for k, v in encoder.items() if k != "model_type"})
+    else:
+        model_type = {"ctc": "parakeet_ctc", "rnnt": "parakeet_rnnt", "tdt": "parakeet_tdt"}[architecture]
+        config = transformers.CONFIG_MAPPING[model_type](encoder_config=encoder, **extra)
+    config.architectures = [cls]
+    reference = {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
+    params = {"architecture": architecture, "d_model": 32, "n_layers": 2, "n_heads": 4, "n_kv_heads": 2, "d_ff": 24,
+              "attention_bias": True, "convolution_bias": False, "conv_kernel": 9, "num_mel_bins": 40,
+              "subsampling_factor": 8, "subsampling_channels": 8, "subsampling_kernel": 3, "subsampling_stride": 2,
+              **({"vocab_size": extra["vocab_size"]} if extra else {})}  # fmt: skip
+    if architecture in ("rnnt", "tdt"):
+        params |= {"decoder_hidden_size": 12, "decoder_layers": extra["num_decoder_layers"],
+                   "durations": len(extra.get("durations", []))}  # fmt: skip
+    spec = tmp_path / "parakeet.toml"
+    spec.write_text('name = "p"\nfamily = "parakeet"\n\n[params]\n' + "".join(
+        f"{k} = {json.dumps(v)}\n" for k, v in params.items()))
+    (model,) = registry.load(spec)
+    assert ours(model) == reference
+    assert registry.count(model).total_params == sum(math.prod(s) for s in reference.values())
+
+
+def test_parakeet_refuses_durations_without_tdt(tmp_path, capsys):
+    spec = tmp_path / "parakeet.toml"
+    spec.write_text('name = "p"\nfamily = "parakeet"\n\n[params]\narchitecture = "ctc"\ndurations = 3\n')
+    assert main(["count", str(spec)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "durations" in line and "TDT" in line, line
+
+
+def _parakeet_positions(samples: int, factor: int = 8, kernel: int = 3, stride: int = 2) -> int:
+    """By hand: ParakeetFeatureExtractor (feature_extraction_parakeet.py) takes one clip unpadded (padding "longest")
+    through torch.stft (n_fft 512, hop 160, centred: ``samples // 160 + 1`` frames); ParakeetEncoderSubsamplingConv2D
+    (modeling_parakeet.py) runs ``int(log2(subsampling_factor))`` stride convolutions, each ``(L + 2 * ((kernel - 1) //
+    2) - kernel) // stride + 1``."""
+    length = samples // 160 + 1
+    for _ in range(int(math.log2(factor))):
+        length = (length + 2 * ((kernel - 1) // 2) - kernel) // stride + 1
+    return length
+
+
+@pytest.mark.parametrize(("seconds", "positions"), [("10", 126), ("1", 13), ("0.5", 7), ("3.7", 47), ("60", 751)])
+def test_parakeet_positions_by_hand(seconds, positions):
+    """Checked against transformers itself: the feature extractor's frames and the subsampling's output length on the
+    meta device (its convolutions run there on shapes alone)."""
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    transformers = quiet_transformers()
+    samples = math.floor(Fraction(seconds) * 16_000)
+    assert _parakeet_positions(samples) == positions
+    features = transformers.ParakeetFeatureExtractor(feature_size=128)(np.zeros(samples, dtype=np.float32),
+                                                                         sampling_rate=16_000)["input_features"]  # fmt: skip
+    assert features.shape[1] == samples // 160 + 1
+    encoder = json.loads(PARAKEET_TDT.read_text())["encoder_config"]
+    config = transformers.ParakeetEncoderConfig(**{**{k: v for k, v in encoder.items() if k != "model_type"},
+                                                   "num_hidden_layers": 0})  # fmt: skip
+    config.architectures = ["ParakeetEncoder"]
+    subsampling = meta_model(config).subsampling
+    with torch.device("meta"):
+        out = subsampling(torch.zeros(1, features.shape[1], 128))
+    assert out.shape[1] == positions
+    plan = plan_audio(_load(PARAKEET_TDT), seconds)
+    assert (plan.frames.positions, plan.frames.windows, plan.tokens, plan.role) == (positions, 1, 0, "encoder")
+
+
+def test_parakeet_audio_runs_the_model_at_its_positions():
+    """The encoder with its transducer counted once a position (the rule's note says so): a run at 126 positions."""
+    model = _load(PARAKEET_TDT)
+    plan = plan_audio(model, "10")
+    assert flops(model, 2048, audio=plan).terms == flops(model, 126).terms
+    assert "once a position" in plan.line()
+
+
+def test_verify_reads_a_parakeet_checkpoint_with_its_batch_norm_buffers(tmp_path, capsys):
+    """Reference: transformers' ParakeetForTDT of the published config, shrunk to 2 layers, on the meta device: its
+    ``named_parameters()`` and, as its state dict has them, each BatchNorm's ``running_mean``, ``running_var`` (F32) and
+    ``num_batches_tracked`` (I64, a scalar), buffers that verify lists as ignored, not as extra tensors."""
+    from tests.safetensors_files import write_header
+
+    data = json.loads(PARAKEET_TDT.read_text())
+    data["encoder_config"]["num_hidden_layers"] = 2
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    transformers = quiet_transformers()
+    config = transformers.ParakeetTDTConfig.from_dict({k: v for k, v in data.items() if k != "model_type"})
+    config.architectures = ["ParakeetForTDT"]
+    model = meta_model(config)
+    stored = {n: ("F32", tuple(p.shape)) for n, p in model.named_parameters()}
+    buffers = {n: ("I64" if "num_batches" in n else "F32", tuple(b.shape))
+               for n, b in model.named_buffers() if ".norm." in n}  # fmt: skip
+    assert len(buffers) == 3 * 2
+    checkpoint = write_header(tmp_path / "model.safetensors", {**stored, **buffers})
+    assert main(["verify", str(path), str(checkpoint)]) == 0, capsys.readouterr()
+    capsys.readouterr()

@@ -4,7 +4,7 @@
 (``Model.audio``, read from its config: :mod:`registry.sources.audio`). What the plan drives depends on the
 model:
 
-* an audio encoder alone (wav2vec2, HuBERT, WavLM: ``role="encoder"``): its sequence is the conv feature
+* an audio encoder alone (wav2vec2, HuBERT, WavLM, Parakeet: ``role="encoder"``): its sequence is the conv feature
   encoder's frames; FLOPs and memory are the model's at that length (the text ``--seq-len`` is not used);
 * an encoder-decoder (Whisper: ``role="encoder-decoder"``): the encoder runs over its 1,500 positions, what the
   decoder's cross-attention caches (``memory``'s ``encoder_len``);
@@ -77,7 +77,7 @@ def plan_audio(model: Model, seconds: Fraction | float | int | str) -> AudioPlan
     names = part_names(model.architecture)
     if rule.stack or rule.kind in ("fbank", "mel", "pooled"):
         role = "composite"
-    elif rule.kind == "samples":
+    elif rule.kind in ("samples", "conformer"):
         role = "encoder"
     else:
         role = "encoder-decoder"

@@ -21,6 +21,10 @@ read when the config is mapped into :class:`AudioInputs` (numbers), which the mo
   takes one token per pooled position of the unpadded audio: the feature extractor's attention mask keeps
   ``ceil(samples / hop_length)`` frames ``l`` and ``Qwen2AudioProcessor`` counts ``((l - 1) // 2 + 1 - 2) // 2 + 1``
   tokens (conv2's stride, then the pool);
+* ``kind="conformer"`` (Parakeet's FastConformer): the feature extractor's centred STFT frames, ``samples // hop_length
+  + 1`` (no padding for one clip); the subsampling's ``log2(reduction)`` (rounded down) stride convolutions, each
+  ``(L + 2 · ((kernel - 1) // 2) - kernel) // stride + 1`` (``kernels``, ``strides`` and ``reduction`` name the
+  hyper-parameters); the encoder alone runs over those positions;
 * ``kind="samples"`` (wav2vec2, HuBERT, WavLM): raw audio at 16 kHz (their feature extractors'
   ``sampling_rate``), ``S × 16000`` samples, no padding; the conv feature encoder's output length is
   transformers' ``_get_feat_extract_output_lengths``: for each layer ``floor((L - kernel) / stride) + 1``
@@ -71,8 +75,8 @@ class AudioFrames:
 class AudioRule:
     """How a model type's audio becomes encoder positions: its hyper-parameters, read when the config is mapped.
 
-    ``label`` names the rule in the outputs; ``kind`` is ``log-mel``, ``pooled``, ``samples``, ``fbank`` or ``mel``
-    (module docstring);
+    ``label`` names the rule in the outputs; ``kind`` is ``log-mel``, ``pooled``, ``samples``, ``conformer``, ``fbank``
+    or ``mel`` (module docstring);
     ``part``: the composite's part that holds the audio tower ("" for a whole model); ``kernels`` and
     ``strides`` the hyper-parameters of the conv feature encoder (``samples``); ``stack``: (numerator,
     denominator) hyper-parameters whose ratio is the positions the projector stacks into one language-model
@@ -102,8 +106,9 @@ class AudioRule:
 
     def fields(self) -> tuple[str, ...]:
         """The hyper-parameters or config fields the rule reads (what a TOML spec keeps: ``[audio]``)."""
-        fbank = (self.reduction,) if self.kind == "fbank" else ()
-        return ((self.kernels, self.strides) if self.kind == "samples" else ()) + tuple(self.stack) + fbank
+        fbank = (self.reduction,) if self.kind in ("fbank", "conformer") else ()
+        convs = (self.kernels, self.strides) if self.kind in ("samples", "conformer") else ()
+        return convs + tuple(self.stack) + fbank
 
     def read(self, params: Mapping[str, Any], config: Mapping[str, Any] | None = None,
              defaults: Mapping[str, Any] | None = None) -> AudioInputs:
@@ -120,6 +125,9 @@ class AudioRule:
         strides: tuple[int, ...] = ()
         if self.kind == "samples":
             kernels, strides = tuple(value(self.kernels)), tuple(value(self.strides))
+        if self.kind == "conformer":  # transformers' int(math.log2(subsampling_factor)) stride convolutions
+            layers = int(value(self.reduction)).bit_length() - 1
+            kernels, strides = (int(value(self.kernels)),) * layers, (int(value(self.strides)),) * layers
         stack = 0
         if self.stack:
             stack = int(value(self.stack[0])) // int(value(self.stack[1]))
@@ -163,6 +171,11 @@ class AudioInputs:
             return self._mel(seconds, samples)
         if self.kind == "pooled":
             return self._pooled(seconds, samples)
+        if self.kind == "conformer":
+            positions = samples // self.hop_length + 1  # the STFT's centred frames
+            for kernel, stride in zip(self.kernels, self.strides):
+                positions = (positions + 2 * ((kernel - 1) // 2) - kernel) // stride + 1
+            return AudioFrames(seconds, samples, 1, positions)
         if self.kind == "samples":
             frames = conv_output_length(samples, self.kernels, self.strides)
             if frames < 1:
