@@ -39,6 +39,7 @@ FAMILY_MODULES: dict[str, str] = {
     "encoder": "registry.plugins.encoder",
     "whisper": "registry.plugins.whisper",
     "speech-encoder": "registry.plugins.speech_encoder",
+    "parakeet": "registry.plugins.parakeet",
     "vision": "registry.plugins.vision",
     "dual-encoder": "registry.plugins.dual_encoder",
     "clip-text": "registry.plugins.clip_text",

@@ -4,7 +4,7 @@
 (``Model.audio``, read from its config: :mod:`registry.sources.audio`). What the plan drives depends on the
 model:
 
-* an audio encoder alone (wav2vec2, HuBERT, WavLM: ``role="encoder"``): its sequence is the conv feature
+* an audio encoder alone (wav2vec2, HuBERT, WavLM, Parakeet: ``role="encoder"``): its sequence is the conv feature
   encoder's frames; FLOPs and memory are the model's at that length (the text ``--seq-len`` is not used);
 * an encoder-decoder (Whisper: ``role="encoder-decoder"``): the encoder runs over its 1,500 positions, what the
   decoder's cross-attention caches (``memory``'s ``encoder_len``);
@@ -75,9 +75,9 @@ def plan_audio(model: Model, seconds: Fraction | float | int | str) -> AudioPlan
                          "model's config or spec)")  # fmt: skip
     frames = rule.at(seconds if isinstance(seconds, Fraction) else parse_seconds(str(seconds)))
     names = part_names(model.architecture)
-    if rule.stack or rule.kind in ("fbank", "mel"):
+    if rule.stack or rule.kind in ("fbank", "mel", "pooled"):
         role = "composite"
-    elif rule.kind == "samples":
+    elif rule.kind in ("samples", "conformer"):
         role = "encoder"
     else:
         role = "encoder-decoder"
@@ -94,14 +94,15 @@ def _add(total: dict[str, int], terms: dict[str, int], times: int = 1) -> None:
 
 
 def audio_terms(model: Model, plan: AudioPlan) -> dict[str, int]:
-    """Forward FLOPs of a composite's audio tower (each window over its positions) and projector (over the tokens)."""
+    """Forward FLOPs of a composite's audio tower (each window over its positions) and projector (over the tokens, or
+    the positions it runs over: ``AudioFrames.projected``)."""
     names = part_names(model.architecture)
     total: dict[str, int] = {}
     if plan.part in names:
         _add(total, forward_terms(_part(model, plan.part), plan.frames.positions)[0], plan.frames.windows)
     for connector in ("projector", "embed_audio"):  # embed_audio: Gemma 4's embedder, over the audio tokens
         if connector in names and plan.tokens:
-            _add(total, forward_terms(_part(model, connector), plan.tokens)[0])
+            _add(total, forward_terms(_part(model, connector), plan.frames.projected or plan.tokens)[0])
     return total
 
 
@@ -169,8 +170,8 @@ def audio_activations(model: Model, plan: AudioPlan, seq: int, batch: int, eleme
     names = part_names(model.architecture)
     whole = gpu = logits = 0
     runs = [("text", seq, batch)] if language_model else []
-    runs += [(plan.part, plan.frames.positions, batch * plan.frames.windows), ("projector", plan.tokens, batch),
-             ("embed_audio", plan.tokens, batch)]  # fmt: skip
+    runs += [(plan.part, plan.frames.positions, batch * plan.frames.windows),
+             ("projector", plan.frames.projected or plan.tokens, batch), ("embed_audio", plan.tokens, batch)]  # fmt: skip
     for part, length, times in runs:
         if part not in names or not length:
             continue

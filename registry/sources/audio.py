@@ -16,6 +16,15 @@ read when the config is mapped into :class:`AudioInputs` (numbers), which the mo
   chunks, ``ceil(S / 30)`` windows, the last padded); ``stack`` names the hyper-parameters whose ratio is
   how many positions the projector stacks into one token (Voxtral's ``get_audio_features`` reshapes the
   tower's output to ``intermediate_size`` = 4 × ``hidden_size``: 1,500 / 4 = 375 tokens a window);
+* ``kind="pooled"`` (Qwen2-Audio's encoder): Whisper's 30 s window as ``log-mel`` (longer audio refused: the
+  feature extractor cuts it), 1,500 encoder positions, an average pool of 2 after the layers; the language model
+  takes one token per pooled position of the unpadded audio: the feature extractor's attention mask keeps
+  ``ceil(samples / hop_length)`` frames ``l`` and ``Qwen2AudioProcessor`` counts ``((l - 1) // 2 + 1 - 2) // 2 + 1``
+  tokens (conv2's stride, then the pool);
+* ``kind="conformer"`` (Parakeet's FastConformer): the feature extractor's centred STFT frames, ``samples // hop_length
+  + 1`` (no padding for one clip); the subsampling's ``log2(reduction)`` (rounded down) stride convolutions, each
+  ``(L + 2 · ((kernel - 1) // 2) - kernel) // stride + 1`` (``kernels``, ``strides`` and ``reduction`` name the
+  hyper-parameters); the encoder alone runs over those positions;
 * ``kind="samples"`` (wav2vec2, HuBERT, WavLM): raw audio at 16 kHz (their feature extractors'
   ``sampling_rate``), ``S × 16000`` samples, no padding; the conv feature encoder's output length is
   transformers' ``_get_feat_extract_output_lengths``: for each layer ``floor((L - kernel) / stride) + 1``
@@ -51,20 +60,23 @@ MAX_SECONDS = 86_400
 class AudioFrames:
     """``seconds`` of audio in a model: ``windows`` runs of the audio encoder over ``positions`` each;
     ``tokens`` in the language model's sequence (0: the model has no language model over the audio);
-    ``samples`` the audio samples it starts from."""
+    ``samples`` the audio samples it starts from; ``projected`` the positions the projector runs over when they are
+    not the tokens (0: the tokens; Qwen2-Audio projects every pooled position, then keeps the audio's tokens)."""
 
     seconds: Fraction
     samples: int
     windows: int
     positions: int
     tokens: int = 0
+    projected: int = 0
 
 
 @dataclass(frozen=True)
 class AudioRule:
     """How a model type's audio becomes encoder positions: its hyper-parameters, read when the config is mapped.
 
-    ``label`` names the rule in the outputs; ``kind`` is ``log-mel``, ``samples``, ``fbank`` or ``mel`` (module docstring);
+    ``label`` names the rule in the outputs; ``kind`` is ``log-mel``, ``pooled``, ``samples``, ``conformer``, ``fbank``
+    or ``mel`` (module docstring);
     ``part``: the composite's part that holds the audio tower ("" for a whole model); ``kernels`` and
     ``strides`` the hyper-parameters of the conv feature encoder (``samples``); ``stack``: (numerator,
     denominator) hyper-parameters whose ratio is the positions the projector stacks into one language-model
@@ -94,8 +106,9 @@ class AudioRule:
 
     def fields(self) -> tuple[str, ...]:
         """The hyper-parameters or config fields the rule reads (what a TOML spec keeps: ``[audio]``)."""
-        fbank = (self.reduction,) if self.kind == "fbank" else ()
-        return ((self.kernels, self.strides) if self.kind == "samples" else ()) + tuple(self.stack) + fbank
+        fbank = (self.reduction,) if self.kind in ("fbank", "conformer") else ()
+        convs = (self.kernels, self.strides) if self.kind in ("samples", "conformer") else ()
+        return convs + tuple(self.stack) + fbank
 
     def read(self, params: Mapping[str, Any], config: Mapping[str, Any] | None = None,
              defaults: Mapping[str, Any] | None = None) -> AudioInputs:
@@ -112,6 +125,9 @@ class AudioRule:
         strides: tuple[int, ...] = ()
         if self.kind == "samples":
             kernels, strides = tuple(value(self.kernels)), tuple(value(self.strides))
+        if self.kind == "conformer":  # transformers' int(math.log2(subsampling_factor)) stride convolutions
+            layers = int(value(self.reduction)).bit_length() - 1
+            kernels, strides = (int(value(self.kernels)),) * layers, (int(value(self.strides)),) * layers
         stack = 0
         if self.stack:
             stack = int(value(self.stack[0])) // int(value(self.stack[1]))
@@ -153,6 +169,13 @@ class AudioInputs:
             return self._fbank(seconds, samples)
         if self.kind == "mel":
             return self._mel(seconds, samples)
+        if self.kind == "pooled":
+            return self._pooled(seconds, samples)
+        if self.kind == "conformer":
+            positions = samples // self.hop_length + 1  # the STFT's centred frames
+            for kernel, stride in zip(self.kernels, self.strides):
+                positions = (positions + 2 * ((kernel - 1) // 2) - kernel) // stride + 1
+            return AudioFrames(seconds, samples, 1, positions)
         if self.kind == "samples":
             frames = conv_output_length(samples, self.kernels, self.strides)
             if frames < 1:
@@ -181,6 +204,19 @@ class AudioInputs:
         windows = math.ceil(positions / chunk)
         return AudioFrames(seconds, samples, windows, chunk if windows > 1 else positions, math.ceil(frames / compression))
 
+
+    def _pooled(self, seconds: Fraction, samples: int) -> AudioFrames:
+        """Qwen2-Audio's window, positions and tokens (module docstring)."""
+        if seconds > self.window_seconds:
+            raise ValueError(f"{_show(seconds)} s is longer than the feature extractor's {self.window_seconds} s "
+                             f"(it cuts the rest: give at most {self.window_seconds})")  # fmt: skip
+        mel = self.window_seconds * self.sample_rate // self.hop_length  # 3,000: padded to the window
+        frames = min(-(-samples // self.hop_length), mel)  # the attention mask's frames of the unpadded audio
+        tokens = ((frames - 1) // 2 + 1 - 2) // 2 + 1
+        if tokens < 1:
+            raise ValueError(f"{_show(seconds)} s is {samples:,} samples, too short for one audio token")
+        positions = (mel + 2 * 1 - 3) // 2 + 1  # conv2: kernel 3, stride 2, padding 1
+        return AudioFrames(seconds, samples, 1, positions, tokens, projected=(positions - 2) // 2 + 1)  # the pool
 
     def _mel(self, seconds: Fraction, samples: int) -> AudioFrames:
         """Gemma 4's frames, subsampling and tokens (module docstring)."""
