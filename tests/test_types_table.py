@@ -69,6 +69,7 @@ CHECKED_ELSEWHERE = {
     **{t: "tests/test_glm4v.py" for t in ("glm4v", "glm4v_moe", "glm4v_vision", "glm4v_moe_vision")},
     **{t: "tests/test_kimi_k25.py" for t in ("kimi_k25", "kimi_k25_vision")},
     **{t: "tests/test_composite_gemma4.py" for t in ("gemma4", "gemma4_audio", "gemma4_vision")},
+    **{t: "tests/test_vlm_types_more.py" for t in ("llava_next_video",)},
 }  # fmt: skip
 
 
