@@ -75,6 +75,8 @@ class ProjectorParams(FamilyParams):
         for name, given, layouts in checks:
             if given and self.layout not in layouts:
                 raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
+        if self.d_pool is not None and not self.pool:
+            raise FieldError("d_pool", "the vision_resampler convolution's outputs need its kernel (pool)")
         if self.layout == "kimi_k25" and self.d_hidden is None:
             raise FieldError("d_hidden", "the kimi_k25 layout needs the merged width (the tower's width × the merge kernel's cells)")
         if self.layout == "aya_vision" and (self.d_hidden or self.d_out) < 2:

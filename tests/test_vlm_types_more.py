@@ -169,3 +169,26 @@ def test_llava_next_video_worked_example():
     (model,) = registry.load(CONFIGS / "llava-next-video-7b-hf" / "config.json")
     each = plan_images(model, 1, (500, 800)).per_image
     assert (each.tokens, each.crops) == (30 * 48 + 30 + 576, 5)
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("d_pool", 64, "d_pool: the vision_resampler convolution's outputs need its kernel (pool)"),
+    ("pool", -1, "pool: "),
+])  # fmt: skip
+def test_an_imported_pooler_switch_is_checked(field, value, message, tmp_path, capsys):
+    """An imported spec's projector given a pooler switch out of place: one line naming the part and the field."""
+    import tomllib
+
+    from registry.output.toml_writer import dumps
+
+    spec = tmp_path / "imported.toml"
+    assert main(["import-hf", str(CONFIGS / "llava-next-video-7b-hf" / "config.json"), "-o", str(spec)]) == 0
+    data = tomllib.loads(spec.read_text())
+    (projector,) = [p for p in data["params"]["parts"] if p["part"] == "projector"]
+    projector["params"][field] = value
+    path = tmp_path / "bad.toml"
+    path.write_text(dumps({k: v for k, v in data.items() if k != "params"}, {"params": data["params"]}))
+    capsys.readouterr()
+    assert main(["count", str(path)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert f"params.parts: part 'projector' (projector): {message}" in line, line
