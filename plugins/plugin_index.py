@@ -108,6 +108,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'llama4_vision_model': 'registry.plugins.llama4_vision',
     'llava': 'registry.plugins.vlm_types',
     'llava_next': 'registry.plugins.vlm_types',
+    'llava_next_video': 'registry.plugins.vlm_types_more',
     'longcat_flash': 'registry.plugins.hybrid_types_2026',
     'longt5': 'registry.plugins.encoder_decoder_types',
     'mamba': 'registry.plugins.ssm',

@@ -9,6 +9,8 @@ transformers 5.25), which decides its pieces:
   (``d_out`` to ``d_out``), biases unless ``bias`` is false; Mistral 3 adds an RMS ``norm`` of
   ``d_in`` (``norm``) and a patch merger (``merge``: ``patch_merger.merging_layer``, ``d_in × merge²``
   to ``d_in``, no bias); LLaVA-NeXT a learned ``image_newline`` of ``d_out`` (``image_newline``);
+  LLaVA-NeXT-Video's ``vision_resampler`` (``LlavaNextVideoPooler``), tensors only in its ``conv`` mode
+  (``pool``: a convolution ``pool.weight`` of ``d_pool × d_in × pool × pool`` and its bias);
 * ``gemma3``: an RMS norm of ``d_in`` (``mm_soft_emb_norm``) and a bare
   ``mm_input_projection_weight`` of ``d_in × d_out``;
 * ``paligemma``: one ``linear`` of ``d_in`` to ``d_out`` (PaliGemma's ``projection_dim``);
@@ -50,6 +52,9 @@ class ProjectorParams(FamilyParams):
     norm: bool = Field(False, description="llava (Mistral 3): an RMS norm of d_in first")
     merge: int = Field(0, ge=0, description="llava (Mistral 3): the patch merger's spatial merge size (0: none)")
     image_newline: bool = Field(False, description="llava (LLaVA-NeXT): a learned image_newline of d_out")
+    pool: int = Field(0, ge=0, description="llava (LLaVA-NeXT-Video): the vision_resampler convolution's kernel and "
+                      "stride (0: none, or a pooling without tensors)")
+    d_pool: PositiveInt | None = Field(None, description="llava (LLaVA-NeXT-Video): the convolution's outputs (default d_in)")
     factor: PositiveInt = Field(1, description="lfm2_vl, internvl, idefics3, aya_vision: the pixel shuffle's factor "
                                 "(the first layer takes d_in × factor²)")
     d_hidden: PositiveInt | None = Field(None, description="lfm2_vl, aya_vision: linear_1's outputs (default d_out; "
@@ -65,10 +70,13 @@ class ProjectorParams(FamilyParams):
             if self.merge:
                 raise FieldError("merge", f"the {self.layout} layout has no patch merger (keep the default)")
         checks = (("factor", self.factor != 1, _SHUFFLED), ("d_hidden", self.d_hidden is not None, ("lfm2_vl", "aya_vision", "kimi_k25")),
-                  ("layer_norm", self.layer_norm, ("lfm2_vl",)), ("bias", not self.bias, ("llava", "lfm2_vl")))  # fmt: skip
+                  ("layer_norm", self.layer_norm, ("lfm2_vl",)), ("bias", not self.bias, ("llava", "lfm2_vl")),
+                  ("pool", self.pool != 0, ("llava",)), ("d_pool", self.d_pool is not None, ("llava",)))  # fmt: skip
         for name, given, layouts in checks:
             if given and self.layout not in layouts:
                 raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
+        if self.d_pool is not None and not self.pool:
+            raise FieldError("d_pool", "the vision_resampler convolution's outputs need its kernel (pool)")
         if self.layout == "kimi_k25" and self.d_hidden is None:
             raise FieldError("d_hidden", "the kimi_k25 layout needs the merged width (the tower's width × the merge kernel's cells)")
         if self.layout == "aya_vision" and (self.d_hidden or self.d_out) < 2:
@@ -140,6 +148,10 @@ def build(p: ProjectorParams) -> Module:
     ]  # fmt: skip
     if p.image_newline:
         blocks.append(Parameter(name="image_newline", shape=(d_out,)))
+    if p.pool:
+        width = p.d_pool or d_in
+        conv = [Parameter(name="weight", shape=(width, d_in, p.pool, p.pool)), Parameter(name="bias", shape=(width,))]
+        blocks.append(Module(name="vision_resampler", blocks=[Module(name="pool", blocks=conv)]))
     return Module(blocks=blocks)
 
 
@@ -148,4 +160,4 @@ def register_families(register):
     """Register the ``projector`` family."""
     register(Family(name="projector", params=ProjectorParams, build=build,
                     description="the projectors of vision-language models (LLaVA, Gemma 3, Mistral 3, PaliGemma, Llama 4, "
-                                "Mllama, LFM2-VL, InternVL, Idefics3, Aya Vision, Kimi K2.5)"))  # fmt: skip
+                                "Mllama, LFM2-VL, InternVL, Idefics3, Aya Vision, Kimi K2.5, LLaVA-NeXT-Video)"))  # fmt: skip

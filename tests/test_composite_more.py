@@ -220,6 +220,7 @@ def test_a_bad_projector_field_is_named(tmp_path, capsys):
     ("internvl-transformers-defaults", "layer_norm", True, "layer_norm: the internvl layout has no such part"),
     ("smolvlm2-500m-video-instruct", "bias", False, "bias: the idefics3 layout has no such part"),
     ("lfm2.5-vl-1.6b", "merge", 2, "merge: the lfm2_vl layout has no patch merger"),
+    ("lfm2.5-vl-1.6b", "pool", 2, "pool: the lfm2_vl layout has no such part"),
 ])  # fmt: skip
 def test_a_projector_switch_its_layout_lacks_is_refused(folder, field, value, message, tmp_path, capsys):
     """An imported spec's projector given a part its layout has not: one line naming the part and the field."""
