@@ -365,7 +365,9 @@ ROWS: list[Row] = [
          "pad_token_id": just(0), "intermediate_size": ints(1, 32), "tie_word_embeddings": flag, "head_dim": one_of(4, 8),
          "global_head_dim": Optional(one_of(4, 8, 16)), "num_global_key_value_heads": Optional(divisor_of("num_attention_heads", 1, 2)),
          "attention_k_eq_v": flag, "attention_bias": Optional(flag), "use_double_wide_mlp": Optional(flag),
-         "num_kv_shared_layers": Optional(ints(0, 3)), "hidden_size_per_layer_input": Optional(one_of(0, 4)),
+         # at most as many shared layers as layers: with more, transformers' kv_sharing_modes indexes layers from the
+         # end (a "store" at -2) and builds a model no checkpoint has; registry refuses it (exceeds n_layers)
+         "num_kv_shared_layers": Optional(ints(0, "num_hidden_layers")), "hidden_size_per_layer_input": Optional(one_of(0, 4)),
          "vocab_size_per_layer_input": Optional(ints(8, 100)), "sliding_window": Optional(ints(1, 16)),
          "layer_types": maybe(list_of(one_of("sliding_attention", "full_attention"), "num_hidden_layers")),
          "enable_moe_block": flag, "num_experts": ints(1, 4), "top_k_experts": ints(1, "num_experts"),
