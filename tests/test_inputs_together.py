@@ -244,3 +244,11 @@ def test_the_table_names_the_whole_sequence(cli):
     result = cli("flops", ROOT / "specs" / "phi-4-multimodal-instruct.toml", "--images", "1", "--image-size", "448x448",
                  "--audio-seconds", "10")  # fmt: skip
     assert result.code == 0 and "FLOPs per sequence of 2,718 tokens, the images' and audio's included" in " ".join(result.out.split())
+
+
+def test_the_table_names_only_the_inputs_given(cli):
+    # wav2vec2-base-960h over 10 s: 499 encoder positions (transformers' _get_feat_extract_output_lengths, as
+    # tests/test_audio.py works it); no image in the sentence
+    result = cli("flops", ROOT / "tests" / "configs" / "wav2vec2-base-960h" / "config.json", "--audio-seconds", "10")
+    said = " ".join(result.out.split())
+    assert result.code == 0 and "FLOPs per sequence of 499 tokens, the audio's included" in said and "images'" not in said

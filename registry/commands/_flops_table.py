@@ -41,7 +41,9 @@ def tables(reports: Sequence[Any], convention: str, meaning: str, seq_len: int, 
     if lengths == {seq_len}:
         length = f"{seq_len:,} tokens"
     elif len(lengths) == 1:  # images or audio in the sequence, or an encoder over its frames
-        length = f"{lengths.pop():,} tokens, the images' and audio's included"
+        kinds = [k for k, given in (("images'", any(r.images for r in reports)), ("audio's", any(r.audio for r in reports)))
+                 if given]  # fmt: skip
+        length = f"{lengths.pop():,} tokens" + (f", the {' and '.join(kinds)} included" if kinds else "")
     else:
         length = f"{seq_len:,} text tokens and each model's image and audio tokens"
     blocks = [fit_table(rows, right=RIGHT),
