@@ -129,9 +129,6 @@ def audio_forward_terms(model: Model, seq_len: int, plan: AudioPlan) -> tuple[di
     return terms, seq_len + plan.tokens, list(notes)
 
 
-
-
-
 def audio_lengths(plan: AudioPlan, seq_len: int, encoder_len: int | None) -> tuple[int, int | None]:
     """(the sequence length, the encoder length) ``memory`` counts with ``plan``: an encoder's frames; Whisper's
     encoder positions (what its cross-attention caches); a composite's text and audio tokens. Raises ValueError
