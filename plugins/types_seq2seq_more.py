@@ -1,5 +1,5 @@
 """More Hugging Face encoder-decoder model types → the ``encoder-decoder`` family, as transformers 5 builds
-them: BART-shaped ``blenderbot``, ``plbart`` and ``m2m_100``.
+them: BART-shaped ``blenderbot``, ``blenderbot-small``, ``plbart`` and ``m2m_100``.
 
 Each differs from BART (:mod:`registry.plugins.encoder_decoder_types`) only in which norms and
 position tables its stacks hold; the layer tensors (``self_attn`` with ``q_proj``, ``k_proj``,
@@ -10,6 +10,8 @@ position tables its stacks hold; the layer tensors (``self_attn`` with ``q_proj`
 * Blenderbot (``BlenderbotForConditionalGeneration``, ``BlenderbotModel``): learned positions of
   ``max_position_embeddings`` rows (no offset), no ``layernorm_embedding``, a final ``layer_norm`` per
   stack (pre-norm layers: the same tensors);
+* Blenderbot-small (``BlenderbotSmallForConditionalGeneration``, ``BlenderbotSmallModel``): learned positions
+  without offset, ``layernorm_embedding``, no final norm;
 * PLBart: BART's layout exactly (positions with an offset of 2 rows, ``layernorm_embedding``, no final
   norm);
 * M2M100 (also NLLB-200's dense checkpoints): sinusoidal positions held as a non-persistent buffer (no
@@ -30,6 +32,7 @@ from registry.plugins.hf_common import hf_row
 #: The classes each model type's ``architectures`` may name, and what each builds.
 ARCHITECTURES = {
     "BlenderbotForConditionalGeneration": "conditional_generation", "BlenderbotModel": "model",
+    "BlenderbotSmallForConditionalGeneration": "conditional_generation", "BlenderbotSmallModel": "model",
     "PLBartForConditionalGeneration": "conditional_generation", "PLBartModel": "model",
     "M2M100ForConditionalGeneration": "conditional_generation", "M2M100Model": "model",
 }  # fmt: skip
@@ -64,6 +67,7 @@ _NO_POSITIONS = {k: v for k, v in BART_READS.items() if k != "n_positions"}
 ROWS = (
     _bart_like("blenderbot", "Blenderbot", shape_free=("encoder_no_repeat_ngram_size",), embedding_norm=False,
                final_norm=True),
+    _bart_like("blenderbot-small", "BlenderbotSmall", embedding_norm=True, final_norm=False),
     _bart_like("plbart", "PLBart", position_offset=2, embedding_norm=True, final_norm=False),
     _bart_like("m2m_100", "M2M100", _sinusoid, reads=_NO_POSITIONS, shape_free=("max_position_embeddings",),
                embedding_norm=False, final_norm=True),
