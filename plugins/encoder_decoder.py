@@ -1,5 +1,6 @@
 """Encoder-decoder transformers: an encoder stack, a decoder stack with cross-attention, a shared
-token embedding and an LM head (T5, T5 v1.1 / Flan-T5, mT5, umT5, LongT5, BART, mBART, Marian, Pegasus).
+token embedding and an LM head (T5, T5 v1.1 / Flan-T5, mT5, umT5, LongT5, Switch Transformers, BART, mBART,
+Marian, Pegasus, Blenderbot, PLBart, M2M100).
 
 One family, ``encoder-decoder``, with independent switches: the checkpoint layout
 (``layout``: where each tensor lives and what it is called), the norm kind (``rms_norm``:
@@ -15,7 +16,11 @@ so they are counted), a norm after the embeddings, a final norm per stack (mBART
 widths and head counts of each stack, and what is tied to the shared embedding (Marian without
 ``shared_embedding``: no ``shared`` table, the encoder's and decoder's ``embed_tokens`` of their
 own, the decoder's of ``decoder_vocab_size`` rows, and the LM head tied to the decoder's; with a
-shared table but untied embeddings the decoder's own table has ``decoder_vocab_size`` rows too).
+shared table but untied embeddings the decoder's own table has ``decoder_vocab_size`` rows too), and
+mixture-of-experts feed-forwards (Switch Transformers): in the layers ``i`` of a stack with ``i % period ==
+offset`` (``encoder_moe_period``, ``encoder_moe_offset``; the decoder's likewise) the feed-forward is a
+router (``d_model × n_experts``) and ``n_experts`` experts of the dense feed-forward's shape, ``top_k`` of
+them used per token.
 
 Tensor names follow the published checkpoints, which transformers 5 also uses in memory:
 
@@ -23,6 +28,9 @@ Tensor names follow the published checkpoints, which transformers 5 also uses in
   ``o``), ``…layer.0.layer_norm``, ``…layer.1.DenseReluDense.wi`` (gated: ``wi_0``, ``wi_1``)
   and ``wo``, ``…layer.1.layer_norm``, ``encoder.final_layer_norm``; decoder blocks add
   ``layer.1.EncDecAttention`` (the feed-forward moves to ``layer.2``); ``lm_head``.
+* ``layout = "switch"``: the t5 layout with the feed-forward at ``…layer.1.mlp`` (decoder: ``layer.2.mlp``),
+  a sparse one as ``mlp.router.classifier`` and ``mlp.experts.<e>.wi`` / ``wo`` (the checkpoints, and
+  transformers, name each expert ``experts.expert_<e>``).
 * ``layout = "bart"``: ``model.shared``, ``model.encoder.embed_positions``,
   ``model.encoder.layernorm_embedding``, ``model.encoder.layers.<i>.self_attn.q_proj`` (``k_proj``,
   ``v_proj``, ``out_proj``), ``…self_attn_layer_norm``, ``…fc1``, ``…fc2``,
@@ -38,7 +46,7 @@ projections have the self-attention's shapes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
@@ -46,15 +54,19 @@ from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 from registry import Family, hookimpl
 from registry.plugins.checkpoint_names import BART_NAMES
 from registry.blocks import (
-    Attention, Block, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Repeat, RMSNorm, TiedEmbedding,
+    Attention, Block, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, MoE, Repeat, RMSNorm,
+    TiedEmbedding,
 )  # fmt: skip
+from registry.plugins.periodic_layers import split
 from registry.plugins.common import FamilyParams
 
 
 class EncoderDecoderParams(FamilyParams):
     """Hyper-parameters of the encoder-decoder family."""
 
-    layout: Literal["t5", "bart"] = Field(description="checkpoint names: t5 (block.<i>.layer.<j>) or bart (layers.<i>)")
+    layout: Literal["t5", "switch", "bart"] = Field(
+        description="checkpoint names: t5 (block.<i>.layer.<j>), switch (t5's, the feed-forward at mlp) or bart (layers.<i>)"
+    )
     architecture: Literal["conditional_generation", "model", "encoder"] = Field(
         "conditional_generation",
         description="conditional_generation: both stacks and the LM head; model: both stacks; encoder: the encoder only",
@@ -92,6 +104,17 @@ class EncoderDecoderParams(FamilyParams):
     decoder_vocab_size: PositiveInt | None = Field(
         None, description="Marian: rows of the decoder's own embedding (untied or unshared) and, unshared, of the LM head"
     )
+    n_experts: PositiveInt | None = Field(None, description="routed experts of a sparse layer's feed-forward (Switch)")
+    top_k: PositiveInt = Field(1, description="routed experts used per token")
+    router_bias: bool = Field(False, description="a bias on the router")
+    encoder_moe_period: PositiveInt | None = Field(
+        None, description="encoder layers i with i % period == offset have a MoE feed-forward (default: none)"
+    )
+    encoder_moe_offset: NonNegativeInt = Field(0, description="see encoder_moe_period")
+    decoder_moe_period: PositiveInt | None = Field(
+        None, description="decoder layers i with i % period == offset have a MoE feed-forward (default: none)"
+    )
+    decoder_moe_offset: NonNegativeInt = Field(0, description="see decoder_moe_period")
 
     @model_validator(mode="after")
     def _check(self) -> EncoderDecoderParams:
@@ -107,6 +130,14 @@ class EncoderDecoderParams(FamilyParams):
             raise FieldError(name, "the bart layout has no relative attention bias or LongT5 attention")
         if self.encoder_attention != "full" and self.relative_bias_every_layer:
             raise FieldError("encoder_attention", "LongT5's attention keeps the relative bias in layer 0 only")
+        for stack, period, offset in (("encoder", self.encoder_moe_period, self.encoder_moe_offset),
+                                      ("decoder", self.decoder_moe_period, self.decoder_moe_offset)):  # fmt: skip
+            if period is not None and self.n_experts is None:
+                raise FieldError(f"{stack}_moe_period", "MoE layers need n_experts")
+            if period is not None and offset >= period:
+                raise FieldError(f"{stack}_moe_offset", f"the offset ({offset}) must be smaller than the period ({period})")
+        if self.n_experts is not None and self.top_k > self.n_experts:
+            raise FieldError("top_k", f"top_k ({self.top_k}) exceeds n_experts ({self.n_experts})")
         return self
 
     @property
@@ -154,6 +185,10 @@ LAYOUTS = {
         final_norm="layer_norm", embedding_norm="layernorm_embedding",
     ),
 }  # fmt: skip
+LAYOUTS["switch"] = replace(LAYOUTS["t5"], ffn=("layer.1.mlp", "layer.2.mlp"))
+
+#: A sparse feed-forward's submodules in the switch layout.
+SWITCH_MOE_NAMES = {"router": "router.classifier", "experts": "experts"}
 
 #: LongT5's encoder self-attention module, by its attention type.
 LONGT5_ATTENTION = {"local": "LocalSelfAttention", "transient-global": "TransientGlobalSelfAttention"}
@@ -168,8 +203,9 @@ def _norm(p: EncoderDecoderParams, name: str) -> Block:
     return LayerNorm(name=name, dim=p.d_model)
 
 
-def _layer(p: EncoderDecoderParams, lay: Layout, decoder: bool, relative_bias: bool) -> list[Block]:
-    """One layer of a stack: self-attention, (decoder) cross-attention, feed-forward, each with its norm."""
+def _layer(p: EncoderDecoderParams, lay: Layout, decoder: bool, relative_bias: bool, sparse: bool = False) -> list[Block]:
+    """One layer of a stack: self-attention, (decoder) cross-attention, feed-forward (``sparse``: a MoE), each
+    with its norm."""
     heads = p.decoder_heads if decoder else p.n_heads
     d_ff = (p.decoder_d_ff or p.d_ff) if decoder else p.d_ff
 
@@ -192,11 +228,33 @@ def _layer(p: EncoderDecoderParams, lay: Layout, decoder: bool, relative_bias: b
     if decoder:
         blocks += [attention(lay.cross_attn, "encoder"), _norm(p, lay.cross_norm)]
     names = T5_GATED_NAMES if p.gated and p.layout == "t5" else lay.ffn_names
-    blocks += [
-        FeedForward(name=lay.ffn[decoder], d_model=p.d_model, d_ff=d_ff, gated=p.gated, bias=p.bias, names=names),
-        _norm(p, lay.ffn_norm[decoder]),
-    ]
-    return blocks
+    if sparse:
+        ffn: Block = MoE(name=lay.ffn[decoder], d_model=p.d_model, d_ff=d_ff, n_experts=p.n_experts, top_k=p.top_k,
+                         gated=p.gated, bias=p.bias, router_bias=p.router_bias, names=SWITCH_MOE_NAMES,
+                         expert_names=names)  # fmt: skip
+    else:
+        ffn = FeedForward(name=lay.ffn[decoder], d_model=p.d_model, d_ff=d_ff, gated=p.gated, bias=p.bias, names=names)
+    return [*blocks, ffn, _norm(p, lay.ffn_norm[decoder])]
+
+
+def _runs(p: EncoderDecoderParams, n_layers: int, decoder: bool) -> list[tuple[bool, bool, int, int, int]]:
+    """A stack's layers as runs ``(relative_bias, sparse, first, count, step)`` in layer order: layer 0 apart
+    when it alone holds the relative attention bias, the MoE layers (``i % period == offset``) apart."""
+    every = p.relative_attention_buckets is not None and p.relative_bias_every_layer
+    first_apart = p.relative_attention_buckets is not None and not every and n_layers > 0
+    stretches = [(0, 1, 1), (1, n_layers - 1, 1)] if first_apart else [(0, n_layers, 1)]
+    stack = "decoder" if decoder else "encoder"
+    period = p.decoder_moe_period if decoder else p.encoder_moe_period
+    offset = p.decoder_moe_offset if decoder else p.encoder_moe_offset
+    runs = []
+    for start, count, step in stretches:
+        if count <= 0:
+            continue
+        relative_bias = every or (first_apart and start == 0)
+        hits, others = ([], [(start, count, step)]) if period is None else \
+            split((start, count, step), period, offset, f"{stack}_moe_period")
+        runs += [(relative_bias, True, *s) for s in hits] + [(relative_bias, False, *s) for s in others]
+    return sorted(runs, key=lambda run: run[2])
 
 
 def _stack(p: EncoderDecoderParams, lay: Layout, name: str, decoder: bool, shared: str) -> Module:
@@ -215,16 +273,9 @@ def _stack(p: EncoderDecoderParams, lay: Layout, name: str, decoder: bool, share
         blocks.append(Embedding(name="embed_positions", num_embeddings=rows, embedding_dim=p.d_model, role="position"))
     if p.embedding_norm:
         blocks.append(_norm(p, lay.embedding_norm))
-    if p.relative_attention_buckets is not None and p.relative_bias_every_layer and n_layers > 0:
-        blocks.append(Repeat(name=lay.layers, count=n_layers, blocks=_layer(p, lay, decoder, relative_bias=True)))
-        n_layers = 0
-    first_apart = p.relative_attention_buckets is not None and n_layers > 0
-    if first_apart:
-        blocks.append(Repeat(name=lay.layers, count=1, blocks=_layer(p, lay, decoder, relative_bias=True)))
-    rest = n_layers - first_apart
-    if rest > 0:
-        body = _layer(p, lay, decoder, relative_bias=False)
-        blocks.append(Repeat(name=lay.layers, count=rest, start=int(first_apart), blocks=body))
+    for relative_bias, sparse, start, count, step in _runs(p, n_layers, decoder):
+        body = _layer(p, lay, decoder, relative_bias, sparse)
+        blocks.append(Repeat(name=lay.layers, count=count, start=start, stride=step, blocks=body))
     if p.final_norm:
         blocks.append(_norm(p, lay.final_norm))
     return Module(name=name, blocks=blocks)
@@ -256,6 +307,7 @@ def register_families(register):
     """Register the ``encoder-decoder`` family."""
     register(
         Family(name="encoder-decoder", params=EncoderDecoderParams, build=build,
-               description="T5, mT5, umT5, LongT5, BART, mBART, Marian, Pegasus: encoder and decoder stacks with cross-attention",
+               description="T5, mT5, umT5, LongT5, Switch, BART, mBART, Marian, Pegasus, Blenderbot, PLBart, M2M100: encoder and "
+                           "decoder stacks with cross-attention",
                checkpoint_names=BART_NAMES)
     )  # fmt: skip

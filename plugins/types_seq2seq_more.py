@@ -1,5 +1,6 @@
 """More Hugging Face encoder-decoder model types → the ``encoder-decoder`` family, as transformers 5 builds
-them: BART-shaped ``blenderbot``, ``blenderbot-small``, ``plbart`` and ``m2m_100``.
+them: BART-shaped ``blenderbot``, ``blenderbot-small``, ``plbart`` and ``m2m_100``, and T5-shaped
+``switch_transformers`` with mixture-of-experts feed-forwards.
 
 Each differs from BART (:mod:`registry.plugins.encoder_decoder_types`) only in which norms and
 position tables its stacks hold; the layer tensors (``self_attn`` with ``q_proj``, ``k_proj``,
@@ -18,6 +19,17 @@ position tables its stacks hold; the layer tensors (``self_attn`` with ``q_proj`
   parameters: ``max_position_embeddings`` changes no shape), no ``layernorm_embedding``, a final
   ``layer_norm`` per stack; a ``d_model`` of 2 or 3, whose table transformers cannot build, is refused.
 
+Switch Transformers (``SwitchTransformersForConditionalGeneration``, ``…Model``, ``…EncoderModel``): T5's
+layers (scale-only norms, no biases, ``num_heads × d_kv`` attention, a relative attention bias in layer 0 of
+each stack, a ReLU feed-forward ``wi``, ``wo`` that is never gated: ``feed_forward_proj`` and ``is_gated_act``
+of published files change nothing), the feed-forward at ``layer.<j>.mlp``; in a stack of ``L`` layers with
+``S`` sparse ones the step is ``L // S`` (``S = 0``: ``L``; a file's ``encoder_sparse_step`` /
+``decoder_sparse_step`` wins, as transformers sets the file's fields last) and layer ``i`` is sparse when the
+step is 1 or ``i % step == 1`` (a step of 0: none). A sparse feed-forward is a top-1 router
+(``router.classifier``, ``d_model × num_experts``, with ``router_bias``) and ``num_experts`` experts of the
+dense shape (``num_selected_experts`` of old files is not read by transformers 5: one expert per token).
+Experts are named ``experts.<e>`` here, ``experts.expert_<e>`` in the checkpoints.
+
 ``final_logits_bias`` is a buffer (not counted); ``scale_embedding`` multiplies the embeddings by
 ``sqrt(d_model)``: no parameters. Each is a :class:`registry.Row` (transformers' defaults from
 :mod:`registry.plugins.generated_defaults`).
@@ -27,6 +39,7 @@ from __future__ import annotations
 
 from registry import ConfigReader, Params, Row, hookimpl
 from registry.plugins.encoder_decoder_types import BART_FIXED, BART_READS, BART_SHAPE_FREE
+from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import hf_row
 
 #: The classes each model type's ``architectures`` may name, and what each builds.
@@ -35,6 +48,8 @@ ARCHITECTURES = {
     "BlenderbotSmallForConditionalGeneration": "conditional_generation", "BlenderbotSmallModel": "model",
     "PLBartForConditionalGeneration": "conditional_generation", "PLBartModel": "model",
     "M2M100ForConditionalGeneration": "conditional_generation", "M2M100Model": "model",
+    "SwitchTransformersForConditionalGeneration": "conditional_generation", "SwitchTransformersModel": "model",
+    "SwitchTransformersEncoderModel": "encoder",
 }  # fmt: skip
 
 
@@ -60,8 +75,43 @@ def _sinusoid(cfg: ConfigReader, cls: str, params: Params) -> None:
                         "by d_model // 2 - 1 and cannot build the model)")  # fmt: skip
 
 
+def _switch(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Switch Transformers): the decoder's layers (num_layers' when null; absent: the class's 12) and which
+    layers of each stack are sparse, as transformers' SwitchTransformersStack chooses them."""
+    n_encoder = params["n_encoder_layers"][1]
+    n_decoder = cfg.int("num_decoder_layers", DEFAULTS["switch_transformers"]["num_decoder_layers"], nullable=True,
+                        minimum=0)  # fmt: skip
+    n_decoder = n_encoder if n_decoder is None else n_decoder
+    params["n_decoder_layers"] = ("num_decoder_layers", n_decoder)
+    for stack, n_layers in (("encoder", n_encoder), ("decoder", n_decoder)):
+        sparse = cfg.int(f"num_sparse_{stack}_layers", DEFAULTS["switch_transformers"][f"num_sparse_{stack}_layers"],
+                         minimum=0)  # fmt: skip
+        step = n_layers // sparse if sparse > 0 else n_layers
+        field = f"{stack}_sparse_step" if cfg.has(f"{stack}_sparse_step") else f"num_sparse_{stack}_layers"
+        step = cfg.int(f"{stack}_sparse_step", step, minimum=0)
+        if step > 0:  # layer i is sparse when step == 1 or i % step == 1
+            params[f"{stack}_moe_period"] = (field, step)
+            params[f"{stack}_moe_offset"] = (field, 0 if step == 1 else 1)
+
+
 #: M2M100's reads: its positions have no parameters.
 _NO_POSITIONS = {k: v for k, v in BART_READS.items() if k != "n_positions"}
+
+_SWITCH_READS = {
+    "vocab_size": "vocab_size", "d_model": "d_model|hidden_size", "n_encoder_layers": "num_layers|num_hidden_layers",
+    "n_heads": "num_heads|num_attention_heads", "head_dim": "d_kv", "d_ff": "d_ff",
+    "relative_attention_buckets": "relative_attention_num_buckets", "n_experts": "num_experts",
+    "router_bias": "router_bias", "tie_embeddings": "tie_word_embeddings", "tie_lm_head": "tie_word_embeddings",
+}  # fmt: skip
+_SWITCH_FIXED = {"layout": "switch", "bias": False, "norm": "rms_norm", "final_norm": True, "gated": False, "top_k": 1}
+#: Old files' feed_forward_proj, is_gated_act, num_selected_experts, router_type and batch_prioritized_routing are
+#: no fields of transformers 5's configuration and build nothing.
+_SWITCH_SHAPE_FREE = (
+    "relative_attention_max_distance", "dropout_rate", "layer_norm_epsilon", "initializer_factor", "dense_act_fn",
+    "expert_capacity", "router_jitter_noise", "router_dtype", "router_ignore_padding_tokens", "router_z_loss_coef",
+    "router_aux_loss_coef", "add_router_probs", "feed_forward_proj", "is_gated_act", "num_selected_experts",
+    "router_type", "batch_prioritized_routing",
+)  # fmt: skip
 
 #: Every row of this plugin.
 ROWS = (
@@ -69,6 +119,8 @@ ROWS = (
                final_norm=True),
     _bart_like("blenderbot-small", "BlenderbotSmall", embedding_norm=True, final_norm=False),
     _bart_like("plbart", "PLBart", position_offset=2, embedding_norm=True, final_norm=False),
+    hf_row("switch_transformers", "encoder-decoder", tuple(c for c in ARCHITECTURES if c.startswith("Switch")),
+           _SWITCH_READS, _architecture, _switch, fixed=_SWITCH_FIXED, shape_free=_SWITCH_SHAPE_FREE),
     _bart_like("m2m_100", "M2M100", _sinusoid, reads=_NO_POSITIONS, shape_free=("max_position_embeddings",),
                embedding_norm=False, final_norm=True),
 )  # fmt: skip
