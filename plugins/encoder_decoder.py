@@ -1,6 +1,6 @@
 """Encoder-decoder transformers: an encoder stack, a decoder stack with cross-attention, a shared
 token embedding and an LM head (T5, T5 v1.1 / Flan-T5, mT5, umT5, LongT5, Switch Transformers, BART, mBART,
-Marian, Pegasus, Blenderbot, PLBart, M2M100).
+Marian, Pegasus, Blenderbot, PLBart, M2M100, MVP).
 
 One family, ``encoder-decoder``, with independent switches: the checkpoint layout
 (``layout``: where each tensor lives and what it is called), the norm kind (``rms_norm``:
@@ -20,7 +20,11 @@ shared table but untied embeddings the decoder's own table has ``decoder_vocab_s
 mixture-of-experts feed-forwards (Switch Transformers): in the layers ``i`` of a stack with ``i % period ==
 offset`` (``encoder_moe_period``, ``encoder_moe_offset``; the decoder's likewise) the feed-forward is a
 router (``d_model × n_experts``) and ``n_experts`` experts of the dense feed-forward's shape, ``top_k`` of
-them used per token.
+them used per token. MVP's prompts (``prompt_length``): the decoder holds a ``self_attn_prompt`` and a
+``cross_attn_prompt``, each a ``prompt_embedding`` (``prompt_length × d_model``) and ``prompt_trans``, a
+``d_model → prompt_mid_dim → n_layers · 2 · d_model`` MLP with biases (keys and values prefixed to every layer's
+attention); transformers 5's ``MvpModel`` builds no encoder prompt (it hands ``use_prompt`` to ``MvpEncoder``'s
+``embed_tokens`` argument), and neither does this family.
 
 Tensor names follow the published checkpoints, which transformers 5 also uses in memory:
 
@@ -115,6 +119,10 @@ class EncoderDecoderParams(FamilyParams):
         None, description="decoder layers i with i % period == offset have a MoE feed-forward (default: none)"
     )
     decoder_moe_offset: NonNegativeInt = Field(0, description="see decoder_moe_period")
+    prompt_length: PositiveInt | None = Field(
+        None, description="MVP: rows of the decoder's prompt embeddings (default: no prompts)"
+    )
+    prompt_mid_dim: PositiveInt | None = Field(None, description="MVP: inner width of the prompts' MLP")
 
     @model_validator(mode="after")
     def _check(self) -> EncoderDecoderParams:
@@ -136,6 +144,8 @@ class EncoderDecoderParams(FamilyParams):
                 raise FieldError(f"{stack}_moe_period", "MoE layers need n_experts")
             if period is not None and offset >= period:
                 raise FieldError(f"{stack}_moe_offset", f"the offset ({offset}) must be smaller than the period ({period})")
+        if self.prompt_length is not None and self.prompt_mid_dim is None:
+            raise FieldError("prompt_mid_dim", "prompts (prompt_length) need prompt_mid_dim")
         if self.n_experts is not None and self.top_k > self.n_experts:
             raise FieldError("top_k", f"top_k ({self.top_k}) exceeds n_experts ({self.n_experts})")
         return self
@@ -203,7 +213,8 @@ def _norm(p: EncoderDecoderParams, name: str) -> Block:
     return LayerNorm(name=name, dim=p.d_model)
 
 
-def _layer(p: EncoderDecoderParams, lay: Layout, decoder: bool, relative_bias: bool, sparse: bool = False) -> list[Block]:
+def _layer(p: EncoderDecoderParams, lay: Layout, decoder: bool, relative_bias: bool,
+           sparse: bool = False) -> list[Block]:  # fmt: skip
     """One layer of a stack: self-attention, (decoder) cross-attention, feed-forward (``sparse``: a MoE), each
     with its norm."""
     heads = p.decoder_heads if decoder else p.n_heads
@@ -257,6 +268,20 @@ def _runs(p: EncoderDecoderParams, n_layers: int, decoder: bool) -> list[tuple[b
     return sorted(runs, key=lambda run: run[2])
 
 
+def _prompt(p: EncoderDecoderParams, name: str, n_layers: int) -> Module:
+    """MVP's layer-wise prompt: an embedding and an MLP to keys and values for every layer (none of zero layers:
+    that output has no parameters)."""
+    blocks: list[Block] = [
+        Embedding(name="prompt_embedding", num_embeddings=p.prompt_length, embedding_dim=p.d_model, role="other"),
+        Linear(name="prompt_trans.0", in_features=p.d_model, out_features=p.prompt_mid_dim, bias=True,
+               component="attention"),
+    ]  # fmt: skip
+    if n_layers:
+        blocks.append(Linear(name="prompt_trans.2", in_features=p.prompt_mid_dim, out_features=n_layers * 2 * p.d_model,
+                             bias=True, component="attention"))  # fmt: skip
+    return Module(name=name, blocks=blocks)
+
+
 def _stack(p: EncoderDecoderParams, lay: Layout, name: str, decoder: bool, shared: str) -> Module:
     """An encoder or decoder stack: embeddings, its layers as runs (layer 0 apart when it holds the
     relative attention bias), and its norms."""
@@ -278,6 +303,8 @@ def _stack(p: EncoderDecoderParams, lay: Layout, name: str, decoder: bool, share
         blocks.append(Repeat(name=lay.layers, count=count, start=start, stride=step, blocks=body))
     if p.final_norm:
         blocks.append(_norm(p, lay.final_norm))
+    if p.prompt_length is not None and decoder:
+        blocks += [_prompt(p, "self_attn_prompt", n_layers), _prompt(p, "cross_attn_prompt", n_layers)]
     return Module(name=name, blocks=blocks)
 
 
@@ -307,7 +334,7 @@ def register_families(register):
     """Register the ``encoder-decoder`` family."""
     register(
         Family(name="encoder-decoder", params=EncoderDecoderParams, build=build,
-               description="T5, mT5, umT5, LongT5, Switch, BART, mBART, Marian, Pegasus, Blenderbot, PLBart, M2M100: encoder and "
-                           "decoder stacks with cross-attention",
+               description="T5, mT5, umT5, LongT5, Switch, BART, mBART, Marian, Pegasus, Blenderbot, PLBart, M2M100, "
+                           "MVP: encoder and decoder stacks with cross-attention",
                checkpoint_names=BART_NAMES)
     )  # fmt: skip

@@ -1,5 +1,5 @@
 """More Hugging Face encoder-decoder model types → the ``encoder-decoder`` family, as transformers 5 builds
-them: BART-shaped ``blenderbot``, ``blenderbot-small``, ``plbart`` and ``m2m_100``, and T5-shaped
+them: BART-shaped ``blenderbot``, ``blenderbot-small``, ``plbart``, ``mvp`` and ``m2m_100``, and T5-shaped
 ``switch_transformers`` with mixture-of-experts feed-forwards.
 
 Each differs from BART (:mod:`registry.plugins.encoder_decoder_types`) only in which norms and
@@ -15,6 +15,11 @@ position tables its stacks hold; the layer tensors (``self_attn`` with ``q_proj`
   without offset, ``layernorm_embedding``, no final norm;
 * PLBart: BART's layout exactly (positions with an offset of 2 rows, ``layernorm_embedding``, no final
   norm);
+* MVP (``MvpForConditionalGeneration``, ``MvpModel``): BART's layout; ``use_prompt`` adds the decoder's prompts
+  (``self_attn_prompt`` and ``cross_attn_prompt``: an embedding of ``prompt_length`` rows and a
+  ``d_model → prompt_mid_dim → layers · 2 · d_model`` MLP each). transformers 5's ``MvpModel`` builds no
+  encoder prompt (it passes ``use_prompt`` where ``MvpEncoder`` takes ``embed_tokens``), so a published
+  checkpoint's ``encoder.self_attn_prompt`` is not loaded, and not counted here (a note says so);
 * M2M100 (also NLLB-200's dense checkpoints): sinusoidal positions held as a non-persistent buffer (no
   parameters: ``max_position_embeddings`` changes no shape), no ``layernorm_embedding``, a final
   ``layer_norm`` per stack; a ``d_model`` of 2 or 3, whose table transformers cannot build, is refused.
@@ -48,6 +53,7 @@ ARCHITECTURES = {
     "BlenderbotSmallForConditionalGeneration": "conditional_generation", "BlenderbotSmallModel": "model",
     "PLBartForConditionalGeneration": "conditional_generation", "PLBartModel": "model",
     "M2M100ForConditionalGeneration": "conditional_generation", "M2M100Model": "model",
+    "MvpForConditionalGeneration": "conditional_generation", "MvpModel": "model",
     "SwitchTransformersForConditionalGeneration": "conditional_generation", "SwitchTransformersModel": "model",
     "SwitchTransformersEncoderModel": "encoder",
 }  # fmt: skip
@@ -94,6 +100,19 @@ def _switch(cfg: ConfigReader, cls: str, params: Params) -> None:
             params[f"{stack}_moe_offset"] = (field, 0 if step == 1 else 1)
 
 
+def _prompts(cfg: ConfigReader, cls: str, params: Params) -> tuple[str, ...]:
+    """Rule (MVP): the prompts' sizes when ``use_prompt`` is true (else they change no shape), with a note on the
+    encoder's prompt transformers does not build."""
+    if not cfg.bool("use_prompt", DEFAULTS["mvp"]["use_prompt"]):
+        cfg.read.update(("prompt_length", "prompt_mid_dim"))
+        return ()
+    for field in ("prompt_length", "prompt_mid_dim"):
+        params[field] = (field, cfg.int(field, DEFAULTS["mvp"][field]))
+    return (f"{cfg.path}: use_prompt: transformers 5 builds the decoder's prompts only (MvpModel hands use_prompt to "
+            "MvpEncoder's embed_tokens argument), as counted here; a checkpoint's encoder.self_attn_prompt is left "
+            "unloaded",)  # fmt: skip
+
+
 #: M2M100's reads: its positions have no parameters.
 _NO_POSITIONS = {k: v for k, v in BART_READS.items() if k != "n_positions"}
 
@@ -121,6 +140,7 @@ ROWS = (
     _bart_like("plbart", "PLBart", position_offset=2, embedding_norm=True, final_norm=False),
     hf_row("switch_transformers", "encoder-decoder", tuple(c for c in ARCHITECTURES if c.startswith("Switch")),
            _SWITCH_READS, _architecture, _switch, fixed=_SWITCH_FIXED, shape_free=_SWITCH_SHAPE_FREE),
+    _bart_like("mvp", "Mvp", _prompts, position_offset=2, embedding_norm=True, final_norm=False),
     _bart_like("m2m_100", "M2M100", _sinusoid, reads=_NO_POSITIONS, shape_free=("max_position_embeddings",),
                embedding_norm=False, final_norm=True),
 )  # fmt: skip

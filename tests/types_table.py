@@ -736,6 +736,12 @@ ROWS: list[Row] = [
                   R({"attn_config.qk_ln": True}, "attn_config", "q_ln and k_ln"))),
     Row("mt5", t5_like("MT5"), T5_SIZES, refusal_base={**T5, "architectures": ["MT5ForConditionalGeneration"]},
         refusals=(R({"feed_forward_proj": "fast-gelu"}, "feed_forward_proj", "is not of the form"),)),
+    Row("mvp", lm("Mvp", "ForConditionalGeneration"),
+        {**BART_SIZES, "use_prompt": Optional(flag), "prompt_length": Optional(ints(1, 5)),
+         "prompt_mid_dim": Optional(ints(1, 8))},
+        refusal_base={**BART, "architectures": ["MvpModel"], "use_prompt": True},
+        refusals=(R({"prompt_length": 0}, "prompt_length", "must be >= 1"),
+                  R({"use_prompt": "yes"}, "use_prompt", "true or false"))),
     Row("nemotron", lm("Nemotron"), {**GQA, **HEAD_DIM, "intermediate_size": ints(1, 64), **ATTENTION_BIAS,
                                      "mlp_bias": flag},
         refusals=(R({"architectures": ["NemotronForCausalLM"]}, "num_key_value_heads"),)),  # transformers needs it
