@@ -20,7 +20,7 @@ shared table but untied embeddings the decoder's own table has ``decoder_vocab_s
 mixture-of-experts feed-forwards (Switch Transformers): in the layers ``i`` of a stack with ``i % period ==
 offset`` (``encoder_moe_period``, ``encoder_moe_offset``; the decoder's likewise) the feed-forward is a
 router (``d_model × n_experts``) and ``n_experts`` experts of the dense feed-forward's shape, ``top_k`` of
-them used per token. MVP's prompts (``prompt_length``): the decoder holds a ``self_attn_prompt`` and a
+them used per token (NLLB-MoE: the layout ``nllb_moe``, top-2). MVP's prompts (``prompt_length``): the decoder holds a ``self_attn_prompt`` and a
 ``cross_attn_prompt``, each a ``prompt_embedding`` (``prompt_length × d_model``) and ``prompt_trans``, a
 ``d_model → prompt_mid_dim → n_layers · 2 · d_model`` MLP with biases (keys and values prefixed to every layer's
 attention); transformers 5's ``MvpModel`` builds no encoder prompt (it hands ``use_prompt`` to ``MvpEncoder``'s
@@ -40,6 +40,9 @@ Tensor names follow the published checkpoints, which transformers 5 also uses in
   ``v_proj``, ``out_proj``), ``…self_attn_layer_norm``, ``…fc1``, ``…fc2``,
   ``…final_layer_norm``; decoder layers add ``encoder_attn`` and ``encoder_attn_layer_norm``;
   ``lm_head``. The bare model (``architecture = "model"``) drops the ``model.`` prefix.
+* ``layout = "nllb_moe"``: bart's, with the decoder's ``cross_attention`` and ``cross_attention_layer_norm``,
+  and the feed-forward at ``ffn`` (``fc1``, ``fc2``; sparse: ``ffn.router.classifier``, ``ffn.experts.<e>``,
+  ``experts.expert_<e>`` in the checkpoints) with its norm ``ff_layer_norm``.
 
 What is not counted: BART's ``final_logits_bias`` (``1 × vocab_size``, stored in checkpoints) is a
 buffer of ``BartForConditionalGeneration``, not a parameter, so ``model.parameters()`` leaves it
@@ -68,8 +71,9 @@ from registry.plugins.common import FamilyParams
 class EncoderDecoderParams(FamilyParams):
     """Hyper-parameters of the encoder-decoder family."""
 
-    layout: Literal["t5", "switch", "bart"] = Field(
-        description="checkpoint names: t5 (block.<i>.layer.<j>), switch (t5's, the feed-forward at mlp) or bart (layers.<i>)"
+    layout: Literal["t5", "switch", "bart", "nllb_moe"] = Field(
+        description="checkpoint names: t5 (block.<i>.layer.<j>), switch (t5's, the feed-forward at mlp), bart "
+        "(layers.<i>) or nllb_moe (bart's, with cross_attention and ffn)"
     )
     architecture: Literal["conditional_generation", "model", "encoder"] = Field(
         "conditional_generation",
@@ -129,13 +133,13 @@ class EncoderDecoderParams(FamilyParams):
         for field, heads in (("n_heads", self.n_heads), ("n_decoder_heads", self.decoder_heads)):
             if self.head_dim is None and self.d_model % heads:
                 raise FieldError(field, f"{field} ({heads}) does not divide d_model ({self.d_model}) and no head_dim is given")
-        if self.gated and self.layout == "bart":
-            raise FieldError("gated", "the bart layout has no gated feed-forward (its layers hold fc1 and fc2)")
+        if self.gated and self.layout in ("bart", "nllb_moe"):
+            raise FieldError("gated", f"the {self.layout} layout has no gated feed-forward (its layers hold fc1 and fc2)")
         if self.position_offset and self.n_positions is None:
             raise FieldError("position_offset", "a position offset needs learned positions (n_positions)")
-        if self.layout == "bart" and (self.relative_bias_every_layer or self.encoder_attention != "full"):
+        if self.layout in ("bart", "nllb_moe") and (self.relative_bias_every_layer or self.encoder_attention != "full"):
             name = "relative_bias_every_layer" if self.relative_bias_every_layer else "encoder_attention"
-            raise FieldError(name, "the bart layout has no relative attention bias or LongT5 attention")
+            raise FieldError(name, f"the {self.layout} layout has no relative attention bias or LongT5 attention")
         if self.encoder_attention != "full" and self.relative_bias_every_layer:
             raise FieldError("encoder_attention", "LongT5's attention keeps the relative bias in layer 0 only")
         for stack, period, offset in (("encoder", self.encoder_moe_period, self.encoder_moe_offset),
@@ -196,6 +200,8 @@ LAYOUTS = {
     ),
 }  # fmt: skip
 LAYOUTS["switch"] = replace(LAYOUTS["t5"], ffn=("layer.1.mlp", "layer.2.mlp"))
+LAYOUTS["nllb_moe"] = replace(LAYOUTS["bart"], cross_attn="cross_attention", cross_norm="cross_attention_layer_norm",
+                              ffn=("ffn", "ffn"), ffn_norm=("ff_layer_norm", "ff_layer_norm"))  # fmt: skip
 
 #: A sparse feed-forward's submodules in the switch layout.
 SWITCH_MOE_NAMES = {"router": "router.classifier", "experts": "experts"}

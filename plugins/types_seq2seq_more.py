@@ -1,6 +1,6 @@
 """More Hugging Face encoder-decoder model types → the ``encoder-decoder`` family, as transformers 5 builds
-them: BART-shaped ``blenderbot``, ``blenderbot-small``, ``plbart``, ``mvp`` and ``m2m_100``, and T5-shaped
-``switch_transformers`` with mixture-of-experts feed-forwards.
+them: BART-shaped ``blenderbot``, ``blenderbot-small``, ``plbart``, ``mvp``, ``m2m_100`` and ``nllb-moe``, and
+T5-shaped ``switch_transformers``, the last two with mixture-of-experts feed-forwards.
 
 Each differs from BART (:mod:`registry.plugins.encoder_decoder_types`) only in which norms and
 position tables its stacks hold; the layer tensors (``self_attn`` with ``q_proj``, ``k_proj``,
@@ -23,6 +23,12 @@ position tables its stacks hold; the layer tensors (``self_attn`` with ``q_proj`
 * M2M100 (also NLLB-200's dense checkpoints): sinusoidal positions held as a non-persistent buffer (no
   parameters: ``max_position_embeddings`` changes no shape), no ``layernorm_embedding``, a final
   ``layer_norm`` per stack; a ``d_model`` of 2 or 3, whose table transformers cannot build, is refused.
+
+NLLB-MoE (``NllbMoeForConditionalGeneration``, ``NllbMoeModel``): M2M100's stacks (sinusoidal positions without
+parameters, final ``layer_norm``s) in the ``nllb_moe`` layout (``cross_attention``, ``ffn``, ``ff_layer_norm``);
+layer ``i`` of a stack is sparse when ``(i + 1) % step == 0`` (``encoder_sparse_step``, ``decoder_sparse_step``;
+0: none): a top-2 router (``ffn.router.classifier``) and ``num_experts`` experts of ``fc1``, ``fc2`` with
+biases, 2 of them used per token.
 
 Switch Transformers (``SwitchTransformersForConditionalGeneration``, ``…Model``, ``…EncoderModel``): T5's
 layers (scale-only norms, no biases, ``num_heads × d_kv`` attention, a relative attention bias in layer 0 of
@@ -54,6 +60,7 @@ ARCHITECTURES = {
     "PLBartForConditionalGeneration": "conditional_generation", "PLBartModel": "model",
     "M2M100ForConditionalGeneration": "conditional_generation", "M2M100Model": "model",
     "MvpForConditionalGeneration": "conditional_generation", "MvpModel": "model",
+    "NllbMoeForConditionalGeneration": "conditional_generation", "NllbMoeModel": "model",
     "SwitchTransformersForConditionalGeneration": "conditional_generation", "SwitchTransformersModel": "model",
     "SwitchTransformersEncoderModel": "encoder",
 }  # fmt: skip
@@ -113,6 +120,20 @@ def _prompts(cfg: ConfigReader, cls: str, params: Params) -> tuple[str, ...]:
             "unloaded",)  # fmt: skip
 
 
+def _nllb_moe(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (NLLB-MoE): the sparse layers of each stack, those with (i + 1) % step == 0 (a step of 0: none); fewer
+    than 2 experts refused (the router picks 2 per token)."""
+    field, n_experts = params["n_experts"]
+    if n_experts < 2:
+        raise cfg.error(field, f"{n_experts} expert(s): the top-2 router needs at least 2")
+    for stack in ("encoder", "decoder"):
+        field = f"{stack}_sparse_step"
+        step = cfg.int(field, DEFAULTS["nllb-moe"][field], minimum=0)
+        if step > 0:
+            params[f"{stack}_moe_period"] = (field, step)
+            params[f"{stack}_moe_offset"] = (field, step - 1)
+
+
 #: M2M100's reads: its positions have no parameters.
 _NO_POSITIONS = {k: v for k, v in BART_READS.items() if k != "n_positions"}
 
@@ -132,6 +153,16 @@ _SWITCH_SHAPE_FREE = (
     "router_type", "batch_prioritized_routing",
 )  # fmt: skip
 
+_NLLB_MOE_READS = {**_NO_POSITIONS, "n_experts": "num_experts", "router_bias": "router_bias"}
+#: router_type, batch_prioritized_routing and router_jitter_noise of the published file are no fields of
+#: transformers 5's configuration and build nothing.
+_NLLB_MOE_SHAPE_FREE = (
+    "max_position_embeddings", "expert_capacity", "router_dtype", "router_ignore_padding_tokens",
+    "router_z_loss_coef", "router_aux_loss_coef", "output_router_logits", "moe_eval_capacity_token_fraction",
+    "moe_token_dropout", "normalize_router_prob_before_dropping", "second_expert_policy", "router_type",
+    "batch_prioritized_routing", "router_jitter_noise",
+)  # fmt: skip
+
 #: Every row of this plugin.
 ROWS = (
     _bart_like("blenderbot", "Blenderbot", shape_free=("encoder_no_repeat_ngram_size",), embedding_norm=False,
@@ -140,6 +171,8 @@ ROWS = (
     _bart_like("plbart", "PLBart", position_offset=2, embedding_norm=True, final_norm=False),
     hf_row("switch_transformers", "encoder-decoder", tuple(c for c in ARCHITECTURES if c.startswith("Switch")),
            _SWITCH_READS, _architecture, _switch, fixed=_SWITCH_FIXED, shape_free=_SWITCH_SHAPE_FREE),
+    _bart_like("nllb-moe", "NllbMoe", _sinusoid, _nllb_moe, reads=_NLLB_MOE_READS, shape_free=_NLLB_MOE_SHAPE_FREE,
+               layout="nllb_moe", embedding_norm=False, final_norm=True, top_k=2),
     _bart_like("mvp", "Mvp", _prompts, position_offset=2, embedding_norm=True, final_norm=False),
     _bart_like("m2m_100", "M2M100", _sinusoid, reads=_NO_POSITIONS, shape_free=("max_position_embeddings",),
                embedding_norm=False, final_norm=True),
