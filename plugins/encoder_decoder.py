@@ -1,6 +1,6 @@
 """Encoder-decoder transformers: an encoder stack, a decoder stack with cross-attention, a shared
 token embedding and an LM head (T5, T5 v1.1 / Flan-T5, mT5, umT5, LongT5, Switch Transformers, BART, mBART,
-Marian, Pegasus, Blenderbot, PLBart, M2M100, MVP).
+Marian, Pegasus, Blenderbot, PLBart, M2M100, MVP, NLLB-MoE, LED).
 
 One family, ``encoder-decoder``, with independent switches: the checkpoint layout
 (``layout``: where each tensor lives and what it is called), the norm kind (``rms_norm``:
@@ -20,7 +20,10 @@ shared table but untied embeddings the decoder's own table has ``decoder_vocab_s
 mixture-of-experts feed-forwards (Switch Transformers): in the layers ``i`` of a stack with ``i % period ==
 offset`` (``encoder_moe_period``, ``encoder_moe_offset``; the decoder's likewise) the feed-forward is a
 router (``d_model × n_experts``) and ``n_experts`` experts of the dense feed-forward's shape, ``top_k`` of
-them used per token (NLLB-MoE: the layout ``nllb_moe``, top-2). MVP's prompts (``prompt_length``): the decoder holds a ``self_attn_prompt`` and a
+them used per token (NLLB-MoE: the layout ``nllb_moe``, top-2). LED: the layout ``led`` (bart's names under
+``led.``), whose encoder self-attention is Longformer's (``self_attn.longformer_self_attn.query``, ``key``,
+``value`` and ``query_global``, ``key_global``, ``value_global``, all ``d_model × d_model`` with biases, and
+``self_attn.output``), and ``decoder_n_positions`` rows of decoder positions. MVP's prompts (``prompt_length``): the decoder holds a ``self_attn_prompt`` and a
 ``cross_attn_prompt``, each a ``prompt_embedding`` (``prompt_length × d_model``) and ``prompt_trans``, a
 ``d_model → prompt_mid_dim → n_layers · 2 · d_model`` MLP with biases (keys and values prefixed to every layer's
 attention); transformers 5's ``MvpModel`` builds no encoder prompt (it hands ``use_prompt`` to ``MvpEncoder``'s
@@ -71,9 +74,10 @@ from registry.plugins.common import FamilyParams
 class EncoderDecoderParams(FamilyParams):
     """Hyper-parameters of the encoder-decoder family."""
 
-    layout: Literal["t5", "switch", "bart", "nllb_moe"] = Field(
+    layout: Literal["t5", "switch", "bart", "nllb_moe", "led"] = Field(
         description="checkpoint names: t5 (block.<i>.layer.<j>), switch (t5's, the feed-forward at mlp), bart "
-        "(layers.<i>) or nllb_moe (bart's, with cross_attention and ffn)"
+        "(layers.<i>), nllb_moe (bart's, with cross_attention and ffn) or led (bart's under led., Longformer encoder "
+        "attention)"
     )
     architecture: Literal["conditional_generation", "model", "encoder"] = Field(
         "conditional_generation",
@@ -101,6 +105,9 @@ class EncoderDecoderParams(FamilyParams):
         "full", description="LongT5's encoder attention: local, or transient-global (global bias and norm); full: T5's"
     )
     n_positions: PositiveInt | None = Field(None, description="learned position embedding rows before the offset")
+    decoder_n_positions: PositiveInt | None = Field(
+        None, description="LED: the decoder's learned position rows (default n_positions)"
+    )
     position_offset: NonNegativeInt = Field(0, description="extra position rows (BART: 2)")
     embedding_norm: bool = Field(False, description="a norm after the embeddings of each stack (BART's layernorm_embedding)")
     final_norm: bool = Field(True, description="a norm after the last layer of each stack")
@@ -133,11 +140,13 @@ class EncoderDecoderParams(FamilyParams):
         for field, heads in (("n_heads", self.n_heads), ("n_decoder_heads", self.decoder_heads)):
             if self.head_dim is None and self.d_model % heads:
                 raise FieldError(field, f"{field} ({heads}) does not divide d_model ({self.d_model}) and no head_dim is given")
-        if self.gated and self.layout in ("bart", "nllb_moe"):
+        if self.gated and self.layout in ("bart", "nllb_moe", "led"):
             raise FieldError("gated", f"the {self.layout} layout has no gated feed-forward (its layers hold fc1 and fc2)")
+        if self.decoder_n_positions is not None and self.n_positions is None:
+            raise FieldError("decoder_n_positions", "the decoder's positions need the encoder's (n_positions)")
         if self.position_offset and self.n_positions is None:
             raise FieldError("position_offset", "a position offset needs learned positions (n_positions)")
-        if self.layout in ("bart", "nllb_moe") and (self.relative_bias_every_layer or self.encoder_attention != "full"):
+        if self.layout in ("bart", "nllb_moe", "led") and (self.relative_bias_every_layer or self.encoder_attention != "full"):
             name = "relative_bias_every_layer" if self.relative_bias_every_layer else "encoder_attention"
             raise FieldError(name, f"the {self.layout} layout has no relative attention bias or LongT5 attention")
         if self.encoder_attention != "full" and self.relative_bias_every_layer:
@@ -200,8 +209,15 @@ LAYOUTS = {
     ),
 }  # fmt: skip
 LAYOUTS["switch"] = replace(LAYOUTS["t5"], ffn=("layer.1.mlp", "layer.2.mlp"))
+LAYOUTS["led"] = replace(LAYOUTS["bart"], lm_prefix="led")
 LAYOUTS["nllb_moe"] = replace(LAYOUTS["bart"], cross_attn="cross_attention", cross_norm="cross_attention_layer_norm",
                               ffn=("ffn", "ffn"), ffn_norm=("ff_layer_norm", "ff_layer_norm"))  # fmt: skip
+
+#: LED's encoder self-attention (Longformer's): its projections, and the global ones beside them.
+LONGFORMER_NAMES = {"q": "longformer_self_attn.query", "k": "longformer_self_attn.key",
+                    "v": "longformer_self_attn.value", "o": "output"}  # fmt: skip
+LONGFORMER_GLOBAL = ("longformer_self_attn.query_global", "longformer_self_attn.key_global",
+                     "longformer_self_attn.value_global")  # fmt: skip
 
 #: A sparse feed-forward's submodules in the switch layout.
 SWITCH_MOE_NAMES = {"router": "router.classifier", "experts": "experts"}
@@ -226,14 +242,20 @@ def _layer(p: EncoderDecoderParams, lay: Layout, decoder: bool, relative_bias: b
     heads = p.decoder_heads if decoder else p.n_heads
     d_ff = (p.decoder_d_ff or p.d_ff) if decoder else p.d_ff
 
-    def attention(name: str, kv_cache: str) -> Attention:  # kv_cache: what decoding keeps (no parameters)
+    def attention(name: str, kv_cache: str, names: dict[str, str] = lay.attention_names) -> Attention:
+        # kv_cache: what decoding keeps (no parameters)
         return Attention(name=name, d_model=p.d_model, n_heads=heads, head_dim=p.head_dim, bias=p.bias,
-                         names=lay.attention_names, kv_cache=kv_cache)  # fmt: skip
+                         names=names, kv_cache=kv_cache)  # fmt: skip
 
     self_attn = lay.self_attn
     if not decoder and p.encoder_attention != "full":  # LongT5's encoder attention modules
         self_attn = self_attn.replace("SelfAttention", LONGT5_ATTENTION[p.encoder_attention])
-    blocks: list[Block] = [attention(self_attn, "self" if decoder else "none"), _norm(p, lay.self_norm)]
+    if p.layout == "led" and not decoder:  # Longformer's attention, with global projections of d_model
+        blocks: list[Block] = [attention(self_attn, "none", LONGFORMER_NAMES), _norm(p, lay.self_norm)]
+        blocks += [Linear(name=f"{self_attn}.{name}", in_features=p.d_model, out_features=p.d_model, bias=True,
+                          component="attention") for name in LONGFORMER_GLOBAL]  # fmt: skip
+    else:
+        blocks = [attention(self_attn, "self" if decoder else "none"), _norm(p, lay.self_norm)]
     if relative_bias and p.relative_attention_buckets:
         blocks.append(Embedding(name=f"{self_attn}.relative_attention_bias", role="position",
                                 num_embeddings=p.relative_attention_buckets, embedding_dim=heads))  # fmt: skip
@@ -300,7 +322,7 @@ def _stack(p: EncoderDecoderParams, lay: Layout, name: str, decoder: bool, share
         embed = Embedding(name="embed_tokens", num_embeddings=rows, embedding_dim=p.d_model, role="token")
     blocks: list[Block] = [embed]
     if p.n_positions is not None:
-        rows = p.n_positions + p.position_offset
+        rows = (p.decoder_n_positions or p.n_positions if decoder else p.n_positions) + p.position_offset
         blocks.append(Embedding(name="embed_positions", num_embeddings=rows, embedding_dim=p.d_model, role="position"))
     if p.embedding_norm:
         blocks.append(_norm(p, lay.embedding_norm))
@@ -341,6 +363,6 @@ def register_families(register):
     register(
         Family(name="encoder-decoder", params=EncoderDecoderParams, build=build,
                description="T5, mT5, umT5, LongT5, Switch, BART, mBART, Marian, Pegasus, Blenderbot, PLBart, M2M100, "
-                           "MVP: encoder and decoder stacks with cross-attention",
+                           "MVP, NLLB-MoE, LED: encoder and decoder stacks with cross-attention",
                checkpoint_names=BART_NAMES)
     )  # fmt: skip

@@ -1,6 +1,6 @@
 """More Hugging Face encoder-decoder model types → the ``encoder-decoder`` family, as transformers 5 builds
-them: BART-shaped ``blenderbot``, ``blenderbot-small``, ``plbart``, ``mvp``, ``m2m_100`` and ``nllb-moe``, and
-T5-shaped ``switch_transformers``, the last two with mixture-of-experts feed-forwards.
+them: BART-shaped ``blenderbot``, ``blenderbot-small``, ``plbart``, ``mvp``, ``led``, ``m2m_100`` and
+``nllb-moe``, and T5-shaped ``switch_transformers``, the last two with mixture-of-experts feed-forwards.
 
 Each differs from BART (:mod:`registry.plugins.encoder_decoder_types`) only in which norms and
 position tables its stacks hold; the layer tensors (``self_attn`` with ``q_proj``, ``k_proj``,
@@ -20,6 +20,11 @@ position tables its stacks hold; the layer tensors (``self_attn`` with ``q_proj`
   ``d_model → prompt_mid_dim → layers · 2 · d_model`` MLP each). transformers 5's ``MvpModel`` builds no
   encoder prompt (it passes ``use_prompt`` where ``MvpEncoder`` takes ``embed_tokens``), so a published
   checkpoint's ``encoder.self_attn_prompt`` is not loaded, and not counted here (a note says so);
+* LED (``LEDForConditionalGeneration``, ``LEDModel``): BART's layers under ``led.``, the encoder's
+  self-attention Longformer's (``longformer_self_attn.query``, ``key``, ``value`` and their ``*_global`` twins,
+  ``output``), learned positions without offset of ``max_encoder_position_embeddings`` and
+  ``max_decoder_position_embeddings`` rows, ``layernorm_embedding``, no final norm; ``attention_window`` (one
+  even positive number, or one per encoder layer) changes no shape but is checked as transformers checks it;
 * M2M100 (also NLLB-200's dense checkpoints): sinusoidal positions held as a non-persistent buffer (no
   parameters: ``max_position_embeddings`` changes no shape), no ``layernorm_embedding``, a final
   ``layer_norm`` per stack; a ``d_model`` of 2 or 3, whose table transformers cannot build, is refused.
@@ -48,7 +53,7 @@ Experts are named ``experts.<e>`` here, ``experts.expert_<e>`` in the checkpoint
 
 from __future__ import annotations
 
-from registry import ConfigReader, Params, Row, hookimpl
+from registry import ConfigReader, Params, Row, hookimpl, short_value as short
 from registry.plugins.encoder_decoder_types import BART_FIXED, BART_READS, BART_SHAPE_FREE
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import hf_row
@@ -60,6 +65,7 @@ ARCHITECTURES = {
     "PLBartForConditionalGeneration": "conditional_generation", "PLBartModel": "model",
     "M2M100ForConditionalGeneration": "conditional_generation", "M2M100Model": "model",
     "MvpForConditionalGeneration": "conditional_generation", "MvpModel": "model",
+    "LEDForConditionalGeneration": "conditional_generation", "LEDModel": "model",
     "NllbMoeForConditionalGeneration": "conditional_generation", "NllbMoeModel": "model",
     "SwitchTransformersForConditionalGeneration": "conditional_generation", "SwitchTransformersModel": "model",
     "SwitchTransformersEncoderModel": "encoder",
@@ -134,6 +140,18 @@ def _nllb_moe(cfg: ConfigReader, cls: str, params: Params) -> None:
             params[f"{stack}_moe_offset"] = (field, step - 1)
 
 
+def _attention_window(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (LED): ``attention_window``, one even positive number or a list of them, one per encoder layer (as
+    transformers' LEDEncoder and LEDEncoderSelfAttention refuse any other)."""
+    window = cfg.raw("attention_window", DEFAULTS["led"]["attention_window"])
+    windows = window if isinstance(window, list) else [window]
+    if any(isinstance(w, bool) or not isinstance(w, int) or w <= 0 or w % 2 for w in windows):
+        raise cfg.error("attention_window", f"must be an even positive whole number or a list of them (got {short(window)})")
+    n_layers = params["n_encoder_layers"][1]
+    if isinstance(window, list) and len(window) != n_layers:
+        raise cfg.error("attention_window", f"lists {len(window)} windows for {n_layers} encoder layers")
+
+
 #: M2M100's reads: its positions have no parameters.
 _NO_POSITIONS = {k: v for k, v in BART_READS.items() if k != "n_positions"}
 
@@ -163,6 +181,9 @@ _NLLB_MOE_SHAPE_FREE = (
     "batch_prioritized_routing", "router_jitter_noise",
 )  # fmt: skip
 
+_LED_READS = {**BART_READS, "n_positions": "max_encoder_position_embeddings",
+              "decoder_n_positions": "max_decoder_position_embeddings"}  # fmt: skip
+
 #: Every row of this plugin.
 ROWS = (
     _bart_like("blenderbot", "Blenderbot", shape_free=("encoder_no_repeat_ngram_size",), embedding_norm=False,
@@ -174,6 +195,7 @@ ROWS = (
     _bart_like("nllb-moe", "NllbMoe", _sinusoid, _nllb_moe, reads=_NLLB_MOE_READS, shape_free=_NLLB_MOE_SHAPE_FREE,
                layout="nllb_moe", embedding_norm=False, final_norm=True, top_k=2),
     _bart_like("mvp", "Mvp", _prompts, position_offset=2, embedding_norm=True, final_norm=False),
+    _bart_like("led", "LED", _attention_window, reads=_LED_READS, layout="led", embedding_norm=True, final_norm=False),
     _bart_like("m2m_100", "M2M100", _sinusoid, reads=_NO_POSITIONS, shape_free=("max_position_embeddings",),
                embedding_norm=False, final_norm=True),
 )  # fmt: skip
