@@ -1,6 +1,6 @@
 """Encoder-decoder transformers: an encoder stack, a decoder stack with cross-attention, a shared
 token embedding and an LM head (T5, T5 v1.1 / Flan-T5, mT5, umT5, LongT5, Switch Transformers, BART, mBART,
-Marian, Pegasus, Blenderbot, PLBart, M2M100, MVP, NLLB-MoE, LED).
+Marian, Pegasus, PEGASUS-X, Blenderbot, PLBart, M2M100, MVP, NLLB-MoE, LED).
 
 One family, ``encoder-decoder``, with independent switches: the checkpoint layout
 (``layout``: where each tensor lives and what it is called), the norm kind (``rms_norm``:
@@ -23,7 +23,9 @@ router (``d_model × n_experts``) and ``n_experts`` experts of the dense feed-fo
 them used per token (NLLB-MoE: the layout ``nllb_moe``, top-2). LED: the layout ``led`` (bart's names under
 ``led.``), whose encoder self-attention is Longformer's (``self_attn.longformer_self_attn.query``, ``key``,
 ``value`` and ``query_global``, ``key_global``, ``value_global``, all ``d_model × d_model`` with biases, and
-``self_attn.output``), and ``decoder_n_positions`` rows of decoder positions. MVP's prompts (``prompt_length``): the decoder holds a ``self_attn_prompt`` and a
+``self_attn.output``), and ``decoder_n_positions`` rows of decoder positions. PEGASUS-X: ``attention_bias``
+false (the feed-forwards keep theirs) and ``global_tokens``, the encoder's ``embed_global`` table with a
+``global_self_attn_layer_norm`` in every encoder layer. MVP's prompts (``prompt_length``): the decoder holds a ``self_attn_prompt`` and a
 ``cross_attn_prompt``, each a ``prompt_embedding`` (``prompt_length × d_model``) and ``prompt_trans``, a
 ``d_model → prompt_mid_dim → n_layers · 2 · d_model`` MLP with biases (keys and values prefixed to every layer's
 attention); transformers 5's ``MvpModel`` builds no encoder prompt (it hands ``use_prompt`` to ``MvpEncoder``'s
@@ -94,6 +96,10 @@ class EncoderDecoderParams(FamilyParams):
     decoder_d_ff: PositiveInt | None = Field(None, description="feed-forward width of the decoder (default d_ff)")
     gated: bool = Field(False, description="gated feed-forward: two input projections (T5 v1.1's wi_0, wi_1)")
     bias: bool = Field(False, description="biases on the attention and feed-forward projections")
+    attention_bias: bool | None = Field(None, description="biases on the attention projections (default: bias)")
+    global_tokens: PositiveInt | None = Field(
+        None, description="PEGASUS-X: rows of the encoder's embed_global, and a global_self_attn_layer_norm per layer"
+    )
     norm: Literal["rms_norm", "layer_norm"] = Field("rms_norm", description="rms_norm: scale only (T5); layer_norm: scale and shift")
     relative_attention_buckets: PositiveInt | None = Field(
         None, description="T5's relative attention bias: buckets x heads, in layer 0's self-attention of each stack"
@@ -244,7 +250,8 @@ def _layer(p: EncoderDecoderParams, lay: Layout, decoder: bool, relative_bias: b
 
     def attention(name: str, kv_cache: str, names: dict[str, str] = lay.attention_names) -> Attention:
         # kv_cache: what decoding keeps (no parameters)
-        return Attention(name=name, d_model=p.d_model, n_heads=heads, head_dim=p.head_dim, bias=p.bias,
+        bias = p.bias if p.attention_bias is None else p.attention_bias
+        return Attention(name=name, d_model=p.d_model, n_heads=heads, head_dim=p.head_dim, bias=bias,
                          names=names, kv_cache=kv_cache)  # fmt: skip
 
     self_attn = lay.self_attn
@@ -259,6 +266,8 @@ def _layer(p: EncoderDecoderParams, lay: Layout, decoder: bool, relative_bias: b
     if relative_bias and p.relative_attention_buckets:
         blocks.append(Embedding(name=f"{self_attn}.relative_attention_bias", role="position",
                                 num_embeddings=p.relative_attention_buckets, embedding_dim=heads))  # fmt: skip
+    if not decoder and p.global_tokens is not None:
+        blocks.append(_norm(p, "global_self_attn_layer_norm"))
     if not decoder and p.encoder_attention == "transient-global":
         if relative_bias and p.relative_attention_buckets:
             blocks.append(Embedding(name=f"{self_attn}.global_relative_attention_bias", role="position",
@@ -324,6 +333,8 @@ def _stack(p: EncoderDecoderParams, lay: Layout, name: str, decoder: bool, share
     if p.n_positions is not None:
         rows = (p.decoder_n_positions or p.n_positions if decoder else p.n_positions) + p.position_offset
         blocks.append(Embedding(name="embed_positions", num_embeddings=rows, embedding_dim=p.d_model, role="position"))
+    if not decoder and p.global_tokens is not None:
+        blocks.append(Embedding(name="embed_global", num_embeddings=p.global_tokens, embedding_dim=p.d_model, role="other"))
     if p.embedding_norm:
         blocks.append(_norm(p, lay.embedding_norm))
     for relative_bias, sparse, start, count, step in _runs(p, n_layers, decoder):

@@ -1,6 +1,6 @@
 """More Hugging Face encoder-decoder model types → the ``encoder-decoder`` family, as transformers 5 builds
-them: BART-shaped ``blenderbot``, ``blenderbot-small``, ``plbart``, ``mvp``, ``led``, ``m2m_100`` and
-``nllb-moe``, and T5-shaped ``switch_transformers``, the last two with mixture-of-experts feed-forwards.
+them: BART-shaped ``blenderbot``, ``blenderbot-small``, ``plbart``, ``mvp``, ``led``, ``pegasus_x``, ``m2m_100``
+and ``nllb-moe``, and T5-shaped ``switch_transformers``, the last two with mixture-of-experts feed-forwards.
 
 Each differs from BART (:mod:`registry.plugins.encoder_decoder_types`) only in which norms and
 position tables its stacks hold; the layer tensors (``self_attn`` with ``q_proj``, ``k_proj``,
@@ -25,6 +25,11 @@ position tables its stacks hold; the layer tensors (``self_attn`` with ``q_proj`
   ``output``), learned positions without offset of ``max_encoder_position_embeddings`` and
   ``max_decoder_position_embeddings`` rows, ``layernorm_embedding``, no final norm; ``attention_window`` (one
   even positive number, or one per encoder layer) changes no shape but is checked as transformers checks it;
+* PEGASUS-X (``PegasusXForConditionalGeneration``, ``PegasusXModel``): attention projections without biases
+  (the feed-forwards keep theirs), sinusoidal positions without parameters, no ``layernorm_embedding``, a final
+  ``layer_norm`` per stack, and the encoder's ``embed_global`` (``num_global_tokens`` rows) with a
+  ``global_self_attn_layer_norm`` in every encoder layer; ``block_size`` and ``stagger_local_blocks`` change no
+  shape;
 * M2M100 (also NLLB-200's dense checkpoints): sinusoidal positions held as a non-persistent buffer (no
   parameters: ``max_position_embeddings`` changes no shape), no ``layernorm_embedding``, a final
   ``layer_norm`` per stack; a ``d_model`` of 2 or 3, whose table transformers cannot build, is refused.
@@ -66,6 +71,7 @@ ARCHITECTURES = {
     "M2M100ForConditionalGeneration": "conditional_generation", "M2M100Model": "model",
     "MvpForConditionalGeneration": "conditional_generation", "MvpModel": "model",
     "LEDForConditionalGeneration": "conditional_generation", "LEDModel": "model",
+    "PegasusXForConditionalGeneration": "conditional_generation", "PegasusXModel": "model",
     "NllbMoeForConditionalGeneration": "conditional_generation", "NllbMoeModel": "model",
     "SwitchTransformersForConditionalGeneration": "conditional_generation", "SwitchTransformersModel": "model",
     "SwitchTransformersEncoderModel": "encoder",
@@ -195,7 +201,11 @@ ROWS = (
     _bart_like("nllb-moe", "NllbMoe", _sinusoid, _nllb_moe, reads=_NLLB_MOE_READS, shape_free=_NLLB_MOE_SHAPE_FREE,
                layout="nllb_moe", embedding_norm=False, final_norm=True, top_k=2),
     _bart_like("mvp", "Mvp", _prompts, position_offset=2, embedding_norm=True, final_norm=False),
-    _bart_like("led", "LED", _attention_window, reads=_LED_READS, layout="led", embedding_norm=True, final_norm=False),
+    _bart_like("led", "LED", _attention_window, reads=_LED_READS, layout="led", embedding_norm=True,
+               final_norm=False),
+    _bart_like("pegasus_x", "PegasusX", reads={**_NO_POSITIONS, "global_tokens": "num_global_tokens"},
+               shape_free=("max_position_embeddings", "block_size", "stagger_local_blocks"), attention_bias=False,
+               embedding_norm=False, final_norm=True),
     _bart_like("m2m_100", "M2M100", _sinusoid, reads=_NO_POSITIONS, shape_free=("max_position_embeddings",),
                embedding_norm=False, final_norm=True),
 )  # fmt: skip
