@@ -1,6 +1,6 @@
 """Encoder-decoder transformers: an encoder stack, a decoder stack with cross-attention, a shared
 token embedding and an LM head (T5, T5 v1.1 / Flan-T5, mT5, umT5, LongT5, Switch Transformers, BART, mBART,
-Marian, Pegasus, PEGASUS-X, Blenderbot, PLBart, M2M100, MVP, NLLB-MoE, LED).
+Marian, Pegasus, PEGASUS-X, BigBird-Pegasus, Blenderbot, PLBart, M2M100, MVP, NLLB-MoE, LED).
 
 One family, ``encoder-decoder``, with independent switches: the checkpoint layout
 (``layout``: where each tensor lives and what it is called), the norm kind (``rms_norm``:
@@ -23,7 +23,9 @@ router (``d_model × n_experts``) and ``n_experts`` experts of the dense feed-fo
 them used per token (NLLB-MoE: the layout ``nllb_moe``, top-2). LED: the layout ``led`` (bart's names under
 ``led.``), whose encoder self-attention is Longformer's (``self_attn.longformer_self_attn.query``, ``key``,
 ``value`` and ``query_global``, ``key_global``, ``value_global``, all ``d_model × d_model`` with biases, and
-``self_attn.output``), and ``decoder_n_positions`` rows of decoder positions. PEGASUS-X: ``attention_bias``
+``self_attn.output``), and ``decoder_n_positions`` rows of decoder positions. BigBird-Pegasus: the layout
+``bigbird_pegasus`` (bart's, the encoder's self-attention as ``self_attn.self.query``, ``key``, ``value`` and
+``self_attn.output``). PEGASUS-X: ``attention_bias``
 false (the feed-forwards keep theirs) and ``global_tokens``, the encoder's ``embed_global`` table with a
 ``global_self_attn_layer_norm`` in every encoder layer. MVP's prompts (``prompt_length``): the decoder holds a ``self_attn_prompt`` and a
 ``cross_attn_prompt``, each a ``prompt_embedding`` (``prompt_length × d_model``) and ``prompt_trans``, a
@@ -76,10 +78,10 @@ from registry.plugins.common import FamilyParams
 class EncoderDecoderParams(FamilyParams):
     """Hyper-parameters of the encoder-decoder family."""
 
-    layout: Literal["t5", "switch", "bart", "nllb_moe", "led"] = Field(
+    layout: Literal["t5", "switch", "bart", "nllb_moe", "led", "bigbird_pegasus"] = Field(
         description="checkpoint names: t5 (block.<i>.layer.<j>), switch (t5's, the feed-forward at mlp), bart "
-        "(layers.<i>), nllb_moe (bart's, with cross_attention and ffn) or led (bart's under led., Longformer encoder "
-        "attention)"
+        "(layers.<i>), nllb_moe (bart's, with cross_attention and ffn), led (bart's under led., Longformer encoder "
+        "attention) or bigbird_pegasus (bart's, the encoder attention's self.query... and output)"
     )
     architecture: Literal["conditional_generation", "model", "encoder"] = Field(
         "conditional_generation",
@@ -146,13 +148,13 @@ class EncoderDecoderParams(FamilyParams):
         for field, heads in (("n_heads", self.n_heads), ("n_decoder_heads", self.decoder_heads)):
             if self.head_dim is None and self.d_model % heads:
                 raise FieldError(field, f"{field} ({heads}) does not divide d_model ({self.d_model}) and no head_dim is given")
-        if self.gated and self.layout in ("bart", "nllb_moe", "led"):
-            raise FieldError("gated", f"the {self.layout} layout has no gated feed-forward (its layers hold fc1 and fc2)")
+        if self.gated and self.layout != "t5":
+            raise FieldError("gated", f"the {self.layout} layout has no gated feed-forward (one up and one down projection)")
         if self.decoder_n_positions is not None and self.n_positions is None:
             raise FieldError("decoder_n_positions", "the decoder's positions need the encoder's (n_positions)")
         if self.position_offset and self.n_positions is None:
             raise FieldError("position_offset", "a position offset needs learned positions (n_positions)")
-        if self.layout in ("bart", "nllb_moe", "led") and (self.relative_bias_every_layer or self.encoder_attention != "full"):
+        if self.layout not in ("t5", "switch") and (self.relative_bias_every_layer or self.encoder_attention != "full"):
             name = "relative_bias_every_layer" if self.relative_bias_every_layer else "encoder_attention"
             raise FieldError(name, f"the {self.layout} layout has no relative attention bias or LongT5 attention")
         if self.encoder_attention != "full" and self.relative_bias_every_layer:
@@ -216,6 +218,7 @@ LAYOUTS = {
 }  # fmt: skip
 LAYOUTS["switch"] = replace(LAYOUTS["t5"], ffn=("layer.1.mlp", "layer.2.mlp"))
 LAYOUTS["led"] = replace(LAYOUTS["bart"], lm_prefix="led")
+LAYOUTS["bigbird_pegasus"] = LAYOUTS["bart"]
 LAYOUTS["nllb_moe"] = replace(LAYOUTS["bart"], cross_attn="cross_attention", cross_norm="cross_attention_layer_norm",
                               ffn=("ffn", "ffn"), ffn_norm=("ff_layer_norm", "ff_layer_norm"))  # fmt: skip
 
@@ -224,6 +227,9 @@ LONGFORMER_NAMES = {"q": "longformer_self_attn.query", "k": "longformer_self_att
                     "v": "longformer_self_attn.value", "o": "output"}  # fmt: skip
 LONGFORMER_GLOBAL = ("longformer_self_attn.query_global", "longformer_self_attn.key_global",
                      "longformer_self_attn.value_global")  # fmt: skip
+#: The encoder self-attention's projections, by layout, where they are not the decoder's.
+ENCODER_ATTENTION_NAMES = {"led": LONGFORMER_NAMES,
+                           "bigbird_pegasus": {"q": "self.query", "k": "self.key", "v": "self.value", "o": "output"}}
 
 #: A sparse feed-forward's submodules in the switch layout.
 SWITCH_MOE_NAMES = {"router": "router.classifier", "experts": "experts"}
@@ -257,10 +263,10 @@ def _layer(p: EncoderDecoderParams, lay: Layout, decoder: bool, relative_bias: b
     self_attn = lay.self_attn
     if not decoder and p.encoder_attention != "full":  # LongT5's encoder attention modules
         self_attn = self_attn.replace("SelfAttention", LONGT5_ATTENTION[p.encoder_attention])
-    if p.layout == "led" and not decoder:  # Longformer's attention, with global projections of d_model
-        blocks: list[Block] = [attention(self_attn, "none", LONGFORMER_NAMES), _norm(p, lay.self_norm)]
+    if p.layout in ENCODER_ATTENTION_NAMES and not decoder:  # LED's with global projections of d_model
+        blocks: list[Block] = [attention(self_attn, "none", ENCODER_ATTENTION_NAMES[p.layout]), _norm(p, lay.self_norm)]
         blocks += [Linear(name=f"{self_attn}.{name}", in_features=p.d_model, out_features=p.d_model, bias=True,
-                          component="attention") for name in LONGFORMER_GLOBAL]  # fmt: skip
+                          component="attention") for name in LONGFORMER_GLOBAL if p.layout == "led"]  # fmt: skip
     else:
         blocks = [attention(self_attn, "self" if decoder else "none"), _norm(p, lay.self_norm)]
     if relative_bias and p.relative_attention_buckets:

@@ -1,9 +1,11 @@
 """More Hugging Face encoder-decoder model types → the ``encoder-decoder`` family, as transformers 5 builds
-them: BART-shaped ``blenderbot``, ``blenderbot-small``, ``plbart``, ``mvp``, ``led``, ``pegasus_x``, ``m2m_100``
-and ``nllb-moe``, and T5-shaped ``switch_transformers``, the last two with mixture-of-experts feed-forwards.
+them: BART-shaped ``blenderbot``, ``blenderbot-small``, ``plbart``, ``mvp``, ``led``, ``pegasus_x``,
+``bigbird_pegasus``, ``m2m_100`` and ``nllb-moe``, and T5-shaped ``switch_transformers``, the last two with
+mixture-of-experts feed-forwards.
 
-Each differs from BART (:mod:`registry.plugins.encoder_decoder_types`) only in which norms and
-position tables its stacks hold; the layer tensors (``self_attn`` with ``q_proj``, ``k_proj``,
+The BART-shaped ones differ from BART (:mod:`registry.plugins.encoder_decoder_types`) in which norms and
+position tables their stacks hold, some in their attention modules or feed-forwards (below); otherwise the
+layer tensors (``self_attn`` with ``q_proj``, ``k_proj``,
 ``v_proj``, ``out_proj``, biases everywhere, ``fc1``, ``fc2``, LayerNorms with a shift) and the ties
 (``tie_word_embeddings``, true by default, ties both stacks' ``embed_tokens`` and the LM head to
 ``model.shared``) are BART's:
@@ -30,6 +32,12 @@ position tables its stacks hold; the layer tensors (``self_attn`` with ``q_proj`
   ``layer_norm`` per stack, and the encoder's ``embed_global`` (``num_global_tokens`` rows) with a
   ``global_self_attn_layer_norm`` in every encoder layer; ``block_size`` and ``stagger_local_blocks`` change no
   shape;
+* BigBird-Pegasus (``BigBirdPegasusForConditionalGeneration``, ``BigBirdPegasusModel``): learned positions without
+  offset, one LayerNorm per stack named ``layernorm_embedding`` (transformers applies it after the last layer),
+  biases on the attention projections as ``use_bias`` says (always on the feed-forwards), the encoder's
+  self-attention as ``self_attn.self.query``, ``key``, ``value`` and ``self_attn.output``; ``attention_type``
+  (``original_full`` or ``block_sparse``, the same tensors) is checked, ``block_size`` and ``num_random_blocks``
+  change no shape;
 * M2M100 (also NLLB-200's dense checkpoints): sinusoidal positions held as a non-persistent buffer (no
   parameters: ``max_position_embeddings`` changes no shape), no ``layernorm_embedding``, a final
   ``layer_norm`` per stack; a ``d_model`` of 2 or 3, whose table transformers cannot build, is refused.
@@ -72,6 +80,7 @@ ARCHITECTURES = {
     "MvpForConditionalGeneration": "conditional_generation", "MvpModel": "model",
     "LEDForConditionalGeneration": "conditional_generation", "LEDModel": "model",
     "PegasusXForConditionalGeneration": "conditional_generation", "PegasusXModel": "model",
+    "BigBirdPegasusForConditionalGeneration": "conditional_generation", "BigBirdPegasusModel": "model",
     "NllbMoeForConditionalGeneration": "conditional_generation", "NllbMoeModel": "model",
     "SwitchTransformersForConditionalGeneration": "conditional_generation", "SwitchTransformersModel": "model",
     "SwitchTransformersEncoderModel": "encoder",
@@ -152,10 +161,19 @@ def _attention_window(cfg: ConfigReader, cls: str, params: Params) -> None:
     window = cfg.raw("attention_window", DEFAULTS["led"]["attention_window"])
     windows = window if isinstance(window, list) else [window]
     if any(isinstance(w, bool) or not isinstance(w, int) or w <= 0 or w % 2 for w in windows):
-        raise cfg.error("attention_window", f"must be an even positive whole number or a list of them (got {short(window)})")
+        raise cfg.error("attention_window",
+                        f"must be an even positive whole number or a list of them (got {short(window)})")
     n_layers = params["n_encoder_layers"][1]
     if isinstance(window, list) and len(window) != n_layers:
         raise cfg.error("attention_window", f"lists {len(window)} windows for {n_layers} encoder layers")
+
+
+def _attention_type(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (BigBird-Pegasus): ``attention_type``, which transformers accepts as original_full or block_sparse only
+    (both hold the same tensors)."""
+    kind = cfg.raw("attention_type", DEFAULTS["bigbird_pegasus"]["attention_type"])
+    if kind not in ("original_full", "block_sparse"):
+        raise cfg.error("attention_type", f"must be 'original_full' or 'block_sparse' (got {short(kind)})")
 
 
 #: M2M100's reads: its positions have no parameters.
@@ -206,6 +224,9 @@ ROWS = (
     _bart_like("pegasus_x", "PegasusX", reads={**_NO_POSITIONS, "global_tokens": "num_global_tokens"},
                shape_free=("max_position_embeddings", "block_size", "stagger_local_blocks"), attention_bias=False,
                embedding_norm=False, final_norm=True),
+    _bart_like("bigbird_pegasus", "BigBirdPegasus", _attention_type, reads={**BART_READS, "attention_bias": "use_bias"},
+               shape_free=("block_size", "num_random_blocks"), layout="bigbird_pegasus", embedding_norm=True,
+               final_norm=False),
     _bart_like("m2m_100", "M2M100", _sinusoid, reads=_NO_POSITIONS, shape_free=("max_position_embeddings",),
                embedding_norm=False, final_norm=True),
 )  # fmt: skip
