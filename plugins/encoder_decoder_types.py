@@ -132,17 +132,20 @@ _T5_SHAPE_FREE = ("relative_attention_max_distance", "dropout_rate", "layer_norm
 #: The configuration class sets tie_word_embeddings to true whatever the file says.
 _T5_FIXED = {"layout": "t5", "bias": False, "norm": "rms_norm", "final_norm": True, "tie_embeddings": True,
              "tie_lm_head": True}  # fmt: skip
-# tie_word_embeddings = false unties everything: both stacks' embed_tokens and the LM head
-_BART_READS = {
+#: BART-shaped configs' fields of each hyper-parameter (also read by :mod:`registry.plugins.types_seq2seq_more`);
+#: tie_word_embeddings = false unties everything: both stacks' embed_tokens and the LM head.
+BART_READS = {
     "vocab_size": "vocab_size", "d_model": "d_model|hidden_size",
     "n_encoder_layers": "encoder_layers|num_hidden_layers", "n_decoder_layers": "decoder_layers",
     "n_heads": "encoder_attention_heads|num_attention_heads", "n_decoder_heads": "decoder_attention_heads",
     "d_ff": "encoder_ffn_dim", "decoder_d_ff": "decoder_ffn_dim", "n_positions": "max_position_embeddings",
     "tie_embeddings": "tie_word_embeddings", "tie_lm_head": "tie_word_embeddings",
 }  # fmt: skip
-_BART_SHAPE_FREE = ("encoder_layerdrop", "decoder_layerdrop", "activation_function", "dropout", "attention_dropout",
-                    "activation_dropout", "init_std", "classifier_dropout", "scale_embedding", "num_labels")  # fmt: skip
-_BART_FIXED = {"layout": "bart", "bias": True, "norm": "layer_norm"}
+#: BART-shaped configs' fields that change no shape.
+BART_SHAPE_FREE = ("encoder_layerdrop", "decoder_layerdrop", "activation_function", "dropout", "attention_dropout",
+                   "activation_dropout", "init_std", "classifier_dropout", "scale_embedding", "num_labels")  # fmt: skip
+#: What every BART-shaped model type sets whatever its config says.
+BART_FIXED = {"layout": "bart", "bias": True, "norm": "layer_norm"}
 
 
 def _t5_row(name: str, prefix: str, **fixed) -> Row:
@@ -152,8 +155,8 @@ def _t5_row(name: str, prefix: str, **fixed) -> Row:
 
 
 def _bart_row(name: str, prefix: str, *rules, reads=None, shape_free=(), **fixed) -> Row:
-    return hf_row(name, "encoder-decoder", _classes(prefix), {**_BART_READS, **(reads or {})}, _architecture, *rules,
-                  fixed={**_BART_FIXED, **fixed}, shape_free=_BART_SHAPE_FREE + shape_free)  # fmt: skip
+    return hf_row(name, "encoder-decoder", _classes(prefix), {**BART_READS, **(reads or {})}, _architecture, *rules,
+                  fixed={**BART_FIXED, **fixed}, shape_free=BART_SHAPE_FREE + shape_free)  # fmt: skip
 
 
 #: Every row of this plugin.

@@ -182,7 +182,7 @@ class Row:
     model_type: str
     classes: tuple[str, ...]
     fields: dict
-    experts: tuple[str, str] | None = None
+    experts: tuple[str, str | int] | None = None  # (n experts, top-k): attributes, or a top-k that is a number
     renames: tuple[tuple[str, str], ...] = ()
     refusals: tuple[Refusal, ...] = ()
     refusal_base: dict | str = field(default_factory=dict)

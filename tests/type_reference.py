@@ -25,7 +25,10 @@ def refusals() -> tuple[type[BaseException], ...]:
     return found
 
 
-def _attr(config, dotted: str):
+def _attr(config, dotted: str | int):
+    """A config attribute (dotted for a nested one); a whole number stands for itself (Switch's top-1 router)."""
+    if isinstance(dotted, int):
+        return dotted
     for part in dotted.split("."):
         config = getattr(config, part, None)
     return config
