@@ -1,6 +1,7 @@
 """Vision: ViT-style image encoders with independent switches (the ``vision`` family).
 
-One family for ViT, DINOv2 (with registers) and the vision towers of CLIP and SigLIP. ``layout`` only
+One family for ViT, DeiT, ViT-MAE, DINOv2 (with registers), DINOv3's ViT and the vision towers of CLIP and
+SigLIP. ``layout`` only
 chooses the tensor names of that implementation's Hugging Face classes
 (:data:`~registry.plugins.vision_layouts.VISION_LAYOUTS`); the shapes come from switches:
 
@@ -10,9 +11,10 @@ chooses the tensor names of that implementation's Hugging Face classes
 * the tokens: a class token (``class_token``), DINOv2's register tokens
   (``n_register_tokens``) and mask token (``mask_token``, also ViT's masked-image-modelling
   one), learned position embeddings for ``(image_size / patch_size)²`` patches plus the
-  class token (registers have none; SigLIP2's table has ``n_positions`` rows);
-* pre-norm encoder layers: attention (``qkv_bias``; the output projection always has a
-  bias) and an MLP of ``d_ff`` (DINOv2's ``swiglu``: gate, up and down projections), with
+  class token (registers have none; SigLIP2's table has ``n_positions`` rows), DeiT's distillation token
+  (``distillation_token``, one more position), or none (``position_embeddings`` false: DINOv3's RoPE);
+* pre-norm encoder layers: attention (``qkv_bias``; DINOv3's ``k_bias`` and ``out_bias``) and an MLP of
+  ``d_ff`` (DINOv2's ``swiglu``: gate, up and down projections; ``mlp_bias``), with
   DINOv2's layer scale (``lambda1``/``lambda2``) where the layout has it; CLIP's norm before
   the first layer (``pre_layrnorm``) and a final norm (``final_norm``: none in llama.cpp's legacy LLaVA mmproj);
 * the head: ViT's ``pooler`` (``pooler_dim`` outputs), CLIP's image-embedding projection
@@ -20,10 +22,12 @@ chooses the tensor names of that implementation's Hugging Face classes
   CLIPVisionModelWithProjection has it, the encoder then held under the layout's prefix), SigLIP's attention-pooling head
   (``pool_head``: a probe, a multi-head attention, a norm and an MLP), and an image
   classifier of ``n_labels`` (``head = "classifier"``; DINOv2's reads the class token and
-  the mean patch token: ``2 × d_model`` inputs).
+  the mean patch token: ``2 × d_model`` inputs), DeiT's two (``head = "distilled"``: the class token's and
+  the distillation token's), or ViT-MAE's pixel decoder (``head = "decoder"``: a mask token, fixed sin-cos
+  positions, ``decoder_n_layers`` ViT layers of ``decoder_d_model``, a norm and each patch's pixels).
 
 An image of ``image_size²`` pixels is ``(image_size / patch_size)²`` patch tokens, plus the
-class token and the register tokens: the encoder's sequence length.
+class, distillation and register tokens: the encoder's sequence length.
 """
 
 from __future__ import annotations
@@ -42,8 +46,9 @@ class VisionParams(FamilyParams):
     """Hyper-parameters of the ``vision`` family."""
 
     layout: VisionLayoutName = Field("vit", description="tensor names of which implementation (see the family's doc)")
-    head: Literal["none", "classifier", "projection"] = Field(
-        "none", description="none (the bare encoder), an image classifier, or CLIP's image-embedding projection")
+    head: Literal["none", "classifier", "projection", "distilled", "decoder"] = Field(
+        "none", description="none (the bare encoder), an image classifier, CLIP's image-embedding projection, DeiT's "
+        "two classifiers (class and distillation tokens), or ViT-MAE's pixel decoder")
     projection_dim: PositiveInt = Field(512, description="CLIP's image-embedding width (head = projection)")
     n_labels: NonNegativeInt = Field(2, description="classifier outputs (0: no classifier layer)")
     pooler: bool = Field(False, description="ViT's pooler (a dense layer on the class token)")
@@ -64,21 +69,41 @@ class VisionParams(FamilyParams):
     mask_token: bool = Field(False, description="a learned mask token (DINOv2; ViT's masked-image modelling)")
     n_register_tokens: NonNegativeInt = Field(0, description="DINOv2's register tokens")
     swiglu: bool = Field(False, description="DINOv2's SwiGLU MLP (gate, up and down projections of d_ff)")
+    distillation_token: bool = Field(False, description="DeiT's distillation token (with its own position embedding)")
+    position_embeddings: bool = Field(True, description="learned position embeddings (false: RoPE, as DINOv3)")
+    k_bias: bool | None = Field(None, description="a bias on the key projection (default: qkv_bias; DINOv3's key_bias)")
+    out_bias: bool = Field(True, description="a bias on the attention's output projection (DINOv3's proj_bias)")
+    mlp_bias: bool = Field(True, description="biases on the MLP's projections (DINOv3's mlp_bias)")
+    decoder_d_model: PositiveInt = Field(512, description="ViT-MAE decoder's hidden size (head = decoder)")
+    decoder_n_layers: PositiveInt = Field(8, description="ViT-MAE decoder's layers (head = decoder)")
+    decoder_n_heads: PositiveInt = Field(16, description="ViT-MAE decoder's attention heads (head = decoder)")
+    decoder_d_ff: PositiveInt = Field(2048, description="ViT-MAE decoder's MLP width (head = decoder)")
     final_norm: bool = Field(True, description="the norm after the layers (CLIP's post_layernorm); false: without it, "
                              "as llama.cpp's legacy LLaVA mmproj files hold CLIP's tower")
 
     @model_validator(mode="after")
     def _check(self) -> VisionParams:
         check_heads(self.d_model, self.n_heads, None)
+        if self.head == "decoder":
+            check_heads(self.decoder_d_model, self.decoder_n_heads, None)
+            if self.decoder_d_model % 4:  # its fixed 2-D sin-cos positions (build_2d_sinusoidal_position_embedding)
+                raise FieldError("decoder_d_model", f"must be a multiple of 4 for the decoder's 2-D sin-cos position "
+                                 f"embeddings (got {self.decoder_d_model})")  # fmt: skip
         if self.patch_size > self.image_size:
             raise FieldError("patch_size", f"patch_size ({self.patch_size}) exceeds image_size ({self.image_size})")
         lay = VISION_LAYOUTS[self.layout]
         if self.n_positions is not None and self.class_token:
             raise FieldError("n_positions", "a layout with a class token takes its positions from image_size (keep the default)")
         for name, has in (("class_token", lay.cls_token), ("mask_token", lay.mask_token), ("pooler", lay.pooler),
-                          ("n_register_tokens", lay.register_tokens), ("swiglu", lay.swiglu), ("pool_head", lay.pool_head)):  # fmt: skip
+                          ("n_register_tokens", lay.register_tokens), ("swiglu", lay.swiglu), ("pool_head", lay.pool_head),
+                          ("distillation_token", lay.distillation_token)):  # fmt: skip
             if getattr(self, name) and not has:
                 raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
+        if self.head == "distilled" and not lay.teacher_classifiers[0]:
+            raise FieldError("head", f"the {self.layout} layout has no distillation classifiers (keep the default)")
+        if self.position_embeddings != bool(lay.positions):
+            raise FieldError("position_embeddings", f"the {self.layout} layout {'has' if lay.positions else 'has no'} "
+                             "position embeddings (keep the default)")  # fmt: skip
         return self
 
     @property
@@ -89,7 +114,7 @@ class VisionParams(FamilyParams):
     @property
     def n_tokens(self) -> int:
         """The encoder's sequence length for one image: patches, class token and registers."""
-        return self.n_patches + int(self.class_token) + self.n_register_tokens
+        return self.n_patches + int(self.class_token) + int(self.distillation_token) + self.n_register_tokens
 
 
 def nested(blocks: list) -> list:
@@ -122,13 +147,17 @@ def _embeddings(p: VisionParams, lay: VisionLayout) -> list:
         blocks.append(_token(lay.cls_token, d, lay.token_shape))
     if p.mask_token:
         blocks.append(_token(lay.mask_token, d, lay.mask_shape))
+    if p.distillation_token:
+        blocks.append(_token(lay.distillation_token, d, "3d"))
     if p.n_register_tokens:
         blocks.append(Parameter(name=lay.register_tokens, shape=(1, p.n_register_tokens, d), component="embedding"))
     kernel = (p.n_channels * p.patch_size**2,) if lay.patch_linear else (p.n_channels, p.patch_size, p.patch_size)
     blocks.append(Parameter(name=f"{lay.patch}.weight", shape=(d, *kernel), component="embedding"))
     if p.patch_bias:
         blocks.append(Parameter(name=f"{lay.patch}.bias", shape=(d,), component="embedding"))
-    rows = p.n_patches + int(p.class_token)
+    rows = p.n_patches + int(p.class_token) + int(p.distillation_token)
+    if not p.position_embeddings:
+        return blocks
     if lay.positions_table:
         blocks.append(Embedding(name=lay.positions, num_embeddings=rows, embedding_dim=d, role="position"))
     else:
@@ -139,11 +168,12 @@ def _embeddings(p: VisionParams, lay: VisionLayout) -> list:
 def _layer(p: VisionParams, lay: VisionLayout) -> list:
     """One pre-norm encoder layer, named as the layout names it."""
     d = p.d_model
-    attention = Attention(d_model=d, n_heads=p.n_heads, bias=p.qkv_bias, out_bias=True, names=lay.attn, kv_cache="none")
+    attention = Attention(d_model=d, n_heads=p.n_heads, bias=p.qkv_bias, k_bias=p.k_bias, out_bias=p.out_bias,
+                          names=lay.attn, kv_cache="none")  # fmt: skip
     if p.swiglu:
-        ff = FeedForward(d_model=d, d_ff=p.d_ff, gated=True, names=lay.swiglu or {})
+        ff = FeedForward(d_model=d, d_ff=p.d_ff, gated=True, bias=p.mlp_bias, names=lay.swiglu or {})
     else:
-        ff = FeedForward(d_model=d, d_ff=p.d_ff, names=lay.ff)
+        ff = FeedForward(d_model=d, d_ff=p.d_ff, bias=p.mlp_bias, names=lay.ff)
     scale1, scale2 = lay.layer_scale
     blocks: list = [LayerNorm(name=lay.norm1, dim=d), attention]
     if scale1:
@@ -183,6 +213,22 @@ def tower(p: VisionParams) -> list:
     return nested(blocks)
 
 
+def _mae_decoder(p: VisionParams, lay: VisionLayout) -> Module:
+    """ViT-MAE's pixel decoder (``ViTMAEDecoder``): a mask token, fixed sin-cos position embeddings (a frozen
+    parameter, counted as transformers counts it), an input projection, ViT layers of the decoder's sizes, a norm
+    and a prediction of each patch's ``patch_size² · n_channels`` pixels."""
+    dd = p.decoder_d_model
+    sizes = p.model_copy(update={"d_model": dd, "n_heads": p.decoder_n_heads, "d_ff": p.decoder_d_ff})
+    return Module(name="decoder", blocks=nested([
+        Parameter(name="mask_token", shape=(1, 1, dd), component="head"),
+        Parameter(name="decoder_pos_embed", shape=(1, p.n_patches + int(p.class_token), dd), component="head"),
+        Linear(name="decoder_embed", in_features=p.d_model, out_features=dd, component="head"),
+        Repeat(name="decoder_layers", count=p.decoder_n_layers, blocks=_layer(sizes, lay)),
+        LayerNorm(name="decoder_norm", dim=dd),
+        Linear(name="decoder_pred", in_features=dd, out_features=p.patch_size**2 * p.n_channels, component="head"),
+    ]))  # fmt: skip
+
+
 def build(p: VisionParams) -> Module:
     """The block tree of a vision encoder (with its classifier when ``head`` says so)."""
     lay = VISION_LAYOUTS[p.layout]
@@ -192,6 +238,11 @@ def build(p: VisionParams) -> Module:
     if p.head == "projection":
         blocks.append(Linear(name="visual_projection", in_features=p.d_model, out_features=p.projection_dim,
                              bias=False, component="head"))  # fmt: skip
+    elif p.head == "decoder":
+        blocks.append(_mae_decoder(p, lay))
+    elif p.head == "distilled":
+        for name in lay.teacher_classifiers if p.n_labels else ():
+            blocks.append(Linear(name=name, in_features=p.d_model, out_features=p.n_labels, component="head"))
     elif p.n_labels:
         width = lay.classifier_inputs * p.d_model
         blocks.append(Linear(name=lay.classifier, in_features=width, out_features=p.n_labels, component="head"))
@@ -202,4 +253,5 @@ def build(p: VisionParams) -> Module:
 def register_families(register):
     """Register the ``vision`` family."""
     register(Family(name="vision", params=VisionParams, build=build,
-                    description="ViT-style image encoders: ViT, DINOv2, CLIP's, SigLIP's and SigLIP2's vision towers"))  # fmt: skip
+                    description="ViT-style image encoders: ViT, DeiT, ViT-MAE, DINOv2, DINOv3, CLIP's, SigLIP's and "
+                                "SigLIP2's vision towers"))  # fmt: skip

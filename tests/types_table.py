@@ -264,6 +264,8 @@ ROWS: list[Row] = [
         refusals=(R({"compress_ratios": [0, 8]}, "compress_ratios", "0, 4 or 128"),
                   R({"layer_types": ["sliding_attention"]}, "layer_types", "lists 1 layers"),
                   R({"o_groups": 3}, "o_groups", "must divide"))),
+    Row("deit", ("DeiTForImageClassificationWithTeacher", "DeiTForImageClassification", "DeiTModel"),
+        {**TOWER, "qkv_bias": flag, "pooler_output_size": one_of(None, 3, 7), "num_labels": ints(0, 5)}),
     Row("dinov2", ("Dinov2Model", "Dinov2ForImageClassification"),
         {**TOWER, "hidden_size": times("num_attention_heads", 2, 3, 4),  # a SwiGLU of 1 feature or more
          "qkv_bias": flag, "use_swiglu_ffn": flag, "use_mask_token": flag, "mlp_ratio": ints(1, 4),
@@ -273,6 +275,11 @@ ROWS: list[Row] = [
     Row("dinov2_with_registers", ("Dinov2WithRegistersModel", "Dinov2WithRegistersForImageClassification"),
         {**TOWER, "hidden_size": times("num_attention_heads", 2, 3, 4), "qkv_bias": flag, "use_swiglu_ffn": flag,
          "num_register_tokens": ints(1, 4), "mlp_ratio": ints(1, 4), "num_labels": ints(0, 5)}),
+    Row("dinov3_vit", ("DINOv3ViTModel",),
+        {**TOWER, "query_bias": flag, "value_bias": same_as("query_bias"), "key_bias": flag, "proj_bias": flag,
+         "mlp_bias": flag, "use_gated_mlp": flag, "num_register_tokens": ints(0, 4)},
+        refusal_base="dinov3-vitb16-pretrain-lvd1689m",
+        refusals=(R({"value_bias": False}, "value_bias", "differs from query_bias"),)),  # one switch in the family
     Row("distilbert", (*lm("DistilBert", "ForMaskedLM"), "DistilBertForSequenceClassification"),
         {"n_heads": ints(1, 4), "dim": times("n_heads", 1, 2, 3, 4, 5, 6), "n_layers": ints(1, 3),
          "hidden_dim": ints(1, 48), "vocab_size": ints(5, 200), "max_position_embeddings": ints(1, 40),
@@ -915,6 +922,12 @@ ROWS: list[Row] = [
                                           "hidden_activation": Optional(ACTIVATIONS)}),
     Row("vit", ("ViTModel", "ViTForImageClassification"),
         {**TOWER, "qkv_bias": flag, "pooler_output_size": one_of(None, 3, 7), "num_labels": ints(0, 5)}),
+    Row("vit_mae", ("ViTMAEForPreTraining", "ViTMAEModel"),
+        {**TOWER, "qkv_bias": flag, "decoder_num_attention_heads": ints(1, 3),
+         "decoder_hidden_size": times("decoder_num_attention_heads", 4, 8), "decoder_num_hidden_layers": ints(1, 2),
+         "decoder_intermediate_size": ints(1, 24)}, refusal_base="rae-vitxl-decoder-vit-mae",
+        refusals=(R({"decoder_hidden_size": 1158, "decoder_num_attention_heads": 6}, "decoder_hidden_size",
+                    "multiple of 4"),)),  # transformers' 2-D sin-cos positions need it
     Row("wav2vec2", ("Wav2Vec2ForCTC", "Wav2Vec2Model", "Wav2Vec2ForPreTraining", "Wav2Vec2ForSequenceClassification"),
         SPEECH_ENCODER, refusal_base={"architectures": ["Wav2Vec2Model"]},
         refusals=(R({"conv_stride": [5, 2]}, "conv_stride"), R({"conv_kernel": [10, 3]}, "conv_kernel"),

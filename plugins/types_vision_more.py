@@ -1,0 +1,91 @@
+"""More Hugging Face vision model types as rows of data on the ``vision`` family: deit, dinov3_vit and
+vit_mae.
+
+* ``deit`` (``modeling_deit.py``): ViT with a distillation token beside the class token (one more
+  position embedding); DeiTForImageClassificationWithTeacher has two classifiers (class token's and
+  distillation token's), DeiTForImageClassification one, DeiTModel ViT's pooler.
+* ``dinov3_vit`` (``modeling_dinov3_vit.py``): DINOv2's layers (layer scale, optional gated MLP) with
+  separate query/key/value biases, the output and MLP biases switchable, register tokens, a mask token
+  and RoPE in place of position embeddings (no parameters).
+* ``vit_mae`` (``modeling_vit_mae.py``): ViT's encoder without a pooler (its position embeddings are
+  fixed sin-cos, a frozen parameter that transformers counts); ViTMAEForPreTraining adds the pixel
+  decoder (``decoder_*`` sizes).
+
+Each row reads transformers' configuration fields (defaults from
+:mod:`registry.plugins.generated_defaults`); rules cover the classifier and pooler (the same as ViT's
+in :mod:`registry.plugins.vision_model_types`) and DINOv3's biases.
+"""
+
+from __future__ import annotations
+
+from registry import ConfigReader, Params, Row, hookimpl
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE, _labels
+
+#: Backbone and training settings of these configurations: no shapes.
+_BACKBONE_SHAPE_FREE = frozenset(("drop_path_rate", "apply_layernorm", "reshape_hidden_states", "out_features",
+                                  "out_indices", "stage_names", "_out_features", "_out_indices"))  # fmt: skip
+
+
+def _deit_head(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (DeiT): DeiTForImageClassificationWithTeacher's two classifiers of the labels, DeiTForImageClassification's
+    one, and DeiTModel's pooler of ``pooler_output_size`` outputs (null: ``hidden_size``)."""
+    teacher = cls == "DeiTForImageClassificationWithTeacher"
+    _labels(cfg, "DeiTForImageClassification" if teacher else cls, params)
+    if teacher:
+        params["head"] = ("architectures", "distilled")
+    size = cfg.int("pooler_output_size", None, nullable=True)
+    if cls == "DeiTModel":
+        params["pooler"] = ("architectures", True)
+        params["pooler_dim"] = ("pooler_output_size", size)
+
+
+def _dinov3_biases(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (DINOv3): the query and value projections' biases (``query_bias``, ``value_bias``) are one switch of
+    the family; a config that sets them apart is refused, never counted wrong."""
+    query = cfg.bool("query_bias", DEFAULTS["dinov3_vit"]["query_bias"])
+    value = cfg.bool("value_bias", DEFAULTS["dinov3_vit"]["value_bias"])
+    if query != value:
+        raise cfg.error("value_bias", f"differs from query_bias ({query}): a query bias without a value bias, or "
+                                      "the reverse, is not supported")  # fmt: skip
+    params["qkv_bias"] = ("query_bias", query)
+
+
+def _row(name: str, classes: tuple[str, ...], reads: dict, shape_free: frozenset, *rules, fixed=None, about="") -> Row:
+    return Row(name, "vision", classes, reads={**VISION_READS, **reads}, defaults=DEFAULTS[name],
+               fixed=fixed or {}, rules=rules, shape_free=VISION_SHAPE_FREE | shape_free, description=about)  # fmt: skip
+
+
+def _mae_decoder(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (ViT-MAE): ViTMAEForPreTraining carries the pixel decoder; ViTMAEModel is the bare encoder."""
+    if cls == "ViTMAEForPreTraining":
+        params["head"] = ("architectures", "decoder")
+
+
+#: The rows (the module's docstring says what each adds).
+ROWS = (
+    _row("deit", ("DeiTForImageClassificationWithTeacher", "DeiTForImageClassification", "DeiTModel"),
+         {"d_ff": "intermediate_size", "qkv_bias": "qkv_bias"}, frozenset({"encoder_stride", "pooler_act"}),
+         _deit_head, fixed={"layout": "deit", "distillation_token": True},
+         about="DeiT: ViT with a distillation token (and its classifier)"),
+    _row("dinov3_vit", ("DINOv3ViTModel",),
+         {"d_ff": "intermediate_size", "k_bias": "key_bias", "out_bias": "proj_bias", "mlp_bias": "mlp_bias",
+          "swiglu": "use_gated_mlp", "n_register_tokens": "num_register_tokens"},
+         _BACKBONE_SHAPE_FREE | {"layerscale_value", "rope_theta", "pos_embed_shift", "pos_embed_jitter",
+                                 "pos_embed_rescale", "query_bias", "value_bias"},
+         _dinov3_biases, fixed={"layout": "dinov3_vit", "mask_token": True, "position_embeddings": False},
+         about="DINOv3's ViT: RoPE, register tokens, layer scale, optional gated MLP"),
+    _row("vit_mae", ("ViTMAEForPreTraining", "ViTMAEModel"),
+         {"d_ff": "intermediate_size", "qkv_bias": "qkv_bias", "decoder_d_model": "decoder_hidden_size",
+          "decoder_n_layers": "decoder_num_hidden_layers", "decoder_n_heads": "decoder_num_attention_heads",
+          "decoder_d_ff": "decoder_intermediate_size"},
+         frozenset({"mask_ratio", "norm_pix_loss"}), _mae_decoder, fixed={"layout": "vit"},
+         about="ViT-MAE: ViT's encoder and the masked-autoencoder pixel decoder"),
+)
+
+
+@hookimpl
+def register_model_types(register):
+    """Map deit, dinov3_vit and vit_mae."""
+    for row in ROWS:
+        register(row)
