@@ -1,5 +1,10 @@
-"""More Hugging Face vision model types as rows of data on the ``vision`` family: deit, dinov3_vit and
-vit_mae.
+"""More Hugging Face vision model types as rows of data on the ``vision`` family: beit, deit, dinov3_vit,
+vit_mae and vit_msn.
+
+* ``beit`` (``modeling_beit.py``): ViT's layers with BEiT's attention (no key bias), layer scale
+  (``layer_scale_init_value`` above 0), relative position bias tables (per layer and/or shared),
+  optional absolute position embeddings and mask token, mean pooling (a pooler norm in place of the final
+  norm); BeitForMaskedImageModeling's head predicts ``vocab_size`` visual tokens.
 
 * ``deit`` (``modeling_deit.py``): ViT with a distillation token beside the class token (one more
   position embedding); DeiTForImageClassificationWithTeacher has two classifiers (class token's and
@@ -7,6 +12,7 @@ vit_mae.
 * ``dinov3_vit`` (``modeling_dinov3_vit.py``): DINOv2's layers (layer scale, optional gated MLP) with
   separate query/key/value biases, the output and MLP biases switchable, register tokens, a mask token
   and RoPE in place of position embeddings (no parameters).
+* ``vit_msn`` (``modeling_vit_msn.py``): ViT's encoder and names, no pooler.
 * ``vit_mae`` (``modeling_vit_mae.py``): ViT's encoder without a pooler (its position embeddings are
   fixed sin-cos, a frozen parameter that transformers counts); ViTMAEForPreTraining adds the pixel
   decoder (``decoder_*`` sizes).
@@ -18,7 +24,7 @@ in :mod:`registry.plugins.vision_model_types`) and DINOv3's biases.
 
 from __future__ import annotations
 
-from registry import ConfigReader, Params, Row, hookimpl
+from registry import ConfigReader, Params, Row, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE, _labels
 
@@ -62,8 +68,37 @@ def _mae_decoder(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["head"] = ("architectures", "decoder")
 
 
+def _beit(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (BEiT): the layer scale exists when ``layer_scale_init_value`` is above 0; mean pooling
+    (``use_mean_pooling``) replaces the final norm by the pooler's norm, which the base model and the classifier
+    hold (add_pooling_layer) and the masked-image-modelling model does not; the classifier or that head."""
+    scale = cfg.raw("layer_scale_init_value", DEFAULTS["beit"]["layer_scale_init_value"])
+    if not isinstance(scale, float):  # the configuration class types it float and refuses a whole number
+        raise cfg.error("layer_scale_init_value", f"must be a decimal number such as 0.1 (got {short_value(scale)})")
+    params["layer_scale"] = ("layer_scale_init_value", scale > 0)
+    mean = cfg.bool("use_mean_pooling", DEFAULTS["beit"]["use_mean_pooling"])
+    params["final_norm"] = ("use_mean_pooling", not mean)
+    params["pooler_norm"] = ("use_mean_pooling", mean and not cls.endswith("ForMaskedImageModeling"))
+    if cls.endswith("ForMaskedImageModeling"):
+        params["head"] = ("architectures", "mim")
+    else:
+        _labels(cfg, cls, params)
+
+
+#: BEiT's configuration fields that change no shape (segmentation heads' training settings, backbone outputs).
+_BEIT_SHAPE_FREE = _BACKBONE_SHAPE_FREE | {"auxiliary_channels", "auxiliary_concat_input", "auxiliary_loss_weight",
+                                           "auxiliary_num_convs", "pool_scales", "semantic_loss_ignore_index",
+                                           "use_auxiliary_head", "add_fpn"}  # fmt: skip
+_BEIT_READS = {"d_ff": "intermediate_size", "mask_token": "use_mask_token",
+               "position_embeddings": "use_absolute_position_embeddings", "relative_bias": "use_relative_position_bias",
+               "shared_relative_bias": "use_shared_relative_position_bias"}  # fmt: skip
+
 #: The rows (the module's docstring says what each adds).
 ROWS = (
+    _row("beit", ("BeitForImageClassification", "BeitModel", "BeitForMaskedImageModeling"),
+         {**_BEIT_READS, "n_visual_tokens": "vocab_size"}, _BEIT_SHAPE_FREE, _beit,
+         fixed={"layout": "beit", "qkv_bias": True, "k_bias": False},
+         about="BEiT: relative position bias, layer scale, mean pooling, masked-image modelling"),
     _row("deit", ("DeiTForImageClassificationWithTeacher", "DeiTForImageClassification", "DeiTModel"),
          {"d_ff": "intermediate_size", "qkv_bias": "qkv_bias"}, frozenset({"encoder_stride", "pooler_act"}),
          _deit_head, fixed={"layout": "deit", "distillation_token": True},
@@ -75,6 +110,8 @@ ROWS = (
                                  "pos_embed_rescale", "query_bias", "value_bias"},
          _dinov3_biases, fixed={"layout": "dinov3_vit", "mask_token": True, "position_embeddings": False},
          about="DINOv3's ViT: RoPE, register tokens, layer scale, optional gated MLP"),
+    _row("vit_msn", ("ViTMSNForImageClassification", "ViTMSNModel"), {"d_ff": "intermediate_size", "qkv_bias": "qkv_bias"},
+         frozenset(), _labels, fixed={"layout": "vit"}, about="ViT-MSN: ViT's encoder (no pooler)"),
     _row("vit_mae", ("ViTMAEForPreTraining", "ViTMAEModel"),
          {"d_ff": "intermediate_size", "qkv_bias": "qkv_bias", "decoder_d_model": "decoder_hidden_size",
           "decoder_n_layers": "decoder_num_hidden_layers", "decoder_n_heads": "decoder_num_attention_heads",
@@ -86,6 +123,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map deit, dinov3_vit and vit_mae."""
+    """Map beit, deit, dinov3_vit, vit_mae and vit_msn."""
     for row in ROWS:
         register(row)

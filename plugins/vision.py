@@ -46,9 +46,10 @@ class VisionParams(FamilyParams):
     """Hyper-parameters of the ``vision`` family."""
 
     layout: VisionLayoutName = Field("vit", description="tensor names of which implementation (see the family's doc)")
-    head: Literal["none", "classifier", "projection", "distilled", "decoder"] = Field(
+    head: Literal["none", "classifier", "projection", "distilled", "decoder", "mim"] = Field(
         "none", description="none (the bare encoder), an image classifier, CLIP's image-embedding projection, DeiT's "
-        "two classifiers (class and distillation tokens), or ViT-MAE's pixel decoder")
+        "two classifiers (class and distillation tokens), ViT-MAE's pixel decoder, or BEiT's masked-image-modelling "
+        "head (a norm and a linear to n_visual_tokens)")
     projection_dim: PositiveInt = Field(512, description="CLIP's image-embedding width (head = projection)")
     n_labels: NonNegativeInt = Field(2, description="classifier outputs (0: no classifier layer)")
     pooler: bool = Field(False, description="ViT's pooler (a dense layer on the class token)")
@@ -78,6 +79,12 @@ class VisionParams(FamilyParams):
     decoder_n_layers: PositiveInt = Field(8, description="ViT-MAE decoder's layers (head = decoder)")
     decoder_n_heads: PositiveInt = Field(16, description="ViT-MAE decoder's attention heads (head = decoder)")
     decoder_d_ff: PositiveInt = Field(2048, description="ViT-MAE decoder's MLP width (head = decoder)")
+    layer_scale: bool = Field(True, description="the layout's layer scale (DINOv2, BEiT): false, none (BEiT's "
+                              "layer_scale_init_value 0)")
+    relative_bias: bool = Field(False, description="BEiT's relative position bias table in each layer")
+    shared_relative_bias: bool = Field(False, description="BEiT's relative position bias table shared by the layers")
+    pooler_norm: bool = Field(False, description="BEiT's mean-pooling norm (pooler.layernorm)")
+    n_visual_tokens: PositiveInt = Field(8192, description="BEiT's visual-token vocabulary (head = mim)")
     final_norm: bool = Field(True, description="the norm after the layers (CLIP's post_layernorm); false: without it, "
                              "as llama.cpp's legacy LLaVA mmproj files hold CLIP's tower")
 
@@ -96,14 +103,18 @@ class VisionParams(FamilyParams):
             raise FieldError("n_positions", "a layout with a class token takes its positions from image_size (keep the default)")
         for name, has in (("class_token", lay.cls_token), ("mask_token", lay.mask_token), ("pooler", lay.pooler),
                           ("n_register_tokens", lay.register_tokens), ("swiglu", lay.swiglu), ("pool_head", lay.pool_head),
-                          ("distillation_token", lay.distillation_token)):  # fmt: skip
+                          ("distillation_token", lay.distillation_token), ("pooler_norm", lay.pooler_norm)):  # fmt: skip
             if getattr(self, name) and not has:
                 raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
         if self.head == "distilled" and not lay.teacher_classifiers[0]:
             raise FieldError("head", f"the {self.layout} layout has no distillation classifiers (keep the default)")
-        if self.position_embeddings != bool(lay.positions):
-            raise FieldError("position_embeddings", f"the {self.layout} layout {'has' if lay.positions else 'has no'} "
-                             "position embeddings (keep the default)")  # fmt: skip
+        if self.position_embeddings and not lay.positions:
+            raise FieldError("position_embeddings", f"the {self.layout} layout has no position embeddings (keep the default)")
+        for name in ("relative_bias", "shared_relative_bias"):
+            if getattr(self, name) and not lay.relative_bias:
+                raise FieldError(name, f"the {self.layout} layout has no relative position bias (keep the default)")
+        if self.head == "mim" and not lay.mim[0]:
+            raise FieldError("head", f"the {self.layout} layout has no masked-image-modelling head (keep the default)")
         return self
 
     @property
@@ -174,14 +185,23 @@ def _layer(p: VisionParams, lay: VisionLayout) -> list:
         ff = FeedForward(d_model=d, d_ff=p.d_ff, gated=True, bias=p.mlp_bias, names=lay.swiglu or {})
     else:
         ff = FeedForward(d_model=d, d_ff=p.d_ff, bias=p.mlp_bias, names=lay.ff)
-    scale1, scale2 = lay.layer_scale
+    scale1, scale2 = lay.layer_scale if p.layer_scale else ("", "")
     blocks: list = [LayerNorm(name=lay.norm1, dim=d), attention]
     if scale1:
         blocks.append(Parameter(name=scale1, shape=(d,), component="attention"))
+    if p.relative_bias:
+        blocks.append(_relative_table(p, lay.relative_bias))
     blocks += [LayerNorm(name=lay.norm2, dim=d), ff]
     if scale2:
         blocks.append(Parameter(name=scale2, shape=(d,), component="feed_forward"))
     return nested(blocks)
+
+
+def _relative_table(p: VisionParams, name: str) -> Parameter:
+    """BEiT's relative position bias table (``BeitRelativePositionBias``): a bias per head for each of the
+    ``(2h - 1)(2w - 1)`` offsets of a ``h × w`` patch grid, plus 3 for the class token (to, from, itself)."""
+    side = p.image_size // p.patch_size
+    return Parameter(name=name, shape=((2 * side - 1) ** 2 + 3, p.n_heads), component="attention")
 
 
 def _pool_head(p: VisionParams, name: str) -> Module:
@@ -203,6 +223,8 @@ def tower(p: VisionParams) -> list:
     blocks = _embeddings(p, lay)
     if lay.pre_norm:
         blocks.append(LayerNorm(name=lay.pre_norm, dim=p.d_model))
+    if p.shared_relative_bias:
+        blocks.append(_relative_table(p, lay.shared_relative_bias))
     blocks.append(Repeat(name=lay.layers, count=p.n_layers, blocks=_layer(p, lay)))
     if p.final_norm:
         blocks.append(LayerNorm(name=lay.final_norm, dim=p.d_model))
@@ -210,6 +232,8 @@ def tower(p: VisionParams) -> list:
         blocks.append(Linear(name=lay.pooler, in_features=p.d_model, out_features=p.pooler_dim or p.d_model, component="head"))
     if p.pool_head:
         blocks.append(_pool_head(p, lay.pool_head))
+    if p.pooler_norm:
+        blocks.append(LayerNorm(name=lay.pooler_norm, dim=p.d_model))
     return nested(blocks)
 
 
@@ -238,6 +262,9 @@ def build(p: VisionParams) -> Module:
     if p.head == "projection":
         blocks.append(Linear(name="visual_projection", in_features=p.d_model, out_features=p.projection_dim,
                              bias=False, component="head"))  # fmt: skip
+    elif p.head == "mim":
+        blocks.append(LayerNorm(name=lay.mim[0], dim=p.d_model))
+        blocks.append(Linear(name=lay.mim[1], in_features=p.d_model, out_features=p.n_visual_tokens, component="head"))
     elif p.head == "decoder":
         blocks.append(_mae_decoder(p, lay))
     elif p.head == "distilled":

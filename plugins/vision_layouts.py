@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2", "deit", "dinov3_vit"]
+VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2", "deit", "dinov3_vit", "beit"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,9 @@ class VisionLayout:
     classifier's input width in multiples of ``d_model`` (DINOv2's reads the class token and the
     mean patch token: 2); ``patch_linear``: the patch embedding is an ``nn.Linear`` over flattened
     patches (SigLIP2's NaFlex: ``d_model × n_channels·patch_size²``); ``distillation_token`` DeiT's second
-    token and ``teacher_classifiers`` its two heads (class token's, distillation token's). An empty name means
+    token and ``teacher_classifiers`` its two heads (class token's, distillation token's); BEiT's relative
+    position bias tables (``relative_bias`` in each layer, ``shared_relative_bias`` one for all), its mean
+    pooling's norm (``pooler_norm``) and masked-image-modelling head (``mim``: norm, linear). An empty name means
     the implementation has no such piece.
     """
 
@@ -57,6 +59,10 @@ class VisionLayout:
     patch_linear: bool = False
     distillation_token: str = ""
     teacher_classifiers: tuple[str, str] = ("", "")
+    relative_bias: str = ""
+    shared_relative_bias: str = ""
+    pooler_norm: str = ""
+    mim: tuple[str, str] = ("", "")
 
 
 _ATTENTION = {"q": "attention.q_proj", "k": "attention.k_proj", "v": "attention.v_proj", "o": "attention.o_proj"}
@@ -107,4 +113,12 @@ VISION_LAYOUTS["dinov3_vit"] = replace(
     VISION_LAYOUTS["dinov2"], prefix="dinov3_vit", patch="embeddings.patch_embeddings", positions="",
     layers="model.layer", final_norm="norm", mask_shape="3d", classifier_inputs=1,
     ff={"up": "mlp.up_proj", "down": "mlp.down_proj"},
+)  # fmt: skip
+#: BEiT (``modeling_beit.py``): ViT's names under ``beit``, layer scale ``lambda_1``/``lambda_2``, relative position
+#: bias tables, mean pooling's norm and the masked-image-modelling head.
+VISION_LAYOUTS["beit"] = replace(
+    VISION_LAYOUTS["vit"], prefix="beit", pooler="", layer_scale=("lambda_1", "lambda_2"),
+    relative_bias="relative_position_bias.relative_position_bias_table",
+    shared_relative_bias="shared_position_bias.relative_position_bias_table", pooler_norm="pooler.layernorm",
+    mim=("layernorm", "lm_head"),
 )  # fmt: skip
