@@ -1,5 +1,5 @@
 """More Hugging Face vision model types as rows of data on the ``vision`` family: beit, deit, dinov3_vit,
-vit_mae and vit_msn.
+vit_mae and vit_msn; and convnext on the ``convnext`` family.
 
 * ``beit`` (``modeling_beit.py``): ViT's layers with BEiT's attention (no key bias), layer scale
   (``layer_scale_init_value`` above 0), relative position bias tables (per layer and/or shared),
@@ -12,6 +12,8 @@ vit_mae and vit_msn.
 * ``dinov3_vit`` (``modeling_dinov3_vit.py``): DINOv2's layers (layer scale, optional gated MLP) with
   separate query/key/value biases, the output and MLP biases switchable, register tokens, a mask token
   and RoPE in place of position embeddings (no parameters).
+* ``convnext`` (``modeling_convnext.py``): stages of depthwise-convolution blocks
+  (:mod:`registry.plugins.convnext`), the layer scale when ``layer_scale_init_value`` is above 0.
 * ``vit_msn`` (``modeling_vit_msn.py``): ViT's encoder and names, no pooler.
 * ``vit_mae`` (``modeling_vit_mae.py``): ViT's encoder without a pooler (its position embeddings are
   fixed sin-cos, a frozen parameter that transformers counts); ViTMAEForPreTraining adds the pixel
@@ -72,10 +74,7 @@ def _beit(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (BEiT): the layer scale exists when ``layer_scale_init_value`` is above 0; mean pooling
     (``use_mean_pooling``) replaces the final norm by the pooler's norm, which the base model and the classifier
     hold (add_pooling_layer) and the masked-image-modelling model does not; the classifier or that head."""
-    scale = cfg.raw("layer_scale_init_value", DEFAULTS["beit"]["layer_scale_init_value"])
-    if not isinstance(scale, float):  # the configuration class types it float and refuses a whole number
-        raise cfg.error("layer_scale_init_value", f"must be a decimal number such as 0.1 (got {short_value(scale)})")
-    params["layer_scale"] = ("layer_scale_init_value", scale > 0)
+    params["layer_scale"] = ("layer_scale_init_value", _layer_scale(cfg, "beit"))
     mean = cfg.bool("use_mean_pooling", DEFAULTS["beit"]["use_mean_pooling"])
     params["final_norm"] = ("use_mean_pooling", not mean)
     params["pooler_norm"] = ("use_mean_pooling", mean and not cls.endswith("ForMaskedImageModeling"))
@@ -93,12 +92,37 @@ _BEIT_READS = {"d_ff": "intermediate_size", "mask_token": "use_mask_token",
                "position_embeddings": "use_absolute_position_embeddings", "relative_bias": "use_relative_position_bias",
                "shared_relative_bias": "use_shared_relative_position_bias"}  # fmt: skip
 
+def _layer_scale(cfg: ConfigReader, model_type: str) -> bool:
+    """Whether ``layer_scale_init_value`` (a decimal number, as the configuration class types it) is above 0."""
+    scale = cfg.raw("layer_scale_init_value", DEFAULTS[model_type]["layer_scale_init_value"])
+    if not isinstance(scale, float):  # the configuration class types it float and refuses a whole number
+        raise cfg.error("layer_scale_init_value", f"must be a decimal number such as 0.1 (got {short_value(scale)})")
+    return scale > 0
+
+
+def _convnext(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (ConvNeXt): ``num_stages`` stages, one per entry of ``hidden_sizes`` and ``depths`` (a config whose
+    counts differ is refused); the layer scale when ``layer_scale_init_value`` is above 0; the classifier."""
+    stages = cfg.int("num_stages", DEFAULTS["convnext"]["num_stages"])
+    if stages != len(params["hidden_sizes"][1]):
+        raise cfg.error("num_stages", f"is {stages}, but hidden_sizes lists {len(params['hidden_sizes'][1])} stages")
+    params["layer_scale"] = ("layer_scale_init_value", _layer_scale(cfg, "convnext"))
+    _labels(cfg, cls, params)
+    params.pop("pooler", None)
+
+
 #: The rows (the module's docstring says what each adds).
 ROWS = (
     _row("beit", ("BeitForImageClassification", "BeitModel", "BeitForMaskedImageModeling"),
          {**_BEIT_READS, "n_visual_tokens": "vocab_size"}, _BEIT_SHAPE_FREE, _beit,
          fixed={"layout": "beit", "qkv_bias": True, "k_bias": False},
          about="BEiT: relative position bias, layer scale, mean pooling, masked-image modelling"),
+    Row("convnext", "convnext", ("ConvNextForImageClassification", "ConvNextModel"),
+        reads={"hidden_sizes": "hidden_sizes", "depths": "depths", "n_channels": "num_channels",
+               "patch_size": "patch_size"},
+        defaults=DEFAULTS["convnext"], rules=(_convnext,), fixed={"variant": "convnext"},
+        shape_free=VISION_SHAPE_FREE | _BACKBONE_SHAPE_FREE | {"image_size"},
+        description="ConvNeXt: stages of depthwise-convolution blocks"),
     _row("deit", ("DeiTForImageClassificationWithTeacher", "DeiTForImageClassification", "DeiTModel"),
          {"d_ff": "intermediate_size", "qkv_bias": "qkv_bias"}, frozenset({"encoder_stride", "pooler_act"}),
          _deit_head, fixed={"layout": "deit", "distillation_token": True},
@@ -123,6 +147,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map beit, deit, dinov3_vit, vit_mae and vit_msn."""
+    """Map beit, convnext, deit, dinov3_vit, vit_mae and vit_msn."""
     for row in ROWS:
         register(row)
