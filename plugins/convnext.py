@@ -37,7 +37,8 @@ class ConvNextParams(FamilyParams):
     depths: list[NonNegativeInt] = Field([3, 3, 9, 3], description="each stage's blocks")
     n_channels: PositiveInt = Field(3, description="image channels")
     patch_size: PositiveInt = Field(4, description="the stem convolution's side")
-    layer_scale: bool = Field(True, description="ConvNeXt's per-channel layer scale (layer_scale_init_value above 0)")
+    layer_scale: bool | None = Field(None, description="ConvNeXt's per-channel layer scale (layer_scale_init_value "
+                                     "above 0; default: with ConvNeXt, none with ConvNeXt V2)")
     head: Literal["none", "classifier"] = Field("none", description="none (the bare encoder) or an image classifier")
     n_labels: NonNegativeInt = Field(2, description="classifier outputs (0: no classifier layer)")
 
@@ -48,8 +49,13 @@ class ConvNextParams(FamilyParams):
         if len(self.depths) != len(self.hidden_sizes):
             raise FieldError("depths", f"has {len(self.depths)} stages, hidden_sizes {len(self.hidden_sizes)}")
         if self.layer_scale and self.variant == "convnextv2":
-            raise FieldError("layer_scale", "ConvNeXt V2 has no layer scale (keep the default false)")
+            raise FieldError("layer_scale", "ConvNeXt V2 has no layer scale (leave it out)")
         return self
+
+    @property
+    def scaled(self) -> bool:
+        """Whether the blocks hold a layer scale (default: ConvNeXt's do, ConvNeXt V2's do not)."""
+        return self.variant == "convnext" if self.layer_scale is None else self.layer_scale
 
 
 def _conv(name: str, n_out: int, n_in: int, side: int, groups: int = 1) -> list:
@@ -60,7 +66,7 @@ def _conv(name: str, n_out: int, n_in: int, side: int, groups: int = 1) -> list:
 
 def _block(p: ConvNextParams, d: int) -> list:
     """One ConvNeXt block of width ``d``, in the order transformers registers its tensors."""
-    blocks: list = [Parameter(name="layer_scale_parameter", shape=(d,), component="feed_forward")] if p.layer_scale else []
+    blocks: list = [Parameter(name="layer_scale_parameter", shape=(d,), component="feed_forward")] if p.scaled else []
     blocks += [*_conv("dwconv", d, d, 7, groups=d), LayerNorm(name="layernorm", dim=d)]
     if p.variant == "convnext":
         return blocks + [FeedForward(d_model=d, d_ff=4 * d, names={"up": "pwconv1", "down": "pwconv2"})]
