@@ -1,5 +1,5 @@
 """More Hugging Face vision model types as rows of data on the ``vision`` family: beit, deit, dinov3_vit,
-vit_mae and vit_msn; and convnext on the ``convnext`` family.
+vit_mae and vit_msn; convnext on the ``convnext`` family and swin on the ``swin`` family.
 
 * ``beit`` (``modeling_beit.py``): ViT's layers with BEiT's attention (no key bias), layer scale
   (``layer_scale_init_value`` above 0), relative position bias tables (per layer and/or shared),
@@ -14,6 +14,8 @@ vit_mae and vit_msn; and convnext on the ``convnext`` family.
   and RoPE in place of position embeddings (no parameters).
 * ``convnext`` (``modeling_convnext.py``): stages of depthwise-convolution blocks
   (:mod:`registry.plugins.convnext`), the layer scale when ``layer_scale_init_value`` is above 0.
+* ``swin`` (``modeling_swin.py``): stages of windowed-attention blocks with relative position bias
+  tables and patch merging (:mod:`registry.plugins.swin`).
 * ``vit_msn`` (``modeling_vit_msn.py``): ViT's encoder and names, no pooler.
 * ``vit_mae`` (``modeling_vit_mae.py``): ViT's encoder without a pooler (its position embeddings are
   fixed sin-cos, a frozen parameter that transformers counts); ViTMAEForPreTraining adds the pixel
@@ -111,6 +113,19 @@ def _convnext(cfg: ConfigReader, cls: str, params: Params) -> None:
     params.pop("pooler", None)
 
 
+def _swin(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Swin): ``image_size`` a whole number or a square ``[side, side]`` (SwinConfig takes either; a
+    rectangle is refused, the family being square); the classifier of the labels (Swin has no pooler layer)."""
+    size = cfg.raw("image_size", DEFAULTS["swin"]["image_size"])
+    if isinstance(size, list) and len(size) == 2 and size[0] == size[1]:
+        size = size[0]
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise cfg.error("image_size", f"must be a whole number or a square [side, side] (got {short_value(size)})")
+    params["image_size"] = ("image_size", size)
+    _labels(cfg, cls, params)
+    params.pop("pooler", None)
+
+
 #: The rows (the module's docstring says what each adds).
 ROWS = (
     _row("beit", ("BeitForImageClassification", "BeitModel", "BeitForMaskedImageModeling"),
@@ -123,6 +138,14 @@ ROWS = (
         defaults=DEFAULTS["convnext"], rules=(_convnext,), fixed={"variant": "convnext"},
         shape_free=VISION_SHAPE_FREE | _BACKBONE_SHAPE_FREE | {"image_size"},
         description="ConvNeXt: stages of depthwise-convolution blocks"),
+    Row("swin", "swin", ("SwinForImageClassification", "SwinModel"),
+        reads={"embed_dim": "embed_dim", "depths": "depths", "num_heads": "num_heads", "window_size": "window_size",
+               "mlp_ratio": "mlp_ratio", "qkv_bias": "qkv_bias", "absolute_positions": "use_absolute_embeddings",
+               "patch_size": "patch_size", "n_channels": "num_channels"},
+        defaults=DEFAULTS["swin"], rules=(_swin,),
+        # hidden_size and num_layers: SwinConfig derives them from embed_dim and depths, whatever a config says
+        shape_free=VISION_SHAPE_FREE | _BACKBONE_SHAPE_FREE | {"encoder_stride", "hidden_size", "num_layers"},
+        description="Swin Transformer: windowed attention, relative position bias, patch merging"),
     _row("deit", ("DeiTForImageClassificationWithTeacher", "DeiTForImageClassification", "DeiTModel"),
          {"d_ff": "intermediate_size", "qkv_bias": "qkv_bias"}, frozenset({"encoder_stride", "pooler_act"}),
          _deit_head, fixed={"layout": "deit", "distillation_token": True},
@@ -147,6 +170,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map beit, convnext, deit, dinov3_vit, vit_mae and vit_msn."""
+    """Map beit, convnext, deit, dinov3_vit, swin, vit_mae and vit_msn."""
     for row in ROWS:
         register(row)
