@@ -1,8 +1,7 @@
 """Vision: ViT-style image encoders with independent switches (the ``vision`` family).
 
-One family for ViT, DeiT, ViT-MAE, DINOv2 (with registers), DINOv3's ViT and the vision towers of CLIP and
-SigLIP. ``layout`` only
-chooses the tensor names of that implementation's Hugging Face classes
+One family for ViT, DeiT, BEiT, ViT-MSN, ViT-MAE, DINOv2 (with registers), DINOv3's ViT and the vision
+towers of CLIP and SigLIP. ``layout`` only chooses the tensor names of that implementation's Hugging Face classes
 (:data:`~registry.plugins.vision_layouts.VISION_LAYOUTS`); the shapes come from switches:
 
 * the patch embedding: a convolution of ``d_model × n_channels × patch_size × patch_size``
@@ -15,16 +14,19 @@ chooses the tensor names of that implementation's Hugging Face classes
   (``distillation_token``, one more position), or none (``position_embeddings`` false: DINOv3's RoPE);
 * pre-norm encoder layers: attention (``qkv_bias``; DINOv3's ``k_bias`` and ``out_bias``) and an MLP of
   ``d_ff`` (DINOv2's ``swiglu``: gate, up and down projections; ``mlp_bias``), with
-  DINOv2's layer scale (``lambda1``/``lambda2``) where the layout has it; CLIP's norm before
+  DINOv2's and BEiT's layer scale where the layout has it (``layer_scale`` false: none), BEiT's relative
+  position bias tables (``relative_bias`` in each layer, ``shared_relative_bias`` one for all); CLIP's norm before
   the first layer (``pre_layrnorm``) and a final norm (``final_norm``: none in llama.cpp's legacy LLaVA mmproj);
 * the head: ViT's ``pooler`` (``pooler_dim`` outputs), CLIP's image-embedding projection
   (``head = "projection"``: ``visual_projection``, ``d_model → projection_dim`` without a bias, as
   CLIPVisionModelWithProjection has it, the encoder then held under the layout's prefix), SigLIP's attention-pooling head
   (``pool_head``: a probe, a multi-head attention, a norm and an MLP), and an image
   classifier of ``n_labels`` (``head = "classifier"``; DINOv2's reads the class token and
-  the mean patch token: ``2 × d_model`` inputs), DeiT's two (``head = "distilled"``: the class token's and
+  the mean patch token: ``2 × d_model`` inputs; BEiT's mean pooling has a norm, ``pooler_norm``), DeiT's two
+  (``head = "distilled"``: the class token's and
   the distillation token's), or ViT-MAE's pixel decoder (``head = "decoder"``: a mask token, fixed sin-cos
-  positions, ``decoder_n_layers`` ViT layers of ``decoder_d_model``, a norm and each patch's pixels).
+  positions, ``decoder_n_layers`` ViT layers of ``decoder_d_model``, a norm and each patch's pixels), or BEiT's
+  masked-image-modelling head (``head = "mim"``: a norm and a linear to ``n_visual_tokens``).
 
 An image of ``image_size²`` pixels is ``(image_size / patch_size)²`` patch tokens, plus the
 class, distillation and register tokens: the encoder's sequence length.
@@ -79,7 +81,7 @@ class VisionParams(FamilyParams):
     decoder_n_layers: PositiveInt = Field(8, description="ViT-MAE decoder's layers (head = decoder)")
     decoder_n_heads: PositiveInt = Field(16, description="ViT-MAE decoder's attention heads (head = decoder)")
     decoder_d_ff: PositiveInt = Field(2048, description="ViT-MAE decoder's MLP width (head = decoder)")
-    layer_scale: bool = Field(True, description="the layout's layer scale (DINOv2, BEiT): false, none (BEiT's "
+    layer_scale: bool = Field(True, description="the layout's layer scale (DINOv2, BEiT); false: none (BEiT's "
                               "layer_scale_init_value 0)")
     relative_bias: bool = Field(False, description="BEiT's relative position bias table in each layer")
     shared_relative_bias: bool = Field(False, description="BEiT's relative position bias table shared by the layers")
