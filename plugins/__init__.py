@@ -59,5 +59,7 @@ FAMILY_MODULES: dict[str, str] = {
     "gemma3n-audio": "registry.plugins.gemma3n_audio",
     "gemma3n-embedder": "registry.plugins.gemma3n_audio",
     "mobilenetv5": "registry.plugins.mobilenetv5",
+    "convnext": "registry.plugins.convnext",
+    "swin": "registry.plugins.swin",
     "moonvit": "registry.plugins.moonvit",
 }

@@ -1,7 +1,7 @@
 """Vision: ViT-style image encoders with independent switches (the ``vision`` family).
 
-One family for ViT, DINOv2 (with registers) and the vision towers of CLIP and SigLIP. ``layout`` only
-chooses the tensor names of that implementation's Hugging Face classes
+One family for ViT, DeiT, BEiT, ViT-MSN, ViT-MAE, DINOv2 (with registers), DINOv3's ViT and the vision
+towers of CLIP and SigLIP. ``layout`` only chooses the tensor names of that implementation's Hugging Face classes
 (:data:`~registry.plugins.vision_layouts.VISION_LAYOUTS`); the shapes come from switches:
 
 * the patch embedding: a convolution of ``d_model × n_channels × patch_size × patch_size``
@@ -10,20 +10,26 @@ chooses the tensor names of that implementation's Hugging Face classes
 * the tokens: a class token (``class_token``), DINOv2's register tokens
   (``n_register_tokens``) and mask token (``mask_token``, also ViT's masked-image-modelling
   one), learned position embeddings for ``(image_size / patch_size)²`` patches plus the
-  class token (registers have none; SigLIP2's table has ``n_positions`` rows);
-* pre-norm encoder layers: attention (``qkv_bias``; the output projection always has a
-  bias) and an MLP of ``d_ff`` (DINOv2's ``swiglu``: gate, up and down projections), with
-  DINOv2's layer scale (``lambda1``/``lambda2``) where the layout has it; CLIP's norm before
+  class token (registers have none; SigLIP2's table has ``n_positions`` rows), DeiT's distillation token
+  (``distillation_token``, one more position), or none (``position_embeddings`` false: DINOv3's RoPE);
+* pre-norm encoder layers: attention (``qkv_bias``; DINOv3's ``k_bias`` and ``out_bias``) and an MLP of
+  ``d_ff`` (DINOv2's ``swiglu``: gate, up and down projections; ``mlp_bias``), with
+  DINOv2's and BEiT's layer scale where the layout has it (``layer_scale`` false: none), BEiT's relative
+  position bias tables (``relative_bias`` in each layer, ``shared_relative_bias`` one for all); CLIP's norm before
   the first layer (``pre_layrnorm``) and a final norm (``final_norm``: none in llama.cpp's legacy LLaVA mmproj);
 * the head: ViT's ``pooler`` (``pooler_dim`` outputs), CLIP's image-embedding projection
   (``head = "projection"``: ``visual_projection``, ``d_model → projection_dim`` without a bias, as
   CLIPVisionModelWithProjection has it, the encoder then held under the layout's prefix), SigLIP's attention-pooling head
   (``pool_head``: a probe, a multi-head attention, a norm and an MLP), and an image
   classifier of ``n_labels`` (``head = "classifier"``; DINOv2's reads the class token and
-  the mean patch token: ``2 × d_model`` inputs).
+  the mean patch token: ``2 × d_model`` inputs; BEiT's mean pooling has a norm, ``pooler_norm``), DeiT's two
+  (``head = "distilled"``: the class token's and
+  the distillation token's), or ViT-MAE's pixel decoder (``head = "decoder"``: a mask token, fixed sin-cos
+  positions, ``decoder_n_layers`` ViT layers of ``decoder_d_model``, a norm and each patch's pixels), or BEiT's
+  masked-image-modelling head (``head = "mim"``: a norm and a linear to ``n_visual_tokens``).
 
 An image of ``image_size²`` pixels is ``(image_size / patch_size)²`` patch tokens, plus the
-class token and the register tokens: the encoder's sequence length.
+class, distillation and register tokens: the encoder's sequence length.
 """
 
 from __future__ import annotations
@@ -42,8 +48,10 @@ class VisionParams(FamilyParams):
     """Hyper-parameters of the ``vision`` family."""
 
     layout: VisionLayoutName = Field("vit", description="tensor names of which implementation (see the family's doc)")
-    head: Literal["none", "classifier", "projection"] = Field(
-        "none", description="none (the bare encoder), an image classifier, or CLIP's image-embedding projection")
+    head: Literal["none", "classifier", "projection", "distilled", "decoder", "mim"] = Field(
+        "none", description="none (the bare encoder), an image classifier, CLIP's image-embedding projection, DeiT's "
+        "two classifiers (class and distillation tokens), ViT-MAE's pixel decoder, or BEiT's masked-image-modelling "
+        "head (a norm and a linear to n_visual_tokens)")
     projection_dim: PositiveInt = Field(512, description="CLIP's image-embedding width (head = projection)")
     n_labels: NonNegativeInt = Field(2, description="classifier outputs (0: no classifier layer)")
     pooler: bool = Field(False, description="ViT's pooler (a dense layer on the class token)")
@@ -64,21 +72,51 @@ class VisionParams(FamilyParams):
     mask_token: bool = Field(False, description="a learned mask token (DINOv2; ViT's masked-image modelling)")
     n_register_tokens: NonNegativeInt = Field(0, description="DINOv2's register tokens")
     swiglu: bool = Field(False, description="DINOv2's SwiGLU MLP (gate, up and down projections of d_ff)")
+    distillation_token: bool = Field(False, description="DeiT's distillation token (with its own position embedding)")
+    position_embeddings: bool = Field(True, description="learned position embeddings (false: RoPE, as DINOv3)")
+    k_bias: bool | None = Field(None, description="a bias on the key projection (default: qkv_bias; DINOv3's key_bias)")
+    out_bias: bool = Field(True, description="a bias on the attention's output projection (DINOv3's proj_bias)")
+    mlp_bias: bool = Field(True, description="biases on the MLP's projections (DINOv3's mlp_bias)")
+    decoder_d_model: PositiveInt = Field(512, description="ViT-MAE decoder's hidden size (head = decoder)")
+    decoder_n_layers: PositiveInt = Field(8, description="ViT-MAE decoder's layers (head = decoder)")
+    decoder_n_heads: PositiveInt = Field(16, description="ViT-MAE decoder's attention heads (head = decoder)")
+    decoder_d_ff: PositiveInt = Field(2048, description="ViT-MAE decoder's MLP width (head = decoder)")
+    layer_scale: bool = Field(True, description="the layout's layer scale (DINOv2, BEiT); false: none (BEiT's "
+                              "layer_scale_init_value 0)")
+    relative_bias: bool = Field(False, description="BEiT's relative position bias table in each layer")
+    shared_relative_bias: bool = Field(False, description="BEiT's relative position bias table shared by the layers")
+    pooler_norm: bool = Field(False, description="BEiT's mean-pooling norm (pooler.layernorm)")
+    n_visual_tokens: PositiveInt = Field(8192, description="BEiT's visual-token vocabulary (head = mim)")
     final_norm: bool = Field(True, description="the norm after the layers (CLIP's post_layernorm); false: without it, "
                              "as llama.cpp's legacy LLaVA mmproj files hold CLIP's tower")
 
     @model_validator(mode="after")
     def _check(self) -> VisionParams:
         check_heads(self.d_model, self.n_heads, None)
+        if self.head == "decoder":
+            check_heads(self.decoder_d_model, self.decoder_n_heads, None)
+            if self.decoder_d_model % 4:  # its fixed 2-D sin-cos positions (build_2d_sinusoidal_position_embedding)
+                raise FieldError("decoder_d_model", f"must be a multiple of 4 for the decoder's 2-D sin-cos position "
+                                 f"embeddings (got {self.decoder_d_model})")  # fmt: skip
         if self.patch_size > self.image_size:
             raise FieldError("patch_size", f"patch_size ({self.patch_size}) exceeds image_size ({self.image_size})")
         lay = VISION_LAYOUTS[self.layout]
         if self.n_positions is not None and self.class_token:
             raise FieldError("n_positions", "a layout with a class token takes its positions from image_size (keep the default)")
         for name, has in (("class_token", lay.cls_token), ("mask_token", lay.mask_token), ("pooler", lay.pooler),
-                          ("n_register_tokens", lay.register_tokens), ("swiglu", lay.swiglu), ("pool_head", lay.pool_head)):  # fmt: skip
+                          ("n_register_tokens", lay.register_tokens), ("swiglu", lay.swiglu), ("pool_head", lay.pool_head),
+                          ("distillation_token", lay.distillation_token), ("pooler_norm", lay.pooler_norm)):  # fmt: skip
             if getattr(self, name) and not has:
                 raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
+        if self.head == "distilled" and not lay.teacher_classifiers[0]:
+            raise FieldError("head", f"the {self.layout} layout has no distillation classifiers (keep the default)")
+        if self.position_embeddings and not lay.positions:
+            raise FieldError("position_embeddings", f"the {self.layout} layout has no position embeddings (keep the default)")
+        for name in ("relative_bias", "shared_relative_bias"):
+            if getattr(self, name) and not lay.relative_bias:
+                raise FieldError(name, f"the {self.layout} layout has no relative position bias (keep the default)")
+        if self.head == "mim" and not lay.mim[0]:
+            raise FieldError("head", f"the {self.layout} layout has no masked-image-modelling head (keep the default)")
         return self
 
     @property
@@ -89,7 +127,7 @@ class VisionParams(FamilyParams):
     @property
     def n_tokens(self) -> int:
         """The encoder's sequence length for one image: patches, class token and registers."""
-        return self.n_patches + int(self.class_token) + self.n_register_tokens
+        return self.n_patches + int(self.class_token) + int(self.distillation_token) + self.n_register_tokens
 
 
 def nested(blocks: list) -> list:
@@ -122,13 +160,17 @@ def _embeddings(p: VisionParams, lay: VisionLayout) -> list:
         blocks.append(_token(lay.cls_token, d, lay.token_shape))
     if p.mask_token:
         blocks.append(_token(lay.mask_token, d, lay.mask_shape))
+    if p.distillation_token:
+        blocks.append(_token(lay.distillation_token, d, "3d"))
     if p.n_register_tokens:
         blocks.append(Parameter(name=lay.register_tokens, shape=(1, p.n_register_tokens, d), component="embedding"))
     kernel = (p.n_channels * p.patch_size**2,) if lay.patch_linear else (p.n_channels, p.patch_size, p.patch_size)
     blocks.append(Parameter(name=f"{lay.patch}.weight", shape=(d, *kernel), component="embedding"))
     if p.patch_bias:
         blocks.append(Parameter(name=f"{lay.patch}.bias", shape=(d,), component="embedding"))
-    rows = p.n_patches + int(p.class_token)
+    rows = p.n_patches + int(p.class_token) + int(p.distillation_token)
+    if not p.position_embeddings:
+        return blocks
     if lay.positions_table:
         blocks.append(Embedding(name=lay.positions, num_embeddings=rows, embedding_dim=d, role="position"))
     else:
@@ -139,19 +181,29 @@ def _embeddings(p: VisionParams, lay: VisionLayout) -> list:
 def _layer(p: VisionParams, lay: VisionLayout) -> list:
     """One pre-norm encoder layer, named as the layout names it."""
     d = p.d_model
-    attention = Attention(d_model=d, n_heads=p.n_heads, bias=p.qkv_bias, out_bias=True, names=lay.attn, kv_cache="none")
+    attention = Attention(d_model=d, n_heads=p.n_heads, bias=p.qkv_bias, k_bias=p.k_bias, out_bias=p.out_bias,
+                          names=lay.attn, kv_cache="none")  # fmt: skip
     if p.swiglu:
-        ff = FeedForward(d_model=d, d_ff=p.d_ff, gated=True, names=lay.swiglu or {})
+        ff = FeedForward(d_model=d, d_ff=p.d_ff, gated=True, bias=p.mlp_bias, names=lay.swiglu or {})
     else:
-        ff = FeedForward(d_model=d, d_ff=p.d_ff, names=lay.ff)
-    scale1, scale2 = lay.layer_scale
+        ff = FeedForward(d_model=d, d_ff=p.d_ff, bias=p.mlp_bias, names=lay.ff)
+    scale1, scale2 = lay.layer_scale if p.layer_scale else ("", "")
     blocks: list = [LayerNorm(name=lay.norm1, dim=d), attention]
     if scale1:
         blocks.append(Parameter(name=scale1, shape=(d,), component="attention"))
+    if p.relative_bias:
+        blocks.append(_relative_table(p, lay.relative_bias))
     blocks += [LayerNorm(name=lay.norm2, dim=d), ff]
     if scale2:
         blocks.append(Parameter(name=scale2, shape=(d,), component="feed_forward"))
     return nested(blocks)
+
+
+def _relative_table(p: VisionParams, name: str) -> Parameter:
+    """BEiT's relative position bias table (``BeitRelativePositionBias``): a bias per head for each of the
+    ``(2h - 1)(2w - 1)`` offsets of a ``h × w`` patch grid, plus 3 for the class token (to, from, itself)."""
+    side = p.image_size // p.patch_size
+    return Parameter(name=name, shape=((2 * side - 1) ** 2 + 3, p.n_heads), component="attention")
 
 
 def _pool_head(p: VisionParams, name: str) -> Module:
@@ -173,6 +225,8 @@ def tower(p: VisionParams) -> list:
     blocks = _embeddings(p, lay)
     if lay.pre_norm:
         blocks.append(LayerNorm(name=lay.pre_norm, dim=p.d_model))
+    if p.shared_relative_bias:
+        blocks.append(_relative_table(p, lay.shared_relative_bias))
     blocks.append(Repeat(name=lay.layers, count=p.n_layers, blocks=_layer(p, lay)))
     if p.final_norm:
         blocks.append(LayerNorm(name=lay.final_norm, dim=p.d_model))
@@ -180,7 +234,25 @@ def tower(p: VisionParams) -> list:
         blocks.append(Linear(name=lay.pooler, in_features=p.d_model, out_features=p.pooler_dim or p.d_model, component="head"))
     if p.pool_head:
         blocks.append(_pool_head(p, lay.pool_head))
+    if p.pooler_norm:
+        blocks.append(LayerNorm(name=lay.pooler_norm, dim=p.d_model))
     return nested(blocks)
+
+
+def _mae_decoder(p: VisionParams, lay: VisionLayout) -> Module:
+    """ViT-MAE's pixel decoder (``ViTMAEDecoder``): a mask token, fixed sin-cos position embeddings (a frozen
+    parameter, counted as transformers counts it), an input projection, ViT layers of the decoder's sizes, a norm
+    and a prediction of each patch's ``patch_size² · n_channels`` pixels."""
+    dd = p.decoder_d_model
+    sizes = p.model_copy(update={"d_model": dd, "n_heads": p.decoder_n_heads, "d_ff": p.decoder_d_ff})
+    return Module(name="decoder", blocks=nested([
+        Parameter(name="mask_token", shape=(1, 1, dd), component="head"),
+        Parameter(name="decoder_pos_embed", shape=(1, p.n_patches + int(p.class_token), dd), component="head"),
+        Linear(name="decoder_embed", in_features=p.d_model, out_features=dd, component="head"),
+        Repeat(name="decoder_layers", count=p.decoder_n_layers, blocks=_layer(sizes, lay)),
+        LayerNorm(name="decoder_norm", dim=dd),
+        Linear(name="decoder_pred", in_features=dd, out_features=p.patch_size**2 * p.n_channels, component="head"),
+    ]))  # fmt: skip
 
 
 def build(p: VisionParams) -> Module:
@@ -192,6 +264,14 @@ def build(p: VisionParams) -> Module:
     if p.head == "projection":
         blocks.append(Linear(name="visual_projection", in_features=p.d_model, out_features=p.projection_dim,
                              bias=False, component="head"))  # fmt: skip
+    elif p.head == "mim":
+        blocks.append(LayerNorm(name=lay.mim[0], dim=p.d_model))
+        blocks.append(Linear(name=lay.mim[1], in_features=p.d_model, out_features=p.n_visual_tokens, component="head"))
+    elif p.head == "decoder":
+        blocks.append(_mae_decoder(p, lay))
+    elif p.head == "distilled":
+        for name in lay.teacher_classifiers if p.n_labels else ():
+            blocks.append(Linear(name=name, in_features=p.d_model, out_features=p.n_labels, component="head"))
     elif p.n_labels:
         width = lay.classifier_inputs * p.d_model
         blocks.append(Linear(name=lay.classifier, in_features=width, out_features=p.n_labels, component="head"))
@@ -202,4 +282,5 @@ def build(p: VisionParams) -> Module:
 def register_families(register):
     """Register the ``vision`` family."""
     register(Family(name="vision", params=VisionParams, build=build,
-                    description="ViT-style image encoders: ViT, DINOv2, CLIP's, SigLIP's and SigLIP2's vision towers"))  # fmt: skip
+                    description="ViT-style image encoders: ViT, DeiT, ViT-MAE, DINOv2, DINOv3, CLIP's, SigLIP's and "
+                                "SigLIP2's vision towers"))  # fmt: skip

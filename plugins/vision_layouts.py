@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2"]
+VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2", "deit", "dinov3_vit", "beit"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,11 @@ class VisionLayout:
     parameter (ViT, DINOv2); ``swiglu`` the names of DINOv2's gated MLP; ``classifier_inputs`` the
     classifier's input width in multiples of ``d_model`` (DINOv2's reads the class token and the
     mean patch token: 2); ``patch_linear``: the patch embedding is an ``nn.Linear`` over flattened
-    patches (SigLIP2's NaFlex: ``d_model × n_channels·patch_size²``). An empty name means the implementation has no such piece.
+    patches (SigLIP2's NaFlex: ``d_model × n_channels·patch_size²``); ``distillation_token`` DeiT's second
+    token and ``teacher_classifiers`` its two heads (class token's, distillation token's); BEiT's relative
+    position bias tables (``relative_bias`` in each layer, ``shared_relative_bias`` one for all), its mean
+    pooling's norm (``pooler_norm``) and masked-image-modelling head (``mim``: norm, linear). An empty name means
+    the implementation has no such piece.
     """
 
     prefix: str
@@ -53,6 +57,12 @@ class VisionLayout:
     classifier: str = "classifier"
     classifier_inputs: int = 1
     patch_linear: bool = False
+    distillation_token: str = ""
+    teacher_classifiers: tuple[str, str] = ("", "")
+    relative_bias: str = ""
+    shared_relative_bias: str = ""
+    pooler_norm: str = ""
+    mim: tuple[str, str] = ("", "")
 
 
 _ATTENTION = {"q": "attention.q_proj", "k": "attention.k_proj", "v": "attention.v_proj", "o": "attention.o_proj"}
@@ -91,3 +101,24 @@ VISION_LAYOUTS: dict[str, VisionLayout] = {
 VISION_LAYOUTS["siglip2"] = replace(VISION_LAYOUTS["siglip"], patch_linear=True)
 #: Dinov2WithRegisters: DINOv2's names, its base model held as ``dinov2_with_registers`` in the classifier.
 VISION_LAYOUTS["dinov2_with_registers"] = replace(VISION_LAYOUTS["dinov2"], prefix="dinov2_with_registers")
+#: DeiT (``modeling_deit.py``): ViT's names under ``deit``, a distillation token beside the class token, and
+#: DeiTForImageClassificationWithTeacher's two classifiers.
+VISION_LAYOUTS["deit"] = replace(
+    VISION_LAYOUTS["vit"], prefix="deit", distillation_token="embeddings.distillation_token",
+    teacher_classifiers=("cls_classifier", "distillation_classifier"),
+)  # fmt: skip
+#: DINOv3's ViT (``modeling_dinov3_vit.py``): DINOv2's layer names under ``model.layer``, the patch convolution
+#: at ``embeddings.patch_embeddings``, no position embeddings (RoPE), the final norm ``norm``.
+VISION_LAYOUTS["dinov3_vit"] = replace(
+    VISION_LAYOUTS["dinov2"], prefix="dinov3_vit", patch="embeddings.patch_embeddings", positions="",
+    layers="model.layer", final_norm="norm", mask_shape="3d", classifier_inputs=1,
+    ff={"up": "mlp.up_proj", "down": "mlp.down_proj"},
+)  # fmt: skip
+#: BEiT (``modeling_beit.py``): ViT's names under ``beit``, layer scale ``lambda_1``/``lambda_2``, relative position
+#: bias tables, mean pooling's norm and the masked-image-modelling head.
+VISION_LAYOUTS["beit"] = replace(
+    VISION_LAYOUTS["vit"], prefix="beit", pooler="", layer_scale=("lambda_1", "lambda_2"),
+    relative_bias="relative_position_bias.relative_position_bias_table",
+    shared_relative_bias="shared_position_bias.relative_position_bias_table", pooler_norm="pooler.layernorm",
+    mim=("layernorm", "lm_head"),
+)  # fmt: skip
