@@ -156,3 +156,135 @@ def test_deepseek_v4_wrong_shape_is_reported(tmp_path):
         ("model.layers.2.mlp.experts.3.down_proj.weight", "layers.2.ffn.experts.3.w2.weight"),
         ("model.layers.0.self_attn.q_a_proj.weight", "layers.0.attn.wq_a.weight")}
     assert not result.missing and not result.extra
+
+
+#: moonshotai/Kimi-K2.5's name families as the model report lists them (its routed experts are stored int4-packed,
+#: ``weight_packed`` / ``weight_scale`` / ``weight_shape``: here each expert's plain ``weight``).
+KIMI_FAMILIES = {
+    "language_model.lm_head.weight", "language_model.model.embed_tokens.weight", "language_model.model.norm.weight",
+    *(f"language_model.model.layers.N.{w}.weight" for w in (
+        "input_layernorm", "post_attention_layernorm", "self_attn.kv_a_layernorm", "self_attn.kv_a_proj_with_mqa",
+        "self_attn.kv_b_proj", "self_attn.o_proj", "self_attn.q_a_layernorm", "self_attn.q_a_proj", "self_attn.q_b_proj",
+        "mlp.down_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.experts.N.down_proj", "mlp.experts.N.gate_proj",
+        "mlp.experts.N.up_proj", "mlp.gate", "mlp.shared_experts.down_proj", "mlp.shared_experts.gate_proj",
+        "mlp.shared_experts.up_proj")),
+    "language_model.model.layers.N.mlp.gate.e_score_correction_bias",
+    *(f"mm_projector.{m}.{p}" for m in ("pre_norm", "proj.N") for p in ("weight", "bias")),  # proj.0, proj.2
+    *(f"vision_tower.encoder.blocks.N.{m}.{p}" for m in ("mlp.fc0", "mlp.fc1", "norm0", "norm1", "wo", "wqkv")
+      for p in ("weight", "bias")),
+    "vision_tower.encoder.final_layernorm.weight", "vision_tower.encoder.final_layernorm.bias",
+    "vision_tower.patch_embed.pos_emb.weight", "vision_tower.patch_embed.proj.weight", "vision_tower.patch_embed.proj.bias",
+}  # fmt: skip
+
+#: transformers' names -> the published ones: the "kimi_k25" conversion mapping read backwards.
+KIMI_BACK = (
+    (r"^lm_head\.", "language_model.lm_head."), (r"^model\.language_model\.", "language_model.model."),
+    (r"^model\.mm_projector\.in_proj\.", "mm_projector.proj.0."), (r"^model\.mm_projector\.out_proj\.", "mm_projector.proj.2."),
+    (r"^model\.mm_projector\.", "mm_projector."),
+    (r"^model\.vision_tower\.patch_embed\.pos_emb\.position_embeddings$", "vision_tower.patch_embed.pos_emb.weight"),
+    (r"^model\.vision_tower\.patch_embed\.", "vision_tower.patch_embed."),
+    (r"^model\.vision_tower\.layers\.", "vision_tower.encoder.blocks."), (r"^model\.vision_tower\.", "vision_tower.encoder."),
+    (r"\.norm1\.", ".norm0."), (r"\.norm2\.", ".norm1."), (r"\.mlp\.fc1\.", ".mlp.fc0."), (r"\.mlp\.fc2\.", ".mlp.fc1."),
+    (r"\.attn\.proj\.", ".wo."),
+)  # fmt: skip
+
+
+def _kimi():
+    """A small Kimi K2.5 (a DeepSeek-V3 text model with one dense and one MoE layer, MoonViT of two blocks)."""
+    import torch
+
+    transformers = quiet_transformers()
+    text = {"model_type": "deepseek_v3", "hidden_size": 32, "intermediate_size": 48, "moe_intermediate_size": 16,
+            "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 2, "n_routed_experts": 4,
+            "num_experts_per_tok": 2, "n_shared_experts": 1, "first_k_dense_replace": 1, "kv_lora_rank": 8,
+            "q_lora_rank": 12, "qk_nope_head_dim": 8, "qk_rope_head_dim": 4, "v_head_dim": 8, "vocab_size": 97,
+            "n_group": 1, "topk_group": 1, "topk_method": "noaux_tc"}  # fmt: skip
+    vision = {"model_type": "kimi_k25_vision", "hidden_size": 16, "num_attention_heads": 2, "intermediate_size": 20,
+              "num_hidden_layers": 2, "patch_size": 4, "pos_emb_height": 4, "pos_emb_width": 4, "merge_kernel_size": [2, 2]}
+    config = transformers.Kimi_K25Config(text_config=text, vision_config=vision, projection_hidden_size=16,
+                                         tie_word_embeddings=False, architectures=["Kimi_K25ForConditionalGeneration"])
+    with torch.device("meta"):
+        model = transformers.Kimi_K25ForConditionalGeneration(config)
+    return config, model
+
+
+def _kimi_checkpoint(model) -> list[TensorInfo]:
+    """transformers' state dict of ``model`` under the published names (q, k, v joined into ``wqkv``, the experts
+    one tensor per projection), each checked to load back as transformers' name."""
+    state = model.state_dict()
+    mapping = _mapping("kimi_k25")
+    stored: dict[str, tuple[str, tuple[int, ...]]] = {}  # stored name -> (transformers' name, shape)
+    for name, tensor in state.items():
+        shape = tuple(tensor.shape)
+        expert = re.fullmatch(r"(.*)\.experts\.(gate_up_proj|down_proj)", name)
+        qkv = re.fullmatch(r"(.*)\.attn\.([qkv])_proj\.(weight|bias)", name)
+        if expert is not None:
+            base = _back(expert.group(1) + ".", KIMI_BACK)[:-1]
+            if expert.group(2) == "gate_up_proj":  # (E, 2F, D): gate then up
+                n, two_f, d = shape
+                for e in range(n):
+                    for w in ("gate_proj", "up_proj"):
+                        stored[f"{base}.experts.{e}.{w}.weight"] = (name, (two_f // 2, d))
+            else:
+                for e in range(shape[0]):
+                    stored[f"{base}.experts.{e}.down_proj.weight"] = (name, shape[1:])
+        elif qkv is not None:  # rows of q, then k, then v
+            key = _back(qkv.group(1) + ".", KIMI_BACK) + f"wqkv.{qkv.group(3)}"
+            first, rows = stored.get(key, (name, (0, *shape[1:])))
+            stored[key] = (first, (rows[0] + shape[0], *shape[1:]))
+        else:
+            stored[_back(name, KIMI_BACK)] = (name, shape)
+    for stored_name, (name, _shape) in stored.items():
+        assert _loads_as(stored_name, mapping, "model", state) == name, stored_name
+        assert re.sub(r"\.\d+\.", ".N.", re.sub(r"\.\d+\.", ".N.", stored_name)) in KIMI_FAMILIES, stored_name
+    return [TensorInfo(n, "F32" if n.endswith("e_score_correction_bias") else "BF16", shape, 0)
+            for n, (_name, shape) in stored.items()]  # fmt: skip
+
+
+def test_kimi_k25_published_names_verify_clean(tmp_path):
+    config, reference = _kimi()
+    stored = _kimi_checkpoint(reference)
+    result = compare(_model(config, tmp_path), stored)
+    assert result.identical, (result.missing[:5], result.extra[:5], result.mismatched[:5])
+    assert {e.note for e in result.matched if "wqkv" in (e.checkpoint or "")} == {
+        f"part {k} of 3 of vision_tower.encoder.blocks.{i}.wqkv.{p}" for k in (1, 2, 3) for i in (0, 1)
+        for p in ("weight", "bias")}  # fmt: skip
+
+
+def test_deepseek_v4_mtp_tensors_are_set_aside(tmp_path):
+    """The published index's ``mtp.0.*`` (the engineering log names e_proj, h_proj, enorm, attn, ffn with its
+    experts, hc_*): declared checkpoint-only (num_nextn_predict_layers = 1), their shapes not checked."""
+    from registry.checkpoints.verify import NOT_BUILT
+
+    config, reference = _v4()
+    mtp = [TensorInfo(f"mtp.0.{n}", "BF16", (2, 2), 0) for n in
+           ("e_proj.weight", "h_proj.weight", "enorm.weight", "attn.wq_a.weight", "ffn.experts.0.w1.weight", "hc_attn_fn")]
+    result = compare(_model(config, tmp_path), _v4_checkpoint(reference) + mtp)
+    assert result.identical
+    assert {e.name for e in result.ignored if e.note.startswith(NOT_BUILT)} == {t.name for t in mtp}
+
+
+def test_kimi_k25_wrong_fused_shape_is_reported(tmp_path):
+    config, reference = _kimi()
+    bad = "vision_tower.encoder.blocks.1.wqkv.weight"
+    stored = [TensorInfo(t.name, t.dtype, (t.shape[0] - 1, t.shape[1]), 0) if t.name == bad else t
+              for t in _kimi_checkpoint(reference)]  # fmt: skip
+    result = compare(_model(config, tmp_path), stored)
+    assert not result.missing and not result.extra
+    assert [(e.name, e.found, e.note) for e in result.mismatched] == [
+        (f"model.vision_tower.layers.1.attn.{p}_proj.weight", (47, 16),
+         f"part {k} of 3 of {bad}, which should be (48, 16)") for k, p in ((1, "q"), (2, "k"), (3, "v"))]
+
+
+@pytest.mark.parametrize("names, message", [
+    ({"renames": ((r"a(", "b"),)}, "checkpoint_names: the rule 'a(' is refused: missing )"),
+    ({"renames": ((r"a", r"b\1"),)}, r"checkpoint_names: the rule 'a' is refused: invalid group reference 1"),
+    ({"splits": ((r"\.wqkv\.", ()),)}, r"checkpoint_names: the split '\\.wqkv\\.' names no parts"),
+])  # fmt: skip
+def test_bad_rules_are_refused_at_registration(names, message):
+    from pydantic import BaseModel
+
+    from registry import CheckpointNames, Family
+
+    family = Family(name="x", params=BaseModel, build=lambda p: None, checkpoint_names=CheckpointNames(**names))
+    assert message in family.problem()

@@ -110,9 +110,12 @@ def split_parts(name: str, names: CheckpointNames) -> tuple[str, ...]:
     return ()
 
 
-def declared(known: Sequence[CheckpointOnly], name: str, rename: Rename | None) -> CheckpointOnly | None:
-    """The first declaration whose pattern matches ``name`` as stored or under the prefix rule."""
-    names = (name,) if rename is None else (name, rename.apply(name))
+def declared(known: Sequence[CheckpointOnly], name: str, rename: Rename | None,
+             current: str | None = None) -> CheckpointOnly | None:  # fmt: skip
+    """The first declaration whose pattern matches ``name`` as stored, or ``current`` (the name with the family's old
+    names replaced, :func:`modern`), each also under the prefix rule."""
+    forms = (name,) if current is None or current == name else (name, current)
+    names = forms if rename is None else (*forms, *(rename.apply(n) for n in forms))
     return next((k for k in known if any(fnmatchcase(n, k.pattern) for n in names)), None)
 
 

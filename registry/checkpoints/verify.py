@@ -34,7 +34,8 @@ checkpoints differ from a family's own names, each rule stated once (the name ru
   from the family's ``checkpoint_only`` hook): a tensor that no spec tensor claims and
   whose name (as stored, or under the prefix rule) matches a declared pattern is set
   aside as ignored with the note "in the checkpoint, not built by transformers
-  (<pattern>): <reason>", not counted as extra.
+  (<pattern>): <reason>", not counted as extra (the name as stored, with the family's
+  old names and renames applied, or either under the prefix rule).
 
 Quantized checkpoints are compared by their logical (dequantized) tensors
 (:mod:`registry.checkpoints.quantization`); a tensor whose shape the header does not
@@ -195,7 +196,7 @@ def compare(model: Model, tensors: Iterable[TensorInfo], known: Sequence[Checkpo
     for info in stored:
         if info.name in claimed:
             continue
-        declaration = declared(known, info.name, rename)
+        declaration = declared(known, info.name, rename, modern(info.name, names))
         if declaration is None:
             result.extra.append(Entry(info.name, info.name, None, info.shape))
         else:
