@@ -21,7 +21,9 @@ The published checkpoints name every tensor otherwise (``layers.<i>.attn.wq_a``,
 ``registry verify`` (the experts stay one tensor per expert, as the block tree counts them), and sets
 aside the routers' buffers they store (``ffn.gate.tid2eid`` of the hash-routed layers, ``ffn.gate.bias``
 of the others). They hold the multi-token-prediction module (``mtp.0.*``), which transformers skips:
-declared with ``mtp_layers`` (:class:`registry.CheckpointOnly`), not counted.
+declared with ``mtp_layers`` (:class:`registry.CheckpointOnly`), not counted. Its block tree is not declared
+(``count --include-mtp`` adds nothing): no public source reached gives every ``mtp.0.*`` tensor's shape
+(DeepSeek's own ``inference/model.py`` was not found; the index's names are known only as families).
 """
 
 from __future__ import annotations

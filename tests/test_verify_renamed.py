@@ -288,3 +288,28 @@ def test_bad_rules_are_refused_at_registration(names, message):
 
     family = Family(name="x", params=BaseModel, build=lambda p: None, checkpoint_names=CheckpointNames(**names))
     assert message in family.problem()
+
+
+def test_verify_and_count_of_a_model_folder_follow_the_names(tmp_path, capsys):
+    """The commands read the same way: a folder (config.json, model.safetensors under Kimi K2.5's published names)
+    verifies clean with ``registry verify`` and ``registry count DIR``, and a wrong shape fails both."""
+    from registry.cli import main
+    from tests.hub_server import safetensors_file
+
+    config, reference = _kimi()
+    stored = _kimi_checkpoint(reference)
+    for bad in (False, True):
+        folder = tmp_path / ("bad" if bad else "good")
+        folder.mkdir()
+        (folder / "config.json").write_text(config.to_json_string())
+        tensors = {t.name: (t.dtype, (t.shape[0] + 1, *t.shape[1:]) if bad and t.name.endswith("blocks.0.wo.weight")
+                            else t.shape) for t in stored}  # fmt: skip
+        file = safetensors_file(tensors)
+        (folder / "model.safetensors").write_bytes(file.head + bytes(file.size - len(file.head)))
+        verify = main(["verify", str(folder / "config.json"), str(folder / "model.safetensors"), "--format", "json"])
+        report = json.loads(capsys.readouterr().out)
+        assert (verify == 0) != bad and report["identical"] != bad
+        assert report["counts"]["mismatched"] == bad
+        count = main(["count", str(folder)])
+        out = capsys.readouterr().out
+        assert (count == 0) != bad, out
