@@ -280,6 +280,7 @@ def test_kimi_k25_wrong_fused_shape_is_reported(tmp_path):
     ({"renames": ((r"a(", "b"),)}, "checkpoint_names: the rule 'a(' is refused: missing )"),
     ({"renames": ((r"a", r"b\1"),)}, r"checkpoint_names: the rule 'a' is refused: invalid group reference 1"),
     ({"splits": ((r"\.wqkv\.", ()),)}, r"checkpoint_names: the split '\\.wqkv\\.' names no parts"),
+    ({"renames": (("a", "b", "c"),)}, "checkpoint_names: renames are (pattern, replacement) pairs"),
 ])  # fmt: skip
 def test_bad_rules_are_refused_at_registration(names, message):
     from pydantic import BaseModel

@@ -133,7 +133,10 @@ def _family_problem(family: object) -> str:
 
 def _names_problem(name: str, names: CheckpointNames) -> str:
     """What is wrong with the regular expressions of ``names`` ("" when nothing)."""
-    rules = [(pattern, (new,)) for pattern, new in names.renames] + [(p, tuple(parts)) for p, parts in names.splits]
+    try:
+        rules = [(pattern, (new,)) for pattern, new in names.renames] + [(p, tuple(parts)) for p, parts in names.splits]
+    except (TypeError, ValueError):
+        return f"family {name!r}: checkpoint_names: renames are (pattern, replacement) pairs, splits (pattern, parts)"
     for pattern, replacements in rules:
         try:
             compiled = re.compile(pattern)
@@ -146,7 +149,7 @@ def _names_problem(name: str, names: CheckpointNames) -> str:
                 empty.expand(new)  # a reference to a group the pattern lacks is refused here, not at use
         except (re.error, TypeError, IndexError) as error:
             return f"family {name!r}: checkpoint_names: the rule {pattern!r} is refused: {error}"
-    for pattern, parts in names.splits:
+    for pattern, parts in rules[len(names.renames):]:
         if not parts:
             return f"family {name!r}: checkpoint_names: the split {pattern!r} names no parts"
     return ""
