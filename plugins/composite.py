@@ -34,6 +34,7 @@ import registry
 from registry import CheckpointNames, CheckpointOnly, Family, hookimpl
 from registry.blocks import FieldError, Module, Repeat, join
 from registry.plugins.common import FamilyParams
+from registry.plugins.moonvit import CHECKPOINT_NAMES as MOONVIT_NAMES
 from registry.plugins.phi4mm_towers import NAMES as PHI4MM_NAMES
 
 _PATH = r"^([A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*)?$"
@@ -210,8 +211,10 @@ OLD_PREFIXES = (
 
 
 
-#: The buffers and old names of the parts' checkpoints: transformers 4's prefixes, Phi-4-multimodal's audio encoder.
-NAMES = CheckpointNames(old_prefixes=OLD_PREFIXES, buffers=PHI4MM_NAMES.buffers, old_names=PHI4MM_NAMES.old_names)
+#: The buffers and old names of the parts' checkpoints: transformers 4's prefixes, Phi-4-multimodal's audio encoder,
+#: Kimi K2.5's MoonViT and projector.
+NAMES = CheckpointNames(old_prefixes=OLD_PREFIXES + MOONVIT_NAMES.old_prefixes, buffers=PHI4MM_NAMES.buffers,
+                        old_names=PHI4MM_NAMES.old_names, renames=MOONVIT_NAMES.renames, splits=MOONVIT_NAMES.splits)
 
 
 @hookimpl

@@ -17,9 +17,13 @@ Manifold-constrained hyper-connections (mHC) replace the residual: the stream is
 (``models/deepseek_v4/modeling_deepseek_v4.py``); DeepSeek-AI, "DeepSeek-V4" (2026).
 
 The published checkpoints name every tensor otherwise (``layers.<i>.attn.wq_a``, ``ffn.experts.<e>.w1``,
-``hc_attn_fn``; transformers converts them on loading) and hold the multi-token-prediction module
-(``mtp.0.*``), which transformers skips: declared with ``mtp_layers`` (:class:`registry.CheckpointOnly`),
-not counted.
+``hc_attn_fn``; transformers converts them on loading): :data:`NAMES` reads them as this family's for
+``registry verify`` (the experts stay one tensor per expert, as the block tree counts them), and sets
+aside the routers' buffers they store (``ffn.gate.tid2eid`` of the hash-routed layers, ``ffn.gate.bias``
+of the others). They hold the multi-token-prediction module (``mtp.0.*``), which transformers skips:
+declared with ``mtp_layers`` (:class:`registry.CheckpointOnly`), not counted. Its block tree is not declared
+(``count --include-mtp`` adds nothing): no public source reached gives every ``mtp.0.*`` tensor's shape
+(DeepSeek's own ``inference/model.py`` was not found; the index's names are known only as families).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from typing import Literal
 
 from pydantic import Field, PositiveInt, model_validator
 
-from registry import CheckpointOnly, Family, hookimpl
+from registry import CheckpointNames, CheckpointOnly, Family, hookimpl
 from registry.blocks import Block, CompressedAttention, FeedForward, FieldError, MoE, Module, Parameter, RMSNorm
 from registry.plugins.decoder import DecoderParams, causal_lm, stack
 
@@ -150,9 +154,41 @@ def checkpoint_only(p: DeepSeekV4Params) -> list[CheckpointOnly]:
     return [CheckpointOnly("mtp.*", MTP_REASON)] if p.mtp_layers else []
 
 
+#: The published checkpoints' names as transformers 5.25 renames them on loading (``conversion_mapping.py``,
+#: "deepseek_v4", in its order), then each expert's ``w1``/``w3``/``w2`` as the block tree's per-expert
+#: ``gate_proj``/``up_proj``/``down_proj`` (transformers stacks them into ``gate_up_proj`` and ``down_proj``).
+RENAMES = (
+    (r"\.attn\.", ".self_attn."), (r"\.ffn\.", ".mlp."), (r"\.indexer\.compressor\.", ".compressor.indexer."),
+    (r"^embed\.weight", "embed_tokens.weight"), (r"^head\.weight", "lm_head.weight"),
+    (r"^hc_head_fn", "hc_head.hc_fn"), (r"^hc_head_base", "hc_head.hc_base"), (r"^hc_head_scale", "hc_head.hc_scale"),
+    (r"\.attn_norm\.", ".input_layernorm."), (r"\.ffn_norm\.", ".post_attention_layernorm."),
+    (r"\.hc_attn_fn", ".attn_hc.fn"), (r"\.hc_attn_base", ".attn_hc.base"), (r"\.hc_attn_scale", ".attn_hc.scale"),
+    (r"\.hc_ffn_fn", ".ffn_hc.fn"), (r"\.hc_ffn_base", ".ffn_hc.base"), (r"\.hc_ffn_scale", ".ffn_hc.scale"),
+    (r"\.attn_sink", ".sinks"), (r"\.indexer\.weights_proj\.", ".compressor.indexer.scorer.weights_proj."),
+    (r"\.indexer\.wq_b\.", ".compressor.indexer.q_b_proj."), (r"\.norm\.", ".kv_norm."), (r"\.ape", ".position_bias"),
+    (r"\.wq_a\.", ".q_a_proj."), (r"\.self_attn\.wq_b\.", ".self_attn.q_b_proj."), (r"\.wkv\.", ".kv_proj."),
+    (r"\.wgate\.", ".gate_proj."), (r"\.wo_a\.", ".o_a_proj."), (r"\.wo_b\.", ".o_b_proj."),
+    (r"\.q_norm\.", ".q_a_norm."), (r"\.gate\.bias", ".gate.e_score_correction_bias"),
+    (r"\.shared_experts\.w1\.", ".shared_experts.gate_proj."), (r"\.shared_experts\.w2\.", ".shared_experts.down_proj."),
+    (r"\.shared_experts\.w3\.", ".shared_experts.up_proj."),
+    (r"\.experts\.(\d+)\.w1\.", r".experts.\1.gate_proj."), (r"\.experts\.(\d+)\.w3\.", r".experts.\1.up_proj."),
+    (r"\.experts\.(\d+)\.w2\.", r".experts.\1.down_proj."),
+)  # fmt: skip
+
+#: The routers' buffers (transformers' ``DeepseekV4`` routers register them, no parameters): the hash-routed
+#: layers' token-to-expert table ``tid2eid`` (integers, ``(vocab, top_k)``) and the others' score correction
+#: ``bias`` (``e_score_correction_bias``, one per expert), by their names as stored.
+BUFFERS = ((".ffn.gate.tid2eid", lambda dtype, shape: dtype.startswith(("I", "U")) and len(shape) == 2),
+           (".ffn.gate.bias", lambda dtype, shape: len(shape) == 1))  # fmt: skip
+
+#: How the published checkpoints name this family's tensors and buffers, for ``registry verify``.
+NAMES = CheckpointNames(renames=RENAMES, buffers=BUFFERS)
+
+
 @hookimpl
 def register_families(register):
     """Register the ``deepseek-v4`` family."""
     register(Family(name="deepseek-v4", params=DeepSeekV4Params, build=build, checkpoint_only=checkpoint_only,
+                    checkpoint_names=NAMES,
                     description="DeepSeek-V4: sliding and compressed attention (CSA/HCA), hyper-connections, "
                                 "routed and shared experts in every layer"))  # fmt: skip

@@ -16,13 +16,18 @@ A ViT over ``patch_size × patch_size`` patches of native-resolution images (and
 
 The tower's output is pooled over frames and grouped by the merge kernel (no parameters); Kimi K2.5's
 projector (:mod:`registry.plugins.projector`, layout ``kimi_k25``) joins the groups.
+
+Kimi K2.5's published checkpoints keep Moonshot's own names (``vision_tower.encoder.blocks.<i>.norm0``,
+``mlp.fc0``, ``wo``, one ``wqkv`` for the three projections, ``mm_projector.proj.0``):
+:data:`CHECKPOINT_NAMES` reads them as transformers 5.25 does on loading (handed to the core by the
+``composite`` family, whose specs place the tower at ``model.vision_tower``).
 """
 
 from __future__ import annotations
 
 from pydantic import Field, PositiveInt, model_validator
 
-from registry import Family, hookimpl
+from registry import CheckpointNames, Family, hookimpl
 from registry.blocks import Attention, FeedForward, LayerNorm, Module, Parameter, Repeat
 from registry.plugins.common import FamilyParams, check_heads
 
@@ -71,6 +76,30 @@ def tower(p: MoonViTParams) -> list:
 def build(p: MoonViTParams) -> Module:
     """The block tree of a MoonViT tower (as transformers' vision model holds it, unprefixed)."""
     return Module(blocks=tower(p))
+
+
+_BLOCK = r"^vision_tower\.encoder\.blocks\.(\d+)\."
+
+#: Kimi K2.5's checkpoint names as transformers 5.25 converts them (``conversion_mapping.py``, "kimi_k25"), the
+#: rules kept to MoonViT's and the projector's names (in this order: ``norm1`` becomes ``norm2`` before ``norm0``
+#: becomes ``norm1``, as its GroupWeightRename does at once); the composite family's prefixes then place
+#: ``vision_tower.`` under ``model.``; the fused ``wqkv`` is ``q_proj``, ``k_proj``, ``v_proj`` along its rows.
+CHECKPOINT_NAMES = CheckpointNames(
+    renames=(
+        (_BLOCK + r"norm1\.", r"vision_tower.encoder.blocks.\1.norm2."),
+        (_BLOCK + r"norm0\.", r"vision_tower.encoder.blocks.\1.norm1."),
+        (_BLOCK + r"mlp\.fc1\.", r"vision_tower.encoder.blocks.\1.mlp.fc2."),
+        (_BLOCK + r"mlp\.fc0\.", r"vision_tower.encoder.blocks.\1.mlp.fc1."),
+        (_BLOCK + r"wo\.", r"vision_tower.encoder.blocks.\1.attn.proj."),
+        (r"^vision_tower\.encoder\.blocks\.", "vision_tower.layers."),
+        (r"^vision_tower\.encoder\.", "vision_tower."),
+        (r"^vision_tower\.patch_embed\.pos_emb\.weight$", "vision_tower.patch_embed.pos_emb.position_embeddings"),
+        (r"^mm_projector\.proj\.0\.", "mm_projector.in_proj."),
+        (r"^mm_projector\.proj\.2\.", "mm_projector.out_proj."),
+    ),
+    old_prefixes=(("mm_projector.", "model.mm_projector."),),
+    splits=((r"(vision_tower\.layers\.\d+)\.wqkv\.", (r"\1.attn.q_proj.", r"\1.attn.k_proj.", r"\1.attn.v_proj.")),),
+)
 
 
 @hookimpl

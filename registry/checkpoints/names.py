@@ -8,7 +8,10 @@ Each rule stated once:
 * **buffers and old names** that the model's family declares (:func:`checkpoint_names`,
   :class:`registry.CheckpointNames` on the family: GPT-2's causal mask, BERT's
   ``position_ids`` and ``LayerNorm.gamma``, BART's ``final_logits_bias``, the rotary
-  ``inv_freq`` of early LLaMA checkpoints), read by :func:`is_buffer` and :func:`modern`;
+  ``inv_freq`` of early LLaMA checkpoints; the regular-expression renames of checkpoints
+  published under their authors' names), read by :func:`is_buffer` and :func:`modern`;
+* **fused tensors** the family declares (``CheckpointNames.splits``): one stored tensor
+  holding several spec tensors along its first dimension, named by :func:`split_parts`;
 * **checkpoint-only tensors** the family declares (:func:`checkpoint_only`,
   :class:`registry.CheckpointOnly`), found by :func:`declared`.
 
@@ -17,6 +20,7 @@ No architecture's names are written here: they come from the plugins that map it
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,7 +33,7 @@ from registry.contracts import CheckpointNames, CheckpointOnly
 from registry.model import Model
 
 __all__ = ["MAX_PREFIXES", "NOT_BUILT", "Rename", "checkpoint_names", "checkpoint_only", "choose_rename", "declared",
-           "is_buffer", "modern"]  # fmt: skip
+           "is_buffer", "modern", "split_parts"]  # fmt: skip
 
 #: The start of the note of an ignored tensor that the model's family declares checkpoint-only.
 NOT_BUILT = "in the checkpoint, not built by transformers"
@@ -83,7 +87,10 @@ def is_buffer(info: TensorInfo, names: CheckpointNames) -> bool:
 
 
 def modern(name: str, names: CheckpointNames) -> str:
-    """A checkpoint name with the old names of ``names`` replaced by the current ones (prefixes, then suffixes)."""
+    """A checkpoint name with the old names of ``names`` replaced by the current ones (the renames in order,
+    then the prefixes, then the suffixes)."""
+    for pattern, new in names.renames:
+        name = re.sub(pattern, new, name, count=1)
     for old, new in names.old_prefixes:
         if name.startswith(old):
             name = new + name[len(old):]
@@ -94,9 +101,21 @@ def modern(name: str, names: CheckpointNames) -> str:
     return name
 
 
-def declared(known: Sequence[CheckpointOnly], name: str, rename: Rename | None) -> CheckpointOnly | None:
-    """The first declaration whose pattern matches ``name`` as stored or under the prefix rule."""
-    names = (name,) if rename is None else (name, rename.apply(name))
+def split_parts(name: str, names: CheckpointNames) -> tuple[str, ...]:
+    """The names of the spec tensors that the stored tensor ``name`` (as :func:`modern` reads it) holds one after
+    another along its first dimension, by the first split of ``names`` whose pattern is in it (none: not fused)."""
+    for pattern, parts in names.splits:
+        if re.search(pattern, name):
+            return tuple(re.sub(pattern, part, name) for part in parts)
+    return ()
+
+
+def declared(known: Sequence[CheckpointOnly], name: str, rename: Rename | None,
+             current: str | None = None) -> CheckpointOnly | None:  # fmt: skip
+    """The first declaration whose pattern matches ``name`` as stored, or ``current`` (the name with the family's old
+    names replaced, :func:`modern`), each also under the prefix rule."""
+    forms = (name,) if current is None or current == name else (name, current)
+    names = forms if rename is None else (*forms, *(rename.apply(n) for n in forms))
     return next((k for k in known if any(fnmatchcase(n, k.pattern) for n in names)), None)
 
 

@@ -21,6 +21,12 @@ checkpoints differ from a family's own names, each rule stated once (the name ru
 * **old names** the model's family declares (:class:`registry.CheckpointNames`, e.g.
   early BERT checkpoints' ``LayerNorm.gamma`` / ``LayerNorm.beta``) read as the current
   ones (``LayerNorm.weight`` / ``LayerNorm.bias``).
+* **renames and fused tensors** the family declares (:class:`registry.CheckpointNames`'s
+  ``renames`` and ``splits``): checkpoints published under their authors' names
+  (``layers.0.attn.wq_a.weight``) read as the spec's, and one stored tensor holding several
+  of the spec's (a fused ``wqkv``) matched part by part: each part's entry notes the stored
+  tensor; a stored shape that is not the parts' shapes one after another is a mismatch of
+  every part, its note giving the shape expected.
 * **buffers** the family declares (:class:`registry.CheckpointNames`): tensors that are
   not parameters but that its checkpoints carry (GPT-2's causal mask ``attn.bias``,
   BERT's ``position_ids``, a rotary ``inv_freq``) are set aside as ignored, not extra.
@@ -28,7 +34,8 @@ checkpoints differ from a family's own names, each rule stated once (the name ru
   from the family's ``checkpoint_only`` hook): a tensor that no spec tensor claims and
   whose name (as stored, or under the prefix rule) matches a declared pattern is set
   aside as ignored with the note "in the checkpoint, not built by transformers
-  (<pattern>): <reason>", not counted as extra.
+  (<pattern>): <reason>", not counted as extra (the name as stored, with the family's
+  old names and renames applied, or either under the prefix rule).
 
 Quantized checkpoints are compared by their logical (dequantized) tensors
 (:mod:`registry.checkpoints.quantization`); a tensor whose shape the header does not
@@ -59,7 +66,7 @@ from typing import Any
 
 from registry.checkpoints import TensorInfo
 from registry.checkpoints.names import (NOT_BUILT, Rename, checkpoint_names, checkpoint_only, choose_rename, declared,
-                                         is_buffer, modern)  # fmt: skip
+                                         is_buffer, modern, split_parts)  # fmt: skip
 from registry.contracts import CheckpointNames, CheckpointOnly
 from registry.model import Model
 from registry.checkpoints.runs import SpecTensors, Template, boxes, length
@@ -172,23 +179,24 @@ def compare(model: Model, tensors: Iterable[TensorInfo], known: Sequence[Checkpo
         else:
             stored.append(info)
     rename = choose_rename(spec, [_current(spec, t.name, names) for t in stored])
-    found = _map_names(spec, stored, rename, names)
+    notes: dict[str, str] = {}
+    found = _map_names(spec, stored, rename, names, notes)
     result = Comparison(ignored=ignored, rename=rename)
     claimed: set[str] = set()
     for name, (info, template, _numbers) in found.items():
         claimed.add(info.name)
         shape = template.tensor.shape
-        entry = Entry(name, info.name, shape, info.shape)
+        note = notes.get(name, "")
         if _same_shape(info, shape):
-            result.matched.append(entry)
+            result.matched.append(Entry(name, info.name, shape, info.shape, note))
         else:
-            transposed = len(info.shape) == 2 and info.shape == shape[::-1]
-            result.mismatched.append(Entry(name, info.name, shape, info.shape, "transposed" if transposed else ""))
+            transposed = len(info.shape) == 2 and info.shape == shape[::-1] and not note
+            result.mismatched.append(Entry(name, info.name, shape, info.shape, "transposed" if transposed else note))
     _absent(spec, found, result)
     for info in stored:
         if info.name in claimed:
             continue
-        declaration = declared(known, info.name, rename)
+        declaration = declared(known, info.name, rename, modern(info.name, names))
         if declaration is None:
             result.extra.append(Entry(info.name, info.name, None, info.shape))
         else:
@@ -299,8 +307,9 @@ def _current(spec: _Lookup, name: str, names: CheckpointNames) -> str:
 
 
 def _map_names(spec: _Lookup, stored: Sequence[TensorInfo], rename: Rename | None,
-               names: CheckpointNames) -> dict[str, _Found]:  # fmt: skip
-    """Spec name -> the checkpoint tensor that provides it (names as stored win over renamed ones), in spec order."""
+               names: CheckpointNames, notes: dict[str, str]) -> dict[str, _Found]:  # fmt: skip
+    """Spec name -> the checkpoint tensor that provides it (names as stored win over renamed ones), in spec order;
+    the spec names a fused tensor provides get a note in ``notes``."""
     found: dict[str, _Found] = {}
     later: list[tuple[str, TensorInfo]] = []
     for info in stored:
@@ -308,6 +317,8 @@ def _map_names(spec: _Lookup, stored: Sequence[TensorInfo], rename: Rename | Non
         hit = spec.find(name)
         if hit is not None and name not in found:
             found[name] = (info, *hit)
+        elif hit is None and _fused(spec, info, split_parts(name, names), rename, found, notes):
+            continue
         elif rename is not None:
             later.append((rename.apply(name), info))
     for name, info in later:
@@ -318,6 +329,31 @@ def _map_names(spec: _Lookup, stored: Sequence[TensorInfo], rename: Rename | Non
             found[name] = (info, *hit)
     ordered = sorted(found.items(), key=lambda item: item[1][1].spec_key(item[1][2]))
     return dict(ordered)
+
+
+def _fused(spec: _Lookup, info: TensorInfo, parts: Sequence[str], rename: Rename | None, found: dict[str, _Found],
+           notes: dict[str, str]) -> bool:  # fmt: skip
+    """Whether the stored tensor ``info`` provides the spec tensors ``parts`` (each as named or under the prefix
+    rule, none yet provided), then entered in ``found``: each part with its share of the stored shape, or with
+    the whole stored shape (a mismatch) when that is not the parts' shapes one after another on the first axis."""
+    if not parts:
+        return False
+    hits = []
+    for part in parts:
+        name = part if part in spec or rename is None else rename.apply(part)
+        hit = spec.find(name)
+        if hit is None or name in found:
+            return False
+        hits.append((name, hit))
+    shapes = [hit[0].tensor.shape for _name, hit in hits]
+    whole = (sum(s[0] for s in shapes), *shapes[0][1:]) if all(s and s[1:] == shapes[0][1:] for s in shapes) else None
+    fits = whole is not None and (info.numel == prod(whole) if info.flat else info.shape == whole)
+    for k, (name, hit) in enumerate(hits):
+        share = replace(info, shape=shapes[k], flat=False) if fits else info
+        found[name] = (share, *hit)
+        notes[name] = (f"part {k + 1} of {len(hits)} of {info.name}" if fits else
+                       f"part {k + 1} of {len(hits)} of {info.name}, which should be {whole or 'the parts joined'}")
+    return True
 
 
 def _tie_root(spec: _Lookup, name: str, template: Template) -> str:

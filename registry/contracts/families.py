@@ -4,6 +4,7 @@ they store some of the model's under (:class:`CheckpointNames`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -48,11 +49,22 @@ class CheckpointNames:
     ``old_prefixes``: ``(old, current)`` name prefixes, the first that matches applied before
     the suffixes (checkpoints saved by transformers 4's vision-language classes:
     ``language_model.model.`` for transformers 5's ``model.language_model.``).
+    ``renames``: ``(pattern, replacement)`` regular expressions applied in order to every stored
+    name (each with :func:`re.sub` at its first match, every rule to the result of the one before, as transformers'
+    ``WeightRenaming`` does on loading), before the prefixes and suffixes: checkpoints published
+    under their authors' own names (``layers.0.attn.wq_a.weight`` for ``layers.0.self_attn.q_a_proj.weight``).
+    ``splits``: ``(pattern, parts)``: a stored name (after the renames and prefixes) in which
+    ``pattern`` is found is one tensor holding several of the spec's, concatenated along the first
+    dimension in the order of ``parts``, each part named by :func:`re.sub` of ``pattern`` by it
+    (a fused ``wqkv.weight`` of ``(3 × d, d)`` for ``q_proj``, ``k_proj``, ``v_proj`` of ``(d, d)``,
+    transformers' ``Chunk(dim=0)``).
     """
 
     buffers: tuple[tuple[str, Callable[[str, tuple[int, ...]], bool]], ...] = ()
     old_names: tuple[tuple[str, str], ...] = ()
     old_prefixes: tuple[tuple[str, str], ...] = ()
+    renames: tuple[tuple[str, str], ...] = ()
+    splits: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,32 @@ def _family_problem(family: object) -> str:
         return f"family {family.name!r}: checkpoint_only must be callable (or None)"
     if family.checkpoint_names is not None and not isinstance(family.checkpoint_names, CheckpointNames):
         return f"family {family.name!r}: checkpoint_names must be a registry.CheckpointNames (or None)"
+    if family.checkpoint_names is not None:
+        return _names_problem(family.name, family.checkpoint_names)
+    return ""
+
+
+def _names_problem(name: str, names: CheckpointNames) -> str:
+    """What is wrong with the regular expressions of ``names`` ("" when nothing)."""
+    try:
+        rules = [(pattern, (new,)) for pattern, new in names.renames] + [(p, tuple(parts)) for p, parts in names.splits]
+    except (TypeError, ValueError):
+        return f"family {name!r}: checkpoint_names: renames are (pattern, replacement) pairs, splits (pattern, parts)"
+    for pattern, replacements in rules:
+        try:
+            compiled = re.compile(pattern)
+            groups = ["()"] * compiled.groups
+            for group, index in compiled.groupindex.items():
+                groups[index - 1] = f"(?P<{group}>)"
+            empty = re.compile("".join(groups)).match("")
+            assert empty is not None
+            for new in replacements:
+                empty.expand(new)  # a reference to a group the pattern lacks is refused here, not at use
+        except (re.error, TypeError, IndexError) as error:
+            return f"family {name!r}: checkpoint_names: the rule {pattern!r} is refused: {error}"
+    for pattern, parts in rules[len(names.renames):]:
+        if not parts:
+            return f"family {name!r}: checkpoint_names: the split {pattern!r} names no parts"
     return ""
 
 
