@@ -1,0 +1,91 @@
+"""GGUF architectures of mapped model types llama.cpp writes under their own names, as rows of data (wave 3).
+
+Dense: command-r (Cohere), cohere2, olmo, stablelm, phi2 (Phi-1/2), gptneox, exaone (EXAONE 3/3.5). Checked
+against llama.cpp at 0c1e57098 (vendored by llama-cpp-python 0.3.36): the converter classes in
+``conversion/*.py`` (what each writes, drops or stacks), ``gguf-py/gguf/constants.py`` (``MODEL_TENSORS`` of
+each architecture: command-r and cohere2 have no ``output``, so their head is always the tied embedding) and
+``tensor_mapping.py`` (the Hugging Face name of each GGUF tensor). Read by ``registry.sources.gguf_rows``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry import GgufArchitecture, GgufMetadata, hookimpl
+from registry.plugins.gguf_decoders import ATTENTION, DECODER_KEYS, MLP, PRE_NORMS, TIED, TOP, decoder
+
+#: The tensors outside the blocks of a tied-only architecture (no ``output`` in llama.cpp's tensor list).
+_TIED_TOP = {"token_embd": "model.embed_tokens", "output_norm": "model.norm"}
+#: Keys of the converters that write no ``head_count_kv`` (one key/value head per query head).
+_MHA_KEYS = {k: v for k, v in DECODER_KEYS.items() if not k.startswith("attention.head_count_kv")}
+
+
+def _phi2(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (Phi-1/2): Phi2Model writes ``feed_forward_length`` 4 × hidden and ``head_count_kv`` = heads whatever
+    the model, so the MLP width is the rows of ``ffn_up`` and the key/value heads those of ``attn_k`` over the
+    head width (hidden / heads)."""
+    hidden, heads = config["hidden_size"], config["num_attention_heads"]
+    if not heads or hidden % heads:
+        raise meta.error(f"{meta.arch}.attention.head_count", f"{heads} does not divide embedding_length {hidden}")
+    ff, k = meta.rows("blk.0.ffn_up.weight"), meta.rows("blk.0.attn_k.weight")
+    if ff is None or k is None:
+        raise meta.error("blk.0.ffn_up.weight" if ff is None else "blk.0.attn_k.weight",
+                         "missing (a fused attn_qkv from an old conversion is not mapped)")  # fmt: skip
+    if k % (hidden // heads):
+        raise meta.error("blk.0.attn_k.weight", f"{k} rows are not key heads of {hidden // heads}")
+    config.update(intermediate_size=ff, num_key_value_heads=k // (hidden // heads))
+
+
+ROWS = (
+    # Command-R (CommandR2Model): a parallel block under one LayerNorm without bias; per-head query/key norms
+    # (use_qk_norm, Command R+); no output tensor: the head is the embedding
+    GgufArchitecture(
+        "command-r", model_type="cohere", classes=("CohereForCausalLM",), keys=DECODER_KEYS,
+        tensors={**_TIED_TOP, **ATTENTION, **MLP, "attn_norm": "input_layernorm", "attn_q_norm": "self_attn.q_norm",
+                 "attn_k_norm": "self_attn.k_norm"},
+        presence={"attention_bias": "blk.0.attn_q.bias", "use_qk_norm": "blk.0.attn_q_norm.weight"},
+        fixed={"tie_word_embeddings": True}, description="Cohere's Command-R and Aya",
+    ),
+    # Cohere2 (Command R7B, Command A): Cohere2Model drops the bias tensors (refusing any that is not zero), so a
+    # file is attention_bias false; no output tensor: the head is the embedding
+    decoder("cohere2", "cohere2", "Cohere2ForCausalLM", {**ATTENTION, **MLP, "attn_norm": "input_layernorm"},
+            fixed={"tie_word_embeddings": True}, description="zero biases dropped by the converter"),
+    # OLMo (1): non-parametric LayerNorms, so no norm tensor at all
+    decoder("olmo", "olmo", "OlmoForCausalLM", {**ATTENTION, **MLP}, presence={"attention_bias": "blk.0.attn_q.bias"},
+            rule=None),
+    # StableLM: LayerNorms with biases; the per-head query/key LayerNorms (qk_layernorm) stacked by the converter
+    # into one (heads, head width) tensor, read per head as the checkpoint holds them; no ffn_norm when the
+    # residual is parallel
+    decoder("stablelm", "stablelm", "StableLmForCausalLM",
+            {**ATTENTION, **MLP, **PRE_NORMS, "attn_q_norm": "self_attn.q_layernorm.norms.{e}",
+             "attn_k_norm": "self_attn.k_layernorm.norms.{e}"},
+            presence={"use_qkv_bias": "blk.0.attn_q.bias", "qk_layernorm": "blk.0.attn_q_norm.weight",
+                      "use_parallel_residual": "!blk.0.ffn_norm.weight"}, rule=None),
+    # Phi-1/2: one LayerNorm per layer (a parallel block), biases everywhere, the head's too
+    GgufArchitecture(
+        "phi2", model_type="phi", classes=("PhiForCausalLM",), rule=_phi2,
+        keys={k: v for k, v in _MHA_KEYS.items() if k != "feed_forward_length"},
+        tensors={**TOP, "output_norm": "model.final_layernorm", **ATTENTION, "attn_output": "self_attn.dense",
+                 "attn_norm": "input_layernorm", "ffn_up": "mlp.fc1", "ffn_down": "mlp.fc2"},
+        presence=TIED,
+    ),
+    # GPT-NeoX (Pythia): the fused query/key/value regrouped by the converter (same shape), LayerNorms with biases;
+    # the head is the checkpoints' embed_out (transformers 5 names it lm_head)
+    GgufArchitecture(
+        "gptneox", model_type="gpt_neox", classes=("GPTNeoXForCausalLM",), layers="gpt_neox.layers", keys=_MHA_KEYS,
+        tensors={"token_embd": "gpt_neox.embed_in", "output_norm": "gpt_neox.final_layer_norm", "output": "embed_out",
+                 **PRE_NORMS, "attn_qkv": "attention.query_key_value", "attn_output": "attention.dense",
+                 "ffn_up": "mlp.dense_h_to_4h", "ffn_down": "mlp.dense_4h_to_h"},
+        presence=TIED,
+    ),
+    # EXAONE 3/3.5: a Llama layout (llama3 rope factors written as rope_freqs, not a parameter)
+    decoder("exaone", "exaone", "ExaoneForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS},
+            presence={"attention_bias": "blk.0.attn_q.bias", "mlp_bias": "blk.0.ffn_up.bias"}),
+)
+
+
+@hookimpl
+def register_gguf_architectures(register):
+    """Wave 3's GGUF architectures: command-r, cohere2, olmo, stablelm, phi2, gptneox, exaone."""
+    for row in ROWS:
+        register(row)

@@ -1,0 +1,85 @@
+"""The GGUF architectures of plugins/gguf_wave3.py count and verify exactly (reference: transformers' meta model).
+
+The GGUF file is written from a small config of each type as llama.cpp's converter writes one (tests/gguf_files.py:
+gguf-py's ``TensorNameMap`` for the names); where the converter writes other keys than ``TextModel``'s, or stacks
+tensors, the case says so, citing the converter class of llama.cpp 0c1e57098 (llama-cpp-python 0.3.36's vendor).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from registry.cli import main
+from tests.gguf_files import Case, case_id, check_case, write_case
+
+gguf = pytest.importorskip("gguf")
+
+SMALL = {"vocab_size": 96, "hidden_size": 64, "intermediate_size": 80, "num_hidden_layers": 2,
+         "num_attention_heads": 4, "num_key_value_heads": 2, "pad_token_id": 0}  # fmt: skip
+UNTIED = {**SMALL, "tie_word_embeddings": False}
+TIED = {**SMALL, "tie_word_embeddings": True}
+
+
+def stacked_qk_norms(name, shape, config):
+    """StableLMModel._stack_qk_norm: the per-head q/k LayerNorms stacked into one (heads, head width) tensor."""
+    for which, heads in (("q", config.num_attention_heads), ("k", config.num_key_value_heads)):
+        if f".self_attn.{which}_layernorm.norms." in name:
+            block, head = name.split(".")[2], int(name.split(".")[-2])
+            return [(f"gguf:blk.{block}.attn_{which}_norm.weight", (heads, *shape))] if head == 0 else []
+    return None
+
+
+def neox_head(name, shape, config):
+    """GPT-NeoX's checkpoints (Pythia) name the head embed_out, which gguf-py maps to output; transformers 5 lm_head."""
+    return [("gguf:output.weight", shape)] if name == "lm_head.weight" else None
+
+
+def phi2_keys(config):
+    """Phi2Model.set_gguf_parameters: feed_forward_length 4 × hidden and head_count_kv = heads, whatever the config."""
+    return {"feed_forward_length": 4 * config.hidden_size, "attention.head_count_kv": config.num_attention_heads}
+
+
+CASES = [
+    Case("command-r", "cohere", "CohereForCausalLM", TIED),
+    Case("command-r", "cohere", "CohereForCausalLM", {**TIED, "use_qk_norm": True, "attention_bias": True}),
+    Case("cohere2", "cohere2", "Cohere2ForCausalLM", {**TIED, "head_dim": 24}),
+    Case("olmo", "olmo", "OlmoForCausalLM", UNTIED),
+    Case("olmo", "olmo", "OlmoForCausalLM", {**TIED, "attention_bias": True}),
+    Case("stablelm", "stablelm", "StableLmForCausalLM", UNTIED),
+    Case("stablelm", "stablelm", "StableLmForCausalLM",
+         {**TIED, "use_qkv_bias": True, "qk_layernorm": True, "use_parallel_residual": True}, reshape=stacked_qk_norms),
+    Case("phi2", "phi", "PhiForCausalLM", UNTIED, phi2_keys),
+    Case("phi2", "phi", "PhiForCausalLM", {**SMALL, "num_key_value_heads": 4, "intermediate_size": 256}, phi2_keys),
+    Case("gptneox", "gpt_neox", "GPTNeoXForCausalLM", UNTIED, reshape=neox_head),
+    Case("gptneox", "gpt_neox", "GPTNeoXForCausalLM", {**TIED, "use_parallel_residual": False}, reshape=neox_head),
+    Case("exaone", "exaone", "ExaoneForCausalLM", {**UNTIED, "head_dim": 16}),
+    Case("exaone", "exaone", "ExaoneForCausalLM", {**TIED, "head_dim": 24}),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
+def test_count_and_verify_agree_with_transformers(case, tmp_path, capsys):
+    check_case(case, tmp_path, capsys)
+
+
+def refused(tmp_path, capsys, case, old: bytes, new: bytes):
+    """``registry count`` of ``case``'s GGUF with ``old`` replaced by ``new`` in its bytes: (status, the one line)."""
+    path, *_ = write_case(case, tmp_path / "x.gguf")
+    path.write_bytes(path.read_bytes().replace(old, new))
+    code = main(["count", str(path)])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    return code, lines[0]
+
+
+def test_a_missing_key_is_refused_naming_it(tmp_path, capsys):
+    code, line = refused(tmp_path, capsys, CASES[0], b"command-r.attention.head_count", b"command-r.attention.head_cxunt")
+    assert code == 2 and line.startswith("registry count: ")
+    assert "command-r.attention.head_count: required metadata key is missing" in line
+
+
+def test_a_phi2_file_without_its_key_projection_is_refused(tmp_path, capsys):
+    """Phi2Model's file without attn_k (an old fused conversion) cannot give the key/value heads: refused, not
+    guessed from head_count_kv, which the converter writes equal to the heads whatever the model."""
+    code, line = refused(tmp_path, capsys, CASES[7], b"blk.0.attn_k.", b"blk.0.attn_j.")
+    assert code == 2 and "blk.0.attn_k.weight: missing" in line
