@@ -1,6 +1,7 @@
 """GGUF architectures of mapped model types llama.cpp writes under their own names, as rows of data (wave 3).
 
-Dense: command-r (Cohere), cohere2, olmo, stablelm, phi2 (Phi-1/2), gptneox, exaone (EXAONE 3/3.5). Checked
+Dense: command-r (Cohere), cohere2, olmo, stablelm, phi2 (Phi-1/2), gptneox, exaone (EXAONE 3/3.5); mixture of
+experts: llama4 (Llama 4's language model), phimoe (Phi-3.5-MoE), qwen3vlmoe (Qwen3-VL-MoE's language model). Checked
 against llama.cpp at 0c1e57098 (vendored by llama-cpp-python 0.3.36): the converter classes in
 ``conversion/*.py`` (what each writes, drops or stacks), ``gguf-py/gguf/constants.py`` (``MODEL_TENSORS`` of
 each architecture: command-r and cohere2 have no ``output``, so their head is always the tied embedding) and
@@ -12,7 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from registry import GgufArchitecture, GgufMetadata, hookimpl
-from registry.plugins.gguf_decoders import ATTENTION, DECODER_KEYS, MLP, PRE_NORMS, TIED, TOP, decoder
+from registry.plugins.gguf_decoders import ATTENTION, DECODER_KEYS, MIXTRAL, MLP, PRE_NORMS, QK_NORM, TIED, TOP, decoder
+from registry.plugins.gguf_decoders import head_dim
+from registry.plugins.gguf_moe import EXPERT_KEYS, EXPERTS, moe_row
 
 #: The tensors outside the blocks of a tied-only architecture (no ``output`` in llama.cpp's tensor list).
 _TIED_TOP = {"token_embd": "model.embed_tokens", "output_norm": "model.norm"}
@@ -35,6 +38,30 @@ def _phi2(meta: GgufMetadata, config: dict[str, Any]) -> None:
         raise meta.error("blk.0.attn_k.weight", f"{k} rows are not key heads of {hidden // heads}")
     config.update(intermediate_size=ff, num_key_value_heads=k // (hidden // heads))
 
+
+def _llama4(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (Llama 4): the MoE layers are the blocks with a router (``ffn_gate_inp``), as ``moe_layers``; an
+    ``interleave_moe_layer_step`` written beside them must place the same layers (every k-th, from k - 1)."""
+    head_dim(meta, config)
+    n = config["num_hidden_layers"]
+    moe = [i for i in range(n) if f"blk.{i}.ffn_gate_inp.weight" in meta.tensors]
+    step = meta.int(f"{meta.arch}.interleave_moe_layer_step", None)
+    if step is not None and moe != list(range(step - 1, n, step)):
+        raise meta.error(f"{meta.arch}.interleave_moe_layer_step", f"{step} disagrees with the blocks that hold a "
+                         f"router ({moe})")  # fmt: skip
+    config["moe_layers"] = moe
+
+
+#: Llama 4's feed-forward: a dense MLP (intermediate_size_mlp) or routed experts stored as transformers holds them
+#: fused (gate_up_proj (experts, d, 2 ff), down_proj (experts, ff, d)), split and transposed by the converter
+#: (compared by count), the router and the shared expert.
+_LLAMA4_FFN = {
+    "ffn_gate": "feed_forward.gate_proj", "ffn_up": "feed_forward.up_proj", "ffn_down": "feed_forward.down_proj",
+    "ffn_gate_inp": "feed_forward.router", "ffn_gate_exps.weight": "~feed_forward.experts.gate_up_proj",
+    "ffn_up_exps.weight": "~feed_forward.experts.gate_up_proj", "ffn_down_exps.weight": "~feed_forward.experts.down_proj",
+    "ffn_gate_shexp": "feed_forward.shared_expert.gate_proj", "ffn_up_shexp": "feed_forward.shared_expert.up_proj",
+    "ffn_down_shexp": "feed_forward.shared_expert.down_proj",
+}  # fmt: skip
 
 ROWS = (
     # Command-R (CommandR2Model): a parallel block under one LayerNorm without bias; per-head query/key norms
@@ -81,11 +108,34 @@ ROWS = (
     # EXAONE 3/3.5: a Llama layout (llama3 rope factors written as rope_freqs, not a parameter)
     decoder("exaone", "exaone", "ExaoneForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS},
             presence={"attention_bias": "blk.0.attn_q.bias", "mlp_bias": "blk.0.ffn_up.bias"}),
+    # Llama 4 (Llama4Model): feed_forward_length is the dense MLP's width (intermediate_size_mlp), the experts'
+    # expert_feed_forward_length (intermediate_size); its query/key norms learn no weight
+    moe_row("llama4", "llama4_text", "Llama4ForCausalLM", {**ATTENTION, **PRE_NORMS, **_LLAMA4_FFN},
+            {"feed_forward_length": "intermediate_size_mlp", "expert_feed_forward_length": "intermediate_size",
+             **EXPERT_KEYS, "expert_count": "num_local_experts"},
+            presence={"attention_bias": "blk.0.attn_q.bias"}, rule=_llama4,
+            description="Llama 4's language model (with its mmproj unread: the text model)"),
+    # Phi-3.5-MoE (PhiMoeModel): Mixtral's experts under LayerNorms with biases; the LongRoPE factors it adds
+    # (rope_factors_long, rope_factors_short) are not parameters
+    GgufArchitecture(
+        "phimoe", model_type="phimoe", classes=("PhimoeForCausalLM",), rule=None,
+        keys={**DECODER_KEYS, **EXPERT_KEYS, "expert_count": "num_local_experts"},
+        tensors={**TOP, **ATTENTION, **PRE_NORMS, **MIXTRAL}, not_parameters=(
+            "rope_freqs.weight", "rope_factors_long.weight", "rope_factors_short.weight"),
+        presence={**TIED, "attention_bias": "blk.0.attn_q.bias", "lm_head_bias": "output.bias"},
+    ),
+    # Qwen3-VL-MoE's language model (Qwen3VLMoeTextModel): a Qwen3-MoE decoder (its fused experts split and
+    # transposed by the converter into ffn_*_exps); deepstack inputs and multimodal rotary sections change no shape
+    moe_row("qwen3vlmoe", "qwen3_moe", "Qwen3MoeForCausalLM", {**ATTENTION, **PRE_NORMS, **QK_NORM, **EXPERTS},
+            {**EXPERT_KEYS, "expert_feed_forward_length": "moe_intermediate_size"},
+            presence={"attention_bias": "blk.0.attn_q.bias"}, fixed={"decoder_sparse_step": 1, "mlp_only_layers": []},
+            description="Qwen3-VL-MoE's language model, read as qwen3_moe"),
 )
 
 
 @hookimpl
 def register_gguf_architectures(register):
-    """Wave 3's GGUF architectures: command-r, cohere2, olmo, stablelm, phi2, gptneox, exaone."""
+    """Wave 3's GGUF architectures: command-r, cohere2, olmo, stablelm, phi2, gptneox, exaone, llama4, phimoe,
+    qwen3vlmoe."""
     for row in ROWS:
         register(row)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from registry.cli import main
-from tests.gguf_files import Case, case_id, check_case, write_case
+from tests.gguf_files import Case, case_id, check_case, split_experts, stacked_experts, write_case
 
 gguf = pytest.importorskip("gguf")
 
@@ -39,6 +39,38 @@ def phi2_keys(config):
     return {"feed_forward_length": 4 * config.hidden_size, "attention.head_count_kv": config.num_attention_heads}
 
 
+def llama4_experts(name, shape, config):
+    """Llama4Model.modify_tensors: gate_up_proj (E, d, 2 ff) split and transposed into ffn_gate_exps / ffn_up_exps
+    (E, ff, d), down_proj (E, ff, d) transposed into ffn_down_exps (E, d, ff)."""
+    block = name.split(".")[2] if name.startswith("model.layers.") else None
+    if name.endswith("experts.gate_up_proj"):
+        e, d, ff2 = shape
+        return [(f"gguf:blk.{block}.ffn_{p}_exps.weight", (e, ff2 // 2, d)) for p in ("gate", "up")]
+    if name.endswith("experts.down_proj"):
+        e, ff, d = shape
+        return [(f"gguf:blk.{block}.ffn_down_exps.weight", (e, d, ff))]
+    return None
+
+
+def llama4_keys(config):
+    """Llama4Model: feed_forward_length the dense MLP's width, expert_feed_forward_length the experts',
+    interleave_moe_layer_step."""
+    return {"feed_forward_length": config.intermediate_size_mlp, "expert_feed_forward_length": config.intermediate_size,
+            "interleave_moe_layer_step": config.interleave_moe_layer_step}  # fmt: skip
+
+
+def phimoe_experts(name, shape, config):
+    """PhiMoeModel: the checkpoint's block_sparse_moe.experts.*.w1/w3/w2 stacked into ffn_{gate,up,down}_exps (from
+    transformers 5's fused gate_up_proj, down_proj); the router (block_sparse_moe.gate) is ffn_gate_inp."""
+    if name.endswith("mlp.router.weight"):
+        return [(f"gguf:blk.{name.split('.')[2]}.ffn_gate_inp.weight", shape)]
+    return stacked_experts(name, shape)
+
+
+LLAMA4 = {**UNTIED, "num_hidden_layers": 4, "num_local_experts": 4, "num_experts_per_tok": 1, "intermediate_size": 24,
+          "intermediate_size_mlp": 48, "interleave_moe_layer_step": 2, "head_dim": 16}  # fmt: skip
+PHIMOE = {**UNTIED, "num_local_experts": 4, "num_experts_per_tok": 2}
+
 CASES = [
     Case("command-r", "cohere", "CohereForCausalLM", TIED),
     Case("command-r", "cohere", "CohereForCausalLM", {**TIED, "use_qk_norm": True, "attention_bias": True}),
@@ -54,6 +86,16 @@ CASES = [
     Case("gptneox", "gpt_neox", "GPTNeoXForCausalLM", {**TIED, "use_parallel_residual": False}, reshape=neox_head),
     Case("exaone", "exaone", "ExaoneForCausalLM", {**UNTIED, "head_dim": 16}),
     Case("exaone", "exaone", "ExaoneForCausalLM", {**TIED, "head_dim": 24}),
+    Case("llama4", "llama4_text", "Llama4ForCausalLM", LLAMA4, llama4_keys, llama4_experts),
+    Case("llama4", "llama4_text", "Llama4ForCausalLM", {**LLAMA4, "interleave_moe_layer_step": 1, "tie_word_embeddings": True},
+         llama4_keys, llama4_experts),
+    Case("phimoe", "phimoe", "PhimoeForCausalLM", PHIMOE, reshape=phimoe_experts),
+    Case("phimoe", "phimoe", "PhimoeForCausalLM", {**PHIMOE, "attention_bias": True, "lm_head_bias": True},
+         reshape=phimoe_experts),
+    # the reference: transformers' Qwen3-MoE of the text config (Qwen3-VL-MoE's language model has its layout)
+    Case("qwen3vlmoe", "qwen3_moe", "Qwen3MoeForCausalLM",
+         {**UNTIED, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 24, "head_dim": 16},
+         lambda c: {"expert_feed_forward_length": c.moe_intermediate_size}, split_experts),
 ]
 
 
@@ -83,3 +125,11 @@ def test_a_phi2_file_without_its_key_projection_is_refused(tmp_path, capsys):
     guessed from head_count_kv, which the converter writes equal to the heads whatever the model."""
     code, line = refused(tmp_path, capsys, CASES[7], b"blk.0.attn_k.", b"blk.0.attn_j.")
     assert code == 2 and "blk.0.attn_k.weight: missing" in line
+
+
+def test_a_llama4_step_that_contradicts_the_routers_is_refused(tmp_path, capsys):
+    """interleave_moe_layer_step 1 (every layer MoE) in a file whose routers are in every second block: refused."""
+    case = Case("llama4", "llama4_text", "Llama4ForCausalLM", LLAMA4,
+                lambda c: {**llama4_keys(c), "interleave_moe_layer_step": 1}, llama4_experts)
+    code, line = refused(tmp_path, capsys, case, b"", b"")
+    assert code == 2 and "llama4.interleave_moe_layer_step: 1 disagrees with the blocks that hold a router" in line
