@@ -1,7 +1,8 @@
 """GGUF architectures of mapped model types llama.cpp writes under their own names, as rows of data (wave 3).
 
 Dense: command-r (Cohere), cohere2, olmo, stablelm, phi2 (Phi-1/2), gptneox, exaone (EXAONE 3/3.5); mixture of
-experts: llama4 (Llama 4's language model), phimoe (Phi-3.5-MoE), qwen3vlmoe (Qwen3-VL-MoE's language model). Checked
+experts: llama4 (Llama 4's language model), phimoe (Phi-3.5-MoE), qwen3vlmoe (Qwen3-VL-MoE's language model),
+afmoe (Arcee Trinity). Checked
 against llama.cpp at 0c1e57098 (vendored by llama-cpp-python 0.3.36): the converter classes in
 ``conversion/*.py`` (what each writes, drops or stacks), ``gguf-py/gguf/constants.py`` (``MODEL_TENSORS`` of
 each architecture: command-r and cohere2 have no ``output``, so their head is always the tied embedding) and
@@ -15,7 +16,7 @@ from typing import Any
 from registry import GgufArchitecture, GgufMetadata, hookimpl
 from registry.plugins.gguf_decoders import ATTENTION, DECODER_KEYS, MIXTRAL, MLP, PRE_NORMS, QK_NORM, TIED, TOP, decoder
 from registry.plugins.gguf_decoders import head_dim
-from registry.plugins.gguf_moe import EXPERT_KEYS, EXPERTS, moe_row
+from registry.plugins.gguf_moe import EXPERT_KEYS, EXPERTS, SHARED_EXPERTS, moe_row
 
 #: The tensors outside the blocks of a tied-only architecture (no ``output`` in llama.cpp's tensor list).
 _TIED_TOP = {"token_embd": "model.embed_tokens", "output_norm": "model.norm"}
@@ -130,12 +131,22 @@ ROWS = (
             {**EXPERT_KEYS, "expert_feed_forward_length": "moe_intermediate_size"},
             presence={"attention_bias": "blk.0.attn_q.bias"}, fixed={"decoder_sparse_step": 1, "mlp_only_layers": []},
             description="Qwen3-VL-MoE's language model, read as qwen3_moe"),
+    # AFMoE (AfmoeModel): gated attention (attn_gate) with query/key norms, four norms a layer, dense first layers,
+    # routed experts (router.gate) with the expert-selection bias (expert_bias, written as exp_probs_b.bias) and one
+    # shared MLP of num_shared_experts experts (expert_shared_count)
+    moe_row("afmoe", "afmoe", "AfmoeForCausalLM",
+            {**ATTENTION, **QK_NORM, "attn_gate": "self_attn.gate_proj", "attn_norm": "input_layernorm",
+             "post_attention_norm": "post_attention_layernorm", "ffn_norm": "pre_mlp_layernorm",
+             "post_ffw_norm": "post_mlp_layernorm", **MLP, **EXPERTS, **SHARED_EXPERTS, "ffn_gate_inp": "mlp.router.gate",
+             "exp_probs_b.bias": "mlp.expert_bias"},
+            {**EXPERT_KEYS, "expert_shared_count": "num_shared_experts", "expert_feed_forward_length": "moe_intermediate_size",
+             "leading_dense_block_count": "num_dense_layers"}, presence={"attention_bias": "blk.0.attn_q.bias"}),
 )
 
 
 @hookimpl
 def register_gguf_architectures(register):
     """Wave 3's GGUF architectures: command-r, cohere2, olmo, stablelm, phi2, gptneox, exaone, llama4, phimoe,
-    qwen3vlmoe."""
+    qwen3vlmoe, afmoe."""
     for row in ROWS:
         register(row)

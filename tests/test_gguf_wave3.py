@@ -69,6 +69,23 @@ def phimoe_experts(name, shape, config):
 
 LLAMA4 = {**UNTIED, "num_hidden_layers": 4, "num_local_experts": 4, "num_experts_per_tok": 1, "intermediate_size": 24,
           "intermediate_size_mlp": 48, "interleave_moe_layer_step": 2, "head_dim": 16}  # fmt: skip
+AFMOE = {**UNTIED, "num_hidden_layers": 3, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 24,
+         "num_dense_layers": 1, "num_shared_experts": 1, "head_dim": 16}  # fmt: skip
+
+
+def afmoe_keys(config):
+    """AfmoeModel.set_gguf_parameters: the shared experts, their width, the dense first layers."""
+    return {"expert_shared_count": config.num_shared_experts, "expert_feed_forward_length": config.moe_intermediate_size,
+            "leading_dense_block_count": config.num_dense_layers}  # fmt: skip
+
+
+def afmoe_tensors(name, shape, config):
+    """AfmoeModel.filter_tensors: expert_bias renamed expert_bias.bias (exp_probs_b.bias); the experts merged."""
+    if name.endswith("mlp.expert_bias"):
+        return [(f"gguf:blk.{name.split('.')[2]}.exp_probs_b.bias", shape)]
+    return split_experts(name, shape, config)
+
+
 PHIMOE = {**UNTIED, "num_local_experts": 4, "num_experts_per_tok": 2}
 
 CASES = [
@@ -96,6 +113,10 @@ CASES = [
     Case("qwen3vlmoe", "qwen3_moe", "Qwen3MoeForCausalLM",
          {**UNTIED, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 24, "head_dim": 16},
          lambda c: {"expert_feed_forward_length": c.moe_intermediate_size}, split_experts),
+    Case("afmoe", "afmoe", "AfmoeForCausalLM", AFMOE, afmoe_keys, afmoe_tensors),
+    Case("afmoe", "afmoe", "AfmoeForCausalLM",
+         {**AFMOE, "num_shared_experts": 2, "num_dense_layers": 2, "tie_word_embeddings": True, "head_dim": 24},
+         afmoe_keys, afmoe_tensors),
 ]
 
 
