@@ -1,6 +1,7 @@
 """GGUF architectures of mapped model types llama.cpp writes under their own names, as rows of data (wave 3).
 
-Dense: command-r (Cohere), cohere2, olmo, stablelm, phi2 (Phi-1/2), gptneox, exaone (EXAONE 3/3.5); mixture of
+Dense: command-r (Cohere), cohere2, olmo, stablelm, phi2 (Phi-1/2), gptneox, exaone (EXAONE 3/3.5), starcoder
+(GPT-BigCode), bloom, nemotron, bitnet; mixture of
 experts: llama4 (Llama 4's language model), phimoe (Phi-3.5-MoE), qwen3vlmoe (Qwen3-VL-MoE's language model),
 afmoe (Arcee Trinity). Checked
 against llama.cpp at 0c1e57098 (vendored by llama-cpp-python 0.3.36): the converter classes in
@@ -64,6 +65,24 @@ _LLAMA4_FFN = {
     "ffn_down_shexp": "feed_forward.shared_expert.down_proj",
 }  # fmt: skip
 
+def _starcoder(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (GPT-BigCode): StarCoderModel writes ``feed_forward_length`` 4 × hidden and ``head_count_kv`` 1 whatever
+    the model, so the MLP width is the rows of ``ffn_up``, multi-query the fused ``attn_qkv`` of hidden + 2 head
+    widths (3 × hidden: one key/value head per query head; one head: the same shapes), the positions the rows of
+    ``position_embd``."""
+    hidden, heads = config["n_embd"], config["n_head"]
+    rows = {t: meta.rows(f"blk.0.{t}.weight") if t != "position_embd" else meta.rows("position_embd.weight")
+            for t in ("attn_qkv", "ffn_up", "position_embd")}  # fmt: skip
+    missing = next((t for t, r in rows.items() if r is None), None)
+    if missing:
+        raise meta.error(f"{'' if missing == 'position_embd' else 'blk.0.'}{missing}.weight", "missing")
+    if not heads or hidden % heads or rows["attn_qkv"] not in (3 * hidden, hidden + 2 * (hidden // heads)):
+        raise meta.error("blk.0.attn_qkv.weight", f"{rows['attn_qkv']} rows are neither 3 × embedding_length nor "
+                         f"embedding_length + 2 head widths (multi-query)")  # fmt: skip
+    config.update(n_inner=rows["ffn_up"], n_positions=rows["position_embd"],
+                  multi_query=rows["attn_qkv"] != 3 * hidden)
+
+
 ROWS = (
     # Command-R (CommandR2Model): a parallel block under one LayerNorm without bias; per-head query/key norms
     # (use_qk_norm, Command R+); no output tensor: the head is the embedding
@@ -109,6 +128,40 @@ ROWS = (
     # EXAONE 3/3.5: a Llama layout (llama3 rope factors written as rope_freqs, not a parameter)
     decoder("exaone", "exaone", "ExaoneForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS},
             presence={"attention_bias": "blk.0.attn_q.bias", "mlp_bias": "blk.0.ffn_up.bias"}),
+    # GPT-BigCode (StarCoder, SantaCoder): learned positions, fused query/key/value (multi-query), LayerNorms and
+    # linear layers with biases
+    GgufArchitecture(
+        "starcoder", model_type="gpt_bigcode", classes=("GPTBigCodeForCausalLM",), layers="transformer.h", rule=_starcoder,
+        keys={"block_count": "n_layer", "embedding_length": "n_embd", "attention.head_count": "n_head"},
+        tensors={"token_embd": "transformer.wte", "position_embd": "transformer.wpe", "output_norm": "transformer.ln_f",
+                 "output": "lm_head", "attn_norm": "ln_1", "attn_qkv": "attn.c_attn", "attn_output": "attn.c_proj",
+                 "ffn_norm": "ln_2", "ffn_up": "mlp.c_fc", "ffn_down": "mlp.c_proj"},
+        presence=TIED,
+    ),
+    # BLOOM: ALiBi (no positions), a LayerNorm after the embedding, the fused query/key/value regrouped by the
+    # converter (same shape), LayerNorms and linear layers with biases, an MLP 4 × hidden wide
+    GgufArchitecture(
+        "bloom", model_type="bloom", classes=("BloomForCausalLM",), layers="h",
+        keys={"block_count": "n_layer", "embedding_length": "hidden_size", "attention.head_count": "n_head"},
+        tensors={"token_embd": "word_embeddings", "token_embd_norm": "word_embeddings_layernorm", "output_norm": "ln_f",
+                 "output": "lm_head", "attn_norm": "input_layernorm", "attn_qkv": "self_attention.query_key_value",
+                 "attn_output": "self_attention.dense", "ffn_norm": "post_attention_layernorm",
+                 "ffn_up": "mlp.dense_h_to_4h", "ffn_down": "mlp.dense_4h_to_h"},
+        presence=TIED,
+    ),
+    # Nemotron (Minitron): LayerNorm1P with biases (the converter adds 1 to the weights: same shapes), a plain MLP
+    decoder("nemotron", "nemotron", "NemotronForCausalLM",
+            {**ATTENTION, **PRE_NORMS, "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj"},
+            presence={"attention_bias": "blk.0.attn_q.bias", "mlp_bias": "blk.0.ffn_up.bias"}),
+    # BitNet b1.58 (BitnetModel): a Llama layout with sub-norms before the output and down projections; the
+    # converter rounds the weights to ternary values in their shapes. It reads 1bitLLM's checkpoints (sub-norms
+    # inner_attn_ln, ffn_layernorm), whose shapes are transformers' BitNet's (attn_sub_norm, ffn_sub_norm)
+    # (no output tensor in llama.cpp's bitnet: the head is the embedding)
+    GgufArchitecture(
+        "bitnet", model_type="bitnet", classes=("BitNetForCausalLM",), keys=DECODER_KEYS,
+        tensors={**_TIED_TOP, **ATTENTION, **MLP, **PRE_NORMS, "attn_sub_norm": "self_attn.attn_sub_norm",
+                 "ffn_sub_norm": "mlp.ffn_sub_norm"}, fixed={"tie_word_embeddings": True},
+    ),
     # Llama 4 (Llama4Model): feed_forward_length is the dense MLP's width (intermediate_size_mlp), the experts'
     # expert_feed_forward_length (intermediate_size); its query/key norms learn no weight
     moe_row("llama4", "llama4_text", "Llama4ForCausalLM", {**ATTENTION, **PRE_NORMS, **_LLAMA4_FFN},
@@ -146,7 +199,8 @@ ROWS = (
 
 @hookimpl
 def register_gguf_architectures(register):
-    """Wave 3's GGUF architectures: command-r, cohere2, olmo, stablelm, phi2, gptneox, exaone, llama4, phimoe,
+    """Wave 3's GGUF architectures: command-r, cohere2, olmo, stablelm, phi2, gptneox, exaone, starcoder, bloom,
+    nemotron, bitnet, llama4, phimoe,
     qwen3vlmoe, afmoe."""
     for row in ROWS:
         register(row)

@@ -34,6 +34,30 @@ def neox_head(name, shape, config):
     return [("gguf:output.weight", shape)] if name == "lm_head.weight" else None
 
 
+def starcoder_keys(config):
+    """StarCoderModel.set_gguf_parameters: feed_forward_length 4 × hidden and head_count_kv 1, whatever the config."""
+    return {"feed_forward_length": 4 * config.n_embd, "attention.head_count_kv": 1}
+
+
+def bloom_keys(config):
+    """BloomModel.set_gguf_parameters: feed_forward_length 4 × hidden, head_count_kv = heads."""
+    return {"feed_forward_length": 4 * config.hidden_size, "attention.head_count_kv": config.n_head}
+
+
+def bloom_names(name, shape, config):
+    """BloomModel.modify_tensors: the names without transformer. (as BLOOM's checkpoints hold them)."""
+    return [(name.removeprefix("transformer."), shape)]
+
+
+def bitnet_norms(name, shape, config):
+    """gguf-py maps 1bitLLM's sub-norm names (inner_attn_ln, ffn_layernorm) to attn_sub_norm / ffn_sub_norm, of the
+    shapes of transformers' BitNet's attn_sub_norm / ffn_sub_norm."""
+    for hf in ("attn_sub_norm", "ffn_sub_norm"):
+        if name.endswith(f".{hf}.weight"):
+            return [(f"gguf:blk.{name.split('.')[2]}.{hf}.weight", shape)]
+    return None
+
+
 def phi2_keys(config):
     """Phi2Model.set_gguf_parameters: feed_forward_length 4 × hidden and head_count_kv = heads, whatever the config."""
     return {"feed_forward_length": 4 * config.hidden_size, "attention.head_count_kv": config.num_attention_heads}
@@ -103,6 +127,16 @@ CASES = [
     Case("gptneox", "gpt_neox", "GPTNeoXForCausalLM", {**TIED, "use_parallel_residual": False}, reshape=neox_head),
     Case("exaone", "exaone", "ExaoneForCausalLM", {**UNTIED, "head_dim": 16}),
     Case("exaone", "exaone", "ExaoneForCausalLM", {**TIED, "head_dim": 24}),
+    Case("starcoder", "gpt_bigcode", "GPTBigCodeForCausalLM",
+         {"vocab_size": 96, "n_embd": 64, "n_layer": 2, "n_head": 4, "n_inner": 80, "n_positions": 40}, starcoder_keys),
+    Case("starcoder", "gpt_bigcode", "GPTBigCodeForCausalLM",
+         {"vocab_size": 96, "n_embd": 64, "n_layer": 2, "n_head": 4, "n_positions": 32, "multi_query": False,
+          "tie_word_embeddings": False}, starcoder_keys),
+    Case("bloom", "bloom", "BloomForCausalLM", {"vocab_size": 96, "hidden_size": 64, "n_layer": 2, "n_head": 4},
+         bloom_keys, bloom_names),
+    Case("nemotron", "nemotron", "NemotronForCausalLM", {**UNTIED, "head_dim": 16}),
+    Case("nemotron", "nemotron", "NemotronForCausalLM", {**TIED, "head_dim": 24, "attention_bias": True, "mlp_bias": True}),
+    Case("bitnet", "bitnet", "BitNetForCausalLM", TIED, reshape=bitnet_norms),
     Case("llama4", "llama4_text", "Llama4ForCausalLM", LLAMA4, llama4_keys, llama4_experts),
     Case("llama4", "llama4_text", "Llama4ForCausalLM", {**LLAMA4, "interleave_moe_layer_step": 1, "tie_word_embeddings": True},
          llama4_keys, llama4_experts),
