@@ -100,6 +100,23 @@ def _llama(meta: GgufMetadata, config: dict[str, Any]) -> None:
                       num_experts_per_tok=meta.int(f"{meta.arch}.expert_used_count"))  # fmt: skip
 
 
+def _olmo2(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (OLMo 2): with a sliding window the file is OLMo 3's (Olmo2Model in llama.cpp 0c1e57098's
+    conversion/olmo.py converts both, writing ``attention.sliding_window`` and its per-layer pattern for OLMo 3
+    only); its layer types from the pattern (true: sliding)."""
+    head_dim(meta, config)
+    window = meta.int(f"{meta.arch}.attention.sliding_window", None)
+    if window is not None:
+        n = config["num_hidden_layers"]
+        pattern = meta.data.get(f"{meta.arch}.attention.sliding_window_pattern")
+        items = getattr(pattern, "items", None)
+        if items is None or len(items) != n or any(type(v) is not bool for v in items):
+            raise meta.error(f"{meta.arch}.attention.sliding_window_pattern", f"must list {n} true or false values, "
+                             "one per layer (block_count), beside attention.sliding_window")  # fmt: skip
+        config.update(model_type="olmo3", architectures=["Olmo3ForCausalLM"], sliding_window=window,
+                      layer_types=["sliding_attention" if v else "full_attention" for v in items])  # fmt: skip
+
+
 #: Mixtral's experts (a llama file with ``expert_count``), as its checkpoints name them.
 MIXTRAL = {"ffn_gate_inp": "block_sparse_moe.gate", "ffn_gate_exps": "block_sparse_moe.experts.{e}.w1",
            "ffn_down_exps": "block_sparse_moe.experts.{e}.w2", "ffn_up_exps": "block_sparse_moe.experts.{e}.w3"}  # fmt: skip
@@ -128,7 +145,8 @@ ROWS = (
     decoder("gemma", "gemma", "GemmaForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS}),
     decoder("gemma2", "gemma2", "Gemma2ForCausalLM", {**ATTENTION, **MLP, **SANDWICH}),
     decoder("gemma3", "gemma3_text", "Gemma3ForCausalLM", {**ATTENTION, **MLP, **SANDWICH, **QK_NORM}),
-    decoder("olmo2", "olmo2", "Olmo2ForCausalLM", {**ATTENTION, **MLP, **POST_NORMS, **QK_NORM}),
+    decoder("olmo2", "olmo2", "Olmo2ForCausalLM", {**ATTENTION, **MLP, **POST_NORMS, **QK_NORM}, rule=_olmo2,
+            description="olmo3 with a sliding window"),
     decoder("exaone4", "exaone4", "Exaone4ForCausalLM", {**ATTENTION, **MLP, **POST_NORMS, **QK_NORM}),
     decoder("granite", "granite", "GraniteForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS}, presence=BIASES),
     # Hunyuan dense: its query/key norms are attn_q_norm / attn_k_norm; its head width always written (a null

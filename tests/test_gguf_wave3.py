@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from registry.cli import main
-from tests.gguf_files import Case, case_id, check_case, split_experts, stacked_experts, write_case
+from tests.gguf_files import Case, case_id, check_case, granite_experts, split_experts, stacked_experts, write_case
 
 gguf = pytest.importorskip("gguf")
 
@@ -56,6 +56,23 @@ def bitnet_norms(name, shape, config):
         if name.endswith(f".{hf}.weight"):
             return [(f"gguf:blk.{name.split('.')[2]}.{hf}.weight", shape)]
     return None
+
+
+def olmo3_keys(config):
+    """Olmo2Model.set_gguf_parameters for OLMo 3: the sliding window and its per-layer pattern (true: sliding)."""
+    return {"attention.sliding_window": config.sliding_window,
+            "attention.sliding_window_pattern": [t == "sliding_attention" for t in config.layer_types]}  # fmt: skip
+
+
+def granite_shared(name, shape, config):
+    """GraniteMoeModel.modify_tensors: shared_mlp.input_linear split into ffn_gate_shexp / ffn_up_shexp, its
+    output_linear ffn_down_shexp; the experts as Granite-MoE's."""
+    block = name.split(".")[2] if name.startswith("model.layers.") else None
+    if name.endswith("shared_mlp.input_linear.weight"):
+        return [(f"gguf:blk.{block}.ffn_{p}_shexp.weight", (shape[0] // 2, shape[1])) for p in ("gate", "up")]
+    if name.endswith("shared_mlp.output_linear.weight"):
+        return [(f"gguf:blk.{block}.ffn_down_shexp.weight", shape)]
+    return granite_experts(name, shape, config)
 
 
 def phi2_keys(config):
@@ -137,6 +154,13 @@ CASES = [
     Case("nemotron", "nemotron", "NemotronForCausalLM", {**UNTIED, "head_dim": 16}),
     Case("nemotron", "nemotron", "NemotronForCausalLM", {**TIED, "head_dim": 24, "attention_bias": True, "mlp_bias": True}),
     Case("bitnet", "bitnet", "BitNetForCausalLM", TIED, reshape=bitnet_norms),
+    # OLMo 3 and GraniteMoeShared: written by OLMo 2's and Granite-MoE's converters, read through their rows
+    Case("olmo2", "olmo3", "Olmo3ForCausalLM",
+         {**UNTIED, "num_hidden_layers": 4, "sliding_window": 16,
+          "layer_types": ["sliding_attention", "sliding_attention", "sliding_attention", "full_attention"]}, olmo3_keys),
+    Case("granitemoe", "granitemoeshared", "GraniteMoeSharedForCausalLM",
+         {**TIED, "num_local_experts": 4, "num_experts_per_tok": 2, "shared_intermediate_size": 40},
+         lambda c: {"expert_shared_feed_forward_length": c.shared_intermediate_size}, granite_shared),
     Case("llama4", "llama4_text", "Llama4ForCausalLM", LLAMA4, llama4_keys, llama4_experts),
     Case("llama4", "llama4_text", "Llama4ForCausalLM", {**LLAMA4, "interleave_moe_layer_step": 1, "tie_word_embeddings": True},
          llama4_keys, llama4_experts),
