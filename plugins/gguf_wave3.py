@@ -3,7 +3,7 @@
 Dense: command-r (Cohere), cohere2, olmo, stablelm, phi2 (Phi-1/2), gptneox, exaone (EXAONE 3/3.5), starcoder
 (GPT-BigCode), bloom, nemotron, bitnet; mixture of
 experts: llama4 (Llama 4's language model), phimoe (Phi-3.5-MoE), qwen3vlmoe (Qwen3-VL-MoE's language model),
-afmoe (Arcee Trinity). Checked
+afmoe (Arcee Trinity), glm-dsa (GLM-5). Checked
 against llama.cpp at 0c1e57098 (vendored by llama-cpp-python 0.3.36): the converter classes in
 ``conversion/*.py`` (what each writes, drops or stacks), ``gguf-py/gguf/constants.py`` (``MODEL_TENSORS`` of
 each architecture: command-r and cohere2 have no ``output``, so their head is always the tied embedding) and
@@ -17,7 +17,9 @@ from typing import Any
 from registry import GgufArchitecture, GgufMetadata, hookimpl
 from registry.plugins.gguf_decoders import ATTENTION, DECODER_KEYS, MIXTRAL, MLP, PRE_NORMS, QK_NORM, TIED, TOP, decoder
 from registry.plugins.gguf_decoders import head_dim
-from registry.plugins.gguf_moe import EXPERT_KEYS, EXPERTS, SHARED_EXPERTS, moe_row
+from registry.plugins.gguf_hybrid import per_layer
+from registry.plugins.gguf_moe import EXPERT_KEYS, EXPERTS, GLM_KEYS, SHARED_EXPERTS, moe_row
+from registry.plugins.gguf_moe import ROWS as MOE_ROWS
 
 #: The tensors outside the blocks of a tied-only architecture (no ``output`` in llama.cpp's tensor list).
 _TIED_TOP = {"token_embd": "model.embed_tokens", "output_norm": "model.norm"}
@@ -53,6 +55,37 @@ def _llama4(meta: GgufMetadata, config: dict[str, Any]) -> None:
                          f"router ({moe})")  # fmt: skip
     config["moe_layers"] = moe
 
+
+def _glm_dsa(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (GLM-5, GlmMoeDsaModel: DeepseekV2Model's keys): the rotary head width is the rows of ``attn_kv_a_mqa``
+    over ``kv_lora_rank`` (``rope.dimension_count`` is it times partial_rotary_factor), the rest of the key width
+    ``key_length_mla``'s; the MTP blocks after the layers (``nextn_predict_layers``, counted in ``block_count``);
+    which layers run their own indexer from ``attention.indexer.types`` (true: full), else from the blocks that
+    hold one."""
+    a = meta.arch
+    mqa = meta.rows("blk.0.attn_kv_a_mqa.weight")
+    if mqa is None:
+        raise meta.error("blk.0.attn_kv_a_mqa.weight", "missing: the rotary head width is its rows less kv_lora_rank")
+    rope, key = mqa - config["kv_lora_rank"], meta.int(f"{a}.attention.key_length_mla")
+    if not 0 < rope < key:
+        raise meta.error(f"{a}.attention.key_length_mla", f"{key} and the rotary width {rope} (attn_kv_a_mqa less "
+                         "kv_lora_rank) leave no non-rotary part")  # fmt: skip
+    config.update(qk_rope_head_dim=rope, qk_nope_head_dim=key - rope, num_key_value_heads=config["num_attention_heads"],
+                  v_head_dim=meta.int(f"{a}.attention.value_length_mla"))  # fmt: skip
+    mtp = config.setdefault("num_nextn_predict_layers", 0)
+    if config["num_hidden_layers"] <= mtp:
+        raise meta.error(f"{a}.nextn_predict_layers", f"{mtp} leaves no layer of block_count {config['num_hidden_layers']}")
+    n = config["num_hidden_layers"] = config["num_hidden_layers"] - mtp
+    if meta.has(f"{a}.attention.indexer.types"):
+        full = per_layer(meta, "attention.indexer.types", n, bool)
+    else:
+        full = [f"blk.{i}.indexer.proj.weight" in meta.tensors for i in range(n)]
+    config["indexer_types"] = ["full" if f else "shared" for f in full]
+
+
+#: DeepSeek-V3.2's lightning indexer in GLM-5's layers (gguf-py's INDEXER_*).
+_INDEXER = {"indexer.attn_q_b": "self_attn.indexer.wq_b", "indexer.attn_k": "self_attn.indexer.wk",
+            "indexer.k_norm": "self_attn.indexer.k_norm", "indexer.proj": "self_attn.indexer.weights_proj"}  # fmt: skip
 
 #: Llama 4's feed-forward: a dense MLP (intermediate_size_mlp) or routed experts stored as transformers holds them
 #: fused (gate_up_proj (experts, d, 2 ff), down_proj (experts, ff, d)), split and transposed by the converter
@@ -184,6 +217,14 @@ ROWS = (
             {**EXPERT_KEYS, "expert_feed_forward_length": "moe_intermediate_size"},
             presence={"attention_bias": "blk.0.attn_q.bias"}, fixed={"decoder_sparse_step": 1, "mlp_only_layers": []},
             description="Qwen3-VL-MoE's language model, read as qwen3_moe"),
+    # GLM-5 (GlmMoeDsaModel): DeepSeek-V2's latent attention (kv_b_proj as attn_k_b / attn_v_b, by count) with the
+    # lightning indexer, dense first layers, routed and shared experts with score biases; its MTP layer kept as the
+    # last block under the checkpoint's number (unless --no-mtp)
+    moe_row("glm-dsa", "glm_moe_dsa", "GlmMoeDsaForCausalLM",
+            {**next(r for r in MOE_ROWS if r.name == "deepseek2").tensors, **_INDEXER},
+            {**GLM_KEYS, "attention.q_lora_rank": "q_lora_rank", "attention.kv_lora_rank": "kv_lora_rank",
+             "attention.indexer.head_count": "index_n_heads", "attention.indexer.key_length": "index_head_dim",
+             "nextn_predict_layers?": "num_nextn_predict_layers"}, rule=_glm_dsa),
     # AFMoE (AfmoeModel): gated attention (attn_gate) with query/key norms, four norms a layer, dense first layers,
     # routed experts (router.gate) with the expert-selection bias (expert_bias, written as exp_probs_b.bias) and one
     # shared MLP of num_shared_experts experts (expert_shared_count)
@@ -201,6 +242,6 @@ ROWS = (
 def register_gguf_architectures(register):
     """Wave 3's GGUF architectures: command-r, cohere2, olmo, stablelm, phi2, gptneox, exaone, starcoder, bloom,
     nemotron, bitnet, llama4, phimoe,
-    qwen3vlmoe, afmoe."""
+    qwen3vlmoe, afmoe, glm-dsa."""
     for row in ROWS:
         register(row)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from registry.cli import main
+from tests.test_gguf_architectures import deepseek_keys, deepseek_tensors, score_biases
 from tests.gguf_files import Case, case_id, check_case, granite_experts, split_experts, stacked_experts, write_case
 
 gguf = pytest.importorskip("gguf")
@@ -127,6 +128,20 @@ def afmoe_tensors(name, shape, config):
     return split_experts(name, shape, config)
 
 
+GLM_DSA = {**UNTIED, "num_hidden_layers": 3, "num_key_value_heads": 4, "n_routed_experts": 4, "num_experts_per_tok": 2,
+           "moe_intermediate_size": 24, "first_k_dense_replace": 1, "n_shared_experts": 1, "kv_lora_rank": 16,
+           "q_lora_rank": 32, "qk_nope_head_dim": 8, "qk_rope_head_dim": 4, "v_head_dim": 8, "index_n_heads": 2,
+           "index_head_dim": 8, "index_topk": 4, "n_group": 1, "topk_group": 1,
+           "indexer_types": ["full", "shared", "full"]}  # fmt: skip
+
+
+def glm_dsa_keys(config):
+    """GlmMoeDsaModel.set_gguf_parameters: DeepseekV2Model's keys, the indexer's, its types (true: full)."""
+    return {**deepseek_keys(config), "attention.indexer.head_count": config.index_n_heads,
+            "attention.indexer.key_length": config.index_head_dim, "attention.indexer.top_k": config.index_topk,
+            "attention.indexer.types": [t == "full" for t in config.indexer_types]}  # fmt: skip
+
+
 PHIMOE = {**UNTIED, "num_local_experts": 4, "num_experts_per_tok": 2}
 
 CASES = [
@@ -171,6 +186,12 @@ CASES = [
     Case("qwen3vlmoe", "qwen3_moe", "Qwen3MoeForCausalLM",
          {**UNTIED, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 24, "head_dim": 16},
          lambda c: {"expert_feed_forward_length": c.moe_intermediate_size}, split_experts),
+    Case("glm-dsa", "glm_moe_dsa", "GlmMoeDsaForCausalLM", GLM_DSA, glm_dsa_keys, deepseek_tensors, extra=score_biases),
+    # every layer with its indexer (no indexer types written), the MTP layer kept as the last block
+    Case("glm-dsa", "glm_moe_dsa", "GlmMoeDsaForCausalLM", {**GLM_DSA, "indexer_types": ["full"] * 3},
+         lambda c: {**{k: v for k, v in glm_dsa_keys(c).items() if k != "attention.indexer.types"},
+                    "block_count": c.num_hidden_layers + 1, "nextn_predict_layers": 1},
+         deepseek_tensors, extra=score_biases, mtp=1),
     Case("afmoe", "afmoe", "AfmoeForCausalLM", AFMOE, afmoe_keys, afmoe_tensors),
     Case("afmoe", "afmoe", "AfmoeForCausalLM",
          {**AFMOE, "num_shared_experts": 2, "num_dense_layers": 2, "tie_word_embeddings": True, "head_dim": 24},
