@@ -3,7 +3,7 @@
 Dense: command-r (Cohere), cohere2, olmo, stablelm, phi2 (Phi-1/2), gptneox, exaone (EXAONE 3/3.5), starcoder
 (GPT-BigCode), bloom, nemotron, bitnet; mixture of
 experts: llama4 (Llama 4's language model), phimoe (Phi-3.5-MoE), qwen3vlmoe (Qwen3-VL-MoE's language model),
-afmoe (Arcee Trinity), glm-dsa (GLM-5). Checked
+afmoe (Arcee Trinity), glm-dsa (GLM-5), mistral4 (Mistral Small 4's language model). Checked
 against llama.cpp at 0c1e57098 (vendored by llama-cpp-python 0.3.36): the converter classes in
 ``conversion/*.py`` (what each writes, drops or stacks), ``gguf-py/gguf/constants.py`` (``MODEL_TENSORS`` of
 each architecture: command-r and cohere2 have no ``output``, so their head is always the tied embedding) and
@@ -56,12 +56,12 @@ def _llama4(meta: GgufMetadata, config: dict[str, Any]) -> None:
     config["moe_layers"] = moe
 
 
-def _glm_dsa(meta: GgufMetadata, config: dict[str, Any]) -> None:
-    """Rule (GLM-5, GlmMoeDsaModel: DeepseekV2Model's keys): the rotary head width is the rows of ``attn_kv_a_mqa``
-    over ``kv_lora_rank`` (``rope.dimension_count`` is it times partial_rotary_factor), the rest of the key width
-    ``key_length_mla``'s; the MTP blocks after the layers (``nextn_predict_layers``, counted in ``block_count``);
-    which layers run their own indexer from ``attention.indexer.types`` (true: full), else from the blocks that
-    hold one."""
+def _mla(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (DeepseekV2Model's keys, for GLM-5 and Mistral Small 4): the rotary head width is the rows of
+    ``attn_kv_a_mqa`` over ``kv_lora_rank`` (``rope.dimension_count`` may be it times a partial rotary factor),
+    the rest of the key width ``key_length_mla``'s, the value width ``value_length_mla``; ``q_lora_rank`` null
+    when absent (queries projected directly); llama.cpp writes the attention as MQA, so the key/value heads are
+    the query heads."""
     a = meta.arch
     mqa = meta.rows("blk.0.attn_kv_a_mqa.weight")
     if mqa is None:
@@ -72,6 +72,15 @@ def _glm_dsa(meta: GgufMetadata, config: dict[str, Any]) -> None:
                          "kv_lora_rank) leave no non-rotary part")  # fmt: skip
     config.update(qk_rope_head_dim=rope, qk_nope_head_dim=key - rope, num_key_value_heads=config["num_attention_heads"],
                   v_head_dim=meta.int(f"{a}.attention.value_length_mla"))  # fmt: skip
+    config.setdefault("q_lora_rank", None)
+
+
+def _glm_dsa(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (GLM-5, GlmMoeDsaModel): the latent attention's widths (:func:`_mla`); the MTP blocks after the layers
+    (``nextn_predict_layers``, counted in ``block_count``); which layers run their own indexer from
+    ``attention.indexer.types`` (true: full), else from the blocks that hold one."""
+    a = meta.arch
+    _mla(meta, config)
     mtp = config.setdefault("num_nextn_predict_layers", 0)
     if config["num_hidden_layers"] <= mtp:
         raise meta.error(f"{a}.nextn_predict_layers", f"{mtp} leaves no layer of block_count {config['num_hidden_layers']}")
@@ -225,6 +234,13 @@ ROWS = (
             {**GLM_KEYS, "attention.q_lora_rank": "q_lora_rank", "attention.kv_lora_rank": "kv_lora_rank",
              "attention.indexer.head_count": "index_n_heads", "attention.indexer.key_length": "index_head_dim",
              "nextn_predict_layers?": "num_nextn_predict_layers"}, rule=_glm_dsa),
+    # Mistral Small 4 (Mistral3Model.Mistral4Model, a DeepseekV2Model): the latent attention, routed experts stacked by
+    # the checkpoint and kept so (gate and up fused in ffn_gate_up_exps, read per expert), shared experts, a router
+    # without score biases, no MTP
+    moe_row("mistral4", "mistral4", "Mistral4ForCausalLM",
+            {**next(r for r in MOE_ROWS if r.name == "deepseek2").tensors,
+             "ffn_gate_up_exps.weight": "mlp.experts.{e}.gate_proj.weight+mlp.experts.{e}.up_proj.weight"},
+            {**GLM_KEYS, "attention.q_lora_rank?": "q_lora_rank", "attention.kv_lora_rank": "kv_lora_rank"}, rule=_mla),
     # AFMoE (AfmoeModel): gated attention (attn_gate) with query/key norms, four norms a layer, dense first layers,
     # routed experts (router.gate) with the expert-selection bias (expert_bias, written as exp_probs_b.bias) and one
     # shared MLP of num_shared_experts experts (expert_shared_count)
@@ -242,6 +258,6 @@ ROWS = (
 def register_gguf_architectures(register):
     """Wave 3's GGUF architectures: command-r, cohere2, olmo, stablelm, phi2, gptneox, exaone, starcoder, bloom,
     nemotron, bitnet, llama4, phimoe,
-    qwen3vlmoe, afmoe, glm-dsa."""
+    qwen3vlmoe, afmoe, glm-dsa, mistral4."""
     for row in ROWS:
         register(row)

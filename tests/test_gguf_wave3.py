@@ -142,6 +142,20 @@ def glm_dsa_keys(config):
             "attention.indexer.types": [t == "full" for t in config.indexer_types]}  # fmt: skip
 
 
+def mistral4_tensors(name, shape, config):
+    """Mistral4Model.modify_tensors: the stacked experts kept (gate_up_proj as ffn_gate_up_exps, down_proj as
+    ffn_down_exps, .weight added); kv_b_proj split as DeepseekV2Model splits it."""
+    block = name.split(".")[2] if name.startswith("model.layers.") else None
+    for hf, gg in (("experts.gate_up_proj", "ffn_gate_up_exps"), ("experts.down_proj", "ffn_down_exps")):
+        if name.endswith(hf):
+            return [(f"gguf:blk.{block}.{gg}.weight", shape)]
+    return deepseek_tensors(name, shape, config)
+
+
+MISTRAL4 = {**UNTIED, "num_hidden_layers": 3, "num_key_value_heads": 4, "n_routed_experts": 4, "num_experts_per_tok": 2,
+            "moe_intermediate_size": 24, "first_k_dense_replace": 1, "n_shared_experts": 1, "kv_lora_rank": 16,
+            "q_lora_rank": 32, "qk_nope_head_dim": 8, "qk_rope_head_dim": 4, "v_head_dim": 8}  # fmt: skip
+
 PHIMOE = {**UNTIED, "num_local_experts": 4, "num_experts_per_tok": 2}
 
 CASES = [
@@ -192,6 +206,9 @@ CASES = [
          lambda c: {**{k: v for k, v in glm_dsa_keys(c).items() if k != "attention.indexer.types"},
                     "block_count": c.num_hidden_layers + 1, "nextn_predict_layers": 1},
          deepseek_tensors, extra=score_biases, mtp=1),
+    Case("mistral4", "mistral4", "Mistral4ForCausalLM", MISTRAL4, deepseek_keys, mistral4_tensors),
+    Case("mistral4", "mistral4", "Mistral4ForCausalLM", {**MISTRAL4, "q_lora_rank": None, "tie_word_embeddings": True},
+         deepseek_keys, mistral4_tensors),
     Case("afmoe", "afmoe", "AfmoeForCausalLM", AFMOE, afmoe_keys, afmoe_tensors),
     Case("afmoe", "afmoe", "AfmoeForCausalLM",
          {**AFMOE, "num_shared_experts": 2, "num_dense_layers": 2, "tie_word_embeddings": True, "head_dim": 24},
