@@ -1,7 +1,7 @@
 """GGUF architectures of mapped model types llama.cpp writes under their own names, as rows of data (wave 3).
 
 Dense: command-r (Cohere), cohere2, olmo, stablelm, phi2 (Phi-1/2), gptneox, exaone (EXAONE 3/3.5), starcoder
-(GPT-BigCode), bloom, nemotron, bitnet; mixture of
+(GPT-BigCode), bloom, nemotron, bitnet, minicpm3; mixture of
 experts: llama4 (Llama 4's language model), phimoe (Phi-3.5-MoE), qwen3vlmoe (Qwen3-VL-MoE's language model),
 afmoe (Arcee Trinity), glm-dsa (GLM-5), mistral4 (Mistral Small 4's language model). Checked
 against llama.cpp at 0c1e57098 (vendored by llama-cpp-python 0.3.36): the converter classes in
@@ -90,6 +90,19 @@ def _glm_dsa(meta: GgufMetadata, config: dict[str, Any]) -> None:
     else:
         full = [f"blk.{i}.indexer.proj.weight" in meta.tensors for i in range(n)]
     config["indexer_types"] = ["full" if f else "shared" for f in full]
+
+
+def _minicpm3(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (MiniCPM3Model): the rotary head width is ``rope.dimension_count``, the rest of ``key_length`` the
+    non-rotary part; the value width (not written) the rows of ``attn_kv_b`` per head less that part."""
+    a, heads = meta.arch, config["num_attention_heads"]
+    rope, key, kv_b = meta.int(f"{a}.rope.dimension_count"), meta.int(f"{a}.attention.key_length"), meta.rows("blk.0.attn_kv_b.weight")
+    if kv_b is None:
+        raise meta.error("blk.0.attn_kv_b.weight", "missing: the value width is its rows per head less the non-rotary part")
+    if key <= rope or kv_b % heads or kv_b // heads <= key - rope:
+        raise meta.error(f"{a}.attention.key_length", f"{key} (rope.dimension_count {rope}) does not fit attn_kv_b's "
+                         f"{kv_b} rows over {heads} heads")  # fmt: skip
+    config.update(qk_rope_head_dim=rope, qk_nope_head_dim=key - rope, v_head_dim=kv_b // heads - (key - rope))
 
 
 #: DeepSeek-V3.2's lightning indexer in GLM-5's layers (gguf-py's INDEXER_*).
@@ -204,6 +217,17 @@ ROWS = (
         tensors={**_TIED_TOP, **ATTENTION, **MLP, **PRE_NORMS, "attn_sub_norm": "self_attn.attn_sub_norm",
                  "ffn_sub_norm": "mlp.ffn_sub_norm"}, fixed={"tie_word_embeddings": True},
     ),
+    # MiniCPM3: multi-head latent attention (q_a/q_b, kv_a_mqa/kv_b as the checkpoint holds them; llama.cpp has no
+    # direct query projection, so q_lora_rank is required), a SwiGLU MLP; the LongRoPE factors are not parameters
+    GgufArchitecture(
+        "minicpm3", model_type="minicpm3", classes=("MiniCPM3ForCausalLM",), rule=_minicpm3,
+        keys={**DECODER_KEYS, "attention.q_lora_rank": "q_lora_rank", "attention.kv_lora_rank": "kv_lora_rank"},
+        tensors={**TOP, **MLP, **PRE_NORMS, "attn_q_a": "self_attn.q_a_proj",
+                 "attn_q_a_norm": "self_attn.q_a_layernorm", "attn_q_b": "self_attn.q_b_proj",
+                 "attn_kv_a_mqa": "self_attn.kv_a_proj_with_mqa", "attn_kv_a_norm": "self_attn.kv_a_layernorm",
+                 "attn_kv_b": "self_attn.kv_b_proj", "attn_output": "self_attn.o_proj"},
+        not_parameters=("rope_freqs.weight", "rope_factors_long.weight", "rope_factors_short.weight"), presence=TIED,
+    ),
     # Llama 4 (Llama4Model): feed_forward_length is the dense MLP's width (intermediate_size_mlp), the experts'
     # expert_feed_forward_length (intermediate_size); its query/key norms learn no weight
     moe_row("llama4", "llama4_text", "Llama4ForCausalLM", {**ATTENTION, **PRE_NORMS, **_LLAMA4_FFN},
@@ -257,7 +281,7 @@ ROWS = (
 @hookimpl
 def register_gguf_architectures(register):
     """Wave 3's GGUF architectures: command-r, cohere2, olmo, stablelm, phi2, gptneox, exaone, starcoder, bloom,
-    nemotron, bitnet, llama4, phimoe,
+    nemotron, bitnet, minicpm3, llama4, phimoe,
     qwen3vlmoe, afmoe, glm-dsa, mistral4."""
     for row in ROWS:
         register(row)

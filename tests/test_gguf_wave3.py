@@ -76,6 +76,13 @@ def granite_shared(name, shape, config):
     return granite_experts(name, shape, config)
 
 
+def minicpm3_keys(config):
+    """MiniCPM3Model.set_gguf_parameters: the latent ranks, key_length nope + rope, the rotary width; no value width."""
+    return {"attention.q_lora_rank": config.q_lora_rank, "attention.kv_lora_rank": config.kv_lora_rank,
+            "rope.dimension_count": config.qk_rope_head_dim,
+            "attention.key_length": config.qk_nope_head_dim + config.qk_rope_head_dim}  # fmt: skip
+
+
 def phi2_keys(config):
     """Phi2Model.set_gguf_parameters: feed_forward_length 4 × hidden and head_count_kv = heads, whatever the config."""
     return {"feed_forward_length": 4 * config.hidden_size, "attention.head_count_kv": config.num_attention_heads}
@@ -190,6 +197,11 @@ CASES = [
     Case("granitemoe", "granitemoeshared", "GraniteMoeSharedForCausalLM",
          {**TIED, "num_local_experts": 4, "num_experts_per_tok": 2, "shared_intermediate_size": 40},
          lambda c: {"expert_shared_feed_forward_length": c.shared_intermediate_size}, granite_shared),
+    Case("minicpm3", "minicpm3", "MiniCPM3ForCausalLM",
+         {**TIED, "kv_lora_rank": 16, "q_lora_rank": 32, "qk_nope_head_dim": 8, "qk_rope_head_dim": 4}, minicpm3_keys),
+    Case("minicpm3", "minicpm3", "MiniCPM3ForCausalLM",
+         {**UNTIED, "kv_lora_rank": 16, "q_lora_rank": 24, "qk_nope_head_dim": 8, "qk_rope_head_dim": 8,
+          "v_head_dim": 12}, minicpm3_keys),
     Case("llama4", "llama4_text", "Llama4ForCausalLM", LLAMA4, llama4_keys, llama4_experts),
     Case("llama4", "llama4_text", "Llama4ForCausalLM", {**LLAMA4, "interleave_moe_layer_step": 1, "tie_word_embeddings": True},
          llama4_keys, llama4_experts),
