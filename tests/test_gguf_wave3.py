@@ -194,6 +194,9 @@ CASES = [
     Case("olmo2", "olmo3", "Olmo3ForCausalLM",
          {**UNTIED, "num_hidden_layers": 4, "sliding_window": 16,
           "layer_types": ["sliding_attention", "sliding_attention", "sliding_attention", "full_attention"]}, olmo3_keys),
+    # EXAONE 4.5's language model (Exaone4_5_TextModel): EXAONE 4's tensors, its MTP layer appended as the last block
+    Case("exaone4", "exaone4", "Exaone4ForCausalLM", {**UNTIED, "head_dim": 16, "num_nextn_predict_layers": 1},
+         lambda c: {"block_count": c.num_hidden_layers + 1, "nextn_predict_layers": 1}, mtp=1),
     Case("granitemoe", "granitemoeshared", "GraniteMoeSharedForCausalLM",
          {**TIED, "num_local_experts": 4, "num_experts_per_tok": 2, "shared_intermediate_size": 40},
          lambda c: {"expert_shared_feed_forward_length": c.shared_intermediate_size}, granite_shared),
