@@ -3,7 +3,7 @@
 Dense: command-r (Cohere), cohere2, olmo, stablelm, phi2 (Phi-1/2), gptneox, exaone (EXAONE 3/3.5), starcoder
 (GPT-BigCode), bloom, nemotron, bitnet, minicpm3; mixture of
 experts: llama4 (Llama 4's language model), phimoe (Phi-3.5-MoE), qwen3vlmoe (Qwen3-VL-MoE's language model),
-afmoe (Arcee Trinity), glm-dsa (GLM-5), mistral4 (Mistral Small 4's language model). Checked
+afmoe (Arcee Trinity), glm-dsa (GLM-5), mistral4 (Mistral Small 4's language model), kimi-linear. Checked
 against llama.cpp at 0c1e57098 (vendored by llama-cpp-python 0.3.36): the converter classes in
 ``conversion/*.py`` (what each writes, drops or stacks), ``gguf-py/gguf/constants.py`` (``MODEL_TENSORS`` of
 each architecture: command-r and cohere2 have no ``output``, so their head is always the tied embedding) and
@@ -103,6 +103,40 @@ def _minicpm3(meta: GgufMetadata, config: dict[str, Any]) -> None:
         raise meta.error(f"{a}.attention.key_length", f"{key} (rope.dimension_count {rope}) does not fit attn_kv_b's "
                          f"{kv_b} rows over {heads} heads")  # fmt: skip
     config.update(qk_rope_head_dim=rope, qk_nope_head_dim=key - rope, v_head_dim=kv_b // heads - (key - rope))
+
+
+def _kimi_linear(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (Kimi Linear, KimiLinearModel): latent-attention layers where ``head_count_kv`` is nonzero (the converter
+    writes 1: MQA), delta-attention layers where it is 0; the delta attention's heads are the rows of ``ssm_beta``;
+    the latent attention's non-rotary key width ``key_length_mla`` less ``rope.dimension_count``."""
+    a, n = meta.arch, config["num_hidden_layers"]
+    kv = per_layer(meta, "attention.head_count_kv", n)
+    linear = [i for i, k in enumerate(kv) if not k]
+    rope, key = config["qk_rope_head_dim"], meta.int(f"{a}.attention.key_length_mla")
+    if key <= rope:
+        raise meta.error(f"{a}.attention.key_length_mla", f"{key} leaves no room for the {rope} rotary dimensions")
+    heads = meta.rows(f"blk.{linear[0]}.ssm_beta.weight") if linear else None
+    if linear and heads is None:
+        raise meta.error(f"blk.{linear[0]}.ssm_beta.weight", "missing: the delta attention's heads are its rows")
+    config.update(layer_types=["linear_attention" if not k else "full_attention" for k in kv], qk_nope_head_dim=key - rope,
+                  num_key_value_heads=config["num_attention_heads"], linear_num_heads=heads or 1)  # fmt: skip
+    config.setdefault("q_lora_rank", None)
+
+
+#: Kimi Linear's delta attention (KDA), as its checkpoints name it: the q/k/v short convolutions reshaped by the
+#: converter to (1, width, 1, kernel) (compared by count), dt_bias written as ssm_dt.bias.
+_KDA = {"ssm_conv1d_q.weight": "~self_attn.q_conv1d.weight", "ssm_conv1d_k.weight": "~self_attn.k_conv1d.weight",
+        "ssm_conv1d_v.weight": "~self_attn.v_conv1d.weight", "ssm_f_a": "self_attn.f_a_proj",
+        "ssm_f_b": "self_attn.f_b_proj", "ssm_beta": "self_attn.b_proj", "ssm_a": "self_attn.A_log",
+        "ssm_g_a": "self_attn.g_a_proj", "ssm_g_b": "self_attn.g_b_proj", "ssm_dt.bias": "self_attn.dt_bias",
+        "ssm_norm": "self_attn.o_norm"}  # fmt: skip
+#: Kimi Linear's MoE under block_sparse_moe (w1 gate, w3 up, w2 down), shared experts, router score biases.
+_KIMI_MOE = {"ffn_gate_inp": "block_sparse_moe.gate", "ffn_gate_exps": "block_sparse_moe.experts.{e}.w1",
+             "ffn_up_exps": "block_sparse_moe.experts.{e}.w3", "ffn_down_exps": "block_sparse_moe.experts.{e}.w2",
+             "ffn_gate_shexp": "block_sparse_moe.shared_experts.gate_proj",
+             "ffn_up_shexp": "block_sparse_moe.shared_experts.up_proj",
+             "ffn_down_shexp": "block_sparse_moe.shared_experts.down_proj",
+             "exp_probs_b.bias": "block_sparse_moe.gate.e_score_correction_bias"}  # fmt: skip
 
 
 #: DeepSeek-V3.2's lightning indexer in GLM-5's layers (gguf-py's INDEXER_*).
@@ -265,6 +299,21 @@ ROWS = (
             {**next(r for r in MOE_ROWS if r.name == "deepseek2").tensors,
              "ffn_gate_up_exps.weight": "mlp.experts.{e}.gate_proj.weight+mlp.experts.{e}.up_proj.weight"},
             {**GLM_KEYS, "attention.q_lora_rank?": "q_lora_rank", "attention.kv_lora_rank": "kv_lora_rank"}, rule=_mla),
+    # Kimi Linear (KimiLinearModel): delta-attention and latent-attention layers (kv_b_proj as attn_k_b / attn_v_b,
+    # by count), dense first layers, routed and shared experts; the head never tied (transformers ties nothing)
+    GgufArchitecture(
+        "kimi-linear", model_type="kimi_linear", classes=("KimiLinearForCausalLM",), rule=_kimi_linear,
+        keys={k: v for k, v in DECODER_KEYS.items() if not k.startswith("attention.head_count_kv")}
+        | {"ssm.conv_kernel": "linear_conv_kernel_dim", "kda.head_dim": "linear_head_dim",
+           "attention.q_lora_rank?": "q_lora_rank", "attention.kv_lora_rank": "kv_lora_rank",
+           "rope.dimension_count": "qk_rope_head_dim", "attention.value_length_mla": "v_head_dim",
+           **GLM_KEYS, "expert_count": "num_experts", "expert_shared_count": "num_shared_experts",
+           "leading_dense_block_count": "first_k_dense_replace"},
+        tensors={**TOP, **PRE_NORMS, **MLP, **ATTENTION, **_KDA, **_KIMI_MOE,
+                 **{k: v for k, v in next(r for r in MOE_ROWS if r.name == "deepseek2").tensors.items()
+                    if k.startswith("attn_")}},
+        fixed={"tie_word_embeddings": False},
+    ),
     # AFMoE (AfmoeModel): gated attention (attn_gate) with query/key norms, four norms a layer, dense first layers,
     # routed experts (router.gate) with the expert-selection bias (expert_bias, written as exp_probs_b.bias) and one
     # shared MLP of num_shared_experts experts (expert_shared_count)
@@ -282,6 +331,6 @@ ROWS = (
 def register_gguf_architectures(register):
     """Wave 3's GGUF architectures: command-r, cohere2, olmo, stablelm, phi2, gptneox, exaone, starcoder, bloom,
     nemotron, bitnet, minicpm3, llama4, phimoe,
-    qwen3vlmoe, afmoe, glm-dsa, mistral4."""
+    qwen3vlmoe, afmoe, glm-dsa, mistral4, kimi-linear."""
     for row in ROWS:
         register(row)

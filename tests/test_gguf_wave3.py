@@ -163,6 +163,45 @@ MISTRAL4 = {**UNTIED, "num_hidden_layers": 3, "num_key_value_heads": 4, "n_route
             "moe_intermediate_size": 24, "first_k_dense_replace": 1, "n_shared_experts": 1, "kv_lora_rank": 16,
             "q_lora_rank": 32, "qk_nope_head_dim": 8, "qk_rope_head_dim": 4, "v_head_dim": 8}  # fmt: skip
 
+KIMI_LINEAR = {**UNTIED, "num_hidden_layers": 3, "num_key_value_heads": 4, "num_experts": 4, "num_experts_per_tok": 2,
+               "moe_intermediate_size": 24, "first_k_dense_replace": 1, "num_shared_experts": 1, "kv_lora_rank": 16,
+               "q_lora_rank": None, "qk_nope_head_dim": 8, "qk_rope_head_dim": 4, "v_head_dim": 8, "bos_token_id": 0,
+               "eos_token_id": 0, "linear_attn_config": {"full_attn_layers": [2], "kda_layers": [1, 3], "head_dim": 8,
+                                                         "num_heads": 4, "short_conv_kernel_size": 4}}  # fmt: skip
+
+
+def kimi_linear_keys(config):
+    """KimiLinearModel.set_gguf_parameters: head_count_kv 1 (MQA) on the latent-attention layers, 0 on the delta ones;
+    the KDA's kernel and head width; the latent attention's and the experts' keys."""
+    kda = {i - 1 for i in config.linear_attn_config["kda_layers"]}
+    return {"attention.head_count_kv": [0 if i in kda else 1 for i in range(config.num_hidden_layers)],
+            "ssm.conv_kernel": config.linear_conv_kernel_dim, "kda.head_dim": config.linear_head_dim,
+            "attention.kv_lora_rank": config.kv_lora_rank, "rope.dimension_count": config.qk_rope_head_dim,
+            "attention.key_length": config.kv_lora_rank + config.qk_rope_head_dim,
+            "attention.key_length_mla": config.qk_nope_head_dim + config.qk_rope_head_dim,
+            "attention.value_length_mla": config.v_head_dim, "expert_feed_forward_length": config.moe_intermediate_size,
+            "expert_shared_count": config.num_shared_experts, "leading_dense_block_count": config.first_k_dense_replace,
+            **({"attention.q_lora_rank": config.q_lora_rank} if config.q_lora_rank else {})}  # fmt: skip
+
+
+def kimi_linear_tensors(name, shape, config):
+    """KimiLinearModel.modify_tensors on the checkpoint's names (transformers 5 fuses the q/k/v convolutions, groups
+    the forget gate and names the MoE mlp): each convolution (1, width, 1, kernel), dt_bias as ssm_dt.bias, the
+    experts stacked, kv_b_proj split."""
+    block = name.split(".")[2] if name.startswith("model.layers.") else None
+    if name.endswith("self_attn.conv1d.weight"):
+        width = shape[0] // 3
+        return [(f"gguf:blk.{block}.ssm_conv1d_{p}.weight", (1, width, 1, shape[2])) for p in "qkv"]
+    renamed = {"forget_gate.dt_bias": "ssm_dt.bias", "forget_gate.A_log": "ssm_a", "forget_gate.f_a_proj.weight":
+               "ssm_f_a.weight", "forget_gate.f_b_proj.weight": "ssm_f_b.weight"}  # fmt: skip
+    suffix = next((k for k in renamed if name.endswith(k)), None)
+    if suffix:
+        return [(f"gguf:blk.{block}.{renamed[suffix]}", shape)]
+    if ".mlp.gate." in name or ".mlp.shared_experts." in name:  # the checkpoint's block_sparse_moe (as gguf-py maps it)
+        return [(name.replace(".mlp.", ".block_sparse_moe."), shape)]
+    return stacked_experts(name, shape) or deepseek_tensors(name, shape, config)
+
+
 PHIMOE = {**UNTIED, "num_local_experts": 4, "num_experts_per_tok": 2}
 
 CASES = [
@@ -224,6 +263,12 @@ CASES = [
     Case("mistral4", "mistral4", "Mistral4ForCausalLM", MISTRAL4, deepseek_keys, mistral4_tensors),
     Case("mistral4", "mistral4", "Mistral4ForCausalLM", {**MISTRAL4, "q_lora_rank": None, "tie_word_embeddings": True},
          deepseek_keys, mistral4_tensors),
+    Case("kimi-linear", "kimi_linear", "KimiLinearForCausalLM", KIMI_LINEAR, kimi_linear_keys, kimi_linear_tensors,
+         extra=lambda c: {f"blk.{i}.exp_probs_b.bias": (c.num_experts,) for i in range(1, c.num_hidden_layers)}),
+    Case("kimi-linear", "kimi_linear", "KimiLinearForCausalLM",
+         {**KIMI_LINEAR, "q_lora_rank": 24, "first_k_dense_replace": 2, "linear_attn_config": {
+             "full_attn_layers": [1, 3], "kda_layers": [2], "head_dim": 6, "num_heads": 2, "short_conv_kernel_size": 3}},
+         kimi_linear_keys, kimi_linear_tensors, extra=lambda c: {"blk.2.exp_probs_b.bias": (c.num_experts,)}),
     Case("afmoe", "afmoe", "AfmoeForCausalLM", AFMOE, afmoe_keys, afmoe_tensors),
     Case("afmoe", "afmoe", "AfmoeForCausalLM",
          {**AFMOE, "num_shared_experts": 2, "num_dense_layers": 2, "tie_word_embeddings": True, "head_dim": 24},
