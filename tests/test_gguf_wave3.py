@@ -202,6 +202,24 @@ def kimi_linear_tensors(name, shape, config):
     return stacked_experts(name, shape) or deepseek_tensors(name, shape, config)
 
 
+JAMBA = {**UNTIED, "num_hidden_layers": 4, "num_experts": 4, "num_experts_per_tok": 2, "attn_layer_offset": 1,
+         "attn_layer_period": 2, "expert_layer_offset": 1, "expert_layer_period": 2, "mamba_d_state": 8,
+         "mamba_d_conv": 4, "mamba_expand": 2, "mamba_dt_rank": 8}  # fmt: skip
+
+
+def jamba_keys(config):
+    """JambaModel.set_gguf_parameters: head_count_kv per layer (0 on the Mamba layers), the mixer's sizes."""
+    n, offset, period = config.num_hidden_layers, config.attn_layer_offset, config.attn_layer_period
+    kv = [config.num_key_value_heads if i >= offset and (i - offset) % period == 0 else 0 for i in range(n)]
+    return {"attention.head_count_kv": kv, "ssm.conv_kernel": config.mamba_d_conv, "ssm.state_size": config.mamba_d_state,
+            "ssm.inner_size": config.mamba_expand * config.hidden_size, "ssm.time_step_rank": config.mamba_dt_rank}  # fmt: skip
+
+
+def jamba_tensors(name, shape, config):
+    """JambaModel.modify_tensors: the convolution squeezed, the experts stacked."""
+    return [(name, (shape[0], shape[2]))] if name.endswith("conv1d.weight") else stacked_experts(name, shape)
+
+
 PHIMOE = {**UNTIED, "num_local_experts": 4, "num_experts_per_tok": 2}
 
 CASES = [
@@ -269,6 +287,10 @@ CASES = [
          {**KIMI_LINEAR, "q_lora_rank": 24, "first_k_dense_replace": 2, "linear_attn_config": {
              "full_attn_layers": [1, 3], "kda_layers": [2], "head_dim": 6, "num_heads": 2, "short_conv_kernel_size": 3}},
          kimi_linear_keys, kimi_linear_tensors, extra=lambda c: {"blk.2.exp_probs_b.bias": (c.num_experts,)}),
+    Case("jamba", "jamba", "JambaForCausalLM", JAMBA, jamba_keys, jamba_tensors),
+    Case("jamba", "jamba", "JambaForCausalLM",
+         {**JAMBA, "num_hidden_layers": 6, "attn_layer_offset": 2, "attn_layer_period": 4, "expert_layer_offset": 0,
+          "expert_layer_period": 3, "mamba_proj_bias": True, "tie_word_embeddings": True}, jamba_keys, jamba_tensors),
     Case("afmoe", "afmoe", "AfmoeForCausalLM", AFMOE, afmoe_keys, afmoe_tensors),
     Case("afmoe", "afmoe", "AfmoeForCausalLM",
          {**AFMOE, "num_shared_experts": 2, "num_dense_layers": 2, "tie_word_embeddings": True, "head_dim": 24},
@@ -310,3 +332,11 @@ def test_a_llama4_step_that_contradicts_the_routers_is_refused(tmp_path, capsys)
                 lambda c: {**llama4_keys(c), "interleave_moe_layer_step": 1}, llama4_experts)
     code, line = refused(tmp_path, capsys, case, b"", b"")
     assert code == 2 and "llama4.interleave_moe_layer_step: 1 disagrees with the blocks that hold a router" in line
+
+
+def test_a_jamba_file_with_irregular_attention_layers_is_refused(tmp_path, capsys):
+    """Attention in layers 1 and 2 of 4 is no offset-and-period placement: refused, naming head_count_kv."""
+    case = Case("jamba", "jamba", "JambaForCausalLM", JAMBA,
+                lambda c: {**jamba_keys(c), "attention.head_count_kv": [0, 2, 2, 0]}, jamba_tensors)
+    code, line = refused(tmp_path, capsys, case, b"", b"")
+    assert code == 2 and "jamba.attention.head_count_kv: the attention layers [1, 2] are not every k-th layer" in line
