@@ -1,11 +1,12 @@
-"""GGUF architecture ``jamba``: AI21's Jamba as llama.cpp writes it, a row of data and its rule.
+"""GGUF architectures ``jamba`` (AI21's Jamba) and ``mpt`` (MosaicML's MPT) as llama.cpp writes them, rows and rules.
 
 Checked against llama.cpp at 0c1e57098 (vendored by llama-cpp-python 0.3.36): ``JambaModel`` in
 ``conversion/jamba.py`` writes ``head_count_kv`` per layer (nonzero on the attention layers), the Mamba mixer's
 ``ssm.conv_kernel``, ``ssm.inner_size``, ``ssm.state_size``, ``ssm.time_step_rank``, ``expert_count`` and
 ``expert_used_count``; it stacks each MoE layer's experts into ``ffn_*_exps``, squeezes the convolution (compared
-by count) and stores ``-exp(A_log)`` under ``ssm_a`` (the same shape). Tensor names from gguf-py's
-``MODEL_TENSORS[JAMBA]`` and ``tensor_mapping.py``. Read by ``registry.sources.gguf_rows``.
+by count) and stores ``-exp(A_log)`` under ``ssm_a`` (the same shape). ``MPTModel`` (``conversion/mpt.py``)
+writes ``feed_forward_length`` 4 × d_model and ``head_count_kv`` only for grouped key/value heads. Tensor names
+from gguf-py's ``MODEL_TENSORS`` and ``tensor_mapping.py``. Read by ``registry.sources.gguf_rows``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,18 @@ def _jamba(meta: GgufMetadata, config: dict[str, Any]) -> None:
                   mamba_conv_bias=any(t.endswith(".ssm_conv1d.bias") for t in meta.tensors))  # fmt: skip
 
 
+def _mpt(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (MPT): transformers' MptForCausalLM builds a 4 × d_model MLP and one key/value head per query head, so a
+    file whose ``ffn_up`` or ``attn_qkv`` says otherwise (an expansion ratio or grouped heads of the remote code)
+    is refused rather than counted wrong."""
+    d = config["d_model"]
+    for tensor, rows, what in (("ffn_up", 4 * d, "4 × embedding_length (transformers' MptMLP)"),
+                               ("attn_qkv", 3 * d, "3 × embedding_length (one key/value head per query head)")):
+        got = meta.rows(f"blk.0.{tensor}.weight")
+        if got != rows:
+            raise meta.error(f"blk.0.{tensor}.weight", f"{got} rows, not {what}")
+
+
 ROWS = (
     GgufArchitecture(
         "jamba", model_type="jamba", classes=("JambaForCausalLM",), rule=_jamba,
@@ -69,11 +82,20 @@ ROWS = (
                  "ffn_up_exps": "feed_forward.experts.{e}.up_proj", "ffn_down_exps": "feed_forward.experts.{e}.down_proj"},
         presence={"tie_word_embeddings": "!output.weight"},
     ),
+    # MPT: ALiBi (no positions), LayerNorms without biases, the fused query/key/value, no biases
+    GgufArchitecture(
+        "mpt", model_type="mpt", classes=("MptForCausalLM",), layers="transformer.blocks", rule=_mpt,
+        keys={"block_count": "n_layers", "embedding_length": "d_model", "attention.head_count": "n_heads"},
+        tensors={"token_embd": "transformer.wte", "output_norm": "transformer.norm_f", "output": "lm_head",
+                 "attn_norm": "norm_1", "attn_qkv": "attn.Wqkv", "attn_output": "attn.out_proj", "ffn_norm": "norm_2",
+                 "ffn_up": "ffn.up_proj", "ffn_down": "ffn.down_proj"},
+        presence={"tie_word_embeddings": "!output.weight"},
+    ),
 )  # fmt: skip
 
 
 @hookimpl
 def register_gguf_architectures(register):
-    """AI21's Jamba: jamba."""
+    """AI21's Jamba and MosaicML's MPT: jamba, mpt."""
     for row in ROWS:
         register(row)

@@ -83,6 +83,11 @@ def minicpm3_keys(config):
             "attention.key_length": config.qk_nope_head_dim + config.qk_rope_head_dim}  # fmt: skip
 
 
+def mpt_keys(config):
+    """MPTModel.set_gguf_parameters: feed_forward_length 4 × d_model, no head_count_kv without grouped heads."""
+    return {"feed_forward_length": 4 * config.d_model}
+
+
 def phi2_keys(config):
     """Phi2Model.set_gguf_parameters: feed_forward_length 4 × hidden and head_count_kv = heads, whatever the config."""
     return {"feed_forward_length": 4 * config.hidden_size, "attention.head_count_kv": config.num_attention_heads}
@@ -287,6 +292,7 @@ CASES = [
          {**KIMI_LINEAR, "q_lora_rank": 24, "first_k_dense_replace": 2, "linear_attn_config": {
              "full_attn_layers": [1, 3], "kda_layers": [2], "head_dim": 6, "num_heads": 2, "short_conv_kernel_size": 3}},
          kimi_linear_keys, kimi_linear_tensors, extra=lambda c: {"blk.2.exp_probs_b.bias": (c.num_experts,)}),
+    Case("mpt", "mpt", "MptForCausalLM", {"vocab_size": 96, "d_model": 64, "n_heads": 4, "n_layers": 2}, mpt_keys),
     Case("jamba", "jamba", "JambaForCausalLM", JAMBA, jamba_keys, jamba_tensors),
     Case("jamba", "jamba", "JambaForCausalLM",
          {**JAMBA, "num_hidden_layers": 6, "attn_layer_offset": 2, "attn_layer_period": 4, "expert_layer_offset": 0,
@@ -340,3 +346,14 @@ def test_a_jamba_file_with_irregular_attention_layers_is_refused(tmp_path, capsy
                 lambda c: {**jamba_keys(c), "attention.head_count_kv": [0, 2, 2, 0]}, jamba_tensors)
     code, line = refused(tmp_path, capsys, case, b"", b"")
     assert code == 2 and "jamba.attention.head_count_kv: the attention layers [1, 2] are not every k-th layer" in line
+
+
+def test_an_mpt_file_with_grouped_key_value_heads_is_refused(tmp_path, capsys):
+    """A fused attn_qkv of hidden + 2 head widths (the remote code's kv_n_heads 1): transformers' MPT has none."""
+    def grouped(name, shape, config):
+        return [(name, (config.d_model + 2 * (config.d_model // config.n_heads), shape[1]))] if "Wqkv" in name else None
+
+    case = Case("mpt", "mpt", "MptForCausalLM", {"vocab_size": 96, "d_model": 64, "n_heads": 4, "n_layers": 2}, mpt_keys,
+                grouped)  # fmt: skip
+    code, line = refused(tmp_path, capsys, case, b"", b"")
+    assert code == 2 and "blk.0.attn_qkv.weight: 96 rows, not 3 × embedding_length" in line
