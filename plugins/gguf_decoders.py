@@ -12,6 +12,7 @@ interpreter (``registry.sources.gguf_rows``) reads them. The vocabulary is the r
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from registry import GgufArchitecture, GgufMetadata, hookimpl
@@ -100,6 +101,38 @@ def _llama(meta: GgufMetadata, config: dict[str, Any]) -> None:
                       num_experts_per_tok=meta.int(f"{meta.arch}.expert_used_count"))  # fmt: skip
 
 
+def _olmo2(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (OLMo 2): with a sliding window the file is OLMo 3's (Olmo2Model in llama.cpp 0c1e57098's
+    conversion/olmo.py converts both, writing ``attention.sliding_window`` and its per-layer pattern for OLMo 3
+    only); its layer types from the pattern (true: sliding)."""
+    head_dim(meta, config)
+    window = meta.int(f"{meta.arch}.attention.sliding_window", None)
+    if window is not None:
+        n = config["num_hidden_layers"]
+        pattern = meta.data.get(f"{meta.arch}.attention.sliding_window_pattern")
+        items = getattr(pattern, "items", None)
+        if items is None or len(items) != n or any(type(v) is not bool for v in items):
+            raise meta.error(f"{meta.arch}.attention.sliding_window_pattern", f"must list {n} true or false values, "
+                             "one per layer (block_count), beside attention.sliding_window")  # fmt: skip
+        config.update(model_type="olmo3", architectures=["Olmo3ForCausalLM"], sliding_window=window,
+                      layer_types=["sliding_attention" if v else "full_attention" for v in items])  # fmt: skip
+
+
+def _exaone4(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (EXAONE 4 / 4.5): the head width (:func:`head_dim`); the MTP layers after the layers
+    (``nextn_predict_layers``) as EXAONE 4.5's ``num_nextn_predict_layers``."""
+    head_dim(meta, config)
+    mtp = meta.int(f"{meta.arch}.nextn_predict_layers", 0, minimum=0)
+    if mtp:
+        config["num_nextn_predict_layers"] = mtp
+
+
+#: EXAONE 4.5's MTP module (the checkpoint's mtp.*) as Exaone4_5_TextModel writes it in the appended blocks: fc as
+#: nextn.eh_proj, the two input norms as nextn.enorm / nextn.hnorm, the output norm as nextn.shared_head_norm.
+EXAONE_MTP = {"nextn.eh_proj": "mtp.fc", "nextn.enorm": "mtp.pre_fc_norm_embedding",
+              "nextn.hnorm": "mtp.pre_fc_norm_hidden", "nextn.shared_head_norm": "mtp.norm"}  # fmt: skip
+
+
 #: Mixtral's experts (a llama file with ``expert_count``), as its checkpoints name them.
 MIXTRAL = {"ffn_gate_inp": "block_sparse_moe.gate", "ffn_gate_exps": "block_sparse_moe.experts.{e}.w1",
            "ffn_down_exps": "block_sparse_moe.experts.{e}.w2", "ffn_up_exps": "block_sparse_moe.experts.{e}.w3"}  # fmt: skip
@@ -128,8 +161,12 @@ ROWS = (
     decoder("gemma", "gemma", "GemmaForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS}),
     decoder("gemma2", "gemma2", "Gemma2ForCausalLM", {**ATTENTION, **MLP, **SANDWICH}),
     decoder("gemma3", "gemma3_text", "Gemma3ForCausalLM", {**ATTENTION, **MLP, **SANDWICH, **QK_NORM}),
-    decoder("olmo2", "olmo2", "Olmo2ForCausalLM", {**ATTENTION, **MLP, **POST_NORMS, **QK_NORM}),
-    decoder("exaone4", "exaone4", "Exaone4ForCausalLM", {**ATTENTION, **MLP, **POST_NORMS, **QK_NORM}),
+    decoder("olmo2", "olmo2", "Olmo2ForCausalLM", {**ATTENTION, **MLP, **POST_NORMS, **QK_NORM}, rule=_olmo2,
+            description="olmo3 with a sliding window"),
+    # EXAONE 4, and EXAONE 4.5's language model (Exaone4_5_TextModel in llama.cpp 0c1e57098's conversion/exaone.py:
+    # tensors as EXAONE 4's, its MTP layers appended as the last blocks, counted in block_count, nextn_predict_layers)
+    replace(decoder("exaone4", "exaone4", "Exaone4ForCausalLM", {**ATTENTION, **MLP, **POST_NORMS, **QK_NORM},
+                    rule=_exaone4), mtp="mtp.layers", mtp_tensors=EXAONE_MTP),
     decoder("granite", "granite", "GraniteForCausalLM", {**ATTENTION, **MLP, **PRE_NORMS}, presence=BIASES),
     # Hunyuan dense: its query/key norms are attn_q_norm / attn_k_norm; its head width always written (a null
     # one cannot be built), q/k/v/o biases together

@@ -84,6 +84,19 @@ def _deepseek2(meta: GgufMetadata, config: dict[str, Any]) -> None:
         config.update(num_hidden_layers=config["num_hidden_layers"] - mtp, num_nextn_predict_layers=mtp)
 
 
+def _granitemoe(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (Granite-MoE): with shared experts (``ffn_up_shexp``, ``expert_shared_feed_forward_length``) the file is
+    GraniteMoeShared's (GraniteMoeModel in llama.cpp 0c1e57098's conversion/granite.py converts both)."""
+    head_dim(meta, config)
+    width = meta.int(f"{meta.arch}.expert_shared_feed_forward_length", None)
+    if (width is None) != ("blk.0.ffn_up_shexp.weight" not in meta.tensors):
+        raise meta.error(f"{meta.arch}.expert_shared_feed_forward_length", "must be written exactly when the blocks "
+                         "hold shared experts (ffn_up_shexp)")  # fmt: skip
+    if width is not None:
+        config.update(model_type="granitemoeshared", architectures=["GraniteMoeSharedForCausalLM"],
+                      shared_intermediate_size=width)  # fmt: skip
+
+
 _QWEN_MOE = {**EXPERT_KEYS, "expert_feed_forward_length": "moe_intermediate_size"}
 _QWEN_FIXED = {"decoder_sparse_step": 1, "mlp_only_layers": []}
 #: DeepSeek-style routed and shared experts, dense first layers (GLM-4.5, DeepSeek, dots.llm1).
@@ -103,11 +116,14 @@ ROWS = (
     moe_row("olmoe", "olmoe", "OlmoeForCausalLM", {**ATTENTION, **PRE_NORMS, **QK_NORM, **EXPERTS}, EXPERT_KEYS,
             presence={"attention_bias": "blk.0.attn_q.bias"}),
     # Granite-MoE: the checkpoint stacks gate and up in input_linear (experts, 2 * ff, d); llama.cpp splits them
+    # (GraniteMoeShared's shared_mlp.input_linear too, into ffn_gate_shexp and ffn_up_shexp)
     moe_row("granitemoe", "granitemoe", "GraniteMoeForCausalLM",
             {**ATTENTION, **PRE_NORMS, "ffn_gate_inp": "block_sparse_moe.router.layer",
              "ffn_gate_exps": "~block_sparse_moe.input_linear", "ffn_up_exps": "~block_sparse_moe.input_linear",
-             "ffn_down_exps": "block_sparse_moe.output_linear"},
-            {**EXPERT_KEYS, "expert_count": "num_local_experts"}, presence={"attention_bias": "blk.0.attn_q.bias"}),
+             "ffn_down_exps": "block_sparse_moe.output_linear", "ffn_gate_shexp": "~shared_mlp.input_linear",
+             "ffn_up_shexp": "~shared_mlp.input_linear", "ffn_down_shexp": "shared_mlp.output_linear"},
+            {**EXPERT_KEYS, "expert_count": "num_local_experts"}, presence={"attention_bias": "blk.0.attn_q.bias"},
+            rule=_granitemoe, description="granitemoeshared with shared experts"),
     # gpt-oss: gate and up interleaved in one (experts, d, 2 * ff) tensor, down stored (experts, ff, d)
     moe_row("gpt-oss", "gpt_oss", "GptOssForCausalLM",
             {**ATTENTION, "attn_norm": "input_layernorm", "post_attention_norm": "post_attention_layernorm",

@@ -89,6 +89,8 @@ class GgufArchitecture:
       checkpoint module, inside ``layers`` for a block. ``{e}`` in the module: a merged expert tensor
       split along its first dimension into one tensor per expert; a leading ``~``: the same
       elements in another layout (compared by count); two GGUF tensors on one module: joined, by count;
+      ``a+b``: one GGUF tensor fused from the modules ``a`` and ``b``, cut in equal parts along its first
+      dimension after the experts' (llama.cpp's ``ffn_gate_up_exps``: ``experts.{e}.gate_proj+experts.{e}.up_proj``);
     * ``variants``: GGUF tensor -> entries of ``tensors`` that hold instead when the file has it (Falcon-40B's
       ``attn_norm`` is ``ln_mlp`` when there is an ``attn_norm_2``);
     * ``renumbered``: GGUF prefix -> checkpoint list, for numbered groups that llama.cpp numbers otherwise

@@ -125,11 +125,23 @@ def _target(arch: GgufArchitecture, tensors: dict[str, str], name: str,
         if not dot or f".{kind}" not in _KINDS or base not in tensors:
             return None
         module, kind = tensors[base], f".{kind}"
-    return ("~" if module.startswith("~") else "") + prefix + module.removeprefix("~") + kind
+    fused = module.removeprefix("~").split("+")  # ``a+b``: each part in the block
+    return ("~" if module.startswith("~") else "") + "+".join(prefix + part + kind for part in fused)
 
 
 def _split(info: TensorInfo, target: str, flat: bool, path: str) -> list[TensorInfo]:
-    """``info`` under ``target``: one tensor per expert when ``target`` has ``{e}`` (the first dimension)."""
+    """``info`` under ``target``: one tensor per expert when ``target`` has ``{e}`` (the first dimension); with
+    ``a+b``, a fused tensor cut in equal parts along its first dimension after the experts' (llama.cpp's
+    ``ffn_gate_up_exps``: each expert's gate then up)."""
+    if "+" in target:
+        names, axis = target.split("+"), 1 if "{e}" in target else 0
+        if len(info.shape) <= axis or info.shape[axis] % len(names):
+            raise SpecError(path, info.name, f"shape {list(info.shape)} does not cut into {len(names)} equal parts "
+                            f"({', '.join(names)})")  # fmt: skip
+        k, shape = len(names), list(info.shape)
+        shape[axis] //= k
+        part = TensorInfo(info.name, info.dtype, tuple(shape), info.nbytes // k, info.overhead // k, info.parts, info.flat)
+        return [piece for name in names for piece in _split(part, name, flat, path)]
     if "{e}" not in target:
         return [TensorInfo(target, info.dtype, (info.numel,) if flat else info.shape, info.nbytes, info.overhead,
                            (info.name,), flat or info.flat)]  # fmt: skip
