@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
+from registry.analyses.convolutions import convolution_flops
 from registry.analyses.flops_terms import TERMS, forward_terms
 from registry.analyses.report import iter_tensors
 from registry.analyses.saved_tensors import saved_activations
@@ -99,7 +100,10 @@ def audio_terms(model: Model, plan: AudioPlan) -> dict[str, int]:
     names = part_names(model.architecture)
     total: dict[str, int] = {}
     if plan.part in names:
-        _add(total, forward_terms(_part(model, plan.part), plan.frames.positions)[0], plan.frames.windows)
+        tower = _part(model, plan.part)
+        _add(total, forward_terms(tower, plan.frames.positions)[0], plan.frames.windows)
+        total["convolution"] = total.get("convolution", 0) + plan.frames.windows * convolution_flops(
+            tower.architecture, model.audio, plan.frames)[0]  # fmt: skip
     for connector in ("projector", "embed_audio"):  # embed_audio: Gemma 4's embedder, over the audio tokens
         if connector in names and plan.tokens:
             _add(total, forward_terms(_part(model, connector), plan.frames.projected or plan.tokens)[0])
@@ -112,20 +116,26 @@ def audio_forward_terms(model: Model, seq_len: int, plan: AudioPlan) -> tuple[di
     and projector; an encoder-decoder (Whisper) split: its encoder over its positions, its decoder over ``seq_len``
     tokens, the cross-attention scoring the encoder positions and projecting their keys and values once
     (:func:`registry.analyses.flops_terms.forward_terms` with ``encoder_len``)."""
+    if plan.role in ("encoder", "encoder-decoder"):
+        convolutions, conv_notes = convolution_flops(model.architecture, model.audio, plan.frames)
     if plan.role == "encoder":
         terms, notes = forward_terms(model, plan.frames.positions)
-        return terms, plan.frames.positions, list(notes)
+        terms["convolution"] += convolutions
+        return terms, plan.frames.positions, [*notes, *conv_notes]
     if plan.role == "encoder-decoder":
         terms, notes = forward_terms(model, seq_len, encoder_len=plan.frames.positions)
+        terms["convolution"] += convolutions
         notes = [*notes, f"encoder-decoder: the encoder once over its {plan.frames.positions:,} positions, the "
                  f"decoder over {seq_len:,} tokens (per-token figures: the sequence's FLOPs over its "
-                 f"{seq_len:,} decoder tokens, rounded down)"]  # fmt: skip
+                 f"{seq_len:,} decoder tokens, rounded down)", *conv_notes]  # fmt: skip
         return terms, seq_len, notes
     if "text" in part_names(model.architecture):
         terms, notes = forward_terms(_part(model, "text"), seq_len + plan.tokens)
     else:  # one part alone (--part audio): no language model
         terms, notes = dict.fromkeys(TERMS, 0), []
     _add(terms, audio_terms(model, plan))
+    if plan.part in part_names(model.architecture):
+        notes = [*notes, *convolution_flops(_part(model, plan.part).architecture, model.audio, plan.frames)[1]]
     return terms, seq_len + plan.tokens, list(notes)
 
 
