@@ -18,6 +18,7 @@ import pytest
 import registry
 from registry.analyses.audio import plan_audio
 from registry.analyses.flops import NO_AUDIO_NOTE, flops
+from registry.analyses.images import plan_images
 from tests.conftest import ROOT
 
 torch = pytest.importorskip("torch")
@@ -136,3 +137,45 @@ def test_conventions(convention, kept):
     plan = plan_audio(model, "10")
     full = flops(model, audio=plan).terms["convolution"]
     assert flops(model, audio=plan, convention=convention).terms["convolution"] == (full if kept else 0)
+
+
+# --------------------------------------------------------------------------- vision: patch convolutions
+
+
+def test_clip_patch_embedding_is_one_linear_per_patch_by_flop_counter():
+    """transformers' CLIPVisionEmbeddings.patch_embedding: Conv2d of kernel = stride = patch_size; FlopCounterMode on
+    a tiny tower counts 2 FLOPs per weight per patch (the class token is concatenated after, no convolution)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from registry.analyses.convolutions import patch_convolution_flops
+    from registry.blocks import Module, Parameter
+
+    config = transformers.CLIPVisionConfig(hidden_size=16, num_attention_heads=2, image_size=56, patch_size=14,
+                                            num_channels=3)
+    embeddings = transformers.models.clip.modeling_clip.CLIPVisionEmbeddings(config).eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        embeddings(torch.zeros(1, 3, 56, 56))
+    counted = counter.get_flop_counts()["Global"][torch.ops.aten.convolution]
+    tower = Module(blocks=[Parameter(name="embeddings.class_embedding", shape=(16,)),
+                           Parameter(name="embeddings.patch_embedding.weight", shape=(16, 3, 14, 14))])  # fmt: skip
+    assert patch_convolution_flops(tower, 4 * 4 + 1) == counted == 2 * 16 * 3 * 14 * 14 * 16
+
+
+def test_llava_images_count_the_patch_convolution():
+    """llava-1.5-7b-hf: CLIP ViT-L/14 at 336 px, 24² = 576 patches (the tower's 577 positions less the class token),
+    patch_embedding 1024 × 3 × 14 × 14."""
+    model = registry.load(str(CONFIGS / "llava-1.5-7b-hf" / "config.json"))[0]
+    report = flops(model, 100, images=plan_images(model, 2))
+    assert report.terms["convolution"] == 2 * (2 * 1024 * 3 * 14 * 14 * 576)
+
+
+def test_qwen3_vl_conv3d_and_glm4v_downsample_by_hand():
+    """Qwen3-VL's Qwen3VLVisionPatchEmbed.proj: Conv3d of kernel = stride = (2, 16, 16) over the image's 2 frames:
+    one output per patch (784 for 448 × 448); GLM-4V's Glm4vVisionModel.downsample: Conv2d of kernel = stride =
+    spatial_merge_size (2) over the merged tokens (256), after its Conv3d patch embedding (1,024 patches of 14)."""
+    qwen = registry.load(str(CONFIGS / "qwen3-vl-8b-instruct" / "config.json"))[0]
+    report = flops(qwen, 100, images=plan_images(qwen, 1, (448, 448)))
+    assert report.terms["convolution"] == 2 * 1152 * 3 * 2 * 16 * 16 * 784
+    glm = registry.load(str(CONFIGS / "glm-4.5v" / "config.json"))[0]
+    report = flops(glm, 100, images=plan_images(glm, 1, (448, 448)))
+    assert report.terms["convolution"] == 2 * 1536 * 3 * 2 * 14 * 14 * 1024 + 2 * 4096 * 1536 * 2 * 2 * 256

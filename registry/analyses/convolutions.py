@@ -1,4 +1,5 @@
-"""The FLOPs of an audio front end's convolutions: 2 FLOPs per weight per output position of each convolution.
+"""The FLOPs of convolutions (a speech model's, a vision tower's patch embedding): 2 FLOPs per weight per output
+position of each convolution.
 
 A convolution is not a linear layer applied once per token: a ``Conv1d`` of weight ``(out, in / groups, kernel)``
 computes every output position from ``kernel`` input positions of every channel of its group, ``out · in / groups
@@ -25,7 +26,7 @@ the model's audio rule (``Model.audio``, :mod:`registry.sources.audio`) and ``S`
   modelled: they count 0, with a note.
 
 Other rules (``fbank``: Phi-4-multimodal; ``mel``: Gemma 4) are not modelled: their convolutions count 0 and
-:func:`convolution_flops` says so in a note. The weight normalisation of wav2vec2's
+:func:`convolution_flops` says so in a note. A vision tower's patch convolutions: :func:`patch_convolution_flops`. The weight normalisation of wav2vec2's
 positional convolution (computing the weight from ``original0`` and ``original1``) and the biases are not counted,
 as Appendix F counts no biases.
 """
@@ -98,9 +99,29 @@ def convolution_flops(tree: BlockBase, rule: Any, frames: Any) -> tuple[int, lis
     return total, notes
 
 
+def patch_convolution_flops(tree: BlockBase, positions: int) -> int:
+    """Forward FLOPs of the patch convolutions of a vision tower ``tree`` over ``positions`` of its sequence.
+
+    A patch embedding is a ``Conv2d`` (``Conv3d`` for Qwen's and GLM-4V's two frames) whose stride is its kernel:
+    one output per patch, each from its own pixels, so ``2 · weights`` per patch, a linear layer's count. The
+    patches are the ``positions`` less a class token (a ``class_embedding`` or ``cls_token`` parameter in
+    ``tree``: CLIP, InternViT), which no convolution computes. A weight is a parameter of four or more
+    dimensions: ``patch`` in its name for the patch embedding, or else a convolution run after the merge
+    (GLM-4V's ``downsample``, kernel = stride = ``spatial_merge_size``: one output per merged token, the
+    ``positions`` the caller gives).
+    """
+    tensors = list(iter_tensors(tree))
+    has_class = any(t.path.endswith(("class_embedding", "cls_token")) for t in tensors)
+    total = 0
+    for tensor in tensors:
+        if tensor.kind == "parameter" and len(tensor.shape) >= 4 and tensor.path.endswith(".weight"):
+            total += 2 * _weights(tensor.shape) * (positions - ("patch" in tensor.path and has_class))
+    return total
+
+
 def has_convolutions(tree: BlockBase) -> bool:
     """Whether ``tree`` holds a convolution weight (:func:`_is_convolution`)."""
     return any(_is_convolution(t.path, t.shape) for t in iter_tensors(tree))
 
 
-__all__ = ["MODELLED_RULES", "conv1d_output_length", "convolution_flops", "has_convolutions"]
+__all__ = ["MODELLED_RULES", "conv1d_output_length", "convolution_flops", "has_convolutions", "patch_convolution_flops"]
