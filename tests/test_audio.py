@@ -71,7 +71,9 @@ def test_wav2vec2_by_hand():
 def test_encoder_alone_is_a_run_at_its_frames():
     model = _load("wav2vec2-base-960h")
     plan = plan_audio(model, "10")
-    assert flops(model, 2048, audio=plan).terms == flops(model, 499).terms
+    with_audio, at_frames = flops(model, 2048, audio=plan).terms, flops(model, 499).terms
+    assert with_audio.pop("convolution") > 0 == at_frames.pop("convolution")  # lengths known with the audio alone
+    assert with_audio == at_frames
     assert memory(model, seq_len=2048, audio=plan).seq_len == 499
 
 
@@ -109,8 +111,12 @@ def test_voxtral_flops_text_plus_audio_tokens():
     text = flops(_load("voxtral-mini-3b-2507", "text"), 300 + 750)
     tower = sum(forward_terms(_load("voxtral-mini-3b-2507", "audio"), 1500)[0].values())
     projector = sum(forward_terms(_load("voxtral-mini-3b-2507", "projector"), 750)[0].values())
+    # VoxtralEncoder's conv1 (128 mel bins -> 1,280, kernel 3) over 3,000 frames, conv2 (1,280 -> 1,280, kernel 3,
+    # stride 2) over 1,500, 2 FLOPs per weight per output position, in each of the 2 windows
+    convolutions = 2 * (2 * 1280 * 128 * 3 * 3000 + 2 * 1280 * 1280 * 3 * 1500)
     assert report.seq_len == 1050
-    assert report.forward_flops_per_sequence == text.forward_flops_per_sequence + 2 * tower + projector
+    assert report.terms["convolution"] == convolutions
+    assert report.forward_flops_per_sequence == text.forward_flops_per_sequence + 2 * tower + projector + convolutions
 
 
 def test_voxtral_kv_cache_by_hand():

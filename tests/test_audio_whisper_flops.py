@@ -4,7 +4,8 @@ The terms are Chinchilla's Appendix F (Hoffmann et al. 2022, arXiv 2203.15556) a
 :mod:`registry.analyses.flops` defines them, per attention block with ``inner = n_heads · head_width``:
 ``qkv 2·seq·d·3·inner``, ``logits 2·seq·keys·inner``, ``softmax 3·heads·seq·keys``, ``values 2·seq·keys·inner``,
 ``output 2·seq·inner·d``; feed-forward ``2·seq`` per weight; embeddings and final logits ``2·seq·vocab·d``;
-convolutions, norms and position tables nothing. Cross-attention (transformers 5.25
+the front end's convolutions ``2 · weights · outputs`` (``conv1`` over the 3,000 mel frames, ``conv2`` over 1,500:
+``WhisperEncoder``'s ``Conv1d`` modules, kernel 3, padding 1, strides 1 and 2); norms and position tables nothing. Cross-attention (transformers 5.25
 ``WhisperAttention.forward``, modeling_whisper.py): queries from the decoder's ``seq`` tokens, keys and values
 projected from the encoder's 1,500 outputs once (``past_key_values.cross_attention_cache``), scores over them.
 Shapes from openai/whisper-small's config.json (``tests/configs/whisper-small``): d_model 768, 12 + 12 layers,
@@ -26,6 +27,8 @@ from tests.conftest import ROOT
 
 CONFIG = ROOT / "tests" / "configs" / "whisper-small" / "config.json"
 D, H, FF, V, LAYERS, E = 768, 12, 3072, 51865, 12, 1500
+MELS = 80  # num_mel_bins
+CONVS = 2 * (D * MELS * 3) * 3000 + 2 * (D * D * 3) * 1500  # conv1 over 3,000 mel frames, conv2 over 1,500
 
 
 def _attention(seq: int, keys: int, kv_positions: int) -> int:
@@ -54,9 +57,10 @@ def model():
 @pytest.mark.parametrize("seq", [1, 448])
 def test_whisper_small_by_hand(model, seq):
     report = flops(model, seq, audio=plan_audio(model, "10"))
-    assert report.forward_flops_per_sequence == _encoder() + _decoder(seq)
+    assert report.forward_flops_per_sequence == _encoder() + _decoder(seq) + CONVS
+    assert report.terms["convolution"] == CONVS
     assert report.seq_len == seq
-    assert report.forward_flops_per_token == (_encoder() + _decoder(seq)) // seq
+    assert report.forward_flops_per_token == (_encoder() + _decoder(seq) + CONVS) // seq
     assert report.audio["audio_encoder_positions"] == 1500
 
 

@@ -24,6 +24,7 @@ from registry.analyses.flops import flops
 from registry.analyses.flops_terms import forward_terms
 from registry.analyses.images import plan_images
 from registry.analyses.memory import memory
+from registry.analyses.report import iter_tensors
 from registry.blocks.parts import only_part
 from registry.cli import main
 from tests.conftest import ROOT
@@ -228,13 +229,17 @@ def test_flops_text_and_vision(folder):
     assert report.seq_len == text.seq_len == 512 + plan.tokens
     each = plan.per_image
     tower = forward_terms(_part(model, "vision"), each.patches)[0]
+    # the patch embedding, a convolution of kernel = stride = patch size (Conv3d of 2 frames for Qwen), computes one
+    # output per patch: 2 FLOPs per weight per patch; CLIP's class token (LLaVA) is concatenated after it
+    (weight,) = [t for t in iter_tensors(_part(model, "vision").architecture) if len(t.shape) >= 4]
+    patch_conv = 2 * math.prod(weight.shape) * (each.patches - folder.startswith("llava")) * each.crops
     if "qwen" in folder:
         # the patch merger's (and Qwen3-VL's deepstack mergers') linears, the tower's only "other" term, run over
         # the merged tokens: 2 FLOPs per weight per merged token, not per patch
-        vision = sum(tower.values()) - tower["other"] + tower["other"] // each.patches * each.merged
+        vision = sum(tower.values()) - tower["other"] + tower["other"] // each.patches * each.merged + patch_conv
     else:  # the tower once per crop over its patches, the projector over the merged tokens of the image
         projector = forward_terms(_part(model, "projector"), each.merged)[0]
-        vision = sum(tower.values()) * each.crops + sum(projector.values())
+        vision = sum(tower.values()) * each.crops + sum(projector.values()) + patch_conv
     assert report.vision_forward_flops_per_image == vision
     assert report.forward_flops_per_sequence == text.forward_flops_per_sequence + 2 * vision
 
@@ -246,11 +251,12 @@ def _part(model, part):
 def test_siglip_tower_flops_by_hand():
     # Gemma 3's SigLIP tower over P = 4,096 patches, Appendix F's terms per layer (d 1152, 16 heads, d_ff 4304):
     # QKV 2·P·3d², logits and values 2·2·P²·d, softmax 3·h·P², output 2·P·d², MLP 2·P·2·d·d_ff; 27 layers;
-    # the projector's mm_input_projection_weight is a plain parameter (registry's rules give it 0 FLOPs).
+    # the projector's mm_input_projection_weight is a plain parameter (registry's rules give it 0 FLOPs);
+    # SiglipVisionEmbeddings.patch_embedding, a Conv2d 3 -> 1152 of kernel = stride = 14: 2·P·1152·3·14².
     p, d, h, ff, layers = 4096, 1152, 16, 4304, 27
     per_layer = 2 * p * 3 * d * d + 4 * p * p * d + 3 * h * p * p + 2 * p * d * d + 4 * p * d * ff
     report = flops(_load("gemma-3-27b-it"), 100, images=plan_images(_load("gemma-3-27b-it"), 1))
-    assert report.vision_forward_flops_per_image == layers * per_layer
+    assert report.vision_forward_flops_per_image == layers * per_layer + 2 * p * d * 3 * 14 * 14
 
 
 def test_qwen2_5_window_attention_flops_by_hand():
@@ -265,7 +271,8 @@ def test_qwen2_5_window_attention_flops_by_hand():
     scores = (2 + 2) * pairs * d + 3 * h * pairs
     plain = sum(v for k, v in full.items() if k not in ("attention_logits", "attention_softmax", "attention_values", "other"))
     merger = full["other"] // p * (p // 4)  # ln_q, mlp.0, mlp.2 over the 1,024 merged tokens
-    assert flops(model, 10, images=plan).vision_forward_flops_per_image == plain + scores + merger
+    patch_conv = 2 * p * d * 3 * 2 * 14 * 14  # Qwen2_5_VisionPatchEmbed.proj: Conv3d of kernel = stride = (2, 14, 14)
+    assert flops(model, 10, images=plan).vision_forward_flops_per_image == plain + scores + merger + patch_conv
 
 
 def test_training_memory_adds_the_vision_tower():
@@ -323,6 +330,7 @@ def test_one_part_alone():
     assert text.forward_flops_per_sequence == flops(_load("gemma-3-27b-it", "text"), 300 + 512).forward_flops_per_sequence
     vision = flops(_load("gemma-3-27b-it", "vision"), 300, images=plan)
     tower = sum(forward_terms(_load("gemma-3-27b-it", "vision"), 4096)[0].values())
+    tower += 2 * 4096 * 1152 * 3 * 14 * 14  # the patch convolution, 2 FLOPs per weight per patch
     assert vision.forward_flops_per_sequence == 2 * tower == 2 * vision.vision_forward_flops_per_image
 
 

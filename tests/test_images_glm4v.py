@@ -58,7 +58,10 @@ def test_flops_downsample_and_merger_over_merged_tokens():
     report = flops(model, 512, images=plan)
     each = plan.per_image
     tower = forward_terms(replace(model, architecture=only_part(model.architecture, "vision")), each.patches)[0]
-    # the downsampling convolution's and the merger's weights (the tower's only "other" terms) run once per merged
-    # token: 2 FLOPs per weight per merged token, not per patch
-    vision = sum(tower.values()) - tower["other"] + tower["other"] // each.patches * each.merged
+    # the merger's weights (the tower's only "other" terms) run once per merged token: 2 FLOPs per weight per merged
+    # token, not per patch; so does the downsampling convolution (Glm4vVisionModel.downsample, a Conv2d 1536 -> 4096
+    # of kernel = stride = 2); the patch embedding (Glm4vVisionPatchEmbed.proj, a Conv3d 3 -> 1536 of kernel =
+    # stride = (2, 14, 14)) once per patch
+    convolutions = 2 * 4096 * 1536 * 2 * 2 * each.merged + 2 * 1536 * 3 * 2 * 14 * 14 * each.patches
+    vision = sum(tower.values()) - tower["other"] + tower["other"] // each.patches * each.merged + convolutions
     assert report.vision_forward_flops_per_image == vision

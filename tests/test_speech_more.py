@@ -183,8 +183,12 @@ def test_qwen2_audio_flops_and_kv_cache_with_audio():
     text = flops(_load(QWEN2_AUDIO, "text"), 300 + 250)
     tower = sum(forward_terms(_load(QWEN2_AUDIO, "audio"), 1500)[0].values())
     projector = sum(forward_terms(_load(QWEN2_AUDIO, "projector"), 750)[0].values())
+    # Qwen2AudioEncoder's conv1 (128 mel bins -> 1,280, kernel 3) over 3,000 frames, conv2 (kernel 3, stride 2)
+    # over 1,500: 2 FLOPs per weight per output position
+    convolutions = 2 * 1280 * 128 * 3 * 3000 + 2 * 1280 * 1280 * 3 * 1500
     assert report.seq_len == 550
-    assert report.forward_flops_per_sequence == text.forward_flops_per_sequence + tower + projector
+    assert report.terms["convolution"] == convolutions
+    assert report.forward_flops_per_sequence == text.forward_flops_per_sequence + tower + projector + convolutions
     assert memory(model, seq_len=300, audio=plan).kv_cache_bytes == 32 * 2 * 32 * 128 * 550 * 2
 
 
@@ -277,7 +281,9 @@ def test_parakeet_audio_runs_the_model_at_its_positions():
     """The encoder with its transducer counted once a position (the rule's note says so): a run at 126 positions."""
     model = _load(PARAKEET_TDT)
     plan = plan_audio(model, "10")
-    assert flops(model, 2048, audio=plan).terms == flops(model, 126).terms
+    with_audio, at_positions = flops(model, 2048, audio=plan).terms, flops(model, 126).terms
+    assert with_audio.pop("convolution") > 0 == at_positions.pop("convolution")  # tests/test_convolution_flops.py
+    assert with_audio == at_positions
     assert "once a position" in plan.line()
 
 

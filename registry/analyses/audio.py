@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
+from registry.analyses.convolutions import convolution_flops
 from registry.analyses.flops_terms import TERMS, forward_terms
 from registry.analyses.report import iter_tensors
 from registry.analyses.saved_tensors import saved_activations
@@ -99,7 +100,10 @@ def audio_terms(model: Model, plan: AudioPlan) -> dict[str, int]:
     names = part_names(model.architecture)
     total: dict[str, int] = {}
     if plan.part in names:
-        _add(total, forward_terms(_part(model, plan.part), plan.frames.positions)[0], plan.frames.windows)
+        tower = _part(model, plan.part)
+        _add(total, forward_terms(tower, plan.frames.positions)[0], plan.frames.windows)
+        total["convolution"] = total.get("convolution", 0) + plan.frames.windows * convolution_flops(
+            tower.architecture, model.audio, plan.frames)[0]  # fmt: skip
     for connector in ("projector", "embed_audio"):  # embed_audio: Gemma 4's embedder, over the audio tokens
         if connector in names and plan.tokens:
             _add(total, forward_terms(_part(model, connector), plan.frames.projected or plan.tokens)[0])
@@ -112,20 +116,26 @@ def audio_forward_terms(model: Model, seq_len: int, plan: AudioPlan) -> tuple[di
     and projector; an encoder-decoder (Whisper) split: its encoder over its positions, its decoder over ``seq_len``
     tokens, the cross-attention scoring the encoder positions and projecting their keys and values once
     (:func:`registry.analyses.flops_terms.forward_terms` with ``encoder_len``)."""
+    if plan.role in ("encoder", "encoder-decoder"):
+        convolutions, conv_notes = convolution_flops(model.architecture, model.audio, plan.frames)
     if plan.role == "encoder":
         terms, notes = forward_terms(model, plan.frames.positions)
-        return terms, plan.frames.positions, list(notes)
+        terms["convolution"] += convolutions
+        return terms, plan.frames.positions, [*notes, *conv_notes]
     if plan.role == "encoder-decoder":
         terms, notes = forward_terms(model, seq_len, encoder_len=plan.frames.positions)
+        terms["convolution"] += convolutions
         notes = [*notes, f"encoder-decoder: the encoder once over its {plan.frames.positions:,} positions, the "
                  f"decoder over {seq_len:,} tokens (per-token figures: the sequence's FLOPs over its "
-                 f"{seq_len:,} decoder tokens, rounded down)"]  # fmt: skip
+                 f"{seq_len:,} decoder tokens, rounded down)", *conv_notes]  # fmt: skip
         return terms, seq_len, notes
     if "text" in part_names(model.architecture):
         terms, notes = forward_terms(_part(model, "text"), seq_len + plan.tokens)
     else:  # one part alone (--part audio): no language model
         terms, notes = dict.fromkeys(TERMS, 0), []
     _add(terms, audio_terms(model, plan))
+    if plan.part in part_names(model.architecture):
+        notes = [*notes, *convolution_flops(_part(model, plan.part).architecture, model.audio, plan.frames)[1]]
     return terms, seq_len + plan.tokens, list(notes)
 
 
@@ -156,6 +166,49 @@ def front_end_bytes(tower: Any, positions: int, element_bytes: int) -> int:
     return element_bytes * positions * (2 * n_mels + 5 * d)
 
 
+def feature_encoder_bytes(tree: Any, plan: AudioPlan, kernels: tuple[int, ...], strides: tuple[int, ...],
+                          element_bytes: int, batch: int = 1) -> int:
+    """What autograd keeps of a wav2vec2-style convolutional front end (``feature_extractor.conv_layers``, the
+    encoder's ``pos_conv_embed``) for ``batch`` sequences of ``plan``'s samples, after transformers 5.25's
+    ``Wav2Vec2FeatureEncoder`` and ``Wav2Vec2PositionalConvEmbedding``: each convolution's input (the samples, then
+    the previous layer's GELU output, ``C_(i-1) · L_(i-1)``), each GELU's input (``C_i · L_i``), a norm's input and its
+    two statistics (layer 0's GroupNorm, one group per channel: ``2 · C_0``; or a LayerNorm on every layer, ``2 · L_i``);
+    the positional convolution's input (``d · P``; with a BatchNorm before it, HuBERT's ``conv_pos_batch_norm``, the
+    norm's input too, and once its two statistics, ``2 · d``) and its GELU's input (``d · (P + 2 · (K // 2) - K + 1)``, before ``Wav2Vec2SamePadLayer``'s cut); and
+    once a step, not per sequence, the weight its weight normalisation computes (``d · d / groups · K``) and the
+    norm of ``original1`` (``K``). ``e`` bytes each. 0 for a tree without ``feature_extractor.conv_layers``."""
+    weights = {t.path: t.shape for t in iter_tensors(tree)}
+    convs = [(path, shape) for path, shape in weights.items()
+             if ".feature_extractor.conv_layers." in f".{path}" and path.endswith(".conv.weight")]  # fmt: skip
+    if not convs:
+        return 0
+    layer_norms = sum(1 for path in weights if ".feature_extractor.conv_layers." in f".{path}"
+                      and path.endswith("layer_norm.weight"))  # fmt: skip
+    every_layer = layer_norms == len(convs) > 1  # feat_extract_norm "layer"
+    length, values = plan.frames.samples, plan.frames.samples  # the waveform, conv_layers.0's input
+    for i, ((_, shape), kernel, stride) in enumerate(zip(convs, kernels, strides)):
+        channels, length = shape[0], (length - kernel) // stride + 1
+        if i:
+            values += previous  # this convolution's input: the previous GELU's output
+        values += channels * length  # the GELU's input
+        if every_layer:
+            values += channels * length + 2 * length  # the LayerNorm's input and statistics
+        elif i == 0:
+            values += channels * length + 2 * channels  # the GroupNorm's input and statistics
+        previous = channels * length
+    once = 0
+    positional = [(p, s) for p, s in weights.items() if ".pos_conv_embed." in f".{p}" and len(s) == 3 and s[0] > 1]
+    if positional:
+        path, (d, per_group, k) = positional[0]
+        positions = plan.frames.positions
+        values += d * positions + d * (positions + 2 * (k // 2) - k + 1)
+        if any(".pos_conv_embed.batch_norm." in f".{p}" for p in weights):
+            values, once = values + d * positions, 2 * d  # the BatchNorm's input; its batch mean and inverse std
+        if path.endswith("original1"):
+            once = d * per_group * k + k
+    return element_bytes * (batch * values + once)
+
+
 def audio_activations(model: Model, plan: AudioPlan, seq: int, batch: int, element_bytes: int, attention: str,
                       recompute: str, tp: int = 1, sequence_parallel: bool = False, *,
                       language_model: bool = True) -> tuple[int, int, int]:  # fmt: skip
@@ -184,5 +237,5 @@ def audio_activations(model: Model, plan: AudioPlan, seq: int, batch: int, eleme
     return whole, gpu, logits
 
 
-__all__ = ["AudioPlan", "audio_activations", "audio_forward_terms", "audio_lengths", "audio_terms", "front_end_bytes",
-           "plan_audio"]
+__all__ = ["AudioPlan", "audio_activations", "audio_forward_terms", "audio_lengths", "audio_terms",
+           "feature_encoder_bytes", "front_end_bytes", "plan_audio"]

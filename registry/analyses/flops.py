@@ -24,6 +24,12 @@ tokens, the terms Hoffmann et al. 2022 (arXiv 2203.15556, Appendix F) list:
 * ``router``: ``2 · seq · d_model · n_experts`` per MoE layer;
 * ``logits``: ``2 · seq · d_model · vocab`` for the output head (a ``head`` linear
   whose width is a token vocabulary; tied or not, the product is computed);
+* ``convolution``: a speech model's convolutions with ``audio`` (``--audio-seconds``), 2 FLOPs per weight per
+  output position of each convolution, its output length from its kernel, stride and padding as transformers'
+  modules compute it (:mod:`registry.analyses.convolutions`: wav2vec2's feature encoder and positional
+  convolution, Whisper's ``conv1`` and ``conv2``, Parakeet's convolution modules); without ``audio`` they count 0,
+  and a note says so (their lengths follow from the audio's); with ``images``, a vision tower's patch convolution
+  (stride = kernel: ``2 · weights`` per patch);
 * ``other``: any other linear layer (a pooler, an MLM transform), 2 FLOPs per weight.
 
 Biases, norms, activations, residual additions and Transformer-XL's relative-position
@@ -43,7 +49,7 @@ FLOPs per parameter per token for the conventions that count parameters, not mat
 
 * ``appendix-f``: every term above;
 * ``table-a4``: without embeddings and final logits, as the paper's Table A4 (per the
-  authors, via the seed notebook);
+  authors, via the seed notebook); the ``convolution`` term kept;
 * ``palm``: Chowdhery et al. 2022 (PaLM), Appendix B: ``6N + 12·L·H·Q·T`` training
   FLOPs per token, ``N`` the parameters without the input embedding (here the active
   ones: :attr:`registry.analyses.report.Report.active_params_excluding_embedding`), the
@@ -51,6 +57,9 @@ FLOPs per parameter per token for the conventions that count parameters, not mat
   ``attention_values``; a sliding window honoured); what torchtitan reports MFU with;
 * ``6nd``: Kaplan et al. 2020's ``C = 6ND``, 2 FLOPs per active parameter per token
   and nothing else (Narayanan et al. 2021's ``8TP/(nX)`` with full recomputation).
+
+``palm`` and ``6nd`` count parameters, not products: a convolution's weights are in ``N``, 2 FLOPs per weight per
+token of the sequence (an encoder's positions), whatever its output lengths; the ``convolution`` term is 0 there.
 
 Activation recomputation (``recompute``) runs part of the forward again in the
 backward pass: ``full`` the whole forward (training is four times the forward: ``8ND``,
@@ -68,6 +77,7 @@ from typing import Any
 
 from registry.analyses.flops_terms import DEFAULT_SEQ_LEN, TERMS, decode_terms, forward_terms
 from registry.analyses.audio import AudioPlan
+from registry.analyses.convolutions import has_convolutions
 from registry.analyses.images import ImagePlan
 from registry.analyses.inputs import input_forward_terms
 from registry.analyses.report import count
@@ -91,6 +101,10 @@ RECOMPUTE: dict[str, str] = {
 
 #: The forward terms selective recomputation runs again.
 SELECTIVE_TERMS: tuple[str, ...] = ("attention_logits", "attention_softmax", "attention_values")
+
+#: What a speech model's FLOPs assume without ``audio``: its convolutions' output lengths are unknown.
+NO_AUDIO_NOTE = ("convolutions count 0 FLOPs: their output lengths follow from the audio's (give --audio-seconds "
+                 "for 2 FLOPs per weight per output position)")
 
 #: Terms the ``table-a4`` convention leaves out.
 TABLE_A4_OMITS: frozenset[str] = frozenset({"embeddings", "logits"})
@@ -238,6 +252,8 @@ def flops(
     all_terms, seq_len, per_image, notes = input_forward_terms(model, seq_len, images, audio)
     if convention in ("palm", "6nd"):  # they count parameters, not the head's product
         notes = [n for n in notes if "final logits are 0" not in n]
+    elif audio is None and images is None and model.audio is not None and has_convolutions(model.architecture):
+        notes = [*notes, NO_AUDIO_NOTE]
     report = count(model)
     by_convention = {}
     for name in CONVENTIONS:
@@ -247,7 +263,7 @@ def flops(
     forward = sum(terms.values())
     again = recompute_flops(terms, recompute)
     training = 3 * forward + again
-    # Every term is a multiple of seq_len, so the per-token figures are exact integers.
+    # Every term but convolution is a multiple of seq_len: the per-token figures are rounded down.
     per_token = forward // seq_len
     n = report.active_params
     approx = 6 * n * seq_len

@@ -25,6 +25,7 @@ TERMS: tuple[str, ...] = (
     "feed_forward",
     "router",
     "logits",
+    "convolution",
     "other",
     "parameters",
 )

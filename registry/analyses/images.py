@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from registry.analyses.convolutions import patch_convolution_flops
 from registry.analyses.flops_terms import TERMS, forward_terms
 from registry.analyses.saved_tensors import saved_activations
 from registry.blocks import Module
@@ -133,10 +134,12 @@ def vision_terms(model: Model, plan: ImagePlan) -> dict[str, int]:
             for k in SCORE_TERMS:  # each layer's term is c · patches²: a windowed layer's is c · sum(window²)
                 per_layer = terms[k] // each.layers
                 terms[k] -= each.windowed_layers * (per_layer - per_layer // each.patches**2 * square)
+        terms["convolution"] += patch_convolution_flops(body.architecture, each.patches)  # 2 FLOPs a weight a patch
         _add(total, terms, each.crops)
         if merged_blocks:
             merger = replace(tower, architecture=_split(tower.architecture, merged_blocks, keep=True))
             _add(total, forward_terms(merger, each.merged)[0])  # over the image's merged tokens, all crops
+            total["convolution"] += patch_convolution_flops(merger.architecture, each.merged)  # GLM-4V's downsample
     for connector in ("projector", "embed_vision"):  # embed_vision: Gemma 4's embedder, over the same tokens
         if _has(model, connector):
             _add(total, forward_terms(_part(model, connector), each.merged)[0])

@@ -47,7 +47,7 @@ from registry.analyses.sharding import (
 from registry.analyses.storage import FORMATS, Format, find_format, scope_note, weights_bytes
 from registry.analyses.tensor_parallel import attention_heads, kv_share, replication_note, split_problem, valid_degrees
 from registry.blocks import BlockBase
-from registry.analyses.audio import AudioPlan, audio_lengths
+from registry.analyses.audio import AudioPlan, audio_lengths, feature_encoder_bytes
 from registry.analyses.images import ImagePlan
 from registry.analyses.inputs import check_together, input_activations
 from registry.model import Model
@@ -124,7 +124,8 @@ def memory(
     images' tokens (the report's ``seq_len`` is their sum), the cache and activations over all of
     them, and in training the vision tower's activations over each image's patches. ``audio``
     (:func:`registry.analyses.audio.plan_audio`): :func:`registry.analyses.audio.audio_lengths`, and in training a
-    composite's audio tower over each window (:func:`registry.analyses.audio.audio_activations`). Both, for a model
+    composite's audio tower over each window (:func:`registry.analyses.audio.audio_activations`), an encoder's conv
+    feature encoder (:func:`registry.analyses.audio.feature_encoder_bytes`). Both, for a model
     whose language model takes both: the text, image and audio tokens in each sequence, each tower on its own
     input (:mod:`registry.analyses.inputs`). Raises ValueError for an unknown format
     or optimizer, training at a type other than :data:`TRAIN_DTYPES`, a non-positive
@@ -215,6 +216,13 @@ def memory(
         composite_audio = audio if audio is not None and audio.role == "composite" else None
         activations, logits, activations_gpu = _activations(model, seq_len, batch, fmt, setup, par, notes, images,
                                                             composite_audio)
+        if audio is not None and audio.role == "encoder" and setup.activations == "autograd" and activations:
+            front = feature_encoder_bytes(model.architecture, audio, model.audio.kernels, model.audio.strides,
+                                          max(int(fmt.bits) // 8, 1), batch)  # fmt: skip
+            activations, activations_gpu = activations + front, (activations_gpu or 0) + front
+            if front:
+                notes.append(f"activations: the conv feature encoder and positional convolution keep {front:,} bytes "
+                             "(their inputs, norms' and GELUs' inputs, as Wav2Vec2FeatureEncoder; not split by tp)")
         per_gpu = per_gpu_states(param_groups, par, int(fmt.bits), optimizer, master=fmt.name != "fp32")
         per_gpu_total = per_gpu.total + (activations_gpu or 0)
     else:
