@@ -30,6 +30,10 @@ WEIGHT_NORM = ((".weight_g", ".parametrizations.weight.original0"), (".weight_v"
 GPT2_NAMES = CheckpointNames(buffers=(CAUSAL_MASK, MASKED_BIAS))
 GPT_STYLE_NAMES = CheckpointNames(buffers=(CAUSAL_MASK, MASKED_BIAS, ROTARY_INV_FREQ))
 BERT_NAMES = CheckpointNames(buffers=(POSITION_IDS,), old_names=OLD_LAYER_NORM)
-BART_NAMES = CheckpointNames(buffers=(FINAL_LOGITS_BIAS, POSITION_IDS))
+#: Switch Transformers' and NLLB-MoE's experts, ``experts.expert_<e>`` in their checkpoints and in transformers'
+#: modules (SwitchTransformersExperts, NllbMoeExperts: a ModuleDict keyed ``expert_<e>``), numbered like every
+#: other repeat in the block tree (``experts.<e>``).
+EXPERT_KEYS = ((r"\.experts\.expert_(\d+)\.", r".experts.\1."),)
+BART_NAMES = CheckpointNames(buffers=(FINAL_LOGITS_BIAS, POSITION_IDS), renames=EXPERT_KEYS)
 ROTARY_NAMES = CheckpointNames(buffers=(ROTARY_INV_FREQ,))
 SPEECH_ENCODER_NAMES = CheckpointNames(old_names=WEIGHT_NORM)

@@ -41,7 +41,7 @@ Tensor names follow the published checkpoints, which transformers 5 also uses in
   ``layer.1.EncDecAttention`` (the feed-forward moves to ``layer.2``); ``lm_head``.
 * ``layout = "switch"``: the t5 layout with the feed-forward at ``…layer.1.mlp`` (decoder: ``layer.2.mlp``),
   a sparse one as ``mlp.router.classifier`` and ``mlp.experts.<e>.wi`` / ``wo`` (the checkpoints, and
-  transformers, name each expert ``experts.expert_<e>``).
+  transformers, name each expert ``experts.expert_<e>``, which ``verify`` reads as ``experts.<e>``).
 * ``layout = "bart"``: ``model.shared``, ``model.encoder.embed_positions``,
   ``model.encoder.layernorm_embedding``, ``model.encoder.layers.<i>.self_attn.q_proj`` (``k_proj``,
   ``v_proj``, ``out_proj``), ``…self_attn_layer_norm``, ``…fc1``, ``…fc2``,
