@@ -220,7 +220,7 @@ ROWS: list[Row] = [
         {"num_stages": ints(1, 3), "hidden_sizes": list_of(ints(1, 8), "num_stages"),
          "depths": list_of(ints(0, 2), "num_stages"), "num_channels": ints(1, 3), "patch_size": ints(1, 4),
          "layer_scale_init_value": one_of(0.0, 1e-6), "num_labels": ints(0, 5)},
-        refusal_base="tiny-random-convnext",
+        refusal_base="convnext-tiny-finetuned-vehicale-damage-fraud-balanced",
         refusals=(R({"num_stages": 3}, "num_stages", "lists 4 stages"),
                   R({"layer_scale_init_value": 0}, "layer_scale_init_value", "decimal number"))),
     Row("dbrx", lm("Dbrx"),
@@ -304,7 +304,7 @@ ROWS: list[Row] = [
     Row("dinov3_vit", ("DINOv3ViTModel",),
         {**TOWER, "query_bias": flag, "value_bias": same_as("query_bias"), "key_bias": flag, "proj_bias": flag,
          "mlp_bias": flag, "use_gated_mlp": flag, "num_register_tokens": ints(0, 4)},
-        refusal_base="dinov3-vitb16-pretrain-lvd1689m",
+        refusal_base="tiny-random-dinov-3",
         refusals=(R({"value_bias": False}, "value_bias", "differs from query_bias"),)),  # one switch in the family
     Row("distilbert", (*lm("DistilBert", "ForMaskedLM"), "DistilBertForSequenceClassification"),
         {"n_heads": ints(1, 4), "dim": times("n_heads", 1, 2, 3, 4, 5, 6), "n_layers": ints(1, 3),
@@ -1041,7 +1041,7 @@ ROWS: list[Row] = [
     Row("vit_mae", ("ViTMAEForPreTraining", "ViTMAEModel"),
         {**TOWER, "qkv_bias": flag, "decoder_num_attention_heads": ints(1, 3),
          "decoder_hidden_size": times("decoder_num_attention_heads", 4, 8), "decoder_num_hidden_layers": ints(1, 2),
-         "decoder_intermediate_size": ints(1, 24)}, refusal_base="rae-vitxl-decoder-vit-mae",
+         "decoder_intermediate_size": ints(1, 24)}, refusal_base="vit-mae-large-ganloss",
         refusals=(R({"decoder_hidden_size": 1158, "decoder_num_attention_heads": 6}, "decoder_hidden_size",
                     "multiple of 4"),)),  # transformers' 2-D sin-cos positions need it
     Row("vit_msn", ("ViTMSNForImageClassification", "ViTMSNModel"), {**TOWER, "qkv_bias": flag, "num_labels": ints(0, 5)}),
