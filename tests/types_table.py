@@ -999,7 +999,7 @@ ROWS: list[Row] = [
          "depths": list_of(ints(1, 2), "~stages"), "window_size": ints(1, 4), "mlp_ratio": one_of(1.0, 2.5, 4.0),
          "qkv_bias": flag, "use_absolute_embeddings": flag, "image_size": ints(8, 24), "patch_size": ints(1, 4),
          "num_channels": ints(1, 3), "num_labels": ints(0, 5)},
-        refusal_base="swin-tiny-patch4-window7-224",
+        refusal_base="swin-tiny-patch4-window7-224-jvadlamudi2",
         refusals=(R({"num_heads": [3, 6, 12]}, "num_heads", "has 3 stages"),
                   R({"image_size": [224, 160]}, "image_size", "square"))),
     Row("switch_transformers", t5_like("SwitchTransformers"),
