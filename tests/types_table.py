@@ -150,7 +150,7 @@ ROWS: list[Row] = [
         {**TOWER, "use_relative_position_bias": flag, "use_shared_relative_position_bias": flag,
          "use_absolute_position_embeddings": flag, "use_mask_token": flag, "use_mean_pooling": flag,
          "layer_scale_init_value": one_of(0.0, 0.1), "vocab_size": ints(1, 30), "num_labels": ints(0, 5)},
-        refusal_base="autotrain-cifar-10-beit",
+        refusal_base="hushem_5x_beit_base_adamax_0001_fold2",
         refusals=(R({"layer_scale_init_value": 1}, "layer_scale_init_value", "decimal number"),)),
     Row("bert", ("BertForMaskedLM", "BertModel", "BertForPreTraining", "BertForSequenceClassification"),
         {**ENCODER, "hidden_size": times("num_attention_heads", 1, 2, 4, 8), "intermediate_size": ints(1, 64),
