@@ -2,8 +2,8 @@
 mapped model type reaches yet (no published convnextv2 config was found): checked as a family against
 transformers' ConvNextV2Model and ConvNextV2ForImageClassification built on the meta device.
 
-The ConvNeXt variant is checked through its model type (tests/configs/tiny-random-convnext,
-tests/types_table.py).
+The ConvNeXt variant is checked through its model type
+(tests/configs/convnext-tiny-finetuned-vehicale-damage-fraud-balanced, tests/types_table.py).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from tests.composite_reference import Reference, check, ours
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
-QWEN2_AUDIO = CONFIGS / "qwen2-audio-7b" / "config.json"
+QWEN2_AUDIO = CONFIGS / "qwen2-audio-7b-instruct" / "config.json"
 #: Where transformers 5.25 keeps each part (modeling_qwen2_audio.py).
 PLACES = {"qwen2_audio": {"audio": ("model.audio_tower.",), "projector": ("model.multi_modal_projector.",),
                           "text": ("model.language_model.", "lm_head.")}}  # fmt: skip
