@@ -171,10 +171,24 @@ def patch_convolution_flops(tree: BlockBase, positions: int) -> int:
     return total
 
 
+def patch_convolution_inputs(tree: BlockBase, positions: int) -> int:
+    """The values the patch convolutions of a vision tower ``tree`` take over ``positions`` of its sequence: what
+    autograd saves of them in training (a convolution keeps its input for its weight's gradient, even of pixels that
+    need none). Kernel = stride, so each output reads its own ``in / groups · kernel`` values, none twice: ``weights /
+    out`` per patch (a class token excluded), as :func:`patch_convolution_flops` selects the weights."""
+    tensors = list(iter_tensors(tree))
+    has_class = any(t.path.endswith(("class_embedding", "cls_token")) for t in tensors)
+    total = 0
+    for tensor in tensors:
+        if tensor.kind == "parameter" and len(tensor.shape) >= 4 and tensor.path.endswith(".weight"):
+            total += _weights(tensor.shape[1:]) * (positions - ("patch" in tensor.path and has_class))
+    return total
+
+
 def has_convolutions(tree: BlockBase) -> bool:
     """Whether ``tree`` holds a convolution weight (:func:`_is_convolution`)."""
     return any(_is_convolution(t.path, t.shape) for t in iter_tensors(tree))
 
 
 __all__ = ["MODELLED_RULES", "conv1d_output_length", "convolution_flops", "has_convolutions", "patch_convolution_flops",
-           "subsampling_outputs"]
+           "patch_convolution_inputs", "subsampling_outputs"]
