@@ -89,9 +89,11 @@ GEMMA4_IMAGES = ImageRule(
 )  # fmt: skip
 
 
+#: ``mel_bins``: ``Gemma4AudioFeatureExtractor``'s ``feature_size`` 128 (no field of the model's config; its
+#: ``input_proj_linear`` takes ``subsampling_conv_channels[0] // 4`` of them after the two stride-2 convolutions).
 GEMMA4_AUDIO_RULE = AudioRule(
     "Gemma 4: 10 ms mel frames, two stride-2 convolutions, one token per position (25 a second)", kind="mel",
-    part="audio", win_length=320, hop_length=160, window_seconds=30, pad_multiple=128, cap=750,
+    part="audio", win_length=320, hop_length=160, window_seconds=30, pad_multiple=128, cap=750, mel_bins=128,
     note="Gemma4AudioFeatureExtractor's defaults (20 ms frames every 10 ms at 16 kHz, at most 30 s, padded to 128 "
          "samples) and Gemma4Processor's audio_seq_length 750",
 )  # fmt: skip

@@ -88,8 +88,10 @@ PHI4MM = ImageRule(
 #: Phi-4-multimodal's audio (``kind="fbank"``): ``Phi4MultimodalFeatureExtractor``'s 16 kHz frames of 400 samples every
 #: 160, unpadded (``feature_lengths = (audio_lengths - win_length) // hop_length + 1``), ``_compute_audio_embed_size``'s
 #: ``ceil(frames / audio_compression_rate 8)`` tokens; ``Phi4MultimodalAudioNemoConvSubsampling``'s ``log2(time_reduction)``
-#: stride-2 convolutions, and ``Phi4MultimodalAudioModel.forward``'s windows of ``max_seq_len`` 500 positions past 500.
+#: stride-2 convolutions (over the frames and the ``input_size`` mel bins), and ``Phi4MultimodalAudioModel.forward``'s
+#: windows of ``max_seq_len`` 500 positions past 500.
 PHI4MM_AUDIO = AudioRule("Phi-4-multimodal: 10 ms frames, subsampled by time_reduction, windows of 500 positions",
                          kind="fbank", part="audio", win_length=400, reduction="time_reduction", compression=8, chunk=500,
+                         mel_bins="input_size",
                          note="Phi4MultimodalFeatureExtractor's defaults (16 kHz, 400-sample frames every 160, "
                               "audio_compression_rate 8; a preprocessor_config.json may set others)")  # fmt: skip

@@ -82,9 +82,11 @@ def _durations(cfg: ConfigReader, cls: str, params: Params) -> None:
 
 
 #: Parakeet's audio: ``ParakeetFeatureExtractor``'s STFT frames (hop 160, centred: ``samples // 160 + 1``), then the
-#: subsampling's stride convolutions (kernel ``k``, padding ``(k - 1) // 2``), ``log2(subsampling_factor)`` of them.
+#: subsampling's stride convolutions (kernel ``k``, padding ``(k - 1) // 2``), ``log2(subsampling_factor)`` of them, over
+#: the frames and the ``num_mel_bins`` the model reads (``ParakeetEncoderSubsamplingConv2D``'s linear).
 PARAKEET_AUDIO = AudioRule("Parakeet: log-mel frames every 10 ms, conv subsampling", kind="conformer",
                            kernels="subsampling_kernel", strides="subsampling_stride", reduction="subsampling_factor",
+                           mel_bins="num_mel_bins",
                            note="no padding; a transducer's prediction and joint networks counted once a position")
 
 

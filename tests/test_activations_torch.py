@@ -177,3 +177,57 @@ def test_wav2vec2_training_with_audio_within_10_percent_of_autograd(impl):
     measured = sum(seen.values())
     report = memory(ours, "fp32", audio=plan_audio(ours, 1), training=Training(attention=impl))
     assert abs(report.activations_bytes - measured) <= 0.10 * measured, (report.activations_bytes, measured)
+
+
+def _saved_by(module, run) -> int:
+    """Bytes of every distinct storage autograd saves while ``run`` runs ``module`` (its parameters and buffers left
+    out: they outlive the step)."""
+    kept = {t.untyped_storage().data_ptr() for t in (*module.parameters(), *module.buffers())}
+    seen: dict[int, int] = {}
+
+    def pack(t):
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in kept:
+            seen[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        run()
+    return sum(seen.values())
+
+
+def test_patch_convolution_keeps_its_pixels():
+    """What autograd saves of a vision tower's patch convolution in training: its input, the pixels (which need no
+    gradient: the weight's does), fp32 here. transformers' CLIPVisionEmbeddings (Conv2d, a class token) and
+    Qwen3VLVisionPatchEmbed (Conv3d over 2 frames), tiny, on the CPU, against
+    registry.analyses.convolutions.patch_convolution_inputs."""
+    from registry.analyses.convolutions import patch_convolution_inputs
+    from registry.blocks import Module, Parameter
+
+    config = transformers.CLIPVisionConfig(hidden_size=16, num_attention_heads=2, image_size=56, patch_size=14)
+    clip = transformers.models.clip.modeling_clip.CLIPVisionEmbeddings(config).train()
+    saved = _saved_by(clip, lambda: clip(torch.zeros(2, 3, 56, 56)))
+    tower = Module(blocks=[Parameter(name="embeddings.class_embedding", shape=(16,)),
+                           Parameter(name="embeddings.patch_embedding.weight", shape=(16, 3, 14, 14))])  # fmt: skip
+    assert saved == 2 * 4 * patch_convolution_inputs(tower, 4 * 4 + 1) == 2 * 4 * 3 * 56 * 56
+    qwen_config = transformers.models.qwen3_vl.configuration_qwen3_vl.Qwen3VLVisionConfig(
+        hidden_size=16, patch_size=4, temporal_patch_size=2, in_channels=3)  # fmt: skip
+    qwen = transformers.models.qwen3_vl.modeling_qwen3_vl.Qwen3VLVisionPatchEmbed(qwen_config).train()
+    saved = _saved_by(qwen, lambda: qwen(torch.zeros(10, 3 * 2 * 4 * 4)))
+    tower = Module(blocks=[Parameter(name="patch_embed.proj.weight", shape=(16, 3, 2, 4, 4))])
+    assert saved == 4 * patch_convolution_inputs(tower, 10) == 4 * 10 * 3 * 2 * 4 * 4
+
+
+def test_memory_train_images_adds_the_pixels(monkeypatch):
+    """llava-1.5-7b-hf, 2 images of 336 px, bf16, batch 1: memory --train's activations grow by exactly the pixels
+    its CLIP patch convolution keeps (3 × 336 × 336 values an image, 2 bytes each), beside the tower's layers."""
+    import registry
+    from registry.analyses import images as images_module
+    from registry.analyses.images import plan_images
+
+    model = registry.load(str(Path(__file__).parent / "configs" / "llava-1.5-7b-hf" / "config.json"))[0]
+    plan = plan_images(model, 2)
+    whole, gpu, _ = images_module.image_activations(model, plan, 100 + plan.tokens, 1, 2, "sdpa", "none")
+    monkeypatch.setattr(images_module, "patch_convolution_inputs", lambda tree, positions: 0)
+    without, _, _ = images_module.image_activations(model, plan, 100 + plan.tokens, 1, 2, "sdpa", "none")
+    assert whole - without == gpu - without == 2 * 2 * 3 * 336 * 336

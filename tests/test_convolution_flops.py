@@ -69,17 +69,131 @@ def test_whisper_front_end_by_hand():
         assert flops(model, 448, audio=plan_audio(model, seconds)).terms["convolution"] == conv1 + conv2
 
 
-def test_parakeet_convolution_modules_by_hand():
+def _conv2d_outputs(conv, time: int, freq: int) -> tuple[int, int]:
+    """(time, freq) out of a ``torch.nn.Conv2d`` (PyTorch's formula on both axes)."""
+    return tuple((n + 2 * conv.padding[i] - conv.kernel_size[i]) // conv.stride[i] + 1 for i, n in enumerate((time, freq)))
+
+
+def _conv2d_stack_flops(layers, time: int, freq: int) -> int:
+    """2 · weights · outputs of each ``Conv2d`` of ``layers`` in turn over ``time`` × ``freq``."""
+    total = 0
+    for conv in layers:
+        if isinstance(conv, torch.nn.Conv2d):
+            time, freq = _conv2d_outputs(conv, time, freq)
+            total += 2 * conv.weight.numel() * time * freq
+    return total
+
+
+def test_parakeet_convolutions_by_hand():
+    """ParakeetEncoderSubsamplingConv2D's Conv2d stack over the STFT frames (samples // 160 + 1) and the config's
+    num_mel_bins (128 here), then ParakeetEncoderConvolutionModule's convolutions over the positions, each layer."""
     _, config = _config("parakeet-tdt-0.6b-v3")
     model = registry.load(str(CONFIGS / "parakeet-tdt-0.6b-v3" / "config.json"))[0]
     plan = plan_audio(model, "10")
+    encoder_config = config.encoder_config
     with torch.device("meta"):
-        module = transformers.models.parakeet.modeling_parakeet.ParakeetEncoderConvolutionModule(config.encoder_config)
+        module = transformers.models.parakeet.modeling_parakeet.ParakeetEncoderConvolutionModule(encoder_config)
+        subsampling = transformers.models.parakeet.modeling_parakeet.ParakeetEncoderSubsamplingConv2D(encoder_config)
     per_layer = sum(_conv_flops(c, plan.frames.positions)[0]
                     for c in (module.pointwise_conv1, module.depthwise_conv, module.pointwise_conv2))  # fmt: skip
+    front = _conv2d_stack_flops(subsampling.layers, 160_000 // 160 + 1, encoder_config.num_mel_bins)
     report = flops(model, audio=plan)
-    assert report.terms["convolution"] == config.encoder_config.num_hidden_layers * per_layer
-    assert any("subsampling.layers.0.weight" in n and "count 0" in n for n in report.notes)  # the Conv2d stack
+    assert report.terms["convolution"] == encoder_config.num_hidden_layers * per_layer + front
+    assert not any("count 0" in n for n in report.notes)
+
+
+def _tiny(tmp_path, folder: str, part: str | None, changes: dict):
+    """A registry model and a transformers config from ``folder``'s config.json with ``changes`` (to ``part``)."""
+    data, _ = _config(folder)
+    if part:
+        data = {**data, part: {**data[part], **changes}}
+    else:
+        data = {**data, **changes}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    return registry.load(str(path))[0], transformers.CONFIG_MAPPING[data["model_type"]].from_dict(data)
+
+
+def _counted(run) -> int:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        run()
+    return counter.get_flop_counts()["Global"][torch.ops.aten.convolution]
+
+
+def test_parakeet_against_flop_counter(tmp_path):
+    """A tiny ParakeetEncoder's real forward (CPU) over 1.5 s of features: its subsampling (3 stride-2 Conv2d layers
+    over time and 24 mel bins) and conformer convolutions."""
+    mine, config = _tiny(tmp_path, "parakeet-tdt-0.6b-v3", "encoder_config", {
+        "hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 2, "intermediate_size": 32,
+        "subsampling_conv_channels": 4, "num_mel_bins": 24})  # fmt: skip
+    encoder = transformers.models.parakeet.modeling_parakeet.ParakeetEncoder(config.encoder_config).eval()
+    counted = _counted(lambda: encoder(torch.zeros(1, 24_000 // 160 + 1, 24)))
+    assert flops(mine, audio=plan_audio(mine, "1.5")).terms["convolution"] == counted
+
+
+def test_phi4mm_audio_by_hand():
+    """Phi4MultimodalAudioNemoConvSubsampling once over the (samples - 400) // 160 + 1 frames and input_size mel
+    bins; each conformer layer's Phi4MultimodalAudioConvModule per window of 500 positions (45 s: 563 positions,
+    2 windows), its dw_conv padded by kernel - 1 (L + kernel - 1 outputs, pw_conv over them)."""
+    _, config = _config("phi-4-multimodal-instruct")
+    audio = config.audio_config
+    model = registry.load(str(CONFIGS / "phi-4-multimodal-instruct" / "config.json"))[0]
+    plan = plan_audio(model, "45")
+    assert (plan.frames.windows, plan.frames.positions) == (2, 500)
+    mp = transformers.models.phi4_multimodal.modeling_phi4_multimodal
+    with torch.device("meta"):
+        subsampling = mp.Phi4MultimodalAudioNemoConvSubsampling(audio)
+        conv = mp.Phi4MultimodalAudioConvModule(audio)
+    front = _conv2d_stack_flops(subsampling.conv, (720_000 - 400) // 160 + 1, audio.input_size)
+    dw_flops, dw_out = _conv_flops(conv.dw_sep_conv_1d.dw_conv, 500)
+    per_window = (_conv_flops(conv.glu.ext_pw_conv_1d, 500)[0] + dw_flops
+                  + _conv_flops(conv.dw_sep_conv_1d.pw_conv, dw_out)[0] + _conv_flops(conv.ext_pw_conv_1d, 500)[0])
+    report = flops(model, 100, audio=plan)
+    assert report.terms["convolution"] == front + 2 * audio.num_blocks * per_window
+    assert not any("count 0" in n for n in report.notes)
+
+
+def test_phi4mm_audio_against_flop_counter(tmp_path):
+    """A tiny Phi4MultimodalAudioModel's real forward (CPU) over 41 s of frames: the subsampling once, then 2
+    windows of 500 positions through the conformer's convolution modules."""
+    mine, config = _tiny(tmp_path, "phi-4-multimodal-instruct", "audio_config", {
+        "hidden_size": 16, "intermediate_size": 32, "num_attention_heads": 2, "num_blocks": 2, "nemo_conv_channels": 4,
+        "depthwise_separable_out_channel": 16, "ext_pw_out_channel": 16})  # fmt: skip
+    plan = plan_audio(mine, "41")
+    assert plan.frames.windows == 2
+    reference = transformers.models.phi4_multimodal.modeling_phi4_multimodal.Phi4MultimodalAudioModel(
+        config.audio_config).eval()  # fmt: skip
+    counted = _counted(lambda: reference(torch.zeros(1, (656_000 - 400) // 160 + 1, config.audio_config.input_size), None))
+    assert flops(mine, 10, audio=plan).terms["convolution"] == counted
+
+
+def test_gemma4_audio_against_flop_counter_and_by_hand(tmp_path):
+    """Gemma4AudioSubSampleConvProjection's two Conv2d (3 × 3, stride 2, padding 1) over the padded audio's mel frames
+    and Gemma4AudioFeatureExtractor's 128 mel bins, each layer's causal depthwise conv over the positions: by hand on
+    gemma-4-e4b-it, and a tiny Gemma4AudioModel's real forward (CPU)."""
+    model = registry.load(str(CONFIGS / "gemma-4-e4b-it" / "config.json"))[0]
+    _, config = _config("gemma-4-e4b-it")
+    audio = config.audio_config
+    plan = plan_audio(model, "10")
+    frames = (160_000 + 160 - 320 - 1) // 160 + 1  # 160,000 samples are a multiple of 128: no padding
+    ga = transformers.models.gemma4.modeling_gemma4
+    with torch.device("meta"):
+        subsampling = ga.Gemma4AudioSubSampleConvProjection(audio)
+        light = ga.Gemma4AudioLightConv1d(audio)
+    front = _conv2d_stack_flops([subsampling.layer0.conv, subsampling.layer1.conv], frames, 128)
+    depthwise = 2 * light.depthwise_conv1d.weight.numel() * plan.frames.positions
+    report = flops(model, 100, audio=plan)
+    assert report.terms["convolution"] == front + audio.num_hidden_layers * depthwise
+    assert not any("count 0" in n for n in report.notes)
+    mine, config = _tiny(tmp_path, "gemma-4-e4b-it", "audio_config", {
+        "hidden_size": 16, "num_attention_heads": 2, "num_hidden_layers": 2, "subsampling_conv_channels": [128, 4],
+        "output_proj_dims": 16})  # fmt: skip
+    reference = ga.Gemma4AudioModel(config.audio_config).eval()
+    plan = plan_audio(mine, "2")
+    counted = _counted(lambda: reference(torch.zeros(1, (32_000 + 160 - 320 - 1) // 160 + 1, 128)))
+    assert flops(mine, 10, audio=plan).terms["convolution"] == counted
 
 
 def _tiny_wav2vec2(tmp_path):

@@ -102,8 +102,8 @@ def audio_terms(model: Model, plan: AudioPlan) -> dict[str, int]:
     if plan.part in names:
         tower = _part(model, plan.part)
         _add(total, forward_terms(tower, plan.frames.positions)[0], plan.frames.windows)
-        total["convolution"] = total.get("convolution", 0) + plan.frames.windows * convolution_flops(
-            tower.architecture, model.audio, plan.frames)[0]  # fmt: skip
+        total["convolution"] = total.get("convolution", 0) + convolution_flops(tower.architecture, model.audio,
+                                                                               plan.frames)[0]  # every window
     for connector in ("projector", "embed_audio"):  # embed_audio: Gemma 4's embedder, over the audio tokens
         if connector in names and plan.tokens:
             _add(total, forward_terms(_part(model, connector), plan.frames.projected or plan.tokens)[0])

@@ -22,11 +22,25 @@ the model's audio rule (``Model.audio``, :mod:`registry.sources.audio`) and ``S`
 * ``conformer`` (Parakeet: ``ParakeetEncoderConvolutionModule``, ``ParakeetEncoderCTCHead``): each layer's
   ``conv.pointwise_conv1`` and ``conv.pointwise_conv2`` (kernel 1) and ``conv.depthwise_conv`` (padding
   ``(kernel - 1) // 2``, stride 1: the length kept), and a CTC head's ``ctc_head`` (kernel 1), over the encoder's
-  positions. The subsampling's ``Conv2d`` layers (``subsampling.layers.<i>``, over time and mel bins) are not
-  modelled: they count 0, with a note.
+  positions; the subsampling's ``Conv2d`` layers (below);
+* ``fbank`` (Phi-4-multimodal: ``Phi4MultimodalAudioConvModule``), in each window of ``L`` positions: each layer's
+  ``glu.ext_pw_conv_1d`` and ``ext_pw_conv_1d`` (kernel 1) over ``L``, ``dw_sep_conv_1d.dw_conv`` (padding
+  ``kernel - 1``: ``L + kernel - 1`` outputs, the last ``kernel - 1`` cut after) and ``dw_sep_conv_1d.pw_conv`` (kernel
+  1) over those ``L + kernel - 1``; the subsampling's ``Conv2d`` layers (``embed.conv.<i>``, below) once over all the
+  frames, before the windows;
+* ``mel`` (Gemma 4: ``Gemma4AudioLightConv1d``): each layer's ``lconv1d.depthwise_conv1d`` (causal: ``kernel - 1``
+  zeros on the left, stride 1) over the positions; the subsampling's ``Conv2d`` layers
+  (``subsample_conv_projection.layer<i>.conv``, below).
 
-Other rules (``fbank``: Phi-4-multimodal; ``mel``: Gemma 4) are not modelled: their convolutions count 0 and
-:func:`convolution_flops` says so in a note. A vision tower's patch convolutions: :func:`patch_convolution_flops`. The weight normalisation of wav2vec2's
+A ``Conv2d`` subsampling (the 4-dimensional convolution weights of an audio tree, in order) runs over the feature
+frames ``T`` (``AudioFrames.features``) and the mel bins ``F`` (``AudioInputs.mel_bins``): a convolution of kernel
+``k > 1`` strides both by the rule's stride (Parakeet's ``subsampling_conv_stride``; 2 for Phi-4-multimodal and Gemma
+4) with padding ``(k - 1) // 2``, ``T <- (T + 2 · ((k - 1) // 2) - k) // stride + 1`` and so ``F``; a pointwise one
+(``k = 1``, stride 1) keeps them; each computes ``T · F`` outputs (transformers' ``ParakeetEncoderSubsamplingConv2D``,
+``Phi4MultimodalAudioNemoConvSubsampling``, ``Gemma4AudioSubSampleConvProjection``).
+
+:func:`convolution_flops` counts every window (Voxtral's 30 s windows, Phi-4-multimodal's windows of 500 positions).
+A vision tower's patch convolutions: :func:`patch_convolution_flops`. The weight normalisation of wav2vec2's
 positional convolution (computing the weight from ``original0`` and ``original1``) and the biases are not counted,
 as Appendix F counts no biases.
 """
@@ -39,7 +53,7 @@ from registry.analyses.report import iter_tensors
 from registry.blocks import BlockBase
 
 #: The rules whose convolutions :func:`convolution_flops` counts.
-MODELLED_RULES = frozenset({"samples", "log-mel", "pooled", "conformer"})
+MODELLED_RULES = frozenset({"samples", "log-mel", "pooled", "conformer", "fbank", "mel"})
 
 
 def conv1d_output_length(length: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
@@ -56,19 +70,55 @@ def _weights(shape: tuple[int, ...]) -> int:
 
 def _is_convolution(path: str, shape: tuple[int, ...]) -> bool:
     """A parameter tensor that is a convolution's weight: three or more dimensions, ``conv`` in its name (or a
-    conformer's ``subsampling`` or ``ctc_head``); not the scale of a weight normalisation (``original0``)."""
+    conformer's ``subsampling`` or ``ctc_head``), a ``weight`` (or a weight normalisation's direction,
+    ``original1``); not its scale (``original0``), nor Phi-4-multimodal's GLU biases (``glu.b1``, ``glu.b2``)."""
     named = "conv" in path or ".subsampling." in f".{path}" or path.endswith("ctc_head.weight")
-    return len(shape) >= 3 and named and not path.endswith("original0")
+    return len(shape) >= 3 and named and path.endswith(("weight", "original1"))
+
+
+def subsampling_outputs(tensors: list[tuple[str, tuple[int, ...]]], time: int, freq: int, stride: int) -> dict[str, int]:
+    """The output positions (``T · F``) of each ``Conv2d`` weight of a subsampling, in order, over ``time`` frames of
+    ``freq`` mel bins (module docstring: a kernel above 1 strides by ``stride``, padding ``(k - 1) // 2``)."""
+    outputs = {}
+    for path, shape in tensors:
+        kernel = shape[-1]
+        if kernel > 1:
+            padding = (kernel - 1) // 2
+            time = conv1d_output_length(time, kernel, stride, padding)
+            freq = conv1d_output_length(freq, kernel, stride, padding)
+        outputs[path] = time * freq
+    return outputs
+
+
+def _conv1d_outputs(rule: Any, frames: Any, path: str, kernel: int, shapes: dict[str, tuple[int, ...]]) -> int | None:
+    """The output positions of a 1-dimensional convolution ``path`` of ``kernel`` in one window (module docstring),
+    None when the rule does not place it."""
+    dotted = f".{path}"
+    if rule.kind == "samples" and ".pos_conv_embed.conv." in dotted:
+        return conv1d_output_length(frames.positions, kernel, 1, kernel // 2)
+    if rule.kind == "conformer" and ".subsampling." not in dotted:
+        return conv1d_output_length(frames.positions, kernel, 1, (kernel - 1) // 2)
+    if rule.kind == "fbank" and ".dw_sep_conv_1d." in dotted:  # padding kernel - 1, the pointwise over its output
+        depthwise = shapes.get(path.replace(".pw_conv.", ".dw_conv."), (kernel,))[-1]
+        return frames.positions + depthwise - 1
+    if rule.kind == "fbank" and path.endswith("ext_pw_conv_1d.weight"):
+        return frames.positions
+    if rule.kind == "mel" and path.endswith("lconv1d.depthwise_conv1d.weight"):  # causal: kernel - 1 zeros on the left
+        return frames.positions
+    return None
 
 
 def convolution_flops(tree: BlockBase, rule: Any, frames: Any) -> tuple[int, list[str]]:
-    """(forward FLOPs of the convolutions of ``tree`` for one run over ``frames``, notes).
+    """(forward FLOPs of the convolutions of ``tree`` over ``frames``, every window, notes).
 
     ``rule`` is the model's :class:`registry.sources.audio.AudioInputs`, ``frames`` an
-    :class:`registry.sources.audio.AudioFrames` (its ``windows`` are the caller's to multiply: this is one
-    window). A convolution weight the rule does not place is left out, with a note.
+    :class:`registry.sources.audio.AudioFrames`. A convolution weight the rule does not place is left out, with a
+    note.
     """
+    tensors = [(t.path, t.shape) for t in iter_tensors(tree) if _is_convolution(t.path, t.shape)]
+    shapes = dict(tensors)
     outputs: dict[str, int] = {}
+    once: dict[str, int] = {}  # run once over all the frames, not per window: a Conv2d subsampling
     if rule.kind == "samples":
         length = frames.samples
         for i, (kernel, stride) in enumerate(zip(rule.kernels, rule.strides)):
@@ -78,20 +128,22 @@ def convolution_flops(tree: BlockBase, rule: Any, frames: Any) -> tuple[int, lis
         mel = rule.window_seconds * rule.sample_rate // rule.hop_length
         outputs["conv1.weight"] = conv1d_output_length(mel, 3, 1, 1)
         outputs["conv2.weight"] = conv1d_output_length(outputs["conv1.weight"], 3, 2, 1)
+    elif rule.kind in ("conformer", "fbank", "mel") and rule.mel_bins and frames.features:
+        stride = rule.strides[0] if rule.strides else 2
+        once = subsampling_outputs([(p, s) for p, s in tensors if len(s) == 4], frames.features, rule.mel_bins, stride)
     total, missed = 0, []
-    for tensor in iter_tensors(tree):
-        if not _is_convolution(tensor.path, tensor.shape):
-            continue
-        kernel = tensor.shape[-1]
-        placed = [n for path, n in outputs.items() if tensor.path == path or tensor.path.endswith("." + path)]
-        if rule.kind == "samples" and ".pos_conv_embed.conv." in f".{tensor.path}":
-            placed = [conv1d_output_length(frames.positions, kernel, 1, kernel // 2)]
-        if rule.kind == "conformer" and len(tensor.shape) == 3 and ".subsampling." not in f".{tensor.path}":
-            placed = [conv1d_output_length(frames.positions, kernel, 1, (kernel - 1) // 2)]
+    for path, shape in tensors:
+        kernel = shape[-1]
+        placed = [n for suffix, n in outputs.items() if path == suffix or path.endswith("." + suffix)]
+        if len(shape) == 3 and not placed:
+            one = _conv1d_outputs(rule, frames, path, kernel, shapes)
+            placed = [] if one is None else [one]
         if placed:
-            total += 2 * _weights(tensor.shape) * placed[0]
+            total += 2 * _weights(shape) * placed[0] * frames.windows
+        elif path in once:
+            total += 2 * _weights(shape) * once[path]
         else:
-            missed.append(tensor.path)
+            missed.append(path)
     notes = []
     if missed:
         notes.append(f"convolutions not modelled for the {rule.kind!r} audio rule count 0 FLOPs: "
@@ -119,9 +171,24 @@ def patch_convolution_flops(tree: BlockBase, positions: int) -> int:
     return total
 
 
+def patch_convolution_inputs(tree: BlockBase, positions: int) -> int:
+    """The values the patch convolutions of a vision tower ``tree`` take over ``positions`` of its sequence: what
+    autograd saves of them in training (a convolution keeps its input for its weight's gradient, even of pixels that
+    need none). Kernel = stride, so each output reads its own ``in / groups · kernel`` values, none twice: ``weights /
+    out`` per patch (a class token excluded), as :func:`patch_convolution_flops` selects the weights."""
+    tensors = list(iter_tensors(tree))
+    has_class = any(t.path.endswith(("class_embedding", "cls_token")) for t in tensors)
+    total = 0
+    for tensor in tensors:
+        if tensor.kind == "parameter" and len(tensor.shape) >= 4 and tensor.path.endswith(".weight"):
+            total += _weights(tensor.shape[1:]) * (positions - ("patch" in tensor.path and has_class))
+    return total
+
+
 def has_convolutions(tree: BlockBase) -> bool:
     """Whether ``tree`` holds a convolution weight (:func:`_is_convolution`)."""
     return any(_is_convolution(t.path, t.shape) for t in iter_tensors(tree))
 
 
-__all__ = ["MODELLED_RULES", "conv1d_output_length", "convolution_flops", "has_convolutions", "patch_convolution_flops"]
+__all__ = ["MODELLED_RULES", "conv1d_output_length", "convolution_flops", "has_convolutions", "patch_convolution_flops",
+           "patch_convolution_inputs", "subsampling_outputs"]

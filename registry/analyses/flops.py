@@ -27,7 +27,8 @@ tokens, the terms Hoffmann et al. 2022 (arXiv 2203.15556, Appendix F) list:
 * ``convolution``: a speech model's convolutions with ``audio`` (``--audio-seconds``), 2 FLOPs per weight per
   output position of each convolution, its output length from its kernel, stride and padding as transformers'
   modules compute it (:mod:`registry.analyses.convolutions`: wav2vec2's feature encoder and positional
-  convolution, Whisper's ``conv1`` and ``conv2``, Parakeet's convolution modules); without ``audio`` they count 0,
+  convolution, Whisper's ``conv1`` and ``conv2``, the conformers' convolution modules and ``Conv2d`` subsampling of
+  Parakeet, Phi-4-multimodal and Gemma 4); without ``audio`` they count 0,
   and a note says so (their lengths follow from the audio's); with ``images``, a vision tower's patch convolution
   (stride = kernel: ``2 · weights`` per patch);
 * ``other``: any other linear layer (a pooler, an MLM transform), 2 FLOPs per weight.

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from registry.analyses.convolutions import patch_convolution_flops
+from registry.analyses.convolutions import patch_convolution_flops, patch_convolution_inputs
 from registry.analyses.flops_terms import TERMS, forward_terms
 from registry.analyses.saved_tensors import saved_activations
 from registry.blocks import Module
@@ -150,7 +150,9 @@ def image_activations(model: Model, plan: ImagePlan, seq: int, batch: int, eleme
                       recompute: str, tp: int = 1, sequence_parallel: bool = False) -> tuple[int, int, int]:
     """Training activations (autograd's) with images: (one GPU holding all, one GPU's share under ``tp``,
     logits and loss): the language model over ``seq`` tokens (text and images), the vision tower over
-    each crop's patches of every image of the ``batch`` sequences."""
+    each crop's patches of every image of the ``batch`` sequences, and the input its patch convolution keeps
+    (:func:`registry.analyses.convolutions.patch_convolution_inputs`: the pixels, in the model's dtype as transformers
+    casts them; not split by ``tp``)."""
     whole = gpu = logits = 0
     if _has(model, "text"):
         text = only_part(model.architecture, "text")
@@ -159,9 +161,10 @@ def image_activations(model: Model, plan: ImagePlan, seq: int, batch: int, eleme
         gpu = saved_activations(text, seq, batch, element_bytes, attention, recompute, tp, sequence_parallel).total
     if _has(model, "vision"):
         tower, runs = only_part(model.architecture, "vision"), batch * plan.count * plan.per_image.crops
-        whole += saved_activations(tower, plan.per_image.patches, runs, element_bytes, attention, recompute).total
-        gpu += saved_activations(tower, plan.per_image.patches, runs, element_bytes, attention, recompute, tp,
-                                 sequence_parallel).total  # fmt: skip
+        pixels = runs * element_bytes * patch_convolution_inputs(tower, plan.per_image.patches)  # whole on each GPU
+        whole += pixels + saved_activations(tower, plan.per_image.patches, runs, element_bytes, attention, recompute).total
+        gpu += pixels + saved_activations(tower, plan.per_image.patches, runs, element_bytes, attention, recompute, tp,
+                                          sequence_parallel).total  # fmt: skip
     return whole, gpu, logits
 
 

@@ -61,7 +61,9 @@ class AudioFrames:
     """``seconds`` of audio in a model: ``windows`` runs of the audio encoder over ``positions`` each;
     ``tokens`` in the language model's sequence (0: the model has no language model over the audio);
     ``samples`` the audio samples it starts from; ``projected`` the positions the projector runs over when they are
-    not the tokens (0: the tokens; Qwen2-Audio projects every pooled position, then keeps the audio's tokens)."""
+    not the tokens (0: the tokens; Qwen2-Audio projects every pooled position, then keeps the audio's tokens);
+    ``features`` the feature frames a subsampling front end takes (``conformer``, ``fbank``, ``mel``; else 0), once
+    for all windows."""
 
     seconds: Fraction
     samples: int
@@ -69,6 +71,7 @@ class AudioFrames:
     positions: int
     tokens: int = 0
     projected: int = 0
+    features: int = 0
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,9 @@ class AudioRule:
     token (empty: the model has no language model over the audio); ``long``: ``refuse`` or ``windows`` for
     audio longer than one window; ``note``: what it assumes, for the outputs; ``fbank``'s ``win_length`` (samples a
     frame), ``reduction`` (the hyper-parameter of the subsampling's time reduction), ``compression`` (frames a
-    token) and ``chunk`` (positions a window).
+    token) and ``chunk`` (positions a window); ``mel_bins``: the feature frames' height, which a ``Conv2d`` subsampling
+    convolves with the time (``conformer``, ``fbank``, ``mel``): a hyper-parameter's name (Parakeet's
+    ``num_mel_bins``), or a number the model's feature extractor fixes (Gemma 4's 128); 0 for none.
     """
 
     label: str
@@ -103,6 +108,7 @@ class AudioRule:
     chunk: int = 500
     pad_multiple: int = 128
     cap: int = 750
+    mel_bins: str | int = 0
 
     def fields(self) -> tuple[str, ...]:
         """The hyper-parameters or config fields the rule reads (what a TOML spec keeps: ``[audio]``)."""
@@ -134,8 +140,9 @@ class AudioRule:
         fbank = (self.win_length, int(value(self.reduction)), self.compression, self.chunk) if self.kind == "fbank" else ()
         if self.kind == "mel":
             fbank = (self.win_length, self.pad_multiple, self.cap, 0)
+        mel_bins = int(value(self.mel_bins)) if isinstance(self.mel_bins, str) else self.mel_bins
         return AudioInputs(self.label, self.kind, self.sample_rate, self.hop_length, self.window_seconds, kernels,
-                           strides, stack, self.long, self.note, self.part, fbank)  # fmt: skip
+                           strides, stack, self.long, self.note, self.part, fbank, mel_bins)  # fmt: skip
 
 
 def conv_output_length(length: int, kernels: tuple[int, ...], strides: tuple[int, ...]) -> int:
@@ -161,6 +168,7 @@ class AudioInputs:
     note: str = ""
     part: str = ""
     fbank: tuple[int, int, int, int] | tuple[()] = ()
+    mel_bins: int = 0
 
     def at(self, seconds: Fraction) -> AudioFrames:
         """``seconds`` of audio in this model. Raises ValueError when the rule cannot take them."""
@@ -172,10 +180,10 @@ class AudioInputs:
         if self.kind == "pooled":
             return self._pooled(seconds, samples)
         if self.kind == "conformer":
-            positions = samples // self.hop_length + 1  # the STFT's centred frames
+            features = positions = samples // self.hop_length + 1  # the STFT's centred frames
             for kernel, stride in zip(self.kernels, self.strides):
                 positions = (positions + 2 * ((kernel - 1) // 2) - kernel) // stride + 1
-            return AudioFrames(seconds, samples, 1, positions)
+            return AudioFrames(seconds, samples, 1, positions, features=features)
         if self.kind == "samples":
             frames = conv_output_length(samples, self.kernels, self.strides)
             if frames < 1:
@@ -202,7 +210,8 @@ class AudioInputs:
         for _ in range(int(math.log2(reduction))):
             positions = (positions - 1) // 2 + 1
         windows = math.ceil(positions / chunk)
-        return AudioFrames(seconds, samples, windows, chunk if windows > 1 else positions, math.ceil(frames / compression))
+        return AudioFrames(seconds, samples, windows, chunk if windows > 1 else positions, math.ceil(frames / compression),
+                           features=frames)  # fmt: skip
 
 
     def _pooled(self, seconds: Fraction, samples: int) -> AudioFrames:
@@ -225,8 +234,11 @@ class AudioInputs:
             raise ValueError(f"{_show(seconds)} s is longer than the feature extractor's {self.window_seconds} s "
                              f"(it cuts the rest: give at most {self.window_seconds})")  # fmt: skip
 
+        def frames(n: int) -> int:
+            return (n + win_length // 2 - win_length - 1) // self.hop_length + 1
+
         def positions(n: int) -> int:
-            t = (n + win_length // 2 - win_length - 1) // self.hop_length + 1
+            t = frames(n)
             for _ in range(2):
                 t = (t - 1) // 2 + 1
             return t
@@ -235,7 +247,7 @@ class AudioInputs:
         if tokens < 1:
             raise ValueError(f"{_show(seconds)} s is {samples:,} samples, too short for one audio token")
         padded = -(-samples // multiple) * multiple
-        return AudioFrames(seconds, samples, 1, positions(padded), min(tokens, cap))
+        return AudioFrames(seconds, samples, 1, positions(padded), min(tokens, cap), features=frames(padded))
 
 
 def _show(seconds: Fraction) -> str:
