@@ -603,7 +603,9 @@ ROWS: list[Row] = [
                   R({"max_decoder_position_embeddings": 0}, "max_decoder_position_embeddings", "must be >= 1"))),
     Row("lfm2", lm("Lfm2"),
         {**TOKENS_2025, **ATTENTION_2025, "num_hidden_layers": ints(1, 4), "conv_L_cache": ints(1, 4),
-         "conv_bias": flag, "intermediate_size": ints(2, 40), "~by_index": flag,  # the attention layers by index instead
+         # intermediate_size from 3: 2 becomes int(2 · 2/3) = 1, then int(0.5 · 1) = 0 with a multiplier of 0.5, a
+         # feed-forward of width 0 that transformers builds empty and registry refuses
+         "conv_bias": flag, "intermediate_size": ints(3, 40), "~by_index": flag,  # the attention layers by index instead
          "layer_types": when("~by_index", just(None), list_of(one_of("conv", "full_attention"), "num_hidden_layers")),
          "full_attn_idxs": when("~by_index", maybe(layers_of("num_hidden_layers", 4))),
          "block_auto_adjust_ff_dim": flag, "block_multiple_of": ints(1, 8),
