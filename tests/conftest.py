@@ -12,6 +12,10 @@ set), a missing reference dependency fails the run instead of skipping the tests
 
 Skips for other reasons (a file that root can read despite chmod 000, no ``/dev/fd``) stay
 skips. tests/test_ci_strict.py checks all of this in a subprocess.
+
+Under CI, hypothesis is also derandomized (each property test draws the same examples every run),
+so that a submission lands or not on what it changed; a run without ``CI`` draws new examples each
+time and keeps finding new cases.
 """
 
 from __future__ import annotations
@@ -33,6 +37,13 @@ SPECS = ROOT / "specs"
 def strict_ci() -> bool:
     """True when the environment variable CI is "true" (any case): missing references fail."""
     return os.environ.get("CI", "").strip().lower() == "true"
+
+
+if strict_ci():
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("ci", derandomize=True)
+    _hypothesis_settings.load_profile("ci")
 
 
 # --- CI: missing reference dependencies fail -----------------------------------------------------
