@@ -2,7 +2,8 @@
 ``qwen3vl_merger``), rows of data read as :mod:`registry.plugins.gguf_mmproj` reads the others.
 
 Qwen's patch merger is part of transformers' vision tower (``model.visual``): the files hold the vision part
-alone. Their language models' GGUFs are llama.cpp's ``qwen2vl`` (a Qwen2 decoder) and ``qwen3vl`` (a Qwen3 one).
+alone. Their language models' GGUFs are llama.cpp's ``qwen2vl`` (a Qwen2 decoder), ``qwen3vl`` (a Qwen3 one) and
+``qwen3vlmoe`` (a Qwen3-MoE one, with the same ``qwen3vl_merger`` mmproj: the pair is the whole Qwen3-VL-MoE).
 """
 
 from __future__ import annotations
@@ -112,6 +113,13 @@ def _qwen3_vl(meta: GgufMetadata, config: dict[str, Any]) -> None:
     config["text_config"]["hidden_size"] = vision["out_hidden_size"]
 
 
+#: Qwen3-VL-MoE's mmproj is Qwen3-VL's (convert_hf_to_gguf's Qwen3VLVisionModel converts both, projector type
+#: qwen3vl_merger); with llama.cpp's qwen3vlmoe language model (Qwen3VLMoeTextModel, a Qwen3-MoE decoder whose fused
+#: experts it splits and transposes into ffn_*_exps) the pair is the whole qwen3_vl_moe, its sub-configs its own types.
+QWEN3_VL_MOE = {"model_type": "qwen3_vl_moe", "architectures": ["Qwen3VLMoeForConditionalGeneration"],
+                "vision_config": {"model_type": "qwen3_vl_moe_vision"}, "text_config": {"model_type": "qwen3_vl_moe_text"}}
+
+
 ROWS = (
     # Qwen2.5-VL: the patch merger is part of transformers' vision tower (no projector part); its language model's
     # GGUF is llama.cpp's qwen2vl architecture (a Qwen2 decoder), read as qwen2_5_vl_text in the composite
@@ -140,9 +148,10 @@ ROWS = (
            vision={"model_type": "qwen3_vl_vision"},
            text={"model_type": "qwen3_vl_text", "num_hidden_layers": 1, "intermediate_size": 1,
                  "num_attention_heads": 1, "num_key_value_heads": 1, "head_dim": 1, "vocab_size": 1},
-           completes=("qwen3vl",), text_model_type="qwen3_vl_text",
+           completes=("qwen3vl", "qwen3vlmoe"), text_model_type="qwen3_vl_text",
+           completes_as={"qwen3vlmoe": QWEN3_VL_MOE},
            description="Qwen3-VL's vision tower (position embedding, patch merger, deepstack mergers); with a qwen3vl "
-           "GGUF: the whole qwen3_vl model"),
+           "GGUF: the whole qwen3_vl model, with a qwen3vlmoe GGUF the whole qwen3_vl_moe"),
 )  # fmt: skip
 
 

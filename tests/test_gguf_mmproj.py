@@ -198,8 +198,8 @@ def part_counts(model) -> dict[str, int]:
 
 def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[str, tuple[int, ...]]:
     """The mmproj GGUF of ``model``'s vision tower and projector, as llama.cpp's converter writes it."""
-    pixtral, qwen = config.model_type == "mistral3", config.model_type in ("qwen2_5_vl", "qwen2_vl", "qwen3_vl")
-    qwen3 = config.model_type == "qwen3_vl"
+    pixtral, qwen = config.model_type == "mistral3", config.model_type in ("qwen2_5_vl", "qwen2_vl", "qwen3_vl", "qwen3_vl_moe")
+    qwen3 = config.model_type in ("qwen3_vl", "qwen3_vl_moe")  # Qwen3VLVisionModel converts both
     vision = config.vision_config
     qwen2 = config.model_type == "qwen2_vl"  # Qwen2VLVisionModel: embed_dim the width, hidden_size the "ffn" length
     layers = vision.depth if qwen else vision.num_hidden_layers

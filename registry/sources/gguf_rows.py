@@ -33,7 +33,7 @@ from registry.contracts import REQUIRED, GgufArchitecture, GgufMetadata
 from registry.errors import SpecError
 from registry.sources.dotted import put_dotted
 
-__all__ = ["mtp_blocks", "row_config", "row_tensors"]
+__all__ = ["merge_fields", "mtp_blocks", "row_config", "row_tensors"]
 
 _KINDS = (".weight", ".bias")
 
@@ -62,7 +62,7 @@ def row_config(arch: GgufArchitecture, meta: GgufMetadata) -> dict[str, Any]:
         config[field] -= tail
     for name, tensor in arch.presence.items():
         put_dotted(config, name, (tensor.removeprefix("!") in meta.tensors) != tensor.startswith("!"))
-    _merge(config, copy.deepcopy(dict(arch.fixed)))  # a list the mapping may keep is the file's own
+    merge_fields(config, copy.deepcopy(dict(arch.fixed)))  # a list the mapping may keep is the file's own
     if arch.rule is not None:
         arch.rule(meta, config)
     return config
@@ -74,11 +74,11 @@ def mtp_blocks(meta: GgufMetadata) -> int:
     return meta.int(f"{meta.arch}.nextn_predict_layers", 0, minimum=0)
 
 
-def _merge(config: dict[str, Any], fixed: dict[str, Any]) -> None:
+def merge_fields(config: dict[str, Any], fixed: dict[str, Any]) -> None:
     """The ``fixed`` fields over ``config``'s, a sub-config merged field by field."""
     for key, value in fixed.items():
         if isinstance(value, dict) and isinstance(config.get(key), dict):
-            _merge(config[key], value)
+            merge_fields(config[key], value)
         else:
             config[key] = value
 
