@@ -81,11 +81,13 @@ def _qwen2_vl(meta: GgufMetadata, config: dict[str, Any]) -> None:
 #: bias, the learned position embedding (V_ENC_EMBD_POS, "visual.pos_embed"), ungated ``linear_fc1``/``fc2`` MLPs; the
 #: merger's ``norm`` as V_POST_NORM and ``linear_fc1``/``fc2`` as ``mm.0``/``mm.2``; each deepstack merger as
 #: V_DS_NORM/FC1/FC2 (``v.deepstack.<n>.norm``/``fc1``/``fc2``), ``n`` the block feeding it, not its place in the list.
+#: Unlike Qwen2-VL's, its ``modify_tensors`` keeps the fused ``attn.qkv`` (V_ENC_ATTN_QKV, ``v.blk.<i>.attn_qkv``);
+#: split ``attn_q``/``attn_k``/``attn_v`` (as clip.cpp also loads) are read too.
 QWEN3_VL = {**{k: v for k, v in QWEN2_VL.items() if k not in ("ffn_up", "ffn_down", "v.post_ln", "mm.0", "mm.2")},
             "v.patch_embd.bias": "model.visual.patch_embed.proj.bias", "v.position_embd": "model.visual.pos_embed",
             "ffn_up": "mlp.linear_fc1", "ffn_down": "mlp.linear_fc2", "v.post_ln": "model.visual.merger.norm",
             "mm.0": "model.visual.merger.linear_fc1", "mm.2": "model.visual.merger.linear_fc2",
-            "norm": "norm", "fc1": "linear_fc1", "fc2": "linear_fc2"}  # fmt: skip
+            "norm": "norm", "fc1": "linear_fc1", "fc2": "linear_fc2", "attn_qkv": "attn.qkv"}  # fmt: skip
 QWEN3_VL_KEYS = {**QWEN25_VL_KEYS, "vision.feed_forward_length": "vision_config.intermediate_size"}
 #: The key listing, per block, whether it feeds a deepstack merger (``GGUFWriter.add_vision_is_deepstack_layers``).
 DEEPSTACK = "clip.vision.is_deepstack_layers"

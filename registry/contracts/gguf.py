@@ -125,7 +125,11 @@ class GgufArchitecture:
       ``qwen2_5_vl_text`` in ``qwen2_5_vl``); "" keeps the row's;
     * ``completes_as``: language-model architecture -> config fields set over the composite's (merged field by
       field, after the language model's ``text_config``) when the file completes that architecture: one mmproj
-      completing two composites (Qwen3-VL's ``qwen3vl_merger`` with ``qwen3vlmoe``: the whole ``qwen3_vl_moe``).
+      completing two composites (Qwen3-VL's ``qwen3vl_merger`` with ``qwen3vlmoe``: the whole ``qwen3_vl_moe``);
+    * ``text_ignores``: language-model architecture -> fields of its row's config that the composite's
+      language-model type does not have, left out when the file completes that architecture (``glm4``'s
+      ``attention_bias`` and ``head_dim``, which GLM-4.1V's ``glm4v_text`` fixes; a wrong width still shows as a
+      tensor of another shape).
     """
 
     name: str
@@ -153,6 +157,7 @@ class GgufArchitecture:
     completes: tuple[str, ...] = ()
     text_model_type: str = ""
     completes_as: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    text_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def architecture(self) -> str:
@@ -192,6 +197,11 @@ class GgufArchitecture:
                     for k, v in self.completes_as.items()):  # fmt: skip
                 return (f"GGUF architecture {self.name!r}: completes_as must map architectures of completes to "
                         "mappings of config fields")  # fmt: skip
+            if not isinstance(self.text_ignores, Mapping) or not all(
+                    k in self.completes and isinstance(v, tuple) and all(isinstance(f, str) for f in v)
+                    for k, v in self.text_ignores.items()):  # fmt: skip
+                return (f"GGUF architecture {self.name!r}: text_ignores must map architectures of completes to "
+                        "tuples of config fields")  # fmt: skip
             if self.mtp and "block_count" not in self.keys:
                 return f"GGUF architecture {self.name!r}: mtp needs the block_count key (whose count it cuts)"
             if ("/" in self.name) != bool(self.selected_by):
@@ -212,4 +222,4 @@ class GgufArchitecture:
         """The plugin code and data this mapping runs, with its code objects (see ``Family.fingerprint``)."""
         return (*code_of(self.config, self.tensor_name, self.rule), self.keys, self.tensors, self.variants, self.renumbered,
                 self.mtp, self.mtp_tensors, self.presence, self.fixed, self.vocab, self.blocks, self.selected_by,
-                self.parts, self.completes, self.text_model_type, self.completes_as)
+                self.parts, self.completes, self.text_model_type, self.completes_as, self.text_ignores)

@@ -126,11 +126,16 @@ def _pair_config(checkpoint: Checkpoint) -> tuple[dict[str, Any], str, list[str]
     if width is not None and own is not None and width != own:  # the projector maps to another model's width
         raise SpecError(checkpoint.path, "", f"{_name(mmproj)} ({arch.name}) projects to width {width} "
                         f"(clip.vision.projection_dim), {_name(text)} is {own} wide: they are not one model's")  # fmt: skip
+    for ignored in arch.text_ignores.get(text_arch.architecture, ()):  # fields the composite's text type has not
+        if ignored != "tie_word_embeddings":  # that one moves to the top level (below)
+            text_config.pop(ignored, None)
     if arch.text_model_type:  # read as the composite's own language-model type (shapes the same)
         text_config["model_type"] = arch.text_model_type
     data["text_config"] = text_config
     if "tie_word_embeddings" in text_config:  # the composite's top-level field ties the language model's head
         data["tie_word_embeddings"] = text_config["tie_word_embeddings"]
+        if "tie_word_embeddings" in arch.text_ignores.get(text_arch.architecture, ()):
+            del text_config["tie_word_embeddings"]
     # the composite this pair makes, when not the row's own (a deep copy: the row's data stays as registered)
     merge_fields(data, copy.deepcopy(dict(arch.completes_as.get(text_arch.architecture, {}))))
     notes = [f"{_name(text)}: {n}" for n in text_meta.notes] + [f"{_name(mmproj)}: {n}" for n in meta.notes]
