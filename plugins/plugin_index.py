@@ -234,6 +234,7 @@ GGUF_MODULES: dict[str, str] = {
     'bitnet': 'registry.plugins.gguf_wave3',
     'bloom': 'registry.plugins.gguf_wave3',
     'clip/gemma3': 'registry.plugins.gguf_mmproj',
+    'clip/gemma4v': 'registry.plugins.gguf_mmproj_gemma4',
     'clip/glm4v': 'registry.plugins.gguf_mmproj_glm',
     'clip/idefics3': 'registry.plugins.gguf_mmproj_more',
     'clip/internvl': 'registry.plugins.gguf_mmproj_more',

@@ -106,7 +106,7 @@ class GgufArchitecture:
       absence sets it true);
     * ``fixed``: config fields the architecture sets whatever the file says;
     * ``not_parameters``: GGUF tensors that are not parameters (llama 3's ``rope_freqs``; a name inside
-      ``blk.<i>.`` for every block);
+      ``blk.<i>.`` for every block; ``<group>.<rest>`` for ``<group>.<n>.<rest>`` of a ``renumbered`` group);
     * ``rule``: a function ``rule(meta, config)`` that edits the config where the logic is real;
     * ``vocab``: the tensor whose rows are ``vocab_size`` ("" for a file without a vocabulary: an mmproj);
     * ``blocks``: the prefix of block tensors (``blk``; ``v.blk`` for a vision tower);

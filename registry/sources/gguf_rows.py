@@ -154,6 +154,16 @@ def _split(info: TensorInfo, target: str, flat: bool, path: str) -> list[TensorI
                        info.overhead // experts, (info.name,), flat or info.flat) for e in range(experts)]  # fmt: skip
 
 
+def _grouped(arch: GgufArchitecture, name: str) -> bool:
+    """Whether ``name`` is ``<group>.<n>.<rest>`` of a ``renumbered`` group whose ``<group>.<rest>`` is not a
+    parameter (Gemma 4's ``a.blk.<n>.attn_q.input_max``)."""
+    for group in arch.renumbered:
+        m = re.fullmatch(rf"{re.escape(group)}\.\d+\.(.+)", name)
+        if m and f"{group}.{m[1]}" in arch.not_parameters:
+            return True
+    return False
+
+
 def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo], path: str,
                 meta: GgufMetadata | None = None) -> tuple[list[TensorInfo], list[str]]:  # fmt: skip
     """``tensors`` (a GGUF file's) under their checkpoint names, and the names of those that are not parameters.
@@ -174,7 +184,7 @@ def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo], path: str,
             mapping.update(instead)
     for info in tensors:
         block = _block(arch, info.name)
-        if info.name in arch.not_parameters or (block and block[2] in arch.not_parameters):
+        if info.name in arch.not_parameters or (block and block[2] in arch.not_parameters) or _grouped(arch, info.name):
             skipped.append(info.name)
             continue
         target = _target(arch, mapping, info.name, ranks, layers)
