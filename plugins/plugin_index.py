@@ -238,6 +238,7 @@ GGUF_MODULES: dict[str, str] = {
     'clip/glm4v': 'registry.plugins.gguf_mmproj_glm',
     'clip/idefics3': 'registry.plugins.gguf_mmproj_more',
     'clip/internvl': 'registry.plugins.gguf_mmproj_more',
+    'clip/kimik25': 'registry.plugins.gguf_mmproj_kimi',
     'clip/lfm2': 'registry.plugins.gguf_mmproj_more',
     'clip/llama4': 'registry.plugins.gguf_mmproj_llama4',
     'clip/mlp': 'registry.plugins.gguf_mmproj',
