@@ -246,6 +246,7 @@ GGUF_MODULES: dict[str, str] = {
     'clip/qwen2.5vl_merger': 'registry.plugins.gguf_mmproj_qwen',
     'clip/qwen2vl_merger': 'registry.plugins.gguf_mmproj_qwen',
     'clip/qwen3vl_merger': 'registry.plugins.gguf_mmproj_qwen',
+    'clip/voxtral': 'registry.plugins.gguf_mmproj_audio',
     'cohere2': 'registry.plugins.gguf_wave3',
     'command-r': 'registry.plugins.gguf_wave3',
     'deepseek2': 'registry.plugins.gguf_moe',
