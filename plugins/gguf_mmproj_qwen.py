@@ -1,5 +1,5 @@
 """llama.cpp's mmproj files of the Qwen vision-language models (``qwen2vl_merger``, ``qwen2.5vl_merger``,
-``qwen3vl_merger``), rows of data read as :mod:`registry.plugins.gguf_mmproj` reads the others.
+``qwen3vl_merger``) and of EXAONE 4.5 (``exaone4_5``, Qwen2.5-VL's tower layout), rows of data read as :mod:`registry.plugins.gguf_mmproj` reads the others.
 
 Qwen's patch merger is part of transformers' vision tower (``model.visual``): the files hold the vision part
 alone. Their language models' GGUFs are llama.cpp's ``qwen2vl`` (a Qwen2 decoder), ``qwen3vl`` (a Qwen3 one) and
@@ -122,7 +122,38 @@ QWEN3_VL_MOE = {"model_type": "qwen3_vl_moe", "architectures": ["Qwen3VLMoeForCo
                 "vision_config": {"model_type": "qwen3_vl_moe_vision"}, "text_config": {"model_type": "qwen3_vl_moe_text"}}
 
 
+#: EXAONE 4.5's tower (Exaone4_5_VisionModel, Qwen2.5-VL's layout): Exaone4_5VisionModel in llama.cpp's
+#: ``conversion/exaone.py`` keeps the grouped-query ``attn.qkv`` fused (``v.blk.<i>.attn_qkv``); the rest as Qwen2.5-VL's.
+EXAONE4_5 = {**{k: v for k, v in QWEN25_VL.items() if k not in ("attn_q", "attn_k", "attn_v")}, "attn_qkv": "attn.qkv"}
+
+
+def _exaone4_5(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (EXAONE 4.5): as Qwen2.5-VL's; the key/value heads from the fused ``attn_qkv`` (the query heads' rows and
+    twice the key/value heads', each ``width / heads`` wide), which ``clip.vision.attention.head_count_kv`` must not
+    contradict."""
+    _qwen25_vl(meta, config)
+    vision = config["vision_config"]
+    heads, rows = vision["num_heads"], meta.rows("v.blk.0.attn_qkv.weight")
+    head = vision["hidden_size"] // heads if heads else 0
+    kv = (rows // head - heads) // 2 if rows and head else 0
+    if kv < 1 or (heads + 2 * kv) * head != rows or heads % kv:
+        raise meta.error("v.blk.0.attn_qkv.weight", f"{rows} rows are not {heads} query heads and as many key as value "
+                         f"heads, {head} wide")  # fmt: skip
+    if meta.int("clip.vision.attention.head_count_kv", kv) != kv:
+        raise meta.error("clip.vision.attention.head_count_kv", f"{meta.data['clip.vision.attention.head_count_kv']} "
+                         f"is not the {kv} key/value heads of v.blk.0.attn_qkv.weight")  # fmt: skip
+    vision["num_key_value_heads"] = kv
+
+
 ROWS = (
+    # EXAONE 4.5: Qwen2.5-VL's tower with grouped-query attention; its language model's GGUF is llama.cpp's exaone4
+    mmproj("exaone4_5", "exaone4_5", "Exaone4_5_ForConditionalGeneration", EXAONE4_5,
+           layers="model.visual.blocks", keys=QWEN25_VL_KEYS, rule=_exaone4_5, parts=("vision",),
+           vision={"model_type": "exaone4_5_vision"},
+           text={"model_type": "exaone4", "num_hidden_layers": 1, "intermediate_size": 1, "num_attention_heads": 1,
+                 "num_key_value_heads": 1, "head_dim": 1, "vocab_size": 1},
+           completes=("exaone4",), description="EXAONE 4.5's vision tower (grouped-query attention, patch merger); "
+           "with an exaone4 GGUF: the whole exaone4_5 model"),
     # Qwen2.5-VL: the patch merger is part of transformers' vision tower (no projector part); its language model's
     # GGUF is llama.cpp's qwen2vl architecture (a Qwen2 decoder), read as qwen2_5_vl_text in the composite
     mmproj("qwen2.5vl_merger", "qwen2_5_vl", "Qwen2_5_VLForConditionalGeneration", QWEN25_VL,
@@ -159,6 +190,6 @@ ROWS = (
 
 @hookimpl
 def register_gguf_architectures(register):
-    """llama.cpp's mmproj files of Qwen2-VL, Qwen2.5-VL and Qwen3-VL, one row per projector type (ROWS)."""
+    """llama.cpp's mmproj files of Qwen2-VL, Qwen2.5-VL, Qwen3-VL and EXAONE 4.5, one row per projector type (ROWS)."""
     for row in ROWS:
         register(row)

@@ -233,6 +233,7 @@ GGUF_MODULES: dict[str, str] = {
     'bert': 'registry.plugins.gguf_encoders',
     'bitnet': 'registry.plugins.gguf_wave3',
     'bloom': 'registry.plugins.gguf_wave3',
+    'clip/exaone4_5': 'registry.plugins.gguf_mmproj_qwen',
     'clip/gemma3': 'registry.plugins.gguf_mmproj',
     'clip/gemma4v': 'registry.plugins.gguf_mmproj_gemma4',
     'clip/glm4v': 'registry.plugins.gguf_mmproj_glm',
