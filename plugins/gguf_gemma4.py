@@ -93,7 +93,7 @@ ROWS = (
             "post_ffw_norm_1": "post_feedforward_layernorm_1", "post_ffw_norm_2": "post_feedforward_layernorm_2",
             "layer_output_scale.weight": "layer_scalar",
         },  # fmt: skip
-        presence=TIED, description="Gemma 4's language model (with its mmproj unread: the text model)",
+        presence=TIED, description="Gemma 4's language model; with its mmproj: the whole model",
     ),
 )
 

@@ -118,16 +118,20 @@ def mmproj(projector_type: str, model_type: str, cls: str, tensors: dict[str, st
            renumbered: dict | None = None,
            presence: dict | None = None, not_parameters: tuple[str, ...] = (), rule=None,
            parts: tuple[str, ...] = ("vision", "projector"), text_model_type: str = "",
+           completes_as: dict | None = None, text_ignores: dict | None = None, audio: dict | None = None,
            description: str = "") -> GgufArchitecture:  # fmt: skip
     """A row of an mmproj file of ``projector_type``: the composite ``model_type`` it reads as, its
-    tensors, the sub-config fields the file does not say (``vision``; ``text``: the stand-in for the
-    language model, its width read from ``projection_dim``)."""
+    tensors, the sub-config fields the file does not say (``vision``, none for an audio-only file; ``audio``;
+    ``text``: the stand-in for the language model, its width read from ``projection_dim``)."""
+    fixed = {**({"vision_config": vision} if vision else {}), **({"audio_config": audio} if audio else {}),
+             "text_config": text}
     return GgufArchitecture(
         f"clip/{projector_type}", description=description, selected_by=PROJECTOR_TYPE, model_type=model_type,
         classes=(cls,), vocab="", blocks="v.blk", layers=layers, keys=VISION_KEYS if keys is None else keys,
-        tensors=tensors, fixed={"vision_config": vision, "text_config": text}, presence=presence or {}, rule=rule,
+        tensors=tensors, fixed=fixed, presence=presence or {}, rule=rule,
         renumbered=renumbered or {},
         parts=parts, completes=completes, text_model_type=text_model_type, not_parameters=not_parameters,
+        completes_as=completes_as or {}, text_ignores=text_ignores or {},
     )  # fmt: skip
 
 

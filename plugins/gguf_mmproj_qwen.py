@@ -1,8 +1,9 @@
 """llama.cpp's mmproj files of the Qwen vision-language models (``qwen2vl_merger``, ``qwen2.5vl_merger``,
-``qwen3vl_merger``), rows of data read as :mod:`registry.plugins.gguf_mmproj` reads the others.
+``qwen3vl_merger``) and of EXAONE 4.5 (``exaone4_5``, Qwen2.5-VL's tower layout), rows of data read as :mod:`registry.plugins.gguf_mmproj` reads the others.
 
 Qwen's patch merger is part of transformers' vision tower (``model.visual``): the files hold the vision part
-alone. Their language models' GGUFs are llama.cpp's ``qwen2vl`` (a Qwen2 decoder) and ``qwen3vl`` (a Qwen3 one).
+alone. Their language models' GGUFs are llama.cpp's ``qwen2vl`` (a Qwen2 decoder), ``qwen3vl`` (a Qwen3 one) and
+``qwen3vlmoe`` (a Qwen3-MoE one, with the same ``qwen3vl_merger`` mmproj: the pair is the whole Qwen3-VL-MoE).
 """
 
 from __future__ import annotations
@@ -80,11 +81,13 @@ def _qwen2_vl(meta: GgufMetadata, config: dict[str, Any]) -> None:
 #: bias, the learned position embedding (V_ENC_EMBD_POS, "visual.pos_embed"), ungated ``linear_fc1``/``fc2`` MLPs; the
 #: merger's ``norm`` as V_POST_NORM and ``linear_fc1``/``fc2`` as ``mm.0``/``mm.2``; each deepstack merger as
 #: V_DS_NORM/FC1/FC2 (``v.deepstack.<n>.norm``/``fc1``/``fc2``), ``n`` the block feeding it, not its place in the list.
+#: Unlike Qwen2-VL's, its ``modify_tensors`` keeps the fused ``attn.qkv`` (V_ENC_ATTN_QKV, ``v.blk.<i>.attn_qkv``);
+#: split ``attn_q``/``attn_k``/``attn_v`` (as clip.cpp also loads) are read too.
 QWEN3_VL = {**{k: v for k, v in QWEN2_VL.items() if k not in ("ffn_up", "ffn_down", "v.post_ln", "mm.0", "mm.2")},
             "v.patch_embd.bias": "model.visual.patch_embed.proj.bias", "v.position_embd": "model.visual.pos_embed",
             "ffn_up": "mlp.linear_fc1", "ffn_down": "mlp.linear_fc2", "v.post_ln": "model.visual.merger.norm",
             "mm.0": "model.visual.merger.linear_fc1", "mm.2": "model.visual.merger.linear_fc2",
-            "norm": "norm", "fc1": "linear_fc1", "fc2": "linear_fc2"}  # fmt: skip
+            "norm": "norm", "fc1": "linear_fc1", "fc2": "linear_fc2", "attn_qkv": "attn.qkv"}  # fmt: skip
 QWEN3_VL_KEYS = {**QWEN25_VL_KEYS, "vision.feed_forward_length": "vision_config.intermediate_size"}
 #: The key listing, per block, whether it feeds a deepstack merger (``GGUFWriter.add_vision_is_deepstack_layers``).
 DEEPSTACK = "clip.vision.is_deepstack_layers"
@@ -112,7 +115,45 @@ def _qwen3_vl(meta: GgufMetadata, config: dict[str, Any]) -> None:
     config["text_config"]["hidden_size"] = vision["out_hidden_size"]
 
 
+#: Qwen3-VL-MoE's mmproj is Qwen3-VL's (convert_hf_to_gguf's Qwen3VLVisionModel converts both, projector type
+#: qwen3vl_merger); with llama.cpp's qwen3vlmoe language model (Qwen3VLMoeTextModel, a Qwen3-MoE decoder whose fused
+#: experts it splits and transposes into ffn_*_exps) the pair is the whole qwen3_vl_moe, its sub-configs its own types.
+QWEN3_VL_MOE = {"model_type": "qwen3_vl_moe", "architectures": ["Qwen3VLMoeForConditionalGeneration"],
+                "vision_config": {"model_type": "qwen3_vl_moe_vision"}, "text_config": {"model_type": "qwen3_vl_moe_text"}}
+
+
+#: EXAONE 4.5's tower (Exaone4_5_VisionModel, Qwen2.5-VL's layout): Exaone4_5VisionModel in llama.cpp's
+#: ``conversion/exaone.py`` keeps the grouped-query ``attn.qkv`` fused (``v.blk.<i>.attn_qkv``); the rest as Qwen2.5-VL's.
+EXAONE4_5 = {**{k: v for k, v in QWEN25_VL.items() if k not in ("attn_q", "attn_k", "attn_v")}, "attn_qkv": "attn.qkv"}
+
+
+def _exaone4_5(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (EXAONE 4.5): as Qwen2.5-VL's; the key/value heads from the fused ``attn_qkv`` (the query heads' rows and
+    twice the key/value heads', each ``width / heads`` wide), which ``clip.vision.attention.head_count_kv`` must not
+    contradict."""
+    _qwen25_vl(meta, config)
+    vision = config["vision_config"]
+    heads, rows = vision["num_heads"], meta.rows("v.blk.0.attn_qkv.weight")
+    head = vision["hidden_size"] // heads if heads else 0
+    kv = (rows // head - heads) // 2 if rows and head else 0
+    if kv < 1 or (heads + 2 * kv) * head != rows or heads % kv:
+        raise meta.error("v.blk.0.attn_qkv.weight", f"{rows} rows are not {heads} query heads and as many key as value "
+                         f"heads, {head} wide")  # fmt: skip
+    if meta.int("clip.vision.attention.head_count_kv", kv) != kv:
+        raise meta.error("clip.vision.attention.head_count_kv", f"{meta.data['clip.vision.attention.head_count_kv']} "
+                         f"is not the {kv} key/value heads of v.blk.0.attn_qkv.weight")  # fmt: skip
+    vision["num_key_value_heads"] = kv
+
+
 ROWS = (
+    # EXAONE 4.5: Qwen2.5-VL's tower with grouped-query attention; its language model's GGUF is llama.cpp's exaone4
+    mmproj("exaone4_5", "exaone4_5", "Exaone4_5_ForConditionalGeneration", EXAONE4_5,
+           layers="model.visual.blocks", keys=QWEN25_VL_KEYS, rule=_exaone4_5, parts=("vision",),
+           vision={"model_type": "exaone4_5_vision"},
+           text={"model_type": "exaone4", "num_hidden_layers": 1, "intermediate_size": 1, "num_attention_heads": 1,
+                 "num_key_value_heads": 1, "head_dim": 1, "vocab_size": 1},
+           completes=("exaone4",), description="EXAONE 4.5's vision tower (grouped-query attention, patch merger); "
+           "with an exaone4 GGUF: the whole exaone4_5 model"),
     # Qwen2.5-VL: the patch merger is part of transformers' vision tower (no projector part); its language model's
     # GGUF is llama.cpp's qwen2vl architecture (a Qwen2 decoder), read as qwen2_5_vl_text in the composite
     mmproj("qwen2.5vl_merger", "qwen2_5_vl", "Qwen2_5_VLForConditionalGeneration", QWEN25_VL,
@@ -140,14 +181,15 @@ ROWS = (
            vision={"model_type": "qwen3_vl_vision"},
            text={"model_type": "qwen3_vl_text", "num_hidden_layers": 1, "intermediate_size": 1,
                  "num_attention_heads": 1, "num_key_value_heads": 1, "head_dim": 1, "vocab_size": 1},
-           completes=("qwen3vl",), text_model_type="qwen3_vl_text",
+           completes=("qwen3vl", "qwen3vlmoe"), text_model_type="qwen3_vl_text",
+           completes_as={"qwen3vlmoe": QWEN3_VL_MOE},
            description="Qwen3-VL's vision tower (position embedding, patch merger, deepstack mergers); with a qwen3vl "
-           "GGUF: the whole qwen3_vl model"),
+           "GGUF: the whole qwen3_vl model, with a qwen3vlmoe GGUF the whole qwen3_vl_moe"),
 )  # fmt: skip
 
 
 @hookimpl
 def register_gguf_architectures(register):
-    """llama.cpp's mmproj files of Qwen2-VL, Qwen2.5-VL and Qwen3-VL, one row per projector type (ROWS)."""
+    """llama.cpp's mmproj files of Qwen2-VL, Qwen2.5-VL, Qwen3-VL and EXAONE 4.5, one row per projector type (ROWS)."""
     for row in ROWS:
         register(row)

@@ -283,7 +283,7 @@ ROWS = (
     moe_row("qwen3vlmoe", "qwen3_moe", "Qwen3MoeForCausalLM", {**ATTENTION, **PRE_NORMS, **QK_NORM, **EXPERTS},
             {**EXPERT_KEYS, "expert_feed_forward_length": "moe_intermediate_size"},
             presence={"attention_bias": "blk.0.attn_q.bias"}, fixed={"decoder_sparse_step": 1, "mlp_only_layers": []},
-            description="Qwen3-VL-MoE's language model, read as qwen3_moe"),
+            description="Qwen3-VL-MoE's language model, read as qwen3_moe; with its mmproj: the whole model"),
     # GLM-5 (GlmMoeDsaModel): DeepSeek-V2's latent attention (kv_b_proj as attn_k_b / attn_v_b, by count) with the
     # lightning indexer, dense first layers, routed and shared experts with score biases; its MTP layer kept as the
     # last block under the checkpoint's number (unless --no-mtp)

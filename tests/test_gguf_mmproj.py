@@ -109,6 +109,8 @@ def qwen3_pieces(name: str, shape: tuple[int, ...], config) -> list[tuple[str, t
         return [(f"gguf:v.deepstack.{block}.{new}.{parts[4]}", shape)]
     if name == "visual.patch_embed.proj.bias":
         return [("gguf:v.patch_embd.bias", shape)]
+    if ".qkv." in name:  # kept fused (V_ENC_ATTN_QKV): Qwen3VLVisionModel does not split it
+        return [(name, shape)]
     return qwen_pieces(name, shape)
 
 
@@ -198,8 +200,8 @@ def part_counts(model) -> dict[str, int]:
 
 def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[str, tuple[int, ...]]:
     """The mmproj GGUF of ``model``'s vision tower and projector, as llama.cpp's converter writes it."""
-    pixtral, qwen = config.model_type == "mistral3", config.model_type in ("qwen2_5_vl", "qwen2_vl", "qwen3_vl")
-    qwen3 = config.model_type == "qwen3_vl"
+    pixtral, qwen = config.model_type == "mistral3", config.model_type in ("qwen2_5_vl", "qwen2_vl", "qwen3_vl", "qwen3_vl_moe")
+    qwen3 = config.model_type in ("qwen3_vl", "qwen3_vl_moe")  # Qwen3VLVisionModel converts both
     vision = config.vision_config
     qwen2 = config.model_type == "qwen2_vl"  # Qwen2VLVisionModel: embed_dim the width, hidden_size the "ffn" length
     layers = vision.depth if qwen else vision.num_hidden_layers
@@ -382,7 +384,7 @@ def test_an_unknown_projector_type_is_refused_naming_the_mapped_ones(tmp_path, c
     write_mmproj(model, config, path, projector_type="cogvlm")
     out, err = run(capsys, "count", path, code=2)
     assert err.count("\n") == 1 and "clip.projector_type: 'cogvlm' is not mapped" in err
-    assert "gemma3, idefics3, internvl, lfm2, llama4, mlp, pixtral, qwen2.5vl_merger, qwen2vl_merger, qwen3vl_merger" in err
+    assert "exaone4_5, gemma3, gemma4v, glm4v, idefics3, internvl, kimik25, lfm2, llama4, mlp, pixtral, qwen2.5vl_merger, qwen2vl_merger, qwen3vl_merger, voxtral" in err
 
 
 def test_a_pixtral_projector_without_patch_merger_is_refused(tmp_path, capsys):

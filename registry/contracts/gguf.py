@@ -106,7 +106,7 @@ class GgufArchitecture:
       absence sets it true);
     * ``fixed``: config fields the architecture sets whatever the file says;
     * ``not_parameters``: GGUF tensors that are not parameters (llama 3's ``rope_freqs``; a name inside
-      ``blk.<i>.`` for every block);
+      ``blk.<i>.`` for every block; ``<group>.<rest>`` for ``<group>.<n>.<rest>`` of a ``renumbered`` group);
     * ``rule``: a function ``rule(meta, config)`` that edits the config where the logic is real;
     * ``vocab``: the tensor whose rows are ``vocab_size`` ("" for a file without a vocabulary: an mmproj);
     * ``blocks``: the prefix of block tensors (``blk``; ``v.blk`` for a vision tower);
@@ -122,7 +122,14 @@ class GgufArchitecture:
       (``gemma3``): the two count as the whole composite model;
     * ``text_model_type``: the ``model_type`` the completed language model's config is read as in the
       composite, when it is not its own row's (llama.cpp's ``qwen2vl`` is a Qwen2 decoder, read as
-      ``qwen2_5_vl_text`` in ``qwen2_5_vl``); "" keeps the row's.
+      ``qwen2_5_vl_text`` in ``qwen2_5_vl``); "" keeps the row's;
+    * ``completes_as``: language-model architecture -> config fields set over the composite's (merged field by
+      field, after the language model's ``text_config``) when the file completes that architecture: one mmproj
+      completing two composites (Qwen3-VL's ``qwen3vl_merger`` with ``qwen3vlmoe``: the whole ``qwen3_vl_moe``);
+    * ``text_ignores``: language-model architecture -> fields of its row's config that the composite's
+      language-model type does not have, left out when the file completes that architecture (``glm4``'s
+      ``attention_bias`` and ``head_dim``, which GLM-4.1V's ``glm4v_text`` fixes; a wrong width still shows as a
+      tensor of another shape).
     """
 
     name: str
@@ -149,6 +156,8 @@ class GgufArchitecture:
     parts: tuple[str, ...] = ()
     completes: tuple[str, ...] = ()
     text_model_type: str = ""
+    completes_as: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    text_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def architecture(self) -> str:
@@ -183,6 +192,16 @@ class GgufArchitecture:
                 return (f"GGUF architecture {self.name!r}: the names of keys, tensors, variants, renumbered, presence, "
                         "fixed, mtp, mtp_tensors, classes, not_parameters, layers, vocab, blocks, selected_by, parts, "
                         "completes and text_model_type must be text")  # fmt: skip
+            if not isinstance(self.completes_as, Mapping) or not all(
+                    isinstance(k, str) and k in self.completes and isinstance(v, Mapping) and all(isinstance(f, str) for f in v)
+                    for k, v in self.completes_as.items()):  # fmt: skip
+                return (f"GGUF architecture {self.name!r}: completes_as must map architectures of completes to "
+                        "mappings of config fields")  # fmt: skip
+            if not isinstance(self.text_ignores, Mapping) or not all(
+                    k in self.completes and isinstance(v, tuple) and all(isinstance(f, str) for f in v)
+                    for k, v in self.text_ignores.items()):  # fmt: skip
+                return (f"GGUF architecture {self.name!r}: text_ignores must map architectures of completes to "
+                        "tuples of config fields")  # fmt: skip
             if self.mtp and "block_count" not in self.keys:
                 return f"GGUF architecture {self.name!r}: mtp needs the block_count key (whose count it cuts)"
             if ("/" in self.name) != bool(self.selected_by):
@@ -203,4 +222,4 @@ class GgufArchitecture:
         """The plugin code and data this mapping runs, with its code objects (see ``Family.fingerprint``)."""
         return (*code_of(self.config, self.tensor_name, self.rule), self.keys, self.tensors, self.variants, self.renumbered,
                 self.mtp, self.mtp_tensors, self.presence, self.fixed, self.vocab, self.blocks, self.selected_by,
-                self.parts, self.completes, self.text_model_type)
+                self.parts, self.completes, self.text_model_type, self.completes_as, self.text_ignores)

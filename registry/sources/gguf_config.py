@@ -14,13 +14,15 @@ return is checked: a dict with text keys, text or None.
 
 from __future__ import annotations
 
+import copy
+
 from typing import TYPE_CHECKING, Any
 
 from registry.checkpoints.tensors import Checkpoint, TensorInfo
 from registry.contracts import GgufArchitecture, GgufMetadata, short_value
 from registry.contracts.guard import call, guarded
 from registry.errors import PluginError, SpecError
-from registry.sources.gguf_rows import row_config, row_tensors
+from registry.sources.gguf_rows import merge_fields, row_config, row_tensors
 from registry.plugin_manager import find_family, find_gguf_architecture, gguf_architecture_errors, load_gguf_architectures, verified
 
 if TYPE_CHECKING:
@@ -120,11 +122,22 @@ def _pair_config(checkpoint: Checkpoint) -> tuple[dict[str, Any], str, list[str]
     data = _config(arch, meta)
     text_config = _config(text_arch, text_meta)
     text_config.pop("architectures", None)
+    width, own = data.get("text_config", {}).get("hidden_size"), text_config.get("hidden_size")
+    if width is not None and own is not None and width != own:  # the projector maps to another model's width
+        raise SpecError(checkpoint.path, "", f"{_name(mmproj)} ({arch.name}) projects to width {width} "
+                        f"(clip.vision.projection_dim), {_name(text)} is {own} wide: they are not one model's")  # fmt: skip
+    for ignored in arch.text_ignores.get(text_arch.architecture, ()):  # fields the composite's text type has not
+        if ignored != "tie_word_embeddings":  # that one moves to the top level (below)
+            text_config.pop(ignored, None)
     if arch.text_model_type:  # read as the composite's own language-model type (shapes the same)
         text_config["model_type"] = arch.text_model_type
     data["text_config"] = text_config
     if "tie_word_embeddings" in text_config:  # the composite's top-level field ties the language model's head
         data["tie_word_embeddings"] = text_config["tie_word_embeddings"]
+        if "tie_word_embeddings" in arch.text_ignores.get(text_arch.architecture, ()):
+            del text_config["tie_word_embeddings"]
+    # the composite this pair makes, when not the row's own (a deep copy: the row's data stays as registered)
+    merge_fields(data, copy.deepcopy(dict(arch.completes_as.get(text_arch.architecture, {}))))
     notes = [f"{_name(text)}: {n}" for n in text_meta.notes] + [f"{_name(mmproj)}: {n}" for n in meta.notes]
     return data, f"GGUF architectures {text_arch.name} ({_name(text)}) and {arch.name} ({_name(mmproj)})", notes
 

@@ -33,7 +33,7 @@ from registry.contracts import REQUIRED, GgufArchitecture, GgufMetadata
 from registry.errors import SpecError
 from registry.sources.dotted import put_dotted
 
-__all__ = ["mtp_blocks", "row_config", "row_tensors"]
+__all__ = ["merge_fields", "mtp_blocks", "row_config", "row_tensors"]
 
 _KINDS = (".weight", ".bias")
 
@@ -62,7 +62,7 @@ def row_config(arch: GgufArchitecture, meta: GgufMetadata) -> dict[str, Any]:
         config[field] -= tail
     for name, tensor in arch.presence.items():
         put_dotted(config, name, (tensor.removeprefix("!") in meta.tensors) != tensor.startswith("!"))
-    _merge(config, copy.deepcopy(dict(arch.fixed)))  # a list the mapping may keep is the file's own
+    merge_fields(config, copy.deepcopy(dict(arch.fixed)))  # a list the mapping may keep is the file's own
     if arch.rule is not None:
         arch.rule(meta, config)
     return config
@@ -74,11 +74,11 @@ def mtp_blocks(meta: GgufMetadata) -> int:
     return meta.int(f"{meta.arch}.nextn_predict_layers", 0, minimum=0)
 
 
-def _merge(config: dict[str, Any], fixed: dict[str, Any]) -> None:
+def merge_fields(config: dict[str, Any], fixed: dict[str, Any]) -> None:
     """The ``fixed`` fields over ``config``'s, a sub-config merged field by field."""
     for key, value in fixed.items():
         if isinstance(value, dict) and isinstance(config.get(key), dict):
-            _merge(config[key], value)
+            merge_fields(config[key], value)
         else:
             config[key] = value
 
@@ -154,6 +154,16 @@ def _split(info: TensorInfo, target: str, flat: bool, path: str) -> list[TensorI
                        info.overhead // experts, (info.name,), flat or info.flat) for e in range(experts)]  # fmt: skip
 
 
+def _grouped(arch: GgufArchitecture, name: str) -> bool:
+    """Whether ``name`` is ``<group>.<n>.<rest>`` of a ``renumbered`` group whose ``<group>.<rest>`` is not a
+    parameter (Gemma 4's ``a.blk.<n>.attn_q.input_max``)."""
+    for group in arch.renumbered:
+        m = re.fullmatch(rf"{re.escape(group)}\.\d+\.(.+)", name)
+        if m and f"{group}.{m[1]}" in arch.not_parameters:
+            return True
+    return False
+
+
 def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo], path: str,
                 meta: GgufMetadata | None = None) -> tuple[list[TensorInfo], list[str]]:  # fmt: skip
     """``tensors`` (a GGUF file's) under their checkpoint names, and the names of those that are not parameters.
@@ -174,7 +184,7 @@ def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo], path: str,
             mapping.update(instead)
     for info in tensors:
         block = _block(arch, info.name)
-        if info.name in arch.not_parameters or (block and block[2] in arch.not_parameters):
+        if info.name in arch.not_parameters or (block and block[2] in arch.not_parameters) or _grouped(arch, info.name):
             skipped.append(info.name)
             continue
         target = _target(arch, mapping, info.name, ranks, layers)
