@@ -119,6 +119,14 @@ def test_voxtral_flops_text_plus_audio_tokens():
     assert report.forward_flops_per_sequence == text.forward_flops_per_sequence + 2 * tower + projector + convolutions
 
 
+def test_the_markdown_flops_row_gives_the_audio_tokens(cli):
+    # 45 s: 2 windows of 1,500 encoder positions, 750 tokens (test_voxtral_windows_and_tokens)
+    result = cli("flops", "--format", "markdown", CONFIGS / "voxtral-mini-3b-2507" / "config.json", "--audio-seconds", "45")
+    head, _, row = result.out.splitlines()[:3]
+    cells = dict(zip((c.strip() for c in head.split("|")), (c.strip() for c in row.split("|"))))
+    assert result.code == 0 and (cells["audio_tokens"], cells["audio_encoder_positions"]) == ("750", "1,500")
+
+
 def test_voxtral_kv_cache_by_hand():
     model = _load("voxtral-mini-3b-2507")
     report = memory(model, seq_len=300, audio=plan_audio(model, 45))

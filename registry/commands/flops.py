@@ -163,6 +163,8 @@ def _full(report) -> dict:
     if report.images is not None:
         row.update(image_tokens=report.images["image_tokens"],
                    vision_forward_per_image=report.vision_forward_flops_per_image)  # fmt: skip
+    if report.audio is not None:
+        row.update(audio_tokens=report.audio["audio_tokens"], audio_encoder_positions=report.audio["audio_encoder_positions"])
     if report.tokens is not None:
         row.update(tokens=scientific(report.tokens), training_flops=scientific(report.training_flops),
                    approx_6nd=scientific(report.approx_6nd))  # fmt: skip
