@@ -208,3 +208,15 @@ def test_prose_check_catches_a_wrong_number(tmp_path):
     page.write_text("```console\n$ registry count x\ntotal 3.06e+08  1,234,567  -0.47%  18.9x\n```\n"
                     "It is 306M, 1,234,567 and 0.47% and 18.9×; but 1,234,568 and 18.95× are not shown.\n")  # fmt: skip
     assert prose_numbers_not_printed(page) == ["1,234,568", "18.95×"]
+
+
+def test_ci_runs_the_readmes_test_command_verbatim():
+    """.ci/run's last line is the README's second set-up command, character for character (CI must run what a new
+    user is told to run)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```sh\n(.*?)\n```", readme, re.S)
+    assert block is not None
+    commands = block.group(1).splitlines()
+    assert len(commands) == 2 and commands[1].endswith("python -m pytest -q")
+    ci = [line for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert ci[-1] == commands[1]
