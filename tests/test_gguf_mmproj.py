@@ -312,6 +312,15 @@ def run(capsys, *argv, code: int = 0):
     return json.loads(out) if "json" in argv else (out, err)
 
 
+def counted_alone(capsys, path, tensors: dict) -> dict:
+    """``registry count``'s JSON row of an mmproj file alone, after the checks every such file passes: its
+    checkpoint verifies clean, and ``inspect`` gives the sum of the tensors written (``tensors``)."""
+    (row,) = run(capsys, "count", path, "-f", "json")
+    assert row["checkpoint"]["identical"], row["checkpoint"]
+    assert run(capsys, "inspect", path, "-f", "json")["total_params"] == sum(math.prod(s) for s in tensors.values())
+    return row
+
+
 BUILDERS = {"gemma3": gemma3, "mistral3": mistral3, "qwen2_5_vl": qwen25_vl, "qwen2_vl": qwen2_vl, "qwen3_vl": qwen3_vl, "lfm2_vl": lfm2_vl, "idefics3": idefics3,
             "smolvlm": lambda tie=False: idefics3(tie, "smolvlm"), "internvl": internvl}
 PAIRED = tuple(BUILDERS)
@@ -323,11 +332,9 @@ def test_an_mmproj_counts_its_vision_tower_and_projector(model_type, tmp_path, c
     parts = part_counts(model)
     path = tmp_path / "mmproj-tiny-f16.gguf"
     tensors = write_mmproj(model, config, path)
-    (row,) = run(capsys, "count", path, "-f", "json")
+    row = counted_alone(capsys, path, tensors)
     assert row["total_params"] == parts["vision"] + parts["projector"]
     assert row["parts"] == {k: n for k, n in parts.items() if k != "text" and n}  # Qwen's merger is its vision tower's
-    assert row["checkpoint"]["identical"], row["checkpoint"]
-    assert run(capsys, "inspect", path, "-f", "json")["total_params"] == sum(math.prod(s) for s in tensors.values())
     (vision,) = run(capsys, "count", path, "--part", "vision", "-f", "json")
     assert vision["total_params"] == parts["vision"]
 
