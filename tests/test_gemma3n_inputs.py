@@ -16,6 +16,7 @@ to ``audio_soft_tokens_per_image``).
 from __future__ import annotations
 
 import functools
+import json
 import inspect
 
 import pytest
@@ -156,3 +157,26 @@ def test_the_commands_take_them(args, capsys):
 def test_training_with_audio_is_refused(capsys):
     assert main(["memory", str(CONFIG), "--train", "--audio-seconds", "10"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_the_spec_answers_as_the_config(tmp_path, capsys):
+    """registry import-hf keeps [images] (vision_soft_tokens_per_image) and [audio] (the model type): the spec's
+    figures with both inputs are the config's."""
+    spec = tmp_path / "gemma3n.toml"
+    assert main(["import-hf", str(CONFIG), "-o", str(spec)]) == 0
+    args = ["--images", "2", "--image-size", "480x640", "--audio-seconds", "10", "--format", "json"]
+    outputs = []
+    for source in (spec, CONFIG):
+        capsys.readouterr()
+        assert main(["flops", str(source), *args]) == 0
+        outputs.append(capsys.readouterr().out.replace(spec.stem, "NAME").replace(CONFIG.parent.name, "NAME"))
+    assert outputs[0] == outputs[1]
+
+
+def test_a_bad_soft_token_count_is_refused(tmp_path, capsys):
+    data = json.loads(CONFIG.read_text())
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**data, "vision_soft_tokens_per_image": 0}))
+    assert main(["flops", str(path), "--images", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "vision_soft_tokens_per_image" in err[0] and "positive whole number" in err[0]
