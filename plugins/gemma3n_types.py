@@ -14,11 +14,15 @@ at ``model.vision_tower``, ``model.language_model`` and ``model.audio_tower``, w
 ``model.embed_vision`` and ``model.embed_audio`` (the ``gemma3n-embedder`` family: each tower's
 ``vocab_size`` and ``hidden_size`` to the text width) and ``lm_head``, tied as the top-level
 ``tie_word_embeddings`` says (default true).
+
+Images (:data:`GEMMA3N_IMAGES`) and audio (:data:`GEMMA3N_AUDIO_RULE`) become a fixed number of language-model
+tokens each: ``vision_soft_tokens_per_image`` (256) an image, ``audio_soft_tokens_per_image`` (188) a clip.
 """
 
 from __future__ import annotations
 
-from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl, short_value
+from registry import (AudioRule, Composite, ConfigReader, ImageRule, ImageTokens, Params, Row, Tower, hookimpl,
+                      short_value)
 from registry.plugins.attention_windows import windows
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, SLIDING, heads_divide_width
@@ -131,6 +135,41 @@ def _embedder(config: str):
     return params
 
 
+#: The side every image is resized to: timm 1.0.31's ``input_size`` (3, 768, 768) of ``mobilenetv5_300m_enc``
+#: (``mobilenetv5.py`` ``default_cfgs``), the ``size`` 768x768 of the published preprocessor_config.json
+#: (transformers 5.25 maps ``gemma3n`` to ``SiglipImageProcessor``, which resizes to it without cropping).
+IMAGE_SIDE = 768
+
+
+def gemma3n_resize(inputs, height: int, width: int) -> ImageTokens:
+    """``SiglipImageProcessor`` resizes every image to ``IMAGE_SIDE`` square (``inputs.size``); ``Gemma3nModel.get_image_features``
+    reshapes the tower's output to ``vision_soft_tokens_per_image`` tokens (16 × 16 for 768 pixels), which
+    ``embed_vision`` projects and ``Gemma3nProcessor`` (``image_seq_length`` 256) places in the sequence."""
+    tokens = inputs.fixed_tokens
+    return ImageTokens(inputs.size, inputs.size, tokens, 1, tokens, tokens)
+
+
+GEMMA3N_IMAGES = ImageRule(
+    "Gemma 3n: resized to 768x768, a fixed vision_soft_tokens_per_image", resize="function", size="", patch="",
+    fixed_tokens="vision_soft_tokens_per_image", defaults={"vision_soft_tokens_per_image": 256},
+    function=gemma3n_resize, tower_modelled=False, fixed_side=IMAGE_SIDE,
+    note=f"every image resized to {IMAGE_SIDE}x{IMAGE_SIDE} (SiglipImageProcessor with the published "
+         "preprocessor_config.json, MobileNetV5's input size); the MobileNetV5 tower's convolutions and attention are "
+         "not modelled: its FLOPs and activations count 0",
+)  # fmt: skip
+
+#: Gemma3nAudioFeatureExtractor's defaults (feature_extraction_gemma3n.py: frame_length_ms 32 and hop_length_ms 10 at
+#: 16 kHz, 512 and 160 samples, frames unfolded over 513; max_length 480,000 with truncation; pad_to_multiple_of
+#: 128); Gemma3nAudioConfig's conf_reduction_factor 4; Gemma3nProcessor's audio_seq_length 188.
+GEMMA3N_AUDIO_RULE = AudioRule(
+    "Gemma 3n: 10 ms frames, two time-strided convolutions, a fixed 188 tokens a clip", kind="usm", part="audio",
+    kernels="conv_kernels", strides="conv_strides", win_length=512, hop_length=160, window_seconds=30,
+    pad_multiple=128, cap=188, compression=4, mel_bins="n_mels",
+    note="Gemma3nAudioFeatureExtractor's defaults (32 ms frames every 10 ms at 16 kHz, at most 30 s, padded to 128 "
+         "samples), conf_reduction_factor 4 and Gemma3nProcessor's audio_seq_length 188 (the model pads the audio's "
+         "features to audio_soft_tokens_per_image)",
+)  # fmt: skip
+
 GEMMA3N = Composite(
     "gemma3n", "composite", ("Gemma3nForConditionalGeneration",), (
         Tower("vision", config="vision_config", model_type="gemma3n_vision", path="model.vision_tower"),
@@ -142,6 +181,7 @@ GEMMA3N = Composite(
     shape_free=frozenset(("audio_soft_tokens_per_image", "vision_soft_tokens_per_image", "boi_token_id", "eoi_token_id",
                           "image_token_id", "boa_token_id", "eoa_token_id", "audio_token_id")),
     description="Gemma 3n: MobileNetV5 vision tower, USM audio tower, their embedders, gemma3n_text",
+    images=GEMMA3N_IMAGES, audio=GEMMA3N_AUDIO_RULE,
 )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ and weight shapes, with the output lengths of ``_get_feat_extract_output_lengths
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -293,3 +294,39 @@ def test_qwen3_vl_conv3d_and_glm4v_downsample_by_hand():
     glm = registry.load(str(CONFIGS / "glm-4.5v" / "config.json"))[0]
     report = flops(glm, 100, images=plan_images(glm, 1, (448, 448)))
     assert report.terms["convolution"] == 2 * 1536 * 3 * 2 * 14 * 14 * 1024 + 2 * 4096 * 1536 * 2 * 2 * 256
+
+
+@pytest.mark.parametrize("kernels, strides", [([[3, 3], [3, 3]], [[2, 2], [2, 2]]), ([[4, 1], [3, 5]], [[2, 1], [2, 2]])])
+def test_gemma3n_audio_against_flop_counter(tmp_path, kernels, strides):
+    """Gemma3nAudioSubSampleConvProjection's two Conv2d (the time padded (0, k_t - 1), the frequency (1, 1): per-axis
+    padding, which the second case's even and pointwise kernels tell from a symmetric one) over the padded audio's
+    frames and input_feat_size bins, and each conformer layer's causal depthwise lconv1d over the positions: a tiny
+    Gemma3nAudioEncoder's real forward (CPU) over 2 s, (32,000 - 513) // 160 + 1 = 197 frames."""
+    from registry.analyses.convolutions import usm_subsampling_outputs
+
+    mine, config = _tiny(tmp_path, "gemma3n-transformers-defaults", "audio_config", {
+        "hidden_size": 16, "conf_num_attention_heads": 2, "conf_num_hidden_layers": 2, "input_feat_size": 16,
+        "sscp_conv_channel_size": [4, 8], "sscp_conv_kernel_size": kernels, "sscp_conv_stride_size": strides})  # fmt: skip
+    plan = plan_audio(mine, "2")
+    assert plan.frames.features == 197
+    encoder = transformers.models.gemma3n.modeling_gemma3n.Gemma3nAudioEncoder(config.audio_config).eval()
+    mel = torch.zeros(1, 197, 16)
+    counted = _counted(lambda: encoder(mel, torch.zeros(1, 197, dtype=torch.bool)))
+    assert flops(mine, 10, audio=plan).terms["convolution"] == counted
+    with torch.no_grad():
+        assert encoder.subsample_conv_projection(mel).shape[1] == plan.frames.positions
+    subsampling = _counted(lambda: encoder.subsample_conv_projection(mel))
+    weights = [("a", tuple(encoder.subsample_conv_projection.conv_0.conv.weight.shape)),
+               ("b", tuple(encoder.subsample_conv_projection.conv_1.conv.weight.shape))]  # fmt: skip
+    outputs = usm_subsampling_outputs(weights, 197, 16, tuple(v for pair in strides for v in pair))
+    assert subsampling == sum(2 * math.prod(shape) * outputs[name] for name, shape in weights)
+
+
+def test_gemma3n_audio_by_hand():
+    """gemma3n-transformers-defaults, 10 s: 997 frames of 128 bins; conv_0 (128 × 1 × 3 × 3) over 499 × 64, conv_1
+    (32 × 128 × 3 × 3) over 250 × 32; each of the 12 layers' depthwise lconv1d (1536 × 1 × 5) over the 250 positions."""
+    model = registry.load(str(CONFIGS / "gemma3n-transformers-defaults" / "config.json"))[0]
+    report = flops(model, 100, audio=plan_audio(model, "10"))
+    expected = 2 * 128 * 9 * 499 * 64 + 2 * 32 * 128 * 9 * 250 * 32 + 12 * 2 * 1536 * 5 * 250
+    assert report.terms["convolution"] == expected == 709_484_544
+    assert not any("count 0" in n and "audio rule" in n for n in report.notes)

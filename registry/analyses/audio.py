@@ -76,7 +76,7 @@ def plan_audio(model: Model, seconds: Fraction | float | int | str) -> AudioPlan
                          "model's config or spec)")  # fmt: skip
     frames = rule.at(seconds if isinstance(seconds, Fraction) else parse_seconds(str(seconds)))
     names = part_names(model.architecture)
-    if rule.stack or rule.kind in ("fbank", "mel", "pooled"):
+    if rule.stack or rule.kind in ("fbank", "mel", "pooled", "usm"):
         role = "composite"
     elif rule.kind in ("samples", "conformer"):
         role = "encoder"

@@ -30,7 +30,10 @@ the model's audio rule (``Model.audio``, :mod:`registry.sources.audio`) and ``S`
   frames, before the windows;
 * ``mel`` (Gemma 4: ``Gemma4AudioLightConv1d``): each layer's ``lconv1d.depthwise_conv1d`` (causal: ``kernel - 1``
   zeros on the left, stride 1) over the positions; the subsampling's ``Conv2d`` layers
-  (``subsample_conv_projection.layer<i>.conv``, below).
+  (``subsample_conv_projection.layer<i>.conv``, below);
+* ``usm`` (Gemma 3n: ``Gemma3nAudioConformerLightConv1d``): each layer's ``lconv1d.depthwise_conv1d`` (causal, as
+  Gemma 4's) over the positions; the subsampling's two ``Conv2d`` (``subsample_conv_projection.conv_<i>.conv``) pad
+  the time ``(0, k_t - 1)`` and the frequency ``(1, 1)`` (:func:`usm_subsampling_outputs`).
 
 A ``Conv2d`` subsampling (the 4-dimensional convolution weights of an audio tree, in order) runs over the feature
 frames ``T`` (``AudioFrames.features``) and the mel bins ``F`` (``AudioInputs.mel_bins``): a convolution of kernel
@@ -53,12 +56,14 @@ from registry.analyses.report import iter_tensors
 from registry.blocks import BlockBase
 
 #: The rules whose convolutions :func:`convolution_flops` counts.
-MODELLED_RULES = frozenset({"samples", "log-mel", "pooled", "conformer", "fbank", "mel"})
+MODELLED_RULES = frozenset({"samples", "log-mel", "pooled", "conformer", "fbank", "mel", "usm"})
 
 
-def conv1d_output_length(length: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
-    """PyTorch's ``Conv1d`` output length (no dilation): ``(length + 2 · padding - kernel) // stride + 1``."""
-    return (length + 2 * padding - kernel) // stride + 1
+def conv1d_output_length(length: int, kernel: int, stride: int = 1, padding: int | tuple[int, int] = 0) -> int:
+    """PyTorch's ``Conv1d`` output length (no dilation): ``(length + 2 · padding - kernel) // stride + 1``; a
+    ``(before, after)`` padding (an ``F.pad`` before the convolution) adds ``before + after``."""
+    total = sum(padding) if isinstance(padding, tuple) else 2 * padding
+    return (length + total - kernel) // stride + 1
 
 
 def _weights(shape: tuple[int, ...]) -> int:
@@ -90,6 +95,20 @@ def subsampling_outputs(tensors: list[tuple[str, tuple[int, ...]]], time: int, f
     return outputs
 
 
+def usm_subsampling_outputs(tensors: list[tuple[str, tuple[int, ...]]], time: int, freq: int,
+                            strides: tuple[int, ...]) -> dict[str, int]:
+    """The output positions (``T · F``) of each ``Conv2d`` weight ``(out, in, k_t, k_f)`` of Gemma 3n's subsampling
+    (``Gemma3nAudioSubSampleConvProjection``), in order, over ``time`` frames of ``freq`` mel bins: the time padded
+    ``(0, k_t - 1)``, the frequency ``(1, 1)``, strided by ``strides`` (flattened (time, frequency) pairs)."""
+    outputs = {}
+    for i, (path, shape) in enumerate(tensors):
+        k_t, k_f = shape[-2], shape[-1]
+        time = conv1d_output_length(time, k_t, strides[2 * i], (0, k_t - 1))
+        freq = conv1d_output_length(freq, k_f, strides[2 * i + 1], (1, 1))
+        outputs[path] = time * freq
+    return outputs
+
+
 def _conv1d_outputs(rule: Any, frames: Any, path: str, kernel: int, shapes: dict[str, tuple[int, ...]]) -> int | None:
     """The output positions of a 1-dimensional convolution ``path`` of ``kernel`` in one window (module docstring),
     None when the rule does not place it."""
@@ -103,7 +122,7 @@ def _conv1d_outputs(rule: Any, frames: Any, path: str, kernel: int, shapes: dict
         return frames.positions + depthwise - 1
     if rule.kind == "fbank" and path.endswith("ext_pw_conv_1d.weight"):
         return frames.positions
-    if rule.kind == "mel" and path.endswith("lconv1d.depthwise_conv1d.weight"):  # causal: kernel - 1 zeros on the left
+    if rule.kind in ("mel", "usm") and path.endswith("lconv1d.depthwise_conv1d.weight"):  # causal: kernel - 1 zeros on the left
         return frames.positions
     return None
 
@@ -128,6 +147,9 @@ def convolution_flops(tree: BlockBase, rule: Any, frames: Any) -> tuple[int, lis
         mel = rule.window_seconds * rule.sample_rate // rule.hop_length
         outputs["conv1.weight"] = conv1d_output_length(mel, 3, 1, 1)
         outputs["conv2.weight"] = conv1d_output_length(outputs["conv1.weight"], 3, 2, 1)
+    elif rule.kind == "usm" and rule.mel_bins and frames.features:
+        once = usm_subsampling_outputs([(p, s) for p, s in tensors if len(s) == 4], frames.features, rule.mel_bins,
+                                       rule.strides)  # fmt: skip
     elif rule.kind in ("conformer", "fbank", "mel") and rule.mel_bins and frames.features:
         stride = rule.strides[0] if rule.strides else 2
         once = subsampling_outputs([(p, s) for p, s in tensors if len(s) == 4], frames.features, rule.mel_bins, stride)
@@ -191,4 +213,4 @@ def has_convolutions(tree: BlockBase) -> bool:
 
 
 __all__ = ["MODELLED_RULES", "conv1d_output_length", "convolution_flops", "has_convolutions", "patch_convolution_flops",
-           "patch_convolution_inputs", "subsampling_outputs"]
+           "patch_convolution_inputs", "subsampling_outputs", "usm_subsampling_outputs"]

@@ -82,6 +82,7 @@ from registry.analyses.convolutions import has_convolutions
 from registry.analyses.images import ImagePlan
 from registry.analyses.inputs import input_forward_terms
 from registry.analyses.report import count
+from registry.blocks.parts import part_names
 from registry.model import Model
 from registry.numbers import ratio
 
@@ -106,6 +107,10 @@ SELECTIVE_TERMS: tuple[str, ...] = ("attention_logits", "attention_softmax", "at
 #: What a speech model's FLOPs assume without ``audio``: its convolutions' output lengths are unknown.
 NO_AUDIO_NOTE = ("convolutions count 0 FLOPs: their output lengths follow from the audio's (give --audio-seconds "
                  "for 2 FLOPs per weight per output position)")
+
+#: What the FLOPs assume of a vision tower whose image rule does not model it (Gemma 3n's MobileNetV5).
+UNMODELLED_TOWER_NOTE = ("the vision tower's convolutions and attention are not modelled (its image rule says so): "
+                         "they count 0 FLOPs, with --images too")
 
 #: Terms the ``table-a4`` convention leaves out.
 TABLE_A4_OMITS: frozenset[str] = frozenset({"embeddings", "logits"})
@@ -255,6 +260,8 @@ def flops(
         notes = [n for n in notes if "final logits are 0" not in n]
     elif audio is None and images is None and model.audio is not None and has_convolutions(model.architecture):
         notes = [*notes, NO_AUDIO_NOTE]
+    if images is None and model.images is not None and not model.images.tower_modelled and _has_vision(model):
+        notes = [*notes, UNMODELLED_TOWER_NOTE]
     report = count(model)
     by_convention = {}
     for name in CONVENTIONS:
@@ -296,6 +303,10 @@ def flops(
         vision_forward_flops_per_image=None if per_image is None else sum(per_image.values()),
         audio=None if audio is None else audio.to_dict(),
     )
+
+
+def _has_vision(model: Model) -> bool:
+    return "vision" in part_names(model.architecture)
 
 
 __all__ = ["CONVENTIONS", "DEFAULT_SEQ_LEN", "RECOMPUTE", "FlopsReport", "TERMS", "convention_terms", "decode_terms",

@@ -10,6 +10,7 @@ config: :mod:`registry.sources.images`). What the plan drives:
   FLOPs are the tower's at that sequence length, times crops and images; blocks the rule names as
   running after the merge (Qwen's patch merger, Phi-4-multimodal's projections) once over the image's
   merged tokens; the attention of the tower's windowed layers (Qwen2.5-VL) over its windows (``sum of window²`` in place of ``patches²``);
+  a tower the rule says is not modelled (``tower_modelled``: Gemma 3n's MobileNetV5) counts 0 FLOPs and activations;
 * the projector runs over the merged tokens of each image.
 
 Each part is counted by registry's existing FLOPs rules (:func:`registry.analyses.flops_terms.forward_terms`).
@@ -125,7 +126,7 @@ def vision_terms(model: Model, plan: ImagePlan) -> dict[str, int]:
     each = plan.per_image
     merged_blocks = frozenset(model.images.merged_blocks) if model.images is not None else frozenset()
     total: dict[str, int] = {}
-    if _has(model, "vision"):
+    if _has(model, "vision") and (model.images is None or model.images.tower_modelled):
         tower = _part(model, "vision")
         body = replace(tower, architecture=_split(tower.architecture, merged_blocks, keep=False))
         terms, _ = forward_terms(body, each.patches)
@@ -159,7 +160,7 @@ def image_activations(model: Model, plan: ImagePlan, seq: int, batch: int, eleme
         one = saved_activations(text, seq, batch, element_bytes, attention, recompute)
         whole, logits = one.total, one.logits_and_loss
         gpu = saved_activations(text, seq, batch, element_bytes, attention, recompute, tp, sequence_parallel).total
-    if _has(model, "vision"):
+    if _has(model, "vision") and (model.images is None or model.images.tower_modelled):
         tower, runs = only_part(model.architecture, "vision"), batch * plan.count * plan.per_image.crops
         pixels = runs * element_bytes * patch_convolution_inputs(tower, plan.per_image.patches)  # whole on each GPU
         whole += pixels + saved_activations(tower, plan.per_image.patches, runs, element_bytes, attention, recompute).total

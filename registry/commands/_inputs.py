@@ -22,7 +22,7 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
                         "model's own feature extractor and convolutions (Whisper: padded to one 30 s window; "
                         "wav2vec2, HuBERT, WavLM: the conv feature encoder's frames; Voxtral: 30 s chunks, their "
                         "tokens in the language model's sequence); beside --images for a model that takes both "
-                        "(Gemma 4, Phi-4-multimodal): text, image and audio tokens in one sequence, each tower on "
+                        "(Gemma 4, Gemma 3n, Phi-4-multimodal): text, image and audio tokens in one sequence, each tower on "
                         "its own input")  # fmt: skip
 
 
@@ -73,7 +73,7 @@ def audio_plans(command: str, args: argparse.Namespace, models: list) -> dict:
 
 def input_plans(command: str, args: argparse.Namespace, models: list) -> tuple[dict, dict]:
     """(``id(model) -> AudioPlan``, ``id(model) -> ImagePlan``) of the options given; both for a model whose
-    language model takes images and audio in one sequence (Gemma 4, Phi-4-multimodal: the text, image and audio
+    language model takes images and audio in one sequence (Gemma 4, Gemma 3n, Phi-4-multimodal: the text, image and audio
     tokens), and a model that takes one but not the other, or cannot take both together, exits with one line."""
     from registry.analyses.inputs import check_together
 

@@ -24,7 +24,7 @@ at --kv-dtype) and, with a GPU, the roofline bound on tokens per second. With --
 (--image-size HxW): a vision-language model's sequence holds --seq-len text tokens and the
 images' tokens, and its vision tower runs over each image (the assumption printed). With --audio-seconds S:
 a speech encoder over its frames, or Voxtral's language model over text and audio tokens and its audio tower
-per 30 s window. Both for a model that takes both (Gemma 4, Phi-4-multimodal): text, image and audio
+per 30 s window. Both for a model that takes both (Gemma 4, Gemma 3n, Phi-4-multimodal): text, image and audio
 tokens in one sequence, each tower on its own input. See docs/compute.md."""
 
 

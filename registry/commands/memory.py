@@ -32,7 +32,7 @@ each sequence also holds a vision-language model's image tokens, by its own patc
 (the cache and activations over them; with --train the vision tower's activations too), the
 assumption printed. --audio-seconds S: a speech model's audio, by its own feature extractor
 (an encoder's frames; Whisper's cross-attention cache; Voxtral's audio tokens in the sequence). Both
-for a model that takes both (Gemma 4, Phi-4-multimodal): text, image and audio tokens in each
+for a model that takes both (Gemma 4, Gemma 3n, Phi-4-multimodal): text, image and audio tokens in each
 sequence, each tower on its own input. Counts take suffixes (8k = 8,000, 8Ki = 8,192). Sizes in the table are decimal (1 GB = 1e9 bytes); JSON and CSV
 give exact bytes. See docs/compute.md."""
 

@@ -40,7 +40,15 @@ read when the config is mapped into :class:`AudioInputs` (numbers), which the mo
   samples, prepends ``win_length // 2`` samples and unfolds frames of ``win_length + 1`` every ``hop_length``:
   ``(samples + win_length // 2 - win_length - 1) // hop_length + 1``; two stride-2 convolutions (kernel 3, padding 1)
   give the encoder's positions, ``(L - 1) // 2 + 1`` each; the language model takes one token per position of the
-  unpadded audio (``Gemma4Processor._compute_audio_num_tokens``), at most ``cap``.
+  unpadded audio (``Gemma4Processor._compute_audio_num_tokens``), at most ``cap``;
+* ``kind="usm"`` (Gemma 3n's audio tower): ``Gemma3nAudioFeatureExtractor`` cuts audio past ``window_seconds`` (its
+  ``max_length`` of 480,000 samples with ``truncation=True``: refused here), pads it to a multiple of ``pad_multiple``
+  samples and unfolds frames of ``win_length + 1`` (``frame_length`` 512 samples, 32 ms) every ``hop_length`` (10 ms):
+  ``(samples - win_length - 1) // hop_length + 1``; ``Gemma3nAudioSubSampleConvProjection``'s two ``Conv2d`` pad
+  the time ``(0, kernel - 1)`` and stride it (``kernels`` and ``strides`` name the (time, frequency) pairs), ``(L - 1)
+  // stride + 1`` each: the conformer's positions; ``Gemma3nAudioEncoder`` keeps every ``compression``-th of them
+  (``conf_reduction_factor`` 4) for ``embed_audio``; the language model always takes ``cap`` tokens a clip
+  (``Gemma3nProcessor``'s ``audio_seq_length`` 188: ``Gemma3nModel`` pads the audio's features to it).
 """
 
 from __future__ import annotations
@@ -79,7 +87,7 @@ class AudioRule:
     """How a model type's audio becomes encoder positions: its hyper-parameters, read when the config is mapped.
 
     ``label`` names the rule in the outputs; ``kind`` is ``log-mel``, ``pooled``, ``samples``, ``conformer``, ``fbank``
-    or ``mel`` (module docstring);
+    ``mel`` or ``usm`` (module docstring);
     ``part``: the composite's part that holds the audio tower ("" for a whole model); ``kernels`` and
     ``strides`` the hyper-parameters of the conv feature encoder (``samples``); ``stack``: (numerator,
     denominator) hyper-parameters whose ratio is the positions the projector stacks into one language-model
@@ -112,6 +120,8 @@ class AudioRule:
 
     def fields(self) -> tuple[str, ...]:
         """The hyper-parameters or config fields the rule reads (what a TOML spec keeps: ``[audio]``)."""
+        if self.kind == "usm":  # a composite's part holds the kernels and strides
+            return ()
         fbank = (self.reduction,) if self.kind in ("fbank", "conformer") else ()
         convs = (self.kernels, self.strides) if self.kind in ("samples", "conformer") else ()
         return convs + tuple(self.stack) + fbank
@@ -140,6 +150,10 @@ class AudioRule:
         fbank = (self.win_length, int(value(self.reduction)), self.compression, self.chunk) if self.kind == "fbank" else ()
         if self.kind == "mel":
             fbank = (self.win_length, self.pad_multiple, self.cap, 0)
+        if self.kind == "usm":  # (time, frequency) pairs, flattened
+            kernels = tuple(int(v) for pair in value(self.kernels) for v in pair)
+            strides = tuple(int(v) for pair in value(self.strides) for v in pair)
+            fbank = (self.win_length, self.pad_multiple, self.cap, self.compression)
         mel_bins = int(value(self.mel_bins)) if isinstance(self.mel_bins, str) else self.mel_bins
         return AudioInputs(self.label, self.kind, self.sample_rate, self.hop_length, self.window_seconds, kernels,
                            strides, stack, self.long, self.note, self.part, fbank, mel_bins)  # fmt: skip
@@ -177,6 +191,8 @@ class AudioInputs:
             return self._fbank(seconds, samples)
         if self.kind == "mel":
             return self._mel(seconds, samples)
+        if self.kind == "usm":
+            return self._usm(seconds, samples)
         if self.kind == "pooled":
             return self._pooled(seconds, samples)
         if self.kind == "conformer":
@@ -248,6 +264,22 @@ class AudioInputs:
             raise ValueError(f"{_show(seconds)} s is {samples:,} samples, too short for one audio token")
         padded = -(-samples // multiple) * multiple
         return AudioFrames(seconds, samples, 1, positions(padded), min(tokens, cap), features=frames(padded))
+
+
+    def _usm(self, seconds: Fraction, samples: int) -> AudioFrames:
+        """Gemma 3n's frames, subsampling and tokens (module docstring)."""
+        win_length, multiple, cap, reduction = self.fbank
+        if seconds > self.window_seconds:
+            raise ValueError(f"{_show(seconds)} s is longer than the feature extractor's {self.window_seconds} s "
+                             f"(it cuts the rest: give at most {self.window_seconds})")  # fmt: skip
+        padded = -(-samples // multiple) * multiple
+        frames = (padded - win_length - 1) // self.hop_length + 1
+        if frames < 1:
+            raise ValueError(f"{_show(seconds)} s is {samples:,} samples, shorter than one {win_length + 1}-sample frame")
+        positions = frames
+        for stride in self.strides[::2]:  # the time axis, padded (0, kernel - 1)
+            positions = (positions - 1) // stride + 1
+        return AudioFrames(seconds, samples, 1, positions, cap, projected=-(-positions // reduction), features=frames)
 
 
 def _show(seconds: Fraction) -> str:

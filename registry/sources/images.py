@@ -69,7 +69,11 @@ class ImageRule:
     sees; ``row_breaks``: a token ends each row; ``merged_blocks``: the tower's blocks (by name) that run over
     the merged tokens (Qwen's patch merger), not the patches; ``extra``: more fields a function reads (name -> dotted
     field); ``defaults``: values of fields a config may leave out (transformers' defaults);
-    ``function``: the rule function of ``resize="function"``; ``note``: what it assumes, for the outputs.
+    ``function``: the rule function of ``resize="function"``; ``note``: what it assumes, for the outputs;
+    ``tower_modelled``: False when the vision tower's cost is not modelled (Gemma 3n's MobileNetV5, whose
+    convolutions and attention are bare parameters): its FLOPs and activations count 0 (the note says so);
+    ``fixed_side``: the side every image is resized to when no config field gives it (Gemma 3n's 768, timm's input
+    size of its tower; 0: ``size`` names the field).
     """
 
     label: str
@@ -86,6 +90,8 @@ class ImageRule:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     function: ImageFunction | None = None
     note: str = ""
+    tower_modelled: bool = True
+    fixed_side: int = 0
 
     def fields(self) -> tuple[str, ...]:
         """The dotted config fields the rule reads (what a TOML spec keeps of the config: ``[images]``)."""
@@ -118,11 +124,12 @@ class ImageRule:
         if self.select_strategy and strategy not in ("default", "full"):  # the choices transformers' configurations take
             raise cfg.error(self.select_strategy, f"must be 'default' or 'full' (got {short_value(strategy)})")
         return ImageInputs(
-            label=self.label, resize=self.resize, size=whole(self.size), patch=whole(self.patch) or 1,
+            label=self.label, resize=self.resize, size=whole(self.size) or self.fixed_side or None, patch=whole(self.patch) or 1,
             merge=whole(self.merge) or 1, fixed_tokens=whole(self.fixed_tokens), class_token=self.class_token,
             drop_class_token=self.class_token and strategy == "default", row_breaks=self.row_breaks,
             merged_blocks=self.merged_blocks,
             extra={k: value(v) for k, v in self.extra.items()}, function=self.function, note=self.note,
+            tower_modelled=self.tower_modelled,
         )  # fmt: skip
 
 
@@ -143,6 +150,7 @@ class ImageInputs:
     extra: Mapping[str, Any] = field(default_factory=dict)
     function: ImageFunction | None = None
     note: str = ""
+    tower_modelled: bool = True
 
     @property
     def native(self) -> tuple[int, int] | None:
