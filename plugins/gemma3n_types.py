@@ -170,6 +170,20 @@ GEMMA3N_AUDIO_RULE = AudioRule(
          "features to audio_soft_tokens_per_image)",
 )  # fmt: skip
 
+def _audio_numbers(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> tuple[str, ...]:
+    """Rule: say so when the config's audio numbers are not the ones GEMMA3N_AUDIO_RULE fixes (188 tokens a clip,
+    conf_reduction_factor 4): they shape no tensor, but ``--audio-seconds`` figures use the rule's."""
+    tokens = cfg.int("audio_soft_tokens_per_image", GEMMA3N_AUDIO_RULE.cap)
+    audio = cfg.raw("audio_config")
+    reduction = audio.get("conf_reduction_factor", GEMMA3N_AUDIO_RULE.compression) if isinstance(audio, dict) else None
+    if tokens == GEMMA3N_AUDIO_RULE.cap and reduction in (None, GEMMA3N_AUDIO_RULE.compression):
+        return ()
+    return (f"{cfg.path}: audio_soft_tokens_per_image {tokens}, audio_config.conf_reduction_factor {reduction}: "
+            f"--audio-seconds counts {GEMMA3N_AUDIO_RULE.cap} tokens a clip and a reduction of "
+            f"{GEMMA3N_AUDIO_RULE.compression}, the published models' (Gemma3nProcessor's audio_seq_length), not "
+            "this config's",)
+
+
 GEMMA3N = Composite(
     "gemma3n", "composite", ("Gemma3nForConditionalGeneration",), (
         Tower("vision", config="vision_config", model_type="gemma3n_vision", path="model.vision_tower"),
@@ -177,7 +191,7 @@ GEMMA3N = Composite(
         Tower("audio", config="audio_config", model_type="gemma3n_audio", path="model.audio_tower"),
         Tower("embed_vision", family="gemma3n-embedder", params=_embedder("vision_config"), path="model.embed_vision"),
         Tower("embed_audio", family="gemma3n-embedder", params=_embedder("audio_config"), path="model.embed_audio"),
-    ), rules=(tie(),),
+    ), rules=(tie(), _audio_numbers),
     shape_free=frozenset(("audio_soft_tokens_per_image", "vision_soft_tokens_per_image", "boi_token_id", "eoi_token_id",
                           "image_token_id", "boa_token_id", "eoa_token_id", "audio_token_id")),
     description="Gemma 3n: MobileNetV5 vision tower, USM audio tower, their embedders, gemma3n_text",

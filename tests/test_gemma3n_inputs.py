@@ -114,6 +114,22 @@ def test_past_30_seconds_is_refused(capsys):
     assert len(err) == 1 and err[0].startswith("registry flops: ") and "give at most 30" in err[0]
 
 
+@pytest.mark.parametrize("change", [{"audio_soft_tokens_per_image": 200}, {"audio_config": {"conf_reduction_factor": 2}}])
+def test_audio_numbers_other_than_the_rules_are_said(change, tmp_path):
+    """audio_soft_tokens_per_image and conf_reduction_factor shape no tensor (the same count), but --audio-seconds
+    figures use the rule's 188 and 4 (Gemma3nProcessor's audio_seq_length; test_the_rules_follow_transformers_defaults):
+    a config with others is counted with a warning saying so, never silently."""
+    data = json.loads(CONFIG.read_text())
+    for key, value in change.items():
+        data[key] = {**data[key], **value} if isinstance(value, dict) else value
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    (model,) = registry.load(str(path))
+    assert registry.count(model).total_params == registry.count(_load()).total_params
+    assert any("--audio-seconds counts 188 tokens a clip and a reduction of 4" in w for w in model.warnings)
+    assert not any("--audio-seconds counts" in w for w in _load().warnings)
+
+
 def test_memory_over_text_image_and_audio_tokens():
     images, audio = plan_images(_load(), 2, (480, 640)), plan_audio(_load(), "10")
     text = memory(_load("text"), seq_len=TEXT + 2 * 256 + 188, batch=2)

@@ -38,7 +38,8 @@ MAX_IMAGES = 100_000
 @dataclass(frozen=True)
 class ImagePlan:
     """``count`` images of ``height x width`` pixels in a model: each ``per_image`` (its tokens, crops and
-    patches), by the rule ``label``; ``note`` what the rule assumes."""
+    patches), by the rule ``label``; ``note`` what the rule assumes; ``tower_modelled`` False when the vision
+    tower's cost is not modelled (its line then names no patches)."""
 
     count: int
     height: int
@@ -46,6 +47,7 @@ class ImagePlan:
     per_image: ImageTokens
     label: str
     note: str = ""
+    tower_modelled: bool = True
 
     @property
     def tokens(self) -> int:
@@ -60,8 +62,9 @@ class ImagePlan:
         resized = "" if (each.height, each.width) == (self.height, self.width) else f" (resized to {each.height}x{each.width})"
         windows = f", {each.windowed_layers} layers in {len(each.windows)} windows" if each.windows else ""
         note = f"; {self.note}" if self.note else ""
+        tower = f", vision tower over {crops} each{windows}" if self.tower_modelled else ""
         return (f"{self.count} image{plural} of {self.height}x{self.width}{resized}: {each.tokens:,} tokens each "
-                f"({self.label}), vision tower over {crops} each{windows}{note}")  # fmt: skip
+                f"({self.label}){tower}{note}")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the request and what it becomes."""
@@ -89,7 +92,7 @@ def plan_images(model: Model, count: int, size: tuple[int, int] | None = None) -
         size = rule.native
         if size is None:
             raise ValueError(f"its vision config gives no native image size ({rule.label}): give --image-size HxW")
-    return ImagePlan(count, size[0], size[1], rule.at(*size), rule.label, rule.note)
+    return ImagePlan(count, size[0], size[1], rule.at(*size), rule.label, rule.note, rule.tower_modelled)
 
 
 def _has(model: Model, part: str) -> bool:
