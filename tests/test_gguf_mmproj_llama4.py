@@ -5,7 +5,7 @@ Reference: transformers 5.25's meta ``Llama4ForConditionalGeneration`` of a smal
 0c1e57098's ``Llama4VisionModel`` writes it: ``MmprojModel``'s ``clip.vision.*`` keys, projector type ``llama4``,
 ``projector.scale_factor``; gguf-py's ``get_tensor_name_map(MODEL_ARCH.MMPROJ)`` names, ``linear_1`` renamed
 ``mm.model.fc`` and ``positional_embedding_vlm`` given ``.weight`` (its ``filter_tensors`` / ``modify_tensors``). The
-language model's GGUF as tests/test_gguf_wave3.py writes a llama4 one.
+language model's GGUF as tests/test_gguf_decoders_more.py writes a llama4 one.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 from registry.cli import main
 from tests._hf_configs import meta_model, quiet_transformers
 from tests.gguf_files import Case, write_case, write_header_only
-from tests.test_gguf_wave3 import LLAMA4, llama4_experts, llama4_keys
+from tests.test_gguf_decoders_more import LLAMA4, llama4_experts, llama4_keys
 
 gguf = pytest.importorskip("gguf")
 

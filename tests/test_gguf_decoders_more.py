@@ -1,4 +1,4 @@
-"""The GGUF architectures of plugins/gguf_wave3.py count and verify exactly (reference: transformers' meta model).
+"""The GGUF architectures of plugins/gguf_decoders_more.py count and verify exactly (reference: transformers' meta model).
 
 The GGUF file is written from a small config of each type as llama.cpp's converter writes one (tests/gguf_files.py:
 gguf-py's ``TensorNameMap`` for the names); where the converter writes other keys than ``TextModel``'s, or stacks

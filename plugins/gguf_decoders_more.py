@@ -1,4 +1,4 @@
-"""GGUF architectures of mapped model types llama.cpp writes under their own names, as rows of data (wave 3).
+"""GGUF architectures of mapped model types llama.cpp writes under their own names, as rows of data.
 
 Dense: command-r (Cohere), cohere2, olmo, stablelm, phi2 (Phi-1/2), gptneox, exaone (EXAONE 3/3.5), starcoder
 (GPT-BigCode), bloom, nemotron, bitnet, minicpm3; mixture of
