@@ -321,6 +321,22 @@ def counted_alone(capsys, path, tensors: dict) -> dict:
     return row
 
 
+def refused(capsys, path, *said: str) -> str:
+    """What ``registry count`` says refusing ``path``: one line, exit status 2, holding each of ``said``."""
+    out, err = run(capsys, "count", path, code=2)
+    assert err.count("\n") == 1 and all(s in err for s in said), err
+    return err
+
+
+def counted_whole(capsys, folder, model_type: str) -> dict:
+    """``registry count``'s JSON row of a folder holding a language model's GGUF and its mmproj, after the checks
+    every such folder passes: its checkpoint verifies clean and it was counted as the composite ``model_type``."""
+    (row,) = run(capsys, "count", folder, "-f", "json")
+    assert row["checkpoint"]["identical"], row["checkpoint"]
+    assert model_type in row["source"]
+    return row
+
+
 BUILDERS = {"gemma3": gemma3, "mistral3": mistral3, "qwen2_5_vl": qwen25_vl, "qwen2_vl": qwen2_vl, "qwen3_vl": qwen3_vl, "lfm2_vl": lfm2_vl, "idefics3": idefics3,
             "smolvlm": lambda tie=False: idefics3(tie, "smolvlm"), "internvl": internvl}
 PAIRED = tuple(BUILDERS)
@@ -389,8 +405,7 @@ def test_an_unknown_projector_type_is_refused_naming_the_mapped_ones(tmp_path, c
     model, config = gemma3()
     path = tmp_path / "mmproj.gguf"
     write_mmproj(model, config, path, projector_type="cogvlm")
-    out, err = run(capsys, "count", path, code=2)
-    assert err.count("\n") == 1 and "clip.projector_type: 'cogvlm' is not mapped" in err
+    err = refused(capsys, path, "clip.projector_type: 'cogvlm' is not mapped")
     assert "exaone4_5, gemma3, gemma4v, glm4v, idefics3, internvl, kimik25, lfm2, llama4, mlp, pixtral, qwen2.5vl_merger, qwen2vl_merger, qwen3vl_merger, voxtral" in err
 
 
@@ -402,8 +417,7 @@ def test_a_pixtral_projector_without_patch_merger_is_refused(tmp_path, capsys):
     data = path.read_bytes().replace(b"mm.patch_merger", b"mm.patch_mergex")
     path.write_bytes(data)
     assert "mm.patch_merger.weight" in tensors
-    out, err = run(capsys, "count", path, code=2)
-    assert err.count("\n") == 1 and "mm.patch_merger.weight: missing" in err
+    refused(capsys, path, "mm.patch_merger.weight: missing")
 
 
 def test_qwen3_vl_deepstack_flags_that_do_not_match_the_mergers_are_refused(tmp_path, capsys):
@@ -413,5 +427,4 @@ def test_qwen3_vl_deepstack_flags_that_do_not_match_the_mergers_are_refused(tmp_
     path = tmp_path / "mmproj.gguf"
     write_mmproj(model, config, path)
     path.write_bytes(path.read_bytes().replace(b"v.deepstack.1.", b"v.deepstack.0."))  # the flags still say 1, 2
-    out, err = run(capsys, "count", path, code=2)
-    assert err.count("\n") == 1 and "clip.vision.is_deepstack_layers: says blocks [1, 2]" in err and "[0, 2]" in err
+    refused(capsys, path, "clip.vision.is_deepstack_layers: says blocks [1, 2]", "[0, 2]")
