@@ -20,7 +20,7 @@ import pytest
 import registry
 from registry.cli import main
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.composite_reference import check, composite_data, ours, reference_names
+from tests.composite_reference import check, check_both_routes, composite_data, ours, reference_names
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -47,14 +47,7 @@ def test_every_type_has_a_published_config():
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_published_whole_and_by_part(folder, tmp_path, capsys):
     path = CONFIGS / folder / "config.json"
-    data = json.loads(path.read_text())
-    reference = reference_names(data)
-    (model,) = registry.load(path)
-    check(model, reference, PLACES[data["model_type"]])
-    spec = tmp_path / "imported.toml"
-    assert main(["import-hf", str(path), "-o", str(spec)]) == 0
-    (imported,) = registry.load(spec)
-    check(imported, reference, PLACES[data["model_type"]])
+    check_both_routes(path, PLACES[json.loads(path.read_text())["model_type"]], tmp_path)
     capsys.readouterr()
 
 

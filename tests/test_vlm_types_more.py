@@ -22,7 +22,7 @@ import pytest
 import registry
 from registry.analyses.images import plan_images
 from registry.cli import main
-from tests.composite_reference import check, composite_data, reference_names, refusal
+from tests.composite_reference import check, check_both_routes, composite_data, reference_names, refusal
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -46,15 +46,8 @@ def test_every_type_has_a_published_config():
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_published_whole_and_by_part(folder, tmp_path, capsys):
     path = CONFIGS / folder / "config.json"
-    data = json.loads(path.read_text())
-    reference = reference_names(data)
-    places = PLACES[data["model_type"]]
-    (model,) = registry.load(path)
-    check(model, reference, places)
-    spec = tmp_path / "imported.toml"
-    assert main(["import-hf", str(path), "-o", str(spec)]) == 0
-    (imported,) = registry.load(spec)
-    check(imported, reference, places)
+    places = PLACES[json.loads(path.read_text())["model_type"]]
+    reference, spec = check_both_routes(path, places, tmp_path)
     capsys.readouterr()
     for part, prefixes in places.items():  # the command's --part, on both routes
         expected = sum(math.prod(s) for n, s in reference.items() if n.startswith(prefixes))
