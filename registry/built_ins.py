@@ -61,15 +61,21 @@ def isolated(plugin: str, errors: list[PluginError]) -> Iterator[None]:
         raise PluginFailed(f"raised {type(exc).__name__}: {exc}") from None
 
 
+_indexes: dict[str, dict[str, str]] = {}  # the maps as first read (they are generated data: fixed for a process)
+
+
 def index(name: str) -> dict[str, str]:
     """The map ``name`` (``FAMILY_MODULES``, ``MODEL_TYPE_MODULES`` or ``GGUF_MODULES``) of
     registered name -> built-in module; empty when the plugins ship without it."""
-    try:
-        module = importlib.import_module(PLUGINS if name == "FAMILY_MODULES" else PLUGIN_INDEX)
-    except ImportError:
-        return {}
-    found = getattr(module, name, {})
-    return found if isinstance(found, dict) else {}
+    found = _indexes.get(name)
+    if found is None:
+        try:
+            module = importlib.import_module(PLUGINS if name == "FAMILY_MODULES" else PLUGIN_INDEX)
+        except ImportError:
+            return {}
+        found = getattr(module, name, {})
+        found = _indexes[name] = found if isinstance(found, dict) else {}
+    return found
 
 
 class OneAtATime(Generic[T]):

@@ -197,7 +197,10 @@ def mtp_tally(model: Model) -> Tally | None:
     from registry.contracts.families import declared_checkpoint_only
     from registry.plugin_manager import find_family, verified
 
-    family = verified(find_family(model.family))
+    family = find_family(model.family)
+    if family.checkpoint_only is None:  # no plugin code to run (the common case: counting stays fast)
+        return None
+    family = verified(family)
     blocks = [c.mtp_block for c in declared_checkpoint_only(family, model.params) if c.mtp_block is not None]
     if not blocks:
         return None

@@ -34,14 +34,18 @@ def part_names(root: Module) -> list[str]:
 
 
 def part_totals(root: Module) -> tuple[dict[str, int], dict[str, int]]:
-    """Each part's parameters (tied tensors once) and active parameters per token, in tree order."""
-    totals: dict[str, int] = {}
-    active: dict[str, int] = {}
-    for group in _marked(root):
-        tally = group.tally
-        totals[group.part] = totals.get(group.part, 0) + tally.params
-        active[group.part] = active.get(group.part, 0) + tally.active
-    return totals, active
+    """Each part's parameters (tied tensors once) and active parameters per token, in tree order (walked once per
+    tree, as a block's tally is: blocks are immutable; each call returns new dicts)."""
+    found = root.__dict__.get("_part_totals")
+    if found is None:
+        totals: dict[str, int] = {}
+        active: dict[str, int] = {}
+        for group in _marked(root):
+            tally = group.tally
+            totals[group.part] = totals.get(group.part, 0) + tally.params
+            active[group.part] = active.get(group.part, 0) + tally.active
+        found = root.__dict__["_part_totals"] = (totals, active)
+    return dict(found[0]), dict(found[1])
 
 
 def only_part(root: Module, part: str) -> Module:
