@@ -76,10 +76,7 @@ def gguf_tensors(case: Case, config: Any, model: Any) -> tuple[dict[str, tuple[i
         shape = tuple(p.shape)
         pieces = case.reshape(name, shape, config) if case.reshape else None
         for hf, part in pieces if pieces is not None else [(name, shape)]:
-            new = hf.removeprefix("gguf:") if hf.startswith("gguf:") else names.get_name(hf, try_suffixes=(".weight", ".bias"))
-            assert new is not None, f"gguf-py maps no GGUF name for {hf}"
-            suffix = next((k for k in (".weight", ".bias") if hf.endswith(k)), "")
-            new += "" if new.endswith(suffix) else suffix  # a map entry holding the suffix gives the bare name
+            new = hf.removeprefix("gguf:") if hf.startswith("gguf:") else gguf_name(names, hf)
             assert new not in out, new
             out[new] = part
             if pieces is None or (len(pieces) == 1 and part == shape and not hf.startswith("gguf:")):
@@ -91,6 +88,15 @@ def gguf_tensors(case: Case, config: Any, model: Any) -> tuple[dict[str, tuple[i
         out |= {f"{block}nextn.eh_proj.weight": (d, 2 * d), f"{block}nextn.enorm.weight": (d,),
                 f"{block}nextn.hnorm.weight": (d,), f"{block}nextn.shared_head_norm.weight": (d,)}  # fmt: skip
     return out, origin
+
+
+def gguf_name(names: Any, hf: str, suffixes: tuple[str, ...] = (".weight", ".bias")) -> str:
+    """The GGUF name of Hugging Face tensor ``hf`` in gguf-py's tensor map ``names``, its suffix (one of
+    ``suffixes``) kept (a map entry holding the suffix gives the bare name)."""
+    new = names.get_name(hf, try_suffixes=suffixes)
+    assert new is not None, f"gguf-py maps no GGUF name for {hf}"
+    suffix = next((k for k in suffixes if hf.endswith(k)), "")
+    return new if new.endswith(suffix) else new + suffix
 
 
 def write_case(case: Case, path: Path) -> tuple[Path, int, dict[str, tuple[int, ...]], dict[str, str]]:

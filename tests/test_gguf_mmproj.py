@@ -25,7 +25,7 @@ import pytest
 
 from registry.cli import main
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.gguf_files import Case, write_case, write_header_only
+from tests.gguf_files import Case, gguf_name, write_case, write_header_only
 
 gguf = pytest.importorskip("gguf")
 
@@ -216,10 +216,7 @@ def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[st
             if hf.startswith("gguf:"):
                 tensors[hf.removeprefix("gguf:")] = shape
                 continue
-            new = names.get_name(hf, try_suffixes=(".weight", ".bias"))
-            assert new is not None, f"gguf-py maps no GGUF name for {hf}"
-            suffix = next((k for k in (".weight", ".bias") if hf.endswith(k)), "")  # InternVL's class_embedding: none
-            tensors[new + ("" if new.endswith(suffix) else suffix)] = shape
+            tensors[gguf_name(names, hf)] = shape
     writer = gguf.GGUFWriter(str(path), "clip")
     writer.add_type(gguf.GGUFType.MMPROJ)
     writer.add_file_type(0)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.gguf_files import Case, write_case, write_header_only
+from tests.gguf_files import Case, gguf_name, write_case, write_header_only
 from tests.test_gguf_mmproj import counted_alone, counted_whole, refused
 
 gguf = pytest.importorskip("gguf")
@@ -53,10 +53,7 @@ def write_mmproj(model, config, path: Path, stack: int = 4) -> dict[str, tuple[i
         hf, shape = name.removeprefix("model."), tuple(p.shape)
         hf = "audio." + hf if hf.startswith("multi_modal_projector") else hf  # WhisperEncoderModel.filter_tensors
         shape = (*shape, 1) if hf.endswith(("conv1.bias", "conv2.bias")) else shape  # unsqueeze(-1)
-        new = names.get_name(hf, try_suffixes=(".weight", ".bias"))
-        assert new is not None, f"gguf-py maps no GGUF name for {hf}"
-        suffix = hf[hf.rindex("."):]
-        tensors[new + ("" if new.endswith(suffix) else suffix)] = shape
+        tensors[gguf_name(names, hf)] = shape
     writer = gguf.GGUFWriter(str(path), "clip")
     writer.add_type(gguf.GGUFType.MMPROJ)
     writer.add_file_type(0)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.gguf_files import Case, write_case, write_header_only
+from tests.gguf_files import Case, gguf_name, write_case, write_header_only
 from tests.test_gguf_mmproj import counted_alone, counted_whole, refused
 
 gguf = pytest.importorskip("gguf")
@@ -49,10 +49,7 @@ def write_mmproj(model, config, path: Path, kv: int | None = None) -> dict[str, 
             c1, c2, _, kh, kw = shape
             tensors |= {"v.patch_embd.weight": (c1, c2, kh, kw), "v.patch_embd.weight.1": (c1, c2, kh, kw)}
             continue
-        new = names.get_name(hf, try_suffixes=(".weight", ".bias"))
-        assert new is not None, f"gguf-py maps no GGUF name for {hf}"
-        suffix = hf[hf.rindex("."):]
-        tensors[new + ("" if new.endswith(suffix) else suffix)] = shape
+        tensors[gguf_name(names, hf)] = shape
     writer = gguf.GGUFWriter(str(path), "clip")
     writer.add_type(gguf.GGUFType.MMPROJ)
     writer.add_file_type(0)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.gguf_files import write_case, write_header_only
+from tests.gguf_files import gguf_name, write_case, write_header_only
 from tests.test_gguf_gemma4 import GEMMA4, case
 from tests.test_gguf_mmproj import counted_alone, refused, run
 
@@ -73,10 +73,7 @@ def write_mmproj(model, config, path: Path) -> dict[str, tuple[int, ...]]:
             if name.endswith("patch_embedder.input_proj.weight"):
                 patch = int((shape[1] // 3) ** 0.5)
                 shape = (shape[0], 3, patch, patch)
-        new = names.get_name(name, try_suffixes=SUFFIXES)
-        assert new is not None, f"gguf-py maps no GGUF name for {name}"
-        suffix = next(s for s in SUFFIXES if name.endswith(s)) if name.endswith(SUFFIXES) else ""
-        tensors[new + ("" if new.endswith(suffix) else suffix)] = shape
+        tensors[gguf_name(names, name, SUFFIXES)] = shape
     vision, audio = config.vision_config, config.audio_config
     writer = gguf.GGUFWriter(str(path), "clip")
     writer.add_type(gguf.GGUFType.MMPROJ)

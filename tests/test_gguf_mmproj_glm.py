@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.gguf_files import Case, split_experts, write_case, write_header_only
+from tests.gguf_files import Case, gguf_name, split_experts, write_case, write_header_only
 from tests.test_gguf_architectures import glm_keys, score_biases
 from tests.test_gguf_mmproj import counted_alone, counted_whole, part_counts, refused, run
 
@@ -59,10 +59,7 @@ def write_mmproj(model, config, path: Path) -> dict[str, tuple[int, ...]]:
         if hf == "visual.patch_embed.proj.bias":
             tensors["v.patch_embd.bias"] = shape
             continue
-        new = names.get_name(hf, try_suffixes=(".weight", ".bias"))
-        assert new is not None, f"gguf-py maps no GGUF name for {hf}"
-        suffix = hf[hf.rindex("."):]
-        tensors[new + ("" if new.endswith(suffix) else suffix)] = shape
+        tensors[gguf_name(names, hf)] = shape
     writer = gguf.GGUFWriter(str(path), "clip")
     writer.add_type(gguf.GGUFType.MMPROJ)
     writer.add_file_type(0)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.gguf_files import Case, write_case, write_header_only
+from tests.gguf_files import Case, gguf_name, write_case, write_header_only
 from tests.test_gguf_architectures import DEEPSEEK, deepseek_keys, deepseek_tensors, score_biases
 from tests.test_gguf_mmproj import counted_alone, counted_whole, refused
 
@@ -63,10 +63,7 @@ def write_mmproj(model, config, path: Path, scale: int = 2) -> dict[str, tuple[i
             name, shape = name.replace("attn.q_proj", "wqkv"), (3 * shape[0], *shape[1:])
         for hf, published in PUBLISHED:
             name = name.replace(hf, published)
-        new = names.get_name(name, try_suffixes=(".weight", ".bias", ".time_weight"))
-        assert new is not None, f"gguf-py maps no GGUF name for {name}"
-        suffix = name[name.rindex("."):]
-        tensors[new + ("" if new.endswith(suffix) else suffix)] = shape
+        tensors[gguf_name(names, name, (".weight", ".bias", ".time_weight"))] = shape
     writer = gguf.GGUFWriter(str(path), "clip")
     writer.add_type(gguf.GGUFType.MMPROJ)
     writer.add_file_type(0)

@@ -17,7 +17,7 @@ import pytest
 
 from registry.cli import main
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.gguf_files import Case, write_case, write_header_only
+from tests.gguf_files import Case, gguf_name, write_case, write_header_only
 from tests.test_gguf_decoders_more import LLAMA4, llama4_experts, llama4_keys
 
 gguf = pytest.importorskip("gguf")
@@ -55,10 +55,7 @@ def write_mmproj(model, config, path) -> dict[str, tuple[int, ...]]:
             tensors["mm.model.fc.weight"] = tuple(p.shape)
             continue
         hf = name + ".weight" if name.endswith("positional_embedding_vlm") else name  # its filter_tensors
-        new = names.get_name(hf, try_suffixes=(".weight", ".bias"))
-        assert new is not None, f"gguf-py maps no GGUF name for {hf}"
-        suffix = next((k for k in (".weight", ".bias") if hf.endswith(k)), "")
-        tensors[new + ("" if new.endswith(suffix) else suffix)] = tuple(p.shape)
+        tensors[gguf_name(names, hf)] = tuple(p.shape)
     vision = config.vision_config
     writer = gguf.GGUFWriter(str(path), "clip")
     writer.add_type(gguf.GGUFType.MMPROJ)
