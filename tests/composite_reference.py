@@ -91,18 +91,23 @@ def check(model, names: dict, places: dict, *, active: int | None = None, fused:
         assert registry.count(alone).total_params == report.parts[part] == sum(math.prod(s) for s in expected.values())
 
 
-def check_both_routes(path, places: dict, tmp_path, **checks) -> tuple[dict, object]:
-    """A published composite config (``path``) against transformers' model of it (:func:`reference_names`), whole
-    and by part (``places``, ``checks`` as :func:`check` takes them), counted from the config and from the spec
-    ``import-hf`` writes of it; (the reference's names and shapes, the spec's path)."""
-    data = json.loads(path.read_text())
-    reference = reference_names(data)
+def both_routes(path, tmp_path) -> tuple[object, object, object]:
+    """(the model of the config at ``path``, the model of the spec ``import-hf`` writes of it, the spec's path)."""
     (model,) = registry.load(path)
-    check(model, reference, places, **checks)
     spec = tmp_path / "imported.toml"
     assert main(["import-hf", str(path), "-o", str(spec)]) == 0
     (imported,) = registry.load(spec)
-    check(imported, reference, places, **checks)
+    return model, imported, spec
+
+
+def check_both_routes(path, places: dict, tmp_path, **checks) -> tuple[dict, object]:
+    """A published composite config (``path``) against transformers' model of it (:func:`reference_names`), whole
+    and by part (``places``, ``checks`` as :func:`check` takes them), counted from the config and from the spec
+    ``import-hf`` writes of it (:func:`both_routes`); (the reference's names and shapes, the spec's path)."""
+    reference = reference_names(json.loads(path.read_text()))
+    model, imported, spec = both_routes(path, tmp_path)
+    for counted in (model, imported):
+        check(counted, reference, places, **checks)
     return reference, spec
 
 
