@@ -95,7 +95,7 @@ def both_routes(path, tmp_path) -> tuple[object, object, object]:
     """(the model of the config at ``path``, the model of the spec ``import-hf`` writes of it, the spec's path)."""
     (model,) = registry.load(path)
     spec = tmp_path / "imported.toml"
-    assert main(["import-hf", str(path), "-o", str(spec)]) == 0
+    assert main(["import-hf", str(path), "-o", str(spec), "--force"]) == 0  # hypothesis draws reuse tmp_path
     (imported,) = registry.load(spec)
     return model, imported, spec
 
@@ -109,6 +109,18 @@ def check_both_routes(path, places: dict, tmp_path, **checks) -> tuple[dict, obj
     for counted in (model, imported):
         check(counted, reference, places, **checks)
     return reference, spec
+
+
+def data_both_routes(data: dict, places: dict, tmp_path, *, fused: bool = False) -> Reference:
+    """A composite config's ``data`` (written to ``tmp_path``) against transformers' model of it (:class:`Reference`),
+    whole, by part (``places``) and active, counted from the config and from the spec ``import-hf`` writes of it;
+    ``fused``: transformers holds the experts fused (:func:`same_tensors`). Returns the reference."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data, indent=2))
+    reference = Reference(data)
+    for counted in both_routes(path, tmp_path)[:2]:
+        check(counted, reference.names, places, active=reference.active, fused=fused)
+    return reference
 
 
 def refusal(data: dict, change: dict, tmp_path, capsys) -> str:

@@ -10,8 +10,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import ROOT, missing_extras
 
 HOOKS = "from tests.conftest import pytest_configure, pytest_unconfigure, pytest_sessionstart  # noqa: F401\n"

@@ -23,7 +23,7 @@ import pytest
 import registry
 from registry.cli import main
 from tests._hf_configs import quiet_transformers
-from tests.composite_reference import check, composite_data, reference_names
+from tests.composite_reference import check, check_both_routes, composite_data, reference_names
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -52,14 +52,7 @@ def test_published_composites_exist():
 
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_published_composite_whole_and_by_part(folder, tmp_path, capsys):
-    path = CONFIGS / folder / "config.json"
-    reference = reference_names(json.loads(path.read_text()))
-    (model,) = registry.load(path)
-    _check(model, reference)
-    spec = tmp_path / "imported.toml"
-    assert main(["import-hf", str(path), "-o", str(spec)]) == 0
-    (imported,) = registry.load(spec)
-    _check(imported, reference)
+    check_both_routes(CONFIGS / folder / "config.json", PLACES, tmp_path)
     capsys.readouterr()
 
 

@@ -21,7 +21,7 @@ import pytest
 import registry
 from registry.cli import main
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.composite_reference import Reference, check, ours
+from tests.composite_reference import Reference, check, data_both_routes, ours
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -44,15 +44,7 @@ def _check(model, ref: Reference, places: dict) -> None:
 
 
 def _both_routes(data: dict, tmp_path) -> None:
-    ref = Reference(data)
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(data))
-    (model,) = registry.load(path)
-    _check(model, ref, PLACES[data["model_type"]])
-    spec = tmp_path / "imported.toml"
-    assert main(["import-hf", str(path), "-o", str(spec)]) == 0
-    (imported,) = registry.load(spec)
-    _check(imported, ref, PLACES[data["model_type"]])
+    data_both_routes(data, PLACES[data["model_type"]], tmp_path)
 
 
 def test_every_type_has_a_published_config():

@@ -145,7 +145,7 @@ def test_a_roberta_style_bert_file_counts_what_it_holds_and_says_what_transforme
     out, err = capsys.readouterr()
     (row,) = json.loads(out)
     assert row["total_params"] == reference - cut and row["checkpoint"]["identical"], row
-    assert (f"cut the first pad_token_id + 1 = 2 rows of the position embedding" in err
+    assert ("cut the first pad_token_id + 1 = 2 rows of the position embedding" in err
             and f"transformers' {cls} holds pad_token_id + 1 = 2 more (40 rows, {cut:,} parameters more)" in err), err
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.gguf_files import Case, case_id, check_case, standard_keys
+from tests.gguf_files import Case, case_id, check_case
 
 gguf = pytest.importorskip("gguf")
 

@@ -19,7 +19,7 @@ import pytest
 import registry
 from registry.analyses.images import plan_images
 from registry.cli import main
-from tests.composite_reference import Reference, check, composite_data
+from tests.composite_reference import composite_data, data_both_routes
 from tests.conftest import ROOT
 
 PUBLISHED = ROOT / "tests" / "configs" / "kimi-k2.5" / "config.json"
@@ -28,18 +28,12 @@ PLACES = {"vision": ("model.vision_tower.",), "projector": ("model.mm_projector.
           "text": ("model.language_model.", "lm_head.")}  # fmt: skip
 
 
-def _check(path, data, tmp_path) -> None:
-    reference = Reference(data)
-    (model,) = registry.load(path)
-    check(model, reference.names, PLACES, active=reference.active, fused=True)
-    spec = tmp_path / "imported.toml"
-    assert main(["import-hf", str(path), "-o", str(spec)]) == 0
-    (imported,) = registry.load(spec)
-    check(imported, reference.names, PLACES, active=reference.active, fused=True)
+def _check(data, tmp_path) -> None:
+    data_both_routes(data, PLACES, tmp_path, fused=True)
 
 
 def test_published_whole_and_by_part(tmp_path, capsys):
-    _check(PUBLISHED, json.loads(PUBLISHED.read_text()), tmp_path)
+    _check(json.loads(PUBLISHED.read_text()), tmp_path)
     assert "counted as transformers' Kimi_K25ForConditionalGeneration" in capsys.readouterr().err
 
 
@@ -71,9 +65,7 @@ def test_small_random_configs(seed, tmp_path, capsys):
     data = _small(seed)
     if seed % 2:  # the top level's tie left to the configuration's default (true)
         data.pop("tie_word_embeddings", None)
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(data))
-    _check(path, data, tmp_path)
+    _check(data, tmp_path)
     capsys.readouterr()
 
 

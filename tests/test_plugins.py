@@ -14,7 +14,6 @@ import pytest
 import registry
 from registry import Family, hookimpl
 from registry.errors import UnknownFamilyError
-from registry import Family
 from registry.plugin_manager import Registrations
 from registry.plugin_manager import load_families, register_plugin, reset
 from tests.conftest import ROOT, SPECS

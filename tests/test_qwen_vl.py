@@ -20,9 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import registry
 from registry.cli import main
-from tests.composite_reference import Reference, check, refusal
+from tests.composite_reference import data_both_routes, refusal
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -40,20 +39,8 @@ def _data(folder: str) -> dict:
     return json.loads((CONFIGS / folder / "config.json").read_text())
 
 
-def _check(model, ref: Reference) -> None:
-    check(model, ref.names, PLACES, active=ref.active, fused=True)
-
-
 def _both_routes(data: dict, tmp_path) -> None:
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(data, indent=2))
-    ref = Reference(data)
-    (model,) = registry.load(path)
-    _check(model, ref)
-    spec = tmp_path / "imported.toml"
-    assert main(["import-hf", str(path), "-o", str(spec), "--force"]) == 0
-    (imported,) = registry.load(spec)
-    _check(imported, ref)
+    data_both_routes(data, PLACES, tmp_path, fused=True)
 
 
 @pytest.mark.parametrize("folder", FOLDERS)

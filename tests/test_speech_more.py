@@ -26,7 +26,7 @@ from registry.analyses.flops_terms import forward_terms
 from registry.analyses.memory import memory
 from registry.cli import main
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.composite_reference import Reference, check, ours
+from tests.composite_reference import Reference, data_both_routes, ours
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -37,15 +37,7 @@ PLACES = {"qwen2_audio": {"audio": ("model.audio_tower.",), "projector": ("model
 
 
 def _both_routes(data: dict, tmp_path) -> None:
-    ref = Reference(data)
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(data))
-    (model,) = registry.load(path)
-    check(model, ref.names, PLACES[data["model_type"]], active=ref.active)
-    spec = tmp_path / "imported.toml"
-    assert main(["import-hf", str(path), "-o", str(spec)]) == 0
-    (imported,) = registry.load(spec)
-    check(imported, ref.names, PLACES[data["model_type"]], active=ref.active)
+    data_both_routes(data, PLACES[data["model_type"]], tmp_path)
 
 
 def test_published_qwen2_audio_whole_and_by_part(tmp_path, capsys):
