@@ -1,6 +1,6 @@
 """GGUF architectures of model types mapped in 2025-26, as rows of data (read by ``registry.sources.gguf_rows``).
 
-Dense: ernie4_5, seed_oss, arcee, glm4; mixture of experts: ernie4_5-moe, hunyuan-moe, dots1, lfm2moe, minimax-m2;
+Dense: ernie4_5, seed_oss, arcee, glm4, apertus; mixture of experts: ernie4_5-moe, hunyuan-moe, dots1, lfm2moe, minimax-m2;
 gated DeltaNet hybrids: qwen35, qwen35moe (Qwen3.5's language model). Where the
 keys and names come from: the metadata keys are gguf-py 0.19's ``Keys.LLM`` and ``Keys.Attention``
 (``{arch}.block_count``, ``embedding_length``, ``feed_forward_length``, ``attention.head_count``,
@@ -12,11 +12,15 @@ names are those gguf-py's ``TensorNameMap`` gives each architecture's Hugging Fa
 ``block_sparse_moe.experts.*.w1`` is ``ffn_gate_exps``). A llama.cpp file stores each layer's routed experts
 merged (``(experts, rows, cols)``): read per expert, as the checkpoints hold them. The routers'
 ``e_score_correction_bias`` (dots1, minimax-m2) and LFM2-MoE's ``expert_bias`` (``exp_probs_b``) are checkpoint
-tensors the families declare (buffers in transformers).
+tensors the families declare (buffers in transformers). Apertus's learned xIELU scalars (``mlp.act_fn.alpha_p``,
+``alpha_n``, one each per layer) are no tensors in a llama.cpp file: ``ApertusModel`` (conversion/llama.py at
+0c1e57098) writes them as the arrays ``apertus.xielu.alpha_p`` / ``alpha_n`` (its ``beta`` and ``eps`` are buffers,
+written the same way and no parameters); the row reads them as the checkpoint's tensors (``metadata_scalars``).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from registry import GgufArchitecture, GgufMetadata, hookimpl
@@ -130,6 +134,12 @@ ROWS = (
             {**ATTENTION, "ffn_up": "mlp.gate_up_proj", "ffn_down": "mlp.down_proj", **PRE_NORMS,
              "post_attention_norm": "post_self_attn_layernorm", "post_ffw_norm": "post_mlp_layernorm"},
             presence={"attention_bias": "blk.0.attn_q.bias"}),
+    # Apertus: a plain MLP with xIELU (always: llama.cpp's graph applies it), per-head query/key norms, the norms
+    # named attention_layernorm / feedforward_layernorm; the xIELU scalars are metadata
+    replace(decoder("apertus", "apertus", "ApertusForCausalLM",
+                    {**ATTENTION, **QK_NORM, "attn_norm": "attention_layernorm", "ffn_norm": "feedforward_layernorm",
+                     "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj"}, fixed={"hidden_act": "xielu"}),
+            metadata_scalars={"xielu.alpha_p": "mlp.act_fn.alpha_p", "xielu.alpha_n": "mlp.act_fn.alpha_n"}),
     # ERNIE-4.5-MoE: biases everywhere when use_bias (the LM head's too); the score correction is a parameter in
     # transformers, (1, experts), stored as exp_probs_b: compared by count
     moe_row("ernie4_5-moe", "ernie4_5_moe", "Ernie4_5_MoeForCausalLM",
@@ -189,7 +199,7 @@ ROWS = (
 
 @hookimpl
 def register_gguf_architectures(register):
-    """The 2025-26 types' GGUF architectures: ernie4_5, seed_oss, arcee, glm4, ernie4_5-moe, hunyuan-moe, dots1,
+    """The 2025-26 types' GGUF architectures: ernie4_5, seed_oss, arcee, glm4, apertus, ernie4_5-moe, hunyuan-moe, dots1,
     lfm2moe, minimax-m2, qwen35, qwen35moe."""
     for row in ROWS:
         register(row)

@@ -229,6 +229,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
 #: GGUF architecture (as registered) -> the built-in module that registers it.
 GGUF_MODULES: dict[str, str] = {
     'afmoe': 'registry.plugins.gguf_decoders_more',
+    'apertus': 'registry.plugins.gguf_types_2026',
     'arcee': 'registry.plugins.gguf_types_2026',
     'bert': 'registry.plugins.gguf_encoders',
     'bitnet': 'registry.plugins.gguf_decoders_more',

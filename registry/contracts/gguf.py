@@ -105,6 +105,9 @@ class GgufArchitecture:
     * ``presence``: config field -> GGUF tensor whose presence in the file sets it true (``!`` first:
       absence sets it true);
     * ``fixed``: config fields the architecture sets whatever the file says;
+    * ``metadata_scalars``: metadata key (after ``<arch>.``, an array of one number per block) -> the checkpoint
+      module, inside ``layers``, that holds each block's number as a one-element tensor: parameters llama.cpp
+      keeps as metadata, not tensors (Apertus's xIELU ``alpha_p`` / ``alpha_n``), read as those tensors;
     * ``not_parameters``: GGUF tensors that are not parameters (llama 3's ``rope_freqs``; a name inside
       ``blk.<i>.`` for every block; ``<group>.<rest>`` for ``<group>.<n>.<rest>`` of a ``renumbered`` group);
     * ``rule``: a function ``rule(meta, config)`` that edits the config where the logic is real;
@@ -146,6 +149,7 @@ class GgufArchitecture:
     renumbered: Mapping[str, str] = field(default_factory=dict)
     presence: Mapping[str, str] = field(default_factory=dict)
     fixed: Mapping[str, Any] = field(default_factory=dict)
+    metadata_scalars: Mapping[str, str] = field(default_factory=dict)
     not_parameters: tuple[str, ...] = ("rope_freqs.weight",)
     rule: Callable[[GgufMetadata, dict[str, Any]], None] | None = None
     vocab: str = "token_embd.weight"
@@ -180,17 +184,18 @@ class GgufArchitecture:
             if self.tensor_name is not None or not isinstance(self.model_type, str) or not self.model_type:
                 return f"GGUF architecture {self.name!r}: a row needs a model_type and no tensor_name"
             if not all(isinstance(m, Mapping) for m in (self.keys, self.tensors, self.presence, self.fixed, self.variants,
-                                                        self.renumbered, self.mtp_tensors)):
-                return (f"GGUF architecture {self.name!r}: keys, tensors, variants, renumbered, mtp_tensors, presence and "
-                        "fixed must be mappings")  # fmt: skip
+                                                        self.renumbered, self.mtp_tensors, self.metadata_scalars)):
+                return (f"GGUF architecture {self.name!r}: keys, tensors, variants, renumbered, mtp_tensors, "
+                        "metadata_scalars, presence and fixed must be mappings")  # fmt: skip
             texts = [*self.keys.items(), *self.tensors.items(), *self.presence.items(), *self.fixed,
                      *(pair for v in self.variants.values() for pair in (v.items() if isinstance(v, Mapping) else [v])),
-                     *self.variants, *self.renumbered.items(), *self.mtp_tensors.items(), self.mtp, *self.classes,
+                     *self.variants, *self.renumbered.items(), *self.mtp_tensors.items(), *self.metadata_scalars.items(),
+                     self.mtp, *self.classes,
                      *self.not_parameters, self.layers, self.vocab, self.blocks,
                      *self.selected_by, *self.parts, *self.completes, self.text_model_type]  # fmt: skip
             if not all(isinstance(x, str) for t in texts for x in (t if isinstance(t, tuple) else (t,))):
                 return (f"GGUF architecture {self.name!r}: the names of keys, tensors, variants, renumbered, presence, "
-                        "fixed, mtp, mtp_tensors, classes, not_parameters, layers, vocab, blocks, selected_by, parts, "
+                        "fixed, mtp, mtp_tensors, metadata_scalars, classes, not_parameters, layers, vocab, blocks, selected_by, parts, "
                         "completes and text_model_type must be text")  # fmt: skip
             if not isinstance(self.completes_as, Mapping) or not all(
                     isinstance(k, str) and k in self.completes and isinstance(v, Mapping) and all(isinstance(f, str) for f in v)
@@ -202,8 +207,9 @@ class GgufArchitecture:
                     for k, v in self.text_ignores.items()):  # fmt: skip
                 return (f"GGUF architecture {self.name!r}: text_ignores must map architectures of completes to "
                         "tuples of config fields")  # fmt: skip
-            if self.mtp and "block_count" not in self.keys:
-                return f"GGUF architecture {self.name!r}: mtp needs the block_count key (whose count it cuts)"
+            if (self.mtp or self.metadata_scalars) and "block_count" not in self.keys:
+                return (f"GGUF architecture {self.name!r}: mtp and metadata_scalars need the block_count key (the "
+                        "blocks they cut or count)")  # fmt: skip
             if ("/" in self.name) != bool(self.selected_by):
                 return (f"GGUF architecture {self.name!r}: a row named <architecture>/<value> needs selected_by (the "
                         "metadata keys whose value picks it), and only such a row has them")  # fmt: skip
@@ -221,5 +227,5 @@ class GgufArchitecture:
     def fingerprint(self) -> tuple[object, ...]:
         """The plugin code and data this mapping runs, with its code objects (see ``Family.fingerprint``)."""
         return (*code_of(self.config, self.tensor_name, self.rule), self.keys, self.tensors, self.variants, self.renumbered,
-                self.mtp, self.mtp_tensors, self.presence, self.fixed, self.vocab, self.blocks, self.selected_by,
+                self.mtp, self.mtp_tensors, self.metadata_scalars, self.presence, self.fixed, self.vocab, self.blocks, self.selected_by,
                 self.parts, self.completes, self.text_model_type, self.completes_as, self.text_ignores)

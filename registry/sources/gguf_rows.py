@@ -19,7 +19,9 @@ than the checkpoint does, the row says so and the count stays exact:
   counted in ``block_count``): no layers of the model, read under the checkpoint's MTP list (``mtp.layers.0``);
 * the same elements in another layout (``~module``: transposed, squeezed, stacked otherwise), or
   two GGUF tensors joined in one checkpoint tensor: the names map, and the tensor is compared by
-  its number of elements (``flat``), not its shape.
+  its number of elements (``flat``), not its shape;
+* parameters kept as metadata (``metadata_scalars``: an array of one number per block, Apertus's xIELU
+  ``alpha_p``): read as the one-element tensor of each block the checkpoint holds, with a note.
 """
 
 from __future__ import annotations
@@ -29,13 +31,15 @@ import re
 from typing import Any
 
 from registry.checkpoints.tensors import TensorInfo
-from registry.contracts import REQUIRED, GgufArchitecture, GgufMetadata
+from registry.contracts import REQUIRED, GgufArchitecture, GgufArray, GgufMetadata
 from registry.errors import SpecError
 from registry.sources.dotted import put_dotted
 
 __all__ = ["merge_fields", "mtp_blocks", "row_config", "row_tensors"]
 
 _KINDS = (".weight", ".bias")
+#: The item types of a metadata array of numbers.
+_NUMBERS = frozenset(("uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "uint64", "int64", "float64"))
 
 
 def row_config(arch: GgufArchitecture, meta: GgufMetadata) -> dict[str, Any]:
@@ -62,10 +66,37 @@ def row_config(arch: GgufArchitecture, meta: GgufMetadata) -> dict[str, Any]:
         config[field] -= tail
     for name, tensor in arch.presence.items():
         put_dotted(config, name, (tensor.removeprefix("!") in meta.tensors) != tensor.startswith("!"))
+    if arch.metadata_scalars:
+        meta.note(f"{_scalars_said(arch, meta)}: one number per block that llama.cpp keeps as metadata, counted as the "
+                  "checkpoint's one-element tensors")  # fmt: skip
     merge_fields(config, copy.deepcopy(dict(arch.fixed)))  # a list the mapping may keep is the file's own
     if arch.rule is not None:
         arch.rule(meta, config)
     return config
+
+
+def _layers(arch: GgufArchitecture, meta: GgufMetadata) -> int:
+    """The model's layers: ``block_count`` less the multi-token-prediction blocks of an ``mtp`` row."""
+    return meta.int(f"{meta.arch}.block_count") - (mtp_blocks(meta) if arch.mtp else 0)
+
+
+def _scalars_said(arch: GgufArchitecture, meta: GgufMetadata) -> str:
+    """The ``metadata_scalars`` keys of ``arch`` and their modules, each checked to list one number per layer."""
+    layers = _layers(arch, meta)
+    for key in arch.metadata_scalars:
+        full = f"{meta.arch}.{key}"
+        value = meta.data.get(full)
+        if not isinstance(value, GgufArray) or value.type not in _NUMBERS or value.count != layers:
+            raise meta.error(full, f"{'missing' if value is None else 'must list one number per layer'}: the "
+                             f"{arch.metadata_scalars[key]} of each of the {layers} layers (block_count)")  # fmt: skip
+    return ", ".join(f"{meta.arch}.{k} ({m})" for k, m in arch.metadata_scalars.items())
+
+
+def _scalar_tensors(arch: GgufArchitecture, meta: GgufMetadata) -> list[TensorInfo]:
+    """The one-element tensors the ``metadata_scalars`` arrays hold, under the checkpoint's names (float32)."""
+    _scalars_said(arch, meta)
+    return [TensorInfo(f"{arch.layers}.{i}.{module}", "F32", (1,), 4, 0, (f"{meta.arch}.{key}[{i}]",), False)
+            for key, module in arch.metadata_scalars.items() for i in range(_layers(arch, meta))]  # fmt: skip
 
 
 def mtp_blocks(meta: GgufMetadata) -> int:
@@ -202,4 +233,6 @@ def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo], path: str,
             else:
                 joined[piece.name] = len(out)
                 out.append(piece)
+    if arch.metadata_scalars and meta is not None:
+        out += _scalar_tensors(arch, meta)
     return out, skipped
