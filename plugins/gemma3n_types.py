@@ -26,6 +26,7 @@ from registry import (AudioRule, Composite, ConfigReader, ImageRule, ImageTokens
 from registry.plugins.attention_windows import windows
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, SLIDING, heads_divide_width
+from registry.plugins.mobilenetv5 import tower_flops
 from registry.plugins.vlm_types import tie
 
 _DEFAULTS = DEFAULTS["gemma3n_text"]
@@ -149,13 +150,21 @@ def gemma3n_resize(inputs, height: int, width: int) -> ImageTokens:
     return ImageTokens(inputs.size, inputs.size, tokens, 1, tokens, tokens)
 
 
+def gemma3n_tower_flops(inputs, height: int, width: int) -> dict[str, int]:
+    """The MobileNetV5 tower's forward FLOPs on the resized image: :func:`registry.plugins.mobilenetv5.tower_flops`
+    of the timm architecture the config's ``vision_config.architecture`` names."""
+    return tower_flops(inputs.extra["architecture"], height, width)
+
+
 GEMMA3N_IMAGES = ImageRule(
     "Gemma 3n: resized to 768x768, a fixed vision_soft_tokens_per_image", resize="function", size="", patch="",
-    fixed_tokens="vision_soft_tokens_per_image", defaults={"vision_soft_tokens_per_image": 256},
-    function=gemma3n_resize, tower_modelled=False, fixed_side=IMAGE_SIDE,
+    fixed_tokens="vision_soft_tokens_per_image", extra={"architecture": "vision_config.architecture"},
+    defaults={"vision_soft_tokens_per_image": 256, "vision_config.architecture": DEFAULTS["gemma3n_vision"]["architecture"]},
+    function=gemma3n_resize, tower_modelled=False, tower_flops=gemma3n_tower_flops, fixed_side=IMAGE_SIDE,
     note=f"every image resized to {IMAGE_SIDE}x{IMAGE_SIDE} (SiglipImageProcessor with the published "
-         "preprocessor_config.json, MobileNetV5's input size); the MobileNetV5 tower's convolutions and attention are "
-         "not modelled: its FLOPs and activations count 0",
+         "preprocessor_config.json, MobileNetV5's input size); the MobileNetV5 tower's FLOPs follow timm's layout "
+         "(every convolution at its stage's resolution, the multi-query attention over the feature maps), its "
+         "activations are not modelled: they count 0",
 )  # fmt: skip
 
 #: Gemma3nAudioFeatureExtractor's defaults (feature_extraction_gemma3n.py: frame_length_ms 32 and hop_length_ms 10 at

@@ -108,7 +108,7 @@ SELECTIVE_TERMS: tuple[str, ...] = ("attention_logits", "attention_softmax", "at
 NO_AUDIO_NOTE = ("convolutions count 0 FLOPs: their output lengths follow from the audio's (give --audio-seconds "
                  "for 2 FLOPs per weight per output position)")
 
-#: What the FLOPs assume of a vision tower whose image rule does not model it (Gemma 3n's MobileNetV5).
+#: What the FLOPs assume of a vision tower whose image rule does not model it and gives no tower_flops.
 UNMODELLED_TOWER_NOTE = ("the vision tower's convolutions and attention are not modelled (its image rule says so): "
                          "they count 0 FLOPs, with --images too")
 
@@ -260,7 +260,8 @@ def flops(
         notes = [n for n in notes if "final logits are 0" not in n]
     elif audio is None and images is None and model.audio is not None and has_convolutions(model.architecture):
         notes = [*notes, NO_AUDIO_NOTE]
-    if images is None and model.images is not None and not model.images.tower_modelled and _has_vision(model):
+    if (images is None and model.images is not None and not model.images.tower_modelled
+            and model.images.tower_flops is None and _has_vision(model)):  # fmt: skip
         notes = [*notes, UNMODELLED_TOWER_NOTE]
     report = count(model)
     by_convention = {}

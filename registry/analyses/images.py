@@ -10,7 +10,8 @@ config: :mod:`registry.sources.images`). What the plan drives:
   FLOPs are the tower's at that sequence length, times crops and images; blocks the rule names as
   running after the merge (Qwen's patch merger, Phi-4-multimodal's projections) once over the image's
   merged tokens; the attention of the tower's windowed layers (Qwen2.5-VL) over its windows (``sum of window²`` in place of ``patches²``);
-  a tower the rule says is not modelled (``tower_modelled``: Gemma 3n's MobileNetV5) counts 0 FLOPs and activations;
+  a tower the rule says is not modelled (``tower_modelled``: Gemma 3n's MobileNetV5) counts 0 activations, and
+  the FLOPs its rule's ``tower_flops`` gives for the resized image (0 without one);
 * the projector runs over the merged tokens of each image.
 
 Each part is counted by registry's existing FLOPs rules (:func:`registry.analyses.flops_terms.forward_terms`).
@@ -124,6 +125,16 @@ def _add(total: dict[str, int], terms: dict[str, int], times: int = 1) -> None:
         total[k] = total.get(k, 0) + times * v
 
 
+def _tower_flops(rule: Any, each: ImageTokens) -> dict[str, int]:
+    """The forward FLOPs by term that the rule's ``tower_flops`` gives for one crop of ``each``'s resized size,
+    checked: terms of :data:`TERMS`, whole numbers of at least 0."""
+    terms = rule.tower_flops(rule, each.height, each.width)
+    if not isinstance(terms, dict) or any(k not in TERMS or type(v) is not int or v < 0 for k, v in terms.items()):
+        raise ValueError(f"the image rule {rule.label!r}: tower_flops must give FLOPs terms ({', '.join(TERMS)}) as "
+                         f"whole numbers of at least 0, not {str(terms)[:80]}")  # fmt: skip
+    return terms
+
+
 def vision_terms(model: Model, plan: ImagePlan) -> dict[str, int]:
     """Forward FLOPs of the vision tower and the projector for one image (module docstring)."""
     each = plan.per_image
@@ -144,6 +155,8 @@ def vision_terms(model: Model, plan: ImagePlan) -> dict[str, int]:
             merger = replace(tower, architecture=_split(tower.architecture, merged_blocks, keep=True))
             _add(total, forward_terms(merger, each.merged)[0])  # over the image's merged tokens, all crops
             total["convolution"] += patch_convolution_flops(merger.architecture, each.merged)  # GLM-4V's downsample
+    elif _has(model, "vision") and model.images is not None and model.images.tower_flops is not None:
+        _add(total, _tower_flops(model.images, each), each.crops)
     for connector in ("projector", "embed_vision"):  # embed_vision: Gemma 4's embedder, over the same tokens
         if _has(model, connector):
             _add(total, forward_terms(_part(model, connector), each.merged)[0])

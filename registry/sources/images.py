@@ -55,6 +55,9 @@ class ImageTokens:
 
 #: A rule function: the :class:`ImageInputs` and an image's height and width -> its :class:`ImageTokens`.
 ImageFunction = Callable[["ImageInputs", int, int], ImageTokens]
+#: A plugin's forward FLOPs of a vision tower the block tree cannot time (``ImageRule.tower_flops``): the rule's
+#: numbers and the resized image's height and width -> FLOPs by term (``registry.analyses.flops_terms.TERMS``).
+TowerFlops = Callable[["ImageInputs", int, int], Mapping[str, int]]
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,10 @@ class ImageRule:
     the merged tokens (Qwen's patch merger), not the patches; ``extra``: more fields a function reads (name -> dotted
     field); ``defaults``: values of fields a config may leave out (transformers' defaults);
     ``function``: the rule function of ``resize="function"``; ``note``: what it assumes, for the outputs;
-    ``tower_modelled``: False when the vision tower's cost is not modelled (Gemma 3n's MobileNetV5, whose
-    convolutions and attention are bare parameters): its FLOPs and activations count 0 (the note says so);
+    ``tower_modelled``: False when the vision tower's cost is not modelled from its block tree (Gemma 3n's
+    MobileNetV5, whose convolutions and attention are bare parameters): its activations count 0 (the note says
+    so), and its FLOPs too unless ``tower_flops`` gives them: a plugin's function of the resized image (the strides
+    of its layout: :data:`TowerFlops`), used only when ``tower_modelled`` is False;
     ``fixed_side``: the side every image is resized to when no config field gives it (Gemma 3n's 768, timm's input
     size of its tower; 0: ``size`` names the field).
     """
@@ -91,6 +96,7 @@ class ImageRule:
     function: ImageFunction | None = None
     note: str = ""
     tower_modelled: bool = True
+    tower_flops: TowerFlops | None = None
     fixed_side: int = 0
 
     def fields(self) -> tuple[str, ...]:
@@ -129,7 +135,7 @@ class ImageRule:
             drop_class_token=self.class_token and strategy == "default", row_breaks=self.row_breaks,
             merged_blocks=self.merged_blocks,
             extra={k: value(v) for k, v in self.extra.items()}, function=self.function, note=self.note,
-            tower_modelled=self.tower_modelled,
+            tower_modelled=self.tower_modelled, tower_flops=self.tower_flops,
         )  # fmt: skip
 
 
@@ -151,6 +157,7 @@ class ImageInputs:
     function: ImageFunction | None = None
     note: str = ""
     tower_modelled: bool = True
+    tower_flops: TowerFlops | None = None
 
     @property
     def native(self) -> tuple[int, int] | None:
