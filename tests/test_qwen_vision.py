@@ -91,7 +91,7 @@ def _published(folder: str) -> tuple[str, dict]:
     return f"{top['model_type']}_vision", top["vision_config"]
 
 
-@pytest.mark.parametrize("folder", ["qwen2.5-vl-7b-instruct", "qwen3-vl-4b-instruct", "qwen3-vl-235b-a22b-instruct",
+@pytest.mark.parametrize("folder", ["qwen2.5-vl-7b-instruct", "qwen3-vl-4b-instruct", "qwen3-vl-235b-a22b-thinking",
                                     "qwen3.5-9b", "qwen3.5-397b-a17b"])  # fmt: skip
 def test_published_tower_matches_transformers(folder):
     if not (CONFIGS / folder).is_dir():

@@ -29,7 +29,7 @@ CONFIGS = ROOT / "tests" / "configs"
 PLACES = {"vision": ("model.visual.",), "text": ("model.language_model.", "lm_head.")}
 #: A published config of each type, the base of the small ones drawn.
 BASES = {"qwen2_vl": "monoqwen2-vl-v0.1", "qwen2_5_vl": "qwen2.5-vl-7b-instruct",
-         "qwen3_vl": "qwen3-vl-4b-instruct", "qwen3_vl_moe": "qwen3-vl-235b-a22b-instruct", "qwen3_5": "qwen3.5-9b",
+         "qwen3_vl": "qwen3-vl-4b-instruct", "qwen3_vl_moe": "qwen3-vl-235b-a22b-thinking", "qwen3_5": "qwen3.5-9b",
          "qwen3_5_moe": "qwen3.5-397b-a17b"}  # fmt: skip
 FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
                  if json.loads(p.read_text()).get("model_type") in BASES)  # fmt: skip
