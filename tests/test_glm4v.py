@@ -78,7 +78,8 @@ def _small(draw, model_type: str) -> dict:
                      "moe_intermediate_size": draw(st.integers(1, 12)), "n_shared_experts": draw(st.integers(1, 2)),
                      "first_k_dense_replace": draw(st.integers(0, 2)), "attention_bias": draw(st.booleans()),
                      "head_dim": draw(st.sampled_from([2, 4, 6]))})  # fmt: skip
-        text["rope_parameters"] = {**text["rope_parameters"], "mrope_section": [1, 0, 0]}
+        rope = "rope_parameters" if "rope_parameters" in text else "rope_scaling"  # the published file: rope_scaling
+        text[rope] = {**text[rope], "mrope_section": [1, 0, 0]}
     vheads = draw(st.integers(1, 2))
     patch = draw(st.integers(1, 4))
     vision.update({"depth": draw(st.integers(1, 3)), "num_heads": vheads, "hidden_size": vheads * 2 * draw(st.integers(1, 3)),
