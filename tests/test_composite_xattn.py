@@ -159,17 +159,18 @@ def test_a_bad_field_is_refused_naming_it(folder, key, field, value, words, tmp_
 
 def test_mllama_cross_attention_caches_the_image(capsys):
     """Reference: a hand computation from ``modeling_mllama.py``'s shapes. Llama-3.2-11B-Vision's 8 cross-attention
-    layers cache the keys and values of one image: ``max_num_tiles`` (4) tiles of ``(560 // 14)² + 1`` (1,601)
-    positions, 8 key/value heads of 4096 / 32 = 128; its 32 other layers the text's ``--seq-len`` tokens."""
+    layers cache the keys and values of one image: ``max_num_tiles`` (4) tiles of ``(448 // 14)² + 1`` (1,025)
+    positions (the base model's published image_size), 8 key/value heads of 4096 / 32 = 128; its 32 other layers the
+    text's ``--seq-len`` tokens."""
     path = CONFIGS / "llama-3.2-11b-vision" / "config.json"
     (model,) = registry.load(path)
     from registry.analyses.kv_cache import cache_groups
 
     report = registry.estimate_memory(model, "bf16", seq_len=1000, batch=1)
     groups = {g.kind: g for g in cache_groups(model.architecture, 1000, 1, 16)[0]}
-    assert (groups["cross attention"].layers, groups["cross attention"].tokens) == (8, 4 * 1601)
+    assert (groups["cross attention"].layers, groups["cross attention"].tokens) == (8, 4 * 1025)
     assert (groups["full attention"].layers, groups["full attention"].tokens) == (32, 1000)
-    assert report.kv_cache_bytes == 2 * 2 * 8 * 128 * (8 * 4 * 1601 + 32 * 1000)
+    assert report.kv_cache_bytes == 2 * 2 * 8 * 128 * (8 * 4 * 1025 + 32 * 1000)
     capsys.readouterr()
 
 
