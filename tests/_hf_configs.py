@@ -151,10 +151,12 @@ def make_config(model_type: str, architecture: str, fields: dict[str, Any]) -> A
 
 #: Remote-code classes that published configs name, and the class transformers builds from them
 #: (InternLM3's configs name their remote code through auto_map; transformers 5 maps internlm3 to Llama; mosaicml's
-#: MPT configs and ERNIE-4.5-0.3B's first revision name theirs, and transformers builds its native class of the type).
+#: MPT configs, ERNIE-4.5-0.3B's first revision and Microsoft's PhiMoE checkpoints name theirs, and transformers builds
+#: its native class of the type).
 BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "LlamaModel", "MPTForCausalLM": "MptForCausalLM",
             "Ernie4_5_ForCausalLM": "Ernie4_5ForCausalLM", "ExaoneForCausalLM": "LlamaForCausalLM", "ExaoneModel": "LlamaModel",
-            "JetMoEForCausalLM": "JetMoeForCausalLM", "KimiK25ForConditionalGeneration": "Kimi_K25ForConditionalGeneration"}
+            "JetMoEForCausalLM": "JetMoeForCausalLM", "KimiK25ForConditionalGeneration": "Kimi_K25ForConditionalGeneration",
+            "PhiMoEForCausalLM": "PhimoeForCausalLM"}
 
 
 #: The configurations transformers builds with a timm model (``TimmWrapperModel``: Gemma 3n's vision tower).
