@@ -33,7 +33,8 @@ class Reference:
         self.names = {n: tuple(p.shape) for n, p in self.model.named_parameters()}
         self.total = sum(p.numel() for p in self.model.parameters())
         text = getattr(config, "text_config", None)
-        experts = getattr(text, "num_local_experts", 0) or getattr(text, "num_experts", 0)
+        experts = (getattr(text, "num_local_experts", 0) or getattr(text, "num_experts", 0)
+                   or getattr(text, "n_routed_experts", 0))  # fmt: skip
         top_k = getattr(text, "num_experts_per_tok", 0)
         routed = sum(p.numel() for n, p in self.model.named_parameters() if ".experts." in n)
         self.active = self.total - routed * (experts - top_k) // experts if experts and routed else self.total

@@ -23,7 +23,7 @@ import pytest
 import registry
 from registry.cli import main
 from tests._hf_configs import quiet_transformers
-from tests.composite_reference import check, check_both_routes, composite_data, reference_names
+from tests.composite_reference import check, composite_data, data_both_routes, reference_names
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -52,7 +52,7 @@ def test_published_composites_exist():
 
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_published_composite_whole_and_by_part(folder, tmp_path, capsys):
-    check_both_routes(CONFIGS / folder / "config.json", PLACES, tmp_path)
+    data_both_routes(json.loads((CONFIGS / folder / "config.json").read_text()), PLACES, tmp_path, fused=True)
     capsys.readouterr()
 
 
