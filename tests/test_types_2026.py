@@ -34,7 +34,8 @@ CONFIGS = ROOT / "tests" / "configs"
 #: The kept configs of this plugin's model types (folder -> the config field holding top_k, for MoE).
 FOLDERS = {
     "ministral-transformers-defaults": None, "hunyuan-mt-7b": None, "internlm3-8b-instruct": None,
-    "hunyuan-a13b": "moe_topk", "ernie-4.5-21b-a3b": "moe_k", "dots.llm1.inst": "num_experts_per_tok",
+    "hunyuan-a13b": "moe_topk", "ernie-4.5-21b-a3b": "moe_k", "ernie-4.5-21b-a3b-thinking": "moe_k",
+    "dots.llm1.inst": "num_experts_per_tok", "dots.llm1.base": "num_experts_per_tok",
     "granitemoeshared-transformers-defaults": "num_experts_per_tok", "tiny-random-flexolmoforcausallm": "num_experts_per_tok",
     "minicpm3-4b": None,
 }  # fmt: skip
