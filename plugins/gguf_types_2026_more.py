@@ -1,10 +1,12 @@
 """More GGUF architectures of model types mapped in 2025-26, as rows of data (read by ``registry.sources.gguf_rows``).
 
-deepseek32 (DeepSeek-V3.2, ``deepseek_v32``) and mimo2 (MiMo-V2-Flash, ``mimo_v2_flash``). Checked against
-llama.cpp at 0c1e57098 (vendored by llama-cpp-python 0.3.36): the converters ``DeepseekV32Model``
-(conversion/deepseek.py) and ``MimoV2Model`` (conversion/mimo.py), the tensors of each architecture in
-``gguf-py/gguf/constants.py`` (``MODEL_TENSORS[DEEPSEEK32]``, ``MODEL_TENSORS[MIMO2]``) and their Hugging Face names
-in ``gguf-py/gguf/tensor_mapping.py``. Where llama.cpp stores the model otherwise than the checkpoint:
+deepseek32 (DeepSeek-V3.2, ``deepseek_v32``), mimo2 (MiMo-V2-Flash, ``mimo_v2_flash``), granite_swa (GraniteSWA),
+mellum (Mellum 2) and laguna (Laguna). Checked against llama.cpp at 0c1e57098 (vendored by llama-cpp-python 0.3.36):
+the converters ``DeepseekV32Model`` (conversion/deepseek.py), ``MimoV2Model`` (conversion/mimo.py),
+``GraniteSWAModel`` (conversion/granite.py), ``MellumModel`` (conversion/mellum.py) and ``LagunaModel``
+(conversion/laguna.py), the tensors of each architecture in ``gguf-py/gguf/constants.py`` (``MODEL_TENSORS``) and
+their Hugging Face names in ``gguf-py/gguf/tensor_mapping.py``. Where llama.cpp stores the model otherwise than the
+checkpoint:
 
 * both merge each layer's routed experts into ``ffn_{gate,up,down}_exps`` (read per expert) and write each
   router's ``e_score_correction_bias`` as ``exp_probs_b.bias`` (a checkpoint tensor the families declare);
@@ -16,7 +18,11 @@ in ``gguf-py/gguf/tensor_mapping.py``. Where llama.cpp stores the model otherwis
   the sliding layers as ``attention.sliding_window_pattern`` (1: sliding), each sliding layer's attention sinks as
   ``attn_sinks`` (the checkpoint's ``attention_sink_bias``, transformers' ``self_attn.sinks``), and appends the
   checkpoint's three MTP modules (``model.mtp.layers.<i>``) as blocks after the last layer (``mtp``: read back under
-  ``model.mtp.layers.<i>``, which transformers does not build and the family declares, not counted).
+  ``model.mtp.layers.<i>``, which transformers does not build and the family declares, not counted);
+* the sliding layers are ``attention.sliding_window_pattern`` (GraniteSWA, Mellum: true where a layer slides);
+  LagunaModel writes none, and llama.cpp's loader then takes full attention every fourth layer from the first
+  when a window is written: the rule reads the file as llama.cpp does. Laguna's query heads per layer are the array
+  ``attention.head_count``, its attention gate (one a head, or one a channel) the rows of ``attn_gate``.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry import GgufArchitecture, GgufMetadata, hookimpl
-from registry.plugins.gguf_decoders import ATTENTION, DECODER_KEYS, MLP, PRE_NORMS, TIED, TOP
+from registry.plugins.gguf_decoders import ATTENTION, DECODER_KEYS, MLP, PRE_NORMS, QK_NORM, TIED, TOP, decoder, head_dim
 from registry.plugins.gguf_hybrid import per_layer
 from registry.plugins.gguf_moe import EXPERT_KEYS, EXPERTS, GLM_KEYS, NEXTN, SCORE_BIAS, SHARED_EXPERTS
 
@@ -39,6 +45,61 @@ _INDEXER = {"indexer.attn_q_b": "self_attn.indexer.wq_b", "indexer.attn_k": "sel
 #: MiMo-V2-Flash's MTP module's own tensors (gguf-py's NEXTN_* and LAYER_OUT_NORM: its ``final_layernorm``).
 _MIMO_MTP = {"nextn.eh_proj": "eh_proj", "nextn.enorm": "enorm", "nextn.hnorm": "hnorm",
              "layer_output_norm": "final_layernorm"}  # fmt: skip
+
+
+def _sliding(meta: GgufMetadata, n: int, every: int = 0) -> list[str]:
+    """The layer types from ``attention.sliding_window_pattern`` (true: sliding); without it, what llama.cpp's loader
+    assumes (``load_swa_pattern``): full attention every ``every``-th layer from the first when a sliding window is
+    written, else (or ``every`` 0) every layer full."""
+    if meta.has(f"{meta.arch}.attention.sliding_window_pattern"):
+        sliding = per_layer(meta, "attention.sliding_window_pattern", n, bool)
+    else:
+        windowed = every and meta.int(f"{meta.arch}.attention.sliding_window", 0, minimum=0)
+        sliding = [bool(windowed) and i % every != 0 for i in range(n)]
+    return ["sliding_attention" if s else "full_attention" for s in sliding]
+
+
+def _dense(meta: GgufMetadata, n: int) -> list[str]:
+    """The MLP kind of each layer: sparse where the block holds a router (``ffn_gate_inp``), else dense."""
+    return ["sparse" if f"blk.{i}.ffn_gate_inp.weight" in meta.tensors else "dense" for i in range(n)]
+
+
+def _granite_swa(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (GraniteSWA, GraniteSWAModel): the layer types from ``attention.sliding_window_pattern``; head_dim is
+    hidden / heads (the converter drops a config's head_dim). A GraniteMoeSWA file (routers in the blocks) is refused:
+    registry maps no granitemoe_swa."""
+    head_dim(meta, config)
+    config["layer_types"] = _sliding(meta, config["num_hidden_layers"])
+    router = next((t for t in meta.tensors if t.endswith(".ffn_gate_inp.weight")), None)
+    if router is not None:
+        raise meta.error(router, "a GraniteMoeSWA file (routed experts): registry maps no granitemoe_swa model type")
+
+
+def _mellum(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (Mellum, MellumModel): the layer types from ``attention.sliding_window_pattern`` (absent: all full), the
+    dense layers (no router), the attention biases from the tensors."""
+    head_dim(meta, config)
+    n = config["num_hidden_layers"]
+    config.update(layer_types=_sliding(meta, n), mlp_layer_types=_dense(meta, n))
+
+
+def _laguna(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (Laguna, LagunaModel): the query heads of each layer from the array ``attention.head_count``; the layer
+    types as llama.cpp's loader reads them (the pattern, else full attention every fourth layer from the first when
+    a sliding window is written); the attention gate from the rows of ``attn_gate`` (one a head: per head; head_dim a
+    head: per element); the dense layers (no router)."""
+    a, n = meta.arch, config["num_hidden_layers"]
+    heads = per_layer(meta, "attention.head_count", n)
+    if not all(heads):
+        raise meta.error(f"{a}.attention.head_count", f"{heads}: every layer has query heads")
+    config.update(num_attention_heads=heads[0], num_attention_heads_per_layer=heads, layer_types=_sliding(meta, n, 4),
+                  mlp_layer_types=_dense(meta, n))  # fmt: skip
+    head_dim(meta, config)
+    gate = meta.rows("blk.0.attn_gate.weight")
+    if gate not in (heads[0], heads[0] * config["head_dim"]):
+        raise meta.error("blk.0.attn_gate.weight", f"{gate} rows: neither one a head ({heads[0]}) nor head_dim a head "
+                         f"({heads[0] * config['head_dim']}), the two gates of Laguna")  # fmt: skip
+    config["gating"] = True if gate == heads[0] else "per-element"
 
 
 def _deepseek32(meta: GgufMetadata, config: dict[str, Any]) -> None:
@@ -103,11 +164,34 @@ ROWS = (
                  **_MIMO_MTP},
         mtp="model.mtp.layers", presence=TIED,
     ),
+    # GraniteSWA: Granite's decoder with a learned sink per query head in every layer and sliding layers
+    decoder("granite_swa", "granite_swa", "GraniteSWAForCausalLM",
+            {**ATTENTION, **MLP, **PRE_NORMS, "attn_sinks.weight": "self_attn.sinks"}, rule=_granite_swa,
+            keys={"attention.sliding_window?": "sliding_window"},
+            presence={"attention_bias": "blk.0.attn_q.bias", "mlp_bias": "blk.0.ffn_up.bias"}),
+    # Mellum 2: per-head query/key norms, sliding and full layers, routed experts (Qwen3-MoE names); llama.cpp's
+    # tensor list has no dense MLP and the converter no MTP module, so its files hold neither
+    decoder("mellum", "mellum", "MellumForCausalLM", {**ATTENTION, **QK_NORM, **PRE_NORMS, **MLP, **EXPERTS},
+            rule=_mellum, keys={**EXPERT_KEYS, "expert_feed_forward_length": "moe_intermediate_size",
+                                "attention.sliding_window?": "sliding_window"},
+            presence={"attention_bias": "blk.0.attn_q.bias"}),
+    # Laguna: gated attention (attn_gate) with query/key norms, the query heads per layer, a dense first layer, routed
+    # experts with a learned score bias (a parameter in transformers) and a shared expert
+    GgufArchitecture(
+        "laguna", model_type="laguna", classes=("LagunaForCausalLM",), rule=_laguna,
+        keys={k: v for k, v in DECODER_KEYS.items() if k != "attention.head_count"}
+        | {**EXPERT_KEYS, "expert_feed_forward_length": "moe_intermediate_size",
+           "expert_shared_feed_forward_length": "shared_expert_intermediate_size",
+           "attention.sliding_window?": "sliding_window"},
+        tensors={**TOP, **ATTENTION, **QK_NORM, "attn_gate": "self_attn.g_proj", **PRE_NORMS, **MLP, **EXPERTS,
+                 **SHARED_EXPERTS, **SCORE_BIAS},
+        presence={**TIED, "attention_bias": "blk.0.attn_q.bias"},
+    ),
 )
 
 
 @hookimpl
 def register_gguf_architectures(register):
-    """More 2025-26 types' GGUF architectures: deepseek32, mimo2."""
+    """More 2025-26 types' GGUF architectures: deepseek32, mimo2, granite_swa, mellum, laguna."""
     for row in ROWS:
         register(row)

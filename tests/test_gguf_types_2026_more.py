@@ -1,11 +1,12 @@
-"""The GGUF architectures of plugins/gguf_types_2026_more.py (deepseek32, mimo2) count and verify exactly.
+"""The GGUF architectures of plugins/gguf_types_2026_more.py (deepseek32, mimo2, granite_swa, mellum, laguna) count
+and verify exactly.
 
 Reference: transformers' meta model of a small config of each type (total and active parameters); the GGUF file
 is written from it as llama.cpp's converter at 0c1e57098 writes one (tests/gguf_files.py). gguf-py 0.19 (the
-installed reference library) has no ``deepseek32`` architecture: its tensor names are written out below from
-llama.cpp 0c1e57098's ``gguf-py/gguf/constants.py`` (``MODEL_TENSORS[MODEL_ARCH.DEEPSEEK32]`` and ``TENSOR_NAMES``)
-and ``tensor_mapping.py`` (the Hugging Face name of each), and the file is written by gguf-py's ``GGUFWriter``
-under the architecture string. ``mimo2`` is in gguf-py 0.19: its names come from gguf-py's ``TensorNameMap``.
+installed reference library) has no ``deepseek32``, ``granite_swa``, ``mellum`` or ``laguna`` architecture: their
+tensor names are written out below from llama.cpp 0c1e57098's ``gguf-py/gguf/constants.py`` (``MODEL_TENSORS`` of
+each and ``TENSOR_NAMES``) and ``tensor_mapping.py`` (the Hugging Face name of each), and the file is written by
+gguf-py's ``GGUFWriter`` under the architecture string. ``mimo2`` is in gguf-py 0.19: its names come from gguf-py's ``TensorNameMap``.
 """
 
 from __future__ import annotations
@@ -115,6 +116,82 @@ def _mimo(fields=MIMO, kv=None) -> Case:
                 extra=mimo_extra)
 
 
+#: The names common to granite_swa, mellum and laguna (MODEL_TENSORS of each in constants.py at 0c1e57098, their
+#: Hugging Face modules in tensor_mapping.py: ``self_attn.g_proj`` is ATTN_GATE ``attn_gate``, ``mlp.gate``
+#: FFN_GATE_INP, ``self_attn.q_norm`` ATTN_Q_NORM, the merged experts ``mlp.experts.gate_proj`` FFN_GATE_EXP).
+LLAMA_NAMES = {
+    "model.embed_tokens": "token_embd", "model.norm": "output_norm", "lm_head": "output",
+    "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm", "self_attn.q_proj": "attn_q",
+    "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
+    "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm", "self_attn.g_proj": "attn_gate",
+    "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down", "mlp.gate": "ffn_gate_inp",
+    "mlp.experts.gate_proj": "ffn_gate_exps", "mlp.experts.up_proj": "ffn_up_exps",
+    "mlp.experts.down_proj": "ffn_down_exps", "mlp.shared_experts.gate_proj": "ffn_gate_shexp",
+    "mlp.shared_experts.up_proj": "ffn_up_shexp", "mlp.shared_experts.down_proj": "ffn_down_shexp",
+    # FFN_EXP_PROBS_B (laguna: the checkpoint's mlp.experts.e_score_correction_bias, transformers' mlp.gate's)
+    "mlp.gate.e_score_correction_bias": "exp_probs_b.bias",
+}  # fmt: skip
+
+
+def sinks_with_weight(name, shape, config):
+    """GraniteSWAModel.filter_tensors: the attention sinks get ``.weight`` (ATTN_SINKS ``attn_sinks``)."""
+    if name.endswith("self_attn.sinks"):
+        return [(f"gguf:blk.{name.split('.')[2]}.attn_sinks.weight", shape)]
+    return None
+
+
+def sliding_keys(config):
+    """set_gguf_parameters of GraniteSWAModel and MellumModel: the window, and the pattern from layer_types."""
+    return {"attention.sliding_window": config.sliding_window,
+            "attention.sliding_window_pattern": [t == "sliding_attention" for t in config.layer_types]}
+
+
+#: GraniteSWAConfig has no head_dim (GraniteModel drops one anyway): no key_length is written.
+GRANITE_SWA = {**SMALL, "num_key_value_heads": 2,
+               "layer_types": ["full_attention", "sliding_attention", "sliding_attention"]}  # fmt: skip
+
+
+def _granite_swa(fields=GRANITE_SWA, keys=sliding_keys, reshape=sinks_with_weight, extra=lambda c: {}) -> Case:
+    return Case("granite_swa", "granite_swa", "GraniteSWAForCausalLM", fields, keys, reshape, extra=extra,
+                names=LLAMA_NAMES)
+
+
+MELLUM = {**SMALL, "num_key_value_heads": 2, "head_dim": 16, "num_experts": 4, "num_experts_per_tok": 2,
+          "moe_intermediate_size": 24, "layer_types": ["sliding_attention", "full_attention", "sliding_attention"]}
+
+
+def mellum_keys(config):
+    """MellumModel.set_gguf_parameters: the experts' width, the window and its pattern."""
+    return {**sliding_keys(config), "expert_feed_forward_length": config.moe_intermediate_size}
+
+
+def _mellum(fields=MELLUM, keys=mellum_keys) -> Case:
+    return Case("mellum", "mellum", "MellumForCausalLM", fields, keys, split_experts, names=LLAMA_NAMES)
+
+
+LAGUNA = {**SMALL, "num_hidden_layers": 5, "num_key_value_heads": 2, "head_dim": 16, "num_experts": 4,
+          "num_experts_per_tok": 2, "moe_intermediate_size": 24, "shared_expert_intermediate_size": 32,
+          "sliding_window": 8, "num_attention_heads_per_layer": [4, 8, 8, 8, 4],
+          "layer_types": ["full_attention", "sliding_attention", "sliding_attention", "sliding_attention",
+                          "full_attention"]}  # fmt: skip
+
+
+def laguna_keys(config, heads=None):
+    """LagunaModel.set_gguf_parameters: the query heads per layer (an array), the window (no pattern: llama.cpp's
+    loader takes full attention every fourth layer from the first), the experts' and shared expert's widths, the
+    leading dense layers."""
+    per_layer = config.num_attention_heads_per_layer or [config.num_attention_heads] * config.num_hidden_layers
+    return {"attention.head_count": heads or per_layer, "attention.sliding_window": config.sliding_window,
+            "expert_feed_forward_length": config.moe_intermediate_size,
+            "expert_shared_feed_forward_length": config.shared_expert_intermediate_size,
+            "leading_dense_block_count": config.mlp_layer_types.index("sparse")}  # fmt: skip
+
+
+def _laguna(fields=LAGUNA, heads=None) -> Case:
+    return Case("laguna", "laguna", "LagunaForCausalLM", fields, lambda c: laguna_keys(c, heads), split_experts,
+                names=LLAMA_NAMES)
+
+
 CASES = [
     _deepseek32(),
     # the MTP layer kept as the last block (DeepseekV32Model without --no-mtp); a tied head (no output tensor)
@@ -124,6 +201,16 @@ CASES = [
     _mimo({**MIMO, "num_hidden_layers": 4, "num_key_value_heads": 2, "tie_word_embeddings": True,
            "layer_types": ["sliding_attention", "full_attention", "full_attention", "sliding_attention"],
            "mlp_layer_types": ["sparse"] * 4}),
+    _granite_swa(),
+    _granite_swa({**GRANITE_SWA, "attention_bias": True, "mlp_bias": True, "tie_word_embeddings": True}),
+    _mellum(),
+    # all full attention (no window written), biased attention projections
+    _mellum({**MELLUM, "layer_types": ["full_attention"] * 3, "attention_bias": True},
+            lambda c: {"expert_feed_forward_length": c.moe_intermediate_size}),
+    _laguna(),
+    # every layer's heads alike, a per-element gate (head_dim rows a head), a tied head
+    _laguna({**LAGUNA, "num_attention_heads_per_layer": None, "gating": "per-element", "tie_word_embeddings": True,
+             "mlp_layer_types": ["dense", "dense", "sparse", "sparse", "sparse"]}),
 ]
 
 
@@ -170,3 +257,38 @@ def test_mimo2_without_its_sliding_pattern_is_refused(tmp_path, capsys):
 def test_mimo2_with_sliding_layers_not_twice_the_key_value_heads_is_refused(tmp_path, capsys):
     line = refused(tmp_path, capsys, _mimo(kv=[1, 1, 1, 1, 1, 1]), b"", b"")
     assert "mimo2.attention.head_count_kv: [1, 1, 1] is not one number on the full layers and twice it" in line
+
+
+@pytest.mark.parametrize("case, old, words", [
+    (CASES[4], b"granite_swa.embedding_length", "granite_swa.embedding_length"),
+    (CASES[6], b"mellum.expert_feed_forward_length", "mellum.expert_feed_forward_length"),
+    (CASES[8], b"laguna.expert_shared_feed_forward_length", "laguna.expert_shared_feed_forward_length"),
+])  # fmt: skip
+def test_a_missing_key_is_refused_naming_it(case, old, words, tmp_path, capsys):
+    line = refused(tmp_path, capsys, case, old, old[:-2] + b"xx")
+    assert f"{words}: required metadata key is missing" in line
+
+
+@pytest.mark.parametrize("case, words", [
+    (_granite_swa(keys=lambda c: {**sliding_keys(c), "attention.sliding_window_pattern": [False, True]}),
+     "granite_swa.attention.sliding_window_pattern: must list 3 true or false values, one per layer"),
+    (_laguna(heads=[4, 8, 8, 8]), "laguna.attention.head_count: must list 5 whole numbers, one per layer"),
+])  # fmt: skip
+def test_a_per_layer_array_of_the_wrong_length_is_refused(case, words, tmp_path, capsys):
+    assert words in refused(tmp_path, capsys, case, b"", b"")
+
+
+def test_a_granite_moe_swa_file_is_refused(tmp_path, capsys):
+    """GraniteMoeSWAModel writes granite_swa too, with routers: registry maps no granitemoe_swa model type."""
+    case = _granite_swa(extra=lambda c: {"blk.1.ffn_gate_inp.weight": (4, c.hidden_size)})
+    line = refused(tmp_path, capsys, case, b"", b"")
+    assert "blk.1.ffn_gate_inp.weight: a GraniteMoeSWA file (routed experts): registry maps no granitemoe_swa" in line
+
+
+def test_a_laguna_gate_of_neither_width_is_refused(tmp_path, capsys):
+    def gate(name, shape, config):
+        return [(name, (3, shape[1]))] if name.endswith("g_proj.weight") else split_experts(name, shape, config)
+
+    case = Case("laguna", "laguna", "LagunaForCausalLM", LAGUNA, laguna_keys, gate, names=LLAMA_NAMES)
+    assert "blk.0.attn_gate.weight: 3 rows: neither one a head (4) nor head_dim a head (64)" in refused(
+        tmp_path, capsys, case, b"", b"")
