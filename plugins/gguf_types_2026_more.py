@@ -1,8 +1,9 @@
 """More GGUF architectures of model types mapped in 2025-26, as rows of data (read by ``registry.sources.gguf_rows``).
 
-deepseek32 (DeepSeek-V3.2, ``deepseek_v32``), mimo2 (MiMo-V2-Flash, ``mimo_v2_flash``), granite_swa (GraniteSWA),
-mellum (Mellum 2) and laguna (Laguna). Checked against llama.cpp at 0c1e57098 (vendored by llama-cpp-python 0.3.36):
-the converters ``DeepseekV32Model`` (conversion/deepseek.py), ``MimoV2Model`` (conversion/mimo.py),
+deepseek32 (DeepSeek-V3.2, ``deepseek_v32``), mimo2 (MiMo-V2-Flash, ``mimo_v2_flash``), deepseek4 (DeepSeek-V4,
+``deepseek_v4``), granite_swa (GraniteSWA), mellum (Mellum 2) and laguna (Laguna). Checked against llama.cpp at
+0c1e57098 (vendored by llama-cpp-python 0.3.36): the converters ``DeepseekV32Model`` and ``DeepseekV4Model``
+(conversion/deepseek.py), ``MimoV2Model`` (conversion/mimo.py),
 ``GraniteSWAModel`` (conversion/granite.py), ``MellumModel`` (conversion/mellum.py) and ``LagunaModel``
 (conversion/laguna.py), the tensors of each architecture in ``gguf-py/gguf/constants.py`` (``MODEL_TENSORS``) and
 their Hugging Face names in ``gguf-py/gguf/tensor_mapping.py``. Where llama.cpp stores the model otherwise than the
@@ -19,6 +20,11 @@ checkpoint:
   ``attn_sinks`` (the checkpoint's ``attention_sink_bias``, transformers' ``self_attn.sinks``), and appends the
   checkpoint's three MTP modules (``model.mtp.layers.<i>``) as blocks after the last layer (``mtp``: read back under
   ``model.mtp.layers.<i>``, which transformers does not build and the family declares, not counted);
+* DeepseekV4Model reads DeepSeek's own checkpoint names (``layers.<i>.attn.wq_a``, ``hc_attn_fn``) and writes each
+  under its own GGUF name, shapes unchanged; the rows name transformers' modules (the deepseek-v4 family's).
+  The routers' buffers it writes (``exp_probs_b.bias``, the hash layers' integer ``ffn_gate_tid2eid``) are no
+  parameters; the per-layer attention kinds are ``attention.compress_ratios``; the MTP module is dropped
+  (``--mtp`` writes a file of it alone, refused);
 * the sliding layers are ``attention.sliding_window_pattern`` (GraniteSWA, Mellum: true where a layer slides);
   LagunaModel writes none, and llama.cpp's loader then takes full attention every fourth layer from the first
   when a window is written: the rule reads the file as llama.cpp does. Laguna's query heads per layer are the array
@@ -29,7 +35,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry import GgufArchitecture, GgufMetadata, hookimpl
+from registry import GgufArchitecture, GgufArray, GgufMetadata, hookimpl
 from registry.plugins.gguf_decoders import ATTENTION, DECODER_KEYS, MLP, PRE_NORMS, QK_NORM, TIED, TOP, decoder, head_dim
 from registry.plugins.gguf_hybrid import per_layer
 from registry.plugins.gguf_moe import EXPERT_KEYS, EXPERTS, GLM_KEYS, NEXTN, SCORE_BIAS, SHARED_EXPERTS
@@ -42,6 +48,27 @@ _MLA = {"attn_q": "self_attn.q_proj", "attn_q_a": "self_attn.q_a_proj", "attn_q_
 #: The lightning indexer (gguf-py's INDEXER_*: ``indexer.k_norm`` is a LayerNorm, weight and bias).
 _INDEXER = {"indexer.attn_q_b": "self_attn.indexer.wq_b", "indexer.attn_k": "self_attn.indexer.wk",
             "indexer.k_norm": "self_attn.indexer.k_norm", "indexer.proj": "self_attn.indexer.weights_proj"}  # fmt: skip
+#: DeepSeek-V4's hyper-connections: DeepseekV4Model's names (``hc_attn_fn`` ...; the head's ``output_hc_*``), as
+#: transformers holds them (the family's RENAMES: ``hc_attn_fn`` is ``attn_hc.fn``).
+_V4_HC = {"output_hc_fn.weight": "model.hc_head.hc_fn", "output_hc_base.weight": "model.hc_head.hc_base",
+          "output_hc_scale.weight": "model.hc_head.hc_scale", **{
+              f"hc_{part}_{p}.weight": f"{part}_hc.{p}" for part in ("attn", "ffn") for p in ("fn", "base", "scale")}}
+#: DeepSeek-V4's attention: the converter's names of the checkpoint's ``attn.*`` (``wq_a`` is ``attn_q_a``, ``wkv``
+#: ``attn_kv``, ``wo_a`` ``attn_output_a``, the compressors' ``wkv`` / ``wgate`` / ``ape`` / ``norm``) as transformers'.
+_V4_ATTENTION = {
+    "attn_sinks.weight": "self_attn.sinks", "attn_q_a": "self_attn.q_a_proj", "attn_q_a_norm": "self_attn.q_a_norm",
+    "attn_q_b": "self_attn.q_b_proj", "attn_kv": "self_attn.kv_proj", "attn_kv_a_norm": "self_attn.kv_norm",
+    "attn_output_a": "self_attn.o_a_proj", "attn_output_b": "self_attn.o_b_proj",
+    "attn_compressor_kv": "self_attn.compressor.kv_proj", "attn_compressor_gate": "self_attn.compressor.gate_proj",
+    "attn_compressor_ape.weight": "self_attn.compressor.position_bias",
+    "attn_compressor_norm": "self_attn.compressor.kv_norm",
+    "indexer.attn_q_b": "self_attn.compressor.indexer.q_b_proj",
+    "indexer.proj": "self_attn.compressor.indexer.scorer.weights_proj",
+    "indexer_compressor_kv": "self_attn.compressor.indexer.kv_proj",
+    "indexer_compressor_gate": "self_attn.compressor.indexer.gate_proj",
+    "indexer_compressor_ape.weight": "self_attn.compressor.indexer.position_bias",
+    "indexer_compressor_norm": "self_attn.compressor.indexer.kv_norm",
+}  # fmt: skip
 #: MiMo-V2-Flash's MTP module's own tensors (gguf-py's NEXTN_* and LAYER_OUT_NORM: its ``final_layernorm``).
 _MIMO_MTP = {"nextn.eh_proj": "eh_proj", "nextn.enorm": "enorm", "nextn.hnorm": "hnorm",
              "layer_output_norm": "final_layernorm"}  # fmt: skip
@@ -100,6 +127,24 @@ def _laguna(meta: GgufMetadata, config: dict[str, Any]) -> None:
         raise meta.error("blk.0.attn_gate.weight", f"{gate} rows: neither one a head ({heads[0]}) nor head_dim a head "
                          f"({heads[0] * config['head_dim']}), the two gates of Laguna")  # fmt: skip
     config["gating"] = True if gate == heads[0] else "per-element"
+
+
+def _deepseek4(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (DeepSeek-V4, DeepseekV4Model): each layer's attention from ``attention.compress_ratios`` (0: sliding, 4:
+    compressed sparse, 128: heavily compressed; the published config, which the converter copies, lists its MTP
+    layer too: cut), read as the config field it is. An MTP-only file (``--mtp``: ``nextn_predict_layers``) is refused."""
+    a, n = meta.arch, config["num_hidden_layers"]
+    if meta.has(f"{a}.nextn_predict_layers"):
+        raise meta.error(f"{a}.nextn_predict_layers", "an MTP-only file (convert_hf_to_gguf --mtp) holds the "
+                         "prediction module, not the model")  # fmt: skip
+    key = f"{a}.attention.compress_ratios"
+    value = meta.data.get(key)
+    items = value.items if isinstance(value, GgufArray) else None
+    if items is None or len(items) not in (n, n + 1) or any(type(r) is not int for r in items):
+        raise meta.error(key, f"{'missing' if value is None else 'must list one whole number per layer'}: the "
+                         f"compression ratio of each of the {n} layers (block_count; the published config's one more, "
+                         "its MTP layer's)")  # fmt: skip
+    config["compress_ratios"] = list(items[:n])
 
 
 def _deepseek32(meta: GgufMetadata, config: dict[str, Any]) -> None:
@@ -164,6 +209,24 @@ ROWS = (
                  **_MIMO_MTP},
         mtp="model.mtp.layers", presence=TIED,
     ),
+    # DeepSeek-V4: compressed attention (the compressor and, in compressed sparse layers, the indexer with its own
+    # compressor), manifold-constrained hyper-connections around each sublayer and before the head, routed experts
+    # and one shared expert in every layer; the routers' buffers (score biases, the hash layers' token-to-expert
+    # table) are no parameters; the converter drops the MTP module (mtp.*) unless --mtp
+    GgufArchitecture(
+        "deepseek4", model_type="deepseek_v4", classes=("DeepseekV4ForCausalLM",), rule=_deepseek4,
+        keys={"block_count": "num_hidden_layers", "embedding_length": "hidden_size",
+              "attention.head_count": "num_attention_heads", "attention.key_length": "head_dim",
+              "attention.q_lora_rank": "q_lora_rank", "attention.output_group_count": "o_groups",
+              "attention.output_lora_rank": "o_lora_rank", "attention.sliding_window": "sliding_window",
+              "attention.indexer.head_count": "index_n_heads", "attention.indexer.key_length": "index_head_dim",
+              "hyper_connection.count": "hc_mult", "expert_count": "n_routed_experts",
+              "expert_used_count": "num_experts_per_tok", "expert_feed_forward_length": "moe_intermediate_size",
+              "hash_layer_count?": "num_hash_layers"},
+        tensors={**TOP, **_V4_HC, **_V4_ATTENTION, "attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm",
+                 **EXPERTS, **SHARED_EXPERTS},
+        not_parameters=("rope_freqs.weight", "exp_probs_b.bias", "ffn_gate_tid2eid.weight"), presence=TIED,
+    ),
     # GraniteSWA: Granite's decoder with a learned sink per query head in every layer and sliding layers
     decoder("granite_swa", "granite_swa", "GraniteSWAForCausalLM",
             {**ATTENTION, **MLP, **PRE_NORMS, "attn_sinks.weight": "self_attn.sinks"}, rule=_granite_swa,
@@ -192,6 +255,6 @@ ROWS = (
 
 @hookimpl
 def register_gguf_architectures(register):
-    """More 2025-26 types' GGUF architectures: deepseek32, mimo2, granite_swa, mellum, laguna."""
+    """More 2025-26 types' GGUF architectures: deepseek32, mimo2, deepseek4, granite_swa, mellum, laguna."""
     for row in ROWS:
         register(row)

@@ -253,6 +253,7 @@ GGUF_MODULES: dict[str, str] = {
     'command-r': 'registry.plugins.gguf_decoders_more',
     'deepseek2': 'registry.plugins.gguf_moe',
     'deepseek32': 'registry.plugins.gguf_types_2026_more',
+    'deepseek4': 'registry.plugins.gguf_types_2026_more',
     'dots1': 'registry.plugins.gguf_types_2026',
     'ernie4_5': 'registry.plugins.gguf_types_2026',
     'ernie4_5-moe': 'registry.plugins.gguf_types_2026',

@@ -1,12 +1,13 @@
-"""The GGUF architectures of plugins/gguf_types_2026_more.py (deepseek32, mimo2, granite_swa, mellum, laguna) count
-and verify exactly.
+"""The GGUF architectures of plugins/gguf_types_2026_more.py (deepseek32, mimo2, deepseek4, granite_swa, mellum,
+laguna) count and verify exactly.
 
 Reference: transformers' meta model of a small config of each type (total and active parameters); the GGUF file
 is written from it as llama.cpp's converter at 0c1e57098 writes one (tests/gguf_files.py). gguf-py 0.19 (the
-installed reference library) has no ``deepseek32``, ``granite_swa``, ``mellum`` or ``laguna`` architecture: their
-tensor names are written out below from llama.cpp 0c1e57098's ``gguf-py/gguf/constants.py`` (``MODEL_TENSORS`` of
-each and ``TENSOR_NAMES``) and ``tensor_mapping.py`` (the Hugging Face name of each), and the file is written by
-gguf-py's ``GGUFWriter`` under the architecture string. ``mimo2`` is in gguf-py 0.19: its names come from gguf-py's ``TensorNameMap``.
+installed reference library) has no ``deepseek32``, ``deepseek4``, ``granite_swa``, ``mellum`` or ``laguna``
+architecture: their tensor names are written out below from llama.cpp 0c1e57098's ``gguf-py/gguf/constants.py``
+(``MODEL_TENSORS`` of each and ``TENSOR_NAMES``) and ``tensor_mapping.py`` (the Hugging Face name of each), and the
+file is written by gguf-py's ``GGUFWriter`` under the architecture string. ``mimo2`` is in gguf-py 0.19: its names
+come from gguf-py's ``TensorNameMap``.
 """
 
 from __future__ import annotations
@@ -192,6 +193,69 @@ def _laguna(fields=LAGUNA, heads=None) -> Case:
                 names=LLAMA_NAMES)
 
 
+#: DeepSeek-V4's tensors as DeepseekV4Model writes them (its _map_dsv4_tensor_name, conversion/deepseek.py at
+#: 0c1e57098, from the checkpoint's names; TENSOR_NAMES in constants.py: ATTN_KV_NORM is ``attn_kv_a_norm``, HC_HEAD_FN
+#: ``output_hc_fn``, ATTN_COMPRESSOR_APE ``attn_compressor_ape``), keyed by transformers' names of those checkpoint
+#: tensors (the deepseek-v4 family's RENAMES, from transformers' conversion_mapping.py: ``attn.wkv`` is
+#: ``self_attn.kv_proj``, ``attn.compressor.ape`` ``self_attn.compressor.position_bias``, ``hc_attn_fn`` ``attn_hc.fn``).
+#: The converter appends ``.weight`` to the names without one (``attn.attn_sink``, ``hc_head_fn``, the ``ape``).
+DEEPSEEK4_NAMES = {
+    "model.embed_tokens": "token_embd", "model.norm": "output_norm", "lm_head": "output",
+    "model.hc_head.hc_fn": "output_hc_fn.weight", "model.hc_head.hc_base": "output_hc_base.weight",
+    "model.hc_head.hc_scale": "output_hc_scale.weight",
+    **{f"{part}_hc.{p}": f"hc_{part}_{p}.weight" for part in ("attn", "ffn") for p in ("fn", "base", "scale")},
+    "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm", "self_attn.sinks": "attn_sinks.weight",
+    "self_attn.q_a_proj": "attn_q_a", "self_attn.q_a_norm": "attn_q_a_norm", "self_attn.q_b_proj": "attn_q_b",
+    "self_attn.kv_proj": "attn_kv", "self_attn.kv_norm": "attn_kv_a_norm", "self_attn.o_a_proj": "attn_output_a",
+    "self_attn.o_b_proj": "attn_output_b", "self_attn.compressor.kv_proj": "attn_compressor_kv",
+    "self_attn.compressor.gate_proj": "attn_compressor_gate",
+    "self_attn.compressor.position_bias": "attn_compressor_ape.weight",
+    "self_attn.compressor.kv_norm": "attn_compressor_norm", "self_attn.compressor.indexer.q_b_proj": "indexer.attn_q_b",
+    "self_attn.compressor.indexer.scorer.weights_proj": "indexer.proj",
+    "self_attn.compressor.indexer.kv_proj": "indexer_compressor_kv",
+    "self_attn.compressor.indexer.gate_proj": "indexer_compressor_gate",
+    "self_attn.compressor.indexer.position_bias": "indexer_compressor_ape.weight",
+    "self_attn.compressor.indexer.kv_norm": "indexer_compressor_norm",
+    "mlp.gate": "ffn_gate_inp", "mlp.experts.gate_proj": "ffn_gate_exps", "mlp.experts.up_proj": "ffn_up_exps",
+    "mlp.experts.down_proj": "ffn_down_exps", "mlp.shared_experts.gate_proj": "ffn_gate_shexp",
+    "mlp.shared_experts.up_proj": "ffn_up_shexp", "mlp.shared_experts.down_proj": "ffn_down_shexp",
+}  # fmt: skip
+
+DEEPSEEK4 = {"vocab_size": 96, "hidden_size": 64, "num_hidden_layers": 4, "num_attention_heads": 4, "head_dim": 16,
+             "q_lora_rank": 32, "o_groups": 2, "o_lora_rank": 16, "index_n_heads": 2, "index_head_dim": 8, "hc_mult": 2,
+             "n_routed_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 24, "qk_rope_head_dim": 8,
+             "sliding_window": 8, "num_hash_layers": 1, "pad_token_id": 0, "tie_word_embeddings": False,
+             "layer_types": ["sliding_attention", "heavily_compressed_attention", "compressed_sparse_attention",
+                             "heavily_compressed_attention"]}  # fmt: skip
+#: DeepseekV4Config's layer kinds as the published config's compress_ratios (0, 4, 128).
+V4_RATIOS = {"sliding_attention": 0, "compressed_sparse_attention": 4, "heavily_compressed_attention": 128}
+
+
+def deepseek4_keys(config, ratios=None):
+    """DeepseekV4Model.set_gguf_parameters: the ranks, groups, window, indexer, hyper-connections, experts, hash
+    layers, and compress_ratios as the published config lists them (one more, its MTP layer's)."""
+    return {"expert_count": config.n_routed_experts, "rope.dimension_count": config.qk_rope_head_dim,
+            "attention.q_lora_rank": config.q_lora_rank, "attention.sliding_window": config.sliding_window,
+            "expert_feed_forward_length": config.moe_intermediate_size, "expert_shared_count": 1,
+            "attention.indexer.head_count": config.index_n_heads, "attention.indexer.key_length": config.index_head_dim,
+            "attention.output_group_count": config.o_groups, "attention.output_lora_rank": config.o_lora_rank,
+            "attention.compress_ratios": ratios or [V4_RATIOS[t] for t in config.layer_types] + [0],
+            "hyper_connection.count": config.hc_mult, "hash_layer_count": config.mlp_layer_types.count("hash_moe")}  # fmt: skip
+
+
+def deepseek4_extra(config):
+    """The routers' buffers the converter writes: the hash layers' token-to-expert table (``ffn_gate_tid2eid``, its
+    _write_hash_routing_tensors) and the other layers' score bias (``ffn.gate.bias`` as ``exp_probs_b.bias``)."""
+    hashed = config.mlp_layer_types.count("hash_moe")  # DeepseekV4Config's num_hash_layers: the first ones
+    return {**{f"blk.{i}.ffn_gate_tid2eid.weight": (config.vocab_size, config.num_experts_per_tok) for i in range(hashed)},
+            **{f"blk.{i}.exp_probs_b.bias": (config.n_routed_experts,) for i in range(hashed, config.num_hidden_layers)}}
+
+
+def _deepseek4(fields=DEEPSEEK4, ratios=None) -> Case:
+    return Case("deepseek4", "deepseek_v4", "DeepseekV4ForCausalLM", fields, lambda c: deepseek4_keys(c, ratios),
+                split_experts, extra=deepseek4_extra, names=DEEPSEEK4_NAMES)
+
+
 CASES = [
     _deepseek32(),
     # the MTP layer kept as the last block (DeepseekV32Model without --no-mtp); a tied head (no output tensor)
@@ -201,6 +265,10 @@ CASES = [
     _mimo({**MIMO, "num_hidden_layers": 4, "num_key_value_heads": 2, "tie_word_embeddings": True,
            "layer_types": ["sliding_attention", "full_attention", "full_attention", "sliding_attention"],
            "mlp_layer_types": ["sparse"] * 4}),
+    _deepseek4(),
+    # every kind alternating after a first compressed sparse layer, no hash layer
+    _deepseek4({**DEEPSEEK4, "num_hash_layers": 0, "layer_types": [
+        "compressed_sparse_attention", "heavily_compressed_attention", "compressed_sparse_attention", "sliding_attention"]}),
     _granite_swa(),
     _granite_swa({**GRANITE_SWA, "attention_bias": True, "mlp_bias": True, "tie_word_embeddings": True}),
     _mellum(),
@@ -260,9 +328,10 @@ def test_mimo2_with_sliding_layers_not_twice_the_key_value_heads_is_refused(tmp_
 
 
 @pytest.mark.parametrize("case, old, words", [
-    (CASES[4], b"granite_swa.embedding_length", "granite_swa.embedding_length"),
-    (CASES[6], b"mellum.expert_feed_forward_length", "mellum.expert_feed_forward_length"),
-    (CASES[8], b"laguna.expert_shared_feed_forward_length", "laguna.expert_shared_feed_forward_length"),
+    (CASES[4], b"deepseek4.hyper_connection.count", "deepseek4.hyper_connection.count"),
+    (CASES[6], b"granite_swa.embedding_length", "granite_swa.embedding_length"),
+    (CASES[8], b"mellum.expert_feed_forward_length", "mellum.expert_feed_forward_length"),
+    (CASES[10], b"laguna.expert_shared_feed_forward_length", "laguna.expert_shared_feed_forward_length"),
 ])  # fmt: skip
 def test_a_missing_key_is_refused_naming_it(case, old, words, tmp_path, capsys):
     line = refused(tmp_path, capsys, case, old, old[:-2] + b"xx")
@@ -273,6 +342,8 @@ def test_a_missing_key_is_refused_naming_it(case, old, words, tmp_path, capsys):
     (_granite_swa(keys=lambda c: {**sliding_keys(c), "attention.sliding_window_pattern": [False, True]}),
      "granite_swa.attention.sliding_window_pattern: must list 3 true or false values, one per layer"),
     (_laguna(heads=[4, 8, 8, 8]), "laguna.attention.head_count: must list 5 whole numbers, one per layer"),
+    (_deepseek4(ratios=[0, 128, 4]), "deepseek4.attention.compress_ratios: must list one whole number per layer: the "
+                                     "compression ratio of each of the 4 layers"),
 ])  # fmt: skip
 def test_a_per_layer_array_of_the_wrong_length_is_refused(case, words, tmp_path, capsys):
     assert words in refused(tmp_path, capsys, case, b"", b"")
@@ -292,3 +363,11 @@ def test_a_laguna_gate_of_neither_width_is_refused(tmp_path, capsys):
     case = Case("laguna", "laguna", "LagunaForCausalLM", LAGUNA, laguna_keys, gate, names=LLAMA_NAMES)
     assert "blk.0.attn_gate.weight: 3 rows: neither one a head (4) nor head_dim a head (64)" in refused(
         tmp_path, capsys, case, b"", b"")
+
+
+def test_a_deepseek4_mtp_only_file_is_refused(tmp_path, capsys):
+    """DeepseekV4Model with --mtp writes nextn_predict_layers and only the prediction module: not the model."""
+    case = Case("deepseek4", "deepseek_v4", "DeepseekV4ForCausalLM", DEEPSEEK4,
+                lambda c: {**deepseek4_keys(c), "nextn_predict_layers": 1}, split_experts, extra=deepseek4_extra,
+                names=DEEPSEEK4_NAMES)  # fmt: skip
+    assert "deepseek4.nextn_predict_layers: an MTP-only file" in refused(tmp_path, capsys, case, b"", b"")
