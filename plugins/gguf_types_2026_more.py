@@ -104,7 +104,7 @@ def _granite_swa(meta: GgufMetadata, config: dict[str, Any]) -> None:
 
 def _mellum(meta: GgufMetadata, config: dict[str, Any]) -> None:
     """Rule (Mellum, MellumModel): the layer types from ``attention.sliding_window_pattern`` (absent: all full), the
-    dense layers (no router), the attention biases from the tensors."""
+    dense layers (no router)."""
     head_dim(meta, config)
     n = config["num_hidden_layers"]
     config.update(layer_types=_sliding(meta, n), mlp_layer_types=_dense(meta, n))

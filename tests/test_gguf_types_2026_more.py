@@ -341,6 +341,8 @@ def test_a_missing_key_is_refused_naming_it(case, old, words, tmp_path, capsys):
 @pytest.mark.parametrize("case, words", [
     (_granite_swa(keys=lambda c: {**sliding_keys(c), "attention.sliding_window_pattern": [False, True]}),
      "granite_swa.attention.sliding_window_pattern: must list 3 true or false values, one per layer"),
+    (_mellum(keys=lambda c: {**mellum_keys(c), "attention.sliding_window_pattern": [True] * 4}),
+     "mellum.attention.sliding_window_pattern: must list 3 true or false values, one per layer"),
     (_laguna(heads=[4, 8, 8, 8]), "laguna.attention.head_count: must list 5 whole numbers, one per layer"),
     (_deepseek4(ratios=[0, 128, 4]), "deepseek4.attention.compress_ratios: must list one whole number per layer: the "
                                      "compression ratio of each of the 4 layers"),
