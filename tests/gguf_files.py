@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ class Case:
     standard: bool = True  # whether TextModel.set_gguf_parameters' keys are written (not by the SSM converters)
     mtp: int = 0  # multi-token-prediction blocks llama.cpp keeps after the last layer (GLM-4.5)
     built_with: dict[str, Any] = field(default_factory=dict)  # the class's own arguments (add_pooling_layer=False)
+    #: GGUF names written out (an architecture gguf-py 0.19 lacks): checkpoint module, inside ``model.layers.<i>``
+    #: for a block, without ``.weight``/``.bias`` -> GGUF name (inside ``blk.<i>``); None: gguf-py's TensorNameMap
+    names: dict[str, str] | None = None
 
 
 def standard_keys(config: Any) -> dict[str, Any]:
@@ -66,8 +70,9 @@ def gguf_tensors(case: Case, config: Any, model: Any) -> tuple[dict[str, tuple[i
     GGUF name -> the checkpoint name it came from, for the tensors stored as they are."""
     import gguf
 
-    arch = next(a for a, n in gguf.MODEL_ARCH_NAMES.items() if n == case.arch)
-    names = gguf.get_tensor_name_map(arch, config.num_hidden_layers)
+    if case.names is None:
+        arch = next(a for a, n in gguf.MODEL_ARCH_NAMES.items() if n == case.arch)
+        names = gguf.get_tensor_name_map(arch, config.num_hidden_layers)
     out: dict[str, tuple[int, ...]] = dict(case.extra(config))
     origin: dict[str, str] = {}
     for name, p in model.named_parameters():  # ties removed: the head a checkpoint does not store
@@ -76,7 +81,10 @@ def gguf_tensors(case: Case, config: Any, model: Any) -> tuple[dict[str, tuple[i
         shape = tuple(p.shape)
         pieces = case.reshape(name, shape, config) if case.reshape else None
         for hf, part in pieces if pieces is not None else [(name, shape)]:
-            new = hf.removeprefix("gguf:") if hf.startswith("gguf:") else gguf_name(names, hf)
+            if hf.startswith("gguf:"):
+                new = hf.removeprefix("gguf:")
+            else:
+                new = gguf_name(names, hf) if case.names is None else written_name(case.names, hf)
             assert new not in out, new
             out[new] = part
             if pieces is None or (len(pieces) == 1 and part == shape and not hf.startswith("gguf:")):
@@ -97,6 +105,17 @@ def gguf_name(names: Any, hf: str, suffixes: tuple[str, ...] = (".weight", ".bia
     assert new is not None, f"gguf-py maps no GGUF name for {hf}"
     suffix = next((k for k in suffixes if hf.endswith(k)), "")
     return new if new.endswith(suffix) else new + suffix
+
+
+def written_name(names: dict[str, str], hf: str) -> str:
+    """The GGUF name of Hugging Face tensor ``hf`` in the written-out table ``names`` (see :attr:`Case.names`)."""
+    block = re.fullmatch(r"model\.layers\.(\d+)\.(.+)", hf)
+    rest, prefix = (block[2], f"blk.{block[1]}.") if block else (hf, "")
+    base, _, kind = rest.rpartition(".")
+    if rest in names:
+        return prefix + names[rest]
+    assert kind in ("weight", "bias") and base in names, f"the test's table names no GGUF tensor for {hf}"
+    return f"{prefix}{names[base]}.{kind}"
 
 
 def write_case(case: Case, path: Path) -> tuple[Path, int, dict[str, tuple[int, ...]], dict[str, str]]:
