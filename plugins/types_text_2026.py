@@ -1,0 +1,65 @@
+"""More Hugging Face text model types of the ``encoder`` family, as rows of data: data2vec-text,
+roberta-prelayernorm, xlm-roberta-xl and ernie.
+
+Data2VecText is RoBERTa in every tensor under its own prefix (``data2vec_text.``).
+RoBERTa-PreLayerNorm (fairseq's ``--encoder-normalize-before``) and XLM-RoBERTa-XL are RoBERTa
+with each layer's norms before its attention and its intermediate layer, and one norm after the
+last layer (on the base model for the first, on the encoder for the second); XLM-RoBERTa-XL has
+no norm on its embeddings. ERNIE (1.0 to 3.0, nghuyong's conversions) is BERT under ``ernie.``
+with a task type table beside the segment table when ``use_task_id`` is set; its pooler is on
+the bare model and the pre-training class (sentence-pair classifier of 2), not on the MLM class.
+
+One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
+:mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py``
+that decide which tensors exist (the head and pooler of each class).
+"""
+
+from __future__ import annotations
+
+from registry import ConfigReader, Params, Row, hookimpl
+from registry.plugins.encoder_types import bert_like_head, cross_attention_rule, pooler_on_bare_model
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.hf_common import ABSOLUTE_POSITIONS, hf_row
+
+_DROPOUTS = ("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps", "classifier_dropout")
+#: The fields BERT-like configs share.
+_BERT_READS = {
+    "vocab_size": "vocab_size", "d_model": "hidden_size", "n_layers": "num_hidden_layers",
+    "n_heads": "num_attention_heads", "d_ff": "intermediate_size", "tie_word_embeddings": "tie_word_embeddings",
+    "n_positions": "max_position_embeddings", "type_vocab_size": "type_vocab_size",
+}  # fmt: skip
+
+
+def _ernie(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (ERNIE): the pooler on the bare model and the pre-training class; the task type table
+    (``task_type_vocab_size`` rows) only with ``use_task_id``, as ErnieEmbeddings builds it."""
+    params["pooler"] = ("architectures", cls in ("ErnieModel", "ErnieForPreTraining"))
+    if cfg.bool("use_task_id", DEFAULTS["ernie"]["use_task_id"]):
+        rows = cfg.int("task_type_vocab_size", DEFAULTS["ernie"]["task_type_vocab_size"])
+        params["task_type_vocab_size"] = ("task_type_vocab_size", rows)
+
+
+def _roberta_like(name: str, layout: str, prefix: str) -> Row:
+    """A RoBERTa-shaped row: the MLM class, the bare model (with its pooler), the classification class."""
+    # position rows are max_position_embeddings as given: it already counts padding_idx + 1 (514 = 512 + 2)
+    classes = (f"{prefix}ForMaskedLM", f"{prefix}Model", f"{prefix}ForSequenceClassification")
+    return hf_row(name, "encoder", classes, _BERT_READS, bert_like_head, ABSOLUTE_POSITIONS, pooler_on_bare_model,
+                  cross_attention_rule, fixed={"layout": layout}, shape_free=_DROPOUTS)  # fmt: skip
+
+
+#: Every row of this plugin (the module's docstring lists them).
+ROWS: tuple[Row, ...] = (
+    _roberta_like("data2vec-text", "data2vec_text", "Data2VecText"),
+    _roberta_like("roberta-prelayernorm", "roberta_prelayernorm", "RobertaPreLayerNorm"),
+    _roberta_like("xlm-roberta-xl", "xlm_roberta_xl", "XLMRobertaXL"),
+    hf_row("ernie", "encoder", ("ErnieForMaskedLM", "ErnieModel", "ErnieForPreTraining"), _BERT_READS,
+           bert_like_head, ABSOLUTE_POSITIONS, _ernie, cross_attention_rule,
+           fixed={"layout": "ernie"}, shape_free=_DROPOUTS),  # fmt: skip
+)
+
+
+@hookimpl
+def register_model_types(register):
+    """Map the text model types of this module (its docstring lists them) to the ``encoder`` family."""
+    for row in ROWS:
+        register(row)
