@@ -2,7 +2,7 @@
 
 One family for RoBERTa (XLM-RoBERTa, CamemBERT, Data2VecText; the pre-norm RoBERTa-PreLayerNorm and
 XLM-RoBERTa-XL), DistilBERT, ALBERT, DeBERTa-v2/v3, ModernBERT (and its causal ModernBERT-Decoder),
-ELECTRA, BigBird, BertGeneration, MPNet, RoFormer and ERNIE (1.0-3.0). What
+ELECTRA, BigBird, BertGeneration, MPNet, RoFormer, ERNIE (1.0-3.0), Megatron-BERT and RemBERT. What
 differs between them is mostly data: ``layout`` only chooses the tensor names of that
 implementation's Hugging Face classes (:data:`LAYOUTS`); the shapes come from switches
 that any layout may use where its implementation has the piece:
@@ -26,6 +26,8 @@ that any layout may use where its implementation has the piece:
   positions come from, head-dim wide, held by the encoder (a parameter, as transformers counts it);
 * relative position bias (MPNet): ``relative_buckets`` rows of one bias per head, held once
   by the encoder and used by every layer;
+* ``head_width`` (RemBERT): the MLM head's dense layer maps to this width, its norm and
+  decoder take it (``output_embedding_size``);
 * the class: ``head`` (none, the masked-LM head, the pre-training heads: ALBERT's
   sentence-order classifier of ``n_labels``, ELECTRA's discriminator; or the sequence-
   classification head of ``n_labels``: a hidden -> hidden dense, a norm where the layout has
@@ -98,6 +100,9 @@ class EncoderParams(FamilyParams):
     )
     task_type_vocab_size: NonNegativeInt = Field(
         0, description="ERNIE: task type embedding rows (use_task_id; 0: none)"
+    )
+    head_width: PositiveInt | None = Field(
+        None, description="RemBERT: width the MLM head maps to before its decoder (output_embedding_size)"
     )
 
     @model_validator(mode="after")
@@ -223,7 +228,7 @@ def _mlm_head(p: EncoderParams, lay: Layout, prefix: str) -> list:
             LayerNorm(name="lm_predictions.lm_head.LayerNorm", dim=d),
             Parameter(name="lm_predictions.lm_head.bias", shape=(p.vocab_size,), component="head"),
         ]
-    n_out = p.width if lay.head_to_embedding else d
+    n_out = p.head_width or (p.width if lay.head_to_embedding else d)
     if not lay.head_transform:
         return _decoder(p, lay, n_out, prefix)
     return [

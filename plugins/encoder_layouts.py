@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 LayoutName = Literal[
     "roberta", "distilbert", "albert", "deberta", "modernbert", "electra", "big_bird", "bert_generation",
     "modernbert_decoder", "mpnet", "roformer", "data2vec_text", "roberta_prelayernorm", "xlm_roberta_xl", "ernie",
+    "megatron_bert", "rembert",
 ]
 
 #: The family's switches that only some layouts have (each layout lists the ones it has).
@@ -24,7 +25,7 @@ OPTIONAL_SWITCHES = (
     "embedding_size", "attention_bias", "mlp_bias", "norm_bias", "head_bias", "decoder_bias", "n_groups",
     "inner_group_num", "relative_positions", "rel_norm", "pos_key_proj", "pos_query_proj", "conv_kernel_size",
     "conv_groups", "legacy_head", "n_labels", "qkv_bias", "cross_attention", "relative_buckets",
-    "sinusoidal_table", "task_type_vocab_size",
+    "sinusoidal_table", "task_type_vocab_size", "head_width",
 )  # fmt: skip
 
 _BERT_ATTENTION = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
@@ -240,5 +241,21 @@ LAYOUTS: dict[str, Layout] = {
         head_norm="cls.predictions.transform.LayerNorm", decoder="cls.predictions.decoder",
         head_bias="cls.predictions.bias", pooler="pooler.dense", order_classifier="cls.seq_relationship",
         switches=frozenset({"cross_attention", "task_type_vocab_size"}),
+    ),
+    # pre-norm BERT (``ln`` names) without an embedding norm, its last norm held by the encoder
+    "megatron_bert": Layout(
+        prefix="bert", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.ln", ff_norm="ln",
+        head_dense="cls.predictions.transform.dense", head_norm="cls.predictions.transform.LayerNorm",
+        decoder="cls.predictions.decoder", head_bias="cls.predictions.bias", pooler="pooler.dense",
+        order_classifier="cls.seq_relationship", norm_first=True, embedding_norm="", final_norm="encoder.ln",
+        cross_norm="crossattention.ln", switches=frozenset({"cross_attention"}),
+    ),
+    # BERT with narrow input embeddings projected by the encoder, and an MLM head of its own width, never tied
+    "rembert": Layout(
+        prefix="rembert", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
+        ff_norm="output.LayerNorm", head_dense="cls.predictions.dense", head_norm="cls.predictions.LayerNorm",
+        decoder="cls.predictions.decoder", project="embedding_hidden_mapping_in", project_at="encoder",
+        always_project=True, pooler="pooler.dense",
+        switches=frozenset({"embedding_size", "head_width", "cross_attention"}), fixed={"tie_word_embeddings": False},
     ),
 }  # fmt: skip

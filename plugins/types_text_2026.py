@@ -1,5 +1,5 @@
 """More Hugging Face text model types of the ``encoder`` family, as rows of data: data2vec-text,
-roberta-prelayernorm, xlm-roberta-xl and ernie.
+roberta-prelayernorm, xlm-roberta-xl, ernie, megatron-bert and rembert.
 
 Data2VecText is RoBERTa in every tensor under its own prefix (``data2vec_text.``).
 RoBERTa-PreLayerNorm (fairseq's ``--encoder-normalize-before``) and XLM-RoBERTa-XL are RoBERTa
@@ -8,6 +8,11 @@ last layer (on the base model for the first, on the encoder for the second); XLM
 no norm on its embeddings. ERNIE (1.0 to 3.0, nghuyong's conversions) is BERT under ``ernie.``
 with a task type table beside the segment table when ``use_task_id`` is set; its pooler is on
 the bare model and the pre-training class (sentence-pair classifier of 2), not on the MLM class.
+Megatron-BERT is BERT with pre-norm layers (``attention.ln``, ``ln``), no embedding norm and a
+last norm on the encoder (``encoder.ln``). RemBERT is BERT with ``input_embedding_size`` wide
+embeddings projected to ``hidden_size`` by the encoder, and an MLM head that maps to
+``output_embedding_size`` before its decoder, which is never tied (RemBERT's classes declare no
+tied weights, whatever ``tie_word_embeddings`` says).
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
 :mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py``
@@ -30,10 +35,14 @@ _BERT_READS = {
 }  # fmt: skip
 
 
-def _ernie(cfg: ConfigReader, cls: str, params: Params) -> None:
-    """Rule (ERNIE): the pooler on the bare model and the pre-training class; the task type table
-    (``task_type_vocab_size`` rows) only with ``use_task_id``, as ErnieEmbeddings builds it."""
-    params["pooler"] = ("architectures", cls in ("ErnieModel", "ErnieForPreTraining"))
+def _pooler_on_model_and_pretraining(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (ERNIE, Megatron-BERT): the pooler on the bare model and the pre-training class, not the MLM class."""
+    params["pooler"] = ("architectures", cls.endswith(("Model", "ForPreTraining")))
+
+
+def _task_types(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (ERNIE): the task type table (``task_type_vocab_size`` rows) only with ``use_task_id``, as
+    ErnieEmbeddings builds it."""
     if cfg.bool("use_task_id", DEFAULTS["ernie"]["use_task_id"]):
         rows = cfg.int("task_type_vocab_size", DEFAULTS["ernie"]["task_type_vocab_size"])
         params["task_type_vocab_size"] = ("task_type_vocab_size", rows)
@@ -53,8 +62,17 @@ ROWS: tuple[Row, ...] = (
     _roberta_like("roberta-prelayernorm", "roberta_prelayernorm", "RobertaPreLayerNorm"),
     _roberta_like("xlm-roberta-xl", "xlm_roberta_xl", "XLMRobertaXL"),
     hf_row("ernie", "encoder", ("ErnieForMaskedLM", "ErnieModel", "ErnieForPreTraining"), _BERT_READS,
-           bert_like_head, ABSOLUTE_POSITIONS, _ernie, cross_attention_rule,
+           bert_like_head, ABSOLUTE_POSITIONS, _pooler_on_model_and_pretraining, _task_types, cross_attention_rule,
            fixed={"layout": "ernie"}, shape_free=_DROPOUTS),  # fmt: skip
+    hf_row("megatron-bert", "encoder", ("MegatronBertForMaskedLM", "MegatronBertModel", "MegatronBertForPreTraining"),
+           _BERT_READS, bert_like_head, ABSOLUTE_POSITIONS, _pooler_on_model_and_pretraining, cross_attention_rule,
+           fixed={"layout": "megatron_bert"}, shape_free=_DROPOUTS),  # fmt: skip
+    hf_row("rembert", "encoder", ("RemBertForMaskedLM", "RemBertModel"),
+           {**{k: v for k, v in _BERT_READS.items() if k != "tie_word_embeddings"},
+            "embedding_size": "input_embedding_size", "head_width": "output_embedding_size"},
+           bert_like_head, ABSOLUTE_POSITIONS, pooler_on_bare_model, cross_attention_rule,
+           fixed={"layout": "rembert", "tie_word_embeddings": False},
+           shape_free=(*_DROPOUTS, "classifier_dropout_prob", "tie_word_embeddings")),  # fmt: skip
 )
 
 
