@@ -2,7 +2,7 @@
 
 One family for RoBERTa (XLM-RoBERTa, CamemBERT, Data2VecText; the pre-norm RoBERTa-PreLayerNorm and
 XLM-RoBERTa-XL), DistilBERT, ALBERT, DeBERTa-v2/v3, ModernBERT (and its causal ModernBERT-Decoder),
-ELECTRA, BigBird, BertGeneration, MPNet, RoFormer, ERNIE (1.0-3.0), Megatron-BERT and RemBERT. What
+ELECTRA, BigBird, BertGeneration, MPNet, RoFormer, ERNIE (1.0-3.0), Megatron-BERT, RemBERT and RoCBert. What
 differs between them is mostly data: ``layout`` only chooses the tensor names of that
 implementation's Hugging Face classes (:data:`LAYOUTS`); the shapes come from switches
 that any layout may use where its implementation has the piece:
@@ -10,7 +10,9 @@ that any layout may use where its implementation has the piece:
 * embeddings: ``embedding_size`` (factorised: a narrower table, then a projection to
   ``d_model``), ``n_positions`` (0: no learned position table, as DeBERTa without
   ``position_biased_input`` or ModernBERT's rotary positions), ``type_vocab_size`` (0: none),
-  ``task_type_vocab_size`` (ERNIE's task type table; 0: none);
+  ``task_type_vocab_size`` (ERNIE's task type table; 0: none), RoCBert's pronunciation and shape
+  tables (``pronunciation_vocab_size`` x ``pronunciation_embed_dim``, ``shape_vocab_size`` x
+  ``shape_embed_dim``) and ``map_inputs_width`` (the projection of the tables concatenated);
 * biases and norms: ``attention_bias``, ``mlp_bias``, ``norm_bias``, ``head_bias``,
   ``decoder_bias`` (ModernBERT has none of them by default; its layout also has pre-norm
   layers and a GLU feed-forward whose gate and up projections are one ``Wi``);
@@ -104,6 +106,13 @@ class EncoderParams(FamilyParams):
     head_width: PositiveInt | None = Field(
         None, description="RemBERT: width the MLM head maps to before its decoder (output_embedding_size)"
     )
+    pronunciation_vocab_size: NonNegativeInt = Field(0, description="RoCBert: pronunciation table rows (0: none)")
+    pronunciation_embed_dim: NonNegativeInt = Field(0, description="RoCBert: pronunciation table width")
+    shape_vocab_size: NonNegativeInt = Field(0, description="RoCBert: shape table rows (0: none)")
+    shape_embed_dim: NonNegativeInt = Field(0, description="RoCBert: shape table width")
+    map_inputs_width: NonNegativeInt = Field(
+        0, description="RoCBert: input width of map_inputs_layer, the projection of the tables concatenated (0: none)"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> EncoderParams:
@@ -172,6 +181,12 @@ def _base(p: EncoderParams, lay: Layout) -> list:
         embeddings.append(Embedding(name="position_embeddings", num_embeddings=p.n_positions, embedding_dim=e, role="position"))
     if p.type_vocab_size:
         embeddings.append(Embedding(name="token_type_embeddings", num_embeddings=p.type_vocab_size, embedding_dim=e, role="segment"))
+    for name, rows, width in (("pronunciation_embed", p.pronunciation_vocab_size, p.pronunciation_embed_dim),
+                              ("shape_embed", p.shape_vocab_size, p.shape_embed_dim)):  # fmt: skip
+        if rows:  # RoCBert's tables of pronunciation and shape ids
+            embeddings.append(Embedding(name=name, num_embeddings=rows, embedding_dim=width, role="other"))
+    if p.map_inputs_width:
+        embeddings.append(_linear("map_inputs_layer", p.map_inputs_width, d, component="embedding"))
     if p.task_type_vocab_size:
         embeddings.append(Embedding(name="task_type_embeddings", num_embeddings=p.task_type_vocab_size,
                                     embedding_dim=e, role="segment"))  # fmt: skip

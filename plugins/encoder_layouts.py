@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 LayoutName = Literal[
     "roberta", "distilbert", "albert", "deberta", "modernbert", "electra", "big_bird", "bert_generation",
     "modernbert_decoder", "mpnet", "roformer", "data2vec_text", "roberta_prelayernorm", "xlm_roberta_xl", "ernie",
-    "megatron_bert", "rembert",
+    "megatron_bert", "rembert", "roc_bert",
 ]
 
 #: The family's switches that only some layouts have (each layout lists the ones it has).
@@ -26,6 +26,7 @@ OPTIONAL_SWITCHES = (
     "inner_group_num", "relative_positions", "rel_norm", "pos_key_proj", "pos_query_proj", "conv_kernel_size",
     "conv_groups", "legacy_head", "n_labels", "qkv_bias", "cross_attention", "relative_buckets",
     "sinusoidal_table", "task_type_vocab_size", "head_width",
+    "pronunciation_vocab_size", "pronunciation_embed_dim", "shape_vocab_size", "shape_embed_dim", "map_inputs_width",
 )  # fmt: skip
 
 _BERT_ATTENTION = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
@@ -257,5 +258,14 @@ LAYOUTS: dict[str, Layout] = {
         decoder="cls.predictions.decoder", project="embedding_hidden_mapping_in", project_at="encoder",
         always_project=True, pooler="pooler.dense",
         switches=frozenset({"embedding_size", "head_width", "cross_attention"}), fixed={"tie_word_embeddings": False},
+    ),
+    # BERT under ``roc_bert.`` with pronunciation and shape tables, mapped with the tokens' by a projection
+    "roc_bert": Layout(
+        prefix="roc_bert", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
+        ff_norm="output.LayerNorm", head_dense="cls.predictions.transform.dense",
+        head_norm="cls.predictions.transform.LayerNorm", decoder="cls.predictions.decoder",
+        head_bias="cls.predictions.bias", pooler="pooler.dense",
+        switches=frozenset({"cross_attention", "pronunciation_vocab_size", "pronunciation_embed_dim",
+                            "shape_vocab_size", "shape_embed_dim", "map_inputs_width"}),
     ),
 }  # fmt: skip

@@ -199,6 +199,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'rembert': 'registry.plugins.types_text_2026',
     'roberta': 'registry.plugins.encoder_types',
     'roberta-prelayernorm': 'registry.plugins.types_text_2026',
+    'roc_bert': 'registry.plugins.types_text_2026',
     'roformer': 'registry.plugins.types_encoders_more',
     'rwkv': 'registry.plugins.rwkv',
     'seed_oss': 'registry.plugins.dense_model_types',

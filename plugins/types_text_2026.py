@@ -1,5 +1,5 @@
 """More Hugging Face text model types of the ``encoder`` family, as rows of data: data2vec-text,
-roberta-prelayernorm, xlm-roberta-xl, ernie, megatron-bert and rembert.
+roberta-prelayernorm, xlm-roberta-xl, ernie, megatron-bert, rembert and roc_bert.
 
 Data2VecText is RoBERTa in every tensor under its own prefix (``data2vec_text.``).
 RoBERTa-PreLayerNorm (fairseq's ``--encoder-normalize-before``) and XLM-RoBERTa-XL are RoBERTa
@@ -12,7 +12,10 @@ Megatron-BERT is BERT with pre-norm layers (``attention.ln``, ``ln``), no embedd
 last norm on the encoder (``encoder.ln``). RemBERT is BERT with ``input_embedding_size`` wide
 embeddings projected to ``hidden_size`` by the encoder, and an MLM head that maps to
 ``output_embedding_size`` before its decoder, which is never tied (RemBERT's classes declare no
-tied weights, whatever ``tie_word_embeddings`` says).
+tied weights, whatever ``tie_word_embeddings`` says). RoCBert is BERT under ``roc_bert.`` with
+a pronunciation and a shape table always built, and, with ``concat_input``, a projection of the
+token embedding concatenated with the enabled ones; its pre-training class is the MLM class with
+the pooler.
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
 :mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py``
@@ -56,6 +59,25 @@ def _roberta_like(name: str, layout: str, prefix: str) -> Row:
                   cross_attention_rule, fixed={"layout": layout}, shape_free=_DROPOUTS)  # fmt: skip
 
 
+def _roc_bert(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (RoCBert): the pre-training class is the MLM head on the model with its pooler; both extra tables
+    reserve row ``pad_token_id`` for padding (torch refuses an index outside the table); with ``concat_input``,
+    ``map_inputs_layer`` takes the token embedding and the enabled tables' widths."""
+    if cls == "RoCBertForPreTraining":
+        params["head"] = ("architectures", "mlm")
+    pad = cfg.raw("pad_token_id", DEFAULTS["roc_bert"]["pad_token_id"])
+    for field in ("pronunciation_vocab_size", "shape_vocab_size"):
+        if isinstance(pad, int) and not isinstance(pad, bool) and pad >= params[field][1]:
+            raise cfg.error(field, f"must be more than pad_token_id ({pad}): RoCBert's table reserves that row for "
+                            f"padding (got {params[field][1]})")  # fmt: skip
+    if cfg.bool("concat_input", DEFAULTS["roc_bert"]["concat_input"]):
+        width = params["d_model"][1]
+        for flag, dim in (("enable_pronunciation", "pronunciation_embed_dim"), ("enable_shape", "shape_embed_dim")):
+            if cfg.bool(flag, DEFAULTS["roc_bert"][flag]):
+                width += params[dim][1]
+        params["map_inputs_width"] = ("concat_input", width)
+
+
 #: Every row of this plugin (the module's docstring lists them).
 ROWS: tuple[Row, ...] = (
     _roberta_like("data2vec-text", "data2vec_text", "Data2VecText"),
@@ -73,6 +95,11 @@ ROWS: tuple[Row, ...] = (
            bert_like_head, ABSOLUTE_POSITIONS, pooler_on_bare_model, cross_attention_rule,
            fixed={"layout": "rembert", "tie_word_embeddings": False},
            shape_free=(*_DROPOUTS, "classifier_dropout_prob", "tie_word_embeddings")),  # fmt: skip
+    hf_row("roc_bert", "encoder", ("RoCBertForMaskedLM", "RoCBertModel", "RoCBertForPreTraining"),
+           {**_BERT_READS, **{k: k for k in ("pronunciation_vocab_size", "pronunciation_embed_dim", "shape_vocab_size",
+                                              "shape_embed_dim")}},
+           bert_like_head, ABSOLUTE_POSITIONS, _pooler_on_model_and_pretraining, _roc_bert, cross_attention_rule,
+           fixed={"layout": "roc_bert"}, shape_free=_DROPOUTS),  # fmt: skip
 )
 
 
