@@ -1,5 +1,6 @@
-"""More Hugging Face text model types of the ``encoder`` family, as rows of data: data2vec-text,
-roberta-prelayernorm, xlm-roberta-xl, ernie, megatron-bert, rembert and roc_bert.
+"""More Hugging Face text model types on existing families, as rows of data: data2vec-text,
+roberta-prelayernorm, xlm-roberta-xl, ernie, megatron-bert, rembert and roc_bert (``encoder``), and
+diffllama (``llama``).
 
 Data2VecText is RoBERTa in every tensor under its own prefix (``data2vec_text.``).
 RoBERTa-PreLayerNorm (fairseq's ``--encoder-normalize-before``) and XLM-RoBERTa-XL are RoBERTa
@@ -16,6 +17,8 @@ tied weights, whatever ``tie_word_embeddings`` says). RoCBert is BERT under ``ro
 a pronunciation and a shape table always built, and, with ``concat_input``, a projection of the
 token embedding concatenated with the enabled ones; its pre-training class is the MLM class with
 the pooler.
+DiffLlama is Llama whose attention learns four vectors of ``head_dim`` per layer (the lambdas of
+differential attention; its group norm has no weights).
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
 :mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py``
@@ -27,7 +30,10 @@ from __future__ import annotations
 from registry import ConfigReader, Params, Row, hookimpl
 from registry.plugins.encoder_types import bert_like_head, cross_attention_rule, pooler_on_bare_model
 from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.hf_common import ABSOLUTE_POSITIONS, hf_row
+from registry.plugins.hf_common import (
+    ABSOLUTE_POSITIONS, ATTENTION_BIAS_READS, ATTENTION_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE,
+    causal_classes, hf_row,
+)  # fmt: skip
 
 _DROPOUTS = ("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps", "classifier_dropout")
 #: The fields BERT-like configs share.
@@ -78,6 +84,15 @@ def _roc_bert(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["map_inputs_width"] = ("concat_input", width)
 
 
+def _even_kv_heads(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (DiffLlama): DiffLlamaAttention refuses an odd number of key/value heads (its two attention calls
+    split the values along the key/value heads in halves)."""
+    key, kv = params["n_kv_heads"] if params["n_kv_heads"][1] is not None else params["n_heads"]
+    if kv % 2:
+        raise cfg.error(key, f"must be even: DiffLlama's differential attention splits the values along the "
+                        f"key/value heads in two (got {kv})")  # fmt: skip
+
+
 #: Every row of this plugin (the module's docstring lists them).
 ROWS: tuple[Row, ...] = (
     _roberta_like("data2vec-text", "data2vec_text", "Data2VecText"),
@@ -100,11 +115,15 @@ ROWS: tuple[Row, ...] = (
                                               "shape_embed_dim")}},
            bert_like_head, ABSOLUTE_POSITIONS, _pooler_on_model_and_pretraining, _roc_bert, cross_attention_rule,
            fixed={"layout": "roc_bert"}, shape_free=_DROPOUTS),  # fmt: skip
+    Row("diffllama", "llama", causal_classes("DiffLlama"), reads={**DECODER_READS, **ATTENTION_READS,
+        "n_kv_heads": "num_key_value_heads?", **ATTENTION_BIAS_READS}, defaults={"head_dim": None, **DEFAULTS["diffllama"]},
+        fixed={"diff_lambdas": True}, rules=(*DECODER_RULES, _even_kv_heads), shape_free=frozenset((*DECODER_SHAPE_FREE, "lambda_std_dev")),
+        description="DiffLlama: Llama with differential attention (four learned lambda vectors per layer)"),  # fmt: skip
 )
 
 
 @hookimpl
 def register_model_types(register):
-    """Map the text model types of this module (its docstring lists them) to the ``encoder`` family."""
+    """Map the text model types of this module (its docstring lists them) to the ``encoder`` and ``llama`` families."""
     for row in ROWS:
         register(row)

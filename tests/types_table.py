@@ -297,6 +297,13 @@ ROWS: list[Row] = [
                   R({"o_groups": 3}, "o_groups", "must divide"))),
     Row("deit", ("DeiTForImageClassificationWithTeacher", "DeiTForImageClassification", "DeiTModel"),
         {**TOWER, "qkv_bias": flag, "pooler_output_size": one_of(None, 3, 7), "num_labels": ints(0, 5)}),
+    Row("diffllama", lm("DiffLlama"),
+        {**GQA, "num_key_value_heads": one_of(2, 4), **HEAD_DIM, "intermediate_size": ints(1, 64), **ATTENTION_BIAS},
+        refusal_base={**LLAMA, "architectures": ["DiffLlamaForCausalLM"], "num_key_value_heads": 2},
+        refusals=(R({"architectures": ["DiffLlamaForSequenceClassification"]}, "architectures", "is not supported"),
+                  R({"num_key_value_heads": 1}, "num_key_value_heads", "must be even"),
+                  R({"num_key_value_heads": None, "num_attention_heads": 1, "hidden_size": 64}, "num_attention_heads",
+                    "must be even"))),
     Row("dinov2", ("Dinov2Model", "Dinov2ForImageClassification"),
         {**TOWER, "hidden_size": times("num_attention_heads", 2, 3, 4),  # a SwiGLU of 1 feature or more
          "qkv_bias": flag, "use_swiglu_ffn": flag, "use_mask_token": flag, "mlp_ratio": ints(1, 4),
