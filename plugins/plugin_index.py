@@ -103,6 +103,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'internlm3': 'registry.plugins.decoder_types_2026',
     'internvl': 'registry.plugins.vlm_types_3',
     'internvl_vision': 'registry.plugins.vlm_types_3',
+    'iquestcoder': 'registry.plugins.types_text_2026',
     'jamba': 'registry.plugins.ssm',
     'jetmoe': 'registry.plugins.hybrid_model_types',
     'kimi_k25': 'registry.plugins.kimi_k25_types',

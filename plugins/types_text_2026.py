@@ -1,6 +1,6 @@
 """More Hugging Face text model types on existing families, as rows of data: data2vec-text,
 roberta-prelayernorm, xlm-roberta-xl, ernie, megatron-bert, rembert and roc_bert (``encoder``), and
-diffllama (``llama``).
+diffllama and iquestcoder (``llama``).
 
 Data2VecText is RoBERTa in every tensor under its own prefix (``data2vec_text.``).
 RoBERTa-PreLayerNorm (fairseq's ``--encoder-normalize-before``) and XLM-RoBERTa-XL are RoBERTa
@@ -18,7 +18,9 @@ a pronunciation and a shape table always built, and, with ``concat_input``, a pr
 token embedding concatenated with the enabled ones; its pre-training class is the MLM class with
 the pooler.
 DiffLlama is Llama whose attention learns four vectors of ``head_dim`` per layer (the lambdas of
-differential attention; its group norm has no weights).
+differential attention; its group norm has no weights). IQuest-Coder is built by transformers 5 as
+its Llama implementation (``LlamaForCausalLM``; the published configs name the remote-code class
+``IQuestCoderForCausalLM``, counted as that Llama model), which refuses ``clip_qkv`` and sliding windows.
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
 :mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py``
@@ -32,7 +34,7 @@ from registry.plugins.encoder_types import bert_like_head, cross_attention_rule,
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import (
     ABSOLUTE_POSITIONS, ATTENTION_BIAS_READS, ATTENTION_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE,
-    causal_classes, hf_row,
+    causal_classes, expect, hf_row, remote_class,
 )  # fmt: skip
 
 _DROPOUTS = ("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps", "classifier_dropout")
@@ -119,6 +121,14 @@ ROWS: tuple[Row, ...] = (
         "n_kv_heads": "num_key_value_heads?", **ATTENTION_BIAS_READS}, defaults={"head_dim": None, **DEFAULTS["diffllama"]},
         fixed={"diff_lambdas": True}, rules=(*DECODER_RULES, _even_kv_heads), shape_free=frozenset((*DECODER_SHAPE_FREE, "lambda_std_dev")),
         description="DiffLlama: Llama with differential attention (four learned lambda vectors per layer)"),  # fmt: skip
+    Row("iquestcoder", "llama", ("IQuestCoderForCausalLM", "IQuestCoderModel", "LlamaForCausalLM", "LlamaModel"),
+        reads={**DECODER_READS, **ATTENTION_READS, "n_kv_heads": "num_key_value_heads?", **ATTENTION_BIAS_READS,
+               "mlp_bias": "mlp_bias"}, defaults=DEFAULTS["iquestcoder"],
+        rules=(*DECODER_RULES, remote_class("IQuestCoderForCausalLM", "LlamaForCausalLM"),
+               expect("clip_qkv", (None,), "IQuestCoderConfig refuses it: no released checkpoint clips"),
+               expect("use_sliding_window", (False,), "IQuestCoderConfig refuses sliding windows")),
+        shape_free=frozenset(DECODER_SHAPE_FREE),
+        description="IQuest-Coder: Llama (transformers builds LlamaForCausalLM for the remote-code class)"),  # fmt: skip
 )
 
 

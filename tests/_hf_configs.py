@@ -154,7 +154,8 @@ def make_config(model_type: str, architecture: str, fields: dict[str, Any]) -> A
 #: MPT configs and ERNIE-4.5-0.3B's first revision name theirs, and transformers builds its native class of the type).
 BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "LlamaModel", "MPTForCausalLM": "MptForCausalLM",
             "Ernie4_5_ForCausalLM": "Ernie4_5ForCausalLM", "ExaoneForCausalLM": "LlamaForCausalLM", "ExaoneModel": "LlamaModel",
-            "JetMoEForCausalLM": "JetMoeForCausalLM", "KimiK25ForConditionalGeneration": "Kimi_K25ForConditionalGeneration"}
+            "JetMoEForCausalLM": "JetMoeForCausalLM", "KimiK25ForConditionalGeneration": "Kimi_K25ForConditionalGeneration",
+            "IQuestCoderForCausalLM": "LlamaForCausalLM", "IQuestCoderModel": "LlamaModel"}
 
 
 #: The configurations transformers builds with a timm model (``TimmWrapperModel``: Gemma 3n's vision tower).

@@ -546,6 +546,13 @@ ROWS: list[Row] = [
         built_as={"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "LlamaModel"},  # its remote class
         refusal_base={**LLAMA, "architectures": ["InternLM3ForCausalLM"]},
         refusals=(R({"attention_bias": True}, "mlp_bias", "must equal"), R({"hidden_size": 66}, "num_attention_heads"))),
+    Row("iquestcoder", ("IQuestCoderForCausalLM", "IQuestCoderModel"),
+        {**GQA, "head_dim": Optional(one_of(None, 2, 4, 8)), "intermediate_size": ints(1, 64), **ATTENTION_BIAS,
+         "mlp_bias": flag},
+        built_as={"IQuestCoderForCausalLM": "LlamaForCausalLM", "IQuestCoderModel": "LlamaModel"},  # its remote class
+        refusal_base={**LLAMA, "architectures": ["IQuestCoderForCausalLM"]},
+        refusals=(R({"clip_qkv": 8.0}, "clip_qkv", "refuses"), R({"use_sliding_window": True}, "use_sliding_window",
+                                                                   "refuses"))),
     Row("jamba", lm("Jamba"),
         {"num_key_value_heads": ints(1, 2), "num_attention_heads": times("num_key_value_heads", 1, 2, 3),
          "hidden_size": times("num_attention_heads", 2, 4, 6, 8, 10), "num_hidden_layers": ints(1, 12),
