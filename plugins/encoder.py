@@ -183,7 +183,7 @@ def _base(p: EncoderParams, lay: Layout) -> list:
         embeddings.append(Embedding(name="token_type_embeddings", num_embeddings=p.type_vocab_size, embedding_dim=e, role="segment"))
     for name, rows, width in (("pronunciation_embed", p.pronunciation_vocab_size, p.pronunciation_embed_dim),
                               ("shape_embed", p.shape_vocab_size, p.shape_embed_dim)):  # fmt: skip
-        if rows:  # RoCBert's tables of pronunciation and shape ids
+        if rows and width:  # RoCBert's tables of pronunciation and shape ids (none of zero size: no parameters)
             embeddings.append(Embedding(name=name, num_embeddings=rows, embedding_dim=width, role="other"))
     if p.map_inputs_width:
         embeddings.append(_linear("map_inputs_layer", p.map_inputs_width, d, component="embedding"))
