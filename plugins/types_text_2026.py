@@ -118,12 +118,13 @@ ROWS: tuple[Row, ...] = (
            bert_like_head, ABSOLUTE_POSITIONS, _pooler_on_model_and_pretraining, _roc_bert, cross_attention_rule,
            fixed={"layout": "roc_bert"}, shape_free=_DROPOUTS),  # fmt: skip
     Row("diffllama", "llama", causal_classes("DiffLlama"), reads={**DECODER_READS, **ATTENTION_READS,
-        "n_kv_heads": "num_key_value_heads?", **ATTENTION_BIAS_READS}, defaults={"head_dim": None, **DEFAULTS["diffllama"]},
+        "n_kv_heads": "num_key_value_heads?", "head_dim": "head_dim?", **ATTENTION_BIAS_READS},  # null: hidden // heads
+        defaults={"head_dim": None, **DEFAULTS["diffllama"]},
         fixed={"diff_lambdas": True}, rules=(*DECODER_RULES, _even_kv_heads), shape_free=frozenset((*DECODER_SHAPE_FREE, "lambda_std_dev")),
         description="DiffLlama: Llama with differential attention (four learned lambda vectors per layer)"),  # fmt: skip
     Row("iquestcoder", "llama", ("IQuestCoderForCausalLM", "IQuestCoderModel", "LlamaForCausalLM", "LlamaModel"),
-        reads={**DECODER_READS, **ATTENTION_READS, "n_kv_heads": "num_key_value_heads?", **ATTENTION_BIAS_READS,
-               "mlp_bias": "mlp_bias"}, defaults=DEFAULTS["iquestcoder"],
+        reads={**DECODER_READS, **ATTENTION_READS, "n_kv_heads": "num_key_value_heads?", "head_dim": "head_dim?",
+               **ATTENTION_BIAS_READS, "mlp_bias": "mlp_bias"}, defaults=DEFAULTS["iquestcoder"],  # null: hidden // heads
         rules=(*DECODER_RULES, remote_class("IQuestCoderForCausalLM", "LlamaForCausalLM"),
                expect("clip_qkv", (None,), "IQuestCoderConfig refuses it: no released checkpoint clips"),
                expect("use_sliding_window", (False,), "IQuestCoderConfig refuses sliding windows")),
