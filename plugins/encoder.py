@@ -1,14 +1,18 @@
 """Encoder: BERT-like bidirectional transformers with independent switches (the ``encoder`` family).
 
-One family for RoBERTa (XLM-RoBERTa, CamemBERT), DistilBERT, ALBERT, DeBERTa-v2/v3, ModernBERT
-(and its causal ModernBERT-Decoder), ELECTRA, BigBird, BertGeneration, MPNet and RoFormer. What
+One family for RoBERTa (XLM-RoBERTa, CamemBERT, Data2VecText; the pre-norm RoBERTa-PreLayerNorm and
+XLM-RoBERTa-XL), DistilBERT, ALBERT, DeBERTa-v2/v3, ModernBERT (and its causal ModernBERT-Decoder),
+ELECTRA, BigBird, BertGeneration, MPNet, RoFormer, ERNIE (1.0-3.0), Megatron-BERT, RemBERT and RoCBert. What
 differs between them is mostly data: ``layout`` only chooses the tensor names of that
 implementation's Hugging Face classes (:data:`LAYOUTS`); the shapes come from switches
 that any layout may use where its implementation has the piece:
 
 * embeddings: ``embedding_size`` (factorised: a narrower table, then a projection to
   ``d_model``), ``n_positions`` (0: no learned position table, as DeBERTa without
-  ``position_biased_input`` or ModernBERT's rotary positions), ``type_vocab_size`` (0: none);
+  ``position_biased_input`` or ModernBERT's rotary positions), ``type_vocab_size`` (0: none),
+  ``task_type_vocab_size`` (ERNIE's task type table; 0: none), RoCBert's pronunciation and shape
+  tables (``pronunciation_vocab_size`` x ``pronunciation_embed_dim``, ``shape_vocab_size`` x
+  ``shape_embed_dim``) and ``map_inputs_width`` (the projection of the tables concatenated);
 * biases and norms: ``attention_bias``, ``mlp_bias``, ``norm_bias``, ``head_bias``,
   ``decoder_bias`` (ModernBERT has none of them by default; its layout also has pre-norm
   layers and a GLU feed-forward whose gate and up projections are one ``Wi``);
@@ -24,6 +28,8 @@ that any layout may use where its implementation has the piece:
   positions come from, head-dim wide, held by the encoder (a parameter, as transformers counts it);
 * relative position bias (MPNet): ``relative_buckets`` rows of one bias per head, held once
   by the encoder and used by every layer;
+* ``head_width`` (RemBERT): the MLM head's dense layer maps to this width, its norm and
+  decoder take it (``output_embedding_size``);
 * the class: ``head`` (none, the masked-LM head, the pre-training heads: ALBERT's
   sentence-order classifier of ``n_labels``, ELECTRA's discriminator; or the sequence-
   classification head of ``n_labels``: a hidden -> hidden dense, a norm where the layout has
@@ -94,6 +100,19 @@ class EncoderParams(FamilyParams):
     relative_buckets: NonNegativeInt = Field(
         0, description="MPNet: buckets of the relative position bias shared by every layer (one per head; 0: none)"
     )
+    task_type_vocab_size: NonNegativeInt = Field(
+        0, description="ERNIE: task type embedding rows (use_task_id; 0: none)"
+    )
+    head_width: PositiveInt | None = Field(
+        None, description="RemBERT: width the MLM head maps to before its decoder (output_embedding_size)"
+    )
+    pronunciation_vocab_size: NonNegativeInt = Field(0, description="RoCBert: pronunciation table rows (0: none)")
+    pronunciation_embed_dim: NonNegativeInt = Field(0, description="RoCBert: pronunciation table width")
+    shape_vocab_size: NonNegativeInt = Field(0, description="RoCBert: shape table rows (0: none)")
+    shape_embed_dim: NonNegativeInt = Field(0, description="RoCBert: shape table width")
+    map_inputs_width: NonNegativeInt = Field(
+        0, description="RoCBert: input width of map_inputs_layer, the projection of the tables concatenated (0: none)"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> EncoderParams:
@@ -132,7 +151,9 @@ def _layer(p: EncoderParams, lay: Layout, first: bool) -> list:
     if p.cross_attention:
         cross = [Attention(name="", d_model=d, n_heads=p.n_heads, bias=p.attention_bias and p.qkv_bias,
                            out_bias=p.attention_bias, names=CROSS_ATTENTION),
-                 LayerNorm(name="crossattention.output.LayerNorm", dim=d)]  # fmt: skip
+                 LayerNorm(name=lay.cross_norm, dim=d)]  # fmt: skip
+    if lay.norm_first:  # each norm before the block it feeds
+        return [attn_norm, *attention, *(cross[::-1]), ff_norm, ff]
     return [*attention, attn_norm, *cross, ff, ff_norm]
 
 
@@ -160,10 +181,20 @@ def _base(p: EncoderParams, lay: Layout) -> list:
         embeddings.append(Embedding(name="position_embeddings", num_embeddings=p.n_positions, embedding_dim=e, role="position"))
     if p.type_vocab_size:
         embeddings.append(Embedding(name="token_type_embeddings", num_embeddings=p.type_vocab_size, embedding_dim=e, role="segment"))
+    for name, rows, width in (("pronunciation_embed", p.pronunciation_vocab_size, p.pronunciation_embed_dim),
+                              ("shape_embed", p.shape_vocab_size, p.shape_embed_dim)):  # fmt: skip
+        if rows and width:  # RoCBert's tables of pronunciation and shape ids (none of zero size: no parameters)
+            embeddings.append(Embedding(name=name, num_embeddings=rows, embedding_dim=width, role="other"))
+    if p.map_inputs_width:
+        embeddings.append(_linear("map_inputs_layer", p.map_inputs_width, d, component="embedding"))
+    if p.task_type_vocab_size:
+        embeddings.append(Embedding(name="task_type_embeddings", num_embeddings=p.task_type_vocab_size,
+                                    embedding_dim=e, role="segment"))  # fmt: skip
     projection = [_linear(lay.project, e, d, bias=lay.project_bias, component="embedding")] if e != d or lay.always_project else []
     if lay.project_at == "embeddings":
         embeddings += projection
-    embeddings.append(LayerNorm(name=lay.embedding_norm, dim=d if lay.norm_after_project else e, bias=p.norm_bias))
+    if lay.embedding_norm:
+        embeddings.append(LayerNorm(name=lay.embedding_norm, dim=d if lay.norm_after_project else e, bias=p.norm_bias))
     blocks: list = [Module(name="embeddings", blocks=embeddings)]
     if lay.project_at == "model":
         blocks += projection
@@ -212,7 +243,7 @@ def _mlm_head(p: EncoderParams, lay: Layout, prefix: str) -> list:
             LayerNorm(name="lm_predictions.lm_head.LayerNorm", dim=d),
             Parameter(name="lm_predictions.lm_head.bias", shape=(p.vocab_size,), component="head"),
         ]
-    n_out = p.width if lay.head_to_embedding else d
+    n_out = p.head_width or (p.width if lay.head_to_embedding else d)
     if not lay.head_transform:
         return _decoder(p, lay, n_out, prefix)
     return [

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 LayoutName = Literal[
     "roberta", "distilbert", "albert", "deberta", "modernbert", "electra", "big_bird", "bert_generation",
-    "modernbert_decoder", "mpnet", "roformer",
+    "modernbert_decoder", "mpnet", "roformer", "data2vec_text", "roberta_prelayernorm", "xlm_roberta_xl", "ernie",
+    "megatron_bert", "rembert", "roc_bert",
 ]
 
 #: The family's switches that only some layouts have (each layout lists the ones it has).
@@ -24,7 +25,8 @@ OPTIONAL_SWITCHES = (
     "embedding_size", "attention_bias", "mlp_bias", "norm_bias", "head_bias", "decoder_bias", "n_groups",
     "inner_group_num", "relative_positions", "rel_norm", "pos_key_proj", "pos_query_proj", "conv_kernel_size",
     "conv_groups", "legacy_head", "n_labels", "qkv_bias", "cross_attention", "relative_buckets",
-    "sinusoidal_table",
+    "sinusoidal_table", "task_type_vocab_size", "head_width",
+    "pronunciation_vocab_size", "pronunciation_embed_dim", "shape_vocab_size", "shape_embed_dim", "map_inputs_width",
 )  # fmt: skip
 
 _BERT_ATTENTION = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
@@ -44,7 +46,9 @@ class Layout:
     model or the encoder; ``always_project``: even when the widths are equal);
     ``norm_after_project``: the embedding norm is ``d_model`` wide, after the projection;
     ``pre_norm``: norms before attention and feed-forward, none before the first layer's
-    attention (ModernBERT); ``shared``: layers in groups of shared tensors (ALBERT);
+    attention (ModernBERT); ``norm_first``: every layer's norms before its attention and
+    feed-forward (RoBERTa-PreLayerNorm, XLM-RoBERTa-XL; an empty ``embedding_norm``: none on
+    the embeddings); ``cross_norm``: the norm of the cross-attention of decoder layers; ``shared``: layers in groups of shared tensors (ALBERT);
     the ``head_*`` names are the MLM head's (``head_bias``: the parameter that holds the
     decoder's bias, or empty; ``head_to_embedding``: the transform maps to the embedding
     width; ``head_transform``: false when the head is the decoder alone, as BertGeneration's).
@@ -77,6 +81,8 @@ class Layout:
     inner: str = ""
     shared: bool = False
     pre_norm: bool = False
+    norm_first: bool = False
+    cross_norm: str = "crossattention.output.LayerNorm"
     fused_qkv: bool = False
     glu: bool = False
     pos_key: str = ""
@@ -202,5 +208,64 @@ LAYOUTS: dict[str, Layout] = {
         cls_dense="classifier.dense", cls_out="classifier.out_proj",  # RoFormerClassificationHead
         switches=frozenset({"embedding_size", "sinusoidal_table", "cross_attention", "n_labels"}),
         fixed={"n_positions": 0},
+    ),
+    # RoBERTa in every tensor under its own prefix (Data2VecText)
+    "data2vec_text": Layout(
+        prefix="data2vec_text", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
+        ff_norm="output.LayerNorm", head_dense="lm_head.dense", head_norm="lm_head.layer_norm",
+        decoder="lm_head.decoder", head_bias="lm_head.bias", pooler="pooler.dense",
+        cls_dense="classifier.dense", cls_out="classifier.out_proj",  # Data2VecTextClassificationHead
+        switches=frozenset({"cross_attention", "n_labels"}),
+    ),
+    # RoBERTa with a norm before attention and before the intermediate layer, and one after the encoder
+    "roberta_prelayernorm": Layout(
+        prefix="roberta_prelayernorm", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.LayerNorm",
+        ff_norm="intermediate.LayerNorm", head_dense="lm_head.dense", head_norm="lm_head.layer_norm",
+        decoder="lm_head.decoder", head_bias="lm_head.bias", pooler="pooler.dense", norm_first=True,
+        final_norm="LayerNorm", cross_norm="crossattention.LayerNorm",
+        cls_dense="classifier.dense", cls_out="classifier.out_proj",  # RobertaPreLayerNormClassificationHead
+        switches=frozenset({"cross_attention", "n_labels"}),
+    ),
+    # pre-norm RoBERTa without an embedding norm, its last norm held by the encoder
+    "xlm_roberta_xl": Layout(
+        prefix="roberta", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.self_attn_layer_norm",
+        ff_norm="LayerNorm", head_dense="lm_head.dense", head_norm="lm_head.layer_norm",
+        decoder="lm_head.decoder", head_bias="lm_head.bias", pooler="pooler.dense", norm_first=True,
+        embedding_norm="", final_norm="encoder.LayerNorm", cross_norm="crossattention.self_attn_layer_norm",
+        cls_dense="classifier.dense", cls_out="classifier.out_proj",  # XLMRobertaXLClassificationHead
+        switches=frozenset({"cross_attention", "n_labels"}),
+    ),
+    # BERT's names under ``ernie.``, the pooler a dense layer; task type embeddings with use_task_id
+    "ernie": Layout(
+        prefix="ernie", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
+        ff_norm="output.LayerNorm", head_dense="cls.predictions.transform.dense",
+        head_norm="cls.predictions.transform.LayerNorm", decoder="cls.predictions.decoder",
+        head_bias="cls.predictions.bias", pooler="pooler.dense", order_classifier="cls.seq_relationship",
+        switches=frozenset({"cross_attention", "task_type_vocab_size"}),
+    ),
+    # pre-norm BERT (``ln`` names) without an embedding norm, its last norm held by the encoder
+    "megatron_bert": Layout(
+        prefix="bert", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.ln", ff_norm="ln",
+        head_dense="cls.predictions.transform.dense", head_norm="cls.predictions.transform.LayerNorm",
+        decoder="cls.predictions.decoder", head_bias="cls.predictions.bias", pooler="pooler.dense",
+        order_classifier="cls.seq_relationship", norm_first=True, embedding_norm="", final_norm="encoder.ln",
+        cross_norm="crossattention.ln", switches=frozenset({"cross_attention"}),
+    ),
+    # BERT with narrow input embeddings projected by the encoder, and an MLM head of its own width, never tied
+    "rembert": Layout(
+        prefix="rembert", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
+        ff_norm="output.LayerNorm", head_dense="cls.predictions.dense", head_norm="cls.predictions.LayerNorm",
+        decoder="cls.predictions.decoder", project="embedding_hidden_mapping_in", project_at="encoder",
+        always_project=True, pooler="pooler.dense",
+        switches=frozenset({"embedding_size", "head_width", "cross_attention"}), fixed={"tie_word_embeddings": False},
+    ),
+    # BERT under ``roc_bert.`` with pronunciation and shape tables, mapped with the tokens' by a projection
+    "roc_bert": Layout(
+        prefix="roc_bert", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
+        ff_norm="output.LayerNorm", head_dense="cls.predictions.transform.dense",
+        head_norm="cls.predictions.transform.LayerNorm", decoder="cls.predictions.decoder",
+        head_bias="cls.predictions.bias", pooler="pooler.dense",
+        switches=frozenset({"cross_attention", "pronunciation_vocab_size", "pronunciation_embed_dim",
+                            "shape_vocab_size", "shape_embed_dim", "map_inputs_width"}),
     ),
 }  # fmt: skip

@@ -21,7 +21,8 @@ token embedding or not. Independent switches cover the variations of the Llama l
   (``self_attn.qkv_proj``) and ``fused_gate_up`` (``mlp.gate_up_proj``): Phi-3.
 * ``gated_mlp`` false: up and down projections only (Arcee, Apertus); ``act_params``: the
   learned scalars of an xIELU or PReLU activation (``mlp.<act_fn_name>.alpha_p`` …: Apertus);
-  ``sub_norms``: BitNet's ``attn_sub_norm`` and ``ffn_sub_norm``; ``norm_params`` false: norms
+  ``sub_norms``: BitNet's ``attn_sub_norm`` and ``ffn_sub_norm``; ``diff_lambdas``: DiffLlama's
+  ``self_attn.lambda_q1/k1/q2/k2`` (head_dim each); ``norm_params`` false: norms
   without weights (OLMo-1); layouts ``glm4`` (GLM-4's four norms a layer), ``pre_ffn``
   (VaultGemma) and ``apertus`` (``attention_layernorm``, ``feedforward_layernorm``);
   ``v_head_dim``: value heads narrower than query/key heads, and ``sliding_kv_heads``: more
@@ -134,7 +135,9 @@ def _layer(p: LlamaParams, mlp: list[Block], sliding: bool = False, sinks: bool 
     width = attention.n_heads * (1 if p.attention_gate == "g_proj_per_head" else attention.head_width)
     gate = [Linear(name="self_attn.gate_proj" if p.attention_gate is True else "self_attn.g_proj", in_features=p.d_model,
                    out_features=width, bias=False, component="attention")] if p.attention_gate else []  # fmt: skip
-    return [attention, *gate, *mlp, *norms]
+    lambdas = [Parameter(name=f"self_attn.lambda_{v}", shape=(attention.head_width,), component="attention")
+               for v in ("q1", "k1", "q2", "k2")] if p.diff_lambdas else []  # fmt: skip
+    return [attention, *gate, *lambdas, *mlp, *norms]
 
 
 def dense_mlp(p: LlamaParams, name: str = "mlp") -> Block:

@@ -64,6 +64,10 @@ class LlamaParams(GQAParams, SlidingWindowParams):
         None, description="key/value heads of the sliding-window layers, if not n_kv_heads (MiMo-V2-Flash: twice as many)"
     )
     sliding_heads: PositiveInt | None = Field(None, description="query heads of the sliding-window layers, if not n_heads (Laguna)")
+    diff_lambdas: bool = Field(
+        False, description="DiffLlama's differential attention: four learned vectors of head_dim per layer "
+        "(self_attn.lambda_q1, lambda_k1, lambda_q2, lambda_k2; its group norm learns nothing)",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _check(self) -> LlamaParams:
