@@ -27,7 +27,8 @@ transformers 5.25), which decides its pieces:
   ``Cohere2VisionMultiModalProjector``: Aya Vision's without the ``layernorm``).
 * ``kimi_k25`` (Kimi K2.5's ``Kimi_K25MultimodalProjection``, after the tower's patch merge): a LayerNorm of
   ``d_in`` (``pre_norm``: the config's ``projection_hidden_size``), then ``in_proj`` of ``d_hidden`` (the merged
-  width: the tower's width × the merge kernel's cells) to ``d_hidden`` and ``out_proj`` to ``d_out``, biases.
+  width: the tower's width × the merge kernel's cells) to ``d_hidden`` and ``out_proj`` to ``d_out``, biases;
+  ``paddleocr_vl`` (PaddleOCR-VL's ``PaddleOCRProjector``): the same, its linears named ``linear_1`` and ``linear_2``.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class ProjectorParams(FamilyParams):
     """Hyper-parameters of the ``projector`` family."""
 
     layout: Literal["llava", "gemma3", "paligemma", "llama4", "mllama", "lfm2_vl", "internvl", "idefics3", "aya_vision", "kimi_k25",
-                    "cohere2_vision"] = Field(
+                    "cohere2_vision", "paddleocr_vl"] = Field(
         "llava", description="which implementation")
     d_in: PositiveInt = Field(1024, description="the vision tower's width")
     d_out: PositiveInt = Field(4096, description="the language model's width")
@@ -61,7 +62,7 @@ class ProjectorParams(FamilyParams):
                                 "(the first layer takes d_in × factor²)")
     d_hidden: PositiveInt | None = Field(None, description="lfm2_vl, aya_vision, cohere2_vision: linear_1's outputs "
                                          "(default d_out; aya_vision, cohere2_vision: linear_2 takes half of them); "
-                                         "kimi_k25: the merged width")
+                                         "kimi_k25, paddleocr_vl: the merged width")
     layer_norm: bool = Field(False, description="lfm2_vl: a layer norm of d_in × factor² first")
 
     @model_validator(mode="after")
@@ -72,7 +73,7 @@ class ProjectorParams(FamilyParams):
                     raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
             if self.merge:
                 raise FieldError("merge", f"the {self.layout} layout has no patch merger (keep the default)")
-        checks = (("factor", self.factor != 1, _SHUFFLED), ("d_hidden", self.d_hidden is not None, ("lfm2_vl", *_SWIGLU, "kimi_k25")),
+        checks = (("factor", self.factor != 1, _SHUFFLED), ("d_hidden", self.d_hidden is not None, ("lfm2_vl", *_SWIGLU, *_MERGED)),
                   ("layer_norm", self.layer_norm, ("lfm2_vl",)), ("bias", not self.bias, ("llava", "lfm2_vl")),
                   ("pool", self.pool != 0, ("llava",)), ("d_pool", self.d_pool is not None, ("llava",)))  # fmt: skip
         for name, given, layouts in checks:
@@ -80,8 +81,8 @@ class ProjectorParams(FamilyParams):
                 raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
         if self.d_pool is not None and not self.pool:
             raise FieldError("d_pool", "the vision_resampler convolution's outputs need its kernel (pool)")
-        if self.layout == "kimi_k25" and self.d_hidden is None:
-            raise FieldError("d_hidden", "the kimi_k25 layout needs the merged width (the tower's width × the merge kernel's cells)")
+        if self.layout in _MERGED and self.d_hidden is None:
+            raise FieldError("d_hidden", f"the {self.layout} layout needs the merged width (the tower's width × the merge kernel's cells)")
         if self.layout in _SWIGLU and (self.d_hidden or self.d_out) < 2:
             raise FieldError("d_hidden", f"must be >= 2 for {self.layout} (linear_2 takes half of linear_1's outputs)")
         return self
@@ -91,6 +92,8 @@ class ProjectorParams(FamilyParams):
 _SHUFFLED = ("lfm2_vl", "internvl", "idefics3", "aya_vision", "cohere2_vision")
 #: The layouts whose ``linear_1`` output halves are gated (SwiGLU) into ``linear_2``.
 _SWIGLU = ("aya_vision", "cohere2_vision")
+#: The layouts after the tower's patch merge: a norm of ``d_in``, then two linears of the merged width ``d_hidden``.
+_MERGED = ("kimi_k25", "paddleocr_vl")
 
 
 def _shuffled(p: ProjectorParams) -> Module:
@@ -129,12 +132,13 @@ def build(p: ProjectorParams) -> Module:
         ])  # fmt: skip
     if p.layout in _SHUFFLED:
         return _shuffled(p)
-    if p.layout == "kimi_k25":
+    if p.layout in _MERGED:
         wide = p.d_hidden or d_in
+        first, second = ("in_proj", "out_proj") if p.layout == "kimi_k25" else ("linear_1", "linear_2")
         return Module(blocks=[
             LayerNorm(name="pre_norm", dim=d_in),
-            Linear(name="in_proj", in_features=wide, out_features=wide, component="other"),
-            Linear(name="out_proj", in_features=wide, out_features=d_out, component="other"),
+            Linear(name=first, in_features=wide, out_features=wide, component="other"),
+            Linear(name=second, in_features=wide, out_features=d_out, component="other"),
         ])  # fmt: skip
     if p.layout == "paligemma":
         return Module(blocks=[Linear(name="linear", in_features=d_in, out_features=d_out, component="other")])

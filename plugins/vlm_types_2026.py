@@ -1,4 +1,5 @@
-"""Vision-language model types of 2024-26 as composites of mapped types: cohere2_vision, llava_onevision, video_llava.
+"""Vision-language model types of 2024-26 as composites of mapped types: cohere2_vision, llava_onevision, paddleocr_vl,
+video_llava (and the towers paddleocr_vl adds: ``paddleocr_vl_vision``, ``paddleocr_vl_text``).
 
 Each is a :class:`registry.Composite` as in :mod:`registry.plugins.vlm_types`: its towers (the sub-config and
 the model type that reads it), its projector (a layout of the ``projector`` family), where transformers 5.25
@@ -16,15 +17,27 @@ puts each part (``modeling_<type>.py``), and how an image becomes tokens.
   shuffle of ``downsample_factor`` into ``linear_1`` of ``alignment_intermediate_size``, SwiGLU of its halves,
   ``linear_2`` to the text width (``Cohere2VisionMultiModalProjector``: Aya Vision's without the layer norm),
   any mapped language model (Cohere2). Images: the processor's tiles (:func:`cohere2_vision_tiles`).
+* ``paddleocr_vl`` (``PaddleOCRVLForConditionalGeneration``, PaddleOCR-VL): ``model.visual``, SigLIP's vision
+  transformer without its head (``paddleocr_vl_vision``: ``PaddleOCRVisionModel``; the published files name the
+  sub-config ``"paddleocr_vl"``, which ``PaddleOCRVLConfig.__post_init__`` renames); ``model.language_model``, an
+  ERNIE-4.5-style decoder (``paddleocr_vl_text``: ``PaddleOCRTextModel``, ``use_bias`` on every projection), its
+  fields at the config's top level in the published files (``flat``); ``model.projector``, a LayerNorm of the
+  vision width, then the merged width (``spatial_merge_size²`` patches) to itself and to the text width. The head
+  is tied unless both the top level and the text config say false (``__post_init__``): the published files' flat
+  fields give the text config none, so transformers ties it although their top level says false (a note says so).
+  Images: ``PaddleOCRVLImageProcessor``'s ``smart_resize`` (:func:`paddleocr_smart_resize`).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
-from registry import Composite, ConfigReader, ImageRule, ImageTokens, Params, Tower, hookimpl
+from registry import Composite, ConfigReader, ImageRule, ImageTokens, Params, Row, Tower, hookimpl, short_value
 from registry.plugins import image_rules
+from registry.plugins.dense_model_types import ROWS as DENSE_ROWS
 from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE
 from registry.plugins.vlm_types import PROJECTOR, TEXT_MOVES, VISION, llava_next_projector, llava_projector, tie
 
 
@@ -42,6 +55,60 @@ def cohere2_vision_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Par
             "d_hidden": ("alignment_intermediate_size",
                          cfg.int("alignment_intermediate_size", _default(cfg, "alignment_intermediate_size")))}  # fmt: skip
 
+
+def paddleocr_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """PaddleOCR-VL's ``PaddleOCRProjector``: a LayerNorm of the vision width, then the merged width (the vision
+    width × ``vision_config.spatial_merge_size²``) to itself and to the text width."""
+    vision = cfg.raw("vision_config")
+    merge = vision.get("spatial_merge_size", DEFAULTS["paddleocr_vl_vision"]["spatial_merge_size"])
+    if isinstance(merge, bool) or not isinstance(merge, int) or merge < 1:
+        raise cfg.error("vision_config.spatial_merge_size", f"must be a whole number >= 1 (got {short_value(merge)})")
+    width = parts["vision"]["d_model"][1]
+    return {"layout": ("model_type", "paddleocr_vl"), "d_in": parts["vision"]["d_model"],
+            "d_hidden": ("vision_config.spatial_merge_size", width * merge * merge), "d_out": parts["text"]["d_model"]}
+
+
+def _lm_head(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule: ``...ForConditionalGeneration`` has the language-modelling head (``lm_head``)."""
+    parts["text"]["lm_head"] = ("architectures", True)
+
+
+def _paddleocr_tie(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> tuple[str, ...]:
+    """Rule: ``PaddleOCRVLConfig.__post_init__`` ties the head when the top level or the text config says so (the
+    text config's default: true); a note when the file's top level says false and is overruled."""
+    notes = tie(from_text=True)(cfg, cls, parts) or ()
+    if cfg.raw("tie_word_embeddings") is False and parts["text"]["tie_word_embeddings"][1]:
+        notes = (*notes, f"{cfg.path}: tie_word_embeddings: false, but transformers 5.25 ties the language model's head "
+                 "to its embedding: PaddleOCRVLConfig.__post_init__ takes the text config's true (its default, the file "
+                 "giving the text config none); a checkpoint with its own lm_head holds vocab_size × hidden_size more")  # fmt: skip
+    return notes
+
+
+#: PaddleOCR-VL's vision tower (``PaddleOCRVisionModel``): SigLIP's vision transformer without its head, held as
+#: ``vision_model`` (transformers 5's ``SiglipVisionModel`` drops that attribute; ``PaddleOCRVisionModel`` keeps it:
+#: the layout's prefix, which the family gives a classifier wrapper, here of no labels).
+PADDLEOCR_VISION = Row(
+    "paddleocr_vl_vision", "vision", ("PaddleOCRVisionModel",), reads={**VISION_READS, "d_ff": "intermediate_size"},
+    defaults=DEFAULTS["paddleocr_vl_vision"],
+    fixed={"layout": "siglip", "class_token": False, "head": "classifier", "n_labels": 0},
+    # spatial_merge_size: read by the composite's projector; the rotary positions hold no tensors
+    shape_free=VISION_SHAPE_FREE | {"spatial_merge_size", "rope_parameters"},
+    description="the vision tower of a paddleocr_vl config (SigLIP's, no head)",
+)  # fmt: skip
+
+
+def _paddleocr_text() -> Row:
+    """PaddleOCR-VL's language model (``PaddleOCRTextModel``): ERNIE 4.5's row (``use_bias`` on every projection)
+    without its remote-code rules; ``head_dim`` and ``num_key_value_heads`` null derive as ``__post_init__`` does."""
+    base = next(r for r in DENSE_ROWS if r.name == "ernie4_5")
+    rules = tuple(r for r in base.rules if "remote" not in (r.__doc__ or ""))
+    return replace(base, name="paddleocr_vl_text", classes=("PaddleOCRTextModel",), rules=rules,
+                   reads={**base.reads, "head_dim": "head_dim?"}, defaults={"head_dim": None, **DEFAULTS["paddleocr_vl_text"]},
+                   description="the language model of a paddleocr_vl config (text_config, or its top level)")  # fmt: skip
+
+
+#: The sub-config types paddleocr_vl reads.
+ROWS = (PADDLEOCR_VISION, _paddleocr_text())
 
 # --------------------------------------------------------------------------- images
 
@@ -127,6 +194,35 @@ COHERE2_VISION = ImageRule(
     note=f"tiles of vision_config.image_size, {COHERE2_MIN_TILES} to {COHERE2_MAX_TILES} and a thumbnail "
          "(Cohere2VisionImageProcessor's defaults; a preprocessor_config.json may set others)")  # fmt: skip
 
+#: ``PaddleOCRVLImageProcessor``'s default pixel bounds (``size = {"shortest_edge": 384 * 384, "longest_edge": 1536 *
+#: 1536}``); a checkpoint's preprocessor_config.json may set others.
+PADDLEOCR_MIN_PIXELS, PADDLEOCR_MAX_PIXELS = 384 * 384, 1536 * 1536
+
+
+def paddleocr_smart_resize(inputs, height: int, width: int) -> ImageTokens:
+    """PaddleOCR-VL (``smart_resize`` of image_processing_paddleocr_vl.py): a side under ``patch x merge`` scaled up to
+    it first, then Qwen's ``smart_resize`` within the processor's bounds; a grid of patches, one token per ``merge²``
+    (``PaddleOCRVLProcessor._get_num_multimodal_tokens``)."""
+    patch, merge = inputs.patch, inputs.merge
+    factor = patch * merge
+    if height < factor:
+        height, width = factor, round(width * factor / height)
+    if width < factor:
+        height, width = round(height * factor / width), factor
+    if max(height, width) / min(height, width) > 200:
+        raise ValueError(f"PaddleOCR-VL's processor refuses an aspect ratio over 200 (got {height}x{width})")
+    h, w = image_rules.smart_resize(height, width, factor, PADDLEOCR_MIN_PIXELS, PADDLEOCR_MAX_PIXELS)
+    patches = (h // patch) * (w // patch)
+    return ImageTokens(h, w, patches // merge**2, 1, patches, patches // merge**2)
+
+
+PADDLEOCR_VL = ImageRule(
+    "PaddleOCR-VL smart_resize, patches merged by spatial_merge_size²", resize="function", size="",
+    merge="vision_config.spatial_merge_size", function=paddleocr_smart_resize,
+    defaults={f"vision_config.{f}": DEFAULTS["paddleocr_vl_vision"][f] for f in ("patch_size", "spatial_merge_size")},
+    note=f"PaddleOCRVLImageProcessor's default pixel bounds {PADDLEOCR_MIN_PIXELS:,} to {PADDLEOCR_MAX_PIXELS:,} "
+         "(a preprocessor_config.json may set others)")  # fmt: skip
+
 # --------------------------------------------------------------------------- the composites
 
 #: Token ids, sequence lengths and processing settings: no shapes.
@@ -150,6 +246,17 @@ COMPOSITES = (
               rules=(tie(from_text=True),), shape_free=_LLAVA_FREE | {"image_grid_pinpoints", "vision_aspect_ratio"},
               description="LLaVA-OneVision: SigLIP tower, projector and image_newline, any mapped language model",
               images=LLAVA_ONEVISION),
+    Composite("paddleocr_vl", "composite", ("PaddleOCRVLForConditionalGeneration",),
+              (Tower("vision", config="vision_config", model_type="paddleocr_vl_vision", path="model.visual",
+                     renames={"paddleocr_vl": "paddleocr_vl_vision"}),
+               Tower("text", config="text_config", model_type="paddleocr_vl_text", flat=True, moves=TEXT_MOVES),
+               Tower("projector", family="projector", params=paddleocr_projector, path="model.projector")),
+              rules=(_lm_head, _paddleocr_tie),
+              # tie_word_embeddings: the composite's, not the flat text fields' (the rule reads it)
+              shape_free=frozenset(("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id",
+                                    "tie_word_embeddings")),
+              description="PaddleOCR-VL: SigLIP-style tower, merged-patch projector, ERNIE-4.5-style language model",
+              images=PADDLEOCR_VL),
     Composite("video_llava", "composite", ("VideoLlavaForConditionalGeneration",),
               (Tower("video", config="vision_config", model_type="clip_vision_model", path="model.video_tower"),
                Tower("vision", config="vision_config", model_type="clip_vision_model", path="model.image_tower"),
@@ -163,6 +270,8 @@ COMPOSITES = (
 
 @hookimpl
 def register_model_types(register):
-    """Map the composites of this module."""
+    """Map the composites of this module and the sub-config types they read."""
+    for row in ROWS:
+        register(row)
     for composite in COMPOSITES:
         register(composite)

@@ -22,7 +22,8 @@ import pytest
 import registry
 from registry.analyses.images import plan_images
 from registry.cli import main
-from tests.composite_reference import check, check_both_routes, composite_data, reference_names, refusal
+from tests._hf_configs import meta_model, quiet_transformers
+from tests.composite_reference import check, check_both_routes, composite_data, ours, reference_names, refusal
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -32,12 +33,14 @@ PLACES = {
     "cohere2_vision": {"vision": ("model.vision_tower.",), "projector": ("model.multi_modal_projector.",), "text": _TEXT},
     "llava_onevision": {"vision": ("model.vision_tower.",), "projector": ("model.multi_modal_projector.", "model.image_newline"),
                         "text": _TEXT},
+    "paddleocr_vl": {"vision": ("model.visual.",), "text": _TEXT, "projector": ("model.projector.",)},
     "video_llava": {"video": ("model.video_tower.",), "vision": ("model.image_tower.",),
                     "projector": ("model.multi_modal_projector.",), "text": _TEXT},
 }  # fmt: skip
 #: The class of each type (transformers' ``MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES``).
 CLASSES = {"cohere2_vision": "Cohere2VisionForConditionalGeneration",
            "llava_onevision": "LlavaOnevisionForConditionalGeneration",
+           "paddleocr_vl": "PaddleOCRVLForConditionalGeneration",
            "video_llava": "VideoLlavaForConditionalGeneration"}  # fmt: skip
 COMPOSITE_TYPES = tuple(CLASSES)
 FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
@@ -45,6 +48,7 @@ FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
 ONEVISION = CONFIGS / "llava-onevision-qwen2-0.5b-ov-hf" / "config.json"
 COMMAND_A = CONFIGS / "command-a-vision-07-2025-4bit" / "config.json"
 VIDEO_LLAVA = CONFIGS / "video-llava-7b-hf" / "config.json"
+PADDLEOCR = CONFIGS / "paddleocr-vl" / "config.json"
 
 
 def test_every_type_has_a_published_config():
@@ -99,6 +103,12 @@ def _small(seed: int, model_type: str) -> dict:
             text |= {"model_type": "cohere2", "sliding_window": 8}
         vision |= {"vision_use_head": rng.choice((True, False)), "patch_size": 7}
         top |= {"downsample_factor": rng.choice((1, 2)), "alignment_intermediate_size": rng.choice((24, 38))}
+    elif model_type == "paddleocr_vl":
+        text |= {"model_type": "paddleocr_vl_text", "use_bias": rng.choice((True, False))}
+        if rng.random() < 0.3:  # null: the configuration derives them
+            text |= {"head_dim": None, "num_key_value_heads": None}
+        vision = {k: v for k, v in vision.items() if k != "vision_use_head"}
+        vision |= {"model_type": "paddleocr_vl_vision", "spatial_merge_size": rng.choice((1, 2))}
     return composite_data(model_type, CLASSES[model_type], text=text, vision=vision, **top)
 
 
@@ -122,10 +132,66 @@ def test_small_random_composites(model_type, seed, tmp_path, capsys):
     (VIDEO_LLAVA, {"multimodal_projector_bias": "yes"}, "multimodal_projector_bias: must be true or false"),
     (COMMAND_A, {"downsample_factor": 0}, "downsample_factor: must be >= 1 (got 0)"),
     (COMMAND_A, {"alignment_intermediate_size": 1}, "alignment_intermediate_size: must be >= 2 for cohere2_vision"),
+    (PADDLEOCR, {"vision_config.spatial_merge_size": 0}, "vision_config.spatial_merge_size: must be a whole number >= 1"),
+    (PADDLEOCR, {"vision_config.model_type": "siglip_vision_model"}, "vision_config.model_type: 'siglip_vision_model' is not"),
+    (PADDLEOCR, {"use_bias": "no"}, "use_bias: must be true or false"),
 ])  # fmt: skip
 def test_refusals(path, change, message, tmp_path, capsys):
     err = refusal(json.loads(path.read_text()), change, tmp_path, capsys)
     assert message in err, err
+
+
+def test_paddleocr_ties_its_head_whatever_its_flat_top_level_says(tmp_path, capsys):
+    """Reference: ``PaddleOCRVLConfig.__post_init__`` builds the text config from the flat top-level fields (the
+    published file's) and ties the head when the text config's ``tie_word_embeddings`` (default true) says so,
+    overruling the top level's false: transformers' model holds no ``lm_head.weight`` of its own; a note says so."""
+    data = json.loads(PADDLEOCR.read_text())
+    assert "text_config" not in data and data["tie_word_embeddings"] is False
+    assert "lm_head.weight" not in reference_names(data)
+    (model,) = registry.load(PADDLEOCR)
+    assert any("tie_word_embeddings: false, but transformers 5.25 ties" in line for line in model.warnings)
+    nested = composite_data("paddleocr_vl", CLASSES["paddleocr_vl"], text={"model_type": "paddleocr_vl_text",
+                            "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2,
+                            "head_dim": 8, "intermediate_size": 40, "vocab_size": 97, "tie_word_embeddings": False},
+                            vision={"model_type": "paddleocr_vl_vision", "hidden_size": 32, "intermediate_size": 40,
+                                    "num_hidden_layers": 1, "num_attention_heads": 4, "image_size": 28, "patch_size": 7},
+                            tie_word_embeddings=False)  # fmt: skip
+    reference = reference_names(nested)
+    assert "lm_head.weight" in reference  # both false: untied
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(nested))
+    (untied,) = registry.load(path)
+    check(untied, reference, PLACES["paddleocr_vl"])
+    assert not any("tie_word_embeddings" in line for line in untied.warnings)
+
+
+#: The towers mapped as types of their own: (type, class, a small config of it, the field switched).
+TOWERS = [
+    ("paddleocr_vl_vision", "PaddleOCRVisionModel",
+     {"hidden_size": 32, "intermediate_size": 40, "num_hidden_layers": 2, "num_attention_heads": 4, "image_size": 24,
+      "patch_size": 4, "num_channels": 2}, ("num_hidden_layers", 1)),
+    ("paddleocr_vl_text", "PaddleOCRTextModel",
+     {"hidden_size": 32, "intermediate_size": 40, "num_hidden_layers": 2, "num_attention_heads": 4,
+      "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 97}, ("use_bias", True)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("model_type", "cls", "fields", "switch"), TOWERS)
+@pytest.mark.parametrize("switched", [True, False])
+def test_towers_alone(model_type, cls, fields, switch, switched, tmp_path, capsys):
+    """Reference: transformers' tower class of the type on the meta device (names, shapes, total), both routes."""
+    transformers = quiet_transformers()
+    config = transformers.CONFIG_MAPPING[model_type](**{**fields, **dict([switch] if switched else [])})
+    config.architectures = [cls]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config.to_dict()))
+    reference = {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
+    assert main(["import-hf", str(path), "-o", str(tmp_path / "spec.toml")]) == 0
+    for source in (path, tmp_path / "spec.toml"):
+        (model,) = registry.load(source)
+        assert ours(model) == reference
+        assert registry.count(model).total_params == sum(math.prod(s) for s in reference.values())
+    capsys.readouterr()
 
 
 # --------------------------------------------------------------------------- images
@@ -222,3 +288,23 @@ def test_cohere2_vision_worked_example():
     (model,) = registry.load(COMMAND_A)
     each = plan_images(model, 1, (500, 800)).per_image
     assert (each.tokens, each.crops) == (773, 3)
+
+
+@pytest.mark.parametrize("size", [(384, 384), (500, 800), (20, 600), (3000, 4000), (1536, 1536), (100, 100)])
+def test_paddleocr_images(size):
+    """Reference: ``PaddleOCRVLImageProcessorPil.get_number_of_image_patches`` (its defaults: 384² to 1536² pixels,
+    patch 14, merge 2) and ``PaddleOCRVLProcessor``'s tokens, one per merge² patches."""
+    from transformers.models.paddleocr_vl.image_processing_pil_paddleocr_vl import PaddleOCRVLImageProcessorPil
+
+    (model,) = registry.load(PADDLEOCR)
+    each = plan_images(model, 1, size).per_image
+    patches = PaddleOCRVLImageProcessorPil().get_number_of_image_patches(*size, {})
+    assert (each.tokens, each.crops, each.patches) == (patches // 4, 1, patches)
+
+
+def test_paddleocr_worked_example():
+    # 500 x 800 rounds to 504 x 812 (multiples of 28), within 384² to 1536² pixels: 36 x 58 patches of 14, merged
+    # 2 x 2 into 18 x 29 = 522 tokens.
+    (model,) = registry.load(PADDLEOCR)
+    each = plan_images(model, 1, (500, 800)).per_image
+    assert (each.height, each.width, each.patches, each.tokens) == (504, 812, 36 * 58, 522)
