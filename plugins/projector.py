@@ -29,6 +29,9 @@ transformers 5.25), which decides its pieces:
   ``d_in`` (``pre_norm``: the config's ``projection_hidden_size``), then ``in_proj`` of ``d_hidden`` (the merged
   width: the tower's width × the merge kernel's cells) to ``d_hidden`` and ``out_proj`` to ``d_out``, biases;
   ``paddleocr_vl`` (PaddleOCR-VL's ``PaddleOCRProjector``): the same, its linears named ``linear_1`` and ``linear_2``.
+* ``vipllava`` (ViP-LLaVA's ``VipLlavaMultiModalProjector``): a LayerNorm ``projector_layernorm`` of the
+  ``n_feature_layers`` concatenated vision layers' ``d_in × n_feature_layers`` features, then LLaVA's two linears
+  with biases.
 """
 
 from __future__ import annotations
@@ -46,11 +49,11 @@ class ProjectorParams(FamilyParams):
     """Hyper-parameters of the ``projector`` family."""
 
     layout: Literal["llava", "gemma3", "paligemma", "llama4", "mllama", "lfm2_vl", "internvl", "idefics3", "aya_vision", "kimi_k25",
-                    "cohere2_vision", "paddleocr_vl"] = Field(
+                    "cohere2_vision", "paddleocr_vl", "vipllava"] = Field(
         "llava", description="which implementation")
     d_in: PositiveInt = Field(1024, description="the vision tower's width")
     d_out: PositiveInt = Field(4096, description="the language model's width")
-    n_feature_layers: PositiveInt = Field(1, description="llava: vision layers whose features are concatenated")
+    n_feature_layers: PositiveInt = Field(1, description="llava, vipllava: vision layers whose features are concatenated")
     bias: bool = Field(True, description="llava, lfm2_vl: biases on linear_1 and linear_2")
     norm: bool = Field(False, description="llava (Mistral 3): an RMS norm of d_in first")
     merge: int = Field(0, ge=0, description="llava (Mistral 3): the patch merger's spatial merge size (0: none)")
@@ -139,6 +142,13 @@ def build(p: ProjectorParams) -> Module:
             LayerNorm(name="pre_norm", dim=d_in),
             Linear(name=first, in_features=wide, out_features=wide, component="other"),
             Linear(name=second, in_features=wide, out_features=d_out, component="other"),
+        ])  # fmt: skip
+    if p.layout == "vipllava":
+        wide = d_in * p.n_feature_layers
+        return Module(blocks=[
+            LayerNorm(name="projector_layernorm", dim=wide),
+            Linear(name="linear_1", in_features=wide, out_features=d_out, component="other"),
+            Linear(name="linear_2", in_features=d_out, out_features=d_out, component="other"),
         ])  # fmt: skip
     if p.layout == "paligemma":
         return Module(blocks=[Linear(name="linear", in_features=d_in, out_features=d_out, component="other")])

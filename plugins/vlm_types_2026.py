@@ -1,5 +1,5 @@
 """Vision-language model types of 2024-26 as composites of mapped types: cohere2_vision, llava_onevision, paddleocr_vl,
-video_llava (and the towers paddleocr_vl adds: ``paddleocr_vl_vision``, ``paddleocr_vl_text``).
+video_llava, vipllava (and the towers paddleocr_vl adds: ``paddleocr_vl_vision``, ``paddleocr_vl_text``).
 
 Each is a :class:`registry.Composite` as in :mod:`registry.plugins.vlm_types`: its towers (the sub-config and
 the model type that reads it), its projector (a layout of the ``projector`` family), where transformers 5.25
@@ -26,6 +26,10 @@ puts each part (``modeling_<type>.py``), and how an image becomes tokens.
   is tied unless both the top level and the text config say false (``__post_init__``): the published files' flat
   fields give the text config none, so transformers ties it although their top level says false (a note says so).
   Images: ``PaddleOCRVLImageProcessor``'s ``smart_resize`` (:func:`paddleocr_smart_resize`).
+* ``vipllava`` (``VipLlavaForConditionalGeneration``, ViP-LLaVA): LLaVA's CLIP tower and language model; the
+  projector a LayerNorm of the ``vision_feature_layer`` layers' concatenated features (the published files spell the
+  field ``vision_feature_layers``, an ``attribute_map`` alias) and LLaVA's two linears. An image is a crop of
+  ``image_size``, its patches without the class token (``VipLlavaModel.get_image_features``).
 """
 
 from __future__ import annotations
@@ -66,6 +70,23 @@ def paddleocr_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
     width = parts["vision"]["d_model"][1]
     return {"layout": ("model_type", "paddleocr_vl"), "d_in": parts["vision"]["d_model"],
             "d_hidden": ("vision_config.spatial_merge_size", width * merge * merge), "d_out": parts["text"]["d_model"]}
+
+
+def vipllava_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """ViP-LLaVA's ``VipLlavaMultiModalProjector``: a LayerNorm of the concatenated features of ``vision_feature_layer``'s
+    layers (one for a whole number), then LLaVA's two linears; ``vision_feature_layers`` is the field's alias, which
+    transformers takes over the field when a file gives both."""
+    cfg.raw("vision_feature_layer")  # read either way: the alias, when given, stands for it
+    key = "vision_feature_layers" if cfg.has("vision_feature_layers") else "vision_feature_layer"
+    value = cfg.raw(key, DEFAULTS["vipllava"]["vision_feature_layer"])
+    if isinstance(value, int) and not isinstance(value, bool):
+        layers = 1
+    elif isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        layers = len(value)
+    else:
+        raise cfg.error(key, f"must be a whole number or a non-empty list of them (got {short_value(value)})")
+    return {"layout": ("model_type", "vipllava"), "d_in": parts["vision"]["d_model"], "d_out": parts["text"]["d_model"],
+            "n_feature_layers": (key, layers)}
 
 
 def _lm_head(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
@@ -223,6 +244,17 @@ PADDLEOCR_VL = ImageRule(
     note=f"PaddleOCRVLImageProcessor's default pixel bounds {PADDLEOCR_MIN_PIXELS:,} to {PADDLEOCR_MAX_PIXELS:,} "
          "(a preprocessor_config.json may set others)")  # fmt: skip
 
+def vipllava_patches(inputs, height: int, width: int) -> ImageTokens:
+    """ViP-LLaVA: a crop of ``image_size``; the tower runs over its patches and the class token, the language model sees
+    the patches alone (``VipLlavaModel.get_image_features`` drops the class token of every layer it reads)."""
+    patches = (inputs.size // inputs.patch) ** 2
+    return ImageTokens(inputs.size, inputs.size, patches, 1, patches + 1, patches)
+
+
+VIPLLAVA = ImageRule("ViP-LLaVA: CLIP patches, no class token", resize="function", class_token=True,
+                     defaults=image_rules.CLIP, function=vipllava_patches,
+                     note="resized and cropped to vision_config.image_size (the processor's crop_size)")  # fmt: skip
+
 # --------------------------------------------------------------------------- the composites
 
 #: Token ids, sequence lengths and processing settings: no shapes.
@@ -265,6 +297,14 @@ COMPOSITES = (
               rules=(tie(),), shape_free=_LLAVA_FREE,
               description="Video-LLaVA: CLIP video and image towers, two-layer projector, any mapped language model",
               images=VIDEO_LLAVA),
+    Composite("vipllava", "composite", ("VipLlavaForConditionalGeneration",),
+              (Tower("vision", config="vision_config", model_type="clip_vision_model", path=VISION),
+               Tower("projector", family="projector", params=vipllava_projector, path=PROJECTOR),
+               Tower("text", config="text_config", model_type="llama", model_types=("*",), moves=TEXT_MOVES)),
+              rules=(tie(),), shape_free=frozenset(("image_token_index", "image_seq_length", "projector_hidden_act",
+                                                    "projector_layernorm_eps")),
+              description="ViP-LLaVA: CLIP tower, multi-layer projector with a layer norm, any mapped language model",
+              images=VIPLLAVA),
 )  # fmt: skip
 
 

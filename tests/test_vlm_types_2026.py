@@ -36,12 +36,14 @@ PLACES = {
     "paddleocr_vl": {"vision": ("model.visual.",), "text": _TEXT, "projector": ("model.projector.",)},
     "video_llava": {"video": ("model.video_tower.",), "vision": ("model.image_tower.",),
                     "projector": ("model.multi_modal_projector.",), "text": _TEXT},
+    "vipllava": {"vision": ("model.vision_tower.",), "projector": ("model.multi_modal_projector.",), "text": _TEXT},
 }  # fmt: skip
 #: The class of each type (transformers' ``MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES``).
 CLASSES = {"cohere2_vision": "Cohere2VisionForConditionalGeneration",
            "llava_onevision": "LlavaOnevisionForConditionalGeneration",
            "paddleocr_vl": "PaddleOCRVLForConditionalGeneration",
-           "video_llava": "VideoLlavaForConditionalGeneration"}  # fmt: skip
+           "video_llava": "VideoLlavaForConditionalGeneration",
+           "vipllava": "VipLlavaForConditionalGeneration"}  # fmt: skip
 COMPOSITE_TYPES = tuple(CLASSES)
 FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
                  if json.loads(p.read_text()).get("model_type") in COMPOSITE_TYPES)  # fmt: skip
@@ -49,6 +51,7 @@ ONEVISION = CONFIGS / "llava-onevision-qwen2-0.5b-ov-hf" / "config.json"
 COMMAND_A = CONFIGS / "command-a-vision-07-2025-4bit" / "config.json"
 VIDEO_LLAVA = CONFIGS / "video-llava-7b-hf" / "config.json"
 PADDLEOCR = CONFIGS / "paddleocr-vl" / "config.json"
+VIPLLAVA = CONFIGS / "vip-llava-13b-hf" / "config.json"
 
 
 def test_every_type_has_a_published_config():
@@ -98,6 +101,10 @@ def _small(seed: int, model_type: str) -> dict:
         vision["vision_use_head"] = rng.choice((True, False))
     elif model_type == "video_llava":
         vision["model_type"] = "clip_vision_model"
+    elif model_type == "vipllava":
+        vision["model_type"] = "clip_vision_model"
+        top |= {"vision_feature_layer": rng.choice((-2, [-1, -2], [-2, -3, 0])),
+                "projector_layernorm_eps": rng.choice((1e-5, 1e-6))}  # fmt: skip
     elif model_type == "cohere2_vision":
         if rng.random() < 0.7:
             text |= {"model_type": "cohere2", "sliding_window": 8}
@@ -135,6 +142,7 @@ def test_small_random_composites(model_type, seed, tmp_path, capsys):
     (PADDLEOCR, {"vision_config.spatial_merge_size": 0}, "vision_config.spatial_merge_size: must be a whole number >= 1"),
     (PADDLEOCR, {"vision_config.model_type": "siglip_vision_model"}, "vision_config.model_type: 'siglip_vision_model' is not"),
     (PADDLEOCR, {"use_bias": "no"}, "use_bias: must be true or false"),
+    (VIPLLAVA, {"vision_feature_layers": []}, "vision_feature_layers: must be a whole number or a non-empty list"),
 ])  # fmt: skip
 def test_refusals(path, change, message, tmp_path, capsys):
     err = refusal(json.loads(path.read_text()), change, tmp_path, capsys)
@@ -308,3 +316,30 @@ def test_paddleocr_worked_example():
     (model,) = registry.load(PADDLEOCR)
     each = plan_images(model, 1, (500, 800)).per_image
     assert (each.height, each.width, each.patches, each.tokens) == (504, 812, 36 * 58, 522)
+
+
+def test_vipllava_reads_the_alias_of_vision_feature_layer(tmp_path):
+    """Reference: ``VipLlavaConfig.attribute_map`` reads the published ``vision_feature_layers`` as
+    ``vision_feature_layer``: the projector's layer norm and ``linear_1`` take 5 layers' features (5 × 1,024)."""
+    data = json.loads(VIPLLAVA.read_text())
+    data["text_config"]["num_hidden_layers"] = 1
+    data["vision_config"]["num_hidden_layers"] = 12
+    reference = reference_names(data)
+    assert reference["model.multi_modal_projector.projector_layernorm.weight"] == (5 * 1024,)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    (model,) = registry.load(path)
+    check(model, reference, PLACES["vipllava"])
+    data["vision_feature_layer"] = -2  # both given: transformers takes the alias
+    assert reference_names(data) == reference
+    path.write_text(json.dumps(data))
+    (model,) = registry.load(path)
+    check(model, reference, PLACES["vipllava"])
+
+
+def test_vipllava_images():
+    # (336 / 14)² = 576 patches and the class token in the tower; VipLlavaModel.get_image_features drops the class
+    # token: 576 tokens, as LlavaProcessor counts them (num_additional_image_tokens 1, less 1 for "default").
+    (model,) = registry.load(VIPLLAVA)
+    each = plan_images(model, 1, (480, 640)).per_image
+    assert (each.tokens, each.crops, each.patches) == (576, 1, 577)
