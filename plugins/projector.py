@@ -23,10 +23,15 @@ transformers 5.25), which decides its pieces:
   ``internvl`` (a ``layer_norm``, ``linear_1`` to ``d_out``, ``linear_2``), ``idefics3`` (Idefics3,
   SmolVLM: ``modality_projection.proj`` to ``d_out``, no bias), ``aya_vision`` (Aya Vision's SwiGLU
   projector: a ``layernorm``, ``linear_1`` to ``d_hidden``, its halves gated into ``linear_2`` of
-  ``d_hidden // 2`` inputs to ``d_out``, biases).
+  ``d_hidden // 2`` inputs to ``d_out``, biases), ``cohere2_vision`` (Command A Vision's
+  ``Cohere2VisionMultiModalProjector``: Aya Vision's without the ``layernorm``).
 * ``kimi_k25`` (Kimi K2.5's ``Kimi_K25MultimodalProjection``, after the tower's patch merge): a LayerNorm of
   ``d_in`` (``pre_norm``: the config's ``projection_hidden_size``), then ``in_proj`` of ``d_hidden`` (the merged
-  width: the tower's width × the merge kernel's cells) to ``d_hidden`` and ``out_proj`` to ``d_out``, biases.
+  width: the tower's width × the merge kernel's cells) to ``d_hidden`` and ``out_proj`` to ``d_out``, biases;
+  ``paddleocr_vl`` (PaddleOCR-VL's ``PaddleOCRProjector``): the same, its linears named ``linear_1`` and ``linear_2``.
+* ``vipllava`` (ViP-LLaVA's ``VipLlavaMultiModalProjector``): a LayerNorm ``projector_layernorm`` of the
+  ``n_feature_layers`` concatenated vision layers' ``d_in × n_feature_layers`` features, then LLaVA's two linears
+  with biases.
 """
 
 from __future__ import annotations
@@ -43,11 +48,12 @@ from registry.plugins.common import FamilyParams
 class ProjectorParams(FamilyParams):
     """Hyper-parameters of the ``projector`` family."""
 
-    layout: Literal["llava", "gemma3", "paligemma", "llama4", "mllama", "lfm2_vl", "internvl", "idefics3", "aya_vision", "kimi_k25"] = Field(
+    layout: Literal["llava", "gemma3", "paligemma", "llama4", "mllama", "lfm2_vl", "internvl", "idefics3", "aya_vision", "kimi_k25",
+                    "cohere2_vision", "paddleocr_vl", "vipllava"] = Field(
         "llava", description="which implementation")
     d_in: PositiveInt = Field(1024, description="the vision tower's width")
     d_out: PositiveInt = Field(4096, description="the language model's width")
-    n_feature_layers: PositiveInt = Field(1, description="llava: vision layers whose features are concatenated")
+    n_feature_layers: PositiveInt = Field(1, description="llava, vipllava: vision layers whose features are concatenated")
     bias: bool = Field(True, description="llava, lfm2_vl: biases on linear_1 and linear_2")
     norm: bool = Field(False, description="llava (Mistral 3): an RMS norm of d_in first")
     merge: int = Field(0, ge=0, description="llava (Mistral 3): the patch merger's spatial merge size (0: none)")
@@ -55,10 +61,11 @@ class ProjectorParams(FamilyParams):
     pool: int = Field(0, ge=0, description="llava (LLaVA-NeXT-Video): the vision_resampler convolution's kernel and "
                       "stride (0: none, or a pooling without tensors)")
     d_pool: PositiveInt | None = Field(None, description="llava (LLaVA-NeXT-Video): the convolution's outputs (default d_in)")
-    factor: PositiveInt = Field(1, description="lfm2_vl, internvl, idefics3, aya_vision: the pixel shuffle's factor "
+    factor: PositiveInt = Field(1, description="lfm2_vl, internvl, idefics3, aya_vision, cohere2_vision: the pixel shuffle's factor "
                                 "(the first layer takes d_in × factor²)")
-    d_hidden: PositiveInt | None = Field(None, description="lfm2_vl, aya_vision: linear_1's outputs (default d_out; "
-                                         "aya_vision: linear_2 takes half of them); kimi_k25: the merged width")
+    d_hidden: PositiveInt | None = Field(None, description="lfm2_vl, aya_vision, cohere2_vision: linear_1's outputs "
+                                         "(default d_out; aya_vision, cohere2_vision: linear_2 takes half of them); "
+                                         "kimi_k25, paddleocr_vl: the merged width")
     layer_norm: bool = Field(False, description="lfm2_vl: a layer norm of d_in × factor² first")
 
     @model_validator(mode="after")
@@ -69,7 +76,7 @@ class ProjectorParams(FamilyParams):
                     raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
             if self.merge:
                 raise FieldError("merge", f"the {self.layout} layout has no patch merger (keep the default)")
-        checks = (("factor", self.factor != 1, _SHUFFLED), ("d_hidden", self.d_hidden is not None, ("lfm2_vl", "aya_vision", "kimi_k25")),
+        checks = (("factor", self.factor != 1, _SHUFFLED), ("d_hidden", self.d_hidden is not None, ("lfm2_vl", *_SWIGLU, *_MERGED)),
                   ("layer_norm", self.layer_norm, ("lfm2_vl",)), ("bias", not self.bias, ("llava", "lfm2_vl")),
                   ("pool", self.pool != 0, ("llava",)), ("d_pool", self.d_pool is not None, ("llava",)))  # fmt: skip
         for name, given, layouts in checks:
@@ -77,26 +84,31 @@ class ProjectorParams(FamilyParams):
                 raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
         if self.d_pool is not None and not self.pool:
             raise FieldError("d_pool", "the vision_resampler convolution's outputs need its kernel (pool)")
-        if self.layout == "kimi_k25" and self.d_hidden is None:
-            raise FieldError("d_hidden", "the kimi_k25 layout needs the merged width (the tower's width × the merge kernel's cells)")
-        if self.layout == "aya_vision" and (self.d_hidden or self.d_out) < 2:
-            raise FieldError("d_hidden", "must be >= 2 for aya_vision (linear_2 takes half of linear_1's outputs)")
+        if self.layout in _MERGED and self.d_hidden is None:
+            raise FieldError("d_hidden", f"the {self.layout} layout needs the merged width (the tower's width × the merge kernel's cells)")
+        if self.layout in _SWIGLU and (self.d_hidden or self.d_out) < 2:
+            raise FieldError("d_hidden", f"must be >= 2 for {self.layout} (linear_2 takes half of linear_1's outputs)")
         return self
 
 
 #: The layouts that pixel-shuffle the vision tokens first.
-_SHUFFLED = ("lfm2_vl", "internvl", "idefics3", "aya_vision")
+_SHUFFLED = ("lfm2_vl", "internvl", "idefics3", "aya_vision", "cohere2_vision")
+#: The layouts whose ``linear_1`` output halves are gated (SwiGLU) into ``linear_2``.
+_SWIGLU = ("aya_vision", "cohere2_vision")
+#: The layouts after the tower's patch merge: a norm of ``d_in``, then two linears of the merged width ``d_hidden``.
+_MERGED = ("kimi_k25", "paddleocr_vl")
 
 
 def _shuffled(p: ProjectorParams) -> Module:
-    """The projectors after a pixel shuffle (``lfm2_vl``, ``internvl``, ``idefics3``, ``aya_vision``)."""
+    """The projectors after a pixel shuffle (``lfm2_vl``, ``internvl``, ``idefics3``, ``aya_vision``, ``cohere2_vision``)."""
     width, hidden = p.d_in * p.factor**2, p.d_hidden or p.d_out
     if p.layout == "idefics3":
         proj = Linear(name="proj", in_features=width, out_features=p.d_out, bias=False, component="other")
         return Module(blocks=[Module(name="modality_projection", blocks=[proj])])
-    if p.layout == "aya_vision":
+    if p.layout in _SWIGLU:
+        norm = [LayerNorm(name="layernorm", dim=width)] if p.layout == "aya_vision" else []
         return Module(blocks=[
-            LayerNorm(name="layernorm", dim=width),
+            *norm,
             Linear(name="linear_1", in_features=width, out_features=hidden, bias=True, component="other"),
             Linear(name="linear_2", in_features=hidden // 2, out_features=p.d_out, bias=True, component="other"),
         ])  # fmt: skip
@@ -123,12 +135,20 @@ def build(p: ProjectorParams) -> Module:
         ])  # fmt: skip
     if p.layout in _SHUFFLED:
         return _shuffled(p)
-    if p.layout == "kimi_k25":
+    if p.layout in _MERGED:
         wide = p.d_hidden or d_in
+        first, second = ("in_proj", "out_proj") if p.layout == "kimi_k25" else ("linear_1", "linear_2")
         return Module(blocks=[
             LayerNorm(name="pre_norm", dim=d_in),
-            Linear(name="in_proj", in_features=wide, out_features=wide, component="other"),
-            Linear(name="out_proj", in_features=wide, out_features=d_out, component="other"),
+            Linear(name=first, in_features=wide, out_features=wide, component="other"),
+            Linear(name=second, in_features=wide, out_features=d_out, component="other"),
+        ])  # fmt: skip
+    if p.layout == "vipllava":
+        wide = d_in * p.n_feature_layers
+        return Module(blocks=[
+            LayerNorm(name="projector_layernorm", dim=wide),
+            Linear(name="linear_1", in_features=wide, out_features=d_out, component="other"),
+            Linear(name="linear_2", in_features=d_out, out_features=d_out, component="other"),
         ])  # fmt: skip
     if p.layout == "paligemma":
         return Module(blocks=[Linear(name="linear", in_features=d_in, out_features=d_out, component="other")])

@@ -39,7 +39,7 @@ def _both_routes(data: dict, tmp_path) -> None:
     data_both_routes(data, PLACES, tmp_path, fused=True)
 
 
-@pytest.mark.parametrize("folder", sorted(BASES.values()))
+@pytest.mark.parametrize("folder", sorted({*BASES.values(), "glm-4.6v-flash"}))
 def test_config_whole_and_by_part(folder, tmp_path, capsys):
     _both_routes(_data(folder), tmp_path)
     capsys.readouterr()

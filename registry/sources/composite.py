@@ -205,7 +205,8 @@ def _map_tower(tower: Tower, parent: ConfigReader, sub: SubConfig, model_type_of
     sub.raw("architectures")  # a sub-config's own class is not what the composite builds
     mapped = mapping.map(sub, mapping.classes[0])
     ignored = sub.finish(COMMON_SHAPE_FREE | mapping.shape_free, name)
-    parent.nested_ignored += [f"{sub.key}.{field}" for field in ignored]  # the top level's finish lists them
+    more = [f"{sub.key}.{field}" for field in ignored]  # the top level's finish lists them (once: two towers may read one)
+    parent.nested_ignored += [name for name in more if name not in parent.nested_ignored]
     return mapped, list(mapped.notes)
 
 
