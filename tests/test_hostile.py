@@ -15,7 +15,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -393,20 +392,27 @@ def many_models(n: int) -> str:
     return 'family = "gpt"\n[params]\nd_model = 8\nn_heads = 2\n' + rows
 
 
-def test_many_models_are_linear(write_spec):
-    """10 times the rows take about 10 times as long (not 100: duplicate names were found by list.count)."""
+def test_many_models_load_without_a_per_name_scan(write_spec):
+    """5,000 models load, and no ``list.count`` runs while they do: duplicate names were once found by
+    ``names.count(n)`` for every name, quadratic in the rows (now one ``Counter`` pass). Watched with
+    ``sys.setprofile``'s calls of built-in functions, not timed."""
     from registry.sources.spec import load
 
-    small, large = write_spec(many_models(500), "small.toml"), write_spec(many_models(5000), "large.toml")
-    load(small)  # warm up (plugins, validators)
-    start = time.perf_counter()
-    load(small)
-    t_small = time.perf_counter() - start
-    start = time.perf_counter()
-    models = load(large)
-    t_large = time.perf_counter() - start
+    large = write_spec(many_models(5000), "large.toml")
+    load(large)  # warm up (plugins, validators)
+    counted = []
+
+    def watch(frame, event, arg):
+        if event == "c_call" and getattr(arg, "__name__", "") == "count" and isinstance(getattr(arg, "__self__", None), list):
+            counted.append(len(arg.__self__))
+
+    sys.setprofile(watch)
+    try:
+        models = load(large)
+    finally:
+        sys.setprofile(None)
     assert len(models) == 5000
-    assert t_large < 25 * t_small + 1.0, (t_small, t_large)
+    assert not [n for n in counted if n >= 5000], "a list of every model was scanned per name (list.count)"
 
 
 def test_duplicate_names_in_a_large_table(write_spec, cli):
@@ -637,10 +643,7 @@ def test_verify_lists_runs_of_layers_once(tmp_path, cli):
     spec = tmp_path / "deep.toml"
     spec.write_text((SPECS / "gpt2.toml").read_text().replace("n_layers = 12", "n_layers = 2000"))
     checkpoint = _safetensors(tmp_path / "m.safetensors", '{"ln_f.weight": {"dtype": "F32", "shape": [768], "data_offsets": [0, 3072]}}', 3072)
-    start = time.perf_counter()
     result = cli("verify", str(spec), str(checkpoint))
-    elapsed = time.perf_counter() - start
     assert result.code == 1
     assert "h.{0..1999}.attn.c_attn.weight (×2000)" in result.out
     assert len(result.out.splitlines()) < 40
-    assert elapsed < 30
