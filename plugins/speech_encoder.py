@@ -1,4 +1,4 @@
-"""Self-supervised speech encoders over raw waveforms: wav2vec 2.0, HuBERT, WavLM.
+"""Self-supervised speech encoders over raw waveforms: wav2vec 2.0, HuBERT, WavLM (and UniSpeech, data2vec-audio).
 
 One family, ``speech-encoder``, as transformers 5 builds ``Wav2Vec2Model`` / ``Wav2Vec2ForCTC``
 (and HuBERT's and WavLM's classes of the same shape). Names are transformers' in memory, with
@@ -19,7 +19,9 @@ One family, ``speech-encoder``, as transformers 5 builds ``Wav2Vec2Model`` / ``W
   checkpoints on the Hub call them ``weight_g`` and ``weight_v``, which ``registry verify`` reads
   as these — or, with HuBERT's
   ``conv_pos_batch_norm``, a plain ``weight`` and a ``pos_conv_embed.batch_norm`` (a scale and a
-  shift; its running statistics are buffers, not parameters);
+  shift; its running statistics are buffers, not parameters); or data2vec-audio's stack
+  (``pos_conv_layers`` set, 0 or more): ``pos_conv_embed.layers.<i>.conv``, plain grouped ``Conv1d`` layers
+  with biases, each followed by a ``LayerNorm`` without parameters;
 * ``encoder.layer_norm`` and ``encoder.layers.<i>``: ``attention`` (``q_proj``, ``k_proj``,
   ``v_proj``, ``out_proj``, all with biases), ``layer_norm``, ``feed_forward.intermediate_dense``
   and ``output_dense``, ``final_layer_norm``. Post-norm (``do_stable_layer_norm = false``) and
@@ -76,6 +78,9 @@ class SpeechEncoderParams(FamilyParams):
     pos_conv_norm: Literal["weight_norm", "batch_norm"] = Field(
         "weight_norm", description="weight_norm: the weight as magnitude and direction; batch_norm: HuBERT's option"
     )
+    pos_conv_layers: NonNegativeInt | None = Field(
+        None, description="data2vec-audio: this many plain grouped convolutions in place of the weight-normalised one"
+    )
     masked_spec_embed: bool = Field(True, description="the learned mask vector (when masking probabilities > 0)")
     codevector_groups: PositiveInt = Field(2, description="quantizer codebooks (pretraining)")
     codevectors_per_group: PositiveInt = Field(320, description="entries of each codebook (pretraining)")
@@ -102,6 +107,8 @@ class SpeechEncoderParams(FamilyParams):
         if self.architecture == "pretraining" and self.codevector_dim % self.codevector_groups:
             raise FieldError("codevector_dim", f"{self.codevector_dim} is not divisible by codevector_groups "
                                                f"({self.codevector_groups})")  # fmt: skip
+        if self.pos_conv_layers is not None and self.pos_conv_norm != "weight_norm":
+            raise FieldError("pos_conv_norm", "data2vec-audio's stack of convolutions (pos_conv_layers) has no norm option")
         if self.relative_position_buckets is not None and not self.gated_relative_position:
             raise FieldError("relative_position_buckets", "WavLM's bucket table goes with gated_relative_position")
         return self
@@ -120,6 +127,10 @@ def _feature_encoder(p: SpeechEncoderParams) -> Module:
 
 def _positional_conv(p: SpeechEncoderParams) -> Module:
     d, k = p.d_model, p.pos_conv_kernel
+    if p.pos_conv_layers is not None:  # data2vec-audio: its LayerNorms have no parameters (elementwise_affine=False)
+        conv = conv1d("conv", d, d, k, groups=p.pos_conv_groups)
+        stack = [Repeat(name="layers", count=p.pos_conv_layers, blocks=conv)] if p.pos_conv_layers else []
+        return Module(name="pos_conv_embed", blocks=stack)
     if p.pos_conv_norm == "weight_norm":
         conv: list[Block] = [
             Parameter(name="conv.parametrizations.weight.original0", shape=(1, 1, k)),

@@ -1,0 +1,112 @@
+"""Hugging Face model types built from families registry already has, as rows of data: data2vec-audio,
+unispeech and unispeech-sat on the ``speech-encoder`` family; data2vec-vision and ijepa on the ``vision``
+family.
+
+* ``unispeech`` (``modeling_unispeech.py``) and ``unispeech-sat`` (``modeling_unispeech_sat.py``): wav2vec 2.0's
+  encoder, tensor for tensor, under ``unispeech.`` / ``unispeech_sat.`` (UniSpeech-SAT's mask vector whatever the
+  masking probabilities); their pre-training classes (other heads
+  than wav2vec 2.0's) and the frame-classification and x-vector heads are not mapped, so the quantizer's and
+  those heads' fields change no shape of the mapped classes.
+* ``data2vec-audio`` (``modeling_data2vec_audio.py``): a LayerNorm on every feature-encoder convolution (no
+  ``feat_extract_norm`` option) and, in place of the weight-normalised positional convolution, a stack of
+  ``num_conv_pos_embeddings`` plain grouped convolutions of kernel ``conv_pos_kernel_size``.
+* ``data2vec-vision`` (``modeling_data2vec_vision.py``): BEiT's encoder (layer scale, relative position bias
+  tables, mean pooling) under BERT-era names (``encoder.layer.<i>.attention.attention.query``), no
+  masked-image-modelling class.
+* ``ijepa`` (``modeling_ijepa.py``): ViT's encoder and names under ``ijepa.``, without class token or pooler
+  (the position embeddings cover the patches only); the classifier reads the mean patch token.
+
+Classes: ``<Type>ForCTC``, ``<Type>Model`` and ``<Type>ForSequenceClassification`` of the three speech types;
+``Data2VecVisionForImageClassification`` and ``Data2VecVisionModel``; ``IJepaModel`` and
+``IJepaForImageClassification``.
+"""
+
+from __future__ import annotations
+
+from registry import ConfigReader, Params, Row, hookimpl
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.speech_model_types import (
+    _ENCODER_READS,
+    _ENCODER_SHAPE_FREE,
+    _QUANTIZER_READS,
+    CONV_FRAMES,
+    _architecture,
+    _speech_encoder,
+)
+from registry.plugins.types_vision_more import _BEIT_READS, _BEIT_SHAPE_FREE, _layer_scale
+from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE, _labels
+
+#: The pre-training heads' fields of UniSpeech and UniSpeech-SAT (their pre-training classes are not mapped).
+_PRETRAINING_SHAPE_FREE = frozenset({*_QUANTIZER_READS.values(), "num_ctc_classes", "replace_prob", "num_clusters"})
+
+
+def _mask_vector_always(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (UniSpeech-SAT): the model holds SpecAugment's mask vector whatever the masking probabilities
+    (``UniSpeechSatModel`` creates ``masked_spec_embed`` unconditionally)."""
+    params["masked_spec_embed"] = ("mask_time_prob", True)
+
+
+def _speech_row(name: str, prefix: str, reads: dict, *rules, fixed=None, shape_free=frozenset(), about: str) -> Row:
+    """A speech-encoder row: the CTC head, the bare model and sequence classification."""
+    return Row(
+        name, "speech-encoder", (f"{prefix}ForCTC", f"{prefix}Model", f"{prefix}ForSequenceClassification"),
+        reads=reads, defaults=DEFAULTS[name], fixed={"base_name": name.replace("-", "_"), **(fixed or {})},
+        rules=(_architecture, _speech_encoder(name), *rules), shape_free=_ENCODER_SHAPE_FREE | shape_free,
+        description=about, audio=CONV_FRAMES,
+    )  # fmt: skip
+
+
+def _ijepa(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (I-JEPA): the classifier of the labels on IJepaForImageClassification; no pooler on any class
+    (IJepaModel's ``add_pooling_layer`` defaults to false)."""
+    _labels(cfg, cls, params)
+    params.pop("pooler", None)
+
+
+def _data2vec_vision(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (data2vec-vision): BEiT's layer scale (``layer_scale_init_value`` above 0) and mean pooling
+    (``use_mean_pooling`` drops the final norm; the pooler's norm is held by the classifier's base model only, which
+    Data2VecVisionForImageClassification builds with ``add_pooling_layer=True`` and Data2VecVisionModel without);
+    the classifier of the labels."""
+    params["layer_scale"] = ("layer_scale_init_value", _layer_scale(cfg, "data2vec-vision"))
+    mean = cfg.bool("use_mean_pooling", DEFAULTS["data2vec-vision"]["use_mean_pooling"])
+    params["final_norm"] = ("use_mean_pooling", not mean)
+    params["pooler_norm"] = ("use_mean_pooling", mean and cls.endswith("ForImageClassification"))
+    _labels(cfg, cls, params)
+
+
+#: data2vec-audio's reads: wav2vec 2.0's, its positional convolutions a stack (no feat_extract_norm field).
+_DATA2VEC_AUDIO_READS = {
+    **{k: v for k, v in _ENCODER_READS.items() if k != "feat_extract_norm"},
+    "pos_conv_kernel": "conv_pos_kernel_size", "pos_conv_layers": "num_conv_pos_embeddings",
+}  # fmt: skip
+
+#: Every row of this plugin (the module's docstring says what each adds).
+ROWS = (
+    _speech_row("unispeech", "UniSpeech", _ENCODER_READS, shape_free=_PRETRAINING_SHAPE_FREE,
+                about="UniSpeech: wav2vec 2.0's feature encoder and transformer encoder over raw audio"),
+    _speech_row("unispeech-sat", "UniSpeechSat", _ENCODER_READS, _mask_vector_always, shape_free=_PRETRAINING_SHAPE_FREE,
+                about="UniSpeech-SAT: wav2vec 2.0's feature encoder and transformer encoder over raw audio"),
+    _speech_row("data2vec-audio", "Data2VecAudio", _DATA2VEC_AUDIO_READS, fixed={"feat_extract_norm": "layer"},
+                about="data2vec-audio: conv feature encoder (a norm on every layer), stacked positional convolutions, "
+                      "transformer encoder"),
+    Row("data2vec-vision", "vision", ("Data2VecVisionForImageClassification", "Data2VecVisionModel"),
+        reads={**VISION_READS, **_BEIT_READS}, defaults=DEFAULTS["data2vec-vision"],
+        fixed={"layout": "data2vec_vision", "qkv_bias": True, "k_bias": False}, rules=(_data2vec_vision,),
+        # vocab_size: the visual tokens of a masked-image-modelling head that transformers does not build here
+        shape_free=VISION_SHAPE_FREE | _BEIT_SHAPE_FREE | {"vocab_size"},
+        description="data2vec-vision: BEiT's encoder (relative position bias, layer scale, mean pooling)"),
+    Row("ijepa", "vision", ("IJepaModel", "IJepaForImageClassification"),
+        reads={**VISION_READS, "d_ff": "intermediate_size", "qkv_bias": "qkv_bias"}, defaults=DEFAULTS["ijepa"],
+        fixed={"layout": "ijepa", "class_token": False}, rules=(_ijepa,),
+        # the pooler's fields: no mapped class builds the pooler (IJepaModel's add_pooling_layer defaults to false)
+        shape_free=VISION_SHAPE_FREE | {"pooler_act", "pooler_output_size"},
+        description="I-JEPA: ViT's encoder without class token or pooler"),
+)
+
+
+@hookimpl
+def register_model_types(register):
+    """Map data2vec-audio, data2vec-vision, ijepa, unispeech and unispeech-sat."""
+    for row in ROWS:
+        register(row)
