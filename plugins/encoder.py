@@ -1,7 +1,7 @@
 """Encoder: BERT-like bidirectional transformers with independent switches (the ``encoder`` family).
 
 One family for RoBERTa (XLM-RoBERTa, CamemBERT), DistilBERT, ALBERT, DeBERTa-v2/v3, ModernBERT
-(and its causal ModernBERT-Decoder), ELECTRA, BigBird, BertGeneration, MPNet and RoFormer. What
+(and its causal ModernBERT-Decoder), ELECTRA, BigBird, BertGeneration, MPNet, RoFormer and LayoutLM. What
 differs between them is mostly data: ``layout`` only chooses the tensor names of that
 implementation's Hugging Face classes (:data:`LAYOUTS`); the shapes come from switches
 that any layout may use where its implementation has the piece:
@@ -20,14 +20,16 @@ that any layout may use where its implementation has the piece:
 * disentangled attention (DeBERTa): ``relative_positions`` rows of relative embeddings,
   ``rel_norm``, ``pos_key_proj`` / ``pos_query_proj`` (c2p / p2c without ``share_att_key``),
   ``conv_kernel_size`` / ``conv_groups`` (the convolution beside the first layer);
+* ``positions_2d`` (LayoutLM): four more position tables (``x_``, ``y_``, ``h_``, ``w_position_embeddings``)
+  of a token's bounding box;
 * ``sinusoidal_table`` (RoFormer): the rows of the frozen sinusoidal table its rotary
   positions come from, head-dim wide, held by the encoder (a parameter, as transformers counts it);
 * relative position bias (MPNet): ``relative_buckets`` rows of one bias per head, held once
   by the encoder and used by every layer;
 * the class: ``head`` (none, the masked-LM head, the pre-training heads: ALBERT's
   sentence-order classifier of ``n_labels``, ELECTRA's discriminator; or the sequence-
-  classification head of ``n_labels``: a hidden -> hidden dense, a norm where the layout has
-  one, the projection to the labels) and ``pooler``.
+  classification head of ``n_labels``: a hidden -> hidden dense where the layout has one (LayoutLM's
+  reads the pooler), a norm where the layout has one, the projection to the labels) and ``pooler``.
 
 MLM decoders are tied to the token embedding unless ``tie_word_embeddings`` is false.
 Where the implementation holds the decoder bias on the head (``lm_head.bias``,
@@ -94,6 +96,9 @@ class EncoderParams(FamilyParams):
     relative_buckets: NonNegativeInt = Field(
         0, description="MPNet: buckets of the relative position bias shared by every layer (one per head; 0: none)"
     )
+    positions_2d: NonNegativeInt = Field(
+        0, description="LayoutLM: rows of each of the four 2-D position tables of a token's box (x, y, h, w; 0: none)"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> EncoderParams:
@@ -158,6 +163,9 @@ def _base(p: EncoderParams, lay: Layout) -> list:
     embeddings: list = [Embedding(name=lay.word, num_embeddings=p.vocab_size, embedding_dim=e, role="token")]
     if p.n_positions:
         embeddings.append(Embedding(name="position_embeddings", num_embeddings=p.n_positions, embedding_dim=e, role="position"))
+    for axis in "xyhw" if p.positions_2d else "":  # LayoutLM: the box's corners (x, y) and its height and width
+        embeddings.append(Embedding(name=f"{axis}_position_embeddings", num_embeddings=p.positions_2d, embedding_dim=e,
+                                    role="position"))  # fmt: skip
     if p.type_vocab_size:
         embeddings.append(Embedding(name="token_type_embeddings", num_embeddings=p.type_vocab_size, embedding_dim=e, role="segment"))
     projection = [_linear(lay.project, e, d, bias=lay.project_bias, component="embedding")] if e != d or lay.always_project else []
@@ -230,7 +238,8 @@ def build(p: EncoderParams) -> Module:
     blocks: list = [Module(name=lay.prefix, blocks=_base(p, lay))]
     if p.head == "classifier":
         d = p.d_model
-        blocks.append(_linear(lay.cls_dense, d, d, bias=p.head_bias, component="head"))
+        if lay.cls_dense:
+            blocks.append(_linear(lay.cls_dense, d, d, bias=p.head_bias, component="head"))
         if lay.cls_norm:
             blocks.append(LayerNorm(name=lay.cls_norm, dim=d, bias=p.norm_bias))
         blocks.append(_linear(lay.cls_out, d, p.n_labels, component="head"))

@@ -8,7 +8,7 @@ family's optional switches its implementation has. Not a plugin: it registers no
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 LayoutName = Literal[
     "roberta", "distilbert", "albert", "deberta", "modernbert", "electra", "big_bird", "bert_generation",
-    "modernbert_decoder", "mpnet", "roformer",
+    "modernbert_decoder", "mpnet", "roformer", "layoutlm", "layoutlm_qa",
 ]
 
 #: The family's switches that only some layouts have (each layout lists the ones it has).
@@ -24,7 +24,7 @@ OPTIONAL_SWITCHES = (
     "embedding_size", "attention_bias", "mlp_bias", "norm_bias", "head_bias", "decoder_bias", "n_groups",
     "inner_group_num", "relative_positions", "rel_norm", "pos_key_proj", "pos_query_proj", "conv_kernel_size",
     "conv_groups", "legacy_head", "n_labels", "qkv_bias", "cross_attention", "relative_buckets",
-    "sinusoidal_table",
+    "sinusoidal_table", "positions_2d",
 )  # fmt: skip
 
 _BERT_ATTENTION = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
@@ -50,7 +50,8 @@ class Layout:
     width; ``head_transform``: false when the head is the decoder alone, as BertGeneration's).
     ``cls_dense``, ``cls_norm`` and ``cls_out`` name the sequence-classification head of
     ``...ForSequenceClassification`` (a hidden -> hidden dense, an optional norm, the hidden ->
-    labels projection); an empty ``cls_dense``: the implementation has no such class mapped.
+    labels projection); an empty ``cls_out``: the implementation has no such class mapped, an empty
+    ``cls_dense`` with a ``cls_out``: the labels projection reads the pooled output (LayoutLM).
     ``fixed`` are values this implementation always has.
     """
 
@@ -100,7 +101,7 @@ class Layout:
             bad.append("pooler")
         if getattr(params, "head") == "pretraining" and not (self.discriminator or self.order_classifier):
             bad.append("head")
-        if getattr(params, "head") == "classifier" and not self.cls_dense:
+        if getattr(params, "head") == "classifier" and not self.cls_out:
             bad.append("head")
         return bad
 
@@ -203,4 +204,14 @@ LAYOUTS: dict[str, Layout] = {
         switches=frozenset({"embedding_size", "sinusoidal_table", "cross_attention", "n_labels"}),
         fixed={"n_positions": 0},
     ),
+    # BERT's names under layoutlm, four 2-D position tables; the pooler on every class, the classifiers on it
+    "layoutlm": Layout(
+        prefix="layoutlm", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
+        ff_norm="output.LayerNorm", head_dense="cls.predictions.transform.dense",
+        head_norm="cls.predictions.transform.LayerNorm", decoder="cls.predictions.decoder",
+        head_bias="cls.predictions.bias", pooler="pooler.dense", cls_out="classifier",
+        switches=frozenset({"positions_2d", "n_labels"}),
+    ),
 }  # fmt: skip
+#: LayoutLMForQuestionAnswering: LayoutLM's, its labels projection named qa_outputs.
+LAYOUTS["layoutlm_qa"] = replace(LAYOUTS["layoutlm"], cls_out="qa_outputs")

@@ -109,6 +109,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'kimi_k25_vision': 'registry.plugins.kimi_k25_types',
     'kimi_linear': 'registry.plugins.hybrid_types_2026',
     'laguna': 'registry.plugins.types_2026_more',
+    'layoutlm': 'registry.plugins.types_dino',
     'led': 'registry.plugins.types_seq2seq_more',
     'lfm2': 'registry.plugins.hybrid_model_types',
     'lfm2_moe': 'registry.plugins.hybrid_model_types',

@@ -1,6 +1,6 @@
 """Hugging Face model types built from families registry already has, as rows of data: data2vec-audio,
 unispeech and unispeech-sat on the ``speech-encoder`` family; data2vec-vision and ijepa on the ``vision``
-family.
+family; layoutlm on the ``encoder`` family.
 
 * ``unispeech`` (``modeling_unispeech.py``) and ``unispeech-sat`` (``modeling_unispeech_sat.py``): wav2vec 2.0's
   encoder, tensor for tensor, under ``unispeech.`` / ``unispeech_sat.`` (UniSpeech-SAT's mask vector whatever the
@@ -15,16 +15,20 @@ family.
   masked-image-modelling class.
 * ``ijepa`` (``modeling_ijepa.py``): ViT's encoder and names under ``ijepa.``, without class token or pooler
   (the position embeddings cover the patches only); the classifier reads the mean patch token.
+* ``layoutlm`` (``modeling_layoutlm.py``): BERT's encoder under ``layoutlm.`` with four 2-D position tables
+  (``max_2d_position_embeddings`` rows each) and the pooler on every class.
 
 Classes: ``<Type>ForCTC``, ``<Type>Model`` and ``<Type>ForSequenceClassification`` of the three speech types;
 ``Data2VecVisionForImageClassification`` and ``Data2VecVisionModel``; ``IJepaModel`` and
-``IJepaForImageClassification``.
+``IJepaForImageClassification``; ``LayoutLMForMaskedLM``, ``LayoutLMModel`` and LayoutLM's sequence-classification,
+token-classification and question-answering classes.
 """
 
 from __future__ import annotations
 
 from registry import ConfigReader, Params, Row, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.hf_common import num_labels
 from registry.plugins.speech_model_types import (
     _ENCODER_READS,
     _ENCODER_SHAPE_FREE,
@@ -75,6 +79,19 @@ def _data2vec_vision(cfg: ConfigReader, cls: str, params: Params) -> None:
     _labels(cfg, cls, params)
 
 
+def _layoutlm(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (LayoutLM): the pooler on every class (each builds LayoutLMModel with it); the MLM head of
+    LayoutLMForMaskedLM; the labels projection on the pooled output (sequence classification) or on every token
+    (token classification: the same tensors), or ``qa_outputs`` of ``num_labels`` outputs (question answering)."""
+    params["pooler"] = ("architectures", True)
+    head = "mlm" if cls.endswith("ForMaskedLM") else "none" if cls.endswith("Model") else "classifier"
+    params["head"] = ("architectures", head)
+    if head == "classifier":
+        params["n_labels"] = num_labels(cfg)
+    if cls.endswith("ForQuestionAnswering"):
+        params["layout"] = ("architectures", "layoutlm_qa")
+
+
 #: data2vec-audio's reads: wav2vec 2.0's, its positional convolutions a stack (no feat_extract_norm field).
 _DATA2VEC_AUDIO_READS = {
     **{k: v for k, v in _ENCODER_READS.items() if k != "feat_extract_norm"},
@@ -96,6 +113,16 @@ ROWS = (
         # vocab_size: the visual tokens of a masked-image-modelling head that transformers does not build here
         shape_free=VISION_SHAPE_FREE | _BEIT_SHAPE_FREE | {"vocab_size"},
         description="data2vec-vision: BEiT's encoder (relative position bias, layer scale, mean pooling)"),
+    Row("layoutlm", "encoder",
+        ("LayoutLMForMaskedLM", "LayoutLMModel", "LayoutLMForSequenceClassification", "LayoutLMForTokenClassification",
+         "LayoutLMForQuestionAnswering"),
+        reads={"vocab_size": "vocab_size", "d_model": "hidden_size", "n_layers": "num_hidden_layers",
+               "n_heads": "num_attention_heads", "d_ff": "intermediate_size", "n_positions": "max_position_embeddings",
+               "type_vocab_size": "type_vocab_size", "positions_2d": "max_2d_position_embeddings",
+               "tie_word_embeddings": "tie_word_embeddings"},
+        defaults=DEFAULTS["layoutlm"], fixed={"layout": "layoutlm"}, rules=(_layoutlm,),
+        shape_free={"hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps"},
+        description="LayoutLM: BERT with 2-D position embeddings of each token's box"),
     Row("ijepa", "vision", ("IJepaModel", "IJepaForImageClassification"),
         reads={**VISION_READS, "d_ff": "intermediate_size", "qkv_bias": "qkv_bias"}, defaults=DEFAULTS["ijepa"],
         fixed={"layout": "ijepa", "class_token": False}, rules=(_ijepa,),
@@ -107,6 +134,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map data2vec-audio, data2vec-vision, ijepa, unispeech and unispeech-sat."""
+    """Map data2vec-audio, data2vec-vision, ijepa, layoutlm, unispeech and unispeech-sat."""
     for row in ROWS:
         register(row)
