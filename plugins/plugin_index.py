@@ -51,6 +51,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'electra': 'registry.plugins.encoder_types',
     'ernie4_5': 'registry.plugins.dense_model_types',
     'ernie4_5_moe': 'registry.plugins.decoder_types_2026',
+    'eurobert': 'registry.plugins.types_dino',
     'exaone': 'registry.plugins.types_2026_more',
     'exaone4': 'registry.plugins.dense_model_types',
     'exaone4_5': 'registry.plugins.vlm_types_3',

@@ -1,6 +1,6 @@
 """Hugging Face model types built from families registry already has, as rows of data: data2vec-audio,
 unispeech and unispeech-sat on the ``speech-encoder`` family; data2vec-vision and ijepa on the ``vision``
-family; layoutlm on the ``encoder`` family.
+family; layoutlm on the ``encoder`` family; eurobert on the ``llama`` family.
 
 * ``unispeech`` (``modeling_unispeech.py``) and ``unispeech-sat`` (``modeling_unispeech_sat.py``): wav2vec 2.0's
   encoder, tensor for tensor, under ``unispeech.`` / ``unispeech_sat.`` (UniSpeech-SAT's mask vector whatever the
@@ -17,17 +17,21 @@ family; layoutlm on the ``encoder`` family.
   (the position embeddings cover the patches only); the classifier reads the mean patch token.
 * ``layoutlm`` (``modeling_layoutlm.py``): BERT's encoder under ``layoutlm.`` with four 2-D position tables
   (``max_2d_position_embeddings`` rows each) and the pooler on every class.
+* ``eurobert`` (``modeling_eurobert.py``): Llama's layers and names (attention and MLP biases switchable), used as a
+  bidirectional encoder (no tensors of its own); EuroBertForMaskedLM's ``lm_head`` has a bias with ``mlp_bias``.
+  Its classification classes (a pooling head of their own) are not mapped.
 
 Classes: ``<Type>ForCTC``, ``<Type>Model`` and ``<Type>ForSequenceClassification`` of the three speech types;
 ``Data2VecVisionForImageClassification`` and ``Data2VecVisionModel``; ``IJepaModel`` and
 ``IJepaForImageClassification``; ``LayoutLMForMaskedLM``, ``LayoutLMModel`` and LayoutLM's sequence-classification,
-token-classification and question-answering classes.
+token-classification and question-answering classes; ``EuroBertForMaskedLM`` and ``EuroBertModel``.
 """
 
 from __future__ import annotations
 
 from registry import ConfigReader, Params, Row, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.hf_common import ATTENTION_BIAS_READS, ATTENTION_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE
 from registry.plugins.hf_common import num_labels
 from registry.plugins.speech_model_types import (
     _ENCODER_READS,
@@ -123,6 +127,13 @@ ROWS = (
         defaults=DEFAULTS["layoutlm"], fixed={"layout": "layoutlm"}, rules=(_layoutlm,),
         shape_free={"hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps"},
         description="LayoutLM: BERT with 2-D position embeddings of each token's box"),
+    Row("eurobert", "llama", ("EuroBertForMaskedLM", "EuroBertModel"),
+        reads={**DECODER_READS, **ATTENTION_READS, **ATTENTION_BIAS_READS, "mlp_bias": "mlp_bias",
+               "lm_head_bias": "mlp_bias"},
+        defaults=DEFAULTS["eurobert"], rules=DECODER_RULES,
+        # the pooling of the classification classes (not mapped); the encoder's bidirectional mask has no tensors
+        shape_free=frozenset(DECODER_SHAPE_FREE) | {"classifier_pooling", "hidden_dropout", "mask_token_id"},
+        description="EuroBERT: Llama's layers as a bidirectional encoder, a masked-LM head"),
     Row("ijepa", "vision", ("IJepaModel", "IJepaForImageClassification"),
         reads={**VISION_READS, "d_ff": "intermediate_size", "qkv_bias": "qkv_bias"}, defaults=DEFAULTS["ijepa"],
         fixed={"layout": "ijepa", "class_token": False}, rules=(_ijepa,),
@@ -134,6 +145,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map data2vec-audio, data2vec-vision, ijepa, layoutlm, unispeech and unispeech-sat."""
+    """Map data2vec-audio, data2vec-vision, eurobert, ijepa, layoutlm, unispeech and unispeech-sat."""
     for row in ROWS:
         register(row)

@@ -346,6 +346,10 @@ ROWS: list[Row] = [
          "moe_layer_end_index": Optional(one_of(-1, 0, 1, 3, 8))},
         experts=("moe_num_experts", "moe_k"), examples=24,
         renames=(*FUSED_EXPERTS, (r"\.mlp\.moe_statics\.", ".mlp.gate.moe_statics."))),  # transformers' conversion_mapping
+    Row("eurobert", ("EuroBertForMaskedLM", "EuroBertModel"),
+        {**GQA, **HEAD_DIM, "intermediate_size": ints(1, 64), **ATTENTION_BIAS, "mlp_bias": flag},
+        refusal_base="eurobert-210m",
+        refusals=(R({"architectures": ["EuroBertForSequenceClassification"]}, "architectures", "is not supported"),)),
     Row("exaone", lm("Exaone"), {**DENSE_2025, "head_dim": Optional(one_of(None, 4, 6, 8)), "attention_bias": flag,
                                   "mlp_bias": flag},
         built_as={"ExaoneForCausalLM": "LlamaForCausalLM", "ExaoneModel": "LlamaModel"},  # transformers builds Llama
