@@ -1,6 +1,6 @@
 """Encoder: BERT-like bidirectional transformers with independent switches (the ``encoder`` family).
 
-One family for RoBERTa (XLM-RoBERTa, CamemBERT), DistilBERT, ALBERT, DeBERTa-v2/v3, ModernBERT
+One family for RoBERTa (XLM-RoBERTa, CamemBERT), DistilBERT, ALBERT, DeBERTa (v1, v2/v3), ModernBERT
 (and its causal ModernBERT-Decoder), ELECTRA, BigBird, BertGeneration, MPNet, RoFormer and LayoutLM. What
 differs between them is mostly data: ``layout`` only chooses the tensor names of that
 implementation's Hugging Face classes (:data:`LAYOUTS`); the shapes come from switches
@@ -123,11 +123,14 @@ def _linear(name: str, n_in: int, n_out: int, bias: bool = True, component: str 
 def _layer(p: EncoderParams, lay: Layout, first: bool) -> list:
     """The blocks of one layer, named as the layout names them (``first``: the first layer)."""
     d = p.d_model
-    attention = [Attention(d_model=d, n_heads=p.n_heads, bias=p.attention_bias and p.qkv_bias,
-                           out_bias=p.attention_bias, fused_qkv=lay.fused_qkv, names=lay.attn)]  # fmt: skip
-    for on, name in ((p.pos_key_proj, lay.pos_key), (p.pos_query_proj, lay.pos_query)):
+    qkv_bias = p.attention_bias and p.qkv_bias
+    attention: list = [Attention(d_model=d, n_heads=p.n_heads, bias=qkv_bias and not lay.qv_bias[0],
+                                 out_bias=p.attention_bias, fused_qkv=lay.fused_qkv, names=lay.attn)]  # fmt: skip
+    if qkv_bias and lay.qv_bias[0]:  # DeBERTa v1: query and value biases apart, none on the keys
+        attention += [Parameter(name=name, shape=(d,), component="attention") for name in lay.qv_bias]
+    for on, name, bias in ((p.pos_key_proj, lay.pos_key, lay.pos_key_bias), (p.pos_query_proj, lay.pos_query, True)):
         if on:  # DeBERTa's projections of the relative embeddings
-            attention.append(_linear(name, d, d, component="attention"))
+            attention.append(_linear(name, d, d, bias=bias, component="attention"))
     ff = FeedForward(d_model=d, d_ff=p.d_ff, bias=p.mlp_bias, gated=lay.glu, fused_gate_up=lay.glu, names=lay.ff)
     attn_norm = LayerNorm(name=lay.attn_norm, dim=d, bias=p.norm_bias)
     ff_norm = LayerNorm(name=lay.ff_norm, dim=d, bias=p.norm_bias)
@@ -214,7 +217,7 @@ def _decoder(p: EncoderParams, lay: Layout, n_in: int, prefix: str) -> list:
 def _mlm_head(p: EncoderParams, lay: Layout, prefix: str) -> list:
     """The masked-LM head: a transform (to the embedding width where the layout says so), a norm, the decoder."""
     d = p.d_model
-    if p.layout == "deberta" and not p.legacy_head:  # logits from the token embedding itself: no decoder module
+    if "legacy_head" in lay.switches and not p.legacy_head:  # DeBERTa: logits from the token embedding itself
         return [
             _linear("lm_predictions.lm_head.dense", d, d, component="head"),
             LayerNorm(name="lm_predictions.lm_head.LayerNorm", dim=d),

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 LayoutName = Literal[
     "roberta", "distilbert", "albert", "deberta", "modernbert", "electra", "big_bird", "bert_generation",
-    "modernbert_decoder", "mpnet", "roformer", "layoutlm", "layoutlm_qa",
+    "modernbert_decoder", "mpnet", "roformer", "layoutlm", "layoutlm_qa", "deberta_v1",
 ]
 
 #: The family's switches that only some layouts have (each layout lists the ones it has).
@@ -52,7 +52,9 @@ class Layout:
     ``...ForSequenceClassification`` (a hidden -> hidden dense, an optional norm, the hidden ->
     labels projection); an empty ``cls_out``: the implementation has no such class mapped, an empty
     ``cls_dense`` with a ``cls_out``: the labels projection reads the pooled output (LayoutLM).
-    ``fixed`` are values this implementation always has.
+    ``qv_bias``: the query and value biases as parameters of their own beside a fused projection without bias
+    (DeBERTa v1's ``q_bias`` and ``v_bias``: the keys have none); ``pos_key_bias``: the key projection of the
+    relative embeddings has a bias. ``fixed`` are values this implementation always has.
     """
 
     prefix: str
@@ -82,6 +84,8 @@ class Layout:
     glu: bool = False
     pos_key: str = ""
     pos_query: str = ""
+    qv_bias: tuple[str, str] = ("", "")
+    pos_key_bias: bool = True
     final_norm: str = ""
     pooler: str = ""
     discriminator: str = ""
@@ -215,3 +219,11 @@ LAYOUTS: dict[str, Layout] = {
 }  # fmt: skip
 #: LayoutLMForQuestionAnswering: LayoutLM's, its labels projection named qa_outputs.
 LAYOUTS["layoutlm_qa"] = replace(LAYOUTS["layoutlm"], cls_out="qa_outputs")
+#: DeBERTa v1 (``modeling_deberta.py``): v2's names but a fused ``in_proj`` without bias and the query and value
+#: biases apart, ``pos_proj`` (no bias) and ``pos_q_proj`` for the relative embeddings; no norm of them, no convolution.
+LAYOUTS["deberta_v1"] = replace(
+    LAYOUTS["deberta"], attn={"qkv": "attention.self.in_proj", "o": "attention.output.dense"}, fused_qkv=True,
+    qv_bias=("attention.self.q_bias", "attention.self.v_bias"), pos_key="attention.self.pos_proj", pos_key_bias=False,
+    pos_query="attention.self.pos_q_proj",
+    switches=LAYOUTS["deberta"].switches - {"rel_norm", "conv_kernel_size", "conv_groups"},
+)  # fmt: skip

@@ -37,6 +37,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'data2vec-audio': 'registry.plugins.types_dino',
     'data2vec-vision': 'registry.plugins.types_dino',
     'dbrx': 'registry.plugins.dbrx',
+    'deberta': 'registry.plugins.types_dino',
     'deberta-v2': 'registry.plugins.encoder_types',
     'deepseek_v2': 'registry.plugins.deepseek',
     'deepseek_v3': 'registry.plugins.deepseek',

@@ -1,6 +1,6 @@
 """Hugging Face model types built from families registry already has, as rows of data: data2vec-audio,
 unispeech and unispeech-sat on the ``speech-encoder`` family; data2vec-vision and ijepa on the ``vision``
-family; layoutlm on the ``encoder`` family; eurobert on the ``llama`` family.
+family; deberta and layoutlm on the ``encoder`` family; eurobert on the ``llama`` family.
 
 * ``unispeech`` (``modeling_unispeech.py``) and ``unispeech-sat`` (``modeling_unispeech_sat.py``): wav2vec 2.0's
   encoder, tensor for tensor, under ``unispeech.`` / ``unispeech_sat.`` (UniSpeech-SAT's mask vector whatever the
@@ -17,6 +17,8 @@ family; layoutlm on the ``encoder`` family; eurobert on the ``llama`` family.
   (the position embeddings cover the patches only); the classifier reads the mean patch token.
 * ``layoutlm`` (``modeling_layoutlm.py``): BERT's encoder under ``layoutlm.`` with four 2-D position tables
   (``max_2d_position_embeddings`` rows each) and the pooler on every class.
+* ``deberta`` (``modeling_deberta.py``): DeBERTa-v2's encoder without its relative-embedding norm and convolution,
+  the attention a fused ``in_proj`` without bias beside ``q_bias`` and ``v_bias``, ``pos_proj`` without bias.
 * ``eurobert`` (``modeling_eurobert.py``): Llama's layers and names (attention and MLP biases switchable), used as a
   bidirectional encoder (no tensors of its own); EuroBertForMaskedLM's ``lm_head`` has a bias with ``mlp_bias``.
   Its classification classes (a pooling head of their own) are not mapped.
@@ -24,7 +26,8 @@ family; layoutlm on the ``encoder`` family; eurobert on the ``llama`` family.
 Classes: ``<Type>ForCTC``, ``<Type>Model`` and ``<Type>ForSequenceClassification`` of the three speech types;
 ``Data2VecVisionForImageClassification`` and ``Data2VecVisionModel``; ``IJepaModel`` and
 ``IJepaForImageClassification``; ``LayoutLMForMaskedLM``, ``LayoutLMModel`` and LayoutLM's sequence-classification,
-token-classification and question-answering classes; ``EuroBertForMaskedLM`` and ``EuroBertModel``.
+token-classification and question-answering classes; ``EuroBertForMaskedLM`` and ``EuroBertModel``;
+``DebertaForMaskedLM``, ``DebertaModel`` and ``DebertaForSequenceClassification``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from __future__ import annotations
 from registry import ConfigReader, Params, Row, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import ATTENTION_BIAS_READS, ATTENTION_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE
+from registry.plugins.encoder_types import _name_list, _whole, bert_like_head
 from registry.plugins.hf_common import num_labels
 from registry.plugins.speech_model_types import (
     _ENCODER_READS,
@@ -96,6 +100,31 @@ def _layoutlm(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["layout"] = ("architectures", "layoutlm_qa")
 
 
+def _deberta_v1(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (DeBERTa v1): position rows only with ``position_biased_input``; with ``relative_attention``,
+    ``2 × max_relative_positions`` relative embedding rows (``max_position_embeddings`` when below 1) and the
+    projections ``pos_att_type`` names (c2p: ``pos_proj``, p2c: ``pos_q_proj``), as DebertaEncoder and
+    DisentangledSelfAttention build them; the talking heads (``talking_head``) are refused, not counted."""
+    d = params["d_model"][1]
+    defaults = DEFAULTS["deberta"]
+    positions = cfg.int("max_position_embeddings", defaults["max_position_embeddings"])
+    biased = cfg.bool("position_biased_input", defaults["position_biased_input"])
+    params["n_positions"] = ("position_biased_input", positions if biased else 0)
+    params["embedding_size"] = ("embedding_size", cfg.int("embedding_size", d))
+    if cls.endswith("ForSequenceClassification") and cfg.int("pooler_hidden_size", d) != d:
+        raise cfg.error("pooler_hidden_size", f"must be hidden_size ({d}): ContextPooler's dense layer is "
+                        "pooler_hidden_size wide and takes the hidden states, so the model could not run")  # fmt: skip
+    if cfg.bool("talking_head", False):
+        raise cfg.error("talking_head", "true adds talking-head projections this mapping does not count; refused "
+                        "rather than guessed")  # fmt: skip
+    max_relative = _whole(cfg, "max_relative_positions", defaults["max_relative_positions"])
+    attention_types = _name_list(cfg, "pos_att_type", defaults["pos_att_type"])
+    if cfg.bool("relative_attention", defaults["relative_attention"]):
+        params["relative_positions"] = ("relative_attention", 2 * (max_relative if max_relative >= 1 else positions))
+        params["pos_key_proj"] = ("pos_att_type", "c2p" in attention_types)
+        params["pos_query_proj"] = ("pos_att_type", "p2c" in attention_types)
+
+
 #: data2vec-audio's reads: wav2vec 2.0's, its positional convolutions a stack (no feat_extract_norm field).
 _DATA2VEC_AUDIO_READS = {
     **{k: v for k, v in _ENCODER_READS.items() if k != "feat_extract_norm"},
@@ -127,6 +156,14 @@ ROWS = (
         defaults=DEFAULTS["layoutlm"], fixed={"layout": "layoutlm"}, rules=(_layoutlm,),
         shape_free={"hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps"},
         description="LayoutLM: BERT with 2-D position embeddings of each token's box"),
+    Row("deberta", "encoder", ("DebertaForMaskedLM", "DebertaModel", "DebertaForSequenceClassification"),
+        reads={"vocab_size": "vocab_size", "d_model": "hidden_size", "n_layers": "num_hidden_layers",
+               "n_heads": "num_attention_heads", "d_ff": "intermediate_size", "type_vocab_size": "type_vocab_size",
+               "tie_word_embeddings": "tie_word_embeddings", "legacy_head": "legacy"},
+        defaults=DEFAULTS["deberta"], fixed={"layout": "deberta_v1"}, rules=(bert_like_head, _deberta_v1),
+        shape_free={"hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps",
+                    "pooler_dropout", "pooler_hidden_act", "pooler_hidden_size"},
+        description="DeBERTa (v1): disentangled attention, a fused projection with query and value biases"),
     Row("eurobert", "llama", ("EuroBertForMaskedLM", "EuroBertModel"),
         reads={**DECODER_READS, **ATTENTION_READS, **ATTENTION_BIAS_READS, "mlp_bias": "mlp_bias",
                "lm_head_bias": "mlp_bias"},
@@ -145,6 +182,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map data2vec-audio, data2vec-vision, eurobert, ijepa, layoutlm, unispeech and unispeech-sat."""
+    """Map data2vec-audio, data2vec-vision, deberta, eurobert, ijepa, layoutlm, unispeech and unispeech-sat."""
     for row in ROWS:
         register(row)
