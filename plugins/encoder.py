@@ -1,7 +1,8 @@
 """Encoder: BERT-like bidirectional transformers with independent switches (the ``encoder`` family).
 
 One family for RoBERTa (XLM-RoBERTa, CamemBERT), DistilBERT, ALBERT, DeBERTa (v1, v2/v3), ModernBERT
-(and its causal ModernBERT-Decoder), ELECTRA, BigBird, BertGeneration, MPNet, RoFormer and LayoutLM. What
+(and its causal ModernBERT-Decoder), ELECTRA, BigBird, BertGeneration, MPNet, RoFormer, LayoutLM and
+Nomic BERT. What
 differs between them is mostly data: ``layout`` only chooses the tensor names of that
 implementation's Hugging Face classes (:data:`LAYOUTS`); the shapes come from switches
 that any layout may use where its implementation has the piece:
@@ -131,7 +132,8 @@ def _layer(p: EncoderParams, lay: Layout, first: bool) -> list:
     for on, name, bias in ((p.pos_key_proj, lay.pos_key, lay.pos_key_bias), (p.pos_query_proj, lay.pos_query, True)):
         if on:  # DeBERTa's projections of the relative embeddings
             attention.append(_linear(name, d, d, bias=bias, component="attention"))
-    ff = FeedForward(d_model=d, d_ff=p.d_ff, bias=p.mlp_bias, gated=lay.glu, fused_gate_up=lay.glu, names=lay.ff)
+    ff = FeedForward(d_model=d, d_ff=p.d_ff, bias=p.mlp_bias, gated=lay.glu, fused_gate_up="gate_up" in lay.ff,
+                     names=lay.ff)  # fmt: skip
     attn_norm = LayerNorm(name=lay.attn_norm, dim=d, bias=p.norm_bias)
     ff_norm = LayerNorm(name=lay.ff_norm, dim=d, bias=p.norm_bias)
     if lay.pre_norm:  # the first layer's attention takes the normalised embeddings as they are

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 LayoutName = Literal[
     "roberta", "distilbert", "albert", "deberta", "modernbert", "electra", "big_bird", "bert_generation",
-    "modernbert_decoder", "mpnet", "roformer", "layoutlm", "layoutlm_qa", "deberta_v1",
+    "modernbert_decoder", "mpnet", "roformer", "layoutlm", "layoutlm_qa", "deberta_v1", "nomic_bert",
 ]
 
 #: The family's switches that only some layouts have (each layout lists the ones it has).
@@ -43,6 +43,7 @@ class Layout:
     ``project`` the embedding projection (placed ``project_at`` the embeddings, the base
     model or the encoder; ``always_project``: even when the widths are equal);
     ``norm_after_project``: the embedding norm is ``d_model`` wide, after the projection;
+    ``glu``: a gated feed-forward (its gate and up projections one tensor when ``ff`` names ``gate_up``);
     ``pre_norm``: norms before attention and feed-forward, none before the first layer's
     attention (ModernBERT); ``shared``: layers in groups of shared tensors (ALBERT);
     the ``head_*`` names are the MLM head's (``head_bias``: the parameter that holds the
@@ -226,4 +227,17 @@ LAYOUTS["deberta_v1"] = replace(
     qv_bias=("attention.self.q_bias", "attention.self.v_bias"), pos_key="attention.self.pos_proj", pos_key_bias=False,
     pos_query="attention.self.pos_q_proj",
     switches=LAYOUTS["deberta"].switches - {"rel_norm", "conv_kernel_size", "conv_groups"},
+)  # fmt: skip
+#: Nomic BERT (``modeling_nomic_bert.py``, transformers' own port): post-norm layers of Llama's names (no biases,
+#: a gated MLP of separate gate and up projections), rotary positions (no table), no encoder module; BERT's MLM head
+#: (its norm ``layer_norm``); the pooler only on the sequence classifier, whose labels projection reads it.
+LAYOUTS["nomic_bert"] = Layout(
+    prefix="nomic_bert",
+    attn={"q": "self_attn.q_proj", "k": "self_attn.k_proj", "v": "self_attn.v_proj", "o": "self_attn.o_proj"},
+    ff={"gate": "mlp.gate_proj", "up": "mlp.up_proj", "down": "mlp.down_proj"}, glu=True,
+    attn_norm="post_attention_layernorm", ff_norm="post_mlp_layernorm", head_dense="cls.predictions.transform.dense",
+    head_norm="cls.predictions.transform.layer_norm", decoder="cls.predictions.decoder",
+    head_bias="cls.predictions.bias", encoder="", layers="layers", pooler="pooler.dense", cls_out="classifier",
+    switches=frozenset({"attention_bias", "mlp_bias", "n_labels"}),
+    fixed={"n_positions": 0, "attention_bias": False, "mlp_bias": False},
 )  # fmt: skip

@@ -153,6 +153,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'nemotron': 'registry.plugins.nemotron',
     'nemotron_h': 'registry.plugins.hybrid_model_types',
     'nllb-moe': 'registry.plugins.types_seq2seq_more',
+    'nomic_bert': 'registry.plugins.types_dino',
     'olmo': 'registry.plugins.dense_model_types',
     'olmo2': 'registry.plugins.llama_model_types',
     'olmo3': 'registry.plugins.dense_model_types',

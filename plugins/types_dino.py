@@ -1,6 +1,6 @@
 """Hugging Face model types built from families registry already has, as rows of data: data2vec-audio,
 unispeech and unispeech-sat on the ``speech-encoder`` family; data2vec-vision and ijepa on the ``vision``
-family; deberta and layoutlm on the ``encoder`` family; eurobert on the ``llama`` family.
+family; deberta, layoutlm and nomic_bert on the ``encoder`` family; eurobert on the ``llama`` family.
 
 * ``unispeech`` (``modeling_unispeech.py``) and ``unispeech-sat`` (``modeling_unispeech_sat.py``): wav2vec 2.0's
   encoder, tensor for tensor, under ``unispeech.`` / ``unispeech_sat.`` (UniSpeech-SAT's mask vector whatever the
@@ -19,6 +19,9 @@ family; deberta and layoutlm on the ``encoder`` family; eurobert on the ``llama`
   (``max_2d_position_embeddings`` rows each) and the pooler on every class.
 * ``deberta`` (``modeling_deberta.py``): DeBERTa-v2's encoder without its relative-embedding norm and convolution,
   the attention a fused ``in_proj`` without bias beside ``q_bias`` and ``v_bias``, ``pos_proj`` without bias.
+* ``nomic_bert`` (``modeling_nomic_bert.py``): a post-norm encoder of Llama-named layers without biases (a gated
+  MLP), rotary positions, BERT's MLM head; the remote-code era fields of the published configs (``n_embd``,
+  ``qkv_proj_bias``, the MoE fields of v2-moe, ...) are ignored by transformers' port, and here.
 * ``eurobert`` (``modeling_eurobert.py``): Llama's layers and names (attention and MLP biases switchable), used as a
   bidirectional encoder (no tensors of its own); EuroBertForMaskedLM's ``lm_head`` has a bias with ``mlp_bias``.
   Its classification classes (a pooling head of their own) are not mapped.
@@ -27,7 +30,8 @@ Classes: ``<Type>ForCTC``, ``<Type>Model`` and ``<Type>ForSequenceClassification
 ``Data2VecVisionForImageClassification`` and ``Data2VecVisionModel``; ``IJepaModel`` and
 ``IJepaForImageClassification``; ``LayoutLMForMaskedLM``, ``LayoutLMModel`` and LayoutLM's sequence-classification,
 token-classification and question-answering classes; ``EuroBertForMaskedLM`` and ``EuroBertModel``;
-``DebertaForMaskedLM``, ``DebertaModel`` and ``DebertaForSequenceClassification``.
+``DebertaForMaskedLM``, ``DebertaModel`` and ``DebertaForSequenceClassification``; ``NomicBertModel``, its MLM
+class and its sequence- and token-classification classes.
 """
 
 from __future__ import annotations
@@ -125,6 +129,34 @@ def _deberta_v1(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["pos_query_proj"] = ("pos_att_type", "p2c" in attention_types)
 
 
+def _nomic_bert(cfg: ConfigReader, cls: str, params: Params) -> tuple[str, ...]:
+    """Rule (Nomic BERT): the MLM head of NomicBertForMaskedLM; the labels projection of the classifiers, on the
+    pooler (built with ``add_pooling_layer=True``) for sequence classification, on every token for token
+    classification; ``head_dim`` other than ``hidden_size / num_attention_heads`` is refused, not guessed (the
+    encoder family's attention is ``hidden_size`` wide), and so is an odd head dimension above 4 (transformers'
+    RoPE validation refuses it); a note when the file names experts (nomic-embed-text-v2-moe's
+    remote-code MoE, which transformers' port does not build)."""
+    d, heads = params["d_model"][1], params["n_heads"][1]
+    head_dim = cfg.int("head_dim", None, nullable=True)
+    if head_dim is not None and head_dim * heads != d:
+        raise cfg.error("head_dim", f"{head_dim} × {heads} heads is not hidden_size ({d}): attention of another "
+                        "width than the model's is not counted by this mapping; refused rather than guessed")  # fmt: skip
+    if d // heads > 4 and (d // heads) % 2:  # transformers' validate_rope lets tiny test heads (<= 4) through
+        raise cfg.error("num_attention_heads", f"gives an odd head dimension ({d} / {heads}): the rotary positions "
+                        "need an even one (transformers refuses the config)")  # fmt: skip
+    head = "mlm" if cls.endswith("ForMaskedLM") else "none" if cls.endswith("Model") else "classifier"
+    params["head"] = ("architectures", head)
+    params["pooler"] = ("architectures", cls.endswith("ForSequenceClassification"))
+    if head == "classifier":
+        params["n_labels"] = num_labels(cfg)
+    experts = cfg.raw("num_experts")
+    if isinstance(experts, int) and not isinstance(experts, bool) and experts > 0:
+        return (f"num_experts: {experts}: the remote-code model (trust_remote_code) has mixture-of-experts layers that "
+                "transformers' nomic_bert does not build: counted as transformers builds the file, dense, which is "
+                "not the checkpoint's model",)  # fmt: skip
+    return ()
+
+
 #: data2vec-audio's reads: wav2vec 2.0's, its positional convolutions a stack (no feat_extract_norm field).
 _DATA2VEC_AUDIO_READS = {
     **{k: v for k, v in _ENCODER_READS.items() if k != "feat_extract_norm"},
@@ -171,6 +203,19 @@ ROWS = (
         # the pooling of the classification classes (not mapped); the encoder's bidirectional mask has no tensors
         shape_free=frozenset(DECODER_SHAPE_FREE) | {"classifier_pooling", "hidden_dropout", "mask_token_id"},
         description="EuroBERT: Llama's layers as a bidirectional encoder, a masked-LM head"),
+    Row("nomic_bert", "encoder",
+        ("NomicBertModel", "NomicBertForMaskedLM", "NomicBertForSequenceClassification",
+         "NomicBertForTokenClassification"),
+        reads={"vocab_size": "vocab_size", "d_model": "hidden_size", "n_layers": "num_hidden_layers",
+               "n_heads": "num_attention_heads", "d_ff": "intermediate_size", "type_vocab_size": "type_vocab_size",
+               "tie_word_embeddings": "tie_word_embeddings"},
+        # tie_word_embeddings: a class attribute of NomicBertConfig (True), not one of its fields
+        defaults={**DEFAULTS["nomic_bert"], "tie_word_embeddings": True}, rules=(_nomic_bert,),
+        fixed={"layout": "nomic_bert", "n_positions": 0, "attention_bias": False, "mlp_bias": False},
+        # rotary positions: max_position_embeddings and rope_parameters size no table
+        shape_free={"hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps",
+                    "classifier_dropout", "max_position_embeddings", "rope_parameters"},
+        description="Nomic BERT: post-norm encoder, rotary positions, gated MLP, no biases"),
     Row("ijepa", "vision", ("IJepaModel", "IJepaForImageClassification"),
         reads={**VISION_READS, "d_ff": "intermediate_size", "qkv_bias": "qkv_bias"}, defaults=DEFAULTS["ijepa"],
         fixed={"layout": "ijepa", "class_token": False}, rules=(_ijepa,),
@@ -182,6 +227,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map data2vec-audio, data2vec-vision, deberta, eurobert, ijepa, layoutlm, unispeech and unispeech-sat."""
+    """Map data2vec-audio, data2vec-vision, deberta, eurobert, ijepa, layoutlm, nomic_bert, unispeech and unispeech-sat."""
     for row in ROWS:
         register(row)

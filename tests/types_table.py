@@ -849,6 +849,13 @@ ROWS: list[Row] = [
                   R({"encoder_sparse_step": -1}, "encoder_sparse_step", "must be >= 0"),
                   R({"d_model": 2, "encoder_attention_heads": 1, "decoder_attention_heads": 1}, "d_model",
                     "sinusoidal"))),
+    Row("nomic_bert", ("NomicBertModel", "NomicBertForMaskedLM", "NomicBertForSequenceClassification",
+                       "NomicBertForTokenClassification"),
+        {**ENCODER, **LABELS, "type_vocab_size": ints(1, 3), "head_dim": Optional(computed(
+            lambda v: v["hidden_size"] // v["num_attention_heads"])), "max_position_embeddings": ints(1, 40)},
+        refusal_base="nomic-embed-text-v1.5",
+        refusals=(R({"head_dim": 32}, "head_dim", "refused"),
+                  R({"architectures": ["NomicBertForQuestionAnswering"]}, "architectures", "is not supported"))),
     Row("olmo", lm("Olmo"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
                               "hidden_act": Optional(ACTIVATIONS)}),
     Row("olmo2", lm("Olmo2"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS}, droppable=SPARSE),
