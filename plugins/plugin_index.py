@@ -230,6 +230,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'wavlm': 'registry.plugins.speech_model_types',
     'whisper': 'registry.plugins.speech_model_types',
     'xglm': 'registry.plugins.classic_model_types',
+    'xlm': 'registry.plugins.types_dino',
     'xlm-roberta': 'registry.plugins.encoder_types',
     'youtu': 'registry.plugins.types_2026_more',
     'zamba2': 'registry.plugins.hybrid_model_types',

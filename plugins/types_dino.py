@@ -1,6 +1,7 @@
 """Hugging Face model types built from families registry already has, as rows of data: data2vec-audio,
 unispeech and unispeech-sat on the ``speech-encoder`` family; data2vec-vision and ijepa on the ``vision``
-family; deberta, layoutlm and nomic_bert on the ``encoder`` family; eurobert on the ``llama`` family.
+family; deberta, layoutlm and nomic_bert on the ``encoder`` family; eurobert on the ``llama`` family; xlm on its
+own family (:mod:`registry.plugins.xlm`, built of existing blocks).
 
 * ``unispeech`` (``modeling_unispeech.py``) and ``unispeech-sat`` (``modeling_unispeech_sat.py``): wav2vec 2.0's
   encoder, tensor for tensor, under ``unispeech.`` / ``unispeech_sat.`` (UniSpeech-SAT's mask vector whatever the
@@ -22,6 +23,8 @@ family; deberta, layoutlm and nomic_bert on the ``encoder`` family; eurobert on 
 * ``nomic_bert`` (``modeling_nomic_bert.py``): a post-norm encoder of Llama-named layers without biases (a gated
   MLP), rotary positions, BERT's MLM head; the remote-code era fields of the published configs (``n_embd``,
   ``qkv_proj_bias``, the MoE fields of v2-moe, ...) are ignored by transformers' port, and here.
+* ``xlm`` (``modeling_xlm.py``): see :mod:`registry.plugins.xlm`; the adaptive-softmax head (``asm``) and the
+  SQuAD and multiple-choice classes are not mapped.
 * ``eurobert`` (``modeling_eurobert.py``): Llama's layers and names (attention and MLP biases switchable), used as a
   bidirectional encoder (no tensors of its own); EuroBertForMaskedLM's ``lm_head`` has a bias with ``mlp_bias``.
   Its classification classes (a pooling head of their own) are not mapped.
@@ -31,7 +34,8 @@ Classes: ``<Type>ForCTC``, ``<Type>Model`` and ``<Type>ForSequenceClassification
 ``IJepaForImageClassification``; ``LayoutLMForMaskedLM``, ``LayoutLMModel`` and LayoutLM's sequence-classification,
 token-classification and question-answering classes; ``EuroBertForMaskedLM`` and ``EuroBertModel``;
 ``DebertaForMaskedLM``, ``DebertaModel`` and ``DebertaForSequenceClassification``; ``NomicBertModel``, its MLM
-class and its sequence- and token-classification classes.
+class and its sequence- and token-classification classes; ``XLMWithLMHeadModel``, ``XLMModel``,
+``XLMForSequenceClassification`` and ``XLMForTokenClassification``.
 """
 
 from __future__ import annotations
@@ -157,6 +161,40 @@ def _nomic_bert(cfg: ConfigReader, cls: str, params: Params) -> tuple[str, ...]:
     return ()
 
 
+def _xlm(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (XLM): the head of the class (XLMWithLMHeadModel's projection, refused with the adaptive softmax
+    ``asm``; XLMForSequenceClassification's summary projection, ``num_labels`` wide with ``summary_proj_to_labels``
+    and labels, else ``hidden_size``, none without ``summary_use_proj``; XLMForTokenClassification's classifier);
+    the language table with several languages and ``use_lang_emb``; ``is_encoder`` false and the ``attn`` summary
+    are refused, as transformers refuses them (NotImplementedError)."""
+    defaults = DEFAULTS["xlm"]
+    if not cfg.bool("is_encoder", defaults["is_encoder"]):
+        raise cfg.error("is_encoder", "false: transformers' XLMModel can only be an encoder (NotImplementedError)")
+    langs = cfg.int("n_langs", defaults["n_langs"], minimum=1)
+    by_language = cfg.bool("use_lang_emb", defaults["use_lang_emb"])  # read whatever n_langs says
+    params["n_langs"] = ("n_langs", langs if langs > 1 and by_language else 0)
+    summary = cfg.raw("summary_type", defaults["summary_type"])  # the summary's fields, read for every class
+    to_labels = cfg.bool("summary_proj_to_labels", defaults["summary_proj_to_labels"])
+    projected = cfg.bool("summary_use_proj", defaults["summary_use_proj"])
+    if cls == "XLMWithLMHeadModel":
+        if cfg.bool("asm", defaults["asm"]):
+            raise cfg.error("asm", "true: the adaptive softmax head is not counted by this mapping; refused rather "
+                            "than guessed")  # fmt: skip
+        params["head"] = ("architectures", "lm")
+    elif cls == "XLMForSequenceClassification":
+        if summary == "attn":
+            raise cfg.error("summary_type", "'attn' is not implemented by transformers (NotImplementedError)")
+        labels = num_labels(cfg)
+        width = labels if to_labels and labels[1] > 0 else ("hidden_size", params["d_model"][1])
+        params["head"] = ("architectures", "summary")
+        params["summary_dim"] = width if projected else ("summary_use_proj", 0)
+    elif cls == "XLMForTokenClassification":
+        params["head"] = ("architectures", "classifier")
+        params["n_labels"] = num_labels(cfg)
+    else:
+        params["head"] = ("architectures", "none")
+
+
 #: data2vec-audio's reads: wav2vec 2.0's, its positional convolutions a stack (no feat_extract_norm field).
 _DATA2VEC_AUDIO_READS = {
     **{k: v for k, v in _ENCODER_READS.items() if k != "feat_extract_norm"},
@@ -216,6 +254,18 @@ ROWS = (
         shape_free={"hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps",
                     "classifier_dropout", "max_position_embeddings", "rope_parameters"},
         description="Nomic BERT: post-norm encoder, rotary positions, gated MLP, no biases"),
+    Row("xlm", "xlm", ("XLMWithLMHeadModel", "XLMModel", "XLMForSequenceClassification", "XLMForTokenClassification"),
+        reads={"vocab_size": "vocab_size|n_words", "d_model": "emb_dim|hidden_size",
+               "n_layers": "n_layers|num_hidden_layers", "n_heads": "n_heads|num_attention_heads",
+               "n_positions": "max_position_embeddings",
+               "tie_word_embeddings": "tie_word_embeddings"},
+        defaults=DEFAULTS["xlm"], rules=(_xlm,),
+        # dropouts, initialisation, token ids, generation and the SQuAD head's sizes (XLMForQuestionAnswering: not
+        # mapped); sinusoidal_embeddings only fills the position table; causal masks change no shape
+        shape_free={"attention_dropout", "dropout", "embed_init_std", "init_std", "layer_norm_eps", "gelu_activation",
+                    "sinusoidal_embeddings", "causal", "lang_id", "mask_index", "mask_token_id", "unk_index",
+                    "start_n_top", "end_n_top", "summary_activation", "summary_first_dropout", "summary_last_dropout"},
+        description="XLM: post-norm encoder with language embeddings (layers held as parallel lists)"),
     Row("ijepa", "vision", ("IJepaModel", "IJepaForImageClassification"),
         reads={**VISION_READS, "d_ff": "intermediate_size", "qkv_bias": "qkv_bias"}, defaults=DEFAULTS["ijepa"],
         fixed={"layout": "ijepa", "class_token": False}, rules=(_ijepa,),
@@ -227,6 +277,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map data2vec-audio, data2vec-vision, deberta, eurobert, ijepa, layoutlm, nomic_bert, unispeech and unispeech-sat."""
+    """Map data2vec-audio, data2vec-vision, deberta, eurobert, ijepa, layoutlm, nomic_bert, unispeech, unispeech-sat and xlm."""
     for row in ROWS:
         register(row)
