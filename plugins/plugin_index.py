@@ -215,6 +215,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'stablelm': 'registry.plugins.llama_model_types',
     'starcoder2': 'registry.plugins.gpt_style_model_types',
     'swin': 'registry.plugins.types_vision_more',
+    'swinv2': 'registry.plugins.types_dino',
     'switch_transformers': 'registry.plugins.types_seq2seq_more',
     't5': 'registry.plugins.encoder_decoder_types',
     'umt5': 'registry.plugins.encoder_decoder_types',

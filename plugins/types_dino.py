@@ -1,6 +1,6 @@
 """Hugging Face model types built from families registry already has, as rows of data: data2vec-audio,
 unispeech and unispeech-sat on the ``speech-encoder`` family; data2vec-vision and ijepa on the ``vision``
-family; deberta, layoutlm and nomic_bert on the ``encoder`` family; eurobert on the ``llama`` family; xlm on its
+family; swinv2 on the ``swin`` family; deberta, layoutlm and nomic_bert on the ``encoder`` family; eurobert on the ``llama`` family; xlm on its
 own family (:mod:`registry.plugins.xlm`, built of existing blocks).
 
 * ``unispeech`` (``modeling_unispeech.py``) and ``unispeech-sat`` (``modeling_unispeech_sat.py``): wav2vec 2.0's
@@ -23,6 +23,8 @@ own family (:mod:`registry.plugins.xlm`, built of existing blocks).
 * ``nomic_bert`` (``modeling_nomic_bert.py``): a post-norm encoder of Llama-named layers without biases (a gated
   MLP), rotary positions, BERT's MLM head; the remote-code era fields of the published configs (``n_embd``,
   ``qkv_proj_bias``, the MoE fields of v2-moe, ...) are ignored by transformers' port, and here.
+* ``swinv2`` (``modeling_swinv2.py``): the swin family's ``version = 2`` (see :mod:`registry.plugins.swin`);
+  Swinv2ForMaskedImageModeling is not mapped.
 * ``xlm`` (``modeling_xlm.py``): see :mod:`registry.plugins.xlm`; the adaptive-softmax head (``asm``) and the
   SQuAD and multiple-choice classes are not mapped.
 * ``eurobert`` (``modeling_eurobert.py``): Llama's layers and names (attention and MLP biases switchable), used as a
@@ -35,7 +37,8 @@ Classes: ``<Type>ForCTC``, ``<Type>Model`` and ``<Type>ForSequenceClassification
 token-classification and question-answering classes; ``EuroBertForMaskedLM`` and ``EuroBertModel``;
 ``DebertaForMaskedLM``, ``DebertaModel`` and ``DebertaForSequenceClassification``; ``NomicBertModel``, its MLM
 class and its sequence- and token-classification classes; ``XLMWithLMHeadModel``, ``XLMModel``,
-``XLMForSequenceClassification`` and ``XLMForTokenClassification``.
+``XLMForSequenceClassification`` and ``XLMForTokenClassification``; ``Swinv2ForImageClassification`` and
+``Swinv2Model``.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ from registry.plugins.speech_model_types import (
     _architecture,
     _speech_encoder,
 )
-from registry.plugins.types_vision_more import _BEIT_READS, _BEIT_SHAPE_FREE, _layer_scale
+from registry.plugins.types_vision_more import _BACKBONE_SHAPE_FREE, _BEIT_READS, _BEIT_SHAPE_FREE, _layer_scale, _swin
 from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE, _labels
 
 #: The pre-training heads' fields of UniSpeech and UniSpeech-SAT (their pre-training classes are not mapped).
@@ -266,6 +269,15 @@ ROWS = (
                     "sinusoidal_embeddings", "causal", "lang_id", "mask_index", "mask_token_id", "unk_index",
                     "start_n_top", "end_n_top", "summary_activation", "summary_first_dropout", "summary_last_dropout"},
         description="XLM: post-norm encoder with language embeddings (layers held as parallel lists)"),
+    Row("swinv2", "swin", ("Swinv2ForImageClassification", "Swinv2Model"),
+        reads={"embed_dim": "embed_dim", "depths": "depths", "num_heads": "num_heads", "window_size": "window_size",
+               "mlp_ratio": "mlp_ratio", "qkv_bias": "qkv_bias", "absolute_positions": "use_absolute_embeddings",
+               "patch_size": "patch_size", "n_channels": "num_channels"},
+        defaults=DEFAULTS["swinv2"], fixed={"version": 2}, rules=(_swin,),
+        # hidden_size and num_layers: derived from embed_dim and depths; pretrained_window_sizes: buffers only
+        shape_free=VISION_SHAPE_FREE | _BACKBONE_SHAPE_FREE | {"encoder_stride", "hidden_size", "num_layers",
+                                                               "pretrained_window_sizes"},
+        description="Swin Transformer V2: scaled cosine attention, continuous position bias, post-norm"),
     Row("ijepa", "vision", ("IJepaModel", "IJepaForImageClassification"),
         reads={**VISION_READS, "d_ff": "intermediate_size", "qkv_bias": "qkv_bias"}, defaults=DEFAULTS["ijepa"],
         fixed={"layout": "ijepa", "class_token": False}, rules=(_ijepa,),
@@ -277,6 +289,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map data2vec-audio, data2vec-vision, deberta, eurobert, ijepa, layoutlm, nomic_bert, unispeech, unispeech-sat and xlm."""
+    """Map data2vec-audio, data2vec-vision, deberta, eurobert, ijepa, layoutlm, nomic_bert, swinv2, unispeech, unispeech-sat and xlm."""
     for row in ROWS:
         register(row)
