@@ -1,13 +1,13 @@
 """Hugging Face model types built from families registry already has, as rows of data: data2vec-audio,
 unispeech and unispeech-sat on the ``speech-encoder`` family; data2vec-vision and ijepa on the ``vision``
-family; swinv2 on the ``swin`` family; deberta, layoutlm and nomic_bert on the ``encoder`` family; eurobert on the ``llama`` family; xlm on its
-own family (:mod:`registry.plugins.xlm`, built of existing blocks).
+family; swinv2 on the ``swin`` family; deberta, layoutlm and nomic_bert on the ``encoder`` family; eurobert
+on the ``llama`` family; xlm on its own family (:mod:`registry.plugins.xlm`, built of existing blocks).
 
 * ``unispeech`` (``modeling_unispeech.py``) and ``unispeech-sat`` (``modeling_unispeech_sat.py``): wav2vec 2.0's
   encoder, tensor for tensor, under ``unispeech.`` / ``unispeech_sat.`` (UniSpeech-SAT's mask vector whatever the
-  masking probabilities); their pre-training classes (other heads
-  than wav2vec 2.0's) and the frame-classification and x-vector heads are not mapped, so the quantizer's and
-  those heads' fields change no shape of the mapped classes.
+  masking probabilities); their pre-training classes (other heads than wav2vec 2.0's) and the
+  frame-classification and x-vector heads are not mapped, so the quantizer's and those heads' fields change no
+  shape of the mapped classes.
 * ``data2vec-audio`` (``modeling_data2vec_audio.py``): a LayerNorm on every feature-encoder convolution (no
   ``feat_extract_norm`` option) and, in place of the weight-normalised positional convolution, a stack of
   ``num_conv_pos_embeddings`` plain grouped convolutions of kernel ``conv_pos_kernel_size``.
@@ -44,10 +44,11 @@ class and its sequence- and token-classification classes; ``XLMWithLMHeadModel``
 from __future__ import annotations
 
 from registry import ConfigReader, Params, Row, hookimpl
-from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.hf_common import ATTENTION_BIAS_READS, ATTENTION_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE
 from registry.plugins.encoder_types import _name_list, _whole, bert_like_head
-from registry.plugins.hf_common import num_labels
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.hf_common import (
+    ATTENTION_BIAS_READS, ATTENTION_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, num_labels,
+)  # fmt: skip
 from registry.plugins.speech_model_types import (
     _ENCODER_READS,
     _ENCODER_SHAPE_FREE,
