@@ -5,9 +5,8 @@ on the ``llama`` family; xlm on its own family (:mod:`registry.plugins.xlm`, bui
 
 * ``unispeech`` (``modeling_unispeech.py``) and ``unispeech-sat`` (``modeling_unispeech_sat.py``): wav2vec 2.0's
   encoder, tensor for tensor, under ``unispeech.`` / ``unispeech_sat.`` (UniSpeech-SAT's mask vector whatever the
-  masking probabilities); their pre-training classes (other heads than wav2vec 2.0's) and the
-  frame-classification and x-vector heads are not mapped, so the quantizer's and those heads' fields change no
-  shape of the mapped classes.
+  masking probabilities); their pre-training classes with their own heads (the family's ``pretraining_head``);
+  the frame-classification and x-vector heads are not mapped.
 * ``data2vec-audio`` (``modeling_data2vec_audio.py``): a LayerNorm on every feature-encoder convolution (no
   ``feat_extract_norm`` option) and, in place of the weight-normalised positional convolution, a stack of
   ``num_conv_pos_embeddings`` plain grouped convolutions of kernel ``conv_pos_kernel_size``.
@@ -31,7 +30,8 @@ on the ``llama`` family; xlm on its own family (:mod:`registry.plugins.xlm`, bui
   bidirectional encoder (no tensors of its own); EuroBertForMaskedLM's ``lm_head`` has a bias with ``mlp_bias``.
   Its classification classes (a pooling head of their own) are not mapped.
 
-Classes: ``<Type>ForCTC``, ``<Type>Model`` and ``<Type>ForSequenceClassification`` of the three speech types;
+Classes: ``<Type>ForCTC``, ``<Type>Model`` and ``<Type>ForSequenceClassification`` of the three speech types,
+``UniSpeechForPreTraining`` and ``UniSpeechSatForPreTraining``;
 ``Data2VecVisionForImageClassification`` and ``Data2VecVisionModel``; ``IJepaModel`` and
 ``IJepaForImageClassification``; ``LayoutLMForMaskedLM``, ``LayoutLMModel`` and LayoutLM's sequence-classification,
 token-classification and question-answering classes; ``EuroBertForMaskedLM`` and ``EuroBertModel``;
@@ -60,8 +60,8 @@ from registry.plugins.speech_model_types import (
 from registry.plugins.types_vision_more import _BACKBONE_SHAPE_FREE, _BEIT_READS, _BEIT_SHAPE_FREE, _layer_scale, _swin
 from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE, _labels
 
-#: The pre-training heads' fields of UniSpeech and UniSpeech-SAT (their pre-training classes are not mapped).
-_PRETRAINING_SHAPE_FREE = frozenset({*_QUANTIZER_READS.values(), "num_ctc_classes", "replace_prob", "num_clusters"})
+#: UniSpeech's pre-training fields that change no shape (the share of features replaced by quantized ones).
+_PRETRAINING_SHAPE_FREE = frozenset({"replace_prob"})
 
 
 def _mask_vector_always(cfg: ConfigReader, cls: str, params: Params) -> None:
@@ -70,10 +70,12 @@ def _mask_vector_always(cfg: ConfigReader, cls: str, params: Params) -> None:
     params["masked_spec_embed"] = ("mask_time_prob", True)
 
 
-def _speech_row(name: str, prefix: str, reads: dict, *rules, fixed=None, shape_free=frozenset(), about: str) -> Row:
-    """A speech-encoder row: the CTC head, the bare model and sequence classification."""
+def _speech_row(name: str, prefix: str, reads: dict, *rules, fixed=None, shape_free=frozenset(), about: str,
+                pretraining: bool = False) -> Row:  # fmt: skip
+    """A speech-encoder row: the CTC head, the bare model, sequence classification (and pre-training)."""
+    classes = (f"{prefix}ForCTC", f"{prefix}Model", f"{prefix}ForSequenceClassification")
     return Row(
-        name, "speech-encoder", (f"{prefix}ForCTC", f"{prefix}Model", f"{prefix}ForSequenceClassification"),
+        name, "speech-encoder", (*classes, *((f"{prefix}ForPreTraining",) if pretraining else ())),
         reads=reads, defaults=DEFAULTS[name], fixed={"base_name": name.replace("-", "_"), **(fixed or {})},
         rules=(_architecture, _speech_encoder(name), *rules), shape_free=_ENCODER_SHAPE_FREE | shape_free,
         description=about, audio=CONV_FRAMES,
@@ -207,9 +209,11 @@ _DATA2VEC_AUDIO_READS = {
 
 #: Every row of this plugin (the module's docstring says what each adds).
 ROWS = (
-    _speech_row("unispeech", "UniSpeech", _ENCODER_READS, shape_free=_PRETRAINING_SHAPE_FREE,
+    _speech_row("unispeech", "UniSpeech", {**_ENCODER_READS, **_QUANTIZER_READS, "n_ctc_classes": "num_ctc_classes"},
+                fixed={"pretraining_head": "unispeech"}, shape_free=_PRETRAINING_SHAPE_FREE, pretraining=True,
                 about="UniSpeech: wav2vec 2.0's feature encoder and transformer encoder over raw audio"),
-    _speech_row("unispeech-sat", "UniSpeechSat", _ENCODER_READS, _mask_vector_always, shape_free=_PRETRAINING_SHAPE_FREE,
+    _speech_row("unispeech-sat", "UniSpeechSat", {**_ENCODER_READS, **_QUANTIZER_READS, "n_clusters": "num_clusters"},
+                _mask_vector_always, fixed={"pretraining_head": "unispeech_sat"}, pretraining=True,
                 about="UniSpeech-SAT: wav2vec 2.0's feature encoder and transformer encoder over raw audio"),
     _speech_row("data2vec-audio", "Data2VecAudio", _DATA2VEC_AUDIO_READS, fixed={"feat_extract_norm": "layer"},
                 about="data2vec-audio: conv feature encoder (a norm on every layer), stacked positional convolutions, "
