@@ -37,6 +37,7 @@ FAMILY_MODULES: dict[str, str] = {
     "zamba2": "registry.plugins.zamba2",
     "rwkv": "registry.plugins.rwkv",
     "encoder": "registry.plugins.encoder",
+    "xlm": "registry.plugins.xlm",
     "whisper": "registry.plugins.whisper",
     "speech-encoder": "registry.plugins.speech_encoder",
     "parakeet": "registry.plugins.parakeet",

@@ -1,8 +1,9 @@
 """Encoder: BERT-like bidirectional transformers with independent switches (the ``encoder`` family).
 
 One family for RoBERTa (XLM-RoBERTa, CamemBERT, Data2VecText; the pre-norm RoBERTa-PreLayerNorm and
-XLM-RoBERTa-XL), DistilBERT, ALBERT, DeBERTa-v2/v3, ModernBERT (and its causal ModernBERT-Decoder),
-ELECTRA, BigBird, BertGeneration, MPNet, RoFormer, ERNIE (1.0-3.0), Megatron-BERT, RemBERT and RoCBert. What
+XLM-RoBERTa-XL), DistilBERT, ALBERT, DeBERTa (v1, v2/v3), ModernBERT (and its causal ModernBERT-Decoder),
+ELECTRA, BigBird, BertGeneration, MPNet, RoFormer, ERNIE (1.0-3.0), Megatron-BERT, RemBERT, RoCBert,
+LayoutLM and Nomic BERT. What
 differs between them is mostly data: ``layout`` only chooses the tensor names of that
 implementation's Hugging Face classes (:data:`LAYOUTS`); the shapes come from switches
 that any layout may use where its implementation has the piece:
@@ -24,6 +25,8 @@ that any layout may use where its implementation has the piece:
 * disentangled attention (DeBERTa): ``relative_positions`` rows of relative embeddings,
   ``rel_norm``, ``pos_key_proj`` / ``pos_query_proj`` (c2p / p2c without ``share_att_key``),
   ``conv_kernel_size`` / ``conv_groups`` (the convolution beside the first layer);
+* ``positions_2d`` (LayoutLM): four more position tables (``x_``, ``y_``, ``h_``, ``w_position_embeddings``)
+  of a token's bounding box;
 * ``sinusoidal_table`` (RoFormer): the rows of the frozen sinusoidal table its rotary
   positions come from, head-dim wide, held by the encoder (a parameter, as transformers counts it);
 * relative position bias (MPNet): ``relative_buckets`` rows of one bias per head, held once
@@ -32,8 +35,8 @@ that any layout may use where its implementation has the piece:
   decoder take it (``output_embedding_size``);
 * the class: ``head`` (none, the masked-LM head, the pre-training heads: ALBERT's
   sentence-order classifier of ``n_labels``, ELECTRA's discriminator; or the sequence-
-  classification head of ``n_labels``: a hidden -> hidden dense, a norm where the layout has
-  one, the projection to the labels) and ``pooler``.
+  classification head of ``n_labels``: a hidden -> hidden dense where the layout has one (LayoutLM's
+  reads the pooler), a norm where the layout has one, the projection to the labels) and ``pooler``.
 
 MLM decoders are tied to the token embedding unless ``tie_word_embeddings`` is false.
 Where the implementation holds the decoder bias on the head (``lm_head.bias``,
@@ -113,6 +116,9 @@ class EncoderParams(FamilyParams):
     map_inputs_width: NonNegativeInt = Field(
         0, description="RoCBert: input width of map_inputs_layer, the projection of the tables concatenated (0: none)"
     )
+    positions_2d: NonNegativeInt = Field(
+        0, description="LayoutLM: rows of each of the four 2-D position tables of a token's box (x, y, h, w; 0: none)"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> EncoderParams:
@@ -137,12 +143,16 @@ def _linear(name: str, n_in: int, n_out: int, bias: bool = True, component: str 
 def _layer(p: EncoderParams, lay: Layout, first: bool) -> list:
     """The blocks of one layer, named as the layout names them (``first``: the first layer)."""
     d = p.d_model
-    attention = [Attention(d_model=d, n_heads=p.n_heads, bias=p.attention_bias and p.qkv_bias,
-                           out_bias=p.attention_bias, fused_qkv=lay.fused_qkv, names=lay.attn)]  # fmt: skip
-    for on, name in ((p.pos_key_proj, lay.pos_key), (p.pos_query_proj, lay.pos_query)):
+    qkv_bias = p.attention_bias and p.qkv_bias
+    attention: list = [Attention(d_model=d, n_heads=p.n_heads, bias=qkv_bias and not lay.qv_bias[0],
+                                 out_bias=p.attention_bias, fused_qkv=lay.fused_qkv, names=lay.attn)]  # fmt: skip
+    if qkv_bias and lay.qv_bias[0]:  # DeBERTa v1: query and value biases apart, none on the keys
+        attention += [Parameter(name=name, shape=(d,), component="attention") for name in lay.qv_bias]
+    for on, name, bias in ((p.pos_key_proj, lay.pos_key, lay.pos_key_bias), (p.pos_query_proj, lay.pos_query, True)):
         if on:  # DeBERTa's projections of the relative embeddings
-            attention.append(_linear(name, d, d, component="attention"))
-    ff = FeedForward(d_model=d, d_ff=p.d_ff, bias=p.mlp_bias, gated=lay.glu, fused_gate_up=lay.glu, names=lay.ff)
+            attention.append(_linear(name, d, d, bias=bias, component="attention"))
+    ff = FeedForward(d_model=d, d_ff=p.d_ff, bias=p.mlp_bias, gated=lay.glu, fused_gate_up="gate_up" in lay.ff,
+                     names=lay.ff)  # fmt: skip
     attn_norm = LayerNorm(name=lay.attn_norm, dim=d, bias=p.norm_bias)
     ff_norm = LayerNorm(name=lay.ff_norm, dim=d, bias=p.norm_bias)
     if lay.pre_norm:  # the first layer's attention takes the normalised embeddings as they are
@@ -179,6 +189,9 @@ def _base(p: EncoderParams, lay: Layout) -> list:
     embeddings: list = [Embedding(name=lay.word, num_embeddings=p.vocab_size, embedding_dim=e, role="token")]
     if p.n_positions:
         embeddings.append(Embedding(name="position_embeddings", num_embeddings=p.n_positions, embedding_dim=e, role="position"))
+    for axis in "xyhw" if p.positions_2d else "":  # LayoutLM: the box's corners (x, y) and its height and width
+        embeddings.append(Embedding(name=f"{axis}_position_embeddings", num_embeddings=p.positions_2d, embedding_dim=e,
+                                    role="position"))  # fmt: skip
     if p.type_vocab_size:
         embeddings.append(Embedding(name="token_type_embeddings", num_embeddings=p.type_vocab_size, embedding_dim=e, role="segment"))
     for name, rows, width in (("pronunciation_embed", p.pronunciation_vocab_size, p.pronunciation_embed_dim),
@@ -237,7 +250,7 @@ def _decoder(p: EncoderParams, lay: Layout, n_in: int, prefix: str) -> list:
 def _mlm_head(p: EncoderParams, lay: Layout, prefix: str) -> list:
     """The masked-LM head: a transform (to the embedding width where the layout says so), a norm, the decoder."""
     d = p.d_model
-    if p.layout == "deberta" and not p.legacy_head:  # logits from the token embedding itself: no decoder module
+    if "legacy_head" in lay.switches and not p.legacy_head:  # DeBERTa: logits from the token embedding itself
         return [
             _linear("lm_predictions.lm_head.dense", d, d, component="head"),
             LayerNorm(name="lm_predictions.lm_head.LayerNorm", dim=d),
@@ -261,7 +274,8 @@ def build(p: EncoderParams) -> Module:
     blocks: list = [Module(name=lay.prefix, blocks=_base(p, lay))]
     if p.head == "classifier":
         d = p.d_model
-        blocks.append(_linear(lay.cls_dense, d, d, bias=p.head_bias, component="head"))
+        if lay.cls_dense:
+            blocks.append(_linear(lay.cls_dense, d, d, bias=p.head_bias, component="head"))
         if lay.cls_norm:
             blocks.append(LayerNorm(name=lay.cls_norm, dim=d, bias=p.norm_bias))
         blocks.append(_linear(lay.cls_out, d, p.n_labels, component="head"))

@@ -8,7 +8,7 @@ family's optional switches its implementation has. Not a plugin: it registers no
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ LayoutName = Literal[
     "roberta", "distilbert", "albert", "deberta", "modernbert", "electra", "big_bird", "bert_generation",
     "modernbert_decoder", "mpnet", "roformer", "data2vec_text", "roberta_prelayernorm", "xlm_roberta_xl", "ernie",
     "megatron_bert", "rembert", "roc_bert",
+    "layoutlm", "layoutlm_qa", "deberta_v1", "nomic_bert",
 ]
 
 #: The family's switches that only some layouts have (each layout lists the ones it has).
@@ -27,6 +28,7 @@ OPTIONAL_SWITCHES = (
     "conv_groups", "legacy_head", "n_labels", "qkv_bias", "cross_attention", "relative_buckets",
     "sinusoidal_table", "task_type_vocab_size", "head_width",
     "pronunciation_vocab_size", "pronunciation_embed_dim", "shape_vocab_size", "shape_embed_dim", "map_inputs_width",
+    "positions_2d",
 )  # fmt: skip
 
 _BERT_ATTENTION = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
@@ -45,6 +47,7 @@ class Layout:
     ``project`` the embedding projection (placed ``project_at`` the embeddings, the base
     model or the encoder; ``always_project``: even when the widths are equal);
     ``norm_after_project``: the embedding norm is ``d_model`` wide, after the projection;
+    ``glu``: a gated feed-forward (its gate and up projections one tensor when ``ff`` names ``gate_up``);
     ``pre_norm``: norms before attention and feed-forward, none before the first layer's
     attention (ModernBERT); ``norm_first``: every layer's norms before its attention and
     feed-forward (RoBERTa-PreLayerNorm, XLM-RoBERTa-XL; an empty ``embedding_norm``: none on
@@ -54,8 +57,11 @@ class Layout:
     width; ``head_transform``: false when the head is the decoder alone, as BertGeneration's).
     ``cls_dense``, ``cls_norm`` and ``cls_out`` name the sequence-classification head of
     ``...ForSequenceClassification`` (a hidden -> hidden dense, an optional norm, the hidden ->
-    labels projection); an empty ``cls_dense``: the implementation has no such class mapped.
-    ``fixed`` are values this implementation always has.
+    labels projection); an empty ``cls_out``: the implementation has no such class mapped, an empty
+    ``cls_dense`` with a ``cls_out``: the labels projection reads the pooled output (LayoutLM).
+    ``qv_bias``: the query and value biases as parameters of their own beside a fused projection without bias
+    (DeBERTa v1's ``q_bias`` and ``v_bias``: the keys have none); ``pos_key_bias``: the key projection of the
+    relative embeddings has a bias. ``fixed`` are values this implementation always has.
     """
 
     prefix: str
@@ -87,6 +93,8 @@ class Layout:
     glu: bool = False
     pos_key: str = ""
     pos_query: str = ""
+    qv_bias: tuple[str, str] = ("", "")
+    pos_key_bias: bool = True
     final_norm: str = ""
     pooler: str = ""
     discriminator: str = ""
@@ -106,7 +114,7 @@ class Layout:
             bad.append("pooler")
         if getattr(params, "head") == "pretraining" and not (self.discriminator or self.order_classifier):
             bad.append("head")
-        if getattr(params, "head") == "classifier" and not self.cls_dense:
+        if getattr(params, "head") == "classifier" and not self.cls_out:
             bad.append("head")
         return bad
 
@@ -268,4 +276,35 @@ LAYOUTS: dict[str, Layout] = {
         switches=frozenset({"cross_attention", "pronunciation_vocab_size", "pronunciation_embed_dim",
                             "shape_vocab_size", "shape_embed_dim", "map_inputs_width"}),
     ),
+    # BERT's names under layoutlm, four 2-D position tables; the pooler on every class, the classifiers on it
+    "layoutlm": Layout(
+        prefix="layoutlm", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
+        ff_norm="output.LayerNorm", head_dense="cls.predictions.transform.dense",
+        head_norm="cls.predictions.transform.LayerNorm", decoder="cls.predictions.decoder",
+        head_bias="cls.predictions.bias", pooler="pooler.dense", cls_out="classifier",
+        switches=frozenset({"positions_2d", "n_labels"}),
+    ),
 }  # fmt: skip
+#: LayoutLMForQuestionAnswering: LayoutLM's, its labels projection named qa_outputs.
+LAYOUTS["layoutlm_qa"] = replace(LAYOUTS["layoutlm"], cls_out="qa_outputs")
+#: DeBERTa v1 (``modeling_deberta.py``): v2's names but a fused ``in_proj`` without bias and the query and value
+#: biases apart, ``pos_proj`` (no bias) and ``pos_q_proj`` for the relative embeddings; no norm of them, no convolution.
+LAYOUTS["deberta_v1"] = replace(
+    LAYOUTS["deberta"], attn={"qkv": "attention.self.in_proj", "o": "attention.output.dense"}, fused_qkv=True,
+    qv_bias=("attention.self.q_bias", "attention.self.v_bias"), pos_key="attention.self.pos_proj", pos_key_bias=False,
+    pos_query="attention.self.pos_q_proj",
+    switches=LAYOUTS["deberta"].switches - {"rel_norm", "conv_kernel_size", "conv_groups"},
+)  # fmt: skip
+#: Nomic BERT (``modeling_nomic_bert.py``, transformers' own port): post-norm layers of Llama's names (no biases,
+#: a gated MLP of separate gate and up projections), rotary positions (no table), no encoder module; BERT's MLM head
+#: (its norm ``layer_norm``); the pooler only on the sequence classifier, whose labels projection reads it.
+LAYOUTS["nomic_bert"] = Layout(
+    prefix="nomic_bert",
+    attn={"q": "self_attn.q_proj", "k": "self_attn.k_proj", "v": "self_attn.v_proj", "o": "self_attn.o_proj"},
+    ff={"gate": "mlp.gate_proj", "up": "mlp.up_proj", "down": "mlp.down_proj"}, glu=True,
+    attn_norm="post_attention_layernorm", ff_norm="post_mlp_layernorm", head_dense="cls.predictions.transform.dense",
+    head_norm="cls.predictions.transform.layer_norm", decoder="cls.predictions.decoder",
+    head_bias="cls.predictions.bias", encoder="", layers="layers", pooler="pooler.dense", cls_out="classifier",
+    switches=frozenset({"attention_bias", "mlp_bias", "n_labels"}),
+    fixed={"n_positions": 0, "attention_bias": False, "mlp_bias": False},
+)  # fmt: skip

@@ -1,4 +1,4 @@
-"""Self-supervised speech encoders over raw waveforms: wav2vec 2.0, HuBERT, WavLM.
+"""Self-supervised speech encoders over raw waveforms: wav2vec 2.0, HuBERT, WavLM (and UniSpeech, data2vec-audio).
 
 One family, ``speech-encoder``, as transformers 5 builds ``Wav2Vec2Model`` / ``Wav2Vec2ForCTC``
 (and HuBERT's and WavLM's classes of the same shape). Names are transformers' in memory, with
@@ -19,7 +19,9 @@ One family, ``speech-encoder``, as transformers 5 builds ``Wav2Vec2Model`` / ``W
   checkpoints on the Hub call them ``weight_g`` and ``weight_v``, which ``registry verify`` reads
   as these — or, with HuBERT's
   ``conv_pos_batch_norm``, a plain ``weight`` and a ``pos_conv_embed.batch_norm`` (a scale and a
-  shift; its running statistics are buffers, not parameters);
+  shift; its running statistics are buffers, not parameters); or data2vec-audio's stack
+  (``pos_conv_layers`` set, 0 or more): ``pos_conv_embed.layers.<i>.conv``, plain grouped ``Conv1d`` layers
+  with biases, each followed by a ``LayerNorm`` without parameters;
 * ``encoder.layer_norm`` and ``encoder.layers.<i>``: ``attention`` (``q_proj``, ``k_proj``,
   ``v_proj``, ``out_proj``, all with biases), ``layer_norm``, ``feed_forward.intermediate_dense``
   and ``output_dense``, ``final_layer_norm``. Post-norm (``do_stable_layer_norm = false``) and
@@ -30,7 +32,8 @@ One family, ``speech-encoder``, as transformers 5 builds ``Wav2Vec2Model`` / ``W
 * ``lm_head`` (``d_model → vocab_size``, with a bias) for CTC; for sequence classification a
   ``projector`` (``d_model → classifier_proj_size``) and a ``classifier`` (``→ num_labels``),
   after ``layer_weights`` (``n_layers + 1``) when ``use_weighted_layer_sum``; for pre-training (wav2vec 2.0's
-  ``Wav2Vec2ForPreTraining``) the Gumbel quantizer and the two contrastive projections.
+  ``Wav2Vec2ForPreTraining``) the Gumbel quantizer and the two contrastive projections (UniSpeech's and
+  UniSpeech-SAT's variants: ``pretraining_head``).
 """
 
 from __future__ import annotations
@@ -76,11 +79,19 @@ class SpeechEncoderParams(FamilyParams):
     pos_conv_norm: Literal["weight_norm", "batch_norm"] = Field(
         "weight_norm", description="weight_norm: the weight as magnitude and direction; batch_norm: HuBERT's option"
     )
+    pos_conv_layers: NonNegativeInt | None = Field(
+        None, description="data2vec-audio: this many plain grouped convolutions in place of the weight-normalised one"
+    )
     masked_spec_embed: bool = Field(True, description="the learned mask vector (when masking probabilities > 0)")
     codevector_groups: PositiveInt = Field(2, description="quantizer codebooks (pretraining)")
     codevectors_per_group: PositiveInt = Field(320, description="entries of each codebook (pretraining)")
     codevector_dim: PositiveInt = Field(256, description="width of a quantized vector, all codebooks (pretraining)")
     proj_codevector_dim: PositiveInt = Field(256, description="width of the contrastive projections (pretraining)")
+    pretraining_head: Literal["wav2vec2", "unispeech", "unispeech_sat"] = Field(
+        "wav2vec2", description="the pre-training heads of which implementation (architecture = pretraining)"
+    )
+    n_ctc_classes: PositiveInt = Field(80, description="UniSpeech's pre-training CTC projection outputs")
+    n_clusters: PositiveInt = Field(504, description="UniSpeech-SAT's pre-training label embeddings (rows)")
     n_labels: PositiveInt = Field(2, description="classifier outputs (sequence_classification)")
     classifier_proj_size: PositiveInt = Field(256, description="projector width before the classifier")
     weighted_layer_sum: bool = Field(False, description="learned weights of the n_layers + 1 hidden states (classification)")
@@ -102,6 +113,8 @@ class SpeechEncoderParams(FamilyParams):
         if self.architecture == "pretraining" and self.codevector_dim % self.codevector_groups:
             raise FieldError("codevector_dim", f"{self.codevector_dim} is not divisible by codevector_groups "
                                                f"({self.codevector_groups})")  # fmt: skip
+        if self.pos_conv_layers is not None and self.pos_conv_norm != "weight_norm":
+            raise FieldError("pos_conv_norm", "data2vec-audio's stack of convolutions (pos_conv_layers) has no norm option")
         if self.relative_position_buckets is not None and not self.gated_relative_position:
             raise FieldError("relative_position_buckets", "WavLM's bucket table goes with gated_relative_position")
         return self
@@ -120,6 +133,10 @@ def _feature_encoder(p: SpeechEncoderParams) -> Module:
 
 def _positional_conv(p: SpeechEncoderParams) -> Module:
     d, k = p.d_model, p.pos_conv_kernel
+    if p.pos_conv_layers is not None:  # data2vec-audio: its LayerNorms have no parameters (elementwise_affine=False)
+        conv = conv1d("conv", d, d, k, groups=p.pos_conv_groups)
+        stack = [Repeat(name="layers", count=p.pos_conv_layers, blocks=conv)] if p.pos_conv_layers else []
+        return Module(name="pos_conv_embed", blocks=stack)
     if p.pos_conv_norm == "weight_norm":
         conv: list[Block] = [
             Parameter(name="conv.parametrizations.weight.original0", shape=(1, 1, k)),
@@ -181,7 +198,11 @@ def _heads(p: SpeechEncoderParams) -> list[Block]:
     """What a task class adds beside the encoder: CTC's ``lm_head``; sequence classification's
     ``layer_weights`` (with ``weighted_layer_sum``), ``projector`` and ``classifier``; or pre-training's Gumbel quantizer
     (``quantizer.codevectors`` of ``(1, groups × entries, codevector_dim / groups)`` and
-    ``quantizer.weight_proj`` from ``conv_dim[-1]``) with ``project_hid`` and ``project_q``."""
+    ``quantizer.weight_proj`` from ``conv_dim[-1]``) with ``project_hid`` and ``project_q``; UniSpeech's
+    (``pretraining_head``) turns ``project_hid`` around (``proj_codevector_dim → d_model``) and adds ``ctc_proj``
+    (``→ n_ctc_classes``); UniSpeech-SAT's quantizer reads the hidden states (``weight_proj`` from ``d_model``) and
+    adds ``speaker_proj``, ``label_embeddings_concat`` (``n_clusters × codevector_dim``) and
+    ``layer_norm_for_extract``."""
     if p.architecture == "ctc":
         vocab = p.vocab_size or 1  # a CTC head without vocab_size is refused by the params
         return [Linear(name="lm_head", in_features=p.d_model, out_features=vocab, component="head")]
@@ -193,11 +214,24 @@ def _heads(p: SpeechEncoderParams) -> list[Block]:
             Linear(name="classifier", in_features=p.classifier_proj_size, out_features=p.n_labels, component="head"),
         ]
     entries = p.codevector_groups * p.codevectors_per_group
-    return [
+    quantizer_in = p.d_model if p.pretraining_head == "unispeech_sat" else p.conv_dim[-1]
+    heads: list[Block] = [
         Parameter(name="quantizer.codevectors", shape=(1, entries, p.codevector_dim // p.codevector_groups)),
-        Linear(name="quantizer.weight_proj", in_features=p.conv_dim[-1], out_features=entries),
-        Linear(name="project_hid", in_features=p.d_model, out_features=p.proj_codevector_dim, component="head"),
+        Linear(name="quantizer.weight_proj", in_features=quantizer_in, out_features=entries),
         Linear(name="project_q", in_features=p.codevector_dim, out_features=p.proj_codevector_dim, component="head"),
+    ]
+    if p.pretraining_head == "wav2vec2":
+        return [*heads, Linear(name="project_hid", in_features=p.d_model, out_features=p.proj_codevector_dim,
+                               component="head")]  # fmt: skip
+    if p.pretraining_head == "unispeech":
+        return [*heads, Linear(name="project_hid", in_features=p.proj_codevector_dim, out_features=p.d_model,
+                               component="head"),
+                Linear(name="ctc_proj", in_features=p.d_model, out_features=p.n_ctc_classes, component="head")]  # fmt: skip
+    return [
+        Parameter(name="label_embeddings_concat", shape=(p.n_clusters, p.codevector_dim), component="head"), *heads,
+        Linear(name="project_hid", in_features=p.d_model, out_features=p.proj_codevector_dim, component="head"),
+        Linear(name="speaker_proj", in_features=p.d_model, out_features=p.codevector_dim, component="head"),
+        LayerNorm(name="layer_norm_for_extract", dim=p.d_model),
     ]
 
 

@@ -14,6 +14,13 @@ Follows ``modeling_swin.py`` of transformers 5.25:
 * a final LayerNorm, and an image classifier of ``n_labels`` (``head = "classifier"``), the encoder then
   held under ``swin``.
 
+``version = 2`` builds Swin V2 as ``modeling_swinv2.py`` does (held under ``swinv2``): the attention under
+BERT-era names (``attention.self.query``, ``attention.output.dense``) with no key bias, a learned
+``logit_scale`` per head and, in place of the bias table, the continuous position bias MLP
+(``continuous_position_bias_mlp``: ``2 → 512`` with a bias, ``512 → heads`` without); the MLP as
+``intermediate.dense`` / ``output.dense``; patch merging's norm after the reduction (twice the width); the
+absolute position embeddings one row longer.
+
 Shifted windows, padding and the pooling change no shape.
 """
 
@@ -42,6 +49,7 @@ class SwinParams(FamilyParams):
     patch_size: PositiveInt = Field(4, description="patch side in pixels")
     n_channels: PositiveInt = Field(3, description="image channels")
     head: Literal["none", "classifier"] = Field("none", description="none (the bare encoder) or an image classifier")
+    version: Literal[1, 2] = Field(1, description="1: Swin (modeling_swin.py); 2: Swin V2 (modeling_swinv2.py)")
     n_labels: NonNegativeInt = Field(2, description="classifier outputs (0: no classifier layer)")
 
     @model_validator(mode="after")
@@ -62,8 +70,14 @@ class SwinParams(FamilyParams):
         return self.embed_dim * 2**stage
 
 
+#: Swin V2's continuous position bias MLP: hidden width (fixed in modeling_swinv2.py).
+CPB_WIDTH = 512
+
+
 def _block(p: SwinParams, d: int, heads: int) -> list:
     """One Swin block of width ``d``, in the order transformers registers its tensors."""
+    if p.version == 2:
+        return _block_v2(p, d, heads)
     table = Parameter(name="attention.relative_position_bias.relative_position_bias_table",
                       shape=((2 * p.window_size - 1) ** 2, heads), component="attention")  # fmt: skip
     attention = Attention(d_model=d, n_heads=heads, bias=p.qkv_bias, out_bias=True, kv_cache="none",
@@ -73,12 +87,28 @@ def _block(p: SwinParams, d: int, heads: int) -> list:
             FeedForward(d_model=d, d_ff=int(p.mlp_ratio * d), names={"up": "mlp.fc1", "down": "mlp.fc2"})]  # fmt: skip
 
 
+def _block_v2(p: SwinParams, d: int, heads: int) -> list:
+    """One Swin V2 block: scaled cosine attention with the continuous position bias MLP, post-norm residuals."""
+    attention = Attention(d_model=d, n_heads=heads, bias=p.qkv_bias, k_bias=False, out_bias=True, kv_cache="none",
+                          names={"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+                                 "o": "attention.output.dense"})  # fmt: skip
+    return [
+        Parameter(name="attention.self.logit_scale", shape=(heads, 1, 1), component="attention"),
+        Linear(name="attention.self.continuous_position_bias_mlp.0", in_features=2, out_features=CPB_WIDTH,
+               component="attention"),
+        Linear(name="attention.self.continuous_position_bias_mlp.2", in_features=CPB_WIDTH, out_features=heads,
+               bias=False, component="attention"),
+        attention, LayerNorm(name="layernorm_before", dim=d), LayerNorm(name="layernorm_after", dim=d),
+        FeedForward(d_model=d, d_ff=int(p.mlp_ratio * d), names={"up": "intermediate.dense", "down": "output.dense"}),
+    ]  # fmt: skip
+
+
 def encoder(p: SwinParams) -> list:
     """The embeddings, the stages and the final norm, unprefixed."""
     c = p.embed_dim
     embeddings: list = []
     if p.absolute_positions:
-        patches = (p.image_size // p.patch_size) ** 2
+        patches = (p.image_size // p.patch_size) ** 2 + (p.version == 2)  # Swin V2: one row more
         embeddings.append(Parameter(name="position_embeddings", shape=(1, patches, c), component="embedding"))
     embeddings += [Parameter(name="patch_embeddings.projection.weight", shape=(c, p.n_channels, p.patch_size, p.patch_size),
                              component="embedding"),
@@ -91,7 +121,7 @@ def encoder(p: SwinParams) -> list:
         if i < len(p.depths) - 1:
             body.append(Module(name="downsample", blocks=[
                 Linear(name="reduction", in_features=4 * d, out_features=2 * d, bias=False, component="other"),
-                LayerNorm(name="norm", dim=4 * d)]))  # fmt: skip
+                LayerNorm(name="norm", dim=2 * d if p.version == 2 else 4 * d)]))  # fmt: skip
         stages.append(Module(name=str(i), blocks=body))
     last = p.width(len(p.depths) - 1)
     return [Module(name="embeddings", blocks=embeddings),
@@ -102,7 +132,7 @@ def build(p: SwinParams) -> Module:
     """The block tree of a Swin encoder (with its classifier when ``head`` says so)."""
     if p.head == "none":
         return Module(blocks=encoder(p))
-    blocks: list = [Module(name="swin", blocks=encoder(p))]
+    blocks: list = [Module(name="swin" if p.version == 1 else "swinv2", blocks=encoder(p))]
     if p.n_labels:
         last = p.width(len(p.depths) - 1)
         blocks.append(Linear(name="classifier", in_features=last, out_features=p.n_labels, component="head"))
@@ -113,4 +143,4 @@ def build(p: SwinParams) -> Module:
 def register_families(register):
     """Register the ``swin`` family."""
     register(Family(name="swin", params=SwinParams, build=build,
-                    description="Swin Transformer: hierarchical windowed-attention image encoders"))  # fmt: skip
+                    description="Swin Transformer (V1, V2): hierarchical windowed-attention image encoders"))  # fmt: skip

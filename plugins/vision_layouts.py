@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2", "deit", "dinov3_vit", "beit"]
+VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2", "deit", "dinov3_vit", "beit",
+                           "data2vec_vision", "ijepa"]
 
 
 @dataclass(frozen=True)
@@ -122,3 +123,15 @@ VISION_LAYOUTS["beit"] = replace(
     shared_relative_bias="shared_position_bias.relative_position_bias_table", pooler_norm="pooler.layernorm",
     mim=("layernorm", "lm_head"),
 )  # fmt: skip
+#: data2vec-vision (``modeling_data2vec_vision.py``): BEiT's pieces under the BERT-era names transformers 5.25 keeps
+#: there (``encoder.layer.<i>.attention.attention.query``, ``intermediate.dense``), no masked-image-modelling head.
+VISION_LAYOUTS["data2vec_vision"] = replace(
+    VISION_LAYOUTS["beit"], prefix="data2vec_vision", layers="encoder.layer",
+    attn={"q": "attention.attention.query", "k": "attention.attention.key", "v": "attention.attention.value",
+          "o": "attention.output.dense"},
+    ff={"up": "intermediate.dense", "down": "output.dense"},
+    relative_bias="attention.attention.relative_position_bias.relative_position_bias_table",
+    shared_relative_bias="encoder.relative_position_bias.relative_position_bias_table", mim=("", ""),
+)  # fmt: skip
+#: I-JEPA (``modeling_ijepa.py``): ViT's names under ``ijepa``, no class token and no pooler.
+VISION_LAYOUTS["ijepa"] = replace(VISION_LAYOUTS["vit"], prefix="ijepa", cls_token="", pooler="")
