@@ -63,6 +63,10 @@ class SwinParams(FamilyParams):
                 raise FieldError("num_heads", f"stage {i}'s width {self.width(i)} is not a multiple of its {heads} heads")
         if int(self.mlp_ratio * self.embed_dim) < 1:
             raise FieldError("mlp_ratio", "gives an MLP of 0 features")
+        last = (self.image_size // self.patch_size) // 2 ** (len(self.depths) - 1)
+        if self.version == 2 and last < 1:  # Swinv2Layer's window then has side 0: transformers cannot build it
+            raise FieldError("image_size", f"{self.image_size} px in patches of {self.patch_size} leaves stage "
+                             f"{len(self.depths) - 1} no patches after its merges (Swin V2 needs at least one)")  # fmt: skip
         return self
 
     def width(self, stage: int) -> int:
