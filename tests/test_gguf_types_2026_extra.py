@@ -1,0 +1,147 @@
+"""The GGUF architectures of plugins/gguf_types_2026_extra.py (gemma-embedding, minimax-01, paddleocr) count and verify
+exactly.
+
+Reference: transformers 5.25's meta model of a small config of each type (total, and active for MoE):
+``Gemma3TextModel`` (EmbeddingGemma's class), ``MiniMaxForCausalLM``, and ``Ernie4_5ForCausalLM`` for PaddleOCR-VL's
+language model alone (PaddleOCRModel is Ernie4_5Model; the pair with its mmproj is checked against
+``PaddleOCRVLForConditionalGeneration`` in tests/test_gguf_mmproj_paddle.py). The GGUF file is written from it as
+llama.cpp's converter at 0c1e57098 writes one (tests/gguf_files.py). gguf-py 0.19 (the installed reference library)
+knows ``gemma-embedding`` and ``paddleocr``: their names come from its ``TensorNameMap``. It has no ``minimax-01``:
+its tensor names are written out below from llama.cpp 0c1e57098's ``gguf-py/gguf/constants.py``
+(``MODEL_TENSORS[MINIMAX01]``, ``TENSOR_NAMES``) and ``tensor_mapping.py`` (the Hugging Face names marked
+"# minimax-01", and the merged Mixtral experts), and the file is written by gguf-py's ``GGUFWriter`` under the
+architecture string.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from registry.cli import main
+from tests.gguf_files import Case, case_id, check_case, split_experts, write_case
+from tests.test_gguf_types_2026 import minimax_experts
+
+gguf = pytest.importorskip("gguf")
+
+SMALL = {"vocab_size": 96, "hidden_size": 64, "intermediate_size": 80, "num_hidden_layers": 3,
+         "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "pad_token_id": 0}  # fmt: skip
+
+GEMMA = {**SMALL, "sliding_window": 8, "layer_types": ["sliding_attention", "sliding_attention", "full_attention"],
+         "use_bidirectional_attention": True}  # fmt: skip
+
+
+def gemma_keys(config):
+    """EmbeddingGemma.set_gguf_parameters (Gemma3Model's): the window (and the standard keys)."""
+    return {"attention.sliding_window": config.sliding_window}
+
+
+def dense_layers(config):
+    """What --sentence-transformers-dense-modules adds (EmbeddingGemma.generate_extra_tensors): 2_Dense (width to
+    4 × width) and 3_Dense (back), as EmbeddingGemma-300m's modules.json lists them."""
+    d = config.hidden_size
+    return {"dense_2.weight": (4 * d, d), "dense_3.weight": (d, 4 * d)}
+
+
+def _gemma(fields=GEMMA, extra=lambda c: {}) -> Case:
+    return Case("gemma-embedding", "gemma3_text", "Gemma3TextModel", fields, gemma_keys, extra=extra)
+
+
+#: MiniMax-01's tensors as MiniMaxText01Model writes them: MODEL_TENSORS[MINIMAX01] in constants.py at 0c1e57098,
+#: named by TENSOR_NAMES, each the Hugging Face module tensor_mapping.py gives it (``self_attn.norm`` is ATTN_NORM_2,
+#: ``self_attn.output_gate`` ATTN_GATE, ``self_attn.qkv_proj`` ATTN_QKV, ``self_attn.out_proj`` and ``o_proj``
+#: ATTN_OUT; the experts merged as ``layers.{bid}.feed_forward.experts.w1/w3/w2``: FFN_GATE_EXP, FFN_UP_EXP,
+#: FFN_DOWN_EXP), keyed by transformers' names (its ``mlp.experts`` for the checkpoint's ``block_sparse_moe.experts``).
+MINIMAX_NAMES = {
+    "model.embed_tokens": "token_embd", "model.norm": "output_norm", "lm_head": "output",
+    "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm",
+    "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
+    "self_attn.o_proj": "attn_output", "self_attn.qkv_proj": "attn_qkv", "self_attn.out_proj": "attn_output",
+    "self_attn.output_gate": "attn_gate", "self_attn.norm": "attn_norm_2",
+    "mlp.experts.gate_proj": "ffn_gate_exps", "mlp.experts.up_proj": "ffn_up_exps", "mlp.experts.down_proj": "ffn_down_exps",
+}  # fmt: skip
+
+MINIMAX = {**SMALL, "num_hidden_layers": 4, "num_local_experts": 4, "num_experts_per_tok": 2, "tie_word_embeddings": False,
+           "layer_types": ["linear_attention", "linear_attention", "linear_attention", "full_attention"]}  # fmt: skip
+
+
+def minimax_keys(config):
+    """MiniMaxText01Model.set_gguf_parameters: the residual scale (the norms' alphas) and the rotary width."""
+    return {"residual_scale": 1.0, "rope.dimension_count": config.head_dim // 2}
+
+
+def _minimax(fields=MINIMAX, reshape=minimax_experts) -> Case:
+    return Case("minimax-01", "minimax", "MiniMaxForCausalLM", fields, minimax_keys, reshape, names=MINIMAX_NAMES)
+
+
+#: PaddleOCR-VL-0.9B's language model: ERNIE 4.5's decoder, head tied, no biases (its published config).
+PADDLE = {**SMALL, "use_bias": False, "tie_word_embeddings": True}
+
+
+def _paddle(fields=PADDLE) -> Case:
+    return Case("paddleocr", "ernie4_5", "Ernie4_5ForCausalLM", fields)
+
+
+CASES = [
+    _gemma(),
+    # the sentence-transformers Dense layers written too (--sentence-transformers-dense-modules): set aside
+    _gemma(extra=dense_layers),
+    _minimax(),
+    # the softmax layers first and in the middle, a tied head
+    _minimax({**MINIMAX, "tie_word_embeddings": True,
+              "layer_types": ["full_attention", "linear_attention", "full_attention", "linear_attention"]}),
+    _paddle(),
+    # biases on every projection, an untied head
+    _paddle({**PADDLE, "use_bias": True, "tie_word_embeddings": False}),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
+def test_count_and_verify_agree_with_transformers(case, tmp_path, capsys):
+    check_case(case, tmp_path, capsys)
+
+
+def refused(tmp_path, capsys, case, old: bytes, new: bytes) -> str:
+    """``registry count`` of ``case``'s GGUF with ``old`` replaced by ``new`` in its bytes: the one line (status 2)."""
+    path, *_ = write_case(case, tmp_path / "x.gguf")
+    path.write_bytes(path.read_bytes().replace(old, new))
+    code = main(["count", str(path)])
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert code == 2 and not out and len(lines) == 1, lines
+    assert lines[0].startswith("registry count: ")
+    return lines[0]
+
+
+def test_the_dense_layers_are_set_aside_with_a_note(tmp_path, capsys):
+    path, *_ = write_case(_gemma(extra=dense_layers), tmp_path / "embeddinggemma.gguf")
+    assert main(["count", str(path)]) == 0
+    _, err = capsys.readouterr()
+    assert "dense_2.weight [256, 64], dense_3.weight [64, 256]: 32,768 parameters" in err
+    assert "no part of transformers' Gemma3TextModel" in err
+
+
+@pytest.mark.parametrize("case, old, words", [
+    (CASES[0], b"gemma-embedding.block_count", "gemma-embedding.block_count"),
+    (CASES[2], b"minimax-01.expert_used_count", "minimax-01.expert_used_count"),
+    (CASES[4], b"paddleocr.embedding_length", "paddleocr.embedding_length"),
+])  # fmt: skip
+def test_a_missing_key_is_refused_naming_it(case, old, words, tmp_path, capsys):
+    line = refused(tmp_path, capsys, case, old, old[:-2] + b"xx")
+    assert f"{words}: required metadata key is missing" in line
+
+
+def test_a_minimax_layer_of_neither_kind_is_refused(tmp_path, capsys):
+    """A block without attn_qkv (lightning) or attn_q (softmax) is no MiniMax-01 layer."""
+    line = refused(tmp_path, capsys, CASES[2], b"blk.1.attn_qkv", b"blk.1.attn_qkx")
+    assert "blk.1.attn_qkv.weight: neither attn_qkv (a lightning layer) and attn_q" in line
+
+
+def test_a_gemma_embedding_file_with_a_bad_head_count_is_refused(tmp_path, capsys):
+    path, *_ = write_case(_gemma(), tmp_path / "x.gguf")
+    data = path.read_bytes()
+    key = b"gemma-embedding.attention.head_count"
+    at = data.index(key + b"\x04") + len(key) + 4  # the value after its uint32 type
+    path.write_bytes(data[:at] + (0).to_bytes(4, "little") + data[at + 4:])
+    assert main(["count", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert not out and err.count("\n") == 1 and "gemma-embedding.attention.head_count" in err
