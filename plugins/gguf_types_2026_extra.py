@@ -1,9 +1,9 @@
 """GGUF architectures of more mapped model types, as rows of data (read by ``registry.sources.gguf_rows``).
 
-gemma-embedding (EmbeddingGemma, ``gemma3_text`` as ``Gemma3TextModel``), minimax-01 (MiniMax-Text-01, ``minimax``)
-and paddleocr (PaddleOCR-VL's language model). Checked against llama.cpp at 0c1e57098 (vendored by llama-cpp-python
-0.3.36): the converters ``EmbeddingGemma`` (conversion/gemma.py), ``MiniMaxText01Model`` (conversion/minimax.py) and
-``PaddleOCRModel`` (conversion/ernie.py), the tensors of each architecture in ``gguf-py/gguf/constants.py``
+gemma-embedding (EmbeddingGemma, ``gemma3_text`` as ``Gemma3TextModel``), minimax-01 (MiniMax-Text-01, ``minimax``),
+dbrx (DBRX) and paddleocr (PaddleOCR-VL's language model). Checked against llama.cpp at 0c1e57098 (vendored by
+llama-cpp-python 0.3.36): the converters ``EmbeddingGemma`` (conversion/gemma.py), ``MiniMaxText01Model``
+(conversion/minimax.py), ``DbrxModel`` (conversion/dbrx.py) and ``PaddleOCRModel`` (conversion/ernie.py), the tensors of each architecture in ``gguf-py/gguf/constants.py``
 (``MODEL_TENSORS``) and their Hugging Face names in ``gguf-py/gguf/tensor_mapping.py``. Where llama.cpp stores the
 model otherwise than the checkpoint:
 
@@ -18,6 +18,9 @@ model otherwise than the checkpoint:
   per-layer kind, so the layer types are read from the tensors (a block with ``attn_qkv`` is a lightning layer, one
   with ``attn_q`` a softmax layer). The experts are merged per layer (Mixtral's ``w1``/``w3``/``w2`` as
   ``ffn_gate_exps``/``ffn_up_exps``/``ffn_down_exps``), read per expert;
+* ``DbrxModel`` views each layer's fused experts (``ffn.experts.mlp.w1`` / ``v1`` / ``w2``, rows of all experts) as
+  ``(experts, width, d_model)``, ``w2`` transposed: ``ffn_gate_exps`` / ``ffn_up_exps`` / ``ffn_down_exps``, the
+  same elements as the checkpoint's fused tensors, compared by count; it writes no tie (DBRX has its own head);
 * ``PaddleOCRModel`` is ``Ernie4_5Model`` under the architecture ``paddleocr`` (M-RoPE sections written, no shape):
   read alone as ERNIE 4.5's decoder (``Ernie4_5ForCausalLM``, the same tensors as PaddleOCR-VL's language model and
   its head), and as ``paddleocr_vl_text`` when its mmproj completes it (:mod:`registry.plugins.gguf_mmproj_paddle`).
@@ -35,6 +38,18 @@ from registry.plugins.gguf_types_2026 import ROWS as ROWS_2026
 
 #: The sentence-transformers Dense projections EmbeddingGemma's converter may add (gguf-py's DENSE_2_OUT, DENSE_3_OUT).
 _DENSE = ("dense_2.weight", "dense_3.weight")
+#: DBRX's tensors (gguf-py's map, "# dbrx"), inside ``transformer.blocks.<i>`` for a block. DbrxModel views each fused
+#: expert tensor (``ffn.experts.mlp.w1`` / ``v1`` / ``w2``, experts × width rows, no ``.weight``) as (experts, width,
+#: d_model), ``w2`` transposed to (experts, d_model, width): the same elements, compared by count.
+_DBRX = {"token_embd": "transformer.wte", "output_norm": "transformer.norm_f", "output": "lm_head",
+         "attn_norm": "norm_attn_norm.norm_1", "attn_qkv": "norm_attn_norm.attn.Wqkv",
+         "attn_output": "norm_attn_norm.attn.out_proj", "attn_output_norm": "norm_attn_norm.norm_2",
+         "ffn_gate_inp": "ffn.router.layer", "ffn_gate_exps.weight": "~ffn.experts.mlp.w1",
+         "ffn_up_exps.weight": "~ffn.experts.mlp.v1", "ffn_down_exps.weight": "~ffn.experts.mlp.w2"}  # fmt: skip
+#: DbrxModel.set_gguf_parameters' keys as DbrxConfig's fields (its attention and experts in sub-configs).
+_DBRX_KEYS = {"block_count": "n_layers", "embedding_length": "d_model", "feed_forward_length": "ffn_config.ffn_hidden_size",
+              "attention.head_count": "n_heads", "attention.head_count_kv": "attn_config.kv_n_heads",
+              "expert_count": "ffn_config.moe_num_experts", "expert_used_count": "ffn_config.moe_top_k"}  # fmt: skip
 #: MiniMax-01's lightning-attention layer (tensor_mapping.py, "# minimax-01"): inside ``model.layers.<i>``.
 _LIGHTNING = {"attn_qkv": "self_attn.qkv_proj", "attn_gate": "self_attn.output_gate", "attn_norm_2": "self_attn.norm"}
 
@@ -96,6 +111,11 @@ ROWS = (
         block_variants={"attn_qkv.weight": {"attn_output": "self_attn.out_proj"}}, presence=TIED,
         description="MiniMax-Text-01: lightning and softmax attention layers, routed experts",
     ),
+    # DBRX: fused-QKV grouped-query attention, bias-free LayerNorms, fused fine-grained experts
+    GgufArchitecture(
+        "dbrx", model_type="dbrx", classes=("DbrxForCausalLM",), keys=_DBRX_KEYS, tensors=_DBRX,
+        layers="transformer.blocks", description="DBRX: the fused experts compared by count",
+    ),
     # PaddleOCR-VL's language model: ERNIE 4.5's decoder (PaddleOCRModel is Ernie4_5Model)
     replace(_ERNIE, name="paddleocr", description="PaddleOCR-VL's language model (ERNIE 4.5's decoder); with its clip/"
             "paddleocr mmproj: the whole paddleocr_vl model"),
@@ -104,6 +124,6 @@ ROWS = (
 
 @hookimpl
 def register_gguf_architectures(register):
-    """More mapped types' GGUF architectures: gemma-embedding, minimax-01, paddleocr."""
+    """More mapped types' GGUF architectures: gemma-embedding, minimax-01, dbrx, paddleocr."""
     for row in ROWS:
         register(row)

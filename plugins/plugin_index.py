@@ -268,6 +268,7 @@ GGUF_MODULES: dict[str, str] = {
     'clip/voxtral': 'registry.plugins.gguf_mmproj_audio',
     'cohere2': 'registry.plugins.gguf_decoders_more',
     'command-r': 'registry.plugins.gguf_decoders_more',
+    'dbrx': 'registry.plugins.gguf_types_2026_extra',
     'deepseek2': 'registry.plugins.gguf_moe',
     'deepseek32': 'registry.plugins.gguf_types_2026_more',
     'deepseek4': 'registry.plugins.gguf_types_2026_more',

@@ -1,10 +1,12 @@
-"""The GGUF architectures of plugins/gguf_types_2026_extra.py (gemma-embedding, minimax-01, paddleocr) count and verify
-exactly.
+"""The GGUF architectures of plugins/gguf_types_2026_extra.py (gemma-embedding, minimax-01, paddleocr, dbrx) count and
+verify exactly.
 
 Reference: transformers 5.25's meta model of a small config of each type (total, and active for MoE):
 ``Gemma3TextModel`` (EmbeddingGemma's class), ``MiniMaxForCausalLM``, and ``Ernie4_5ForCausalLM`` for PaddleOCR-VL's
 language model alone (PaddleOCRModel is Ernie4_5Model; the pair with its mmproj is checked against
-``PaddleOCRVLForConditionalGeneration`` in tests/test_gguf_mmproj_paddle.py). The GGUF file is written from it as
+``PaddleOCRVLForConditionalGeneration`` in tests/test_gguf_mmproj_paddle.py), and ``DbrxForCausalLM`` through
+tests/test_types_deepseek_dbrx.py's reference (its config built from the published form, ``rope_theta`` in
+``attn_config``: ``AutoConfig.for_model`` without it gives a config transformers 5.25 cannot build a model of). The GGUF file is written from it as
 llama.cpp's converter at 0c1e57098 writes one (tests/gguf_files.py). gguf-py 0.19 (the installed reference library)
 knows ``gemma-embedding`` and ``paddleocr``: their names come from its ``TensorNameMap``. It has no ``minimax-01``:
 its tensor names are written out below from llama.cpp 0c1e57098's ``gguf-py/gguf/constants.py``
@@ -15,10 +17,14 @@ architecture string.
 
 from __future__ import annotations
 
+import json
+import math
+
 import pytest
 
 from registry.cli import main
-from tests.gguf_files import Case, case_id, check_case, split_experts, write_case
+from tests._hf_configs import meta_model
+from tests.gguf_files import Case, case_id, check_case, write_case
 from tests.test_gguf_types_2026 import minimax_experts
 
 gguf = pytest.importorskip("gguf")
@@ -145,3 +151,73 @@ def test_a_gemma_embedding_file_with_a_bad_head_count_is_refused(tmp_path, capsy
     assert main(["count", str(path)]) == 2
     out, err = capsys.readouterr()
     assert not out and err.count("\n") == 1 and "gemma-embedding.attention.head_count" in err
+
+
+# --------------------------------------------------------------------------- dbrx
+
+#: DBRX's config as its published files give it (the attention and experts in sub-configs; rope_theta in attn_config,
+#: without which transformers 5.25's DbrxAttention cannot be built).
+DBRX = {"model_type": "dbrx", "architectures": ["DbrxForCausalLM"], "vocab_size": 96, "d_model": 64, "n_layers": 2,
+        "n_heads": 4, "max_seq_len": 128, "tie_word_embeddings": False,
+        "attn_config": {"kv_n_heads": 2, "rope_theta": 500000, "clip_qkv": 8},
+        "ffn_config": {"ffn_hidden_size": 24, "moe_num_experts": 4, "moe_top_k": 2}}  # fmt: skip
+
+
+def write_dbrx(path, data=DBRX):
+    """The dbrx GGUF of ``data`` as DbrxModel writes it: its own keys (set_gguf_parameters), gguf-py's DBRX names,
+    each fused expert tensor viewed as (experts, width, d_model), w2 permuted to (experts, d_model, width); its
+    transformers model (the reference) and tensors."""
+    from tests.gguf_files import gguf_name, write_header_only
+    from tests.test_types_deepseek_dbrx import _transformers_config
+
+    config = _transformers_config(data)
+    model = meta_model(config)
+    ffn, attn = config.ffn_config, config.attn_config
+    experts, width, d = ffn.moe_num_experts, ffn.ffn_hidden_size, config.d_model
+    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.DBRX, config.n_layers)
+    tensors = {}
+    for name, p in model.named_parameters():
+        if ".experts.mlp." in name:
+            shape = (experts, d, width) if name.endswith(".w2") else (experts, width, d)
+            tensors[gguf_name(names, name + ".weight")] = shape
+        else:
+            tensors[gguf_name(names, name)] = tuple(p.shape)
+    writer = gguf.GGUFWriter(str(path), "dbrx")
+    writer.add_block_count(config.n_layers)
+    writer.add_context_length(config.max_seq_len)
+    writer.add_embedding_length(d)
+    writer.add_feed_forward_length(width)
+    writer.add_head_count(config.n_heads)
+    writer.add_head_count_kv(attn.kv_n_heads)
+    writer.add_rope_freq_base(attn.rope_theta)
+    writer.add_clamp_kqv(attn.clip_qkv)
+    writer.add_expert_count(experts)
+    writer.add_expert_used_count(ffn.moe_top_k)
+    writer.add_layer_norm_eps(1e-5)
+    writer.add_file_type(0)
+    write_header_only(writer, path, tensors)
+    return config, tensors
+
+
+def test_dbrx_counts_and_verifies_as_transformers_builds_it(tmp_path, capsys):
+    """Reference: tests/test_types_deepseek_dbrx.py's dbrx_reference (transformers' DbrxForCausalLM on the meta device,
+    the fused experts' rows scaled by top_k / n_experts for the active count)."""
+    from tests.test_types_deepseek_dbrx import dbrx_reference
+
+    path = tmp_path / "dbrx.gguf"
+    config, tensors = write_dbrx(path)
+    assert main(["count", str(path), "-f", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["total_params"], row["active_params"]) == dbrx_reference(config)
+    assert row["checkpoint"]["identical"], row["checkpoint"]
+    assert main(["inspect", str(path), "-f", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total_params"] == sum(math.prod(s) for s in tensors.values())
+
+
+def test_a_dbrx_file_without_its_key_value_heads_is_refused(tmp_path, capsys):
+    path = tmp_path / "dbrx.gguf"
+    write_dbrx(path)
+    path.write_bytes(path.read_bytes().replace(b"dbrx.attention.head_count_kv", b"dbrx.attention.head_count_kx"))
+    assert main(["count", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert not out and err.count("\n") == 1 and "dbrx.attention.head_count_kv: required metadata key is missing" in err
