@@ -221,3 +221,15 @@ def test_a_dbrx_file_without_its_key_value_heads_is_refused(tmp_path, capsys):
     assert main(["count", str(path)]) == 2
     out, err = capsys.readouterr()
     assert not out and err.count("\n") == 1 and "dbrx.attention.head_count_kv: required metadata key is missing" in err
+
+
+def test_a_row_with_block_variants_that_are_not_text_mappings_is_refused():
+    """block_variants (a tensor in a block -> entries of tensors holding instead there) is checked on registration."""
+    from registry import GgufArchitecture
+
+    row = GgufArchitecture("x", model_type="llama", block_variants={"attn_qkv.weight": {"attn_output": 1}})
+    assert "the names of keys, tensors, variants, block_variants" in row.problem()
+    row = GgufArchitecture("x", model_type="llama", block_variants=["attn_qkv.weight"])
+    assert "keys, tensors, variants, block_variants, renumbered, mtp_tensors, metadata_scalars, presence and fixed must be " \
+           "mappings" in row.problem()
+    assert GgufArchitecture("x", model_type="llama", block_variants={"a.weight": {"b": "c"}}).problem() == ""
