@@ -233,3 +233,13 @@ def test_a_row_with_block_variants_that_are_not_text_mappings_is_refused():
     assert "keys, tensors, variants, block_variants, renumbered, mtp_tensors, metadata_scalars, presence and fixed must be " \
            "mappings" in row.problem()
     assert GgufArchitecture("x", model_type="llama", block_variants={"a.weight": {"b": "c"}}).problem() == ""
+
+
+def test_a_gemma3_text_config_of_no_heads_is_refused(tmp_path, capsys):
+    """heads_divide_width (plugins/hf_common.py) divided by the heads: zero is refused naming the field, not a crash."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"model_type": "gemma3_text", "architectures": ["Gemma3TextModel"], **GEMMA,
+                                "num_attention_heads": 0}))  # fmt: skip
+    assert main(["count", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert not out and err.count("\n") == 1 and "num_attention_heads: must be at least 1, got 0" in err
