@@ -3,9 +3,9 @@
 gemma-embedding (EmbeddingGemma, ``gemma3_text`` as ``Gemma3TextModel``), minimax-01 (MiniMax-Text-01, ``minimax``),
 dbrx (DBRX) and paddleocr (PaddleOCR-VL's language model). Checked against llama.cpp at 0c1e57098 (vendored by
 llama-cpp-python 0.3.36): the converters ``EmbeddingGemma`` (conversion/gemma.py), ``MiniMaxText01Model``
-(conversion/minimax.py), ``DbrxModel`` (conversion/dbrx.py) and ``PaddleOCRModel`` (conversion/ernie.py), the tensors of each architecture in ``gguf-py/gguf/constants.py``
-(``MODEL_TENSORS``) and their Hugging Face names in ``gguf-py/gguf/tensor_mapping.py``. Where llama.cpp stores the
-model otherwise than the checkpoint:
+(conversion/minimax.py), ``DbrxModel`` (conversion/dbrx.py) and ``PaddleOCRModel`` (conversion/ernie.py), the
+tensors of each architecture in ``gguf-py/gguf/constants.py`` (``MODEL_TENSORS``) and their Hugging Face names in
+``gguf-py/gguf/tensor_mapping.py``. Where llama.cpp stores the model otherwise than the checkpoint:
 
 * ``EmbeddingGemma`` converts ``Gemma3TextModel`` (no head: the embedding model's hidden states) under Gemma 3's
   tensor names (the norms' ``+ 1`` baked in: values, not shapes). With ``--sentence-transformers-dense-modules`` it

@@ -6,9 +6,10 @@ Reference: transformers 5.25's meta model of a small config of each type (total,
 language model alone (PaddleOCRModel is Ernie4_5Model; the pair with its mmproj is checked against
 ``PaddleOCRVLForConditionalGeneration`` in tests/test_gguf_mmproj_paddle.py), and ``DbrxForCausalLM`` through
 tests/test_types_deepseek_dbrx.py's reference (its config built from the published form, ``rope_theta`` in
-``attn_config``: ``AutoConfig.for_model`` without it gives a config transformers 5.25 cannot build a model of). The GGUF file is written from it as
-llama.cpp's converter at 0c1e57098 writes one (tests/gguf_files.py). gguf-py 0.19 (the installed reference library)
-knows ``gemma-embedding`` and ``paddleocr``: their names come from its ``TensorNameMap``. It has no ``minimax-01``:
+``attn_config``: ``AutoConfig.for_model`` without it gives a config transformers 5.25 cannot build a model of).
+The GGUF file is written from it as llama.cpp's converter at 0c1e57098 writes one (tests/gguf_files.py; DBRX's by
+DbrxModel's own keys, below). gguf-py 0.19 (the installed reference library) knows ``gemma-embedding``, ``paddleocr``
+and ``dbrx``: their names come from its ``TensorNameMap``. It has no ``minimax-01``:
 its tensor names are written out below from llama.cpp 0c1e57098's ``gguf-py/gguf/constants.py``
 (``MODEL_TENSORS[MINIMAX01]``, ``TENSOR_NAMES``) and ``tensor_mapping.py`` (the Hugging Face names marked
 "# minimax-01", and the merged Mixtral experts), and the file is written by gguf-py's ``GGUFWriter`` under the
