@@ -91,6 +91,18 @@ def _minimax01(meta: GgufMetadata, config: dict[str, Any]) -> None:
     config["layer_types"] = kinds
 
 
+def _paddleocr(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (PaddleOCR-VL's language model): the head width (``attention.key_length``); a head of its own
+    (``output.weight``) counted as the file holds it, with a note: transformers 5.25 ties the head of the published
+    config (its flat top level says false, which PaddleOCRVLConfig.__post_init__ overrules)."""
+    head_dim(meta, config)
+    if "output.weight" in meta.tensors:
+        rows, width = meta.tensors["output.weight"][0], config["hidden_size"]
+        meta.note(f"output.weight: a head of its own, counted as the file holds it ({rows} × {width} = "
+                  f"{rows * width:,} parameters); transformers 5.25 builds PaddleOCR-VL's published config with the "
+                  "head tied to the embedding (PaddleOCRVLConfig.__post_init__), holding that many fewer")  # fmt: skip
+
+
 _ERNIE = next(row for row in ROWS_2026 if row.name == "ernie4_5")
 
 ROWS = (
@@ -117,7 +129,7 @@ ROWS = (
         layers="transformer.blocks", description="DBRX: the fused experts compared by count",
     ),
     # PaddleOCR-VL's language model: ERNIE 4.5's decoder (PaddleOCRModel is Ernie4_5Model)
-    replace(_ERNIE, name="paddleocr", description="PaddleOCR-VL's language model (ERNIE 4.5's decoder); with its clip/"
+    replace(_ERNIE, name="paddleocr", rule=_paddleocr, description="PaddleOCR-VL's language model (ERNIE 4.5's decoder); with its clip/"
             "paddleocr mmproj: the whole paddleocr_vl model"),
 )  # fmt: skip
 

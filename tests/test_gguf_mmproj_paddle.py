@@ -150,3 +150,15 @@ def test_a_paddleocr_mmproj_beside_another_language_model_is_refused(tmp_path, c
     write_case(Case("llama", "llama", "LlamaForCausalLM", fields), tmp_path / "model.gguf")
     out, err = run(capsys, "count", tmp_path, code=2)
     assert err.count("\n") == 1 and "(clip/paddleocr) does not go with model.gguf" in err and "it completes paddleocr" in err
+
+
+def test_a_head_of_its_own_is_counted_with_a_note(tmp_path, capsys):
+    """transformers 5.25 ties PaddleOCR-VL's published head (tests/test_vlm_types_2026.py): a file holding one is
+    counted as it holds it, and says so."""
+    model, config = paddleocr_vl(tie=False)
+    write_text(config, tmp_path / "PaddleOCR-VL-Q8_0.gguf")
+    write_mmproj(model, config, tmp_path / "mmproj-PaddleOCR-VL-f16.gguf")
+    row = counted_whole(capsys, tmp_path, "paddleocr_vl")
+    assert row["total_params"] == sum(p.numel() for p in model.parameters())
+    out, err = run(capsys, "count", tmp_path, "-f", "table", code=0)
+    assert "output.weight: a head of its own, counted as the file holds it (96 × 64 = 6,144 parameters)" in err

@@ -25,6 +25,7 @@ import pytest
 
 from registry.cli import main
 from tests._hf_configs import meta_model
+from tests.conftest import ROOT
 from tests.gguf_files import Case, case_id, check_case, write_case
 from tests.test_gguf_types_2026 import minimax_experts
 
@@ -105,6 +106,18 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
 def test_count_and_verify_agree_with_transformers(case, tmp_path, capsys):
     check_case(case, tmp_path, capsys)
+
+
+def published(name: str) -> dict:
+    """A published config of tests/configs (its SOURCE says where from), without the fields no model is built of."""
+    data = json.loads((ROOT / "tests" / "configs" / name / "config.json").read_text(encoding="utf-8"))
+    return {k: v for k, v in data.items() if k not in ("architectures", "model_type", "transformers_version", "torch_dtype")}
+
+
+def test_minimax_text_01_as_published_counts_as_transformers_builds_it(tmp_path, capsys):
+    """MiniMax-Text-01's published config (80 layers, a softmax attention layer every eighth, 32 experts): its GGUF,
+    as MiniMaxText01Model writes it, counts and verifies as transformers' MiniMaxForCausalLM (total and active)."""
+    check_case(_minimax(published("minimax-text-01")), tmp_path, capsys)
 
 
 def refused(tmp_path, capsys, case, old: bytes, new: bytes) -> str:
@@ -213,6 +226,18 @@ def test_dbrx_counts_and_verifies_as_transformers_builds_it(tmp_path, capsys):
     assert row["checkpoint"]["identical"], row["checkpoint"]
     assert main(["inspect", str(path), "-f", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["total_params"] == sum(math.prod(s) for s in tensors.values())
+
+
+def test_dbrx_as_published_counts_as_transformers_builds_it(tmp_path, capsys):
+    """DBRX's published config (tests/configs/dbrx-base): 132B total, 36B active in Databricks' announcement."""
+    from tests.test_types_deepseek_dbrx import dbrx_reference
+
+    path = tmp_path / "dbrx-base.gguf"
+    config, _ = write_dbrx(path, json.loads((ROOT / "tests" / "configs" / "dbrx-base" / "config.json").read_text()))
+    assert main(["count", str(path), "-f", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["total_params"], row["active_params"]) == dbrx_reference(config)
+    assert row["checkpoint"]["identical"], row["checkpoint"]
 
 
 def test_a_dbrx_file_without_its_key_value_heads_is_refused(tmp_path, capsys):
