@@ -72,6 +72,8 @@ def heads_divide_width(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule: the configuration refuses a hidden_size that the query heads do not divide, whatever head_dim says
     (``validate_architecture`` of LlamaConfig, Gemma2Config, Gemma3TextConfig, ArceeConfig, VaultGemmaConfig)."""
     width, heads = params["d_model"][1], params["n_heads"][1]
+    if isinstance(heads, int) and heads < 1:
+        raise cfg.error("num_attention_heads", f"must be at least 1, got {heads}")
     if width % heads:
         raise cfg.error("num_attention_heads", f"{heads} does not divide hidden_size ({width}); transformers' "
                         "configuration refuses it")  # fmt: skip

@@ -93,6 +93,8 @@ class GgufArchitecture:
       dimension after the experts' (llama.cpp's ``ffn_gate_up_exps``: ``experts.{e}.gate_proj+experts.{e}.up_proj``);
     * ``variants``: GGUF tensor -> entries of ``tensors`` that hold instead when the file has it (Falcon-40B's
       ``attn_norm`` is ``ln_mlp`` when there is an ``attn_norm_2``);
+    * ``block_variants``: GGUF tensor inside ``blk.<i>.`` -> entries of ``tensors`` that hold instead in each block
+      that has it (MiniMax-01's ``attn_output`` is a lightning layer's ``out_proj`` in a block with ``attn_qkv``);
     * ``renumbered``: GGUF prefix -> checkpoint list, for numbered groups that llama.cpp numbers otherwise
       than the checkpoint: ``<prefix>.<n>.<rest>`` is ``<list>.<j>.<rest>``, ``j`` the rank of ``n`` among
       the file's numbers under that prefix and ``<rest>`` read through ``tensors`` (Qwen3-VL's deepstack
@@ -146,6 +148,7 @@ class GgufArchitecture:
     tensors: Mapping[str, str] = field(default_factory=dict)
     layers: str = "model.layers"
     variants: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    block_variants: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     renumbered: Mapping[str, str] = field(default_factory=dict)
     presence: Mapping[str, str] = field(default_factory=dict)
     fixed: Mapping[str, Any] = field(default_factory=dict)
@@ -184,17 +187,19 @@ class GgufArchitecture:
             if self.tensor_name is not None or not isinstance(self.model_type, str) or not self.model_type:
                 return f"GGUF architecture {self.name!r}: a row needs a model_type and no tensor_name"
             if not all(isinstance(m, Mapping) for m in (self.keys, self.tensors, self.presence, self.fixed, self.variants,
+                                                        self.block_variants,
                                                         self.renumbered, self.mtp_tensors, self.metadata_scalars)):
-                return (f"GGUF architecture {self.name!r}: keys, tensors, variants, renumbered, mtp_tensors, "
+                return (f"GGUF architecture {self.name!r}: keys, tensors, variants, block_variants, renumbered, mtp_tensors, "
                         "metadata_scalars, presence and fixed must be mappings")  # fmt: skip
             texts = [*self.keys.items(), *self.tensors.items(), *self.presence.items(), *self.fixed,
-                     *(pair for v in self.variants.values() for pair in (v.items() if isinstance(v, Mapping) else [v])),
-                     *self.variants, *self.renumbered.items(), *self.mtp_tensors.items(), *self.metadata_scalars.items(),
+                     *(pair for v in (*self.variants.values(), *self.block_variants.values())
+                       for pair in (v.items() if isinstance(v, Mapping) else [v])),
+                     *self.variants, *self.block_variants, *self.renumbered.items(), *self.mtp_tensors.items(), *self.metadata_scalars.items(),
                      self.mtp, *self.classes,
                      *self.not_parameters, self.layers, self.vocab, self.blocks,
                      *self.selected_by, *self.parts, *self.completes, self.text_model_type]  # fmt: skip
             if not all(isinstance(x, str) for t in texts for x in (t if isinstance(t, tuple) else (t,))):
-                return (f"GGUF architecture {self.name!r}: the names of keys, tensors, variants, renumbered, presence, "
+                return (f"GGUF architecture {self.name!r}: the names of keys, tensors, variants, block_variants, renumbered, presence, "
                         "fixed, mtp, mtp_tensors, metadata_scalars, classes, not_parameters, layers, vocab, blocks, selected_by, parts, "
                         "completes and text_model_type must be text")  # fmt: skip
             if not isinstance(self.completes_as, Mapping) or not all(
@@ -226,6 +231,7 @@ class GgufArchitecture:
 
     def fingerprint(self) -> tuple[object, ...]:
         """The plugin code and data this mapping runs, with its code objects (see ``Family.fingerprint``)."""
-        return (*code_of(self.config, self.tensor_name, self.rule), self.keys, self.tensors, self.variants, self.renumbered,
+        return (*code_of(self.config, self.tensor_name, self.rule), self.keys, self.tensors, self.variants, self.block_variants,
+                self.renumbered,
                 self.mtp, self.mtp_tensors, self.metadata_scalars, self.presence, self.fixed, self.vocab, self.blocks, self.selected_by,
                 self.parts, self.completes, self.text_model_type, self.completes_as, self.text_ignores)

@@ -17,6 +17,8 @@ than the checkpoint does, the row says so and the count stays exact:
   block that feeds them): renumbered by rank, as the checkpoint's list;
 * multi-token-prediction blocks llama.cpp appends after the last layer (``mtp``; ``nextn_predict_layers`` of them,
   counted in ``block_count``): no layers of the model, read under the checkpoint's MTP list (``mtp.layers.0``);
+* a tensor named alike in blocks of two kinds (``block_variants``: MiniMax-01's ``attn_output``, a lightning
+  layer's ``out_proj`` where the block holds ``attn_qkv``, else the softmax layer's ``o_proj``): read per block;
 * the same elements in another layout (``~module``: transposed, squeezed, stacked otherwise), or
   two GGUF tensors joined in one checkpoint tensor: the names map, and the tensor is compared by
   its number of elements (``flat``), not its shape;
@@ -213,12 +215,21 @@ def row_tensors(arch: GgufArchitecture, tensors: list[TensorInfo], path: str,
     for tensor, instead in arch.variants.items():
         if tensor in names:
             mapping.update(instead)
+    per_block: dict[str, dict[str, str]] = {}  # block number -> its mapping, when ``block_variants`` change it
     for info in tensors:
         block = _block(arch, info.name)
         if info.name in arch.not_parameters or (block and block[2] in arch.not_parameters) or _grouped(arch, info.name):
             skipped.append(info.name)
             continue
-        target = _target(arch, mapping, info.name, ranks, layers)
+        own = mapping
+        if block and arch.block_variants:
+            if block[1] not in per_block:
+                per_block[block[1]] = dict(mapping)
+                for tensor, instead in arch.block_variants.items():
+                    if f"{arch.blocks}.{block[1]}.{tensor}" in names:
+                        per_block[block[1]].update(instead)
+            own = per_block[block[1]]
+        target = _target(arch, own, info.name, ranks, layers)
         if target is None:
             out.append(TensorInfo(info.name, info.dtype, info.shape, info.nbytes, info.overhead, (info.name,), info.flat))
             continue
