@@ -816,9 +816,10 @@ ROWS: list[Row] = [
     Row("mistral", lm("Mistral"), {**GQA, **HEAD_DIM, "intermediate_size": ints(1, 64)}),
     Row("mistral4", lm("Mistral4"), {**DEEPSEEK_LATENT, "pad_token_id": just(0)},  # DeepSeek-V3's layout, a router without score-correction bias
         experts=("n_routed_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, examples=10,
-        # num_key_value_heads is kept: it shapes no tensor of latent attention, but its default (32) over fewer
-        # heads breaks transformers' forward pass (repeat_kv), which the refusal rule would then ask of registry
-        droppable=tuple(f for f in SPARSE_WIDE if f != "num_key_value_heads"),
+        # num_key_value_heads and num_attention_heads are kept: the first shapes no tensor of latent attention, but
+        # a default (32) beside a drawn value that does not divide it breaks transformers' forward pass (repeat_kv),
+        # which the refusal rule would then ask of registry
+        droppable=tuple(f for f in SPARSE_WIDE if f not in ("num_key_value_heads", "num_attention_heads")),
         refusal_base="mistral-small-4-119b-text",
         refusals=(R({"num_experts_per_tok": None}, "num_experts_per_tok"),
                   R({"first_k_dense_replace": None}, "first_k_dense_replace"),
