@@ -81,6 +81,8 @@ CASES = [
     Case("eurobert", "eurobert", "EuroBertModel", EUROBERT, eurobert_keys),
     Case("eurobert", "eurobert", "EuroBertModel", {**EUROBERT, "num_key_value_heads": 4, "attention_bias": True,
          "mlp_bias": True, "num_hidden_layers": 3}, eurobert_keys),
+    # a head_dim other than hidden_size / heads: TextModel writes it as attention.key_length
+    Case("eurobert", "eurobert", "EuroBertModel", {**EUROBERT, "head_dim": 24}, eurobert_keys),
 ]
 
 
@@ -158,3 +160,9 @@ def test_count_json_names_the_architecture(tmp_path, capsys):
     assert main(["count", str(path), "-f", "json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert row["total_params"] == reference and row["checkpoint"]["identical"]
+
+
+def test_a_eurobert_file_without_its_heads_is_refused(tmp_path, capsys):
+    """A file without TextModel's keys: one line naming the first missing one (``eurobert.block_count``)."""
+    case = Case("eurobert", "eurobert", "EuroBertModel", EUROBERT, eurobert_keys, standard=False)
+    assert "eurobert.block_count" in refused(tmp_path, capsys, case, "eurobert.gguf")
