@@ -30,7 +30,8 @@ from registry.registrations import Registrations
 #: Dotted names of the built-in family plugins.
 DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in """
     bert gpt chinchilla moe_gpt llama llama_model_types dense_model_types hybrid_attention
-    moe_model_types deepseek dbrx arctic nemotron gguf_decoders gguf_encoders gguf_moe gguf_types_2026 gguf_types_2026_more gguf_types_2026_extra
+    moe_model_types deepseek dbrx arctic nemotron gguf_decoders gguf_encoders gguf_encoders_2026 gguf_moe gguf_types_2026
+    gguf_types_2026_more gguf_types_2026_extra
     gguf_recurrent gguf_hybrid
     gguf_mmproj gguf_mmproj_qwen gguf_mmproj_more gguf_mmproj_llama4 gguf_mmproj_glm gguf_mmproj_gemma4 gguf_mmproj_kimi gguf_mmproj_audio gguf_mmproj_paddle gguf_decoders_more gguf_jamba_mpt gguf_gemma4
     encoder_decoder encoder_decoder_types types_seq2seq_more

@@ -44,7 +44,8 @@ class Case:
     mtp: int = 0  # multi-token-prediction blocks llama.cpp keeps after the last layer (GLM-4.5)
     built_with: dict[str, Any] = field(default_factory=dict)  # the class's own arguments (add_pooling_layer=False)
     #: GGUF names written out (an architecture gguf-py 0.19 lacks): checkpoint module, inside ``model.layers.<i>``
-    #: for a block, without ``.weight``/``.bias`` -> GGUF name (inside ``blk.<i>``); None: gguf-py's TensorNameMap
+    #: (a base model's ``layers.<i>``) for a block, without ``.weight``/``.bias`` -> GGUF name (inside ``blk.<i>``);
+    #: None: gguf-py's TensorNameMap
     names: dict[str, str] | None = None
 
 
@@ -109,7 +110,7 @@ def gguf_name(names: Any, hf: str, suffixes: tuple[str, ...] = (".weight", ".bia
 
 def written_name(names: dict[str, str], hf: str) -> str:
     """The GGUF name of Hugging Face tensor ``hf`` in the written-out table ``names`` (see :attr:`Case.names`)."""
-    block = re.fullmatch(r"model\.layers\.(\d+)\.(.+)", hf)
+    block = re.fullmatch(r"(?:model\.)?layers\.(\d+)\.(.+)", hf)  # top-level ``layers`` in an encoder's base model
     rest, prefix = (block[2], f"blk.{block[1]}.") if block else (hf, "")
     base, _, kind = rest.rpartition(".")
     if rest in names:
