@@ -42,6 +42,7 @@ FAMILY_MODULES: dict[str, str] = {
     "parakeet": "registry.plugins.parakeet",
     "vision": "registry.plugins.vision",
     "dual-encoder": "registry.plugins.dual_encoder",
+    "contrastive-head": "registry.plugins.contrastive_head",
     "clip-text": "registry.plugins.clip_text",
     "qwen-vision": "registry.plugins.qwen_vision",
     "glm4v-vision": "registry.plugins.glm4v_vision",

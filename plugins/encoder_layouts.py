@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 LayoutName = Literal[
     "roberta", "distilbert", "albert", "deberta", "modernbert", "electra", "big_bird", "bert_generation",
     "modernbert_decoder", "mpnet", "roformer", "data2vec_text", "roberta_prelayernorm", "xlm_roberta_xl", "ernie",
-    "megatron_bert", "rembert", "roc_bert",
+    "megatron_bert", "rembert", "roc_bert", "altclip",
 ]
 
 #: The family's switches that only some layouts have (each layout lists the ones it has).
@@ -269,3 +269,8 @@ LAYOUTS: dict[str, Layout] = {
                             "shape_vocab_size", "shape_embed_dim", "map_inputs_width"}),
     ),
 }  # fmt: skip
+#: AltCLIP's text tower (``AltRobertaModel`` in ``modeling_altclip.py``): RoBERTa's names, its layers ``encoder.layers``.
+LAYOUTS["altclip"] = Layout(
+    prefix="roberta", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
+    ff_norm="output.LayerNorm", head_dense="", head_norm="", decoder="", layers="layers", pooler="pooler.dense",
+)  # fmt: skip

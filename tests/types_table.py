@@ -58,6 +58,10 @@ from tests.type_ranges import BART_SIZES, CROSS, T5_SIZES, t5_like  # fmt: skip
 
 #: SigLIP2's NaFlex vision tower: no image size, ``num_patches`` position embeddings.
 SIGLIP2_TOWER = {**{k: v for k, v in TOWER.items() if k != "image_size"}, "num_patches": ints(1, 20)}
+#: The BERT-like text towers of Chinese-CLIP and AltCLIP (their text_config): the padding row inside both tables.
+BERT_TOWER = {**{k: v for k, v in TEXT_TOWER.items() if k != "max_position_embeddings"},
+              "max_position_embeddings": ints(2, 20), "type_vocab_size": ints(1, 3)}  # fmt: skip
+ALTCLIP_TOWER = {**BERT_TOWER, "project_dim": ints(1, 9)}
 #: Granite-MoE's checkpoint names (stacked input_linear / output_linear, router.layer) -> transformers 5's.
 GRANITE_EXPERTS = ((r"\.block_sparse_moe\.input_linear\.weight$", ".block_sparse_moe.experts.gate_up_proj"),
                    (r"\.block_sparse_moe\.output_linear\.weight$", ".block_sparse_moe.experts.down_proj"),
@@ -121,6 +125,18 @@ ROWS: list[Row] = [
          "num_labels": ints(1, 4)}, refusal_base=ENCODER_BASE,
         refusals=(R({"architectures": ["AlbertForPreTraining"], "id2label": []}, "id2label", "non-empty object"),
                   R({"num_hidden_groups": 0}, "num_hidden_groups", "must be >= 1"))),
+    Row("altclip", ("AltCLIPModel",), {"vision_config": table(**TOWER), "text_config": table(**ALTCLIP_TOWER),
+                                       "projection_dim": ints(1, 9)}, refusal_base="altclip",
+        refusals=(R({"text_config_dict": [1]}, "text_config_dict", "must be an object"),
+                  R({"vision_config_dict": {"hidden_size": 10, "num_attention_heads": 3}}, "vision_config_dict.num_attention_heads")),
+        # the legacy dicts override the towers' configs (AltCLIPConfig.__post_init__): counted from them
+        cases=({"text_config": {"hidden_size": 4, "num_attention_heads": 1, "num_hidden_layers": 2, "vocab_size": 20},
+                "vision_config": {"hidden_size": 4, "num_attention_heads": 1, "num_hidden_layers": 2, "image_size": 28},
+                "text_config_dict": {"hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1, "vocab_size": 30,
+                                     "intermediate_size": 12, "project_dim": 4},
+                "vision_config_dict": {"hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1, "patch_size": 14}},)),
+    Row("altclip_text_model", ("AltCLIPTextModel",), ALTCLIP_TOWER),
+    Row("altclip_vision_model", ("AltCLIPVisionModel",), {**TOWER, "projection_dim": Optional(ints(1, 8))}),
     Row("apertus", lm("Apertus"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
                                     "hidden_act": Optional(ACTIVATIONS)}),
     Row("arcee", lm("Arcee"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag), "mlp_bias": Optional(flag),
@@ -196,6 +212,18 @@ ROWS: list[Row] = [
         {**ENCODER, "max_position_embeddings": ints(2, 40), "type_vocab_size": ints(1, 3), **CROSS, **LABELS},
         refusal_base=ENCODER_BASE,
         refusals=(R({"architectures": ["CamembertForTokenClassification"]}, "architectures", "is not supported"),)),
+    Row("chinese_clip", ("ChineseCLIPModel",), {"vision_config": table(**TOWER), "text_config": table(**BERT_TOWER),
+                                                "projection_dim": ints(1, 9)}, refusal_base="chinese-clip-vit-base-patch16",
+        refusals=(R({"text_config.hidden_size": "wide"}, "text_config.hidden_size", "must be a whole number"),
+                  R({"vision_config_dict": {"patch_size": 300}}, "vision_config_dict.patch_size")),
+        # the legacy dicts override the towers' configs (ChineseCLIPConfig.__post_init__): counted from them
+        cases=({"text_config": {"hidden_size": 4, "num_attention_heads": 1, "num_hidden_layers": 2, "vocab_size": 20},
+                "vision_config": {"hidden_size": 4, "num_attention_heads": 1, "num_hidden_layers": 2, "image_size": 32},
+                "vision_config_dict": {"hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1, "patch_size": 16},
+                "text_config_dict": {"hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1, "vocab_size": 30,
+                                     "intermediate_size": 12}},)),
+    Row("chinese_clip_text_model", ("ChineseCLIPTextModel",), BERT_TOWER),
+    Row("chinese_clip_vision_model", ("ChineseCLIPVisionModel",), {**TOWER, "projection_dim": Optional(ints(1, 8))}),
     Row("clip", ("CLIPModel",), {"vision_config": table(**TOWER), "text_config": table(**TEXT_TOWER),
                                  "projection_dim": ints(1, 9)}, refusal_base={"architectures": ["CLIPModel"]},
         refusals=(R({"vision_config.hidden_size": "wide"}, "vision_config.hidden_size", "must be a whole number"),

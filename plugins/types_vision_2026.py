@@ -1,0 +1,134 @@
+"""Vision and dual-encoder model types of 2026, as data on families registry already has.
+
+* ``chinese_clip`` (``modeling_chinese_clip.py``, transformers 5.25): a composite of a BERT text tower
+  (``chinese_clip_text_model``: the ``encoder`` family's RoBERTa names, post-norm; ``ChineseCLIPTextModel``
+  alone has a pooler, ``ChineseCLIPModel`` builds it with ``add_pooling_layer=False``), CLIP's vision tower
+  (``chinese_clip_vision_model``: the ``vision`` family's ``clip`` layout, no patch bias, its modules
+  unprefixed) and the contrastive heads (``contrastive-head``: both projections without biases and
+  ``logit_scale``).
+* ``altclip`` (``modeling_altclip.py``): the same with an XLM-R text tower (``altclip_text_model``: RoBERTa's
+  names under ``roberta.``, its layers ``encoder.layers``, no pooler, then ``transformation`` to ``project_dim``
+  and the norm ``pre_LN``: the ``encoder`` family's ``altclip`` layout and ``transformation`` head); the text
+  projection takes ``project_dim`` inputs.
+
+Both configurations still read the legacy ``text_config_dict`` / ``vision_config_dict``: when one is given,
+``ChineseCLIPConfig.__post_init__`` (and ``AltCLIPConfig``'s) rebuilds that tower's configuration from it
+alone over the tower's defaults (``XTextConfig(**text_config_dict).to_dict()`` overwrites ``text_config``), so
+registry reads that tower from it the same way (rule :func:`_legacy_dicts`).
+"""
+
+from __future__ import annotations
+
+from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl, short_value
+from registry.plugins.encoder import EncoderParams
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.vision import VisionParams
+from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE
+
+#: What the BERT-like text towers read for a shape.
+_TEXT_READS = {
+    "vocab_size": "vocab_size", "d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+    "d_ff": "intermediate_size", "n_positions": "max_position_embeddings", "type_vocab_size": "type_vocab_size",
+}  # fmt: skip
+_TEXT_SHAPE_FREE = frozenset(("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps",
+                              "initializer_range", "initializer_factor"))  # fmt: skip
+#: The dual encoders' own fields that change no shape (the towers' sub-configs are read by the towers).
+_DUAL_SHAPE_FREE = frozenset(("logit_scale_init_value", "initializer_factor", "initializer_range"))
+
+
+def _vision_row(name: str, cls: str) -> Row:
+    """CLIP's vision tower under another name: its modules unprefixed (``XVisionModel`` holds them itself)."""
+    return Row(name, "vision", (cls,), reads={**VISION_READS, "d_ff": "intermediate_size"}, defaults=DEFAULTS[name],
+               fixed={"layout": "clip", "patch_bias": False, "head": "none"},
+               shape_free=VISION_SHAPE_FREE | {"projection_dim"},
+               description=f"{cls}: CLIP's vision tower")  # fmt: skip
+
+
+CHINESE_CLIP_TEXT = Row(
+    "chinese_clip_text_model", "encoder", ("ChineseCLIPTextModel",), reads=_TEXT_READS,
+    defaults=DEFAULTS["chinese_clip_text_model"], fixed={"layout": "roberta", "head": "none", "pooler": True},
+    shape_free=_TEXT_SHAPE_FREE, description="Chinese-CLIP's text tower: BERT (with its pooler alone)",
+)  # fmt: skip
+ALTCLIP_TEXT = Row(
+    "altclip_text_model", "encoder", ("AltCLIPTextModel",), reads={**_TEXT_READS, "project_dim": "project_dim"},
+    defaults=DEFAULTS["altclip_text_model"], fixed={"layout": "altclip", "head": "transformation"},
+    shape_free=_TEXT_SHAPE_FREE, description="AltCLIP's text tower: XLM-R, a norm and a projection",
+)  # fmt: skip
+CHINESE_CLIP_VISION = _vision_row("chinese_clip_vision_model", "ChineseCLIPVisionModel")
+ALTCLIP_VISION = _vision_row("altclip_vision_model", "AltCLIPVisionModel")
+
+
+class _LegacyDict(ConfigReader):
+    """A legacy ``<tower>_config_dict``: its errors name ``<tower>_config_dict.<field>``."""
+
+    def __init__(self, parent: ConfigReader, key: str, value: dict) -> None:
+        super().__init__(value, parent.path, parent.lines)
+        self.key = key
+
+    def error(self, key: str, message: str):
+        """A SpecError naming ``<key>.<field>``."""
+        return super().error(f"{self.key}.{key}", message)
+
+
+def _legacy_dicts(text: Row, vision: Row):
+    """Rule: a non-null ``text_config_dict`` / ``vision_config_dict`` is the tower's configuration (over its
+    defaults), as the configuration's ``__post_init__`` rebuilds it."""
+
+    def rule(cfg: ConfigReader, cls: str, params: dict[str, Params]) -> None:
+        for part, row, fields in (("text", text, EncoderParams.model_fields), ("vision", vision, VisionParams.model_fields)):
+            key = f"{part}_config_dict"
+            value = cfg.raw(key)
+            if value is None:
+                continue
+            if not isinstance(value, dict):
+                raise cfg.error(key, f"must be an object of the tower's fields, or null (got {short_value(value)})")
+            mapped = row.to_model_type(lambda family, f=fields: f).map(_LegacyDict(cfg, key, value), row.classes[0])
+            params[part] = {name: (f"{key}.{field}" if field != "model_type" else field, v)
+                            for name, (field, v) in mapped.params.items()}  # fmt: skip
+
+    rule.__doc__ = _legacy_dicts.__doc__
+    return rule
+
+
+def _no_pooler(cfg: ConfigReader, cls: str, params: dict[str, Params]) -> None:
+    """Rule (Chinese-CLIP): ``ChineseCLIPModel`` builds its text tower with ``add_pooling_layer=False``."""
+    params["text"]["pooler"] = ("architectures", False)
+
+
+def _heads(name: str, text_width: str):
+    """The contrastive heads' widths: the text tower's ``text_width``, the vision tower's and ``projection_dim``
+    (the model type's default when absent)."""
+
+    def params(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
+        dim = cfg.int("projection_dim", DEFAULTS[name]["projection_dim"], minimum=1)
+        return {"d_text": towers["text"][text_width], "d_vision": towers["vision"]["d_model"],
+                "projection_dim": ("projection_dim", dim)}  # fmt: skip
+
+    return params
+
+
+def _composite(name: str, cls: str, text: Row, vision: Row, text_width: str, rules: tuple, what: str) -> Composite:
+    towers = (
+        Tower("text", config="text_config", model_type=text.name, path="text_model"),
+        Tower("vision", config="vision_config", model_type=vision.name, path="vision_model"),
+        Tower("head", family="contrastive-head", params=_heads(name, text_width)),
+    )
+    return Composite(name, "composite", (cls,), towers, rules=(_legacy_dicts(text, vision), *rules),
+                     shape_free=_DUAL_SHAPE_FREE | {"projection_dim", "text_config_dict", "vision_config_dict"},
+                     description=what)  # fmt: skip
+
+
+COMPOSITES = (
+    _composite("chinese_clip", "ChineseCLIPModel", CHINESE_CLIP_TEXT, CHINESE_CLIP_VISION, "d_model", (_no_pooler,),
+               "Chinese-CLIP: a BERT text tower and CLIP's vision tower"),
+    _composite("altclip", "AltCLIPModel", ALTCLIP_TEXT, ALTCLIP_VISION, "project_dim", (),
+               "AltCLIP: an XLM-R text tower and CLIP's vision tower"),
+)
+
+
+@hookimpl
+def register_model_types(register):
+    """Map chinese_clip (and its towers chinese_clip_text_model, chinese_clip_vision_model) and altclip (altclip_text_model,
+    altclip_vision_model)."""
+    for row in (CHINESE_CLIP_TEXT, CHINESE_CLIP_VISION, ALTCLIP_TEXT, ALTCLIP_VISION, *COMPOSITES):
+        register(row)
