@@ -232,6 +232,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'umt5': 'registry.plugins.encoder_decoder_types',
     'vaultgemma': 'registry.plugins.dense_model_types',
     'video_llava': 'registry.plugins.vlm_types_2026',
+    'videomae': 'registry.plugins.types_vision_2026',
     'vipllava': 'registry.plugins.vlm_types_2026',
     'vit': 'registry.plugins.vision_model_types',
     'vit_mae': 'registry.plugins.types_vision_more',

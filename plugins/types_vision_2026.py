@@ -10,6 +10,11 @@
   names under ``roberta.``, its layers ``encoder.layers``, no pooler, then ``transformation`` to ``project_dim``
   and the norm ``pre_LN``: the ``encoder`` family's ``altclip`` layout and ``transformation`` head); the text
   projection takes ``project_dim`` inputs.
+* ``videomae`` (``modeling_videomae.py``): a ViT (the ``vision`` family's ``videomae`` layout: transformers 4's ViT
+  names, no class token, fixed sin-cos positions without parameters, no key bias, ``qv_bias`` on queries and
+  values) whose patch convolution is 3-D over ``tubelet_size`` frames; ``use_mean_pooling`` drops the final norm
+  (``VideoMAEForVideoClassification`` then norms the mean token, ``fc_norm``); ``VideoMAEForPreTraining`` adds its
+  pixel decoder (``decoder_*`` sizes).
 
 Both configurations still read the legacy ``text_config_dict`` / ``vision_config_dict``: when one is given,
 ``ChineseCLIPConfig.__post_init__`` (and ``AltCLIPConfig``'s) rebuilds that tower's configuration from it
@@ -20,6 +25,7 @@ registry reads that tower from it the same way (rule :func:`_legacy_dicts`).
 from __future__ import annotations
 
 from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl, short_value
+from registry.plugins.hf_common import num_labels
 from registry.plugins.encoder import EncoderParams
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.vision import VisionParams
@@ -126,9 +132,36 @@ COMPOSITES = (
 )
 
 
+def _videomae_head(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (VideoMAE): the class decides the head (the pixel decoder, or the classifier of transformers'
+    ``num_labels``, none when 0); ``use_mean_pooling`` drops the final norm, the classifier then norming the
+    mean token (``fc_norm``)."""
+    mean = cfg.bool("use_mean_pooling", DEFAULTS["videomae"]["use_mean_pooling"])
+    params["final_norm"] = ("use_mean_pooling", not mean)
+    if cls == "VideoMAEForVideoClassification":
+        params["head"] = ("architectures", "classifier")
+        params["classifier_norm"] = ("use_mean_pooling", mean)
+        has = cfg.has("num_labels")  # 0: nn.Identity, no classifier layer
+        params["n_labels"] = ("num_labels", cfg.int("num_labels", 2, minimum=0)) if has else num_labels(cfg)
+    else:
+        params["head"] = ("architectures", "decoder" if cls == "VideoMAEForPreTraining" else "none")
+
+
+VIDEOMAE = Row(
+    "videomae", "vision", ("VideoMAEForVideoClassification", "VideoMAEModel", "VideoMAEForPreTraining"),
+    reads={**VISION_READS, "d_ff": "intermediate_size", "qkv_bias": "qv_bias|qkv_bias", "tubelet_size": "tubelet_size",
+           "n_frames": "num_frames", "decoder_d_model": "decoder_hidden_size", "decoder_n_layers": "decoder_num_hidden_layers",
+           "decoder_n_heads": "decoder_num_attention_heads", "decoder_d_ff": "decoder_intermediate_size"},
+    defaults={**DEFAULTS["videomae"], "qkv_bias": DEFAULTS["videomae"]["qv_bias"]},
+    fixed={"layout": "videomae", "class_token": False, "position_embeddings": False, "k_bias": False},
+    rules=(_videomae_head,), shape_free=VISION_SHAPE_FREE | {"norm_pix_loss"},
+    description="VideoMAE: a ViT over tubelets of frames (with its pixel decoder or a video classifier)",
+)  # fmt: skip
+
+
 @hookimpl
 def register_model_types(register):
     """Map chinese_clip (and its towers chinese_clip_text_model, chinese_clip_vision_model) and altclip (altclip_text_model,
-    altclip_vision_model)."""
-    for row in (CHINESE_CLIP_TEXT, CHINESE_CLIP_VISION, ALTCLIP_TEXT, ALTCLIP_VISION, *COMPOSITES):
+    altclip_vision_model) and videomae."""
+    for row in (CHINESE_CLIP_TEXT, CHINESE_CLIP_VISION, ALTCLIP_TEXT, ALTCLIP_VISION, *COMPOSITES, VIDEOMAE):
         register(row)

@@ -26,7 +26,11 @@ towers of CLIP and SigLIP. ``layout`` only chooses the tensor names of that impl
   (``head = "distilled"``: the class token's and
   the distillation token's), or ViT-MAE's pixel decoder (``head = "decoder"``: a mask token, fixed sin-cos
   positions, ``decoder_n_layers`` ViT layers of ``decoder_d_model``, a norm and each patch's pixels), or BEiT's
-  masked-image-modelling head (``head = "mim"``: a norm and a linear to ``n_visual_tokens``).
+  masked-image-modelling head (``head = "mim"``: a norm and a linear to ``n_visual_tokens``);
+* VideoMAE (``layout = "videomae"``): a 3-D patch convolution over ``tubelet_size`` frames (``n_frames`` per video),
+  fixed sin-cos positions (no parameters), no class token; its classifier after a norm of the mean-pooled tokens
+  (``classifier_norm``: ``fc_norm``, the final norm then absent), its pixel decoder (``head = "decoder"``:
+  ``encoder_to_decoder``, a mask token, the encoder's layers at the decoder's sizes, a norm and each tubelet's pixels).
 
 An image of ``image_size²`` pixels is ``(image_size / patch_size)²`` patch tokens, plus the
 class, distillation and register tokens: the encoder's sequence length.
@@ -89,18 +93,30 @@ class VisionParams(FamilyParams):
     n_visual_tokens: PositiveInt = Field(8192, description="BEiT's visual-token vocabulary (head = mim)")
     final_norm: bool = Field(True, description="the norm after the layers (CLIP's post_layernorm); false: without it, "
                              "as llama.cpp's legacy LLaVA mmproj files hold CLIP's tower")
+    tubelet_size: PositiveInt | None = Field(None, description="VideoMAE: frames in one patch (a 3-D patch convolution "
+                                             "of tubelet_size × patch_size²); none: a 2-D patch convolution")
+    n_frames: PositiveInt = Field(1, description="VideoMAE: frames of one video (tubelet_size frames per patch)")
+    classifier_norm: bool = Field(False, description="VideoMAE's fc_norm: a norm of the mean-pooled tokens before "
+                                  "the classifier (use_mean_pooling)")
 
     @model_validator(mode="after")
     def _check(self) -> VisionParams:
         check_heads(self.d_model, self.n_heads, None)
         if self.head == "decoder":
             check_heads(self.decoder_d_model, self.decoder_n_heads, None)
-            if self.decoder_d_model % 4:  # its fixed 2-D sin-cos positions (build_2d_sinusoidal_position_embedding)
+            # ViT-MAE's fixed 2-D sin-cos positions (build_2d_sinusoidal_position_embedding); VideoMAE's are 1-D
+            if self.decoder_d_model % 4 and self.layout != "videomae":
                 raise FieldError("decoder_d_model", f"must be a multiple of 4 for the decoder's 2-D sin-cos position "
                                  f"embeddings (got {self.decoder_d_model})")  # fmt: skip
         if self.patch_size > self.image_size:
             raise FieldError("patch_size", f"patch_size ({self.patch_size}) exceeds image_size ({self.image_size})")
         lay = VISION_LAYOUTS[self.layout]
+        if (self.tubelet_size is None) == (self.layout == "videomae"):
+            raise FieldError("tubelet_size", "the videomae layout, and it alone, has a 3-D patch convolution: give "
+                             "tubelet_size with it (only)")  # fmt: skip
+        if self.tubelet_size and self.n_frames < self.tubelet_size:  # transformers' sin-cos table of no rows fails
+            raise FieldError("n_frames", f"n_frames ({self.n_frames}) is fewer than tubelet_size ({self.tubelet_size}): "
+                             "a video of no patches")  # fmt: skip
         if self.n_positions is not None and self.class_token:
             raise FieldError("n_positions", "a layout with a class token takes its positions from image_size (keep the default)")
         for name, has in (("class_token", lay.cls_token), ("mask_token", lay.mask_token), ("pooler", lay.pooler),
@@ -121,8 +137,10 @@ class VisionParams(FamilyParams):
 
     @property
     def n_patches(self) -> int:
-        """Patch tokens of one image: ``(image_size // patch_size)²`` (SigLIP2: ``n_positions``, its most patches)."""
-        return self.n_positions or (self.image_size // self.patch_size) ** 2
+        """Patch tokens of one image: ``(image_size // patch_size)²`` (SigLIP2: ``n_positions``, its most patches;
+        a video's: that times ``n_frames // tubelet_size``)."""
+        frames = self.n_frames // self.tubelet_size if self.tubelet_size else 1
+        return self.n_positions or (self.image_size // self.patch_size) ** 2 * frames
 
     @property
     def n_tokens(self) -> int:
@@ -165,6 +183,8 @@ def _embeddings(p: VisionParams, lay: VisionLayout) -> list:
     if p.n_register_tokens:
         blocks.append(Parameter(name=lay.register_tokens, shape=(1, p.n_register_tokens, d), component="embedding"))
     kernel = (p.n_channels * p.patch_size**2,) if lay.patch_linear else (p.n_channels, p.patch_size, p.patch_size)
+    if p.tubelet_size:  # VideoMAE's nn.Conv3d over tubelet_size frames
+        kernel = (p.n_channels, p.tubelet_size, p.patch_size, p.patch_size)
     blocks.append(Parameter(name=f"{lay.patch}.weight", shape=(d, *kernel), component="embedding"))
     if p.patch_bias:
         blocks.append(Parameter(name=f"{lay.patch}.bias", shape=(d,), component="embedding"))
@@ -255,6 +275,24 @@ def _mae_decoder(p: VisionParams, lay: VisionLayout) -> Module:
     ]))  # fmt: skip
 
 
+def _videomae_decoder(p: VisionParams, lay: VisionLayout) -> list:
+    """VideoMAE's pixel decoder (``VideoMAEForPreTraining``): ``encoder_to_decoder`` (no bias), a mask token,
+    fixed sin-cos positions (a plain tensor: no parameters), the encoder's layers at the decoder's sizes, a norm
+    and a prediction of each tubelet's ``n_channels · tubelet_size · patch_size²`` pixels."""
+    dd = p.decoder_d_model
+    sizes = p.model_copy(update={"d_model": dd, "n_heads": p.decoder_n_heads, "d_ff": p.decoder_d_ff})
+    pixels = p.n_channels * (p.tubelet_size or 1) * p.patch_size**2
+    return [
+        Linear(name="encoder_to_decoder", in_features=p.d_model, out_features=dd, bias=False, component="head"),
+        Parameter(name="mask_token", shape=(1, 1, dd), component="head"),
+        Module(name="decoder", blocks=[
+            Repeat(name="decoder_layers", count=p.decoder_n_layers, blocks=_layer(sizes, lay)),
+            LayerNorm(name="norm", dim=dd),
+            Linear(name="head", in_features=dd, out_features=pixels, component="head"),
+        ]),
+    ]  # fmt: skip
+
+
 def build(p: VisionParams) -> Module:
     """The block tree of a vision encoder (with its classifier when ``head`` says so)."""
     lay = VISION_LAYOUTS[p.layout]
@@ -267,14 +305,19 @@ def build(p: VisionParams) -> Module:
     elif p.head == "mim":
         blocks.append(LayerNorm(name=lay.mim[0], dim=p.d_model))
         blocks.append(Linear(name=lay.mim[1], in_features=p.d_model, out_features=p.n_visual_tokens, component="head"))
+    elif p.head == "decoder" and p.layout == "videomae":
+        blocks += _videomae_decoder(p, lay)
     elif p.head == "decoder":
         blocks.append(_mae_decoder(p, lay))
     elif p.head == "distilled":
         for name in lay.teacher_classifiers if p.n_labels else ():
             blocks.append(Linear(name=name, in_features=p.d_model, out_features=p.n_labels, component="head"))
-    elif p.n_labels:
-        width = lay.classifier_inputs * p.d_model
-        blocks.append(Linear(name=lay.classifier, in_features=width, out_features=p.n_labels, component="head"))
+    else:  # the classifier (VideoMAE's fc_norm before it)
+        if p.classifier_norm:
+            blocks.append(LayerNorm(name="fc_norm", dim=p.d_model))
+        if p.n_labels:
+            width = lay.classifier_inputs * p.d_model
+            blocks.append(Linear(name=lay.classifier, in_features=width, out_features=p.n_labels, component="head"))
     return Module(blocks=blocks)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2", "deit", "dinov3_vit", "beit"]
+VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2", "deit", "dinov3_vit", "beit", "videomae"]
 
 
 @dataclass(frozen=True)
@@ -121,4 +121,13 @@ VISION_LAYOUTS["beit"] = replace(
     relative_bias="relative_position_bias.relative_position_bias_table",
     shared_relative_bias="shared_position_bias.relative_position_bias_table", pooler_norm="pooler.layernorm",
     mim=("layernorm", "lm_head"),
+)  # fmt: skip
+#: VideoMAE (``modeling_videomae.py``): transformers 4's ViT names under ``videomae`` (``attention.attention.query``,
+#: ``intermediate.dense``, ``encoder.layer``), no class token, fixed sin-cos positions (a plain tensor: no parameters).
+VISION_LAYOUTS["videomae"] = VisionLayout(
+    prefix="videomae", patch="embeddings.patch_embeddings.projection", positions="",
+    attn={"q": "attention.attention.query", "k": "attention.attention.key", "v": "attention.attention.value",
+          "o": "attention.output.dense"},
+    ff={"up": "intermediate.dense", "down": "output.dense"}, norm1="layernorm_before", norm2="layernorm_after",
+    final_norm="layernorm", layers="encoder.layer",
 )  # fmt: skip
