@@ -166,6 +166,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'olmoe': 'registry.plugins.llama_model_types',
     'openai-gpt': 'registry.plugins.gpt',
     'opt': 'registry.plugins.gpt_style_model_types',
+    'owlv2': 'registry.plugins.types_vision_2026',
     'paddleocr_vl': 'registry.plugins.vlm_types_2026',
     'paddleocr_vl_text': 'registry.plugins.vlm_types_2026',
     'paddleocr_vl_vision': 'registry.plugins.vlm_types_2026',

@@ -15,6 +15,9 @@
   values) whose patch convolution is 3-D over ``tubelet_size`` frames; ``use_mean_pooling`` drops the final norm
   (``VideoMAEForVideoClassification`` then norms the mean token, ``fc_norm``); ``VideoMAEForPreTraining`` adds its
   pixel decoder (``decoder_*`` sizes).
+* ``owlv2`` (``modeling_owlv2.py``): CLIP on the ``dual-encoder`` family (its ``owlv2`` layout: the vision tower's
+  first norm ``pre_layernorm``; the text tower's 16 positions by default), ``Owlv2ForObjectDetection`` adding the
+  detection heads (``detection_heads``).
 
 Both configurations still read the legacy ``text_config_dict`` / ``vision_config_dict``: when one is given,
 ``ChineseCLIPConfig.__post_init__`` (and ``AltCLIPConfig``'s) rebuilds that tower's configuration from it
@@ -24,12 +27,13 @@ registry reads that tower from it the same way (rule :func:`_legacy_dicts`).
 
 from __future__ import annotations
 
-from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl, short_value
+from registry import Composite, ConfigReader, Mapped, ModelType, Params, Row, Tower, hookimpl, short_value
+from registry.plugins.dual_encoder import DualEncoderParams
 from registry.plugins.hf_common import num_labels
 from registry.plugins.encoder import EncoderParams
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.vision import VisionParams
-from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE
+from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE, _text_row, _tower
 
 #: What the BERT-like text towers read for a shape.
 _TEXT_READS = {
@@ -159,9 +163,31 @@ VIDEOMAE = Row(
 )  # fmt: skip
 
 
+#: OWLv2's vision tower as its ``vision_config`` says it (read for the dual encoder; not a model type of its own).
+_OWLV2_VISION = Row(
+    "owlv2_vision_model", "vision", ("Owlv2VisionModel",), reads={**VISION_READS, "d_ff": "intermediate_size"},
+    defaults=DEFAULTS["owlv2_vision_model"], fixed={"layout": "owlv2", "patch_bias": False}, shape_free=VISION_SHAPE_FREE,
+)  # fmt: skip
+
+
+def _map_owlv2(cfg: ConfigReader, cls: str) -> Mapped:
+    """OWLv2: CLIP's towers, projections and temperature (``Owlv2Model``), and the detection heads of
+    ``Owlv2ForObjectDetection``."""
+    params = _tower(cfg, "vision_config", _OWLV2_VISION, "Owlv2VisionModel", VisionParams.model_fields)
+    params |= _tower(cfg, "text_config", _text_row("owlv2"), cls, DualEncoderParams.model_fields)
+    params["projection_dim"] = ("projection_dim", cfg.int("projection_dim", DEFAULTS["owlv2"]["projection_dim"]))
+    params["detection_heads"] = ("architectures", cls == "Owlv2ForObjectDetection")
+    return Mapped("dual-encoder", params)
+
+
+OWLV2 = ModelType("owlv2", ("Owlv2ForObjectDetection", "Owlv2Model"), _map_owlv2,
+                  frozenset(("text_config", "vision_config", "projection_dim", "logit_scale_init_value", "initializer_factor")),
+                  "OWLv2: CLIP's towers and open-vocabulary detection heads")  # fmt: skip
+
+
 @hookimpl
 def register_model_types(register):
     """Map chinese_clip (and its towers chinese_clip_text_model, chinese_clip_vision_model) and altclip (altclip_text_model,
-    altclip_vision_model) and videomae."""
-    for row in (CHINESE_CLIP_TEXT, CHINESE_CLIP_VISION, ALTCLIP_TEXT, ALTCLIP_VISION, *COMPOSITES, VIDEOMAE):
+    altclip_vision_model), videomae and owlv2."""
+    for row in (CHINESE_CLIP_TEXT, CHINESE_CLIP_VISION, ALTCLIP_TEXT, ALTCLIP_VISION, *COMPOSITES, VIDEOMAE, OWLV2):
         register(row)

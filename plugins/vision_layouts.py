@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2", "deit", "dinov3_vit", "beit", "videomae"]
+VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2", "deit", "dinov3_vit", "beit", "videomae", "owlv2"]
 
 
 @dataclass(frozen=True)
@@ -131,3 +131,5 @@ VISION_LAYOUTS["videomae"] = VisionLayout(
     ff={"up": "intermediate.dense", "down": "output.dense"}, norm1="layernorm_before", norm2="layernorm_after",
     final_norm="layernorm", layers="encoder.layer",
 )  # fmt: skip
+#: OWLv2's vision tower (``Owlv2VisionTransformer`` in ``modeling_owlv2.py``): CLIP's names, its first norm ``pre_layernorm``.
+VISION_LAYOUTS["owlv2"] = replace(VISION_LAYOUTS["clip"], pre_norm="pre_layernorm")

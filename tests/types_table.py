@@ -899,6 +899,12 @@ ROWS: list[Row] = [
         refusals=(R({"word_embed_proj_dim": 0}, "word_embed_proj_dim", "must be >= 1"),),
         cases=(dict(OPT, word_embed_proj_dim=8, do_layer_norm_before=False),  # OPT-350M style
                dict(OPT, architectures=["OPTModel"], layer_norm_elementwise_affine=False, enable_bias=False))),
+    Row("owlv2", ("Owlv2ForObjectDetection", "Owlv2Model"), {"vision_config": table(**TOWER), "text_config": table(**TEXT_TOWER),
+                                                          "projection_dim": ints(1, 9)},
+        refusal_base="owlv2-base-patch16-ensemble",
+        refusals=(R({"vision_config.hidden_size": "wide"}, "vision_config.hidden_size", "must be a whole number"),
+                  R({"text_config": [1, 2]}, "text_config", "must be an object of the tower's fields")),
+        cases=({},)),  # no tower configs: both towers of transformers' defaults
     Row("parakeet_tdt", ("ParakeetForTDT",),
         {"encoder_config": table(num_attention_heads=ints(1, 3), hidden_size=times("num_attention_heads", 2, 4, 8),
                                  num_hidden_layers=ints(0, 2), intermediate_size=ints(1, 24),
