@@ -230,6 +230,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'swin': 'registry.plugins.types_vision_more',
     'switch_transformers': 'registry.plugins.types_seq2seq_more',
     't5': 'registry.plugins.encoder_decoder_types',
+    'timesformer': 'registry.plugins.types_vision_2026',
     'umt5': 'registry.plugins.encoder_decoder_types',
     'vaultgemma': 'registry.plugins.dense_model_types',
     'video_llava': 'registry.plugins.vlm_types_2026',

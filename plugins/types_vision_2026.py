@@ -18,6 +18,10 @@
 * ``owlv2`` (``modeling_owlv2.py``): CLIP on the ``dual-encoder`` family (its ``owlv2`` layout: the vision tower's
   first norm ``pre_layernorm``; the text tower's 16 positions by default), ``Owlv2ForObjectDetection`` adding the
   detection heads (``detection_heads``).
+* ``timesformer`` (``modeling_timesformer.py``): a ViT over the patches of every frame (the ``vision`` family's
+  ``timesformer`` layout: transformers 4's ViT names, a fused ``qkv``); ``attention_type`` decides the rest:
+  ``divided_space_time`` (a time embedding of ``num_frames`` rows and, in every layer, a temporal attention with its
+  norm and output dense), ``joint_space_time`` (the time embedding only) or ``space_only`` (neither).
 
 Both configurations still read the legacy ``text_config_dict`` / ``vision_config_dict``: when one is given,
 ``ChineseCLIPConfig.__post_init__`` (and ``AltCLIPConfig``'s) rebuilds that tower's configuration from it
@@ -163,6 +167,31 @@ VIDEOMAE = Row(
 )  # fmt: skip
 
 
+def _timesformer(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (TimeSformer): ``attention_type`` decides the time embedding and the temporal attention
+    (``TimesformerEmbeddings``, ``TimesformerLayer``); the classifier has transformers' ``num_labels`` outputs
+    (none when 0); TimesformerModel is the bare encoder."""
+    kind = cfg.raw("attention_type", DEFAULTS["timesformer"]["attention_type"])
+    kinds = ("divided_space_time", "joint_space_time", "space_only")
+    if not isinstance(kind, str) or kind not in kinds:  # transformers raises "Unknown attention type"
+        raise cfg.error("attention_type", f"{short_value(kind)} is not one of transformers' ({', '.join(kinds)})")
+    params["time_embeddings"] = ("attention_type", kind != "space_only")
+    params["divided_attention"] = ("attention_type", kind == "divided_space_time")
+    if cls == "TimesformerForVideoClassification":
+        params["head"] = ("architectures", "classifier")
+        has = cfg.has("num_labels")  # 0: nn.Identity, no classifier layer
+        params["n_labels"] = ("num_labels", cfg.int("num_labels", 2, minimum=0)) if has else num_labels(cfg)
+
+
+TIMESFORMER = Row(
+    "timesformer", "vision", ("TimesformerForVideoClassification", "TimesformerModel"),
+    reads={**VISION_READS, "d_ff": "intermediate_size", "qkv_bias": "qkv_bias", "n_frames": "num_frames"},
+    defaults=DEFAULTS["timesformer"], fixed={"layout": "timesformer"}, rules=(_timesformer,),
+    shape_free=VISION_SHAPE_FREE | {"drop_path_rate"},
+    description="TimeSformer: a ViT over every frame's patches, with divided space-time attention",
+)  # fmt: skip
+
+
 #: OWLv2's vision tower as its ``vision_config`` says it (read for the dual encoder; not a model type of its own).
 _OWLV2_VISION = Row(
     "owlv2_vision_model", "vision", ("Owlv2VisionModel",), reads={**VISION_READS, "d_ff": "intermediate_size"},
@@ -188,6 +217,6 @@ OWLV2 = ModelType("owlv2", ("Owlv2ForObjectDetection", "Owlv2Model"), _map_owlv2
 @hookimpl
 def register_model_types(register):
     """Map chinese_clip (and its towers chinese_clip_text_model, chinese_clip_vision_model) and altclip (altclip_text_model,
-    altclip_vision_model), videomae and owlv2."""
-    for row in (CHINESE_CLIP_TEXT, CHINESE_CLIP_VISION, ALTCLIP_TEXT, ALTCLIP_VISION, *COMPOSITES, VIDEOMAE, OWLV2):
+    altclip_vision_model), videomae, timesformer and owlv2."""
+    for row in (CHINESE_CLIP_TEXT, CHINESE_CLIP_VISION, ALTCLIP_TEXT, ALTCLIP_VISION, *COMPOSITES, VIDEOMAE, TIMESFORMER, OWLV2):
         register(row)

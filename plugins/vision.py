@@ -98,6 +98,9 @@ class VisionParams(FamilyParams):
     n_frames: PositiveInt = Field(1, description="VideoMAE: frames of one video (tubelet_size frames per patch)")
     classifier_norm: bool = Field(False, description="VideoMAE's fc_norm: a norm of the mean-pooled tokens before "
                                   "the classifier (use_mean_pooling)")
+    time_embeddings: bool = Field(False, description="TimeSformer: a learned embedding of each of the n_frames frames")
+    divided_attention: bool = Field(False, description="TimeSformer's divided space-time layers: a temporal "
+                                    "attention (its norm, a fused qkv, an output dense) before the spatial one")
 
     @model_validator(mode="after")
     def _check(self) -> VisionParams:
@@ -119,7 +122,8 @@ class VisionParams(FamilyParams):
                              "a video of no patches")  # fmt: skip
         if self.n_positions is not None and self.class_token:
             raise FieldError("n_positions", "a layout with a class token takes its positions from image_size (keep the default)")
-        for name, has in (("class_token", lay.cls_token), ("mask_token", lay.mask_token), ("pooler", lay.pooler),
+        for name, has in (("time_embeddings", lay.time_embeddings), ("divided_attention", lay.temporal[0]),
+                          ("class_token", lay.cls_token), ("mask_token", lay.mask_token), ("pooler", lay.pooler),
                           ("n_register_tokens", lay.register_tokens), ("swiglu", lay.swiglu), ("pool_head", lay.pool_head),
                           ("distillation_token", lay.distillation_token), ("pooler_norm", lay.pooler_norm)):  # fmt: skip
             if getattr(self, name) and not has:
@@ -189,6 +193,8 @@ def _embeddings(p: VisionParams, lay: VisionLayout) -> list:
     if p.patch_bias:
         blocks.append(Parameter(name=f"{lay.patch}.bias", shape=(d,), component="embedding"))
     rows = p.n_patches + int(p.class_token) + int(p.distillation_token)
+    if p.time_embeddings:
+        blocks.append(Parameter(name=lay.time_embeddings, shape=(1, p.n_frames, d), component="embedding"))
     if not p.position_embeddings:
         return blocks
     if lay.positions_table:
@@ -202,13 +208,19 @@ def _layer(p: VisionParams, lay: VisionLayout) -> list:
     """One pre-norm encoder layer, named as the layout names it."""
     d = p.d_model
     attention = Attention(d_model=d, n_heads=p.n_heads, bias=p.qkv_bias, k_bias=p.k_bias, out_bias=p.out_bias,
-                          names=lay.attn, kv_cache="none")  # fmt: skip
+                          fused_qkv=lay.fused_qkv, names=lay.attn, kv_cache="none")  # fmt: skip
     if p.swiglu:
         ff = FeedForward(d_model=d, d_ff=p.d_ff, gated=True, bias=p.mlp_bias, names=lay.swiglu or {})
     else:
         ff = FeedForward(d_model=d, d_ff=p.d_ff, bias=p.mlp_bias, names=lay.ff)
     scale1, scale2 = lay.layer_scale if p.layer_scale else ("", "")
-    blocks: list = [LayerNorm(name=lay.norm1, dim=d), attention]
+    blocks: list = []
+    if p.divided_attention:  # TimeSformer: attention across the frames first, its output mixed by a dense layer
+        norm, prefix, dense = lay.temporal
+        names = {role: f"{prefix}.{name.partition('.')[2]}" for role, name in lay.attn.items()}
+        blocks += [LayerNorm(name=norm, dim=d), attention.model_copy(update={"names": names}),
+                   Linear(name=dense, in_features=d, out_features=d, component="attention")]  # fmt: skip
+    blocks += [LayerNorm(name=lay.norm1, dim=d), attention]
     if scale1:
         blocks.append(Parameter(name=scale1, shape=(d,), component="attention"))
     if p.relative_bias:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2", "deit", "dinov3_vit", "beit", "videomae", "owlv2"]
+VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2", "deit", "dinov3_vit", "beit", "videomae", "owlv2", "timesformer"]
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,10 @@ class VisionLayout:
     patches (SigLIP2's NaFlex: ``d_model × n_channels·patch_size²``); ``distillation_token`` DeiT's second
     token and ``teacher_classifiers`` its two heads (class token's, distillation token's); BEiT's relative
     position bias tables (``relative_bias`` in each layer, ``shared_relative_bias`` one for all), its mean
-    pooling's norm (``pooler_norm``) and masked-image-modelling head (``mim``: norm, linear). An empty name means
-    the implementation has no such piece.
+    pooling's norm (``pooler_norm``) and masked-image-modelling head (``mim``: norm, linear); ``fused_qkv``: one
+    projection of queries, keys and values (``attn`` names ``qkv`` and ``o``); TimeSformer's ``time_embeddings`` and the
+    ``temporal`` attention of its divided space-time layers (its norm, attention prefix and output dense). An empty
+    name means the implementation has no such piece.
     """
 
     prefix: str
@@ -63,6 +65,9 @@ class VisionLayout:
     shared_relative_bias: str = ""
     pooler_norm: str = ""
     mim: tuple[str, str] = ("", "")
+    fused_qkv: bool = False
+    time_embeddings: str = ""
+    temporal: tuple[str, str, str] = ("", "", "")
 
 
 _ATTENTION = {"q": "attention.q_proj", "k": "attention.k_proj", "v": "attention.v_proj", "o": "attention.o_proj"}
@@ -133,3 +138,11 @@ VISION_LAYOUTS["videomae"] = VisionLayout(
 )  # fmt: skip
 #: OWLv2's vision tower (``Owlv2VisionTransformer`` in ``modeling_owlv2.py``): CLIP's names, its first norm ``pre_layernorm``.
 VISION_LAYOUTS["owlv2"] = replace(VISION_LAYOUTS["clip"], pre_norm="pre_layernorm")
+#: TimeSformer (``modeling_timesformer.py``): transformers 4's ViT names under ``timesformer``, a fused ``qkv``, a
+#: time embedding of the frames, and the temporal attention of divided space-time layers.
+VISION_LAYOUTS["timesformer"] = replace(
+    VISION_LAYOUTS["videomae"], prefix="timesformer", positions="embeddings.position_embeddings",
+    cls_token="embeddings.cls_token", attn={"qkv": "attention.attention.qkv", "o": "attention.output.dense"},
+    fused_qkv=True, time_embeddings="embeddings.time_embeddings",
+    temporal=("temporal_layernorm", "temporal_attention", "temporal_dense"),
+)  # fmt: skip
