@@ -244,6 +244,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'wav2vec2': 'registry.plugins.speech_model_types',
     'wavlm': 'registry.plugins.speech_model_types',
     'whisper': 'registry.plugins.speech_model_types',
+    'xclip': 'registry.plugins.types_vision_2026',
     'xglm': 'registry.plugins.classic_model_types',
     'xlm-roberta': 'registry.plugins.encoder_types',
     'xlm-roberta-xl': 'registry.plugins.types_text_2026',

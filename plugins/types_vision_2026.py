@@ -22,6 +22,10 @@
   ``timesformer`` layout: transformers 4's ViT names, a fused ``qkv``); ``attention_type`` decides the rest:
   ``divided_space_time`` (a time embedding of ``num_frames`` rows and, in every layer, a temporal attention with its
   norm and output dense), ``joint_space_time`` (the time embedding only) or ``space_only`` (neither).
+* ``xclip`` (``modeling_x_clip.py``): CLIP on the ``dual-encoder`` family (its ``xclip`` layout), the vision tower
+  with message tokens, and X-CLIP's video parts (``mit_*`` sizes from ``vision_config``, ``prompt_*`` from the top
+  level); like CLIP's, its configuration rebuilds a tower from a non-null ``text_config_dict`` / ``vision_config_dict``
+  (the published configs have both), read from there.
 
 Both configurations still read the legacy ``text_config_dict`` / ``vision_config_dict``: when one is given,
 ``ChineseCLIPConfig.__post_init__`` (and ``AltCLIPConfig``'s) rebuilds that tower's configuration from it
@@ -209,6 +213,43 @@ def _map_owlv2(cfg: ConfigReader, cls: str) -> Mapped:
     return Mapped("dual-encoder", params)
 
 
+_XCLIP_VISION = Row(
+    "xclip_vision_model", "vision", ("XCLIPVisionModel",),
+    reads={**VISION_READS, "d_ff": "intermediate_size", "n_frames": "num_frames", "mit_d_model": "mit_hidden_size",
+           "mit_n_layers": "mit_num_hidden_layers", "mit_n_heads": "mit_num_attention_heads",
+           "mit_d_ff": "mit_intermediate_size"},
+    defaults=DEFAULTS["xclip_vision_model"], fixed={"layout": "xclip", "patch_bias": False, "message_tokens": True},
+    shape_free=VISION_SHAPE_FREE | {"drop_path_rate"},
+)  # fmt: skip
+
+
+def _map_xclip(cfg: ConfigReader, cls: str) -> Mapped:
+    """X-CLIP: CLIP's towers (each from its legacy ``*_config_dict`` when that is given, as ``XCLIPConfig`` rebuilds
+    it), projections and temperature, and the video parts."""
+    fields = DualEncoderParams.model_fields
+    parts = {}
+    for part in ("vision", "text"):
+        legacy = cfg.raw(f"{part}_config_dict")
+        if legacy is not None and not isinstance(legacy, dict):
+            raise cfg.error(f"{part}_config_dict", f"must be an object of the tower's fields, or null (got {short_value(legacy)})")
+        parts[part] = f"{part}_config_dict" if legacy is not None else f"{part}_config"
+    params = _tower(cfg, parts["vision"], _XCLIP_VISION, "XCLIPVisionModel", fields)
+    params |= _tower(cfg, parts["text"], _text_row("xclip"), cls, fields)
+    defaults = DEFAULTS["xclip"]
+    params["projection_dim"] = ("projection_dim", cfg.int("projection_dim", defaults["projection_dim"]))
+    params["prompt_layers"] = ("prompt_layers", cfg.int("prompt_layers", defaults["prompt_layers"], minimum=0))
+    params["prompt_n_heads"] = ("prompt_num_attention_heads",
+                                cfg.int("prompt_num_attention_heads", defaults["prompt_num_attention_heads"]))  # fmt: skip
+    return Mapped("dual-encoder", params)
+
+
+XCLIP = ModelType("xclip", ("XCLIPModel",), _map_xclip,
+                  frozenset(("text_config", "vision_config", "text_config_dict", "vision_config_dict", "projection_dim",
+                             "logit_scale_init_value", "initializer_factor", "prompt_alpha", "prompt_hidden_act",
+                             "prompt_attention_dropout", "prompt_projection_dropout")),
+                  "X-CLIP: CLIP's towers for video, with message tokens, a frame integrator and a prompt generator")  # fmt: skip
+
+
 OWLV2 = ModelType("owlv2", ("Owlv2ForObjectDetection", "Owlv2Model"), _map_owlv2,
                   frozenset(("text_config", "vision_config", "projection_dim", "logit_scale_init_value", "initializer_factor")),
                   "OWLv2: CLIP's towers and open-vocabulary detection heads")  # fmt: skip
@@ -217,6 +258,7 @@ OWLV2 = ModelType("owlv2", ("Owlv2ForObjectDetection", "Owlv2Model"), _map_owlv2
 @hookimpl
 def register_model_types(register):
     """Map chinese_clip (and its towers chinese_clip_text_model, chinese_clip_vision_model) and altclip (altclip_text_model,
-    altclip_vision_model), videomae, timesformer and owlv2."""
-    for row in (CHINESE_CLIP_TEXT, CHINESE_CLIP_VISION, ALTCLIP_TEXT, ALTCLIP_VISION, *COMPOSITES, VIDEOMAE, TIMESFORMER, OWLV2):
+    altclip_vision_model), videomae, timesformer, owlv2 and xclip."""
+    for row in (CHINESE_CLIP_TEXT, CHINESE_CLIP_VISION, ALTCLIP_TEXT, ALTCLIP_VISION, *COMPOSITES, VIDEOMAE, TIMESFORMER,
+                OWLV2, XCLIP):
         register(row)

@@ -30,7 +30,11 @@ towers of CLIP and SigLIP. ``layout`` only chooses the tensor names of that impl
 * VideoMAE (``layout = "videomae"``): a 3-D patch convolution over ``tubelet_size`` frames (``n_frames`` per video),
   fixed sin-cos positions (no parameters), no class token; its classifier after a norm of the mean-pooled tokens
   (``classifier_norm``: ``fc_norm``, the final norm then absent), its pixel decoder (``head = "decoder"``:
-  ``encoder_to_decoder``, a mask token, the encoder's layers at the decoder's sizes, a norm and each tubelet's pixels).
+  ``encoder_to_decoder``, a mask token, the encoder's layers at the decoder's sizes, a norm and each tubelet's pixels);
+* TimeSformer (``layout = "timesformer"``): a fused ``qkv``, a time embedding (``time_embeddings``) and divided
+  space-time layers (``divided_attention``: a temporal attention, its norm and output dense, in every layer);
+* X-CLIP's vision tower (``message_tokens``): a message token per frame in every layer (``message_fc``,
+  ``message_ln``, ``message_attn``).
 
 An image of ``image_size²`` pixels is ``(image_size / patch_size)²`` patch tokens, plus the
 class, distillation and register tokens: the encoder's sequence length.
@@ -101,6 +105,8 @@ class VisionParams(FamilyParams):
     time_embeddings: bool = Field(False, description="TimeSformer: a learned embedding of each of the n_frames frames")
     divided_attention: bool = Field(False, description="TimeSformer's divided space-time layers: a temporal "
                                     "attention (its norm, a fused qkv, an output dense) before the spatial one")
+    message_tokens: bool = Field(False, description="X-CLIP's cross-frame communication in every layer: message_fc, "
+                                 "message_ln and message_attn (an attention of the layer's sizes)")
 
     @model_validator(mode="after")
     def _check(self) -> VisionParams:
@@ -220,6 +226,10 @@ def _layer(p: VisionParams, lay: VisionLayout) -> list:
         names = {role: f"{prefix}.{name.partition('.')[2]}" for role, name in lay.attn.items()}
         blocks += [LayerNorm(name=norm, dim=d), attention.model_copy(update={"names": names}),
                    Linear(name=dense, in_features=d, out_features=d, component="attention")]  # fmt: skip
+    if p.message_tokens:  # X-CLIP: each frame's message token, mixed across the frames
+        names = {role: f"message_attn.{name.partition('.')[2]}" for role, name in lay.attn.items()}
+        blocks += [Linear(name="message_fc", in_features=d, out_features=d, component="attention"),
+                   LayerNorm(name="message_ln", dim=d), attention.model_copy(update={"names": names})]  # fmt: skip
     blocks += [LayerNorm(name=lay.norm1, dim=d), attention]
     if scale1:
         blocks.append(Parameter(name=scale1, shape=(d,), component="attention"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2", "deit", "dinov3_vit", "beit", "videomae", "owlv2", "timesformer"]
+VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2", "deit", "dinov3_vit", "beit", "videomae", "owlv2", "timesformer", "xclip"]
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,8 @@ VISION_LAYOUTS["videomae"] = VisionLayout(
 )  # fmt: skip
 #: OWLv2's vision tower (``Owlv2VisionTransformer`` in ``modeling_owlv2.py``): CLIP's names, its first norm ``pre_layernorm``.
 VISION_LAYOUTS["owlv2"] = replace(VISION_LAYOUTS["clip"], pre_norm="pre_layernorm")
+#: X-CLIP's vision tower (``XCLIPVisionTransformer`` in ``modeling_x_clip.py``): OWLv2's names (its message tokens a switch).
+VISION_LAYOUTS["xclip"] = VISION_LAYOUTS["owlv2"]
 #: TimeSformer (``modeling_timesformer.py``): transformers 4's ViT names under ``timesformer``, a fused ``qkv``, a
 #: time embedding of the frames, and the temporal attention of divided space-time layers.
 VISION_LAYOUTS["timesformer"] = replace(
