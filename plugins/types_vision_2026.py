@@ -26,6 +26,11 @@
   with message tokens, and X-CLIP's video parts (``mit_*`` sizes from ``vision_config``, ``prompt_*`` from the top
   level); like CLIP's, its configuration rebuilds a tower from a non-null ``text_config_dict`` / ``vision_config_dict``
   (the published configs have both), read from there.
+* ``instructblip`` (``modeling_instructblip.py``): a composite of BLIP's vision tower (``instructblip_vision_model``:
+  the ``vision`` family's ``blip`` layout, a fused ``qkv``), the Q-Former (``instructblip_qformer``: the ``qformer``
+  family, with the query tokens and ``language_projection`` in the composite) and any mapped language model under
+  ``language_model`` (Vicuna's ``LlamaForCausalLM``, Flan-T5's ``T5ForConditionalGeneration``); the Q-Former's
+  cross-attention reads the vision tower's width (``InstructBlipConfig.__post_init__``).
 
 Both configurations still read the legacy ``text_config_dict`` / ``vision_config_dict``: when one is given,
 ``ChineseCLIPConfig.__post_init__`` (and ``AltCLIPConfig``'s) rebuilds that tower's configuration from it
@@ -196,6 +201,46 @@ TIMESFORMER = Row(
 )  # fmt: skip
 
 
+INSTRUCTBLIP_VISION = Row(
+    "instructblip_vision_model", "vision", ("InstructBlipVisionModel",),
+    # no num_channels: the patch convolution always takes 3 (InstructBlipVisionEmbeddings)
+    reads={**{k: v for k, v in VISION_READS.items() if k != "n_channels"}, "d_ff": "intermediate_size", "qkv_bias": "qkv_bias"},
+    defaults=DEFAULTS["instructblip_vision_model"], fixed={"layout": "blip", "head": "none", "n_channels": 3},
+    shape_free=VISION_SHAPE_FREE,
+    description="InstructBLIP's vision tower (BLIP's ViT, a fused qkv)",
+)  # fmt: skip
+INSTRUCTBLIP_QFORMER = Row(
+    "instructblip_qformer", "qformer", ("InstructBlipQFormerModel",),
+    reads={"vocab_size": "vocab_size", "n_positions": "max_position_embeddings", "d_model": "hidden_size",
+           "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads", "d_ff": "intermediate_size",
+           "d_encoder": "encoder_hidden_size", "cross_attention_frequency": "cross_attention_frequency"},
+    defaults=DEFAULTS["instructblip_qformer"], shape_free=_TEXT_SHAPE_FREE,
+    description="InstructBLIP's Q-Former alone",
+)  # fmt: skip
+
+
+def _qformer_around(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule (InstructBLIP): the Q-Former reads the vision tower's width (``InstructBlipConfig.__post_init__`` sets
+    its ``encoder_hidden_size``), with ``num_query_tokens`` learned queries and ``language_projection`` to the
+    language model's width."""
+    queries = cfg.int("num_query_tokens", DEFAULTS["instructblip"]["num_query_tokens"])
+    parts["qformer"] |= {"d_encoder": ("vision_config.hidden_size", parts["vision"]["d_model"][1]),
+                         "n_query_tokens": ("num_query_tokens", queries),
+                         "d_out": ("text_config.hidden_size", parts["text"]["d_model"][1])}  # fmt: skip
+
+
+INSTRUCTBLIP = Composite(
+    "instructblip", "composite", ("InstructBlipForConditionalGeneration",),
+    (Tower("vision", config="vision_config", model_type=INSTRUCTBLIP_VISION.name, path="vision_model"),
+     Tower("qformer", config="qformer_config", model_type=INSTRUCTBLIP_QFORMER.name),
+     Tower("text", config="text_config", model_type="llama", model_types=("*",), path="language_model")),
+    rules=(_qformer_around,),  # the language model ties as its own text_config says (the top level's is not read)
+    shape_free=frozenset(("num_query_tokens", "image_token_index", "video_token_index", "use_decoder_only_language_model",
+                          "initializer_factor", "initializer_range", "tie_word_embeddings")),
+    description="InstructBLIP: BLIP's vision tower, a Q-Former and a language model",
+)  # fmt: skip
+
+
 #: OWLv2's vision tower as its ``vision_config`` says it (read for the dual encoder; not a model type of its own).
 _OWLV2_VISION = Row(
     "owlv2_vision_model", "vision", ("Owlv2VisionModel",), reads={**VISION_READS, "d_ff": "intermediate_size"},
@@ -258,7 +303,8 @@ OWLV2 = ModelType("owlv2", ("Owlv2ForObjectDetection", "Owlv2Model"), _map_owlv2
 @hookimpl
 def register_model_types(register):
     """Map chinese_clip (and its towers chinese_clip_text_model, chinese_clip_vision_model) and altclip (altclip_text_model,
-    altclip_vision_model), videomae, timesformer, owlv2 and xclip."""
+    altclip_vision_model), videomae, timesformer, owlv2, xclip and instructblip (instructblip_vision_model,
+    instructblip_qformer)."""
     for row in (CHINESE_CLIP_TEXT, CHINESE_CLIP_VISION, ALTCLIP_TEXT, ALTCLIP_VISION, *COMPOSITES, VIDEOMAE, TIMESFORMER,
-                OWLV2, XCLIP):
+                OWLV2, XCLIP, INSTRUCTBLIP_VISION, INSTRUCTBLIP_QFORMER, INSTRUCTBLIP):
         register(row)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2", "deit", "dinov3_vit", "beit", "videomae", "owlv2", "timesformer", "xclip"]
+VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2", "deit", "dinov3_vit", "beit", "videomae", "owlv2", "timesformer", "xclip", "blip"]
 
 
 @dataclass(frozen=True)
@@ -147,4 +147,11 @@ VISION_LAYOUTS["timesformer"] = replace(
     cls_token="embeddings.cls_token", attn={"qkv": "attention.attention.qkv", "o": "attention.output.dense"},
     fused_qkv=True, time_embeddings="embeddings.time_embeddings",
     temporal=("temporal_layernorm", "temporal_attention", "temporal_dense"),
+)  # fmt: skip
+#: BLIP-2's and InstructBLIP's vision tower (``InstructBlipVisionModel``): CLIP's layer names, a fused ``qkv`` (its bias
+#: the query's, zeros and the value's: one tensor) and ``projection``, class token and position table as parameters,
+#: no pre-norm.
+VISION_LAYOUTS["blip"] = replace(
+    VISION_LAYOUTS["clip"], attn={"qkv": "self_attn.qkv", "o": "self_attn.projection"}, fused_qkv=True,
+    token_shape="3d", positions_table=False, pre_norm="",
 )  # fmt: skip

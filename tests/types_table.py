@@ -62,6 +62,12 @@ SIGLIP2_TOWER = {**{k: v for k, v in TOWER.items() if k != "image_size"}, "num_p
 BERT_TOWER = {**{k: v for k, v in TEXT_TOWER.items() if k != "max_position_embeddings"},
               "max_position_embeddings": ints(2, 20), "type_vocab_size": ints(1, 3)}  # fmt: skip
 ALTCLIP_TOWER = {**BERT_TOWER, "project_dim": ints(1, 9)}
+#: InstructBLIP's vision tower (no num_channels: always 3) and Q-Former.
+BLIP_TOWER = {**{k: v for k, v in TOWER.items() if k != "num_channels"}, "qkv_bias": Optional(flag)}
+QFORMER = dict(
+    num_attention_heads=ints(1, 3), hidden_size=times("num_attention_heads", 1, 2, 4), num_hidden_layers=ints(1, 3),
+    intermediate_size=ints(1, 24), vocab_size=ints(5, 40), max_position_embeddings=ints(1, 20), pad_token_id=just(0),
+    cross_attention_frequency=ints(1, 3))
 #: Granite-MoE's checkpoint names (stacked input_linear / output_linear, router.layer) -> transformers 5's.
 GRANITE_EXPERTS = ((r"\.block_sparse_moe\.input_linear\.weight$", ".block_sparse_moe.experts.gate_up_proj"),
                    (r"\.block_sparse_moe\.output_linear\.weight$", ".block_sparse_moe.experts.down_proj"),
@@ -570,6 +576,24 @@ ROWS: list[Row] = [
         refusals=(R({"moe_topk": [1]}, "moe_topk", "one per layer"), R({"moe_topk": [1, 5]}, "moe_topk", "exceeds"),
                   R({"num_experts": [4, 4]}, "num_experts"), R({"head_dim": None}, "head_dim"),
                   R({"moe_topk": 2, "num_experts_per_tok": 1}, "num_experts_per_tok", "disagrees"))),
+    Row("instructblip", ("InstructBlipForConditionalGeneration",),
+        {"vision_config": table(**BLIP_TOWER), "qformer_config": table(**QFORMER),
+         "text_config": table(model_type=just("llama"), num_attention_heads=ints(1, 3),
+                              hidden_size=times("num_attention_heads", 2, 4), num_hidden_layers=ints(1, 2),
+                              intermediate_size=ints(1, 24), vocab_size=ints(5, 60), tie_word_embeddings=Optional(flag)),
+         "num_query_tokens": ints(1, 4), "tie_word_embeddings": Optional(flag)},
+        refusal_base="instructblip-vicuna-7b",
+        refusals=(R({"qformer_config.cross_attention_frequency": 0}, "qformer_config.cross_attention_frequency", "must be >= 1"),
+                  R({"num_query_tokens": 0}, "num_query_tokens", "must be >= 1")),
+        # Flan-T5's language model (T5ForConditionalGeneration under language_model, its tie to shared kept)
+        cases=({"vision_config": {"hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1, "intermediate_size": 8,
+                                  "image_size": 28, "patch_size": 14},
+                "qformer_config": {"hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 3, "intermediate_size": 8,
+                                   "vocab_size": 20},
+                "text_config": {"model_type": "t5", "d_model": 8, "num_heads": 2, "d_kv": 4, "num_layers": 1, "d_ff": 8,
+                                "vocab_size": 30}},)),
+    Row("instructblip_qformer", ("InstructBlipQFormerModel",), {**QFORMER, "encoder_hidden_size": ints(1, 12)}),
+    Row("instructblip_vision_model", ("InstructBlipVisionModel",), BLIP_TOWER),
     Row("internlm3", lm("InternLM3"), {**DENSE_2025, "head_dim": Optional(one_of(None, 4, 6, 8)), "~bias": flag,
                                        "attention_bias": same_as("~bias"), "mlp_bias": same_as("~bias")},
         built_as={"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "LlamaModel"},  # its remote class
