@@ -131,9 +131,12 @@ def _heads(name: str, text_width: str):
 
 
 def _composite(name: str, cls: str, text: Row, vision: Row, text_width: str, rules: tuple, what: str) -> Composite:
+    # the configuration reads each sub-config as its own tower's whatever model_type it names: Chinese-CLIP's
+    # large and huge configs name CLIP's vision tower ("clip_vision_model"), built as ChineseCLIPVisionConfig
     towers = (
         Tower("text", config="text_config", model_type=text.name, path="text_model"),
-        Tower("vision", config="vision_config", model_type=vision.name, path="vision_model"),
+        Tower("vision", config="vision_config", model_type=vision.name, path="vision_model",
+              renames={"clip_vision_model": vision.name}),
         Tower("head", family="contrastive-head", params=_heads(name, text_width)),
     )
     return Composite(name, "composite", (cls,), towers, rules=(_legacy_dicts(text, vision), *rules),
