@@ -32,9 +32,9 @@
   ``language_model`` (Vicuna's ``LlamaForCausalLM``, Flan-T5's ``T5ForConditionalGeneration``); the Q-Former's
   cross-attention reads the vision tower's width (``InstructBlipConfig.__post_init__``).
 
-Both configurations still read the legacy ``text_config_dict`` / ``vision_config_dict``: when one is given,
-``ChineseCLIPConfig.__post_init__`` (and ``AltCLIPConfig``'s) rebuilds that tower's configuration from it
-alone over the tower's defaults (``XTextConfig(**text_config_dict).to_dict()`` overwrites ``text_config``), so
+Chinese-CLIP's and AltCLIP's configurations still read the legacy ``text_config_dict`` / ``vision_config_dict``:
+when one is given, ``ChineseCLIPConfig.__post_init__`` (and ``AltCLIPConfig``'s) rebuilds that tower's configuration
+from it alone over the tower's defaults (``XTextConfig(**text_config_dict).to_dict()`` overwrites ``text_config``), so
 registry reads that tower from it the same way (rule :func:`_legacy_dicts`).
 """
 
