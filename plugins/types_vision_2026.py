@@ -46,7 +46,7 @@ from registry.plugins.hf_common import num_labels
 from registry.plugins.encoder import EncoderParams
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.vision import VisionParams
-from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE, _text_row, _tower
+from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE, _text_row, _tower, tower_config
 
 #: What the BERT-like text towers read for a shape.
 _TEXT_READS = {
@@ -275,14 +275,8 @@ def _map_xclip(cfg: ConfigReader, cls: str) -> Mapped:
     """X-CLIP: CLIP's towers (each from its legacy ``*_config_dict`` when that is given, as ``XCLIPConfig`` rebuilds
     it), projections and temperature, and the video parts."""
     fields = DualEncoderParams.model_fields
-    parts = {}
-    for part in ("vision", "text"):
-        legacy = cfg.raw(f"{part}_config_dict")
-        if legacy is not None and not isinstance(legacy, dict):
-            raise cfg.error(f"{part}_config_dict", f"must be an object of the tower's fields, or null (got {short_value(legacy)})")
-        parts[part] = f"{part}_config_dict" if legacy is not None else f"{part}_config"
-    params = _tower(cfg, parts["vision"], _XCLIP_VISION, "XCLIPVisionModel", fields)
-    params |= _tower(cfg, parts["text"], _text_row("xclip"), cls, fields)
+    params = _tower(cfg, tower_config(cfg, "vision"), _XCLIP_VISION, "XCLIPVisionModel", fields)
+    params |= _tower(cfg, tower_config(cfg, "text"), _text_row("xclip"), cls, fields)
     defaults = DEFAULTS["xclip"]
     params["projection_dim"] = ("projection_dim", cfg.int("projection_dim", defaults["projection_dim"]))
     params["prompt_layers"] = ("prompt_layers", cfg.int("prompt_layers", defaults["prompt_layers"], minimum=0))

@@ -235,8 +235,16 @@ ROWS: list[Row] = [
         refusals=(R({"vision_config.hidden_size": "wide"}, "vision_config.hidden_size", "must be a whole number"),
                   R({"text_config": [1, 2]}, "text_config", "must be an object of the tower's fields"),
                   R({"vision_config": {"hidden_size": 10, "num_attention_heads": 3}}, "vision_config.num_attention_heads"),
-                  R({"vision_config.patch_size": 300}, "vision_config.patch_size")),
-        cases=({},)),  # no tower configs: both towers of transformers' defaults
+                  R({"vision_config.patch_size": 300}, "vision_config.patch_size"),
+                  R({"text_config_dict": "small"}, "text_config_dict", "must be an object")),
+        # no tower configs: both towers of transformers' defaults; the legacy dicts, which override the towers'
+        # configs (CLIPConfig.__post_init__): counted from them
+        cases=({}, {"text_config": {"hidden_size": 4, "num_attention_heads": 1, "num_hidden_layers": 2, "vocab_size": 20},
+                    "vision_config": {"hidden_size": 4, "num_attention_heads": 1, "num_hidden_layers": 2, "image_size": 28},
+                    "text_config_dict": {"hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1, "vocab_size": 30,
+                                         "intermediate_size": 12, "max_position_embeddings": 9},
+                    "vision_config_dict": {"hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1,
+                                           "intermediate_size": 12, "image_size": 28, "patch_size": 14}})),
     Row("clip_text_model", ("CLIPTextModel", "CLIPTextModelWithProjection"),
         {**TEXT_TOWER, "projection_dim": Optional(ints(1, 8))}),  # WithProjection: text_projection, no bias
     Row("clip_vision_model", ("CLIPVisionModel", "CLIPVisionModelWithProjection"),
