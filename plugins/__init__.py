@@ -43,6 +43,8 @@ FAMILY_MODULES: dict[str, str] = {
     "parakeet": "registry.plugins.parakeet",
     "vision": "registry.plugins.vision",
     "dual-encoder": "registry.plugins.dual_encoder",
+    "contrastive-head": "registry.plugins.contrastive_head",
+    "qformer": "registry.plugins.qformer",
     "clip-text": "registry.plugins.clip_text",
     "qwen-vision": "registry.plugins.qwen_vision",
     "glm4v-vision": "registry.plugins.glm4v_vision",

@@ -158,8 +158,11 @@ def build(p: CompositeParams) -> Module:
                                           "(give each part its own path or moves)")  # fmt: skip
             placed[path] = part.part
         groups: dict[str, list] = {}
+        # a tie may name a child of an unnamed top-level module (T5's shared, under language_model in InstructBLIP)
+        ties = {c.name: join(where[b.name], c.name) for b in tree.blocks if isinstance(b, Module) and not b.name
+                for c in b.blocks if c.name} | where  # fmt: skip
         for block in tree.blocks:
-            block = _retied(block, where)
+            block = _retied(block, ties)
             if _opened(block, where[block.name], inner, part.part):
                 groups.setdefault(where[block.name], []).extend(block.blocks)
                 continue

@@ -64,9 +64,10 @@ class EncoderParams(FamilyParams):
     """Hyper-parameters of the ``encoder`` family."""
 
     layout: LayoutName = Field("roberta", description="tensor names of which implementation (see the family's doc)")
-    head: Literal["none", "mlm", "pretraining", "classifier"] = Field(
+    head: Literal["none", "mlm", "pretraining", "classifier", "transformation"] = Field(
         "mlm", description="none (the bare model), the masked-LM head, the pre-training heads (ALBERT, ELECTRA), "
-        "or the sequence-classification head (...ForSequenceClassification)"
+        "the sequence-classification head (...ForSequenceClassification), or AltCLIP's text head (a norm "
+        "pre_LN and a linear transformation to project_dim)"
     )
     pooler: bool = Field(False, description="the pooler of the bare model (RobertaModel, AlbertModel)")
     vocab_size: PositiveInt = Field(50265, description="token vocabulary")
@@ -119,6 +120,8 @@ class EncoderParams(FamilyParams):
     positions_2d: NonNegativeInt = Field(
         0, description="LayoutLM: rows of each of the four 2-D position tables of a token's box (x, y, h, w; 0: none)"
     )
+    project_dim: PositiveInt = Field(768, description="AltCLIP: outputs of the text head's transformation "
+                                     "(head = transformation)")
 
     @model_validator(mode="after")
     def _check(self) -> EncoderParams:
@@ -126,6 +129,8 @@ class EncoderParams(FamilyParams):
         layout = LAYOUTS[self.layout]
         for name in layout.refused(self):
             raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
+        if (self.head == "transformation") != (self.layout == "altclip") and self.head != "none":
+            raise FieldError("head", f"the {self.layout} layout has no such head (transformation: altclip only)")
         if self.conv_kernel_size and self.d_model % self.conv_groups:
             raise FieldError("conv_groups", f"conv_groups ({self.conv_groups}) must divide d_model ({self.d_model})")
         return self
@@ -272,6 +277,9 @@ def build(p: EncoderParams) -> Module:
     if p.head == "none":
         return Module(blocks=_base(p, lay))
     blocks: list = [Module(name=lay.prefix, blocks=_base(p, lay))]
+    if p.head == "transformation":  # AltCLIPTextModel: the sequence normed (pre_LN), then projected
+        return Module(blocks=[*blocks, _linear("transformation", p.d_model, p.project_dim, component="head"),
+                              LayerNorm(name="pre_LN", dim=p.d_model)])  # fmt: skip
     if p.head == "classifier":
         d = p.d_model
         if lay.cls_dense:

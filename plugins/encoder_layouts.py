@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 LayoutName = Literal[
     "roberta", "distilbert", "albert", "deberta", "modernbert", "electra", "big_bird", "bert_generation",
     "modernbert_decoder", "mpnet", "roformer", "data2vec_text", "roberta_prelayernorm", "xlm_roberta_xl", "ernie",
-    "megatron_bert", "rembert", "roc_bert",
+    "megatron_bert", "rembert", "roc_bert", "altclip",
     "layoutlm", "layoutlm_qa", "deberta_v1", "nomic_bert",
 ]
 
@@ -307,4 +307,9 @@ LAYOUTS["nomic_bert"] = Layout(
     head_bias="cls.predictions.bias", encoder="", layers="layers", pooler="pooler.dense", cls_out="classifier",
     switches=frozenset({"attention_bias", "mlp_bias", "n_labels"}),
     fixed={"n_positions": 0, "attention_bias": False, "mlp_bias": False},
+)  # fmt: skip
+#: AltCLIP's text tower (``AltRobertaModel`` in ``modeling_altclip.py``): RoBERTa's names, its layers ``encoder.layers``.
+LAYOUTS["altclip"] = Layout(
+    prefix="roberta", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
+    ff_norm="output.LayerNorm", head_dense="", head_norm="", decoder="", layers="layers", pooler="pooler.dense",
 )  # fmt: skip

@@ -26,7 +26,15 @@ towers of CLIP and SigLIP. ``layout`` only chooses the tensor names of that impl
   (``head = "distilled"``: the class token's and
   the distillation token's), or ViT-MAE's pixel decoder (``head = "decoder"``: a mask token, fixed sin-cos
   positions, ``decoder_n_layers`` ViT layers of ``decoder_d_model``, a norm and each patch's pixels), or BEiT's
-  masked-image-modelling head (``head = "mim"``: a norm and a linear to ``n_visual_tokens``).
+  masked-image-modelling head (``head = "mim"``: a norm and a linear to ``n_visual_tokens``);
+* VideoMAE (``layout = "videomae"``): a 3-D patch convolution over ``tubelet_size`` frames (``n_frames`` per video),
+  fixed sin-cos positions (no parameters), no class token; its classifier after a norm of the mean-pooled tokens
+  (``classifier_norm``: ``fc_norm``, the final norm then absent), its pixel decoder (``head = "decoder"``:
+  ``encoder_to_decoder``, a mask token, the encoder's layers at the decoder's sizes, a norm and each tubelet's pixels);
+* TimeSformer (``layout = "timesformer"``): a fused ``qkv``, a time embedding (``time_embeddings``) and divided
+  space-time layers (``divided_attention``: a temporal attention, its norm and output dense, in every layer);
+* X-CLIP's vision tower (``message_tokens``): a message token per frame in every layer (``message_fc``,
+  ``message_ln``, ``message_attn``).
 
 An image of ``image_size²`` pixels is ``(image_size / patch_size)²`` patch tokens, plus the
 class, distillation and register tokens: the encoder's sequence length.
@@ -89,21 +97,39 @@ class VisionParams(FamilyParams):
     n_visual_tokens: PositiveInt = Field(8192, description="BEiT's visual-token vocabulary (head = mim)")
     final_norm: bool = Field(True, description="the norm after the layers (CLIP's post_layernorm); false: without it, "
                              "as llama.cpp's legacy LLaVA mmproj files hold CLIP's tower")
+    tubelet_size: PositiveInt | None = Field(None, description="VideoMAE: frames in one patch (a 3-D patch convolution "
+                                             "of tubelet_size × patch_size²); none: a 2-D patch convolution")
+    n_frames: PositiveInt = Field(1, description="VideoMAE: frames of one video (tubelet_size frames per patch)")
+    classifier_norm: bool = Field(False, description="VideoMAE's fc_norm: a norm of the mean-pooled tokens before "
+                                  "the classifier (use_mean_pooling)")
+    time_embeddings: bool = Field(False, description="TimeSformer: a learned embedding of each of the n_frames frames")
+    divided_attention: bool = Field(False, description="TimeSformer's divided space-time layers: a temporal "
+                                    "attention (its norm, a fused qkv, an output dense) before the spatial one")
+    message_tokens: bool = Field(False, description="X-CLIP's cross-frame communication in every layer: message_fc, "
+                                 "message_ln and message_attn (an attention of the layer's sizes)")
 
     @model_validator(mode="after")
     def _check(self) -> VisionParams:
         check_heads(self.d_model, self.n_heads, None)
         if self.head == "decoder":
             check_heads(self.decoder_d_model, self.decoder_n_heads, None)
-            if self.decoder_d_model % 4:  # its fixed 2-D sin-cos positions (build_2d_sinusoidal_position_embedding)
+            # ViT-MAE's fixed 2-D sin-cos positions (build_2d_sinusoidal_position_embedding); VideoMAE's are 1-D
+            if self.decoder_d_model % 4 and self.layout != "videomae":
                 raise FieldError("decoder_d_model", f"must be a multiple of 4 for the decoder's 2-D sin-cos position "
                                  f"embeddings (got {self.decoder_d_model})")  # fmt: skip
         if self.patch_size > self.image_size:
             raise FieldError("patch_size", f"patch_size ({self.patch_size}) exceeds image_size ({self.image_size})")
         lay = VISION_LAYOUTS[self.layout]
+        if (self.tubelet_size is None) == (self.layout == "videomae"):
+            raise FieldError("tubelet_size", "the videomae layout, and it alone, has a 3-D patch convolution: give "
+                             "tubelet_size with it (only)")  # fmt: skip
+        if self.tubelet_size and self.n_frames < self.tubelet_size:  # transformers' sin-cos table of no rows fails
+            raise FieldError("n_frames", f"n_frames ({self.n_frames}) is fewer than tubelet_size ({self.tubelet_size}): "
+                             "a video of no patches")  # fmt: skip
         if self.n_positions is not None and self.class_token:
             raise FieldError("n_positions", "a layout with a class token takes its positions from image_size (keep the default)")
-        for name, has in (("class_token", lay.cls_token), ("mask_token", lay.mask_token), ("pooler", lay.pooler),
+        for name, has in (("time_embeddings", lay.time_embeddings), ("divided_attention", lay.temporal[0]),
+                          ("class_token", lay.cls_token), ("mask_token", lay.mask_token), ("pooler", lay.pooler),
                           ("n_register_tokens", lay.register_tokens), ("swiglu", lay.swiglu), ("pool_head", lay.pool_head),
                           ("distillation_token", lay.distillation_token), ("pooler_norm", lay.pooler_norm)):  # fmt: skip
             if getattr(self, name) and not has:
@@ -121,8 +147,10 @@ class VisionParams(FamilyParams):
 
     @property
     def n_patches(self) -> int:
-        """Patch tokens of one image: ``(image_size // patch_size)²`` (SigLIP2: ``n_positions``, its most patches)."""
-        return self.n_positions or (self.image_size // self.patch_size) ** 2
+        """Patch tokens of one image: ``(image_size // patch_size)²`` (SigLIP2: ``n_positions``, its most patches;
+        a video's: that times ``n_frames // tubelet_size``)."""
+        frames = self.n_frames // self.tubelet_size if self.tubelet_size else 1
+        return self.n_positions or (self.image_size // self.patch_size) ** 2 * frames
 
     @property
     def n_tokens(self) -> int:
@@ -165,10 +193,14 @@ def _embeddings(p: VisionParams, lay: VisionLayout) -> list:
     if p.n_register_tokens:
         blocks.append(Parameter(name=lay.register_tokens, shape=(1, p.n_register_tokens, d), component="embedding"))
     kernel = (p.n_channels * p.patch_size**2,) if lay.patch_linear else (p.n_channels, p.patch_size, p.patch_size)
+    if p.tubelet_size:  # VideoMAE's nn.Conv3d over tubelet_size frames
+        kernel = (p.n_channels, p.tubelet_size, p.patch_size, p.patch_size)
     blocks.append(Parameter(name=f"{lay.patch}.weight", shape=(d, *kernel), component="embedding"))
     if p.patch_bias:
         blocks.append(Parameter(name=f"{lay.patch}.bias", shape=(d,), component="embedding"))
     rows = p.n_patches + int(p.class_token) + int(p.distillation_token)
+    if p.time_embeddings:
+        blocks.append(Parameter(name=lay.time_embeddings, shape=(1, p.n_frames, d), component="embedding"))
     if not p.position_embeddings:
         return blocks
     if lay.positions_table:
@@ -182,13 +214,23 @@ def _layer(p: VisionParams, lay: VisionLayout) -> list:
     """One pre-norm encoder layer, named as the layout names it."""
     d = p.d_model
     attention = Attention(d_model=d, n_heads=p.n_heads, bias=p.qkv_bias, k_bias=p.k_bias, out_bias=p.out_bias,
-                          names=lay.attn, kv_cache="none")  # fmt: skip
+                          fused_qkv=lay.fused_qkv, names=lay.attn, kv_cache="none")  # fmt: skip
     if p.swiglu:
         ff = FeedForward(d_model=d, d_ff=p.d_ff, gated=True, bias=p.mlp_bias, names=lay.swiglu or {})
     else:
         ff = FeedForward(d_model=d, d_ff=p.d_ff, bias=p.mlp_bias, names=lay.ff)
     scale1, scale2 = lay.layer_scale if p.layer_scale else ("", "")
-    blocks: list = [LayerNorm(name=lay.norm1, dim=d), attention]
+    blocks: list = []
+    if p.divided_attention:  # TimeSformer: attention across the frames first, its output mixed by a dense layer
+        norm, prefix, dense = lay.temporal
+        names = {role: f"{prefix}.{name.partition('.')[2]}" for role, name in lay.attn.items()}
+        blocks += [LayerNorm(name=norm, dim=d), attention.model_copy(update={"names": names}),
+                   Linear(name=dense, in_features=d, out_features=d, component="attention")]  # fmt: skip
+    if p.message_tokens:  # X-CLIP: each frame's message token, mixed across the frames
+        names = {role: f"message_attn.{name.partition('.')[2]}" for role, name in lay.attn.items()}
+        blocks += [Linear(name="message_fc", in_features=d, out_features=d, component="attention"),
+                   LayerNorm(name="message_ln", dim=d), attention.model_copy(update={"names": names})]  # fmt: skip
+    blocks += [LayerNorm(name=lay.norm1, dim=d), attention]
     if scale1:
         blocks.append(Parameter(name=scale1, shape=(d,), component="attention"))
     if p.relative_bias:
@@ -255,6 +297,24 @@ def _mae_decoder(p: VisionParams, lay: VisionLayout) -> Module:
     ]))  # fmt: skip
 
 
+def _videomae_decoder(p: VisionParams, lay: VisionLayout) -> list:
+    """VideoMAE's pixel decoder (``VideoMAEForPreTraining``): ``encoder_to_decoder`` (no bias), a mask token,
+    fixed sin-cos positions (a plain tensor: no parameters), the encoder's layers at the decoder's sizes, a norm
+    and a prediction of each tubelet's ``n_channels · tubelet_size · patch_size²`` pixels."""
+    dd = p.decoder_d_model
+    sizes = p.model_copy(update={"d_model": dd, "n_heads": p.decoder_n_heads, "d_ff": p.decoder_d_ff})
+    pixels = p.n_channels * (p.tubelet_size or 1) * p.patch_size**2
+    return [
+        Linear(name="encoder_to_decoder", in_features=p.d_model, out_features=dd, bias=False, component="head"),
+        Parameter(name="mask_token", shape=(1, 1, dd), component="head"),
+        Module(name="decoder", blocks=[
+            Repeat(name="decoder_layers", count=p.decoder_n_layers, blocks=_layer(sizes, lay)),
+            LayerNorm(name="norm", dim=dd),
+            Linear(name="head", in_features=dd, out_features=pixels, component="head"),
+        ]),
+    ]  # fmt: skip
+
+
 def build(p: VisionParams) -> Module:
     """The block tree of a vision encoder (with its classifier when ``head`` says so)."""
     lay = VISION_LAYOUTS[p.layout]
@@ -267,14 +327,19 @@ def build(p: VisionParams) -> Module:
     elif p.head == "mim":
         blocks.append(LayerNorm(name=lay.mim[0], dim=p.d_model))
         blocks.append(Linear(name=lay.mim[1], in_features=p.d_model, out_features=p.n_visual_tokens, component="head"))
+    elif p.head == "decoder" and p.layout == "videomae":
+        blocks += _videomae_decoder(p, lay)
     elif p.head == "decoder":
         blocks.append(_mae_decoder(p, lay))
     elif p.head == "distilled":
         for name in lay.teacher_classifiers if p.n_labels else ():
             blocks.append(Linear(name=name, in_features=p.d_model, out_features=p.n_labels, component="head"))
-    elif p.n_labels:
-        width = lay.classifier_inputs * p.d_model
-        blocks.append(Linear(name=lay.classifier, in_features=width, out_features=p.n_labels, component="head"))
+    else:  # the classifier (VideoMAE's fc_norm before it)
+        if p.classifier_norm:
+            blocks.append(LayerNorm(name="fc_norm", dim=p.d_model))
+        if p.n_labels:
+            width = lay.classifier_inputs * p.d_model
+            blocks.append(Linear(name=lay.classifier, in_features=width, out_features=p.n_labels, component="head"))
     return Module(blocks=blocks)
 
 

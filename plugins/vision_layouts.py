@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 VisionLayoutName = Literal["vit", "dinov2", "dinov2_with_registers", "clip", "siglip", "siglip2", "deit", "dinov3_vit", "beit",
-                           "data2vec_vision", "ijepa"]
+                           "data2vec_vision", "ijepa", "videomae", "owlv2", "timesformer", "xclip", "blip"]
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,10 @@ class VisionLayout:
     patches (SigLIP2's NaFlex: ``d_model × n_channels·patch_size²``); ``distillation_token`` DeiT's second
     token and ``teacher_classifiers`` its two heads (class token's, distillation token's); BEiT's relative
     position bias tables (``relative_bias`` in each layer, ``shared_relative_bias`` one for all), its mean
-    pooling's norm (``pooler_norm``) and masked-image-modelling head (``mim``: norm, linear). An empty name means
-    the implementation has no such piece.
+    pooling's norm (``pooler_norm``) and masked-image-modelling head (``mim``: norm, linear); ``fused_qkv``: one
+    projection of queries, keys and values (``attn`` names ``qkv`` and ``o``); TimeSformer's ``time_embeddings`` and the
+    ``temporal`` attention of its divided space-time layers (its norm, attention prefix and output dense). An empty
+    name means the implementation has no such piece.
     """
 
     prefix: str
@@ -64,6 +66,9 @@ class VisionLayout:
     shared_relative_bias: str = ""
     pooler_norm: str = ""
     mim: tuple[str, str] = ("", "")
+    fused_qkv: bool = False
+    time_embeddings: str = ""
+    temporal: tuple[str, str, str] = ("", "", "")
 
 
 _ATTENTION = {"q": "attention.q_proj", "k": "attention.k_proj", "v": "attention.v_proj", "o": "attention.o_proj"}
@@ -135,3 +140,31 @@ VISION_LAYOUTS["data2vec_vision"] = replace(
 )  # fmt: skip
 #: I-JEPA (``modeling_ijepa.py``): ViT's names under ``ijepa``, no class token and no pooler.
 VISION_LAYOUTS["ijepa"] = replace(VISION_LAYOUTS["vit"], prefix="ijepa", cls_token="", pooler="")
+#: VideoMAE (``modeling_videomae.py``): transformers 4's ViT names under ``videomae`` (``attention.attention.query``,
+#: ``intermediate.dense``, ``encoder.layer``), no class token, fixed sin-cos positions (a plain tensor: no parameters).
+VISION_LAYOUTS["videomae"] = VisionLayout(
+    prefix="videomae", patch="embeddings.patch_embeddings.projection", positions="",
+    attn={"q": "attention.attention.query", "k": "attention.attention.key", "v": "attention.attention.value",
+          "o": "attention.output.dense"},
+    ff={"up": "intermediate.dense", "down": "output.dense"}, norm1="layernorm_before", norm2="layernorm_after",
+    final_norm="layernorm", layers="encoder.layer",
+)  # fmt: skip
+#: OWLv2's vision tower (``Owlv2VisionTransformer`` in ``modeling_owlv2.py``): CLIP's names, its first norm ``pre_layernorm``.
+VISION_LAYOUTS["owlv2"] = replace(VISION_LAYOUTS["clip"], pre_norm="pre_layernorm")
+#: X-CLIP's vision tower (``XCLIPVisionTransformer`` in ``modeling_x_clip.py``): OWLv2's names (its message tokens a switch).
+VISION_LAYOUTS["xclip"] = VISION_LAYOUTS["owlv2"]
+#: TimeSformer (``modeling_timesformer.py``): transformers 4's ViT names under ``timesformer``, a fused ``qkv``, a
+#: time embedding of the frames, and the temporal attention of divided space-time layers.
+VISION_LAYOUTS["timesformer"] = replace(
+    VISION_LAYOUTS["videomae"], prefix="timesformer", positions="embeddings.position_embeddings",
+    cls_token="embeddings.cls_token", attn={"qkv": "attention.attention.qkv", "o": "attention.output.dense"},
+    fused_qkv=True, time_embeddings="embeddings.time_embeddings",
+    temporal=("temporal_layernorm", "temporal_attention", "temporal_dense"),
+)  # fmt: skip
+#: BLIP-2's and InstructBLIP's vision tower (``InstructBlipVisionModel``): CLIP's layer names, a fused ``qkv`` (its bias
+#: the query's, zeros and the value's: one tensor) and ``projection``, class token and position table as parameters,
+#: no pre-norm.
+VISION_LAYOUTS["blip"] = replace(
+    VISION_LAYOUTS["clip"], attn={"qkv": "self_attn.qkv", "o": "self_attn.projection"}, fused_qkv=True,
+    token_shape="3d", positions_table=False, pre_norm="",
+)  # fmt: skip

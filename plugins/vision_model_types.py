@@ -169,6 +169,19 @@ def _tower(cfg: ConfigReader, part: str, row: Row, cls: str, fields) -> Params:
     return {name: (f"{part}.{key}" if key != "model_type" else key, value) for name, (key, value) in mapped.params.items()}
 
 
+def tower_config(cfg: ConfigReader, part: str) -> str:
+    """The key a dual encoder's ``part`` tower (``"text"``, ``"vision"``) is read from: the legacy
+    ``<part>_config_dict`` when it is given (``CLIPConfig.__post_init__``, and X-CLIP's, rebuild the tower's
+    configuration from it alone over the tower's defaults, overwriting ``<part>_config``), else ``<part>_config``."""
+    key = f"{part}_config_dict"
+    legacy = cfg.raw(key)
+    if legacy is None:
+        return f"{part}_config"
+    if not isinstance(legacy, dict):
+        raise cfg.error(key, f"must be an object of the tower's fields, or null (got {short_value(legacy)})")
+    return key
+
+
 def _text_row(name: str, extra: dict | None = None) -> Row:
     return Row(f"{name}_text", "dual-encoder", ("-",), reads={**_TEXT_READS, **(extra or {})},
                defaults=DEFAULTS[f"{name}_text_model"])  # fmt: skip
@@ -176,8 +189,8 @@ def _text_row(name: str, extra: dict | None = None) -> Row:
 
 def _map_clip(cfg: ConfigReader, cls: str) -> Mapped:
     fields = DualEncoderParams.model_fields
-    params = _tower(cfg, "vision_config", _CLIP_VISION, "CLIPVisionModel", VisionParams.model_fields)
-    params |= _tower(cfg, "text_config", _text_row("clip"), cls, fields)
+    params = _tower(cfg, tower_config(cfg, "vision"), _CLIP_VISION, "CLIPVisionModel", VisionParams.model_fields)
+    params |= _tower(cfg, tower_config(cfg, "text"), _text_row("clip"), cls, fields)
     params["projection_dim"] = ("projection_dim", cfg.int("projection_dim", DEFAULTS["clip"]["projection_dim"]))
     return Mapped("dual-encoder", params)
 
@@ -209,6 +222,7 @@ def register_model_types(register):
     for row in ROWS:
         register(row)
     dual = frozenset(("text_config", "vision_config", "logit_scale_init_value", "initializer_factor"))
-    register(ModelType("clip", ("CLIPModel",), _map_clip, dual | {"projection_dim"}, "CLIP: text and vision towers"))
+    legacy = {"projection_dim", "text_config_dict", "vision_config_dict"}
+    register(ModelType("clip", ("CLIPModel",), _map_clip, dual | legacy, "CLIP: text and vision towers"))
     register(ModelType("siglip", ("SiglipModel",), _map_siglip, dual, "SigLIP: text and vision towers"))
     register(ModelType("siglip2", ("Siglip2Model",), _map_siglip2, dual, "SigLIP 2: text and NaFlex vision towers"))
