@@ -31,6 +31,9 @@ One family, ``speech-encoder``, as transformers 5 builds ``Wav2Vec2Model`` / ``W
   ``projector`` (``d_model → classifier_proj_size``) and a ``classifier`` (``→ num_labels``),
   after ``layer_weights`` (``n_layers + 1``) when ``use_weighted_layer_sum``; for pre-training (wav2vec 2.0's
   ``Wav2Vec2ForPreTraining``) the Gumbel quantizer and the two contrastive projections.
+
+``layer_kind = "conformer"`` (wav2vec 2.0-Conformer) swaps each encoder layer for a macaron conformer block
+(:mod:`registry.plugins.speech_conformer`); everything around the layers stays as above.
 """
 
 from __future__ import annotations
@@ -39,11 +42,12 @@ from typing import Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
-from registry import Family, hookimpl
+from registry import CheckpointNames, Family, hookimpl
 from registry.blocks import Attention, Block, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Parameter, Repeat
 from registry.plugins.checkpoint_names import SPEECH_ENCODER_NAMES
 from registry.plugins.common import FamilyParams
 from registry.plugins.convolution import conv1d
+from registry.plugins.speech_conformer import BATCH_NORM_BUFFERS, conformer_layer
 
 #: Width of WavLM's gate projection (``gru_rel_pos_linear``: head_dim → 8, fixed in transformers).
 GATE_WIDTH = 8
@@ -86,6 +90,10 @@ class SpeechEncoderParams(FamilyParams):
     weighted_layer_sum: bool = Field(False, description="learned weights of the n_layers + 1 hidden states (classification)")
     gated_relative_position: bool = Field(False, description="WavLM's gate of the relative position bias, every layer")
     relative_position_buckets: PositiveInt | None = Field(None, description="WavLM's bucket table (layer 0)")
+    layer_kind: Literal["transformer", "conformer"] = Field(
+        "transformer", description="transformer: wav2vec 2.0's layers; conformer: wav2vec 2.0-Conformer's macaron blocks")
+    conformer_relative: bool = Field(False, description="conformer: relative positions (linear_pos, pos_bias_u/v)")
+    depthwise_kernel: PositiveInt = Field(31, description="conformer: kernel of the depthwise convolution")
 
     @model_validator(mode="after")
     def _check(self) -> SpeechEncoderParams:
@@ -102,6 +110,10 @@ class SpeechEncoderParams(FamilyParams):
         if self.architecture == "pretraining" and self.codevector_dim % self.codevector_groups:
             raise FieldError("codevector_dim", f"{self.codevector_dim} is not divisible by codevector_groups "
                                                f"({self.codevector_groups})")  # fmt: skip
+        if self.layer_kind == "transformer" and self.conformer_relative:
+            raise FieldError("conformer_relative", "relative positions of this kind go with layer_kind = conformer")
+        if self.layer_kind == "conformer" and (self.gated_relative_position or self.relative_position_buckets):
+            raise FieldError("layer_kind", "a conformer layer has no WavLM gate or bucket table")
         if self.relative_position_buckets is not None and not self.gated_relative_position:
             raise FieldError("relative_position_buckets", "WavLM's bucket table goes with gated_relative_position")
         return self
@@ -154,6 +166,10 @@ def _layer(p: SpeechEncoderParams, relative_table: bool) -> list[Block]:
 
 def _encoder(p: SpeechEncoderParams) -> Module:
     blocks: list[Block] = [_positional_conv(p), LayerNorm(name="layer_norm", dim=p.d_model)]
+    if p.layer_kind == "conformer":
+        layer = conformer_layer(p.d_model, p.n_heads, p.d_ff, p.depthwise_kernel, p.conformer_relative)
+        return Module(name="encoder", blocks=[*blocks, *([Repeat(name="layers", count=p.n_layers, blocks=layer)]
+                                                          if p.n_layers else [])])  # fmt: skip
     first_apart = p.relative_position_buckets is not None and p.n_layers > 0
     if first_apart:
         blocks.append(Repeat(name="layers", count=1, blocks=_layer(p, relative_table=True)))
@@ -207,5 +223,6 @@ def register_families(register):
     register(
         Family(name="speech-encoder", params=SpeechEncoderParams, build=build,
                description="wav2vec 2.0, HuBERT, WavLM: conv feature encoder, positional conv, transformer encoder",
-               checkpoint_names=SPEECH_ENCODER_NAMES)
+               checkpoint_names=CheckpointNames(old_names=SPEECH_ENCODER_NAMES.old_names,
+                                                buffers=(*SPEECH_ENCODER_NAMES.buffers, *BATCH_NORM_BUFFERS)))
     )  # fmt: skip
