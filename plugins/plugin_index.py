@@ -233,6 +233,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'voxtral': 'registry.plugins.vlm_types_2',
     'voxtral_encoder': 'registry.plugins.voxtral',
     'wav2vec2': 'registry.plugins.speech_model_types',
+    'wav2vec2-bert': 'registry.plugins.types_speech_2026',
     'wav2vec2-conformer': 'registry.plugins.types_speech_2026',
     'wavlm': 'registry.plugins.speech_model_types',
     'whisper': 'registry.plugins.speech_model_types',

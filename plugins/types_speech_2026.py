@@ -1,50 +1,108 @@
-"""Speech model types of 2026's wave, as rows of data: wav2vec2-conformer.
+"""Speech model types of 2026's wave, as rows of data: wav2vec2-conformer and wav2vec2-bert.
 
-As transformers 5.25 builds them:
+As transformers 5.25 builds them, both on the ``speech-encoder`` family (:mod:`registry.plugins.speech_encoder`)
+with conformer layers (``layer_kind = "conformer"``, :mod:`registry.plugins.speech_conformer`):
 
 * ``wav2vec2-conformer`` (``modeling_wav2vec2_conformer.py``: ``Wav2Vec2ConformerModel``, ``...ForCTC``,
   ``...ForPreTraining``, ``...ForSequenceClassification``): wav2vec 2.0's feature encoder, feature projection,
-  positional convolution and heads (the ``speech-encoder`` family of :mod:`registry.plugins.speech_encoder`) around
-  conformer layers (``layer_kind = "conformer"``, :mod:`registry.plugins.speech_conformer`);
-  ``position_embeddings_type`` ``"relative"`` adds the relative projection and biases to every attention,
-  ``"rotary"`` and null add nothing. Audio: ``--audio-seconds`` by wav2vec 2.0's rule (the conv feature encoder's
-  frames of 16 kHz samples).
+  positional convolution and heads around conformer layers; ``position_embeddings_type`` ``"relative"`` adds the
+  relative projection and biases to every attention, ``"rotary"`` and null add nothing; its adapter (``add_adapter``,
+  wav2vec 2.0's) is refused as wav2vec2's is. Audio: ``--audio-seconds`` by wav2vec 2.0's rule (the conv feature
+  encoder's frames of 16 kHz samples);
+* ``wav2vec2-bert`` (``modeling_wav2vec2_bert.py``: ``Wav2Vec2BertModel``, ``...ForCTC``,
+  ``...ForSequenceClassification``; w2v-BERT 2.0): no feature encoder (``feature_projection`` takes
+  ``feature_projection_input_dim``-wide features from ``SeamlessM4TFeatureExtractor``), no positional convolution,
+  conformer layers with ``depthwise_layer_norm`` and, for ``"relative_key"`` positions, a ``distance_embedding``;
+  ``use_intermediate_ffn_before_adapter`` and ``add_adapter`` add ``intermediate_ffn`` and ``adapter``, whose width
+  ``output_hidden_size`` the CTC head then takes. No ``--audio-seconds`` rule yet: its feature extractor's stacked
+  fbank frames and the adapter's pooling are no audio kind registry has.
 """
 
 from __future__ import annotations
 
-from registry import ConfigReader, Params, hookimpl, short_value
-from registry.plugins.speech_model_types import _QUANTIZER_READS, _encoder_row
+from registry import ConfigReader, Params, Row, hookimpl, short_value
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.hf_common import num_labels
+from registry.plugins.speech_model_types import _ENCODER_SHAPE_FREE, _QUANTIZER_READS, _architecture, _encoder_row, _number
 
-#: ``position_embeddings_type`` values transformers builds (anything else would be silently position-free there).
-_POSITIONS = ("relative", "rotary", None)
 
-
-def _conformer(cfg: ConfigReader, cls: str, params: Params) -> None:
-    """Rule (wav2vec2-conformer): the position kind (``relative`` adds tensors, ``rotary`` and null do not; any other
-    value is refused), and the depthwise kernel must be odd (transformers raises for 'SAME' padding)."""
-    kind = cfg.raw("position_embeddings_type", "relative")
-    if kind not in _POSITIONS:
-        raise cfg.error("position_embeddings_type", f"{short_value(kind)}: expected \"relative\", \"rotary\" or null")
-    params["conformer_relative"] = ("position_embeddings_type", kind == "relative")
+def _positions(cfg: ConfigReader, params: Params, allowed: tuple, default: str) -> str:
+    """The config's ``position_embeddings_type``, refused unless transformers builds it (``allowed``)."""
+    kind = cfg.raw("position_embeddings_type", default)
+    if kind not in allowed:
+        names = ", ".join(f'"{k}"' for k in allowed if k) + " or null"
+        raise cfg.error("position_embeddings_type", f"{short_value(kind)}: expected {names}")
+    params["conformer_positions"] = ("position_embeddings_type", kind if kind in ("relative", "relative_key") else "none")
     kernel = params["depthwise_kernel"][1]
     if kernel % 2 == 0:
         raise cfg.error("conv_depthwise_kernel_size", f"{kernel} is even: transformers needs an odd kernel "
                                                       "('SAME' padding)")  # fmt: skip
+    return kind
 
+
+def _conformer(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (wav2vec2-conformer): the position kind (``relative`` adds tensors, ``rotary`` and null do not; any other
+    value, which transformers would silently build without positions, is refused), and the depthwise kernel must be
+    odd (transformers raises for 'SAME' padding)."""
+    _positions(cfg, params, ("relative", "rotary", None), "relative")
+
+
+def _bert(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (wav2vec2-bert): the position kind and kernel as wav2vec2-conformer's (with ``relative_key``'s distance
+    table of ``left + right + 1`` rows); the mask vector when a masking probability is above 0; the intermediate
+    feed-forward only with the adapter, and no adapter under sequence classification (transformers raises for both);
+    a CTC head needs ``vocab_size``."""
+    defaults = DEFAULTS["wav2vec2-bert"]
+    if _positions(cfg, params, ("relative", "relative_key", "rotary", None), "relative_key") == "relative_key":
+        rows = 1 + sum(cfg.int(k, defaults[k], minimum=0) for k in ("left_max_position_embeddings", "right_max_position_embeddings"))
+        params["distance_positions"] = ("left_max_position_embeddings", rows)
+    masked = any([_number(cfg, k, defaults[k]) > 0 for k in ("mask_time_prob", "mask_feature_prob")])  # both read
+    params["masked_spec_embed"] = ("mask_time_prob", masked)
+    if params["intermediate_ffn"][1] and not params["adapter"][1]:
+        raise cfg.error("use_intermediate_ffn_before_adapter", "true without add_adapter (transformers refuses it)")
+    architecture = params["architecture"][1]
+    if architecture == "sequence_classification":
+        if params["adapter"][1]:
+            raise cfg.error("add_adapter", "sequence classification takes no adapter (transformers refuses it)")
+        params["n_labels"] = num_labels(cfg)
+    if architecture == "ctc" and params["vocab_size"][1] is None:
+        raise cfg.error("vocab_size", "must be set for a CTC head (transformers refuses null)")
+    if params["adapter_width"][1] is None:
+        params["adapter_width"] = ("hidden_size", params["d_model"][1])  # transformers: output_hidden_size or hidden_size
+
+
+#: The fields of wav2vec2-conformer and wav2vec2-bert that change no shape (beside wav2vec 2.0's).
+_CONFORMER_SHAPE_FREE = frozenset(("rotary_embedding_base", "max_source_positions", "conformer_conv_dropout"))
 
 #: Every row of this plugin (the module's docstring lists them).
 ROWS = (
     _encoder_row("wav2vec2-conformer", "Wav2Vec2Conformer", {**_QUANTIZER_READS, "depthwise_kernel": "conv_depthwise_kernel_size"},
                  _conformer, fixed={"layer_kind": "conformer", "base_name": "wav2vec2_conformer"},
                  classes=("Wav2Vec2ConformerForCTC", "Wav2Vec2ConformerModel", "Wav2Vec2ConformerForPreTraining"),
-                 shape_free=frozenset(("rotary_embedding_base", "max_source_positions",
-                                       "conformer_conv_dropout"))),
+                 shape_free=_CONFORMER_SHAPE_FREE),
+    Row(
+        "wav2vec2-bert", "speech-encoder",
+        ("Wav2Vec2BertForCTC", "Wav2Vec2BertModel", "Wav2Vec2BertForSequenceClassification"),
+        reads={
+            "vocab_size": "vocab_size?", "d_model": "hidden_size", "n_layers": "num_hidden_layers",
+            "n_heads": "num_attention_heads", "d_ff": "intermediate_size", "feature_dim": "feature_projection_input_dim",
+            "depthwise_kernel": "conv_depthwise_kernel_size", "classifier_proj_size": "classifier_proj_size",
+            "weighted_layer_sum": "use_weighted_layer_sum", "adapter": "add_adapter", "adapter_layers": "num_adapter_layers",
+            "adapter_kernel": "adapter_kernel_size", "adapter_width": "output_hidden_size?",
+            "intermediate_ffn": "use_intermediate_ffn_before_adapter",
+        },
+        defaults=DEFAULTS["wav2vec2-bert"],
+        fixed={"base_name": "wav2vec2_bert", "layer_kind": "conformer", "feature_encoder": False, "positional_conv": False,
+               "conformer_conv_norm": "layer_norm"},
+        rules=(_architecture, _bert),
+        shape_free=_ENCODER_SHAPE_FREE | _CONFORMER_SHAPE_FREE | {"adapter_act"},
+        description="Wav2Vec2Bert: feature projection of fbank features, conformer encoder, optional adapter",
+    ),
 )  # fmt: skip
 
 
 @hookimpl
 def register_model_types(register):
-    """Map wav2vec2-conformer."""
+    """Map wav2vec2-conformer and wav2vec2-bert."""
     for row in ROWS:
         register(row)
