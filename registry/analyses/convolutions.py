@@ -14,7 +14,9 @@ the model's audio rule (``Model.audio``, :mod:`registry.sources.audio`) and ``S`
   the samples (``_get_feat_extract_output_lengths``); the positional convolution ``pos_conv_embed.conv`` (kernel
   ``K`` = ``num_conv_pos_embeddings``, padding ``K // 2``, stride 1, ``groups``) over the encoder's ``P``
   positions: ``P + 2 · (K // 2) - K + 1`` outputs (``P + 1`` for an even kernel; ``Wav2Vec2SamePadLayer`` then
-  drops the last, after it was computed);
+  drops the last, after it was computed); wav2vec2-conformer's ``conv_module`` in each layer
+  (``Wav2Vec2ConformerConvolutionModule``: ``pointwise_conv1``, ``pointwise_conv2`` of kernel 1 and
+  ``depthwise_conv`` of padding ``(kernel - 1) // 2``, stride 1) over the ``P`` positions, keeping them;
 * ``log-mel`` and ``pooled`` (Whisper's encoder, Voxtral's and Qwen2-Audio's audio towers): ``conv1`` (kernel 3,
   stride 1, padding 1) over the window's mel frames (3,000 for 30 s: ``window_seconds · sample_rate /
   hop_length``) keeps them, ``conv2`` (kernel 3, stride 2, padding 1) gives ``(3000 + 2 - 3) // 2 + 1 = 1500``;
@@ -115,6 +117,8 @@ def _conv1d_outputs(rule: Any, frames: Any, path: str, kernel: int, shapes: dict
     dotted = f".{path}"
     if rule.kind == "samples" and ".pos_conv_embed.conv." in dotted:
         return conv1d_output_length(frames.positions, kernel, 1, kernel // 2)
+    if rule.kind == "samples" and ".conv_module." in dotted:  # wav2vec2-conformer's: padding (kernel - 1) // 2
+        return conv1d_output_length(frames.positions, kernel, 1, (kernel - 1) // 2)
     if rule.kind == "conformer" and ".subsampling." not in dotted:
         return conv1d_output_length(frames.positions, kernel, 1, (kernel - 1) // 2)
     if rule.kind == "fbank" and ".dw_sep_conv_1d." in dotted:  # padding kernel - 1, the pointwise over its output
