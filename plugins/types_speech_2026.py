@@ -1,4 +1,4 @@
-"""Speech model types of 2026's wave, as rows of data: wav2vec2-conformer and wav2vec2-bert.
+"""Speech model types of 2026's wave, as rows of data: wav2vec2-conformer, wav2vec2-bert and speech_to_text.
 
 As transformers 5.25 builds them, both on the ``speech-encoder`` family (:mod:`registry.plugins.speech_encoder`)
 with conformer layers (``layer_kind = "conformer"``, :mod:`registry.plugins.speech_conformer`):
@@ -15,7 +15,14 @@ with conformer layers (``layer_kind = "conformer"``, :mod:`registry.plugins.spee
   conformer layers with ``depthwise_layer_norm`` and, for ``"relative_key"`` positions, a ``distance_embedding``;
   ``use_intermediate_ffn_before_adapter`` and ``add_adapter`` add ``intermediate_ffn`` and ``adapter``, whose width
   ``output_hidden_size`` the CTC head then takes. No ``--audio-seconds`` rule yet: its feature extractor's stacked
-  fbank frames and the adapter's pooling are no audio kind registry has.
+  fbank frames and the adapter's pooling are no audio kind registry has;
+* ``speech_to_text`` (``modeling_speech_to_text.py``: ``Speech2TextForConditionalGeneration``, ``Speech2TextModel``;
+  facebook/s2t-*): the ``whisper`` family (:mod:`registry.plugins.whisper`) with Speech2Text's ``Conv1dSubsampler``
+  (``front_end = "subsampler"``, ``input_feat_per_channel × input_channels`` features in), sinusoidal positions
+  (no tables), a bias on ``k_proj`` and ``lm_head`` (tied to the decoder's ``embed_tokens`` unless
+  ``tie_word_embeddings`` is false). No ``--audio-seconds`` rule yet: ``Speech2TextFeatureExtractor``'s Kaldi fbank
+  frames and the subsampler's stride-2 convolutions are no audio kind registry has (the encoder's length follows
+  the audio, unlike Whisper's 30 s window).
 """
 
 from __future__ import annotations
@@ -71,6 +78,23 @@ def _bert(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["adapter_width"] = ("hidden_size", params["d_model"][1])  # transformers: output_hidden_size or hidden_size
 
 
+def _subsampler(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (speech_to_text): the subsampler's input is ``input_feat_per_channel × input_channels`` features, and it
+    has one convolution per ``conv_kernel_sizes`` entry, which ``num_conv_layers`` must count (transformers refuses
+    the config otherwise); ``d_model`` 2 or 3 is refused (``Speech2TextSinusoidalPositionalEmbedding`` divides by
+    ``d_model // 2 - 1``)."""
+    defaults = DEFAULTS["speech_to_text"]
+    field, width = params["d_model"]
+    if width in (2, 3):
+        raise cfg.error(field, f"{width}: Speech2Text's sinusoidal positions divide by d_model // 2 - 1, zero here")
+    channels = cfg.int("input_channels", defaults["input_channels"])
+    params["num_mel_bins"] = ("input_feat_per_channel", params["num_mel_bins"][1] * channels)
+    layers = cfg.int("num_conv_layers", defaults["num_conv_layers"])
+    if layers != len(params["subsampler_kernels"][1]):
+        raise cfg.error("num_conv_layers", f"{layers} but conv_kernel_sizes has {len(params['subsampler_kernels'][1])} "
+                                           "entries: one per convolution (transformers refuses the config)")  # fmt: skip
+
+
 #: The fields of wav2vec2-conformer and wav2vec2-bert that change no shape (beside wav2vec 2.0's).
 _CONFORMER_SHAPE_FREE = frozenset(("rotary_embedding_base", "max_source_positions", "conformer_conv_dropout"))
 
@@ -98,11 +122,29 @@ ROWS = (
         shape_free=_ENCODER_SHAPE_FREE | _CONFORMER_SHAPE_FREE | {"adapter_act"},
         description="Wav2Vec2Bert: feature projection of fbank features, conformer encoder, optional adapter",
     ),
+    Row(
+        "speech_to_text", "whisper", ("Speech2TextForConditionalGeneration", "Speech2TextModel"),
+        reads={
+            "vocab_size": "vocab_size", "d_model": "d_model|hidden_size", "num_mel_bins": "input_feat_per_channel",
+            "n_encoder_layers": "encoder_layers|num_hidden_layers", "n_decoder_layers": "decoder_layers",
+            "n_encoder_heads": "encoder_attention_heads|num_attention_heads", "n_decoder_heads": "decoder_attention_heads",
+            "encoder_d_ff": "encoder_ffn_dim", "decoder_d_ff": "decoder_ffn_dim",
+            "max_source_positions": "max_source_positions", "max_target_positions": "max_target_positions",
+            "tie_lm_head": "tie_word_embeddings", "subsampler_kernels": "conv_kernel_sizes",
+            "subsampler_channels": "conv_channels",
+        },
+        defaults=DEFAULTS["speech_to_text"],
+        fixed={"front_end": "subsampler", "learned_positions": False, "key_bias": True, "head_name": "lm_head"},
+        rules=(_architecture, _subsampler),
+        shape_free=frozenset(("activation_function", "dropout", "attention_dropout", "activation_dropout",
+                              "encoder_layerdrop", "decoder_layerdrop", "init_std", "scale_embedding")),
+        description="Speech2Text: Conv1d subsampler over fbank features, transformer encoder, decoder with cross-attention",
+    ),
 )  # fmt: skip
 
 
 @hookimpl
 def register_model_types(register):
-    """Map wav2vec2-conformer and wav2vec2-bert."""
+    """Map wav2vec2-conformer, wav2vec2-bert and speech_to_text."""
     for row in ROWS:
         register(row)
