@@ -40,6 +40,7 @@ FAMILY_MODULES: dict[str, str] = {
     "whisper": "registry.plugins.whisper",
     "speech-encoder": "registry.plugins.speech_encoder",
     "parakeet": "registry.plugins.parakeet",
+    "moonshine": "registry.plugins.moonshine",
     "vision": "registry.plugins.vision",
     "dual-encoder": "registry.plugins.dual_encoder",
     "clip-text": "registry.plugins.clip_text",

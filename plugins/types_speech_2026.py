@@ -1,4 +1,4 @@
-"""Speech model types of 2026's wave, as rows of data: wav2vec2-conformer, wav2vec2-bert and speech_to_text.
+"""Speech model types of 2026's wave, as rows of data: wav2vec2-conformer, wav2vec2-bert, speech_to_text, moonshine.
 
 As transformers 5.25 builds them, both on the ``speech-encoder`` family (:mod:`registry.plugins.speech_encoder`)
 with conformer layers (``layer_kind = "conformer"``, :mod:`registry.plugins.speech_conformer`):
@@ -22,14 +22,22 @@ with conformer layers (``layer_kind = "conformer"``, :mod:`registry.plugins.spee
   (no tables), a bias on ``k_proj`` and ``lm_head`` (tied to the decoder's ``embed_tokens`` unless
   ``tie_word_embeddings`` is false). No ``--audio-seconds`` rule yet: ``Speech2TextFeatureExtractor``'s Kaldi fbank
   frames and the subsampler's stride-2 convolutions are no audio kind registry has (the encoder's length follows
-  the audio, unlike Whisper's 30 s window).
+  the audio, unlike Whisper's 30 s window);
+* ``moonshine`` (``modeling_moonshine.py``: ``MoonshineForConditionalGeneration``, ``MoonshineModel``; Useful
+  Sensors' moonshine-tiny/-base): the ``moonshine`` family (:mod:`registry.plugins.moonshine`). transformers'
+  ``MoonshineAttention`` writes its heads into the shared config (``num_attention_heads`` and
+  ``num_key_value_heads``, which ``attribute_map`` sends to the decoder's fields), so once the encoder has a layer the
+  decoder is built with the encoder's heads: read so here, as the reference builds it (the published configs give
+  both stacks the same heads). Audio: ``--audio-seconds`` by wav2vec 2.0's rule, 16 kHz samples through
+  ``conv1``, ``conv2``, ``conv3`` (``_get_feat_extract_output_lengths``, no padding).
 """
 
 from __future__ import annotations
 
-from registry import ConfigReader, Params, Row, hookimpl, short_value
+from registry import AudioRule, ConfigReader, Params, Row, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import num_labels
+from registry.plugins.moonshine import CONV_KERNELS, CONV_STRIDES
 from registry.plugins.speech_model_types import _ENCODER_SHAPE_FREE, _QUANTIZER_READS, _architecture, _encoder_row, _number
 
 
@@ -95,6 +103,21 @@ def _subsampler(cfg: ConfigReader, cls: str, params: Params) -> None:
                                            "entries: one per convolution (transformers refuses the config)")  # fmt: skip
 
 
+def _moonshine_heads(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (moonshine): key/value heads default to the heads (``MoonshineConfig.__post_init__``); with an encoder
+    layer, the decoder takes the encoder's heads and key/value heads (the module's docstring says why)."""
+    for stack in ("encoder", "decoder"):
+        if params[f"n_{stack}_kv_heads"][1] is None:
+            params[f"n_{stack}_kv_heads"] = params[f"n_{stack}_heads"]
+    if params["n_encoder_layers"][1] > 0:
+        params["n_decoder_heads"] = params["n_encoder_heads"]
+        params["n_decoder_kv_heads"] = params["n_encoder_kv_heads"]
+
+
+#: Moonshine's audio: 16 kHz samples through its three front-end convolutions (:mod:`registry.sources.audio`).
+MOONSHINE_AUDIO = AudioRule("Moonshine: conv front end over 16 kHz samples", kind="samples",
+                            note="MoonshineEncoder's _get_feat_extract_output_lengths; no padding")
+
 #: The fields of wav2vec2-conformer and wav2vec2-bert that change no shape (beside wav2vec 2.0's).
 _CONFORMER_SHAPE_FREE = frozenset(("rotary_embedding_base", "max_source_positions", "conformer_conv_dropout"))
 
@@ -140,11 +163,29 @@ ROWS = (
                               "encoder_layerdrop", "decoder_layerdrop", "init_std", "scale_embedding")),
         description="Speech2Text: Conv1d subsampler over fbank features, transformer encoder, decoder with cross-attention",
     ),
+    Row(
+        "moonshine", "moonshine", ("MoonshineForConditionalGeneration", "MoonshineModel"),
+        reads={
+            "vocab_size": "vocab_size", "d_model": "hidden_size", "d_ff": "intermediate_size",
+            "n_encoder_layers": "encoder_num_hidden_layers", "n_decoder_layers": "decoder_num_hidden_layers|num_hidden_layers",
+            "n_encoder_heads": "encoder_num_attention_heads", "n_encoder_kv_heads": "encoder_num_key_value_heads?",
+            "n_decoder_heads": "decoder_num_attention_heads|num_attention_heads",
+            "n_decoder_kv_heads": "decoder_num_key_value_heads|num_key_value_heads?",
+            "attention_bias": "attention_bias", "tie_lm_head": "tie_word_embeddings",
+        },
+        defaults=DEFAULTS["moonshine"], fixed={"conv_kernel": list(CONV_KERNELS), "conv_stride": list(CONV_STRIDES)},
+        rules=(_architecture, _moonshine_heads),
+        shape_free=frozenset(("encoder_hidden_act", "decoder_hidden_act", "max_position_embeddings", "rope_parameters",
+                              "partial_rotary_factor", "pad_head_dim_to_multiple_of", "attention_dropout",
+                              "initializer_range")),
+        description="Moonshine: conv front end over 16 kHz samples, Llama-style encoder and decoder with cross-attention",
+        audio=MOONSHINE_AUDIO,
+    ),
 )  # fmt: skip
 
 
 @hookimpl
 def register_model_types(register):
-    """Map wav2vec2-conformer, wav2vec2-bert and speech_to_text."""
+    """Map wav2vec2-conformer, wav2vec2-bert, speech_to_text and moonshine."""
     for row in ROWS:
         register(row)

@@ -356,3 +356,22 @@ def test_wav2vec2_conformer_conv_modules_by_hand():
     report = flops(model, audio=plan_audio(model, "10"))
     assert report.terms["convolution"] == expected
     assert not any("not modelled" in note for note in report.notes)
+
+
+def test_moonshine_front_end_by_hand():
+    """MoonshineEncoder's conv1 (kernel 127, stride 64), conv2 (7, 3) and conv3 (3, 2), no padding, over 10 s of
+    16 kHz samples (modeling_moonshine.py); its layers hold no convolution."""
+    _, config = _config("moonshine-tiny")
+    with torch.device("meta"):
+        reference = transformers.MoonshineForConditionalGeneration(config)
+    encoder = reference.model.encoder
+    expected, length = 0, 160_000
+    for conv in (encoder.conv1, encoder.conv2, encoder.conv3):
+        flops_, length = _conv_flops(conv, length)
+        expected += flops_
+    assert length == 415 == reference.model._get_feat_extract_output_lengths(160_000)  # 2,498, 831, then 415
+    model = registry.load(str(CONFIGS / "moonshine-tiny" / "config.json"))[0]
+    report = flops(model, audio=plan_audio(model, "10"))
+    assert report.terms["convolution"] == expected
+    assert plan_audio(model, "10").frames.positions == length
+    assert not any("not modelled" in note for note in report.notes)

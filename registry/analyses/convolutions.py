@@ -11,7 +11,8 @@ the model's audio rule (``Model.audio``, :mod:`registry.sources.audio`) and ``S`
 
 * ``samples`` (wav2vec2, HuBERT, WavLM: ``Wav2Vec2FeatureEncoder``): each ``feature_extractor.conv_layers.<i>.conv``
   (no padding, the config's ``conv_kernel`` and ``conv_stride``) over the previous layer's output, the first over
-  the samples (``_get_feat_extract_output_lengths``); the positional convolution ``pos_conv_embed.conv`` (kernel
+  the samples (``_get_feat_extract_output_lengths``); Moonshine's ``encoder.conv1``, ``conv2``, ``conv3`` alike
+  (``MoonshineEncoder``: no padding, its fixed kernels and strides); the positional convolution ``pos_conv_embed.conv`` (kernel
   ``K`` = ``num_conv_pos_embeddings``, padding ``K // 2``, stride 1, ``groups``) over the encoder's ``P``
   positions: ``P + 2 · (K // 2) - K + 1`` outputs (``P + 1`` for an even kernel; ``Wav2Vec2SamePadLayer`` then
   drops the last, after it was computed); wav2vec2-conformer's ``conv_module`` in each layer
@@ -147,6 +148,7 @@ def convolution_flops(tree: BlockBase, rule: Any, frames: Any) -> tuple[int, lis
         for i, (kernel, stride) in enumerate(zip(rule.kernels, rule.strides)):
             length = conv1d_output_length(length, kernel, stride)
             outputs[f"feature_extractor.conv_layers.{i}.conv.weight"] = length
+            outputs[f"encoder.conv{i + 1}.weight"] = length  # Moonshine's front end: conv1, conv2, conv3
     elif rule.kind in ("log-mel", "pooled"):
         mel = rule.window_seconds * rule.sample_rate // rule.hop_length
         outputs["conv1.weight"] = conv1d_output_length(mel, 3, 1, 1)
