@@ -20,9 +20,9 @@ with conformer layers (``layer_kind = "conformer"``, :mod:`registry.plugins.spee
   facebook/s2t-*): the ``whisper`` family (:mod:`registry.plugins.whisper`) with Speech2Text's ``Conv1dSubsampler``
   (``front_end = "subsampler"``, ``input_feat_per_channel × input_channels`` features in), sinusoidal positions
   (no tables), a bias on ``k_proj`` and ``lm_head`` (tied to the decoder's ``embed_tokens`` unless
-  ``tie_word_embeddings`` is false). No ``--audio-seconds`` rule yet: ``Speech2TextFeatureExtractor``'s Kaldi fbank
-  frames and the subsampler's stride-2 convolutions are no audio kind registry has (the encoder's length follows
-  the audio, unlike Whisper's 30 s window);
+  ``tie_word_embeddings`` is false). Audio: ``--audio-seconds`` by the ``kaldi`` rule (``Speech2TextFeatureExtractor``'s
+  fbank frames through the subsampler's stride-2 convolutions; the encoder's length follows the audio, unlike
+  Whisper's 30 s window);
 * ``moonshine`` (``modeling_moonshine.py``: ``MoonshineForConditionalGeneration``, ``MoonshineModel``; Useful
   Sensors' moonshine-tiny/-base): the ``moonshine`` family (:mod:`registry.plugins.moonshine`). transformers'
   ``MoonshineAttention`` writes its heads into the shared config (``num_attention_heads`` and
@@ -114,6 +114,9 @@ def _moonshine_heads(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["n_decoder_kv_heads"] = params["n_encoder_kv_heads"]
 
 
+#: Speech2Text's audio: Kaldi fbank frames through the Conv1dSubsampler (:mod:`registry.sources.audio`).
+S2T_AUDIO = AudioRule("Speech2Text: Kaldi fbank frames every 10 ms, stride-2 Conv1d subsampler", kind="kaldi",
+                      kernels="subsampler_kernels", note="Speech2TextFeatureExtractor; no padding")
 #: Moonshine's audio: 16 kHz samples through its three front-end convolutions (:mod:`registry.sources.audio`).
 MOONSHINE_AUDIO = AudioRule("Moonshine: conv front end over 16 kHz samples", kind="samples",
                             note="MoonshineEncoder's _get_feat_extract_output_lengths; no padding")
@@ -162,6 +165,7 @@ ROWS = (
         shape_free=frozenset(("activation_function", "dropout", "attention_dropout", "activation_dropout",
                               "encoder_layerdrop", "decoder_layerdrop", "init_std", "scale_embedding")),
         description="Speech2Text: Conv1d subsampler over fbank features, transformer encoder, decoder with cross-attention",
+        audio=S2T_AUDIO,
     ),
     Row(
         "moonshine", "moonshine", ("MoonshineForConditionalGeneration", "MoonshineModel"),

@@ -119,6 +119,34 @@ def test_moonshine_samples_into_an_encoder_decoder(seconds):
     assert terms.pop("convolution") > 0 and terms == {k: v for k, v in split.items() if k != "convolution"}
 
 
+@pytest.mark.parametrize("seconds", ["10", "0.5", "3.7"])
+def test_speech_to_text_fbank_frames_and_subsampler(seconds):
+    # Speech2TextFeatureExtractor (feature_extraction_speech_to_text.py): frames of 400 samples every 160, not
+    # centred: its own input_features; Speech2TextPreTrainedModel._get_feat_extract_output_lengths (modeling_
+    # speech_to_text.py): (L - 1) // 2 + 1 per Conv1dSubsampler layer (kernels 5, 5: stride 2, padding 2)
+    np = pytest.importorskip("numpy")
+    torch = pytest.importorskip("torch")
+    from transformers import AutoConfig, Speech2TextFeatureExtractor
+    from transformers.models.speech_to_text.modeling_speech_to_text import Speech2TextPreTrainedModel
+
+    config = AutoConfig.from_pretrained(str(CONFIGS / "s2t-small-librispeech-asr"))
+    samples = math.floor(Fraction(seconds) * 16_000)
+    noise = np.random.default_rng(0).standard_normal(samples) * 0.1  # zeros would divide by zero in its normalisation
+    features = Speech2TextFeatureExtractor()(noise, sampling_rate=16_000, return_tensors="np")
+    frames = features["input_features"].shape[1]
+    reference = Speech2TextPreTrainedModel._get_feat_extract_output_lengths(types.SimpleNamespace(config=config),
+                                                                            torch.tensor(frames))  # fmt: skip
+    model = _load("s2t-small-librispeech-asr")
+    plan = plan_audio(model, seconds)
+    assert plan.frames.features == frames == (samples - 400) // 160 + 1
+    assert plan.frames.positions == int(reference)
+    assert (plan.frames.windows, plan.tokens, plan.role) == (1, 0, "encoder-decoder")
+    report = memory(model, seq_len=100, audio=plan)
+    # the cross-attention cache: 6 decoder layers x (K and V) x d_model 256 x positions x 2 bytes (bf16)
+    cross = next(g for g in report.kv_cache_by_kind if g.kind == "cross attention")
+    assert cross.bytes == 6 * 2 * 256 * plan.frames.positions * 2
+
+
 def test_voxtral_windows_and_tokens():
     # VoxtralProcessor._retrieve_input_features (processing_voxtral.py): audio padded to a multiple of 480,000
     # samples (30 s), mel frames split in chunks of 3,000: 45 s -> 2 chunks; each 1,500 encoder positions;

@@ -375,3 +375,21 @@ def test_moonshine_front_end_by_hand():
     assert report.terms["convolution"] == expected
     assert plan_audio(model, "10").frames.positions == length
     assert not any("not modelled" in note for note in report.notes)
+
+
+def test_speech_to_text_subsampler_by_hand():
+    """Speech2Text's Conv1dSubsampler (modeling_speech_to_text.py: stride 2, padding kernel // 2) over the fbank
+    frames of 10 s (Speech2TextFeatureExtractor: 400 samples every 160, not centred: 998)."""
+    _, config = _config("s2t-small-librispeech-asr")
+    with torch.device("meta"):
+        reference = transformers.Speech2TextForConditionalGeneration(config)
+    expected, length = 0, (160_000 - 400) // 160 + 1
+    for conv in reference.model.encoder.conv.conv_layers:
+        flops_, length = _conv_flops(conv, length)
+        expected += flops_
+    assert length == 250
+    model = registry.load(str(CONFIGS / "s2t-small-librispeech-asr" / "config.json"))[0]
+    report = flops(model, 100, audio=plan_audio(model, "10"))
+    assert plan_audio(model, "10").frames.positions == length
+    assert report.terms["convolution"] == expected
+    assert not any("not modelled" in note for note in report.notes)

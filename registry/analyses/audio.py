@@ -6,8 +6,8 @@ model:
 
 * an audio encoder alone (wav2vec2, HuBERT, WavLM, Parakeet: ``role="encoder"``): its sequence is the conv feature
   encoder's frames; FLOPs and memory are the model's at that length (the text ``--seq-len`` is not used);
-* an encoder-decoder (Whisper: ``role="encoder-decoder"``; Moonshine, whose rule is ``samples``, by its
-  cross-attention): the encoder runs over its positions (Whisper's 1,500), what the decoder's cross-attention
+* an encoder-decoder (Whisper: ``role="encoder-decoder"``; Moonshine and Speech2Text, whose rules are ``samples``
+  and ``kaldi``, by their cross-attention): the encoder runs over its positions (Whisper's 1,500), what the decoder's cross-attention
   caches (``memory``'s ``encoder_len``);
 * a composite (Voxtral: ``role="composite"``): the language model's sequence grows by the audio tokens (its
   FLOPs, KV cache and activations over text and audio), the audio tower runs once per window over its
@@ -79,7 +79,7 @@ def plan_audio(model: Model, seconds: Fraction | float | int | str) -> AudioPlan
     names = part_names(model.architecture)
     if rule.stack or rule.kind in ("fbank", "mel", "pooled", "usm"):
         role = "composite"
-    elif rule.kind in ("samples", "conformer"):  # Moonshine: samples into an encoder-decoder
+    elif rule.kind in ("samples", "conformer", "kaldi"):  # Moonshine, Speech2Text: into an encoder-decoder
         role = "encoder-decoder" if _cross_attention(model.architecture) else "encoder"
     else:
         role = "encoder-decoder"

@@ -22,6 +22,8 @@ the model's audio rule (``Model.audio``, :mod:`registry.sources.audio`) and ``S`
   stride 1, padding 1) over the window's mel frames (3,000 for 30 s: ``window_seconds · sample_rate /
   hop_length``) keeps them, ``conv2`` (kernel 3, stride 2, padding 1) gives ``(3000 + 2 - 3) // 2 + 1 = 1500``;
   once per window;
+* ``kaldi`` (Speech2Text: ``Conv1dSubsampler``): each ``conv.conv_layers.<i>`` (stride 2, padding ``kernel // 2``)
+  over the previous one's output, the first over the fbank frames;
 * ``conformer`` (Parakeet: ``ParakeetEncoderConvolutionModule``, ``ParakeetEncoderCTCHead``): each layer's
   ``conv.pointwise_conv1`` and ``conv.pointwise_conv2`` (kernel 1) and ``conv.depthwise_conv`` (padding
   ``(kernel - 1) // 2``, stride 1: the length kept), and a CTC head's ``ctc_head`` (kernel 1), over the encoder's
@@ -59,7 +61,7 @@ from registry.analyses.report import iter_tensors
 from registry.blocks import BlockBase
 
 #: The rules whose convolutions :func:`convolution_flops` counts.
-MODELLED_RULES = frozenset({"samples", "log-mel", "pooled", "conformer", "fbank", "mel", "usm"})
+MODELLED_RULES = frozenset({"samples", "log-mel", "pooled", "conformer", "fbank", "mel", "usm", "kaldi"})
 
 
 def conv1d_output_length(length: int, kernel: int, stride: int = 1, padding: int | tuple[int, int] = 0) -> int:
@@ -149,6 +151,11 @@ def convolution_flops(tree: BlockBase, rule: Any, frames: Any) -> tuple[int, lis
             length = conv1d_output_length(length, kernel, stride)
             outputs[f"feature_extractor.conv_layers.{i}.conv.weight"] = length
             outputs[f"encoder.conv{i + 1}.weight"] = length  # Moonshine's front end: conv1, conv2, conv3
+    elif rule.kind == "kaldi":  # Speech2Text's Conv1dSubsampler over the fbank frames: stride 2, padding k // 2
+        length = frames.features
+        for i, kernel in enumerate(rule.kernels):
+            length = conv1d_output_length(length, kernel, 2, kernel // 2)
+            outputs[f"conv.conv_layers.{i}.weight"] = length
     elif rule.kind in ("log-mel", "pooled"):
         mel = rule.window_seconds * rule.sample_rate // rule.hop_length
         outputs["conv1.weight"] = conv1d_output_length(mel, 3, 1, 1)
