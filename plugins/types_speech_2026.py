@@ -1,7 +1,8 @@
 """Speech model types of 2026's wave, as rows of data: wav2vec2-conformer, wav2vec2-bert, speech_to_text, moonshine.
 
-As transformers 5.25 builds them, both on the ``speech-encoder`` family (:mod:`registry.plugins.speech_encoder`)
-with conformer layers (``layer_kind = "conformer"``, :mod:`registry.plugins.speech_conformer`):
+As transformers 5.25 builds them; the first two on the ``speech-encoder`` family
+(:mod:`registry.plugins.speech_encoder`) with conformer layers (``layer_kind = "conformer"``,
+:mod:`registry.plugins.speech_conformer`):
 
 * ``wav2vec2-conformer`` (``modeling_wav2vec2_conformer.py``: ``Wav2Vec2ConformerModel``, ``...ForCTC``,
   ``...ForPreTraining``, ``...ForSequenceClassification``): wav2vec 2.0's feature encoder, feature projection,
