@@ -34,6 +34,12 @@ One family, ``speech-encoder``, as transformers 5 builds ``Wav2Vec2Model`` / ``W
   after ``layer_weights`` (``n_layers + 1``) when ``use_weighted_layer_sum``; for pre-training (wav2vec 2.0's
   ``Wav2Vec2ForPreTraining``) the Gumbel quantizer and the two contrastive projections (UniSpeech's and
   UniSpeech-SAT's variants: ``pretraining_head``).
+
+``layer_kind = "conformer"`` (wav2vec 2.0-Conformer, wav2vec2-BERT) swaps each encoder layer for a macaron conformer
+block (:mod:`registry.plugins.speech_conformer`); everything around the layers stays as above, except for
+wav2vec2-BERT, which has no feature encoder (``feature_encoder = false``: ``feature_projection`` takes
+``feature_dim``-wide input features), no positional convolution nor encoder ``layer_norm``
+(``positional_conv = false``), and may add an ``intermediate_ffn`` and an ``adapter`` after the encoder.
 """
 
 from __future__ import annotations
@@ -42,11 +48,12 @@ from typing import Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
-from registry import Family, hookimpl
+from registry import CheckpointNames, Family, hookimpl
 from registry.blocks import Attention, Block, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Parameter, Repeat
 from registry.plugins.checkpoint_names import SPEECH_ENCODER_NAMES
 from registry.plugins.common import FamilyParams
 from registry.plugins.convolution import conv1d
+from registry.plugins.speech_conformer import BATCH_NORM_BUFFERS, bert_adapter, conformer_layer
 
 #: Width of WavLM's gate projection (``gru_rel_pos_linear``: head_dim → 8, fixed in transformers).
 GATE_WIDTH = 8
@@ -67,15 +74,15 @@ class SpeechEncoderParams(FamilyParams):
     n_layers: NonNegativeInt = Field(description="transformer layers")
     n_heads: PositiveInt = Field(description="attention heads")
     d_ff: PositiveInt = Field(description="feed-forward width")
-    conv_dim: list[PositiveInt] = Field(description="channels of each feature-encoder convolution")
-    conv_kernel: list[PositiveInt] = Field(description="kernel width of each feature-encoder convolution")
+    conv_dim: list[PositiveInt] | None = Field(None, description="channels of each feature-encoder convolution (needed by it)")
+    conv_kernel: list[PositiveInt] | None = Field(None, description="kernel width of each feature-encoder convolution")
     conv_bias: bool = Field(False, description="biases on the feature-encoder convolutions")
     feat_extract_norm: Literal["group", "layer"] = Field(
         "group", description="group: a GroupNorm on the first convolution; layer: a LayerNorm on every convolution"
     )
     feature_projection_norm: bool = Field(True, description="a LayerNorm before the feature projection")
-    pos_conv_kernel: PositiveInt = Field(description="kernel width of the positional convolution")
-    pos_conv_groups: PositiveInt = Field(description="groups of the positional convolution")
+    pos_conv_kernel: PositiveInt | None = Field(None, description="kernel width of the positional convolution (needed by it)")
+    pos_conv_groups: PositiveInt | None = Field(None, description="groups of the positional convolution (needed by it)")
     pos_conv_norm: Literal["weight_norm", "batch_norm"] = Field(
         "weight_norm", description="weight_norm: the weight as magnitude and direction; batch_norm: HuBERT's option"
     )
@@ -97,17 +104,38 @@ class SpeechEncoderParams(FamilyParams):
     weighted_layer_sum: bool = Field(False, description="learned weights of the n_layers + 1 hidden states (classification)")
     gated_relative_position: bool = Field(False, description="WavLM's gate of the relative position bias, every layer")
     relative_position_buckets: PositiveInt | None = Field(None, description="WavLM's bucket table (layer 0)")
+    layer_kind: Literal["transformer", "conformer"] = Field(
+        "transformer", description="transformer: wav2vec 2.0's layers; conformer: wav2vec 2.0-Conformer's macaron blocks")
+    conformer_positions: Literal["none", "relative", "relative_key"] = Field(
+        "none", description="conformer: relative (linear_pos, pos_bias_u/v), relative_key (a distance_embedding table)")
+    distance_positions: PositiveInt = Field(73, description="conformer, relative_key: rows of the distance table")
+    depthwise_kernel: PositiveInt = Field(31, description="conformer: kernel of the depthwise convolution")
+    conformer_conv_norm: Literal["batch_norm", "layer_norm"] = Field(
+        "batch_norm", description="conformer: the norm after the depthwise convolution (batch_norm or depthwise_layer_norm)")
+    feature_encoder: bool = Field(True, description="the conv feature encoder over samples (false: wav2vec2-BERT's features)")
+    feature_dim: PositiveInt = Field(160, description="without the feature encoder: width of the input features")
+    positional_conv: bool = Field(True, description="the encoder's positional convolution and its layer_norm")
+    adapter: bool = Field(False, description="wav2vec2-BERT's adapter after the encoder (conformer layers only)")
+    adapter_layers: NonNegativeInt = Field(1, description="adapter layers")
+    adapter_width: PositiveInt | None = Field(None, description="the adapter's width (default d_model; else a projection)")
+    adapter_kernel: PositiveInt = Field(3, description="kernel of the adapter's pooling convolutions")
+    intermediate_ffn: bool = Field(False, description="wav2vec2-BERT's feed-forward before the adapter")
 
     @model_validator(mode="after")
     def _check(self) -> SpeechEncoderParams:
-        if not self.conv_dim:
-            raise FieldError("conv_dim", "the feature encoder needs at least one convolution")
-        if len(self.conv_kernel) != len(self.conv_dim):
-            raise FieldError("conv_kernel", f"has {len(self.conv_kernel)} entries, conv_dim {len(self.conv_dim)}")
+        if self.feature_encoder or self.architecture == "pretraining":  # the quantizer reads conv_dim[-1] too
+            if not self.conv_dim:
+                raise FieldError("conv_dim", "the feature encoder needs at least one convolution")
+            if len(self.conv_kernel or ()) != len(self.conv_dim):
+                raise FieldError("conv_kernel", f"has {len(self.conv_kernel or ())} entries, conv_dim {len(self.conv_dim)}")
         if self.d_model % self.n_heads:
             raise FieldError("n_heads", f"n_heads ({self.n_heads}) does not divide d_model ({self.d_model})")
-        if self.d_model % self.pos_conv_groups:
-            raise FieldError("pos_conv_groups", f"{self.pos_conv_groups} does not divide d_model ({self.d_model})")
+        if self.positional_conv:
+            for field, value in (("pos_conv_kernel", self.pos_conv_kernel), ("pos_conv_groups", self.pos_conv_groups)):
+                if value is None:
+                    raise FieldError(field, "the positional convolution needs it")
+            if self.d_model % (self.pos_conv_groups or 1):
+                raise FieldError("pos_conv_groups", f"{self.pos_conv_groups} does not divide d_model ({self.d_model})")
         if self.architecture == "ctc" and self.vocab_size is None:
             raise FieldError("vocab_size", "a CTC head needs vocab_size")
         if self.architecture == "pretraining" and self.codevector_dim % self.codevector_groups:
@@ -115,6 +143,14 @@ class SpeechEncoderParams(FamilyParams):
                                                f"({self.codevector_groups})")  # fmt: skip
         if self.pos_conv_layers is not None and self.pos_conv_norm != "weight_norm":
             raise FieldError("pos_conv_norm", "data2vec-audio's stack of convolutions (pos_conv_layers) has no norm option")
+        if self.layer_kind == "transformer" and self.conformer_positions != "none":
+            raise FieldError("conformer_positions", "relative positions of this kind go with layer_kind = conformer")
+        if (self.adapter or self.intermediate_ffn) and self.layer_kind != "conformer":
+            raise FieldError("adapter", "wav2vec2-BERT's adapter goes with layer_kind = conformer")
+        if self.adapter and (self.adapter_width or self.d_model) % self.n_heads:
+            raise FieldError("adapter_width", f"n_heads ({self.n_heads}) does not divide it ({self.adapter_width})")
+        if self.layer_kind == "conformer" and (self.gated_relative_position or self.relative_position_buckets):
+            raise FieldError("layer_kind", "a conformer layer has no WavLM gate or bucket table")
         if self.relative_position_buckets is not None and not self.gated_relative_position:
             raise FieldError("relative_position_buckets", "WavLM's bucket table goes with gated_relative_position")
         return self
@@ -122,8 +158,9 @@ class SpeechEncoderParams(FamilyParams):
 
 def _feature_encoder(p: SpeechEncoderParams) -> Module:
     blocks: list[Block] = []
-    for i, (out, kernel) in enumerate(zip(p.conv_dim, p.conv_kernel)):
-        n_in = p.conv_dim[i - 1] if i else 1
+    dims, kernels = p.conv_dim or [], p.conv_kernel or []  # both set with the feature encoder: the params check it
+    for i, (out, kernel) in enumerate(zip(dims, kernels)):
+        n_in = dims[i - 1] if i else 1
         layer: list[Block] = conv1d("conv", n_in, out, kernel, bias=p.conv_bias)
         if p.feat_extract_norm == "layer" or i == 0:  # GroupNorm and LayerNorm both: a scale and a shift
             layer.append(LayerNorm(name="layer_norm", dim=out))
@@ -132,19 +169,18 @@ def _feature_encoder(p: SpeechEncoderParams) -> Module:
 
 
 def _positional_conv(p: SpeechEncoderParams) -> Module:
-    d, k = p.d_model, p.pos_conv_kernel
+    d, k, groups = p.d_model, p.pos_conv_kernel or 1, p.pos_conv_groups or 1  # both set: the params check it
     if p.pos_conv_layers is not None:  # data2vec-audio: its LayerNorms have no parameters (elementwise_affine=False)
-        conv = conv1d("conv", d, d, k, groups=p.pos_conv_groups)
-        stack = [Repeat(name="layers", count=p.pos_conv_layers, blocks=conv)] if p.pos_conv_layers else []
-        return Module(name="pos_conv_embed", blocks=stack)
+        stack = [Repeat(name="layers", count=p.pos_conv_layers, blocks=conv1d("conv", d, d, k, groups=groups))]
+        return Module(name="pos_conv_embed", blocks=stack if p.pos_conv_layers else [])
     if p.pos_conv_norm == "weight_norm":
         conv: list[Block] = [
             Parameter(name="conv.parametrizations.weight.original0", shape=(1, 1, k)),
-            Parameter(name="conv.parametrizations.weight.original1", shape=(d, d // p.pos_conv_groups, k)),
+            Parameter(name="conv.parametrizations.weight.original1", shape=(d, d // groups, k)),
             Parameter(name="conv.bias", shape=(d,)),
         ]
     else:
-        conv = [*conv1d("conv", d, d, k, groups=p.pos_conv_groups), LayerNorm(name="batch_norm", dim=d)]
+        conv = [*conv1d("conv", d, d, k, groups=groups), LayerNorm(name="batch_norm", dim=d)]
     return Module(name="pos_conv_embed", blocks=conv)
 
 
@@ -170,7 +206,12 @@ def _layer(p: SpeechEncoderParams, relative_table: bool) -> list[Block]:
 
 
 def _encoder(p: SpeechEncoderParams) -> Module:
-    blocks: list[Block] = [_positional_conv(p), LayerNorm(name="layer_norm", dim=p.d_model)]
+    blocks: list[Block] = [_positional_conv(p), LayerNorm(name="layer_norm", dim=p.d_model)] if p.positional_conv else []
+    if p.layer_kind == "conformer":
+        layer = conformer_layer(p.d_model, p.n_heads, p.d_ff, p.depthwise_kernel, p.conformer_positions,
+                                p.distance_positions, p.conformer_conv_norm)  # fmt: skip
+        return Module(name="encoder", blocks=[*blocks, *([Repeat(name="layers", count=p.n_layers, blocks=layer)]
+                                                          if p.n_layers else [])])  # fmt: skip
     first_apart = p.relative_position_buckets is not None and p.n_layers > 0
     if first_apart:
         blocks.append(Repeat(name="layers", count=1, blocks=_layer(p, relative_table=True)))
@@ -185,10 +226,16 @@ def build(p: SpeechEncoderParams) -> Module:
     body: list[Block] = []
     if p.masked_spec_embed:
         body.append(Parameter(name="masked_spec_embed", shape=(p.d_model,)))
-    last = p.conv_dim[-1]
+    last = p.conv_dim[-1] if p.feature_encoder and p.conv_dim else p.feature_dim
     projection: list[Block] = [LayerNorm(name="layer_norm", dim=last)] if p.feature_projection_norm else []
     projection.append(Linear(name="projection", in_features=last, out_features=p.d_model))
-    body += [_feature_encoder(p), Module(name="feature_projection", blocks=projection), _encoder(p)]
+    body += [*([_feature_encoder(p)] if p.feature_encoder else []), Module(name="feature_projection", blocks=projection),
+             _encoder(p)]  # fmt: skip
+    if p.intermediate_ffn:
+        body.append(FeedForward(name="intermediate_ffn", d_model=p.d_model, d_ff=p.d_ff, bias=True, names=FFN_NAMES))
+    if p.adapter:
+        body.append(bert_adapter(p.d_model, p.adapter_width or p.d_model, p.n_heads, p.d_ff, p.adapter_kernel,
+                                 p.adapter_layers))  # fmt: skip
     if p.architecture == "model":
         return Module(blocks=body)
     return Module(blocks=[Module(name=p.base_name, blocks=body), *_heads(p)])
@@ -205,7 +252,8 @@ def _heads(p: SpeechEncoderParams) -> list[Block]:
     ``layer_norm_for_extract``."""
     if p.architecture == "ctc":
         vocab = p.vocab_size or 1  # a CTC head without vocab_size is refused by the params
-        return [Linear(name="lm_head", in_features=p.d_model, out_features=vocab, component="head")]
+        width = (p.adapter_width or p.d_model) if p.adapter else p.d_model
+        return [Linear(name="lm_head", in_features=width, out_features=vocab, component="head")]
     if p.architecture == "sequence_classification":
         weights: list[Block] = [Parameter(name="layer_weights", shape=(p.n_layers + 1,))] if p.weighted_layer_sum else []
         return [
@@ -214,7 +262,7 @@ def _heads(p: SpeechEncoderParams) -> list[Block]:
             Linear(name="classifier", in_features=p.classifier_proj_size, out_features=p.n_labels, component="head"),
         ]
     entries = p.codevector_groups * p.codevectors_per_group
-    quantizer_in = p.d_model if p.pretraining_head == "unispeech_sat" else p.conv_dim[-1]
+    quantizer_in = p.d_model if p.pretraining_head == "unispeech_sat" else (p.conv_dim or [1])[-1]
     heads: list[Block] = [
         Parameter(name="quantizer.codevectors", shape=(1, entries, p.codevector_dim // p.codevector_groups)),
         Linear(name="quantizer.weight_proj", in_features=quantizer_in, out_features=entries),
@@ -241,5 +289,6 @@ def register_families(register):
     register(
         Family(name="speech-encoder", params=SpeechEncoderParams, build=build,
                description="wav2vec 2.0, HuBERT, WavLM: conv feature encoder, positional conv, transformer encoder",
-               checkpoint_names=SPEECH_ENCODER_NAMES)
+               checkpoint_names=CheckpointNames(old_names=SPEECH_ENCODER_NAMES.old_names,
+                                                buffers=(*SPEECH_ENCODER_NAMES.buffers, *BATCH_NORM_BUFFERS)))
     )  # fmt: skip

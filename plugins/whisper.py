@@ -21,6 +21,14 @@ One family, ``whisper``, as transformers 5 builds ``WhisperForConditionalGenerat
 
 ``k_proj`` having no bias is why this is not a layout of ``encoder-decoder``: that family shares one
 token table between both stacks, and Whisper's encoder reads no tokens.
+
+Speech2Text (``speech_to_text``, ``modeling_speech_to_text.py``) is the same encoder-decoder with three switches:
+``front_end = "subsampler"`` (``Conv1dSubsampler``: ``model.encoder.conv.conv_layers.<i>``, a ``Conv1d`` with a bias
+per entry of ``subsampler_kernels``, ``num_mel_bins`` (its ``input_feat_per_channel × input_channels``) in, then
+``subsampler_channels // 2`` in (each GLU halves the channels), ``subsampler_channels`` out, the last
+``2 × d_model`` out), ``learned_positions = false`` (sinusoidal positions in both stacks, buffers: no tables) and
+``key_bias = true`` (``k_proj`` has a bias too); its head is ``lm_head`` (``head_name``). Its encoder's length
+follows the audio, so the cross-attention has no fixed ``encoder_len``.
 """
 
 from __future__ import annotations
@@ -59,12 +67,25 @@ class WhisperParams(FamilyParams):
     max_source_positions: PositiveInt = Field(description="encoder position rows (1500: 30 s after the stride-2 conv)")
     max_target_positions: PositiveInt = Field(description="decoder position rows")
     tie_lm_head: bool = Field(True, description="proj_out is the decoder's token embedding (counted once)")
+    front_end: Literal["whisper", "subsampler"] = Field(
+        "whisper", description="whisper: conv1 and conv2 over the mel frames; subsampler: Speech2Text's stride-2 Conv1d stack")
+    subsampler_kernels: list[PositiveInt] = Field(default_factory=list, description="subsampler: one kernel per Conv1d")
+    subsampler_channels: PositiveInt = Field(1024, description="subsampler: output channels of every Conv1d but the last")
+    learned_positions: bool = Field(True, description="learned position tables (false: Speech2Text's sinusoids, buffers)")
+    key_bias: bool = Field(False, description="a bias on k_proj (Whisper: none; Speech2Text: one)")
+    head_name: Literal["proj_out", "lm_head"] = Field("proj_out", description="the output projection's name")
 
     @model_validator(mode="after")
     def _check(self) -> WhisperParams:
         for field, heads in (("n_encoder_heads", self.n_encoder_heads), ("n_decoder_heads", self.n_decoder_heads)):
             if self.d_model % heads:
                 raise FieldError(field, f"{field} ({heads}) does not divide d_model ({self.d_model})")
+        if self.front_end == "subsampler":  # no kernels: transformers builds an empty subsampler, so does this
+            if len(self.subsampler_kernels) > 1 and self.subsampler_channels < 2:
+                raise FieldError("subsampler_channels", f"{self.subsampler_channels}: the GLU halves it to no input "
+                                 "channel for the next convolution (the model cannot run)")
+        elif self.subsampler_kernels:
+            raise FieldError("subsampler_kernels", "only the subsampler front end has them")
         return self
 
 
@@ -72,8 +93,9 @@ def _layer(p: WhisperParams, decoder: bool) -> list[Block]:
     heads = p.n_decoder_heads if decoder else p.n_encoder_heads
 
     def attention(name: str, kv_cache: str) -> Attention:
-        encoder_len = p.max_source_positions if kv_cache == "encoder" else None  # every input is padded to 30 s
-        return Attention(name=name, d_model=p.d_model, n_heads=heads, bias=True, k_bias=False,
+        fixed = kv_cache == "encoder" and p.front_end == "whisper"
+        encoder_len = p.max_source_positions if fixed else None  # Whisper pads every input to 30 s
+        return Attention(name=name, d_model=p.d_model, n_heads=heads, bias=True, k_bias=p.key_bias,
                          names=ATTENTION_NAMES, kv_cache=kv_cache, encoder_len=encoder_len)  # fmt: skip
 
     blocks: list[Block] = [attention("self_attn", "self" if decoder else "none"),
@@ -91,29 +113,44 @@ def _layers(p: WhisperParams, decoder: bool) -> list[Block]:
     return [Repeat(name="layers", count=count, blocks=_layer(p, decoder))] if count else []
 
 
+def _front_end(p: WhisperParams) -> list[Block]:
+    if p.front_end == "whisper":
+        return [*conv1d("conv1", p.num_mel_bins, p.d_model, CONV_KERNEL), *conv1d("conv2", p.d_model, p.d_model, CONV_KERNEL)]
+    last = len(p.subsampler_kernels) - 1
+    blocks: list[Block] = []
+    for i, kernel in enumerate(p.subsampler_kernels):
+        n_in = p.num_mel_bins if i == 0 else p.subsampler_channels // 2
+        n_out = 2 * p.d_model if i == last else p.subsampler_channels
+        blocks += conv1d(f"conv.conv_layers.{i}", n_in, n_out, kernel)
+    return blocks
+
+
+def _positions(p: WhisperParams, rows: int) -> list[Block]:
+    if not p.learned_positions:
+        return []
+    return [Embedding(name="embed_positions", num_embeddings=rows, embedding_dim=p.d_model, role="position")]
+
+
 def build(p: WhisperParams) -> Module:
     """The block tree of a Whisper model."""
     lm = p.architecture == "conditional_generation"
     prefix = "model" if lm else ""
     encoder = Module(name="encoder", blocks=[
-        *conv1d("conv1", p.num_mel_bins, p.d_model, CONV_KERNEL),
-        *conv1d("conv2", p.d_model, p.d_model, CONV_KERNEL),
-        Embedding(name="embed_positions", num_embeddings=p.max_source_positions, embedding_dim=p.d_model,
-                  role="position"),
+        *_front_end(p),
+        *_positions(p, p.max_source_positions),
         *_layers(p, decoder=False),
         LayerNorm(name="layer_norm", dim=p.d_model),
     ])  # fmt: skip
     decoder = Module(name="decoder", blocks=[
         Embedding(name="embed_tokens", num_embeddings=p.vocab_size, embedding_dim=p.d_model, role="token"),
-        Embedding(name="embed_positions", num_embeddings=p.max_target_positions, embedding_dim=p.d_model,
-                  role="position"),
+        *_positions(p, p.max_target_positions),
         *_layers(p, decoder=True),
         LayerNorm(name="layer_norm", dim=p.d_model),
     ])  # fmt: skip
     blocks: list[Block] = [Module(name=prefix, blocks=[encoder, decoder])]
     if lm:
         tied = "model.decoder.embed_tokens.weight" if p.tie_lm_head else None
-        blocks.append(Linear(name="proj_out", in_features=p.d_model, out_features=p.vocab_size, bias=False,
+        blocks.append(Linear(name=p.head_name, in_features=p.d_model, out_features=p.vocab_size, bias=False,
                              component="head", tied_to=tied))  # fmt: skip
     return Module(blocks=blocks)
 

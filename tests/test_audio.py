@@ -93,6 +93,60 @@ def test_whisper_pads_to_one_window():
         plan_audio(model, "30.5")
 
 
+@pytest.mark.parametrize("seconds", ["10", "0.5", "3.7"])
+def test_moonshine_samples_into_an_encoder_decoder(seconds):
+    # MoonshinePreTrainedModel._get_feat_extract_output_lengths (modeling_moonshine.py): conv1 (127, stride 64),
+    # conv2 (7, 3), conv3 (3, 2), no padding, over the 16 kHz samples; its decoder's cross-attention over them
+    torch = pytest.importorskip("torch")
+    from transformers import AutoConfig
+    from transformers.models.moonshine.modeling_moonshine import MoonshinePreTrainedModel
+
+    config = AutoConfig.from_pretrained(str(CONFIGS / "moonshine-tiny"))
+    samples = math.floor(Fraction(seconds) * 16_000)
+    reference = MoonshinePreTrainedModel._get_feat_extract_output_lengths(types.SimpleNamespace(config=config),
+                                                                           torch.tensor(samples))  # fmt: skip
+    model = _load("moonshine-tiny")
+    plan = plan_audio(model, seconds)
+    assert plan.frames.positions == int(reference) == _conv_frames(samples, (127, 7, 3), (64, 3, 2))
+    assert (plan.frames.windows, plan.tokens, plan.role) == (1, 0, "encoder-decoder")
+    report = memory(model, seq_len=100, audio=plan)
+    # the cross-attention cache: 6 decoder layers x (K and V) x 8 kv heads x head_dim 36 x positions x 2 bytes (bf16)
+    cross = next(g for g in report.kv_cache_by_kind if g.kind == "cross attention")
+    assert cross.bytes == 6 * 2 * 8 * 36 * plan.frames.positions * 2
+    # the encoder over its positions, the decoder over the 100 tokens: as forward_terms split at them
+    terms = flops(model, 100, audio=plan).terms
+    split = forward_terms(model, 100, encoder_len=plan.frames.positions)[0]
+    assert terms.pop("convolution") > 0 and terms == {k: v for k, v in split.items() if k != "convolution"}
+
+
+@pytest.mark.parametrize("seconds", ["10", "0.5", "3.7"])
+def test_speech_to_text_fbank_frames_and_subsampler(seconds):
+    # Speech2TextFeatureExtractor (feature_extraction_speech_to_text.py): frames of 400 samples every 160, not
+    # centred: its own input_features; Speech2TextPreTrainedModel._get_feat_extract_output_lengths (modeling_
+    # speech_to_text.py): (L - 1) // 2 + 1 per Conv1dSubsampler layer (kernels 5, 5: stride 2, padding 2)
+    np = pytest.importorskip("numpy")
+    torch = pytest.importorskip("torch")
+    from transformers import AutoConfig, Speech2TextFeatureExtractor
+    from transformers.models.speech_to_text.modeling_speech_to_text import Speech2TextPreTrainedModel
+
+    config = AutoConfig.from_pretrained(str(CONFIGS / "s2t-small-librispeech-asr"))
+    samples = math.floor(Fraction(seconds) * 16_000)
+    noise = np.random.default_rng(0).standard_normal(samples) * 0.1  # zeros would divide by zero in its normalisation
+    features = Speech2TextFeatureExtractor()(noise, sampling_rate=16_000, return_tensors="np")
+    frames = features["input_features"].shape[1]
+    reference = Speech2TextPreTrainedModel._get_feat_extract_output_lengths(types.SimpleNamespace(config=config),
+                                                                            torch.tensor(frames))  # fmt: skip
+    model = _load("s2t-small-librispeech-asr")
+    plan = plan_audio(model, seconds)
+    assert plan.frames.features == frames == (samples - 400) // 160 + 1
+    assert plan.frames.positions == int(reference)
+    assert (plan.frames.windows, plan.tokens, plan.role) == (1, 0, "encoder-decoder")
+    report = memory(model, seq_len=100, audio=plan)
+    # the cross-attention cache: 6 decoder layers x (K and V) x d_model 256 x positions x 2 bytes (bf16)
+    cross = next(g for g in report.kv_cache_by_kind if g.kind == "cross attention")
+    assert cross.bytes == 6 * 2 * 256 * plan.frames.positions * 2
+
+
 def test_voxtral_windows_and_tokens():
     # VoxtralProcessor._retrieve_input_features (processing_voxtral.py): audio padded to a multiple of 480,000
     # samples (30 s), mel frames split in chunks of 3,000: 45 s -> 2 chunks; each 1,500 encoder positions;

@@ -330,3 +330,66 @@ def test_gemma3n_audio_by_hand():
     expected = 2 * 128 * 9 * 499 * 64 + 2 * 32 * 128 * 9 * 250 * 32 + 12 * 2 * 1536 * 5 * 250
     assert report.terms["convolution"] == expected == 709_484_544
     assert not any("count 0" in n and "audio rule" in n for n in report.notes)
+
+
+def test_wav2vec2_conformer_conv_modules_by_hand():
+    """Wav2Vec2ConformerConvolutionModule (modeling_wav2vec2_conformer.py) in every layer, over the encoder's positions
+    (``_get_feat_extract_output_lengths``), beside the feature encoder and the positional convolution as wav2vec2's."""
+    _, config = _config("wav2vec2-conformer-rope-large-960h-ft")
+    with torch.device("meta"):
+        reference = transformers.Wav2Vec2ConformerForCTC(config)
+    samples = 160_000  # 10 s at 16 kHz
+    expected, length = 0, samples
+    for layer in reference.wav2vec2_conformer.feature_extractor.conv_layers:
+        flops_, length = _conv_flops(layer.conv, length)
+        expected += flops_
+    positions = int(reference.wav2vec2_conformer._get_feat_extract_output_lengths(torch.tensor(samples)))
+    assert length == positions == 499
+    expected += _conv_flops(reference.wav2vec2_conformer.encoder.pos_conv_embed.conv, positions)[0]
+    for layer in reference.wav2vec2_conformer.encoder.layers:
+        module = layer.conv_module
+        for conv in (module.pointwise_conv1, module.depthwise_conv, module.pointwise_conv2):
+            flops_, out = _conv_flops(conv, positions)
+            assert out == positions
+            expected += flops_
+    model = registry.load(str(CONFIGS / "wav2vec2-conformer-rope-large-960h-ft" / "config.json"))[0]
+    report = flops(model, audio=plan_audio(model, "10"))
+    assert report.terms["convolution"] == expected
+    assert not any("not modelled" in note for note in report.notes)
+
+
+def test_moonshine_front_end_by_hand():
+    """MoonshineEncoder's conv1 (kernel 127, stride 64), conv2 (7, 3) and conv3 (3, 2), no padding, over 10 s of
+    16 kHz samples (modeling_moonshine.py); its layers hold no convolution."""
+    _, config = _config("moonshine-tiny")
+    with torch.device("meta"):
+        reference = transformers.MoonshineForConditionalGeneration(config)
+    encoder = reference.model.encoder
+    expected, length = 0, 160_000
+    for conv in (encoder.conv1, encoder.conv2, encoder.conv3):
+        flops_, length = _conv_flops(conv, length)
+        expected += flops_
+    assert length == 415 == reference.model._get_feat_extract_output_lengths(160_000)  # 2,498, 831, then 415
+    model = registry.load(str(CONFIGS / "moonshine-tiny" / "config.json"))[0]
+    report = flops(model, audio=plan_audio(model, "10"))
+    assert report.terms["convolution"] == expected
+    assert plan_audio(model, "10").frames.positions == length
+    assert not any("not modelled" in note for note in report.notes)
+
+
+def test_speech_to_text_subsampler_by_hand():
+    """Speech2Text's Conv1dSubsampler (modeling_speech_to_text.py: stride 2, padding kernel // 2) over the fbank
+    frames of 10 s (Speech2TextFeatureExtractor: 400 samples every 160, not centred: 998)."""
+    _, config = _config("s2t-small-librispeech-asr")
+    with torch.device("meta"):
+        reference = transformers.Speech2TextForConditionalGeneration(config)
+    expected, length = 0, (160_000 - 400) // 160 + 1
+    for conv in reference.model.encoder.conv.conv_layers:
+        flops_, length = _conv_flops(conv, length)
+        expected += flops_
+    assert length == 250
+    model = registry.load(str(CONFIGS / "s2t-small-librispeech-asr" / "config.json"))[0]
+    report = flops(model, 100, audio=plan_audio(model, "10"))
+    assert plan_audio(model, "10").frames.positions == length
+    assert report.terms["convolution"] == expected
+    assert not any("not modelled" in note for note in report.notes)

@@ -6,8 +6,9 @@ model:
 
 * an audio encoder alone (wav2vec2, HuBERT, WavLM, Parakeet: ``role="encoder"``): its sequence is the conv feature
   encoder's frames; FLOPs and memory are the model's at that length (the text ``--seq-len`` is not used);
-* an encoder-decoder (Whisper: ``role="encoder-decoder"``): the encoder runs over its 1,500 positions, what the
-  decoder's cross-attention caches (``memory``'s ``encoder_len``);
+* an encoder-decoder (Whisper: ``role="encoder-decoder"``; Moonshine and Speech2Text, whose rules are ``samples``
+  and ``kaldi``, by their cross-attention): the encoder runs over its positions (Whisper's 1,500), what the decoder's cross-attention
+  caches (``memory``'s ``encoder_len``);
 * a composite (Voxtral: ``role="composite"``): the language model's sequence grows by the audio tokens (its
   FLOPs, KV cache and activations over text and audio), the audio tower runs once per window over its
   positions and the projector over the tokens (:func:`audio_forward_terms`); in training, the activations of
@@ -78,11 +79,18 @@ def plan_audio(model: Model, seconds: Fraction | float | int | str) -> AudioPlan
     names = part_names(model.architecture)
     if rule.stack or rule.kind in ("fbank", "mel", "pooled", "usm"):
         role = "composite"
-    elif rule.kind in ("samples", "conformer"):
-        role = "encoder"
+    elif rule.kind in ("samples", "conformer", "kaldi"):  # Moonshine, Speech2Text: into an encoder-decoder
+        role = "encoder-decoder" if _cross_attention(model.architecture) else "encoder"
     else:
         role = "encoder-decoder"
     return AudioPlan(role, frames, rule.label, rule.note, rule.part if rule.part in names else "")
+
+
+def _cross_attention(block: Any) -> bool:
+    """Whether the tree holds a decoder's cross-attention (``kv_cache="encoder"``): an encoder-decoder."""
+    if getattr(block, "kv_cache", None) == "encoder":
+        return True
+    return any(_cross_attention(child) for child in getattr(block, "blocks", ()))
 
 
 def _part(model: Model, part: str) -> Model:

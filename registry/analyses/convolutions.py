@@ -11,14 +11,19 @@ the model's audio rule (``Model.audio``, :mod:`registry.sources.audio`) and ``S`
 
 * ``samples`` (wav2vec2, HuBERT, WavLM: ``Wav2Vec2FeatureEncoder``): each ``feature_extractor.conv_layers.<i>.conv``
   (no padding, the config's ``conv_kernel`` and ``conv_stride``) over the previous layer's output, the first over
-  the samples (``_get_feat_extract_output_lengths``); the positional convolution ``pos_conv_embed.conv`` (kernel
+  the samples (``_get_feat_extract_output_lengths``); Moonshine's ``encoder.conv1``, ``conv2``, ``conv3`` alike
+  (``MoonshineEncoder``: no padding, its fixed kernels and strides); the positional convolution ``pos_conv_embed.conv`` (kernel
   ``K`` = ``num_conv_pos_embeddings``, padding ``K // 2``, stride 1, ``groups``) over the encoder's ``P``
   positions: ``P + 2 · (K // 2) - K + 1`` outputs (``P + 1`` for an even kernel; ``Wav2Vec2SamePadLayer`` then
-  drops the last, after it was computed);
+  drops the last, after it was computed); wav2vec2-conformer's ``conv_module`` in each layer
+  (``Wav2Vec2ConformerConvolutionModule``: ``pointwise_conv1``, ``pointwise_conv2`` of kernel 1 and
+  ``depthwise_conv`` of padding ``(kernel - 1) // 2``, stride 1) over the ``P`` positions, keeping them;
 * ``log-mel`` and ``pooled`` (Whisper's encoder, Voxtral's and Qwen2-Audio's audio towers): ``conv1`` (kernel 3,
   stride 1, padding 1) over the window's mel frames (3,000 for 30 s: ``window_seconds · sample_rate /
   hop_length``) keeps them, ``conv2`` (kernel 3, stride 2, padding 1) gives ``(3000 + 2 - 3) // 2 + 1 = 1500``;
   once per window;
+* ``kaldi`` (Speech2Text: ``Conv1dSubsampler``): each ``conv.conv_layers.<i>`` (stride 2, padding ``kernel // 2``)
+  over the previous one's output, the first over the fbank frames;
 * ``conformer`` (Parakeet: ``ParakeetEncoderConvolutionModule``, ``ParakeetEncoderCTCHead``): each layer's
   ``conv.pointwise_conv1`` and ``conv.pointwise_conv2`` (kernel 1) and ``conv.depthwise_conv`` (padding
   ``(kernel - 1) // 2``, stride 1: the length kept), and a CTC head's ``ctc_head`` (kernel 1), over the encoder's
@@ -56,7 +61,7 @@ from registry.analyses.report import iter_tensors
 from registry.blocks import BlockBase
 
 #: The rules whose convolutions :func:`convolution_flops` counts.
-MODELLED_RULES = frozenset({"samples", "log-mel", "pooled", "conformer", "fbank", "mel", "usm"})
+MODELLED_RULES = frozenset({"samples", "log-mel", "pooled", "conformer", "fbank", "mel", "usm", "kaldi"})
 
 
 def conv1d_output_length(length: int, kernel: int, stride: int = 1, padding: int | tuple[int, int] = 0) -> int:
@@ -115,6 +120,8 @@ def _conv1d_outputs(rule: Any, frames: Any, path: str, kernel: int, shapes: dict
     dotted = f".{path}"
     if rule.kind == "samples" and ".pos_conv_embed.conv." in dotted:
         return conv1d_output_length(frames.positions, kernel, 1, kernel // 2)
+    if rule.kind == "samples" and ".conv_module." in dotted:  # wav2vec2-conformer's: padding (kernel - 1) // 2
+        return conv1d_output_length(frames.positions, kernel, 1, (kernel - 1) // 2)
     if rule.kind == "conformer" and ".subsampling." not in dotted:
         return conv1d_output_length(frames.positions, kernel, 1, (kernel - 1) // 2)
     if rule.kind == "fbank" and ".dw_sep_conv_1d." in dotted:  # padding kernel - 1, the pointwise over its output
@@ -143,6 +150,12 @@ def convolution_flops(tree: BlockBase, rule: Any, frames: Any) -> tuple[int, lis
         for i, (kernel, stride) in enumerate(zip(rule.kernels, rule.strides)):
             length = conv1d_output_length(length, kernel, stride)
             outputs[f"feature_extractor.conv_layers.{i}.conv.weight"] = length
+            outputs[f"encoder.conv{i + 1}.weight"] = length  # Moonshine's front end: conv1, conv2, conv3
+    elif rule.kind == "kaldi":  # Speech2Text's Conv1dSubsampler over the fbank frames: stride 2, padding k // 2
+        length = frames.features
+        for i, kernel in enumerate(rule.kernels):
+            length = conv1d_output_length(length, kernel, 2, kernel // 2)
+            outputs[f"conv.conv_layers.{i}.weight"] = length
     elif rule.kind in ("log-mel", "pooled"):
         mel = rule.window_seconds * rule.sample_rate // rule.hop_length
         outputs["conv1.weight"] = conv1d_output_length(mel, 3, 1, 1)

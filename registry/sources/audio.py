@@ -48,7 +48,12 @@ read when the config is mapped into :class:`AudioInputs` (numbers), which the mo
   the time ``(0, kernel - 1)`` and stride it (``kernels`` and ``strides`` name the (time, frequency) pairs), ``(L - 1)
   // stride + 1`` each: the conformer's positions; ``Gemma3nAudioEncoder`` keeps every ``compression``-th of them
   (``conf_reduction_factor`` 4) for ``embed_audio``; the language model always takes ``cap`` tokens a clip
-  (``Gemma3nProcessor``'s ``audio_seq_length`` 188: ``Gemma3nModel`` pads the audio's features to it).
+  (``Gemma3nProcessor``'s ``audio_seq_length`` 188: ``Gemma3nModel`` pads the audio's features to it);
+* ``kind="kaldi"`` (Speech2Text's encoder-decoder): ``Speech2TextFeatureExtractor``'s Kaldi fbank frames of
+  ``win_length`` (400) samples every ``hop_length`` (160), not centred and unpadded for one clip:
+  ``(samples - 400) // 160 + 1``; the ``Conv1dSubsampler``'s stride-2 convolutions (``kernels`` names the
+  hyper-parameter; kernel ``k``, padding ``k // 2``): ``(L + 2 · (k // 2) - k) // 2 + 1`` each, the encoder's
+  positions (its sinusoidal positions grow with them: no window).
 """
 
 from __future__ import annotations
@@ -86,8 +91,8 @@ class AudioFrames:
 class AudioRule:
     """How a model type's audio becomes encoder positions: its hyper-parameters, read when the config is mapped.
 
-    ``label`` names the rule in the outputs; ``kind`` is ``log-mel``, ``pooled``, ``samples``, ``conformer``, ``fbank``
-    ``mel`` or ``usm`` (module docstring);
+    ``label`` names the rule in the outputs; ``kind`` is ``log-mel``, ``pooled``, ``samples``, ``conformer``, ``fbank``,
+    ``mel``, ``usm`` or ``kaldi`` (module docstring);
     ``part``: the composite's part that holds the audio tower ("" for a whole model); ``kernels`` and
     ``strides`` the hyper-parameters of the conv feature encoder (``samples``); ``stack``: (numerator,
     denominator) hyper-parameters whose ratio is the positions the projector stacks into one language-model
@@ -124,6 +129,8 @@ class AudioRule:
             return ()
         fbank = (self.reduction,) if self.kind in ("fbank", "conformer") else ()
         convs = (self.kernels, self.strides) if self.kind in ("samples", "conformer") else ()
+        if self.kind == "kaldi":
+            convs = (self.kernels,)
         return convs + tuple(self.stack) + fbank
 
     def read(self, params: Mapping[str, Any], config: Mapping[str, Any] | None = None,
@@ -141,6 +148,9 @@ class AudioRule:
         strides: tuple[int, ...] = ()
         if self.kind == "samples":
             kernels, strides = tuple(value(self.kernels)), tuple(value(self.strides))
+        if self.kind == "kaldi":  # Conv1dSubsampler: stride 2 each
+            kernels = tuple(int(k) for k in value(self.kernels))
+            strides = (2,) * len(kernels)
         if self.kind == "conformer":  # transformers' int(math.log2(subsampling_factor)) stride convolutions
             layers = int(value(self.reduction)).bit_length() - 1
             kernels, strides = (int(value(self.kernels)),) * layers, (int(value(self.strides)),) * layers
@@ -148,6 +158,8 @@ class AudioRule:
         if self.stack:
             stack = int(value(self.stack[0])) // int(value(self.stack[1]))
         fbank = (self.win_length, int(value(self.reduction)), self.compression, self.chunk) if self.kind == "fbank" else ()
+        if self.kind == "kaldi":
+            fbank = (self.win_length, 0, 0, 0)
         if self.kind == "mel":
             fbank = (self.win_length, self.pad_multiple, self.cap, 0)
         if self.kind == "usm":  # (time, frequency) pairs, flattened
@@ -195,6 +207,13 @@ class AudioInputs:
             return self._usm(seconds, samples)
         if self.kind == "pooled":
             return self._pooled(seconds, samples)
+        if self.kind == "kaldi":
+            features = positions = (samples - self.fbank[0]) // self.hop_length + 1  # Kaldi's frames, not centred
+            if features < 1:
+                raise ValueError(f"{_show(seconds)} s is {samples:,} samples, shorter than one {self.fbank[0]}-sample frame")
+            for kernel, stride in zip(self.kernels, self.strides):
+                positions = (positions + 2 * (kernel // 2) - kernel) // stride + 1
+            return AudioFrames(seconds, samples, 1, positions, features=features)
         if self.kind == "conformer":
             features = positions = samples // self.hop_length + 1  # the STFT's centred frames
             for kernel, stride in zip(self.kernels, self.strides):
