@@ -55,6 +55,7 @@ as Appendix F counts no biases.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from registry.analyses.report import iter_tensors
@@ -220,10 +221,30 @@ def patch_convolution_inputs(tree: BlockBase, positions: int) -> int:
     return total
 
 
+def convolution_modules(tree: BlockBase, covered: Any = None) -> tuple[list[str], int]:
+    """(the modules of ``tree`` holding convolution weights that ``covered(path, shape)`` does not accept, their
+    layer indices as ``*``, in tree order; how many such weights). A convolution weight here is a bare parameter
+    of three or more dimensions named a ``weight`` (or ``original1``): :func:`_is_convolution`'s and every patch
+    convolution or 1x1 convolution, whatever its name."""
+    modules: list[str] = []
+    weights = 0
+    for t in iter_tensors(tree):
+        if t.kind != "parameter" or len(t.shape) < 3 or not t.path.endswith(("weight", "original1")):
+            continue
+        if covered is not None and covered(t.path, t.shape):
+            continue
+        weights += 1
+        module = t.path.removesuffix(".parametrizations.weight.original1").removesuffix(".weight")
+        name = re.sub(r"\.(\d+)(?=\.|$)", ".*", module)
+        if name not in modules:
+            modules.append(name)
+    return modules, weights
+
+
 def has_convolutions(tree: BlockBase) -> bool:
     """Whether ``tree`` holds a convolution weight (:func:`_is_convolution`)."""
     return any(_is_convolution(t.path, t.shape) for t in iter_tensors(tree))
 
 
-__all__ = ["MODELLED_RULES", "conv1d_output_length", "convolution_flops", "has_convolutions", "patch_convolution_flops",
-           "patch_convolution_inputs", "subsampling_outputs", "usm_subsampling_outputs"]
+__all__ = ["MODELLED_RULES", "conv1d_output_length", "convolution_flops", "convolution_modules", "has_convolutions",
+           "patch_convolution_flops", "patch_convolution_inputs", "subsampling_outputs", "usm_subsampling_outputs"]

@@ -14,10 +14,12 @@ activations (:func:`input_activations`). One input alone is what the two modules
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
-from registry.analyses.audio import AudioPlan, audio_activations, audio_forward_terms, audio_terms
+from registry.analyses.audio import AudioPlan, audio_activations, audio_forward_terms, audio_terms, plan_audio
+from registry.analyses.convolutions import convolution_modules
 from registry.analyses.flops_terms import TERMS, forward_terms
-from registry.analyses.images import ImagePlan, image_activations, image_forward_terms, vision_terms
+from registry.analyses.images import ImagePlan, image_activations, image_forward_terms, plan_images, vision_terms
 from registry.blocks.parts import only_part, part_names
 from registry.model import Model
 
@@ -94,4 +96,81 @@ def input_activations(model: Model, images: ImagePlan | None, audio: AudioPlan |
     return whole + sound, gpu + sound_gpu, logits
 
 
-__all__ = ["check_together", "input_activations", "input_forward_terms"]
+def _front_end(path: str, shape: tuple[int, ...]) -> bool:
+    """A wav2vec2-style front end's convolution (:func:`registry.analyses.audio.feature_encoder_bytes`)."""
+    return ".feature_extractor.conv_layers." in f".{path}" or ".pos_conv_embed." in f".{path}"
+
+
+def _patch(path: str, shape: tuple[int, ...]) -> bool:
+    """A vision tower's patch convolution (:func:`registry.analyses.convolutions.patch_convolution_inputs`)."""
+    return len(shape) >= 4
+
+
+def _whisper_front(path: str, shape: tuple[int, ...]) -> bool:
+    """A Whisper-style front end's convolution (:func:`registry.analyses.audio.front_end_bytes`)."""
+    return path.endswith(("conv1.weight", "conv2.weight"))
+
+
+def left_out_convolutions(model: Model, images: ImagePlan | None, audio: AudioPlan | None) -> str | None:
+    """The note naming the convolutions whose activations autograd's estimate leaves out (they count 0), or None
+    (:func:`_left_out`); it says when ``--images`` or ``--audio-seconds`` would size some of them."""
+    modules, weights = _left_out(model, images, audio)
+    if not weights:
+        return None
+    shown = ", ".join(modules[:4]) + (f" and {len(modules) - 4} more" if len(modules) > 4 else "")
+    plural = "s" if weights > 1 else ""
+    hints = []
+    if images is None and _sized(model, _plan(plan_images, model), None):
+        hints.append("--images sizes the patch convolutions'")
+    if audio is None and _sized(model, None, _plan(plan_audio, model)):
+        hints.append("--audio-seconds sizes the front end's")
+    hint = f" ({'; '.join(hints)})" if hints else ""
+    return (f"activations: what {weights:,} convolution weight{plural} keep{'' if plural else 's'} is not modelled "
+            f"and counts 0 (their inputs, norms and activations): {shown}{hint}")
+
+
+def _plan(planner, model: Model):
+    """``planner(model, 1)`` (one image at the native size, one second of audio), None when it refuses."""
+    try:
+        return planner(model, 1)
+    except ValueError:
+        return None
+
+
+def _sized(model: Model, images: ImagePlan | None, audio: AudioPlan | None) -> bool:
+    """Whether a front-end rule sizes some convolution of ``model`` with these inputs (:func:`_walked`)."""
+    return any(covered is not None and convolution_modules(tree, lambda p, s: not covered(p, s))[1]
+               for tree, covered in _walked(model, images, audio) if images is not None or audio is not None)
+
+
+def _walked(model: Model, images: ImagePlan | None, audio: AudioPlan | None) -> list[tuple[Any, Any]]:
+    """(tree, which of its convolutions a front-end rule sizes, or None) for each tree the estimate walks: the whole
+    model; with ``images`` or a composite's ``audio``, the parts :func:`input_activations` walks. Sized: a
+    wav2vec2-style front end's with an encoder's ``audio``, the patch convolutions of a modelled vision tower with
+    ``images``, a Whisper-style front end's with a composite's ``audio``."""
+    names = part_names(model.architecture)
+    composite = audio is not None and audio.role == "composite"
+    if images is None and not composite:
+        return [(model.architecture, _front_end if audio is not None and audio.role == "encoder" else None)]
+    walked = [(only_part(model.architecture, "text"), None)] if "text" in names else []
+    if images is not None and "vision" in names and (model.images is None or model.images.tower_modelled):
+        walked.append((only_part(model.architecture, "vision"), _patch))
+    if composite and audio.part in names:
+        walked.append((only_part(model.architecture, audio.part), _whisper_front))
+    parts = ("projector", "embed_audio") if composite else ()
+    return walked + [(only_part(model.architecture, p), None) for p in parts if p in names]
+
+
+def _left_out(model: Model, images: ImagePlan | None, audio: AudioPlan | None) -> tuple[list[str], int]:
+    """(the modules, the number of weights) of the convolutions the trees the estimate walks hold and no front-end
+    rule sizes (:func:`_walked`)."""
+    modules: list[str] = []
+    weights = 0
+    for tree, covered in _walked(model, images, audio):
+        found, n = convolution_modules(tree, covered)
+        modules += [m for m in found if m not in modules]
+        weights += n
+    return modules, weights
+
+
+__all__ = ["check_together", "input_activations", "input_forward_terms", "left_out_convolutions"]

@@ -17,7 +17,8 @@ its block tree:
 * activations (training): what autograd keeps for one micro-batch, embeddings, logits
   and loss included (:mod:`registry.analyses.saved_tensors`; attention ``flash`` and no
   recomputation unless told, both shown), or Korthikanti et al. 2022's Table 2
-  (:mod:`registry.analyses.activations`);
+  (:mod:`registry.analyses.activations`); convolutions whose activations the autograd estimate does not
+  model count 0 and a note names them (:func:`registry.analyses.inputs.left_out_convolutions`);
 * the cache of a decoding step, per kind of layer (:mod:`registry.analyses.kv_cache`)
   in ``kv_dtype`` (default ``dtype``; vLLM's fp8, llama.cpp's q8_0 and q4_0 too);
 * per GPU: ZeRO stages 0-3 over the data-parallel GPUs, tensor, pipeline and expert
@@ -49,7 +50,7 @@ from registry.analyses.tensor_parallel import attention_heads, kv_share, replica
 from registry.blocks import BlockBase
 from registry.analyses.audio import AudioPlan, audio_lengths, feature_encoder_bytes
 from registry.analyses.images import ImagePlan
-from registry.analyses.inputs import check_together, input_activations
+from registry.analyses.inputs import check_together, input_activations, left_out_convolutions
 from registry.model import Model
 from registry.numbers import ceil_div, ratio
 
@@ -223,6 +224,9 @@ def memory(
             if front:
                 notes.append(f"activations: the conv feature encoder and positional convolution keep {front:,} bytes "
                              "(their inputs, norms' and GELUs' inputs, as Wav2Vec2FeatureEncoder; not split by tp)")
+        left_out = left_out_convolutions(model, images, audio) if setup.activations == "autograd" else None
+        if left_out and activations is not None:
+            notes.append(left_out)
         per_gpu = per_gpu_states(param_groups, par, int(fmt.bits), optimizer, master=fmt.name != "fp32")
         per_gpu_total = per_gpu.total + (activations_gpu or 0)
     else:
