@@ -226,15 +226,18 @@ def convolution_modules(tree: BlockBase, covered: Any = None) -> tuple[list[str]
     layer indices as ``*``, in tree order; how many such weights). A convolution weight here is a bare parameter
     of three or more dimensions named a ``weight`` (or ``original1``): :func:`_is_convolution`'s and every patch
     convolution or 1x1 convolution, whatever its name."""
+    found = tree.__dict__.get("_convolution_weights")  # walked once per tree (blocks are immutable)
+    if found is None:
+        found = tree.__dict__["_convolution_weights"] = [
+            (t.path, t.shape) for t in iter_tensors(tree)
+            if t.kind == "parameter" and len(t.shape) >= 3 and t.path.endswith(("weight", "original1"))]  # fmt: skip
     modules: list[str] = []
     weights = 0
-    for t in iter_tensors(tree):
-        if t.kind != "parameter" or len(t.shape) < 3 or not t.path.endswith(("weight", "original1")):
-            continue
-        if covered is not None and covered(t.path, t.shape):
+    for path, shape in found:
+        if covered is not None and covered(path, shape):
             continue
         weights += 1
-        module = t.path.removesuffix(".parametrizations.weight.original1").removesuffix(".weight")
+        module = path.removesuffix(".parametrizations.weight.original1").removesuffix(".weight")
         name = re.sub(r"\.(\d+)(?=\.|$)", ".*", module)
         if name not in modules:
             modules.append(name)
