@@ -87,3 +87,18 @@ def test_no_note_where_every_activation_is_modelled(spec, cli):
 def test_gemma3n_audio_training_is_refused(cli):
     result = cli("memory", CONFIGS / "gemma-3n-e2b-it-lora-merged" / "config.json", "--train", "--audio-seconds", "5")
     assert result.code == 2 and "Whisper-style audio tower" in result.err and not result.out
+
+
+def test_the_library_call_carries_the_note():
+    """``registry.estimate_memory`` (the command's function) returns the note in ``notes``; inference and
+    Korthikanti's layers-only formula (its own note says so) do not add it."""
+    import registry
+
+    config = CONFIGS / "moonshine-tiny" / "config.json"
+    trained = registry.estimate_memory(config, train=True)
+    assert any("model.encoder.conv1, model.encoder.conv2, model.encoder.conv3" in n for n in trained.notes)
+    assert not any("convolution weight" in n for n in registry.estimate_memory(config).notes)
+    table2 = registry.estimate_memory(config, train=True, activations="korthikanti")
+    assert not any("convolution weight" in n for n in table2.notes)
+    gpt2 = registry.estimate_memory(ROOT / "specs" / "gpt2.toml", train=True)
+    assert not any("convolution weight" in n for n in gpt2.notes)
