@@ -56,10 +56,11 @@ as Appendix F counts no biases.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from registry.analyses.report import iter_tensors
-from registry.blocks import BlockBase
+from registry.blocks import BlockBase, Module, Repeat, join
 
 #: The rules whose convolutions :func:`convolution_flops` counts.
 MODELLED_RULES = frozenset({"samples", "log-mel", "pooled", "conformer", "fbank", "mel", "usm", "kaldi"})
@@ -228,20 +229,35 @@ def convolution_modules(tree: BlockBase, covered: Any = None) -> tuple[list[str]
     convolution or 1x1 convolution, whatever its name."""
     found = tree.__dict__.get("_convolution_weights")  # walked once per tree (blocks are immutable)
     if found is None:
-        found = tree.__dict__["_convolution_weights"] = [
-            (t.path, t.shape) for t in iter_tensors(tree)
-            if t.kind == "parameter" and len(t.shape) >= 3 and t.path.endswith(("weight", "original1"))]  # fmt: skip
+        found = tree.__dict__["_convolution_weights"] = list(_convolution_weights(tree, "", 1))
     modules: list[str] = []
     weights = 0
-    for path, shape in found:
+    for path, shape, copies in found:
         if covered is not None and covered(path, shape):
             continue
-        weights += 1
+        weights += copies
         module = path.removesuffix(".parametrizations.weight.original1").removesuffix(".weight")
         name = re.sub(r"\.(\d+)(?=\.|$)", ".*", module)
         if name not in modules:
             modules.append(name)
     return modules, weights
+
+
+def _convolution_weights(block: BlockBase, prefix: str, copies: int) -> Iterator[tuple[str, tuple[int, ...], int]]:
+    """(path, shape, copies) of each bare parameter of three or more dimensions named a ``weight`` under ``block``,
+    a repeat walked once (its layer index ``*``, its copies multiplied), not expanded as :func:`iter_tensors` does."""
+    for t in block.tensors():
+        if t.kind == "parameter" and len(t.shape) >= 3 and t.path.endswith(("weight", "original1")):
+            yield join(prefix, t.path), t.shape, copies
+    if isinstance(block, Repeat):
+        for child in block.blocks:
+            yield from _convolution_weights(child, join(prefix, block.name, "*"), copies * block.count)
+    elif isinstance(block, Module):
+        for child in block.blocks:
+            yield from _convolution_weights(child, join(prefix, block.name), copies)
+    else:
+        for child in block.children():
+            yield from _convolution_weights(child, prefix, copies)
 
 
 def has_convolutions(tree: BlockBase) -> bool:
