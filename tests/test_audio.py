@@ -311,7 +311,7 @@ def test_wav2vec2_bert_stacked_fbank_frames_and_adapter(folder, seconds):
 def test_wav2vec2_bert_adapter_pools_as_its_convolutions_do(tmp_path):
     """Two adapter layers of kernel 5, stride 2: Wav2Vec2BertAdapterLayer pads its convolutions by stride // 2 (1),
     where _get_feat_extract_output_lengths says kernel // 2 (2): the rule follows the convolutions, as a forward of
-    transformers' Wav2Vec2BertModel on the CPU gives them (37 positions -> 17 -> 8)."""
+    transformers' Wav2Vec2BertModel on the CPU gives them (37 positions -> 18 -> 8; kernel // 2 would give 19 -> 10)."""
     torch = pytest.importorskip("torch")
     from transformers import Wav2Vec2BertConfig, Wav2Vec2BertModel
 
@@ -326,6 +326,11 @@ def test_wav2vec2_bert_adapter_pools_as_its_convolutions_do(tmp_path):
     with torch.no_grad():
         out = Wav2Vec2BertModel(config).eval()(torch.randn(1, plan.frames.positions, 160)).last_hidden_state
     assert (plan.frames.positions, plan.frames.pooled) == (37, out.shape[1]) == (37, 8)
+    # the bare model's adapter (at its root, no base model around it) runs over those 18 and 8 positions: its
+    # feed-forward (16 -> 32 -> 16, 2 FLOPs a weight) 19 + 29 positions fewer than the encoder's 37
+    model = registry.load(str(tmp_path / "config.json"))[0]
+    unpooled = forward_terms(model, 37)[0]["feed_forward"]
+    assert unpooled - flops(model, 100, audio=plan).terms["feed_forward"] == 2 * (2 * 16 * 32) * (19 + 29)
 
 
 def test_wav2vec2_bert_adapter_runs_over_its_pooled_positions():

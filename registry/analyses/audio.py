@@ -125,14 +125,24 @@ def audio_terms(model: Model, plan: AudioPlan) -> dict[str, int]:
 _POOLED_BLOCKS = ("self_attn", "ffn_layer_norm", "ffn")
 
 
+def _named_module(block: Any, name: str) -> Module | None:
+    """The first module called ``name`` under ``block`` (depth first), None when there is none."""
+    for child in getattr(block, "blocks", ()):
+        if isinstance(child, Module) and child.name == name:
+            return child
+        found = _named_module(child, name) if isinstance(child, Module) else None
+        if found is not None:
+            return found
+    return None
+
+
 def _pooled_terms(model: Model, plan: AudioPlan, terms: dict[str, int]) -> None:
     """``terms`` of an encoder over its positions, made exact for an adapter that pools them (wav2vec2-BERT's,
     ``AudioFrames.pooled``): each adapter layer's attention and feed-forward over the positions its stride-``s``
     convolutions (padding ``s // 2``) leave, its first two layer norms over those it takes, and the CTC head
     (``lm_head``) over the last; the adapter's projection (before its layers) stays over the encoder's positions."""
     root = model.architecture
-    body = [b for b in root.blocks if isinstance(b, Module) and b.name] or [root]  # the base model, or the root
-    adapter = next((b for block in body for b in block.blocks if isinstance(b, Module) and b.name == "adapter"), None)
+    adapter = _named_module(root, "adapter")  # under the base model (wav2vec2_bert), or the root (a bare model)
     layers = next((b for b in adapter.blocks if isinstance(b, Repeat)), None) if adapter else None
     if layers is None:
         return
