@@ -291,6 +291,7 @@ GGUF_MODULES: dict[str, str] = {
     'clip/paddleocr': 'registry.plugins.gguf_mmproj_paddle',
     'clip/pixtral': 'registry.plugins.gguf_mmproj',
     'clip/qwen2.5vl_merger': 'registry.plugins.gguf_mmproj_qwen',
+    'clip/qwen2a': 'registry.plugins.gguf_mmproj_qwen2a',
     'clip/qwen2vl_merger': 'registry.plugins.gguf_mmproj_qwen',
     'clip/qwen3vl_merger': 'registry.plugins.gguf_mmproj_qwen',
     'clip/voxtral': 'registry.plugins.gguf_mmproj_audio',

@@ -15,8 +15,9 @@ As transformers 5.25 builds them; the first two on the ``speech-encoder`` family
   ``feature_projection_input_dim``-wide features from ``SeamlessM4TFeatureExtractor``), no positional convolution,
   conformer layers with ``depthwise_layer_norm`` and, for ``"relative_key"`` positions, a ``distance_embedding``;
   ``use_intermediate_ffn_before_adapter`` and ``add_adapter`` add ``intermediate_ffn`` and ``adapter``, whose width
-  ``output_hidden_size`` the CTC head then takes. No ``--audio-seconds`` rule yet: its feature extractor's stacked
-  fbank frames and the adapter's pooling are no audio kind registry has;
+  ``output_hidden_size`` the CTC head then takes. Audio: ``--audio-seconds`` by the ``stacked`` rule
+  (``SeamlessM4TFeatureExtractor``'s fbank frames stacked in pairs; with the adapter, its layers' pooling by
+  ``adapter_kernel_size`` and ``adapter_stride``);
 * ``speech_to_text`` (``modeling_speech_to_text.py``: ``Speech2TextForConditionalGeneration``, ``Speech2TextModel``;
   facebook/s2t-*): the ``whisper`` family (:mod:`registry.plugins.whisper`) with Speech2Text's ``Conv1dSubsampler``
   (``front_end = "subsampler"``, ``input_feat_per_channel × input_channels`` features in), sinusoidal positions
@@ -122,6 +123,11 @@ S2T_AUDIO = AudioRule("Speech2Text: Kaldi fbank frames every 10 ms, stride-2 Con
 MOONSHINE_AUDIO = AudioRule("Moonshine: conv front end over 16 kHz samples", kind="samples",
                             note="MoonshineEncoder's _get_feat_extract_output_lengths; no padding")
 
+#: wav2vec2-BERT's audio: fbank frames stacked in pairs, the adapter's pooling (:mod:`registry.sources.audio`).
+BERT_AUDIO = AudioRule("wav2vec2-BERT: fbank frames every 10 ms stacked in pairs, the adapter's pooling", kind="stacked",
+                       compression=2, adapter="adapter", reduction="adapter_layers", kernels="adapter_kernel",
+                       strides="adapter_stride", note="SeamlessM4TFeatureExtractor; no padding but to a pair")
+
 #: The fields of wav2vec2-conformer and wav2vec2-bert that change no shape (beside wav2vec 2.0's).
 _CONFORMER_SHAPE_FREE = frozenset(("rotary_embedding_base", "max_source_positions", "conformer_conv_dropout"))
 
@@ -148,6 +154,7 @@ ROWS = (
         rules=(_architecture, _bert),
         shape_free=_ENCODER_SHAPE_FREE | _CONFORMER_SHAPE_FREE | {"adapter_act"},
         description="Wav2Vec2Bert: feature projection of fbank features, conformer encoder, optional adapter",
+        audio=BERT_AUDIO,
     ),
     Row(
         "speech_to_text", "whisper", ("Speech2TextForConditionalGeneration", "Speech2TextModel"),

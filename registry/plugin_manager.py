@@ -33,7 +33,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     moe_model_types deepseek dbrx arctic nemotron gguf_decoders gguf_encoders gguf_encoders_2026 gguf_moe gguf_types_2026
     gguf_types_2026_more gguf_types_2026_extra
     gguf_recurrent gguf_hybrid
-    gguf_mmproj gguf_mmproj_qwen gguf_mmproj_more gguf_mmproj_llama4 gguf_mmproj_glm gguf_mmproj_gemma4 gguf_mmproj_kimi gguf_mmproj_audio gguf_mmproj_paddle gguf_decoders_more gguf_jamba_mpt gguf_gemma4
+    gguf_mmproj gguf_mmproj_qwen gguf_mmproj_more gguf_mmproj_llama4 gguf_mmproj_glm gguf_mmproj_gemma4 gguf_mmproj_kimi gguf_mmproj_audio gguf_mmproj_qwen2a gguf_mmproj_paddle gguf_decoders_more gguf_jamba_mpt gguf_gemma4
     encoder_decoder encoder_decoder_types types_seq2seq_more
     gpt_style gpt_style_model_types classic_model_types ssm hybrid lfm2 griffin jetmoe zamba2
     hybrid_model_types rwkv encoder encoder_types whisper speech_encoder speech_model_types vision dual_encoder

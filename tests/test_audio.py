@@ -219,6 +219,7 @@ def test_training_with_audio_needs_a_whisper_style_front_end():
     ("wav2vec2-base-960h", ["--audio-seconds", "1e9"], "--audio-seconds: '1e9'"),
     ("wav2vec2-base-960h", ["--audio-seconds", "0.0001"], "too short for the conv feature encoder"),
     ("whisper-large-v3", ["--audio-seconds", "31"], "longer than the encoder's 30 s window"),
+    ("w2v-bert-2.0", ["--audio-seconds", "0.02"], "320 samples, shorter than one 400-sample frame"),
     ("voxtral-mini-3b-2507", ["--audio-seconds", "5", "--images", "1"], "voxtral-mini-3b-2507: takes no images"),
 ])  # fmt: skip
 @pytest.mark.parametrize("command", ["memory", "flops"])
@@ -279,3 +280,71 @@ def test_gemma4_flops_add_the_tower_and_embedder():
     convolutions = terms["convolution"]  # the subsampling and light convolutions: tests/test_convolution_flops.py
     assert sum(terms.values()) - convolutions == sum(tower.values()) + sum(embedder.values()) and convolutions > 0
     assert sum(embedder.values()) == 2 * 1536 * 2560 * 250  # embedding_projection: 1,536 -> 2,560, 2 FLOPs a weight
+
+
+@pytest.mark.parametrize("folder", ["w2v-bert-2.0", "wav2vec2-bert-cv16-en"])
+@pytest.mark.parametrize("seconds", ["10", "0.5", "3.7", "0.0351"])
+def test_wav2vec2_bert_stacked_fbank_frames_and_adapter(folder, seconds):
+    # SeamlessM4TFeatureExtractor (feature_extraction_seamless_m4t.py): fbank frames of 400 samples every 160, not
+    # centred, padded to a multiple of its stride 2 and stacked in pairs (80 mel bins -> 160 features a position);
+    # Wav2Vec2BertPreTrainedModel._get_feat_extract_output_lengths (modeling_wav2vec2_bert.py): the adapter's
+    # num_adapter_layers convolutions (kernel 3, stride 2, padding 1) when add_adapter (wav2vec2-bert-cv16-en's)
+    np = pytest.importorskip("numpy")
+    torch = pytest.importorskip("torch")
+    from transformers import AutoConfig, SeamlessM4TFeatureExtractor
+    from transformers.models.wav2vec2_bert.modeling_wav2vec2_bert import Wav2Vec2BertPreTrainedModel
+
+    config = AutoConfig.from_pretrained(str(CONFIGS / folder))
+    samples = math.floor(Fraction(seconds) * 16_000)
+    noise = np.random.default_rng(0).standard_normal(samples) * 0.1
+    features = SeamlessM4TFeatureExtractor()(noise, sampling_rate=16_000, return_tensors="np")["input_features"]
+    reference = Wav2Vec2BertPreTrainedModel._get_feat_extract_output_lengths(types.SimpleNamespace(config=config),
+                                                                             torch.tensor(features.shape[1]))  # fmt: skip
+    plan = plan_audio(_load(folder), seconds)
+    assert features.shape[2] == config.feature_projection_input_dim
+    assert plan.frames.features == (samples - 400) // 160 + 1
+    assert plan.frames.positions == features.shape[1] == -(-plan.frames.features // 2)
+    assert (plan.frames.pooled or plan.frames.positions) == int(reference)
+    assert bool(plan.frames.pooled) == config.add_adapter and plan.role == "encoder"
+
+
+def test_wav2vec2_bert_adapter_pools_as_its_convolutions_do(tmp_path):
+    """Two adapter layers of kernel 5, stride 2: Wav2Vec2BertAdapterLayer pads its convolutions by stride // 2 (1),
+    where _get_feat_extract_output_lengths says kernel // 2 (2): the rule follows the convolutions, as a forward of
+    transformers' Wav2Vec2BertModel on the CPU gives them (37 positions -> 18 -> 8; kernel // 2 would give 19 -> 10)."""
+    torch = pytest.importorskip("torch")
+    from transformers import Wav2Vec2BertConfig, Wav2Vec2BertModel
+
+    fields = {"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32,
+              "add_adapter": True, "num_adapter_layers": 2, "adapter_kernel_size": 5, "adapter_stride": 2,
+              "output_hidden_size": 16, "feature_projection_input_dim": 160, "architectures": ["Wav2Vec2BertModel"]}  # fmt: skip
+    config = Wav2Vec2BertConfig(**fields)
+    (tmp_path / "config.json").write_text(config.to_json_string())
+    seconds = Fraction(400 + 73 * 160, 16_000)  # 74 fbank frames: 37 stacked positions
+    plan = plan_audio(registry.load(str(tmp_path / "config.json"))[0], seconds)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        out = Wav2Vec2BertModel(config).eval()(torch.randn(1, plan.frames.positions, 160)).last_hidden_state
+    assert (plan.frames.positions, plan.frames.pooled) == (37, out.shape[1]) == (37, 8)
+    # the bare model's adapter (at its root, no base model around it) runs over those 18 and 8 positions: its
+    # feed-forward (16 -> 32 -> 16, 2 FLOPs a weight) 19 + 29 positions fewer than the encoder's 37
+    model = registry.load(str(tmp_path / "config.json"))[0]
+    unpooled = forward_terms(model, 37)[0]["feed_forward"]
+    assert unpooled - flops(model, 100, audio=plan).terms["feed_forward"] == 2 * (2 * 16 * 32) * (19 + 29)
+
+
+def test_wav2vec2_bert_adapter_runs_over_its_pooled_positions():
+    # wav2vec2-bert-cv16-en, 10 s: 998 fbank frames, 499 positions, the adapter's one layer pools them to 250: its
+    # attention's projections and feed-forward (width 1,024, intermediate_size 4,096) and the CTC head run over 250,
+    # 249 fewer than the encoder's layers; its convolutions (residual_conv and self_attn_conv, 1,024 -> 2,048,
+    # kernel 3) compute 250 outputs, the conformer layers' conv_module 499 (2 FLOPs per weight per output)
+    model = _load("wav2vec2-bert-cv16-en")
+    plan = plan_audio(model, "10")
+    assert (plan.frames.positions, plan.frames.pooled) == (499, 250)
+    terms, unpooled = flops(model, 2048, audio=plan).terms, forward_terms(model, 499)[0]
+    assert unpooled["feed_forward"] - terms["feed_forward"] == 2 * (2 * 1024 * 4096) * 249
+    assert unpooled["attention_qkv"] - terms["attention_qkv"] == 2 * (3 * 1024 * 1024) * 249
+    config = json.loads((CONFIGS / "wav2vec2-bert-cv16-en" / "config.json").read_text())
+    layers, kernel = config["num_hidden_layers"], config["conv_depthwise_kernel_size"]
+    conformer = layers * 2 * (2048 * 1024 + 1024 * kernel + 1024 * 1024) * 499
+    assert terms["convolution"] == conformer + 2 * 2 * (2048 * 1024 * 3) * 250

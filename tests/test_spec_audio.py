@@ -34,7 +34,7 @@ def test_catalogue_name_with_audio(cli):
 
 
 @pytest.mark.parametrize("folder", ["wav2vec2-base-960h", "hubert-transformers-defaults", "whisper-small",
-                                    "voxtral-mini-3b-2507"])
+                                    "voxtral-mini-3b-2507", "w2v-bert-2.0", "wav2vec2-bert-cv16-en"])
 def test_import_hf_writes_and_reads_back(tmp_path, cli, folder):
     out = tmp_path / "s.toml"
     assert cli("import-hf", CONFIGS / folder / "config.json", "-o", out).code == 0

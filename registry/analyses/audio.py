@@ -23,10 +23,11 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from registry.analyses.convolutions import convolution_flops
+from registry.analyses.convolutions import conv1d_output_length, convolution_flops
 from registry.analyses.flops_terms import TERMS, forward_terms
 from registry.analyses.report import iter_tensors
 from registry.analyses.saved_tensors import saved_activations
+from registry.blocks import Module, Repeat
 from registry.blocks.parts import only_part, part_names
 from registry.model import Model
 from registry.sources.audio import AudioFrames
@@ -54,6 +55,7 @@ class AudioPlan:
         seconds = str(f.seconds.numerator) if f.seconds.denominator == 1 else f"{float(f.seconds):g}"
         windows = f"{f.windows} windows of " if f.windows > 1 else ""
         tokens = f", {f.tokens:,} tokens in the language model's sequence" if self.role == "composite" else ""
+        tokens += f", its adapter over {f.pooled:,} pooled positions" if f.pooled else ""
         note = f"; {self.note}" if self.note else ""
         return (f"{seconds} s of audio ({f.samples:,} samples): audio encoder over {windows}{f.positions:,} positions"
                 f"{tokens} ({self.label}){note}")  # fmt: skip
@@ -79,7 +81,7 @@ def plan_audio(model: Model, seconds: Fraction | float | int | str) -> AudioPlan
     names = part_names(model.architecture)
     if rule.stack or rule.kind in ("fbank", "mel", "pooled", "usm"):
         role = "composite"
-    elif rule.kind in ("samples", "conformer", "kaldi"):  # Moonshine, Speech2Text: into an encoder-decoder
+    elif rule.kind in ("samples", "conformer", "kaldi", "stacked"):  # Moonshine, Speech2Text: into an encoder-decoder
         role = "encoder-decoder" if _cross_attention(model.architecture) else "encoder"
     else:
         role = "encoder-decoder"
@@ -118,6 +120,50 @@ def audio_terms(model: Model, plan: AudioPlan) -> dict[str, int]:
     return total
 
 
+#: The blocks of a wav2vec2-BERT adapter layer that run over the positions its convolutions leave (its two first
+#: layer norms run over those it takes).
+_POOLED_BLOCKS = ("self_attn", "ffn_layer_norm", "ffn")
+
+
+def _named_module(block: Any, name: str) -> Module | None:
+    """The first module called ``name`` under ``block`` (depth first), None when there is none."""
+    for child in getattr(block, "blocks", ()):
+        if isinstance(child, Module) and child.name == name:
+            return child
+        found = _named_module(child, name) if isinstance(child, Module) else None
+        if found is not None:
+            return found
+    return None
+
+
+def _pooled_terms(model: Model, plan: AudioPlan, terms: dict[str, int]) -> None:
+    """``terms`` of an encoder over its positions, made exact for an adapter that pools them (wav2vec2-BERT's,
+    ``AudioFrames.pooled``): each adapter layer's attention and feed-forward over the positions its stride-``s``
+    convolutions (padding ``s // 2``) leave, its first two layer norms over those it takes, and the CTC head
+    (``lm_head``) over the last; the adapter's projection (before its layers) stays over the encoder's positions."""
+    root = model.architecture
+    adapter = _named_module(root, "adapter")  # under the base model (wav2vec2_bert), or the root (a bare model)
+    layers = next((b for b in adapter.blocks if isinstance(b, Repeat)), None) if adapter else None
+    if layers is None:
+        return
+    head = [b for b in root.blocks if getattr(b, "name", "") == "lm_head"]
+
+    def run(blocks: list[Any], length: int) -> dict[str, int]:
+        return forward_terms(replace(model, architecture=Module(blocks=blocks)), length)[0]
+
+    length = plan.frames.positions
+    _add(terms, run([layers, *head], length), -1)
+    inside = [b for b in layers.blocks if b.name not in _POOLED_BLOCKS]
+    pooled = [b for b in layers.blocks if b.name in _POOLED_BLOCKS]
+    for kernel, stride in zip(model.audio.kernels, model.audio.strides):
+        out = conv1d_output_length(length, kernel, stride, stride // 2)
+        _add(terms, run(inside, length))
+        _add(terms, run(pooled, out))
+        length = out
+    if head:
+        _add(terms, run(head, length))
+
+
 def audio_forward_terms(model: Model, seq_len: int, plan: AudioPlan) -> tuple[dict[str, int], int, list[str]]:
     """(forward terms with the audio, the sequence length the report divides by, notes): an encoder alone over its
     frames; a composite's language model over ``seq_len`` text tokens and the audio tokens, plus the audio tower
@@ -128,6 +174,8 @@ def audio_forward_terms(model: Model, seq_len: int, plan: AudioPlan) -> tuple[di
         convolutions, conv_notes = convolution_flops(model.architecture, model.audio, plan.frames)
     if plan.role == "encoder":
         terms, notes = forward_terms(model, plan.frames.positions)
+        if plan.frames.pooled:
+            _pooled_terms(model, plan, terms)
         terms["convolution"] += convolutions
         return terms, plan.frames.positions, [*notes, *conv_notes]
     if plan.role == "encoder-decoder":

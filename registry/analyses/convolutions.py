@@ -24,6 +24,10 @@ the model's audio rule (``Model.audio``, :mod:`registry.sources.audio`) and ``S`
   once per window;
 * ``kaldi`` (Speech2Text: ``Conv1dSubsampler``): each ``conv.conv_layers.<i>`` (stride 2, padding ``kernel // 2``)
   over the previous one's output, the first over the fbank frames;
+* ``stacked`` (wav2vec2-BERT: ``Wav2Vec2BertConvolutionModule``, ``Wav2Vec2BertAdapterLayer``): each layer's
+  ``conv_module`` convolutions over the positions (the depthwise one left-padded ``kernel - 1``: the length kept);
+  each adapter layer's ``residual_conv`` and ``self_attn_conv`` (the rule's stride, padding ``stride // 2``) over
+  the previous adapter layer's output, the first over the positions;
 * ``conformer`` (Parakeet: ``ParakeetEncoderConvolutionModule``, ``ParakeetEncoderCTCHead``): each layer's
   ``conv.pointwise_conv1`` and ``conv.pointwise_conv2`` (kernel 1) and ``conv.depthwise_conv`` (padding
   ``(kernel - 1) // 2``, stride 1: the length kept), and a CTC head's ``ctc_head`` (kernel 1), over the encoder's
@@ -63,7 +67,7 @@ from registry.analyses.report import iter_tensors
 from registry.blocks import BlockBase, Module, Repeat, join
 
 #: The rules whose convolutions :func:`convolution_flops` counts.
-MODELLED_RULES = frozenset({"samples", "log-mel", "pooled", "conformer", "fbank", "mel", "usm", "kaldi"})
+MODELLED_RULES = frozenset({"samples", "log-mel", "pooled", "conformer", "fbank", "mel", "usm", "kaldi", "stacked"})
 
 
 def conv1d_output_length(length: int, kernel: int, stride: int = 1, padding: int | tuple[int, int] = 0) -> int:
@@ -124,6 +128,8 @@ def _conv1d_outputs(rule: Any, frames: Any, path: str, kernel: int, shapes: dict
         return conv1d_output_length(frames.positions, kernel, 1, kernel // 2)
     if rule.kind == "samples" and ".conv_module." in dotted:  # wav2vec2-conformer's: padding (kernel - 1) // 2
         return conv1d_output_length(frames.positions, kernel, 1, (kernel - 1) // 2)
+    if rule.kind == "stacked" and ".conv_module." in dotted:  # wav2vec2-BERT's: left-padded kernel - 1, stride 1
+        return frames.positions
     if rule.kind == "conformer" and ".subsampling." not in dotted:
         return conv1d_output_length(frames.positions, kernel, 1, (kernel - 1) // 2)
     if rule.kind == "fbank" and ".dw_sep_conv_1d." in dotted:  # padding kernel - 1, the pointwise over its output
@@ -158,6 +164,12 @@ def convolution_flops(tree: BlockBase, rule: Any, frames: Any) -> tuple[int, lis
         for i, kernel in enumerate(rule.kernels):
             length = conv1d_output_length(length, kernel, 2, kernel // 2)
             outputs[f"conv.conv_layers.{i}.weight"] = length
+    elif rule.kind == "stacked":  # wav2vec2-BERT's adapter layers: stride s, padding s // 2
+        length = frames.positions
+        for i, (kernel, stride) in enumerate(zip(rule.kernels, rule.strides)):
+            length = conv1d_output_length(length, kernel, stride, stride // 2)
+            outputs[f"adapter.layers.{i}.residual_conv.weight"] = length
+            outputs[f"adapter.layers.{i}.self_attn_conv.weight"] = length
     elif rule.kind in ("log-mel", "pooled"):
         mel = rule.window_seconds * rule.sample_rate // rule.hop_length
         outputs["conv1.weight"] = conv1d_output_length(mel, 3, 1, 1)

@@ -53,7 +53,14 @@ read when the config is mapped into :class:`AudioInputs` (numbers), which the mo
   ``win_length`` (400) samples every ``hop_length`` (160), not centred and unpadded for one clip:
   ``(samples - 400) // 160 + 1``; the ``Conv1dSubsampler``'s stride-2 convolutions (``kernels`` names the
   hyper-parameter; kernel ``k``, padding ``k // 2``): ``(L + 2 · (k // 2) - k) // 2 + 1`` each, the encoder's
-  positions (its sinusoidal positions grow with them: no window).
+  positions (its sinusoidal positions grow with them: no window);
+* ``kind="stacked"`` (wav2vec2-BERT): ``SeamlessM4TFeatureExtractor``'s fbank frames of ``win_length`` (400) samples
+  every ``hop_length`` (160), not centred, ``(samples - 400) // 160 + 1``, padded to a multiple of its ``stride``
+  (``compression``, 2) and stacked in groups of it: ``ceil(frames / 2)`` encoder positions; with an adapter (the
+  ``adapter`` hyper-parameter true), each of its ``reduction`` layers pools them by its convolutions (``kernels``,
+  ``strides``; padding ``stride // 2``, as ``Wav2Vec2BertAdapterLayer`` builds them): ``(L + 2 · (stride // 2) -
+  kernel) // stride + 1`` each, the positions the adapter's attention, feed-forward and the CTC head run over
+  (``AudioFrames.pooled``).
 """
 
 from __future__ import annotations
@@ -76,7 +83,7 @@ class AudioFrames:
     ``samples`` the audio samples it starts from; ``projected`` the positions the projector runs over when they are
     not the tokens (0: the tokens; Qwen2-Audio projects every pooled position, then keeps the audio's tokens);
     ``features`` the feature frames a subsampling front end takes (``conformer``, ``fbank``, ``mel``; else 0), once
-    for all windows."""
+    for all windows; ``pooled`` the positions after an adapter's pooling (wav2vec2-BERT's; 0: none)."""
 
     seconds: Fraction
     samples: int
@@ -85,6 +92,7 @@ class AudioFrames:
     tokens: int = 0
     projected: int = 0
     features: int = 0
+    pooled: int = 0
 
 
 @dataclass(frozen=True)
@@ -92,7 +100,7 @@ class AudioRule:
     """How a model type's audio becomes encoder positions: its hyper-parameters, read when the config is mapped.
 
     ``label`` names the rule in the outputs; ``kind`` is ``log-mel``, ``pooled``, ``samples``, ``conformer``, ``fbank``,
-    ``mel``, ``usm`` or ``kaldi`` (module docstring);
+    ``mel``, ``usm``, ``kaldi`` or ``stacked`` (module docstring);
     ``part``: the composite's part that holds the audio tower ("" for a whole model); ``kernels`` and
     ``strides`` the hyper-parameters of the conv feature encoder (``samples``); ``stack``: (numerator,
     denominator) hyper-parameters whose ratio is the positions the projector stacks into one language-model
@@ -101,7 +109,9 @@ class AudioRule:
     frame), ``reduction`` (the hyper-parameter of the subsampling's time reduction), ``compression`` (frames a
     token) and ``chunk`` (positions a window); ``mel_bins``: the feature frames' height, which a ``Conv2d`` subsampling
     convolves with the time (``conformer``, ``fbank``, ``mel``): a hyper-parameter's name (Parakeet's
-    ``num_mel_bins``), or a number the model's feature extractor fixes (Gemma 4's 128); 0 for none.
+    ``num_mel_bins``), or a number the model's feature extractor fixes (Gemma 4's 128); 0 for none; ``adapter``: the
+    hyper-parameter that says whether the model pools its positions in an adapter (``stacked``: ``reduction`` then
+    names its layers, ``kernels`` and ``strides`` its convolutions'; ``compression`` the frames stacked into one).
     """
 
     label: str
@@ -122,6 +132,7 @@ class AudioRule:
     pad_multiple: int = 128
     cap: int = 750
     mel_bins: str | int = 0
+    adapter: str = ""
 
     def fields(self) -> tuple[str, ...]:
         """The hyper-parameters or config fields the rule reads (what a TOML spec keeps: ``[audio]``)."""
@@ -131,6 +142,8 @@ class AudioRule:
         convs = (self.kernels, self.strides) if self.kind in ("samples", "conformer") else ()
         if self.kind == "kaldi":
             convs = (self.kernels,)
+        if self.kind == "stacked":
+            return (self.adapter, self.reduction, self.kernels, self.strides) if self.adapter else ()
         return convs + tuple(self.stack) + fbank
 
     def read(self, params: Mapping[str, Any], config: Mapping[str, Any] | None = None,
@@ -166,6 +179,11 @@ class AudioRule:
             kernels = tuple(int(v) for pair in value(self.kernels) for v in pair)
             strides = tuple(int(v) for pair in value(self.strides) for v in pair)
             fbank = (self.win_length, self.pad_multiple, self.cap, self.compression)
+        if self.kind == "stacked":  # the adapter's layers, when the model has one
+            layers = int(value(self.reduction)) if self.adapter and value(self.adapter) else 0
+            if layers:
+                kernels, strides = (int(value(self.kernels)),) * layers, (int(value(self.strides)),) * layers
+            fbank = (self.win_length, self.compression, 0, 0)
         mel_bins = int(value(self.mel_bins)) if isinstance(self.mel_bins, str) else self.mel_bins
         return AudioInputs(self.label, self.kind, self.sample_rate, self.hop_length, self.window_seconds, kernels,
                            strides, stack, self.long, self.note, self.part, fbank, mel_bins)  # fmt: skip
@@ -207,6 +225,8 @@ class AudioInputs:
             return self._usm(seconds, samples)
         if self.kind == "pooled":
             return self._pooled(seconds, samples)
+        if self.kind == "stacked":
+            return self._stacked(seconds, samples)
         if self.kind == "kaldi":
             features = positions = (samples - self.fbank[0]) // self.hop_length + 1  # Kaldi's frames, not centred
             if features < 1:
@@ -261,6 +281,20 @@ class AudioInputs:
             raise ValueError(f"{_show(seconds)} s is {samples:,} samples, too short for one audio token")
         positions = (mel + 2 * 1 - 3) // 2 + 1  # conv2: kernel 3, stride 2, padding 1
         return AudioFrames(seconds, samples, 1, positions, tokens, projected=(positions - 2) // 2 + 1)  # the pool
+
+    def _stacked(self, seconds: Fraction, samples: int) -> AudioFrames:
+        """wav2vec2-BERT's frames, stacked positions and the adapter's pooled ones (module docstring)."""
+        win_length, stride = self.fbank[0], self.fbank[1]
+        features = (samples - win_length) // self.hop_length + 1  # not centred
+        if features < 1:
+            raise ValueError(f"{_show(seconds)} s is {samples:,} samples, shorter than one {win_length}-sample frame")
+        positions = -(-features // stride)  # padded to a multiple of the stride, then stacked
+        pooled = positions
+        for kernel, pool in zip(self.kernels, self.strides):
+            pooled = (pooled + 2 * (pool // 2) - kernel) // pool + 1
+        if pooled < 1:
+            raise ValueError(f"{_show(seconds)} s is {positions:,} encoder positions, too short for the adapter's pooling")
+        return AudioFrames(seconds, samples, 1, positions, features=features, pooled=pooled if self.kernels else 0)
 
     def _mel(self, seconds: Fraction, samples: int) -> AudioFrames:
         """Gemma 4's frames, subsampling and tokens (module docstring)."""

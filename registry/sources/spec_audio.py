@@ -2,7 +2,7 @@
 
 ``registry import-hf`` writes, for a model type with an audio rule (:class:`registry.AudioRule`), the
 ``model_type`` and the fields the rule reads that the spec's ``[params]`` do not hold (wav2vec2's
-``conv_stride``; Whisper's rule reads none); loading the spec reads them back through the registered model
+``conv_stride``; wav2vec2-BERT's ``adapter_stride`` when it has an adapter; Whisper's rule reads none); loading the spec reads them back through the registered model
 type's own rule, with the spec's ``[params]``, so ``--audio-seconds`` works from the catalogue as from the
 config. A composite's rule (Voxtral: its audio tower is a part) reads the hyper-parameters of that part
 (``[[params.parts]]`` of ``part = "audio"``), so its table is the ``model_type`` alone.
@@ -39,8 +39,9 @@ def spec_audio(table: Mapping[str, Any], family: str | None, params: Mapping[str
         check_read(key, name, "audio", rule, error)
         if key in params:
             raise error(key, "is in [params] already: give it once")
-        if not (isinstance(value, list) and value and all(type(v) is int and v > 0 for v in value)):
-            raise error(key, f"must be a non-empty array of positive whole numbers (got {short_value(value)})")
+        whole = type(value) is int and value > 0  # a scalar: wav2vec2-BERT's adapter_stride
+        if not (whole or isinstance(value, list) and value and all(type(v) is int and v > 0 for v in value)):
+            raise error(key, f"must be a non-empty array of positive whole numbers, or one (got {short_value(value)})")
     try:
         return rule.read(params, {k: v for k, v in table.items() if k != "model_type"})
     except ValueError as exc:
@@ -67,6 +68,8 @@ def audio_table(model_type: str, params: Mapping[str, Any], inputs: AudioInputs 
     if rule.part:
         params = _part_params(params, rule.part) or {}
     values = {rule.kernels: list(inputs.kernels), rule.strides: list(inputs.strides)} if rule.kind == "samples" else {}
+    if rule.kind == "stacked" and inputs.strides:  # the adapter's stride, one for all its layers
+        values = {rule.strides: inputs.strides[0]}
     return {"model_type": model_type, **{k: v for k, v in values.items() if k not in params}}
 
 
