@@ -76,6 +76,16 @@ def test_audio_seconds_sizes_a_wav2vec2_front_end_but_not_a_conformer_module(cli
     assert "conv_module.pointwise_conv1" in note and "feature_extractor" not in note
 
 
+def test_an_adapter_that_pools_says_its_activations_are_overstated(cli):
+    """wav2vec2-BERT's adapter runs over the pooled positions (250 for 10 s: tests/test_audio.py checks them against
+    transformers' feature extractor); training memory counts its layers over the encoder's 499, and says so."""
+    result = cli("memory", CONFIGS / "wav2vec2-bert-cv16-en" / "config.json", "--train", "--audio-seconds", "10")
+    flat = " ".join(result.out.split())
+    assert result.code == 0 and "encoder's 499 positions, not the 250 their pooling leaves" in flat, result.out
+    plain = cli("memory", CONFIGS / "wav2vec2-conformer-rel-pos-large" / "config.json", "--train", "--audio-seconds", "10")
+    assert "their pooling leaves" not in " ".join(plain.out.split())
+
+
 @pytest.mark.parametrize("spec", ["specs/gpt2.toml", "specs/llama-2-7b.toml"])
 def test_no_note_where_every_activation_is_modelled(spec, cli):
     result = cli("memory", ROOT / spec, "--train")

@@ -227,6 +227,9 @@ def memory(
         left_out = left_out_convolutions(model, images, audio) if setup.activations == "autograd" else None
         if left_out and activations is not None:
             notes.append(left_out)
+        if audio is not None and audio.frames.pooled and activations:  # FLOPs pool them (audio._pooled_terms)
+            notes.append(f"activations: the adapter's layers are counted over the encoder's {audio.frames.positions:,} "
+                         f"positions, not the {audio.frames.pooled:,} their pooling leaves (an overstatement)")
         per_gpu = per_gpu_states(param_groups, par, int(fmt.bits), optimizer, master=fmt.name != "fp32")
         per_gpu_total = per_gpu.total + (activations_gpu or 0)
     else:
