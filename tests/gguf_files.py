@@ -211,6 +211,21 @@ def mamba2_layout(name, shape, groups):
     return None
 
 
+def refused_bytes(tmp_path: Path, capsys: Any, case: Case, old: bytes, new: bytes) -> str:
+    """``registry count`` of ``case``'s GGUF with ``old`` replaced by ``new`` in its bytes: the one line it writes,
+    checked to be a refusal (status 2, nothing on stdout, one line on stderr, prefixed ``registry count: ``)."""
+    from registry.cli import main
+
+    path, *_ = write_case(case, tmp_path / "x.gguf")
+    path.write_bytes(path.read_bytes().replace(old, new))
+    code = main(["count", str(path)])
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert code == 2 and not out and len(lines) == 1, lines
+    assert lines[0].startswith("registry count: ")
+    return lines[0]
+
+
 def case_id(case: Case) -> str:
     """A test id: the architecture, the model type, a digest of the config."""
     return f"{case.arch}-{case.model_type}-{abs(hash(json.dumps(case.fields, sort_keys=True))) % 1000}"

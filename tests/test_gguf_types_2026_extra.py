@@ -26,7 +26,7 @@ import pytest
 from registry.cli import main
 from tests._hf_configs import meta_model
 from tests.conftest import ROOT
-from tests.gguf_files import Case, case_id, check_case, write_case
+from tests.gguf_files import Case, case_id, check_case, refused_bytes, write_case
 from tests.test_gguf_types_2026 import minimax_experts
 
 gguf = pytest.importorskip("gguf")
@@ -120,18 +120,6 @@ def test_minimax_text_01_as_published_counts_as_transformers_builds_it(tmp_path,
     check_case(_minimax(published("minimax-text-01")), tmp_path, capsys)
 
 
-def refused(tmp_path, capsys, case, old: bytes, new: bytes) -> str:
-    """``registry count`` of ``case``'s GGUF with ``old`` replaced by ``new`` in its bytes: the one line (status 2)."""
-    path, *_ = write_case(case, tmp_path / "x.gguf")
-    path.write_bytes(path.read_bytes().replace(old, new))
-    code = main(["count", str(path)])
-    out, err = capsys.readouterr()
-    lines = err.strip().splitlines()
-    assert code == 2 and not out and len(lines) == 1, lines
-    assert lines[0].startswith("registry count: ")
-    return lines[0]
-
-
 def test_the_dense_layers_are_set_aside_with_a_note(tmp_path, capsys):
     path, *_ = write_case(_gemma(extra=dense_layers), tmp_path / "embeddinggemma.gguf")
     assert main(["count", str(path)]) == 0
@@ -146,13 +134,13 @@ def test_the_dense_layers_are_set_aside_with_a_note(tmp_path, capsys):
     (CASES[4], b"paddleocr.embedding_length", "paddleocr.embedding_length"),
 ])  # fmt: skip
 def test_a_missing_key_is_refused_naming_it(case, old, words, tmp_path, capsys):
-    line = refused(tmp_path, capsys, case, old, old[:-2] + b"xx")
+    line = refused_bytes(tmp_path, capsys, case, old, old[:-2] + b"xx")
     assert f"{words}: required metadata key is missing" in line
 
 
 def test_a_minimax_layer_of_neither_kind_is_refused(tmp_path, capsys):
     """A block without attn_qkv (lightning) or attn_q (softmax) is no MiniMax-01 layer."""
-    line = refused(tmp_path, capsys, CASES[2], b"blk.1.attn_qkv", b"blk.1.attn_qkx")
+    line = refused_bytes(tmp_path, capsys, CASES[2], b"blk.1.attn_qkv", b"blk.1.attn_qkx")
     assert "blk.1.attn_qkv.weight: neither attn_qkv (a lightning layer) and attn_q" in line
 
 

@@ -12,12 +12,9 @@ come from gguf-py's ``TensorNameMap``.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from registry.cli import main
-from tests.gguf_files import Case, case_id, check_case, split_experts, write_case
+from tests.gguf_files import Case, case_id, check_case, refused_bytes, split_experts
 from tests.test_gguf_architectures import deepseek_keys, deepseek_tensors
 
 gguf = pytest.importorskip("gguf")
@@ -287,43 +284,31 @@ def test_count_and_verify_agree_with_transformers(case, tmp_path, capsys):
     check_case(case, tmp_path, capsys)
 
 
-def refused(tmp_path, capsys, case, old: bytes, new: bytes) -> str:
-    """``registry count`` of ``case``'s GGUF with ``old`` replaced by ``new`` in its bytes: the one line (status 2)."""
-    path, *_ = write_case(case, tmp_path / "x.gguf")
-    path.write_bytes(path.read_bytes().replace(old, new))
-    code = main(["count", str(path)])
-    out, err = capsys.readouterr()
-    lines = err.strip().splitlines()
-    assert code == 2 and not out and len(lines) == 1, lines
-    assert lines[0].startswith("registry count: ")
-    return lines[0]
-
-
 def test_deepseek32_without_its_mla_key_is_refused(tmp_path, capsys):
-    line = refused(tmp_path, capsys, CASES[0], b"deepseek32.attention.key_length_mla", b"deepseek32.attention.key_lengtx_mla")
+    line = refused_bytes(tmp_path, capsys, CASES[0], b"deepseek32.attention.key_length_mla", b"deepseek32.attention.key_lengtx_mla")
     assert "deepseek32.attention.key_length_mla: required metadata key is missing" in line
 
 
 def test_deepseek32_without_its_indexer_key_is_refused(tmp_path, capsys):
-    line = refused(tmp_path, capsys, CASES[0], b"deepseek32.attention.indexer.head_count",
+    line = refused_bytes(tmp_path, capsys, CASES[0], b"deepseek32.attention.indexer.head_count",
                    b"deepseek32.attention.indexer.head_cxunt")  # fmt: skip
     assert "deepseek32.attention.indexer.head_count: required metadata key is missing" in line
 
 
 def test_mimo2_with_a_short_key_value_head_array_is_refused(tmp_path, capsys):
     case = _mimo(kv=[1, 2])
-    line = refused(tmp_path, capsys, case, b"", b"")
+    line = refused_bytes(tmp_path, capsys, case, b"", b"")
     assert "mimo2.attention.head_count_kv: must list 3 whole numbers, one per layer (block_count)" in line
 
 
 def test_mimo2_without_its_sliding_pattern_is_refused(tmp_path, capsys):
-    line = refused(tmp_path, capsys, CASES[2], b"mimo2.attention.sliding_window_pattern",
+    line = refused_bytes(tmp_path, capsys, CASES[2], b"mimo2.attention.sliding_window_pattern",
                    b"mimo2.attention.sliding_windxw_pattern")  # fmt: skip
     assert "mimo2.attention.sliding_window_pattern: required metadata key is missing" in line
 
 
 def test_mimo2_with_sliding_layers_not_twice_the_key_value_heads_is_refused(tmp_path, capsys):
-    line = refused(tmp_path, capsys, _mimo(kv=[1, 1, 1, 1, 1, 1]), b"", b"")
+    line = refused_bytes(tmp_path, capsys, _mimo(kv=[1, 1, 1, 1, 1, 1]), b"", b"")
     assert "mimo2.attention.head_count_kv: [1, 1, 1] is not one number on the full layers and twice it" in line
 
 
@@ -334,7 +319,7 @@ def test_mimo2_with_sliding_layers_not_twice_the_key_value_heads_is_refused(tmp_
     (CASES[10], b"laguna.expert_shared_feed_forward_length", "laguna.expert_shared_feed_forward_length"),
 ])  # fmt: skip
 def test_a_missing_key_is_refused_naming_it(case, old, words, tmp_path, capsys):
-    line = refused(tmp_path, capsys, case, old, old[:-2] + b"xx")
+    line = refused_bytes(tmp_path, capsys, case, old, old[:-2] + b"xx")
     assert f"{words}: required metadata key is missing" in line
 
 
@@ -348,13 +333,13 @@ def test_a_missing_key_is_refused_naming_it(case, old, words, tmp_path, capsys):
                                      "compression ratio of each of the 4 layers"),
 ])  # fmt: skip
 def test_a_per_layer_array_of_the_wrong_length_is_refused(case, words, tmp_path, capsys):
-    assert words in refused(tmp_path, capsys, case, b"", b"")
+    assert words in refused_bytes(tmp_path, capsys, case, b"", b"")
 
 
 def test_a_granite_moe_swa_file_is_refused(tmp_path, capsys):
     """GraniteMoeSWAModel writes granite_swa too, with routers: registry maps no granitemoe_swa model type."""
     case = _granite_swa(extra=lambda c: {"blk.1.ffn_gate_inp.weight": (4, c.hidden_size)})
-    line = refused(tmp_path, capsys, case, b"", b"")
+    line = refused_bytes(tmp_path, capsys, case, b"", b"")
     assert "blk.1.ffn_gate_inp.weight: a GraniteMoeSWA file (routed experts): registry maps no granitemoe_swa" in line
 
 
@@ -363,7 +348,7 @@ def test_a_laguna_gate_of_neither_width_is_refused(tmp_path, capsys):
         return [(name, (3, shape[1]))] if name.endswith("g_proj.weight") else split_experts(name, shape, config)
 
     case = Case("laguna", "laguna", "LagunaForCausalLM", LAGUNA, laguna_keys, gate, names=LLAMA_NAMES)
-    assert "blk.0.attn_gate.weight: 3 rows: neither one a head (4) nor head_dim a head (64)" in refused(
+    assert "blk.0.attn_gate.weight: 3 rows: neither one a head (4) nor head_dim a head (64)" in refused_bytes(
         tmp_path, capsys, case, b"", b"")
 
 
@@ -372,4 +357,4 @@ def test_a_deepseek4_mtp_only_file_is_refused(tmp_path, capsys):
     case = Case("deepseek4", "deepseek_v4", "DeepseekV4ForCausalLM", DEEPSEEK4,
                 lambda c: {**deepseek4_keys(c), "nextn_predict_layers": 1}, split_experts, extra=deepseek4_extra,
                 names=DEEPSEEK4_NAMES)  # fmt: skip
-    assert "deepseek4.nextn_predict_layers: an MTP-only file" in refused(tmp_path, capsys, case, b"", b"")
+    assert "deepseek4.nextn_predict_layers: an MTP-only file" in refused_bytes(tmp_path, capsys, case, b"", b"")
