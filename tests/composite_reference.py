@@ -19,6 +19,13 @@ from registry.analyses.report import iter_tensors
 from registry.cli import main
 from registry.sources.dotted import put_dotted
 from tests._hf_configs import meta_model, quiet_transformers
+from tests.conftest import ROOT
+
+
+def published_folders(model_types) -> list[str]:
+    """The folders of tests/configs whose published config.json is of one of ``model_types``, sorted."""
+    return sorted(p.parent.name for p in (ROOT / "tests" / "configs").glob("*/config.json")
+                  if json.loads(p.read_text()).get("model_type") in model_types)  # fmt: skip
 
 
 class Reference:

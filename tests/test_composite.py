@@ -23,7 +23,7 @@ import pytest
 import registry
 from registry.cli import main
 from tests._hf_configs import quiet_transformers
-from tests.composite_reference import check, composite_data, data_both_routes, reference_names
+from tests.composite_reference import check, composite_data, data_both_routes, published_folders, reference_names
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -38,8 +38,7 @@ COMPOSITE_TYPES = ("aya_vision", "gemma3", "llava", "llava_next", "mistral3", "p
 CLASSES = {"aya_vision": "AyaVisionForConditionalGeneration", "gemma3": "Gemma3ForConditionalGeneration", "llava": "LlavaForConditionalGeneration",
            "llava_next": "LlavaNextForConditionalGeneration", "mistral3": "Mistral3ForConditionalGeneration",
            "paligemma": "PaliGemmaForConditionalGeneration"}  # fmt: skip
-FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
-                 if json.loads(p.read_text()).get("model_type") in COMPOSITE_TYPES)  # fmt: skip
+FOLDERS = published_folders(COMPOSITE_TYPES)
 
 
 def _check(model, reference: dict) -> None:

@@ -17,14 +17,14 @@ import pytest
 import registry
 from registry.cli import main
 from tests._hf_configs import meta_model, needs_timm, quiet_transformers
-from tests.composite_reference import Reference, both_routes, check, ours
+from tests.composite_reference import Reference, both_routes, check, ours, published_folders
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
 PLACES = {"vision": ("model.vision_tower.",), "text": ("model.language_model.", "lm_head."),
           "audio": ("model.audio_tower.",), "embed_vision": ("model.embed_vision.",),
           "embed_audio": ("model.embed_audio.",)}  # fmt: skip
-FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json") if json.loads(p.read_text()).get("model_type") == "gemma3n")
+FOLDERS = published_folders(("gemma3n",))
 
 
 def _audio(rng: random.Random) -> dict:

@@ -20,7 +20,7 @@ import pytest
 import registry
 from registry.cli import main
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.composite_reference import check, check_both_routes, composite_data, ours, reference_names
+from tests.composite_reference import check, check_both_routes, composite_data, ours, published_folders, reference_names
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -36,8 +36,7 @@ CLASSES = {"lfm2_vl": "Lfm2VlForConditionalGeneration", "exaone4_5": "Exaone4_5_
            "idefics3": "Idefics3ForConditionalGeneration", "smolvlm": "SmolVLMForConditionalGeneration",
            "internvl": "InternVLForConditionalGeneration"}  # fmt: skip
 COMPOSITE_TYPES = tuple(CLASSES)
-FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
-                 if json.loads(p.read_text()).get("model_type") in COMPOSITE_TYPES)  # fmt: skip
+FOLDERS = published_folders(COMPOSITE_TYPES)
 
 
 def test_every_type_has_a_published_config():

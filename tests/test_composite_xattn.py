@@ -21,7 +21,7 @@ import pytest
 import registry
 from registry.cli import main
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.composite_reference import Reference, check, data_both_routes, ours
+from tests.composite_reference import Reference, check, data_both_routes, ours, published_folders
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -35,8 +35,7 @@ PLACES = {
 }
 CLASSES = {"llama4": "Llama4ForConditionalGeneration", "mllama": "MllamaForConditionalGeneration",
            "voxtral": "VoxtralForConditionalGeneration"}
-FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
-                 if json.loads(p.read_text()).get("model_type") in PLACES)  # fmt: skip
+FOLDERS = published_folders(PLACES)
 
 
 def _check(model, ref: Reference, places: dict) -> None:

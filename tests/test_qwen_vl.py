@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from registry.cli import main
-from tests.composite_reference import data_both_routes, refusal
+from tests.composite_reference import data_both_routes, published_folders, refusal
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -30,8 +30,7 @@ PLACES = {"vision": ("model.visual.",), "text": ("model.language_model.", "lm_he
 BASES = {"qwen2_vl": "monoqwen2-vl-v0.1", "qwen2_5_vl": "qwen2.5-vl-7b-instruct",
          "qwen3_vl": "qwen3-vl-4b-instruct", "qwen3_vl_moe": "qwen3-vl-235b-a22b-thinking", "qwen3_5": "qwen3.5-9b",
          "qwen3_5_moe": "qwen3.5-397b-a17b"}  # fmt: skip
-FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
-                 if json.loads(p.read_text()).get("model_type") in BASES)  # fmt: skip
+FOLDERS = published_folders(BASES)
 _SMALL = settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 

@@ -23,7 +23,7 @@ import registry
 from registry.analyses.images import plan_images
 from registry.cli import main
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.composite_reference import check, check_both_routes, composite_data, ours, reference_names, refusal
+from tests.composite_reference import check, check_both_routes, composite_data, ours, published_folders, reference_names, refusal
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -45,8 +45,7 @@ CLASSES = {"cohere2_vision": "Cohere2VisionForConditionalGeneration",
            "video_llava": "VideoLlavaForConditionalGeneration",
            "vipllava": "VipLlavaForConditionalGeneration"}  # fmt: skip
 COMPOSITE_TYPES = tuple(CLASSES)
-FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
-                 if json.loads(p.read_text()).get("model_type") in COMPOSITE_TYPES)  # fmt: skip
+FOLDERS = published_folders(COMPOSITE_TYPES)
 ONEVISION = CONFIGS / "llava-onevision-qwen2-0.5b-ov-hf" / "config.json"
 COMMAND_A = CONFIGS / "command-a-vision-07-2025-4bit" / "config.json"
 VIDEO_LLAVA = CONFIGS / "video-llava-7b-hf" / "config.json"

@@ -22,7 +22,7 @@ import pytest
 import registry
 from registry.analyses.images import plan_images
 from registry.cli import main
-from tests.composite_reference import check, check_both_routes, composite_data, reference_names, refusal
+from tests.composite_reference import check, check_both_routes, composite_data, published_folders, reference_names, refusal
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -35,8 +35,7 @@ PLACES = {
 #: The class of each type (transformers' ``MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES``).
 CLASSES = {"llava_next_video": "LlavaNextVideoForConditionalGeneration"}
 COMPOSITE_TYPES = tuple(CLASSES)
-FOLDERS = sorted(p.parent.name for p in CONFIGS.glob("*/config.json")
-                 if json.loads(p.read_text()).get("model_type") in COMPOSITE_TYPES)  # fmt: skip
+FOLDERS = published_folders(COMPOSITE_TYPES)
 
 
 def test_every_type_has_a_published_config():
