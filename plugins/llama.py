@@ -337,7 +337,7 @@ def checkpoint_only(p: LlamaMoEParams) -> list[CheckpointOnly]:
     if p.mtp_modules:
         known.append(CheckpointOnly(f"{prefix}mtp.*", MTP_REASON))
     if p.router_score_bias:  # beside the router (GLM-4.5: mlp.gate) or in the MoE block (MiniMax-M2)
-        where = "block_sparse_moe" if p.style == "mixtral" else "mlp.gate"
+        where = "block_sparse_moe" if p.style == "mixtral" else "mlp" if p.router_score_bias_in_block else "mlp.gate"
         known.append(CheckpointOnly(f"{prefix}layers.*.{where}.e_score_correction_bias", ROUTER_BIAS_REASON))
     return known
 

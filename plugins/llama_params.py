@@ -124,6 +124,10 @@ class LlamaMoEParams(LlamaParams):
     router_score_bias: bool = Field(
         False, description="checkpoints hold each router's e_score_correction_bias (a buffer in transformers: not counted)"
     )
+    router_score_bias_in_block: bool = Field(
+        False, description="the e_score_correction_bias sits in the MoE block (Hy3's mlp.e_score_correction_bias), "
+        "not beside the router (GLM-4.5's mlp.gate.e_score_correction_bias)",
+    )  # fmt: skip
     layer_top_k: list[PositiveInt] | None = Field(
         None, description="experts routed per token in each layer, one a layer (Hunyuan-MoE's per-layer moe_topk; "
         "default: top_k in every layer)",
@@ -150,6 +154,8 @@ class LlamaMoEParams(LlamaParams):
         if self.style in ("granitemoe", "hunyuan", "ernie", "afmoe", "laguna") and self.n_shared_experts > 1:
             raise FieldError("n_shared_experts", f"style {self.style} holds its shared experts as one MLP (at most 1)")
         check_dense_layers(self.dense_layers, self.n_layers)
+        if self.router_score_bias_in_block and not self.router_score_bias:
+            raise FieldError("router_score_bias_in_block", "has no effect without router_score_bias")
         if self.sliding_sinks and (self.attention_sinks or self.sliding_window is None):
             why = "attention_sinks already puts sinks on every layer" if self.attention_sinks else "no layer slides"
             raise FieldError("sliding_sinks", f"has no effect: {why}")

@@ -109,6 +109,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'hubert': 'registry.plugins.speech_model_types',
     'hunyuan_v1_dense': 'registry.plugins.decoder_types_2026',
     'hunyuan_v1_moe': 'registry.plugins.decoder_types_2026',
+    'hy_v3': 'registry.plugins.types_moe_2026b',
     'idefics3': 'registry.plugins.vlm_types_3',
     'idefics3_vision': 'registry.plugins.vlm_types_3',
     'ijepa': 'registry.plugins.types_dino',

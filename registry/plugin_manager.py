@@ -37,7 +37,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     encoder_decoder encoder_decoder_types types_seq2seq_more
     gpt_style gpt_style_model_types classic_model_types ssm hybrid lfm2 griffin jetmoe zamba2
     hybrid_model_types rwkv encoder encoder_types whisper speech_encoder speech_model_types vision dual_encoder
-    clip_text convnext swin vision_model_types types_vision_more longcat hybrid_types_2026 decoder_types_2026 types_2026_more types_2026_more2 qwen_vision composite projector pixtral vlm_types
+    clip_text convnext swin vision_model_types types_vision_more longcat hybrid_types_2026 decoder_types_2026 types_2026_more types_2026_more2 types_moe_2026b qwen_vision composite projector pixtral vlm_types
     qwen_vl_types llama4_vision mllama voxtral vlm_types_2
     vlm_types_3 types_encoders_more internvl_vision phi4mm_towers phi4mm_types phi4mm_remote deepseek_v4 gemma4 types_2026_flagships
     gemma3n gemma3n_audio mobilenetv5 gemma3n_types gguf_gemma3n glm4v_vision glm4v_types moonvit kimi_k25_types
