@@ -537,6 +537,9 @@ ROWS: list[Row] = [
         refusals=(R({"indexer_types": ["full", "shared"]}, "indexer_types", "lists 2 layers"),
                   R({"index_topk_pattern": "FSX"}, "index_topk_pattern", "F (full) and S (shared)"),
                   R({"moe_layer_freq": 2}, "moe_layer_freq"))),
+    Row("glm_ocr_text", ("GlmOcrTextModel",),  # no q/k/v biases whatever attention_bias says; head_dim read when given
+        {**{k: v for k, v in DENSE_2025.items() if k != "tie_word_embeddings"}, "head_dim": Optional(one_of(4, 6, 8)),
+         "attention_bias": Optional(flag), "hidden_act": Optional(ACTIVATIONS)}),
     Row("gpt2", ("GPT2LMHeadModel", "GPT2Model"),
         {**GPT, "n_embd": times("n_head", 1, 2, 3, 4, 6, 8), "vocab_size": ints(5, 300), "n_positions": ints(1, 64),
          "n_inner": maybe(ints(1, 64)), "bos_token_id": just(0), "eos_token_id": just(0)}, droppable=SPARSE_WIDE, class_renames={"GPT2LMHeadModel": ((r"^(?!lm_head)", "transformer."),)}),
