@@ -872,6 +872,13 @@ ROWS: list[Row] = [
          "num_experts_per_tok": ints(1, "num_local_experts")},
         experts=("num_local_experts", "num_experts_per_tok"), renames=MIXTRAL_EXPERTS, droppable=DROPPABLE_2025,
         examples=10),
+    Row("minimax_m3_vl_text", ("MiniMaxM3VLForCausalLM", "MiniMaxM3VLTextModel"),  # indexer on sparse layers
+        {**MOE_2025, "head_dim": one_of(4, 8, 12), "num_local_experts": ints(1, 5),
+         "num_experts_per_tok": ints(1, "num_local_experts"), "dense_intermediate_size": ints(1, 16),
+         "shared_intermediate_size": ints(1, 16), "index_n_heads": ints(1, 3), "index_head_dim": one_of(4, 8),
+         "mlp_layer_types": Optional(list_of(one_of("dense", "sparse"), "num_hidden_layers")),
+         "layer_types": Optional(list_of(one_of("full_attention", "minimax_m3_sparse"), "num_hidden_layers"))},
+        experts=("num_local_experts", "num_experts_per_tok"), examples=10),
     Row("ministral", lm("Ministral"), {**DENSE_2025, "head_dim": one_of(4, 6, 8), "sliding_window": Optional(one_of(None, 16))},
         refusal_base={**HUNYUAN, "architectures": ["MinistralForCausalLM"]},
         refusals=(R({"head_dim": None}, "head_dim"),)),  # null: transformers cannot build it
