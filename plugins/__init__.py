@@ -66,4 +66,7 @@ FAMILY_MODULES: dict[str, str] = {
     "convnext": "registry.plugins.convnext",
     "swin": "registry.plugins.swin",
     "moonvit": "registry.plugins.moonvit",
+    "minimax-m3": "registry.plugins.minimax_m3",
+    "minimax-m3-vision": "registry.plugins.minimax_m3_vision",
+    "minimax-m3-projector": "registry.plugins.minimax_m3_vision",
 }

@@ -19,6 +19,12 @@ the same tensors, in this order:
   (2-D, ``spatial_merge_size × spatial_merge_size`` patches to one token of ``d_out``, with a bias) and
   ``post_layernorm`` (an RMS norm over ``d_model``).
 
+GLM-OCR's tower (``GlmOcrVisionModel``, ``modeling_glm_ocr.py``) is the same with switches: no position table
+and no ``post_conv_layernorm`` (``position_table``, ``post_conv_norm`` off), per-head RMS norms of queries and
+keys (``qk_norm``), biases on ``attn.proj`` and on the MLP (``proj_bias``, ``mlp_bias``: its ``attention_bias``),
+an MLP of the config's ``intermediate_size`` (``mlp_d_ff``), and a merger whose inner width is
+``out_hidden_size × in_channels`` (its row's rule sets ``merger_d_ff``).
+
 The blocks' output is normed, downsampled (``spatial_merge_size²`` patches to one token of the language
 model's width) and passed through the merger: the tower's output, one token per ``spatial_merge_size²`` patches.
 """
@@ -46,6 +52,12 @@ class Glm4vVisionParams(FamilyParams):
     patch_size: PositiveInt = Field(14, description="patch side in pixels")
     temporal_patch_size: PositiveInt = Field(2, description="frames in one patch")
     spatial_merge_size: PositiveInt = Field(2, description="side of the square of patches downsampled into one token")
+    position_table: bool = Field(True, description="a learned position table (embeddings.position_embedding); GLM-OCR: none")
+    post_conv_norm: bool = Field(True, description="an RMS norm post_conv_layernorm over d_model; GLM-OCR: none")
+    qk_norm: bool = Field(False, description="per-head RMS norms of queries and keys (attn.q_norm, attn.k_norm; GLM-OCR)")
+    proj_bias: bool = Field(False, description="a bias on the attention output projection attn.proj (GLM-OCR: attention_bias)")
+    mlp_d_ff: PositiveInt | None = Field(None, description="inner width of the blocks' MLP (default d_out; GLM-OCR: intermediate_size)")
+    mlp_bias: bool = Field(False, description="biases on the blocks' MLP projections (GLM-OCR: attention_bias)")
 
     @model_validator(mode="after")
     def _check(self) -> Glm4vVisionParams:
@@ -63,9 +75,9 @@ class Glm4vVisionParams(FamilyParams):
 def _block(p: Glm4vVisionParams) -> list:
     """One pre-norm block: RMS norms, attention, a gated MLP of ``d_out``."""
     d = p.d_model
-    attention = Attention(name="attn", d_model=d, n_heads=p.n_heads, fused_qkv=True, bias=p.qkv_bias, out_bias=False,
-                          names={"qkv": "qkv", "o": "proj"}, kv_cache="none")  # fmt: skip
-    mlp = FeedForward(name="mlp", d_model=d, d_ff=p.d_out, gated=True, bias=False)
+    attention = Attention(name="attn", d_model=d, n_heads=p.n_heads, fused_qkv=True, bias=p.qkv_bias, out_bias=p.proj_bias,
+                          qk_norm="head" if p.qk_norm else None, names={"qkv": "qkv", "o": "proj"}, kv_cache="none")  # fmt: skip
+    mlp = FeedForward(name="mlp", d_model=d, d_ff=p.mlp_d_ff or p.d_out, gated=True, bias=p.mlp_bias)
     return [RMSNorm(name="norm1", dim=d), RMSNorm(name="norm2", dim=d), attention, mlp]
 
 
@@ -89,13 +101,14 @@ def build(p: Glm4vVisionParams) -> Module:
              Parameter(name="bias", shape=(d,), component="embedding")]  # fmt: skip
     downsample = [Parameter(name="weight", shape=(p.d_out, d, m, m), component="other"),
                   Parameter(name="bias", shape=(p.d_out,), component="other")]  # fmt: skip
+    table = Module(name="embeddings", blocks=[
+        Embedding(name="position_embedding", num_embeddings=p.n_positions, embedding_dim=d, role="position")])
     return Module(blocks=[
-        Module(name="embeddings", blocks=[
-            Embedding(name="position_embedding", num_embeddings=p.n_positions, embedding_dim=d, role="position")]),
+        *([table] if p.position_table else []),
         Module(name="patch_embed", blocks=[Module(name="proj", blocks=patch)]),
         Repeat(name="blocks", count=p.n_layers, blocks=_block(p)),
         _merger(p),
-        RMSNorm(name="post_conv_layernorm", dim=d),
+        *([RMSNorm(name="post_conv_layernorm", dim=d)] if p.post_conv_norm else []),
         Module(name="downsample", blocks=downsample),
         RMSNorm(name="post_layernorm", dim=d),
     ])  # fmt: skip

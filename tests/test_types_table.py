@@ -67,6 +67,8 @@ CHECKED_ELSEWHERE = {
     **{t: "tests/test_phi4mm.py" for t in ("phi4_multimodal", "phi4_multimodal_vision", "phi4_multimodal_audio", "phi4mm")},
     **{t: "tests/test_composite_gemma3n.py" for t in ("gemma3n", "gemma3n_audio", "gemma3n_vision")},
     **{t: "tests/test_glm4v.py" for t in ("glm4v", "glm4v_moe", "glm4v_vision", "glm4v_moe_vision")},
+    **{t: "tests/test_glm_ocr.py" for t in ("glm_ocr", "glm_ocr_vision")},
+    **{t: "tests/test_minimax_m3.py" for t in ("minimax_m3_vl", "minimax_m3_vl_vision")},
     **{t: "tests/test_kimi_k25.py" for t in ("kimi_k25", "kimi_k25_vision")},
     **{t: "tests/test_composite_gemma4.py" for t in ("gemma4", "gemma4_audio", "gemma4_vision")},
     **{t: "tests/test_speech_more.py" for t in ("qwen2_audio", "qwen2_audio_encoder")},

@@ -537,6 +537,9 @@ ROWS: list[Row] = [
         refusals=(R({"indexer_types": ["full", "shared"]}, "indexer_types", "lists 2 layers"),
                   R({"index_topk_pattern": "FSX"}, "index_topk_pattern", "F (full) and S (shared)"),
                   R({"moe_layer_freq": 2}, "moe_layer_freq"))),
+    Row("glm_ocr_text", ("GlmOcrTextModel",),  # no q/k/v biases whatever attention_bias says; head_dim read when given
+        {**{k: v for k, v in DENSE_2025.items() if k != "tie_word_embeddings"}, "head_dim": Optional(one_of(4, 6, 8)),
+         "attention_bias": Optional(flag), "hidden_act": Optional(ACTIVATIONS)}),
     Row("gpt2", ("GPT2LMHeadModel", "GPT2Model"),
         {**GPT, "n_embd": times("n_head", 1, 2, 3, 4, 6, 8), "vocab_size": ints(5, 300), "n_positions": ints(1, 64),
          "n_inner": maybe(ints(1, 64)), "bos_token_id": just(0), "eos_token_id": just(0)}, droppable=SPARSE_WIDE, class_renames={"GPT2LMHeadModel": ((r"^(?!lm_head)", "transformer."),)}),
@@ -878,6 +881,13 @@ ROWS: list[Row] = [
          "num_experts_per_tok": ints(1, "num_local_experts")},
         experts=("num_local_experts", "num_experts_per_tok"), renames=MIXTRAL_EXPERTS, droppable=DROPPABLE_2025,
         examples=10),
+    Row("minimax_m3_vl_text", ("MiniMaxM3VLForCausalLM", "MiniMaxM3VLTextModel"),  # indexer on sparse layers
+        {**MOE_2025, "head_dim": one_of(4, 8, 12), "num_local_experts": ints(1, 5),
+         "num_experts_per_tok": ints(1, "num_local_experts"), "dense_intermediate_size": ints(1, 16),
+         "shared_intermediate_size": ints(1, 16), "index_n_heads": ints(1, 3), "index_head_dim": one_of(4, 8),
+         "mlp_layer_types": Optional(list_of(one_of("dense", "sparse"), "num_hidden_layers")),
+         "layer_types": Optional(list_of(one_of("full_attention", "minimax_m3_sparse"), "num_hidden_layers"))},
+        experts=("num_local_experts", "num_experts_per_tok"), examples=10),
     Row("ministral", lm("Ministral"), {**DENSE_2025, "head_dim": one_of(4, 6, 8), "sliding_window": Optional(one_of(None, 16))},
         refusal_base={**HUNYUAN, "architectures": ["MinistralForCausalLM"]},
         refusals=(R({"head_dim": None}, "head_dim"),)),  # null: transformers cannot build it
