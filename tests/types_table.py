@@ -600,6 +600,11 @@ ROWS: list[Row] = [
         refusals=(R({"hidden_size": 64, "num_attention_heads": 4, "head_dim": 8}, "head_dim"),)),  # o_proj: hidden_size
     Row("hubert", ("HubertForCTC", "HubertModel", "HubertForSequenceClassification"),
         {**SPEECH_ENCODER, "feat_proj_layer_norm": Optional(flag), "conv_pos_batch_norm": Optional(flag)}, examples=16),
+    Row("hyperclovax", lm("HyperCLOVAX"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
+                                            "mlp_bias": Optional(flag), "use_post_norm": Optional(flag)},
+        refusal_base="hyperclovax-seed-think-14b",
+        refusals=(R({"num_attention_heads": 47}, "num_attention_heads", "does not divide"),
+                  R({"use_post_norm": "yes"}, "use_post_norm"))),
     Row("hunyuan_v1_dense", lm("HunYuanDenseV1"), {**DENSE_2025, "head_dim": one_of(4, 6, 8),
                                                     "attention_bias": Optional(flag)},
         refusal_base=HUNYUAN, refusals=(R({"head_dim": None}, "head_dim"),)),  # null: transformers cannot build it
@@ -641,6 +646,11 @@ ROWS: list[Row] = [
         refusal_base={**LLAMA, "architectures": ["IQuestCoderForCausalLM"]},
         refusals=(R({"clip_qkv": 8.0}, "clip_qkv", "refuses"), R({"use_sliding_window": True}, "use_sliding_window",
                                                                    "refuses"))),
+    Row("jais2", lm("Jais2"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag), "mlp_bias": Optional(flag),
+                                "hidden_act": Optional(one_of("relu2", "xielu", "prelu"))},
+        refusal_base="jais-2-8b-chat-s1-full-aramed",
+        refusals=(R({"num_attention_heads": 27}, "num_attention_heads", "does not divide"),
+                  R({"mlp_bias": 1.5}, "mlp_bias"))),
     Row("jamba", lm("Jamba"),
         {"num_key_value_heads": ints(1, 2), "num_attention_heads": times("num_key_value_heads", 1, 2, 3),
          "hidden_size": times("num_attention_heads", 2, 4, 6, 8, 10), "num_hidden_layers": ints(1, 12),
