@@ -34,6 +34,7 @@ FAMILY_MODULES: dict[str, str] = {
     "lfm2": "registry.plugins.lfm2",
     "griffin": "registry.plugins.griffin",
     "jetmoe": "registry.plugins.jetmoe",
+    "doge": "registry.plugins.doge",
     "zamba2": "registry.plugins.zamba2",
     "rwkv": "registry.plugins.rwkv",
     "encoder": "registry.plugins.encoder",

@@ -1,11 +1,12 @@
-"""Dense decoder model types of 2025-26 on the ``llama`` family, as rows of data.
+"""Decoder model types of 2025-26, as rows of data.
 
 jais2 (Jais 2: LayerNorms with shifts, a plain up/down MLP with biases, ReLU²) and hyperclovax
 (HyperCLOVA X SEED: Granite's decoder with ``post_norm1``/``post_norm2`` after each sublayer,
-the ``peri`` norm layout, when ``use_post_norm``): one :class:`registry.Row` each (config field ->
+the ``peri`` norm layout, when ``use_post_norm``) on the ``llama`` family, and doge (SmallDoge) on its own
+family (:mod:`registry.plugins.doge`): one :class:`registry.Row` each (config field ->
 hyper-parameter, transformers' defaults from :mod:`registry.plugins.generated_defaults`, the switches
-the type sets), and rules of a few lines where the logic is real. The family and its switches are
-in :mod:`registry.plugins.llama`.
+the type sets), and rules of a few lines where the logic is real. The llama family and its switches
+are in :mod:`registry.plugins.llama`.
 """
 
 from __future__ import annotations
@@ -42,10 +43,22 @@ def _post_norms(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["norm_layout"] = ("use_post_norm", "peri")
 
 
+def _no_learned_activation(model_type: str) -> Rule:
+    """Rule factory: refuse an activation with learned scalars (xielu, prelu), which the family does not hold."""
+
+    def rule(cfg: ConfigReader, cls: str, params: Params) -> None:
+        if cfg.raw("hidden_act", DEFAULTS[model_type]["hidden_act"]) in ("xielu", "prelu"):
+            raise cfg.error("hidden_act", "an activation with learned scalars (xielu, prelu) is not supported for "
+                            f"{model_type}: registry cannot count its parameters")  # fmt: skip
+
+    rule.__doc__ = f"Rule ({model_type}): hidden_act may not be xielu or prelu (learned scalars)."
+    return rule
+
+
 def _row(name: str, prefix: str, reads: dict, shape_free: frozenset, *rules: Rule, fixed: dict | None = None,
-         description: str = "") -> Row:  # fmt: skip
+         description: str = "", family: str = "llama") -> Row:  # fmt: skip
     return Row(
-        name, "llama", causal_classes(prefix), reads={**DECODER_READS, **reads},
+        name, family, causal_classes(prefix), reads={**DECODER_READS, **reads},
         defaults={"head_dim": None, **DEFAULTS[name]}, fixed=fixed or {}, rules=(*DECODER_RULES, *rules),
         shape_free=shape_free, description=description or f"{prefix} (transformers' {name})",
     )  # fmt: skip
@@ -60,11 +73,17 @@ ROWS = (
     _row("hyperclovax", "HyperCLOVAX", {**_GQA, **ATTENTION_BIAS_READS, "mlp_bias": "mlp_bias"},
          frozenset(DECODER_SHAPE_FREE) | _MULTIPLIERS, heads_divide_width, _post_norms,
          description="HyperCLOVA X SEED (transformers' hyperclovax: Granite with peri-layer post-norms)"),
+    _row("doge", "Doge", {**_GQA, "qkv_bias": "attention_bias", "mlp_bias": "mlp_bias", "sliding_window": "sliding_window?",
+                          "moe": "is_moe", "n_experts": "num_experts", "top_k": "num_experts_per_tok"},
+         frozenset(("hidden_act", "rms_norm_eps", "attention_dropout", "hidden_dropout", "keep_window_size",
+                    "norm_topk_prob", "output_router_logits", "router_aux_loss_coef", *ROTARY)),
+         _no_learned_activation("doge"), family="doge",
+         description="Doge (transformers' doge: dynamic-mask attention, optional product-key CDMoE)"),
 )
 
 
 @hookimpl
 def register_model_types(register):
-    """Map jais2 and hyperclovax (see the module's docstring)."""
+    """Map jais2, hyperclovax and doge (see the module's docstring)."""
     for row in ROWS:
         register(row)
