@@ -22,6 +22,7 @@ FAMILY_MODULES: dict[str, str] = {
     "gemma4-vision": "registry.plugins.gemma4_vision",
     "gemma4-embedder": "registry.plugins.gemma4_vision",
     "gemma4-audio": "registry.plugins.gemma4_audio",
+    "gemma4-assistant": "registry.plugins.gemma4_assistant",
     "longcat-flash": "registry.plugins.longcat",
     "dbrx": "registry.plugins.dbrx",
     "arctic": "registry.plugins.arctic",

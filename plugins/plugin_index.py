@@ -81,6 +81,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'gemma3n_text': 'registry.plugins.gemma3n_types',
     'gemma3n_vision': 'registry.plugins.gemma3n_types',
     'gemma4': 'registry.plugins.gemma4_types',
+    'gemma4_assistant': 'registry.plugins.types_dense_2026b',
     'gemma4_audio': 'registry.plugins.gemma4_types',
     'gemma4_text': 'registry.plugins.types_2026_flagships',
     'gemma4_vision': 'registry.plugins.gemma4_types',

@@ -3,7 +3,8 @@
 jais2 (Jais 2: LayerNorms with shifts, a plain up/down MLP with biases, ReLU²) and hyperclovax
 (HyperCLOVA X SEED: Granite's decoder with ``post_norm1``/``post_norm2`` after each sublayer,
 the ``peri`` norm layout, when ``use_post_norm``) on the ``llama`` family, and doge (SmallDoge) on its own
-family (:mod:`registry.plugins.doge`): one :class:`registry.Row` each (config field ->
+family (:mod:`registry.plugins.doge`), and the composite gemma4_assistant (Gemma 4's drafter: a kv-shared
+``gemma4_text`` and the ``gemma4-assistant`` projections of :mod:`registry.plugins.gemma4_assistant`): one :class:`registry.Row` each (config field ->
 hyper-parameter, transformers' defaults from :mod:`registry.plugins.generated_defaults`, the switches
 the type sets), and rules of a few lines where the logic is real. The llama family and its switches
 are in :mod:`registry.plugins.llama`.
@@ -11,11 +12,12 @@ are in :mod:`registry.plugins.llama`.
 
 from __future__ import annotations
 
-from registry import ConfigReader, Params, Row, Rule, hookimpl
+from registry import Composite, ConfigReader, Params, Row, Rule, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import (
     ATTENTION_BIAS_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROTARY, causal_classes, heads_divide_width,
 )  # fmt: skip
+from registry.plugins.vlm_types import tie
 
 #: The attention and MLP widths these rows read (``head_dim`` null or missing: hidden_size // heads).
 _GQA = {"d_ff": "intermediate_size", "n_kv_heads": "num_key_value_heads?", "head_dim": "head_dim"}
@@ -64,6 +66,51 @@ def _row(name: str, prefix: str, reads: dict, shape_free: frozenset, *rules: Rul
     )  # fmt: skip
 
 
+def _assistant_text(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule (Gemma 4 assistant): its language model reuses the target's caches in every layer (a null or zero
+    ``num_kv_shared_layers`` means all of them) and has no per-layer inputs, experts or double-wide MLPs, as
+    ``Gemma4AssistantConfig.validate_architecture`` demands."""
+    text = parts["text"]
+    n_layers = text["n_layers"][1]
+    key, shared = text["kv_shared_layers"]
+    if not shared:
+        text["kv_shared_layers"] = (key, n_layers)
+    elif shared != n_layers:
+        raise cfg.error(key, f"must equal num_hidden_layers ({n_layers}): every layer of a Gemma 4 assistant reuses the "
+                        "target model's cache")  # fmt: skip
+    for name, what in (("per_layer_dim", "0"), ("per_layer_vocab", "0"), ("double_wide", "false")):
+        key, value = text[name]
+        if value:
+            raise cfg.error(key, f"must be {what} in a Gemma 4 assistant (transformers refuses the config)")
+    key, _ = text["per_layer_vocab"]
+    text["per_layer_vocab"] = (key, None)  # no per-layer inputs: the family's default, unused (transformers takes 0)
+    if text.get("n_experts", ("", None))[1] is not None:
+        raise cfg.error("text_config.enable_moe_block", "must be false in a Gemma 4 assistant (transformers refuses the config)")
+
+
+def _assistant_projections(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """The ``gemma4-assistant`` part: the projections to and from ``backbone_hidden_size``, and the centroid head
+    when ``use_ordered_embeddings``."""
+    defaults = DEFAULTS["gemma4_assistant"]
+    centroids = cfg.int("num_centroids", defaults["num_centroids"], minimum=1)
+    ordered = cfg.bool("use_ordered_embeddings", defaults["use_ordered_embeddings"])
+    return {"d_model": ("text_config.hidden_size", parts["text"]["d_model"][1]),
+            "backbone_d_model": ("backbone_hidden_size", cfg.int("backbone_hidden_size", defaults["backbone_hidden_size"])),
+            "centroids": ("num_centroids", centroids if ordered else None)}  # fmt: skip
+
+
+#: Gemma 4's assistant (drafter): its gemma4_text language model, tied head, and projections.
+GEMMA4_ASSISTANT = Composite(
+    "gemma4_assistant", "composite", ("Gemma4AssistantForCausalLM",), (
+        Tower("text", config="text_config", model_type="gemma4_text"),
+        Tower("assistant", family="gemma4-assistant", params=_assistant_projections),
+    ), rules=(tie(), _assistant_text), shape_free=frozenset((
+        "centroid_intermediate_top_k",
+        # the target model's special tokens, which the published files carry (no fields of Gemma4AssistantConfig)
+        "audio_token_id", "boa_token_id", "boi_token_id", "eoa_token_id", "eoi_token_id", "image_token_id")),
+    description="Gemma 4 assistant (drafter): a kv-shared gemma4_text, projections to and from the target's width",
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
 ROWS = (
     _row("jais2", "Jais2", {**_GQA, **ATTENTION_BIAS_READS, "mlp_bias": "mlp_bias"}, _LAYER_NORM,
@@ -84,6 +131,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map jais2, hyperclovax and doge (see the module's docstring)."""
-    for row in ROWS:
+    """Map jais2, hyperclovax, doge and gemma4_assistant (see the module's docstring)."""
+    for row in (*ROWS, GEMMA4_ASSISTANT):
         register(row)

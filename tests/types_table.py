@@ -487,6 +487,21 @@ ROWS: list[Row] = [
                       "vocab_size": 30, "vocab_size_per_layer_input": 30, "hidden_size_per_layer_input": 4,
                       "laurel_rank": 2, "num_kv_shared_layers": 2}, droppable=("tie_word_embeddings", "layer_types"),
         examples=16),
+    Row("gemma4_assistant", ("Gemma4AssistantForCausalLM",),  # a kv-shared gemma4_text, projections, centroid head
+        {"text_config": table(
+            num_key_value_heads=ints(1, 2), num_attention_heads=times("num_key_value_heads", 1, 2),
+            hidden_size=times("num_attention_heads", 4, 8), num_hidden_layers=ints(1, 4), vocab_size=ints(8, 100),
+            pad_token_id=just(0), intermediate_size=ints(1, 32), head_dim=one_of(4, 8), global_head_dim=Optional(one_of(4, 8)),
+            attention_k_eq_v=flag, attention_bias=Optional(flag), sliding_window=Optional(ints(1, 16)),
+            num_kv_shared_layers=Optional(same_as("num_hidden_layers")), hidden_size_per_layer_input=just(0), vocab_size_per_layer_input=just(0),
+            layer_types=maybe(list_of(one_of("sliding_attention", "full_attention"), "num_hidden_layers"))),
+         "backbone_hidden_size": ints(1, 16), "use_ordered_embeddings": flag, "num_centroids": ints(1, 8),
+         "tie_word_embeddings": Optional(flag)},
+        refusal_base="gemma-4-e2b-it-assistant",
+        refusals=(R({"text_config.num_kv_shared_layers": 2}, "text_config.num_kv_shared_layers", "must equal"),
+                  R({"text_config.hidden_size_per_layer_input": 4}, "text_config.hidden_size_per_layer_input", "must be 0"),
+                  R({"text_config.enable_moe_block": True, "text_config.num_experts": 2, "text_config.top_k_experts": 1,
+                     "text_config.moe_intermediate_size": 4}, "text_config.enable_moe_block", "must be false"))),
     Row("gemma4_text", ("Gemma4ForCausalLM", "Gemma4TextModel"),  # global layers of their own width, keys as values, shared caches, experts
         {"num_key_value_heads": ints(1, 2), "num_attention_heads": times("num_key_value_heads", 1, 2),
          "hidden_size": times("num_attention_heads", 4, 8), "num_hidden_layers": ints(1, 5), "vocab_size": ints(8, 100),
