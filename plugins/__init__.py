@@ -36,6 +36,7 @@ FAMILY_MODULES: dict[str, str] = {
     "griffin": "registry.plugins.griffin",
     "jetmoe": "registry.plugins.jetmoe",
     "doge": "registry.plugins.doge",
+    "blt": "registry.plugins.blt",
     "zamba2": "registry.plugins.zamba2",
     "rwkv": "registry.plugins.rwkv",
     "encoder": "registry.plugins.encoder",

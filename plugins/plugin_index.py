@@ -29,6 +29,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'blenderbot': 'registry.plugins.types_seq2seq_more',
     'blenderbot-small': 'registry.plugins.types_seq2seq_more',
     'bloom': 'registry.plugins.gpt_style_model_types',
+    'blt': 'registry.plugins.types_dense_2026b',
     'camembert': 'registry.plugins.encoder_types',
     'chinese_clip': 'registry.plugins.types_vision_2026',
     'chinese_clip_text_model': 'registry.plugins.types_vision_2026',

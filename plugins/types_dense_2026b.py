@@ -3,7 +3,8 @@
 jais2 (Jais 2: LayerNorms with shifts, a plain up/down MLP with biases, ReLU²) and hyperclovax
 (HyperCLOVA X SEED: Granite's decoder with ``post_norm1``/``post_norm2`` after each sublayer,
 the ``peri`` norm layout, when ``use_post_norm``) on the ``llama`` family, and doge (SmallDoge) on its own
-family (:mod:`registry.plugins.doge`), and the composite gemma4_assistant (Gemma 4's drafter: a kv-shared
+family (:mod:`registry.plugins.doge`), blt (the Byte Latent Transformer, its four sub-configs read as one row's
+dotted fields; :mod:`registry.plugins.blt`), and the composite gemma4_assistant (Gemma 4's drafter: a kv-shared
 ``gemma4_text`` and the ``gemma4-assistant`` projections of :mod:`registry.plugins.gemma4_assistant`): one :class:`registry.Row` each (config field ->
 hyper-parameter, transformers' defaults from :mod:`registry.plugins.generated_defaults`, the switches
 the type sets), and rules of a few lines where the logic is real. The llama family and its switches
@@ -99,6 +100,65 @@ def _assistant_projections(cfg: ConfigReader, parts: dict[str, Params]) -> Param
             "centroids": ("num_centroids", centroids if ordered else None)}  # fmt: skip
 
 
+def _blt(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (BLT): the hash embedding's tables (hash functions × byte-group sizes; no sizes given: six), the
+    encoder's SwiGLU width when null (``int(8 × hidden_size / 3)``, as BltLocalEncoderConfig derives it), the LM
+    head unless the bare BltModel, and no activation with learned scalars (which the family does not hold)."""
+    sizes = cfg.raw("encoder_hash_byte_group_size", None)
+    if sizes is None:
+        sizes = [3, 4, 5, 6, 7, 8]  # BltConfig.__post_init__
+    if not isinstance(sizes, list) or not sizes:
+        raise cfg.error("encoder_hash_byte_group_size", "must be a non-empty list of byte-group sizes")
+    functions = cfg.int("encoder_hash_byte_group_nb_functions", DEFAULTS["blt"]["encoder_hash_byte_group_nb_functions"],
+                        minimum=1)  # fmt: skip
+    params["hash_tables"] = ("encoder_hash_byte_group_size", functions * len(sizes))
+    key, width = params["enc_d_ff"]
+    if width is None:
+        params["enc_d_ff"] = (key, int(8 * params["enc_d_model"][1] / 3))
+    params["lm_head"] = ("architectures", cls != "BltModel")
+    for part in ("encoder_config", "global_config", "decoder_config"):
+        sub = cfg.raw(part, None)
+        act = sub.get("hidden_act", "silu") if isinstance(sub, dict) else "silu"
+        if act in ("xielu", "prelu"):
+            raise cfg.error(f"{part}.hidden_act", "an activation with learned scalars (xielu, prelu) is not supported "
+                            "for blt: registry cannot count its parameters")  # fmt: skip
+
+
+def _stack(prefix: str, config: str, nullable_ff: bool = False) -> dict[str, str]:
+    """The reads of one BLT stack (``prefix``: the family's, ``config``: the sub-config)."""
+    return {f"{prefix}_d_model": f"{config}.hidden_size", f"{prefix}_n_heads": f"{config}.num_attention_heads",
+            f"{prefix}_n_kv_heads": f"{config}.num_key_value_heads?", f"{prefix}_n_layers": f"{config}.num_hidden_layers",
+            f"{prefix}_d_ff": f"{config}.intermediate_size" + ("?" if nullable_ff else "")}  # fmt: skip
+
+
+#: The sub-configs' fields that change no shape (the top level's local_attention_window_len sets the encoder's window;
+#: its hidden_size_global is not used by the encoder).
+_BLT_SUB_SHAPE_FREE = frozenset(
+    f"{config}.{name}" for config in ("encoder_config", "global_config", "decoder_config", "patcher_config")
+    for name in ("rms_norm_eps", "dropout", "max_position_embeddings", "rope_parameters", "rope_theta", "rope_scaling",
+                 "initializer_range", "tie_word_embeddings", "hidden_act", "pad_token_id", "bos_token_id", "eos_token_id",
+                 "sliding_window", "hidden_size_global", "vocab_size")
+    if (config, name) not in {("decoder_config", "hidden_size_global"), ("patcher_config", "sliding_window"),
+                              ("patcher_config", "vocab_size"), ("encoder_config", "vocab_size")}
+)  # fmt: skip
+
+#: The Byte Latent Transformer: four sub-configs read as one row (dotted fields).
+BLT = Row(
+    "blt", "blt", ("BltForCausalLM", "BltModel"),
+    reads={"vocab_size": "vocab_size", "tie_word_embeddings": "tie_word_embeddings", "cross_k": "cross_attn_k",
+           **_stack("enc", "encoder_config", nullable_ff=True), "enc_vocab": "encoder_config.vocab_size",
+           "enc_cross_all": "encoder_config.cross_attn_all_layers", "enc_cross_k": "encoder_config.cross_attn_k",
+           "enc_window": "local_attention_window_len?", **_stack("glob", "global_config"), **_stack("dec", "decoder_config"),
+           "dec_cross_all": "decoder_config.cross_attn_all_layers", "dec_cross_k": "decoder_config.cross_attn_k",
+           "dec_global_d_model": "decoder_config.hidden_size_global", "hash_vocab": "encoder_hash_byte_group_vocab",
+           "patcher": "patch_in_forward", **_stack("pat", "patcher_config"), "pat_vocab": "patcher_config.vocab_size",
+           "pat_window": "patcher_config.sliding_window?"},
+    defaults=DEFAULTS["blt"], rules=(_blt,),
+    shape_free=_BLT_SUB_SHAPE_FREE | {"max_position_embeddings", "patch_size", "patching_mode", "patching_threshold",
+                                      "patching_batch_size", "max_patch_length", "rope_parameters", "decoder_config.vocab_size"},
+    description="Byte Latent Transformer (transformers' blt: byte encoder and decoder, global patch transformer, patcher)",
+)  # fmt: skip
+
 #: Gemma 4's assistant (drafter): its gemma4_text language model, tied head, and projections.
 GEMMA4_ASSISTANT = Composite(
     "gemma4_assistant", "composite", ("Gemma4AssistantForCausalLM",), (
@@ -131,6 +191,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map jais2, hyperclovax, doge and gemma4_assistant (see the module's docstring)."""
-    for row in (*ROWS, GEMMA4_ASSISTANT):
+    """Map jais2, hyperclovax, doge, blt and gemma4_assistant (see the module's docstring)."""
+    for row in (*ROWS, BLT, GEMMA4_ASSISTANT):
         register(row)
