@@ -24,7 +24,8 @@ token embedding or not. Independent switches cover the variations of the Llama l
   ``sub_norms``: BitNet's ``attn_sub_norm`` and ``ffn_sub_norm``; ``diff_lambdas``: DiffLlama's
   ``self_attn.lambda_q1/k1/q2/k2`` (head_dim each); ``norm_params`` false: norms
   without weights (OLMo-1); layouts ``glm4`` (GLM-4's four norms a layer), ``pre_ffn``
-  (VaultGemma) and ``apertus`` (``attention_layernorm``, ``feedforward_layernorm``);
+  (VaultGemma), ``apertus`` (``attention_layernorm``, ``feedforward_layernorm``) and ``peri``
+  (``pre``'s and ``post_norm1``/``post_norm2`` on each sublayer's output: HyperCLOVA X);
   ``v_head_dim``: value heads narrower than query/key heads, and ``sliding_kv_heads``: more
   key/value heads on the sliding-window layers (MiMo-V2-Flash).
 
@@ -98,6 +99,7 @@ NORM_LAYOUTS: dict[str, tuple[str, ...]] = {
     "pre_ffn": ("input_layernorm", "pre_feedforward_layernorm"),
     "apertus": ("attention_layernorm", "feedforward_layernorm"),
     "afmoe": ("input_layernorm", "post_attention_layernorm", "pre_mlp_layernorm", "post_mlp_layernorm"),
+    "peri": ("input_layernorm", "post_attention_layernorm", "post_norm1", "post_norm2"),
 }  # fmt: skip
 
 #: The learned scalars of an activation with parameters (transformers' ``ACT2FN``), by ``act_params``.

@@ -23,10 +23,11 @@ class LlamaParams(GQAParams, SlidingWindowParams):
     mlp_bias: bool = Field(False, description="biases on the feed-forward projections (mlp_bias)")
     norm: NormKind = Field("rms_norm", description="kind of every norm: rms_norm, or layer_norm (Cohere, StableLM, PhiMoE)")
     norm_bias: bool = Field(False, description="a shift on layer_norm norms (StableLM, PhiMoE; not Cohere)")
-    norm_layout: Literal["pre", "sandwich", "post", "parallel", "glm4", "pre_ffn", "apertus", "afmoe"] = Field(
+    norm_layout: Literal["pre", "sandwich", "post", "parallel", "glm4", "pre_ffn", "apertus", "afmoe", "peri"] = Field(
         "pre", description="norms per layer: pre (Llama), sandwich (Gemma-2/3), post (OLMo-2), parallel (one shared), "
         "glm4 (pre and post of each sublayer), pre_ffn (VaultGemma), apertus (attention_/feedforward_layernorm), "
-        "afmoe (input_/post_attention_/pre_mlp_/post_mlp_layernorm)",
+        "afmoe (input_/post_attention_/pre_mlp_/post_mlp_layernorm), peri (pre, and post_norm1/post_norm2 after "
+        "each sublayer: HyperCLOVA X)",
     )  # fmt: skip
     norm_params: bool = Field(True, description="the norms learn a scale; false: none does (OLMo-1's LayerNorm)")
     qk_norm: Literal["head", "full", "per_head", "per_head_modules"] | None = Field(

@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 
 import pytest
+from huggingface_hub.errors import StrictDataclassError
 
 import registry
 from registry.cli import main
@@ -109,10 +110,17 @@ def _fields_read(model_type: str, data: dict) -> set[str]:
 
 @pytest.mark.parametrize("model_type", IN_TRANSFORMERS)
 def test_every_field_of_the_configuration_class_is_classified(model_type):
-    """Reference: the keys of transformers' ``<Type>Config().to_dict()``: each is read for a shape
-    by the mapping (on the defaults or on a published config), or declared to change no shape."""
+    """Reference: the keys of transformers' ``<Type>Config().to_dict()`` (where transformers refuses its own
+    defaults, as Gemma4AssistantConfig's default text config, those of its configuration of a published config):
+    each is read for a shape by the mapping (on the defaults or on a published config), or declared to change no shape."""
     transformers = quiet_transformers()
-    defaults = transformers.CONFIG_MAPPING[model_type]().to_dict()
+    try:
+        defaults = transformers.CONFIG_MAPPING[model_type]().to_dict()
+    except StrictDataclassError:
+        published = [_data(f) for f in FOLDERS if _data(f).get("model_type") == model_type]
+        if not published:
+            raise
+        defaults = _transformers_config(published[0]).to_dict()
     mapping = load_model_types().get(model_type)
     read = _fields_read(model_type, {**defaults, "architectures": None})
     for folder in FOLDERS:
