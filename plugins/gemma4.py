@@ -49,7 +49,9 @@ class Gemma4Params(DecoderParams):
     sliding_window: PositiveInt = Field(512, description="tokens a sliding layer attends (no parameters)")
     kv_shared_layers: NonNegativeInt = Field(0, description="the last layers reuse earlier layers' caches (num_kv_shared_layers)")
     per_layer_dim: NonNegativeInt = Field(0, description="width of the per-layer inputs (hidden_size_per_layer_input; 0: none)")
-    per_layer_vocab: PositiveInt = Field(262144, description="rows of the per-layer embedding (vocab_size_per_layer_input)")
+    per_layer_vocab: NonNegativeInt = Field(
+        262144, description="rows of the per-layer embedding (vocab_size_per_layer_input; 0 only without per-layer inputs)"
+    )
     n_experts: PositiveInt | None = Field(None, description="routed experts beside the MLP (num_experts; none: no experts)")
     top_k: PositiveInt | None = Field(None, description="experts routed per token (top_k_experts)")
     expert_d_ff: PositiveInt | None = Field(None, description="width of an expert (moe_intermediate_size)")
@@ -58,6 +60,8 @@ class Gemma4Params(DecoderParams):
     def _check(self) -> Gemma4Params:
         if len(self.layer_types) != self.n_layers:
             raise FieldError("layer_types", f"lists {len(self.layer_types)} layers, n_layers is {self.n_layers}")
+        if self.per_layer_dim and not self.per_layer_vocab:
+            raise FieldError("per_layer_vocab", "must be at least 1 with per-layer inputs (per_layer_dim > 0)")
         if self.kv_shared_layers > self.n_layers:
             raise FieldError("kv_shared_layers", f"exceeds n_layers ({self.n_layers})")
         first = self.n_layers - self.kv_shared_layers

@@ -157,16 +157,71 @@ MISTRAL4 = Row(
 )  # fmt: skip
 
 _GEMMA4_KINDS = {"sliding_attention": "sliding", "full_attention": "full"}
+#: The per-layer overrides of a Gemma 4 layer that registry reads; the others it lets pass hold no parameters.
+_GEMMA4_OVERRIDES = ("head_dim", "num_key_value_heads")
+_GEMMA4_SHAPE_FREE_OVERRIDES = ("rope_parameters", "sliding_window")
+
+
+def _gemma4_per_layer(cfg: ConfigReader, params: Params) -> None:
+    """Rule (Gemma 4): ``per_layer_config``, layer index -> overrides. ``Gemma4TextConfig`` builds it from
+    ``global_head_dim`` and ``num_global_key_value_heads`` (which it then drops) and ``to_dict`` writes it, so a config
+    saved by transformers 5.25 gives the full layers' head width here only. The full layers must agree (registry
+    models one width for them), the sliding layers keep ``head_dim`` and ``num_key_value_heads``, and a
+    ``global_head_dim`` also given must agree, since transformers ignores it beside ``per_layer_config``."""
+    table = cfg.raw("per_layer_config")
+    if not isinstance(table, dict):
+        raise cfg.error("per_layer_config", "must be an object of layer index -> overrides")
+    kinds = params["layer_types"][1]
+    base = {"head_dim": params["head_dim"][1], "num_key_value_heads": params["n_kv_heads"][1]}
+    full: set[tuple[int, int]] = set()
+    for i, kind in enumerate(kinds):
+        found = [k for k in table if isinstance(k, str) and k.isdigit() and int(k) == i]
+        if len(found) > 1:
+            raise cfg.error(f"per_layer_config.{found[1]}", f"layer {i} is given twice ({found[0]} and {found[1]})")
+        overrides = table[found[0]] if found else {}
+        where = f"per_layer_config.{found[0]}" if found else "per_layer_config"
+        if not isinstance(overrides, dict):
+            raise cfg.error(where, "must be an object of field -> value")
+        for key, value in overrides.items():
+            if key not in _GEMMA4_OVERRIDES + _GEMMA4_SHAPE_FREE_OVERRIDES:
+                raise cfg.error(f"{where}.{key}", f"a per-layer {key} is not modelled (registry reads "
+                                                  f"{' and '.join(_GEMMA4_OVERRIDES)})")  # fmt: skip
+            if key in _GEMMA4_OVERRIDES and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise cfg.error(f"{where}.{key}", f"must be a positive whole number, not {value!r}")
+        shape = tuple(overrides.get(k, base[k]) for k in _GEMMA4_OVERRIDES)
+        if kind == "full":
+            full.add(shape)
+        elif shape != tuple(base.values()):
+            raise cfg.error(where, f"overrides sliding layer {i}'s head_dim or num_key_value_heads, which registry "
+                                   "does not model (only the full layers have widths of their own)")  # fmt: skip
+    unknown = [k for k in table if not (isinstance(k, str) and k.isdigit() and int(k) < len(kinds))]
+    if unknown:
+        raise cfg.error(f"per_layer_config.{unknown[0]}", f"is not a layer index below num_hidden_layers ({len(kinds)})")
+    if len(full) > 1:
+        raise cfg.error("per_layer_config", f"the full layers have different widths {sorted(full)}; registry models "
+                                            "one head_dim and num_key_value_heads for them")  # fmt: skip
+    (head_dim, kv_heads), = full or {tuple(base.values())}
+    given = cfg.raw("global_head_dim", None)
+    if given is not None and given != head_dim:
+        raise cfg.error("global_head_dim", f"is {given!r}, but per_layer_config gives the full layers head_dim "
+                                           f"{head_dim} (transformers reads per_layer_config)")  # fmt: skip
+    given = cfg.raw("num_global_key_value_heads", None)
+    if given is not None and params["k_eq_v"][1] and given != kv_heads:
+        raise cfg.error("num_global_key_value_heads", f"is {given!r}, but per_layer_config gives the full layers "
+                                                      f"num_key_value_heads {kv_heads} (transformers reads per_layer_config)")  # fmt: skip
+    params["global_head_dim"] = ("per_layer_config", head_dim)
+    if kv_heads != base["num_key_value_heads"] and not params["k_eq_v"][1]:
+        raise cfg.error("per_layer_config", "gives the full layers num_key_value_heads of their own without "
+                                            "attention_k_eq_v, which registry does not model")  # fmt: skip
+    params["n_global_kv_heads"] = ("per_layer_config", kv_heads)
 
 
 def _gemma4_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (Gemma 4): each layer's attention as Gemma4TextConfig derives it (``layer_types``, else every sixth
     layer full, the last layer full whatever the list says); the experts only with ``enable_moe_block``; a
-    config's own ``per_layer_config`` (per-layer head widths) is not read, so it is refused."""
+    config's ``per_layer_config`` (what transformers 5.25 writes in place of ``global_head_dim``) as
+    :func:`_gemma4_per_layer` reads it."""
     n = params["n_layers"][1]
-    if cfg.raw("per_layer_config", None) is not None:
-        raise cfg.error("per_layer_config", "per-layer overrides are not mapped: leave them to global_head_dim and "
-                                            "num_global_key_value_heads")  # fmt: skip
     kinds = cfg.raw("layer_types", None)
     if kinds is None:
         kinds = ["sliding_attention" if (i + 1) % 6 else "full_attention" for i in range(n)]
@@ -175,6 +230,8 @@ def _gemma4_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
     if len(kinds) != n:
         raise cfg.error("layer_types", f"lists {len(kinds)} layers, num_hidden_layers is {n}")
     params["layer_types"] = ("layer_types", [_GEMMA4_KINDS[k] for k in kinds[:-1]] + ["full"])
+    if cfg.raw("per_layer_config", None) is not None:
+        _gemma4_per_layer(cfg, params)
     if not cfg.bool("enable_moe_block", False):
         for key in ("n_experts", "top_k", "expert_d_ff"):
             params[key] = ("enable_moe_block", None)

@@ -83,8 +83,6 @@ def _assistant_text(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> No
         key, value = text[name]
         if value:
             raise cfg.error(key, f"must be {what} in a Gemma 4 assistant (transformers refuses the config)")
-    key, _ = text["per_layer_vocab"]
-    text["per_layer_vocab"] = (key, None)  # no per-layer inputs: the family's default, unused (transformers takes 0)
     if text.get("n_experts", ("", None))[1] is not None:
         raise cfg.error("text_config.enable_moe_block", "must be false in a Gemma 4 assistant (transformers refuses the config)")
 

@@ -153,3 +153,83 @@ def test_refusals(change, field, words, tmp_path, capsys):
     assert main(["count", str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and field in err and words in err, err
+
+
+def test_text_model_without_per_layer_inputs_takes_a_zero_per_layer_vocabulary(tmp_path, capsys):
+    """Reference: transformers 5.25's ``Gemma4ForCausalLM`` on the meta device builds a config with
+    ``vocab_size_per_layer_input: 0`` when ``hidden_size_per_layer_input`` is 0 (no per-layer table; Gemma 4's
+    assistants publish such configs), and fails on it with per-layer inputs: registry counts the first, refuses the
+    second in one line."""
+    transformers = quiet_transformers()
+    fields = dict(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                  num_key_value_heads=1, head_dim=16, global_head_dim=16, vocab_size_per_layer_input=0,
+                  layer_types=["sliding_attention", "full_attention"])  # fmt: skip
+    config = transformers.Gemma4TextConfig(**fields, hidden_size_per_layer_input=0)
+    config.architectures = ["Gemma4ForCausalLM"]
+    names = {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config.to_dict()))
+    (model,) = registry.load(path)
+    assert ours(model) == names
+    with pytest.raises(IndexError):
+        meta_model(transformers.Gemma4TextConfig(**fields, hidden_size_per_layer_input=8, architectures=["Gemma4ForCausalLM"]))
+    path.write_text(json.dumps({**config.to_dict(), "hidden_size_per_layer_input": 8}))
+    assert main(["count", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "vocab_size_per_layer_input" in err, err
+
+
+@pytest.mark.parametrize("folder", [f for f in FOLDERS if f in ("gemma-4-e2b-it", "gemma-4-31b-it")])
+def test_a_config_transformers_saved_counts_as_it_builds(folder, tmp_path):
+    """Reference: ``Gemma4Config(**published).to_dict()`` (what ``save_pretrained`` writes under transformers 5.25:
+    the full layers' widths move from ``global_head_dim`` / ``num_global_key_value_heads`` into
+    ``per_layer_config``), built by transformers on the meta device; it also equals the published file's count."""
+    data = json.loads((CONFIGS / folder / "config.json").read_text())
+    saved = quiet_transformers().Gemma4Config(**data).to_dict()
+    assert "per_layer_config" in saved["text_config"] and "global_head_dim" not in saved["text_config"]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(saved))
+    (model,) = registry.load(path)
+    reference = Reference(saved)
+    assert ours(model) == reference.names
+    (published,) = registry.load(CONFIGS / folder / "config.json")
+    assert registry.count(model).total_params == registry.count(published).total_params == reference.total
+
+
+def _saved_text(**fields) -> dict:
+    """A small Gemma4TextConfig as transformers 5.25 saves it: global widths written as ``per_layer_config``."""
+    config = quiet_transformers().Gemma4TextConfig(
+        vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=4, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=8, global_head_dim=16, num_global_key_value_heads=1, attention_k_eq_v=True,
+        hidden_size_per_layer_input=0, layer_types=["sliding_attention", "full_attention"] * 2, **fields)  # fmt: skip
+    return {**config.to_dict(), "architectures": ["Gemma4ForCausalLM"]}
+
+
+def test_per_layer_config_of_a_saved_text_model(tmp_path):
+    """Reference: transformers' ``Gemma4ForCausalLM`` of the saved small config, on the meta device."""
+    data = _saved_text()
+    assert data["per_layer_config"] == {"1": {"head_dim": 16, "num_key_value_heads": 1},
+                                        "3": {"head_dim": 16, "num_key_value_heads": 1}}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    (model,) = registry.load(path)
+    config = quiet_transformers().Gemma4TextConfig(**data)
+    config.architectures = data["architectures"]
+    assert ours(model) == {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
+
+
+@pytest.mark.parametrize("change, field, words", [
+    ({"per_layer_config": {"0": {"head_dim": 4}}}, "per_layer_config.0", "sliding layer 0"),
+    ({"per_layer_config": {"1": {"head_dim": 16}, "3": {"head_dim": 32}}}, "per_layer_config", "different widths"),
+    ({"per_layer_config": {"1": {"intermediate_size": 8}}}, "per_layer_config.1.intermediate_size", "not modelled"),
+    ({"per_layer_config": {"7": {"head_dim": 16}}}, "per_layer_config.7", "below num_hidden_layers"),
+    ({"per_layer_config": {"1": {"head_dim": "16"}}}, "per_layer_config.1.head_dim", "positive whole number"),
+    ({"per_layer_config": [16]}, "per_layer_config", "object"),
+    ({"global_head_dim": 32}, "global_head_dim", "transformers reads per_layer_config"),
+])  # fmt: skip
+def test_per_layer_config_refusals(change, field, words, tmp_path, capsys):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**_saved_text(), **change}))
+    assert main(["count", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and field in err and words in err, err
