@@ -41,6 +41,7 @@ FAMILY_MODULES: dict[str, str] = {
     "whisper": "registry.plugins.whisper",
     "speech-encoder": "registry.plugins.speech_encoder",
     "parakeet": "registry.plugins.parakeet",
+    "cohere-asr": "registry.plugins.cohere_asr",
     "moonshine": "registry.plugins.moonshine",
     "vision": "registry.plugins.vision",
     "dual-encoder": "registry.plugins.dual_encoder",

@@ -1,0 +1,92 @@
+"""Speech model types of 2026's fourth wave, as rows of data: lasr_ctc and cohere_asr.
+
+As transformers 5.25 builds them:
+
+* ``lasr_ctc`` (``modeling_lasr.py``: ``LasrForCTC``; Google's MedASR): the ``parakeet`` family
+  (:mod:`registry.plugins.parakeet`) with LASR's switches (rotary positions, LayerNorms without a shift, the
+  dense/Conv1d subsampler, ``out_norm``), read from ``encoder_config``, under the CTC head. ``LasrEncoderConfig``'s
+  ``__post_init__`` sets ``num_key_value_heads`` to ``num_attention_heads`` whatever the file says, so that field
+  changes no shape; a ``head_dim`` in the file (no declared field, but ``LasrEncoderAttention`` would take it) is
+  refused unless it is ``hidden_size / num_attention_heads``;
+* ``cohere_asr`` (``modeling_cohere_asr.py``: ``CohereAsrForConditionalGeneration``; CohereLabs'
+  cohere-transcribe-03-2026): the ``cohere-asr`` family (:mod:`registry.plugins.cohere_asr`), the Parakeet encoder
+  read from ``encoder_config`` and the decoder from the top level. ``CohereAsrConfig`` fills an absent encoder field
+  from its own ``init_kwargs`` (not a configuration class's defaults the generator reads), so every encoder field
+  that sets a shape is required here. The NeMo fields the published files keep beside transformers' (``encoder``,
+  ``head``, ``preprocessor``, ``decoding``, ...) change no shape.
+"""
+
+from __future__ import annotations
+
+from registry import ConfigReader, Params, Row, hookimpl
+from registry.plugins.generated_defaults import DEFAULTS
+
+#: The parakeet family's hyper-parameters and the encoder config's fields that feed them (LASR's and Cohere's).
+_ENCODER = {
+    "d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+    "d_ff": "intermediate_size", "attention_bias": "attention_bias", "convolution_bias": "convolution_bias",
+    "conv_kernel": "conv_kernel_size", "num_mel_bins": "num_mel_bins", "subsampling_channels": "subsampling_conv_channels",
+    "subsampling_kernel": "subsampling_conv_kernel_size", "subsampling_stride": "subsampling_conv_stride",
+}  # fmt: skip
+#: LASR's encoder fields that change no shape (``num_key_value_heads``: the module's docstring says why).
+_LASR_SHAPE_FREE = ("dropout", "dropout_positions", "layerdrop", "activation_dropout", "attention_dropout", "hidden_act",
+                    "max_position_embeddings", "initializer_range", "layer_norm_eps", "feed_forward_residual_weights",
+                    "conv_residual_weights", "batch_norm_momentum", "rope_parameters", "num_key_value_heads")  # fmt: skip
+#: Parakeet's encoder fields that change no shape (as parakeet_tdt's).
+_PARAKEET_SHAPE_FREE = ("dropout", "dropout_positions", "layerdrop", "activation_dropout", "attention_dropout",
+                        "hidden_act", "scale_input", "max_position_embeddings", "initializer_range")  # fmt: skip
+#: The NeMo training and decoding fields Cohere's published configs keep at the top level.
+_COHERE_NEMO = ("encoder", "head", "preprocessor", "decoding", "batch_size", "log_batch_stats", "log_prediction",
+                "max_audio_clip_s", "max_seq_len", "model_defaults", "multitask_metrics_cfg", "overlap_chunk_second",
+                "prompt_defaults", "prompt_format", "sample_rate", "supported_languages", "transf_decoder",
+                "transf_encoder", "use_loss_mask_for_prompt", "transformers.js_config")  # fmt: skip
+
+
+def _lasr_head_dim(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (lasr_ctc): an ``encoder_config.head_dim`` other than ``hidden_size / num_attention_heads`` is refused
+    (the family's heads are that wide)."""
+    head_dim = cfg.raw("encoder_config", {}).get("head_dim") if isinstance(cfg.raw("encoder_config"), dict) else None
+    width, heads = params["d_model"][1], params["n_heads"][1]
+    if head_dim is not None and (not isinstance(head_dim, int) or head_dim * heads != width):
+        raise cfg.error("encoder_config.head_dim", f"{head_dim}: registry builds LASR heads of hidden_size / "
+                                                   f"num_attention_heads ({width} / {heads})")  # fmt: skip
+
+
+#: Every row of this plugin (the module's docstring lists them).
+ROWS = (
+    Row(
+        "lasr_ctc", "parakeet", ("LasrForCTC",),
+        reads={**{k: f"encoder_config.{v}" for k, v in _ENCODER.items()}, "vocab_size": "vocab_size"},
+        defaults=DEFAULTS["lasr_ctc"],
+        fixed={"architecture": "ctc", "positions": "rotary", "norm_bias": False, "subsampling": "dense_conv1d",
+               "out_norm": True},
+        rules=(_lasr_head_dim,),
+        shape_free=frozenset((*(f"encoder_config.{f}" for f in _LASR_SHAPE_FREE), "encoder_config.head_dim",
+                              "ctc_loss_reduction", "ctc_zero_infinity")),
+        description="LASR (LasrForCTC, MedASR): conformer encoder with rotary positions, dense/Conv1d subsampler, CTC head",
+    ),
+    Row(
+        "cohere_asr", "cohere-asr", ("CohereAsrForConditionalGeneration",),
+        reads={
+            **{k: f"encoder_config.{v}" for k, v in _ENCODER.items()},
+            "subsampling_factor": "encoder_config.subsampling_factor", "n_kv_heads": "encoder_config.num_key_value_heads?",
+            "vocab_size": "vocab_size", "decoder_d_model": "hidden_size", "decoder_n_layers": "num_hidden_layers",
+            "decoder_n_heads": "num_attention_heads", "decoder_kv_heads": "num_key_value_heads?",
+            "decoder_head_dim": "head_dim?", "decoder_d_ff": "intermediate_size",
+            "decoder_positions": "max_position_embeddings", "decoder_attention_bias": "attention_bias",
+            "tie_lm_head": "tie_word_embeddings",
+        },
+        defaults={**DEFAULTS["cohere_asr"], "encoder_config.num_key_value_heads": None},
+        fixed={"architecture": "encoder"},
+        shape_free=frozenset((*(f"encoder_config.{f}" for f in _PARAKEET_SHAPE_FREE), *_COHERE_NEMO, "hidden_act",
+                              "attention_dropout", "initializer_range", "decoder_start_token_id", "is_encoder_decoder")),
+        description="Cohere Transcribe: Parakeet FastConformer encoder, transformer decoder with cross-attention",
+    ),
+)  # fmt: skip
+
+
+@hookimpl
+def register_model_types(register):
+    """Map lasr_ctc and cohere_asr."""
+    for row in ROWS:
+        register(row)
