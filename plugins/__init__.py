@@ -42,6 +42,8 @@ FAMILY_MODULES: dict[str, str] = {
     "speech-encoder": "registry.plugins.speech_encoder",
     "parakeet": "registry.plugins.parakeet",
     "cohere-asr": "registry.plugins.cohere_asr",
+    "granite-speech-encoder": "registry.plugins.granite_speech",
+    "granite-speech-projector": "registry.plugins.granite_speech",
     "moonshine": "registry.plugins.moonshine",
     "vision": "registry.plugins.vision",
     "dual-encoder": "registry.plugins.dual_encoder",

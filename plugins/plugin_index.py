@@ -102,6 +102,8 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'gpt_oss': 'registry.plugins.moe_model_types',
     'gptj': 'registry.plugins.gpt_style_model_types',
     'granite': 'registry.plugins.llama_model_types',
+    'granite_speech': 'registry.plugins.types_speech_2026b',
+    'granite_speech_encoder': 'registry.plugins.types_speech_2026b',
     'granite_swa': 'registry.plugins.types_2026_more2',
     'granitemoe': 'registry.plugins.llama_model_types',
     'granitemoehybrid': 'registry.plugins.hybrid_model_types',

@@ -1,4 +1,4 @@
-"""Speech model types of 2026's fourth wave, as rows of data: lasr_ctc and cohere_asr.
+"""Speech model types of 2026's fourth wave, as rows of data: lasr_ctc, cohere_asr, granite_speech (and its encoder).
 
 As transformers 5.25 builds them:
 
@@ -13,13 +13,21 @@ As transformers 5.25 builds them:
   read from ``encoder_config`` and the decoder from the top level. ``CohereAsrConfig`` fills an absent encoder field
   from its own ``init_kwargs`` (not a configuration class's defaults the generator reads), so every encoder field
   that sets a shape is required here. The NeMo fields the published files keep beside transformers' (``encoder``,
-  ``head``, ``preprocessor``, ``decoding``, ...) change no shape.
+  ``head``, ``preprocessor``, ``decoding``, ...) change no shape;
+* ``granite_speech_encoder`` (``GraniteSpeechCTCEncoder``) and ``granite_speech``
+  (``GraniteSpeechForConditionalGeneration``; IBM's granite-speech-3.x): ``encoder_config`` read by the former at
+  ``model.encoder`` (:mod:`registry.plugins.granite_speech`), the projector at ``model.projector`` from
+  ``projector_config`` (a ``blip_2_qformer``, required: registry does not guess its sizes) and the top level's
+  ``window_size // downsample_rate`` queries, ``text_config`` (a ``granite`` by default) at
+  ``model.language_model``, its ``lm_head`` at the root, tied by the top-level ``tie_word_embeddings``. The LoRA
+  adapter the 3.3 checkpoints ship (``has_lora_adapter``) is a separate PEFT file, not counted here.
 """
 
 from __future__ import annotations
 
-from registry import ConfigReader, Params, Row, hookimpl
+from registry import Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.vlm_types import tie
 
 #: The parakeet family's hyper-parameters and the encoder config's fields that feed them (LASR's and Cohere's).
 _ENCODER = {
@@ -52,6 +60,36 @@ def _lasr_head_dim(cfg: ConfigReader, cls: str, params: Params) -> None:
                                                    f"num_attention_heads ({width} / {heads})")  # fmt: skip
 
 
+def _granite_encoder(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (granite_speech_encoder): ``context_size`` must be in 1..``max_pos_emb`` (transformers raises)."""
+    context = cfg.int("context_size", DEFAULTS["granite_speech_encoder"]["context_size"], minimum=-(2**62))
+    if context <= 0 or context > params["max_pos_emb"][1]:
+        raise cfg.error("context_size", f"{context}: must be in 1..max_pos_emb ({params['max_pos_emb'][1]}); "
+                                        "transformers refuses it")  # fmt: skip
+
+
+def granite_speech_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """Granite Speech's projector: the Q-Former of ``projector_config`` (a ``blip_2_qformer``), the top level's
+    ``window_size // downsample_rate`` queries, the language model's width."""
+    sub, defaults = SubConfig(cfg, "projector_config"), DEFAULTS["blip_2_qformer"]
+    kind = sub.raw("model_type", "blip_2_qformer")
+    if kind != "blip_2_qformer":
+        raise sub.error("model_type", f"{kind!r}: transformers 5.25 reads a blip_2_qformer here")
+    window = cfg.int("window_size", DEFAULTS["granite_speech"]["window_size"])
+    rate = cfg.int("downsample_rate", DEFAULTS["granite_speech"]["downsample_rate"])
+    if window // rate < 1:
+        raise cfg.error("window_size", f"{window} // downsample_rate ({rate}) leaves no query")
+    fields = {"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+              "d_ff": "intermediate_size", "d_encoder": "encoder_hidden_size",
+              "cross_attention_frequency": "cross_attention_frequency"}  # fmt: skip
+    params: Params = {k: (f"projector_config.{f}", sub.int(f, defaults[f], minimum=0 if k == "n_layers" else 1))
+                      for k, f in fields.items()}  # fmt: skip
+    params["text_input"] = ("projector_config.use_qformer_text_input", sub.bool("use_qformer_text_input", False))
+    params["n_queries"] = ("window_size", window // rate)
+    params["d_out"] = ("text_config.hidden_size", parts["text"]["d_model"][1])
+    return params
+
+
 #: Every row of this plugin (the module's docstring lists them).
 ROWS = (
     Row(
@@ -82,11 +120,31 @@ ROWS = (
                               "attention_dropout", "initializer_range", "decoder_start_token_id", "is_encoder_decoder")),
         description="Cohere Transcribe: Parakeet FastConformer encoder, transformer decoder with cross-attention",
     ),
+    Row(
+        "granite_speech_encoder", "granite-speech-encoder", ("GraniteSpeechCTCEncoder",),
+        reads={"input_dim": "input_dim", "d_model": "hidden_dim", "n_layers": "num_layers", "n_heads": "num_heads",
+               "head_dim": "dim_head?", "ff_mult": "feedforward_mult", "output_dim": "output_dim",
+               "max_pos_emb": "max_pos_emb", "conv_kernel": "conv_kernel_size", "conv_expansion": "conv_expansion_factor"},
+        defaults=DEFAULTS["granite_speech_encoder"], rules=(_granite_encoder,),
+        shape_free=frozenset(("context_size", "dropout")),
+        description="Granite Speech's conformer CTC encoder (Shaw relative positions, BatchNorm conv module)",
+    ),
+)  # fmt: skip
+
+#: The composite model types (the module's docstring lists them).
+COMPOSITES = (
+    Composite("granite_speech", "composite", ("GraniteSpeechForConditionalGeneration",), (
+        Tower("audio", config="encoder_config", model_type="granite_speech_encoder", path="model.encoder"),
+        Tower("projector", family="granite-speech-projector", params=granite_speech_projector, path="model.projector"),
+        Tower("text", config="text_config", model_type="granite", model_types=("*",), moves={"model": "model.language_model"}),
+    ), rules=(tie(),), shape_free=frozenset(("projector_config", "window_size", "downsample_rate", "audio_token_index",
+                                             "has_lora_adapter", "tie_word_embeddings")),
+        description="Granite Speech: conformer encoder, windowed Q-Former projector, any mapped language model"),
 )  # fmt: skip
 
 
 @hookimpl
 def register_model_types(register):
-    """Map lasr_ctc and cohere_asr."""
-    for row in ROWS:
+    """Map lasr_ctc, cohere_asr, granite_speech_encoder and granite_speech."""
+    for row in (*ROWS, *COMPOSITES):
         register(row)
