@@ -104,6 +104,8 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'granite': 'registry.plugins.llama_model_types',
     'granite_speech': 'registry.plugins.types_speech_2026b',
     'granite_speech_encoder': 'registry.plugins.types_speech_2026b',
+    'granite_speech_plus': 'registry.plugins.types_speech_2026b',
+    'granite_speech_plus_encoder': 'registry.plugins.types_speech_2026b',
     'granite_swa': 'registry.plugins.types_2026_more2',
     'granitemoe': 'registry.plugins.llama_model_types',
     'granitemoehybrid': 'registry.plugins.hybrid_model_types',

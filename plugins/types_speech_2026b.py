@@ -1,4 +1,5 @@
-"""Speech model types of 2026's fourth wave, as rows of data: lasr_ctc, cohere_asr, granite_speech (and its encoder).
+"""Speech model types of 2026's fourth wave, as rows of data: lasr_ctc, cohere_asr, granite_speech and
+granite_speech_plus (and their encoders).
 
 As transformers 5.25 builds them:
 
@@ -20,7 +21,12 @@ As transformers 5.25 builds them:
   ``projector_config`` (a ``blip_2_qformer``, required: registry does not guess its sizes) and the top level's
   ``window_size // downsample_rate`` queries, ``text_config`` (a ``granite`` by default) at
   ``model.language_model``, its ``lm_head`` at the root, tied by the top-level ``tie_word_embeddings``. The LoRA
-  adapter the 3.3 checkpoints ship (``has_lora_adapter``) is a separate PEFT file, not counted here.
+  adapter the 3.3 checkpoints ship (``has_lora_adapter``) is a separate PEFT file, not counted here;
+* ``granite_speech_plus_encoder`` and ``granite_speech_plus`` (``modular_granite_speech_plus.py``; granite-speech-4.1
+  "plus"): the same tensors; the encoder's output concatenates the hidden states after the layers of
+  ``cat_hidden_layers`` with the last, so the projector's ``encoder_hidden_size`` must be ``hidden_dim × (entries +
+  1)`` and each entry in ``0..num_layers - 1`` (``GraniteSpeechPlusConfig.__post_init__`` refuses the config
+  otherwise).
 """
 
 from __future__ import annotations
@@ -68,6 +74,30 @@ def _granite_encoder(cfg: ConfigReader, cls: str, params: Params) -> None:
                                         "transformers refuses it")  # fmt: skip
 
 
+def _cat_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (granite_speech_plus_encoder): ``_granite_encoder``'s check, then each ``cat_hidden_layers`` entry a whole
+    number in ``0..num_layers - 1`` (transformers refuses the config otherwise)."""
+    _granite_encoder(cfg, cls, params)
+    layers = params["n_layers"][1]
+    for index in cfg.int_list("cat_hidden_layers", [], null_means=[]):
+        if index >= layers:
+            raise cfg.error("cat_hidden_layers", f"{index} is out of range 0..{layers - 1} (transformers refuses it)")
+
+
+def _plus_width(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule (granite_speech_plus): the projector's ``encoder_hidden_size`` must be the encoder's ``hidden_dim`` times
+    the hidden states concatenated (``GraniteSpeechPlusConfig.__post_init__``)."""
+    sub = SubConfig(cfg, "encoder_config")
+    if sub.raw("cat_hidden_layers") is None:
+        return
+    concat = len(sub.raw("cat_hidden_layers")) + 1
+    wanted = parts["audio"]["d_model"][1] * concat
+    width = SubConfig(cfg, "projector_config").int("encoder_hidden_size", DEFAULTS["blip_2_qformer"]["encoder_hidden_size"])
+    if width != wanted:
+        raise cfg.error("projector_config.encoder_hidden_size", f"{width}: must be encoder_config.hidden_dim × "
+                                                                f"{concat} = {wanted} (transformers refuses it)")  # fmt: skip
+
+
 def granite_speech_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
     """Granite Speech's projector: the Q-Former of ``projector_config`` (a ``blip_2_qformer``), the top level's
     ``window_size // downsample_rate`` queries, the language model's width."""
@@ -75,8 +105,8 @@ def granite_speech_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Par
     kind = sub.raw("model_type", "blip_2_qformer")
     if kind != "blip_2_qformer":
         raise sub.error("model_type", f"{kind!r}: transformers 5.25 reads a blip_2_qformer here")
-    window = cfg.int("window_size", DEFAULTS["granite_speech"]["window_size"])
-    rate = cfg.int("downsample_rate", DEFAULTS["granite_speech"]["downsample_rate"])
+    window = cfg.int("window_size", DEFAULTS[cfg.data["model_type"]]["window_size"])
+    rate = cfg.int("downsample_rate", DEFAULTS[cfg.data["model_type"]]["downsample_rate"])
     if window // rate < 1:
         raise cfg.error("window_size", f"{window} // downsample_rate ({rate}) leaves no query")
     fields = {"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
@@ -88,6 +118,29 @@ def granite_speech_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Par
     params["n_queries"] = ("window_size", window // rate)
     params["d_out"] = ("text_config.hidden_size", parts["text"]["d_model"][1])
     return params
+
+
+def _granite_encoder_row(name: str, cls: str, rule, shape_free: tuple[str, ...]) -> Row:
+    """A Granite Speech encoder's type (the plain and the "plus" one: the same tensors)."""
+    return Row(
+        name, "granite-speech-encoder", (cls,),
+        reads={"input_dim": "input_dim", "d_model": "hidden_dim", "n_layers": "num_layers", "n_heads": "num_heads",
+               "head_dim": "dim_head?", "ff_mult": "feedforward_mult", "output_dim": "output_dim",
+               "max_pos_emb": "max_pos_emb", "conv_kernel": "conv_kernel_size", "conv_expansion": "conv_expansion_factor"},
+        defaults=DEFAULTS[name], rules=(rule,), shape_free=frozenset(("context_size", "dropout", *shape_free)),
+        description="Granite Speech's conformer CTC encoder (Shaw relative positions, BatchNorm conv module)",
+    )  # fmt: skip
+
+
+def _granite_composite(name: str, cls: str, encoder: str, rules: tuple, words: str) -> Composite:
+    """A Granite Speech model type: encoder, windowed Q-Former projector, any mapped language model."""
+    return Composite(name, "composite", (cls,), (
+        Tower("audio", config="encoder_config", model_type=encoder, path="model.encoder"),
+        Tower("projector", family="granite-speech-projector", params=granite_speech_projector, path="model.projector"),
+        Tower("text", config="text_config", model_type="granite", model_types=("*",), moves={"model": "model.language_model"}),
+    ), rules=(tie(), *rules), shape_free=frozenset(("projector_config", "window_size", "downsample_rate", "audio_token_index",
+                                                    "has_lora_adapter", "tie_word_embeddings")),
+        description=f"{words}: conformer encoder, windowed Q-Former projector, any mapped language model")  # fmt: skip
 
 
 #: Every row of this plugin (the module's docstring lists them).
@@ -120,31 +173,21 @@ ROWS = (
                               "attention_dropout", "initializer_range", "decoder_start_token_id", "is_encoder_decoder")),
         description="Cohere Transcribe: Parakeet FastConformer encoder, transformer decoder with cross-attention",
     ),
-    Row(
-        "granite_speech_encoder", "granite-speech-encoder", ("GraniteSpeechCTCEncoder",),
-        reads={"input_dim": "input_dim", "d_model": "hidden_dim", "n_layers": "num_layers", "n_heads": "num_heads",
-               "head_dim": "dim_head?", "ff_mult": "feedforward_mult", "output_dim": "output_dim",
-               "max_pos_emb": "max_pos_emb", "conv_kernel": "conv_kernel_size", "conv_expansion": "conv_expansion_factor"},
-        defaults=DEFAULTS["granite_speech_encoder"], rules=(_granite_encoder,),
-        shape_free=frozenset(("context_size", "dropout")),
-        description="Granite Speech's conformer CTC encoder (Shaw relative positions, BatchNorm conv module)",
-    ),
+    _granite_encoder_row("granite_speech_encoder", "GraniteSpeechCTCEncoder", _granite_encoder, ()),
+    _granite_encoder_row("granite_speech_plus_encoder", "GraniteSpeechPlusCTCEncoder", _cat_layers, ("cat_hidden_layers",)),
 )  # fmt: skip
 
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
-    Composite("granite_speech", "composite", ("GraniteSpeechForConditionalGeneration",), (
-        Tower("audio", config="encoder_config", model_type="granite_speech_encoder", path="model.encoder"),
-        Tower("projector", family="granite-speech-projector", params=granite_speech_projector, path="model.projector"),
-        Tower("text", config="text_config", model_type="granite", model_types=("*",), moves={"model": "model.language_model"}),
-    ), rules=(tie(),), shape_free=frozenset(("projector_config", "window_size", "downsample_rate", "audio_token_index",
-                                             "has_lora_adapter", "tie_word_embeddings")),
-        description="Granite Speech: conformer encoder, windowed Q-Former projector, any mapped language model"),
+    _granite_composite("granite_speech", "GraniteSpeechForConditionalGeneration", "granite_speech_encoder", (),
+                       "Granite Speech"),
+    _granite_composite("granite_speech_plus", "GraniteSpeechPlusForConditionalGeneration", "granite_speech_plus_encoder",
+                       (_plus_width,), "Granite Speech Plus (hidden states concatenated)"),
 )  # fmt: skip
 
 
 @hookimpl
 def register_model_types(register):
-    """Map lasr_ctc, cohere_asr, granite_speech_encoder and granite_speech."""
+    """Map lasr_ctc, cohere_asr, granite_speech, granite_speech_plus and their encoders."""
     for row in (*ROWS, *COMPOSITES):
         register(row)
