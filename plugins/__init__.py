@@ -44,6 +44,7 @@ FAMILY_MODULES: dict[str, str] = {
     "cohere-asr": "registry.plugins.cohere_asr",
     "granite-speech-encoder": "registry.plugins.granite_speech",
     "granite-speech-projector": "registry.plugins.granite_speech",
+    "speecht5": "registry.plugins.speecht5",
     "moonshine": "registry.plugins.moonshine",
     "vision": "registry.plugins.vision",
     "dual-encoder": "registry.plugins.dual_encoder",

@@ -243,6 +243,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'smolvlm_vision': 'registry.plugins.vlm_types_3',
     'solar_open': 'registry.plugins.types_2026_more',
     'speech_to_text': 'registry.plugins.types_speech_2026',
+    'speecht5': 'registry.plugins.types_speech_2026b',
     'stablelm': 'registry.plugins.llama_model_types',
     'starcoder2': 'registry.plugins.gpt_style_model_types',
     'swin': 'registry.plugins.types_vision_more',

@@ -1,5 +1,5 @@
 """Speech model types of 2026's fourth wave, as rows of data: lasr_ctc, cohere_asr, granite_speech and
-granite_speech_plus (and their encoders).
+granite_speech_plus (and their encoders), speecht5.
 
 As transformers 5.25 builds them:
 
@@ -26,13 +26,19 @@ As transformers 5.25 builds them:
   "plus"): the same tensors; the encoder's output concatenates the hidden states after the layers of
   ``cat_hidden_layers`` with the last, so the projector's ``encoder_hidden_size`` must be ``hidden_dim × (entries +
   1)`` and each entry in ``0..num_layers - 1`` (``GraniteSpeechPlusConfig.__post_init__`` refuses the config
-  otherwise).
+  otherwise);
+* ``speecht5`` (``modeling_speecht5.py``: ``SpeechT5ForSpeechToText``, ``SpeechT5ForTextToSpeech``,
+  ``SpeechT5ForSpeechToSpeech``, ``SpeechT5Model``; microsoft/speecht5_asr, _tts, _vc): the ``speecht5`` family
+  (:mod:`registry.plugins.speecht5`), the class choosing the pre-nets and post-net. The masking vector exists when a
+  masking probability is above 0; ``conv_dim``, ``conv_stride`` and ``conv_kernel`` must have as many entries
+  (``SpeechT5Config.validate_architecture``); the ForX classes need ``vocab_size``.
 """
 
 from __future__ import annotations
 
 from registry import Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.speech_model_types import _number
 from registry.plugins.vlm_types import tie
 
 #: The parakeet family's hyper-parameters and the encoder config's fields that feed them (LASR's and Cohere's).
@@ -120,6 +126,24 @@ def granite_speech_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Par
     return params
 
 
+#: SpeechT5's classes and the family's ``architecture`` each builds.
+_SPEECHT5 = {"SpeechT5ForSpeechToText": "speech_to_text", "SpeechT5ForTextToSpeech": "text_to_speech",
+             "SpeechT5ForSpeechToSpeech": "speech_to_speech", "SpeechT5Model": "model"}  # fmt: skip
+
+
+def _speecht5(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (speecht5): the class's pre-nets and post-net; the masking vector; one ``conv_stride`` entry a
+    convolution."""
+    params["architecture"] = ("architectures", _SPEECHT5[cls])
+    defaults = DEFAULTS["speecht5"]
+    masked = any(_number(cfg, k, defaults[k]) > 0 for k in ("mask_time_prob", "mask_feature_prob"))
+    params["masked_spec_embed"] = ("mask_time_prob", masked)
+    strides = cfg.int_list("conv_stride", defaults["conv_stride"])
+    if len(strides) != len(params["conv_dim"][1]):
+        raise cfg.error("conv_stride", f"{len(strides)} entries but conv_dim has {len(params['conv_dim'][1])}: one per "
+                                       "convolution (transformers refuses the config)")  # fmt: skip
+
+
 def _granite_encoder_row(name: str, cls: str, rule, shape_free: tuple[str, ...]) -> Row:
     """A Granite Speech encoder's type (the plain and the "plus" one: the same tensors)."""
     return Row(
@@ -175,6 +199,32 @@ ROWS = (
     ),
     _granite_encoder_row("granite_speech_encoder", "GraniteSpeechCTCEncoder", _granite_encoder, ()),
     _granite_encoder_row("granite_speech_plus_encoder", "GraniteSpeechPlusCTCEncoder", _cat_layers, ("cat_hidden_layers",)),
+    Row(
+        "speecht5", "speecht5", tuple(_SPEECHT5),
+        reads={
+            "vocab_size": "vocab_size", "d_model": "hidden_size", "encoder_layers": "encoder_layers",
+            "encoder_heads": "encoder_attention_heads", "encoder_d_ff": "encoder_ffn_dim", "decoder_layers": "decoder_layers",
+            "decoder_heads": "decoder_attention_heads", "decoder_d_ff": "decoder_ffn_dim",
+            "max_relative_position": "encoder_max_relative_position", "conv_dim": "conv_dim", "conv_kernel": "conv_kernel",
+            "conv_bias": "conv_bias", "feat_extract_norm": "feat_extract_norm", "pos_conv_kernel": "num_conv_pos_embeddings",
+            "pos_conv_groups": "num_conv_pos_embedding_groups", "num_mel_bins": "num_mel_bins",
+            "prenet_layers": "speech_decoder_prenet_layers", "prenet_units": "speech_decoder_prenet_units",
+            "speaker_embedding_dim": "speaker_embedding_dim", "postnet_layers": "speech_decoder_postnet_layers",
+            "postnet_units": "speech_decoder_postnet_units", "postnet_kernel": "speech_decoder_postnet_kernel",
+            "reduction_factor": "reduction_factor", "tie_lm_head": "tie_word_embeddings",
+        },
+        defaults=DEFAULTS["speecht5"], rules=(_speecht5,),
+        shape_free=frozenset(("encoder_layerdrop", "decoder_layerdrop", "hidden_act", "positional_dropout", "hidden_dropout",
+                              "attention_dropout", "activation_dropout", "initializer_range", "layer_norm_eps",
+                              "scale_embedding", "feat_proj_dropout", "feat_extract_activation", "conv_stride",
+                              "apply_spec_augment", "mask_time_prob", "mask_time_length", "mask_time_min_masks",
+                              "mask_feature_prob", "mask_feature_length", "mask_feature_min_masks", "decoder_start_token_id",
+                              "speech_decoder_prenet_dropout", "speech_decoder_postnet_dropout", "max_speech_positions",
+                              "max_text_positions", "use_guided_attention_loss", "guided_attention_loss_num_heads",
+                              "guided_attention_loss_sigma", "guided_attention_loss_scale", "is_encoder_decoder",
+                              "num_feat_extract_layers", "max_length")),
+        description="SpeechT5: shared encoder-decoder with speech/text pre-nets and post-nets (ASR, TTS, voice conversion)",
+    ),
 )  # fmt: skip
 
 #: The composite model types (the module's docstring lists them).
@@ -188,6 +238,6 @@ COMPOSITES = (
 
 @hookimpl
 def register_model_types(register):
-    """Map lasr_ctc, cohere_asr, granite_speech, granite_speech_plus and their encoders."""
+    """Map lasr_ctc, cohere_asr, granite_speech, granite_speech_plus (and their encoders) and speecht5."""
     for row in (*ROWS, *COMPOSITES):
         register(row)
