@@ -45,6 +45,7 @@ FAMILY_MODULES: dict[str, str] = {
     "granite-speech-encoder": "registry.plugins.granite_speech",
     "granite-speech-projector": "registry.plugins.granite_speech",
     "speecht5": "registry.plugins.speecht5",
+    "seamless-m4t": "registry.plugins.seamless_m4t",
     "moonshine": "registry.plugins.moonshine",
     "vision": "registry.plugins.vision",
     "dual-encoder": "registry.plugins.dual_encoder",

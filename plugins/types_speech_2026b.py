@@ -1,5 +1,5 @@
 """Speech model types of 2026's fourth wave, as rows of data: lasr_ctc, cohere_asr, granite_speech and
-granite_speech_plus (and their encoders), speecht5.
+granite_speech_plus (and their encoders), speecht5, seamless_m4t_v2.
 
 As transformers 5.25 builds them:
 
@@ -31,7 +31,14 @@ As transformers 5.25 builds them:
   ``SpeechT5ForSpeechToSpeech``, ``SpeechT5Model``; microsoft/speecht5_asr, _tts, _vc): the ``speecht5`` family
   (:mod:`registry.plugins.speecht5`), the class choosing the pre-nets and post-net. The masking vector exists when a
   masking probability is above 0; ``conv_dim``, ``conv_stride`` and ``conv_kernel`` must have as many entries
-  (``SpeechT5Config.validate_architecture``); the ForX classes need ``vocab_size``.
+  (``SpeechT5Config.validate_architecture``); the ForX classes need ``vocab_size``;
+* ``seamless_m4t_v2`` (``modeling_seamless_m4t_v2.py``: ``SeamlessM4Tv2Model`` and the ``ForTextToText``,
+  ``ForSpeechToText``, ``ForTextToSpeech``, ``ForSpeechToSpeech`` classes; facebook/seamless-m4t-v2-large): the
+  ``seamless-m4t`` family (:mod:`registry.plugins.seamless_m4t`). ``position_embeddings_type`` ``"relative_key"`` adds
+  the distance table of ``left_max_position_embeddings + right_max_position_embeddings + 1`` rows, any other value none
+  (as the attention reads it); the depthwise kernel must be odd (transformers raises); the vocoder's
+  ``upsample_rates`` and ``upsample_kernel_sizes`` must be as long (``zip`` would drop the rest silently), as must
+  ``resblock_kernel_sizes`` and ``resblock_dilation_sizes``.
 """
 
 from __future__ import annotations
@@ -144,6 +151,34 @@ def _speecht5(cfg: ConfigReader, cls: str, params: Params) -> None:
                                        "convolution (transformers refuses the config)")  # fmt: skip
 
 
+#: SeamlessM4T v2's classes and the family's ``architecture`` each builds.
+_SEAMLESS = {"SeamlessM4Tv2Model": "model", "SeamlessM4Tv2ForTextToText": "text_to_text",
+             "SeamlessM4Tv2ForSpeechToText": "speech_to_text", "SeamlessM4Tv2ForTextToSpeech": "text_to_speech",
+             "SeamlessM4Tv2ForSpeechToSpeech": "speech_to_speech"}  # fmt: skip
+
+
+def _seamless(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (seamless_m4t_v2): the class's parts, the distance table, the odd kernel, the vocoder's lists."""
+    defaults = DEFAULTS["seamless_m4t_v2"]
+    params["architecture"] = ("architectures", _SEAMLESS[cls])
+    rows = 0
+    if cfg.raw("position_embeddings_type", defaults["position_embeddings_type"]) == "relative_key":
+        rows = sum(cfg.int(k, defaults[k], minimum=0) for k in ("left_max_position_embeddings", "right_max_position_embeddings")) + 1
+    params["distance_positions"] = ("left_max_position_embeddings", rows)
+    if params["depthwise_kernel"][1] % 2 == 0:
+        raise cfg.error("conv_depthwise_kernel_size", f"{params['depthwise_kernel'][1]} is even: transformers needs an odd "
+                                                      "kernel ('SAME' padding)")  # fmt: skip
+    rates = cfg.int_list("upsample_rates", defaults["upsample_rates"])
+    if len(rates) != len(params["upsample_kernels"][1]):
+        raise cfg.error("upsample_rates", f"{len(rates)} entries but upsample_kernel_sizes has "
+                                          f"{len(params['upsample_kernels'][1])}: one per upsampling")  # fmt: skip
+    dilations = cfg.raw("resblock_dilation_sizes", defaults["resblock_dilation_sizes"])
+    if not isinstance(dilations, list) or not all(isinstance(d, list) and d and all(isinstance(x, int) and not isinstance(x, bool)
+                                                                                   and x > 0 for x in d) for d in dilations):
+        raise cfg.error("resblock_dilation_sizes", "must be a list of non-empty lists of whole numbers >= 1")
+    params["resblock_dilations"] = ("resblock_dilation_sizes", dilations)
+
+
 def _granite_encoder_row(name: str, cls: str, rule, shape_free: tuple[str, ...]) -> Row:
     """A Granite Speech encoder's type (the plain and the "plus" one: the same tensors)."""
     return Row(
@@ -225,6 +260,38 @@ ROWS = (
                               "num_feat_extract_layers", "max_length")),
         description="SpeechT5: shared encoder-decoder with speech/text pre-nets and post-nets (ASR, TTS, voice conversion)",
     ),
+    Row(
+        "seamless_m4t_v2", "seamless-m4t", tuple(_SEAMLESS),
+        reads={
+            "vocab_size": "vocab_size", "d_model": "hidden_size", "encoder_layers": "encoder_layers",
+            "encoder_heads": "encoder_attention_heads", "encoder_d_ff": "encoder_ffn_dim", "decoder_layers": "decoder_layers",
+            "decoder_heads": "decoder_attention_heads", "decoder_d_ff": "decoder_ffn_dim",
+            "speech_layers": "speech_encoder_layers", "speech_heads": "speech_encoder_attention_heads",
+            "speech_d_ff": "speech_encoder_intermediate_size", "feature_dim": "feature_projection_input_dim",
+            "depthwise_kernel": "conv_depthwise_kernel_size", "adapter": "add_adapter", "adapter_layers": "num_adapter_layers",
+            "adapter_kernel": "adaptor_kernel_size", "t2u_vocab_size": "t2u_vocab_size", "char_vocab_size": "char_vocab_size",
+            "t2u_encoder_layers": "t2u_encoder_layers", "t2u_encoder_heads": "t2u_encoder_attention_heads",
+            "t2u_encoder_d_ff": "t2u_encoder_ffn_dim", "t2u_decoder_layers": "t2u_decoder_layers",
+            "t2u_decoder_heads": "t2u_decoder_attention_heads", "var_embed_dim": "t2u_variance_predictor_embed_dim",
+            "var_hidden_dim": "t2u_variance_predictor_hidden_dim", "var_kernel": "t2u_variance_predictor_kernel_size",
+            "unit_vocab_size": "unit_hifi_gan_vocab_size", "unit_embed_dim": "unit_embed_dim",
+            "lang_embed_dim": "lang_embed_dim", "spkr_embed_dim": "spkr_embed_dim", "vocoder_langs": "vocoder_num_langs",
+            "vocoder_speakers": "vocoder_num_spkrs", "vocoder_var_kernel": "variance_predictor_kernel_size",
+            "upsample_channels": "upsample_initial_channel", "upsample_kernels": "upsample_kernel_sizes",
+            "resblock_kernels": "resblock_kernel_sizes", "tie_lm_head": "tie_word_embeddings",
+        },
+        defaults=DEFAULTS["seamless_m4t_v2"], rules=(_seamless,),
+        shape_free=frozenset(("activation_dropout", "activation_function", "adaptor_dropout", "adaptor_stride", "attention_dropout",
+                              "decoder_layerdrop", "encoder_layerdrop", "dropout", "initializer_range", "layer_norm_eps",
+                              "is_encoder_decoder", "max_new_tokens", "max_position_embeddings", "scale_embedding",
+                              "speech_encoder_hidden_act", "speech_encoder_dropout", "speech_encoder_layerdrop",
+                              "speech_encoder_chunk_size", "speech_encoder_left_chunk_num", "position_embeddings_type",
+                              "left_max_position_embeddings", "right_max_position_embeddings", "t2u_bos_token_id",
+                              "t2u_pad_token_id", "t2u_eos_token_id", "t2u_max_position_embeddings", "t2u_variance_pred_dropout",
+                              "t2u_decoder_ffn_dim", "sampling_rate", "upsample_rates", "resblock_dilation_sizes",
+                              "leaky_relu_slope", "var_pred_dropout", "vocoder_offset", "decoder_start_token_id")),
+        description="SeamlessM4T v2: text and speech encoders, text decoder, text-to-unit model, unit vocoder",
+    ),
 )  # fmt: skip
 
 #: The composite model types (the module's docstring lists them).
@@ -238,6 +305,7 @@ COMPOSITES = (
 
 @hookimpl
 def register_model_types(register):
-    """Map lasr_ctc, cohere_asr, granite_speech, granite_speech_plus (and their encoders) and speecht5."""
+    """Map lasr_ctc, cohere_asr, granite_speech, granite_speech_plus (and their encoders), speecht5 and
+    seamless_m4t_v2."""
     for row in (*ROWS, *COMPOSITES):
         register(row)
