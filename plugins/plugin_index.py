@@ -233,6 +233,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'roc_bert': 'registry.plugins.types_text_2026',
     'roformer': 'registry.plugins.types_encoders_more',
     'rwkv': 'registry.plugins.rwkv',
+    'seamless_m4t': 'registry.plugins.types_speech_2026b',
     'seamless_m4t_v2': 'registry.plugins.types_speech_2026b',
     'seed_oss': 'registry.plugins.dense_model_types',
     'siglip': 'registry.plugins.vision_model_types',

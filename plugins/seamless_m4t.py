@@ -1,4 +1,4 @@
-"""Meta's SeamlessM4T v2: text and speech encoders, a text decoder, a text-to-unit model and a unit vocoder
+"""Meta's SeamlessM4T (v1 and v2): text and speech encoders, a text decoder, a text-to-unit model and a unit vocoder
 (the ``seamless-m4t`` family).
 
 As transformers 5.25 builds ``SeamlessM4Tv2Model`` and its ``ForTextToText``, ``ForSpeechToText``,
@@ -28,6 +28,13 @@ its modalities need (:data:`PARTS`):
   embeddings' width to ``upsample_channels``, kernel 7), ``upsampler.<i>`` (transposed convolutions halving the
   channels, weight ``(in, out, kernel)``), ``resblocks.<i × kernels + j>`` (``convs1.<k>`` and ``convs2.<k>``, one per
   dilation, kernel ``resblock_kernels[j]``) and ``conv_post`` (to 1 channel, kernel 7); every convolution with a bias.
+
+SeamlessM4T v1 (``modeling_seamless_m4t.py``, ``SeamlessM4TModel`` and its ForX classes) differs by two switches:
+``speech_positions = "relative"`` (wav2vec 2.0-Conformer's ``linear_pos``, ``pos_bias_u``, ``pos_bias_v``; or
+``"none"`` for rotary positions) with a BatchNorm in the conformer's convolution module (``conformer_conv_norm =
+"batch_norm"``, its running statistics buffers), and ``t2u = "autoregressive"``: the text-to-unit model is an
+encoder-decoder (``model.decoder``: ``embed_tokens`` of ``t2u_vocab_size``, layers as the text decoder's of
+``t2u_decoder_d_ff``, ``layer_norm``), no character table, duration predictor nor convolutions.
 """
 
 from __future__ import annotations
@@ -36,13 +43,13 @@ from typing import Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
-from registry import Family, hookimpl
+from registry import CheckpointNames, Family, hookimpl
 from registry.blocks import (Attention, Block, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Parameter,
                              Repeat, TiedEmbedding)  # fmt: skip
 from registry.plugins.common import FamilyParams
 from registry.plugins.convolution import conv1d
 from registry.plugins.speech_conformer import FFN_NAMES as CONFORMER_FFN
-from registry.plugins.speech_conformer import bert_adapter, conformer_layer
+from registry.plugins.speech_conformer import BATCH_NORM_BUFFERS, bert_adapter, conformer_layer
 
 _FFN = {"up": "ffn.fc1", "down": "ffn.fc2"}
 _ATTENTION = {"o": "out_proj"}
@@ -55,7 +62,7 @@ class SeamlessM4TParams(FamilyParams):
     """Hyper-parameters of the ``seamless-m4t`` family."""
 
     architecture: Literal["model", "text_to_text", "speech_to_text", "text_to_speech", "speech_to_speech"] = Field(
-        "model", description="model: SeamlessM4Tv2Model (every part); the others: the ForX class's parts")
+        "model", description="model: SeamlessM4T(v2)Model (every part); the others: the ForX class's parts")
     vocab_size: PositiveInt = Field(256102, description="text tokens")
     d_model: PositiveInt = Field(1024, description="hidden size of every stack")
     encoder_layers: NonNegativeInt = Field(24, description="text encoder layers")
@@ -69,7 +76,11 @@ class SeamlessM4TParams(FamilyParams):
     speech_d_ff: PositiveInt = Field(4096, description="speech encoder feed-forward width (and the adapter's)")
     feature_dim: PositiveInt = Field(160, description="feature_projection_input_dim")
     depthwise_kernel: PositiveInt = Field(31, description="the conformer's depthwise convolution kernel")
-    distance_positions: NonNegativeInt = Field(73, description="relative_key table rows (left + right + 1; 0: none)")
+    speech_positions: Literal["relative_key", "relative", "none"] = Field(
+        "relative_key", description="relative_key: a distance table (v2); relative: projection and biases (v1); none")
+    distance_positions: NonNegativeInt = Field(73, description="relative_key table rows (left + right + 1)")
+    conformer_conv_norm: Literal["layer_norm", "batch_norm"] = Field(
+        "layer_norm", description="the conformer convolution module's norm (v2: LayerNorm, v1: BatchNorm)")
     adapter: bool = Field(True, description="add_adapter")
     adapter_layers: NonNegativeInt = Field(1, description="adapter layers")
     adapter_kernel: PositiveInt = Field(8, description="adaptor_kernel_size")
@@ -80,6 +91,9 @@ class SeamlessM4TParams(FamilyParams):
     t2u_encoder_d_ff: PositiveInt = Field(8192, description="t2u encoder feed-forward width")
     t2u_decoder_layers: NonNegativeInt = Field(6, description="t2u decoder layers")
     t2u_decoder_heads: PositiveInt = Field(16, description="t2u decoder heads")
+    t2u: Literal["non_autoregressive", "autoregressive"] = Field(
+        "non_autoregressive", description="v2's non-autoregressive text-to-unit decoder or v1's encoder-decoder")
+    t2u_decoder_d_ff: PositiveInt = Field(8192, description="autoregressive t2u decoder's feed-forward width")
     var_embed_dim: PositiveInt = Field(1024, description="t2u duration predictor's input width")
     var_hidden_dim: PositiveInt = Field(256, description="t2u duration predictor's width")
     var_kernel: PositiveInt = Field(3, description="t2u duration predictor's kernel")
@@ -131,8 +145,8 @@ def _tokens(p: SeamlessM4TParams, name: str) -> Block:
 
 def _speech_encoder(p: SeamlessM4TParams) -> Module:
     d = p.d_model
-    layer = conformer_layer(d, p.speech_heads, p.speech_d_ff, p.depthwise_kernel,
-                            "relative_key" if p.distance_positions else "none", p.distance_positions or 1, "layer_norm")  # fmt: skip
+    layer = conformer_layer(d, p.speech_heads, p.speech_d_ff, p.depthwise_kernel, p.speech_positions,
+                            p.distance_positions or 1, p.conformer_conv_norm)  # fmt: skip
     blocks: list[Block] = [
         LayerNorm(name="feature_projection.layer_norm", dim=p.feature_dim),
         Linear(name="feature_projection.projection", in_features=p.feature_dim, out_features=d, component="other"),
@@ -153,6 +167,15 @@ def _variance_predictor(name: str, n_in: int, width: int, kernel: int) -> Module
 
 def _t2u(p: SeamlessM4TParams) -> Module:
     d = p.d_model
+    encoder = [*_stack(p, p.t2u_encoder_layers, p.t2u_encoder_heads, p.t2u_encoder_d_ff, cross=False), LayerNorm(name="layer_norm", dim=d)]
+    head = Linear(name="lm_head", in_features=d, out_features=p.t2u_vocab_size, bias=False, component="head",
+                  tied_to="t2u_model.model.decoder.embed_tokens.weight" if p.tie_lm_head else None)  # fmt: skip
+    if p.t2u == "autoregressive":
+        decoder = [Embedding(name="embed_tokens", num_embeddings=p.t2u_vocab_size, embedding_dim=d),
+                   *_stack(p, p.t2u_decoder_layers, p.t2u_decoder_heads, p.t2u_decoder_d_ff, cross=True),
+                   LayerNorm(name="layer_norm", dim=d)]  # fmt: skip
+        return Module(name="t2u_model", blocks=[
+            Module(name="model", blocks=[Module(name="encoder", blocks=encoder), Module(name="decoder", blocks=decoder)]), head])
     layer: list[Block] = [Attention(name="self_attn", d_model=d, n_heads=p.t2u_decoder_heads, names=_ATTENTION, kv_cache="none"),
                           LayerNorm(name="self_attn_layer_norm", dim=d), *conv1d("conv1", d, d, 7), *conv1d("conv2", d, d, 7),
                           LayerNorm(name="conv_layer_norm", dim=d)]  # fmt: skip
@@ -164,12 +187,8 @@ def _t2u(p: SeamlessM4TParams) -> Module:
         *([Repeat(name="layers", count=p.t2u_decoder_layers, blocks=layer)] if p.t2u_decoder_layers else []),
         LayerNorm(name="layer_norm", dim=d),
     ]  # fmt: skip
-    encoder = [*_stack(p, p.t2u_encoder_layers, p.t2u_encoder_heads, p.t2u_encoder_d_ff, cross=False), LayerNorm(name="layer_norm", dim=d)]
     return Module(name="t2u_model", blocks=[
-        Module(name="model", blocks=[Module(name="encoder", blocks=encoder), Module(name="decoder", blocks=decoder)]),
-        Linear(name="lm_head", in_features=d, out_features=p.t2u_vocab_size, bias=False, component="head",
-               tied_to="t2u_model.model.decoder.embed_tokens.weight" if p.tie_lm_head else None),
-    ])  # fmt: skip
+        Module(name="model", blocks=[Module(name="encoder", blocks=encoder), Module(name="decoder", blocks=decoder)]), head])
 
 
 def _vocoder(p: SeamlessM4TParams) -> Module:
@@ -196,7 +215,7 @@ def _vocoder(p: SeamlessM4TParams) -> Module:
 
 
 def build(p: SeamlessM4TParams) -> Module:
-    """The block tree of a SeamlessM4T v2 model (the class's parts)."""
+    """The block tree of a SeamlessM4T model (the class's parts)."""
     d, parts = p.d_model, PARTS[p.architecture]
     blocks: list[Block] = [Embedding(name="shared", num_embeddings=p.vocab_size, embedding_dim=d)]
     if "text" in parts:
@@ -219,4 +238,5 @@ def build(p: SeamlessM4TParams) -> Module:
 def register_families(register):
     """Register the ``seamless-m4t`` family."""
     register(Family(name="seamless-m4t", params=SeamlessM4TParams, build=build,
-                    description="SeamlessM4T v2: text and speech encoders, text decoder, text-to-unit model, unit vocoder"))  # fmt: skip
+                    description="SeamlessM4T (v1, v2): text and speech encoders, text decoder, text-to-unit model, unit vocoder",
+                    checkpoint_names=CheckpointNames(buffers=BATCH_NORM_BUFFERS)))  # fmt: skip

@@ -1,5 +1,5 @@
 """Speech model types of 2026's fourth wave, as rows of data: lasr_ctc, cohere_asr, granite_speech and
-granite_speech_plus (and their encoders), speecht5, seamless_m4t_v2.
+granite_speech_plus (and their encoders), speecht5, seamless_m4t and seamless_m4t_v2.
 
 As transformers 5.25 builds them:
 
@@ -38,7 +38,10 @@ As transformers 5.25 builds them:
   the distance table of ``left_max_position_embeddings + right_max_position_embeddings + 1`` rows, any other value none
   (as the attention reads it); the depthwise kernel must be odd (transformers raises); the vocoder's
   ``upsample_rates`` and ``upsample_kernel_sizes`` must be as long (``zip`` would drop the rest silently), as must
-  ``resblock_kernel_sizes`` and ``resblock_dilation_sizes``.
+  ``resblock_kernel_sizes`` and ``resblock_dilation_sizes``;
+* ``seamless_m4t`` (``modeling_seamless_m4t.py``: ``SeamlessM4TModel`` and its ForX classes; facebook/hf-seamless-m4t-
+  medium and -large): the same family with v1's switches (``"relative"`` positions with a BatchNorm conformer, the
+  autoregressive text-to-unit model); ``"rotary"`` or null positions add no tensor.
 """
 
 from __future__ import annotations
@@ -151,20 +154,53 @@ def _speecht5(cfg: ConfigReader, cls: str, params: Params) -> None:
                                        "convolution (transformers refuses the config)")  # fmt: skip
 
 
-#: SeamlessM4T v2's classes and the family's ``architecture`` each builds.
-_SEAMLESS = {"SeamlessM4Tv2Model": "model", "SeamlessM4Tv2ForTextToText": "text_to_text",
-             "SeamlessM4Tv2ForSpeechToText": "speech_to_text", "SeamlessM4Tv2ForTextToSpeech": "text_to_speech",
-             "SeamlessM4Tv2ForSpeechToSpeech": "speech_to_speech"}  # fmt: skip
+#: The family's ``architecture`` each SeamlessM4T class builds (``SeamlessM4T`` + suffix; v2: ``SeamlessM4Tv2`` + it).
+_SEAMLESS = {"Model": "model", "ForTextToText": "text_to_text", "ForSpeechToText": "speech_to_text",
+             "ForTextToSpeech": "text_to_speech", "ForSpeechToSpeech": "speech_to_speech"}  # fmt: skip
+#: The config fields of both versions' hyper-parameters (v1 and v2 add their t2u model's).
+_SEAMLESS_READS = {
+    "vocab_size": "vocab_size", "d_model": "hidden_size", "encoder_layers": "encoder_layers",
+    "encoder_heads": "encoder_attention_heads", "encoder_d_ff": "encoder_ffn_dim", "decoder_layers": "decoder_layers",
+    "decoder_heads": "decoder_attention_heads", "decoder_d_ff": "decoder_ffn_dim", "speech_layers": "speech_encoder_layers",
+    "speech_heads": "speech_encoder_attention_heads", "speech_d_ff": "speech_encoder_intermediate_size",
+    "feature_dim": "feature_projection_input_dim", "depthwise_kernel": "conv_depthwise_kernel_size", "adapter": "add_adapter",
+    "adapter_layers": "num_adapter_layers", "adapter_kernel": "adaptor_kernel_size", "t2u_vocab_size": "t2u_vocab_size",
+    "t2u_encoder_layers": "t2u_encoder_layers", "t2u_encoder_heads": "t2u_encoder_attention_heads",
+    "t2u_encoder_d_ff": "t2u_encoder_ffn_dim", "t2u_decoder_layers": "t2u_decoder_layers",
+    "t2u_decoder_heads": "t2u_decoder_attention_heads", "unit_vocab_size": "unit_hifi_gan_vocab_size",
+    "unit_embed_dim": "unit_embed_dim", "lang_embed_dim": "lang_embed_dim", "spkr_embed_dim": "spkr_embed_dim",
+    "vocoder_langs": "vocoder_num_langs", "vocoder_speakers": "vocoder_num_spkrs",
+    "vocoder_var_kernel": "variance_predictor_kernel_size", "upsample_channels": "upsample_initial_channel",
+    "upsample_kernels": "upsample_kernel_sizes", "resblock_kernels": "resblock_kernel_sizes", "tie_lm_head": "tie_word_embeddings",
+}  # fmt: skip
+_SEAMLESS_V2_READS = {"char_vocab_size": "char_vocab_size", "var_embed_dim": "t2u_variance_predictor_embed_dim",
+                      "var_hidden_dim": "t2u_variance_predictor_hidden_dim", "var_kernel": "t2u_variance_predictor_kernel_size"}
+#: The fields of both versions that change no shape (beside each version's own).
+_SEAMLESS_FREE = ("activation_dropout", "activation_function", "adaptor_dropout", "adaptor_stride", "attention_dropout",
+                  "decoder_layerdrop", "encoder_layerdrop", "dropout", "initializer_range", "layer_norm_eps", "is_encoder_decoder",
+                  "max_new_tokens", "max_position_embeddings", "scale_embedding", "speech_encoder_hidden_act",
+                  "speech_encoder_dropout", "speech_encoder_layerdrop", "position_embeddings_type", "t2u_bos_token_id",
+                  "t2u_pad_token_id", "t2u_eos_token_id", "t2u_max_position_embeddings", "sampling_rate", "upsample_rates",
+                  "resblock_dilation_sizes", "leaky_relu_slope", "var_pred_dropout", "vocoder_offset", "decoder_start_token_id")
+_SEAMLESS_V1_FREE = ("max_source_positions", "rotary_embedding_base", "num_conv_pos_embeddings", "num_conv_pos_embedding_groups",
+                     "t2u_decoder_start_token_id", "t2u_max_new_tokens")
+_SEAMLESS_V2_FREE = ("speech_encoder_chunk_size", "speech_encoder_left_chunk_num", "left_max_position_embeddings",
+                     "right_max_position_embeddings", "t2u_variance_pred_dropout", "t2u_decoder_ffn_dim")
 
 
 def _seamless(cfg: ConfigReader, cls: str, params: Params) -> None:
-    """Rule (seamless_m4t_v2): the class's parts, the distance table, the odd kernel, the vocoder's lists."""
-    defaults = DEFAULTS["seamless_m4t_v2"]
-    params["architecture"] = ("architectures", _SEAMLESS[cls])
-    rows = 0
-    if cfg.raw("position_embeddings_type", defaults["position_embeddings_type"]) == "relative_key":
-        rows = sum(cfg.int(k, defaults[k], minimum=0) for k in ("left_max_position_embeddings", "right_max_position_embeddings")) + 1
-    params["distance_positions"] = ("left_max_position_embeddings", rows)
+    """Rule (seamless_m4t, seamless_m4t_v2): the class's parts; the speech encoder's positions (v2's ``relative_key``:
+    a distance table of ``left + right + 1`` rows; v1's ``relative``: projection and biases; anything else: none, as the
+    attention reads it); an odd depthwise kernel (transformers raises); the vocoder's lists as long as each other."""
+    defaults = DEFAULTS[cfg.data["model_type"]]
+    params["architecture"] = ("architectures", _SEAMLESS[cls.removeprefix("SeamlessM4Tv2").removeprefix("SeamlessM4T")])
+    kind = cfg.raw("position_embeddings_type", defaults["position_embeddings_type"])
+    v2 = cfg.data["model_type"] == "seamless_m4t_v2"
+    positions = kind if kind == ("relative_key" if v2 else "relative") else "none"
+    params["speech_positions"] = ("position_embeddings_type", positions)
+    if positions == "relative_key":
+        rows = sum(cfg.int(k, defaults[k], minimum=0) for k in ("left_max_position_embeddings", "right_max_position_embeddings"))
+        params["distance_positions"] = ("left_max_position_embeddings", rows + 1)
     if params["depthwise_kernel"][1] % 2 == 0:
         raise cfg.error("conv_depthwise_kernel_size", f"{params['depthwise_kernel'][1]} is even: transformers needs an odd "
                                                       "kernel ('SAME' padding)")  # fmt: skip
@@ -177,6 +213,17 @@ def _seamless(cfg: ConfigReader, cls: str, params: Params) -> None:
                                                                                    and x > 0 for x in d) for d in dilations):
         raise cfg.error("resblock_dilation_sizes", "must be a list of non-empty lists of whole numbers >= 1")
     params["resblock_dilations"] = ("resblock_dilation_sizes", dilations)
+
+
+def _seamless_row(v2: bool) -> Row:
+    """SeamlessM4T's type (v1: ``seamless_m4t``, BatchNorm conformer, autoregressive t2u; v2: ``seamless_m4t_v2``)."""
+    name, prefix = ("seamless_m4t_v2", "SeamlessM4Tv2") if v2 else ("seamless_m4t", "SeamlessM4T")
+    fixed = {} if v2 else {"conformer_conv_norm": "batch_norm", "t2u": "autoregressive"}
+    reads = {**_SEAMLESS_READS, **(_SEAMLESS_V2_READS if v2 else {"t2u_decoder_d_ff": "t2u_decoder_ffn_dim"})}
+    return Row(name, "seamless-m4t", tuple(prefix + suffix for suffix in _SEAMLESS), reads=reads, defaults=DEFAULTS[name],
+               fixed=fixed, rules=(_seamless,), shape_free=frozenset((*_SEAMLESS_FREE, *(_SEAMLESS_V2_FREE if v2 else _SEAMLESS_V1_FREE))),
+               description=f"SeamlessM4T{' v2' if v2 else ''}: text and speech encoders, text decoder, text-to-unit model, "
+                           "unit vocoder")  # fmt: skip
 
 
 def _granite_encoder_row(name: str, cls: str, rule, shape_free: tuple[str, ...]) -> Row:
@@ -260,38 +307,8 @@ ROWS = (
                               "num_feat_extract_layers", "max_length")),
         description="SpeechT5: shared encoder-decoder with speech/text pre-nets and post-nets (ASR, TTS, voice conversion)",
     ),
-    Row(
-        "seamless_m4t_v2", "seamless-m4t", tuple(_SEAMLESS),
-        reads={
-            "vocab_size": "vocab_size", "d_model": "hidden_size", "encoder_layers": "encoder_layers",
-            "encoder_heads": "encoder_attention_heads", "encoder_d_ff": "encoder_ffn_dim", "decoder_layers": "decoder_layers",
-            "decoder_heads": "decoder_attention_heads", "decoder_d_ff": "decoder_ffn_dim",
-            "speech_layers": "speech_encoder_layers", "speech_heads": "speech_encoder_attention_heads",
-            "speech_d_ff": "speech_encoder_intermediate_size", "feature_dim": "feature_projection_input_dim",
-            "depthwise_kernel": "conv_depthwise_kernel_size", "adapter": "add_adapter", "adapter_layers": "num_adapter_layers",
-            "adapter_kernel": "adaptor_kernel_size", "t2u_vocab_size": "t2u_vocab_size", "char_vocab_size": "char_vocab_size",
-            "t2u_encoder_layers": "t2u_encoder_layers", "t2u_encoder_heads": "t2u_encoder_attention_heads",
-            "t2u_encoder_d_ff": "t2u_encoder_ffn_dim", "t2u_decoder_layers": "t2u_decoder_layers",
-            "t2u_decoder_heads": "t2u_decoder_attention_heads", "var_embed_dim": "t2u_variance_predictor_embed_dim",
-            "var_hidden_dim": "t2u_variance_predictor_hidden_dim", "var_kernel": "t2u_variance_predictor_kernel_size",
-            "unit_vocab_size": "unit_hifi_gan_vocab_size", "unit_embed_dim": "unit_embed_dim",
-            "lang_embed_dim": "lang_embed_dim", "spkr_embed_dim": "spkr_embed_dim", "vocoder_langs": "vocoder_num_langs",
-            "vocoder_speakers": "vocoder_num_spkrs", "vocoder_var_kernel": "variance_predictor_kernel_size",
-            "upsample_channels": "upsample_initial_channel", "upsample_kernels": "upsample_kernel_sizes",
-            "resblock_kernels": "resblock_kernel_sizes", "tie_lm_head": "tie_word_embeddings",
-        },
-        defaults=DEFAULTS["seamless_m4t_v2"], rules=(_seamless,),
-        shape_free=frozenset(("activation_dropout", "activation_function", "adaptor_dropout", "adaptor_stride", "attention_dropout",
-                              "decoder_layerdrop", "encoder_layerdrop", "dropout", "initializer_range", "layer_norm_eps",
-                              "is_encoder_decoder", "max_new_tokens", "max_position_embeddings", "scale_embedding",
-                              "speech_encoder_hidden_act", "speech_encoder_dropout", "speech_encoder_layerdrop",
-                              "speech_encoder_chunk_size", "speech_encoder_left_chunk_num", "position_embeddings_type",
-                              "left_max_position_embeddings", "right_max_position_embeddings", "t2u_bos_token_id",
-                              "t2u_pad_token_id", "t2u_eos_token_id", "t2u_max_position_embeddings", "t2u_variance_pred_dropout",
-                              "t2u_decoder_ffn_dim", "sampling_rate", "upsample_rates", "resblock_dilation_sizes",
-                              "leaky_relu_slope", "var_pred_dropout", "vocoder_offset", "decoder_start_token_id")),
-        description="SeamlessM4T v2: text and speech encoders, text decoder, text-to-unit model, unit vocoder",
-    ),
+    _seamless_row(v2=False),
+    _seamless_row(v2=True),
 )  # fmt: skip
 
 #: The composite model types (the module's docstring lists them).
@@ -305,7 +322,7 @@ COMPOSITES = (
 
 @hookimpl
 def register_model_types(register):
-    """Map lasr_ctc, cohere_asr, granite_speech, granite_speech_plus (and their encoders), speecht5 and
+    """Map lasr_ctc, cohere_asr, granite_speech, granite_speech_plus (and their encoders), speecht5, seamless_m4t and
     seamless_m4t_v2."""
     for row in (*ROWS, *COMPOSITES):
         register(row)
