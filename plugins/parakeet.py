@@ -21,6 +21,14 @@ As transformers 5.25 builds ``ParakeetEncoder``, ``ParakeetForCTC``, ``ParakeetF
   ``decoder`` (``embedding`` of ``vocab_size``, an ``LSTM`` of ``num_decoder_layers`` layers: per layer
   ``weight_ih_l<k>``, ``weight_hh_l<k>`` of ``4 × decoder_hidden_size`` rows, ``bias_ih_l<k>``, ``bias_hh_l<k>``;
   ``decoder_projector``) and the joint network's ``joint.head`` (to ``vocab_size``, TDT: ``+ len(durations)``).
+
+Google's LASR encoder (``modeling_lasr.py``: ``LasrEncoder``, ``LasrForCTC``; MedASR) is this conformer with four
+switches: ``positions = "rotary"`` (no ``relative_k_proj``, ``bias_u``, ``bias_v``: rotary positions are computed),
+``norm_bias = false`` (the five block LayerNorms and ``out_norm`` have no shift; the convolution's BatchNorm keeps
+its), ``subsampling = "dense_conv1d"`` (``LasrEncoderSubsampling``: ``dense_0`` from ``num_mel_bins`` to
+``hidden_size``, ``conv_0`` a ``Conv1d`` of the same width and ``conv_1`` to ``subsampling_channels``, both of kernel
+``subsampling_kernel`` and stride ``subsampling_stride``, ``dense_1`` back to ``hidden_size``, all with biases,
+under ``subsampler``) and ``out_norm`` (a final LayerNorm after the blocks).
 """
 
 from __future__ import annotations
@@ -63,6 +71,12 @@ class ParakeetParams(FamilyParams):
     decoder_hidden_size: PositiveInt = Field(640, description="tdt, rnnt: the prediction and joint networks' width")
     decoder_layers: PositiveInt = Field(2, description="tdt, rnnt: LSTM layers of the prediction network")
     durations: NonNegativeInt = Field(0, description="tdt: durations the joint network also predicts")
+    positions: Literal["relative", "rotary"] = Field(
+        "relative", description="relative: Transformer-XL projections and biases; rotary: none stored (LASR)")
+    norm_bias: bool = Field(True, description="a shift on the blocks' LayerNorms (and out_norm's)")
+    subsampling: Literal["conv2d", "dense_conv1d"] = Field(
+        "conv2d", description="conv2d: Parakeet's stride Conv2d stack; dense_conv1d: LASR's dense, two Conv1d, dense")
+    out_norm: bool = Field(False, description="a LayerNorm after the last block (LASR's out_norm)")
 
     @property
     def subsampling_layers(self) -> int:
@@ -73,7 +87,7 @@ class ParakeetParams(FamilyParams):
     def _check(self) -> ParakeetParams:
         if self.d_model % self.n_heads:
             raise FieldError("n_heads", f"n_heads ({self.n_heads}) does not divide d_model ({self.d_model})")
-        if self.num_mel_bins // self.subsampling_stride**self.subsampling_layers < 1:
+        if self.subsampling == "conv2d" and self.num_mel_bins // self.subsampling_stride**self.subsampling_layers < 1:
             raise FieldError("num_mel_bins", f"{self.num_mel_bins} mel bins leave no row after {self.subsampling_layers} "
                              f"stride-{self.subsampling_stride} convolutions (the subsampling's linear would take none)")
         if self.durations and self.architecture != "tdt":
@@ -88,6 +102,12 @@ def _conv2d(name: str, n_in: int, n_out: int, kernel: int, groups: int = 1) -> l
 
 def _subsampling(p: ParakeetParams) -> Module:
     c, k = p.subsampling_channels, p.subsampling_kernel
+    if p.subsampling == "dense_conv1d":
+        return Module(name="subsampler", blocks=[
+            Linear(name="dense_0", in_features=p.num_mel_bins, out_features=p.d_model, component="other"),
+            *conv1d("conv_0", p.d_model, p.d_model, k), *conv1d("conv_1", p.d_model, c, k),
+            Linear(name="dense_1", in_features=c, out_features=p.d_model, component="other"),
+        ])  # fmt: skip
     blocks: list[Block] = _conv2d("layers.0", 1, c, k)
     for i in range(p.subsampling_layers - 1):  # after layers.0 and its ReLU: depthwise, pointwise, ReLU
         blocks += _conv2d(f"layers.{2 + 3 * i}", c, c, k, groups=c) + _conv2d(f"layers.{3 + 3 * i}", c, c, 1)
@@ -106,11 +126,11 @@ def _block(p: ParakeetParams) -> list[Block]:
                          LayerNorm(name="norm", dim=d), *conv1d("pointwise_conv2", d, d, 1, bias=cb)]  # fmt: skip
     return [
         ffn("feed_forward1"),
-        Attention(name="self_attn", d_model=d, n_heads=p.n_heads, n_kv_heads=p.n_kv_heads, bias=p.attention_bias, relative=True,
-                  names=ATTENTION_NAMES, kv_cache="none"),
+        Attention(name="self_attn", d_model=d, n_heads=p.n_heads, n_kv_heads=p.n_kv_heads, bias=p.attention_bias,
+                  relative=p.positions == "relative", names=ATTENTION_NAMES, kv_cache="none"),
         Module(name="conv", blocks=conv),
         ffn("feed_forward2"),
-        *(LayerNorm(name=n, dim=d) for n in ("norm_feed_forward1", "norm_self_att", "norm_conv", "norm_feed_forward2", "norm_out")),
+        *(LayerNorm(name=n, dim=d, bias=p.norm_bias) for n in ("norm_feed_forward1", "norm_self_att", "norm_conv", "norm_feed_forward2", "norm_out")),
     ]  # fmt: skip
 
 
@@ -133,6 +153,8 @@ def build(p: ParakeetParams) -> Module:
     body: list[Block] = [_subsampling(p)]
     if p.n_layers:
         body.append(Repeat(name="layers", count=p.n_layers, blocks=_block(p)))
+    if p.out_norm:
+        body.append(LayerNorm(name="out_norm", dim=p.d_model, bias=p.norm_bias))
     if p.architecture == "encoder":
         return Module(blocks=body)
     if p.architecture == "ctc":

@@ -44,6 +44,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     gemma4_vision gemma4_audio gemma4_types parakeet types_speech_more vlm_types_more types_text_2026 vlm_types_2026 minimax_m3 minimax_m3_vision vlm_types_2026b
     xlm types_dino contrastive_head qformer types_vision_2026 moonshine types_speech_2026
     doge blt gemma4_assistant types_dense_2026b gguf_types_dense_2026b
+    cohere_asr granite_speech speecht5 seamless_m4t types_speech_2026b
 """.split())
 
 #: The entry-point group third-party plugins register under.
