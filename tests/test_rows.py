@@ -94,3 +94,28 @@ def test_the_alias_rule_covers_the_types_that_used_to_resolve_silently():
     DistilBERT and OLMoE refused: all refuse now, through the one rule."""
     types = {t for t, _ in ALIASED}
     assert {"gptj", "bart", "t5", "gpt_bigcode", "bloom", "distilbert", "olmoe"} <= types
+
+
+def test_per_layer_overrides_are_refused_where_no_row_reads_them(tmp_path):
+    """transformers 5.25 lets any config carry ``per_layer_config`` (layer index -> overrides); Llama's model reads
+    one value for every layer, so transformers refuses a config that overrides one (reference: ``LlamaForCausalLM``
+    on the meta device raises its AmbiguousGlobalPerLayerAttributeError). registry refuses it in one line too,
+    naming the field; an empty table (what ``to_dict`` writes for no overrides) counts as the file without it."""
+    import torch
+
+    from tests._hf_configs import quiet_transformers
+
+    transformers = quiet_transformers()
+    data = json.loads((CONFIGS / "llama-3.2-1b" / "config.json").read_text())
+    overrides = {"1": {"intermediate_size": 16}}
+    config = transformers.LlamaConfig(**{**data, "num_hidden_layers": 2, "per_layer_config": overrides})
+    with pytest.raises(RuntimeError, match="per-layer attribute"), torch.device("meta"):
+        transformers.LlamaForCausalLM(config)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**data, "per_layer_config": overrides}))
+    with pytest.raises(SpecError, match="per_layer_config: .* per-layer overrides are not modelled for model_type 'llama'"):
+        registry.load(path)
+    path.write_text(json.dumps({**data, "per_layer_config": {}}))
+    (empty,) = registry.load(path)
+    (published,) = registry.load(CONFIGS / "llama-3.2-1b" / "config.json")
+    assert registry.count(empty).total_params == registry.count(published).total_params

@@ -122,6 +122,9 @@ def read_row(row: Row, cfg: ConfigReader, cls: str, fields: Mapping[str, Any]) -
             notes += said
         elif said:
             family = said
+    if "per_layer_config" not in cfg.read:  # transformers 5.25's heterogeneous configs: a row's rule may read them
+        cfg.expect("per_layer_config", ({},), f"per-layer overrides are not modelled for model_type {row.name!r} "
+                                             "(transformers' model of it reads one value for every layer)")  # fmt: skip
     audio = row.audio.read({k: v for k, (_, v) in params.items()}, cfg.data, row.defaults) if row.audio else None
     return Mapped(family, params, notes + _nested_ignored(row, cfg), audio=audio)
 
