@@ -67,4 +67,5 @@ FAMILY_MODULES: dict[str, str] = {
     "swin": "registry.plugins.swin",
     "moonvit": "registry.plugins.moonvit",
     "fsmt": "registry.plugins.fsmt",
+    "prophetnet": "registry.plugins.prophetnet",
 }
