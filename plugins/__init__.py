@@ -68,4 +68,5 @@ FAMILY_MODULES: dict[str, str] = {
     "moonvit": "registry.plugins.moonvit",
     "fsmt": "registry.plugins.fsmt",
     "prophetnet": "registry.plugins.prophetnet",
+    "reformer": "registry.plugins.reformer",
 }

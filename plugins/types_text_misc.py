@@ -1,5 +1,5 @@
-"""Hugging Face model types of older text models, as rows of data: ``fsmt`` and ``prophetnet`` (each its own
-family).
+"""Hugging Face model types of older text models, as rows of data: ``fsmt``, ``prophetnet`` and ``reformer``
+(each its own family).
 
 FSMT (``FSMTForConditionalGeneration``, ``FSMTModel``; facebook/wmt19-*): each stack's token table of its own
 vocabulary (``src_vocab_size``, ``tgt_vocab_size``), sinusoidal position tables of ``max_position_embeddings +
@@ -15,7 +15,16 @@ every decoder layer its cross-attention, in every class; ``tie_word_embeddings``
 LM head to the shared one; ``pad_token_id`` must be a row of the token and position tables (``padding_idx``);
 ``num_hidden_layers`` is refused (transformers' configuration refuses to set it). The published files' old
 fields (``encoder_max_position_embeddings``, ``decoder_max_position_embeddings``, the layer drops, ``output_past``,
-``prefix``) build nothing. Each is a :class:`registry.Row` (transformers' defaults from
+``prefix``) build nothing.
+
+Reformer (``ReformerModelWithLMHead``, which transformers builds only with ``is_decoder`` true and no chunks after
+(``local_num_chunks_after``, ``lsh_num_chunks_after`` 0), ``ReformerForMaskedLM``, only with ``is_decoder``
+false, and ``ReformerModel``): ``num_hidden_layers`` layers (``len(attn_layers)`` when not given; the file's value
+wins, as in transformers), layer ``i`` of kind ``attn_layers[i]`` when the list mixes ``local`` and ``lsh``;
+axial position embeddings with ``axial_pos_embds`` (``axial_pos_shape``, ``axial_pos_embds_dim``), else a
+table of ``max_position_embeddings`` rows. ``tie_word_embeddings`` ties nothing (the LM head reads both
+reversible streams, twice the table's width). The published files' old ``num_chunks_before``,
+``num_chunks_after``, ``intermediate_size`` and ``output_past`` build nothing. Each is a :class:`registry.Row` (transformers' defaults from
 :mod:`registry.plugins.generated_defaults`).
 """
 
@@ -65,6 +74,45 @@ def _prophetnet(cfg: ConfigReader, cls: str, params: Params) -> None:
                         f"vocab_size {params['vocab_size'][1]}, max_position_embeddings {params['n_positions'][1]})")  # fmt: skip
 
 
+_REFORMER_CLASSES = {"ReformerModelWithLMHead": "lm", "ReformerForMaskedLM": "lm", "ReformerModel": "model"}
+
+
+def _reformer(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Reformer): the layers' attention kinds, the positions and the class's head, refusing what
+    transformers' classes refuse (the LM head model's is_decoder and chunks after, the masked LM's is_decoder)."""
+    params["architecture"] = ("architectures", _REFORMER_CLASSES[cls])
+    kinds = cfg.raw("attn_layers", list(DEFAULTS["reformer"]["attn_layers"]))
+    if not isinstance(kinds, list) or not kinds or any(k not in ("local", "lsh") for k in kinds):
+        raise cfg.error("attn_layers", "must be a non-empty list of 'local' and 'lsh' (transformers builds no other)")
+    n_layers = cfg.int("num_hidden_layers", len(kinds))
+    if len(set(kinds)) == 1:
+        kinds = kinds[:1] * n_layers
+    elif n_layers > len(kinds):
+        raise cfg.error("num_hidden_layers", f"{n_layers} layers but attn_layers mixes local and lsh for {len(kinds)} "
+                        "only (transformers cannot build the others)")  # fmt: skip
+    params["attention_kinds"] = ("attn_layers", tuple(kinds[:n_layers]))
+    if cfg.bool("axial_pos_embds", DEFAULTS["reformer"]["axial_pos_embds"]):
+        for key, name in (("axial_pos_shape", "axial_shape"), ("axial_pos_embds_dim", "axial_dims")):
+            value = cfg.int_list(key, list(DEFAULTS["reformer"][key]))
+            if not value or 0 in value:
+                raise cfg.error(key, f"must be a non-empty list of whole numbers >= 1 (got {value})")
+            params[name] = (key, tuple(value))
+    else:
+        params["n_positions"] = ("max_position_embeddings", cfg.int("max_position_embeddings",
+                                                                    DEFAULTS["reformer"]["max_position_embeddings"]))
+    cfg.read.add("max_position_embeddings")
+    decoder = cfg.bool("is_decoder", False)
+    if cls == "ReformerForMaskedLM" and decoder:
+        raise cfg.error("is_decoder", "must be false for ReformerForMaskedLM (transformers refuses a causal masked LM)")
+    if cls == "ReformerModelWithLMHead":
+        if not decoder:
+            raise cfg.error("is_decoder", "must be true for ReformerModelWithLMHead (transformers refuses it otherwise)")
+        for kind in set(kinds):
+            key = f"{kind}_num_chunks_after"
+            if cfg.raw(key, DEFAULTS["reformer"][key]) not in (0, None):
+                raise cfg.error(key, "must be 0 for ReformerModelWithLMHead (a causal model attends no later chunk)")
+
+
 #: Every row of this plugin (the module's docstring lists them).
 ROWS = (
     hf_row("fsmt", "fsmt", tuple(_FSMT_CLASSES),
@@ -89,11 +137,22 @@ ROWS = (
                        "relative_max_distance", "disable_ngram_loss", "eps", "encoder_max_position_embeddings",
                        "decoder_max_position_embeddings", "encoder_layerdrop", "decoder_layerdrop", "output_past",
                        "prefix", "gradient_checkpointing")),  # fmt: skip
+    hf_row("reformer", "reformer", tuple(_REFORMER_CLASSES),
+           {"vocab_size": "vocab_size", "d_model": "hidden_size", "n_heads": "num_attention_heads",
+            "head_dim": "attention_head_size", "d_ff": "feed_forward_size"},
+           _reformer,
+           shape_free=("attention_probs_dropout_prob", "axial_norm_std", "chunk_size_lm_head", "hash_seed",
+                       "hidden_act", "hidden_dropout_prob", "initializer_range", "layer_norm_eps",
+                       "local_num_chunks_before", "local_num_chunks_after", "local_attention_probs_dropout_prob",
+                       "local_attn_chunk_length", "lsh_attn_chunk_length", "lsh_attention_probs_dropout_prob",
+                       "lsh_num_chunks_before", "lsh_num_chunks_after", "num_buckets", "num_hashes",
+                       "tie_word_embeddings", "classifier_dropout", "num_chunks_before", "num_chunks_after",
+                       "intermediate_size", "output_past")),  # fmt: skip
 )
 
 
 @hookimpl
 def register_model_types(register):
-    """Map fsmt and prophetnet, each to its family."""
+    """Map fsmt, prophetnet and reformer, each to its family."""
     for row in ROWS:
         register(row)
