@@ -69,4 +69,5 @@ FAMILY_MODULES: dict[str, str] = {
     "fsmt": "registry.plugins.fsmt",
     "prophetnet": "registry.plugins.prophetnet",
     "reformer": "registry.plugins.reformer",
+    "cpmant": "registry.plugins.cpmant",
 }

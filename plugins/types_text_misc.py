@@ -1,5 +1,5 @@
-"""Hugging Face model types of older text models, as rows of data: ``fsmt``, ``prophetnet`` and ``reformer``
-(each its own family).
+"""Hugging Face model types of older text models, as rows of data: ``fsmt``, ``prophetnet``, ``reformer`` and
+``cpmant`` (each its own family).
 
 FSMT (``FSMTForConditionalGeneration``, ``FSMTModel``; facebook/wmt19-*): each stack's token table of its own
 vocabulary (``src_vocab_size``, ``tgt_vocab_size``), sinusoidal position tables of ``max_position_embeddings +
@@ -24,7 +24,12 @@ wins, as in transformers), layer ``i`` of kind ``attn_layers[i]`` when the list 
 axial position embeddings with ``axial_pos_embds`` (``axial_pos_shape``, ``axial_pos_embds_dim``), else a
 table of ``max_position_embeddings`` rows. ``tie_word_embeddings`` ties nothing (the LM head reads both
 reversible streams, twice the table's width). The published files' old ``num_chunks_before``,
-``num_chunks_after``, ``intermediate_size`` and ``output_past`` build nothing. Each is a :class:`registry.Row` (transformers' defaults from
+``num_chunks_after``, ``intermediate_size`` and ``output_past`` build nothing.
+
+CPM-Ant (``CpmAntForCausalLM``, ``CpmAntModel``; the published file names ``CPMAntForCausalLM``, the old
+spelling transformers' auto class resolves to ``CpmAntForCausalLM``): ``prompt_types × prompt_length`` prompt
+rows after the vocabulary in the input table; ``tie_word_embeddings`` ties nothing (the head has fewer rows than
+the input table); the published file's ``mask_modules`` builds nothing. Each is a :class:`registry.Row` (transformers' defaults from
 :mod:`registry.plugins.generated_defaults`).
 """
 
@@ -113,6 +118,21 @@ def _reformer(cfg: ConfigReader, cls: str, params: Params) -> None:
                 raise cfg.error(key, "must be 0 for ReformerModelWithLMHead (a causal model attends no later chunk)")
 
 
+_CPMANT_CLASSES = {"CpmAntForCausalLM": "causal_lm", "CpmAntModel": "model", "CPMAntForCausalLM": "causal_lm"}
+
+
+def _cpmant(cfg: ConfigReader, cls: str, params: Params) -> tuple[str, ...]:
+    """Rule (CPM-Ant): the class's head, and the prompt rows of the input table."""
+    params["architecture"] = ("architectures", _CPMANT_CLASSES[cls])
+    types = cfg.int("prompt_types", DEFAULTS["cpmant"]["prompt_types"], minimum=0)
+    length = cfg.int("prompt_length", DEFAULTS["cpmant"]["prompt_length"], minimum=0)
+    params["prompt_rows"] = ("prompt_types", types * length)
+    if cls == "CPMAntForCausalLM":
+        return ("architectures names CPMAntForCausalLM, the old spelling of CpmAntForCausalLM (what transformers "
+                "builds for this model type): counted as such",)  # fmt: skip
+    return ()
+
+
 #: Every row of this plugin (the module's docstring lists them).
 ROWS = (
     hf_row("fsmt", "fsmt", tuple(_FSMT_CLASSES),
@@ -148,11 +168,18 @@ ROWS = (
                        "lsh_num_chunks_before", "lsh_num_chunks_after", "num_buckets", "num_hashes",
                        "tie_word_embeddings", "classifier_dropout", "num_chunks_before", "num_chunks_after",
                        "intermediate_size", "output_past")),  # fmt: skip
+    hf_row("cpmant", "cpmant", tuple(_CPMANT_CLASSES),
+           {"vocab_size": "vocab_size", "d_model": "hidden_size", "n_layers": "num_hidden_layers",
+            "n_heads": "num_attention_heads", "head_dim": "dim_head", "d_ff": "dim_ff",
+            "segment_types": "segment_types", "relative_buckets": "position_bias_num_buckets"},
+           _cpmant,
+           shape_free=("dropout_p", "position_bias_max_distance", "eps", "init_std", "tie_word_embeddings",
+                       "mask_modules")),  # fmt: skip
 )
 
 
 @hookimpl
 def register_model_types(register):
-    """Map fsmt, prophetnet and reformer, each to its family."""
+    """Map fsmt, prophetnet, reformer and cpmant, each to its family."""
     for row in ROWS:
         register(row)
