@@ -70,4 +70,5 @@ FAMILY_MODULES: dict[str, str] = {
     "prophetnet": "registry.plugins.prophetnet",
     "reformer": "registry.plugins.reformer",
     "cpmant": "registry.plugins.cpmant",
+    "xlnet": "registry.plugins.xlnet",
 }

@@ -270,6 +270,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'xlm': 'registry.plugins.types_dino',
     'xlm-roberta': 'registry.plugins.encoder_types',
     'xlm-roberta-xl': 'registry.plugins.types_text_2026',
+    'xlnet': 'registry.plugins.types_text_misc',
     'youtu': 'registry.plugins.types_2026_more',
     'zamba2': 'registry.plugins.hybrid_model_types',
 }

@@ -1,5 +1,5 @@
-"""Hugging Face model types of older text models, as rows of data: ``fsmt``, ``prophetnet``, ``reformer`` and
-``cpmant`` (each its own family).
+"""Hugging Face model types of older text models, as rows of data: ``fsmt``, ``prophetnet``, ``reformer``,
+``cpmant`` and ``xlnet`` (each its own family).
 
 FSMT (``FSMTForConditionalGeneration``, ``FSMTModel``; facebook/wmt19-*): each stack's token table of its own
 vocabulary (``src_vocab_size``, ``tgt_vocab_size``), sinusoidal position tables of ``max_position_embeddings +
@@ -29,7 +29,13 @@ reversible streams, twice the table's width). The published files' old ``num_chu
 CPM-Ant (``CpmAntForCausalLM``, ``CpmAntModel``; the published file names ``CPMAntForCausalLM``, the old
 spelling transformers' auto class resolves to ``CpmAntForCausalLM``): ``prompt_types × prompt_length`` prompt
 rows after the vocabulary in the input table; ``tie_word_embeddings`` ties nothing (the head has fewer rows than
-the input table); the published file's ``mask_modules`` builds nothing. Each is a :class:`registry.Row` (transformers' defaults from
+the input table); the published file's ``mask_modules`` builds nothing.
+
+XLNet (``XLNetLMHeadModel``, ``XLNetModel``): ``d_head`` null or absent means ``d_model // n_head``, any other
+value is refused (as transformers' configuration refuses it), and so is ``max_position_embeddings`` (XLNet has no
+length limit: transformers refuses to set it) and an ``attn_type`` other than ``bi`` or ``uni``; ``untie_r`` of
+old files changes nothing (every layer holds its own biases in transformers 5). ``n_token`` is the
+``attribute_map`` alias of ``vocab_size``. Each is a :class:`registry.Row` (transformers' defaults from
 :mod:`registry.plugins.generated_defaults`).
 """
 
@@ -133,6 +139,21 @@ def _cpmant(cfg: ConfigReader, cls: str, params: Params) -> tuple[str, ...]:
     return ()
 
 
+def _xlnet(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (XLNet): the class's head; d_head only as d_model // n_head; no max_position_embeddings; attn_type."""
+    params["architecture"] = ("architectures", "model" if cls == "XLNetModel" else "lm")
+    width, heads = params["d_model"][1], params["n_heads"][1]
+    if width % heads:
+        raise cfg.error(params["n_heads"][0], f"{heads} does not divide d_model ({width}); transformers refuses it")
+    d_head = cfg.int("d_head", None, nullable=True)
+    if d_head is not None and d_head != width // heads:
+        raise cfg.error("d_head", f"{d_head} is not d_model // n_head ({width // heads}); transformers refuses it")
+    if cfg.has("max_position_embeddings"):
+        raise cfg.error("max_position_embeddings", "cannot be set for xlnet (no sequence length limit: transformers "
+                        "refuses it)")  # fmt: skip
+    cfg.expect("attn_type", ("bi", "uni"), "transformers' XLNet attends 'bi' or 'uni' only")
+
+
 #: Every row of this plugin (the module's docstring lists them).
 ROWS = (
     hf_row("fsmt", "fsmt", tuple(_FSMT_CLASSES),
@@ -175,11 +196,19 @@ ROWS = (
            _cpmant,
            shape_free=("dropout_p", "position_bias_max_distance", "eps", "init_std", "tie_word_embeddings",
                        "mask_modules")),  # fmt: skip
+    hf_row("xlnet", "xlnet", ("XLNetLMHeadModel", "XLNetModel"),
+           {"vocab_size": "vocab_size|n_token", "d_model": "d_model|hidden_size", "n_layers": "n_layer|num_hidden_layers",
+            "n_heads": "n_head|num_attention_heads", "d_ff": "d_inner", "tie_word_embeddings": "tie_word_embeddings"},
+           _xlnet,
+           shape_free=("ff_activation", "initializer_range", "layer_norm_eps", "dropout", "mem_len", "reuse_len",
+                       "use_mems_eval", "use_mems_train", "bi_data", "clamp_len", "same_length", "summary_type",
+                       "summary_use_proj", "summary_activation", "summary_last_dropout", "start_n_top", "end_n_top",
+                       "untie_r")),  # fmt: skip
 )
 
 
 @hookimpl
 def register_model_types(register):
-    """Map fsmt, prophetnet, reformer and cpmant, each to its family."""
+    """Map fsmt, prophetnet, reformer, cpmant and xlnet, each to its family."""
     for row in ROWS:
         register(row)
