@@ -71,4 +71,6 @@ FAMILY_MODULES: dict[str, str] = {
     "reformer": "registry.plugins.reformer",
     "cpmant": "registry.plugins.cpmant",
     "xlnet": "registry.plugins.xlnet",
+    "ctrl": "registry.plugins.ctrl",
+    "gpt-neox-japanese": "registry.plugins.gpt_neox_japanese",
 }

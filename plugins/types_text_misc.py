@@ -1,5 +1,5 @@
 """Hugging Face model types of older text models, as rows of data: ``fsmt``, ``prophetnet``, ``reformer``,
-``cpmant`` and ``xlnet`` (each its own family).
+``cpmant``, ``xlnet``, ``ctrl`` and ``gpt_neox_japanese`` (each its own family).
 
 FSMT (``FSMTForConditionalGeneration``, ``FSMTModel``; facebook/wmt19-*): each stack's token table of its own
 vocabulary (``src_vocab_size``, ``tgt_vocab_size``), sinusoidal position tables of ``max_position_embeddings +
@@ -35,7 +35,14 @@ XLNet (``XLNetLMHeadModel``, ``XLNetModel``): ``d_head`` null or absent means ``
 value is refused (as transformers' configuration refuses it), and so is ``max_position_embeddings`` (XLNet has no
 length limit: transformers refuses to set it) and an ``attn_type`` other than ``bi`` or ``uni``; ``untie_r`` of
 old files changes nothing (every layer holds its own biases in transformers 5). ``n_token`` is the
-``attribute_map`` alias of ``vocab_size``. Each is a :class:`registry.Row` (transformers' defaults from
+``attribute_map`` alias of ``vocab_size``.
+
+CTRL (``CTRLLMHeadModel``, ``CTRLModel``) and GPT-NeoX-Japanese (``GPTNeoXJapaneseForCausalLM``,
+``GPTNeoXJapaneseModel``): heads that do not divide the width are refused (transformers builds the projections
+but cannot split them into heads); CTRL's position table is a buffer, so ``n_positions`` changes no shape; the
+MLP of GPT-NeoX-Japanese is ``int(hidden_size × intermediate_multiple_size)`` wide. Old files' fields that
+transformers 5 no longer knows (CTRL's ``n_ctx``, ``attn_pdrop``, ``summary_*``) build nothing and are named in a
+warning. Each is a :class:`registry.Row` (transformers' defaults from
 :mod:`registry.plugins.generated_defaults`).
 """
 
@@ -154,6 +161,18 @@ def _xlnet(cfg: ConfigReader, cls: str, params: Params) -> None:
     cfg.expect("attn_type", ("bi", "uni"), "transformers' XLNet attends 'bi' or 'uni' only")
 
 
+def _ctrl(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (CTRL): the class's head."""
+    params["architecture"] = ("architectures", "model" if cls == "CTRLModel" else "lm")
+
+
+def _gpt_neox_japanese(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (GPT-NeoX-Japanese): the class's head and the MLP width, int(hidden_size * intermediate_multiple_size)."""
+    params["architecture"] = ("architectures", "model" if cls == "GPTNeoXJapaneseModel" else "lm")
+    multiple = cfg.int("intermediate_multiple_size", DEFAULTS["gpt_neox_japanese"]["intermediate_multiple_size"])
+    params["d_ff"] = ("intermediate_multiple_size", params["d_model"][1] * multiple)
+
+
 #: Every row of this plugin (the module's docstring lists them).
 ROWS = (
     hf_row("fsmt", "fsmt", tuple(_FSMT_CLASSES),
@@ -204,11 +223,24 @@ ROWS = (
                        "use_mems_eval", "use_mems_train", "bi_data", "clamp_len", "same_length", "summary_type",
                        "summary_use_proj", "summary_activation", "summary_last_dropout", "start_n_top", "end_n_top",
                        "untie_r")),  # fmt: skip
+    hf_row("ctrl", "ctrl", ("CTRLLMHeadModel", "CTRLModel"),
+           {"vocab_size": "vocab_size", "d_model": "n_embd|hidden_size", "n_layers": "n_layer|num_hidden_layers",
+            "n_heads": "n_head|num_attention_heads", "d_ff": "dff", "tie_word_embeddings": "tie_word_embeddings"},
+           _ctrl,
+           shape_free=("n_positions", "max_position_embeddings", "resid_pdrop", "embd_pdrop", "layer_norm_epsilon",
+                       "initializer_range")),  # fmt: skip
+    hf_row("gpt_neox_japanese", "gpt-neox-japanese", ("GPTNeoXJapaneseForCausalLM", "GPTNeoXJapaneseModel"),
+           {"vocab_size": "vocab_size", "d_model": "hidden_size", "n_layers": "num_hidden_layers",
+            "n_heads": "num_attention_heads", "tie_word_embeddings": "tie_word_embeddings"},
+           _gpt_neox_japanese,
+           shape_free=("hidden_act", "max_position_embeddings", "initializer_range", "layer_norm_eps",
+                       "rope_parameters", "rope_scaling", "rotary_pct", "rotary_emb_base", "attention_dropout",
+                       "hidden_dropout")),  # fmt: skip
 )
 
 
 @hookimpl
 def register_model_types(register):
-    """Map fsmt, prophetnet, reformer, cpmant and xlnet, each to its family."""
+    """Map fsmt, prophetnet, reformer, cpmant, xlnet, ctrl and gpt_neox_japanese, each to its family."""
     for row in ROWS:
         register(row)
