@@ -77,4 +77,5 @@ FAMILY_MODULES: dict[str, str] = {
     "minimax-m3": "registry.plugins.minimax_m3",
     "minimax-m3-vision": "registry.plugins.minimax_m3_vision",
     "minimax-m3-projector": "registry.plugins.minimax_m3_vision",
+    "fsmt": "registry.plugins.fsmt", "prophetnet": "registry.plugins.prophetnet", "reformer": "registry.plugins.reformer", "cpmant": "registry.plugins.cpmant", "xlnet": "registry.plugins.xlnet", "ctrl": "registry.plugins.ctrl", "gpt-neox-japanese": "registry.plugins.gpt_neox_japanese",
 }

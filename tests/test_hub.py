@@ -23,14 +23,14 @@ from tests.hub_server import HubState, Repo, commit_of, safetensors_file, serve,
 
 SMOL = "HuggingFaceTB/SmolLM2-135M"
 LLAMA = "meta-llama/Llama-3.1-8B"
-MYSTERY = "acme/xlnet-tiny"
+MYSTERY = "acme/xlstm-tiny"
 LIMITED = "acme/busy"
 TOKEN = "hf_local_test_token"
 SMOL_CONFIG = ROOT / "docs" / "examples" / "smollm2-135m" / "config.json"
 LLAMA_CONFIG = ROOT / "tests" / "configs" / "llama-3.1-8b" / "config.json"
-#: An XLNet config (a model type no plugin maps): transformers' XLNetConfig with small sizes.
-XLNET = {"model_type": "xlnet", "architectures": ["XLNetLMHeadModel"], "vocab_size": 1000, "d_model": 64,
-         "n_layer": 2, "n_head": 4, "d_inner": 128}  # fmt: skip
+#: An xLSTM config (a model type no plugin maps): transformers' xLSTMConfig with small sizes.
+XLSTM = {"model_type": "xlstm", "architectures": ["xLSTMForCausalLM"], "vocab_size": 1000, "hidden_size": 64,
+         "embedding_dim": 64, "num_blocks": 2, "num_heads": 4}  # fmt: skip
 
 
 def _meta(data: dict):
@@ -52,7 +52,7 @@ def hub():
     pytest.importorskip("torch")
     smol_data = json.loads(SMOL_CONFIG.read_text())
     llama_data = json.loads(LLAMA_CONFIG.read_text())
-    smol, llama, xlnet = _meta(smol_data), _meta(llama_data), _meta(XLNET)
+    smol, llama, xlstm = _meta(smol_data), _meta(llama_data), _meta(XLSTM)
     older = {**smol_data, "num_hidden_layers": 24}  # a fixture's older revision: fewer layers
     state = HubState()
     state.repos[SMOL] = Repo(
@@ -65,12 +65,12 @@ def hub():
         refs={"main": commit_of("llama")}, gated_token=TOKEN,
     )  # fmt: skip
     state.repos[MYSTERY] = Repo(
-        commits={commit_of("x"): {"config.json": json.dumps(XLNET).encode(), "model.safetensors": safetensors_file(_tensors(xlnet))}},
+        commits={commit_of("x"): {"config.json": json.dumps(XLSTM).encode(), "model.safetensors": safetensors_file(_tensors(xlstm))}},
         refs={"main": commit_of("x")},
     )  # fmt: skip
     state.repos[LIMITED] = Repo(commits={commit_of("b"): {}}, refs={"main": commit_of("b")}, rate_limited=True)
     server, endpoint = serve(state)
-    counts = {"smol": _numel(smol), "llama": _numel(llama), "xlnet": _numel(xlnet), "older": _numel(_meta(older))}
+    counts = {"smol": _numel(smol), "llama": _numel(llama), "xlstm": _numel(xlstm), "older": _numel(_meta(older))}
     yield state, endpoint, counts
     server.shutdown()
 
@@ -178,10 +178,10 @@ def test_an_unmapped_model_type_is_counted_from_its_headers(hub, tmp_path):
     _, _, counts = hub
     code, out, err = registry(hub, tmp_path, "count", MYSTERY)
     assert code == 0, err
-    assert f"{counts['xlnet']:,} parameters" in out and "no family was mapped" in out and "'xlnet'" in out
+    assert f"{counts['xlstm']:,} parameters" in out and "no family was mapped" in out and "'xlstm'" in out
     code, out, err = registry(hub, tmp_path, "count", MYSTERY, "-f", "json")
     (data,) = json.loads(out)
-    assert data["total_params"] == counts["xlnet"] and data["family"] is None
+    assert data["total_params"] == counts["xlstm"] and data["family"] is None
 
 
 def test_a_cached_repo_costs_one_revision_check_and_offline_none(hub, tmp_path):
