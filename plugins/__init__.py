@@ -66,4 +66,5 @@ FAMILY_MODULES: dict[str, str] = {
     "convnext": "registry.plugins.convnext",
     "swin": "registry.plugins.swin",
     "moonvit": "registry.plugins.moonvit",
+    "vlm-connector": "registry.plugins.vlm_connectors_2026c",
 }

@@ -1,0 +1,89 @@
+"""Connectors of Aria, DeepSeek-VL and Fuyu (the ``vlm-connector`` family): what joins their vision input to the
+language model, named as transformers 5.25 names it.
+
+``layout`` names the implementation (``modeling_<type>.py``):
+
+* ``deepseek_vl`` (DeepSeek-VL's ``DeepseekVLAligner``): ``linear1`` of the vision tower's width ``d_in`` to the
+  language model's ``d_out``, a GELU, ``linear2`` of ``d_out`` to ``d_out``, biases;
+* ``aria`` (Aria's ``AriaProjector``): ``n_queries`` learned queries of ``d_in`` (``query``: the most queries
+  ``projector_patch_to_query_dict`` gives an image), a cross-attention over the patches (``cross_attn``: ``q_proj``,
+  ``k_proj``, ``v_proj`` of ``d_in`` without biases, a ``torch.nn.MultiheadAttention`` of ``d_in`` (its fused
+  ``in_proj_weight`` and ``in_proj_bias``, ``out_proj`` with a bias), a ``linear`` with a bias, ``layer_norm`` and
+  ``layer_norm_kv``), a ``layer_norm`` of ``d_in``, then ``feed_forward``: ``linear_in`` of ``d_in`` to ``d_hidden``
+  and ``linear_out`` of ``d_hidden`` to ``d_out``, no biases;
+* ``fuyu`` (Fuyu's ``vision_embed_tokens``): no vision tower, one linear with a bias of a patch's pixels
+  (``d_in``: ``patch_size² × num_channels``) to the language model's width.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, PositiveInt, model_validator
+
+from registry import Family, hookimpl
+from registry.blocks import FieldError, LayerNorm, Linear, Module, Parameter
+from registry.plugins.common import FamilyParams
+
+
+class ConnectorParams(FamilyParams):
+    """Hyper-parameters of the ``vlm-connector`` family."""
+
+    layout: Literal["deepseek_vl", "aria", "fuyu"] = Field("deepseek_vl", description="which implementation")
+    d_in: PositiveInt = Field(1024, description="the vision tower's width (fuyu: a patch's pixels, patch_size² × num_channels)")
+    d_out: PositiveInt = Field(2048, description="the language model's width")
+    d_hidden: PositiveInt | None = Field(None, description="aria: feed_forward.linear_in's outputs (default d_out)")
+    n_queries: PositiveInt | None = Field(None, description="aria: the learned queries (the most of projector_patch_to_query_dict)")
+
+    @model_validator(mode="after")
+    def _check(self) -> ConnectorParams:
+        if self.layout != "aria":
+            for name in ("d_hidden", "n_queries"):
+                if getattr(self, name) is not None:
+                    raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
+        elif self.n_queries is None:
+            raise FieldError("n_queries", "the aria layout needs its learned queries")
+        return self
+
+
+def _aria(p: ConnectorParams) -> Module:
+    """``AriaProjector``: queries, the cross-attention, a norm and the two-layer MLP."""
+    d, n_queries = p.d_in, p.n_queries or 1
+    hidden = p.d_hidden or p.d_out
+    attention = Module(name="multihead_attn", blocks=[
+        Parameter(name="in_proj_weight", shape=(3 * d, d)),
+        Parameter(name="in_proj_bias", shape=(3 * d,)),
+        Linear(name="out_proj", in_features=d, out_features=d, component="other"),
+    ])  # fmt: skip
+    cross = Module(name="cross_attn", blocks=[
+        *(Linear(name=f"{x}_proj", in_features=d, out_features=d, bias=False, component="other") for x in "qkv"),
+        attention,
+        Linear(name="linear", in_features=d, out_features=d, component="other"),
+        LayerNorm(name="layer_norm", dim=d),
+        LayerNorm(name="layer_norm_kv", dim=d),
+    ])  # fmt: skip
+    mlp = Module(name="feed_forward", blocks=[
+        Linear(name="linear_in", in_features=d, out_features=hidden, bias=False, component="other"),
+        Linear(name="linear_out", in_features=hidden, out_features=p.d_out, bias=False, component="other"),
+    ])  # fmt: skip
+    return Module(blocks=[Parameter(name="query", shape=(n_queries, d)), cross, LayerNorm(name="layer_norm", dim=d), mlp])
+
+
+def build(p: ConnectorParams) -> Module:
+    """The connector's blocks, named as its implementation names them."""
+    if p.layout == "aria":
+        return _aria(p)
+    if p.layout == "fuyu":
+        return Module(blocks=[Linear(name="vision_embed_tokens", in_features=p.d_in, out_features=p.d_out, component="other")])
+    return Module(blocks=[
+        Linear(name="linear1", in_features=p.d_in, out_features=p.d_out, component="other"),
+        Linear(name="linear2", in_features=p.d_out, out_features=p.d_out, component="other"),
+    ])  # fmt: skip
+
+
+@hookimpl
+def register_families(register):
+    """Register the ``vlm-connector`` family."""
+    register(Family(name="vlm-connector", params=ConnectorParams, build=build,
+                    description="the connectors of Aria (a cross-attention over learned queries), DeepSeek-VL "
+                                "(its aligner) and Fuyu (a linear of each patch's pixels)"))  # fmt: skip

@@ -1,0 +1,126 @@
+"""Vision-language model types as composites of mapped types: aria, deepseek_vl and fuyu (and the language model
+aria adds: ``aria_text``, a row of the ``llama-moe`` family).
+
+Each is a :class:`registry.Composite` as in :mod:`registry.plugins.vlm_types`: its towers (the sub-config and the model
+type that reads it), its connector (a layout of the ``vlm-connector`` family, :mod:`registry.plugins.vlm_connectors_2026c`)
+and where transformers 5.25 puts each part (``modeling_<type>.py``).
+
+* ``aria`` (``AriaForConditionalGeneration``, Aria): an Idefics3 vision tower (``model.vision_tower``), the
+  cross-attention projector ``AriaProjector`` over the most learned queries ``projector_patch_to_query_dict`` gives
+  (``model.multi_modal_projector``), the MoE language model ``aria_text`` (``model.language_model``, ``lm_head``).
+* ``aria_text`` (``AriaTextForCausalLM``): Llama's attention, in every layer a router, ``moe_num_experts`` routed
+  experts (``moe_topk`` a token) stored fused and ``moe_num_shared_experts`` shared ones held as one MLP of that many
+  times ``intermediate_size`` (``AriaSharedExpertsMLP``).
+* ``deepseek_vl`` (``DeepseekVLForConditionalGeneration``, DeepSeek-VL 1.3B): a SigLIP vision tower
+  (``model.vision_model``), the aligner (``model.aligner``: two linears with a GELU between), any mapped language
+  model (Llama in the published checkpoints). The top-level ``tie_word_embeddings`` (``DeepseekVLConfig``'s default:
+  true) ties the head.
+* ``fuyu`` (``FuyuForCausalLM``, Fuyu-8B): no vision tower; each patch's pixels go through one linear
+  (``model.vision_embed_tokens``) into a Persimmon language model (``model.language_model``). ``FuyuConfig`` takes the
+  text config from ``text_config``, or, when the file gives none, from the top level's Persimmon fields
+  (``FuyuConfig.__post_init__``): the published Fuyu-8B's ``text_config`` names only ``persimmon``, so its top-level
+  sizes are not read (they equal Persimmon's defaults).
+"""
+
+from __future__ import annotations
+
+from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl, short_value
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.hf_common import (
+    ATTENTION_BIAS_READS, ATTENTION_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROUTER, causal_classes,
+)  # fmt: skip
+from registry.plugins.vlm_types import PROJECTOR, TEXT_MOVES, VISION, tie
+
+#: Aria's language model (``AriaTextModel``): Llama's layers, each feed-forward a router, fused routed experts and
+#: the shared experts as one MLP (the ``llama-moe`` family's ``aria`` style).
+ARIA_TEXT = Row(
+    "aria_text", "llama-moe", causal_classes("AriaText"),
+    reads={**DECODER_READS, **ATTENTION_READS, **ATTENTION_BIAS_READS, "head_dim": "head_dim?", "mlp_bias": "mlp_bias",
+           "n_experts": "moe_num_experts", "top_k": "moe_topk", "n_shared_experts": "moe_num_shared_experts"},
+    defaults=DEFAULTS["aria_text"], fixed={"style": "aria"}, rules=DECODER_RULES,
+    shape_free=frozenset(DECODER_SHAPE_FREE) | frozenset(ROUTER),
+    description="Aria's language model: Llama attention, fused routed experts, shared experts as one MLP",
+)  # fmt: skip
+
+
+def _width(parts: dict[str, Params], part: str) -> int:
+    return parts[part]["d_model"][1]
+
+
+def _queries(cfg: ConfigReader) -> int:
+    """The most queries ``projector_patch_to_query_dict`` gives an image (``AriaConfig.__post_init__``: its default
+    ``{1225: 128, 4900: 256}``); its keys and values whole numbers (the file writes the keys as strings)."""
+    value = cfg.raw("projector_patch_to_query_dict", None)
+    if value is None:
+        return 256
+    if isinstance(value, dict) and value:
+        try:
+            counts = [int(v) for v in value.values() if not isinstance(v, bool)]
+            _ = [int(k) for k in value]
+        except (TypeError, ValueError):
+            counts = []
+        if len(counts) == len(value) and min(counts) >= 1:
+            return max(counts)
+    raise cfg.error("projector_patch_to_query_dict", f"must map patch counts to query counts, whole numbers >= 1 "
+                    f"(got {short_value(value)})")  # fmt: skip
+
+
+def aria_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """``AriaProjector``: learned queries of the vision width, a cross-attention, a norm, and an MLP to the text width."""
+    text = ("text_config.hidden_size", _width(parts, "text"))
+    return {"layout": ("model_type", "aria"), "d_in": ("vision_config.hidden_size", _width(parts, "vision")),
+            "d_out": text, "d_hidden": text, "n_queries": ("projector_patch_to_query_dict", _queries(cfg))}  # fmt: skip
+
+
+def deepseek_vl_aligner(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """``DeepseekVLAligner``: ``linear1`` of the vision width to the text width, ``linear2`` of the text width."""
+    return {"layout": ("model_type", "deepseek_vl"), "d_in": ("vision_config.hidden_size", _width(parts, "vision")),
+            "d_out": ("text_config.hidden_size", _width(parts, "text"))}  # fmt: skip
+
+
+def fuyu_patches(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """Fuyu's ``vision_embed_tokens``: a patch's ``patch_size² × num_channels`` pixels to the text width."""
+    patch = cfg.int("patch_size", DEFAULTS["fuyu"]["patch_size"])
+    channels = cfg.int("num_channels", DEFAULTS["fuyu"]["num_channels"])
+    if patch < 1 or channels < 1:
+        key = "patch_size" if patch < 1 else "num_channels"
+        raise cfg.error(key, f"must be >= 1 (got {patch if patch < 1 else channels})")
+    return {"layout": ("model_type", "fuyu"), "d_in": ("patch_size", patch**2 * channels),
+            "d_out": ("text_config.hidden_size", _width(parts, "text"))}  # fmt: skip
+
+
+def _lm_head(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule: the class has the language-modelling head (``lm_head``)."""
+    parts["text"]["lm_head"] = ("architectures", True)
+
+
+#: The composite model types (the module's docstring lists them).
+COMPOSITES = (
+    Composite("aria", "composite", ("AriaForConditionalGeneration",),
+              (Tower("vision", config="vision_config", model_type="idefics3_vision", path=VISION),
+               Tower("projector", family="vlm-connector", params=aria_projector, path=PROJECTOR),
+               Tower("text", config="text_config", model_type="aria_text", moves=TEXT_MOVES)),
+              rules=(_lm_head, tie()),
+              # max_value_projector_patch_to_query_dict: written by to_dict(), recomputed from the dict by __post_init__
+              shape_free=frozenset(("image_token_index", "vision_feature_layer", "max_value_projector_patch_to_query_dict")),
+              description="Aria: Idefics3 vision tower, cross-attention projector of learned queries, MoE language model"),
+    Composite("deepseek_vl", "composite", ("DeepseekVLForConditionalGeneration",),
+              (Tower("vision", config="vision_config", model_type="siglip_vision_model", path="model.vision_model"),
+               Tower("projector", family="vlm-connector", params=deepseek_vl_aligner, path="model.aligner"),
+               Tower("text", config="text_config", model_type="llama", model_types=("*",), moves=TEXT_MOVES)),
+              rules=(_lm_head, tie()), shape_free=frozenset(("image_token_id",)),
+              description="DeepSeek-VL: SigLIP vision tower, two-linear aligner, any mapped language model"),
+    Composite("fuyu", "composite", ("FuyuForCausalLM",),
+              (Tower("text", config="text_config", model_type="persimmon", flat=True, moves=TEXT_MOVES),
+               Tower("projector", family="vlm-connector", params=fuyu_patches, path="model")),
+              rules=(_lm_head, tie()), shape_free=frozenset(("image_token_id", "image_size", "tie_word_embeddings")),
+              description="Fuyu: patches' pixels through one linear into a Persimmon language model, no vision tower"),
+)  # fmt: skip
+
+
+@hookimpl
+def register_model_types(register):
+    """Map aria_text and the composites of this module."""
+    register(ARIA_TEXT)
+    for composite in COMPOSITES:
+        register(composite)

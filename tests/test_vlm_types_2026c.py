@@ -1,0 +1,169 @@
+"""The composites of plugins/vlm_types_2026c.py (aria, deepseek_vl, fuyu; and aria_text), whole and part by part,
+against transformers.
+
+Reference: transformers 5.25's model of the config's class on the meta device, as in tests/test_composite.py
+(tests/composite_reference.py): the total is ``sum(p.numel() for p in model.parameters())``, the tensor names and
+shapes are ``named_parameters()``'s, each part (``--part``) the parameters under the modules transformers gives it
+(:data:`PLACES`, from ``modeling_<type>.py``); Aria's active count the total less ``(moe_num_experts - moe_topk) /
+moe_num_experts`` of its routed experts (``AriaTextMoELayer`` runs ``moe_topk`` of them a token). Published configs in
+``tests/configs`` by both routes (count config.json; import-hf then count) and each part alone by ``registry count
+--part``; random small configs (transformers' configuration of shrunk sub-configs, as ``to_dict()`` writes it); the
+refusals name the field.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import pytest
+
+import registry
+from registry.cli import main
+from tests._hf_configs import quiet_transformers
+from tests.composite_reference import Reference, both_routes, check, composite_data, published_folders, refusal
+from tests.conftest import ROOT
+
+CONFIGS = ROOT / "tests" / "configs"
+_TEXT = ("model.language_model.", "lm_head.")
+#: Where transformers 5.25 keeps each part of each type (attributes of the class).
+PLACES = {
+    "aria": {"vision": ("model.vision_tower.",), "projector": ("model.multi_modal_projector.",), "text": _TEXT},
+    "deepseek_vl": {"vision": ("model.vision_model.",), "projector": ("model.aligner.",), "text": _TEXT},
+    "fuyu": {"projector": ("model.vision_embed_tokens.",), "text": _TEXT},
+}  # fmt: skip
+CLASSES = {"aria": "AriaForConditionalGeneration", "deepseek_vl": "DeepseekVLForConditionalGeneration",
+           "fuyu": "FuyuForCausalLM"}  # fmt: skip
+COMPOSITE_TYPES = tuple(CLASSES)
+FOLDERS = published_folders(COMPOSITE_TYPES)
+ARIA = CONFIGS / "aria" / "config.json"
+DEEPSEEK_VL = CONFIGS / "deepseek-vl-1.3b-chat" / "config.json"
+FUYU = CONFIGS / "fuyu-8b" / "config.json"
+
+
+def _active(reference: Reference) -> int:
+    """The total less the routed experts a token does not reach (Aria's ``moe_topk`` of ``moe_num_experts``)."""
+    text = reference.config.text_config if reference.config.model_type == "aria" else None
+    if text is None:
+        return reference.total
+    routed = sum(math.prod(s) for n, s in reference.names.items() if ".experts." in n)
+    return reference.total - routed * (text.moe_num_experts - text.moe_topk) // text.moe_num_experts
+
+
+def _check_data(data: dict, tmp_path) -> None:
+    """``data`` against transformers' model of it, by both routes, whole, by part and active."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data, indent=2))
+    reference = Reference(data)
+    for counted in both_routes(path, tmp_path)[:2]:
+        check(counted, reference.names, PLACES[data["model_type"]], active=_active(reference))
+
+
+def test_every_type_has_a_published_config():
+    assert {json.loads((CONFIGS / f / "config.json").read_text())["model_type"] for f in FOLDERS} == set(COMPOSITE_TYPES)
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_published_whole_and_by_part(folder, tmp_path, capsys):
+    path = CONFIGS / folder / "config.json"
+    data = json.loads(path.read_text())
+    _check_data(data, tmp_path)
+    reference = Reference(data).names
+    spec = tmp_path / "imported.toml"
+    capsys.readouterr()
+    for part, prefixes in PLACES[data["model_type"]].items():  # the command's --part, on both routes
+        expected = sum(math.prod(s) for n, s in reference.items() if n.startswith(prefixes))
+        for source in (path, spec):
+            assert main(["count", str(source), "--part", part, "--format", "json"]) == 0
+            assert json.loads(capsys.readouterr().out)[0]["total_params"] == expected
+
+
+def test_aria_active_count():
+    """Reference: Aria (rhymes-ai/Aria) routes 6 of 64 experts a token; its shared experts, attention, router and
+    towers always run: the active count is the total less 58/64 of the routed experts' parameters."""
+    reference = Reference(json.loads(ARIA.read_text()))
+    (model,) = registry.load(ARIA)
+    report = registry.count(model)
+    assert report.total_params == reference.total
+    assert report.active_params == _active(reference) < reference.total
+
+
+def test_fuyu_reads_its_text_config_not_the_top_level(tmp_path):
+    """Reference: ``FuyuConfig.__post_init__`` takes the top level's Persimmon fields only when the file gives no
+    ``text_config``; the published Fuyu-8B names one (``{"model_type": "persimmon"}``), so a top-level size changes
+    nothing in transformers' model, and nothing in registry's."""
+    data = json.loads(FUYU.read_text()) | {"num_hidden_layers": 2}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    (model,) = registry.load(path)
+    assert registry.count(model).total_params == Reference(data).total == Reference(json.loads(FUYU.read_text())).total
+
+
+def _text(rng: random.Random, heads: int, width: int, model_type: str) -> dict:
+    text = {"model_type": model_type, "hidden_size": width, "intermediate_size": rng.choice((24, 40)),
+            "num_hidden_layers": rng.choice((1, 2)), "num_attention_heads": heads, "vocab_size": rng.choice((97, 128))}  # fmt: skip
+    if model_type != "persimmon":
+        text |= {"num_key_value_heads": rng.choice((1, heads)), "tie_word_embeddings": rng.choice((True, False))}
+    if model_type == "persimmon":
+        text["qk_layernorm"] = rng.choice((True, False))
+    elif model_type == "aria_text":
+        text |= {"moe_num_experts": rng.choice((2, 4)), "moe_topk": rng.choice((1, 2)),
+                 "moe_num_shared_experts": rng.choice((1, 2)), "mlp_bias": rng.choice((True, False)),
+                 "attention_bias": rng.choice((True, False))}  # fmt: skip
+    return text
+
+
+def _small(seed: int, model_type: str) -> dict:
+    """A small random config of ``model_type``: transformers' configuration of it from shrunk sub-configs and random
+    top-level fields, as ``to_dict()`` writes it (Fuyu's, half the time, flat: the text fields at the top level)."""
+    rng = random.Random(seed)
+    heads = rng.choice((2, 4))
+    width = heads * rng.choice((8, 16))
+    vision = {"model_type": "siglip_vision_model", "hidden_size": 16 * heads, "intermediate_size": rng.choice((20, 36)),
+              "num_hidden_layers": rng.choice((1, 3)), "num_attention_heads": heads, "image_size": 28,
+              "patch_size": rng.choice((7, 14))}  # fmt: skip
+    top: dict = {}
+    if rng.random() < 0.5:
+        top["tie_word_embeddings"] = rng.choice((True, False))
+    if model_type == "fuyu":
+        text = _text(rng, heads, width, "persimmon")
+        top |= {"patch_size": rng.choice((2, 3)), "num_channels": rng.choice((1, 3))}
+        if seed % 2:  # flat, as a Hub file without text_config (FuyuConfig.__post_init__ takes these fields)
+            data = {**{k: v for k, v in text.items() if k != "model_type"}, **top, "model_type": "fuyu"}
+        else:
+            data = quiet_transformers().FuyuConfig(text_config=text, **top).to_dict()
+        return data | {"architectures": [CLASSES["fuyu"]]}
+    if model_type == "aria":
+        vision["model_type"] = "idefics3_vision"
+        top["projector_patch_to_query_dict"] = {"4": rng.choice((2, 3)), "16": rng.choice((3, 5))}
+        text = _text(rng, heads, width, "aria_text")
+    else:
+        text = _text(rng, heads, width, rng.choice(("llama", "mistral", "qwen2")))
+        vision["vision_use_head"] = rng.choice((True, False))
+    return composite_data(model_type, CLASSES[model_type], text=text, vision=vision, **top)
+
+
+@pytest.mark.parametrize("model_type", COMPOSITE_TYPES)
+@pytest.mark.parametrize("seed", range(6))
+def test_small_random_composites(model_type, seed, tmp_path, capsys):
+    data = _small(seed, model_type)
+    if seed % 3 == 2:  # the top level's tie left to the configuration's default
+        data.pop("tie_word_embeddings", None)
+    _check_data(data, tmp_path)
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(("path", "change", "message"), [
+    (ARIA, {"projector_patch_to_query_dict": {"1225": "many"}}, "projector_patch_to_query_dict: must map patch counts"),
+    (ARIA, {"projector_patch_to_query_dict": {}}, "projector_patch_to_query_dict: must map patch counts"),
+    (ARIA, {"text_config.moe_num_experts": 0}, "text_config.moe_num_experts: must be >= 1"),
+    (ARIA, {"text_config.model_type": "llama"}, "text_config.model_type: 'llama' is not supported here"),
+    (DEEPSEEK_VL, {"vision_config.model_type": "clip_vision_model"}, "vision_config.model_type: 'clip_vision_model' is not"),
+    (DEEPSEEK_VL, {"vision_config.hidden_size": 0}, "vision_config.hidden_size: must be >= 1"),
+    (FUYU, {"patch_size": 0}, "patch_size: must be >= 1"),
+    (FUYU, {"text_config.model_type": "llama"}, "text_config.model_type: 'llama' is not supported here"),
+])  # fmt: skip
+def test_refusals(path, change, message, tmp_path, capsys):
+    err = refusal(json.loads(path.read_text()), change, tmp_path, capsys)
+    assert message in err, err
