@@ -67,4 +67,5 @@ FAMILY_MODULES: dict[str, str] = {
     "swin": "registry.plugins.swin",
     "moonvit": "registry.plugins.moonvit",
     "vlm-connector": "registry.plugins.vlm_connectors_2026c",
+    "ovis2-vision": "registry.plugins.ovis2_vision",
 }

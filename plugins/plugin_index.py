@@ -181,6 +181,8 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'olmoe': 'registry.plugins.llama_model_types',
     'openai-gpt': 'registry.plugins.gpt',
     'opt': 'registry.plugins.gpt_style_model_types',
+    'ovis2': 'registry.plugins.vlm_types_2026c',
+    'ovis2_vision': 'registry.plugins.vlm_types_2026c',
     'owlv2': 'registry.plugins.types_vision_2026',
     'paddleocr_vl': 'registry.plugins.vlm_types_2026',
     'paddleocr_vl_text': 'registry.plugins.vlm_types_2026',

@@ -1,4 +1,4 @@
-"""Connectors of Aria, DeepSeek-VL and Fuyu (the ``vlm-connector`` family): what joins their vision input to the
+"""Connectors of Aria, DeepSeek-VL, Fuyu and Ovis2 (the ``vlm-connector`` family): what joins their vision input to the
 language model, named as transformers 5.25 names it.
 
 ``layout`` names the implementation (``modeling_<type>.py``):
@@ -12,7 +12,9 @@ language model, named as transformers 5.25 names it.
   ``layer_norm_kv``), a ``layer_norm`` of ``d_in``, then ``feed_forward``: ``linear_in`` of ``d_in`` to ``d_hidden``
   and ``linear_out`` of ``d_hidden`` to ``d_out``, no biases;
 * ``fuyu`` (Fuyu's ``vision_embed_tokens``): no vision tower, one linear with a bias of a patch's pixels
-  (``d_in``: ``patch_size² × num_channels``) to the language model's width.
+  (``d_in``: ``patch_size² × num_channels``) to the language model's width;
+* ``ovis2`` (Ovis2's ``visual_embeddings_table``): an embedding of the ``d_in`` visual words (the vision config's
+  ``vocab_size``) of the language model's width, which the visual tokenizer's probabilities weight.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from registry.plugins.common import FamilyParams
 class ConnectorParams(FamilyParams):
     """Hyper-parameters of the ``vlm-connector`` family."""
 
-    layout: Literal["deepseek_vl", "aria", "fuyu"] = Field("deepseek_vl", description="which implementation")
-    d_in: PositiveInt = Field(1024, description="the vision tower's width (fuyu: a patch's pixels, patch_size² × num_channels)")
+    layout: Literal["deepseek_vl", "aria", "fuyu", "ovis2"] = Field("deepseek_vl", description="which implementation")
+    d_in: PositiveInt = Field(1024, description="the vision tower's width (fuyu: a patch's pixels, patch_size² × num_channels; "
+                             "ovis2: the visual words)")
     d_out: PositiveInt = Field(2048, description="the language model's width")
     d_hidden: PositiveInt | None = Field(None, description="aria: feed_forward.linear_in's outputs (default d_out)")
     n_queries: PositiveInt | None = Field(None, description="aria: the learned queries (the most of projector_patch_to_query_dict)")
@@ -73,6 +76,8 @@ def build(p: ConnectorParams) -> Module:
     """The connector's blocks, named as its implementation names them."""
     if p.layout == "aria":
         return _aria(p)
+    if p.layout == "ovis2":
+        return Module(blocks=[Parameter(name="visual_embeddings_table.weight", shape=(p.d_in, p.d_out), component="embedding")])
     if p.layout == "fuyu":
         return Module(blocks=[Linear(name="vision_embed_tokens", in_features=p.d_in, out_features=p.d_out, component="other")])
     return Module(blocks=[
@@ -86,4 +91,4 @@ def register_families(register):
     """Register the ``vlm-connector`` family."""
     register(Family(name="vlm-connector", params=ConnectorParams, build=build,
                     description="the connectors of Aria (a cross-attention over learned queries), DeepSeek-VL "
-                                "(its aligner) and Fuyu (a linear of each patch's pixels)"))  # fmt: skip
+                                "(its aligner), Fuyu (a linear of each patch's pixels) and Ovis2 (its visual embedding table)"))  # fmt: skip

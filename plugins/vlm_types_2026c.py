@@ -1,5 +1,5 @@
-"""Vision-language model types as composites of mapped types: aria, deepseek_vl and fuyu (and the language model
-aria adds: ``aria_text``, a row of the ``llama-moe`` family).
+"""Vision-language model types as composites of mapped types: aria, deepseek_vl, fuyu and ovis2 (and the towers
+they add: ``aria_text``, a row of the ``llama-moe`` family; ``ovis2_vision``, the ``ovis2-vision`` family).
 
 Each is a :class:`registry.Composite` as in :mod:`registry.plugins.vlm_types`: its towers (the sub-config and the model
 type that reads it), its connector (a layout of the ``vlm-connector`` family, :mod:`registry.plugins.vlm_connectors_2026c`)
@@ -20,6 +20,11 @@ and where transformers 5.25 puts each part (``modeling_<type>.py``).
   text config from ``text_config``, or, when the file gives none, from the top level's Persimmon fields
   (``FuyuConfig.__post_init__``): the published Fuyu-8B's ``text_config`` names only ``persimmon``, so its top-level
   sizes are not read (they equal Persimmon's defaults).
+* ``ovis2`` (``Ovis2ForConditionalGeneration``, Ovis2): its own vision tower with a visual tokenizer head
+  (``model.vision_tower``, ``ovis2_vision``: the published files name the vision config's type ``""``), a table of
+  the visual words' embeddings (``model.visual_embeddings_table``), any mapped language model (Qwen2). The table's
+  width and the head's sizes are the top level's ``hidden_size`` and ``vocab_size``, which must be the language
+  model's (registry refuses a config where they differ: the model would not run).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from registry.plugins.hf_common import (
     ATTENTION_BIAS_READS, ATTENTION_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROUTER, causal_classes,
 )  # fmt: skip
 from registry.plugins.vlm_types import PROJECTOR, TEXT_MOVES, VISION, tie
+from registry.plugins.vision_model_types import VISION_SHAPE_FREE
 
 #: Aria's language model (``AriaTextModel``): Llama's layers, each feed-forward a router, fused routed experts and
 #: the shared experts as one MLP (the ``llama-moe`` family's ``aria`` style).
@@ -40,6 +46,17 @@ ARIA_TEXT = Row(
     defaults=DEFAULTS["aria_text"], fixed={"style": "aria"}, rules=DECODER_RULES,
     shape_free=frozenset(DECODER_SHAPE_FREE) | frozenset(ROUTER),
     description="Aria's language model: Llama attention, fused routed experts, shared experts as one MLP",
+)  # fmt: skip
+
+#: Ovis2's vision tower (``Ovis2VisionModel``).
+OVIS2_VISION = Row(
+    "ovis2_vision", "ovis2-vision", ("Ovis2VisionModel",),
+    reads={"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+           "d_ff": "intermediate_size", "image_size": "image_size", "patch_size": "patch_size", "n_channels": "num_channels",
+           "qkv_bias": "qkv_bias", "mlp_bias": "mlp_bias", "vocab_size": "vocab_size",
+           "n_indicator_tokens": "num_visual_indicator_tokens", "hidden_stride": "hidden_stride"},
+    defaults=DEFAULTS["ovis2_vision"], shape_free=VISION_SHAPE_FREE | {"rms_norm_eps", "tokenize_function"},
+    description="the vision tower of an ovis2 config (vision_config)",
 )  # fmt: skip
 
 
@@ -89,6 +106,24 @@ def fuyu_patches(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
             "d_out": ("text_config.hidden_size", _width(parts, "text"))}  # fmt: skip
 
 
+def ovis2_table(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """Ovis2's ``visual_embeddings_table``: the vision config's ``vocab_size`` visual words of the top-level
+    ``hidden_size`` (the language model's: :func:`_ovis2_sizes`)."""
+    return {"layout": ("model_type", "ovis2"), "d_in": ("vision_config.vocab_size", parts["vision"]["vocab_size"][1]),
+            "d_out": ("hidden_size", _width(parts, "text"))}  # fmt: skip
+
+
+def _ovis2_sizes(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule (Ovis2): the top level's ``hidden_size`` (the visual table's width, the head's inputs) and ``vocab_size``
+    (the head's outputs) are the language model's; ``Ovis2Config``'s defaults (1536, 151643) otherwise."""
+    for key, name in (("hidden_size", "d_model"), ("vocab_size", "vocab_size")):
+        value, text = cfg.int(key, DEFAULTS["ovis2"][key]), parts["text"][name][1]
+        if value != text:
+            given = "" if cfg.has(key) else " (Ovis2Config's default)"
+            raise cfg.error(key, f"{value}{given} differs from text_config.{key} ({text}): Ovis2's head and visual "
+                            "embedding table would not fit its language model")  # fmt: skip
+
+
 def _lm_head(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
     """Rule: the class has the language-modelling head (``lm_head``)."""
     parts["text"]["lm_head"] = ("architectures", True)
@@ -115,12 +150,21 @@ COMPOSITES = (
                Tower("projector", family="vlm-connector", params=fuyu_patches, path="model")),
               rules=(_lm_head, tie()), shape_free=frozenset(("image_token_id", "image_size", "tie_word_embeddings")),
               description="Fuyu: patches' pixels through one linear into a Persimmon language model, no vision tower"),
+    Composite("ovis2", "composite", ("Ovis2ForConditionalGeneration",),
+              (Tower("vision", config="vision_config", model_type="ovis2_vision", path=VISION, renames={"": "ovis2_vision"}),
+               Tower("text", config="text_config", model_type="qwen2", model_types=("*",), moves=TEXT_MOVES),
+               Tower("projector", family="vlm-connector", params=ovis2_table, path="model")),
+              rules=(_ovis2_sizes, _lm_head, tie()),
+              shape_free=frozenset(("image_token_id", "visual_indicator_token_ids", "hidden_size", "vocab_size")),
+              description="Ovis2: AIMv2-style tower with a visual tokenizer head, visual embedding table, any mapped "
+                          "language model"),
 )  # fmt: skip
 
 
 @hookimpl
 def register_model_types(register):
-    """Map aria_text and the composites of this module."""
+    """Map aria_text, ovis2_vision and the composites of this module."""
     register(ARIA_TEXT)
+    register(OVIS2_VISION)
     for composite in COMPOSITES:
         register(composite)

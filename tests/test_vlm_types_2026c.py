@@ -1,4 +1,4 @@
-"""The composites of plugins/vlm_types_2026c.py (aria, deepseek_vl, fuyu; and aria_text), whole and part by part,
+"""The composites of plugins/vlm_types_2026c.py (aria, deepseek_vl, fuyu, ovis2; and aria_text, ovis2_vision), whole and part by part,
 against transformers.
 
 Reference: transformers 5.25's model of the config's class on the meta device, as in tests/test_composite.py
@@ -32,14 +32,16 @@ PLACES = {
     "aria": {"vision": ("model.vision_tower.",), "projector": ("model.multi_modal_projector.",), "text": _TEXT},
     "deepseek_vl": {"vision": ("model.vision_model.",), "projector": ("model.aligner.",), "text": _TEXT},
     "fuyu": {"projector": ("model.vision_embed_tokens.",), "text": _TEXT},
+    "ovis2": {"vision": ("model.vision_tower.",), "projector": ("model.visual_embeddings_table.",), "text": _TEXT},
 }  # fmt: skip
 CLASSES = {"aria": "AriaForConditionalGeneration", "deepseek_vl": "DeepseekVLForConditionalGeneration",
-           "fuyu": "FuyuForCausalLM"}  # fmt: skip
+           "fuyu": "FuyuForCausalLM", "ovis2": "Ovis2ForConditionalGeneration"}  # fmt: skip
 COMPOSITE_TYPES = tuple(CLASSES)
 FOLDERS = published_folders(COMPOSITE_TYPES)
 ARIA = CONFIGS / "aria" / "config.json"
 DEEPSEEK_VL = CONFIGS / "deepseek-vl-1.3b-chat" / "config.json"
 FUYU = CONFIGS / "fuyu-8b" / "config.json"
+OVIS2 = CONFIGS / "ovis2-1b-hf" / "config.json"
 
 
 def _active(reference: Reference) -> int:
@@ -134,6 +136,14 @@ def _small(seed: int, model_type: str) -> dict:
         else:
             data = quiet_transformers().FuyuConfig(text_config=text, **top).to_dict()
         return data | {"architectures": [CLASSES["fuyu"]]}
+    if model_type == "ovis2":
+        vision = {k: v for k, v in vision.items() if k != "model_type"}
+        vision |= {"vocab_size": rng.choice((11, 30)), "num_visual_indicator_tokens": rng.choice((0, 5)),
+                   "hidden_stride": rng.choice((1, 2)), "qkv_bias": rng.choice((True, False)),
+                   "mlp_bias": rng.choice((True, False))}  # fmt: skip
+        text = _text(rng, heads, width, rng.choice(("llama", "qwen2")))
+        data = composite_data(model_type, CLASSES[model_type], text=text, vision=vision, **top)
+        return data | {"hidden_size": width, "vocab_size": text["vocab_size"]}
     if model_type == "aria":
         vision["model_type"] = "idefics3_vision"
         top["projector_patch_to_query_dict"] = {"4": rng.choice((2, 3)), "16": rng.choice((3, 5))}
@@ -163,6 +173,10 @@ def test_small_random_composites(model_type, seed, tmp_path, capsys):
     (DEEPSEEK_VL, {"vision_config.hidden_size": 0}, "vision_config.hidden_size: must be >= 1"),
     (FUYU, {"patch_size": 0}, "patch_size: must be >= 1"),
     (FUYU, {"text_config.model_type": "llama"}, "text_config.model_type: 'llama' is not supported here"),
+    (OVIS2, {"hidden_size": 1024}, "hidden_size: 1024 differs from text_config.hidden_size (896)"),
+    (OVIS2, {"vocab_size": 151643}, "vocab_size: 151643 differs from text_config.vocab_size (151936)"),
+    (OVIS2, {"vision_config.num_visual_indicator_tokens": 65536}, "vision_config.num_visual_indicator_tokens: must be fewer"),
+    (OVIS2, {"vision_config.model_type": "siglip_vision_model"}, "vision_config.model_type: 'siglip_vision_model' is not"),
 ])  # fmt: skip
 def test_refusals(path, change, message, tmp_path, capsys):
     err = refusal(json.loads(path.read_text()), change, tmp_path, capsys)
