@@ -254,6 +254,8 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'unispeech': 'registry.plugins.types_dino',
     'unispeech-sat': 'registry.plugins.types_dino',
     'vaultgemma': 'registry.plugins.dense_model_types',
+    'video_llama_3': 'registry.plugins.vlm_types_2026c',
+    'video_llama_3_vision': 'registry.plugins.vlm_types_2026c',
     'video_llava': 'registry.plugins.vlm_types_2026',
     'videomae': 'registry.plugins.types_vision_2026',
     'vipllava': 'registry.plugins.vlm_types_2026',

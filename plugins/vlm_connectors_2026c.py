@@ -1,4 +1,4 @@
-"""Connectors of Aria, DeepSeek-VL, Fuyu and Ovis2 (the ``vlm-connector`` family): what joins their vision input to the
+"""Connectors of Aria, DeepSeek-VL, Fuyu, Ovis2 and VideoLLaMA3 (the ``vlm-connector`` family): what joins their vision input to the
 language model, named as transformers 5.25 names it.
 
 ``layout`` names the implementation (``modeling_<type>.py``):
@@ -14,7 +14,9 @@ language model, named as transformers 5.25 names it.
 * ``fuyu`` (Fuyu's ``vision_embed_tokens``): no vision tower, one linear with a bias of a patch's pixels
   (``d_in``: ``patch_size² × num_channels``) to the language model's width;
 * ``ovis2`` (Ovis2's ``visual_embeddings_table``): an embedding of the ``d_in`` visual words (the vision config's
-  ``vocab_size``) of the language model's width, which the visual tokenizer's probabilities weight.
+  ``vocab_size``) of the language model's width, which the visual tokenizer's probabilities weight;
+* ``video_llama_3`` (VideoLLaMA3's ``VideoLlama3Projector``): DeepSeek-VL's two linears with biases, held in an
+  ``nn.Sequential`` (``readout.0``, ``readout.2``).
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from pydantic import Field, PositiveInt, model_validator
 from registry import Family, hookimpl
 from registry.blocks import FieldError, LayerNorm, Linear, Module, Parameter
 from registry.plugins.common import FamilyParams
+from registry.plugins.vision import nested
 
 
 class ConnectorParams(FamilyParams):
     """Hyper-parameters of the ``vlm-connector`` family."""
 
-    layout: Literal["deepseek_vl", "aria", "fuyu", "ovis2"] = Field("deepseek_vl", description="which implementation")
+    layout: Literal["deepseek_vl", "aria", "fuyu", "ovis2", "video_llama_3"] = Field("deepseek_vl", description="which implementation")
     d_in: PositiveInt = Field(1024, description="the vision tower's width (fuyu: a patch's pixels, patch_size² × num_channels; "
                              "ovis2: the visual words)")
     d_out: PositiveInt = Field(2048, description="the language model's width")
@@ -80,10 +83,11 @@ def build(p: ConnectorParams) -> Module:
         return Module(blocks=[Parameter(name="visual_embeddings_table.weight", shape=(p.d_in, p.d_out), component="embedding")])
     if p.layout == "fuyu":
         return Module(blocks=[Linear(name="vision_embed_tokens", in_features=p.d_in, out_features=p.d_out, component="other")])
-    return Module(blocks=[
-        Linear(name="linear1", in_features=p.d_in, out_features=p.d_out, component="other"),
-        Linear(name="linear2", in_features=p.d_out, out_features=p.d_out, component="other"),
-    ])  # fmt: skip
+    first, second = ("readout.0", "readout.2") if p.layout == "video_llama_3" else ("linear1", "linear2")
+    return Module(blocks=nested([
+        Linear(name=first, in_features=p.d_in, out_features=p.d_out, component="other"),
+        Linear(name=second, in_features=p.d_out, out_features=p.d_out, component="other"),
+    ]))  # fmt: skip
 
 
 @hookimpl
@@ -91,4 +95,5 @@ def register_families(register):
     """Register the ``vlm-connector`` family."""
     register(Family(name="vlm-connector", params=ConnectorParams, build=build,
                     description="the connectors of Aria (a cross-attention over learned queries), DeepSeek-VL "
-                                "(its aligner), Fuyu (a linear of each patch's pixels) and Ovis2 (its visual embedding table)"))  # fmt: skip
+                                "(its aligner), Fuyu (a linear of each patch's pixels), Ovis2 (its visual embedding table) and "
+                                "VideoLLaMA3 (two linears)"))  # fmt: skip

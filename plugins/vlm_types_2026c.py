@@ -1,5 +1,6 @@
-"""Vision-language model types as composites of mapped types: aria, deepseek_vl, fuyu and ovis2 (and the towers
-they add: ``aria_text``, a row of the ``llama-moe`` family; ``ovis2_vision``, the ``ovis2-vision`` family).
+"""Vision-language model types as composites of mapped types: aria, deepseek_vl, fuyu, ovis2 and video_llama_3 (and
+the towers they add: ``aria_text``, a row of the ``llama-moe`` family; ``ovis2_vision``, the ``ovis2-vision`` family;
+``video_llama_3_vision``, a layout of the ``vision`` family).
 
 Each is a :class:`registry.Composite` as in :mod:`registry.plugins.vlm_types`: its towers (the sub-config and the model
 type that reads it), its connector (a layout of the ``vlm-connector`` family, :mod:`registry.plugins.vlm_connectors_2026c`)
@@ -25,6 +26,10 @@ and where transformers 5.25 puts each part (``modeling_<type>.py``).
   the visual words' embeddings (``model.visual_embeddings_table``), any mapped language model (Qwen2). The table's
   width and the head's sizes are the top level's ``hidden_size`` and ``vocab_size``, which must be the language
   model's (registry refuses a config where they differ: the model would not run).
+* ``video_llama_3`` (``VideoLlama3ForConditionalGeneration``, VideoLLaMA3): SigLIP's vision transformer with rotary
+  positions in place of learned ones (``model.vision_model``, ``video_llama_3_vision``: no position embeddings, no
+  head), two linears (``model.projector.readout``), any mapped language model (Qwen2). A top-level
+  ``tie_word_embeddings`` false gives way to the text config's true (``VideoLlama3Config.__post_init__``).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from registry.plugins.hf_common import (
     ATTENTION_BIAS_READS, ATTENTION_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROUTER, causal_classes,
 )  # fmt: skip
 from registry.plugins.vlm_types import PROJECTOR, TEXT_MOVES, VISION, tie
-from registry.plugins.vision_model_types import VISION_SHAPE_FREE
+from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE
 
 #: Aria's language model (``AriaTextModel``): Llama's layers, each feed-forward a router, fused routed experts and
 #: the shared experts as one MLP (the ``llama-moe`` family's ``aria`` style).
@@ -57,6 +62,17 @@ OVIS2_VISION = Row(
            "n_indicator_tokens": "num_visual_indicator_tokens", "hidden_stride": "hidden_stride"},
     defaults=DEFAULTS["ovis2_vision"], shape_free=VISION_SHAPE_FREE | {"rms_norm_eps", "tokenize_function"},
     description="the vision tower of an ovis2 config (vision_config)",
+)  # fmt: skip
+
+#: VideoLLaMA3's vision tower (``VideoLlama3VisionModel``): SigLIP's layers and post-norm, rotary positions (no
+#: tensors) in place of the position embeddings; any number of patches (no image size).
+VIDEO_LLAMA_3_VISION = Row(
+    "video_llama_3_vision", "vision", ("VideoLlama3VisionModel",),
+    reads={k: v for k, v in {**VISION_READS, "d_ff": "intermediate_size"}.items() if k != "image_size"},
+    defaults=DEFAULTS["video_llama_3_vision"],
+    fixed={"layout": "siglip", "class_token": False, "position_embeddings": False},
+    shape_free=VISION_SHAPE_FREE | {"rope_parameters"},
+    description="the vision tower of a video_llama_3 config (vision_config)",
 )  # fmt: skip
 
 
@@ -104,6 +120,11 @@ def fuyu_patches(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
         raise cfg.error(key, f"must be >= 1 (got {patch if patch < 1 else channels})")
     return {"layout": ("model_type", "fuyu"), "d_in": ("patch_size", patch**2 * channels),
             "d_out": ("text_config.hidden_size", _width(parts, "text"))}  # fmt: skip
+
+
+def video_llama_3_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """``VideoLlama3Projector``: ``readout.0`` of the vision width to the text width, ``readout.2`` of the text width."""
+    return {**deepseek_vl_aligner(cfg, parts), "layout": ("model_type", "video_llama_3")}
 
 
 def ovis2_table(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
@@ -158,13 +179,21 @@ COMPOSITES = (
               shape_free=frozenset(("image_token_id", "visual_indicator_token_ids", "hidden_size", "vocab_size")),
               description="Ovis2: AIMv2-style tower with a visual tokenizer head, visual embedding table, any mapped "
                           "language model"),
+    Composite("video_llama_3", "composite", ("VideoLlama3ForConditionalGeneration",),
+              (Tower("vision", config="vision_config", model_type="video_llama_3_vision", path="model.vision_model"),
+               Tower("projector", family="vlm-connector", params=video_llama_3_projector, path="model.projector"),
+               Tower("text", config="text_config", model_type="qwen2", model_types=("*",), moves=TEXT_MOVES)),
+              rules=(_lm_head, tie(from_text=True)), shape_free=frozenset(("image_token_id", "video_token_id")),
+              description="VideoLLaMA3: SigLIP-style tower with rotary positions, two-linear projector, any mapped "
+                          "language model"),
 )  # fmt: skip
 
 
 @hookimpl
 def register_model_types(register):
-    """Map aria_text, ovis2_vision and the composites of this module."""
+    """Map aria_text, ovis2_vision, video_llama_3_vision and the composites of this module."""
     register(ARIA_TEXT)
     register(OVIS2_VISION)
+    register(VIDEO_LLAMA_3_VISION)
     for composite in COMPOSITES:
         register(composite)

@@ -73,7 +73,8 @@ CHECKED_ELSEWHERE = {
     **{t: "tests/test_vlm_types_more.py" for t in ("llava_next_video",)},
     **{t: "tests/test_vlm_types_2026.py" for t in ("cohere2_vision", "llava_onevision", "paddleocr_vl", "paddleocr_vl_text",
                                                     "paddleocr_vl_vision", "video_llava", "vipllava")},
-    **{t: "tests/test_vlm_types_2026c.py" for t in ("aria", "aria_text", "deepseek_vl", "fuyu", "ovis2", "ovis2_vision")},
+    **{t: "tests/test_vlm_types_2026c.py" for t in ("aria", "aria_text", "deepseek_vl", "fuyu", "ovis2", "ovis2_vision",
+                                                     "video_llama_3", "video_llama_3_vision")},
 }  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""The composites of plugins/vlm_types_2026c.py (aria, deepseek_vl, fuyu, ovis2; and aria_text, ovis2_vision), whole and part by part,
+"""The composites of plugins/vlm_types_2026c.py (aria, deepseek_vl, fuyu, ovis2, video_llama_3;
+and aria_text, ovis2_vision, video_llama_3_vision), whole and part by part,
 against transformers.
 
 Reference: transformers 5.25's model of the config's class on the meta device, as in tests/test_composite.py
@@ -33,15 +34,18 @@ PLACES = {
     "deepseek_vl": {"vision": ("model.vision_model.",), "projector": ("model.aligner.",), "text": _TEXT},
     "fuyu": {"projector": ("model.vision_embed_tokens.",), "text": _TEXT},
     "ovis2": {"vision": ("model.vision_tower.",), "projector": ("model.visual_embeddings_table.",), "text": _TEXT},
+    "video_llama_3": {"vision": ("model.vision_model.",), "projector": ("model.projector.",), "text": _TEXT},
 }  # fmt: skip
 CLASSES = {"aria": "AriaForConditionalGeneration", "deepseek_vl": "DeepseekVLForConditionalGeneration",
-           "fuyu": "FuyuForCausalLM", "ovis2": "Ovis2ForConditionalGeneration"}  # fmt: skip
+           "fuyu": "FuyuForCausalLM", "ovis2": "Ovis2ForConditionalGeneration",
+           "video_llama_3": "VideoLlama3ForConditionalGeneration"}  # fmt: skip
 COMPOSITE_TYPES = tuple(CLASSES)
 FOLDERS = published_folders(COMPOSITE_TYPES)
 ARIA = CONFIGS / "aria" / "config.json"
 DEEPSEEK_VL = CONFIGS / "deepseek-vl-1.3b-chat" / "config.json"
 FUYU = CONFIGS / "fuyu-8b" / "config.json"
 OVIS2 = CONFIGS / "ovis2-1b-hf" / "config.json"
+VIDEO_LLAMA_3 = CONFIGS / "videollama3-2b-image-hf" / "config.json"
 
 
 def _active(reference: Reference) -> int:
@@ -144,6 +148,10 @@ def _small(seed: int, model_type: str) -> dict:
         text = _text(rng, heads, width, rng.choice(("llama", "qwen2")))
         data = composite_data(model_type, CLASSES[model_type], text=text, vision=vision, **top)
         return data | {"hidden_size": width, "vocab_size": text["vocab_size"]}
+    if model_type == "video_llama_3":
+        vision = {k: v for k, v in vision.items() if k != "image_size"} | {"model_type": "video_llama_3_vision"}
+        text = _text(rng, heads, width, rng.choice(("llama", "qwen2")))
+        return composite_data(model_type, CLASSES[model_type], text=text, vision=vision, **top)
     if model_type == "aria":
         vision["model_type"] = "idefics3_vision"
         top["projector_patch_to_query_dict"] = {"4": rng.choice((2, 3)), "16": rng.choice((3, 5))}
@@ -173,6 +181,8 @@ def test_small_random_composites(model_type, seed, tmp_path, capsys):
     (DEEPSEEK_VL, {"vision_config.hidden_size": 0}, "vision_config.hidden_size: must be >= 1"),
     (FUYU, {"patch_size": 0}, "patch_size: must be >= 1"),
     (FUYU, {"text_config.model_type": "llama"}, "text_config.model_type: 'llama' is not supported here"),
+    (VIDEO_LLAMA_3, {"vision_config.patch_size": [14, 14]}, "vision_config.patch_size: must be a whole number"),
+    (VIDEO_LLAMA_3, {"vision_config.model_type": "siglip_vision_model"}, "vision_config.model_type: 'siglip_vision_model' is"),
     (OVIS2, {"hidden_size": 1024}, "hidden_size: 1024 differs from text_config.hidden_size (896)"),
     (OVIS2, {"vocab_size": 151643}, "vocab_size: 151643 differs from text_config.vocab_size (151936)"),
     (OVIS2, {"vision_config.num_visual_indicator_tokens": 65536}, "vision_config.num_visual_indicator_tokens: must be fewer"),
