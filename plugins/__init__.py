@@ -68,4 +68,5 @@ FAMILY_MODULES: dict[str, str] = {
     "moonvit": "registry.plugins.moonvit",
     "vlm-connector": "registry.plugins.vlm_connectors_2026c",
     "ovis2-vision": "registry.plugins.ovis2_vision",
+    "sam-vision": "registry.plugins.sam_vision",
 }

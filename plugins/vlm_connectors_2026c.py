@@ -1,4 +1,4 @@
-"""Connectors of Aria, DeepSeek-VL, Fuyu, Ovis2 and VideoLLaMA3 (the ``vlm-connector`` family): what joins their vision input to the
+"""Connectors of Aria, DeepSeek-VL (and its hybrid), Fuyu, GOT-OCR2, Ovis2 and VideoLLaMA3 (the ``vlm-connector`` family): what joins their vision input to the
 language model, named as transformers 5.25 names it.
 
 ``layout`` names the implementation (``modeling_<type>.py``):
@@ -16,7 +16,16 @@ language model, named as transformers 5.25 names it.
 * ``ovis2`` (Ovis2's ``visual_embeddings_table``): an embedding of the ``d_in`` visual words (the vision config's
   ``vocab_size``) of the language model's width, which the visual tokenizer's probabilities weight;
 * ``video_llama_3`` (VideoLLaMA3's ``VideoLlama3Projector``): DeepSeek-VL's two linears with biases, held in an
-  ``nn.Sequential`` (``readout.0``, ``readout.2``).
+  ``nn.Sequential`` (``readout.0``, ``readout.2``);
+* ``got_ocr2`` (GOT-OCR2's ``GotOcr2MultiModalProjector``): two 3×3 convolutions without biases, ``conv_upsampler1``
+  of the SAM neck's ``d_in`` channels to twice that, ``conv_upsampler2`` to the language model's width, then a linear
+  ``multimodal_projector`` of that width with a bias;
+* ``deepseek_vl_hybrid`` (DeepSeek-VL 7B's ``DeepseekVLHybridModel``, its parts beside the two towers): the SAM
+  tower's second neck (``high_res_vision_neck``: a 1×1 convolution of its width ``d_high`` to ``d_neck`` channels and a
+  3×3 one, no biases, each followed by a LayerNorm), ``high_res_vision_proj`` (3×3 convolutions to ``2 × d_neck`` and
+  ``4 × d_neck`` channels, no biases), ``high_res_vision_alpha`` (one number) and the ``aligner``: ``vision_proj`` of
+  the SigLIP width ``d_in`` and ``high_res_vision_proj`` of ``4 × d_neck`` each to half the text width ``d_out``
+  (floored), then ``proj`` of ``d_out``, biases.
 """
 
 from __future__ import annotations
@@ -34,12 +43,14 @@ from registry.plugins.vision import nested
 class ConnectorParams(FamilyParams):
     """Hyper-parameters of the ``vlm-connector`` family."""
 
-    layout: Literal["deepseek_vl", "aria", "fuyu", "ovis2", "video_llama_3"] = Field("deepseek_vl", description="which implementation")
+    layout: Literal["deepseek_vl", "aria", "fuyu", "ovis2", "video_llama_3", "got_ocr2", "deepseek_vl_hybrid"] = Field("deepseek_vl", description="which implementation")
     d_in: PositiveInt = Field(1024, description="the vision tower's width (fuyu: a patch's pixels, patch_size² × num_channels; "
                              "ovis2: the visual words)")
     d_out: PositiveInt = Field(2048, description="the language model's width")
     d_hidden: PositiveInt | None = Field(None, description="aria: feed_forward.linear_in's outputs (default d_out)")
     n_queries: PositiveInt | None = Field(None, description="aria: the learned queries (the most of projector_patch_to_query_dict)")
+    d_high: PositiveInt | None = Field(None, description="deepseek_vl_hybrid: the high-resolution (SAM) tower's width")
+    d_neck: PositiveInt | None = Field(None, description="deepseek_vl_hybrid: its necks' channels (output_channels)")
 
     @model_validator(mode="after")
     def _check(self) -> ConnectorParams:
@@ -49,6 +60,12 @@ class ConnectorParams(FamilyParams):
                     raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
         elif self.n_queries is None:
             raise FieldError("n_queries", "the aria layout needs its learned queries")
+        hybrid = self.layout == "deepseek_vl_hybrid"
+        for name in ("d_high", "d_neck"):
+            if (getattr(self, name) is None) == hybrid:
+                raise FieldError(name, "the deepseek_vl_hybrid layout, and it alone, needs it")
+        if hybrid and self.d_out < 2:
+            raise FieldError("d_out", "must be >= 2 for deepseek_vl_hybrid (its aligner's halves)")
         return self
 
 
@@ -75,10 +92,35 @@ def _aria(p: ConnectorParams) -> Module:
     return Module(blocks=[Parameter(name="query", shape=(n_queries, d)), cross, LayerNorm(name="layer_norm", dim=d), mlp])
 
 
+def _hybrid(p: ConnectorParams) -> Module:
+    """DeepSeek-VL 7B's second SAM neck, its convolutions, the mixing weight and the aligner."""
+    high, neck, half = p.d_high or 1, p.d_neck or 1, p.d_out // 2
+    return Module(blocks=nested([
+        Parameter(name="high_res_vision_neck.conv1.weight", shape=(neck, high, 1, 1)),
+        LayerNorm(name="high_res_vision_neck.layer_norm1", dim=neck),
+        Parameter(name="high_res_vision_neck.conv2.weight", shape=(neck, neck, 3, 3)),
+        LayerNorm(name="high_res_vision_neck.layer_norm2", dim=neck),
+        Parameter(name="high_res_vision_proj.conv1.weight", shape=(2 * neck, neck, 3, 3)),
+        Parameter(name="high_res_vision_proj.conv2.weight", shape=(4 * neck, 2 * neck, 3, 3)),
+        Parameter(name="high_res_vision_alpha", shape=(1,)),
+        Linear(name="aligner.vision_proj", in_features=p.d_in, out_features=half, component="other"),
+        Linear(name="aligner.high_res_vision_proj", in_features=4 * neck, out_features=half, component="other"),
+        Linear(name="aligner.proj", in_features=p.d_out, out_features=p.d_out, component="other"),
+    ]))  # fmt: skip
+
+
 def build(p: ConnectorParams) -> Module:
     """The connector's blocks, named as its implementation names them."""
     if p.layout == "aria":
         return _aria(p)
+    if p.layout == "deepseek_vl_hybrid":
+        return _hybrid(p)
+    if p.layout == "got_ocr2":
+        return Module(blocks=[
+            Parameter(name="conv_upsampler1.weight", shape=(2 * p.d_in, p.d_in, 3, 3)),
+            Parameter(name="conv_upsampler2.weight", shape=(p.d_out, 2 * p.d_in, 3, 3)),
+            Linear(name="multimodal_projector", in_features=p.d_out, out_features=p.d_out, component="other"),
+        ])  # fmt: skip
     if p.layout == "ovis2":
         return Module(blocks=[Parameter(name="visual_embeddings_table.weight", shape=(p.d_in, p.d_out), component="embedding")])
     if p.layout == "fuyu":
@@ -95,5 +137,6 @@ def register_families(register):
     """Register the ``vlm-connector`` family."""
     register(Family(name="vlm-connector", params=ConnectorParams, build=build,
                     description="the connectors of Aria (a cross-attention over learned queries), DeepSeek-VL "
-                                "(its aligner), Fuyu (a linear of each patch's pixels), Ovis2 (its visual embedding table) and "
-                                "VideoLLaMA3 (two linears)"))  # fmt: skip
+                                "(its aligner), Fuyu (a linear of each patch's pixels), Ovis2 (its visual embedding table), "
+                                "VideoLLaMA3 (two linears), GOT-OCR2 (convolutions and a linear) and DeepSeek-VL 7B "
+                                "(a second SAM neck, convolutions, the aligner of both towers)"))  # fmt: skip

@@ -1,6 +1,7 @@
-"""Vision-language model types as composites of mapped types: aria, deepseek_vl, fuyu, ovis2 and video_llama_3 (and
-the towers they add: ``aria_text``, a row of the ``llama-moe`` family; ``ovis2_vision``, the ``ovis2-vision`` family;
-``video_llama_3_vision``, a layout of the ``vision`` family).
+"""Vision-language model types as composites of mapped types: aria, deepseek_vl, deepseek_vl_hybrid, fuyu, got_ocr2,
+ovis2 and video_llama_3 (and the towers they add: ``aria_text``, a row of the ``llama-moe`` family; ``ovis2_vision``,
+the ``ovis2-vision`` family; ``video_llama_3_vision``, a layout of the ``vision`` family; ``sam_vision_model`` and
+``got_ocr2_vision``, the ``sam-vision`` family).
 
 Each is a :class:`registry.Composite` as in :mod:`registry.plugins.vlm_types`: its towers (the sub-config and the model
 type that reads it), its connector (a layout of the ``vlm-connector`` family, :mod:`registry.plugins.vlm_connectors_2026c`)
@@ -16,6 +17,13 @@ and where transformers 5.25 puts each part (``modeling_<type>.py``).
   (``model.vision_model``), the aligner (``model.aligner``: two linears with a GELU between), any mapped language
   model (Llama in the published checkpoints). The top-level ``tie_word_embeddings`` (``DeepseekVLConfig``'s default:
   true) ties the head.
+* ``deepseek_vl_hybrid`` (``DeepseekVLHybridForConditionalGeneration``, DeepSeek-VL 7B): DeepSeek-VL's towers and a
+  high-resolution SAM tower (``model.high_res_vision_model``, ``sam_vision_model``: part ``high_res``), whose second
+  neck, convolutions, mixing weight and the aligner of both towers are the connector (``model.high_res_vision_neck``,
+  ``model.high_res_vision_proj``, ``model.high_res_vision_alpha``, ``model.aligner``).
+* ``got_ocr2`` (``GotOcr2ForConditionalGeneration``, GOT-OCR 2.0): SAM's image encoder (``model.vision_tower``,
+  ``got_ocr2_vision``: the published file's vision config names only ``""``, its sizes transformers' defaults), two
+  convolutions and a linear (``model.multi_modal_projector``), any mapped language model (Qwen2).
 * ``fuyu`` (``FuyuForCausalLM``, Fuyu-8B): no vision tower; each patch's pixels go through one linear
   (``model.vision_embed_tokens``) into a Persimmon language model (``model.language_model``). ``FuyuConfig`` takes the
   text config from ``text_config``, or, when the file gives none, from the top level's Persimmon fields
@@ -76,6 +84,35 @@ VIDEO_LLAMA_3_VISION = Row(
 )  # fmt: skip
 
 
+def _sam_mlp(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (SAM): ``mlp_dim`` null means ``int(hidden_size × mlp_ratio)`` (``SamVisionConfig.__post_init__``)."""
+    if params["d_ff"][1] is None:
+        ratio = cfg.raw("mlp_ratio", DEFAULTS["sam_vision_model"]["mlp_ratio"])
+        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or ratio <= 0:
+            raise cfg.error("mlp_ratio", f"must be a number > 0 (got {short_value(ratio)})")
+        params["d_ff"] = ("mlp_ratio", int(params["d_model"][1] * ratio))
+    else:
+        cfg.read.add("mlp_ratio")
+
+
+def _sam_row(name: str, cls: str, prefix: str, what: str) -> Row:
+    """SAM's image encoder (``SamVisionEncoder``) as a model type reads it."""
+    mlp = "mlp_dim?" if name == "sam_vision_model" else "mlp_dim"
+    return Row(name, "sam-vision", (cls,),
+               reads={"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+                      "d_ff": mlp, "image_size": "image_size", "patch_size": "patch_size", "n_channels": "num_channels",
+                      "d_out": "output_channels", "qkv_bias": "qkv_bias", "abs_positions": "use_abs_pos",
+                      "rel_positions": "use_rel_pos", "window_size": "window_size", "global_layers": "global_attn_indexes"},
+               defaults=DEFAULTS[name], fixed={"prefix": prefix}, rules=(_sam_mlp,) if name == "sam_vision_model" else (),
+               # num_pos_feats: the prompt encoder's (not built here); scale: derived by __post_init__, no shape
+               shape_free=VISION_SHAPE_FREE | {"num_pos_feats", "scale"}, description=what)  # fmt: skip
+
+
+SAM_VISION = _sam_row("sam_vision_model", "SamVisionModel", "vision_encoder", "SAM's image encoder (SamVisionModel)")
+GOT_OCR2_VISION = _sam_row("got_ocr2_vision", "GotOcr2VisionEncoder", "",
+                           "the vision tower of a got_ocr2 config (SAM's image encoder)")
+
+
 def _width(parts: dict[str, Params], part: str) -> int:
     return parts[part]["d_model"][1]
 
@@ -122,6 +159,19 @@ def fuyu_patches(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
             "d_out": ("text_config.hidden_size", _width(parts, "text"))}  # fmt: skip
 
 
+def got_ocr2_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """``GotOcr2MultiModalProjector``: convolutions of the SAM neck's channels, then a linear of the text width."""
+    return {"layout": ("model_type", "got_ocr2"), "d_in": ("vision_config.output_channels", parts["vision"]["d_out"][1]),
+            "d_out": ("text_config.hidden_size", _width(parts, "text"))}  # fmt: skip
+
+
+def deepseek_vl_hybrid_connector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """DeepSeek-VL 7B's second SAM neck, convolutions, mixing weight and aligner of both towers."""
+    return {**deepseek_vl_aligner(cfg, parts), "layout": ("model_type", "deepseek_vl_hybrid"),
+            "d_high": ("high_res_vision_config.hidden_size", _width(parts, "high_res")),
+            "d_neck": ("high_res_vision_config.output_channels", parts["high_res"]["d_out"][1])}  # fmt: skip
+
+
 def video_llama_3_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
     """``VideoLlama3Projector``: ``readout.0`` of the vision width to the text width, ``readout.2`` of the text width."""
     return {**deepseek_vl_aligner(cfg, parts), "layout": ("model_type", "video_llama_3")}
@@ -145,6 +195,14 @@ def _ovis2_sizes(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
                             "embedding table would not fit its language model")  # fmt: skip
 
 
+def _hybrid_global(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule (DeepSeek-VL 7B): the SAM tower names a global layer (``DeepseekVLHybridModel`` reads the features of
+    ``high_res_vision_config.global_attn_indexes[0]``)."""
+    if not parts["high_res"]["global_layers"][1]:
+        raise cfg.error("high_res_vision_config.global_attn_indexes", "must name at least one layer: "
+                        "DeepseekVLHybridModel takes the first one's features")  # fmt: skip
+
+
 def _lm_head(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
     """Rule: the class has the language-modelling head (``lm_head``)."""
     parts["text"]["lm_head"] = ("architectures", True)
@@ -166,6 +224,20 @@ COMPOSITES = (
                Tower("text", config="text_config", model_type="llama", model_types=("*",), moves=TEXT_MOVES)),
               rules=(_lm_head, tie()), shape_free=frozenset(("image_token_id",)),
               description="DeepSeek-VL: SigLIP vision tower, two-linear aligner, any mapped language model"),
+    Composite("deepseek_vl_hybrid", "composite", ("DeepseekVLHybridForConditionalGeneration",),
+              (Tower("high_res", config="high_res_vision_config", model_type="sam_vision_model",
+                     path="model.high_res_vision_model"),
+               Tower("vision", config="vision_config", model_type="siglip_vision_model", path="model.vision_model"),
+               Tower("projector", family="vlm-connector", params=deepseek_vl_hybrid_connector, path="model"),
+               Tower("text", config="text_config", model_type="llama", model_types=("*",), moves=TEXT_MOVES)),
+              rules=(_hybrid_global, _lm_head, tie()), shape_free=frozenset(("image_token_id",)),
+              description="DeepSeek-VL 7B: SigLIP and high-resolution SAM towers, their aligner, any mapped language model"),
+    Composite("got_ocr2", "composite", ("GotOcr2ForConditionalGeneration",),
+              (Tower("vision", config="vision_config", model_type="got_ocr2_vision", path=VISION, renames={"": "got_ocr2_vision"}),
+               Tower("projector", family="vlm-connector", params=got_ocr2_projector, path=PROJECTOR),
+               Tower("text", config="text_config", model_type="qwen2", model_types=("*",), moves=TEXT_MOVES)),
+              rules=(_lm_head, tie()), shape_free=frozenset(("image_token_index", "image_seq_length")),
+              description="GOT-OCR 2.0: SAM image encoder, convolutional projector, any mapped language model"),
     Composite("fuyu", "composite", ("FuyuForCausalLM",),
               (Tower("text", config="text_config", model_type="persimmon", flat=True, moves=TEXT_MOVES),
                Tower("projector", family="vlm-connector", params=fuyu_patches, path="model")),
@@ -191,9 +263,11 @@ COMPOSITES = (
 
 @hookimpl
 def register_model_types(register):
-    """Map aria_text, ovis2_vision, video_llama_3_vision and the composites of this module."""
+    """Map the towers (aria_text, ovis2_vision, video_llama_3_vision, sam_vision_model, got_ocr2_vision) and the composites of this module."""
     register(ARIA_TEXT)
     register(OVIS2_VISION)
     register(VIDEO_LLAMA_3_VISION)
+    register(SAM_VISION)
+    register(GOT_OCR2_VISION)
     for composite in COMPOSITES:
         register(composite)

@@ -1,5 +1,5 @@
-"""The composites of plugins/vlm_types_2026c.py (aria, deepseek_vl, fuyu, ovis2, video_llama_3;
-and aria_text, ovis2_vision, video_llama_3_vision), whole and part by part,
+"""The composites of plugins/vlm_types_2026c.py (aria, deepseek_vl, deepseek_vl_hybrid, fuyu,
+got_ocr2, ovis2, video_llama_3; and aria_text, got_ocr2_vision, ovis2_vision, sam_vision_model, video_llama_3_vision), whole and part by part,
 against transformers.
 
 Reference: transformers 5.25's model of the config's class on the meta device, as in tests/test_composite.py
@@ -32,18 +32,25 @@ _TEXT = ("model.language_model.", "lm_head.")
 PLACES = {
     "aria": {"vision": ("model.vision_tower.",), "projector": ("model.multi_modal_projector.",), "text": _TEXT},
     "deepseek_vl": {"vision": ("model.vision_model.",), "projector": ("model.aligner.",), "text": _TEXT},
+    "deepseek_vl_hybrid": {"high_res": ("model.high_res_vision_model.",), "vision": ("model.vision_model.",),
+                           "projector": ("model.high_res_vision_neck.", "model.high_res_vision_proj.",
+                                         "model.high_res_vision_alpha", "model.aligner."), "text": _TEXT},
+    "got_ocr2": {"vision": ("model.vision_tower.",), "projector": ("model.multi_modal_projector.",), "text": _TEXT},
     "fuyu": {"projector": ("model.vision_embed_tokens.",), "text": _TEXT},
     "ovis2": {"vision": ("model.vision_tower.",), "projector": ("model.visual_embeddings_table.",), "text": _TEXT},
     "video_llama_3": {"vision": ("model.vision_model.",), "projector": ("model.projector.",), "text": _TEXT},
 }  # fmt: skip
 CLASSES = {"aria": "AriaForConditionalGeneration", "deepseek_vl": "DeepseekVLForConditionalGeneration",
-           "fuyu": "FuyuForCausalLM", "ovis2": "Ovis2ForConditionalGeneration",
+           "deepseek_vl_hybrid": "DeepseekVLHybridForConditionalGeneration",
+           "got_ocr2": "GotOcr2ForConditionalGeneration", "fuyu": "FuyuForCausalLM", "ovis2": "Ovis2ForConditionalGeneration",
            "video_llama_3": "VideoLlama3ForConditionalGeneration"}  # fmt: skip
 COMPOSITE_TYPES = tuple(CLASSES)
 FOLDERS = published_folders(COMPOSITE_TYPES)
 ARIA = CONFIGS / "aria" / "config.json"
 DEEPSEEK_VL = CONFIGS / "deepseek-vl-1.3b-chat" / "config.json"
 FUYU = CONFIGS / "fuyu-8b" / "config.json"
+GOT_OCR2 = CONFIGS / "got-ocr-2.0-hf" / "config.json"
+DEEPSEEK_VL_7B = CONFIGS / "deepseek-vl-7b-chat" / "config.json"
 OVIS2 = CONFIGS / "ovis2-1b-hf" / "config.json"
 VIDEO_LLAMA_3 = CONFIGS / "videollama3-2b-image-hf" / "config.json"
 
@@ -120,6 +127,19 @@ def _text(rng: random.Random, heads: int, width: int, model_type: str) -> dict:
     return text
 
 
+def _sam(rng: random.Random, heads: int, model_type: str) -> dict:
+    """A small SAM image encoder's config: windows of 0 to 2 patches, some global layers, positions or not."""
+    layers = rng.choice((1, 3))
+    sam = {"model_type": model_type, "hidden_size": 8 * heads, "num_hidden_layers": layers, "num_attention_heads": heads,
+           "image_size": 32, "patch_size": rng.choice((4, 8)), "output_channels": rng.choice((6, 8)),
+           "window_size": rng.choice((0, 2, 3)), "global_attn_indexes": rng.sample(range(layers), rng.choice((1, layers))),
+           "use_abs_pos": rng.choice((True, False)), "use_rel_pos": rng.choice((True, False)),
+           "qkv_bias": rng.choice((True, False)), "mlp_dim": rng.choice((12, 20))}  # fmt: skip
+    if model_type == "sam_vision_model" and rng.random() < 0.5:
+        sam |= {"mlp_dim": None, "mlp_ratio": rng.choice((2.0, 2.5))}
+    return sam
+
+
 def _small(seed: int, model_type: str) -> dict:
     """A small random config of ``model_type``: transformers' configuration of it from shrunk sub-configs and random
     top-level fields, as ``to_dict()`` writes it (Fuyu's, half the time, flat: the text fields at the top level)."""
@@ -148,6 +168,13 @@ def _small(seed: int, model_type: str) -> dict:
         text = _text(rng, heads, width, rng.choice(("llama", "qwen2")))
         data = composite_data(model_type, CLASSES[model_type], text=text, vision=vision, **top)
         return data | {"hidden_size": width, "vocab_size": text["vocab_size"]}
+    if model_type == "got_ocr2":
+        text = _text(rng, heads, width, rng.choice(("llama", "qwen2")))
+        return composite_data(model_type, CLASSES[model_type], text=text, vision=_sam(rng, heads, ""), **top)
+    if model_type == "deepseek_vl_hybrid":
+        text = _text(rng, heads, width, rng.choice(("llama", "qwen2")))
+        high = _sam(rng, heads, "sam_vision_model")
+        return composite_data(model_type, CLASSES[model_type], text=text, vision=vision, high_res_vision_config=high, **top)
     if model_type == "video_llama_3":
         vision = {k: v for k, v in vision.items() if k != "image_size"} | {"model_type": "video_llama_3_vision"}
         text = _text(rng, heads, width, rng.choice(("llama", "qwen2")))
@@ -179,6 +206,12 @@ def test_small_random_composites(model_type, seed, tmp_path, capsys):
     (ARIA, {"text_config.model_type": "llama"}, "text_config.model_type: 'llama' is not supported here"),
     (DEEPSEEK_VL, {"vision_config.model_type": "clip_vision_model"}, "vision_config.model_type: 'clip_vision_model' is not"),
     (DEEPSEEK_VL, {"vision_config.hidden_size": 0}, "vision_config.hidden_size: must be >= 1"),
+    (GOT_OCR2, {"vision_config.window_size": -1}, "vision_config.window_size: must be >= 0"),
+    (GOT_OCR2, {"vision_config.global_attn_indexes": "all"}, "vision_config.global_attn_indexes:"),
+    (DEEPSEEK_VL_7B, {"high_res_vision_config.global_attn_indexes": []}, "high_res_vision_config.global_attn_indexes: must "
+                                                                        "name at least one layer"),
+    (DEEPSEEK_VL_7B, {"high_res_vision_config.mlp_dim": None, "high_res_vision_config.mlp_ratio": "4"},
+     "high_res_vision_config.mlp_ratio: must be a number > 0"),
     (FUYU, {"patch_size": 0}, "patch_size: must be >= 1"),
     (FUYU, {"text_config.model_type": "llama"}, "text_config.model_type: 'llama' is not supported here"),
     (VIDEO_LLAMA_3, {"vision_config.patch_size": [14, 14]}, "vision_config.patch_size: must be a whole number"),
