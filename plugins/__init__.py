@@ -69,4 +69,6 @@ FAMILY_MODULES: dict[str, str] = {
     "vlm-connector": "registry.plugins.vlm_connectors_2026c",
     "ovis2-vision": "registry.plugins.ovis2_vision",
     "sam-vision": "registry.plugins.sam_vision",
+    "janus-vision": "registry.plugins.janus_vision",
+    "janus-vqgan": "registry.plugins.janus_vqgan",
 }

@@ -1,4 +1,4 @@
-"""Connectors of Aria, DeepSeek-VL (and its hybrid), Fuyu, GOT-OCR2, Ovis2 and VideoLLaMA3 (the ``vlm-connector`` family): what joins their vision input to the
+"""Connectors of Aria, DeepSeek-VL (and its hybrid), Fuyu, GOT-OCR2, Janus, Ovis2 and VideoLLaMA3 (the ``vlm-connector`` family): what joins their vision input to the
 language model, named as transformers 5.25 names it.
 
 ``layout`` names the implementation (``modeling_<type>.py``):
@@ -25,14 +25,20 @@ language model, named as transformers 5.25 names it.
   3×3 one, no biases, each followed by a LayerNorm), ``high_res_vision_proj`` (3×3 convolutions to ``2 × d_neck`` and
   ``4 × d_neck`` channels, no biases), ``high_res_vision_alpha`` (one number) and the ``aligner``: ``vision_proj`` of
   the SigLIP width ``d_in`` and ``high_res_vision_proj`` of ``4 × d_neck`` each to half the text width ``d_out``
-  (floored), then ``proj`` of ``d_out``, biases.
+  (floored), then ``proj`` of ``d_out``, biases;
+* ``janus`` (Janus's ``JanusModel``, its parts beside the towers): the ``aligner`` (``fc1`` of the vision width ``d_in``
+  to ``d_hidden``, the vision config's ``projection_dim``, then ``depth - 1`` linears of ``d_hidden``:
+  ``hidden_layers.<i>``), the image generation's ``generation_embeddings`` (the ``n_codes × d_code`` codebook's
+  width), ``generation_aligner`` (``fc1`` of ``d_code`` to ``d_gen``, the VQ config's ``projection_dim``, then
+  ``gen_depth - 1`` linears of ``d_gen``) and ``generation_head`` (``proj_out`` of ``d_gen_in``, the VQ config's
+  ``image_token_embed_dim``, to ``d_gen``; ``vision_head`` of ``d_gen`` to the ``n_codes`` codes), biases.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import Family, hookimpl
 from registry.blocks import FieldError, LayerNorm, Linear, Module, Parameter
@@ -43,28 +49,34 @@ from registry.plugins.vision import nested
 class ConnectorParams(FamilyParams):
     """Hyper-parameters of the ``vlm-connector`` family."""
 
-    layout: Literal["deepseek_vl", "aria", "fuyu", "ovis2", "video_llama_3", "got_ocr2", "deepseek_vl_hybrid"] = Field("deepseek_vl", description="which implementation")
+    layout: Literal["deepseek_vl", "aria", "fuyu", "ovis2", "video_llama_3", "got_ocr2", "deepseek_vl_hybrid",
+                    "janus"] = Field("deepseek_vl", description="which implementation")
     d_in: PositiveInt = Field(1024, description="the vision tower's width (fuyu: a patch's pixels, patch_size² × num_channels; "
                              "ovis2: the visual words)")
     d_out: PositiveInt = Field(2048, description="the language model's width")
-    d_hidden: PositiveInt | None = Field(None, description="aria: feed_forward.linear_in's outputs (default d_out)")
+    d_hidden: PositiveInt | None = Field(None, description="aria: feed_forward.linear_in's outputs (default d_out); "
+                                         "janus: the aligner's width")
     n_queries: PositiveInt | None = Field(None, description="aria: the learned queries (the most of projector_patch_to_query_dict)")
     d_high: PositiveInt | None = Field(None, description="deepseek_vl_hybrid: the high-resolution (SAM) tower's width")
     d_neck: PositiveInt | None = Field(None, description="deepseek_vl_hybrid: its necks' channels (output_channels)")
 
+    depth: NonNegativeInt = Field(2, description="janus: the aligner's linears (fc1 and depth - 1 more)")
+    n_codes: PositiveInt | None = Field(None, description="janus: the image tokenizer's codes")
+    d_code: PositiveInt | None = Field(None, description="janus: a code's width")
+    d_gen: PositiveInt | None = Field(None, description="janus: the generation aligner's and head's width")
+    gen_depth: NonNegativeInt = Field(2, description="janus: the generation aligner's linears")
+    d_gen_in: PositiveInt | None = Field(None, description="janus: the generation head's inputs")
+
     @model_validator(mode="after")
     def _check(self) -> ConnectorParams:
-        if self.layout != "aria":
-            for name in ("d_hidden", "n_queries"):
-                if getattr(self, name) is not None:
-                    raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
-        elif self.n_queries is None:
-            raise FieldError("n_queries", "the aria layout needs its learned queries")
-        hybrid = self.layout == "deepseek_vl_hybrid"
-        for name in ("d_high", "d_neck"):
-            if (getattr(self, name) is None) == hybrid:
-                raise FieldError(name, "the deepseek_vl_hybrid layout, and it alone, needs it")
-        if hybrid and self.d_out < 2:
+        for layout, names in (("janus", ("n_codes", "d_code", "d_gen", "d_gen_in")), ("aria", ("n_queries",)),
+                              ("deepseek_vl_hybrid", ("d_high", "d_neck"))):
+            for name in names:
+                if (getattr(self, name) is None) == (self.layout == layout):
+                    raise FieldError(name, f"the {layout} layout, and it alone, needs it")
+        if self.layout not in ("aria", "janus") and self.d_hidden is not None:
+            raise FieldError("d_hidden", f"the {self.layout} layout has no such part (keep the default)")
+        if self.layout == "deepseek_vl_hybrid" and self.d_out < 2:
             raise FieldError("d_out", "must be >= 2 for deepseek_vl_hybrid (its aligner's halves)")
         return self
 
@@ -109,12 +121,35 @@ def _hybrid(p: ConnectorParams) -> Module:
     ]))  # fmt: skip
 
 
+def _mlp(name: str, d_in: int, width: int, depth: int) -> Module:
+    """Janus's aligners: ``fc1`` of ``d_in`` to ``width``, then ``depth - 1`` linears of ``width``."""
+    more = [Linear(name=str(i), in_features=width, out_features=width, component="other") for i in range(max(depth - 1, 0))]
+    hidden = [Module(name="hidden_layers", blocks=more)] if more else []
+    return Module(name=name, blocks=[Linear(name="fc1", in_features=d_in, out_features=width, component="other"), *hidden])
+
+
+def _janus(p: ConnectorParams) -> Module:
+    """Janus's aligner and its image generation's embeddings, aligner and head."""
+    codes, code, gen = p.n_codes or 1, p.d_code or 1, p.d_gen or 1
+    return Module(blocks=[
+        _mlp("aligner", p.d_in, p.d_hidden or p.d_out, p.depth),
+        Parameter(name="generation_embeddings.weight", shape=(codes, code), component="embedding"),
+        _mlp("generation_aligner", code, gen, p.gen_depth),
+        Module(name="generation_head", blocks=[
+            Linear(name="proj_out", in_features=p.d_gen_in or 1, out_features=gen, component="other"),
+            Linear(name="vision_head", in_features=gen, out_features=codes, component="other"),
+        ]),
+    ])  # fmt: skip
+
+
 def build(p: ConnectorParams) -> Module:
     """The connector's blocks, named as its implementation names them."""
     if p.layout == "aria":
         return _aria(p)
     if p.layout == "deepseek_vl_hybrid":
         return _hybrid(p)
+    if p.layout == "janus":
+        return _janus(p)
     if p.layout == "got_ocr2":
         return Module(blocks=[
             Parameter(name="conv_upsampler1.weight", shape=(2 * p.d_in, p.d_in, 3, 3)),
@@ -138,5 +173,6 @@ def register_families(register):
     register(Family(name="vlm-connector", params=ConnectorParams, build=build,
                     description="the connectors of Aria (a cross-attention over learned queries), DeepSeek-VL "
                                 "(its aligner), Fuyu (a linear of each patch's pixels), Ovis2 (its visual embedding table), "
-                                "VideoLLaMA3 (two linears), GOT-OCR2 (convolutions and a linear) and DeepSeek-VL 7B "
-                                "(a second SAM neck, convolutions, the aligner of both towers)"))  # fmt: skip
+                                "VideoLLaMA3 (two linears), GOT-OCR2 (convolutions and a linear), DeepSeek-VL 7B "
+                                "(a second SAM neck, convolutions, the aligner of both towers) and Janus (aligners, "
+                                "image generation's embeddings and head)"))  # fmt: skip

@@ -1,7 +1,8 @@
 """Vision-language model types as composites of mapped types: aria, deepseek_vl, deepseek_vl_hybrid, fuyu, got_ocr2,
-ovis2 and video_llama_3 (and the towers they add: ``aria_text``, a row of the ``llama-moe`` family; ``ovis2_vision``,
-the ``ovis2-vision`` family; ``video_llama_3_vision``, a layout of the ``vision`` family; ``sam_vision_model`` and
-``got_ocr2_vision``, the ``sam-vision`` family).
+janus, ovis2 and video_llama_3 (and the towers they add: ``aria_text``, a row of the ``llama-moe`` family;
+``ovis2_vision``, the ``ovis2-vision`` family; ``video_llama_3_vision``, a layout of the ``vision`` family;
+``sam_vision_model`` and ``got_ocr2_vision``, the ``sam-vision`` family; ``janus_vision_model`` and ``janus_vqgan``,
+the ``janus-vision`` and ``janus-vqgan`` families).
 
 Each is a :class:`registry.Composite` as in :mod:`registry.plugins.vlm_types`: its towers (the sub-config and the model
 type that reads it), its connector (a layout of the ``vlm-connector`` family, :mod:`registry.plugins.vlm_connectors_2026c`)
@@ -29,6 +30,11 @@ and where transformers 5.25 puts each part (``modeling_<type>.py``).
   text config from ``text_config``, or, when the file gives none, from the top level's Persimmon fields
   (``FuyuConfig.__post_init__``): the published Fuyu-8B's ``text_config`` names only ``persimmon``, so its top-level
   sizes are not read (they equal Persimmon's defaults).
+* ``janus`` (``JanusForConditionalGeneration``, Janus-Pro): a SigLIP-style vision tower (``model.vision_model``), the
+  image tokenizer (``model.vqmodel``, a VQGAN: part ``vq``), the aligner and the image generation's embeddings,
+  aligner and head (the connector: ``model.aligner``, ``model.generation_*``; their widths the vision and VQ
+  configs' ``projection_dim``, ``depth``, ``num_hidden_layers`` and ``image_token_embed_dim``), any mapped language
+  model (Llama). The top-level ``tie_word_embeddings`` (default true) ties the head.
 * ``ovis2`` (``Ovis2ForConditionalGeneration``, Ovis2): its own vision tower with a visual tokenizer head
   (``model.vision_tower``, ``ovis2_vision``: the published files name the vision config's type ``""``), a table of
   the visual words' embeddings (``model.visual_embeddings_table``), any mapped language model (Qwen2). The table's
@@ -42,7 +48,7 @@ and where transformers 5.25 puts each part (``modeling_<type>.py``).
 
 from __future__ import annotations
 
-from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl, short_value
+from registry import Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import (
     ATTENTION_BIAS_READS, ATTENTION_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROUTER, causal_classes,
@@ -113,6 +119,36 @@ GOT_OCR2_VISION = _sam_row("got_ocr2_vision", "GotOcr2VisionEncoder", "",
                            "the vision tower of a got_ocr2 config (SAM's image encoder)")
 
 
+def _janus_mlp(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Janus): the MLP's width is ``int(hidden_size × mlp_ratio)`` (``JanusVisionMLP``)."""
+    ratio = cfg.raw("mlp_ratio", DEFAULTS["janus_vision_model"]["mlp_ratio"])
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or ratio <= 0:
+        raise cfg.error("mlp_ratio", f"must be a number > 0 (got {short_value(ratio)})")
+    params["d_ff"] = ("mlp_ratio", int(params["d_model"][1] * ratio))
+
+
+#: Janus's vision tower (``JanusVisionModel``); projection_dim and depth are the aligner's (read by the connector).
+JANUS_VISION = Row(
+    "janus_vision_model", "janus-vision", ("JanusVisionModel",),
+    reads={**VISION_READS, "qkv_bias": "attention_bias", "qk_norm": "use_qk_norm"},
+    defaults=DEFAULTS["janus_vision_model"], rules=(_janus_mlp,),
+    shape_free=VISION_SHAPE_FREE | {"hidden_dropout_rate", "projection_dropout", "num_image_tokens", "projection_dim", "depth"},
+    description="the vision tower of a janus config (vision_config)",
+)  # fmt: skip
+#: Janus's image tokenizer (``JanusVQVAE``); projection_dim, num_hidden_layers and image_token_embed_dim are the
+#: generation aligner's and head's (read by the connector); num_patches is set by ``JanusConfig`` (no shape).
+JANUS_VQGAN = Row(
+    "janus_vqgan", "janus-vqgan", ("JanusVQVAE",),
+    reads={"base_channels": "base_channels", "channel_multiplier": "channel_multiplier", "n_res_blocks": "num_res_blocks",
+           "n_channels": "in_channels", "out_channels": "out_channels", "latent_channels": "latent_channels",
+           "double_latent": "double_latent", "embed_dim": "embed_dim", "n_embeddings": "num_embeddings"},
+    defaults=DEFAULTS["janus_vqgan"],
+    shape_free=frozenset(("dropout", "hidden_act", "initializer_range", "num_patches", "projection_dim",
+                          "num_hidden_layers", "image_token_embed_dim")),
+    description="the image tokenizer of a janus config (vq_config)",
+)  # fmt: skip
+
+
 def _width(parts: dict[str, Params], part: str) -> int:
     return parts[part]["d_model"][1]
 
@@ -170,6 +206,31 @@ def deepseek_vl_hybrid_connector(cfg: ConfigReader, parts: dict[str, Params]) ->
     return {**deepseek_vl_aligner(cfg, parts), "layout": ("model_type", "deepseek_vl_hybrid"),
             "d_high": ("high_res_vision_config.hidden_size", _width(parts, "high_res")),
             "d_neck": ("high_res_vision_config.output_channels", parts["high_res"]["d_out"][1])}  # fmt: skip
+
+
+def _sub_int(cfg: ConfigReader, key: str, field: str, model_type: str, lowest: int = 1) -> int:
+    """A whole number of a sub-config that its tower leaves to the connector (``model_type``'s default if absent)."""
+    sub = SubConfig(cfg, key)
+    value = sub.int(field, DEFAULTS[model_type][field])
+    if value < lowest:
+        raise sub.error(field, f"must be >= {lowest} (got {value})")
+    return value
+
+
+_JV, _VQ = "janus_vision_model", "janus_vqgan"
+
+
+def janus_connector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """Janus's aligner and its image generation's embeddings, aligner and head."""
+    vq = parts["vq"]
+    return {"layout": ("model_type", "janus"), "d_in": ("vision_config.hidden_size", _width(parts, "vision")),
+            "d_out": ("text_config.hidden_size", _width(parts, "text")),
+            "d_hidden": ("vision_config.projection_dim", _sub_int(cfg, "vision_config", "projection_dim", _JV)),
+            "depth": ("vision_config.depth", _sub_int(cfg, "vision_config", "depth", _JV, 0)),
+            "n_codes": ("vq_config.num_embeddings", vq["n_embeddings"][1]), "d_code": ("vq_config.embed_dim", vq["embed_dim"][1]),
+            "d_gen": ("vq_config.projection_dim", _sub_int(cfg, "vq_config", "projection_dim", _VQ)),
+            "gen_depth": ("vq_config.num_hidden_layers", _sub_int(cfg, "vq_config", "num_hidden_layers", _VQ, 0)),
+            "d_gen_in": ("vq_config.image_token_embed_dim", _sub_int(cfg, "vq_config", "image_token_embed_dim", _VQ))}  # fmt: skip
 
 
 def video_llama_3_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
@@ -243,6 +304,14 @@ COMPOSITES = (
                Tower("projector", family="vlm-connector", params=fuyu_patches, path="model")),
               rules=(_lm_head, tie()), shape_free=frozenset(("image_token_id", "image_size", "tie_word_embeddings")),
               description="Fuyu: patches' pixels through one linear into a Persimmon language model, no vision tower"),
+    Composite("janus", "composite", ("JanusForConditionalGeneration",),
+              (Tower("vision", config="vision_config", model_type="janus_vision_model", path="model.vision_model"),
+               Tower("vq", config="vq_config", model_type="janus_vqgan", path="model.vqmodel"),
+               Tower("text", config="text_config", model_type="llama", model_types=("*",), moves=TEXT_MOVES),
+               Tower("projector", family="vlm-connector", params=janus_connector, path="model")),
+              rules=(_lm_head, tie()), shape_free=frozenset(("image_token_id",)),
+              description="Janus: SigLIP-style tower, VQGAN image tokenizer, aligners and image-generation head, any "
+                          "mapped language model"),
     Composite("ovis2", "composite", ("Ovis2ForConditionalGeneration",),
               (Tower("vision", config="vision_config", model_type="ovis2_vision", path=VISION, renames={"": "ovis2_vision"}),
                Tower("text", config="text_config", model_type="qwen2", model_types=("*",), moves=TEXT_MOVES),
@@ -263,11 +332,13 @@ COMPOSITES = (
 
 @hookimpl
 def register_model_types(register):
-    """Map the towers (aria_text, ovis2_vision, video_llama_3_vision, sam_vision_model, got_ocr2_vision) and the composites of this module."""
+    """Map the towers (the module's docstring lists them) and the composites of this module."""
     register(ARIA_TEXT)
     register(OVIS2_VISION)
     register(VIDEO_LLAMA_3_VISION)
     register(SAM_VISION)
     register(GOT_OCR2_VISION)
+    register(JANUS_VISION)
+    register(JANUS_VQGAN)
     for composite in COMPOSITES:
         register(composite)

@@ -1,5 +1,6 @@
 """The composites of plugins/vlm_types_2026c.py (aria, deepseek_vl, deepseek_vl_hybrid, fuyu,
-got_ocr2, ovis2, video_llama_3; and aria_text, got_ocr2_vision, ovis2_vision, sam_vision_model, video_llama_3_vision), whole and part by part,
+got_ocr2, janus, ovis2, video_llama_3; and aria_text, got_ocr2_vision, janus_vision_model, janus_vqgan, ovis2_vision,
+sam_vision_model, video_llama_3_vision), whole and part by part,
 against transformers.
 
 Reference: transformers 5.25's model of the config's class on the meta device, as in tests/test_composite.py
@@ -36,13 +37,16 @@ PLACES = {
                            "projector": ("model.high_res_vision_neck.", "model.high_res_vision_proj.",
                                          "model.high_res_vision_alpha", "model.aligner."), "text": _TEXT},
     "got_ocr2": {"vision": ("model.vision_tower.",), "projector": ("model.multi_modal_projector.",), "text": _TEXT},
+    "janus": {"vision": ("model.vision_model.",), "vq": ("model.vqmodel.",),
+              "projector": ("model.aligner.", "model.generation_"), "text": _TEXT},
     "fuyu": {"projector": ("model.vision_embed_tokens.",), "text": _TEXT},
     "ovis2": {"vision": ("model.vision_tower.",), "projector": ("model.visual_embeddings_table.",), "text": _TEXT},
     "video_llama_3": {"vision": ("model.vision_model.",), "projector": ("model.projector.",), "text": _TEXT},
 }  # fmt: skip
 CLASSES = {"aria": "AriaForConditionalGeneration", "deepseek_vl": "DeepseekVLForConditionalGeneration",
            "deepseek_vl_hybrid": "DeepseekVLHybridForConditionalGeneration",
-           "got_ocr2": "GotOcr2ForConditionalGeneration", "fuyu": "FuyuForCausalLM", "ovis2": "Ovis2ForConditionalGeneration",
+           "got_ocr2": "GotOcr2ForConditionalGeneration", "fuyu": "FuyuForCausalLM",
+           "janus": "JanusForConditionalGeneration", "ovis2": "Ovis2ForConditionalGeneration",
            "video_llama_3": "VideoLlama3ForConditionalGeneration"}  # fmt: skip
 COMPOSITE_TYPES = tuple(CLASSES)
 FOLDERS = published_folders(COMPOSITE_TYPES)
@@ -50,6 +54,7 @@ ARIA = CONFIGS / "aria" / "config.json"
 DEEPSEEK_VL = CONFIGS / "deepseek-vl-1.3b-chat" / "config.json"
 FUYU = CONFIGS / "fuyu-8b" / "config.json"
 GOT_OCR2 = CONFIGS / "got-ocr-2.0-hf" / "config.json"
+JANUS = CONFIGS / "janus-pro-1b" / "config.json"
 DEEPSEEK_VL_7B = CONFIGS / "deepseek-vl-7b-chat" / "config.json"
 OVIS2 = CONFIGS / "ovis2-1b-hf" / "config.json"
 VIDEO_LLAMA_3 = CONFIGS / "videollama3-2b-image-hf" / "config.json"
@@ -168,6 +173,17 @@ def _small(seed: int, model_type: str) -> dict:
         text = _text(rng, heads, width, rng.choice(("llama", "qwen2")))
         data = composite_data(model_type, CLASSES[model_type], text=text, vision=vision, **top)
         return data | {"hidden_size": width, "vocab_size": text["vocab_size"]}
+    if model_type == "janus":
+        text = _text(rng, heads, width, rng.choice(("llama", "qwen2")))
+        vision = {k: v for k, v in vision.items() if k != "model_type"}
+        vision |= {"mlp_ratio": rng.choice((2.0, 2.5)), "attention_bias": rng.choice((True, False)),
+                   "use_qk_norm": rng.choice((True, False)), "projection_dim": rng.choice((12, width)),
+                   "depth": rng.choice((1, 2, 3))}  # fmt: skip
+        vq = {"base_channels": 32, "channel_multiplier": rng.choice(([1, 2], [1, 1, 2])), "num_res_blocks": rng.choice((1, 2)),
+              "latent_channels": rng.choice((8, 12)), "embed_dim": 4, "num_embeddings": rng.choice((16, 24)),
+              "projection_dim": rng.choice((10, 14)), "num_hidden_layers": rng.choice((1, 2)), "image_token_embed_dim": width,
+              "double_latent": rng.choice((True, False)), "out_channels": rng.choice((1, 3))}  # fmt: skip
+        return composite_data(model_type, CLASSES[model_type], text=text, vision=vision, vq_config=vq, **top)
     if model_type == "got_ocr2":
         text = _text(rng, heads, width, rng.choice(("llama", "qwen2")))
         return composite_data(model_type, CLASSES[model_type], text=text, vision=_sam(rng, heads, ""), **top)
@@ -212,6 +228,10 @@ def test_small_random_composites(model_type, seed, tmp_path, capsys):
                                                                         "name at least one layer"),
     (DEEPSEEK_VL_7B, {"high_res_vision_config.mlp_dim": None, "high_res_vision_config.mlp_ratio": "4"},
      "high_res_vision_config.mlp_ratio: must be a number > 0"),
+    (JANUS, {"vq_config.base_channels": 48}, "vq_config.base_channels: every level's channels must be a multiple of 32"),
+    (JANUS, {"vq_config.projection_dim": 0}, "vq_config.projection_dim: must be >= 1 (got 0)"),
+    (JANUS, {"vision_config.mlp_ratio": 0}, "vision_config.mlp_ratio: must be a number > 0"),
+    (JANUS, {"vision_config.depth": "two"}, "vision_config.depth: must be a whole number"),
     (FUYU, {"patch_size": 0}, "patch_size: must be >= 1"),
     (FUYU, {"text_config.model_type": "llama"}, "text_config.model_type: 'llama' is not supported here"),
     (VIDEO_LLAMA_3, {"vision_config.patch_size": [14, 14]}, "vision_config.patch_size: must be a whole number"),
