@@ -71,4 +71,5 @@ FAMILY_MODULES: dict[str, str] = {
     "sam-vision": "registry.plugins.sam_vision",
     "janus-vision": "registry.plugins.janus_vision",
     "janus-vqgan": "registry.plugins.janus_vqgan",
+    "minicpmv-vision": "registry.plugins.minicpmv_vision",
 }

@@ -159,6 +159,8 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'mellum': 'registry.plugins.types_2026_more',
     'mimo_v2_flash': 'registry.plugins.types_2026_more',
     'minicpm3': 'registry.plugins.decoder_types_2026',
+    'minicpmv4_6': 'registry.plugins.vlm_types_2026c',
+    'minicpmv4_6_vision': 'registry.plugins.vlm_types_2026c',
     'minimax': 'registry.plugins.hybrid_types_2026',
     'minimax_m2': 'registry.plugins.moe_model_types',
     'ministral': 'registry.plugins.decoder_types_2026',

@@ -1,4 +1,5 @@
-"""Connectors of Aria, DeepSeek-VL (and its hybrid), Fuyu, GOT-OCR2, Janus, Ovis2 and VideoLLaMA3 (the ``vlm-connector`` family): what joins their vision input to the
+"""Connectors of Aria, DeepSeek-VL (and its hybrid), Fuyu, GOT-OCR2, Janus, MiniCPM-V 4.6, Ovis2 and
+VideoLLaMA3 (the ``vlm-connector`` family): what joins their vision input to the
 language model, named as transformers 5.25 names it.
 
 ``layout`` names the implementation (``modeling_<type>.py``):
@@ -31,7 +32,10 @@ language model, named as transformers 5.25 names it.
   ``hidden_layers.<i>``), the image generation's ``generation_embeddings`` (the ``n_codes × d_code`` codebook's
   width), ``generation_aligner`` (``fc1`` of ``d_code`` to ``d_gen``, the VQ config's ``projection_dim``, then
   ``gen_depth - 1`` linears of ``d_gen``) and ``generation_head`` (``proj_out`` of ``d_gen_in``, the VQ config's
-  ``image_token_embed_dim``, to ``d_gen``; ``vision_head`` of ``d_gen`` to the ``n_codes`` codes), biases.
+  ``image_token_embed_dim``, to ``d_gen``; ``vision_head`` of ``d_gen`` to the ``n_codes`` codes), biases;
+* ``minicpmv4_6`` (MiniCPM-V 4.6's ``MiniCPMV4_6Merger``): ``depth`` MLPs (``mlp.<i>``; ``merger_times``, at least
+  one), each a ``pre_norm`` LayerNorm of four merged patches (``4 × d_in``), ``linear_1`` of that width and
+  ``linear_2`` to ``d_in`` (the last: to the language model's ``d_out``), biases.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ class ConnectorParams(FamilyParams):
     """Hyper-parameters of the ``vlm-connector`` family."""
 
     layout: Literal["deepseek_vl", "aria", "fuyu", "ovis2", "video_llama_3", "got_ocr2", "deepseek_vl_hybrid",
-                    "janus"] = Field("deepseek_vl", description="which implementation")
+                    "janus", "minicpmv4_6"] = Field("deepseek_vl", description="which implementation")
     d_in: PositiveInt = Field(1024, description="the vision tower's width (fuyu: a patch's pixels, patch_size² × num_channels; "
                              "ovis2: the visual words)")
     d_out: PositiveInt = Field(2048, description="the language model's width")
@@ -60,7 +64,8 @@ class ConnectorParams(FamilyParams):
     d_high: PositiveInt | None = Field(None, description="deepseek_vl_hybrid: the high-resolution (SAM) tower's width")
     d_neck: PositiveInt | None = Field(None, description="deepseek_vl_hybrid: its necks' channels (output_channels)")
 
-    depth: NonNegativeInt = Field(2, description="janus: the aligner's linears (fc1 and depth - 1 more)")
+    depth: NonNegativeInt = Field(2, description="janus: the aligner's linears (fc1 and depth - 1 more); "
+                                 "minicpmv4_6: the merger's MLPs (at least one)")
     n_codes: PositiveInt | None = Field(None, description="janus: the image tokenizer's codes")
     d_code: PositiveInt | None = Field(None, description="janus: a code's width")
     d_gen: PositiveInt | None = Field(None, description="janus: the generation aligner's and head's width")
@@ -142,6 +147,17 @@ def _janus(p: ConnectorParams) -> Module:
     ])  # fmt: skip
 
 
+def _minicpmv(p: ConnectorParams) -> Module:
+    """``MiniCPMV4_6Merger``: MLPs over four merged patches, the last one to the language model's width."""
+    wide, count = 4 * p.d_in, max(p.depth - 1, 0) + 1
+    mlps = [Module(name=str(i), blocks=[
+        LayerNorm(name="pre_norm", dim=wide),
+        Linear(name="linear_1", in_features=wide, out_features=wide, component="other"),
+        Linear(name="linear_2", in_features=wide, out_features=p.d_out if i == count - 1 else p.d_in, component="other"),
+    ]) for i in range(count)]  # fmt: skip
+    return Module(blocks=[Module(name="mlp", blocks=mlps)])
+
+
 def build(p: ConnectorParams) -> Module:
     """The connector's blocks, named as its implementation names them."""
     if p.layout == "aria":
@@ -150,6 +166,8 @@ def build(p: ConnectorParams) -> Module:
         return _hybrid(p)
     if p.layout == "janus":
         return _janus(p)
+    if p.layout == "minicpmv4_6":
+        return _minicpmv(p)
     if p.layout == "got_ocr2":
         return Module(blocks=[
             Parameter(name="conv_upsampler1.weight", shape=(2 * p.d_in, p.d_in, 3, 3)),
@@ -174,5 +192,5 @@ def register_families(register):
                     description="the connectors of Aria (a cross-attention over learned queries), DeepSeek-VL "
                                 "(its aligner), Fuyu (a linear of each patch's pixels), Ovis2 (its visual embedding table), "
                                 "VideoLLaMA3 (two linears), GOT-OCR2 (convolutions and a linear), DeepSeek-VL 7B "
-                                "(a second SAM neck, convolutions, the aligner of both towers) and Janus (aligners, "
-                                "image generation's embeddings and head)"))  # fmt: skip
+                                "(a second SAM neck, convolutions, the aligner of both towers) Janus (aligners, "
+                                "image generation's embeddings and head) and MiniCPM-V 4.6 (its merger)"))  # fmt: skip

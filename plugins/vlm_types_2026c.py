@@ -2,7 +2,8 @@
 janus, ovis2 and video_llama_3 (and the towers they add: ``aria_text``, a row of the ``llama-moe`` family;
 ``ovis2_vision``, the ``ovis2-vision`` family; ``video_llama_3_vision``, a layout of the ``vision`` family;
 ``sam_vision_model`` and ``got_ocr2_vision``, the ``sam-vision`` family; ``janus_vision_model`` and ``janus_vqgan``,
-the ``janus-vision`` and ``janus-vqgan`` families).
+the ``janus-vision`` and ``janus-vqgan`` families; ``minicpmv4_6_vision``, the ``minicpmv-vision`` family) and
+minicpmv4_6.
 
 Each is a :class:`registry.Composite` as in :mod:`registry.plugins.vlm_types`: its towers (the sub-config and the model
 type that reads it), its connector (a layout of the ``vlm-connector`` family, :mod:`registry.plugins.vlm_connectors_2026c`)
@@ -35,6 +36,9 @@ and where transformers 5.25 puts each part (``modeling_<type>.py``).
   aligner and head (the connector: ``model.aligner``, ``model.generation_*``; their widths the vision and VQ
   configs' ``projection_dim``, ``depth``, ``num_hidden_layers`` and ``image_token_embed_dim``), any mapped language
   model (Llama). The top-level ``tie_word_embeddings`` (default true) ties the head.
+* ``minicpmv4_6`` (``MiniCPMV4_6ForConditionalGeneration``, MiniCPM-V 4.6): SigLIP's vision transformer with a
+  window-attention merger (``model.vision_tower``, ``minicpmv4_6_vision``), the merger's MLPs (``model.merger``,
+  ``merger_times``), any mapped language model (Qwen3.5's in the published checkpoint).
 * ``ovis2`` (``Ovis2ForConditionalGeneration``, Ovis2): its own vision tower with a visual tokenizer head
   (``model.vision_tower``, ``ovis2_vision``: the published files name the vision config's type ``""``), a table of
   the visual words' embeddings (``model.visual_embeddings_table``), any mapped language model (Qwen2). The table's
@@ -149,6 +153,23 @@ JANUS_VQGAN = Row(
 )  # fmt: skip
 
 
+def _window(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (MiniCPM-V 4.6): ``window_kernel_size``, the merger's window, a pair of whole numbers >= 1."""
+    value = cfg.raw("window_kernel_size", DEFAULTS["minicpmv4_6_vision"]["window_kernel_size"])
+    if not (isinstance(value, list) and len(value) == 2 and all(type(v) is int and v >= 1 for v in value)):
+        raise cfg.error("window_kernel_size", f"must be [height, width], whole numbers >= 1 (got {short_value(value)})")
+    params["window_height"], params["window_width"] = ("window_kernel_size", value[0]), ("window_kernel_size", value[1])
+
+
+#: MiniCPM-V 4.6's vision tower (``MiniCPMV4_6VisionModel``); insert_layer_id says where the merger runs (no shape).
+MINICPMV4_6_VISION = Row(
+    "minicpmv4_6_vision", "minicpmv-vision", ("MiniCPMV4_6VisionModel",), reads={**VISION_READS, "d_ff": "intermediate_size"},
+    defaults=DEFAULTS["minicpmv4_6_vision"], fixed={"layout": "siglip", "class_token": False}, rules=(_window,),
+    shape_free=VISION_SHAPE_FREE | {"insert_layer_id"},
+    description="the vision tower of a minicpmv4_6 config (vision_config)",
+)  # fmt: skip
+
+
 def _width(parts: dict[str, Params], part: str) -> int:
     return parts[part]["d_model"][1]
 
@@ -209,12 +230,9 @@ def deepseek_vl_hybrid_connector(cfg: ConfigReader, parts: dict[str, Params]) ->
 
 
 def _sub_int(cfg: ConfigReader, key: str, field: str, model_type: str, lowest: int = 1) -> int:
-    """A whole number of a sub-config that its tower leaves to the connector (``model_type``'s default if absent)."""
-    sub = SubConfig(cfg, key)
-    value = sub.int(field, DEFAULTS[model_type][field])
-    if value < lowest:
-        raise sub.error(field, f"must be >= {lowest} (got {value})")
-    return value
+    """A whole number >= ``lowest`` of a sub-config that its tower leaves to the connector (``model_type``'s default
+    if absent)."""
+    return SubConfig(cfg, key).int(field, DEFAULTS[model_type][field], minimum=lowest)
 
 
 _JV, _VQ = "janus_vision_model", "janus_vqgan"
@@ -231,6 +249,13 @@ def janus_connector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
             "d_gen": ("vq_config.projection_dim", _sub_int(cfg, "vq_config", "projection_dim", _VQ)),
             "gen_depth": ("vq_config.num_hidden_layers", _sub_int(cfg, "vq_config", "num_hidden_layers", _VQ, 0)),
             "d_gen_in": ("vq_config.image_token_embed_dim", _sub_int(cfg, "vq_config", "image_token_embed_dim", _VQ))}  # fmt: skip
+
+
+def minicpmv_merger(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """``MiniCPMV4_6Merger``: ``merger_times`` MLPs over four merged patches (registry refuses fewer than one, which
+    transformers would build as one)."""
+    times = cfg.int("merger_times", DEFAULTS["minicpmv4_6"]["merger_times"])
+    return {**deepseek_vl_aligner(cfg, parts), "layout": ("model_type", "minicpmv4_6"), "depth": ("merger_times", times)}
 
 
 def video_llama_3_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
@@ -312,6 +337,15 @@ COMPOSITES = (
               rules=(_lm_head, tie()), shape_free=frozenset(("image_token_id",)),
               description="Janus: SigLIP-style tower, VQGAN image tokenizer, aligners and image-generation head, any "
                           "mapped language model"),
+    Composite("minicpmv4_6", "composite", ("MiniCPMV4_6ForConditionalGeneration",),
+              (Tower("vision", config="vision_config", model_type="minicpmv4_6_vision", path=VISION),
+               Tower("text", config="text_config", model_type="qwen3_5_text", model_types=("*",), moves=TEXT_MOVES),
+               Tower("projector", family="vlm-connector", params=minicpmv_merger, path="model.merger")),
+              rules=(_lm_head, tie()),
+              shape_free=frozenset(("image_token_id", "video_token_id", "insert_layer_id", "image_size",
+                                    "drop_vision_last_layer", "downsample_mode", "merge_kernel_size", "patch_size")),
+              description="MiniCPM-V 4.6: SigLIP tower with a window-attention merger, merger MLPs, any mapped "
+                          "language model"),
     Composite("ovis2", "composite", ("Ovis2ForConditionalGeneration",),
               (Tower("vision", config="vision_config", model_type="ovis2_vision", path=VISION, renames={"": "ovis2_vision"}),
                Tower("text", config="text_config", model_type="qwen2", model_types=("*",), moves=TEXT_MOVES),
@@ -340,5 +374,6 @@ def register_model_types(register):
     register(GOT_OCR2_VISION)
     register(JANUS_VISION)
     register(JANUS_VQGAN)
+    register(MINICPMV4_6_VISION)
     for composite in COMPOSITES:
         register(composite)

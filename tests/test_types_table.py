@@ -76,7 +76,7 @@ CHECKED_ELSEWHERE = {
     **{t: "tests/test_vlm_types_2026c.py" for t in ("aria", "aria_text", "deepseek_vl", "fuyu", "ovis2", "ovis2_vision",
                                                      "video_llama_3", "video_llama_3_vision", "deepseek_vl_hybrid",
                                                      "got_ocr2", "got_ocr2_vision", "sam_vision_model", "janus",
-                                                     "janus_vision_model", "janus_vqgan")},
+                                                     "janus_vision_model", "janus_vqgan", "minicpmv4_6", "minicpmv4_6_vision")},
 }  # fmt: skip
 
 

@@ -1,6 +1,6 @@
 """The composites of plugins/vlm_types_2026c.py (aria, deepseek_vl, deepseek_vl_hybrid, fuyu,
-got_ocr2, janus, ovis2, video_llama_3; and aria_text, got_ocr2_vision, janus_vision_model, janus_vqgan, ovis2_vision,
-sam_vision_model, video_llama_3_vision), whole and part by part,
+got_ocr2, janus, minicpmv4_6, ovis2, video_llama_3; and aria_text, got_ocr2_vision, janus_vision_model, janus_vqgan,
+minicpmv4_6_vision, ovis2_vision, sam_vision_model, video_llama_3_vision), whole and part by part,
 against transformers.
 
 Reference: transformers 5.25's model of the config's class on the meta device, as in tests/test_composite.py
@@ -39,6 +39,7 @@ PLACES = {
     "got_ocr2": {"vision": ("model.vision_tower.",), "projector": ("model.multi_modal_projector.",), "text": _TEXT},
     "janus": {"vision": ("model.vision_model.",), "vq": ("model.vqmodel.",),
               "projector": ("model.aligner.", "model.generation_"), "text": _TEXT},
+    "minicpmv4_6": {"vision": ("model.vision_tower.",), "projector": ("model.merger.",), "text": _TEXT},
     "fuyu": {"projector": ("model.vision_embed_tokens.",), "text": _TEXT},
     "ovis2": {"vision": ("model.vision_tower.",), "projector": ("model.visual_embeddings_table.",), "text": _TEXT},
     "video_llama_3": {"vision": ("model.vision_model.",), "projector": ("model.projector.",), "text": _TEXT},
@@ -46,7 +47,7 @@ PLACES = {
 CLASSES = {"aria": "AriaForConditionalGeneration", "deepseek_vl": "DeepseekVLForConditionalGeneration",
            "deepseek_vl_hybrid": "DeepseekVLHybridForConditionalGeneration",
            "got_ocr2": "GotOcr2ForConditionalGeneration", "fuyu": "FuyuForCausalLM",
-           "janus": "JanusForConditionalGeneration", "ovis2": "Ovis2ForConditionalGeneration",
+           "janus": "JanusForConditionalGeneration", "minicpmv4_6": "MiniCPMV4_6ForConditionalGeneration", "ovis2": "Ovis2ForConditionalGeneration",
            "video_llama_3": "VideoLlama3ForConditionalGeneration"}  # fmt: skip
 COMPOSITE_TYPES = tuple(CLASSES)
 FOLDERS = published_folders(COMPOSITE_TYPES)
@@ -55,6 +56,7 @@ DEEPSEEK_VL = CONFIGS / "deepseek-vl-1.3b-chat" / "config.json"
 FUYU = CONFIGS / "fuyu-8b" / "config.json"
 GOT_OCR2 = CONFIGS / "got-ocr-2.0-hf" / "config.json"
 JANUS = CONFIGS / "janus-pro-1b" / "config.json"
+MINICPMV = CONFIGS / "minicpm-v-4.6" / "config.json"
 DEEPSEEK_VL_7B = CONFIGS / "deepseek-vl-7b-chat" / "config.json"
 OVIS2 = CONFIGS / "ovis2-1b-hf" / "config.json"
 VIDEO_LLAMA_3 = CONFIGS / "videollama3-2b-image-hf" / "config.json"
@@ -173,6 +175,11 @@ def _small(seed: int, model_type: str) -> dict:
         text = _text(rng, heads, width, rng.choice(("llama", "qwen2")))
         data = composite_data(model_type, CLASSES[model_type], text=text, vision=vision, **top)
         return data | {"hidden_size": width, "vocab_size": text["vocab_size"]}
+    if model_type == "minicpmv4_6":
+        text = _text(rng, heads, width, rng.choice(("llama", "qwen2")))
+        vision |= {"model_type": "minicpmv4_6_vision", "window_kernel_size": rng.choice(([2, 2], [1, 2]))}
+        top |= {"merger_times": rng.choice((1, 2, 3))}
+        return composite_data(model_type, CLASSES[model_type], text=text, vision=vision, **top)
     if model_type == "janus":
         text = _text(rng, heads, width, rng.choice(("llama", "qwen2")))
         vision = {k: v for k, v in vision.items() if k != "model_type"}
@@ -232,6 +239,9 @@ def test_small_random_composites(model_type, seed, tmp_path, capsys):
     (JANUS, {"vq_config.projection_dim": 0}, "vq_config.projection_dim: must be >= 1 (got 0)"),
     (JANUS, {"vision_config.mlp_ratio": 0}, "vision_config.mlp_ratio: must be a number > 0"),
     (JANUS, {"vision_config.depth": "two"}, "vision_config.depth: must be a whole number"),
+    (JANUS, {"vq_config.num_hidden_layers": -1}, "vq_config.num_hidden_layers: must be >= 0 (got -1)"),
+    (MINICPMV, {"vision_config.window_kernel_size": [2]}, "vision_config.window_kernel_size: must be [height, width]"),
+    (MINICPMV, {"merger_times": 0}, "merger_times: must be >= 1 (got 0)"),
     (FUYU, {"patch_size": 0}, "patch_size: must be >= 1"),
     (FUYU, {"text_config.model_type": "llama"}, "text_config.model_type: 'llama' is not supported here"),
     (VIDEO_LLAMA_3, {"vision_config.patch_size": [14, 14]}, "vision_config.patch_size: must be a whole number"),
