@@ -330,7 +330,9 @@ COMPOSITES = (
               rules=(_lm_head, tie()), shape_free=frozenset(("image_token_id", "image_size", "tie_word_embeddings")),
               description="Fuyu: patches' pixels through one linear into a Persimmon language model, no vision tower"),
     Composite("janus", "composite", ("JanusForConditionalGeneration",),
-              (Tower("vision", config="vision_config", model_type="janus_vision_model", path="model.vision_model"),
+              # JanusConfig reads any vision_config as a JanusVisionConfig (an early Janus-Pro-1B file says siglip)
+              (Tower("vision", config="vision_config", model_type="janus_vision_model", path="model.vision_model",
+                     renames={"siglip_vision_model": "janus_vision_model"}),
                Tower("vq", config="vq_config", model_type="janus_vqgan", path="model.vqmodel"),
                Tower("text", config="text_config", model_type="llama", model_types=("*",), moves=TEXT_MOVES),
                Tower("projector", family="vlm-connector", params=janus_connector, path="model")),

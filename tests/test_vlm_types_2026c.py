@@ -120,6 +120,13 @@ def test_fuyu_reads_its_text_config_not_the_top_level(tmp_path):
     assert registry.count(model).total_params == Reference(data).total == Reference(json.loads(FUYU.read_text())).total
 
 
+def test_janus_reads_a_siglip_vision_config_as_its_own(tmp_path):
+    """Reference: ``JanusConfig`` builds its ``vision_config`` as a ``JanusVisionConfig`` whatever ``model_type`` it names
+    (an early revision of Janus-Pro-1B's file gave ``{"model_type": "siglip_vision_model"}``: Janus's defaults)."""
+    data = json.loads(JANUS.read_text()) | {"vision_config": {"model_type": "siglip_vision_model"}}
+    _check_data(data, tmp_path)
+
+
 def _text(rng: random.Random, heads: int, width: int, model_type: str) -> dict:
     text = {"model_type": model_type, "hidden_size": width, "intermediate_size": rng.choice((24, 40)),
             "num_hidden_layers": rng.choice((1, 2)), "num_attention_heads": heads, "vocab_size": rng.choice((97, 128))}  # fmt: skip
