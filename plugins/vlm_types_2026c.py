@@ -1,9 +1,8 @@
 """Vision-language model types as composites of mapped types: aria, deepseek_vl, deepseek_vl_hybrid, fuyu, got_ocr2,
-janus, ovis2 and video_llama_3 (and the towers they add: ``aria_text``, a row of the ``llama-moe`` family;
-``ovis2_vision``, the ``ovis2-vision`` family; ``video_llama_3_vision``, a layout of the ``vision`` family;
-``sam_vision_model`` and ``got_ocr2_vision``, the ``sam-vision`` family; ``janus_vision_model`` and ``janus_vqgan``,
-the ``janus-vision`` and ``janus-vqgan`` families; ``minicpmv4_6_vision``, the ``minicpmv-vision`` family) and
-minicpmv4_6.
+janus, minicpmv4_6, ovis2 and video_llama_3; and the towers they add: ``aria_text`` (a row of the ``llama-moe``
+family), ``ovis2_vision`` (the ``ovis2-vision`` family), ``video_llama_3_vision`` (a layout of the ``vision`` family),
+``sam_vision_model`` and ``got_ocr2_vision`` (the ``sam-vision`` family), ``janus_vision_model`` and ``janus_vqgan``
+(the ``janus-vision`` and ``janus-vqgan`` families), ``minicpmv4_6_vision`` (the ``minicpmv-vision`` family).
 
 Each is a :class:`registry.Composite` as in :mod:`registry.plugins.vlm_types`: its towers (the sub-config and the model
 type that reads it), its connector (a layout of the ``vlm-connector`` family, :mod:`registry.plugins.vlm_connectors_2026c`)
