@@ -78,4 +78,5 @@ FAMILY_MODULES: dict[str, str] = {
     "minimax-m3-vision": "registry.plugins.minimax_m3_vision",
     "minimax-m3-projector": "registry.plugins.minimax_m3_vision",
     "fsmt": "registry.plugins.fsmt", "prophetnet": "registry.plugins.prophetnet", "reformer": "registry.plugins.reformer", "cpmant": "registry.plugins.cpmant", "xlnet": "registry.plugins.xlnet", "ctrl": "registry.plugins.ctrl", "gpt-neox-japanese": "registry.plugins.gpt_neox_japanese",
+    "vlm-connector": "registry.plugins.vlm_connectors_2026c", "ovis2-vision": "registry.plugins.ovis2_vision", "sam-vision": "registry.plugins.sam_vision", "janus-vision": "registry.plugins.janus_vision", "janus-vqgan": "registry.plugins.janus_vqgan", "minicpmv-vision": "registry.plugins.minicpmv_vision",
 }

@@ -54,7 +54,9 @@ bias and the experts are stacked with biases and stored ``(in, out)``:
 ``self_attn.sinks``); with ``style = "deepseek"`` they are named as ``qwen2_moe`` but the
 shared experts are one MLP at ``mlp.shared_experts`` (GLM-4.5, dots.llm1); with ``style = "llama4"`` every
 feed-forward is ``feed_forward`` (Llama 4: the router ``feed_forward.router`` without a bias, the
-experts stacked ``(in, out)`` without biases as gpt-oss's, ``feed_forward.shared_expert``); with ``style = "hunyuan"`` the
+experts stacked ``(in, out)`` without biases as gpt-oss's, ``feed_forward.shared_expert``); with ``style = "aria"`` they are named as ``llama4``'s under ``mlp`` (``mlp.router``,
+``mlp.experts``) and the shared experts are one MLP ``mlp.shared_experts`` of ``n_shared_experts × shared_d_ff``
+(Aria); with ``style = "hunyuan"`` the
 router is ``mlp.gate.wg`` and the shared expert ``mlp.shared_mlp`` (Hunyuan-MoE, whose per-layer ``moe_topk``
 is ``layer_top_k``: each layer routes its own top-k); with ``style = "ernie"``
 they are named as ``deepseek``, the router also holds a learned score correction
@@ -214,6 +216,15 @@ def moe_block(p: LlamaMoEParams) -> Block:
             Linear(name="router", in_features=p.d_model, out_features=p.n_experts, bias=True, component="router"),
             FusedExperts(name="experts", d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts, top_k=p.top_k,
                          bias=True, transposed=True),
+        ])  # fmt: skip
+    if p.style == "aria":  # transformers' AriaTextMoELayer: its shared experts are one MLP n_shared_experts times wide
+        shared = [FeedForward(name="shared_experts", d_model=p.d_model, d_ff=shared_d_ff * p.n_shared_experts, gated=True,
+                              bias=p.mlp_bias, component="shared_experts")] if p.n_shared_experts else []  # fmt: skip
+        return Module(name="mlp", blocks=[
+            Linear(name="router", in_features=p.d_model, out_features=p.n_experts, bias=False, component="router"),
+            FusedExperts(name="experts", d_model=p.d_model, d_ff=expert_d_ff, n_experts=p.n_experts, top_k=p.top_k,
+                         transposed=True),
+            *shared,
         ])  # fmt: skip
     if p.style == "llama4":  # transformers' Llama4TextMoe, named as the checkpoints name it
         shared = [FeedForward(name="shared_expert", d_model=p.d_model, d_ff=p.shared_d_ff or expert_d_ff, gated=True,

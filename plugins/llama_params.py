@@ -99,14 +99,15 @@ class LlamaMoEParams(LlamaParams):
     """Hyper-parameters of the llama-moe family: llama's, the experts and the layer pattern."""
 
     style: Literal["mixtral", "qwen2_moe", "granitemoe", "gpt_oss", "deepseek", "llama4", "hunyuan", "ernie", "afmoe",
-                   "laguna"] = Field(
+                   "laguna", "aria"] = Field(
         "mixtral", description="checkpoint names: mixtral (block_sparse_moe, w1/w2/w3), qwen2_moe (mlp, *_proj), "
         "granitemoe (block_sparse_moe, stacked input_linear/output_linear; shared_mlp), gpt_oss (mlp.router with a "
         "bias, stacked (in, out) experts with biases), deepseek (mlp, *_proj, mlp.shared_experts), llama4 "
         "(feed_forward, its router, stacked (in, out) experts, shared_expert), hunyuan "
         "(mlp.gate.wg, mlp.shared_mlp), ernie (deepseek's, a learned router score correction, biased shared experts) or "
         "afmoe (deepseek's, the router at mlp.router.gate, an expert_bias parameter of n_experts) or laguna (deepseek's, "
-        "the router's e_score_correction_bias a parameter)",
+        "the router's e_score_correction_bias a parameter) or aria (llama4's under mlp, its shared experts one MLP "
+        "mlp.shared_experts of n_shared_experts × shared_d_ff)",
     )  # fmt: skip
     n_experts: PositiveInt = Field(description="routed experts per MoE layer (num_local_experts, num_experts)")
     top_k: PositiveInt = Field(description="experts routed per token (num_experts_per_tok)")

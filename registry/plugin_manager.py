@@ -46,6 +46,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     doge blt gemma4_assistant types_dense_2026b gguf_types_dense_2026b
     cohere_asr granite_speech speecht5 seamless_m4t types_speech_2026b
     fsmt prophetnet reformer cpmant xlnet ctrl gpt_neox_japanese types_text_misc
+    vlm_connectors_2026c ovis2_vision sam_vision janus_vision janus_vqgan minicpmv_vision vlm_types_2026c
 """.split())
 
 #: The entry-point group third-party plugins register under.

@@ -77,6 +77,10 @@ CHECKED_ELSEWHERE = {
     **{t: "tests/test_vlm_types_more.py" for t in ("llava_next_video",)},
     **{t: "tests/test_vlm_types_2026.py" for t in ("cohere2_vision", "llava_onevision", "paddleocr_vl", "paddleocr_vl_text",
                                                     "paddleocr_vl_vision", "video_llava", "vipllava")},
+    **{t: "tests/test_vlm_types_2026c.py" for t in ("aria", "aria_text", "deepseek_vl", "fuyu", "ovis2", "ovis2_vision",
+                                                     "video_llama_3", "video_llama_3_vision", "deepseek_vl_hybrid",
+                                                     "got_ocr2", "got_ocr2_vision", "sam_vision_model", "janus",
+                                                     "janus_vision_model", "janus_vqgan", "minicpmv4_6", "minicpmv4_6_vision")},
 }  # fmt: skip
 
 
