@@ -66,4 +66,5 @@ FAMILY_MODULES: dict[str, str] = {
     "convnext": "registry.plugins.convnext",
     "swin": "registry.plugins.swin",
     "moonvit": "registry.plugins.moonvit",
+    "resnet": "registry.plugins.resnet",
 }
