@@ -67,4 +67,5 @@ FAMILY_MODULES: dict[str, str] = {
     "swin": "registry.plugins.swin",
     "moonvit": "registry.plugins.moonvit",
     "resnet": "registry.plugins.resnet",
+    "mobilenet": "registry.plugins.mobilenet",
 }

@@ -1,10 +1,13 @@
-"""Classic convolutional image encoders as rows of data: resnet and regnet on the ``resnet`` family, convnextv2
-on the ``convnext`` family.
+"""Classic convolutional image encoders as rows of data: resnet and regnet on the ``resnet`` family,
+mobilenet_v1 and mobilenet_v2 on the ``mobilenet`` family, convnextv2 on the ``convnext`` family.
 
 * ``resnet`` (``modeling_resnet.py``): a 7 × 7 stem, stages of basic or bottleneck residual layers
   (:mod:`registry.plugins.resnet`), batch norms;
 * ``regnet`` (``modeling_regnet.py``): a 3 × 3 stem, stages of X layers (grouped 3 × 3 convolutions of
   ``groups_width`` channels a group) or Y layers (X with squeeze-and-excitation);
+* ``mobilenet_v1``, ``mobilenet_v2`` (``modeling_mobilenet_v1.py``, ``modeling_mobilenet_v2.py``): fixed lists
+  of widths scaled by ``depth_multiplier`` (:mod:`registry.plugins.mobilenet`); depthwise-separable pairs
+  (V1), inverted residuals (V2);
 * ``convnextv2`` (``modeling_convnextv2.py``): ConvNeXt's stages with global response normalisation in place
   of the layer scale (:mod:`registry.plugins.convnext`).
 
@@ -62,6 +65,9 @@ def _convnextv2(cfg: ConfigReader, cls: str, params: Params) -> None:
 _STAGES = {"embedding_size": "embedding_size", "hidden_sizes": "hidden_sizes", "depths": "depths",
            "downsample_in_first_stage": "downsample_in_first_stage", "n_channels": "num_channels"}  # fmt: skip
 
+#: MobileNet's settings that change no shape: the image size, TensorFlow-style padding, the classifier's dropout.
+_MOBILENET_SHAPE_FREE = VISION_SHAPE_FREE | {"image_size", "tf_padding", "classifier_dropout_prob"}
+
 #: The rows (the module's docstring says what each adds).
 ROWS = (
     Row("resnet", "resnet", ("ResNetForImageClassification", "ResNetModel"), reads=_STAGES,
@@ -72,6 +78,19 @@ ROWS = (
         reads={**_STAGES, "groups_width": "groups_width"}, defaults=DEFAULTS["regnet"], rules=(_regnet_layer,),
         fixed={"variant": "regnet"}, shape_free=BACKBONE_SHAPE_FREE,
         description="RegNet: stages of grouped-convolution residual layers (Y: squeeze-and-excitation)"),
+    Row("mobilenet_v1", "mobilenet", ("MobileNetV1ForImageClassification", "MobileNetV1Model"),
+        reads={"depth_multiplier": "depth_multiplier", "min_depth": "min_depth", "n_channels": "num_channels"},
+        defaults=DEFAULTS["mobilenet_v1"], rules=(_classifier,), fixed={"variant": "mobilenet_v1"},
+        shape_free=_MOBILENET_SHAPE_FREE,
+        description="MobileNet V1: depthwise-separable convolutions, widths scaled by depth_multiplier"),
+    Row("mobilenet_v2", "mobilenet", ("MobileNetV2ForImageClassification", "MobileNetV2Model"),
+        reads={"depth_multiplier": "depth_multiplier", "min_depth": "min_depth", "n_channels": "num_channels",
+               "depth_divisible_by": "depth_divisible_by", "expand_ratio": "expand_ratio",
+               "first_layer_is_expansion": "first_layer_is_expansion", "finegrained_output": "finegrained_output"},
+        defaults=DEFAULTS["mobilenet_v2"], rules=(_classifier,), fixed={"variant": "mobilenet_v2"},
+        # output_stride changes strides and dilations only; semantic_loss_ignore_index is a training setting
+        shape_free=_MOBILENET_SHAPE_FREE | {"output_stride", "semantic_loss_ignore_index"},
+        description="MobileNet V2: inverted residuals of depthwise convolutions"),
     Row("convnextv2", "convnext", ("ConvNextV2ForImageClassification", "ConvNextV2Model"),
         reads={"hidden_sizes": "hidden_sizes", "depths": "depths", "n_channels": "num_channels",
                "patch_size": "patch_size"},
@@ -83,6 +102,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map resnet, regnet and convnextv2."""
+    """Map resnet, regnet, mobilenet_v1, mobilenet_v2 and convnextv2."""
     for row in ROWS:
         register(row)
