@@ -68,4 +68,5 @@ FAMILY_MODULES: dict[str, str] = {
     "moonvit": "registry.plugins.moonvit",
     "resnet": "registry.plugins.resnet",
     "mobilenet": "registry.plugins.mobilenet",
+    "efficientnet": "registry.plugins.efficientnet",
 }

@@ -59,6 +59,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'dinov3_vit': 'registry.plugins.types_vision_more',
     'distilbert': 'registry.plugins.encoder_types',
     'dots1': 'registry.plugins.decoder_types_2026',
+    'efficientnet': 'registry.plugins.types_vision_classic',
     'electra': 'registry.plugins.encoder_types',
     'ernie': 'registry.plugins.types_text_2026',
     'ernie4_5': 'registry.plugins.dense_model_types',

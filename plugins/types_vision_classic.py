@@ -1,5 +1,6 @@
 """Classic convolutional image encoders as rows of data: resnet and regnet on the ``resnet`` family,
-mobilenet_v1 and mobilenet_v2 on the ``mobilenet`` family, convnextv2 on the ``convnext`` family.
+mobilenet_v1 and mobilenet_v2 on the ``mobilenet`` family, efficientnet on the ``efficientnet`` family, convnextv2 on
+the ``convnext`` family.
 
 * ``resnet`` (``modeling_resnet.py``): a 7 × 7 stem, stages of basic or bottleneck residual layers
   (:mod:`registry.plugins.resnet`), batch norms;
@@ -8,6 +9,8 @@ mobilenet_v1 and mobilenet_v2 on the ``mobilenet`` family, convnextv2 on the ``c
 * ``mobilenet_v1``, ``mobilenet_v2`` (``modeling_mobilenet_v1.py``, ``modeling_mobilenet_v2.py``): fixed lists
   of widths scaled by ``depth_multiplier`` (:mod:`registry.plugins.mobilenet`); depthwise-separable pairs
   (V1), inverted residuals (V2);
+* ``efficientnet`` (``modeling_efficientnet.py``): inverted bottlenecks with squeeze-and-excitation, widths and
+  repeats scaled by ``width_coefficient`` and ``depth_coefficient`` (:mod:`registry.plugins.efficientnet`);
 * ``convnextv2`` (``modeling_convnextv2.py``): ConvNeXt's stages with global response normalisation in place
   of the layer scale (:mod:`registry.plugins.convnext`).
 
@@ -53,6 +56,13 @@ def _regnet_layer(cfg: ConfigReader, cls: str, params: Params) -> None:
     _classifier(cfg, cls, params)
 
 
+def _efficientnet(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (EfficientNet): ``pooling_type`` ``mean`` or ``max`` (EfficientNetModel refuses any other; the pooling
+    has no parameters); the classifier."""
+    cfg.expect("pooling_type", ("mean", "max"), "EfficientNetModel pools by mean or max")
+    _classifier(cfg, cls, params)
+
+
 def _convnextv2(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (ConvNeXt V2): ``num_stages`` stages, one per entry of ``hidden_sizes`` (a config whose counts differ
     is refused); the classifier."""
@@ -91,6 +101,16 @@ ROWS = (
         # output_stride changes strides and dilations only; semantic_loss_ignore_index is a training setting
         shape_free=_MOBILENET_SHAPE_FREE | {"output_stride", "semantic_loss_ignore_index"},
         description="MobileNet V2: inverted residuals of depthwise convolutions"),
+    Row("efficientnet", "efficientnet", ("EfficientNetForImageClassification", "EfficientNetModel"),
+        reads={name: name for name in ("width_coefficient", "depth_coefficient", "depth_divisor", "in_channels",
+                                       "out_channels", "kernel_sizes", "expand_ratios", "num_block_repeats",
+                                       "squeeze_expansion_ratio", "hidden_dim")} | {"n_channels": "num_channels"},
+        defaults=DEFAULTS["efficientnet"], rules=(_efficientnet,),
+        # num_hidden_layers: EfficientNetConfig derives it from num_block_repeats, whatever a config says
+        shape_free=VISION_SHAPE_FREE | {"image_size", "strides", "depthwise_padding", "batch_norm_eps",
+                                        "batch_norm_momentum", "dropout_rate", "drop_connect_rate",
+                                        "num_hidden_layers"},
+        description="EfficientNet: inverted-bottleneck blocks with squeeze-and-excitation, scaled widths and depths"),
     Row("convnextv2", "convnext", ("ConvNextV2ForImageClassification", "ConvNextV2Model"),
         reads={"hidden_sizes": "hidden_sizes", "depths": "depths", "n_channels": "num_channels",
                "patch_size": "patch_size"},
@@ -102,6 +122,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map resnet, regnet, mobilenet_v1, mobilenet_v2 and convnextv2."""
+    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet and convnextv2."""
     for row in ROWS:
         register(row)

@@ -56,6 +56,14 @@ from tests.type_ranges import (ATTENTION_2025, MAMBA2_HEAD, MAMBA2_PREFIXED, MOE
                                TOWER, W13_EXPERTS, computed, list_of, when)  # fmt: skip
 from tests.type_ranges import BART_SIZES, CROSS, T5_SIZES, t5_like  # fmt: skip
 
+
+def _round_filters(channels: int, width: float, divisor: int) -> int:
+    """EfficientNet's ``round_filters`` (modeling_efficientnet.py), to draw a consistent ``hidden_dim``."""
+    scaled = channels * width
+    new_dim = max(divisor, int(scaled + divisor / 2) // divisor * divisor)
+    return int(new_dim + divisor if new_dim < 0.9 * scaled else new_dim)
+
+
 #: SigLIP2's NaFlex vision tower: no image size, ``num_patches`` position embeddings.
 SIGLIP2_TOWER = {**{k: v for k, v in TOWER.items() if k != "image_size"}, "num_patches": ints(1, 20)}
 #: The BERT-like text towers of Chinese-CLIP and AltCLIP (their text_config): the padding row inside both tables.
@@ -401,6 +409,20 @@ ROWS: list[Row] = [
                                 "sliding_window": Optional(one_of(None, 16)), "max_window_layers": Optional(ints(0, 5))},
         experts=("n_routed_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS, refusal_base=DOTS1,
         refusals=(R({"n_shared_experts": None}, "n_shared_experts"), R({"n_routed_experts": None}, "n_routed_experts"))),
+    Row("efficientnet", ("EfficientNetForImageClassification", "EfficientNetModel"),
+        {"~stages": ints(1, 3), "in_channels": list_of(ints(1, 16), "~stages"),
+         "out_channels": list_of(ints(1, 16), "~stages"), "kernel_sizes": list_of(ints(1, 5), "~stages"),
+         "expand_ratios": list_of(ints(1, 3), "~stages"), "num_block_repeats": list_of(ints(0, 2), "~stages"),
+         "strides": list_of(one_of(1, 2), "~stages"), "width_coefficient": one_of(0.01, 0.1, 1.4),
+         "depth_coefficient": one_of(0.5, 1.0, 1.3), "depth_divisor": ints(1, 8),
+         "squeeze_expansion_ratio": one_of(0.1, 0.25, 0.5), "pooling_type": one_of("mean", "max"),
+         # hidden_dim: round_filters(1280) (modeling_efficientnet.py), as every published config has it
+         "hidden_dim": computed(lambda v: _round_filters(1280, v["width_coefficient"], v["depth_divisor"])),
+         "num_channels": ints(1, 3), "num_labels": ints(0, 5)},
+        refusal_base="efficientnet-b0",
+        refusals=(R({"hidden_dim": 2560}, "hidden_dim", "round_filters(1280) = 1280"),
+                  R({"kernel_sizes": [3, 3]}, "kernel_sizes", "has 2 stages"),
+                  R({"pooling_type": "sum"}, "pooling_type", "mean or max"))),
     Row("electra", ("ElectraForPreTraining", "ElectraModel", "ElectraForMaskedLM", "ElectraForSequenceClassification"),
         {**ENCODER, "embedding_size": either(same_as("hidden_size"), ints(1, 24)),
          "max_position_embeddings": ints(1, 40), "type_vocab_size": ints(1, 3), **LABELS}, refusal_base=ENCODER_BASE,
