@@ -69,4 +69,5 @@ FAMILY_MODULES: dict[str, str] = {
     "resnet": "registry.plugins.resnet",
     "mobilenet": "registry.plugins.mobilenet",
     "efficientnet": "registry.plugins.efficientnet",
+    "bit": "registry.plugins.bit",
 }

@@ -25,6 +25,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'big_bird': 'registry.plugins.encoder_types',
     'bigbird_pegasus': 'registry.plugins.types_seq2seq_more',
     'biogpt': 'registry.plugins.classic_model_types',
+    'bit': 'registry.plugins.types_vision_classic',
     'bitnet': 'registry.plugins.dense_model_types',
     'blenderbot': 'registry.plugins.types_seq2seq_more',
     'blenderbot-small': 'registry.plugins.types_seq2seq_more',

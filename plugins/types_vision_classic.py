@@ -1,6 +1,6 @@
 """Classic convolutional image encoders as rows of data: resnet and regnet on the ``resnet`` family,
-mobilenet_v1 and mobilenet_v2 on the ``mobilenet`` family, efficientnet on the ``efficientnet`` family, convnextv2 on
-the ``convnext`` family.
+mobilenet_v1 and mobilenet_v2 on the ``mobilenet`` family, efficientnet on the ``efficientnet`` family, bit on the
+``bit`` family, convnextv2 on the ``convnext`` family.
 
 * ``resnet`` (``modeling_resnet.py``): a 7 × 7 stem, stages of basic or bottleneck residual layers
   (:mod:`registry.plugins.resnet`), batch norms;
@@ -11,6 +11,8 @@ the ``convnext`` family.
   (V1), inverted residuals (V2);
 * ``efficientnet`` (``modeling_efficientnet.py``): inverted bottlenecks with squeeze-and-excitation, widths and
   repeats scaled by ``width_coefficient`` and ``depth_coefficient`` (:mod:`registry.plugins.efficientnet`);
+* ``bit`` (``modeling_bit.py``): ResNet V2 stages of pre-activation (or post-norm bottleneck) layers with
+  weight-standardised convolutions and group norms (:mod:`registry.plugins.bit`);
 * ``convnextv2`` (``modeling_convnextv2.py``): ConvNeXt's stages with global response normalisation in place
   of the layer scale (:mod:`registry.plugins.convnext`).
 
@@ -63,6 +65,15 @@ def _efficientnet(cfg: ConfigReader, cls: str, params: Params) -> None:
     _classifier(cfg, cls, params)
 
 
+def _bit(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (BiT): ``global_padding`` null, ``SAME`` or ``VALID`` (BitConfig refuses any other; padding has no
+    parameters); the classifier."""
+    padding = cfg.raw("global_padding")
+    if padding is not None and not (isinstance(padding, str) and padding.upper() in ("SAME", "VALID")):
+        raise cfg.error("global_padding", f"must be null, SAME or VALID (got {short_value(padding)})")
+    _classifier(cfg, cls, params)
+
+
 def _convnextv2(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (ConvNeXt V2): ``num_stages`` stages, one per entry of ``hidden_sizes`` (a config whose counts differ
     is refused); the classifier."""
@@ -111,6 +122,13 @@ ROWS = (
                                         "batch_norm_momentum", "dropout_rate", "drop_connect_rate",
                                         "num_hidden_layers"},
         description="EfficientNet: inverted-bottleneck blocks with squeeze-and-excitation, scaled widths and depths"),
+    Row("bit", "bit", ("BitForImageClassification", "BitModel"),
+        reads={"embedding_size": "embedding_size", "hidden_sizes": "hidden_sizes", "depths": "depths",
+               "layer_type": "layer_type", "width_factor": "width_factor", "num_groups": "num_groups",
+               "n_channels": "num_channels"},
+        defaults=DEFAULTS["bit"], rules=(_bit,),
+        shape_free=BACKBONE_SHAPE_FREE | {"embedding_dynamic_padding", "output_stride"},
+        description="BiT: ResNet V2 with weight-standardised convolutions and group norms"),
     Row("convnextv2", "convnext", ("ConvNextV2ForImageClassification", "ConvNextV2Model"),
         reads={"hidden_sizes": "hidden_sizes", "depths": "depths", "n_channels": "num_channels",
                "patch_size": "patch_size"},
@@ -122,6 +140,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet and convnextv2."""
+    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet, bit and convnextv2."""
     for row in ROWS:
         register(row)
