@@ -70,4 +70,5 @@ FAMILY_MODULES: dict[str, str] = {
     "mobilenet": "registry.plugins.mobilenet",
     "efficientnet": "registry.plugins.efficientnet",
     "bit": "registry.plugins.bit",
+    "poolformer": "registry.plugins.poolformer",
 }

@@ -10,7 +10,7 @@ Not a plugin (it registers nothing). PyTorch's ``Conv2d`` holds ``weight`` of sh
 
 from __future__ import annotations
 
-from registry.blocks import Block, FieldError, LayerNorm, Linear, Parameter
+from registry.blocks import Block, FieldError, LayerNorm, Linear, Parameter, join
 
 #: A BatchNorm's running statistics, buffers that checkpoints store beside its scale and shift.
 BATCH_NORM_BUFFERS = tuple((f".{name}", lambda dtype, shape: len(shape) <= 1)
@@ -23,9 +23,9 @@ def conv2d(name: str, n_in: int, n_out: int, kernel: int, *, bias: bool = False,
     if n_in % groups or n_out % groups:
         raise FieldError("groups", f"{groups} groups do not divide {n_in} input and {n_out} output channels "
                                    f"(of the convolution {name})")  # fmt: skip
-    blocks: list[Block] = [Parameter(name=f"{name}.weight", shape=(n_out, n_in // groups, kernel, kernel))]
+    blocks: list[Block] = [Parameter(name=join(name, "weight"), shape=(n_out, n_in // groups, kernel, kernel))]
     if bias:
-        blocks.append(Parameter(name=f"{name}.bias", shape=(n_out,)))
+        blocks.append(Parameter(name=join(name, "bias"), shape=(n_out,)))
     return blocks
 
 

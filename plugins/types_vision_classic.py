@@ -1,6 +1,6 @@
 """Classic convolutional image encoders as rows of data: resnet and regnet on the ``resnet`` family,
 mobilenet_v1 and mobilenet_v2 on the ``mobilenet`` family, efficientnet on the ``efficientnet`` family, bit on the
-``bit`` family, convnextv2 on the ``convnext`` family.
+``bit`` family, poolformer on the ``poolformer`` family, convnextv2 on the ``convnext`` family.
 
 * ``resnet`` (``modeling_resnet.py``): a 7 × 7 stem, stages of basic or bottleneck residual layers
   (:mod:`registry.plugins.resnet`), batch norms;
@@ -13,6 +13,8 @@ mobilenet_v1 and mobilenet_v2 on the ``mobilenet`` family, efficientnet on the `
   repeats scaled by ``width_coefficient`` and ``depth_coefficient`` (:mod:`registry.plugins.efficientnet`);
 * ``bit`` (``modeling_bit.py``): ResNet V2 stages of pre-activation (or post-norm bottleneck) layers with
   weight-standardised convolutions and group norms (:mod:`registry.plugins.bit`);
+* ``poolformer`` (``modeling_poolformer.py``): MetaFormer stages, average pooling as the token mixer, 1 × 1
+  convolutions as the MLP, group norms, layer scales (:mod:`registry.plugins.poolformer`);
 * ``convnextv2`` (``modeling_convnextv2.py``): ConvNeXt's stages with global response normalisation in place
   of the layer scale (:mod:`registry.plugins.convnext`).
 
@@ -74,6 +76,16 @@ def _bit(cfg: ConfigReader, cls: str, params: Params) -> None:
     _classifier(cfg, cls, params)
 
 
+def _poolformer(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (PoolFormer): ``num_encoder_blocks`` stages, one per entry of ``hidden_sizes`` (a config whose counts
+    differ is refused); the classifier."""
+    stages = cfg.int("num_encoder_blocks", DEFAULTS["poolformer"]["num_encoder_blocks"])
+    if stages != len(params["hidden_sizes"][1]):
+        raise cfg.error("num_encoder_blocks", f"is {stages}, but hidden_sizes lists {len(params['hidden_sizes'][1])} "
+                                              "stages")  # fmt: skip
+    _classifier(cfg, cls, params)
+
+
 def _convnextv2(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (ConvNeXt V2): ``num_stages`` stages, one per entry of ``hidden_sizes`` (a config whose counts differ
     is refused); the classifier."""
@@ -129,6 +141,14 @@ ROWS = (
         defaults=DEFAULTS["bit"], rules=(_bit,),
         shape_free=BACKBONE_SHAPE_FREE | {"embedding_dynamic_padding", "output_stride"},
         description="BiT: ResNet V2 with weight-standardised convolutions and group norms"),
+    Row("poolformer", "poolformer", ("PoolFormerForImageClassification", "PoolFormerModel"),
+        reads={"hidden_sizes": "hidden_sizes", "depths": "depths", "patch_sizes": "patch_sizes",
+               "mlp_ratio": "mlp_ratio", "layer_scale": "use_layer_scale", "n_channels": "num_channels"},
+        defaults=DEFAULTS["poolformer"], rules=(_poolformer,),
+        # patch_size, stride and hidden_size: PoolFormerConfig keeps them, no module reads them
+        shape_free=VISION_SHAPE_FREE | {"patch_size", "stride", "strides", "padding", "pool_size", "drop_path_rate",
+                                        "layer_scale_init_value", "hidden_size"},
+        description="PoolFormer: MetaFormer stages with average pooling as the token mixer"),
     Row("convnextv2", "convnext", ("ConvNextV2ForImageClassification", "ConvNextV2Model"),
         reads={"hidden_sizes": "hidden_sizes", "depths": "depths", "n_channels": "num_channels",
                "patch_size": "patch_size"},
@@ -140,6 +160,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet, bit and convnextv2."""
+    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet, bit, poolformer and convnextv2."""
     for row in ROWS:
         register(row)
