@@ -71,4 +71,5 @@ FAMILY_MODULES: dict[str, str] = {
     "efficientnet": "registry.plugins.efficientnet",
     "bit": "registry.plugins.bit",
     "poolformer": "registry.plugins.poolformer",
+    "mobilevit": "registry.plugins.mobilevit",
 }

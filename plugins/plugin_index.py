@@ -165,6 +165,8 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'mllama_vision_model': 'registry.plugins.mllama',
     'mobilenet_v1': 'registry.plugins.types_vision_classic',
     'mobilenet_v2': 'registry.plugins.types_vision_classic',
+    'mobilevit': 'registry.plugins.types_vision_classic',
+    'mobilevitv2': 'registry.plugins.types_vision_classic',
     'modernbert': 'registry.plugins.encoder_types',
     'modernbert-decoder': 'registry.plugins.encoder_types',
     'moonshine': 'registry.plugins.types_speech_2026',

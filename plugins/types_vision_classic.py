@@ -1,6 +1,7 @@
 """Classic convolutional image encoders as rows of data: resnet and regnet on the ``resnet`` family,
 mobilenet_v1 and mobilenet_v2 on the ``mobilenet`` family, efficientnet on the ``efficientnet`` family, bit on the
-``bit`` family, poolformer on the ``poolformer`` family, convnextv2 on the ``convnext`` family.
+``bit`` family, poolformer on the ``poolformer`` family, mobilevit and mobilevitv2 on the ``mobilevit`` family,
+convnextv2 on the ``convnext`` family.
 
 * ``resnet`` (``modeling_resnet.py``): a 7 × 7 stem, stages of basic or bottleneck residual layers
   (:mod:`registry.plugins.resnet`), batch norms;
@@ -15,6 +16,9 @@ mobilenet_v1 and mobilenet_v2 on the ``mobilenet`` family, efficientnet on the `
   weight-standardised convolutions and group norms (:mod:`registry.plugins.bit`);
 * ``poolformer`` (``modeling_poolformer.py``): MetaFormer stages, average pooling as the token mixer, 1 × 1
   convolutions as the MLP, group norms, layer scales (:mod:`registry.plugins.poolformer`);
+* ``mobilevit``, ``mobilevitv2`` (``modeling_mobilevit.py``, ``modeling_mobilevitv2.py``): inverted residuals
+  and transformer layers over unfolded patches (ViT's; V2: separable linear attention, convolutional)
+  (:mod:`registry.plugins.mobilevit`);
 * ``convnextv2`` (``modeling_convnextv2.py``): ConvNeXt's stages with global response normalisation in place
   of the layer scale (:mod:`registry.plugins.convnext`).
 
@@ -101,6 +105,10 @@ _STAGES = {"embedding_size": "embedding_size", "hidden_sizes": "hidden_sizes", "
 #: MobileNet's settings that change no shape: the image size, TensorFlow-style padding, the classifier's dropout.
 _MOBILENET_SHAPE_FREE = VISION_SHAPE_FREE | {"image_size", "tf_padding", "classifier_dropout_prob"}
 
+#: MobileViT's settings that change no shape: patching, strides, dropouts, the segmentation head's (DeepLabV3's).
+_MOBILEVIT_SHAPE_FREE = _MOBILENET_SHAPE_FREE | {"patch_size", "output_stride", "aspp_out_channels", "atrous_rates",
+                                                 "aspp_dropout_prob", "semantic_loss_ignore_index"}  # fmt: skip
+
 #: The rows (the module's docstring says what each adds).
 ROWS = (
     Row("resnet", "resnet", ("ResNetForImageClassification", "ResNetModel"), reads=_STAGES,
@@ -149,6 +157,22 @@ ROWS = (
         shape_free=VISION_SHAPE_FREE | {"patch_size", "stride", "strides", "padding", "pool_size", "drop_path_rate",
                                         "layer_scale_init_value", "hidden_size"},
         description="PoolFormer: MetaFormer stages with average pooling as the token mixer"),
+    Row("mobilevit", "mobilevit", ("MobileViTForImageClassification", "MobileViTModel"),
+        reads={"neck_hidden_sizes": "neck_hidden_sizes", "hidden_sizes": "hidden_sizes",
+               "n_heads": "num_attention_heads", "mlp_ratio": "mlp_ratio", "qkv_bias": "qkv_bias",
+               "expand_ratio": "expand_ratio", "conv_kernel_size": "conv_kernel_size", "n_channels": "num_channels"},
+        defaults=DEFAULTS["mobilevit"], rules=(_classifier,), fixed={"variant": "mobilevit"},
+        shape_free=_MOBILEVIT_SHAPE_FREE | {"hidden_dropout_prob", "attention_probs_dropout_prob"},
+        description="MobileViT: inverted residuals and ViT layers over unfolded patches"),
+    # MobileViTv2ForImageClassification: the class name Apple's checkpoints give (transformers builds MobileViTV2's)
+    Row("mobilevitv2", "mobilevit", ("MobileViTV2ForImageClassification", "MobileViTV2Model",
+                                     "MobileViTv2ForImageClassification"),
+        reads={"width_multiplier": "width_multiplier", "base_attn_unit_dims": "base_attn_unit_dims",
+               "n_attn_blocks": "n_attn_blocks", "ffn_multiplier": "ffn_multiplier", "expand_ratio": "expand_ratio",
+               "conv_kernel_size": "conv_kernel_size", "n_channels": "num_channels"},
+        defaults=DEFAULTS["mobilevitv2"], rules=(_classifier,), fixed={"variant": "mobilevitv2"},
+        shape_free=_MOBILEVIT_SHAPE_FREE | {"attn_dropout", "ffn_dropout"},
+        description="MobileViT V2: inverted residuals and separable linear-attention layers over patches"),
     Row("convnextv2", "convnext", ("ConvNextV2ForImageClassification", "ConvNextV2Model"),
         reads={"hidden_sizes": "hidden_sizes", "depths": "depths", "n_channels": "num_channels",
                "patch_size": "patch_size"},
@@ -160,6 +184,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet, bit, poolformer and convnextv2."""
+    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet, bit, poolformer, mobilevit, mobilevitv2 and convnextv2."""
     for row in ROWS:
         register(row)
