@@ -72,4 +72,5 @@ FAMILY_MODULES: dict[str, str] = {
     "bit": "registry.plugins.bit",
     "poolformer": "registry.plugins.poolformer",
     "mobilevit": "registry.plugins.mobilevit",
+    "pvt": "registry.plugins.pvt",
 }

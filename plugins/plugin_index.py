@@ -203,6 +203,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'pixtral': 'registry.plugins.pixtral',
     'plbart': 'registry.plugins.types_seq2seq_more',
     'poolformer': 'registry.plugins.types_vision_classic',
+    'pvt': 'registry.plugins.types_vision_classic',
     'qwen2': 'registry.plugins.llama_model_types',
     'qwen2_5_vl': 'registry.plugins.qwen_vl_types',
     'qwen2_5_vl_text': 'registry.plugins.qwen_vl_types',

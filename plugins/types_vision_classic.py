@@ -1,7 +1,7 @@
 """Classic convolutional image encoders as rows of data: resnet and regnet on the ``resnet`` family,
 mobilenet_v1 and mobilenet_v2 on the ``mobilenet`` family, efficientnet on the ``efficientnet`` family, bit on the
 ``bit`` family, poolformer on the ``poolformer`` family, mobilevit and mobilevitv2 on the ``mobilevit`` family,
-convnextv2 on the ``convnext`` family.
+pvt on the ``pvt`` family, convnextv2 on the ``convnext`` family.
 
 * ``resnet`` (``modeling_resnet.py``): a 7 × 7 stem, stages of basic or bottleneck residual layers
   (:mod:`registry.plugins.resnet`), batch norms;
@@ -19,6 +19,8 @@ convnextv2 on the ``convnext`` family.
 * ``mobilevit``, ``mobilevitv2`` (``modeling_mobilevit.py``, ``modeling_mobilevitv2.py``): inverted residuals
   and transformer layers over unfolded patches (ViT's; V2: separable linear attention, convolutional)
   (:mod:`registry.plugins.mobilevit`);
+* ``pvt`` (``modeling_pvt.py``): pyramid stages of transformer layers, keys and values from a spatially
+  reduced sequence, position embeddings per stage (:mod:`registry.plugins.pvt`);
 * ``convnextv2`` (``modeling_convnextv2.py``): ConvNeXt's stages with global response normalisation in place
   of the layer scale (:mod:`registry.plugins.convnext`).
 
@@ -87,6 +89,22 @@ def _poolformer(cfg: ConfigReader, cls: str, params: Params) -> None:
     if stages != len(params["hidden_sizes"][1]):
         raise cfg.error("num_encoder_blocks", f"is {stages}, but hidden_sizes lists {len(params['hidden_sizes'][1])} "
                                               "stages")  # fmt: skip
+    _classifier(cfg, cls, params)
+
+
+def _pvt(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (PVT): ``num_encoder_blocks`` stages, one per entry of ``hidden_sizes`` (a config whose counts differ
+    is refused); ``image_size`` a whole number (a pair is refused: PvtEncoder halves it as one number); the
+    classifier of ``len(id2label)``, else ``num_labels``, else PvtConfig's 1000 labels."""
+    stages = cfg.int("num_encoder_blocks", DEFAULTS["pvt"]["num_encoder_blocks"])
+    if stages != len(params["hidden_sizes"][1]):
+        raise cfg.error("num_encoder_blocks", f"is {stages}, but hidden_sizes lists {len(params['hidden_sizes'][1])} "
+                                              "stages")  # fmt: skip
+    params["image_size"] = ("image_size", cfg.int("image_size", DEFAULTS["pvt"]["image_size"]))
+    if cls.endswith("ForImageClassification") and not cfg.has("id2label"):
+        params["head"] = ("architectures", "classifier")
+        params["n_labels"] = ("num_labels", cfg.int("num_labels", 1000, minimum=0))
+        return
     _classifier(cfg, cls, params)
 
 
@@ -173,6 +191,12 @@ ROWS = (
         defaults=DEFAULTS["mobilevitv2"], rules=(_classifier,), fixed={"variant": "mobilevitv2"},
         shape_free=_MOBILEVIT_SHAPE_FREE | {"attn_dropout", "ffn_dropout"},
         description="MobileViT V2: inverted residuals and separable linear-attention layers over patches"),
+    Row("pvt", "pvt", ("PvtForImageClassification", "PvtModel"),
+        reads={name: name for name in ("hidden_sizes", "depths", "sequence_reduction_ratios", "patch_sizes", "strides",
+                                       "num_attention_heads", "mlp_ratios", "qkv_bias")} | {"n_channels": "num_channels"},
+        defaults=DEFAULTS["pvt"], rules=(_pvt,),
+        shape_free=VISION_SHAPE_FREE | {"drop_path_rate"},
+        description="PVT: pyramid stages of transformer layers with spatially reduced keys and values"),
     Row("convnextv2", "convnext", ("ConvNextV2ForImageClassification", "ConvNextV2Model"),
         reads={"hidden_sizes": "hidden_sizes", "depths": "depths", "n_channels": "num_channels",
                "patch_size": "patch_size"},
@@ -184,6 +208,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet, bit, poolformer, mobilevit, mobilevitv2 and convnextv2."""
+    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet, bit, poolformer, mobilevit, mobilevitv2, pvt and convnextv2."""
     for row in ROWS:
         register(row)
