@@ -73,4 +73,5 @@ FAMILY_MODULES: dict[str, str] = {
     "poolformer": "registry.plugins.poolformer",
     "mobilevit": "registry.plugins.mobilevit",
     "pvt": "registry.plugins.pvt",
+    "cvt": "registry.plugins.cvt",
 }

@@ -43,6 +43,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'cohere2_vision': 'registry.plugins.vlm_types_2026',
     'convnext': 'registry.plugins.types_vision_more',
     'convnextv2': 'registry.plugins.types_vision_classic',
+    'cvt': 'registry.plugins.types_vision_classic',
     'data2vec-audio': 'registry.plugins.types_dino',
     'data2vec-text': 'registry.plugins.types_text_2026',
     'data2vec-vision': 'registry.plugins.types_dino',

@@ -1,7 +1,7 @@
 """Classic convolutional image encoders as rows of data: resnet and regnet on the ``resnet`` family,
 mobilenet_v1 and mobilenet_v2 on the ``mobilenet`` family, efficientnet on the ``efficientnet`` family, bit on the
 ``bit`` family, poolformer on the ``poolformer`` family, mobilevit and mobilevitv2 on the ``mobilevit`` family,
-pvt on the ``pvt`` family, convnextv2 on the ``convnext`` family.
+pvt on the ``pvt`` family, cvt on the ``cvt`` family, convnextv2 on the ``convnext`` family.
 
 * ``resnet`` (``modeling_resnet.py``): a 7 × 7 stem, stages of basic or bottleneck residual layers
   (:mod:`registry.plugins.resnet`), batch norms;
@@ -21,6 +21,8 @@ pvt on the ``pvt`` family, convnextv2 on the ``convnext`` family.
   (:mod:`registry.plugins.mobilevit`);
 * ``pvt`` (``modeling_pvt.py``): pyramid stages of transformer layers, keys and values from a spatially
   reduced sequence, position embeddings per stage (:mod:`registry.plugins.pvt`);
+* ``cvt`` (``modeling_cvt.py``): transformer stages whose queries, keys and values pass through depthwise
+  convolutions with batch norms (:mod:`registry.plugins.cvt`);
 * ``convnextv2`` (``modeling_convnextv2.py``): ConvNeXt's stages with global response normalisation in place
   of the layer scale (:mod:`registry.plugins.convnext`).
 
@@ -105,6 +107,16 @@ def _pvt(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["head"] = ("architectures", "classifier")
         params["n_labels"] = ("num_labels", cfg.int("num_labels", 1000, minimum=0))
         return
+    _classifier(cfg, cls, params)
+
+
+def _cvt(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (CvT): ``qkv_bias`` and ``cls_token``, one true/false per stage; the classifier."""
+    for key in ("qkv_bias", "cls_token"):
+        value = cfg.raw(key, DEFAULTS["cvt"][key])
+        if not isinstance(value, list) or not all(isinstance(v, bool) for v in value):
+            raise cfg.error(key, f"must be a list of true/false, one per stage (got {short_value(value)})")
+        params[key] = (key, list(value))
     _classifier(cfg, cls, params)
 
 
@@ -197,6 +209,13 @@ ROWS = (
         defaults=DEFAULTS["pvt"], rules=(_pvt,),
         shape_free=VISION_SHAPE_FREE | {"drop_path_rate"},
         description="PVT: pyramid stages of transformer layers with spatially reduced keys and values"),
+    Row("cvt", "cvt", ("CvtForImageClassification", "CvtModel"),
+        reads={name: name for name in ("depth", "embed_dim", "num_heads", "patch_sizes", "mlp_ratio", "kernel_qkv",
+                                       "qkv_projection_method")} | {"n_channels": "num_channels"},
+        defaults=DEFAULTS["cvt"], rules=(_cvt,),
+        shape_free=VISION_SHAPE_FREE | {"patch_stride", "patch_padding", "attention_drop_rate", "drop_rate",
+                                        "drop_path_rate", "padding_kv", "stride_kv", "padding_q", "stride_q"},
+        description="CvT: transformer stages with depthwise-convolution query/key/value projections"),
     Row("convnextv2", "convnext", ("ConvNextV2ForImageClassification", "ConvNextV2Model"),
         reads={"hidden_sizes": "hidden_sizes", "depths": "depths", "n_channels": "num_channels",
                "patch_size": "patch_size"},
@@ -208,6 +227,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet, bit, poolformer, mobilevit, mobilevitv2, pvt and convnextv2."""
+    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet, bit, poolformer, mobilevit, mobilevitv2, pvt, cvt and convnextv2."""
     for row in ROWS:
         register(row)
