@@ -74,4 +74,5 @@ FAMILY_MODULES: dict[str, str] = {
     "mobilevit": "registry.plugins.mobilevit",
     "pvt": "registry.plugins.pvt",
     "cvt": "registry.plugins.cvt",
+    "levit": "registry.plugins.levit",
 }

@@ -131,6 +131,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'laguna': 'registry.plugins.types_2026_more',
     'layoutlm': 'registry.plugins.types_dino',
     'led': 'registry.plugins.types_seq2seq_more',
+    'levit': 'registry.plugins.types_vision_classic',
     'lfm2': 'registry.plugins.hybrid_model_types',
     'lfm2_moe': 'registry.plugins.hybrid_model_types',
     'lfm2_vl': 'registry.plugins.vlm_types_3',

@@ -1,7 +1,8 @@
 """Classic convolutional image encoders as rows of data: resnet and regnet on the ``resnet`` family,
 mobilenet_v1 and mobilenet_v2 on the ``mobilenet`` family, efficientnet on the ``efficientnet`` family, bit on the
 ``bit`` family, poolformer on the ``poolformer`` family, mobilevit and mobilevitv2 on the ``mobilevit`` family,
-pvt on the ``pvt`` family, cvt on the ``cvt`` family, convnextv2 on the ``convnext`` family.
+pvt on the ``pvt`` family, cvt on the ``cvt`` family, levit on the ``levit`` family,
+convnextv2 on the ``convnext`` family.
 
 * ``resnet`` (``modeling_resnet.py``): a 7 × 7 stem, stages of basic or bottleneck residual layers
   (:mod:`registry.plugins.resnet`), batch norms;
@@ -23,6 +24,8 @@ pvt on the ``pvt`` family, cvt on the ``cvt`` family, convnextv2 on the ``convne
   reduced sequence, position embeddings per stage (:mod:`registry.plugins.pvt`);
 * ``cvt`` (``modeling_cvt.py``): transformer stages whose queries, keys and values pass through depthwise
   convolutions with batch norms (:mod:`registry.plugins.cvt`);
+* ``levit`` (``modeling_levit.py``): a convolutional stem, attention with learned relative biases, subsampling
+  attention between stages, linear layers with batch norms (:mod:`registry.plugins.levit`);
 * ``convnextv2`` (``modeling_convnextv2.py``): ConvNeXt's stages with global response normalisation in place
   of the layer scale (:mod:`registry.plugins.convnext`).
 
@@ -118,6 +121,23 @@ def _cvt(cfg: ConfigReader, cls: str, params: Params) -> None:
             raise cfg.error(key, f"must be a list of true/false, one per stage (got {short_value(value)})")
         params[key] = (key, list(value))
     _classifier(cfg, cls, params)
+
+
+def _levit(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (LeViT): LevitConfig derives ``down_ops`` whatever a config says (``__post_init__``): two subsamplings of
+    ``key_dim[0]`` keys, ``hidden_sizes[i] // key_dim[0]`` heads, attention ratio 4, MLP ratio 2, stride 2, so
+    LevitEncoder builds exactly three stages; the teacher-distilled class's two classifiers, or the one."""
+    sizes, key_dim = params["hidden_sizes"][1], params["key_dim"][1]
+    if len(sizes) != 3:
+        raise cfg.error("hidden_sizes", f"lists {len(sizes)} stages: LeViT's configuration derives two subsamplings, "
+                                        "between three stages")  # fmt: skip
+    if min(sizes[:2]) < key_dim[0]:
+        raise cfg.error("key_dim", f"key_dim[0] ({key_dim[0]}) leaves a subsampling no heads (hidden_sizes // key_dim)")
+    params["down_ops"] = ("hidden_sizes", [[key_dim[0], d // key_dim[0], 4, 2, 2] for d in sizes[:2]])
+    teacher = cls == "LevitForImageClassificationWithTeacher"
+    _classifier(cfg, "LevitForImageClassification" if teacher else cls, params)
+    if teacher:
+        params["head"] = ("architectures", "distilled")
 
 
 def _convnextv2(cfg: ConfigReader, cls: str, params: Params) -> None:
@@ -216,6 +236,14 @@ ROWS = (
         shape_free=VISION_SHAPE_FREE | {"patch_stride", "patch_padding", "attention_drop_rate", "drop_rate",
                                         "drop_path_rate", "padding_kv", "stride_kv", "padding_q", "stride_q"},
         description="CvT: transformer stages with depthwise-convolution query/key/value projections"),
+    Row("levit", "levit", ("LevitForImageClassificationWithTeacher", "LevitForImageClassification", "LevitModel"),
+        reads={name: name for name in ("hidden_sizes", "depths", "key_dim", "num_attention_heads", "attention_ratio",
+                                       "mlp_ratio", "image_size", "patch_size", "kernel_size")}
+        | {"n_channels": "num_channels"},
+        defaults=DEFAULTS["levit"], rules=(_levit,),
+        # down_ops: LevitConfig replaces whatever a config says by its own (the rule)
+        shape_free=VISION_SHAPE_FREE | {"stride", "padding", "drop_path_rate", "down_ops"},
+        description="LeViT: a convolutional stem, attention with learned biases and MLPs, batch norms"),
     Row("convnextv2", "convnext", ("ConvNextV2ForImageClassification", "ConvNextV2Model"),
         reads={"hidden_sizes": "hidden_sizes", "depths": "depths", "n_channels": "num_channels",
                "patch_size": "patch_size"},
@@ -227,6 +255,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet, bit, poolformer, mobilevit, mobilevitv2, pvt, cvt and convnextv2."""
+    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet, bit, poolformer, mobilevit, mobilevitv2, pvt, cvt, levit and convnextv2."""
     for row in ROWS:
         register(row)
