@@ -75,4 +75,5 @@ FAMILY_MODULES: dict[str, str] = {
     "pvt": "registry.plugins.pvt",
     "cvt": "registry.plugins.cvt",
     "levit": "registry.plugins.levit",
+    "focalnet": "registry.plugins.focalnet",
 }

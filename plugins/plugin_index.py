@@ -75,6 +75,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'falcon_h1': 'registry.plugins.hybrid_model_types',
     'falcon_mamba': 'registry.plugins.ssm',
     'flex_olmo': 'registry.plugins.decoder_types_2026',
+    'focalnet': 'registry.plugins.types_vision_classic',
     'gemma': 'registry.plugins.llama_model_types',
     'gemma2': 'registry.plugins.llama_model_types',
     'gemma3': 'registry.plugins.vlm_types',

@@ -2,7 +2,7 @@
 mobilenet_v1 and mobilenet_v2 on the ``mobilenet`` family, efficientnet on the ``efficientnet`` family, bit on the
 ``bit`` family, poolformer on the ``poolformer`` family, mobilevit and mobilevitv2 on the ``mobilevit`` family,
 pvt on the ``pvt`` family, cvt on the ``cvt`` family, levit on the ``levit`` family,
-convnextv2 on the ``convnext`` family.
+focalnet on the ``focalnet`` family, convnextv2 on the ``convnext`` family.
 
 * ``resnet`` (``modeling_resnet.py``): a 7 × 7 stem, stages of basic or bottleneck residual layers
   (:mod:`registry.plugins.resnet`), batch norms;
@@ -26,6 +26,8 @@ convnextv2 on the ``convnext`` family.
   convolutions with batch norms (:mod:`registry.plugins.cvt`);
 * ``levit`` (``modeling_levit.py``): a convolutional stem, attention with learned relative biases, subsampling
   attention between stages, linear layers with batch norms (:mod:`registry.plugins.levit`);
+* ``focalnet`` (``modeling_focalnet.py``): Swin-like stages of focal-modulation layers
+  (:mod:`registry.plugins.focalnet`);
 * ``convnextv2`` (``modeling_convnextv2.py``): ConvNeXt's stages with global response normalisation in place
   of the layer scale (:mod:`registry.plugins.convnext`).
 
@@ -244,6 +246,15 @@ ROWS = (
         # down_ops: LevitConfig replaces whatever a config says by its own (the rule)
         shape_free=VISION_SHAPE_FREE | {"stride", "padding", "drop_path_rate", "down_ops"},
         description="LeViT: a convolutional stem, attention with learned biases and MLPs, batch norms"),
+    Row("focalnet", "focalnet", ("FocalNetForImageClassification", "FocalNetModel"),
+        reads={name: name for name in ("embed_dim", "depths", "focal_levels", "focal_windows", "mlp_ratio",
+                                       "patch_size", "use_conv_embed", "use_layerscale")}
+        | {"post_layernorm_in_modulation": "use_post_layernorm_in_modulation", "n_channels": "num_channels"},
+        defaults=DEFAULTS["focalnet"], rules=(_classifier,),
+        # hidden_sizes: FocalNetConfig keeps it, the model doubles embed_dim per stage instead
+        shape_free=BACKBONE_SHAPE_FREE | {"image_size", "hidden_sizes", "layerscale_value", "use_post_layernorm",
+                                          "normalize_modulator", "encoder_stride"},
+        description="FocalNet: stages of focal-modulation layers (stacked depthwise convolutions)"),
     Row("convnextv2", "convnext", ("ConvNextV2ForImageClassification", "ConvNextV2Model"),
         reads={"hidden_sizes": "hidden_sizes", "depths": "depths", "n_channels": "num_channels",
                "patch_size": "patch_size"},
@@ -255,6 +266,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet, bit, poolformer, mobilevit, mobilevitv2, pvt, cvt, levit and convnextv2."""
+    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet, bit, poolformer, mobilevit, mobilevitv2, pvt, cvt, levit, focalnet and convnextv2."""
     for row in ROWS:
         register(row)
