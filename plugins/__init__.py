@@ -76,4 +76,5 @@ FAMILY_MODULES: dict[str, str] = {
     "cvt": "registry.plugins.cvt",
     "levit": "registry.plugins.levit",
     "focalnet": "registry.plugins.focalnet",
+    "hiera": "registry.plugins.hiera",
 }

@@ -111,6 +111,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'granitemoehybrid': 'registry.plugins.hybrid_model_types',
     'granitemoeshared': 'registry.plugins.decoder_types_2026',
     'helium': 'registry.plugins.dense_model_types',
+    'hiera': 'registry.plugins.types_vision_classic',
     'hubert': 'registry.plugins.speech_model_types',
     'hunyuan_v1_dense': 'registry.plugins.decoder_types_2026',
     'hunyuan_v1_moe': 'registry.plugins.decoder_types_2026',

@@ -2,7 +2,7 @@
 mobilenet_v1 and mobilenet_v2 on the ``mobilenet`` family, efficientnet on the ``efficientnet`` family, bit on the
 ``bit`` family, poolformer on the ``poolformer`` family, mobilevit and mobilevitv2 on the ``mobilevit`` family,
 pvt on the ``pvt`` family, cvt on the ``cvt`` family, levit on the ``levit`` family,
-focalnet on the ``focalnet`` family, convnextv2 on the ``convnext`` family.
+focalnet on the ``focalnet`` family, hiera on the ``hiera`` family, convnextv2 on the ``convnext`` family.
 
 * ``resnet`` (``modeling_resnet.py``): a 7 × 7 stem, stages of basic or bottleneck residual layers
   (:mod:`registry.plugins.resnet`), batch norms;
@@ -28,6 +28,8 @@ focalnet on the ``focalnet`` family, convnextv2 on the ``convnext`` family.
   attention between stages, linear layers with batch norms (:mod:`registry.plugins.levit`);
 * ``focalnet`` (``modeling_focalnet.py``): Swin-like stages of focal-modulation layers
   (:mod:`registry.plugins.focalnet`);
+* ``hiera`` (``modeling_hiera.py``): a hierarchical ViT, stages widening and pooling queries
+  (:mod:`registry.plugins.hiera`; HieraForPreTraining's decoder is not mapped);
 * ``convnextv2`` (``modeling_convnextv2.py``): ConvNeXt's stages with global response normalisation in place
   of the layer scale (:mod:`registry.plugins.convnext`).
 
@@ -140,6 +142,21 @@ def _levit(cfg: ConfigReader, cls: str, params: Params) -> None:
     _classifier(cfg, "LevitForImageClassification" if teacher else cls, params)
     if teacher:
         params["head"] = ("architectures", "distilled")
+
+
+def _hiera(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Hiera): HieraConfig's checks (``num_query_pool`` below the number of stages; ``masked_unit_size[0]``
+    divisible by ``query_stride[0]`` to the power of the stages less one); the classifier."""
+    stages = len(params["depths"][1])
+    pools = cfg.int("num_query_pool", DEFAULTS["hiera"]["num_query_pool"], minimum=0)
+    if pools >= stages:
+        raise cfg.error("num_query_pool", f"({pools}) must be below the number of stages ({stages})")
+    unit = cfg.int_list("masked_unit_size", DEFAULTS["hiera"]["masked_unit_size"])
+    stride = cfg.int_list("query_stride", DEFAULTS["hiera"]["query_stride"])
+    if not unit or not stride or not stride[0] or unit[0] % stride[0] ** (stages - 1):
+        raise cfg.error("masked_unit_size", f"{short_value(unit)}: its first side must be divisible by query_stride[0] "
+                                            f"to the power {stages - 1} (query_stride {short_value(stride)})")  # fmt: skip
+    _classifier(cfg, cls, params)
 
 
 def _convnextv2(cfg: ConfigReader, cls: str, params: Params) -> None:
@@ -255,6 +272,15 @@ ROWS = (
         shape_free=BACKBONE_SHAPE_FREE | {"image_size", "hidden_sizes", "layerscale_value", "use_post_layernorm",
                                           "normalize_modulator", "encoder_stride"},
         description="FocalNet: stages of focal-modulation layers (stacked depthwise convolutions)"),
+    Row("hiera", "hiera", ("HieraModel", "HieraForImageClassification"),
+        reads={name: name for name in ("embed_dim", "embed_dim_multiplier", "depths", "num_heads", "mlp_ratio",
+                                       "image_size", "patch_size", "patch_stride")} | {"n_channels": "num_channels"},
+        defaults=DEFAULTS["hiera"], rules=(_hiera,),
+        # the decoder_* fields and the masking settings: HieraForPreTraining's (not mapped); hidden_size: derived
+        shape_free=BACKBONE_SHAPE_FREE | {"patch_padding", "masked_unit_attention", "layer_norm_init", "decoder_hidden_size",
+                                          "decoder_depth", "decoder_num_heads", "normalize_pixel_loss", "mask_ratio",
+                                          "hidden_size"},
+        description="Hiera: a hierarchical ViT whose stages widen and pool their queries"),
     Row("convnextv2", "convnext", ("ConvNextV2ForImageClassification", "ConvNextV2Model"),
         reads={"hidden_sizes": "hidden_sizes", "depths": "depths", "n_channels": "num_channels",
                "patch_size": "patch_size"},
@@ -266,6 +292,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet, bit, poolformer, mobilevit, mobilevitv2, pvt, cvt, levit, focalnet and convnextv2."""
+    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet, bit, poolformer, mobilevit, mobilevitv2, pvt, cvt, levit, focalnet, hiera and convnextv2."""
     for row in ROWS:
         register(row)
