@@ -77,4 +77,5 @@ FAMILY_MODULES: dict[str, str] = {
     "levit": "registry.plugins.levit",
     "focalnet": "registry.plugins.focalnet",
     "hiera": "registry.plugins.hiera",
+    "dinat": "registry.plugins.dinat",
 }

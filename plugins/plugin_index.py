@@ -56,6 +56,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'deepseek_v4': 'registry.plugins.types_2026_flagships',
     'deit': 'registry.plugins.types_vision_more',
     'diffllama': 'registry.plugins.types_text_2026',
+    'dinat': 'registry.plugins.types_vision_classic',
     'dinov2': 'registry.plugins.vision_model_types',
     'dinov2_with_registers': 'registry.plugins.vision_model_types',
     'dinov3_vit': 'registry.plugins.types_vision_more',

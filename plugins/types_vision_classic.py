@@ -2,7 +2,8 @@
 mobilenet_v1 and mobilenet_v2 on the ``mobilenet`` family, efficientnet on the ``efficientnet`` family, bit on the
 ``bit`` family, poolformer on the ``poolformer`` family, mobilevit and mobilevitv2 on the ``mobilevit`` family,
 pvt on the ``pvt`` family, cvt on the ``cvt`` family, levit on the ``levit`` family,
-focalnet on the ``focalnet`` family, hiera on the ``hiera`` family, convnextv2 on the ``convnext`` family.
+focalnet on the ``focalnet`` family, hiera on the ``hiera`` family, dinat on the ``dinat`` family,
+convnextv2 on the ``convnext`` family.
 
 * ``resnet`` (``modeling_resnet.py``): a 7 × 7 stem, stages of basic or bottleneck residual layers
   (:mod:`registry.plugins.resnet`), batch norms;
@@ -30,6 +31,8 @@ focalnet on the ``focalnet`` family, hiera on the ``hiera`` family, convnextv2 o
   (:mod:`registry.plugins.focalnet`);
 * ``hiera`` (``modeling_hiera.py``): a hierarchical ViT, stages widening and pooling queries
   (:mod:`registry.plugins.hiera`; HieraForPreTraining's decoder is not mapped);
+* ``dinat`` (``modeling_dinat.py``): levels of dilated neighborhood-attention layers with relative position
+  biases (:mod:`registry.plugins.dinat`);
 * ``convnextv2`` (``modeling_convnextv2.py``): ConvNeXt's stages with global response normalisation in place
   of the layer scale (:mod:`registry.plugins.convnext`).
 
@@ -159,6 +162,23 @@ def _hiera(cfg: ConfigReader, cls: str, params: Params) -> None:
     _classifier(cfg, cls, params)
 
 
+def _dinat(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (DiNAT): ``dilations``, one list per level at least as long as its depth (null: DinatConfig's
+    default; dilations change no shape); the layer scale when ``layer_scale_init_value`` is above 0; the
+    classifier."""
+    depths = params["depths"][1]
+    dilations = cfg.raw("dilations") or [[1, 8, 1], [1, 4, 1, 4], [1, 2, 1, 2, 1, 2], [1, 1, 1, 1, 1]]
+    if not isinstance(dilations, list) or len(dilations) < len(depths) or any(
+            not isinstance(d, list) or len(d) < n for d, n in zip(dilations, depths)):  # fmt: skip
+        raise cfg.error("dilations", f"must give each level a dilation per layer (depths {short_value(depths)}, "
+                                     f"got {short_value(dilations)})")  # fmt: skip
+    scale = cfg.raw("layer_scale_init_value", DEFAULTS["dinat"]["layer_scale_init_value"])
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)):
+        raise cfg.error("layer_scale_init_value", f"must be a number (got {short_value(scale)})")
+    params["layer_scale"] = ("layer_scale_init_value", scale > 0)
+    _classifier(cfg, cls, params)
+
+
 def _convnextv2(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (ConvNeXt V2): ``num_stages`` stages, one per entry of ``hidden_sizes`` (a config whose counts differ
     is refused); the classifier."""
@@ -281,6 +301,13 @@ ROWS = (
                                           "decoder_depth", "decoder_num_heads", "normalize_pixel_loss", "mask_ratio",
                                           "hidden_size"},
         description="Hiera: a hierarchical ViT whose stages widen and pool their queries"),
+    Row("dinat", "dinat", ("DinatForImageClassification", "DinatModel"),
+        reads={name: name for name in ("embed_dim", "depths", "num_heads", "kernel_size", "mlp_ratio", "qkv_bias")}
+        | {"n_channels": "num_channels"},
+        defaults=DEFAULTS["dinat"], rules=(_dinat,),
+        # hidden_size and num_layers: DinatConfig derives them from embed_dim and depths, whatever a config says
+        shape_free=BACKBONE_SHAPE_FREE | {"patch_size", "hidden_size", "num_layers"},
+        description="DiNAT: levels of dilated neighborhood-attention layers"),
     Row("convnextv2", "convnext", ("ConvNextV2ForImageClassification", "ConvNextV2Model"),
         reads={"hidden_sizes": "hidden_sizes", "depths": "depths", "n_channels": "num_channels",
                "patch_size": "patch_size"},
@@ -292,6 +319,6 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet, bit, poolformer, mobilevit, mobilevitv2, pvt, cvt, levit, focalnet, hiera and convnextv2."""
+    """Map resnet, regnet, mobilenet_v1, mobilenet_v2, efficientnet, bit, poolformer, mobilevit, mobilevitv2, pvt, cvt, levit, focalnet, hiera, dinat and convnextv2."""
     for row in ROWS:
         register(row)
