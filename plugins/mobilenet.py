@@ -14,7 +14,8 @@ widths are fixed lists scaled by ``depth_multiplier``:
   a depthwise ``conv_3x3``, ``reduce_1x1``), and ``conv_1x1`` to 1280 (scaled, unless ``finegrained_output``
   and ``m < 1``);
 * with ``head = "classifier"``, the encoder under ``mobilenet_v1`` (``mobilenet_v2``) and ``classifier`` (a
-  linear layer of the last width to ``n_labels``, none when 0); the pooling has no parameters.
+  linear layer of the last width to ``n_labels``, none when 0); the pooling has no parameters. With ``head =
+  "segmentation"`` (V2), the encoder and DeepLabV3+'s ``segmentation_head`` (:func:`_deeplab`).
 
 Strides, dilations and padding change no shape (convolutions have no FLOPs model here).
 """
@@ -23,12 +24,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
+from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
 from registry import CheckpointNames, Family, hookimpl
-from registry.blocks import Block, Module
+from registry.blocks import Block, FieldError, Module
 from registry.plugins.common import FamilyParams
-from registry.plugins.convnets import BATCH_NORM_BUFFERS, classifier, conv_norm
+from registry.plugins.convnets import BATCH_NORM_BUFFERS, classifier, conv2d, conv_norm
 
 #: MobileNet V1's pairs of stride 2 (``strides`` of MobileNetV1Model), after the first pair's doubling.
 _V1_STRIDES = (1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1)
@@ -49,8 +50,16 @@ class MobileNetParams(FamilyParams):
     finegrained_output: bool = Field(True, description="V2: the last 1 × 1 keeps 1280 channels when the multiplier "
                                      "is below 1")
     n_channels: PositiveInt = Field(3, description="image channels")
-    head: Literal["none", "classifier"] = Field("none", description="none (the bare encoder) or an image classifier")
+    head: Literal["none", "classifier", "segmentation"] = Field("none", description="none (the bare encoder), an "
+                                                                "image classifier or (V2) a DeepLabV3+ head")
     n_labels: NonNegativeInt = Field(2, description="classifier outputs (0: no classifier layer)")
+
+    @model_validator(mode="after")
+    def _check(self) -> MobileNetParams:
+        if self.head == "segmentation" and (self.variant != "mobilenet_v2" or not self.n_labels):
+            raise FieldError("n_labels" if self.n_labels == 0 else "head", "a segmentation head (MobileNet V2 only) "
+                                                                           "needs at least one label")  # fmt: skip
+        return self
 
 
 def make_divisible(value: int, divisor: int, min_value: int) -> int:
@@ -101,7 +110,19 @@ def build(p: MobileNetParams) -> Module:
     blocks, width = (_v1 if p.variant == "mobilenet_v1" else _v2)(p)
     if p.head == "none":
         return Module(blocks=blocks)
+    if p.head == "segmentation":
+        return Module(blocks=[Module(name=p.variant, blocks=blocks), _deeplab(p)])
     return Module(blocks=[Module(name=p.variant, blocks=blocks), *classifier("classifier", width, p.n_labels)])
+
+
+def _deeplab(p: MobileNetParams) -> Block:
+    """MobileNet V2's DeepLabV3+ head (``segmentation_head``): ``conv_pool`` and ``conv_aspp`` (1 × 1 from the last
+    stage's width to 256), ``conv_projection`` (512 to 256), each with its batch norm, and ``classifier`` (1 × 1
+    with a bias, to the labels)."""
+    last = make_divisible(int(round(320 * p.depth_multiplier)), p.depth_divisible_by, p.min_depth)
+    return Module(name="segmentation_head", blocks=[
+        *conv_norm("conv_pool", last, 256, 1), *conv_norm("conv_aspp", last, 256, 1),
+        *conv_norm("conv_projection", 512, 256, 1), *conv2d("classifier.convolution", 256, p.n_labels, 1, bias=True)])
 
 
 @hookimpl

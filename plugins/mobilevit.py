@@ -25,7 +25,9 @@ make_divisible(round(c × expand_ratio), 8)``), ``conv_3x3`` (depthwise) and ``r
     // 16 × 16``) and ``ffn.conv2`` (1 × 1 with biases, no norm); the ``layernorm`` a group norm too;
 
 * with ``head = "classifier"``, the encoder under ``mobilevit`` (``mobilevitv2``) and ``classifier`` (the last
-  width to ``n_labels``, none when 0); the pooling has no parameters.
+  width to ``n_labels``, none when 0); the pooling has no parameters. With ``head = "segmentation"``, the encoder
+  (V1: without ``conv_1x1_exp``) and DeepLabV3's ``segmentation_head`` of ``aspp_out_channels``
+  (:func:`segmentation_head`) from the fifth stage's width.
 
 Strides, dilations, padding and the patch size change no shape (convolutions have no FLOPs model here).
 """
@@ -65,11 +67,15 @@ class MobileViTParams(FamilyParams):
     expand_ratio: PositiveFloat = Field(4.0, description="the inverted residuals' expansion")
     conv_kernel_size: PositiveInt = Field(3, description="the stages' k × k convolutions")
     n_channels: PositiveInt = Field(3, description="image channels")
-    head: Literal["none", "classifier"] = Field("none", description="none (the bare encoder) or an image classifier")
+    aspp_out_channels: PositiveInt = Field(256, description="segmentation: the DeepLabV3 head's width")
+    head: Literal["none", "classifier", "segmentation"] = Field("none", description="none (the bare encoder), an "
+                                                                "image classifier or a DeepLabV3 segmentation head")
     n_labels: NonNegativeInt = Field(2, description="classifier outputs (0: no classifier layer)")
 
     @model_validator(mode="after")
     def _check(self) -> MobileViTParams:
+        if self.head == "segmentation" and not self.n_labels:
+            raise FieldError("n_labels", "a segmentation head needs at least one label")
         if self.variant == "mobilevit":
             if len(self.neck_hidden_sizes) != 7:
                 raise FieldError("neck_hidden_sizes", f"has {len(self.neck_hidden_sizes)} widths, MobileViT takes 7")
@@ -158,9 +164,20 @@ def encoder(p: MobileViTParams) -> tuple[list[Block], int]:
                                              for k in range(3 if v1 else 2)])]  # fmt: skip
     stages = [Module(name=str(2 + i), blocks=_stage(p, w[2 + i], w[3 + i], heights[i], depths[i])) for i in range(3)]
     blocks: list[Block] = [_conv("conv_stem", p.n_channels, w[0], 3), Module(name="encoder.layer", blocks=firsts + stages)]
-    if v1:
+    if v1 and p.head != "segmentation":  # the segmentation model builds its encoder without expand_output
         return blocks + [_conv("conv_1x1_exp", w[5], w[6], 1)], w[6]
     return blocks, w[5]
+
+
+def segmentation_head(n_in: int, width: int, n_labels: int) -> Block:
+    """DeepLabV3's head (``segmentation_head``): ASPP's ``convs.0`` (1 × 1), ``convs.1`` to ``.3`` (3 × 3, one per
+    atrous rate), ``convs.4.conv_1x1`` (the pooled branch), ``project`` (five widths to one), each with its batch
+    norm, and ``classifier.convolution`` (1 × 1 with a bias, to the labels)."""
+    convs = [_conv("0", n_in, width, 1), *(_conv(str(k), n_in, width, 3) for k in (1, 2, 3)),
+             _conv("4.conv_1x1", n_in, width, 1)]
+    return Module(name="segmentation_head", blocks=[
+        Module(name="aspp", blocks=[Module(name="convs", blocks=convs), _conv("project", 5 * width, width, 1)]),
+        _conv("classifier", width, n_labels, 1, bias=True, norm=False)])  # fmt: skip
 
 
 def build(p: MobileViTParams) -> Module:
@@ -168,6 +185,8 @@ def build(p: MobileViTParams) -> Module:
     blocks, width = encoder(p)
     if p.head == "none":
         return Module(blocks=blocks)
+    if p.head == "segmentation":
+        return Module(blocks=[Module(name=p.variant, blocks=blocks), segmentation_head(width, p.aspp_out_channels, p.n_labels)])
     return Module(blocks=[Module(name=p.variant, blocks=blocks), *classifier("classifier", width, p.n_labels)])
 
 

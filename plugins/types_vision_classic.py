@@ -78,6 +78,25 @@ def _regnet_layer(cfg: ConfigReader, cls: str, params: Params) -> None:
     _classifier(cfg, cls, params)
 
 
+def _segmentation(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (MobileNet V2): ``...ForSemanticSegmentation`` has DeepLab's head of ``len(id2label)`` (else
+    ``num_labels``) labels; the other classes a classifier or none."""
+    if not cls.endswith("ForSemanticSegmentation"):
+        _classifier(cfg, cls, params)
+        return
+    _labels(cfg, cls.replace("ForSemanticSegmentation", "ForImageClassification"), params)
+    params["head"] = ("architectures", "segmentation")
+
+
+def _mobilevit_head(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (MobileViT, V2): the segmentation model's ASPP takes exactly three ``atrous_rates`` (transformers refuses
+    any other number); the head as :func:`_segmentation` reads it."""
+    rates = cfg.raw("atrous_rates", [6, 12, 18])
+    if cls.endswith("ForSemanticSegmentation") and (not isinstance(rates, list) or len(rates) != 3):
+        raise cfg.error("atrous_rates", f"must hold 3 rates (got {short_value(rates)})")
+    _segmentation(cfg, cls, params)
+
+
 def _efficientnet(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (EfficientNet): ``pooling_type`` ``mean`` or ``max`` (EfficientNetModel refuses any other; the pooling
     has no parameters); the classifier."""
@@ -195,8 +214,8 @@ _STAGES = {"embedding_size": "embedding_size", "hidden_sizes": "hidden_sizes", "
 _MOBILENET_SHAPE_FREE = VISION_SHAPE_FREE | {"image_size", "tf_padding", "classifier_dropout_prob"}
 
 #: MobileViT's settings that change no shape: patching, strides, dropouts, the segmentation head's (DeepLabV3's).
-_MOBILEVIT_SHAPE_FREE = _MOBILENET_SHAPE_FREE | {"patch_size", "output_stride", "aspp_out_channels", "atrous_rates",
-                                                 "aspp_dropout_prob", "semantic_loss_ignore_index"}  # fmt: skip
+_MOBILEVIT_SHAPE_FREE = _MOBILENET_SHAPE_FREE | {"patch_size", "output_stride", "atrous_rates", "aspp_dropout_prob",
+                                                 "semantic_loss_ignore_index"}  # fmt: skip
 
 #: The rows (the module's docstring says what each adds).
 ROWS = (
@@ -213,11 +232,12 @@ ROWS = (
         defaults=DEFAULTS["mobilenet_v1"], rules=(_classifier,), fixed={"variant": "mobilenet_v1"},
         shape_free=_MOBILENET_SHAPE_FREE,
         description="MobileNet V1: depthwise-separable convolutions, widths scaled by depth_multiplier"),
-    Row("mobilenet_v2", "mobilenet", ("MobileNetV2ForImageClassification", "MobileNetV2Model"),
+    Row("mobilenet_v2", "mobilenet", ("MobileNetV2ForImageClassification", "MobileNetV2Model",
+                                      "MobileNetV2ForSemanticSegmentation"),
         reads={"depth_multiplier": "depth_multiplier", "min_depth": "min_depth", "n_channels": "num_channels",
                "depth_divisible_by": "depth_divisible_by", "expand_ratio": "expand_ratio",
                "first_layer_is_expansion": "first_layer_is_expansion", "finegrained_output": "finegrained_output"},
-        defaults=DEFAULTS["mobilenet_v2"], rules=(_classifier,), fixed={"variant": "mobilenet_v2"},
+        defaults=DEFAULTS["mobilenet_v2"], rules=(_segmentation,), fixed={"variant": "mobilenet_v2"},
         # output_stride changes strides and dilations only; semantic_loss_ignore_index is a training setting
         shape_free=_MOBILENET_SHAPE_FREE | {"output_stride", "semantic_loss_ignore_index"},
         description="MobileNet V2: inverted residuals of depthwise convolutions"),
@@ -246,20 +266,24 @@ ROWS = (
         shape_free=VISION_SHAPE_FREE | {"patch_size", "stride", "strides", "padding", "pool_size", "drop_path_rate",
                                         "layer_scale_init_value", "hidden_size"},
         description="PoolFormer: MetaFormer stages with average pooling as the token mixer"),
-    Row("mobilevit", "mobilevit", ("MobileViTForImageClassification", "MobileViTModel"),
+    Row("mobilevit", "mobilevit", ("MobileViTForImageClassification", "MobileViTModel",
+                                   "MobileViTForSemanticSegmentation"),
         reads={"neck_hidden_sizes": "neck_hidden_sizes", "hidden_sizes": "hidden_sizes",
                "n_heads": "num_attention_heads", "mlp_ratio": "mlp_ratio", "qkv_bias": "qkv_bias",
-               "expand_ratio": "expand_ratio", "conv_kernel_size": "conv_kernel_size", "n_channels": "num_channels"},
-        defaults=DEFAULTS["mobilevit"], rules=(_classifier,), fixed={"variant": "mobilevit"},
+               "expand_ratio": "expand_ratio", "conv_kernel_size": "conv_kernel_size", "n_channels": "num_channels",
+               "aspp_out_channels": "aspp_out_channels"},
+        defaults=DEFAULTS["mobilevit"], rules=(_mobilevit_head,), fixed={"variant": "mobilevit"},
         shape_free=_MOBILEVIT_SHAPE_FREE | {"hidden_dropout_prob", "attention_probs_dropout_prob"},
         description="MobileViT: inverted residuals and ViT layers over unfolded patches"),
     # MobileViTv2ForImageClassification: the class name Apple's checkpoints give (transformers builds MobileViTV2's)
     Row("mobilevitv2", "mobilevit", ("MobileViTV2ForImageClassification", "MobileViTV2Model",
-                                     "MobileViTv2ForImageClassification"),
+                                     "MobileViTV2ForSemanticSegmentation", "MobileViTv2ForImageClassification",
+                                     "MobileViTv2ForSemanticSegmentation"),
         reads={"width_multiplier": "width_multiplier", "base_attn_unit_dims": "base_attn_unit_dims",
                "n_attn_blocks": "n_attn_blocks", "ffn_multiplier": "ffn_multiplier", "expand_ratio": "expand_ratio",
-               "conv_kernel_size": "conv_kernel_size", "n_channels": "num_channels"},
-        defaults=DEFAULTS["mobilevitv2"], rules=(_classifier,), fixed={"variant": "mobilevitv2"},
+               "conv_kernel_size": "conv_kernel_size", "n_channels": "num_channels",
+               "aspp_out_channels": "aspp_out_channels"},
+        defaults=DEFAULTS["mobilevitv2"], rules=(_mobilevit_head,), fixed={"variant": "mobilevitv2"},
         shape_free=_MOBILEVIT_SHAPE_FREE | {"attn_dropout", "ffn_dropout"},
         description="MobileViT V2: inverted residuals and separable linear-attention layers over patches"),
     Row("pvt", "pvt", ("PvtForImageClassification", "PvtModel"),

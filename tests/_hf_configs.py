@@ -168,7 +168,8 @@ BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "Llama
             "Ernie4_5_ForCausalLM": "Ernie4_5ForCausalLM", "ExaoneForCausalLM": "LlamaForCausalLM", "ExaoneModel": "LlamaModel",
             "JetMoEForCausalLM": "JetMoeForCausalLM", "KimiK25ForConditionalGeneration": "Kimi_K25ForConditionalGeneration",
             "PhiMoEForCausalLM": "PhimoeForCausalLM", "IQuestCoderForCausalLM": "LlamaForCausalLM",
-            "IQuestCoderModel": "LlamaModel", "MobileViTv2ForImageClassification": "MobileViTV2ForImageClassification"}
+            "IQuestCoderModel": "LlamaModel", "MobileViTv2ForImageClassification": "MobileViTV2ForImageClassification",
+            "MobileViTv2ForSemanticSegmentation": "MobileViTV2ForSemanticSegmentation"}
 
 
 #: The configurations transformers builds with a timm model (``TimmWrapperModel``: Gemma 3n's vision tower).
