@@ -140,7 +140,18 @@ def quiet_transformers() -> Any:
     pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
     transformers.logging.set_verbosity_error()
+    _without_natten(transformers)
     return transformers
+
+
+def _without_natten(transformers: Any) -> None:
+    """Let DiNAT's classes be built without the ``natten`` package: their constructors ask for it
+    (``requires_backends``) though only the forward pass calls its kernels, never run on the meta device."""
+    from transformers.models.dinat import modeling_dinat
+
+    original = transformers.utils.requires_backends
+    if modeling_dinat.requires_backends is original:
+        modeling_dinat.requires_backends = lambda obj, backends: None if list(backends) == ["natten"] else original(obj, backends)
 
 
 def make_config(model_type: str, architecture: str, fields: dict[str, Any]) -> Any:
@@ -157,7 +168,9 @@ BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "Llama
             "Ernie4_5_ForCausalLM": "Ernie4_5ForCausalLM", "ExaoneForCausalLM": "LlamaForCausalLM", "ExaoneModel": "LlamaModel",
             "JetMoEForCausalLM": "JetMoeForCausalLM", "KimiK25ForConditionalGeneration": "Kimi_K25ForConditionalGeneration",
             "PhiMoEForCausalLM": "PhimoeForCausalLM", "IQuestCoderForCausalLM": "LlamaForCausalLM",
-            "IQuestCoderModel": "LlamaModel", "CPMAntForCausalLM": "CpmAntForCausalLM"}
+            "IQuestCoderModel": "LlamaModel", "CPMAntForCausalLM": "CpmAntForCausalLM",
+            "MobileViTv2ForImageClassification": "MobileViTV2ForImageClassification",
+            "MobileViTv2ForSemanticSegmentation": "MobileViTV2ForSemanticSegmentation"}
 
 
 #: The configurations transformers builds with a timm model (``TimmWrapperModel``: Gemma 3n's vision tower).

@@ -1,6 +1,6 @@
-"""The ``convnext`` family's ConvNeXt V2 variant (global response normalisation, no layer scale), which no
-mapped model type reaches yet (no published convnextv2 config was found): checked as a family against
-transformers' ConvNextV2Model and ConvNextV2ForImageClassification built on the meta device.
+"""The ``convnext`` family's ConvNeXt V2 variant (global response normalisation, no layer scale), checked as a
+family against transformers' ConvNextV2Model and ConvNextV2ForImageClassification built on the meta device (the
+convnextv2 model type is checked through tests/configs/convnextv2-tiny-1k-224 and tests/types_table.py).
 
 The ConvNeXt variant is checked through its model type
 (tests/configs/convnext-tiny-finetuned-vehicale-damage-fraud-balanced, tests/types_table.py).
