@@ -18,7 +18,7 @@ LayoutName = Literal[
     "roberta", "distilbert", "albert", "deberta", "modernbert", "electra", "big_bird", "bert_generation",
     "modernbert_decoder", "mpnet", "roformer", "data2vec_text", "roberta_prelayernorm", "xlm_roberta_xl", "ernie",
     "megatron_bert", "rembert", "roc_bert", "altclip",
-    "layoutlm", "layoutlm_qa", "deberta_v1", "nomic_bert",
+    "layoutlm", "layoutlm_qa", "deberta_v1", "nomic_bert", "longformer", "xmod", "xmod_prenorm",
 ]
 
 #: The family's switches that only some layouts have (each layout lists the ones it has).
@@ -28,7 +28,7 @@ OPTIONAL_SWITCHES = (
     "conv_groups", "legacy_head", "n_labels", "qkv_bias", "cross_attention", "relative_buckets",
     "sinusoidal_table", "task_type_vocab_size", "head_width",
     "pronunciation_vocab_size", "pronunciation_embed_dim", "shape_vocab_size", "shape_embed_dim", "map_inputs_width",
-    "positions_2d",
+    "positions_2d", "adapters", "adapter_dim", "adapter_norm",
 )  # fmt: skip
 
 _BERT_ATTENTION = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
@@ -61,7 +61,9 @@ class Layout:
     ``cls_dense`` with a ``cls_out``: the labels projection reads the pooled output (LayoutLM).
     ``qv_bias``: the query and value biases as parameters of their own beside a fused projection without bias
     (DeBERTa v1's ``q_bias`` and ``v_bias``: the keys have none); ``pos_key_bias``: the key projection of the
-    relative embeddings has a bias. ``fixed`` are values this implementation always has.
+    relative embeddings has a bias. ``global_attn``: more query, key and value projections in every layer's
+    attention, for the tokens of global attention (Longformer's ``*_global``). ``fixed`` are values this
+    implementation always has.
     """
 
     prefix: str
@@ -95,6 +97,7 @@ class Layout:
     pos_query: str = ""
     qv_bias: tuple[str, str] = ("", "")
     pos_key_bias: bool = True
+    global_attn: tuple[str, ...] = ()
     final_norm: str = ""
     pooler: str = ""
     discriminator: str = ""
@@ -108,7 +111,8 @@ class Layout:
     def refused(self, params: BaseModel) -> list[str]:
         """The fields of ``params`` set to something this implementation does not have."""
         fields = type(params).model_fields
-        bad = [n for n in OPTIONAL_SWITCHES if n not in self.switches and getattr(params, n) != fields[n].default]
+        bad = [n for n in OPTIONAL_SWITCHES
+               if n not in self.switches and getattr(params, n) != fields[n].get_default(call_default_factory=True)]
         bad += [n for n, value in self.fixed.items() if getattr(params, n) != value]
         if getattr(params, "pooler") and not self.pooler:
             bad.append("pooler")
@@ -313,3 +317,16 @@ LAYOUTS["altclip"] = Layout(
     prefix="roberta", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
     ff_norm="output.LayerNorm", head_dense="", head_norm="", decoder="", layers="layers", pooler="pooler.dense",
 )  # fmt: skip
+#: Longformer (``modeling_longformer.py``): RoBERTa's names under ``longformer.``, and in every layer a second query,
+#: key and value projection for the tokens of global attention; no cross-attention.
+LAYOUTS["longformer"] = replace(
+    LAYOUTS["roberta"], prefix="longformer", switches=frozenset({"n_labels"}),
+    global_attn=("attention.self.query_global", "attention.self.key_global", "attention.self.value_global"),
+)  # fmt: skip
+#: X-MOD (``modeling_xmod.py``): RoBERTa's names, one bottleneck adapter per language in every layer's output
+#: (``output.adapter_modules.<language>``, with ``output.adapter_layer_norm`` where the config asks for it).
+LAYOUTS["xmod"] = replace(
+    LAYOUTS["roberta"], switches=LAYOUTS["roberta"].switches | {"adapters", "adapter_dim", "adapter_norm"},
+)  # fmt: skip
+#: X-MOD with ``pre_norm``: the same tensors (each norm applied before its block) and a last norm held by the encoder.
+LAYOUTS["xmod_prenorm"] = replace(LAYOUTS["xmod"], final_norm="encoder.LayerNorm")

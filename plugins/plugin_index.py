@@ -139,6 +139,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'llava_next_video': 'registry.plugins.vlm_types_more',
     'llava_onevision': 'registry.plugins.vlm_types_2026',
     'longcat_flash': 'registry.plugins.hybrid_types_2026',
+    'longformer': 'registry.plugins.types_encoders_2026b',
     'longt5': 'registry.plugins.encoder_decoder_types',
     'm2m_100': 'registry.plugins.types_seq2seq_more',
     'mamba': 'registry.plugins.ssm',
@@ -266,6 +267,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'xlm': 'registry.plugins.types_dino',
     'xlm-roberta': 'registry.plugins.encoder_types',
     'xlm-roberta-xl': 'registry.plugins.types_text_2026',
+    'xmod': 'registry.plugins.types_encoders_2026b',
     'youtu': 'registry.plugins.types_2026_more',
     'zamba2': 'registry.plugins.hybrid_model_types',
 }

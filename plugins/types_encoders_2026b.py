@@ -1,0 +1,87 @@
+"""More Hugging Face text encoders, as rows of data: longformer, xmod (``encoder`` family) and esm (``esm`` family).
+
+Longformer is RoBERTa with a second query, key and value projection in every layer for the tokens of global
+attention (its sliding-window sizes, ``attention_window``, change no shape but must be even and positive, one per
+layer, as ``LongformerModel`` asserts). X-MOD is RoBERTa with one bottleneck adapter per language in every layer
+(``languages``; ``hidden_size // adapter_reduction_factor`` wide), optionally pre-norm (``pre_norm``: a last norm
+held by the encoder). ESM (ESM-1b, ESM-2) is a pre-norm encoder with rotary or learned positions, no segments,
+a last norm and an attention-contact head (see :mod:`registry.plugins.esm`).
+
+One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
+:mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py`` that decide which
+tensors exist.
+"""
+
+from __future__ import annotations
+
+from registry import ConfigReader, Params, Row, hookimpl, short_value as short
+from registry.plugins.encoder_types import bert_like_head, cross_attention_rule, pooler_on_bare_model
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.hf_common import ABSOLUTE_POSITIONS, hf_row
+
+_DROPOUTS = ("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps")
+#: The fields BERT-like configs share.
+_BERT_READS = {
+    "vocab_size": "vocab_size", "d_model": "hidden_size", "n_layers": "num_hidden_layers",
+    "n_heads": "num_attention_heads", "d_ff": "intermediate_size", "tie_word_embeddings": "tie_word_embeddings",
+    "n_positions": "max_position_embeddings", "type_vocab_size": "type_vocab_size",
+}  # fmt: skip
+
+
+def _attention_window(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Longformer): ``attention_window`` is one even, positive size, or a list of one per layer
+    (``LongformerModel`` asserts both); it changes no shape."""
+    window = cfg.raw("attention_window", DEFAULTS["longformer"]["attention_window"])
+    layers = params["n_layers"][1]
+    sizes = [window] if not isinstance(window, list) else window
+    if isinstance(window, list) and len(window) != layers:
+        raise cfg.error("attention_window", f"must hold one size per layer ({layers}; got {len(window)})")
+    for size in sizes:
+        if isinstance(size, bool) or not isinstance(size, int) or size <= 0 or size % 2:
+            raise cfg.error("attention_window", f"must be even and positive sizes (got {short(window)})")
+
+
+def _xmod(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (X-MOD): an adapter per language (``languages``; the same name twice is one adapter, as transformers'
+    ModuleDict holds it), ``hidden_size // adapter_reduction_factor`` wide; the pre-norm layout with ``pre_norm``;
+    the causal LM class has the masked LM's head."""
+    defaults = DEFAULTS["xmod"]
+    languages = cfg.raw("languages", defaults["languages"])
+    if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
+        raise cfg.error("languages", f"must be a list of language codes (got {short(languages)})")
+    if any("." in x or not x for x in languages):
+        raise cfg.error("languages", "a language code is a module name: not empty, no '.' (torch refuses it)")
+    factor = cfg.int("adapter_reduction_factor", defaults["adapter_reduction_factor"], minimum=1)
+    if languages and params["d_model"][1] // factor < 1:
+        raise cfg.error("adapter_reduction_factor", f"must be <= hidden_size ({params['d_model'][1]}): the adapters "
+                        "would be 0 wide (empty layers: refused rather than counted)")  # fmt: skip
+    params["adapters"] = ("languages", list(dict.fromkeys(languages)))
+    params["adapter_dim"] = ("adapter_reduction_factor", params["d_model"][1] // factor if languages else 0)
+    params["adapter_norm"] = ("adapter_layer_norm", cfg.bool("adapter_layer_norm", defaults["adapter_layer_norm"]))
+    if cfg.bool("pre_norm", defaults["pre_norm"]):
+        params["layout"] = ("pre_norm", "xmod_prenorm")
+    if cls == "XmodForCausalLM":
+        params["head"] = ("architectures", "mlm")
+
+
+#: Every row of this plugin (the module's docstring lists them).
+ROWS: tuple[Row, ...] = (
+    hf_row("longformer", "encoder",
+           ("LongformerForMaskedLM", "LongformerModel", "LongformerForSequenceClassification"),
+           _BERT_READS, bert_like_head, pooler_on_bare_model, _attention_window,
+           fixed={"layout": "longformer"}, shape_free=(*_DROPOUTS, "onnx_export", "sep_token_id")),  # fmt: skip
+    hf_row("xmod", "encoder",
+           ("XmodForMaskedLM", "XmodModel", "XmodForSequenceClassification", "XmodForCausalLM"),
+           _BERT_READS, ABSOLUTE_POSITIONS, bert_like_head, pooler_on_bare_model, cross_attention_rule, _xmod,
+           fixed={"layout": "xmod"},
+           # the adapters' norm reuse and order, the default language: no shapes
+           shape_free=(*_DROPOUTS, "classifier_dropout", "adapter_reuse_layer_norm", "ln_before_adapter",
+                       "default_language")),  # fmt: skip
+)
+
+
+@hookimpl
+def register_model_types(register):
+    """Map the encoder model types of this module (its docstring lists them)."""
+    for row in ROWS:
+        register(row)
