@@ -38,6 +38,7 @@ FAMILY_MODULES: dict[str, str] = {
     "rwkv": "registry.plugins.rwkv",
     "encoder": "registry.plugins.encoder",
     "xlm": "registry.plugins.xlm",
+    "esm": "registry.plugins.esm",
     "whisper": "registry.plugins.whisper",
     "speech-encoder": "registry.plugins.speech_encoder",
     "parakeet": "registry.plugins.parakeet",

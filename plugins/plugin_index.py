@@ -62,6 +62,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'ernie': 'registry.plugins.types_text_2026',
     'ernie4_5': 'registry.plugins.dense_model_types',
     'ernie4_5_moe': 'registry.plugins.decoder_types_2026',
+    'esm': 'registry.plugins.types_encoders_2026b',
     'eurobert': 'registry.plugins.types_dino',
     'exaone': 'registry.plugins.types_2026_more',
     'exaone4': 'registry.plugins.dense_model_types',

@@ -17,7 +17,7 @@ from __future__ import annotations
 from registry import ConfigReader, Params, Row, hookimpl, short_value as short
 from registry.plugins.encoder_types import bert_like_head, cross_attention_rule, pooler_on_bare_model
 from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.hf_common import ABSOLUTE_POSITIONS, hf_row
+from registry.plugins.hf_common import ABSOLUTE_POSITIONS, hf_row, num_labels
 
 _DROPOUTS = ("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps")
 #: The fields BERT-like configs share.
@@ -64,6 +64,28 @@ def _xmod(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["head"] = ("architectures", "mlm")
 
 
+def _esm(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (ESM): the class's head (the pooler on EsmModel only); a position table with absolute positions, none
+    with rotary ones; ESMFold (``is_folding_model``, EsmForProteinFolding) is refused, its folding trunk not mapped."""
+    defaults = DEFAULTS["esm"]
+    if cfg.bool("is_folding_model", False):
+        raise cfg.error("is_folding_model", "true: ESMFold's folding trunk (EsmForProteinFolding) is not mapped; "
+                        "refused rather than counted as its language model alone")  # fmt: skip
+    kind = cfg.raw("position_embedding_type", defaults["position_embedding_type"])
+    if kind not in ("absolute", "rotary"):
+        raise cfg.error("position_embedding_type", f"must be \"absolute\" or \"rotary\" (got {short(kind)}): "
+                        "transformers 5's ESM builds no positions at all for another value; refused rather than guessed")
+    positions = cfg.int("max_position_embeddings", defaults["max_position_embeddings"], minimum=1)
+    params["n_positions"] = ("position_embedding_type", positions if kind == "absolute" else 0)
+    head = {"EsmForMaskedLM": "mlm", "EsmForSequenceClassification": "classifier",
+            "EsmForTokenClassification": "token_classifier"}.get(cls, "none")  # fmt: skip
+    params["head"] = ("architectures", head)
+    params["pooler"] = ("architectures", cls == "EsmModel")
+    if head in ("classifier", "token_classifier"):
+        params["n_labels"] = num_labels(cfg)
+    cross_attention_rule(cfg, cls, params)
+
+
 #: Every row of this plugin (the module's docstring lists them).
 ROWS: tuple[Row, ...] = (
     hf_row("longformer", "encoder",
@@ -77,6 +99,16 @@ ROWS: tuple[Row, ...] = (
            # the adapters' norm reuse and order, the default language: no shapes
            shape_free=(*_DROPOUTS, "classifier_dropout", "adapter_reuse_layer_norm", "ln_before_adapter",
                        "default_language")),  # fmt: skip
+    hf_row("esm", "esm",
+           ("EsmForMaskedLM", "EsmModel", "EsmForSequenceClassification", "EsmForTokenClassification"),
+           {"vocab_size": "vocab_size", "d_model": "hidden_size", "n_layers": "num_hidden_layers",
+            "n_heads": "num_attention_heads", "d_ff": "intermediate_size", "embedding_norm": "emb_layer_norm_before?",
+            "tie_word_embeddings": "tie_word_embeddings"},
+           _esm,
+           # rotary frequencies are buffers; token dropout and the mask token change no shape; vocab_list and
+           # esmfold_config belong to ESMFold (refused)
+           shape_free=(*_DROPOUTS, "rope_theta", "token_dropout", "mask_token_id", "vocab_list", "esmfold_config",
+                       "max_position_embeddings", "position_embedding_type")),  # fmt: skip
 )
 
 
