@@ -39,6 +39,7 @@ FAMILY_MODULES: dict[str, str] = {
     "encoder": "registry.plugins.encoder",
     "xlm": "registry.plugins.xlm",
     "esm": "registry.plugins.esm",
+    "squeezebert": "registry.plugins.squeezebert",
     "whisper": "registry.plugins.whisper",
     "speech-encoder": "registry.plugins.speech_encoder",
     "parakeet": "registry.plugins.parakeet",

@@ -159,7 +159,8 @@ def _layer(p: EncoderParams, lay: Layout, first: bool) -> list:
     d = p.d_model
     qkv_bias = p.attention_bias and p.qkv_bias
     attention: list = [Attention(d_model=d, n_heads=p.n_heads, bias=qkv_bias and not lay.qv_bias[0],
-                                 out_bias=p.attention_bias, fused_qkv=lay.fused_qkv, names=lay.attn)]  # fmt: skip
+                                 out_bias=p.attention_bias, fused_qkv=lay.fused_qkv, names=lay.attn)
+                       ] if lay.attention else []  # FNet: Fourier mixing, no tensors  # fmt: skip
     attention += [_linear(name, d, d, component="attention") for name in lay.global_attn]  # Longformer
     if qkv_bias and lay.qv_bias[0]:  # DeBERTa v1: query and value biases apart, none on the keys
         attention += [Parameter(name=name, shape=(d,), component="attention") for name in lay.qv_bias]

@@ -18,7 +18,7 @@ LayoutName = Literal[
     "roberta", "distilbert", "albert", "deberta", "modernbert", "electra", "big_bird", "bert_generation",
     "modernbert_decoder", "mpnet", "roformer", "data2vec_text", "roberta_prelayernorm", "xlm_roberta_xl", "ernie",
     "megatron_bert", "rembert", "roc_bert", "altclip",
-    "layoutlm", "layoutlm_qa", "deberta_v1", "nomic_bert", "longformer", "xmod", "xmod_prenorm",
+    "layoutlm", "layoutlm_qa", "deberta_v1", "nomic_bert", "longformer", "xmod", "xmod_prenorm", "fnet",
 ]
 
 #: The family's switches that only some layouts have (each layout lists the ones it has).
@@ -63,7 +63,7 @@ class Layout:
     (DeBERTa v1's ``q_bias`` and ``v_bias``: the keys have none); ``pos_key_bias``: the key projection of the
     relative embeddings has a bias. ``global_attn``: more query, key and value projections in every layer's
     attention, for the tokens of global attention (Longformer's ``*_global``). ``fixed`` are values this
-    implementation always has.
+    implementation always has. ``attention`` false: the layers have no attention tensors (FNet's Fourier mixing).
     """
 
     prefix: str
@@ -98,6 +98,7 @@ class Layout:
     qv_bias: tuple[str, str] = ("", "")
     pos_key_bias: bool = True
     global_attn: tuple[str, ...] = ()
+    attention: bool = True
     final_norm: str = ""
     pooler: str = ""
     discriminator: str = ""
@@ -330,3 +331,13 @@ LAYOUTS["xmod"] = replace(
 )  # fmt: skip
 #: X-MOD with ``pre_norm``: the same tensors (each norm applied before its block) and a last norm held by the encoder.
 LAYOUTS["xmod_prenorm"] = replace(LAYOUTS["xmod"], final_norm="encoder.LayerNorm")
+#: FNet (``modeling_fnet.py``): BERT's names under ``fnet.``, the embeddings projected (``embeddings.projection``)
+#: after their norm, layers whose token mixing is a Fourier transform (no tensors; its norm
+#: ``fourier.output.LayerNorm``); the pooler on every class, the sequence classifier on it.
+LAYOUTS["fnet"] = Layout(
+    prefix="fnet", attn={}, ff=_BERT_FF, attn_norm="fourier.output.LayerNorm", ff_norm="output.LayerNorm",
+    head_dense="cls.predictions.transform.dense", head_norm="cls.predictions.transform.LayerNorm",
+    decoder="cls.predictions.decoder", head_bias="cls.predictions.bias", project="projection",
+    project_at="embeddings", always_project=True, pooler="pooler.dense", order_classifier="cls.seq_relationship",
+    cls_out="classifier", attention=False, switches=frozenset({"n_labels"}),
+)  # fmt: skip

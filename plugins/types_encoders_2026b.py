@@ -1,11 +1,14 @@
-"""More Hugging Face text encoders, as rows of data: longformer, xmod (``encoder`` family) and esm (``esm`` family).
+"""More Hugging Face text encoders, as rows of data: longformer, xmod, fnet (``encoder`` family), esm (``esm``
+family) and squeezebert (``squeezebert`` family).
 
 Longformer is RoBERTa with a second query, key and value projection in every layer for the tokens of global
 attention (its sliding-window sizes, ``attention_window``, change no shape but must be even and positive, one per
 layer, as ``LongformerModel`` asserts). X-MOD is RoBERTa with one bottleneck adapter per language in every layer
 (``languages``; ``hidden_size // adapter_reduction_factor`` wide), optionally pre-norm (``pre_norm``: a last norm
 held by the encoder). ESM (ESM-1b, ESM-2) is a pre-norm encoder with rotary or learned positions, no segments,
-a last norm and an attention-contact head (see :mod:`registry.plugins.esm`).
+a last norm and an attention-contact head (see :mod:`registry.plugins.esm`). SqueezeBERT is BERT with grouped
+1x1 convolutions (:mod:`registry.plugins.squeezebert`). FNet is BERT whose attention is a Fourier transform
+(no tensors), its embeddings projected after their norm, the pooler on every class.
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
 :mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py`` that decide which
@@ -86,6 +89,25 @@ def _esm(cfg: ConfigReader, cls: str, params: Params) -> None:
     cross_attention_rule(cfg, cls, params)
 
 
+def _pooler_always(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (FNet): the pooler on every class (FNetModel is built with it by each)."""
+    params["pooler"] = ("architectures", True)
+
+
+def _squeezebert(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (SqueezeBERT): the class's head; ``embedding_size`` must be ``hidden_size`` (SqueezeBertEncoder
+    asserts it: no layer adapts the widths)."""
+    width = cfg.int("embedding_size", DEFAULTS["squeezebert"]["embedding_size"])
+    if width != params["d_model"][1]:
+        raise cfg.error("embedding_size", f"must equal hidden_size ({params['d_model'][1]}): SqueezeBERT has no "
+                        "projection between them (transformers asserts it)")  # fmt: skip
+    head = "mlm" if cls.endswith("ForMaskedLM") else "none"
+    if cls.endswith("ForSequenceClassification"):
+        head = "classifier"
+        params["n_labels"] = num_labels(cfg)
+    params["head"] = ("architectures", head)
+
+
 #: Every row of this plugin (the module's docstring lists them).
 ROWS: tuple[Row, ...] = (
     hf_row("longformer", "encoder",
@@ -109,6 +131,18 @@ ROWS: tuple[Row, ...] = (
            # esmfold_config belong to ESMFold (refused)
            shape_free=(*_DROPOUTS, "rope_theta", "token_dropout", "mask_token_id", "vocab_list", "esmfold_config",
                        "max_position_embeddings", "position_embedding_type")),  # fmt: skip
+    hf_row("squeezebert", "squeezebert",
+           ("SqueezeBertForMaskedLM", "SqueezeBertModel", "SqueezeBertForSequenceClassification"),
+           {**_BERT_READS, **{f"{x}_groups": f"{x}_groups" for x in ("q", "k", "v", "post_attention", "intermediate",
+                                                                     "output")}},
+           _squeezebert, shape_free=_DROPOUTS),  # fmt: skip
+    hf_row("fnet", "encoder",
+           ("FNetForMaskedLM", "FNetModel", "FNetForPreTraining", "FNetForSequenceClassification"),
+           {k: v for k, v in _BERT_READS.items() if k != "n_heads"}, bert_like_head, _pooler_always,
+           fixed={"layout": "fnet", "n_heads": 1},  # no attention: n_heads builds nothing
+           # the TPU Fourier matrices are buffers
+           shape_free=("hidden_act", "hidden_dropout_prob", "layer_norm_eps", "use_tpu_fourier_optimizations",
+                       "tpu_short_seq_length")),  # fmt: skip
 )
 
 
