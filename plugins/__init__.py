@@ -40,6 +40,7 @@ FAMILY_MODULES: dict[str, str] = {
     "xlm": "registry.plugins.xlm",
     "esm": "registry.plugins.esm",
     "squeezebert": "registry.plugins.squeezebert",
+    "convbert": "registry.plugins.convbert",
     "whisper": "registry.plugins.whisper",
     "speech-encoder": "registry.plugins.speech_encoder",
     "parakeet": "registry.plugins.parakeet",

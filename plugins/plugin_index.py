@@ -40,6 +40,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'cohere': 'registry.plugins.llama_model_types',
     'cohere2': 'registry.plugins.dense_model_types',
     'cohere2_vision': 'registry.plugins.vlm_types_2026',
+    'convbert': 'registry.plugins.types_encoders_2026b',
     'convnext': 'registry.plugins.types_vision_more',
     'data2vec-audio': 'registry.plugins.types_dino',
     'data2vec-text': 'registry.plugins.types_text_2026',

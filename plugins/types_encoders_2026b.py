@@ -1,5 +1,5 @@
 """More Hugging Face text encoders, as rows of data: longformer, xmod, fnet (``encoder`` family), esm (``esm``
-family) and squeezebert (``squeezebert`` family).
+family), squeezebert (``squeezebert`` family) and convbert (``convbert`` family).
 
 Longformer is RoBERTa with a second query, key and value projection in every layer for the tokens of global
 attention (its sliding-window sizes, ``attention_window``, change no shape but must be even and positive, one per
@@ -8,7 +8,8 @@ layer, as ``LongformerModel`` asserts). X-MOD is RoBERTa with one bottleneck ada
 held by the encoder). ESM (ESM-1b, ESM-2) is a pre-norm encoder with rotary or learned positions, no segments,
 a last norm and an attention-contact head (see :mod:`registry.plugins.esm`). SqueezeBERT is BERT with grouped
 1x1 convolutions (:mod:`registry.plugins.squeezebert`). FNet is BERT whose attention is a Fourier transform
-(no tensors), its embeddings projected after their norm, the pooler on every class.
+(no tensors), its embeddings projected after their norm, the pooler on every class. ConvBERT mixes attention heads with span-based dynamic convolutions
+(:mod:`registry.plugins.convbert`).
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
 :mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py`` that decide which
@@ -101,6 +102,11 @@ def _squeezebert(cfg: ConfigReader, cls: str, params: Params) -> None:
     if width != params["d_model"][1]:
         raise cfg.error("embedding_size", f"must equal hidden_size ({params['d_model'][1]}): SqueezeBERT has no "
                         "projection between them (transformers asserts it)")  # fmt: skip
+    _class_head(cfg, cls, params)
+
+
+def _class_head(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (ConvBERT, SqueezeBERT): the masked-LM head, the sequence classifier (``num_labels``), else none."""
     head = "mlm" if cls.endswith("ForMaskedLM") else "none"
     if cls.endswith("ForSequenceClassification"):
         head = "classifier"
@@ -136,6 +142,11 @@ ROWS: tuple[Row, ...] = (
            {**_BERT_READS, **{f"{x}_groups": f"{x}_groups" for x in ("q", "k", "v", "post_attention", "intermediate",
                                                                      "output")}},
            _squeezebert, shape_free=_DROPOUTS),  # fmt: skip
+    hf_row("convbert", "convbert",
+           ("ConvBertForMaskedLM", "ConvBertModel", "ConvBertForSequenceClassification"),
+           {**_BERT_READS, "embedding_size": "embedding_size", "head_ratio": "head_ratio",
+            "conv_kernel_size": "conv_kernel_size", "n_groups": "num_groups"},
+           _class_head, cross_attention_rule, shape_free=(*_DROPOUTS, "classifier_dropout")),  # fmt: skip
     hf_row("fnet", "encoder",
            ("FNetForMaskedLM", "FNetModel", "FNetForPreTraining", "FNetForSequenceClassification"),
            {k: v for k, v in _BERT_READS.items() if k != "n_heads"}, bert_like_head, _pooler_always,
