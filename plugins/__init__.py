@@ -41,6 +41,7 @@ FAMILY_MODULES: dict[str, str] = {
     "esm": "registry.plugins.esm",
     "squeezebert": "registry.plugins.squeezebert",
     "convbert": "registry.plugins.convbert",
+    "layoutlmv3": "registry.plugins.layoutlmv3",
     "whisper": "registry.plugins.whisper",
     "speech-encoder": "registry.plugins.speech_encoder",
     "parakeet": "registry.plugins.parakeet",

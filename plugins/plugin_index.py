@@ -129,6 +129,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'kimi_linear': 'registry.plugins.hybrid_types_2026',
     'laguna': 'registry.plugins.types_2026_more',
     'layoutlm': 'registry.plugins.types_dino',
+    'layoutlmv3': 'registry.plugins.types_encoders_2026b',
     'led': 'registry.plugins.types_seq2seq_more',
     'lfm2': 'registry.plugins.hybrid_model_types',
     'lfm2_moe': 'registry.plugins.hybrid_model_types',

@@ -1,5 +1,5 @@
 """More Hugging Face text encoders, as rows of data: longformer, xmod, fnet (``encoder`` family), esm (``esm``
-family), squeezebert (``squeezebert`` family) and convbert (``convbert`` family).
+family), squeezebert, convbert and layoutlmv3 (families of their own).
 
 Longformer is RoBERTa with a second query, key and value projection in every layer for the tokens of global
 attention (its sliding-window sizes, ``attention_window``, change no shape but must be even and positive, one per
@@ -9,7 +9,8 @@ held by the encoder). ESM (ESM-1b, ESM-2) is a pre-norm encoder with rotary or l
 a last norm and an attention-contact head (see :mod:`registry.plugins.esm`). SqueezeBERT is BERT with grouped
 1x1 convolutions (:mod:`registry.plugins.squeezebert`). FNet is BERT whose attention is a Fourier transform
 (no tensors), its embeddings projected after their norm, the pooler on every class. ConvBERT mixes attention heads with span-based dynamic convolutions
-(:mod:`registry.plugins.convbert`).
+(:mod:`registry.plugins.convbert`). LayoutLMv3 encodes text tokens with their boxes and image patches
+(:mod:`registry.plugins.layoutlmv3`).
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
 :mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py`` that decide which
@@ -114,6 +115,29 @@ def _class_head(cfg: ConfigReader, cls: str, params: Params) -> None:
     params["head"] = ("architectures", head)
 
 
+def _layoutlmv3(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (LayoutLMv3): the class's head (the token classifier's single Linear below 10 labels, as
+    LayoutLMv3ForTokenClassification chooses); the position biases the config asks for; the image's side and patch
+    as whole numbers where the patch embedding is built (``int(input_size / patch_size)`` fails on a list)."""
+    defaults = DEFAULTS["layoutlmv3"]
+    heads = {"LayoutLMv3ForSequenceClassification": "sequence", "LayoutLMv3ForTokenClassification": "token",
+             "LayoutLMv3ForQuestionAnswering": "qa"}  # fmt: skip
+    head = heads.get(cls, "none")
+    if head != "none":
+        labels = num_labels(cfg)
+        params["n_labels"] = labels
+        if head == "token" and labels[1] < 10:
+            head = "token_linear"
+    params["head"] = ("architectures", head)
+    for flag, key, field in (("has_relative_attention_bias", "rel_pos_bins", "rel_pos_bins"),
+                             ("has_spatial_attention_bias", "rel_2d_pos_bins", "rel_2d_pos_bins")):  # fmt: skip
+        on = cfg.bool(flag, defaults[flag])
+        params[key] = (field, cfg.int(field, defaults[field], minimum=1)) if on else (flag, 0)
+    if cfg.bool("visual_embed", defaults["visual_embed"]):
+        params["image_size"] = ("input_size", cfg.int("input_size", defaults["input_size"], minimum=1))
+        params["patch_size"] = ("patch_size", cfg.int("patch_size", defaults["patch_size"], minimum=1))
+
+
 #: Every row of this plugin (the module's docstring lists them).
 ROWS: tuple[Row, ...] = (
     hf_row("longformer", "encoder",
@@ -147,6 +171,16 @@ ROWS: tuple[Row, ...] = (
            {**_BERT_READS, "embedding_size": "embedding_size", "head_ratio": "head_ratio",
             "conv_kernel_size": "conv_kernel_size", "n_groups": "num_groups"},
            _class_head, cross_attention_rule, shape_free=(*_DROPOUTS, "classifier_dropout")),  # fmt: skip
+    hf_row("layoutlmv3", "layoutlmv3",
+           ("LayoutLMv3Model", "LayoutLMv3ForSequenceClassification", "LayoutLMv3ForTokenClassification",
+            "LayoutLMv3ForQuestionAnswering"),
+           {**{k: v for k, v in _BERT_READS.items() if k != "tie_word_embeddings"},
+            "positions_2d": "max_2d_position_embeddings", "coordinate_size": "coordinate_size",
+            "shape_size": "shape_size", "text_embed": "text_embed", "visual_embed": "visual_embed",
+            "n_channels": "num_channels"},
+           _layoutlmv3,
+           # the relative positions' ranges size no tensor; no class has tied embeddings (no LM head)
+           shape_free=(*_DROPOUTS, "classifier_dropout", "max_rel_pos", "max_rel_2d_pos", "tie_word_embeddings")),
     hf_row("fnet", "encoder",
            ("FNetForMaskedLM", "FNetModel", "FNetForPreTraining", "FNetForSequenceClassification"),
            {k: v for k, v in _BERT_READS.items() if k != "n_heads"}, bert_like_head, _pooler_always,
