@@ -18,7 +18,7 @@ LayoutName = Literal[
     "roberta", "distilbert", "albert", "deberta", "modernbert", "electra", "big_bird", "bert_generation",
     "modernbert_decoder", "mpnet", "roformer", "data2vec_text", "roberta_prelayernorm", "xlm_roberta_xl", "ernie",
     "megatron_bert", "rembert", "roc_bert", "altclip",
-    "layoutlm", "layoutlm_qa", "deberta_v1", "nomic_bert", "longformer", "xmod", "xmod_prenorm", "fnet",
+    "layoutlm", "layoutlm_qa", "deberta_v1", "nomic_bert", "longformer", "xmod", "xmod_prenorm", "fnet", "jina_embeddings_v3",
 ]
 
 #: The family's switches that only some layouts have (each layout lists the ones it has).
@@ -340,4 +340,15 @@ LAYOUTS["fnet"] = Layout(
     decoder="cls.predictions.decoder", head_bias="cls.predictions.bias", project="projection",
     project_at="embeddings", always_project=True, pooler="pooler.dense", order_classifier="cls.seq_relationship",
     cls_out="classifier", attention=False, switches=frozenset({"n_labels"}),
+)  # fmt: skip
+#: Jina Embeddings v3 (``modeling_jina_embeddings_v3.py``): XLM-RoBERTa's embeddings without a position table
+#: (rotary positions), post-norm layers of ``self_attn.*_proj`` and ``mlp.fc1``/``fc2`` held by the model
+#: (``layers.<i>``), RoBERTa's heads under ``roberta.``.
+LAYOUTS["jina_embeddings_v3"] = Layout(
+    prefix="roberta",
+    attn={"q": "self_attn.q_proj", "k": "self_attn.k_proj", "v": "self_attn.v_proj", "o": "self_attn.o_proj"},
+    ff={"up": "mlp.fc1", "down": "mlp.fc2"}, attn_norm="post_attention_layernorm", ff_norm="post_mlp_layernorm",
+    head_dense="lm_head.dense", head_norm="lm_head.layer_norm", decoder="lm_head.decoder", head_bias="lm_head.bias",
+    encoder="", layers="layers", pooler="pooler.dense", cls_dense="classifier.dense", cls_out="classifier.out_proj",
+    switches=frozenset({"n_labels"}), fixed={"n_positions": 0},
 )  # fmt: skip

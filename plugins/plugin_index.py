@@ -124,6 +124,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'iquestcoder': 'registry.plugins.types_text_2026',
     'jamba': 'registry.plugins.ssm',
     'jetmoe': 'registry.plugins.hybrid_model_types',
+    'jina_embeddings_v3': 'registry.plugins.types_encoders_2026b',
     'kimi_k25': 'registry.plugins.kimi_k25_types',
     'kimi_k25_vision': 'registry.plugins.kimi_k25_types',
     'kimi_linear': 'registry.plugins.hybrid_types_2026',

@@ -1,4 +1,5 @@
-"""More Hugging Face text encoders, as rows of data: longformer, xmod, fnet (``encoder`` family), esm (``esm``
+"""More Hugging Face text encoders, as rows of data: longformer, xmod, fnet,
+jina_embeddings_v3 (``encoder`` family), esm (``esm``
 family), squeezebert, convbert and layoutlmv3 (families of their own).
 
 Longformer is RoBERTa with a second query, key and value projection in every layer for the tokens of global
@@ -10,7 +11,8 @@ a last norm and an attention-contact head (see :mod:`registry.plugins.esm`). Squ
 1x1 convolutions (:mod:`registry.plugins.squeezebert`). FNet is BERT whose attention is a Fourier transform
 (no tensors), its embeddings projected after their norm, the pooler on every class. ConvBERT mixes attention heads with span-based dynamic convolutions
 (:mod:`registry.plugins.convbert`). LayoutLMv3 encodes text tokens with their boxes and image patches
-(:mod:`registry.plugins.layoutlmv3`).
+(:mod:`registry.plugins.layoutlmv3`). Jina Embeddings v3 is XLM-RoBERTa with rotary positions and post-norm layers
+of other names (its task LoRA adapters are PEFT files, not in the model).
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
 :mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py`` that decide which
@@ -181,6 +183,12 @@ ROWS: tuple[Row, ...] = (
            _layoutlmv3,
            # the relative positions' ranges size no tensor; no class has tied embeddings (no LM head)
            shape_free=(*_DROPOUTS, "classifier_dropout", "max_rel_pos", "max_rel_2d_pos", "tie_word_embeddings")),
+    hf_row("jina_embeddings_v3", "encoder",
+           ("JinaEmbeddingsV3Model", "JinaEmbeddingsV3ForMaskedLM", "JinaEmbeddingsV3ForSequenceClassification"),
+           {k: v for k, v in _BERT_READS.items() if k != "n_positions"}, bert_like_head, pooler_on_bare_model,
+           fixed={"layout": "jina_embeddings_v3", "n_positions": 0},
+           # rotary positions: no table
+           shape_free=(*_DROPOUTS, "classifier_dropout", "max_position_embeddings", "rope_parameters")),  # fmt: skip
     hf_row("fnet", "encoder",
            ("FNetForMaskedLM", "FNetModel", "FNetForPreTraining", "FNetForSequenceClassification"),
            {k: v for k, v in _BERT_READS.items() if k != "n_heads"}, bert_like_head, _pooler_always,

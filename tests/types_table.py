@@ -690,6 +690,11 @@ ROWS: list[Row] = [
         routed=r"_linear\.weight$",  # the attention and MLP experts: stacked input_linear, output_linear
         cases=(dict(RICH, hidden_size=16, num_hidden_layers=2, num_key_value_heads=2, kv_channels=4, intermediate_size=6,
                     num_local_experts=3, num_experts_per_tok=2),)),
+    Row("jina_embeddings_v3", ("JinaEmbeddingsV3Model", "JinaEmbeddingsV3ForMaskedLM",
+                               "JinaEmbeddingsV3ForSequenceClassification"),
+        {**ENCODER, "type_vocab_size": ints(1, 3), **LABELS},
+        refusal_base={**ENCODER_BASE, "architectures": ["JinaEmbeddingsV3Model"]},
+        refusals=(R({"num_attention_heads": 5}, "num_attention_heads", "does not divide"),)),
     Row("kimi_linear", lm("KimiLinear"),
         {"num_attention_heads": ints(1, 4), "num_key_value_heads": Optional(divisor_of("num_attention_heads", 1, 2, 4)),
          "hidden_size": times("num_attention_heads", 2, 4, 8),
