@@ -42,6 +42,7 @@ FAMILY_MODULES: dict[str, str] = {
     "squeezebert": "registry.plugins.squeezebert",
     "convbert": "registry.plugins.convbert",
     "layoutlmv3": "registry.plugins.layoutlmv3",
+    "lilt": "registry.plugins.lilt",
     "whisper": "registry.plugins.whisper",
     "speech-encoder": "registry.plugins.speech_encoder",
     "parakeet": "registry.plugins.parakeet",

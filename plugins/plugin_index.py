@@ -135,6 +135,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'lfm2': 'registry.plugins.hybrid_model_types',
     'lfm2_moe': 'registry.plugins.hybrid_model_types',
     'lfm2_vl': 'registry.plugins.vlm_types_3',
+    'lilt': 'registry.plugins.types_encoders_2026b',
     'llama': 'registry.plugins.llama_model_types',
     'llama4': 'registry.plugins.vlm_types_2',
     'llama4_text': 'registry.plugins.hybrid_types_2026',

@@ -1,6 +1,6 @@
 """More Hugging Face text encoders, as rows of data: longformer, xmod, fnet,
 jina_embeddings_v3 (``encoder`` family), esm (``esm``
-family), squeezebert, convbert and layoutlmv3 (families of their own).
+family), squeezebert, convbert, layoutlmv3 and lilt (families of their own).
 
 Longformer is RoBERTa with a second query, key and value projection in every layer for the tokens of global
 attention (its sliding-window sizes, ``attention_window``, change no shape but must be even and positive, one per
@@ -12,7 +12,8 @@ a last norm and an attention-contact head (see :mod:`registry.plugins.esm`). Squ
 (no tensors), its embeddings projected after their norm, the pooler on every class. ConvBERT mixes attention heads with span-based dynamic convolutions
 (:mod:`registry.plugins.convbert`). LayoutLMv3 encodes text tokens with their boxes and image patches
 (:mod:`registry.plugins.layoutlmv3`). Jina Embeddings v3 is XLM-RoBERTa with rotary positions and post-norm layers
-of other names (its task LoRA adapters are PEFT files, not in the model).
+of other names (its task LoRA adapters are PEFT files, not in the model). LiLT runs a narrower layout stream beside the text one
+(:mod:`registry.plugins.lilt`).
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
 :mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py`` that decide which
@@ -140,6 +141,14 @@ def _layoutlmv3(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["patch_size"] = ("patch_size", cfg.int("patch_size", defaults["patch_size"], minimum=1))
 
 
+def _lilt(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (LiLT): the class's head (the classifiers read ``num_labels``)."""
+    head = {"LiltForSequenceClassification": "sequence", "LiltForTokenClassification": "token"}.get(cls, "none")
+    params["head"] = ("architectures", head)
+    if head != "none":
+        params["n_labels"] = num_labels(cfg)
+
+
 #: Every row of this plugin (the module's docstring lists them).
 ROWS: tuple[Row, ...] = (
     hf_row("longformer", "encoder",
@@ -189,6 +198,10 @@ ROWS: tuple[Row, ...] = (
            fixed={"layout": "jina_embeddings_v3", "n_positions": 0},
            # rotary positions: no table
            shape_free=(*_DROPOUTS, "classifier_dropout", "max_position_embeddings", "rope_parameters")),  # fmt: skip
+    hf_row("lilt", "lilt", ("LiltModel", "LiltForSequenceClassification", "LiltForTokenClassification"),
+           {**{k: v for k, v in _BERT_READS.items() if k != "tie_word_embeddings"},
+            "positions_2d": "max_2d_position_embeddings", "shrink": "channel_shrink_ratio"},
+           _lilt, shape_free=(*_DROPOUTS, "classifier_dropout", "tie_word_embeddings")),  # no LM head: nothing tied
     hf_row("fnet", "encoder",
            ("FNetForMaskedLM", "FNetModel", "FNetForPreTraining", "FNetForSequenceClassification"),
            {k: v for k, v in _BERT_READS.items() if k != "n_heads"}, bert_like_head, _pooler_always,
