@@ -43,6 +43,7 @@ FAMILY_MODULES: dict[str, str] = {
     "convbert": "registry.plugins.convbert",
     "layoutlmv3": "registry.plugins.layoutlmv3",
     "lilt": "registry.plugins.lilt",
+    "luke": "registry.plugins.luke",
     "whisper": "registry.plugins.whisper",
     "speech-encoder": "registry.plugins.speech_encoder",
     "parakeet": "registry.plugins.parakeet",

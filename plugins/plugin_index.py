@@ -147,6 +147,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'longcat_flash': 'registry.plugins.hybrid_types_2026',
     'longformer': 'registry.plugins.types_encoders_2026b',
     'longt5': 'registry.plugins.encoder_decoder_types',
+    'luke': 'registry.plugins.types_encoders_2026b',
     'm2m_100': 'registry.plugins.types_seq2seq_more',
     'mamba': 'registry.plugins.ssm',
     'mamba2': 'registry.plugins.hybrid_model_types',

@@ -1,6 +1,6 @@
 """More Hugging Face text encoders, as rows of data: longformer, xmod, fnet,
 jina_embeddings_v3 (``encoder`` family), esm (``esm``
-family), squeezebert, convbert, layoutlmv3 and lilt (families of their own).
+family), squeezebert, convbert, layoutlmv3, lilt and luke (families of their own).
 
 Longformer is RoBERTa with a second query, key and value projection in every layer for the tokens of global
 attention (its sliding-window sizes, ``attention_window``, change no shape but must be even and positive, one per
@@ -13,7 +13,8 @@ a last norm and an attention-contact head (see :mod:`registry.plugins.esm`). Squ
 (:mod:`registry.plugins.convbert`). LayoutLMv3 encodes text tokens with their boxes and image patches
 (:mod:`registry.plugins.layoutlmv3`). Jina Embeddings v3 is XLM-RoBERTa with rotary positions and post-norm layers
 of other names (its task LoRA adapters are PEFT files, not in the model). LiLT runs a narrower layout stream beside the text one
-(:mod:`registry.plugins.lilt`).
+(:mod:`registry.plugins.lilt`). LUKE adds entity embeddings and entity-aware queries to RoBERTa
+(:mod:`registry.plugins.luke`).
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
 :mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py`` that decide which
@@ -149,6 +150,23 @@ def _lilt(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["n_labels"] = num_labels(cfg)
 
 
+#: LUKE's classes with one classifier: how many hidden states it reads.
+_LUKE_CLASSIFIERS = {"LukeForEntityClassification": 1, "LukeForEntityPairClassification": 2,
+                     "LukeForEntitySpanClassification": 3, "LukeForSequenceClassification": 1,
+                     "LukeForTokenClassification": 1}  # fmt: skip
+
+
+def _luke(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (LUKE): the class's head (a classifier reading 1, 2 or 3 hidden states, ``num_labels`` wide); the pooler
+    on every class but the token classifier (LukeModel(config, add_pooling_layer=False))."""
+    params["head"] = ("architectures", "mlm" if cls == "LukeForMaskedLM" else "none")
+    params["pooler"] = ("architectures", cls != "LukeForTokenClassification")
+    if cls in _LUKE_CLASSIFIERS:
+        params["head"] = ("architectures", "classifier")
+        params["classifier_inputs"] = ("architectures", _LUKE_CLASSIFIERS[cls])
+        params["n_labels"] = num_labels(cfg)
+
+
 #: Every row of this plugin (the module's docstring lists them).
 ROWS: tuple[Row, ...] = (
     hf_row("longformer", "encoder",
@@ -202,6 +220,10 @@ ROWS: tuple[Row, ...] = (
            {**{k: v for k, v in _BERT_READS.items() if k != "tie_word_embeddings"},
             "positions_2d": "max_2d_position_embeddings", "shrink": "channel_shrink_ratio"},
            _lilt, shape_free=(*_DROPOUTS, "classifier_dropout", "tie_word_embeddings")),  # no LM head: nothing tied
+    hf_row("luke", "luke", ("LukeForMaskedLM", "LukeModel", *_LUKE_CLASSIFIERS),
+           {**_BERT_READS, "entity_vocab_size": "entity_vocab_size", "entity_width": "entity_emb_size",
+            "entity_aware": "use_entity_aware_attention"},
+           _luke, shape_free=(*_DROPOUTS, "classifier_dropout")),  # fmt: skip
     hf_row("fnet", "encoder",
            ("FNetForMaskedLM", "FNetModel", "FNetForPreTraining", "FNetForSequenceClassification"),
            {k: v for k, v in _BERT_READS.items() if k != "n_heads"}, bert_like_head, _pooler_always,
