@@ -44,6 +44,7 @@ FAMILY_MODULES: dict[str, str] = {
     "layoutlmv3": "registry.plugins.layoutlmv3",
     "lilt": "registry.plugins.lilt",
     "luke": "registry.plugins.luke",
+    "funnel": "registry.plugins.funnel",
     "whisper": "registry.plugins.whisper",
     "speech-encoder": "registry.plugins.speech_encoder",
     "parakeet": "registry.plugins.parakeet",

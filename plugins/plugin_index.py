@@ -74,6 +74,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'falcon_mamba': 'registry.plugins.ssm',
     'flex_olmo': 'registry.plugins.decoder_types_2026',
     'fnet': 'registry.plugins.types_encoders_2026b',
+    'funnel': 'registry.plugins.types_encoders_2026b',
     'gemma': 'registry.plugins.llama_model_types',
     'gemma2': 'registry.plugins.llama_model_types',
     'gemma3': 'registry.plugins.vlm_types',

@@ -1,6 +1,6 @@
 """More Hugging Face text encoders, as rows of data: longformer, xmod, fnet,
 jina_embeddings_v3 (``encoder`` family), esm (``esm``
-family), squeezebert, convbert, layoutlmv3, lilt and luke (families of their own).
+family), squeezebert, convbert, layoutlmv3, lilt, luke and funnel (families of their own).
 
 Longformer is RoBERTa with a second query, key and value projection in every layer for the tokens of global
 attention (its sliding-window sizes, ``attention_window``, change no shape but must be even and positive, one per
@@ -14,7 +14,8 @@ a last norm and an attention-contact head (see :mod:`registry.plugins.esm`). Squ
 (:mod:`registry.plugins.layoutlmv3`). Jina Embeddings v3 is XLM-RoBERTa with rotary positions and post-norm layers
 of other names (its task LoRA adapters are PEFT files, not in the model). LiLT runs a narrower layout stream beside the text one
 (:mod:`registry.plugins.lilt`). LUKE adds entity embeddings and entity-aware queries to RoBERTa
-(:mod:`registry.plugins.luke`).
+(:mod:`registry.plugins.luke`). The Funnel Transformer pools the sequence between encoder blocks
+(:mod:`registry.plugins.funnel`).
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
 :mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py`` that decide which
@@ -167,6 +168,34 @@ def _luke(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["n_labels"] = num_labels(cfg)
 
 
+#: Funnel's classes: the head, and whether the model is the full one (with its decoder).
+_FUNNEL_CLASSES = {"FunnelModel": ("none", True), "FunnelBaseModel": ("none", False),
+                   "FunnelForPreTraining": ("pretraining", True), "FunnelForMaskedLM": ("mlm", True),
+                   "FunnelForSequenceClassification": ("classifier", False),
+                   "FunnelForTokenClassification": ("token_classifier", True)}  # fmt: skip
+
+
+def _funnel(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Funnel): the class's head and model (the base model, without decoder, under the sequence classifier);
+    blocks of one layer or more; ``block_repeats``, ``pooling_type`` and ``attention_type`` checked as
+    FunnelConfig validates them."""
+    defaults = DEFAULTS["funnel"]
+    sizes = params["block_sizes"][1]
+    if not sizes or 0 in sizes:
+        raise cfg.error("block_sizes", f"must list one or more blocks of one layer or more (got {short(sizes)})")
+    repeats = cfg.raw("block_repeats", None)
+    if repeats is not None and (not isinstance(repeats, list) or len(repeats) != len(sizes)):
+        raise cfg.error("block_repeats", f"must have the length of block_sizes ({len(sizes)}; got {short(repeats)})")
+    for key, allowed in (("pooling_type", ("mean", "max")), ("attention_type", ("relative_shift", "factorized"))):
+        if cfg.raw(key, defaults[key]) not in allowed:
+            raise cfg.error(key, f"must be one of {', '.join(allowed)} (got {short(cfg.raw(key, None))})")
+    head, decoder = _FUNNEL_CLASSES[cls]
+    params["head"] = ("architectures", head)
+    params["decoder"] = ("architectures", decoder)
+    if head in ("classifier", "token_classifier"):
+        params["n_labels"] = num_labels(cfg)
+
+
 #: Every row of this plugin (the module's docstring lists them).
 ROWS: tuple[Row, ...] = (
     hf_row("longformer", "encoder",
@@ -224,6 +253,15 @@ ROWS: tuple[Row, ...] = (
            {**_BERT_READS, "entity_vocab_size": "entity_vocab_size", "entity_width": "entity_emb_size",
             "entity_aware": "use_entity_aware_attention"},
            _luke, shape_free=(*_DROPOUTS, "classifier_dropout")),  # fmt: skip
+    hf_row("funnel", "funnel", ("FunnelModel", *(c for c in _FUNNEL_CLASSES if c != "FunnelModel")),
+           {"vocab_size": "vocab_size", "d_model": "d_model|hidden_size", "n_heads": "n_head|num_attention_heads",
+            "d_head": "d_head", "d_ff": "d_inner", "block_sizes": "block_sizes",
+            "n_decoder_layers": "num_decoder_layers", "tie_word_embeddings": "tie_word_embeddings"},
+           _funnel,
+           # pooling, attention kinds and repeats re-apply the same tensors
+           shape_free=("hidden_act", "hidden_dropout", "attention_dropout", "activation_dropout", "layer_norm_eps",
+                       "initializer_std", "pooling_type", "attention_type", "separate_cls", "truncate_seq",
+                       "pool_q_only", "block_repeats")),  # fmt: skip
     hf_row("fnet", "encoder",
            ("FNetForMaskedLM", "FNetModel", "FNetForPreTraining", "FNetForSequenceClassification"),
            {k: v for k, v in _BERT_READS.items() if k != "n_heads"}, bert_like_head, _pooler_always,
