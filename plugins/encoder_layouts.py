@@ -18,7 +18,7 @@ LayoutName = Literal[
     "roberta", "distilbert", "albert", "deberta", "modernbert", "electra", "big_bird", "bert_generation",
     "modernbert_decoder", "mpnet", "roformer", "data2vec_text", "roberta_prelayernorm", "xlm_roberta_xl", "ernie",
     "megatron_bert", "rembert", "roc_bert", "altclip",
-    "layoutlm", "layoutlm_qa", "deberta_v1", "nomic_bert", "longformer", "xmod", "xmod_prenorm", "fnet", "jina_embeddings_v3",
+    "layoutlm", "layoutlm_qa", "deberta_v1", "nomic_bert", "longformer", "xmod", "xmod_prenorm", "fnet", "jina_embeddings_v3", "modernvbert_text",
 ]
 
 #: The family's switches that only some layouts have (each layout lists the ones it has).
@@ -351,4 +351,9 @@ LAYOUTS["jina_embeddings_v3"] = Layout(
     head_dense="lm_head.dense", head_norm="lm_head.layer_norm", decoder="lm_head.decoder", head_bias="lm_head.bias",
     encoder="", layers="layers", pooler="pooler.dense", cls_dense="classifier.dense", cls_out="classifier.out_proj",
     switches=frozenset({"n_labels"}), fixed={"n_positions": 0},
+)  # fmt: skip
+#: ModernVBERT's language model (``modeling_modernvbert.py``): ModernBERT's model (under ``model.text_model``, where the
+#: composite moves it), its masked-LM head at the root as ``projection_head`` (dense, norm) and ``lm_head``.
+LAYOUTS["modernvbert_text"] = replace(
+    LAYOUTS["modernbert"], head_dense="projection_head.dense", head_norm="projection_head.norm", decoder="lm_head",
 )  # fmt: skip

@@ -171,6 +171,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'mllama_vision_model': 'registry.plugins.mllama',
     'modernbert': 'registry.plugins.encoder_types',
     'modernbert-decoder': 'registry.plugins.encoder_types',
+    'modernvbert': 'registry.plugins.types_encoders_2026b',
     'moonshine': 'registry.plugins.types_speech_2026',
     'mpnet': 'registry.plugins.types_encoders_more',
     'mpt': 'registry.plugins.classic_model_types',

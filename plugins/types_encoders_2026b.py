@@ -1,6 +1,7 @@
 """More Hugging Face text encoders, as rows of data: longformer, xmod, fnet,
 jina_embeddings_v3 (``encoder`` family), esm (``esm``
-family), squeezebert, convbert, layoutlmv3, lilt, luke and funnel (families of their own).
+family), squeezebert, convbert, layoutlmv3, lilt, luke and funnel (families of their own), and the composite
+modernvbert (a SigLIP vision model, a pixel-shuffle connector and ModernBERT).
 
 Longformer is RoBERTa with a second query, key and value projection in every layer for the tokens of global
 attention (its sliding-window sizes, ``attention_window``, change no shape but must be even and positive, one per
@@ -24,10 +25,11 @@ tensors exist.
 
 from __future__ import annotations
 
-from registry import ConfigReader, Params, Row, hookimpl, short_value as short
+from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl, short_value as short
 from registry.plugins.encoder_types import bert_like_head, cross_attention_rule, pooler_on_bare_model
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import ABSOLUTE_POSITIONS, hf_row, num_labels
+from registry.plugins.vlm_types import tie
 
 _DROPOUTS = ("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps")
 #: The fields BERT-like configs share.
@@ -272,8 +274,46 @@ ROWS: tuple[Row, ...] = (
 )
 
 
+def _modernvbert_connector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """ModernVBERT's connector: pixel shuffle of ``pixel_shuffle_factor``, one linear without bias to the text width."""
+    factor = cfg.int("pixel_shuffle_factor", DEFAULTS["modernvbert"]["pixel_shuffle_factor"], minimum=1)
+    return {"layout": ("model_type", "modernvbert"), "d_in": ("vision_config.hidden_size", parts["vision"]["d_model"][1]),
+            "d_out": ("text_config.hidden_size", parts["text"]["d_model"][1]), "factor": ("pixel_shuffle_factor", factor)}
+
+
+def _modernvbert_heads(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule (ModernVBERT): ModernBERT's model under ``model.text_model``; the masked LM's ``projection_head`` and
+    ``lm_head`` at the root; the classifiers' ``head`` and ``classifier`` (``num_labels`` outputs)."""
+    text = parts["text"]
+    text["layout"] = ("model_type", "modernvbert_text")
+    text["pooler"] = ("architectures", False)
+    if cls == "ModernVBertForMaskedLM":
+        text["head"] = ("architectures", "mlm")
+    else:
+        text["head"] = ("architectures", "classifier")
+        text["n_labels"] = num_labels(cfg)
+
+
+#: ModernVBERT: a SigLIP vision model, a pixel-shuffle connector and a ModernBERT language model.
+MODERNVBERT = Composite(
+    "modernvbert", "composite",
+    # ModernVBertModel is not mapped: its towers sit at the root (vision_model, connector, text_model), not under model.
+    ("ModernVBertForMaskedLM", "ModernVBertForSequenceClassification", "ModernVBertForTokenClassification"),
+    (Tower("vision", config="vision_config", model_type="siglip_vision_model", path="model.vision_model"),
+     Tower("projector", family="projector", params=_modernvbert_connector, path="model.connector"),
+     Tower("text", config="text_config", model_type="modernbert", moves={"model": "model.text_model"})),
+    rules=(_modernvbert_heads, tie()),
+    # the classifiers' pooling and dropout, initialisation, the image token: no shapes; the top level's
+    # classifier_bias is no field of the heads (they read text_config's)
+    shape_free=frozenset(("image_token_id", "initializer_cutoff_factor", "classifier_pooling", "classifier_dropout",
+                          "classifier_bias")),
+    description="ModernVBERT: SigLIP vision model, pixel-shuffle connector, ModernBERT (masked LM, classifiers)",
+)  # fmt: skip
+
+
 @hookimpl
 def register_model_types(register):
     """Map the encoder model types of this module (its docstring lists them)."""
     for row in ROWS:
         register(row)
+    register(MODERNVBERT)
