@@ -340,6 +340,7 @@ GGUF_MODULES: dict[str, str] = {
     'hunyuan-dense': 'registry.plugins.gguf_decoders',
     'hunyuan-moe': 'registry.plugins.gguf_types_2026',
     'jamba': 'registry.plugins.gguf_jamba_mpt',
+    'jina-bert-v3': 'registry.plugins.gguf_encoders_2026b',
     'kimi-linear': 'registry.plugins.gguf_decoders_more',
     'laguna': 'registry.plugins.gguf_types_2026_more',
     'lfm2': 'registry.plugins.gguf_hybrid',

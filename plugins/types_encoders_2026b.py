@@ -98,6 +98,17 @@ def _esm(cfg: ConfigReader, cls: str, params: Params) -> None:
     cross_attention_rule(cfg, cls, params)
 
 
+def _jina_pooling_layer(cfg: ConfigReader, cls: str, params: Params) -> tuple[str, ...]:
+    """Rule (Jina Embeddings v3): ``add_pooling_layer`` false (JinaEmbeddingsV3Model's argument, which a GGUF
+    file's mapping sets: llama.cpp drops the pooler) builds the bare model without its pooler, with a note."""
+    if cfg.bool("add_pooling_layer", True):
+        return ()
+    if cls != "JinaEmbeddingsV3Model":
+        raise cfg.error("add_pooling_layer", f"false is JinaEmbeddingsV3Model's argument; {cls} has no pooler to drop")
+    params["pooler"] = ("add_pooling_layer", False)
+    return ("the pooler is not in the file: counted as JinaEmbeddingsV3Model(config, add_pooling_layer=False)",)
+
+
 def _pooler_always(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (FNet): the pooler on every class (FNetModel is built with it by each)."""
     params["pooler"] = ("architectures", True)
@@ -244,7 +255,7 @@ ROWS: tuple[Row, ...] = (
     hf_row("jina_embeddings_v3", "encoder",
            ("JinaEmbeddingsV3Model", "JinaEmbeddingsV3ForMaskedLM", "JinaEmbeddingsV3ForSequenceClassification"),
            {k: v for k, v in _BERT_READS.items() if k != "n_positions"}, bert_like_head, pooler_on_bare_model,
-           fixed={"layout": "jina_embeddings_v3", "n_positions": 0},
+           _jina_pooling_layer, fixed={"layout": "jina_embeddings_v3", "n_positions": 0},
            # rotary positions: no table
            shape_free=(*_DROPOUTS, "classifier_dropout", "max_position_embeddings", "rope_parameters")),  # fmt: skip
     hf_row("lilt", "lilt", ("LiltModel", "LiltForSequenceClassification", "LiltForTokenClassification"),
