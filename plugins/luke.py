@@ -8,8 +8,9 @@ layer's attention has three more query projections (``w2e_query``, ``e2w_query``
 every class but the token classifier and the question answering. Heads (``luke.`` then holds the model): the masked
 LM's word head (``lm_head``: dense, norm, a decoder of its own whose bias is ``lm_head.bias``) and entity head
 (``entity_predictions``: a transform to the entity width, a decoder without bias tied to the entity table, and a
-bias); with ``tie_word_embeddings`` false neither tie holds (``lm_head.bias`` then stands beside the decoder's); or one ``classifier`` that reads one, two (no bias) or three hidden states (the entity, entity-pair and
-entity-span classifiers; the sequence and token classifiers read one).
+bias); with ``tie_word_embeddings`` false neither tie holds (``lm_head.bias`` then stands beside the decoder's).
+Or one ``classifier`` that reads one, two (no bias) or three hidden states (the entity, entity-pair and entity-span
+classifiers; the sequence and token classifiers read one).
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ class LukeParams(FamilyParams):
     n_positions: PositiveInt = Field(512, description="learned position rows (words and entities each)")
     type_vocab_size: PositiveInt = Field(2, description="segment (token type) rows (words and entities each)")
     entity_aware: bool = Field(True, description="use_entity_aware_attention: three more query projections a layer")
-    tie_word_embeddings: bool = Field(True, description="the entity decoder shares the entity table, the word decoder its bias with lm_head.bias")
+    tie_word_embeddings: bool = Field(
+        True, description="the entity decoder shares the entity table, the word decoder its bias with lm_head.bias"
+    )
     classifier_inputs: Literal[1, 2, 3] = Field(1, description="hidden states the classifier reads (entity pair: 2, "
                                                 "no bias; entity span: 3)")
     n_labels: PositiveInt = Field(2, description="outputs of the classifier")

@@ -1,21 +1,20 @@
-"""More Hugging Face text encoders, as rows of data: longformer, xmod, fnet,
-jina_embeddings_v3 (``encoder`` family), esm (``esm``
-family), squeezebert, convbert, layoutlmv3, lilt, luke and funnel (families of their own), and the composite
-modernvbert (a SigLIP vision model, a pixel-shuffle connector and ModernBERT).
+"""More Hugging Face text encoders, as rows of data: longformer, xmod, fnet, jina_embeddings_v3 (``encoder`` family),
+esm, squeezebert, convbert, layoutlmv3, lilt, luke and funnel (families of their own), and the composite modernvbert
+(a SigLIP vision model, a pixel-shuffle connector and ModernBERT).
 
 Longformer is RoBERTa with a second query, key and value projection in every layer for the tokens of global
 attention (its sliding-window sizes, ``attention_window``, change no shape but must be even and positive, one per
 layer, as ``LongformerModel`` asserts). X-MOD is RoBERTa with one bottleneck adapter per language in every layer
 (``languages``; ``hidden_size // adapter_reduction_factor`` wide), optionally pre-norm (``pre_norm``: a last norm
-held by the encoder). ESM (ESM-1b, ESM-2) is a pre-norm encoder with rotary or learned positions, no segments,
-a last norm and an attention-contact head (see :mod:`registry.plugins.esm`). SqueezeBERT is BERT with grouped
-1x1 convolutions (:mod:`registry.plugins.squeezebert`). FNet is BERT whose attention is a Fourier transform
-(no tensors), its embeddings projected after their norm, the pooler on every class. ConvBERT mixes attention heads with span-based dynamic convolutions
-(:mod:`registry.plugins.convbert`). LayoutLMv3 encodes text tokens with their boxes and image patches
-(:mod:`registry.plugins.layoutlmv3`). Jina Embeddings v3 is XLM-RoBERTa with rotary positions and post-norm layers
-of other names (its task LoRA adapters are PEFT files, not in the model). LiLT runs a narrower layout stream beside the text one
-(:mod:`registry.plugins.lilt`). LUKE adds entity embeddings and entity-aware queries to RoBERTa
-(:mod:`registry.plugins.luke`). The Funnel Transformer pools the sequence between encoder blocks
+held by the encoder). FNet is BERT whose attention is a Fourier transform (no tensors), its embeddings projected
+after their norm, the pooler on every class. Jina Embeddings v3 is XLM-RoBERTa with rotary positions and post-norm
+layers of other names (its task LoRA adapters are PEFT files, not in the model). ESM (ESM-1b, ESM-2) is a pre-norm
+encoder with rotary or learned positions, no segments, a last norm and an attention-contact head
+(:mod:`registry.plugins.esm`). SqueezeBERT is BERT with grouped 1x1 convolutions (:mod:`registry.plugins.squeezebert`).
+ConvBERT mixes attention heads with span-based dynamic convolutions (:mod:`registry.plugins.convbert`). LayoutLMv3
+encodes text tokens with their boxes and image patches (:mod:`registry.plugins.layoutlmv3`). LiLT runs a narrower
+layout stream beside the text one (:mod:`registry.plugins.lilt`). LUKE adds entity embeddings and entity-aware
+queries to RoBERTa (:mod:`registry.plugins.luke`). The Funnel Transformer pools the sequence between encoder blocks
 (:mod:`registry.plugins.funnel`).
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
