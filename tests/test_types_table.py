@@ -73,6 +73,7 @@ CHECKED_ELSEWHERE = {
     **{t: "tests/test_vlm_types_more.py" for t in ("llava_next_video",)},
     **{t: "tests/test_vlm_types_2026.py" for t in ("cohere2_vision", "llava_onevision", "paddleocr_vl", "paddleocr_vl_text",
                                                     "paddleocr_vl_vision", "video_llava", "vipllava")},
+    "modernvbert": "tests/test_composite_modernvbert.py",
 }  # fmt: skip
 
 
