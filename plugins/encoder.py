@@ -120,6 +120,11 @@ class EncoderParams(FamilyParams):
     positions_2d: NonNegativeInt = Field(
         0, description="LayoutLM: rows of each of the four 2-D position tables of a token's box (x, y, h, w; 0: none)"
     )
+    adapters: list[str] = Field(
+        default_factory=list, description="X-MOD: the languages of the bottleneck adapters in every layer (none: no adapters)"
+    )
+    adapter_dim: NonNegativeInt = Field(0, description="X-MOD: the adapters' bottleneck width")
+    adapter_norm: bool = Field(False, description="X-MOD: a layer norm of its own before the adapters")
     project_dim: PositiveInt = Field(768, description="AltCLIP: outputs of the text head's transformation "
                                      "(head = transformation)")
 
@@ -131,6 +136,10 @@ class EncoderParams(FamilyParams):
             raise FieldError(name, f"the {self.layout} layout has no such part (keep the default)")
         if (self.head == "transformation") != (self.layout == "altclip") and self.head != "none":
             raise FieldError("head", f"the {self.layout} layout has no such head (transformation: altclip only)")
+        if self.adapters and not self.adapter_dim:
+            raise FieldError("adapter_dim", "the adapters need a bottleneck width of 1 or more")
+        if len(set(self.adapters)) != len(self.adapters) or any("." in a or not a for a in self.adapters):
+            raise FieldError("adapters", "each language once, a name without '.' (a module name)")
         if self.conv_kernel_size and self.d_model % self.conv_groups:
             raise FieldError("conv_groups", f"conv_groups ({self.conv_groups}) must divide d_model ({self.d_model})")
         return self
@@ -150,7 +159,9 @@ def _layer(p: EncoderParams, lay: Layout, first: bool) -> list:
     d = p.d_model
     qkv_bias = p.attention_bias and p.qkv_bias
     attention: list = [Attention(d_model=d, n_heads=p.n_heads, bias=qkv_bias and not lay.qv_bias[0],
-                                 out_bias=p.attention_bias, fused_qkv=lay.fused_qkv, names=lay.attn)]  # fmt: skip
+                                 out_bias=p.attention_bias, fused_qkv=lay.fused_qkv, names=lay.attn)
+                       ] if lay.attention else []  # FNet: Fourier mixing, no tensors  # fmt: skip
+    attention += [_linear(name, d, d, component="attention") for name in lay.global_attn]  # Longformer
     if qkv_bias and lay.qv_bias[0]:  # DeBERTa v1: query and value biases apart, none on the keys
         attention += [Parameter(name=name, shape=(d,), component="attention") for name in lay.qv_bias]
     for on, name, bias in ((p.pos_key_proj, lay.pos_key, lay.pos_key_bias), (p.pos_query_proj, lay.pos_query, True)):
@@ -169,7 +180,19 @@ def _layer(p: EncoderParams, lay: Layout, first: bool) -> list:
                  LayerNorm(name=lay.cross_norm, dim=d)]  # fmt: skip
     if lay.norm_first:  # each norm before the block it feeds
         return [attn_norm, *attention, *(cross[::-1]), ff_norm, ff]
-    return [*attention, attn_norm, *cross, ff, ff_norm]
+    return [*attention, attn_norm, *cross, ff, ff_norm, *_adapters(p)]
+
+
+def _adapters(p: EncoderParams) -> list:
+    """X-MOD: a bottleneck adapter per language in the layer's output (and the norm before them, when asked)."""
+    if not p.adapters:
+        return []
+    d, width = p.d_model, p.adapter_dim
+    blocks: list = [LayerNorm(name="adapter_layer_norm", dim=d)] if p.adapter_norm else []
+    blocks += [Module(name=f"adapter_modules.{language}", blocks=[
+        _linear("dense1", d, width, component="feed_forward"), _linear("dense2", width, d, component="feed_forward")])
+        for language in p.adapters]  # fmt: skip
+    return [Module(name="output", blocks=blocks)]
 
 
 def _layers(p: EncoderParams, lay: Layout) -> list:

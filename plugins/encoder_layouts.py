@@ -18,7 +18,7 @@ LayoutName = Literal[
     "roberta", "distilbert", "albert", "deberta", "modernbert", "electra", "big_bird", "bert_generation",
     "modernbert_decoder", "mpnet", "roformer", "data2vec_text", "roberta_prelayernorm", "xlm_roberta_xl", "ernie",
     "megatron_bert", "rembert", "roc_bert", "altclip",
-    "layoutlm", "layoutlm_qa", "deberta_v1", "nomic_bert",
+    "layoutlm", "layoutlm_qa", "deberta_v1", "nomic_bert", "longformer", "xmod", "xmod_prenorm", "fnet", "jina_embeddings_v3", "modernvbert_text",
 ]
 
 #: The family's switches that only some layouts have (each layout lists the ones it has).
@@ -28,7 +28,7 @@ OPTIONAL_SWITCHES = (
     "conv_groups", "legacy_head", "n_labels", "qkv_bias", "cross_attention", "relative_buckets",
     "sinusoidal_table", "task_type_vocab_size", "head_width",
     "pronunciation_vocab_size", "pronunciation_embed_dim", "shape_vocab_size", "shape_embed_dim", "map_inputs_width",
-    "positions_2d",
+    "positions_2d", "adapters", "adapter_dim", "adapter_norm",
 )  # fmt: skip
 
 _BERT_ATTENTION = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
@@ -61,7 +61,9 @@ class Layout:
     ``cls_dense`` with a ``cls_out``: the labels projection reads the pooled output (LayoutLM).
     ``qv_bias``: the query and value biases as parameters of their own beside a fused projection without bias
     (DeBERTa v1's ``q_bias`` and ``v_bias``: the keys have none); ``pos_key_bias``: the key projection of the
-    relative embeddings has a bias. ``fixed`` are values this implementation always has.
+    relative embeddings has a bias. ``global_attn``: more query, key and value projections in every layer's
+    attention, for the tokens of global attention (Longformer's ``*_global``). ``fixed`` are values this
+    implementation always has. ``attention`` false: the layers have no attention tensors (FNet's Fourier mixing).
     """
 
     prefix: str
@@ -95,6 +97,8 @@ class Layout:
     pos_query: str = ""
     qv_bias: tuple[str, str] = ("", "")
     pos_key_bias: bool = True
+    global_attn: tuple[str, ...] = ()
+    attention: bool = True
     final_norm: str = ""
     pooler: str = ""
     discriminator: str = ""
@@ -108,7 +112,8 @@ class Layout:
     def refused(self, params: BaseModel) -> list[str]:
         """The fields of ``params`` set to something this implementation does not have."""
         fields = type(params).model_fields
-        bad = [n for n in OPTIONAL_SWITCHES if n not in self.switches and getattr(params, n) != fields[n].default]
+        bad = [n for n in OPTIONAL_SWITCHES
+               if n not in self.switches and getattr(params, n) != fields[n].get_default(call_default_factory=True)]
         bad += [n for n, value in self.fixed.items() if getattr(params, n) != value]
         if getattr(params, "pooler") and not self.pooler:
             bad.append("pooler")
@@ -312,4 +317,43 @@ LAYOUTS["nomic_bert"] = Layout(
 LAYOUTS["altclip"] = Layout(
     prefix="roberta", attn=_BERT_ATTENTION, ff=_BERT_FF, attn_norm="attention.output.LayerNorm",
     ff_norm="output.LayerNorm", head_dense="", head_norm="", decoder="", layers="layers", pooler="pooler.dense",
+)  # fmt: skip
+#: Longformer (``modeling_longformer.py``): RoBERTa's names under ``longformer.``, and in every layer a second query,
+#: key and value projection for the tokens of global attention; no cross-attention.
+LAYOUTS["longformer"] = replace(
+    LAYOUTS["roberta"], prefix="longformer", switches=frozenset({"n_labels"}),
+    global_attn=("attention.self.query_global", "attention.self.key_global", "attention.self.value_global"),
+)  # fmt: skip
+#: X-MOD (``modeling_xmod.py``): RoBERTa's names, one bottleneck adapter per language in every layer's output
+#: (``output.adapter_modules.<language>``, with ``output.adapter_layer_norm`` where the config asks for it).
+LAYOUTS["xmod"] = replace(
+    LAYOUTS["roberta"], switches=LAYOUTS["roberta"].switches | {"adapters", "adapter_dim", "adapter_norm"},
+)  # fmt: skip
+#: X-MOD with ``pre_norm``: the same tensors (each norm applied before its block) and a last norm held by the encoder.
+LAYOUTS["xmod_prenorm"] = replace(LAYOUTS["xmod"], final_norm="encoder.LayerNorm")
+#: FNet (``modeling_fnet.py``): BERT's names under ``fnet.``, the embeddings projected (``embeddings.projection``)
+#: after their norm, layers whose token mixing is a Fourier transform (no tensors; its norm
+#: ``fourier.output.LayerNorm``); the pooler on every class, the sequence classifier on it.
+LAYOUTS["fnet"] = Layout(
+    prefix="fnet", attn={}, ff=_BERT_FF, attn_norm="fourier.output.LayerNorm", ff_norm="output.LayerNorm",
+    head_dense="cls.predictions.transform.dense", head_norm="cls.predictions.transform.LayerNorm",
+    decoder="cls.predictions.decoder", head_bias="cls.predictions.bias", project="projection",
+    project_at="embeddings", always_project=True, pooler="pooler.dense", order_classifier="cls.seq_relationship",
+    cls_out="classifier", attention=False, switches=frozenset({"n_labels"}),
+)  # fmt: skip
+#: Jina Embeddings v3 (``modeling_jina_embeddings_v3.py``): XLM-RoBERTa's embeddings without a position table
+#: (rotary positions), post-norm layers of ``self_attn.*_proj`` and ``mlp.fc1``/``fc2`` held by the model
+#: (``layers.<i>``), RoBERTa's heads under ``roberta.``.
+LAYOUTS["jina_embeddings_v3"] = Layout(
+    prefix="roberta",
+    attn={"q": "self_attn.q_proj", "k": "self_attn.k_proj", "v": "self_attn.v_proj", "o": "self_attn.o_proj"},
+    ff={"up": "mlp.fc1", "down": "mlp.fc2"}, attn_norm="post_attention_layernorm", ff_norm="post_mlp_layernorm",
+    head_dense="lm_head.dense", head_norm="lm_head.layer_norm", decoder="lm_head.decoder", head_bias="lm_head.bias",
+    encoder="", layers="layers", pooler="pooler.dense", cls_dense="classifier.dense", cls_out="classifier.out_proj",
+    switches=frozenset({"n_labels"}), fixed={"n_positions": 0},
+)  # fmt: skip
+#: ModernVBERT's language model (``modeling_modernvbert.py``): ModernBERT's model (under ``model.text_model``, where the
+#: composite moves it), its masked-LM head at the root as ``projection_head`` (dense, norm) and ``lm_head``.
+LAYOUTS["modernvbert_text"] = replace(
+    LAYOUTS["modernbert"], head_dense="projection_head.dense", head_norm="projection_head.norm", decoder="lm_head",
 )  # fmt: skip

@@ -21,7 +21,8 @@ transformers 5.25), which decides its pieces:
   layer takes ``d_in × factor²``): ``lfm2_vl`` (LFM2-VL: a ``layer_norm`` when ``layer_norm``,
   ``linear_1`` to ``d_hidden``, ``linear_2`` to ``d_out``, biases unless ``bias`` is false),
   ``internvl`` (a ``layer_norm``, ``linear_1`` to ``d_out``, ``linear_2``), ``idefics3`` (Idefics3,
-  SmolVLM: ``modality_projection.proj`` to ``d_out``, no bias), ``aya_vision`` (Aya Vision's SwiGLU
+  SmolVLM: ``modality_projection.proj`` to ``d_out``, no bias), ``modernvbert`` (ModernVBERT's connector: one
+  ``modality_projection`` to ``d_out``, no bias), ``aya_vision`` (Aya Vision's SwiGLU
   projector: a ``layernorm``, ``linear_1`` to ``d_hidden``, its halves gated into ``linear_2`` of
   ``d_hidden // 2`` inputs to ``d_out``, biases), ``cohere2_vision`` (Command A Vision's
   ``Cohere2VisionMultiModalProjector``: Aya Vision's without the ``layernorm``).
@@ -49,7 +50,7 @@ class ProjectorParams(FamilyParams):
     """Hyper-parameters of the ``projector`` family."""
 
     layout: Literal["llava", "gemma3", "paligemma", "llama4", "mllama", "lfm2_vl", "internvl", "idefics3", "aya_vision", "kimi_k25",
-                    "cohere2_vision", "paddleocr_vl", "vipllava"] = Field(
+                    "cohere2_vision", "paddleocr_vl", "vipllava", "modernvbert"] = Field(
         "llava", description="which implementation")
     d_in: PositiveInt = Field(1024, description="the vision tower's width")
     d_out: PositiveInt = Field(4096, description="the language model's width")
@@ -61,7 +62,7 @@ class ProjectorParams(FamilyParams):
     pool: int = Field(0, ge=0, description="llava (LLaVA-NeXT-Video): the vision_resampler convolution's kernel and "
                       "stride (0: none, or a pooling without tensors)")
     d_pool: PositiveInt | None = Field(None, description="llava (LLaVA-NeXT-Video): the convolution's outputs (default d_in)")
-    factor: PositiveInt = Field(1, description="lfm2_vl, internvl, idefics3, aya_vision, cohere2_vision: the pixel shuffle's factor "
+    factor: PositiveInt = Field(1, description="lfm2_vl, internvl, idefics3, modernvbert, aya_vision, cohere2_vision: the pixel shuffle's factor "
                                 "(the first layer takes d_in × factor²)")
     d_hidden: PositiveInt | None = Field(None, description="lfm2_vl, aya_vision, cohere2_vision: linear_1's outputs "
                                          "(default d_out; aya_vision, cohere2_vision: linear_2 takes half of them); "
@@ -92,7 +93,7 @@ class ProjectorParams(FamilyParams):
 
 
 #: The layouts that pixel-shuffle the vision tokens first.
-_SHUFFLED = ("lfm2_vl", "internvl", "idefics3", "aya_vision", "cohere2_vision")
+_SHUFFLED = ("lfm2_vl", "internvl", "idefics3", "aya_vision", "cohere2_vision", "modernvbert")
 #: The layouts whose ``linear_1`` output halves are gated (SwiGLU) into ``linear_2``.
 _SWIGLU = ("aya_vision", "cohere2_vision")
 #: The layouts after the tower's patch merge: a norm of ``d_in``, then two linears of the merged width ``d_hidden``.
@@ -105,6 +106,9 @@ def _shuffled(p: ProjectorParams) -> Module:
     if p.layout == "idefics3":
         proj = Linear(name="proj", in_features=width, out_features=p.d_out, bias=False, component="other")
         return Module(blocks=[Module(name="modality_projection", blocks=[proj])])
+    if p.layout == "modernvbert":
+        return Module(blocks=[Linear(name="modality_projection", in_features=width, out_features=p.d_out, bias=False,
+                                     component="other")])  # fmt: skip
     if p.layout in _SWIGLU:
         norm = [LayerNorm(name="layernorm", dim=width)] if p.layout == "aya_vision" else []
         return Module(blocks=[

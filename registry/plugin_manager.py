@@ -48,6 +48,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     fsmt prophetnet reformer cpmant xlnet ctrl gpt_neox_japanese types_text_misc
     vlm_connectors_2026c ovis2_vision sam_vision janus_vision janus_vqgan minicpmv_vision vlm_types_2026c
     resnet mobilenet efficientnet bit poolformer mobilevit pvt cvt levit focalnet hiera dinat types_vision_classic
+    esm squeezebert convbert layoutlmv3 lilt luke funnel types_encoders_2026b gguf_encoders_2026b
 """.split())
 
 #: The entry-point group third-party plugins register under.

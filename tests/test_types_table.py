@@ -81,6 +81,7 @@ CHECKED_ELSEWHERE = {
                                                      "video_llama_3", "video_llama_3_vision", "deepseek_vl_hybrid",
                                                      "got_ocr2", "got_ocr2_vision", "sam_vision_model", "janus",
                                                      "janus_vision_model", "janus_vqgan", "minicpmv4_6", "minicpmv4_6_vision")},
+    "modernvbert": "tests/test_composite_modernvbert.py",
 }  # fmt: skip
 
 
