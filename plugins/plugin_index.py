@@ -372,6 +372,7 @@ GGUF_MODULES: dict[str, str] = {
     'granitemoe': 'registry.plugins.gguf_moe',
     'hunyuan-dense': 'registry.plugins.gguf_decoders',
     'hunyuan-moe': 'registry.plugins.gguf_types_2026',
+    'hy_v3': 'registry.plugins.gguf_types_w4',
     'jais2': 'registry.plugins.gguf_types_dense_2026b',
     'jamba': 'registry.plugins.gguf_jamba_mpt',
     'kimi-linear': 'registry.plugins.gguf_decoders_more',

@@ -1,0 +1,74 @@
+"""The GGUF architectures of plugins/gguf_types_w4.py (hy_v3) count and verify exactly.
+
+Reference: transformers' meta model of a small config of each type (total and active parameters); the GGUF file
+is written from it as llama.cpp's converter at 0c1e57098 writes one (tests/gguf_files.py). gguf-py 0.19 (the
+installed reference library) has no ``hy_v3`` architecture: its tensor names are written out below from llama.cpp
+0c1e57098's ``gguf-py/gguf/constants.py`` (``MODEL_TENSORS[HY_V3]`` and ``TENSOR_NAMES``) and ``tensor_mapping.py``
+(the Hugging Face name of each), and the file is written by gguf-py's ``GGUFWriter`` under the architecture string.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.gguf_files import Case, case_id, check_case, refused_bytes, stacked_experts
+
+gguf = pytest.importorskip("gguf")
+
+#: Hy3's tensors as HYV3Model writes them: MODEL_TENSORS[HY_V3] named by TENSOR_NAMES, each the Hugging Face module
+#: tensor_mapping.py gives it (the router ``mlp.gate`` as FFN_GATE_INP, the shared MLP ``mlp.shared_experts``).
+HY_V3_NAMES = {
+    "model.embed_tokens": "token_embd", "model.norm": "output_norm", "lm_head": "output",
+    "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm", "self_attn.q_proj": "attn_q",
+    "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
+    "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm", "mlp.gate_proj": "ffn_gate",
+    "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down", "mlp.gate": "ffn_gate_inp",
+    "mlp.shared_experts.gate_proj": "ffn_gate_shexp", "mlp.shared_experts.up_proj": "ffn_up_shexp",
+    "mlp.shared_experts.down_proj": "ffn_down_shexp",
+}  # fmt: skip
+
+HY_V3 = {"vocab_size": 96, "hidden_size": 64, "intermediate_size": 80, "moe_intermediate_size": 24,
+         "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
+         "num_experts": 4, "num_experts_per_tok": 2, "num_shared_experts": 1, "tie_word_embeddings": False,
+         "pad_token_id": 0}  # fmt: skip
+
+
+def hy_v3_keys(config, mtp: int = 0):
+    """HYV3Model.set_gguf_parameters: the experts' width, the shared MLP's (num_shared_experts × it); with the MTP
+    layers, block_count counts them and nextn_predict_layers says how many."""
+    keys = {"expert_feed_forward_length": config.moe_intermediate_size,
+            "expert_shared_feed_forward_length": config.moe_intermediate_size * config.num_shared_experts}
+    return keys | ({"block_count": config.num_hidden_layers + mtp, "nextn_predict_layers": mtp} if mtp else {})
+
+
+def hy_v3_extra(config, mtp: int = 0):
+    """What transformers does not build: each MoE router's e_score_correction_bias (a buffer; the checkpoint's
+    ``mlp.e_score_correction_bias`` is FFN_EXP_PROBS_B), the MTP layers' too (copies of the last, a MoE layer)."""
+    sparse = [i for i, t in enumerate(config.mlp_layer_types) if t == "sparse"]
+    sparse += list(range(config.num_hidden_layers, config.num_hidden_layers + mtp))
+    return {f"blk.{i}.exp_probs_b.bias": (config.num_experts,) for i in sparse}
+
+
+def _hy_v3(fields=HY_V3, mtp: int = 0) -> Case:
+    return Case("hy_v3", "hy_v3", "HYV3ForCausalLM", fields, lambda c: hy_v3_keys(c, mtp),
+                lambda name, shape, config: stacked_experts(name, shape), extra=lambda c: hy_v3_extra(c, mtp), mtp=mtp,
+                names=HY_V3_NAMES)  # fmt: skip
+
+
+CASES = [
+    _hy_v3(),
+    _hy_v3({**HY_V3, "tie_word_embeddings": True, "attention_bias": True, "num_shared_experts": 2}, mtp=1),
+    _hy_v3({**HY_V3, "num_hidden_layers": 4, "mlp_layer_types": ["dense", "sparse", "dense", "sparse"]}),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_count_and_verify_agree_with_transformers(case, tmp_path, capsys):
+    check_case(case, tmp_path, capsys)
+
+
+def test_a_hy_v3_shared_width_of_no_whole_number_of_experts_is_refused(tmp_path, capsys):
+    case = _hy_v3({**HY_V3, "moe_intermediate_size": 24})
+    line = refused_bytes(tmp_path, capsys, case, b"expert_shared_feed_forward_length\x04\x00\x00\x00\x18",
+                         b"expert_shared_feed_forward_length\x04\x00\x00\x00\x19")  # fmt: skip
+    assert "expert_shared_feed_forward_length" in line and "25" in line
