@@ -10,6 +10,16 @@ Hy3's ``mlp_layer_types``), elsewhere routed experts stored merged, one always-o
 (``nextn_predict_layers`` says how many): their decoder layer and ``eh_proj`` / ``enorm`` / ``hnorm``, the
 ``final_layernorm`` renamed ``nextn.shared_head_norm``. The metadata keys are gguf-py's ``Keys.LLM`` and
 ``Keys.Attention``; the tensor names llama.cpp's ``TENSOR_NAMES`` for ``MODEL_TENSORS[HY_V3]``.
+
+minimax-m3 (MiniMax-M3's language model, ``MiniMaxM3Model`` in ``conversion/minimax.py``, ``src/models/minimax-m3.cpp``),
+read as ``minimax_m3_vl_text`` (transformers' ``MiniMaxM3VLForCausalLM``, whose names the ``minimax-m3`` family
+counts): GQA with per-head query/key norms (the Gemma-style ``1 + w`` norms baked in: the same shapes), on the sparse
+layers the lightning indexer (``indexer.q_proj`` / ``k_proj`` / ``q_norm`` / ``k_norm``: ``layer_types``), dense
+MLPs (``feed_forward_length``: ``dense_intermediate_size``, the converter's first choice) in the blocks without a
+router, elsewhere routed experts of ``expert_feed_forward_length`` (``intermediate_size``) and one shared expert of
+``expert_shared_count × expert_feed_forward_length`` rows (how llama.cpp reads its width), the router's score bias
+``exp_probs_b``. The checkpoint's and llama.cpp's separate gate and up projections are transformers' fused
+``gate_up_proj`` (dense, shared and stacked experts): read by count.
 """
 
 from __future__ import annotations
@@ -38,6 +48,36 @@ def _hy_v3(meta: GgufMetadata, config: dict[str, Any]) -> None:
         "sparse" if f"blk.{i}.ffn_gate_inp.weight" in meta.tensors else "dense" for i in range(n)])  # fmt: skip
 
 
+def _minimax_m3(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (MiniMax-M3): each layer's MLP dense or MoE as its block holds a router or not (``mlp_layer_types``), its
+    attention sparse where the block holds the indexer (``layer_types``); the shared expert's width, which
+    llama.cpp reads as ``expert_shared_count`` experts of ``expert_feed_forward_length``, from ``ffn_up_shexp``."""
+    head_dim(meta, config)
+    a, n, width = meta.arch, config["num_hidden_layers"], config["intermediate_size"]
+    moe = [i for i in range(n) if f"blk.{i}.ffn_gate_inp.weight" in meta.tensors]
+    shared = meta.int(f"{a}.expert_shared_count", minimum=0) * width
+    rows = meta.rows(f"blk.{moe[0]}.ffn_up_shexp.weight") if moe else shared
+    if rows != shared:
+        raise meta.error(f"{a}.expert_shared_count", f"{shared // width} shared experts of expert_feed_forward_length "
+                         f"{width} are {shared} rows, blk.{moe[0]}.ffn_up_shexp.weight has {rows}")  # fmt: skip
+    config.update(shared_intermediate_size=shared or width,
+                  mlp_layer_types=["sparse" if i in moe else "dense" for i in range(n)],
+                  layer_types=["minimax_m3_sparse" if f"blk.{i}.indexer.q_proj.weight" in meta.tensors
+                               else "full_attention" for i in range(n)])  # fmt: skip
+
+
+#: MiniMax-M3's MLPs as transformers holds them: gate and up fused (dense, shared and routed experts).
+_M3_MLP = {
+    "ffn_gate": "~mlp.gate_up_proj", "ffn_up": "~mlp.gate_up_proj", "ffn_down": "mlp.down_proj",
+    "ffn_gate_inp": "mlp.gate", "exp_probs_b.bias": "mlp.gate.e_score_correction_bias",
+    "ffn_gate_exps.weight": "~mlp.experts.gate_up_proj", "ffn_up_exps.weight": "~mlp.experts.gate_up_proj",
+    "ffn_down_exps.weight": "~mlp.experts.down_proj", "ffn_gate_shexp": "~mlp.shared_experts.gate_up_proj",
+    "ffn_up_shexp": "~mlp.shared_experts.gate_up_proj", "ffn_down_shexp": "mlp.shared_experts.down_proj",
+}  # fmt: skip
+#: MiniMax-M3's lightning indexer (the checkpoint's ``self_attn.index_q_proj``, transformers' ``indexer.q_proj``).
+_M3_INDEXER = {"indexer.q_proj": "self_attn.indexer.q_proj", "indexer.k_proj": "self_attn.indexer.k_proj",
+               "indexer.q_norm": "self_attn.indexer.q_norm", "indexer.k_norm": "self_attn.indexer.k_norm"}  # fmt: skip
+
 ROWS = (
     # Hy3: dense and MoE layers, a shared MLP and router score biases; the MTP layers are the last blocks
     GgufArchitecture(
@@ -50,11 +90,20 @@ ROWS = (
         presence={**TIED, "attention_bias": "blk.0.attn_q.bias"},
         description="Hy3 (Tencent): q/k norms, dense and MoE layers, a shared MLP, MTP layers as the last blocks",
     ),
+    # MiniMax-M3 (text): dense and MoE layers, the indexer on the sparse layers; with its mmproj, the whole model
+    GgufArchitecture(
+        "minimax-m3", model_type="minimax_m3_vl_text", classes=("MiniMaxM3VLForCausalLM",), rule=_minimax_m3,
+        keys={**DECODER_KEYS, "feed_forward_length": "dense_intermediate_size", **EXPERT_KEYS,
+              "expert_count": "num_local_experts", "expert_feed_forward_length": "intermediate_size",
+              "attention.indexer.head_count": "index_n_heads", "attention.indexer.key_length": "index_head_dim"},
+        tensors={**TOP, **ATTENTION, **QK_NORM, **PRE_NORMS, **_M3_MLP, **_M3_INDEXER}, presence=TIED,
+        description="MiniMax-M3's language model (minimax_m3_vl_text): the lightning indexer, dense and MoE layers",
+    ),
 )
 
 
 @hookimpl
 def register_gguf_architectures(register):
-    """The GGUF architectures of this module (see its docstring): hy_v3."""
+    """The GGUF architectures of this module (see its docstring): hy_v3, minimax-m3."""
     for row in ROWS:
         register(row)

@@ -388,6 +388,7 @@ GGUF_MODULES: dict[str, str] = {
     'minicpm3': 'registry.plugins.gguf_decoders_more',
     'minimax-01': 'registry.plugins.gguf_types_2026_extra',
     'minimax-m2': 'registry.plugins.gguf_types_2026',
+    'minimax-m3': 'registry.plugins.gguf_types_w4',
     'mistral3': 'registry.plugins.gguf_decoders',
     'mistral4': 'registry.plugins.gguf_decoders_more',
     'modern-bert': 'registry.plugins.gguf_encoders',

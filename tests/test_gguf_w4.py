@@ -1,10 +1,11 @@
-"""The GGUF architectures of plugins/gguf_types_w4.py (hy_v3) count and verify exactly.
+"""The GGUF architectures of plugins/gguf_types_w4.py (hy_v3, minimax-m3) count and verify exactly.
 
 Reference: transformers' meta model of a small config of each type (total and active parameters); the GGUF file
 is written from it as llama.cpp's converter at 0c1e57098 writes one (tests/gguf_files.py). gguf-py 0.19 (the
-installed reference library) has no ``hy_v3`` architecture: its tensor names are written out below from llama.cpp
+installed reference library) has no ``hy_v3`` or ``minimax-m3`` architecture: its tensor names are written out below from llama.cpp
 0c1e57098's ``gguf-py/gguf/constants.py`` (``MODEL_TENSORS[HY_V3]`` and ``TENSOR_NAMES``) and ``tensor_mapping.py``
-(the Hugging Face name of each), and the file is written by gguf-py's ``GGUFWriter`` under the architecture string.
+(the Hugging Face name of each; for MiniMax-M3 the checkpoint's, which transformers renames on loading:
+conversion_mapping.py's ``minimax_m3_vl`` entry), and the file is written by gguf-py's ``GGUFWriter`` under the architecture string.
 """
 
 from __future__ import annotations
@@ -55,10 +56,72 @@ def _hy_v3(fields=HY_V3, mtp: int = 0) -> Case:
                 names=HY_V3_NAMES)  # fmt: skip
 
 
+#: MiniMax-M3's tensors as MiniMaxM3Model writes them (MODEL_TENSORS[MINIMAXM3]), keyed by transformers' names: the
+#: checkpoint's ``block_sparse_moe.gate`` is transformers' ``mlp.gate`` (FFN_GATE_INP), its ``self_attn.index_q_proj``
+#: ``self_attn.indexer.q_proj`` (INDEXER_Q_PROJ ``indexer.q_proj``); the fused gate/up projections are split below.
+MINIMAX_M3_NAMES = {
+    "model.embed_tokens": "token_embd", "model.norm": "output_norm", "lm_head": "output",
+    "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm", "self_attn.q_proj": "attn_q",
+    "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
+    "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm", "mlp.down_proj": "ffn_down",
+    "mlp.gate": "ffn_gate_inp", "mlp.shared_experts.down_proj": "ffn_down_shexp",
+    "self_attn.indexer.q_proj": "indexer.q_proj", "self_attn.indexer.k_proj": "indexer.k_proj",
+    "self_attn.indexer.q_norm": "indexer.q_norm", "self_attn.indexer.k_norm": "indexer.k_norm",
+}  # fmt: skip
+
+MINIMAX_M3 = {"vocab_size": 96, "hidden_size": 64, "intermediate_size": 24, "dense_intermediate_size": 80,
+              "shared_intermediate_size": 24, "num_hidden_layers": 3, "num_attention_heads": 4,
+              "num_key_value_heads": 2, "head_dim": 16, "num_local_experts": 4, "num_experts_per_tok": 2,
+              "index_n_heads": 2, "index_head_dim": 8, "mlp_layer_types": ["dense", "sparse", "sparse"],
+              "layer_types": ["full_attention", "minimax_m3_sparse", "minimax_m3_sparse"]}  # fmt: skip
+
+
+def minimax_m3_keys(config, shared: int | None = None):
+    """MiniMaxM3Model.set_gguf_parameters: feed_forward_length the dense MLPs' width (dense_intermediate_size comes
+    first in TextModel's list), the experts' width (MiniMaxM2Model), the shared experts' count (n_shared_experts of the
+    published configs: shared_intermediate_size over intermediate_size), the indexer's sizes, the leading dense
+    layers."""
+    lead = next((i for i, t in enumerate(config.mlp_layer_types) if t == "sparse"), config.num_hidden_layers)
+    return {"feed_forward_length": config.dense_intermediate_size,
+            "expert_feed_forward_length": config.intermediate_size,
+            "expert_shared_count": config.shared_intermediate_size // config.intermediate_size if shared is None
+            else shared, "attention.indexer.head_count": config.index_n_heads,
+            "attention.indexer.key_length": config.index_head_dim, "attention.indexer.top_k": config.index_topk_blocks,
+            "attention.indexer.block_size": config.index_block_size,
+            "attention.indexer.local_blocks": config.index_local_blocks, "leading_dense_block_count": lead}  # fmt: skip
+
+
+def minimax_m3_tensors(name, shape, config):
+    """The fused gate/up projections as the checkpoint's (and llama.cpp's) separate gate and up: the dense MLP's
+    (ffn_gate / ffn_up), the shared expert's (ffn_gate_shexp / ffn_up_shexp), the stacked experts'."""
+    block = name.split(".")[2] if name.startswith("model.layers.") else None
+    for module, kind in (("mlp.gate_up_proj.weight", ""), ("mlp.shared_experts.gate_up_proj.weight", "_shexp")):
+        if name.endswith(module):
+            return [(f"gguf:blk.{block}.ffn_{p}{kind}.weight", (shape[0] // 2, shape[1])) for p in ("gate", "up")]
+    return stacked_experts(name, shape)
+
+
+def minimax_m3_extra(config):
+    """Each MoE router's e_score_correction_bias (a buffer; the checkpoint's block_sparse_moe.e_score_correction_bias
+    is FFN_EXP_PROBS_B)."""
+    return {f"blk.{i}.exp_probs_b.bias": (config.num_local_experts,)
+            for i, t in enumerate(config.mlp_layer_types) if t == "sparse"}
+
+
+def _minimax_m3(fields=MINIMAX_M3, shared: int | None = None) -> Case:
+    return Case("minimax-m3", "minimax_m3_vl_text", "MiniMaxM3VLForCausalLM", fields,
+                lambda c: minimax_m3_keys(c, shared), minimax_m3_tensors, extra=minimax_m3_extra,
+                names=MINIMAX_M3_NAMES)  # fmt: skip
+
+
 CASES = [
     _hy_v3(),
     _hy_v3({**HY_V3, "tie_word_embeddings": True, "attention_bias": True, "num_shared_experts": 2}, mtp=1),
     _hy_v3({**HY_V3, "num_hidden_layers": 4, "mlp_layer_types": ["dense", "sparse", "dense", "sparse"]}),
+    _minimax_m3(),
+    _minimax_m3({**MINIMAX_M3, "num_hidden_layers": 4, "shared_intermediate_size": 48, "tie_word_embeddings": True,
+                 "mlp_layer_types": ["dense", "dense", "sparse", "sparse"],
+                 "layer_types": ["full_attention", "minimax_m3_sparse", "full_attention", "minimax_m3_sparse"]}),
 ]
 
 
@@ -72,3 +135,9 @@ def test_a_hy_v3_shared_width_of_no_whole_number_of_experts_is_refused(tmp_path,
     line = refused_bytes(tmp_path, capsys, case, b"expert_shared_feed_forward_length\x04\x00\x00\x00\x18",
                          b"expert_shared_feed_forward_length\x04\x00\x00\x00\x19")  # fmt: skip
     assert "expert_shared_feed_forward_length" in line and "25" in line
+
+
+def test_a_minimax_m3_shared_expert_count_that_disagrees_with_its_tensors_is_refused(tmp_path, capsys):
+    line = refused_bytes(tmp_path, capsys, _minimax_m3(shared=1), b"expert_shared_count\x04\x00\x00\x00\x01",
+                         b"expert_shared_count\x04\x00\x00\x00\x02")  # fmt: skip
+    assert "minimax-m3.expert_shared_count" in line and "ffn_up_shexp" in line
