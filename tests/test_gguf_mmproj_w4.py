@@ -1,0 +1,139 @@
+"""MiniMax-M3's mmproj (plugins/gguf_mmproj_w4.py), alone and with its minimax-m3 GGUF, counts exactly.
+
+Reference: transformers 5.25's meta ``MiniMaxM3SparseForConditionalGeneration`` of a small config, whole and per
+part (``model.vision_tower.``, ``model.multi_modal_projector.``, the rest the language model's). The mmproj is
+written as llama.cpp 0c1e57098's ``MiniMaxM3VisionModel`` (conversion/minimax.py) writes it: ``MmprojModel``'s
+``clip.vision.*`` keys, projector type ``minimax_m3``, ``clip.vision.spatial_merge_size``, the 3-D patch convolution
+cut into one slice per frame (``v.patch_embd.weight``, ``.weight.1``); the tensor names of llama.cpp's
+``tensor_mapping.py`` for the checkpoint's names (``vision_tower.vision_model.encoder.layers.{bid}.*``,
+``multi_modal_projector.linear_{bid}`` as ``mm.{bid}``, ``patch_merge_mlp.linear_1`` as ``mm.merger.fc1``), keyed
+below by the names transformers gives the same tensors (conversion_mapping.py's ``minimax_m3_vl`` renames). The
+language model's GGUF as tests/test_gguf_w4.py writes a minimax-m3 one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from registry.cli import main
+from tests._hf_configs import meta_model, quiet_transformers
+from tests.gguf_files import write_case, write_header_only
+from tests.test_gguf_w4 import MINIMAX_M3, _minimax_m3
+
+gguf = pytest.importorskip("gguf")
+
+VISION = {"hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+          "patch_size": 14, "image_size": 56, "spatial_merge_size": 2, "temporal_patch_size": 2}  # fmt: skip
+TEXT = {k: v for k, v in MINIMAX_M3.items() if k != "tie_word_embeddings"}
+#: transformers' name (after ``model.vision_tower.`` / ``model.multi_modal_projector.``) -> the mmproj's.
+TOWER = {"pre_layrnorm": "v.pre_ln", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
+         "self_attn.v_proj": "attn_v", "self_attn.out_proj": "attn_out", "layer_norm1": "ln1", "layer_norm2": "ln2",
+         "mlp.fc1": "ffn_up", "mlp.fc2": "ffn_down"}  # fmt: skip
+PROJECTOR = {"linear_1": "mm.1", "linear_2": "mm.2", "merge_linear_1": "mm.merger.fc1", "merge_linear_2": "mm.merger.fc2"}
+
+
+def minimax_m3(tie: bool = False, vision: dict | None = None):
+    """MiniMaxM3SparseForConditionalGeneration of a small config on the meta device, and its config."""
+    transformers = quiet_transformers()
+    config = transformers.MiniMaxM3VLConfig(text_config={**TEXT, "tie_word_embeddings": tie},
+                                            vision_config=vision or VISION, projector_hidden_size=40,
+                                            tie_word_embeddings=tie,
+                                            architectures=["MiniMaxM3SparseForConditionalGeneration"])  # fmt: skip
+    return meta_model(config), config
+
+
+def parts(model) -> dict[str, int]:
+    counts = {"vision": 0, "projector": 0, "text": 0}
+    for name, p in model.named_parameters():
+        part = ("vision" if name.startswith("model.vision_tower.") else "projector"
+                if name.startswith("model.multi_modal_projector.") else "text")  # fmt: skip
+        counts[part] += p.numel()
+    return counts
+
+
+def gguf_name(name: str) -> str:
+    """The mmproj name of transformers' tower or projector tensor ``name``."""
+    base, _, kind = name.rpartition(".")
+    if base.startswith("model.multi_modal_projector."):
+        return f"{PROJECTOR[base.split('.')[-1]]}.{kind}"
+    rest = base.removeprefix("model.vision_tower.")
+    if rest.startswith("layers."):
+        _, block, module = rest.split(".", 2)
+        return f"v.blk.{block}.{TOWER[module]}.{kind}"
+    return f"{TOWER[rest]}.{kind}"
+
+
+def write_mmproj(model, config, path) -> dict[str, tuple[int, ...]]:
+    tensors = {}
+    for name, p in model.named_parameters():
+        if name == "model.vision_tower.embeddings.proj.weight":  # MiniMaxM3VisionModel.modify_tensors: Conv3d slices
+            d, c, frames, h, w = p.shape
+            tensors |= {"v.patch_embd.weight" + (f".{t}" if t else ""): (d, c, h, w) for t in range(frames)}
+        elif name.startswith(("model.vision_tower.", "model.multi_modal_projector.")):
+            tensors[gguf_name(name)] = tuple(p.shape)
+    vision = config.vision_config
+    writer = gguf.GGUFWriter(str(path), "clip")
+    writer.add_type(gguf.GGUFType.MMPROJ)
+    writer.add_file_type(0)
+    writer.add_clip_has_vision_encoder(True)
+    writer.add_vision_projection_dim(config.text_config.hidden_size)
+    writer.add_vision_image_size(vision.image_size)
+    writer.add_vision_patch_size(vision.patch_size)
+    writer.add_vision_embedding_length(vision.hidden_size)
+    writer.add_vision_feed_forward_length(vision.intermediate_size)
+    writer.add_vision_block_count(vision.num_hidden_layers)
+    writer.add_vision_head_count(vision.num_attention_heads)
+    writer.add_clip_projector_type("minimax_m3")
+    writer.add_vision_use_gelu(True)
+    writer.add_vision_attention_layernorm_eps(vision.layer_norm_eps)
+    writer.add_vision_spatial_merge_size(vision.spatial_merge_size)
+    write_header_only(writer, path, tensors)
+    return tensors
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("vision", [VISION, {**VISION, "temporal_patch_size": 3, "num_channels": 1}])
+def test_the_minimax_m3_mmproj_counts_its_vision_tower_and_projector(vision, tmp_path, capsys):
+    model, config = minimax_m3(vision=vision)
+    counts = parts(model)
+    tensors = write_mmproj(model, config, tmp_path / "mmproj-tiny.gguf")
+    (row,) = run(capsys, "count", tmp_path / "mmproj-tiny.gguf", "-f", "json")
+    assert row["total_params"] == counts["vision"] + counts["projector"]
+    assert row["parts"] == {"vision": counts["vision"], "projector": counts["projector"]}
+    assert row["checkpoint"]["identical"], row["checkpoint"]
+    inspected = run(capsys, "inspect", tmp_path / "mmproj-tiny.gguf", "-f", "json")
+    assert inspected["total_params"] == sum(math.prod(s) for s in tensors.values())
+
+
+@pytest.mark.parametrize("tie", [False, True])
+def test_a_folder_with_minimax_m3_and_its_mmproj_counts_the_whole_model(tie, tmp_path, capsys):
+    model, config = minimax_m3(tie)
+    write_case(_minimax_m3({**TEXT, "tie_word_embeddings": tie}), tmp_path / "tiny-minimax-m3.gguf")
+    write_mmproj(model, config, tmp_path / "mmproj-tiny.gguf")
+    (row,) = run(capsys, "count", tmp_path, "-f", "json")
+    total = sum(p.numel() for p in model.parameters())
+    experts, top_k = TEXT["num_local_experts"], TEXT["num_experts_per_tok"]  # routed experts: top_k of them active
+    idle = sum(p.numel() * (experts - top_k) // experts for n, p in model.named_parameters() if ".experts." in n)
+    assert (row["total_params"], row["active_params"]) == (total, total - idle)
+    assert row["parts"] == {k: n for k, n in parts(model).items() if n}
+    assert row["checkpoint"]["identical"], row["checkpoint"]
+
+
+def test_a_minimax_m3_merger_of_another_width_is_refused(tmp_path, capsys):
+    model, config = minimax_m3()
+    path = tmp_path / "mmproj-tiny.gguf"
+    write_mmproj(model, config, path)
+    key = b"clip.vision.spatial_merge_size\x04\x00\x00\x00"
+    path.write_bytes(path.read_bytes().replace(key + b"\x02", key + b"\x03"))
+    assert main(["count", str(path)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("registry count: ") and "mm.merger.fc1.weight: 256 columns" in line
