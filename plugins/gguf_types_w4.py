@@ -20,6 +20,14 @@ router, elsewhere routed experts of ``expert_feed_forward_length`` (``intermedia
 ``expert_shared_count × expert_feed_forward_length`` rows (how llama.cpp reads its width), the router's score bias
 ``exp_probs_b``. The checkpoint's and llama.cpp's separate gate and up projections are transformers' fused
 ``gate_up_proj`` (dense, shared and stacked experts): read by count.
+
+gemma4-assistant (Gemma 4's drafter, ``Gemma4AssistantModel`` in ``conversion/gemma.py``, a ``Gemma4Model``;
+``src/models/gemma4-assistant.cpp``), read as ``gemma4_assistant``: Gemma 4's keys (the sliding pattern, both head
+widths, ``shared_kv_layers``: every layer reuses the target's cache, so no key/value projections or key norms), its
+``embedding_length_out`` the target's width (``backbone_hidden_size``), ``pre_projection`` / ``post_projection`` as
+``nextn.pre_projection`` / ``nextn.post_projection``, ``layer_scalar`` (a buffer) ``layer_output_scale``. The converter
+drops ``masked_embedding.*`` (the ordered embedding's ``centroids``, a parameter, and its ``token_ordering``): such a
+file is counted as it holds it, without the centroid head, and says so. A tied head: the file has no ``output``.
 """
 
 from __future__ import annotations
@@ -27,7 +35,8 @@ from __future__ import annotations
 from typing import Any
 
 from registry import GgufArchitecture, GgufMetadata, hookimpl
-from registry.plugins.gguf_decoders import ATTENTION, DECODER_KEYS, MLP, PRE_NORMS, QK_NORM, TIED, TOP, head_dim
+from registry.plugins.gguf_decoders import ATTENTION, DECODER_KEYS, MLP, PRE_NORMS, QK_NORM, SANDWICH, TIED, TOP, head_dim
+from registry.plugins.gguf_hybrid import per_layer
 from registry.plugins.gguf_moe import EXPERT_KEYS, EXPERTS, NEXTN, SHARED_EXPERTS
 
 
@@ -78,6 +87,30 @@ _M3_MLP = {
 _M3_INDEXER = {"indexer.q_proj": "self_attn.indexer.q_proj", "indexer.k_proj": "self_attn.indexer.k_proj",
                "indexer.q_norm": "self_attn.indexer.q_norm", "indexer.k_norm": "self_attn.indexer.k_norm"}  # fmt: skip
 
+def _gemma4_assistant(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (Gemma 4 assistant): the layer types from the sliding pattern, one MLP width (``feed_forward_length``,
+    per layer or not), every layer's cache shared, the vocabulary the language model's; the ordered embedding's centroids, which the converter drops,
+    left out (with a note)."""
+    text, a = config["text_config"], meta.arch
+    n = text["num_hidden_layers"]
+    sliding = per_layer(meta, "attention.sliding_window_pattern", n, bool)
+    widths = set(per_layer(meta, "feed_forward_length", n))
+    if len(widths) != 1:
+        raise meta.error(f"{a}.feed_forward_length", f"gives layers different widths ({sorted(widths)}); a Gemma 4 "
+                         "assistant has one (no double-wide MLPs)")  # fmt: skip
+    if text["num_kv_shared_layers"] not in (0, n):
+        raise meta.error(f"{a}.attention.shared_kv_layers", f"must be block_count ({n}): every layer of a Gemma 4 "
+                         "assistant reuses the target model's cache")  # fmt: skip
+    heads = min(per_layer(meta, "attention.head_count_kv", n)) if meta.has(f"{a}.attention.head_count_kv") else 1
+    text.update(layer_types=["sliding_attention" if s else "full_attention" for s in sliding], intermediate_size=widths.pop(),
+                num_key_value_heads=heads or 1, hidden_size_per_layer_input=0, vocab_size_per_layer_input=0)  # fmt: skip
+    text["vocab_size"] = config.pop("vocab_size")  # the language model's (token_embd's rows)
+    config["use_ordered_embeddings"] = False
+    meta.note("a Gemma 4 assistant's GGUF holds no masked_embedding: llama.cpp's converter drops the ordered embedding's "
+              "centroid head (num_centroids × hidden_size parameters) of a checkpoint that has one; counted as the file "
+              "holds it")  # fmt: skip
+
+
 ROWS = (
     # Hy3: dense and MoE layers, a shared MLP and router score biases; the MTP layers are the last blocks
     GgufArchitecture(
@@ -99,11 +132,27 @@ ROWS = (
         tensors={**TOP, **ATTENTION, **QK_NORM, **PRE_NORMS, **_M3_MLP, **_M3_INDEXER}, presence=TIED,
         description="MiniMax-M3's language model (minimax_m3_vl_text): the lightning indexer, dense and MoE layers",
     ),
+    # Gemma 4's assistant: a kv-shared Gemma 4 language model and its projections to and from the target's width
+    GgufArchitecture(
+        "gemma4-assistant", model_type="gemma4_assistant", classes=("Gemma4AssistantForCausalLM",),
+        rule=_gemma4_assistant,
+        keys={"block_count": "text_config.num_hidden_layers", "embedding_length": "text_config.hidden_size",
+              "attention.head_count": "text_config.num_attention_heads",
+              "attention.key_length": "text_config.global_head_dim", "attention.key_length_swa": "text_config.head_dim",
+              "attention.shared_kv_layers": "text_config.num_kv_shared_layers",
+              "embedding_length_out": "backbone_hidden_size"},
+        tensors={"token_embd": "model.embed_tokens", "output_norm": "model.norm", "output": "lm_head",
+                 "nextn.pre_projection": "pre_projection", "nextn.post_projection": "post_projection",
+                 "attn_q": "self_attn.q_proj", "attn_output": "self_attn.o_proj", "attn_q_norm": "self_attn.q_norm",
+                 **SANDWICH, **MLP, "layer_output_scale.weight": "layer_scalar"},
+        presence=TIED, description="Gemma 4's assistant (drafter for assisted decoding), without the centroid head "
+        "the converter drops",
+    ),
 )
 
 
 @hookimpl
 def register_gguf_architectures(register):
-    """The GGUF architectures of this module (see its docstring): hy_v3, minimax-m3."""
+    """The GGUF architectures of this module (see its docstring): hy_v3, minimax-m3, gemma4-assistant."""
     for row in ROWS:
         register(row)

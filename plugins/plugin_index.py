@@ -361,6 +361,7 @@ GGUF_MODULES: dict[str, str] = {
     'gemma3': 'registry.plugins.gguf_decoders',
     'gemma3n': 'registry.plugins.gguf_gemma3n',
     'gemma4': 'registry.plugins.gguf_gemma4',
+    'gemma4-assistant': 'registry.plugins.gguf_types_w4',
     'glm-dsa': 'registry.plugins.gguf_decoders_more',
     'glm4': 'registry.plugins.gguf_types_2026',
     'glm4moe': 'registry.plugins.gguf_moe',

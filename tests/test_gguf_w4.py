@@ -1,4 +1,4 @@
-"""The GGUF architectures of plugins/gguf_types_w4.py (hy_v3, minimax-m3) count and verify exactly.
+"""The GGUF architectures of plugins/gguf_types_w4.py (hy_v3, minimax-m3, gemma4-assistant) count and verify exactly.
 
 Reference: transformers' meta model of a small config of each type (total and active parameters); the GGUF file
 is written from it as llama.cpp's converter at 0c1e57098 writes one (tests/gguf_files.py). gguf-py 0.19 (the
@@ -141,3 +141,77 @@ def test_a_minimax_m3_shared_expert_count_that_disagrees_with_its_tensors_is_ref
     line = refused_bytes(tmp_path, capsys, _minimax_m3(shared=1), b"expert_shared_count\x04\x00\x00\x00\x01",
                          b"expert_shared_count\x04\x00\x00\x00\x02")  # fmt: skip
     assert "minimax-m3.expert_shared_count" in line and "ffn_up_shexp" in line
+
+
+#: Gemma 4 assistant's tensors as Gemma4AssistantModel writes them (MODEL_TENSORS[GEMMA4_ASSISTANT] named by
+#: TENSOR_NAMES; ``pre_projection`` / ``post_projection`` are NEXTN_PROJ_PRE / NEXTN_PROJ_POST in tensor_mapping.py).
+GEMMA4_ASSISTANT_NAMES = {
+    "model.embed_tokens": "token_embd", "model.norm": "output_norm", "pre_projection": "nextn.pre_projection",
+    "post_projection": "nextn.post_projection", "self_attn.q_proj": "attn_q", "self_attn.o_proj": "attn_output",
+    "self_attn.q_norm": "attn_q_norm", "input_layernorm": "attn_norm", "post_attention_layernorm": "post_attention_norm",
+    "pre_feedforward_layernorm": "ffn_norm", "post_feedforward_layernorm": "post_ffw_norm", "mlp.gate_proj": "ffn_gate",
+    "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down",
+}  # fmt: skip
+#: A small Gemma 4 assistant (the published ones' way: every layer's cache shared, a tied head, ordered embeddings).
+GEMMA4_TEXT = {"vocab_size": 96, "hidden_size": 64, "intermediate_size": 80, "num_hidden_layers": 4,
+               "num_attention_heads": 4, "num_key_value_heads": 1, "head_dim": 16, "global_head_dim": 32,
+               "hidden_size_per_layer_input": 0, "vocab_size_per_layer_input": 0, "num_kv_shared_layers": 4, "pad_token_id": 0,
+               "layer_types": ["sliding_attention", "sliding_attention", "sliding_attention", "full_attention"]}  # fmt: skip
+
+
+def write_gemma4_assistant(path, ordered: bool, shared: int = 4) -> tuple[int, int]:
+    """The GGUF of a small Gemma4AssistantForCausalLM as Gemma4AssistantModel writes it (Gemma4Model's keys,
+    embedding_length_out, nextn_predict_layers; masked_embedding.* dropped; layer_scalar as layer_output_scale);
+    return transformers' total and its centroid head's parameters."""
+    from tests._hf_configs import meta_model, quiet_transformers
+    from tests.gguf_files import write_header_only, written_name
+
+    transformers = quiet_transformers()
+    config = transformers.Gemma4AssistantConfig(text_config=GEMMA4_TEXT, backbone_hidden_size=48, num_centroids=8,
+                                                use_ordered_embeddings=ordered,
+                                                architectures=["Gemma4AssistantForCausalLM"])  # fmt: skip
+    model = meta_model(config)
+    n = GEMMA4_TEXT["num_hidden_layers"]
+    tensors = {f"blk.{i}.layer_output_scale.weight": (1,) for i in range(n)}
+    for name, p in model.named_parameters():
+        if not name.startswith("masked_embedding."):  # Gemma4AssistantModel.filter_tensors
+            tensors[written_name(GEMMA4_ASSISTANT_NAMES, name)] = tuple(p.shape)
+    t = GEMMA4_TEXT  # the fields given (transformers refuses the per-layer attributes' global values)
+    keys = {"block_count": n, "embedding_length": t["hidden_size"], "attention.head_count": t["num_attention_heads"],
+            "feed_forward_length": t["intermediate_size"], "attention.head_count_kv": t["num_key_value_heads"],
+            "attention.key_length": t["global_head_dim"], "attention.value_length": t["global_head_dim"],
+            "attention.key_length_swa": t["head_dim"], "attention.value_length_swa": t["head_dim"],
+            "attention.shared_kv_layers": shared, "embedding_length_per_layer_input": 0,
+            "attention.sliding_window_pattern": [k == "sliding_attention" for k in t["layer_types"]],
+            "embedding_length_out": config.backbone_hidden_size, "nextn_predict_layers": n}  # fmt: skip
+    writer = gguf.GGUFWriter(str(path), "gemma4-assistant")
+    for key, value in keys.items():
+        full = f"gemma4-assistant.{key}"
+        writer.add_array(full, value) if isinstance(value, list) else writer.add_uint32(full, value)
+    writer.add_file_type(0)
+    write_header_only(writer, path, tensors)
+    centroids = sum(p.numel() for name, p in model.named_parameters() if name.startswith("masked_embedding."))
+    return sum(p.numel() for p in model.parameters()), centroids
+
+
+@pytest.mark.parametrize("ordered", [False, True])
+def test_a_gemma4_assistant_counts_as_transformers_builds_it_less_what_the_converter_drops(ordered, tmp_path, capsys):
+    import json
+
+    from registry.cli import main
+
+    total, centroids = write_gemma4_assistant(tmp_path / "assistant.gguf", ordered)
+    assert main(["count", str(tmp_path / "assistant.gguf"), "-f", "json"]) == 0
+    out, err = capsys.readouterr()
+    (row,) = json.loads(out)
+    assert row["total_params"] == total - centroids and row["checkpoint"]["identical"], row["checkpoint"]
+    assert ordered == (centroids > 0) and "masked_embedding" in err
+
+
+def test_a_gemma4_assistant_whose_layers_compute_their_caches_is_refused(tmp_path, capsys):
+    from registry.cli import main
+
+    write_gemma4_assistant(tmp_path / "assistant.gguf", False, shared=2)
+    assert main(["count", str(tmp_path / "assistant.gguf")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("registry count: ") and "gemma4-assistant.attention.shared_kv_layers" in line
