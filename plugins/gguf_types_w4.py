@@ -89,8 +89,8 @@ _M3_INDEXER = {"indexer.q_proj": "self_attn.indexer.q_proj", "indexer.k_proj": "
 
 def _gemma4_assistant(meta: GgufMetadata, config: dict[str, Any]) -> None:
     """Rule (Gemma 4 assistant): the layer types from the sliding pattern, one MLP width (``feed_forward_length``,
-    per layer or not), every layer's cache shared, the vocabulary the language model's; the ordered embedding's centroids, which the converter drops,
-    left out (with a note)."""
+    per layer or not), every layer's cache shared, the vocabulary the language model's; the ordered embedding's
+    centroids, which the converter drops, left out (with a note)."""
     text, a = config["text_config"], meta.arch
     n = text["num_hidden_layers"]
     sliding = per_layer(meta, "attention.sliding_window_pattern", n, bool)
