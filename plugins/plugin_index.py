@@ -332,6 +332,7 @@ GGUF_MODULES: dict[str, str] = {
     'clip/kimik25': 'registry.plugins.gguf_mmproj_kimi',
     'clip/lfm2': 'registry.plugins.gguf_mmproj_more',
     'clip/llama4': 'registry.plugins.gguf_mmproj_llama4',
+    'clip/minicpmv4_6': 'registry.plugins.gguf_mmproj_w4',
     'clip/minimax_m3': 'registry.plugins.gguf_mmproj_w4',
     'clip/mlp': 'registry.plugins.gguf_mmproj',
     'clip/paddleocr': 'registry.plugins.gguf_mmproj_paddle',

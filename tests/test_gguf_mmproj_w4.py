@@ -1,4 +1,5 @@
-"""MiniMax-M3's mmproj (plugins/gguf_mmproj_w4.py), alone and with its minimax-m3 GGUF, counts exactly.
+"""The mmproj files of plugins/gguf_mmproj_w4.py (MiniMax-M3, MiniCPM-V 4.6), alone and with their language models'
+GGUFs, count exactly.
 
 Reference: transformers 5.25's meta ``MiniMaxM3SparseForConditionalGeneration`` of a small config, whole and per
 part (``model.vision_tower.``, ``model.multi_modal_projector.``, the rest the language model's). The mmproj is
@@ -137,3 +138,107 @@ def test_a_minimax_m3_merger_of_another_width_is_refused(tmp_path, capsys):
     assert main(["count", str(path)]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("registry count: ") and "mm.merger.fc1.weight: 256 columns" in line
+
+
+#: MiniCPM-V 4.6: a SigLIP tower of a 4 × 4 patch grid, its language model test_gguf_types_2026.py's Qwen3.5.
+MINICPM_VISION = {"hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 3, "num_attention_heads": 4,
+                  "patch_size": 14, "image_size": 56}  # fmt: skip
+#: transformers' tower name (after ``model.vision_tower.``) or merger name -> the mmproj's (llama.cpp's
+#: tensor_mapping.py for the checkpoint's same names, ``# minicpmv4_6``).
+MINICPM_NAMES = {"embeddings.patch_embedding": "v.patch_embd", "embeddings.position_embedding": "v.position_embd",
+                 "post_layernorm": "v.post_ln", "vit_merger.layer_norm1": "v.vit_merger.ln1",
+                 "vit_merger.self_attn.q_proj": "v.vit_merger.attn_q", "vit_merger.self_attn.k_proj": "v.vit_merger.attn_k",
+                 "vit_merger.self_attn.v_proj": "v.vit_merger.attn_v",
+                 "vit_merger.self_attn.out_proj": "v.vit_merger.attn_out", "vit_merger.pre_norm": "v.vit_merger.ds_ln",
+                 "vit_merger.linear_1": "v.vit_merger.ds_ffn_up", "vit_merger.linear_2": "v.vit_merger.ds_ffn_down",
+                 "model.merger.mlp.0.pre_norm": "mm.input_norm", "model.merger.mlp.0.linear_1": "mm.up",
+                 "model.merger.mlp.0.linear_2": "mm.down"}  # fmt: skip
+
+
+def minicpmv4_6(tie: bool = False):
+    """MiniCPMV4_6ForConditionalGeneration of a small config on the meta device, and its config."""
+    from tests.test_gguf_types_2026 import QWEN35
+
+    transformers = quiet_transformers()
+    text = {**QWEN35, "model_type": "qwen3_5_text", "tie_word_embeddings": tie}
+    config = transformers.MiniCPMV4_6Config(text_config=text, vision_config=MINICPM_VISION, insert_layer_id=1,
+                                            tie_word_embeddings=tie,
+                                            architectures=["MiniCPMV4_6ForConditionalGeneration"])  # fmt: skip
+    return meta_model(config), config
+
+
+def minicpm_parts(model) -> dict[str, int]:
+    counts = {"vision": 0, "projector": 0, "text": 0}
+    for name, p in model.named_parameters():
+        part = ("vision" if name.startswith("model.vision_tower.") else "projector" if name.startswith("model.merger.")
+                else "text")  # fmt: skip
+        counts[part] += p.numel()
+    return counts
+
+
+def write_minicpm_mmproj(model, config, path, scale: int = 4) -> dict[str, tuple[int, ...]]:
+    """As MiniCPMV4_6VisionModel writes it (16x: scale factor 4), ``clip.vision.image_size`` the preprocessor's
+    scale_resolution (448 in the published preprocessor config), not the tower's."""
+    tensors = {}
+    for name, p in model.named_parameters():
+        if not name.startswith(("model.vision_tower.", "model.merger.")):
+            continue
+        base, _, kind = name.rpartition(".")
+        rest = base.removeprefix("model.vision_tower.")
+        if rest.startswith("encoder.layers."):
+            _, _, block, module = rest.split(".", 3)
+            tensors[f"v.blk.{block}.{TOWER[module]}.{kind}"] = tuple(p.shape)
+        else:
+            tensors[f"{MINICPM_NAMES[rest]}.{kind}"] = tuple(p.shape)
+    vision = config.vision_config
+    writer = gguf.GGUFWriter(str(path), "clip")
+    writer.add_type(gguf.GGUFType.MMPROJ)
+    writer.add_file_type(0)
+    writer.add_clip_has_vision_encoder(True)
+    writer.add_vision_projection_dim(config.text_config.hidden_size)
+    writer.add_vision_image_size(448)
+    writer.add_vision_patch_size(vision.patch_size)
+    writer.add_vision_embedding_length(vision.hidden_size)
+    writer.add_vision_feed_forward_length(vision.intermediate_size)
+    writer.add_vision_block_count(vision.num_hidden_layers)
+    writer.add_vision_head_count(vision.num_attention_heads)
+    writer.add_clip_projector_type("minicpmv4_6")
+    writer.add_vision_projector_scale_factor(scale)
+    writer.add_vision_wa_layer_indexes([config.insert_layer_id])
+    writer.add_vision_use_gelu(True)
+    writer.add_vision_attention_layernorm_eps(vision.layer_norm_eps)
+    write_header_only(writer, path, tensors)
+    return tensors
+
+
+def test_the_minicpmv4_6_mmproj_counts_its_vision_tower_and_merger(tmp_path, capsys):
+    model, config = minicpmv4_6()
+    counts = minicpm_parts(model)
+    write_minicpm_mmproj(model, config, tmp_path / "mmproj-tiny.gguf")
+    (row,) = run(capsys, "count", tmp_path / "mmproj-tiny.gguf", "-f", "json")
+    assert row["total_params"] == counts["vision"] + counts["projector"]
+    assert row["parts"] == {"vision": counts["vision"], "projector": counts["projector"]}
+    assert row["checkpoint"]["identical"], row["checkpoint"]
+
+
+@pytest.mark.parametrize("tie", [False, True])
+def test_a_folder_with_qwen35_and_the_minicpmv4_6_mmproj_counts_the_whole_model(tie, tmp_path, capsys):
+    from tests.gguf_files import Case
+    from tests.test_gguf_types_2026 import QWEN35, qwen35_keys, qwen35_tensors
+
+    model, config = minicpmv4_6(tie)
+    write_case(Case("qwen35", "qwen3_5_text", "Qwen3_5ForCausalLM", {**QWEN35, "tie_word_embeddings": tie}, qwen35_keys,
+                    qwen35_tensors), tmp_path / "tiny-qwen35.gguf")  # fmt: skip
+    write_minicpm_mmproj(model, config, tmp_path / "mmproj-tiny.gguf")
+    (row,) = run(capsys, "count", tmp_path, "-f", "json")
+    assert row["total_params"] == sum(p.numel() for p in model.parameters())
+    assert row["parts"] == {k: n for k, n in minicpm_parts(model).items() if n}
+    assert row["checkpoint"]["identical"], row["checkpoint"]
+
+
+def test_a_4x_minicpmv4_6_mmproj_is_refused(tmp_path, capsys):
+    model, config = minicpmv4_6()
+    write_minicpm_mmproj(model, config, tmp_path / "mmproj-tiny.gguf", scale=2)
+    assert main(["count", str(tmp_path / "mmproj-tiny.gguf")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("registry count: ") and "clip.vision.projector.scale_factor" in line
