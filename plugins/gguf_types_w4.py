@@ -28,6 +28,13 @@ widths, ``shared_kv_layers``: every layer reuses the target's cache, so no key/v
 ``nextn.pre_projection`` / ``nextn.post_projection``, ``layer_scalar`` (a buffer) ``layer_output_scale``. The converter
 drops ``masked_embedding.*`` (the ordered embedding's ``centroids``, a parameter, and its ``token_ordering``): such a
 file is counted as it holds it, without the centroid head, and says so. A tied head: the file has no ``output``.
+
+chatglm (``ChatGLMModel`` in ``conversion/chatglm.py``, ``src/models/chatglm.cpp``) for GLM-4's ``GlmForCausalLM``
+(``glm``: GLM-4-9B-0414's predecessor ``glm-4-9b-chat-hf``, GLM-Edge), read through gguf-py's ``TensorNameMap``:
+attention with query/key/value biases (``attention_bias``), the fused ``gate_up_proj`` as ``ffn_up``, two pre-norms.
+The converter writes no ``key_length``: the head width is ``attn_q``'s rows over the heads. ChatGLM2/3's files
+(``ChatGLMModel``, the remote-code checkpoints: a fused ``attn_qkv``) are the same architecture string and are
+refused: registry maps no ``chatglm`` model type.
 """
 
 from __future__ import annotations
@@ -35,7 +42,9 @@ from __future__ import annotations
 from typing import Any
 
 from registry import GgufArchitecture, GgufMetadata, hookimpl
-from registry.plugins.gguf_decoders import ATTENTION, DECODER_KEYS, MLP, PRE_NORMS, QK_NORM, SANDWICH, TIED, TOP, head_dim
+from registry.plugins.gguf_decoders import (
+    ATTENTION, DECODER_KEYS, MLP, PRE_NORMS, QK_NORM, SANDWICH, TIED, TOP, decoder, head_dim,
+)  # fmt: skip
 from registry.plugins.gguf_hybrid import per_layer
 from registry.plugins.gguf_moe import EXPERT_KEYS, EXPERTS, NEXTN, SHARED_EXPERTS
 
@@ -111,6 +120,17 @@ def _gemma4_assistant(meta: GgufMetadata, config: dict[str, Any]) -> None:
               "holds it")  # fmt: skip
 
 
+def _chatglm(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (GLM-4, chatglm): ChatGLM2/3's fused ``attn_qkv`` refused; the head width from ``attn_q``'s rows."""
+    if "blk.0.attn_qkv.weight" in meta.tensors:
+        raise meta.error("blk.0.attn_qkv.weight", "a ChatGLM2/3 file (fused attn_qkv, remote-code ChatGLMModel): not "
+                         "mapped; registry reads GLM-4's GlmForCausalLM (glm) from a chatglm GGUF")  # fmt: skip
+    heads, rows = config["num_attention_heads"], meta.rows("blk.0.attn_q.weight")
+    if not rows or rows % heads:
+        raise meta.error("blk.0.attn_q.weight", f"{rows} rows are not {heads} heads (attention.head_count)")
+    config["head_dim"] = rows // heads
+
+
 ROWS = (
     # Hy3: dense and MoE layers, a shared MLP and router score biases; the MTP layers are the last blocks
     GgufArchitecture(
@@ -148,11 +168,16 @@ ROWS = (
         presence=TIED, description="Gemma 4's assistant (drafter for assisted decoding), without the centroid head "
         "the converter drops",
     ),
+    # GLM-4 (GlmForCausalLM): biased query/key/value, the fused gate_up_proj as ffn_up
+    decoder("chatglm", "glm", "GlmForCausalLM", {**ATTENTION, "ffn_up": "mlp.gate_up_proj", "ffn_down": "mlp.down_proj",
+            **PRE_NORMS}, presence={"attention_bias": "blk.0.attn_q.bias"}, rule=_chatglm,
+            description="GLM-4's GlmForCausalLM (glm); ChatGLM2/3 files refused"),
 )
 
 
 @hookimpl
 def register_gguf_architectures(register):
-    """The GGUF architectures of this module (see its docstring): hy_v3, minimax-m3, gemma4-assistant."""
+    """The GGUF architectures of this module (see its docstring): hy_v3, minimax-m3, gemma4-assistant,
+    chatglm."""
     for row in ROWS:
         register(row)

@@ -323,6 +323,7 @@ GGUF_MODULES: dict[str, str] = {
     'bert': 'registry.plugins.gguf_encoders',
     'bitnet': 'registry.plugins.gguf_decoders_more',
     'bloom': 'registry.plugins.gguf_decoders_more',
+    'chatglm': 'registry.plugins.gguf_types_w4',
     'clip/exaone4_5': 'registry.plugins.gguf_mmproj_qwen',
     'clip/gemma3': 'registry.plugins.gguf_mmproj',
     'clip/gemma4v': 'registry.plugins.gguf_mmproj_gemma4',

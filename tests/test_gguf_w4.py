@@ -1,4 +1,4 @@
-"""The GGUF architectures of plugins/gguf_types_w4.py (hy_v3, minimax-m3, gemma4-assistant) count and verify exactly.
+"""The GGUF architectures of plugins/gguf_types_w4.py (hy_v3, minimax-m3, gemma4-assistant, chatglm) count exactly.
 
 Reference: transformers' meta model of a small config of each type (total and active parameters); the GGUF file
 is written from it as llama.cpp's converter at 0c1e57098 writes one (tests/gguf_files.py). gguf-py 0.19 (the
@@ -215,3 +215,29 @@ def test_a_gemma4_assistant_whose_layers_compute_their_caches_is_refused(tmp_pat
     assert main(["count", str(tmp_path / "assistant.gguf")]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("registry count: ") and "gemma4-assistant.attention.shared_kv_layers" in line
+
+
+GLM = {"vocab_size": 96, "hidden_size": 64, "intermediate_size": 80, "num_hidden_layers": 2, "num_attention_heads": 4,
+       "num_key_value_heads": 2, "head_dim": 16, "pad_token_id": 0}  # fmt: skip
+
+
+def chatglm_keys(config):
+    """ChatGLMModel.set_gguf_parameters: no key_length (it writes its own keys, not TextModel's)."""
+    return {"block_count": config.num_hidden_layers, "embedding_length": config.hidden_size,
+            "feed_forward_length": config.intermediate_size, "attention.head_count": config.num_attention_heads,
+            "attention.head_count_kv": config.num_key_value_heads}  # fmt: skip
+
+
+def _glm(fields) -> Case:
+    return Case("chatglm", "glm", "GlmForCausalLM", fields, chatglm_keys, standard=False)
+
+
+@pytest.mark.parametrize("case", [_glm(GLM), _glm({**GLM, "tie_word_embeddings": True, "attention_bias": False}),
+                                  _glm({**GLM, "head_dim": 24})], ids=case_id)
+def test_a_glm_chatglm_file_counts_as_transformers_builds_it(case, tmp_path, capsys):
+    check_case(case, tmp_path, capsys)
+
+
+def test_a_chatglm3_file_is_refused(tmp_path, capsys):
+    line = refused_bytes(tmp_path, capsys, _glm(GLM), b"blk.0.ffn_down.weight", b"blk.0.attn_qkv.weight")  # same length
+    assert "ChatGLM2/3" in line
