@@ -21,14 +21,28 @@ the window-attention merger ``vit_merger`` as ``v.vit_merger.*`` (``ln1``, ``att
 (its position table's grid) is read from ``v.position_embd``'s rows. A ``4x`` file (``projector.scale_factor`` 2)
 leaves ``vit_merger`` out and is refused. Its language model is llama.cpp's ``qwen35`` (a Qwen3.5 decoder, the
 ``MiniCPMV4_6TextModel``): the two count as the whole ``minicpmv4_6`` model.
+
+Granite Speech (``clip.projector_type = "granite_speech"``, an audio-only file): ``GraniteSpeechMmprojModel`` in
+``conversion/granite.py`` writes ``encoder_config``'s sizes as ``clip.audio.*`` (``embedding_length`` ``hidden_dim``,
+``feed_forward_length`` ``hidden_dim × feedforward_mult``, ``num_mel_bins`` ``input_dim``, ``chunk_size``,
+``conv_kernel_size``, ``max_pos_emb``) and the projector's ``window_size``, ``downsample_rate`` and head count; it folds
+each BatchNorm's running statistics into its weight and bias (the statistics, buffers, are gone), splits ``to_kv``
+into ``attn_k`` / ``attn_v`` (joined again here, by count) and squeezes the kernel-1 and depthwise convolutions (by
+count). gguf-py names the conformer blocks ``a.blk.<i>`` and the Q-Former's layers ``a.proj_blk.<i>``; the BatchNorm
+is ``conv_norm_var`` at 0c1e57098 (``conv_norm`` in files of earlier converters, which clip.cpp loads): both read.
+The sizes the keys do not say (the head width, the CTC output, the convolution's expansion, the Q-Former's) come from
+the tensors. Its language model is llama.cpp's ``granite``: the two count as the whole ``granite_speech`` model.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from registry import GgufMetadata, hookimpl
-from registry.plugins.gguf_mmproj import ENCODER_LAYER, PROJECTOR, SIGLIP_TOP, VISION_KEYS, VISION_MODEL, mmproj
+from registry import GgufArchitecture, GgufMetadata, hookimpl
+from registry.plugins.gguf_mmproj import (
+    ENCODER_LAYER, PROJECTOR, PROJECTOR_TYPE, SIGLIP_TOP, VISION_KEYS, VISION_MODEL, mmproj,
+)  # fmt: skip
 
 _TOWER = "model.vision_tower"
 #: The temporal slices of the patch convolution a file may hold (MiniMax-M3's checkpoints: two frames a patch).
@@ -79,6 +93,79 @@ def _square(meta: GgufMetadata, tensor: str, width: int) -> int:
     return side
 
 
+def _granite_speech(meta: GgufMetadata, config: dict[str, Any]) -> None:
+    """Rule (Granite Speech mmproj): the encoder's MLP multiple, head width (``attn_rel_pos_emb``'s columns), CTC
+    output (``enc_ctc_out``'s rows) and convolution expansion (``conv_pw1``'s rows: twice ``hidden_dim`` × it); the
+    Q-Former's width, MLP, layers and cross-attention step (the layers with ``cross_attn_q``: 0, then every step)."""
+    enc, d = config["encoder_config"], config["encoder_config"]["hidden_dim"]
+    ff, pw1 = meta.int("clip.audio.feed_forward_length"), _rows(meta, "a.blk.0.conv_pw1.weight")
+    if ff % d or pw1 % (2 * d):
+        raise meta.error("clip.audio.feed_forward_length" if ff % d else "a.blk.0.conv_pw1.weight",
+                         f"{ff if ff % d else pw1} is not a whole multiple of embedding_length {d}"
+                         + ("" if ff % d else " × 2"))  # fmt: skip
+    rel = meta.tensors.get("a.blk.0.attn_rel_pos_emb")
+    if not rel or len(rel) != 2:
+        raise meta.error("a.blk.0.attn_rel_pos_emb", "missing (or not a matrix): the head width is its columns")
+    enc.update(feedforward_mult=ff // d, dim_head=rel[1], output_dim=_rows(meta, "a.enc_ctc_out.weight"),
+               conv_expansion_factor=pw1 // (2 * d))  # fmt: skip
+    pattern = re.compile(r"a\.proj_blk\.(\d+)\.self_attn_q\.weight")
+    layers = sorted({int(m[1]) for n in meta.tensors if (m := pattern.fullmatch(n))})
+    cross = [i for i in layers if f"a.proj_blk.{i}.cross_attn_q.weight" in meta.tensors]
+    step = cross[1] - cross[0] if len(cross) > 1 else max(len(layers), 1)
+    if layers != list(range(len(layers))) or cross != list(range(0, len(layers), step)):
+        raise meta.error("a.proj_blk.0.cross_attn_q.weight", f"the Q-Former layers {layers} with cross-attention {cross} "
+                         "are not layer 0 and every k-th after it, as Blip2QFormerModel places them")  # fmt: skip
+    key = meta.tensors.get("a.proj_blk.0.cross_attn_k.weight")
+    config["projector_config"].update(
+        hidden_size=_rows(meta, "a.proj_norm.weight"), intermediate_size=_rows(meta, "a.proj_blk.0.ffn_up.weight"),
+        num_hidden_layers=len(layers), cross_attention_frequency=step, encoder_hidden_size=key[1] if key else d)
+
+
+def _rows(meta: GgufMetadata, tensor: str) -> int:
+    """The rows of ``tensor``, which must be in the file."""
+    rows = meta.rows(tensor)
+    if rows is None:
+        raise meta.error(tensor, "missing: a size the keys do not say is its number of rows")
+    return rows
+
+
+_ENC, _QF = "model.encoder", "model.projector.qformer"
+#: The conformer block's tensors (``a.blk.<i>``, GraniteSpeechConformerBlock) and the Q-Former layer's
+#: (``a.proj_blk.<i>``, Blip2QFormerLayer), as gguf-py's tensor_mapping.py names the checkpoint's.
+_CONFORMER = {"ffn_norm": "ff1.pre_norm", "ffn_up": "ff1.up_proj", "ffn_down": "ff1.down_proj", "ln1": "attn.pre_norm",
+              "attn_q": "attn.to_q", "attn_k": "~attn.to_kv", "attn_v": "~attn.to_kv", "attn_out": "attn.to_out",
+              "attn_rel_pos_emb": "attn.rel_pos_emb.weight", "norm_conv": "conv.norm", "conv_pw1": "~conv.up_conv",
+              "conv_dw": "~conv.depth_conv.conv", "conv_norm_var": "conv.batch_norm", "conv_norm": "conv.batch_norm",
+              "conv_pw2": "~conv.down_conv", "ffn_norm_1": "ff2.pre_norm", "ffn_up_1": "ff2.up_proj",
+              "ffn_down_1": "ff2.down_proj", "ln2": "post_norm"}  # fmt: skip
+_QFORMER = {"self_attn_q": "attention.attention.query", "self_attn_k": "attention.attention.key",
+            "self_attn_v": "attention.attention.value", "self_attn_out": "attention.output.dense",
+            "self_attn_norm": "attention.output.LayerNorm", "cross_attn_q": "crossattention.attention.query",
+            "cross_attn_k": "crossattention.attention.key", "cross_attn_v": "crossattention.attention.value",
+            "cross_attn_out": "crossattention.output.dense", "cross_attn_norm": "crossattention.output.LayerNorm",
+            "ffn_up": "intermediate_query.dense", "ffn_down": "output_query.dense", "ffn_norm": "output_query.LayerNorm"}
+GRANITE_SPEECH = GgufArchitecture(
+    "clip/granite_speech", selected_by=PROJECTOR_TYPE, model_type="granite_speech",
+    classes=("GraniteSpeechForConditionalGeneration",), vocab="", rule=_granite_speech, parts=("audio", "projector"),
+    keys={"audio.block_count": "encoder_config.num_layers", "audio.embedding_length": "encoder_config.hidden_dim",
+          "audio.attention.head_count": "encoder_config.num_heads", "audio.num_mel_bins": "encoder_config.input_dim",
+          "audio.conv_kernel_size": "encoder_config.conv_kernel_size", "audio.max_pos_emb": "encoder_config.max_pos_emb",
+          "audio.chunk_size": "encoder_config.context_size", "audio.projection_dim": "text_config.hidden_size",
+          "audio.projector.window_size": "window_size", "audio.projector.downsample_rate": "downsample_rate",
+          "audio.projector.head_count": "projector_config.num_attention_heads"},
+    tensors={"a.input_projection": f"{_ENC}.input_linear", "a.enc_ctc_out": f"{_ENC}.out",
+             "a.enc_ctc_out_mid": f"{_ENC}.out_mid", "a.proj_query": "model.projector.query",
+             "a.proj_norm": f"{_QF}.layernorm", "a.proj_linear": "model.projector.linear",
+             **{f"a.blk.{k}": v for k, v in _CONFORMER.items()}, **{f"a.proj_blk.{k}": v for k, v in _QFORMER.items()}},
+    renumbered={"a.blk": f"{_ENC}.layers", "a.proj_blk": f"{_QF}.encoder.layer"},
+    fixed={"encoder_config": {"model_type": "granite_speech_encoder"}, "projector_config": {"model_type": "blip_2_qformer"},
+           "text_config": {"model_type": "granite", "num_hidden_layers": 1, "intermediate_size": 1,
+                           "num_attention_heads": 1, "num_key_value_heads": 1, "vocab_size": 1}},
+    completes=("granite",), description="Granite Speech's conformer encoder and windowed Q-Former projector; with a "
+    "granite GGUF: the whole granite_speech model",
+)  # fmt: skip
+
+
 ROWS = (
     mmproj("minimax_m3", "minimax_m3_vl", "MiniMaxM3SparseForConditionalGeneration",
            {"v.patch_embd.weight": f"{_TOWER}.embeddings.proj.weight",
@@ -110,11 +197,13 @@ ROWS = (
                  "linear_value_head_dim": 1},
            completes=("qwen35",), description="MiniCPM-V 4.6's SigLIP tower, window-attention merger and merger MLP; "
            "with a qwen35 GGUF: the whole minicpmv4_6 model"),
+    GRANITE_SPEECH,
 )  # fmt: skip
 
 
 @hookimpl
 def register_gguf_architectures(register):
-    """The 2026 mmproj files of this module (see its docstring): clip/minimax_m3, clip/minicpmv4_6."""
+    """The 2026 mmproj files of this module (see its docstring): clip/minimax_m3, clip/minicpmv4_6,
+    clip/granite_speech."""
     for row in ROWS:
         register(row)

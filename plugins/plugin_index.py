@@ -328,6 +328,7 @@ GGUF_MODULES: dict[str, str] = {
     'clip/gemma3': 'registry.plugins.gguf_mmproj',
     'clip/gemma4v': 'registry.plugins.gguf_mmproj_gemma4',
     'clip/glm4v': 'registry.plugins.gguf_mmproj_glm',
+    'clip/granite_speech': 'registry.plugins.gguf_mmproj_w4',
     'clip/idefics3': 'registry.plugins.gguf_mmproj_more',
     'clip/internvl': 'registry.plugins.gguf_mmproj_more',
     'clip/kimik25': 'registry.plugins.gguf_mmproj_kimi',

@@ -1,5 +1,5 @@
-"""The mmproj files of plugins/gguf_mmproj_w4.py (MiniMax-M3, MiniCPM-V 4.6), alone and with their language models'
-GGUFs, count exactly.
+"""The mmproj files of plugins/gguf_mmproj_w4.py (MiniMax-M3, MiniCPM-V 4.6, Granite Speech), alone and with their
+language models' GGUFs, count exactly.
 
 Reference: transformers 5.25's meta ``MiniMaxM3SparseForConditionalGeneration`` of a small config, whole and per
 part (``model.vision_tower.``, ``model.multi_modal_projector.``, the rest the language model's). The mmproj is
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 
@@ -242,3 +243,132 @@ def test_a_4x_minicpmv4_6_mmproj_is_refused(tmp_path, capsys):
     assert main(["count", str(tmp_path / "mmproj-tiny.gguf")]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("registry count: ") and "clip.vision.projector.scale_factor" in line
+
+
+#: Granite Speech: a small conformer encoder, a two-layer Q-Former (cross-attention in layer 0 only, or in both), a
+#: granite language model.
+GS_ENCODER = {"input_dim": 16, "hidden_dim": 32, "num_layers": 2, "num_heads": 4, "dim_head": 8, "feedforward_mult": 2,
+              "output_dim": 12, "max_pos_emb": 8, "conv_kernel_size": 3, "conv_expansion_factor": 2,
+              "context_size": 6}  # fmt: skip
+GS_QFORMER = {"model_type": "blip_2_qformer", "hidden_size": 24, "num_hidden_layers": 2, "num_attention_heads": 4,
+              "intermediate_size": 40, "encoder_hidden_size": 32, "cross_attention_frequency": 2}  # fmt: skip
+GS_TEXT = {"model_type": "granite", "vocab_size": 96, "hidden_size": 64, "intermediate_size": 80, "num_hidden_layers": 2,
+           "num_attention_heads": 4, "num_key_value_heads": 2}  # fmt: skip
+#: transformers' name after ``model.encoder.layers.<i>.`` / ``model.projector.qformer.encoder.layer.<i>.`` or at the
+#: top -> the mmproj's, as llama.cpp's tensor_mapping.py names the checkpoint's (``encoder.*``, ``projector.*``).
+GS_BLOCK = {"ff1.pre_norm": "ffn_norm", "ff1.up_proj": "ffn_up", "ff1.down_proj": "ffn_down", "attn.pre_norm": "ln1",
+            "attn.to_q": "attn_q", "attn.to_out": "attn_out", "conv.norm": "norm_conv", "conv.up_conv": "conv_pw1",
+            "conv.depth_conv.conv": "conv_dw", "conv.batch_norm": "conv_norm_var", "conv.down_conv": "conv_pw2",
+            "ff2.pre_norm": "ffn_norm_1", "ff2.up_proj": "ffn_up_1", "ff2.down_proj": "ffn_down_1", "post_norm": "ln2"}
+GS_QF = {"attention.attention.query": "self_attn_q", "attention.attention.key": "self_attn_k",
+         "attention.attention.value": "self_attn_v", "attention.output.dense": "self_attn_out",
+         "attention.output.LayerNorm": "self_attn_norm", "crossattention.attention.query": "cross_attn_q",
+         "crossattention.attention.key": "cross_attn_k", "crossattention.attention.value": "cross_attn_v",
+         "crossattention.output.dense": "cross_attn_out", "crossattention.output.LayerNorm": "cross_attn_norm",
+         "intermediate_query.dense": "ffn_up", "output_query.dense": "ffn_down", "output_query.LayerNorm": "ffn_norm"}
+GS_TOP = {"model.encoder.input_linear": "a.input_projection", "model.encoder.out": "a.enc_ctc_out",
+          "model.encoder.out_mid": "a.enc_ctc_out_mid", "model.projector.qformer.layernorm": "a.proj_norm",
+          "model.projector.linear": "a.proj_linear"}  # fmt: skip
+
+
+def granite_speech(tie: bool = False, frequency: int = 2):
+    """GraniteSpeechForConditionalGeneration of a small config on the meta device, and its config."""
+    transformers = quiet_transformers()
+    config = transformers.GraniteSpeechConfig(encoder_config=GS_ENCODER,
+                                              projector_config={**GS_QFORMER, "cross_attention_frequency": frequency},
+                                              text_config={**GS_TEXT, "tie_word_embeddings": tie}, window_size=4,
+                                              downsample_rate=2, tie_word_embeddings=tie,
+                                              architectures=["GraniteSpeechForConditionalGeneration"])  # fmt: skip
+    return meta_model(config), config
+
+
+def granite_parts(model) -> dict[str, int]:
+    counts = {"audio": 0, "projector": 0, "text": 0}
+    for name, p in model.named_parameters():
+        part = ("audio" if name.startswith("model.encoder.") else "projector" if name.startswith("model.projector.")
+                else "text")  # fmt: skip
+        counts[part] += p.numel()
+    return counts
+
+
+def write_granite_mmproj(model, config, path, norm: str = "conv_norm_var") -> None:
+    """As GraniteSpeechMmprojModel writes it: to_kv split, the convolutions squeezed, the BatchNorm folded (its
+    statistics gone) and named ``norm`` (conv_norm_var at 0c1e57098, conv_norm before)."""
+    tensors = {}
+    for name, p in model.named_parameters():
+        shape = tuple(p.shape)
+        if name == "model.projector.query":
+            tensors["a.proj_query"] = shape
+            continue
+        if not name.startswith(("model.encoder.", "model.projector.")):
+            continue
+        base, _, kind = name.rpartition(".")
+        if m := re.fullmatch(r"model\.encoder\.layers\.(\d+)\.(.+)", base):
+            if m[2] == "attn.to_kv":
+                tensors |= {f"a.blk.{m[1]}.attn_{x}.weight": (shape[0] // 2, shape[1]) for x in "kv"}
+            elif m[2] == "attn.rel_pos_emb":
+                tensors[f"a.blk.{m[1]}.attn_rel_pos_emb"] = shape
+            else:
+                squeezed = tuple(n for n in shape if n != 1) if "conv" in m[2] and len(shape) == 3 else shape
+                gguf_name = GS_BLOCK[m[2]] if m[2] != "conv.batch_norm" else norm
+                tensors[f"a.blk.{m[1]}.{gguf_name}.{kind}"] = squeezed
+        elif m := re.fullmatch(r"model\.projector\.qformer\.encoder\.layer\.(\d+)\.(.+)", base):
+            tensors[f"a.proj_blk.{m[1]}.{GS_QF[m[2]]}.{kind}"] = shape
+        else:
+            tensors[f"{GS_TOP[base]}.{kind}"] = shape
+    enc = config.encoder_config
+    writer = gguf.GGUFWriter(str(path), "clip")
+    writer.add_type(gguf.GGUFType.MMPROJ)
+    writer.add_file_type(0)
+    writer.add_clip_has_audio_encoder(True)
+    writer.add_audio_projection_dim(config.text_config.hidden_size)
+    writer.add_audio_embedding_length(enc.hidden_dim)
+    writer.add_audio_feed_forward_length(enc.hidden_dim * enc.feedforward_mult)
+    writer.add_audio_block_count(enc.num_layers)
+    writer.add_audio_head_count(enc.num_heads)
+    writer.add_clip_projector_type("granite_speech")
+    writer.add_audio_num_mel_bins(enc.input_dim)
+    writer.add_audio_attention_layernorm_eps(1e-5)
+    writer.add_audio_chunk_size(enc.context_size)
+    writer.add_audio_conv_kernel_size(enc.conv_kernel_size)
+    writer.add_audio_max_pos_emb(enc.max_pos_emb)
+    writer.add_audio_projector_window_size(config.window_size)
+    writer.add_audio_projector_downsample_rate(config.downsample_rate)
+    writer.add_audio_projector_head_count(config.projector_config.num_attention_heads)
+    write_header_only(writer, path, tensors)
+
+
+@pytest.mark.parametrize("frequency, norm", [(2, "conv_norm_var"), (1, "conv_norm")])
+def test_the_granite_speech_mmproj_counts_its_encoder_and_projector(frequency, norm, tmp_path, capsys):
+    model, config = granite_speech(frequency=frequency)
+    counts = granite_parts(model)
+    write_granite_mmproj(model, config, tmp_path / "mmproj-tiny.gguf", norm)
+    (row,) = run(capsys, "count", tmp_path / "mmproj-tiny.gguf", "-f", "json")
+    assert row["total_params"] == counts["audio"] + counts["projector"]
+    assert row["parts"] == {"audio": counts["audio"], "projector": counts["projector"]}
+    assert row["checkpoint"]["identical"], row["checkpoint"]
+
+
+@pytest.mark.parametrize("tie", [False, True])
+def test_a_folder_with_granite_and_the_granite_speech_mmproj_counts_the_whole_model(tie, tmp_path, capsys):
+    from tests.gguf_files import Case
+
+    model, config = granite_speech(tie)
+    fields = {k: v for k, v in GS_TEXT.items() if k != "model_type"}
+    write_case(Case("granite", "granite", "GraniteForCausalLM", {**fields, "tie_word_embeddings": tie}),
+               tmp_path / "tiny-granite.gguf")  # fmt: skip
+    write_granite_mmproj(model, config, tmp_path / "mmproj-tiny.gguf")
+    (row,) = run(capsys, "count", tmp_path, "-f", "json")
+    assert row["total_params"] == sum(p.numel() for p in model.parameters())
+    assert row["parts"] == {k: n for k, n in granite_parts(model).items() if n}
+    assert row["checkpoint"]["identical"], row["checkpoint"]
+
+
+def test_a_granite_speech_mmproj_without_its_ctc_output_is_refused(tmp_path, capsys):
+    model, config = granite_speech()
+    path = tmp_path / "mmproj-tiny.gguf"
+    write_granite_mmproj(model, config, path)
+    path.write_bytes(path.read_bytes().replace(b"a.enc_ctc_out.weight", b"a.enc_ctc_xyz.weight"))
+    assert main(["count", str(path)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("registry count: ") and "a.enc_ctc_out.weight: missing" in line
