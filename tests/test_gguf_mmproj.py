@@ -403,7 +403,8 @@ def test_an_unknown_projector_type_is_refused_naming_the_mapped_ones(tmp_path, c
     path = tmp_path / "mmproj.gguf"
     write_mmproj(model, config, path, projector_type="cogvlm")
     err = refused(capsys, path, "clip.projector_type: 'cogvlm' is not mapped")
-    assert "exaone4_5, gemma3, gemma4v, glm4v, idefics3, internvl, kimik25, lfm2, llama4, mlp, paddleocr, pixtral, qwen2.5vl_merger, qwen2a, qwen2vl_merger, qwen3vl_merger, voxtral" in err
+    assert ("exaone4_5, gemma3, gemma4v, glm4v, granite_speech, idefics3, internvl, kimik25, lfm2, llama4, minicpmv4_6, "
+            "minimax_m3, mlp, paddleocr, pixtral, qwen2.5vl_merger, qwen2a, qwen2vl_merger, qwen3vl_merger, voxtral") in err
 
 
 def test_a_pixtral_projector_without_patch_merger_is_refused(tmp_path, capsys):
