@@ -1,0 +1,69 @@
+"""Vision-language model types of 2021-2025, as data on families registry already has.
+
+* ``blip-2`` (``modeling_blip_2.py``, transformers 5.25): InstructBLIP's layout without the instruction. BLIP's
+  vision tower (``blip_2_vision_model``: the ``vision`` family's ``blip`` layout, a fused ``qkv``), the Q-Former
+  (``blip_2_qformer``: the ``qformer`` family without embeddings of its own, only a root ``layernorm``, and the
+  instruction tokens' feed-forward only with ``use_qformer_text_input``), the learned queries and
+  ``language_projection`` at the root, and any mapped language model under ``language_model`` (OPT's
+  ``OPTForCausalLM`` by default, Flan-T5's ``T5ForConditionalGeneration``); the Q-Former's cross-attention reads
+  the vision tower's width (``Blip2Config.__post_init__``).
+"""
+
+from __future__ import annotations
+
+from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE
+
+#: What the Q-Former reads for a shape (BLIP-2's and InstructBLIP's fields).
+_QFORMER_READS = {
+    "vocab_size": "vocab_size", "n_positions": "max_position_embeddings", "d_model": "hidden_size",
+    "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads", "d_ff": "intermediate_size",
+    "d_encoder": "encoder_hidden_size", "cross_attention_frequency": "cross_attention_frequency",
+}  # fmt: skip
+_QFORMER_SHAPE_FREE = frozenset(("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps",
+                                 "initializer_range", "pad_token_id"))  # fmt: skip
+
+BLIP2_VISION = Row(
+    "blip_2_vision_model", "vision", ("Blip2VisionModel",),
+    # no num_channels: the patch convolution always takes 3 (Blip2VisionEmbeddings)
+    reads={**{k: v for k, v in VISION_READS.items() if k != "n_channels"}, "d_ff": "intermediate_size", "qkv_bias": "qkv_bias"},
+    defaults=DEFAULTS["blip_2_vision_model"], fixed={"layout": "blip", "head": "none", "n_channels": 3},
+    shape_free=VISION_SHAPE_FREE,
+    description="BLIP-2's vision tower (BLIP's ViT, a fused qkv)",
+)  # fmt: skip
+BLIP2_QFORMER = Row(
+    "blip_2_qformer", "qformer", ("Blip2QFormerModel",),
+    reads={**_QFORMER_READS, "text_feed_forward": "use_qformer_text_input"},
+    defaults=DEFAULTS["blip_2_qformer"], fixed={"embeddings": False}, shape_free=_QFORMER_SHAPE_FREE,
+    description="BLIP-2's Q-Former alone (no embeddings of its own)",
+)  # fmt: skip
+
+
+def _qformer_around(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule (BLIP-2): the Q-Former reads the vision tower's width (``Blip2Config.__post_init__`` sets its
+    ``encoder_hidden_size``), with ``num_query_tokens`` learned queries and ``language_projection`` to the
+    language model's width."""
+    queries = cfg.int("num_query_tokens", DEFAULTS["blip-2"]["num_query_tokens"])
+    parts["qformer"] |= {"d_encoder": ("vision_config.hidden_size", parts["vision"]["d_model"][1]),
+                         "n_query_tokens": ("num_query_tokens", queries),
+                         "d_out": ("text_config.hidden_size", parts["text"]["d_model"][1])}  # fmt: skip
+
+
+BLIP2 = Composite(
+    "blip-2", "composite", ("Blip2ForConditionalGeneration", "Blip2Model"),
+    (Tower("vision", config="vision_config", model_type=BLIP2_VISION.name, path="vision_model"),
+     Tower("qformer", config="qformer_config", model_type=BLIP2_QFORMER.name),
+     Tower("text", config="text_config", model_type="opt", model_types=("*",), path="language_model")),
+    rules=(_qformer_around,),  # the language model ties as its own text_config says (the top level's is not read)
+    shape_free=frozenset(("num_query_tokens", "image_token_index", "use_decoder_only_language_model", "image_text_hidden_size",
+                          "initializer_factor", "initializer_range", "tie_word_embeddings")),
+    description="BLIP-2: BLIP's vision tower, a Q-Former and a language model",
+)  # fmt: skip
+
+
+@hookimpl
+def register_model_types(register):
+    """Map blip-2 (and its towers blip_2_vision_model, blip_2_qformer)."""
+    for row in (BLIP2_VISION, BLIP2_QFORMER, BLIP2):
+        register(row)
