@@ -7,11 +7,17 @@
   ``language_projection`` at the root, and any mapped language model under ``language_model`` (OPT's
   ``OPTForCausalLM`` by default, Flan-T5's ``T5ForConditionalGeneration``); the Q-Former's cross-attention reads
   the vision tower's width (``Blip2Config.__post_init__``).
+* ``colpali`` (``modeling_colpali.py``): ``ColPaliForRetrieval``, a PaliGemma without its LM head under ``vlm``
+  (``AutoModel.from_config(vlm_config)``: ``PaliGemmaModel``'s ``vision_tower``, ``multi_modal_projector`` and bare
+  ``language_model``) and ``embedding_proj_layer`` (the text width to ``embedding_dim``, with a bias). Its towers
+  are read from the sub-configs of ``vlm_config`` (``vlm_config.vision_config``, ``vlm_config.text_config``); the
+  projector's width is ``vlm_config.projection_dim`` (``PaliGemmaConfig`` writes it into the vision config).
 """
 
 from __future__ import annotations
 
 from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl
+from registry.sources.composite import SubConfig
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE
 
@@ -62,8 +68,42 @@ BLIP2 = Composite(
 )  # fmt: skip
 
 
+def _colpali_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """PaliGemma's ``multi_modal_projector`` (one linear) to ``vlm_config.projection_dim``."""
+    vlm = SubConfig(cfg, "vlm_config")
+    dim = vlm.int("projection_dim", DEFAULTS["paligemma"]["projection_dim"], minimum=1)
+    return {"layout": ("model_type", "paligemma"), "d_in": ("vlm_config.vision_config.hidden_size", parts["vision"]["d_model"][1]),
+            "d_out": ("vlm_config.projection_dim", dim)}  # fmt: skip
+
+
+def _colpali_head(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """``embedding_proj_layer``: the text width to ``embedding_dim``, with a bias."""
+    dim = cfg.int("embedding_dim", DEFAULTS["colpali"]["embedding_dim"], minimum=1)
+    return {"layout": ("model_type", "paligemma"), "d_in": ("vlm_config.text_config.hidden_size", parts["text"]["d_model"][1]),
+            "d_out": ("embedding_dim", dim)}  # fmt: skip
+
+
+def _bare_language_model(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule (ColPali): ``AutoModel`` builds the PaliGemma without an LM head (``PaliGemmaModel``)."""
+    parts["text"]["lm_head"] = ("architectures", False)
+
+
+COLPALI = Composite(
+    "colpali", "composite", ("ColPaliForRetrieval",),
+    (Tower("vision", config="vlm_config.vision_config", model_type="siglip_vision_model", path="vlm.vision_tower"),
+     Tower("projector", family="projector", params=_colpali_projector, path="vlm.multi_modal_projector"),
+     Tower("text", config="vlm_config.text_config", model_type="gemma", model_types=("*",), path="vlm.language_model"),
+     Tower("head", family="projector", params=_colpali_head, moves={"linear": "embedding_proj_layer"})),
+    rules=(_bare_language_model,),
+    # the published files also repeat the language model's sizes as a top-level text_config that ColPaliConfig
+    # does not read (its get_text_config() is vlm_config's)
+    shape_free=frozenset(("vlm_config", "embedding_dim", "text_config", "is_composition")),
+    description="ColPali: PaliGemma without its LM head, and a projection of each token to a multi-vector embedding",
+)  # fmt: skip
+
+
 @hookimpl
 def register_model_types(register):
-    """Map blip-2 (and its towers blip_2_vision_model, blip_2_qformer)."""
-    for row in (BLIP2_VISION, BLIP2_QFORMER, BLIP2):
+    """Map blip-2 (and its towers blip_2_vision_model, blip_2_qformer) and colpali."""
+    for row in (BLIP2_VISION, BLIP2_QFORMER, BLIP2, COLPALI):
         register(row)
