@@ -16,8 +16,7 @@
 
 from __future__ import annotations
 
-from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl
-from registry.sources.composite import SubConfig
+from registry import Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE
 
