@@ -46,6 +46,7 @@ FAMILY_MODULES: dict[str, str] = {
     "dual-encoder": "registry.plugins.dual_encoder",
     "contrastive-head": "registry.plugins.contrastive_head",
     "qformer": "registry.plugins.qformer",
+    "vilt": "registry.plugins.vilt",
     "clip-text": "registry.plugins.clip_text",
     "qwen-vision": "registry.plugins.qwen_vision",
     "glm4v-vision": "registry.plugins.glm4v_vision",

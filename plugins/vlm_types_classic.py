@@ -12,12 +12,15 @@
   ``language_model``) and ``embedding_proj_layer`` (the text width to ``embedding_dim``, with a bias). Its towers
   are read from the sub-configs of ``vlm_config`` (``vlm_config.vision_config``, ``vlm_config.text_config``); the
   projector's width is ``vlm_config.projection_dim`` (``PaliGemmaConfig`` writes it into the vision config).
+* ``vilt`` (``modeling_vilt.py``): the ``vilt`` family; the class names the head (``ViltConfig.__post_init__``
+  forces ``tie_word_embeddings``: the masked-LM decoder always shares the word embeddings).
 """
 
 from __future__ import annotations
 
 from registry import Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.hf_common import num_labels
 from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE
 
 #: What the Q-Former reads for a shape (BLIP-2's and InstructBLIP's fields).
@@ -101,8 +104,37 @@ COLPALI = Composite(
 )  # fmt: skip
 
 
+_VILT_HEADS = {"ViltModel": "none", "ViltForMaskedLM": "mlm", "ViltForQuestionAnswering": "vqa",
+               "ViltForImageAndTextRetrieval": "retrieval", "ViltForImagesAndTextClassification": "images",
+               "ViltForTokenClassification": "tokens"}  # fmt: skip
+
+
+def _vilt_head(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (ViLT): the class names the head; the classifiers have transformers' ``num_labels`` outputs, NLVR2's
+    over ``num_images`` pooled outputs (its default, -1, builds no model)."""
+    head = _VILT_HEADS[cls]
+    params["head"] = ("architectures", head)
+    if head in ("vqa", "images", "tokens"):
+        params["n_labels"] = num_labels(cfg)
+    if head == "images":
+        params["n_images"] = ("num_images", cfg.int("num_images", DEFAULTS["vilt"]["num_images"], minimum=1))
+
+
+VILT = Row(
+    "vilt", "vilt", tuple(_VILT_HEADS),
+    reads={"vocab_size": "vocab_size", "n_positions": "max_position_embeddings", "type_vocab_size": "type_vocab_size",
+           "modality_type_vocab_size": "modality_type_vocab_size", "d_model": "hidden_size", "n_layers": "num_hidden_layers",
+           "n_heads": "num_attention_heads", "d_ff": "intermediate_size", "image_size": "image_size",
+           "patch_size": "patch_size", "n_channels": "num_channels", "qkv_bias": "qkv_bias"},
+    defaults=DEFAULTS["vilt"], rules=(_vilt_head,),
+    shape_free=frozenset(("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "initializer_range",
+                          "layer_norm_eps", "max_image_length", "tie_word_embeddings", "pad_token_id", "num_images")),
+    description="ViLT: one transformer over text tokens and image patches (masked LM, VQA, retrieval, NLVR2 heads)",
+)  # fmt: skip
+
+
 @hookimpl
 def register_model_types(register):
-    """Map blip-2 (and its towers blip_2_vision_model, blip_2_qformer) and colpali."""
-    for row in (BLIP2_VISION, BLIP2_QFORMER, BLIP2, COLPALI):
+    """Map blip-2 (and its towers blip_2_vision_model, blip_2_qformer), colpali and vilt."""
+    for row in (BLIP2_VISION, BLIP2_QFORMER, BLIP2, COLPALI, VILT):
         register(row)
