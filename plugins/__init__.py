@@ -47,6 +47,8 @@ FAMILY_MODULES: dict[str, str] = {
     "contrastive-head": "registry.plugins.contrastive_head",
     "qformer": "registry.plugins.qformer",
     "vilt": "registry.plugins.vilt",
+    "florence2-vision": "registry.plugins.florence2_vision",
+    "florence2-projector": "registry.plugins.florence2_vision",
     "clip-text": "registry.plugins.clip_text",
     "qwen-vision": "registry.plugins.qwen_vision",
     "glm4v-vision": "registry.plugins.glm4v_vision",

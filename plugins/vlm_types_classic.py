@@ -14,11 +14,16 @@
   projector's width is ``vlm_config.projection_dim`` (``PaliGemmaConfig`` writes it into the vision config).
 * ``vilt`` (``modeling_vilt.py``): the ``vilt`` family; the class names the head (``ViltConfig.__post_init__``
   forces ``tie_word_embeddings``: the masked-LM decoder always shares the word embeddings).
+* ``florence2`` (``modeling_florence2.py``): ``Florence2ForConditionalGeneration``, the DaViT backbone
+  (``florence_vision``: the ``florence2-vision`` family) under ``model.vision_tower``, its projector
+  (``florence2-projector``) under ``model.multi_modal_projector``, BART's encoder-decoder (any mapped one) under
+  ``model.language_model`` and ``lm_head`` at the root, tied to the shared embedding as the top-level
+  ``tie_word_embeddings`` says.
 """
 
 from __future__ import annotations
 
-from registry import Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl
+from registry import Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import num_labels
 from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE
@@ -133,8 +138,61 @@ VILT = Row(
 )  # fmt: skip
 
 
+def _florence_stages(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Florence-2's backbone): ``patch_prenorm`` is a list of true or false; ``num_heads`` and ``num_groups``
+    list one entry per stage, as ``embed_dim`` does (``Florence2VisionBackbone`` raises otherwise; they change no
+    shape)."""
+    prenorm = cfg.raw("patch_prenorm", DEFAULTS["florence_vision"]["patch_prenorm"])
+    if not isinstance(prenorm, list) or not all(isinstance(v, bool) for v in prenorm):
+        raise cfg.error("patch_prenorm", f"must be a list of true or false, one per stage (got {short_value(prenorm)})")
+    params["patch_prenorm"] = ("patch_prenorm", prenorm)
+    stages = cfg.raw("embed_dim", DEFAULTS["florence_vision"]["embed_dim"])
+    for key in ("num_heads", "num_groups"):
+        value = cfg.raw(key, DEFAULTS["florence_vision"][key])
+        if not isinstance(value, list) or not isinstance(stages, list) or len(value) != len(stages):
+            raise cfg.error(key, f"must list one entry per stage of embed_dim ({short_value(stages)}); got {short_value(value)}")
+
+
+FLORENCE_VISION = Row(
+    "florence_vision", "florence2-vision", ("Florence2VisionBackbone",),
+    reads={"in_channels": "in_channels", "depths": "depths", "patch_size": "patch_size", "embed_dim": "embed_dim", "qkv_bias": "qkv_bias", "mlp_ratio": "mlp_ratio"},
+    defaults=DEFAULTS["florence_vision"], rules=(_florence_stages,),
+    shape_free=frozenset(("patch_stride", "patch_padding", "num_heads", "num_groups", "window_size", "drop_path_rate",
+                          "activation_function", "projection_dim", "max_temporal_embeddings", "max_position_embeddings",
+                          "initializer_range")),
+    description="Florence-2's DaViT vision backbone",
+)  # fmt: skip
+
+
+def _florence_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """``Florence2MultiModalProjector``: from the last stage's width to ``vision_config.projection_dim``, with
+    ``vision_config.max_position_embeddings`` learned rows and columns."""
+    vision = SubConfig(cfg, "vision_config")
+    defaults = DEFAULTS["florence_vision"]
+    return {"d_in": ("vision_config.embed_dim", parts["vision"]["embed_dim"][1][-1]),
+            "projection_dim": ("vision_config.projection_dim", vision.int("projection_dim", defaults["projection_dim"], minimum=1)),
+            "n_positions": ("vision_config.max_position_embeddings",
+                            vision.int("max_position_embeddings", defaults["max_position_embeddings"], minimum=1))}  # fmt: skip
+
+
+def _florence_text(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule (Florence-2): the language model's head is tied to its shared embedding as the top-level
+    ``tie_word_embeddings`` says (``Florence2ForConditionalGeneration._tied_weights_keys``)."""
+    parts["text"]["tie_lm_head"] = ("tie_word_embeddings", cfg.bool("tie_word_embeddings", DEFAULTS["florence2"]["tie_word_embeddings"]))
+
+
+FLORENCE2 = Composite(
+    "florence2", "composite", ("Florence2ForConditionalGeneration",),
+    (Tower("vision", config="vision_config", model_type=FLORENCE_VISION.name, path="model.vision_tower"),
+     Tower("projector", family="florence2-projector", params=_florence_projector, path="model.multi_modal_projector"),
+     Tower("text", config="text_config", model_type="bart", model_types=("*",), moves={"model": "model.language_model"})),
+    rules=(_florence_text,), shape_free=frozenset(("image_token_id", "is_encoder_decoder", "tie_word_embeddings")),
+    description="Florence-2: a DaViT backbone, a projector and BART's encoder-decoder",
+)  # fmt: skip
+
+
 @hookimpl
 def register_model_types(register):
-    """Map blip-2 (and its towers blip_2_vision_model, blip_2_qformer), colpali and vilt."""
-    for row in (BLIP2_VISION, BLIP2_QFORMER, BLIP2, COLPALI, VILT):
+    """Map blip-2 (and its towers blip_2_vision_model, blip_2_qformer), colpali, vilt and florence2 (florence_vision)."""
+    for row in (BLIP2_VISION, BLIP2_QFORMER, BLIP2, COLPALI, VILT, FLORENCE_VISION, FLORENCE2):
         register(row)

@@ -64,6 +64,12 @@ BERT_TOWER = {**{k: v for k, v in TEXT_TOWER.items() if k != "max_position_embed
 ALTCLIP_TOWER = {**BERT_TOWER, "project_dim": ints(1, 9)}
 #: InstructBLIP's vision tower (no num_channels: always 3) and Q-Former.
 BLIP_TOWER = {**{k: v for k, v in TOWER.items() if k != "num_channels"}, "qkv_bias": Optional(flag)}
+#: Florence-2's DaViT backbone: 1 or 2 stages (a helper field, not written), one entry per stage in each list.
+FLORENCE_TOWER = {"~stages": ints(1, 2), "depths": list_of(ints(1, 2), "~stages"), "embed_dim": list_of(ints(2, 8), "~stages"),
+                  "patch_size": list_of(ints(1, 3), "~stages"), "patch_stride": list_of(ints(1, 2), "~stages"),
+                  "patch_padding": list_of(ints(0, 1), "~stages"), "patch_prenorm": list_of(flag, "~stages"),
+                  "num_heads": list_of(just(1), "~stages"), "num_groups": list_of(just(1), "~stages"),
+                  "in_channels": ints(1, 3), "qkv_bias": Optional(flag), "mlp_ratio": Optional(one_of(0.5, 1.0, 2.5))}
 QFORMER = dict(
     num_attention_heads=ints(1, 3), hidden_size=times("num_attention_heads", 1, 2, 4), num_hidden_layers=ints(1, 3),
     intermediate_size=ints(1, 24), vocab_size=ints(5, 40), max_position_embeddings=ints(1, 20), pad_token_id=just(0),
@@ -492,6 +498,15 @@ ROWS: list[Row] = [
     Row("flex_olmo", lm("FlexOlmo"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
                                        "num_experts": ints(1, 4), "num_experts_per_tok": ints(1, "num_experts")},
         experts=("num_experts", "num_experts_per_tok"), renames=FUSED_EXPERTS),
+    Row("florence2", ("Florence2ForConditionalGeneration",),
+        {"vision_config": table(**FLORENCE_TOWER, projection_dim=ints(1, 8), max_position_embeddings=ints(1, 6)),
+         "text_config": table(model_type=just("bart"), **BART_SIZES), "tie_word_embeddings": Optional(flag)},
+        refusal_base="Florence-2-base",
+        refusals=(R({"vision_config.num_heads": [8, 16]}, "vision_config.num_heads", "one entry per stage"),
+                  R({"vision_config.patch_prenorm": [0, 1, 1, 1]}, "vision_config.patch_prenorm", "true or false"),
+                  R({"vision_config.depths": [1, 1]}, "vision_config.depths", "lists 2 stages"),
+                  R({"vision_config.embed_dim": [128, 256, 512, 1023]}, "vision_config.embed_dim", "must be even or 3"))),
+    Row("florence_vision", ("Florence2VisionBackbone",), FLORENCE_TOWER),
     Row("gemma", lm("Gemma"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS}, droppable=SPARSE),
     Row("gemma2", lm("Gemma2"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS},
         refusals=(R({"head_dim": None}, "head_dim"),), droppable=SPARSE),  # read with getattr: null would crash transformers
