@@ -47,6 +47,7 @@ FAMILY_MODULES: dict[str, str] = {
     "contrastive-head": "registry.plugins.contrastive_head",
     "qformer": "registry.plugins.qformer",
     "vilt": "registry.plugins.vilt",
+    "blip-text": "registry.plugins.blip_text",
     "florence2-vision": "registry.plugins.florence2_vision",
     "florence2-projector": "registry.plugins.florence2_vision",
     "clip-text": "registry.plugins.clip_text",

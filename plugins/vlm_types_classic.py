@@ -19,6 +19,11 @@
   (``florence2-projector``) under ``model.multi_modal_projector``, BART's encoder-decoder (any mapped one) under
   ``model.language_model`` and ``lm_head`` at the root, tied to the shared embedding as the top-level
   ``tie_word_embeddings`` says.
+* ``blip`` (``modeling_blip.py``): BLIP's vision tower (``blip_vision_model``: the ``vision`` family's ``blip``
+  layout, biased ``qkv``, always 3 channels) and its BERT text stacks (``blip_text_model``: the ``blip-text``
+  family, the class choosing the stacks and heads: the captioning decoder, VQA's encoder and decoder, retrieval's
+  encoder and heads, or BlipModel's text model and contrastive projections); ``BlipConfig.__post_init__`` gives
+  the text cross-attention the vision width.
 """
 
 from __future__ import annotations
@@ -191,8 +196,57 @@ FLORENCE2 = Composite(
 )  # fmt: skip
 
 
+BLIP_VISION = Row(
+    "blip_vision_model", "vision", ("BlipVisionModel",),
+    reads={**{k: v for k, v in VISION_READS.items() if k != "n_channels"}, "d_ff": "intermediate_size"},
+    defaults=DEFAULTS["blip_vision_model"], fixed={"layout": "blip", "head": "none", "n_channels": 3, "qkv_bias": True},
+    shape_free=VISION_SHAPE_FREE | {"projection_dim"},
+    description="BLIP's vision tower (a ViT with a fused, biased qkv)",
+)  # fmt: skip
+BLIP_TEXT = Row(
+    "blip_text_model", "blip-text", ("BlipTextModel", "BlipTextLMHeadModel"),
+    reads={**{k: v for k, v in _QFORMER_READS.items() if k != "cross_attention_frequency"}, "cross_attention": "is_decoder",
+           "tie_word_embeddings": "tie_word_embeddings"},
+    defaults=DEFAULTS["blip_text_model"], rules=(lambda cfg, cls, params: params.__setitem__(
+        "layout", ("architectures", "lm" if cls == "BlipTextLMHeadModel" else "model")),),
+    shape_free=_QFORMER_SHAPE_FREE | {"projection_dim", "label_smoothing", "bos_token_id", "eos_token_id", "sep_token_id",
+                                      "use_cache"},
+    description="BLIP's BERT text model (with cross-attention to the image as a decoder)",
+)  # fmt: skip
+_BLIP_LAYOUTS = {"BlipForConditionalGeneration": "caption", "BlipForQuestionAnswering": "vqa",
+                 "BlipForImageTextRetrieval": "retrieval", "BlipModel": "dual"}  # fmt: skip
+
+
+def _blip_parts(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule (BLIP): the class chooses the text stacks and heads; the cross-attention and the projections read the
+    vision width (``BlipConfig.__post_init__``); the LM decoder is tied unless both the top-level and the text
+    config's ``tie_word_embeddings`` are false (the model's and its BlipTextLMHeadModel's ``_tied_weights_keys``
+    each tie it)."""
+    defaults = DEFAULTS["blip"]
+    top = cfg.bool("tie_word_embeddings", defaults["tie_word_embeddings"])
+    text_tie = parts["text"]["tie_word_embeddings"][1]
+    width = ("vision_config.hidden_size", parts["vision"]["d_model"][1])
+    parts["text"] |= {
+        "layout": ("architectures", _BLIP_LAYOUTS[cls]), "d_encoder": width, "d_vision": width,
+        "image_text_dim": ("image_text_hidden_size", cfg.int("image_text_hidden_size", defaults["image_text_hidden_size"])),
+        "projection_dim": ("projection_dim", cfg.int("projection_dim", defaults["projection_dim"])),
+        "tie_word_embeddings": ("tie_word_embeddings" if top else "text_config.tie_word_embeddings", top or text_tie),
+    }  # fmt: skip
+
+
+BLIP = Composite(
+    "blip", "composite", tuple(_BLIP_LAYOUTS),
+    (Tower("vision", config="vision_config", model_type=BLIP_VISION.name, path="vision_model"),
+     Tower("text", config="text_config", model_type=BLIP_TEXT.name)),
+    rules=(_blip_parts,),
+    shape_free=frozenset(("logit_scale_init_value", "label_smoothing", "initializer_factor", "initializer_range")),
+    description="BLIP: a ViT and BERT text stacks that cross-attend to the image (captioning, VQA, retrieval)",
+)  # fmt: skip
+
+
 @hookimpl
 def register_model_types(register):
-    """Map blip-2 (and its towers blip_2_vision_model, blip_2_qformer), colpali, vilt and florence2 (florence_vision)."""
-    for row in (BLIP2_VISION, BLIP2_QFORMER, BLIP2, COLPALI, VILT, FLORENCE_VISION, FLORENCE2):
+    """Map blip-2 (and its towers blip_2_vision_model, blip_2_qformer), colpali, vilt, florence2 (florence_vision) and
+    blip (blip_vision_model, blip_text_model)."""
+    for row in (BLIP2_VISION, BLIP2_QFORMER, BLIP2, COLPALI, VILT, FLORENCE_VISION, FLORENCE2, BLIP_VISION, BLIP_TEXT, BLIP):
         register(row)

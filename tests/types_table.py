@@ -70,6 +70,12 @@ FLORENCE_TOWER = {"~stages": ints(1, 2), "depths": list_of(ints(1, 2), "~stages"
                   "patch_padding": list_of(ints(0, 1), "~stages"), "patch_prenorm": list_of(flag, "~stages"),
                   "num_heads": list_of(just(1), "~stages"), "num_groups": list_of(just(1), "~stages"),
                   "in_channels": ints(1, 3), "qkv_bias": Optional(flag), "mlp_ratio": Optional(one_of(0.5, 1.0, 2.5))}
+#: BLIP's BERT text tower (its text_config) and its vision tower (always 3 channels, always a qkv bias).
+BLIP_TEXT = dict(
+    num_attention_heads=ints(1, 3), hidden_size=times("num_attention_heads", 1, 2, 4), num_hidden_layers=ints(1, 2),
+    intermediate_size=ints(1, 24), vocab_size=ints(5, 40), max_position_embeddings=ints(1, 20), pad_token_id=just(0),
+    is_decoder=Optional(flag), tie_word_embeddings=Optional(flag))
+BLIP_VISION = {k: v for k, v in TOWER.items() if k != "num_channels"}
 QFORMER = dict(
     num_attention_heads=ints(1, 3), hidden_size=times("num_attention_heads", 1, 2, 4), num_hidden_layers=ints(1, 3),
     intermediate_size=ints(1, 24), vocab_size=ints(5, 40), max_position_embeddings=ints(1, 20), pad_token_id=just(0),
@@ -217,6 +223,18 @@ ROWS: list[Row] = [
     Row("blenderbot-small", lm("BlenderbotSmall", "ForConditionalGeneration"), BART_SIZES,
         refusal_base={**BART, "architectures": ["BlenderbotSmallModel"]},
         refusals=(R({"max_position_embeddings": 0}, "max_position_embeddings", "must be >= 1"),)),
+    Row("blip", ("BlipForConditionalGeneration", "BlipForQuestionAnswering", "BlipForImageTextRetrieval", "BlipModel"),
+        {"vision_config": table(**BLIP_VISION), "text_config": table(**BLIP_TEXT), "projection_dim": Optional(ints(1, 8)),
+         "image_text_hidden_size": Optional(ints(1, 8)), "tie_word_embeddings": Optional(flag)},
+        refusal_base="blip-image-captioning-base",
+        refusals=(R({"text_config.num_attention_heads": 7}, "text_config.num_attention_heads", "does not divide"),
+                  R({"vision_config.model_type": "clip_vision_model"}, "vision_config.model_type", "not supported")),
+        # the decoder is tied unless both ties are false
+        cases=tuple({"vision_config": {"hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1, "intermediate_size": 8,
+                                       "image_size": 8, "patch_size": 4},
+                     "text_config": {"hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1, "intermediate_size": 8,
+                                     "vocab_size": 20, "tie_word_embeddings": text},
+                     "tie_word_embeddings": top} for top, text in ((False, True), (True, False), (False, False)))),
     Row("blip-2", ("Blip2ForConditionalGeneration", "Blip2Model"),
         {"vision_config": table(**BLIP_TOWER), "qformer_config": table(**QFORMER, use_qformer_text_input=Optional(flag)),
          "text_config": table(model_type=just("opt"), num_attention_heads=ints(1, 3),
@@ -239,6 +257,8 @@ ROWS: list[Row] = [
     Row("blip_2_qformer", ("Blip2QFormerModel",),
         {**QFORMER, "encoder_hidden_size": ints(1, 12), "use_qformer_text_input": Optional(flag)}),
     Row("blip_2_vision_model", ("Blip2VisionModel",), BLIP_TOWER),
+    Row("blip_text_model", ("BlipTextModel", "BlipTextLMHeadModel"), {**BLIP_TEXT, "encoder_hidden_size": ints(1, 12)}),
+    Row("blip_vision_model", ("BlipVisionModel",), BLIP_VISION),
     Row("bloom", lm("Bloom"), {"n_head": ints(1, 4), "hidden_size": times("n_head", 2, 4, 6, 8),
                                "n_layer": ints(1, 3), "vocab_size": ints(5, 200), "tie_word_embeddings": flag},
         refusals=(R({"n_embed": 30, "n_head": 4}, "n_head", "does not divide"),)),
