@@ -242,7 +242,7 @@ ROWS: list[Row] = [
                               ffn_dim=ints(1, 24), vocab_size=ints(5, 60), max_position_embeddings=ints(1, 20),
                               word_embed_proj_dim=maybe(ints(1, 12)), pad_token_id=just(0),
                               tie_word_embeddings=Optional(flag)),
-         "num_query_tokens": ints(1, 4)},
+         "num_query_tokens": ints(1, 4), "tie_word_embeddings": Optional(flag)},
         refusal_base="blip2-opt-2.7b",
         refusals=(R({"qformer_config.cross_attention_frequency": 0}, "qformer_config.cross_attention_frequency", "must be >= 1"),
                   R({"num_query_tokens": 0}, "num_query_tokens", "must be >= 1"),
