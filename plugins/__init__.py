@@ -48,6 +48,7 @@ FAMILY_MODULES: dict[str, str] = {
     "qformer": "registry.plugins.qformer",
     "vilt": "registry.plugins.vilt",
     "blip-text": "registry.plugins.blip_text",
+    "visual-bert": "registry.plugins.visual_bert",
     "florence2-vision": "registry.plugins.florence2_vision",
     "florence2-projector": "registry.plugins.florence2_vision",
     "clip-text": "registry.plugins.clip_text",

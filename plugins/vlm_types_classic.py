@@ -24,6 +24,8 @@
   family, the class choosing the stacks and heads: the captioning decoder, VQA's encoder and decoder, retrieval's
   encoder and heads, or BlipModel's text model and contrastive projections); ``BlipConfig.__post_init__`` gives
   the text cross-attention the vision width.
+* ``visual_bert`` (``modeling_visual_bert.py``): the ``visual-bert`` family, the class naming the head
+  (``VisualBertForRegionToPhraseAlignment`` is not mapped).
 """
 
 from __future__ import annotations
@@ -244,9 +246,35 @@ BLIP = Composite(
 )  # fmt: skip
 
 
+_VISUAL_BERT_HEADS = {"VisualBertModel": "none", "VisualBertForPreTraining": "pretraining",
+                      "VisualBertForQuestionAnswering": "labels", "VisualBertForVisualReasoning": "labels",
+                      "VisualBertForMultipleChoice": "choice"}  # fmt: skip
+
+
+def _visual_bert_head(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (VisualBERT): the class names the head; VQA's and NLVR2's classifier has transformers' ``num_labels``
+    outputs."""
+    params["head"] = ("architectures", _VISUAL_BERT_HEADS[cls])
+    if _VISUAL_BERT_HEADS[cls] == "labels":
+        params["n_labels"] = num_labels(cfg)
+
+
+VISUAL_BERT = Row(
+    "visual_bert", "visual-bert", tuple(_VISUAL_BERT_HEADS),
+    reads={"vocab_size": "vocab_size", "n_positions": "max_position_embeddings", "type_vocab_size": "type_vocab_size",
+           "d_model": "hidden_size", "d_visual": "visual_embedding_dim", "n_layers": "num_hidden_layers",
+           "n_heads": "num_attention_heads", "d_ff": "intermediate_size", "bypass_transformer": "bypass_transformer",
+           "tie_word_embeddings": "tie_word_embeddings"},
+    defaults=DEFAULTS["visual_bert"], rules=(_visual_bert_head,),
+    shape_free=_QFORMER_SHAPE_FREE | {"special_visual_initialize", "bos_token_id", "eos_token_id"},
+    description="VisualBERT: BERT over text tokens and projected detector features",
+)  # fmt: skip
+
+
 @hookimpl
 def register_model_types(register):
     """Map blip-2 (and its towers blip_2_vision_model, blip_2_qformer), colpali, vilt, florence2 (florence_vision) and
-    blip (blip_vision_model, blip_text_model)."""
-    for row in (BLIP2_VISION, BLIP2_QFORMER, BLIP2, COLPALI, VILT, FLORENCE_VISION, FLORENCE2, BLIP_VISION, BLIP_TEXT, BLIP):
+    blip (blip_vision_model, blip_text_model), visual_bert."""
+    for row in (BLIP2_VISION, BLIP2_QFORMER, BLIP2, COLPALI, VILT, FLORENCE_VISION, FLORENCE2, BLIP_VISION, BLIP_TEXT, BLIP,
+                VISUAL_BERT):
         register(row)
