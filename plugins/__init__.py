@@ -49,6 +49,7 @@ FAMILY_MODULES: dict[str, str] = {
     "vilt": "registry.plugins.vilt",
     "blip-text": "registry.plugins.blip_text",
     "visual-bert": "registry.plugins.visual_bert",
+    "lxmert": "registry.plugins.lxmert",
     "florence2-vision": "registry.plugins.florence2_vision",
     "florence2-projector": "registry.plugins.florence2_vision",
     "clip-text": "registry.plugins.clip_text",

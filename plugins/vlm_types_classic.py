@@ -26,6 +26,8 @@
   the text cross-attention the vision width.
 * ``visual_bert`` (``modeling_visual_bert.py``): the ``visual-bert`` family, the class naming the head
   (``VisualBertForRegionToPhraseAlignment`` is not mapped).
+* ``lxmert`` (``modeling_lxmert.py``): the ``lxmert`` family; the class names the head, the pretraining heads
+  follow ``task_obj_predict``, ``task_qa`` and the ``visual_*_loss`` switches.
 """
 
 from __future__ import annotations
@@ -271,10 +273,45 @@ VISUAL_BERT = Row(
 )  # fmt: skip
 
 
+_LXMERT_HEADS = {"LxmertModel": "none", "LxmertForQuestionAnswering": "qa", "LxmertForPreTraining": "pretraining"}
+
+
+def _lxmert_heads(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (LXMERT): the class names the head; ``LxmertForPreTraining`` adds the object prediction head
+    (``task_obj_predict``: a decoder per visual loss switched on, of ``num_object_labels``, ``num_attr_labels`` or
+    ``visual_feat_dim`` outputs) and the answer head (``task_qa``)."""
+    defaults = DEFAULTS["lxmert"]
+    params["head"] = ("architectures", _LXMERT_HEADS[cls])
+    if cls != "LxmertForPreTraining":
+        return
+    params["obj_predict"] = ("task_obj_predict", cfg.bool("task_obj_predict", defaults["task_obj_predict"]))
+    params["qa"] = ("task_qa", cfg.bool("task_qa", defaults["task_qa"]))
+    for loss, labels, param in (("visual_obj_loss", "num_object_labels", "obj_labels"),
+                                ("visual_attr_loss", "num_attr_labels", "attr_labels")):
+        on = cfg.bool(loss, defaults[loss])
+        params[param] = (labels, cfg.int(labels, defaults[labels], minimum=1) if on else 0)
+    params["feat_loss"] = ("visual_feat_loss", cfg.bool("visual_feat_loss", defaults["visual_feat_loss"]))
+
+
+LXMERT = Row(
+    "lxmert", "lxmert", tuple(_LXMERT_HEADS),
+    reads={"vocab_size": "vocab_size", "n_positions": "max_position_embeddings", "type_vocab_size": "type_vocab_size",
+           "d_model": "hidden_size", "n_heads": "num_attention_heads", "d_ff": "intermediate_size", "l_layers": "l_layers",
+           "x_layers": "x_layers", "r_layers": "r_layers", "d_visual": "visual_feat_dim", "d_box": "visual_pos_dim",
+           "n_qa_labels": "num_qa_labels", "tie_word_embeddings": "tie_word_embeddings"},
+    defaults=DEFAULTS["lxmert"], rules=(_lxmert_heads,),
+    shape_free=_QFORMER_SHAPE_FREE | {"visual_loss_normalizer", "task_matched", "task_mask_lm", "task_obj_predict", "task_qa",
+                                      "visual_obj_loss", "visual_attr_loss", "visual_feat_loss", "num_object_labels",
+                                      "num_attr_labels", "bos_token_id", "eos_token_id",
+                                      "num_hidden_layers"},  # LxmertConfig.__post_init__ rebuilds it from the three
+    description="LXMERT: language, object-relationship and cross-modality encoders",
+)  # fmt: skip
+
+
 @hookimpl
 def register_model_types(register):
     """Map blip-2 (and its towers blip_2_vision_model, blip_2_qformer), colpali, vilt, florence2 (florence_vision) and
-    blip (blip_vision_model, blip_text_model), visual_bert."""
+    blip (blip_vision_model, blip_text_model), visual_bert and lxmert."""
     for row in (BLIP2_VISION, BLIP2_QFORMER, BLIP2, COLPALI, VILT, FLORENCE_VISION, FLORENCE2, BLIP_VISION, BLIP_TEXT, BLIP,
-                VISUAL_BERT):
+                VISUAL_BERT, LXMERT):
         register(row)
