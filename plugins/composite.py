@@ -124,10 +124,10 @@ def _retied(block: Any, where: dict[str, str]) -> Any:
     if isinstance(block, (Module, Repeat)):
         return block.model_copy(update={"blocks": [_retied(b, where) for b in block.blocks]})
     tied = getattr(block, "tied_to", None)
-    if tied:
-        head, dot, rest = tied.partition(".")
-        if head in where:
-            return block.model_copy(update={"tied_to": join(where[head], rest) if dot else where[head]})
+    if tied:  # the longest moved name it starts with (a top-level block may be named "model.decoder": OPT's)
+        head = max((name for name in where if tied == name or tied.startswith(f"{name}.")), key=len, default=None)
+        if head is not None:
+            return block.model_copy(update={"tied_to": join(where[head], tied[len(head) + 1:])})
     return block
 
 

@@ -8,6 +8,10 @@ every ``cross_attention_frequency``-th layer (the first, then every so many) add
 image features (``crossattention``), its keys and values projected from the vision tower's width ``d_encoder``: an
 attention of queries and output (``kv_projections = "none"``) beside two linears of their own.
 
+BLIP-2's ``Blip2QFormerModel`` (``modeling_blip_2.py``) has no embeddings of its own (``embeddings`` off: only a
+``layernorm`` at its root) and the instruction tokens' feed-forward only with ``use_qformer_text_input``
+(``text_feed_forward``).
+
 With ``n_query_tokens`` above 0 the family builds what ``InstructBlipForConditionalGeneration`` holds around it:
 the learned ``query_tokens`` at the root, the Q-Former under ``qformer`` and ``language_projection`` (its width
 to the language model's ``d_out``, with a bias).
@@ -37,6 +41,9 @@ class QFormerParams(FamilyParams):
     d_encoder: PositiveInt = Field(1408, description="the image features' width (the vision tower's hidden size)")
     cross_attention_frequency: PositiveInt = Field(2, description="a cross-attention in every layer whose index is a "
                                                    "multiple of this")
+    embeddings: bool = Field(True, description="the instruction tokens' embeddings (off: BLIP-2's bare layernorm)")
+    text_feed_forward: bool = Field(True, description="the instruction tokens' feed-forward (intermediate, output) "
+                                    "beside the queries'")
     n_query_tokens: NonNegativeInt = Field(0, description="learned queries (0: the bare InstructBlipQFormerModel)")
     d_out: NonNegativeInt = Field(0, description="language_projection's outputs (with n_query_tokens: the language "
                                   "model's width)")
@@ -48,7 +55,7 @@ class QFormerParams(FamilyParams):
 
 
 def _layer(p: QFormerParams, cross: bool) -> list:
-    """One layer: self-attention, the cross-attention where it has one, and both feed-forwards."""
+    """One layer: self-attention, the cross-attention where it has one, and the feed-forwards."""
     d = p.d_model
     blocks: list = [
         Attention(d_model=d, n_heads=p.n_heads, names=_SELF, kv_cache="none"),
@@ -62,7 +69,7 @@ def _layer(p: QFormerParams, cross: bool) -> list:
             Linear(name="crossattention.attention.value", in_features=p.d_encoder, out_features=d, component="attention"),
             LayerNorm(name="crossattention.output.LayerNorm", dim=d),
         ]  # fmt: skip
-    for suffix in ("", "_query"):
+    for suffix in ("", "_query") if p.text_feed_forward else ("_query",):
         blocks += [
             FeedForward(d_model=d, d_ff=p.d_ff, names={"up": f"intermediate{suffix}.dense", "down": f"output{suffix}.dense"}),
             LayerNorm(name=f"output{suffix}.LayerNorm", dim=d),
@@ -75,14 +82,12 @@ def build(p: QFormerParams) -> Module:
     d = p.d_model
     layers = [Repeat(name="layer", count=1, start=i, blocks=_layer(p, i % p.cross_attention_frequency == 0))
               for i in range(p.n_layers)]  # fmt: skip
-    body = [
-        Module(name="embeddings", blocks=[
-            Embedding(name="word_embeddings", num_embeddings=p.vocab_size, embedding_dim=d, role="token"),
-            Embedding(name="position_embeddings", num_embeddings=p.n_positions, embedding_dim=d, role="position"),
-            LayerNorm(name="layernorm", dim=d),
-        ]),
-        Module(name="encoder", blocks=layers),
-    ]  # fmt: skip
+    embeddings = Module(name="embeddings", blocks=[
+        Embedding(name="word_embeddings", num_embeddings=p.vocab_size, embedding_dim=d, role="token"),
+        Embedding(name="position_embeddings", num_embeddings=p.n_positions, embedding_dim=d, role="position"),
+        LayerNorm(name="layernorm", dim=d),
+    ]) if p.embeddings else LayerNorm(name="layernorm", dim=d)  # fmt: skip
+    body = [embeddings, Module(name="encoder", blocks=layers)]
     if not p.n_query_tokens:
         return Module(blocks=body)
     blocks: list = [Parameter(name="query_tokens", shape=(1, p.n_query_tokens, d), component="embedding"),

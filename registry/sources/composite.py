@@ -127,14 +127,18 @@ class Composite:
 
 
 class SubConfig(ConfigReader):
-    """One tower's sub-config (``text_config``): its errors name ``<config>.<field>`` at its line."""
+    """One tower's sub-config (``text_config``): its errors name ``<config>.<field>`` at its line. A dotted key
+    (``vlm_config.text_config``: ColPali's) reaches into a sub-config of a sub-config."""
 
     def __init__(self, parent: ConfigReader, key: str) -> None:
-        value = parent.raw(key)
+        outer, dot, inner = key.rpartition(".")
+        if dot:
+            parent = SubConfig(parent, outer)
+        value = parent.raw(inner)
         if value is None:  # transformers would build the tower from the composite configuration's own defaults
-            raise parent.error(key, "missing: give the tower's sub-config (registry does not guess a tower's sizes)")
+            raise parent.error(inner, "missing: give the tower's sub-config (registry does not guess a tower's sizes)")
         if not isinstance(value, dict):
-            raise parent.error(key, f"must be an object of the tower's fields (got {short_value(value)})")
+            raise parent.error(inner, f"must be an object of the tower's fields (got {short_value(value)})")
         super().__init__(value, parent.path, parent.lines)
         self.key = key
 
