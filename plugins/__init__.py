@@ -69,4 +69,5 @@ FAMILY_MODULES: dict[str, str] = {
     "minimax-m3": "registry.plugins.minimax_m3",
     "minimax-m3-vision": "registry.plugins.minimax_m3_vision",
     "minimax-m3-projector": "registry.plugins.minimax_m3_vision",
+    "encodec": "registry.plugins.encodec",
 }

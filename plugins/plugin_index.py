@@ -59,6 +59,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'distilbert': 'registry.plugins.encoder_types',
     'dots1': 'registry.plugins.decoder_types_2026',
     'electra': 'registry.plugins.encoder_types',
+    'encodec': 'registry.plugins.types_audio_gen',
     'ernie': 'registry.plugins.types_text_2026',
     'ernie4_5': 'registry.plugins.dense_model_types',
     'ernie4_5_moe': 'registry.plugins.decoder_types_2026',

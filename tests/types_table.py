@@ -398,6 +398,18 @@ ROWS: list[Row] = [
         {**ENCODER, "embedding_size": either(same_as("hidden_size"), ints(1, 24)),
          "max_position_embeddings": ints(1, 40), "type_vocab_size": ints(1, 3), **LABELS}, refusal_base=ENCODER_BASE,
         refusals=(R({"embedding_size": 0}, "embedding_size", "must be >= 1"),)),
+    Row("encodec", ("EncodecModel",),
+        {"audio_channels": ints(1, 2), "~ratios": ints(1, 3), "upsampling_ratios": list_of(ints(1, 3), "~ratios"),
+         "compress": ints(1, 3), "num_filters": ints("compress", 4), "hidden_size": ints(1, 8),
+         "num_residual_layers": ints(0, 2), "kernel_size": ints(1, 7), "last_kernel_size": ints(1, 7),
+         "residual_kernel_size": ints(1, 3), "num_lstm_layers": ints(1, 2),
+         "norm_type": one_of("weight_norm", "time_group_norm"), "use_conv_shortcut": flag,
+         "codebook_size": one_of(2, 4, 8), "codebook_dim": Optional(ints(1, 8)), "target_bandwidths": just([1.5])},
+        examples=8, refusal_base="encodec_24khz",
+        refusals=(R({"norm_type": "batch_norm"}, "norm_type", "weight_norm"),
+                  R({"codebook_size": 1}, "codebook_size", ">= 2"),  # transformers: ZeroDivisionError
+                  R({"codebook_size": 24}, "codebook_size", "power of 2"),
+                  R({"target_bandwidths": []}, "target_bandwidths", "non-empty"))),  # transformers: IndexError
     Row("ernie", ("ErnieForMaskedLM", "ErnieModel", "ErnieForPreTraining"),
         {**ENCODER, "max_position_embeddings": ints(1, 40), "type_vocab_size": ints(1, 3), "use_task_id": flag,
          "task_type_vocab_size": ints(1, 4), **CROSS},
