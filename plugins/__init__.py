@@ -70,4 +70,6 @@ FAMILY_MODULES: dict[str, str] = {
     "minimax-m3-vision": "registry.plugins.minimax_m3_vision",
     "minimax-m3-projector": "registry.plugins.minimax_m3_vision",
     "encodec": "registry.plugins.encodec",
+    "musicgen-decoder": "registry.plugins.musicgen",
+    "musicgen-projector": "registry.plugins.musicgen",
 }

@@ -5,11 +5,17 @@ As transformers 5.25 builds them:
 * ``encodec`` (``EncodecModel``, ``modeling_encodec.py``): Meta's EnCodec, read by the ``encodec`` family
   (:mod:`registry.plugins.encodec`); the quantizer's codebooks are buffers (``target_bandwidths``,
   ``codebook_size`` and ``codebook_dim`` size them, not a parameter).
+* ``musicgen_decoder`` (``MusicgenForCausalLM``, ``MusicgenModel``): MusicGen's decoder over the codebooks, the
+  ``musicgen-decoder`` family (:mod:`registry.plugins.musicgen`);
+* ``musicgen`` (``MusicgenForConditionalGeneration``): ``text_encoder`` (a ``t5``, built as ``T5EncoderModel``:
+  ``AutoModelForTextEncoding``) at ``text_encoder``, ``audio_encoder`` (an ``encodec``) at ``audio_encoder``,
+  ``decoder`` (a ``musicgen_decoder``) at ``decoder``, and ``enc_to_dec_proj`` when the text encoder's width is not the
+  decoder's (the ``musicgen-projector`` family).
 """
 
 from __future__ import annotations
 
-from registry import ConfigReader, Params, Row, hookimpl
+from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
 
 #: The encodec family's hyper-parameters, by the ``EncodecConfig`` field of the same name.
@@ -45,12 +51,61 @@ ENCODEC = Row(
     description="EnCodec: SEANet convolutional encoder and decoder with LSTMs; codebooks are buffers",
 )  # fmt: skip
 
+
+def _musicgen_architecture(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (musicgen_decoder): the class decides the heads; transformers refuses audio other than mono or stereo."""
+    params["architecture"] = ("architectures", "model" if cls == "MusicgenModel" else "causal_lm")
+    cfg.expect("audio_channels", [1, 2], "MusicgenDecoderConfig takes 1 (mono) or 2 (stereo) audio channels")
+
+
+MUSICGEN_DECODER = Row(
+    "musicgen_decoder", "musicgen-decoder", ("MusicgenForCausalLM", "MusicgenModel"),
+    reads={"vocab_size": "vocab_size", "num_codebooks": "num_codebooks", "d_model": "hidden_size",
+           "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads", "d_ff": "ffn_dim"},
+    defaults=DEFAULTS["musicgen_decoder"], rules=(_musicgen_architecture,),
+    shape_free=frozenset(("max_position_embeddings", "layerdrop", "activation_function", "dropout", "attention_dropout",
+                          "activation_dropout", "initializer_factor", "scale_embedding", "is_decoder",
+                          "add_cross_attention", "cross_attention_hidden_size", "tie_word_embeddings")),
+    description="MusicGen's decoder: a summed embedding and a head per codebook, BART-like layers without biases",
+)  # fmt: skip
+
+
+def _text_encoder(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule (musicgen): the text encoder is built by ``AutoModelForTextEncoding``: T5's encoder alone."""
+    parts["text"]["architecture"] = ("architectures", "encoder")
+
+
+def musicgen_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """``enc_to_dec_proj`` when the text encoder's width is not the decoder's and the decoder sets no
+    ``cross_attention_hidden_size``; one that is set must be the text encoder's width (as
+    ``MusicgenForConditionalGeneration`` requires)."""
+    d_text, d_decoder = parts["text"]["d_model"][1], parts["decoder"]["d_model"][1]
+    decoder = cfg.raw("decoder")
+    cross = decoder.get("cross_attention_hidden_size") if isinstance(decoder, dict) else None
+    if cross is not None and cross != d_text:
+        raise cfg.error("decoder.cross_attention_hidden_size", f"must be the text encoder's hidden size ({d_text}), "
+                                                               f"got {cross}, as MusicgenForConditionalGeneration requires")  # fmt: skip
+    return {"d_text": ("text_encoder.d_model", d_text), "d_decoder": ("decoder.hidden_size", d_decoder),
+            "text_projection": ("decoder.cross_attention_hidden_size", d_text != d_decoder and cross is None)}  # fmt: skip
+
+
+#: The composite model types (the module's docstring lists them).
+COMPOSITES = (
+    Composite("musicgen", "composite", ("MusicgenForConditionalGeneration",), (
+        Tower("text", config="text_encoder", model_type="t5", path="text_encoder"),
+        Tower("audio", config="audio_encoder", model_type="encodec", path="audio_encoder"),
+        Tower("decoder", config="decoder", model_type="musicgen_decoder", path="decoder"),
+        Tower("projector", family="musicgen-projector", params=musicgen_projector),
+    ), rules=(_text_encoder,), shape_free=frozenset(("is_encoder_decoder", "initializer_factor")),
+        description="MusicGen: T5 text encoder, EnCodec audio codec, a decoder over its codebooks"),
+)  # fmt: skip
+
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (ENCODEC,)
+ROWS = (ENCODEC, MUSICGEN_DECODER)
 
 
 @hookimpl
 def register_model_types(register):
-    """Map encodec."""
-    for row in ROWS:
+    """Map encodec, musicgen_decoder and musicgen."""
+    for row in (*ROWS, *COMPOSITES):
         register(row)

@@ -1,0 +1,86 @@
+"""MusicGen (musicgen), whole and part by part, against transformers; its refusals.
+
+Reference: transformers 5.25's ``MusicgenForConditionalGeneration`` of the config, built on the meta device: the total
+is ``sum(p.numel() for p in model.parameters())``, the tensors ``named_parameters()`` (T5's ``encoder.embed_tokens``,
+tied to ``shared``, listed once); each part is the parameters under the modules transformers gives it (:data:`PLACES`,
+from ``modeling_musicgen.py``: ``text_encoder`` built by ``AutoModelForTextEncoding``, ``audio_encoder`` by
+``AutoModel``, ``decoder`` a ``MusicgenForCausalLM``, ``enc_to_dec_proj``). Both routes (count config.json; import-hf
+then count), on the published configs in ``tests/configs`` and on small random configs (transformers' configuration of
+shrunk sub-configs, as ``to_dict()`` writes it). ``encodec`` and ``musicgen_decoder`` alone are rows of
+tests/types_table.py.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from tests._hf_configs import quiet_transformers
+from tests.composite_reference import data_both_routes, published_folders, refusal
+from tests.conftest import ROOT
+
+CONFIGS = ROOT / "tests" / "configs"
+#: Where transformers 5.25 keeps each part (modeling_musicgen.py).
+PLACES = {"musicgen": {"text": ("text_encoder.",), "audio": ("audio_encoder.",), "decoder": ("decoder.",),
+                       "projector": ("enc_to_dec_proj.",)}}  # fmt: skip
+FOLDERS = published_folders(("musicgen",))
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_published_musicgen_whole_and_by_part(folder, tmp_path, capsys):
+    data = json.loads((CONFIGS / folder / "config.json").read_text())
+    data_both_routes(data, PLACES["musicgen"], tmp_path)
+    capsys.readouterr()
+
+
+def _small_musicgen(seed: int) -> dict:
+    """A small random MusicGen config, as transformers writes it: T5 and decoder widths equal now and then (no
+    ``enc_to_dec_proj``), ``cross_attention_hidden_size`` set now and then (no projection either)."""
+    rng = random.Random(seed)
+    heads = rng.choice((1, 2, 4))
+    d_text = rng.choice((8, 16))
+    d_decoder = rng.choice((d_text, 4 * heads, 8 * heads))
+    text = {"model_type": "t5", "d_model": d_text, "d_kv": 4, "d_ff": 24, "num_layers": rng.choice((1, 2)),
+            "num_decoder_layers": 3, "num_heads": 2, "vocab_size": rng.choice((50, 99))}  # fmt: skip
+    audio = {"model_type": "encodec", "num_filters": rng.choice((2, 4)), "hidden_size": rng.choice((4, 8)),
+             "upsampling_ratios": rng.choice(([2], [3, 2])), "num_lstm_layers": rng.choice((1, 2)),
+             "use_conv_shortcut": rng.choice((True, False)), "codebook_size": 8, "target_bandwidths": [1.5]}  # fmt: skip
+    decoder = {"model_type": "musicgen_decoder", "hidden_size": d_decoder, "num_attention_heads": heads,
+               "num_hidden_layers": rng.choice((1, 2)), "ffn_dim": rng.choice((8, 20)), "vocab_size": rng.choice((16, 33)),
+               "num_codebooks": rng.choice((1, 2, 4)), "audio_channels": rng.choice((1, 2)),
+               "cross_attention_hidden_size": rng.choice((None, d_text))}  # fmt: skip
+    config = quiet_transformers().CONFIG_MAPPING["musicgen"](text_encoder=text, audio_encoder=audio, decoder=decoder)
+    data = config.to_dict()
+    data["architectures"] = ["MusicgenForConditionalGeneration"]
+    return data
+
+
+def _places(data: dict) -> dict:
+    """The parts of a MusicGen config: no projector part when transformers builds no ``enc_to_dec_proj``."""
+    text, decoder = data["text_encoder"], data["decoder"]
+    projected = text["d_model"] != decoder["hidden_size"] and decoder.get("cross_attention_hidden_size") is None
+    return {k: v for k, v in PLACES["musicgen"].items() if projected or k != "projector"}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_small_random_musicgen_whole_and_by_part(seed, tmp_path, capsys):
+    data = _small_musicgen(seed)
+    data_both_routes(data, _places(data), tmp_path)
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"decoder.cross_attention_hidden_size": 7}, "must be the text encoder's hidden size"),
+    ({"decoder.audio_channels": 3}, "1 (mono) or 2 (stereo)"),
+    ({"audio_encoder.codebook_size": 1000}, "power of 2"),
+    ({"text_encoder.model_type": "bert"}, "supported: t5"),
+])  # fmt: skip
+def test_a_bad_field_is_refused_naming_it(change, words, tmp_path, capsys):
+    """Each is refused by transformers too: MusicgenForConditionalGeneration checks the cross-attention width,
+    MusicgenDecoderConfig the audio channels, EncodecModel the codebook size (power of 2)."""
+    data = json.loads((CONFIGS / "musicgen-small" / "config.json").read_text())
+    line = refusal(data, change, tmp_path, capsys)
+    field = next(iter(change)).rsplit(".", 1)[0] if "model_type" in next(iter(change)) else next(iter(change))
+    assert line.startswith("registry count: ") and field in line and words in line, line
