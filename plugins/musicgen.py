@@ -13,8 +13,9 @@ Two families, as transformers 5.25 builds them (``modeling_musicgen.py``, ``mode
   ``lm_heads.<c>``, one ``hidden_size → vocab_size`` head per codebook, no bias;
 * ``musicgen-projector``: the connectors of ``MusicgenForConditionalGeneration`` (``enc_to_dec_proj``, the text
   encoder's width to the decoder's, with a bias, present only when the widths differ and the decoder sets no
-  ``cross_attention_hidden_size``) and of ``MusicgenMelodyForConditionalGeneration`` (``enc_to_dec_proj`` always, and
-  ``audio_enc_to_dec_proj``, ``num_chroma`` chroma bins to the decoder's width, with a bias).
+  ``cross_attention_hidden_size``) and of ``MusicgenMelodyForConditionalGeneration`` (``enc_to_dec_proj`` when the widths differ, and
+  ``audio_enc_to_dec_proj``, ``num_chroma`` chroma bins to the decoder's width, with a bias, when they are not the
+  decoder's width).
 """
 
 from __future__ import annotations

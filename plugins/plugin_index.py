@@ -176,6 +176,8 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'mt5': 'registry.plugins.encoder_decoder_types',
     'musicgen': 'registry.plugins.types_audio_gen',
     'musicgen_decoder': 'registry.plugins.types_audio_gen',
+    'musicgen_melody': 'registry.plugins.types_audio_gen',
+    'musicgen_melody_decoder': 'registry.plugins.types_audio_gen',
     'mvp': 'registry.plugins.types_seq2seq_more',
     'nemotron': 'registry.plugins.nemotron',
     'nemotron_h': 'registry.plugins.hybrid_model_types',

@@ -10,7 +10,11 @@ As transformers 5.25 builds them:
 * ``musicgen`` (``MusicgenForConditionalGeneration``): ``text_encoder`` (a ``t5``, built as ``T5EncoderModel``:
   ``AutoModelForTextEncoding``) at ``text_encoder``, ``audio_encoder`` (an ``encodec``) at ``audio_encoder``,
   ``decoder`` (a ``musicgen_decoder``) at ``decoder``, and ``enc_to_dec_proj`` when the text encoder's width is not the
-  decoder's (the ``musicgen-projector`` family).
+  decoder's (the ``musicgen-projector`` family);
+* ``musicgen_melody_decoder`` (``MusicgenMelodyForCausalLM``, ``MusicgenMelodyModel``) and ``musicgen_melody``
+  (``MusicgenMelodyForConditionalGeneration``): the same, but the decoder's layers have no cross-attention (the
+  conditioning is prepended to the sequence), ``enc_to_dec_proj`` whenever the widths differ, and
+  ``audio_enc_to_dec_proj`` (``num_chroma`` chroma bins to the decoder's width) when ``num_chroma`` is not that width.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ ENCODEC = Row(
 
 def _musicgen_architecture(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (musicgen_decoder): the class decides the heads; transformers refuses audio other than mono or stereo."""
-    params["architecture"] = ("architectures", "model" if cls == "MusicgenModel" else "causal_lm")
+    params["architecture"] = ("architectures", "model" if cls.endswith("Model") else "causal_lm")
     cfg.expect("audio_channels", [1, 2], "MusicgenDecoderConfig takes 1 (mono) or 2 (stereo) audio channels")
 
 
@@ -67,6 +71,15 @@ MUSICGEN_DECODER = Row(
                           "activation_dropout", "initializer_factor", "scale_embedding", "is_decoder",
                           "add_cross_attention", "cross_attention_hidden_size", "tie_word_embeddings")),
     description="MusicGen's decoder: a summed embedding and a head per codebook, BART-like layers without biases",
+)  # fmt: skip
+
+
+MUSICGEN_MELODY_DECODER = Row(
+    "musicgen_melody_decoder", "musicgen-decoder", ("MusicgenMelodyForCausalLM", "MusicgenMelodyModel"),
+    reads=dict(MUSICGEN_DECODER.reads), fixed={"cross_attention": False},
+    defaults=DEFAULTS["musicgen_melody_decoder"], rules=(_musicgen_architecture,),
+    shape_free=MUSICGEN_DECODER.shape_free - {"cross_attention_hidden_size"},
+    description="MusicGen-Melody's decoder: MusicGen's without cross-attention",
 )  # fmt: skip
 
 
@@ -89,6 +102,16 @@ def musicgen_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
             "text_projection": ("decoder.cross_attention_hidden_size", d_text != d_decoder and cross is None)}  # fmt: skip
 
 
+def melody_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """``enc_to_dec_proj`` when the text encoder's width is not the decoder's, ``audio_enc_to_dec_proj`` when
+    ``num_chroma`` is not (``MusicgenMelodyForConditionalGeneration``)."""
+    d_text, d_decoder = parts["text"]["d_model"][1], parts["decoder"]["d_model"][1]
+    chroma = cfg.int("num_chroma", DEFAULTS["musicgen_melody"]["num_chroma"])
+    return {"d_text": ("text_encoder.d_model", d_text), "d_decoder": ("decoder.hidden_size", d_decoder),
+            "text_projection": ("text_encoder.d_model", d_text != d_decoder),
+            "num_chroma": ("num_chroma", chroma if chroma != d_decoder else None)}  # fmt: skip
+
+
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
     Composite("musicgen", "composite", ("MusicgenForConditionalGeneration",), (
@@ -98,14 +121,21 @@ COMPOSITES = (
         Tower("projector", family="musicgen-projector", params=musicgen_projector),
     ), rules=(_text_encoder,), shape_free=frozenset(("is_encoder_decoder", "initializer_factor")),
         description="MusicGen: T5 text encoder, EnCodec audio codec, a decoder over its codebooks"),
+    Composite("musicgen_melody", "composite", ("MusicgenMelodyForConditionalGeneration",), (
+        Tower("text", config="text_encoder", model_type="t5", path="text_encoder"),
+        Tower("audio", config="audio_encoder", model_type="encodec", path="audio_encoder"),
+        Tower("decoder", config="decoder", model_type="musicgen_melody_decoder", path="decoder"),
+        Tower("projector", family="musicgen-projector", params=melody_projector),
+    ), rules=(_text_encoder,), shape_free=frozenset(("is_encoder_decoder", "initializer_factor", "chroma_length")),
+        description="MusicGen-Melody: MusicGen conditioned on a melody's chroma too, its decoder without cross-attention"),
 )  # fmt: skip
 
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (ENCODEC, MUSICGEN_DECODER)
+ROWS = (ENCODEC, MUSICGEN_DECODER, MUSICGEN_MELODY_DECODER)
 
 
 @hookimpl
 def register_model_types(register):
-    """Map encodec, musicgen_decoder and musicgen."""
+    """Map encodec, musicgen_decoder, musicgen, musicgen_melody_decoder and musicgen_melody."""
     for row in (*ROWS, *COMPOSITES):
         register(row)

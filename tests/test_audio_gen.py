@@ -1,13 +1,15 @@
-"""MusicGen (musicgen), whole and part by part, against transformers; its refusals.
+"""MusicGen (musicgen) and MusicGen-Melody (musicgen_melody), whole and part by part, against transformers; refusals.
 
-Reference: transformers 5.25's ``MusicgenForConditionalGeneration`` of the config, built on the meta device: the total
+Reference: transformers 5.25's ``MusicgenForConditionalGeneration`` (``MusicgenMelodyForConditionalGeneration``) of the
+config, built on the meta device: the total
 is ``sum(p.numel() for p in model.parameters())``, the tensors ``named_parameters()`` (T5's ``encoder.embed_tokens``,
 tied to ``shared``, listed once); each part is the parameters under the modules transformers gives it (:data:`PLACES`,
 from ``modeling_musicgen.py``: ``text_encoder`` built by ``AutoModelForTextEncoding``, ``audio_encoder`` by
-``AutoModel``, ``decoder`` a ``MusicgenForCausalLM``, ``enc_to_dec_proj``). Both routes (count config.json; import-hf
+``AutoModel``, ``decoder`` a ``MusicgenForCausalLM``, ``enc_to_dec_proj``; MusicGen-Melody's ``audio_enc_to_dec_proj``
+too, from ``modeling_musicgen_melody.py``). Both routes (count config.json; import-hf
 then count), on the published configs in ``tests/configs`` and on small random configs (transformers' configuration of
-shrunk sub-configs, as ``to_dict()`` writes it). ``encodec`` and ``musicgen_decoder`` alone are rows of
-tests/types_table.py.
+shrunk sub-configs, as ``to_dict()`` writes it). ``encodec``, ``musicgen_decoder`` and ``musicgen_melody_decoder`` alone
+are rows of tests/types_table.py.
 """
 
 from __future__ import annotations
@@ -24,18 +26,20 @@ from tests.conftest import ROOT
 CONFIGS = ROOT / "tests" / "configs"
 #: Where transformers 5.25 keeps each part (modeling_musicgen.py).
 PLACES = {"musicgen": {"text": ("text_encoder.",), "audio": ("audio_encoder.",), "decoder": ("decoder.",),
-                       "projector": ("enc_to_dec_proj.",)}}  # fmt: skip
-FOLDERS = published_folders(("musicgen",))
+                       "projector": ("enc_to_dec_proj.",)},
+          "musicgen_melody": {"text": ("text_encoder.",), "audio": ("audio_encoder.",), "decoder": ("decoder.",),
+                              "projector": ("enc_to_dec_proj.", "audio_enc_to_dec_proj.")}}  # fmt: skip
+FOLDERS = published_folders(("musicgen", "musicgen_melody"))
 
 
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_published_musicgen_whole_and_by_part(folder, tmp_path, capsys):
     data = json.loads((CONFIGS / folder / "config.json").read_text())
-    data_both_routes(data, PLACES["musicgen"], tmp_path)
+    data_both_routes(data, PLACES[data["model_type"]], tmp_path)
     capsys.readouterr()
 
 
-def _small_musicgen(seed: int) -> dict:
+def _small_musicgen(seed: int, model_type: str = "musicgen") -> dict:
     """A small random MusicGen config, as transformers writes it: T5 and decoder widths equal now and then (no
     ``enc_to_dec_proj``), ``cross_attention_hidden_size`` set now and then (no projection either)."""
     rng = random.Random(seed)
@@ -49,24 +53,32 @@ def _small_musicgen(seed: int) -> dict:
              "use_conv_shortcut": rng.choice((True, False)), "codebook_size": 8, "target_bandwidths": [1.5]}  # fmt: skip
     decoder = {"model_type": "musicgen_decoder", "hidden_size": d_decoder, "num_attention_heads": heads,
                "num_hidden_layers": rng.choice((1, 2)), "ffn_dim": rng.choice((8, 20)), "vocab_size": rng.choice((16, 33)),
-               "num_codebooks": rng.choice((1, 2, 4)), "audio_channels": rng.choice((1, 2)),
-               "cross_attention_hidden_size": rng.choice((None, d_text))}  # fmt: skip
-    config = quiet_transformers().CONFIG_MAPPING["musicgen"](text_encoder=text, audio_encoder=audio, decoder=decoder)
+               "num_codebooks": rng.choice((1, 2, 4)), "audio_channels": rng.choice((1, 2))}  # fmt: skip
+    top = {}
+    if model_type == "musicgen":
+        decoder["cross_attention_hidden_size"] = rng.choice((None, d_text))
+    else:
+        decoder["model_type"] = "musicgen_melody_decoder"
+        top["num_chroma"] = rng.choice((d_decoder, 12))
+    config = quiet_transformers().CONFIG_MAPPING[model_type](text_encoder=text, audio_encoder=audio, decoder=decoder, **top)
     data = config.to_dict()
-    data["architectures"] = ["MusicgenForConditionalGeneration"]
+    data["architectures"] = ["MusicgenForConditionalGeneration" if model_type == "musicgen"
+                             else "MusicgenMelodyForConditionalGeneration"]  # fmt: skip
     return data
 
 
 def _places(data: dict) -> dict:
-    """The parts of a MusicGen config: no projector part when transformers builds no ``enc_to_dec_proj``."""
+    """The parts of a MusicGen config: no projector part when transformers builds no projection."""
     text, decoder = data["text_encoder"], data["decoder"]
     projected = text["d_model"] != decoder["hidden_size"] and decoder.get("cross_attention_hidden_size") is None
-    return {k: v for k, v in PLACES["musicgen"].items() if projected or k != "projector"}
+    projected |= data.get("num_chroma", decoder["hidden_size"]) != decoder["hidden_size"]
+    return {k: v for k, v in PLACES[data["model_type"]].items() if projected or k != "projector"}
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_small_random_musicgen_whole_and_by_part(seed, tmp_path, capsys):
-    data = _small_musicgen(seed)
+@pytest.mark.parametrize("model_type", ["musicgen", "musicgen_melody"])
+@pytest.mark.parametrize("seed", range(5))
+def test_small_random_musicgen_whole_and_by_part(model_type, seed, tmp_path, capsys):
+    data = _small_musicgen(seed, model_type)
     data_both_routes(data, _places(data), tmp_path)
     capsys.readouterr()
 

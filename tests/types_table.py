@@ -962,6 +962,15 @@ ROWS: list[Row] = [
         refusals=(R({"audio_channels": 3}, "audio_channels", "1 (mono) or 2 (stereo)"),
                   R({"num_attention_heads": 3}, "num_attention_heads", "does not divide"),
                   R({"hidden_size": 2, "num_attention_heads": 1}, "hidden_size", "4 or more"))),  # a ZeroDivisionError
+    Row("musicgen_melody_decoder", ("MusicgenMelodyForCausalLM", "MusicgenMelodyModel"),
+        {"num_attention_heads": ints(1, 4), "hidden_size": times("num_attention_heads", 4, 8),
+         "num_hidden_layers": ints(0, 2), "ffn_dim": ints(1, 24), "vocab_size": ints(2, 40), "num_codebooks": ints(1, 4),
+         "audio_channels": one_of(1, 2), "pad_token_id": just(0), "bos_token_id": just(0),
+         "tie_word_embeddings": Optional(flag)},
+        refusal_base={"architectures": ["MusicgenMelodyForCausalLM"]},
+        refusals=(R({"audio_channels": 3}, "audio_channels", "1 (mono) or 2 (stereo)"),
+                  R({"num_attention_heads": 3}, "num_attention_heads", "does not divide"),
+                  R({"hidden_size": 2, "num_attention_heads": 1}, "hidden_size", "4 or more"))),  # a ZeroDivisionError
     Row("mvp", lm("Mvp", "ForConditionalGeneration"),
         {**BART_SIZES, "use_prompt": Optional(flag), "prompt_length": Optional(ints(1, 5)),
          "prompt_mid_dim": Optional(ints(1, 8))},
