@@ -70,6 +70,7 @@ FAMILY_MODULES: dict[str, str] = {
     "minimax-m3-vision": "registry.plugins.minimax_m3_vision",
     "minimax-m3-projector": "registry.plugins.minimax_m3_vision",
     "encodec": "registry.plugins.encodec",
+    "dac": "registry.plugins.dac",
     "musicgen-decoder": "registry.plugins.musicgen",
     "musicgen-projector": "registry.plugins.musicgen",
 }

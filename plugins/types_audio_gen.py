@@ -5,6 +5,7 @@ As transformers 5.25 builds them:
 * ``encodec`` (``EncodecModel``, ``modeling_encodec.py``): Meta's EnCodec, read by the ``encodec`` family
   (:mod:`registry.plugins.encodec`); the quantizer's codebooks are buffers (``target_bandwidths``,
   ``codebook_size`` and ``codebook_dim`` size them, not a parameter).
+* ``dac`` (``DacModel``, ``modeling_dac.py``): Descript's DAC, read by the ``dac`` family (:mod:`registry.plugins.dac`);
 * ``musicgen_decoder`` (``MusicgenForCausalLM``, ``MusicgenModel``): MusicGen's decoder over the codebooks, the
   ``musicgen-decoder`` family (:mod:`registry.plugins.musicgen`);
 * ``musicgen`` (``MusicgenForConditionalGeneration``): ``text_encoder`` (a ``t5``, built as ``T5EncoderModel``:
@@ -53,6 +54,32 @@ ENCODEC = Row(
     defaults=DEFAULTS["encodec"], rules=(encodec_quantizers,),
     shape_free=frozenset(_ENCODEC_SHAPE_FREE),
     description="EnCodec: SEANet convolutional encoder and decoder with LSTMs; codebooks are buffers",
+)  # fmt: skip
+
+
+def _dac_derived(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (dac): ``DacConfig.__post_init__`` derives ``hidden_size`` (``encoder_hidden_size × 2^len(downsampling_
+    ratios)``) and ``upsampling_ratios`` (``downsampling_ratios`` reversed) unless the file gives them (published
+    files do)."""
+    width, down = params["encoder_hidden_size"][1], params["downsampling_ratios"][1]
+    if cfg.has("hidden_size"):
+        params["hidden_size"] = ("hidden_size", cfg.int("hidden_size", None))
+    else:
+        params["hidden_size"] = ("encoder_hidden_size", width * 2 ** len(down) if isinstance(down, list) else width)
+    if cfg.has("upsampling_ratios"):
+        params["upsampling_ratios"] = ("upsampling_ratios", cfg.int_list("upsampling_ratios", []))
+    else:
+        params["upsampling_ratios"] = ("downsampling_ratios", list(reversed(down)) if isinstance(down, list) else down)
+
+
+DAC = Row(
+    "dac", "dac", ("DacModel",),
+    reads={name: name for name in ("encoder_hidden_size", "downsampling_ratios", "decoder_hidden_size", "n_codebooks",
+                                   "codebook_size", "codebook_dim")},
+    defaults=DEFAULTS["dac"], rules=(_dac_derived,),
+    shape_free=frozenset(("quantizer_dropout", "commitment_loss_weight", "codebook_loss_weight", "sampling_rate",
+                          "hop_length")),
+    description="DAC: Snake-activated convolutional encoder and decoder, residual vector quantizer",
 )  # fmt: skip
 
 
@@ -131,11 +158,11 @@ COMPOSITES = (
 )  # fmt: skip
 
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (ENCODEC, MUSICGEN_DECODER, MUSICGEN_MELODY_DECODER)
+ROWS = (DAC, ENCODEC, MUSICGEN_DECODER, MUSICGEN_MELODY_DECODER)
 
 
 @hookimpl
 def register_model_types(register):
-    """Map encodec, musicgen_decoder, musicgen, musicgen_melody_decoder and musicgen_melody."""
+    """Map dac, encodec, musicgen_decoder, musicgen, musicgen_melody_decoder and musicgen_melody."""
     for row in (*ROWS, *COMPOSITES):
         register(row)
