@@ -71,6 +71,7 @@ FAMILY_MODULES: dict[str, str] = {
     "minimax-m3-projector": "registry.plugins.minimax_m3_vision",
     "encodec": "registry.plugins.encodec",
     "dac": "registry.plugins.dac",
+    "mimi": "registry.plugins.mimi",
     "musicgen-decoder": "registry.plugins.musicgen",
     "musicgen-projector": "registry.plugins.musicgen",
 }

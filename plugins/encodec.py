@@ -61,7 +61,8 @@ class EncodecParams(FamilyParams):
 
 
 def conv(name: str, n_in: int, n_out: int, kernel: int, norm: str, transposed: bool = False) -> Module:
-    """An ``EncodecConv1d`` (or ``EncodecConvTranspose1d``) named ``name`` (the module's docstring says its tensors)."""
+    """An ``EncodecConv1d`` (or ``EncodecConvTranspose1d``) named ``name`` (the module's docstring says its tensors);
+    ``norm`` ``"none"``: a plain convolution with a bias (Mimi's ``MimiConv1d``)."""
     shape = (n_in, n_out, kernel) if transposed else (n_out, n_in, kernel)
     if norm == "weight_norm":
         blocks: list[Block] = [Parameter(name="conv.parametrizations.weight.original0", shape=(shape[0], 1, 1)),
@@ -69,7 +70,7 @@ def conv(name: str, n_in: int, n_out: int, kernel: int, norm: str, transposed: b
     else:
         blocks = [Parameter(name="conv.weight", shape=shape)]
     blocks.append(Parameter(name="conv.bias", shape=(n_out,)))
-    if norm != "weight_norm":
+    if norm == "time_group_norm":
         blocks += [Parameter(name="norm.weight", shape=(n_out,)), Parameter(name="norm.bias", shape=(n_out,))]
     return Module(name=name, blocks=blocks)
 
@@ -85,43 +86,48 @@ def lstm(name: str, dim: int, layers: int) -> Module:
     return Module(name=name, blocks=blocks)
 
 
-def _residual(p: EncodecParams, name: str, dim: int) -> Module:
-    """An ``EncodecResnetBlock`` of width ``dim``."""
+def _residual(p: EncodecParams, name: str, dim: int, norm: str) -> Module:
+    """An ``EncodecResnetBlock`` (``MimiResnetBlock``) of width ``dim``."""
     hidden = dim // p.compress
-    blocks: list[Block] = [conv("block.1", dim, hidden, p.residual_kernel_size, p.norm_type),
-                           conv("block.3", hidden, dim, 1, p.norm_type)]  # fmt: skip
+    blocks: list[Block] = [conv("block.1", dim, hidden, p.residual_kernel_size, norm), conv("block.3", hidden, dim, 1, norm)]
     if p.use_conv_shortcut:
-        blocks.append(conv("shortcut", dim, dim, 1, p.norm_type))
+        blocks.append(conv("shortcut", dim, dim, 1, norm))
     return Module(name=name, blocks=blocks)
 
 
-def _encoder(p: EncodecParams) -> Module:
-    """``encoder``: the SEANet encoder, layer indices as transformers' ``ModuleList`` numbers them (an ELU before
-    each strided convolution and before the last one)."""
-    layers: list[Block] = [conv("0", p.audio_channels, p.num_filters, p.kernel_size, p.norm_type)]
+def seanet_encoder(p: EncodecParams, name: str, norm: str, lstm_layers: int | None) -> Module:
+    """The SEANet encoder named ``name``, layer indices as transformers' ``ModuleList`` numbers them (an ELU before
+    each strided convolution and before the last one); ``norm`` as :func:`conv` takes it; ``lstm_layers``: the LSTM's
+    layers (None: no LSTM, as Mimi's). ``p``: any hyper-parameters with EnCodec's SEANet fields."""
+    layers: list[Block] = [conv("0", p.audio_channels, p.num_filters, p.kernel_size, norm)]
     width, index = p.num_filters, 1
     for ratio in reversed(p.upsampling_ratios):
-        layers += [_residual(p, str(index + j), width) for j in range(p.num_residual_layers)]
-        layers.append(conv(str(index + p.num_residual_layers + 1), width, 2 * width, 2 * ratio, p.norm_type))
+        layers += [_residual(p, str(index + j), width, norm) for j in range(p.num_residual_layers)]
+        layers.append(conv(str(index + p.num_residual_layers + 1), width, 2 * width, 2 * ratio, norm))
         index += p.num_residual_layers + 2
         width *= 2
-    layers += [lstm(str(index), width, p.num_lstm_layers),
-               conv(str(index + 2), width, p.hidden_size, p.last_kernel_size, p.norm_type)]  # fmt: skip
-    return Module(name="encoder.layers", blocks=layers)
+    if lstm_layers is not None:
+        layers.append(lstm(str(index), width, lstm_layers))
+        index += 1
+    layers.append(conv(str(index + 1), width, p.hidden_size, p.last_kernel_size, norm))
+    return Module(name=f"{name}.layers", blocks=layers)
 
 
-def _decoder(p: EncodecParams) -> Module:
-    """``decoder``: the SEANet decoder, layer indices as transformers' ``ModuleList`` numbers them."""
+def seanet_decoder(p: EncodecParams, name: str, norm: str, lstm_layers: int | None) -> Module:
+    """The SEANet decoder named ``name``, layer indices as transformers' ``ModuleList`` numbers them (an ELU before
+    each transposed convolution and before the last convolution); arguments as :func:`seanet_encoder`'s."""
     width = 2 ** len(p.upsampling_ratios) * p.num_filters
-    layers: list[Block] = [conv("0", p.hidden_size, width, p.kernel_size, p.norm_type), lstm("1", width, p.num_lstm_layers)]
-    index = 2  # an ELU before each transposed convolution and before the last convolution
+    layers: list[Block] = [conv("0", p.hidden_size, width, p.kernel_size, norm)]
+    if lstm_layers is not None:
+        layers.append(lstm("1", width, lstm_layers))
+    index = len(layers)
     for ratio in p.upsampling_ratios:
-        layers.append(conv(str(index + 1), width, width // 2, 2 * ratio, p.norm_type, transposed=True))
-        layers += [_residual(p, str(index + 2 + j), width // 2) for j in range(p.num_residual_layers)]
+        layers.append(conv(str(index + 1), width, width // 2, 2 * ratio, norm, transposed=True))
+        layers += [_residual(p, str(index + 2 + j), width // 2, norm) for j in range(p.num_residual_layers)]
         index += 2 + p.num_residual_layers
         width //= 2
-    layers.append(conv(str(index + 1), p.num_filters, p.audio_channels, p.last_kernel_size, p.norm_type))
-    return Module(name="decoder.layers", blocks=layers)
+    layers.append(conv(str(index + 1), p.num_filters, p.audio_channels, p.last_kernel_size, norm))
+    return Module(name=f"{name}.layers", blocks=layers)
 
 
 def build(p: EncodecParams) -> Module:
@@ -129,7 +135,8 @@ def build(p: EncodecParams) -> Module:
     if p.num_residual_layers and p.num_filters < p.compress:
         raise FieldError("compress", f"compress ({p.compress}) leaves a residual block of width {p.num_filters} "
                                      "with no hidden channels")  # fmt: skip
-    return Module(blocks=[_encoder(p), _decoder(p)])
+    return Module(blocks=[seanet_encoder(p, "encoder", p.norm_type, p.num_lstm_layers),
+                          seanet_decoder(p, "decoder", p.norm_type, p.num_lstm_layers)])
 
 
 @hookimpl

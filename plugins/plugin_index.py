@@ -153,6 +153,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'mbart': 'registry.plugins.encoder_decoder_types',
     'megatron-bert': 'registry.plugins.types_text_2026',
     'mellum': 'registry.plugins.types_2026_more',
+    'mimi': 'registry.plugins.types_audio_gen',
     'mimo_v2_flash': 'registry.plugins.types_2026_more',
     'minicpm3': 'registry.plugins.decoder_types_2026',
     'minimax': 'registry.plugins.hybrid_types_2026',

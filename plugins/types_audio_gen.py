@@ -6,6 +6,8 @@ As transformers 5.25 builds them:
   (:mod:`registry.plugins.encodec`); the quantizer's codebooks are buffers (``target_bandwidths``,
   ``codebook_size`` and ``codebook_dim`` size them, not a parameter).
 * ``dac`` (``DacModel``, ``modeling_dac.py``): Descript's DAC, read by the ``dac`` family (:mod:`registry.plugins.dac`);
+* ``mimi`` (``MimiModel``, ``modeling_mimi.py``): Kyutai's Mimi, read by the ``mimi`` family
+  (:mod:`registry.plugins.mimi`), its down/upsampling stride derived as ``MimiConfig`` derives it;
 * ``musicgen_decoder`` (``MusicgenForCausalLM``, ``MusicgenModel``): MusicGen's decoder over the codebooks, the
   ``musicgen-decoder`` family (:mod:`registry.plugins.musicgen`);
 * ``musicgen`` (``MusicgenForConditionalGeneration``): ``text_encoder`` (a ``t5``, built as ``T5EncoderModel``:
@@ -19,6 +21,8 @@ As transformers 5.25 builds them:
 """
 
 from __future__ import annotations
+
+import math
 
 from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
@@ -80,6 +84,58 @@ DAC = Row(
     shape_free=frozenset(("quantizer_dropout", "commitment_loss_weight", "codebook_loss_weight", "sampling_rate",
                           "hop_length")),
     description="DAC: Snake-activated convolutional encoder and decoder, residual vector quantizer",
+)  # fmt: skip
+
+
+def _mimi(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (mimi), as ``MimiConfig`` and ``MimiModel`` derive and check: ``upsampling_ratios`` null or empty means
+    ``[8, 6, 5, 4]``; ``head_dim`` null or 0 means ``hidden_size / num_attention_heads``; the latent frame rate is the
+    file's ``_frame_rate`` (as ``to_dict()`` saves it) or ``frame_rate`` (or ``sampling_rate / (2 × prod(upsampling_ratios))``), and when it is not the SEANet's
+    (``ceil(sampling_rate / prod(upsampling_ratios))``) the encoder downsamples (and the decoder upsamples) by
+    ``int(SEANet rate / latent rate)``; a null ``encoder_config`` or ``decoder_config`` drops that half."""
+    ratios = cfg.raw("upsampling_ratios")
+    ratios = cfg.int_list("upsampling_ratios", []) if ratios else [8, 6, 5, 4]
+    params["upsampling_ratios"] = ("upsampling_ratios", ratios)
+    if not cfg.raw("head_dim", None):
+        params.pop("head_dim", None)
+    rate = cfg.raw("sampling_rate", DEFAULTS["mimi"]["sampling_rate"])
+    saved = cfg.raw("_frame_rate")  # what MimiConfig.to_dict() writes: it wins over frame_rate when not null
+    frame_rate = saved if saved is not None else cfg.raw("frame_rate")
+    for key, value in (("sampling_rate", rate), ("_frame_rate" if saved is not None else "frame_rate", frame_rate)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+            raise cfg.error(key, f"must be a number > 0 (got {value!r})")
+    hop = 1
+    for ratio in ratios:
+        hop *= ratio
+    seanet_rate = -(-rate // hop) if isinstance(rate, int) else math.ceil(rate / hop) if hop else 0
+    latent_rate = frame_rate if frame_rate is not None else rate / (2 * hop) if hop else 0
+    if hop and latent_rate != seanet_rate:
+        params["latent_stride"] = ("frame_rate", int(seanet_rate / latent_rate))
+    for half in ("encoder", "decoder"):
+        if cfg.has(f"{half}_config") and cfg.raw(f"{half}_config") is None:
+            params[half] = (f"{half}_config", False)
+    size = cfg.int("codebook_size", DEFAULTS["mimi"]["codebook_size"])
+    if size & (size - 1):
+        raise cfg.error("codebook_size", f"must be a power of 2 (got {size}), as MimiConfig requires")
+    total = cfg.int("num_quantizers", DEFAULTS["mimi"]["num_quantizers"])
+    semantic = cfg.int("num_semantic_quantizers", DEFAULTS["mimi"]["num_semantic_quantizers"], minimum=0)
+    if semantic >= total:
+        raise cfg.error("num_semantic_quantizers", f"must be below num_quantizers ({total}), got {semantic}")
+
+
+MIMI = Row(
+    "mimi", "mimi", ("MimiModel",),
+    reads={**{name: name for name in ("audio_channels", "num_filters", "hidden_size", "num_residual_layers",
+                                      "kernel_size", "last_kernel_size", "residual_kernel_size", "compress",
+                                      "use_conv_shortcut", "attention_bias", "upsample_groups")}, "head_dim": "head_dim?",
+           "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads", "n_kv_heads": "num_key_value_heads",
+           "d_ff": "intermediate_size", "vq_hidden": "vector_quantization_hidden_dimension"},
+    defaults=DEFAULTS["mimi"], rules=(_mimi,),
+    shape_free=frozenset(("dilation_growth_rate", "use_causal_conv", "pad_mode", "trim_right_ratio", "codebook_dim",
+                          "hidden_act", "max_position_embeddings", "initializer_range", "norm_eps", "use_cache",
+                          "use_streaming", "rope_parameters", "sliding_window", "attention_dropout",
+                          "layer_scale_initial_scale", "tie_word_embeddings", "normalize", "rope_theta")),
+    description="Mimi: SEANet convolutions and transformers around a split residual vector quantizer",
 )  # fmt: skip
 
 
@@ -158,11 +214,11 @@ COMPOSITES = (
 )  # fmt: skip
 
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (DAC, ENCODEC, MUSICGEN_DECODER, MUSICGEN_MELODY_DECODER)
+ROWS = (DAC, ENCODEC, MIMI, MUSICGEN_DECODER, MUSICGEN_MELODY_DECODER)
 
 
 @hookimpl
 def register_model_types(register):
-    """Map dac, encodec, musicgen_decoder, musicgen, musicgen_melody_decoder and musicgen_melody."""
+    """Map dac, encodec, mimi, musicgen_decoder, musicgen, musicgen_melody_decoder and musicgen_melody."""
     for row in (*ROWS, *COMPOSITES):
         register(row)
