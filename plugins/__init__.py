@@ -72,6 +72,8 @@ FAMILY_MODULES: dict[str, str] = {
     "encodec": "registry.plugins.encodec",
     "dac": "registry.plugins.dac",
     "mimi": "registry.plugins.mimi",
+    "csm-backbone": "registry.plugins.csm",
+    "csm-depth-decoder": "registry.plugins.csm",
     "musicgen-decoder": "registry.plugins.musicgen",
     "musicgen-projector": "registry.plugins.musicgen",
 }

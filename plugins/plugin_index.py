@@ -41,6 +41,8 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'cohere2': 'registry.plugins.dense_model_types',
     'cohere2_vision': 'registry.plugins.vlm_types_2026',
     'convnext': 'registry.plugins.types_vision_more',
+    'csm': 'registry.plugins.types_audio_gen',
+    'csm_depth_decoder_model': 'registry.plugins.types_audio_gen',
     'dac': 'registry.plugins.types_audio_gen',
     'data2vec-audio': 'registry.plugins.types_dino',
     'data2vec-text': 'registry.plugins.types_text_2026',

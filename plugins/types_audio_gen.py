@@ -5,6 +5,10 @@ As transformers 5.25 builds them:
 * ``encodec`` (``EncodecModel``, ``modeling_encodec.py``): Meta's EnCodec, read by the ``encodec`` family
   (:mod:`registry.plugins.encodec`); the quantizer's codebooks are buffers (``target_bandwidths``,
   ``codebook_size`` and ``codebook_dim`` size them, not a parameter).
+* ``csm_depth_decoder_model`` (``CsmDepthDecoderForCausalLM``) and ``csm`` (``CsmForConditionalGeneration``):
+  Sesame's CSM, its backbone (``csm-backbone``, read from the top level), ``depth_decoder_config`` at
+  ``depth_decoder`` (``csm-depth-decoder``, its embedding tied to the backbone's audio embedding when
+  ``tie_codebooks_embeddings``) and ``codec_config`` (a ``mimi``) at ``codec_model`` (:mod:`registry.plugins.csm`);
 * ``dac`` (``DacModel``, ``modeling_dac.py``): Descript's DAC, read by the ``dac`` family (:mod:`registry.plugins.dac`);
 * ``mimi`` (``MimiModel``, ``modeling_mimi.py``): Kyutai's Mimi, read by the ``mimi`` family
   (:mod:`registry.plugins.mimi`), its down/upsampling stride derived as ``MimiConfig`` derives it;
@@ -139,6 +143,53 @@ MIMI = Row(
 )  # fmt: skip
 
 
+#: The Llama fields of CSM's backbone and depth decoder (hyper-parameter -> config field).
+_CSM_LAYERS = {"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+               "n_kv_heads": "num_key_value_heads?", "head_dim": "head_dim?", "d_ff": "intermediate_size",
+               "attention_bias": "attention_bias", "mlp_bias": "mlp_bias", "vocab_size": "vocab_size",
+               "num_codebooks": "num_codebooks"}  # fmt: skip
+#: The fields of CSM's configurations that change no shape.
+_CSM_SHAPE_FREE = ("hidden_act", "max_position_embeddings", "initializer_range", "rms_norm_eps", "use_cache",
+                   "attention_dropout", "rope_parameters", "rope_scaling", "rope_theta", "tie_word_embeddings")
+
+def _untied_depth_decoder(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (csm_depth_decoder_model): ``CsmDepthDecoderConfig`` refuses ``tie_word_embeddings: true``."""
+    cfg.expect("tie_word_embeddings", [False], "CsmDepthDecoderConfig does not support tied word embeddings")
+
+
+CSM_DEPTH_DECODER = Row(
+    "csm_depth_decoder_model", "csm-depth-decoder", ("CsmDepthDecoderForCausalLM",),
+    reads={**_CSM_LAYERS, "backbone_hidden_size": "backbone_hidden_size"},
+    defaults=DEFAULTS["csm_depth_decoder_model"], rules=(_untied_depth_decoder,),
+    shape_free=frozenset(_CSM_SHAPE_FREE) - {"tie_word_embeddings"},
+    description="CSM's depth decoder: a small Llama predicting a frame's other codebooks",
+)  # fmt: skip
+
+
+def csm_backbone(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """CSM's backbone, read from the top level of the config (``CsmConfig``'s own fields)."""
+    defaults = DEFAULTS["csm"]
+    params: Params = {}
+    for name, spec in _CSM_LAYERS.items():
+        key = spec.rstrip("?")
+        if name in ("attention_bias", "mlp_bias"):
+            params[name] = (key, cfg.bool(key, defaults[key]))
+        else:
+            params[name] = (key, cfg.int(key, defaults[key], nullable=spec.endswith("?")))
+    params["text_vocab_size"] = ("text_vocab_size", cfg.int("text_vocab_size", defaults["text_vocab_size"]))
+    return params
+
+
+def _csm_tie(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule (csm): ``CsmConfig`` sets ``tie_word_embeddings`` from ``tie_codebooks_embeddings`` (whatever the file's
+    ``tie_word_embeddings``), which ties the depth decoder's embedding to the backbone's audio embedding."""
+    tie = cfg.raw("tie_codebooks_embeddings", True)
+    if tie is not None and not isinstance(tie, bool):
+        raise cfg.error("tie_codebooks_embeddings", f"must be true, false or null (got {tie!r})")
+    if tie:
+        parts["decoder"]["shared_embedding"] = ("tie_codebooks_embeddings", True)
+
+
 def _musicgen_architecture(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (musicgen_decoder): the class decides the heads; transformers refuses audio other than mono or stereo."""
     params["architecture"] = ("architectures", "model" if cls.endswith("Model") else "causal_lm")
@@ -197,6 +248,13 @@ def melody_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
 
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
+    Composite("csm", "composite", ("CsmForConditionalGeneration",), (
+        Tower("decoder", config="depth_decoder_config", model_type="csm_depth_decoder_model", path="depth_decoder"),
+        Tower("audio", config="codec_config", model_type="mimi", path="codec_model"),
+        Tower("text", family="csm-backbone", params=csm_backbone),
+    ), rules=(_csm_tie,), shape_free=frozenset((*_CSM_SHAPE_FREE, "tie_codebooks_embeddings", "codebook_pad_token_id",
+                                                 "codebook_eos_token_id", "audio_token_id", "audio_eos_token_id")),
+        description="CSM: a Llama backbone over text and audio codes, a depth decoder, a Mimi codec"),
     Composite("musicgen", "composite", ("MusicgenForConditionalGeneration",), (
         Tower("text", config="text_encoder", model_type="t5", path="text_encoder"),
         Tower("audio", config="audio_encoder", model_type="encodec", path="audio_encoder"),
@@ -214,11 +272,11 @@ COMPOSITES = (
 )  # fmt: skip
 
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (DAC, ENCODEC, MIMI, MUSICGEN_DECODER, MUSICGEN_MELODY_DECODER)
+ROWS = (CSM_DEPTH_DECODER, DAC, ENCODEC, MIMI, MUSICGEN_DECODER, MUSICGEN_MELODY_DECODER)
 
 
 @hookimpl
 def register_model_types(register):
-    """Map dac, encodec, mimi, musicgen_decoder, musicgen, musicgen_melody_decoder and musicgen_melody."""
+    """Map csm, csm_depth_decoder_model, dac, encodec, mimi, musicgen_decoder, musicgen, musicgen_melody_decoder and musicgen_melody."""
     for row in (*ROWS, *COMPOSITES):
         register(row)

@@ -1,4 +1,5 @@
-"""MusicGen (musicgen) and MusicGen-Melody (musicgen_melody), whole and part by part, against transformers; refusals.
+"""MusicGen (musicgen), MusicGen-Melody (musicgen_melody) and CSM (csm), whole and part by part, against transformers;
+refusals.
 
 Reference: transformers 5.25's ``MusicgenForConditionalGeneration`` (``MusicgenMelodyForConditionalGeneration``) of the
 config, built on the meta device: the total
@@ -6,7 +7,8 @@ is ``sum(p.numel() for p in model.parameters())``, the tensors ``named_parameter
 tied to ``shared``, listed once); each part is the parameters under the modules transformers gives it (:data:`PLACES`,
 from ``modeling_musicgen.py``: ``text_encoder`` built by ``AutoModelForTextEncoding``, ``audio_encoder`` by
 ``AutoModel``, ``decoder`` a ``MusicgenForCausalLM``, ``enc_to_dec_proj``; MusicGen-Melody's ``audio_enc_to_dec_proj``
-too, from ``modeling_musicgen_melody.py``). Both routes (count config.json; import-hf
+too, from ``modeling_musicgen_melody.py``; CSM's ``CsmForConditionalGeneration``: its backbone, ``lm_head`` and
+``embed_text_tokens`` at the root, ``depth_decoder``, ``codec_model``, from ``modeling_csm.py``). Both routes (count config.json; import-hf
 then count), on the published configs in ``tests/configs`` and on small random configs (transformers' configuration of
 shrunk sub-configs, as ``to_dict()`` writes it). ``encodec``, ``musicgen_decoder`` and ``musicgen_melody_decoder`` alone
 are rows of tests/types_table.py.
@@ -28,8 +30,10 @@ CONFIGS = ROOT / "tests" / "configs"
 PLACES = {"musicgen": {"text": ("text_encoder.",), "audio": ("audio_encoder.",), "decoder": ("decoder.",),
                        "projector": ("enc_to_dec_proj.",)},
           "musicgen_melody": {"text": ("text_encoder.",), "audio": ("audio_encoder.",), "decoder": ("decoder.",),
-                              "projector": ("enc_to_dec_proj.", "audio_enc_to_dec_proj.")}}  # fmt: skip
-FOLDERS = published_folders(("musicgen", "musicgen_melody"))
+                              "projector": ("enc_to_dec_proj.", "audio_enc_to_dec_proj.")},
+          "csm": {"text": ("lm_head.", "embed_text_tokens.", "backbone_model."), "decoder": ("depth_decoder.",),
+                  "audio": ("codec_model.",)}}  # fmt: skip
+FOLDERS = published_folders(("musicgen", "musicgen_melody", "csm"))
 
 
 @pytest.mark.parametrize("folder", FOLDERS)
@@ -96,3 +100,41 @@ def test_a_bad_field_is_refused_naming_it(change, words, tmp_path, capsys):
     line = refusal(data, change, tmp_path, capsys)
     field = next(iter(change)).rsplit(".", 1)[0] if "model_type" in next(iter(change)) else next(iter(change))
     assert line.startswith("registry count: ") and field in line and words in line, line
+
+
+def _small_csm(seed: int) -> dict:
+    """A small random CSM config, as transformers writes it (tied codebook embeddings now and then)."""
+    rng = random.Random(seed)
+    heads, codebooks, vocab = rng.choice((2, 4)), rng.choice((2, 3)), rng.choice((7, 12))
+    depth = {"hidden_size": 8 * heads, "num_attention_heads": heads, "num_key_value_heads": rng.choice((1, heads)),
+             "intermediate_size": 20, "num_hidden_layers": rng.choice((1, 2)), "vocab_size": vocab,
+             "num_codebooks": codebooks, "backbone_hidden_size": 16, "mlp_bias": rng.choice((True, False))}  # fmt: skip
+    codec = {"model_type": "mimi", "num_filters": 2, "hidden_size": 8, "num_attention_heads": 2, "num_key_value_heads": 2,
+             "intermediate_size": 8, "num_hidden_layers": 1, "upsampling_ratios": [2], "upsample_groups": 2,
+             "vector_quantization_hidden_dimension": 4, "codebook_size": 4, "num_quantizers": 2}  # fmt: skip
+    config = quiet_transformers().CONFIG_MAPPING["csm"](
+        hidden_size=16, num_attention_heads=2, num_key_value_heads=rng.choice((1, 2)), intermediate_size=24,
+        num_hidden_layers=rng.choice((1, 2)), vocab_size=vocab, num_codebooks=codebooks, text_vocab_size=rng.choice((30, 50)),
+        attention_bias=rng.choice((True, False)), head_dim=rng.choice((None, 4)),
+        tie_codebooks_embeddings=rng.choice((True, False)), depth_decoder_config=depth, codec_config=codec,
+        pad_token_id=0, bos_token_id=0, audio_token_id=0, audio_eos_token_id=0, codebook_pad_token_id=0)  # fmt: skip
+    data = config.to_dict()
+    data["architectures"] = ["CsmForConditionalGeneration"]
+    return data
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_small_random_csm_whole_and_by_part(seed, tmp_path, capsys):
+    data_both_routes(_small_csm(seed), PLACES["csm"], tmp_path)
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"depth_decoder_config.num_key_value_heads": 3}, "must divide n_heads"),
+    ({"codec_config.model_type": "encodec"}, "supported: mimi"),
+    ({"tie_codebooks_embeddings": "yes"}, "true, false or null"),
+])  # fmt: skip
+def test_a_bad_csm_field_is_refused_naming_it(change, words, tmp_path, capsys):
+    data = json.loads((CONFIGS / "csm-1b" / "config.json").read_text())
+    line = refusal(data, change, tmp_path, capsys)
+    assert line.startswith("registry count: ") and words in line, line

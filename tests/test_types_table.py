@@ -72,7 +72,7 @@ CHECKED_ELSEWHERE = {
     **{t: "tests/test_kimi_k25.py" for t in ("kimi_k25", "kimi_k25_vision")},
     **{t: "tests/test_composite_gemma4.py" for t in ("gemma4", "gemma4_audio", "gemma4_vision")},
     **{t: "tests/test_speech_more.py" for t in ("qwen2_audio", "qwen2_audio_encoder")},
-    **{t: "tests/test_audio_gen.py" for t in ("musicgen", "musicgen_melody")},
+    **{t: "tests/test_audio_gen.py" for t in ("csm", "musicgen", "musicgen_melody")},
     **{t: "tests/test_vlm_types_more.py" for t in ("llava_next_video",)},
     **{t: "tests/test_vlm_types_2026.py" for t in ("cohere2_vision", "llava_onevision", "paddleocr_vl", "paddleocr_vl_text",
                                                     "paddleocr_vl_vision", "video_llava", "vipllava")},
