@@ -74,6 +74,7 @@ FAMILY_MODULES: dict[str, str] = {
     "mimi": "registry.plugins.mimi",
     "csm-backbone": "registry.plugins.csm",
     "csm-depth-decoder": "registry.plugins.csm",
+    "dia": "registry.plugins.dia",
     "musicgen-decoder": "registry.plugins.musicgen",
     "musicgen-projector": "registry.plugins.musicgen",
 }

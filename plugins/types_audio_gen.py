@@ -9,6 +9,8 @@ As transformers 5.25 builds them:
   Sesame's CSM, its backbone (``csm-backbone``, read from the top level), ``depth_decoder_config`` at
   ``depth_decoder`` (``csm-depth-decoder``, its embedding tied to the backbone's audio embedding when
   ``tie_codebooks_embeddings``) and ``codec_config`` (a ``mimi``) at ``codec_model`` (:mod:`registry.plugins.csm`);
+* ``dia`` (``DiaForConditionalGeneration``, ``DiaModel``): Nari Labs' Dia, the ``dia`` family (:mod:`registry.plugins.dia`),
+  read from ``encoder_config`` and ``decoder_config`` (dotted fields: one row, one family);
 * ``dac`` (``DacModel``, ``modeling_dac.py``): Descript's DAC, read by the ``dac`` family (:mod:`registry.plugins.dac`);
 * ``mimi`` (``MimiModel``, ``modeling_mimi.py``): Kyutai's Mimi, read by the ``mimi`` family
   (:mod:`registry.plugins.mimi`), its down/upsampling stride derived as ``MimiConfig`` derives it;
@@ -190,6 +192,42 @@ def _csm_tie(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
         parts["decoder"]["shared_embedding"] = ("tie_codebooks_embeddings", True)
 
 
+def _dia(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (dia): the class decides the head; ``DiaConfig`` requires one delay per channel (``delay_pattern``, by
+    default 9 of them)."""
+    params["architecture"] = ("architectures", "model" if cls == "DiaModel" else "conditional_generation")
+    delays = cfg.raw("delay_pattern")
+    delays = [0, 8, 9, 10, 11, 12, 13, 14, 15] if delays is None else delays
+    channels = params["num_channels"][1]
+    if not isinstance(delays, list) or len(delays) != channels:
+        raise cfg.error("delay_pattern", f"must list one delay per channel ({channels}, decoder_config.num_channels), "
+                                         f"got {delays!r}")  # fmt: skip
+
+
+_DIA_ENCODER = {"encoder_d_model": "hidden_size", "encoder_layers": "num_hidden_layers",
+                "encoder_n_heads": "num_attention_heads", "encoder_n_kv_heads": "num_key_value_heads",
+                "encoder_head_dim": "head_dim", "encoder_d_ff": "intermediate_size", "encoder_vocab_size": "vocab_size"}
+_DIA_DECODER = {"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+                "n_kv_heads": "num_key_value_heads", "head_dim": "head_dim", "d_ff": "intermediate_size",
+                "cross_n_heads": "cross_num_attention_heads", "cross_n_kv_heads": "cross_num_key_value_heads",
+                "cross_head_dim": "cross_head_dim", "cross_hidden_size": "cross_hidden_size", "vocab_size": "vocab_size",
+                "num_channels": "num_channels"}  # fmt: skip
+#: The sub-configs' fields that change no shape.
+_DIA_SUB_SHAPE_FREE = ("hidden_act", "initializer_range", "max_position_embeddings", "norm_eps", "rope_parameters",
+                       "rope_scaling", "rope_theta", "use_cache", "is_encoder_decoder", "pad_token_id", "eos_token_id",
+                       "bos_token_id", "model_type")  # fmt: skip
+
+DIA = Row(
+    "dia", "dia", ("DiaForConditionalGeneration", "DiaModel"),
+    reads={**{k: f"encoder_config.{v}" for k, v in _DIA_ENCODER.items()},
+           **{k: f"decoder_config.{v}" for k, v in _DIA_DECODER.items()}},
+    defaults=DEFAULTS["dia"], rules=(_dia,),
+    shape_free=frozenset((*(f"{sub}.{f}" for sub in ("encoder_config", "decoder_config") for f in _DIA_SUB_SHAPE_FREE),
+                          "norm_eps", "is_encoder_decoder", "initializer_range", "use_cache")),
+    description="Dia: byte-level text encoder, decoder over DAC codebooks with cross-attention",
+)  # fmt: skip
+
+
 def _musicgen_architecture(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (musicgen_decoder): the class decides the heads; transformers refuses audio other than mono or stereo."""
     params["architecture"] = ("architectures", "model" if cls.endswith("Model") else "causal_lm")
@@ -272,11 +310,11 @@ COMPOSITES = (
 )  # fmt: skip
 
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (CSM_DEPTH_DECODER, DAC, ENCODEC, MIMI, MUSICGEN_DECODER, MUSICGEN_MELODY_DECODER)
+ROWS = (CSM_DEPTH_DECODER, DAC, DIA, ENCODEC, MIMI, MUSICGEN_DECODER, MUSICGEN_MELODY_DECODER)
 
 
 @hookimpl
 def register_model_types(register):
-    """Map csm, csm_depth_decoder_model, dac, encodec, mimi, musicgen_decoder, musicgen, musicgen_melody_decoder and musicgen_melody."""
+    """Map csm, csm_depth_decoder_model, dac, dia, encodec, mimi, musicgen_decoder, musicgen, musicgen_melody_decoder and musicgen_melody."""
     for row in (*ROWS, *COMPOSITES):
         register(row)

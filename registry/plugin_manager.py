@@ -43,7 +43,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     gemma3n gemma3n_audio mobilenetv5 gemma3n_types gguf_gemma3n glm4v_vision glm4v_types moonvit kimi_k25_types
     gemma4_vision gemma4_audio gemma4_types parakeet types_speech_more vlm_types_more types_text_2026 vlm_types_2026 minimax_m3 minimax_m3_vision vlm_types_2026b
     xlm types_dino contrastive_head qformer types_vision_2026 moonshine types_speech_2026
-    encodec musicgen dac mimi csm types_audio_gen
+    encodec musicgen dac mimi csm dia types_audio_gen
 """.split())
 
 #: The entry-point group third-party plugins register under.
