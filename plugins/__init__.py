@@ -115,4 +115,12 @@ FAMILY_MODULES: dict[str, str] = {
     "focalnet": "registry.plugins.focalnet",
     "hiera": "registry.plugins.hiera",
     "dinat": "registry.plugins.dinat",
+    "encodec": "registry.plugins.encodec",
+    "dac": "registry.plugins.dac",
+    "mimi": "registry.plugins.mimi",
+    "csm-backbone": "registry.plugins.csm",
+    "csm-depth-decoder": "registry.plugins.csm",
+    "dia": "registry.plugins.dia",
+    "musicgen-decoder": "registry.plugins.musicgen",
+    "musicgen-projector": "registry.plugins.musicgen",
 }

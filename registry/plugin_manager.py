@@ -51,6 +51,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     esm squeezebert convbert layoutlmv3 lilt luke funnel types_encoders_2026b gguf_encoders_2026b
     gguf_types_w4 gguf_mmproj_w4
     vilt florence2_vision blip_text visual_bert lxmert vlm_types_classic
+    encodec musicgen dac mimi csm dia types_audio_gen
 """.split())
 
 #: The entry-point group third-party plugins register under.

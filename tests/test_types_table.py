@@ -74,6 +74,7 @@ CHECKED_ELSEWHERE = {
     **{t: "tests/test_speech_more.py" for t in ("qwen2_audio", "qwen2_audio_encoder")},
     **{t: "tests/test_speech_2026b.py" for t in ("granite_speech", "granite_speech_encoder", "granite_speech_plus",
                                                        "granite_speech_plus_encoder")},
+    **{t: "tests/test_audio_gen.py" for t in ("csm", "musicgen", "musicgen_melody")},
     **{t: "tests/test_vlm_types_more.py" for t in ("llava_next_video",)},
     **{t: "tests/test_vlm_types_2026.py" for t in ("cohere2_vision", "llava_onevision", "paddleocr_vl", "paddleocr_vl_text",
                                                     "paddleocr_vl_vision", "video_llava", "vipllava")},
