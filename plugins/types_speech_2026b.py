@@ -46,7 +46,7 @@ As transformers 5.25 builds them:
 
 from __future__ import annotations
 
-from registry import Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl
+from registry import AudioRule, Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.speech_model_types import _number
 from registry.plugins.vlm_types import tie
@@ -70,6 +70,27 @@ _COHERE_NEMO = ("encoder", "head", "preprocessor", "decoding", "batch_size", "lo
                 "max_audio_clip_s", "max_seq_len", "model_defaults", "multitask_metrics_cfg", "overlap_chunk_second",
                 "prompt_defaults", "prompt_format", "sample_rate", "supported_languages", "transf_decoder",
                 "transf_encoder", "use_loss_mask_for_prompt", "transformers.js_config")  # fmt: skip
+
+
+#: LASR's audio (:mod:`registry.sources.audio_kinds`, ``frames``): LasrFeatureExtractor's unpadded 400-sample frames
+#: every 160, then LasrEncoderSubsampling's two Conv1d (no padding).
+LASR_AUDIO = AudioRule("LASR: unpadded 25 ms frames every 10 ms, two Conv1d without padding", kind="frames",
+                       kernels="subsampling_kernel", strides="subsampling_stride", compression=2,
+                       note="LasrFeatureExtractor; no padding")
+#: Cohere Transcribe's audio: Parakeet's (CohereAsrFeatureExtractor's centred STFT, ParakeetEncoder's subsampling), up
+#: to 30 s (its max_audio_clip_s 35 - overlap_chunk_second 5: longer audio is split where it is quiet).
+COHERE_AUDIO = AudioRule("Cohere Transcribe: log-mel frames every 10 ms, conv subsampling", kind="conformer",
+                         kernels="subsampling_kernel", strides="subsampling_stride", reduction="subsampling_factor",
+                         mel_bins="num_mel_bins", longest=30, note="CohereAsrFeatureExtractor; no padding")
+
+
+def _granite_audio() -> AudioRule:
+    """Granite Speech's audio (:mod:`registry.sources.audio_kinds`, ``qformer``), its window and rate from the top
+    level (GraniteSpeechConfig's defaults when absent)."""
+    return AudioRule("Granite Speech: mel frames every 10 ms stacked in pairs, Q-Former queries per window",
+                     kind="qformer", part="audio", stack=("window_size", "downsample_rate"),
+                     fallback=tuple((k, DEFAULTS["granite_speech"][k]) for k in ("window_size", "downsample_rate")),
+                     note="GraniteSpeechFeatureExtractor; the projector's Q-Former counted over its query tokens")
 
 
 def _lasr_head_dim(cfg: ConfigReader, cls: str, params: Params) -> None:
@@ -246,7 +267,8 @@ def _granite_composite(name: str, cls: str, encoder: str, rules: tuple, words: s
         Tower("text", config="text_config", model_type="granite", model_types=("*",), moves={"model": "model.language_model"}),
     ), rules=(tie(), *rules), shape_free=frozenset(("projector_config", "window_size", "downsample_rate", "audio_token_index",
                                                     "has_lora_adapter", "tie_word_embeddings")),
-        description=f"{words}: conformer encoder, windowed Q-Former projector, any mapped language model")  # fmt: skip
+        description=f"{words}: conformer encoder, windowed Q-Former projector, any mapped language model",
+        audio=_granite_audio())  # fmt: skip
 
 
 #: Every row of this plugin (the module's docstring lists them).
@@ -257,7 +279,7 @@ ROWS = (
         defaults=DEFAULTS["lasr_ctc"],
         fixed={"architecture": "ctc", "positions": "rotary", "norm_bias": False, "subsampling": "dense_conv1d",
                "out_norm": True},
-        rules=(_lasr_head_dim,),
+        rules=(_lasr_head_dim,), audio=LASR_AUDIO,
         shape_free=frozenset((*(f"encoder_config.{f}" for f in _LASR_SHAPE_FREE), "encoder_config.head_dim",
                               "ctc_loss_reduction", "ctc_zero_infinity")),
         description="LASR (LasrForCTC, MedASR): conformer encoder with rotary positions, dense/Conv1d subsampler, CTC head",
@@ -274,7 +296,7 @@ ROWS = (
             "tie_lm_head": "tie_word_embeddings",
         },
         defaults={**DEFAULTS["cohere_asr"], "encoder_config.num_key_value_heads": None},
-        fixed={"architecture": "encoder"},
+        fixed={"architecture": "encoder"}, audio=COHERE_AUDIO,
         shape_free=frozenset((*(f"encoder_config.{f}" for f in _PARAKEET_SHAPE_FREE), *_COHERE_NEMO, "hidden_act",
                               "attention_dropout", "initializer_range", "decoder_start_token_id", "is_encoder_decoder")),
         description="Cohere Transcribe: Parakeet FastConformer encoder, transformer decoder with cross-attention",

@@ -81,7 +81,7 @@ def plan_audio(model: Model, seconds: Fraction | float | int | str) -> AudioPlan
     names = part_names(model.architecture)
     if rule.stack or rule.kind in ("fbank", "mel", "pooled", "usm"):
         role = "composite"
-    elif rule.kind in ("samples", "conformer", "kaldi", "stacked"):  # Moonshine, Speech2Text: into an encoder-decoder
+    elif rule.kind in ("samples", "conformer", "kaldi", "stacked", "frames"):  # Moonshine, Speech2Text: into an encoder-decoder
         role = "encoder-decoder" if _cross_attention(model.architecture) else "encoder"
     else:
         role = "encoder-decoder"
