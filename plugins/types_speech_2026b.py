@@ -84,6 +84,13 @@ COHERE_AUDIO = AudioRule("Cohere Transcribe: log-mel frames every 10 ms, conv su
                          mel_bins="num_mel_bins", longest=30, note="CohereAsrFeatureExtractor; no padding")
 
 
+#: SpeechT5's audio: the speech encoder pre-net's conv feature encoder over the 16 kHz samples (SpeechT5FeatureExtractor's
+#: input_values, unpadded for one clip); the classes with that pre-net only (speech to text, speech to speech).
+SPEECHT5_AUDIO = AudioRule("SpeechT5: conv feature encoder over 16 kHz samples", kind="samples",
+                           requires=("architecture", ("speech_to_text", "speech_to_speech")),
+                           note="SpeechT5SpeechEncoderPrenet's _get_feat_extract_output_lengths; no padding")
+
+
 def _granite_audio() -> AudioRule:
     """Granite Speech's audio (:mod:`registry.sources.audio_kinds`, ``qformer``), its window and rate from the top
     level (GraniteSpeechConfig's defaults when absent)."""
@@ -317,7 +324,7 @@ ROWS = (
             "postnet_units": "speech_decoder_postnet_units", "postnet_kernel": "speech_decoder_postnet_kernel",
             "reduction_factor": "reduction_factor", "tie_lm_head": "tie_word_embeddings",
         },
-        defaults=DEFAULTS["speecht5"], rules=(_speecht5,),
+        defaults=DEFAULTS["speecht5"], rules=(_speecht5,), audio=SPEECHT5_AUDIO,
         shape_free=frozenset(("encoder_layerdrop", "decoder_layerdrop", "hidden_act", "positional_dropout", "hidden_dropout",
                               "attention_dropout", "activation_dropout", "initializer_range", "layer_norm_eps",
                               "scale_embedding", "feat_proj_dropout", "feat_extract_activation", "conv_stride",

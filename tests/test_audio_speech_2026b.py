@@ -244,3 +244,70 @@ def test_cohere_asr_by_hand_and_long_audio():
 def test_refusals(command, folder, seconds, message, cli):
     line = cli(command, str(CONFIGS / folder / "config.json"), "--audio-seconds", seconds).refusal_line()
     assert message in line
+
+
+# SpeechT5 -----------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("folder", ["speecht5_asr", "speecht5_vc"])
+@pytest.mark.parametrize("seconds", SECONDS)
+def test_speecht5_samples_into_the_speech_encoder_prenet(folder, seconds):
+    """SpeechT5FeatureExtractor (feature_extraction_speecht5.py): the raw 16 kHz samples as input_values, unpadded for
+    one clip; SpeechT5SpeechEncoderPrenet._get_feat_extract_output_lengths (modeling_speecht5.py): per conv layer
+    (L - kernel) // stride + 1 (wav2vec2's kernels (10,3,3,3,3,2,2) and strides (5,2,2,2,2,2,2) here)."""
+    from transformers import SpeechT5FeatureExtractor
+    from transformers.models.speecht5.modeling_speecht5 import SpeechT5SpeechEncoderPrenet
+
+    _, config = _config(folder)
+    samples = _samples(seconds)
+    values = SpeechT5FeatureExtractor()(audio=torch.zeros(samples).numpy(), sampling_rate=16_000,
+                                        return_tensors="pt")["input_values"]  # fmt: skip
+    reference = SpeechT5SpeechEncoderPrenet._get_feat_extract_output_lengths(types.SimpleNamespace(config=config),
+                                                                             torch.tensor(values.shape[1]))  # fmt: skip
+    length = samples
+    for kernel, stride in zip((10, 3, 3, 3, 3, 2, 2), (5, 2, 2, 2, 2, 2, 2)):
+        length = (length - kernel) // stride + 1
+    plan = plan_audio(_load(folder), seconds)
+    assert (plan.frames.samples, plan.frames.positions) == (values.shape[1], int(reference)) == (samples, length)
+    assert (plan.frames.windows, plan.tokens, plan.role) == (1, 0, "encoder-decoder")
+
+
+def test_speecht5_cross_attention_cache_and_text_to_speech():
+    # 10 s: 499 positions (as wav2vec2's, tests/test_audio.py); the decoder's cross-attention caches them:
+    # decoder_layers 6 x (K and V) x hidden_size 768 x 499 x 2 bytes (bf16)
+    model = _load("speecht5_asr")
+    cross = next(g for g in memory(model, seq_len=100, audio=plan_audio(model, "10")).kv_cache_by_kind
+                 if g.kind == "cross attention")  # fmt: skip
+    assert cross.bytes == 6 * 2 * 768 * 499 * 2
+    # SpeechT5ForTextToSpeech and the bare SpeechT5Model have no speech encoder pre-net: no audio
+    for folder in ("speecht5_tts", "tiny-random-speecht5model"):
+        with pytest.raises(ValueError, match="takes no audio"):
+            plan_audio(_load(folder), "10")
+
+
+def test_speecht5_convolutions_against_flop_counter(tmp_path):
+    """A tiny SpeechT5ForSpeechToText's real forward (CPU) over 0.5 s of samples and 7 decoder tokens: the pre-net's
+    conv feature encoder and positional convolution (FlopCounterMode), as registry's convolution term."""
+    data, _ = _config("speecht5_asr")
+    data = {**data, "hidden_size": 16, "encoder_layers": 1, "decoder_layers": 1, "encoder_attention_heads": 2,
+            "decoder_attention_heads": 2, "encoder_ffn_dim": 32, "decoder_ffn_dim": 32, "conv_dim": [8] * 7,
+            "num_conv_pos_embeddings": 16, "num_conv_pos_embedding_groups": 2}  # fmt: skip
+    (tmp_path / "config.json").write_text(json.dumps(data))
+    config = transformers.CONFIG_MAPPING["speecht5"].from_dict(data)
+    mine = registry.load(str(tmp_path / "config.json"))[0]
+    model = transformers.SpeechT5ForSpeechToText(config).eval()
+    counted = _counted(lambda: model(input_values=torch.zeros(1, 8000), decoder_input_ids=torch.ones(1, 7, dtype=torch.long)))
+    report = flops(mine, 7, audio=plan_audio(mine, "0.5"))
+    assert report.terms["convolution"] == counted and not any("count 0" in n for n in report.notes)
+
+
+def test_speecht5_spec_keeps_the_strides_and_text_to_speech_none(tmp_path, cli):
+    for folder, audio in (("speecht5_asr", True), ("speecht5_tts", False)):
+        spec = tmp_path / f"{folder}.toml"
+        assert cli("import-hf", CONFIGS / folder / "config.json", "-o", spec).code == 0
+        assert ("[audio]" in spec.read_text()) == audio
+    assert plan_audio(registry.load(str(tmp_path / "speecht5_asr.toml"))[0], "10").frames.positions == 499
+    text = (tmp_path / "speecht5_tts.toml").read_text() + '\n[audio]\nmodel_type = "speecht5"\n'
+    (tmp_path / "speecht5_tts.toml").write_text(text)
+    line = cli("count", tmp_path / "speecht5_tts.toml").refusal_line()
+    assert "speecht5's audio rule takes no audio with these [params] (architecture = 'text_to_speech')" in line

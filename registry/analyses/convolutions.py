@@ -167,6 +167,7 @@ def convolution_flops(tree: BlockBase, rule: Any, frames: Any) -> tuple[int, lis
         for i, (kernel, stride) in enumerate(zip(rule.kernels, rule.strides)):
             length = conv1d_output_length(length, kernel, stride)
             outputs[f"feature_extractor.conv_layers.{i}.conv.weight"] = length
+            outputs[f"feature_encoder.conv_layers.{i}.conv.weight"] = length  # SpeechT5's speech encoder pre-net
             outputs[f"encoder.conv{i + 1}.weight"] = length  # Moonshine's front end: conv1, conv2, conv3
     elif rule.kind == "kaldi":  # Speech2Text's Conv1dSubsampler over the fbank frames: stride 2, padding k // 2
         length = frames.features

@@ -123,7 +123,9 @@ class AudioRule:
     ``qformer``: ``stack`` names the window and the rate whose ratio is the queries a window; ``frames``:
     ``compression`` is the number of its subsampling convolutions (``kernels``, ``strides``); ``longest``: seconds
     past which audio is refused (module docstring; 0: none); ``fallback``: (name, value) pairs a hyper-parameter
-    takes when neither the params nor the config give it (the configuration class's default).
+    takes when neither the params nor the config give it (the configuration class's default); ``requires``: (a
+    hyper-parameter, the values it takes when the model takes audio): another value reads as no audio rule
+    (SpeechT5's text-to-speech class has no speech encoder pre-net).
     """
 
     label: str
@@ -147,6 +149,7 @@ class AudioRule:
     adapter: str = ""
     longest: int = 0
     fallback: tuple[tuple[str, int], ...] = ()
+    requires: tuple[str, tuple[str, ...]] | tuple[()] = ()
 
     def fields(self) -> tuple[str, ...]:
         """The hyper-parameters or config fields the rule reads (what a TOML spec keeps: ``[audio]``)."""
@@ -161,9 +164,10 @@ class AudioRule:
         return convs + tuple(self.stack) + fbank
 
     def read(self, params: Mapping[str, Any], config: Mapping[str, Any] | None = None,
-             defaults: Mapping[str, Any] | None = None) -> AudioInputs:
+             defaults: Mapping[str, Any] | None = None) -> AudioInputs | None:
         """The rule's numbers: each name a mapped hyper-parameter (``params``, ``name -> value``; for a composite,
-        its part's) or else a field of the ``config`` (that changes no shape: ``conv_stride``) or its ``defaults``."""
+        its part's) or else a field of the ``config`` (that changes no shape: ``conv_stride``) or its ``defaults``;
+        None when the model takes no audio (``requires``)."""
 
         def value(name: str) -> Any:
             for source in (params, config or {}, defaults or {}, dict(self.fallback)):
@@ -171,6 +175,8 @@ class AudioRule:
                     return source[name]
             raise ValueError(f"the audio rule reads {name!r}, which the config does not give")
 
+        if self.requires and value(self.requires[0]) not in self.requires[1]:
+            return None
         kernels: tuple[int, ...] = ()
         strides: tuple[int, ...] = ()
         if self.kind == "samples":

@@ -44,9 +44,13 @@ def spec_audio(table: Mapping[str, Any], family: str | None, params: Mapping[str
         if not (whole or isinstance(value, list) and value and all(type(v) is int and v > 0 for v in value)):
             raise error(key, f"must be a non-empty array of positive whole numbers, or one (got {short_value(value)})")
     try:
-        return rule.read(params, {k: v for k, v in table.items() if k != "model_type"})
+        inputs = rule.read(params, {k: v for k, v in table.items() if k != "model_type"})
     except ValueError as exc:
         raise error("model_type", str(exc)) from None
+    if inputs is None:  # SpeechT5's text-to-speech class: no speech encoder pre-net
+        raise error("model_type", f"{name}'s audio rule takes no audio with these [params] ({rule.requires[0]} = "
+                                  f"{short_value(params.get(rule.requires[0]))})")  # fmt: skip
+    return inputs
 
 
 def _part_params(params: Mapping[str, Any], part: str) -> dict[str, Any] | None:
