@@ -97,7 +97,8 @@ def _granite_audio() -> AudioRule:
     return AudioRule("Granite Speech: mel frames every 10 ms stacked in pairs, Q-Former queries per window",
                      kind="qformer", part="audio", stack=("window_size", "downsample_rate"),
                      fallback=tuple((k, DEFAULTS["granite_speech"][k]) for k in ("window_size", "downsample_rate")),
-                     note="GraniteSpeechFeatureExtractor; the projector's Q-Former counted over its query tokens")
+                     note="GraniteSpeechFeatureExtractor; the encoder's attention scored over all its positions "
+                          "(transformers: blocks of context_size), the Q-Former as one sequence of the tokens")
 
 
 def _lasr_head_dim(cfg: ConfigReader, cls: str, params: Params) -> None:
