@@ -91,6 +91,15 @@ SPEECHT5_AUDIO = AudioRule("SpeechT5: conv feature encoder over 16 kHz samples",
                            note="SpeechT5SpeechEncoderPrenet's _get_feat_extract_output_lengths; no padding")
 
 
+#: SeamlessM4T's speech input (v1 and v2): SeamlessM4TFeatureExtractor's fbank frames stacked in pairs, the speech
+#: encoder's adapter pooling them (as wav2vec2-BERT's: :mod:`registry.sources.audio`, ``stacked``); the classes with a
+#: speech encoder only.
+SEAMLESS_AUDIO = AudioRule("SeamlessM4T: fbank frames every 10 ms stacked in pairs, the adapter's pooling", kind="stacked",
+                           compression=2, adapter="adapter", reduction="adapter_layers", kernels="adapter_kernel",
+                           strides="adaptor_stride", requires=("architecture", ("model", "speech_to_text", "speech_to_speech")),
+                           note="SeamlessM4TFeatureExtractor; no padding but to a pair")
+
+
 def _granite_audio() -> AudioRule:
     """Granite Speech's audio (:mod:`registry.sources.audio_kinds`, ``qformer``), its window and rate from the top
     level (GraniteSpeechConfig's defaults when absent)."""
@@ -250,7 +259,7 @@ def _seamless_row(v2: bool) -> Row:
     fixed = {} if v2 else {"conformer_conv_norm": "batch_norm", "t2u": "autoregressive"}
     reads = {**_SEAMLESS_READS, **(_SEAMLESS_V2_READS if v2 else {"t2u_decoder_d_ff": "t2u_decoder_ffn_dim"})}
     return Row(name, "seamless-m4t", tuple(prefix + suffix for suffix in _SEAMLESS), reads=reads, defaults=DEFAULTS[name],
-               fixed=fixed, rules=(_seamless,), shape_free=frozenset((*_SEAMLESS_FREE, *(_SEAMLESS_V2_FREE if v2 else _SEAMLESS_V1_FREE))),
+               fixed=fixed, rules=(_seamless,), audio=SEAMLESS_AUDIO, shape_free=frozenset((*_SEAMLESS_FREE, *(_SEAMLESS_V2_FREE if v2 else _SEAMLESS_V1_FREE))),
                description=f"SeamlessM4T{' v2' if v2 else ''}: text and speech encoders, text decoder, text-to-unit model, "
                            "unit vocoder")  # fmt: skip
 

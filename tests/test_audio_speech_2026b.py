@@ -311,3 +311,90 @@ def test_speecht5_spec_keeps_the_strides_and_text_to_speech_none(tmp_path, cli):
     (tmp_path / "speecht5_tts.toml").write_text(text)
     line = cli("count", tmp_path / "speecht5_tts.toml").refusal_line()
     assert "speecht5's audio rule takes no audio with these [params] (architecture = 'text_to_speech')" in line
+
+
+# SeamlessM4T (v1 and v2) --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("folder", ["seamless-m4t-v2-large", "hf-seamless-m4t-medium"])
+@pytest.mark.parametrize("seconds", ["10", "0.5", "3.7"])
+def test_seamless_m4t_stacked_frames_and_adapter(folder, seconds):
+    """SeamlessM4TFeatureExtractor (feature_extraction_seamless_m4t.py): fbank frames of 400 samples every 160, not
+    centred, padded to a pair and stacked (160 features a position); the speech encoder's adapter (SeamlessM4Tv2- and
+    SeamlessM4TConformerAdapter: num_adapter_layers Conv1d of adaptor_kernel_size, stride adaptor_stride, padding
+    stride // 2) run for real on the CPU (a 16-wide copy of the config) gives the pooled positions."""
+    data, config = _config(folder)
+    samples = _samples(seconds)
+    features = transformers.SeamlessM4TFeatureExtractor()(torch.zeros(samples).numpy(), sampling_rate=16_000,
+                                                          return_tensors="pt")["input_features"]  # fmt: skip
+    version = "SeamlessM4Tv2" if data["model_type"] == "seamless_m4t_v2" else "SeamlessM4T"
+    module = getattr(transformers.models, data["model_type"])
+    adapter_class = getattr(getattr(module, f"modeling_{data['model_type']}"), f"{version}ConformerAdapter")
+    tiny = type(config).from_dict({**data, "hidden_size": 16, "speech_encoder_attention_heads": 2,
+                                   "speech_encoder_intermediate_size": 32})  # fmt: skip
+    with torch.no_grad():
+        pooled = adapter_class(tiny).eval()(torch.zeros(1, features.shape[1], 16), None).shape[1]
+    plan = plan_audio(_load(folder), seconds)
+    assert plan.frames.features == (samples - 400) // 160 + 1 and features.shape[2] == data["feature_projection_input_dim"]
+    assert (plan.frames.positions, plan.frames.pooled) == (features.shape[1], pooled)
+    assert (plan.frames.windows, plan.tokens, plan.role) == (1, 0, "encoder-decoder")
+
+
+def test_seamless_m4t_v2_by_hand():
+    """10 s: (160,000 - 400) // 160 + 1 = 998 frames, 499 stacked positions; the adapter's one layer (kernel 8, stride
+    8, padding 4): (499 + 8 - 8) // 8 + 1 = 63, what the text decoder's cross-attention caches: decoder_layers 24 x
+    (K and V) x hidden_size 1,024 x 63 x 2 bytes (bf16)."""
+    model = _load("seamless-m4t-v2-large")
+    plan = plan_audio(model, "10")
+    assert (plan.frames.positions, plan.frames.pooled) == (499, 63)
+    report = memory(model, seq_len=100, audio=plan)
+    cross = next(g for g in report.kv_cache_by_kind if g.kind == "cross attention")
+    assert cross.bytes == 24 * 2 * 1024 * 63 * 2
+
+
+def test_seamless_m4t_speech_input_runs_no_text_encoder(tmp_path):
+    """With speech input SeamlessM4Tv2Model runs what SeamlessM4Tv2ForSpeechToText holds (its forward: the speech
+    encoder, the text decoder and head; the text-to-unit model and vocoder left out, which a note says): the same
+    FLOPs. From 10 s (499 positions, 63 pooled) to 976 frames (488 positions, 62 pooled), by hand: the speech
+    encoder's 24 conformer layers project queries, keys and values (linear_q, linear_k, linear_v: 1,024 x 1,024
+    each, 2 FLOPs a weight) over 11 positions fewer, the adapter's self_attn over 1 fewer, and the text decoder's 24
+    encoder_attn layers project keys and values (k_proj, v_proj) of 1 pooled position fewer."""
+    data, _ = _config("seamless-m4t-v2-large")
+    (tmp_path / "s2t.json").write_text(json.dumps({**data, "architectures": ["SeamlessM4Tv2ForSpeechToText"]}))
+    whole, s2t = _load("seamless-m4t-v2-large"), registry.load(str(tmp_path / "s2t.json"))[0]
+    report = flops(whole, 100, audio=plan_audio(whole, "10"))
+    assert report.terms == flops(s2t, 100, audio=plan_audio(s2t, "10")).terms
+    assert any("speech output left out: t2u_model and vocoder" in n for n in report.notes)
+    plan = plan_audio(whole, Fraction(400 + 160 * 975, 16_000))  # 976 frames
+    assert (plan.frames.positions, plan.frames.pooled) == (488, 62)
+    shorter = flops(whole, 100, audio=plan)
+    d = 1024
+    by_hand = 24 * 2 * 3 * d * d * 11 + 2 * 3 * d * d * 1 + 24 * 2 * 2 * d * d * 1
+    assert report.terms["attention_qkv"] - shorter.terms["attention_qkv"] == by_hand
+
+
+def test_seamless_m4t_convolutions_against_flop_counter(tmp_path):
+    """A tiny SeamlessM4Tv2ForSpeechToText's real forward (CPU) over 0.5 s of features and 5 decoder tokens: each
+    conformer layer's depthwise and pointwise convolutions and the adapter's two convolutions (FlopCounterMode)."""
+    data, _ = _config("seamless-m4t-v2-large")
+    data = {**data, "architectures": ["SeamlessM4Tv2ForSpeechToText"], "hidden_size": 16, "speech_encoder_layers": 2,
+            "speech_encoder_attention_heads": 2, "speech_encoder_intermediate_size": 32, "decoder_layers": 1,
+            "decoder_attention_heads": 2, "decoder_ffn_dim": 32, "vocab_size": 64, "encoder_layers": 1,
+            "encoder_attention_heads": 2, "encoder_ffn_dim": 32}  # fmt: skip
+    (tmp_path / "config.json").write_text(json.dumps(data))
+    config = transformers.CONFIG_MAPPING["seamless_m4t_v2"].from_dict(data)
+    mine = registry.load(str(tmp_path / "config.json"))[0]
+    plan = plan_audio(mine, "0.5")
+    model = transformers.SeamlessM4Tv2ForSpeechToText(config).eval()
+    counted = _counted(lambda: model(input_features=torch.zeros(1, plan.frames.positions, 160),
+                                     decoder_input_ids=torch.ones(1, 5, dtype=torch.long)))  # fmt: skip
+    report = flops(mine, 5, audio=plan)
+    assert report.terms["convolution"] == counted and not any("count 0 FLOPs:" in n for n in report.notes)
+
+
+@pytest.mark.parametrize("cls", ["SeamlessM4Tv2ForTextToText", "SeamlessM4Tv2ForTextToSpeech"])
+def test_seamless_m4t_text_input_classes_take_no_audio(cls, tmp_path):
+    data, _ = _config("seamless-m4t-v2-large")
+    (tmp_path / "config.json").write_text(json.dumps({**data, "architectures": [cls]}))
+    with pytest.raises(ValueError, match="takes no audio"):
+        plan_audio(registry.load(str(tmp_path / "config.json"))[0], "10")
