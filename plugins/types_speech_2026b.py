@@ -42,6 +42,11 @@ As transformers 5.25 builds them:
 * ``seamless_m4t`` (``modeling_seamless_m4t.py``: ``SeamlessM4TModel`` and its ForX classes; facebook/hf-seamless-m4t-
   medium and -large): the same family with v1's switches (``"relative"`` positions with a BatchNorm conformer, the
   autoregressive text-to-unit model); ``"rotary"`` or null positions add no tensor.
+
+Their audio rules (``--audio-seconds``; :mod:`registry.sources.audio`, :mod:`registry.sources.audio_kinds`): LASR's
+unpadded frames and Conv1d (``frames``), Cohere's as Parakeet's up to 30 s, Granite Speech's mel pairs and Q-Former
+queries per window (``qformer``), SpeechT5's and SeamlessM4T's for the classes with a speech encoder (``samples``,
+``stacked``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ model:
   encoder's frames; FLOPs and memory are the model's at that length (the text ``--seq-len`` is not used);
 * an encoder-decoder (Whisper: ``role="encoder-decoder"``; Moonshine and Speech2Text, whose rules are ``samples``
   and ``kaldi``, by their cross-attention): the encoder runs over its positions (Whisper's 1,500), what the decoder's cross-attention
-  caches (``memory``'s ``encoder_len``);
+  caches (``memory``'s ``encoder_len``); SeamlessM4T (a ``speech_encoder`` beside its text decoder): the speech
+  encoder over its positions, the decoder's cross-attention over what its adapter pools them to, no text encoder
+  (:func:`_speech_encoder_decoder_terms`);
 * a composite (Voxtral: ``role="composite"``): the language model's sequence grows by the audio tokens (its
   FLOPs, KV cache and activations over text and audio), the audio tower runs once per window over its
   positions and the projector over the tokens (:func:`audio_forward_terms`); in training, the activations of
