@@ -42,11 +42,16 @@ As transformers 5.25 builds them:
 * ``seamless_m4t`` (``modeling_seamless_m4t.py``: ``SeamlessM4TModel`` and its ForX classes; facebook/hf-seamless-m4t-
   medium and -large): the same family with v1's switches (``"relative"`` positions with a BatchNorm conformer, the
   autoregressive text-to-unit model); ``"rotary"`` or null positions add no tensor.
+
+Their audio rules (``--audio-seconds``; :mod:`registry.sources.audio`, :mod:`registry.sources.audio_kinds`): LASR's
+unpadded frames and Conv1d (``frames``), Cohere's as Parakeet's up to 30 s, Granite Speech's mel pairs and Q-Former
+queries per window (``qformer``), SpeechT5's and SeamlessM4T's for the classes with a speech encoder (``samples``,
+``stacked``).
 """
 
 from __future__ import annotations
 
-from registry import Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl
+from registry import AudioRule, Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.speech_model_types import _number
 from registry.plugins.vlm_types import tie
@@ -70,6 +75,44 @@ _COHERE_NEMO = ("encoder", "head", "preprocessor", "decoding", "batch_size", "lo
                 "max_audio_clip_s", "max_seq_len", "model_defaults", "multitask_metrics_cfg", "overlap_chunk_second",
                 "prompt_defaults", "prompt_format", "sample_rate", "supported_languages", "transf_decoder",
                 "transf_encoder", "use_loss_mask_for_prompt", "transformers.js_config")  # fmt: skip
+
+
+#: LASR's audio (:mod:`registry.sources.audio_kinds`, ``frames``): LasrFeatureExtractor's unpadded 400-sample frames
+#: every 160, then LasrEncoderSubsampling's two Conv1d (no padding).
+LASR_AUDIO = AudioRule("LASR: unpadded 25 ms frames every 10 ms, two Conv1d without padding", kind="frames",
+                       kernels="subsampling_kernel", strides="subsampling_stride", compression=2,
+                       note="LasrFeatureExtractor; no padding")
+#: Cohere Transcribe's audio: Parakeet's (CohereAsrFeatureExtractor's centred STFT, ParakeetEncoder's subsampling), up
+#: to 30 s (its max_audio_clip_s 35 - overlap_chunk_second 5: longer audio is split where it is quiet).
+COHERE_AUDIO = AudioRule("Cohere Transcribe: log-mel frames every 10 ms, conv subsampling", kind="conformer",
+                         kernels="subsampling_kernel", strides="subsampling_stride", reduction="subsampling_factor",
+                         mel_bins="num_mel_bins", longest=30, note="CohereAsrFeatureExtractor; no padding")
+
+
+#: SpeechT5's audio: the speech encoder pre-net's conv feature encoder over the 16 kHz samples (SpeechT5FeatureExtractor's
+#: input_values, unpadded for one clip); the classes with that pre-net only (speech to text, speech to speech).
+SPEECHT5_AUDIO = AudioRule("SpeechT5: conv feature encoder over 16 kHz samples", kind="samples",
+                           requires=("architecture", ("speech_to_text", "speech_to_speech")),
+                           note="SpeechT5SpeechEncoderPrenet's _get_feat_extract_output_lengths; no padding")
+
+
+#: SeamlessM4T's speech input (v1 and v2): SeamlessM4TFeatureExtractor's fbank frames stacked in pairs, the speech
+#: encoder's adapter pooling them (as wav2vec2-BERT's: :mod:`registry.sources.audio`, ``stacked``); the classes with a
+#: speech encoder only.
+SEAMLESS_AUDIO = AudioRule("SeamlessM4T: fbank frames every 10 ms stacked in pairs, the adapter's pooling", kind="stacked",
+                           compression=2, adapter="adapter", reduction="adapter_layers", kernels="adapter_kernel",
+                           strides="adaptor_stride", requires=("architecture", ("model", "speech_to_text", "speech_to_speech")),
+                           note="SeamlessM4TFeatureExtractor; no padding but to a pair")
+
+
+def _granite_audio() -> AudioRule:
+    """Granite Speech's audio (:mod:`registry.sources.audio_kinds`, ``qformer``), its window and rate from the top
+    level (GraniteSpeechConfig's defaults when absent)."""
+    return AudioRule("Granite Speech: mel frames every 10 ms stacked in pairs, Q-Former queries per window",
+                     kind="qformer", part="audio", stack=("window_size", "downsample_rate"),
+                     fallback=tuple((k, DEFAULTS["granite_speech"][k]) for k in ("window_size", "downsample_rate")),
+                     note="GraniteSpeechFeatureExtractor; the encoder's attention scored over all its positions "
+                          "(transformers: blocks of context_size), the Q-Former as one sequence of the tokens")
 
 
 def _lasr_head_dim(cfg: ConfigReader, cls: str, params: Params) -> None:
@@ -221,7 +264,7 @@ def _seamless_row(v2: bool) -> Row:
     fixed = {} if v2 else {"conformer_conv_norm": "batch_norm", "t2u": "autoregressive"}
     reads = {**_SEAMLESS_READS, **(_SEAMLESS_V2_READS if v2 else {"t2u_decoder_d_ff": "t2u_decoder_ffn_dim"})}
     return Row(name, "seamless-m4t", tuple(prefix + suffix for suffix in _SEAMLESS), reads=reads, defaults=DEFAULTS[name],
-               fixed=fixed, rules=(_seamless,), shape_free=frozenset((*_SEAMLESS_FREE, *(_SEAMLESS_V2_FREE if v2 else _SEAMLESS_V1_FREE))),
+               fixed=fixed, rules=(_seamless,), audio=SEAMLESS_AUDIO, shape_free=frozenset((*_SEAMLESS_FREE, *(_SEAMLESS_V2_FREE if v2 else _SEAMLESS_V1_FREE))),
                description=f"SeamlessM4T{' v2' if v2 else ''}: text and speech encoders, text decoder, text-to-unit model, "
                            "unit vocoder")  # fmt: skip
 
@@ -246,7 +289,8 @@ def _granite_composite(name: str, cls: str, encoder: str, rules: tuple, words: s
         Tower("text", config="text_config", model_type="granite", model_types=("*",), moves={"model": "model.language_model"}),
     ), rules=(tie(), *rules), shape_free=frozenset(("projector_config", "window_size", "downsample_rate", "audio_token_index",
                                                     "has_lora_adapter", "tie_word_embeddings")),
-        description=f"{words}: conformer encoder, windowed Q-Former projector, any mapped language model")  # fmt: skip
+        description=f"{words}: conformer encoder, windowed Q-Former projector, any mapped language model",
+        audio=_granite_audio())  # fmt: skip
 
 
 #: Every row of this plugin (the module's docstring lists them).
@@ -257,7 +301,7 @@ ROWS = (
         defaults=DEFAULTS["lasr_ctc"],
         fixed={"architecture": "ctc", "positions": "rotary", "norm_bias": False, "subsampling": "dense_conv1d",
                "out_norm": True},
-        rules=(_lasr_head_dim,),
+        rules=(_lasr_head_dim,), audio=LASR_AUDIO,
         shape_free=frozenset((*(f"encoder_config.{f}" for f in _LASR_SHAPE_FREE), "encoder_config.head_dim",
                               "ctc_loss_reduction", "ctc_zero_infinity")),
         description="LASR (LasrForCTC, MedASR): conformer encoder with rotary positions, dense/Conv1d subsampler, CTC head",
@@ -274,7 +318,7 @@ ROWS = (
             "tie_lm_head": "tie_word_embeddings",
         },
         defaults={**DEFAULTS["cohere_asr"], "encoder_config.num_key_value_heads": None},
-        fixed={"architecture": "encoder"},
+        fixed={"architecture": "encoder"}, audio=COHERE_AUDIO,
         shape_free=frozenset((*(f"encoder_config.{f}" for f in _PARAKEET_SHAPE_FREE), *_COHERE_NEMO, "hidden_act",
                               "attention_dropout", "initializer_range", "decoder_start_token_id", "is_encoder_decoder")),
         description="Cohere Transcribe: Parakeet FastConformer encoder, transformer decoder with cross-attention",
@@ -295,7 +339,7 @@ ROWS = (
             "postnet_units": "speech_decoder_postnet_units", "postnet_kernel": "speech_decoder_postnet_kernel",
             "reduction_factor": "reduction_factor", "tie_lm_head": "tie_word_embeddings",
         },
-        defaults=DEFAULTS["speecht5"], rules=(_speecht5,),
+        defaults=DEFAULTS["speecht5"], rules=(_speecht5,), audio=SPEECHT5_AUDIO,
         shape_free=frozenset(("encoder_layerdrop", "decoder_layerdrop", "hidden_act", "positional_dropout", "hidden_dropout",
                               "attention_dropout", "activation_dropout", "initializer_range", "layer_norm_eps",
                               "scale_embedding", "feat_proj_dropout", "feat_extract_activation", "conv_stride",

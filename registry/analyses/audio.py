@@ -8,7 +8,9 @@ model:
   encoder's frames; FLOPs and memory are the model's at that length (the text ``--seq-len`` is not used);
 * an encoder-decoder (Whisper: ``role="encoder-decoder"``; Moonshine and Speech2Text, whose rules are ``samples``
   and ``kaldi``, by their cross-attention): the encoder runs over its positions (Whisper's 1,500), what the decoder's cross-attention
-  caches (``memory``'s ``encoder_len``);
+  caches (``memory``'s ``encoder_len``); SeamlessM4T (a ``speech_encoder`` beside its text decoder): the speech
+  encoder over its positions, the decoder's cross-attention over what its adapter pools them to, no text encoder
+  (:func:`_speech_encoder_decoder_terms`);
 * a composite (Voxtral: ``role="composite"``): the language model's sequence grows by the audio tokens (its
   FLOPs, KV cache and activations over text and audio), the audio tower runs once per window over its
   positions and the projector over the tokens (:func:`audio_forward_terms`); in training, the activations of
@@ -81,7 +83,7 @@ def plan_audio(model: Model, seconds: Fraction | float | int | str) -> AudioPlan
     names = part_names(model.architecture)
     if rule.stack or rule.kind in ("fbank", "mel", "pooled", "usm"):
         role = "composite"
-    elif rule.kind in ("samples", "conformer", "kaldi", "stacked"):  # Moonshine, Speech2Text: into an encoder-decoder
+    elif rule.kind in ("samples", "conformer", "kaldi", "stacked", "frames"):  # Moonshine, Speech2Text: into an encoder-decoder
         role = "encoder-decoder" if _cross_attention(model.architecture) else "encoder"
     else:
         role = "encoder-decoder"
@@ -170,6 +172,8 @@ def audio_forward_terms(model: Model, seq_len: int, plan: AudioPlan) -> tuple[di
     and projector; an encoder-decoder (Whisper) split: its encoder over its positions, its decoder over ``seq_len``
     tokens, the cross-attention scoring the encoder positions and projecting their keys and values once
     (:func:`registry.analyses.flops_terms.forward_terms` with ``encoder_len``)."""
+    if plan.role == "encoder-decoder" and _top(model.architecture, "speech_encoder"):
+        return _speech_encoder_decoder_terms(model, seq_len, plan)
     if plan.role in ("encoder", "encoder-decoder"):
         convolutions, conv_notes = convolution_flops(model.architecture, model.audio, plan.frames)
     if plan.role == "encoder":
@@ -195,6 +199,42 @@ def audio_forward_terms(model: Model, seq_len: int, plan: AudioPlan) -> tuple[di
     return terms, seq_len + plan.tokens, list(notes)
 
 
+def _top(root: Any, name: str) -> list[Any]:
+    """The blocks called ``name`` directly under ``root``."""
+    return [b for b in getattr(root, "blocks", ()) if getattr(b, "name", "") == name]
+
+
+#: The parts of a SeamlessM4T tree that speech input does not run (:func:`_speech_encoder_decoder_terms`).
+_NOT_RUN = ("text_encoder", "speech_encoder", "t2u_model", "vocoder")
+
+
+def _speech_encoder_decoder_terms(model: Model, seq_len: int, plan: AudioPlan) -> tuple[dict[str, int], int, list[str]]:
+    """SeamlessM4T with speech input (transformers 5.25's ``SeamlessM4Tv2ForSpeechToText.forward``): the
+    ``speech_encoder`` over the audio's positions (its adapter over those its convolutions leave: :func:`_pooled_terms`),
+    its convolutions; the text decoder and head over ``seq_len`` tokens, their cross-attention over the speech
+    encoder's output (the pooled positions). The text encoder does not run; the text-to-unit model and the vocoder
+    (speech output, over generated units) are left out, which a note says."""
+    root = model.architecture
+    speech = replace(model, architecture=Module(blocks=_top(root, "speech_encoder")))
+    terms, notes = forward_terms(speech, plan.frames.positions)
+    if plan.frames.pooled:
+        _pooled_terms(speech, plan, terms)
+    convolutions, conv_notes = convolution_flops(speech.architecture, model.audio, plan.frames)
+    terms["convolution"] += convolutions
+    length = plan.frames.pooled or plan.frames.positions
+    rest = Module(blocks=[b for b in root.blocks if getattr(b, "name", "") not in _NOT_RUN])
+    decoder, more = forward_terms(replace(model, architecture=rest), seq_len, encoder_len=length)
+    _add(terms, decoder)
+    notes = [n for n in notes if not n.startswith("no output head")] + [n for n in more if n not in notes]
+    notes.append(f"speech input: the speech encoder once over its {plan.frames.positions:,} positions, the text decoder "
+                 f"over {seq_len:,} tokens and its cross-attention over the {length:,} the speech encoder gives; the "
+                 "text encoder does not run (per-token figures: over the decoder's tokens)")  # fmt: skip
+    left = [name for name in ("t2u_model", "vocoder") if _top(root, name)]
+    if left:
+        notes.append(f"speech output left out: {' and '.join(left)} (they run over generated units) count 0 FLOPs")
+    return terms, seq_len, [*notes, *conv_notes]
+
+
 def audio_lengths(plan: AudioPlan, seq_len: int, encoder_len: int | None) -> tuple[int, int | None]:
     """(the sequence length, the encoder length) ``memory`` counts with ``plan``: an encoder's frames; Whisper's
     encoder positions (what its cross-attention caches); a composite's text and audio tokens. Raises ValueError
@@ -202,10 +242,11 @@ def audio_lengths(plan: AudioPlan, seq_len: int, encoder_len: int | None) -> tup
     if plan.role == "encoder":
         return plan.frames.positions, encoder_len
     if plan.role == "encoder-decoder":
-        if encoder_len is not None and encoder_len != plan.frames.positions:
-            raise ValueError(f"encoder_len {encoder_len} contradicts the audio's {plan.frames.positions:,} encoder "
+        length = plan.frames.pooled or plan.frames.positions  # an adapter's pooled positions (SeamlessM4T's)
+        if encoder_len is not None and encoder_len != length:
+            raise ValueError(f"encoder_len {encoder_len} contradicts the audio's {length:,} encoder "
                              "positions: give one of them")  # fmt: skip
-        return seq_len, plan.frames.positions
+        return seq_len, length
     return seq_len + plan.tokens, encoder_len
 
 

@@ -42,7 +42,11 @@ the model's audio rule (``Model.audio``, :mod:`registry.sources.audio`) and ``S`
   (``subsample_conv_projection.layer<i>.conv``, below);
 * ``usm`` (Gemma 3n: ``Gemma3nAudioConformerLightConv1d``): each layer's ``lconv1d.depthwise_conv1d`` (causal, as
   Gemma 4's) over the positions; the subsampling's two ``Conv2d`` (``subsample_conv_projection.conv_<i>.conv``) pad
-  the time ``(0, k_t - 1)`` and the frequency ``(1, 1)`` (:func:`usm_subsampling_outputs`).
+  the time ``(0, k_t - 1)`` and the frequency ``(1, 1)`` (:func:`usm_subsampling_outputs`);
+* ``qformer`` (Granite Speech: ``GraniteSpeechConformerConvModule``) and ``frames`` (LASR:
+  ``LasrEncoderConvolutionModule``): each layer's convolution module (pointwise, depthwise with 'same' padding,
+  pointwise; stride 1) over the positions, as LASR's ``ctc_head`` (pointwise); LASR's ``subsampler.conv_<i>`` (no
+  padding) over the frames, ``(L - kernel) // stride + 1`` each.
 
 A ``Conv2d`` subsampling (the 4-dimensional convolution weights of an audio tree, in order) runs over the feature
 frames ``T`` (``AudioFrames.features``) and the mel bins ``F`` (``AudioInputs.mel_bins``): a convolution of kernel
@@ -67,7 +71,8 @@ from registry.analyses.report import iter_tensors
 from registry.blocks import BlockBase, Module, Repeat, join
 
 #: The rules whose convolutions :func:`convolution_flops` counts.
-MODELLED_RULES = frozenset({"samples", "log-mel", "pooled", "conformer", "fbank", "mel", "usm", "kaldi", "stacked"})
+MODELLED_RULES = frozenset({"samples", "log-mel", "pooled", "conformer", "fbank", "mel", "usm", "kaldi", "stacked", "qformer",
+                            "frames"})
 
 
 def conv1d_output_length(length: int, kernel: int, stride: int = 1, padding: int | tuple[int, int] = 0) -> int:
@@ -137,6 +142,10 @@ def _conv1d_outputs(rule: Any, frames: Any, path: str, kernel: int, shapes: dict
         return frames.positions + depthwise - 1
     if rule.kind == "fbank" and path.endswith("ext_pw_conv_1d.weight"):
         return frames.positions
+    if rule.kind in ("qformer", "frames") and ".layers." in dotted and ".conv." in dotted:  # 'same' padding, stride 1
+        return frames.positions
+    if rule.kind == "frames" and path == "ctc_head.weight":  # LasrForCTC's head: a pointwise Conv1d
+        return frames.positions
     if rule.kind in ("mel", "usm") and path.endswith("lconv1d.depthwise_conv1d.weight"):  # causal: kernel - 1 zeros on the left
         return frames.positions
     return None
@@ -158,12 +167,18 @@ def convolution_flops(tree: BlockBase, rule: Any, frames: Any) -> tuple[int, lis
         for i, (kernel, stride) in enumerate(zip(rule.kernels, rule.strides)):
             length = conv1d_output_length(length, kernel, stride)
             outputs[f"feature_extractor.conv_layers.{i}.conv.weight"] = length
+            outputs[f"feature_encoder.conv_layers.{i}.conv.weight"] = length  # SpeechT5's speech encoder pre-net
             outputs[f"encoder.conv{i + 1}.weight"] = length  # Moonshine's front end: conv1, conv2, conv3
     elif rule.kind == "kaldi":  # Speech2Text's Conv1dSubsampler over the fbank frames: stride 2, padding k // 2
         length = frames.features
         for i, kernel in enumerate(rule.kernels):
             length = conv1d_output_length(length, kernel, 2, kernel // 2)
             outputs[f"conv.conv_layers.{i}.weight"] = length
+    elif rule.kind == "frames":  # LASR's LasrEncoderSubsampling: Conv1d without padding over the frames
+        length = frames.features
+        for i, (kernel, stride) in enumerate(zip(rule.kernels, rule.strides)):
+            length = conv1d_output_length(length, kernel, stride)
+            outputs[f"subsampler.conv_{i}.weight"] = length
     elif rule.kind == "stacked":  # wav2vec2-BERT's adapter layers: stride s, padding s // 2
         length = frames.positions
         for i, (kernel, stride) in enumerate(zip(rule.kernels, rule.strides)):

@@ -227,7 +227,7 @@ def memory(
         left_out = left_out_convolutions(model, images, audio) if setup.activations == "autograd" else None
         if left_out and activations is not None:
             notes.append(left_out)
-        if audio is not None and audio.frames.pooled and activations:  # FLOPs pool them (audio._pooled_terms)
+        if audio is not None and audio.role == "encoder" and audio.frames.pooled and activations:  # FLOPs pool them
             notes.append(f"activations: the adapter's layers are counted over the encoder's {audio.frames.positions:,} "
                          f"positions, not the {audio.frames.pooled:,} their pooling leaves (an overstatement)")
         per_gpu = per_gpu_states(param_groups, par, int(fmt.bits), optimizer, master=fmt.name != "fp32")

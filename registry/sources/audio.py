@@ -60,7 +60,13 @@ read when the config is mapped into :class:`AudioInputs` (numbers), which the mo
   ``adapter`` hyper-parameter true), each of its ``reduction`` layers pools them by its convolutions (``kernels``,
   ``strides``; padding ``stride // 2``, as ``Wav2Vec2BertAdapterLayer`` builds them): ``(L + 2 · (stride // 2) -
   kernel) // stride + 1`` each, the positions the adapter's attention, feed-forward and the CTC head run over
-  (``AudioFrames.pooled``).
+  (``AudioFrames.pooled``);
+* ``kind="qformer"`` (Granite Speech: mel frames stacked in pairs, a Q-Former's queries per window) and
+  ``kind="frames"`` (LASR: unpadded frames and convolutions): :mod:`registry.sources.audio_kinds`.
+
+A rule's ``longest`` (seconds; 0: none) refuses longer audio that its feature extractor would split by the audio's
+content (Cohere Transcribe's energy-based chunks past ``max_audio_clip_s - overlap_chunk_second``): how many chunks
+depends on the sound, not its length.
 """
 
 from __future__ import annotations
@@ -71,6 +77,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
+
+from registry.sources.audio_kinds import qformer_frames, unpadded_frames
 
 #: Most seconds of audio one request may carry (a day: a guard against typing errors, not a model limit).
 MAX_SECONDS = 86_400
@@ -111,7 +119,13 @@ class AudioRule:
     convolves with the time (``conformer``, ``fbank``, ``mel``): a hyper-parameter's name (Parakeet's
     ``num_mel_bins``), or a number the model's feature extractor fixes (Gemma 4's 128); 0 for none; ``adapter``: the
     hyper-parameter that says whether the model pools its positions in an adapter (``stacked``: ``reduction`` then
-    names its layers, ``kernels`` and ``strides`` its convolutions'; ``compression`` the frames stacked into one).
+    names its layers, ``kernels`` and ``strides`` its convolutions'; ``compression`` the frames stacked into one);
+    ``qformer``: ``stack`` names the window and the rate whose ratio is the queries a window; ``frames``:
+    ``compression`` is the number of its subsampling convolutions (``kernels``, ``strides``); ``longest``: seconds
+    past which audio is refused (module docstring; 0: none); ``fallback``: (name, value) pairs a hyper-parameter
+    takes when neither the params nor the config give it (the configuration class's default); ``requires``: (a
+    hyper-parameter, the values it takes when the model takes audio): another value reads as no audio rule
+    (SpeechT5's text-to-speech class has no speech encoder pre-net).
     """
 
     label: str
@@ -133,13 +147,16 @@ class AudioRule:
     cap: int = 750
     mel_bins: str | int = 0
     adapter: str = ""
+    longest: int = 0
+    fallback: tuple[tuple[str, int], ...] = ()
+    requires: tuple[str, tuple[str, ...]] | tuple[()] = ()
 
     def fields(self) -> tuple[str, ...]:
         """The hyper-parameters or config fields the rule reads (what a TOML spec keeps: ``[audio]``)."""
         if self.kind == "usm":  # a composite's part holds the kernels and strides
             return ()
         fbank = (self.reduction,) if self.kind in ("fbank", "conformer") else ()
-        convs = (self.kernels, self.strides) if self.kind in ("samples", "conformer") else ()
+        convs = (self.kernels, self.strides) if self.kind in ("samples", "conformer", "frames") else ()
         if self.kind == "kaldi":
             convs = (self.kernels,)
         if self.kind == "stacked":
@@ -147,16 +164,19 @@ class AudioRule:
         return convs + tuple(self.stack) + fbank
 
     def read(self, params: Mapping[str, Any], config: Mapping[str, Any] | None = None,
-             defaults: Mapping[str, Any] | None = None) -> AudioInputs:
+             defaults: Mapping[str, Any] | None = None) -> AudioInputs | None:
         """The rule's numbers: each name a mapped hyper-parameter (``params``, ``name -> value``; for a composite,
-        its part's) or else a field of the ``config`` (that changes no shape: ``conv_stride``) or its ``defaults``."""
+        its part's) or else a field of the ``config`` (that changes no shape: ``conv_stride``) or its ``defaults``;
+        None when the model takes no audio (``requires``)."""
 
         def value(name: str) -> Any:
-            for source in (params, config or {}, defaults or {}):
+            for source in (params, config or {}, defaults or {}, dict(self.fallback)):
                 if source.get(name) is not None:
                     return source[name]
             raise ValueError(f"the audio rule reads {name!r}, which the config does not give")
 
+        if self.requires and value(self.requires[0]) not in self.requires[1]:
+            return None
         kernels: tuple[int, ...] = ()
         strides: tuple[int, ...] = ()
         if self.kind == "samples":
@@ -167,6 +187,8 @@ class AudioRule:
         if self.kind == "conformer":  # transformers' int(math.log2(subsampling_factor)) stride convolutions
             layers = int(value(self.reduction)).bit_length() - 1
             kernels, strides = (int(value(self.kernels)),) * layers, (int(value(self.strides)),) * layers
+        if self.kind == "frames":  # LasrEncoderSubsampling: compression convolutions of the same kernel and stride
+            kernels, strides = (int(value(self.kernels)),) * self.compression, (int(value(self.strides)),) * self.compression
         stack = 0
         if self.stack:
             stack = int(value(self.stack[0])) // int(value(self.stack[1]))
@@ -184,9 +206,13 @@ class AudioRule:
             if layers:
                 kernels, strides = (int(value(self.kernels)),) * layers, (int(value(self.strides)),) * layers
             fbank = (self.win_length, self.compression, 0, 0)
+        if self.kind == "qformer":  # (window, queries a window, rate)
+            fbank = (int(value(self.stack[0])), stack, int(value(self.stack[1])), 0)
+        if self.kind == "frames":
+            fbank = (self.win_length, 0, 0, 0)
         mel_bins = int(value(self.mel_bins)) if isinstance(self.mel_bins, str) else self.mel_bins
         return AudioInputs(self.label, self.kind, self.sample_rate, self.hop_length, self.window_seconds, kernels,
-                           strides, stack, self.long, self.note, self.part, fbank, mel_bins)  # fmt: skip
+                           strides, stack, self.long, self.note, self.part, fbank, mel_bins, self.longest)  # fmt: skip
 
 
 def conv_output_length(length: int, kernels: tuple[int, ...], strides: tuple[int, ...]) -> int:
@@ -213,10 +239,20 @@ class AudioInputs:
     part: str = ""
     fbank: tuple[int, int, int, int] | tuple[()] = ()
     mel_bins: int = 0
+    longest: int = 0
 
     def at(self, seconds: Fraction) -> AudioFrames:
         """``seconds`` of audio in this model. Raises ValueError when the rule cannot take them."""
         samples = math.floor(seconds * self.sample_rate)
+        if self.longest and seconds > self.longest:
+            raise ValueError(f"{_show(seconds)} s is longer than {self.longest} s, past which the feature extractor "
+                             f"splits audio where it is quiet (chunks that depend on the sound: give at most "
+                             f"{self.longest})")  # fmt: skip
+        if self.kind == "qformer":
+            return AudioFrames(seconds, samples, 1, **qformer_frames(samples, self.hop_length, *self.fbank[:2]))
+        if self.kind == "frames":
+            return AudioFrames(seconds, samples, 1, **unpadded_frames(samples, self.hop_length, self.fbank[0],
+                                                                      self.kernels, self.strides))  # fmt: skip
         if self.kind == "fbank":
             return self._fbank(seconds, samples)
         if self.kind == "mel":

@@ -190,7 +190,7 @@ def map_composite(composite: Composite, cfg: ConfigReader, cls: str, model_type_
     images = composite.images.read(cfg) if composite.images and vision else None
     audio = None
     if composite.audio is not None and composite.audio.part in present:
-        audio = composite.audio.read(next(p["params"] for p in parts if p["part"] == composite.audio.part))
+        audio = composite.audio.read(next(p["params"] for p in parts if p["part"] == composite.audio.part), cfg.data)
     return Mapped(composite.family, {"parts": ("model_type", parts)}, tuple(notes), images=images, audio=audio)
 
 

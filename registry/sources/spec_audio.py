@@ -2,7 +2,8 @@
 
 ``registry import-hf`` writes, for a model type with an audio rule (:class:`registry.AudioRule`), the
 ``model_type`` and the fields the rule reads that the spec's ``[params]`` do not hold (wav2vec2's
-``conv_stride``; wav2vec2-BERT's ``adapter_stride`` when it has an adapter; Whisper's rule reads none); loading the spec reads them back through the registered model
+``conv_stride``; wav2vec2-BERT's ``adapter_stride`` when it has an adapter; Granite Speech's ``window_size`` and
+``downsample_rate``; Whisper's rule reads none); loading the spec reads them back through the registered model
 type's own rule, with the spec's ``[params]``, so ``--audio-seconds`` works from the catalogue as from the
 config. A composite's rule (Voxtral: its audio tower is a part) reads the hyper-parameters of that part
 (``[[params.parts]]`` of ``part = "audio"``), so its table is the ``model_type`` alone.
@@ -43,9 +44,13 @@ def spec_audio(table: Mapping[str, Any], family: str | None, params: Mapping[str
         if not (whole or isinstance(value, list) and value and all(type(v) is int and v > 0 for v in value)):
             raise error(key, f"must be a non-empty array of positive whole numbers, or one (got {short_value(value)})")
     try:
-        return rule.read(params, {k: v for k, v in table.items() if k != "model_type"})
+        inputs = rule.read(params, {k: v for k, v in table.items() if k != "model_type"})
     except ValueError as exc:
         raise error("model_type", str(exc)) from None
+    if inputs is None:  # SpeechT5's text-to-speech class: no speech encoder pre-net
+        raise error("model_type", f"{name}'s audio rule takes no audio with these [params] ({rule.requires[0]} = "
+                                  f"{short_value(params.get(rule.requires[0]))})")  # fmt: skip
+    return inputs
 
 
 def _part_params(params: Mapping[str, Any], part: str) -> dict[str, Any] | None:
@@ -70,6 +75,8 @@ def audio_table(model_type: str, params: Mapping[str, Any], inputs: AudioInputs 
     values = {rule.kernels: list(inputs.kernels), rule.strides: list(inputs.strides)} if rule.kind == "samples" else {}
     if rule.kind == "stacked" and inputs.strides:  # the adapter's stride, one for all its layers
         values = {rule.strides: inputs.strides[0]}
+    if rule.kind == "qformer":  # Granite Speech's projector window and rate (top-level fields, no part's)
+        values = {rule.stack[0]: inputs.fbank[0], rule.stack[1]: inputs.fbank[2]}
     return {"model_type": model_type, **{k: v for k, v in values.items() if k not in params}}
 
 
