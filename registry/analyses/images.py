@@ -12,7 +12,7 @@ config: :mod:`registry.sources.images`). What the plan drives:
   merged tokens; the attention of the tower's windowed layers (Qwen2.5-VL) over its windows (``sum of window²`` in place of ``patches²``);
   a tower the rule says is not modelled (``tower_modelled``: Gemma 3n's MobileNetV5) counts 0 activations, and
   the FLOPs its rule's ``tower_flops`` gives for the resized image (0 without one);
-* the projector runs over the merged tokens of each image.
+* the projector runs over the merged tokens of each image (but for the blocks the rule names ``idle_blocks``).
 
 Each part is counted by registry's existing FLOPs rules (:func:`registry.analyses.flops_terms.forward_terms`).
 """
@@ -157,9 +157,13 @@ def vision_terms(model: Model, plan: ImagePlan) -> dict[str, int]:
             total["convolution"] += patch_convolution_flops(merger.architecture, each.merged)  # GLM-4V's downsample
     elif _has(model, "vision") and model.images is not None and model.images.tower_flops is not None:
         _add(total, _tower_flops(model.images, each), each.crops)
+    idle = frozenset(model.images.idle_blocks) if model.images is not None else frozenset()
     for connector in ("projector", "embed_vision"):  # embed_vision: Gemma 4's embedder, over the same tokens
         if _has(model, connector):
-            _add(total, forward_terms(_part(model, connector), each.merged)[0])
+            part = _part(model, connector)
+            if idle:  # blocks that never see an input image (Janus's image generation)
+                part = replace(part, architecture=_split(part.architecture, idle, keep=False))
+            _add(total, forward_terms(part, each.merged)[0])
     return total
 
 

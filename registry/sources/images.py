@@ -78,7 +78,8 @@ class ImageRule:
     so), and its FLOPs too unless ``tower_flops`` gives them: a plugin's function of the resized image (the strides
     of its layout: :data:`TowerFlops`), used only when ``tower_modelled`` is False;
     ``fixed_side``: the side every image is resized to when no config field gives it (Gemma 3n's 768, timm's input
-    size of its tower; 0: ``size`` names the field).
+    size of its tower; 0: ``size`` names the field); ``idle_blocks``: the connector's blocks (by name) that do not run
+    on an input image (Janus's image-generation embeddings, aligner and head), left out of its FLOPs.
     """
 
     label: str
@@ -98,6 +99,7 @@ class ImageRule:
     tower_modelled: bool = True
     tower_flops: TowerFlops | None = None
     fixed_side: int = 0
+    idle_blocks: tuple[str, ...] = ()
 
     def fields(self) -> tuple[str, ...]:
         """The dotted config fields the rule reads (what a TOML spec keeps of the config: ``[images]``)."""
@@ -135,7 +137,7 @@ class ImageRule:
             drop_class_token=self.class_token and strategy == "default", row_breaks=self.row_breaks,
             merged_blocks=self.merged_blocks,
             extra={k: value(v) for k, v in self.extra.items()}, function=self.function, note=self.note,
-            tower_modelled=self.tower_modelled, tower_flops=self.tower_flops,
+            tower_modelled=self.tower_modelled, tower_flops=self.tower_flops, idle_blocks=self.idle_blocks,
         )  # fmt: skip
 
 
@@ -158,6 +160,7 @@ class ImageInputs:
     note: str = ""
     tower_modelled: bool = True
     tower_flops: TowerFlops | None = None
+    idle_blocks: tuple[str, ...] = ()
 
     @property
     def native(self) -> tuple[int, int] | None:

@@ -1,0 +1,102 @@
+"""Image rules (:class:`registry.ImageRule`) of the vision-language types of :mod:`registry.plugins.vlm_types_2026c`,
+after transformers 5.25's processors:
+
+* Janus and DeepSeek-VL (``JanusImageProcessor``, ``DeepseekVLImageProcessor``): the longest edge resized to
+  ``size`` (384) and the image padded to that square; the processor's ``num_image_tokens`` (576) image tokens, the
+  SigLIP tower's ``(image_size / patch_size)²`` patches (no class token), the aligner over each;
+* Aria (:func:`aria_image`): ``AriaImageProcessor`` without ``split_image`` (``AriaProcessor``'s default) resizes
+  the longest edge to ``max_image_size`` (980) and pads to that square; the Idefics3 tower runs over all its
+  patches, the projector's learned queries (``projector_patch_to_query_dict`` of that patch count) are the tokens;
+* Fuyu (:func:`fuyu_image`): ``FuyuImageProcessor`` scales an image down (never up) to fit 1080 x 1920, its
+  patches cover it rounded up to whole patches; a token per patch and an ``|NEWLINE|`` after each row
+  (``preprocess_with_tokenizer_info``, ``variable_sized``); no tower, one linear per patch;
+* VideoLLaMA3: ``VideoLlama3ImageProcessor``'s ``smart_resize`` (Qwen's, its defaults the same bounds) with its
+  image ``merge_size`` 1: a token per patch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from registry import ImageRule, ImageTokens
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.image_rules import QWEN_MAX_PIXELS, QWEN_MIN_PIXELS, qwen_smart_resize
+
+#: ``AriaProcessor``'s ``max_image_size`` (its ``images_kwargs``, the image processor's default too): every image is
+#: resized (longest edge) and padded to this square when ``split_image`` is off (the default).
+ARIA_MAX_IMAGE_SIZE = 980
+#: ``AriaConfig.__post_init__``'s default ``projector_patch_to_query_dict``: patches -> learned queries.
+ARIA_PATCH_TO_QUERY = {1225: 128, 4900: 256}
+#: ``FuyuImageProcessor``'s ``size`` (height, width): the box images are scaled down to fit.
+FUYU_SIZE = (1080, 1920)
+
+
+def _vision(kind: str, *names: str) -> dict:
+    """transformers' defaults of a vision config's fields, as the rule's dotted names."""
+    return {f"vision_config.{n}": DEFAULTS[kind][n] for n in names}
+
+
+def aria_image(inputs, height: int, width: int) -> ImageTokens:
+    """Aria: one crop of ``ARIA_MAX_IMAGE_SIZE`` pixels a side (``AriaImageProcessor._preprocess``: the longest
+    edge scaled to it, the rest padded), ``(side / patch_size)²`` patches through the tower, and as many tokens as
+    ``projector_patch_to_query_dict`` gives queries for that many patches (``AriaProjector.forward``)."""
+    side = ARIA_MAX_IMAGE_SIZE
+    patches = (side // inputs.patch) ** 2
+    table = inputs.extra.get("patch_to_query") or ARIA_PATCH_TO_QUERY
+    try:
+        queries = {int(k): int(v) for k, v in table.items()}.get(patches)
+    except (AttributeError, TypeError, ValueError):
+        raise ValueError(f"projector_patch_to_query_dict must map patch counts to query counts (got {str(table)[:60]})")
+    if queries is None or queries < 1:
+        raise ValueError(f"projector_patch_to_query_dict gives no query count for the {patches:,} patches of a "
+                         f"{side}x{side} image (AriaProjector would refuse it)")  # fmt: skip
+    return ImageTokens(side, side, queries, 1, patches, queries)
+
+
+def fuyu_image(inputs, height: int, width: int) -> ImageTokens:
+    """Fuyu: scaled down to fit ``FUYU_SIZE`` keeping its aspect ratio (``FuyuImageProcessor.resize``: ``int`` of
+    the scaled sides, only when larger), each side rounded up to whole patches (``preprocess_with_tokenizer_info``);
+    ``rows x columns`` patches, each a token, and a newline token after each row."""
+    patch = inputs.patch
+    box_h, box_w = FUYU_SIZE
+    scale = min(box_h / height, box_w / width)
+    unpadded_h, unpadded_w = min(int(height * scale), height), min(int(width * scale), width)
+    new_h = min(box_h, math.ceil(unpadded_h / patch) * patch)
+    new_w = min(box_w, math.ceil(unpadded_w / patch) * patch)
+    if new_h < patch or new_w < patch:
+        raise ValueError(f"a {height}x{width} image is under one {patch}-pixel patch a side once fitted to "
+                         f"{box_h}x{box_w} (FuyuImageProcessor)")  # fmt: skip
+    rows, cols = new_h // patch, new_w // patch
+    return ImageTokens(new_h, new_w, rows * cols + rows, 1, rows * cols, rows * cols)
+
+
+def _square(kind: str, processor: str) -> ImageRule:
+    """Janus's and DeepSeek-VL's rule: a padded square of ``vision_config.image_size``, a token per patch."""
+    return ImageRule(f"{processor}: padded square, a token per patch",
+                     defaults=_vision(kind, "image_size", "patch_size"),
+                     note=f"longest edge resized to vision_config.image_size and padded to a square ({processor}); "
+                          "the processor's default num_image_tokens, 576, is (384 / 16)²")  # fmt: skip
+
+
+#: Janus: the image-generation parts of its connector never see an input image.
+JANUS = replace(_square("janus_vision_model", "JanusImageProcessor"),
+                idle_blocks=("generation_embeddings", "generation_aligner", "generation_head"))
+DEEPSEEK_VL = _square("siglip_vision_model", "DeepseekVLImageProcessor")
+
+ARIA = ImageRule("Aria: one padded 980-pixel crop, projector queries", resize="function", size="", fixed_side=ARIA_MAX_IMAGE_SIZE,
+                 extra={"patch_to_query": "projector_patch_to_query_dict"},
+                 defaults={**_vision("idefics3_vision", "patch_size"), "projector_patch_to_query_dict": ARIA_PATCH_TO_QUERY},
+                 function=aria_image,
+                 note=f"AriaProcessor's defaults: max_image_size {ARIA_MAX_IMAGE_SIZE}, no split_image (the tower runs over the "
+                      "padding too); the projector's FLOPs count its linears over the queries only, not its "
+                      "cross-attention over the patches")  # fmt: skip
+FUYU = ImageRule("Fuyu: patches of the image fitted to 1080x1920, a newline per row", resize="function", size="",
+                 patch="patch_size", defaults={"patch_size": DEFAULTS["fuyu"]["patch_size"]}, function=fuyu_image,
+                 tower_modelled=False,  # no tower: each patch's pixels go through the one linear (the projector)
+                 note=f"FuyuImageProcessor's size {FUYU_SIZE[0]}x{FUYU_SIZE[1]} (images scaled down to fit, never up); "
+                      "no native size: give --image-size")  # fmt: skip
+VIDEO_LLAMA_3 = ImageRule("VideoLLaMA3 smart_resize, a token per patch", resize="function", size="",
+                          defaults=_vision("video_llama_3_vision", "patch_size"), function=qwen_smart_resize,
+                          note=f"VideoLlama3ImageProcessor's defaults: pixel bounds {QWEN_MIN_PIXELS:,} to {QWEN_MAX_PIXELS:,}, "
+                               "merge_size 1 for images (a preprocessor_config.json may set others)")  # fmt: skip

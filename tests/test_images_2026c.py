@@ -1,0 +1,163 @@
+"""Image rules of aria, deepseek_vl, fuyu, janus and video_llama_3 (``plugins/image_rules_2026c.py``): tokens and
+patches per image against transformers 5.25's own image processors run on small dummy images (their processors need
+a tokenizer, so their token counts are the documented defaults, cited), and hand computations of the FLOPs.
+
+References: ``image_processing_pil_aria.py`` ``AriaImageProcessorPil._preprocess`` (longest edge to
+``max_image_size`` 980, padded square) with ``AriaProcessor``'s ``size_conversion`` default ``{490: 128, 980: 256}``
+and ``AriaProjector.forward`` (``projector_patch_to_query_dict[num_patches]`` queries);
+``JanusImageProcessorPil`` / ``DeepseekVLImageProcessorPil`` (384 x 384 padded squares) with ``JanusProcessor`` /
+``DeepseekVLProcessor``'s ``num_image_tokens=576``; ``FuyuImageProcessorPil.preprocess_with_tokenizer_info`` (the
+placeholder and newline ids of an image); ``VideoLlama3ImageProcessorPil.get_number_of_image_patches`` with
+``VideoLlama3Processor._get_num_multimodal_tokens`` (patches // merge_size², merge_size 1 for images).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import registry
+from registry.analyses.flops import flops
+from registry.analyses.flops_terms import forward_terms
+from registry.analyses.images import plan_images
+from registry.blocks.parts import only_part
+from registry.cli import main
+from tests._hf_configs import quiet_transformers
+from tests.conftest import ROOT
+
+CONFIGS = ROOT / "tests" / "configs"
+SIZES = [(768, 1024), (100, 50), (2000, 3000), (1080, 1920)]
+
+
+def _load(folder: str):
+    return registry.load(str(CONFIGS / folder / "config.json"))[0]
+
+
+def _each(folder: str, size):
+    return plan_images(_load(folder), 1, size).per_image
+
+
+def _pixels(processor, size) -> tuple[int, ...]:
+    quiet_transformers()
+    return tuple(processor(np.zeros((*size, 3), dtype=np.uint8), return_tensors="pt")["pixel_values"].shape)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_aria_one_padded_crop(size):
+    quiet_transformers()
+    from transformers.models.aria.image_processing_pil_aria import AriaImageProcessorPil
+    from transformers.models.aria.processing_aria import AriaProcessor
+
+    processor = AriaImageProcessorPil()
+    assert AriaProcessor.images_kwargs == {"max_image_size": 980, "split_image": False}
+    crops = processor.get_number_of_image_patches(*size, {"split_image": False, "max_image_size": 980,
+                                                          "split_resolutions": processor.split_resolutions})  # fmt: skip
+    assert crops == 1 and _pixels(processor, size) == (1, 3, 980, 980)
+    each = _each("aria", size)
+    # (980 / 14)² = 4,900 patches through the Idefics3 tower; size_conversion[980] = 256 tokens, which is also the
+    # published config's projector_patch_to_query_dict["4900"]
+    assert (each.crops, each.patches, each.tokens, each.merged, each.height) == (1, 4900, 256, 256, 980)
+
+
+def test_aria_refuses_a_query_table_without_the_patch_count(tmp_path, capsys):
+    data = json.loads((CONFIGS / "aria" / "config.json").read_text())
+    data["projector_patch_to_query_dict"] = {"1225": 128}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    assert main(["memory", str(path), "--images", "1"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "warning:" not in line]
+    assert len(errors) == 1 and errors[0].startswith("registry memory: ") and "no query count for the 4,900 patches" in errors[0]
+
+
+@pytest.mark.parametrize("folder,module,cls", [
+    ("janus-pro-1b", "janus", "Janus"), ("deepseek-vl-1.3b-chat", "deepseek_vl", "DeepseekVL")])  # fmt: skip
+@pytest.mark.parametrize("size", SIZES)
+def test_padded_square_of_576_patches(folder, module, cls, size):
+    quiet_transformers()
+    import importlib
+
+    image = importlib.import_module(f"transformers.models.{module}.image_processing_pil_{module}")
+    processing = importlib.import_module(f"transformers.models.{module}.processing_{module}")
+    assert _pixels(getattr(image, f"{cls}ImageProcessorPil")(), size) == (1, 3, 384, 384)
+    tokens = inspect.signature(getattr(processing, f"{cls}Processor").__init__).parameters["num_image_tokens"].default
+    each = _each(folder, size)
+    assert (each.tokens, each.patches, each.merged, each.crops) == (tokens, (384 // 16) ** 2, 576, 1) == (576, 576, 576, 1)
+
+
+def _tower(model, patches: int) -> int:
+    return sum(forward_terms(replace(model, architecture=only_part(model.architecture, "vision")), patches)[0].values())
+
+
+def test_janus_projector_without_image_generation():
+    # JanusModel.get_image_features: vision_model then aligner (fc1 1024 -> 2048, hidden_layers.0 2048 -> 2048) over
+    # the 576 patches; generation_embeddings, generation_aligner and generation_head run only when generating images
+    model = _load("janus-pro-1b")
+    report = flops(model, 512, images=plan_images(model, 1))
+    aligner = 2 * (1024 * 2048 + 2048 * 2048) * 576
+    assert report.vision_forward_flops_per_image == _tower(model, 576) + 2 * 1024 * 3 * 16 * 16 * 576 + aligner
+
+
+def test_deepseek_vl_projector():
+    # DeepseekVLModel.get_image_features: SigLIP over 576 patches, aligner linear1 1024 -> 2048, linear2 2048 -> 2048
+    model = _load("deepseek-vl-1.3b-chat")
+    report = flops(model, 512, images=plan_images(model, 1))
+    aligner = 2 * (1024 * 2048 + 2048 * 2048) * 576
+    assert report.vision_forward_flops_per_image == _tower(model, 576) + 2 * 1024 * 3 * 16 * 16 * 576 + aligner
+
+
+def _fuyu_ids(size) -> tuple[int, int]:
+    """(image ids, newline ids) FuyuImageProcessorPil gives a dummy image of ``size``."""
+    quiet_transformers()
+    import torch
+    from transformers.models.fuyu.image_processing_pil_fuyu import FuyuImageProcessorPil
+
+    processor = FuyuImageProcessorPil()
+    out = processor.preprocess([np.zeros((*size, 3), dtype=np.uint8)], return_tensors="pt")
+    ids = processor.preprocess_with_tokenizer_info(
+        image_input=out["images"], image_present=torch.ones(1, 1, 1), image_unpadded_h=out["image_unpadded_heights"],
+        image_unpadded_w=out["image_unpadded_widths"], image_placeholder_id=7, image_newline_id=8, variable_sized=True,
+    )["image_input_ids"][0][0]  # fmt: skip
+    return len(ids), int((ids == 8).sum())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_fuyu_patches_and_newlines(size):
+    ids, rows = _fuyu_ids(size)
+    each = _each("fuyu-8b", size)
+    assert (each.tokens, each.tokens - each.patches, each.merged, each.crops) == (ids, rows, ids - rows, 1)
+
+
+def test_fuyu_worked_example_and_flops():
+    # 2000 x 3000: scale min(1080 / 2000, 1920 / 3000) = 0.54 -> 1080 x 1620: 36 rows x 54 columns of 30-pixel patches
+    # = 1,944 patches and 36 newlines; vision_embed_tokens (30 x 30 x 3 = 2,700 -> 4,096) runs once per patch
+    model = _load("fuyu-8b")
+    plan = plan_images(model, 1, (2000, 3000))
+    assert (plan.per_image.height, plan.per_image.width, plan.per_image.tokens) == (1080, 1620, 1980)
+    assert flops(model, 512, images=plan).vision_forward_flops_per_image == 2 * 2700 * 4096 * 1944
+    assert "vision tower" not in plan.line()
+    with pytest.raises(ValueError, match="no native image size"):
+        plan_images(model, 1)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_video_llama_3_processor(size):
+    quiet_transformers()
+    from transformers.models.video_llama_3.image_processing_pil_video_llama_3 import VideoLlama3ImageProcessorPil
+
+    processor = VideoLlama3ImageProcessorPil()
+    patches = processor.get_number_of_image_patches(*size, {})
+    out = processor(np.zeros((*size, 3), dtype=np.uint8), return_tensors="pt")
+    assert out["image_merge_sizes"].tolist() == [1] and int(out["image_grid_thw"].prod()) == patches
+    each = _each("videollama3-2b-image-hf", size)
+    assert (each.patches, each.tokens, each.merged) == (patches, patches, patches)
+
+
+def test_video_llama_3_worked_example():
+    # smart_resize(768, 1024, factor 14): round(54.86) = 55 and round(73.14) = 73 -> 770 x 1022, 786,940 pixels within
+    # 3,136 and 1,003,520: 55 x 73 = 4,015 patches, a token each (merge_size 1)
+    each = _each("videollama3-2b-image-hf", (768, 1024))
+    assert (each.height, each.width, each.patches, each.tokens) == (770, 1022, 4015, 4015)
