@@ -12,6 +12,9 @@ after transformers 5.25's processors:
   (``preprocess_with_tokenizer_info``, ``variable_sized``); no tower, one linear per patch;
 * VideoLLaMA3: ``VideoLlama3ImageProcessor``'s ``smart_resize`` (Qwen's, its defaults the same bounds) with its
   image ``merge_size`` 1: a token per patch.
+
+Types whose images registry cannot follow yet get a rule that refuses ``--images`` with the reason
+(:func:`unmodelled`): minicpmv4_6, ovis2, deepseek_vl_hybrid, modernvbert, minimax_m3_vl.
 """
 
 from __future__ import annotations
@@ -100,3 +103,40 @@ VIDEO_LLAMA_3 = ImageRule("VideoLLaMA3 smart_resize, a token per patch", resize=
                           defaults=_vision("video_llama_3_vision", "patch_size"), function=qwen_smart_resize,
                           note=f"VideoLlama3ImageProcessor's defaults: pixel bounds {QWEN_MIN_PIXELS:,} to {QWEN_MAX_PIXELS:,}, "
                                "merge_size 1 for images (a preprocessor_config.json may set others)")  # fmt: skip
+
+
+def _refuse(reason: str):
+    """A rule function that refuses every image with ``reason``."""
+
+    def refuse(inputs, height: int, width: int) -> ImageTokens:
+        raise ValueError(f"its images are not modelled: {reason}")
+
+    return refuse
+
+
+def unmodelled(kind: str, label: str, reason: str) -> ImageRule:
+    """The rule of a vision-language type whose processor or tower registry cannot follow yet: every ``--images``
+    is refused with ``reason`` (rather than the "takes no images" of a text-only model)."""
+    return ImageRule(label, resize="function", defaults=_vision(kind, "image_size", "patch_size"),
+                     function=_refuse(reason), note=reason)  # fmt: skip
+
+
+MINICPMV4_6 = unmodelled(
+    "minicpmv4_6_vision", "MiniCPM-V 4.6 slices (not modelled)",
+    "MiniCPMV4_6ImageProcessor slices an image into crops of different sizes and the tower merges its patches "
+    "2x2 after layer insert_layer_id (the later layers run over a quarter of them)")
+OVIS2 = unmodelled(
+    "ovis2_vision", "Ovis2 tiles (not modelled)",
+    "Ovis2ImageProcessor's tiles depend on its preprocessor_config.json (size, crop_to_patches, the covering-area "
+    "grid), which a config.json does not give, and each tile adds visual indicator tokens")
+DEEPSEEK_VL_HYBRID = unmodelled(
+    "siglip_vision_model", "DeepSeek-VL 7B two towers (not modelled)",
+    "each image runs through two towers (SigLIP at 384 pixels, SAM at 1024 with windowed attention and convolutions), "
+    "and registry times one vision tower an image")
+MODERNVBERT = unmodelled(
+    "siglip_vision_model", "ModernVBERT Idefics3 tiles (not modelled)",
+    "Idefics3Processor's image splitting (tiles of the longest edge and a global image) is not modelled")
+MINIMAX_M3_VL = unmodelled(
+    "minimax_m3_vl_vision", "MiniMax-M3 3-D patches (not modelled)",
+    "MiniMaxM3VLMultiModalProjector runs linear_1 and linear_2 over every patch before merging spatial_merge_size² "
+    "of them, and registry's image analysis runs a connector over the merged tokens only")

@@ -317,7 +317,7 @@ COMPOSITES = (
                Tower("projector", family="vlm-connector", params=deepseek_vl_hybrid_connector, path="model"),
                Tower("text", config="text_config", model_type="llama", model_types=("*",), moves=TEXT_MOVES)),
               rules=(_hybrid_global, _lm_head, tie()), shape_free=frozenset(("image_token_id",)),
-              description="DeepSeek-VL 7B: SigLIP and high-resolution SAM towers, their aligner, any mapped language model"),
+              description="DeepSeek-VL 7B: SigLIP and high-resolution SAM towers, their aligner, any mapped language model", images=images.DEEPSEEK_VL_HYBRID),
     Composite("got_ocr2", "composite", ("GotOcr2ForConditionalGeneration",),
               (Tower("vision", config="vision_config", model_type="got_ocr2_vision", path=VISION, renames={"": "got_ocr2_vision"}),
                Tower("projector", family="vlm-connector", params=got_ocr2_projector, path=PROJECTOR),
@@ -347,7 +347,7 @@ COMPOSITES = (
               shape_free=frozenset(("image_token_id", "video_token_id", "insert_layer_id", "image_size",
                                     "drop_vision_last_layer", "downsample_mode", "merge_kernel_size", "patch_size")),
               description="MiniCPM-V 4.6: SigLIP tower with a window-attention merger, merger MLPs, any mapped "
-                          "language model"),
+                          "language model", images=images.MINICPMV4_6),
     Composite("ovis2", "composite", ("Ovis2ForConditionalGeneration",),
               (Tower("vision", config="vision_config", model_type="ovis2_vision", path=VISION, renames={"": "ovis2_vision"}),
                Tower("text", config="text_config", model_type="qwen2", model_types=("*",), moves=TEXT_MOVES),
@@ -355,7 +355,7 @@ COMPOSITES = (
               rules=(_ovis2_sizes, _lm_head, tie()),
               shape_free=frozenset(("image_token_id", "visual_indicator_token_ids", "hidden_size", "vocab_size")),
               description="Ovis2: AIMv2-style tower with a visual tokenizer head, visual embedding table, any mapped "
-                          "language model"),
+                          "language model", images=images.OVIS2),
     Composite("video_llama_3", "composite", ("VideoLlama3ForConditionalGeneration",),
               (Tower("vision", config="vision_config", model_type="video_llama_3_vision", path="model.vision_model"),
                Tower("projector", family="vlm-connector", params=video_llama_3_projector, path="model.projector"),

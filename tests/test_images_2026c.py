@@ -161,3 +161,26 @@ def test_video_llama_3_worked_example():
     # 3,136 and 1,003,520: 55 x 73 = 4,015 patches, a token each (merge_size 1)
     each = _each("videollama3-2b-image-hf", (768, 1024))
     assert (each.height, each.width, each.patches, each.tokens) == (770, 1022, 4015, 4015)
+
+
+@pytest.mark.parametrize("folder,why", [
+    ("minicpm-v-4.6", "MiniCPMV4_6ImageProcessor slices"), ("ovis2-1b-hf", "Ovis2ImageProcessor's tiles"),
+    ("deepseek-vl-7b-chat", "each image runs through two towers"), ("modernvbert", "Idefics3Processor's image splitting"),
+    ("minimax-m3-nvfp4", "MiniMaxM3VLMultiModalProjector runs linear_1 and linear_2 over every patch")])  # fmt: skip
+def test_unmodelled_images_refused_with_the_reason(folder, why, capsys):
+    assert main(["flops", str(CONFIGS / folder / "config.json"), "--images", "1", "--image-size", "640x480"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "warning:" not in line]
+    assert len(errors) == 1 and errors[0].startswith("registry flops: ") and "its images are not modelled: " + why in errors[0]
+    assert "takes no images" not in errors[0]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_glm_ocr_tokens_match_glm4v_processor(size):
+    # GLM-OCR has no processor of its own in transformers 5.25: its images go through Glm4vImageProcessor (patch 14,
+    # merge 2, temporal_patch_size 2), as glm4v's rule (tests/test_images_glm4v.py) follows
+    quiet_transformers()
+    from transformers.models.glm4v.image_processing_pil_glm4v import Glm4vImageProcessorPil
+
+    patches = Glm4vImageProcessorPil().get_number_of_image_patches(*size, {})
+    each = _each("glm-ocr", size)
+    assert (each.patches, each.tokens, each.merged) == (patches, patches // 4, patches // 4)
