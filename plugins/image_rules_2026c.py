@@ -10,6 +10,9 @@ after transformers 5.25's processors:
 * Fuyu (:func:`fuyu_image`): ``FuyuImageProcessor`` scales an image down (never up) to fit 1080 x 1920, its
   patches cover it rounded up to whole patches; a token per patch and an ``|NEWLINE|`` after each row
   (``preprocess_with_tokenizer_info``, ``variable_sized``); no tower, one linear per patch;
+* GOT-OCR 2.0 (:func:`got_ocr2_image`, :func:`got_ocr2_tower_flops`): one image of the SAM tower's ``image_size``,
+  256 tokens after the projector's convolutions; the tower's FLOPs by hand (its attention is windowed, with
+  relative positions, which its block tree does not time);
 * VideoLLaMA3: ``VideoLlama3ImageProcessor``'s ``smart_resize`` (Qwen's, its defaults the same bounds) with its
   image ``merge_size`` 1: a token per patch.
 
@@ -103,6 +106,68 @@ VIDEO_LLAMA_3 = ImageRule("VideoLLaMA3 smart_resize, a token per patch", resize=
                           defaults=_vision("video_llama_3_vision", "patch_size"), function=qwen_smart_resize,
                           note=f"VideoLlama3ImageProcessor's defaults: pixel bounds {QWEN_MIN_PIXELS:,} to {QWEN_MAX_PIXELS:,}, "
                                "merge_size 1 for images (a preprocessor_config.json may set others)")  # fmt: skip
+
+
+def _stride2(n: int) -> int:
+    """The side a 3x3 convolution of stride 2 and padding 1 leaves of ``n`` (PyTorch's ``Conv2d`` output size)."""
+    return (n - 1) // 2 + 1
+
+
+def got_ocr2_image(inputs, height: int, width: int) -> ImageTokens:
+    """GOT-OCR 2.0: resized to ``image_size`` (no crops: ``GotOcr2Processor``'s ``crop_to_patches`` False), the SAM
+    encoder over its ``(image_size / patch_size)²`` patches, the projector's two stride-2 convolutions leaving a
+    quarter of each side (``GotOcr2MultiModalProjector``): 256 tokens for 1024 / 16, the processor's
+    ``num_image_tokens``."""
+    side = inputs.size // inputs.patch
+    merged = _stride2(_stride2(side)) ** 2
+    return ImageTokens(inputs.size, inputs.size, merged, 1, side * side, merged)
+
+
+def got_ocr2_tower_flops(inputs, height: int, width: int) -> dict[str, int]:
+    """The SAM encoder's forward FLOPs (``GotOcr2VisionEncoder``), by Appendix F's terms: the patch convolution; each
+    layer's attention, in windows of ``window_size`` patches a side over the grid padded to a multiple of it
+    (``window_partition``: the padding is projected and attended too) but in the ``global_attn_indexes`` layers,
+    with the decomposed relative positions (``get_decomposed_rel_pos``: two ``einsum`` of the queries with a
+    position table of the window's side, counted with the logits); the MLP over the patches; the neck's 1x1 and
+    3x3 convolutions to ``output_channels``."""
+    x = inputs.extra
+    for key in ("hidden_size", "heads", "mlp_dim", "output_channels", "layers", "window_size"):
+        if isinstance(x[key], bool) or not isinstance(x[key], int) or x[key] < (0 if key == "window_size" else 1):
+            raise ValueError(f"vision_config.{_SAM_FIELDS[key]} must be a whole number >= 1 for the image rule (got {x[key]!r})")
+    if not isinstance(x["global_layers"], list) or not all(type(i) is int for i in x["global_layers"]):
+        raise ValueError(f"vision_config.global_attn_indexes must be a list of layer numbers (got {x['global_layers']!r})")
+    d, heads, mlp, out = x["hidden_size"], x["heads"], x["mlp_dim"], x["output_channels"]
+    side, window, layers = height // inputs.patch, x["window_size"], x["layers"]
+    global_layers = {i for i in x["global_layers"] if 0 <= i < layers}
+    patches = side * side
+    terms = dict.fromkeys(("attention_qkv", "attention_logits", "attention_softmax", "attention_values",
+                           "attention_output", "feed_forward", "convolution"), 0)  # fmt: skip
+    for i in range(layers):
+        span = side if (i in global_layers or window <= 0) else window
+        grid = -(-side // span) * span  # the padded side
+        tokens, keys = grid * grid, span * span
+        terms["attention_qkv"] += 2 * tokens * d * 3 * d
+        terms["attention_logits"] += 2 * tokens * keys * d + 2 * 2 * tokens * span * d  # scores, then rel_h and rel_w
+        terms["attention_softmax"] += 3 * heads * tokens * keys
+        terms["attention_values"] += 2 * tokens * keys * d
+        terms["attention_output"] += 2 * tokens * d * d
+        terms["feed_forward"] += 2 * 2 * patches * d * mlp
+    channels = 3 * inputs.patch * inputs.patch
+    terms["convolution"] = 2 * patches * (channels * d + d * out + out * out * 9)
+    return terms
+
+
+#: The SAM encoder's fields its FLOPs read (``GotOcr2VisionConfig``; the published file gives none of them).
+_SAM_FIELDS = {"hidden_size": "hidden_size", "heads": "num_attention_heads", "mlp_dim": "mlp_dim", "layers": "num_hidden_layers",
+               "window_size": "window_size", "global_layers": "global_attn_indexes", "output_channels": "output_channels"}
+GOT_OCR2 = ImageRule("GOT-OCR 2.0: SAM patches, two stride-2 convolutions", resize="function",
+                     extra={k: f"vision_config.{v}" for k, v in _SAM_FIELDS.items()},
+                     defaults=_vision("got_ocr2_vision", "image_size", "patch_size", *_SAM_FIELDS.values()),
+                     function=got_ocr2_image, tower_modelled=False, tower_flops=got_ocr2_tower_flops,
+                     note="resized to vision_config.image_size, the side the tower's position embeddings take "
+                          "(GotOcr2ImageProcessor's own default, 384, would not fit them), no crops; the SAM tower's FLOPs "
+                          "by its windows and convolutions, its activations not modelled (counted 0); the projector's "
+                          "two stride-2 convolutions are not counted")  # fmt: skip
 
 
 def _refuse(reason: str):

@@ -323,7 +323,7 @@ COMPOSITES = (
                Tower("projector", family="vlm-connector", params=got_ocr2_projector, path=PROJECTOR),
                Tower("text", config="text_config", model_type="qwen2", model_types=("*",), moves=TEXT_MOVES)),
               rules=(_lm_head, tie()), shape_free=frozenset(("image_token_index", "image_seq_length")),
-              description="GOT-OCR 2.0: SAM image encoder, convolutional projector, any mapped language model"),
+              description="GOT-OCR 2.0: SAM image encoder, convolutional projector, any mapped language model", images=images.GOT_OCR2),
     Composite("fuyu", "composite", ("FuyuForCausalLM",),
               (Tower("text", config="text_config", model_type="persimmon", flat=True, moves=TEXT_MOVES),
                Tower("projector", family="vlm-connector", params=fuyu_patches, path="model")),

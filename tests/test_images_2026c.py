@@ -184,3 +184,41 @@ def test_glm_ocr_tokens_match_glm4v_processor(size):
     patches = Glm4vImageProcessorPil().get_number_of_image_patches(*size, {})
     each = _each("glm-ocr", size)
     assert (each.patches, each.tokens, each.merged) == (patches, patches // 4, patches // 4)
+
+
+def test_got_ocr2_tokens_after_the_projector_convolutions():
+    # GotOcr2MultiModalProjector on the SAM neck's 256 x 64 x 64 output (1024 / 16 = 64 a side): conv_upsampler1 and 2
+    # (3x3, stride 2, padding 1) leave 16 x 16 = 256 tokens, GotOcr2Processor's num_image_tokens default
+    quiet_transformers()
+    import torch
+    from transformers.models.got_ocr2.configuration_got_ocr2 import GotOcr2Config
+    from transformers.models.got_ocr2.modeling_got_ocr2 import GotOcr2MultiModalProjector
+
+    with torch.device("meta"):
+        tokens = GotOcr2MultiModalProjector(GotOcr2Config())(torch.empty(1, 256, 64, 64)).shape[1]
+    each = _each("got-ocr-2.0-hf", (768, 1024))
+    assert tokens == 256
+    assert (each.tokens, each.merged, each.patches, each.height, each.width) == (tokens, tokens, 4096, 1024, 1024)
+
+
+def test_got_ocr2_tower_flops_match_pytorch_counter():
+    # PyTorch's FLOP counter on transformers' GotOcr2VisionEncoder (meta device, a 1024 x 1024 image): its matmuls
+    # (windows of 14 over the grid padded to 70 x 70, global layers 2, 5, 8, 11, the relative positions' einsums) and
+    # convolutions (patch embedding, the neck); Appendix F's softmax (3 x heads x queries x keys) on top
+    quiet_transformers()
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    from transformers.models.got_ocr2.configuration_got_ocr2 import GotOcr2VisionConfig
+    from transformers.models.got_ocr2.modeling_got_ocr2 import GotOcr2VisionEncoder
+
+    with torch.device("meta"):
+        encoder = GotOcr2VisionEncoder(GotOcr2VisionConfig())
+        pixels = torch.empty(1, 3, 1024, 1024)
+    with FlopCounterMode(display=False) as counter:
+        encoder(pixels)
+    softmax = 3 * 12 * (8 * 4900 * 196 + 4 * 4096 * 4096)
+    model = _load("got-ocr-2.0-hf")
+    report = flops(model, 512, images=plan_images(model, 1))
+    projector = 2 * 1024 * 1024 * 256  # multimodal_projector over the 256 tokens; the convolutions are not counted
+    assert report.vision_forward_flops_per_image == counter.get_total_flops() + softmax + projector
+    assert "the projector's two stride-2 convolutions are not counted" in plan_images(model, 1).line()
