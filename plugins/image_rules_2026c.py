@@ -6,7 +6,8 @@ after transformers 5.25's processors:
   SigLIP tower's ``(image_size / patch_size)²`` patches (no class token), the aligner over each;
 * Aria (:func:`aria_image`): ``AriaImageProcessor`` without ``split_image`` (``AriaProcessor``'s default) resizes
   the longest edge to ``max_image_size`` (980) and pads to that square; the Idefics3 tower runs over all its
-  patches, the projector's learned queries (``projector_patch_to_query_dict`` of that patch count) are the tokens;
+  patches, the projector's learned queries (``projector_patch_to_query_dict`` of that patch count) are the tokens,
+  its cross-attention over the patches (:func:`aria_projector_flops`);
 * Fuyu (:func:`fuyu_image`): ``FuyuImageProcessor`` scales an image down (never up) to fit 1080 x 1920, its
   patches cover it rounded up to whole patches; a token per patch and an ``|NEWLINE|`` after each row
   (``preprocess_with_tokenizer_info``, ``variable_sized``); no tower, one linear per patch;
@@ -60,6 +61,21 @@ def aria_image(inputs, height: int, width: int) -> ImageTokens:
     return ImageTokens(side, side, queries, 1, patches, queries)
 
 
+def aria_projector_flops(inputs, each: ImageTokens) -> dict[str, int]:
+    """``AriaProjector`` for one image: ``q_proj`` and ``multihead_attn``'s query projection over the ``tokens``
+    learned queries, ``k_proj``, ``v_proj`` and its key and value projections over the ``patches``, the queries'
+    scores and values over the patches (``vision_config.num_attention_heads`` heads), ``out_proj`` and ``linear``,
+    then ``feed_forward`` (the vision width to the text width, twice) over the queries."""
+    x = inputs.extra
+    for key in ("d_vision", "d_text", "heads"):
+        if isinstance(x[key], bool) or not isinstance(x[key], int) or x[key] < 1:
+            raise ValueError(f"{ARIA.extra[key]} must be a whole number >= 1 for the image rule (got {x[key]!r})")
+    d, text, queries, patches = x["d_vision"], x["d_text"], each.tokens, each.patches
+    return {"attention_qkv": 2 * 2 * d * d * (queries + 2 * patches), "attention_logits": 2 * queries * patches * d,
+            "attention_softmax": 3 * x["heads"] * queries * patches, "attention_values": 2 * queries * patches * d,
+            "attention_output": 2 * 2 * d * d * queries, "feed_forward": 2 * queries * (d * text + text * text)}  # fmt: skip
+
+
 def fuyu_image(inputs, height: int, width: int) -> ImageTokens:
     """Fuyu: scaled down to fit ``FUYU_SIZE`` keeping its aspect ratio (``FuyuImageProcessor.resize``: ``int`` of
     the scaled sides, only when larger), each side rounded up to whole patches (``preprocess_with_tokenizer_info``);
@@ -91,12 +107,14 @@ JANUS = replace(_square("janus_vision_model", "JanusImageProcessor"),
 DEEPSEEK_VL = _square("siglip_vision_model", "DeepseekVLImageProcessor")
 
 ARIA = ImageRule("Aria: one padded 980-pixel crop, projector queries", resize="function", size="", fixed_side=ARIA_MAX_IMAGE_SIZE,
-                 extra={"patch_to_query": "projector_patch_to_query_dict"},
-                 defaults={**_vision("idefics3_vision", "patch_size"), "projector_patch_to_query_dict": ARIA_PATCH_TO_QUERY},
-                 function=aria_image,
+                 extra={"patch_to_query": "projector_patch_to_query_dict", "d_vision": "vision_config.hidden_size",
+                        "heads": "vision_config.num_attention_heads", "d_text": "text_config.hidden_size"},
+                 defaults={**_vision("idefics3_vision", "patch_size", "hidden_size", "num_attention_heads"),
+                           "text_config.hidden_size": DEFAULTS["aria_text"]["hidden_size"],
+                           "projector_patch_to_query_dict": ARIA_PATCH_TO_QUERY},
+                 function=aria_image, connector_flops=aria_projector_flops,
                  note=f"AriaProcessor's defaults: max_image_size {ARIA_MAX_IMAGE_SIZE}, no split_image (the tower runs over the "
-                      "padding too); the projector's FLOPs count its linears over the queries only, not its "
-                      "cross-attention over the patches")  # fmt: skip
+                      "padding too)")  # fmt: skip
 FUYU = ImageRule("Fuyu: patches of the image fitted to 1080x1920, a newline per row", resize="function", size="",
                  patch="patch_size", defaults={"patch_size": DEFAULTS["fuyu"]["patch_size"]}, function=fuyu_image,
                  tower_modelled=False,  # no tower: each patch's pixels go through the one linear (the projector)

@@ -222,3 +222,25 @@ def test_got_ocr2_tower_flops_match_pytorch_counter():
     projector = 2 * 1024 * 1024 * 256  # multimodal_projector over the 256 tokens; the convolutions are not counted
     assert report.vision_forward_flops_per_image == counter.get_total_flops() + softmax + projector
     assert "the projector's two stride-2 convolutions are not counted" in plan_images(model, 1).line()
+
+
+def test_aria_projector_flops_match_pytorch_counter():
+    # PyTorch's FLOP counter on transformers' AriaProjector (the published config's sizes: vision width 1152, 16 heads,
+    # text width 2560) over one image's 4,900 patches: q_proj and the query projection over the 256 queries, k_proj,
+    # v_proj and the key/value projections over the patches, scores and values 256 x 4,900, out_proj, linear and the
+    # MLP over the queries; Appendix F's softmax (3 x 16 x 256 x 4,900) on top. Built on the CPU (20M weights):
+    # AriaProjector's forward calls .item(), which the meta device refuses.
+    quiet_transformers()
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    from transformers.models.aria.configuration_aria import AriaConfig
+    from transformers.models.aria.modeling_aria import AriaProjector
+
+    data = json.loads((CONFIGS / "aria" / "config.json").read_text())
+    projector = AriaProjector(AriaConfig(**data))
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        projector(torch.zeros(1, 4900, 1152))
+    model = _load("aria")
+    report = flops(model, 512, images=plan_images(model, 1))
+    tower = _tower(model, 4900) + 2 * 1152 * 3 * 14 * 14 * 4900  # the patch convolution, 2 FLOPs a weight a patch
+    assert report.vision_forward_flops_per_image == tower + counter.get_total_flops() + 3 * 16 * 256 * 4900
