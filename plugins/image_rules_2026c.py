@@ -14,11 +14,14 @@ after transformers 5.25's processors:
 * GOT-OCR 2.0 (:func:`got_ocr2_image`, :func:`got_ocr2_tower_flops`): one image of the SAM tower's ``image_size``,
   256 tokens after the projector's convolutions; the tower's FLOPs by hand (its attention is windowed, with
   relative positions, which its block tree does not time);
+* MiniMax-M3 (:func:`minimax_m3_image`, :func:`minimax_m3_projector_flops`): ``smart_resize`` within
+  ``MiniMaxM3VLImageProcessor``'s bounds, a token per ``spatial_merge_size²`` patches; its projector's first two
+  linears run over every patch, the last two over the merged tokens;
 * VideoLLaMA3: ``VideoLlama3ImageProcessor``'s ``smart_resize`` (Qwen's, its defaults the same bounds) with its
   image ``merge_size`` 1: a token per patch.
 
 Types whose images registry cannot follow yet get a rule that refuses ``--images`` with the reason
-(:func:`unmodelled`): minicpmv4_6, ovis2, deepseek_vl_hybrid, modernvbert, minimax_m3_vl.
+(:func:`unmodelled`): minicpmv4_6, ovis2, deepseek_vl_hybrid, modernvbert.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from dataclasses import replace
 
 from registry import ImageRule, ImageTokens
 from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.image_rules import QWEN_MAX_PIXELS, QWEN_MIN_PIXELS, qwen_smart_resize
+from registry.plugins.image_rules import QWEN_MAX_PIXELS, QWEN_MIN_PIXELS, qwen_smart_resize, smart_resize
 
 #: ``AriaProcessor``'s ``max_image_size`` (its ``images_kwargs``, the image processor's default too): every image is
 #: resized (longest edge) and padded to this square when ``split_image`` is off (the default).
@@ -188,6 +191,46 @@ GOT_OCR2 = ImageRule("GOT-OCR 2.0: SAM patches, two stride-2 convolutions", resi
                           "two stride-2 convolutions are not counted")  # fmt: skip
 
 
+#: ``MiniMaxM3VLImageProcessor``'s default pixel bounds (``size = {"shortest_edge": 4 * 28 * 28, "longest_edge":
+#: 451584}``); a preprocessor_config.json may set others.
+MINIMAX_M3_MIN_PIXELS, MINIMAX_M3_MAX_PIXELS = 4 * 28 * 28, 451584
+
+
+def minimax_m3_image(inputs, height: int, width: int) -> ImageTokens:
+    """MiniMax-M3: ``smart_resize`` to multiples of ``patch_size × spatial_merge_size`` within the processor's bounds
+    (``MiniMaxM3VLImageProcessor.get_number_of_image_patches``), a token per ``spatial_merge_size²`` patches
+    (``MiniMaxM3VLProcessor._get_num_multimodal_tokens``)."""
+    patch, merge = inputs.patch, inputs.merge
+    h, w = smart_resize(height, width, patch * merge, MINIMAX_M3_MIN_PIXELS, MINIMAX_M3_MAX_PIXELS)
+    patches = (h // patch) * (w // patch)
+    return ImageTokens(h, w, patches // merge**2, 1, patches, patches // merge**2)
+
+
+def minimax_m3_projector_flops(inputs, each: ImageTokens) -> dict[str, int]:
+    """``MiniMaxM3VLMultiModalProjector`` for one image: ``linear_1`` (the vision width to ``projector_hidden_size``)
+    and ``linear_2`` (to the text width) over every patch, then ``merge_linear_1`` (``spatial_merge_size²`` text
+    widths to ``projector_hidden_size``) and ``merge_linear_2`` (to the text width) over the merged tokens: 2 FLOPs a
+    weight a token, as the block tree's linears (``other``)."""
+    x = inputs.extra
+    for key in ("d_vision", "d_hidden", "d_text"):
+        if isinstance(x[key], bool) or not isinstance(x[key], int) or x[key] < 1:
+            raise ValueError(f"{MINIMAX_M3_VL.extra[key]} must be a whole number >= 1 for the image rule (got {x[key]!r})")
+    d, hidden, text, merge = x["d_vision"], x["d_hidden"], x["d_text"], inputs.merge
+    return {"other": 2 * each.patches * (d * hidden + hidden * text) + 2 * each.merged * (merge**2 * text * hidden + hidden * text)}
+
+
+MINIMAX_M3_VL = ImageRule(
+    "MiniMax-M3 smart_resize, patches merged by spatial_merge_size²", resize="function", size="",
+    merge="vision_config.spatial_merge_size",
+    extra={"d_vision": "vision_config.hidden_size", "d_hidden": "projector_hidden_size", "d_text": "text_config.hidden_size"},
+    defaults={**_vision("minimax_m3_vl_vision", "patch_size", "spatial_merge_size", "hidden_size"),
+              "projector_hidden_size": DEFAULTS["minimax_m3_vl"]["projector_hidden_size"],
+              "text_config.hidden_size": DEFAULTS["minimax_m3_vl_text"]["hidden_size"]},
+    function=minimax_m3_image, connector_flops=minimax_m3_projector_flops,
+    note=f"MiniMaxM3VLImageProcessor's default pixel bounds {MINIMAX_M3_MIN_PIXELS:,} to {MINIMAX_M3_MAX_PIXELS:,} (a "
+         "preprocessor_config.json may set others; the config's image_grid_pinpoints are not read by transformers 5.25)")
+
+
 def _refuse(reason: str):
     """A rule function that refuses every image with ``reason``."""
 
@@ -219,7 +262,3 @@ DEEPSEEK_VL_HYBRID = unmodelled(
 MODERNVBERT = unmodelled(
     "siglip_vision_model", "ModernVBERT Idefics3 tiles (not modelled)",
     "Idefics3Processor's image splitting (tiles of the longest edge and a global image) is not modelled")
-MINIMAX_M3_VL = unmodelled(
-    "minimax_m3_vl_vision", "MiniMax-M3 3-D patches (not modelled)",
-    "MiniMaxM3VLMultiModalProjector runs linear_1 and linear_2 over every patch before merging spatial_merge_size² "
-    "of them, and registry's image analysis runs a connector over the merged tokens only")

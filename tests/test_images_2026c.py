@@ -165,8 +165,7 @@ def test_video_llama_3_worked_example():
 
 @pytest.mark.parametrize("folder,why", [
     ("minicpm-v-4.6", "MiniCPMV4_6ImageProcessor slices"), ("ovis2-1b-hf", "Ovis2ImageProcessor's tiles"),
-    ("deepseek-vl-7b-chat", "each image runs through two towers"), ("modernvbert", "Idefics3Processor's image splitting"),
-    ("minimax-m3-nvfp4", "MiniMaxM3VLMultiModalProjector runs linear_1 and linear_2 over every patch")])  # fmt: skip
+    ("deepseek-vl-7b-chat", "each image runs through two towers"), ("modernvbert", "Idefics3Processor's image splitting")])  # fmt: skip
 def test_unmodelled_images_refused_with_the_reason(folder, why, capsys):
     assert main(["flops", str(CONFIGS / folder / "config.json"), "--images", "1", "--image-size", "640x480"]) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if "warning:" not in line]
@@ -244,3 +243,34 @@ def test_aria_projector_flops_match_pytorch_counter():
     report = flops(model, 512, images=plan_images(model, 1))
     tower = _tower(model, 4900) + 2 * 1152 * 3 * 14 * 14 * 4900  # the patch convolution, 2 FLOPs a weight a patch
     assert report.vision_forward_flops_per_image == tower + counter.get_total_flops() + 3 * 16 * 256 * 4900
+
+
+def test_minimax_m3_smart_resize_worked_example():
+    # MiniMaxM3VLImageProcessor (its module needs torchvision, not installed here: by hand) smart_resize(768, 1024,
+    # factor 14 x 2 = 28, 3,136 to 451,584 pixels): round -> 756 x 1036 = 783,216 pixels, over the bound, so beta =
+    # sqrt(786,432 / 451,584) = 1.3197, floor(768 / beta / 28) x 28 = 560 and floor(1024 / beta / 28) x 28 = 756:
+    # 40 x 54 = 2,160 patches, 2,160 / 2² = 540 tokens (MiniMaxM3VLProcessor._get_num_multimodal_tokens)
+    each = _each("minimax-m3-nvfp4", (768, 1024))
+    assert (each.height, each.width, each.patches, each.tokens, each.merged) == (560, 756, 2160, 540, 540)
+
+
+def test_minimax_m3_projector_over_patches_then_merged_tokens():
+    # PyTorch's FLOP counter on transformers' MiniMaxM3VLMultiModalProjector (meta device, the published config's
+    # sizes) over the image's 2,160 patches: linear_1 and linear_2 per patch, merge_linear_1 and 2 per merged token
+    quiet_transformers()
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    from transformers.models.minimax_m3_vl.configuration_minimax_m3_vl import MiniMaxM3VLConfig
+    from transformers.models.minimax_m3_vl.modeling_minimax_m3_vl import MiniMaxM3VLMultiModalProjector
+
+    config = MiniMaxM3VLConfig(**json.loads((CONFIGS / "minimax-m3-nvfp4" / "config.json").read_text()))
+    with torch.device("meta"):
+        projector = MiniMaxM3VLMultiModalProjector(config)
+        patches = torch.empty(2160, 1280)
+    with FlopCounterMode(display=False) as counter:
+        assert projector(patches).shape[0] == 540
+    model = _load("minimax-m3-nvfp4")
+    report = flops(model, 512, images=plan_images(model, 1, (768, 1024)))
+    vision = forward_terms(replace(model, architecture=only_part(model.architecture, "vision")), 2160)[0]
+    conv = 2 * 1280 * 3 * 2 * 14 * 14 * 2160  # the Conv3d patch embedding (3 channels, 2 frames, 14 x 14), per patch
+    assert report.vision_forward_flops_per_image == sum(vision.values()) + conv + counter.get_total_flops()
