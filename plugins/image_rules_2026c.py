@@ -1,4 +1,5 @@
 """Image rules (:class:`registry.ImageRule`) of the vision-language types of :mod:`registry.plugins.vlm_types_2026c`,
+of minimax_m3_vl (:mod:`registry.plugins.vlm_types_2026b`) and modernvbert (:mod:`registry.plugins.types_encoders_2026b`),
 after transformers 5.25's processors:
 
 * Janus and DeepSeek-VL (``JanusImageProcessor``, ``DeepseekVLImageProcessor``): the longest edge resized to
