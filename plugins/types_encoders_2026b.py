@@ -28,6 +28,7 @@ from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl, shor
 from registry.plugins.encoder_types import bert_like_head, cross_attention_rule, pooler_on_bare_model
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import ABSOLUTE_POSITIONS, hf_row, num_labels
+from registry.plugins.image_rules_2026c import MODERNVBERT as MODERNVBERT_IMAGES
 from registry.plugins.vlm_types import tie
 
 _DROPOUTS = ("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps")
@@ -318,6 +319,7 @@ MODERNVBERT = Composite(
     shape_free=frozenset(("image_token_id", "initializer_cutoff_factor", "classifier_pooling", "classifier_dropout",
                           "classifier_bias")),
     description="ModernVBERT: SigLIP vision model, pixel-shuffle connector, ModernBERT (masked LM, classifiers)",
+    images=MODERNVBERT_IMAGES,
 )  # fmt: skip
 
 

@@ -41,6 +41,7 @@ from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import lm_head
 from registry.plugins.glm4v_types import ROWS as GLM4V_ROWS
 from registry.plugins.image_rules import glm4v
+from registry.plugins.image_rules_2026c import MINIMAX_M3_VL
 from registry.plugins.vlm_types import tie
 
 #: What GLM-OCR's vision configuration reads: GLM-4V's fields, ``attention_bias`` also biasing ``attn.proj`` and
@@ -188,7 +189,7 @@ COMPOSITES = (
         rules=(_lm_head, tie(from_text=True)),
         shape_free=frozenset(("image_token_index", "video_token_index", "merged_hidden_size")),
         description="MiniMax-M3: CLIP-like vision tower with 3-D patches, two-stage projector, MoE language model with "
-                    "a lightning indexer"),
+                    "a lightning indexer", images=MINIMAX_M3_VL),
 )  # fmt: skip
 
 

@@ -12,7 +12,8 @@ config: :mod:`registry.sources.images`). What the plan drives:
   merged tokens; the attention of the tower's windowed layers (Qwen2.5-VL) over its windows (``sum of window²`` in place of ``patches²``);
   a tower the rule says is not modelled (``tower_modelled``: Gemma 3n's MobileNetV5) counts 0 activations, and
   the FLOPs its rule's ``tower_flops`` gives for the resized image (0 without one);
-* the projector runs over the merged tokens of each image.
+* the projector runs over the merged tokens of each image (but for the blocks the rule names ``idle_blocks``), or
+  costs what the rule's ``connector_flops`` says (Aria's cross-attention over the patches).
 
 Each part is counted by registry's existing FLOPs rules (:func:`registry.analyses.flops_terms.forward_terms`).
 """
@@ -125,12 +126,15 @@ def _add(total: dict[str, int], terms: dict[str, int], times: int = 1) -> None:
         total[k] = total.get(k, 0) + times * v
 
 
-def _tower_flops(rule: Any, each: ImageTokens) -> dict[str, int]:
-    """The forward FLOPs by term that the rule's ``tower_flops`` gives for one crop of ``each``'s resized size,
-    checked: terms of :data:`TERMS`, whole numbers of at least 0."""
-    terms = rule.tower_flops(rule, each.height, each.width)
+def _tower_flops(rule: Any, each: ImageTokens, what: str = "tower_flops") -> dict[str, int]:
+    """The forward FLOPs by term that the rule's ``tower_flops`` gives for one crop of ``each``'s resized size (or
+    its ``connector_flops`` for the image), checked: terms of :data:`TERMS`, whole numbers of at least 0."""
+    if what == "tower_flops":
+        terms = rule.tower_flops(rule, each.height, each.width)
+    else:
+        terms = rule.connector_flops(rule, each)
     if not isinstance(terms, dict) or any(k not in TERMS or type(v) is not int or v < 0 for k, v in terms.items()):
-        raise ValueError(f"the image rule {rule.label!r}: tower_flops must give FLOPs terms ({', '.join(TERMS)}) as "
+        raise ValueError(f"the image rule {rule.label!r}: {what} must give FLOPs terms ({', '.join(TERMS)}) as "
                          f"whole numbers of at least 0, not {str(terms)[:80]}")  # fmt: skip
     return terms
 
@@ -157,9 +161,15 @@ def vision_terms(model: Model, plan: ImagePlan) -> dict[str, int]:
             total["convolution"] += patch_convolution_flops(merger.architecture, each.merged)  # GLM-4V's downsample
     elif _has(model, "vision") and model.images is not None and model.images.tower_flops is not None:
         _add(total, _tower_flops(model.images, each), each.crops)
+    idle = frozenset(model.images.idle_blocks) if model.images is not None else frozenset()
     for connector in ("projector", "embed_vision"):  # embed_vision: Gemma 4's embedder, over the same tokens
-        if _has(model, connector):
-            _add(total, forward_terms(_part(model, connector), each.merged)[0])
+        if _has(model, connector) and model.images is not None and model.images.connector_flops is not None:
+            _add(total, _tower_flops(model.images, each, "connector_flops"))  # the plugin's, for one image
+        elif _has(model, connector):
+            part = _part(model, connector)
+            if idle:  # blocks that never see an input image (Janus's image generation)
+                part = replace(part, architecture=_split(part.architecture, idle, keep=False))
+            _add(total, forward_terms(part, each.merged)[0])
     return total
 
 

@@ -58,6 +58,9 @@ ImageFunction = Callable[["ImageInputs", int, int], ImageTokens]
 #: A plugin's forward FLOPs of a vision tower the block tree cannot time (``ImageRule.tower_flops``): the rule's
 #: numbers and the resized image's height and width -> FLOPs by term (``registry.analyses.flops_terms.TERMS``).
 TowerFlops = Callable[["ImageInputs", int, int], Mapping[str, int]]
+#: A plugin's forward FLOPs of a connector for one image (``ImageRule.connector_flops``): the rule's numbers and the
+#: image's :class:`ImageTokens` -> FLOPs by term.
+ConnectorFlops = Callable[["ImageInputs", "ImageTokens"], Mapping[str, int]]
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,10 @@ class ImageRule:
     so), and its FLOPs too unless ``tower_flops`` gives them: a plugin's function of the resized image (the strides
     of its layout: :data:`TowerFlops`), used only when ``tower_modelled`` is False;
     ``fixed_side``: the side every image is resized to when no config field gives it (Gemma 3n's 768, timm's input
-    size of its tower; 0: ``size`` names the field).
+    size of its tower; 0: ``size`` names the field); ``idle_blocks``: the connector's blocks (by name) that do not run
+    on an input image (Janus's image-generation embeddings, aligner and head), left out of its FLOPs;
+    ``connector_flops``: a plugin's forward FLOPs of the connector for one image (:data:`ConnectorFlops`), in place of
+    its block tree's over the merged tokens, where it runs over more than those (Aria's cross-attention over the patches).
     """
 
     label: str
@@ -98,6 +104,8 @@ class ImageRule:
     tower_modelled: bool = True
     tower_flops: TowerFlops | None = None
     fixed_side: int = 0
+    idle_blocks: tuple[str, ...] = ()
+    connector_flops: ConnectorFlops | None = None
 
     def fields(self) -> tuple[str, ...]:
         """The dotted config fields the rule reads (what a TOML spec keeps of the config: ``[images]``)."""
@@ -135,7 +143,8 @@ class ImageRule:
             drop_class_token=self.class_token and strategy == "default", row_breaks=self.row_breaks,
             merged_blocks=self.merged_blocks,
             extra={k: value(v) for k, v in self.extra.items()}, function=self.function, note=self.note,
-            tower_modelled=self.tower_modelled, tower_flops=self.tower_flops,
+            tower_modelled=self.tower_modelled, tower_flops=self.tower_flops, idle_blocks=self.idle_blocks,
+            connector_flops=self.connector_flops,
         )  # fmt: skip
 
 
@@ -158,6 +167,8 @@ class ImageInputs:
     note: str = ""
     tower_modelled: bool = True
     tower_flops: TowerFlops | None = None
+    idle_blocks: tuple[str, ...] = ()
+    connector_flops: ConnectorFlops | None = None
 
     @property
     def native(self) -> tuple[int, int] | None:
@@ -205,4 +216,4 @@ def parse_image_size(text: str) -> tuple[int, int]:
     return height, width
 
 
-__all__ = ["ImageFunction", "ImageInputs", "ImageRule", "ImageTokens", "parse_image_size"]
+__all__ = ["ConnectorFlops", "ImageFunction", "ImageInputs", "ImageRule", "ImageTokens", "parse_image_size"]
