@@ -54,6 +54,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'deepseek_v32': 'registry.plugins.moe_model_types',
     'deepseek_v4': 'registry.plugins.types_2026_flagships',
     'deit': 'registry.plugins.types_vision_more',
+    'depth_anything': 'registry.plugins.types_vision_dense',
     'diffllama': 'registry.plugins.types_text_2026',
     'dinov2': 'registry.plugins.vision_model_types',
     'dinov2_with_registers': 'registry.plugins.vision_model_types',

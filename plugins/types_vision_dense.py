@@ -1,0 +1,90 @@
+"""Dense-prediction vision model types (depth, matting, segmentation), mapped onto families registry has.
+
+* ``depth_anything`` (``modeling_depth_anything.py``): ``DepthAnythingForDepthEstimation`` on the
+  ``depth-anything`` family (:mod:`registry.plugins.depth_anything`). Its ``backbone_config`` is read through the
+  ``dinov2`` row (its fields named ``backbone_config.<field>``), as ``Dinov2Backbone`` builds it (every layer, the
+  final norm, the mask token with ``use_mask_token``). A config without ``backbone_config`` is refused (transformers
+  would build a default DINOv2-small backbone of its own sizes), and so are a named ``backbone`` (a timm or Hub
+  checkpoint transformers would download) and a backbone of another model type than ``dinov2``.
+"""
+
+from __future__ import annotations
+
+from registry import ConfigReader, Mapped, ModelType, hookimpl, short_value
+from registry.plugins.depth_anything import DepthAnythingParams
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.vision_model_types import ROWS as _VISION_ROWS
+from registry.plugins.vision_model_types import _tower
+
+#: The dinov2 row: how a DINOv2 backbone's configuration is read.
+_DINOV2 = next(row for row in _VISION_ROWS if row.name == "dinov2")
+
+
+def dinov2_backbone(cfg: ConfigReader, model_type: str) -> dict:
+    """The hyper-parameters of a DINOv2 ``backbone_config`` (fields named ``backbone_config.<field>``); a missing
+    one, a named ``backbone`` and a backbone of another model type are refused."""
+    sub = cfg.raw("backbone_config")
+    if sub is None:
+        if cfg.raw("backbone") is not None:
+            raise cfg.error("backbone", f"{short_value(cfg.raw('backbone'))}: a named backbone (a timm or Hub "
+                            "checkpoint transformers would fetch) is not counted; give backbone_config")  # fmt: skip
+        raise cfg.error("backbone_config", f"is missing: transformers builds {model_type}'s default DINOv2 backbone, "
+                        "which this mapping does not guess; give backbone_config")  # fmt: skip
+    if not isinstance(sub, dict):
+        raise cfg.error("backbone_config", f"must be an object of the backbone's fields (got {short_value(sub)})")
+    kind = sub.get("model_type")
+    if kind != "dinov2":
+        raise cfg.error("backbone_config", f"model_type {short_value(kind)}: only a dinov2 backbone is mapped")
+    return _tower(cfg, "backbone_config", _DINOV2, "Dinov2Model", DepthAnythingParams.model_fields)
+
+
+def _map_depth_anything(cfg: ConfigReader, cls: str) -> Mapped:
+    """Depth Anything: the DINOv2 backbone, the neck's and the head's sizes."""
+    params = dinov2_backbone(cfg, "depth_anything")
+    defaults = DEFAULTS["depth_anything"]
+    for name, key in (("reassemble_hidden_size", "reassemble_hidden_size"), ("fusion_hidden_size", "fusion_hidden_size"),
+                      ("head_hidden_size", "head_hidden_size")):  # fmt: skip
+        params[name] = (key, cfg.int(key, defaults[key]))
+    sizes = cfg.raw("neck_hidden_sizes", defaults["neck_hidden_sizes"])
+    if not isinstance(sizes, list) or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in sizes):
+        raise cfg.error("neck_hidden_sizes", f"must be a list of whole numbers >= 1 (got {short_value(sizes)})")
+    params["neck_hidden_sizes"] = ("neck_hidden_sizes", sizes)
+    factors = cfg.raw("reassemble_factors", None)  # (4, 2, 1, 0.5) in DepthAnythingConfig: not a plain default
+    if factors is None:
+        raise cfg.error("reassemble_factors", "is missing: give each feature map's resize factor")
+    if not isinstance(factors, list) or any(isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0
+                                            for v in factors):  # fmt: skip
+        raise cfg.error("reassemble_factors", f"must be a list of numbers above 0 (got {short_value(factors)})")
+    params["reassemble_factors"] = ("reassemble_factors", factors)
+    cfg.expect("depth_estimation_type", ("relative", "metric"), "transformers knows relative and metric depth")
+    if params["reassemble_hidden_size"][1] != params["d_model"][1]:
+        raise cfg.error("reassemble_hidden_size", f"({params['reassemble_hidden_size'][1]}) is not the backbone's "
+                        f"hidden_size ({params['d_model'][1]}): the reassemble projections could not take its "
+                        "features")  # fmt: skip
+    _check_feature_maps(cfg, len(sizes))
+    return Mapped("depth-anything", params)
+
+
+def _check_feature_maps(cfg: ConfigReader, n_maps: int) -> None:
+    """Refuse a backbone that hands the neck another number of feature maps than ``neck_hidden_sizes`` has (the
+    neck raises ValueError): ``out_indices`` (else ``out_features``, else the last stage alone) says how many."""
+    sub = cfg.raw("backbone_config")
+    chosen = next((sub[key] for key in ("out_indices", "out_features") if isinstance(sub.get(key), list)), [None])
+    if len(chosen) != n_maps:
+        raise cfg.error("backbone_config", f"its backbone outputs {len(chosen)} feature map(s) (out_indices), "
+                        f"neck_hidden_sizes has {n_maps}: the neck could not run")  # fmt: skip
+
+
+DEPTH_ANYTHING = ModelType(
+    "depth_anything", ("DepthAnythingForDepthEstimation",), _map_depth_anything,
+    # the head's patch size, which output, the depth scale and kind (activations), the backbone's loading switches
+    frozenset(("backbone_config", "patch_size", "head_in_index", "max_depth", "initializer_range", "backbone",
+               "use_pretrained_backbone", "use_timm_backbone", "backbone_kwargs")),
+    "Depth Anything: a DINOv2 backbone, DPT's neck and a depth head",
+)  # fmt: skip
+
+
+@hookimpl
+def register_model_types(register):
+    """Map depth_anything."""
+    register(DEPTH_ANYTHING)
