@@ -78,4 +78,5 @@ FAMILY_MODULES: dict[str, str] = {
     "minimax-m3-vision": "registry.plugins.minimax_m3_vision",
     "minimax-m3-projector": "registry.plugins.minimax_m3_vision",
     "depth-anything": "registry.plugins.depth_anything",
+    "sam": "registry.plugins.sam",
 }

@@ -6,11 +6,15 @@
   final norm, the mask token with ``use_mask_token``). A config without ``backbone_config`` is refused (transformers
   would build a default DINOv2-small backbone of its own sizes), and so are a named ``backbone`` (a timm or Hub
   checkpoint transformers would download) and a backbone of another model type than ``dinov2``.
+* ``sam`` (``modeling_sam.py``) and ``sam_hq`` (``modeling_sam_hq.py``): ``SamModel`` and ``SamHQModel`` on the
+  ``sam`` family (:mod:`registry.plugins.sam`), each of the three sub-configs (``vision_config``,
+  ``prompt_encoder_config``, ``mask_decoder_config``) read field by field (a sub-config left out: its class's
+  defaults, as transformers builds it). The prompt encoder's image and patch sizes only size its inputs.
 """
 
 from __future__ import annotations
 
-from registry import ConfigReader, Mapped, ModelType, hookimpl, short_value
+from registry import ConfigReader, Mapped, ModelType, Row, hookimpl, short_value
 from registry.plugins.depth_anything import DepthAnythingParams
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.vision_model_types import ROWS as _VISION_ROWS
@@ -84,7 +88,44 @@ DEPTH_ANYTHING = ModelType(
 )  # fmt: skip
 
 
+#: What a SAM configuration reads for a shape, by sub-config.
+_SAM_READS = {
+    **{name: f"vision_config.{key}" for name, key in (
+        ("d_model", "hidden_size"), ("n_layers", "num_hidden_layers"), ("n_heads", "num_attention_heads"),
+        ("d_ff", "mlp_dim?"), ("mlp_ratio", "mlp_ratio"), ("n_channels", "num_channels"), ("image_size", "image_size"),
+        ("patch_size", "patch_size"), ("qkv_bias", "qkv_bias"), ("abs_positions", "use_abs_pos"),
+        ("rel_positions", "use_rel_pos"), ("window_size", "window_size"), ("global_layers", "global_attn_indexes"),
+        ("output_channels", "output_channels"), ("num_pos_feats", "num_pos_feats"))},
+    "prompt_d_model": "prompt_encoder_config.hidden_size", "mask_channels": "prompt_encoder_config.mask_input_channels",
+    "n_point_embeddings": "prompt_encoder_config.num_point_embeddings",
+    **{name: f"mask_decoder_config.{key}" for name, key in (
+        ("decoder_d_model", "hidden_size"), ("decoder_d_ff", "mlp_dim"), ("decoder_n_layers", "num_hidden_layers"),
+        ("decoder_n_heads", "num_attention_heads"), ("downsample_rate", "attention_downsample_rate"),
+        ("n_multimask", "num_multimask_outputs"), ("iou_depth", "iou_head_depth"),
+        ("iou_d_hidden", "iou_head_hidden_dim"))},
+}  # fmt: skip
+#: Their fields that change no shape: activations, norms' epsilon, dropout, initialisation, the prompt encoder's
+#: input sizes (image_embedding_size follows from them), the tie of the two positional embeddings.
+_SAM_SHAPE_FREE = frozenset((
+    "initializer_range", "tie_word_embeddings", "vision_config.hidden_act", "vision_config.layer_norm_eps",
+    "vision_config.attention_dropout", "vision_config.initializer_range", "vision_config.dropout",
+    "vision_config.initializer_factor", "prompt_encoder_config.image_size", "prompt_encoder_config.patch_size",
+    "prompt_encoder_config.hidden_act", "prompt_encoder_config.layer_norm_eps",
+    "prompt_encoder_config.image_embedding_size", "mask_decoder_config.hidden_act", "mask_decoder_config.layer_norm_eps",
+))  # fmt: skip
+
+ROWS = (
+    Row("sam", "sam", ("SamModel",), reads=_SAM_READS, defaults=DEFAULTS["sam"], shape_free=_SAM_SHAPE_FREE,
+        description="Segment Anything: windowed ViT image encoder, prompt encoder, two-way mask decoder"),
+    Row("sam_hq", "sam", ("SamHQModel",), reads={**_SAM_READS, "vit_dim": "mask_decoder_config.vit_dim"},
+        defaults=DEFAULTS["sam_hq"], fixed={"hq": True}, shape_free=_SAM_SHAPE_FREE,
+        description="SAM-HQ: Segment Anything with the HQ token and fused early and final encoder features"),
+)  # fmt: skip
+
+
 @hookimpl
 def register_model_types(register):
-    """Map depth_anything."""
+    """Map depth_anything, sam and sam_hq."""
     register(DEPTH_ANYTHING)
+    for row in ROWS:
+        register(row)

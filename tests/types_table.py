@@ -56,6 +56,30 @@ from tests.type_ranges import (ATTENTION_2025, MAMBA2_HEAD, MAMBA2_PREFIXED, MOE
                                TOWER, W13_EXPERTS, computed, list_of, when)  # fmt: skip
 from tests.type_ranges import BART_SIZES, CROSS, T5_SIZES, t5_like  # fmt: skip
 
+#: SAM's and SAM-HQ's three sub-configs (tiny; a sub-config left out: its class's defaults).
+SAM_DECODER: dict = dict(
+    num_attention_heads=ints(1, 2), attention_downsample_rate=ints(1, 4),
+    hidden_size=times(("num_attention_heads", "attention_downsample_rate"), 8, 16), mlp_dim=ints(1, 12),
+    num_hidden_layers=ints(0, 2), num_multimask_outputs=ints(0, 3), iou_head_depth=ints(1, 4), iou_head_hidden_dim=ints(1, 8),
+)  # fmt: skip
+SAM_FIELDS: dict = {
+    "vision_config": table(num_attention_heads=ints(1, 3), hidden_size=times("num_attention_heads", 1, 2, 4),
+                           num_hidden_layers=ints(1, 3), num_channels=ints(1, 3), patch_size=ints(1, 4), image_size=ints(4, 20),
+                           window_size=ints(0, 3), global_attn_indexes=list_of(ints(0, 2), (0, 2)), use_abs_pos=flag,
+                           use_rel_pos=flag, qkv_bias=flag, mlp_ratio=one_of(1.0, 1.5, 2.0), mlp_dim=Optional(one_of(None, 3, 8)),
+                           output_channels=ints(1, 6), num_pos_feats=ints(1, 6)),
+    "prompt_encoder_config": table(hidden_size=ints(1, 8), mask_input_channels=one_of(4, 8, 12), num_point_embeddings=ints(0, 4)),
+    "mask_decoder_config": table(**SAM_DECODER),
+}  # fmt: skip
+SAM_REFUSALS = (
+    Refusal({"prompt_encoder_config.mask_input_channels": 6}, "prompt_encoder_config.mask_input_channels", "multiple of 4"),
+    Refusal({"mask_decoder_config.hidden_size": 12}, "mask_decoder_config.hidden_size", "multiple of 8"),
+    Refusal({"vision_config.num_attention_heads": 5}, "vision_config.num_attention_heads", "does not divide"),
+    Refusal({"vision_config.hidden_size": "wide"}, "vision_config.hidden_size", "whole number"),
+    # the blocks' cross-attentions are 128 wide: transformers refuses 256 heads (ValueError)
+    Refusal({"mask_decoder_config.num_attention_heads": 256}, "mask_decoder_config.num_attention_heads", "does not divide"),
+)  # fmt: skip
+
 #: SigLIP2's NaFlex vision tower: no image size, ``num_patches`` position embeddings.
 SIGLIP2_TOWER = {**{k: v for k, v in TOWER.items() if k != "image_size"}, "num_patches": ints(1, 20)}
 #: The BERT-like text towers of Chinese-CLIP and AltCLIP (their text_config): the padding row inside both tables.
@@ -1257,6 +1281,10 @@ ROWS: list[Row] = [
         cases=(dict(architectures=["RwkvForCausalLM"], vocab_size=50, hidden_size=24, num_hidden_layers=3,
                     attention_hidden_size=16),
                dict(architectures=["RwkvModel"], vocab_size=50, hidden_size=24, num_hidden_layers=1, intermediate_size=30))),
+    Row("sam", ("SamModel",), SAM_FIELDS, refusal_base="sam-vit-base", refusals=SAM_REFUSALS, cases=({},)),
+    Row("sam_hq", ("SamHQModel",),
+        {**SAM_FIELDS, "mask_decoder_config": table(**SAM_DECODER, vit_dim=ints(1, 8))},
+        refusal_base="sam-hq-vit-base", refusals=SAM_REFUSALS, cases=({},)),
     Row("seamless_m4t", ("SeamlessM4TModel", "SeamlessM4TForTextToText", "SeamlessM4TForSpeechToText",
                          "SeamlessM4TForTextToSpeech", "SeamlessM4TForSpeechToSpeech"),
         {"hidden_size": one_of(4, 8), "vocab_size": ints(2, 30), "t2u_vocab_size": ints(2, 20),
