@@ -79,4 +79,6 @@ FAMILY_MODULES: dict[str, str] = {
     "minimax-m3-projector": "registry.plugins.minimax_m3_vision",
     "depth-anything": "registry.plugins.depth_anything",
     "sam": "registry.plugins.sam",
+    "upernet-convnext": "registry.plugins.upernet",
+    "upernet-swin": "registry.plugins.upernet",
 }

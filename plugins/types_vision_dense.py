@@ -10,6 +10,11 @@
   ``sam`` family (:mod:`registry.plugins.sam`), each of the three sub-configs (``vision_config``,
   ``prompt_encoder_config``, ``mask_decoder_config``) read field by field (a sub-config left out: its class's
   defaults, as transformers builds it). The prompt encoder's image and patch sizes only size its inputs.
+* ``upernet`` (``modeling_upernet.py``): ``UperNetForSemanticSegmentation`` over a ConvNeXt or a Swin backbone
+  (the ``upernet-convnext`` and ``upernet-swin`` families, :mod:`registry.plugins.upernet`), its
+  ``backbone_config`` read through the ``convnext`` or ``swin`` row; the output stages from ``out_features``
+  (else ``out_indices``, else the last stage). Other backbones (ResNet, the default when ``backbone_config`` is
+  left out, and the rest) are refused.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from __future__ import annotations
 from registry import ConfigReader, Mapped, ModelType, Row, hookimpl, short_value
 from registry.plugins.depth_anything import DepthAnythingParams
 from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.hf_common import num_labels
+from registry.plugins.types_vision_more import ROWS as _MORE_ROWS
+from registry.plugins.upernet import UperNetConvNextParams, UperNetSwinParams
 from registry.plugins.vision_model_types import ROWS as _VISION_ROWS
 from registry.plugins.vision_model_types import _tower
 
@@ -114,6 +122,76 @@ _SAM_SHAPE_FREE = frozenset((
     "prompt_encoder_config.image_embedding_size", "mask_decoder_config.hidden_act", "mask_decoder_config.layer_norm_eps",
 ))  # fmt: skip
 
+#: UperNet's backbones: model type -> (its row, the class read as, the family, its hyper-parameters).
+_UPERNET_BACKBONES = {
+    "convnext": (next(r for r in _MORE_ROWS if r.name == "convnext"), "ConvNextModel", "upernet-convnext",
+                 UperNetConvNextParams),
+    "swin": (next(r for r in _MORE_ROWS if r.name == "swin"), "SwinModel", "upernet-swin", UperNetSwinParams),
+}  # fmt: skip
+
+
+def _out_stages(cfg: ConfigReader, n_stages: int) -> list[int]:
+    """The backbone's output stages (indices into ``stem, stage1, ...``): ``out_features`` names them, else
+    ``out_indices`` gives them, else the last stage (transformers' BackboneConfigMixin)."""
+    sub = cfg.raw("backbone_config")
+    names = ["stem", *(f"stage{i}" for i in range(1, n_stages + 1))]
+    features, indices = sub.get("out_features"), sub.get("out_indices")
+    if features is not None:
+        if not isinstance(features, list) or any(f not in names for f in features):
+            raise cfg.error("backbone_config.out_features", f"must list stages of {names} (got {short_value(features)})")
+        stages = [names.index(f) for f in features]
+        if indices is not None and indices != stages:
+            raise cfg.error("backbone_config.out_indices", f"{short_value(indices)} disagrees with out_features")
+        return stages
+    if indices is not None:
+        if not isinstance(indices, list) or any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i <= n_stages
+                                                for i in indices):  # fmt: skip
+            raise cfg.error("backbone_config.out_indices", f"must list stage numbers 0 to {n_stages} "
+                            f"(got {short_value(indices)})")  # fmt: skip
+        return list(indices)
+    return [n_stages]
+
+
+def _map_upernet(cfg: ConfigReader, cls: str) -> Mapped:
+    """UperNet: the ConvNeXt or Swin backbone, its output stages, the decode and auxiliary heads."""
+    sub = cfg.raw("backbone_config")
+    if not isinstance(sub, dict):
+        if sub is None and cfg.raw("backbone") is None:
+            raise cfg.error("backbone_config", "is missing: transformers builds UperNet's default ResNet backbone, "
+                            "which registry does not map; give backbone_config")  # fmt: skip
+        dinov2_backbone(cfg, "upernet")  # refuses a named backbone or a backbone_config that is not an object
+    kind = sub.get("model_type")
+    if kind not in _UPERNET_BACKBONES:
+        raise cfg.error("backbone_config", f"model_type {short_value(kind)}: only convnext and swin backbones are "
+                        "mapped for UperNet")  # fmt: skip
+    row, backbone_cls, family, fields = _UPERNET_BACKBONES[kind]
+    params = _tower(cfg, "backbone_config", row, backbone_cls, fields.model_fields)
+    params.pop("head", None)
+    params.pop("n_labels", None)
+    n_stages = len(params["depths"][1])
+    params["out_stages"] = ("backbone_config.out_features", _out_stages(cfg, n_stages))
+    defaults = DEFAULTS["upernet"]
+    params["channels"] = ("hidden_size", cfg.int("hidden_size", defaults["hidden_size"]))
+    params["pool_scales"] = ("pool_scales", cfg.int_list("pool_scales", defaults["pool_scales"]))
+    params["n_labels"] = num_labels(cfg)
+    params["auxiliary"] = ("use_auxiliary_head", cfg.bool("use_auxiliary_head", defaults["use_auxiliary_head"]))
+    params["aux_in_channels"] = ("auxiliary_in_channels", cfg.int("auxiliary_in_channels",
+                                                                  defaults["auxiliary_in_channels"], nullable=True))
+    params["aux_channels"] = ("auxiliary_channels", cfg.int("auxiliary_channels", defaults["auxiliary_channels"]))
+    params["aux_num_convs"] = ("auxiliary_num_convs", cfg.int("auxiliary_num_convs", defaults["auxiliary_num_convs"],
+                                                              minimum=0))
+    params["aux_concat_input"] = ("auxiliary_concat_input",
+                                  cfg.bool("auxiliary_concat_input", defaults["auxiliary_concat_input"]))
+    return Mapped(family, params)
+
+
+UPERNET = ModelType(
+    "upernet", ("UperNetForSemanticSegmentation",), _map_upernet,
+    frozenset(("backbone_config", "initializer_range", "auxiliary_loss_weight", "loss_ignore_index", "backbone",
+               "use_pretrained_backbone", "use_timm_backbone", "backbone_kwargs")),
+    "UperNet: semantic segmentation heads over a ConvNeXt or Swin backbone",
+)  # fmt: skip
+
 ROWS = (
     Row("sam", "sam", ("SamModel",), reads=_SAM_READS, defaults=DEFAULTS["sam"], shape_free=_SAM_SHAPE_FREE,
         description="Segment Anything: windowed ViT image encoder, prompt encoder, two-way mask decoder"),
@@ -125,7 +203,8 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map depth_anything, sam and sam_hq."""
+    """Map depth_anything, sam, sam_hq and upernet."""
     register(DEPTH_ANYTHING)
+    register(UPERNET)
     for row in ROWS:
         register(row)

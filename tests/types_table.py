@@ -80,6 +80,20 @@ SAM_REFUSALS = (
     Refusal({"mask_decoder_config.num_attention_heads": 256}, "mask_decoder_config.num_attention_heads", "does not divide"),
 )  # fmt: skip
 
+#: UperNet's backbones (a ConvNeXt's or a Swin's backbone_config), their output stages all (and the stem now and then).
+_UPERNET_OUTS = computed(lambda v: list(range(0 if v["~stem"] else 1, v["~stages"] + 1)))
+UPERNET_CONVNEXT: dict = dict(
+    model_type=just("convnext"), num_stages=same_as("~stages"), hidden_sizes=list_of(ints(1, 6), "~stages"),
+    depths=list_of(ints(0, 2), "~stages"), patch_size=ints(1, 4), num_channels=ints(1, 3),
+    layer_scale_init_value=one_of(0.0, 1e-6), out_indices=_UPERNET_OUTS,
+)  # fmt: skip
+UPERNET_SWIN: dict = dict(
+    model_type=just("swin"), embed_dim=one_of(2, 4, 6), num_heads=list_of(ints(1, 2), "~stages"),
+    depths=list_of(ints(1, 2), "~stages"), window_size=ints(1, 3), image_size=ints(8, 24), patch_size=ints(1, 2),
+    mlp_ratio=one_of(1.0, 2.0), use_absolute_embeddings=flag, qkv_bias=flag, num_channels=ints(1, 3),
+    out_indices=_UPERNET_OUTS,
+)  # fmt: skip
+
 #: SigLIP2's NaFlex vision tower: no image size, ``num_patches`` position embeddings.
 SIGLIP2_TOWER = {**{k: v for k, v in TOWER.items() if k != "image_size"}, "num_patches": ints(1, 20)}
 #: The BERT-like text towers of Chinese-CLIP and AltCLIP (their text_config): the padding row inside both tables.
@@ -1469,6 +1483,18 @@ ROWS: list[Row] = [
                           "UniSpeechSatForPreTraining"),
         {**SPEECH_ENCODER, "num_clusters": Optional(ints(1, 6))}, refusal_base="unispeech-sat-base-100h-libri-ft",
         refusals=(R({"architectures": ["UniSpeechSatForXVector"]}, "architectures"),), examples=16),
+    Row("upernet", ("UperNetForSemanticSegmentation",),
+        {"~stages": ints(2, 4), "~stem": flag, "~swin": flag,
+         "backbone_config": when("~swin", table(**UPERNET_SWIN), table(**UPERNET_CONVNEXT)),
+         "~few": computed(lambda v: len(v["backbone_config"]["out_indices"]) < 3), "use_auxiliary_head": flag,
+         "auxiliary_in_channels": when("~few", ints(1, 6), Optional(one_of(None, 4))),
+         "hidden_size": ints(1, 8), "pool_scales": list_of(ints(1, 6), (1, 3)), "auxiliary_channels": ints(1, 6),
+         "auxiliary_num_convs": ints(0, 2), "auxiliary_concat_input": flag, "num_labels": ints(1, 5)},
+        refusal_base="upernet-convnext-tiny",
+        refusals=(R({"backbone_config": None}, "backbone_config", "is missing"),
+                  R({"backbone_config.model_type": "resnet"}, "backbone_config", "only convnext and swin"),
+                  R({"backbone_config.out_features": ["stage9"]}, "backbone_config.out_features", "must list stages"),
+                  R({"backbone_config.out_indices": [1, 2]}, "backbone_config.out_indices", "disagrees"))),
     Row("vaultgemma", lm("VaultGemma"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
                                           "hidden_activation": Optional(ACTIVATIONS)}),
     Row("videomae", ("VideoMAEForVideoClassification", "VideoMAEModel", "VideoMAEForPreTraining"),
