@@ -81,4 +81,5 @@ FAMILY_MODULES: dict[str, str] = {
     "sam": "registry.plugins.sam",
     "upernet-convnext": "registry.plugins.upernet",
     "upernet-swin": "registry.plugins.upernet",
+    "vitdet": "registry.plugins.vitdet",
 }

@@ -147,14 +147,14 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'vaultgemma': 'registry.plugins.dense_model_types', 'video_llava': 'registry.plugins.vlm_types_2026',
     'videomae': 'registry.plugins.types_vision_2026', 'vipllava': 'registry.plugins.vlm_types_2026',
     'vit': 'registry.plugins.vision_model_types', 'vit_mae': 'registry.plugins.types_vision_more',
-    'vit_msn': 'registry.plugins.types_vision_more', 'voxtral': 'registry.plugins.vlm_types_2',
-    'voxtral_encoder': 'registry.plugins.voxtral', 'wav2vec2': 'registry.plugins.speech_model_types',
-    'wav2vec2-bert': 'registry.plugins.types_speech_2026', 'wav2vec2-conformer': 'registry.plugins.types_speech_2026',
-    'wavlm': 'registry.plugins.speech_model_types', 'whisper': 'registry.plugins.speech_model_types',
-    'xclip': 'registry.plugins.types_vision_2026', 'xglm': 'registry.plugins.classic_model_types',
-    'xlm': 'registry.plugins.types_dino', 'xlm-roberta': 'registry.plugins.encoder_types',
-    'xlm-roberta-xl': 'registry.plugins.types_text_2026', 'youtu': 'registry.plugins.types_2026_more',
-    'zamba2': 'registry.plugins.hybrid_model_types',
+    'vit_msn': 'registry.plugins.types_vision_more', 'vitmatte': 'registry.plugins.types_vision_dense',
+    'voxtral': 'registry.plugins.vlm_types_2', 'voxtral_encoder': 'registry.plugins.voxtral',
+    'wav2vec2': 'registry.plugins.speech_model_types', 'wav2vec2-bert': 'registry.plugins.types_speech_2026',
+    'wav2vec2-conformer': 'registry.plugins.types_speech_2026', 'wavlm': 'registry.plugins.speech_model_types',
+    'whisper': 'registry.plugins.speech_model_types', 'xclip': 'registry.plugins.types_vision_2026',
+    'xglm': 'registry.plugins.classic_model_types', 'xlm': 'registry.plugins.types_dino',
+    'xlm-roberta': 'registry.plugins.encoder_types', 'xlm-roberta-xl': 'registry.plugins.types_text_2026',
+    'youtu': 'registry.plugins.types_2026_more', 'zamba2': 'registry.plugins.hybrid_model_types',
 }
 
 #: GGUF architecture (as registered) -> the built-in module that registers it.

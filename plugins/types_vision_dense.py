@@ -15,6 +15,9 @@
   ``backbone_config`` read through the ``convnext`` or ``swin`` row; the output stages from ``out_features``
   (else ``out_indices``, else the last stage). Other backbones (ResNet, the default when ``backbone_config`` is
   left out, and the rest) are refused.
+* ``vitmatte`` (``modeling_vitmatte.py``): ``VitMatteForImageMatting`` on the ``vitdet`` family
+  (:mod:`registry.plugins.vitdet`, ``head = "matting"``), its ``backbone_config`` (a ``vitdet`` one, another
+  model type refused; left out, ViTDet's defaults, as ``VitMatteConfig`` builds it) read field by field.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import num_labels
 from registry.plugins.types_vision_more import ROWS as _MORE_ROWS
 from registry.plugins.upernet import UperNetConvNextParams, UperNetSwinParams
+from registry.plugins.vitdet import VitDetParams
 from registry.plugins.vision_model_types import ROWS as _VISION_ROWS
 from registry.plugins.vision_model_types import _tower
 
@@ -192,6 +196,49 @@ UPERNET = ModelType(
     "UperNet: semantic segmentation heads over a ConvNeXt or Swin backbone",
 )  # fmt: skip
 
+#: How a ViTDet configuration reads (ViTMatte's backbone_config).
+_VITDET = Row(
+    "vitdet", "vitdet", ("VitDetModel",),
+    reads={"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+           "mlp_ratio": "mlp_ratio", "n_channels": "num_channels", "image_size": "image_size",
+           "pretrain_image_size": "pretrain_image_size", "patch_size": "patch_size", "qkv_bias": "qkv_bias",
+           "abs_positions": "use_absolute_position_embeddings", "rel_positions": "use_relative_position_embeddings",
+           "window_size": "window_size", "window_layers": "window_block_indices",
+           "residual_layers": "residual_block_indices"},
+    defaults=DEFAULTS["vitdet"],
+)  # fmt: skip
+
+
+def _map_vitmatte(cfg: ConfigReader, cls: str) -> Mapped:
+    """ViTMatte: the ViTDet backbone and the detail-capture decoder's sizes."""
+    sub = cfg.raw("backbone_config")
+    if sub is None and cfg.raw("backbone") is None:
+        sub = {"model_type": "vitdet"}  # VitMatteConfig's default: ViTDet's defaults (out_features stage4, no shape)
+    elif not isinstance(sub, dict):
+        dinov2_backbone(cfg, "vitmatte")  # refuses a named backbone or a backbone_config that is not an object
+    if sub.get("model_type") != "vitdet":
+        raise cfg.error("backbone_config", f"model_type {short_value(sub.get('model_type'))}: only a vitdet backbone "
+                        "is mapped for ViTMatte")  # fmt: skip
+    params = _tower(cfg, "backbone_config", _VITDET, "VitDetModel", VitDetParams.model_fields)
+    defaults = DEFAULTS["vitmatte"]
+    params["head"] = ("architectures", "matting")
+    params["matting_d_model"] = ("hidden_size", cfg.int("hidden_size", defaults["hidden_size"]))
+    params["convstream_sizes"] = ("convstream_hidden_sizes",
+                                  cfg.int_list("convstream_hidden_sizes", defaults["convstream_hidden_sizes"]))
+    if not cfg.has("fusion_hidden_sizes"):  # VitMatteConfig's default is a tuple, which the model cannot take
+        raise cfg.error("fusion_hidden_sizes", "is missing: transformers cannot build ViTMatte from its default "
+                        "(a tuple it concatenates to a list)")  # fmt: skip
+    params["fusion_sizes"] = ("fusion_hidden_sizes", cfg.int_list("fusion_hidden_sizes", defaults["fusion_hidden_sizes"]))
+    return Mapped("vitdet", params)
+
+
+VITMATTE = ModelType(
+    "vitmatte", ("VitMatteForImageMatting",), _map_vitmatte,
+    frozenset(("backbone_config", "batch_norm_eps", "initializer_range", "backbone", "use_pretrained_backbone",
+               "use_timm_backbone", "backbone_kwargs")),
+    "ViTMatte: a ViTDet backbone and a detail-capture decoder for image matting",
+)  # fmt: skip
+
 ROWS = (
     Row("sam", "sam", ("SamModel",), reads=_SAM_READS, defaults=DEFAULTS["sam"], shape_free=_SAM_SHAPE_FREE,
         description="Segment Anything: windowed ViT image encoder, prompt encoder, two-way mask decoder"),
@@ -203,8 +250,9 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map depth_anything, sam, sam_hq and upernet."""
+    """Map depth_anything, sam, sam_hq, upernet and vitmatte."""
     register(DEPTH_ANYTHING)
     register(UPERNET)
+    register(VITMATTE)
     for row in ROWS:
         register(row)
