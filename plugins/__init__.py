@@ -82,4 +82,5 @@ FAMILY_MODULES: dict[str, str] = {
     "upernet-convnext": "registry.plugins.upernet",
     "upernet-swin": "registry.plugins.upernet",
     "vitdet": "registry.plugins.vitdet",
+    "glpn": "registry.plugins.glpn",
 }

@@ -18,6 +18,8 @@
 * ``vitmatte`` (``modeling_vitmatte.py``): ``VitMatteForImageMatting`` on the ``vitdet`` family
   (:mod:`registry.plugins.vitdet`, ``head = "matting"``), its ``backbone_config`` (a ``vitdet`` one, another
   model type refused; left out, ViTDet's defaults, as ``VitMatteConfig`` builds it) read field by field.
+* ``glpn`` (``modeling_glpn.py``): ``GLPNForDepthEstimation`` and ``GLPNModel`` on the ``glpn`` family
+  (:mod:`registry.plugins.glpn`); ``image_size``, ``strides`` and ``downsampling_rates`` change no shape.
 """
 
 from __future__ import annotations
@@ -239,7 +241,21 @@ VITMATTE = ModelType(
     "ViTMatte: a ViTDet backbone and a detail-capture decoder for image matting",
 )  # fmt: skip
 
+def _glpn(cfg: ConfigReader, cls: str, params: dict) -> None:
+    """Rule (GLPN): the bare encoder for GLPNModel, the depth decoder and head for GLPNForDepthEstimation."""
+    params["head"] = ("architectures", "none" if cls == "GLPNModel" else "depth")
+
+
 ROWS = (
+    Row("glpn", "glpn", ("GLPNForDepthEstimation", "GLPNModel"),
+        reads={"n_stages": "num_encoder_blocks", "hidden_sizes": "hidden_sizes", "depths": "depths",
+               "n_heads": "num_attention_heads", "sr_ratios": "sr_ratios", "patch_sizes": "patch_sizes",
+               "mlp_ratios": "mlp_ratios", "n_channels": "num_channels", "decoder_d_model": "decoder_hidden_size"},
+        defaults=DEFAULTS["glpn"], rules=(_glpn,),
+        shape_free=frozenset(("strides", "hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob",
+                              "initializer_range", "drop_path_rate", "layer_norm_eps", "max_depth", "head_in_index",
+                              "image_size", "downsampling_rates", "classifier_dropout_prob")),
+        description="GLPN: a Mix Transformer encoder and a depth decoder with selective feature fusion"),
     Row("sam", "sam", ("SamModel",), reads=_SAM_READS, defaults=DEFAULTS["sam"], shape_free=_SAM_SHAPE_FREE,
         description="Segment Anything: windowed ViT image encoder, prompt encoder, two-way mask decoder"),
     Row("sam_hq", "sam", ("SamHQModel",), reads={**_SAM_READS, "vit_dim": "mask_decoder_config.vit_dim"},
@@ -250,7 +266,7 @@ ROWS = (
 
 @hookimpl
 def register_model_types(register):
-    """Map depth_anything, sam, sam_hq, upernet and vitmatte."""
+    """Map depth_anything, glpn, sam, sam_hq, upernet and vitmatte."""
     register(DEPTH_ANYTHING)
     register(UPERNET)
     register(VITMATTE)

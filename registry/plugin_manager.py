@@ -45,7 +45,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     xlm types_dino contrastive_head qformer types_vision_2026 moonshine types_speech_2026
     doge blt gemma4_assistant types_dense_2026b gguf_types_dense_2026b
     cohere_asr granite_speech speecht5 seamless_m4t types_speech_2026b
-    depth_anything sam upernet vitdet types_vision_dense
+    depth_anything sam upernet vitdet glpn types_vision_dense
 """.split())
 
 #: The entry-point group third-party plugins register under.
