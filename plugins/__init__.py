@@ -123,4 +123,10 @@ FAMILY_MODULES: dict[str, str] = {
     "dia": "registry.plugins.dia",
     "musicgen-decoder": "registry.plugins.musicgen",
     "musicgen-projector": "registry.plugins.musicgen",
+    "depth-anything": "registry.plugins.depth_anything",
+    "sam": "registry.plugins.sam",
+    "upernet-convnext": "registry.plugins.upernet",
+    "upernet-swin": "registry.plugins.upernet",
+    "vitdet": "registry.plugins.vitdet",
+    "glpn": "registry.plugins.glpn",
 }

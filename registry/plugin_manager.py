@@ -52,6 +52,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     gguf_types_w4 gguf_mmproj_w4
     vilt florence2_vision blip_text visual_bert lxmert vlm_types_classic
     encodec musicgen dac mimi csm dia types_audio_gen
+    depth_anything sam upernet vitdet glpn types_vision_dense
 """.split())
 
 #: The entry-point group third-party plugins register under.

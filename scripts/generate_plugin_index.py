@@ -43,9 +43,17 @@ def built_in_modules() -> tuple[dict[str, str], dict[str, str]]:
     return modules(load_model_types().items), modules(load_gguf_architectures().items)
 
 
-def literal(names: dict[str, str]) -> str:
-    """``names`` as a Python dict literal, one entry a line, sorted."""
-    return "{\n" + "".join(f"    {k!r}: {v!r},\n" for k, v in sorted(names.items())) + "}"
+def literal(names: dict[str, str], width: int = 119) -> str:
+    """``names`` as a Python dict literal, sorted, as many entries a line as fit in ``width`` columns (the module
+    stays under the 400 lines tests/test_layout.py allows)."""
+    lines: list[str] = []
+    for k, v in sorted(names.items()):
+        entry = f"{k!r}: {v!r},"
+        if lines and len(lines[-1]) + 1 + len(entry) <= width:
+            lines[-1] += " " + entry
+        else:
+            lines.append("    " + entry)
+    return "{\n" + "".join(line + "\n" for line in lines) + "}"
 
 
 def main() -> None:

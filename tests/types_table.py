@@ -63,6 +63,43 @@ def _round_filters(channels: int, width: float, divisor: int) -> int:
     new_dim = max(divisor, int(scaled + divisor / 2) // divisor * divisor)
     return int(new_dim + divisor if new_dim < 0.9 * scaled else new_dim)
 
+#: SAM's and SAM-HQ's three sub-configs (tiny; a sub-config left out: its class's defaults).
+SAM_DECODER: dict = dict(
+    num_attention_heads=ints(1, 2), attention_downsample_rate=ints(1, 4),
+    hidden_size=times(("num_attention_heads", "attention_downsample_rate"), 8, 16), mlp_dim=ints(1, 12),
+    num_hidden_layers=ints(0, 2), num_multimask_outputs=ints(0, 3), iou_head_depth=ints(1, 4), iou_head_hidden_dim=ints(1, 8),
+)  # fmt: skip
+SAM_FIELDS: dict = {
+    "vision_config": table(num_attention_heads=ints(1, 3), hidden_size=times("num_attention_heads", 1, 2, 4),
+                           num_hidden_layers=ints(1, 3), num_channels=ints(1, 3), patch_size=ints(1, 4), image_size=ints(4, 20),
+                           window_size=ints(0, 3), global_attn_indexes=list_of(ints(0, 2), (0, 2)), use_abs_pos=flag,
+                           use_rel_pos=flag, qkv_bias=flag, mlp_ratio=one_of(1.0, 1.5, 2.0), mlp_dim=Optional(one_of(None, 3, 8)),
+                           output_channels=ints(1, 6), num_pos_feats=ints(1, 6)),
+    "prompt_encoder_config": table(hidden_size=ints(1, 8), mask_input_channels=one_of(4, 8, 12), num_point_embeddings=ints(0, 4)),
+    "mask_decoder_config": table(**SAM_DECODER),
+}  # fmt: skip
+SAM_REFUSALS = (
+    Refusal({"prompt_encoder_config.mask_input_channels": 6}, "prompt_encoder_config.mask_input_channels", "multiple of 4"),
+    Refusal({"mask_decoder_config.hidden_size": 12}, "mask_decoder_config.hidden_size", "multiple of 8"),
+    Refusal({"vision_config.num_attention_heads": 5}, "vision_config.num_attention_heads", "does not divide"),
+    Refusal({"vision_config.hidden_size": "wide"}, "vision_config.hidden_size", "whole number"),
+    # the blocks' cross-attentions are 128 wide: transformers refuses 256 heads (ValueError)
+    Refusal({"mask_decoder_config.num_attention_heads": 256}, "mask_decoder_config.num_attention_heads", "does not divide"),
+)  # fmt: skip
+
+#: UperNet's backbones (a ConvNeXt's or a Swin's backbone_config), their output stages all (and the stem now and then).
+_UPERNET_OUTS = computed(lambda v: list(range(0 if v["~stem"] else 1, v["~stages"] + 1)))
+UPERNET_CONVNEXT: dict = dict(
+    model_type=just("convnext"), num_stages=same_as("~stages"), hidden_sizes=list_of(ints(1, 6), "~stages"),
+    depths=list_of(ints(0, 2), "~stages"), patch_size=ints(1, 4), num_channels=ints(1, 3),
+    layer_scale_init_value=one_of(0.0, 1e-6), out_indices=_UPERNET_OUTS,
+)  # fmt: skip
+UPERNET_SWIN: dict = dict(
+    model_type=just("swin"), embed_dim=one_of(2, 4, 6), num_heads=list_of(ints(1, 2), "~stages"),
+    depths=list_of(ints(1, 2), "~stages"), window_size=ints(1, 3), image_size=ints(8, 24), patch_size=ints(1, 2),
+    mlp_ratio=one_of(1.0, 2.0), use_absolute_embeddings=flag, qkv_bias=flag, num_channels=ints(1, 3),
+    out_indices=_UPERNET_OUTS,
+)  # fmt: skip
 
 #: SigLIP2's NaFlex vision tower: no image size, ``num_patches`` position embeddings.
 SIGLIP2_TOWER = {**{k: v for k, v in TOWER.items() if k != "image_size"}, "num_patches": ints(1, 20)}
@@ -535,6 +572,25 @@ ROWS: list[Row] = [
                   R({"o_groups": 3}, "o_groups", "must divide"))),
     Row("deit", ("DeiTForImageClassificationWithTeacher", "DeiTForImageClassification", "DeiTModel"),
         {**TOWER, "qkv_bias": flag, "pooler_output_size": one_of(None, 3, 7), "num_labels": ints(0, 5)}),
+    Row("depth_anything", ("DepthAnythingForDepthEstimation",),
+        {"~maps": ints(1, 3),
+         "backbone_config": table(**{**TOWER, "model_type": just("dinov2"), "num_hidden_layers": ints("~maps", 3),
+                                     "out_indices": computed(lambda v: list(range(1, v["~maps"] + 1))),
+                                     "qkv_bias": flag, "use_swiglu_ffn": flag, "use_mask_token": flag,
+                                     "mlp_ratio": ints(1, 4), "hidden_size": times("num_attention_heads", 2, 3, 4)}),
+         "neck_hidden_sizes": list_of(ints(1, 6), "~maps"), "reassemble_factors": list_of(one_of(1, 2, 3, 0.5, 0.25), "~maps"),
+         "reassemble_hidden_size": computed(lambda v: v["backbone_config"]["hidden_size"]), "fusion_hidden_size": ints(2, 8),
+         "head_hidden_size": ints(1, 6), "depth_estimation_type": one_of("relative", "metric")},
+        refusal_base="depth-anything-v2-small-hf",
+        refusals=(R({"backbone_config": None}, "backbone_config", "is missing"),
+                  R({"backbone_config": None, "backbone": "resnet50"}, "backbone", "a named backbone"),
+                  R({"backbone_config.model_type": "vit"}, "backbone_config", "only a dinov2 backbone"),
+                  R({"reassemble_hidden_size": 100}, "reassemble_hidden_size", "is not the backbone's hidden_size"),
+                  R({"reassemble_factors": [4, 2, 1]}, "reassemble_factors", "fewer than"),
+                  R({"reassemble_factors": [4, 2.5, 1, 0.5]}, "reassemble_factors", "must be a whole number"),
+                  R({"backbone_config.out_indices": [11, 12], "backbone_config.out_features": ["stage11", "stage12"]},
+                    "backbone_config", "feature map"),
+                  R({"depth_estimation_type": "absolute"}, "depth_estimation_type", "is not supported"))),
     Row("dia", ("DiaForConditionalGeneration", "DiaModel"),
         {"~channels": ints(1, 3), "delay_pattern": list_of(ints(0, 3), "~channels"),
          "encoder_config": table(num_key_value_heads=ints(1, 2), num_attention_heads=times("num_key_value_heads", 1, 2),
@@ -838,6 +894,15 @@ ROWS: list[Row] = [
     Row("glm_ocr_text", ("GlmOcrTextModel",),  # no q/k/v biases whatever attention_bias says; head_dim read when given
         {**{k: v for k, v in DENSE_2025.items() if k != "tie_word_embeddings"}, "head_dim": Optional(one_of(4, 6, 8)),
          "attention_bias": Optional(flag), "hidden_act": Optional(ACTIVATIONS)}),
+    Row("glpn", ("GLPNForDepthEstimation", "GLPNModel"),
+        {"~n": ints(1, 3), "num_encoder_blocks": same_as("~n"), "num_attention_heads": list_of(ints(1, 2), "~n"),
+         "hidden_sizes": list_of(one_of(2, 4, 6), "~n"), "depths": list_of(ints(0, 2), "~n"),
+         "sr_ratios": list_of(ints(1, 3), "~n"), "patch_sizes": list_of(ints(1, 3), "~n"), "mlp_ratios": list_of(ints(1, 2), "~n"),
+         "strides": list_of(ints(1, 2), "~n"), "num_channels": ints(1, 3), "decoder_hidden_size": ints(2, 6)},
+        refusal_base="glpn-kitti",
+        refusals=(R({"num_attention_heads": [1, 2, 5, 7]}, "num_attention_heads", "do not divide"),
+                  R({"depths": [3, 8]}, "depths", "fewer than"),
+                  R({"decoder_hidden_size": 1}, "decoder_hidden_size", "at least 2"))),
     Row("gpt2", ("GPT2LMHeadModel", "GPT2Model"),
         {**GPT, "n_embd": times("n_head", 1, 2, 3, 4, 6, 8), "vocab_size": ints(5, 300), "n_positions": ints(1, 64),
          "n_inner": maybe(ints(1, 64)), "bos_token_id": just(0), "eos_token_id": just(0)}, droppable=SPARSE_WIDE, class_renames={"GPT2LMHeadModel": ((r"^(?!lm_head)", "transformer."),)}),
@@ -1686,6 +1751,10 @@ ROWS: list[Row] = [
         cases=(dict(architectures=["RwkvForCausalLM"], vocab_size=50, hidden_size=24, num_hidden_layers=3,
                     attention_hidden_size=16),
                dict(architectures=["RwkvModel"], vocab_size=50, hidden_size=24, num_hidden_layers=1, intermediate_size=30))),
+    Row("sam", ("SamModel",), SAM_FIELDS, refusal_base="sam-vit-base", refusals=SAM_REFUSALS, cases=({},)),
+    Row("sam_hq", ("SamHQModel",),
+        {**SAM_FIELDS, "mask_decoder_config": table(**SAM_DECODER, vit_dim=ints(1, 8))},
+        refusal_base="sam-hq-vit-base", refusals=SAM_REFUSALS, cases=({},)),
     Row("seamless_m4t", ("SeamlessM4TModel", "SeamlessM4TForTextToText", "SeamlessM4TForSpeechToText",
                          "SeamlessM4TForTextToSpeech", "SeamlessM4TForSpeechToSpeech"),
         {"hidden_size": one_of(4, 8), "vocab_size": ints(2, 30), "t2u_vocab_size": ints(2, 20),
@@ -1880,6 +1949,18 @@ ROWS: list[Row] = [
                           "UniSpeechSatForPreTraining"),
         {**SPEECH_ENCODER, "num_clusters": Optional(ints(1, 6))}, refusal_base="unispeech-sat-base-100h-libri-ft",
         refusals=(R({"architectures": ["UniSpeechSatForXVector"]}, "architectures"),), examples=16),
+    Row("upernet", ("UperNetForSemanticSegmentation",),
+        {"~stages": ints(2, 4), "~stem": flag, "~swin": flag,
+         "backbone_config": when("~swin", table(**UPERNET_SWIN), table(**UPERNET_CONVNEXT)),
+         "~few": computed(lambda v: len(v["backbone_config"]["out_indices"]) < 3), "use_auxiliary_head": flag,
+         "auxiliary_in_channels": when("~few", ints(1, 6), Optional(one_of(None, 4))),
+         "hidden_size": ints(1, 8), "pool_scales": list_of(ints(1, 6), (1, 3)), "auxiliary_channels": ints(1, 6),
+         "auxiliary_num_convs": ints(0, 2), "auxiliary_concat_input": flag, "num_labels": ints(1, 5)},
+        refusal_base="upernet-convnext-tiny",
+        refusals=(R({"backbone_config": None}, "backbone_config", "is missing"),
+                  R({"backbone_config.model_type": "resnet"}, "backbone_config", "only convnext and swin"),
+                  R({"backbone_config.out_features": ["stage9"]}, "backbone_config.out_features", "must list stages"),
+                  R({"backbone_config.out_indices": [1, 2]}, "backbone_config.out_indices", "disagrees"))),
     Row("vaultgemma", lm("VaultGemma"), {**DENSE_2025, **HEAD_DIM_2025, "attention_bias": Optional(flag),
                                           "hidden_activation": Optional(ACTIVATIONS)}),
     Row("videomae", ("VideoMAEForVideoClassification", "VideoMAEModel", "VideoMAEForPreTraining"),
@@ -1921,6 +2002,21 @@ ROWS: list[Row] = [
         refusals=(R({"decoder_hidden_size": 1158, "decoder_num_attention_heads": 6}, "decoder_hidden_size",
                     "multiple of 4"),)),  # transformers' 2-D sin-cos positions need it
     Row("vit_msn", ("ViTMSNForImageClassification", "ViTMSNModel"), {**TOWER, "qkv_bias": flag, "num_labels": ints(0, 5)}),
+    Row("vitmatte", ("VitMatteForImageMatting",),
+        {"~bb": flag, "~n": ints(0, 3), "~n1": computed(lambda v: v["~n"] + 1),
+         "backbone_config": when("~bb", table(
+             model_type=just("vitdet"), num_attention_heads=ints(1, 3), hidden_size=times("num_attention_heads", 2, 4),
+             num_hidden_layers=ints(1, 4), mlp_ratio=ints(1, 3), num_channels=ints(1, 4), image_size=ints(8, 24),
+             pretrain_image_size=ints(8, 24), patch_size=ints(1, 4), qkv_bias=flag, use_absolute_position_embeddings=flag,
+             use_relative_position_embeddings=flag, window_size=ints(0, 3), window_block_indices=list_of(ints(0, 3), (0, 3)),
+             residual_block_indices=list_of(ints(0, 3), (0, 2)))),
+         "hidden_size": ints(1, 8), "convstream_hidden_sizes": list_of(ints(1, 6), "~n"),
+         "fusion_hidden_sizes": list_of(ints(1, 6), "~n1")},
+        refusal_base="vitmatte-small-composition-1k",
+        refusals=(R({"fusion_hidden_sizes": [8, 4]}, "fusion_hidden_sizes", "needs one more"),
+                  R({"backbone_config.model_type": "vit"}, "backbone_config", "only a vitdet backbone"),
+                  R({"backbone_config.num_attention_heads": 5}, "backbone_config.num_attention_heads", "does not divide"),
+                  R({"backbone_config.mlp_ratio": 1.5}, "backbone_config.mlp_ratio", "whole number"))),
     Row("wav2vec2", ("Wav2Vec2ForCTC", "Wav2Vec2Model", "Wav2Vec2ForPreTraining", "Wav2Vec2ForSequenceClassification"),
         SPEECH_ENCODER, refusal_base={"architectures": ["Wav2Vec2Model"]},
         refusals=(R({"conv_stride": [5, 2]}, "conv_stride"), R({"conv_kernel": [10, 3]}, "conv_kernel"),

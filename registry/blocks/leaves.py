@@ -117,10 +117,12 @@ class Parameter(BlockBase):
     kind: Literal["parameter"] = "parameter"
     shape: tuple[PositiveInt, ...] = Field(description="the tensor's shape, e.g. [16, 64]")
     component: Component = Field("other", description="the report's component")
+    tied_to: str | None = Field(None, description="full path of the tensor this one shares (counted once there; "
+                                "SAM's prompt encoder holds the image encoder's positional features)")
 
     def tensors(self) -> tuple[Tensor, ...]:
-        return (Tensor(self.name, tuple(self.shape), "parameter", self.component),)
+        return (Tensor(self.name, tuple(self.shape), "parameter", self.component, "", self.tied_to),)
 
     def add_to(self, tally: Tally) -> None:
         """Add the tensor to ``tally`` (arithmetic on the shape, no tensor object)."""
-        tally.add_leaf(prod(self.shape), "parameter", self.component)
+        tally.add_leaf(prod(self.shape), "parameter", self.component, tied=self.tied_to is not None)
