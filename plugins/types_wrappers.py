@@ -1,0 +1,44 @@
+"""The generic wrappers of transformers 5.25, as composites of any mapped model types: vision-text-dual-encoder.
+
+A generic wrapper's config holds whole sub-configs of any model type, and transformers builds each one's own
+class: ``VisionTextDualEncoderModel`` builds ``AutoModel`` of ``vision_config`` (``CLIPVisionModel`` for a CLIP
+vision config) as ``vision_model`` and of ``text_config`` as ``text_model``, then the projections and temperature
+(the ``wrapper-heads`` family; ``modeling_vision_text_dual_encoder.py``). Any sub-config whose model type registry
+maps as a base model works; another is refused in one line naming the sub-config's ``model_type``.
+"""
+
+from __future__ import annotations
+
+from registry import Composite, ConfigReader, Params, Tower, hookimpl
+from registry.plugins.generated_defaults import DEFAULTS
+
+
+def _width(cfg: ConfigReader, parts: dict[str, Params], part: str, config: str) -> int:
+    """A tower's width (its family's ``d_model``), refused naming the sub-config when its family has none."""
+    if "d_model" not in parts[part]:
+        raise cfg.error(f"{config}.hidden_size", "this tower's family gives no width registry can join (not supported here)")
+    return parts[part]["d_model"][1]
+
+
+def _dual(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """``VisionTextDualEncoderModel``'s projections: both towers' widths to ``projection_dim``."""
+    return {"layout": ("model_type", "dual"), "d_in": ("vision_config.hidden_size", _width(cfg, parts, "vision", "vision_config")),
+            "d_out": ("text_config.hidden_size", _width(cfg, parts, "text", "text_config")),
+            "projection_dim": ("projection_dim", cfg.int("projection_dim", DEFAULTS["vision-text-dual-encoder"]["projection_dim"]))}
+
+
+VISION_TEXT_DUAL_ENCODER = Composite(
+    "vision-text-dual-encoder", "composite", ("VisionTextDualEncoderModel",),
+    (Tower("vision", config="vision_config", model_type="clip_vision_model", model_types=("*",), path="vision_model",
+           builds="base"),
+     Tower("text", config="text_config", model_type="bert", model_types=("*",), path="text_model", builds="base"),
+     Tower("heads", family="wrapper-heads", params=_dual)),
+    shape_free=frozenset({"logit_scale_init_value"}),
+    description="VisionTextDualEncoderModel: any mapped vision and text base models, projected to projection_dim",
+)  # fmt: skip
+
+
+@hookimpl
+def register_model_types(register):
+    """Map the generic wrappers."""
+    register(VISION_TEXT_DUAL_ENCODER)

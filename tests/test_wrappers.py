@@ -1,0 +1,68 @@
+"""The generic wrappers (vision-text-dual-encoder, ...), whole and part by part, against transformers.
+
+Reference: transformers 5.25's model of the config's class (``VisionTextDualEncoderModel``, ...) on the meta
+device (tests/composite_reference.py): the total is ``sum(p.numel() for p in model.parameters())``, the tensor names
+and shapes are ``named_parameters()``'s, and each part (``--part``) is the parameters under the modules transformers
+gives it (:data:`PLACES`, from ``modeling_<type>.py``). Published configs in ``tests/configs`` by both routes (count
+config.json; import-hf then count); small configs of other sub-types (transformers' configuration of them, as
+``to_dict()`` writes it); refusals of a sub-type registry cannot build as the wrapper needs it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests._hf_configs import quiet_transformers
+from tests.composite_reference import check_both_routes, data_both_routes, published_folders, refusal
+from tests.conftest import ROOT
+
+CONFIGS = ROOT / "tests" / "configs"
+#: Where transformers 5.25 keeps each part (attributes of the wrapper's class).
+PLACES = {
+    "vision-text-dual-encoder": {"vision": ("vision_model.",), "text": ("text_model.",),
+                                 "heads": ("visual_projection.", "text_projection.", "logit_scale")},
+}  # fmt: skip
+FOLDERS = published_folders(tuple(PLACES))
+
+
+def test_every_type_has_a_published_config():
+    assert {json.loads((CONFIGS / f / "config.json").read_text())["model_type"] for f in FOLDERS} == set(PLACES)
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_published_whole_and_by_part(folder, tmp_path, capsys):
+    path = CONFIGS / folder / "config.json"
+    check_both_routes(path, PLACES[json.loads(path.read_text())["model_type"]], tmp_path)
+    capsys.readouterr()
+
+
+def _dual(vision: dict, text: dict, **top) -> dict:
+    transformers = quiet_transformers()
+    data = transformers.VisionTextDualEncoderConfig(vision_config=vision, text_config=text, **top).to_dict()
+    data["architectures"] = ["VisionTextDualEncoderModel"]
+    return data
+
+
+_SMALL_TEXT = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 37,
+               "vocab_size": 99, "max_position_embeddings": 64}  # fmt: skip
+_SMALL_VISION = {"hidden_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 40,
+                 "image_size": 32, "patch_size": 8}  # fmt: skip
+
+
+@pytest.mark.parametrize(("vision", "text"), [("vit", "roberta"), ("clip_vision_model", "xlm-roberta"),
+                                              ("siglip_vision_model", "bert"), ("dinov2", "electra")])
+def test_dual_encoder_of_other_sub_types(vision, text, tmp_path, capsys):
+    data = _dual({"model_type": vision, **_SMALL_VISION}, {"model_type": text, **_SMALL_TEXT}, projection_dim=24)
+    data_both_routes(data, PLACES["vision-text-dual-encoder"], tmp_path)
+    capsys.readouterr()
+
+
+def test_a_sub_type_registry_cannot_build_is_refused(tmp_path, capsys):
+    data = json.loads((CONFIGS / "vtde-tiny-random-vit-bert" / "config.json").read_text())
+    err = refusal(data, {"text_config.model_type": "no-such-type"}, tmp_path, capsys)
+    assert "text_config.model_type" in err and "not mapped" in err
+    data = json.loads((CONFIGS / "vtde-tiny-random-vit-bert" / "config.json").read_text())
+    err = refusal(data, {"text_config.model_type": "mllama_text_model"}, tmp_path, capsys)  # no base model mapped
+    assert "text_config.model_type" in err and "base model" in err
