@@ -1,9 +1,14 @@
-"""The generic wrappers of transformers 5.25, as composites of any mapped model types: vision-text-dual-encoder.
+"""The generic wrappers of transformers 5.25, as composites of any mapped model types: vision-text-dual-encoder,
+vision-encoder-decoder.
 
 A generic wrapper's config holds whole sub-configs of any model type, and transformers builds each one's own
 class: ``VisionTextDualEncoderModel`` builds ``AutoModel`` of ``vision_config`` (``CLIPVisionModel`` for a CLIP
 vision config) as ``vision_model`` and of ``text_config`` as ``text_model``, then the projections and temperature
-(the ``wrapper-heads`` family; ``modeling_vision_text_dual_encoder.py``). Any sub-config whose model type registry
+(the ``wrapper-heads`` family; ``modeling_vision_text_dual_encoder.py``). ``VisionEncoderDecoderModel`` builds
+``AutoModel`` of ``encoder`` as ``encoder`` and ``AutoModelForCausalLM`` of ``decoder`` as ``decoder`` (its
+cross-attention as the decoder's row reads it: ``add_cross_attention``, TrOCR's always), and ``enc_to_dec_proj``
+when the widths differ and the decoder has no ``cross_attention_hidden_size`` (which must then be the encoder's
+width; ``modeling_vision_encoder_decoder.py``). Any sub-config whose model type registry
 maps as a base model works; another is refused in one line naming the sub-config's ``model_type``.
 """
 
@@ -27,6 +32,36 @@ def _dual(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
             "projection_dim": ("projection_dim", cfg.int("projection_dim", DEFAULTS["vision-text-dual-encoder"]["projection_dim"]))}
 
 
+def _enc_to_dec(cfg: ConfigReader, parts: dict[str, Params]) -> Params | None:
+    """``enc_to_dec_proj`` of the encoder-decoder wrappers: the encoder's width to the decoder's, when they differ
+    and the decoder has no ``cross_attention_hidden_size``; that one, given, must be the encoder's width."""
+    enc, dec = _width(cfg, parts, "encoder", "encoder"), _width(cfg, parts, "decoder", "decoder")
+    cross = cfg.raw("decoder").get("cross_attention_hidden_size")
+    if cross is not None and cross != enc:
+        raise cfg.error("decoder.cross_attention_hidden_size", f"{cross} must equal the encoder's width ({enc}), as "
+                                                               "transformers requires")  # fmt: skip
+    if enc == dec or cross is not None:
+        return None
+    return {"layout": ("model_type", "enc_to_dec"), "d_in": ("encoder.hidden_size", enc), "d_out": ("decoder.hidden_size", dec)}
+
+
+def _encoder_decoder(name: str, cls: str, encoder: str, decoder: str, what: str) -> Composite:
+    """A ``<X>EncoderDecoderModel`` wrapper: any mapped base model as ``encoder``, any mapped causal LM as
+    ``decoder``, and ``enc_to_dec_proj`` when needed."""
+    return Composite(
+        name, "composite", (cls,),
+        (Tower("encoder", config="encoder", model_type=encoder, model_types=("*",), path="encoder", builds="base"),
+         Tower("decoder", config="decoder", model_type=decoder, model_types=("*",), path="decoder", builds="causal-lm"),
+         Tower("projector", family="wrapper-heads", params=_enc_to_dec)),
+        shape_free=frozenset({"tie_word_embeddings", "is_encoder_decoder", "decoder_start_token_id", "pad_token_id"}),
+        description=f"{cls}: {what}",
+    )  # fmt: skip
+
+
+VISION_ENCODER_DECODER = _encoder_decoder(
+    "vision-encoder-decoder", "VisionEncoderDecoderModel", "vit", "trocr",
+    "any mapped vision base model as encoder, any mapped causal LM with cross-attention as decoder")
+
 VISION_TEXT_DUAL_ENCODER = Composite(
     "vision-text-dual-encoder", "composite", ("VisionTextDualEncoderModel",),
     (Tower("vision", config="vision_config", model_type="clip_vision_model", model_types=("*",), path="vision_model",
@@ -42,3 +77,4 @@ VISION_TEXT_DUAL_ENCODER = Composite(
 def register_model_types(register):
     """Map the generic wrappers."""
     register(VISION_TEXT_DUAL_ENCODER)
+    register(VISION_ENCODER_DECODER)

@@ -1,4 +1,4 @@
-"""The generic wrappers (vision-text-dual-encoder, ...), whole and part by part, against transformers.
+"""The generic wrappers (vision-text-dual-encoder, vision-encoder-decoder, ...), whole and part by part, against transformers.
 
 Reference: transformers 5.25's model of the config's class (``VisionTextDualEncoderModel``, ...) on the meta
 device (tests/composite_reference.py): the total is ``sum(p.numel() for p in model.parameters())``, the tensor names
@@ -23,7 +23,19 @@ CONFIGS = ROOT / "tests" / "configs"
 PLACES = {
     "vision-text-dual-encoder": {"vision": ("vision_model.",), "text": ("text_model.",),
                                  "heads": ("visual_projection.", "text_projection.", "logit_scale")},
+    "vision-encoder-decoder": {"encoder": ("encoder.",), "decoder": ("decoder.",), "projector": ("enc_to_dec_proj.",)},
 }  # fmt: skip
+
+
+def _places(data: dict) -> dict:
+    """The parts of a config's model: an encoder-decoder wrapper has ``enc_to_dec_proj`` only when the widths differ
+    and the decoder has no ``cross_attention_hidden_size`` (``modeling_vision_encoder_decoder.py``)."""
+    places = dict(PLACES[data["model_type"]])
+    if "encoder" in data:
+        widths = [data[k].get("hidden_size", data[k].get("d_model")) for k in ("encoder", "decoder")]
+        if widths[0] == widths[1] or data["decoder"].get("cross_attention_hidden_size") is not None:
+            del places["projector"]
+    return places
 FOLDERS = published_folders(tuple(PLACES))
 
 
@@ -34,7 +46,7 @@ def test_every_type_has_a_published_config():
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_published_whole_and_by_part(folder, tmp_path, capsys):
     path = CONFIGS / folder / "config.json"
-    check_both_routes(path, PLACES[json.loads(path.read_text())["model_type"]], tmp_path)
+    check_both_routes(path, _places(json.loads(path.read_text())), tmp_path)
     capsys.readouterr()
 
 
@@ -66,3 +78,36 @@ def test_a_sub_type_registry_cannot_build_is_refused(tmp_path, capsys):
     data = json.loads((CONFIGS / "vtde-tiny-random-vit-bert" / "config.json").read_text())
     err = refusal(data, {"text_config.model_type": "mllama_text_model"}, tmp_path, capsys)  # no base model mapped
     assert "text_config.model_type" in err and "base model" in err
+
+
+def _vision_encoder_decoder(encoder: dict, decoder: dict) -> dict:
+    transformers = quiet_transformers()
+    data = transformers.VisionEncoderDecoderConfig(encoder=encoder, decoder=decoder).to_dict()
+    data["architectures"] = ["VisionEncoderDecoderModel"]
+    return data
+
+
+_SMALL_TROCR = {"model_type": "trocr", "d_model": 32, "decoder_layers": 2, "decoder_attention_heads": 4,
+                "decoder_ffn_dim": 40, "vocab_size": 99, "max_position_embeddings": 64, "is_decoder": True,
+                "add_cross_attention": True}  # fmt: skip
+
+
+@pytest.mark.parametrize(("encoder", "decoder"), [
+    ("vit", {}), ("deit", {"cross_attention_hidden_size": 48, "use_learned_position_embeddings": False}),
+    ("dinov2", {"layernorm_embedding": False, "tie_word_embeddings": False}), ("vit", {"d_model": 48}),
+])  # fmt: skip
+def test_vision_encoder_decoder_of_other_sub_types(encoder, decoder, tmp_path, capsys):
+    data = _vision_encoder_decoder({"model_type": encoder, **_SMALL_VISION}, {**_SMALL_TROCR, **decoder})
+    data_both_routes(data, _places(data), tmp_path)
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"decoder.model_type": "vit"}, ("decoder.model_type", "causal LM")),
+    ({"decoder.model_type": "gpt2"}, ("decoder.add_cross_attention", "no cross-attention")),
+    ({"decoder.cross_attention_hidden_size": 512}, ("decoder.cross_attention_hidden_size", "encoder's width")),
+])  # fmt: skip
+def test_a_decoder_registry_cannot_build_is_refused(change, words, tmp_path, capsys):
+    data = json.loads((CONFIGS / "ved-trocr-small-printed" / "config.json").read_text())
+    err = refusal(data, change, tmp_path, capsys)
+    assert all(word in err for word in words), err

@@ -31,7 +31,7 @@ from registry.sources.audio import AudioRule
 from registry.sources.images import ImageRule
 
 #: A connector's hyper-parameters from the config and the towers' (part -> Params, as mapped).
-ConnectorParams = Callable[[ConfigReader, dict[str, Params]], Params]
+ConnectorParams = Callable[[ConfigReader, dict[str, Params]], "Params | None"]
 #: A rule of the whole config over the parts (part -> Params; change them in place); may return notes.
 CompositeRule = Callable[[ConfigReader, str, dict[str, Params]], "tuple[str, ...] | None"]
 #: What the plugin manager hands over: a model type by name (None when unmapped), a family's params class.
@@ -47,7 +47,8 @@ class Tower:
     a sub-config gives ``config`` (``"vision_config"``) and ``model_type``, the mapped model type
     that reads it when the sub-config names none; ``model_types`` the others it may name
     (``("*",)``: any mapped one). A connector gives ``family`` and ``params``, a function of the
-    config and the towers' hyper-parameters. ``path`` is where transformers puts the top-level
+    config and the towers' hyper-parameters (None: the config has no such connector: ``VisionEncoderDecoderModel``'s
+    ``enc_to_dec_proj`` when the widths agree). ``path`` is where transformers puts the top-level
     blocks the family builds (``"model.vision_tower"``); ``moves`` puts some elsewhere
     (``{"model": "model.language_model"}``: a language model's body, its ``lm_head`` staying at the root).
     ``renames`` maps a sub-config ``model_type`` that transformers renames before reading it to the
@@ -177,6 +178,7 @@ def map_composite(composite: Composite, cfg: ConfigReader, cls: str, model_type_
         if not tower.config:
             params[tower.part] = tower.params(cfg, params) if tower.params else {}
             families[tower.part] = tower.family
+    towers = tuple(t for t in towers if params[t.part] is not None)  # a connector the config leaves out
     from registry.sources.validation import check_params
 
     parts = []
