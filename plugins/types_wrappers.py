@@ -62,6 +62,10 @@ VISION_ENCODER_DECODER = _encoder_decoder(
     "vision-encoder-decoder", "VisionEncoderDecoderModel", "vit", "trocr",
     "any mapped vision base model as encoder, any mapped causal LM with cross-attention as decoder")
 
+ENCODER_DECODER = _encoder_decoder(
+    "encoder-decoder", "EncoderDecoderModel", "bert", "bert",
+    "any mapped base model as encoder, any mapped causal LM with cross-attention as decoder")
+
 VISION_TEXT_DUAL_ENCODER = Composite(
     "vision-text-dual-encoder", "composite", ("VisionTextDualEncoderModel",),
     (Tower("vision", config="vision_config", model_type="clip_vision_model", model_types=("*",), path="vision_model",
@@ -78,3 +82,4 @@ def register_model_types(register):
     """Map the generic wrappers."""
     register(VISION_TEXT_DUAL_ENCODER)
     register(VISION_ENCODER_DECODER)
+    register(ENCODER_DECODER)

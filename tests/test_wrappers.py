@@ -1,4 +1,4 @@
-"""The generic wrappers (vision-text-dual-encoder, vision-encoder-decoder, ...), whole and part by part, against transformers.
+"""The generic wrappers (vision-text-dual-encoder, vision-encoder-decoder, encoder-decoder, ...), whole and part by part, against transformers.
 
 Reference: transformers 5.25's model of the config's class (``VisionTextDualEncoderModel``, ...) on the meta
 device (tests/composite_reference.py): the total is ``sum(p.numel() for p in model.parameters())``, the tensor names
@@ -24,6 +24,7 @@ PLACES = {
     "vision-text-dual-encoder": {"vision": ("vision_model.",), "text": ("text_model.",),
                                  "heads": ("visual_projection.", "text_projection.", "logit_scale")},
     "vision-encoder-decoder": {"encoder": ("encoder.",), "decoder": ("decoder.",), "projector": ("enc_to_dec_proj.",)},
+    "encoder-decoder": {"encoder": ("encoder.",), "decoder": ("decoder.",), "projector": ("enc_to_dec_proj.",)},
 }  # fmt: skip
 
 
@@ -111,3 +112,26 @@ def test_a_decoder_registry_cannot_build_is_refused(change, words, tmp_path, cap
     data = json.loads((CONFIGS / "ved-trocr-small-printed" / "config.json").read_text())
     err = refusal(data, change, tmp_path, capsys)
     assert all(word in err for word in words), err
+
+
+def _encoder_decoder(encoder: dict, decoder: dict) -> dict:
+    transformers = quiet_transformers()
+    data = transformers.EncoderDecoderConfig(encoder=encoder, decoder=decoder).to_dict()
+    data["architectures"] = ["EncoderDecoderModel"]
+    return data
+
+
+_DECODER = {"is_decoder": True, "add_cross_attention": True}
+
+
+@pytest.mark.parametrize(("encoder", "decoder"), [
+    ({"model_type": "bert"}, {"model_type": "bert", **_DECODER}),
+    ({"model_type": "roberta"}, {"model_type": "bert", **_DECODER, "hidden_size": 48, "tie_word_embeddings": False}),
+    ({"model_type": "bert-generation"}, {"model_type": "bert-generation", **_DECODER}),
+    ({"model_type": "bert"}, {"model_type": "bert", "is_decoder": True}),  # no cross-attention: transformers builds none
+    ({"model_type": "bert"}, {**_SMALL_TROCR, "d_model": 48}),
+])  # fmt: skip
+def test_encoder_decoder_of_other_sub_types(encoder, decoder, tmp_path, capsys):
+    data = _encoder_decoder({**_SMALL_TEXT, **encoder}, {**_SMALL_TEXT, **decoder})
+    data_both_routes(data, _places(data), tmp_path)
+    capsys.readouterr()
