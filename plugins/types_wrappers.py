@@ -1,10 +1,10 @@
 """The generic wrappers of transformers 5.25, as composites of any mapped model types: vision-text-dual-encoder,
-vision-encoder-decoder.
+vision-encoder-decoder, encoder-decoder, speech-encoder-decoder.
 
 A generic wrapper's config holds whole sub-configs of any model type, and transformers builds each one's own
 class: ``VisionTextDualEncoderModel`` builds ``AutoModel`` of ``vision_config`` (``CLIPVisionModel`` for a CLIP
 vision config) as ``vision_model`` and of ``text_config`` as ``text_model``, then the projections and temperature
-(the ``wrapper-heads`` family; ``modeling_vision_text_dual_encoder.py``). ``VisionEncoderDecoderModel`` builds
+(the ``wrapper-heads`` family; ``modeling_vision_text_dual_encoder.py``). ``VisionEncoderDecoderModel`` (as ``EncoderDecoderModel`` and ``SpeechEncoderDecoderModel``) builds
 ``AutoModel`` of ``encoder`` as ``encoder`` and ``AutoModelForCausalLM`` of ``decoder`` as ``decoder`` (its
 cross-attention as the decoder's row reads it: ``add_cross_attention``, TrOCR's always), and ``enc_to_dec_proj``
 when the widths differ and the decoder has no ``cross_attention_hidden_size`` (which must then be the encoder's
@@ -33,14 +33,21 @@ def _dual(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
 
 
 def _enc_to_dec(cfg: ConfigReader, parts: dict[str, Params]) -> Params | None:
-    """``enc_to_dec_proj`` of the encoder-decoder wrappers: the encoder's width to the decoder's, when they differ
-    and the decoder has no ``cross_attention_hidden_size``; that one, given, must be the encoder's width."""
+    """``enc_to_dec_proj`` of the encoder-decoder wrappers: the encoder's width to the decoder's, when the encoder's
+    output width (``SpeechEncoderDecoderModel``: the encoder config's ``output_hidden_size`` where it has one, its
+    adapter's width) differs from the decoder's and the decoder has no ``cross_attention_hidden_size``; that one,
+    given, must be the encoder's width."""
     enc, dec = _width(cfg, parts, "encoder", "encoder"), _width(cfg, parts, "decoder", "decoder")
+    out = enc
+    if cfg.raw("model_type") == "speech-encoder-decoder":
+        out = cfg.raw("encoder").get("output_hidden_size") or enc
+        if not isinstance(out, int) or isinstance(out, bool) or out < 1:
+            raise cfg.error("encoder.output_hidden_size", "must be a positive whole number")
     cross = cfg.raw("decoder").get("cross_attention_hidden_size")
     if cross is not None and cross != enc:
         raise cfg.error("decoder.cross_attention_hidden_size", f"{cross} must equal the encoder's width ({enc}), as "
                                                                "transformers requires")  # fmt: skip
-    if enc == dec or cross is not None:
+    if out == dec or cross is not None:
         return None
     return {"layout": ("model_type", "enc_to_dec"), "d_in": ("encoder.hidden_size", enc), "d_out": ("decoder.hidden_size", dec)}
 
@@ -66,6 +73,10 @@ ENCODER_DECODER = _encoder_decoder(
     "encoder-decoder", "EncoderDecoderModel", "bert", "bert",
     "any mapped base model as encoder, any mapped causal LM with cross-attention as decoder")
 
+SPEECH_ENCODER_DECODER = _encoder_decoder(
+    "speech-encoder-decoder", "SpeechEncoderDecoderModel", "wav2vec2", "bert",
+    "any mapped speech base model as encoder, any mapped causal LM with cross-attention as decoder")
+
 VISION_TEXT_DUAL_ENCODER = Composite(
     "vision-text-dual-encoder", "composite", ("VisionTextDualEncoderModel",),
     (Tower("vision", config="vision_config", model_type="clip_vision_model", model_types=("*",), path="vision_model",
@@ -83,3 +94,4 @@ def register_model_types(register):
     register(VISION_TEXT_DUAL_ENCODER)
     register(VISION_ENCODER_DECODER)
     register(ENCODER_DECODER)
+    register(SPEECH_ENCODER_DECODER)

@@ -1,4 +1,4 @@
-"""The generic wrappers (vision-text-dual-encoder, vision-encoder-decoder, encoder-decoder, ...), whole and part by part, against transformers.
+"""The generic wrappers (vision-text-dual-encoder, vision-encoder-decoder, encoder-decoder, speech-encoder-decoder), whole and part by part, against transformers.
 
 Reference: transformers 5.25's model of the config's class (``VisionTextDualEncoderModel``, ...) on the meta
 device (tests/composite_reference.py): the total is ``sum(p.numel() for p in model.parameters())``, the tensor names
@@ -25,6 +25,7 @@ PLACES = {
                                  "heads": ("visual_projection.", "text_projection.", "logit_scale")},
     "vision-encoder-decoder": {"encoder": ("encoder.",), "decoder": ("decoder.",), "projector": ("enc_to_dec_proj.",)},
     "encoder-decoder": {"encoder": ("encoder.",), "decoder": ("decoder.",), "projector": ("enc_to_dec_proj.",)},
+    "speech-encoder-decoder": {"encoder": ("encoder.",), "decoder": ("decoder.",), "projector": ("enc_to_dec_proj.",)},
 }  # fmt: skip
 
 
@@ -34,6 +35,7 @@ def _places(data: dict) -> dict:
     places = dict(PLACES[data["model_type"]])
     if "encoder" in data:
         widths = [data[k].get("hidden_size", data[k].get("d_model")) for k in ("encoder", "decoder")]
+        widths[0] = data["encoder"].get("output_hidden_size") or widths[0]  # SpeechEncoderDecoderModel's encoder_output_dim
         if widths[0] == widths[1] or data["decoder"].get("cross_attention_hidden_size") is not None:
             del places["projector"]
     return places
@@ -133,5 +135,23 @@ _DECODER = {"is_decoder": True, "add_cross_attention": True}
 ])  # fmt: skip
 def test_encoder_decoder_of_other_sub_types(encoder, decoder, tmp_path, capsys):
     data = _encoder_decoder({**_SMALL_TEXT, **encoder}, {**_SMALL_TEXT, **decoder})
+    data_both_routes(data, _places(data), tmp_path)
+    capsys.readouterr()
+
+
+_SMALL_WAV2VEC2 = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 37,
+                   "conv_dim": [16, 16], "conv_stride": [2, 2], "conv_kernel": [3, 3], "num_conv_pos_embeddings": 8,
+                   "num_conv_pos_embedding_groups": 2}  # fmt: skip
+
+
+@pytest.mark.parametrize(("encoder", "decoder"), [
+    ({"model_type": "wav2vec2"}, {**_SMALL_TEXT, "model_type": "bert", **_DECODER, "hidden_size": 48}),
+    ({"model_type": "hubert"}, {**_SMALL_TROCR}),
+    ({"model_type": "wav2vec2", "output_hidden_size": 48}, {**_SMALL_TEXT, "model_type": "bert", **_DECODER}),
+])  # fmt: skip
+def test_speech_encoder_decoder_of_other_sub_types(encoder, decoder, tmp_path, capsys):
+    transformers = quiet_transformers()
+    data = transformers.SpeechEncoderDecoderConfig(encoder={**_SMALL_WAV2VEC2, **encoder}, decoder=decoder).to_dict()
+    data["architectures"] = ["SpeechEncoderDecoderModel"]
     data_both_routes(data, _places(data), tmp_path)
     capsys.readouterr()
