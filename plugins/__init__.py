@@ -85,6 +85,7 @@ FAMILY_MODULES: dict[str, str] = {
     "ctrl": "registry.plugins.ctrl",
     "gpt-neox-japanese": "registry.plugins.gpt_neox_japanese",
     "vlm-connector": "registry.plugins.vlm_connectors_2026c",
+    "decision-transformer": "registry.plugins.decision_transformer",
     "dpr": "registry.plugins.dpr",
     "trocr": "registry.plugins.trocr",
     "wrapper-heads": "registry.plugins.wrapper_heads",

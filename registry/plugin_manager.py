@@ -47,7 +47,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     cohere_asr granite_speech speecht5 seamless_m4t types_speech_2026b
     fsmt prophetnet reformer cpmant xlnet ctrl gpt_neox_japanese types_text_misc
     vlm_connectors_2026c ovis2_vision sam_vision janus_vision janus_vqgan minicpmv_vision vlm_types_2026c
-    trocr wrapper_heads types_wrappers dpr
+    trocr wrapper_heads types_wrappers dpr decision_transformer
 """.split())
 
 #: The entry-point group third-party plugins register under.
