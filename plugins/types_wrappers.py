@@ -52,13 +52,20 @@ def _enc_to_dec(cfg: ConfigReader, parts: dict[str, Params]) -> Params | None:
     return {"layout": ("model_type", "enc_to_dec"), "d_in": ("encoder.hidden_size", enc), "d_out": ("decoder.hidden_size", dec)}
 
 
+#: ``GPT2LMHeadModel`` holds its body under ``transformer.``, which the gpt family's tree (named as GPT-2's checkpoints)
+#: leaves out: a GPT-2 decoder's top-level blocks go under ``decoder.transformer`` (no other mapped causal LM with
+#: cross-attention has top-level blocks of these names).
+GPT2_BODY = {name: f"decoder.transformer.{name}" for name in ("wte", "wpe", "h", "ln_f")}
+
+
 def _encoder_decoder(name: str, cls: str, encoder: str, decoder: str, what: str) -> Composite:
     """A ``<X>EncoderDecoderModel`` wrapper: any mapped base model as ``encoder``, any mapped causal LM as
     ``decoder``, and ``enc_to_dec_proj`` when needed."""
     return Composite(
         name, "composite", (cls,),
         (Tower("encoder", config="encoder", model_type=encoder, model_types=("*",), path="encoder", builds="base"),
-         Tower("decoder", config="decoder", model_type=decoder, model_types=("*",), path="decoder", builds="causal-lm"),
+         Tower("decoder", config="decoder", model_type=decoder, model_types=("*",), path="decoder", builds="causal-lm",
+               moves=GPT2_BODY),
          Tower("projector", family="wrapper-heads", params=_enc_to_dec)),
         shape_free=frozenset({"tie_word_embeddings", "is_encoder_decoder", "decoder_start_token_id", "pad_token_id"}),
         description=f"{cls}: {what}",

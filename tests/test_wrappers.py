@@ -34,7 +34,7 @@ def _places(data: dict) -> dict:
     and the decoder has no ``cross_attention_hidden_size`` (``modeling_vision_encoder_decoder.py``)."""
     places = dict(PLACES[data["model_type"]])
     if "encoder" in data:
-        widths = [data[k].get("hidden_size", data[k].get("d_model")) for k in ("encoder", "decoder")]
+        widths = [data[k].get("hidden_size", data[k].get("d_model", data[k].get("n_embd"))) for k in ("encoder", "decoder")]
         widths[0] = data["encoder"].get("output_hidden_size") or widths[0]  # SpeechEncoderDecoderModel's encoder_output_dim
         if widths[0] == widths[1] or data["decoder"].get("cross_attention_hidden_size") is not None:
             del places["projector"]
@@ -95,19 +95,25 @@ _SMALL_TROCR = {"model_type": "trocr", "d_model": 32, "decoder_layers": 2, "deco
                 "add_cross_attention": True}  # fmt: skip
 
 
+_SMALL_GPT2 = {"model_type": "gpt2", "n_embd": 32, "n_layer": 2, "n_head": 4, "vocab_size": 99, "n_positions": 64,
+               "is_decoder": True, "add_cross_attention": True}  # fmt: skip
+
+
 @pytest.mark.parametrize(("encoder", "decoder"), [
     ("vit", {}), ("deit", {"cross_attention_hidden_size": 48, "use_learned_position_embeddings": False}),
     ("dinov2", {"layernorm_embedding": False, "tie_word_embeddings": False}), ("vit", {"d_model": 48}),
+    ("vit", _SMALL_GPT2), ("deit", {**_SMALL_GPT2, "n_embd": 48, "tie_word_embeddings": False}),  # ViT-GPT2 captioners
 ])  # fmt: skip
 def test_vision_encoder_decoder_of_other_sub_types(encoder, decoder, tmp_path, capsys):
-    data = _vision_encoder_decoder({"model_type": encoder, **_SMALL_VISION}, {**_SMALL_TROCR, **decoder})
+    decoder = decoder if decoder.get("model_type") == "gpt2" else {**_SMALL_TROCR, **decoder}
+    data = _vision_encoder_decoder({"model_type": encoder, **_SMALL_VISION}, decoder)
     data_both_routes(data, _places(data), tmp_path)
     capsys.readouterr()
 
 
 @pytest.mark.parametrize(("change", "words"), [
     ({"decoder.model_type": "vit"}, ("decoder.model_type", "causal LM")),
-    ({"decoder.model_type": "gpt2"}, ("decoder.add_cross_attention", "no cross-attention")),
+    ({"decoder.model_type": "gpt_neo"}, ("decoder.add_cross_attention", "no cross-attention")),
     ({"decoder.cross_attention_hidden_size": 512}, ("decoder.cross_attention_hidden_size", "encoder's width")),
 ])  # fmt: skip
 def test_a_decoder_registry_cannot_build_is_refused(change, words, tmp_path, capsys):
@@ -132,9 +138,10 @@ _DECODER = {"is_decoder": True, "add_cross_attention": True}
     ({"model_type": "bert-generation"}, {"model_type": "bert-generation", **_DECODER}),
     ({"model_type": "bert"}, {"model_type": "bert", "is_decoder": True}),  # no cross-attention: transformers builds none
     ({"model_type": "bert"}, {**_SMALL_TROCR, "d_model": 48}),
+    ({"model_type": "bert"}, _SMALL_GPT2),
 ])  # fmt: skip
 def test_encoder_decoder_of_other_sub_types(encoder, decoder, tmp_path, capsys):
-    data = _encoder_decoder({**_SMALL_TEXT, **encoder}, {**_SMALL_TEXT, **decoder})
+    data = _encoder_decoder({**_SMALL_TEXT, **encoder}, decoder if decoder.get("model_type") == "gpt2" else {**_SMALL_TEXT, **decoder})
     data_both_routes(data, _places(data), tmp_path)
     capsys.readouterr()
 
