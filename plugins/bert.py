@@ -4,7 +4,9 @@ Tensor names follow Hugging Face's ``BertModel`` (with its pooler),
 ``BertForMaskedLM`` (``bert.`` prefix, no pooler, an MLM head whose decoder is tied
 to the word embeddings and whose bias is ``cls.predictions.bias``),
 ``BertForPreTraining`` (pooler, MLM head and next-sentence classifier) and
-``BertForSequenceClassification`` (pooler and ``classifier``, hidden -> ``n_labels``).
+``BertForSequenceClassification`` (pooler and ``classifier``, hidden -> ``n_labels``) and
+``BertLMHeadModel`` (the causal LM: ``bert.`` without a pooler, ``BertForMaskedLM``'s head). Layers built with
+``add_cross_attention`` (a decoder's: ``cross_attention``) hold a ``crossattention`` block and its norm each.
 
 With ``tie_word_embeddings = false`` transformers ties neither the decoder weight nor its
 bias: the head then holds ``cls.predictions.decoder.weight`` and ``.bias`` of its own
@@ -29,7 +31,7 @@ class BertParams(FamilyParams):
     """Hyper-parameters of the BERT family."""
 
     architecture: Literal[
-        "BertModel", "BertForMaskedLM", "BertForPreTraining", "BertForSequenceClassification"
+        "BertModel", "BertForMaskedLM", "BertForPreTraining", "BertForSequenceClassification", "BertLMHeadModel"
     ] = Field("BertModel", description="which Hugging Face class: decides the pooler and the heads")
     vocab_size: PositiveInt = Field(30522, description="WordPiece vocabulary")
     n_positions: PositiveInt = Field(512, description="learned position embedding rows")
@@ -44,6 +46,8 @@ class BertParams(FamilyParams):
     tie_word_embeddings: bool = Field(
         True, description="the MLM decoder shares the word embedding; false: it has a weight and bias of its own"
     )
+    cross_attention: bool = Field(False, description="decoder layers: a cross-attention and its norm in every layer "
+                                  "(add_cross_attention)")
 
     @model_validator(mode="after")
     def _check(self) -> BertParams:
@@ -57,6 +61,17 @@ class BertParams(FamilyParams):
         return self
 
 
+def _cross_attention(p: BertParams) -> list:
+    """A decoder layer's ``crossattention`` (keys and values of the encoder's output) and its norm, or nothing."""
+    if not p.cross_attention:
+        return []
+    return [
+        Attention(name="crossattention", d_model=p.d_model, n_heads=p.n_heads, kv_cache="encoder",
+                  names={"q": "self.query", "k": "self.key", "v": "self.value", "o": "output.dense"}),
+        LayerNorm(name="crossattention.output.LayerNorm", dim=p.d_model),
+    ]  # fmt: skip
+
+
 def build(p: BertParams) -> Module:
     """The block tree of a BERT model."""
     d = p.d_model
@@ -67,6 +82,7 @@ def build(p: BertParams) -> Module:
             names={"q": "self.query", "k": "self.key", "v": "self.value", "o": "output.dense"},
         ),
         LayerNorm(name="attention.output.LayerNorm", dim=d),
+        *_cross_attention(p),
         FeedForward(name="", d_model=d, d_ff=p.d_ff or 4 * d, names={"up": "intermediate.dense", "down": "output.dense"}),
         LayerNorm(name="output.LayerNorm", dim=d),
     ]  # fmt: skip
@@ -79,7 +95,7 @@ def build(p: BertParams) -> Module:
         ]),
         Module(name="encoder", blocks=[Repeat(name="layer", count=p.n_layers, blocks=layer)]),
     ]  # fmt: skip
-    if p.architecture != "BertForMaskedLM" and p.pooler:
+    if p.architecture not in ("BertForMaskedLM", "BertLMHeadModel") and p.pooler:
         encoder.append(Linear(name="pooler.dense", in_features=d, out_features=d, component="head"))
     blocks: list = [Module(name=prefix, blocks=encoder)]
     if p.architecture == "BertForSequenceClassification":
@@ -138,16 +154,18 @@ def _pooling_layer(cfg: ConfigReader, cls: str, params: Params) -> tuple[str, ..
 @hookimpl
 def register_model_types(register):
     """Map the ``bert`` model type."""
-    from registry.plugins.hf_common import ABSOLUTE_POSITIONS, hf_row  # here: a spec of the family needs none of it
+    from registry.plugins.encoder_types import cross_attention_rule  # here: a spec of the family needs none of it
+    from registry.plugins.hf_common import ABSOLUTE_POSITIONS, hf_row
 
     register(hf_row(
-        "bert", "bert", ("BertForMaskedLM", "BertModel", "BertForPreTraining", "BertForSequenceClassification"),
+        "bert", "bert", ("BertForMaskedLM", "BertModel", "BertForPreTraining", "BertForSequenceClassification",
+                         "BertLMHeadModel"),
         {"vocab_size": "vocab_size", "n_positions": "max_position_embeddings", "type_vocab_size": "type_vocab_size",
          "d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
          "d_ff": "intermediate_size",
          # false: transformers ties neither the MLM decoder's weight nor its bias
          "tie_word_embeddings": "tie_word_embeddings"},
-        ABSOLUTE_POSITIONS, _architecture, _pooling_layer,
+        ABSOLUTE_POSITIONS, _architecture, _pooling_layer, cross_attention_rule,
         shape_free=("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps",
                     "classifier_dropout"),
     ))  # fmt: skip

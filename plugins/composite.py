@@ -167,10 +167,21 @@ def build(p: CompositeParams) -> Module:
                 groups.setdefault(where[block.name], []).extend(block.blocks)
                 continue
             parent, _, name = where[block.name].rpartition(".")
-            groups.setdefault(parent, []).append(block.model_copy(update={"name": name}))
+            groups.setdefault(parent, []).append(block.model_copy(update={"name": name, **_bias_moved(block, where, parent)}))
         for parent, blocks in groups.items():
             root.at(parent).items.append(Module(part=part.part, blocks=blocks))
     return root.module()
+
+
+def _bias_moved(block: Any, where: dict[str, str], parent: str) -> dict:
+    """A top-level linear with a dotted name and a ``bias_name`` (BertGeneration's ``lm_head.decoder`` and its bias
+    ``lm_head.bias``, both relative to the part's root): its bias relative to the ``parent`` it is placed under."""
+    bias, name = getattr(block, "bias_name", None), block.name
+    placed = where[name]
+    if not bias or "." not in name or not placed.endswith(name):
+        return {}
+    full = placed[: len(placed) - len(name)] + bias
+    return {"bias_name": full[len(parent) + 1:]} if parent and full.startswith(f"{parent}.") else {}
 
 
 def _placed(part: Part, name: str) -> str:

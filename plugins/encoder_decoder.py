@@ -83,9 +83,11 @@ class EncoderDecoderParams(FamilyParams):
         "(layers.<i>), nllb_moe (bart's, with cross_attention and ffn), led (bart's under led., Longformer encoder "
         "attention) or bigbird_pegasus (bart's, the encoder attention's self.query... and output)"
     )
-    architecture: Literal["conditional_generation", "model", "encoder"] = Field(
+    architecture: Literal["conditional_generation", "model", "encoder", "causal_lm"] = Field(
         "conditional_generation",
-        description="conditional_generation: both stacks and the LM head; model: both stacks; encoder: the encoder only",
+        description="conditional_generation: both stacks and the LM head; model: both stacks; encoder: the encoder only; "
+        "causal_lm: the decoder alone (model.decoder, its own embed_tokens; cross-attention in every layer) and the LM "
+        "head (BartForCausalLM: the decoder of a generic encoder-decoder wrapper)",
     )
     vocab_size: PositiveInt = Field(description="shared token embedding rows (and LM head outputs)")
     d_model: PositiveInt = Field(description="residual stream width of both stacks")
@@ -356,6 +358,12 @@ def _stack(p: EncoderDecoderParams, lay: Layout, name: str, decoder: bool, share
 def build(p: EncoderDecoderParams) -> Module:
     """The block tree of an encoder-decoder model."""
     lay = LAYOUTS[p.layout]
+    if p.architecture == "causal_lm":  # BartForCausalLM: model.decoder (its own embedding), lm_head tied to it
+        own = p.model_copy(update={"shared_embedding": False})
+        tied = "model.decoder.embed_tokens.weight" if p.tie_lm_head else None
+        return Module(blocks=[Module(name="model", blocks=[_stack(own, lay, "decoder", True, "")]),
+                              Linear(name="lm_head", in_features=p.d_model, out_features=p.decoder_vocab, bias=False,
+                                     component="head", tied_to=tied)])  # fmt: skip
     lm = p.architecture == "conditional_generation"
     prefix = lay.lm_prefix if lm else ""
     shared = f"{prefix}.shared.weight" if prefix else "shared.weight"

@@ -48,8 +48,8 @@ ARCHITECTURES = {
     "UMT5ForConditionalGeneration": "conditional_generation", "UMT5Model": "model", "UMT5EncoderModel": "encoder",
     "LongT5ForConditionalGeneration": "conditional_generation", "LongT5Model": "model",
     "LongT5EncoderModel": "encoder",
-    "BartForConditionalGeneration": "conditional_generation", "BartModel": "model",
-    "MBartForConditionalGeneration": "conditional_generation", "MBartModel": "model",
+    "BartForConditionalGeneration": "conditional_generation", "BartModel": "model", "BartForCausalLM": "causal_lm",
+    "MBartForConditionalGeneration": "conditional_generation", "MBartModel": "model", "MBartForCausalLM": "causal_lm",
     "MarianMTModel": "conditional_generation", "MarianModel": "model",
     "PegasusForConditionalGeneration": "conditional_generation", "PegasusModel": "model",
 }  # fmt: skip
@@ -63,6 +63,12 @@ def _classes(prefix: str) -> tuple[str, ...]:
 def _architecture(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule: which stacks and head the class builds."""
     params["architecture"] = ("architectures", ARCHITECTURES[cls])
+
+
+def _decoder_cross(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (BART, mBART): the decoder's layers always hold their cross-attention (``encoder_attn``), whatever
+    ``add_cross_attention`` says (a generic wrapper's decoder config sets it; BART never reads it)."""
+    cfg.raw("add_cross_attention")
 
 
 def _t5(cfg: ConfigReader, cls: str, params: Params) -> tuple[str, ...]:
@@ -165,8 +171,8 @@ ROWS = (
     _t5_row("mt5", "MT5"),
     _t5_row("umt5", "UMT5", relative_bias_every_layer=True),
     _t5_row("longt5", "LongT5"),
-    _bart_row("bart", "Bart", position_offset=2, embedding_norm=True, final_norm=False),
-    _bart_row("mbart", "MBart", position_offset=2, embedding_norm=True, final_norm=True),
+    _bart_row("bart", "Bart", _decoder_cross, position_offset=2, embedding_norm=True, final_norm=False),
+    _bart_row("mbart", "MBart", _decoder_cross, position_offset=2, embedding_norm=True, final_norm=True),
     # sinusoidal positions of max_position_embeddings rows, no offset
     _bart_row("pegasus", "Pegasus", embedding_norm=False, final_norm=True),
     _bart_row("marian", "Marian", _marian, reads={"shared_embedding": "share_encoder_decoder_embeddings"},

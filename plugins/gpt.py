@@ -4,7 +4,8 @@ Tensor names follow Hugging Face's ``OpenAIGPTModel`` (``style = "openai-gpt"``:
 post-norm, ``tokens_embed``, no final norm) and ``GPT2Model`` (``style = "gpt2"``:
 pre-norm, ``wte``/``wpe``, final ``ln_f``), with GPT-2's Conv1D weights stored
 ``(in, out)``. GPT-3 is the GPT-2 architecture at other sizes (its alternating
-sparse attention has no parameters of its own).
+sparse attention has no parameters of its own). GPT-2 built with ``add_cross_attention`` (a generic
+wrapper's decoder: ViT-GPT2 captioners) adds a ``crossattention`` and ``ln_cross_attn`` to every block.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pydantic import Field, PositiveInt, model_validator
 from registry.plugins.common import FamilyParams, check_heads
 from registry import Family, hookimpl
 from registry.plugins.checkpoint_names import GPT2_NAMES
-from registry.blocks import Attention, Embedding, FeedForward, LayerNorm, Linear, Module, Repeat
+from registry.blocks import Attention, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Repeat
 
 
 class GPTParams(FamilyParams):
@@ -35,11 +36,29 @@ class GPTParams(FamilyParams):
     bias: bool = Field(True, description="biases on every linear layer")
     lm_head: bool = Field(False, description="add the language-modelling head (GPT2LMHeadModel)")
     tie_word_embeddings: bool = Field(True, description="the LM head shares the token embedding")
+    cross_attention: bool = Field(False, description="gpt2: a crossattention (c_attn of keys and values, q_attn, c_proj) "
+                                  "and ln_cross_attn in every block (add_cross_attention)")
 
     @model_validator(mode="after")
     def _check(self) -> GPTParams:
         check_heads(self.d_model, self.n_heads, self.head_dim)
+        if self.cross_attention and self.style != "gpt2":
+            raise FieldError("cross_attention", "only GPT-2 (style gpt2) has cross-attention")
         return self
+
+
+def _cross_attention(p: GPTParams) -> list:
+    """GPT-2's ``crossattention`` (``GPT2Attention(is_cross_attention=True)``: Conv1D weights stored (in, out), keys
+    and values fused in ``c_attn``, queries in ``q_attn``) and its ``ln_cross_attn``, or nothing."""
+    if not p.cross_attention:
+        return []
+    d = p.d_model
+    conv = [("c_attn", 2 * d), ("q_attn", d), ("c_proj", d)]
+    return [
+        Module(name="crossattention", blocks=[Linear(name=name, in_features=d, out_features=n_out, bias=p.bias,
+                                                     transposed=True, component="attention") for name, n_out in conv]),
+        LayerNorm(name="ln_cross_attn", dim=d),
+    ]  # fmt: skip
 
 
 def build(p: GPTParams) -> Module:
@@ -53,7 +72,7 @@ def build(p: GPTParams) -> Module:
     mlp = FeedForward(
         name="mlp", d_model=d, d_ff=d_ff, bias=p.bias, transposed=True, names={"up": "c_fc", "down": "c_proj"}
     )
-    layer = [LayerNorm(name="ln_1", dim=d), attn, LayerNorm(name="ln_2", dim=d), mlp]
+    layer = [LayerNorm(name="ln_1", dim=d), attn, LayerNorm(name="ln_2", dim=d), *_cross_attention(p), mlp]
     if not gpt2:  # post-norm: attention, ln_1, mlp, ln_2
         layer = [attn, layer[0], mlp, layer[2]]
     wte = "wte" if gpt2 else "tokens_embed"
@@ -94,7 +113,8 @@ def register_model_types(register):
     """Map the ``gpt2`` and ``openai-gpt`` model types."""
     from registry.plugins.hf_common import expect, hf_row, lm_head  # here: a spec of the family needs none of it
 
-    register(hf_row("gpt2", "gpt", ("GPT2LMHeadModel", "GPT2Model"), {**_GPT_READS, "d_ff": "n_inner?"}, lm_head,
+    register(hf_row("gpt2", "gpt", ("GPT2LMHeadModel", "GPT2Model"),
+                    {**_GPT_READS, "d_ff": "n_inner?", "cross_attention": "add_cross_attention"}, lm_head,
                     fixed={"style": "gpt2"},
                     shape_free=(*_GPT_SHAPE_FREE, "activation_function", "scale_attn_weights",
                                 "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn")))  # fmt: skip

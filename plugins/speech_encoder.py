@@ -39,7 +39,9 @@ One family, ``speech-encoder``, as transformers 5 builds ``Wav2Vec2Model`` / ``W
 block (:mod:`registry.plugins.speech_conformer`); everything around the layers stays as above, except for
 wav2vec2-BERT, which has no feature encoder (``feature_encoder = false``: ``feature_projection`` takes
 ``feature_dim``-wide input features), no positional convolution nor encoder ``layer_norm``
-(``positional_conv = false``), and may add an ``intermediate_ffn`` and an ``adapter`` after the encoder.
+(``positional_conv = false``), and may add an ``intermediate_ffn`` and an ``adapter`` after the encoder. wav2vec 2.0's
+own ``adapter`` (``adapter_kind = "wav2vec2"``, ``add_adapter``): ``proj`` and ``proj_layer_norm`` when its width is not
+``d_model``, then ``layers.<i>.conv``, convolutions of its width to twice it.
 """
 
 from __future__ import annotations
@@ -115,7 +117,10 @@ class SpeechEncoderParams(FamilyParams):
     feature_encoder: bool = Field(True, description="the conv feature encoder over samples (false: wav2vec2-BERT's features)")
     feature_dim: PositiveInt = Field(160, description="without the feature encoder: width of the input features")
     positional_conv: bool = Field(True, description="the encoder's positional convolution and its layer_norm")
-    adapter: bool = Field(False, description="wav2vec2-BERT's adapter after the encoder (conformer layers only)")
+    adapter: bool = Field(False, description="an adapter after the encoder (adapter_kind says whose)")
+    adapter_kind: Literal["bert", "wav2vec2"] = Field(
+        "bert", description="bert: wav2vec2-BERT's (conformer layers only); wav2vec2: Wav2Vec2Adapter (a projection when "
+        "adapter_width differs, then adapter_layers convolutions of adapter_width to twice it)")
     adapter_layers: NonNegativeInt = Field(1, description="adapter layers")
     adapter_width: PositiveInt | None = Field(None, description="the adapter's width (default d_model; else a projection)")
     adapter_kernel: PositiveInt = Field(3, description="kernel of the adapter's pooling convolutions")
@@ -145,9 +150,9 @@ class SpeechEncoderParams(FamilyParams):
             raise FieldError("pos_conv_norm", "data2vec-audio's stack of convolutions (pos_conv_layers) has no norm option")
         if self.layer_kind == "transformer" and self.conformer_positions != "none":
             raise FieldError("conformer_positions", "relative positions of this kind go with layer_kind = conformer")
-        if (self.adapter or self.intermediate_ffn) and self.layer_kind != "conformer":
+        if (self.adapter and self.adapter_kind == "bert" or self.intermediate_ffn) and self.layer_kind != "conformer":
             raise FieldError("adapter", "wav2vec2-BERT's adapter goes with layer_kind = conformer")
-        if self.adapter and (self.adapter_width or self.d_model) % self.n_heads:
+        if self.adapter and self.adapter_kind == "bert" and (self.adapter_width or self.d_model) % self.n_heads:
             raise FieldError("adapter_width", f"n_heads ({self.n_heads}) does not divide it ({self.adapter_width})")
         if self.layer_kind == "conformer" and (self.gated_relative_position or self.relative_position_buckets):
             raise FieldError("layer_kind", "a conformer layer has no WavLM gate or bucket table")
@@ -233,12 +238,26 @@ def build(p: SpeechEncoderParams) -> Module:
              _encoder(p)]  # fmt: skip
     if p.intermediate_ffn:
         body.append(FeedForward(name="intermediate_ffn", d_model=p.d_model, d_ff=p.d_ff, bias=True, names=FFN_NAMES))
-    if p.adapter:
+    if p.adapter and p.adapter_kind == "wav2vec2":
+        body.append(_wav2vec2_adapter(p))
+    elif p.adapter:
         body.append(bert_adapter(p.d_model, p.adapter_width or p.d_model, p.n_heads, p.d_ff, p.adapter_kernel,
                                  p.adapter_layers))  # fmt: skip
     if p.architecture == "model":
         return Module(blocks=body)
     return Module(blocks=[Module(name=p.base_name, blocks=body), *_heads(p)])
+
+
+def _wav2vec2_adapter(p: SpeechEncoderParams) -> Module:
+    """``Wav2Vec2Adapter``: ``proj`` and ``proj_layer_norm`` to ``adapter_width`` when it is not ``d_model``, then
+    ``layers.<i>.conv`` (a ``Conv1d`` of ``adapter_width`` to twice it, kernel ``adapter_kernel``, halved by a GLU)."""
+    width = p.adapter_width or p.d_model
+    blocks: list[Block] = []
+    if width != p.d_model:
+        blocks += [Linear(name="proj", in_features=p.d_model, out_features=width), LayerNorm(name="proj_layer_norm", dim=width)]
+    if p.adapter_layers:
+        blocks.append(Repeat(name="layers", count=p.adapter_layers, blocks=conv1d("conv", width, 2 * width, p.adapter_kernel)))
+    return Module(name="adapter", blocks=blocks)
 
 
 def _heads(p: SpeechEncoderParams) -> list[Block]:

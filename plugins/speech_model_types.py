@@ -38,7 +38,8 @@ def _number(cfg: ConfigReader, key: str, default: float) -> float:
 def _speech_encoder(name: str) -> Rule:
     """Rule (wav2vec2, hubert, wavlm) for model type ``name``: the mask vector exists when a masking
     probability is above 0; the convolution lists must have one entry per layer (transformers raises
-    otherwise); adapters (``add_adapter``, ``adapter_attn_dim``) are refused, not guessed; a CTC head
+    otherwise); wav2vec2's ``add_adapter`` builds its ``Wav2Vec2Adapter``, other adapters (HuBERT's and WavLM's
+    ``add_adapter``, ``adapter_attn_dim``) are refused, not guessed; a CTC head
     needs ``vocab_size``."""
     defaults = DEFAULTS[name]
 
@@ -52,7 +53,15 @@ def _speech_encoder(name: str) -> Rule:
             if len(value) != layers:
                 raise cfg.error(key, f"has {len(value)} entries but conv_dim has {layers}: one per convolution "
                                      "(transformers refuses the config)")  # fmt: skip
-        for key in ("add_adapter", "adapter_attn_dim"):
+        if name == "wav2vec2" and cfg.bool("add_adapter", False):  # Wav2Vec2Adapter (its pooling: --audio-seconds ignores it)
+            params["adapter"] = ("add_adapter", True)
+            params["adapter_kind"] = ("add_adapter", "wav2vec2")
+            params["adapter_layers"] = ("num_adapter_layers", cfg.int("num_adapter_layers", defaults["num_adapter_layers"], minimum=0))
+            params["adapter_kernel"] = ("adapter_kernel_size", cfg.int("adapter_kernel_size", defaults["adapter_kernel_size"]))
+            params["adapter_width"] = ("output_hidden_size", cfg.int("output_hidden_size", None, nullable=True) or params["d_model"][1])
+            if params["architecture"][1] == "sequence_classification":
+                raise cfg.error("add_adapter", "sequence classification takes no adapter (transformers refuses it)")
+        for key in ("adapter_attn_dim",) if name == "wav2vec2" else ("add_adapter", "adapter_attn_dim"):
             if cfg.raw(key) not in (None, False):
                 raise cfg.error(key, f"{short_value(cfg.raw(key))}: adapters are not counted yet (the "
                                      "speech-encoder family has no adapter layers); refused rather than guessed")  # fmt: skip

@@ -76,6 +76,8 @@ CHECKED_ELSEWHERE = {
                                                        "granite_speech_plus_encoder")},
     **{t: "tests/test_audio_gen.py" for t in ("csm", "musicgen", "musicgen_melody")},
     **{t: "tests/test_vlm_types_more.py" for t in ("llava_next_video",)},
+    **{t: "tests/test_wrappers.py" for t in ("encoder-decoder", "speech-encoder-decoder", "trocr", "vision-encoder-decoder",
+                                                "vision-text-dual-encoder")},
     **{t: "tests/test_vlm_types_2026.py" for t in ("cohere2_vision", "llava_onevision", "paddleocr_vl", "paddleocr_vl_text",
                                                     "paddleocr_vl_vision", "video_llava", "vipllava")},
     **{t: "tests/test_vlm_types_2026c.py" for t in ("aria", "aria_text", "deepseek_vl", "fuyu", "ovis2", "ovis2_vision",

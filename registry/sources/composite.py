@@ -31,7 +31,7 @@ from registry.sources.audio import AudioRule
 from registry.sources.images import ImageRule
 
 #: A connector's hyper-parameters from the config and the towers' (part -> Params, as mapped).
-ConnectorParams = Callable[[ConfigReader, dict[str, Params]], Params]
+ConnectorParams = Callable[[ConfigReader, dict[str, Params]], "Params | None"]
 #: A rule of the whole config over the parts (part -> Params; change them in place); may return notes.
 CompositeRule = Callable[[ConfigReader, str, dict[str, Params]], "tuple[str, ...] | None"]
 #: What the plugin manager hands over: a model type by name (None when unmapped), a family's params class.
@@ -47,7 +47,8 @@ class Tower:
     a sub-config gives ``config`` (``"vision_config"``) and ``model_type``, the mapped model type
     that reads it when the sub-config names none; ``model_types`` the others it may name
     (``("*",)``: any mapped one). A connector gives ``family`` and ``params``, a function of the
-    config and the towers' hyper-parameters. ``path`` is where transformers puts the top-level
+    config and the towers' hyper-parameters (None: the config has no such connector: ``VisionEncoderDecoderModel``'s
+    ``enc_to_dec_proj`` when the widths agree). ``path`` is where transformers puts the top-level
     blocks the family builds (``"model.vision_tower"``); ``moves`` puts some elsewhere
     (``{"model": "model.language_model"}``: a language model's body, its ``lm_head`` staying at the root).
     ``renames`` maps a sub-config ``model_type`` that transformers renames before reading it to the
@@ -56,7 +57,10 @@ class Tower:
     holds the tower's fields at its top level (Qwen2-VL's Hub configs; ``Qwen2VLConfig`` then takes
     the text fields from there). ``optional``: a null or absent sub-config means the model has no such part
     (``Gemma4Config``'s ``audio_config``: Gemma 4 31B has no audio tower), and a connector with ``requires``
-    (a part's name) is left out with that part.
+    (a part's name) is left out with that part. ``builds``: which of the sub-config's mapped classes transformers
+    builds from it (``"base"``: ``AutoModel``'s, the mapped class ``<X>Model`` without a head; ``"causal-lm"``:
+    ``AutoModelForCausalLM``'s, ``<X>ForCausalLM`` or ``<X>LMHeadModel``; ``""``: the first mapped class), as the
+    generic wrappers (``vision-encoder-decoder``, ``vision-text-dual-encoder``) build any model type's classes.
     """
 
     part: str
@@ -71,6 +75,7 @@ class Tower:
     flat: bool = False
     optional: bool = False
     requires: str = ""
+    builds: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,8 @@ class Composite:
                 return f"model type {self.name!r}: tower {t.part!r} needs a config (a sub-config) or a family (a connector)"
             if t.config and not t.model_type:
                 return f"model type {self.name!r}: tower {t.part!r} needs the model_type that reads {t.config}"
+            if t.builds and t.builds not in _BUILDS:
+                return f"model type {self.name!r}: tower {t.part!r}: builds must be one of {', '.join(_BUILDS)}"
         return ""
 
     def to_model_type(self, model_type_of: ModelTypeOf, params_of: ParamsOf) -> ModelType:
@@ -175,6 +182,7 @@ def map_composite(composite: Composite, cfg: ConfigReader, cls: str, model_type_
         if not tower.config:
             params[tower.part] = tower.params(cfg, params) if tower.params else {}
             families[tower.part] = tower.family
+    towers = tuple(t for t in towers if params[t.part] is not None)  # a connector the config leaves out
     from registry.sources.validation import check_params
 
     parts = []
@@ -207,11 +215,34 @@ def _map_tower(tower: Tower, parent: ConfigReader, sub: SubConfig, model_type_of
         raise sub.error("model_type", f"{short_value(name)} is not mapped by any installed plugin "
                                       "(registry families --model-types lists the mapped ones)")  # fmt: skip
     sub.raw("architectures")  # a sub-config's own class is not what the composite builds
-    mapped = mapping.map(sub, mapping.classes[0])
+    mapped = mapping.map(sub, _built_class(tower, mapping, sub, name))
+    if tower.builds and "add_cross_attention" not in sub.read:  # a wrapper's decoder: refused unless its row reads it
+        sub.expect("add_cross_attention", (False,), f"the mapping of {name!r} builds no cross-attention")
     ignored = sub.finish(COMMON_SHAPE_FREE | mapping.shape_free, name)
     more = [f"{sub.key}.{field}" for field in ignored]  # the top level's finish lists them (once: two towers may read one)
     parent.nested_ignored += [name for name in more if name not in parent.nested_ignored]
     return mapped, list(mapped.notes)
+
+
+#: How a tower's ``builds`` recognises the class transformers' auto class picks among a model type's mapped ones
+#: (``MODEL_MAPPING_NAMES``, ``MODEL_FOR_CAUSAL_LM_MAPPING_NAMES``: ``<X>Model``, ``<X>ForCausalLM`` or ``<X>LMHeadModel``;
+#: BertGeneration's ``BertGenerationEncoder`` and ``BertGenerationDecoder``).
+_BUILDS = {"base": lambda c: (c.endswith("Model") and "For" not in c and not c.endswith("LMHeadModel"))
+                             or c.endswith("GenerationEncoder"),
+           "causal-lm": lambda c: c.endswith(("ForCausalLM", "LMHeadModel", "GenerationDecoder"))}  # fmt: skip
+
+
+def _built_class(tower: Tower, mapping: ModelType, sub: SubConfig, name: str) -> str:
+    """The class of ``mapping`` that ``tower`` builds (its ``builds``); refused, naming the sub-config's
+    ``model_type``, when the model type's mapping has none."""
+    if not tower.builds:
+        return mapping.classes[0]
+    found = next((c for c in mapping.classes if _BUILDS[tower.builds](c)), None)
+    if found is None:
+        what = "a base model (<X>Model)" if tower.builds == "base" else "a causal LM (<X>ForCausalLM)"
+        raise sub.error("model_type", f"{name!r} is mapped, but not as {what}, which {tower.config} needs here "
+                                      f"(mapped classes: {', '.join(mapping.classes)})")  # fmt: skip
+    return found
 
 
 def _map_flat(composite: Composite, tower: Tower, cfg: ConfigReader, model_type_of: ModelTypeOf) -> tuple[Mapped, list[str]]:
