@@ -109,4 +109,5 @@ FAMILY_MODULES: dict[str, str] = {
     "focalnet": "registry.plugins.focalnet",
     "hiera": "registry.plugins.hiera",
     "dinat": "registry.plugins.dinat",
+    "detr": "registry.plugins.detr",
 }

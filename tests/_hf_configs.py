@@ -201,7 +201,8 @@ def meta_model(config: Any, **kwargs: Any) -> Any:
     transformers = quiet_transformers()
     name = config.architectures[0]
     cls = getattr(transformers, BUILT_AS.get(name, name))
-    if type(config).__name__ in TIMM_CONFIGS:
+    backbone = getattr(config, "backbone_config", None)  # DETR's timm backbone (TimmBackbone)
+    if type(config).__name__ in TIMM_CONFIGS or type(backbone).__name__ == "TimmBackboneConfig":
         from tests.torchvision_standin import timm_backend
 
         needs_timm()

@@ -1,0 +1,129 @@
+"""Object detection transformers as composite model types: detr and table-transformer on the ``detr`` family.
+
+* ``detr`` (``modeling_detr.py``), ``table-transformer`` (``modeling_table_transformer.py``): a backbone, a
+  post-norm encoder-decoder transformer over its last feature map, a classifier and a box MLP
+  (:mod:`registry.plugins.detr`). The backbone is a part of its own when the config gives a ``backbone_config``
+  (a transformers ResNet, its batch norms frozen into buffers: the ``resnet`` family with ``frozen_norms``), or
+  a timm ResNet the detector builds (``use_timm_backbone``, ``backbone: "resnet50"``: the published DETR and
+  Table Transformer detection configs). Another backbone model type, a timm model other than timm's plain
+  ResNets, or ``backbone_kwargs`` are refused.
+"""
+
+from __future__ import annotations
+
+from registry import Composite, ConfigReader, Params, Tower, hookimpl, short_value
+from registry.plugins.detr import TIMM_RESNETS
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.hf_common import num_labels
+
+#: DetrConfig's (and TableTransformerConfig's) fields that change no shape: dropouts, initialisation, losses and
+#: matcher costs, the encoder-decoder flag; ``dilation`` (DC5: a stride made a dilation); ``use_pretrained_backbone``;
+#: and fields of older configs that the class no longer has (``max_position_embeddings``, ``scale_embedding``,
+#: ``ce_loss_coefficient``: kept as attributes, read by no layer).
+_SHAPE_FREE = frozenset((
+    "encoder_layerdrop", "decoder_layerdrop", "is_encoder_decoder", "activation_function", "dropout",
+    "attention_dropout", "activation_dropout", "init_std", "init_xavier_std", "auxiliary_loss", "dilation",
+    "class_cost", "bbox_cost", "giou_cost", "mask_loss_coefficient", "dice_loss_coefficient", "bbox_loss_coefficient",
+    "giou_loss_coefficient", "eos_coefficient", "use_pretrained_backbone", "max_position_embeddings",
+    "scale_embedding", "ce_loss_coefficient",
+))
+#: DetrConfig's ``attribute_map``: another name a config may give a field.
+_ALIASES = {"d_model": "hidden_size", "encoder_layers": "num_hidden_layers",
+            "encoder_attention_heads": "num_attention_heads"}
+
+
+def _int(cfg: ConfigReader, name: str, model_type: str) -> int:
+    """A whole number under its name or its ``attribute_map`` alias (refused when both disagree)."""
+    default = DEFAULTS[model_type][name]
+    value = cfg.int(name, default)
+    alias = _ALIASES.get(name)
+    if alias and cfg.has(alias):
+        other = cfg.int(alias, default)
+        if cfg.has(name) and other != value:
+            raise cfg.error(alias, f"is {other}, but {name} is {value} (transformers' attribute_map makes them one)")
+        value = other
+    return value
+
+
+def _timm_backbone(cfg: ConfigReader) -> str:
+    """The timm ResNet a config without ``backbone_config`` names (``DetrConfig.__post_init__``: ``backbone``,
+    default ``resnet50``), refused when transformers would build something else."""
+    if not cfg.bool("use_timm_backbone", True):
+        raise cfg.error("use_timm_backbone", "is false without a backbone_config: give the backbone_config "
+                                             "(registry does not guess transformers' default ResNet)")  # fmt: skip
+    if cfg.raw("backbone_kwargs"):
+        raise cfg.error("backbone_kwargs", "is not supported: registry maps timm backbones with their defaults")
+    name = cfg.raw("backbone") or "resnet50"
+    if name not in TIMM_RESNETS:
+        raise cfg.error("backbone", f"{short_value(name)} is not a timm backbone registry maps "
+                                    f"(one of {', '.join(TIMM_RESNETS)})")  # fmt: skip
+    return name
+
+
+def _detector(model_type: str):
+    """The connector's hyper-parameters: the transformer, the heads, and the backbone's last width."""
+
+    def params(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
+        position = cfg.raw("position_embedding_type", DEFAULTS[model_type]["position_embedding_type"])
+        if position not in ("sine", "learned"):
+            raise cfg.error("position_embedding_type", f"must be sine or learned (got {short_value(position)})")
+        label_field, labels = num_labels(cfg)
+        out: Params = {
+            "variant": ("model_type", "detr" if model_type == "detr" else "table_transformer"),
+            "d_model": ("d_model", _int(cfg, "d_model", model_type)),
+            "encoder_layers": ("encoder_layers", _int(cfg, "encoder_layers", model_type)),
+            "decoder_layers": ("decoder_layers", cfg.int("decoder_layers", DEFAULTS[model_type]["decoder_layers"], minimum=0)),
+            "encoder_ffn_dim": ("encoder_ffn_dim", cfg.int("encoder_ffn_dim", DEFAULTS[model_type]["encoder_ffn_dim"])),
+            "decoder_ffn_dim": ("decoder_ffn_dim", cfg.int("decoder_ffn_dim", DEFAULTS[model_type]["decoder_ffn_dim"])),
+            "encoder_heads": ("encoder_attention_heads", _int(cfg, "encoder_attention_heads", model_type)),
+            "decoder_heads": ("decoder_attention_heads",
+                              cfg.int("decoder_attention_heads", DEFAULTS[model_type]["decoder_attention_heads"])),
+            "num_queries": ("num_queries", cfg.int("num_queries", DEFAULTS[model_type]["num_queries"])),
+            "n_labels": (label_field, labels),
+            "learned_positions": ("position_embedding_type", position == "learned"),
+        }
+        if "backbone" in towers:
+            for name in ("use_timm_backbone", "backbone", "backbone_kwargs"):
+                cfg.raw(name)  # with a backbone_config transformers builds it and reads none of these
+            out["backbone_channels"] = ("backbone_config.hidden_sizes", towers["backbone"]["hidden_sizes"][1][-1])
+        else:
+            name = _timm_backbone(cfg)
+            layer, _ = TIMM_RESNETS[name]
+            out["timm_backbone"] = ("backbone", name)
+            out["backbone_channels"] = ("backbone", 2048 if layer == "bottleneck" else 512)
+            out["n_channels"] = ("num_channels", cfg.int("num_channels", DEFAULTS[model_type]["num_channels"]))
+        return out
+
+    return params
+
+
+def _frozen_backbone(cfg: ConfigReader, cls: str, params: dict[str, Params]) -> None:
+    """Rule: the backbone is the bare encoder (``load_backbone``), its batch norms frozen into buffers."""
+    cfg.raw("num_channels")  # the backbone_config's own num_channels builds the stem
+    if "backbone" in params:
+        params["backbone"].pop("n_labels", None)
+        params["backbone"]["head"] = ("backbone_config", "none")
+        params["backbone"]["frozen_norms"] = ("backbone_config", True)
+
+
+def _composite(model_type: str, prefix: str, backbone_path: str) -> Composite:
+    """A DETR-style detector: the optional transformers backbone, then the detector."""
+    return Composite(model_type, "composite", (f"{prefix}ForObjectDetection",), (
+        Tower("backbone", config="backbone_config", model_type="resnet", optional=True, path=backbone_path),
+        Tower("detector", family="detr", params=_detector(model_type)),
+    ), rules=(_frozen_backbone,), shape_free=_SHAPE_FREE,
+        description=f"{prefix}: a ResNet backbone (transformers' or timm's), an encoder-decoder transformer, box heads")
+
+
+#: The detection composites (the module's docstring lists them).
+COMPOSITES = (
+    _composite("detr", "Detr", "model.backbone.model"),
+    _composite("table-transformer", "TableTransformer", "model.backbone.conv_encoder.model"),
+)
+
+
+@hookimpl
+def register_model_types(register):
+    """Map the detection transformers."""
+    for composite in COMPOSITES:
+        register(composite)
