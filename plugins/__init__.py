@@ -110,4 +110,5 @@ FAMILY_MODULES: dict[str, str] = {
     "hiera": "registry.plugins.hiera",
     "dinat": "registry.plugins.dinat",
     "detr": "registry.plugins.detr",
+    "deformable_detr": "registry.plugins.deformable_detr",
 }

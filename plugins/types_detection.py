@@ -1,4 +1,5 @@
-"""Object detection transformers as composite model types: detr and table-transformer on the ``detr`` family.
+"""Object detection transformers as composite model types: detr and table-transformer on the ``detr`` family,
+deformable_detr on the ``deformable_detr`` family.
 
 * ``detr`` (``modeling_detr.py``), ``table-transformer`` (``modeling_table_transformer.py``): a backbone, a
   post-norm encoder-decoder transformer over its last feature map, a classifier and a box MLP
@@ -7,6 +8,10 @@
   a timm ResNet the detector builds (``use_timm_backbone``, ``backbone: "resnet50"``: the published DETR and
   Table Transformer detection configs). Another backbone model type, a timm model other than timm's plain
   ResNets, or ``backbone_kwargs`` are refused.
+* ``deformable_detr`` (``modeling_deformable_detr.py``): the same backbones, their last three feature maps (one
+  with ``num_feature_levels = 1``) projected to ``d_model``, multi-scale deformable attention, a class layer and a
+  box MLP per decoder layer (shared when ``tie_word_embeddings``; the decoder's own with ``with_box_refine`` and
+  ``two_stage``) (:mod:`registry.plugins.deformable_detr`).
 """
 
 from __future__ import annotations
@@ -60,6 +65,43 @@ def _timm_backbone(cfg: ConfigReader) -> str:
     return name
 
 
+def _resnet_widths(cfg: ConfigReader) -> tuple[list[int], dict[str, int]]:
+    """A transformers ResNet ``backbone_config``'s stage widths (stem first) and its stage names' indices."""
+    sub = cfg.raw("backbone_config")
+    widths = [sub.get("embedding_size", DEFAULTS["resnet"]["embedding_size"]),
+              *sub.get("hidden_sizes", DEFAULTS["resnet"]["hidden_sizes"])]  # fmt: skip
+    names = sub.get("stage_names") or ["stem", *(f"stage{i}" for i in range(1, len(widths)))]
+    return widths, {name: i for i, name in enumerate(names)}
+
+
+def _feature_maps(cfg: ConfigReader) -> list[int]:
+    """The widths of the feature maps a transformers ResNet backbone returns (``out_indices``, else
+    ``out_features``, else its last stage: ``BackboneConfigMixin``)."""
+    widths, index = _resnet_widths(cfg)
+    sub = cfg.raw("backbone_config")
+    indices = sub.get("out_indices")
+    if indices is None and sub.get("out_features") is not None:
+        features = sub["out_features"]
+        if not isinstance(features, list) or any(f not in index for f in features):
+            raise cfg.error("backbone_config.out_features", f"{short_value(features)} names a stage the backbone "
+                                                            "does not have")  # fmt: skip
+        indices = [index[f] for f in features]
+    if indices is None:
+        indices = [len(widths) - 1]
+    if not isinstance(indices, list) or not indices or any(
+            isinstance(i, bool) or not isinstance(i, int) or not -len(widths) <= i < len(widths) for i in indices):
+        raise cfg.error("backbone_config.out_indices", f"{short_value(indices)} is not a list of the backbone's "
+                                                       f"stages (0 to {len(widths) - 1})")  # fmt: skip
+    return [widths[i] for i in indices]
+
+
+def _timm_widths(name: str, indices: list[int]) -> list[int]:
+    """The widths of a timm ResNet's feature maps at ``indices`` (0 the stem)."""
+    layer, _ = TIMM_RESNETS[name]
+    widths = [64, *(w * (4 if layer == "bottleneck" else 1) for w in (64, 128, 256, 512))]
+    return [widths[i] for i in indices]
+
+
 def _detector(model_type: str):
     """The connector's hyper-parameters: the transformer, the heads, and the backbone's last width."""
 
@@ -97,6 +139,46 @@ def _detector(model_type: str):
     return params
 
 
+def _deformable(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
+    """The deformable detector's hyper-parameters (``DeformableDetrConfig``)."""
+    t = "deformable_detr"
+    position = cfg.raw("position_embedding_type", DEFAULTS[t]["position_embedding_type"])
+    if position not in ("sine", "learned"):
+        raise cfg.error("position_embedding_type", f"must be sine or learned (got {short_value(position)})")
+    levels = cfg.int("num_feature_levels", DEFAULTS[t]["num_feature_levels"])
+    two_stage, refine = cfg.bool("two_stage", DEFAULTS[t]["two_stage"]), cfg.bool("with_box_refine", DEFAULTS[t]["with_box_refine"])
+    if two_stage and not refine:
+        raise cfg.error("two_stage", "is true without with_box_refine (DeformableDetrConfig refuses it)")
+    label_field, labels = num_labels(cfg)
+    out: Params = {
+        "d_model": ("d_model", _int(cfg, "d_model", t)),
+        "encoder_layers": ("encoder_layers", _int(cfg, "encoder_layers", t)),
+        "decoder_layers": ("decoder_layers", cfg.int("decoder_layers", DEFAULTS[t]["decoder_layers"])),
+        "encoder_ffn_dim": ("encoder_ffn_dim", cfg.int("encoder_ffn_dim", DEFAULTS[t]["encoder_ffn_dim"])),
+        "decoder_ffn_dim": ("decoder_ffn_dim", cfg.int("decoder_ffn_dim", DEFAULTS[t]["decoder_ffn_dim"])),
+        "encoder_heads": ("encoder_attention_heads", _int(cfg, "encoder_attention_heads", t)),
+        "decoder_heads": ("decoder_attention_heads", cfg.int("decoder_attention_heads", DEFAULTS[t]["decoder_attention_heads"])),
+        "encoder_points": ("encoder_n_points", cfg.int("encoder_n_points", DEFAULTS[t]["encoder_n_points"])),
+        "decoder_points": ("decoder_n_points", cfg.int("decoder_n_points", DEFAULTS[t]["decoder_n_points"])),
+        "num_feature_levels": ("num_feature_levels", levels),
+        "num_queries": ("num_queries", cfg.int("num_queries", DEFAULTS[t]["num_queries"])),
+        "n_labels": (label_field, labels),
+        "two_stage": ("two_stage", two_stage),
+        "with_box_refine": ("with_box_refine", refine),
+        "tied_heads": ("tie_word_embeddings", cfg.bool("tie_word_embeddings", DEFAULTS[t]["tie_word_embeddings"])),
+        "learned_positions": ("position_embedding_type", position == "learned"),
+    }
+    if "backbone" in towers:
+        for name in ("use_timm_backbone", "backbone", "backbone_kwargs"):
+            cfg.raw(name)
+        out["backbone_channels"] = ("backbone_config.out_indices", _feature_maps(cfg))
+    else:
+        name = _timm_backbone(cfg)
+        out["timm_backbone"] = ("backbone", name)
+        out["backbone_channels"] = ("num_feature_levels", _timm_widths(name, [2, 3, 4] if levels > 1 else [4]))
+    return out
+
+
 def _frozen_backbone(cfg: ConfigReader, cls: str, params: dict[str, Params]) -> None:
     """Rule: the backbone is the bare encoder (``load_backbone``), its batch norms frozen into buffers."""
     cfg.raw("num_channels")  # the backbone_config's own num_channels builds the stem
@@ -117,8 +199,14 @@ def _composite(model_type: str, prefix: str, backbone_path: str) -> Composite:
 
 #: The detection composites (the module's docstring lists them).
 COMPOSITES = (
-    _composite("detr", "Detr", "model.backbone.model"),
     _composite("table-transformer", "TableTransformer", "model.backbone.conv_encoder.model"),
+    Composite("deformable_detr", "composite", ("DeformableDetrForObjectDetection",), (
+        Tower("backbone", config="backbone_config", model_type="resnet", optional=True, path="model.backbone.model"),
+        Tower("detector", family="deformable_detr", params=_deformable),
+    ), rules=(_frozen_backbone,), shape_free=_SHAPE_FREE | {"return_intermediate", "two_stage_num_proposals",
+                                                             "focal_alpha", "disable_custom_kernels"},
+        description="Deformable DETR: a ResNet backbone (transformers' or timm's), multi-scale deformable "
+                    "attention, box heads"),
 )
 
 
