@@ -29,7 +29,7 @@ from __future__ import annotations
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import CheckpointNames, Family, hookimpl
-from registry.blocks import Block, Embedding, FieldError, LayerNorm, Linear, Module, Parameter, Repeat
+from registry.blocks import Block, Embedding, FieldError, LayerNorm, Linear, Module, Parameter, Repeat, Shared
 from registry.plugins.common import FamilyParams
 from registry.plugins.convnets import BATCH_NORM_BUFFERS, conv2d
 from registry.plugins.detr import TIMM_RESNETS, timm_resnet
@@ -67,9 +67,6 @@ class DeformableDetrParams(FamilyParams):
             raise FieldError("d_model", f"must be a multiple of 32 (input_proj's group norms; got {self.d_model})")
         if not self.backbone_channels:
             raise FieldError("backbone_channels", "needs at least one feature map")
-        if self.num_feature_levels > 1 and len(self.backbone_channels) > self.num_feature_levels:
-            raise FieldError("backbone_channels", f"{len(self.backbone_channels)} feature maps exceed "
-                                                  f"num_feature_levels {self.num_feature_levels}")  # fmt: skip
         if self.two_stage and not self.with_box_refine:
             raise FieldError("two_stage", "needs with_box_refine (DeformableDetrConfig refuses it without)")
         if self.timm_backbone and self.timm_backbone not in TIMM_RESNETS:
@@ -125,16 +122,28 @@ def _layers(p: DeformableDetrParams) -> list[Block]:
             Module(name="decoder.layers", blocks=[Repeat(name="", count=p.decoder_layers, blocks=decoder)])]
 
 
-def _heads(p: DeformableDetrParams, name: str, count: int, box: bool) -> Repeat:
-    """``count`` class layers or box MLPs under ``name``."""
+def _head(p: DeformableDetrParams, box: bool) -> list[Block]:
+    """One class layer (``d_model`` to ``n_labels``) or box MLP (``layers.0`` to ``.2``: ``d_model``, ``d_model``, 4)."""
     d = p.d_model
-    if box:
-        body: list[Block] = [Module(name="layers", blocks=[
-            Linear(name=str(i), in_features=d, out_features=out, component="head")
-            for i, out in enumerate((d, d, 4))])]  # fmt: skip
-    else:
-        body = [Linear(name="", in_features=d, out_features=p.n_labels, component="head")]
-    return Repeat(name=name, count=count, blocks=body)
+    if not box:
+        return [Linear(name="", in_features=d, out_features=p.n_labels, component="head")]
+    return [Module(name="layers", blocks=[Linear(name=str(i), in_features=d, out_features=out, component="head")
+                                          for i, out in enumerate((d, d, 4))])]  # fmt: skip
+
+
+def _heads(p: DeformableDetrParams, box: bool, own: bool) -> tuple[list[Block], list[Block]]:
+    """The class (or box) heads, as (blocks under ``model``, blocks at the root): tied copies are one tensor
+    used at each copy (:class:`~registry.blocks.Shared`), the root's copies of the decoder's own heads too."""
+    kind = "bbox_embed" if box else "class_embed"
+    n = p.decoder_layers + 1 if p.two_stage else p.decoder_layers
+    heads = Repeat(name="", count=n, blocks=_head(p, box))
+    if own and p.tied_heads:
+        return [Shared(name=f"decoder.{kind}", uses=2, blocks=[heads])], []
+    if own:
+        return [Module(name=f"decoder.{kind}", blocks=[heads])], [Module(name=kind, blocks=[heads])]
+    if p.tied_heads:
+        return [], [Shared(name=kind, uses=n, blocks=[Module(name="0", blocks=_head(p, box))])]
+    return [], [Module(name=kind, blocks=[heads])]
 
 
 def build(p: DeformableDetrParams) -> Module:
@@ -157,14 +166,11 @@ def build(p: DeformableDetrParams) -> Module:
                             role="other"),
                   Linear(name="reference_points", in_features=d, out_features=2)]  # fmt: skip
     model += _layers(p)
-    n = p.decoder_layers + 1 if p.two_stage else p.decoder_layers
     top: list[Block] = []
     for box, own in ((False, p.two_stage), (True, p.with_box_refine)):
-        kind = "bbox_embed" if box else "class_embed"
-        if own:
-            model.append(_heads(p, f"decoder.{kind}", n, box))
-        if not (own and p.tied_heads):
-            top.append(_heads(p, kind, 1 if p.tied_heads else n, box))
+        inner, outer = _heads(p, box, own)
+        model += inner
+        top += outer
     return Module(blocks=[Module(name="model", blocks=model), *top])
 
 

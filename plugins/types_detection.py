@@ -150,10 +150,15 @@ def _deformable(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
     if two_stage and not refine:
         raise cfg.error("two_stage", "is true without with_box_refine (DeformableDetrConfig refuses it)")
     label_field, labels = num_labels(cfg)
+    tied = cfg.bool("tie_word_embeddings", DEFAULTS[t]["tie_word_embeddings"])
+    decoder_layers = cfg.int("decoder_layers", DEFAULTS[t]["decoder_layers"])
+    if tied and decoder_layers == 1 and not two_stage:  # _tied_weights_keys then find no copy to tie
+        raise cfg.error("decoder_layers", "of 1 with tie_word_embeddings leaves the heads no copy to tie "
+                                          "(transformers refuses it)")  # fmt: skip
     out: Params = {
         "d_model": ("d_model", _int(cfg, "d_model", t)),
         "encoder_layers": ("encoder_layers", _int(cfg, "encoder_layers", t)),
-        "decoder_layers": ("decoder_layers", cfg.int("decoder_layers", DEFAULTS[t]["decoder_layers"])),
+        "decoder_layers": ("decoder_layers", decoder_layers),
         "encoder_ffn_dim": ("encoder_ffn_dim", cfg.int("encoder_ffn_dim", DEFAULTS[t]["encoder_ffn_dim"])),
         "decoder_ffn_dim": ("decoder_ffn_dim", cfg.int("decoder_ffn_dim", DEFAULTS[t]["decoder_ffn_dim"])),
         "encoder_heads": ("encoder_attention_heads", _int(cfg, "encoder_attention_heads", t)),
@@ -165,7 +170,7 @@ def _deformable(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
         "n_labels": (label_field, labels),
         "two_stage": ("two_stage", two_stage),
         "with_box_refine": ("with_box_refine", refine),
-        "tied_heads": ("tie_word_embeddings", cfg.bool("tie_word_embeddings", DEFAULTS[t]["tie_word_embeddings"])),
+        "tied_heads": ("tie_word_embeddings", tied),
         "learned_positions": ("position_embedding_type", position == "learned"),
     }
     if "backbone" in towers:

@@ -64,6 +64,14 @@ def _round_filters(channels: int, width: float, divisor: int) -> int:
     return int(new_dim + divisor if new_dim < 0.9 * scaled else new_dim)
 
 
+#: DETR-style detectors' backbones: a transformers ResNet ``backbone_config`` or a timm ResNet by name.
+RESNET_BACKBONE = table(**{"model_type": just("resnet"), "~stages": ints(1, 4), "embedding_size": ints(1, 8),
+                           "hidden_sizes": list_of(ints(4, 12), "~stages"), "depths": list_of(ints(0, 2), "~stages"),
+                           "layer_type": one_of("basic", "bottleneck"), "num_channels": ints(1, 3)})
+DETECTOR_BACKBONE = {"~hf": flag, "backbone_config": when("~hf", RESNET_BACKBONE),
+                     "use_timm_backbone": when("~hf", just(False), just(True)),
+                     "~timm": computed(lambda v: not v["~hf"]),
+                     "backbone": when("~timm", one_of("resnet18", "resnet34", "resnet50"))}
 #: SigLIP2's NaFlex vision tower: no image size, ``num_patches`` position embeddings.
 SIGLIP2_TOWER = {**{k: v for k, v in TOWER.items() if k != "image_size"}, "num_patches": ints(1, 20)}
 #: The BERT-like text towers of Chinese-CLIP and AltCLIP (their text_config): the padding row inside both tables.
@@ -460,6 +468,18 @@ ROWS: list[Row] = [
         refusals=(R({"compress_ratios": [0, 8]}, "compress_ratios", "0, 4 or 128"),
                   R({"layer_types": ["sliding_attention"]}, "layer_types", "lists 1 layers"),
                   R({"o_groups": 3}, "o_groups", "must divide"))),
+    Row("deformable_detr", ("DeformableDetrForObjectDetection",),
+        {**DETECTOR_BACKBONE, "encoder_attention_heads": one_of(1, 2, 4), "decoder_attention_heads": one_of(1, 2, 4),
+         "d_model": one_of(32, 64), "encoder_layers": ints(1, 2), "decoder_layers": ints(1, 2),
+         "encoder_ffn_dim": ints(1, 16), "decoder_ffn_dim": ints(1, 16), "encoder_n_points": ints(1, 2),
+         "decoder_n_points": ints(1, 2), "num_feature_levels": ints(1, 5), "num_queries": ints(1, 10),
+         "num_labels": ints(1, 5), "position_embedding_type": one_of("sine", "learned"), "with_box_refine": flag,
+         "two_stage": when("with_box_refine", flag, just(False)), "tie_word_embeddings": Optional(flag)},
+        refusal_base="deformable-detr",
+        refusals=(R({"two_stage": True}, "two_stage", "without with_box_refine"),
+                  R({"backbone": "resnet26d"}, "backbone", "not a timm backbone registry maps"),
+                  R({"d_model": 48, "encoder_attention_heads": 8}, "d_model", "multiple of 32")),
+        names_once=r"(^|\.)(class_embed|bbox_embed)\.\d+\."),
     Row("deit", ("DeiTForImageClassificationWithTeacher", "DeiTForImageClassification", "DeiTModel"),
         {**TOWER, "qkv_bias": flag, "pooler_output_size": one_of(None, 3, 7), "num_labels": ints(0, 5)}),
     Row("diffllama", lm("DiffLlama"),
@@ -1704,6 +1724,16 @@ ROWS: list[Row] = [
                   R({"num_decoder_layers": -1}, "num_decoder_layers", "must be >= 0"),
                   R({"hidden_size": "16"}, "hidden_size", "whole number"),
                   R({"architectures": ["T5ForQuestionAnswering"]}, "architectures", "is not supported")), examples=20),
+    Row("table-transformer", ("TableTransformerForObjectDetection",),
+        {**DETECTOR_BACKBONE, "encoder_attention_heads": ints(1, 3), "decoder_attention_heads": ints(1, 3),
+         "d_model": times(("encoder_attention_heads", "decoder_attention_heads"), 2, 4),
+         "encoder_layers": ints(1, 2), "decoder_layers": ints(1, 2), "encoder_ffn_dim": ints(1, 16),
+         "decoder_ffn_dim": ints(1, 16), "num_queries": ints(1, 10), "num_labels": ints(1, 5),
+         "num_channels": ints(1, 3), "position_embedding_type": one_of("sine", "learned")},
+        refusal_base="table-transformer-detection",
+        refusals=(R({"backbone": "resnet26d"}, "backbone", "not a timm backbone registry maps"),
+                  R({"position_embedding_type": "rope"}, "position_embedding_type", "must be sine or learned"),
+                  R({"use_timm_backbone": False}, "use_timm_backbone", "give the backbone_config"))),
     Row("timesformer", ("TimesformerForVideoClassification", "TimesformerModel"),
         {**TOWER, "num_frames": ints(1, 4), "qkv_bias": Optional(flag), "num_labels": Optional(ints(0, 4)),
          "attention_type": Optional(one_of("divided_space_time", "joint_space_time", "space_only"))},
