@@ -102,8 +102,8 @@ def _deformable(p: DeformableDetrParams, name: str, heads: int, points: int) -> 
 
 def _feed_forward(p: DeformableDetrParams, width: int) -> Module:
     """``mlp.fc1`` and ``mlp.fc2``."""
-    return Module(name="mlp", blocks=[Linear(name="fc1", in_features=p.d_model, out_features=width, component="mlp"),
-                                      Linear(name="fc2", in_features=width, out_features=p.d_model, component="mlp")])
+    return Module(name="mlp", blocks=[Linear(name="fc1", in_features=p.d_model, out_features=width, component="feed_forward"),
+                                      Linear(name="fc2", in_features=width, out_features=p.d_model, component="feed_forward")])
 
 
 def _layers(p: DeformableDetrParams) -> list[Block]:

@@ -120,8 +120,8 @@ def _attention(p: DetrParams, name: str) -> Module:
 
 def _feed_forward(p: DetrParams, width: int) -> list[Block]:
     """``fc1`` and ``fc2`` (DETR's under ``mlp``)."""
-    blocks: list[Block] = [Linear(name="fc1", in_features=p.d_model, out_features=width, component="mlp"),
-                           Linear(name="fc2", in_features=width, out_features=p.d_model, component="mlp")]
+    blocks: list[Block] = [Linear(name="fc1", in_features=p.d_model, out_features=width, component="feed_forward"),
+                           Linear(name="fc2", in_features=width, out_features=p.d_model, component="feed_forward")]
     return [Module(name="mlp", blocks=blocks)] if p.variant == "detr" else blocks
 
 
