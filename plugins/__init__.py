@@ -111,4 +111,5 @@ FAMILY_MODULES: dict[str, str] = {
     "dinat": "registry.plugins.dinat",
     "detr": "registry.plugins.detr",
     "deformable_detr": "registry.plugins.deformable_detr",
+    "rt_detr": "registry.plugins.rt_detr",
 }

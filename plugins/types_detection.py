@@ -12,6 +12,8 @@ deformable_detr on the ``deformable_detr`` family.
   with ``num_feature_levels = 1``) projected to ``d_model``, multi-scale deformable attention, a class layer and a
   box MLP per decoder layer (shared when ``tie_word_embeddings``; the decoder's own with ``with_box_refine`` and
   ``two_stage``) (:mod:`registry.plugins.deformable_detr`).
+* ``rt_detr_v2`` (``modeling_rt_detr_v2.py``): an RTDetrResNet backbone (``backbone_config`` of model_type
+  ``rt_detr_resnet``, read here), a hybrid encoder, a deformable decoder (:mod:`registry.plugins.rt_detr`).
 """
 
 from __future__ import annotations
@@ -65,19 +67,20 @@ def _timm_backbone(cfg: ConfigReader) -> str:
     return name
 
 
-def _resnet_widths(cfg: ConfigReader) -> tuple[list[int], dict[str, int]]:
+def _resnet_widths(cfg: ConfigReader, model_type: str) -> tuple[list[int], dict[str, int]]:
     """A transformers ResNet ``backbone_config``'s stage widths (stem first) and its stage names' indices."""
     sub = cfg.raw("backbone_config")
-    widths = [sub.get("embedding_size", DEFAULTS["resnet"]["embedding_size"]),
-              *sub.get("hidden_sizes", DEFAULTS["resnet"]["hidden_sizes"])]  # fmt: skip
+    widths = [sub.get("embedding_size", DEFAULTS[model_type]["embedding_size"]),
+              *sub.get("hidden_sizes", DEFAULTS[model_type]["hidden_sizes"])]  # fmt: skip
     names = sub.get("stage_names") or ["stem", *(f"stage{i}" for i in range(1, len(widths)))]
     return widths, {name: i for i, name in enumerate(names)}
 
 
-def _feature_maps(cfg: ConfigReader) -> list[int]:
+def _feature_maps(cfg: ConfigReader, default_last: bool = True) -> list[int]:
     """The widths of the feature maps a transformers ResNet backbone returns (``out_indices``, else
-    ``out_features``, else its last stage: ``BackboneConfigMixin``)."""
-    widths, index = _resnet_widths(cfg)
+    ``out_features``, else its last stage: ``BackboneConfigMixin``); their stage indices when not
+    ``default_last`` (RT-DETR's backbone, whose default is its last three stages)."""
+    widths, index = _resnet_widths(cfg, "resnet" if default_last else "rt_detr_resnet")
     sub = cfg.raw("backbone_config")
     indices = sub.get("out_indices")
     if indices is None and sub.get("out_features") is not None:
@@ -87,12 +90,13 @@ def _feature_maps(cfg: ConfigReader) -> list[int]:
                                                             "does not have")  # fmt: skip
         indices = [index[f] for f in features]
     if indices is None:
-        indices = [len(widths) - 1]
+        indices = [len(widths) - 1] if default_last else [i for i in (2, 3, 4) if i < len(widths)]
     if not isinstance(indices, list) or not indices or any(
             isinstance(i, bool) or not isinstance(i, int) or not -len(widths) <= i < len(widths) for i in indices):
         raise cfg.error("backbone_config.out_indices", f"{short_value(indices)} is not a list of the backbone's "
                                                        f"stages (0 to {len(widths) - 1})")  # fmt: skip
-    return [widths[i] for i in indices]
+    indices = [i % len(widths) for i in indices]
+    return [widths[i] for i in indices] if default_last else indices
 
 
 def _timm_widths(name: str, indices: list[int]) -> list[int]:
@@ -184,6 +188,87 @@ def _deformable(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
     return out
 
 
+#: RTDetrV2Config's fields that change no shape: losses, matcher and denoising settings, activations, norms'
+#: epsilons, initialisation, strides and sizes of the anchors and position encodings, the decoder's sampling method.
+_RT_DETR_FREE = frozenset((
+    "initializer_range", "initializer_bias_prior_prob", "layer_norm_eps", "batch_norm_eps", "feat_strides", "dropout",
+    "activation_dropout", "attention_dropout", "positional_encoding_temperature", "encoder_activation_function",
+    "activation_function", "decoder_activation_function", "eval_size", "normalize_before", "label_noise_ratio",
+    "box_noise_scale", "anchor_image_size", "with_box_refine", "is_encoder_decoder", "matcher_alpha",
+    "matcher_gamma", "matcher_class_cost", "matcher_bbox_cost", "matcher_giou_cost", "use_focal_loss",
+    "auxiliary_loss", "focal_loss_alpha", "focal_loss_gamma", "weight_loss_vfl", "weight_loss_bbox",
+    "weight_loss_giou", "eos_coefficient", "decoder_offset_scale", "decoder_method", "use_pretrained_backbone",
+))
+
+
+def _rt_detr(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
+    """RT-DETR v2's hyper-parameters, its RTDetrResNet ``backbone_config`` included."""
+    t, b = "rt_detr_v2", DEFAULTS["rt_detr_resnet"]
+    sub = cfg.raw("backbone_config")
+    if not isinstance(sub, dict):
+        raise cfg.error("backbone_config", "missing: give the RTDetrResNet backbone_config (registry does not "
+                                           "guess transformers' default backbone)")  # fmt: skip
+    if sub.get("model_type") != "rt_detr_resnet":
+        raise cfg.error("backbone_config.model_type", f"{short_value(sub.get('model_type'))} is not supported here; "
+                                                      "supported: rt_detr_resnet")  # fmt: skip
+    for name in ("use_timm_backbone", "backbone", "backbone_kwargs"):
+        cfg.raw(name)
+    backbone = ConfigReader(sub, cfg.path, cfg.lines)
+    layer = backbone.raw("layer_type", b["layer_type"])
+    if layer not in ("basic", "bottleneck"):
+        raise cfg.error("backbone_config.layer_type", f"must be basic or bottleneck (got {short_value(layer)})")
+    hidden = backbone.int_list("hidden_sizes", b["hidden_sizes"])
+    maps = _feature_maps(cfg, default_last=False)
+    expansion = cfg.raw("hidden_expansion", DEFAULTS[t]["hidden_expansion"])
+    width = cfg.int("encoder_hidden_dim", DEFAULTS[t]["encoder_hidden_dim"])
+    if isinstance(expansion, bool) or not isinstance(expansion, (int, float)) or int(width * expansion) < 1:
+        raise cfg.error("hidden_expansion", f"must make encoder_hidden_dim × hidden_expansion at least 1 (got "
+                                            f"{short_value(expansion)})")  # fmt: skip
+    tied = cfg.bool("tie_word_embeddings", DEFAULTS[t]["tie_word_embeddings"])
+    layers = cfg.int("decoder_layers", DEFAULTS[t]["decoder_layers"])
+    if tied and layers == 1:
+        raise cfg.error("decoder_layers", "of 1 with tie_word_embeddings leaves the heads no copy to tie "
+                                          "(transformers refuses it)")  # fmt: skip
+    label_field, labels = num_labels(cfg)
+    lists = {}
+    for name in ("encoder_in_channels", "encode_proj_layers", "decoder_in_channels"):
+        lists[name] = cfg.int_list(name, list(DEFAULTS[t][name]))
+    if not lists["decoder_in_channels"] or not lists["encoder_in_channels"]:
+        raise cfg.error("decoder_in_channels", "needs at least one level")
+    return {
+        "n_channels": ("backbone_config.num_channels", backbone.int("num_channels", b["num_channels"])),
+        "embedding_size": ("backbone_config.embedding_size", backbone.int("embedding_size", b["embedding_size"])),
+        "hidden_sizes": ("backbone_config.hidden_sizes", hidden),
+        "depths": ("backbone_config.depths", backbone.int_list("depths", b["depths"])),
+        "layer_type": ("backbone_config.layer_type", layer),
+        "downsample_in_first_stage": ("backbone_config.downsample_in_first_stage",
+                                      backbone.bool("downsample_in_first_stage", b["downsample_in_first_stage"])),
+        "frozen_backbone_norms": ("freeze_backbone_batch_norms",
+                                  cfg.bool("freeze_backbone_batch_norms", DEFAULTS[t]["freeze_backbone_batch_norms"])),
+        "backbone_out": ("backbone_config.out_indices", maps),
+        "encoder_hidden_dim": ("encoder_hidden_dim", width),
+        "encoder_levels": ("encoder_in_channels", len(lists["encoder_in_channels"])),
+        "aifi": ("encode_proj_layers", len(lists["encode_proj_layers"])),
+        "encoder_layers": ("encoder_layers", cfg.int("encoder_layers", DEFAULTS[t]["encoder_layers"], minimum=0)),
+        "encoder_ffn_dim": ("encoder_ffn_dim", cfg.int("encoder_ffn_dim", DEFAULTS[t]["encoder_ffn_dim"])),
+        "encoder_heads": ("encoder_attention_heads", cfg.int("encoder_attention_heads", DEFAULTS[t]["encoder_attention_heads"])),
+        "csp_hidden": ("hidden_expansion", int(width * expansion)),
+        "d_model": ("d_model", cfg.int("d_model", DEFAULTS[t]["d_model"])),
+        "decoder_in_channels": ("decoder_in_channels", lists["decoder_in_channels"]),
+        "num_feature_levels": ("num_feature_levels", cfg.int("num_feature_levels", DEFAULTS[t]["num_feature_levels"])),
+        "decoder_levels": ("decoder_n_levels", cfg.int("decoder_n_levels", DEFAULTS[t]["decoder_n_levels"])),
+        "decoder_points": ("decoder_n_points", cfg.int("decoder_n_points", DEFAULTS[t]["decoder_n_points"])),
+        "decoder_layers": ("decoder_layers", layers),
+        "decoder_ffn_dim": ("decoder_ffn_dim", cfg.int("decoder_ffn_dim", DEFAULTS[t]["decoder_ffn_dim"])),
+        "decoder_heads": ("decoder_attention_heads", cfg.int("decoder_attention_heads", DEFAULTS[t]["decoder_attention_heads"])),
+        "num_queries": ("num_queries", cfg.int("num_queries", DEFAULTS[t]["num_queries"])),
+        "n_labels": (label_field, labels),
+        "denoising": ("num_denoising", cfg.int("num_denoising", DEFAULTS[t]["num_denoising"], minimum=0) > 0),
+        "learn_initial_query": ("learn_initial_query", cfg.bool("learn_initial_query", DEFAULTS[t]["learn_initial_query"])),
+        "tied_heads": ("tie_word_embeddings", tied),
+    }
+
+
 def _frozen_backbone(cfg: ConfigReader, cls: str, params: dict[str, Params]) -> None:
     """Rule: the backbone is the bare encoder (``load_backbone``), its batch norms frozen into buffers."""
     cfg.raw("num_channels")  # the backbone_config's own num_channels builds the stem
@@ -212,6 +297,9 @@ COMPOSITES = (
                                                              "focal_alpha", "disable_custom_kernels"},
         description="Deformable DETR: a ResNet backbone (transformers' or timm's), multi-scale deformable "
                     "attention, box heads"),
+    Composite("rt_detr_v2", "composite", ("RTDetrV2ForObjectDetection", "RtDetrV2ForObjectDetection"),
+              (Tower("detector", family="rt_detr", params=_rt_detr),), shape_free=_RT_DETR_FREE,
+              description="RT-DETR v2: a ResNet-vd backbone, a hybrid encoder, a deformable decoder"),
 )
 
 

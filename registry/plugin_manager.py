@@ -49,7 +49,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     vlm_connectors_2026c ovis2_vision sam_vision janus_vision janus_vqgan minicpmv_vision vlm_types_2026c
     resnet mobilenet efficientnet bit poolformer mobilevit pvt cvt levit focalnet hiera dinat types_vision_classic
     esm squeezebert convbert layoutlmv3 lilt luke funnel types_encoders_2026b gguf_encoders_2026b
-    detr deformable_detr types_detection
+    detr deformable_detr rt_detr types_detection
 """.split())
 
 #: The entry-point group third-party plugins register under.

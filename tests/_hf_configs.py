@@ -170,7 +170,8 @@ BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "Llama
             "PhiMoEForCausalLM": "PhimoeForCausalLM", "IQuestCoderForCausalLM": "LlamaForCausalLM",
             "IQuestCoderModel": "LlamaModel", "CPMAntForCausalLM": "CpmAntForCausalLM",
             "MobileViTv2ForImageClassification": "MobileViTV2ForImageClassification",
-            "MobileViTv2ForSemanticSegmentation": "MobileViTV2ForSemanticSegmentation"}
+            "MobileViTv2ForSemanticSegmentation": "MobileViTV2ForSemanticSegmentation",
+            "RtDetrV2ForObjectDetection": "RTDetrV2ForObjectDetection"}
 
 
 #: The configurations transformers builds with a timm model (``TimmWrapperModel``: Gemma 3n's vision tower).
