@@ -29,10 +29,10 @@ from __future__ import annotations
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import CheckpointNames, Family, hookimpl
-from registry.blocks import Block, Embedding, FieldError, LayerNorm, Linear, Module, Parameter, Repeat, Shared
+from registry.blocks import Block, Embedding, FieldError, LayerNorm, Linear, Module, Parameter, Repeat
 from registry.plugins.common import FamilyParams
 from registry.plugins.convnets import BATCH_NORM_BUFFERS, conv2d
-from registry.plugins.detr import TIMM_RESNETS, timm_resnet
+from registry.plugins.detr import TIMM_RESNETS, tied_heads, timm_resnet
 
 
 class DeformableDetrParams(FamilyParams):
@@ -133,16 +133,16 @@ def _head(p: DeformableDetrParams, box: bool) -> list[Block]:
 
 def _heads(p: DeformableDetrParams, box: bool, own: bool) -> tuple[list[Block], list[Block]]:
     """The class (or box) heads, as (blocks under ``model``, blocks at the root): tied copies are one tensor
-    used at each copy (:class:`~registry.blocks.Shared`), the root's copies of the decoder's own heads too."""
+    used at each copy (``tied_heads``: :class:`~registry.blocks.Shared`), the root's copies of the decoder's own heads too."""
     kind = "bbox_embed" if box else "class_embed"
     n = p.decoder_layers + 1 if p.two_stage else p.decoder_layers
     heads = Repeat(name="", count=n, blocks=_head(p, box))
     if own and p.tied_heads:
-        return [Shared(name=f"decoder.{kind}", uses=2, blocks=[heads])], []
+        return tied_heads(f"decoder.{kind}", 2, [heads]), []
     if own:
         return [Module(name=f"decoder.{kind}", blocks=[heads])], [Module(name=kind, blocks=[heads])]
     if p.tied_heads:
-        return [], [Shared(name=kind, uses=n, blocks=[Module(name="0", blocks=_head(p, box))])]
+        return [], tied_heads(kind, n, [Module(name="0", blocks=_head(p, box))])
     return [], [Module(name=kind, blocks=[heads])]
 
 

@@ -31,7 +31,7 @@ from typing import Literal
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import CheckpointNames, Family, hookimpl
-from registry.blocks import Block, Embedding, FieldError, LayerNorm, Linear, Module, Repeat
+from registry.blocks import Block, Embedding, FieldError, LayerNorm, Linear, Module, Repeat, Shared
 from registry.plugins.common import FamilyParams
 from registry.plugins.convnets import BATCH_NORM_BUFFERS, conv2d
 
@@ -109,6 +109,12 @@ def timm_resnet(name: str, n_channels: int) -> list[Block]:
         blocks.append(Module(name=f"layer{i + 1}", blocks=stage))
         inplanes = out
     return blocks
+
+
+def tied_heads(name: str, uses: int, blocks: list[Block]) -> list[Block]:
+    """Prediction heads whose module several names share (DETR-style ``_tied_weights_keys``): its tensors
+    exist once, under ``name``, and count at each of ``uses`` names with ties (:class:`~registry.blocks.Shared`)."""
+    return [Shared(name=name, uses=uses, blocks=blocks)]
 
 
 def _attention(p: DetrParams, name: str) -> Module:

@@ -291,6 +291,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'roberta-prelayernorm': 'registry.plugins.types_text_2026',
     'roc_bert': 'registry.plugins.types_text_2026',
     'roformer': 'registry.plugins.types_encoders_more',
+    'rt_detr_v2': 'registry.plugins.types_detection',
     'rwkv': 'registry.plugins.rwkv',
     'sam_vision_model': 'registry.plugins.vlm_types_2026c',
     'seamless_m4t': 'registry.plugins.types_speech_2026b',

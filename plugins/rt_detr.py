@@ -32,9 +32,10 @@ from typing import Literal
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import CheckpointNames, Family, hookimpl
-from registry.blocks import Block, Embedding, FieldError, LayerNorm, Linear, Module, Repeat, Shared
+from registry.blocks import Block, Embedding, FieldError, LayerNorm, Linear, Module, Repeat
 from registry.plugins.common import FamilyParams
 from registry.plugins.convnets import BATCH_NORM_BUFFERS, conv2d, conv_norm
+from registry.plugins.detr import tied_heads
 
 
 class RtDetrParams(FamilyParams):
@@ -187,7 +188,7 @@ def _decoder(p: RtDetrParams) -> list[Block]:
                                                                 component="head")]),
              Repeat(name="bbox_embed", count=n, blocks=[_box("", (d, d, d, 4))])]  # fmt: skip
     own: list[Block] = [Repeat(name="layers", count=n, blocks=layer), _box("query_pos_head", (4, 2 * d, d))]
-    own += [Shared(name="", uses=2, blocks=heads)] if p.tied_heads else heads
+    own += tied_heads("", 2, heads) if p.tied_heads else heads
     return [Module(name="decoder", blocks=own)], ([] if p.tied_heads else heads)
 
 
