@@ -1,12 +1,14 @@
-"""Object detection transformers as composite model types: detr and table-transformer on the ``detr`` family,
-deformable_detr on the ``deformable_detr`` family.
+"""Object detection transformers as composite model types: table-transformer on the ``detr`` family,
+deformable_detr on the ``deformable_detr`` family, rt_detr_v2 on the ``rt_detr`` family.
 
-* ``detr`` (``modeling_detr.py``), ``table-transformer`` (``modeling_table_transformer.py``): a backbone, a
+* ``table-transformer`` (``modeling_table_transformer.py``): a backbone, a
   post-norm encoder-decoder transformer over its last feature map, a classifier and a box MLP
   (:mod:`registry.plugins.detr`). The backbone is a part of its own when the config gives a ``backbone_config``
   (a transformers ResNet, its batch norms frozen into buffers: the ``resnet`` family with ``frozen_norms``), or
-  a timm ResNet the detector builds (``use_timm_backbone``, ``backbone: "resnet50"``: the published DETR and
-  Table Transformer detection configs). Another backbone model type, a timm model other than timm's plain
+  a timm ResNet the detector builds (``use_timm_backbone``, ``backbone: "resnet50"``: the published Table
+  Transformer detection config). ``detr`` itself (``modeling_detr.py``, the family's ``variant = "detr"``,
+  checked in tests/test_detr_family.py) waits for a published config.json: ``_composite("detr", "Detr",
+  "model.backbone.model")`` maps it. Another backbone model type, a timm model other than timm's plain
   ResNets, or ``backbone_kwargs`` are refused.
 * ``deformable_detr`` (``modeling_deformable_detr.py``): the same backbones, their last three feature maps (one
   with ``num_feature_levels = 1``) projected to ``d_model``, multi-scale deformable attention, a class layer and a
@@ -188,7 +190,7 @@ def _deformable(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
     return out
 
 
-#: RTDetrV2Config's fields that change no shape: losses, matcher and denoising settings, activations, norms'
+#: RTDetrV2Config's fields that change no shape: losses, matcher and denoising settings, activations, norms
 #: epsilons, initialisation, strides and sizes of the anchors and position encodings, the decoder's sampling method.
 _RT_DETR_FREE = frozenset((
     "initializer_range", "initializer_bias_prior_prob", "layer_norm_eps", "batch_norm_eps", "feat_strides", "dropout",
