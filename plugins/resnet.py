@@ -18,7 +18,8 @@ and followed by a batch norm (``<name>.convolution``, ``<name>.normalization``):
     ``.2``: 1 × 1 convolutions with biases, the width to ``round(input width / 4)`` and back);
 
 * with ``head = "classifier"``, the encoder under ``resnet`` (``regnet``) and ``classifier.1`` (a linear layer
-  of the last width to ``n_labels``, none when 0); the average pooling has no parameters.
+  of the last width to ``n_labels``, none when 0); the average pooling has no parameters;
+* with ``frozen_norms`` (the bare encoder as DETR's backbone), no batch norm: DETR freezes them into buffers.
 
 Strides change no shape (convolutions have no FLOPs model here).
 """
@@ -30,7 +31,7 @@ from typing import Literal
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import CheckpointNames, Family, hookimpl
-from registry.blocks import Block, FieldError, Module, Repeat
+from registry.blocks import Block, FieldError, LayerNorm, Module, Repeat
 from registry.plugins.common import FamilyParams
 from registry.plugins.convnets import BATCH_NORM_BUFFERS, classifier, conv2d, conv_norm
 
@@ -50,6 +51,7 @@ class ResNetParams(FamilyParams):
     n_channels: PositiveInt = Field(3, description="image channels")
     head: Literal["none", "classifier"] = Field("none", description="none (the bare encoder) or an image classifier")
     n_labels: NonNegativeInt = Field(2, description="classifier outputs (0: no classifier layer)")
+    frozen_norms: bool = Field(False, description="batch norms frozen into buffers, no parameters (a DETR backbone)")
 
     @model_validator(mode="after")
     def _check(self) -> ResNetParams:
@@ -107,10 +109,21 @@ def encoder(p: ResNetParams) -> list[Block]:
     return [stem, Module(name="encoder.stages", blocks=stages)]
 
 
+def _without_norms(blocks: list[Block]) -> list[Block]:
+    """``blocks`` without their batch norms (frozen ones hold buffers only: DETR's ``replace_batch_norm``)."""
+    kept: list[Block] = []
+    for block in blocks:
+        if isinstance(block, (Module, Repeat)):
+            kept.append(block.model_copy(update={"blocks": _without_norms(block.blocks)}))
+        elif not isinstance(block, LayerNorm):
+            kept.append(block)
+    return kept
+
+
 def build(p: ResNetParams) -> Module:
     """The block tree of a ResNet or RegNet encoder (with its classifier when ``head`` says so)."""
     if p.head == "none":
-        return Module(blocks=encoder(p))
+        return Module(blocks=_without_norms(encoder(p)) if p.frozen_norms else encoder(p))
     return Module(blocks=[Module(name=p.variant, blocks=encoder(p)),
                           *classifier("classifier.1", p.hidden_sizes[-1], p.n_labels)])  # fmt: skip
 

@@ -54,6 +54,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     encodec musicgen dac mimi csm dia types_audio_gen
     depth_anything sam upernet vitdet glpn types_vision_dense
     trocr wrapper_heads types_wrappers dpr decision_transformer
+    detr deformable_detr rt_detr types_detection
 """.split())
 
 #: The entry-point group third-party plugins register under.

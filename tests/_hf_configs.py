@@ -170,7 +170,8 @@ BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "Llama
             "PhiMoEForCausalLM": "PhimoeForCausalLM", "IQuestCoderForCausalLM": "LlamaForCausalLM",
             "IQuestCoderModel": "LlamaModel", "CPMAntForCausalLM": "CpmAntForCausalLM",
             "MobileViTv2ForImageClassification": "MobileViTV2ForImageClassification",
-            "MobileViTv2ForSemanticSegmentation": "MobileViTV2ForSemanticSegmentation"}
+            "MobileViTv2ForSemanticSegmentation": "MobileViTV2ForSemanticSegmentation",
+            "RtDetrV2ForObjectDetection": "RTDetrV2ForObjectDetection"}
 
 
 #: The configurations transformers builds with a timm model (``TimmWrapperModel``: Gemma 3n's vision tower).
@@ -201,7 +202,8 @@ def meta_model(config: Any, **kwargs: Any) -> Any:
     transformers = quiet_transformers()
     name = config.architectures[0]
     cls = getattr(transformers, BUILT_AS.get(name, name))
-    if type(config).__name__ in TIMM_CONFIGS:
+    backbone = getattr(config, "backbone_config", None)  # DETR's timm backbone (TimmBackbone)
+    if type(config).__name__ in TIMM_CONFIGS or type(backbone).__name__ == "TimmBackboneConfig":
         from tests.torchvision_standin import timm_backend
 
         needs_timm()

@@ -109,22 +109,25 @@ def import_timm() -> Any:
 @contextlib.contextmanager
 def timm_backend() -> Iterator[None]:
     """transformers' ``requires_backends(..., "timm")`` satisfied while the block runs, once :func:`import_timm`
-    has imported timm, and ``timm`` in transformers' ``modeling_timm_wrapper`` (transformers' own check,
-    ``is_timm_available``, also asks for a torchvision it can load)."""
+    has imported timm, and ``timm`` in transformers' ``modeling_timm_wrapper`` and ``modeling_timm_backbone``
+    (DETR's timm backbones; transformers' own check, ``is_timm_available``, also asks for a torchvision it can
+    load)."""
+    from transformers.models.timm_backbone import modeling_timm_backbone as backbone
     from transformers.models.timm_wrapper import modeling_timm_wrapper as wrapper
     from transformers.utils import import_utils
 
     mapping = import_utils.BACKENDS_MAPPING
-    saved, had_timm = mapping["timm"], hasattr(wrapper, "timm")
+    saved = mapping["timm"]
+    patched = [module for module in (wrapper, backbone) if not hasattr(module, "timm")]
     mapping["timm"] = (lambda: True, saved[1])
-    if not had_timm:  # the wrapper imports timm only where transformers' check passed when it was loaded
-        wrapper.timm = import_timm()
+    for module in patched:  # each imports timm only where transformers' check passed when it was loaded
+        module.timm = import_timm()
     try:
         yield
     finally:
         mapping["timm"] = saved
-        if not had_timm:
-            del wrapper.timm
+        for module in patched:
+            del module.timm
 
 
 def _frames(exc: BaseException) -> list[Any]:

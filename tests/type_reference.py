@@ -8,11 +8,12 @@ how each figure is taken. Other model-type tests (published configs) use :class:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import sys
 
-from tests._hf_configs import quiet_transformers
+from tests._hf_configs import needs_timm, quiet_transformers
 from tests.type_ranges import Row
 
 
@@ -67,7 +68,14 @@ class Reference:
             {k: v for k, v in data.items() if k != "model_type"}
         )
         name = data["architectures"][0]
-        with torch.device("meta"):
+        backbone = getattr(self.config, "backbone_config", None)  # DETR's timm backbone (TimmBackbone)
+        timm = contextlib.nullcontext()
+        if type(backbone).__name__ == "TimmBackboneConfig":
+            from tests.torchvision_standin import timm_backend
+
+            needs_timm()
+            timm = timm_backend()
+        with timm, torch.device("meta"):
             self.model = getattr(transformers, row.built_as.get(name, name))(self.config)
         self.row = row
 
