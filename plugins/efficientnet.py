@@ -20,7 +20,9 @@ scaled width); repeats are ``ceil(depth_coefficient × n)``.
   - ``projection``: ``project_conv`` (1 × 1 to the stage's width, no bias) and ``project_bn``;
 
 * ``encoder.top_conv`` (1 × 1 to ``round_filters(1280)``, no bias) and ``encoder.top_bn`` of ``hidden_dim``
-  (the two must agree, as ``EfficientNetConfig``'s published sizes do);
+  (the two must agree, as ``EfficientNetConfig``'s published sizes do); ALIGN's vision tower
+  (``AlignVisionEncoder`` in ``modeling_align.py``) has neither (``top_conv = False``; ``hidden_dim`` then sizes
+  only the pooling window, no tensor);
 * with ``head = "classifier"``, the encoder under ``efficientnet`` and ``classifier`` (``hidden_dim`` to
   ``n_labels``, none when 0); the pooling has no parameters.
 
@@ -54,6 +56,7 @@ class EfficientNetParams(FamilyParams):
     squeeze_expansion_ratio: PositiveFloat = Field(0.25, description="squeeze-and-excitation width over the input")
     hidden_dim: PositiveInt = Field(2560, description="the last width (round_filters(1280))")
     n_channels: PositiveInt = Field(3, description="image channels")
+    top_conv: bool = Field(True, description="the last 1 × 1 convolution and its norm (false: ALIGN's vision tower)")
     head: Literal["none", "classifier"] = Field("none", description="none (the bare encoder) or an image classifier")
     n_labels: NonNegativeInt = Field(2, description="classifier outputs (0: no classifier layer)")
 
@@ -65,7 +68,7 @@ class EfficientNetParams(FamilyParams):
         for name in ("out_channels", "kernel_sizes", "expand_ratios", "num_block_repeats"):
             if len(getattr(self, name)) != n:
                 raise FieldError(name, f"has {len(getattr(self, name))} stages, in_channels {n}")
-        if self.hidden_dim != self.round_filters(1280):
+        if self.top_conv and self.hidden_dim != self.round_filters(1280):
             raise FieldError("hidden_dim", f"is {self.hidden_dim}, but the last convolution has "
                                            f"round_filters(1280) = {self.round_filters(1280)} channels")  # fmt: skip
         return self
@@ -108,7 +111,7 @@ def encoder(p: EfficientNetParams) -> list[Block]:
         for j in range(math.ceil(p.depth_coefficient * repeats)):
             c = p.round_filters(c_in) if j == 0 else d
             blocks.append(Module(name=str(len(blocks)), blocks=_block(p, c, d, kernel, expand)))
-    top = [*conv2d("top_conv", d, p.round_filters(1280), 1), batch_norm("top_bn", p.hidden_dim)]
+    top = [*conv2d("top_conv", d, p.round_filters(1280), 1), batch_norm("top_bn", p.hidden_dim)] if p.top_conv else []
     return [stem, Module(name="encoder", blocks=[Module(name="blocks", blocks=blocks), *top])]
 
 
