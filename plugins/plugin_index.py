@@ -9,7 +9,9 @@ from __future__ import annotations
 #: Hugging Face model type -> the built-in module that registers it.
 MODEL_TYPE_MODULES: dict[str, str] = {
     'afmoe': 'registry.plugins.types_2026_more', 'albert': 'registry.plugins.encoder_types',
-    'altclip': 'registry.plugins.types_vision_2026', 'altclip_text_model': 'registry.plugins.types_vision_2026',
+    'align': 'registry.plugins.types_dual_2026', 'align_text_model': 'registry.plugins.types_dual_2026',
+    'align_vision_model': 'registry.plugins.types_dual_2026', 'altclip': 'registry.plugins.types_vision_2026',
+    'altclip_text_model': 'registry.plugins.types_vision_2026',
     'altclip_vision_model': 'registry.plugins.types_vision_2026', 'apertus': 'registry.plugins.dense_model_types',
     'arcee': 'registry.plugins.dense_model_types', 'arctic': 'registry.plugins.arctic',
     'aria': 'registry.plugins.vlm_types_2026c', 'aria_text': 'registry.plugins.vlm_types_2026c',

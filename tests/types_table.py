@@ -115,6 +115,14 @@ SIGLIP2_TOWER = {**{k: v for k, v in TOWER.items() if k != "image_size"}, "num_p
 BERT_TOWER = {**{k: v for k, v in TEXT_TOWER.items() if k != "max_position_embeddings"},
               "max_position_embeddings": ints(2, 20), "type_vocab_size": ints(1, 3)}  # fmt: skip
 ALTCLIP_TOWER = {**BERT_TOWER, "project_dim": ints(1, 9)}
+#: ALIGN's EfficientNet vision tower (no top convolution: hidden_dim sizes the pooling window only).
+ALIGN_VISION = {"~stages": ints(1, 3), "in_channels": list_of(ints(1, 16), "~stages"),
+                "out_channels": list_of(ints(1, 16), "~stages"), "kernel_sizes": list_of(ints(1, 5), "~stages"),
+                "expand_ratios": list_of(ints(1, 3), "~stages"), "num_block_repeats": list_of(ints(0, 2), "~stages"),
+                "strides": list_of(one_of(1, 2), "~stages"), "width_coefficient": one_of(0.01, 0.1, 1.4),
+                "depth_coefficient": one_of(0.5, 1.0, 1.3), "depth_divisor": ints(1, 8),
+                "squeeze_expansion_ratio": one_of(0.1, 0.25, 0.5), "pooling_type": one_of("mean", "max"),
+                "hidden_dim": ints(1, 64), "num_channels": ints(1, 3)}  # fmt: skip
 #: InstructBLIP's vision tower (no num_channels: always 3) and Q-Former.
 BLIP_TOWER = {**{k: v for k, v in TOWER.items() if k != "num_channels"}, "qkv_bias": Optional(flag)}
 #: Florence-2's DaViT backbone: 1 or 2 stages (a helper field, not written), one entry per stage in each list.
@@ -196,6 +204,16 @@ ROWS: list[Row] = [
          "num_labels": ints(1, 4)}, refusal_base=ENCODER_BASE,
         refusals=(R({"architectures": ["AlbertForPreTraining"], "id2label": []}, "id2label", "non-empty object"),
                   R({"num_hidden_groups": 0}, "num_hidden_groups", "must be >= 1"))),
+    Row("align", ("AlignModel",), {"vision_config": table(**ALIGN_VISION), "text_config": table(**BERT_TOWER),
+                                   "projection_dim": ints(1, 9)}, refusal_base="align-base",
+        refusals=(R({"projection_dim": 0}, "projection_dim", "must be >= 1"),
+                  R({"vision_config.kernel_sizes": [3, 3]}, "vision_config.kernel_sizes", "has 2 stages"),
+                  R({"vision_config.pooling_type": "sum"}, "vision_config.pooling_type", "mean or max"),
+                  R({"text_config.num_attention_heads": 5}, "text_config.num_attention_heads"))),
+    Row("align_text_model", ("AlignTextModel",), BERT_TOWER),
+    Row("align_vision_model", ("AlignVisionModel",), ALIGN_VISION, refusal_base={"architectures": ["AlignVisionModel"]},
+        refusals=(R({"pooling_type": "sum"}, "pooling_type", "mean or max"),
+                  R({"expand_ratios": [1]}, "expand_ratios", "has 1 stages"))),
     Row("altclip", ("AltCLIPModel",), {"vision_config": table(**TOWER), "text_config": table(**ALTCLIP_TOWER),
                                        "projection_dim": ints(1, 9)}, refusal_base="altclip",
         refusals=(R({"text_config_dict": [1]}, "text_config_dict", "must be an object"),
