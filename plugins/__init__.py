@@ -110,6 +110,7 @@ FAMILY_MODULES: dict[str, str] = {
     "resnet": "registry.plugins.resnet",
     "mobilenet": "registry.plugins.mobilenet",
     "efficientnet": "registry.plugins.efficientnet",
+    "groupvit": "registry.plugins.groupvit",
     "bit": "registry.plugins.bit",
     "poolformer": "registry.plugins.poolformer",
     "mobilevit": "registry.plugins.mobilevit",

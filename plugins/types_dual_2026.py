@@ -6,14 +6,18 @@
   (``align_vision_model``: the ``efficientnet`` family with ``top_conv = False``; ``hidden_dim`` sizes the pooling
   window only) and the contrastive head's ``align`` layout (``text_projection`` with a bias to ``projection_dim``,
   the scalar ``temperature``).
+* ``groupvit`` (``modeling_groupvit.py``): the ``groupvit`` family (CLIP's text tower, the grouping vision tower,
+  both MLP projections); like CLIP's, its configuration rebuilds a tower from a non-null ``text_config_dict`` /
+  ``vision_config_dict`` (``GroupViTConfig.__post_init__``), read from there.
 """
 
 from __future__ import annotations
 
-from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl
+from registry import Composite, ConfigReader, Mapped, ModelType, Params, Row, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.groupvit import GroupViTParams
 from registry.plugins.types_vision_2026 import _DUAL_SHAPE_FREE, _TEXT_READS, _TEXT_SHAPE_FREE
-from registry.plugins.vision_model_types import VISION_SHAPE_FREE
+from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE, _text_row, _tower, tower_config
 
 ALIGN_TEXT = Row(
     "align_text_model", "encoder", ("AlignTextModel",), reads=_TEXT_READS, defaults=DEFAULTS["align_text_model"],
@@ -58,8 +62,40 @@ ALIGN = Composite(
 )  # fmt: skip
 
 
+#: GroupViT's vision tower as its ``vision_config`` says it (read for the model; not a model type of its own).
+_GROUPVIT_VISION = Row(
+    "groupvit_vision_model", "groupvit", ("GroupViTVisionModel",),
+    reads={**{k: v for k, v in VISION_READS.items() if k != "n_layers"}, "d_ff": "intermediate_size",
+           "depths": "depths", "num_group_tokens": "num_group_tokens", "num_output_groups": "num_output_groups",
+           "assign_mlp_ratio": "assign_mlp_ratio"},
+    # assign_mlp_ratio: GroupViTVisionConfig's default (0.5, 4), a tuple with a float generate_defaults does not write
+    defaults={**DEFAULTS["groupvit_vision_model"], "assign_mlp_ratio": [0.5, 4.0]},
+    # num_hidden_layers: GroupViT only warns when it is not sum(depths); the stages' depths decide
+    shape_free=VISION_SHAPE_FREE | {"num_hidden_layers", "dropout", "assign_eps"},
+)  # fmt: skip
+
+
+def _map_groupvit(cfg: ConfigReader, cls: str) -> Mapped:
+    """GroupViT: CLIP's text tower and the grouping vision tower (each from its legacy ``*_config_dict`` when that is
+    given), the projections' widths."""
+    fields = GroupViTParams.model_fields
+    params = _tower(cfg, tower_config(cfg, "vision"), _GROUPVIT_VISION, "GroupViTVisionModel", fields)
+    params |= _tower(cfg, tower_config(cfg, "text"), _text_row("groupvit"), cls, fields)
+    defaults = DEFAULTS["groupvit"]
+    for name in ("projection_dim", "projection_intermediate_dim"):
+        params[name] = (name, cfg.int(name, defaults[name], minimum=1))
+    return Mapped("groupvit", params)
+
+
+GROUPVIT = ModelType("groupvit", ("GroupViTModel",), _map_groupvit,
+                     frozenset(("text_config", "vision_config", "text_config_dict", "vision_config_dict", "projection_dim",
+                                "projection_intermediate_dim", "logit_scale_init_value", "initializer_factor",
+                                "initializer_range", "output_segmentation")),
+                     "GroupViT: CLIP's text tower and a vision tower grouping its tokens stage by stage")  # fmt: skip
+
+
 @hookimpl
 def register_model_types(register):
-    """Map align (and its towers align_text_model, align_vision_model)."""
-    for row in (ALIGN_TEXT, ALIGN_VISION, ALIGN):
+    """Map align (and its towers align_text_model, align_vision_model) and groupvit."""
+    for row in (ALIGN_TEXT, ALIGN_VISION, ALIGN, GROUPVIT):
         register(row)

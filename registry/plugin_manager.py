@@ -42,7 +42,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     vlm_types_3 types_encoders_more internvl_vision phi4mm_towers phi4mm_types phi4mm_remote deepseek_v4 gemma4 types_2026_flagships
     gemma3n gemma3n_audio mobilenetv5 gemma3n_types gguf_gemma3n glm4v_vision glm4v_types moonvit kimi_k25_types
     gemma4_vision gemma4_audio gemma4_types parakeet types_speech_more vlm_types_more types_text_2026 vlm_types_2026 minimax_m3 minimax_m3_vision vlm_types_2026b
-    xlm types_dino contrastive_head qformer types_vision_2026 types_dual_2026 moonshine types_speech_2026
+    xlm types_dino contrastive_head qformer types_vision_2026 groupvit types_dual_2026 moonshine types_speech_2026
     doge blt gemma4_assistant types_dense_2026b gguf_types_dense_2026b
     cohere_asr granite_speech speecht5 seamless_m4t types_speech_2026b
     fsmt prophetnet reformer cpmant xlnet ctrl gpt_neox_japanese types_text_misc

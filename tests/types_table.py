@@ -123,6 +123,12 @@ ALIGN_VISION = {"~stages": ints(1, 3), "in_channels": list_of(ints(1, 16), "~sta
                 "depth_coefficient": one_of(0.5, 1.0, 1.3), "depth_divisor": ints(1, 8),
                 "squeeze_expansion_ratio": one_of(0.1, 0.25, 0.5), "pooling_type": one_of("mean", "max"),
                 "hidden_dim": ints(1, 64), "num_channels": ints(1, 3)}  # fmt: skip
+#: GroupViT's grouping vision tower: 1 to 3 stages (a helper field, not written), one entry per stage in each list.
+GROUPVIT_VISION = {**{k: v for k, v in TOWER.items() if k != "hidden_size"},
+                   "hidden_size": times("num_attention_heads", 2, 4), "~stages": ints(1, 3),
+                   "depths": list_of(ints(1, 2), "~stages"), "num_group_tokens": list_of(ints(0, 3), "~stages"),
+                   "num_output_groups": list_of(ints(1, 3), "~stages"),
+                   "assign_mlp_ratio": list_of(one_of(0.5, 1, 2), 2)}  # fmt: skip
 #: InstructBLIP's vision tower (no num_channels: always 3) and Q-Former.
 BLIP_TOWER = {**{k: v for k, v in TOWER.items() if k != "num_channels"}, "qkv_bias": Optional(flag)}
 #: Florence-2's DaViT backbone: 1 or 2 stages (a helper field, not written), one entry per stage in each list.
@@ -1017,6 +1023,22 @@ ROWS: list[Row] = [
     Row("granitemoeshared", lm("GraniteMoeShared"), {**GQA, **HEAD_DIM, **DENSE_MLP, **ATTENTION_BIAS, **ROUTED,
                                                       "shared_intermediate_size": ints(0, 16)},
         experts=("num_local_experts", "num_experts_per_tok"), renames=GRANITE_EXPERTS, droppable=SPARSE),
+    Row("groupvit", ("GroupViTModel",), {"vision_config": table(**GROUPVIT_VISION), "text_config": table(**TEXT_TOWER),
+                                         "projection_dim": ints(1, 9), "projection_intermediate_dim": ints(1, 12)},
+        refusal_base="tiny-random-groupvit",
+        refusals=(R({"projection_intermediate_dim": 0}, "projection_intermediate_dim", "must be >= 1"),
+                  R({"vision_config.num_output_groups": [4, 4]}, "vision_config.num_output_groups", "has 2 stages"),
+                  R({"vision_config.num_attention_heads": 5}, "vision_config.num_attention_heads"),
+                  R({"text_config_dict": [1]}, "text_config_dict", "must be an object")),
+        # the legacy dicts override the towers' configs (GroupViTConfig.__post_init__): counted from them
+        cases=({"text_config": {"hidden_size": 4, "num_attention_heads": 1, "num_hidden_layers": 2, "vocab_size": 20},
+                "vision_config": {"hidden_size": 4, "num_attention_heads": 1, "depths": [1], "num_group_tokens": [2],
+                                  "num_output_groups": [2], "image_size": 8, "patch_size": 4},
+                "text_config_dict": {"hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1, "vocab_size": 30,
+                                     "intermediate_size": 12, "max_position_embeddings": 9},
+                "vision_config_dict": {"hidden_size": 8, "num_attention_heads": 2, "depths": [1, 1], "num_group_tokens": [3, 2],
+                                       "num_output_groups": [3, 1], "image_size": 12, "patch_size": 4, "intermediate_size": 6},
+                "projection_dim": 5, "projection_intermediate_dim": 7},)),
     Row("helium", lm("Helium"), {**DENSE_2025, "head_dim": quotient("hidden_size", "num_attention_heads"),
                                   "attention_bias": Optional(flag), "mlp_bias": Optional(flag),
                                   "hidden_act": Optional(ACTIVATIONS)},
