@@ -133,6 +133,7 @@ FAMILY_MODULES: dict[str, str] = {
     "upernet-swin": "registry.plugins.upernet",
     "vitdet": "registry.plugins.vitdet",
     "glpn": "registry.plugins.glpn",
+    "zoedepth": "registry.plugins.zoedepth",
     "detr": "registry.plugins.detr",
     "deformable_detr": "registry.plugins.deformable_detr",
     "rt_detr": "registry.plugins.rt_detr",
