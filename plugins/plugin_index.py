@@ -199,6 +199,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'xlm-roberta': 'registry.plugins.encoder_types', 'xlm-roberta-xl': 'registry.plugins.types_text_2026',
     'xlnet': 'registry.plugins.types_text_misc', 'xmod': 'registry.plugins.types_encoders_2026b',
     'youtu': 'registry.plugins.types_2026_more', 'zamba2': 'registry.plugins.hybrid_model_types',
+    'zoedepth': 'registry.plugins.types_depth_2026',
 }
 
 #: GGUF architecture (as registered) -> the built-in module that registers it.
