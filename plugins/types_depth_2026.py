@@ -9,6 +9,11 @@
   normed/softplus, a single bin configuration with fewer than four ``num_attractors``, several without a ``name``
   each or without the patch transformer's sizes. The neck's projections take the backbone's ``hidden_size``
   (transformers overwrites ``backbone_hidden_size`` with it).
+* ``depth_pro`` (``modeling_depth_pro.py``): ``DepthProForDepthEstimation`` and ``DepthProModel`` on the
+  ``depth-pro`` family (:mod:`registry.plugins.depth_pro`). The patch encoder's ``patch_model_config`` is read
+  through the ``dinov2`` row; ``image_model_config`` (and ``fov_model_config`` with ``use_fov_model``, which the
+  estimation model alone builds) must give the same sizes, else the config is refused, as are a missing encoder
+  config (transformers' defaults are not guessed), batch norms or bias-free convolutions in the fusion residuals.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from registry import ConfigReader, Mapped, ModelType, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.types_vision_more import ROWS as _MORE_ROWS
 from registry.plugins.vision_model_types import _tower
+from registry.plugins.depth_pro import DepthProParams
+from registry.plugins.vision_model_types import ROWS as _VISION_ROWS
 from registry.plugins.zoedepth import ZoeDepthParams
 
 #: The beit row: how a BEiT backbone's configuration is read.
@@ -45,8 +52,8 @@ def _beit_backbone(cfg: ConfigReader) -> dict:
     return params
 
 
-def _int_list(cfg: ConfigReader, key: str, minimum: int = 1) -> list:
-    value = cfg.raw(key, _ZOE.get(key))
+def _int_list(cfg: ConfigReader, key: str, defaults: dict = _ZOE, minimum: int = 1) -> list:
+    value = cfg.raw(key, defaults.get(key))
     if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in value):
         raise cfg.error(key, f"must be a list of whole numbers >= {minimum} (got {short_value(value)})")
     return value
@@ -132,7 +139,69 @@ ZOEDEPTH = ModelType(
 )  # fmt: skip
 
 
+_DINOV2 = next(row for row in _VISION_ROWS if row.name == "dinov2")
+_PRO = DEFAULTS["depth_pro"]
+
+
+def _dinov2(cfg: ConfigReader, part: str) -> dict:
+    sub = cfg.raw(part)
+    if not isinstance(sub, dict):
+        raise cfg.error(part, f"must be an object of the encoder's fields (got {short_value(sub)}): transformers' "
+                        "default encoder is not guessed")  # fmt: skip
+    if sub.get("model_type") != "dinov2":
+        raise cfg.error(part, f"model_type {short_value(sub.get('model_type'))}: only a dinov2 encoder is mapped")
+    return _tower(cfg, part, _DINOV2, "Dinov2Model", DepthProParams.model_fields)
+
+
+def _same_encoder(cfg: ConfigReader, part: str, patch: dict) -> None:
+    """Refuse an encoder whose sizes differ from the patch encoder's (the family holds one encoder's sizes)."""
+    other = _dinov2(cfg, part)
+    if {k: v for k, (_, v) in other.items()} != {k: v for k, (_, v) in patch.items()}:
+        raise cfg.error(part, "its sizes differ from patch_model_config's: encoders of different sizes are not "
+                        "mapped")  # fmt: skip
+
+
+def _map_depth_pro(cfg: ConfigReader, cls: str) -> Mapped:
+    """Depth Pro: the three DINOv2 encoders (of one size), the decoder's widths."""
+    params = _dinov2(cfg, "patch_model_config")
+    _same_encoder(cfg, "image_model_config", params)
+    fov = cfg.bool("use_fov_model", _PRO["use_fov_model"]) and cls == "DepthProForDepthEstimation"
+    if fov:
+        _same_encoder(cfg, "fov_model_config", params)
+    params["estimation"] = ("architectures", cls == "DepthProForDepthEstimation")
+    params["fov_model"] = ("use_fov_model", fov)
+    params["fusion_hidden_size"] = ("fusion_hidden_size", cfg.int("fusion_hidden_size", _PRO["fusion_hidden_size"]))
+    params["scaled_feature_dims"] = ("scaled_images_feature_dims", _int_list(cfg, "scaled_images_feature_dims", _PRO))
+    if not params["scaled_feature_dims"][1]:
+        raise cfg.error("scaled_images_feature_dims", "needs at least one entry (the image block takes the first)")
+    params["intermediate_feature_dims"] = ("intermediate_feature_dims", _int_list(cfg, "intermediate_feature_dims", _PRO))
+    hooks = _int_list(cfg, "intermediate_hook_ids", _PRO, minimum=0)
+    ratios = cfg.raw("scaled_images_ratios", [0.25, 0.5, 1])  # DepthProConfig's default (a list, not generated)
+    if not isinstance(ratios, list):
+        raise cfg.error("scaled_images_ratios", f"must be a list of numbers (got {short_value(ratios)})")
+    params["n_fusion_layers"] = ("intermediate_hook_ids", len(hooks) + len(ratios))
+    if len(hooks) + len(ratios) < 1:
+        raise cfg.error("intermediate_hook_ids", "and scaled_images_ratios are both empty: no fusion layer")
+    params["n_fov_head_layers"] = ("num_fov_head_layers", cfg.int("num_fov_head_layers", _PRO["num_fov_head_layers"], minimum=0))
+    params["patch_grid"] = ("image_model_config.image_size", params["image_size"][1] // params["patch_size"][1])
+    if cfg.bool("use_batch_norm_in_fusion_residual", False):
+        raise cfg.error("use_batch_norm_in_fusion_residual", "batch norms in the fusion residuals are not mapped")
+    if cfg.raw("use_bias_in_fusion_residual", True) is not True:
+        raise cfg.error("use_bias_in_fusion_residual", "fusion residual convolutions without biases are not mapped")
+    return Mapped("depth-pro", params)
+
+
+DEPTH_PRO = ModelType(
+    "depth_pro", ("DepthProForDepthEstimation", "DepthProModel"), _map_depth_pro,
+    # the encoders (read above), the input sizes and overlaps, the merge padding, init
+    frozenset(("patch_model_config", "image_model_config", "fov_model_config", "patch_size",
+               "scaled_images_overlap_ratios", "merge_padding_value", "initializer_range")),
+    "Depth Pro: DINOv2 patch, image and field-of-view encoders, a fusion decoder",
+)  # fmt: skip
+
+
 @hookimpl
 def register_model_types(register):
-    """Map zoedepth."""
+    """Map zoedepth and depth_pro."""
     register(ZOEDEPTH)
+    register(DEPTH_PRO)
