@@ -156,7 +156,8 @@ def _dinov2(cfg: ConfigReader, part: str) -> dict:
 def _same_encoder(cfg: ConfigReader, part: str, patch: dict) -> None:
     """Refuse an encoder whose sizes differ from the patch encoder's (the family holds one encoder's sizes)."""
     other = _dinov2(cfg, part)
-    if {k: v for k, (_, v) in other.items()} != {k: v for k, (_, v) in patch.items()}:
+    if ({k: v for k, (_, v) in other.items() if k != "image_size"}
+            != {k: v for k, (_, v) in patch.items() if k != "image_size"}):  # fmt: skip
         raise cfg.error(part, "its sizes differ from patch_model_config's: encoders of different sizes are not "
                         "mapped")  # fmt: skip
 
@@ -183,7 +184,20 @@ def _map_depth_pro(cfg: ConfigReader, cls: str) -> Mapped:
     if len(hooks) + len(ratios) < 1:
         raise cfg.error("intermediate_hook_ids", "and scaled_images_ratios are both empty: no fusion layer")
     params["n_fov_head_layers"] = ("num_fov_head_layers", cfg.int("num_fov_head_layers", _PRO["num_fov_head_layers"], minimum=0))
-    params["patch_grid"] = ("image_model_config.image_size", params["image_size"][1] // params["patch_size"][1])
+    # DepthProConfig sets every encoder's image_size to its own patch_size (the side of one patch of the image)
+    side = cfg.int("patch_size", _PRO["patch_size"])
+    params["image_size"] = ("patch_size", side)
+    params["patch_grid"] = ("patch_size", side // params["patch_size"][1])
+    if list(ratios) != sorted(ratios) or len(ratios) != len(params["scaled_feature_dims"][1]):
+        raise cfg.error("scaled_images_ratios", "must be sorted from low to high, one per scaled_images_feature_dims "
+                        "entry (DepthProConfig refuses it)")  # fmt: skip
+    overlaps = cfg.raw("scaled_images_overlap_ratios", [0.0, 0.5, 0.25])  # DepthProConfig's default
+    if not isinstance(overlaps, list) or len(overlaps) != len(ratios):
+        raise cfg.error("scaled_images_overlap_ratios", "must be a list of one entry per scaled_images_ratios entry")
+    if len(hooks) != len(params["intermediate_feature_dims"][1]):
+        raise cfg.error("intermediate_hook_ids", "must have one entry per intermediate_feature_dims entry")
+    if params["fusion_hidden_size"][1] // 2 ** params["n_fov_head_layers"][1] == 0:
+        raise cfg.error("num_fov_head_layers", "halves fusion_hidden_size to 0 (DepthProConfig refuses it)")
     if cfg.bool("use_batch_norm_in_fusion_residual", False):
         raise cfg.error("use_batch_norm_in_fusion_residual", "batch norms in the fusion residuals are not mapped")
     if cfg.raw("use_bias_in_fusion_residual", True) is not True:
