@@ -134,6 +134,8 @@ FAMILY_MODULES: dict[str, str] = {
     "upernet-swin": "registry.plugins.upernet",
     "vitdet": "registry.plugins.vitdet",
     "glpn": "registry.plugins.glpn",
+    "zoedepth": "registry.plugins.zoedepth",
+    "depth-pro": "registry.plugins.depth_pro",
     "detr": "registry.plugins.detr",
     "deformable_detr": "registry.plugins.deformable_detr",
     "rt_detr": "registry.plugins.rt_detr",

@@ -55,6 +55,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     depth_anything sam upernet vitdet glpn types_vision_dense
     trocr wrapper_heads types_wrappers dpr decision_transformer
     detr deformable_detr rt_detr types_detection
+    zoedepth depth_pro types_depth_2026
 """.split())
 
 #: The entry-point group third-party plugins register under.
