@@ -38,12 +38,15 @@ VISION_ROW = Row(
 )  # fmt: skip
 
 
-def _sub_type(cfg: ConfigReader, key: str, sub: dict | None, expected: str) -> None:
-    """Refuse a sub-config that is not an object of ``expected``'s fields."""
+def _sub_type(cfg: ConfigReader, key: str, sub: dict | None, expected: str, named: bool = False) -> None:
+    """Refuse a sub-config that is not an object of ``expected``'s fields (with ``named``, one that does not name
+    its model_type: transformers cannot tell which configuration class to build)."""
     if sub is None:
         return
     if not isinstance(sub, dict):
         raise cfg.error(key, f"must be an object of the sub-config's fields (got {short_value(sub)})")
+    if named and "model_type" not in sub:
+        raise cfg.error(key, f"has no model_type: transformers cannot tell its configuration class (give {expected!r})")
     kind = sub.get("model_type", expected)
     if kind != expected:
         raise cfg.error(key, f"model_type {short_value(kind)}: only a {expected} is mapped here")
@@ -54,8 +57,20 @@ def _vision(cfg: ConfigReader, cls: str, params: dict) -> None:
     vision = cfg.raw("vision_config")
     _sub_type(cfg, "vision_config", vision, "sam2_vision_model")
     backbone = (vision or {}).get("backbone_config")
-    _sub_type(cfg, "vision_config.backbone_config", backbone, "sam2_hiera_det_model")
+    _sub_type(cfg, "vision_config.backbone_config", backbone, "sam2_hiera_det_model", named=True)
     params.update(_tower(cfg, "vision_config", VISION_ROW, "Sam2VisionModel", Sam2Params.model_fields))
+
+
+def _rope(cfg: ConfigReader, cls: str, params: dict) -> None:
+    """Memory attention's RoPE: transformers builds only the axial kind (another ``rope_type``: ValueError)."""
+    rope = cfg.raw("rope_parameters")
+    if rope is None:
+        return
+    if not isinstance(rope, dict):
+        raise cfg.error("rope_parameters", f"must be an object (got {short_value(rope)})")
+    if rope.get("rope_type", "axial") != "axial":
+        raise cfg.error("rope_parameters", f"rope_type {short_value(rope.get('rope_type'))} is not supported: "
+                        "memory attention takes only the axial RoPE")  # fmt: skip
 
 
 _READS = {
@@ -82,7 +97,7 @@ _SHAPE_FREE = frozenset((
     "memory_attention_feed_forward_hidden_act", "memory_attention_num_attention_heads",
     "memory_attention_rope_dropout", "memory_attention_rope_feat_sizes", "memory_attention_rope_theta",
     "memory_fuser_hidden_act", "memory_fuser_layer_scale_init_value", "memory_fuser_padding", "multimask_max_pt_num",
-    "multimask_min_pt_num", "multimask_output_for_tracking", "multimask_output_in_sam", "rope_parameters",
+    "multimask_min_pt_num", "multimask_output_for_tracking", "multimask_output_in_sam",
     "sigmoid_bias_for_mem_enc", "sigmoid_scale_for_mem_enc", "tie_word_embeddings",
     "prompt_encoder_config.hidden_act", "prompt_encoder_config.image_size", "prompt_encoder_config.layer_norm_eps",
     "prompt_encoder_config.patch_size", "prompt_encoder_config.scale", "mask_decoder_config.hidden_act",
@@ -91,7 +106,7 @@ _SHAPE_FREE = frozenset((
 ))  # fmt: skip
 
 ROWS = (
-    Row("sam2_video", "sam2", ("Sam2VideoModel",), reads=_READS, defaults=DEFAULTS["sam2_video"], rules=(_vision,),
+    Row("sam2_video", "sam2", ("Sam2VideoModel",), reads=_READS, defaults=DEFAULTS["sam2_video"], rules=(_vision, _rope),
         fixed={"video": True}, shape_free=_SHAPE_FREE,
         description="SAM 2 / 2.1: Hiera-det image encoder, FPN neck, prompt encoder, mask decoder, memory "
                     "attention and memory encoder"),
