@@ -130,6 +130,7 @@ FAMILY_MODULES: dict[str, str] = {
     "musicgen-projector": "registry.plugins.musicgen",
     "depth-anything": "registry.plugins.depth_anything",
     "sam": "registry.plugins.sam",
+    "sam2": "registry.plugins.sam2",
     "upernet-convnext": "registry.plugins.upernet",
     "upernet-swin": "registry.plugins.upernet",
     "vitdet": "registry.plugins.vitdet",

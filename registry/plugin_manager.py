@@ -53,6 +53,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     vilt florence2_vision blip_text visual_bert lxmert vlm_types_classic
     encodec musicgen dac mimi csm dia types_audio_gen
     depth_anything sam upernet vitdet glpn types_vision_dense
+    sam2 types_sam2
     trocr wrapper_heads types_wrappers dpr decision_transformer
     detr deformable_detr rt_detr types_detection
     zoedepth depth_pro types_depth_2026

@@ -87,6 +87,40 @@ SAM_REFUSALS = (
     Refusal({"mask_decoder_config.num_attention_heads": 256}, "mask_decoder_config.num_attention_heads", "does not divide"),
 )  # fmt: skip
 
+#: SAM 2's video model: a Hiera-det backbone of 1 to 3 stages in an FPN vision config, SAM's prompt encoder and mask
+#: decoder, memory attention and the memory encoder (modeling_sam2_video.py, transformers 5.25).
+SAM2_FIELDS: dict = {
+    "~stages": ints(1, 3),
+    "vision_config": table(
+        model_type=just("sam2_vision_model"), backbone_channel_list=Optional(list_of(ints(1, 6), (1, 3))),
+        fpn_hidden_size=ints(1, 8), fpn_kernel_size=ints(1, 3),
+        backbone_config=Optional(table(
+            model_type=just("sam2_hiera_det_model"), hidden_size=ints(1, 6), num_channels=ints(1, 3),
+            patch_kernel_size=Optional(list_of(ints(1, 3), 2)),
+            window_positional_embedding_background_size=Optional(list_of(ints(1, 3), 2)),
+            blocks_per_stage=list_of(ints(0, 2), "~stages"), embed_dim_per_stage=list_of(one_of(2, 4, 6), "~stages"),
+            window_size_per_stage=list_of(ints(1, 3), "~stages"), num_attention_heads_per_stage=list_of(one_of(1, 2), "~stages"),
+            global_attention_blocks=list_of(ints(0, 3), (0, 2)), mlp_ratio=one_of(1.0, 1.5, 2.0)))),
+    "prompt_encoder_config": table(hidden_size=ints(1, 8), mask_input_channels=one_of(4, 8, 12), num_point_embeddings=ints(0, 4)),
+    "mask_decoder_config": table(**SAM_DECODER),
+    "memory_attention_hidden_size": ints(2, 8), "memory_attention_downsample_rate": ints(1, 2),
+    "memory_attention_feed_forward_hidden_size": ints(1, 8), "memory_attention_num_layers": ints(0, 2),
+    "memory_encoder_hidden_size": ints(1, 6), "memory_encoder_output_channels": ints(1, 6),
+    "mask_downsampler_embed_dim": ints(1, 6), "mask_downsampler_kernel_size": ints(1, 3),
+    "mask_downsampler_stride": one_of(2, 4), "mask_downsampler_total_stride": one_of(1, 4, 16),
+    "memory_fuser_embed_dim": ints(1, 6), "memory_fuser_intermediate_dim": ints(1, 6), "memory_fuser_kernel_size": one_of(1, 3),
+    "memory_fuser_padding": computed(lambda v: v["memory_fuser_kernel_size"] // 2), "memory_fuser_num_layers": ints(0, 2),
+    "num_maskmem": ints(0, 3), "enable_temporal_pos_encoding_for_object_pointers": flag,
+    "enable_occlusion_spatial_embedding": flag,
+}  # fmt: skip
+SAM2_REFUSALS = (
+    Refusal({"vision_config.model_type": "sam_vision_model"}, "vision_config", "sam2_vision_model"),
+    Refusal({"vision_config.backbone_config": {"hidden_size": 4}}, "vision_config.backbone_config", "model_type"),
+    Refusal({"rope_parameters": {"rope_type": "default", "rope_theta": 10000.0}}, "rope_parameters", "axial"),
+    Refusal({"mask_downsampler_stride": 1}, "mask_downsampler_stride", "at least 2"),
+    Refusal({"memory_attention_num_layers": "four"}, "memory_attention_num_layers", "whole number"),
+)  # fmt: skip
+
 #: UperNet's backbones (a ConvNeXt's or a Swin's backbone_config), their output stages all (and the stem now and then).
 _UPERNET_OUTS = computed(lambda v: list(range(0 if v["~stem"] else 1, v["~stages"] + 1)))
 UPERNET_CONVNEXT: dict = dict(
@@ -1866,6 +1900,8 @@ ROWS: list[Row] = [
                     attention_hidden_size=16),
                dict(architectures=["RwkvModel"], vocab_size=50, hidden_size=24, num_hidden_layers=1, intermediate_size=30))),
     Row("sam", ("SamModel",), SAM_FIELDS, refusal_base="sam-vit-base", refusals=SAM_REFUSALS, cases=({},)),
+    Row("sam2_video", ("Sam2VideoModel",), SAM2_FIELDS, refusal_base="facebook--sam2.1-hiera-tiny",
+        refusals=SAM2_REFUSALS, cases=({}, {"vision_config": {}}), examples=10),
     Row("sam_hq", ("SamHQModel",),
         {**SAM_FIELDS, "mask_decoder_config": table(**SAM_DECODER, vit_dim=ints(1, 8))},
         refusal_base="sam-hq-vit-base", refusals=SAM_REFUSALS, cases=({},)),
