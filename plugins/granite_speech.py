@@ -29,13 +29,12 @@ from registry import CheckpointNames, Family, hookimpl
 from registry.blocks import Attention, Block, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Parameter, Repeat
 from registry.plugins.common import FamilyParams, check_heads
 from registry.plugins.convolution import conv1d
+from registry.plugins.qformer import qformer_layer
 
 _FFN = {"up": "up_proj", "down": "down_proj"}
 #: The conformer convolution's BatchNorm statistics: buffers that checkpoints store.
 BATCH_NORM_BUFFERS = tuple((f".conv.batch_norm.{name}", lambda dtype, shape: len(shape) <= 1)
                            for name in ("running_mean", "running_var", "num_batches_tracked"))  # fmt: skip
-_SELF = {"q": "attention.attention.query", "k": "attention.attention.key", "v": "attention.attention.value",
-         "o": "attention.output.dense"}  # fmt: skip
 
 
 class GraniteSpeechEncoderParams(FamilyParams):
@@ -113,27 +112,10 @@ class GraniteSpeechProjectorParams(FamilyParams):
         return self
 
 
-def _qformer_layer(p: GraniteSpeechProjectorParams, cross: bool) -> list[Block]:
-    d = p.d_model
-    blocks: list[Block] = [Attention(d_model=d, n_heads=p.n_heads, names=_SELF, kv_cache="none"),
-                           LayerNorm(name="attention.output.LayerNorm", dim=d)]  # fmt: skip
-    if cross:
-        blocks += [
-            Attention(d_model=d, n_heads=p.n_heads, kv_projections="none", kv_cache="none",
-                      names={"q": "crossattention.attention.query", "o": "crossattention.output.dense"}),
-            Linear(name="crossattention.attention.key", in_features=p.d_encoder, out_features=d, component="attention"),
-            Linear(name="crossattention.attention.value", in_features=p.d_encoder, out_features=d, component="attention"),
-            LayerNorm(name="crossattention.output.LayerNorm", dim=d),
-        ]  # fmt: skip
-    for suffix in ("", "_query") if p.text_input else ("_query",):
-        blocks += [FeedForward(d_model=d, d_ff=p.d_ff, names={"up": f"intermediate{suffix}.dense", "down": f"output{suffix}.dense"}),
-                   LayerNorm(name=f"output{suffix}.LayerNorm", dim=d)]  # fmt: skip
-    return blocks
-
-
 def build_projector(p: GraniteSpeechProjectorParams) -> Module:
     """The block tree of Granite Speech's windowed Q-Former projector."""
-    layers = [Repeat(name="layer", count=1, start=i, blocks=_qformer_layer(p, i % p.cross_attention_frequency == 0))
+    layers = [Repeat(name="layer", count=1, start=i, blocks=qformer_layer(
+        p.d_model, p.n_heads, p.d_ff, p.d_encoder, cross=i % p.cross_attention_frequency == 0, text_feed_forward=p.text_input))
               for i in range(p.n_layers)]  # fmt: skip
     return Module(blocks=[
         Parameter(name="query", shape=(1, p.n_queries, p.d_model), component="embedding"),

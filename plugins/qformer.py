@@ -54,24 +54,25 @@ class QFormerParams(FamilyParams):
         return self
 
 
-def _layer(p: QFormerParams, cross: bool) -> list:
-    """One layer: self-attention, the cross-attention where it has one, and the feed-forwards."""
-    d = p.d_model
+def qformer_layer(d: int, n_heads: int, d_ff: int, d_encoder: int, *, cross: bool, text_feed_forward: bool) -> list:
+    """One Q-Former layer of width ``d`` (BLIP-2's names): self-attention, the cross-attention over features of
+    width ``d_encoder`` where ``cross``, and the queries' feed-forward (the text tokens' too with ``text_feed_forward``);
+    Granite Speech's projector builds its layers with it too."""
     blocks: list = [
-        Attention(d_model=d, n_heads=p.n_heads, names=_SELF, kv_cache="none"),
+        Attention(d_model=d, n_heads=n_heads, names=_SELF, kv_cache="none"),
         LayerNorm(name="attention.output.LayerNorm", dim=d),
     ]
     if cross:  # queries from the layer's width, keys and values from the image features'
         blocks += [
-            Attention(d_model=d, n_heads=p.n_heads, kv_projections="none", kv_cache="none",
+            Attention(d_model=d, n_heads=n_heads, kv_projections="none", kv_cache="none",
                       names={"q": "crossattention.attention.query", "o": "crossattention.output.dense"}),
-            Linear(name="crossattention.attention.key", in_features=p.d_encoder, out_features=d, component="attention"),
-            Linear(name="crossattention.attention.value", in_features=p.d_encoder, out_features=d, component="attention"),
+            Linear(name="crossattention.attention.key", in_features=d_encoder, out_features=d, component="attention"),
+            Linear(name="crossattention.attention.value", in_features=d_encoder, out_features=d, component="attention"),
             LayerNorm(name="crossattention.output.LayerNorm", dim=d),
         ]  # fmt: skip
-    for suffix in ("", "_query") if p.text_feed_forward else ("_query",):
+    for suffix in ("", "_query") if text_feed_forward else ("_query",):
         blocks += [
-            FeedForward(d_model=d, d_ff=p.d_ff, names={"up": f"intermediate{suffix}.dense", "down": f"output{suffix}.dense"}),
+            FeedForward(d_model=d, d_ff=d_ff, names={"up": f"intermediate{suffix}.dense", "down": f"output{suffix}.dense"}),
             LayerNorm(name=f"output{suffix}.LayerNorm", dim=d),
         ]
     return blocks
@@ -80,7 +81,8 @@ def _layer(p: QFormerParams, cross: bool) -> list:
 def build(p: QFormerParams) -> Module:
     """The Q-Former (and, with queries, InstructBLIP's query tokens and language projection)."""
     d = p.d_model
-    layers = [Repeat(name="layer", count=1, start=i, blocks=_layer(p, i % p.cross_attention_frequency == 0))
+    layers = [Repeat(name="layer", count=1, start=i, blocks=qformer_layer(
+        d, p.n_heads, p.d_ff, p.d_encoder, cross=i % p.cross_attention_frequency == 0, text_feed_forward=p.text_feed_forward))
               for i in range(p.n_layers)]  # fmt: skip
     embeddings = Module(name="embeddings", blocks=[
         Embedding(name="word_embeddings", num_embeddings=p.vocab_size, embedding_dim=d, role="token"),
