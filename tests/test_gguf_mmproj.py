@@ -189,13 +189,18 @@ def published_name(name: str, config) -> str:
     return name.removeprefix("model.")
 
 
+def parts_by_prefix(model, prefixes: dict[str, str | tuple[str, ...]]) -> dict[str, int]:
+    """transformers' parameters per part (tied ones once): ``prefixes`` maps a part to the prefix (or prefixes) of its
+    parameter names, every other parameter is the language model's (``text``)."""
+    parts = dict.fromkeys(prefixes, 0) | {"text": 0}
+    for name, p in model.named_parameters():
+        parts[next((k for k, prefix in prefixes.items() if name.startswith(prefix)), "text")] += p.numel()
+    return parts
+
+
 def part_counts(model) -> dict[str, int]:
     """transformers' parameters per part (tied ones once): vision tower, projector, the rest the language model."""
-    parts = {"vision": 0, "projector": 0, "text": 0}
-    for name, p in model.named_parameters():
-        part = next((k for k, prefixes in PREFIXES.items() if name.startswith(prefixes)), "text")
-        parts[part] += p.numel()
-    return parts
+    return parts_by_prefix(model, PREFIXES)
 
 
 def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[str, tuple[int, ...]]:

@@ -16,7 +16,7 @@ import pytest
 
 from tests._hf_configs import meta_model, quiet_transformers
 from tests.gguf_files import Case, gguf_name, write_case, write_header_only
-from tests.test_gguf_mmproj import counted_alone, counted_whole, refused
+from tests.test_gguf_mmproj import counted_alone, counted_whole, parts_by_prefix, refused
 
 gguf = pytest.importorskip("gguf")
 
@@ -35,11 +35,8 @@ def voxtral(tie: bool = False):
 
 
 def part_counts(model) -> dict[str, int]:
-    parts = {"audio": 0, "projector": 0, "text": 0}
-    for name, p in model.named_parameters():
-        parts["audio" if name.startswith("model.audio_tower.") else "projector"
-              if name.startswith("model.multi_modal_projector.") else "text"] += p.numel()  # fmt: skip
-    return parts
+    """transformers' parameters per part: audio encoder, projector, the rest the language model."""
+    return parts_by_prefix(model, {"audio": "model.audio_tower.", "projector": "model.multi_modal_projector."})
 
 
 def write_mmproj(model, config, path: Path, stack: int = 4) -> dict[str, tuple[int, ...]]:

@@ -1,13 +1,9 @@
 """The composites of plugins/vlm_types_more.py, whole and part by part, against transformers; their image rules
 against hand computations.
 
-Reference: transformers 5.25's model of the config's class (``<X>ForConditionalGeneration``) on the meta
-device, as in tests/test_composite.py (tests/composite_reference.py): the total is ``sum(p.numel() for p in
-model.parameters())``, the tensor names and shapes are ``named_parameters()``'s, and each part (``--part``) is
-the parameters under the modules transformers gives it (:data:`PLACES`, from ``modeling_<type>.py``).
-Published configs in ``tests/configs`` by both routes (count config.json; import-hf then count), and each
-part alone by ``registry count --part``; random small configs (transformers' configuration of shrunk
-sub-configs, as ``to_dict()`` writes it); the refusals name the field.
+Reference and checks as in tests/test_vlm_types_2026.py (its docstring): transformers 5.25's meta-device model of
+the config's class, whole and per part (:data:`PLACES`, from ``modeling_<type>.py``), published configs by both
+routes, random small configs, refusals naming the field.
 """
 
 from __future__ import annotations
