@@ -1,0 +1,71 @@
+"""Time-series models of transformers as rows of data: PatchTST (:mod:`registry.plugins.patchtst`).
+
+One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
+:mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py`` that decide which
+tensors exist: how many patches a context makes, which class's head, and the distribution head of a loss other
+than MSE (:mod:`registry.plugins.time_series_heads`).
+"""
+
+from __future__ import annotations
+
+from registry import ConfigReader, Params, hookimpl, short_value as short
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.hf_common import hf_row
+from registry.plugins.time_series_heads import distribution_rule
+
+#: The fields of the masking and the training that change no shape (PatchTST, PatchTSMixer).
+_MASKING = ("do_mask_input", "mask_type", "random_mask_ratio", "num_forecast_mask_patches", "channel_consistent_masking",
+            "unmasked_channel_indices", "mask_value", "num_parallel_samples", "init_std", "scaling", "output_range",
+            "head_dropout", "norm_eps")  # fmt: skip
+
+
+def n_patches(cfg: ConfigReader, defaults: dict) -> tuple[str, int]:
+    """The patches a context makes, as ``PatchTSTPatchify`` (and PatchTSMixer's) counts them; a context no longer
+    than a patch is refused, as transformers refuses it."""
+    context = cfg.int("context_length", defaults["context_length"])
+    patch = cfg.int("patch_length", defaults["patch_length"])
+    stride = cfg.int("patch_stride", defaults["patch_stride"])
+    if context <= patch:
+        raise cfg.error("context_length", f"must be greater than patch_length ({patch}; got {context}): "
+                        "transformers refuses a context of one patch or less")  # fmt: skip
+    return "context_length", (context - patch) // stride + 1
+
+
+def _choice(cfg: ConfigReader, key: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = cfg.raw(key, default)
+    if value not in allowed:
+        raise cfg.error(key, f"must be one of {', '.join(allowed)} (got {short(value)}): transformers raises on another")
+    return value
+
+
+def _patchtst(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (PatchTST): the patches of the context; the class's head; the norm and positional encoding kinds
+    transformers knows; the prediction head's width (pooled with ``pooling_type`` or the cls token)."""
+    defaults = DEFAULTS["patchtst"]
+    params["n_patches"] = n_patches(cfg, defaults)
+    heads = {"PatchTSTForPretraining": "pretraining", "PatchTSTForPrediction": "prediction",
+             "PatchTSTForRegression": "regression", "PatchTSTForClassification": "classification"}  # fmt: skip
+    params["head"] = ("architectures", heads.get(cls, "none"))
+    params["norm"] = ("norm_type", _choice(cfg, "norm_type", defaults["norm_type"], ("batchnorm", "layernorm")))
+    _choice(cfg, "positional_encoding_type", defaults["positional_encoding_type"], ("random", "sincos"))
+    pooling = cfg.raw("pooling_type", defaults["pooling_type"])
+    if pooling is not None and not isinstance(pooling, str):
+        raise cfg.error("pooling_type", f"must be \"mean\", \"max\" or null (got {short(pooling)})")
+    params["pooled"] = ("pooling_type", bool(pooling) or params["cls_token"][1])
+    distribution_rule(cfg, params, defaults, cls in ("PatchTSTForPrediction", "PatchTSTForRegression"))
+
+
+@hookimpl
+def register_model_types(register):
+    """Map the time-series model types."""
+    register(hf_row(
+        "patchtst", "patchtst", ("PatchTSTForPrediction", "PatchTSTModel", "PatchTSTForPretraining",
+                                 "PatchTSTForRegression", "PatchTSTForClassification"),
+        {"d_model": "d_model|hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+         "d_ff": "ffn_dim", "bias": "bias", "patch_length": "patch_length", "n_channels": "num_input_channels",
+         "share_embedding": "share_embedding", "cls_token": "use_cls_token", "channel_attention": "channel_attention",
+         "share_projection": "share_projection", "prediction_length": "prediction_length", "num_targets": "num_targets"},
+        _patchtst,
+        shape_free=(*_MASKING, "activation_function", "attention_dropout", "positional_dropout", "path_dropout",
+                    "ff_dropout", "pre_norm"),
+    ))  # fmt: skip
