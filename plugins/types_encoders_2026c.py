@@ -1,4 +1,5 @@
-"""Time-series models of transformers as rows of data: PatchTST (:mod:`registry.plugins.patchtst`).
+"""Time-series models of transformers as rows of data: PatchTST (:mod:`registry.plugins.patchtst`), PatchTSMixer
+(:mod:`registry.plugins.patchtsmixer`).
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
 :mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py`` that decide which
@@ -55,6 +56,31 @@ def _patchtst(cfg: ConfigReader, cls: str, params: Params) -> None:
     distribution_rule(cfg, params, defaults, cls in ("PatchTSTForPrediction", "PatchTSTForRegression"))
 
 
+def _patchtsmixer(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (PatchTSMixer): the patches of the context (transformers recomputes ``num_patches`` from them, whatever the
+    config says); the class's head; the norm (a batch norm where ``norm_mlp`` says "batch", as transformers tests
+    it); the channel mixer of ``mode = "mix_channel"``; the positional encoding kinds transformers knows; the scale
+    injection of the regression and classification heads (``scaling`` std, mean or true)."""
+    defaults = DEFAULTS["patchtsmixer"]
+    params["n_patches"] = n_patches(cfg, defaults)
+    cfg.raw("num_patches")  # recomputed by PatchTSMixerConfig.__post_init__
+    heads = {"PatchTSMixerForPretraining": "pretraining", "PatchTSMixerForPrediction": "prediction",
+             "PatchTSMixerForRegression": "regression", "PatchTSMixerForTimeSeriesClassification": "classification"}
+    params["head"] = ("architectures", heads.get(cls, "none"))
+    norm = cfg.raw("norm_mlp", defaults["norm_mlp"])
+    if not isinstance(norm, str):
+        raise cfg.error("norm_mlp", f"must be a norm's name, \"LayerNorm\" or \"BatchNorm\" (got {short(norm)})")
+    params["norm"] = ("norm_mlp", "batchnorm" if "batch" in norm.lower() else "layernorm")
+    params["mix_channel"] = ("mode", cfg.raw("mode", defaults["mode"]) == "mix_channel")
+    kinds = ("random", "sincos") if params["positions"][1] else (cfg.raw("positional_encoding_type"),)  # unused then
+    _choice(cfg, "positional_encoding_type", defaults["positional_encoding_type"], kinds)
+    params["aggregated"] = ("head_aggregation", cfg.raw("head_aggregation", defaults["head_aggregation"]) is not None)
+    scaling = cfg.raw("scaling", defaults["scaling"])
+    params["inject_scale"] = ("scaling", params["head"][1] in ("regression", "classification")
+                              and any(scaling == s and type(scaling) is type(s) for s in ("std", "mean", True)))
+    distribution_rule(cfg, params, defaults, params["head"][1] in ("prediction", "regression"))
+
+
 @hookimpl
 def register_model_types(register):
     """Map the time-series model types."""
@@ -68,4 +94,14 @@ def register_model_types(register):
         _patchtst,
         shape_free=(*_MASKING, "activation_function", "attention_dropout", "positional_dropout", "path_dropout",
                     "ff_dropout", "pre_norm"),
+    ))
+    register(hf_row(
+        "patchtsmixer", "patchtsmixer", ("PatchTSMixerForPrediction", "PatchTSMixerModel", "PatchTSMixerForPretraining",
+                                         "PatchTSMixerForRegression", "PatchTSMixerForTimeSeriesClassification"),
+        {"d_model": "d_model|hidden_size", "n_layers": "num_layers|num_hidden_layers", "expansion": "expansion_factor",
+         "patch_length": "patch_length", "n_channels": "num_input_channels", "gated_attn": "gated_attn",
+         "self_attn": "self_attn", "self_attn_heads": "self_attn_heads", "positions": "use_positional_encoding",
+         "prediction_length": "prediction_length", "num_targets": "num_targets"},
+        _patchtsmixer,
+        shape_free=(*_MASKING, "dropout", "masked_loss", "prediction_channel_indices", "patch_last"),
     ))  # fmt: skip
