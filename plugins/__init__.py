@@ -142,4 +142,5 @@ FAMILY_MODULES: dict[str, str] = {
     "rt_detr": "registry.plugins.rt_detr",
     "patchtst": "registry.plugins.patchtst",
     "patchtsmixer": "registry.plugins.patchtsmixer",
+    "informer": "registry.plugins.informer",
 }

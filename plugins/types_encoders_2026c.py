@@ -1,5 +1,5 @@
 """Time-series models of transformers as rows of data: PatchTST (:mod:`registry.plugins.patchtst`), PatchTSMixer
-(:mod:`registry.plugins.patchtsmixer`).
+(:mod:`registry.plugins.patchtsmixer`), Informer (:mod:`registry.plugins.informer`).
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
 :mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py`` that decide which
@@ -12,7 +12,7 @@ from __future__ import annotations
 from registry import ConfigReader, Params, hookimpl, short_value as short
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import hf_row
-from registry.plugins.time_series_heads import distribution_rule
+from registry.plugins.time_series_heads import DISTRIBUTIONS, distribution_rule
 
 #: The fields of the masking and the training that change no shape (PatchTST, PatchTSMixer).
 _MASKING = ("do_mask_input", "mask_type", "random_mask_ratio", "num_forecast_mask_patches", "channel_consistent_masking",
@@ -81,6 +81,51 @@ def _patchtsmixer(cfg: ConfigReader, cls: str, params: Params) -> None:
     distribution_rule(cfg, params, defaults, params["head"][1] in ("prediction", "regression"))
 
 
+def _features(cfg: ConfigReader, key: str, given: object, n_cat: int) -> list[int] | None:
+    """``cardinality`` or ``embedding_dimension`` as the configuration keeps it: None unless given (not empty) with
+    static categorical features; then one whole number per feature (transformers' ``validate_architecture``)."""
+    if not (given and n_cat > 0):
+        return None
+    if not isinstance(given, list) or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in given):
+        raise cfg.error(key, f"must be a list of whole numbers >= 0 (got {short(given)})")
+    if len(given) != n_cat:
+        raise cfg.error(key, f"must hold one entry per static categorical feature ({n_cat}; got {len(given)})")
+    return given
+
+
+def _informer(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Informer): the value embedding's inputs and the sinusoidal tables' rows as ``InformerConfig`` derives
+    them (lags, static and dynamic features, the categorical features' tables); the class's head, whose distribution
+    and loss transformers checks."""
+    defaults = DEFAULTS["informer"]
+    prediction = cfg.int("prediction_length", defaults["prediction_length"], nullable=True)
+    if prediction is None:
+        raise cfg.error("prediction_length", "must be given: transformers cannot build the model without it")
+    context = cfg.int("context_length", defaults["context_length"], nullable=True) or prediction
+    lags = cfg.int_list("lags_sequence", defaults["lags_sequence"], null_means=[1, 2, 3, 4, 5, 6, 7])
+    size = params["input_size"][1]
+    n_cat = cfg.int("num_static_categorical_features", defaults["num_static_categorical_features"], minimum=0)
+    cards = _features(cfg, "cardinality", cfg.raw("cardinality", defaults["cardinality"]), n_cat) or [0]
+    widths = _features(cfg, "embedding_dimension", cfg.raw("embedding_dimension", defaults["embedding_dimension"]), n_cat)
+    widths = widths or [min(50, (c + 1) // 2) for c in cards]
+    extra = sum(cfg.int(k, defaults[k], minimum=0) for k in ("num_dynamic_real_features", "num_time_features",
+                                                             "num_static_real_features"))  # fmt: skip
+    params["feature_size"] = ("lags_sequence", size * len(lags) + sum(widths) + extra + 2 * size)
+    params["n_positions"] = ("context_length", context + prediction)
+    params["cardinality"] = ("cardinality", cards if n_cat > 0 else [])
+    params["embedding_dims"] = ("embedding_dimension", widths if n_cat > 0 else [])
+    params["head"] = ("architectures", "prediction" if cls == "InformerForPrediction" else "none")
+    kind = cfg.raw("distribution_output", defaults["distribution_output"])
+    loss = cfg.raw("loss", defaults["loss"])
+    if params["head"][1] == "prediction":
+        if kind not in DISTRIBUTIONS:
+            raise cfg.error("distribution_output", f"must be one of {', '.join(DISTRIBUTIONS)} (got {short(kind)}): "
+                            "transformers builds no other distribution head")  # fmt: skip
+        if loss != "nll":
+            raise cfg.error("loss", f"must be \"nll\" (got {short(loss)}): InformerForPrediction knows no other loss")
+        params["distribution"] = ("distribution_output", kind)
+
+
 @hookimpl
 def register_model_types(register):
     """Map the time-series model types."""
@@ -104,4 +149,15 @@ def register_model_types(register):
          "prediction_length": "prediction_length", "num_targets": "num_targets"},
         _patchtsmixer,
         shape_free=(*_MASKING, "dropout", "masked_loss", "prediction_channel_indices", "patch_last"),
+    ))
+    register(hf_row(
+        "informer", "informer", ("InformerForPrediction", "InformerModel"),
+        {"d_model": "d_model|hidden_size", "encoder_layers": "encoder_layers|num_hidden_layers",
+         "decoder_layers": "decoder_layers", "encoder_heads": "encoder_attention_heads|num_attention_heads",
+         "decoder_heads": "decoder_attention_heads", "encoder_ffn": "encoder_ffn_dim", "decoder_ffn": "decoder_ffn_dim",
+         "distil": "distil", "input_size": "input_size"},
+        _informer,
+        shape_free=("scaling", "num_parallel_samples", "init_std", "initializer_range", "activation_function", "dropout",
+                    "encoder_layerdrop", "decoder_layerdrop", "attention_dropout", "activation_dropout", "use_cache",
+                    "attention_type", "sampling_factor", "is_encoder_decoder", "feature_size"),
     ))  # fmt: skip
