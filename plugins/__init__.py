@@ -143,4 +143,5 @@ FAMILY_MODULES: dict[str, str] = {
     "patchtst": "registry.plugins.patchtst",
     "patchtsmixer": "registry.plugins.patchtsmixer",
     "informer": "registry.plugins.informer",
+    "perceiver": "registry.plugins.perceiver",
 }

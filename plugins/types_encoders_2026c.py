@@ -1,4 +1,5 @@
-"""Time-series models of transformers as rows of data: PatchTST (:mod:`registry.plugins.patchtst`), PatchTSMixer
+"""Perceiver IO (:mod:`registry.plugins.perceiver`: its masked LM, its text and image classifiers and the bare model)
+and time-series models of transformers as rows of data: PatchTST (:mod:`registry.plugins.patchtst`), PatchTSMixer
 (:mod:`registry.plugins.patchtsmixer`), Informer (:mod:`registry.plugins.informer`).
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from registry import ConfigReader, Params, hookimpl, short_value as short
 from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.hf_common import hf_row
+from registry.plugins.hf_common import hf_row, num_labels
 from registry.plugins.time_series_heads import DISTRIBUTIONS, distribution_rule
 
 #: The fields of the masking and the training that change no shape (PatchTST, PatchTSMixer).
@@ -126,9 +127,52 @@ def _informer(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["distribution"] = ("distribution_output", kind)
 
 
+#: The Perceiver classes mapped, and the head each builds (optical flow and multimodal autoencoding are not mapped).
+_PERCEIVER_HEADS = {"PerceiverForMaskedLM": "mlm", "PerceiverModel": "none", "PerceiverForSequenceClassification": "sequence",
+                    "PerceiverForImageClassificationLearned": "image_learned",
+                    "PerceiverForImageClassificationFourier": "image_fourier",
+                    "PerceiverForImageClassificationConvProcessing": "image_conv"}  # fmt: skip
+
+
+def _perceiver(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Perceiver): the class's preprocessor and decoder; ``num_labels`` for the classifiers;
+    ``cross_attention_shape_for_attention`` where a cross-attention takes its default channels from it (transformers
+    raises on another value there); ``image_size`` a whole number for the learned position table (its square)."""
+    defaults = DEFAULTS["perceiver"]
+    head = _PERCEIVER_HEADS.get(cls, "none")
+    params["head"] = ("architectures", head)
+    if head not in ("none", "mlm"):
+        params["n_labels"] = num_labels(cfg)
+    shape = cfg.raw("cross_attention_shape_for_attention", defaults["cross_attention_shape_for_attention"])
+    if shape not in ("q", "kv"):
+        if params["qk_channels"][1] is None or head not in ("none", "mlm"):
+            raise cfg.error("cross_attention_shape_for_attention", f"must be \"q\" or \"kv\" (got {short(shape)}): "
+                            "transformers raises on another value")  # fmt: skip
+        shape = "kv"  # read by no cross-attention of this class
+    params["cross_shape"] = ("cross_attention_shape_for_attention", shape)
+    size = cfg.raw("image_size", defaults["image_size"])
+    if head == "image_learned":
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise cfg.error("image_size", f"must be a whole number for {cls} (got {short(size)}): its position table "
+                            "has image_size ** 2 rows")  # fmt: skip
+        params["image_size"] = ("image_size", size)
+
+
 @hookimpl
 def register_model_types(register):
     """Map the time-series model types."""
+    register(hf_row(
+        "perceiver", "perceiver", tuple(_PERCEIVER_HEADS),
+        {"num_latents": "num_latents", "d_latents": "d_latents", "d_model": "d_model", "vocab_size": "vocab_size",
+         "n_positions": "max_position_embeddings", "qk_channels": "qk_channels?", "v_channels": "v_channels?",
+         "cross_heads": "num_cross_attention_heads", "self_heads": "num_self_attention_heads",
+         "cross_widening": "cross_attention_widening_factor", "self_widening": "self_attention_widening_factor",
+         "self_attends": "num_self_attends_per_block", "num_blocks": "num_blocks"},
+        _perceiver,
+        shape_free=("hidden_act", "attention_probs_dropout_prob", "initializer_range", "layer_norm_eps",
+                    "use_query_residual", "train_size", "num_frames", "audio_samples_per_frame", "samples_per_patch",
+                    "output_shape", "output_num_channels", "_label_trainable_num_channels"),
+    ))
     register(hf_row(
         "patchtst", "patchtst", ("PatchTSTForPrediction", "PatchTSTModel", "PatchTSTForPretraining",
                                  "PatchTSTForRegression", "PatchTSTForClassification"),
