@@ -144,4 +144,5 @@ FAMILY_MODULES: dict[str, str] = {
     "patchtsmixer": "registry.plugins.patchtsmixer",
     "informer": "registry.plugins.informer",
     "perceiver": "registry.plugins.perceiver",
+    "tapas": "registry.plugins.tapas",
 }

@@ -1,5 +1,5 @@
-"""Perceiver IO (:mod:`registry.plugins.perceiver`: its masked LM, its text and image classifiers and the bare model)
-and time-series models of transformers as rows of data: PatchTST (:mod:`registry.plugins.patchtst`), PatchTSMixer
+"""TAPAS (:mod:`registry.plugins.tapas`), Perceiver IO (:mod:`registry.plugins.perceiver`: its masked LM, its text and
+image classifiers and the bare model) and time-series models of transformers as rows of data: PatchTST (:mod:`registry.plugins.patchtst`), PatchTSMixer
 (:mod:`registry.plugins.patchtsmixer`), Informer (:mod:`registry.plugins.informer`).
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from registry import ConfigReader, Params, hookimpl, short_value as short
 from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.encoder_types import cross_attention_rule
 from registry.plugins.hf_common import hf_row, num_labels
 from registry.plugins.time_series_heads import DISTRIBUTIONS, distribution_rule
 
@@ -158,9 +159,37 @@ def _perceiver(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["image_size"] = ("image_size", size)
 
 
+def _tapas(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (TAPAS): the class's heads (the classifier's ``num_labels``, the aggregation classifier's
+    ``num_aggregation_labels``); a cross-attention in the layers of a decoder built with ``add_cross_attention``."""
+    heads = {"TapasModel": "model", "TapasForMaskedLM": "mlm", "TapasForSequenceClassification": "sequence",
+             "TapasForQuestionAnswering": "qa"}  # fmt: skip
+    params["head"] = ("architectures", heads.get(cls, "model"))
+    if cls == "TapasForSequenceClassification":
+        params["n_labels"] = num_labels(cfg)
+    labels = cfg.int("num_aggregation_labels", DEFAULTS["tapas"]["num_aggregation_labels"], minimum=0)
+    params["aggregation_labels"] = ("num_aggregation_labels", labels if cls == "TapasForQuestionAnswering" else 0)
+    cross_attention_rule(cfg, cls, params)
+
+
 @hookimpl
 def register_model_types(register):
     """Map the time-series model types."""
+    register(hf_row(
+        "tapas", "tapas", ("TapasForQuestionAnswering", "TapasModel", "TapasForMaskedLM", "TapasForSequenceClassification"),
+        {"vocab_size": "vocab_size", "n_positions": "max_position_embeddings", "type_vocab_sizes": "type_vocab_sizes",
+         "d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+         "d_ff": "intermediate_size", "tie_word_embeddings": "tie_word_embeddings"},
+        _tapas,
+        shape_free=("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "initializer_range",
+                    "layer_norm_eps", "positive_label_weight", "aggregation_loss_weight", "use_answer_as_supervision",
+                    "answer_loss_importance", "use_normalized_answer_loss", "huber_loss_delta", "temperature",
+                    "aggregation_temperature", "use_gumbel_for_cells", "use_gumbel_for_aggregation",
+                    "average_approximation_function", "cell_selection_preference", "answer_loss_cutoff", "max_num_rows",
+                    "max_num_columns", "average_logits_per_cell", "select_one_column", "allow_empty_column_selection",
+                    "init_cell_selection_weights_to_zero", "reset_position_index_per_cell", "disable_per_token_loss",
+                    "aggregation_labels", "no_aggregation_label_index"),
+    ))
     register(hf_row(
         "perceiver", "perceiver", tuple(_PERCEIVER_HEADS),
         {"num_latents": "num_latents", "d_latents": "d_latents", "d_model": "d_model", "vocab_size": "vocab_size",
