@@ -145,4 +145,5 @@ FAMILY_MODULES: dict[str, str] = {
     "informer": "registry.plugins.informer",
     "perceiver": "registry.plugins.perceiver",
     "tapas": "registry.plugins.tapas",
+    "canine": "registry.plugins.canine",
 }

@@ -1,4 +1,4 @@
-"""TAPAS (:mod:`registry.plugins.tapas`), Perceiver IO (:mod:`registry.plugins.perceiver`: its masked LM, its text and
+"""CANINE (:mod:`registry.plugins.canine`), TAPAS (:mod:`registry.plugins.tapas`), Perceiver IO (:mod:`registry.plugins.perceiver`: its masked LM, its text and
 image classifiers and the bare model) and time-series models of transformers as rows of data: PatchTST (:mod:`registry.plugins.patchtst`), PatchTSMixer
 (:mod:`registry.plugins.patchtsmixer`), Informer (:mod:`registry.plugins.informer`).
 
@@ -172,9 +172,29 @@ def _tapas(cfg: ConfigReader, cls: str, params: Params) -> None:
     cross_attention_rule(cfg, cls, params)
 
 
+def _canine(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (CANINE): the class's head: a classifier of ``num_labels`` (of one output for multiple choice) or
+    ``qa_outputs`` of ``num_labels``."""
+    if cls == "CanineModel":
+        return
+    params["head"] = ("architectures", "qa" if cls == "CanineForQuestionAnswering" else "classifier")
+    params["n_labels"] = ("architectures", 1) if cls == "CanineForMultipleChoice" else num_labels(cfg)
+
+
 @hookimpl
 def register_model_types(register):
     """Map the time-series model types."""
+    register(hf_row(
+        "canine", "canine", ("CanineModel", "CanineForSequenceClassification", "CanineForMultipleChoice",
+                             "CanineForTokenClassification", "CanineForQuestionAnswering"),
+        {"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+         "d_ff": "intermediate_size", "type_vocab_size": "type_vocab_size", "hash_functions": "num_hash_functions",
+         "hash_buckets": "num_hash_buckets", "downsampling_rate": "downsampling_rate",
+         "upsampling_kernel_size": "upsampling_kernel_size"},
+        _canine,
+        shape_free=("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "initializer_range",
+                    "layer_norm_eps", "max_position_embeddings", "local_transformer_stride"),
+    ))
     register(hf_row(
         "tapas", "tapas", ("TapasForQuestionAnswering", "TapasModel", "TapasForMaskedLM", "TapasForSequenceClassification"),
         {"vocab_size": "vocab_size", "n_positions": "max_position_embeddings", "type_vocab_sizes": "type_vocab_sizes",
