@@ -146,4 +146,5 @@ FAMILY_MODULES: dict[str, str] = {
     "perceiver": "registry.plugins.perceiver",
     "tapas": "registry.plugins.tapas",
     "canine": "registry.plugins.canine",
+    "bros": "registry.plugins.bros",
 }

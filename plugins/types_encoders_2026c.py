@@ -1,4 +1,4 @@
-"""CANINE (:mod:`registry.plugins.canine`), TAPAS (:mod:`registry.plugins.tapas`), Perceiver IO (:mod:`registry.plugins.perceiver`: its masked LM, its text and
+"""BROS (:mod:`registry.plugins.bros`), CANINE (:mod:`registry.plugins.canine`), TAPAS (:mod:`registry.plugins.tapas`), Perceiver IO (:mod:`registry.plugins.perceiver`: its masked LM, its text and
 image classifiers and the bare model) and time-series models of transformers as rows of data: PatchTST (:mod:`registry.plugins.patchtst`), PatchTSMixer
 (:mod:`registry.plugins.patchtsmixer`), Informer (:mod:`registry.plugins.informer`).
 
@@ -181,9 +181,31 @@ def _canine(cfg: ConfigReader, cls: str, params: Params) -> None:
     params["n_labels"] = ("architectures", 1) if cls == "CanineForMultipleChoice" else num_labels(cfg)
 
 
+def _bros(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (BROS): the class's heads (``num_labels`` for the token classifiers); a cross-attention in the layers of
+    a decoder built with ``add_cross_attention``."""
+    heads = {"BrosForTokenClassification": "token", "BrosSpadeEEForTokenClassification": "spade_ee",
+             "BrosSpadeELForTokenClassification": "spade_el"}  # fmt: skip
+    params["head"] = ("architectures", heads.get(cls, "none"))
+    if cls in ("BrosForTokenClassification", "BrosSpadeEEForTokenClassification"):
+        params["n_labels"] = num_labels(cfg)
+    cross_attention_rule(cfg, cls, params)
+
+
 @hookimpl
 def register_model_types(register):
     """Map the time-series model types."""
+    register(hf_row(
+        "bros", "bros", ("BrosModel", "BrosForTokenClassification", "BrosSpadeEEForTokenClassification",
+                         "BrosSpadeELForTokenClassification"),
+        {"vocab_size": "vocab_size", "n_positions": "max_position_embeddings", "type_vocab_size": "type_vocab_size",
+         "d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+         "d_ff": "intermediate_size", "n_relations": "n_relations"},
+        _bros,
+        shape_free=("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "initializer_range",
+                    "layer_norm_eps", "dim_bbox", "bbox_scale", "classifier_dropout_prob", "classifier_dropout",
+                    "dim_bbox_sinusoid_emb_2d", "dim_bbox_sinusoid_emb_1d", "dim_bbox_projection"),
+    ))
     register(hf_row(
         "canine", "canine", ("CanineModel", "CanineForSequenceClassification", "CanineForMultipleChoice",
                              "CanineForTokenClassification", "CanineForQuestionAnswering"),
