@@ -1,10 +1,12 @@
-"""BROS (:mod:`registry.plugins.bros`), CANINE (:mod:`registry.plugins.canine`), TAPAS (:mod:`registry.plugins.tapas`), Perceiver IO (:mod:`registry.plugins.perceiver`: its masked LM, its text and
-image classifiers and the bare model) and time-series models of transformers as rows of data: PatchTST (:mod:`registry.plugins.patchtst`), PatchTSMixer
-(:mod:`registry.plugins.patchtsmixer`), Informer (:mod:`registry.plugins.informer`).
+"""More transformers encoders as rows of data, each with a family of its own: BROS (:mod:`registry.plugins.bros`),
+CANINE (:mod:`registry.plugins.canine`), TAPAS (:mod:`registry.plugins.tapas`), Perceiver IO
+(:mod:`registry.plugins.perceiver`: its masked LM, its text and image classifiers and the bare model), and the
+time-series models PatchTST (:mod:`registry.plugins.patchtst`), PatchTSMixer (:mod:`registry.plugins.patchtsmixer`)
+and Informer (:mod:`registry.plugins.informer`).
 
 One :class:`registry.Row` each (config field -> hyper-parameter, transformers' defaults from
 :mod:`registry.plugins.generated_defaults`), plus the few rules of its ``modeling_<type>.py`` that decide which
-tensors exist: how many patches a context makes, which class's head, and the distribution head of a loss other
+tensors exist: which class's head, how many patches a context makes, and the distribution head of a loss other
 than MSE (:mod:`registry.plugins.time_series_heads`).
 """
 
