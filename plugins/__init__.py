@@ -140,4 +140,11 @@ FAMILY_MODULES: dict[str, str] = {
     "detr": "registry.plugins.detr",
     "deformable_detr": "registry.plugins.deformable_detr",
     "rt_detr": "registry.plugins.rt_detr",
+    "patchtst": "registry.plugins.patchtst",
+    "patchtsmixer": "registry.plugins.patchtsmixer",
+    "informer": "registry.plugins.informer",
+    "perceiver": "registry.plugins.perceiver",
+    "tapas": "registry.plugins.tapas",
+    "canine": "registry.plugins.canine",
+    "bros": "registry.plugins.bros",
 }

@@ -12,7 +12,7 @@ GPT = 'name = "x"\nfamily = "gpt"\n[params]\n'
 CASES = {
     # case: (spec text, expected "line: field: problem" fragment)
     "toml syntax": ('name = "x"\nfamily = "gpt"\n[params\nd_model = 1\n', ":3: invalid TOML: Expected ']'"),
-    "unknown family": ('name = "x"\nfamily = "gtp"\n', ":2: family: unknown family 'gtp' (did you mean 'gpt', 'glpn'?)"),
+    "unknown family": ('name = "x"\nfamily = "gtp"\n', ":2: family: unknown family 'gtp' (did you mean 'gpt', 'glpn'"),
     "unknown field": (GPT + "d_model = 768\nn_layers = 12\nn_heads = 12\nn_layer = 3\n", ":7: params.n_layer: unknown field; did you mean n_layers?"),
     "unknown top-level field": ('name = "x"\nfamily = "gpt"\nsorce = "typo"\n', ":3: sorce: unknown field; did you mean source?"),
     "missing field": (GPT + "d_model = 768\nn_heads = 12\n", ":3: params.n_layers: required field is missing"),

@@ -109,9 +109,14 @@ class Reference:
         return {n: tuple(p.shape) for n, p in named if p.numel() and kept(n)}
 
     def _shared_reuse(self) -> int:
-        """The parameters of ALBERT's shared layer groups at their uses beyond the first."""
+        """The parameters of ALBERT's shared layer groups at their uses beyond the first (and of Perceiver's block of
+        self-attention layers, which ``PerceiverEncoder`` runs ``num_blocks`` times)."""
         import torch
 
+        block = next((n for n, _ in self.model.named_modules() if n.endswith("encoder.self_attends")), None)
+        if block is not None and self.config.model_type == "perceiver":
+            named = self.names(every_use=True)
+            return sum(math.prod(s) for n, s in named.items() if n.startswith(f"{block}.")) * (self.config.num_blocks - 1)
         groups = next((n for n, _ in self.model.named_modules() if n.endswith("albert_layer_groups")), None)
         if groups is None:
             return 0
