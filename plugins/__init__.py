@@ -141,4 +141,5 @@ FAMILY_MODULES: dict[str, str] = {
     "deformable_detr": "registry.plugins.deformable_detr",
     "rt_detr": "registry.plugins.rt_detr",
     "segformer": "registry.plugins.segformer",
+    "superpoint": "registry.plugins.superpoint",
 }

@@ -5,6 +5,10 @@
   Transformer encoder of ``num_encoder_blocks`` stages, the classifier or the all-MLP decode head of
   ``decoder_hidden_size`` channels to ``num_labels`` classes. ``strides``, ``downsampling_rates`` and
   ``reshape_last_stage`` change no shape (the patch convolutions' stride and padding; the last stage's reshape).
+* ``superpoint`` (``modeling_superpoint.py``): ``SuperPointForKeypointDetection`` on the ``superpoint`` family
+  (:mod:`registry.plugins.superpoint`); ``SuperPointModel``, the class the first published configs name (transformers
+  5 has none of that name: its auto class builds SuperPointForKeypointDetection), is read as the same model. The
+  keypoint selection's fields (threshold, maximum, NMS radius, border) change no shape.
 """
 
 from __future__ import annotations
@@ -36,11 +40,18 @@ ROWS = (
                               "initializer_range", "drop_path_rate", "layer_norm_eps", "semantic_loss_ignore_index",
                               "image_size")),
         description="SegFormer: a Mix Transformer encoder and an all-MLP semantic-segmentation head"),
+    Row("superpoint", "superpoint", ("SuperPointForKeypointDetection", "SuperPointModel"),
+        reads={"encoder_sizes": "encoder_hidden_sizes", "decoder_d_model": "decoder_hidden_size",
+               "keypoint_dim": "keypoint_decoder_dim", "descriptor_dim": "descriptor_decoder_dim"},
+        defaults=DEFAULTS["superpoint"],
+        shape_free=frozenset(("keypoint_threshold", "max_keypoints", "nms_radius", "border_removal_distance",
+                              "initializer_range")),
+        description="SuperPoint: a convolutional interest-point detector and descriptor"),
 )  # fmt: skip
 
 
 @hookimpl
 def register_model_types(register):
-    """Map segformer."""
+    """Map segformer and superpoint."""
     for row in ROWS:
         register(row)
