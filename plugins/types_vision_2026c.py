@@ -9,13 +9,21 @@
   (:mod:`registry.plugins.superpoint`); ``SuperPointModel``, the class the first published configs name (transformers
   5 has none of that name: its auto class builds SuperPointForKeypointDetection), is read as the same model. The
   keypoint selection's fields (threshold, maximum, NMS radius, border) change no shape.
+* ``metaclip_2`` (``modeling_metaclip_2.py``): ``MetaClip2Model`` on the ``dual-encoder`` family, CLIP's towers,
+  projections and names tensor for tensor (``modular_metaclip_2.py`` builds them from CLIP's classes), read as
+  ``clip`` is (a legacy ``<tower>_config_dict`` included) over MetaClip2's own defaults.
 """
 
 from __future__ import annotations
 
-from registry import ConfigReader, Params, Row, hookimpl
+from dataclasses import replace
+
+from registry import ConfigReader, Mapped, ModelType, Params, Row, hookimpl
+from registry.plugins.dual_encoder import DualEncoderParams
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import num_labels
+from registry.plugins.vision import VisionParams
+from registry.plugins.vision_model_types import _CLIP_VISION, _text_row, _tower, tower_config
 
 
 def _segformer_head(cfg: ConfigReader, cls: str, params: Params) -> None:
@@ -50,8 +58,29 @@ ROWS = (
 )  # fmt: skip
 
 
+#: MetaCLIP 2's vision tower: CLIP's row over MetaClip2VisionConfig's defaults.
+_METACLIP_2_VISION = replace(_CLIP_VISION, name="metaclip_2_vision_model", defaults=DEFAULTS["metaclip_2_vision_model"])
+
+
+def _map_metaclip_2(cfg: ConfigReader, cls: str) -> Mapped:
+    """MetaCLIP 2: CLIP's mapping (``vision_model_types._map_clip``) over MetaCLIP 2's defaults."""
+    params = _tower(cfg, tower_config(cfg, "vision"), _METACLIP_2_VISION, "CLIPVisionModel", VisionParams.model_fields)
+    params |= _tower(cfg, tower_config(cfg, "text"), _text_row("metaclip_2"), cls, DualEncoderParams.model_fields)
+    params["projection_dim"] = ("projection_dim", cfg.int("projection_dim", DEFAULTS["metaclip_2"]["projection_dim"]))
+    return Mapped("dual-encoder", params)
+
+
+METACLIP_2 = ModelType(
+    "metaclip_2", ("MetaClip2Model",), _map_metaclip_2,
+    frozenset(("text_config", "vision_config", "logit_scale_init_value", "initializer_factor", "projection_dim",
+               "text_config_dict", "vision_config_dict")),
+    "MetaCLIP 2: CLIP's text and vision towers (a worldwide vocabulary)",
+)  # fmt: skip
+
+
 @hookimpl
 def register_model_types(register):
-    """Map segformer and superpoint."""
+    """Map segformer, superpoint and metaclip_2."""
     for row in ROWS:
         register(row)
+    register(METACLIP_2)
