@@ -12,6 +12,9 @@
 * ``metaclip_2`` (``modeling_metaclip_2.py``): ``MetaClip2Model`` on the ``dual-encoder`` family, CLIP's towers,
   projections and names tensor for tensor (``modular_metaclip_2.py`` builds them from CLIP's classes), read as
   ``clip`` is (a legacy ``<tower>_config_dict`` included) over MetaClip2's own defaults.
+* ``vitdet`` (``modeling_vitdet.py``): ``VitDetModel`` on the ``vitdet`` family (:mod:`registry.plugins.vitdet`,
+  ``head = "none"``), read as ViTMatte reads its ``backbone_config`` (``types_vision_dense._VITDET``); the backbone
+  outputs (``out_features``, ``out_indices``, ``stage_names``) change no shape (VitDetModel has no final norm).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from registry import ConfigReader, Mapped, ModelType, Params, Row, hookimpl
 from registry.plugins.dual_encoder import DualEncoderParams
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import num_labels
+from registry.plugins.types_vision_dense import _VITDET
 from registry.plugins.vision import VisionParams
 from registry.plugins.vision_model_types import _CLIP_VISION, _text_row, _tower, tower_config
 
@@ -55,6 +59,9 @@ ROWS = (
         shape_free=frozenset(("keypoint_threshold", "max_keypoints", "nms_radius", "border_removal_distance",
                               "initializer_range")),
         description="SuperPoint: a convolutional interest-point detector and descriptor"),
+    replace(_VITDET, shape_free=frozenset(("hidden_act", "dropout_prob", "drop_path_rate", "initializer_range",
+                                           "layer_norm_eps", "out_features", "out_indices", "stage_names")),
+            description="ViTDet: a plain ViT backbone with windowed and residual-block layers"),
 )  # fmt: skip
 
 
@@ -80,7 +87,7 @@ METACLIP_2 = ModelType(
 
 @hookimpl
 def register_model_types(register):
-    """Map segformer, superpoint and metaclip_2."""
+    """Map segformer, superpoint, vitdet and metaclip_2."""
     for row in ROWS:
         register(row)
     register(METACLIP_2)

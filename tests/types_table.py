@@ -2192,6 +2192,15 @@ ROWS: list[Row] = [
         refusals=(R({"decoder_hidden_size": 1158, "decoder_num_attention_heads": 6}, "decoder_hidden_size",
                     "multiple of 4"),)),  # transformers' 2-D sin-cos positions need it
     Row("vit_msn", ("ViTMSNForImageClassification", "ViTMSNModel"), {**TOWER, "qkv_bias": flag, "num_labels": ints(0, 5)}),
+    Row("vitdet", ("VitDetModel",),
+        {"num_attention_heads": ints(1, 3), "hidden_size": times("num_attention_heads", 2, 4), "num_hidden_layers": ints(1, 4),
+         "mlp_ratio": ints(1, 3), "num_channels": ints(1, 4), "image_size": ints(8, 24), "pretrain_image_size": ints(8, 24),
+         "patch_size": ints(1, 4), "qkv_bias": flag, "use_absolute_position_embeddings": flag,
+         "use_relative_position_embeddings": flag, "window_size": ints(0, 3), "window_block_indices": list_of(ints(0, 3), (0, 3)),
+         "residual_block_indices": list_of(ints(0, 3), (0, 2))},
+        refusal_base="tiny-random-VitDetModel",
+        refusals=(R({"num_attention_heads": 5}, "num_attention_heads", "does not divide"),
+                  R({"mlp_ratio": 1.5}, "mlp_ratio", "whole number"))),
     Row("vitmatte", ("VitMatteForImageMatting",),
         {"~bb": flag, "~n": ints(0, 3), "~n1": computed(lambda v: v["~n"] + 1),
          "backbone_config": when("~bb", table(
