@@ -5,6 +5,10 @@
   Transformer encoder of ``num_encoder_blocks`` stages, the classifier or the all-MLP decode head of
   ``decoder_hidden_size`` channels to ``num_labels`` classes. ``strides``, ``downsampling_rates`` and
   ``reshape_last_stage`` change no shape (the patch convolutions' stride and padding; the last stage's reshape).
+* ``pvt_v2`` (``modeling_pvt_v2.py``): ``PvtV2Model``, ``PvtV2Backbone`` (the same tensors) and
+  ``PvtV2ForImageClassification`` on the ``segformer`` family's ``pvt_v2`` layout (SegFormer's encoder under PVT v2's
+  names, ``qkv_bias`` and ``linear_attention`` switches); ``image_size`` and ``strides`` change no shape (no position
+  embeddings), nor the backbone outputs.
 * ``superpoint`` (``modeling_superpoint.py``): ``SuperPointForKeypointDetection`` on the ``superpoint`` family
   (:mod:`registry.plugins.superpoint`); ``SuperPointModel``, the class the first published configs name (transformers
   5 has none of that name: its auto class builds SuperPointForKeypointDetection), is read as the same model. The
@@ -40,18 +44,42 @@ def _segformer_head(cfg: ConfigReader, cls: str, params: Params) -> None:
     params["n_labels"] = num_labels(cfg)  # 0 refused (transformers: zero-size classifiers)
 
 
+def _pvt_v2_head(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (PVT v2): the classifier of PvtV2ForImageClassification, of ``len(id2label)`` outputs when given, else
+    ``num_labels`` (2 by default; 0: transformers holds an identity); the bare encoder for the other classes."""
+    if cls != "PvtV2ForImageClassification":
+        params["head"] = ("architectures", "none")
+        return
+    params["head"] = ("architectures", "classifier")
+    labels = cfg.raw("id2label")
+    if isinstance(labels, dict) and not cfg.has("num_labels"):
+        params["n_labels"] = ("id2label", len(labels))
+    else:
+        params["n_labels"] = ("num_labels", cfg.int("num_labels", 2, minimum=0))
+
+
+_MIX_TRANSFORMER_READS = {
+    "n_stages": "num_encoder_blocks", "hidden_sizes": "hidden_sizes", "depths": "depths", "n_heads": "num_attention_heads",
+    "sr_ratios": "sr_ratios", "patch_sizes": "patch_sizes", "mlp_ratios": "mlp_ratios", "n_channels": "num_channels",
+}  # fmt: skip
+
 ROWS = (
     Row("segformer", "segformer",
         ("SegformerForSemanticSegmentation", "SegformerForImageClassification", "SegformerModel"),
-        reads={"n_stages": "num_encoder_blocks", "hidden_sizes": "hidden_sizes", "depths": "depths",
-               "n_heads": "num_attention_heads", "sr_ratios": "sr_ratios", "patch_sizes": "patch_sizes",
-               "mlp_ratios": "mlp_ratios", "n_channels": "num_channels", "decoder_d_model": "decoder_hidden_size"},
+        reads={**_MIX_TRANSFORMER_READS, "decoder_d_model": "decoder_hidden_size"},
         defaults=DEFAULTS["segformer"], rules=(_segformer_head,),
         shape_free=frozenset(("strides", "downsampling_rates", "reshape_last_stage", "hidden_act",
                               "hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout_prob",
                               "initializer_range", "drop_path_rate", "layer_norm_eps", "semantic_loss_ignore_index",
                               "image_size")),
         description="SegFormer: a Mix Transformer encoder and an all-MLP semantic-segmentation head"),
+    Row("pvt_v2", "segformer", ("PvtV2ForImageClassification", "PvtV2Model", "PvtV2Backbone"),
+        reads={**_MIX_TRANSFORMER_READS, "qkv_bias": "qkv_bias", "linear_attention": "linear_attention"},
+        defaults=DEFAULTS["pvt_v2"], fixed={"layout": "pvt_v2"}, rules=(_pvt_v2_head,),
+        shape_free=frozenset(("image_size", "strides", "hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob",
+                              "initializer_range", "drop_path_rate", "layer_norm_eps", "out_features", "out_indices",
+                              "stage_names")),
+        description="PVT v2: the Mix Transformer encoder (overlapping patches, reduced keys and values, Mix-FFN)"),
     Row("superpoint", "superpoint", ("SuperPointForKeypointDetection", "SuperPointModel"),
         reads={"encoder_sizes": "encoder_hidden_sizes", "decoder_d_model": "decoder_hidden_size",
                "keypoint_dim": "keypoint_decoder_dim", "descriptor_dim": "descriptor_decoder_dim"},
@@ -87,7 +115,7 @@ METACLIP_2 = ModelType(
 
 @hookimpl
 def register_model_types(register):
-    """Map segformer, superpoint, vitdet and metaclip_2."""
+    """Map segformer, pvt_v2, superpoint, vitdet and metaclip_2."""
     for row in ROWS:
         register(row)
     register(METACLIP_2)
