@@ -142,4 +142,5 @@ FAMILY_MODULES: dict[str, str] = {
     "rt_detr": "registry.plugins.rt_detr",
     "segformer": "registry.plugins.segformer",
     "superpoint": "registry.plugins.superpoint",
+    "vivit": "registry.plugins.vivit",
 }

@@ -16,6 +16,8 @@
 * ``metaclip_2`` (``modeling_metaclip_2.py``): ``MetaClip2Model`` on the ``dual-encoder`` family, CLIP's towers,
   projections and names tensor for tensor (``modular_metaclip_2.py`` builds them from CLIP's classes), read as
   ``clip`` is (a legacy ``<tower>_config_dict`` included) over MetaClip2's own defaults.
+* ``vivit`` (``modeling_vivit.py``): ``VivitModel`` (with its pooler) and ``VivitForVideoClassification`` on the
+  ``vivit`` family (:mod:`registry.plugins.vivit`); ``image_size`` a side or a ``[height, width]`` pair.
 * ``vitdet`` (``modeling_vitdet.py``): ``VitDetModel`` on the ``vitdet`` family (:mod:`registry.plugins.vitdet`,
   ``head = "none"``), read as ViTMatte reads its ``backbone_config`` (``types_vision_dense._VITDET``); the backbone
   outputs (``out_features``, ``out_indices``, ``stage_names``) change no shape (VitDetModel has no final norm).
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from registry import ConfigReader, Mapped, ModelType, Params, Row, hookimpl
+from registry import ConfigReader, Mapped, ModelType, Params, Row, hookimpl, short_value
 from registry.plugins.dual_encoder import DualEncoderParams
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import num_labels
@@ -48,6 +50,29 @@ def _pvt_v2_head(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (PVT v2): the classifier of PvtV2ForImageClassification, of ``len(id2label)`` outputs when given, else
     ``num_labels`` (2 by default; 0: transformers holds an identity); the bare encoder for the other classes."""
     if cls != "PvtV2ForImageClassification":
+        params["head"] = ("architectures", "none")
+        return
+    params["head"] = ("architectures", "classifier")
+    labels = cfg.raw("id2label")
+    if isinstance(labels, dict) and not cfg.has("num_labels"):
+        params["n_labels"] = ("id2label", len(labels))
+    else:
+        params["n_labels"] = ("num_labels", cfg.int("num_labels", 2, minimum=0))
+
+
+def _vivit(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (ViViT): ``image_size`` one side or a ``[height, width]`` pair (VivitTubeletEmbeddings takes either); the
+    classifier of VivitForVideoClassification (``len(id2label)``, else ``num_labels``; 0: an identity), the bare
+    model's pooler otherwise (``pooler_output_size``, null: ``hidden_size``)."""
+    size = cfg.raw("image_size", DEFAULTS["vivit"]["image_size"])
+    if isinstance(size, int) and not isinstance(size, bool) and size > 0:
+        size = [size, size]
+    if not (isinstance(size, list) and len(size) == 2 and all(isinstance(x, int) and not isinstance(x, bool) and x > 0
+                                                                for x in size)):  # fmt: skip
+        raise cfg.error("image_size", f"must be a whole number or a [height, width] pair (got {short_value(size)})")
+    params["image_height"], params["image_width"] = ("image_size", size[0]), ("image_size", size[1])
+    params["pooler_dim"] = ("pooler_output_size", cfg.int("pooler_output_size", None, nullable=True))
+    if cls != "VivitForVideoClassification":
         params["head"] = ("architectures", "none")
         return
     params["head"] = ("architectures", "classifier")
@@ -87,6 +112,14 @@ ROWS = (
         shape_free=frozenset(("keypoint_threshold", "max_keypoints", "nms_radius", "border_removal_distance",
                               "initializer_range")),
         description="SuperPoint: a convolutional interest-point detector and descriptor"),
+    Row("vivit", "vivit", ("VivitForVideoClassification", "VivitModel"),
+        reads={"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+               "d_ff": "intermediate_size", "n_channels": "num_channels", "n_frames": "num_frames",
+               "tubelet_size": "tubelet_size", "qkv_bias": "qkv_bias"},
+        defaults=DEFAULTS["vivit"], rules=(_vivit,),
+        shape_free=frozenset(("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "initializer_range",
+                              "layer_norm_eps", "pooler_act", "video_size")),
+        description="ViViT: a ViT over a video's tubelets (3-D patch embedding)"),
     replace(_VITDET, shape_free=frozenset(("hidden_act", "dropout_prob", "drop_path_rate", "initializer_range",
                                            "layer_norm_eps", "out_features", "out_indices", "stage_names")),
             description="ViTDet: a plain ViT backbone with windowed and residual-block layers"),
@@ -115,7 +148,7 @@ METACLIP_2 = ModelType(
 
 @hookimpl
 def register_model_types(register):
-    """Map segformer, pvt_v2, superpoint, vitdet and metaclip_2."""
+    """Map segformer, pvt_v2, superpoint, vivit, vitdet and metaclip_2."""
     for row in ROWS:
         register(row)
     register(METACLIP_2)
