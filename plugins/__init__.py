@@ -143,4 +143,5 @@ FAMILY_MODULES: dict[str, str] = {
     "segformer": "registry.plugins.segformer",
     "superpoint": "registry.plugins.superpoint",
     "vivit": "registry.plugins.vivit",
+    "textnet": "registry.plugins.textnet",
 }

@@ -16,6 +16,9 @@
 * ``metaclip_2`` (``modeling_metaclip_2.py``): ``MetaClip2Model`` on the ``dual-encoder`` family, CLIP's towers,
   projections and names tensor for tensor (``modular_metaclip_2.py`` builds them from CLIP's classes), read as
   ``clip`` is (a legacy ``<tower>_config_dict`` included) over MetaClip2's own defaults.
+* ``textnet`` (``modeling_textnet.py``): ``TextNetModel``, ``TextNetBackbone`` and ``TextNetForImageClassification``
+  on the ``textnet`` family (:mod:`registry.plugins.textnet`); ``image_size``, the stem's activation and the backbone
+  outputs change no shape.
 * ``vivit`` (``modeling_vivit.py``): ``VivitModel`` (with its pooler) and ``VivitForVideoClassification`` on the
   ``vivit`` family (:mod:`registry.plugins.vivit`); ``image_size`` a side or a ``[height, width]`` pair.
 * ``vitdet`` (``modeling_vitdet.py``): ``VitDetModel`` on the ``vitdet`` family (:mod:`registry.plugins.vitdet`,
@@ -58,6 +61,24 @@ def _pvt_v2_head(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["n_labels"] = ("id2label", len(labels))
     else:
         params["n_labels"] = ("num_labels", cfg.int("num_labels", 2, minimum=0))
+
+
+def _labels_or_identity(cfg: ConfigReader, params: Params) -> None:
+    """The classifier's outputs: ``len(id2label)`` when given (and no ``num_labels``), else ``num_labels`` (2 by
+    default; 0: transformers holds an identity)."""
+    labels = cfg.raw("id2label")
+    if isinstance(labels, dict) and not cfg.has("num_labels"):
+        params["n_labels"] = ("id2label", len(labels))
+    else:
+        params["n_labels"] = ("num_labels", cfg.int("num_labels", 2, minimum=0))
+
+
+def _textnet_head(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (TextNet): TextNetModel bare, TextNetBackbone under ``textnet``, the classifier's ``fc``."""
+    heads = {"TextNetModel": "none", "TextNetBackbone": "backbone"}
+    params["head"] = ("architectures", heads.get(cls, "classifier"))
+    if cls == "TextNetForImageClassification":
+        _labels_or_identity(cfg, params)
 
 
 def _vivit(cfg: ConfigReader, cls: str, params: Params) -> None:
@@ -112,6 +133,13 @@ ROWS = (
         shape_free=frozenset(("keypoint_threshold", "max_keypoints", "nms_radius", "border_removal_distance",
                               "initializer_range")),
         description="SuperPoint: a convolutional interest-point detector and descriptor"),
+    Row("textnet", "textnet", ("TextNetBackbone", "TextNetModel", "TextNetForImageClassification"),
+        reads={"stem_kernel": "stem_kernel_size", "stem_in": "stem_num_channels", "stem_out": "stem_out_channels",
+               "hidden_sizes": "hidden_sizes", "kernel_sizes": "conv_layer_kernel_sizes", "strides": "conv_layer_strides"},
+        defaults=DEFAULTS["textnet"], rules=(_textnet_head,),
+        shape_free=frozenset(("stem_stride", "stem_act_func", "image_size", "batch_norm_eps", "initializer_range",
+                              "depths", "out_features", "out_indices", "stage_names")),
+        description="TextNet: FAST's backbone of re-parameterisable convolutions"),
     Row("vivit", "vivit", ("VivitForVideoClassification", "VivitModel"),
         reads={"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
                "d_ff": "intermediate_size", "n_channels": "num_channels", "n_frames": "num_frames",
@@ -148,7 +176,7 @@ METACLIP_2 = ModelType(
 
 @hookimpl
 def register_model_types(register):
-    """Map segformer, pvt_v2, superpoint, vivit, vitdet and metaclip_2."""
+    """Map segformer, pvt_v2, superpoint, textnet, vivit, vitdet and metaclip_2."""
     for row in ROWS:
         register(row)
     register(METACLIP_2)
