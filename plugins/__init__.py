@@ -147,4 +147,8 @@ FAMILY_MODULES: dict[str, str] = {
     "tapas": "registry.plugins.tapas",
     "canine": "registry.plugins.canine",
     "bros": "registry.plugins.bros",
+    "segformer": "registry.plugins.segformer",
+    "superpoint": "registry.plugins.superpoint",
+    "vivit": "registry.plugins.vivit",
+    "textnet": "registry.plugins.textnet",
 }

@@ -171,7 +171,8 @@ BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "Llama
             "IQuestCoderModel": "LlamaModel", "CPMAntForCausalLM": "CpmAntForCausalLM",
             "MobileViTv2ForImageClassification": "MobileViTV2ForImageClassification",
             "MobileViTv2ForSemanticSegmentation": "MobileViTV2ForSemanticSegmentation",
-            "RtDetrV2ForObjectDetection": "RTDetrV2ForObjectDetection"}
+            "RtDetrV2ForObjectDetection": "RTDetrV2ForObjectDetection",
+            "SuperPointModel": "SuperPointForKeypointDetection"}
 
 
 #: The configurations transformers builds with a timm model (``TimmWrapperModel``: Gemma 3n's vision tower).
