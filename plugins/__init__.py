@@ -137,6 +137,8 @@ FAMILY_MODULES: dict[str, str] = {
     "glpn": "registry.plugins.glpn",
     "zoedepth": "registry.plugins.zoedepth",
     "depth-pro": "registry.plugins.depth_pro",
+    "glmasr-encoder": "registry.plugins.glmasr_encoder",
+    "univnet": "registry.plugins.univnet",
     "detr": "registry.plugins.detr",
     "deformable_detr": "registry.plugins.deformable_detr",
     "rt_detr": "registry.plugins.rt_detr",

@@ -1,0 +1,110 @@
+"""Speech model types of 2026's fifth wave, as rows of data: glmasr (and its encoder), univnet.
+
+As transformers 5.25 builds them:
+
+* ``glmasr_encoder`` (``modeling_glmasr.py``: ``GlmAsrEncoder``): the ``glmasr-encoder`` family
+  (:mod:`registry.plugins.glmasr_encoder`). ``head_dim`` is no declared field of ``GlmAsrEncoderConfig``, but the
+  published file gives it and ``LlamaAttention`` reads it (``hidden_size / num_attention_heads`` without it);
+  ``GlmAsrEncoderConfig.__post_init__`` sets an absent ``num_key_value_heads`` to ``num_attention_heads``;
+* ``glmasr`` (``GlmAsrForConditionalGeneration``; zai-org's GLM-ASR-Nano-2512): ``audio_config`` read by
+  ``glmasr_encoder`` at ``model.audio_tower``, the projector ``model.multi_modal_projector`` (``linear_1`` from the
+  audio config's ``intermediate_size``, four encoder positions stacked, to twice the language model's width, an
+  activation, ``linear_2`` to its width, biases: the ``lfm2_vl`` layout of :mod:`registry.plugins.projector`), and
+  ``text_config`` (a ``llama`` by default) at ``model.language_model``, its head ``lm_head`` at the root, tied to the
+  embedding as the top-level ``tie_word_embeddings`` says (``GlmAsrConfig``'s default: true). ``GlmAsrConfig`` fills
+  the text fields a file leaves out with its own values (GLM-ASR-Nano's sizes), not the language model's: so does
+  the rule.
+
+* ``univnet`` (``modeling_univnet.py``: ``UnivNetModel``; the vocoder of TorToise-era TTS, dg845/univnet-dev): the
+  ``univnet`` family (:mod:`registry.plugins.univnet`). ``resblock_kernel_sizes`` and ``resblock_dilation_sizes``
+  need an entry per ``resblock_stride_sizes`` entry (``UnivNetConfig.validate_architecture``), each a non-empty list
+  of dilations (an empty one would leave transformers a kernel predictor of no output channels: refused here).
+
+``--audio-seconds`` is refused for glmasr: ``GlmAsrProcessor`` pads each 30 s window to Whisper's 3,000 frames but
+counts the tokens of the unpadded frames summed over the windows, a rule no :class:`registry.AudioRule` kind follows
+yet.
+"""
+
+from __future__ import annotations
+
+from registry import Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.vlm_types import tie
+
+#: ``GlmAsrEncoder`` (the audio tower of glmasr configs); the module's docstring says why ``head_dim`` is read.
+GLMASR_ENCODER = Row(
+    "glmasr_encoder", "glmasr-encoder", ("GlmAsrEncoder",),
+    reads={"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
+           "n_kv_heads": "num_key_value_heads?", "head_dim": "head_dim?", "d_ff": "intermediate_size",
+           "num_mel_bins": "num_mel_bins"},
+    defaults={**DEFAULTS["glmasr_encoder"], "head_dim": None},
+    shape_free=frozenset(("hidden_act", "max_position_embeddings", "initializer_range", "rope_parameters",
+                          "attention_dropout", "partial_rotary_factor")),
+    description="GLM-ASR's audio encoder: Whisper's conv front end, rotary pre-norm layers with grouped keys/values",
+)  # fmt: skip
+
+
+def glmasr_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """GLM-ASR's ``GlmAsrMultiModalProjector``: ``linear_1`` (the audio ``intermediate_size`` to twice the text
+    width) and ``linear_2`` (to the text width), biases."""
+    width = parts["text"]["d_model"][1]
+    return {"layout": ("model_type", "lfm2_vl"), "d_in": ("audio_config.intermediate_size", parts["audio"]["d_ff"][1]),
+            "d_hidden": ("text_config.hidden_size", 2 * width), "d_out": ("text_config.hidden_size", width)}  # fmt: skip
+
+
+#: ``GlmAsrConfig``'s values of the text fields a file leaves out (``sub_configs_defaults``' ``init_kwargs``), and the
+#: language model's parameters they give.
+_GLMASR_TEXT = {"vocab_size": ("vocab_size", 59264), "hidden_size": ("d_model", 2048),
+                "intermediate_size": ("d_ff", 6144), "num_hidden_layers": ("n_layers", 28),
+                "num_attention_heads": ("n_heads", 16), "num_key_value_heads": ("n_kv_heads", 4)}  # fmt: skip
+
+
+def glmasr_text_defaults(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule: a text field the file leaves out takes ``GlmAsrConfig``'s value (``GlmAsrConfig.__post_init__`` merges
+    them under the file's), not the language model configuration's default."""
+    given = SubConfig(cfg, "text_config").data
+    for field, (param, value) in _GLMASR_TEXT.items():
+        if field not in given and param in parts["text"]:
+            parts["text"][param] = (f"text_config.{field}", value)
+
+
+def _univnet(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (univnet): ``resblock_dilation_sizes``, a list of non-empty lists of whole numbers >= 1 (one per block)."""
+    dilations = cfg.raw("resblock_dilation_sizes", DEFAULTS["univnet"]["resblock_dilation_sizes"])
+    if not isinstance(dilations, list) or not all(
+            isinstance(d, list) and d and all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in d)
+            for d in dilations):  # fmt: skip
+        raise cfg.error("resblock_dilation_sizes", "must be a list of non-empty lists of whole numbers >= 1 "
+                                                   "(an LVC block needs a dilation)")
+    params["resblock_dilation_sizes"] = ("resblock_dilation_sizes", dilations)
+
+
+#: ``UnivNetModel`` (the module's docstring says what is checked).
+UNIVNET = Row(
+    "univnet", "univnet", ("UnivNetModel",),
+    reads={k: k for k in ("model_in_channels", "model_hidden_channels", "num_mel_bins", "resblock_kernel_sizes",
+                          "resblock_stride_sizes", "kernel_predictor_num_blocks", "kernel_predictor_hidden_channels",
+                          "kernel_predictor_conv_size")},
+    defaults=DEFAULTS["univnet"], rules=(_univnet,),
+    shape_free=frozenset(("initializer_range", "kernel_predictor_dropout", "leaky_relu_slope")),
+    description="UnivNet: GAN vocoder of location-variable convolutions and kernel predictors",
+)  # fmt: skip
+
+
+#: The composite model types (the module's docstring lists them).
+COMPOSITES = (
+    Composite("glmasr", "composite", ("GlmAsrForConditionalGeneration",), (
+        Tower("audio", config="audio_config", model_type="glmasr_encoder", path="model.audio_tower"),
+        Tower("projector", family="projector", params=glmasr_projector, path="model.multi_modal_projector"),
+        Tower("text", config="text_config", model_type="llama", model_types=("*",), moves={"model": "model.language_model"}),
+    ), rules=(glmasr_text_defaults, tie()),
+        shape_free=frozenset(("audio_token_id", "projector_hidden_act", "hidden_size", "vocab_size", "tie_word_embeddings")),
+        description="GLM-ASR: rotary Whisper-style audio encoder, two-layer projector, any mapped language model"),
+)  # fmt: skip
+
+
+@hookimpl
+def register_model_types(register):
+    """Map glmasr, glmasr_encoder and univnet."""
+    for row in (GLMASR_ENCODER, UNIVNET, *COMPOSITES):
+        register(row)

@@ -1,0 +1,111 @@
+"""glmasr (and its encoder), whole and part by part, against transformers; univnet's random small configs are a row of
+tests/types_table.py.
+
+Reference: transformers 5.25's ``GlmAsrForConditionalGeneration`` and ``GlmAsrEncoder`` (``modeling_glmasr.py``)
+built on the meta device: the total is ``sum(p.numel() for p in model.parameters())``, the tensors
+``named_parameters()``; each part is the parameters under the modules transformers gives it (:data:`PLACES`). Both
+routes (count config.json; import-hf then count), on the published config in ``tests/configs`` and on small random
+configs (transformers' configuration of shrunk sub-configs, as ``to_dict()`` writes it).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+import registry
+from registry.cli import main
+from tests._hf_configs import meta_model, quiet_transformers
+from tests.composite_reference import data_both_routes, ours, refusal
+from tests.conftest import ROOT
+
+CONFIGS = ROOT / "tests" / "configs"
+#: Where transformers 5.25 keeps each part (modeling_glmasr.py: GlmAsrModel).
+PLACES = {"audio": ("model.audio_tower.",), "projector": ("model.multi_modal_projector.",),
+          "text": ("model.language_model.", "lm_head.")}  # fmt: skip
+
+
+def _published() -> dict:
+    return json.loads((CONFIGS / "glm-asr-nano-2512" / "config.json").read_text())
+
+
+def test_published_glmasr_whole_and_by_part(tmp_path, capsys):
+    data_both_routes(_published(), PLACES, tmp_path)
+    capsys.readouterr()
+
+
+def _small_glmasr(seed: int) -> dict:
+    rng = random.Random(seed)
+    heads = rng.choice((1, 2, 4))
+    text = {"model_type": rng.choice(("llama", "qwen2")), "hidden_size": 8 * heads, "intermediate_size": 40,
+            "num_hidden_layers": rng.choice((1, 2)), "num_attention_heads": heads, "num_key_value_heads": 1,
+            "vocab_size": rng.choice((97, 128)), "tie_word_embeddings": rng.choice((True, False))}  # fmt: skip
+    audio = {"hidden_size": 4 * heads, "intermediate_size": rng.choice((6, 16)), "num_hidden_layers": rng.choice((1, 2)),
+             "num_attention_heads": heads, "num_key_value_heads": rng.choice((None, 1, heads)),
+             "num_mel_bins": rng.choice((8, 20))}  # fmt: skip
+    if rng.random() < 0.5:
+        audio["head_dim"] = rng.choice((2, 6))
+    top = {"tie_word_embeddings": rng.choice((True, False))} if rng.random() < 0.7 else {}
+    if rng.random() < 0.3:  # GlmAsrConfig fills the text fields left out with its own values
+        text = {k: v for k, v in text.items() if k not in ("vocab_size", "num_hidden_layers", "model_type")}
+    data = quiet_transformers().CONFIG_MAPPING["glmasr"](text_config=text, audio_config=audio, **top).to_dict()
+    data["architectures"] = ["GlmAsrForConditionalGeneration"]
+    return data
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_small_random_glmasr_whole_and_by_part(seed, tmp_path, capsys):
+    data_both_routes(_small_glmasr(seed), PLACES, tmp_path)
+    capsys.readouterr()
+
+
+def test_text_fields_left_out_take_glmasr_values(tmp_path, capsys):
+    """Reference: ``GlmAsrConfig.__post_init__`` merges its ``init_kwargs`` (28 layers, vocabulary 59,264, ...)
+    under a text_config that gives only some fields; transformers' model of that config."""
+    data = _published()
+    data["text_config"] = {"model_type": "llama", "num_hidden_layers": 1, "hidden_size": 64, "head_dim": 16,
+                           "intermediate_size": 32}  # fmt: skip
+    data["audio_config"] = {**data["audio_config"], "num_hidden_layers": 1}
+    data_both_routes(data, PLACES, tmp_path)
+    capsys.readouterr()
+
+
+def test_glmasr_encoder_alone(tmp_path, capsys):
+    """Reference: transformers' ``GlmAsrEncoder`` of the published audio_config, shrunk, on the meta device."""
+    data = {**_published()["audio_config"], "num_hidden_layers": 2, "architectures": ["GlmAsrEncoder"]}
+    config = quiet_transformers().CONFIG_MAPPING["glmasr_encoder"].from_dict(
+        {k: v for k, v in data.items() if k != "model_type"})
+    reference = {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    (model,) = registry.load(path)
+    assert ours(model) == reference
+    assert registry.count(model).total_params == sum(_numel(s) for s in reference.values())
+    capsys.readouterr()
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    out = 1
+    for n in shape:
+        out *= n
+    return out
+
+
+@pytest.mark.parametrize(("change", "field", "words"), [
+    ({"audio_config.num_attention_heads": 7, "audio_config.num_key_value_heads": 7, "audio_config.head_dim": None},
+     "audio_config.num_attention_heads", "does not divide"),
+    ({"audio_config.num_key_value_heads": 3}, "audio_config.num_key_value_heads", "must divide"),
+    ({"audio_config.hidden_size": 0}, "audio_config.hidden_size", ">= 1"),
+])  # fmt: skip
+def test_a_bad_field_is_refused_naming_it(change, field, words, tmp_path, capsys):
+    line = refusal(_published(), change, tmp_path, capsys)
+    assert line.startswith("registry count: ") and field in line and words in line, line
+
+
+def test_audio_seconds_is_refused_with_its_reason(capsys):
+    """GLM-ASR has no audio rule yet (the module plugins/types_speech_2026c.py says why): one line, exit 2."""
+    assert main(["flops", str(CONFIGS / "glm-asr-nano-2512" / "config.json"), "--audio-seconds", "5"]) == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last.startswith("registry flops: glm-asr-nano-2512: --audio-seconds: takes no audio"), last
