@@ -139,6 +139,7 @@ FAMILY_MODULES: dict[str, str] = {
     "depth-pro": "registry.plugins.depth_pro",
     "glmasr-encoder": "registry.plugins.glmasr_encoder",
     "univnet": "registry.plugins.univnet",
+    "bark-gpt": "registry.plugins.bark",
     "detr": "registry.plugins.detr",
     "deformable_detr": "registry.plugins.deformable_detr",
     "rt_detr": "registry.plugins.rt_detr",

@@ -1,4 +1,4 @@
-"""Speech model types of 2026's fifth wave, as rows of data: glmasr (and its encoder), univnet.
+"""Speech model types of 2026's fifth wave, as rows of data: glmasr (and its encoder), univnet, bark.
 
 As transformers 5.25 builds them:
 
@@ -20,6 +20,16 @@ As transformers 5.25 builds them:
   need an entry per ``resblock_stride_sizes`` entry (``UnivNetConfig.validate_architecture``), each a non-empty list
   of dilations (an empty one would leave transformers a kernel predictor of no output channels: refused here).
 
+* ``bark`` (``modeling_bark.py``: ``BarkModel``; suno/bark, suno/bark-small): four parts in transformers' order, each
+  at its own path: ``semantic`` and ``coarse_acoustics`` (the ``bark-gpt`` family's ``causal`` layout,
+  :mod:`registry.plugins.bark`) from ``semantic_config`` and ``coarse_acoustics_config``, ``fine_acoustics`` (its
+  ``fine`` layout) from ``fine_acoustics_config``, and ``codec_model`` read by ``encodec`` from ``codec_config``.
+  The three GPT sub-configs' ``model_type`` (``semantic``, ``coarse_acoustics``, ``fine_acoustics``) is no type of
+  its own in transformers' auto classes, so they are read here, with ``BarkSubModelConfig``'s ``attribute_map``
+  spellings (``num_attention_heads``, ``num_hidden_layers``, ``vocab_size``, ``window_size``); as for every
+  composite, a sub-config left out is refused, not guessed. A fine model's heads tied to its embeddings need as many
+  outputs as rows (refused otherwise).
+
 ``--audio-seconds`` is refused for glmasr: ``GlmAsrProcessor`` pads each 30 s window to Whisper's 3,000 frames but
 counts the tokens of the unpadded frames summed over the windows, a rule no :class:`registry.AudioRule` kind follows
 yet.
@@ -28,6 +38,7 @@ yet.
 from __future__ import annotations
 
 from registry import Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl
+from registry import short_value
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.vlm_types import tie
 
@@ -91,6 +102,37 @@ UNIVNET = Row(
 )  # fmt: skip
 
 
+#: ``BarkSubModelConfig``'s fields the ``bark-gpt`` family takes, and their ``attribute_map`` spellings.
+_BARK_FIELDS = {"hidden_size": ("hidden_size",), "num_layers": ("num_layers", "num_hidden_layers"),
+                "num_heads": ("num_heads", "num_attention_heads"), "block_size": ("block_size", "window_size"),
+                "input_vocab_size": ("input_vocab_size", "vocab_size"), "output_vocab_size": ("output_vocab_size",)}  # fmt: skip
+
+
+def _bark_part(key: str, layout: str):
+    """The params function of one of Bark's GPT-style models, read from the sub-config ``key``."""
+
+    def params(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+        sub, defaults = SubConfig(cfg, key), DEFAULTS["bark"]
+        out: Params = {"layout": ("model_type", layout)}
+        for name, spellings in _BARK_FIELDS.items():
+            given = [f for f in spellings if f in sub.data]
+            if len(given) == 2 and sub.data[given[0]] != sub.data[given[1]]:
+                raise sub.error(given[1], f"{short_value(sub.data[given[1]])} differs from {given[0]} "
+                                          f"({short_value(sub.data[given[0]])}): the same field, spelled twice")  # fmt: skip
+            field = given[0] if given else spellings[0]
+            out[name] = (f"{key}.{field}", sub.int(field, defaults[f"{key}.{spellings[0]}"]))
+        out["bias"] = (f"{key}.bias", sub.bool("bias", defaults[f"{key}.bias"]))
+        if layout == "fine":
+            out["n_codes_total"] = (f"{key}.n_codes_total", sub.int("n_codes_total", defaults[f"{key}.n_codes_total"]))
+            out["n_codes_given"] = (f"{key}.n_codes_given", sub.int("n_codes_given", defaults[f"{key}.n_codes_given"],
+                                                                    minimum=0))  # fmt: skip
+            out["tie_word_embeddings"] = (f"{key}.tie_word_embeddings",
+                                          sub.bool("tie_word_embeddings", defaults[f"{key}.tie_word_embeddings"]))
+        return out
+
+    return params
+
+
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
     Composite("glmasr", "composite", ("GlmAsrForConditionalGeneration",), (
@@ -100,11 +142,19 @@ COMPOSITES = (
     ), rules=(glmasr_text_defaults, tie()),
         shape_free=frozenset(("audio_token_id", "projector_hidden_act", "hidden_size", "vocab_size", "tie_word_embeddings")),
         description="GLM-ASR: rotary Whisper-style audio encoder, two-layer projector, any mapped language model"),
+    Composite("bark", "composite", ("BarkModel",), (
+        Tower("semantic", family="bark-gpt", params=_bark_part("semantic_config", "causal"), path="semantic"),
+        Tower("coarse_acoustics", family="bark-gpt", params=_bark_part("coarse_acoustics_config", "causal"),
+              path="coarse_acoustics"),
+        Tower("fine_acoustics", family="bark-gpt", params=_bark_part("fine_acoustics_config", "fine"), path="fine_acoustics"),
+        Tower("codec", config="codec_config", model_type="encodec", path="codec_model"),
+    ), shape_free=frozenset(("initializer_range",)),
+        description="Bark: semantic, coarse and fine GPT-style models, an EnCodec codec"),
 )  # fmt: skip
 
 
 @hookimpl
 def register_model_types(register):
-    """Map glmasr, glmasr_encoder and univnet."""
+    """Map glmasr, glmasr_encoder, univnet and bark."""
     for row in (GLMASR_ENCODER, UNIVNET, *COMPOSITES):
         register(row)

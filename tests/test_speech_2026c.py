@@ -1,9 +1,9 @@
-"""glmasr (and its encoder), whole and part by part, against transformers; univnet's random small configs are a row of
-tests/types_table.py.
+"""glmasr (and its encoder) and bark, whole and part by part, against transformers; univnet's random small configs are a
+row of tests/types_table.py.
 
-Reference: transformers 5.25's ``GlmAsrForConditionalGeneration`` and ``GlmAsrEncoder`` (``modeling_glmasr.py``)
-built on the meta device: the total is ``sum(p.numel() for p in model.parameters())``, the tensors
-``named_parameters()``; each part is the parameters under the modules transformers gives it (:data:`PLACES`). Both
+Reference: transformers 5.25's ``GlmAsrForConditionalGeneration`` and ``GlmAsrEncoder`` (``modeling_glmasr.py``),
+``BarkModel`` (``modeling_bark.py``) built on the meta device: the total is ``sum(p.numel() for p in model.parameters())``, the tensors
+``named_parameters()``; each part is the parameters under the modules transformers gives it (:data:`PLACES`, :data:`BARK_PLACES`). Both
 routes (count config.json; import-hf then count), on the published config in ``tests/configs`` and on small random
 configs (transformers' configuration of shrunk sub-configs, as ``to_dict()`` writes it).
 """
@@ -109,3 +109,71 @@ def test_audio_seconds_is_refused_with_its_reason(capsys):
     assert main(["flops", str(CONFIGS / "glm-asr-nano-2512" / "config.json"), "--audio-seconds", "5"]) == 2
     last = capsys.readouterr().err.splitlines()[-1]
     assert last.startswith("registry flops: glm-asr-nano-2512: --audio-seconds: takes no audio"), last
+
+
+# --------------------------------------------------------------------------- bark
+
+#: Where transformers 5.25 keeps each part of Bark (modeling_bark.py: BarkModel).
+BARK_PLACES = {"semantic": ("semantic.",), "coarse_acoustics": ("coarse_acoustics.",),
+               "fine_acoustics": ("fine_acoustics.",), "codec": ("codec_model.",)}  # fmt: skip
+
+
+def _bark(folder: str = "bark-small") -> dict:
+    return json.loads((CONFIGS / folder / "config.json").read_text())
+
+
+@pytest.mark.parametrize("folder", ["bark", "bark-small"])
+def test_published_bark_whole_and_by_part(folder, tmp_path, capsys):
+    data_both_routes(_bark(folder), BARK_PLACES, tmp_path)
+    capsys.readouterr()
+
+
+def _small_bark(seed: int) -> dict:
+    rng = random.Random(seed)
+
+    def gpt(fine: bool) -> dict:
+        heads = rng.choice((1, 2))
+        vocab = rng.choice((5, 9))
+        data = {"hidden_size": 4 * heads, "num_heads": heads, "num_layers": rng.choice((1, 2)),
+                "block_size": rng.choice((3, 8)), "input_vocab_size": vocab, "bias": rng.choice((True, False)),
+                "output_vocab_size": vocab if fine else rng.choice((vocab, 7))}  # fmt: skip
+        if fine:
+            total = rng.choice((2, 3))
+            tie = rng.choice((True, False))
+            data |= {"n_codes_total": total, "n_codes_given": rng.choice(range(1 if tie else 0, total)),
+                     "tie_word_embeddings": tie}  # fmt: skip
+        if rng.random() < 0.3:  # the attribute_map spellings
+            data["num_attention_heads"], data["num_hidden_layers"] = data.pop("num_heads"), data.pop("num_layers")
+        return data
+
+    codec = {"num_filters": 2, "hidden_size": 4, "upsampling_ratios": [2], "num_residual_layers": 1,
+             "codebook_size": 4, "num_lstm_layers": 1, "target_bandwidths": [1.5]}  # fmt: skip
+    data = quiet_transformers().CONFIG_MAPPING["bark"](semantic_config=gpt(False), coarse_acoustics_config=gpt(False),
+                                                       fine_acoustics_config=gpt(True), codec_config=codec).to_dict()  # fmt: skip
+    data["architectures"] = ["BarkModel"]
+    return data
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_small_random_bark_whole_and_by_part(seed, tmp_path, capsys):
+    data_both_routes(_small_bark(seed), BARK_PLACES, tmp_path)
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(("change", "field", "words"), [
+    ({"semantic_config.num_heads": 7}, "semantic_config.num_heads", "does not divide"),
+    ({"fine_acoustics_config.n_codes_given": 8}, "fine_acoustics_config.n_codes_given", "no codebook"),
+    ({"fine_acoustics_config.n_codes_given": 0}, "fine_acoustics_config.n_codes_given", "fails to tie"),
+    ({"fine_acoustics_config.output_vocab_size": 1000}, "fine_acoustics_config.tie_word_embeddings", "cannot share"),
+    ({"coarse_acoustics_config.num_hidden_layers": 3}, "coarse_acoustics_config.num_hidden_layers", "spelled twice"),
+    ({"fine_acoustics_config": None}, "fine_acoustics_config", "missing"),
+    ({"codec_config": None}, "codec_config", "missing"),
+])  # fmt: skip
+def test_a_bad_bark_field_is_refused_naming_it(change, field, words, tmp_path, capsys):
+    data = _bark()
+    for key in ("semantic_config", "coarse_acoustics_config", "fine_acoustics_config", "codec_config"):
+        data[key] = {k: v for k, v in data[key].items() if k not in ("add_cross_attention", "cross_attention_hidden_size",
+                                                                      "pruned_heads", "tf_legacy_loss", "tie_word_embeddings", "top_k")}
+    data["fine_acoustics_config"]["tie_word_embeddings"] = True
+    line = refusal(data, change, tmp_path, capsys)
+    assert line.startswith("registry count: ") and field in line and words in line, line
