@@ -1,4 +1,5 @@
-"""Speech model types of 2026's fifth wave, as rows of data: glmasr (and its encoder), univnet, bark.
+"""Speech model types of 2026's fifth wave, as rows of data: glmasr (and its encoder), univnet, bark, clvp (and its
+encoder and decoder).
 
 As transformers 5.25 builds them:
 
@@ -29,6 +30,15 @@ As transformers 5.25 builds them:
   spellings (``num_attention_heads``, ``num_hidden_layers``, ``vocab_size``, ``window_size``); as for every
   composite, a sub-config left out is refused, not guessed. A fine model's heads tied to its embeddings need as many
   outputs as rows (refused otherwise).
+
+* ``clvp_encoder`` (``ClvpEncoder``), ``clvp_decoder`` (``ClvpForCausalLM``) and ``clvp``
+  (``ClvpModelForConditionalGeneration``; TorToise's CLVP, susnato/clvp_dev): the families of
+  :mod:`registry.plugins.clvp`; the composite puts the conditioning encoder at ``conditioning_encoder`` and
+  ``logit_scale`` at the root (from ``decoder_config`` and the text encoder's vocabulary), ``decoder_config`` at
+  ``speech_decoder_model``, ``text_config`` at ``text_encoder_model`` and ``speech_config`` at
+  ``speech_encoder_model``. An encoder config's ``summary_use_proj`` (a projection ``ClvpSequenceSummary`` would
+  add) and ``summary_type`` ``"attn"`` (transformers raises) are refused. The top-level ``projection_dim`` changes no
+  shape: each encoder projects to its own.
 
 ``--audio-seconds`` is refused for glmasr: ``GlmAsrProcessor`` pads each 30 s window to Whisper's 3,000 frames but
 counts the tokens of the unpadded frames summed over the windows, a rule no :class:`registry.AudioRule` kind follows
@@ -133,6 +143,52 @@ def _bark_part(key: str, layout: str):
     return params
 
 
+def _clvp_encoder(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (clvp_encoder): no ``summary_use_proj`` (registry does not build the summary's projection), no ``summary_type``
+    ``"attn"`` (``ClvpSequenceSummary`` raises NotImplementedError)."""
+    if cfg.bool("summary_use_proj", False):
+        raise cfg.error("summary_use_proj", "true: ClvpSequenceSummary's projection is not built by registry")
+    if cfg.raw("summary_type", DEFAULTS["clvp_encoder"]["summary_type"]) == "attn":
+        raise cfg.error("summary_type", "'attn': transformers 5.25's ClvpSequenceSummary does not implement it")
+
+
+#: ``ClvpEncoder`` (the text and speech encoders of clvp configs).
+CLVP_ENCODER = Row(
+    "clvp_encoder", "clvp-encoder", ("ClvpEncoder",),
+    reads={k: k for k in ("vocab_size", "hidden_size", "intermediate_size", "projection_dim", "num_hidden_layers",
+                          "num_attention_heads", "use_attention_bias")},
+    defaults=DEFAULTS["clvp_encoder"], rules=(_clvp_encoder,),
+    shape_free=frozenset(("hidden_act", "layer_norm_eps", "attention_dropout", "dropout", "use_rotary_embedding",
+                          "initializer_factor", "summary_proj_to_labels", "summary_activation", "summary_first_dropout",
+                          "summary_last_dropout")),
+    description="CLVP's text or speech encoder: rotary layers with a gated MLP, a projection",
+)  # fmt: skip
+
+#: ``ClvpForCausalLM`` (the speech decoder of clvp configs); the conditioning fields are read by the composite.
+CLVP_DECODER = Row(
+    "clvp_decoder", "clvp-decoder", ("ClvpForCausalLM",),
+    reads={**{k: k for k in ("vocab_size", "max_position_embeddings", "hidden_size", "num_hidden_layers",
+                             "num_attention_heads", "use_attention_bias")}, "n_inner": "n_inner?"},
+    defaults=DEFAULTS["clvp_decoder"],
+    shape_free=frozenset(("activation_function", "resid_pdrop", "embd_pdrop", "attention_dropout", "layer_norm_epsilon",
+                          "initializer_range", "initializer_factor", "summary_type", "summary_use_proj",
+                          "summary_activation", "summary_proj_to_labels", "summary_first_dropout", "decoder_fixing_codes",
+                          "add_cross_attention", "max_text_tokens", "num_mel_attn_blocks", "feature_size")),
+    description="CLVP's speech decoder: GPT-2-style layers, a final norm, a head with a bias",
+)  # fmt: skip
+
+
+def clvp_conditioning(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """CLVP's conditioning encoder (and ``logit_scale``): the decoder config's width, heads, biases and mel fields, the
+    text encoder's vocabulary."""
+    sub, defaults, decoder = SubConfig(cfg, "decoder_config"), DEFAULTS["clvp_decoder"], parts["decoder"]
+    out: Params = {k: decoder[k] for k in ("hidden_size", "num_attention_heads", "use_attention_bias")}
+    out["text_vocab_size"] = parts["text"]["vocab_size"]
+    for field in ("max_text_tokens", "feature_size", "num_mel_attn_blocks"):
+        out[field] = (f"decoder_config.{field}", sub.int(field, defaults[field], minimum=0 if field == "num_mel_attn_blocks" else 1))
+    return out
+
+
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
     Composite("glmasr", "composite", ("GlmAsrForConditionalGeneration",), (
@@ -150,11 +206,18 @@ COMPOSITES = (
         Tower("codec", config="codec_config", model_type="encodec", path="codec_model"),
     ), shape_free=frozenset(("initializer_range",)),
         description="Bark: semantic, coarse and fine GPT-style models, an EnCodec codec"),
+    Composite("clvp", "composite", ("ClvpModelForConditionalGeneration",), (
+        Tower("text", config="text_config", model_type="clvp_encoder", path="text_encoder_model"),
+        Tower("speech", config="speech_config", model_type="clvp_encoder", path="speech_encoder_model"),
+        Tower("decoder", config="decoder_config", model_type="clvp_decoder", path="speech_decoder_model"),
+        Tower("conditioning", family="clvp-conditioning", params=clvp_conditioning),
+    ), shape_free=frozenset(("projection_dim", "logit_scale_init_value", "initializer_factor")),
+        description="CLVP: text and speech encoders, a conditioning encoder, a GPT-2-style speech decoder"),
 )  # fmt: skip
 
 
 @hookimpl
 def register_model_types(register):
-    """Map glmasr, glmasr_encoder, univnet and bark."""
-    for row in (GLMASR_ENCODER, UNIVNET, *COMPOSITES):
+    """Map glmasr, glmasr_encoder, univnet, bark, clvp, clvp_encoder and clvp_decoder."""
+    for row in (GLMASR_ENCODER, UNIVNET, CLVP_ENCODER, CLVP_DECODER, *COMPOSITES):
         register(row)

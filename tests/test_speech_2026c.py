@@ -1,9 +1,10 @@
-"""glmasr (and its encoder) and bark, whole and part by part, against transformers; univnet's random small configs are a
+"""glmasr (and its encoder), bark and clvp (and its encoder and decoder), whole and part by part, against transformers; univnet's random small configs are a
 row of tests/types_table.py.
 
 Reference: transformers 5.25's ``GlmAsrForConditionalGeneration`` and ``GlmAsrEncoder`` (``modeling_glmasr.py``),
-``BarkModel`` (``modeling_bark.py``) built on the meta device: the total is ``sum(p.numel() for p in model.parameters())``, the tensors
-``named_parameters()``; each part is the parameters under the modules transformers gives it (:data:`PLACES`, :data:`BARK_PLACES`). Both
+``BarkModel`` (``modeling_bark.py``), ``ClvpModelForConditionalGeneration``, ``ClvpEncoder`` and ``ClvpForCausalLM``
+(``modeling_clvp.py``) built on the meta device: the total is ``sum(p.numel() for p in model.parameters())``, the tensors
+``named_parameters()``; each part is the parameters under the modules transformers gives it (:data:`PLACES`, :data:`BARK_PLACES`, :data:`CLVP_PLACES`). Both
 routes (count config.json; import-hf then count), on the published config in ``tests/configs`` and on small random
 configs (transformers' configuration of shrunk sub-configs, as ``to_dict()`` writes it).
 """
@@ -175,5 +176,82 @@ def test_a_bad_bark_field_is_refused_naming_it(change, field, words, tmp_path, c
         data[key] = {k: v for k, v in data[key].items() if k not in ("add_cross_attention", "cross_attention_hidden_size",
                                                                       "pruned_heads", "tf_legacy_loss", "tie_word_embeddings", "top_k")}
     data["fine_acoustics_config"]["tie_word_embeddings"] = True
+    line = refusal(data, change, tmp_path, capsys)
+    assert line.startswith("registry count: ") and field in line and words in line, line
+
+
+# --------------------------------------------------------------------------- clvp
+
+#: Where transformers 5.25 keeps each part of CLVP (modeling_clvp.py: ClvpModelForConditionalGeneration).
+CLVP_PLACES = {"text": ("text_encoder_model.",), "speech": ("speech_encoder_model.",),
+               "decoder": ("speech_decoder_model.",), "conditioning": ("conditioning_encoder.", "logit_scale")}  # fmt: skip
+
+
+def _clvp() -> dict:
+    return json.loads((CONFIGS / "clvp-dev" / "config.json").read_text())
+
+
+def test_published_clvp_whole_and_by_part(tmp_path, capsys):
+    data_both_routes(_clvp(), CLVP_PLACES, tmp_path)
+    capsys.readouterr()
+
+
+def _small_clvp(seed: int) -> dict:
+    rng = random.Random(seed)
+
+    def encoder() -> dict:
+        heads = rng.choice((1, 2))
+        return {"vocab_size": rng.choice((7, 11)), "hidden_size": 4 * heads, "intermediate_size": rng.choice((3, 8)),
+                "projection_dim": rng.choice((5, 8)), "num_hidden_layers": rng.choice((1, 2)),
+                "num_attention_heads": heads, "use_attention_bias": rng.choice((True, False))}  # fmt: skip
+
+    decoder = {"vocab_size": rng.choice((9, 13)), "max_position_embeddings": rng.choice((6, 10)),
+               "max_text_tokens": rng.choice((3, 7)), "hidden_size": rng.choice((24, 32)), "num_hidden_layers": rng.choice((1, 2)),
+               "num_attention_heads": rng.choice((2, 4)), "n_inner": rng.choice((None, 10)),
+               "num_mel_attn_blocks": rng.choice((0, 1, 2)), "feature_size": rng.choice((4, 80)),
+               "use_attention_bias": rng.choice((True, False))}  # fmt: skip
+    data = quiet_transformers().CONFIG_MAPPING["clvp"](text_config=encoder(), speech_config=encoder(),
+                                                       decoder_config=decoder).to_dict()  # fmt: skip
+    data["architectures"] = ["ClvpModelForConditionalGeneration"]
+    return data
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_small_random_clvp_whole_and_by_part(seed, tmp_path, capsys):
+    data_both_routes(_small_clvp(seed), CLVP_PLACES, tmp_path)
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(("model_type", "key", "cls"), [("clvp_encoder", "speech_config", "ClvpEncoder"),
+                                                         ("clvp_decoder", "decoder_config", "ClvpForCausalLM")])
+def test_clvp_encoder_and_decoder_alone(model_type, key, cls, tmp_path, capsys):
+    """Reference: transformers' ``ClvpEncoder`` and ``ClvpForCausalLM`` of the published sub-configs, shrunk, on the meta
+    device."""
+    data = {**_clvp()[key], "num_hidden_layers": 2, "architectures": [cls], "model_type": model_type}
+    transformers = quiet_transformers()
+    config = transformers.CONFIG_MAPPING[model_type].from_dict({k: v for k, v in data.items() if k != "model_type"})
+    reference = {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    (model,) = registry.load(path)
+    assert ours(model) == reference
+    assert registry.count(model).total_params == sum(_numel(s) for s in reference.values())
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(("change", "field", "words"), [
+    ({"decoder_config.hidden_size": 1002, "decoder_config.num_attention_heads": 1}, "decoder_config.hidden_size", "GroupNorm"),
+    ({"decoder_config.num_attention_heads": 7}, "decoder_config.num_attention_heads", "does not divide"),
+    ({"speech_config.summary_use_proj": True}, "speech_config.summary_use_proj", "not built"),
+    ({"text_config.summary_type": "attn"}, "text_config.summary_type", "does not implement"),
+    ({"speech_config": None}, "speech_config", "missing"),
+])  # fmt: skip
+def test_a_bad_clvp_field_is_refused_naming_it(change, field, words, tmp_path, capsys):
+    data = _clvp()
+    for key in ("text_config", "speech_config"):
+        data[key] = {k: v for k, v in data[key].items() if k not in ("add_cross_attention", "cross_attention_hidden_size",
+                                                                      "pruned_heads", "tie_word_embeddings", "top_k",
+                                                                      "ff_post_act_layer_norm", "patch_size")}
+    data["decoder_config"].pop("n_ctx")
     line = refusal(data, change, tmp_path, capsys)
     assert line.startswith("registry count: ") and field in line and words in line, line
