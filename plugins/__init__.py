@@ -143,6 +143,8 @@ FAMILY_MODULES: dict[str, str] = {
     "clvp-encoder": "registry.plugins.clvp",
     "clvp-decoder": "registry.plugins.clvp",
     "clvp-conditioning": "registry.plugins.clvp",
+    "clap-audio": "registry.plugins.clap_audio",
+    "clap-heads": "registry.plugins.clap_audio",
     "detr": "registry.plugins.detr",
     "deformable_detr": "registry.plugins.deformable_detr",
     "rt_detr": "registry.plugins.rt_detr",

@@ -1,5 +1,5 @@
 """Speech model types of 2026's fifth wave, as rows of data: glmasr (and its encoder), univnet, bark, clvp (and its
-encoder and decoder).
+encoder and decoder), clap (and its towers).
 
 As transformers 5.25 builds them:
 
@@ -39,6 +39,13 @@ As transformers 5.25 builds them:
   ``speech_encoder_model``. An encoder config's ``summary_use_proj`` (a projection ``ClvpSequenceSummary`` would
   add) and ``summary_type`` ``"attn"`` (transformers raises) are refused. The top-level ``projection_dim`` changes no
   shape: each encoder projects to its own.
+
+* ``clap_text_model`` (``ClapTextModel``: RoBERTa's layers and pooler, the ``encoder`` family's ``roberta`` layout),
+  ``clap_audio_model`` (``ClapAudioModel``: HTSAT, :mod:`registry.plugins.clap_audio`; ``patch_size`` a number or a
+  pair) and ``clap`` (``ClapModel``; LAION's CLAP, laion/clap-htsat-fused): the towers at ``text_model`` and
+  ``audio_model``, and the heads (``clap-heads``: two projections to the top-level ``projection_dim``, which
+  ``ClapConfig.__post_init__`` writes into both towers' configs, and the two logit scales) at the root. The audio
+  tower's ``spec_size``, ``patch_stride``, ``num_classes`` and ``flatten_patch_embeds`` change no shape.
 
 ``--audio-seconds`` is refused for glmasr: ``GlmAsrProcessor`` pads each 30 s window to Whisper's 3,000 frames but
 counts the tokens of the unpadded frames summed over the windows, a rule no :class:`registry.AudioRule` kind follows
@@ -189,6 +196,50 @@ def clvp_conditioning(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
     return out
 
 
+def _clap_audio(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (clap_audio_model): ``patch_size`` a whole number (a square kernel) or a pair; ``fusion_type``
+    ``"channel_map"`` quadruples the patch convolution's inputs (with ``enable_fusion``)."""
+    size = cfg.raw("patch_size", DEFAULTS["clap_audio_model"]["patch_size"])
+    if isinstance(size, int) and not isinstance(size, bool) and size > 0:
+        size = [size, size]
+    if not (isinstance(size, list) and len(size) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in size)):  # fmt: skip
+        raise cfg.error("patch_size", f"{short_value(size)}: must be a whole number >= 1 or a pair of them")
+    params["patch_size"] = ("patch_size", size)
+    params["channel_map"] = ("fusion_type", cfg.raw("fusion_type") == "channel_map")
+
+
+CLAP_TEXT = Row(
+    "clap_text_model", "encoder", ("ClapTextModel",),
+    reads={"vocab_size": "vocab_size", "d_model": "hidden_size", "n_layers": "num_hidden_layers",
+           "n_heads": "num_attention_heads", "d_ff": "intermediate_size", "n_positions": "max_position_embeddings",
+           "type_vocab_size": "type_vocab_size"},
+    defaults=DEFAULTS["clap_text_model"], fixed={"layout": "roberta", "head": "none", "pooler": True},
+    shape_free=frozenset(("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps",
+                          "initializer_factor", "projection_dim", "projection_hidden_act")),
+    description="CLAP's text tower: RoBERTa with its pooler",
+)  # fmt: skip
+CLAP_AUDIO = Row(
+    "clap_audio_model", "clap-audio", ("ClapAudioModel",),
+    reads={k: k for k in ("patch_embeds_hidden_size", "depths", "num_attention_heads", "window_size", "mlp_ratio",
+                          "qkv_bias", "patch_embed_input_channels", "enable_fusion", "aff_block_r",
+                          "enable_patch_layer_norm", "num_mel_bins")},
+    defaults=DEFAULTS["clap_audio_model"], rules=(_clap_audio,),
+    shape_free=frozenset(("spec_size", "patch_stride", "num_classes", "flatten_patch_embeds", "hidden_act",
+                          "hidden_dropout_prob", "attention_probs_dropout_prob", "drop_path_rate", "layer_norm_eps",
+                          "initializer_factor", "projection_dim", "projection_hidden_act", "num_hidden_layers",
+                          "hidden_size")),
+    description="CLAP's audio tower: HTSAT, a Swin Transformer over the spectrogram",
+)  # fmt: skip
+
+
+def clap_heads(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """CLAP's heads: each tower's ``hidden_size`` into the top-level ``projection_dim``."""
+    audio = SubConfig(cfg, "audio_config").int("hidden_size", DEFAULTS["clap_audio_model"]["hidden_size"])
+    return {"d_text": parts["text"]["d_model"], "d_audio": ("audio_config.hidden_size", audio),
+            "projection_dim": ("projection_dim", cfg.int("projection_dim", DEFAULTS["clap"]["projection_dim"]))}  # fmt: skip
+
+
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
     Composite("glmasr", "composite", ("GlmAsrForConditionalGeneration",), (
@@ -213,11 +264,19 @@ COMPOSITES = (
         Tower("conditioning", family="clvp-conditioning", params=clvp_conditioning),
     ), shape_free=frozenset(("projection_dim", "logit_scale_init_value", "initializer_factor")),
         description="CLVP: text and speech encoders, a conditioning encoder, a GPT-2-style speech decoder"),
+    Composite("clap", "composite", ("ClapModel",), (
+        Tower("text", config="text_config", model_type="clap_text_model", path="text_model"),
+        Tower("audio", config="audio_config", model_type="clap_audio_model", path="audio_model"),
+        Tower("heads", family="clap-heads", params=clap_heads),
+    ), shape_free=frozenset(("logit_scale_init_value", "projection_hidden_act", "initializer_factor", "hidden_size",
+                             "num_hidden_layers")),
+        description="CLAP: RoBERTa text tower, HTSAT audio tower, projections into a shared space"),
 )  # fmt: skip
 
 
 @hookimpl
 def register_model_types(register):
-    """Map glmasr, glmasr_encoder, univnet, bark, clvp, clvp_encoder and clvp_decoder."""
-    for row in (GLMASR_ENCODER, UNIVNET, CLVP_ENCODER, CLVP_DECODER, *COMPOSITES):
+    """Map glmasr, glmasr_encoder, univnet, bark, clvp, clvp_encoder, clvp_decoder, clap, clap_text_model and
+    clap_audio_model."""
+    for row in (GLMASR_ENCODER, UNIVNET, CLVP_ENCODER, CLVP_DECODER, CLAP_TEXT, CLAP_AUDIO, *COMPOSITES):
         register(row)

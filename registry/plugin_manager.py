@@ -57,7 +57,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     trocr wrapper_heads types_wrappers dpr decision_transformer
     detr deformable_detr rt_detr types_detection
     zoedepth depth_pro types_depth_2026
-    glmasr_encoder univnet bark clvp types_speech_2026c
+    glmasr_encoder univnet bark clvp clap_audio types_speech_2026c
 """.split())
 
 #: The entry-point group third-party plugins register under.

@@ -1,10 +1,11 @@
-"""glmasr (and its encoder), bark and clvp (and its encoder and decoder), whole and part by part, against transformers; univnet's random small configs are a
+"""glmasr (and its encoder), bark, clvp (and its encoder and decoder) and clap (and its towers), whole and part by part, against transformers; univnet's random small configs are a
 row of tests/types_table.py.
 
 Reference: transformers 5.25's ``GlmAsrForConditionalGeneration`` and ``GlmAsrEncoder`` (``modeling_glmasr.py``),
 ``BarkModel`` (``modeling_bark.py``), ``ClvpModelForConditionalGeneration``, ``ClvpEncoder`` and ``ClvpForCausalLM``
-(``modeling_clvp.py``) built on the meta device: the total is ``sum(p.numel() for p in model.parameters())``, the tensors
-``named_parameters()``; each part is the parameters under the modules transformers gives it (:data:`PLACES`, :data:`BARK_PLACES`, :data:`CLVP_PLACES`). Both
+(``modeling_clvp.py``), ``ClapModel`` (``modeling_clap.py``) built on the meta device: the total is ``sum(p.numel() for p in model.parameters())``, the tensors
+``named_parameters()``; each part is the parameters under the modules transformers gives it (:data:`PLACES`, :data:`BARK_PLACES`, :data:`CLVP_PLACES`,
+:data:`CLAP_PLACES`). Both
 routes (count config.json; import-hf then count), on the published config in ``tests/configs`` and on small random
 configs (transformers' configuration of shrunk sub-configs, as ``to_dict()`` writes it).
 """
@@ -255,3 +256,65 @@ def test_a_bad_clvp_field_is_refused_naming_it(change, field, words, tmp_path, c
     data["decoder_config"].pop("n_ctx")
     line = refusal(data, change, tmp_path, capsys)
     assert line.startswith("registry count: ") and field in line and words in line, line
+
+
+# --------------------------------------------------------------------------- clap
+
+#: Where transformers 5.25 keeps each part of CLAP (modeling_clap.py: ClapModel).
+CLAP_PLACES = {"text": ("text_model.",), "audio": ("audio_model.",),
+               "heads": ("text_projection.", "audio_projection.", "logit_scale_a", "logit_scale_t")}  # fmt: skip
+
+
+def _clap() -> dict:
+    return json.loads((CONFIGS / "clap-htsat-fused" / "config.json").read_text())
+
+
+def test_published_clap_whole_and_by_part(tmp_path, capsys):
+    data_both_routes(_clap(), CLAP_PLACES, tmp_path)
+    capsys.readouterr()
+
+
+def _small_clap(seed: int) -> dict:
+    rng = random.Random(seed)
+    text = {"vocab_size": rng.choice((17, 30)), "hidden_size": 8, "num_hidden_layers": rng.choice((1, 2)),
+            "num_attention_heads": 2, "intermediate_size": 12, "max_position_embeddings": rng.choice((10, 20)),
+            "type_vocab_size": rng.choice((1, 2))}  # fmt: skip
+    stages = rng.choice((1, 2, 3))
+    audio = {"patch_embeds_hidden_size": rng.choice((4, 8)), "depths": [rng.choice((1, 2)) for _ in range(stages)],
+             "num_attention_heads": [rng.choice((1, 2)) for _ in range(stages)], "window_size": rng.choice((2, 3)),
+             "mlp_ratio": rng.choice((1.5, 4.0)), "qkv_bias": rng.choice((True, False)),
+             "patch_size": rng.choice((2, [2, 3])), "patch_embed_input_channels": rng.choice((1, 2)),
+             "enable_fusion": rng.choice((True, False)), "fusion_type": rng.choice((None, "channel_map")),
+             "aff_block_r": rng.choice((1, 2)), "enable_patch_layer_norm": rng.choice((True, False)),
+             "num_mel_bins": rng.choice((8, 16)), "hidden_size": rng.choice((6, 16))}  # fmt: skip
+    data = quiet_transformers().CONFIG_MAPPING["clap"](text_config=text, audio_config=audio,
+                                                       projection_dim=rng.choice((3, 5))).to_dict()  # fmt: skip
+    data["architectures"] = ["ClapModel"]
+    return data
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_small_random_clap_whole_and_by_part(seed, tmp_path, capsys):
+    data_both_routes(_small_clap(seed), CLAP_PLACES, tmp_path)
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(("change", "field", "words"), [
+    ({"audio_config.num_attention_heads": [4, 8, 16]}, "audio_config.num_attention_heads", "stages"),
+    ({"audio_config.num_attention_heads": [5, 8, 16, 32]}, "audio_config.num_attention_heads", "do not divide"),
+    ({"audio_config.patch_size": [4, 4, 4]}, "audio_config.patch_size", "a pair"),
+    ({"audio_config.aff_block_r": 200}, "audio_config.aff_block_r", "no channel"),
+    ({"text_config.num_attention_heads": 7}, "text_config.num_attention_heads", "divide"),
+])  # fmt: skip
+def test_a_bad_clap_field_is_refused_naming_it(change, field, words, tmp_path, capsys):
+    data = _clap()
+    data["text_config"] = {k: v for k, v in data["text_config"].items() if k in _known("clap_text_model")}
+    data["audio_config"] = {k: v for k, v in data["audio_config"].items() if k in _known("clap_audio_model")}
+    line = refusal(data, change, tmp_path, capsys)
+    assert line.startswith("registry count: ") and field in line and words in line, line
+
+
+def _known(model_type: str) -> set[str]:
+    """The fields transformers' configuration of ``model_type`` writes (a published sub-config trimmed to them gives no
+    warning, so that a refusal is the one line written)."""
+    return set(quiet_transformers().CONFIG_MAPPING[model_type]().to_dict()) | {"model_type"}
