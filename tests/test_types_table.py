@@ -75,6 +75,8 @@ CHECKED_ELSEWHERE = {
     **{t: "tests/test_speech_2026b.py" for t in ("granite_speech", "granite_speech_encoder", "granite_speech_plus",
                                                        "granite_speech_plus_encoder")},
     **{t: "tests/test_audio_gen.py" for t in ("csm", "musicgen", "musicgen_melody")},
+    **{t: "tests/test_speech_2026c.py" for t in ("bark", "clap", "clap_audio_model", "clap_text_model", "clvp",
+                                                      "clvp_decoder", "clvp_encoder", "glmasr", "glmasr_encoder")},
     **{t: "tests/test_vlm_types_more.py" for t in ("llava_next_video",)},
     **{t: "tests/test_wrappers.py" for t in ("encoder-decoder", "speech-encoder-decoder", "trocr", "vision-encoder-decoder",
                                                 "vision-text-dual-encoder")},
