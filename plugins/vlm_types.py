@@ -141,10 +141,12 @@ COMPOSITES = (
               _towers("llama", "clip_vision_model", llava_next_projector, moves={"image_newline": "model.image_newline"}),
               rules=(tie(),), shape_free=_LLAVA_FREE | {"multimodal_projector_bias", "image_grid_pinpoints"},
               description="LLaVA-NeXT: CLIP tower, projector and image_newline, any mapped language model", images=image_rules.LLAVA_NEXT),
-    Composite("mistral3", "composite", ("Mistral3ForConditionalGeneration",),
+    Composite("mistral3", "composite", ("Mistral3ForConditionalGeneration", "LightOnOCRForConditionalGeneration"),
               _towers("mistral", "pixtral", mistral3_projector),
               rules=(tie(),), shape_free=frozenset(("image_token_index", "projector_hidden_act")),
-              description="Mistral 3: Pixtral tower, patch merger and projector, any mapped language model", images=image_rules.MISTRAL3),
+              description="Mistral 3: Pixtral tower, patch merger and projector, any mapped language model (LightOnOCR's "
+                          "published configs, class LightOnOCRForConditionalGeneration: as transformers builds a mistral3 "
+                          "config, Mistral3ForConditionalGeneration)", images=image_rules.MISTRAL3),
     Composite("paligemma", "composite", ("PaliGemmaForConditionalGeneration",),
               _towers("gemma", "siglip_vision_model", paligemma_projector),
               rules=(tie(),), shape_free=frozenset(("image_token_index", "vocab_size", "hidden_size")),

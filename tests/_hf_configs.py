@@ -163,7 +163,8 @@ def make_config(model_type: str, architecture: str, fields: dict[str, Any]) -> A
 #: Remote-code classes that published configs name, and the class transformers builds from them
 #: (InternLM3's configs name their remote code through auto_map; transformers 5 maps internlm3 to Llama; mosaicml's
 #: MPT configs, ERNIE-4.5-0.3B's first revision and Microsoft's PhiMoE checkpoints name theirs, and transformers builds
-#: its native class of the type).
+#: its native class of the type; LightOnOCR's configs are model_type mistral3 naming LightOnOCRForConditionalGeneration,
+#: which transformers 5.25 does not have: AutoModelForImageTextToText builds Mistral3ForConditionalGeneration).
 BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "LlamaModel", "MPTForCausalLM": "MptForCausalLM",
             "Ernie4_5_ForCausalLM": "Ernie4_5ForCausalLM", "ExaoneForCausalLM": "LlamaForCausalLM", "ExaoneModel": "LlamaModel",
             "JetMoEForCausalLM": "JetMoeForCausalLM", "KimiK25ForConditionalGeneration": "Kimi_K25ForConditionalGeneration",
@@ -173,6 +174,7 @@ BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "Llama
             "MobileViTv2ForSemanticSegmentation": "MobileViTV2ForSemanticSegmentation",
             "RtDetrV2ForObjectDetection": "RTDetrV2ForObjectDetection",
             "SuperPointModel": "SuperPointForKeypointDetection"}
+            "LightOnOCRForConditionalGeneration": "Mistral3ForConditionalGeneration"}
 
 
 #: The configurations transformers builds with a timm model (``TimmWrapperModel``: Gemma 3n's vision tower).
