@@ -36,6 +36,7 @@ FAMILY_MODULES: dict[str, str] = {
     "griffin": "registry.plugins.griffin",
     "jetmoe": "registry.plugins.jetmoe",
     "doge": "registry.plugins.doge",
+    "hrm-text": "registry.plugins.hrm_text",
     "blt": "registry.plugins.blt",
     "zamba2": "registry.plugins.zamba2",
     "rwkv": "registry.plugins.rwkv",

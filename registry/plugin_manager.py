@@ -60,6 +60,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     patchtst patchtsmixer informer perceiver tapas canine bros types_encoders_2026c
     segformer superpoint vivit textnet types_vision_2026c
     glmasr_encoder univnet bark clvp clap_audio types_speech_2026c
+    hrm_text types_text_2026c
 """.split())
 
 #: The entry-point group third-party plugins register under.
