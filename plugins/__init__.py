@@ -140,4 +140,7 @@ FAMILY_MODULES: dict[str, str] = {
     "detr": "registry.plugins.detr",
     "deformable_detr": "registry.plugins.deformable_detr",
     "rt_detr": "registry.plugins.rt_detr",
+    "pix2struct-vision": "registry.plugins.pix2struct_vision",
+    "kosmos-text": "registry.plugins.kosmos_text",
+    "kosmos-projector": "registry.plugins.kosmos_text",
 }
