@@ -143,4 +143,7 @@ FAMILY_MODULES: dict[str, str] = {
     "pix2struct-vision": "registry.plugins.pix2struct_vision",
     "kosmos-text": "registry.plugins.kosmos_text",
     "kosmos-projector": "registry.plugins.kosmos_text",
+    "glm-image-vision": "registry.plugins.glm_image",
+    "glm-image-vq": "registry.plugins.glm_image",
+    "glm-image-head": "registry.plugins.glm_image",
 }

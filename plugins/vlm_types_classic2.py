@@ -8,11 +8,22 @@
   says (``Kosmos2_5TextForCausalLM._tied_weights_keys``; the top level's changes nothing). Its images are refused:
   ``Kosmos2_5ImageProcessor`` pads every image to ``max_patches`` flattened patches, a setting of its
   preprocessor_config.json that config.json does not give.
+* ``glm_image`` (``modeling_glm_image.py``): ``GlmImageForConditionalGeneration``, the autoregressive half of the
+  GLM-Image pipeline (its ``vision_language_encoder`` folder): the vision tower (``glm_image_vision``: the
+  ``glm-image-vision`` family) under ``model.visual``, the GLM-4-style language model (``glm_image_text``: ``glm4``'s
+  row, ``GlmImageTextModel``) under ``model.language_model``, the image tokenizer (``glm_image_vqmodel``: the
+  ``glm-image-vq`` family) under ``model.vqmodel`` and ``lm_head`` (the ``glm-image-head`` family: the text width to
+  ``text_config.vision_vocab_size`` image tokens, never tied) at the root, its own part ``head``. ``GlmImageModel``
+  (``AutoModel``'s class) is not mapped: it holds the parts at its root, not under ``model``. Its images are refused
+  (it generates them as codebook tokens; the processor's target sizes are not in config.json).
 """
 
 from __future__ import annotations
 
-from registry import Composite, ConfigReader, ImageRule, Params, Row, Tower, hookimpl
+from dataclasses import replace
+
+from registry import Composite, ConfigReader, ImageRule, Params, Row, SubConfig, Tower, hookimpl
+from registry.plugins.dense_model_types import ROWS as DENSE_ROWS
 from registry.plugins.generated_defaults import DEFAULTS
 
 _KOSMOS_TEXT_CLASSES = {"Kosmos2_5TextForCausalLM": "causal-lm", "Kosmos2_5TextModel": "model"}
@@ -76,8 +87,66 @@ KOSMOS_2_5 = Composite(
 )  # fmt: skip
 
 
+def _glm_image_text() -> Row:
+    """GLM-Image's language model: ``glm4``'s row (four norms a layer, fused gate/up MLP) as ``GlmImageTextModel``,
+    its query/key/value biases as ``attention_bias`` says, no head of its own (the composite's ``lm_head`` scores
+    ``vision_vocab_size`` image tokens: read by the head part)."""
+    base = next(r for r in DENSE_ROWS if r.name == "glm4")
+    return replace(base, name="glm_image_text", classes=("GlmImageTextModel",),
+                   defaults={"head_dim": None, "tie_word_embeddings": False, **DEFAULTS["glm_image_text"]},
+                   shape_free=base.shape_free | {"vision_vocab_size"},
+                   description="the language model of a glm_image config (text_config)")  # fmt: skip
+
+
+GLM_IMAGE_TEXT = _glm_image_text()
+GLM_IMAGE_VISION = Row(
+    "glm_image_vision", "glm-image-vision", ("GlmImageVisionModel",),
+    reads={"d_model": "hidden_size", "n_layers": "depth", "n_heads": "num_heads", "d_ff": "intermediate_size",
+           "qkv_bias": "attention_bias", "image_size": "image_size", "patch_size": "patch_size", "n_channels": "in_channels"},
+    defaults=DEFAULTS["glm_image_vision"],
+    shape_free=frozenset(("hidden_act", "attention_dropout", "layer_norm_eps", "initializer_range",
+                          "spatial_merge_size")),  # the rotary positions' grid: no parameters
+    description="GLM-Image's vision tower (a ViT with a resampled position table)",
+)  # fmt: skip
+GLM_IMAGE_VQ = Row(
+    "glm_image_vqmodel", "glm-image-vq", ("GlmImageVQVAE",),
+    reads={"embed_dim": "embed_dim", "n_embeddings": "num_embeddings", "latent_channels": "latent_channels"},
+    defaults=DEFAULTS["glm_image_vqmodel"],
+    shape_free=frozenset(("in_channels", "initializer_range")),  # GlmImageVQVAE has no encoder: in_channels builds nothing
+    description="GLM-Image's image tokenizer (a codebook between two 1x1 convolutions)",
+)  # fmt: skip
+
+
+def _glm_image_head(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """``lm_head`` (``GlmImageForConditionalGeneration``): the text width to ``text_config.vision_vocab_size``."""
+    tokens = SubConfig(cfg, "text_config").int("vision_vocab_size", DEFAULTS["glm_image_text"]["vision_vocab_size"], minimum=1)
+    return {"d_model": ("text_config.hidden_size", parts["text"]["d_model"][1]),
+            "n_image_tokens": ("text_config.vision_vocab_size", tokens)}  # fmt: skip
+
+
+def _glm_image_images(inputs, height: int, width: int):
+    """GLM-Image's images are not modelled (the module's docstring says why)."""
+    raise ValueError("its images are not modelled: GLM-Image generates images as tokens of its vq_config codebook "
+                     "(GlmImageProcessor's target sizes and the generated token grid are not in config.json)")  # fmt: skip
+
+
+GLM_IMAGE = Composite(
+    "glm_image", "composite", ("GlmImageForConditionalGeneration",),
+    (Tower("vision", config="vision_config", model_type=GLM_IMAGE_VISION.name, path="model.visual"),
+     Tower("text", config="text_config", model_type=GLM_IMAGE_TEXT.name, path="model.language_model"),
+     Tower("vq", config="vq_config", model_type=GLM_IMAGE_VQ.name, path="model.vqmodel"),
+     Tower("head", family="glm-image-head", params=_glm_image_head)),
+    shape_free=frozenset(("image_token_id", "image_start_token_id", "image_end_token_id",
+                          "tie_word_embeddings")),  # the head is never tied (_tied_weights_keys is empty)
+    images=ImageRule("GLM-Image generated image tokens (not modelled)", resize="function", size="", patch="",
+                     function=_glm_image_images, note="GLM-Image's image token grid is not in config.json"),
+    description="GLM-Image: a ViT, a GLM-4-style language model that generates image tokens, and their codebook",
+)  # fmt: skip
+
+
 @hookimpl
 def register_model_types(register):
-    """Map kosmos-2.5 (and its towers kosmos_2_5_text_model, kosmos_2_5_vision_model)."""
-    for row in (KOSMOS_2_5_TEXT, KOSMOS_2_5_VISION, KOSMOS_2_5):
+    """Map kosmos-2.5 (and its towers kosmos_2_5_text_model, kosmos_2_5_vision_model) and glm_image (glm_image_text,
+    glm_image_vision, glm_image_vqmodel)."""
+    for row in (KOSMOS_2_5_TEXT, KOSMOS_2_5_VISION, KOSMOS_2_5, GLM_IMAGE_TEXT, GLM_IMAGE_VISION, GLM_IMAGE_VQ, GLM_IMAGE):
         register(row)

@@ -1,5 +1,6 @@
-"""The composites of plugins/vlm_types_classic2.py (kosmos-2.5; and its towers kosmos_2_5_text_model,
-kosmos_2_5_vision_model), whole and part by part, against transformers.
+"""The composites of plugins/vlm_types_classic2.py (kosmos-2.5, glm_image; and their towers kosmos_2_5_text_model,
+kosmos_2_5_vision_model, glm_image_text, glm_image_vision, glm_image_vqmodel), whole and part by part, against
+transformers.
 
 Reference: transformers 5.25's model of the config's class on the meta device, as in tests/test_composite.py
 (tests/composite_reference.py): the total is ``sum(p.numel() for p in model.parameters())`` (a tied head counted
@@ -28,11 +29,15 @@ CONFIGS = ROOT / "tests" / "configs"
 #: Where transformers 5.25 keeps each part of each type (attributes of the class).
 PLACES = {
     "kosmos-2.5": {"text": ("text_model.",), "vision": ("vision_model.",), "projector": ("image_to_text_projection.",)},
+    "glm_image": {"vision": ("model.visual.",), "text": ("model.language_model.",), "vq": ("model.vqmodel.",),
+                  "head": ("lm_head.",)},
 }  # fmt: skip
-CLASSES = {"kosmos-2.5": ("Kosmos2_5ForConditionalGeneration", "Kosmos2_5Model")}
+CLASSES = {"kosmos-2.5": ("Kosmos2_5ForConditionalGeneration", "Kosmos2_5Model"),
+           "glm_image": ("GlmImageForConditionalGeneration",)}
 COMPOSITE_TYPES = tuple(CLASSES)
 FOLDERS = published_folders(COMPOSITE_TYPES)
 KOSMOS_2_5 = CONFIGS / "kosmos-2.5" / "config.json"
+GLM_IMAGE = CONFIGS / "glm-image" / "config.json"
 
 
 def _check_data(data: dict, tmp_path) -> None:
@@ -78,6 +83,16 @@ def _small(seed: int, model_type: str) -> dict:
     writes it."""
     rng = random.Random(seed)
     heads = rng.choice((2, 4))
+    if model_type == "glm_image":
+        text = {"hidden_size": heads * rng.choice((4, 8)), "num_hidden_layers": rng.choice((1, 2)), "num_attention_heads": heads,
+                "num_key_value_heads": rng.choice((1, heads)), "intermediate_size": rng.choice((12, 20)),
+                "vocab_size": rng.choice((97, 128)), "vision_vocab_size": rng.choice((19, 40)),
+                "attention_bias": rng.choice((True, False)), "pad_token_id": 0}  # fmt: skip
+        vision = {"hidden_size": rng.choice((16, 24)), "depth": rng.choice((1, 2)), "num_heads": rng.choice((2, 4)),
+                  "intermediate_size": rng.choice((20, 36)), "image_size": rng.choice((16, 24)), "patch_size": rng.choice((4, 8)),
+                  "in_channels": rng.choice((1, 3)), "attention_bias": rng.choice((True, False))}  # fmt: skip
+        vq = {"embed_dim": rng.choice((8, 12)), "num_embeddings": rng.choice((10, 33)), "latent_channels": rng.choice((16, 24))}
+        return composite_data(model_type, rng.choice(CLASSES[model_type]), text=text, vision=vision, vq_config=vq)
     text = {"embed_dim": heads * rng.choice((4, 8)), "layers": rng.choice((1, 2)), "attention_heads": heads,
             "ffn_dim": rng.choice((12, 20)), "vocab_size": rng.choice((97, 128))}  # fmt: skip
     if rng.random() < 0.5:
@@ -105,6 +120,13 @@ TOWERS = [
     ("kosmos_2_5_vision_model", "Kosmos2_5VisionModel",
      {"hidden_size": 20, "num_hidden_layers": 2, "num_attention_heads": 3, "head_dim": 6, "intermediate_size": 28,
       "patch_embed_hidden_size": 12, "max_num_patches": 10}),
+    ("glm_image_text", "GlmImageTextModel",
+     {"hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 24,
+      "vocab_size": 50, "pad_token_id": 0}),
+    ("glm_image_vision", "GlmImageVisionModel",
+     {"hidden_size": 24, "depth": 2, "num_heads": 3, "intermediate_size": 28, "image_size": 20, "patch_size": 4,
+      "in_channels": 2, "attention_bias": False}),
+    ("glm_image_vqmodel", "GlmImageVQVAE", {"embed_dim": 6, "num_embeddings": 11, "latent_channels": 10}),
 ]  # fmt: skip
 
 
@@ -124,7 +146,11 @@ def _tower(config, cls: str):
 @pytest.mark.parametrize(("model_type", "cls", "fields"), TOWERS)
 @pytest.mark.parametrize("tie", [True, False])
 def test_towers_alone(model_type, cls, fields, tie, tmp_path, capsys):
-    config = quiet_transformers().CONFIG_MAPPING[model_type](**fields, tie_word_embeddings=tie)
+    if model_type.startswith("kosmos"):  # the switch: a tied head (the GLM-Image towers have none: their bias instead)
+        fields = {**fields, "tie_word_embeddings": tie}
+    elif model_type != "glm_image_vqmodel":
+        fields = {**fields, "attention_bias": tie}
+    config = quiet_transformers().CONFIG_MAPPING[model_type](**fields)
     config.architectures = [cls]
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config.to_dict()))
@@ -146,13 +172,22 @@ def test_towers_alone(model_type, cls, fields, tie, tmp_path, capsys):
     (KOSMOS_2_5, {"vision_config.model_type": "pix2struct_vision_model"}, "vision_config.model_type: "
                                                                           "'pix2struct_vision_model' is not supported here"),
     (KOSMOS_2_5, {"text_config.model_type": "opt"}, "text_config.model_type: 'opt' is not supported here"),
+    (GLM_IMAGE, {"text_config.vision_vocab_size": 0}, "text_config.vision_vocab_size: must be >= 1 (got 0)"),
+    (GLM_IMAGE, {"vision_config.image_size": [2048, 2048]}, "vision_config.image_size: must be a whole number"),
+    (GLM_IMAGE, {"vision_config.patch_size": 4096}, "vision_config.patch_size: patch_size (4096) exceeds image_size"),
+    (GLM_IMAGE, {"vision_config.num_heads": 7}, "n_heads (7) does not divide d_model (1536)"),
+    (GLM_IMAGE, {"vq_config.num_embeddings": 0}, "vq_config.num_embeddings: must be >= 1 (got 0)"),
+    (GLM_IMAGE, {"text_config.num_key_value_heads": 3}, "text_config.num_key_value_heads"),
 ])  # fmt: skip
 def test_refusals_name_the_field(path, change, message, tmp_path, capsys):
     assert message in refusal(json.loads(path.read_text()), change, tmp_path, capsys)
 
 
-def test_kosmos_2_5_images_refused_with_the_reason(capsys):
-    assert main(["flops", str(KOSMOS_2_5), "--images", "1", "--image-size", "640x480"]) == 2
+@pytest.mark.parametrize(("path", "why"), [
+    (KOSMOS_2_5, "Kosmos2_5ImageProcessor pads every image to max_patches"),
+    (GLM_IMAGE, "GLM-Image generates images as tokens of its vq_config codebook")])  # fmt: skip
+def test_images_refused_with_the_reason(path, why, capsys):
+    assert main(["flops", str(path), "--images", "1", "--image-size", "640x480"]) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if "warning:" not in line]
     assert len(errors) == 1 and errors[0].startswith("registry flops: ")
-    assert "its images are not modelled: Kosmos2_5ImageProcessor pads every image to max_patches" in errors[0]
+    assert "its images are not modelled: " + why in errors[0] and "takes no images" not in errors[0]
