@@ -141,6 +141,7 @@ FAMILY_MODULES: dict[str, str] = {
     "deformable_detr": "registry.plugins.deformable_detr",
     "rt_detr": "registry.plugins.rt_detr",
     "pix2struct-vision": "registry.plugins.pix2struct_vision",
+    "pix2struct-text": "registry.plugins.pix2struct_text",
     "kosmos-text": "registry.plugins.kosmos_text",
     "kosmos-projector": "registry.plugins.kosmos_text",
     "glm-image-vision": "registry.plugins.glm_image",

@@ -16,6 +16,13 @@
   ``text_config.vision_vocab_size`` image tokens, never tied) at the root, its own part ``head``. ``GlmImageModel``
   (``AutoModel``'s class) is not mapped: it holds the parts at its root, not under ``model``. Its images are refused
   (it generates them as codebook tokens; the processor's target sizes are not in config.json).
+* ``pix2struct`` (``modeling_pix2struct.py``; DePlot and MatCha are Pix2Struct checkpoints):
+  ``Pix2StructForConditionalGeneration``, the ``pix2struct-vision`` encoder (``pix2struct_vision_model``: its ``d_kv``
+  the head width, ``seq_len`` the row and column tables) under ``encoder`` and the T5-style decoder
+  (``pix2struct_text_model``: the ``pix2struct-text`` family) under ``decoder``, its LM head tied as the top-level
+  ``tie_word_embeddings`` says (``Pix2StructConfig.__post_init__`` writes it into the text config). Its images are
+  refused as Kosmos-2.5's: ``Pix2StructImageProcessor`` pads every image to ``max_patches`` (its
+  preprocessor_config.json's).
 """
 
 from __future__ import annotations
@@ -144,9 +151,68 @@ GLM_IMAGE = Composite(
 )  # fmt: skip
 
 
+def _pix2struct_heads(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (Pix2Struct's decoder): its projections are ``hidden_size`` wide whatever ``d_kv`` says, but its attention
+    splits them into heads of ``d_kv`` and adds a bias of ``num_heads``: a config where ``num_heads × d_kv`` is not
+    ``hidden_size`` builds a model that cannot run, and is refused."""
+    d_kv = cfg.int("d_kv", DEFAULTS["pix2struct_text_model"]["d_kv"], minimum=1)
+    heads, width = params["n_heads"][1], params["d_model"][1]
+    if heads * d_kv != width:
+        raise cfg.error("d_kv", f"num_heads × d_kv ({heads} × {d_kv}) must be hidden_size ({width}): "
+                                "Pix2StructTextAttention's heads are d_kv wide")  # fmt: skip
+
+
+PIX2STRUCT_TEXT = Row(
+    "pix2struct_text_model", "pix2struct-text", ("Pix2StructTextModel",),
+    reads={"vocab_size": "vocab_size", "d_model": "hidden_size", "n_layers": "num_layers|num_hidden_layers",
+           "n_heads": "num_heads|num_attention_heads", "d_ff": "d_ff", "n_buckets": "relative_attention_num_buckets",
+           "tie_word_embeddings": "tie_word_embeddings"},
+    defaults=DEFAULTS["pix2struct_text_model"], rules=(_pix2struct_heads,),
+    shape_free=frozenset(("relative_attention_max_distance", "dropout_rate", "layer_norm_epsilon", "initializer_factor",
+                          "initializer_range", "dense_act_fn", "decoder_start_token_id", "use_cache", "pad_token_id",
+                          "eos_token_id", "bos_token_id", "is_decoder", "add_cross_attention", "encoder_hidden_size")),
+    description="Pix2Struct's T5-style text decoder (cross-attention to the image encoder)",
+)  # fmt: skip
+PIX2STRUCT_VISION = Row(
+    "pix2struct_vision_model", "pix2struct-vision", ("Pix2StructVisionModel",),
+    reads={"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads", "head_dim": "d_kv",
+           "d_ff": "d_ff", "patch_dim": "patch_embed_hidden_size", "n_positions": "seq_len"},
+    defaults=DEFAULTS["pix2struct_vision_model"],
+    shape_free=frozenset(("dense_act_fn", "layer_norm_eps", "dropout_rate", "attention_dropout", "initializer_factor",
+                          "initializer_range", "relative_attention_num_buckets", "relative_attention_max_distance")),
+    description="Pix2Struct's vision encoder (flattened patches, row and column tables)",
+)  # fmt: skip
+
+
+def _pix2struct_tie(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule (Pix2Struct): ``Pix2StructConfig.__post_init__`` writes the top-level ``tie_word_embeddings`` into the text
+    config (the text config's own is not read)."""
+    parts["text"]["tie_word_embeddings"] = ("tie_word_embeddings",
+                                            cfg.bool("tie_word_embeddings", DEFAULTS["pix2struct"]["tie_word_embeddings"]))
+
+
+def _pix2struct_images(inputs, height: int, width: int):
+    """Pix2Struct's images are not modelled (the module's docstring says why)."""
+    raise ValueError("its images are not modelled: Pix2StructImageProcessor pads every image to max_patches flattened "
+                     "patches, a setting of its preprocessor_config.json that config.json does not give")  # fmt: skip
+
+
+PIX2STRUCT = Composite(
+    "pix2struct", "composite", ("Pix2StructForConditionalGeneration",),
+    (Tower("vision", config="vision_config", model_type=PIX2STRUCT_VISION.name, path="encoder"),
+     Tower("text", config="text_config", model_type=PIX2STRUCT_TEXT.name, path="decoder")),
+    rules=(_pix2struct_tie,),
+    shape_free=frozenset(("initializer_factor", "initializer_range", "is_vqa", "is_encoder_decoder")),
+    images=ImageRule("Pix2Struct padded flattened patches (not modelled)", resize="function", size="", patch="",
+                     function=_pix2struct_images, note="Pix2StructImageProcessor's max_patches is not in config.json"),
+    description="Pix2Struct (DePlot, MatCha): a variable-resolution image encoder and a T5-style text decoder",
+)  # fmt: skip
+
+
 @hookimpl
 def register_model_types(register):
-    """Map kosmos-2.5 (and its towers kosmos_2_5_text_model, kosmos_2_5_vision_model) and glm_image (glm_image_text,
-    glm_image_vision, glm_image_vqmodel)."""
-    for row in (KOSMOS_2_5_TEXT, KOSMOS_2_5_VISION, KOSMOS_2_5, GLM_IMAGE_TEXT, GLM_IMAGE_VISION, GLM_IMAGE_VQ, GLM_IMAGE):
+    """Map kosmos-2.5 (and its towers kosmos_2_5_text_model, kosmos_2_5_vision_model), glm_image (glm_image_text,
+    glm_image_vision, glm_image_vqmodel) and pix2struct (pix2struct_text_model, pix2struct_vision_model)."""
+    for row in (KOSMOS_2_5_TEXT, KOSMOS_2_5_VISION, KOSMOS_2_5, GLM_IMAGE_TEXT, GLM_IMAGE_VISION, GLM_IMAGE_VQ, GLM_IMAGE,
+                PIX2STRUCT_TEXT, PIX2STRUCT_VISION, PIX2STRUCT):
         register(row)

@@ -57,7 +57,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     trocr wrapper_heads types_wrappers dpr decision_transformer
     detr deformable_detr rt_detr types_detection
     zoedepth depth_pro types_depth_2026
-    pix2struct_vision kosmos_text glm_image vlm_types_classic2
+    pix2struct_vision pix2struct_text kosmos_text glm_image vlm_types_classic2
 """.split())
 
 #: The entry-point group third-party plugins register under.

@@ -1,6 +1,6 @@
-"""The composites of plugins/vlm_types_classic2.py (kosmos-2.5, glm_image; and their towers kosmos_2_5_text_model,
-kosmos_2_5_vision_model, glm_image_text, glm_image_vision, glm_image_vqmodel), whole and part by part, against
-transformers.
+"""The composites of plugins/vlm_types_classic2.py (kosmos-2.5, glm_image, pix2struct; and their towers
+kosmos_2_5_text_model, kosmos_2_5_vision_model, glm_image_text, glm_image_vision, glm_image_vqmodel,
+pix2struct_text_model, pix2struct_vision_model), whole and part by part, against transformers.
 
 Reference: transformers 5.25's model of the config's class on the meta device, as in tests/test_composite.py
 (tests/composite_reference.py): the total is ``sum(p.numel() for p in model.parameters())`` (a tied head counted
@@ -31,13 +31,15 @@ PLACES = {
     "kosmos-2.5": {"text": ("text_model.",), "vision": ("vision_model.",), "projector": ("image_to_text_projection.",)},
     "glm_image": {"vision": ("model.visual.",), "text": ("model.language_model.",), "vq": ("model.vqmodel.",),
                   "head": ("lm_head.",)},
+    "pix2struct": {"vision": ("encoder.",), "text": ("decoder.",)},
 }  # fmt: skip
 CLASSES = {"kosmos-2.5": ("Kosmos2_5ForConditionalGeneration", "Kosmos2_5Model"),
-           "glm_image": ("GlmImageForConditionalGeneration",)}
+           "glm_image": ("GlmImageForConditionalGeneration",), "pix2struct": ("Pix2StructForConditionalGeneration",)}
 COMPOSITE_TYPES = tuple(CLASSES)
 FOLDERS = published_folders(COMPOSITE_TYPES)
 KOSMOS_2_5 = CONFIGS / "kosmos-2.5" / "config.json"
 GLM_IMAGE = CONFIGS / "glm-image" / "config.json"
+PIX2STRUCT = CONFIGS / "pix2struct-docvqa-base" / "config.json"
 
 
 def _check_data(data: dict, tmp_path) -> None:
@@ -93,6 +95,18 @@ def _small(seed: int, model_type: str) -> dict:
                   "in_channels": rng.choice((1, 3)), "attention_bias": rng.choice((True, False))}  # fmt: skip
         vq = {"embed_dim": rng.choice((8, 12)), "num_embeddings": rng.choice((10, 33)), "latent_channels": rng.choice((16, 24))}
         return composite_data(model_type, rng.choice(CLASSES[model_type]), text=text, vision=vision, vq_config=vq)
+    if model_type == "pix2struct":
+        d_kv = rng.choice((4, 8))
+        text = {"hidden_size": heads * d_kv, "d_kv": d_kv, "num_layers": rng.choice((1, 3)), "num_heads": heads,
+                "d_ff": rng.choice((12, 20)), "vocab_size": rng.choice((97, 128)),
+                "relative_attention_num_buckets": rng.choice((8, 32))}  # fmt: skip
+        vision = {"hidden_size": rng.choice((16, 24)), "num_hidden_layers": rng.choice((1, 2)),
+                  "num_attention_heads": rng.choice((2, 3)), "d_kv": rng.choice((4, 8)), "d_ff": rng.choice((20, 36)),
+                  "patch_embed_hidden_size": rng.choice((12, 48)), "seq_len": rng.choice((16, 30))}  # fmt: skip
+        top = {"tie_word_embeddings": rng.choice((True, False))} if rng.random() < 0.5 else {}
+        if rng.random() < 0.5:  # the text config's own, overridden by the top level's
+            text["tie_word_embeddings"] = rng.choice((True, False))
+        return composite_data(model_type, CLASSES[model_type][0], text=text, vision=vision, **top)
     text = {"embed_dim": heads * rng.choice((4, 8)), "layers": rng.choice((1, 2)), "attention_heads": heads,
             "ffn_dim": rng.choice((12, 20)), "vocab_size": rng.choice((97, 128))}  # fmt: skip
     if rng.random() < 0.5:
@@ -127,6 +141,12 @@ TOWERS = [
      {"hidden_size": 24, "depth": 2, "num_heads": 3, "intermediate_size": 28, "image_size": 20, "patch_size": 4,
       "in_channels": 2, "attention_bias": False}),
     ("glm_image_vqmodel", "GlmImageVQVAE", {"embed_dim": 6, "num_embeddings": 11, "latent_channels": 10}),
+    ("pix2struct_text_model", "Pix2StructTextModel",
+     {"hidden_size": 16, "d_kv": 4, "num_layers": 2, "num_heads": 4, "d_ff": 24, "vocab_size": 50,
+      "relative_attention_num_buckets": 8}),
+    ("pix2struct_vision_model", "Pix2StructVisionModel",
+     {"hidden_size": 20, "num_hidden_layers": 2, "num_attention_heads": 3, "d_kv": 6, "d_ff": 28,
+      "patch_embed_hidden_size": 12, "seq_len": 10}),
 ]  # fmt: skip
 
 
@@ -146,9 +166,9 @@ def _tower(config, cls: str):
 @pytest.mark.parametrize(("model_type", "cls", "fields"), TOWERS)
 @pytest.mark.parametrize("tie", [True, False])
 def test_towers_alone(model_type, cls, fields, tie, tmp_path, capsys):
-    if model_type.startswith("kosmos"):  # the switch: a tied head (the GLM-Image towers have none: their bias instead)
+    if model_type.startswith(("kosmos", "pix2struct_text")):  # the switch: a tied head (the others have none: a bias)
         fields = {**fields, "tie_word_embeddings": tie}
-    elif model_type != "glm_image_vqmodel":
+    elif model_type in ("glm_image_text", "glm_image_vision"):
         fields = {**fields, "attention_bias": tie}
     config = quiet_transformers().CONFIG_MAPPING[model_type](**fields)
     config.architectures = [cls]
@@ -178,6 +198,10 @@ def test_towers_alone(model_type, cls, fields, tie, tmp_path, capsys):
     (GLM_IMAGE, {"vision_config.num_heads": 7}, "n_heads (7) does not divide d_model (1536)"),
     (GLM_IMAGE, {"vq_config.num_embeddings": 0}, "vq_config.num_embeddings: must be >= 1 (got 0)"),
     (GLM_IMAGE, {"text_config.num_key_value_heads": 3}, "text_config.num_key_value_heads"),
+    (PIX2STRUCT, {"text_config.d_kv": 32}, "text_config.d_kv: num_heads × d_kv (12 × 32) must be hidden_size (768)"),
+    (PIX2STRUCT, {"text_config.relative_attention_num_buckets": 0}, "text_config.relative_attention_num_buckets: must be >= 1"),
+    (PIX2STRUCT, {"vision_config.seq_len": None}, "vision_config.seq_len"),
+    (PIX2STRUCT, {"tie_word_embeddings": "yes"}, "tie_word_embeddings: must be true or false"),
 ])  # fmt: skip
 def test_refusals_name_the_field(path, change, message, tmp_path, capsys):
     assert message in refusal(json.loads(path.read_text()), change, tmp_path, capsys)
@@ -185,7 +209,8 @@ def test_refusals_name_the_field(path, change, message, tmp_path, capsys):
 
 @pytest.mark.parametrize(("path", "why"), [
     (KOSMOS_2_5, "Kosmos2_5ImageProcessor pads every image to max_patches"),
-    (GLM_IMAGE, "GLM-Image generates images as tokens of its vq_config codebook")])  # fmt: skip
+    (GLM_IMAGE, "GLM-Image generates images as tokens of its vq_config codebook"),
+    (PIX2STRUCT, "Pix2StructImageProcessor pads every image to max_patches")])  # fmt: skip
 def test_images_refused_with_the_reason(path, why, capsys):
     assert main(["flops", str(path), "--images", "1", "--image-size", "640x480"]) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if "warning:" not in line]
