@@ -160,4 +160,11 @@ FAMILY_MODULES: dict[str, str] = {
     "superpoint": "registry.plugins.superpoint",
     "vivit": "registry.plugins.vivit",
     "textnet": "registry.plugins.textnet",
+    "pix2struct-vision": "registry.plugins.pix2struct_vision",
+    "pix2struct-text": "registry.plugins.pix2struct_text",
+    "kosmos-text": "registry.plugins.kosmos_text",
+    "kosmos-projector": "registry.plugins.kosmos_text",
+    "glm-image-vision": "registry.plugins.glm_image",
+    "glm-image-vq": "registry.plugins.glm_image",
+    "glm-image-head": "registry.plugins.glm_image",
 }

@@ -87,6 +87,9 @@ CHECKED_ELSEWHERE = {
                                                      "got_ocr2", "got_ocr2_vision", "sam_vision_model", "janus",
                                                      "janus_vision_model", "janus_vqgan", "minicpmv4_6", "minicpmv4_6_vision")},
     "modernvbert": "tests/test_composite_modernvbert.py",
+    **{t: "tests/test_vlm_classic2.py" for t in ("kosmos-2.5", "kosmos_2_5_text_model", "kosmos_2_5_vision_model",
+                                                     "glm_image", "glm_image_text", "glm_image_vision", "glm_image_vqmodel",
+                                                     "pix2struct", "pix2struct_text_model", "pix2struct_vision_model")},
 }  # fmt: skip
 
 
