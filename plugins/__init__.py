@@ -140,4 +140,5 @@ FAMILY_MODULES: dict[str, str] = {
     "detr": "registry.plugins.detr",
     "deformable_detr": "registry.plugins.deformable_detr",
     "rt_detr": "registry.plugins.rt_detr",
+    "dab_detr": "registry.plugins.dab_detr",
 }

@@ -1,0 +1,116 @@
+"""More object detection transformers as model types: ``dab-detr`` on the ``dab_detr`` family.
+
+* ``dab-detr`` (``modeling_dab_detr.py``, ``DabDetrForObjectDetection``): a timm ResNet (``backbone``, default
+  ``resnet50``: ``DabDetrConfig.__post_init__``, or ``backbone_kwargs`` as the published configs give them), a
+  DETR encoder-decoder whose queries are anchor boxes, a class layer and a box MLP
+  (:mod:`registry.plugins.dab_detr`). ``backbone_kwargs`` may hold ``in_chans`` (which transformers' timm
+  backbone does not pass on: the stem takes the timm config's 3 channels), ``out_indices`` ending at the last
+  stage (4) and ``output_stride`` (DC5: a dilation, no shape); a transformers ``backbone_config``, another timm model or other keys are refused.
+"""
+
+from __future__ import annotations
+
+from registry import Composite, ConfigReader, Params, Tower, hookimpl, short_value
+from registry.plugins.detr import TIMM_RESNETS
+from registry.plugins.generated_defaults import DEFAULTS
+from registry.plugins.hf_common import num_labels
+
+#: DabDetrConfig's fields that change no shape: dropouts, initialisation, losses and matcher costs, the anchors'
+#: temperatures and position scale, DC5's ``dilation`` (a stride made a dilation), the random anchor init.
+_DAB_FREE = frozenset((
+    "is_encoder_decoder", "dropout", "attention_dropout", "activation_dropout", "init_std", "init_xavier_std",
+    "auxiliary_loss", "dilation", "class_cost", "bbox_cost", "giou_cost", "cls_loss_coefficient",
+    "bbox_loss_coefficient", "giou_loss_coefficient", "focal_alpha", "temperature_height", "temperature_width",
+    "random_refpoints_xy", "sine_position_embedding_scale", "initializer_bias_prior_prob", "use_pretrained_backbone",
+))
+#: DabDetrConfig's ``attribute_map``: another name a config may give a field.
+_ALIASES = {"encoder_attention_heads": "num_attention_heads", "encoder_layers": "num_hidden_layers"}
+
+
+def _aliased(cfg: ConfigReader, name: str, default: int, minimum: int = 1) -> int:
+    """A whole number under its name or its ``attribute_map`` alias (refused when both disagree)."""
+    value = cfg.int(name, default, minimum=minimum)
+    alias = _ALIASES[name]
+    if cfg.has(alias):
+        other = cfg.int(alias, default, minimum=minimum)
+        if cfg.has(name) and other != value:
+            raise cfg.error(alias, f"is {other}, but {name} is {value} (transformers' attribute_map makes them one)")
+        value = other
+    return value
+
+
+def _dab_backbone(cfg: ConfigReader) -> str:
+    """The timm ResNet of a DAB-DETR config, refused where transformers would build another backbone."""
+    if cfg.raw("backbone_config") is not None:
+        raise cfg.error("backbone_config", "is not supported for dab-detr: registry maps its timm ResNets "
+                                           "(backbone, use_timm_backbone)")  # fmt: skip
+    if not cfg.bool("use_timm_backbone", True):
+        raise cfg.error("use_timm_backbone", "is false without a backbone_config: registry does not guess "
+                                             "transformers' default ResNet")  # fmt: skip
+    name = cfg.raw("backbone") or "resnet50"
+    if name not in TIMM_RESNETS:
+        raise cfg.error("backbone", f"{short_value(name)} is not a timm backbone registry maps "
+                                    f"(one of {', '.join(TIMM_RESNETS)})")  # fmt: skip
+    kwargs = cfg.raw("backbone_kwargs")
+    if kwargs:
+        if not isinstance(kwargs, dict) or set(kwargs) - {"in_chans", "out_indices", "output_stride"}:
+            raise cfg.error("backbone_kwargs", f"{short_value(kwargs)} is not supported: registry maps in_chans, "
+                                               "out_indices and output_stride only")  # fmt: skip
+        if kwargs.get("output_stride", 32) not in (8, 16, 32):
+            raise cfg.error("backbone_kwargs", f"output_stride {short_value(kwargs['output_stride'])} must be 8, 16 "
+                                               "or 32")  # fmt: skip
+        indices = kwargs.get("out_indices", [-1])
+        if (not isinstance(indices, list) or not indices or indices[-1] not in (4, -1)
+                or any(isinstance(i, bool) or not isinstance(i, int) or not -1 <= i <= 4 for i in indices)):
+            raise cfg.error("backbone_kwargs", f"out_indices {short_value(indices)} must be stages of the ResNet "
+                                               "(0 to 4) ending at its last (4)")  # fmt: skip
+    return name
+
+
+def _dab_detr(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
+    """DAB-DETR's hyper-parameters (``DabDetrConfig``)."""
+    t = "dab-detr"
+    name = _dab_backbone(cfg)
+    label_field, labels = num_labels(cfg)
+    cfg.expect("query_dim", (4,), "DabDetrConfig requires 4")
+    patterns = cfg.raw("num_patterns", DEFAULTS[t]["num_patterns"])
+    if not isinstance(patterns, int) or isinstance(patterns, bool) or patterns < 0:  # transformers: 0 with a warning
+        raise cfg.error("num_patterns", f"must be a whole number >= 0 (got {short_value(patterns)})")
+    activation = cfg.raw("activation_function", DEFAULTS[t]["activation_function"])
+    if not isinstance(activation, str):
+        raise cfg.error("activation_function", f"must be the name of an activation (got {short_value(activation)})")
+    return {
+        "d_model": ("hidden_size", cfg.int("hidden_size", DEFAULTS[t]["hidden_size"])),
+        "encoder_layers": ("encoder_layers", _aliased(cfg, "encoder_layers", DEFAULTS[t]["encoder_layers"], 0)),
+        "decoder_layers": ("decoder_layers", cfg.int("decoder_layers", DEFAULTS[t]["decoder_layers"], minimum=0)),
+        "encoder_ffn_dim": ("encoder_ffn_dim", cfg.int("encoder_ffn_dim", DEFAULTS[t]["encoder_ffn_dim"])),
+        "decoder_ffn_dim": ("decoder_ffn_dim", cfg.int("decoder_ffn_dim", DEFAULTS[t]["decoder_ffn_dim"])),
+        "encoder_heads": ("encoder_attention_heads",
+                          _aliased(cfg, "encoder_attention_heads", DEFAULTS[t]["encoder_attention_heads"])),
+        "decoder_heads": ("decoder_attention_heads",
+                          cfg.int("decoder_attention_heads", DEFAULTS[t]["decoder_attention_heads"])),
+        "num_queries": ("num_queries", cfg.int("num_queries", DEFAULTS[t]["num_queries"])),
+        "query_dim": ("query_dim", cfg.int("query_dim", DEFAULTS[t]["query_dim"])),
+        "num_patterns": ("num_patterns", patterns),
+        "n_labels": (label_field, labels),
+        "keep_query_pos": ("keep_query_pos", cfg.bool("keep_query_pos", DEFAULTS[t]["keep_query_pos"])),
+        "normalize_before": ("normalize_before", cfg.bool("normalize_before", DEFAULTS[t]["normalize_before"])),
+        "activation": ("activation_function", activation),
+        "tied_heads": ("tie_word_embeddings", cfg.bool("tie_word_embeddings", DEFAULTS[t]["tie_word_embeddings"])),
+        "timm_backbone": ("backbone", name),
+    }
+
+
+#: The detection composites (the module's docstring lists them).
+COMPOSITES = (
+    Composite("dab-detr", "composite", ("DabDetrForObjectDetection",),
+              (Tower("detector", family="dab_detr", params=_dab_detr),), shape_free=_DAB_FREE,
+              description="DAB-DETR: a timm ResNet, a DETR encoder-decoder with anchor-box queries, box heads"),
+)
+
+
+@hookimpl
+def register_model_types(register):
+    """Map the detection transformers of this module."""
+    for composite in COMPOSITES:
+        register(composite)
