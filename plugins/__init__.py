@@ -141,4 +141,5 @@ FAMILY_MODULES: dict[str, str] = {
     "deformable_detr": "registry.plugins.deformable_detr",
     "rt_detr": "registry.plugins.rt_detr",
     "dab_detr": "registry.plugins.dab_detr",
+    "maskformer": "registry.plugins.maskformer",
 }

@@ -1,16 +1,24 @@
-"""More object detection transformers as model types: ``dab-detr`` on the ``dab_detr`` family.
+"""More object detection and segmentation transformers as model types: ``dab-detr`` on the ``dab_detr`` family,
+``maskformer`` on the ``swin`` row and the ``maskformer`` family.
 
 * ``dab-detr`` (``modeling_dab_detr.py``, ``DabDetrForObjectDetection``): a timm ResNet (``backbone``, default
   ``resnet50``: ``DabDetrConfig.__post_init__``, or ``backbone_kwargs`` as the published configs give them), a
   DETR encoder-decoder whose queries are anchor boxes, a class layer and a box MLP
   (:mod:`registry.plugins.dab_detr`). ``backbone_kwargs`` may hold ``in_chans`` (which transformers' timm
   backbone does not pass on: the stem takes the timm config's 3 channels), ``out_indices`` ending at the last
-  stage (4) and ``output_stride`` (DC5: a dilation, no shape); a transformers ``backbone_config``, another timm model or other keys are refused.
+  stage (4) and ``output_stride`` (DC5: a dilation, no shape); a transformers ``backbone_config``, another timm
+  model or other keys are refused.
+* ``maskformer`` (``modeling_maskformer.py``, ``MaskFormerForInstanceSegmentation``): a Swin ``backbone_config``
+  read through the ``swin`` row (``MaskFormerSwinModel`` holds SwinModel's tensors; its outputs are stages 1 to
+  4), then the stage norms, the pixel decoder, DETR's decoder of the ``decoder_config`` and the mask heads
+  (:mod:`registry.plugins.maskformer`). A ResNet backbone, a missing ``backbone_config`` or ``decoder_config``
+  (transformers' defaults: Swin-base at 384 px, DETR's) are refused. transformers' model builds its loss, which
+  needs scipy (a reference dependency of the tests).
 """
 
 from __future__ import annotations
 
-from registry import Composite, ConfigReader, Params, Tower, hookimpl, short_value
+from registry import Composite, ConfigReader, Params, SubConfig, Tower, hookimpl, short_value
 from registry.plugins.detr import TIMM_RESNETS
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import num_labels
@@ -101,11 +109,65 @@ def _dab_detr(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
     }
 
 
+#: MaskFormerConfig's fields that change no shape (losses and initialisation), and the DETR decoder_config's
+#: (its encoder, backbone and position fields: MaskFormer builds only DETR's decoder).
+_MASKFORMER_FREE = frozenset((
+    "no_object_weight", "use_auxiliary_loss", "init_std", "init_xavier_std", "dice_weight", "cross_entropy_weight",
+    "mask_weight", "output_auxiliary_logits", "ce_weight", "num_queries", "num_attention_heads", "num_hidden_layers",
+))
+
+
+def _maskformer(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
+    """MaskFormer's sizes around its Swin backbone (``MaskFormerConfig``, its DETR ``decoder_config``)."""
+    t, d = "maskformer", "detr"
+    embed = towers["backbone"]["embed_dim"][1]
+    depths = towers["backbone"]["depths"][1]
+    if len(depths) < 4:
+        raise cfg.error("backbone_config.depths", f"has {len(depths)} stages: MaskFormer's Swin backbone outputs "
+                                                  "stages 1 to 4")  # fmt: skip
+    decoder = SubConfig(cfg, "decoder_config")
+    decoder.expect("model_type", ("detr",), "MaskFormer's decoder is DETR's")
+    width = decoder.int("d_model", DEFAULTS[d]["d_model"])
+    if decoder.has("hidden_size") and decoder.int("hidden_size", width) != width:
+        raise decoder.error("hidden_size", f"is {decoder.raw('hidden_size')}, but d_model is {width} "
+                                           "(transformers' attribute_map makes them one)")  # fmt: skip
+    label_field, labels = num_labels(cfg)
+    fpn = cfg.int("fpn_feature_size", DEFAULTS[t]["fpn_feature_size"])
+    mask = cfg.int("mask_feature_size", DEFAULTS[t]["mask_feature_size"])
+    if cfg.has("hidden_size") and cfg.int("hidden_size", mask) != mask:
+        raise cfg.error("hidden_size", f"is {cfg.raw('hidden_size')}, but mask_feature_size is {mask} "
+                                       "(transformers' attribute_map makes them one)")  # fmt: skip
+    return {
+        "stage_widths": ("backbone_config.depths", [embed * 2**i for i in range(len(depths))]),
+        "fpn_feature_size": ("fpn_feature_size", fpn),
+        "mask_feature_size": ("mask_feature_size", mask),
+        "d_model": ("decoder_config.d_model", width),
+        "decoder_layers": ("decoder_config.decoder_layers",
+                           decoder.int("decoder_layers", DEFAULTS[d]["decoder_layers"], minimum=0)),
+        "decoder_ffn_dim": ("decoder_config.decoder_ffn_dim", decoder.int("decoder_ffn_dim", DEFAULTS[d]["decoder_ffn_dim"])),
+        "decoder_heads": ("decoder_config.decoder_attention_heads",
+                          decoder.int("decoder_attention_heads", DEFAULTS[d]["decoder_attention_heads"])),
+        "num_queries": ("decoder_config.num_queries", decoder.int("num_queries", DEFAULTS[d]["num_queries"])),
+        "n_labels": (label_field, labels),
+    }
+
+
+def _maskformer_swin(cfg: ConfigReader, cls: str, params: dict[str, Params]) -> None:
+    """Rule: MaskFormer builds its Swin backbone as ``MaskFormerSwinModel`` (BERT-era names)."""
+    params["backbone"]["maskformer_names"] = ("backbone_config.model_type", True)
+
+
 #: The detection composites (the module's docstring lists them).
 COMPOSITES = (
     Composite("dab-detr", "composite", ("DabDetrForObjectDetection",),
               (Tower("detector", family="dab_detr", params=_dab_detr),), shape_free=_DAB_FREE,
               description="DAB-DETR: a timm ResNet, a DETR encoder-decoder with anchor-box queries, box heads"),
+    Composite("maskformer", "composite", ("MaskFormerForInstanceSegmentation",), (
+        Tower("backbone", config="backbone_config", model_type="swin", path="model.pixel_level_module.encoder.model",
+              builds="base"),
+        Tower("heads", family="maskformer", params=_maskformer),
+    ), rules=(_maskformer_swin,), shape_free=_MASKFORMER_FREE | {"decoder_config"},
+        description="MaskFormer: a Swin backbone, a pixel decoder, DETR's decoder, mask classification heads"),
 )
 
 

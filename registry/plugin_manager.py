@@ -56,7 +56,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     sam2 types_sam2
     trocr wrapper_heads types_wrappers dpr decision_transformer
     detr deformable_detr rt_detr types_detection
-    dab_detr types_detection_2026c
+    dab_detr maskformer types_detection_2026c
     zoedepth depth_pro types_depth_2026
 """.split())
 
