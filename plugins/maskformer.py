@@ -1,12 +1,13 @@
-"""MaskFormer's heads over a Swin backbone: the stage norms, the pixel decoder, the transformer module and the
-mask classification heads (the ``maskformer`` family).
+"""MaskFormer's heads over a Swin or ResNet backbone: the stage norms, the pixel decoder, the transformer module
+and the mask classification heads (the ``maskformer`` family).
 
-Follows ``modeling_maskformer.py`` of transformers 5.25 (``MaskFormerForInstanceSegmentation``). The Swin
-backbone itself (``model.pixel_level_module.encoder.model``, a ``MaskFormerSwinModel``: SwinModel's tensors) is a
-part of its own, read through the ``swin`` row; this family builds the rest:
+Follows ``modeling_maskformer.py`` of transformers 5.25 (``MaskFormerForInstanceSegmentation``). The backbone
+itself (``model.pixel_level_module.encoder``: a ``MaskFormerSwinBackbone``, SwinModel's tensors under ``model``,
+or a ``ResNetBackbone``) is a part of its own, read through the ``swin`` or ``resnet`` row; this family builds the
+rest:
 
-* ``model.pixel_level_module.encoder.hidden_states_norms.<i>``: a LayerNorm of each stage's width
-  (``MaskFormerSwinBackbone``, whose outputs are the first four stages);
+* ``model.pixel_level_module.encoder.hidden_states_norms.<i>``: a LayerNorm of each stage's width (Swin only:
+  ``MaskFormerSwinBackbone``, whose outputs are the first four stages);
 * ``model.pixel_level_module.decoder``: a feature pyramid (``fpn.stem``: a 3 × 3 convolution without bias from the
   last output's width to ``fpn_feature_size`` and a GroupNorm of 32 groups; ``fpn.layers.<i>``, one per other
   output from the deepest: ``proj`` (1 × 1, GroupNorm) and ``block`` (3 × 3, GroupNorm)), then ``mask_projection``
@@ -32,7 +33,9 @@ from registry.plugins.convnets import conv2d
 class MaskFormerParams(FamilyParams):
     """Hyper-parameters of the ``maskformer`` family."""
 
-    stage_widths: list[PositiveInt] = Field([96, 192, 384, 768], description="the backbone stages' widths")
+    output_widths: list[PositiveInt] = Field([96, 192, 384, 768], description="the widths of the backbone's outputs")
+    stage_norms: list[PositiveInt] = Field([96, 192, 384, 768], description="the widths of the backbone's stage "
+                                           "norms (hidden_states_norms; a Swin backbone's stages, none for a ResNet)")
     fpn_feature_size: PositiveInt = Field(256, description="the feature pyramid's channels")
     mask_feature_size: PositiveInt = Field(256, description="the mask embeddings' width")
     d_model: PositiveInt = Field(256, description="the transformer decoder's width")
@@ -44,9 +47,8 @@ class MaskFormerParams(FamilyParams):
 
     @model_validator(mode="after")
     def _check(self) -> MaskFormerParams:
-        if len(self.stage_widths) < 4:
-            raise FieldError("stage_widths", f"has {len(self.stage_widths)} stages: MaskFormer's backbone outputs "
-                                             "stages 1 to 4")  # fmt: skip
+        if not self.output_widths:
+            raise FieldError("output_widths", "needs at least one output of the backbone")
         if self.fpn_feature_size % 32:
             raise FieldError("fpn_feature_size", f"{self.fpn_feature_size} is not a multiple of 32 (the pyramid's "
                                                  "GroupNorm of 32 groups)")  # fmt: skip
@@ -64,7 +66,7 @@ def _conv_norm(name: str, n_in: int, n_out: int, kernel: int) -> list[Block]:
 
 def _pixel_decoder(p: MaskFormerParams) -> list[Block]:
     """The feature pyramid and the mask projection, unprefixed."""
-    outputs, f = p.stage_widths[:4], p.fpn_feature_size
+    outputs, f = p.output_widths, p.fpn_feature_size
     blocks = _conv_norm("fpn.stem", outputs[-1], f, 3)
     for i, lateral in enumerate(outputs[:-1][::-1]):
         blocks += [*_conv_norm(f"fpn.layers.{i}.proj", lateral, f, 1), *_conv_norm(f"fpn.layers.{i}.block", f, f, 3)]
@@ -92,16 +94,15 @@ def _decoder(p: MaskFormerParams) -> Module:
 
 def build(p: MaskFormerParams) -> Module:
     """The block tree of MaskFormer's parts around its backbone (``MaskFormerForInstanceSegmentation``)."""
-    d, last = p.d_model, p.stage_widths[3]
-    norms = [LayerNorm(name=str(i), dim=w) for i, w in enumerate(p.stage_widths)]
+    d, last = p.d_model, p.output_widths[-1]
+    norms = [LayerNorm(name=str(i), dim=w) for i, w in enumerate(p.stage_norms)]
     transformer: list[Block] = [Embedding(name="queries_embedder", num_embeddings=p.num_queries, embedding_dim=d,
                                           role="other")]
     if last != d:
         transformer += conv2d("input_projection", last, d, 1, bias=True)
     transformer.append(_decoder(p))
-    model = [Module(name="pixel_level_module", blocks=[
-                 Module(name="encoder.hidden_states_norms", blocks=norms),
-                 Module(name="decoder", blocks=_pixel_decoder(p))]),
+    pixels: list[Block] = [Module(name="encoder.hidden_states_norms", blocks=norms)] if norms else []
+    model = [Module(name="pixel_level_module", blocks=[*pixels, Module(name="decoder", blocks=_pixel_decoder(p))]),
              Module(name="transformer_module", blocks=transformer)]  # fmt: skip
     heads = [Linear(name="class_predictor", in_features=d, out_features=p.n_labels + 1, component="head"),
              Module(name="mask_embedder", blocks=[
@@ -114,4 +115,5 @@ def build(p: MaskFormerParams) -> Module:
 def register_families(register):
     """Register the ``maskformer`` family."""
     register(Family(name="maskformer", params=MaskFormerParams, build=build,
-                    description="MaskFormer's stage norms, pixel decoder, transformer decoder and mask heads"))
+                    description="MaskFormer's stage norms, pixel decoder, transformer decoder and mask heads "
+                                "(around a Swin or ResNet backbone)"))

@@ -23,7 +23,8 @@ absolute position embeddings one row longer.
 
 ``maskformer_names`` builds the Swin of ``modeling_maskformer_swin.py`` (MaskFormer's backbone): Swin's tensors
 under BERT-era names (``attention.self.query``, ``attention.self.relative_position_bias_table``,
-``attention.output.dense``, ``intermediate.dense``, ``output.dense``), the absolute position embeddings one row longer.
+``attention.output.dense``, ``intermediate.dense``, ``output.dense``), the absolute position embeddings one row longer,
+the bare encoder under ``model`` (as ``MaskFormerSwinBackbone`` holds it).
 
 Shifted windows, padding and the pooling change no shape.
 """
@@ -153,8 +154,8 @@ def encoder(p: SwinParams) -> list:
 
 def build(p: SwinParams) -> Module:
     """The block tree of a Swin encoder (with its classifier when ``head`` says so)."""
-    if p.head == "none":
-        return Module(blocks=encoder(p))
+    if p.head == "none":  # MaskFormerSwinBackbone holds its MaskFormerSwinModel under ``model``
+        return Module(blocks=[Module(name="model", blocks=encoder(p))] if p.maskformer_names else encoder(p))
     blocks: list = [Module(name="swin" if p.version == 1 else "swinv2", blocks=encoder(p))]
     if p.n_labels:
         last = p.width(len(p.depths) - 1)

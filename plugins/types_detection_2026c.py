@@ -10,8 +10,9 @@
   model or other keys are refused.
 * ``maskformer`` (``modeling_maskformer.py``, ``MaskFormerForInstanceSegmentation``): a Swin ``backbone_config``
   read through the ``swin`` row (``MaskFormerSwinModel`` holds SwinModel's tensors; its outputs are stages 1 to
-  4), then the stage norms, the pixel decoder, DETR's decoder of the ``decoder_config`` and the mask heads
-  (:mod:`registry.plugins.maskformer`). A ResNet backbone, a missing ``backbone_config`` or ``decoder_config``
+  4) or a ResNet one through the ``resnet`` row (its outputs from ``out_indices``, else ``out_features``, else its
+  last stage), then the pixel decoder, DETR's decoder of the ``decoder_config`` and the mask heads
+  (:mod:`registry.plugins.maskformer`). Another backbone, a missing ``backbone_config`` or ``decoder_config``
   (transformers' defaults: Swin-base at 384 px, DETR's) are refused. transformers' model builds its loss, which
   needs scipy (a reference dependency of the tests).
 """
@@ -117,14 +118,39 @@ _MASKFORMER_FREE = frozenset((
 ))
 
 
+def _resnet_outputs(cfg: ConfigReader, towers: dict[str, Params]) -> list[int]:
+    """The widths of a ResNet backbone's outputs (``out_indices``, else ``out_features``, else its last stage:
+    ``BackboneConfigMixin``)."""
+    widths = [towers["backbone"]["embedding_size"][1], *towers["backbone"]["hidden_sizes"][1]]
+    sub = cfg.raw("backbone_config")
+    names = sub.get("stage_names") or ["stem", *(f"stage{i}" for i in range(1, len(widths)))]
+    indices, features = sub.get("out_indices"), sub.get("out_features")
+    if indices is None and features is not None:
+        if not isinstance(features, list) or not features or any(f not in names for f in features):
+            raise cfg.error("backbone_config.out_features", f"{short_value(features)} must list stages of the "
+                                                            f"backbone ({', '.join(names)})")  # fmt: skip
+        indices = [names.index(f) for f in features]
+    if indices is None:
+        indices = [len(widths) - 1]
+    if not isinstance(indices, list) or not indices or any(
+            isinstance(i, bool) or not isinstance(i, int) or not -len(widths) <= i < len(widths) for i in indices):
+        raise cfg.error("backbone_config.out_indices", f"{short_value(indices)} is not a list of the backbone's "
+                                                       f"stages (0 to {len(widths) - 1})")  # fmt: skip
+    return [widths[i] for i in indices]
+
+
 def _maskformer(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
-    """MaskFormer's sizes around its Swin backbone (``MaskFormerConfig``, its DETR ``decoder_config``)."""
+    """MaskFormer's sizes around its backbone (``MaskFormerConfig``, its DETR ``decoder_config``)."""
     t, d = "maskformer", "detr"
-    embed = towers["backbone"]["embed_dim"][1]
-    depths = towers["backbone"]["depths"][1]
-    if len(depths) < 4:
-        raise cfg.error("backbone_config.depths", f"has {len(depths)} stages: MaskFormer's Swin backbone outputs "
-                                                  "stages 1 to 4")  # fmt: skip
+    if "embed_dim" in towers["backbone"]:  # Swin: MaskFormerSwinBackbone outputs stages 1 to 4, norms every stage
+        embed, depths = towers["backbone"]["embed_dim"][1], towers["backbone"]["depths"][1]
+        if len(depths) < 4:
+            raise cfg.error("backbone_config.depths", f"has {len(depths)} stages: MaskFormer's Swin backbone "
+                                                      "outputs stages 1 to 4")  # fmt: skip
+        norms = [embed * 2**i for i in range(len(depths))]
+        outputs, norms = ("backbone_config.depths", norms[:4]), ("backbone_config.depths", norms)
+    else:
+        outputs, norms = ("backbone_config.out_features", _resnet_outputs(cfg, towers)), ("backbone_config", [])
     decoder = SubConfig(cfg, "decoder_config")
     decoder.expect("model_type", ("detr",), "MaskFormer's decoder is DETR's")
     width = decoder.int("d_model", DEFAULTS[d]["d_model"])
@@ -138,7 +164,8 @@ def _maskformer(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
         raise cfg.error("hidden_size", f"is {cfg.raw('hidden_size')}, but mask_feature_size is {mask} "
                                        "(transformers' attribute_map makes them one)")  # fmt: skip
     return {
-        "stage_widths": ("backbone_config.depths", [embed * 2**i for i in range(len(depths))]),
+        "output_widths": outputs,
+        "stage_norms": norms,
         "fpn_feature_size": ("fpn_feature_size", fpn),
         "mask_feature_size": ("mask_feature_size", mask),
         "d_model": ("decoder_config.d_model", width),
@@ -152,9 +179,14 @@ def _maskformer(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
     }
 
 
-def _maskformer_swin(cfg: ConfigReader, cls: str, params: dict[str, Params]) -> None:
-    """Rule: MaskFormer builds its Swin backbone as ``MaskFormerSwinModel`` (BERT-era names)."""
-    params["backbone"]["maskformer_names"] = ("backbone_config.model_type", True)
+def _maskformer_backbone(cfg: ConfigReader, cls: str, params: dict[str, Params]) -> None:
+    """Rule: MaskFormer builds a Swin backbone as ``MaskFormerSwinBackbone`` (BERT-era names, the model under
+    ``model``), a ResNet one as the bare ``ResNetBackbone`` (its batch norms' weights and biases parameters)."""
+    if "embed_dim" in params["backbone"]:
+        params["backbone"]["maskformer_names"] = ("backbone_config.model_type", True)
+    else:
+        params["backbone"].pop("n_labels", None)
+        params["backbone"]["head"] = ("backbone_config", "none")
 
 
 #: The detection composites (the module's docstring lists them).
@@ -163,10 +195,10 @@ COMPOSITES = (
               (Tower("detector", family="dab_detr", params=_dab_detr),), shape_free=_DAB_FREE,
               description="DAB-DETR: a timm ResNet, a DETR encoder-decoder with anchor-box queries, box heads"),
     Composite("maskformer", "composite", ("MaskFormerForInstanceSegmentation",), (
-        Tower("backbone", config="backbone_config", model_type="swin", path="model.pixel_level_module.encoder.model",
-              builds="base"),
+        Tower("backbone", config="backbone_config", model_type="swin", model_types=("resnet",),
+              path="model.pixel_level_module.encoder", builds="base"),
         Tower("heads", family="maskformer", params=_maskformer),
-    ), rules=(_maskformer_swin,), shape_free=_MASKFORMER_FREE | {"decoder_config"},
+    ), rules=(_maskformer_backbone,), shape_free=_MASKFORMER_FREE | {"decoder_config"},
         description="MaskFormer: a Swin backbone, a pixel decoder, DETR's decoder, mask classification heads"),
 )
 
