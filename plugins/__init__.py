@@ -167,4 +167,6 @@ FAMILY_MODULES: dict[str, str] = {
     "glm-image-vision": "registry.plugins.glm_image",
     "glm-image-vq": "registry.plugins.glm_image",
     "glm-image-head": "registry.plugins.glm_image",
+    "dab_detr": "registry.plugins.dab_detr",
+    "maskformer": "registry.plugins.maskformer",
 }

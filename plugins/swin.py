@@ -21,6 +21,11 @@ BERT-era names (``attention.self.query``, ``attention.output.dense``) with no ke
 ``intermediate.dense`` / ``output.dense``; patch merging's norm after the reduction (twice the width); the
 absolute position embeddings one row longer.
 
+``maskformer_names`` builds the Swin of ``modeling_maskformer_swin.py`` (MaskFormer's backbone): Swin's tensors
+under BERT-era names (``attention.self.query``, ``attention.self.relative_position_bias_table``,
+``attention.output.dense``, ``intermediate.dense``, ``output.dense``), the absolute position embeddings one row longer,
+the bare encoder under ``model`` (as ``MaskFormerSwinBackbone`` holds it).
+
 Shifted windows, padding and the pooling change no shape.
 """
 
@@ -50,6 +55,8 @@ class SwinParams(FamilyParams):
     n_channels: PositiveInt = Field(3, description="image channels")
     head: Literal["none", "classifier"] = Field("none", description="none (the bare encoder) or an image classifier")
     version: Literal[1, 2] = Field(1, description="1: Swin (modeling_swin.py); 2: Swin V2 (modeling_swinv2.py)")
+    maskformer_names: bool = Field(False, description="MaskFormer's Swin (modeling_maskformer_swin.py): BERT-era "
+                                   "names, the bias table under attention.self, one absolute position more")
     n_labels: NonNegativeInt = Field(2, description="classifier outputs (0: no classifier layer)")
 
     @model_validator(mode="after")
@@ -82,6 +89,8 @@ def _block(p: SwinParams, d: int, heads: int) -> list:
     """One Swin block of width ``d``, in the order transformers registers its tensors."""
     if p.version == 2:
         return _block_v2(p, d, heads)
+    if p.maskformer_names:
+        return _block_maskformer(p, d, heads)
     table = Parameter(name="attention.relative_position_bias.relative_position_bias_table",
                       shape=((2 * p.window_size - 1) ** 2, heads), component="attention")  # fmt: skip
     attention = Attention(d_model=d, n_heads=heads, bias=p.qkv_bias, out_bias=True, kv_cache="none",
@@ -89,6 +98,17 @@ def _block(p: SwinParams, d: int, heads: int) -> list:
                                  "o": "attention.o_proj"})  # fmt: skip
     return [attention, table, LayerNorm(name="layernorm_before", dim=d), LayerNorm(name="layernorm_after", dim=d),
             FeedForward(d_model=d, d_ff=int(p.mlp_ratio * d), names={"up": "mlp.fc1", "down": "mlp.fc2"})]  # fmt: skip
+
+
+def _block_maskformer(p: SwinParams, d: int, heads: int) -> list:
+    """One block of MaskFormer's Swin: Swin's tensors under BERT-era names."""
+    table = Parameter(name="attention.self.relative_position_bias_table", shape=((2 * p.window_size - 1) ** 2, heads),
+                      component="attention")  # fmt: skip
+    attention = Attention(d_model=d, n_heads=heads, bias=p.qkv_bias, out_bias=True, kv_cache="none",
+                          names={"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+                                 "o": "attention.output.dense"})  # fmt: skip
+    return [attention, table, LayerNorm(name="layernorm_before", dim=d), LayerNorm(name="layernorm_after", dim=d),
+            FeedForward(d_model=d, d_ff=int(p.mlp_ratio * d), names={"up": "intermediate.dense", "down": "output.dense"})]
 
 
 def _block_v2(p: SwinParams, d: int, heads: int) -> list:
@@ -112,7 +132,7 @@ def encoder(p: SwinParams) -> list:
     c = p.embed_dim
     embeddings: list = []
     if p.absolute_positions:
-        patches = (p.image_size // p.patch_size) ** 2 + (p.version == 2)  # Swin V2: one row more
+        patches = (p.image_size // p.patch_size) ** 2 + (p.version == 2 or p.maskformer_names)  # one row more
         embeddings.append(Parameter(name="position_embeddings", shape=(1, patches, c), component="embedding"))
     embeddings += [Parameter(name="patch_embeddings.projection.weight", shape=(c, p.n_channels, p.patch_size, p.patch_size),
                              component="embedding"),
@@ -134,8 +154,8 @@ def encoder(p: SwinParams) -> list:
 
 def build(p: SwinParams) -> Module:
     """The block tree of a Swin encoder (with its classifier when ``head`` says so)."""
-    if p.head == "none":
-        return Module(blocks=encoder(p))
+    if p.head == "none":  # MaskFormerSwinBackbone holds its MaskFormerSwinModel under ``model``
+        return Module(blocks=[Module(name="model", blocks=encoder(p))] if p.maskformer_names else encoder(p))
     blocks: list = [Module(name="swin" if p.version == 1 else "swinv2", blocks=encoder(p))]
     if p.n_labels:
         last = p.width(len(p.depths) - 1)

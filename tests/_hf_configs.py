@@ -141,7 +141,25 @@ def quiet_transformers() -> Any:
     transformers = pytest.importorskip("transformers")
     transformers.logging.set_verbosity_error()
     _without_natten(transformers)
+    _offline_backbone_names(transformers)
     return transformers
+
+
+class _NoHubRepos:
+    """Stands in for ``huggingface_hub.HfApi`` in transformers' ``backbone_utils``: no name is a Hub repository."""
+
+    def repo_exists(self, *args: Any, **kwargs: Any) -> bool:
+        """False: the names a config's ``backbone`` gives with ``backbone_kwargs`` are timm models here."""
+        return False
+
+
+def _offline_backbone_names(transformers: Any) -> None:
+    """Build configs with a timm ``backbone`` and ``backbone_kwargs`` (DAB-DETR's published configs) without the
+    network: ``consolidate_backbone_kwargs_to_config`` asks the Hub whether the name (``resnet50``) is a
+    repository before building the timm backbone's config; tests never touch the network, so the answer is no."""
+    from transformers import backbone_utils
+
+    backbone_utils.hf_api = _NoHubRepos
 
 
 def _without_natten(transformers: Any) -> None:
