@@ -57,6 +57,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     trocr wrapper_heads types_wrappers dpr decision_transformer
     detr deformable_detr rt_detr types_detection
     zoedepth depth_pro types_depth_2026
+    qwen_omni qwen_omni_token2wav omni_types
 """.split())
 
 #: The entry-point group third-party plugins register under.
