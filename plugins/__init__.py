@@ -79,6 +79,7 @@ FAMILY_MODULES: dict[str, str] = {
     "voxtral-encoder": "registry.plugins.voxtral",
     "qwen-omni-audio": "registry.plugins.qwen_omni",
     "qwen-omni-talker": "registry.plugins.qwen_omni",
+    "qwen3-asr-audio": "registry.plugins.qwen_omni",
     "qwen-omni-dit": "registry.plugins.qwen_omni_token2wav",
     "qwen-omni-bigvgan": "registry.plugins.qwen_omni_token2wav",
     "internvl-vision": "registry.plugins.internvl_vision",

@@ -1,4 +1,5 @@
-"""Omni model types, as rows of data: qwen2_5_omni (a composite) and the sub-config types it reads.
+"""Omni and speech-in model types, as rows of data: qwen2_5_omni and qwen3_asr (composites) and the sub-config types
+they read.
 
 As transformers 5.25 builds ``Qwen2_5OmniForConditionalGeneration`` (``modeling_qwen2_5_omni.py``), six parts:
 
@@ -20,6 +21,14 @@ class ``Qwen2_5OmniModel``, which transformers 5.25 does not have: they are coun
 still spells its sizes ``dim``, ``depth`` and ``heads``, which ``Qwen2_5OmniDiTConfig`` does not read (it has no
 ``attribute_map``): transformers builds its defaults (``hidden_size``, ``num_hidden_layers``, ``num_attention_heads``),
 and so does registry, listing those fields as ignored.
+
+``Qwen3ASRForConditionalGeneration`` (``modeling_qwen3_asr.py``; the ``-hf`` checkpoints' flat layout, ``audio_config``
+and ``text_config`` at the top level): ``audio`` (``qwen3_asr_encoder``: :mod:`registry.plugins.qwen_omni`) at
+``model.audio_tower``, ``projector`` (``model.multi_modal_projector``: ``linear_1``, ``d_model → d_model``, and
+``linear_2``, ``d_model → audio_config.output_dim``, with biases) and ``text`` (any mapped language model, a ``qwen3``
+by default) at ``model.language_model``, its head ``lm_head`` tied as the top-level ``tie_word_embeddings`` says
+(default true; the text config's own flag is not read). Qwen's original files (``thinker_config``, remote code) are
+not this layout: they are refused (``thinker_config`` is no field of ``Qwen3ASRConfig``; the towers are missing).
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import derived_head_dim, lm_head
 from registry.plugins.llama_model_types import ROWS as LLAMA_ROWS
 from registry.plugins.qwen_vision_types import VISION_ROWS
+from registry.plugins.vlm_types import tie
 
 _QWEN2 = next(r for r in LLAMA_ROWS if r.name == "qwen2")
 
@@ -153,6 +163,33 @@ def _thinker(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> tuple[str
     return ()
 
 
+#: ``Qwen3ASREncoder`` (``audio_config`` of a qwen3_asr config); ``output_dim`` is the projector's width, the
+#: sinusoid table's length and the attention windows change no shape.
+ASR_AUDIO = Row(
+    "qwen3_asr_encoder", "qwen3-asr-audio", ("Qwen3ASREncoder",),
+    reads={"d_model": "d_model", "n_layers": "encoder_layers", "n_heads": "encoder_attention_heads",
+           "d_ff": "encoder_ffn_dim", "num_mel_bins": "num_mel_bins", "downsample_hidden_size": "downsample_hidden_size"},
+    defaults=DEFAULTS["qwen3_asr_encoder"],
+    shape_free=frozenset(("dropout", "attention_dropout", "activation_function", "activation_dropout", "scale_embedding",
+                          "max_position_embeddings", "n_window", "n_window_infer", "output_dim")),
+    description="Qwen3-ASR's audio encoder (audio_config)",
+)  # fmt: skip
+
+
+def _asr_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
+    """``Qwen3ASRMultiModalProjector``: ``linear_1`` (``d_model`` to ``d_model``) and ``linear_2`` (to the audio config's
+    ``output_dim``), with biases: the ``lfm2_vl`` layout of :mod:`registry.plugins.projector` without its norm."""
+    width = parts["audio"]["d_model"][1]
+    out = SubConfig(cfg, "audio_config").int("output_dim", DEFAULTS["qwen3_asr_encoder"]["output_dim"])
+    return {"layout": ("model_type", "lfm2_vl"), "d_in": ("audio_config.d_model", width),
+            "d_hidden": ("audio_config.d_model", width), "d_out": ("audio_config.output_dim", out)}  # fmt: skip
+
+
+def _asr_head(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule (Qwen3-ASR): ``Qwen3ASRForConditionalGeneration`` has the language-modelling head."""
+    parts["text"]["lm_head"] = ("architectures", True)
+
+
 _AUDIO_OUT = "enable_audio_output"
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
@@ -170,14 +207,21 @@ COMPOSITES = (
               path="token2wav.code2wav_bigvgan_model", when=_AUDIO_OUT),
     ), rules=(_thinker,), shape_free=frozenset(("thinker_config", "token2wav_config", _AUDIO_OUT)),
         description="Qwen2.5-Omni: thinker (audio and vision encoders, Qwen2 language model), talker, token2wav (DiT, BigVGAN)"),
+    Composite("qwen3_asr", "composite", ("Qwen3ASRForConditionalGeneration",), (
+        Tower("audio", config="audio_config", model_type="qwen3_asr_encoder", path="model.audio_tower"),
+        Tower("projector", family="projector", params=_asr_projector, path="model.multi_modal_projector"),
+        Tower("text", config="text_config", model_type="qwen3", model_types=("*",), moves={"model": "model.language_model"}),
+    ), rules=(_asr_head, tie()), shape_free=frozenset(("audio_token_id", "timestamp_token_id", "token_classification_bias",
+                                                       "tie_word_embeddings")),
+        description="Qwen3-ASR: a convolution-fronted audio encoder, a two-layer projector, any mapped language model"),
 )  # fmt: skip
 
 #: Every row of this plugin (the module's docstring lists them).
-ROWS = (AUDIO, VISION, TEXT, TALKER, DIT, BIGVGAN)
+ROWS = (AUDIO, VISION, TEXT, TALKER, DIT, BIGVGAN, ASR_AUDIO)
 
 
 @hookimpl
 def register_model_types(register):
-    """Map qwen2_5_omni and its sub-config types."""
+    """Map qwen2_5_omni, qwen3_asr and their sub-config types."""
     for row in (*ROWS, *COMPOSITES):
         register(row)

@@ -165,6 +165,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'qwen3_5': 'registry.plugins.qwen_vl_types', 'qwen3_5_moe': 'registry.plugins.qwen_vl_types',
     'qwen3_5_moe_text': 'registry.plugins.hybrid_types_2026', 'qwen3_5_moe_vision': 'registry.plugins.qwen_vl_types',
     'qwen3_5_text': 'registry.plugins.hybrid_types_2026', 'qwen3_5_vision': 'registry.plugins.qwen_vl_types',
+    'qwen3_asr': 'registry.plugins.omni_types', 'qwen3_asr_encoder': 'registry.plugins.omni_types',
     'qwen3_moe': 'registry.plugins.llama_model_types', 'qwen3_next': 'registry.plugins.moe_model_types',
     'qwen3_vl': 'registry.plugins.qwen_vl_types', 'qwen3_vl_moe': 'registry.plugins.qwen_vl_types',
     'qwen3_vl_moe_text': 'registry.plugins.qwen_vl_types', 'qwen3_vl_moe_vision': 'registry.plugins.qwen_vl_types',

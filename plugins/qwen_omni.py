@@ -1,6 +1,7 @@
-"""Qwen2.5-Omni's audio encoder and talker (the ``qwen-omni-audio`` and ``qwen-omni-talker`` families).
+"""Qwen2.5-Omni's audio encoder and talker (the ``qwen-omni-audio`` and ``qwen-omni-talker`` families), and
+Qwen3-ASR's audio encoder (``qwen3-asr-audio``).
 
-As transformers 5.25 builds them (``modeling_qwen2_5_omni.py``):
+As transformers 5.25 builds them (``modeling_qwen2_5_omni.py``, ``modeling_qwen3_asr.py``):
 
 * ``Qwen2_5OmniAudioEncoder`` (``qwen-omni-audio``): Whisper's encoder (:mod:`registry.plugins.voxtral`'s tensors:
   ``conv1`` of ``num_mel_bins → d_model``, ``conv2`` ``d_model → d_model``, both kernel 3 with biases; pre-norm
@@ -13,7 +14,13 @@ As transformers 5.25 builds them (``modeling_qwen2_5_omni.py``):
   ``vocab_size × embedding_size`` (the thinker's width, not the talker's ``d_model``), before it
   ``thinker_to_talker_proj`` (``embedding_size → d_model``, with a bias) and after it ``codec_head``
   (``d_model → vocab_size``, no bias, never tied: the class declares no tie). Without ``lm_head``
-  (``Qwen2_5OmniTalkerModel``) the embedding, layers and norm alone, unprefixed.
+  (``Qwen2_5OmniTalkerModel``) the embedding, layers and norm alone, unprefixed;
+* ``Qwen3ASREncoder`` (``qwen3-asr-audio``): a front end of three 2-D convolutions over the log-mel spectrogram
+  (``conv2d1``, ``1 → downsample_hidden_size`` channels, then ``conv2d2`` and ``conv2d3``, ``downsample_hidden_size →
+  downsample_hidden_size``, each 3 × 3, stride 2, with biases) and ``conv_out`` (the flattened channels × the mel bins
+  left after three halvings, ``((((num_mel_bins + 1) // 2 + 1) // 2 + 1) // 2``, to ``d_model``, no bias); Whisper's
+  pre-norm layers (every attention projection with a bias); ``ln_post``. Its sinusoid positions are a buffer; its
+  ``output_dim`` is the projector's (the composite's ``model.multi_modal_projector``), not the encoder's.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 from pydantic import Field, PositiveInt, model_validator
 
 from registry import Family, hookimpl
-from registry.blocks import Attention, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Repeat
+from registry.blocks import Attention, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Parameter, Repeat
 from registry.plugins.common import FamilyParams
 from registry.plugins.convolution import conv1d
 from registry.plugins.llama import build as build_llama
@@ -66,6 +73,46 @@ def build_audio(p: OmniAudioParams) -> Module:
     ])  # fmt: skip
 
 
+class AsrAudioParams(FamilyParams):
+    """Hyper-parameters of the ``qwen3-asr-audio`` family (``Qwen3ASREncoderConfig`` names them alike)."""
+
+    d_model: PositiveInt = Field(1024, description="hidden size")
+    n_layers: PositiveInt = Field(24, description="encoder layers")
+    n_heads: PositiveInt = Field(16, description="attention heads")
+    d_ff: PositiveInt = Field(4096, description="feed-forward width")
+    num_mel_bins: PositiveInt = Field(128, description="log-mel bins (the front end's height)")
+    downsample_hidden_size: PositiveInt = Field(480, description="channels of the convolution front end")
+
+    @model_validator(mode="after")
+    def _check(self) -> AsrAudioParams:
+        if self.d_model % self.n_heads:  # Qwen3ASRAudioAttention refuses it
+            raise FieldError("n_heads", f"n_heads ({self.n_heads}) does not divide d_model ({self.d_model})")
+        return self
+
+
+def _conv2d(name: str, n_in: int, n_out: int) -> list[Parameter]:
+    """A 3 × 3 ``Conv2d``'s weight and bias."""
+    return [Parameter(name=f"{name}.weight", shape=(n_out, n_in, 3, 3)), Parameter(name=f"{name}.bias", shape=(n_out,))]
+
+
+def build_asr_audio(p: AsrAudioParams) -> Module:
+    """The block tree of Qwen3-ASR's audio encoder (unprefixed)."""
+    d, c = p.d_model, p.downsample_hidden_size
+    height = (((p.num_mel_bins + 1) // 2 + 1) // 2 + 1) // 2  # the mel bins after three stride-2 convolutions
+    layer = [
+        Attention(name="self_attn", d_model=d, n_heads=p.n_heads, bias=True, names=ATTENTION_NAMES, kv_cache="none"),
+        LayerNorm(name="self_attn_layer_norm", dim=d),
+        FeedForward(name="", d_model=d, d_ff=p.d_ff, bias=True, names=FFN_NAMES),
+        LayerNorm(name="final_layer_norm", dim=d),
+    ]  # fmt: skip
+    return Module(blocks=[
+        Repeat(name="layers", count=p.n_layers, blocks=layer),
+        LayerNorm(name="ln_post", dim=d),
+        *_conv2d("conv2d1", 1, c), *_conv2d("conv2d2", c, c), *_conv2d("conv2d3", c, c),
+        Linear(name="conv_out", in_features=c * height, out_features=d, bias=False, component="embedding"),
+    ])  # fmt: skip
+
+
 class OmniTalkerParams(LlamaParams):
     """Hyper-parameters of the ``qwen-omni-talker`` family: the ``llama`` family's, and the token embedding's width."""
 
@@ -97,9 +144,11 @@ def build_talker(p: OmniTalkerParams) -> Module:
 
 @hookimpl
 def register_families(register):
-    """Register the ``qwen-omni-audio`` and ``qwen-omni-talker`` families."""
+    """Register the ``qwen-omni-audio``, ``qwen-omni-talker`` and ``qwen3-asr-audio`` families."""
     register(Family(name="qwen-omni-audio", params=OmniAudioParams, build=build_audio,
                     description="Qwen2.5-Omni's audio encoder: Whisper's encoder with an output norm and projection"))
     register(Family(name="qwen-omni-talker", params=OmniTalkerParams, build=build_talker,
                     description="Qwen2.5-Omni's talker: a Qwen2 decoder with a wider embedding, its input projection "
                                 "and codec head"))  # fmt: skip
+    register(Family(name="qwen3-asr-audio", params=AsrAudioParams, build=build_asr_audio,
+                    description="Qwen3-ASR's audio encoder: a 2-D convolution front end and Whisper-style layers"))

@@ -75,6 +75,7 @@ CHECKED_ELSEWHERE = {
     **{t: "tests/test_qwen_omni.py" for t in ("qwen2_5_omni", "qwen2_5_omni_audio_encoder", "qwen2_5_omni_vision_encoder",
                                               "qwen2_5_omni_text", "qwen2_5_omni_talker", "qwen2_5_omni_dit",
                                               "qwen2_5_omni_bigvgan")},
+    **{t: "tests/test_qwen3_asr.py" for t in ("qwen3_asr", "qwen3_asr_encoder")},
     **{t: "tests/test_speech_2026b.py" for t in ("granite_speech", "granite_speech_encoder", "granite_speech_plus",
                                                        "granite_speech_plus_encoder")},
     **{t: "tests/test_audio_gen.py" for t in ("csm", "musicgen", "musicgen_melody")},
