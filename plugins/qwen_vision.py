@@ -1,5 +1,6 @@
 """Qwen vision towers: the image and video encoders of Qwen2-VL, Qwen2.5-VL, Qwen3-VL and Qwen3.5
-(the ``qwen-vision`` family), and EXAONE 4.5's (Qwen2.5-VL's, with grouped-query attention).
+(the ``qwen-vision`` family), EXAONE 4.5's (Qwen2.5-VL's, with grouped-query attention) and Qwen2.5-Omni's
+(Qwen2.5-VL's, with separate query, key and value projections).
 
 One family for the four towers; ``layout`` chooses the implementation (transformers 5's
 ``Qwen2VisionTransformerPretrainedModel``, ``Qwen2_5_VisionTransformerPretrainedModel``,
@@ -15,8 +16,8 @@ tensor names, the norms and the MLP:
   Qwen2.5-VL, whose positions are rotary only: no parameters);
 * ``n_layers`` pre-norm blocks (``blocks.<i>``): attention with one fused query/key/value
   projection (``attn.qkv``, ``d_model → 3 × d_model``; with ``n_kv_heads`` key/value heads, as in
-  EXAONE 4.5's tower, ``d_model → d_model + 2 × n_kv_heads × head_dim``) and an output projection
-  (``attn.proj``), all with biases, and an MLP of ``d_ff`` with biases. Qwen2-VL: LayerNorms and a GELU MLP
+  EXAONE 4.5's tower, ``d_model → d_model + 2 × n_kv_heads × head_dim``; Qwen2.5-Omni's ``attn.q``, ``attn.k``,
+  ``attn.v``, each ``d_model → d_model``) and an output projection (``attn.proj``), all with biases, and an MLP of ``d_ff`` with biases. Qwen2-VL: LayerNorms and a GELU MLP
   (``mlp.fc1``, ``mlp.fc2``; ``d_ff = d_model × mlp_ratio``); Qwen2.5-VL: RMS norms and a gated
   SwiGLU MLP (``mlp.gate_proj``, ``up_proj``, ``down_proj``); Qwen3-VL: LayerNorms and a plain MLP
   (``mlp.linear_fc1``, ``linear_fc2``). Qwen2.5-VL's window attention (``window_size``,
@@ -45,7 +46,7 @@ from registry import Family, hookimpl
 from registry.blocks import Attention, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Parameter, Repeat, RMSNorm
 from registry.plugins.common import FamilyParams, check_heads
 
-QwenVisionLayoutName = Literal["qwen2_vl", "qwen2_5_vl", "qwen3_vl"]
+QwenVisionLayoutName = Literal["qwen2_vl", "qwen2_5_vl", "qwen2_5_omni", "qwen3_vl"]
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ class QwenVisionLayout:
     ``patch_bias``: a bias on the patch convolution; ``gated``: a gated (SwiGLU) block MLP; ``mlp``: its
     submodule names by role; ``merger``: the merger's norm and two projections;
     ``positions``: the name of the learned position table ("" when the implementation has none);
-    ``deepstack``: the list holding the deepstack mergers ("" when none).
+    ``deepstack``: the list holding the deepstack mergers ("" when none); ``split_qkv``: separate query, key and
+    value projections (``q``, ``k``, ``v``) rather than one ``qkv``.
     """
 
     rms_norm: bool
@@ -66,14 +68,17 @@ class QwenVisionLayout:
     merger: tuple[str, str, str]
     positions: str = ""
     deepstack: str = ""
+    split_qkv: bool = False
 
 
 #: The tensor names of each implementation (transformers 5.25's ``modeling_qwen2_vl.py``,
-#: ``modeling_qwen2_5_vl.py``, ``modeling_qwen3_vl.py``).
+#: ``modeling_qwen2_5_vl.py``, ``modeling_qwen2_5_omni.py``, ``modeling_qwen3_vl.py``).
 LAYOUTS: dict[str, QwenVisionLayout] = {
     "qwen2_vl": QwenVisionLayout(rms_norm=False, patch_bias=False, gated=False, mlp={"up": "fc1", "down": "fc2"},
                                  merger=("ln_q", "mlp.0", "mlp.2")),
     "qwen2_5_vl": QwenVisionLayout(rms_norm=True, patch_bias=False, gated=True, mlp={}, merger=("ln_q", "mlp.0", "mlp.2")),
+    "qwen2_5_omni": QwenVisionLayout(rms_norm=True, patch_bias=False, gated=True, mlp={}, merger=("ln_q", "mlp.0", "mlp.2"),
+                                     split_qkv=True),
     "qwen3_vl": QwenVisionLayout(rms_norm=False, patch_bias=True, gated=False, mlp={"up": "linear_fc1", "down": "linear_fc2"},
                                  merger=("norm", "linear_fc1", "linear_fc2"), positions="pos_embed",
                                  deepstack="deepstack_merger_list"),
@@ -120,8 +125,9 @@ def _norm(p: QwenVisionParams, name: str, dim: int) -> LayerNorm | RMSNorm:
 def _block(p: QwenVisionParams) -> list:
     """One pre-norm block: norm, attention, norm, MLP."""
     lay, d = LAYOUTS[p.layout], p.d_model
-    attention = Attention(name="attn", d_model=d, n_heads=p.n_heads, n_kv_heads=p.n_kv_heads, fused_qkv=True, bias=True, out_bias=True,
-                          names={"qkv": "qkv", "o": "proj"}, kv_cache="none")  # fmt: skip
+    names = {"q": "q", "k": "k", "v": "v", "o": "proj"} if lay.split_qkv else {"qkv": "qkv", "o": "proj"}
+    attention = Attention(name="attn", d_model=d, n_heads=p.n_heads, n_kv_heads=p.n_kv_heads, fused_qkv=not lay.split_qkv,
+                          bias=True, out_bias=True, names=names, kv_cache="none")  # fmt: skip
     mlp = FeedForward(name="mlp", d_model=d, d_ff=p.d_ff, gated=lay.gated, names=lay.mlp)
     return [_norm(p, "norm1", d), _norm(p, "norm2", d), attention, mlp]
 

@@ -193,6 +193,7 @@ BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "Llama
             "RtDetrV2ForObjectDetection": "RTDetrV2ForObjectDetection",
             "SuperPointModel": "SuperPointForKeypointDetection",
             "LightOnOCRForConditionalGeneration": "Mistral3ForConditionalGeneration"}
+            "Qwen2_5OmniModel": "Qwen2_5OmniForConditionalGeneration"}
 
 
 #: The configurations transformers builds with a timm model (``TimmWrapperModel``: Gemma 3n's vision tower).
@@ -287,7 +288,9 @@ def sub_configs(data: dict, known: dict[str, Any]) -> dict[str, dict]:
     found: dict[str, dict] = {}
     composite = known.get(data.get("model_type"))
     for tower in composite.towers if composite else ():
-        sub = data.get(tower.config) if tower.config else None
+        sub: Any = data if tower.config else None
+        for key in tower.config.split(".") if tower.config else ():  # a dotted config: a sub-config's sub-config
+            sub = sub.get(key) if isinstance(sub, dict) else None
         if isinstance(sub, dict):
             name = sub.get("model_type", tower.model_type)
             name = tower.renames.get(name, name)

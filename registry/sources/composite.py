@@ -61,6 +61,8 @@ class Tower:
     builds from it (``"base"``: ``AutoModel``'s, the mapped class ``<X>Model`` without a head; ``"causal-lm"``:
     ``AutoModelForCausalLM``'s, ``<X>ForCausalLM`` or ``<X>LMHeadModel``; ``""``: the first mapped class), as the
     generic wrappers (``vision-encoder-decoder``, ``vision-text-dual-encoder``) build any model type's classes.
+    ``when``: a top-level boolean field (absent: true) without which transformers builds no such part
+    (Qwen2.5-Omni's ``enable_audio_output``: false builds neither the talker nor token2wav).
     """
 
     part: str
@@ -76,6 +78,7 @@ class Tower:
     optional: bool = False
     requires: str = ""
     builds: str = ""
+    when: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,8 @@ def map_composite(composite: Composite, cfg: ConfigReader, cls: str, model_type_
     params: dict[str, Params] = {}
     families: dict[str, str] = {}
     notes: list[str] = []
-    towers = tuple(t for t in composite.towers if not (t.optional and t.config and cfg.raw(t.config) is None))
+    towers = tuple(t for t in composite.towers if not (t.optional and t.config and cfg.raw(t.config) is None)
+                   and not (t.when and not cfg.bool(t.when, True)))  # fmt: skip
     present = {t.part for t in towers}
     towers = tuple(t for t in towers if not t.requires or t.requires in present)
     for tower in towers:
