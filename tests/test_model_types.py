@@ -4,6 +4,7 @@
   published (shape-free extras included; ``SOURCE`` beside it says where it comes from).
   ``registry count`` of it, and ``import-hf`` followed by ``count``, equal the parameters of
   transformers' model of the config's class, built on the meta device.
+- The block tree of every published config passes the strict checks a third-party family's tree passes.
 - Every field of transformers' configuration class of each mapped model type is classified:
   read by the mapping for a shape, declared shape-free by it, or common to every config.
 - Every built-in model type has at least one published config here, on its own or as a sub-config of a
@@ -95,6 +96,21 @@ def test_published_config_counts_as_transformers_builds_it(folder, tmp_path, cap
     (imported,) = registry.load(spec)
     assert registry.count(imported).total_params == expected
     capsys.readouterr()
+
+
+def test_every_published_config_builds_a_tree_that_passes_the_strict_checks():
+    """The built-in families build their blocks without validation (``trusted_blocks``); the trees of every
+    published config must still pass the checks a third-party family's tree passes (each block validated again in
+    strict mode: whole, non-negative sizes, a component the report knows; an unknown component would drop its
+    tensors out of the component table)."""
+    from registry.blocks.strict import untrusted_problem
+
+    problems = {}
+    for folder in FOLDERS:
+        (model,) = registry.load(CONFIGS / folder / "config.json")
+        if (problem := untrusted_problem(model.architecture)) is not None:
+            problems[folder] = problem
+    assert not problems, problems
 
 
 def _fields_read(model_type: str, data: dict) -> set[str]:
