@@ -69,7 +69,7 @@ class Gemma4Params(DecoderParams):
             raise FieldError("kv_shared_layers", "every kind of layer that reuses a cache needs an earlier layer of "
                                                  "its kind that keeps one")  # fmt: skip
         for field in ("n_kv_heads", "n_global_kv_heads"):  # transformers' repeat_kv: n_heads // kv heads groups
-            kv = getattr(self, field)
+            kv = getattr(self, field) if field == "n_kv_heads" or self.k_eq_v else None  # else unused
             if kv is not None and self.n_heads % kv:
                 raise FieldError(field, f"{field} ({kv}) must divide n_heads ({self.n_heads})")
         if self.n_experts is not None and (self.top_k is None or self.expert_d_ff is None):
