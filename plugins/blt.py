@@ -98,7 +98,8 @@ def _layers(p: BltParams, prefix: str, window: int | None = None) -> Block:
         RMSNorm(name="input_layernorm", dim=d),
         RMSNorm(name="post_attention_layernorm", dim=d),
     ]  # fmt: skip
-    return Repeat(name="layers", count=getattr(p, f"{prefix}_n_layers"), blocks=layer)
+    count = getattr(p, f"{prefix}_n_layers")  # 0 builds in transformers (an empty ModuleList); a Repeat needs >= 1
+    return Repeat(name="layers", count=count, blocks=layer) if count else Module(name="layers", blocks=[])
 
 
 def _cross_attention(p: BltParams, prefix: str) -> Block:
@@ -114,7 +115,7 @@ def _cross_attention(p: BltParams, prefix: str) -> Block:
         RMSNorm(name="q_norm", dim=d),
         RMSNorm(name="k_norm", dim=d),
     ]  # fmt: skip
-    return Repeat(name="cross_attn_layers", count=count, blocks=blocks)
+    return Repeat(name="cross_attn_layers", count=count, blocks=blocks) if count else Module(name="cross_attn_layers", blocks=[])
 
 
 def build(p: BltParams) -> Module:

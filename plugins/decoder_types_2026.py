@@ -225,6 +225,8 @@ FLEX_OLMO = Row(
 def _minicpm3_value_width(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (MiniCPM3): a null ``v_head_dim`` is hidden_size // heads (MiniCPM3Config.__post_init__)."""
     if params["v_head_dim"][1] is None:
+        if params["n_heads"][1] < 1:  # the family checks it, after this rule divides by it
+            raise cfg.error(params["n_heads"][0], f"must be at least 1, got {params['n_heads'][1]}")
         params["v_head_dim"] = ("v_head_dim", params["d_model"][1] // params["n_heads"][1])
         if not params["v_head_dim"][1]:
             raise cfg.error("num_attention_heads", "exceeds hidden_size: the derived v_head_dim would be 0")

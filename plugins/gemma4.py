@@ -68,6 +68,10 @@ class Gemma4Params(DecoderParams):
         if 0 < first and set(self.layer_types[:first]) != set(self.layer_types):
             raise FieldError("kv_shared_layers", "every kind of layer that reuses a cache needs an earlier layer of "
                                                  "its kind that keeps one")  # fmt: skip
+        for field in ("n_kv_heads", "n_global_kv_heads"):  # transformers' repeat_kv: n_heads // kv heads groups
+            kv = getattr(self, field) if field == "n_kv_heads" or self.k_eq_v else None  # else unused
+            if kv is not None and self.n_heads % kv:
+                raise FieldError(field, f"{field} ({kv}) must divide n_heads ({self.n_heads})")
         if self.n_experts is not None and (self.top_k is None or self.expert_d_ff is None):
             raise FieldError("top_k" if self.top_k is None else "expert_d_ff", "required with n_experts")
         if self.n_experts is not None and self.top_k is not None and self.top_k > self.n_experts:

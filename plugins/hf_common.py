@@ -65,7 +65,10 @@ def lm_head(cfg: ConfigReader, cls: str, params: Params) -> None:
 def derived_head_dim(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule: ``head_dim`` not given means ``hidden_size // num_attention_heads`` (floored), as transformers derives it."""
     if "head_dim" in params and params["head_dim"][1] is None:
-        params["head_dim"] = (params["head_dim"][0], params["d_model"][1] // params["n_heads"][1])
+        field, heads = params["n_heads"]
+        if heads < 1:  # transformers' hidden_size // num_attention_heads divides by it
+            raise cfg.error(field, f"must be at least 1, got {heads}")
+        params["head_dim"] = (params["head_dim"][0], params["d_model"][1] // heads)
 
 
 def heads_divide_width(cfg: ConfigReader, cls: str, params: Params) -> None:

@@ -255,6 +255,8 @@ def _longcat(cfg: ConfigReader, cls: str, params: Params) -> None:
     if given is not None and given != width:
         raise cfg.error("qk_head_dim", f"must be qk_nope_head_dim + qk_rope_head_dim ({width}), as the keys are")
     heads = params["n_heads"][1]
+    if heads < 1:  # the family checks it, after this rule divides by it
+        raise cfg.error(params["n_heads"][0], f"must be at least 1, got {heads}")
     kv = cfg.int("num_key_value_heads", None, nullable=True) or heads
     if heads % kv:
         raise cfg.error("num_key_value_heads", f"{kv} does not divide num_attention_heads ({heads}): transformers' "

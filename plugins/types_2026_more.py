@@ -81,6 +81,8 @@ def _mimo_layers(cfg: ConfigReader, cls: str, params: Params) -> None:
     mlps = _mimo_kinds(cfg, "mlp_layer_types", ["dense"] + ["sparse"] * (n_layers - 1), ("dense", "sparse"), n_layers)
     _mimo_agrees(cfg, "hybrid_layer_pattern", types, "sliding_attention", "layer_types")
     _mimo_agrees(cfg, "moe_layer_freq", mlps, "sparse", "mlp_layer_types")
+    if kv < 1:  # the family checks it, after this rule divides by it
+        raise cfg.error(params["n_kv_heads"][0], f"must be at least 1, got {kv}")
     if n_layers and heads % (2 * kv):
         raise cfg.error("num_key_value_heads", f"twice it ({2 * kv}, the sliding layers' key/value heads) must "
                         f"divide num_attention_heads ({heads})")  # fmt: skip

@@ -76,7 +76,7 @@ def _patchtsmixer(cfg: ConfigReader, cls: str, params: Params) -> None:
         raise cfg.error("norm_mlp", f"must be a norm's name, \"LayerNorm\" or \"BatchNorm\" (got {short(norm)})")
     params["norm"] = ("norm_mlp", "batchnorm" if "batch" in norm.lower() else "layernorm")
     params["mix_channel"] = ("mode", cfg.raw("mode", defaults["mode"]) == "mix_channel")
-    kinds = ("random", "sincos") if params["positions"][1] else (cfg.raw("positional_encoding_type"),)  # unused then
+    kinds = ("random", "sincos") if params["positions"][1] else (cfg.raw("positional_encoding_type", defaults["positional_encoding_type"]),)  # unused then
     _choice(cfg, "positional_encoding_type", defaults["positional_encoding_type"], kinds)
     params["aggregated"] = ("head_aggregation", cfg.raw("head_aggregation", defaults["head_aggregation"]) is not None)
     scaling = cfg.raw("scaling", defaults["scaling"])

@@ -398,3 +398,16 @@ def test_seamless_m4t_text_input_classes_take_no_audio(cls, tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({**data, "architectures": [cls]}))
     with pytest.raises(ValueError, match="takes no audio"):
         plan_audio(registry.load(str(tmp_path / "config.json"))[0], "10")
+
+
+@pytest.mark.parametrize("stride", ["8", 2.5, True, [8]])
+def test_seamless_stride_of_a_wrong_type_is_refused(tmp_path, cli, stride):
+    """``adaptor_stride`` changes no shape, but the audio rule reads it: a text, a fraction, a boolean is refused by
+    file and field (it was read as ``int(value)``: ``"8"`` as 8, ``2.5`` as 2; found by a mutation sweep)."""
+    data = json.loads((CONFIGS / "hf-seamless-m4t-large" / "config.json").read_text())
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**data, "adaptor_stride": stride}, indent=2))
+    result = cli("count", path)
+    assert result.code == 2 and result.out == ""
+    assert result.err.strip().endswith(f"adaptor_stride: must be a whole number (got {registry.short_value(stride)})")
+    assert len(result.err.strip().splitlines()) == 1 and str(path) in result.err

@@ -406,7 +406,15 @@ ROWS: list[Row] = [
         refusal_base="blt-1b-hf",
         refusals=(R({"encoder_config.hidden_act": "xielu"}, "encoder_config.hidden_act", "learned scalars"),
                   R({"encoder_hash_byte_group_size": []}, "encoder_hash_byte_group_size", "non-empty"),
-                  R({"global_config.num_key_value_heads": 5}, "global_config.num_key_value_heads", "must divide"))),
+                  R({"global_config.num_key_value_heads": 5}, "global_config.num_key_value_heads", "must divide")),
+        # stacks of zero layers: transformers builds them (empty ModuleLists); found crashing the count's table
+        cases=({"vocab_size": 32, "encoder_hash_byte_group_vocab": 8, "encoder_hash_byte_group_nb_functions": 1,
+                "encoder_hash_byte_group_size": [3],
+                **{f"{part}_config": {"hidden_size": 8, "num_attention_heads": 2, "num_key_value_heads": 2,
+                                      "num_hidden_layers": 0, "intermediate_size": 12, "vocab_size": 32}
+                   for part in ("encoder", "global", "patcher")},
+                "decoder_config": {"hidden_size": 8, "num_attention_heads": 2, "num_key_value_heads": 2, "num_hidden_layers": 0,
+                                   "intermediate_size": 12, "cross_attn_all_layers": True, "hidden_size_global": 8}},)),
     Row("bros", ("BrosModel", "BrosForTokenClassification", "BrosSpadeEEForTokenClassification", "BrosSpadeELForTokenClassification"),
         {"num_attention_heads": ints(1, 3), "hidden_size": times("num_attention_heads", 2, 4), "num_hidden_layers": ints(1, 2),
          "intermediate_size": ints(1, 12), "vocab_size": ints(1, 40), "max_position_embeddings": ints(1, 20),

@@ -79,6 +79,7 @@ from fractions import Fraction
 from typing import Any
 
 from registry.sources.audio_kinds import qformer_frames, unpadded_frames
+from registry.text import short_value
 
 #: Most seconds of audio one request may carry (a day: a guard against typing errors, not a model limit).
 MAX_SECONDS = 86_400
@@ -101,6 +102,10 @@ class AudioFrames:
     projected: int = 0
     features: int = 0
     pooled: int = 0
+
+
+class AudioFieldError(ValueError):
+    """A config field an audio rule reads holds no whole number (``args``: the field, the problem)."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,11 @@ class AudioRule:
                     return source[name]
             raise ValueError(f"the audio rule reads {name!r}, which the config does not give")
 
+        def whole(name: str, item: Any = None) -> int:  # a stride, a kernel: a wrong type is refused, never rounded
+            if type(got := value(name) if item is None else item) is not int:
+                raise AudioFieldError(name, f"must be a whole number (got {short_value(got)})")
+            return got
+
         if self.requires and value(self.requires[0]) not in self.requires[1]:
             return None
         kernels: tuple[int, ...] = ()
@@ -182,35 +192,35 @@ class AudioRule:
         if self.kind == "samples":
             kernels, strides = tuple(value(self.kernels)), tuple(value(self.strides))
         if self.kind == "kaldi":  # Conv1dSubsampler: stride 2 each
-            kernels = tuple(int(k) for k in value(self.kernels))
+            kernels = tuple(whole(self.kernels, k) for k in value(self.kernels))
             strides = (2,) * len(kernels)
         if self.kind == "conformer":  # transformers' int(math.log2(subsampling_factor)) stride convolutions
-            layers = int(value(self.reduction)).bit_length() - 1
-            kernels, strides = (int(value(self.kernels)),) * layers, (int(value(self.strides)),) * layers
+            layers = whole(self.reduction).bit_length() - 1
+            kernels, strides = (whole(self.kernels),) * layers, (whole(self.strides),) * layers
         if self.kind == "frames":  # LasrEncoderSubsampling: compression convolutions of the same kernel and stride
-            kernels, strides = (int(value(self.kernels)),) * self.compression, (int(value(self.strides)),) * self.compression
+            kernels, strides = (whole(self.kernels),) * self.compression, (whole(self.strides),) * self.compression
         stack = 0
         if self.stack:
-            stack = int(value(self.stack[0])) // int(value(self.stack[1]))
-        fbank = (self.win_length, int(value(self.reduction)), self.compression, self.chunk) if self.kind == "fbank" else ()
+            stack = whole(self.stack[0]) // whole(self.stack[1])
+        fbank = (self.win_length, whole(self.reduction), self.compression, self.chunk) if self.kind == "fbank" else ()
         if self.kind == "kaldi":
             fbank = (self.win_length, 0, 0, 0)
         if self.kind == "mel":
             fbank = (self.win_length, self.pad_multiple, self.cap, 0)
         if self.kind == "usm":  # (time, frequency) pairs, flattened
-            kernels = tuple(int(v) for pair in value(self.kernels) for v in pair)
-            strides = tuple(int(v) for pair in value(self.strides) for v in pair)
+            kernels = tuple(whole(self.kernels, v) for pair in value(self.kernels) for v in pair)
+            strides = tuple(whole(self.strides, v) for pair in value(self.strides) for v in pair)
             fbank = (self.win_length, self.pad_multiple, self.cap, self.compression)
         if self.kind == "stacked":  # the adapter's layers, when the model has one
-            layers = int(value(self.reduction)) if self.adapter and value(self.adapter) else 0
+            layers = whole(self.reduction) if self.adapter and value(self.adapter) else 0
             if layers:
-                kernels, strides = (int(value(self.kernels)),) * layers, (int(value(self.strides)),) * layers
+                kernels, strides = (whole(self.kernels),) * layers, (whole(self.strides),) * layers
             fbank = (self.win_length, self.compression, 0, 0)
         if self.kind == "qformer":  # (window, queries a window, rate)
-            fbank = (int(value(self.stack[0])), stack, int(value(self.stack[1])), 0)
+            fbank = (whole(self.stack[0]), stack, whole(self.stack[1]), 0)
         if self.kind == "frames":
             fbank = (self.win_length, 0, 0, 0)
-        mel_bins = int(value(self.mel_bins)) if isinstance(self.mel_bins, str) else self.mel_bins
+        mel_bins = whole(self.mel_bins) if isinstance(self.mel_bins, str) else self.mel_bins
         return AudioInputs(self.label, self.kind, self.sample_rate, self.hop_length, self.window_seconds, kernels,
                            strides, stack, self.long, self.note, self.part, fbank, mel_bins, self.longest)  # fmt: skip
 

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from registry.contracts import COMMON_SHAPE_FREE, ConfigReader, Mapped, ModelType, Params, short_value
-from registry.sources.audio import AudioRule
+from registry.sources.audio import AudioFieldError, AudioRule
 from registry.sources.images import ImageRule
 
 #: A connector's hyper-parameters from the config and the towers' (part -> Params, as mapped).
@@ -202,7 +202,10 @@ def map_composite(composite: Composite, cfg: ConfigReader, cls: str, model_type_
     images = composite.images.read(cfg) if composite.images and vision else None
     audio = None
     if composite.audio is not None and composite.audio.part in present:
-        audio = composite.audio.read(next(p["params"] for p in parts if p["part"] == composite.audio.part), cfg.data)
+        try:
+            audio = composite.audio.read(next(p["params"] for p in parts if p["part"] == composite.audio.part), cfg.data)
+        except AudioFieldError as exc:  # a field it reads that changes no shape: a stride, a kernel
+            raise cfg.error(*exc.args) from None
     return Mapped(composite.family, {"parts": ("model_type", parts)}, tuple(notes), images=images, audio=audio)
 
 

@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from registry.sources.audio import AudioRule
+from registry.sources.audio import AudioFieldError, AudioRule
 from registry.contracts import COMMON_SHAPE_FREE, REQUIRED, ConfigReader, Mapped, ModelType, Params, short_value
 
 #: A rule: reads what the row's data cannot say, and adds to (or changes) the hyper-parameters;
@@ -125,7 +125,10 @@ def read_row(row: Row, cfg: ConfigReader, cls: str, fields: Mapping[str, Any]) -
     if "per_layer_config" not in cfg.read:  # transformers 5.25's heterogeneous configs: a row's rule may read them
         cfg.expect("per_layer_config", ({},), f"per-layer overrides are not modelled for model_type {row.name!r} "
                                              "(transformers' model of it reads one value for every layer)")  # fmt: skip
-    audio = row.audio.read({k: v for k, (_, v) in params.items()}, cfg.data, row.defaults) if row.audio else None
+    try:
+        audio = row.audio.read({k: v for k, (_, v) in params.items()}, cfg.data, row.defaults) if row.audio else None
+    except AudioFieldError as exc:  # a field it reads that changes no shape: a stride, a kernel
+        raise cfg.error(*exc.args) from None
     return Mapped(family, params, notes + _nested_ignored(row, cfg), audio=audio)
 
 
