@@ -173,7 +173,7 @@ BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "Llama
             "MobileViTv2ForImageClassification": "MobileViTV2ForImageClassification",
             "MobileViTv2ForSemanticSegmentation": "MobileViTV2ForSemanticSegmentation",
             "RtDetrV2ForObjectDetection": "RTDetrV2ForObjectDetection",
-            "SuperPointModel": "SuperPointForKeypointDetection"}
+            "SuperPointModel": "SuperPointForKeypointDetection",
             "LightOnOCRForConditionalGeneration": "Mistral3ForConditionalGeneration"}
 
 
