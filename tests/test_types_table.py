@@ -87,7 +87,8 @@ CHECKED_ELSEWHERE = {
                                                      "got_ocr2", "got_ocr2_vision", "sam_vision_model", "janus",
                                                      "janus_vision_model", "janus_vqgan", "minicpmv4_6", "minicpmv4_6_vision")},
     "modernvbert": "tests/test_composite_modernvbert.py",
-    **{t: "tests/test_types_paddle_2026.py" for t in ("pp_chart2table", "pp_chart2table_vision")},
+    **{t: "tests/test_types_paddle_2026.py" for t in ("pp_chart2table", "pp_chart2table_vision", "pp_formulanet",
+                                                      "pp_formulanet_text", "pp_formulanet_vision")},
 }  # fmt: skip
 
 
