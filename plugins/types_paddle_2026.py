@@ -1,5 +1,6 @@
 """PaddlePaddle's model types of transformers 5.25 as composites of mapped types: pp_chart2table (and its vision tower
-``pp_chart2table_vision``), pp_formulanet (and ``pp_formulanet_vision``, ``pp_formulanet_text``).
+``pp_chart2table_vision``), pp_formulanet (and ``pp_formulanet_vision``, ``pp_formulanet_text``); and
+flava_image_codebook (FLAVA's image tokenizer, a family of its own).
 
 * ``pp_chart2table`` (PaddlePaddle's PP-Chart2Table, ``PPChart2TableConfig``; transformers builds
   ``GotOcr2ForConditionalGeneration`` of it, ``modeling_auto.py``): GOT-OCR 2.0's layout (:mod:`registry.plugins.
@@ -19,13 +20,17 @@
   ``layer_norm``) with its ``lm_head`` at the root, never tied (the class's ``_tied_weights_keys`` is empty, whatever
   ``tie_word_embeddings`` says). The text config's encoder fields (``encoder_layers``, ``encoder_attention_heads``)
   build nothing.
+* ``flava_image_codebook`` (``FlavaImageCodebook``, ``modeling_flava.py``; facebook/flava-image-codebook): the
+  ``flava-image-codebook`` family (:mod:`registry.plugins.flava_codebook`), DALL-E's encoder. ``num_groups`` builds
+  nothing (always four groups), but sets each block's gain ``1 / (num_groups × num_blocks_per_group)²``: a config
+  where that divides by zero is refused, as transformers raises.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from registry import Composite, ConfigReader, Params, SubConfig, Tower, hookimpl
+from registry import Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl
 from registry.plugins import image_rules_2026c as images
 from registry.plugins.vlm_types import PROJECTOR, TEXT_MOVES, VISION, tie
 from registry.plugins.generated_defaults import DEFAULTS
@@ -65,6 +70,22 @@ def pp_formulanet_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Para
     return {param: (f"vision_config.{field}", sub.int(field, defaults[field])) for param, field in _POST_CONV.items()}
 
 
+def _codebook_groups(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (FLAVA's codebook): ``num_groups`` >= 1 (``FlavaImageCodebookBlock`` divides by it); no shape."""
+    cfg.int("num_groups", DEFAULTS["flava_image_codebook"]["num_groups"])
+
+
+#: FLAVA's image codebook (``FlavaImageCodebook``).
+FLAVA_IMAGE_CODEBOOK = Row(
+    "flava_image_codebook", "flava-image-codebook", ("FlavaImageCodebook",),
+    reads={"d_model": "hidden_size", "n_channels": "input_channels", "n_blocks": "num_blocks_per_group",
+           "vocab_size": "vocab_size"},
+    defaults=DEFAULTS["flava_image_codebook"], rules=(_codebook_groups,),
+    shape_free=frozenset(("freeze", "initializer_range")),
+    description="FLAVA's image codebook: DALL-E's convolutional encoder to visual tokens",
+)  # fmt: skip
+
+
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
     Composite("pp_chart2table", "composite", ("GotOcr2ForConditionalGeneration",),
@@ -92,5 +113,6 @@ def register_model_types(register):
     register(PP_CHART2TABLE_VISION)
     register(PP_FORMULANET_VISION)
     register(PP_FORMULANET_TEXT)
+    register(FLAVA_IMAGE_CODEBOOK)
     for composite in COMPOSITES:
         register(composite)

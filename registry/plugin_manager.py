@@ -59,7 +59,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     zoedepth depth_pro types_depth_2026
     patchtst patchtsmixer informer perceiver tapas canine bros types_encoders_2026c
     segformer superpoint vivit textnet types_vision_2026c
-    glmasr_encoder univnet bark clvp clap_audio types_speech_2026c pp_formulanet_projector types_paddle_2026
+    glmasr_encoder univnet bark clvp clap_audio types_speech_2026c pp_formulanet_projector flava_codebook types_paddle_2026
 """.split())
 
 #: The entry-point group third-party plugins register under.
