@@ -151,6 +151,8 @@ FAMILY_MODULES: dict[str, str] = {
     "clvp-conditioning": "registry.plugins.clvp",
     "clap-audio": "registry.plugins.clap_audio",
     "clap-heads": "registry.plugins.clap_audio",
+    "pp-formulanet-projector": "registry.plugins.pp_formulanet_projector",
+    "flava-image-codebook": "registry.plugins.flava_codebook",
     "detr": "registry.plugins.detr",
     "deformable_detr": "registry.plugins.deformable_detr",
     "rt_detr": "registry.plugins.rt_detr",

@@ -183,7 +183,7 @@ def make_config(model_type: str, architecture: str, fields: dict[str, Any]) -> A
 #: MPT configs, ERNIE-4.5-0.3B's first revision and Microsoft's PhiMoE checkpoints name theirs, and transformers builds
 #: its native class of the type; LightOnOCR's configs are model_type mistral3 naming LightOnOCRForConditionalGeneration,
 #: which transformers 5.25 does not have: AutoModelForImageTextToText builds Mistral3ForConditionalGeneration;
-#: Qwen2.5-Omni's name Qwen2_5OmniModel, which it does not have either: its class is Qwen2_5OmniForConditionalGeneration).
+#: Qwen2.5-Omni's configs name Qwen2_5OmniModel, which it does not have either: its class is Qwen2_5OmniForConditionalGeneration).
 BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "LlamaModel", "MPTForCausalLM": "MptForCausalLM",
             "Ernie4_5_ForCausalLM": "Ernie4_5ForCausalLM", "ExaoneForCausalLM": "LlamaForCausalLM", "ExaoneModel": "LlamaModel",
             "JetMoEForCausalLM": "JetMoeForCausalLM", "KimiK25ForConditionalGeneration": "Kimi_K25ForConditionalGeneration",

@@ -94,6 +94,8 @@ CHECKED_ELSEWHERE = {
     **{t: "tests/test_vlm_classic2.py" for t in ("kosmos-2.5", "kosmos_2_5_text_model", "kosmos_2_5_vision_model",
                                                      "glm_image", "glm_image_text", "glm_image_vision", "glm_image_vqmodel",
                                                      "pix2struct", "pix2struct_text_model", "pix2struct_vision_model")},
+    **{t: "tests/test_types_paddle_2026.py" for t in ("pp_chart2table", "pp_chart2table_vision", "pp_formulanet",
+                                                      "pp_formulanet_text", "pp_formulanet_vision")},
 }  # fmt: skip
 
 
