@@ -28,12 +28,12 @@ from __future__ import annotations
 from pydantic import Field, PositiveInt, model_validator
 
 from registry import Family, hookimpl
-from registry.blocks import Attention, Embedding, FeedForward, FieldError, LayerNorm, Linear, Module, Parameter, Repeat
+from registry.blocks import Embedding, FieldError, LayerNorm, Linear, Module, Parameter, Repeat
 from registry.plugins.common import FamilyParams
 from registry.plugins.convolution import conv1d
 from registry.plugins.llama import build as build_llama
 from registry.plugins.llama_params import LlamaParams
-from registry.plugins.whisper import ATTENTION_NAMES, CONV_KERNEL, FFN_NAMES
+from registry.plugins.whisper import CONV_KERNEL, encoder_layer
 
 
 class OmniAudioParams(FamilyParams):
@@ -56,13 +56,7 @@ class OmniAudioParams(FamilyParams):
 def build_audio(p: OmniAudioParams) -> Module:
     """The block tree of Qwen2.5-Omni's audio encoder (unprefixed)."""
     d = p.d_model
-    layer = [
-        Attention(name="self_attn", d_model=d, n_heads=p.n_heads, bias=True, k_bias=False, names=ATTENTION_NAMES,
-                  kv_cache="none"),
-        LayerNorm(name="self_attn_layer_norm", dim=d),
-        FeedForward(name="", d_model=d, d_ff=p.d_ff, bias=True, names=FFN_NAMES),
-        LayerNorm(name="final_layer_norm", dim=d),
-    ]  # fmt: skip
+    layer = encoder_layer(d, p.n_heads, p.d_ff)
     return Module(blocks=[
         *conv1d("conv1", p.num_mel_bins, d, CONV_KERNEL),
         *conv1d("conv2", d, d, CONV_KERNEL),
@@ -99,12 +93,7 @@ def build_asr_audio(p: AsrAudioParams) -> Module:
     """The block tree of Qwen3-ASR's audio encoder (unprefixed)."""
     d, c = p.d_model, p.downsample_hidden_size
     height = (((p.num_mel_bins + 1) // 2 + 1) // 2 + 1) // 2  # the mel bins after three stride-2 convolutions
-    layer = [
-        Attention(name="self_attn", d_model=d, n_heads=p.n_heads, bias=True, names=ATTENTION_NAMES, kv_cache="none"),
-        LayerNorm(name="self_attn_layer_norm", dim=d),
-        FeedForward(name="", d_model=d, d_ff=p.d_ff, bias=True, names=FFN_NAMES),
-        LayerNorm(name="final_layer_norm", dim=d),
-    ]  # fmt: skip
+    layer = encoder_layer(d, p.n_heads, p.d_ff, k_bias=True)
     return Module(blocks=[
         Repeat(name="layers", count=p.n_layers, blocks=layer),
         LayerNorm(name="ln_post", dim=d),

@@ -14,11 +14,11 @@ from __future__ import annotations
 from pydantic import Field, PositiveInt, model_validator
 
 from registry import Family, Row, hookimpl
-from registry.blocks import Attention, Embedding, FeedForward, FieldError, LayerNorm, Module, Repeat
+from registry.blocks import Embedding, FieldError, LayerNorm, Module, Repeat
 from registry.plugins.common import FamilyParams
 from registry.plugins.convolution import conv1d
 from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.whisper import ATTENTION_NAMES, CONV_KERNEL, FFN_NAMES
+from registry.plugins.whisper import CONV_KERNEL, encoder_layer
 
 
 class VoxtralEncoderParams(FamilyParams):
@@ -41,13 +41,7 @@ class VoxtralEncoderParams(FamilyParams):
 def build(p: VoxtralEncoderParams) -> Module:
     """The block tree of Voxtral's audio encoder."""
     d = p.d_model
-    layer = [
-        Attention(name="self_attn", d_model=d, n_heads=p.n_heads, bias=True, k_bias=False, names=ATTENTION_NAMES,
-                  kv_cache="none"),
-        LayerNorm(name="self_attn_layer_norm", dim=d),
-        FeedForward(name="", d_model=d, d_ff=p.d_ff, bias=True, names=FFN_NAMES),
-        LayerNorm(name="final_layer_norm", dim=d),
-    ]  # fmt: skip
+    layer = encoder_layer(d, p.n_heads, p.d_ff)
     return Module(blocks=[
         *conv1d("conv1", p.num_mel_bins, d, CONV_KERNEL),
         *conv1d("conv2", d, d, CONV_KERNEL),

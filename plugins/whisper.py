@@ -108,6 +108,17 @@ def _layer(p: WhisperParams, decoder: bool) -> list[Block]:
     return blocks
 
 
+def encoder_layer(d_model: int, n_heads: int, d_ff: int, k_bias: bool = False) -> list[Block]:
+    """One of Whisper's pre-norm encoder layers, as the audio encoders built on it repeat it (Voxtral's,
+    Qwen2.5-Omni's, Qwen3-ASR's): ``self_attn`` with biases (on ``k_proj`` too only if ``k_bias``),
+    ``self_attn_layer_norm``, ``fc1``/``fc2`` with biases, ``final_layer_norm``; no KV cache."""
+    return [Attention(name="self_attn", d_model=d_model, n_heads=n_heads, bias=True, k_bias=k_bias,
+                      names=ATTENTION_NAMES, kv_cache="none"),
+            LayerNorm(name="self_attn_layer_norm", dim=d_model),
+            FeedForward(name="", d_model=d_model, d_ff=d_ff, bias=True, names=FFN_NAMES),
+            LayerNorm(name="final_layer_norm", dim=d_model)]  # fmt: skip
+
+
 def _layers(p: WhisperParams, decoder: bool) -> list[Block]:
     count = p.n_decoder_layers if decoder else p.n_encoder_layers
     return [Repeat(name="layers", count=count, blocks=_layer(p, decoder))] if count else []
