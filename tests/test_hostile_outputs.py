@@ -126,10 +126,14 @@ def test_refused_names_with_and_without_force_keep_the_file(tmp_path, cli):
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGINT", "SIGUSR1", "SIGQUIT"])
 def test_a_signal_while_writing_leaves_no_temporary_file(tmp_path, name):
     """The signal arrives while the temporary file is being written: it is removed and the
-    process ends as the signal says (SIGINT: KeyboardInterrupt, exit 130 through main)."""
+    process ends as the signal says (SIGINT: KeyboardInterrupt, exit 130 through main). The child starts with the
+    signal's usual disposition, whatever it inherited (a shell's background job ignores SIGINT and SIGQUIT, nohup
+    SIGHUP: an ignored signal stays ignored while writing, as it should)."""
     script = textwrap.dedent(f"""
         import os, signal, sys
         from registry.output.files import write_output
+        usual = signal.default_int_handler if signal.{name} == signal.SIGINT else signal.SIG_DFL
+        signal.signal(signal.{name}, usual)
         def write(path):
             path.write_text("half")
             os.kill(os.getpid(), signal.{name})
