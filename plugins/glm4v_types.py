@@ -34,7 +34,7 @@ from registry.plugins.dense_model_types import ROWS as DENSE_ROWS
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.image_rules import glm4v
 from registry.plugins.moe_model_types import GLM4_MOE
-from registry.plugins.vlm_types import tie
+from registry.plugins.vlm_types import composite_lm_head, tie
 
 #: What the vision configurations read for a shape (``num_heads``/``depth`` with transformers' spellings).
 _VISION_READS = {
@@ -84,11 +84,6 @@ ROWS = (
 )
 
 
-def _lm_head(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
-    """Rule: ``...ForConditionalGeneration`` has the language-modelling head (``lm_head``)."""
-    parts["text"]["lm_head"] = ("architectures", True)
-
-
 #: The composites' top-level fields that change no shape: the special tokens' ids.
 _TOKENS = frozenset(("image_token_id", "video_token_id", "image_start_token_id", "image_end_token_id",
                      "video_start_token_id", "video_end_token_id"))  # fmt: skip
@@ -100,7 +95,7 @@ def _composite(name: str, cls: str, description: str) -> Composite:
         Tower("vision", config="vision_config", model_type=vision, path="model.visual", renames={name: vision}),
         Tower("text", config="text_config", model_type=f"{name}_text", moves={"model": "model.language_model"}),
     )  # fmt: skip
-    return Composite(name, "composite", (cls,), towers, rules=(_lm_head, tie()), shape_free=_TOKENS, description=description,
+    return Composite(name, "composite", (cls,), towers, rules=(composite_lm_head, tie()), shape_free=_TOKENS, description=description,
                      images=glm4v(vision))
 
 

@@ -41,7 +41,7 @@ from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import derived_head_dim, lm_head
 from registry.plugins.llama_model_types import ROWS as LLAMA_ROWS
 from registry.plugins.qwen_vision_types import VISION_ROWS
-from registry.plugins.vlm_types import tie
+from registry.plugins.vlm_types import composite_lm_head, tie
 
 _QWEN2 = next(r for r in LLAMA_ROWS if r.name == "qwen2")
 
@@ -185,11 +185,6 @@ def _asr_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
             "d_hidden": ("audio_config.d_model", width), "d_out": ("audio_config.output_dim", out)}  # fmt: skip
 
 
-def _asr_head(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
-    """Rule (Qwen3-ASR): ``Qwen3ASRForConditionalGeneration`` has the language-modelling head."""
-    parts["text"]["lm_head"] = ("architectures", True)
-
-
 _AUDIO_OUT = "enable_audio_output"
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
@@ -211,7 +206,7 @@ COMPOSITES = (
         Tower("audio", config="audio_config", model_type="qwen3_asr_encoder", path="model.audio_tower"),
         Tower("projector", family="projector", params=_asr_projector, path="model.multi_modal_projector"),
         Tower("text", config="text_config", model_type="qwen3", model_types=("*",), moves={"model": "model.language_model"}),
-    ), rules=(_asr_head, tie()), shape_free=frozenset(("audio_token_id", "timestamp_token_id", "token_classification_bias",
+    ), rules=(composite_lm_head, tie()), shape_free=frozenset(("audio_token_id", "timestamp_token_id", "token_classification_bias",
                                                        "tie_word_embeddings")),
         description="Qwen3-ASR: a convolution-fronted audio encoder, a two-layer projector, any mapped language model"),
 )  # fmt: skip

@@ -34,7 +34,7 @@ from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.image_rules import qwen
 from registry.plugins.llama_model_types import ROWS as LLAMA_ROWS
 from registry.plugins.qwen_vision_types import VISION_ROWS
-from registry.plugins.vlm_types import tie
+from registry.plugins.vlm_types import composite_lm_head, tie
 
 #: Fields of the sliding-window rule (Qwen2's and Qwen3's configurations have them; Qwen3-VL's do not).
 _SLIDING_FIELDS = frozenset(("use_sliding_window", "sliding_window", "max_window_layers", "layer_types"))
@@ -80,12 +80,6 @@ TEXT_ROWS = (
 )
 
 
-def _lm_head(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
-    """Rule: ``...ForConditionalGeneration`` has the language-modelling head (``lm_head``), whatever the
-    language model's own class would say."""
-    parts["text"]["lm_head"] = ("architectures", True)
-
-
 #: The composites' top-level fields that change no shape: the special tokens' ids.
 _TOKENS = frozenset(("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id"))
 
@@ -97,7 +91,7 @@ def _composite(name: str, cls: str, text: str, *, flat: bool = False, descriptio
         Tower("text", config="text_config", model_type=text, moves={"model": "model.language_model"}, flat=flat),
     )  # fmt: skip
     # Qwen2-VL's and Qwen2.5-VL's configurations also take a true tie_word_embeddings of the text config
-    return Composite(name, "composite", (cls,), towers, rules=(_lm_head, tie(from_text=flat)), shape_free=_TOKENS,
+    return Composite(name, "composite", (cls,), towers, rules=(composite_lm_head, tie(from_text=flat)), shape_free=_TOKENS,
                      description=description, images=qwen(vision))  # fmt: skip
 
 

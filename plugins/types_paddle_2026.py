@@ -32,10 +32,10 @@ from dataclasses import replace
 
 from registry import Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl
 from registry.plugins import image_rules_2026c as images
-from registry.plugins.vlm_types import PROJECTOR, TEXT_MOVES, VISION, tie
+from registry.plugins.vlm_types import PROJECTOR, TEXT_MOVES, VISION, composite_lm_head, tie
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import hf_row
-from registry.plugins.vlm_types_2026c import _lm_head, _sam_row, got_ocr2_projector
+from registry.plugins.vlm_types_2026c import _sam_row, got_ocr2_projector
 
 #: SAM's image encoder as a pp_chart2table config's ``vision_config`` holds it (``PPChart2TableVisionConfig``).
 PP_CHART2TABLE_VISION = _sam_row("pp_chart2table_vision", "GotOcr2VisionEncoder", "",
@@ -93,7 +93,7 @@ COMPOSITES = (
                      renames={"": "pp_chart2table_vision"}),
                Tower("projector", family="vlm-connector", params=got_ocr2_projector, path=PROJECTOR),
                Tower("text", config="text_config", model_type="qwen2", model_types=("*",), moves=TEXT_MOVES)),
-              rules=(_lm_head, tie()), shape_free=frozenset(("image_token_index", "image_seq_length")),
+              rules=(composite_lm_head, tie()), shape_free=frozenset(("image_token_index", "image_seq_length")),
               description="PP-Chart2Table: GOT-OCR 2.0's SAM image encoder, convolutional projector, Qwen2 language model",
               images=images.GOT_OCR2),
     Composite("pp_formulanet", "composite", ("PPFormulaNetForConditionalGeneration",),

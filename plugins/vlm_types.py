@@ -28,6 +28,12 @@ def _default(cfg: ConfigReader, key: str):
     return DEFAULTS[cfg.data["model_type"]][key]
 
 
+def composite_lm_head(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule: the composite's class (``...ForConditionalGeneration``) has the language-modelling head (``lm_head``),
+    whatever the language model's own class would say."""
+    parts["text"]["lm_head"] = ("architectures", True)
+
+
 def tie(*, from_text: bool = False):
     """Rule: the top-level ``tie_word_embeddings`` (transformers' default for the type) ties the
     language model's head; ``from_text``: LLaVA's configurations also take the text config's

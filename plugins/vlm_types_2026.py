@@ -42,7 +42,9 @@ from registry.plugins import image_rules
 from registry.plugins.dense_model_types import ROWS as DENSE_ROWS
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE
-from registry.plugins.vlm_types import PROJECTOR, TEXT_MOVES, VISION, llava_next_projector, llava_projector, tie
+from registry.plugins.vlm_types import (
+    PROJECTOR, TEXT_MOVES, VISION, composite_lm_head, llava_next_projector, llava_projector, tie,
+)
 
 
 def _default(cfg: ConfigReader, key: str):
@@ -87,11 +89,6 @@ def vipllava_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
         raise cfg.error(key, f"must be a whole number or a non-empty list of them (got {short_value(value)})")
     return {"layout": ("model_type", "vipllava"), "d_in": parts["vision"]["d_model"], "d_out": parts["text"]["d_model"],
             "n_feature_layers": (key, layers)}
-
-
-def _lm_head(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
-    """Rule: ``...ForConditionalGeneration`` has the language-modelling head (``lm_head``)."""
-    parts["text"]["lm_head"] = ("architectures", True)
 
 
 def _paddleocr_tie(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> tuple[str, ...]:
@@ -283,7 +280,7 @@ COMPOSITES = (
                      renames={"paddleocr_vl": "paddleocr_vl_vision"}),
                Tower("text", config="text_config", model_type="paddleocr_vl_text", flat=True, moves=TEXT_MOVES),
                Tower("projector", family="projector", params=paddleocr_projector, path="model.projector")),
-              rules=(_lm_head, _paddleocr_tie),
+              rules=(composite_lm_head, _paddleocr_tie),
               # tie_word_embeddings: the composite's, not the flat text fields' (the rule reads it)
               shape_free=frozenset(("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id",
                                     "tie_word_embeddings")),

@@ -42,7 +42,7 @@ from registry.plugins.hf_common import lm_head
 from registry.plugins.glm4v_types import ROWS as GLM4V_ROWS
 from registry.plugins.image_rules import glm4v
 from registry.plugins.image_rules_2026c import MINIMAX_M3_VL
-from registry.plugins.vlm_types import tie
+from registry.plugins.vlm_types import composite_lm_head, tie
 
 #: What GLM-OCR's vision configuration reads: GLM-4V's fields, ``attention_bias`` also biasing ``attn.proj`` and
 #: the MLP, whose width is ``intermediate_size``.
@@ -150,11 +150,6 @@ _M3_VISION = Row(
 ROWS = (_glm_ocr_vision(), _glm_ocr_text(), _M3_TEXT, _M3_VISION)
 
 
-def _lm_head(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
-    """Rule: ``...ForConditionalGeneration`` has the language-modelling head (``lm_head``)."""
-    parts["text"]["lm_head"] = ("architectures", True)
-
-
 #: The composites' top-level fields that change no shape: the special tokens' ids.
 _TOKENS = frozenset(("image_token_id", "video_token_id", "image_start_token_id", "image_end_token_id",
                      "video_start_token_id", "video_end_token_id"))  # fmt: skip
@@ -178,7 +173,7 @@ COMPOSITES = (
         Tower("vision", config="vision_config", model_type="glm_ocr_vision", path="model.visual",
               renames={"glm_ocr": "glm_ocr_vision"}),
         Tower("text", config="text_config", model_type="glm_ocr_text", moves={"model": "model.language_model"}),
-    ), rules=(_lm_head, tie()), shape_free=_TOKENS, images=glm4v("glm_ocr_vision"),
+    ), rules=(composite_lm_head, tie()), shape_free=_TOKENS, images=glm4v("glm_ocr_vision"),
         description="GLM-OCR: GLM-4V-style vision tower (query/key norms, no position table), GLM-4 language model"),
     Composite("minimax_m3_vl", "composite", ("MiniMaxM3SparseForConditionalGeneration",), (
         Tower("vision", config="vision_config", model_type="minimax_m3_vl_vision", path="model.vision_tower",
@@ -186,7 +181,7 @@ COMPOSITES = (
         Tower("projector", family="minimax-m3-projector", params=_m3_projector, path="model.multi_modal_projector"),
         Tower("text", config="text_config", model_type="minimax_m3_vl_text", moves={"model": "model.language_model"}),
     ),  # merged_hidden_size: MiniMaxM3VLConfig.__post_init__ recomputes it whatever the file says
-        rules=(_lm_head, tie(from_text=True)),
+        rules=(composite_lm_head, tie(from_text=True)),
         shape_free=frozenset(("image_token_index", "video_token_index", "merged_hidden_size")),
         description="MiniMax-M3: CLIP-like vision tower with 3-D patches, two-stage projector, MoE language model with "
                     "a lightning indexer", images=MINIMAX_M3_VL),

@@ -57,7 +57,7 @@ from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import (
     ATTENTION_BIAS_READS, ATTENTION_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, ROUTER, causal_classes,
 )  # fmt: skip
-from registry.plugins.vlm_types import PROJECTOR, TEXT_MOVES, VISION, tie
+from registry.plugins.vlm_types import PROJECTOR, TEXT_MOVES, VISION, composite_lm_head, tie
 from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE
 
 #: Aria's language model (``AriaTextModel``): Llama's layers, each feed-forward a router, fused routed experts and
@@ -289,18 +289,13 @@ def _hybrid_global(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> Non
                         "DeepseekVLHybridModel takes the first one's features")  # fmt: skip
 
 
-def _lm_head(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
-    """Rule: the class has the language-modelling head (``lm_head``)."""
-    parts["text"]["lm_head"] = ("architectures", True)
-
-
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
     Composite("aria", "composite", ("AriaForConditionalGeneration",),
               (Tower("vision", config="vision_config", model_type="idefics3_vision", path=VISION),
                Tower("projector", family="vlm-connector", params=aria_projector, path=PROJECTOR),
                Tower("text", config="text_config", model_type="aria_text", moves=TEXT_MOVES)),
-              rules=(_lm_head, tie()),
+              rules=(composite_lm_head, tie()),
               # max_value_projector_patch_to_query_dict: written by to_dict(), recomputed from the dict by __post_init__
               shape_free=frozenset(("image_token_index", "vision_feature_layer", "max_value_projector_patch_to_query_dict")),
               description="Aria: Idefics3 vision tower, cross-attention projector of learned queries, MoE language model", images=images.ARIA),
@@ -308,7 +303,7 @@ COMPOSITES = (
               (Tower("vision", config="vision_config", model_type="siglip_vision_model", path="model.vision_model"),
                Tower("projector", family="vlm-connector", params=deepseek_vl_aligner, path="model.aligner"),
                Tower("text", config="text_config", model_type="llama", model_types=("*",), moves=TEXT_MOVES)),
-              rules=(_lm_head, tie()), shape_free=frozenset(("image_token_id",)),
+              rules=(composite_lm_head, tie()), shape_free=frozenset(("image_token_id",)),
               description="DeepSeek-VL: SigLIP vision tower, two-linear aligner, any mapped language model", images=images.DEEPSEEK_VL),
     Composite("deepseek_vl_hybrid", "composite", ("DeepseekVLHybridForConditionalGeneration",),
               (Tower("high_res", config="high_res_vision_config", model_type="sam_vision_model",
@@ -316,18 +311,18 @@ COMPOSITES = (
                Tower("vision", config="vision_config", model_type="siglip_vision_model", path="model.vision_model"),
                Tower("projector", family="vlm-connector", params=deepseek_vl_hybrid_connector, path="model"),
                Tower("text", config="text_config", model_type="llama", model_types=("*",), moves=TEXT_MOVES)),
-              rules=(_hybrid_global, _lm_head, tie()), shape_free=frozenset(("image_token_id",)),
+              rules=(_hybrid_global, composite_lm_head, tie()), shape_free=frozenset(("image_token_id",)),
               description="DeepSeek-VL 7B: SigLIP and high-resolution SAM towers, their aligner, any mapped language model", images=images.DEEPSEEK_VL_HYBRID),
     Composite("got_ocr2", "composite", ("GotOcr2ForConditionalGeneration",),
               (Tower("vision", config="vision_config", model_type="got_ocr2_vision", path=VISION, renames={"": "got_ocr2_vision"}),
                Tower("projector", family="vlm-connector", params=got_ocr2_projector, path=PROJECTOR),
                Tower("text", config="text_config", model_type="qwen2", model_types=("*",), moves=TEXT_MOVES)),
-              rules=(_lm_head, tie()), shape_free=frozenset(("image_token_index", "image_seq_length")),
+              rules=(composite_lm_head, tie()), shape_free=frozenset(("image_token_index", "image_seq_length")),
               description="GOT-OCR 2.0: SAM image encoder, convolutional projector, any mapped language model", images=images.GOT_OCR2),
     Composite("fuyu", "composite", ("FuyuForCausalLM",),
               (Tower("text", config="text_config", model_type="persimmon", flat=True, moves=TEXT_MOVES),
                Tower("projector", family="vlm-connector", params=fuyu_patches, path="model")),
-              rules=(_lm_head, tie()), shape_free=frozenset(("image_token_id", "image_size", "tie_word_embeddings")),
+              rules=(composite_lm_head, tie()), shape_free=frozenset(("image_token_id", "image_size", "tie_word_embeddings")),
               description="Fuyu: patches' pixels through one linear into a Persimmon language model, no vision tower", images=images.FUYU),
     Composite("janus", "composite", ("JanusForConditionalGeneration",),
               # JanusConfig reads any vision_config as a JanusVisionConfig (an early Janus-Pro-1B file says siglip)
@@ -336,14 +331,14 @@ COMPOSITES = (
                Tower("vq", config="vq_config", model_type="janus_vqgan", path="model.vqmodel"),
                Tower("text", config="text_config", model_type="llama", model_types=("*",), moves=TEXT_MOVES),
                Tower("projector", family="vlm-connector", params=janus_connector, path="model")),
-              rules=(_lm_head, tie()), shape_free=frozenset(("image_token_id",)),
+              rules=(composite_lm_head, tie()), shape_free=frozenset(("image_token_id",)),
               description="Janus: SigLIP-style tower, VQGAN image tokenizer, aligners and image-generation head, any "
                           "mapped language model", images=images.JANUS),
     Composite("minicpmv4_6", "composite", ("MiniCPMV4_6ForConditionalGeneration",),
               (Tower("vision", config="vision_config", model_type="minicpmv4_6_vision", path=VISION),
                Tower("text", config="text_config", model_type="qwen3_5_text", model_types=("*",), moves=TEXT_MOVES),
                Tower("projector", family="vlm-connector", params=minicpmv_merger, path="model.merger")),
-              rules=(_lm_head, tie()),
+              rules=(composite_lm_head, tie()),
               shape_free=frozenset(("image_token_id", "video_token_id", "insert_layer_id", "image_size",
                                     "drop_vision_last_layer", "downsample_mode", "merge_kernel_size", "patch_size")),
               description="MiniCPM-V 4.6: SigLIP tower with a window-attention merger, merger MLPs, any mapped "
@@ -352,7 +347,7 @@ COMPOSITES = (
               (Tower("vision", config="vision_config", model_type="ovis2_vision", path=VISION, renames={"": "ovis2_vision"}),
                Tower("text", config="text_config", model_type="qwen2", model_types=("*",), moves=TEXT_MOVES),
                Tower("projector", family="vlm-connector", params=ovis2_table, path="model")),
-              rules=(_ovis2_sizes, _lm_head, tie()),
+              rules=(_ovis2_sizes, composite_lm_head, tie()),
               shape_free=frozenset(("image_token_id", "visual_indicator_token_ids", "hidden_size", "vocab_size")),
               description="Ovis2: AIMv2-style tower with a visual tokenizer head, visual embedding table, any mapped "
                           "language model", images=images.OVIS2),
@@ -360,7 +355,7 @@ COMPOSITES = (
               (Tower("vision", config="vision_config", model_type="video_llama_3_vision", path="model.vision_model"),
                Tower("projector", family="vlm-connector", params=video_llama_3_projector, path="model.projector"),
                Tower("text", config="text_config", model_type="qwen2", model_types=("*",), moves=TEXT_MOVES)),
-              rules=(_lm_head, tie(from_text=True)), shape_free=frozenset(("image_token_id", "video_token_id")),
+              rules=(composite_lm_head, tie(from_text=True)), shape_free=frozenset(("image_token_id", "video_token_id")),
               description="VideoLLaMA3: SigLIP-style tower with rotary positions, two-linear projector, any mapped "
                           "language model", images=images.VIDEO_LLAMA_3),
 )  # fmt: skip

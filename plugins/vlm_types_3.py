@@ -14,7 +14,7 @@ from __future__ import annotations
 from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE
-from registry.plugins.vlm_types import PROJECTOR, TEXT_MOVES, VISION, tie
+from registry.plugins.vlm_types import PROJECTOR, TEXT_MOVES, VISION, composite_lm_head, tie
 
 
 def _default(cfg: ConfigReader, key: str):
@@ -146,11 +146,6 @@ _LFM2_VL_FREE = frozenset((
     "use_thumbnail",
 ))  # fmt: skip
 
-def _lm_head(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
-    """Rule: ``...ForConditionalGeneration`` has the language-modelling head (``lm_head``)."""
-    parts["text"]["lm_head"] = ("architectures", True)
-
-
 #: EXAONE 4.5's special tokens' ids: no shapes (the published file's vision_token_id, vision_start_token_id,
 #: vision_end_token_id and vocab_size are no fields of ``Exaone4_5_Config``: reported as ignored).
 _EXAONE4_5_FREE = frozenset(("image_token_id", "video_token_id"))
@@ -179,7 +174,7 @@ COMPOSITES = (
               rules=(_lfm2_vl_tie,), shape_free=_LFM2_VL_FREE | {"tie_embedding"},
               description="LFM2-VL: SigLIP2 tower, pixel-unshuffle projector, any mapped language model"),
     Composite("exaone4_5", "composite", ("Exaone4_5_ForConditionalGeneration",), _EXAONE4_5_TOWERS,
-              rules=(_lm_head, tie()), shape_free=_EXAONE4_5_FREE,
+              rules=(composite_lm_head, tie()), shape_free=_EXAONE4_5_FREE,
               description="EXAONE 4.5: Qwen2.5-VL-style tower with grouped-query attention, exaone4"),
     Composite("internvl", "composite", ("InternVLForConditionalGeneration",),
               _towers("qwen2", "internvl_vision", internvl_projector),
