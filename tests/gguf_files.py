@@ -149,6 +149,29 @@ def write_case(case: Case, path: Path) -> tuple[Path, int, dict[str, tuple[int, 
     return path, reference, tensors, origin
 
 
+def vision_mmproj_writer(path: Path, *, projection_dim: int, image_size: int, patch_size: int, width: int, ffn: int,
+                         blocks: int, heads: int, projector_type: str) -> Any:
+    """A ``gguf.GGUFWriter`` of an mmproj file holding the keys every vision mmproj has, as llama.cpp's
+    ``MmprojModel`` writes them (``general.type`` mmproj, F32, ``clip.has_vision_encoder``, the ``clip.vision.*``
+    sizes, ``clip.projector_type``); the caller adds its architecture's own keys and ends it with
+    :func:`write_header_only`."""
+    import gguf
+
+    writer = gguf.GGUFWriter(str(path), "clip")
+    writer.add_type(gguf.GGUFType.MMPROJ)
+    writer.add_file_type(0)
+    writer.add_clip_has_vision_encoder(True)
+    writer.add_vision_projection_dim(projection_dim)
+    writer.add_vision_image_size(image_size)
+    writer.add_vision_patch_size(patch_size)
+    writer.add_vision_embedding_length(width)
+    writer.add_vision_feed_forward_length(ffn)
+    writer.add_vision_block_count(blocks)
+    writer.add_vision_head_count(heads)
+    writer.add_clip_projector_type(projector_type)
+    return writer
+
+
 def write_header_only(writer: Any, path: Path, tensors: dict[str, tuple[int, ...]]) -> None:
     """Finish ``writer``'s file (a ``gguf.GGUFWriter`` with its metadata added) with ``tensors`` as F32
     tensor infos and a data section of the right size that is never written (a sparse file: the reader

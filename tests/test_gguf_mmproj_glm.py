@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.gguf_files import Case, gguf_name, split_experts, write_case, write_header_only
+from tests.gguf_files import Case, gguf_name, split_experts, vision_mmproj_writer, write_case, write_header_only
 from tests.test_gguf_architectures import glm_keys, score_biases
 from tests.test_gguf_mmproj import counted_alone, counted_whole, part_counts, refused, run
 
@@ -60,20 +60,11 @@ def write_mmproj(model, config, path: Path) -> dict[str, tuple[int, ...]]:
             tensors["v.patch_embd.bias"] = shape
             continue
         tensors[gguf_name(names, hf)] = shape
-    writer = gguf.GGUFWriter(str(path), "clip")
-    writer.add_type(gguf.GGUFType.MMPROJ)
-    writer.add_file_type(0)
-    writer.add_clip_has_vision_encoder(True)
-    writer.add_vision_projection_dim(config.text_config.hidden_size)
-    writer.add_vision_image_size(vision.image_size)
-    writer.add_vision_patch_size(vision.patch_size)
-    writer.add_vision_embedding_length(vision.hidden_size)
-    writer.add_vision_feed_forward_length(vision.intermediate_size)
-    writer.add_vision_block_count(vision.depth)
-    writer.add_vision_head_count(vision.num_heads)
+    writer = vision_mmproj_writer(path, projection_dim=config.text_config.hidden_size, image_size=vision.image_size,
+                                  patch_size=vision.patch_size, width=vision.hidden_size, ffn=vision.intermediate_size,
+                                  blocks=vision.depth, heads=vision.num_heads, projector_type="glm4v")
     writer.add_vision_image_mean([0.5, 0.5, 0.5])
     writer.add_vision_image_std([0.5, 0.5, 0.5])
-    writer.add_clip_projector_type("glm4v")
     writer.add_vision_use_silu(True)
     writer.add_vision_attention_layernorm_eps(1e-5)
     write_header_only(writer, path, tensors)

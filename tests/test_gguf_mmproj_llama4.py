@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.gguf_files import Case, gguf_name, write_case, write_header_only
+from tests.gguf_files import Case, gguf_name, vision_mmproj_writer, write_case, write_header_only
 from tests.test_gguf_decoders_more import LLAMA4, llama4_experts, llama4_keys
 from tests.test_gguf_mmproj import counted_alone, counted_whole, parts_by_prefix, refused
 
@@ -50,18 +50,9 @@ def write_mmproj(model, config, path) -> dict[str, tuple[int, ...]]:
         hf = name + ".weight" if name.endswith("positional_embedding_vlm") else name  # its filter_tensors
         tensors[gguf_name(names, hf)] = tuple(p.shape)
     vision = config.vision_config
-    writer = gguf.GGUFWriter(str(path), "clip")
-    writer.add_type(gguf.GGUFType.MMPROJ)
-    writer.add_file_type(0)
-    writer.add_clip_has_vision_encoder(True)
-    writer.add_vision_projection_dim(config.text_config.hidden_size)
-    writer.add_vision_image_size(vision.image_size)
-    writer.add_vision_patch_size(vision.patch_size)
-    writer.add_vision_embedding_length(vision.hidden_size)
-    writer.add_vision_feed_forward_length(vision.intermediate_size)
-    writer.add_vision_block_count(vision.num_hidden_layers)
-    writer.add_vision_head_count(vision.num_attention_heads)
-    writer.add_clip_projector_type("llama4")
+    writer = vision_mmproj_writer(path, projection_dim=config.text_config.hidden_size, image_size=vision.image_size,
+                                  patch_size=vision.patch_size, width=vision.hidden_size, ffn=vision.intermediate_size,
+                                  blocks=vision.num_hidden_layers, heads=vision.num_attention_heads, projector_type="llama4")
     writer.add_vision_attention_layernorm_eps(vision.norm_eps)
     writer.add_vision_projector_scale_factor(int(1.0 / vision.pixel_shuffle_ratio))
     writer.add_vision_use_gelu(True)

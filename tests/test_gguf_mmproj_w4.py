@@ -19,7 +19,7 @@ import re
 import pytest
 
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.gguf_files import write_case, write_header_only
+from tests.gguf_files import vision_mmproj_writer, write_case, write_header_only
 from tests.test_gguf_mmproj import counted_alone, counted_whole, parts_by_prefix, refused
 from tests.test_gguf_w4 import MINIMAX_M3, _minimax_m3
 
@@ -70,18 +70,9 @@ def write_mmproj(model, config, path) -> dict[str, tuple[int, ...]]:
         elif name.startswith(("model.vision_tower.", "model.multi_modal_projector.")):
             tensors[gguf_name(name)] = tuple(p.shape)
     vision = config.vision_config
-    writer = gguf.GGUFWriter(str(path), "clip")
-    writer.add_type(gguf.GGUFType.MMPROJ)
-    writer.add_file_type(0)
-    writer.add_clip_has_vision_encoder(True)
-    writer.add_vision_projection_dim(config.text_config.hidden_size)
-    writer.add_vision_image_size(vision.image_size)
-    writer.add_vision_patch_size(vision.patch_size)
-    writer.add_vision_embedding_length(vision.hidden_size)
-    writer.add_vision_feed_forward_length(vision.intermediate_size)
-    writer.add_vision_block_count(vision.num_hidden_layers)
-    writer.add_vision_head_count(vision.num_attention_heads)
-    writer.add_clip_projector_type("minimax_m3")
+    writer = vision_mmproj_writer(path, projection_dim=config.text_config.hidden_size, image_size=vision.image_size,
+                                  patch_size=vision.patch_size, width=vision.hidden_size, ffn=vision.intermediate_size,
+                                  blocks=vision.num_hidden_layers, heads=vision.num_attention_heads, projector_type="minimax_m3")
     writer.add_vision_use_gelu(True)
     writer.add_vision_attention_layernorm_eps(vision.layer_norm_eps)
     writer.add_vision_spatial_merge_size(vision.spatial_merge_size)
@@ -167,18 +158,9 @@ def write_minicpm_mmproj(model, config, path, scale: int = 4) -> dict[str, tuple
         else:
             tensors[f"{MINICPM_NAMES[rest]}.{kind}"] = tuple(p.shape)
     vision = config.vision_config
-    writer = gguf.GGUFWriter(str(path), "clip")
-    writer.add_type(gguf.GGUFType.MMPROJ)
-    writer.add_file_type(0)
-    writer.add_clip_has_vision_encoder(True)
-    writer.add_vision_projection_dim(config.text_config.hidden_size)
-    writer.add_vision_image_size(448)
-    writer.add_vision_patch_size(vision.patch_size)
-    writer.add_vision_embedding_length(vision.hidden_size)
-    writer.add_vision_feed_forward_length(vision.intermediate_size)
-    writer.add_vision_block_count(vision.num_hidden_layers)
-    writer.add_vision_head_count(vision.num_attention_heads)
-    writer.add_clip_projector_type("minicpmv4_6")
+    writer = vision_mmproj_writer(path, projection_dim=config.text_config.hidden_size, image_size=448,
+                                  patch_size=vision.patch_size, width=vision.hidden_size, ffn=vision.intermediate_size,
+                                  blocks=vision.num_hidden_layers, heads=vision.num_attention_heads, projector_type="minicpmv4_6")
     writer.add_vision_projector_scale_factor(scale)
     writer.add_vision_wa_layer_indexes([config.insert_layer_id])
     writer.add_vision_use_gelu(True)
