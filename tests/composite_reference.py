@@ -108,6 +108,19 @@ def both_routes(path, tmp_path) -> tuple[object, object, object]:
     return model, imported, spec
 
 
+def alone_both_routes(data: dict, tmp_path) -> Reference:
+    """A config of one tower or encoder alone (``data``: its ``model_type``, transformers' class of it in
+    ``architectures``) against transformers' model of it (:class:`Reference`): the same tensors and total, counted
+    from the config and from the spec ``import-hf`` writes of it. Returns the reference."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data, indent=2))
+    reference = Reference(data)
+    for counted in both_routes(path, tmp_path)[:2]:
+        assert ours(counted) == reference.names
+        assert registry.count(counted).total_params == reference.total
+    return reference
+
+
 def check_both_routes(path, places: dict, tmp_path, **checks) -> tuple[dict, object]:
     """A published composite config (``path``) against transformers' model of it (:func:`reference_names`), whole
     and by part (``places``, ``checks`` as :func:`check` takes them), counted from the config and from the spec

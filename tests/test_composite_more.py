@@ -12,15 +12,14 @@ configs (transformers' configuration of shrunk sub-configs, as ``to_dict()`` wri
 from __future__ import annotations
 
 import json
-import math
 import random
 
 import pytest
 
 import registry
 from registry.cli import main
-from tests._hf_configs import meta_model, quiet_transformers
-from tests.composite_reference import check, check_both_routes, composite_data, ours, published_folders, reference_names
+from tests._hf_configs import quiet_transformers
+from tests.composite_reference import alone_both_routes, check, check_both_routes, composite_data, published_folders, reference_names
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -168,18 +167,7 @@ def test_towers_alone(model_type, cls, fields, head, tmp_path, capsys):
         fields = {**fields, "patch_size": fields["patch_size"] * (2 if head else 1)}
     else:
         fields = {**fields, "vision_use_head": head}
-    config = transformers.CONFIG_MAPPING[model_type](**fields)
-    config.architectures = [cls]
-    data = config.to_dict()
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(data))
-    reference = {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
-    for route in ("config", "import-hf"):
-        if route == "import-hf":
-            assert main(["import-hf", str(path), "-o", str(tmp_path / "spec.toml")]) == 0
-        (model,) = registry.load(path if route == "config" else tmp_path / "spec.toml")
-        assert ours(model) == reference
-        assert registry.count(model).total_params == sum(math.prod(s) for s in reference.values())
+    alone_both_routes({**transformers.CONFIG_MAPPING[model_type](**fields).to_dict(), "architectures": [cls]}, tmp_path)
     capsys.readouterr()
 
 

@@ -10,15 +10,12 @@ import-hf then count); random small configs (``Qwen3ASRConfig`` of shrunk sub-co
 from __future__ import annotations
 
 import json
-import math
 import random
 
 import pytest
 
-import registry
-from registry.cli import main
-from tests._hf_configs import meta_model, quiet_transformers
-from tests.composite_reference import check_both_routes, data_both_routes, ours, published_folders, refusal
+from tests._hf_configs import quiet_transformers
+from tests.composite_reference import alone_both_routes, check_both_routes, data_both_routes, published_folders, refusal
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -70,15 +67,7 @@ def test_the_encoder_alone(tmp_path, capsys):
     transformers = quiet_transformers()
     config = transformers.CONFIG_MAPPING["qwen3_asr_encoder"](d_model=32, encoder_layers=2, encoder_attention_heads=4,
                                                                encoder_ffn_dim=40, num_mel_bins=20, downsample_hidden_size=6)  # fmt: skip
-    config.architectures = ["Qwen3ASREncoder"]
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config.to_dict()))
-    reference = {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
-    assert main(["import-hf", str(path), "-o", str(tmp_path / "spec.toml")]) == 0
-    for source in (path, tmp_path / "spec.toml"):
-        (model,) = registry.load(source)
-        assert ours(model) == reference
-        assert registry.count(model).total_params == sum(math.prod(s) for s in reference.values())
+    alone_both_routes({**config.to_dict(), "architectures": ["Qwen3ASREncoder"]}, tmp_path)
     capsys.readouterr()
 
 

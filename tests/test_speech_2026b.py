@@ -16,9 +16,8 @@ import random
 
 import pytest
 
-import registry
-from tests._hf_configs import meta_model, quiet_transformers
-from tests.composite_reference import data_both_routes, ours, refusal
+from tests._hf_configs import quiet_transformers
+from tests.composite_reference import alone_both_routes, data_both_routes, refusal
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -77,22 +76,8 @@ def test_granite_speech_encoder_alone(tmp_path, capsys):
     device."""
     data = {**_published("granite-speech-3.3-2b")["encoder_config"], "num_layers": 2, "hidden_dim": 64, "num_heads": 4,
             "dim_head": 24, "architectures": ["GraniteSpeechCTCEncoder"]}  # fmt: skip
-    config = quiet_transformers().CONFIG_MAPPING["granite_speech_encoder"].from_dict(
-        {k: v for k, v in data.items() if k != "model_type"})
-    reference = {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(data))
-    (model,) = registry.load(path)
-    assert ours(model) == reference
-    assert registry.count(model).total_params == sum(map(_numel, reference.values()))
+    alone_both_routes(data, tmp_path)
     capsys.readouterr()
-
-
-def _numel(shape: tuple[int, ...]) -> int:
-    out = 1
-    for n in shape:
-        out *= n
-    return out
 
 
 @pytest.mark.parametrize(("change", "field", "words"), [

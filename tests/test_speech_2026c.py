@@ -17,10 +17,9 @@ import random
 
 import pytest
 
-import registry
 from registry.cli import main
-from tests._hf_configs import meta_model, quiet_transformers
-from tests.composite_reference import data_both_routes, ours, refusal
+from tests._hf_configs import quiet_transformers
+from tests.composite_reference import alone_both_routes, data_both_routes, refusal
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -76,23 +75,9 @@ def test_text_fields_left_out_take_glmasr_values(tmp_path, capsys):
 
 def test_glmasr_encoder_alone(tmp_path, capsys):
     """Reference: transformers' ``GlmAsrEncoder`` of the published audio_config, shrunk, on the meta device."""
-    data = {**_published()["audio_config"], "num_hidden_layers": 2, "architectures": ["GlmAsrEncoder"]}
-    config = quiet_transformers().CONFIG_MAPPING["glmasr_encoder"].from_dict(
-        {k: v for k, v in data.items() if k != "model_type"})
-    reference = {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(data))
-    (model,) = registry.load(path)
-    assert ours(model) == reference
-    assert registry.count(model).total_params == sum(_numel(s) for s in reference.values())
+    alone_both_routes({**_published()["audio_config"], "num_hidden_layers": 2, "architectures": ["GlmAsrEncoder"]},
+                      tmp_path)
     capsys.readouterr()
-
-
-def _numel(shape: tuple[int, ...]) -> int:
-    out = 1
-    for n in shape:
-        out *= n
-    return out
 
 
 @pytest.mark.parametrize(("change", "field", "words"), [
@@ -228,15 +213,7 @@ def test_small_random_clvp_whole_and_by_part(seed, tmp_path, capsys):
 def test_clvp_encoder_and_decoder_alone(model_type, key, cls, tmp_path, capsys):
     """Reference: transformers' ``ClvpEncoder`` and ``ClvpForCausalLM`` of the published sub-configs, shrunk, on the meta
     device."""
-    data = {**_clvp()[key], "num_hidden_layers": 2, "architectures": [cls], "model_type": model_type}
-    transformers = quiet_transformers()
-    config = transformers.CONFIG_MAPPING[model_type].from_dict({k: v for k, v in data.items() if k != "model_type"})
-    reference = {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(data))
-    (model,) = registry.load(path)
-    assert ours(model) == reference
-    assert registry.count(model).total_params == sum(_numel(s) for s in reference.values())
+    alone_both_routes({**_clvp()[key], "num_hidden_layers": 2, "architectures": [cls], "model_type": model_type}, tmp_path)
     capsys.readouterr()
 
 

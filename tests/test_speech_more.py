@@ -26,7 +26,7 @@ from registry.analyses.flops_terms import forward_terms
 from registry.analyses.memory import memory
 from registry.cli import main
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.composite_reference import Reference, data_both_routes, ours
+from tests.composite_reference import Reference, alone_both_routes, data_both_routes, ours
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -87,14 +87,7 @@ def test_qwen2_audio_encoder_alone(tmp_path, capsys):
             "architectures": ["Qwen2AudioEncoder"]}  # fmt: skip
     for key in ("d_model", "encoder_layers"):
         data.pop(key)
-    config = quiet_transformers().CONFIG_MAPPING["qwen2_audio_encoder"].from_dict(
-        {k: v for k, v in data.items() if k != "model_type"})
-    config.architectures = ["Qwen2AudioEncoder"]
-    reference = {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(data))
-    (model,) = registry.load(path)
-    assert ours(model) == reference
+    alone_both_routes(data, tmp_path)
     capsys.readouterr()
 
 

@@ -22,8 +22,8 @@ import pytest
 import registry
 from registry.analyses.images import plan_images
 from registry.cli import main
-from tests._hf_configs import meta_model, quiet_transformers
-from tests.composite_reference import check, check_both_routes, composite_data, ours, published_folders, reference_names, refusal
+from tests._hf_configs import quiet_transformers
+from tests.composite_reference import alone_both_routes, check, check_both_routes, composite_data, published_folders, reference_names, refusal
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -189,15 +189,7 @@ def test_towers_alone(model_type, cls, fields, switch, switched, tmp_path, capsy
     """Reference: transformers' tower class of the type on the meta device (names, shapes, total), both routes."""
     transformers = quiet_transformers()
     config = transformers.CONFIG_MAPPING[model_type](**{**fields, **dict([switch] if switched else [])})
-    config.architectures = [cls]
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config.to_dict()))
-    reference = {n: tuple(p.shape) for n, p in meta_model(config).named_parameters()}
-    assert main(["import-hf", str(path), "-o", str(tmp_path / "spec.toml")]) == 0
-    for source in (path, tmp_path / "spec.toml"):
-        (model,) = registry.load(source)
-        assert ours(model) == reference
-        assert registry.count(model).total_params == sum(math.prod(s) for s in reference.values())
+    alone_both_routes({**config.to_dict(), "architectures": [cls]}, tmp_path)
     capsys.readouterr()
 
 
