@@ -85,7 +85,7 @@ ROWS = (
 
 
 #: The composites' top-level fields that change no shape: the special tokens' ids.
-_TOKENS = frozenset(("image_token_id", "video_token_id", "image_start_token_id", "image_end_token_id",
+SPECIAL_TOKENS = frozenset(("image_token_id", "video_token_id", "image_start_token_id", "image_end_token_id",
                      "video_start_token_id", "video_end_token_id"))  # fmt: skip
 
 
@@ -95,7 +95,7 @@ def _composite(name: str, cls: str, description: str) -> Composite:
         Tower("vision", config="vision_config", model_type=vision, path="model.visual", renames={name: vision}),
         Tower("text", config="text_config", model_type=f"{name}_text", moves={"model": "model.language_model"}),
     )  # fmt: skip
-    return Composite(name, "composite", (cls,), towers, rules=(composite_lm_head, tie()), shape_free=_TOKENS, description=description,
+    return Composite(name, "composite", (cls,), towers, rules=(composite_lm_head, tie()), shape_free=SPECIAL_TOKENS, description=description,
                      images=glm4v(vision))
 
 

@@ -39,7 +39,7 @@ from registry import Composite, ConfigReader, Params, Row, Tower, hookimpl
 from registry.plugins.dense_model_types import ROWS as DENSE_ROWS
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import lm_head
-from registry.plugins.glm4v_types import ROWS as GLM4V_ROWS
+from registry.plugins.glm4v_types import ROWS as GLM4V_ROWS, SPECIAL_TOKENS
 from registry.plugins.image_rules import glm4v
 from registry.plugins.image_rules_2026c import MINIMAX_M3_VL
 from registry.plugins.vlm_types import composite_lm_head, tie
@@ -150,10 +150,6 @@ _M3_VISION = Row(
 ROWS = (_glm_ocr_vision(), _glm_ocr_text(), _M3_TEXT, _M3_VISION)
 
 
-#: The composites' top-level fields that change no shape: the special tokens' ids.
-_TOKENS = frozenset(("image_token_id", "video_token_id", "image_start_token_id", "image_end_token_id",
-                     "video_start_token_id", "video_end_token_id"))  # fmt: skip
-
 def _m3_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
     """MiniMax-M3's projector: the tower's width to ``projector_hidden_size`` to the text width, then the
     ``spatial_merge_size²`` merged tokens (``merged_hidden_size``) to ``projector_hidden_size`` to the text width."""
@@ -173,7 +169,7 @@ COMPOSITES = (
         Tower("vision", config="vision_config", model_type="glm_ocr_vision", path="model.visual",
               renames={"glm_ocr": "glm_ocr_vision"}),
         Tower("text", config="text_config", model_type="glm_ocr_text", moves={"model": "model.language_model"}),
-    ), rules=(composite_lm_head, tie()), shape_free=_TOKENS, images=glm4v("glm_ocr_vision"),
+    ), rules=(composite_lm_head, tie()), shape_free=SPECIAL_TOKENS, images=glm4v("glm_ocr_vision"),
         description="GLM-OCR: GLM-4V-style vision tower (query/key norms, no position table), GLM-4 language model"),
     Composite("minimax_m3_vl", "composite", ("MiniMaxM3SparseForConditionalGeneration",), (
         Tower("vision", config="vision_config", model_type="minimax_m3_vl_vision", path="model.vision_tower",
