@@ -144,6 +144,17 @@ def data_both_routes(data: dict, places: dict, tmp_path, *, fused: bool = False)
     return reference
 
 
+def parts_by_command(sources, names: dict, places: dict, capsys) -> None:
+    """``registry count SOURCE --part P --format json``, for each source (a config.json, the spec ``import-hf`` wrote
+    of it) and each part of ``places``: the total of transformers' tensors ``names`` under the part's prefixes."""
+    capsys.readouterr()
+    for part, prefixes in places.items():
+        expected = sum(math.prod(s) for n, s in names.items() if n.startswith(prefixes))
+        for source in sources:
+            assert main(["count", str(source), "--part", part, "--format", "json"]) == 0
+            assert json.loads(capsys.readouterr().out)[0]["total_params"] == expected
+
+
 def refusal(data: dict, change: dict, tmp_path, capsys) -> str:
     """The one line ``registry count`` writes (exit 2) for ``data`` with ``change``'s dotted fields set
     (``{"vision_config.depth": 0}``)."""

@@ -14,14 +14,11 @@ the refusals name the field.
 from __future__ import annotations
 
 import json
-import math
 import random
 
 import pytest
 
-from registry.cli import main
-from tests._hf_configs import quiet_transformers
-from tests.composite_reference import Reference, both_routes, check, composite_data, published_folders, refusal
+from tests.composite_reference import Reference, both_routes, check, composite_data, parts_by_command, published_folders, refusal
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -57,14 +54,7 @@ def test_published_whole_and_by_part(folder, tmp_path, capsys):
     path = CONFIGS / folder / "config.json"
     data = json.loads(path.read_text())
     _check_data(data, tmp_path)
-    reference = Reference(data | {"architectures": [CLASSES[data["model_type"]]]}).names
-    spec = tmp_path / "imported.toml"
-    capsys.readouterr()
-    for part, prefixes in PLACES[data["model_type"]].items():  # the command's --part, on both routes
-        expected = sum(math.prod(s) for n, s in reference.items() if n.startswith(prefixes))
-        for source in (path, spec):
-            assert main(["count", str(source), "--part", part, "--format", "json"]) == 0
-            assert json.loads(capsys.readouterr().out)[0]["total_params"] == expected
+    parts_by_command((path, tmp_path / "imported.toml"), Reference(data | {"architectures": [CLASSES[data["model_type"]]]}).names, PLACES[data["model_type"]], capsys)
 
 
 @pytest.mark.parametrize("left_out", [("hidden_size",), ("vocab_size", "intermediate_size"),

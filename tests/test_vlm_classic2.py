@@ -22,7 +22,7 @@ import pytest
 import registry
 from registry.cli import main
 from tests._hf_configs import quiet_transformers
-from tests.composite_reference import Reference, both_routes, check, composite_data, ours, published_folders, refusal
+from tests.composite_reference import Reference, both_routes, check, composite_data, ours, parts_by_command, published_folders, refusal
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -60,14 +60,7 @@ def test_published_whole_and_by_part(folder, tmp_path, capsys):
     path = CONFIGS / folder / "config.json"
     data = json.loads(path.read_text())
     _check_data(data, tmp_path)
-    reference = Reference(data).names
-    spec = tmp_path / "imported.toml"
-    capsys.readouterr()
-    for part, prefixes in PLACES[data["model_type"]].items():  # the command's --part, on both routes
-        expected = sum(math.prod(s) for n, s in reference.items() if n.startswith(prefixes))
-        for source in (path, spec):
-            assert main(["count", str(source), "--part", part, "--format", "json"]) == 0
-            assert json.loads(capsys.readouterr().out)[0]["total_params"] == expected
+    parts_by_command((path, tmp_path / "imported.toml"), Reference(data).names, PLACES[data["model_type"]], capsys)
 
 
 def test_kosmos_2_5_ties_as_its_text_config_says(tmp_path):

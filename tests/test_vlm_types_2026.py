@@ -21,9 +21,8 @@ import pytest
 
 import registry
 from registry.analyses.images import plan_images
-from registry.cli import main
 from tests._hf_configs import quiet_transformers
-from tests.composite_reference import alone_both_routes, check, check_both_routes, composite_data, published_folders, reference_names, refusal
+from tests.composite_reference import alone_both_routes, check, check_both_routes, composite_data, parts_by_command, published_folders, reference_names, refusal
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -62,12 +61,7 @@ def test_published_whole_and_by_part(folder, tmp_path, capsys):
     path = CONFIGS / folder / "config.json"
     places = PLACES[json.loads(path.read_text())["model_type"]]
     reference, spec = check_both_routes(path, places, tmp_path)
-    capsys.readouterr()
-    for part, prefixes in places.items():  # the command's --part, on both routes
-        expected = sum(math.prod(s) for n, s in reference.items() if n.startswith(prefixes))
-        for source in (path, spec):
-            assert main(["count", str(source), "--part", part, "--format", "json"]) == 0
-            assert json.loads(capsys.readouterr().out)[0]["total_params"] == expected
+    parts_by_command((path, spec), reference, places, capsys)  # the command's --part, on both routes
 
 
 def test_onevision_ties_the_head_as_its_text_config_says():
