@@ -194,9 +194,9 @@ def kimi_navit(inputs, height: int, width: int) -> ImageTokens:
     return ImageTokens(h, w, patches // KIMI_MERGE**2, 1, patches, patches // KIMI_MERGE**2)
 
 
-def _vision(kind: str, *names: str) -> dict:
-    """transformers' defaults of a vision config's fields, as the rule's dotted names."""
-    return {f"vision_config.{n}": DEFAULTS[kind][n] for n in names}
+def _vision(kind: str, *names: str, at: str = "vision_config") -> dict:
+    """transformers' defaults of a vision config's fields, as the rule's dotted names (the vision config at ``at``)."""
+    return {f"{at}.{n}": DEFAULTS[kind][n] for n in names}
 
 
 SIGLIP = _vision("siglip_vision_model", "image_size", "patch_size")
@@ -233,13 +233,15 @@ AYA_VISION = ImageRule("SigLIP tiles and thumbnail, pixel shuffle of downsample_
                             "preprocessor_config.json may set others)")  # fmt: skip
 
 
-def qwen(kind: str) -> ImageRule:
-    """Qwen-VL's rule for the vision config type ``kind`` (``qwen2_5_vl_vision``: with window attention)."""
+def qwen(kind: str, at: str = "vision_config") -> ImageRule:
+    """Qwen-VL's rule for the vision config type ``kind`` (``qwen2_5_vl_vision``: with window attention), the vision
+    config at the dotted field ``at`` (Qwen2.5-Omni's: ``thinker_config.vision_config``)."""
     windowed = ("window_size", "fullatt_block_indexes", "depth") if DEFAULTS[kind].get("window_size") else ()
     fields = ("patch_size", "spatial_merge_size", *windowed)
     return ImageRule("Qwen smart_resize, patches merged by spatial_merge_size²", resize="function", size="",
-                     merge="vision_config.spatial_merge_size", merged_blocks=("merger", "deepstack_merger_list"), extra={f: f"vision_config.{f}" for f in fields[2:]},
-                     defaults=_vision(kind, *fields), function=qwen_smart_resize,
+                     patch=f"{at}.patch_size", merge=f"{at}.spatial_merge_size", merged_blocks=("merger", "deepstack_merger_list"),
+                     extra={f: f"{at}.{f}" for f in fields[2:]},
+                     defaults=_vision(kind, *fields, at=at), function=qwen_smart_resize,
                      note=f"Qwen2VLImageProcessor's default pixel bounds {QWEN_MIN_PIXELS:,} to {QWEN_MAX_PIXELS:,} "
                           "(a preprocessor_config.json may set others)")  # fmt: skip
 

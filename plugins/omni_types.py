@@ -22,6 +22,13 @@ still spells its sizes ``dim``, ``depth`` and ``heads``, which ``Qwen2_5OmniDiTC
 ``attribute_map``): transformers builds its defaults (``hidden_size``, ``num_hidden_layers``, ``num_attention_heads``),
 and so does registry, listing those fields as ignored.
 
+Images (``--images``): the thinker takes them as Qwen2.5-VL does (``Qwen2_5OmniProcessor``: the
+``Qwen2VLImageProcessor`` grid over ``merge_size²`` tokens; ``Qwen2_5OmniVisionEncoder.get_window_index`` is Qwen2.5-VL's),
+by :func:`registry.plugins.image_rules.qwen` read at ``thinker_config.vision_config``; the image tokens join the
+thinker's language model (the ``text`` part). Audio (``--audio-seconds``) is not modelled yet: the audio encoder runs
+over chunks of ``2 × n_window`` mel frames (``modeling_qwen2_5_omni.py``: ``chunk_and_pad_features``), a rule kind the
+core lacks.
+
 ``Qwen3ASRForConditionalGeneration`` (``modeling_qwen3_asr.py``; the ``-hf`` checkpoints' flat layout, ``audio_config``
 and ``text_config`` at the top level): ``audio`` (``qwen3_asr_encoder``: :mod:`registry.plugins.qwen_omni`) at
 ``model.audio_tower``, ``projector`` (``model.multi_modal_projector``: ``linear_1``, ``d_model → d_model``, and
@@ -39,6 +46,7 @@ from registry import COMMON_SHAPE_FREE, Composite, ConfigReader, Params, Row, Su
 from registry.plugins.attention_windows import windows
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import derived_head_dim, lm_head
+from registry.plugins.image_rules import qwen
 from registry.plugins.llama_model_types import ROWS as LLAMA_ROWS
 from registry.plugins.qwen_vision_types import VISION_ROWS
 from registry.plugins.vlm_types import composite_lm_head, tie
@@ -201,6 +209,7 @@ COMPOSITES = (
         Tower("vocoder", config="token2wav_config.bigvgan_config", model_type="qwen2_5_omni_bigvgan",
               path="token2wav.code2wav_bigvgan_model", when=_AUDIO_OUT),
     ), rules=(_thinker,), shape_free=frozenset(("thinker_config", "token2wav_config", _AUDIO_OUT)),
+        images=qwen("qwen2_5_omni_vision_encoder", at="thinker_config.vision_config"),
         description="Qwen2.5-Omni: thinker (audio and vision encoders, Qwen2 language model), talker, token2wav (DiT, BigVGAN)"),
     Composite("qwen3_asr", "composite", ("Qwen3ASRForConditionalGeneration",), (
         Tower("audio", config="audio_config", model_type="qwen3_asr_encoder", path="model.audio_tower"),

@@ -175,7 +175,8 @@ def _smart_resize(height, width, factor, min_pixels=56 * 56, max_pixels=28 * 28 
 
 
 @pytest.mark.parametrize("folder, patch", [("monoqwen2-vl-v0.1", 14), ("qwen2.5-vl-7b-instruct", 14),
-                                           ("qwen3-vl-4b-instruct", 16), ("qwen3.5-9b", 16)])  # fmt: skip
+                                           ("qwen3-vl-4b-instruct", 16), ("qwen3.5-9b", 16),
+                                           ("qwen2.5-omni-7b", 14), ("qwen2.5-omni-3b", 14)])  # fmt: skip
 @pytest.mark.parametrize("size", [(896, 896), (1080, 1920), (20, 30), (1024, 768)])
 def test_qwen_smart_resize(folder, patch, size):
     # Qwen2VLProcessor._get_num_multimodal_tokens: get_number_of_image_patches (grid_h x grid_w of the
@@ -186,10 +187,14 @@ def test_qwen_smart_resize(folder, patch, size):
     assert each.tokens == each.patches // 4
 
 
-def test_qwen_worked_example():
+@pytest.mark.parametrize("folder", ["qwen2.5-vl-7b-instruct", "qwen2.5-omni-7b"])
+def test_qwen_worked_example(folder):
     # 1080 x 1920: rounded to 1092 x 1932 (2.1 Mpx > 1,003,520), so beta = sqrt(1080 * 1920 / 1,003,520) and
-    # floor(1080 / beta / 28) * 28 = 728, floor(1920 / beta / 28) * 28 = 1316: 52 x 94 = 4,888 patches, 1,222 tokens
-    each = _tokens("qwen2.5-vl-7b-instruct", 1, (1080, 1920))
+    # floor(1080 / beta / 28) * 28 = 728, floor(1920 / beta / 28) * 28 = 1316: 52 x 94 = 4,888 patches, 1,222 tokens.
+    # Qwen2.5-Omni's thinker takes images as Qwen2.5-VL does (Qwen2_5OmniProcessor: Qwen2VLImageProcessor's grid //
+    # merge_size²; Qwen2_5OmniVisionEncoder.get_window_index is Qwen2.5-VL's), its vision config one level down
+    # (thinker_config.vision_config) with the same patch 14, merge 2, window 112 and full-attention layers.
+    each = _tokens(folder, 1, (1080, 1920))
     assert (each.height, each.width, each.patches, each.tokens) == (728, 1316, 4888, 1222)
     # Qwen2.5-VL get_window_index (modeling_qwen2_5_vl.py): windows of 112 // 2 // 14 = 4 x 4 merged tokens on
     # the 26 x 47 merged grid: 7 x 12 windows, the last row 2 merged tokens high and the last column 3 wide
@@ -259,11 +264,12 @@ def test_siglip_tower_flops_by_hand():
     assert report.vision_forward_flops_per_image == layers * per_layer + 2 * p * d * 3 * 14 * 14
 
 
-def test_qwen2_5_window_attention_flops_by_hand():
+@pytest.mark.parametrize("folder", ["qwen2.5-vl-7b-instruct", "qwen2.5-omni-7b"])
+def test_qwen2_5_window_attention_flops_by_hand(folder):
     # Qwen2.5-VL-7B's tower (d 1280, 16 heads, 32 layers, fullatt_block_indexes 7, 15, 23, 31) on 896 x 896:
     # 4,096 patches in 64 windows of 64; the 28 windowed layers' scores over sum(64²) = 262,144 pairs, the 4
-    # full layers' over 4,096².
-    model = _load("qwen2.5-vl-7b-instruct")
+    # full layers' over 4,096². Qwen2.5-Omni-7B's thinker_config.vision_config has the same numbers.
+    model = _load(folder)
     plan = plan_images(model, 1, (896, 896))
     p, d, h = 4096, 1280, 16
     full = forward_terms(_part(model, "vision"), p)[0]
