@@ -25,7 +25,7 @@ import pytest
 
 from registry.cli import main
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.gguf_files import Case, gguf_name, write_case, write_header_only
+from tests.gguf_files import Case, gguf_name, vision_mmproj_writer, write_case, write_header_only
 
 gguf = pytest.importorskip("gguf")
 
@@ -222,26 +222,19 @@ def write_mmproj(model, config, path: Path, projector_type: str = "") -> dict[st
                 tensors[hf.removeprefix("gguf:")] = shape
                 continue
             tensors[gguf_name(names, hf)] = shape
-    writer = gguf.GGUFWriter(str(path), "clip")
-    writer.add_type(gguf.GGUFType.MMPROJ)
-    writer.add_file_type(0)
-    writer.add_clip_has_vision_encoder(True)
-    writer.add_vision_projection_dim(config.text_config.hidden_size)
     lfm2 = config.model_type == "lfm2_vl"
     if lfm2 and "v.patch_embd.weight" in tensors:  # LFM2VlModel.modify_tensors: the linear viewed as a convolution's
         tensors["v.patch_embd.weight"] = (vision.hidden_size, 3, vision.patch_size, vision.patch_size)
-    # Qwen2VLVisionModel: 560 when not given; LFM2VlModel: 256
     square = (lambda v: v[0]) if config.model_type == "internvl" else (lambda v: v)  # the original config's one side
-    writer.add_vision_image_size(560 if qwen else 256 if lfm2 else square(vision.image_size))
-    writer.add_vision_patch_size(square(vision.patch_size))
-    writer.add_vision_embedding_length(vision.embed_dim if qwen2 else vision.hidden_size)
-    writer.add_vision_feed_forward_length(vision.hidden_size if qwen2 else vision.intermediate_size)
-    writer.add_vision_block_count(layers)
-    writer.add_vision_head_count(vision.num_heads if qwen else vision.num_attention_heads)
+    kind = "internvl" if config.model_type == "internvl" else "idefics3" if config.model_type in ("idefics3", "smolvlm") else "lfm2" if lfm2 else "qwen3vl_merger" if qwen3 else "qwen2vl_merger" if qwen2 else "qwen2.5vl_merger" if qwen else "pixtral" if pixtral else "gemma3"
+    writer = vision_mmproj_writer(
+        path, projection_dim=config.text_config.hidden_size,
+        image_size=560 if qwen else 256 if lfm2 else square(vision.image_size),  # Qwen2VLVisionModel: 560 when not given; LFM2VlModel: 256
+        patch_size=square(vision.patch_size), width=vision.embed_dim if qwen2 else vision.hidden_size,
+        ffn=vision.hidden_size if qwen2 else vision.intermediate_size, blocks=layers,
+        heads=vision.num_heads if qwen else vision.num_attention_heads, projector_type=projector_type or kind)  # fmt: skip
     writer.add_vision_image_mean([0.5, 0.5, 0.5])
     writer.add_vision_image_std([0.5, 0.5, 0.5])
-    kind = "internvl" if config.model_type == "internvl" else "idefics3" if config.model_type in ("idefics3", "smolvlm") else "lfm2" if lfm2 else "qwen3vl_merger" if qwen3 else "qwen2vl_merger" if qwen2 else "qwen2.5vl_merger" if qwen else "pixtral" if pixtral else "gemma3"
-    writer.add_clip_projector_type(projector_type or kind)
     if config.model_type == "internvl":  # InternVisionModel.set_gguf_parameters
         writer.add_vision_attention_layernorm_eps(vision.layer_norm_eps)
         writer.add_vision_projector_scale_factor(int(1 / config.downsample_ratio))

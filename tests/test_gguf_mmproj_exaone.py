@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.gguf_files import Case, gguf_name, write_case, write_header_only
+from tests.gguf_files import Case, gguf_name, vision_mmproj_writer, write_case, write_header_only
 from tests.test_gguf_mmproj import counted_alone, counted_whole, refused
 
 gguf = pytest.importorskip("gguf")
@@ -50,18 +50,9 @@ def write_mmproj(model, config, path: Path, kv: int | None = None) -> dict[str, 
             tensors |= {"v.patch_embd.weight": (c1, c2, kh, kw), "v.patch_embd.weight.1": (c1, c2, kh, kw)}
             continue
         tensors[gguf_name(names, hf)] = shape
-    writer = gguf.GGUFWriter(str(path), "clip")
-    writer.add_type(gguf.GGUFType.MMPROJ)
-    writer.add_file_type(0)
-    writer.add_clip_has_vision_encoder(True)
-    writer.add_vision_projection_dim(config.text_config.hidden_size)
-    writer.add_vision_image_size(560)
-    writer.add_vision_patch_size(vision.patch_size)
-    writer.add_vision_embedding_length(vision.hidden_size)
-    writer.add_vision_feed_forward_length(vision.intermediate_size)
-    writer.add_vision_block_count(vision.depth)
-    writer.add_vision_head_count(vision.num_heads)
-    writer.add_clip_projector_type("exaone4_5")
+    writer = vision_mmproj_writer(path, projection_dim=config.text_config.hidden_size, image_size=560,
+                                  patch_size=vision.patch_size, width=vision.hidden_size, ffn=vision.intermediate_size,
+                                  blocks=vision.depth, heads=vision.num_heads, projector_type="exaone4_5")
     writer.add_vision_use_silu(True)
     # add_vision_head_count_kv of the vendored gguf-py (the installed one has not that method)
     writer.add_uint32("clip.vision.attention.head_count_kv", kv or vision.num_key_value_heads)

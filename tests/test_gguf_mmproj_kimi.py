@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.gguf_files import Case, gguf_name, write_case, write_header_only
+from tests.gguf_files import Case, gguf_name, vision_mmproj_writer, write_case, write_header_only
 from tests.test_gguf_architectures import DEEPSEEK, deepseek_keys, deepseek_tensors, score_biases
 from tests.test_gguf_mmproj import counted_alone, counted_whole, refused
 
@@ -64,18 +64,10 @@ def write_mmproj(model, config, path: Path, scale: int = 2) -> dict[str, tuple[i
         for hf, published in PUBLISHED:
             name = name.replace(hf, published)
         tensors[gguf_name(names, name, (".weight", ".bias", ".time_weight"))] = shape
-    writer = gguf.GGUFWriter(str(path), "clip")
-    writer.add_type(gguf.GGUFType.MMPROJ)
-    writer.add_file_type(0)
-    writer.add_clip_has_vision_encoder(True)
-    writer.add_vision_projection_dim(config.text_config.hidden_size)
-    writer.add_vision_image_size(vision.pos_emb_height * vision.patch_size)
-    writer.add_vision_patch_size(vision.patch_size)
-    writer.add_vision_embedding_length(vision.hidden_size)
-    writer.add_vision_feed_forward_length(vision.intermediate_size)
-    writer.add_vision_block_count(vision.num_hidden_layers)
-    writer.add_vision_head_count(vision.num_attention_heads)
-    writer.add_clip_projector_type("kimik25")
+    writer = vision_mmproj_writer(path, projection_dim=config.text_config.hidden_size,
+                                  image_size=vision.pos_emb_height * vision.patch_size, patch_size=vision.patch_size,
+                                  width=vision.hidden_size, ffn=vision.intermediate_size, blocks=vision.num_hidden_layers,
+                                  heads=vision.num_attention_heads, projector_type="kimik25")
     writer.add_uint32("vision.pos_emb_height", vision.pos_emb_height)
     writer.add_uint32("vision.pos_emb_width", vision.pos_emb_width)
     writer.add_uint32("vision.pos_emb_time", 4)

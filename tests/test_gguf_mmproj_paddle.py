@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests._hf_configs import meta_model, quiet_transformers
-from tests.gguf_files import Case, gguf_name, write_case, write_header_only
+from tests.gguf_files import Case, gguf_name, vision_mmproj_writer, write_case, write_header_only
 from tests.test_gguf_mmproj import counted_alone, counted_whole, refused, run
 
 gguf = pytest.importorskip("gguf")
@@ -62,20 +62,12 @@ def write_mmproj(model, config, path: Path, image_size: int = math.isqrt(MAX_PIX
         else:
             continue
         tensors[gguf_name(names, published)] = tuple(p.shape)
-    writer = gguf.GGUFWriter(str(path), "clip")
-    writer.add_type(gguf.GGUFType.MMPROJ)
-    writer.add_file_type(0)
-    writer.add_clip_has_vision_encoder(True)
-    writer.add_vision_projection_dim(config.text_config.hidden_size)
-    writer.add_vision_image_size(image_size)
-    writer.add_vision_patch_size(vision.patch_size)
-    writer.add_vision_embedding_length(vision.hidden_size)
-    writer.add_vision_feed_forward_length(vision.intermediate_size)
-    writer.add_vision_block_count(vision.num_hidden_layers)
-    writer.add_vision_head_count(vision.num_attention_heads)
+    writer = vision_mmproj_writer(path, projection_dim=config.text_config.hidden_size, image_size=image_size,
+                                  patch_size=vision.patch_size, width=vision.hidden_size, ffn=vision.intermediate_size,
+                                  blocks=vision.num_hidden_layers, heads=vision.num_attention_heads,
+                                  projector_type="paddleocr")
     writer.add_vision_image_mean([0.5, 0.5, 0.5])
     writer.add_vision_image_std([0.5, 0.5, 0.5])
-    writer.add_clip_projector_type("paddleocr")
     writer.add_uint32("clip.vision.image_max_pixels", MAX_PIXELS)  # Keys.ClipVision.IMAGE_MAX_PIXELS at 0c1e57098
     writer.add_uint32("clip.vision.image_min_pixels", MIN_PIXELS)
     writer.add_vision_use_gelu(True)
