@@ -12,13 +12,14 @@ statistics are checkpoint buffers, not parameters.
   the DB head (``head``): ``conv_down`` (``head_kernels[0]``, bias-free, a norm), ``conv_up`` (a transposed
   convolution of ``head_kernels[1]`` with a bias, a norm) and ``conv_final`` (transposed, ``head_kernels[2]``, to
   one channel, with a bias).
+  ``bare`` (``PPOCRV5MobileDetModel``) keeps ``model``'s backbone, projections and neck, unprefixed.
 * ``task = "recognition"`` (``PPOCRV5MobileRecForTextRecognition``): the SVTR neck (``head.encoder``) over the last
   stage's encoder width ``c``: ``conv_block.0`` (``conv_kernel``, ``c`` to ``c / 8``), ``.1`` (1 × 1 to
   ``d_model``), ``.2`` (1 × 1 back to ``c``), ``.3`` (``conv_kernel``, ``2c`` to ``c / 8``), ``.4`` (1 × 1 to
   ``d_model``), each bias-free with its norm; ``svtr_block.<i>`` (``n_layers`` pre-norm layers: a fused ``qkv``
   with a bias when ``qkv_bias`` (its key third held at zero, still a parameter), ``projection``, ``mlp.fc1``/``fc2``
   of ``int(d_model × mlp_ratio)``, ``layer_norm1``/``2``); ``norm``; the CTC head ``head.head`` (``d_model`` to
-  ``n_labels``, with a bias).
+  ``n_labels``, with a bias). ``bare`` (``PPOCRV5MobileRecModel``) is the backbone alone, unprefixed.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class PPOCRParams(LCNetV3Params):
 
     task: Literal["detection", "recognition"] = Field("detection", description="the DB text detector or the SVTR/CTC "
                                                       "text recogniser")  # fmt: skip
+    bare: bool = Field(False, description="the bare model class (PPOCRV5MobileDetModel: backbone, projections and "
+                       "neck; PPOCRV5MobileRecModel: the backbone), unprefixed, without the head")  # fmt: skip
     # detection
     out_stages: list[NonNegativeInt] = Field([2, 3, 4, 5], description="detection: the backbone's output stages "
                                              "(0: the stem)")  # fmt: skip
@@ -83,11 +86,11 @@ def _rse(name: str, n_in: int, n_out: int, kernel: int, reduction: int) -> Modul
 
 def _transposed(name: str, n_in: int, n_out: int, kernel: int) -> list[Block]:
     """A ``ConvTranspose2d`` with its bias: ``weight`` of ``(in, out, kernel, kernel)``."""
-    return [Parameter(name=f"{name}.weight", shape=(n_in, n_out, kernel, kernel)), Parameter(name=f"{name}.bias",
-                                                                                             shape=(n_out,))]  # fmt: skip
+    return [Parameter(name=f"{name}.weight", shape=(n_in, n_out, kernel, kernel)),
+            Parameter(name=f"{name}.bias", shape=(n_out,))]
 
 
-def _detection(p: PPOCRParams) -> list[Block]:
+def _detection(p: PPOCRParams) -> tuple[Module, Module]:
     widths = p.stage_widths()
     layer = [Module(name=str(i), blocks=conv2d("", widths[s], p.layer_channels[i], 1, bias=True))
              for i, s in enumerate(p.out_stages)]  # fmt: skip
@@ -99,11 +102,12 @@ def _detection(p: PPOCRParams) -> list[Block]:
     k_down, k_up, k_final = p.head_kernels[:3]
     head = [Module(name="conv_down", blocks=[*conv2d("convolution", p.neck_channels, quarter, k_down),
                                              batch_norm("norm", quarter)]),
-            Module(name="conv_up", blocks=[*_transposed("convolution", quarter, quarter, k_up), batch_norm("norm", quarter)]),
+            Module(name="conv_up", blocks=[*_transposed("convolution", quarter, quarter, k_up),
+                                           batch_norm("norm", quarter)]),
             *_transposed("conv_final", quarter, 1, k_final)]  # fmt: skip
     model = [Module(name="backbone", blocks=[encoder(p)])]
     model += [Module(name="layer", blocks=layer)] if layer else []
-    return [Module(name="model", blocks=[*model, Module(name="neck", blocks=neck)]), Module(name="head", blocks=head)]
+    return Module(name="model", blocks=[*model, Module(name="neck", blocks=neck)]), Module(name="head", blocks=head)
 
 
 def _svtr_layer(p: PPOCRParams, i: int) -> Module:
@@ -113,11 +117,12 @@ def _svtr_layer(p: PPOCRParams, i: int) -> Module:
                  Linear(name="projection", in_features=d, out_features=d, component="attention")]  # fmt: skip
     mlp = [Linear(name="fc1", in_features=d, out_features=hidden, component="feed_forward"),
            Linear(name="fc2", in_features=hidden, out_features=d, component="feed_forward")]  # fmt: skip
-    return Module(name=str(i), blocks=[Module(name="self_attn", blocks=attention), LayerNorm(name="layer_norm1", dim=d),
-                                       Module(name="mlp", blocks=mlp), LayerNorm(name="layer_norm2", dim=d)])  # fmt: skip
+    return Module(name=str(i), blocks=[Module(name="self_attn", blocks=attention),
+                                       LayerNorm(name="layer_norm1", dim=d), Module(name="mlp", blocks=mlp),
+                                       LayerNorm(name="layer_norm2", dim=d)])  # fmt: skip
 
 
-def _recognition(p: PPOCRParams) -> list[Block]:
+def _recognition(p: PPOCRParams) -> tuple[Module, Module]:
     c, d = p.width(p.block_out[-1][-1]), p.d_model
     kh, kw = p.conv_kernel
     shapes = [(c // 8, c, kh, kw), (d, c // 8, 1, 1), (c, d, 1, 1), (c // 8, 2 * c, kh, kw), (d, c // 8, 1, 1)]
@@ -129,12 +134,14 @@ def _recognition(p: PPOCRParams) -> list[Block]:
     svtr.append(LayerNorm(name="norm", dim=d))
     head = [Module(name="encoder", blocks=svtr), Linear(name="head", in_features=d, out_features=p.n_labels,
                                                         component="head")]  # fmt: skip
-    return [Module(name="model", blocks=[Module(name="backbone", blocks=[encoder(p)])]), Module(name="head", blocks=head)]
+    return Module(name="model", blocks=[Module(name="backbone", blocks=[encoder(p)])]), Module(name="head", blocks=head)
 
 
 def build(p: PPOCRParams) -> Module:
-    """The block tree of PPOCRV5MobileDetForObjectDetection or PPOCRV5MobileRecForTextRecognition."""
-    return Module(blocks=_detection(p) if p.task == "detection" else _recognition(p))
+    """The block tree of PPOCRV5MobileDetForObjectDetection or PPOCRV5MobileRecForTextRecognition (with ``bare``,
+    of PPOCRV5MobileDetModel or PPOCRV5MobileRecModel: the first's ``model`` alone, unprefixed)."""
+    model, head = _detection(p) if p.task == "detection" else _recognition(p)
+    return Module(blocks=model.blocks if p.bare else [model, head])
 
 
 @hookimpl

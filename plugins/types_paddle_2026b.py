@@ -1,12 +1,14 @@
 """PaddlePaddle's PP-OCRv5 mobile model types of transformers 5.25, on the ``pp-ocr`` family (:mod:`registry.plugins.
 pp_ocr`), their PP-LCNetV3 backbone read from ``backbone_config`` (:mod:`registry.plugins.pp_lcnet_v3`).
 
-* ``pp_ocrv5_mobile_det`` (``PPOCRV5MobileDetForObjectDetection``, ``modeling_pp_ocrv5_mobile_det.py``): the DB text
-  detector; the backbone's output stages (``backbone_config.out_features``, else ``out_indices``, else the last)
-  each feed a projection to a width of ``layer_list_out_channels``.
-* ``pp_ocrv5_mobile_rec`` (``PPOCRV5MobileRecForTextRecognition``, ``modeling_pp_ocrv5_mobile_rec.py``): the SVTR/CTC
-  text recogniser (``depth`` is also spelt ``num_hidden_layers``; ``conv_kernel_size`` null means ``[1, 3]``); the
-  backbone's output stages build nothing more (the last stage's map is read).
+* ``pp_ocrv5_mobile_det`` (``PPOCRV5MobileDetForObjectDetection``, or ``PPOCRV5MobileDetModel`` without the head;
+  ``modeling_pp_ocrv5_mobile_det.py``): the DB text detector; the backbone's output stages
+  (``backbone_config.out_features``, else ``out_indices``, else the last) each feed a projection to a width of
+  ``layer_list_out_channels``.
+* ``pp_ocrv5_mobile_rec`` (``PPOCRV5MobileRecForTextRecognition``, or ``PPOCRV5MobileRecModel``, the backbone alone;
+  ``modeling_pp_ocrv5_mobile_rec.py``): the SVTR/CTC text recogniser (``depth`` is also spelt ``num_hidden_layers``;
+  ``conv_kernel_size`` null means ``[1, 3]``); the backbone's output stages build nothing more (the last stage's map
+  is read).
 
 ``backbone_config`` is required and must be a ``pp_lcnet_v3`` object (transformers' default backbone, built from the
 configuration's ``sub_configs_defaults`` when it is left out, is not guessed; a named ``backbone`` is not fetched). Its
@@ -71,15 +73,18 @@ _LCNET_V3 = Row(
 
 
 def _backbone(cfg: ConfigReader, cls: str, params: Params) -> None:
-    """Rule (PP-OCRv5 mobile): the PP-LCNetV3 ``backbone_config``; for the detector, its output stages."""
+    """Rule (PP-OCRv5 mobile): the PP-LCNetV3 ``backbone_config``; for the detector, its output stages; the bare
+    ``...Model`` classes without their head."""
+    params["bare"] = ("architectures", cls.endswith("Model"))
     for key in _BACKBONE_KWARGS:
         cfg.raw(key)
     sub = cfg.raw("backbone_config")
     if sub is None:
         named = cfg.data.get("backbone")
-        raise cfg.error("backbone_config", f"is missing: transformers builds {cfg.data.get('model_type')}'s default "
-                        "PP-LCNetV3 backbone" + (f" (or fetches {short_value(named)})" if named else "")
-                        + ", which this mapping does not guess; give backbone_config")  # fmt: skip
+        fetched = f" (or fetches {short_value(named)})" if named else ""
+        raise cfg.error("backbone_config", f"is missing or null: transformers builds {cfg.data.get('model_type')}'s "
+                        f"default PP-LCNetV3 backbone{fetched}, which this mapping does not guess; "
+                        "give backbone_config")
     if not isinstance(sub, dict):
         raise cfg.error("backbone_config", f"must be an object of the backbone's fields (got {short_value(sub)})")
     if sub.get("model_type") != "pp_lcnet_v3":
@@ -92,13 +97,13 @@ def _backbone(cfg: ConfigReader, cls: str, params: Params) -> None:
 
 #: The model types of this module (its docstring describes them).
 ROWS = (
-    Row("pp_ocrv5_mobile_det", "pp-ocr", ("PPOCRV5MobileDetForObjectDetection",),
+    Row("pp_ocrv5_mobile_det", "pp-ocr", ("PPOCRV5MobileDetForObjectDetection", "PPOCRV5MobileDetModel"),
         reads={"neck_channels": "neck_out_channels", "neck_reduction": "reduction",
                "layer_channels": "layer_list_out_channels", "head_kernels": "kernel_list"},
         defaults=DEFAULTS["pp_ocrv5_mobile_det"], fixed={"task": "detection"}, rules=(_backbone,),
         shape_free=frozenset(("backbone_config", "interpolate_mode", *_BACKBONE_KWARGS)),
         description="PP-OCRv5 mobile text detection: PP-LCNetV3 backbone, RSE neck, DB head"),
-    Row("pp_ocrv5_mobile_rec", "pp-ocr", ("PPOCRV5MobileRecForTextRecognition",),
+    Row("pp_ocrv5_mobile_rec", "pp-ocr", ("PPOCRV5MobileRecForTextRecognition", "PPOCRV5MobileRecModel"),
         reads={"d_model": "hidden_size", "n_heads": "num_attention_heads", "n_layers": "depth|num_hidden_layers",
                "mlp_ratio": "mlp_ratio", "qkv_bias": "qkv_bias", "conv_kernel": "conv_kernel_size?",
                "n_labels": "head_out_channels"},
