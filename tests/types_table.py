@@ -227,6 +227,19 @@ QWEN3_5 = {**DENSE_2025, "num_hidden_layers": ints(1, 4), "head_dim": Optional(o
            "layer_types": Optional(layer_kinds("num_hidden_layers", "linear_attention", "full_attention")),
            "mtp_num_hidden_layers": Optional(ints(0, 1))}  # fmt: skip
 
+
+def _lcnet_block(draw, v) -> list:
+    """One PP-LCNetV3 block (modeling_pp_lcnet_v3.py): [kernel, in_channels, out_channels, stride, squeeze-excitation]."""
+    return [one_of(1, 3, 5)(draw, v), ints(1, 24)(draw, v), ints(1, 24)(draw, v), one_of(1, 2, [2, 1], [1, 1])(draw, v),
+            flag(draw, v)]
+
+
+#: A PP-LCNetV3 backbone_config (the PP-OCRv5 mobile types'): five stages of one or two blocks, or the default table.
+LCNET_V3 = dict(model_type=just("pp_lcnet_v3"), scale=Optional(one_of(0.25, 0.5, 0.75, 1, 1.5)),
+                divisor=Optional(one_of(2, 4, 8, 16)), stem_channels=Optional(ints(1, 24)), reduction=Optional(ints(1, 4)),
+                conv_symmetric_num=Optional(ints(0, 2)),
+                block_configs=Optional(maybe(list_of(list_of(_lcnet_block, (1, 2)), 5))))  # fmt: skip
+
 R = Refusal
 ROWS: list[Row] = [
     Row("afmoe", lm("Afmoe"),
@@ -1874,6 +1887,30 @@ ROWS: list[Row] = [
         refusal_base="poolformer_s12",
         refusals=(R({"num_encoder_blocks": 3}, "num_encoder_blocks", "lists 4 stages"),
                   R({"patch_sizes": [7, 3]}, "patch_sizes", "has 2 stages"))),
+    Row("pp_ocrv5_mobile_det", ("PPOCRV5MobileDetForObjectDetection", "PPOCRV5MobileDetModel"),
+        {"backbone_config": table(**LCNET_V3, out_features=Optional(one_of(["stage2", "stage3", "stage4", "stage5"],
+                                                                         ["stage5"], ["stem", "stage1"]))),
+         "layer_list_out_channels": list_of(ints(1, 8), (4, 5)), "neck_out_channels": ints(1, 24),
+         "reduction": ints(1, 4), "kernel_list": list_of(ints(1, 3), (3, 4))},
+        refusal_base="pp-ocrv5_mobile_det_safetensors",
+        refusals=(R({"backbone_config": None}, "backbone_config", "does not guess"),
+                  R({"backbone_config.model_type": "pp_lcnet"}, "backbone_config", "only a pp_lcnet_v3"),
+                  R({"backbone_config.block_configs": [[[3, 16, 32, 1, False]]]}, "backbone_config.block_configs",
+                    "5 stages"),
+                  R({"kernel_list": [3, 2]}, "kernel_list", "three"),
+                  R({"layer_list_out_channels": [12, 18]}, "layer_list_out_channels", "fewer than"),
+                  R({"backbone_config.out_features": ["stage9"]}, "backbone_config.out_features", "must list"))),
+    Row("pp_ocrv5_mobile_rec", ("PPOCRV5MobileRecForTextRecognition", "PPOCRV5MobileRecModel"),
+        {"backbone_config": table(**LCNET_V3), "num_attention_heads": ints(1, 3),
+         "hidden_size": times("num_attention_heads", 2, 4), "depth": ints(0, 2), "mlp_ratio": one_of(1.0, 1.5, 2.0),
+         "head_out_channels": ints(1, 30), "conv_kernel_size": Optional(maybe(list_of(ints(1, 3), 2))),
+         "qkv_bias": Optional(flag)},
+        refusal_base="pp-ocrv5_mobile_rec_safetensors",
+        refusals=(R({"num_attention_heads": 7}, "num_attention_heads", "does not divide"),
+                  R({"conv_kernel_size": [1, 3, 3]}, "conv_kernel_size", "pair"),
+                  R({"backbone_config.block_configs": [[[3, 16, 32, 1, "yes"]]] * 5}, "backbone_config.block_configs",
+                    "true or false"),
+                  R({"backbone_config.conv_symmetric_num": -1}, "backbone_config.conv_symmetric_num"))),
     Row("prophetnet", ("ProphetNetForConditionalGeneration", "ProphetNetModel", "ProphetNetForCausalLM",
                        "ProphetNetDecoder", "ProphetNetEncoder"),
         {"num_encoder_attention_heads": ints(1, 4), "num_decoder_attention_heads": ints(1, 4), "vocab_size": ints(5, 200),
