@@ -156,6 +156,7 @@ FAMILY_MODULES: dict[str, str] = {
     "detr": "registry.plugins.detr",
     "deformable_detr": "registry.plugins.deformable_detr",
     "rt_detr": "registry.plugins.rt_detr",
+    "d_fine": "registry.plugins.d_fine",
     "patchtst": "registry.plugins.patchtst",
     "patchtsmixer": "registry.plugins.patchtsmixer",
     "informer": "registry.plugins.informer",

@@ -148,10 +148,14 @@ def _mlp(width: int, ffn: int) -> Module:
                                       Linear(name="fc2", in_features=ffn, out_features=width, component="feed_forward")])
 
 
-def _box(name: str, dims: tuple[int, ...]) -> Module:
+def _box(name: str, dims: tuple[int, ...], component: str = "head") -> Module:
     """An MLP prediction head: ``<name>.layers.<i>`` from ``dims[0]`` through ``dims[1:]``."""
-    return Module(name=f"{name}.layers" if name else "layers", blocks=[Linear(name=str(i), in_features=a, out_features=b, component="head")
+    return Module(name=f"{name}.layers" if name else "layers", blocks=[Linear(name=str(i), in_features=a, out_features=b, component=component)
                                                  for i, (a, b) in enumerate(zip(dims, dims[1:]))])  # fmt: skip
+
+
+#: RT-DETR's self-attention and MLP heads, as other detectors' families (D-FINE's) reuse them.
+attention_block, prediction_mlp = _attention, _box
 
 
 def _encoder(p: RtDetrParams) -> Module:
