@@ -178,4 +178,5 @@ FAMILY_MODULES: dict[str, str] = {
     "dab_detr": "registry.plugins.dab_detr",
     "maskformer": "registry.plugins.maskformer",
     "pp-ocr": "registry.plugins.pp_ocr",
+    "lw_detr": "registry.plugins.lw_detr",
 }

@@ -57,6 +57,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     pix2struct_text kosmos_text glm_image vlm_types_classic2 dab_detr maskformer types_detection_2026c qwen_omni
     qwen_omni_token2wav omni_types pp_formulanet_projector flava_codebook types_paddle_2026 pp_ocr types_paddle_2026b
     d_fine types_detection_2026d
+    lw_detr types_detection_2026e
 """.split())
 
 #: The entry-point group third-party plugins register under.

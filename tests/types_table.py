@@ -87,6 +87,19 @@ SAM_REFUSALS = (
     Refusal({"mask_decoder_config.num_attention_heads": 256}, "mask_decoder_config.num_attention_heads", "does not divide"),
 )  # fmt: skip
 
+#: LW-DETR's and RF-DETR's projector and decoder (modeling_lw_detr.py, modeling_rf_detr.py, transformers 5.25).
+LW_DETR_DECODER: dict = dict(
+    d_model=one_of(8, 16), decoder_self_attention_heads=one_of(1, 2), decoder_cross_attention_heads=one_of(1, 2, 4),
+    hidden_expansion=one_of(0.5, 1.0), c2f_num_blocks=ints(0, 2), decoder_layers=ints(0, 2), decoder_ffn_dim=ints(1, 16),
+    decoder_n_points=ints(1, 3), num_queries=ints(1, 5), group_detr=ints(1, 3), num_labels=ints(1, 5), attention_bias=flag,
+)  # fmt: skip
+#: Their ViT backbones' shared fields (``out_indices``: every stage, or left out: the last).
+LW_DETR_VIT: dict = dict(
+    num_attention_heads=ints(1, 2), hidden_size=times("num_attention_heads", 2, 4, 8), num_hidden_layers=ints(1, 3),
+    mlp_ratio=ints(1, 2), num_channels=ints(1, 3), patch_size=ints(1, 4), qkv_bias=flag,
+    out_indices=Optional(computed(lambda v: list(range(1, v["num_hidden_layers"] + 1)))),
+)  # fmt: skip
+
 #: SAM 2's video model: a Hiera-det backbone of 1 to 3 stages in an FPN vision config, SAM's prompt encoder and mask
 #: decoder, memory attention and the memory encoder (modeling_sam2_video.py, transformers 5.25).
 SAM2_FIELDS: dict = {
@@ -1481,6 +1494,22 @@ ROWS: list[Row] = [
          "use_entity_aware_attention": Optional(flag), **LABELS},
         refusal_base={**ENCODER_BASE, "architectures": ["LukeModel"]},
         refusals=(R({"num_attention_heads": 5}, "num_attention_heads", "does not divide"),)),
+    Row("lw_detr", ("LwDetrForObjectDetection", "LwDetrModel"),
+        {"backbone_config": table(**LW_DETR_VIT, model_type=just("lw_detr_vit"), pretrain_image_size=ints(4, 12),
+                                  use_absolute_position_embeddings=flag, num_windows=one_of(1, 4), image_size=just(64)),
+         "projector_scale_factors": list_of(one_of(0.5, 1.0, 2.0), (1, 3)), "num_feature_levels": Optional(ints(1, 3)),
+         **LW_DETR_DECODER},
+        refusal_base="lwdetr_tiny_60e_coco",
+        refusals=(R({"backbone_config.num_windows": 8}, "backbone_config.num_windows", "perfect square"),
+                  R({"backbone_config.image_size": 1000}, "backbone_config.image_size", "LwDetrViTConfig refuses"),
+                  R({"backbone_config.model_type": "vit"}, "backbone_config.model_type", "lw_detr_vit"),
+                  R({"backbone_config": None}, "backbone_config", "missing"),
+                  R({"backbone_config.out_indices": [2, 9]}, "backbone_config.out_indices", "stages"),
+                  R({"projector_scale_factors": [3.0]}, "projector_scale_factors", "0.5, 1.0 or 2.0"),
+                  R({"hidden_expansion": 0.001}, "hidden_expansion", "at least 1")),
+        cases=(dict(architectures=["LwDetrForObjectDetection"], projector_scale_factors=[2.0, 0.5], d_model=16,
+                    backbone_config=dict(model_type="lw_detr_vit", hidden_size=520, num_attention_heads=2,
+                                         num_hidden_layers=2, out_indices=[1, 2], image_size=64, num_windows=4)),)),
     Row("lxmert", ("LxmertModel", "LxmertForQuestionAnswering", "LxmertForPreTraining"),
         {"num_attention_heads": ints(1, 3), "hidden_size": times("num_attention_heads", 1, 2, 4), "intermediate_size": ints(1, 24),
          "vocab_size": ints(5, 60), "max_position_embeddings": ints(1, 20), "type_vocab_size": ints(1, 3),
@@ -2065,6 +2094,15 @@ ROWS: list[Row] = [
         refusal_base="resnet-50",
         refusals=(R({"layer_type": "x"}, "layer_type", "must be basic or bottleneck"),
                   R({"hidden_sizes": [256, 512]}, "depths", "has 4 stages"))),
+    Row("rf_detr", ("RfDetrForObjectDetection", "RfDetrForInstanceSegmentation", "RfDetrModel"),
+        {"backbone_config": table(**LW_DETR_VIT, model_type=just("rf_detr_dinov2"), image_size=ints(4, 12),
+                                  use_swiglu_ffn=flag, use_mask_token=flag, num_windows=one_of(1, 2)),
+         "num_feature_levels": ints(1, 3), "intermediate_size": ints(1, 16), **LW_DETR_DECODER},
+        refusal_base="rf-detr-nano",
+        refusals=(R({"backbone_config.num_attention_heads": 5}, "backbone_config.num_attention_heads", "do not divide"),
+                  R({"backbone_config.out_features": ["stage9", "stage3"]}, "backbone_config.out_features", "in order"),
+                  R({"backbone_config.image_size": [384, 384]}, "backbone_config.image_size", "whole number"),
+                  R({"decoder_cross_attention_heads": 3}, "decoder_cross_attention_heads", "do not divide"))),
     Row("roberta", (*lm("Roberta", "ForMaskedLM"), "RobertaForSequenceClassification"),
         {**ENCODER, "max_position_embeddings": ints(2, 40), "type_vocab_size": ints(1, 3), **LABELS},
         refusal_base=ENCODER_BASE,
