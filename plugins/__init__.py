@@ -153,6 +153,7 @@ FAMILY_MODULES: dict[str, str] = {
     "clap-heads": "registry.plugins.clap_audio",
     "pp-formulanet-projector": "registry.plugins.pp_formulanet_projector",
     "flava-image-codebook": "registry.plugins.flava_codebook",
+    "flava": "registry.plugins.flava",
     "detr": "registry.plugins.detr",
     "deformable_detr": "registry.plugins.deformable_detr",
     "rt_detr": "registry.plugins.rt_detr",
