@@ -1,4 +1,4 @@
-"""FLAVA (``flava``), as data on the ``flava`` family.
+"""FLAVA (``flava``) and Meta's Perception Encoder audio-video (``pe_audio_video``), as data on their families.
 
 * ``flava`` (``FlavaForPreTraining``, ``FlavaModel``; ``modeling_flava.py`` of transformers 5.25; facebook/flava-full):
   each tower read from its sub-config (``text_config``, ``image_config``, ``multimodal_config``, and for pre-training
@@ -10,11 +10,23 @@
   its own bias beside its decoder's). The towers' own model types (``flava_text_model``, ``flava_image_model``,
   ``flava_multimodal_model``) are not mapped alone: no published config of them was found (they are nested in
   flava-full's); ``flava_image_codebook`` is (``types_paddle_2026``).
+* ``pe_audio_video`` (``PeAudioVideoModel``; ``modeling_pe_audio_video.py``; facebook/pe-av-large): a composite of the
+  ModernBERT ``text_config`` (``text_model``, ``ModernBertModel``; the fields it leaves out take
+  ``PeAudioVideoConfig``'s ``init_kwargs``: 1024 wide, 2624 MLP, 22 layers, 16 heads), ``audio_model``
+  (``pe-audio``: ``audio_video_config.audio_config`` and its ``dac_config``, whose left-out fields take
+  ``PeAudioEncoderConfig``'s ``init_kwargs``), ``video_model`` (``pe-video``: ``audio_video_config.video_config`` and
+  its timm ``vision_config``: an ``architecture`` of :data:`PE_VITS`, no ``model_args``, ``num_labels`` outputs),
+  ``audio_video_encoder`` (``pe-av-encoder``) and the heads (``pe-av-heads``), per :mod:`registry.plugins.pe_av`.
+  ``tie_word_embeddings`` must be true (transformers then keeps one text model and one audio and one video encoder;
+  false builds separate copies, not modelled). The towers' own types (``pe_audio``, ``pe_video``, their encoders) are
+  not mapped: no published config of them was found.
 """
 
 from __future__ import annotations
 
-from registry import ConfigReader, Mapped, ModelType, Params, Row, hookimpl, short_value
+from registry import (Composite, ConfigReader, Mapped, ModelType, Params, Row, SubConfig, Tower, hookimpl,
+                      short_value)  # fmt: skip
+from registry.plugins.hf_common import num_labels
 from registry.plugins.flava import FlavaParams
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.vision_model_types import _tower, tower_config
@@ -100,7 +112,104 @@ FLAVA = ModelType(
 )  # fmt: skip
 
 
+#: timm's Perception Encoder ViTs (``timm/models/eva.py`` of timm 1.0.31: ``vit_pe_core_*``'s ``model_args`` and
+#: pretrained input size): embed_dim, depth, patch side, image side; each has a class token and 4x MLPs.
+PE_VITS = {"vit_pe_core_tiny_patch16_384": (192, 12, 16, 384), "vit_pe_core_small_patch16_384": (384, 12, 16, 384),
+           "vit_pe_core_base_patch16_224": (768, 12, 16, 224), "vit_pe_core_large_patch14_336": (1024, 24, 14, 336)}
+_AV = "audio_video_config"
+#: ``PeAudioEncoderConfig``'s ``init_kwargs`` of ``dac_config`` over ``DacConfig``'s defaults (hidden_size 1024).
+_DAC = {"encoder_hidden_size": 64, "downsampling_ratios": [2, 8, 10, 12], "hidden_size": 1024, "codebook_dim": 128}
+#: ``PeAudioVideoConfig``'s ``init_kwargs`` of ``text_config`` (field -> the text part's hyper-parameter, value).
+_TEXT_KWARGS = {"hidden_size": ("d_model", 1024), "intermediate_size": ("d_ff", 2624),
+                "num_hidden_layers": ("n_layers", 22), "num_attention_heads": ("n_heads", 16)}  # fmt: skip
+
+
+def _encoder(cfg: ConfigReader, key: str, model_type: str) -> Params:
+    """An encoder body's hyper-parameters from the sub-config at ``key``."""
+    sub, defaults = SubConfig(cfg, key), DEFAULTS[model_type]
+    heads = sub.int("num_attention_heads", defaults["num_attention_heads"])
+    kv = sub.int("num_key_value_heads", None, nullable=True)
+    out = {"n_heads": ("num_attention_heads", heads), "n_kv_heads": ("num_key_value_heads", heads if kv is None else kv),
+           "d_model": ("hidden_size", sub.int("hidden_size", defaults["hidden_size"])),
+           "d_ff": ("intermediate_size", sub.int("intermediate_size", defaults["intermediate_size"])),
+           "n_layers": ("num_hidden_layers", sub.int("num_hidden_layers", defaults["num_hidden_layers"], minimum=0)),
+           "head_dim": ("head_dim", sub.int("head_dim", defaults["head_dim"])),
+           "attention_bias": ("attention_bias", sub.bool("attention_bias", defaults["attention_bias"]))}  # fmt: skip
+    return {name: (f"{key}.{field}", value) for name, (field, value) in out.items()}
+
+
+def _text_width(towers: dict[str, Params]) -> tuple[str, int]:
+    return towers["text"]["d_model"]
+
+
+def _audio(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
+    """``PeAudioModel``'s encoder (and its DAC encoder) and heads."""
+    key = f"{_AV}.audio_config.dac_config"
+    dac = SubConfig(cfg, key) if isinstance(SubConfig(cfg, f"{_AV}.audio_config").raw("dac_config"), dict) else None
+    out = _encoder(cfg, f"{_AV}.audio_config", "pe_audio_encoder") | {"text_d_model": _text_width(towers)}
+    for field, value in _DAC.items():
+        got = value if dac is None else (dac.int_list(field, value) if field == "downsampling_ratios" else dac.int(field, value))
+        out[f"dac_{field}"] = (f"{key}.{field}", got)
+    return out
+
+
+def _video(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
+    """``PeVideoModel``'s encoder (and its timm ViT, by its ``architecture``) and heads."""
+    key = f"{_AV}.video_config.vision_config"
+    vision = SubConfig(cfg, key)
+    name = vision.raw("architecture", "vit_pe_core_large_patch14_336")
+    if name not in PE_VITS:
+        raise vision.error("architecture", f"{short_value(name)} is not modelled; supported: {', '.join(PE_VITS)}")
+    vision.expect("model_args", (None, {}), "timm model_args overrides are not modelled")
+    d, depth, patch, image = PE_VITS[name]
+    labels_field, labels = num_labels(vision)
+    vit = {"vit_d_model": d, "vit_n_layers": depth, "vit_d_ff": 4 * d, "vit_patch_size": patch, "vit_image_size": image,
+           "vit_class_token": True, "vit_pool_d_ff": 4 * d}  # fmt: skip
+    return (_encoder(cfg, f"{_AV}.video_config", "pe_video_encoder") | {"text_d_model": _text_width(towers)}
+            | {k: (f"{key}.architecture", v) for k, v in vit.items()} | {"n_labels": (f"{key}.{labels_field}", labels)})
+
+
+def _widths(cfg: ConfigReader) -> dict[str, tuple[str, int]]:
+    """The audio and video encoders' widths."""
+    return {f"{part}_d_model": (f"{_AV}.{part}_config.hidden_size", SubConfig(cfg, f"{_AV}.{part}_config").int(
+        "hidden_size", DEFAULTS[f"pe_{part}_encoder"]["hidden_size"])) for part in ("audio", "video")}  # fmt: skip
+
+
+def _audio_video(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
+    """``PeAudioVideoEncoder``'s own embedder and body."""
+    return _encoder(cfg, _AV, "pe_audio_video_encoder") | _widths(cfg)
+
+
+def _heads(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
+    """``PeAudioVideoModel``'s heads: the text, audio-video, audio and video widths."""
+    return {"text_d_model": _text_width(towers), "d_model": towers["audio_video"]["d_model"]} | _widths(cfg)
+
+
+def _pe_text(cfg: ConfigReader, cls: str, parts: dict[str, Params]) -> None:
+    """Rule: a text field the file leaves out takes ``PeAudioVideoConfig``'s ``init_kwargs``; the tied text model
+    and encoders (``tie_word_embeddings`` false keeps copies, not modelled)."""
+    given = SubConfig(cfg, "text_config").data
+    for field, (param, value) in _TEXT_KWARGS.items():
+        if field not in given:
+            parts["text"][param] = (f"text_config.{field}", value)
+    cfg.expect("tie_word_embeddings", (True,), "PeAudioVideoModel without its ties (copies of the text model and "
+                                               "encoders) is not modelled")  # fmt: skip
+
+
+PE_AUDIO_VIDEO = Composite(
+    "pe_audio_video", "composite", ("PeAudioVideoModel",),
+    (Tower("text", config="text_config", model_type="modernbert", builds="base", path="text_model"),
+     Tower("audio", family="pe-audio", params=_audio, path="audio_model"),
+     Tower("video", family="pe-video", params=_video, path="video_model"),
+     Tower("audio_video", family="pe-av-encoder", params=_audio_video, path="audio_video_encoder"),
+     Tower("heads", family="pe-av-heads", params=_heads)),
+    rules=(_pe_text,), shape_free=frozenset((_AV, "tie_word_embeddings")),
+    description="Perception Encoder audio-video: ModernBERT text model, audio, video and audio-video encoders, heads",
+)  # fmt: skip
+
+
 @hookimpl
 def register_model_types(register):
-    """Map flava."""
+    """Map flava and pe_audio_video."""
     register(FLAVA)
+    register(PE_AUDIO_VIDEO)

@@ -97,6 +97,7 @@ CHECKED_ELSEWHERE = {
     **{t: "tests/test_types_paddle_2026.py" for t in ("pp_chart2table", "pp_chart2table_vision", "pp_formulanet",
                                                       "pp_formulanet_text", "pp_formulanet_vision")},
     "flava": "tests/test_flava.py",
+    "pe_audio_video": "tests/test_pe_audio_video.py",
 }  # fmt: skip
 
 
