@@ -125,8 +125,10 @@ _TEXT_KWARGS = {"hidden_size": ("d_model", 1024), "intermediate_size": ("d_ff", 
 
 
 def _encoder(cfg: ConfigReader, key: str, model_type: str) -> Params:
-    """An encoder body's hyper-parameters from the sub-config at ``key``."""
+    """An encoder body's hyper-parameters from the sub-config at ``key`` (of ``model_type``, the one transformers
+    builds there)."""
     sub, defaults = SubConfig(cfg, key), DEFAULTS[model_type]
+    sub.expect("model_type", (None, model_type), f"{key} is read as {model_type}")
     heads = sub.int("num_attention_heads", defaults["num_attention_heads"])
     kv = sub.int("num_key_value_heads", None, nullable=True)
     out = {"n_heads": ("num_attention_heads", heads), "n_kv_heads": ("num_key_value_heads", heads if kv is None else kv),
@@ -139,6 +141,7 @@ def _encoder(cfg: ConfigReader, key: str, model_type: str) -> Params:
 
 
 def _text_width(towers: dict[str, Params]) -> tuple[str, int]:
+    """The text model's width (its field, its value)."""
     return towers["text"]["d_model"]
 
 
@@ -146,6 +149,8 @@ def _audio(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
     """``PeAudioModel``'s encoder (and its DAC encoder) and heads."""
     key = f"{_AV}.audio_config.dac_config"
     dac = SubConfig(cfg, key) if isinstance(SubConfig(cfg, f"{_AV}.audio_config").raw("dac_config"), dict) else None
+    if dac is not None:
+        dac.expect("model_type", (None, "dac"), "the audio encoder's codec is read as dac")
     out = _encoder(cfg, f"{_AV}.audio_config", "pe_audio_encoder") | {"text_d_model": _text_width(towers)}
     for field, value in _DAC.items():
         got = value if dac is None else (dac.int_list(field, value) if field == "downsampling_ratios" else dac.int(field, value))
@@ -157,6 +162,7 @@ def _video(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
     """``PeVideoModel``'s encoder (and its timm ViT, by its ``architecture``) and heads."""
     key = f"{_AV}.video_config.vision_config"
     vision = SubConfig(cfg, key)
+    vision.expect("model_type", (None, "timm_wrapper"), "the video encoder's vision model is read as timm_wrapper")
     name = vision.raw("architecture", "vit_pe_core_large_patch14_336")
     if name not in PE_VITS:
         raise vision.error("architecture", f"{short_value(name)} is not modelled; supported: {', '.join(PE_VITS)}")

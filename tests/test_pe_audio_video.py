@@ -91,6 +91,10 @@ def test_text_fields_left_out_take_pe_audio_video_values(tmp_path, capsys):
     ({"audio_video_config.audio_config.dac_config.downsampling_ratios": "x"},
      "audio_video_config.audio_config.dac_config.downsampling_ratios", ""),
     ({"text_config.num_attention_heads": 7}, "text_config.num_attention_heads", "does not divide"),
+    ({"audio_video_config.video_config.vision_config.model_type": "vit"},
+     "audio_video_config.video_config.vision_config.model_type", "timm_wrapper"),
+    ({"audio_video_config.audio_config.model_type": "pe_video_encoder"}, "audio_video_config.audio_config.model_type",
+     "pe_audio_encoder"),
 ])  # fmt: skip
 def test_a_bad_pe_audio_video_field_is_refused_naming_it(change, field, words, tmp_path, capsys):
     line = refusal(_published(), change, tmp_path, capsys)
