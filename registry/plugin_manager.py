@@ -58,6 +58,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     qwen_omni_token2wav omni_types pp_formulanet_projector flava_codebook types_paddle_2026 pp_ocr types_paddle_2026b
     d_fine types_detection_2026d
     lw_detr types_detection_2026e
+    flava pe_av types_flava_pe
 """.split())
 
 #: The entry-point group third-party plugins register under.
