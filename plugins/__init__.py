@@ -177,4 +177,6 @@ FAMILY_MODULES: dict[str, str] = {
     "dab_detr": "registry.plugins.dab_detr",
     "maskformer": "registry.plugins.maskformer",
     "oneformer": "registry.plugins.oneformer",
+    "omdet-turbo-vision": "registry.plugins.omdet_turbo",
+    "omdet-turbo": "registry.plugins.omdet_turbo",
 }
