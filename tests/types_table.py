@@ -1779,7 +1779,17 @@ ROWS: list[Row] = [
                   R({"backbone_kwargs": {"img_size": 640, "features_only": False}}, "backbone_kwargs", "not supported"),
                   R({"d_model": 100}, "encoder_attention_heads", "do not divide"),
                   R({"encoder_hidden_dim": 128}, "encoder_hidden_dim", "attribute_map"),
-                  R({"text_config": None}, "text_config", "missing"))),
+                  R({"text_config": None}, "text_config", "missing")),
+        # every other timm Swin of TIMM_SWINS once, its sizes checked against timm's own model
+        cases=tuple({"backbone": name, "backbone_kwargs": {"out_indices": [1, 2, 3], "img_size": 96, "always_partition": flag},
+                     "text_config": {"model_type": "clip_text_model", "hidden_size": 4, "num_attention_heads": 1,
+                                     "intermediate_size": 4, "num_hidden_layers": 1, "vocab_size": 8},
+                     "text_projection_in_dim": 4, "d_model": 8, "decoder_hidden_dim": 8, "class_embed_dim": 4,
+                     "encoder_attention_heads": 2, "decoder_num_heads": 2, "encoder_dim_feedforward": 4,
+                     "decoder_dim_feedforward": 4, "task_encoder_hidden_dim": 4, "decoder_num_layers": 1, "num_queries": 3}
+                    for name, flag in (("swin_base_patch4_window7_224", False), ("swin_base_patch4_window12_384", True),
+                                       ("swin_large_patch4_window7_224", True),
+                                       ("swin_large_patch4_window12_384", False)))),
     Row("oneformer", ("OneFormerForUniversalSegmentation",),
         {"~stages": ints(1, 4), "~stem": flag, "backbone_config": table(**UPERNET_SWIN),
          "conv_dim": one_of(32, 64), "num_attention_heads": one_of(1, 2, 4), "hidden_dim": times("num_attention_heads", 1, 2),
