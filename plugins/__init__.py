@@ -184,4 +184,7 @@ FAMILY_MODULES: dict[str, str] = {
     "maskformer": "registry.plugins.maskformer",
     "pp-ocr": "registry.plugins.pp_ocr",
     "lw_detr": "registry.plugins.lw_detr",
+    "oneformer": "registry.plugins.oneformer",
+    "omdet-turbo-vision": "registry.plugins.omdet_turbo",
+    "omdet-turbo": "registry.plugins.omdet_turbo",
 }

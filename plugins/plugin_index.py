@@ -156,6 +156,7 @@ MODEL_TYPE_MODULES: dict[str, str] = {
     'nllb-moe': 'registry.plugins.types_seq2seq_more', 'nomic_bert': 'registry.plugins.types_dino',
     'olmo': 'registry.plugins.dense_model_types', 'olmo2': 'registry.plugins.llama_model_types',
     'olmo3': 'registry.plugins.dense_model_types', 'olmoe': 'registry.plugins.llama_model_types',
+    'omdet-turbo': 'registry.plugins.types_segmentation_2026', 'oneformer': 'registry.plugins.types_segmentation_2026',
     'openai-gpt': 'registry.plugins.gpt', 'opt': 'registry.plugins.gpt_style_model_types',
     'ovis2': 'registry.plugins.vlm_types_2026c', 'ovis2_vision': 'registry.plugins.vlm_types_2026c',
     'owlv2': 'registry.plugins.types_vision_2026', 'paddleocr_vl': 'registry.plugins.vlm_types_2026',

@@ -59,6 +59,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     d_fine types_detection_2026d
     lw_detr types_detection_2026e
     flava pe_av types_flava_pe
+    oneformer omdet_turbo types_segmentation_2026
 """.split())
 
 #: The entry-point group third-party plugins register under.
