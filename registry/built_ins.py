@@ -4,7 +4,8 @@ Loading every plugin imports every family and every model type's row (about a hu
 modules). A spec names one family and a ``config.json`` one model type, so when no
 third-party plugin is installed (nothing else could register that name or report an error)
 :mod:`registry.plugin_manager` asks this module for the one built-in module that registers
-it, from two maps kept in ``registry.plugins``:
+it, from two maps kept in ``registry.plugins`` (beside ``BUILT_IN_MODULES``, every built-in module, which
+:func:`built_in_modules` reads for loading them all):
 
 - ``FAMILY_MODULES`` (``registry/plugins/__init__.py``): family -> module;
 - ``MODEL_TYPE_MODULES`` and ``GGUF_MODULES`` (``registry/plugins/plugin_index.py``, written
@@ -28,7 +29,7 @@ from registry.contracts.guard import guarded
 from registry.errors import PluginError, RegistryError
 from registry.registrations import Registrations
 
-__all__ = ["OneAtATime", "PluginFailed", "isolated", "index"]
+__all__ = ["OneAtATime", "PluginFailed", "built_in_modules", "isolated", "index"]
 
 #: The package holding the built-in plugins and their maps.
 PLUGINS = "registry.plugins"
@@ -76,6 +77,17 @@ def index(name: str) -> dict[str, str]:
         found = getattr(module, name, {})
         found = _indexes[name] = found if isinstance(found, dict) else {}
     return found
+
+
+def built_in_modules() -> tuple[str, ...]:
+    """The dotted names of every built-in plugin module (``BUILT_IN_MODULES`` of ``registry.plugins``), in the order
+    they are registered; empty when the plugins are not installed."""
+    try:
+        module = importlib.import_module(PLUGINS)
+    except ImportError:
+        return ()
+    found = getattr(module, "BUILT_IN_MODULES", ())
+    return found if isinstance(found, tuple) else ()
 
 
 class OneAtATime(Generic[T]):

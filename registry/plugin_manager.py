@@ -1,6 +1,7 @@
 """The plugin manager: built-in families and third-party plugins, loaded once, lazily.
 
-Built-in families are ordinary plugin modules named in :data:`DEFAULT_PLUGINS`.
+Built-in families are ordinary plugin modules, listed by ``BUILT_IN_MODULES`` of ``registry.plugins``
+(:func:`registry.built_ins.built_in_modules`).
 Plugins register families (``register_families``), Hugging Face model-type mappings
 (``register_model_types``) and GGUF architectures (``register_gguf_architectures``),
 each kept in one generic :class:`~registry.registrations.Registrations` (the origin and duplicate rules are
@@ -21,46 +22,11 @@ from typing import Any, TypeVar
 import pluggy
 
 from registry import hookspecs
-from registry.built_ins import OneAtATime, PluginFailed, index, isolated
+from registry.built_ins import OneAtATime, PluginFailed, built_in_modules, index, isolated
 from registry.contracts import Family, GgufArchitecture, ModelType
 from registry.contracts.guard import Snapshot, replaced, snapshot
 from registry.errors import PluginError
 from registry.registrations import Registrations
-
-#: Dotted names of the built-in family plugins.
-DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in """
-    bert gpt chinchilla moe_gpt llama llama_model_types dense_model_types hybrid_attention moe_model_types deepseek
-    dbrx arctic nemotron gguf_decoders gguf_encoders gguf_encoders_2026 gguf_moe gguf_types_2026
-    gguf_types_2026_more gguf_types_2026_extra gguf_recurrent gguf_hybrid gguf_mmproj gguf_mmproj_qwen
-    gguf_mmproj_more gguf_mmproj_llama4 gguf_mmproj_glm gguf_mmproj_gemma4 gguf_mmproj_kimi gguf_mmproj_audio
-    gguf_mmproj_qwen2a gguf_mmproj_paddle gguf_decoders_more gguf_jamba_mpt gguf_gemma4 encoder_decoder
-    encoder_decoder_types types_seq2seq_more gpt_style gpt_style_model_types classic_model_types ssm hybrid lfm2
-    griffin jetmoe zamba2 hybrid_model_types rwkv encoder encoder_types whisper speech_encoder speech_model_types
-    vision dual_encoder clip_text convnext swin vision_model_types types_vision_more longcat hybrid_types_2026
-    decoder_types_2026 types_2026_more types_2026_more2 types_moe_2026b qwen_vision composite projector pixtral
-    vlm_types qwen_vl_types llama4_vision mllama voxtral vlm_types_2 vlm_types_3 types_encoders_more internvl_vision
-    phi4mm_towers phi4mm_types phi4mm_remote deepseek_v4 gemma4 types_2026_flagships gemma3n gemma3n_audio
-    mobilenetv5 gemma3n_types gguf_gemma3n glm4v_vision glm4v_types moonvit kimi_k25_types gemma4_vision
-    gemma4_audio gemma4_types parakeet types_speech_more vlm_types_more types_text_2026 vlm_types_2026 minimax_m3
-    minimax_m3_vision vlm_types_2026b xlm types_dino contrastive_head qformer types_vision_2026 groupvit
-    types_dual_2026 moonshine types_speech_2026 doge blt gemma4_assistant types_dense_2026b gguf_types_dense_2026b
-    cohere_asr granite_speech speecht5 seamless_m4t types_speech_2026b fsmt prophetnet reformer cpmant xlnet ctrl
-    gpt_neox_japanese types_text_misc vlm_connectors_2026c ovis2_vision sam_vision janus_vision janus_vqgan
-    minicpmv_vision vlm_types_2026c resnet mobilenet efficientnet bit poolformer mobilevit pvt cvt levit focalnet
-    hiera dinat types_vision_classic esm squeezebert convbert layoutlmv3 lilt luke funnel types_encoders_2026b
-    gguf_encoders_2026b gguf_types_w4 gguf_mmproj_w4 vilt florence2_vision blip_text visual_bert lxmert
-    vlm_types_classic encodec musicgen dac mimi csm dia types_audio_gen depth_anything sam upernet vitdet glpn
-    types_vision_dense sam2 types_sam2 trocr wrapper_heads types_wrappers dpr decision_transformer detr
-    deformable_detr rt_detr types_detection zoedepth depth_pro types_depth_2026 patchtst patchtsmixer informer
-    perceiver tapas canine bros types_encoders_2026c segformer superpoint vivit textnet types_vision_2026c
-    glmasr_encoder univnet bark clvp clap_audio types_speech_2026c hrm_text types_text_2026c pix2struct_vision
-    pix2struct_text kosmos_text glm_image vlm_types_classic2 dab_detr maskformer types_detection_2026c qwen_omni
-    qwen_omni_token2wav omni_types pp_formulanet_projector flava_codebook types_paddle_2026 pp_ocr types_paddle_2026b
-    d_fine types_detection_2026d
-    lw_detr types_detection_2026e
-    flava pe_av types_flava_pe
-    oneformer omdet_turbo types_segmentation_2026
-""".split())
 
 #: The entry-point group third-party plugins register under.
 ENTRY_POINT_GROUP = "registry"
@@ -83,7 +49,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
     if _pm is None:
         pm = pluggy.PluginManager("registry")
         pm.add_hookspecs(hookspecs)
-        for dotted in DEFAULT_PLUGINS:
+        for dotted in built_in_modules():
             module = importlib.import_module(dotted)
             pm.register(module, name=dotted)
             _origins[dotted] = "built-in"
@@ -146,7 +112,7 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
 def _built_in_modules() -> dict[str, Any]:
     import sys
 
-    return {dotted: sys.modules[dotted] for dotted in DEFAULT_PLUGINS if dotted in sys.modules}
+    return {dotted: sys.modules[dotted] for dotted in built_in_modules() if dotted in sys.modules}
 
 
 def check_built_ins(plugin: str, errors: list[PluginError]) -> bool:
