@@ -81,6 +81,7 @@ class Sam3VisionParams(FamilyParams):
     pretrain_image_size: PositiveInt = Field(336, description="the image side the position table was trained for")
     fpn_hidden_size: PositiveInt = Field(256, description="neck: output channels")
     scale_factors: list[float] = Field(list(SCALES), description="neck: one FPN level per factor (4, 2, 1 or 0.5)")
+    backbone: bool = Field(True, description="the ViT (false: the neck alone, Sam3VideoModel's tracker_neck)")
 
     @model_validator(mode="after")
     def _check(self) -> Sam3VisionParams:
@@ -108,7 +109,8 @@ def _fpn_level(name: str, h: int, fpn: int, scale: float) -> list:
 
 
 def build_vision(p: Sam3VisionParams) -> Module:
-    """The block tree of ``Sam3VisionModel``: the ViT backbone and the FPN neck."""
+    """The block tree of ``Sam3VisionModel``: the ViT backbone and the FPN neck (without ``backbone``, the neck
+    alone, unprefixed: ``Sam3VideoModel``'s ``tracker_neck``, a ``Sam3VisionNeck`` of the detector's vision config)."""
     h, side = p.d_model, p.pretrain_image_size // p.patch_size
     embed = [Parameter(name="backbone.embeddings.patch_embeddings.projection.weight",
                        shape=(h, p.n_channels, p.patch_size, p.patch_size), component="embedding"),
@@ -118,7 +120,7 @@ def build_vision(p: Sam3VisionParams) -> Module:
              *_mlp("mlp", h, p.d_ff)]  # fmt: skip
     neck = [b for j, s in enumerate(p.scale_factors) for b in _fpn_level(f"neck.fpn_layers.{j}", h, p.fpn_hidden_size, s)]
     backbone = Module(name="backbone", blocks=[*nested(embed)[0].blocks, *_layers(p.n_layers, layer)])
-    return Module(blocks=[backbone, *nested(neck)])
+    return Module(blocks=[backbone, *nested(neck)] if p.backbone else nested(neck)[0].blocks)
 
 
 class Sam3StageParams(FamilyParams):

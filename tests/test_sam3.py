@@ -1,14 +1,18 @@
-"""SAM 3 (``sam3``, ``Sam3Model``) whole and part by part against transformers, random small configs, refusals.
+"""SAM 3 (``sam3``, ``Sam3Model``) and SAM 3 video (``sam3_video``, ``Sam3VideoModel``) whole and part by part against
+transformers, random small configs, refusals.
 
-Reference: transformers 5.25's ``Sam3Model`` of the config (``modeling_sam3.py``) on the meta device, as in
+Reference: transformers 5.25's ``Sam3Model`` / ``Sam3VideoModel`` of the config (``modeling_sam3.py``,
+``modeling_sam3_video.py``) on the meta device, as in
 tests/composite_reference.py: the total is ``sum(p.numel() for p in model.parameters())``, the tensor names and
 shapes ``named_parameters()``'s, and each part (``--part``) the parameters under the modules ``Sam3Model.__init__``
-gives it (:data:`PLACES`). The published config (tiny-random/sam3) by both routes (count config.json; import-hf then
-count); random small configs are transformers' ``Sam3Config`` of shrunk sub-configs, as ``to_dict()`` writes it.
+gives it (:data:`PLACES`, :data:`VIDEO_PLACES`). The published configs (tiny-random/sam3, bodhicitta/sam3) by both
+routes (count config.json; import-hf then count); random small configs are transformers' ``Sam3Config`` /
+``Sam3VideoConfig`` of shrunk sub-configs, as ``to_dict()`` writes it.
 """
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -22,16 +26,22 @@ CONFIGS = ROOT / "tests" / "configs"
 PLACES = {"vision": ("vision_encoder.",), "text": ("text_encoder.",), "geometry": ("geometry_encoder.",),
           "detr_encoder": ("detr_encoder.",), "detr_decoder": ("detr_decoder.",), "mask_decoder": ("mask_decoder.",),
           "heads": ("text_projection.", "dot_product_scoring.")}  # fmt: skip
-FOLDERS = published_folders(("sam3",))
+#: Where ``Sam3VideoModel`` keeps each part: the detector (a ``Sam3Model``) as ``detector_model``, the tracker (a
+#: ``Sam3TrackerVideoModel`` without its image encoder) as ``tracker_model``, a second FPN neck as ``tracker_neck``.
+VIDEO_PLACES = {**{part: tuple(f"detector_model.{p}" for p in places) for part, places in PLACES.items()},
+                "tracker": ("tracker_model.",), "tracker_neck": ("tracker_neck.",)}  # fmt: skip
+FOLDERS = published_folders(("sam3", "sam3_video"))
 
 
-def test_a_published_config_is_held():
-    assert FOLDERS == ["tiny-random-sam3"]
+def test_published_configs_are_held():
+    assert FOLDERS == ["bodhicitta--sam3", "tiny-random-sam3"]
 
 
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_published_whole_and_by_part(folder, tmp_path, capsys):
-    check_both_routes(CONFIGS / folder / "config.json", PLACES, tmp_path)
+    path = CONFIGS / folder / "config.json"
+    video = json.loads(path.read_text())["model_type"] == "sam3_video"
+    check_both_routes(path, VIDEO_PLACES if video else PLACES, tmp_path)
     capsys.readouterr()
 
 
@@ -70,18 +80,58 @@ def small(seed: int) -> dict:
     return data
 
 
+def _tracker(rng: random.Random) -> dict:
+    """A small random ``sam3_tracker_video`` config (SAM 2's tracker, as tests/types_table.py draws SAM 2's)."""
+    heads = rng.choice((1, 2))
+    return {"vision_config": {"model_type": "sam3_vision_model", "fpn_hidden_size": rng.choice((2, 6))},
+            "prompt_encoder_config": {"hidden_size": rng.choice((2, 6)), "mask_input_channels": rng.choice((4, 8)),
+                                      "num_point_embeddings": rng.choice((0, 4))},
+            "mask_decoder_config": {"num_attention_heads": heads, "attention_downsample_rate": rng.choice((1, 2)),
+                                    "hidden_size": 16 * heads, "mlp_dim": rng.choice((3, 8)),
+                                    "num_hidden_layers": rng.choice((0, 2)), "num_multimask_outputs": rng.choice((0, 3)),
+                                    "iou_head_depth": rng.choice((1, 3)), "iou_head_hidden_dim": rng.choice((2, 5))},
+            "memory_attention_hidden_size": rng.choice((2, 8)), "memory_attention_num_layers": rng.choice((0, 2)),
+            "memory_attention_feed_forward_hidden_size": rng.choice((3, 8)), "memory_encoder_hidden_size": rng.choice((2, 6)),
+            "memory_encoder_output_channels": rng.choice((2, 6)), "mask_downsampler_embed_dim": rng.choice((2, 6)),
+            "mask_downsampler_total_stride": rng.choice((4, 16)), "memory_fuser_embed_dim": rng.choice((2, 6)),
+            "memory_fuser_intermediate_dim": rng.choice((3, 6)), "memory_fuser_num_layers": rng.choice((0, 2)),
+            "num_maskmem": rng.choice((1, 3)), "enable_temporal_pos_encoding_for_object_pointers": rng.choice((True, False)),
+            "enable_occlusion_spatial_embedding": rng.choice((True, False))}  # fmt: skip
+
+
+def small_video(seed: int) -> dict:
+    """A small random SAM 3 video config: ``Sam3VideoConfig`` of a small detector and tracker, as ``to_dict()`` writes it."""
+    detector = small(seed)
+    del detector["architectures"]
+    config = quiet_transformers().Sam3VideoConfig(detector_config=detector, tracker_config=_tracker(random.Random(seed)))
+    data = config.to_dict()
+    data["architectures"] = ["Sam3VideoModel"]
+    return data
+
+
+def _present(places: dict, data: dict) -> dict:
+    """The parts of ``places`` that hold tensors in transformers' model of ``data`` (a DETR encoder of no layers
+    holds none: the report has no such part)."""
+    names = Reference(data).names
+    return {k: v for k, v in places.items() if any(n.startswith(v) for n in names)}
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_small_random_configs(seed, tmp_path, capsys):
     data = small(seed)
-    names = Reference(data).names  # a part without tensors (a DETR encoder of no layers) is not one of the report's
-    data_both_routes(data, {k: v for k, v in PLACES.items() if any(n.startswith(v) for n in names)}, tmp_path)
+    data_both_routes(data, _present(PLACES, data), tmp_path)
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_small_random_video_configs(seed, tmp_path, capsys):
+    data = small_video(seed)
+    data_both_routes(data, _present(VIDEO_PLACES, data), tmp_path)
     capsys.readouterr()
 
 
 def test_the_published_config_and_the_reference_agree_on_the_text_projection():
     """CLIPTextModelWithProjection's ``text_projection`` (projection_dim 16 in tiny-random/sam3) is in the reference."""
-    import json
-
     names = Reference(json.loads((CONFIGS / "tiny-random-sam3" / "config.json").read_text())).names
     assert names["text_encoder.text_projection.weight"] == (16, 16)
 
@@ -99,8 +149,30 @@ def test_the_published_config_and_the_reference_agree_on_the_text_projection():
     ({"detr_encoder_config.num_layers": "six"}, "detr_encoder_config.num_layers", "whole number"),
 ])  # fmt: skip
 def test_bad_values_are_refused_in_one_line(change, field, words, tmp_path, capsys):
-    import json
-
     data = json.loads((CONFIGS / "tiny-random-sam3" / "config.json").read_text())
     err = refusal(data, change, tmp_path, capsys)
     assert field in err and words in err, err
+
+
+@pytest.mark.parametrize(("change", "field", "words"), [
+    ({"tracker_config.model_type": "sam2_video"}, "tracker_config", "sam3_tracker_video"),
+    ({"detector_config.model_type": "sam2"}, "detector_config", "only a sam3 detector"),
+    ({"tracker_config.vision_config.model_type": "sam2_vision_model"}, "tracker_config.vision_config", "sam3_vision_model"),
+    ({"tracker_config.vision_config.fpn_hidden_size": "wide"}, "tracker_config.vision_config.fpn_hidden_size",
+     "whole number"),
+    ({"tracker_config.mask_downsampler_stride": 1}, "tracker_config.mask_downsampler_stride", "at least 2"),
+    ({"detector_config.text_config.projection_dim": 0}, "detector_config.text_config.projection_dim", ">= 1"),
+    ({"detector_config.vision_config.scale_factors": [8.0]}, "detector_config.vision_config.scale_factors", "not built"),
+])  # fmt: skip
+def test_bad_video_values_are_refused_in_one_line(change, field, words, tmp_path, capsys):
+    data = json.loads((CONFIGS / "bodhicitta--sam3" / "config.json").read_text())
+    err = refusal(data, change, tmp_path, capsys)
+    assert field in err and words in err, err
+
+
+def test_a_video_config_without_tracker_config_takes_the_trackers_defaults(tmp_path, capsys):
+    """``Sam3VideoConfig`` builds a left-out ``tracker_config`` from ``Sam3TrackerVideoConfig()``'s defaults."""
+    data = small_video(0)
+    del data["tracker_config"]
+    data_both_routes(data, _present(VIDEO_PLACES, data), tmp_path)
+    capsys.readouterr()
