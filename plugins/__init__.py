@@ -29,8 +29,8 @@ BUILT_IN_MODULES: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in
     hiera dinat types_vision_classic esm squeezebert convbert layoutlmv3 lilt luke funnel types_encoders_2026b
     gguf_encoders_2026b gguf_types_w4 gguf_mmproj_w4 vilt florence2_vision blip_text visual_bert lxmert
     vlm_types_classic encodec musicgen dac mimi csm dia types_audio_gen depth_anything sam upernet vitdet glpn
-    types_vision_dense sam2 types_sam2 trocr wrapper_heads types_wrappers dpr decision_transformer detr
-    deformable_detr rt_detr types_detection zoedepth depth_pro types_depth_2026 patchtst patchtsmixer informer
+    types_vision_dense sam2 types_sam2 sam3 types_sam3 trocr wrapper_heads types_wrappers dpr decision_transformer
+    detr deformable_detr rt_detr types_detection zoedepth depth_pro types_depth_2026 patchtst patchtsmixer informer
     perceiver tapas canine bros types_encoders_2026c segformer superpoint vivit textnet types_vision_2026c
     glmasr_encoder univnet bark clvp clap_audio types_speech_2026c hrm_text types_text_2026c pix2struct_vision
     pix2struct_text kosmos_text glm_image vlm_types_classic2 dab_detr maskformer types_detection_2026c qwen_omni
@@ -171,6 +171,12 @@ FAMILY_MODULES: dict[str, str] = {
     "depth-anything": "registry.plugins.depth_anything",
     "sam": "registry.plugins.sam",
     "sam2": "registry.plugins.sam2",
+    "sam3-vision": "registry.plugins.sam3",
+    "sam3-geometry": "registry.plugins.sam3",
+    "sam3-detr-encoder": "registry.plugins.sam3",
+    "sam3-detr-decoder": "registry.plugins.sam3",
+    "sam3-mask-decoder": "registry.plugins.sam3",
+    "sam3-heads": "registry.plugins.sam3",
     "upernet-convnext": "registry.plugins.upernet",
     "upernet-swin": "registry.plugins.upernet",
     "vitdet": "registry.plugins.vitdet",

@@ -50,6 +50,8 @@ class Sam2Params(FamilyParams):
     """Hyper-parameters of the ``sam2`` family (SAM 2.1 Hiera-T's by default, as transformers')."""
 
     video: bool = Field(True, description="the video model's memory attention, memory encoder and tracking tensors")
+    vision_encoder: bool = Field(True, description="the image encoder (false: SAM 3's tracker, which shares the "
+                                                   "detector's: remove_vision_encoder)")
     hidden_size: PositiveInt = Field(96, description="image encoder: the patch embedding's channels")
     n_channels: PositiveInt = Field(3, description="image channels")
     patch_kernel_size: list[PositiveInt] = Field([7, 7], description="image encoder: the patch convolution's kernel")
@@ -240,9 +242,10 @@ def memory_encoder(p: Sam2Params) -> list:
 
 
 def build(p: Sam2Params) -> Module:
-    """The block tree of Sam2VideoModel (without ``video``, its image parts)."""
+    """The block tree of Sam2VideoModel (without ``video``, its image parts; without ``vision_encoder``, no image
+    encoder: ``Sam3TrackerVideoModel`` built with ``remove_vision_encoder``)."""
     d, mem = p.fpn_hidden_size, p.encoder_out_channels
-    blocks: list = [Module(name="vision_encoder", blocks=vision_encoder(p)),
+    blocks: list = [*([Module(name="vision_encoder", blocks=vision_encoder(p))] if p.vision_encoder else []),
                     Module(name="prompt_encoder", blocks=prompt_encoder(p)),
                     Module(name="mask_decoder", blocks=mask_decoder(p)),
                     Parameter(name="no_memory_embedding", shape=(1, 1, d), component="embedding")]  # fmt: skip

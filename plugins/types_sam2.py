@@ -105,6 +105,9 @@ _SHAPE_FREE = frozenset((
     "mask_decoder_config.dynamic_multimask_stability_thresh", "mask_decoder_config.dynamic_multimask_via_stability",
 ))  # fmt: skip
 
+#: What SAM 3's video tracker (``sam3_tracker_video``, :mod:`registry.plugins.types_sam3`) reads as SAM 2's does.
+READS, SHAPE_FREE, rope = _READS, _SHAPE_FREE, _rope
+
 ROWS = (
     Row("sam2_video", "sam2", ("Sam2VideoModel",), reads=_READS, defaults=DEFAULTS["sam2_video"], rules=(_vision, _rope),
         fixed={"video": True}, shape_free=_SHAPE_FREE,

@@ -82,6 +82,8 @@ CHECKED_ELSEWHERE = {
     **{t: "tests/test_speech_2026c.py" for t in ("bark", "clap", "clap_audio_model", "clap_text_model", "clvp",
                                                       "clvp_decoder", "clvp_encoder", "glmasr", "glmasr_encoder")},
     **{t: "tests/test_vlm_types_more.py" for t in ("llava_next_video",)},
+    **{t: "tests/test_sam3.py" for t in ("sam3", "sam3_video", "sam3_vision_model", "sam3_geometry_encoder", "sam3_detr_encoder",
+                                         "sam3_detr_decoder", "sam3_mask_decoder")},
     **{t: "tests/test_wrappers.py" for t in ("encoder-decoder", "speech-encoder-decoder", "trocr", "vision-encoder-decoder",
                                                 "vision-text-dual-encoder")},
     **{t: "tests/test_vlm_types_2026.py" for t in ("cohere2_vision", "llava_onevision", "paddleocr_vl", "paddleocr_vl_text",
