@@ -176,4 +176,5 @@ FAMILY_MODULES: dict[str, str] = {
     "glm-image-head": "registry.plugins.glm_image",
     "dab_detr": "registry.plugins.dab_detr",
     "maskformer": "registry.plugins.maskformer",
+    "fastvit": "registry.plugins.fastvit",
 }

@@ -55,7 +55,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in 
     perceiver tapas canine bros types_encoders_2026c segformer superpoint vivit textnet types_vision_2026c
     glmasr_encoder univnet bark clvp clap_audio types_speech_2026c hrm_text types_text_2026c pix2struct_vision
     pix2struct_text kosmos_text glm_image vlm_types_classic2 dab_detr maskformer types_detection_2026c qwen_omni
-    qwen_omni_token2wav omni_types pp_formulanet_projector flava_codebook types_paddle_2026
+    qwen_omni_token2wav omni_types pp_formulanet_projector flava_codebook types_paddle_2026 fastvit vlm_types_2026d
 """.split())
 
 #: The entry-point group third-party plugins register under.

@@ -197,8 +197,8 @@ BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "Llama
             "Qwen2_5OmniModel": "Qwen2_5OmniForConditionalGeneration"}
 
 
-#: The configurations transformers builds with a timm model (``TimmWrapperModel``: Gemma 3n's vision tower).
-TIMM_CONFIGS = frozenset(("Gemma3nConfig", "Gemma3nVisionConfig", "TimmWrapperConfig"))
+#: The configurations transformers builds with a timm model (``TimmWrapperModel``: Gemma 3n's and FastVLM's vision towers).
+TIMM_CONFIGS = frozenset(("Gemma3nConfig", "Gemma3nVisionConfig", "TimmWrapperConfig", "FastVlmConfig"))
 
 
 def needs_timm() -> None:

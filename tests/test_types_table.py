@@ -96,6 +96,7 @@ CHECKED_ELSEWHERE = {
                                                      "pix2struct", "pix2struct_text_model", "pix2struct_vision_model")},
     **{t: "tests/test_types_paddle_2026.py" for t in ("pp_chart2table", "pp_chart2table_vision", "pp_formulanet",
                                                       "pp_formulanet_text", "pp_formulanet_vision")},
+    "fast_vlm": "tests/test_fast_vlm.py",
 }  # fmt: skip
 
 
