@@ -160,9 +160,14 @@ def test_unknown_vision_fields_are_named_by_strict(tmp_path, capsys):
     assert "vision_config.not_a_field" in capsys.readouterr().err
 
 
-def test_images_refused_with_the_reason(capsys):
-    """The tokens an image becomes follow the processor's crop size (preprocessor_config.json), not config.json."""
-    assert main(["flops", str(FAST_VLM_7B), "--images", "1", "--image-size", "1024x1024"]) == 2
-    errors = [line for line in capsys.readouterr().err.splitlines() if "warning:" not in line]
-    assert len(errors) == 1 and errors[0].startswith("registry flops: ")
-    assert "its images are not modelled: " + IMAGES_WHY in errors[0] and "takes no images" not in errors[0]
+def test_images_refused_with_the_reason(tmp_path, capsys):
+    """The tokens an image becomes follow the processor's crop size (preprocessor_config.json), not config.json;
+    refused on both routes (the config, the spec import-hf writes of it)."""
+    spec = tmp_path / "imported.toml"
+    assert main(["import-hf", str(FAST_VLM_7B), "-o", str(spec)]) == 0
+    capsys.readouterr()
+    for source in (FAST_VLM_7B, spec):
+        assert main(["flops", str(source), "--images", "1", "--image-size", "1024x1024"]) == 2
+        errors = [line for line in capsys.readouterr().err.splitlines() if "warning:" not in line]
+        assert len(errors) == 1 and errors[0].startswith("registry flops: ")
+        assert "its images are not modelled: " + IMAGES_WHY in errors[0] and "takes no images" not in errors[0]
