@@ -106,7 +106,7 @@ FAST_VLM = Composite(
         Tower("projector", family="projector", params=fast_vlm_projector, path=PROJECTOR),
         Tower("text", config="text_config", model_type="qwen2", model_types=("*",), moves=TEXT_MOVES),
     ), rules=(composite_lm_head, tie(from_text=True), _feature_choice),
-    shape_free=frozenset(("image_token_index", "image_seq_length", "projector_hidden_act")) | {"vision_config"},
+    shape_free=frozenset(("image_token_index", "image_seq_length", "projector_hidden_act")),
     description="FastVLM: timm FastViT-HD tower (timm_wrapper), LLaVA's projector, any mapped language model (Qwen2)",
     images=FAST_VLM_IMAGES,
 )  # fmt: skip
