@@ -36,7 +36,7 @@ BUILT_IN_MODULES: tuple[str, ...] = tuple(f"registry.plugins.{name}" for name in
     pix2struct_text kosmos_text glm_image vlm_types_classic2 dab_detr maskformer types_detection_2026c qwen_omni
     qwen_omni_token2wav omni_types pp_formulanet_projector flava_codebook types_paddle_2026 pp_ocr
     types_paddle_2026b d_fine types_detection_2026d lw_detr types_detection_2026e flava pe_av types_flava_pe
-    oneformer omdet_turbo types_segmentation_2026
+    oneformer omdet_turbo types_segmentation_2026 fastvit vlm_types_2026d
 """.split())
 
 #: The module of each built-in family, for loading one plugin alone when a spec names its family
@@ -227,4 +227,5 @@ FAMILY_MODULES: dict[str, str] = {
     "oneformer": "registry.plugins.oneformer",
     "omdet-turbo-vision": "registry.plugins.omdet_turbo",
     "omdet-turbo": "registry.plugins.omdet_turbo",
+    "fastvit": "registry.plugins.fastvit",
 }

@@ -197,9 +197,10 @@ BUILT_AS = {"InternLM3ForCausalLM": "LlamaForCausalLM", "InternLM3Model": "Llama
             "Qwen2_5OmniModel": "Qwen2_5OmniForConditionalGeneration"}
 
 
-#: The configurations transformers builds with a timm model (``TimmWrapperModel``: Gemma 3n's vision tower, the Perception
-#: Encoder audio-video model's video encoder).
-TIMM_CONFIGS = frozenset(("Gemma3nConfig", "Gemma3nVisionConfig", "TimmWrapperConfig", "PeAudioVideoConfig"))
+#: The configurations transformers builds with a timm model (``TimmWrapperModel``: Gemma 3n's and FastVLM's vision towers,
+#: the Perception Encoder audio-video model's video encoder).
+TIMM_CONFIGS = frozenset(("Gemma3nConfig", "Gemma3nVisionConfig", "TimmWrapperConfig", "PeAudioVideoConfig",
+                          "FastVlmConfig"))
 
 
 def needs_timm() -> None:

@@ -100,6 +100,7 @@ CHECKED_ELSEWHERE = {
                                                       "pp_formulanet_text", "pp_formulanet_vision")},
     "flava": "tests/test_flava.py",
     "pe_audio_video": "tests/test_pe_audio_video.py",
+    "fast_vlm": "tests/test_fast_vlm.py",
 }  # fmt: skip
 
 
