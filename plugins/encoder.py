@@ -184,11 +184,12 @@ def _layer(p: EncoderParams, lay: Layout, first: bool) -> list:
 
 
 def _adapters(p: EncoderParams) -> list:
-    """X-MOD: a bottleneck adapter per language in the layer's output (and the norm before them, when asked)."""
-    if not p.adapters:
-        return []
+    """X-MOD: a bottleneck adapter per language in the layer's output, and the norm before them when asked (even
+    with no language: ``XmodOutput`` builds ``adapter_layer_norm`` from ``adapter_layer_norm`` alone)."""
     d, width = p.d_model, p.adapter_dim
     blocks: list = [LayerNorm(name="adapter_layer_norm", dim=d)] if p.adapter_norm else []
+    if not blocks and not p.adapters:
+        return []
     blocks += [Module(name=f"adapter_modules.{language}", blocks=[
         _linear("dense1", d, width, component="feed_forward"), _linear("dense2", width, d, component="feed_forward")])
         for language in p.adapters]  # fmt: skip

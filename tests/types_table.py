@@ -2676,7 +2676,11 @@ ROWS: list[Row] = [
         refusal_base=ENCODER_BASE,
         refusals=(R({"architectures": ["XmodModel"], "languages": ["en.XX"]}, "languages", "no '.'"),
                   R({"architectures": ["XmodModel"], "adapter_reduction_factor": 64}, "adapter_reduction_factor",
-                    "0 wide"))),
+                    "0 wide")),
+        # no language, but the adapters' norm: XmodOutput builds adapter_layer_norm all the same (found by hypothesis)
+        cases=({"architectures": ["XmodForMaskedLM"], "num_attention_heads": 1, "hidden_size": 2, "num_hidden_layers": 1,
+                "vocab_size": 5, "intermediate_size": 1, "max_position_embeddings": 2, "type_vocab_size": 1,
+                "languages": [], "adapter_layer_norm": True},)),
     Row("youtu", lm("Youtu"),
         {"num_attention_heads": ints(1, 4), "num_key_value_heads": same_as("num_attention_heads"),
          "hidden_size": times("num_attention_heads", 2, 4, 6, 8),
