@@ -60,7 +60,7 @@ def _residual_unit(name: str, dim: int) -> Module:
                                      *conv1d("conv2", dim, dim, 1)])  # fmt: skip
 
 
-def _encoder(p: DacParams) -> Module:
+def dac_encoder(p: DacParams) -> Module:
     """``encoder``: the module's docstring lists its tensors."""
     blocks: list[Block] = [*conv1d("conv1", 1, p.encoder_hidden_size, 7)]
     for i, ratio in enumerate(p.downsampling_ratios):
@@ -91,7 +91,7 @@ def build(p: DacParams) -> Module:
     quantizer = Repeat(name="quantizer.quantizers", count=p.n_codebooks, blocks=[
         *conv1d("in_proj", p.hidden_size, p.codebook_dim, 1), *conv1d("out_proj", p.codebook_dim, p.hidden_size, 1),
         Embedding(name="codebook", num_embeddings=p.codebook_size, embedding_dim=p.codebook_dim, role="other")])  # fmt: skip
-    return Module(blocks=[_encoder(p), _decoder(p), quantizer])
+    return Module(blocks=[dac_encoder(p), _decoder(p), quantizer])
 
 
 @hookimpl

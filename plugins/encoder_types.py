@@ -83,7 +83,7 @@ def _albert_heads(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["n_labels"] = num_labels(cfg)
 
 
-def _name_list(cfg: ConfigReader, key: str, default: Any) -> list[str]:
+def name_list_field(cfg: ConfigReader, key: str, default: Any) -> list[str]:
     """A ``"a|b"`` string (split, stripped, lower-cased as transformers does) or a list of strings."""
     value = cfg.raw(key, default)
     if value is None:
@@ -95,7 +95,7 @@ def _name_list(cfg: ConfigReader, key: str, default: Any) -> list[str]:
     raise cfg.error(key, f"must be a string such as \"p2c|c2p\" or a list of strings (got {short(value)})")
 
 
-def _whole(cfg: ConfigReader, key: str, default: int) -> int:
+def whole_field(cfg: ConfigReader, key: str, default: int) -> int:
     """Any whole number (negative ones mean "not set" in DeBERTa's configs)."""
     value = cfg.raw(key, default)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -117,17 +117,17 @@ def _deberta(cfg: ConfigReader, cls: str, params: Params) -> None:
     if cfg.has("attention_head_size") and cfg.int("attention_head_size", None) != d // heads:
         raise cfg.error("attention_head_size", "must be hidden_size / num_attention_heads: transformers' attention "
                         "output projection is hidden_size wide, so its model could not run with another width")  # fmt: skip
-    max_relative = _whole(cfg, "max_relative_positions", -1)
-    buckets = _whole(cfg, "position_buckets", -1)
-    attention_types = _name_list(cfg, "pos_att_type", None)
+    max_relative = whole_field(cfg, "max_relative_positions", -1)
+    buckets = whole_field(cfg, "position_buckets", -1)
+    attention_types = name_list_field(cfg, "pos_att_type", None)
     share = cfg.bool("share_att_key", False)
     if cfg.bool("relative_attention", False):  # 2 x buckets rows, else 2 x max_relative_positions (positions if < 1)
         rows = 2 * buckets if buckets > 0 else 2 * (max_relative if max_relative >= 1 else positions)
         params["relative_positions"] = ("relative_attention", rows)
         params["pos_key_proj"] = ("pos_att_type", not share and "c2p" in attention_types)
         params["pos_query_proj"] = ("pos_att_type", not share and "p2c" in attention_types)
-    params["rel_norm"] = ("norm_rel_ebd", "layer_norm" in _name_list(cfg, "norm_rel_ebd", "none"))
-    kernel = _whole(cfg, "conv_kernel_size", 0)
+    params["rel_norm"] = ("norm_rel_ebd", "layer_norm" in name_list_field(cfg, "norm_rel_ebd", "none"))
+    kernel = whole_field(cfg, "conv_kernel_size", 0)
     if kernel > 0:
         params["conv_kernel_size"] = ("conv_kernel_size", kernel)
         params["conv_groups"] = ("conv_groups", cfg.int("conv_groups", 1))

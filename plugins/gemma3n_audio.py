@@ -26,7 +26,7 @@ from __future__ import annotations
 from pydantic import Field, PositiveInt, model_validator
 
 from registry import Family, hookimpl
-from registry.blocks import Block, Embedding, FieldError, Linear, Module, Parameter, Repeat, RMSNorm
+from registry.blocks import Embedding, FieldError, Linear, Module, Parameter, Repeat, RMSNorm
 from registry.plugins.common import FamilyParams
 
 

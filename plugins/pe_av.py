@@ -36,8 +36,7 @@ from registry import Family, hookimpl
 from registry.blocks import Attention, Block, FeedForward, LayerNorm, Linear, Module, Parameter, Repeat, RMSNorm
 from registry.plugins.common import FamilyParams
 from registry.plugins.convolution import conv1d
-from registry.plugins.dac import DacParams
-from registry.plugins.dac import _encoder as dac_encoder
+from registry.plugins.dac import DacParams, dac_encoder
 
 _ATTENTION = {"q": "self_attn.q_proj", "k": "self_attn.k_proj", "v": "self_attn.v_proj", "o": "self_attn.o_proj",
               "q_norm": "self_attn.q_norm", "k_norm": "self_attn.k_norm"}  # fmt: skip

@@ -23,19 +23,20 @@ _ARCHITECTURES = {"ForConditionalGeneration": "conditional_generation", "ForCTC"
                   "ForSequenceClassification": "sequence_classification"}  # fmt: skip
 
 
-def _architecture(cfg: ConfigReader, cls: str, params: Params) -> None:
+def speech_architecture(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule: the family's ``architecture`` from the class (the bare ``...Model``: ``model``)."""
     params["architecture"] = ("architectures", next((a for s, a in _ARCHITECTURES.items() if cls.endswith(s)), "model"))
 
 
-def _number(cfg: ConfigReader, key: str, default: float) -> float:
+def number_field(cfg: ConfigReader, key: str, default: float) -> float:
+    """The config's number ``key`` (``default`` when absent); anything but an int or a float is refused."""
     value = cfg.raw(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise cfg.error(key, f"must be a number (got {short_value(value)})")
     return value
 
 
-def _speech_encoder(name: str) -> Rule:
+def speech_encoder_rule(name: str) -> Rule:
     """Rule (wav2vec2, hubert, wavlm) for model type ``name``: the mask vector exists when a masking
     probability is above 0; the convolution lists must have one entry per layer (transformers raises
     otherwise); wav2vec2's ``add_adapter`` builds its ``Wav2Vec2Adapter``, other adapters (HuBERT's and WavLM's
@@ -44,7 +45,7 @@ def _speech_encoder(name: str) -> Rule:
     defaults = DEFAULTS[name]
 
     def rule(cfg: ConfigReader, cls: str, params: Params) -> None:
-        masked = [_number(cfg, k, defaults[k]) > 0 for k in ("mask_time_prob", "mask_feature_prob")]  # both read
+        masked = [number_field(cfg, k, defaults[k]) > 0 for k in ("mask_time_prob", "mask_feature_prob")]  # both read
         masked = any(masked)
         params["masked_spec_embed"] = ("mask_time_prob", masked)
         layers = len(params["conv_dim"][1])
@@ -81,7 +82,7 @@ def _hubert_batch_norm(cfg: ConfigReader, cls: str, params: Params) -> None:
 
 
 #: The speech-encoder's reads shared by wav2vec2, hubert and wavlm.
-_ENCODER_READS = {
+ENCODER_READS = {
     "vocab_size": "vocab_size?", "d_model": "hidden_size", "n_layers": "num_hidden_layers",
     "n_heads": "num_attention_heads", "d_ff": "intermediate_size", "conv_dim": "conv_dim",
     "conv_kernel": "conv_kernel", "conv_bias": "conv_bias", "feat_extract_norm": "feat_extract_norm",
@@ -89,7 +90,7 @@ _ENCODER_READS = {
     "classifier_proj_size": "classifier_proj_size", "weighted_layer_sum": "use_weighted_layer_sum",
 }  # fmt: skip
 #: wav2vec 2.0's quantizer (pre-training only).
-_QUANTIZER_READS = {
+QUANTIZER_READS = {
     "codevector_groups": "num_codevector_groups", "codevectors_per_group": "num_codevectors_per_group",
     "codevector_dim": "codevector_dim", "proj_codevector_dim": "proj_codevector_dim",
 }  # fmt: skip
@@ -97,7 +98,7 @@ _QUANTIZER_READS = {
 #: activations, SpecAugment's lengths, the losses, the heads this plugin does not map (frame classification,
 #: x-vector), adapter sizes (adapters are refused), and post-norm versus stable layer norm
 #: (the same tensors in either order); ``num_feat_extract_layers`` is overwritten by ``len(conv_dim)``.
-_ENCODER_SHAPE_FREE = frozenset("""
+ENCODER_SHAPE_FREE = frozenset("""
     hidden_act hidden_dropout activation_dropout attention_dropout feat_proj_dropout feat_quantizer_dropout
     final_dropout layerdrop layer_norm_eps feat_extract_activation do_stable_layer_norm apply_spec_augment
     mask_time_length mask_time_min_masks mask_feature_length mask_feature_min_masks contrastive_logits_temperature
@@ -120,12 +121,14 @@ CONV_FRAMES = AudioRule("conv feature encoder over 16 kHz samples", kind="sample
                         note="_get_feat_extract_output_lengths; no padding")
 
 
-def _encoder_row(name: str, prefix: str, reads: dict, *rules, fixed=None, classes=None, shape_free=frozenset()) -> Row:
+def speech_encoder_row(name: str, prefix: str, reads: dict, *rules, fixed=None, classes=None, shape_free=frozenset()) -> Row:
+    """The row of a wav2vec2-style speech encoder ``name`` (classes ``<prefix>ForCTC``, ``<prefix>Model`` and
+    ``<prefix>ForSequenceClassification`` unless ``classes`` says): the shared reads and rules plus its own."""
     return Row(
         name, "speech-encoder",
         (*(classes or (f"{prefix}ForCTC", f"{prefix}Model")), f"{prefix}ForSequenceClassification"),
-        reads={**_ENCODER_READS, **reads}, defaults=DEFAULTS[name], fixed={"base_name": name, **(fixed or {})},
-        rules=(_architecture, _speech_encoder(name), *rules), shape_free=_ENCODER_SHAPE_FREE | shape_free,
+        reads={**ENCODER_READS, **reads}, defaults=DEFAULTS[name], fixed={"base_name": name, **(fixed or {})},
+        rules=(speech_architecture, speech_encoder_rule(name), *rules), shape_free=ENCODER_SHAPE_FREE | shape_free,
         description=f"{prefix}: convolutional feature encoder and transformer encoder over raw audio",
         audio=CONV_FRAMES,
     )  # fmt: skip
@@ -143,16 +146,16 @@ ROWS = (
             "decoder_d_ff": "decoder_ffn_dim", "max_source_positions": "max_source_positions",
             "max_target_positions": "max_target_positions", "tie_lm_head": "tie_word_embeddings",
         },
-        defaults=DEFAULTS["whisper"], rules=(_architecture,), shape_free=_WHISPER_SHAPE_FREE,
+        defaults=DEFAULTS["whisper"], rules=(speech_architecture,), shape_free=_WHISPER_SHAPE_FREE,
         description="Whisper: conv front end over log-mel frames, encoder, decoder with cross-attention",
         audio=WHISPER_AUDIO,
     ),  # fmt: skip
-    _encoder_row("wav2vec2", "Wav2Vec2", _QUANTIZER_READS,
+    speech_encoder_row("wav2vec2", "Wav2Vec2", QUANTIZER_READS,
                  classes=("Wav2Vec2ForCTC", "Wav2Vec2Model", "Wav2Vec2ForPreTraining")),
-    _encoder_row("hubert", "Hubert", {"feature_projection_norm": "feat_proj_layer_norm"}, _hubert_batch_norm),
+    speech_encoder_row("hubert", "Hubert", {"feature_projection_norm": "feat_proj_layer_norm"}, _hubert_batch_norm),
     # WavLM's configuration has a quantizer's fields, but transformers has no WavLM pre-training class
-    _encoder_row("wavlm", "WavLM", {"relative_position_buckets": "num_buckets"},
-                 fixed={"gated_relative_position": True}, shape_free=frozenset(_QUANTIZER_READS.values())),
+    speech_encoder_row("wavlm", "WavLM", {"relative_position_buckets": "num_buckets"},
+                 fixed={"gated_relative_position": True}, shape_free=frozenset(QUANTIZER_READS.values())),
 )
 
 

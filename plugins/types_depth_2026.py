@@ -21,7 +21,7 @@ from __future__ import annotations
 from registry import ConfigReader, Mapped, ModelType, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.types_vision_more import ROWS as _MORE_ROWS
-from registry.plugins.vision_model_types import _tower
+from registry.plugins.vision_model_types import tower_params
 from registry.plugins.depth_pro import DepthProParams
 from registry.plugins.vision_model_types import ROWS as _VISION_ROWS
 from registry.plugins.zoedepth import ZoeDepthParams
@@ -47,7 +47,7 @@ def _beit_backbone(cfg: ConfigReader) -> dict:
                         "is mapped")  # fmt: skip
     if sub.get("add_fpn", False) is not False:
         raise cfg.error("backbone_config", "add_fpn: BEiT's FPN neck in a ZoeDepth backbone is not mapped")
-    params = _tower(cfg, "backbone_config", _BEIT, "BeitModel", ZoeDepthParams.model_fields)
+    params = tower_params(cfg, "backbone_config", _BEIT, "BeitModel", ZoeDepthParams.model_fields)
     params["pooler_norm"] = ("backbone_config.use_mean_pooling", False)  # BeitModel(add_pooling_layer=False)
     return params
 
@@ -150,7 +150,7 @@ def _dinov2(cfg: ConfigReader, part: str) -> dict:
                         "default encoder is not guessed")  # fmt: skip
     if sub.get("model_type") != "dinov2":
         raise cfg.error(part, f"model_type {short_value(sub.get('model_type'))}: only a dinov2 encoder is mapped")
-    return _tower(cfg, part, _DINOV2, "Dinov2Model", DepthProParams.model_fields)
+    return tower_params(cfg, part, _DINOV2, "Dinov2Model", DepthProParams.model_fields)
 
 
 def _same_encoder(cfg: ConfigReader, part: str, patch: dict) -> None:

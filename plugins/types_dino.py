@@ -44,21 +44,21 @@ class and its sequence- and token-classification classes; ``XLMWithLMHeadModel``
 from __future__ import annotations
 
 from registry import ConfigReader, Params, Row, hookimpl
-from registry.plugins.encoder_types import _name_list, _whole, bert_like_head
+from registry.plugins.encoder_types import name_list_field, whole_field, bert_like_head
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import (
     ATTENTION_BIAS_READS, ATTENTION_READS, DECODER_READS, DECODER_RULES, DECODER_SHAPE_FREE, num_labels,
 )  # fmt: skip
 from registry.plugins.speech_model_types import (
-    _ENCODER_READS,
-    _ENCODER_SHAPE_FREE,
-    _QUANTIZER_READS,
+    ENCODER_READS,
+    ENCODER_SHAPE_FREE,
+    QUANTIZER_READS,
     CONV_FRAMES,
-    _architecture,
-    _speech_encoder,
+    speech_architecture,
+    speech_encoder_rule,
 )
-from registry.plugins.types_vision_more import _BACKBONE_SHAPE_FREE, _BEIT_READS, _BEIT_SHAPE_FREE, _layer_scale, _swin
-from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE, _labels
+from registry.plugins.types_vision_more import BACKBONE_SHAPE_FREE, BEIT_READS, BEIT_SHAPE_FREE, has_layer_scale, swin_rule
+from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE, image_labels
 
 #: UniSpeech's pre-training fields that change no shape (the share of features replaced by quantized ones).
 _PRETRAINING_SHAPE_FREE = frozenset({"replace_prob"})
@@ -77,7 +77,7 @@ def _speech_row(name: str, prefix: str, reads: dict, *rules, fixed=None, shape_f
     return Row(
         name, "speech-encoder", (*classes, *((f"{prefix}ForPreTraining",) if pretraining else ())),
         reads=reads, defaults=DEFAULTS[name], fixed={"base_name": name.replace("-", "_"), **(fixed or {})},
-        rules=(_architecture, _speech_encoder(name), *rules), shape_free=_ENCODER_SHAPE_FREE | shape_free,
+        rules=(speech_architecture, speech_encoder_rule(name), *rules), shape_free=ENCODER_SHAPE_FREE | shape_free,
         description=about, audio=CONV_FRAMES,
     )  # fmt: skip
 
@@ -85,7 +85,7 @@ def _speech_row(name: str, prefix: str, reads: dict, *rules, fixed=None, shape_f
 def _ijepa(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule (I-JEPA): the classifier of the labels on IJepaForImageClassification; no pooler on any class
     (IJepaModel's ``add_pooling_layer`` defaults to false)."""
-    _labels(cfg, cls, params)
+    image_labels(cfg, cls, params)
     params.pop("pooler", None)
 
 
@@ -94,11 +94,11 @@ def _data2vec_vision(cfg: ConfigReader, cls: str, params: Params) -> None:
     (``use_mean_pooling`` drops the final norm; the pooler's norm is held by the classifier's base model only, which
     Data2VecVisionForImageClassification builds with ``add_pooling_layer=True`` and Data2VecVisionModel without);
     the classifier of the labels."""
-    params["layer_scale"] = ("layer_scale_init_value", _layer_scale(cfg, "data2vec-vision"))
+    params["layer_scale"] = ("layer_scale_init_value", has_layer_scale(cfg, "data2vec-vision"))
     mean = cfg.bool("use_mean_pooling", DEFAULTS["data2vec-vision"]["use_mean_pooling"])
     params["final_norm"] = ("use_mean_pooling", not mean)
     params["pooler_norm"] = ("use_mean_pooling", mean and cls.endswith("ForImageClassification"))
-    _labels(cfg, cls, params)
+    image_labels(cfg, cls, params)
 
 
 def _layoutlm(cfg: ConfigReader, cls: str, params: Params) -> None:
@@ -131,8 +131,8 @@ def _deberta_v1(cfg: ConfigReader, cls: str, params: Params) -> None:
     if cfg.bool("talking_head", False):
         raise cfg.error("talking_head", "true adds talking-head projections this mapping does not count; refused "
                         "rather than guessed")  # fmt: skip
-    max_relative = _whole(cfg, "max_relative_positions", defaults["max_relative_positions"])
-    attention_types = _name_list(cfg, "pos_att_type", defaults["pos_att_type"])
+    max_relative = whole_field(cfg, "max_relative_positions", defaults["max_relative_positions"])
+    attention_types = name_list_field(cfg, "pos_att_type", defaults["pos_att_type"])
     if cfg.bool("relative_attention", defaults["relative_attention"]):
         params["relative_positions"] = ("relative_attention", 2 * (max_relative if max_relative >= 1 else positions))
         params["pos_key_proj"] = ("pos_att_type", "c2p" in attention_types)
@@ -203,26 +203,26 @@ def _xlm(cfg: ConfigReader, cls: str, params: Params) -> None:
 
 #: data2vec-audio's reads: wav2vec 2.0's, its positional convolutions a stack (no feat_extract_norm field).
 _DATA2VEC_AUDIO_READS = {
-    **{k: v for k, v in _ENCODER_READS.items() if k != "feat_extract_norm"},
+    **{k: v for k, v in ENCODER_READS.items() if k != "feat_extract_norm"},
     "pos_conv_kernel": "conv_pos_kernel_size", "pos_conv_layers": "num_conv_pos_embeddings",
 }  # fmt: skip
 
 #: Every row of this plugin (the module's docstring says what each adds).
 ROWS = (
-    _speech_row("unispeech", "UniSpeech", {**_ENCODER_READS, **_QUANTIZER_READS, "n_ctc_classes": "num_ctc_classes"},
+    _speech_row("unispeech", "UniSpeech", {**ENCODER_READS, **QUANTIZER_READS, "n_ctc_classes": "num_ctc_classes"},
                 fixed={"pretraining_head": "unispeech"}, shape_free=_PRETRAINING_SHAPE_FREE, pretraining=True,
                 about="UniSpeech: wav2vec 2.0's feature encoder and transformer encoder over raw audio"),
-    _speech_row("unispeech-sat", "UniSpeechSat", {**_ENCODER_READS, **_QUANTIZER_READS, "n_clusters": "num_clusters"},
+    _speech_row("unispeech-sat", "UniSpeechSat", {**ENCODER_READS, **QUANTIZER_READS, "n_clusters": "num_clusters"},
                 _mask_vector_always, fixed={"pretraining_head": "unispeech_sat"}, pretraining=True,
                 about="UniSpeech-SAT: wav2vec 2.0's feature encoder and transformer encoder over raw audio"),
     _speech_row("data2vec-audio", "Data2VecAudio", _DATA2VEC_AUDIO_READS, fixed={"feat_extract_norm": "layer"},
                 about="data2vec-audio: conv feature encoder (a norm on every layer), stacked positional convolutions, "
                       "transformer encoder"),
     Row("data2vec-vision", "vision", ("Data2VecVisionForImageClassification", "Data2VecVisionModel"),
-        reads={**VISION_READS, **_BEIT_READS}, defaults=DEFAULTS["data2vec-vision"],
+        reads={**VISION_READS, **BEIT_READS}, defaults=DEFAULTS["data2vec-vision"],
         fixed={"layout": "data2vec_vision", "qkv_bias": True, "k_bias": False}, rules=(_data2vec_vision,),
         # vocab_size: the visual tokens of a masked-image-modelling head that transformers does not build here
-        shape_free=VISION_SHAPE_FREE | _BEIT_SHAPE_FREE | {"vocab_size"},
+        shape_free=VISION_SHAPE_FREE | BEIT_SHAPE_FREE | {"vocab_size"},
         description="data2vec-vision: BEiT's encoder (relative position bias, layer scale, mean pooling)"),
     Row("layoutlm", "encoder",
         ("LayoutLMForMaskedLM", "LayoutLMModel", "LayoutLMForSequenceClassification", "LayoutLMForTokenClassification",
@@ -278,9 +278,9 @@ ROWS = (
         reads={"embed_dim": "embed_dim", "depths": "depths", "num_heads": "num_heads", "window_size": "window_size",
                "mlp_ratio": "mlp_ratio", "qkv_bias": "qkv_bias", "absolute_positions": "use_absolute_embeddings",
                "patch_size": "patch_size", "n_channels": "num_channels"},
-        defaults=DEFAULTS["swinv2"], fixed={"version": 2}, rules=(_swin,),
+        defaults=DEFAULTS["swinv2"], fixed={"version": 2}, rules=(swin_rule,),
         # hidden_size and num_layers: derived from embed_dim and depths; pretrained_window_sizes: buffers only
-        shape_free=VISION_SHAPE_FREE | _BACKBONE_SHAPE_FREE | {"encoder_stride", "hidden_size", "num_layers",
+        shape_free=VISION_SHAPE_FREE | BACKBONE_SHAPE_FREE | {"encoder_stride", "hidden_size", "num_layers",
                                                                "pretrained_window_sizes"},
         description="Swin Transformer V2: scaled cosine attention, continuous position bias, post-norm"),
     Row("ijepa", "vision", ("IJepaModel", "IJepaForImageClassification"),

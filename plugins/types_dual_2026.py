@@ -16,12 +16,12 @@ from __future__ import annotations
 from registry import Composite, ConfigReader, Mapped, ModelType, Params, Row, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.groupvit import GroupViTParams
-from registry.plugins.types_vision_2026 import _DUAL_SHAPE_FREE, _TEXT_READS, _TEXT_SHAPE_FREE
-from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE, _text_row, _tower, tower_config
+from registry.plugins.types_vision_2026 import DUAL_SHAPE_FREE, DUAL_TEXT_READS, DUAL_TEXT_SHAPE_FREE
+from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE, dual_text_row, tower_params, tower_config
 
 ALIGN_TEXT = Row(
-    "align_text_model", "encoder", ("AlignTextModel",), reads=_TEXT_READS, defaults=DEFAULTS["align_text_model"],
-    fixed={"layout": "roberta", "head": "none", "pooler": True}, shape_free=_TEXT_SHAPE_FREE,
+    "align_text_model", "encoder", ("AlignTextModel",), reads=DUAL_TEXT_READS, defaults=DEFAULTS["align_text_model"],
+    fixed={"layout": "roberta", "head": "none", "pooler": True}, shape_free=DUAL_TEXT_SHAPE_FREE,
     description="ALIGN's text tower: BERT with its pooler",
 )  # fmt: skip
 
@@ -57,7 +57,7 @@ ALIGN = Composite(
     (Tower("text", config="text_config", model_type=ALIGN_TEXT.name, path="text_model"),
      Tower("vision", config="vision_config", model_type=ALIGN_VISION.name, path="vision_model"),
      Tower("head", family="contrastive-head", params=_align_head)),
-    shape_free=_DUAL_SHAPE_FREE | {"projection_dim", "temperature_init_value"},
+    shape_free=DUAL_SHAPE_FREE | {"projection_dim", "temperature_init_value"},
     description="ALIGN: a BERT text tower and an EfficientNet vision tower",
 )  # fmt: skip
 
@@ -79,8 +79,8 @@ def _map_groupvit(cfg: ConfigReader, cls: str) -> Mapped:
     """GroupViT: CLIP's text tower and the grouping vision tower (each from its legacy ``*_config_dict`` when that is
     given), the projections' widths."""
     fields = GroupViTParams.model_fields
-    params = _tower(cfg, tower_config(cfg, "vision"), _GROUPVIT_VISION, "GroupViTVisionModel", fields)
-    params |= _tower(cfg, tower_config(cfg, "text"), _text_row("groupvit"), cls, fields)
+    params = tower_params(cfg, tower_config(cfg, "vision"), _GROUPVIT_VISION, "GroupViTVisionModel", fields)
+    params |= tower_params(cfg, tower_config(cfg, "text"), dual_text_row("groupvit"), cls, fields)
     defaults = DEFAULTS["groupvit"]
     for name in ("projection_dim", "projection_intermediate_dim"):
         params[name] = (name, cfg.int(name, defaults[name], minimum=1))

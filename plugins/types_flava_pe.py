@@ -29,7 +29,7 @@ from registry import (Composite, ConfigReader, Mapped, ModelType, Params, Row, S
 from registry.plugins.hf_common import num_labels
 from registry.plugins.flava import FlavaParams
 from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.vision_model_types import _tower, tower_config
+from registry.plugins.vision_model_types import tower_params, tower_config
 
 _SHAPE_FREE = frozenset(("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "initializer_range",
                          "layer_norm_eps"))  # fmt: skip
@@ -91,13 +91,13 @@ def _map_flava(cfg: ConfigReader, cls: str) -> Mapped:
     fields, defaults = FlavaParams.model_fields, DEFAULTS["flava"]
     params: Params = {"head": ("architectures", _CLASSES[cls])}
     for part, row in (("text", _TEXT), ("image", _IMAGE), ("multimodal", _MULTIMODAL)):
-        params |= _tower(cfg, tower_config(cfg, part), row, cls, fields)
+        params |= tower_params(cfg, tower_config(cfg, part), row, cls, fields)
     params["projection_dim"] = ("projection_dim", cfg.int("projection_dim", defaults["projection_dim"]))
     params["itm_d_model"] = ("hidden_size", cfg.int("hidden_size", defaults["hidden_size"]))
     params["tied_biases"] = ("tie_word_embeddings", cfg.bool("tie_word_embeddings", defaults["tie_word_embeddings"]))
     params["codebook"] = ("init_codebook", cfg.bool("init_codebook", defaults["init_codebook"]))
     if _CLASSES[cls] == "pretraining" and params["codebook"][1]:
-        params |= _tower(cfg, tower_config(cfg, "image_codebook"), _CODEBOOK, cls, fields)
+        params |= tower_params(cfg, tower_config(cfg, "image_codebook"), _CODEBOOK, cls, fields)
     return Mapped("flava", params)
 
 

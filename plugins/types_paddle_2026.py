@@ -35,17 +35,17 @@ from registry.plugins import image_rules_2026c as images
 from registry.plugins.vlm_types import PROJECTOR, TEXT_MOVES, VISION, composite_lm_head, tie
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import hf_row
-from registry.plugins.vlm_types_2026c import _sam_row, got_ocr2_projector
+from registry.plugins.vlm_types_2026c import sam_row, got_ocr2_projector
 
 #: SAM's image encoder as a pp_chart2table config's ``vision_config`` holds it (``PPChart2TableVisionConfig``).
-PP_CHART2TABLE_VISION = _sam_row("pp_chart2table_vision", "GotOcr2VisionEncoder", "",
+PP_CHART2TABLE_VISION = sam_row("pp_chart2table_vision", "GotOcr2VisionEncoder", "",
                                  "the vision tower of a pp_chart2table config (SAM's image encoder)")
 
 #: SAM's image encoder and neck as a pp_formulanet config's ``vision_config`` holds it (``PPFormulaNetVisionConfig``);
 #: the ``post_conv_*`` channels and ``decoder_hidden_size`` are the projector's (read by its tower).
 _POST_CONV = {"d_in": "post_conv_in_channels", "d_mid": "post_conv_mid_channels", "d_out": "post_conv_out_channels",
               "d_text": "decoder_hidden_size"}  # fmt: skip
-_FORMULANET_VISION = _sam_row("pp_formulanet_vision", "PPFormulaNetVisionModel", "",
+_FORMULANET_VISION = sam_row("pp_formulanet_vision", "PPFormulaNetVisionModel", "",
                               "the vision tower of a pp_formulanet config (SAM's image encoder and neck)")
 PP_FORMULANET_VISION = replace(_FORMULANET_VISION, shape_free=_FORMULANET_VISION.shape_free | set(_POST_CONV.values()))
 

@@ -23,8 +23,8 @@ from registry import ConfigReader, Params, Row, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.pp_lcnet_v3 import N_STAGES
 from registry.plugins.pp_ocr import PPOCRParams
-from registry.plugins.types_vision_dense import _out_stages
-from registry.plugins.vision_model_types import _tower
+from registry.plugins.types_vision_dense import backbone_out_stages
+from registry.plugins.vision_model_types import tower_params
 
 #: The configuration's fields that name a backbone to fetch, popped before the model is built (backbone_utils.py).
 _BACKBONE_KWARGS = ("backbone", "use_pretrained_backbone", "use_timm_backbone", "backbone_kwargs")
@@ -90,9 +90,9 @@ def _backbone(cfg: ConfigReader, cls: str, params: Params) -> None:
     if sub.get("model_type") != "pp_lcnet_v3":
         raise cfg.error("backbone_config", f"model_type {short_value(sub.get('model_type'))}: only a pp_lcnet_v3 "
                         "backbone is mapped")  # fmt: skip
-    params.update(_tower(cfg, "backbone_config", _LCNET_V3, "PPLCNetV3Backbone", PPOCRParams.model_fields))
+    params.update(tower_params(cfg, "backbone_config", _LCNET_V3, "PPLCNetV3Backbone", PPOCRParams.model_fields))
     if params["task"][1] == "detection":
-        params["out_stages"] = ("backbone_config.out_features", _out_stages(cfg, N_STAGES))
+        params["out_stages"] = ("backbone_config.out_features", backbone_out_stages(cfg, N_STAGES))
 
 
 #: The model types of this module (its docstring describes them).

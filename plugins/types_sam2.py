@@ -14,7 +14,7 @@ from __future__ import annotations
 from registry import ConfigReader, Row, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.sam2 import Sam2Params
-from registry.plugins.vision_model_types import _tower
+from registry.plugins.vision_model_types import tower_params
 
 #: The Hiera-det backbone's fields (``vision_config.backbone_config``) and the neck's, read in ``vision_config``.
 _BACKBONE = {name: f"backbone_config.{key}" for name, key in (
@@ -58,7 +58,7 @@ def _vision(cfg: ConfigReader, cls: str, params: dict) -> None:
     _sub_type(cfg, "vision_config", vision, "sam2_vision_model")
     backbone = (vision or {}).get("backbone_config")
     _sub_type(cfg, "vision_config.backbone_config", backbone, "sam2_hiera_det_model", named=True)
-    params.update(_tower(cfg, "vision_config", VISION_ROW, "Sam2VisionModel", Sam2Params.model_fields))
+    params.update(tower_params(cfg, "vision_config", VISION_ROW, "Sam2VisionModel", Sam2Params.model_fields))
 
 
 def _rope(cfg: ConfigReader, cls: str, params: dict) -> None:

@@ -27,7 +27,7 @@ from registry import Composite, ConfigReader, Row, Tower, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.sam2 import Sam2Params
 from registry.plugins.types_sam2 import READS, SHAPE_FREE, rope
-from registry.plugins.vision_model_types import _tower
+from registry.plugins.vision_model_types import tower_params
 
 #: What changes no shape in every detector stage.
 _STAGE_FREE = ("dropout", "hidden_act", "hidden_dropout", "layer_norm_eps", "initializer_range")
@@ -157,7 +157,7 @@ def _tracker(cfg: ConfigReader, parts: dict) -> dict:
     kind = (cfg.raw("tracker_config") or {}).get("model_type", "sam3_tracker_video")
     if kind != "sam3_tracker_video":
         raise cfg.error("tracker_config", f"model_type {short_value(kind)}: only a sam3_tracker_video is mapped here")
-    return _tower(cfg, "tracker_config", TRACKER, "Sam3TrackerVideoModel", Sam2Params.model_fields)
+    return tower_params(cfg, "tracker_config", TRACKER, "Sam3TrackerVideoModel", Sam2Params.model_fields)
 
 
 def _neck(cfg: ConfigReader, parts: dict) -> dict:

@@ -26,7 +26,7 @@ import math
 from registry import Composite, ConfigReader, Params, Tower, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import num_labels
-from registry.plugins.types_vision_dense import _out_stages
+from registry.plugins.types_vision_dense import backbone_out_stages
 
 #: OneFormerConfig's fields that change no shape: losses, matcher and sampling, initialisation, dropout, the norm's
 #: epsilon, the contrastive temperature (its ``criterion.logit_scale`` is a scalar whatever it is), the
@@ -73,7 +73,7 @@ def _oneformer(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
     t = "oneformer"
     embed, depths = towers["backbone"]["embed_dim"][1], towers["backbone"]["depths"][1]
     widths = [embed, *(embed * 2**i for i in range(len(depths)))]
-    stages = _out_stages(cfg, len(depths))
+    stages = backbone_out_stages(cfg, len(depths))
     label_field, labels = num_labels(cfg)
     temperature = cfg.raw("contrastive_temperature", DEFAULTS[t]["contrastive_temperature"])
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):  # it sets criterion.logit_scale

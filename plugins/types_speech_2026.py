@@ -40,7 +40,7 @@ from registry import AudioRule, ConfigReader, Params, Row, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import num_labels
 from registry.plugins.moonshine import CONV_KERNELS, CONV_STRIDES
-from registry.plugins.speech_model_types import _ENCODER_SHAPE_FREE, _QUANTIZER_READS, _architecture, _encoder_row, _number
+from registry.plugins.speech_model_types import ENCODER_SHAPE_FREE, QUANTIZER_READS, speech_architecture, speech_encoder_row, number_field
 
 
 def _positions(cfg: ConfigReader, params: Params, allowed: tuple, default: str) -> str:
@@ -73,7 +73,7 @@ def _bert(cfg: ConfigReader, cls: str, params: Params) -> None:
     if _positions(cfg, params, ("relative", "relative_key", "rotary", None), "relative_key") == "relative_key":
         rows = 1 + sum(cfg.int(k, defaults[k], minimum=0) for k in ("left_max_position_embeddings", "right_max_position_embeddings"))
         params["distance_positions"] = ("left_max_position_embeddings", rows)
-    masked = any([_number(cfg, k, defaults[k]) > 0 for k in ("mask_time_prob", "mask_feature_prob")])  # both read
+    masked = any([number_field(cfg, k, defaults[k]) > 0 for k in ("mask_time_prob", "mask_feature_prob")])  # both read
     params["masked_spec_embed"] = ("mask_time_prob", masked)
     if params["intermediate_ffn"][1] and not params["adapter"][1]:
         raise cfg.error("use_intermediate_ffn_before_adapter", "true without add_adapter (transformers refuses it)")
@@ -133,7 +133,7 @@ _CONFORMER_SHAPE_FREE = frozenset(("rotary_embedding_base", "max_source_position
 
 #: Every row of this plugin (the module's docstring lists them).
 ROWS = (
-    _encoder_row("wav2vec2-conformer", "Wav2Vec2Conformer", {**_QUANTIZER_READS, "depthwise_kernel": "conv_depthwise_kernel_size"},
+    speech_encoder_row("wav2vec2-conformer", "Wav2Vec2Conformer", {**QUANTIZER_READS, "depthwise_kernel": "conv_depthwise_kernel_size"},
                  _conformer, fixed={"layer_kind": "conformer", "base_name": "wav2vec2_conformer"},
                  classes=("Wav2Vec2ConformerForCTC", "Wav2Vec2ConformerModel", "Wav2Vec2ConformerForPreTraining"),
                  shape_free=_CONFORMER_SHAPE_FREE),
@@ -151,8 +151,8 @@ ROWS = (
         defaults=DEFAULTS["wav2vec2-bert"],
         fixed={"base_name": "wav2vec2_bert", "layer_kind": "conformer", "feature_encoder": False, "positional_conv": False,
                "conformer_conv_norm": "layer_norm"},
-        rules=(_architecture, _bert),
-        shape_free=_ENCODER_SHAPE_FREE | _CONFORMER_SHAPE_FREE | {"adapter_act"},
+        rules=(speech_architecture, _bert),
+        shape_free=ENCODER_SHAPE_FREE | _CONFORMER_SHAPE_FREE | {"adapter_act"},
         description="Wav2Vec2Bert: feature projection of fbank features, conformer encoder, optional adapter",
         audio=BERT_AUDIO,
     ),
@@ -169,7 +169,7 @@ ROWS = (
         },
         defaults=DEFAULTS["speech_to_text"],
         fixed={"front_end": "subsampler", "learned_positions": False, "key_bias": True, "head_name": "lm_head"},
-        rules=(_architecture, _subsampler),
+        rules=(speech_architecture, _subsampler),
         shape_free=frozenset(("activation_function", "dropout", "attention_dropout", "activation_dropout",
                               "encoder_layerdrop", "decoder_layerdrop", "init_std", "scale_embedding")),
         description="Speech2Text: Conv1d subsampler over fbank features, transformer encoder, decoder with cross-attention",
@@ -186,7 +186,7 @@ ROWS = (
             "attention_bias": "attention_bias", "tie_lm_head": "tie_word_embeddings",
         },
         defaults=DEFAULTS["moonshine"], fixed={"conv_kernel": list(CONV_KERNELS), "conv_stride": list(CONV_STRIDES)},
-        rules=(_architecture, _moonshine_heads),
+        rules=(speech_architecture, _moonshine_heads),
         shape_free=frozenset(("encoder_hidden_act", "decoder_hidden_act", "max_position_embeddings", "rope_parameters",
                               "partial_rotary_factor", "pad_head_dim_to_multiple_of", "attention_dropout",
                               "initializer_range")),

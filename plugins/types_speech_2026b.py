@@ -53,7 +53,7 @@ from __future__ import annotations
 
 from registry import AudioRule, Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.speech_model_types import _number
+from registry.plugins.speech_model_types import number_field
 from registry.plugins.vlm_types import tie
 
 #: The parakeet family's hyper-parameters and the encoder config's fields that feed them (LASR's and Cohere's).
@@ -189,7 +189,7 @@ def _speecht5(cfg: ConfigReader, cls: str, params: Params) -> None:
     convolution."""
     params["architecture"] = ("architectures", _SPEECHT5[cls])
     defaults = DEFAULTS["speecht5"]
-    masked = any(_number(cfg, k, defaults[k]) > 0 for k in ("mask_time_prob", "mask_feature_prob"))
+    masked = any(number_field(cfg, k, defaults[k]) > 0 for k in ("mask_time_prob", "mask_feature_prob"))
     params["masked_spec_embed"] = ("mask_time_prob", masked)
     strides = cfg.int_list("conv_stride", defaults["conv_stride"])
     if len(strides) != len(params["conv_dim"][1]):

@@ -46,17 +46,18 @@ from registry.plugins.hf_common import num_labels
 from registry.plugins.encoder import EncoderParams
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.vision import VisionParams
-from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE, _text_row, _tower, tower_config
+from registry.plugins.vision_model_types import VISION_READS, VISION_SHAPE_FREE, dual_text_row, tower_params, tower_config
 
 #: What the BERT-like text towers read for a shape.
-_TEXT_READS = {
+DUAL_TEXT_READS = {
     "vocab_size": "vocab_size", "d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
     "d_ff": "intermediate_size", "n_positions": "max_position_embeddings", "type_vocab_size": "type_vocab_size",
 }  # fmt: skip
-_TEXT_SHAPE_FREE = frozenset(("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps",
+#: The BERT-like text towers' fields that change no shape.
+DUAL_TEXT_SHAPE_FREE = frozenset(("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "layer_norm_eps",
                               "initializer_range", "initializer_factor"))  # fmt: skip
 #: The dual encoders' own fields that change no shape (the towers' sub-configs are read by the towers).
-_DUAL_SHAPE_FREE = frozenset(("logit_scale_init_value", "initializer_factor", "initializer_range"))
+DUAL_SHAPE_FREE = frozenset(("logit_scale_init_value", "initializer_factor", "initializer_range"))
 
 
 def _vision_row(name: str, cls: str) -> Row:
@@ -68,14 +69,14 @@ def _vision_row(name: str, cls: str) -> Row:
 
 
 CHINESE_CLIP_TEXT = Row(
-    "chinese_clip_text_model", "encoder", ("ChineseCLIPTextModel",), reads=_TEXT_READS,
+    "chinese_clip_text_model", "encoder", ("ChineseCLIPTextModel",), reads=DUAL_TEXT_READS,
     defaults=DEFAULTS["chinese_clip_text_model"], fixed={"layout": "roberta", "head": "none", "pooler": True},
-    shape_free=_TEXT_SHAPE_FREE, description="Chinese-CLIP's text tower: BERT (with its pooler alone)",
+    shape_free=DUAL_TEXT_SHAPE_FREE, description="Chinese-CLIP's text tower: BERT (with its pooler alone)",
 )  # fmt: skip
 ALTCLIP_TEXT = Row(
-    "altclip_text_model", "encoder", ("AltCLIPTextModel",), reads={**_TEXT_READS, "project_dim": "project_dim"},
+    "altclip_text_model", "encoder", ("AltCLIPTextModel",), reads={**DUAL_TEXT_READS, "project_dim": "project_dim"},
     defaults=DEFAULTS["altclip_text_model"], fixed={"layout": "altclip", "head": "transformation"},
-    shape_free=_TEXT_SHAPE_FREE, description="AltCLIP's text tower: XLM-R, a norm and a projection",
+    shape_free=DUAL_TEXT_SHAPE_FREE, description="AltCLIP's text tower: XLM-R, a norm and a projection",
 )  # fmt: skip
 CHINESE_CLIP_VISION = _vision_row("chinese_clip_vision_model", "ChineseCLIPVisionModel")
 ALTCLIP_VISION = _vision_row("altclip_vision_model", "AltCLIPVisionModel")
@@ -140,7 +141,7 @@ def _composite(name: str, cls: str, text: Row, vision: Row, text_width: str, rul
         Tower("head", family="contrastive-head", params=_heads(name, text_width)),
     )
     return Composite(name, "composite", (cls,), towers, rules=(_legacy_dicts(text, vision), *rules),
-                     shape_free=_DUAL_SHAPE_FREE | {"projection_dim", "text_config_dict", "vision_config_dict"},
+                     shape_free=DUAL_SHAPE_FREE | {"projection_dim", "text_config_dict", "vision_config_dict"},
                      description=what)  # fmt: skip
 
 
@@ -217,7 +218,7 @@ INSTRUCTBLIP_QFORMER = Row(
     reads={"vocab_size": "vocab_size", "n_positions": "max_position_embeddings", "d_model": "hidden_size",
            "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads", "d_ff": "intermediate_size",
            "d_encoder": "encoder_hidden_size", "cross_attention_frequency": "cross_attention_frequency"},
-    defaults=DEFAULTS["instructblip_qformer"], shape_free=_TEXT_SHAPE_FREE,
+    defaults=DEFAULTS["instructblip_qformer"], shape_free=DUAL_TEXT_SHAPE_FREE,
     description="InstructBLIP's Q-Former alone",
 )  # fmt: skip
 
@@ -254,8 +255,8 @@ _OWLV2_VISION = Row(
 def _map_owlv2(cfg: ConfigReader, cls: str) -> Mapped:
     """OWLv2: CLIP's towers, projections and temperature (``Owlv2Model``), and the detection heads of
     ``Owlv2ForObjectDetection``."""
-    params = _tower(cfg, "vision_config", _OWLV2_VISION, "Owlv2VisionModel", VisionParams.model_fields)
-    params |= _tower(cfg, "text_config", _text_row("owlv2"), cls, DualEncoderParams.model_fields)
+    params = tower_params(cfg, "vision_config", _OWLV2_VISION, "Owlv2VisionModel", VisionParams.model_fields)
+    params |= tower_params(cfg, "text_config", dual_text_row("owlv2"), cls, DualEncoderParams.model_fields)
     params["projection_dim"] = ("projection_dim", cfg.int("projection_dim", DEFAULTS["owlv2"]["projection_dim"]))
     params["detection_heads"] = ("architectures", cls == "Owlv2ForObjectDetection")
     return Mapped("dual-encoder", params)
@@ -275,8 +276,8 @@ def _map_xclip(cfg: ConfigReader, cls: str) -> Mapped:
     """X-CLIP: CLIP's towers (each from its legacy ``*_config_dict`` when that is given, as ``XCLIPConfig`` rebuilds
     it), projections and temperature, and the video parts."""
     fields = DualEncoderParams.model_fields
-    params = _tower(cfg, tower_config(cfg, "vision"), _XCLIP_VISION, "XCLIPVisionModel", fields)
-    params |= _tower(cfg, tower_config(cfg, "text"), _text_row("xclip"), cls, fields)
+    params = tower_params(cfg, tower_config(cfg, "vision"), _XCLIP_VISION, "XCLIPVisionModel", fields)
+    params |= tower_params(cfg, tower_config(cfg, "text"), dual_text_row("xclip"), cls, fields)
     defaults = DEFAULTS["xclip"]
     params["projection_dim"] = ("projection_dim", cfg.int("projection_dim", defaults["projection_dim"]))
     params["prompt_layers"] = ("prompt_layers", cfg.int("prompt_layers", defaults["prompt_layers"], minimum=0))

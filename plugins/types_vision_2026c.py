@@ -34,9 +34,9 @@ from registry import ConfigReader, Mapped, ModelType, Params, Row, hookimpl, sho
 from registry.plugins.dual_encoder import DualEncoderParams
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import num_labels
-from registry.plugins.types_vision_dense import _VITDET
+from registry.plugins.types_vision_dense import VITDET
 from registry.plugins.vision import VisionParams
-from registry.plugins.vision_model_types import _CLIP_VISION, _text_row, _tower, tower_config
+from registry.plugins.vision_model_types import CLIP_VISION, dual_text_row, tower_params, tower_config
 
 
 def _segformer_head(cfg: ConfigReader, cls: str, params: Params) -> None:
@@ -148,20 +148,20 @@ ROWS = (
         shape_free=frozenset(("hidden_act", "hidden_dropout_prob", "attention_probs_dropout_prob", "initializer_range",
                               "layer_norm_eps", "pooler_act", "video_size")),
         description="ViViT: a ViT over a video's tubelets (3-D patch embedding)"),
-    replace(_VITDET, shape_free=frozenset(("hidden_act", "dropout_prob", "drop_path_rate", "initializer_range",
+    replace(VITDET, shape_free=frozenset(("hidden_act", "dropout_prob", "drop_path_rate", "initializer_range",
                                            "layer_norm_eps", "out_features", "out_indices", "stage_names")),
             description="ViTDet: a plain ViT backbone with windowed and residual-block layers"),
 )  # fmt: skip
 
 
 #: MetaCLIP 2's vision tower: CLIP's row over MetaClip2VisionConfig's defaults.
-_METACLIP_2_VISION = replace(_CLIP_VISION, name="metaclip_2_vision_model", defaults=DEFAULTS["metaclip_2_vision_model"])
+_METACLIP_2_VISION = replace(CLIP_VISION, name="metaclip_2_vision_model", defaults=DEFAULTS["metaclip_2_vision_model"])
 
 
 def _map_metaclip_2(cfg: ConfigReader, cls: str) -> Mapped:
     """MetaCLIP 2: CLIP's mapping (``vision_model_types._map_clip``) over MetaCLIP 2's defaults."""
-    params = _tower(cfg, tower_config(cfg, "vision"), _METACLIP_2_VISION, "CLIPVisionModel", VisionParams.model_fields)
-    params |= _tower(cfg, tower_config(cfg, "text"), _text_row("metaclip_2"), cls, DualEncoderParams.model_fields)
+    params = tower_params(cfg, tower_config(cfg, "vision"), _METACLIP_2_VISION, "CLIPVisionModel", VisionParams.model_fields)
+    params |= tower_params(cfg, tower_config(cfg, "text"), dual_text_row("metaclip_2"), cls, DualEncoderParams.model_fields)
     params["projection_dim"] = ("projection_dim", cfg.int("projection_dim", DEFAULTS["metaclip_2"]["projection_dim"]))
     return Mapped("dual-encoder", params)
 

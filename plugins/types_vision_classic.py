@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from registry import ConfigReader, Params, Row, hookimpl, short_value
 from registry.plugins.generated_defaults import DEFAULTS
-from registry.plugins.vision_model_types import VISION_SHAPE_FREE, _labels
+from registry.plugins.vision_model_types import VISION_SHAPE_FREE, image_labels
 
 #: Backbone outputs and training settings of these configurations: no shapes.
 BACKBONE_SHAPE_FREE = VISION_SHAPE_FREE | {"drop_path_rate", "out_features", "out_indices", "stage_names",
@@ -55,7 +55,7 @@ BACKBONE_SHAPE_FREE = VISION_SHAPE_FREE | {"drop_path_rate", "out_features", "ou
 def _classifier(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule: ``...ForImageClassification`` has a classifier of ``len(id2label)`` (else ``num_labels``) outputs;
     the bare model (``...Model``) none (its pooling has no parameters)."""
-    _labels(cfg, cls, params)
+    image_labels(cfg, cls, params)
     params.pop("pooler", None)
 
 
@@ -84,7 +84,7 @@ def _segmentation(cfg: ConfigReader, cls: str, params: Params) -> None:
     if not cls.endswith("ForSemanticSegmentation"):
         _classifier(cfg, cls, params)
         return
-    _labels(cfg, cls.replace("ForSemanticSegmentation", "ForImageClassification"), params)
+    image_labels(cfg, cls.replace("ForSemanticSegmentation", "ForImageClassification"), params)
     params["head"] = ("architectures", "segmentation")
 
 

@@ -32,7 +32,7 @@ from registry.plugins.types_vision_more import ROWS as _MORE_ROWS
 from registry.plugins.upernet import UperNetConvNextParams, UperNetSwinParams
 from registry.plugins.vitdet import VitDetParams
 from registry.plugins.vision_model_types import ROWS as _VISION_ROWS
-from registry.plugins.vision_model_types import _tower
+from registry.plugins.vision_model_types import tower_params
 
 #: The dinov2 row: how a DINOv2 backbone's configuration is read.
 _DINOV2 = next(row for row in _VISION_ROWS if row.name == "dinov2")
@@ -53,7 +53,7 @@ def dinov2_backbone(cfg: ConfigReader, model_type: str) -> dict:
     kind = sub.get("model_type")
     if kind != "dinov2":
         raise cfg.error("backbone_config", f"model_type {short_value(kind)}: only a dinov2 backbone is mapped")
-    return _tower(cfg, "backbone_config", _DINOV2, "Dinov2Model", DepthAnythingParams.model_fields)
+    return tower_params(cfg, "backbone_config", _DINOV2, "Dinov2Model", DepthAnythingParams.model_fields)
 
 
 def _map_depth_anything(cfg: ConfigReader, cls: str) -> Mapped:
@@ -136,7 +136,7 @@ _UPERNET_BACKBONES = {
 }  # fmt: skip
 
 
-def _out_stages(cfg: ConfigReader, n_stages: int) -> list[int]:
+def backbone_out_stages(cfg: ConfigReader, n_stages: int) -> list[int]:
     """The backbone's output stages (indices into ``stem, stage1, ...``): ``out_features`` names them, else
     ``out_indices`` gives them, else the last stage (transformers' BackboneConfigMixin)."""
     sub = cfg.raw("backbone_config")
@@ -171,11 +171,11 @@ def _map_upernet(cfg: ConfigReader, cls: str) -> Mapped:
         raise cfg.error("backbone_config", f"model_type {short_value(kind)}: only convnext and swin backbones are "
                         "mapped for UperNet")  # fmt: skip
     row, backbone_cls, family, fields = _UPERNET_BACKBONES[kind]
-    params = _tower(cfg, "backbone_config", row, backbone_cls, fields.model_fields)
+    params = tower_params(cfg, "backbone_config", row, backbone_cls, fields.model_fields)
     params.pop("head", None)
     params.pop("n_labels", None)
     n_stages = len(params["depths"][1])
-    params["out_stages"] = ("backbone_config.out_features", _out_stages(cfg, n_stages))
+    params["out_stages"] = ("backbone_config.out_features", backbone_out_stages(cfg, n_stages))
     defaults = DEFAULTS["upernet"]
     params["channels"] = ("hidden_size", cfg.int("hidden_size", defaults["hidden_size"]))
     params["pool_scales"] = ("pool_scales", cfg.int_list("pool_scales", defaults["pool_scales"]))
@@ -199,7 +199,7 @@ UPERNET = ModelType(
 )  # fmt: skip
 
 #: How a ViTDet configuration reads (ViTMatte's backbone_config).
-_VITDET = Row(
+VITDET = Row(
     "vitdet", "vitdet", ("VitDetModel",),
     reads={"d_model": "hidden_size", "n_layers": "num_hidden_layers", "n_heads": "num_attention_heads",
            "mlp_ratio": "mlp_ratio", "n_channels": "num_channels", "image_size": "image_size",
@@ -221,7 +221,7 @@ def _map_vitmatte(cfg: ConfigReader, cls: str) -> Mapped:
     if sub.get("model_type") != "vitdet":
         raise cfg.error("backbone_config", f"model_type {short_value(sub.get('model_type'))}: only a vitdet backbone "
                         "is mapped for ViTMatte")  # fmt: skip
-    params = _tower(cfg, "backbone_config", _VITDET, "VitDetModel", VitDetParams.model_fields)
+    params = tower_params(cfg, "backbone_config", VITDET, "VitDetModel", VitDetParams.model_fields)
     defaults = DEFAULTS["vitmatte"]
     params["head"] = ("architectures", "matting")
     params["matting_d_model"] = ("hidden_size", cfg.int("hidden_size", defaults["hidden_size"]))

@@ -32,7 +32,7 @@ _DINOV2_SHAPE_FREE = frozenset(("layerscale_value", "drop_path_rate", "apply_lay
                                 "out_features", "out_indices", "stage_names", "_out_features", "_out_indices"))  # fmt: skip
 
 
-def _labels(cfg: ConfigReader, cls: str, params: Params) -> None:
+def image_labels(cfg: ConfigReader, cls: str, params: Params) -> None:
     """Rule: an image classifier (``...ForImageClassification``) of transformers' ``num_labels`` outputs:
     the length of ``id2label`` when given, else ``num_labels``, else 2; the bare model has ViT's pooler."""
     if not cls.endswith("ForImageClassification"):
@@ -95,7 +95,8 @@ def _row(name: str, classes: tuple[str, ...], reads: dict, shape_free: frozenset
 
 
 _DINOV2 = {"qkv_bias": "qkv_bias", "swiglu": "use_swiglu_ffn"}
-_CLIP_VISION = _row("clip_vision_model", ("CLIPVisionModel", "CLIPVisionModelWithProjection"), {"d_ff": "intermediate_size"},
+#: CLIP's vision tower as a model type.
+CLIP_VISION = _row("clip_vision_model", ("CLIPVisionModel", "CLIPVisionModelWithProjection"), {"d_ff": "intermediate_size"},
                     frozenset({"projection_dim"}), _clip_projection, _post_layernorm,
                     fixed={"layout": "clip", "patch_bias": False})  # fmt: skip
 _SIGLIP_VISION = _row("siglip_vision_model", ("SiglipVisionModel",), {"d_ff": "intermediate_size", "pool_head": "vision_use_head"},
@@ -125,14 +126,14 @@ SIGLIP2_VISION = Row(
 #: The standalone vision types (the module's docstring lists them).
 ROWS = (
     _row("vit", ("ViTModel", "ViTForImageClassification"), {"d_ff": "intermediate_size", "qkv_bias": "qkv_bias"},
-         frozenset({"encoder_stride", "pooler_act"}), _labels, _vit_pooler, fixed={"layout": "vit"}),
+         frozenset({"encoder_stride", "pooler_act"}), image_labels, _vit_pooler, fixed={"layout": "vit"}),
     _row("dinov2", ("Dinov2Model", "Dinov2ForImageClassification"), {**_DINOV2, "mask_token": "use_mask_token"},
-         _DINOV2_SHAPE_FREE, _labels, _dinov2_mlp, fixed={"layout": "dinov2"}),
+         _DINOV2_SHAPE_FREE, image_labels, _dinov2_mlp, fixed={"layout": "dinov2"}),
     # Dinov2WithRegisters always has the mask token (its configuration has no use_mask_token)
     _row("dinov2_with_registers", ("Dinov2WithRegistersModel", "Dinov2WithRegistersForImageClassification"),
-         {**_DINOV2, "n_register_tokens": "num_register_tokens"}, _DINOV2_SHAPE_FREE, _labels, _dinov2_mlp,
+         {**_DINOV2, "n_register_tokens": "num_register_tokens"}, _DINOV2_SHAPE_FREE, image_labels, _dinov2_mlp,
          fixed={"layout": "dinov2_with_registers", "mask_token": True}),
-    _CLIP_VISION,
+    CLIP_VISION,
     _SIGLIP_VISION,
     SIGLIP2_VISION,
 )
@@ -162,7 +163,7 @@ class _Part(ConfigReader):
         return super().error(f"{self.part}.{key}", message)
 
 
-def _tower(cfg: ConfigReader, part: str, row: Row, cls: str, fields) -> Params:
+def tower_params(cfg: ConfigReader, part: str, row: Row, cls: str, fields) -> Params:
     """The hyper-parameters one tower's row reads from its sub-config, their fields named ``<part>.<field>``."""
     sub = _Part(cfg, part)
     mapped = row.to_model_type(lambda family: fields).map(sub, cls)
@@ -182,15 +183,16 @@ def tower_config(cfg: ConfigReader, part: str) -> str:
     return key
 
 
-def _text_row(name: str, extra: dict | None = None) -> Row:
+def dual_text_row(name: str, extra: dict | None = None) -> Row:
+    """The row of dual encoder ``name``'s text tower (``<name>_text``): the BERT-like reads, plus ``extra``."""
     return Row(f"{name}_text", "dual-encoder", ("-",), reads={**_TEXT_READS, **(extra or {})},
                defaults=DEFAULTS[f"{name}_text_model"])  # fmt: skip
 
 
 def _map_clip(cfg: ConfigReader, cls: str) -> Mapped:
     fields = DualEncoderParams.model_fields
-    params = _tower(cfg, tower_config(cfg, "vision"), _CLIP_VISION, "CLIPVisionModel", VisionParams.model_fields)
-    params |= _tower(cfg, tower_config(cfg, "text"), _text_row("clip"), cls, fields)
+    params = tower_params(cfg, tower_config(cfg, "vision"), CLIP_VISION, "CLIPVisionModel", VisionParams.model_fields)
+    params |= tower_params(cfg, tower_config(cfg, "text"), dual_text_row("clip"), cls, fields)
     params["projection_dim"] = ("projection_dim", cfg.int("projection_dim", DEFAULTS["clip"]["projection_dim"]))
     return Mapped("dual-encoder", params)
 
@@ -198,20 +200,20 @@ def _map_clip(cfg: ConfigReader, cls: str) -> Mapped:
 def _siglip_text(cfg: ConfigReader, name: str, cls: str) -> Params:
     """SigLIP's and SigLIP2's text tower: ``projection_size`` (the head) defaults to ``hidden_size``
     (``SiglipTextConfig``, ``Siglip2TextConfig``); then the temperature's bias, no projections."""
-    params = _tower(cfg, "text_config", _text_row(name, {"text_head": "projection_size?"}), cls, DualEncoderParams.model_fields)
+    params = tower_params(cfg, "text_config", dual_text_row(name, {"text_head": "projection_size?"}), cls, DualEncoderParams.model_fields)
     if params["text_head"][1] is None:
         params["text_head"] = (params["text_head"][0], params["text_d_model"][1])
     return params | {"projection_dim": ("model_type", 0), "logit_bias": ("model_type", True)}
 
 
 def _map_siglip(cfg: ConfigReader, cls: str) -> Mapped:
-    params = _tower(cfg, "vision_config", _SIGLIP_VISION, "SiglipVisionModel", VisionParams.model_fields)
+    params = tower_params(cfg, "vision_config", _SIGLIP_VISION, "SiglipVisionModel", VisionParams.model_fields)
     return Mapped("dual-encoder", params | _siglip_text(cfg, "siglip", cls))
 
 
 def _map_siglip2(cfg: ConfigReader, cls: str) -> Mapped:
     """SigLIP2 (``Siglip2Model``): SigLIP's text tower and temperature, SigLIP2's NaFlex vision tower."""
-    params = _tower(cfg, "vision_config", SIGLIP2_VISION, "Siglip2VisionModel", VisionParams.model_fields)
+    params = tower_params(cfg, "vision_config", SIGLIP2_VISION, "Siglip2VisionModel", VisionParams.model_fields)
     return Mapped("dual-encoder", params | _siglip_text(cfg, "siglip2", cls))
 
 

@@ -105,7 +105,7 @@ def _sam_mlp(cfg: ConfigReader, cls: str, params: Params) -> None:
         cfg.read.add("mlp_ratio")
 
 
-def _sam_row(name: str, cls: str, prefix: str, what: str) -> Row:
+def sam_row(name: str, cls: str, prefix: str, what: str) -> Row:
     """SAM's image encoder (``SamVisionEncoder``) as a model type reads it."""
     mlp = "mlp_dim?" if name == "sam_vision_model" else "mlp_dim"
     return Row(name, "sam-vision", (cls,),
@@ -118,8 +118,8 @@ def _sam_row(name: str, cls: str, prefix: str, what: str) -> Row:
                shape_free=VISION_SHAPE_FREE | {"num_pos_feats", "scale"}, description=what)  # fmt: skip
 
 
-SAM_VISION = _sam_row("sam_vision_model", "SamVisionModel", "vision_encoder", "SAM's image encoder (SamVisionModel)")
-GOT_OCR2_VISION = _sam_row("got_ocr2_vision", "GotOcr2VisionEncoder", "",
+SAM_VISION = sam_row("sam_vision_model", "SamVisionModel", "vision_encoder", "SAM's image encoder (SamVisionModel)")
+GOT_OCR2_VISION = sam_row("got_ocr2_vision", "GotOcr2VisionEncoder", "",
                            "the vision tower of a got_ocr2 config (SAM's image encoder)")
 
 
