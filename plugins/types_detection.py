@@ -192,7 +192,7 @@ def _deformable(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
 
 #: RTDetrV2Config's fields that change no shape: losses, matcher and denoising settings, activations, norms
 #: epsilons, initialisation, strides and sizes of the anchors and position encodings, the decoder's sampling method.
-_RT_DETR_FREE = frozenset((
+RT_DETR_SHAPE_FREE = frozenset((
     "initializer_range", "initializer_bias_prior_prob", "layer_norm_eps", "batch_norm_eps", "feat_strides", "dropout",
     "activation_dropout", "attention_dropout", "positional_encoding_temperature", "encoder_activation_function",
     "activation_function", "decoder_activation_function", "eval_size", "normalize_before", "label_noise_ratio",
@@ -300,7 +300,7 @@ COMPOSITES = (
         description="Deformable DETR: a ResNet backbone (transformers' or timm's), multi-scale deformable "
                     "attention, box heads"),
     Composite("rt_detr_v2", "composite", ("RTDetrV2ForObjectDetection", "RtDetrV2ForObjectDetection"),
-              (Tower("detector", family="rt_detr", params=_rt_detr),), shape_free=_RT_DETR_FREE,
+              (Tower("detector", family="rt_detr", params=_rt_detr),), shape_free=RT_DETR_SHAPE_FREE,
               description="RT-DETR v2: a ResNet-vd backbone, a hybrid encoder, a deformable decoder"),
 )
 

@@ -14,20 +14,12 @@ from registry import Composite, ConfigReader, Params, SubConfig, Tower, hookimpl
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import num_labels
 from registry.plugins.hgnet_v2 import STAGE_LISTS
+from registry.plugins.types_detection import RT_DETR_SHAPE_FREE
 
-#: DFineConfig's fields that change no shape: losses, matcher and denoising settings, activations, norm epsilons,
-#: initialisation, strides and sizes of the anchors and position encodings, the decoder's sampling method and
-#: offset scale, the weighting function's bounds (``reg_scale`` and ``up`` are one number each whatever they are).
-_D_FINE_FREE = frozenset((
-    "initializer_range", "initializer_bias_prior_prob", "layer_norm_eps", "batch_norm_eps", "feat_strides", "dropout",
-    "activation_dropout", "attention_dropout", "positional_encoding_temperature", "encoder_activation_function",
-    "activation_function", "decoder_activation_function", "eval_size", "normalize_before", "label_noise_ratio",
-    "box_noise_scale", "anchor_image_size", "with_box_refine", "is_encoder_decoder", "matcher_alpha",
-    "matcher_gamma", "matcher_class_cost", "matcher_bbox_cost", "matcher_giou_cost", "use_focal_loss",
-    "auxiliary_loss", "focal_loss_alpha", "focal_loss_gamma", "weight_loss_vfl", "weight_loss_bbox",
-    "weight_loss_giou", "weight_loss_fgl", "weight_loss_ddf", "eos_coefficient", "decoder_offset_scale",
-    "decoder_method", "use_pretrained_backbone", "reg_scale", "up", "head_dim",
-))
+#: DFineConfig's fields that change no shape: RT-DETR v2's (losses, matcher and denoising settings, activations, norm
+#: epsilons, initialisation, anchors and position encodings, the decoder's sampling method and offset scale), its two
+#: further losses, and the weighting function's bounds (``reg_scale`` and ``up`` are one number each whatever they are).
+_D_FINE_FREE = RT_DETR_SHAPE_FREE | {"weight_loss_fgl", "weight_loss_ddf", "reg_scale", "up", "head_dim"}
 #: DFineConfig's ``attribute_map``: another name a config may give a field.
 _ALIASES = {"d_model": "hidden_size", "encoder_attention_heads": "num_attention_heads"}
 
