@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from registry import COMMON_SHAPE_FREE, Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl, short_value
+from registry import COMMON_SHAPE_FREE, AudioRule, Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl, short_value
 from registry.plugins.attention_windows import windows
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import derived_head_dim, lm_head
@@ -193,6 +193,15 @@ def _asr_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
             "d_hidden": ("audio_config.d_model", width), "d_out": ("audio_config.output_dim", out)}  # fmt: skip
 
 
+#: Qwen2.5-Omni's audio (module docstring): the attention mask's frames of at most 30 s, in chunks of ``2 × n_window``
+#: (``thinker_config.audio_config.n_window``; ``Qwen2_5OmniAudioEncoderConfig``'s default 100 when it is not given).
+OMNI_AUDIO = AudioRule(
+    "Qwen2.5-Omni: log-mel of the unpadded audio in chunks of 2 x n_window frames, attention within each, average-pooled "
+    "by 2", kind="chunked", part="audio", window="n_window", at="thinker_config.audio_config",
+    fallback=(("n_window", DEFAULTS["qwen2_5_omni_audio_encoder"]["n_window"]),), after_pool=("ln_post", "proj"),
+    note="tokens of the unpadded audio (Qwen2_5OmniProcessor); at most 30 s",
+)  # fmt: skip
+
 _AUDIO_OUT = "enable_audio_output"
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
@@ -210,6 +219,7 @@ COMPOSITES = (
               path="token2wav.code2wav_bigvgan_model", when=_AUDIO_OUT),
     ), rules=(_thinker,), shape_free=frozenset(("thinker_config", "token2wav_config", _AUDIO_OUT)),
         images=qwen("qwen2_5_omni_vision_encoder", at="thinker_config.vision_config"),
+        audio=OMNI_AUDIO,
         description="Qwen2.5-Omni: thinker (audio and vision encoders, Qwen2 language model), talker, token2wav (DiT, BigVGAN)"),
     Composite("qwen3_asr", "composite", ("Qwen3ASRForConditionalGeneration",), (
         Tower("audio", config="audio_config", model_type="qwen3_asr_encoder", path="model.audio_tower"),

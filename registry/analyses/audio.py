@@ -55,12 +55,13 @@ class AudioPlan:
         """What the figures assume, in one line."""
         f = self.frames
         seconds = str(f.seconds.numerator) if f.seconds.denominator == 1 else f"{float(f.seconds):g}"
-        windows = f"{f.windows} windows of " if f.windows > 1 else ""
+        windows = f"{f.windows} windows of " if f.windows > 1 and not f.chunks else ""
+        chunks = f" in {len(f.chunks)} chunks (attention within each)" if len(f.chunks) > 1 else ""
         tokens = f", {f.tokens:,} tokens in the language model's sequence" if self.role == "composite" else ""
         tokens += f", its adapter over {f.pooled:,} pooled positions" if f.pooled else ""
         note = f"; {self.note}" if self.note else ""
         return (f"{seconds} s of audio ({f.samples:,} samples): audio encoder over {windows}{f.positions:,} positions"
-                f"{tokens} ({self.label}){note}")  # fmt: skip
+                f"{chunks}{tokens} ({self.label}){note}")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the request and what it becomes."""
@@ -81,7 +82,7 @@ def plan_audio(model: Model, seconds: Fraction | float | int | str) -> AudioPlan
                          "model's config or spec)")  # fmt: skip
     frames = rule.at(seconds if isinstance(seconds, Fraction) else parse_seconds(str(seconds)))
     names = part_names(model.architecture)
-    if rule.stack or rule.kind in ("fbank", "mel", "pooled", "usm"):
+    if rule.stack or rule.kind in ("fbank", "mel", "pooled", "usm", "chunked"):
         role = "composite"
     elif rule.kind in ("samples", "conformer", "kaldi", "stacked", "frames"):  # Moonshine, Speech2Text: into an encoder-decoder
         role = "encoder-decoder" if _cross_attention(model.architecture) else "encoder"
@@ -106,14 +107,41 @@ def _add(total: dict[str, int], terms: dict[str, int], times: int = 1) -> None:
         total[k] = total.get(k, 0) + times * v
 
 
+def _split(block: Any, names: tuple[str, ...], keep: bool) -> Any:
+    """``block`` with only (``keep``) or without the modules called one of ``names`` (depth first), paths unchanged."""
+    if getattr(block, "name", None) in names:
+        return block if keep else None
+    if isinstance(block, Module):
+        kids = [k for k in (_split(c, names, keep) for c in block.blocks) if k is not None]
+        return block.model_copy(update={"blocks": kids}) if kids or not keep else None
+    return None if keep else block
+
+
+def _tower_terms(model: Model, tower: Model, frames: AudioFrames) -> dict[str, int]:
+    """Forward FLOPs of the audio ``tower``: each window over its positions (each of ``frames.chunks`` over its own,
+    when they differ: attention within each), the blocks the rule runs after the pool (``AudioInputs.after_pool``:
+    Qwen2.5-Omni's ``ln_post`` and ``proj``) over the tokens."""
+    after = model.audio.after_pool
+    total: dict[str, int] = {}
+    layers = replace(tower, architecture=_split(tower.architecture, after, False)) if after else tower
+    for length in sorted(set(frames.chunks)):
+        _add(total, forward_terms(layers, length)[0], frames.chunks.count(length))
+    if not frames.chunks:
+        _add(total, forward_terms(layers, frames.positions)[0], frames.windows)
+    pooled = _split(tower.architecture, after, True) if after else None
+    if pooled is not None and frames.tokens:
+        _add(total, forward_terms(replace(tower, architecture=pooled), frames.tokens)[0])
+    return total
+
+
 def audio_terms(model: Model, plan: AudioPlan) -> dict[str, int]:
-    """Forward FLOPs of a composite's audio tower (each window over its positions) and projector (over the tokens, or
-    the positions it runs over: ``AudioFrames.projected``)."""
+    """Forward FLOPs of a composite's audio tower (:func:`_tower_terms`) and projector (over the tokens, or the
+    positions it runs over: ``AudioFrames.projected``)."""
     names = part_names(model.architecture)
     total: dict[str, int] = {}
     if plan.part in names:
         tower = _part(model, plan.part)
-        _add(total, forward_terms(tower, plan.frames.positions)[0], plan.frames.windows)
+        _add(total, _tower_terms(model, tower, plan.frames))
         total["convolution"] = total.get("convolution", 0) + convolution_flops(tower.architecture, model.audio,
                                                                                plan.frames)[0]  # every window
     for connector in ("projector", "embed_audio"):  # embed_audio: Gemma 4's embedder, over the audio tokens
@@ -314,6 +342,9 @@ def audio_activations(model: Model, plan: AudioPlan, seq: int, batch: int, eleme
     ``language_model``, the logits then 0), the audio tower's layers over each window's positions for every
     sequence of the ``batch`` (:func:`registry.analyses.saved_tensors.saved_activations`), its convolutional front
     end (:func:`front_end_bytes`, not split by ``tp``) and the projector over the audio tokens."""
+    if plan.frames.chunks:
+        raise ValueError("training with audio is modelled for windows of one length only (this audio tower's chunks "
+                         "differ: its last is shorter, its attention within each)")  # fmt: skip
     names = part_names(model.architecture)
     whole = gpu = logits = 0
     runs = [("text", seq, batch)] if language_model else []
