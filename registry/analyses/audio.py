@@ -343,8 +343,8 @@ def audio_activations(model: Model, plan: AudioPlan, seq: int, batch: int, eleme
     sequence of the ``batch`` (:func:`registry.analyses.saved_tensors.saved_activations`), its convolutional front
     end (:func:`front_end_bytes`, not split by ``tp``) and the projector over the audio tokens."""
     if plan.frames.chunks:
-        raise ValueError("training with audio is modelled for windows of one length only (this audio tower's chunks "
-                         "differ: its last is shorter, its attention within each)")  # fmt: skip
+        raise ValueError("training with audio is not modelled for an audio tower over chunks (Qwen2.5-Omni's: "
+                         "attention within each chunk, the last shorter, blocks after the pool)")  # fmt: skip
     names = part_names(model.architecture)
     whole = gpu = logits = 0
     runs = [("text", seq, batch)] if language_model else []

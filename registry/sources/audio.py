@@ -236,8 +236,9 @@ class AudioRule:
         if self.kind == "frames":
             fbank = (self.win_length, 0, 0, 0)
         if self.kind == "chunked":  # n_window: half a chunk's frames
-            if (half := whole(self.window)) < 1:
-                raise AudioFieldError(self.window, f"must be at least 1 (half a chunk's frames; got {half})")
+            where = f"{self.at}.{self.window}" if self.at and nested.get(self.window) is not None else self.window
+            if (half := whole(where, value(self.window))) < 1:
+                raise AudioFieldError(where, f"must be at least 1 (half a chunk's frames; got {half})")
             fbank = (half, 0, 0, 0)
         mel_bins = whole(self.mel_bins) if isinstance(self.mel_bins, str) else self.mel_bins
         return AudioInputs(self.label, self.kind, self.sample_rate, self.hop_length, self.window_seconds, kernels,

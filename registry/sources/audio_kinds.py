@@ -96,7 +96,7 @@ def chunked_frames(samples: int, hop_length: int, most: int, n_window: int) -> d
     frames = min(-(-samples // hop_length), most)  # the attention mask's frames of the unpadded audio
     tokens = ((frames - 1) // 2 + 1 - 2) // 2 + 1
     if tokens < 1:
-        raise ValueError(f"{samples:,} samples make {frames} mel frames: too short for one audio token")
+        raise ValueError(f"{samples:,} samples make {frames} mel frame{'s' * (frames != 1)}: too short for one audio token")
     size = 2 * n_window
     count = -(-frames // size)
     lengths = [size] * (count - 1) + [frames - size * (count - 1)]  # the last chunk: what is left
