@@ -25,9 +25,13 @@ and so does registry, listing those fields as ignored.
 Images (``--images``): the thinker takes them as Qwen2.5-VL does (``Qwen2_5OmniProcessor``: the
 ``Qwen2VLImageProcessor`` grid over ``merge_size²`` tokens; ``Qwen2_5OmniVisionEncoder.get_window_index`` is Qwen2.5-VL's),
 by :func:`registry.plugins.image_rules.qwen` read at ``thinker_config.vision_config``; the image tokens join the
-thinker's language model (the ``text`` part). Audio (``--audio-seconds``) is not modelled yet: the audio encoder runs
-over chunks of ``2 × n_window`` mel frames (``modeling_qwen2_5_omni.py``: ``chunk_and_pad_features``), a rule kind the
-core lacks.
+thinker's language model (the ``text`` part). Audio (``--audio-seconds``, at most 30 s) by :data:`OMNI_AUDIO`, the
+``chunked`` rule (:mod:`registry.sources.audio_kinds`): the audio encoder over the attention mask's mel frames in
+chunks of ``2 × n_window`` (``thinker_config.audio_config.n_window``; ``modeling_qwen2_5_omni.py``:
+``chunk_and_pad_features``), its attention within each chunk, ``ln_post`` and ``proj`` over the pooled tokens, which
+join the thinker's language model. Qwen3-ASR's encoder chunks otherwise (three ``Conv2d`` per chunk, attention windows of
+``n_window_infer`` frames, 13 tokens a whole chunk: ``modeling_qwen3_asr.py``'s ``_get_feat_extract_output_lengths``):
+it has no audio rule yet.
 
 ``Qwen3ASRForConditionalGeneration`` (``modeling_qwen3_asr.py``; the ``-hf`` checkpoints' flat layout, ``audio_config``
 and ``text_config`` at the top level): ``audio`` (``qwen3_asr_encoder``: :mod:`registry.plugins.qwen_omni`) at
