@@ -119,7 +119,6 @@ def test_kv_cache_counts_the_audio_tokens():
     ("flops", ["--audio-seconds", "30.5"], "30.5 s is longer than the feature extractor's 30 s (it cuts the rest"),
     ("flops", ["--audio-seconds", "0"], "--audio-seconds: '0': seconds must be above 0"),
     ("memory", ["--audio-seconds", "0.01"], "160 samples make 1 mel frame: too short for one audio token"),
-    ("memory", ["--train", "--audio-seconds", "5"], "training with audio is not modelled for an audio tower over chunks"),
 ])  # fmt: skip
 def test_refusals(command, args, message, cli):
     assert message in cli(command, OMNI_3B, *args).refusal_line()

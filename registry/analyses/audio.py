@@ -278,17 +278,18 @@ def audio_lengths(plan: AudioPlan, seq_len: int, encoder_len: int | None) -> tup
     return seq_len + plan.tokens, encoder_len
 
 
-def front_end_bytes(tower: Any, positions: int, element_bytes: int) -> int:
+def front_end_bytes(tower: Any, positions: int, element_bytes: int, frames: int = 0) -> int:
     """What autograd keeps of a Whisper-style convolutional front end for one window (transformers 5.25's
-    ``VoxtralEncoder.forward``: ``gelu(conv1(x))`` then ``gelu(conv2(.))``, ``conv2`` of stride 2 over
-    ``2 · positions`` log-mel frames): ``conv1``'s input (``n_mels`` a frame), each GELU's input and ``conv2``'s
-    input (``d`` a frame, the second GELU's at ``positions``): ``e · positions · (2 · n_mels + 5 · d)``.
-    Raises ValueError for a tower without ``conv1`` and ``conv2``."""
+    ``VoxtralEncoder.forward``: ``gelu(conv1(x))`` then ``gelu(conv2(.))``, ``conv2`` of stride 2 over ``frames``
+    log-mel frames, ``2 · positions`` unless given: Qwen2.5-Omni's padded chunk): ``conv1``'s input (``n_mels`` a
+    frame), each GELU's input and ``conv2``'s input (``d`` a frame, the second GELU's at ``positions``): ``e ·
+    (frames · (n_mels + 2 · d) + positions · d)``. Raises ValueError for a tower without ``conv1`` and ``conv2``."""
     shapes = {t.path.split(".")[-2]: t.shape for t in iter_tensors(tower) if t.path.endswith(("conv1.weight", "conv2.weight"))}
     if set(shapes) != {"conv1", "conv2"}:
         raise ValueError("training with audio is modelled for a Whisper-style audio tower (conv1, conv2) only")
     d, n_mels = shapes["conv1"][0], shapes["conv1"][1]
-    return element_bytes * positions * (2 * n_mels + 5 * d)
+    frames = frames or 2 * positions
+    return element_bytes * (frames * (n_mels + 2 * d) + positions * d)
 
 
 def feature_encoder_bytes(tree: Any, plan: AudioPlan, kernels: tuple[int, ...], strides: tuple[int, ...],
@@ -340,11 +341,9 @@ def audio_activations(model: Model, plan: AudioPlan, seq: int, batch: int, eleme
     """Training activations (autograd's) of a composite with audio (Voxtral): (one GPU holding all, one GPU's share
     under ``tp``, logits and loss): the language model over ``seq`` tokens (text and audio; left out when not
     ``language_model``, the logits then 0), the audio tower's layers over each window's positions for every
-    sequence of the ``batch`` (:func:`registry.analyses.saved_tensors.saved_activations`), its convolutional front
+    sequence of the ``batch`` (:func:`registry.analyses.saved_tensors.saved_activations`; unequal chunks each over its
+    own positions, the blocks after the pool over the tokens: :func:`_chunked_activations`), its convolutional front
     end (:func:`front_end_bytes`, not split by ``tp``) and the projector over the audio tokens."""
-    if plan.frames.chunks:
-        raise ValueError("training with audio is not modelled for an audio tower over chunks (Qwen2.5-Omni's: "
-                         "attention within each chunk, the last shorter, blocks after the pool)")  # fmt: skip
     names = part_names(model.architecture)
     whole = gpu = logits = 0
     runs = [("text", seq, batch)] if language_model else []
@@ -354,6 +353,11 @@ def audio_activations(model: Model, plan: AudioPlan, seq: int, batch: int, eleme
         if part not in names or not length:
             continue
         tree = only_part(model.architecture, part)
+        if part == plan.part and plan.frames.chunks:
+            one_gpu, all_gpus = _chunked_activations(model, tree, plan, batch, element_bytes, attention, recompute, tp,
+                                                     sequence_parallel)  # fmt: skip
+            whole, gpu = whole + all_gpus, gpu + one_gpu
+            continue
         one = saved_activations(tree, length, times, element_bytes, attention, recompute)
         whole += one.total
         gpu += saved_activations(tree, length, times, element_bytes, attention, recompute, tp, sequence_parallel).total
@@ -363,6 +367,23 @@ def audio_activations(model: Model, plan: AudioPlan, seq: int, batch: int, eleme
             front = times * front_end_bytes(tree, length, element_bytes)
             whole, gpu = whole + front, gpu + front
     return whole, gpu, logits
+
+
+def _chunked_activations(model: Model, tree: Any, plan: AudioPlan, batch: int, element_bytes: int, attention: str,
+                         recompute: str, tp: int, sequence_parallel: bool) -> tuple[int, int]:  # fmt: skip
+    """(one GPU's share under ``tp``, all) of the activations of an audio tower over chunks (Qwen2.5-Omni's,
+    ``AudioFrames.chunks``): its layers over each chunk's positions, the blocks after the pool
+    (``AudioInputs.after_pool``) over the tokens, for every sequence of the ``batch``; its front end over each chunk
+    padded to the longest (``min(features, 2 · n_window)`` frames: :func:`front_end_bytes`)."""
+    f, after = plan.frames, model.audio.after_pool
+    runs = [(_split(tree, after, False), n, batch * f.chunks.count(n)) for n in sorted(set(f.chunks))]
+    pooled = _split(tree, after, True) if after else None
+    runs += [(pooled, f.tokens, batch)] if pooled is not None else []
+    one = sum(saved_activations(t, n, k, element_bytes, attention, recompute, tp, sequence_parallel).total for t, n, k in runs)
+    total = sum(saved_activations(t, n, k, element_bytes, attention, recompute).total for t, n, k in runs)
+    frames = min(f.features, 2 * model.audio.fbank[0])
+    front = batch * f.windows * front_end_bytes(tree, (frames - 1) // 2 + 1, element_bytes, frames)
+    return one + front, total + front
 
 
 __all__ = ["AudioPlan", "audio_activations", "audio_forward_terms", "audio_lengths", "audio_terms",
