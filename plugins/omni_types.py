@@ -25,9 +25,13 @@ and so does registry, listing those fields as ignored.
 Images (``--images``): the thinker takes them as Qwen2.5-VL does (``Qwen2_5OmniProcessor``: the
 ``Qwen2VLImageProcessor`` grid over ``merge_size²`` tokens; ``Qwen2_5OmniVisionEncoder.get_window_index`` is Qwen2.5-VL's),
 by :func:`registry.plugins.image_rules.qwen` read at ``thinker_config.vision_config``; the image tokens join the
-thinker's language model (the ``text`` part). Audio (``--audio-seconds``) is not modelled yet: the audio encoder runs
-over chunks of ``2 × n_window`` mel frames (``modeling_qwen2_5_omni.py``: ``chunk_and_pad_features``), a rule kind the
-core lacks.
+thinker's language model (the ``text`` part). Audio (``--audio-seconds``, at most 30 s) by :data:`OMNI_AUDIO`, the
+``chunked`` rule (:mod:`registry.sources.audio_kinds`): the audio encoder over the attention mask's mel frames in
+chunks of ``2 × n_window`` (``thinker_config.audio_config.n_window``; ``modeling_qwen2_5_omni.py``:
+``chunk_and_pad_features``), its attention within each chunk, ``ln_post`` and ``proj`` over the pooled tokens, which
+join the thinker's language model. Qwen3-ASR's encoder chunks otherwise (three ``Conv2d`` per chunk, attention windows of
+``n_window_infer`` frames, 13 tokens a whole chunk: ``modeling_qwen3_asr.py``'s ``_get_feat_extract_output_lengths``):
+it has no audio rule yet.
 
 ``Qwen3ASRForConditionalGeneration`` (``modeling_qwen3_asr.py``; the ``-hf`` checkpoints' flat layout, ``audio_config``
 and ``text_config`` at the top level): ``audio`` (``qwen3_asr_encoder``: :mod:`registry.plugins.qwen_omni`) at
@@ -42,7 +46,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from registry import COMMON_SHAPE_FREE, Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl, short_value
+from registry import COMMON_SHAPE_FREE, AudioRule, Composite, ConfigReader, Params, Row, SubConfig, Tower, hookimpl, short_value
 from registry.plugins.attention_windows import windows
 from registry.plugins.generated_defaults import DEFAULTS
 from registry.plugins.hf_common import derived_head_dim, lm_head
@@ -193,6 +197,15 @@ def _asr_projector(cfg: ConfigReader, parts: dict[str, Params]) -> Params:
             "d_hidden": ("audio_config.d_model", width), "d_out": ("audio_config.output_dim", out)}  # fmt: skip
 
 
+#: Qwen2.5-Omni's audio (module docstring): the attention mask's frames of at most 30 s, in chunks of ``2 × n_window``
+#: (``thinker_config.audio_config.n_window``; ``Qwen2_5OmniAudioEncoderConfig``'s default 100 when it is not given).
+OMNI_AUDIO = AudioRule(
+    "Qwen2.5-Omni: log-mel of the unpadded audio in chunks of 2 x n_window frames, attention within each, average-pooled "
+    "by 2", kind="chunked", part="audio", window="n_window", at="thinker_config.audio_config",
+    fallback=(("n_window", DEFAULTS["qwen2_5_omni_audio_encoder"]["n_window"]),), after_pool=("ln_post", "proj"),
+    note="tokens of the unpadded audio (Qwen2_5OmniProcessor); at most 30 s",
+)  # fmt: skip
+
 _AUDIO_OUT = "enable_audio_output"
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
@@ -210,6 +223,7 @@ COMPOSITES = (
               path="token2wav.code2wav_bigvgan_model", when=_AUDIO_OUT),
     ), rules=(_thinker,), shape_free=frozenset(("thinker_config", "token2wav_config", _AUDIO_OUT)),
         images=qwen("qwen2_5_omni_vision_encoder", at="thinker_config.vision_config"),
+        audio=OMNI_AUDIO,
         description="Qwen2.5-Omni: thinker (audio and vision encoders, Qwen2 language model), talker, token2wav (DiT, BigVGAN)"),
     Composite("qwen3_asr", "composite", ("Qwen3ASRForConditionalGeneration",), (
         Tower("audio", config="audio_config", model_type="qwen3_asr_encoder", path="model.audio_tower"),

@@ -106,6 +106,44 @@ def test_voxtral_training_with_audio_within_10_percent_of_autograd(impl):
     assert abs(report.activations_bytes - measured) <= 0.10 * measured, (report.activations_bytes, measured)
 
 
+@pytest.mark.parametrize(("impl", "seconds"), [("eager", "7.3"), ("sdpa", "4.05")])
+def test_qwen2_5_omni_training_with_audio_within_10_percent_of_autograd(impl, seconds):
+    """A small Qwen2.5-Omni thinker (the published 3B config's layout, narrowed; ``enable_audio_output`` false) over
+    audio in chunks of 200 frames, the last shorter (7.3 s: 100 + 100 + 100 + 65 positions, 182 tokens; 4.05 s: 100 +
+    100 + 3, 101 tokens) and 50 text tokens, with labels: registry's training activations (language model, the audio
+    tower's layers per chunk, ln_post and proj over the tokens, its conv front end over the padded chunks) against
+    what autograd saves in ``Qwen2_5OmniThinkerForConditionalGeneration``."""
+    from registry.analyses.audio import plan_audio
+
+    data = json.loads((Path(__file__).parent / "configs" / "qwen2.5-omni-3b" / "config.json").read_text())
+    thinker = data["thinker_config"]
+    for spelling in ("num_hidden_layers", "num_attention_heads", "hidden_size", "intermediate_size"):  # attribute_map's
+        thinker["audio_config"].pop(spelling, None)
+    thinker["audio_config"] |= {"d_model": 64, "encoder_ffn_dim": 256, "encoder_layers": 2, "encoder_attention_heads": 4,
+                                "num_mel_bins": 16, "output_dim": 64}  # fmt: skip
+    thinker["text_config"] |= {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+                               "num_key_value_heads": 2, "vocab_size": 1000,
+                               "rope_scaling": {"mrope_section": [2, 3, 3], "rope_type": "default", "type": "default"}}  # fmt: skip
+    thinker["vision_config"] |= {"hidden_size": 32, "intermediate_size": 64, "depth": 1, "num_heads": 2, "out_hidden_size": 64,
+                                 "fullatt_block_indexes": [0]}  # fmt: skip
+    data["enable_audio_output"], thinker["audio_token_index"] = False, 7
+    (ours,) = load_config(Path("config.json"), text=json.dumps(data))
+    plan = plan_audio(ours, seconds)
+    config = transformers.CONFIG_MAPPING["qwen2_5_omni"].from_dict({k: v for k, v in data.items() if k != "model_type"})
+    config = config.thinker_config
+    for c in (config, config.audio_config, config.text_config, config.vision_config):
+        c._attn_implementation = impl
+    torch.manual_seed(0)
+    model = transformers.Qwen2_5OmniThinkerForConditionalGeneration(config).train()
+    ids = torch.randint(100, 1000, (1, 50 + plan.tokens))
+    ids[:, 10 : 10 + plan.tokens] = 7
+    mask = torch.zeros(1, 3000, dtype=torch.long)
+    mask[:, : plan.frames.features] = 1  # the feature extractor's attention mask (padding "max_length")
+    measured = saved_bytes(model, ids, input_features=torch.randn(1, 16, 3000), feature_attention_mask=mask)
+    report = memory(ours, "fp32", seq_len=50, audio=plan, training=Training(attention=impl))
+    assert abs(report.activations_bytes - measured) <= 0.10 * measured, (report.activations_bytes, measured)
+
+
 def _tiny_speech_encoder(model_type: str, **changes):
     """A wav2vec2-base-960h layout (or HuBERT's), narrowed, dropout and masking off, as a transformers config and
     registry's model of the same JSON."""

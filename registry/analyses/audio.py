@@ -55,12 +55,13 @@ class AudioPlan:
         """What the figures assume, in one line."""
         f = self.frames
         seconds = str(f.seconds.numerator) if f.seconds.denominator == 1 else f"{float(f.seconds):g}"
-        windows = f"{f.windows} windows of " if f.windows > 1 else ""
+        windows = f"{f.windows} windows of " if f.windows > 1 and not f.chunks else ""
+        chunks = f" in {len(f.chunks)} chunks (attention within each)" if len(f.chunks) > 1 else ""
         tokens = f", {f.tokens:,} tokens in the language model's sequence" if self.role == "composite" else ""
         tokens += f", its adapter over {f.pooled:,} pooled positions" if f.pooled else ""
         note = f"; {self.note}" if self.note else ""
         return (f"{seconds} s of audio ({f.samples:,} samples): audio encoder over {windows}{f.positions:,} positions"
-                f"{tokens} ({self.label}){note}")  # fmt: skip
+                f"{chunks}{tokens} ({self.label}){note}")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the request and what it becomes."""
@@ -81,7 +82,7 @@ def plan_audio(model: Model, seconds: Fraction | float | int | str) -> AudioPlan
                          "model's config or spec)")  # fmt: skip
     frames = rule.at(seconds if isinstance(seconds, Fraction) else parse_seconds(str(seconds)))
     names = part_names(model.architecture)
-    if rule.stack or rule.kind in ("fbank", "mel", "pooled", "usm"):
+    if rule.stack or rule.kind in ("fbank", "mel", "pooled", "usm", "chunked"):
         role = "composite"
     elif rule.kind in ("samples", "conformer", "kaldi", "stacked", "frames"):  # Moonshine, Speech2Text: into an encoder-decoder
         role = "encoder-decoder" if _cross_attention(model.architecture) else "encoder"
@@ -106,14 +107,41 @@ def _add(total: dict[str, int], terms: dict[str, int], times: int = 1) -> None:
         total[k] = total.get(k, 0) + times * v
 
 
+def _split(block: Any, names: tuple[str, ...], keep: bool) -> Any:
+    """``block`` with only (``keep``) or without the modules called one of ``names`` (depth first), paths unchanged."""
+    if getattr(block, "name", None) in names:
+        return block if keep else None
+    if isinstance(block, Module):
+        kids = [k for k in (_split(c, names, keep) for c in block.blocks) if k is not None]
+        return block.model_copy(update={"blocks": kids}) if kids or not keep else None
+    return None if keep else block
+
+
+def _tower_terms(model: Model, tower: Model, frames: AudioFrames) -> dict[str, int]:
+    """Forward FLOPs of the audio ``tower``: each window over its positions (each of ``frames.chunks`` over its own,
+    when they differ: attention within each), the blocks the rule runs after the pool (``AudioInputs.after_pool``:
+    Qwen2.5-Omni's ``ln_post`` and ``proj``) over the tokens."""
+    after = model.audio.after_pool
+    total: dict[str, int] = {}
+    layers = replace(tower, architecture=_split(tower.architecture, after, False)) if after else tower
+    for length in sorted(set(frames.chunks)):
+        _add(total, forward_terms(layers, length)[0], frames.chunks.count(length))
+    if not frames.chunks:
+        _add(total, forward_terms(layers, frames.positions)[0], frames.windows)
+    pooled = _split(tower.architecture, after, True) if after else None
+    if pooled is not None and frames.tokens:
+        _add(total, forward_terms(replace(tower, architecture=pooled), frames.tokens)[0])
+    return total
+
+
 def audio_terms(model: Model, plan: AudioPlan) -> dict[str, int]:
-    """Forward FLOPs of a composite's audio tower (each window over its positions) and projector (over the tokens, or
-    the positions it runs over: ``AudioFrames.projected``)."""
+    """Forward FLOPs of a composite's audio tower (:func:`_tower_terms`) and projector (over the tokens, or the
+    positions it runs over: ``AudioFrames.projected``)."""
     names = part_names(model.architecture)
     total: dict[str, int] = {}
     if plan.part in names:
         tower = _part(model, plan.part)
-        _add(total, forward_terms(tower, plan.frames.positions)[0], plan.frames.windows)
+        _add(total, _tower_terms(model, tower, plan.frames))
         total["convolution"] = total.get("convolution", 0) + convolution_flops(tower.architecture, model.audio,
                                                                                plan.frames)[0]  # every window
     for connector in ("projector", "embed_audio"):  # embed_audio: Gemma 4's embedder, over the audio tokens
@@ -250,17 +278,18 @@ def audio_lengths(plan: AudioPlan, seq_len: int, encoder_len: int | None) -> tup
     return seq_len + plan.tokens, encoder_len
 
 
-def front_end_bytes(tower: Any, positions: int, element_bytes: int) -> int:
+def front_end_bytes(tower: Any, positions: int, element_bytes: int, frames: int = 0) -> int:
     """What autograd keeps of a Whisper-style convolutional front end for one window (transformers 5.25's
-    ``VoxtralEncoder.forward``: ``gelu(conv1(x))`` then ``gelu(conv2(.))``, ``conv2`` of stride 2 over
-    ``2 · positions`` log-mel frames): ``conv1``'s input (``n_mels`` a frame), each GELU's input and ``conv2``'s
-    input (``d`` a frame, the second GELU's at ``positions``): ``e · positions · (2 · n_mels + 5 · d)``.
-    Raises ValueError for a tower without ``conv1`` and ``conv2``."""
+    ``VoxtralEncoder.forward``: ``gelu(conv1(x))`` then ``gelu(conv2(.))``, ``conv2`` of stride 2 over ``frames``
+    log-mel frames, ``2 · positions`` unless given: Qwen2.5-Omni's padded chunk): ``conv1``'s input (``n_mels`` a
+    frame), each GELU's input and ``conv2``'s input (``d`` a frame, the second GELU's at ``positions``): ``e ·
+    (frames · (n_mels + 2 · d) + positions · d)``. Raises ValueError for a tower without ``conv1`` and ``conv2``."""
     shapes = {t.path.split(".")[-2]: t.shape for t in iter_tensors(tower) if t.path.endswith(("conv1.weight", "conv2.weight"))}
     if set(shapes) != {"conv1", "conv2"}:
         raise ValueError("training with audio is modelled for a Whisper-style audio tower (conv1, conv2) only")
     d, n_mels = shapes["conv1"][0], shapes["conv1"][1]
-    return element_bytes * positions * (2 * n_mels + 5 * d)
+    frames = frames or 2 * positions
+    return element_bytes * (frames * (n_mels + 2 * d) + positions * d)
 
 
 def feature_encoder_bytes(tree: Any, plan: AudioPlan, kernels: tuple[int, ...], strides: tuple[int, ...],
@@ -312,7 +341,8 @@ def audio_activations(model: Model, plan: AudioPlan, seq: int, batch: int, eleme
     """Training activations (autograd's) of a composite with audio (Voxtral): (one GPU holding all, one GPU's share
     under ``tp``, logits and loss): the language model over ``seq`` tokens (text and audio; left out when not
     ``language_model``, the logits then 0), the audio tower's layers over each window's positions for every
-    sequence of the ``batch`` (:func:`registry.analyses.saved_tensors.saved_activations`), its convolutional front
+    sequence of the ``batch`` (:func:`registry.analyses.saved_tensors.saved_activations`; unequal chunks each over its
+    own positions, the blocks after the pool over the tokens: :func:`_chunked_activations`), its convolutional front
     end (:func:`front_end_bytes`, not split by ``tp``) and the projector over the audio tokens."""
     names = part_names(model.architecture)
     whole = gpu = logits = 0
@@ -323,6 +353,11 @@ def audio_activations(model: Model, plan: AudioPlan, seq: int, batch: int, eleme
         if part not in names or not length:
             continue
         tree = only_part(model.architecture, part)
+        if part == plan.part and plan.frames.chunks:
+            one_gpu, all_gpus = _chunked_activations(model, tree, plan, batch, element_bytes, attention, recompute, tp,
+                                                     sequence_parallel)  # fmt: skip
+            whole, gpu = whole + all_gpus, gpu + one_gpu
+            continue
         one = saved_activations(tree, length, times, element_bytes, attention, recompute)
         whole += one.total
         gpu += saved_activations(tree, length, times, element_bytes, attention, recompute, tp, sequence_parallel).total
@@ -332,6 +367,23 @@ def audio_activations(model: Model, plan: AudioPlan, seq: int, batch: int, eleme
             front = times * front_end_bytes(tree, length, element_bytes)
             whole, gpu = whole + front, gpu + front
     return whole, gpu, logits
+
+
+def _chunked_activations(model: Model, tree: Any, plan: AudioPlan, batch: int, element_bytes: int, attention: str,
+                         recompute: str, tp: int, sequence_parallel: bool) -> tuple[int, int]:  # fmt: skip
+    """(one GPU's share under ``tp``, all) of the activations of an audio tower over chunks (Qwen2.5-Omni's,
+    ``AudioFrames.chunks``): its layers over each chunk's positions, the blocks after the pool
+    (``AudioInputs.after_pool``) over the tokens, for every sequence of the ``batch``; its front end over each chunk
+    padded to the longest (``min(features, 2 · n_window)`` frames: :func:`front_end_bytes`)."""
+    f, after = plan.frames, model.audio.after_pool
+    runs = [(_split(tree, after, False), n, batch * f.chunks.count(n)) for n in sorted(set(f.chunks))]
+    pooled = _split(tree, after, True) if after else None
+    runs += [(pooled, f.tokens, batch)] if pooled is not None else []
+    one = sum(saved_activations(t, n, k, element_bytes, attention, recompute, tp, sequence_parallel).total for t, n, k in runs)
+    total = sum(saved_activations(t, n, k, element_bytes, attention, recompute).total for t, n, k in runs)
+    frames = min(f.features, 2 * model.audio.fbank[0])
+    front = batch * f.windows * front_end_bytes(tree, (frames - 1) // 2 + 1, element_bytes, frames)
+    return one + front, total + front
 
 
 __all__ = ["AudioPlan", "audio_activations", "audio_forward_terms", "audio_lengths", "audio_terms",

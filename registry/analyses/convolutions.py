@@ -22,6 +22,9 @@ the model's audio rule (``Model.audio``, :mod:`registry.sources.audio`) and ``S`
   stride 1, padding 1) over the window's mel frames (3,000 for 30 s: ``window_seconds · sample_rate /
   hop_length``) keeps them, ``conv2`` (kernel 3, stride 2, padding 1) gives ``(3000 + 2 - 3) // 2 + 1 = 1500``;
   once per window;
+* ``chunked`` (Qwen2.5-Omni's audio tower: ``chunk_and_pad_features``): ``conv1`` and ``conv2`` as Whisper's, once per
+  chunk over the longest chunk's frames (``pad_sequence`` pads every chunk to it): ``min(l, 2 · n_window)`` of the
+  ``l`` frames (``AudioFrames.features``), padding included;
 * ``kaldi`` (Speech2Text: ``Conv1dSubsampler``): each ``conv.conv_layers.<i>`` (stride 2, padding ``kernel // 2``)
   over the previous one's output, the first over the fbank frames;
 * ``stacked`` (wav2vec2-BERT: ``Wav2Vec2BertConvolutionModule``, ``Wav2Vec2BertAdapterLayer``): each layer's
@@ -72,7 +75,7 @@ from registry.blocks import BlockBase, Module, Repeat, join
 
 #: The rules whose convolutions :func:`convolution_flops` counts.
 MODELLED_RULES = frozenset({"samples", "log-mel", "pooled", "conformer", "fbank", "mel", "usm", "kaldi", "stacked", "qformer",
-                            "frames"})
+                            "frames", "chunked"})
 
 
 def conv1d_output_length(length: int, kernel: int, stride: int = 1, padding: int | tuple[int, int] = 0) -> int:
@@ -185,8 +188,10 @@ def convolution_flops(tree: BlockBase, rule: Any, frames: Any) -> tuple[int, lis
             length = conv1d_output_length(length, kernel, stride, stride // 2)
             outputs[f"adapter.layers.{i}.residual_conv.weight"] = length
             outputs[f"adapter.layers.{i}.self_attn_conv.weight"] = length
-    elif rule.kind in ("log-mel", "pooled"):
+    elif rule.kind in ("log-mel", "pooled", "chunked"):
         mel = rule.window_seconds * rule.sample_rate // rule.hop_length
+        if rule.kind == "chunked":  # each chunk padded to the longest: 2 · n_window frames, or the one chunk's own
+            mel = min(frames.features, 2 * rule.fbank[0])
         outputs["conv1.weight"] = conv1d_output_length(mel, 3, 1, 1)
         outputs["conv2.weight"] = conv1d_output_length(outputs["conv1.weight"], 3, 2, 1)
     elif rule.kind == "usm" and rule.mel_bins and frames.features:

@@ -61,8 +61,10 @@ read when the config is mapped into :class:`AudioInputs` (numbers), which the mo
   ``strides``; padding ``stride // 2``, as ``Wav2Vec2BertAdapterLayer`` builds them): ``(L + 2 · (stride // 2) -
   kernel) // stride + 1`` each, the positions the adapter's attention, feed-forward and the CTC head run over
   (``AudioFrames.pooled``);
-* ``kind="qformer"`` (Granite Speech: mel frames stacked in pairs, a Q-Former's queries per window) and
-  ``kind="frames"`` (LASR: unpadded frames and convolutions): :mod:`registry.sources.audio_kinds`.
+* ``kind="qformer"`` (Granite Speech: mel frames stacked in pairs, a Q-Former's queries per window),
+  ``kind="frames"`` (LASR: unpadded frames and convolutions) and ``kind="chunked"`` (Qwen2.5-Omni: the unpadded
+  frames in chunks of ``2 × n_window``, attention within each, ``ln_post`` and ``proj`` after the pool):
+  :mod:`registry.sources.audio_kinds`.
 
 A rule's ``longest`` (seconds; 0: none) refuses longer audio that its feature extractor would split by the audio's
 content (Cohere Transcribe's energy-based chunks past ``max_audio_clip_s - overlap_chunk_second``): how many chunks
@@ -78,7 +80,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-from registry.sources.audio_kinds import qformer_frames, unpadded_frames
+from registry.sources.audio_kinds import chunked_frames, mel_frames, qformer_frames, stacked_frames, unpadded_frames
 from registry.text import short_value
 
 #: Most seconds of audio one request may carry (a day: a guard against typing errors, not a model limit).
@@ -92,7 +94,9 @@ class AudioFrames:
     ``samples`` the audio samples it starts from; ``projected`` the positions the projector runs over when they are
     not the tokens (0: the tokens; Qwen2-Audio projects every pooled position, then keeps the audio's tokens);
     ``features`` the feature frames a subsampling front end takes (``conformer``, ``fbank``, ``mel``; else 0), once
-    for all windows; ``pooled`` the positions after an adapter's pooling (wav2vec2-BERT's; 0: none)."""
+    for all windows; ``pooled`` the positions after an adapter's pooling (wav2vec2-BERT's; 0: none); ``chunks`` each
+    window's positions when they differ (``chunked``: the layers' attention runs within each, ``positions`` their sum;
+    empty: ``windows`` of ``positions`` each)."""
 
     seconds: Fraction
     samples: int
@@ -102,6 +106,7 @@ class AudioFrames:
     projected: int = 0
     features: int = 0
     pooled: int = 0
+    chunks: tuple[int, ...] = ()
 
 
 class AudioFieldError(ValueError):
@@ -113,7 +118,7 @@ class AudioRule:
     """How a model type's audio becomes encoder positions: its hyper-parameters, read when the config is mapped.
 
     ``label`` names the rule in the outputs; ``kind`` is ``log-mel``, ``pooled``, ``samples``, ``conformer``, ``fbank``,
-    ``mel``, ``usm``, ``kaldi`` or ``stacked`` (module docstring);
+    ``mel``, ``usm``, ``kaldi``, ``stacked``, ``qformer``, ``frames`` or ``chunked`` (module docstring);
     ``part``: the composite's part that holds the audio tower ("" for a whole model); ``kernels`` and
     ``strides`` the hyper-parameters of the conv feature encoder (``samples``); ``stack``: (numerator,
     denominator) hyper-parameters whose ratio is the positions the projector stacks into one language-model
@@ -130,7 +135,10 @@ class AudioRule:
     past which audio is refused (module docstring; 0: none); ``fallback``: (name, value) pairs a hyper-parameter
     takes when neither the params nor the config give it (the configuration class's default); ``requires``: (a
     hyper-parameter, the values it takes when the model takes audio): another value reads as no audio rule
-    (SpeechT5's text-to-speech class has no speech encoder pre-net).
+    (SpeechT5's text-to-speech class has no speech encoder pre-net); ``window`` (``chunked``): the config field of half a
+    chunk's frames (``n_window``), read in the sub-config ``at`` (dotted; "" for the top level) or the spec's table;
+    ``after_pool``: the audio tower's blocks that run after its pool, over the tokens (Qwen2.5-Omni's ``ln_post``,
+    ``proj``; empty: every block over the positions).
     """
 
     label: str
@@ -155,11 +163,14 @@ class AudioRule:
     longest: int = 0
     fallback: tuple[tuple[str, int], ...] = ()
     requires: tuple[str, tuple[str, ...]] | tuple[()] = ()
+    window: str = ""
+    at: str = ""
+    after_pool: tuple[str, ...] = ()
 
     def fields(self) -> tuple[str, ...]:
         """The hyper-parameters or config fields the rule reads (what a TOML spec keeps: ``[audio]``)."""
-        if self.kind == "usm":  # a composite's part holds the kernels and strides
-            return ()
+        if self.kind in ("usm", "chunked"):  # a composite's part holds the kernels and strides; n_window
+            return (self.window,) if self.window else ()
         fbank = (self.reduction,) if self.kind in ("fbank", "conformer") else ()
         convs = (self.kernels, self.strides) if self.kind in ("samples", "conformer", "frames") else ()
         if self.kind == "kaldi":
@@ -174,8 +185,12 @@ class AudioRule:
         its part's) or else a field of the ``config`` (that changes no shape: ``conv_stride``) or its ``defaults``;
         None when the model takes no audio (``requires``)."""
 
+        nested = config or {}
+        for key in self.at.split(".") if self.at else ():  # a composite's nested tower config (Qwen2.5-Omni's)
+            nested = nested.get(key) if isinstance(nested.get(key), Mapping) else {}
+
         def value(name: str) -> Any:
-            for source in (params, config or {}, defaults or {}, dict(self.fallback)):
+            for source in (params, nested, config or {}, defaults or {}, dict(self.fallback)):
                 if source.get(name) is not None:
                     return source[name]
             raise ValueError(f"the audio rule reads {name!r}, which the config does not give")
@@ -220,9 +235,15 @@ class AudioRule:
             fbank = (whole(self.stack[0]), stack, whole(self.stack[1]), 0)
         if self.kind == "frames":
             fbank = (self.win_length, 0, 0, 0)
+        if self.kind == "chunked":  # n_window: half a chunk's frames
+            where = f"{self.at}.{self.window}" if self.at and nested.get(self.window) is not None else self.window
+            if (half := whole(where, value(self.window))) < 1:
+                raise AudioFieldError(where, f"must be at least 1 (half a chunk's frames; got {half})")
+            fbank = (half, 0, 0, 0)
         mel_bins = whole(self.mel_bins) if isinstance(self.mel_bins, str) else self.mel_bins
         return AudioInputs(self.label, self.kind, self.sample_rate, self.hop_length, self.window_seconds, kernels,
-                           strides, stack, self.long, self.note, self.part, fbank, mel_bins, self.longest)  # fmt: skip
+                           strides, stack, self.long, self.note, self.part, fbank, mel_bins, self.longest,
+                           self.after_pool)  # fmt: skip
 
 
 def conv_output_length(length: int, kernels: tuple[int, ...], strides: tuple[int, ...]) -> int:
@@ -250,6 +271,7 @@ class AudioInputs:
     fbank: tuple[int, int, int, int] | tuple[()] = ()
     mel_bins: int = 0
     longest: int = 0
+    after_pool: tuple[str, ...] = ()
 
     def at(self, seconds: Fraction) -> AudioFrames:
         """``seconds`` of audio in this model. Raises ValueError when the rule cannot take them."""
@@ -258,6 +280,9 @@ class AudioInputs:
             raise ValueError(f"{_show(seconds)} s is longer than {self.longest} s, past which the feature extractor "
                              f"splits audio where it is quiet (chunks that depend on the sound: give at most "
                              f"{self.longest})")  # fmt: skip
+        if self.kind in ("pooled", "mel", "usm", "chunked") and seconds > self.window_seconds:
+            raise ValueError(f"{_show(seconds)} s is longer than the feature extractor's {self.window_seconds} s "
+                             f"(it cuts the rest: give at most {self.window_seconds})")  # fmt: skip
         if self.kind == "qformer":
             return AudioFrames(seconds, samples, 1, **qformer_frames(samples, self.hop_length, *self.fbank[:2]))
         if self.kind == "frames":
@@ -266,13 +291,16 @@ class AudioInputs:
         if self.kind == "fbank":
             return self._fbank(seconds, samples)
         if self.kind == "mel":
-            return self._mel(seconds, samples)
+            return AudioFrames(seconds, samples, 1, **mel_frames(samples, self.hop_length, *self.fbank[:3], _show(seconds)))
         if self.kind == "usm":
             return self._usm(seconds, samples)
         if self.kind == "pooled":
             return self._pooled(seconds, samples)
         if self.kind == "stacked":
-            return self._stacked(seconds, samples)
+            return AudioFrames(seconds, samples, 1, **stacked_frames(samples, self.hop_length, *self.fbank[:2], self.kernels,
+                                                                     self.strides, _show(seconds)))  # fmt: skip
+        if self.kind == "chunked":
+            return self._chunked(seconds, samples)
         if self.kind == "kaldi":
             features = positions = (samples - self.fbank[0]) // self.hop_length + 1  # Kaldi's frames, not centred
             if features < 1:
@@ -300,7 +328,6 @@ class AudioInputs:
         positions = (mel + 2 * 1 - 3) // 2 + 1  # conv2: kernel 3, stride 2, padding 1
         return AudioFrames(seconds, samples, windows, positions, windows * (positions // self.stack) if self.stack else 0)
 
-
     def _fbank(self, seconds: Fraction, samples: int) -> AudioFrames:
         """Phi-4-multimodal's frames, subsampling, windows and tokens (module docstring)."""
         win_length, reduction, compression, chunk = self.fbank
@@ -314,12 +341,8 @@ class AudioInputs:
         return AudioFrames(seconds, samples, windows, chunk if windows > 1 else positions, math.ceil(frames / compression),
                            features=frames)  # fmt: skip
 
-
     def _pooled(self, seconds: Fraction, samples: int) -> AudioFrames:
         """Qwen2-Audio's window, positions and tokens (module docstring)."""
-        if seconds > self.window_seconds:
-            raise ValueError(f"{_show(seconds)} s is longer than the feature extractor's {self.window_seconds} s "
-                             f"(it cuts the rest: give at most {self.window_seconds})")  # fmt: skip
         mel = self.window_seconds * self.sample_rate // self.hop_length  # 3,000: padded to the window
         frames = min(-(-samples // self.hop_length), mel)  # the attention mask's frames of the unpadded audio
         tokens = ((frames - 1) // 2 + 1 - 2) // 2 + 1
@@ -328,49 +351,14 @@ class AudioInputs:
         positions = (mel + 2 * 1 - 3) // 2 + 1  # conv2: kernel 3, stride 2, padding 1
         return AudioFrames(seconds, samples, 1, positions, tokens, projected=(positions - 2) // 2 + 1)  # the pool
 
-    def _stacked(self, seconds: Fraction, samples: int) -> AudioFrames:
-        """wav2vec2-BERT's frames, stacked positions and the adapter's pooled ones (module docstring)."""
-        win_length, stride = self.fbank[0], self.fbank[1]
-        features = (samples - win_length) // self.hop_length + 1  # not centred
-        if features < 1:
-            raise ValueError(f"{_show(seconds)} s is {samples:,} samples, shorter than one {win_length}-sample frame")
-        positions = -(-features // stride)  # padded to a multiple of the stride, then stacked
-        pooled = positions
-        for kernel, pool in zip(self.kernels, self.strides):
-            pooled = (pooled + 2 * (pool // 2) - kernel) // pool + 1
-        if pooled < 1:
-            raise ValueError(f"{_show(seconds)} s is {positions:,} encoder positions, too short for the adapter's pooling")
-        return AudioFrames(seconds, samples, 1, positions, features=features, pooled=pooled if self.kernels else 0)
-
-    def _mel(self, seconds: Fraction, samples: int) -> AudioFrames:
-        """Gemma 4's frames, subsampling and tokens (module docstring)."""
-        win_length, multiple, cap, _ = self.fbank
-        if seconds > self.window_seconds:
-            raise ValueError(f"{_show(seconds)} s is longer than the feature extractor's {self.window_seconds} s "
-                             f"(it cuts the rest: give at most {self.window_seconds})")  # fmt: skip
-
-        def frames(n: int) -> int:
-            return (n + win_length // 2 - win_length - 1) // self.hop_length + 1
-
-        def positions(n: int) -> int:
-            t = frames(n)
-            for _ in range(2):
-                t = (t - 1) // 2 + 1
-            return t
-
-        tokens = positions(samples)
-        if tokens < 1:
-            raise ValueError(f"{_show(seconds)} s is {samples:,} samples, too short for one audio token")
-        padded = -(-samples // multiple) * multiple
-        return AudioFrames(seconds, samples, 1, positions(padded), min(tokens, cap), features=frames(padded))
-
+    def _chunked(self, seconds: Fraction, samples: int) -> AudioFrames:
+        """Qwen2.5-Omni's frames, chunks and tokens (:mod:`registry.sources.audio_kinds`)."""
+        most = self.window_seconds * self.sample_rate // self.hop_length  # 3,000: WhisperFeatureExtractor's nb_max_frames
+        return AudioFrames(seconds, samples, **chunked_frames(samples, self.hop_length, most, self.fbank[0]))
 
     def _usm(self, seconds: Fraction, samples: int) -> AudioFrames:
         """Gemma 3n's frames, subsampling and tokens (module docstring)."""
         win_length, multiple, cap, reduction = self.fbank
-        if seconds > self.window_seconds:
-            raise ValueError(f"{_show(seconds)} s is longer than the feature extractor's {self.window_seconds} s "
-                             f"(it cuts the rest: give at most {self.window_seconds})")  # fmt: skip
         padded = -(-samples // multiple) * multiple
         frames = (padded - win_length - 1) // self.hop_length + 1
         if frames < 1:

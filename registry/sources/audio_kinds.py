@@ -13,12 +13,24 @@ ValueError for audio too short to make one position. As transformers 5.25 comput
 * ``kind="frames"`` (LASR, Google's MedASR): ``LasrFeatureExtractor`` unfolds frames of ``win_length`` samples every
   ``hop_length``, not centred, ``(samples - win_length) // hop_length + 1``; ``LasrEncoderSubsampling``'s two
   ``Conv1d`` (``kernels``, ``strides``; no padding), ``(L - kernel) // stride + 1`` each
-  (``LasrPreTrainedModel._get_subsampling_output_length``): the encoder's positions.
+  (``LasrPreTrainedModel._get_subsampling_output_length``): the encoder's positions;
+* ``kind="chunked"`` (Qwen2.5-Omni's audio encoder): Whisper's feature extractor padded to 30 s (longer audio refused:
+  it cuts the rest), of which ``Qwen2_5OmniThinkerForConditionalGeneration.get_audio_features`` keeps the attention
+  mask's frames, ``l = min(ceil(samples / hop_length), 3000)``; ``chunk_and_pad_features`` cuts them in
+  ``ceil(l / (2 · n_window))`` chunks of ``2 · n_window`` frames (``n_window`` the rule's ``window`` field), the last
+  ``l mod (2 · n_window)`` (or a whole chunk), padded to the longest chunk for ``conv1`` and ``conv2``
+  (``AudioFrames.features`` the ``l`` frames, the convolutions' lengths by
+  :func:`registry.analyses.convolutions.convolution_flops`); ``get_valid_indices`` keeps each chunk's ``(n - 1) //
+  2 + 1`` positions of ``n`` frames (``AudioFrames.chunks``; ``positions`` their sum, ``(l - 1) // 2 + 1``), the
+  layers' attention runs within each chunk (``get_audio_cu_seqlens``); the average pool of 2 then gives the tokens,
+  ``((l - 1) // 2 + 1 - 2) // 2 + 1`` (``get_pool_indices``; the processor's ``_get_feat_extract_output_lengths``),
+  over which ``ln_post`` and ``proj`` run (the rule's ``after_pool``) and which join the thinker's language model.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 
 def qformer_frames(samples: int, hop_length: int, window: int, queries: int) -> dict[str, int]:
@@ -43,4 +55,53 @@ def unpadded_frames(samples: int, hop_length: int, win_length: int, kernels: tup
     return {"positions": positions, "features": features}
 
 
-__all__ = ["qformer_frames", "unpadded_frames"]
+def stacked_frames(samples: int, hop_length: int, win_length: int, stride: int, kernels: tuple[int, ...],
+                   strides: tuple[int, ...], shown: str) -> dict[str, int]:  # fmt: skip
+    """wav2vec2-BERT's frames, stacked positions and the adapter's pooled ones (``kind="stacked"``,
+    :mod:`registry.sources.audio`); ``shown`` the seconds, for the refusals."""
+    features = (samples - win_length) // hop_length + 1  # not centred
+    if features < 1:
+        raise ValueError(f"{shown} s is {samples:,} samples, shorter than one {win_length}-sample frame")
+    positions = -(-features // stride)  # padded to a multiple of the stride, then stacked
+    pooled = positions
+    for kernel, pool in zip(kernels, strides):
+        pooled = (pooled + 2 * (pool // 2) - kernel) // pool + 1
+    if pooled < 1:
+        raise ValueError(f"{shown} s is {positions:,} encoder positions, too short for the adapter's pooling")
+    return {"positions": positions, "features": features, "pooled": pooled if kernels else 0}
+
+
+def mel_frames(samples: int, hop_length: int, win_length: int, multiple: int, cap: int, shown: str) -> dict[str, int]:
+    """Gemma 4's frames, subsampling and tokens (``kind="mel"``, :mod:`registry.sources.audio`); ``shown`` the
+    seconds, for the refusal."""
+
+    def frames(n: int) -> int:
+        return (n + win_length // 2 - win_length - 1) // hop_length + 1
+
+    def positions(n: int) -> int:
+        t = frames(n)
+        for _ in range(2):
+            t = (t - 1) // 2 + 1
+        return t
+
+    tokens = positions(samples)
+    if tokens < 1:
+        raise ValueError(f"{shown} s is {samples:,} samples, too short for one audio token")
+    padded = -(-samples // multiple) * multiple
+    return {"positions": positions(padded), "tokens": min(tokens, cap), "features": frames(padded)}
+
+
+def chunked_frames(samples: int, hop_length: int, most: int, n_window: int) -> dict[str, Any]:
+    """Qwen2.5-Omni's frames (at most ``most``), chunks, positions and tokens (module docstring)."""
+    frames = min(-(-samples // hop_length), most)  # the attention mask's frames of the unpadded audio
+    tokens = ((frames - 1) // 2 + 1 - 2) // 2 + 1
+    if tokens < 1:
+        raise ValueError(f"{samples:,} samples make {frames} mel frame{'s' * (frames != 1)}: too short for one audio token")
+    size = 2 * n_window
+    count = -(-frames // size)
+    lengths = [size] * (count - 1) + [frames - size * (count - 1)]  # the last chunk: what is left
+    chunks = tuple((n - 1) // 2 + 1 for n in lengths)  # conv2's stride 2 over each chunk's own frames
+    return {"windows": count, "positions": sum(chunks), "tokens": tokens, "features": frames, "chunks": chunks}
+
+
+__all__ = ["chunked_frames", "mel_frames", "qformer_frames", "stacked_frames", "unpadded_frames"]
