@@ -42,16 +42,8 @@ _ALIASES = {"d_model": "hidden_size", "encoder_layers": "num_hidden_layers",
 
 
 def _int(cfg: ConfigReader, name: str, model_type: str) -> int:
-    """A whole number under its name or its ``attribute_map`` alias (refused when both disagree)."""
-    default = DEFAULTS[model_type][name]
-    value = cfg.int(name, default)
-    alias = _ALIASES.get(name)
-    if alias and cfg.has(alias):
-        other = cfg.int(alias, default)
-        if cfg.has(name) and other != value:
-            raise cfg.error(alias, f"is {other}, but {name} is {value} (transformers' attribute_map makes them one)")
-        value = other
-    return value
+    """A whole number under its name or its ``attribute_map`` alias (:meth:`registry.ConfigReader.aliased_int`)."""
+    return cfg.aliased_int(name, _ALIASES[name], DEFAULTS[model_type][name])
 
 
 def _timm_backbone(cfg: ConfigReader) -> str:

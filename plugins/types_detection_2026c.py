@@ -37,15 +37,8 @@ _ALIASES = {"encoder_attention_heads": "num_attention_heads", "encoder_layers": 
 
 
 def _aliased(cfg: ConfigReader, name: str, default: int, minimum: int = 1) -> int:
-    """A whole number under its name or its ``attribute_map`` alias (refused when both disagree)."""
-    value = cfg.int(name, default, minimum=minimum)
-    alias = _ALIASES[name]
-    if cfg.has(alias):
-        other = cfg.int(alias, default, minimum=minimum)
-        if cfg.has(name) and other != value:
-            raise cfg.error(alias, f"is {other}, but {name} is {value} (transformers' attribute_map makes them one)")
-        value = other
-    return value
+    """A whole number under its name or its ``attribute_map`` alias (:meth:`registry.ConfigReader.aliased_int`)."""
+    return cfg.aliased_int(name, _ALIASES[name], default, minimum=minimum)
 
 
 def _dab_backbone(cfg: ConfigReader) -> str:
@@ -153,16 +146,10 @@ def _maskformer(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
         outputs, norms = ("backbone_config.out_features", _resnet_outputs(cfg, towers)), ("backbone_config", [])
     decoder = SubConfig(cfg, "decoder_config")
     decoder.expect("model_type", ("detr",), "MaskFormer's decoder is DETR's")
-    width = decoder.int("d_model", DEFAULTS[d]["d_model"])
-    if decoder.has("hidden_size") and decoder.int("hidden_size", width) != width:
-        raise decoder.error("hidden_size", f"is {decoder.raw('hidden_size')}, but d_model is {width} "
-                                           "(transformers' attribute_map makes them one)")  # fmt: skip
+    width = decoder.aliased_int("d_model", "hidden_size", DEFAULTS[d]["d_model"])
     label_field, labels = num_labels(cfg)
     fpn = cfg.int("fpn_feature_size", DEFAULTS[t]["fpn_feature_size"])
-    mask = cfg.int("mask_feature_size", DEFAULTS[t]["mask_feature_size"])
-    if cfg.has("hidden_size") and cfg.int("hidden_size", mask) != mask:
-        raise cfg.error("hidden_size", f"is {cfg.raw('hidden_size')}, but mask_feature_size is {mask} "
-                                       "(transformers' attribute_map makes them one)")  # fmt: skip
+    mask = cfg.aliased_int("mask_feature_size", "hidden_size", DEFAULTS[t]["mask_feature_size"])
     return {
         "output_widths": outputs,
         "stage_norms": norms,

@@ -25,16 +25,8 @@ _ALIASES = {"d_model": "hidden_size", "encoder_attention_heads": "num_attention_
 
 
 def _aliased(cfg: ConfigReader, name: str) -> int:
-    """A whole number under its name or its ``attribute_map`` alias (refused when both disagree)."""
-    default = DEFAULTS["d_fine"][name]
-    value = cfg.int(name, default)
-    alias = _ALIASES[name]
-    if cfg.has(alias):
-        other = cfg.int(alias, default)
-        if cfg.has(name) and other != value:
-            raise cfg.error(alias, f"is {other}, but {name} is {value} (transformers' attribute_map makes them one)")
-        value = other
-    return value
+    """A whole number under its name or its ``attribute_map`` alias (:meth:`registry.ConfigReader.aliased_int`)."""
+    return cfg.aliased_int(name, _ALIASES[name], DEFAULTS["d_fine"][name])
 
 
 def _number(cfg: ConfigReader, name: str) -> float:

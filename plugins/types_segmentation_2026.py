@@ -43,15 +43,8 @@ _ALIASES = {"hidden_dim": "hidden_size", "decoder_layers": "num_hidden_layers"}
 
 
 def _aliased(cfg: ConfigReader, name: str) -> int:
-    """A whole number under its name or its ``attribute_map`` alias (refused when both disagree)."""
-    value = cfg.int(name, DEFAULTS["oneformer"][name])
-    alias = _ALIASES[name]
-    if cfg.has(alias):
-        other = cfg.int(alias, value)
-        if cfg.has(name) and other != value:
-            raise cfg.error(alias, f"is {other}, but {name} is {value} (transformers' attribute_map makes them one)")
-        value = other
-    return value
+    """A whole number under its name or its ``attribute_map`` alias (:meth:`registry.ConfigReader.aliased_int`)."""
+    return cfg.aliased_int(name, _ALIASES[name], DEFAULTS["oneformer"][name])
 
 
 def _fpn_levels(cfg: ConfigReader) -> int:
@@ -186,15 +179,9 @@ def _omdet_vision(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
 
 
 def _omdet_alias(cfg: ConfigReader, name: str, alias: str) -> int:
-    """``attribute_map``: ``alias`` is stored as ``name``; both given must agree."""
+    """``attribute_map``: ``alias`` is stored as ``name`` (:meth:`registry.ConfigReader.aliased_int`)."""
     defaults = DEFAULTS["omdet-turbo"]
-    value = cfg.int(name, defaults.get(name, defaults.get(alias)))
-    if cfg.has(alias):
-        other = cfg.int(alias, value)
-        if cfg.has(name) and other != value:
-            raise cfg.error(alias, f"is {other}, but {name} is {value} (transformers' attribute_map makes them one)")
-        value = other
-    return value
+    return cfg.aliased_int(name, alias, defaults.get(name, defaults.get(alias)))
 
 
 def _omdet(cfg: ConfigReader, towers: dict[str, Params]) -> Params:

@@ -1849,7 +1849,7 @@ ROWS: list[Row] = [
                   R({"backbone": "resnet50"}, "backbone", "not a timm backbone"),
                   R({"backbone_kwargs": {"img_size": 640, "features_only": False}}, "backbone_kwargs", "not supported"),
                   R({"d_model": 100}, "encoder_attention_heads", "do not divide"),
-                  R({"encoder_hidden_dim": 128}, "encoder_hidden_dim", "attribute_map"),
+                  R({"encoder_hidden_dim": 128}, "encoder_hidden_dim", "must agree"),
                   R({"text_config": None}, "text_config", "missing")),
         # every other timm Swin of TIMM_SWINS once, its sizes checked against timm's own model
         cases=tuple({"backbone": name, "backbone_kwargs": {"out_indices": [1, 2, 3], "img_size": 96, "always_partition": flag},
@@ -1877,7 +1877,7 @@ ROWS: list[Row] = [
                   R({"backbone_config.model_type": "dinat"}, "backbone_config.model_type", "supported: swin"),
                   R({"conv_dim": 48}, "conv_dim", "multiple of 32"),
                   R({"num_attention_heads": 3}, "num_attention_heads", "do not divide"),
-                  R({"hidden_size": 128}, "hidden_size", "attribute_map"),
+                  R({"hidden_size": 128}, "hidden_size", "must agree"),
                   R({"common_stride": 16}, "common_stride", "above the smallest"),
                   R({"strides": []}, "strides", "at least one"),
                   R({"contrastive_temperature": None}, "contrastive_temperature", "must be a number"),

@@ -196,6 +196,19 @@ class ConfigReader:
             raise self.error(key, f"must be >= {minimum} (got {value})")
         return value
 
+    def aliased_int(self, key: str, alias: str, default: Any, *, minimum: int = 1) -> Any:
+        """A whole number ``>= minimum`` under ``key`` or ``alias``, the other spelling transformers' ``attribute_map``
+        gives the same attribute: the one given (``default`` when neither is); both given must agree, else ``alias``
+        is refused naming ``key``, as a row's ``"a|b"`` reads are (:func:`registry.sources.rows.read_field`)."""
+        value = self.int(key, default, minimum=minimum)
+        if alias not in self.data:
+            return value
+        other = self.int(alias, default, minimum=minimum)
+        if key in self.data and other != value:
+            raise self.error(alias, f"disagrees with {key} ({short_value(value)}): the two spellings of one field "
+                                    "must agree")  # fmt: skip
+        return other
+
     def bool(self, key: str, default: bool) -> bool:
         """true or false."""
         value = self.raw(key, default)
