@@ -47,15 +47,19 @@ class Layout(NamedTuple):
 
 
 LAYOUTS = {
-    "segformer": Layout("stages", False, "patch_embeddings", "blocks", ("layernorm_before", "layernorm_after"),
-                        ("q_proj", "k_proj", "v_proj", "o_proj"), ("sequence_reduction", "sequence_reduction"), False,
-                        ("fc1", "fc2"), False, "segformer"),
-    "pvt_v2": Layout("encoder.layers", False, "patch_embedding", "blocks", ("layer_norm_1", "layer_norm_2"),
-                     ("query", "key", "value", "proj"), ("", "spatial_reduction"), False, ("dense1", "dense2"), False,
-                     "pvt_v2"),
-    "glpn": Layout("encoder", True, "patch_embeddings", "block", ("layer_norm_1", "layer_norm_2"),
-                   ("self.query", "self.key", "self.value", "output.dense"), ("self", "sr"), True, ("dense1", "dense2"),
-                   True, "glpn"),
+    "segformer": Layout(stages="stages", by_kind=False, patch="patch_embeddings", layers="blocks",
+                        norms=("layernorm_before", "layernorm_after"),
+                        attention=("q_proj", "k_proj", "v_proj", "o_proj"),
+                        reduction=("sequence_reduction", "sequence_reduction"), output_last=False, mlp=("fc1", "fc2"),
+                        labelled=False, prefix="segformer"),
+    "pvt_v2": Layout(stages="encoder.layers", by_kind=False, patch="patch_embedding", layers="blocks",
+                     norms=("layer_norm_1", "layer_norm_2"), attention=("query", "key", "value", "proj"),
+                     reduction=("", "spatial_reduction"), output_last=False, mlp=("dense1", "dense2"), labelled=False,
+                     prefix="pvt_v2"),
+    "glpn": Layout(stages="encoder", by_kind=True, patch="patch_embeddings", layers="block",
+                   norms=("layer_norm_1", "layer_norm_2"),
+                   attention=("self.query", "self.key", "self.value", "output.dense"),
+                   reduction=("self", "sr"), output_last=True, mlp=("dense1", "dense2"), labelled=True, prefix="glpn"),
 }  # fmt: skip
 
 
