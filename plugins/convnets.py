@@ -10,22 +10,25 @@ Not a plugin (it registers nothing). PyTorch's ``Conv2d`` holds ``weight`` of sh
 
 from __future__ import annotations
 
-from registry.blocks import Block, FieldError, LayerNorm, Linear, Parameter, join
+from registry.blocks import Block, Component, FieldError, LayerNorm, Linear, Parameter, join
 
 #: A BatchNorm's running statistics, buffers that checkpoints store beside its scale and shift.
 BATCH_NORM_BUFFERS = tuple((f".{name}", lambda dtype, shape: len(shape) <= 1)
                            for name in ("running_mean", "running_var", "num_batches_tracked"))  # fmt: skip
 
 
-def conv2d(name: str, n_in: int, n_out: int, kernel: int, *, bias: bool = False, groups: int = 1) -> list[Block]:
+def conv2d(name: str, n_in: int, n_out: int, kernel: int, *, bias: bool = False, groups: int = 1,
+           component: Component = "other") -> list[Block]:
     """A ``Conv2d``'s tensors: ``<name>.weight`` of ``(out, in / groups, kernel, kernel)``, a bias of ``out``
-    when ``bias``. Channels that ``groups`` does not divide are refused (PyTorch refuses them)."""
+    when ``bias``, counted as ``component``. Channels that ``groups`` does not divide are refused (PyTorch refuses
+    them)."""
     if n_in % groups or n_out % groups:
         raise FieldError("groups", f"{groups} groups do not divide {n_in} input and {n_out} output channels "
                                    f"(of the convolution {name})")  # fmt: skip
-    blocks: list[Block] = [Parameter(name=join(name, "weight"), shape=(n_out, n_in // groups, kernel, kernel))]
+    blocks: list[Block] = [Parameter(name=join(name, "weight"), shape=(n_out, n_in // groups, kernel, kernel),
+                                     component=component)]
     if bias:
-        blocks.append(Parameter(name=join(name, "bias"), shape=(n_out,)))
+        blocks.append(Parameter(name=join(name, "bias"), shape=(n_out,), component=component))
     return blocks
 
 

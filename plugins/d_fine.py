@@ -35,7 +35,7 @@ from registry.blocks import Block, Embedding, FieldError, LayerNorm, Linear, Mod
 from registry.plugins.convnets import BATCH_NORM_BUFFERS, conv_norm
 from registry.plugins.detr import tied_heads
 from registry.plugins.hgnet_v2 import HGNetV2Params, hgnet_v2_backbone
-from registry.plugins.rt_detr import attention_block, prediction_mlp
+from registry.plugins.rt_detr import attention_block, hybrid_encoder, prediction_mlp
 
 
 class DFineParams(HGNetV2Params):
@@ -114,21 +114,12 @@ def _mlp(name: str, width: int, hidden: int, out: int, n_layers: int, component:
 
 
 def _encoder(p: DFineParams) -> Module:
-    """The hybrid encoder."""
+    """The hybrid encoder: an MLP of ``layers.<0-1>``, 1 × 1 lateral convolutions, SCDown downsampling, ELAN
+    blocks."""
     w = p.encoder_hidden_dim
-    layer = [attention_block(w), LayerNorm(name="self_attn_layer_norm", dim=w),
-             _mlp("mlp", w, p.encoder_ffn_dim, w, 2, "feed_forward"), LayerNorm(name="final_layer_norm", dim=w)]
-    stages = p.encoder_levels - 1
-    blocks: list[Block] = []
-    if p.aifi and p.encoder_layers:
-        blocks.append(Repeat(name="aifi", count=p.aifi, blocks=[Repeat(name="layers", count=p.encoder_layers, blocks=layer)]))
-    if stages:
-        scdown = [_conv_norm("conv1", w, w, 1), _conv_norm("conv2", w, w, 3, groups=w)]
-        blocks += [Repeat(name="lateral_convs", count=stages, blocks=[_conv_norm("", w, w, 1)]),
-                   Repeat(name="fpn_blocks", count=stages, blocks=_elan(p)),
-                   Repeat(name="downsample_convs", count=stages, blocks=scdown),
-                   Repeat(name="pan_blocks", count=stages, blocks=_elan(p))]  # fmt: skip
-    return Module(name="encoder", blocks=blocks)
+    scdown = [_conv_norm("conv1", w, w, 1), _conv_norm("conv2", w, w, 3, groups=w)]
+    return hybrid_encoder(p, _mlp("mlp", w, p.encoder_ffn_dim, w, 2, "feed_forward"), [_conv_norm("", w, w, 1)],
+                          _elan(p), scdown)
 
 
 def _decoder(p: DFineParams) -> tuple[list[Block], list[Block]]:

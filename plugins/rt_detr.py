@@ -27,7 +27,7 @@ is bias-free and followed by a batch norm (a scale and a shift; the backbone's a
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
@@ -158,21 +158,41 @@ def _box(name: str, dims: tuple[int, ...], component: str = "head") -> Module:
 attention_block, prediction_mlp = _attention, _box
 
 
-def _encoder(p: RtDetrParams) -> Module:
-    """The hybrid encoder."""
+class HybridEncoderParams(Protocol):
+    """The hyper-parameters the hybrid encoder reads (RT-DETR's and D-FINE's params have them)."""
+
+    encoder_hidden_dim: int
+    encoder_levels: int
+    aifi: int
+    encoder_layers: int
+
+
+def hybrid_encoder(p: HybridEncoderParams, mlp: Block, lateral: list[Block], block: list[Block],
+                   downsample: list[Block]) -> Module:
+    """The hybrid encoder (RT-DETR's, D-FINE's): ``aifi.<i>.layers.<j>``, post-norm transformer layers whose
+    feed-forward is ``mlp``, then per FPN and PAN stage (``encoder_levels - 1`` each) a ``lateral_convs`` entry
+    (``lateral``) and an ``fpn_blocks`` entry (``block``), a ``downsample_convs`` entry (``downsample``) and a
+    ``pan_blocks`` entry (``block``)."""
     w = p.encoder_hidden_dim
-    layer = [_attention(w), LayerNorm(name="self_attn_layer_norm", dim=w), _mlp(w, p.encoder_ffn_dim),
+    layer = [_attention(w), LayerNorm(name="self_attn_layer_norm", dim=w), mlp,
              LayerNorm(name="final_layer_norm", dim=w)]  # fmt: skip
     stages = p.encoder_levels - 1
     blocks: list[Block] = []
     if p.aifi and p.encoder_layers:
         blocks.append(Repeat(name="aifi", count=p.aifi, blocks=[Repeat(name="layers", count=p.encoder_layers, blocks=layer)]))
     if stages:
-        blocks += [Repeat(name="lateral_convs", count=stages, blocks=_conv_norm("", w, w, 1)),
-                   Repeat(name="fpn_blocks", count=stages, blocks=_csp(p)),
-                   Repeat(name="downsample_convs", count=stages, blocks=_conv_norm("", w, w, 3)),
-                   Repeat(name="pan_blocks", count=stages, blocks=_csp(p))]  # fmt: skip
+        blocks += [Repeat(name="lateral_convs", count=stages, blocks=lateral),
+                   Repeat(name="fpn_blocks", count=stages, blocks=block),
+                   Repeat(name="downsample_convs", count=stages, blocks=downsample),
+                   Repeat(name="pan_blocks", count=stages, blocks=block)]  # fmt: skip
     return Module(name="encoder", blocks=blocks)
+
+
+def _encoder(p: RtDetrParams) -> Module:
+    """The hybrid encoder: an MLP of ``fc1`` and ``fc2``, 1 × 1 lateral and 3 × 3 downsampling convolutions, CSP
+    blocks."""
+    w = p.encoder_hidden_dim
+    return hybrid_encoder(p, _mlp(w, p.encoder_ffn_dim), _conv_norm("", w, w, 1), _csp(p), _conv_norm("", w, w, 3))
 
 
 def _decoder(p: RtDetrParams) -> list[Block]:

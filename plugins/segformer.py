@@ -1,16 +1,12 @@
 """SegFormer: a hierarchical Mix Transformer encoder and an all-MLP decode head (the ``segformer`` family).
 
 Follows ``modeling_segformer.py`` of transformers 5.25 (``SegformerModel``, ``SegformerForImageClassification``,
-``SegformerForSemanticSegmentation``). The encoder is GLPN's Mix Transformer (:mod:`registry.plugins.glpn`) under
-the names of transformers 5's rewrite. Each of the ``n_stages`` stages ``i`` of width ``d`` (``stages.<i>``):
-
-* ``patch_embeddings``: an overlapping patch convolution ``proj`` (kernel ``patch_sizes[i]``, with a bias) from the
-  previous stage's width (the image's channels first) and a ``layer_norm``;
-* ``blocks.<j>``, ``depths[i]`` layers: ``layernorm_before``, the attention (``q_proj``, ``k_proj``, ``v_proj``,
-  ``o_proj``, ``d`` to ``d`` with biases; with ``sr_ratios[i]`` above 1 a ``sequence_reduction`` of a convolution
-  of that kernel with a bias and a norm), ``layernorm_after`` and the Mix-FFN (``fc1`` to ``int(d ×
-  mlp_ratios[i])``, ``dwconv.dwconv`` a 3 × 3 depthwise convolution with a bias, ``fc2``);
-* ``layer_norm`` after the stage's layers.
+``SegformerForSemanticSegmentation``). The encoder is the Mix Transformer of :mod:`registry.plugins.mix_transformer`
+(which GLPN's family shares) under the names of transformers 5's rewrite, stage by stage: ``stages.<i>`` holding
+``patch_embeddings`` (``proj``, ``layer_norm``), ``blocks.<j>`` (``layernorm_before``, ``attention.q_proj``,
+``k_proj``, ``v_proj``, ``o_proj``, with a reduction ``attention.sequence_reduction.sequence_reduction`` and
+``attention.sequence_reduction.layer_norm``, ``layernorm_after``, ``mlp.fc1``, ``mlp.dwconv.dwconv``, ``mlp.fc2``)
+and ``layer_norm``.
 
 Heads (the encoder then under ``segformer``): ``classifier``, a linear layer from the LAST entry of
 ``hidden_sizes`` (as transformers, whatever ``n_stages``) to ``n_labels``; ``segmentation``, the decode head
@@ -29,36 +25,16 @@ is 0: transformers holds an identity) reads the encoder under ``pvt_v2``.
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from registry import CheckpointNames, Family, hookimpl
-from registry.blocks import Block, FieldError, LayerNorm, Linear, Module
+from registry.blocks import Block, FieldError, Linear, Module
 from registry.plugins.common import FamilyParams
 from registry.plugins.convnets import BATCH_NORM_BUFFERS, batch_norm, classifier, conv2d
-
-_STAGE_LISTS = ("hidden_sizes", "depths", "n_heads", "sr_ratios", "patch_sizes", "mlp_ratios")
-
-
-class _Names(NamedTuple):
-    """The tensor names of one implementation of the Mix Transformer."""
-
-    stages: str  # the stages' module
-    patch: str  # a stage's patch embedding
-    norms: tuple[str, str]  # a layer's two norms
-    attention: tuple[str, str, str, str]  # query, key, value, output
-    reduction: str  # the reduction convolution's module under the attention ("": directly under it)
-    mlp: tuple[str, str]  # the Mix-FFN's two linear layers
-    prefix: str  # the encoder's module in the head classes
-
-
-_LAYOUTS = {
-    "segformer": _Names("stages", "patch_embeddings", ("layernorm_before", "layernorm_after"),
-                        ("q_proj", "k_proj", "v_proj", "o_proj"), "sequence_reduction", ("fc1", "fc2"), "segformer"),
-    "pvt_v2": _Names("encoder.layers", "patch_embedding", ("layer_norm_1", "layer_norm_2"),
-                     ("query", "key", "value", "proj"), "", ("dense1", "dense2"), "pvt_v2"),
-}  # fmt: skip
+from registry.plugins.mix_transformer import LAYOUTS, check_stages
+from registry.plugins.mix_transformer import encoder as mix_encoder
 
 
 class SegformerParams(FamilyParams):
@@ -82,13 +58,7 @@ class SegformerParams(FamilyParams):
 
     @model_validator(mode="after")
     def _check(self) -> SegformerParams:
-        for name in _STAGE_LISTS:
-            if len(getattr(self, name)) < self.n_stages:
-                raise FieldError(name, f"has {len(getattr(self, name))} entries, fewer than the {self.n_stages} stages")
-        for i in range(self.n_stages):
-            if self.hidden_sizes[i] % self.n_heads[i]:
-                raise FieldError("n_heads", f"stage {i}'s {self.n_heads[i]} heads do not divide its width "
-                                 f"{self.hidden_sizes[i]}")  # fmt: skip
+        check_stages(self)
         if self.n_labels == 0 and (self.layout != "pvt_v2" or self.head == "segmentation"):
             raise FieldError("n_labels", "must be at least 1 (only PVT v2's classifier may have none)")
         if self.layout == "segformer" and (not self.qkv_bias or self.linear_attention):
@@ -98,43 +68,9 @@ class SegformerParams(FamilyParams):
         return self
 
 
-def _layer(p: SegformerParams, names: _Names, d: int, sr: int, mlp_ratio: int) -> list[Block]:
-    """One Mix Transformer layer of width ``d``."""
-    wide = int(d * mlp_ratio)
-    attention: list[Block] = [Linear(name=x, in_features=d, out_features=d, bias=p.qkv_bias or i == 3,
-                                     component="attention") for i, x in enumerate(names.attention)]  # fmt: skip
-    if sr > 1 or p.linear_attention:
-        kernel = 1 if p.linear_attention else sr
-        reduction = [*conv2d(names.reduction or "spatial_reduction", d, d, kernel, bias=True),
-                     LayerNorm(name="layer_norm", dim=d)]  # fmt: skip
-        attention += [Module(name=names.reduction, blocks=reduction)] if names.reduction else reduction
-    return [LayerNorm(name=names.norms[0], dim=d),
-            Module(name="attention", blocks=attention),
-            LayerNorm(name=names.norms[1], dim=d),
-            Module(name="mlp", blocks=[
-                Linear(name=names.mlp[0], in_features=d, out_features=wide, component="feed_forward"),
-                Module(name="dwconv", blocks=conv2d("dwconv", wide, wide, 3, bias=True, groups=wide)),
-                Linear(name=names.mlp[1], in_features=wide, out_features=d, component="feed_forward")])]  # fmt: skip
-
-
 def encoder(p: SegformerParams) -> list[Block]:
     """The stages (patch embeddings, layers, norm), unprefixed."""
-    names = _LAYOUTS[p.layout]
-    stages: list[Block] = []
-    previous = p.n_channels
-    for i in range(p.n_stages):
-        d = p.hidden_sizes[i]
-        layers = [Module(name=str(j), blocks=_layer(p, names, d, p.sr_ratios[i], p.mlp_ratios[i]))
-                  for j in range(p.depths[i])]  # fmt: skip
-        stages.append(Module(name=str(i), blocks=[
-            Module(name=names.patch, blocks=[*conv2d("proj", previous, d, p.patch_sizes[i], bias=True),
-                                             LayerNorm(name="layer_norm", dim=d)]),
-            Module(name="blocks", blocks=layers),
-            LayerNorm(name="layer_norm", dim=d)]))  # fmt: skip
-        previous = d
-    outer, _, inner = names.stages.rpartition(".")
-    body: Block = Module(name=inner, blocks=stages)
-    return [Module(name=outer, blocks=[body]) if outer else body]
+    return mix_encoder(p, LAYOUTS[p.layout], qkv_bias=p.qkv_bias, linear_attention=p.linear_attention)
 
 
 def decode_head(p: SegformerParams) -> Module:
@@ -154,7 +90,7 @@ def build(p: SegformerParams) -> Module:
     """SegformerModel's block tree, or a head class's (the encoder under ``segformer``)."""
     if p.head == "none":
         return Module(blocks=encoder(p))
-    body = Module(name=_LAYOUTS[p.layout].prefix, blocks=encoder(p))
+    body = Module(name=LAYOUTS[p.layout].prefix, blocks=encoder(p))
     if p.head == "classifier":
         return Module(blocks=[body, *classifier("classifier", p.hidden_sizes[-1], p.n_labels)])
     return Module(blocks=[body, decode_head(p)])
