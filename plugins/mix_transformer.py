@@ -16,14 +16,15 @@ width ``d``:
 A :class:`Layout` names the tensors and places them: stage by stage (``stages.<i>.patch_embeddings``,
 ``stages.<i>.blocks.<j>``, ``stages.<i>.layer_norm``, one module per layer) or, as GLPN, grouped by kind
 (``encoder.patch_embeddings.<i>``, ``encoder.block.<i>`` a run of ``depths[i]`` layers, none for an empty stage,
-``encoder.layer_norm.<i>``, one module per name segment).
+``encoder.layer_norm.<i>``, one module per name segment). In every layout the patch convolution counts as
+``embedding``, the reduction convolution as ``attention`` and the depthwise one as ``feed_forward``.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple, Protocol
 
-from registry.blocks import Block, Component, FieldError, LayerNorm, Linear, Module, Repeat, join
+from registry.blocks import Block, FieldError, LayerNorm, Linear, Module, Repeat, join
 from registry.plugins.convnets import conv2d
 from registry.plugins.vision import nested
 
@@ -42,7 +43,6 @@ class Layout(NamedTuple):
     reduction: tuple[str, str]  # the reduction's module under the attention ("": directly under it), its convolution
     output_last: bool  # the attention's output after the reduction (else before it)
     mlp: tuple[str, str]  # the Mix-FFN's two linear layers
-    labelled: bool  # convolutions counted as embedding, attention, feed_forward (else other)
     prefix: str  # the encoder's module in the head classes
 
 
@@ -51,15 +51,15 @@ LAYOUTS = {
                         norms=("layernorm_before", "layernorm_after"),
                         attention=("q_proj", "k_proj", "v_proj", "o_proj"),
                         reduction=("sequence_reduction", "sequence_reduction"), output_last=False, mlp=("fc1", "fc2"),
-                        labelled=False, prefix="segformer"),
+                        prefix="segformer"),
     "pvt_v2": Layout(stages="encoder.layers", by_kind=False, patch="patch_embedding", layers="blocks",
                      norms=("layer_norm_1", "layer_norm_2"), attention=("query", "key", "value", "proj"),
-                     reduction=("", "spatial_reduction"), output_last=False, mlp=("dense1", "dense2"), labelled=False,
+                     reduction=("", "spatial_reduction"), output_last=False, mlp=("dense1", "dense2"),
                      prefix="pvt_v2"),
     "glpn": Layout(stages="encoder", by_kind=True, patch="patch_embeddings", layers="block",
                    norms=("layer_norm_1", "layer_norm_2"),
                    attention=("self.query", "self.key", "self.value", "output.dense"),
-                   reduction=("self", "sr"), output_last=True, mlp=("dense1", "dense2"), labelled=True, prefix="glpn"),
+                   reduction=("self", "sr"), output_last=True, mlp=("dense1", "dense2"), prefix="glpn"),
 }  # fmt: skip
 
 
@@ -98,11 +98,6 @@ def _flat(blocks: list[Block], prefix: str = "") -> list[Block]:
     return out
 
 
-def _conv_component(lay: Layout, component: Component) -> Component:
-    """The component a convolution counts as: ``component`` in a labelled layout, else ``other``."""
-    return component if lay.labelled else "other"
-
-
 def _layer(lay: Layout, d: int, sr: int, mlp_ratio: int, qkv_bias: bool, linear_attention: bool) -> list[Block]:
     """One layer of width ``d``."""
     wide = int(d * mlp_ratio)
@@ -112,16 +107,15 @@ def _layer(lay: Layout, d: int, sr: int, mlp_ratio: int, qkv_bias: bool, linear_
     if sr > 1 or linear_attention:
         module, conv = lay.reduction
         reduction = [*conv2d(conv, d, d, 1 if linear_attention else sr, bias=True,
-                             component=_conv_component(lay, "attention")),
+                             component="attention"),
                      LayerNorm(name="layer_norm", dim=d)]  # fmt: skip
         reduction = [Module(name=module, blocks=reduction)] if module else reduction
-    ff = _conv_component(lay, "feed_forward")
     return [LayerNorm(name=lay.norms[0], dim=d),
             Module(name="attention", blocks=[q, k, v, *reduction, o] if lay.output_last else [q, k, v, o, *reduction]),
             LayerNorm(name=lay.norms[1], dim=d),
             Module(name="mlp", blocks=[
                 Linear(name=lay.mlp[0], in_features=d, out_features=wide, component="feed_forward"),
-                Module(name="dwconv", blocks=conv2d("dwconv", wide, wide, 3, bias=True, groups=wide, component=ff)),
+                Module(name="dwconv", blocks=conv2d("dwconv", wide, wide, 3, bias=True, groups=wide, component="feed_forward")),
                 Linear(name=lay.mlp[1], in_features=wide, out_features=d, component="feed_forward")])]  # fmt: skip
 
 
@@ -133,7 +127,7 @@ def encoder(p: Stages, lay: Layout, *, qkv_bias: bool = True, linear_attention: 
     for i in range(p.n_stages):
         d = p.hidden_sizes[i]
         patches.append(Module(name=lay.patch, blocks=[
-            *conv2d("proj", previous, d, p.patch_sizes[i], bias=True, component=_conv_component(lay, "embedding")),
+            *conv2d("proj", previous, d, p.patch_sizes[i], bias=True, component="embedding"),
             LayerNorm(name="layer_norm", dim=d)]))  # fmt: skip
         layers.append(_layer(lay, d, p.sr_ratios[i], p.mlp_ratios[i], qkv_bias, linear_attention))
         previous = d
