@@ -607,6 +607,7 @@ ROWS: list[Row] = [
         refusal_base="dfine-nano-coco",
         refusals=(R({"backbone_config.model_type": "resnet"}, "backbone_config.model_type", "not supported here"),
                   R({"backbone_config.out_features": ["stage9"]}, "backbone_config.out_features", "names a stage"),
+                  R({"backbone_config.out_indices": True}, "backbone_config.out_indices", "must be a list"),
                   R({"hidden_expansion": 0.001}, "hidden_expansion", "at least 1"),
                   R({"decoder_n_points": [1, 2, 3]}, "decoder_n_points", "one whole number >= 1 per feature level"),
                   R({"eval_idx": 3}, "eval_idx", "must name a decoder layer"),
