@@ -1850,6 +1850,7 @@ ROWS: list[Row] = [
                   R({"use_timm_backbone": False}, "use_timm_backbone", "is false"),
                   R({"backbone": "resnet50"}, "backbone", "not a timm backbone"),
                   R({"backbone_kwargs": {"img_size": 640, "features_only": False}}, "backbone_kwargs", "not supported"),
+                  R({"backbone_kwargs": {"img_size": 640, "out_indices": []}}, "backbone_kwargs", "must be stages"),
                   R({"d_model": 100}, "encoder_attention_heads", "do not divide"),
                   R({"encoder_hidden_dim": 128}, "encoder_hidden_dim", "attribute_map"),
                   R({"text_config": None}, "text_config", "missing")),
