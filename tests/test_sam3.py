@@ -130,6 +130,15 @@ def test_small_random_video_configs(seed, tmp_path, capsys):
     capsys.readouterr()
 
 
+def test_a_video_detector_of_no_fpn_levels_counts_as_transformers_builds_it(tmp_path, capsys):
+    """Reference: transformers' Sam3VideoModel whose detector's ``vision_config.scale_factors`` is empty (its
+    ``tracker_neck`` then holds no levels; found by the mutation sweep, where build_vision raised IndexError)."""
+    data = small_video(0)
+    data["detector_config"]["vision_config"]["scale_factors"] = []
+    data_both_routes(data, _present(VIDEO_PLACES, data), tmp_path)
+    capsys.readouterr()
+
+
 def test_the_published_config_and_the_reference_agree_on_the_text_projection():
     """CLIPTextModelWithProjection's ``text_projection`` (projection_dim 16 in tiny-random/sam3) is in the reference."""
     names = Reference(json.loads((CONFIGS / "tiny-random-sam3" / "config.json").read_text())).names
