@@ -172,6 +172,7 @@ def test_bad_values_are_refused_in_one_line(change, field, words, tmp_path, caps
     ({"tracker_config.mask_downsampler_stride": 1}, "tracker_config.mask_downsampler_stride", "at least 2"),
     ({"detector_config.text_config.projection_dim": 0}, "detector_config.text_config.projection_dim", ">= 1"),
     ({"detector_config.vision_config.scale_factors": [8.0]}, "detector_config.vision_config.scale_factors", "not built"),
+    ({"tracker_config": [1, 2]}, "tracker_config", "must be an object"),
 ])  # fmt: skip
 def test_bad_video_values_are_refused_in_one_line(change, field, words, tmp_path, capsys):
     data = json.loads((CONFIGS / "bodhicitta--sam3" / "config.json").read_text())
