@@ -2299,6 +2299,7 @@ ROWS: list[Row] = [
         refusal_base="segformer-b0-finetuned-ade-512-512",
         refusals=(R({"num_attention_heads": [1, 2, 5, 7]}, "num_attention_heads", "do not divide"),
                   R({"depths": [2, 2]}, "depths", "fewer than"),
+                  R({"strides": [4, 2]}, "strides", "for each of the 4 stages"),
                   R({"num_labels": 0}, "num_labels", ">= 1"))),
     Row("siglip", ("SiglipModel",), {"vision_config": table(**TOWER, vision_use_head=flag),
                                      "text_config": table(**TEXT_TOWER, projection_size=one_of(None, 3, 8))}),
