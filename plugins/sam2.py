@@ -37,7 +37,7 @@ import math
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
 from registry import Family, hookimpl
-from registry.blocks import Embedding, FieldError, LayerNorm, Linear, Module, Parameter
+from registry.blocks import Embedding, FieldError, LayerNorm, Linear, Module, Parameter, Repeat
 from registry.plugins.common import FamilyParams
 from registry.plugins.depth_anything import conv2d
 from registry.plugins.vision import nested
@@ -196,8 +196,8 @@ def mask_decoder(p: Sam2Params) -> list:
                LayerNorm(name="transformer.layer_norm_final_attn", dim=h),
                *_transpose("upscale_conv1", h, h // 4), *_transpose("upscale_conv2", h // 4, h // 8),
                LayerNorm(name="upscale_layer_norm", dim=h // 4)]  # fmt: skip
-    for i in range(tokens):
-        blocks += _feed_forward(f"output_hypernetworks_mlps.{i}", h, h, h // 8, 3)
+    hypernetwork = [b.model_copy(update={"name": b.name.removeprefix("mlp.")}) for b in _feed_forward("mlp", h, h, h // 8, 3)]
+    blocks.append(Repeat(name="output_hypernetworks_mlps", count=tokens, blocks=nested(hypernetwork)))  # one per token
     blocks += [*_feed_forward("iou_prediction_head", h, p.iou_d_hidden, tokens, p.iou_depth),
                *conv2d("conv_s0", h // 8, h, 1, component="head"), *conv2d("conv_s1", h // 4, h, 1, component="head"),
                Embedding(name="obj_score_token", num_embeddings=1, embedding_dim=h, role="other"),

@@ -120,7 +120,7 @@ def build_vision(p: Sam3VisionParams) -> Module:
              *_mlp("mlp", h, p.d_ff)]  # fmt: skip
     neck = [b for j, s in enumerate(p.scale_factors) for b in _fpn_level(f"neck.fpn_layers.{j}", h, p.fpn_hidden_size, s)]
     backbone = Module(name="backbone", blocks=[*nested(embed)[0].blocks, *_layers(p.n_layers, layer)])
-    return Module(blocks=[backbone, *nested(neck)] if p.backbone else nested(neck)[0].blocks)
+    return Module(blocks=[backbone, *nested(neck)] if p.backbone else nested(neck)[0].blocks if neck else [])
 
 
 class Sam3StageParams(FamilyParams):

@@ -116,7 +116,10 @@ def _resnet_outputs(cfg: ConfigReader, towers: dict[str, Params]) -> list[int]:
     ``BackboneConfigMixin``)."""
     widths = [towers["backbone"]["embedding_size"][1], *towers["backbone"]["hidden_sizes"][1]]
     sub = cfg.raw("backbone_config")
-    names = sub.get("stage_names") or ["stem", *(f"stage{i}" for i in range(1, len(widths)))]
+    names = sub.get("stage_names")
+    if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
+        raise cfg.error("backbone_config.stage_names", f"must be a list of stage names (got {short_value(names)})")
+    names = names or ["stem", *(f"stage{i}" for i in range(1, len(widths)))]
     indices, features = sub.get("out_indices"), sub.get("out_features")
     if indices is None and features is not None:
         if not isinstance(features, list) or not features or any(f not in names for f in features):

@@ -49,6 +49,9 @@ def _feature_widths(backbone: SubConfig) -> list[int]:
             raise backbone.error("out_features", f"{short_value(features)} names a stage the backbone does not have "
                                                  f"({', '.join(names)})")  # fmt: skip
         from_features = [names.index(f) for f in features]
+        if indices is not None and (not isinstance(indices, list)
+                                    or any(isinstance(i, bool) or not isinstance(i, int) for i in indices)):
+            raise backbone.error("out_indices", f"must be a list of stage numbers (got {short_value(indices)})")
         if indices is not None and [i % len(names) if isinstance(i, int) else i for i in indices] != from_features:
             raise backbone.error("out_indices", f"{short_value(indices)} disagrees with out_features "
                                                 f"{short_value(features)}")  # fmt: skip

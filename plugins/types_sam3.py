@@ -154,7 +154,10 @@ TRACKER = Row("sam3_tracker_video", "sam2", ("Sam3TrackerVideoModel",), reads=RE
 
 def _tracker(cfg: ConfigReader, parts: dict) -> dict:
     """The tracker's hyper-parameters, read from ``tracker_config`` (which must name no other model type)."""
-    kind = (cfg.raw("tracker_config") or {}).get("model_type", "sam3_tracker_video")
+    sub = cfg.raw("tracker_config")
+    if sub is not None and not isinstance(sub, dict):
+        raise cfg.error("tracker_config", f"must be an object of the tracker's fields, or null (got {short_value(sub)})")
+    kind = (sub or {}).get("model_type", "sam3_tracker_video")
     if kind != "sam3_tracker_video":
         raise cfg.error("tracker_config", f"model_type {short_value(kind)}: only a sam3_tracker_video is mapped here")
     return tower_params(cfg, "tracker_config", TRACKER, "Sam3TrackerVideoModel", Sam2Params.model_fields)

@@ -161,8 +161,9 @@ def _omdet_vision(cfg: ConfigReader, towers: dict[str, Params]) -> Params:
             isinstance(s, bool) or not isinstance(s, int) or s < patch for s in sides):
         raise cfg.error(where, f"img_size {short_value(size)} must be a side or [height, width] of at least "
                                f"{patch} pixels")  # fmt: skip
-    indices = kwargs.get("out_indices") or [-1]  # TimmBackbone's default: the last stage
-    if not isinstance(indices, list) or any(isinstance(i, bool) or not isinstance(i, int) or not -4 <= i < 4
+    indices = kwargs.get("out_indices", [-1])  # TimmBackbone's default: the last stage
+    indices = [-1] if indices is None else indices
+    if not isinstance(indices, list) or not indices or any(isinstance(i, bool) or not isinstance(i, int) or not -4 <= i < 4
                                             for i in indices):  # fmt: skip
         raise cfg.error("backbone_kwargs", f"out_indices {short_value(indices)} must be stages of the Swin (0 to 3)")
     partition = kwargs.get("always_partition", False)

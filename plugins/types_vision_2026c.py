@@ -104,6 +104,17 @@ def _vivit(cfg: ConfigReader, cls: str, params: Params) -> None:
         params["n_labels"] = ("num_labels", cfg.int("num_labels", 2, minimum=0))
 
 
+def _segformer_strides(cfg: ConfigReader, cls: str, params: Params) -> None:
+    """Rule (SegFormer): ``strides`` changes no shape, but transformers builds each of the ``num_encoder_blocks``
+    stages' patch embedding with ``strides[i]`` (an IndexError for a shorter list): one whole number per stage."""
+    n = params.get("n_stages", (None, DEFAULTS["segformer"]["num_encoder_blocks"]))[1]
+    strides = cfg.raw("strides", DEFAULTS["segformer"]["strides"])
+    if not isinstance(strides, list) or len(strides) < n or any(
+            isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in strides[:n]):
+        raise cfg.error("strides", f"must list a whole-number stride >= 1 for each of the {n} stages "
+                                   f"(got {short_value(strides)})")  # fmt: skip
+
+
 _MIX_TRANSFORMER_READS = {
     "n_stages": "num_encoder_blocks", "hidden_sizes": "hidden_sizes", "depths": "depths", "n_heads": "num_attention_heads",
     "sr_ratios": "sr_ratios", "patch_sizes": "patch_sizes", "mlp_ratios": "mlp_ratios", "n_channels": "num_channels",
@@ -113,7 +124,7 @@ ROWS = (
     Row("segformer", "segformer",
         ("SegformerForSemanticSegmentation", "SegformerForImageClassification", "SegformerModel"),
         reads={**_MIX_TRANSFORMER_READS, "decoder_d_model": "decoder_hidden_size"},
-        defaults=DEFAULTS["segformer"], rules=(_segformer_head,),
+        defaults=DEFAULTS["segformer"], rules=(_segformer_head, _segformer_strides),
         shape_free=frozenset(("strides", "downsampling_rates", "reshape_last_stage", "hidden_act",
                               "hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout_prob",
                               "initializer_range", "drop_path_rate", "layer_norm_eps", "semantic_loss_ignore_index",

@@ -146,6 +146,10 @@ def backbone_out_stages(cfg: ConfigReader, n_stages: int) -> list[int]:
         if not isinstance(features, list) or any(f not in names for f in features):
             raise cfg.error("backbone_config.out_features", f"must list stages of {names} (got {short_value(features)})")
         stages = [names.index(f) for f in features]
+        if indices is not None and (not isinstance(indices, list)
+                                    or any(isinstance(i, bool) or not isinstance(i, int) for i in indices)):
+            raise cfg.error("backbone_config.out_indices", f"must list stage numbers 0 to {n_stages} "
+                            f"(got {short_value(indices)})")  # fmt: skip
         if indices is not None and indices != stages:
             raise cfg.error("backbone_config.out_indices", f"{short_value(indices)} disagrees with out_features")
         return stages

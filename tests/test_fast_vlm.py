@@ -127,6 +127,7 @@ def test_random_small_configs_whole_and_by_part(seed, tmp_path):
     ({"vision_config.model_type": "clip_vision_model"}, "vision_config.model_type: 'clip_vision_model' is not supported here"),
     ({"vision_config.hidden_size": 0}, "vision_config.hidden_size: must be >= 1"),
     ({"vision_feature_layer": -2}, "vision_feature_layer: -2 is not supported"),
+    ({"vision_feature_layer": -1.0}, "vision_feature_layer: -1.0 is not supported"),  # FastVlmConfig: an int
     ({"vision_feature_select_strategy": "default"}, "vision_feature_select_strategy: 'default' is not supported"),
     ({"multimodal_projector_bias": "yes"}, "multimodal_projector_bias: must be true or false"),
 ])  # fmt: skip

@@ -83,6 +83,7 @@ def test_text_fields_left_out_take_pe_audio_video_values(tmp_path, capsys):
 
 @pytest.mark.parametrize(("change", "field", "words"), [
     ({"tie_word_embeddings": False}, "tie_word_embeddings", "not modelled"),
+    ({"tie_word_embeddings": 1}, "tie_word_embeddings", "not modelled"),  # PeAudioVideoConfig: a bool
     ({"audio_video_config.video_config.vision_config.architecture": "resnet50"},
      "audio_video_config.video_config.vision_config.architecture", "not modelled"),
     ({"audio_video_config.video_config.vision_config.model_args": {"depth": 2}},

@@ -130,6 +130,15 @@ def test_small_random_video_configs(seed, tmp_path, capsys):
     capsys.readouterr()
 
 
+def test_a_video_detector_of_no_fpn_levels_counts_as_transformers_builds_it(tmp_path, capsys):
+    """Reference: transformers' Sam3VideoModel whose detector's ``vision_config.scale_factors`` is empty (its
+    ``tracker_neck`` then holds no levels; found by the mutation sweep, where build_vision raised IndexError)."""
+    data = small_video(0)
+    data["detector_config"]["vision_config"]["scale_factors"] = []
+    data_both_routes(data, _present(VIDEO_PLACES, data), tmp_path)
+    capsys.readouterr()
+
+
 def test_the_published_config_and_the_reference_agree_on_the_text_projection():
     """CLIPTextModelWithProjection's ``text_projection`` (projection_dim 16 in tiny-random/sam3) is in the reference."""
     names = Reference(json.loads((CONFIGS / "tiny-random-sam3" / "config.json").read_text())).names
@@ -163,6 +172,7 @@ def test_bad_values_are_refused_in_one_line(change, field, words, tmp_path, caps
     ({"tracker_config.mask_downsampler_stride": 1}, "tracker_config.mask_downsampler_stride", "at least 2"),
     ({"detector_config.text_config.projection_dim": 0}, "detector_config.text_config.projection_dim", ">= 1"),
     ({"detector_config.vision_config.scale_factors": [8.0]}, "detector_config.vision_config.scale_factors", "not built"),
+    ({"tracker_config": [1, 2]}, "tracker_config", "must be an object"),
 ])  # fmt: skip
 def test_bad_video_values_are_refused_in_one_line(change, field, words, tmp_path, capsys):
     data = json.loads((CONFIGS / "bodhicitta--sam3" / "config.json").read_text())

@@ -147,6 +147,16 @@ class _Required:
 REQUIRED: Any = _Required()
 
 
+def _same_value(value: Any, allowed: Any) -> bool:
+    """Whether a config value is ``allowed`` in type as well as value: Python's ``==`` takes ``1`` for
+    ``True`` and ``-1.0`` for ``-1``, which transformers' configurations refuse (a float may be a whole number)."""
+    if isinstance(allowed, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(allowed, bool) and value == allowed
+    if isinstance(allowed, int) and isinstance(value, float):
+        return False
+    return value == allowed
+
+
 class ConfigReader:
     """Typed access to a config's fields that records which ones were read.
 
@@ -228,7 +238,7 @@ class ConfigReader:
     def expect(self, key: str, allowed: Iterable[Any], why: str) -> None:
         """Refuse ``key`` when it is present with a value outside ``allowed`` (``why`` says why)."""
         self.read.add(key)
-        if key in self.data and self.data[key] not in list(allowed):
+        if key in self.data and not any(_same_value(self.data[key], a) for a in allowed):
             raise self.error(key, f"{short_value(self.data[key])} is not supported: {why}")
 
     def finish(self, shape_free: Iterable[str], model_type: str, strict: bool = False) -> list[str]:
