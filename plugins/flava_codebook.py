@@ -22,12 +22,18 @@ from registry.plugins.common import FamilyParams
 from registry.plugins.convnets import conv2d
 
 
+#: Most blocks a group may hold: each is a module of its own name (``block_<i>``, which a repeat cannot number), so
+#: the tree holds every one; transformers' published codebook has 2 (a guard against typing errors, not a model limit).
+MAX_BLOCKS = 4_096
+
+
 class FlavaCodebookParams(FamilyParams):
     """Hyper-parameters of the ``flava-image-codebook`` family."""
 
     d_model: PositiveInt = Field(256, description="the first group's channels (hidden_size); the others 2, 4 and 8 times it")
     n_channels: PositiveInt = Field(3, description="the image's channels (input_channels)")
-    n_blocks: PositiveInt = Field(2, description="blocks of each group (num_blocks_per_group)")
+    n_blocks: PositiveInt = Field(2, le=MAX_BLOCKS, description=f"blocks of each group (num_blocks_per_group), at most "
+                                                                 f"{MAX_BLOCKS:,}")
     vocab_size: PositiveInt = Field(8192, description="visual tokens, the output convolution's channels")
 
     @model_validator(mode="after")
