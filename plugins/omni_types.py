@@ -29,9 +29,12 @@ thinker's language model (the ``text`` part). Audio (``--audio-seconds``, at mos
 ``chunked`` rule (:mod:`registry.sources.audio_kinds`): the audio encoder over the attention mask's mel frames in
 chunks of ``2 × n_window`` (``thinker_config.audio_config.n_window``; ``modeling_qwen2_5_omni.py``:
 ``chunk_and_pad_features``), its attention within each chunk, ``ln_post`` and ``proj`` over the pooled tokens, which
-join the thinker's language model. Qwen3-ASR's encoder chunks otherwise (three ``Conv2d`` per chunk, attention windows of
-``n_window_infer`` frames, 13 tokens a whole chunk: ``modeling_qwen3_asr.py``'s ``_get_feat_extract_output_lengths``):
-it has no audio rule yet.
+join the thinker's language model. Qwen3-ASR's encoder chunks otherwise: :data:`ASR_AUDIO_RULE`, the ``windowed``
+rule (any length: its processor neither cuts nor splits; at least 0.5 s, the feature extractor's ``min_length``): three
+``Conv2d`` and ``conv_out`` over every chunk of ``2 × n_window`` mel frames (``audio_config.n_window``), 13 tokens a
+whole chunk, the layers' attention within windows of ``13 · (n_window_infer // (2 · n_window))`` tokens
+(``modeling_qwen3_asr.py``'s ``get_audio_cu_seqlens``), ``ln_post`` and the projector over the tokens, which join the
+language model; ``memory --train`` with audio is refused (its front end's saved tensors are not modelled).
 
 ``Qwen3ASRForConditionalGeneration`` (``modeling_qwen3_asr.py``; the ``-hf`` checkpoints' flat layout, ``audio_config``
 and ``text_config`` at the top level): ``audio`` (``qwen3_asr_encoder``: :mod:`registry.plugins.qwen_omni`) at
@@ -206,6 +209,16 @@ OMNI_AUDIO = AudioRule(
     note="tokens of the unpadded audio (Qwen2_5OmniProcessor); at most 30 s",
 )  # fmt: skip
 
+#: Qwen3-ASR's audio (module docstring; :mod:`registry.sources.audio_kinds`): ``n_window`` and ``n_window_infer`` read
+#: in ``audio_config`` (``Qwen3ASREncoderConfig``'s defaults 50 and 800 when it does not give them).
+ASR_AUDIO_RULE = AudioRule(
+    "Qwen3-ASR: log-mel of the audio (at least 0.5 s) in chunks of 2 x n_window frames through three Conv2d, attention "
+    "within windows of n_window_infer frames", kind="windowed", part="audio", window="n_window",
+    attention_window="n_window_infer", at="audio_config", mel_bins="num_mel_bins", after_pool=("ln_post",),
+    fallback=tuple((f, DEFAULTS["qwen3_asr_encoder"][f]) for f in ("n_window", "n_window_infer", "num_mel_bins")),
+    note="tokens as Qwen3ASRProcessor counts them; audio under 0.5 s padded to it",
+)  # fmt: skip
+
 _AUDIO_OUT = "enable_audio_output"
 #: The composite model types (the module's docstring lists them).
 COMPOSITES = (
@@ -230,7 +243,7 @@ COMPOSITES = (
         Tower("projector", family="projector", params=_asr_projector, path="model.multi_modal_projector"),
         Tower("text", config="text_config", model_type="qwen3", model_types=("*",), moves={"model": "model.language_model"}),
     ), rules=(composite_lm_head, tie()), shape_free=frozenset(("audio_token_id", "timestamp_token_id", "token_classification_bias",
-                                                       "tie_word_embeddings")),
+                                                       "tie_word_embeddings")), audio=ASR_AUDIO_RULE,
         description="Qwen3-ASR: a convolution-fronted audio encoder, a two-layer projector, any mapped language model"),
 )  # fmt: skip
 

@@ -33,6 +33,7 @@ from registry.blocks import Module, Repeat
 from registry.blocks.parts import only_part, part_names
 from registry.model import Model
 from registry.sources.audio import AudioFrames
+from registry.sources.audio_kinds import post_cnn_length
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def plan_audio(model: Model, seconds: Fraction | float | int | str) -> AudioPlan
                          "model's config or spec)")  # fmt: skip
     frames = rule.at(seconds if isinstance(seconds, Fraction) else parse_seconds(str(seconds)))
     names = part_names(model.architecture)
-    if rule.stack or rule.kind in ("fbank", "mel", "pooled", "usm", "chunked"):
+    if rule.stack or rule.kind in ("fbank", "mel", "pooled", "usm", "chunked", "windowed"):
         role = "composite"
     elif rule.kind in ("samples", "conformer", "kaldi", "stacked", "frames"):  # Moonshine, Speech2Text: into an encoder-decoder
         role = "encoder-decoder" if _cross_attention(model.architecture) else "encoder"
@@ -121,9 +122,13 @@ def _tower_terms(model: Model, tower: Model, frames: AudioFrames) -> dict[str, i
     """Forward FLOPs of the audio ``tower``: each window over its positions (each of ``frames.chunks`` over its own,
     when they differ: attention within each), the blocks the rule runs after the pool (``AudioInputs.after_pool``:
     Qwen2.5-Omni's ``ln_post`` and ``proj``) over the tokens."""
-    after = model.audio.after_pool
+    after, front = model.audio.after_pool, ("conv_out",) if model.audio.kind == "windowed" else ()
     total: dict[str, int] = {}
-    layers = replace(tower, architecture=_split(tower.architecture, after, False)) if after else tower
+    layers = replace(tower, architecture=_split(tower.architecture, after + front, False)) if after or front else tower
+    if front:  # Qwen3-ASR's conv_out: over every chunk's positions, padding included
+        per_chunk = post_cnn_length(2 * model.audio.fbank[0])
+        _add(total, forward_terms(replace(tower, architecture=_split(tower.architecture, front, True)), per_chunk)[0],
+             frames.windows)  # fmt: skip
     for length in sorted(set(frames.chunks)):
         _add(total, forward_terms(layers, length)[0], frames.chunks.count(length))
     if not frames.chunks:
@@ -344,6 +349,8 @@ def audio_activations(model: Model, plan: AudioPlan, seq: int, batch: int, eleme
     sequence of the ``batch`` (:func:`registry.analyses.saved_tensors.saved_activations`; unequal chunks each over its
     own positions, the blocks after the pool over the tokens: :func:`_chunked_activations`), its convolutional front
     end (:func:`front_end_bytes`, not split by ``tp``) and the projector over the audio tokens."""
+    if model.audio.kind == "windowed":
+        raise ValueError("training with Qwen3-ASR's audio is not modelled (the saved tensors of its Conv2d front end)")
     names = part_names(model.architecture)
     whole = gpu = logits = 0
     runs = [("text", seq, batch)] if language_model else []

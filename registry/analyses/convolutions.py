@@ -25,6 +25,8 @@ the model's audio rule (``Model.audio``, :mod:`registry.sources.audio`) and ``S`
 * ``chunked`` (Qwen2.5-Omni's audio tower: ``chunk_and_pad_features``): ``conv1`` and ``conv2`` as Whisper's, once per
   chunk over the longest chunk's frames (``pad_sequence`` pads every chunk to it): ``min(l, 2 · n_window)`` of the
   ``l`` frames (``AudioFrames.features``), padding included;
+* ``windowed`` (Qwen3-ASR's ``Qwen3ASREncoder``): its ``Conv2d`` subsampling (below, stride 2) once per chunk
+  (``AudioFrames.windows``) over the chunk's ``2 · n_window`` frames, padding included, and the mel bins;
 * ``kaldi`` (Speech2Text: ``Conv1dSubsampler``): each ``conv.conv_layers.<i>`` (stride 2, padding ``kernel // 2``)
   over the previous one's output, the first over the fbank frames;
 * ``stacked`` (wav2vec2-BERT: ``Wav2Vec2BertConvolutionModule``, ``Wav2Vec2BertAdapterLayer``): each layer's
@@ -75,7 +77,7 @@ from registry.blocks import BlockBase, Module, Repeat, join
 
 #: The rules whose convolutions :func:`convolution_flops` counts.
 MODELLED_RULES = frozenset({"samples", "log-mel", "pooled", "conformer", "fbank", "mel", "usm", "kaldi", "stacked", "qformer",
-                            "frames", "chunked"})
+                            "frames", "chunked", "windowed"})
 
 
 def conv1d_output_length(length: int, kernel: int, stride: int = 1, padding: int | tuple[int, int] = 0) -> int:
@@ -194,6 +196,8 @@ def convolution_flops(tree: BlockBase, rule: Any, frames: Any) -> tuple[int, lis
             mel = min(frames.features, 2 * rule.fbank[0])
         outputs["conv1.weight"] = conv1d_output_length(mel, 3, 1, 1)
         outputs["conv2.weight"] = conv1d_output_length(outputs["conv1.weight"], 3, 2, 1)
+    elif rule.kind == "windowed" and rule.mel_bins:  # Qwen3-ASR: every chunk of 2 · n_window frames, padding included
+        outputs = subsampling_outputs([(p, s) for p, s in tensors if len(s) == 4], 2 * rule.fbank[0], rule.mel_bins, 2)
     elif rule.kind == "usm" and rule.mel_bins and frames.features:
         once = usm_subsampling_outputs([(p, s) for p, s in tensors if len(s) == 4], frames.features, rule.mel_bins,
                                        rule.strides)  # fmt: skip

@@ -63,7 +63,8 @@ read when the config is mapped into :class:`AudioInputs` (numbers), which the mo
   (``AudioFrames.pooled``);
 * ``kind="qformer"`` (Granite Speech: mel frames stacked in pairs, a Q-Former's queries per window),
   ``kind="frames"`` (LASR: unpadded frames and convolutions) and ``kind="chunked"`` (Qwen2.5-Omni: the unpadded
-  frames in chunks of ``2 × n_window``, attention within each, ``ln_post`` and ``proj`` after the pool):
+  frames in chunks of ``2 × n_window``, attention within each, ``ln_post`` and ``proj`` after the pool) and
+  ``kind="windowed"`` (Qwen3-ASR: ``Conv2d`` per chunk, attention windows of ``n_window_infer``):
   :mod:`registry.sources.audio_kinds`.
 
 A rule's ``longest`` (seconds; 0: none) refuses longer audio that its feature extractor would split by the audio's
@@ -80,7 +81,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-from registry.sources.audio_kinds import chunked_frames, mel_frames, qformer_frames, stacked_frames, unpadded_frames
+from registry.sources.audio_kinds import chunked_frames, mel_frames, qformer_frames, stacked_frames, unpadded_frames, windowed_frames
 from registry.text import short_value
 
 #: Most seconds of audio one request may carry (a day: a guard against typing errors, not a model limit).
@@ -118,7 +119,7 @@ class AudioRule:
     """How a model type's audio becomes encoder positions: its hyper-parameters, read when the config is mapped.
 
     ``label`` names the rule in the outputs; ``kind`` is ``log-mel``, ``pooled``, ``samples``, ``conformer``, ``fbank``,
-    ``mel``, ``usm``, ``kaldi``, ``stacked``, ``qformer``, ``frames`` or ``chunked`` (module docstring);
+    ``mel``, ``usm``, ``kaldi``, ``stacked``, ``qformer``, ``frames``, ``chunked`` or ``windowed`` (module docstring);
     ``part``: the composite's part that holds the audio tower ("" for a whole model); ``kernels`` and
     ``strides`` the hyper-parameters of the conv feature encoder (``samples``); ``stack``: (numerator,
     denominator) hyper-parameters whose ratio is the positions the projector stacks into one language-model
@@ -138,7 +139,8 @@ class AudioRule:
     (SpeechT5's text-to-speech class has no speech encoder pre-net); ``window`` (``chunked``): the config field of half a
     chunk's frames (``n_window``), read in the sub-config ``at`` (dotted; "" for the top level) or the spec's table;
     ``after_pool``: the audio tower's blocks that run after its pool, over the tokens (Qwen2.5-Omni's ``ln_post``,
-    ``proj``; empty: every block over the positions).
+    ``proj``; empty: every block over the positions); ``attention_window`` (``windowed``): Qwen3-ASR's
+    ``n_window_infer``, read as ``window``.
     """
 
     label: str
@@ -166,11 +168,12 @@ class AudioRule:
     window: str = ""
     at: str = ""
     after_pool: tuple[str, ...] = ()
+    attention_window: str = ""
 
     def fields(self) -> tuple[str, ...]:
         """The hyper-parameters or config fields the rule reads (what a TOML spec keeps: ``[audio]``)."""
-        if self.kind in ("usm", "chunked"):  # a composite's part holds the kernels and strides; n_window
-            return (self.window,) if self.window else ()
+        if self.kind in ("usm", "chunked", "windowed"):  # a part holds the kernels and strides; n_window(_infer)
+            return tuple(f for f in (self.window, self.attention_window) if f)
         fbank = (self.reduction,) if self.kind in ("fbank", "conformer") else ()
         convs = (self.kernels, self.strides) if self.kind in ("samples", "conformer", "frames") else ()
         if self.kind == "kaldi":
@@ -235,11 +238,12 @@ class AudioRule:
             fbank = (whole(self.stack[0]), stack, whole(self.stack[1]), 0)
         if self.kind == "frames":
             fbank = (self.win_length, 0, 0, 0)
-        if self.kind == "chunked":  # n_window: half a chunk's frames
-            where = f"{self.at}.{self.window}" if self.at and nested.get(self.window) is not None else self.window
+        if self.kind in ("chunked", "windowed"):  # n_window: half a chunk's frames; Qwen3-ASR's n_window_infer
+            where, infer = (f"{self.at}.{f}" if self.at and nested.get(f) is not None else f
+                            for f in (self.window, self.attention_window or self.window))  # fmt: skip
             if (half := whole(where, value(self.window))) < 1:
                 raise AudioFieldError(where, f"must be at least 1 (half a chunk's frames; got {half})")
-            fbank = (half, 0, 0, 0)
+            fbank = (half, whole(infer, value(self.attention_window)) if self.attention_window else 0, 0, 0)
         mel_bins = whole(self.mel_bins) if isinstance(self.mel_bins, str) else self.mel_bins
         return AudioInputs(self.label, self.kind, self.sample_rate, self.hop_length, self.window_seconds, kernels,
                            strides, stack, self.long, self.note, self.part, fbank, mel_bins, self.longest,
@@ -301,6 +305,8 @@ class AudioInputs:
                                                                      self.strides, _show(seconds)))  # fmt: skip
         if self.kind == "chunked":
             return self._chunked(seconds, samples)
+        if self.kind == "windowed":
+            return AudioFrames(seconds, samples, **windowed_frames(samples, self.hop_length, *self.fbank[:2]))
         if self.kind == "kaldi":
             features = positions = (samples - self.fbank[0]) // self.hop_length + 1  # Kaldi's frames, not centred
             if features < 1:

@@ -24,7 +24,18 @@ ValueError for audio too short to make one position. As transformers 5.25 comput
   2 + 1`` positions of ``n`` frames (``AudioFrames.chunks``; ``positions`` their sum, ``(l - 1) // 2 + 1``), the
   layers' attention runs within each chunk (``get_audio_cu_seqlens``); the average pool of 2 then gives the tokens,
   ``((l - 1) // 2 + 1 - 2) // 2 + 1`` (``get_pool_indices``; the processor's ``_get_feat_extract_output_lengths``),
-  over which ``ln_post`` and ``proj`` run (the rule's ``after_pool``) and which join the thinker's language model.
+  over which ``ln_post`` and ``proj`` run (the rule's ``after_pool``) and which join the thinker's language model;
+* ``kind="windowed"`` (Qwen3-ASR's audio encoder, transformers 5.25 ``modeling_qwen3_asr.py``): the processor calls
+  ``Qwen3ASRFeatureExtractor`` with ``padding=True`` and ``truncation=False`` (no cut: any length), which first pads
+  audio shorter than ``min_length`` (8,000 samples) with zeros that count as audio, then keeps ``l = samples //
+  hop_length`` frames (the STFT's last frame dropped) and pads them to a multiple of ``2 · n_window``;
+  ``Qwen3ASREncoder.forward`` runs ``conv2d1`` to ``conv2d3`` (3 × 3, stride 2, padding 1) and ``conv_out`` over
+  every chunk of ``2 · n_window`` frames, padding included (``AudioFrames.windows`` the chunks), then keeps each
+  chunk's ``_post_cnn_length`` positions of its ``n`` frames (three halvings ``(n - 1) // 2 + 1``): their sum is the
+  tokens (the processor's ``_get_audio_token_length``, 13 a whole chunk, which the model's ``n_window`` must give);
+  ``get_audio_cu_seqlens`` cuts them in attention windows of ``13 · (n_window_infer // (2 · n_window))`` positions
+  (the longest chunk's when no chunk is whole), the last what is left (``AudioFrames.chunks``); ``ln_post`` and the
+  projector run over the tokens, which join the language model.
 """
 
 from __future__ import annotations
@@ -104,4 +115,33 @@ def chunked_frames(samples: int, hop_length: int, most: int, n_window: int) -> d
     return {"windows": count, "positions": sum(chunks), "tokens": tokens, "features": frames, "chunks": chunks}
 
 
-__all__ = ["chunked_frames", "mel_frames", "qformer_frames", "stacked_frames", "unpadded_frames"]
+#: ``Qwen3ASRFeatureExtractor``'s ``min_length``: shorter audio is padded with zeros to it, counted as audio.
+WINDOWED_MIN_SAMPLES = 8_000
+
+
+def post_cnn_length(frames: int) -> int:
+    """``Qwen3ASREncoder._post_cnn_length``: the positions of ``frames`` after three 3 × 3 convolutions of stride 2
+    and padding 1 (0 stays 0)."""
+    for _ in range(3):
+        frames = (frames - 1) // 2 + 1 if frames > 0 else 0
+    return frames
+
+
+def windowed_frames(samples: int, hop_length: int, n_window: int, n_window_infer: int) -> dict[str, Any]:
+    """Qwen3-ASR's frames, chunks, tokens and attention windows (module docstring)."""
+    if post_cnn_length(2 * n_window) != 13:  # the model builds, but its processor and encoder disagree
+        raise ValueError(f"n_window {n_window} makes chunks of {2 * n_window} frames, {post_cnn_length(2 * n_window)} "
+                         "positions each, where transformers counts 13 (_get_audio_token_length): only 49 to 52 take audio")
+    if n_window_infer < 2 * n_window:  # get_audio_cu_seqlens: windows of 0 positions
+        raise ValueError(f"n_window_infer {n_window_infer} is under 2 x n_window ({2 * n_window}): windows of no "
+                         "position (get_audio_cu_seqlens)")  # fmt: skip
+    frames = max(samples, WINDOWED_MIN_SAMPLES) // hop_length
+    size = 2 * n_window
+    lengths = [size] * (frames // size) + ([frames % size] if frames % size else [])
+    tokens = sum(post_cnn_length(n) for n in lengths)
+    window = max(post_cnn_length(n) for n in lengths) * (n_window_infer // size)
+    windows = (window,) * (tokens // window) + ((tokens % window,) if tokens % window else ())
+    return {"windows": len(lengths), "positions": tokens, "tokens": tokens, "features": frames, "chunks": windows}
+
+
+__all__ = ["WINDOWED_MIN_SAMPLES", "chunked_frames", "post_cnn_length", "windowed_frames", "mel_frames", "qformer_frames", "stacked_frames", "unpadded_frames"]
