@@ -121,7 +121,7 @@ def _split(block: Any, names: tuple[str, ...], keep: bool) -> Any:
 def _tower_terms(model: Model, tower: Model, frames: AudioFrames) -> dict[str, int]:
     """Forward FLOPs of the audio ``tower``: each window over its positions (each of ``frames.chunks`` over its own,
     when they differ: attention within each), the blocks the rule runs after the pool (``AudioInputs.after_pool``:
-    Qwen2.5-Omni's ``ln_post`` and ``proj``) over the tokens."""
+    Qwen2.5-Omni's ``ln_post`` and ``proj``) over the tokens; Qwen3-ASR's ``conv_out`` over every chunk's positions."""
     after, front = model.audio.after_pool, ("conv_out",) if model.audio.kind == "windowed" else ()
     total: dict[str, int] = {}
     layers = replace(tower, architecture=_split(tower.architecture, after + front, False)) if after or front else tower

@@ -3,10 +3,11 @@
 ``registry import-hf`` writes, for a model type with an audio rule (:class:`registry.AudioRule`), the
 ``model_type`` and the fields the rule reads that the spec's ``[params]`` do not hold (wav2vec2's
 ``conv_stride``; wav2vec2-BERT's ``adapter_stride`` when it has an adapter; Granite Speech's ``window_size`` and
-``downsample_rate``; Qwen2.5-Omni's ``n_window``; Qwen3-ASR's ``n_window`` and ``n_window_infer``; Whisper's rule reads none); loading the spec reads them back through the registered model
-type's own rule, with the spec's ``[params]``, so ``--audio-seconds`` works from the catalogue as from the
-config. A composite's rule (Voxtral: its audio tower is a part) reads the hyper-parameters of that part
-(``[[params.parts]]`` of ``part = "audio"``), so its table is the ``model_type`` alone.
+``downsample_rate``; Qwen2.5-Omni's ``n_window``; Qwen3-ASR's ``n_window`` and ``n_window_infer``; Whisper's rule
+reads none); loading the spec reads them back through the registered model type's own rule, with the spec's
+``[params]``, so ``--audio-seconds`` works from the catalogue as from the config. A composite's rule (Voxtral: its
+audio tower is a part) reads the hyper-parameters of that part (``[[params.parts]]`` of ``part = "audio"``), so its
+table is the ``model_type`` alone.
 """
 
 from __future__ import annotations
