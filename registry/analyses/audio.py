@@ -57,7 +57,7 @@ class AudioPlan:
         f = self.frames
         seconds = str(f.seconds.numerator) if f.seconds.denominator == 1 else f"{float(f.seconds):g}"
         windows = f"{f.windows} windows of " if f.windows > 1 and not f.chunks else ""
-        chunks = f" in {len(f.chunks)} chunks (attention within each)" if len(f.chunks) > 1 else ""
+        chunks = f" in {len(f.chunks)} attention windows" if len(f.chunks) > 1 else ""  # Qwen's chunks, Qwen3-ASR's windows
         tokens = f", {f.tokens:,} tokens in the language model's sequence" if self.role == "composite" else ""
         tokens += f", its adapter over {f.pooled:,} pooled positions" if f.pooled else ""
         note = f"; {self.note}" if self.note else ""
