@@ -24,7 +24,7 @@ from registry.cli import main
 from registry.plugins.fastvit import LAYOUTS, FastVitParams, build, output_width, reduction
 from registry.plugins.vlm_types_2026d import IMAGES_WHY
 from tests._hf_configs import needs_timm, quiet_transformers
-from tests.composite_reference import Reference, both_routes, check, composite_data, published_folders, refusal
+from tests.composite_reference import Reference, composite_data, data_both_routes, published_folders, refusal
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -33,15 +33,6 @@ PLACES = {"vision": ("model.vision_tower.",), "projector": ("model.multi_modal_p
           "text": ("model.language_model.", "lm_head.")}  # fmt: skip
 FOLDERS = published_folders(("fast_vlm",))
 FAST_VLM_7B = CONFIGS / "fastvlm-7b" / "config.json"
-
-
-def _check_data(data: dict, tmp_path) -> None:
-    """``data`` against transformers' model of it, by both routes, whole and by part."""
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(data, indent=2))
-    reference = Reference(data)
-    for counted in both_routes(path, tmp_path)[:2]:
-        check(counted, reference.names, PLACES, active=reference.total)
 
 
 def test_the_published_configs_are_here():
@@ -53,7 +44,7 @@ def test_published_whole_and_by_part(folder, tmp_path, capsys):
     needs_timm()
     path = CONFIGS / folder / "config.json"
     data = json.loads(path.read_text())
-    _check_data(data, tmp_path)
+    data_both_routes(data, PLACES, tmp_path)
     reference = Reference(data).names
     spec = tmp_path / "imported.toml"
     capsys.readouterr()
@@ -116,7 +107,7 @@ def _small(seed: int) -> dict:
 @pytest.mark.parametrize("seed", range(6))
 def test_random_small_configs_whole_and_by_part(seed, tmp_path):
     needs_timm()
-    _check_data(_small(seed), tmp_path)
+    data_both_routes(_small(seed), PLACES, tmp_path)
 
 
 @pytest.mark.parametrize(("change", "message"), [

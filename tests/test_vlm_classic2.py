@@ -22,7 +22,7 @@ import pytest
 import registry
 from registry.cli import main
 from tests._hf_configs import quiet_transformers
-from tests.composite_reference import Reference, both_routes, check, composite_data, ours, parts_by_command, published_folders, refusal
+from tests.composite_reference import Reference, composite_data, data_both_routes, ours, parts_by_command, published_folders, refusal
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -42,15 +42,6 @@ GLM_IMAGE = CONFIGS / "glm-image" / "config.json"
 PIX2STRUCT = CONFIGS / "pix2struct-docvqa-base" / "config.json"
 
 
-def _check_data(data: dict, tmp_path) -> None:
-    """``data`` against transformers' model of it, by both routes, whole and by part."""
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(data, indent=2))
-    reference = Reference(data)
-    for counted in both_routes(path, tmp_path)[:2]:
-        check(counted, reference.names, PLACES[data["model_type"]], active=reference.total)
-
-
 def test_every_type_has_a_published_config():
     assert {json.loads((CONFIGS / f / "config.json").read_text())["model_type"] for f in FOLDERS} == set(COMPOSITE_TYPES)
 
@@ -59,7 +50,7 @@ def test_every_type_has_a_published_config():
 def test_published_whole_and_by_part(folder, tmp_path, capsys):
     path = CONFIGS / folder / "config.json"
     data = json.loads(path.read_text())
-    _check_data(data, tmp_path)
+    data_both_routes(data, PLACES[data["model_type"]], tmp_path)
     parts_by_command((path, tmp_path / "imported.toml"), Reference(data).names, PLACES[data["model_type"]], capsys)
 
 
@@ -68,9 +59,9 @@ def test_kosmos_2_5_ties_as_its_text_config_says(tmp_path):
     config's ``tie_word_embeddings`` says; the top level's changes nothing in transformers' model."""
     data = json.loads(KOSMOS_2_5.read_text())
     data["tie_word_embeddings"] = False
-    _check_data(data, tmp_path)
+    data_both_routes(data, PLACES[data["model_type"]], tmp_path)
     data["text_config"]["tie_word_embeddings"] = False
-    _check_data(data, tmp_path)
+    data_both_routes(data, PLACES[data["model_type"]], tmp_path)
 
 
 def _small(seed: int, model_type: str) -> dict:
@@ -115,7 +106,7 @@ def _small(seed: int, model_type: str) -> dict:
 @pytest.mark.parametrize("model_type", COMPOSITE_TYPES)
 @pytest.mark.parametrize("seed", range(6))
 def test_small_random_composites(model_type, seed, tmp_path, capsys):
-    _check_data(_small(seed, model_type), tmp_path)
+    data_both_routes(_small(seed, model_type), PLACES[model_type], tmp_path)
     capsys.readouterr()
 
 
