@@ -107,8 +107,10 @@ def _mimi(cfg: ConfigReader, cls: str, params: Params) -> None:
     rate = cfg.raw("sampling_rate", DEFAULTS["mimi"]["sampling_rate"])
     saved = cfg.raw("_frame_rate")  # what MimiConfig.to_dict() writes: it wins over frame_rate when not null
     frame_rate = saved if saved is not None else cfg.raw("frame_rate")
-    for key, value in (("sampling_rate", rate), ("_frame_rate" if saved is not None else "frame_rate", frame_rate)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+    for key, value, nullable in (("sampling_rate", rate, False),
+                                 ("_frame_rate" if saved is not None else "frame_rate", frame_rate, True)):
+        if (value is None and not nullable) or value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
             raise cfg.error(key, f"must be a number > 0 (got {value!r})")
     hop = 1
     for ratio in ratios:
