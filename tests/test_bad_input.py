@@ -43,6 +43,9 @@ CASES = {
     "no family": ('name = "x"\n', ": family: a spec needs a family"),
     "missing name": ('family = "gpt"\n', ": name: field required"),
     "family and blocks": ('name = "x"\nfamily = "gpt"\n[[blocks]]\nkind = "linear"\n', ":3: blocks: a spec has either a family or [[blocks]]"),
+    # a config.json cannot say it (transformers types ffn_multiplier as a whole number), a spec can
+    "feed-forward of none": ('name = "x"\nfamily = "mobilevit"\n[params]\nvariant = "mobilevitv2"\nffn_multiplier = 0.01\n',
+                             ":5: params.ffn_multiplier: 0.01 leaves a transformer of width 128 a feed-forward layer of none"),
     "negative reported": (GPT.replace("[params]\n", "reported_params = -5\n[params]\n"), ":3: reported_params: must be > 0"),
 }
 

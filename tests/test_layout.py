@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MAX_LINES = 400
 #: Data modules a script writes (their first line says GENERATED): one entry a line, read by no one, exempt from MAX_LINES.
 GENERATED = {"registry.plugins.generated_defaults": "scripts/generate_defaults.py",
-             "registry.plugins.plugin_index": "scripts/generate_plugin_index.py"}
+             "registry.plugins.plugin_index": "scripts/generate_plugin_index.py",
+             "registry.plugins.generated_field_types": "scripts/generate_defaults.py"}
 MAX_TOP_LEVEL_MODULES = 15
 #: What a plugin module may import of registry (and ``registry.plugins.*``, other plugins).
 PLUGIN_MAY_IMPORT = ("registry", "registry.blocks")

@@ -1734,7 +1734,7 @@ ROWS: list[Row] = [
          "num_labels": ints(1, 5)},
         refusal_base="mobilevitv2-1.0-imagenet1k-256",
         refusals=(R({"n_attn_blocks": [2, 4]}, "n_attn_blocks", "takes 3"),
-                  R({"ffn_multiplier": 0.01}, "ffn_multiplier", "feed-forward layer of none"))),
+                  R({"ffn_multiplier": 0.01}, "ffn_multiplier", "must be a whole number, as transformers"))),
     Row("modernbert", (*lm("ModernBert", "ForMaskedLM"), "ModernBertForSequenceClassification"),
         {**ENCODER, "cls_token_id": just(0), "sep_token_id": just(0), "norm_bias": flag, "attention_bias": flag,
          "mlp_bias": flag, "classifier_bias": flag, "decoder_bias": flag, **LABELS}, refusal_base=ENCODER_BASE,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from registry.contracts import COMMON_SHAPE_FREE, ConfigReader, short_value as short
 from registry.sources.config_file import read_config
+from registry.sources.field_types import check_field_types
 
 if TYPE_CHECKING:
     from registry.model import Model
@@ -118,6 +119,7 @@ def map_config(
     cfg.expect("pruned_heads", ({},), "registry's families cannot describe pruned heads")
     architecture, notes = _model_class(cfg, mapping)
     mapped = mapping.map(cfg, architecture)
+    check_field_types(cfg, model_type)  # what no shape depends on must still be what transformers accepts
     if "add_cross_attention" not in cfg.read:
         cfg.expect("add_cross_attention", (False,), f"the mapping of {model_type!r} builds no cross-attention")
     ignored = cfg.finish(COMMON_SHAPE_FREE | mapping.shape_free, model_type, strict)
