@@ -11,6 +11,8 @@ prefixes).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import json
 import math
 
@@ -132,15 +134,18 @@ def check_both_routes(path, places: dict, tmp_path, **checks) -> tuple[dict, obj
     return reference, spec
 
 
-def data_both_routes(data: dict, places: dict, tmp_path, *, fused: bool = False) -> Reference:
+def data_both_routes(data: dict, places: dict, tmp_path, *, fused: bool = False, architecture: str | None = None,
+                     active: Callable[[Reference], int] | None = None) -> Reference:
     """A composite config's ``data`` (written to ``tmp_path``) against transformers' model of it (:class:`Reference`),
     whole, by part (``places``) and active, counted from the config and from the spec ``import-hf`` writes of it;
-    ``fused``: transformers holds the experts fused (:func:`same_tensors`). Returns the reference."""
+    ``fused``: transformers holds the experts fused (:func:`same_tensors`); ``architecture``: the class transformers
+    builds when ``data`` names none (the file is written as given); ``active``: the active count of the reference,
+    where :attr:`Reference.active` cannot tell it (Aria's routed experts). Returns the reference."""
     path = tmp_path / "config.json"
     path.write_text(json.dumps(data, indent=2))
-    reference = Reference(data)
+    reference = Reference(data if architecture is None else {"architectures": [architecture], **data})
     for counted in both_routes(path, tmp_path)[:2]:
-        check(counted, reference.names, places, active=reference.active, fused=fused)
+        check(counted, reference.names, places, active=active(reference) if active else reference.active, fused=fused)
     return reference
 
 

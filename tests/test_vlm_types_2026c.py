@@ -23,7 +23,7 @@ import pytest
 
 import registry
 from tests._hf_configs import quiet_transformers
-from tests.composite_reference import Reference, both_routes, check, composite_data, parts_by_command, published_folders, refusal
+from tests.composite_reference import Reference, composite_data, data_both_routes, parts_by_command, published_folders, refusal
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -71,12 +71,8 @@ def _active(reference: Reference) -> int:
 
 
 def _check_data(data: dict, tmp_path) -> None:
-    """``data`` against transformers' model of it, by both routes, whole, by part and active."""
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(data, indent=2))
-    reference = Reference(data)
-    for counted in both_routes(path, tmp_path)[:2]:
-        check(counted, reference.names, PLACES[data["model_type"]], active=_active(reference))
+    """``data`` against transformers' model of it, by both routes, whole, by part and active (:func:`_active`)."""
+    data_both_routes(data, PLACES[data["model_type"]], tmp_path, active=_active)
 
 
 def test_every_type_has_a_published_config():
