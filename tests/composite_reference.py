@@ -134,6 +134,14 @@ def check_both_routes(path, places: dict, tmp_path, **checks) -> tuple[dict, obj
     return reference, spec
 
 
+def small_text(rng, heads: int, width: int) -> dict:
+    """A shrunk decoder's sizes for a random composite's text config (``heads`` heads of ``width`` in all), drawn from
+    ``rng`` in one order: the feed-forward width, layers, key/value heads, vocabulary, tie."""
+    return {"hidden_size": width, "intermediate_size": rng.choice((24, 40)), "num_hidden_layers": rng.choice((1, 2)),
+            "num_attention_heads": heads, "num_key_value_heads": rng.choice((1, heads)), "vocab_size": rng.choice((97, 128)),
+            "tie_word_embeddings": rng.choice((True, False))}  # fmt: skip
+
+
 def data_both_routes(data: dict, places: dict, tmp_path, *, fused: bool = False, architecture: str | None = None,
                      active: Callable[[Reference], int] | None = None) -> Reference:
     """A composite config's ``data`` (written to ``tmp_path``) against transformers' model of it (:class:`Reference`),

@@ -23,7 +23,7 @@ import pytest
 import registry
 from registry.cli import main
 from tests._hf_configs import quiet_transformers
-from tests.composite_reference import check, composite_data, data_both_routes, published_folders, reference_names
+from tests.composite_reference import check, composite_data, data_both_routes, published_folders, reference_names, small_text
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -102,9 +102,7 @@ def _small(seed: int, model_type: str) -> dict:
     rng = random.Random(seed)
     heads = rng.choice((2, 4))
     width = heads * rng.choice((8, 16))
-    text = {"hidden_size": width, "intermediate_size": rng.choice((24, 40)), "num_hidden_layers": rng.choice((1, 2)),
-            "num_attention_heads": heads, "num_key_value_heads": rng.choice((1, heads)), "vocab_size": rng.choice((97, 128)),
-            "tie_word_embeddings": rng.choice((True, False)), "head_dim": width // heads}  # fmt: skip
+    text = small_text(rng, heads, width) | {"head_dim": width // heads}
     vision = {"hidden_size": 16 * heads, "intermediate_size": rng.choice((20, 36)), "num_hidden_layers": rng.choice((1, 3)),
               "num_attention_heads": heads, "image_size": 28, "patch_size": rng.choice((7, 14))}  # fmt: skip
     top: dict = {}

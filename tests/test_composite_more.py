@@ -19,7 +19,7 @@ import pytest
 import registry
 from registry.cli import main
 from tests._hf_configs import quiet_transformers
-from tests.composite_reference import alone_both_routes, check, check_both_routes, composite_data, published_folders, reference_names
+from tests.composite_reference import alone_both_routes, check, check_both_routes, composite_data, published_folders, reference_names, small_text
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -52,10 +52,7 @@ def test_published_whole_and_by_part(folder, tmp_path, capsys):
 def _text(rng: random.Random, model_type: str) -> dict:
     heads = rng.choice((2, 4))
     width = heads * rng.choice((8, 16))
-    text = {"model_type": model_type, "hidden_size": width, "intermediate_size": rng.choice((24, 40)),
-            "num_hidden_layers": rng.choice((1, 2)), "num_attention_heads": heads,
-            "num_key_value_heads": rng.choice((1, heads)), "vocab_size": rng.choice((97, 128)),
-            "tie_word_embeddings": rng.choice((True, False))}  # fmt: skip
+    text = {"model_type": model_type, **small_text(rng, heads, width)}
     if model_type == "lfm2":
         text["layer_types"] = [rng.choice(("conv", "full_attention")) for _ in range(text["num_hidden_layers"])]
     else:

@@ -24,7 +24,7 @@ from registry.cli import main
 from registry.plugins.fastvit import LAYOUTS, FastVitParams, build, output_width, reduction
 from registry.plugins.vlm_types_2026d import IMAGES_WHY
 from tests._hf_configs import needs_timm, quiet_transformers
-from tests.composite_reference import Reference, composite_data, data_both_routes, published_folders, refusal
+from tests.composite_reference import Reference, composite_data, data_both_routes, published_folders, refusal, small_text
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -90,10 +90,8 @@ def _small(seed: int) -> dict:
     ties, as ``FastVlmConfig(...).to_dict()`` writes it."""
     rng = random.Random(seed)
     heads = rng.choice((2, 4))
-    text = {"model_type": rng.choice(("qwen2", "llama")), "hidden_size": heads * rng.choice((8, 16)),
-            "intermediate_size": rng.choice((24, 40)), "num_hidden_layers": rng.choice((1, 2)),
-            "num_attention_heads": heads, "num_key_value_heads": rng.choice((1, heads)), "vocab_size": rng.choice((97, 128)),
-            "tie_word_embeddings": rng.choice((True, False))}  # fmt: skip
+    text_type = rng.choice(("qwen2", "llama"))
+    text = {"model_type": text_type, **small_text(rng, heads, heads * rng.choice((8, 16)))}
     vision = {"model_type": "timm_wrapper", "architecture": rng.choice(("fastvit_t8", "fastvit_sa12", "fastvit_mci0",
                                                                         "fastvit_mci3")),
               "hidden_size": rng.choice((24, 48)), "label_names": [],

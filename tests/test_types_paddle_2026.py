@@ -18,7 +18,7 @@ import random
 
 import pytest
 
-from tests.composite_reference import Reference, composite_data, data_both_routes, parts_by_command, published_folders, refusal
+from tests.composite_reference import Reference, composite_data, data_both_routes, parts_by_command, published_folders, refusal, small_text
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -72,9 +72,8 @@ def _small(seed: int, model_type: str) -> dict:
     heads = rng.choice((2, 4))
     width = heads * rng.choice((8, 16))
     layers = rng.choice((1, 3))
-    text = {"model_type": rng.choice(("llama", "qwen2")), "hidden_size": width, "intermediate_size": rng.choice((24, 40)),
-            "num_hidden_layers": rng.choice((1, 2)), "num_attention_heads": heads, "vocab_size": rng.choice((97, 128)),
-            "num_key_value_heads": rng.choice((1, heads)), "tie_word_embeddings": rng.choice((True, False))}  # fmt: skip
+    text_type = rng.choice(("llama", "qwen2"))
+    text = {"model_type": text_type, **small_text(rng, heads, width)}
     sam = {"model_type": f"{model_type}_vision", "hidden_size": 8 * heads, "num_hidden_layers": layers,
            "num_attention_heads": heads, "image_size": 32, "patch_size": rng.choice((4, 8)),
            "output_channels": rng.choice((6, 8)), "window_size": rng.choice((0, 2, 3)),

@@ -18,7 +18,7 @@ import pytest
 import registry
 from registry.analyses.images import plan_images
 from registry.cli import main
-from tests.composite_reference import check, check_both_routes, composite_data, parts_by_command, published_folders, reference_names, refusal
+from tests.composite_reference import check, check_both_routes, composite_data, parts_by_command, published_folders, reference_names, refusal, small_text
 from tests.conftest import ROOT
 
 CONFIGS = ROOT / "tests" / "configs"
@@ -52,10 +52,8 @@ def _small(seed: int, model_type: str) -> dict:
     rng = random.Random(seed)
     heads = rng.choice((2, 4))
     width = heads * rng.choice((8, 16))
-    text = {"model_type": rng.choice(("llama", "mistral", "qwen2")), "hidden_size": width,
-            "intermediate_size": rng.choice((24, 40)), "num_hidden_layers": rng.choice((1, 2)), "num_attention_heads": heads,
-            "num_key_value_heads": rng.choice((1, heads)), "vocab_size": rng.choice((97, 128)), "head_dim": width // heads,
-            "tie_word_embeddings": rng.choice((True, False))}  # fmt: skip
+    text_type = rng.choice(("llama", "mistral", "qwen2"))
+    text = {"model_type": text_type, **small_text(rng, heads, width), "head_dim": width // heads}
     vision = {"model_type": "clip_vision_model", "hidden_size": 16 * heads, "intermediate_size": rng.choice((20, 36)),
               "num_hidden_layers": rng.choice((1, 3)), "num_attention_heads": heads, "image_size": 28,
               "patch_size": rng.choice((7, 14))}  # fmt: skip
