@@ -16,10 +16,10 @@ of rope parameters) is left out: no row reads a shape from it.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
 import json
 import pprint
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "plugins" / "generated_defaults.py"
@@ -192,13 +192,15 @@ def refuses(cls: type, **fields: object) -> bool:
     return False
 
 
-def checked(cls: type, types: dict[str, object], table: dict[str, dict], classes: dict[str, type]) -> dict[str, object]:
+def checked(cls: type, types: dict[str, object], table: dict[str, dict]) -> dict[str, object]:
     """``types`` without the fields transformers does not in fact refuse a wrong value of (a ``__post_init__``
     that overwrites it: Depth Pro's sub-configs' ``image_size``), each tried on its own; a nested
     configuration's fields that ``cls`` overwrites are listed third in its spec (``["cfg", name, [field]]``)."""
     import warnings
 
     from transformers import PreTrainedConfig
+
+    from registry.sources.field_types import nested_part
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -224,15 +226,6 @@ def checked(cls: type, types: dict[str, object], table: dict[str, dict], classes
     return kept
 
 
-def nested_part(spec: object) -> list | None:
-    """The ``["cfg", ...]`` of a spec (alone, or in ``["or", ["cfg", ...], "none"]``), or None."""
-    if isinstance(spec, list) and spec and spec[0] == "cfg":
-        return spec
-    if isinstance(spec, list) and spec and spec[0] == "or":
-        return next((s for s in spec[1:] if isinstance(s, list) and s[0] == "cfg"), None)
-    return None
-
-
 def field_type_table(model_types: list[str]) -> dict[str, dict]:
     """Each model type's fields and their types, and those of the nested configuration classes no model type
     names (``"qwen2_5_vl.vision_config"``), each field tried on transformers (:func:`checked`)."""
@@ -255,7 +248,7 @@ def field_type_table(model_types: list[str]) -> dict[str, dict]:
             classes[name] = cls
             table[name] = types_of(cls, name_of, name)
     for name in sorted(table, key=lambda n: '"cfg"' in json.dumps(table[n])):  # nested ones first: parents try them
-        table[name] = checked(classes[name], table[name], table, classes)
+        table[name] = checked(classes[name], table[name], table)
     return table
 
 
