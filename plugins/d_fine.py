@@ -35,39 +35,23 @@ from registry.blocks import Block, Embedding, FieldError, LayerNorm, Linear, Mod
 from registry.plugins.convnets import BATCH_NORM_BUFFERS, conv_norm
 from registry.plugins.detr import tied_heads
 from registry.plugins.hgnet_v2 import HGNetV2Params, hgnet_v2_backbone
-from registry.plugins.rt_detr import attention_block, hybrid_encoder, prediction_mlp
+from registry.plugins.rt_detr import HybridDetrParams, attention_block, hybrid_encoder, prediction_mlp
 
 
-class DFineParams(HGNetV2Params):
-    """Hyper-parameters of the ``d_fine`` family (its HGNetV2 backbone's are inherited)."""
+class DFineParams(HybridDetrParams, HGNetV2Params):
+    """Hyper-parameters of the ``d_fine`` family: its HGNetV2 backbone's, the encoder's and decoder's RT-DETR has
+    (:class:`~registry.plugins.rt_detr.HybridDetrParams`), and D-FINE's own."""
 
-    backbone_channels: list[PositiveInt] = Field([512, 1024, 2048], description="the backbone's feature maps' widths")
-    encoder_hidden_dim: PositiveInt = Field(256, description="the hybrid encoder's width")
-    encoder_levels: PositiveInt = Field(3, description="the encoder's levels (len(encoder_in_channels))")
-    aifi: NonNegativeInt = Field(1, description="attention blocks (len(encode_proj_layers))")
-    encoder_layers: NonNegativeInt = Field(1, description="layers of each attention block")
-    encoder_ffn_dim: PositiveInt = Field(1024, description="the encoder layers' feed-forward width")
-    encoder_heads: PositiveInt = Field(8, description="the encoder's attention heads")
-    csp_blocks: NonNegativeInt = Field(3, description="RepVGG bottlenecks per CSP layer (round(3 × depth_mult))")
     csp_hidden: PositiveInt = Field(128, description="the CSP layers' width (round(hidden_expansion × width // 2))")
-    d_model: PositiveInt = Field(256, description="the decoder's width")
-    decoder_in_channels: list[PositiveInt] = Field([256, 256, 256], description="the decoder projections' inputs")
-    num_feature_levels: PositiveInt = Field(3, description="the decoder's input levels")
+    backbone_channels: list[PositiveInt] = Field([512, 1024, 2048], description="the backbone's feature maps' widths")
+    csp_blocks: NonNegativeInt = Field(3, description="RepVGG bottlenecks per CSP layer (round(3 × depth_mult))")
     decoder_points: list[PositiveInt] = Field([4, 4, 4], description="sampling points per head, for each level")
-    decoder_layers: PositiveInt = Field(6, description="decoder layers")
     extra_layers: NonNegativeInt = Field(0, description="decoder layers after eval_idx, held once more")
-    decoder_ffn_dim: PositiveInt = Field(1024, description="the decoder's feed-forward width")
-    decoder_heads: PositiveInt = Field(8, description="the decoder's attention heads")
     scaled_dim: PositiveInt = Field(256, description="the box MLPs' width after eval_idx (round(layer_scale × d_model))")
     max_num_bins: PositiveInt = Field(32, description="bins of each box edge's distribution")
     top_prob_values: PositiveInt = Field(4, description="probabilities per edge the quality estimator reads")
     lqe_hidden_dim: PositiveInt = Field(64, description="the quality estimator's width")
     lqe_layers: PositiveInt = Field(2, description="the quality estimator's linear layers")
-    num_queries: PositiveInt = Field(300, description="object queries")
-    n_labels: PositiveInt = Field(80, description="object classes")
-    denoising: bool = Field(True, description="a denoising class embedding (num_denoising > 0)")
-    learn_initial_query: bool = Field(False, description="learned initial queries (weight_embedding)")
-    tied_heads: bool = Field(True, description="the root's heads share the decoder's (tie_word_embeddings)")
 
     @model_validator(mode="after")
     def _check(self) -> DFineParams:
@@ -77,10 +61,6 @@ class DFineParams(HGNetV2Params):
         if len(self.decoder_points) != self.num_feature_levels:
             raise FieldError("decoder_points", f"has {len(self.decoder_points)} levels, num_feature_levels is "
                                                f"{self.num_feature_levels}")  # fmt: skip
-        for heads, width, side in ((self.encoder_heads, self.encoder_hidden_dim, "encoder"),
-                                   (self.decoder_heads, self.d_model, "decoder")):  # fmt: skip
-            if width % heads:
-                raise FieldError(f"{side}_heads", f"{heads} heads do not divide the width {width}")
         if self.extra_layers >= self.decoder_layers:
             raise FieldError("extra_layers", f"must be below decoder_layers ({self.decoder_layers})")
         return self

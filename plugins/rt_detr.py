@@ -27,7 +27,7 @@ is bias-free and followed by a batch norm (a scale and a shift; the backbone's a
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
@@ -38,17 +38,10 @@ from registry.plugins.convnets import BATCH_NORM_BUFFERS, conv2d, conv_norm
 from registry.plugins.detr import tied_heads
 
 
-class RtDetrParams(FamilyParams):
-    """Hyper-parameters of the ``rt_detr`` family."""
+class HybridDetrParams(FamilyParams):
+    """The hybrid encoder's and the decoder's hyper-parameters that RT-DETR and D-FINE share (RT-DETR's defaults;
+    a family's params class takes them with its backbone's)."""
 
-    n_channels: PositiveInt = Field(3, description="image channels")
-    embedding_size: PositiveInt = Field(64, description="the backbone stem's width")
-    hidden_sizes: list[PositiveInt] = Field([256, 512, 1024, 2048], description="each backbone stage's width")
-    depths: list[PositiveInt] = Field([3, 4, 6, 3], description="each backbone stage's layers")
-    layer_type: Literal["basic", "bottleneck"] = Field("bottleneck", description="the backbone's residual layer")
-    downsample_in_first_stage: bool = Field(False, description="the first stage's first layer has stride 2")
-    frozen_backbone_norms: bool = Field(True, description="the backbone's batch norms are buffers")
-    backbone_out: list[NonNegativeInt] = Field([2, 3, 4], description="the backbone's feature maps (0: the stem)")
     encoder_hidden_dim: PositiveInt = Field(256, description="the hybrid encoder's width")
     encoder_levels: PositiveInt = Field(3, description="the encoder's levels (len(encoder_in_channels))")
     aifi: NonNegativeInt = Field(1, description="attention blocks (len(encode_proj_layers))")
@@ -59,8 +52,6 @@ class RtDetrParams(FamilyParams):
     d_model: PositiveInt = Field(256, description="the decoder's width")
     decoder_in_channels: list[PositiveInt] = Field([256, 256, 256], description="the decoder projections' inputs")
     num_feature_levels: PositiveInt = Field(3, description="the decoder's input levels")
-    decoder_levels: PositiveInt = Field(3, description="levels the deformable attention samples")
-    decoder_points: PositiveInt = Field(4, description="sampling points per head and level")
     decoder_layers: PositiveInt = Field(6, description="decoder layers")
     decoder_ffn_dim: PositiveInt = Field(1024, description="the decoder's feed-forward width")
     decoder_heads: PositiveInt = Field(8, description="the decoder's attention heads")
@@ -71,7 +62,28 @@ class RtDetrParams(FamilyParams):
     tied_heads: bool = Field(True, description="the root's heads share the decoder's (tie_word_embeddings)")
 
     @model_validator(mode="after")
-    def _check(self) -> RtDetrParams:
+    def _check_heads(self) -> HybridDetrParams:
+        for heads, width, side in ((self.encoder_heads, self.encoder_hidden_dim, "encoder"),
+                                   (self.decoder_heads, self.d_model, "decoder")):  # fmt: skip
+            if width % heads:
+                raise FieldError(f"{side}_heads", f"{heads} heads do not divide the width {width}")
+        return self
+
+
+class RtDetrResNetParams(FamilyParams):
+    """Hyper-parameters of RT-DETR's ResNet-vd backbone (``RTDetrResNetConfig``'s that shape it)."""
+
+    n_channels: PositiveInt = Field(3, description="image channels")
+    embedding_size: PositiveInt = Field(64, description="the backbone stem's width")
+    hidden_sizes: list[PositiveInt] = Field([256, 512, 1024, 2048], description="each backbone stage's width")
+    depths: list[PositiveInt] = Field([3, 4, 6, 3], description="each backbone stage's layers")
+    layer_type: Literal["basic", "bottleneck"] = Field("bottleneck", description="the backbone's residual layer")
+    downsample_in_first_stage: bool = Field(False, description="the first stage's first layer has stride 2")
+    frozen_backbone_norms: bool = Field(True, description="the backbone's batch norms are buffers")
+    backbone_out: list[NonNegativeInt] = Field([2, 3, 4], description="the backbone's feature maps (0: the stem)")
+
+    @model_validator(mode="after")
+    def _check_backbone(self) -> RtDetrResNetParams:
         if len(self.depths) != len(self.hidden_sizes):
             raise FieldError("depths", f"has {len(self.depths)} stages, hidden_sizes {len(self.hidden_sizes)}")
         if any(i > len(self.hidden_sizes) for i in self.backbone_out):
@@ -80,11 +92,15 @@ class RtDetrParams(FamilyParams):
             raise FieldError("embedding_size", "of 1 halves to no channels in the stem")
         if self.layer_type == "bottleneck" and min(self.hidden_sizes) < 4:
             raise FieldError("hidden_sizes", "a bottleneck of fewer than 4 channels reduces them to none")
-        for heads, width, side in ((self.encoder_heads, self.encoder_hidden_dim, "encoder"),
-                                   (self.decoder_heads, self.d_model, "decoder")):  # fmt: skip
-            if width % heads:
-                raise FieldError(f"{side}_heads", f"{heads} heads do not divide the width {width}")
         return self
+
+
+class RtDetrParams(HybridDetrParams, RtDetrResNetParams):
+    """Hyper-parameters of the ``rt_detr`` family: the backbone's, the encoder's and decoder's, and the deformable
+    attention's sampling."""
+
+    decoder_levels: PositiveInt = Field(3, description="levels the deformable attention samples")
+    decoder_points: PositiveInt = Field(4, description="sampling points per head and level")
 
 
 def _backbone_layer(p: RtDetrParams, n_in: int, d: int, stride: int, first: bool) -> list[Block]:
@@ -158,16 +174,7 @@ def _box(name: str, dims: tuple[int, ...], component: str = "head") -> Module:
 attention_block, prediction_mlp = _attention, _box
 
 
-class HybridEncoderParams(Protocol):
-    """The hyper-parameters the hybrid encoder reads (RT-DETR's and D-FINE's params have them)."""
-
-    encoder_hidden_dim: int
-    encoder_levels: int
-    aifi: int
-    encoder_layers: int
-
-
-def hybrid_encoder(p: HybridEncoderParams, mlp: Block, lateral: list[Block], block: list[Block],
+def hybrid_encoder(p: HybridDetrParams, mlp: Block, lateral: list[Block], block: list[Block],
                    downsample: list[Block]) -> Module:
     """The hybrid encoder (RT-DETR's, D-FINE's): ``aifi.<i>.layers.<j>``, post-norm transformer layers whose
     feed-forward is ``mlp``, then per FPN and PAN stage (``encoder_levels - 1`` each) a ``lateral_convs`` entry
